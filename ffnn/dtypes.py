@@ -1,0 +1,51 @@
+"""Dtype names accepted wherever torch takes a dtype (``ffnn.float32``, ``"float64"``, numpy types)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+float16 = half = np.dtype("float16")
+float32 = float = np.dtype("float32")
+float64 = double = np.dtype("float64")
+int32 = np.dtype("int32")
+int64 = long = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+_default_float = float32
+
+
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+            "int": "int32", "bool": "bool"}
+
+
+def to_dtype(dtype) -> np.dtype:
+    """Normalise ``ffnn.float64``, ``np.float64``, ``"float64"``, ``"double"`` or ``torch.float64``."""
+    if dtype is None:
+        return _default_float
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, str) or type(dtype).__module__ == "torch":
+        name = str(dtype).removeprefix("torch.")
+        try:
+            return np.dtype(_ALIASES.get(name, name))
+        except TypeError:
+            raise TypeError(f"unknown dtype. Received: dtype={dtype!r}") from None
+    return np.dtype(dtype)
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype that new tensors and parameters get (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype of new tensors and parameters (float32 or float64)."""
+    global _default_float
+    dtype = to_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype expects a floating dtype. Received: dtype={dtype}")
+    _default_float = dtype
+
+
+def is_floating(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"

@@ -1,0 +1,34 @@
+"""``ffnn.nn``: modules, layers, activations and losses with PyTorch's names."""
+
+from ffnn.nn import functional, init
+from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ffnn.nn.container import ModuleDict, ModuleList, Sequential
+from ffnn.nn.linear import Flatten, Identity, Linear
+from ffnn.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from ffnn.nn.module import Module
+from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
+from ffnn.nn.parameter import Parameter
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
+    "Flatten", "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm", "ReLU", "LeakyReLU",
+    "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
+    "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
+    "init", "utils",
+]
+
+
+def __getattr__(name):
+    if name == "utils":
+        import importlib
+
+        return importlib.import_module("ffnn.nn.utils")
+    raise AttributeError(f"module 'ffnn.nn' has no attribute {name!r}")

@@ -1,0 +1,146 @@
+"""Containers: ``Sequential`` (layers applied in order), ``ModuleList``, ``ModuleDict``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+from ffnn.nn.module import Module
+
+
+class Sequential(Module):
+    """Apply the given modules in order: y = fₙ(…f₂(f₁(x))). Indexing, slicing, ``len`` and
+    ``append`` as in torch; children are named ``0``, ``1``, … (or by an OrderedDict)."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, _check_module(module, name))
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), _check_module(module, index))
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _key(self, index: int) -> str:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for Sequential of length {n}")
+        return list(self._modules)[index % n]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(self._key(index), _check_module(module, index))
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
+        for key in keys:
+            del self._modules[key]
+        if all(k.isdigit() for k in self._modules):  # renumber, as torch does
+            items = list(self._modules.values())
+            self._modules.clear()
+            for i, module in enumerate(items):
+                self._modules[str(i)] = module
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), _check_module(module, len(self)))
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        items = list(self._modules.values())
+        n = len(items)
+        if not -n <= index <= n:
+            raise IndexError(f"index {index} is out of range for Sequential of length {n}")
+        items.insert(index % (n + 1) if index < 0 else index, _check_module(module, index))
+        self._modules.clear()
+        for i, item in enumerate(items):
+            self._modules[str(i)] = item
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        for module in modules or []:
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), _check_module(module, len(self._modules)))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index):
+        values = list(self._modules.values())
+        return ModuleList(values[index]) if isinstance(index, slice) else values[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered."""
+
+    def __init__(self, modules: dict | None = None):
+        super().__init__()
+        for name, module in (modules or {}).items():
+            self[name] = module
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, _check_module(module, key))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+
+def _check_module(module, where) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(
+            f"expected an ffnn.nn.Module at position {where!r}. Received: {type(module).__name__}"
+        )
+    return module

@@ -1,0 +1,297 @@
+"""``ffnn.nn.functional`` (``F``): layers, activations and losses as functions, as in torch.
+
+Inputs are checked here, at the public boundary, so the ops in ``ffnn.ops`` can stay lean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn import ops
+from ffnn import random as _random
+from ffnn.ops import losses, norms
+from ffnn.tensor import Tensor, _operand
+
+# ----- layers and activations ----------------------------------------------------------
+linear = ops.linear
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+silu = ops.silu
+softmax = ops.softmax
+log_softmax = ops.log_softmax
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return ops.leaky_relu(input, negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh'. Received: {approximate!r}")
+    return ops.gelu(input, approximate)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
+    if not training or p == 0.0:
+        return input
+    return norms.Dropout.apply(input, p=p, rng=_random.rng(generator))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5, num_batches_tracked=None) -> Tensor:
+    """Batch norm over axis 1 of [N, C] or [N, C, L]. In training, normalise with the batch
+    statistics and update ``running_mean``/``running_var`` (ndarrays) in place with the
+    unbiased batch variance; otherwise normalise with the running statistics."""
+    if training:
+        n = input.data.size // input.data.shape[1]
+        if n <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training. Received: input of "
+                f"shape {input.shape}"
+            )
+        factor = momentum
+        if momentum is None:  # cumulative moving average
+            factor = 1.0 / float(num_batches_tracked) if num_batches_tracked else 0.0
+        return norms.BatchNorm.apply(input, weight, bias, eps=eps, running_mean=running_mean,
+                                     running_var=running_var, momentum=factor)
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    scale = 1.0 / np.sqrt(running_var + eps)
+    centered = input - Tensor._make(running_mean.reshape(shape), False, None)
+    x_hat = centered * Tensor._make(scale.astype(running_var.dtype).reshape(shape), False, None)
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
+    normalized_shape = _shape_tuple(normalized_shape)
+    if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
+        raise ValueError(
+            f"layer_norm: input shape {input.shape} does not end with normalized_shape "
+            f"{normalized_shape}"
+        )
+    return norms.LayerNorm.apply(input, weight, bias, normalized_ndim=len(normalized_shape),
+                                 eps=eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    normalized_shape = _shape_tuple(normalized_shape)
+    if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
+        raise ValueError(
+            f"rms_norm: input shape {input.shape} does not end with normalized_shape "
+            f"{normalized_shape}"
+        )
+    return norms.RMSNorm.apply(input, weight, normalized_ndim=len(normalized_shape), eps=eps)
+
+
+def _shape_tuple(shape) -> tuple:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if num_classes < 0:
+        num_classes = int(labels.max()) + 1
+    return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
+
+
+# ----- losses --------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{name}: reduction must be 'mean', 'sum' or 'none'. Received: reduction={reduction!r}"
+        )
+
+
+def _target(target, like: Tensor) -> Tensor:
+    return target if isinstance(target, Tensor) else _operand(np.asarray(target), like)
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        hint = ""
+        if input.ndim == target.ndim + 1 and input.shape[-1] == 1:
+            hint = " Reshape the target to match, e.g. target.view(-1, 1)."
+        elif target.ndim == input.ndim + 1 and target.shape[-1] == 1:
+            hint = " Reshape the input to match, e.g. input.view(-1)."
+        raise ValueError(
+            f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+            "differ; ffnn does not broadcast them silently (that would compare every input "
+            f"with every target).{hint}"
+        )
+
+
+def _float_target(target: Tensor, input: Tensor) -> Tensor:
+    if target.dtype != input.dtype:
+        return target.to(input.dtype)
+    return target
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """L = reduce((input - target)²); input and target must have the same shape."""
+    _check_reduction("mse_loss", reduction)
+    target = _target(target, input)
+    _check_same_shape("MSELoss", input, target)
+    return losses.MSELoss.apply(input, _float_target(target, input), reduction=reduction)
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """L = reduce(|input - target|)."""
+    _check_reduction("l1_loss", reduction)
+    target = _target(target, input)
+    _check_same_shape("L1Loss", input, target)
+    return losses.L1Loss.apply(input, _float_target(target, input), reduction=reduction)
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = input - target."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive. Received: delta={delta}")
+    target = _target(target, input)
+    _check_same_shape("HuberLoss", input, target)
+    return losses.HuberLoss.apply(input, _float_target(target, input), reduction=reduction,
+                                  delta=delta)
+
+
+def _class_weight(weight, input: Tensor, name: str):
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    if w.shape != (input.shape[1],):
+        raise ValueError(
+            f"{name}: weight must have one entry per class, shape ({input.shape[1]},). "
+            f"Received: weight of shape {w.shape}"
+        )
+    return Tensor._make(w, False, None)
+
+
+def _check_labels(name: str, labels: np.ndarray, num_classes: int, ignore_index: int) -> None:
+    bad = (labels < 0) | (labels >= num_classes)
+    bad &= labels != ignore_index
+    if bad.any():
+        first = int(labels[bad].flat[0])
+        raise ValueError(
+            f"{name}: class labels must be in [0, {num_classes - 1}] for {num_classes} classes "
+            f"(or ignore_index={ignore_index}). Received: label {first} "
+            f"({int(bad.sum())} label(s) out of range)"
+        )
+
+
+def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``input`` [N, C] (or [C]) against class indices
+    (int, shape [N]) or class probabilities (float, shape [N, C])."""
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be in [0, 1]. Received: {label_smoothing}"
+        )
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if input.ndim == 1:  # one unbatched sample
+        out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), weight,
+                            ignore_index, reduction, label_smoothing)
+        return out.reshape(()) if reduction == "none" else out
+    if input.ndim != 2:
+        raise ValueError(
+            f"cross_entropy expects logits of shape [N, C]. Received: shape {tuple(input.shape)}"
+        )
+    w = _class_weight(weight, input, "cross_entropy")
+    if target.dtype.kind in "iu":
+        if target.shape != input.shape[:1]:
+            raise ValueError(
+                f"cross_entropy: class-index target must have shape ({input.shape[0]},) for "
+                f"input of shape {tuple(input.shape)}. Received: target of shape "
+                f"{tuple(target.shape)}"
+            )
+        _check_labels("cross_entropy", target.data, input.shape[1], ignore_index)
+        return losses.CrossEntropyIndices.apply(
+            input, target, weight=None if w is None else w.data, ignore_index=ignore_index,
+            reduction=reduction, label_smoothing=label_smoothing,
+        )
+    if target.dtype.kind == "f" and target.shape == input.shape:
+        return losses.CrossEntropyProbs.apply(
+            input, _float_target(target, input), weight=None if w is None else w.data,
+            reduction=reduction, label_smoothing=label_smoothing,
+        )
+    raise ValueError(
+        "cross_entropy expects class indices of an integer dtype with shape "
+        f"({input.shape[0]},) or class probabilities of shape {tuple(input.shape)}. Received: "
+        f"{target.dtype} target of shape {tuple(target.shape)}"
+        + (" (cast integer-valued labels with .long())" if target.dtype.kind == "f" else "")
+    )
+
+
+def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` [N, C] at class indices [N]."""
+    _check_reduction("nll_loss", reduction)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if input.ndim != 2 or target.dtype.kind not in "iu" or target.shape != input.shape[:1]:
+        raise ValueError(
+            "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "
+            f"input {tuple(input.shape)}, {target.dtype} target {tuple(target.shape)}"
+        )
+    _check_labels("nll_loss", target.data, input.shape[1], ignore_index)
+    w = _class_weight(weight, input, "nll_loss")
+    return losses.NLLLoss.apply(input, target, weight=None if w is None else w.data,
+                                ignore_index=ignore_index, reduction=reduction)
+
+
+def _optional_array(value, like: Tensor, name: str):
+    if value is None:
+        return None
+    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=like.dtype)
+    try:
+        np.broadcast_shapes(array.shape, like.shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} of shape {array.shape} does not broadcast to the input shape "
+            f"{tuple(like.shape)}"
+        ) from None
+    return array
+
+
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """L = reduce(-w (y log p + (1-y) log(1-p))) on probabilities p ∈ [0, 1]."""
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _target(target, input)
+    _check_same_shape("BCELoss", input, target)
+    p = input.data
+    if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
+        raise ValueError(
+            "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "
+            f"BCEWithLogitsLoss on logits). Received: values in [{p.min():.4g}, {p.max():.4g}]"
+        )
+    return losses.BCELoss.apply(input, _float_target(target, input),
+                                weight=_optional_array(weight, input, "weight"),
+                                reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """Sigmoid + BCE fused and stable for any logits."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _target(target, input)
+    _check_same_shape("BCEWithLogitsLoss", input, target)
+    return losses.BCEWithLogitsLoss.apply(
+        input, _float_target(target, input), weight=_optional_array(weight, input, "weight"),
+        pos_weight=_optional_array(pos_weight, input, "pos_weight"), reduction=reduction,
+    )
+
+
+__all__ = [
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
+    "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
+    "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]

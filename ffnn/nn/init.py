@@ -1,0 +1,123 @@
+"""Weight initialisation, in place, with torch's formulas. Randomness comes from ``generator``
+(an ``ffnn.Generator``) or, by default, the global seed (``ffnn.manual_seed``).
+
+fan_in / fan_out of a weight [out, in, *k] are in·k and out·k; gain(relu) = √2,
+gain(leaky_relu, a) = √(2/(1+a²)), gain(tanh) = 5/3, gain(linear/sigmoid) = 1, gain(selu) = 3/4.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ffnn import random as _random
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity (torch's table, see the module docstring)."""
+    linear = {"linear", "conv1d", "conv2d", "conv3d", "sigmoid", "identity"}
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity. Received: {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(
+            "fan in and fan out need a tensor with at least 2 dimensions. Received: shape "
+            f"{tuple(shape)}"
+        )
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fan(tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out'. Received: mode={mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _fill(tensor, values):
+    tensor.data[...] = values.astype(tensor.data.dtype, copy=False)
+    return tensor
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
+    """Fill with U(a, b)."""
+    return _fill(tensor, _random.rng(generator).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
+    """Fill with N(mean, std²)."""
+    return _fill(tensor, _random.rng(generator).normal(mean, std, tensor.shape))
+
+
+def constant_(tensor, val: float):
+    tensor.data[...] = val
+    return tensor
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def eye_(tensor):
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_ needs a 2-D tensor. Received: shape {tuple(tensor.shape)}")
+    tensor.data[...] = np.eye(*tensor.shape, dtype=tensor.data.dtype)
+    return tensor
+
+
+def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
+    """U(-b, b) with b = gain · √(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain: float = 1.0, generator=None):
+    """N(0, σ²) with σ = gain · √(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator=None):
+    """U(-b, b) with b = gain · √(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator=None):
+    """N(0, σ²) with σ = gain / √fan."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None):
+    """N(mean, std²) redrawn until inside [a, b]."""
+    rng = _random.rng(generator)
+    values = rng.normal(mean, std, tensor.shape)
+    bad = (values < a) | (values > b)
+    while bad.any():
+        values[bad] = rng.normal(mean, std, int(bad.sum()))
+        bad = (values < a) | (values > b)
+    return _fill(tensor, values)

@@ -1,0 +1,87 @@
+"""The feed-forward (dense) layer and its trivial companions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ffnn import dtypes, ops
+from ffnn.nn import init
+from ffnn.nn.module import Module
+from ffnn.nn.parameter import Parameter
+from ffnn.tensor import Tensor
+
+
+def _check_positive_int(layer: str, **values) -> None:
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+            raise ValueError(
+                f"{layer}: {name} must be a positive integer. Received: {name}={value!r}"
+            )
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, x of shape [..., in_features], W [out_features, in_features], b [out].
+
+    Initialised as torch does: W ~ U(-1/√in, 1/√in) (kaiming-uniform with a = √5) and the same
+    bound for b, so a state_dict moves between the two libraries unchanged.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
+                 generator=None, device=None):
+        super().__init__()
+        _check_positive_int("Linear", in_features=in_features, out_features=out_features)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dtype = dtypes.to_dtype(dtype)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            input = Tensor(input)
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            features = input.shape[-1] if input.ndim else 0
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
+                f"input with {features} features (shape {tuple(input.shape)})"
+            )
+        return ops.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """y = x."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim``..``end_dim`` into one (default: all but the batch dim)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

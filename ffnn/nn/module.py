@@ -1,0 +1,314 @@
+"""``Module``: the registry of parameters, buffers and sub-modules that every layer builds on.
+
+Assigning a :class:`Parameter`, a ``Module`` or a registered buffer to an attribute files it
+in the matching registry, so ``named_parameters()`` and ``state_dict()`` find it under a
+dotted name (``fc1.weight``, ``0.bias``, ``bn.running_mean``) exactly as PyTorch names it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from ffnn import dtypes
+from ffnn.nn.parameter import Parameter
+from ffnn.tensor import Tensor
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models: subclasses set attributes in ``__init__`` and define
+    ``forward``; calling the module calls ``forward``."""
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ----- registration ---------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() call: call super().__init__() "
+                "first in your module's __init__"
+            )
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(ffnn.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif name in buffers:
+            buffers[name] = None if value is None else _as_array(value)
+        elif name in modules and value is None:
+            modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+
+    def __getattr__(self, name: str):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._forget(name)
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, array, persistent: bool = True) -> None:
+        """Register a non-learnable array (running statistics …) saved in ``state_dict``."""
+        self._forget(name)
+        self._buffers[name] = None if array is None else _as_array(array)
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ----- forward --------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ----- traversal ------------------------------------------------------------------
+    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
+            module = module._modules[part]
+        return module
+
+    # ----- state ----------------------------------------------------------------------
+    def state_dict(self, prefix: str = "") -> OrderedDict:
+        """Ordered mapping of dotted name → the live ndarray of every parameter and
+        persistent buffer (PyTorch's names and layouts; copy the arrays to snapshot them)."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules(prefix.rstrip(".")):
+            dot = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    state[dot + name] = param.data
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    state[dot + name] = buffer
+        return state
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (NumPy, ffnn or torch tensors, lists) into the parameters and buffers.
+
+        Values are copied in place into the existing arrays, so optimizers holding the
+        parameters keep working. With ``strict``, every missing, unexpected or wrong-shaped
+        key is listed in one ``RuntimeError``; shape mismatches are errors either way.
+        """
+        own = self._state_slots()
+        given = {k: _as_array(v) for k, v in state_dict.items()}
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        wrong = [
+            f"{k}: expected shape {own[k][2].shape}, got {given[k].shape}"
+            for k in own
+            if k in given and given[k].shape != own[k][2].shape
+        ]
+        problems = []
+        if wrong:
+            problems.append("wrong shape for " + "; ".join(wrong))
+        if strict and missing:
+            problems.append("missing keys " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected keys " + ", ".join(repr(k) for k in unexpected))
+        if problems:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}: " + ". ".join(problems)
+            )
+        for key, (module, name, target) in own.items():
+            if key in given:
+                value = given[key]
+                if name in module._parameters or target.dtype.kind == "f":
+                    target[...] = value.astype(target.dtype, copy=False)
+                else:
+                    module._buffers[name] = np.array(value, dtype=target.dtype)
+        return IncompatibleKeys(missing, unexpected)
+
+    def _state_slots(self) -> OrderedDict:
+        slots = OrderedDict()
+        for module_name, module in self.named_modules():
+            dot = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    slots[dot + name] = (module, name, param.data)
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    slots[dot + name] = (module, name, buffer)
+        return slots
+
+    # ----- modes and dtypes -----------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
+
+    def to(self, dtype=None, *args, **kwargs) -> Module:
+        """Cast floating parameters and buffers to ``dtype`` (devices other than cpu: no-op)."""
+        dtype = kwargs.get("dtype", dtype)
+        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda"):
+            return self
+        dtype = dtypes.to_dtype(dtype)
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None and param.data.dtype.kind == "f":
+                    param.data = param.data.astype(dtype)
+                    if param.grad is not None:
+                        param.grad = param.grad.astype(dtype)
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.dtype.kind == "f":
+                    module._buffers[name] = buffer.astype(dtype)
+        return self
+
+    def double(self) -> Module:
+        return self.to(dtypes.float64)
+
+    def float(self) -> Module:
+        return self.to(dtypes.float32)
+
+    def half(self) -> Module:
+        return self.to(dtypes.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    def apply(self, fn) -> Module:
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ----- printing -------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
+
+    def __getstate__(self):
+        return self.__dict__
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _as_array(value) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.data
+    if type(value).__module__.startswith("torch"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)

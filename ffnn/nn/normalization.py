@@ -1,0 +1,140 @@
+"""Normalisation layers and dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn import dtypes
+from ffnn.nn import functional as F
+from ffnn.nn.module import Module
+from ffnn.nn.parameter import Parameter
+from ffnn.tensor import Tensor
+
+
+class BatchNorm1d(Module):
+    """y = γ (x - μ)/√(σ² + ε) + β over the batch (and length) axes of [N, C] or [N, C, L].
+
+    Training: batch statistics, and running_mean/running_var (unbiased) updated with
+    ``momentum`` (None: cumulative average); eval: the running statistics. Buffers and their
+    names are torch's (``running_mean``, ``running_var``, ``num_batches_tracked``).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype=None,
+                 device=None):
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(
+                f"BatchNorm1d: num_features must be a positive integer. Received: {num_features!r}"
+            )
+        dtype = dtypes.to_dtype(dtype)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype))
+            self.register_buffer("running_var", np.ones(num_features, dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d(num_features={self.num_features}) expects input of shape "
+                f"[N, {self.num_features}] or [N, {self.num_features}, L]. Received: shape "
+                f"{tuple(input.shape)}"
+            )
+        use_batch_stats = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+        return F.batch_norm(
+            input, self.running_mean, self.running_var,
+            self.weight, self.bias, training=use_batch_stats, momentum=self.momentum,
+            eps=self.eps, num_batches_tracked=self.num_batches_tracked,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    """y = (x - μ)/√(σ² + ε) · γ + β over the trailing ``normalized_shape`` axes."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None, device=None):
+        super().__init__()
+        self.normalized_shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = dtypes.to_dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε) · γ over the trailing ``normalized_shape`` axes
+    (ε = None: the dtype's machine epsilon, as torch)."""
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, dtype=None, device=None):
+        super().__init__()
+        self.normalized_shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtypes.to_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Dropout(Module):
+    """Training: zero each element with probability p and scale the rest by 1/(1-p);
+    eval: identity. Masks come from ``generator`` or the global seed."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator=None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
+        self.p, self.generator = p, generator
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

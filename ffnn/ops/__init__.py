@@ -1,0 +1,187 @@
+"""Every differentiable op, as functions on tensors. The classes with forward and backward
+side by side live in the submodules; this module turns scalars into tensors and calls them."""
+
+from __future__ import annotations
+
+from ffnn.ops import activations, elementwise, losses, matrix, norms, reductions, shape
+from ffnn.tensor import Tensor, _operand
+
+
+def add(a, b):
+    return elementwise.Add.apply(a, _operand(b, a))
+
+
+def sub(a, b):
+    return elementwise.Sub.apply(a, _operand(b, a))
+
+
+def mul(a, b):
+    return elementwise.Mul.apply(a, _operand(b, a))
+
+
+def div(a, b):
+    return elementwise.Div.apply(a, _operand(b, a))
+
+
+def neg(a):
+    return elementwise.Neg.apply(a)
+
+
+def pow(a, exponent):  # noqa: A001 - torch's name
+    if isinstance(exponent, (int, float)):
+        return elementwise.PowScalar.apply(a, exponent=exponent)
+    return elementwise.Pow.apply(a, _operand(exponent, a))
+
+
+def exp(x):
+    return elementwise.Exp.apply(x)
+
+
+def log(x):
+    return elementwise.Log.apply(x)
+
+
+def sqrt(x):
+    return elementwise.Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001 - torch's name
+    return elementwise.Abs.apply(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
+    return elementwise.Clamp.apply(x, lo=min, hi=max)
+
+
+def maximum(a, b):
+    return elementwise.Maximum.apply(a, _operand(b, a))
+
+
+def minimum(a, b):
+    return neg(maximum(neg(a), neg(_operand(b, a))))
+
+
+def matmul(a, b):
+    return matrix.MatMul.apply(a, _operand(b, a))
+
+
+def linear(x, weight, bias=None):
+    return matrix.Linear.apply(x, weight, bias)
+
+
+def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    return reductions.Sum.apply(x, dim=dim, keepdim=keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    return reductions.Mean.apply(x, dim=dim, keepdim=keepdim)
+
+
+def var(x, dim=None, keepdim=False, correction=1):
+    return reductions.Var.apply(x, dim=dim, keepdim=keepdim, correction=correction)
+
+
+def amax(x, dim=None, keepdim=False):
+    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=True)
+
+
+def amin(x, dim=None, keepdim=False):
+    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=False)
+
+
+def reshape(x, new_shape):
+    return shape.Reshape.apply(x, shape=tuple(new_shape))
+
+
+def expand(x, new_shape):
+    return shape.Expand.apply(x, shape=tuple(new_shape))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    dims = x.shape
+    start, end = start_dim % max(x.ndim, 1), end_dim % max(x.ndim, 1)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    size = 1
+    for n in dims[start : end + 1]:
+        size *= n
+    return reshape(x, dims[:start] + (size,) + dims[end + 1 :])
+
+
+def unsqueeze(x, dim):
+    dim = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dim = dim % max(x.ndim, 1)
+    if x.ndim == 0 or x.shape[dim] != 1:
+        return x
+    return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
+
+
+def permute(x, dims):
+    return shape.Permute.apply(x, dims=tuple(dims))
+
+
+def transpose(x, dim0, dim1):
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(x, dims)
+
+
+def getitem(x, index):
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, list):
+        import numpy as np
+
+        index = np.asarray(index)
+    return shape.GetItem.apply(x, index=index)
+
+
+def concatenate(tensors, dim=0):
+    return shape.Concatenate.apply(*tensors, dim=dim)
+
+
+def stack(tensors, dim=0):
+    return shape.Stack.apply(*tensors, dim=dim)
+
+
+def relu(x):
+    return activations.ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return activations.LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def sigmoid(x):
+    return activations.Sigmoid.apply(x)
+
+
+def tanh(x):
+    return activations.Tanh.apply(x)
+
+
+def gelu(x, approximate="none"):
+    return activations.GELU.apply(x, approximate=approximate)
+
+
+def silu(x):
+    return activations.SiLU.apply(x)
+
+
+def softmax(x, dim=-1):
+    return activations.Softmax.apply(x, dim=dim)
+
+
+def log_softmax(x, dim=-1):
+    return activations.LogSoftmax.apply(x, dim=dim)
+
+
+__all__ = ["activations", "elementwise", "losses", "matrix", "norms", "reductions", "shape"]

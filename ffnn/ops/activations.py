@@ -1,0 +1,144 @@
+"""Activation functions, each with its derivative under it. All are stable for |x| ≥ 1e3."""
+
+from __future__ import annotations
+
+import math
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+from ffnn.ops.special import erfc
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else s·x;  dL/dx = dL/dy · (1 if x > 0 else s)."""
+
+    def forward(self, x, negative_slope=0.01):
+        m = xp(x)
+        self.slope = m.where(x > 0, 1, negative_slope).astype(x.dtype)
+        return x * self.slope
+
+    def backward(self, grad):
+        return (grad * self.slope,)
+
+
+def stable_sigmoid(x):
+    """σ(x) = 1/(1 + e⁻ˣ) without overflow: e^{-|x|} is never larger than 1."""
+    m = xp(x)
+    e = m.exp(-m.abs(x))
+    return m.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1/(1 + e⁻ˣ);  dL/dx = dL/dy · y (1 - y)."""
+
+    def forward(self, x):
+        self.out = stable_sigmoid(x)
+        return self.out
+
+    def backward(self, grad):
+        y = self.out
+        return (grad * y * (1 - y),)
+
+
+class Tanh(Function):
+    """y = tanh x;  dL/dx = dL/dy · (1 - y²)."""
+
+    def forward(self, x):
+        self.out = xp(x).tanh(x)
+        return self.out
+
+    def backward(self, grad):
+        y = self.out
+        return (grad * (1 - y * y),)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class GELU(Function):
+    """y = x Φ(x), Φ the standard normal CDF;  dL/dx = dL/dy · (Φ(x) + x φ(x)).
+
+    ``approximate='tanh'``: y = ½x (1 + t), t = tanh(√(2/π)(x + 0.044715x³));
+    dL/dx = dL/dy · (½(1 + t) + ½x (1 - t²) √(2/π)(1 + 3·0.044715x²)).
+    Fused so the backward reuses Φ (or t) from the forward.
+    """
+
+    def forward(self, x, approximate="none"):
+        m = xp(x)
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = m.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + self.t)
+        if approximate != "none":
+            raise ValueError(f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}")
+        self.cdf = (0.5 * erfc(-x * _SQRT_HALF)).astype(x.dtype, copy=False)
+        return x * self.cdf
+
+    def backward(self, grad):
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner),)
+        pdf = _INV_SQRT_2PI * xp(x).exp(-0.5 * x * x)
+        return (grad * (self.cdf + x * pdf),)
+
+
+class SiLU(Function):
+    """y = x σ(x);  dL/dx = dL/dy · σ(x)(1 + x(1 - σ(x)))."""
+
+    def forward(self, x):
+        self.x, self.s = x, stable_sigmoid(x)
+        return x * self.s
+
+    def backward(self, grad):
+        s = self.s
+        return (grad * (s * (1 + self.x * (1 - s))),)
+
+
+def log_softmax_array(x, dim: int):
+    """log softmax along ``dim``: x - max - log Σ exp(x - max) (no overflow)."""
+    m = xp(x)
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - m.log(m.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+class Softmax(Function):
+    """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``;  dL/dx = y ⊙ (dL/dy - Σ(dL/dy ⊙ y))."""
+
+    def forward(self, x, dim=-1):
+        m = xp(x)
+        self.dim = dim
+        e = m.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, grad):
+        y = self.out
+        return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x - log Σ eˣ along ``dim``;  dL/dx = dL/dy - softmax(x) · Σ dL/dy."""
+
+    def forward(self, x, dim=-1):
+        self.dim = dim
+        self.out = log_softmax_array(x, dim)
+        return self.out
+
+    def backward(self, grad):
+        softmax = xp(grad).exp(self.out)
+        return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)

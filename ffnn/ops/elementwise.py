@@ -1,0 +1,218 @@
+"""Element-wise ops with NumPy broadcasting. Each backward sums its gradient back to the
+shape of its input (:func:`unbroadcast`)."""
+
+from __future__ import annotations
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+class Add(Function):
+    """y = a + b;  dL/da = dL/dy,  dL/db = dL/dy."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, grad):
+        sa, sb = self.shapes
+        return (
+            unbroadcast(grad, sa) if self.needs_input_grad[0] else None,
+            unbroadcast(grad, sb) if self.needs_input_grad[1] else None,
+        )
+
+
+class Sub(Function):
+    """y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, grad):
+        sa, sb = self.shapes
+        return (
+            unbroadcast(grad, sa) if self.needs_input_grad[0] else None,
+            unbroadcast(-grad, sb) if self.needs_input_grad[1] else None,
+        )
+
+
+class Mul(Function):
+    """y = a · b;  dL/da = dL/dy · b,  dL/db = dL/dy · a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        return (
+            unbroadcast(grad * b, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(grad * a, b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Div(Function):
+    """y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy · a / b²."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = grad / b
+        return (
+            unbroadcast(grad_a, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(-grad_a * a / b, b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Neg(Function):
+    """y = -x;  dL/dx = -dL/dy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+class PowScalar(Function):
+    """y = xᵖ for a constant p;  dL/dx = dL/dy · p · xᵖ⁻¹."""
+
+    def forward(self, x, exponent):
+        self.x, self.exponent = x, exponent
+        return x**exponent
+
+    def backward(self, grad):
+        p = self.exponent
+        return (grad * (p * self.x ** (p - 1)),)
+
+
+class Pow(Function):
+    """y = aᵇ;  dL/da = dL/dy · b · aᵇ⁻¹,  dL/db = dL/dy · y · ln a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            m = xp(a)
+            log_a = m.log(m.where(a > 0, a, 1))  # torch's convention: 0 where a ≤ 0
+            grad_b = unbroadcast(grad * self.out * log_a, b.shape)
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """y = eˣ;  dL/dx = dL/dy · y."""
+
+    def forward(self, x):
+        self.out = xp(x).exp(x)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * self.out,)
+
+
+class Log(Function):
+    """y = ln x;  dL/dx = dL/dy / x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).log(x)
+
+    def backward(self, grad):
+        return (grad / self.x,)
+
+
+class Sqrt(Function):
+    """y = √x;  dL/dx = dL/dy / (2y)."""
+
+    def forward(self, x):
+        self.out = xp(x).sqrt(x)
+        return self.out
+
+    def backward(self, grad):
+        return (grad / (2 * self.out),)
+
+
+class Abs(Function):
+    """y = |x|;  dL/dx = dL/dy · sign(x)  (0 at x = 0, as torch)."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).abs(x)
+
+    def backward(self, grad):
+        return (grad * xp(self.x).sign(self.x),)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dL/dx = dL/dy where lo ≤ x ≤ hi, else 0 (torch's rule)."""
+
+    def forward(self, x, lo=None, hi=None):
+        m = xp(x)
+        self.mask = m.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.mask &= x >= lo
+        if hi is not None:
+            self.mask &= x <= hi
+        return m.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+class Maximum(Function):
+    """y = max(a, b);  the gradient goes to the larger input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp(a).maximum(a, b)
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        share_a = (a > b) + 0.5 * (a == b)
+        return (
+            unbroadcast(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(grad * (1 - share_a), b.shape) if self.needs_input_grad[1] else None,
+        )
+
+
+class Cast(Function):
+    """y = x as another dtype;  dL/dx = dL/dy cast back."""
+
+    def forward(self, x, dtype):
+        self.dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return (grad.astype(self.dtype),)
+
+
+class Clone(Function):
+    """y = a copy of x;  dL/dx = dL/dy."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return (grad,)

@@ -1,0 +1,230 @@
+"""Loss functions, fused with their gradients. ``reduction`` is 'mean', 'sum' or 'none'.
+
+The gradient of a reduced loss with respect to each element is its weight in the reduction
+(1/N for 'mean') times the upstream gradient; for 'none' it is the upstream gradient itself.
+"""
+
+from __future__ import annotations
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+from ffnn.ops.activations import log_softmax_array, stable_sigmoid
+
+
+def _reduce(losses, reduction: str):
+    if reduction == "mean":
+        return losses.mean().astype(losses.dtype)
+    if reduction == "sum":
+        return losses.sum().astype(losses.dtype)
+    return losses
+
+
+def _scale(grad, reduction: str, count: int):
+    """Per-element factor dL/dloss_i of the reduction, broadcastable."""
+    if reduction == "mean":
+        return grad / count
+    return grad  # 'sum' (a scalar) or 'none' (one per element)
+
+
+class MSELoss(Function):
+    """L = reduce((x - y)²);  dL/dx = 2 (x - y) · r,  dL/dy = -dL/dx."""
+
+    def forward(self, x, y, reduction="mean"):
+        self.diff, self.reduction = x - y, reduction
+        return _reduce(self.diff * self.diff, reduction)
+
+    def backward(self, grad):
+        g = 2 * self.diff * _scale(grad, self.reduction, self.diff.size)
+        return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+
+class L1Loss(Function):
+    """L = reduce(|x - y|);  dL/dx = sign(x - y) · r,  dL/dy = -dL/dx."""
+
+    def forward(self, x, y, reduction="mean"):
+        diff = x - y
+        self.sign, self.reduction = xp(x).sign(diff), reduction
+        return _reduce(xp(x).abs(diff), reduction)
+
+    def backward(self, grad):
+        g = self.sign * _scale(grad, self.reduction, self.sign.size)
+        return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+
+class HuberLoss(Function):
+    """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = x - y;
+    dL/dx = clip(d, -δ, δ) · r,  dL/dy = -dL/dx."""
+
+    def forward(self, x, y, reduction="mean", delta=1.0):
+        m = xp(x)
+        d = x - y
+        abs_d = m.abs(d)
+        self.clipped, self.reduction = m.clip(d, -delta, delta), reduction
+        losses = m.where(abs_d < delta, 0.5 * d * d, delta * (abs_d - 0.5 * delta))
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        g = self.clipped * _scale(grad, self.reduction, self.clipped.size)
+        return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+
+class CrossEntropyIndices(Function):
+    """Softmax cross-entropy with class indices, fused (stable log-softmax, one pass back).
+
+    With p = softmax(x), class weights w (1 if none), smoothing ε over C classes, and row
+    factors aᵢ = (1-ε) w_{yᵢ} rᵢ, bᵢ = (ε/C) rᵢ (rᵢ = 1/Σ_{kept} w_{yₖ} for 'mean'):
+    Lᵢ = -aᵢ log p_{i,yᵢ} - bᵢ Σ_c w_c log p_{ic};
+    dL/dx_{ij} = p_{ij} (aᵢ + bᵢ Σ_c w_c) - aᵢ [j = yᵢ] - bᵢ w_j.   Rows with yᵢ = ignore_index
+    contribute nothing. Matches torch's ``cross_entropy`` including its 'mean' normaliser.
+    """
+
+    def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0):
+        m = xp(x)
+        n, c = x.shape
+        logp = log_softmax_array(x, 1)
+        kept = target != ignore_index
+        safe_target = m.where(kept, target, 0)
+        rows = m.arange(n)
+        w_target = (weight[safe_target] if weight is not None else m.ones(n, x.dtype)) * kept
+        nll = -logp[rows, safe_target] * w_target
+        if label_smoothing > 0:
+            smooth = -(logp * weight).sum(1) if weight is not None else -logp.sum(1)
+            smooth = smooth * kept
+        else:
+            smooth = 0.0
+        losses = (1 - label_smoothing) * nll + (label_smoothing / c) * smooth
+        self.denominator = w_target.sum()
+        self.logp, self.target, self.rows, self.kept = logp, safe_target, rows, kept
+        self.w_target, self.weight, self.eps, self.reduction = w_target, weight, label_smoothing, reduction
+        if reduction == "mean":
+            return (losses.sum() / self.denominator).astype(x.dtype)
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        m = xp(grad)
+        n, c = self.logp.shape
+        r = grad / self.denominator if self.reduction == "mean" else grad
+        r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r
+        a = (1 - self.eps) * self.w_target * r
+        b = (self.eps / c) * r * self.kept
+        w_total = self.weight.sum() if self.weight is not None else c
+        g = m.exp(self.logp) * (a + b * w_total)[:, None]
+        g[self.rows, self.target] -= a
+        if self.eps > 0:
+            g -= b[:, None] * (self.weight if self.weight is not None else 1)
+        return g.astype(self.logp.dtype, copy=False), None
+
+
+class CrossEntropyProbs(Function):
+    """Softmax cross-entropy against class probabilities t (soft labels), fused.
+
+    Lᵢ = -Σ_c w_c t_{ic} log p_{ic};  dL/dx_{ij} = rᵢ (p_{ij} Σ_c w_c t_{ic} - w_j t_{ij});
+    dL/dt_{ij} = -rᵢ w_j log p_{ij} (1 - ε). 'mean' divides by the number of rows, as torch.
+    """
+
+    def forward(self, x, target, weight=None, reduction="mean", label_smoothing=0.0):
+        c = x.shape[1]
+        t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
+        logp = log_softmax_array(x, 1)
+        wt = t * weight if weight is not None else t
+        self.logp, self.wt, self.weight = logp, wt, weight
+        self.reduction, self.eps = reduction, label_smoothing
+        return _reduce(-(logp * wt).sum(1), reduction)
+
+    def backward(self, grad):
+        m = xp(grad)
+        n = self.logp.shape[0]
+        r = grad / n if self.reduction == "mean" else grad
+        r = (m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r)[:, None]
+        grad_x = r * (m.exp(self.logp) * self.wt.sum(1, keepdims=True) - self.wt)
+        grad_t = None
+        if self.needs_input_grad[1]:
+            w = self.weight if self.weight is not None else 1
+            grad_t = -r * w * self.logp * (1 - self.eps)
+        return grad_x, grad_t
+
+
+class NLLLoss(Function):
+    """L = reduce(-w_{yᵢ} x_{i,yᵢ}) on log-probabilities x;  dL/dx_{i,yᵢ} = -w_{yᵢ} rᵢ."""
+
+    def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        m = xp(x)
+        n = x.shape[0]
+        kept = target != ignore_index
+        safe_target = m.where(kept, target, 0)
+        rows = m.arange(n)
+        w_target = (weight[safe_target] if weight is not None else m.ones(n, x.dtype)) * kept
+        losses = -x[rows, safe_target] * w_target
+        self.shape, self.rows, self.target = x.shape, rows, safe_target
+        self.w_target, self.reduction, self.denominator = w_target, reduction, w_target.sum()
+        if reduction == "mean":
+            return (losses.sum() / self.denominator).astype(x.dtype)
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        m = xp(grad)
+        r = grad / self.denominator if self.reduction == "mean" else grad
+        g = m.zeros(self.shape, dtype=self.w_target.dtype)
+        g[self.rows, self.target] = -self.w_target * r
+        return g, None
+
+
+class BCELoss(Function):
+    """L = reduce(-w (y log p + (1-y) log(1-p))), logs clamped at -100 as torch;
+    dL/dp = w (p - y) / max(p(1-p), 1e-12) · r."""
+
+    def forward(self, p, y, weight=None, reduction="mean"):
+        m = xp(p)
+        log_p = m.maximum(m.log(p), -100)
+        log_1mp = m.maximum(m.log1p(-p), -100)
+        losses = -(y * log_p + (1 - y) * log_1mp)
+        if weight is not None:
+            losses = losses * weight
+        self.p, self.y, self.weight, self.reduction = p, y, weight, reduction
+        return _reduce(losses.astype(p.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        m = xp(grad)
+        p, y = self.p, self.y
+        r = _scale(grad, self.reduction, p.size)
+        g = (p - y) / m.maximum((1 - p) * p, 1e-12) * r
+        if self.weight is not None:
+            g = g * self.weight
+        grad_y = None
+        if self.needs_input_grad[1]:
+            grad_y = (m.maximum(m.log1p(-p), -100) - m.maximum(m.log(p), -100)) * r
+            grad_y = grad_y * self.weight if self.weight is not None else grad_y
+        return g.astype(p.dtype, copy=False), grad_y
+
+
+class BCEWithLogitsLoss(Function):
+    """Sigmoid + binary cross-entropy, fused and stable for any logit x:
+    Lᵢ = w ((1-y) x + (1 + (q-1) y) softplus(-x)), q = pos_weight, softplus(z) = log(1 + eᶻ);
+    dL/dx = w ((1 + (q-1) y) σ(x) - q y) · r."""
+
+    def forward(self, x, y, weight=None, pos_weight=None, reduction="mean"):
+        m = xp(x)
+        softplus_neg = m.log1p(m.exp(-m.abs(x))) + m.maximum(-x, 0)
+        log_weight = 1 + (pos_weight - 1) * y if pos_weight is not None else 1
+        losses = (1 - y) * x + log_weight * softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        self.x, self.y, self.weight, self.pos_weight = x, y, weight, pos_weight
+        self.reduction, self.softplus_neg = reduction, softplus_neg
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        x, y, q = self.x, self.y, self.pos_weight
+        r = _scale(grad, self.reduction, x.size)
+        s = stable_sigmoid(x)
+        g = ((1 + (q - 1) * y) * s - q * y) if q is not None else (s - y)
+        g = g * r
+        if self.weight is not None:
+            g = g * self.weight
+        grad_y = None
+        if self.needs_input_grad[1]:
+            # dL/dy = -x + (q-1) softplus(-x) with weights; torch treats y as differentiable too
+            grad_y = (-x + ((q - 1) * self.softplus_neg if q is not None else 0)) * r
+            grad_y = grad_y * self.weight if self.weight is not None else grad_y
+        return g.astype(x.dtype, copy=False), grad_y

@@ -1,0 +1,75 @@
+"""Matrix products: the general ``matmul`` and the fused dense layer ``linear``."""
+
+from __future__ import annotations
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+from ffnn.ops.elementwise import unbroadcast
+
+
+class MatMul(Function):
+    """y = a @ b (batched, broadcasting, 1-D promoted as in NumPy);
+    dL/da = dL/dy @ bᵀ,  dL/db = aᵀ @ dL/dy."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                f"({a.shape[-1] if a.ndim else '-'} != "
+                f"{(b.shape[-2] if b.ndim > 1 else b.shape[0]) if b.ndim else '-'})"
+            )
+        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a2 = a[None, :] if a.ndim == 1 else a
+        self.b2 = b[:, None] if b.ndim == 1 else b
+        return a @ b
+
+    def backward(self, grad):
+        m = xp(grad)
+        g = grad
+        if len(self.a_shape) == 1:
+            g = m.expand_dims(g, -2)
+        if len(self.b_shape) == 1:
+            g = m.expand_dims(g, -1)
+        a2, b2 = self.a2, self.b2
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(g @ m.swapaxes(b2, -1, -2), a2.shape).reshape(self.a_shape)
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast(m.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(self.b_shape)
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """The dense layer, fused: y = x Wᵀ + b for x of shape [..., in], W [out, in], b [out].
+
+    dL/dx = dL/dy · W,  dL/dW = (dL/dy)ᵀ · x,  dL/db = Σ_rows dL/dy.
+    Fused so that each product is one BLAS call on 2-D views (no copy for Wᵀ) and only the
+    gradients someone needs are computed (none for the input of a first layer, none for a
+    frozen weight); x is kept for the backward only when W needs its gradient.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}) "
+                f"but the weight expects {weight.shape[1]} (weight shape {weight.shape})"
+            )
+        in_features, out_features = weight.shape[1], weight.shape[0]
+        x2 = x.reshape(-1, in_features)
+        y = x2 @ weight.T
+        if bias is not None:
+            y += bias
+        self.x_shape = x.shape
+        if self.needs_input_grad[1]:
+            self.x2 = x2
+        if self.needs_input_grad[0]:
+            self.weight = weight
+        return y.reshape(*x.shape[:-1], out_features)
+
+    def backward(self, grad):
+        g2 = grad.reshape(-1, grad.shape[-1])
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_x = (g2 @ self.weight).reshape(self.x_shape) if need_x else None
+        grad_w = g2.T @ self.x2 if need_w else None
+        grad_b = g2.sum(axis=0) if need_b else None
+        return grad_x, grad_w, grad_b

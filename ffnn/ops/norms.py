@@ -1,0 +1,127 @@
+"""Normalisation layers' ops: batch norm (training statistics), layer norm, RMS norm.
+
+Each is fused: the backward reuses x̂ and 1/σ from the forward instead of differentiating
+through mean and variance op by op.
+"""
+
+from __future__ import annotations
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+
+
+class BatchNorm(Function):
+    """Batch statistics over every axis but the channel axis 1 (input [N, C] or [N, C, L]):
+    x̂ = (x - μ_B) / √(σ²_B + ε),  y = γ x̂ + β;
+    dL/dx = γ/(m√(σ²_B+ε)) · (m·g - Σg - x̂ Σ(g x̂)),  dL/dγ = Σ g x̂,  dL/dβ = Σ g
+    (m = number of values per channel). The forward also returns the batch mean and biased
+    variance, and updates ``running_mean``/``running_var`` in place when given:
+    r ← (1 - momentum) r + momentum · batch statistic (unbiased variance, as torch)."""
+
+    def forward(self, x, weight=None, bias=None, eps=1e-5, running_mean=None, running_var=None,
+                momentum=0.1):
+        axes = (0,) if x.ndim == 2 else (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        rstd = 1 / xp(x).sqrt(var + eps)
+        x_hat = centered * rstd
+        count = x.size // x.shape[1]
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.reshape(-1)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+        self.axes, self.shape, self.x_hat, self.rstd, self.weight = axes, shape, x_hat, rstd, weight
+        self.count = count
+        y = x_hat * weight.reshape(shape) if weight is not None else x_hat
+        return (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        x_hat, axes = self.x_hat, self.axes
+        gamma = self.weight.reshape(self.shape) if self.weight is not None else 1
+        sum_g = grad.sum(axis=axes, keepdims=True)
+        sum_gx = (grad * x_hat).sum(axis=axes, keepdims=True)
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = (gamma * self.rstd / self.count) * (self.count * grad - sum_g - x_hat * sum_gx)
+        grad_w = sum_gx.reshape(-1) if self.needs_input_grad[1] else None
+        grad_b = sum_g.reshape(-1) if self.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+class LayerNorm(Function):
+    """Normalise over the last k axes (``normalized_shape``):
+    x̂ = (x - μ)/√(σ² + ε),  y = x̂ γ + β;
+    dL/dx = (1/σ̃)(ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ,  dL/dγ = Σ g x̂,  dL/dβ = Σ g."""
+
+    def forward(self, x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
+        axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        self.rstd = 1 / xp(x).sqrt(var + eps)
+        self.x_hat = centered * self.rstd
+        self.axes, self.weight = axes, weight
+        y = self.x_hat * weight if weight is not None else self.x_hat
+        return (y + bias if bias is not None else y).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        x_hat, axes = self.x_hat, self.axes
+        batch_axes = tuple(range(grad.ndim - len(axes)))
+        g_hat = grad * self.weight if self.weight is not None else grad
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = self.rstd * (
+                g_hat
+                - g_hat.mean(axis=axes, keepdims=True)
+                - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)
+            )
+        grad_w = (grad * x_hat).sum(axis=batch_axes) if self.needs_input_grad[1] else None
+        grad_b = grad.sum(axis=batch_axes) if self.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+class RMSNorm(Function):
+    """x̂ = x / √(mean(x²) + ε),  y = x̂ γ;
+    dL/dx = (1/rms)(ĝ - x̂ mean(ĝ x̂)) with ĝ = g γ,  dL/dγ = Σ g x̂."""
+
+    def forward(self, x, weight=None, normalized_ndim=1, eps=None):
+        m = xp(x)
+        if eps is None:
+            eps = float(m.finfo(x.dtype).eps)
+        axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+        self.rrms = 1 / m.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+        self.x_hat = x * self.rrms
+        self.axes, self.weight = axes, weight
+        y = self.x_hat * weight if weight is not None else self.x_hat
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        x_hat, axes = self.x_hat, self.axes
+        batch_axes = tuple(range(grad.ndim - len(axes)))
+        g_hat = grad * self.weight if self.weight is not None else grad
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = self.rrms * (g_hat - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))
+        grad_w = (grad * x_hat).sum(axis=batch_axes) if self.needs_input_grad[1] else None
+        return grad_x, grad_w
+
+
+class Dropout(Function):
+    """Inverted dropout: y = x · mask / (1 - p), mask ~ Bernoulli(1 - p);
+    dL/dx = dL/dy · mask / (1 - p). The mask is drawn from the given NumPy generator."""
+
+    def forward(self, x, p=0.5, rng=None):
+        m = xp(x)
+        if p >= 1:
+            self.scale = m.zeros(x.shape, dtype=x.dtype)
+        else:
+            keep = rng.random(x.shape, dtype=m.float32) >= p
+            self.scale = m.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - p))
+        return x * self.scale
+
+    def backward(self, grad):
+        return (grad * self.scale,)

@@ -1,0 +1,89 @@
+"""Reductions over axes (``keepdim`` as in torch): sum, mean, variance, max, min."""
+
+from __future__ import annotations
+
+from ffnn.autograd import Function
+from ffnn.backend import xp
+
+
+def _axes(dim, ndim: int):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(d % ndim if ndim else 0 for d in dims)
+
+
+def _expand_back(grad, shape, axes, keepdim):
+    """Re-insert reduced axes so ``grad`` broadcasts against the input's ``shape``."""
+    if axes is None:
+        return grad.reshape((1,) * len(shape))
+    if not keepdim:
+        grad = xp(grad).expand_dims(grad, axes)
+    return grad
+
+
+class Sum(Function):
+    """y = Σ_axes x;  dL/dx = dL/dy broadcast back over the summed axes."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        return x.sum(axis=self.axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        return (xp(g).broadcast_to(g, self.shape),)
+
+
+class Mean(Function):
+    """y = (1/n) Σ_axes x;  dL/dx = dL/dy / n broadcast back."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        out = x.mean(axis=self.axes, keepdims=keepdim)
+        self.count = x.size // max(out.size, 1) if x.size else 0
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.shape, self.axes, self.keepdim) / self.count
+        return (xp(g).broadcast_to(g, self.shape),)
+
+
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - c);  dL/dx = dL/dy · 2 (x - x̄) / (n - c)."""
+
+    def forward(self, x, dim=None, keepdim=False, correction=1):
+        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        self.centered = x - x.mean(axis=self.axes, keepdims=True)
+        n = x.size if self.axes is None else int(xp(x).prod([x.shape[a] for a in self.axes]))
+        self.denominator = n - correction
+        return (self.centered**2).sum(axis=self.axes, keepdims=keepdim) / self.denominator
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        return (g * (2.0 / self.denominator) * self.centered,)
+
+
+class Extremum(Function):
+    """y = max (or min) over axes;  dL/dx = dL/dy at the extreme entries, split evenly on ties
+    for a full reduction, at the first extreme index along ``dim`` otherwise (torch's rules)."""
+
+    def forward(self, x, dim=None, keepdim=False, largest=True):
+        m = xp(x)
+        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        reduce = m.max if largest else m.min
+        out = reduce(x, axis=self.axes, keepdims=True)
+        if self.axes is None:
+            hits = x == out
+            self.weights = hits / hits.sum()
+        else:
+            (axis,) = self.axes
+            index = (m.argmax if largest else m.argmin)(x, axis=axis, keepdims=True)
+            self.weights = m.zeros(x.shape, dtype=x.dtype)
+            m.put_along_axis(self.weights, index, 1, axis=axis)
+        if keepdim:
+            return out
+        return out.reshape(()) if self.axes is None else out.squeeze(axis=self.axes)
+
+    def backward(self, grad):
+        return (_expand_back(grad, self.shape, self.axes, self.keepdim) * self.weights,)
+

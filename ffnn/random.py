@@ -1,0 +1,69 @@
+"""One seed for everything: initialisation, shuffling, dropout and augmentation.
+
+``ffnn.manual_seed(n)`` resets the global :class:`Generator`; functions that draw random
+numbers take an explicit ``generator=`` and fall back to the global one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Generator:
+    """A seedable random source (a NumPy PCG64 generator) with torch's method names."""
+
+    def __init__(self, seed: int | None = None):
+        self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"manual_seed expects a non-negative integer. Received: seed={seed}")
+        self._seed = seed
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        """The generator state as a JSON-serialisable dict (for checkpoints)."""
+        state = self.rng.bit_generator.state
+        return {"seed": self._seed, "bit_generator": _jsonable(state)}
+
+    def set_state(self, state: dict) -> None:
+        self._seed = int(state["seed"])
+        self.rng.bit_generator.state = state["bit_generator"]
+
+
+def _jsonable(state):
+    if isinstance(state, dict):
+        return {k: _jsonable(v) for k, v in state.items()}
+    if isinstance(state, np.integer):
+        return int(state)
+    return state
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global generator; returns it (as ``torch.manual_seed`` does)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed(seed: int) -> Generator:
+    return manual_seed(seed)
+
+
+def get_rng_state() -> dict:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    default_generator.set_state(state)
+
+
+def rng(generator: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s, or the global one."""
+    return (generator or default_generator).rng

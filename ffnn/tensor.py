@@ -1,0 +1,603 @@
+"""``Tensor``: an n-d array that remembers the op that made it, so gradients can flow back.
+
+The math lives in ``ffnn.ops``; this file holds the user-facing object, its operators and
+methods (thin calls into the ops), and the factory functions (``ffnn.tensor``, ``zeros``,
+``randn`` …) with torch's names and dtype rules: Python floats become float32 (the default
+floating dtype), Python ints become int64, NumPy arrays keep their dtype.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from ffnn import autograd, dtypes
+from ffnn import random as _random
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+class Tensor:
+    """An n-d array (``.data``) with an optional gradient (``.grad``, an array or None).
+
+    Shapes follow NumPy broadcasting. ``requires_grad=True`` makes ops record the graph;
+    ``backward()`` then fills ``.grad`` of every leaf that requires it.
+    """
+
+    __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool, ctx) -> Tensor:
+        """Wrap an op's output array without conversion (the fast internal path)."""
+        out = object.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out.requires_grad = requires_grad
+        out._ctx = ctx
+        return out
+
+    # ----- identity -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu" if type(self.data).__module__.startswith("numpy") else "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True" if self._ctx is None else f", grad_fn=<{self._ctx.name}>"
+        return f"tensor({body}{extra})"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    # ----- conversion -----------------------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element. Received: shape={self.data.shape}"
+            )
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        return int(self.item())
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (no gradient flows back through it)."""
+        return Tensor._make(self.data, False, None)
+
+    def clone(self) -> Tensor:
+        from ffnn.ops.elementwise import Clone
+
+        return Clone.apply(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only tensors of floating dtype can require gradients. "
+                f"Received: dtype={self.data.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, dtype=None, *args, **kwargs) -> Tensor:
+        if isinstance(dtype, str) and dtype in ("cpu",) or dtype is None:
+            dtype = kwargs.get("dtype")
+            if dtype is None:
+                return self
+        from ffnn.ops.elementwise import Cast
+
+        dtype = dtypes.to_dtype(dtype)
+        return self if dtype == self.data.dtype else Cast.apply(self, dtype=dtype)
+
+    def type(self, dtype) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ----- gradient -------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Backpropagate: add d(self)/d(leaf) · gradient to ``.grad`` of every leaf.
+
+        ``gradient`` defaults to 1 for a one-element tensor and is required otherwise.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad())."
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    "backward() on a non-scalar tensor needs an explicit gradient of the same "
+                    f"shape. Received: tensor of shape {self.data.shape} and gradient=None"
+                )
+            gradient = np.ones_like(self.data)
+        else:
+            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if gradient.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward(): gradient has shape {gradient.shape} but the tensor has shape "
+                    f"{self.data.shape}"
+                )
+            gradient = gradient.astype(self.data.dtype, copy=False)
+        autograd.run_backward(self, gradient, retain_graph=retain_graph)
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> Tensor:
+        self.data[...] = value
+        return self
+
+    def copy_(self, other) -> Tensor:
+        self.data[...] = _data_of(other)
+        return self
+
+    # ----- arithmetic -----------------------------------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(_operand(other, self), self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(_operand(other, self), self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(_operand(other, self), self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(_operand(other, self), self)
+
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.pow(_operand(base, self), self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(_operand(other, self), self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    __iadd__ = __add__
+    __isub__ = __sub__
+    __imul__ = __mul__
+    __itruediv__ = __truediv__
+
+    def add(self, other):
+        return ops.add(self, other)
+
+    def sub(self, other):
+        return ops.sub(self, other)
+
+    def mul(self, other):
+        return ops.mul(self, other)
+
+    def div(self, other):
+        return ops.div(self, other)
+
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def mm(self, other):
+        return ops.matmul(self, other)
+
+    # ----- comparisons (no gradient) --------------------------------------------------
+    def __lt__(self, other):
+        return Tensor._make(self.data < _data_of(other), False, None)
+
+    def __le__(self, other):
+        return Tensor._make(self.data <= _data_of(other), False, None)
+
+    def __gt__(self, other):
+        return Tensor._make(self.data > _data_of(other), False, None)
+
+    def __ge__(self, other):
+        return Tensor._make(self.data >= _data_of(other), False, None)
+
+    def __eq__(self, other):
+        return Tensor._make(self.data == _data_of(other), False, None)
+
+    def __ne__(self, other):
+        return Tensor._make(self.data != _data_of(other), False, None)
+
+    def eq(self, other):
+        return self == other
+
+    def __invert__(self):
+        return Tensor._make(~self.data, False, None)
+
+    def __and__(self, other):
+        return Tensor._make(self.data & _data_of(other), False, None)
+
+    def __or__(self, other):
+        return Tensor._make(self.data | _data_of(other), False, None)
+
+    # ----- element-wise functions -----------------------------------------------------
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def square(self):
+        return ops.mul(self, self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def relu(self):
+        return ops.relu(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def softmax(self, dim: int = -1):
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int = -1):
+        return ops.log_softmax(self, dim)
+
+    # ----- reductions -----------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.sum(self, _dim(dim, axis), keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.mean(self, _dim(dim, axis), keepdim)
+
+    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None):
+        return ops.var(self, dim, keepdim, 1 if unbiased else 0 if correction is None else correction)
+
+    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
+        return ops.sqrt(self.var(dim, keepdim, unbiased))
+
+    def max(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return ops.maximum(self, dim)
+        if dim is None:
+            return ops.amax(self, None, False)
+        return MaxResult(ops.amax(self, dim, keepdim), self.argmax(dim, keepdim))
+
+    def min(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return ops.minimum(self, dim)
+        if dim is None:
+            return ops.amin(self, None, False)
+        return MaxResult(ops.amin(self, dim, keepdim), self.argmin(dim, keepdim))
+
+    def amax(self, dim=None, keepdim: bool = False):
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False):
+        return ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        out = np.argmax(self.data, axis=dim, keepdims=keepdim)
+        return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        out = np.argmin(self.data, axis=dim, keepdims=keepdim)
+        return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+
+    def norm(self, p=2):
+        return ops.sum(ops.abs(self) ** p) ** (1.0 / p)
+
+    # ----- shape ----------------------------------------------------------------------
+    def reshape(self, *shape):
+        return ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape):
+        return ops.reshape(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return ops.reshape(self, other.shape)
+
+    def expand(self, *shape):
+        return ops.expand(self, _shape_args(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim: int):
+        return ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return ops.permute(self, _shape_args(dims))
+
+    def t(self):
+        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self):  # noqa: N802 - torch's name
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):  # noqa: N802 - torch's name
+        return ops.transpose(self, -2, -1)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("in-place assignment into a tensor that requires grad")
+        self.data[_index_of(index)] = _data_of(value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+# ----- helpers ------------------------------------------------------------------------
+def _dim(dim, axis):
+    return axis if dim is None else dim
+
+
+def _shape_args(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _data_of(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_of(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert data to an array with torch's dtype rules (see the module docstring)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtypes.to_dtype(dtype))
+    if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
+        return data
+    if type(data).__module__ == "torch":
+        return data.detach().cpu().numpy().copy()
+    array = np.asarray(data)
+    if array.dtype.kind == "f":
+        return array.astype(dtypes.get_default_dtype())
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64)
+    if array.dtype.kind == "O":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding mixed objects")
+    return array
+
+
+def _operand(other, like: Tensor) -> Tensor:
+    """A Python number or array as a constant tensor; numbers take ``like``'s float dtype."""
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (bool, int, float)):
+        if like.data.dtype.kind in "fc" or not isinstance(other, float):
+            dtype = like.data.dtype
+        else:
+            dtype = dtypes.get_default_dtype()
+        return Tensor._make(np.asarray(other, dtype=dtype), False, None)
+    return Tensor._make(np.asarray(other), False, None)
+
+
+# ----- factories ----------------------------------------------------------------------
+def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (list, number, ndarray, Tensor)."""
+    array = _to_array(data, dtype)
+    if isinstance(data, np.ndarray) and array is data:
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype=None) -> Tensor:
+    """A tensor sharing memory with ``data`` where possible."""
+    return data if isinstance(data, Tensor) and dtype is None else Tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    return Tensor(np.asarray(array))
+
+
+def _sizes(size) -> tuple:
+    return _shape_args(size)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_sizes(size), dtypes.to_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_sizes(size), dtypes.to_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.full(tuple(size), fill_value, dtypes.to_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None) -> Tensor:
+    return Tensor(np.zeros_like(_data_of(t), dtype=dtype and dtypes.to_dtype(dtype)))
+
+
+def ones_like(t: Tensor, dtype=None) -> Tensor:
+    return Tensor(np.ones_like(_data_of(t), dtype=dtype and dtypes.to_dtype(dtype)))
+
+
+def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=dtypes.to_dtype(dtype)))
+
+
+def arange(start, end=None, step=1, dtype=None) -> Tensor:
+    array = np.arange(start, end, step) if end is not None else np.arange(start)
+    return Tensor(array, dtype=dtype) if dtype is not None else Tensor(_to_array(array.tolist()))
+
+
+def linspace(start, end, steps: int, dtype=None) -> Tensor:
+    return Tensor(np.linspace(start, end, steps, dtype=dtypes.to_dtype(dtype)))
+
+
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the seeded generator."""
+    array = _random.rng(generator).standard_normal(_sizes(size)).astype(dtypes.to_dtype(dtype))
+    return Tensor(array, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from the seeded generator."""
+    array = _random.rng(generator).random(_sizes(size)).astype(dtypes.to_dtype(dtype))
+    return Tensor(array, requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    array = _random.rng(generator).integers(low, high, size=tuple(size))
+    return Tensor(array.astype(dtypes.to_dtype(dtype or "int64")))
+
+
+def randperm(n: int, generator=None) -> Tensor:
+    return Tensor(_random.rng(generator).permutation(n).astype(np.int64))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    return ops.concatenate(tensors, dim)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    return ops.stack(tensors, dim)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+from ffnn import ops  # noqa: E402 - ops import Tensor from this module
