@@ -153,6 +153,8 @@ def run_backward(root, gradient, retain_graph: bool = False) -> None:
     for node in reversed(order):
         grad = grads.pop(id(node), None)
         fn = node._ctx
+        if grad is not None and node.__dict__.get("retains_grad"):
+            node.grad = grad.copy() if node.grad is None else node.grad + grad
         if grad is not None:
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, tuple):

@@ -1,0 +1,31 @@
+"""Data: datasets, ``DataLoader``, scalers, augmentations and real data sets (torch's names)."""
+
+from ffnn.data.augment import Compose, GaussianNoise, Mixup, RandomShift, shift_images
+from ffnn.data.datasets import (
+    ArrayDataset,
+    Dataset,
+    Subset,
+    TensorDataset,
+    random_split,
+    train_test_split,
+)
+from ffnn.data.loader import DataLoader, default_collate
+from ffnn.data.real import (
+    Bunch,
+    CSVData,
+    infer_task,
+    load_breast_cancer,
+    load_csv,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+)
+from ffnn.data.scalers import MinMaxScaler, StandardScaler
+
+__all__ = [
+    "Dataset", "TensorDataset", "ArrayDataset", "Subset", "random_split", "train_test_split",
+    "DataLoader", "default_collate", "StandardScaler", "MinMaxScaler", "GaussianNoise",
+    "RandomShift", "Mixup", "Compose", "shift_images", "Bunch", "CSVData", "infer_task",
+    "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
+]

@@ -1,0 +1,236 @@
+"""``DataLoader``: batches of ffnn Tensors from a dataset, shuffled by a seeded generator.
+
+Fast path: for array-backed datasets (``TensorDataset``, ``ArrayDataset`` and ``Subset``s of
+them) a batch is ``tuple(a[idx] for a in arrays)`` — one fancy index per array, no Python loop
+over samples. Other datasets are collated item by item (``np.stack`` per field).
+
+Randomness and resuming
+-----------------------
+Each epoch (each ``iter(loader)``) uses one generator for shuffling and augmentation:
+
+* ``generator=g`` given: ``g`` itself; every epoch advances it.
+* otherwise: a fresh ``ffnn.Generator`` seeded with one integer drawn from the global
+  generator when iteration starts, so ``ffnn.manual_seed(n)`` fixes every epoch's order.
+
+``loader.generator`` is that generator (``None`` before the first epoch when none was given).
+To resume a run exactly:
+
+* between epochs, with an explicit generator: save ``loader.generator.get_state()``; later
+  ``g = ffnn.Generator(); g.set_state(state)`` and build the loader with ``generator=g``.
+  With the global seed instead: save and restore ``ffnn.get_rng_state()``.
+* anywhere, even mid-epoch: save ``loader.state_dict()`` (JSON-able: the generator state at
+  the start of the current epoch, the number of batches already yielded, the epoch count)
+  and call ``loader.load_state_dict(state)`` on the new loader; its next epoch replays the
+  same order (and the same augmentation draws) and skips the batches already seen.
+
+Augmentation draws come from a per-batch ``numpy`` generator seeded by
+``(epoch_seed, batch_index)``, where ``epoch_seed`` is one integer drawn from the epoch's
+generator after the permutation; skipping batches therefore needs no replay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ffnn import random as _random
+from ffnn.data.datasets import Subset
+from ffnn.tensor import Tensor
+
+
+def _to_tensor(array: np.ndarray) -> Tensor:
+    """Wrap without copying; integer arrays become int64 (torch's label dtype)."""
+    if array.dtype.kind in "iu" and array.dtype != np.int64:
+        array = array.astype(np.int64)
+    return Tensor._make(array, False, None)
+
+
+def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
+    """``(arrays, base_indices)`` for array-backed datasets (Subsets unwrapped), else None."""
+    indices = None
+    while isinstance(dataset, Subset):
+        indices = dataset.indices if indices is None else dataset.indices[indices]
+        dataset = dataset.dataset
+    arrays = getattr(dataset, "arrays", None)
+    if isinstance(arrays, tuple) and arrays and all(isinstance(a, np.ndarray) for a in arrays):
+        return arrays, indices
+    return None
+
+
+def _as_array(value) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, float):
+        return np.asarray(value, dtype=np.float32)
+    return np.asarray(value)
+
+
+def default_collate(items: list) -> Any:
+    """Stack a list of samples field by field: tuples -> tuple, dicts -> dict, else a Tensor."""
+    first = items[0]
+    if isinstance(first, (tuple, list)):
+        return tuple(default_collate([item[i] for item in items]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: default_collate([item[k] for item in items]) for k in first}
+    return _to_tensor(np.stack([_as_array(v) for v in items]))
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches of ``batch_size`` (tuples of ffnn Tensors).
+
+    ``shuffle``: new random order each epoch (see the module docstring for the generator).
+    ``sampler``: an object whose ``__iter__`` yields indices (e.g. a distributed sampler, with
+    an optional ``set_epoch``); excludes ``shuffle``. ``drop_last``: drop a short final batch.
+    ``collate_fn``: list of samples -> batch (disables the array fast path).
+    ``augment``: ``augment(x, rng) -> x`` on each batch's inputs (numpy arrays); when
+    ``augment.needs_targets`` is true it is called as ``augment(x, y, rng) -> (x, y)``.
+    ``len(loader)`` is the number of batches per epoch.
+    """
+
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, *,
+                 sampler=None, drop_last: bool = False,
+                 generator: _random.Generator | None = None,
+                 collate_fn: Callable[[list], Any] | None = None,
+                 augment: Callable | None = None):
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                "DataLoader: dataset must define __len__ and __getitem__. "
+                f"Received: dataset of type {type(dataset).__name__}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(
+                f"DataLoader: batch_size must be a positive integer. Received: "
+                f"batch_size={batch_size!r}"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the "
+                             "sampler decides the order). Received: shuffle=True with a sampler")
+        if sampler is not None and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be iterable (yield indices). Received: "
+                            f"sampler of type {type(sampler).__name__}")
+        if generator is not None and not isinstance(generator, _random.Generator):
+            raise TypeError(f"DataLoader: generator must be an ffnn.Generator or None. "
+                            f"Received: generator of type {type(generator).__name__}")
+        for name, fn in (("collate_fn", collate_fn), ("augment", augment)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be callable. Received: {name}={fn!r}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.augment = augment
+        self._explicit_generator = generator
+        self.generator = generator
+        self.epoch = 0  # epochs started
+        self._batch_index = 0  # batches yielded in the current epoch
+        self._epoch_start_state: dict | None = None
+        self._resume: dict | None = None
+        self._source = None if collate_fn is not None else _array_source(dataset)
+
+    # ----- sizes ----------------------------------------------------------------------
+    def _num_samples(self) -> int:
+        return len(self.sampler) if self.sampler is not None else len(self.dataset)
+
+    def __len__(self) -> int:
+        n = self._num_samples()
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Forward ``epoch`` to the sampler's ``set_epoch`` (distributed samplers need it)."""
+        if self.sampler is not None and hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+    # ----- state ----------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """JSON-able position: generator state at the current epoch's start, batches done."""
+        if self._resume is not None:  # loaded but not yet iterated: still that position
+            return dict(self._resume)
+        in_epoch = self._epoch_start_state is not None and 0 < self._batch_index < len(self)
+        if in_epoch:
+            generator_state = self._epoch_start_state
+        elif self.generator is not None and self._explicit_generator is not None:
+            generator_state = self.generator.get_state()
+        else:
+            generator_state = None
+        return {"generator": generator_state, "batch_index": self._batch_index if in_epoch else 0,
+                "epoch": self.epoch - 1 if in_epoch else self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from ``state_dict()``: the next epoch replays that order from its batch."""
+        missing = {"generator", "batch_index", "epoch"} - set(state)
+        if missing:
+            raise KeyError(f"DataLoader.load_state_dict: missing keys {sorted(missing)}. "
+                           f"Received: keys {sorted(state)}")
+        self.epoch = int(state["epoch"])
+        self._resume = dict(state)
+
+    # ----- iteration ------------------------------------------------------------------
+    def _start_epoch(self) -> _random.Generator:
+        resume, self._resume = self._resume, None
+        saved = resume["generator"] if resume else None
+        if self._explicit_generator is not None:
+            generator = self._explicit_generator
+            if saved is not None:
+                generator.set_state(saved)
+        elif saved is not None:
+            generator = _random.Generator(0)
+            generator.set_state(saved)
+        else:
+            generator = _random.Generator(int(_random.rng().integers(2**63 - 1)))
+        self.generator = generator
+        self._epoch_start_state = generator.get_state()
+        self._skip = int(resume["batch_index"]) if resume else 0
+        return generator
+
+    def _indices(self, generator: _random.Generator) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+        n = len(self.dataset)
+        return generator.rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def __iter__(self) -> Iterator:
+        generator = self._start_epoch()
+        order = self._indices(generator)
+        augment_seed = int(generator.rng.integers(2**63 - 1)) if self.augment else 0
+        self.epoch += 1
+        n_batches = len(self)
+        self._batch_index = self._skip
+        for b in range(self._skip, n_batches):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            batch = self._fetch(idx)
+            if self.augment is not None:
+                batch = self._augment(batch, np.random.default_rng([augment_seed, b]))
+            self._batch_index = b + 1
+            yield batch
+
+    def _fetch(self, idx: np.ndarray):
+        if self._source is not None:
+            arrays, base = self._source
+            if base is not None:
+                idx = base[idx]
+            return tuple(_to_tensor(a[idx]) for a in arrays)
+        items = [self.dataset[int(i)] for i in idx]
+        return (self.collate_fn or default_collate)(items)
+
+    def _augment(self, batch, rng: np.random.Generator):
+        if not isinstance(batch, (tuple, list)) or not batch:
+            batch = (batch,)
+        x = _as_array(batch[0])
+        if getattr(self.augment, "needs_targets", False):
+            if len(batch) < 2:
+                raise ValueError(f"DataLoader: augment {type(self.augment).__name__} needs "
+                                 f"targets, but batches have only inputs (1 field)")
+            x, y = self.augment(x, _as_array(batch[1]), rng)
+            return (_to_tensor(x), _to_tensor(y), *batch[2:])
+        return (_to_tensor(self.augment(x, rng)), *batch[1:])
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(dataset={type(self.dataset).__name__}({len(self.dataset)}), "
+                f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last})")

@@ -1,0 +1,333 @@
+"""``ffnn explain``: one training step of a 2-3-1 network, every number computed by ffnn.
+
+The forward pass (every z and a), the loss, the backward pass (every gradient with its
+formula), the SGD update and the loss after it. Each gradient is cross-checked by central
+finite differences of the loss. The default example arranges the tutorial's numbers into a
+consistent 2-3-1 network (the tutorial's own arithmetic has errors; these are the right values).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ffnn import ops
+from ffnn.tensor import Tensor
+
+ACTIVATIONS = {
+    "relu": (ops.relu, "ReLU(z) = max(z, 0)", "ReLU'(z) = [z > 0]"),
+    "sigmoid": (ops.sigmoid, "σ(z) = 1/(1 + e^{-z})", "σ'(z) = σ(z)(1 - σ(z))"),
+    "tanh": (ops.tanh, "tanh(z)", "tanh'(z) = 1 - tanh²(z)"),
+    "gelu": (ops.gelu, "GELU(z) = z Φ(z)", "GELU'(z) = Φ(z) + z φ(z)"),
+    "silu": (ops.silu, "SiLU(z) = z σ(z)", "SiLU'(z) = σ(z)(1 + z(1 - σ(z)))"),
+    "identity": (lambda z: z, "z", "1"),
+}
+LOSSES = {
+    "half_mse": ("½(y - ŷ)²", "ŷ - y"),
+    "mse": ("(y - ŷ)²", "2(ŷ - y)"),
+}
+
+
+@dataclass
+class ExplainConfig:
+    """The network and the step to explain (defaults: the tutorial's numbers)."""
+
+    x: list = field(default_factory=lambda: [1.0, 2.0])
+    y: list = field(default_factory=lambda: [3.0])
+    W1: list = field(default_factory=lambda: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+    b1: list = field(default_factory=lambda: [0.5, 0.6, 0.7])
+    W2: list = field(default_factory=lambda: [[0.7, 0.8, 0.9]])
+    b2: list = field(default_factory=lambda: [0.7])
+    activation: str = "relu"
+    loss: str = "half_mse"
+    lr: float = 0.1
+
+    def validate(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"explain: unknown activation. Expected one of {sorted(ACTIVATIONS)}. "
+                f"Received: activation={self.activation!r}"
+            )
+        if self.loss not in LOSSES:
+            raise ValueError(
+                f"explain: unknown loss. Expected one of {sorted(LOSSES)}. Received: "
+                f"loss={self.loss!r}"
+            )
+        if not np.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"explain: lr must be a positive number. Received: lr={self.lr}")
+        x, w1, b1, w2, b2, y = (
+            np.asarray(v, float) for v in (self.x, self.W1, self.b1, self.W2, self.b2, self.y)
+        )
+        expected = {
+            "W1": (w1.shape, (b1.size, x.size)),
+            "W2": (w2.shape, (b2.size, b1.size)),
+            "y": (y.shape, (b2.size,)),
+        }
+        for name, (got, want) in expected.items():
+            if got != want:
+                raise ValueError(
+                    f"explain: {name} must have shape {want} for x of size {x.size}, b1 of size "
+                    f"{b1.size} and b2 of size {b2.size}. Received: {name} of shape {got}"
+                )
+        for name, value in asdict(self).items():
+            if isinstance(value, list) and not np.all(np.isfinite(np.asarray(value, float))):
+                raise ValueError(f"explain: {name} must be finite. Received: {name}={value}")
+
+
+@dataclass
+class Explanation:
+    """Every value of the step, as float64 arrays, keyed by name."""
+
+    config: ExplainConfig
+    values: dict
+    gradients: dict  # name -> (formula, backward value, finite-difference value)
+    updated: dict
+    loss_after: float
+    graph: str
+
+
+def _t(value, requires_grad=False) -> Tensor:
+    return Tensor(np.array(value, dtype=np.float64), requires_grad=requires_grad)
+
+
+def _loss(y_hat: Tensor, y: Tensor, kind: str) -> Tensor:
+    diff = y - y_hat
+    scale = 0.5 if kind == "half_mse" else 1.0
+    return ops.sum(diff * diff) * scale
+
+
+def _forward(params: dict, x: Tensor, y: Tensor, config: ExplainConfig) -> dict:
+    act = ACTIVATIONS[config.activation][0]
+    z1 = ops.matmul(params["W1"], x) + params["b1"]
+    a1 = act(z1)
+    z2 = ops.matmul(params["W2"], a1) + params["b2"]
+    return {"z1": z1, "a1": a1, "z2": z2, "y_hat": z2, "L": _loss(z2, y, config.loss)}
+
+
+def _finite_difference(loss_of, value: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """∂L/∂value by central differences of ``loss_of(array) -> float``."""
+    grad = np.zeros_like(value)
+    for index in np.ndindex(value.shape):
+        plus, minus = value.copy(), value.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
+    return grad
+
+
+def compute(config: ExplainConfig | None = None) -> Explanation:
+    """Run the forward pass, backward pass and one SGD step with ffnn's engine (float64)."""
+    config = config or ExplainConfig()
+    config.validate()
+    x, y = _t(config.x), _t(config.y)
+    params = {name: _t(getattr(config, name), True) for name in ("W1", "b1", "W2", "b2")}
+    out = _forward(params, x, y, config)
+    for name in ("z1", "a1", "z2"):
+        out[name].retain_grad()
+    names = {**params, "x": x, "y": y, "z1": out["z1"], "a1": out["a1"], "ŷ = z2": out["z2"],
+             "L": out["L"]}
+    graph = to_mermaid(out["L"], names)
+    out["L"].backward()
+    act = ACTIVATIONS[config.activation][0]
+
+    def loss_from_z2(z2):
+        return _loss(_t(z2), y, config.loss).item()
+
+    def loss_from_a1(a1):
+        z2 = ops.matmul(params["W2"].detach(), _t(a1)) + params["b2"].detach()
+        return loss_from_z2(z2.data)
+
+    def loss_from_z1(z1):
+        return loss_from_a1(act(_t(z1)).data)
+
+    def loss_with(name):
+        def loss_of(value):
+            trial = {k: _t(v.data) for k, v in params.items()}
+            trial[name] = _t(value)
+            return _forward(trial, x, y, config)["L"].item()
+
+        return loss_of
+
+    d_yhat = LOSSES[config.loss][1]
+    d_act = ACTIVATIONS[config.activation][2].split(" = ")[0].replace("(z)", "(z1)")
+    fd = _finite_difference
+    gradients = {
+        "∂L/∂ŷ": (d_yhat, out["z2"].grad, fd(loss_from_z2, out["z2"].data)),
+        "∂L/∂W2": ("∂L/∂ŷ · a1ᵀ", params["W2"].grad, fd(loss_with("W2"), params["W2"].data)),
+        "∂L/∂b2": ("∂L/∂ŷ", params["b2"].grad, fd(loss_with("b2"), params["b2"].data)),
+        "∂L/∂a1": ("W2ᵀ · ∂L/∂ŷ", out["a1"].grad, fd(loss_from_a1, out["a1"].data)),
+        "∂L/∂z1": (f"∂L/∂a1 ⊙ {d_act}", out["z1"].grad, fd(loss_from_z1, out["z1"].data)),
+        "∂L/∂W1": ("∂L/∂z1 · xᵀ", params["W1"].grad, fd(loss_with("W1"), params["W1"].data)),
+        "∂L/∂b1": ("∂L/∂z1", params["b1"].grad, fd(loss_with("b1"), params["b1"].data)),
+    }
+    updated = {name: p.data - config.lr * p.grad for name, p in params.items()}
+    after = _forward({k: _t(v) for k, v in updated.items()}, x, y, config)["L"].item()
+    values = {"x": x.data, "y": y.data, **{k: p.data for k, p in params.items()},
+              **{k: v.data for k, v in out.items()}}
+    return Explanation(config, values, gradients, updated, after, graph)
+
+
+# ----- the computational graph as Mermaid ------------------------------------------------
+def to_mermaid(root: Tensor, names: dict) -> str:
+    """The graph recorded behind ``root`` as a Mermaid flowchart (leaves and ops)."""
+    label = {id(t): n for n, t in names.items() if isinstance(t, Tensor)}
+    lines, seen, stack, counter = ["flowchart LR"], set(), [root], [0]
+    node_id: dict[int, str] = {}
+
+    def ident(t: Tensor) -> str:
+        if id(t) not in node_id:
+            counter[0] += 1
+            node_id[id(t)] = f"n{counter[0]}"
+            text = label.get(id(t))
+            if t._ctx is None:
+                lines.append(f'  {node_id[id(t)]}(["{text or _fmt(t.data)}"])')
+            else:
+                op = t._ctx.name
+                lines.append(f'  {node_id[id(t)]}["{op}{" → " + text if text else ""}"]')
+        return node_id[id(t)]
+
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        me = ident(t)
+        if t._ctx is not None:
+            for parent in t._ctx.parents:
+                if parent is not None:
+                    lines.append(f"  {ident(parent)} --> {me}")
+                    stack.append(parent)
+    return "\n".join(lines)
+
+
+# ----- rendering ---------------------------------------------------------------------------
+def _fmt(value) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.size == 1:
+        return f"{array.item():.6g}"
+    text = np.array2string(array, precision=6, separator=", ", suppress_small=True,
+                           max_line_width=200)
+    return " ".join(text.split())
+
+
+def render(explanation: Explanation, fmt: str = "text", graph: bool = False) -> str:
+    """The explanation as ``text``, ``markdown`` or ``latex``."""
+    if fmt not in ("text", "markdown", "latex", "json"):
+        raise ValueError(
+            f"explain: format must be text, markdown, latex or json. Received: {fmt!r}"
+        )
+    if fmt == "json":
+        return json.dumps(_as_json(explanation), indent=2)
+    e, c = explanation, explanation.config
+    act_formula = ACTIVATIONS[c.activation][1]
+    v = e.values
+    rows = [
+        ("Forward pass", [
+            ("z1", "W1 · x + b1", v["z1"]),
+            ("a1", act_formula.split(" = ")[0].replace("z", "z1"), v["a1"]),
+            ("z2 = ŷ", "W2 · a1 + b2", v["z2"]),
+            ("L", LOSSES[c.loss][0], v["L"]),
+        ]),
+    ]
+    checks = [(name, formula, grad, fd) for name, (formula, grad, fd) in e.gradients.items()]
+    update = [(f"{k} ← {k} - η ∂L/∂{k}", e.updated[k]) for k in ("W1", "b1", "W2", "b2")]
+    worst = max(float(np.max(np.abs(g - fd))) for _, _, g, fd in checks)
+    if fmt == "latex":
+        text = _latex(c, rows, checks, update, e.loss_after, worst)
+    else:
+        text = _text(c, rows, checks, update, e.loss_after, worst, markdown=fmt == "markdown")
+    if graph:
+        fence = "```mermaid\n{}\n```" if fmt == "markdown" else "{}"
+        text += "\n\nComputational graph (Mermaid):\n" + fence.format(e.graph)
+    return text
+
+
+def _text(c, rows, checks, update, loss_after, worst, markdown: bool) -> str:
+    h = "### " if markdown else ""
+    out = [f"{h}A {len(c.x)}-{len(c.b1)}-{len(c.b2)} network, one SGD step (η = {c.lr})", ""]
+    out.append(f"x = {_fmt(c.x)}, y = {_fmt(c.y)}, hidden activation {c.activation}, "
+               f"L = {LOSSES[c.loss][0]}")
+    out.append(f"W1 = {_fmt(c.W1)}, b1 = {_fmt(c.b1)}, W2 = {_fmt(c.W2)}, b2 = {_fmt(c.b2)}")
+    for title, entries in rows:
+        out += ["", f"{h}{title}"]
+        if markdown:
+            out += ["| quantity | formula | value |", "| --- | --- | --- |"]
+            out += [f"| {n} | {f} | {_fmt(val)} |" for n, f, val in entries]
+        else:
+            out += [f"  {n:<8} = {f:<22} = {_fmt(val)}" for n, f, val in entries]
+    out += ["", f"{h}Backward pass (each gradient checked by central finite differences)"]
+    if markdown:
+        out += ["| gradient | formula | backward | finite differences |",
+                "| --- | --- | --- | --- |"]
+        out += [f"| {n} | {f} | {_fmt(g)} | {_fmt(fd)} |" for n, f, g, fd in checks]
+    else:
+        for n, f, g, fd in checks:
+            out.append(f"  {n:<7} = {f:<22} = {_fmt(g)}")
+            out.append(f"  {'':<7}   finite differences       = {_fmt(fd)}")
+    out.append(f"  largest |backward - finite differences| = {worst:.2e}")
+    out += ["", f"{h}SGD update (η = {c.lr})"]
+    out += [("| " if markdown else "  ") + f"{n} = {_fmt(val)}" + (" |" if markdown else "")
+            for n, val in update]
+    before = rows[0][1][-1][2]
+    out += ["", f"{h}Loss", f"  before the step: {_fmt(before)}",
+            f"  after the step:  {loss_after:.6g}"]
+    return "\n".join(out)
+
+
+def _latex_array(value) -> str:
+    array = np.atleast_1d(np.asarray(value, dtype=float))
+    if array.ndim == 1:
+        return r"\begin{bmatrix}" + r" \\ ".join(f"{x:.6g}" for x in array) + r"\end{bmatrix}"
+    body = r" \\ ".join(" & ".join(f"{x:.6g}" for x in row) for row in array)
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def _latex(c, rows, checks, update, loss_after, worst) -> str:
+    symbols = {"∂": r"\partial ", "ŷ": r"\hat{y}", "ᵀ": "^T", "⊙": r"\odot", "·": r"\cdot",
+               "←": r"\leftarrow", "η": r"\eta", "½": r"\tfrac12", "²": "^2", "σ": r"\sigma"}
+
+    def tex(s: str) -> str:
+        for k, val in symbols.items():
+            s = s.replace(k, val)
+        return s
+
+    out = [r"\begin{align*}"]
+    for _, entries in rows:
+        out += [rf"{tex(n)} &= {tex(f)} = {_latex_array(val)} \\" for n, f, val in entries]
+    out += [rf"\frac{{{tex(n.split('/')[0])}}}{{{tex(n.split('/')[1])}}} &= {tex(f)} = "
+            rf"{_latex_array(g)} \\" for n, f, g, _ in checks]
+    out += [rf"{tex(n)} &: {_latex_array(val)} \\" for n, val in update]
+    out += [rf"L_{{\text{{after}}}} &= {loss_after:.6g}", r"\end{align*}",
+            f"% largest |backward - finite differences| = {worst:.2e}"]
+    return "\n".join(out)
+
+
+def _as_json(e: Explanation) -> dict:
+    return {
+        "config": asdict(e.config),
+        "values": {k: np.asarray(v).tolist() for k, v in e.values.items()},
+        "gradients": {k: {"formula": f, "backward": np.asarray(g).tolist(),
+                          "finite_differences": np.asarray(fd).tolist()}
+                      for k, (f, g, fd) in e.gradients.items()},
+        "updated": {k: np.asarray(v).tolist() for k, v in e.updated.items()},
+        "loss_after": e.loss_after,
+    }
+
+
+def load_config(path: str) -> ExplainConfig:
+    """An ExplainConfig from a TOML file with any of its fields (unknown keys are errors)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    known = set(ExplainConfig.__dataclass_fields__)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(
+            f"explain config {path}: unknown key {unknown[0]!r}. Valid keys: {sorted(known)}"
+        )
+    return ExplainConfig(**data)
