@@ -1,0 +1,173 @@
+"""Gradient clipping, flat parameter vectors, an L1 penalty and weight-decay parameter groups.
+
+``clip_grad_norm_`` and ``clip_grad_value_`` work in place on the gradient arrays, as in
+``torch.nn.utils``; the others build on ``ffnn`` ops so that gradients flow through them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.tensor import Tensor
+
+
+def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    params = list(parameters)
+    for param in params:
+        if not isinstance(param, Tensor):
+            raise TypeError(
+                f"parameters must be Tensors. Received: an element of type {type(param).__name__}"
+            )
+    return params
+
+
+def _norm_type(norm_type: Any) -> float:
+    if isinstance(norm_type, str) and norm_type.lower() == "inf":
+        return math.inf
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) or norm_type <= 0:
+        raise ValueError(
+            f"norm_type must be a positive number or inf. Received: norm_type={norm_type!r}"
+        )
+    return float(norm_type)
+
+
+def _grad_norm(grad, norm_type: float):
+    """``‖grad‖_p`` of one gradient array (``max |g|`` for ``p = inf``), in its dtype."""
+    module = xp(grad)
+    flat = grad.reshape(-1)
+    if flat.size == 0:
+        return module.zeros((), dtype=grad.dtype)
+    if norm_type == math.inf:
+        return module.abs(flat).max()
+    if norm_type == 2.0:
+        return module.sqrt(module.dot(flat, flat))
+    if norm_type == 1.0:
+        return module.abs(flat).sum()
+    return (module.abs(flat) ** norm_type).sum() ** (1.0 / norm_type)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    ``N = ‖(‖g₁‖_p, …, ‖g_k‖_p)‖_p`` (the norm of all gradients as one vector);
+    ``g ← g · min(1, max_norm / (N + 1e-6))``. Parameters without ``.grad`` are ignored.
+    Returns ``N`` as a 0-d tensor (before clipping). Raises RuntimeError when ``N`` is NaN
+    or inf and ``error_if_nonfinite`` is True.
+    """
+    params = _as_list(parameters)
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or max_norm < 0:
+        raise ValueError(f"max_norm must be a number >= 0. Received: max_norm={max_norm!r}")
+    norm_type = _norm_type(norm_type)
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return Tensor(0.0)
+    norms = [_grad_norm(grad, norm_type) for grad in grads]
+    module = xp(grads[0])
+    stacked = module.stack([module.asarray(n, dtype=grads[0].dtype) for n in norms])
+    total = _grad_norm(stacked, norm_type)
+    if error_if_nonfinite and not bool(module.isfinite(total)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            f"non-finite ({float(total)}), so it cannot be clipped. To disable this error and "
+            "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    clip_coef = max_norm / (float(total) + 1e-6)
+    if clip_coef < 1.0 or math.isnan(clip_coef):
+        with np.errstate(invalid="ignore"):  # inf · 0 = nan, as torch gives
+            for grad in grads:
+                grad *= clip_coef
+    return Tensor(module.asarray(total))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]``, in place."""
+    if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real) or clip_value < 0:
+        raise ValueError(
+            f"clip_value must be a number >= 0. Received: clip_value={clip_value!r}"
+        )
+    for param in _as_list(parameters):
+        if param.grad is not None:
+            xp(param.grad).clip(param.grad, -clip_value, clip_value, out=param.grad)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    from ffnn.tensor import cat
+
+    params = _as_list(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector needs at least one parameter. Received: none")
+    return cat([param.reshape(-1) for param in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters' arrays, in place."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected an ffnn Tensor for vec. Received: {type(vec).__name__}")
+    params = _as_list(parameters)
+    total = sum(param.data.size for param in params)
+    if vec.ndim != 1 or vec.shape[0] != total:
+        raise ValueError(
+            f"vec must be 1-D with {total} elements (one per parameter element). "
+            f"Received: vec of shape {tuple(vec.shape)}"
+        )
+    offset = 0
+    for param in params:
+        size = param.data.size
+        param.data[...] = vec.data[offset:offset + size].reshape(param.data.shape)
+        offset += size
+
+
+def l1_penalty(parameters: Tensor | Iterable[Tensor]) -> Tensor:
+    """``Σ |w|`` over all elements of all parameters, as a differentiable 0-d tensor.
+
+    Add ``λ · l1_penalty(model.parameters())`` to a loss; its gradient is ``λ · sign(w)``.
+    """
+    params = _as_list(parameters)
+    if not params:
+        return Tensor(0.0)
+    total = params[0].abs().sum()
+    for param in params[1:]:
+        total = total + param.abs().sum()
+    return total
+
+
+def decay_param_groups(model, weight_decay: float) -> list[dict[str, Any]]:
+    """Two parameter groups for an optimizer: ``[{"params": decayed, "weight_decay": λ},
+    {"params": others, "weight_decay": 0.0}]``.
+
+    Decay applies to weight matrices; biases and other 1-D parameters, and every parameter
+    of a ``LayerNorm``, ``BatchNorm1d`` or ``RMSNorm`` (or a subclass of one), get none.
+    """
+    from ffnn.nn.normalization import BatchNorm1d, LayerNorm, RMSNorm
+
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real) \
+            or weight_decay < 0:
+        raise ValueError(
+            f"weight_decay must be a number >= 0. Received: weight_decay={weight_decay!r}"
+        )
+    if not hasattr(model, "named_modules"):
+        raise TypeError(f"model must be an nn.Module. Received: {type(model).__name__}")
+    decay, no_decay, seen = [], [], set()
+    for _, module in model.named_modules():
+        is_norm = isinstance(module, (LayerNorm, BatchNorm1d, RMSNorm))
+        for _, param in module.named_parameters(recurse=False):
+            if id(param) in seen:
+                continue
+            seen.add(id(param))
+            (no_decay if is_norm or param.ndim <= 1 else decay).append(param)
+    return [
+        {"params": decay, "weight_decay": float(weight_decay)},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]

@@ -1,0 +1,15 @@
+"""``ffnn.optim``: optimizers with ``torch.optim``'s names, options and ``state_dict`` layout.
+
+Each optimizer holds ``param_groups`` + ``state`` and calls a pure, in-place update function
+on arrays (``sgd_update``, ``adam_update``, ...); ``lr_scheduler`` changes ``group["lr"]``.
+"""
+
+from ffnn.optim import lr_scheduler
+from ffnn.optim.adagrad import Adagrad
+from ffnn.optim.adam import Adam
+from ffnn.optim.adamw import AdamW
+from ffnn.optim.optimizer import Optimizer
+from ffnn.optim.rmsprop import RMSprop
+from ffnn.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

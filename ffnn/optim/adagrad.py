@@ -1,0 +1,68 @@
+"""Adagrad (Duchi et al., 2011) with learning-rate decay and weight decay.
+
+``s ← s + g²``; ``p ← p - lr/(1 + (t-1)·lr_decay) · g / (√s + ε)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def adagrad_update(
+    param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
+    weight_decay: float, eps: float, maximize: bool,
+) -> None:
+    """One Adagrad step (``step`` counts from 1), in place on ``param`` and ``state_sum``.
+
+    ``g = ±grad + λ·p``; ``s ← s + g²``; ``p ← p - clr · g / (√s + ε)``,
+    ``clr = lr / (1 + (step-1)·lr_decay)``. ``scratch``: 2 arrays like ``p``.
+    """
+    work, spare = scratch
+    g = effective_grad(param, grad, weight_decay, maximize, work)
+    np.multiply(g, g, out=spare)
+    state_sum += spare
+    np.sqrt(state_sum, out=spare)
+    spare += eps
+    np.divide(g, spare, out=spare)
+    spare *= -lr / (1 + (step - 1) * lr_decay)
+    param += spare
+
+
+class Adagrad(Optimizer):
+    """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10, *, maximize=False)``, as ``torch.optim.Adagrad``; state: ``step``, ``sum``."""
+
+    def __init__(
+        self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+        initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False,
+    ):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], "learning rate")
+        check_number("lr_decay", group["lr_decay"], "lr_decay value")
+        check_number("weight_decay", group["weight_decay"], "weight_decay value")
+        check_number("initial_accumulator_value", group["initial_accumulator_value"],
+                     "initial_accumulator_value value")
+        check_number("eps", group["eps"], "epsilon value")
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        state_sum = xp(param).full_like(param, group["initial_accumulator_value"])
+        return {"step": 0, "sum": state_sum}
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        state["step"] += 1
+        adagrad_update(
+            param, grad, state["sum"], scratch, step=state["step"], lr=group["lr"],
+            lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+            maximize=group["maximize"],
+        )

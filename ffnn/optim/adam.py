@@ -1,0 +1,102 @@
+"""Adam (Kingma & Ba, 2015) with coupled L2 weight decay, AMSGrad and maximize.
+
+``m ← β₁m + (1-β₁)g``, ``v ← β₂v + (1-β₂)g²``; ``p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def adam_update(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
+    maximize: bool, decoupled_weight_decay: bool,
+) -> None:
+    """One Adam step (``step`` counts from 1), in place on ``param`` and the moment arrays.
+
+    Decoupled decay (AdamW): ``p ← p·(1 - lr·λ)`` first; coupled: ``g = ±grad + λ·p``.
+    AMSGrad uses ``v̂ = max(v̂, v)`` in the denominator. ``scratch``: 2 arrays like ``p``.
+    """
+    work, spare = scratch
+    if decoupled_weight_decay:
+        if weight_decay != 0:
+            param *= 1 - lr * weight_decay
+        g = effective_grad(param, grad, 0, maximize, work)
+    else:
+        g = effective_grad(param, grad, weight_decay, maximize, work)
+    np.subtract(g, exp_avg, out=spare)  # m ← m + (1-β₁)(g - m), torch's lerp
+    spare *= 1 - beta1
+    exp_avg += spare
+    exp_avg_sq *= beta2
+    np.multiply(g, g, out=spare)
+    spare *= 1 - beta2
+    exp_avg_sq += spare
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    else:
+        second = exp_avg_sq
+    step_size = lr / (1 - beta1**step)
+    np.sqrt(second, out=spare)
+    spare /= (1 - beta2**step) ** 0.5
+    spare += eps
+    np.divide(exp_avg, spare, out=spare)
+    spare *= -step_size
+    param += spare
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+    maximize=False, decoupled_weight_decay=False)``, as ``torch.optim.Adam``.
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``).
+    """
+
+    def __init__(
+        self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+        maximize: bool = False, decoupled_weight_decay: bool = False,
+    ):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], "learning rate")
+        check_number("eps", group["eps"], "epsilon value")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2). Received: betas={betas!r}")
+        group["betas"] = tuple(betas)
+        for i, beta in enumerate(betas):
+            check_number(f"betas[{i}]", beta, f"beta parameter at index {i}", high=1.0)
+        check_number("weight_decay", group["weight_decay"], "weight_decay value")
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        module = xp(param)
+        state = {"step": 0, "exp_avg": module.zeros_like(param),
+                 "exp_avg_sq": module.zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = module.zeros_like(param)
+        return state
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        state["step"] += 1
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp(param).zeros_like(param)
+        beta1, beta2 = group["betas"]
+        adam_update(
+            param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
+            scratch, step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
+            eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+            maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"],
+        )

@@ -1,0 +1,112 @@
+"""``LRScheduler``: the base of the learning-rate schedules, as ``torch.optim.lr_scheduler``.
+
+A scheduler owns ``last_epoch`` (steps taken, -1 before the first) and ``base_lrs`` (each
+group's ``initial_lr``); ``step()`` advances ``last_epoch`` and writes ``get_lr()`` into
+``group["lr"]``. Its ``state_dict()`` holds only JSON-able values.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from typing import Any
+
+from ffnn.optim.optimizer import Optimizer
+
+
+def check_optimizer(optimizer: Any) -> Optimizer:
+    """Return ``optimizer``, or raise TypeError when it is not an ``ffnn.optim.Optimizer``."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "optimizer must be an ffnn.optim.Optimizer. "
+            f"Received: {type(optimizer).__name__} is not an Optimizer"
+        )
+    return optimizer
+
+
+def per_group(name: str, optimizer: Optimizer, value: Any) -> list:
+    """``value`` once per parameter group (a list/tuple must already have one per group)."""
+    count = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            raise ValueError(f"expected {count} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * count
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """Raise ValueError unless ``value`` is an int > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+
+
+class LRScheduler:
+    """Base class: ``LRScheduler(optimizer, last_epoch=-1)``; subclasses define :meth:`get_lr`.
+
+    Construction sets ``group["initial_lr"]`` (when ``last_epoch == -1``) and takes the first
+    step, so ``last_epoch`` is 0 and ``group["lr"]`` the schedule's first value afterwards.
+    """
+
+    _is_initial: bool = False
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        self.optimizer = check_optimizer(optimizer)
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                        f"resuming a scheduler with last_epoch={last_epoch}; load the "
+                        "optimizer's state_dict first (or use last_epoch=-1)"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and take the first step in "initial" mode."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The learning rates for ``last_epoch`` (called by :meth:`step`)."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last :meth:`step` wrote into the groups."""
+        return list(self._last_lr)
+
+    def step(self) -> None:
+        """Advance one epoch (or batch): ``last_epoch += 1``; ``group["lr"] = get_lr()[i]``."""
+        self._step_count += 1
+        self._update_lr()
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    _not_saved: tuple[str, ...] = ("optimizer",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute except the optimizer (and callables), copied; JSON-able."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
+                if key not in self._not_saved}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes saved by :meth:`state_dict`."""
+        self.__dict__.update(copy.deepcopy(state_dict))

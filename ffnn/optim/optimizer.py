@@ -1,0 +1,289 @@
+"""``Optimizer``: PyTorch's optimizer base, holding ``param_groups`` and per-parameter ``state``.
+
+A subclass creates a parameter's state (:meth:`_init_state`) and calls a pure update function
+on arrays (:meth:`_update`); the base class walks the groups, skips parameters without a
+gradient, and (de)serialises everything in ``torch.optim``'s ``state_dict`` layout.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.autograd import enable_grad
+from ffnn.backend import xp
+from ffnn.tensor import Tensor
+
+
+class _RequiredParameter:
+    """A default that every parameter group must give (``torch.optim.optimizer.required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def check_number(name: str, value: Any, label: str, low: float = 0.0, high: float | None = None):
+    """Raise unless ``value`` is a real number with ``low <= value`` (and ``value < high``).
+
+    Messages follow torch (``Invalid learning rate: -1.0``) and add the expected range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number. Received: {name}={value!r} ({type(value).__name__})"
+        )
+    inside = low <= value and (high is None or value < high)
+    if not inside or math.isnan(value):
+        expected = f"{name} >= {low:g}" if high is None else f"{low:g} <= {name} < {high:g}"
+        raise ValueError(f"Invalid {label}: {value} (expected {expected})")
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and 0-d arrays -> Python numbers; tuples/lists element-wise."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of tensors or of dicts (parameter groups, each with a
+    ``"params"`` entry and optional per-group options overriding ``defaults``).
+    ``param_groups`` is the list of group dicts (schedulers read and write ``group["lr"]``);
+    ``state`` maps a parameter to its dict of arrays and numbers.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]):
+        if isinstance(params, Tensor) or isinstance(params, dict):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts. Received: params of type {type(params).__name__}"
+            )
+        self._check_group(defaults)
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch: dict[tuple, list] = {}
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ----- what a subclass provides -------------------------------------------------------
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate a group's options (or the defaults); raise ValueError naming the option."""
+
+    def _init_state(self, param: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        """The fresh state of one parameter (zeros arrays shaped like it, a step counter)."""
+        return {}
+
+    def _update(self, param, grad, state: dict[str, Any], group: dict[str, Any], scratch) -> None:
+        """Update ``param`` (an array) in place from ``grad``; ``scratch``: 2 spare arrays."""
+        raise NotImplementedError
+
+    # ----- groups ---------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Append a parameter group; options it omits are taken from ``defaults``.
+
+        Raises TypeError for non-tensors, ValueError for a parameter already in a group.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(
+                f"param_group must be a dict. Received: {type(param_group).__name__}"
+            )
+        group = dict(param_group)
+        if "params" not in group:
+            raise ValueError("param_group must have a 'params' entry (the tensors to optimize)")
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        group["params"] = list(params)
+        for param in group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(param).__name__}"
+                )
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            group.setdefault(name, default)
+        self._check_group(group)
+        ids = [id(p) for p in group["params"]]
+        if len(ids) != len(set(ids)):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    # ----- the training loop ----------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset gradients: ``p.grad = None`` (default) or fill the gradient arrays with 0."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """One update of every parameter that has a gradient; returns ``closure()`` if given.
+
+        Parameters with ``requires_grad=False`` or ``grad is None`` are left untouched.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None or not param.requires_grad:
+                    continue
+                data = param.data
+                if grad.shape != data.shape:
+                    raise RuntimeError(
+                        f"gradient shape {tuple(grad.shape)} does not match parameter shape "
+                        f"{tuple(data.shape)}"
+                    )
+                state = self.state[param]
+                if not state:
+                    state.update(self._init_state(data, group))
+                self._update(data, grad, state, group, self._scratch_for(data))
+        return loss
+
+    def _scratch_for(self, data) -> list:
+        """Two arrays shaped like ``data``, allocated once per (shape, dtype) and reused."""
+        key = (data.shape, data.dtype.str, type(data).__module__)
+        buffers = self._scratch.get(key)
+        if buffers is None:
+            module = xp(data)
+            buffers = [module.empty_like(data), module.empty_like(data)]
+            self._scratch[key] = buffers
+        return buffers
+
+    # ----- serialisation ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {i: {name: array | number}}, "param_groups": [{..., "params": [i]}]}``.
+
+        Parameters are numbered in group order, as in torch. Arrays are copies, so the dict
+        is a snapshot that later steps do not change; everything else is JSON-able.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: _plain(value) for key, value in group.items() if key != "params"}
+            packed["params"] = []
+            for param in group["params"]:
+                index[id(param)] = len(index)
+                packed["params"].append(index[id(param)])
+            groups.append(packed)
+        state = {}
+        for param, values in self.state.items():
+            if id(param) in index and values:
+                state[index[id(param)]] = {
+                    key: value.copy() if hasattr(value, "ndim") and value.ndim > 0
+                    else _plain(value)
+                    for key, value in values.items()
+                }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a :meth:`state_dict` (e.g. read back from a checkpoint).
+
+        Arrays are copied and cast to their parameter's dtype; state keys may be ints or
+        strings (as JSON gives them back). Raises ValueError when the groups do not match.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(
+                "optimizer state_dict must be a dict with keys 'state' and 'param_groups'. "
+                f"Received: {type(state_dict).__name__}"
+                + (f" with keys {sorted(state_dict)}" if isinstance(state_dict, dict) else "")
+            )
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups: the optimizer "
+                f"has {len(self.param_groups)}, the state dict {len(saved_groups)}"
+            )
+        by_index: dict[int, Tensor] = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(group['params'])} parameters, "
+                    f"the state dict {len(saved['params'])}"
+                )
+            for saved_index, param in zip(saved["params"], group["params"]):
+                by_index[int(saved_index)] = param
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise ValueError(
+                    f"loaded state dict has state for parameter {key}, which is in no group"
+                )
+            param = by_index[int(key)]
+            new_state[param] = {
+                name: self._load_value(param, int(key), name, value)
+                for name, value in values.items()
+            }
+        for group, saved in zip(self.param_groups, saved_groups):
+            options = {
+                key: tuple(value) if isinstance(self.defaults.get(key), tuple) else _plain(value)
+                for key, value in saved.items()
+                if key != "params"
+            }
+            params = group["params"]
+            group.clear()
+            group.update(options)
+            group["params"] = params
+        self.state = new_state
+
+    @staticmethod
+    def _load_value(param: Tensor, index: int, name: str, value: Any) -> Any:
+        """A state entry for ``param``: arrays copied in its dtype and checked for shape."""
+        if isinstance(value, np.generic) or (hasattr(value, "ndim") and value.ndim == 0):
+            return value.item()
+        if not hasattr(value, "shape") and not isinstance(value, (list, tuple)):
+            return value
+        module = xp(param.data)
+        array = module.array(value, dtype=param.data.dtype, copy=True)
+        if array.shape != param.data.shape:
+            raise ValueError(
+                f"loaded state for parameter {index} has {name!r} of shape {tuple(array.shape)}, "
+                f"expected the parameter's shape {tuple(param.data.shape)}"
+            )
+        return array
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,92 @@
+"""RMSprop (Hinton, 2012) with momentum, centering and weight decay.
+
+``v ← αv + (1-α)g²``; ``p ← p - lr · g / (√(v - ḡ²) + ε)`` (``ḡ²`` term only when centered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def rmsprop_update(
+    param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr: float, alpha: float,
+    eps: float, weight_decay: float, momentum: float, centered: bool, maximize: bool,
+) -> None:
+    """One RMSprop step, in place on ``param`` and the state arrays.
+
+    ``g = ±grad + λ·p``; ``v ← αv + (1-α)g²``; centered: ``ḡ ← αḡ + (1-α)g``, ``s = √(v-ḡ²)+ε``
+    else ``s = √v+ε``; momentum: ``b ← μb + g/s``, ``p ← p - lr·b``; else ``p ← p - lr·g/s``.
+    """
+    work, spare = scratch
+    g = effective_grad(param, grad, weight_decay, maximize, work)
+    square_avg *= alpha
+    np.multiply(g, g, out=spare)
+    spare *= 1 - alpha
+    square_avg += spare
+    if centered:
+        np.subtract(g, grad_avg, out=spare)  # ḡ ← ḡ + (1-α)(g - ḡ), torch's lerp
+        spare *= 1 - alpha
+        grad_avg += spare
+        np.multiply(grad_avg, grad_avg, out=spare)
+        np.subtract(square_avg, spare, out=spare)
+        np.sqrt(spare, out=spare)
+    else:
+        np.sqrt(square_avg, out=spare)
+    spare += eps
+    np.divide(g, spare, out=spare)
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += spare
+        np.multiply(momentum_buffer, -lr, out=spare)
+    else:
+        spare *= -lr
+    param += spare
+
+
+class RMSprop(Optimizer):
+    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False, *, maximize=False)``, as ``torch.optim.RMSprop``.
+
+    State: ``step``, ``square_avg`` (and ``momentum_buffer``, ``grad_avg`` when used).
+    """
+
+    def __init__(
+        self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+        weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+        maximize: bool = False,
+    ):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], "learning rate")
+        check_number("eps", group["eps"], "epsilon value")
+        check_number("momentum", group["momentum"], "momentum value")
+        check_number("weight_decay", group["weight_decay"], "weight_decay value")
+        check_number("alpha", group["alpha"], "alpha value")
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        module = xp(param)
+        state = {"step": 0, "square_avg": module.zeros_like(param)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = module.zeros_like(param)
+        if group["centered"]:
+            state["grad_avg"] = module.zeros_like(param)
+        return state
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        state["step"] += 1
+        rmsprop_update(
+            param, grad, state["square_avg"], state.get("grad_avg"),
+            state.get("momentum_buffer"), scratch, lr=group["lr"], alpha=group["alpha"],
+            eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
+            centered=group["centered"], maximize=group["maximize"],
+        )

@@ -1,0 +1,78 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+``b ← μ·b + (1-τ)·g`` (``b = g`` on the first step); ``p ← p - lr·(g + μ·b if nesterov else b)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def sgd_update(
+    param, grad, momentum_buffer, scratch, *, lr: float, momentum: float, dampening: float,
+    weight_decay: float, nesterov: bool, maximize: bool, first_step: bool,
+) -> None:
+    """One SGD step, in place on ``param`` and ``momentum_buffer`` (None when momentum is 0).
+
+    ``g = ±grad + λ·p``; ``b ← μ·b + (1-τ)·g`` (``b ← g`` when ``first_step``);
+    ``d = g + μ·b`` (Nesterov) or ``b``; ``p ← p - lr·d``. ``scratch``: 2 arrays like ``p``.
+    """
+    work, spare = scratch
+    g = effective_grad(param, grad, weight_decay, maximize, work)
+    if momentum != 0:
+        if first_step:
+            momentum_buffer[...] = g
+        else:
+            momentum_buffer *= momentum
+            np.multiply(g, 1 - dampening, out=spare)
+            momentum_buffer += spare
+        if nesterov:
+            np.multiply(momentum_buffer, momentum, out=spare)
+            np.add(g, spare, out=spare)
+            g = spare
+        else:
+            g = momentum_buffer
+    np.multiply(g, -lr, out=spare)
+    param += spare
+
+
+class SGD(Optimizer):
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+    maximize=False)``, as ``torch.optim.SGD``; state: ``momentum_buffer`` when momentum > 0."""
+
+    def __init__(
+        self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+        weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+    ):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], "learning rate")
+        check_number("momentum", group["momentum"], "momentum value")
+        check_number("weight_decay", group["weight_decay"], "weight_decay value")
+        check_number("dampening", group["dampening"], "dampening value", low=-np.inf)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening. Received: "
+                f"momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        first_step = group["momentum"] != 0 and "momentum_buffer" not in state
+        if first_step:
+            state["momentum_buffer"] = xp(param).empty_like(param)
+        sgd_update(
+            param, grad, state.get("momentum_buffer"), scratch, lr=group["lr"],
+            momentum=group["momentum"], dampening=group["dampening"],
+            weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+            maximize=group["maximize"], first_step=first_step,
+        )
