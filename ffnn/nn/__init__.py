@@ -3,6 +3,7 @@
 from ffnn.nn import functional, init
 from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
+from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
 from ffnn.nn.linear import Flatten, Identity, Linear
 from ffnn.nn.loss import (
     BCELoss,
@@ -23,6 +24,7 @@ __all__ = [
     "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
+    "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN",
 ]
 
 

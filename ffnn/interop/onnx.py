@@ -1,0 +1,360 @@
+"""ONNX export of feed-forward models: ``export(model, path, example_input)``.
+
+The graph is written node by node with ``onnx.helper`` (opset 17), the weights as
+initialisers, with a symbolic batch dimension so one file serves any batch size. What is
+exported is the model's inference (eval) behaviour: Dropout is the identity and BatchNorm1d
+uses its running statistics. Supported modules: Sequential, Linear, Identity, Flatten
+(end_dim=-1), Dropout, BatchNorm1d, LayerNorm, RMSNorm, ReLU, LeakyReLU, Sigmoid, Tanh, GELU
+(exact: 0.5·x·(1 + erf(x/√2)); or tanh), SiLU, Softmax, LogSoftmax, FeedForward, SwiGLU, GEGLU,
+GatedFeedForward, ResidualFFN and LoRALinear (adapter folded into the weight). ``onnx`` is an
+optional dependency, imported when used; onnxruntime has no float64 Erf, so export GELU
+models in float32 to run them there.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ffnn import nn
+from ffnn.finetune.lora import LoRALinear
+from ffnn.io.atomic import atomic_write_bytes
+from ffnn.tensor import Tensor
+
+OPSET = 17
+BATCH_DIM = "batch"
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "ONNX export needs the optional package 'onnx' (and 'onnxruntime' to run the "
+            "file): pip install onnx onnxruntime"
+        ) from None
+    return onnx
+
+
+class _Graph:
+    """Nodes and initialisers being collected, with unique value names."""
+
+    def __init__(self, onnx, dtype: np.dtype):
+        self.onnx, self.dtype = onnx, np.dtype(dtype)
+        self.nodes, self.initializers, self._names, self._scalars = [], [], set(), {}
+
+    def name(self, hint: str) -> str:
+        base = hint.strip(".").replace(".", "_") or "value"
+        name, i = base, 1
+        while name in self._names:
+            name, i = f"{base}_{i}", i + 1
+        self._names.add(name)
+        return name
+
+    def const(self, array, hint: str, dtype=None) -> str:
+        """An initialiser holding ``array`` (cast to the graph dtype unless ``dtype`` given)."""
+        name = self.name(hint)
+        value = np.ascontiguousarray(np.asarray(array, dtype=dtype or self.dtype))
+        self.initializers.append(self.onnx.numpy_helper.from_array(value, name))
+        return name
+
+    def scalar(self, value: float) -> str:
+        if value not in self._scalars:
+            self._scalars[value] = self.const(np.array(value), f"const_{len(self._scalars)}")
+        return self._scalars[value]
+
+    def node(self, op: str, inputs: list[str], hint: str, **attrs) -> str:
+        out = self.name(f"{hint}_{op.lower()}")
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=out, **attrs))
+        return out
+
+
+# ----- one converter per module type: (graph, module, input name, path) -> output name ------
+def _sequential(g, m, x, path):
+    for name, child in m.named_children():
+        x = _convert(g, child, x, f"{path}.{name}" if path else name)
+    return x
+
+
+def _identity(g, m, x, path):
+    return x
+
+
+def _linear(g, m, x, path):
+    y = g.node("MatMul", [x, g.const(m.weight.data.T, f"{path}.weight_t")], path)
+    if m.bias is not None:
+        y = g.node("Add", [y, g.const(m.bias.data, f"{path}.bias")], path)
+    return y
+
+
+def _lora_linear(g, m, x, path):
+    """The adapter folded in: y = x (W + (α/r)·B A)ᵀ + b (what merge_lora computes)."""
+    weight = m.base.weight.data + m.delta_weight()
+    y = g.node("MatMul", [x, g.const(weight.T, f"{path}.weight_t")], path)
+    if m.base.bias is not None:
+        y = g.node("Add", [y, g.const(m.base.bias.data, f"{path}.bias")], path)
+    return y
+
+
+def _flatten(g, m, x, path):
+    if m.end_dim != -1 or m.start_dim < 0:
+        raise ValueError(
+            f"ONNX export supports Flatten(start_dim>=0, end_dim=-1) only. Received: "
+            f"Flatten(start_dim={m.start_dim}, end_dim={m.end_dim}) at {path!r}"
+        )
+    shape = g.const([0] * m.start_dim + [-1], f"{path}.shape", dtype=np.int64)
+    return g.node("Reshape", [x, shape], path)
+
+
+def _gelu(g, m, x, path):
+    """Exact: 0.5·x·(1 + erf(x/√2)); tanh: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    if m.approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x], path), x], path)
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.scalar(0.044715)], path)], path)
+        core = g.node("Tanh", [g.node("Mul", [inner, g.scalar(math.sqrt(2 / math.pi))], path)],
+                      path)
+    else:
+        core = g.node("Erf", [g.node("Mul", [x, g.scalar(1 / math.sqrt(2))], path)], path)
+    half_x = g.node("Mul", [x, g.scalar(0.5)], path)
+    return g.node("Mul", [half_x, g.node("Add", [core, g.scalar(1.0)], path)], path)
+
+
+def _silu(g, m, x, path):
+    """x·σ(x)."""
+    return g.node("Mul", [x, g.node("Sigmoid", [x], path)], path)
+
+
+def _simple(op):
+    return lambda g, m, x, path: g.node(op, [x], path)
+
+
+def _leaky_relu(g, m, x, path):
+    return g.node("LeakyRelu", [x], path, alpha=float(m.negative_slope))
+
+
+def _softmax(op):
+    return lambda g, m, x, path: g.node(op, [x], path, axis=int(m.dim))
+
+
+def _batch_norm(g, m, x, path):
+    """y = γ (x - running_mean)/√(running_var + ε) + β over axis 1 (eval)."""
+    if not m.track_running_stats:
+        raise ValueError(
+            f"ONNX export of BatchNorm1d needs running statistics; {path!r} was built with "
+            "track_running_stats=False"
+        )
+    c = m.num_features
+    weight = m.weight.data if m.weight is not None else np.ones(c)
+    bias = m.bias.data if m.bias is not None else np.zeros(c)
+    inputs = [x, g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias"),
+              g.const(m.running_mean, f"{path}.running_mean"),
+              g.const(m.running_var, f"{path}.running_var")]
+    return g.node("BatchNormalization", inputs, path, epsilon=float(m.eps))
+
+
+def _layer_norm(g, m, x, path):
+    shape = m.normalized_shape
+    weight = m.weight.data if m.weight is not None else np.ones(shape)
+    inputs = [x, g.const(weight, f"{path}.weight")]
+    if m.bias is not None:
+        inputs.append(g.const(m.bias.data, f"{path}.bias"))
+    return g.node("LayerNormalization", inputs, path, axis=-len(shape), epsilon=float(m.eps))
+
+
+def _rms_norm(g, m, x, path):
+    """y = x / √(mean(x²) + ε) · γ over the trailing normalized_shape axes."""
+    k = len(m.normalized_shape)
+    eps = m.eps if m.eps is not None else float(np.finfo(g.dtype).eps)
+    mean_sq = g.node("ReduceMean", [g.node("Mul", [x, x], path)], path,
+                     axes=list(range(-k, 0)), keepdims=1)
+    rms = g.node("Sqrt", [g.node("Add", [mean_sq, g.scalar(float(eps))], path)], path)
+    y = g.node("Div", [x, rms], path)
+    if m.weight is not None:
+        y = g.node("Mul", [y, g.const(m.weight.data, f"{path}.weight")], path)
+    return y
+
+
+def _feed_forward(g, m, x, path):
+    """fc2(act(fc1(x)))."""
+    h = _convert(g, m.fc1, x, f"{path}.fc1")
+    h = _convert(g, m.activation, h, f"{path}.activation")
+    return _convert(g, m.fc2, h, f"{path}.fc2")
+
+
+def _gated(g, m, x, path):
+    """down_proj(act(gate_proj(x)) ⊙ up_proj(x))."""
+    gate = _convert(g, m.activation, _convert(g, m.gate_proj, x, f"{path}.gate_proj"),
+                    f"{path}.activation")
+    hidden = g.node("Mul", [gate, _convert(g, m.up_proj, x, f"{path}.up_proj")], path)
+    return _convert(g, m.down_proj, hidden, f"{path}.down_proj")
+
+
+def _residual_ffn(g, m, x, path):
+    """post: norm(x + ffn(x)); pre: x + ffn(norm(x))."""
+    if m.position == "post":
+        return _convert(g, m.norm, g.node("Add", [x, _convert(g, m.ffn, x, f"{path}.ffn")],
+                                          path), f"{path}.norm")
+    normed = _convert(g, m.norm, x, f"{path}.norm")
+    return g.node("Add", [x, _convert(g, m.ffn, normed, f"{path}.ffn")], path)
+
+
+_CONVERTERS = {
+    nn.Sequential: _sequential,
+    nn.Identity: _identity,
+    nn.Dropout: _identity,  # inference: the identity
+    nn.Linear: _linear,
+    LoRALinear: _lora_linear,
+    nn.Flatten: _flatten,
+    nn.ReLU: _simple("Relu"),
+    nn.Sigmoid: _simple("Sigmoid"),
+    nn.Tanh: _simple("Tanh"),
+    nn.LeakyReLU: _leaky_relu,
+    nn.GELU: _gelu,
+    nn.SiLU: _silu,
+    nn.Softmax: _softmax("Softmax"),
+    nn.LogSoftmax: _softmax("LogSoftmax"),
+    nn.BatchNorm1d: _batch_norm,
+    nn.LayerNorm: _layer_norm,
+    nn.RMSNorm: _rms_norm,
+    nn.FeedForward: _feed_forward,
+    nn.GatedFeedForward: _gated,
+    nn.SwiGLU: _gated,
+    nn.GEGLU: _gated,
+    nn.ResidualFFN: _residual_ffn,
+}
+
+
+def _convert(g: _Graph, module, x: str, path: str) -> str:
+    # Exact types only: a subclass may override forward() and would be exported wrongly.
+    converter = _CONVERTERS.get(type(module))
+    if converter is None:
+        where = f" at {path!r}" if path else ""
+        raise TypeError(
+            f"ONNX export does not support module type {type(module).__name__}{where}. "
+            f"Supported: {', '.join(sorted(t.__name__ for t in _CONVERTERS))}"
+        )
+    return converter(g, module, x, path)
+
+
+def to_onnx(model, example_input, input_name: str = "input", output_name: str = "output",
+            dynamic_batch: bool = True, opset_version: int = OPSET):
+    """The ``onnx.ModelProto`` of ``model`` (checked by ``onnx.checker``), for inputs shaped
+    like ``example_input`` [batch, ...]; with ``dynamic_batch`` the batch size is free."""
+    onnx = _onnx()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"export: model must be an ffnn.nn.Module. Received: {type(model)!r}")
+    example = np.asarray(example_input.data if isinstance(example_input, Tensor)
+                         else example_input)
+    if example.dtype.kind != "f" or example.ndim < 2:
+        raise ValueError(
+            "export: example_input must be a floating-point array of shape [batch, ...] (at "
+            f"least 2-D). Received: {example.dtype} array of shape {example.shape}"
+        )
+    graph = _Graph(onnx, example.dtype)
+    graph._names.update([input_name])
+    out = _convert(graph, model, input_name, "")
+    if out == input_name:  # the model is the identity
+        out = graph.node("Identity", [input_name], "identity")
+    # The last value is produced by exactly one node and consumed by none: rename it.
+    producer = next(n for n in graph.nodes if out in n.output)
+    producer.output[list(producer.output).index(out)] = output_name
+
+    output_shape = _output_shape(model, example)
+    batch = [BATCH_DIM] if dynamic_batch else [example.shape[0]]
+    elem = onnx.helper.np_dtype_to_tensor_dtype(example.dtype)
+    proto = onnx.helper.make_model(
+        onnx.helper.make_graph(
+            graph.nodes, type(model).__name__,
+            [onnx.helper.make_tensor_value_info(input_name, elem,
+                                                batch + list(example.shape[1:]))],
+            [onnx.helper.make_tensor_value_info(output_name, elem,
+                                                batch + list(output_shape[1:]))],
+            initializer=graph.initializers,
+        ),
+        opset_imports=[onnx.helper.make_opsetid("", opset_version)],
+        producer_name="ffnn",
+    )
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def _output_shape(model, example: np.ndarray) -> tuple:
+    from ffnn.autograd import no_grad
+
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return tuple(model(Tensor(example)).shape)
+    finally:
+        model.train(was_training)
+
+
+def export(model, path: str | os.PathLike, example_input, input_name: str = "input",
+           output_name: str = "output", dynamic_batch: bool = True,
+           opset_version: int = OPSET) -> Path:
+    """Write ``model`` as an ONNX file at ``path`` (atomically) and return the path.
+
+    example_input: an array or Tensor [batch, ...] fixing the dtype and the non-batch shape.
+    The inference behaviour is exported (Dropout off, BatchNorm1d on running statistics).
+    Raises TypeError naming an unsupported module type; ImportError if onnx is missing.
+    """
+    proto = to_onnx(model, example_input, input_name, output_name, dynamic_batch, opset_version)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, proto.SerializeToString())
+    return path
+
+
+def input_shape(model) -> tuple[int, ...]:
+    """The feature shape a model expects (without the batch dim), read from its first layer."""
+    for module in model.modules():
+        if isinstance(module, (nn.Sequential, nn.Identity, nn.Dropout)):
+            continue
+        if isinstance(module, nn.Linear):
+            return (module.in_features,)
+        if isinstance(module, (nn.FeedForward, nn.GatedFeedForward, nn.ResidualFFN)):
+            return (module.d_model,)
+        if isinstance(module, nn.BatchNorm1d):
+            return (module.num_features,)
+        if isinstance(module, (nn.LayerNorm, nn.RMSNorm)):
+            return tuple(module.normalized_shape)
+        if not any(True for _ in module.parameters()):  # activations: look further
+            continue
+        break
+    raise ValueError(
+        f"cannot tell the input shape of {type(model).__name__} from its layers; pass "
+        "example_input"
+    )
+
+
+def export_checkpoint(checkpoint_path: str | os.PathLike, onnx_path: str | os.PathLike,
+                      example_input=None) -> Path:
+    """Load an ffnn checkpoint with ``ffnn.load`` and export its model to ``onnx_path``
+    (``ffnn export CHECKPOINT --onnx out.onnx``). Without ``example_input`` the input shape is
+    read from the model's first layer."""
+    import ffnn
+
+    loaded = ffnn.load(checkpoint_path)
+    model = _model_of(loaded)
+    if example_input is None:
+        dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
+        example_input = np.zeros((1, *input_shape(model)), dtype=dtype)
+    return export(model, onnx_path, example_input)
+
+
+def _model_of(loaded):
+    if isinstance(loaded, nn.Module):
+        return loaded
+    for candidate in (getattr(loaded, "model", None),
+                      loaded.get("model") if isinstance(loaded, dict) else None,
+                      loaded[0] if isinstance(loaded, (tuple, list)) and loaded else None):
+        if isinstance(candidate, nn.Module):
+            return candidate
+    raise TypeError(f"the checkpoint holds no model. Received: {type(loaded).__name__}")
+
+
+__all__ = ["export", "export_checkpoint", "to_onnx", "input_shape", "OPSET"]
