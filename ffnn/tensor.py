@@ -91,7 +91,8 @@ class Tensor:
         if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extra += f", dtype={self.data.dtype}"
         if self.requires_grad:
-            extra += ", requires_grad=True" if self._ctx is None else f", grad_fn=<{self._ctx.name}>"
+            extra += (", requires_grad=True" if self._ctx is None
+                      else f", grad_fn=<{self._ctx.name}>")
         return f"tensor({body}{extra})"
 
     def __hash__(self) -> int:
@@ -207,6 +208,11 @@ class Tensor:
                 )
             gradient = gradient.astype(self.data.dtype, copy=False)
         autograd.run_backward(self, gradient, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
+        if self._ctx is not None:
+            self.retains_grad = True
 
     def zero_(self) -> Tensor:
         self.data[...] = 0
@@ -364,7 +370,8 @@ class Tensor:
         return ops.mean(self, _dim(dim, axis), keepdim)
 
     def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None):
-        return ops.var(self, dim, keepdim, 1 if unbiased else 0 if correction is None else correction)
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return ops.var(self, dim, keepdim, correction)
 
     def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
         return ops.sqrt(self.var(dim, keepdim, unbiased))
@@ -374,14 +381,16 @@ class Tensor:
             return ops.maximum(self, dim)
         if dim is None:
             return ops.amax(self, None, False)
-        return MaxResult(ops.amax(self, dim, keepdim), self.argmax(dim, keepdim))
+        values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=True)
+        return MaxResult(values, self.argmax(dim, keepdim))
 
     def min(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         if dim is None:
             return ops.amin(self, None, False)
-        return MaxResult(ops.amin(self, dim, keepdim), self.argmin(dim, keepdim))
+        values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
+        return MaxResult(values, self.argmin(dim, keepdim))
 
     def amax(self, dim=None, keepdim: bool = False):
         return ops.amax(self, dim, keepdim)

@@ -3,24 +3,39 @@ side by side live in the submodules; this module turns scalars into tensors and 
 
 from __future__ import annotations
 
+from ffnn import dtypes
 from ffnn.ops import activations, elementwise, losses, matrix, norms, reductions, shape
 from ffnn.tensor import Tensor, _operand
 
 
+def _pair(a, b):
+    """Both operands as tensors, promoted as torch does: an integer tensor meeting a floating
+    one takes its dtype (NumPy would give float64 for int64 with float32)."""
+    b = _operand(b, a)
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka in "iub" and kb == "f":
+        a = a.to(b.data.dtype)
+    elif kb in "iub" and ka == "f":
+        b = b.to(a.data.dtype)
+    return a, b
+
+
 def add(a, b):
-    return elementwise.Add.apply(a, _operand(b, a))
+    return elementwise.Add.apply(*_pair(a, b))
 
 
 def sub(a, b):
-    return elementwise.Sub.apply(a, _operand(b, a))
+    return elementwise.Sub.apply(*_pair(a, b))
 
 
 def mul(a, b):
-    return elementwise.Mul.apply(a, _operand(b, a))
+    return elementwise.Mul.apply(*_pair(a, b))
 
 
 def div(a, b):
-    return elementwise.Div.apply(a, _operand(b, a))
+    if a.data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
+        a = a.to(dtypes.get_default_dtype())
+    return elementwise.Div.apply(*_pair(a, b))
 
 
 def neg(a):
@@ -82,11 +97,13 @@ def var(x, dim=None, keepdim=False, correction=1):
 
 
 def amax(x, dim=None, keepdim=False):
-    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=True)
+    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=True,
+                                     split_ties=True)
 
 
 def amin(x, dim=None, keepdim=False):
-    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=False)
+    return reductions.Extremum.apply(x, dim=dim, keepdim=keepdim, largest=False,
+                                     split_ties=True)
 
 
 def reshape(x, new_shape):

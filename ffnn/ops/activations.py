@@ -83,7 +83,9 @@ class GELU(Function):
             self.t = m.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + self.t)
         if approximate != "none":
-            raise ValueError(f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}")
+            raise ValueError(
+                f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}"
+            )
         self.cdf = (0.5 * erfc(-x * _SQRT_HALF)).astype(x.dtype, copy=False)
         return x * self.cdf
 

@@ -98,6 +98,8 @@ class PowScalar(Function):
 
     def backward(self, grad):
         p = self.exponent
+        if p == 0:  # y = 1: zero gradient, also at x = 0 (where x⁻¹ would give nan)
+            return (xp(grad).zeros_like(grad),)
         return (grad * (p * self.x ** (p - 1)),)
 
 

@@ -96,7 +96,8 @@ class CrossEntropyIndices(Function):
         losses = (1 - label_smoothing) * nll + (label_smoothing / c) * smooth
         self.denominator = w_target.sum()
         self.logp, self.target, self.rows, self.kept = logp, safe_target, rows, kept
-        self.w_target, self.weight, self.eps, self.reduction = w_target, weight, label_smoothing, reduction
+        self.w_target, self.weight = w_target, weight
+        self.eps, self.reduction = label_smoothing, reduction
         if reduction == "mean":
             return (losses.sum() / self.denominator).astype(x.dtype)
         return _reduce(losses.astype(x.dtype, copy=False), reduction)

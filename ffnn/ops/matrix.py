@@ -26,10 +26,10 @@ class MatMul(Function):
     def backward(self, grad):
         m = xp(grad)
         g = grad
+        if len(self.b_shape) == 1:  # first: for 1-D @ 1-D, g is 0-d and becomes [1, 1]
+            g = m.expand_dims(g, -1)
         if len(self.a_shape) == 1:
             g = m.expand_dims(g, -2)
-        if len(self.b_shape) == 1:
-            g = m.expand_dims(g, -1)
         a2, b2 = self.a2, self.b2
         grad_a = grad_b = None
         if self.needs_input_grad[0]:

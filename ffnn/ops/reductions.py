@@ -65,16 +65,17 @@ class Var(Function):
 
 class Extremum(Function):
     """y = max (or min) over axes;  dL/dx = dL/dy at the extreme entries, split evenly on ties
-    for a full reduction, at the first extreme index along ``dim`` otherwise (torch's rules)."""
+    for a full reduction, several axes or ``split_ties`` (amax/amin), at the first extreme
+    index along one ``dim`` otherwise (max(dim)/min(dim)) — torch's rules."""
 
-    def forward(self, x, dim=None, keepdim=False, largest=True):
+    def forward(self, x, dim=None, keepdim=False, largest=True, split_ties=False):
         m = xp(x)
         self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
         reduce = m.max if largest else m.min
         out = reduce(x, axis=self.axes, keepdims=True)
-        if self.axes is None:
+        if self.axes is None or split_ties or len(self.axes) > 1:
             hits = x == out
-            self.weights = hits / hits.sum()
+            self.weights = hits / hits.sum(axis=self.axes, keepdims=True)
         else:
             (axis,) = self.axes
             index = (m.argmax if largest else m.argmin)(x, axis=axis, keepdims=True)

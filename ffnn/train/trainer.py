@@ -1,0 +1,388 @@
+"""``Trainer``: the training loop (Keras's ``fit``/``evaluate``/``predict``) for ffnn modules.
+
+Randomness. The trainer owns a ``seed``. Epoch ``e`` draws its shuffling, augmentation and
+dropout from two seeds derived from ``(seed, e)``: one for the DataLoader's generator, one
+for the global generator (``ffnn.manual_seed``, which Dropout uses). So one seed gives
+bit-identical runs, and a run resumed at an epoch boundary (``fit(..., initial_epoch=e)``
+after restoring model, optimizer, scheduler, callbacks and history) replays the same epochs.
+For a mid-epoch position, ``rng_state()`` / ``set_rng_state()`` capture both generators.
+
+``validation_split=f`` takes the *last* fraction ``f`` of the training rows (before any
+shuffling), as Keras does: no randomness, but shuffle sorted data first or pass ``val``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ffnn import random as _random
+from ffnn.autograd import no_grad
+from ffnn.tensor import Tensor
+from ffnn.train import _inputs
+from ffnn.train._losses import get_loss, labels, loss_task, probabilities
+from ffnn.train.callbacks import Callback, CallbackList, TerminateOnNaN
+from ffnn.train.history import History
+from ffnn.train.metrics import Metric, get_metric
+from ffnn.train.progress import EpochPrinter, ProgressBar
+
+_OWNER = "Trainer"
+
+
+def _epoch_seeds(seed: int, epoch: int) -> tuple[int, int]:
+    """Two 63-bit seeds for epoch ``epoch`` (loader, global), from ``(seed, epoch)``."""
+    a, b = np.random.SeedSequence([seed, epoch]).generate_state(2, np.uint64)
+    return int(a) >> 1, int(b) >> 1
+
+
+class Trainer:
+    """``Trainer(model, loss, optimizer, metrics=None, callbacks=None, scheduler=None,
+    scheduler_interval='epoch', scheduler_monitor=None, grad_clip=None, l1=0.0, seed=None,
+    terminate_on_nan=True)``.
+
+    ``loss``: a loss module/callable ``loss(output, target)`` or a name ('cross_entropy',
+    'mse', 'bce_with_logits', ...). ``metrics``: names ('accuracy', 'top5_accuracy',
+    'precision', 'recall', 'f1', 'mse', 'mae', 'r2') or callables ``fn(y_true, y_pred)``;
+    classification metrics get class probabilities. ``scheduler``: stepped once per epoch
+    (``scheduler_interval='epoch'``, torch's convention) or per batch ('batch', e.g.
+    OneCycleLR); ``ReduceLROnPlateau`` gets ``scheduler_monitor`` (default 'val_loss' when there
+    is validation data, else 'loss'). ``grad_clip``: clip the global gradient 2-norm before
+    each step. ``l1``: add ``l1 · Σ|w|`` over weight matrices (ndim ≥ 2) to the objective (the
+    logged loss excludes it). ``seed``: see the module docstring (None: drawn from the global
+    generator). ``terminate_on_nan``: add a :class:`TerminateOnNaN` unless one is given.
+    """
+
+    def __init__(self, model, loss, optimizer, metrics: Sequence | None = None,
+                 callbacks: Sequence[Callback] | None = None, scheduler=None,
+                 scheduler_interval: str = "epoch", scheduler_monitor: str | None = None,
+                 grad_clip: float | None = None, l1: float = 0.0, seed: int | None = None,
+                 terminate_on_nan: bool = True):
+        if not callable(model) or not hasattr(model, "parameters"):
+            raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
+                            f"Received: model of type {type(model).__name__}")
+        for method in ("step", "zero_grad"):
+            if not hasattr(optimizer, method) or not hasattr(optimizer, "param_groups"):
+                raise TypeError(f"{_OWNER}: optimizer must be an ffnn.optim optimizer (with "
+                                f"param_groups, step, zero_grad). Received: optimizer of type "
+                                f"{type(optimizer).__name__}")
+        if scheduler_interval not in ("epoch", "batch"):
+            raise ValueError(f"{_OWNER}: scheduler_interval must be 'epoch' or 'batch'. "
+                             f"Received: scheduler_interval={scheduler_interval!r}")
+        if scheduler is not None and not hasattr(scheduler, "step"):
+            raise TypeError(f"{_OWNER}: scheduler must have a step() method. "
+                            f"Received: scheduler of type {type(scheduler).__name__}")
+        if grad_clip is not None and (isinstance(grad_clip, bool) or not
+                                      isinstance(grad_clip, (int, float)) or not grad_clip > 0):
+            raise ValueError(f"{_OWNER}: grad_clip must be a number > 0 or None. "
+                             f"Received: grad_clip={grad_clip!r}")
+        if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not l1 >= 0 \
+                or not math.isfinite(l1):
+            raise ValueError(f"{_OWNER}: l1 must be a finite number >= 0. Received: l1={l1!r}")
+        if seed is None:
+            seed = int(_random.rng().integers(2**63 - 1))
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"{_OWNER}: seed must be a non-negative integer or None. "
+                             f"Received: seed={seed!r}")
+        self.model = model
+        self.loss = get_loss(loss)
+        self.optimizer = optimizer
+        self.metrics: list[Metric] = [get_metric(m) for m in (metrics or [])]
+        self.callbacks: list[Callback] = list(callbacks or [])
+        if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in self.callbacks):
+            self.callbacks.append(TerminateOnNaN())
+        self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.scheduler_monitor = scheduler_monitor
+        self.grad_clip, self.l1, self.seed = grad_clip, float(l1), int(seed)
+        self.task = loss_task(self.loss)
+        self.history = History()
+        self.epoch = 0  # epochs completed
+        self.global_step = 0  # optimizer steps taken
+        self.stop_training = False
+        self.params: dict = {}
+        self.loader_generator = _random.Generator(self.seed)
+
+    # ----- helpers --------------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        for param in self.model.parameters():
+            if param.data.dtype.kind == "f":
+                return param.data.dtype
+        return np.dtype(np.float32)
+
+    def _num_outputs(self, X: np.ndarray) -> int:
+        """The model's output width, from one eval-mode forward pass on one row."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                out = self.model(Tensor._make(X[:1], False, None))
+        finally:
+            self.model.train(was_training)
+        return int(out.shape[-1]) if out.ndim > 1 else 1
+
+    def _check_xy(self, data, name: str) -> tuple[np.ndarray, np.ndarray]:
+        X, y = data
+        X = _inputs.check_x(X, f"{name}[0] (X)", _OWNER, self.dtype)
+        y = _inputs.check_y(y, X.shape[0], f"{name}[1] (y)", _OWNER, self.task,
+                            self._num_outputs(X), self.dtype)
+        return X, y
+
+    def _batch(self, batch) -> tuple[Tensor, Tensor | None]:
+        if not isinstance(batch, (tuple, list)):
+            batch = (batch,)
+        x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
+        if x.data.dtype.kind in "biuf" and x.data.dtype != self.dtype:
+            x = Tensor._make(x.data.astype(self.dtype), False, None)
+        y = batch[1] if len(batch) > 1 else None
+        return x, y
+
+    def _target(self, y, out: Tensor) -> Tensor:
+        """Targets shaped and typed for the loss ([n] -> [n, 1] against [n, 1] outputs)."""
+        y = y.data if isinstance(y, Tensor) else np.asarray(y)
+        if self.task == "multiclass" and y.ndim == 1:
+            y = y.astype(np.int64, copy=False)
+        else:
+            y = y.astype(out.data.dtype, copy=False)
+            if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
+                y = y[:, None]
+        return Tensor._make(y, False, None)
+
+    def _scores(self, outputs: np.ndarray) -> np.ndarray:
+        return probabilities(self.loss, outputs) if self.task else outputs
+
+    def _metric_logs(self, outputs: list, targets: list, prefix: str = "") -> dict[str, float]:
+        if not self.metrics or not outputs:
+            return {}
+        scores = self._scores(np.concatenate(outputs))
+        y_true = np.concatenate(targets)
+        return {prefix + m.name: m(y_true, scores) for m in self.metrics}
+
+    def _lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def _weights(self) -> list:
+        return [p for p in self.model.parameters() if p.requires_grad and p.ndim >= 2]
+
+    # ----- randomness -----------------------------------------------------------------
+    def seed_epoch(self, epoch: int) -> None:
+        """Seed the loader generator and the global generator for epoch ``epoch``."""
+        loader_seed, global_seed = _epoch_seeds(self.seed, epoch)
+        self.loader_generator.manual_seed(loader_seed)
+        _random.manual_seed(global_seed)
+
+    def rng_state(self) -> dict:
+        """JSON-able state of the trainer's loader generator and of the global generator."""
+        return {"seed": self.seed, "loader": self.loader_generator.get_state(),
+                "global": _random.get_rng_state()}
+
+    def set_rng_state(self, state: dict) -> None:
+        self.seed = int(state["seed"])
+        self.loader_generator.set_state(state["loader"])
+        _random.set_rng_state(state["global"])
+
+    # ----- training -------------------------------------------------------------------
+    def _loaders(self, train, val, validation_split, batch_size, shuffle, augment):
+        make = _inputs.array_loader
+        if val is not None and validation_split is not None:
+            raise ValueError(f"{_OWNER}.fit: pass either val or validation_split, not both. "
+                             f"Received: val and validation_split={validation_split!r}")
+        if _inputs.is_pair(train):
+            X, y = self._check_xy(train, "train")
+            if validation_split is not None:
+                (X, y), val = _inputs.split_last(X, y, validation_split, f"{_OWNER}.fit")
+            train_loader = make(X, y, batch_size, shuffle, self.loader_generator, augment)
+        else:
+            if validation_split is not None:
+                if isinstance(train, _inputs.DataLoader):
+                    raise ValueError(f"{_OWNER}.fit: validation_split needs arrays or a "
+                                     "Dataset, not a DataLoader; pass val instead")
+                train, val = _inputs.split_dataset_last(train, validation_split, _OWNER)
+            train_loader = _inputs.as_loader(train, "train", _OWNER, batch_size, shuffle,
+                                             self.loader_generator, augment)
+        if val is None:
+            return train_loader, None
+        if _inputs.is_pair(val):
+            X, y = self._check_xy(val, "val")
+            return train_loader, make(X, y, batch_size, False, None, None)
+        return train_loader, _inputs.as_loader(val, "val", _OWNER, batch_size, False, None, None)
+
+    def fit(self, train, val=None, *, validation_split: float | None = None, epochs: int = 1,
+            batch_size: int = 32, shuffle: bool = True, initial_epoch: int = 0,
+            augment: Callable | None = None, verbose: int = 1) -> History:
+        """Train for epochs ``initial_epoch .. epochs-1`` (Keras's meaning of ``epochs``).
+
+        ``train`` / ``val``: ``(X, y)`` arrays, a Dataset or a DataLoader (``batch_size``,
+        ``shuffle`` and ``augment`` apply to arrays and Datasets). ``augment``: a batch
+        augmentation ``aug(x, rng)`` (see ``ffnn.data.augment``). ``verbose``: 0 silent, 1 a
+        progress bar on a terminal, 2 one line per epoch. ``initial_epoch > 0`` continues
+        ``self.history`` (resume); 0 starts a new History. Returns the History.
+        """
+        batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.fit")
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{_OWNER}.fit: {name} must be an integer >= 0. "
+                                 f"Received: {name}={value!r}")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"{_OWNER}.fit: verbose must be 0, 1 or 2. "
+                             f"Received: verbose={verbose!r}")
+        train_loader, val_loader = self._loaders(train, val, validation_split, batch_size,
+                                                 shuffle, augment)
+        if initial_epoch == 0:
+            self.history, self.global_step = History(), 0
+        self.stop_training = False
+        self.params = {"epochs": int(epochs), "initial_epoch": int(initial_epoch),
+                       "steps": len(train_loader), "batch_size": batch_size}
+        extra = {1: [ProgressBar()], 2: [EpochPrinter()]}.get(verbose, [])
+        callbacks = CallbackList(self.callbacks + extra, trainer=self)
+        callbacks.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            self.seed_epoch(epoch)
+            callbacks.on_epoch_begin(epoch, {})
+            start, lr = time.perf_counter(), self._lr()
+            logs = self._train_epoch(train_loader, callbacks)
+            if val_loader is not None:
+                val_logs = self._evaluate_loader(val_loader, callbacks)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            logs["lr"] = lr
+            self._step_scheduler(logs)
+            logs["time"] = time.perf_counter() - start
+            callbacks.on_epoch_end(epoch, logs)
+            seconds = logs.pop("time")
+            self.history.record(epoch, logs, seconds)
+            self.epoch = epoch + 1
+            if self.stop_training:
+                break
+        callbacks.on_train_end({})
+        return self.history
+
+    def _train_epoch(self, loader, callbacks: CallbackList) -> dict[str, float]:
+        self.model.train()
+        collect = bool(self.metrics)
+        outputs, targets = [], []
+        loss_sum, count = 0.0, 0
+        clip = None
+        if self.grad_clip is not None:
+            from ffnn.nn.utils import clip_grad_norm_ as clip
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        weights = self._weights() if self.l1 else []
+        for b, batch in enumerate(loader):
+            x, y = self._batch(batch)
+            n = x.shape[0]
+            callbacks.on_train_batch_begin(b, {"size": n})
+            out = self.model(x)
+            target = self._target(y, out)
+            loss = self.loss(out, target)
+            objective = loss
+            if weights:
+                from ffnn.nn.utils import l1_penalty
+
+                objective = loss + self.l1 * l1_penalty(weights)
+            self.optimizer.zero_grad()
+            objective.backward()
+            if clip is not None:
+                clip(params, self.grad_clip)
+            self.optimizer.step()
+            if self.scheduler is not None and self.scheduler_interval == "batch":
+                self.scheduler.step()
+            self.global_step += 1
+            value = float(loss.data)
+            loss_sum += value * n
+            count += n
+            if collect:
+                outputs.append(out.data)
+                targets.append(target.data)
+            callbacks.on_train_batch_end(b, {"loss": value, "size": n})
+            if self.stop_training:
+                break
+        logs = {"loss": loss_sum / count if count else math.nan}
+        logs.update(self._metric_logs(outputs, targets))
+        return logs
+
+    def _step_scheduler(self, logs: dict) -> None:
+        if self.scheduler is None or self.scheduler_interval != "epoch":
+            return
+        if any(c.__name__ == "ReduceLROnPlateau" for c in type(self.scheduler).__mro__):
+            monitor = self.scheduler_monitor or ("val_loss" if "val_loss" in logs else "loss")
+            if monitor not in logs:
+                raise ValueError(f"{_OWNER}: scheduler_monitor={monitor!r} is not logged; "
+                                 f"available: {sorted(logs)}")
+            self.scheduler.step(logs[monitor])
+        else:
+            self.scheduler.step()
+
+    # ----- evaluation -----------------------------------------------------------------
+    def _evaluate_loader(self, loader, callbacks: CallbackList) -> dict[str, float]:
+        was_training = self.model.training
+        self.model.eval()
+        outputs, targets = [], []
+        loss_sum, count = 0.0, 0
+        callbacks.on_test_begin({})
+        with no_grad():
+            for b, batch in enumerate(loader):
+                x, y = self._batch(batch)
+                callbacks.on_test_batch_begin(b, {"size": x.shape[0]})
+                out = self.model(x)
+                target = self._target(y, out)
+                value = float(self.loss(out, target).data)
+                loss_sum += value * x.shape[0]
+                count += x.shape[0]
+                outputs.append(out.data)
+                targets.append(target.data)
+                callbacks.on_test_batch_end(b, {"loss": value, "size": x.shape[0]})
+        logs = {"loss": loss_sum / count if count else math.nan}
+        logs.update(self._metric_logs(outputs, targets))
+        callbacks.on_test_end(dict(logs))
+        self.model.train(was_training)
+        return logs
+
+    def evaluate(self, data, batch_size: int = 256) -> dict[str, float]:
+        """Loss and metrics on ``data`` ((X, y), a Dataset or a DataLoader), eval mode, no grad."""
+        batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.evaluate")
+        if _inputs.is_pair(data):
+            X, y = self._check_xy(data, "data")
+            loader = _inputs.array_loader(X, y, batch_size, False, None, None)
+        else:
+            loader = _inputs.as_loader(data, "data", _OWNER, batch_size, False, None, None)
+        return self._evaluate_loader(loader, CallbackList(self.callbacks, trainer=self))
+
+    def _outputs(self, X, batch_size: int) -> np.ndarray:
+        """Model outputs for X (array, Dataset or DataLoader), batched, eval mode, no grad."""
+        batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.predict")
+        if isinstance(X, (np.ndarray, Tensor, list)):
+            X = _inputs.check_x(X, "X", f"{_OWNER}.predict", self.dtype)
+            batches = (X[i:i + batch_size] for i in range(0, X.shape[0], batch_size))
+        else:
+            loader = _inputs.as_loader(X, "X", f"{_OWNER}.predict", batch_size, False, None,
+                                       None)
+            batches = (self._batch(batch)[0].data for batch in loader)
+        callbacks = CallbackList(self.callbacks, trainer=self)
+        was_training = self.model.training
+        self.model.eval()
+        outputs = []
+        callbacks.on_predict_begin({})
+        try:
+            with no_grad():
+                for b, x in enumerate(batches):
+                    callbacks.on_predict_batch_begin(b, {"size": x.shape[0]})
+                    outputs.append(self.model(Tensor._make(x, False, None)).data)
+                    callbacks.on_predict_batch_end(b, {"size": x.shape[0]})
+        finally:
+            self.model.train(was_training)
+        callbacks.on_predict_end({})
+        return np.concatenate(outputs)
+
+    def predict(self, X, batch_size: int = 256) -> np.ndarray:
+        """Class labels [n] for a classification loss, else the model outputs [n, k]."""
+        outputs = self._outputs(X, batch_size)
+        return labels(probabilities(self.loss, outputs)) if self.task else outputs
+
+    def predict_proba(self, X, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities (softmax / σ of the outputs, per the loss); [n, k] or [n, 1]."""
+        if not self.task:
+            raise TypeError(f"{_OWNER}.predict_proba needs a classification loss "
+                            f"(CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss). "
+                            f"Received: loss {type(self.loss).__name__}")
+        return probabilities(self.loss, self._outputs(X, batch_size))

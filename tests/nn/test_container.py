@@ -1,0 +1,67 @@
+"""Sequential: order, indexing, slicing, len, append, insert, deletion, repr like torch's."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+from helpers import check_layer
+
+import ffnn
+from ffnn import nn
+
+
+def test_repr_like_torch():
+    ours = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2, bias=False))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 2, bias=False))
+    assert repr(ours) == repr(theirs)
+
+
+def test_indexing_slicing_len_append():
+    layers = [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)]
+    s = nn.Sequential(*layers)
+    assert len(s) == 3 and s[0] is layers[0] and s[-1] is layers[2]
+    head = s[1:]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is layers[1]
+    assert list(head._modules) == ["1", "2"]  # torch keeps the original names on slices
+    s.append(nn.Sigmoid())
+    assert len(s) == 4 and list(s._modules) == ["0", "1", "2", "3"]
+    assert list(s) == [*layers, s[3]]
+    with pytest.raises(IndexError, match="index 4 is out of range for Sequential of length 4"):
+        s[4]
+    del s[1]
+    assert list(s._modules) == ["0", "1", "2"] and s[1] is layers[2]
+    s.insert(0, nn.Identity())
+    assert isinstance(s[0], nn.Identity) and len(s) == 4
+
+
+def test_forward_in_order_and_named_children():
+    s = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
+    assert [n for n, _ in s.named_children()] == ["fc", "act"]
+    x = ffnn.tensor(np.ones((1, 2), np.float32))
+    np.testing.assert_array_equal(s(x).data, np.maximum(s.fc(x).data, 0))
+
+
+def test_rejects_non_modules():
+    with pytest.raises(TypeError, match="Module at position 1. Received: function"):
+        nn.Sequential(nn.ReLU(), lambda x: x)
+
+
+def test_sequential_layer_check_with_torch():
+    def make():
+        return nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+
+    def make_torch():
+        return torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+
+    check_layer(make, (4, 3), (4, 2), make_torch)
+
+
+def test_module_list_and_dict_register():
+    ml = nn.ModuleList([nn.Linear(1, 1), nn.Linear(1, 1)])
+    md = nn.ModuleDict({"a": nn.Linear(1, 2)})
+    assert list(ml.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert list(md.state_dict()) == ["a.weight", "a.bias"] and "a" in md

@@ -1,0 +1,123 @@
+"""BatchNorm1d, LayerNorm, RMSNorm and Dropout layers against torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import assert_close, check_layer, copy_to_torch
+
+import ffnn
+from ffnn import nn
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.3, None])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5)])
+def test_batchnorm1d_matches_torch_over_steps(momentum, affine, shape):
+    ours = nn.BatchNorm1d(3, momentum=momentum, affine=affine).double()
+    theirs = torch.nn.BatchNorm1d(3, momentum=momentum, affine=affine).double()
+    if affine:
+        ours.weight.data[:] = [0.5, 2.0, -1.0]
+        ours.bias.data[:] = [0.1, 0.0, -0.3]
+        copy_to_torch(ours, theirs)
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        x = 2.0 * rng.standard_normal(shape) + step
+        xs, xt = ffnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ys, yt = ours(xs), theirs(xt)
+        assert_close(ys.data, yt.detach().numpy(), what=f"step {step}")
+        w = rng.standard_normal(shape)
+        ys.backward(w)
+        yt.backward(torch.from_numpy(w))
+        assert_close(xs.grad, xt.grad.numpy(), what="input grad")
+        for name, p in ours.named_parameters():
+            assert_close(p.grad, dict(theirs.named_parameters())[name].grad.numpy(), what=name)
+        assert_close(ours.running_mean, theirs.running_mean.numpy(), what="running_mean")
+        assert_close(ours.running_var, theirs.running_var.numpy(), what="running_var (unbiased)")
+        assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == step + 1
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal(shape)
+    assert_close(ours(ffnn.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy())
+    assert int(ours.num_batches_tracked) == 3  # eval does not count batches
+
+
+def test_batchnorm1d_layer_helper():
+    check_layer(lambda: nn.BatchNorm1d(4), (5, 4), (5, 4), lambda: torch.nn.BatchNorm1d(4))
+    check_layer(lambda: nn.BatchNorm1d(2), (3, 2, 4), (3, 2, 4), lambda: torch.nn.BatchNorm1d(2))
+
+
+def test_batchnorm1d_without_running_stats():
+    ours = nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    theirs = torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    x = np.random.default_rng(2).standard_normal((5, 3))
+    assert_close(ours(ffnn.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_batchnorm1d_state_and_repr_like_torch():
+    ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    assert ours.num_batches_tracked.dtype == np.int64 and ours.num_batches_tracked.shape == ()
+
+
+def test_batchnorm1d_errors():
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(num_features=3\) expects input of shape "
+                                         r"\[N, 3\] or \[N, 3, L\]. Received: shape \(2, 4\)"):
+        nn.BatchNorm1d(3)(ffnn.zeros(2, 4))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(ffnn.zeros(1, 3))
+    with pytest.raises(ValueError, match="positive integer. Received: 0"):
+        nn.BatchNorm1d(0)
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6), 6), ((2, 3, 4), (3, 4))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_layer(shape, normalized, affine):
+    check_layer(lambda: nn.LayerNorm(normalized, elementwise_affine=affine), shape, shape,
+                lambda: torch.nn.LayerNorm(normalized, elementwise_affine=affine))
+
+
+def test_layer_norm_without_bias():
+    check_layer(lambda: nn.LayerNorm(5, bias=False), (3, 5), (3, 5),
+                lambda: torch.nn.LayerNorm(5, bias=False))
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6), 6), ((2, 3, 4), (3, 4))])
+@pytest.mark.parametrize("eps", [None, 1e-5])
+def test_rms_norm_layer(shape, normalized, eps):
+    check_layer(lambda: nn.RMSNorm(normalized, eps=eps), shape, shape,
+                lambda: torch.nn.RMSNorm(normalized, eps=eps))
+
+
+def test_norm_reprs_like_torch():
+    assert repr(nn.LayerNorm(4)) == repr(torch.nn.LayerNorm(4))
+    assert repr(nn.LayerNorm(4, bias=False)) == repr(torch.nn.LayerNorm(4, bias=False))
+    assert repr(nn.LayerNorm(4, elementwise_affine=False)) == repr(
+        torch.nn.LayerNorm(4, elementwise_affine=False))
+    assert repr(nn.RMSNorm(4)) == repr(torch.nn.RMSNorm(4))
+
+
+def test_dropout_layer():
+    layer = nn.Dropout(0.4, generator=ffnn.Generator(0))
+    x = ffnn.tensor(np.ones((100, 100)))
+    y = layer(x)
+    assert abs((y.data == 0).mean() - 0.4) < 0.02
+    np.testing.assert_allclose(y.data[y.data != 0], 1 / 0.6)
+    layer.eval()
+    assert layer(x) is x
+    a = nn.Dropout(0.4, generator=ffnn.Generator(1))(x)
+    b = nn.Dropout(0.4, generator=ffnn.Generator(1))(x)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert repr(nn.Dropout(0.4)) == repr(torch.nn.Dropout(0.4))
+    with pytest.raises(ValueError, match="Received: p=-0.1"):
+        nn.Dropout(-0.1)
+    check_layer(nn.Dropout, (3, 4), (3, 4))
+
+
+def test_batchnorm1d_without_bias_like_torch():
+    check_layer(lambda: nn.BatchNorm1d(3, bias=False), (4, 3), (4, 3),
+                lambda: torch.nn.BatchNorm1d(3, bias=False))
+    assert repr(nn.BatchNorm1d(3, bias=False)) == repr(torch.nn.BatchNorm1d(3, bias=False))

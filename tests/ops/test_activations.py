@@ -1,0 +1,51 @@
+"""Activations against torch and finite differences; stability at |x| = 1e3, 1e4."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_close, check_op, randn, seeds, shapes, to_torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ffnn
+
+ACTIVATIONS = {
+    "relu": lambda lib, x: lib.nn.functional.relu(x),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.2),
+    "sigmoid": lambda lib, x: lib.sigmoid(x),
+    "tanh": lambda lib, x: lib.tanh(x),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "gelu_tanh": lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
+    "silu": lambda lib, x: lib.nn.functional.silu(x),
+    "softmax": lambda lib, x: lib.softmax(x, dim=-1),
+    "log_softmax": lambda lib, x: lib.log_softmax(x, dim=-1),
+    "softmax_dim0": lambda lib, x: lib.nn.functional.softmax(x, dim=0),
+    "log_softmax_dim0": lambda lib, x: lib.nn.functional.log_softmax(x, dim=0),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@given(shape=shapes(1, 3), seed=seeds, scale=st.sampled_from([1.0, 4.0]))
+def test_activation(name, shape, seed, scale):
+    check_op(ACTIVATIONS[name], scale * randn(seed, *shape, low=0.05))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_stable_for_large_inputs(name, dtype):
+    x = np.array([-1e4, -1e3, -30.0, 0.5, 30.0, 1e3, 1e4], dtype)
+    ours = ffnn.tensor(x, requires_grad=True)
+    theirs = to_torch(x, True)
+    out, ref = ACTIVATIONS[name](ffnn, ours), ACTIVATIONS[name](__import__("torch"), theirs)
+    w = np.linspace(-1, 1, x.size).astype(dtype)
+    out.backward(w)
+    ref.backward(to_torch(w))
+    assert np.isfinite(out.data).all() and np.isfinite(ours.grad).all()
+    assert_close(out.data, ref.detach().numpy(), dtype)
+    assert_close(ours.grad, theirs.grad.numpy(), dtype)
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(ValueError, match="'none' or 'tanh'. Received: 'fast'"):
+        ffnn.nn.functional.gelu(ffnn.zeros(2), approximate="fast")

@@ -1,0 +1,94 @@
+"""Element-wise ops with broadcasting, against torch and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import check_op, randn, seeds
+from hypothesis import given
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import ffnn
+
+pairs = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
+
+BINARY = {
+    "add": lambda lib, a, b: a + b,
+    "sub": lambda lib, a, b: a - b,
+    "mul": lambda lib, a, b: a * b,
+    "div": lambda lib, a, b: a / b,
+    "pow": lambda lib, a, b: a.abs() ** b,
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@given(shapes=pairs, seed=seeds)
+def test_binary_ops_broadcast(name, shapes, seed):
+    a_shape, b_shape = shapes.input_shapes
+    check_op(BINARY[name], randn(seed, *a_shape, low=0.3), randn(seed + 1, *b_shape, low=0.3))
+
+
+SCALAR = {
+    "radd": lambda lib, x: 2.0 + x,
+    "rsub": lambda lib, x: 2.0 - x,
+    "rmul": lambda lib, x: 3.0 * x,
+    "rdiv": lambda lib, x: 3.0 / x,
+    "rpow": lambda lib, x: 2.0**x,
+    "pow_scalar": lambda lib, x: x**3,
+    "pow_fraction": lambda lib, x: x.abs() ** 1.5,
+    "neg": lambda lib, x: -x,
+    "sub_scalar": lambda lib, x: x - 1.5,
+    "div_scalar": lambda lib, x: x / 4.0,
+}
+
+
+@pytest.mark.parametrize("name", list(SCALAR))
+@given(shape=pairs.map(lambda s: s.input_shapes[0]), seed=seeds)
+def test_scalar_and_right_hand_forms(name, shape, seed):
+    check_op(SCALAR[name], randn(seed, *shape, low=0.3))
+
+
+UNARY = {
+    "exp": lambda lib, x: x.exp(),
+    "log": lambda lib, x: x.abs().log(),
+    "sqrt": lambda lib, x: x.abs().sqrt(),
+    "abs": lambda lib, x: x.abs(),
+    "clamp": lambda lib, x: x.clamp(min=-0.5, max=0.8),
+    "clamp_min": lambda lib, x: x.clamp(min=0.1),
+    "clamp_max": lambda lib, x: x.clamp(max=-0.2),
+    "maximum": lambda lib, x: lib.maximum(x, x * x - 1.0),
+    "minimum": lambda lib, x: lib.minimum(x, x * x - 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+@given(shape=pairs.map(lambda s: s.input_shapes[0]), seed=seeds)
+def test_unary_functions(name, shape, seed):
+    x = randn(seed, *shape, low=0.3)
+    # keep finite differences away from the kinks of clamp and maximum
+    x = np.where(np.abs(np.abs(x) - 0.5) < 0.02, x + 0.05, x)
+    x = np.where(np.abs(x - 0.8) < 0.02, x + 0.05, x)
+    x = np.where(np.abs(x * x - 1.0 - x) < 0.05, x + 0.1, x)
+    check_op(UNARY[name], x)
+
+
+def test_abs_and_clamp_subgradients_match_torch():
+    check_op(lambda lib, x: x.abs() + x.clamp(min=0.0, max=1.0), np.array([0.0, 1.0, -1.0, 0.5]),
+             finite_differences=False)
+
+
+def test_tensor_operand_from_ndarray_on_the_left():
+    x = ffnn.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], np.float32) * x
+    assert isinstance(y, ffnn.Tensor) and y.tolist() == [3.0, 8.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_pow_zero_exponent_has_zero_gradient_at_zero():
+    check_op(lambda lib, x: x**0 + x**1, np.array([0.0, 1.0, -2.0]), finite_differences=False)
+
+
+def test_pow_of_tensor_exponent_at_zero_base_follows_torch():
+    check_op(lambda lib, a, b: a**b, np.array([0.0, 2.0]), np.array([2.0, 3.0]),
+             finite_differences=False)

@@ -1,0 +1,179 @@
+"""Every loss with reduction mean/sum/none against torch and finite differences; cross-entropy
+options and their combinations; stability for logits of ±1e4."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import assert_close, check_op, randn, seeds, shapes, to_torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ffnn
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def F(lib):  # noqa: N802 - the usual alias
+    return lib.nn.functional
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@settings(max_examples=8)
+@given(shape=shapes(1, 3), seed=seeds)
+def test_regression_losses(reduction, shape, seed):
+    x, y = randn(seed, *shape), randn(seed + 1, *shape)
+    y = np.where(np.abs(np.abs(x - y) - 1.0) < 0.02, y + 0.1, y)  # off Huber's kink
+    check_op(lambda lib, a, b: F(lib).mse_loss(a, b, reduction=reduction), x, y)
+    check_op(lambda lib, a, b: F(lib).l1_loss(a, b, reduction=reduction), x, y)
+    check_op(lambda lib, a, b: F(lib).huber_loss(a, b, reduction=reduction), x, y)
+    check_op(lambda lib, a, b: F(lib).huber_loss(a, b, reduction=reduction, delta=0.5),
+             x, np.where(np.abs(np.abs(x - y) - 0.5) < 0.02, y + 0.1, y))
+
+
+@st.composite
+def classification(draw):
+    n, c = draw(st.integers(1, 5)), draw(st.integers(2, 5))
+    seed = draw(seeds)
+    labels = np.random.default_rng(seed).integers(0, c, n)
+    return n, c, seed, labels
+
+
+CE_OPTIONS = [
+    {},
+    {"weight": True},
+    {"ignore_index": 1},
+    {"label_smoothing": 0.2},
+    {"weight": True, "ignore_index": 0},
+    {"weight": True, "label_smoothing": 0.1},
+    {"ignore_index": 1, "label_smoothing": 0.3},
+    {"weight": True, "ignore_index": 2, "label_smoothing": 0.25},
+]
+
+
+def _ce(reduction, options, weights):
+    def fn(lib, x, t):
+        kwargs = dict(options)
+        if kwargs.pop("weight", False):
+            kwargs["weight"] = lib.tensor(weights, dtype=x.dtype)
+        return F(lib).cross_entropy(x, t, reduction=reduction, **kwargs)
+
+    return fn
+
+
+@pytest.mark.parametrize("options", CE_OPTIONS, ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@settings(max_examples=5)
+@given(case=classification())
+def test_cross_entropy_with_indices(options, reduction, case):
+    n, c, seed, labels = case
+    if "ignore_index" in options and reduction == "mean" and not (labels != options[
+            "ignore_index"]).any():
+        labels = np.full(n, (options["ignore_index"] + 1) % c)  # torch gives nan for 0/0
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, c)
+    check_op(_ce(reduction, options, weights), 3 * randn(seed, n, c), labels)
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": True}, {"label_smoothing": 0.2},
+                                     {"weight": True, "label_smoothing": 0.1}], ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@settings(max_examples=6)
+@given(case=classification())
+def test_cross_entropy_with_probabilities(options, reduction, case):
+    n, c, seed, _ = case
+    probs = np.random.default_rng(seed).dirichlet(np.ones(c), n)
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, c)
+    check_op(_ce(reduction, options, weights), 3 * randn(seed, n, c), probs)
+
+
+def test_cross_entropy_unbatched_input():
+    check_op(lambda lib, x, t: F(lib).cross_entropy(x, t), randn(0, 4), np.array(2))
+    check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction="none"), randn(0, 4),
+             np.array(2))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@settings(max_examples=6)
+@given(case=classification())
+def test_nll_loss(reduction, weighted, case):
+    n, c, seed, labels = case
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, c)
+
+    def fn(lib, x, t):
+        w = lib.tensor(weights, dtype=x.dtype) if weighted else None
+        return F(lib).nll_loss(F(lib).log_softmax(x, dim=1), t, weight=w, reduction=reduction)
+
+    check_op(fn, randn(seed, n, c), labels)
+    ignore = int(labels[0])
+    if reduction != "mean" or (labels != ignore).any():
+        check_op(lambda lib, x, t: F(lib).nll_loss(x, t, ignore_index=ignore,
+                                                   reduction=reduction), randn(seed, n, c), labels)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@settings(max_examples=6)
+@given(shape=shapes(1, 3), seed=seeds)
+def test_bce(reduction, weighted, shape, seed):
+    rng = np.random.default_rng(seed)
+    p, y, w = rng.uniform(0.05, 0.95, shape), rng.uniform(0, 1, shape), rng.uniform(0.5, 2, shape)
+
+    def fn(lib, a, b):
+        weight = lib.tensor(w, dtype=a.dtype) if weighted else None
+        return F(lib).binary_cross_entropy(a, b, weight=weight, reduction=reduction)
+
+    check_op(fn, p, y)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": True}, {"pos_weight": True},
+                                     {"weight": True, "pos_weight": True}], ids=str)
+@settings(max_examples=5)
+@given(n=st.integers(1, 4), c=st.integers(1, 4), seed=seeds)
+def test_bce_with_logits(reduction, options, n, c, seed):
+    rng = np.random.default_rng(seed)
+    x, y = 3 * rng.standard_normal((n, c)), rng.uniform(0, 1, (n, c))
+    w, q = rng.uniform(0.5, 2, (n, c)), rng.uniform(0.5, 3, c)
+
+    def fn(lib, a, b):
+        kwargs = {}
+        if options.get("weight"):
+            kwargs["weight"] = lib.tensor(w, dtype=a.dtype)
+        if options.get("pos_weight"):
+            kwargs["pos_weight"] = lib.tensor(q, dtype=a.dtype)
+        return F(lib).binary_cross_entropy_with_logits(a, b, reduction=reduction, **kwargs)
+
+    check_op(fn, x, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["ce", "ce_probs", "bce_logits", "bce_logits_pos"])
+def test_losses_stable_for_huge_logits(name, dtype):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [1e3, -1e3, -1e4]], dtype)
+    labels, probs = np.array([1, 0, 2]), np.eye(3, dtype=dtype)[[1, 0, 2]]
+    targets = np.array([[1, 0, 1], [0, 1, 0], [1, 0.5, 0]], dtype)
+    q = np.array([2.0, 0.5, 3.0], dtype)
+    fns = {
+        "ce": lambda lib, a: F(lib).cross_entropy(a, lib.tensor(labels)),
+        "ce_probs": lambda lib, a: F(lib).cross_entropy(a, lib.tensor(probs)),
+        "bce_logits": lambda lib, a: F(lib).binary_cross_entropy_with_logits(
+            a, lib.tensor(targets)),
+        "bce_logits_pos": lambda lib, a: F(lib).binary_cross_entropy_with_logits(
+            a, lib.tensor(targets), pos_weight=lib.tensor(q)),
+    }
+    ours, theirs = ffnn.tensor(x, requires_grad=True), to_torch(x, True)
+    loss, ref = fns[name](ffnn, ours), fns[name](torch, theirs)
+    loss.backward()
+    ref.backward()
+    assert np.isfinite(loss.item()) and np.isfinite(ours.grad).all()
+    assert_close(loss.data, ref.detach().numpy(), dtype)
+    assert_close(ours.grad, theirs.grad.numpy(), dtype)
+
+
+def test_loss_dtype_is_input_dtype():
+    for dtype in (np.float32, np.float64):
+        x = ffnn.tensor(np.zeros((2, 3), dtype), requires_grad=True)
+        assert F(ffnn).cross_entropy(x, ffnn.tensor([0, 1])).dtype == dtype
+        assert F(ffnn).mse_loss(x, np.ones((2, 3))).dtype == dtype

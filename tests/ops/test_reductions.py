@@ -1,0 +1,75 @@
+"""sum, mean, var, max, min over axes (with keepdim), against torch and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import check_op, randn, seeds, shapes
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+@st.composite
+def shape_and_dims(draw):
+    shape = draw(shapes(1, 3))
+    n = len(shape)
+    dim = draw(st.one_of(st.none(), st.integers(-n, n - 1),
+                         st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True)
+                         .map(tuple)))
+    return shape, dim, draw(st.booleans())
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@given(case=shape_and_dims(), seed=seeds)
+def test_sum_mean(op, case, seed):
+    shape, dim, keepdim = case
+    if dim is None:
+        check_op(lambda lib, x: getattr(x, op)(), randn(seed, *shape))
+    else:
+        check_op(lambda lib, x: getattr(x, op)(dim=dim, keepdim=keepdim), randn(seed, *shape))
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@given(shape=shapes(1, 3), seed=seeds, data=st.data())
+def test_max_min(op, shape, seed, data):
+    n = len(shape)
+    dim = data.draw(st.integers(-n, n - 1))
+    keepdim = data.draw(st.booleans())
+    x = randn(seed, *shape)
+    check_op(lambda lib, t: getattr(t, op)(), x)
+    check_op(lambda lib, t: getattr(t, op)(dim=dim, keepdim=keepdim).values, x)
+    check_op(lambda lib, t: getattr(t, "a" + op)(dim=dim, keepdim=keepdim), x)
+
+
+def test_max_ties_follow_torch():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    check_op(lambda lib, t: t.max(), x, finite_differences=False)
+    check_op(lambda lib, t: t.max(dim=1).values, x, finite_differences=False)
+    check_op(lambda lib, t: t.min(dim=0, keepdim=True).values, x, finite_differences=False)
+    check_op(lambda lib, t: t.amax(dim=1), x, finite_differences=False)  # ties split evenly
+    check_op(lambda lib, t: t.amin(dim=(0, 1), keepdim=True), x, finite_differences=False)
+    check_op(lambda lib, t: t.amax(dim=(1, 0)), x, finite_differences=False)
+
+
+@given(shape=shapes(2, 3), seed=seeds)
+def test_amax_amin_over_several_dims(shape, seed):
+    x = randn(seed, *shape)
+    check_op(lambda lib, t: t.amax(dim=(0, -1)), x)
+    check_op(lambda lib, t: t.amin(dim=(0, 1), keepdim=True), x)
+
+
+@given(shape=shapes(2, 3, min_side=2), seed=seeds, keepdim=st.booleans())
+def test_var_std(shape, seed, keepdim):
+    x = randn(seed, *shape)
+    check_op(lambda lib, t: t.var(dim=1, keepdim=keepdim), x)
+    check_op(lambda lib, t: t.var(dim=0, keepdim=keepdim, unbiased=False), x)
+    check_op(lambda lib, t: t.std(dim=1, keepdim=keepdim), x)
+    check_op(lambda lib, t: t.var(), x)
+    check_op(lambda lib, t: t.var(dim=1, correction=0), x)
+    check_op(lambda lib, t: t.var(dim=0, correction=2) if shape[0] > 2 else t.var(dim=0), x)
+
+
+def test_reductions_keep_float32():
+    x = np.ones((3, 2), np.float32)
+    check_op(lambda lib, t: t.mean(dim=0) + t.sum(dim=(0, 1)), x, dtypes=(np.float32,),
+             finite_differences=False)

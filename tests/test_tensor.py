@@ -1,0 +1,136 @@
+"""Tensor: dtype rules, factories, conversion, comparisons and the no-grad methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+
+
+# ----- dtype rules (torch's) -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "data, expected",
+    [(1.5, np.float32), ([1.0, 2.0], np.float32), (3, np.int64), ([1, 2], np.int64),
+     (True, np.bool_), (np.zeros(2), np.float64), (np.zeros(2, np.float32), np.float32),
+     (np.arange(3, dtype=np.int32), np.int32)],
+)
+def test_tensor_dtype_matches_torch(data, expected):
+    ours = ffnn.tensor(data)
+    assert ours.dtype == expected
+    assert str(torch.tensor(data).dtype).removeprefix("torch.") == np.dtype(expected).name
+
+
+def test_tensor_copies_ndarray_but_from_numpy_shares():
+    a = np.ones(3)
+    t, s = ffnn.tensor(a), ffnn.from_numpy(a)
+    a[0] = 5
+    assert t.data[0] == 1 and s.data[0] == 5
+
+
+def test_default_dtype_follows_set_default_dtype():
+    ffnn.set_default_dtype(ffnn.float64)
+    assert ffnn.tensor([1.0]).dtype == np.float64
+    assert ffnn.randn(2).dtype == np.float64
+
+
+def test_set_default_dtype_rejects_int():
+    with pytest.raises(TypeError, match="floating dtype. Received: dtype=int64"):
+        ffnn.set_default_dtype("int64")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_python_scalars_keep_the_tensor_dtype(dtype):
+    x = ffnn.tensor(np.ones(3, dtype))
+    for y in (x * 2.5, 2.5 * x, x + 1, 1 - x, x / 3, 3 / x, x**2, 2.0**x, -x):
+        assert y.dtype == dtype
+
+
+def test_int_tensor_times_python_float_becomes_default_float():
+    x = ffnn.tensor([1, 2])
+    assert (x * 1.5).dtype == np.float32 == np.dtype(str((torch.tensor([1, 2]) * 1.5).dtype)[6:])
+    assert (x + 1).dtype == np.int64
+
+
+def test_dtype_names_accepted():
+    for name in ("float64", "double", np.float64, ffnn.float64, torch.float64):
+        assert ffnn.tensor([1.0], dtype=name).dtype == np.float64
+    with pytest.raises(TypeError, match="Received: dtype='nope'"):
+        ffnn.tensor([1.0], dtype="nope")
+
+
+# ----- factories and conversion ----------------------------------------------------------
+def test_factories_shapes_and_dtypes():
+    assert ffnn.zeros(2, 3).shape == (2, 3) and ffnn.zeros((2, 3)).dtype == np.float32
+    assert ffnn.ones(4, dtype=ffnn.float64).dtype == np.float64
+    assert ffnn.arange(5).dtype == np.int64 and ffnn.arange(0.0, 1.0, 0.5).dtype == np.float32
+    assert ffnn.randint(0, 10, (100,)).dtype == np.int64
+    assert sorted(ffnn.randperm(7).tolist()) == list(range(7))
+    r = ffnn.rand(1000)
+    assert 0 <= r.data.min() and r.data.max() < 1
+
+
+def test_random_factories_follow_seed_and_generator():
+    ffnn.manual_seed(3)
+    a = ffnn.randn(5)
+    ffnn.manual_seed(3)
+    np.testing.assert_array_equal(a.data, ffnn.randn(5).data)
+    g1, g2 = ffnn.Generator(7), ffnn.Generator(7)
+    np.testing.assert_array_equal(ffnn.rand(4, generator=g1).data, ffnn.rand(4, generator=g2).data)
+
+
+def test_item_numpy_len_tolist():
+    t = ffnn.tensor([[1.0, 2.0]])
+    assert ffnn.tensor(2.5).item() == 2.5 and len(t) == 1 and t.tolist() == [[1.0, 2.0]]
+    assert t.numpy() is t.data
+    with pytest.raises(ValueError, match=r"one element. Received: shape=\(1, 2\)"):
+        t.item()
+
+
+def test_to_and_casts():
+    x = ffnn.tensor([1.5, -2.5])
+    assert x.double().dtype == np.float64 and x.to(ffnn.float64).dtype == np.float64
+    assert x.long().tolist() == [1, -2] and x.to(dtype="float32") is x
+
+
+# ----- comparisons: values as numpy, never a gradient -------------------------------------
+@pytest.mark.parametrize("op", ["__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"])
+def test_comparisons(op):
+    a = np.array([[1.0, 2.0, 3.0]])
+    b = np.array([[2.0], [2.0]])
+    x = ffnn.tensor(a, requires_grad=True)
+    for other in (ffnn.tensor(b), 2.0):
+        out = getattr(x, op)(other)
+        expected = getattr(a, op)(b if isinstance(other, ffnn.Tensor) else 2.0)
+        assert out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.data, expected)
+
+
+def test_argmax_and_max_namedtuple_like_torch():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    ours, theirs = ffnn.tensor(a).max(dim=1), torch.tensor(a).max(dim=1)
+    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ffnn.tensor(a).argmin(0).data, torch.tensor(a).argmin(0))
+
+
+def test_repr_and_setitem():
+    x = ffnn.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    y = ffnn.zeros(3)
+    y[1] = 4.0
+    assert y.tolist() == [0.0, 4.0, 0.0]
+    with pytest.raises(RuntimeError, match="in-place assignment"):
+        x[0] = 1.0
+
+
+def test_integer_float_promotion_like_torch():
+    i, f = np.array([1, 2]), np.array([0.5, 4.0], np.float32)
+    cases = [lambda a, b: a + b, lambda a, b: b * a, lambda a, b: a / b, lambda a, b: a / 2,
+             lambda a, b: 3 / a, lambda a, b: a - 0.5]
+    for fn in cases:
+        ours = fn(ffnn.tensor(i), ffnn.tensor(f))
+        theirs = fn(torch.tensor(i), torch.tensor(f))
+        assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+        np.testing.assert_allclose(ours.data, theirs.numpy())

@@ -1,0 +1,194 @@
+"""Trainer: determinism, resuming, data forms, clipping, L1, predict, and input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import nn, optim
+from ffnn.data import ArrayDataset, DataLoader, GaussianNoise
+from ffnn.train import Trainer
+from tests.train.conftest import make_model, make_trainer
+
+
+def weights(model):
+    return [p.data.copy() for p in model.parameters()]
+
+
+def run(seed, blobs, epochs=4):
+    X, y = blobs
+    model = make_model(dropout=0.3)  # same initial weights each time (global seed 0)
+    trainer = make_trainer(model, seed=seed, metrics=["accuracy"])
+    history = trainer.fit((X, y), validation_split=0.2, epochs=epochs, batch_size=16,
+                          augment=GaussianNoise(0.1), verbose=0)
+    return history, weights(model)
+
+
+def test_same_seed_gives_identical_history_and_bit_identical_weights(blobs):
+    h1, w1 = run(7, blobs)
+    ffnn.manual_seed(123)  # the global state before fit does not matter
+    h2, w2 = run(7, blobs)
+    assert h1.history == h2.history and h1.epoch == h2.epoch
+    for a, b in zip(w1, w2):
+        assert a.tobytes() == b.tobytes()
+    _, w3 = run(8, blobs)
+    assert any(not np.array_equal(a, b) for a, b in zip(w1, w3))
+
+
+def test_resume_at_an_epoch_boundary_equals_an_uninterrupted_run(blobs):
+    X, y = blobs
+    straight = make_trainer(make_model(dropout=0.3), seed=3)
+    straight.fit((X, y), epochs=4, batch_size=16, verbose=0)
+    resumed = make_trainer(make_model(dropout=0.3), seed=3)
+    resumed.fit((X, y), epochs=2, batch_size=16, verbose=0)
+    assert resumed.epoch == 2 and resumed.global_step == 2 * 8
+    resumed.fit((X, y), epochs=4, batch_size=16, initial_epoch=2, verbose=0)
+    assert resumed.history.history == straight.history.history
+    assert resumed.history.epoch == [0, 1, 2, 3] and resumed.global_step == 4 * 8
+    for a, b in zip(weights(resumed.model), weights(straight.model)):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_rng_state_round_trip():
+    trainer = make_trainer(seed=5)
+    trainer.seed_epoch(3)
+    state = trainer.rng_state()
+    a = (trainer.loader_generator.rng.random(), ffnn.random.rng().random())
+    trainer.set_rng_state(state)
+    assert (trainer.loader_generator.rng.random(), ffnn.random.rng().random()) == a
+
+
+def test_arrays_dataset_and_loader_give_the_same_run(blobs):
+    X, y = blobs
+    results = []
+    for data in [(X, y), ArrayDataset(X, y)]:
+        trainer = make_trainer(make_model(), seed=1)
+        results.append(trainer.fit(data, epochs=2, batch_size=16, verbose=0).history)
+    trainer = make_trainer(make_model(), seed=1)
+    trainer.seed_epoch(0)
+    loader = DataLoader(ArrayDataset(X, y), batch_size=16, shuffle=True,
+                        generator=trainer.loader_generator)
+    results.append(trainer.fit(loader, epochs=2, verbose=0).history)
+    assert results[0] == results[1] == results[2]
+
+
+def test_grad_clip_bounds_the_step():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 4)).astype(np.float32)
+    y = (X.sum(1) * 10).astype(np.float32)
+    ffnn.manual_seed(0)
+    model = nn.Linear(4, 1)
+    before = np.concatenate([p.data.ravel() for p in model.parameters()])
+    trainer = Trainer(model, "mse", optim.SGD(model.parameters(), lr=1.0), grad_clip=0.5)
+    trainer.fit((X, y), epochs=1, batch_size=32, verbose=0)
+    after = np.concatenate([p.data.ravel() for p in model.parameters()])
+    assert np.linalg.norm(after - before) == pytest.approx(0.5, rel=1e-4)
+
+
+def test_l1_adds_lambda_sign_w_to_the_weight_gradients(blobs):
+    X, y = blobs
+    runs = []
+    for l1 in (0.0, 0.25):
+        model = make_model()
+        trainer = Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), l1=l1)
+        start = weights(model)
+        history = trainer.fit((X, y), epochs=1, batch_size=120, verbose=0)
+        runs.append((start, weights(model), history["loss"][0]))
+    (w0, plain, loss0), (_, with_l1, loss1) = runs
+    for start, a, b in zip(w0, plain, with_l1):
+        expected = -0.1 * 0.25 * np.sign(start) if start.ndim == 2 else 0.0
+        np.testing.assert_allclose(b - a, expected, atol=1e-6)
+    assert loss0 == loss1  # the logged loss is the data loss
+
+
+def test_predict_and_predict_proba(blobs):
+    X, y = blobs
+    trainer = make_trainer(metrics=["accuracy"])
+    trainer.fit((X, y), epochs=20, verbose=0)
+    proba = trainer.predict_proba(X, batch_size=7)
+    assert proba.shape == (120, 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    labels = trainer.predict(X)
+    np.testing.assert_array_equal(labels, proba.argmax(1))
+    assert np.mean(labels == y) == trainer.evaluate((X, y))["accuracy"] > 0.9
+    assert trainer.model.training  # mode restored
+
+
+def test_binary_and_regression_targets_of_shape_n():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    ffnn.manual_seed(0)
+    model = nn.Linear(3, 1)
+    trainer = Trainer(model, "bce_with_logits", optim.Adam(model.parameters(), lr=0.1),
+                      metrics=["accuracy"])
+    history = trainer.fit((X, y), epochs=20, verbose=0)
+    assert history["accuracy"][-1] > 0.95
+    assert trainer.predict(X).shape == (100,) and trainer.predict_proba(X).shape == (100, 1)
+    model = nn.Linear(3, 1)
+    trainer = Trainer(model, "mse", optim.Adam(model.parameters(), lr=0.1), metrics=["r2"])
+    trainer.fit((X, X @ np.array([1.0, 2.0, 3.0], np.float32)), epochs=30, verbose=0)
+    assert trainer.history["r2"][-1] > 0.99
+    with pytest.raises(TypeError, match="predict_proba needs a classification loss.*MSELoss"):
+        trainer.predict_proba(X)
+
+
+def test_input_checks_name_the_argument(blobs):
+    X, y = blobs
+    trainer = make_trainer()
+    bad = X.copy()
+    bad[5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"train\[0\] \(X\) must contain only finite values.*"
+                                         r"row 5 \(column 2\)"):
+        trainer.fit((bad, y), verbose=0)
+    with pytest.raises(ValueError, match=r"val\[0\] \(X\) must contain only finite"):
+        trainer.fit((X, y), (bad, y), verbose=0)
+    with pytest.raises(ValueError, match=r"must be a 2-D .*Received: train\[0\] \(X\) with "
+                                         r"shape \(120,\)"):
+        trainer.fit((X[:, 0], y), verbose=0)
+    with pytest.raises(ValueError, match=r"one entry per sample of X \(120\).*shape \(119,\)"):
+        trainer.fit((X, y[:-1]), verbose=0)
+    big = y.copy()
+    big[9] = 3
+    with pytest.raises(ValueError, match=r"class labels in 0..2 \(the model has 3 outputs\); "
+                                         r"row 9 holds 3"):
+        trainer.fit((X, big), verbose=0)
+    with pytest.raises(ValueError, match="integer class labels.*row 0 holds 0.5"):
+        trainer.fit((X, np.full(120, 0.5)), verbose=0)
+    with pytest.raises(ValueError, match="either val or validation_split"):
+        trainer.fit((X, y), (X, y), validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match=r"Received: validation_split=1.5"):
+        trainer.fit((X, y), validation_split=1.5, verbose=0)
+    with pytest.raises(ValueError, match="Received: batch_size=0"):
+        trainer.fit((X, y), batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="Received: epochs=-1"):
+        trainer.fit((X, y), epochs=-1, verbose=0)
+    with pytest.raises(ValueError, match="Received: verbose=3"):
+        trainer.fit((X, y), verbose=3)
+    with pytest.raises(TypeError, match="Received: train of type int"):
+        trainer.fit(5, verbose=0)
+    with pytest.raises(ValueError, match=r"X must contain only finite values"):
+        trainer.predict(bad)
+
+
+def test_constructor_checks():
+    model = make_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="model must be an ffnn.nn.Module"):
+        Trainer(3, "mse", opt)
+    with pytest.raises(TypeError, match="optimizer must be an ffnn.optim optimizer"):
+        Trainer(model, "mse", object())
+    with pytest.raises(ValueError, match="Received: loss='hinge'"):
+        Trainer(model, "hinge", opt)
+    with pytest.raises(ValueError, match="Received: grad_clip=0"):
+        Trainer(model, "mse", opt, grad_clip=0)
+    with pytest.raises(ValueError, match="Received: l1=-1"):
+        Trainer(model, "mse", opt, l1=-1)
+    with pytest.raises(ValueError, match="Received: seed=-2"):
+        Trainer(model, "mse", opt, seed=-2)
+    with pytest.raises(ValueError, match="Received: scheduler_interval='step'"):
+        Trainer(model, "mse", opt, scheduler_interval="step")
+    with pytest.raises(TypeError, match=r"callbacks\[0\] must be an ffnn.train.Callback"):
+        Trainer(model, "mse", opt, callbacks=[print]).fit((np.ones((4, 4)), np.ones(4)),
+                                                          verbose=0)
