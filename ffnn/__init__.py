@@ -18,6 +18,23 @@ from ffnn.dtypes import (
     long,
     set_default_dtype,
 )
+from ffnn.ops import (  # noqa: I001 - after Tensor, which the ops need
+    abs,
+    clamp,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    sum,
+    tanh,
+)
 from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
 from ffnn.tensor import (
     Tensor,
@@ -40,23 +57,6 @@ from ffnn.tensor import (
     tensor,
     zeros,
     zeros_like,
-)
-from ffnn.ops import (  # noqa: I001 - after Tensor, which the ops need
-    abs,
-    clamp,
-    exp,
-    log,
-    matmul,
-    maximum,
-    mean,
-    minimum,
-    sqrt,
-    sum,
-    sigmoid,
-    tanh,
-    relu,
-    softmax,
-    log_softmax,
 )
 
 __version__ = "0.1.0"

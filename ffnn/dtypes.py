@@ -1,4 +1,4 @@
-"""Dtype names accepted wherever torch takes a dtype (``ffnn.float32``, ``"float64"``, numpy types)."""
+"""Dtype names accepted wherever torch takes a dtype (``ffnn.float32``, ``"float64"``, …)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ _ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": 
 
 
 def to_dtype(dtype) -> np.dtype:
-    """Normalise ``ffnn.float64``, ``np.float64``, ``"float64"``, ``"double"`` or ``torch.float64``."""
+    """Normalise a dtype: ``ffnn.float64``, ``np.float64``, ``"double"``, ``torch.float64``…"""
     if dtype is None:
         return _default_float
     if isinstance(dtype, np.dtype):
