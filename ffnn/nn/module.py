@@ -44,7 +44,8 @@ class Module:
             self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            if name not in modules:  # a replaced child keeps its position, as in torch
+                self._forget(name)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -94,7 +95,8 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._forget(name)
+        if name not in self._modules:
+            self._forget(name)
         self._modules[name] = module
 
     register_module = add_module

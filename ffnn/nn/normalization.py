@@ -17,6 +17,8 @@ class BatchNorm1d(Module):
     Training: batch statistics, and running_mean/running_var (unbiased) updated with
     ``momentum`` (None: cumulative average); eval: the running statistics. Buffers and their
     names are torch's (``running_mean``, ``running_var``, ``num_batches_tracked``).
+    ``frozen = True`` (set by ``ffnn.finetune.freeze``) keeps the running statistics in use
+    and unchanged even in training mode, as a frozen feature extractor needs.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -30,6 +32,7 @@ class BatchNorm1d(Module):
         dtype = dtypes.to_dtype(dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.frozen = False
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
             if bias:
@@ -59,8 +62,9 @@ class BatchNorm1d(Module):
                 f"[N, {self.num_features}] or [N, {self.num_features}, L]. Received: shape "
                 f"{tuple(input.shape)}"
             )
-        use_batch_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
+        training = self.training and not self.frozen
+        use_batch_stats = training or not self.track_running_stats
+        if training and self.track_running_stats:
             self.num_batches_tracked += 1
         return F.batch_norm(
             input, self.running_mean, self.running_var,

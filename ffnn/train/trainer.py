@@ -53,13 +53,16 @@ class Trainer:
     each step. ``l1``: add ``l1 · Σ|w|`` over weight matrices (ndim ≥ 2) to the objective (the
     logged loss excludes it). ``seed``: see the module docstring (None: drawn from the global
     generator). ``terminate_on_nan``: add a :class:`TerminateOnNaN` unless one is given.
+    ``distributed``: data-parallel over MPI ranks (``mpiexec -n R``): each rank trains on its
+    shard of every batch (``batch_size`` is the global batch), gradients are averaged weighted
+    by rows, logs are reduced over ranks, only rank 0 writes (see ``ffnn.distributed``).
     """
 
     def __init__(self, model, loss, optimizer, metrics: Sequence | None = None,
                  callbacks: Sequence[Callback] | None = None, scheduler=None,
                  scheduler_interval: str = "epoch", scheduler_monitor: str | None = None,
                  grad_clip: float | None = None, l1: float = 0.0, seed: int | None = None,
-                 terminate_on_nan: bool = True):
+                 terminate_on_nan: bool = True, distributed: bool = False):
         if not callable(model) or not hasattr(model, "parameters"):
             raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
                             f"Received: model of type {type(model).__name__}")
@@ -103,6 +106,11 @@ class Trainer:
         self.stop_training = False
         self.params: dict = {}
         self.loader_generator = _random.Generator(self.seed)
+        self.distributed = bool(distributed)
+        if self.distributed:
+            from ffnn.distributed import _trainer
+
+            _trainer.setup(self)
 
     # ----- helpers --------------------------------------------------------------------
     @property
@@ -202,6 +210,10 @@ class Trainer:
                 train, val = _inputs.split_dataset_last(train, validation_split, _OWNER)
             train_loader = _inputs.as_loader(train, "train", _OWNER, batch_size, shuffle,
                                              self.loader_generator, augment)
+        if self.distributed:
+            from ffnn.distributed import _trainer
+
+            train_loader = _trainer.train_loader(self, train_loader)
         if val is None:
             return train_loader, None
         if _inputs.is_pair(val):
@@ -211,14 +223,17 @@ class Trainer:
 
     def fit(self, train, val=None, *, validation_split: float | None = None, epochs: int = 1,
             batch_size: int = 32, shuffle: bool = True, initial_epoch: int = 0,
-            augment: Callable | None = None, verbose: int = 1) -> History:
+            augment: Callable | None = None, verbose: int = 1,
+            resume_from: str | None = None) -> History:
         """Train for epochs ``initial_epoch .. epochs-1`` (Keras's meaning of ``epochs``).
 
         ``train`` / ``val``: ``(X, y)`` arrays, a Dataset or a DataLoader (``batch_size``,
         ``shuffle`` and ``augment`` apply to arrays and Datasets). ``augment``: a batch
         augmentation ``aug(x, rng)`` (see ``ffnn.data.augment``). ``verbose``: 0 silent, 1 a
         progress bar on a terminal, 2 one line per epoch. ``initial_epoch > 0`` continues
-        ``self.history`` (resume); 0 starts a new History. Returns the History.
+        ``self.history`` (resume); 0 starts a new History. ``resume_from``: a checkpoint path
+        (``ModelCheckpoint``); restores model, optimizer, scheduler, callbacks, history, epoch
+        and RNG, and continues from its epoch (``initial_epoch`` is ignored). Returns the History.
         """
         batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.fit")
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
@@ -230,16 +245,27 @@ class Trainer:
                              f"Received: verbose={verbose!r}")
         train_loader, val_loader = self._loaders(train, val, validation_split, batch_size,
                                                  shuffle, augment)
+        if resume_from is not None:  # model, optimizer, scheduler, callbacks, history, RNG
+            from ffnn.io.resume import restore_training_state
+
+            initial_epoch = restore_training_state(self, resume_from)
         if initial_epoch == 0:
             self.history, self.global_step = History(), 0
         self.stop_training = False
         self.params = {"epochs": int(epochs), "initial_epoch": int(initial_epoch),
                        "steps": len(train_loader), "batch_size": batch_size}
         extra = {1: [ProgressBar()], 2: [EpochPrinter()]}.get(verbose, [])
-        callbacks = CallbackList(self.callbacks + extra, trainer=self)
+        listeners = self.callbacks + extra
+        if self.distributed:
+            from ffnn.distributed import _trainer
+
+            listeners = _trainer.rank_callbacks(listeners)
+        callbacks = CallbackList(listeners, trainer=self)
         callbacks.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             self.seed_epoch(epoch)
+            if self.distributed:
+                _trainer.start_epoch(self, train_loader, epoch)
             callbacks.on_epoch_begin(epoch, {})
             start, lr = time.perf_counter(), self._lr()
             logs = self._train_epoch(train_loader, callbacks)
@@ -282,6 +308,10 @@ class Trainer:
                 objective = loss + self.l1 * l1_penalty(weights)
             self.optimizer.zero_grad()
             objective.backward()
+            if self.distributed:
+                from ffnn.distributed import allreduce_gradients
+
+                allreduce_gradients(self.model, weight=n)
             if clip is not None:
                 clip(params, self.grad_clip)
             self.optimizer.step()
@@ -291,12 +321,20 @@ class Trainer:
             value = float(loss.data)
             loss_sum += value * n
             count += n
+            if self.distributed:  # callbacks see the global batch: same decisions everywhere
+                from ffnn.distributed import _trainer
+
+                value, n = _trainer.batch_loss(value, n)
             if collect:
                 outputs.append(out.data)
                 targets.append(target.data)
             callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
+        if self.distributed:
+            from ffnn.distributed import _trainer
+
+            return _trainer.epoch_logs(self, loss_sum, count, outputs, targets)
         logs = {"loss": loss_sum / count if count else math.nan}
         logs.update(self._metric_logs(outputs, targets))
         return logs

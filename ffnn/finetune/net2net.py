@@ -1,0 +1,171 @@
+"""Net2Net (Chen, Goodfellow & Shlens, 2016): grow a trained network without changing its function.
+
+``widen``  (Net2WiderNet): hidden unit j of the new layer copies old unit g(j); the next
+layer's weights from a copied unit are divided by its copy count, so
+``Σⱼ W₂[:, g(j)]/count(g(j)) · h[g(j)] = Σᵢ W₂[:, i] · h[i]``.
+``deepen`` (Net2DeeperNet): insert ``Linear`` with W = I, b = 0 and a ReLU after a ReLU:
+``relu(I · relu(x)) = relu(x)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn import random as _random
+from ffnn.finetune.lora import set_child
+from ffnn.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
+from ffnn.nn.container import Sequential
+from ffnn.nn.linear import Identity, Linear
+from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
+from ffnn.nn.parameter import Parameter
+
+_ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Dropout, Identity)
+_NORMS = (BatchNorm1d, LayerNorm, RMSNorm)
+
+
+def _layer_at(model, index, owner: str):
+    if not isinstance(model, Sequential):
+        raise TypeError(f"{owner} needs an ffnn.nn.Sequential model. Received: "
+                        f"{type(model).__name__}")
+    if isinstance(index, bool) or not isinstance(index, int) or \
+            not -len(model) <= index < len(model):
+        raise IndexError(f"{owner}: index must be a position in the Sequential (length "
+                         f"{len(model)}). Received: index={index!r}")
+    return index % len(model), model[index]
+
+
+def _replicate(rng, old: int, new: int, uniform: bool) -> np.ndarray:
+    """g: new unit -> old unit; the first ``old`` units map to themselves."""
+    if uniform:
+        return np.arange(new) % old
+    return np.concatenate([np.arange(old), rng.integers(0, old, new - old)])
+
+
+def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
+          generator=None) -> Sequential:
+    """Give the hidden ``Linear`` at ``index`` ``new_width`` output units, function unchanged.
+
+    Layers between it and the next Linear may be element-wise activations, Dropout, Identity,
+    BatchNorm1d (its statistics are replicated) or LayerNorm/RMSNorm (then ``new_width`` must
+    be a multiple of the old width, so that every unit is copied equally often and the
+    normalisation statistics stay the same). ``noise`` > 0 adds ``noise · std(W) · N(0, 1)``
+    to the incoming weights of the new units (breaks symmetry; the output then changes
+    slightly). Build the optimizer afterwards.
+    """
+    index, layer = _layer_at(model, index, "widen")
+    if type(layer) is not Linear:
+        raise TypeError(f"widen: position {index} must be a Linear. Received: "
+                        f"{type(layer).__name__}")
+    old = layer.out_features
+    if isinstance(new_width, bool) or not isinstance(new_width, int) or new_width < old:
+        raise ValueError(f"widen: new_width must be an integer >= the current width {old}. "
+                         f"Received: new_width={new_width!r}")
+    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0:
+        raise ValueError(f"widen: noise must be a number >= 0. Received: noise={noise!r}")
+    between, after = [], None
+    for j in range(index + 1, len(model)):
+        module = model[j]
+        if isinstance(module, Linear):
+            after = j
+            break
+        if not isinstance(module, _ELEMENTWISE + _NORMS):
+            raise TypeError(f"widen: cannot widen through {type(module).__name__} at position "
+                            f"{j} (allowed between the two Linears: activations, Dropout, "
+                            "BatchNorm1d, LayerNorm, RMSNorm)")
+        between.append(j)
+    if after is None:
+        raise ValueError(f"widen: the Linear at position {index} is the output layer (no Linear "
+                         "follows it); widen a hidden layer")
+    feature_norm = any(isinstance(model[j], (LayerNorm, RMSNorm)) for j in between)
+    if feature_norm and new_width % old:
+        raise ValueError(f"widen: a LayerNorm/RMSNorm follows position {index}, so new_width "
+                         f"must be a multiple of {old}. Received: new_width={new_width}")
+    rng = _random.rng(generator)
+    g = _replicate(rng, old, new_width, feature_norm)
+    counts = np.bincount(g, minlength=old)
+    wider = _copy_linear(layer, layer.in_features, new_width)
+    wider.weight.data[...] = layer.weight.data[g]
+    if layer.bias is not None:
+        wider.bias.data[...] = layer.bias.data[g]
+    if noise and new_width > old:
+        std = float(layer.weight.data.std()) or 1.0
+        extra = rng.standard_normal((new_width - old, layer.in_features)) * noise * std
+        wider.weight.data[old:] += extra.astype(wider.weight.dtype)
+    set_child(model, list(model._modules)[index], wider)
+    for j in between:
+        if isinstance(model[j], _NORMS):
+            set_child(model, list(model._modules)[j], _widen_norm(model[j], g, old, new_width))
+    nxt = model[after]
+    following = _copy_linear(nxt, new_width, nxt.out_features)
+    following.weight.data[...] = nxt.weight.data[:, g] / counts[g]
+    if nxt.bias is not None:
+        following.bias.data[...] = nxt.bias.data
+    set_child(model, list(model._modules)[after], following)
+    return model
+
+
+def _copy_linear(layer: Linear, n_in: int, n_out: int) -> Linear:
+    new = Linear(n_in, n_out, bias=layer.bias is not None, dtype=layer.weight.dtype)
+    new.weight.requires_grad_(layer.weight.requires_grad)
+    if layer.bias is not None:
+        new.bias.requires_grad_(layer.bias.requires_grad)
+    return new
+
+
+def _widen_norm(norm, g: np.ndarray, old: int, new_width: int):
+    """The same normalisation over ``new_width`` features, each copying feature g(j)."""
+    dtype = next((a.dtype for a in norm.state_dict().values() if a.dtype.kind == "f"), None)
+    if isinstance(norm, BatchNorm1d):
+        if norm.num_features != old:
+            raise ValueError(f"widen: BatchNorm1d has {norm.num_features} features, expected "
+                             f"{old}")
+        new = BatchNorm1d(new_width, norm.eps, norm.momentum, norm.affine,
+                          norm.track_running_stats, dtype=dtype)
+        if norm.track_running_stats:
+            new.running_mean = norm.running_mean[g].copy()
+            new.running_var = norm.running_var[g].copy()
+            new.num_batches_tracked = norm.num_batches_tracked.copy()
+    else:
+        if tuple(norm.normalized_shape) != (old,):
+            raise ValueError(f"widen: {type(norm).__name__} normalizes shape "
+                             f"{norm.normalized_shape}, expected ({old},)")
+        if isinstance(norm, LayerNorm):
+            new = LayerNorm(new_width, norm.eps, norm.elementwise_affine, norm.bias is not None,
+                            dtype=dtype)
+        else:
+            new = RMSNorm(new_width, norm.eps, norm.elementwise_affine, dtype=dtype)
+    new.training = norm.training
+    for name in ("weight", "bias"):
+        param = norm._parameters.get(name)
+        if param is not None:
+            setattr(new, name, Parameter(param.data[g].copy(),
+                                         requires_grad=param.requires_grad))
+    return new
+
+
+def deepen(model: Sequential, index: int) -> Sequential:
+    """Insert ``Linear(width, width)`` with W = I, b = 0 and a ``ReLU`` right after the ReLU at
+    ``index`` (width = the preceding Linear's out_features); the function is unchanged.
+
+    Raises TypeError when position ``index`` is not a ReLU: for other activations φ,
+    φ(I·φ(x)) ≠ φ(x) and the network's output would change.
+    """
+    index, layer = _layer_at(model, index, "deepen")
+    if type(layer) is not ReLU:
+        raise TypeError(f"deepen: position {index} must be a ReLU, because Net2DeeperNet "
+                        "inserts an identity Linear followed by the same activation φ, which "
+                        f"keeps the function only when φ(φ(x)) = φ(x). Received: "
+                        f"{type(layer).__name__}")
+    width, dtype = None, None
+    for j in range(index - 1, -1, -1):
+        if isinstance(model[j], Linear):
+            width, dtype = model[j].out_features, model[j].weight.dtype
+            break
+    if width is None:
+        raise ValueError(f"deepen: no Linear before position {index} to take the width from")
+    identity = Linear(width, width, dtype=dtype)
+    identity.weight.data[...] = np.eye(width, dtype=dtype)
+    identity.bias.data[...] = 0
+    model.insert(index + 1, identity)
+    model.insert(index + 2, ReLU())
+    return model
