@@ -12,6 +12,13 @@ import os
 import tempfile
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def fsync_dir(folder: str | os.PathLike) -> None:
     """Flush a folder's entries (the rename) to disk; a no-op where folders can't be opened."""
     try:
@@ -39,6 +46,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode())  # mkstemp creates 0600; a saved file should not be private
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

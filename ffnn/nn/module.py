@@ -41,7 +41,8 @@ class Module:
             )
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in params:
+                self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
             if name not in modules:  # a replaced child keeps its position, as in torch

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ffnn.train._files import write_atomic
+from ffnn.io.atomic import atomic_write_bytes
 from ffnn.train.metrics import greater_is_better
 
 
@@ -269,7 +269,7 @@ class CSVLogger(_Resumable, Callback):
         writer = csv.writer(text, delimiter=self.separator, lineterminator="\n")
         writer.writerow(["epoch", *self.keys])
         writer.writerows(self.rows)
-        write_atomic(self.filename, text.getvalue().encode())
+        atomic_write_bytes(self.filename, text.getvalue().encode())
 
     def state_dict(self) -> dict:
         return {"keys": self.keys, "rows": [list(map(str, r)) for r in self.rows]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 
-from ffnn.train._files import write_atomic
+from ffnn.io.atomic import atomic_write_bytes
 
 
 class History:
@@ -97,7 +97,8 @@ class History:
 
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
-        return write_atomic(path, buffer.getvalue())
+        atomic_write_bytes(path, buffer.getvalue())
+        return os.fspath(path)
 
 
 def _positive(values) -> bool:

@@ -1,0 +1,123 @@
+"""From config to objects: the MLP, the optimizer, the schedule, the augmentation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
+
+_ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
+                "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
+_NONLINEARITY = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh"}
+
+
+def build_mlp(model: ModelConfig, in_features: int, out_features: int):
+    """Sequential(Linear, [BatchNorm1d|LayerNorm], activation, [Dropout], ..., Linear)."""
+    from ffnn import nn
+
+    layers = []
+    width = in_features
+    for size in model.hidden_sizes:
+        layers.append(nn.Linear(width, size))
+        if model.norm == "batch":
+            layers.append(nn.BatchNorm1d(size))
+        elif model.norm == "layer":
+            layers.append(nn.LayerNorm(size))
+        layers.append(getattr(nn, _ACTIVATIONS[model.activation])())
+        if model.dropout > 0:
+            layers.append(nn.Dropout(model.dropout))
+        width = size
+    layers.append(nn.Linear(width, out_features))
+    net = nn.Sequential(*layers)
+    if model.init != "default":
+        initialise(net, model.init, model.activation)
+    return net
+
+
+def initialise(net, scheme: str, activation: str) -> None:
+    """Re-initialise every Linear weight with ``scheme`` (biases to zero)."""
+    from ffnn import nn
+    from ffnn.nn import init
+
+    nonlinearity = _NONLINEARITY.get(activation, "relu")
+    for module in net.modules():
+        if isinstance(module, nn.Linear):
+            if scheme.startswith("kaiming"):
+                getattr(init, scheme + "_")(module.weight, nonlinearity=nonlinearity)
+            else:
+                getattr(init, scheme + "_")(module.weight)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+
+
+def build_optimizer(train: TrainConfig, params):
+    """The optimizer of ``train.optimizer`` over ``params`` (tensors or param groups)."""
+    from ffnn import optim
+
+    options = {"lr": train.lr, "weight_decay": train.weight_decay}
+    if train.optimizer in ("sgd", "rmsprop"):
+        options["momentum"] = train.momentum
+    cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
+           "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[train.optimizer]
+    return cls(params, **options)
+
+
+def build_scheduler(train: TrainConfig, optimizer, steps_per_epoch: int):
+    """(scheduler or None, interval 'epoch' | 'batch')."""
+    from ffnn.optim import lr_scheduler as s
+
+    kind = train.schedule
+    if kind == "none":
+        return None, "epoch"
+    if kind == "step":
+        return s.StepLR(optimizer, step_size=train.step_size, gamma=train.gamma), "epoch"
+    if kind == "exponential":
+        return s.ExponentialLR(optimizer, gamma=train.gamma), "epoch"
+    if kind == "cosine":
+        return s.CosineAnnealingLR(optimizer, T_max=train.epochs), "epoch"
+    if kind == "plateau":
+        return s.ReduceLROnPlateau(optimizer, factor=train.gamma,
+                                   patience=max(1, train.step_size // 2)), "epoch"
+    return s.OneCycleLR(optimizer, max_lr=train.lr, epochs=train.epochs,
+                        steps_per_epoch=steps_per_epoch), "batch"
+
+
+def build_augment(augment: AugmentConfig, n_features: int, num_classes: int | None):
+    """A Compose of the configured augmentations, or None."""
+    from ffnn.data import Compose, GaussianNoise, Mixup, RandomShift
+
+    transforms = []
+    if augment.shift:
+        side = int(math.isqrt(n_features))
+        if side * side != n_features:
+            raise ValueError(f"augment.shift needs square images; {n_features} features are "
+                             "not a square number of pixels. Received: augment.shift="
+                             f"{augment.shift}")
+        transforms.append(RandomShift((side, side), augment.shift))
+    if augment.noise:
+        transforms.append(GaussianNoise(augment.noise))
+    if augment.mixup:
+        if num_classes is None:
+            raise ValueError("augment.mixup needs a classification task. Received: "
+                             f"augment.mixup={augment.mixup}")
+        transforms.append(Mixup(augment.mixup, num_classes))
+    return Compose(transforms) if transforms else None
+
+
+def loss_and_metrics(task: str):
+    """Cross-entropy + accuracy for classification, MSE + mae + r2 for regression."""
+    if task == "classification":
+        return "cross_entropy", ["accuracy"]
+    return "mse", ["mae", "r2"]
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    total = trainable = 0
+    for p in model.parameters():
+        total += int(np.prod(p.shape))
+        if p.requires_grad:
+            trainable += int(np.prod(p.shape))
+    return trainable, total

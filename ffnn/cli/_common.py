@@ -1,0 +1,71 @@
+"""Shared CLI plumbing: the user-error type, output options and small printing helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class CLIError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+def output_options() -> argparse.ArgumentParser:
+    """Options every subcommand takes (a parent parser)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument("--quiet", "-q", action="store_true",
+                       help="print only errors and the final result")
+    group.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="json: one JSON object per epoch on stdout (for scripts)")
+    group.add_argument("--debug", action="store_true",
+                       help="show the full traceback of an error")
+    return parent
+
+
+def add_command(subparsers, name: str, help: str, examples: str, parents=()):
+    """A subcommand parser whose --help ends with usage examples."""
+    return subparsers.add_parser(
+        name, help=help, description=help, epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[output_options(), *parents])
+
+
+class Printer:
+    """Where a command's messages go: text to stdout unless --quiet; JSON lines for scripts."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.quiet = bool(getattr(args, "quiet", False))
+        self.json = getattr(args, "log_format", "text") == "json"
+
+    def say(self, text: str = "") -> None:
+        """Human-readable progress text (suppressed by --quiet and --log-format json)."""
+        if not self.quiet and not self.json:
+            print(text, flush=True)
+
+    def result(self, text: str, payload: dict | None = None) -> None:
+        """The command's result: text, or one JSON object with --log-format json."""
+        if self.json:
+            print(json.dumps(payload if payload is not None else {"result": text}), flush=True)
+        else:
+            print(text, flush=True)
+
+    def event(self, payload: dict) -> None:
+        """One JSON line (only with --log-format json)."""
+        if self.json:
+            print(json.dumps(payload), flush=True)
+
+
+def table(rows: list[list], header: list[str]) -> str:
+    """A plain aligned text table."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def warn(text: str) -> None:
+    print(f"ffnn: warning: {text}", file=sys.stderr)

@@ -1,0 +1,148 @@
+"""A training run and its folder: best/last checkpoints, metrics.csv, curves.png, config.toml,
+summary.json. Shared by ``ffnn train``, ``ffnn finetune`` and ``ffnn demo``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ffnn.cli import _build, _model_io
+from ffnn.cli._common import Printer
+from ffnn.cli._data import Prepared, inverse_y
+from ffnn.config import AugmentConfig, TrainConfig
+from ffnn.train.callbacks import Callback
+
+CONFIG, METRICS, CURVES, SUMMARY = "config.toml", "metrics.csv", "curves.png", "summary.json"
+
+
+@dataclass
+class RunResult:
+    model: object
+    history: object
+    test: dict  # metrics on the held-out test rows ({} without a test split)
+    summary: dict
+    seconds: float
+
+
+class JSONLines(Callback):
+    """One JSON object per epoch on stdout (``--log-format json``): epoch (1-based) and logs."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+
+    def on_epoch_end(self, epoch, logs=None):
+        record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        print(json.dumps(record), file=self.stream or sys.stdout, flush=True)
+
+
+def write_text(path: str, text: str) -> None:
+    from ffnn.io.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _monitor(train: TrainConfig, has_val: bool) -> str:
+    monitor = train.monitor
+    if not has_val and monitor.startswith("val_"):
+        return monitor[4:]
+    return monitor
+
+
+def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Printer,
+               meta: dict, resuming: bool) -> list:
+    from ffnn.train import CSVLogger, EarlyStopping
+
+    callbacks = []
+    monitor = _monitor(train, has_val)
+    if train.early_stopping:
+        callbacks.append(EarlyStopping(monitor=monitor, patience=train.early_stopping))
+    if out is not None:
+        from ffnn.io import ModelCheckpoint
+
+        callbacks.append(CSVLogger(os.path.join(out, METRICS), append=False))
+        callbacks.append(ModelCheckpoint(out, save_last=True, save_best=True, monitor=monitor,
+                                         metadata=meta))
+    if printer.json:
+        callbacks.append(JSONLines())
+    return callbacks
+
+
+def _verbose(printer: Printer) -> int:
+    if printer.quiet or printer.json:
+        return 0
+    return 1 if sys.stderr.isatty() else 2
+
+
+def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed: int,
+        out: str | None, printer: Printer, param_groups=None, resume: bool = False,
+        config_text: str | None = None, extra_meta: dict | None = None) -> RunResult:
+    """Train ``model`` on ``data``; with ``out``, write the run folder there."""
+    from ffnn.train import Trainer
+
+    start = time.perf_counter()
+    out = out or None  # "" or None: train in memory, write nothing
+    if out is not None:
+        os.makedirs(out, exist_ok=True)
+        if config_text is not None and not resume:
+            write_text(os.path.join(out, CONFIG), config_text)
+    loss, metrics = _build.loss_and_metrics(data.task)
+    optimizer = _build.build_optimizer(train, param_groups or
+                                       [p for p in model.parameters() if p.requires_grad])
+    steps = -(-data.X_train.shape[0] // train.batch_size)
+    scheduler, interval = _build.build_scheduler(train, optimizer, steps)
+    has_val = data.X_val is not None
+    meta = {"preprocessing": data.preprocessing, **(extra_meta or {})}
+    callbacks = _callbacks(train, out, has_val, printer, meta, resume)
+    trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks,
+                      scheduler=scheduler, scheduler_interval=interval,
+                      grad_clip=train.grad_clip or None, l1=train.l1, seed=seed)
+    num_classes = data.num_outputs if data.task == "classification" else None
+    options = {"epochs": train.epochs, "batch_size": train.batch_size,
+               "augment": _build.build_augment(augment, data.X_train.shape[1], num_classes),
+               "verbose": _verbose(printer)}
+    if resume:  # model, optimizer, scheduler, callbacks, history and RNG as saved
+        options["resume_from"] = os.path.join(out, _model_io.LAST)
+    val = (data.X_val, data.y_val) if has_val else None
+    history = trainer.fit((data.X_train, data.y_train), val, **options)
+    best = os.path.join(out, _model_io.BEST) if out is not None else None
+    if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
+        model, _, _ = _model_io.load_model(best)
+    test = {}
+    if data.X_test is not None:
+        y_test = data.y_test if data.task == "classification" else \
+            inverse_y(data.preprocessing, data.y_test)
+        test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
+    seconds = time.perf_counter() - start
+    summary = _summary(model, data, history, test, seconds, trainer)
+    if out is not None:
+        if len(history.epoch):
+            history.plot(os.path.join(out, CURVES))
+        write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
+    return RunResult(model, history, test, summary, seconds)
+
+
+def _summary(model, data: Prepared, history, test: dict, seconds: float, trainer) -> dict:
+    trainable, total = _build.count_parameters(model)
+    logs = {k: v[-1] for k, v in history.history.items()} if len(history.epoch) else {}
+    monitor = "val_loss" if "val_loss" in history.history else "loss"
+    values = history.history.get(monitor, [])
+    best_epoch = int(np.nanargmin(values)) + 1 if values else None
+    return {
+        "task": data.task,
+        "classes": data.preprocessing["classes"],
+        "features": len(data.preprocessing["features"]),
+        "rows": {"train": int(data.X_train.shape[0]),
+                 "val": 0 if data.X_val is None else int(data.X_val.shape[0]),
+                 "test": 0 if data.X_test is None else int(data.X_test.shape[0])},
+        "epochs": len(history.epoch),
+        "best_epoch": best_epoch,
+        "last": {k: float(v) for k, v in logs.items()},
+        "test": {k: v for k, v in test.items() if k != "confusion_matrix"},
+        "parameters": {"trainable": trainable, "total": total},
+        "seconds": round(seconds, 3),
+    }
