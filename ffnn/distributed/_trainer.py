@@ -1,0 +1,90 @@
+"""What ``Trainer(..., distributed=True)`` does differently, kept out of the Trainer's code.
+
+* start: rank 0's weights and seed on every rank (a note when the world has one rank);
+* the training loader: rebuilt around a ``DistributedSampler`` whose global batch is the
+  loader's ``batch_size`` (validation, evaluate and predict run in full on every rank);
+* each epoch: ``sampler.set_epoch``; dropout seeds differ between ranks;
+* each step: gradients combined weighted by rows (before clipping), and the batch loss the
+  callbacks see is the global batch's, so every rank takes the same decisions;
+* each epoch's logs: loss weighted by rows over all ranks, metrics on all ranks' outputs;
+* only rank 0 runs callbacks that write (progress, CSV, checkpoints).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn import random as _random
+from ffnn.distributed import _mpi
+from ffnn.distributed.collectives import (
+    all_gather_rows,
+    all_reduce,
+    broadcast_json,
+    broadcast_parameters,
+    reduce_metrics,
+)
+from ffnn.distributed.sampler import DistributedSampler
+
+MAIN_PROCESS_ONLY = ("ProgressBar", "EpochPrinter", "CSVLogger", "ModelCheckpoint")
+"""Callback classes that run on rank 0 alone (also any callback with
+``main_process_only = True``)."""
+
+
+def setup(trainer) -> None:
+    """Rank 0's parameters, buffers and seed on every rank; note a world of one rank."""
+    if _mpi.world_size() == 1:
+        _mpi.note_single_process("Trainer(distributed=True)")
+    broadcast_parameters(trainer.model)
+    trainer.seed = int(broadcast_json(trainer.seed))
+    trainer.loader_generator.manual_seed(trainer.seed)
+
+
+def train_loader(trainer, loader):
+    """``loader`` sharded over the ranks: its batch_size becomes the global batch."""
+    from ffnn.data import DataLoader
+
+    if isinstance(loader.sampler, DistributedSampler):
+        return loader
+    if loader.sampler is not None:
+        raise ValueError(
+            f"Trainer(distributed=True): the training DataLoader has a sampler "
+            f"({type(loader.sampler).__name__}); use ffnn.distributed.DistributedSampler, or "
+            f"pass arrays, a Dataset or a DataLoader without a sampler. Received: "
+            f"sampler={loader.sampler!r}")
+    sampler = DistributedSampler(loader.dataset, loader.batch_size, shuffle=loader.shuffle,
+                                 seed=trainer.seed, drop_last=loader.drop_last)
+    return DataLoader(loader.dataset, batch_size=sampler.local_batch_size, sampler=sampler,
+                      generator=trainer.loader_generator, collate_fn=loader.collate_fn,
+                      augment=loader.augment)
+
+
+def start_epoch(trainer, loader, epoch: int) -> None:
+    """The sampler's epoch; a per-rank global seed (dropout masks differ between ranks)."""
+    loader.set_epoch(epoch)
+    seeds = np.random.SeedSequence([trainer.seed, epoch, _mpi.rank()]).generate_state(1)
+    _random.manual_seed(int(seeds[0]))
+
+
+def batch_loss(value: float, rows: int) -> tuple[float, int]:
+    """The global batch's mean loss and size, from each rank's mean loss and rows."""
+    total = all_reduce(np.array([value * rows, float(rows)]))
+    return float(total[0] / total[1]), int(total[1])
+
+
+def epoch_logs(trainer, loss_sum: float, count: int, outputs: list, targets: list) -> dict:
+    """Epoch loss (weighted by rows over all ranks) and metrics on every rank's outputs."""
+    local = loss_sum / count if count else 0.0
+    logs = reduce_metrics({"loss": local}, weight=count)
+    if trainer.metrics:
+        gathered = [all_gather_rows(np.concatenate(outputs))] if outputs else []
+        labels = [all_gather_rows(np.concatenate(targets))] if targets else []
+        logs.update(trainer._metric_logs(gathered, labels))
+    return logs
+
+
+def rank_callbacks(callbacks: list) -> list:
+    """All callbacks on rank 0; elsewhere, those that do not write (see MAIN_PROCESS_ONLY)."""
+    if _mpi.rank() == 0:
+        return list(callbacks)
+    return [c for c in callbacks if not getattr(c, "main_process_only", False)
+            and type(c).__name__ not in MAIN_PROCESS_ONLY]
