@@ -32,12 +32,23 @@ def add_command(subparsers, name: str, help: str, examples: str, parents=()):
         parents=[output_options(), *parents])
 
 
+def main_process() -> bool:
+    """False on the ranks > 0 of ``mpiexec -n N ffnn …``: only rank 0 prints and writes."""
+    from ffnn.distributed import launched_with_mpi
+
+    if not launched_with_mpi():
+        return True
+    from ffnn.distributed import is_main_process
+
+    return is_main_process()
+
+
 class Printer:
     """Where a command's messages go: text to stdout unless --quiet; JSON lines for scripts."""
 
     def __init__(self, args: argparse.Namespace):
-        self.quiet = bool(getattr(args, "quiet", False))
-        self.json = getattr(args, "log_format", "text") == "json"
+        self.quiet = bool(getattr(args, "quiet", False)) or not main_process()
+        self.json = getattr(args, "log_format", "text") == "json" and main_process()
 
     def say(self, text: str = "") -> None:
         """Human-readable progress text (suppressed by --quiet and --log-format json)."""

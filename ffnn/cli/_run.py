@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ffnn.cli import _build, _model_io
-from ffnn.cli._common import Printer
+from ffnn.cli._common import Printer, main_process
 from ffnn.cli._data import Prepared, inverse_y
 from ffnn.config import AugmentConfig, TrainConfig
 from ffnn.train.callbacks import Callback
@@ -31,6 +31,8 @@ class RunResult:
 
 class JSONLines(Callback):
     """One JSON object per epoch on stdout (``--log-format json``): epoch (1-based) and logs."""
+
+    main_process_only = True
 
     def __init__(self, stream=None):
         self.stream = stream
@@ -84,9 +86,13 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     """Train ``model`` on ``data``; with ``out``, write the run folder there."""
     from ffnn.train import Trainer
 
+    from ffnn.distributed import launched_with_mpi
+
     start = time.perf_counter()
+    distributed = launched_with_mpi()  # mpiexec -n N ffnn train …: rank 0 writes the run
+    writer = main_process()
     out = out or None  # "" or None: train in memory, write nothing
-    if out is not None:
+    if out is not None and writer:
         os.makedirs(out, exist_ok=True)
         if config_text is not None and not resume:
             write_text(os.path.join(out, CONFIG), config_text)
@@ -100,7 +106,8 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     callbacks = _callbacks(train, out, has_val, printer, meta, resume)
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, scheduler_interval=interval,
-                      grad_clip=train.grad_clip or None, l1=train.l1, seed=seed)
+                      grad_clip=train.grad_clip or None, l1=train.l1, seed=seed,
+                      distributed=distributed)
     num_classes = data.num_outputs if data.task == "classification" else None
     options = {"epochs": train.epochs, "batch_size": train.batch_size,
                "augment": _build.build_augment(augment, data.X_train.shape[1], num_classes),
@@ -109,6 +116,10 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
         options["resume_from"] = os.path.join(out, _model_io.LAST)
     val = (data.X_val, data.y_val) if has_val else None
     history = trainer.fit((data.X_train, data.y_train), val, **options)
+    if distributed:  # rank 0's checkpoints are on disk before any rank reads them
+        from ffnn.distributed import barrier
+
+        barrier()
     best = os.path.join(out, _model_io.BEST) if out is not None else None
     if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
         model, _, _ = _model_io.load_model(best)
@@ -119,7 +130,7 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
         test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
     seconds = time.perf_counter() - start
     summary = _summary(model, data, history, test, seconds, trainer)
-    if out is not None:
+    if out is not None and writer:
         if len(history.epoch):
             history.plot(os.path.join(out, CURVES))
         write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")

@@ -52,7 +52,8 @@ def train_loader(trainer, loader):
             f"pass arrays, a Dataset or a DataLoader without a sampler. Received: "
             f"sampler={loader.sampler!r}")
     sampler = DistributedSampler(loader.dataset, loader.batch_size, shuffle=loader.shuffle,
-                                 seed=trainer.seed, drop_last=loader.drop_last)
+                                 seed=trainer.seed, drop_last=loader.drop_last,
+                                 generator=trainer.loader_generator)  # the 1-process order
     return DataLoader(loader.dataset, batch_size=sampler.local_batch_size, sampler=sampler,
                       generator=trainer.loader_generator, collate_fn=loader.collate_fn,
                       augment=loader.augment)

@@ -2,7 +2,10 @@
 
 The global order of epoch e is the same on every rank:
 ``order = numpy.random.default_rng([seed, epoch]).permutation(N)`` (``arange(N)`` without
-shuffling), and global batch k is ``order[k·B:(k+1)·B]`` — what one process with batch size
+shuffling) — or, given ``generator`` (an ``ffnn.Generator`` seeded alike on every rank),
+``generator.rng.permutation(N)``: exactly the order a single-process ``DataLoader`` draws
+from that generator, which is how ``Trainer(distributed=True)`` reproduces a one-process run.
+Global batch k is ``order[k·B:(k+1)·B]`` — what one process with batch size
 B would take. Rank r of R takes every R-th sample of it, ``batch[r::R]``, so a full batch
 gives each rank B/R samples (B must be divisible by R).
 
@@ -42,7 +45,7 @@ class DistributedSampler:
 
     def __init__(self, dataset, batch_size: int, *, num_replicas: int | None = None,
                  rank: int | None = None, shuffle: bool = True, seed: int | None = 0,
-                 drop_last: bool = False):
+                 drop_last: bool = False, generator=None):
         if not hasattr(dataset, "__len__"):
             raise TypeError(f"DistributedSampler: dataset must define __len__. Received: "
                             f"dataset of type {type(dataset).__name__}")
@@ -63,6 +66,7 @@ class DistributedSampler:
             seed = self._shared_seed(num_replicas is None)
         self.seed = _check_int("seed", seed, 0)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self.generator = generator
         self.epoch = 0
         full, tail = divmod(self.num_samples_total, self.batch_size)
         self.keep_tail = tail > 0 and not self.drop_last and tail >= self.num_replicas
@@ -98,7 +102,9 @@ class DistributedSampler:
     def global_order(self) -> np.ndarray:
         """This epoch's order of the used samples (all ranks), int64 of length num_used."""
         n = self.num_samples_total
-        if self.shuffle:
+        if self.shuffle and self.generator is not None:
+            order = self.generator.rng.permutation(n)
+        elif self.shuffle:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
         else:
             order = np.arange(n)
