@@ -84,9 +84,8 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
         out: str | None, printer: Printer, param_groups=None, resume: bool = False,
         config_text: str | None = None, extra_meta: dict | None = None) -> RunResult:
     """Train ``model`` on ``data``; with ``out``, write the run folder there."""
-    from ffnn.train import Trainer
-
     from ffnn.distributed import launched_with_mpi
+    from ffnn.train import Trainer
 
     start = time.perf_counter()
     distributed = launched_with_mpi()  # mpiexec -n N ffnn train …: rank 0 writes the run
