@@ -1,0 +1,84 @@
+"""``FFNNRegressor``: half squared error, one or many outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import validate_data
+
+from ffnn import autograd
+from ffnn.ops.losses import MSELoss
+from ffnn.sklearn._base import BaseFFNN
+from ffnn.tensor import Tensor
+
+
+class FFNNRegressor(RegressorMixin, BaseFFNN):
+    """Multi-layer perceptron regressor on the ffnn engine, with ``MLPRegressor``'s API.
+
+    Identity output; loss ``Σᵢ wᵢ · ½ mean_j (ŷᵢⱼ - yᵢⱼ)² / Σᵢ wᵢ`` (scikit-learn's
+    squared loss) plus the L2 penalty of ``BaseFFNN``. y of shape [n] or [n, n_outputs];
+    ``predict`` returns the same shape, in float64. Parameters and fitted attributes are
+    those of ``FFNNClassifier`` without ``class_weight`` and ``classes_``.
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate_init=0.001,
+                 lr_schedule="constant", max_iter=200, shuffle=True, random_state=None,
+                 tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
+                 batch_norm=False, standardize=False, dtype="float32"):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, lr_schedule=lr_schedule, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            dropout=dropout, batch_norm=batch_norm, standardize=standardize, dtype=dtype)
+
+    def fit(self, X, y, sample_weight=None) -> FFNNRegressor:
+        """Train on X [n, n_features] and targets y [n] or [n, n_outputs]."""
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None) -> FFNNRegressor:
+        """One epoch over (X, y), continuing from the current weights."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions [n] or [n, n_outputs] (the shape of the training y), float64."""
+        out = self._forward(X)
+        return out[:, 0] if self._y_1d else out
+
+    def _validate_targets(self, X, y, first: bool, classes=None):
+        X, y = validate_data(self, X, y, reset=first, dtype=(np.float64, np.float32),
+                             multi_output=True, y_numeric=True)
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first:
+            self._y_1d = y.ndim == 1
+            self.n_outputs_ = y2.shape[1]
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(f"y must have {self.n_outputs_} output(s) as in the first fit. "
+                             f"Received: y of shape {y.shape}")
+        return X, np.ascontiguousarray(y2, dtype=self._np_dtype)
+
+    def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
+        target_t = Tensor._make(target, False, None)
+        if weight is None:
+            return MSELoss.apply(output, target_t) * 0.5
+        scale = weight[:, None] * (0.5 / target.shape[1])
+        losses = MSELoss.apply(output, target_t, reduction="none")
+        return (losses * Tensor._make(scale, False, None)).sum()
+
+    def _score_prepared(self, X, y, sample_weight) -> float:
+        self.model_.eval()
+        with autograd.no_grad():
+            out = self.model_(Tensor._make(X, False, None)).data
+        self.model_.train()
+        return float(r2_score(y, out, sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
