@@ -1,9 +1,22 @@
 """The fine-tuning story on real data (examples/finetune_digits.py), with the numbers it gives.
 
-Measured (seeds 0-3): scratch 0.93-0.97 test accuracy on digits 5-9 from 10% of their rows;
-LoRA (r=4) 0.90-0.92, full fine-tuning 0.88-0.93, frozen body + new head 0.68-0.76. On this
-data a network pretrained on digits 0-4 does *not* beat training from scratch; the test
-checks what does hold (each method learns the new classes, and the parameter budgets).
+Test accuracy on digits 5-9 (224 test rows) after learning from 10% of their training rows
+(67 rows), for seeds 0-9 (the seed picks the 67 rows and the initialisations):
+
+    method                    mean   per seed 0..9
+    from scratch              0.963  .982 .955 .955 .951 .964 .978 .978 .938 .964 .960
+    frozen body + new head    0.955  .951 .946 .973 .955 .955 .964 .960 .951 .951 .942
+    full FT, layer-wise lr    0.961  .960 .951 .955 .960 .960 .973 .978 .955 .955 .960
+    LoRA r=4 + new head       0.952  .960 .951 .942 .955 .951 .951 .973 .946 .933 .955
+
+So on this data transfer from digits 0-4 does *not* beat training from scratch: the methods
+tie within the seed spread. Tried without success: widths 256-1024, one or two hidden layers,
+30-120 pretraining epochs, shift/affine/noise/mixup augmentation, weight decay, rotation
+pretext classes, LP-FT; shifts while fine-tuning hurt every method. A linear head on the
+pretrained hidden layer does no better than one on a random ReLU layer (0.957 vs 0.956),
+and a from-scratch MLP on all 672 rows reaches only 0.98, so 67 rows leave little to gain.
+The test checks what holds: pretraining works, each method learns 5-9 nearly as well as
+scratch, freezing/LoRA leave the pretrained weights alone, and the parameter budgets.
 """
 
 from __future__ import annotations
@@ -11,7 +24,13 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
+
+import ffnn
+from ffnn import finetune
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "finetune_digits.py"
+SEEDS = (0, 1, 2)
 
 
 def _example():
@@ -21,15 +40,41 @@ def _example():
     return module
 
 
+def _logits(model, X):
+    model.eval()
+    with ffnn.no_grad():
+        return model(ffnn.tensor(X)).numpy()
+
+
 def test_finetune_digits_story():
-    rows = {row["method"]: row for row in _example().run(seed=0)}
-    scratch = rows["from scratch"]
-    frozen = rows["frozen body + new head"]
-    full = rows["full fine-tuning, layer-wise lr"]
-    lora = rows["LoRA r=4 + new head"]
-    assert scratch["accuracy"] > 0.85
-    assert full["accuracy"] > 0.85 and lora["accuracy"] > 0.85  # chance is 0.2
-    assert frozen["accuracy"] > 0.6
-    assert frozen["trainable"] == 64 * 5 + 5
-    assert lora["trainable"] == 4 * (64 + 128) + 4 * (128 + 64) + 64 * 5 + 5
-    assert full["trainable"] == scratch["trainable"] == 64 * 128 + 128 + 128 * 64 + 64 + 325
+    example = _example()
+    results = [example.run(seed) for seed in SEEDS]
+    accuracy = {method: [] for method in example.METHODS}
+    for result in results:
+        assert result["pretrain_accuracy"] > 0.95  # digits 0-4: measured 0.973-0.991
+        for row in result["rows"]:
+            accuracy[row["method"]].append(row["accuracy"])
+    mean = {method: np.mean(values) for method, values in accuracy.items()}
+    for method, values in accuracy.items():
+        assert min(values) > 0.92, (method, values)  # chance is 0.2; measured >= 0.933
+        # measured: at most 0.011 below scratch on average (seeds 0-9), 0.013 on seeds 0-2
+        assert mean[method] > mean["from scratch"] - 0.025, mean
+
+    rows = {row["method"]: row for row in results[0]["rows"]}
+    pretrained = results[0]["pretrained"]
+    hidden = 64 * 512 + 512
+    assert rows["from scratch"]["trainable"] == hidden + 512 * 5 + 5
+    assert rows["full fine-tuning, layer-wise lr"]["trainable"] == hidden + 512 * 5 + 5
+    assert rows["frozen body + new head"]["trainable"] == 512 * 5 + 5
+    assert rows["LoRA r=4 + new head"]["trainable"] == 4 * (64 + 512) + 512 * 5 + 5
+
+    frozen = rows["frozen body + new head"]["model"]
+    np.testing.assert_array_equal(frozen[0].weight.data, pretrained[0].weight.data)
+    full = rows["full fine-tuning, layer-wise lr"]["model"]
+    assert not np.allclose(full[0].weight.data, pretrained[0].weight.data)
+    lora = rows["LoRA r=4 + new head"]["model"]
+    np.testing.assert_array_equal(lora[0].base.weight.data, pretrained[0].weight.data)
+    assert np.abs(lora[0].lora_B.data).max() > 0  # the adapter learnt something
+    X = example.digits_split(SEEDS[0])["test"][0]
+    merged = finetune.merge_lora(lora)
+    np.testing.assert_allclose(_logits(merged, X), _logits(lora, X), rtol=1e-4, atol=1e-4)
