@@ -90,10 +90,11 @@ class Function:
         from ffnn.tensor import Tensor
 
         fn = cls()
-        needs = tuple(t is not None and t.requires_grad for t in inputs)
+        # under no_grad nothing needs a gradient, so forward saves nothing for a backward
+        needs = tuple([_grad_enabled and t is not None and t.requires_grad for t in inputs])
         fn.needs_input_grad = needs
         data = fn.forward(*[None if t is None else t.data for t in inputs], **options)
-        requires_grad = _grad_enabled and any(needs)
+        requires_grad = any(needs)
         if requires_grad:
             fn.parents = inputs
             return Tensor._make(data, True, fn)

@@ -13,6 +13,8 @@ class ReLU(Function):
     """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
 
     def forward(self, x):
+        if not self.needs_input_grad[0]:  # inference: one pass, no mask kept
+            return xp(x).maximum(x, 0)
         self.mask = x > 0
         return x * self.mask
 

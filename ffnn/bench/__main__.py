@@ -1,0 +1,5 @@
+"""``python -m ffnn.bench`` = ``ffnn bench``."""
+
+from ffnn.bench import main
+
+raise SystemExit(main())

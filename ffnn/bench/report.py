@@ -1,0 +1,117 @@
+"""Turning a benchmark result into a text table, a Markdown table or JSON; the targets."""
+
+from __future__ import annotations
+
+import json
+
+# case -> [(metric, limit, label)]: a target is met when result[metric] <= limit
+TARGETS = {
+    "mlp": [("ratio", 0.8, "ffnn/torch <= 0.8"), ("step_over_matmul", 1.25, "step/matmul <= 1.25")],
+    "ffn": [("ratio", 0.9, "ffnn/torch <= 0.9"), ("step_over_matmul", 1.25, "step/matmul <= 1.25"),
+            ("memory_ratio", 1.0, "peak memory <= torch")],
+    "tiny": [("ratio", 0.5, "ffnn/torch <= 0.5")],
+    "predict": [("ratio", 0.9, "ffnn/torch <= 0.9")],
+    "sklearn": [("ratio", 1 / 3, "fit time <= 1/3 of MLPClassifier"),
+                ("accuracy_deficit", 0.0, "accuracy >= MLPClassifier")],
+}
+
+
+def check_targets(row: dict) -> dict[str, bool | None]:
+    """{label: met?} for the row's case (None when the metric could not be measured)."""
+    out: dict[str, bool | None] = {}
+    for metric, limit, label in TARGETS.get(row["case"], []):
+        value = row.get(metric)
+        out[label] = None if value is None else bool(value <= limit + 1e-12)
+    return out
+
+
+def _fmt(value, spec: str, missing: str = "—") -> str:
+    return missing if value is None else format(value, spec)
+
+
+_COLUMNS = [
+    ("case", "case", "s"),
+    ("ffnn ms", "ffnn_ms", ".3f"),
+    ("torch ms", "torch_ms", ".3f"),
+    ("ffnn/torch", "ratio", ".2f"),
+    ("GFLOP/s", "gflops", ".1f"),
+    ("of matmul peak", "peak_fraction", ".0%"),
+    ("step/matmul", "step_over_matmul", ".2f"),
+    ("ffnn MiB", "ffnn_peak_mib", ".1f"),
+    ("torch MiB", "torch_peak_mib", ".1f"),
+]
+
+
+def _rows(result: dict) -> list[list[str]]:
+    rows = []
+    for row in result["cases"]:
+        if row["case"] == "sklearn":
+            continue
+        rows.append([_fmt(row.get(key), spec) for _, key, spec in _COLUMNS])
+    return rows
+
+
+def _sklearn_lines(result: dict) -> list[str]:
+    lines = []
+    for row in result["cases"]:
+        if row["case"] != "sklearn" or row.get("ffnn_fit_s") is None:
+            continue
+        lines.append(
+            f"sklearn ({row['dataset']}, {row['epochs']} epochs): FFNNClassifier fit "
+            f"{row['ffnn_fit_s']:.3f} s, accuracy {row['ffnn_accuracy']:.4f}; MLPClassifier "
+            f"fit {row['sklearn_fit_s']:.3f} s, accuracy {row['sklearn_accuracy']:.4f}; "
+            f"time ratio {row['ratio']:.2f}")
+    return lines
+
+
+def _target_lines(result: dict) -> list[str]:
+    lines = []
+    for row in result["cases"]:
+        for label, met in row.get("targets", {}).items():
+            verdict = "not measured" if met is None else "met" if met else "NOT met"
+            lines.append(f"{row['case']}: {label}: {verdict}")
+    return lines
+
+
+def _header(result: dict) -> list[str]:
+    m, s = result["machine"], result["settings"]
+    return [f"ffnn bench — {m['cpu']} ({m['cores']} cores); {s['threads']} thread(s) per "
+            f"library, {s['dtype']}, median of {s['repeat']} repeats; numpy {m['numpy']} "
+            f"({m['blas']}), torch {m['torch'] or 'not installed'}"]
+
+
+def to_text(result: dict) -> str:
+    """An aligned plain-text table, then sklearn, targets and notes."""
+    header = [title for title, _, _ in _COLUMNS]
+    rows = _rows(result)
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    lines = _header(result)
+    lines.append("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    lines += _sklearn_lines(result)
+    if result.get("distributed"):
+        lines.append(result["distributed"]["text"])
+    lines += ["targets:"] + ["  " + t for t in _target_lines(result)]
+    lines += ["note: " + n for n in result["notes"]]
+    return "\n".join(lines)
+
+
+def to_markdown(result: dict) -> str:
+    """The same as a Markdown table, with the machine line on top."""
+    header = [title for title, _, _ in _COLUMNS]
+    lines = ["**" + _header(result)[0] + "**", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in _rows(result)]
+    extra = _sklearn_lines(result)
+    if extra:
+        lines += [""] + ["- " + line for line in extra]
+    if result.get("distributed"):
+        lines += ["", "```", result["distributed"]["text"], "```"]
+    lines += ["", "Targets:", ""] + ["- " + t for t in _target_lines(result)]
+    if result["notes"]:
+        lines += ["", "Notes:", ""] + ["- " + n for n in result["notes"]]
+    return "\n".join(lines)
+
+
+def to_json(result: dict) -> str:
+    return json.dumps(result, indent=2, sort_keys=False)

@@ -1,0 +1,217 @@
+"""``ffnn bench``: run the cases side by side with PyTorch and print the table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+import numpy as np
+
+from ffnn.bench import cases, report, timing
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        blas.sort(key=lambda i: "numpy" not in str(i.get("filepath")))  # NumPy's own first
+        if blas:
+            return f"{blas[0].get('internal_api')} {blas[0].get('version') or ''}".strip()
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    return "unknown BLAS"
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def machine_info(torch) -> dict:
+    return {"cpu": _cpu_name(), "cores": _cores(), "python": platform.python_version(),
+            "numpy": np.__version__, "blas": _blas(),
+            "torch": None if torch is None else torch.__version__}
+
+
+def _array_case(name: str, torch, args, notes: list[str]) -> dict:
+    libraries = ("ffnn", "torch") if torch is not None else ("ffnn",)
+    built = cases.build(name, libraries)
+    fns = dict(built.steps)
+    fns["matmul"] = built.matmul
+    warmup, rounds, steps = timing.REPEATS[args.repeat][name]
+    times = timing.interleaved(fns, warmup, rounds, steps)
+    ffnn_s, mm_s = times["ffnn"]["median_s"], times["matmul"]["median_s"]
+    torch_s = times["torch"]["median_s"] if "torch" in times else None
+    row = {"case": name, "description": cases.DESCRIPTIONS[name],
+           "ffnn_ms": 1e3 * ffnn_s, "torch_ms": None if torch_s is None else 1e3 * torch_s,
+           "ratio": None if torch_s is None else ffnn_s / torch_s,
+           "matmul_ms": 1e3 * mm_s, "flops": built.flops, "gflops": built.flops / ffnn_s / 1e9,
+           "torch_gflops": None if torch_s is None else built.flops / torch_s / 1e9,
+           "matmul_gflops": built.flops / mm_s / 1e9, "peak_fraction": mm_s / ffnn_s,
+           "step_over_matmul": ffnn_s / mm_s,
+           "samples": {k: v["samples"] for k, v in times.items()},
+           "ffnn_peak_mib": None, "torch_peak_mib": None, "memory_ratio": None}
+    if args.memory:
+        from ffnn.bench.memory import peak_memory
+
+        row["ffnn_peak_mib"] = peak_memory(name, "ffnn", args.threads)["peak_mib"]
+        if torch is not None:
+            row["torch_peak_mib"] = peak_memory(name, "torch", args.threads)["peak_mib"]
+            row["memory_ratio"] = row["ffnn_peak_mib"] / max(row["torch_peak_mib"], 1e-9)
+    return row
+
+
+def _sklearn_case(args, notes: list[str]) -> dict:
+    row = {"case": "sklearn", "description": cases.DESCRIPTIONS["sklearn"]}
+    try:
+        import sklearn  # noqa: F401
+
+        from ffnn.sklearn.bench import bench_sklearn
+    except ImportError as err:
+        notes.append(f"sklearn case skipped: {err}")
+        return row
+    small = args.repeat == "small"
+    result = bench_sklearn(datasets=("digits",), epochs=5 if small else 200,
+                           repeats=1 if small else 3)["digits"]
+    row.update(dataset="digits", epochs=result["epochs"],
+               ffnn_fit_s=result["ffnn"]["fit_seconds"],
+               sklearn_fit_s=result["sklearn"]["fit_seconds"],
+               ffnn_accuracy=result["ffnn"]["accuracy"],
+               sklearn_accuracy=result["sklearn"]["accuracy"], ratio=result["time_ratio"],
+               accuracy_deficit=result["sklearn"]["accuracy"] - result["ffnn"]["accuracy"])
+    return row
+
+
+def _distributed(args, notes: list[str]) -> dict | None:
+    try:
+        from ffnn.distributed.bench import bench_distributed, format_report
+    except ImportError as err:
+        notes.append(f"distributed case skipped: {err}")
+        return None
+    small = args.repeat == "small"
+    try:
+        result = bench_distributed(steps=2 if small else 10, warmup=1 if small else 2)
+    except (RuntimeError, OSError, FileNotFoundError) as err:
+        notes.append(f"distributed case failed: {err}")
+        return None
+    result["text"] = format_report(result)
+    return result
+
+
+def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bool = True,
+                   use_torch: bool = True) -> dict:
+    """Run the cases and return the result dict that the formatters print."""
+    torch = _torch() if use_torch else None
+    notes: list[str] = []
+    if torch is None:
+        notes.append("PyTorch not installed (or --no-torch): torch columns skipped"
+                     if use_torch else "--no-torch: torch columns skipped")
+    args = argparse.Namespace(threads=threads, repeat=repeat, memory=memory)
+    result = {"machine": machine_info(torch),
+              "settings": {"threads": threads, "dtype": "float32", "repeat": repeat},
+              "cases": [], "notes": notes}
+    with timing.pinned_threads(threads):
+        for name in case_names:
+            if name in cases.ARRAY_CASES:
+                row = _array_case(name, torch, args, notes)
+            elif name == "sklearn":
+                row = _sklearn_case(args, notes)
+            else:
+                result["distributed"] = _distributed(args, notes)
+                continue
+            row["targets"] = report.check_targets(row)
+            result["cases"].append(row)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ffnn bench",
+        description="ffnn side by side with PyTorch (and scikit-learn): time per step "
+                    "(median after warm-up, libraries measured in alternation), achieved "
+                    "GFLOP/s against NumPy's matrix products on the same shapes, peak memory.")
+    p.add_argument("--case", action="append", choices=cases.ALL_CASES + ("all",),
+                   help="case to run (repeatable); default: mlp ffn tiny predict sklearn")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--repeat", choices=tuple(timing.REPEATS), default="default",
+                   help="how many timed steps (small: a smoke test)")
+    p.add_argument("--threads", type=int, default=_cores(),
+                   help="threads for both libraries (default: the usable cores)")
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help="skip the peak-memory columns (each needs a fresh process)")
+    p.add_argument("--no-torch", dest="torch", action="store_false",
+                   help="do not run PyTorch")
+    p.add_argument("--profile", action="store_true",
+                   help="print ffnn's forward and backward time per layer for each case")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if args.threads < 1:
+        print(f"ffnn bench: --threads must be >= 1. Received: --threads={args.threads}",
+              file=sys.stderr)
+        return 2
+    names = args.case or ["mlp", "ffn", "tiny", "predict", "sklearn"]
+    if "all" in names:
+        names = list(cases.ALL_CASES)
+    names = list(dict.fromkeys(names))
+    if args.profile:
+        _print_profiles(names, args)
+    result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch)
+    if args.json:
+        print(report.to_json(result))
+    elif args.markdown:
+        print(report.to_markdown(result))
+    else:
+        print(report.to_text(result))
+    return 0
+
+
+def _print_profiles(names, args) -> None:
+    import ffnn
+    from ffnn.utils.profile import profile
+
+    for name in names:
+        if name not in cases.TRAIN_CASES + ("predict",):
+            continue
+        spec = cases.SPECS[name]
+        model, _ = cases.build_ffnn(spec)
+        x_np, y_np = cases.make_data(spec)
+        loss_fn = None
+        if spec.train:
+            loss_fn = ffnn.nn.CrossEntropyLoss() if spec.loss == "cross_entropy" \
+                else ffnn.nn.MSELoss()
+        print(f"profile of case {name}: {cases.DESCRIPTIONS[name]}")
+        with timing.pinned_threads(args.threads):
+            profile(model, ffnn.tensor(x_np), target=None if y_np is None else ffnn.tensor(y_np),
+                    loss_fn=loss_fn, repeat=3 if args.repeat == "small" else 10,
+                    backward=spec.train)
+        print()

@@ -1,0 +1,158 @@
+"""What ``ffnn`` does to be fast, checked by instrumentation (no timings): float32 kept end
+to end, no gradient computed that nobody needs, optimizer state updated in place, the
+blocked (cache-sized) Adam update equal to the plain one and to torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+from ffnn import nn, optim
+from ffnn.ops import activations, matrix
+from ffnn.optim import adam as adam_module
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def _step(model, opt, x, y):
+    opt.zero_grad()
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.Adam(p, lr=1e-2, amsgrad=True), lambda p: optim.AdamW(p),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9)])
+def test_float32_end_to_end(make_opt):
+    model = _mlp()
+    opt = make_opt(model.parameters())
+    x = ffnn.randn(5, 8)
+    y = ffnn.tensor(np.array([0, 1, 2, 3, 0]))
+    for _ in range(2):
+        loss = _step(model, opt, x, y)
+        assert loss.dtype == np.float32
+    for p in model.parameters():
+        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+        arrays = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
+        assert arrays and all(a.dtype == np.float32 for a in arrays)
+
+
+def _record_linear_needs(monkeypatch) -> list:
+    seen = []
+    original = matrix.Linear.backward
+
+    def backward(self, grad):
+        out = original(self, grad)
+        seen.append((self.needs_input_grad, out[0] is None))
+        return out
+
+    monkeypatch.setattr(matrix.Linear, "backward", backward)
+    return seen
+
+
+def test_first_layer_computes_no_input_gradient(monkeypatch):
+    seen = _record_linear_needs(monkeypatch)
+    model = _mlp()
+    _step(model, optim.SGD(model.parameters()), ffnn.randn(3, 8), ffnn.tensor(np.array([0, 1, 2])))
+    # backward runs the last layer first
+    assert seen == [((True, True, True), False), ((False, True, True), True)]
+
+
+def test_frozen_parameters_get_no_gradient(monkeypatch):
+    seen = _record_linear_needs(monkeypatch)
+    model = _mlp()
+    model[0].weight.requires_grad_(False)
+    model[0].bias.requires_grad_(False)
+    before = model[0].weight.data.copy()
+    opt = optim.Adam([p for p in model.parameters() if p.requires_grad])
+    _step(model, opt, ffnn.randn(3, 8), ffnn.tensor(np.array([0, 1, 2])))
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    # the frozen first layer records no graph at all; the second computes no input gradient
+    assert seen == [((False, True, True), True)]
+    np.testing.assert_array_equal(model[0].weight.data, before)
+    assert model[2].weight.grad is not None
+
+
+def test_inference_saves_nothing_for_a_backward(monkeypatch):
+    seen = []
+    original = activations.ReLU.forward
+
+    def forward(self, x):
+        out = original(self, x)
+        seen.append((self.needs_input_grad, hasattr(self, "mask")))
+        return out
+
+    monkeypatch.setattr(activations.ReLU, "forward", forward)
+    model = _mlp()
+    x = ffnn.randn(4, 8)
+    with ffnn.no_grad():
+        y = model(x)
+    assert not y.requires_grad and seen == [((False,), False)]
+    np.testing.assert_array_equal(y.data, model(x).data)  # same numbers as with a graph
+
+
+def test_optimizer_updates_parameters_and_state_in_place():
+    model = _mlp()
+    opt = optim.Adam(model.parameters())
+    x, y = ffnn.randn(5, 8), ffnn.tensor(np.array([0, 1, 2, 3, 0]))
+    _step(model, opt, x, y)
+    params = {id(p): p.data for p in model.parameters()}
+    state = {id(p): (opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])
+             for p in model.parameters()}
+    scratch = {k: [id(a) for a in v] for k, v in opt._scratch.items()}
+    _step(model, opt, x, y)
+    for p in model.parameters():
+        assert p.data is params[id(p)]
+        assert opt.state[p]["exp_avg"] is state[id(p)][0]
+        assert opt.state[p]["exp_avg_sq"] is state[id(p)][1]
+        assert opt.state[p]["step"] == 2
+    assert {k: [id(a) for a in v] for k, v in opt._scratch.items()} == scratch
+
+
+@pytest.mark.parametrize("options", [
+    dict(weight_decay=0.0, decoupled_weight_decay=False, amsgrad=False, maximize=False),
+    dict(weight_decay=0.1, decoupled_weight_decay=False, amsgrad=True, maximize=True),
+    dict(weight_decay=0.05, decoupled_weight_decay=True, amsgrad=False, maximize=False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_adam_equals_plain_adam_bit_for_bit(monkeypatch, options, dtype):
+    rng = np.random.default_rng(0)
+    n = 3 * adam_module._CHUNK + 123  # several blocks and a partial one
+    results = []
+    for chunk in (adam_module._CHUNK, 10**12):
+        monkeypatch.setattr(adam_module, "_CHUNK", chunk)
+        p = rng.standard_normal(n).astype(dtype)
+        m, v, vmax = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
+        scratch = (np.empty(n, dtype), np.empty(n, dtype))
+        grads = np.random.default_rng(1).standard_normal((3, n)).astype(dtype)
+        for step, g in enumerate(grads, start=1):
+            adam_module.adam_update(p, g, m, v, vmax, scratch, step=step, lr=1e-2, beta1=0.9,
+                                    beta2=0.99, eps=1e-8, **options)
+        results.append((p, m, v, vmax))
+        rng = np.random.default_rng(0)
+    for blocked, plain in zip(*results):
+        np.testing.assert_array_equal(blocked, plain)
+
+
+def test_blocked_adamw_matches_torch_on_a_large_parameter():
+    rng = np.random.default_rng(3)
+    n = 2 * adam_module._CHUNK + 7
+    start = rng.standard_normal(n)
+    param = nn.Parameter(start.astype(np.float64).copy())
+    ref = torch.tensor(start.copy(), dtype=torch.float64, requires_grad=True)
+    ours = optim.AdamW([param], lr=1e-2, weight_decay=0.1, amsgrad=True)
+    theirs = torch.optim.AdamW([ref], lr=1e-2, weight_decay=0.1, amsgrad=True)
+    for step in range(4):
+        g = np.random.default_rng(10 + step).standard_normal(param.data.shape)
+        param.grad = g.copy()
+        ref.grad = torch.tensor(g.copy())
+        ours.step()
+        theirs.step()
+    np.testing.assert_allclose(param.data, ref.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.state[param]["exp_avg_sq"],
+                               theirs.state[ref]["exp_avg_sq"].numpy(), rtol=1e-12)
