@@ -18,6 +18,7 @@ from ffnn.dtypes import (
     long,
     set_default_dtype,
 )
+from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
 from ffnn.ops import (  # noqa: I001 - after Tensor, which the ops need
     abs,
     clamp,
@@ -71,7 +72,7 @@ __all__ = [
     "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",
     "maximum", "minimum", "mean", "sqrt", "sum", "sigmoid", "tanh", "relu", "softmax",
-    "log_softmax", "__version__",
+    "log_softmax", "gradcheck", "__version__",
 ]
 
 
@@ -82,10 +83,6 @@ def __getattr__(name):
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops"}:
         return importlib.import_module(f"ffnn.{name}")
-    if name == "gradcheck":
-        from ffnn.gradcheck import gradcheck
-
-        return gradcheck
     if name in {"save", "load", "load_state_dict", "CheckpointError"}:
         from ffnn.io import checkpoint
 
