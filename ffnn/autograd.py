@@ -87,8 +87,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors (``None`` allowed for absent optional inputs)."""
-        from ffnn.tensor import Tensor
-
         fn = cls()
         # under no_grad nothing needs a gradient, so forward saves nothing for a backward
         needs = tuple([_grad_enabled and t is not None and t.requires_grad for t in inputs])
@@ -97,8 +95,8 @@ class Function:
         requires_grad = any(needs)
         if requires_grad:
             fn.parents = inputs
-            return Tensor._make(data, True, fn)
-        return Tensor._make(data, False, None)
+            return _tensor.Tensor._make(data, True, fn)
+        return _tensor.Tensor._make(data, False, None)
 
     def free(self) -> None:
         """Drop saved arrays and graph edges; a later backward through here raises."""
@@ -154,7 +152,7 @@ def run_backward(root, gradient, retain_graph: bool = False) -> None:
     for node in reversed(order):
         grad = grads.pop(id(node), None)
         fn = node._ctx
-        if grad is not None and node.__dict__.get("retains_grad"):
+        if grad is not None and node.retains_grad:
             node.grad = grad.copy() if node.grad is None else node.grad + grad
         if grad is not None:
             input_grads = fn.backward(grad)
@@ -194,3 +192,6 @@ def _store_leaf_grads(entries, root_gradient) -> None:
             leaf.grad = grad
         else:
             leaf.grad += grad
+
+
+from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module

@@ -27,6 +27,7 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+    retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
@@ -198,7 +199,7 @@ class Tensor:
                     "backward() on a non-scalar tensor needs an explicit gradient of the same "
                     f"shape. Received: tensor of shape {self.data.shape} and gradient=None"
                 )
-            gradient = np.ones_like(self.data)
+            gradient = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
             if gradient.shape != self.data.shape:

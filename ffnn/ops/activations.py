@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ffnn import accel
 from ffnn.autograd import Function
 from ffnn.backend import xp
 from ffnn.ops.special import erfc
@@ -88,6 +89,9 @@ class GELU(Function):
             raise ValueError(
                 f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}"
             )
+        if accel.usable(x):  # one compiled pass (ffnn.accel), same formula
+            y, self.cdf = accel.gelu_forward(x)
+            return y
         self.cdf = (0.5 * erfc(-x * _SQRT_HALF)).astype(x.dtype, copy=False)
         return x * self.cdf
 
@@ -97,6 +101,8 @@ class GELU(Function):
             t = self.t
             inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner),)
+        if accel.usable(grad, x, self.cdf):
+            return (accel.gelu_backward(grad, x, self.cdf),)
         pdf = _INV_SQRT_2PI * xp(x).exp(-0.5 * x * x)
         return (grad * (self.cdf + x * pdf),)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.backend import xp
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
@@ -27,6 +28,15 @@ def adam_update(
     Decoupled decay (AdamW): ``p ← p·(1 - lr·λ)`` first; coupled: ``g = ±grad + λ·p``.
     AMSGrad uses ``v̂ = max(v̂, v)`` in the denominator. ``scratch``: 2 arrays like ``p``.
     """
+    moments = (exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ()))
+    if accel.usable(param, grad, *moments):  # one fused, compiled pass (ffnn.accel)
+        accel.adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
+                   step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
+                   eps=eps, beta1=beta1, beta2=beta2,
+                   weight_decay=0.0 if decoupled_weight_decay else weight_decay,
+                   decoupled_lr_decay=lr * weight_decay if decoupled_weight_decay else 0.0,
+                   maximize=maximize)
+        return
     if param.size > _CHUNK and all(
             type(a) is np.ndarray and a.flags.c_contiguous
             for a in (param, grad, exp_avg, exp_avg_sq, *scratch,

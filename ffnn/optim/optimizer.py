@@ -180,7 +180,7 @@ class Optimizer:
 
     def _scratch_for(self, data) -> list:
         """Two arrays shaped like ``data``, allocated once per (shape, dtype) and reused."""
-        key = (data.shape, data.dtype.str, type(data).__module__)
+        key = (data.shape, data.dtype, type(data))
         buffers = self._scratch.get(key)
         if buffers is None:
             module = xp(data)
