@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from ffnn.autograd import is_grad_enabled
+from ffnn.backend import xp
 from ffnn.nn.module import Module
+from ffnn.tensor import Tensor
 
 
 class Sequential(Module):
@@ -21,10 +24,36 @@ class Sequential(Module):
             for index, module in enumerate(modules):
                 self.add_module(str(index), _check_module(module, index))
 
+    inference_block_rows = 4096
+    """Rows per block when a large batch is run without gradients (see ``forward``)."""
+
     def forward(self, input):
+        """Apply the modules in order. Without gradients (``no_grad``), a batch of more than
+        ``inference_block_rows`` rows through row-wise modules only (each output row depends
+        on its input row alone) runs in blocks of rows, written into one output: the
+        intermediates then stay small, in cache and reused, instead of one fresh array of
+        rows × width per layer. The result is the same row for row."""
+        if (not is_grad_enabled() and isinstance(input, Tensor) and input.ndim == 2
+                and input.shape[0] > 2 * self.inference_block_rows and self._row_wise()):
+            return self._forward_in_blocks(input)
         for module in self._modules.values():
             input = module(input)
         return input
+
+    def _row_wise(self) -> bool:
+        return all(_is_row_wise(module) for module in self._modules.values())
+
+    def _forward_in_blocks(self, input: Tensor) -> Tensor:
+        rows, step = input.shape[0], self.inference_block_rows
+        out = None
+        for start in range(0, rows, step):
+            block = Tensor._make(input.data[start:start + step], False, None)
+            for module in self._modules.values():
+                block = module(block)
+            if out is None:
+                out = xp(block.data).empty((rows, *block.shape[1:]), dtype=block.dtype)
+            out[start:start + step] = block.data
+        return Tensor._make(out, False, None)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -136,6 +165,24 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+
+def _is_row_wise(module: Module) -> bool:
+    """True for the modules whose output row i depends on input row i alone (in eval)."""
+    from ffnn.nn import activation, linear, normalization
+
+    row_wise = (linear.Linear, linear.Identity, activation.ReLU, activation.LeakyReLU,
+                activation.Sigmoid, activation.Tanh, activation.GELU, activation.SiLU,
+                normalization.LayerNorm, normalization.RMSNorm)
+    if isinstance(module, activation.Softmax):  # Softmax and LogSoftmax
+        return module.dim in (-1, 1)
+    if isinstance(module, normalization.Dropout):
+        return not module.training or module.p == 0
+    if isinstance(module, normalization.BatchNorm1d):  # running statistics only
+        return module.track_running_stats and (not module.training or module.frozen)
+    if isinstance(module, Sequential):
+        return module._row_wise()
+    return type(module) in row_wise
 
 
 def _check_module(module, where) -> Module:

@@ -65,3 +65,48 @@ def test_module_list_and_dict_register():
     md = nn.ModuleDict({"a": nn.Linear(1, 2)})
     assert list(ml.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
     assert list(md.state_dict()) == ["a.weight", "a.bias"] and "a" in md
+
+
+def test_large_inference_runs_in_row_blocks_with_the_same_result(monkeypatch):
+    """Under no_grad a Sequential of row-wise layers runs a big batch in blocks of rows; the
+    output equals the layer-by-layer result, and non-row-wise models are not blocked."""
+    import numpy as np
+
+    import ffnn
+    from ffnn import nn
+
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 32), nn.BatchNorm1d(32), nn.GELU(), nn.Dropout(0.3),
+                          nn.Sequential(nn.Linear(32, 16), nn.LayerNorm(16)), nn.Tanh(),
+                          nn.Linear(16, 4), nn.LogSoftmax(dim=1))
+    model[1].running_mean[:] = 0.5
+    model.eval()
+    x = ffnn.randn(1000, 6)
+    blocks = []
+    original = nn.Linear.forward
+
+    def counting(self, input):
+        blocks.append(input.shape[0])
+        return original(self, input)
+
+    monkeypatch.setattr(nn.Linear, "forward", counting)
+    monkeypatch.setattr(nn.Sequential, "inference_block_rows", 128)
+    with ffnn.no_grad():
+        blocked = model(x).numpy()
+    assert max(blocks) == 128 and len(blocks) == 3 * 8  # 8 blocks through 3 Linear layers
+    expected = x
+    with ffnn.no_grad():
+        for layer in [model[0], model[1], model[2], model[3], model[4][0], model[4][1],
+                      model[5], model[6], model[7]]:
+            expected = layer(expected)
+    np.testing.assert_allclose(blocked, expected.numpy(), rtol=1e-6, atol=1e-6)
+
+    blocks.clear()
+    model.train()  # Dropout and BatchNorm now mix rows or draw masks: no blocking
+    with ffnn.no_grad():
+        model(x)
+    assert blocks[0] == 1000
+    blocks.clear()
+    model.eval()
+    model(x)  # gradients recorded: no blocking
+    assert blocks[0] == 1000
