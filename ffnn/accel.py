@@ -106,6 +106,22 @@ if available:
             out[i] = grad[i] * (cdf[i] + xi * inv_sqrt_2pi * math.exp(-half * xi * xi))
 
 
+def warm_up() -> None:
+    """Compile (or load from the disk cache) every kernel for float32 and float64 now, rather
+    than on the first step that needs it."""
+    if not enabled:
+        return
+    for dtype in (np.float32, np.float64):
+        a = np.zeros(4, dtype)
+        adam(a, a.copy(), a.copy(), a.copy(), None, step_size=0.0, bias_correction2_sqrt=1.0,
+             eps=1.0, beta1=0.9, beta2=0.9, weight_decay=0.0, decoupled_lr_decay=0.0,
+             maximize=False)
+        adam(a, a.copy(), a.copy(), a.copy(), a.copy(), step_size=0.0,
+             bias_correction2_sqrt=1.0, eps=1.0, beta1=0.9, beta2=0.9, weight_decay=0.0,
+             decoupled_lr_decay=0.0, maximize=False)
+        gelu_backward(a, a, gelu_forward(a)[1])
+
+
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
          bias_correction2_sqrt: float, eps: float, beta1: float, beta2: float,
          weight_decay: float, decoupled_lr_decay: float, maximize: bool) -> None:

@@ -60,6 +60,10 @@ def measure_here(case: str, library: str, threads: int, steps: int) -> dict:
         args = (cases.SPECS["tiny"], None) if library == "torch" else (cases.SPECS["tiny"],)
         for _ in range(2):
             warm(*args)[1]()
+        if library == "ffnn":  # ffnn's compiled kernels load on first use, like torch's code
+            from ffnn import accel
+
+            accel.warm_up()
         if _reset_peak() and _status_kib("VmHWM") is not None:
             method, base = "VmHWM", _status_kib("VmRSS")
         else:  # pragma: no cover - not Linux

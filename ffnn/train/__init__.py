@@ -31,4 +31,15 @@ __all__ = [
     "CSVLogger", "LearningRateMonitor", "ProgressBar", "EpochPrinter", "metrics", "Metric",
     "get_metric", "accuracy", "top_k_accuracy", "precision", "recall", "f1_score",
     "confusion_matrix", "mean_squared_error", "mean_absolute_error", "r2_score",
+    "ModelCheckpoint",
 ]
+
+
+def __getattr__(name):
+    """``ModelCheckpoint`` lives with the checkpoint format in ``ffnn.io``; importing it
+    lazily keeps ``ffnn.train`` free of a cycle with ``ffnn.io.resume``."""
+    if name == "ModelCheckpoint":
+        from ffnn.io.model_checkpoint import ModelCheckpoint
+
+        return ModelCheckpoint
+    raise AttributeError(f"module 'ffnn.train' has no attribute {name!r}")
