@@ -22,22 +22,6 @@ class FFNNRegressor(RegressorMixin, BaseFFNN):
     those of ``FFNNClassifier`` without ``class_weight`` and ``classes_``.
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate_init=0.001,
-                 lr_schedule="constant", max_iter=200, shuffle=True, random_state=None,
-                 tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
-                 batch_norm=False, standardize=False, dtype="float32"):
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate_init=learning_rate_init, lr_schedule=lr_schedule, max_iter=max_iter,
-            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            dropout=dropout, batch_norm=batch_norm, standardize=standardize, dtype=dtype)
-
     def fit(self, X, y, sample_weight=None) -> FFNNRegressor:
         """Train on X [n, n_features] and targets y [n] or [n, n_outputs]."""
         return self._fit(X, y, sample_weight)
