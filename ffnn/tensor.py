@@ -148,11 +148,15 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, dtype=None, *args, **kwargs) -> Tensor:
-        if isinstance(dtype, str) and dtype in ("cpu",) or dtype is None:
-            dtype = kwargs.get("dtype")
-            if dtype is None:
-                return self
+    def to(self, *args, **kwargs) -> Tensor:
+        """A copy cast to a dtype (differentiable), as ``tensor.to(torch.float64)``; a device
+        ("cpu") is accepted and ignored."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if arg not in ("cpu",) and getattr(arg, "type", None) != "cpu":
+                dtype = arg
+        if dtype is None:
+            return self
         from ffnn.ops.elementwise import Cast
 
         dtype = dtypes.to_dtype(dtype)
