@@ -10,23 +10,25 @@ Numbers: ``docs/benchmarks.md``.
 
 Used when numba imports and the environment does not set ``FFNN_ACCEL=0``; ``enabled`` can
 also be switched at run time (the tests run both paths). Kernels compile on first use per
-dtype and are cached on disk.
+dtype and are cached on disk; numba itself is imported only then.
 """
 
 from __future__ import annotations
 
-import math
+import importlib.util
 import os
 
 import numpy as np
 
-try:  # optional accelerator
-    import numba
-except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
-
-available = numba is not None
+available = importlib.util.find_spec("numba") is not None
 enabled = available and os.environ.get("FFNN_ACCEL", "1") != "0"
+
+
+def _kernels():
+    """The compiled kernels (``ffnn._kernels``), importing numba on first use."""
+    from ffnn import _kernels
+
+    return _kernels
 
 
 MIN_SIZE = 1 << 12
@@ -41,69 +43,6 @@ def usable(*arrays) -> bool:
     dtype = arrays[0].dtype
     return dtype in (np.float32, np.float64) and all(
         type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous for a in arrays)
-
-
-if available:
-    _jit = numba.njit(error_model="numpy", cache=True)
-
-    @_jit
-    def _adam(p, g, m, v, vmax, step_size, bc2_sqrt, eps, beta1, beta2, weight_decay,
-              decay_factor, sign, amsgrad):  # pragma: no cover - compiled
-        one = p.dtype.type(1)
-        for i in range(p.size):
-            pi = p[i] * decay_factor
-            gi = sign * g[i] + weight_decay * pi
-            mi = m[i] + (one - beta1) * (gi - m[i])
-            vi = v[i] * beta2 + (one - beta2) * (gi * gi)
-            m[i] = mi
-            v[i] = vi
-            if amsgrad:
-                vi = max(vmax[i], vi)
-                vmax[i] = vi
-            p[i] = pi - step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
-
-    @_jit
-    def _gelu_forward(x, y, cdf):  # pragma: no cover - compiled
-        half = x.dtype.type(0.5)
-        root_half = x.dtype.type(math.sqrt(0.5))
-        for i in range(x.size):
-            c = half * math.erfc(-x[i] * root_half)
-            cdf[i] = c
-            y[i] = x[i] * c
-
-    @_jit
-    def _erfc_float32_accurate(z):  # pragma: no cover - compiled
-        """erfc(z) to 1.2e-7 relative (float32's own precision) everywhere: Numerical
-        Recipes' Chebyshev fit t·exp(-z² + P(t)), t = 1/(1 + |z|/2), in float64. Unlike
-        libm's erfc the polynomial vectorises."""
-        a = abs(z)
-        t = 1.0 / (1.0 + 0.5 * a)
-        p = -0.82215223 + t * 0.17087277
-        p = 1.48851587 + t * p
-        p = -1.13520398 + t * p
-        p = 0.27886807 + t * p
-        p = -0.18628806 + t * p
-        p = 0.09678418 + t * p
-        p = 0.37409196 + t * p
-        p = 1.00002368 + t * p
-        r = t * math.exp(-a * a - 1.26551223 + t * p)
-        return r if z >= 0 else 2.0 - r
-
-    @_jit
-    def _gelu_forward_float32(x, y, cdf):  # pragma: no cover - compiled
-        for i in range(x.size):
-            xi = np.float64(x[i])
-            c = 0.5 * _erfc_float32_accurate(-xi * 0.7071067811865476)
-            cdf[i] = c
-            y[i] = xi * c
-
-    @_jit
-    def _gelu_backward(grad, x, cdf, out):  # pragma: no cover - compiled
-        half = x.dtype.type(0.5)
-        inv_sqrt_2pi = x.dtype.type(1 / math.sqrt(2 * math.pi))
-        for i in range(x.size):
-            xi = x[i]
-            out[i] = grad[i] * (cdf[i] + xi * inv_sqrt_2pi * math.exp(-half * xi * xi))
 
 
 def warm_up() -> None:
@@ -130,17 +69,19 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
     v ← β₂v + (1-β₂)g²; p ← p - step_size · m / (√v̂ / √(1-β₂ᵗ) + ε)."""
     t = param.dtype.type
     amsgrad = max_exp_avg_sq is not None
-    _adam(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-          (max_exp_avg_sq if amsgrad else exp_avg_sq).reshape(-1), t(step_size),
-          t(bias_correction2_sqrt), t(eps), t(beta1), t(beta2), t(weight_decay),
-          t(1 - decoupled_lr_decay), t(-1 if maximize else 1), amsgrad)
+    moments = (exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else exp_avg_sq)
+    _kernels().adam(param.reshape(-1), grad.reshape(-1), *(a.reshape(-1) for a in moments),
+                    t(step_size), t(bias_correction2_sqrt), t(eps), t(beta1), t(beta2),
+                    t(weight_decay), t(1 - decoupled_lr_decay), t(-1 if maximize else 1),
+                    amsgrad)
 
 
 def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(x Φ(x), Φ(x)) with Φ(x) = ½ erfc(-x/√2), in one pass (float64: libm's erfc;
     float32: a fit accurate to float32's precision, 1.2e-7 relative, 2.5× faster)."""
     y, cdf = np.empty_like(x), np.empty_like(x)
-    kernel = _gelu_forward_float32 if x.dtype == np.float32 else _gelu_forward
+    k = _kernels()
+    kernel = k.gelu_forward_float32 if x.dtype == np.float32 else k.gelu_forward
     kernel(x.reshape(-1), y.reshape(-1), cdf.reshape(-1))
     return y, cdf
 
@@ -148,5 +89,5 @@ def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def gelu_backward(grad: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
     """dL/dx = dL/dy · (Φ(x) + x φ(x)), in one pass."""
     out = np.empty_like(x)
-    _gelu_backward(grad.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
+    _kernels().gelu_backward(grad.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
     return out

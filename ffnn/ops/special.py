@@ -9,6 +9,8 @@ compiled ``erf``/``erfc`` are used instead (same values, faster): an optional ac
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from ffnn.backend import xp
@@ -18,13 +20,13 @@ _SERIES_TERMS = 50
 _FRACTION_DEPTH = 40
 _SWITCH = 2.5
 
-try:  # optional accelerator
-    from scipy.special import erf as _scipy_erf
-    from scipy.special import erfc as _scipy_erfc
-except ImportError:  # pragma: no cover - depends on the environment
-    _scipy_erf = _scipy_erfc = None
+use_scipy = importlib.util.find_spec("scipy") is not None  # imported on first use
 
-use_scipy = _scipy_erf is not None
+
+def _scipy_special():
+    import scipy.special
+
+    return scipy.special
 
 
 def _erf_series(x):
@@ -51,7 +53,7 @@ def erfc(x):
     """Complementary error function ``1 - erf(x)``, accurate in the tails (float64 math)."""
     m = xp(x)
     if use_scipy and m is np:
-        return _scipy_erfc(x)
+        return _scipy_special().erfc(x)
     x64 = m.asarray(x, dtype=np.float64)
     out = m.empty_like(x64)
     small = m.abs(x64) < _SWITCH
@@ -67,7 +69,7 @@ def erf(x):
     """Error function ``2/√π ∫₀ˣ e^{-t²} dt`` (float64 math)."""
     m = xp(x)
     if use_scipy and m is np:
-        return _scipy_erf(x)
+        return _scipy_special().erf(x)
     x64 = m.asarray(x, dtype=np.float64)
     out = m.empty_like(x64)
     small = m.abs(x64) < _SWITCH
