@@ -83,7 +83,8 @@ class History:
         for i, name in enumerate(names):
             axes = figure.add_subplot(1, len(names), i + 1)
             if name in self.history:
-                axes.plot(epochs, self.history[name], marker=".", label="train")
+                label = "learning rate" if name == "lr" else "train"
+                axes.plot(epochs, self.history[name], marker=".", label=label)
             if "val_" + name in self.history:
                 axes.plot(epochs, self.history["val_" + name], marker=".", label="validation")
             axes.set_title(name)
