@@ -5,40 +5,7 @@ hand in ``ffnn.ops`` next to its forward formula.
 """
 
 from ffnn.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ffnn.dtypes import (
-    bool_,
-    double,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    half,
-    int32,
-    int64,
-    long,
-    set_default_dtype,
-)
-from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
-from ffnn.ops import (  # noqa: I001 - after Tensor, which the ops need
-    abs,
-    clamp,
-    exp,
-    log,
-    log_softmax,
-    matmul,
-    maximum,
-    mean,
-    minimum,
-    relu,
-    sigmoid,
-    softmax,
-    sqrt,
-    sum,
-    tanh,
-)
-from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
-from ffnn.tensor import (
-    Tensor,
+from ffnn.creation import (
     arange,
     as_tensor,
     cat,
@@ -59,6 +26,39 @@ from ffnn.tensor import (
     zeros,
     zeros_like,
 )
+from ffnn.dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+)
+from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
+from ffnn.ops import (
+    abs,
+    clamp,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    sum,
+    tanh,
+)
+from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from ffnn.tensor import Tensor
 
 __version__ = "0.1.0"
 

@@ -103,7 +103,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
-    from ffnn.tensor import cat
+    from ffnn.creation import cat
 
     params = _as_list(parameters)
     if not params:
