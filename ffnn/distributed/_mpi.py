@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 import warnings
 
@@ -86,6 +87,9 @@ def barrier() -> None:
     comm().Barrier()
 
 
+_ABORT_GRACE_SECONDS = 0.5
+
+
 def _abort_hook(exc_type, exc, tb) -> None:
     """sys.excepthook for several ranks: print this rank's error, then MPI_Abort the job."""
     world = _state["MPI"].COMM_WORLD
@@ -97,6 +101,9 @@ def _abort_hook(exc_type, exc, tb) -> None:
         )
         sys.stderr.flush()
         sys.stdout.flush()
+        # the launcher forwards each rank's output asynchronously; MPI_Abort tears its
+        # proxies down at once, so give them a moment to deliver this rank's message
+        time.sleep(_ABORT_GRACE_SECONDS)
     finally:
         world.Abort(1)
 
