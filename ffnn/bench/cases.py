@@ -87,12 +87,10 @@ def make_data(spec: Spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]
     return x, None
 
 
-def build_ffnn(spec: Spec, seed: int = 0):
-    """(model, step callable) in ffnn."""
-    import ffnn
-    from ffnn import nn, optim
-
-    ffnn.manual_seed(seed)
+def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
+    """(model, step callable) written once against the API both libraries share: ``lib`` is
+    ``ffnn`` or ``torch`` (``import ffnn as torch`` is the whole difference)."""
+    nn = lib.nn
     act = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}[spec.activation]
     layers = []
     for i, (a, b) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
@@ -100,19 +98,19 @@ def build_ffnn(spec: Spec, seed: int = 0):
         if i < len(spec.sizes) - 2:
             layers.append(act())
     model = nn.Sequential(*layers)
-    x_np, y_np = make_data(spec, seed)
-    x = ffnn.tensor(x_np)
+    x = lib.from_numpy(x_np)
     if not spec.train:
         model.eval()
 
         def predict():
-            with ffnn.no_grad():
+            with lib.no_grad():
                 return model(x)
 
         return model, predict
-    y = ffnn.tensor(y_np)
+    y = lib.from_numpy(y_np)
     loss_fn = nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else nn.MSELoss()
-    opt_cls = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}[spec.optimizer]
+    opt_cls = {"adam": lib.optim.Adam, "adamw": lib.optim.AdamW,
+               "sgd": lib.optim.SGD}[spec.optimizer]
     opt = opt_cls(model.parameters(), lr=spec.lr)
 
     def step():
@@ -125,44 +123,23 @@ def build_ffnn(spec: Spec, seed: int = 0):
     return model, step
 
 
+def build_ffnn(spec: Spec, seed: int = 0):
+    """(model, step callable) in ffnn, initialised from ``seed``."""
+    import ffnn
+    import ffnn.optim  # noqa: F401 - lib.optim below
+
+    ffnn.manual_seed(seed)
+    return _build(ffnn, spec, *make_data(spec, seed))
+
+
 def build_torch(spec: Spec, state: dict | None, seed: int = 0):
     """(model, step callable) in PyTorch, starting from ffnn's weights ``state`` (or torch's
     own initialisation when None)."""
     import torch
-    from torch import nn
 
-    act = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}[spec.activation]
-    layers = []
-    for i, (a, b) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(spec.sizes) - 2:
-            layers.append(act())
-    model = nn.Sequential(*layers)
+    model, step = _build(torch, spec, *make_data(spec, seed))
     if state is not None:
         model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
-    x_np, y_np = make_data(spec, seed)
-    x = torch.from_numpy(x_np)
-    if not spec.train:
-        model.eval()
-
-        def predict():
-            with torch.no_grad():
-                return model(x)
-
-        return model, predict
-    y = torch.from_numpy(y_np)
-    loss_fn = nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else nn.MSELoss()
-    opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-               "sgd": torch.optim.SGD}[spec.optimizer]
-    opt = opt_cls(model.parameters(), lr=spec.lr)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
     return model, step
 
 
