@@ -70,6 +70,8 @@ class TrainConfig:
     gamma: float = _opt(0.5, low=0.0, low_open=True,
                         doc="decay factor (step, exponential, plateau)")
     grad_clip: float = _opt(0.0, low=0.0, doc="max gradient norm (0: off)")
+    shard_optimizer: bool = _opt(False, doc="under mpiexec: each rank steps its shard of the "
+                                 "parameters (ZeroRedundancyOptimizer)")
     early_stopping: int = _opt(0, low=0, doc="patience in epochs (0: off)")
     monitor: str = _opt("val_loss", doc="quantity for early stopping and the best checkpoint")
 

@@ -16,6 +16,10 @@ TARGETS = {
 }
 
 
+DISTRIBUTED_SPEEDUP = 1.6
+"""samples/s of 2 ranks over 1 rank (the best method) on the ffn case."""
+
+
 def check_targets(row: dict) -> dict[str, bool | None]:
     """{label: met?} for the row's case (None when the metric could not be measured)."""
     out: dict[str, bool | None] = {}
@@ -70,6 +74,14 @@ def _target_lines(result: dict) -> list[str]:
         for label, met in row.get("targets", {}).items():
             verdict = "not measured" if met is None else "met" if met else "NOT met"
             lines.append(f"{row['case']}: {label}: {verdict}")
+    if result.get("distributed"):
+        from ffnn.distributed.bench import best_speedup
+
+        speedup = best_speedup(result["distributed"], 2)
+        verdict = ("not measured" if speedup is None else
+                   f"{'met' if speedup >= DISTRIBUTED_SPEEDUP else 'NOT met'} ({speedup:.2f}x)")
+        lines.append(f"distributed: 2 ranks >= {DISTRIBUTED_SPEEDUP}x the samples/s of 1: "
+                     f"{verdict}")
     return lines
 
 

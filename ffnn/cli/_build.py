@@ -53,7 +53,8 @@ def initialise(net, scheme: str, activation: str) -> None:
 
 
 def build_optimizer(train: TrainConfig, params):
-    """The optimizer of ``train.optimizer`` over ``params`` (tensors or param groups)."""
+    """The optimizer of ``train.optimizer`` over ``params`` (tensors or param groups); under
+    mpiexec with ``train.shard_optimizer``, sharded over the ranks."""
     from ffnn import optim
 
     options = {"lr": train.lr, "weight_decay": train.weight_decay}
@@ -61,6 +62,13 @@ def build_optimizer(train: TrainConfig, params):
         options["momentum"] = train.momentum
     cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
            "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[train.optimizer]
+    if train.shard_optimizer:
+        from ffnn.distributed import launched_with_mpi
+
+        if launched_with_mpi():
+            from ffnn.distributed import ZeroRedundancyOptimizer
+
+            return ZeroRedundancyOptimizer(params, cls, **options)
     return cls(params, **options)
 
 

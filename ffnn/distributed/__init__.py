@@ -12,6 +12,10 @@ Every rank holds the whole model and a disjoint shard of every global batch. One
         dist.allreduce_gradients(model, weight=x.shape[0])   # exact global-batch mean
         optimizer.step()                              # (clip between these two if wanted)
 
+``ZeroRedundancyOptimizer(model.parameters(), optim.AdamW, lr=…)`` shards the optimizer
+instead: each rank reduces and steps its own part of the parameters (through shared memory
+on one host), ``optimizer.reduce_gradients(weight=x.shape[0])`` replacing the allreduce.
+
 Launch with ``mpiexec -n 2 python script.py``; ``Trainer(..., distributed=True)`` does all of
 this for you. ``mpi4py`` is imported on first use; without it each function raises an
 ImportError that says what to install. See docs/distributed.md.
@@ -38,12 +42,14 @@ from ffnn.distributed.collectives import (
     reduce_metrics,
 )
 from ffnn.distributed.sampler import DistributedSampler
+from ffnn.distributed.zero import ZeroRedundancyOptimizer
 
 __all__ = [
     "rank", "world_size", "is_main_process", "is_available", "launched_with_mpi", "init",
     "barrier", "install_abort_handler", "broadcast_parameters", "broadcast_arrays",
     "broadcast_json", "allreduce_gradients", "all_reduce", "all_gather_rows", "reduce_metrics",
-    "DistributedSampler", "SyncBatchNorm1d", "convert_sync_batchnorm", "bench_distributed",
+    "DistributedSampler", "ZeroRedundancyOptimizer", "SyncBatchNorm1d", "convert_sync_batchnorm",
+    "bench_distributed",
 ]
 
 

@@ -5,7 +5,9 @@
   loader's ``batch_size`` (validation, evaluate and predict run in full on every rank);
 * each epoch: ``sampler.set_epoch``; dropout seeds differ between ranks;
 * each step: gradients combined weighted by rows (before clipping), and the batch loss the
-  callbacks see is the global batch's, so every rank takes the same decisions;
+  callbacks see is the global batch's, so every rank takes the same decisions; with a
+  ``ZeroRedundancyOptimizer`` each rank reduces to, clips and steps its own shard;
+* each epoch's end: a sharded optimizer's state gathered on rank 0 (for its checkpoints);
 * each epoch's logs: loss weighted by rows over all ranks, metrics on all ranks' outputs;
 * only rank 0 runs callbacks that write (progress, CSV, checkpoints).
 """
@@ -19,11 +21,13 @@ from ffnn.distributed import _mpi
 from ffnn.distributed.collectives import (
     all_gather_rows,
     all_reduce,
+    allreduce_gradients,
     broadcast_json,
     broadcast_parameters,
     reduce_metrics,
 )
 from ffnn.distributed.sampler import DistributedSampler
+from ffnn.distributed.zero import ZeroRedundancyOptimizer
 
 MAIN_PROCESS_ONLY = ("ProgressBar", "EpochPrinter", "CSVLogger", "ModelCheckpoint")
 """Callback classes that run on rank 0 alone (also any callback with
@@ -64,6 +68,29 @@ def start_epoch(trainer, loader, epoch: int) -> None:
     loader.set_epoch(epoch)
     seeds = np.random.SeedSequence([trainer.seed, epoch, _mpi.rank()]).generate_state(1)
     _random.manual_seed(int(seeds[0]))
+
+
+def combine_gradients(trainer, rows: int) -> None:
+    """The global batch's gradient, weighted by rows: on every rank (allreduce), or on each
+    parameter's owner (a ``ZeroRedundancyOptimizer``)."""
+    if isinstance(trainer.optimizer, ZeroRedundancyOptimizer):
+        trainer.optimizer.reduce_gradients(weight=rows)
+    else:
+        allreduce_gradients(trainer.model, weight=rows)
+
+
+def clipper(trainer, clip):
+    """The gradient clipping to use: ``clip`` (``clip_grad_norm_``), or the sharded
+    optimizer's own, which takes the norm over every rank's shard."""
+    if clip is None or not isinstance(trainer.optimizer, ZeroRedundancyOptimizer):
+        return clip
+    return lambda params, max_norm: trainer.optimizer.clip_grad_norm_(max_norm)
+
+
+def consolidate_optimizer(trainer) -> None:
+    """A sharded optimizer's state gathered on rank 0, where checkpoints are written."""
+    if isinstance(trainer.optimizer, ZeroRedundancyOptimizer) and _mpi.world_size() > 1:
+        trainer.optimizer.consolidate_state_dict(to=0)
 
 
 def batch_loss(value: float, rows: int) -> tuple[float, int]:

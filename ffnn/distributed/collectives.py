@@ -87,7 +87,9 @@ def _by_dtype(arrays: list[np.ndarray]) -> dict[np.dtype, list[int]]:
 def broadcast_arrays(arrays: list[np.ndarray], root: int = 0,
                      bucket_cap_mb: float = BUCKET_CAP_MB) -> None:
     """Overwrite ``arrays`` on every rank with rank ``root``'s values, in place (one flat
-    buffer per dtype). Raises ValueError when the ranks' arrays differ in shape or dtype."""
+    buffer per dtype). Raises ValueError when the ranks' arrays differ in shape or dtype.
+    Returns when every rank has written its copy (arrays that ranks share in memory, as a
+    ZeroRedundancyOptimizer's, are then never overwritten late by a slower rank)."""
     _check_same_layout(arrays, "broadcast_arrays")
     world = comm()
     if world.Get_size() == 1:
@@ -101,6 +103,7 @@ def broadcast_arrays(arrays: list[np.ndarray], root: int = 0,
             array = arrays[i]
             np.copyto(array, flat[offset:offset + array.size].reshape(array.shape))
             offset += array.size
+    world.Barrier()
 
 
 def broadcast_parameters(model, root: int = 0) -> None:

@@ -54,6 +54,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def reset_gradients(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """``p.grad = None`` for each parameter, or (``set_to_none=False``) its gradient zeroed."""
+    for param in params:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad[...] = 0
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -143,14 +154,8 @@ class Optimizer:
     # ----- the training loop ----------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: ``p.grad = None`` (default) or fill the gradient arrays with 0."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad[...] = 0
+        reset_gradients((p for group in self.param_groups for p in group["params"]),
+                        set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given.

@@ -292,6 +292,10 @@ class Trainer:
         clip = None
         if self.grad_clip is not None:
             from ffnn.nn.utils import clip_grad_norm_ as clip
+        if self.distributed:
+            from ffnn.distributed import _trainer
+
+            clip = _trainer.clipper(self, clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         weights = self._weights() if self.l1 else []
         for b, batch in enumerate(loader):
@@ -309,9 +313,7 @@ class Trainer:
             self.optimizer.zero_grad()
             objective.backward()
             if self.distributed:
-                from ffnn.distributed import allreduce_gradients
-
-                allreduce_gradients(self.model, weight=n)
+                _trainer.combine_gradients(self, n)
             if clip is not None:
                 clip(params, self.grad_clip)
             self.optimizer.step()
@@ -322,8 +324,6 @@ class Trainer:
             loss_sum += value * n
             count += n
             if self.distributed:  # callbacks see the global batch: same decisions everywhere
-                from ffnn.distributed import _trainer
-
                 value, n = _trainer.batch_loss(value, n)
             if collect:
                 outputs.append(out.data)
@@ -332,8 +332,7 @@ class Trainer:
             if self.stop_training:
                 break
         if self.distributed:
-            from ffnn.distributed import _trainer
-
+            _trainer.consolidate_optimizer(self)
             return _trainer.epoch_logs(self, loss_sum, count, outputs, targets)
         logs = {"loss": loss_sum / count if count else math.nan}
         logs.update(self._metric_logs(outputs, targets))

@@ -24,11 +24,15 @@ LR, MAX_NORM = 0.05, 0.5
 def config(**changes) -> dict:
     """A run: model kind (mlp, bn = BatchNorm1d with local statistics, syncbn), dtype, data
     size n, global batch_size, epochs, ranks, seeds, drop_last; ``weighted``: combine
-    gradients weighted by each rank's rows (False: the plain average over ranks)."""
+    gradients weighted by each rank's rows (False: the plain average over ranks); ``zero``:
+    None (allreduce_gradients + a plain optimizer), "shared" or "messages"
+    (ZeroRedundancyOptimizer with or without shared memory); ``groups``: two parameter
+    groups with their own options; ``optimizer``: the ffnn.optim class name."""
     base = {"kind": "mlp", "dtype": "float64", "n": 48, "batch_size": 8, "epochs": 2,
             "ranks": 2, "seed": 5, "init_seed": 11, "drop_last": False, "fail_rank": None,
             "fail_step": None, "checkpoint": None, "checkpoint_every": 3, "resume": False,
-            "weighted": True}
+            "weighted": True, "zero": None, "groups": False, "optimizer": "Adam",
+            "replace_data": False}
     base.update(changes)
     return base
 
@@ -52,8 +56,21 @@ def build_model(cfg: dict, init_seed: int) -> nn.Module:
     return nn.Sequential(*layers)
 
 
-def make_optimizer(model: nn.Module) -> optim.Optimizer:
-    return optim.Adam(model.parameters(), lr=LR)
+def make_optimizer(model: nn.Module, cfg: dict) -> optim.Optimizer:
+    """``cfg["optimizer"]`` over one group, or two (weights with decay, the rest at LR/2);
+    with ``cfg["zero"]``, sharded over the ranks by ZeroRedundancyOptimizer."""
+    params = list(model.parameters())
+    if cfg["groups"]:
+        weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+        rest = [p for p in params if all(p is not w for w in weights)]
+        params = [{"params": weights, "weight_decay": 0.01}, {"params": rest, "lr": LR / 2}]
+    optimizer_class = getattr(optim, cfg["optimizer"])
+    if cfg["zero"]:
+        import ffnn.distributed as dist
+
+        return dist.ZeroRedundancyOptimizer(params, optimizer_class,
+                                            shared_memory=cfg["zero"] == "shared", lr=LR)
+    return optimizer_class(params, lr=LR)
 
 
 def tail_kept(cfg: dict) -> bool:
@@ -84,7 +101,7 @@ def reference_run(cfg: dict) -> tuple[dict, list[float]]:
     """One process, whole global batches: (final state_dict copies, per-epoch mean loss)."""
     x, y = make_data(cfg)
     model = build_model(cfg, cfg["init_seed"])
-    optimizer = make_optimizer(model)
+    optimizer = make_optimizer(model, dict(cfg, zero=None))
     losses = []
     for epoch in range(cfg["epochs"]):
         total = count = 0.0

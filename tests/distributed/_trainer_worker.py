@@ -2,7 +2,8 @@
 
 argv: CONFIG_JSON OUT_FOLDER. Every rank writes OUT/rank{r}.safetensors (final weights;
 metadata "history": the History dict). A callback marked ``main_process_only`` writes
-OUT/callback_rank{r}.txt, and a CSVLogger writes OUT/log.csv, on rank 0 only.
+OUT/callback_rank{r}.txt, and a CSVLogger writes OUT/log.csv, on rank 0 only; with
+``checkpoint`` (a folder) a ModelCheckpoint saves there, and ``resume`` starts from it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np  # noqa: E402
 import safetensors.numpy  # noqa: E402
 
 import ffnn.distributed as dist  # noqa: E402
-from ffnn.train import Callback, CSVLogger, Trainer  # noqa: E402
+from ffnn.train import Callback, CSVLogger, ModelCheckpoint, Trainer  # noqa: E402
 
 
 class RankFile(Callback):
@@ -38,11 +39,15 @@ def run(cfg: dict, out: str) -> tuple[dict, dict]:
     model = _common.build_model(cfg, cfg["init_seed"] + dist.rank())
     if cfg["kind"] == "syncbn":
         model = dist.convert_sync_batchnorm(model)
-    trainer = Trainer(model, "mse", _common.make_optimizer(model), metrics=["mae", "r2"],
+    callbacks = [RankFile(out), CSVLogger(os.path.join(out, "log.csv"))]
+    if cfg["checkpoint"]:  # a folder: last.safetensors after every epoch (rank 0)
+        callbacks.append(ModelCheckpoint(cfg["checkpoint"]))
+    trainer = Trainer(model, "mse", _common.make_optimizer(model, cfg), metrics=["mae", "r2"],
                       grad_clip=_common.MAX_NORM, seed=cfg["seed"], distributed=True,
-                      callbacks=[RankFile(out), CSVLogger(os.path.join(out, "log.csv"))])
+                      callbacks=callbacks)
+    resume = os.path.join(cfg["checkpoint"], "last.safetensors") if cfg["resume"] else None
     history = trainer.fit((x, y), val=(x[:10], y[:10]), epochs=cfg["epochs"],
-                          batch_size=cfg["batch_size"], verbose=0)
+                          batch_size=cfg["batch_size"], verbose=0, resume_from=resume)
     weights = {k: np.array(v) for k, v in model.state_dict().items()}
     return weights, history.history
 

@@ -35,7 +35,9 @@ def main() -> None:
     if cfg["kind"] == "syncbn":
         model = dist.convert_sync_batchnorm(model)
     dist.broadcast_parameters(model)
-    optimizer = _common.make_optimizer(model)
+    optimizer = _common.make_optimizer(model, cfg)
+    if cfg["replace_data"]:  # the mistake ZeroRedundancyOptimizer must refuse
+        model.double()
     dataset = TensorDataset(ffnn.from_numpy(x), ffnn.from_numpy(y))
     sampler = dist.DistributedSampler(dataset, cfg["batch_size"], seed=cfg["seed"],
                                       drop_last=cfg["drop_last"])
@@ -60,14 +62,21 @@ def main() -> None:
             optimizer.zero_grad()
             loss = nn.functional.mse_loss(model(xb), yb)
             loss.backward()
-            dist.allreduce_gradients(model, weight=xb.shape[0] if cfg["weighted"] else None)
-            nn.utils.clip_grad_norm_(model.parameters(), _common.MAX_NORM)
+            weight = xb.shape[0] if cfg["weighted"] else None
+            if cfg["zero"]:
+                optimizer.reduce_gradients(weight=weight)
+                optimizer.clip_grad_norm_(_common.MAX_NORM)
+            else:
+                dist.allreduce_gradients(model, weight=weight)
+                nn.utils.clip_grad_norm_(model.parameters(), _common.MAX_NORM)
             optimizer.step()
             total += loss.item() * xb.shape[0]
             count += xb.shape[0]
             step += 1
             if cfg["checkpoint"] and step % cfg["checkpoint_every"] == 0:
                 sums = dist.all_reduce(np.array([total, count]))  # a collective: all ranks
+                if cfg["zero"]:  # the optimizer's shards, gathered on rank 0 (all ranks)
+                    optimizer.consolidate_state_dict(to=0)
                 if dist.is_main_process():
                     _common.save_checkpoint(cfg["checkpoint"], model, optimizer, {
                         "epoch": epoch, "batch": batch_index + 1, "step": step,

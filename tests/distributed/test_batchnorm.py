@@ -45,7 +45,7 @@ def _local_batchnorm_reference(cfg: dict) -> dict:
     x, y = make_data(cfg)
     ranks = cfg["ranks"]
     models = [build_model(cfg, cfg["init_seed"]) for _ in range(ranks)]
-    optimizers = [make_optimizer(m) for m in models]
+    optimizers = [make_optimizer(m, dict(cfg, zero=None)) for m in models]
     for epoch in range(cfg["epochs"]):
         for idx in global_batches(cfg, epoch):
             grads = None
