@@ -38,3 +38,12 @@ def test_explain_output_shown_is_current():
 
     shown = README.split("```text\n", 1)[1].split("```", 1)[0]
     assert shown.strip() == explain.render(explain.compute()).strip()
+
+
+def test_config_reference_lists_every_key():
+    """The README's config table has a row for every key `ffnn train` / `finetune` accept."""
+    from ffnn.config import Config, FinetuneConfig, all_keys
+
+    rows = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", README, flags=re.MULTILINE))
+    missing = sorted((set(all_keys(Config)) | set(all_keys(FinetuneConfig))) - rows)
+    assert not missing, f"config keys without a README row: {missing}"

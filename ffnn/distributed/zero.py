@@ -232,13 +232,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             writable = own is not None and own.flags.writeable and own.flags.c_contiguous \
                 and own.shape == param.data.shape
             out = own if writable and equal else np.empty_like(param.data)
-            if len(grads) == 1:
-                np.copyto(out, grads[0])
-            else:
-                np.add(grads[0], grads[1], out=out)
-                for grad in grads[2:]:
-                    np.add(out, grad, out=out)
-            np.divide(out, self._size if equal else total, out=out)
+            _sum_divide(grads, self._size if equal else total, out)
             param.grad = out
         return total
 
@@ -371,6 +365,17 @@ class ZeroRedundancyOptimizer(Optimizer):
                 state[local_index[number]] = values
         self.optim.load_state_dict({"state": state, "param_groups": groups})
         self._consolidated = None
+
+
+def _sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> None:
+    """out ← (Σ arrays) / divisor; ``out`` may be ``arrays[0]`` (never a later one)."""
+    if len(arrays) == 1:
+        np.copyto(out, arrays[0])
+    else:
+        np.add(arrays[0], arrays[1], out=out)
+        for array in arrays[2:]:
+            np.add(out, array, out=out)
+    np.divide(out, divisor, out=out)
 
 
 def _send_state(world, state: dict[int, dict], to: int) -> None:
