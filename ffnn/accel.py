@@ -35,10 +35,11 @@ MIN_SIZE = 1 << 12
 """Below this many elements NumPy's few passes are as quick as a kernel call."""
 
 
-def usable(*arrays) -> bool:
-    """True when the kernels should take these arrays: enabled, at least ``MIN_SIZE``
-    elements, NumPy, C-contiguous, one float dtype (float32 or float64)."""
-    if not enabled or arrays[0].size < MIN_SIZE:
+def usable(*arrays, min_size: int | None = None) -> bool:
+    """True when the kernels should take these arrays: enabled, at least ``min_size``
+    (default ``MIN_SIZE``) elements, NumPy, C-contiguous, one float dtype (float32 or
+    float64)."""
+    if not enabled or arrays[0].size < (MIN_SIZE if min_size is None else min_size):
         return False
     dtype = arrays[0].dtype
     return dtype in (np.float32, np.float64) and all(
@@ -59,6 +60,9 @@ def warm_up() -> None:
              bias_correction2_sqrt=1.0, eps=1.0, beta1=0.9, beta2=0.9, weight_decay=0.0,
              decoupled_lr_decay=0.0, maximize=False)
         gelu_backward(a, a, gelu_forward(a)[1])
+        relu_backward(a, relu_forward(a)[1])
+        labels = np.zeros(2, np.int64)
+        cross_entropy_backward(cross_entropy_forward(a.reshape(2, 2), labels)[1], labels, 1.0)
 
 
 def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
@@ -67,18 +71,51 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
     """The Adam/AdamW update of ``ffnn.optim.adam.adam_update`` in one fused pass:
     p ← p·(1 - lr·λ_decoupled); g = ±grad + λ_coupled·p; m ← m + (1-β₁)(g - m);
     v ← β₂v + (1-β₂)g²; p ← p - step_size · m / (√v̂ / √(1-β₂ᵗ) + ε)."""
-    t = param.dtype.type
     amsgrad = max_exp_avg_sq is not None
-    moments = (exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else exp_avg_sq)
-    _kernels().adam(param.reshape(-1), grad.reshape(-1), *(a.reshape(-1) for a in moments),
-                    t(step_size), t(bias_correction2_sqrt), t(eps), t(beta1), t(beta2),
-                    t(weight_decay), t(1 - decoupled_lr_decay), t(-1 if maximize else 1),
-                    amsgrad)
+    coefficients = np.array((step_size, bias_correction2_sqrt, eps, beta1, beta2, weight_decay,
+                             1 - decoupled_lr_decay, -1 if maximize else 1), param.dtype)
+    _kernels().adam(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq),
+                    _flat(max_exp_avg_sq if amsgrad else exp_avg_sq), coefficients, amsgrad)
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    """The 1-D view of a C-contiguous array (itself when already 1-D)."""
+    return array if array.ndim == 1 else array.reshape(-1)
+
+
+def cross_entropy_forward(x: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """(Σᵢ -log softmax(xᵢ)[yᵢ], log softmax(x)) for logits [n, c] and int64 class indices,
+    in one pass over each row (a row's max is subtracted before exp, as the NumPy path)."""
+    logp = np.empty_like(x)
+    total = _kernels().cross_entropy_forward(x, target, logp)
+    return total, logp
+
+
+def cross_entropy_backward(logp: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved log-probabilities."""
+    out = np.empty_like(logp)
+    _kernels().cross_entropy_backward(logp, target, logp.dtype.type(scale), out)
+    return out
+
+
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x · [x > 0], [x > 0]) in one pass; the mask is kept for the backward."""
+    y, mask = np.empty_like(x), np.empty(x.shape, np.bool_)
+    _kernels().relu_forward(x.reshape(-1), y.reshape(-1), mask.reshape(-1))
+    return y, mask
+
+
+def relu_backward(grad: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """dL/dx = dL/dy · [x > 0] in one pass."""
+    out = np.empty_like(grad)
+    _kernels().relu_backward(grad.reshape(-1), mask.reshape(-1), out.reshape(-1))
+    return out
 
 
 def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(x Φ(x), Φ(x)) with Φ(x) = ½ erfc(-x/√2), in one pass (float64: libm's erfc;
-    float32: a fit accurate to float32's precision, 1.2e-7 relative, 2.5× faster)."""
+    float32: a fit accurate to float32's precision, 1.2e-7 relative, with an exp written to
+    vectorise — 5× faster)."""
     y, cdf = np.empty_like(x), np.empty_like(x)
     k = _kernels()
     kernel = k.gelu_forward_float32 if x.dtype == np.float32 else k.gelu_forward
@@ -87,7 +124,10 @@ def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gelu_backward(grad: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    """dL/dx = dL/dy · (Φ(x) + x φ(x)), in one pass."""
+    """dL/dx = dL/dy · (Φ(x) + x φ(x)), in one pass (float32: φ through the vectorising exp,
+    computed in float64)."""
     out = np.empty_like(x)
-    _kernels().gelu_backward(grad.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
+    k = _kernels()
+    kernel = k.gelu_backward_float32 if x.dtype == np.float32 else k.gelu_backward
+    kernel(grad.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
     return out

@@ -102,3 +102,61 @@ def test_switching_off_uses_numpy(monkeypatch):
     monkeypatch.setattr(accel, "enabled", True)
     assert accel.usable(np.zeros(SHAPE)) and not accel.usable(np.zeros(10))
     assert not accel.usable(np.zeros(SHAPE)[:, ::2])  # not contiguous: NumPy path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernels_equal_the_numpy_path_bit_for_bit(dtype, monkeypatch):
+    x = np.random.default_rng(4).standard_normal(SHAPE).astype(dtype)
+    x.flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    grad = np.random.default_rng(5).standard_normal(SHAPE).astype(dtype)
+    grad.flat[4:6] = [np.inf, np.nan]  # where x < 0: inf·0 = nan, as NumPy gives
+    x.flat[4:6] = -1.0
+    results = []
+    for use_accel in (True, False):
+        monkeypatch.setattr(accel, "enabled", use_accel)
+        t = ffnn.tensor(x, requires_grad=True)
+        with np.errstate(invalid="ignore"):  # NumPy's inf·0
+            y = nn.functional.relu(t)
+            y.backward(grad)
+        results.append((y.data, t.grad))
+    (y_fast, g_fast), (y_ref, g_ref) = results
+    np.testing.assert_array_equal(y_fast, y_ref)
+    np.testing.assert_array_equal(np.signbit(y_fast), np.signbit(y_ref))
+    np.testing.assert_array_equal(g_fast, g_ref)
+    tx = torch.tensor(x[1:], requires_grad=True)  # torch: NaN in, NaN out, as ours
+    np.testing.assert_array_equal(torch.relu(tx).detach().numpy(), y_fast[1:] + 0.0)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_kernel_follows_torch_and_the_numpy_path(dtype, rtol, reduction,
+                                                                monkeypatch):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((128, 10)) * 5).astype(dtype)
+    x[0, 3] = 80.0  # a dominant logit: the row max is subtracted before exp
+    labels = rng.integers(0, 10, 128)
+    results = []
+    for use_accel in (True, False):
+        monkeypatch.setattr(accel, "enabled", use_accel)
+        t = ffnn.tensor(x, requires_grad=True)
+        loss = nn.functional.cross_entropy(t, ffnn.tensor(labels), reduction=reduction)
+        (loss * 3.0).backward()
+        results.append((float(loss.data), t.grad))
+    (l_fast, g_fast), (l_ref, g_ref) = results
+    assert l_fast == pytest.approx(l_ref, rel=rtol)
+    scale = float(np.abs(g_ref).max())  # p - 1 near 0 cancels: error relative to the scale
+    np.testing.assert_allclose(g_fast, g_ref, rtol=rtol, atol=rtol * scale)
+    tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(labels), reduction=reduction)
+    (tl * 3.0).backward()
+    assert l_fast == pytest.approx(tl.item(), rel=max(rtol, 1e-10))
+    np.testing.assert_allclose(g_fast, tx.grad.numpy(), rtol=max(rtol, 1e-10), atol=1e-6)
+
+
+def test_cross_entropy_kernel_refuses_an_index_out_of_range(monkeypatch):
+    from ffnn.ops.losses import CrossEntropyIndices
+
+    monkeypatch.setattr(accel, "enabled", True)
+    x = ffnn.tensor(np.zeros((4, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match="class index is out of range"):
+        CrossEntropyIndices.apply(x, ffnn.tensor(np.array([0, 1, 3, 2])))

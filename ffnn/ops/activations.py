@@ -16,10 +16,15 @@ class ReLU(Function):
     def forward(self, x):
         if not self.needs_input_grad[0]:  # inference: one pass, no mask kept
             return xp(x).maximum(x, 0)
+        if accel.usable(x):  # one compiled pass for y and the mask (ffnn.accel)
+            y, self.mask = accel.relu_forward(x)
+            return y
         self.mask = x > 0
         return x * self.mask
 
     def backward(self, grad):
+        if accel.usable(grad) and grad.shape == self.mask.shape:
+            return (accel.relu_backward(grad, self.mask),)
         return (grad * self.mask,)
 
 

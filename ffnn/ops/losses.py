@@ -6,6 +6,7 @@ The gradient of a reduced loss with respect to each element is its weight in the
 
 from __future__ import annotations
 
+from ffnn import accel
 from ffnn.autograd import Function
 from ffnn.backend import xp
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
@@ -86,6 +87,13 @@ class CrossEntropyIndices(Function):
                 label_smoothing=0.0):
         m = xp(x)
         n, c = x.shape
+        self.fused = (weight is None and not label_smoothing and reduction != "none" and n > 0
+                      and accel.usable(x, min_size=1) and x.ndim == 2
+                      and target.dtype == "int64" and not (target == ignore_index).any())
+        if self.fused:  # the plain case in one compiled pass per row (ffnn.accel)
+            total, self.logp = accel.cross_entropy_forward(x, m.ascontiguousarray(target))
+            self.target, self.reduction = target, reduction
+            return x.dtype.type(total / n if reduction == "mean" else total)
         logp = log_softmax_array(x, 1)
         kept = target != ignore_index
         safe_target = m.where(kept, target, 0)
@@ -109,6 +117,9 @@ class CrossEntropyIndices(Function):
     def backward(self, grad):
         m = xp(grad)
         n, c = self.logp.shape
+        if self.fused:  # dL/dx = r (softmax - one_hot), r = dL/dL̄ (/ n for 'mean')
+            r = float(grad) / n if self.reduction == "mean" else float(grad)
+            return accel.cross_entropy_backward(self.logp, self.target, r), None
         r = grad / self.denominator if self.reduction == "mean" else grad
         r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r
         a = (1 - self.eps) * self.w_target * r

@@ -10,7 +10,7 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 from ffnn import autograd
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
-from ffnn.ops.losses import BCEWithLogitsLoss, CrossEntropyProbs
+from ffnn.ops.losses import BCEWithLogitsLoss, CrossEntropyIndices, CrossEntropyProbs
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
 
@@ -158,24 +158,27 @@ class FFNNClassifier(ClassifierMixin, BaseFFNN):
         return per_sample if sample_weight is None else sample_weight * per_sample
 
     def _training_target(self, y: np.ndarray) -> np.ndarray:
-        """One-hot rows [n, n_classes] for one label (the indicator matrix for many)."""
+        """Class indices (int64) for one label; the indicator matrix for many."""
         if self._multilabel:
             return y
-        return np.eye(self.n_outputs_, dtype=self._np_dtype)[y]
+        return np.asarray(y, dtype=np.int64)
 
     def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
         """Σᵢ wᵢ ℓᵢ with w = 1/n when unweighted (``weight`` sums to 1).
 
-        One label: the fused softmax cross-entropy against one-hot rows scaled by n·wᵢ
-        (its 'mean' then gives Σᵢ wᵢ ℓᵢ). Many: Σ_labels Σᵢ wᵢ BCE(zᵢ, yᵢ).
+        One label: the fused softmax cross-entropy with class indices when unweighted;
+        with weights, against one-hot rows scaled by n·wᵢ (its 'mean' then gives Σᵢ wᵢ ℓᵢ).
+        Many: Σ_labels Σᵢ wᵢ BCE(zᵢ, yᵢ).
         """
         if self._multilabel:
             w = 1.0 / len(target) if weight is None else weight[:, None]
             return BCEWithLogitsLoss.apply(output, Tensor._make(target, False, None), weight=w,
                                            reduction="sum")
-        if weight is not None:
-            target = target * (weight * len(weight))[:, None]
-        return CrossEntropyProbs.apply(output, Tensor._make(target, False, None))
+        if weight is None:
+            return CrossEntropyIndices.apply(output, Tensor._make(target, False, None))
+        rows = np.eye(self.n_outputs_, dtype=self._np_dtype)[target]
+        return CrossEntropyProbs.apply(
+            output, Tensor._make(rows * (weight * len(weight))[:, None], False, None))
 
     def _score_prepared(self, X, y, sample_weight) -> float:
         self.model_.eval()
