@@ -24,11 +24,16 @@ available = importlib.util.find_spec("numba") is not None
 enabled = available and os.environ.get("FFNN_ACCEL", "1") != "0"
 
 
+_loaded: list = []
+
+
 def _kernels():
     """The compiled kernels (``ffnn._kernels``), importing numba on first use."""
-    from ffnn import _kernels
+    if not _loaded:
+        from ffnn import _kernels
 
-    return _kernels
+        _loaded.append(_kernels)
+    return _loaded[0]
 
 
 MIN_SIZE = 1 << 12

@@ -69,12 +69,14 @@ def test_text_output_without_torch_notes_the_skip(capsys):
 
 def test_sklearn_case_reports_fit_time_and_accuracy(capsys):
     result = _json(capsys, ["--case", "sklearn", "--json", *SMALL])
-    (row,) = result["cases"]
-    assert row["dataset"] == "digits"
-    assert 0 < row["ffnn_accuracy"] <= 1 and 0 < row["sklearn_accuracy"] <= 1
-    assert row["ratio"] == pytest.approx(row["ffnn_fit_s"] / row["sklearn_fit_s"])
-    assert set(row["targets"]) == {"fit time <= 1/3 of MLPClassifier",
-                                   "accuracy >= MLPClassifier"}
+    assert [row["dataset"] for row in result["cases"]] == ["digits", "breast_cancer"]
+    for row in result["cases"]:
+        assert 0 < row["ffnn_accuracy"] <= 1 and 0 < row["sklearn_accuracy"] <= 1
+        assert row["ratio"] == pytest.approx(row["ffnn_fit_s"] / row["sklearn_fit_s"])
+        assert row["accuracy_deficit"] == pytest.approx(
+            row["sklearn_accuracy"] - row["ffnn_accuracy"])
+        assert set(row["targets"]) == {"fit time <= 1/3 of MLPClassifier",
+                                       "accuracy >= MLPClassifier"}
 
 
 def test_bad_threads_is_refused(capsys):

@@ -23,7 +23,7 @@ DESCRIPTIONS = {
     "ffn": "FFN block 1024→4096→1024, GELU, 256 rows, MSE, AdamW: one training step",
     "tiny": "2-3-1 MLP, tanh, batch 1, MSE, SGD: one training step (framework overhead)",
     "predict": "inference of the mlp model over 100,000 rows",
-    "sklearn": "FFNNClassifier vs scikit-learn MLPClassifier, fit on digits",
+    "sklearn": "FFNNClassifier vs scikit-learn MLPClassifier, fit on digits and breast cancer",
     "distributed": "ffn step data-parallel over MPI ranks (ffnn.distributed)",
 }
 

@@ -61,10 +61,11 @@ def _sklearn_lines(result: dict) -> list[str]:
         if row["case"] != "sklearn" or row.get("ffnn_fit_s") is None:
             continue
         lines.append(
-            f"sklearn ({row['dataset']}, {row['epochs']} epochs): FFNNClassifier fit "
-            f"{row['ffnn_fit_s']:.3f} s, accuracy {row['ffnn_accuracy']:.4f}; MLPClassifier "
-            f"fit {row['sklearn_fit_s']:.3f} s, accuracy {row['sklearn_accuracy']:.4f}; "
-            f"time ratio {row['ratio']:.2f}")
+            f"sklearn ({row['dataset']}, {row['epochs']} epochs, medians of {row['seeds']} "
+            f"seeds): FFNNClassifier fit {row['ffnn_fit_s']:.3f} s, accuracy "
+            f"{row['ffnn_accuracy']:.4f} (mean {row['ffnn_mean_accuracy']:.4f}); MLPClassifier "
+            f"fit {row['sklearn_fit_s']:.3f} s, accuracy {row['sklearn_accuracy']:.4f} (mean "
+            f"{row['sklearn_mean_accuracy']:.4f}); time ratio {row['ratio']:.2f}")
     return lines
 
 
@@ -73,7 +74,8 @@ def _target_lines(result: dict) -> list[str]:
     for row in result["cases"]:
         for label, met in row.get("targets", {}).items():
             verdict = "not measured" if met is None else "met" if met else "NOT met"
-            lines.append(f"{row['case']}: {label}: {verdict}")
+            where = f"{row['case']} ({row['dataset']})" if row.get("dataset") else row["case"]
+            lines.append(f"{where}: {label}: {verdict}")
     if result.get("distributed"):
         from ffnn.distributed.bench import best_speedup
 

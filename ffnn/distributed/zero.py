@@ -375,7 +375,11 @@ def _sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> No
         np.add(arrays[0], arrays[1], out=out)
         for array in arrays[2:]:
             np.add(out, array, out=out)
-    np.divide(out, divisor, out=out)
+    mantissa, _ = math.frexp(divisor)
+    if mantissa == 0.5:  # a power of two: · 1/d is exact, and twice as fast as / d
+        np.multiply(out, 1.0 / divisor, out=out)
+    else:
+        np.divide(out, divisor, out=out)
 
 
 def _send_state(world, state: dict[int, dict], to: int) -> None:
