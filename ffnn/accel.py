@@ -47,8 +47,12 @@ def usable(*arrays, min_size: int | None = None) -> bool:
     if not enabled or arrays[0].size < (MIN_SIZE if min_size is None else min_size):
         return False
     dtype = arrays[0].dtype
-    return dtype in (np.float32, np.float64) and all(
-        type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+    if dtype.char not in "fd":  # float32, float64
+        return False
+    for a in arrays:  # a plain loop: this runs several times per training step
+        if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def warm_up() -> None:

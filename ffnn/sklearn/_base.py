@@ -29,6 +29,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ffnn import autograd, optim
 from ffnn.random import Generator
 from ffnn.sklearn._network import ACTIVATIONS, FlatParameters, build_mlp, linear_layers
+from ffnn.sklearn._step import ChainStep
 from ffnn.tensor import Tensor
 
 SOLVERS = ("adam", "adamw", "sgd")
@@ -108,6 +109,12 @@ class BaseFFNN(BaseEstimator):
     def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
         """The weighted mean loss of a batch (``weight`` already divided by its sum)."""
         raise NotImplementedError
+
+    def _plain_loss(self, target: np.ndarray):
+        """For the graph-free step (``ChainStep``): ``out -> (loss, d loss/d out)`` computing
+        what ``_batch_loss(out, target, None)`` computes, with the same ops; None when the
+        loss needs the graph."""
+        return None
 
     def _sample_weight(self, y, sample_weight):
         return sample_weight
@@ -356,6 +363,7 @@ class BaseFFNN(BaseEstimator):
         l2 = self.alpha if self.solver != "adamw" else 0.0
         decay = 1.0 - optimizer.param_groups[0]["lr"] * self.alpha
         model.train()
+        chain = self._chain_step() if sample_weight is None else None
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
@@ -365,11 +373,15 @@ class BaseFFNN(BaseEstimator):
                 w = sample_weight[start:stop]
                 w_sum = float(w.sum())
                 w = (w / w_sum).astype(X.dtype)
-            flat.zero_grad()
-            loss = self._batch_loss(model(Tensor._make(X[start:stop], False, None)),
-                                    target[start:stop], w)
-            loss.backward()
-            value = float(loss.data)
+            plain = chain and self._plain_loss(target[start:stop])
+            if plain:  # the same ops without the graph; gradients straight into flat.grad
+                value = float(chain(X[start:stop], plain))
+            else:
+                flat.zero_grad()
+                loss = self._batch_loss(model(Tensor._make(X[start:stop], False, None)),
+                                        target[start:stop], w)
+                loss.backward()
+                value = float(loss.data)
             if l2:
                 np.multiply(weights, l2 / w_sum, out=scratch)
                 weights_grad += scratch
@@ -379,6 +391,15 @@ class BaseFFNN(BaseEstimator):
             optimizer.step()
             total += value * (stop - start)
         return total / n
+
+    def _chain_step(self):
+        """The graph-free step for this model and flat buffer (built once per buffer), or
+        None when the network is not a plain chain (dropout, batch norm)."""
+        cached = getattr(self, "_chain", None)
+        if cached is None or cached[0] is not self._flat.pairs:
+            grad_of = {id(param): grad for param, grad in self._flat.pairs}
+            cached = self._chain = (self._flat.pairs, ChainStep.build(self.model_, grad_of))
+        return cached[1]
 
     def _training_target(self, y: np.ndarray) -> np.ndarray:
         """The array ``_batch_loss`` receives rows of (default: y itself)."""
@@ -411,6 +432,7 @@ class BaseFFNN(BaseEstimator):
 
     def __getstate__(self):
         state = super().__getstate__()
+        state.pop("_chain", None)  # views into the flat buffer: rebuilt on the next fit
         if state.get("_optimizer") is not None:  # leave out its work buffers (rebuilt lazily)
             state["_optimizer"] = copy.copy(state["_optimizer"])
             state["_optimizer"]._scratch = {}

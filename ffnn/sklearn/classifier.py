@@ -180,6 +180,19 @@ class FFNNClassifier(ClassifierMixin, BaseFFNN):
         return CrossEntropyProbs.apply(
             output, Tensor._make(rows * (weight * len(weight))[:, None], False, None))
 
+    def _plain_loss(self, target: np.ndarray):
+        """Unweighted, one label: the cross-entropy op of ``_batch_loss`` on arrays."""
+        if self._multilabel:
+            return None
+
+        def loss(out: np.ndarray) -> tuple[float, np.ndarray]:
+            fn = CrossEntropyIndices()
+            fn.needs_input_grad = (True, False)
+            value = fn.forward(out, target)
+            return value, fn.backward(np.ones((), out.dtype))[0]
+
+        return loss
+
     def _score_prepared(self, X, y, sample_weight) -> float:
         self.model_.eval()
         with autograd.no_grad():

@@ -1,0 +1,79 @@
+"""The graph-free training step (ffnn.sklearn._step.ChainStep) gives what the graph gives:
+the same weights and loss curve, to the bit, for every activation, both dtypes and both
+estimators; networks it cannot run fall back to the graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from ffnn import nn
+from ffnn.sklearn import FFNNClassifier, FFNNRegressor
+from ffnn.sklearn._step import ChainStep
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ACTIVATIONS = ["relu", "tanh", "logistic", "gelu", "silu", "identity"]
+
+
+def _fit_both(cls, X, y, monkeypatch, **params):
+    """(fitted with ChainStep, fitted through the graph), same seed."""
+    fast = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
+    with monkeypatch.context() as patch:
+        patch.setattr(ChainStep, "build", classmethod(lambda *args: None))
+        graph = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
+    return fast, graph
+
+
+def _assert_same(fast, graph):
+    for a, b in zip(fast.coefs_ + fast.intercepts_, graph.coefs_ + graph.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert fast.loss_curve_ == graph.loss_curve_
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_classifier_chain_step_equals_the_graph(activation, dtype, monkeypatch):
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
+                               random_state=0)
+    fast, graph = _fit_both(FFNNClassifier, X, y, monkeypatch, activation=activation,
+                            dtype=dtype, hidden_layer_sizes=(12, 7), alpha=1e-3)
+    assert fast._chain[1] is not None  # the fast path ran
+    _assert_same(fast, graph)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_regressor_chain_step_equals_the_graph(activation, dtype, monkeypatch):
+    X, y = make_regression(n_samples=150, n_features=5, n_targets=2, random_state=0)
+    fast, graph = _fit_both(FFNNRegressor, X, y / 100, monkeypatch, activation=activation,
+                            dtype=dtype, hidden_layer_sizes=(9,), solver="adamw")
+    assert fast._chain[1] is not None
+    _assert_same(fast, graph)
+
+
+def test_networks_with_dropout_or_batch_norm_use_the_graph():
+    grads = {}
+    plain = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    for p in plain.parameters():
+        grads[id(p)] = np.zeros_like(p.data)
+    assert ChainStep.build(plain, grads) is not None
+    for extra in (nn.Dropout(0.1), nn.BatchNorm1d(4)):
+        model = nn.Sequential(nn.Linear(3, 4), extra, nn.ReLU(), nn.Linear(4, 2))
+        assert ChainStep.build(model, grads) is None
+    assert ChainStep.build(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), grads) is None
+
+
+def test_weighted_and_multilabel_fits_use_the_graph(monkeypatch):
+    X, y = make_classification(n_samples=80, n_features=5, random_state=1)
+    calls = []
+    original = ChainStep.__call__
+    monkeypatch.setattr(ChainStep, "__call__",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    FFNNClassifier(max_iter=2, random_state=0).fit(X, y, sample_weight=np.full(80, 2.0))
+    assert not calls  # sample weights: the graph (weights 2 ≡ none, but not dropped here)
+    FFNNClassifier(max_iter=2, random_state=0).fit(X, np.stack([y, 1 - y], axis=1))
+    assert not calls  # several labels: BCE through the graph
+    FFNNClassifier(max_iter=2, random_state=0).fit(X, y)
+    assert calls
