@@ -26,6 +26,11 @@ def adam(p, g, m, v, vmax, coefficients, amsgrad):  # pragma: no cover - compile
         p[i] = pi - step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
 
 @_jit
+def add_scale(a, b, out, scale):  # pragma: no cover - compiled
+    for i in range(out.size):
+        out[i] = (a[i] + b[i]) * scale
+
+@_jit
 def cross_entropy_forward(x, target, logp):  # pragma: no cover - compiled
     """logp = log softmax of each row of x [n, c]; returns Σᵢ -logp[i, target[i]]."""
     n, c = x.shape

@@ -70,6 +70,7 @@ def warm_up() -> None:
              decoupled_lr_decay=0.0, maximize=False)
         gelu_backward(a, a, gelu_forward(a)[1])
         relu_backward(a, relu_forward(a)[1])
+        add_scale(a, a, a.copy(), 0.5)
         labels = np.zeros(2, np.int64)
         cross_entropy_backward(cross_entropy_forward(a.reshape(2, 2), labels)[1], labels, 1.0)
 
@@ -90,6 +91,13 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
 def _flat(array: np.ndarray) -> np.ndarray:
     """The 1-D view of a C-contiguous array (itself when already 1-D)."""
     return array if array.ndim == 1 else array.reshape(-1)
+
+
+def add_scale(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float) -> None:
+    """out ← (a + b) · scale in one pass (two ranks' gradients averaged, scale ½); ``out``
+    may be ``a``. Alone NumPy's two passes are as fast; between two ranks sharing the memory
+    bus, one pass saves ~0.5 ms on 4M values."""
+    _kernels().add_scale(_flat(a), _flat(b), _flat(out), out.dtype.type(scale))
 
 
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:

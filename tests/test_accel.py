@@ -160,3 +160,24 @@ def test_cross_entropy_kernel_refuses_an_index_out_of_range(monkeypatch):
     x = ffnn.tensor(np.zeros((4, 3)), requires_grad=True)
     with pytest.raises(ValueError, match="class index is out of range"):
         CrossEntropyIndices.apply(x, ffnn.tensor(np.array([0, 1, 3, 2])))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_mean_of_two_ranks_equals_numpy_bit_for_bit(dtype, monkeypatch):
+    """ZeroRedundancyOptimizer's owner sum: (a + b) · ½ in one compiled pass is exactly
+    NumPy's add then multiply (· ½ is exact); other divisors keep NumPy's division."""
+    mpi4py = pytest.importorskip("mpi4py")  # noqa: F841 - ffnn.distributed needs it
+    from ffnn.distributed.zero import _sum_divide
+
+    rng = np.random.default_rng(7)
+    a, b = (rng.standard_normal(SHAPE).astype(dtype) for _ in range(2))
+    results = {}
+    for use_accel in (True, False):
+        monkeypatch.setattr(accel, "enabled", use_accel)
+        for divisor in (2, 3):
+            out = a.copy()
+            _sum_divide([out, b], divisor, out)
+            results[use_accel, divisor] = out
+    np.testing.assert_array_equal(results[True, 2], (a + b) * dtype(0.5))
+    np.testing.assert_array_equal(results[True, 2], results[False, 2])
+    np.testing.assert_array_equal(results[True, 3], (a + b) / dtype(3))

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.distributed import shared_memory
 from ffnn.distributed._mpi import comm
 from ffnn.distributed.collectives import (
@@ -369,14 +370,18 @@ class ZeroRedundancyOptimizer(Optimizer):
 
 def _sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> None:
     """out ← (Σ arrays) / divisor; ``out`` may be ``arrays[0]`` (never a later one)."""
+    mantissa, _ = math.frexp(divisor)
+    exact = mantissa == 0.5  # a power of two: · 1/d is exact, and cheaper than / d
+    if len(arrays) == 2 and exact and accel.usable(out, *arrays):
+        accel.add_scale(arrays[0], arrays[1], out, 1.0 / divisor)  # one pass, not two
+        return
     if len(arrays) == 1:
         np.copyto(out, arrays[0])
     else:
         np.add(arrays[0], arrays[1], out=out)
         for array in arrays[2:]:
             np.add(out, array, out=out)
-    mantissa, _ = math.frexp(divisor)
-    if mantissa == 0.5:  # a power of two: · 1/d is exact, and twice as fast as / d
+    if exact:
         np.multiply(out, 1.0 / divisor, out=out)
     else:
         np.divide(out, divisor, out=out)
