@@ -362,7 +362,8 @@ class BaseFFNN(BaseEstimator):
         scratch = np.empty_like(weights)
         l2 = self.alpha if self.solver != "adamw" else 0.0
         decay = 1.0 - optimizer.param_groups[0]["lr"] * self.alpha
-        model.train()
+        if not model.training:  # (a walk over every module: only when needed)
+            model.train()
         chain = self._chain_step() if sample_weight is None else None
         total = 0.0
         for start in range(0, n, batch_size):
