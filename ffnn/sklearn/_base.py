@@ -181,10 +181,16 @@ class BaseFFNN(BaseEstimator):
         """
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return np.asarray(self._eval_output(self._prepare_X(X, np.float64)), dtype=np.float64)
+
+    def _eval_output(self, X: np.ndarray) -> np.ndarray:
+        """The network's output for prepared inputs, in eval mode and without a graph (the
+        model returns to train mode afterwards)."""
         self.model_.eval()
         with autograd.no_grad():
-            out = self.model_(Tensor._make(self._prepare_X(X, np.float64), False, None))
-        return np.asarray(out.data, dtype=np.float64)
+            out = self.model_(Tensor._make(X, False, None)).data
+        self.model_.train()
+        return out
 
     # ----- fitting ---------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):

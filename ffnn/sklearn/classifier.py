@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ffnn import autograd
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 from ffnn.ops.losses import BCEWithLogitsLoss, CrossEntropyIndices, CrossEntropyProbs
 from ffnn.sklearn._base import BaseFFNN
@@ -194,10 +193,7 @@ class FFNNClassifier(ClassifierMixin, BaseFFNN):
         return loss
 
     def _score_prepared(self, X, y, sample_weight) -> float:
-        self.model_.eval()
-        with autograd.no_grad():
-            out = self.model_(Tensor._make(X, False, None)).data
-        self.model_.train()
+        out = self._eval_output(X)
         if self._multilabel:
             correct = np.all((out > 0) == (y > 0.5), axis=1)
         else:

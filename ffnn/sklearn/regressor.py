@@ -7,7 +7,6 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
-from ffnn import autograd
 from ffnn.ops.losses import MSELoss
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
@@ -69,10 +68,7 @@ class FFNNRegressor(RegressorMixin, BaseFFNN):
         return loss
 
     def _score_prepared(self, X, y, sample_weight) -> float:
-        self.model_.eval()
-        with autograd.no_grad():
-            out = self.model_(Tensor._make(X, False, None)).data
-        self.model_.train()
+        out = self._eval_output(X)
         return float(r2_score(y, out, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
 
@@ -15,11 +14,7 @@ X = np.random.default_rng(0).normal(size=(20, 3))
 y = np.arange(20) % 2
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.parametrize("params, pattern", [

@@ -4,12 +4,10 @@ multi-label / multi-output targets, standardisation and the fitted attributes.""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
@@ -18,12 +16,7 @@ from sklearn.utils import check_random_state
 from ffnn import nn
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
 
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _split(loader):
