@@ -218,10 +218,10 @@ class ZeroRedundancyOptimizer(Optimizer):
                              f"one rank needs weight > 0. Received: weight={mine!r} on rank "
                              f"{self._rank}")
         equal = all(w == weights[0] for w in weights)
+        # this rank's own gradient first: the sum is written over it
+        ranks = [self._rank] + [r for r in range(self._size) if r != self._rank]
         for i in self._owned:
             param = self._params[i]
-            # this rank's own gradient first: the sum is written over it
-            ranks = [self._rank] + [r for r in range(self._size) if r != self._rank]
             parts = [(r, param.grad if r == self._rank else self._published[r][i])
                      for r in ranks if self._headers[r][1][i]]
             if not parts:

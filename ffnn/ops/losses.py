@@ -88,7 +88,7 @@ class CrossEntropyIndices(Function):
         m = xp(x)
         n, c = x.shape
         self.fused = (weight is None and not label_smoothing and reduction != "none" and n > 0
-                      and accel.usable(x, min_size=1) and x.ndim == 2
+                      and accel.usable(x, min_size=1)
                       and target.dtype == "int64" and not (target == ignore_index).any())
         if self.fused:  # the plain case in one compiled pass per row (ffnn.accel)
             total, self.logp = accel.cross_entropy_forward(x, m.ascontiguousarray(target))
