@@ -3,6 +3,7 @@
 from ffnn.nn import functional, init
 from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
+from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
 from ffnn.nn.linear import Flatten, Identity, Linear
 from ffnn.nn.loss import (
@@ -20,7 +21,7 @@ from ffnn.nn.parameter import Parameter
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
-    "Flatten", "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm", "ReLU", "LeakyReLU",
+    "Flatten", "Embedding", "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm", "ReLU", "LeakyReLU",
     "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",

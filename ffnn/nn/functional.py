@@ -295,3 +295,10 @@ __all__ = [
     "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
+
+
+def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` [num_embeddings, dim] picked by the integer ``input`` (any shape)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(np.asarray(input))
+    return ops.embedding(input, weight, padding_idx)

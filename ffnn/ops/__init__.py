@@ -4,7 +4,16 @@ side by side live in the submodules; this module turns scalars into tensors and 
 from __future__ import annotations
 
 from ffnn import dtypes
-from ffnn.ops import activations, elementwise, losses, matrix, norms, reductions, shape
+from ffnn.ops import (
+    activations,
+    elementwise,
+    embedding as _embedding,
+    losses,
+    matrix,
+    norms,
+    reductions,
+    shape,
+)
 from ffnn.tensor import Tensor, _operand
 
 
@@ -78,6 +87,10 @@ def minimum(a, b):
 
 def matmul(a, b):
     return matrix.MatMul.apply(a, _operand(b, a))
+
+
+def embedding(indices, weight, padding_idx=None):
+    return _embedding.Embedding.apply(indices, weight, padding_idx=padding_idx)
 
 
 def linear(x, weight, bias=None):

@@ -1,0 +1,54 @@
+"""nn.Embedding and F.embedding: torch equivalence (forward, scatter-add backward), padding_idx,
+from_pretrained, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import assert_close, check_op
+
+import ffnn
+from ffnn import nn
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_matches_torch_with_repeated_indices(padding_idx):
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((6, 4))
+    indices = np.array([[0, 2, 2, 5], [1, 0, 3, 2]])  # repeats: gradients must add up
+    check_op(lambda lib, i, w: lib.nn.functional.embedding(i, w, padding_idx=padding_idx),
+             indices, weight, finite_differences=padding_idx is None)  # padding row: no grad
+
+
+def test_embedding_module_state_dict_and_torch_init_layout():
+    ours = nn.Embedding(10, 3, padding_idx=0)
+    theirs = torch.nn.Embedding(10, 3, padding_idx=0).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    assert ours.weight.shape == (10, 3) and ours.weight.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(ours.weight.data[0]), 0)
+    theirs.load_state_dict({"weight": torch.from_numpy(np.array(ours.weight.data, np.float64))})
+    idx = np.array([3, 0, 9, 3])
+    out = ours(ffnn.tensor(idx)).double()
+    assert_close(out.data, theirs(torch.from_numpy(idx)).detach().numpy(), np.float32)
+
+
+def test_embedding_from_pretrained_freezes_by_default():
+    table = np.arange(12.0).reshape(4, 3)
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.requires_grad
+    trainable = nn.Embedding.from_pretrained(table, freeze=False)
+    out = trainable(ffnn.tensor([1, 1, 3]))
+    out.sum().backward()
+    np.testing.assert_array_equal(np.asarray(trainable.weight.grad),
+                                  [[0, 0, 0], [2, 2, 2], [0, 0, 0], [1, 1, 1]])
+
+
+def test_embedding_errors_name_the_problem():
+    layer = nn.Embedding(5, 2)
+    with pytest.raises(IndexError, match="index 5 is out of range for num_embeddings=5"):
+        layer(ffnn.tensor([0, 5]))
+    with pytest.raises(TypeError, match="indices must be integers"):
+        layer(ffnn.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="padding_idx"):
+        nn.Embedding(5, 2, padding_idx=7)
