@@ -56,7 +56,8 @@ class Embedding(Module):
         weights = np.asarray(embeddings)
         if weights.ndim != 2:
             raise ValueError(
-                f"Embedding.from_pretrained: embeddings must be 2-D. Received: shape={weights.shape}"
+                "Embedding.from_pretrained: embeddings must be 2-D. "
+                f"Received: shape={weights.shape}"
             )
         module = cls(*weights.shape, padding_idx=padding_idx, dtype=weights.dtype,
                      _weight=weights)

@@ -4,16 +4,8 @@ side by side live in the submodules; this module turns scalars into tensors and 
 from __future__ import annotations
 
 from ffnn import dtypes
-from ffnn.ops import (
-    activations,
-    elementwise,
-    embedding as _embedding,
-    losses,
-    matrix,
-    norms,
-    reductions,
-    shape,
-)
+from ffnn.ops import activations, elementwise, losses, matrix, norms, reductions, shape
+from ffnn.ops import embedding as _embedding
 from ffnn.tensor import Tensor, _operand
 
 

@@ -16,7 +16,8 @@ class Embedding(Function):
     def forward(self, indices, weight, padding_idx=None):
         if indices.dtype.kind not in "iu":
             raise TypeError(
-                f"embedding: indices must be integers (a LongTensor). Received: dtype={indices.dtype}"
+                "embedding: indices must be integers (a LongTensor). "
+                f"Received: dtype={indices.dtype}"
             )
         num = weight.shape[0]
         if indices.size and (indices.min() < -num or indices.max() >= num):
