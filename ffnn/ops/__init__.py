@@ -13,11 +13,11 @@ def _pair(a, b):
     """Both operands as tensors, promoted as torch does: an integer tensor meeting a floating
     one takes its dtype (NumPy would give float64 for int64 with float32)."""
     b = _operand(b, a)
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a._data.dtype.kind, b._data.dtype.kind
     if ka in "iub" and kb == "f":
-        a = a.to(b.data.dtype)
+        a = a.to(b._data.dtype)
     elif kb in "iub" and ka == "f":
-        b = b.to(a.data.dtype)
+        b = b.to(a._data.dtype)
     return a, b
 
 
@@ -34,7 +34,7 @@ def mul(a, b):
 
 
 def div(a, b):
-    if a.data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
+    if a._data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
         a = a.to(dtypes.get_default_dtype())
     return elementwise.Div.apply(*_pair(a, b))
 
@@ -156,14 +156,25 @@ def transpose(x, dim0, dim1):
 
 def getitem(x, index):
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         import numpy as np
 
         index = np.asarray(index)
     return shape.GetItem.apply(x, index=index)
+
+
+def where(condition, a, b):
+    """a where ``condition`` else b, broadcast; numbers take the other operand's dtype."""
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    if not isinstance(a, Tensor):
+        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
+    a, b = _pair(a, b)
+    import numpy as np
+
+    return elementwise.Where.apply(a, b, cond=np.asarray(cond, dtype=bool))
 
 
 def concatenate(tensors, dim=0):

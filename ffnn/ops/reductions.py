@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 
 
@@ -22,7 +22,7 @@ def _expand_back(grad, shape, axes, keepdim):
     return grad
 
 
-class Sum(Function):
+class Sum(Op):
     """y = Σ_axes x;  dL/dx = dL/dy broadcast back over the summed axes."""
 
     def forward(self, x, dim=None, keepdim=False):
@@ -34,7 +34,7 @@ class Sum(Function):
         return (xp(g).broadcast_to(g, self.shape),)
 
 
-class Mean(Function):
+class Mean(Op):
     """y = (1/n) Σ_axes x;  dL/dx = dL/dy / n broadcast back."""
 
     def forward(self, x, dim=None, keepdim=False):
@@ -48,7 +48,7 @@ class Mean(Function):
         return (xp(g).broadcast_to(g, self.shape),)
 
 
-class Var(Function):
+class Var(Op):
     """y = Σ (x - x̄)² / (n - c);  dL/dx = dL/dy · 2 (x - x̄) / (n - c)."""
 
     def forward(self, x, dim=None, keepdim=False, correction=1):
@@ -63,7 +63,7 @@ class Var(Function):
         return (g * (2.0 / self.denominator) * self.centered,)
 
 
-class Extremum(Function):
+class Extremum(Op):
     """y = max (or min) over axes;  dL/dx = dL/dy at the extreme entries, split evenly on ties
     for a full reduction, several axes or ``split_ties`` (amax/amin), at the first extreme
     index along one ``dim`` otherwise (max(dim)/min(dim)) — torch's rules."""

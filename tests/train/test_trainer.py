@@ -13,7 +13,7 @@ from tests.train.conftest import make_model, make_trainer
 
 
 def weights(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.numpy().copy() for p in model.parameters()]
 
 
 def run(seed, blobs, epochs=4):
