@@ -147,7 +147,9 @@ class Tensor(InPlaceMethods):
         return id(self)
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     # ----- conversion -----------------------------------------------------------------
     def item(self):
@@ -377,10 +379,12 @@ class Tensor(InPlaceMethods):
     def eq(self, other):
         return self == other
 
-    def all(self, dim=None, keepdim: bool = False):
+    def all(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
         return Tensor._make(np.all(self._data, axis=dim, keepdims=keepdim), False, None)
 
-    def any(self, dim=None, keepdim: bool = False):
+    def any(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
         return Tensor._make(np.any(self._data, axis=dim, keepdims=keepdim), False, None)
 
     def __invert__(self):

@@ -142,6 +142,8 @@ class Dropout(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.inplace and self.training and self.p > 0:
+            return input._inplace(lambda x: F.dropout(x, self.p, True, self.generator))
         return F.dropout(input, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:

@@ -121,7 +121,8 @@ def expand(x, new_shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     dims = x.shape
-    start, end = start_dim % max(x.ndim, 1), end_dim % max(x.ndim, 1)
+    start = reductions.normalize_dim(start_dim, x.ndim)
+    end = reductions.normalize_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
     size = 1
@@ -131,14 +132,14 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def unsqueeze(x, dim):
-    dim = dim % (x.ndim + 1)
+    dim = reductions.normalize_dim(dim, x.ndim, extra=1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x, dim=None):
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = dim % max(x.ndim, 1)
+    dim = reductions.normalize_dim(dim, x.ndim)
     if x.ndim == 0 or x.shape[dim] != 1:
         return x
     return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
@@ -150,6 +151,7 @@ def permute(x, dims):
 
 def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
+    dim0, dim1 = reductions.normalize_dim(dim0, x.ndim), reductions.normalize_dim(dim1, x.ndim)
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(x, dims)
 
@@ -163,7 +165,10 @@ def getitem(x, index):
         import numpy as np
 
         index = np.asarray(index)
-    return shape.GetItem.apply(x, index=index)
+    out = shape.GetItem.apply(x, index=index)
+    if out._view_of is not None:  # a view: an in-place change re-records x[index] = out
+        out._view_of = (x, index)
+    return out
 
 
 def where(condition, a, b):

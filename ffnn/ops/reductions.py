@@ -6,11 +6,23 @@ from ffnn.autograd import Op
 from ffnn.backend import xp
 
 
+def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-d tensor (``extra=1``: of the result of
+    inserting one axis); out of range is torch's IndexError, never a silent wrap-around."""
+    size = max(ndim + extra, 1)
+    if not -size <= dim < size:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but "
+            f"got {dim})"
+        )
+    return dim % size
+
+
 def _axes(dim, ndim: int):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % ndim if ndim else 0 for d in dims)
+    return tuple(normalize_dim(d, ndim) if ndim else 0 for d in dims)
 
 
 def _expand_back(grad, shape, axes, keepdim):
