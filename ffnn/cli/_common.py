@@ -80,3 +80,24 @@ def table(rows: list[list], header: list[str]) -> str:
 
 def warn(text: str) -> None:
     print(f"ffnn: warning: {text}", file=sys.stderr)
+
+
+def check_output(path: str, flag: str, **inputs: str) -> None:
+    """Before anything runs: ``path`` (given by ``flag``) can be written, and it is none of
+    the files the command reads (``inputs``: what -> path; a run folder means its
+    best.safetensors). CLIError / OSError otherwise."""
+    import os
+
+    from ffnn.io.atomic import check_writable
+
+    check_writable(path)
+    target = os.path.realpath(path)
+    for what, source in inputs.items():
+        if source is None:
+            continue
+        candidates = [source]
+        if os.path.isdir(source):
+            candidates += [os.path.join(source, name) for name in os.listdir(source)]
+        if any(os.path.realpath(c) == target for c in candidates):
+            raise CLIError(f"{flag} {path} is the {what} this command reads; write the output "
+                           "to another file")
