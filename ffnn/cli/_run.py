@@ -175,26 +175,26 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
         if config_text is not None and not resume:
             write_text(os.path.join(out, CONFIG), config_text)
     val = (data.X_val, data.y_val) if has_val else None
-    with diverging_quietly(printer):
+    with diverging_quietly(printer):  # also the test metrics of diverged weights
         history = trainer.fit((data.X_train, data.y_train), val, **options)
-    if distributed:  # rank 0's checkpoints are on disk before any rank reads them
-        from ffnn.distributed import barrier
+        if distributed:  # rank 0's checkpoints are on disk before any rank reads them
+            from ffnn.distributed import barrier
 
-        barrier()
-    best = os.path.join(out, _model_io.BEST) if out is not None else None
-    if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
-        model, _, _ = _model_io.load_model(best)
-    test = {}
-    if data.X_test is not None:
-        y_test = data.y_test if data.task == "classification" else \
-            inverse_y(data.preprocessing, data.y_test)
-        test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
-    seconds = time.perf_counter() - start
-    summary = _summary(model, data, history, test, seconds, _monitor(train, has_val))
-    if out is not None and writer:
-        if len(history.epoch):
-            history.plot(os.path.join(out, CURVES))
-        write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
+            barrier()
+        best = os.path.join(out, _model_io.BEST) if out is not None else None
+        if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
+            model, _, _ = _model_io.load_model(best)
+        test = {}
+        if data.X_test is not None:
+            y_test = data.y_test if data.task == "classification" else \
+                inverse_y(data.preprocessing, data.y_test)
+            test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
+        seconds = time.perf_counter() - start
+        summary = _summary(model, data, history, test, seconds, _monitor(train, has_val))
+        if out is not None and writer:
+            if len(history.epoch):
+                history.plot(os.path.join(out, CURVES))
+            write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
     return RunResult(model, history, test, summary, seconds)
 
 

@@ -236,3 +236,25 @@ def summary_history(run: Path, key: str) -> list[float]:
 
     header, rows = read_csv(run / "metrics.csv")
     return [float(r[header.index(key)]) for r in rows]
+
+
+def test_divergence_is_one_warning_line_not_numpy_warnings(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    status, err = _run(["train", "run.toml", "--set", "train.optimizer=sgd", "--lr", "1e30",
+                        "--out", "diverged", "-q"], capsys)
+    assert status == 0, err
+    lines = err.splitlines()
+    assert lines and all(line.startswith("ffnn: warning: training diverged: the loss became")
+                         for line in lines), err
+    assert "RuntimeWarning" not in err and "overflow" not in err and "smaller train.lr" in err
+
+
+def test_plateau_patience_is_its_own_key():
+    from ffnn.cli._build import build_scheduler
+    from ffnn.config import TrainConfig
+
+    optimizer = ffnn.optim.SGD([ffnn.nn.Parameter(np.zeros(2))], lr=0.1)
+    for patience, step_size in ((3, 10), (0, 2)):
+        train = TrainConfig(schedule="plateau", plateau_patience=patience, step_size=step_size)
+        scheduler, interval = build_scheduler(train, optimizer, 5)
+        assert scheduler.patience == patience and interval == "epoch"
