@@ -105,8 +105,8 @@ def check_output(path: str, flag: str, **inputs: str) -> None:
         if source is None:
             continue
         candidates = [source]
-        if os.path.isdir(source):
-            candidates += [os.path.join(source, name) for name in os.listdir(source)]
+        if os.path.isdir(source):  # a run folder: the command reads its best checkpoint
+            candidates.append(os.path.join(source, "best.safetensors"))
         if any(os.path.realpath(c) == target for c in candidates):
             raise CLIError(f"{flag} {path} is the {what} this command reads; write the output "
                            "to another file")

@@ -49,6 +49,8 @@ def init_config(args) -> int:
 def export(args) -> int:
     from ffnn.cli._common import check_output
 
+    if os.path.isdir(args.checkpoint):  # a run folder, as eval/predict/summary take
+        args.checkpoint = os.path.join(args.checkpoint, "best.safetensors")
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f"checkpoint not found: {args.checkpoint!r}")
     check_output(args.onnx, "--onnx", checkpoint=args.checkpoint)
