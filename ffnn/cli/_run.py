@@ -148,6 +148,8 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     out = out or None  # "" or None: train in memory, write nothing
     # everything is built and checked before the first byte is written: a command that fails
     # leaves an existing run folder as it was (and resumable)
+    if out is not None and os.path.exists(out) and not os.path.isdir(out):
+        raise FileExistsError(f"the run folder {out!r} is a file; give out (--out) a folder")
     loss, metrics = _build.loss_and_metrics(data.task)
     optimizer = _build.build_optimizer(train, param_groups or
                                        [p for p in model.parameters() if p.requires_grad])

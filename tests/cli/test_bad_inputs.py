@@ -57,6 +57,7 @@ BAD = {
         ["train", "--resume", "nowhere"],
         ["train", "--resume", RUN, "--seed", "5"],
         ["train", "run.toml", "--resume", RUN],
+        ["train", "run.toml", "--out", "train.csv"],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
