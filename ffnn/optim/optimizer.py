@@ -31,17 +31,20 @@ required = _RequiredParameter()
 
 
 def check_number(name: str, value: Any, label: str, low: float = 0.0, high: float | None = None):
-    """Raise unless ``value`` is a real number with ``low <= value`` (and ``value < high``).
+    """Raise unless ``value`` is a finite real number with ``low <= value`` (and
+    ``value < high``).
 
-    Messages follow torch (``Invalid learning rate: -1.0``) and add the expected range.
+    Messages follow torch (``Invalid learning rate: -1.0``, ``Invalid learning rate: inf``)
+    and add the expected range.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number. Received: {name}={value!r} ({type(value).__name__})"
         )
     inside = low <= value and (high is None or value < high)
-    if not inside or math.isnan(value):
-        expected = f"{name} >= {low:g}" if high is None else f"{low:g} <= {name} < {high:g}"
+    if not inside or not math.isfinite(value):
+        expected = f"finite {name} >= {low:g}" if high is None else \
+            f"{low:g} <= {name} < {high:g}"
         raise ValueError(f"Invalid {label}: {value} (expected {expected})")
 
 

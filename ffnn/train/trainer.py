@@ -13,6 +13,7 @@ shuffling), as Keras does: no randomness, but shuffle sorted data first or pass 
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -134,6 +135,9 @@ class Trainer:
     def _check_xy(self, data, name: str) -> tuple[np.ndarray, np.ndarray]:
         X, y = data
         X = _inputs.check_x(X, f"{name}[0] (X)", _OWNER, self.dtype)
+        if X.shape[0] == 0:
+            raise ValueError(f"{_OWNER}: {name} has 0 samples; at least 1 is needed. "
+                             f"Received: {name}[0] (X) of shape {X.shape}")
         y = _inputs.check_y(y, X.shape[0], f"{name}[1] (y)", _OWNER, self.task,
                             self._num_outputs(X), self.dtype)
         return X, y
@@ -167,6 +171,31 @@ class Trainer:
         scores = self._scores(np.concatenate(outputs))
         y_true = np.concatenate(targets)
         return {prefix + m.name: m(y_true, scores) for m in self.metrics}
+
+    def logged(self, has_val: bool) -> list[str]:
+        """The names ``fit`` logs each epoch: loss, the metrics, their ``val_`` forms when
+        there is validation data, and lr."""
+        keys = ["loss", *(m.name for m in self.metrics)]
+        return keys + (["val_" + k for k in keys] if has_val else []) + ["lr"]
+
+    def check_monitors(self, has_val: bool) -> None:
+        """ValueError, before any epoch, when a callback's ``monitor`` (or
+        ``scheduler_monitor``) names a quantity ``fit`` does not log: a typo would otherwise
+        leave early stopping and the best checkpoint silently off."""
+        logged = self.logged(has_val)
+        named = [(type(c).__name__, c.monitor) for c in self.callbacks
+                 if isinstance(getattr(c, "monitor", None), str) and getattr(c, "save_best", True)]
+        if self.scheduler_monitor is not None:
+            named.append(("scheduler_monitor", self.scheduler_monitor))
+        for owner, monitor in named:
+            if monitor in logged:
+                continue
+            close = difflib.get_close_matches(monitor, logged, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            why = "" if has_val or not monitor.startswith("val_") else \
+                " (there is no validation data)"
+            raise ValueError(f"{_OWNER}: {owner} monitor={monitor!r} is not logged{why}{hint}; "
+                             f"logged: {logged}")
 
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
@@ -245,6 +274,10 @@ class Trainer:
                              f"Received: verbose={verbose!r}")
         train_loader, val_loader = self._loaders(train, val, validation_split, batch_size,
                                                  shuffle, augment)
+        if len(train_loader) == 0:
+            raise ValueError(f"{_OWNER}.fit: the training data gives no batch (0 samples, or "
+                             "fewer than batch_size with drop_last); at least 1 is needed")
+        self.check_monitors(val_loader is not None)
         if resume_from is not None:  # model, optimizer, scheduler, callbacks, history, RNG
             from ffnn.io.resume import restore_training_state
 

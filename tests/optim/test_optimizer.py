@@ -280,3 +280,12 @@ def test_a_gradient_of_the_wrong_shape_is_reported():
 def test_repr_lists_the_groups():
     text = repr(ffnn.optim.Adam(make_params(ffnn, initial_arrays()[0]), lr=0.1))
     assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("lr", [float("inf"), float("-inf"), float("nan"), -0.1])
+def test_a_learning_rate_that_is_not_finite_and_positive_is_refused(name, lr):
+    """torch's message (``Invalid learning rate: inf``), also for infinities, which would
+    otherwise turn every weight into NaN at the first step."""
+    with pytest.raises(ValueError, match=f"^Invalid learning rate: {lr}"):
+        getattr(ffnn.optim, name)([Parameter(np.zeros(3))], lr=lr)
