@@ -61,6 +61,25 @@ def sqrt(x):
     return elementwise.Sqrt.apply(x)
 
 
+def sin(x):
+    return elementwise.Sin.apply(x)
+
+
+def cos(x):
+    return elementwise.Cos.apply(x)
+
+
+def where(condition, a, b):
+    """Element-wise choice: ``a`` where ``condition`` is true, else ``b`` (differentiable in
+    both; numbers take the other operand's dtype)."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
+    a, b = _pair(a, b)
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    return elementwise.Where.apply(a, b, condition=cond.astype(bool, copy=False)
+                                   if hasattr(cond, "astype") else bool(cond))
+
+
 def abs(x):  # noqa: A001 - torch's name
     return elementwise.Abs.apply(x)
 

@@ -218,3 +218,44 @@ class Clone(Function):
 
     def backward(self, grad):
         return (grad,)
+
+
+class Sin(Function):
+    """y = sin x;  dL/dx = dL/dy · cos x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).sin(x)
+
+    def backward(self, grad):
+        return (grad * xp(self.x).cos(self.x),)
+
+
+class Cos(Function):
+    """y = cos x;  dL/dx = -dL/dy · sin x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).cos(x)
+
+    def backward(self, grad):
+        return (-grad * xp(self.x).sin(self.x),)
+
+
+class Where(Function):
+    """y = a where condition else b (``condition`` a fixed boolean array);
+    dL/da = dL/dy where condition, dL/db = dL/dy elsewhere (each summed to its shape)."""
+
+    def forward(self, a, b, condition):
+        self.condition, self.shapes = condition, (a.shape, b.shape)
+        return xp(a).where(condition, a, b)
+
+    def backward(self, grad):
+        m, (sa, sb) = xp(grad), self.shapes
+        zero = m.zeros((), dtype=grad.dtype)
+        return (
+            unbroadcast(m.where(self.condition, grad, zero), sa)
+            if self.needs_input_grad[0] else None,
+            unbroadcast(m.where(self.condition, zero, grad), sb)
+            if self.needs_input_grad[1] else None,
+        )
