@@ -209,6 +209,9 @@ def _ensure_builtins() -> None:
                                         "bias": m.bias is not None},
                   plain(nn.Linear), shapes=_linear_shapes)
     register_spec(nn.Flatten, _attrs("start_dim", "end_dim"), plain(nn.Flatten))
+    register_spec(nn.Unflatten, lambda m: {"dim": m.dim,
+                                           "unflattened_size": list(m.unflattened_size)},
+                  plain(nn.Unflatten))
     register_spec(nn.Dropout, _attrs("p"), plain(nn.Dropout))
     register_spec(nn.LeakyReLU, _attrs("negative_slope"), plain(nn.LeakyReLU))
     register_spec(nn.GELU, _attrs("approximate"), plain(nn.GELU))
