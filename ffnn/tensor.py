@@ -493,7 +493,10 @@ class Tensor:
         return Tensor._make(np.round(self.numpy(), decimals), False, None)
 
     def sign(self):
-        return Tensor._make(np.sign(self.numpy()), False, None)
+        """-1, 0 or 1 (0 for NaN, as torch)."""
+        array = self.numpy()
+        sign = np.sign(array)
+        return Tensor._make(np.where(array != array, 0, sign).astype(array.dtype), False, None)
 
     def isnan(self):
         return Tensor._make(np.isnan(self.numpy()), False, None)

@@ -3,7 +3,6 @@ DataLoader``); the same objects as :mod:`ffnn.data`."""
 
 from ffnn.data import *  # noqa: F403 - a re-export under torch's module path
 from ffnn.data import __all__ as _data_all
-from ffnn.data import sampler
 from ffnn.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -12,6 +11,7 @@ from ffnn.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from ffnn.utils.data import dataloader, dataset, sampler
 
-__all__ = [*_data_all, "sampler", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]
+__all__ = [*_data_all, "sampler", "dataset", "dataloader", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]
