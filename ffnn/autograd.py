@@ -195,3 +195,12 @@ def _store_leaf_grads(entries, root_gradient) -> None:
 
 
 from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
+    """torch's pre-0.4 wrapper, kept for old programs: ``Variable(t)`` is the tensor ``t``
+    itself (now a Variable is a Tensor); ``requires_grad=True`` turns gradients on for it."""
+    tensor = data if isinstance(data, _tensor.Tensor) else _tensor.Tensor(data)
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor

@@ -531,6 +531,39 @@ class Tensor:
     def neg(self):
         return ops.neg(self)
 
+    def floor(self):
+        """Largest integer ≤ x, element-wise; no gradient flows through (torch's is zero)."""
+        return Tensor._make(np.floor(self.numpy()), False, None)
+
+    def ceil(self):
+        return Tensor._make(np.ceil(self.numpy()), False, None)
+
+    def __floordiv__(self, other):
+        """⌊a / b⌋ (torch's floor_divide); not differentiable."""
+        a, b = np.asarray(self.numpy()), np.asarray(_data_of(other))
+        out = np.floor_divide(a, b)
+        return Tensor._make(out.astype(a.dtype, copy=False) if a.dtype.kind == "f" or
+                            b.dtype.kind != "f" else out, False, None)
+
+    def __rfloordiv__(self, other):
+        return _operand(other, self).__floordiv__(self)
+
+    def __mod__(self, other):
+        """a - b·⌊a / b⌋ (Python's sign rule, as torch.remainder); for floating tensors the
+        gradient is 1 for a and -⌊a / b⌋ for b."""
+        if self.numpy().dtype.kind in "iub" and np.asarray(_data_of(other)).dtype.kind in "iub":
+            return Tensor._make(np.mod(self.numpy(), _data_of(other)), False, None)
+        other = _operand(other, self)
+        return self - other * (self / other).floor()
+
+    def __rmod__(self, other):
+        return _operand(other, self).__mod__(self)
+
+    remainder = __mod__
+
+    def __abs__(self):
+        return ops.abs(self)
+
     def bmm(self, mat2):
         """Batched product of [B, n, m] and [B, m, p] tensors."""
         if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
@@ -615,6 +648,17 @@ class Tensor:
         check_device("cuda" if device is None else device, "cuda")
 
     def pin_memory(self):
+        return self
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill in place with integers uniform on [from_, to) (``random_(n)``: [0, n)); the
+        values are stored in this tensor's dtype."""
+        from ffnn import random as _random
+
+        if to is None:
+            from_, to = 0, from_
+        array = self.numpy()
+        array[...] = _random.rng(generator).integers(from_, to, size=array.shape)
         return self
 
     def __format__(self, format_spec: str) -> str:

@@ -134,3 +134,20 @@ def test_format_of_a_scalar_tensor_as_torch():
     assert f"{ffnn.tensor(7):d}" == "7"
     with pytest.raises(TypeError):
         format(ffnn.tensor([1.0, 2.0]), ".2f")  # torch refuses too
+
+
+@pytest.mark.parametrize("a, b", [([5, -3, 7, 0], 3), ([5.5, -3.2, 7.0], 2.0),
+                                  ([5.5, -3.2, 7.0], -2.0), ([9, -9], -4)])
+def test_remainder_and_floor_division_as_torch(a, b):
+    ours, theirs = ffnn.tensor(a), torch.tensor(a)
+    for op in (lambda x: x % b, lambda x: x // b, lambda x: b % (abs(x) + 1),
+               lambda x: abs(x), lambda x: x.remainder(b)):
+        result, expected = op(ours), op(theirs)
+        assert str(result.dtype) == str(expected.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_remainder_gradient(rng):
+    x = rng.uniform(-5, 5, (3, 4))
+    check_op(lambda lib, a: a % 1.5, x)
+    check_op(lambda lib, a: (a * 3).floor() + a.ceil() * 0 + a, x)
