@@ -52,6 +52,8 @@ def main(argv: list[str]) -> None:
     use_ffnn = argv[0] == "--ffnn"
     out, *programs = argv[1:] if use_ffnn else argv
     lib = __import__("ffnn" if use_ffnn else "torch")
+    if not use_ffnn:
+        lib.set_num_threads(1)  # small programs: threads only contend on a shared machine
     default_dtype = lib.get_default_dtype()
     report = {}
     with tempfile.TemporaryDirectory() as root:
