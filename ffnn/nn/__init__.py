@@ -1,7 +1,22 @@
 """``ffnn.nn``: modules, layers, activations and losses with PyTorch's names."""
 
 from ffnn.nn import functional, init
-from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ffnn.nn.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
@@ -28,6 +43,7 @@ __all__ = [
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN",
+    "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU",
 ]
 
 

@@ -16,16 +16,70 @@ from ffnn.tensor import Tensor, _operand
 
 # ----- layers and activations ----------------------------------------------------------
 linear = ops.linear
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
-silu = ops.silu
-softmax = ops.softmax
-log_softmax = ops.log_softmax
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """y = max(x, 0) (``inplace`` accepted; the result is a new tensor)."""
+    return ops.relu(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return ops.silu(input)
+
+
+def _softmax_dim(name: str, input: Tensor, dim) -> int:
+    """torch's legacy choice when ``dim`` is omitted: 0 for 0-, 1- and 3-d input, else 1."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim`` (optionally computed in ``dtype``)."""
+    dim = _softmax_dim("softmax", input, dim)
+    return ops.softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """y = x - log Σ eˣ along ``dim`` (optionally computed in ``dtype``)."""
+    dim = _softmax_dim("log_softmax", input, dim)
+    return ops.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return ops.leaky_relu(input, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return ops.elu(input, alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    from ffnn.nn.activation import SELU_ALPHA, SELU_SCALE
+
+    return ops.elu(input, SELU_ALPHA, SELU_SCALE)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return ops.softplus(input, beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    return ops.clamp(input, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return ops.clamp(input, 0.0, 6.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    return ops.prelu(input, weight)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -34,7 +88,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return ops.gelu(input, approximate)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
@@ -334,6 +389,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
+    "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
     "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "normalize", "embedding",

@@ -205,6 +205,18 @@ def sigmoid(x):
     return activations.Sigmoid.apply(x)
 
 
+def elu(x, alpha=1.0, scale=1.0):
+    return activations.ELU.apply(x, alpha=alpha, scale=scale)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return activations.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def prelu(x, weight):
+    return activations.PReLU.apply(x, weight)
+
+
 def tanh(x):
     return activations.Tanh.apply(x)
 
