@@ -60,12 +60,14 @@ from ffnn.environment import (
     set_num_threads,
 )
 from ffnn.functions import (
+    Size,
     add,
     allclose,
     amax,
     amin,
     argmax,
     argmin,
+    argsort,
     bmm,
     chunk,
     clone,
@@ -76,6 +78,7 @@ from ffnn.functions import (
     eq,
     equal,
     flatten,
+    gather,
     isfinite,
     isinf,
     isnan,
@@ -91,8 +94,10 @@ from ffnn.functions import (
     pow,
     reshape,
     round,
+    set_printoptions,
     sign,
     sin,
+    sort,
     split,
     square,
     squeeze,
@@ -100,6 +105,7 @@ from ffnn.functions import (
     sub,
     swapaxes,
     t,
+    topk,
     transpose,
     unsqueeze,
     var,
@@ -161,7 +167,8 @@ __all__ = [
     "min", "mm", "mul", "neg", "norm", "numel", "outer", "permute", "pow", "reshape", "round",
     "sign", "sin", "split", "square", "squeeze", "std", "sub", "swapaxes", "t", "transpose",
     "unsqueeze", "var", "where", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
-    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "Size", "argsort",
+    "gather", "set_printoptions", "sort", "topk",
 ]
 
 

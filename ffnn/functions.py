@@ -4,6 +4,8 @@ program may write either spelling and get the same numbers and gradients."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ffnn import ops
@@ -200,6 +202,22 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return tensor.split(split_size_or_sections, dim)
 
 
+def gather(input, dim: int, index):
+    return input.gather(dim, index)
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    return input.sort(dim, descending, stable)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    return input.argsort(dim, descending, stable)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    return input.topk(k, dim, largest, sorted)
+
+
 def clone(input):
     return input.clone()
 
@@ -213,5 +231,39 @@ __all__ = [
     "flatten", "reshape", "transpose", "swapaxes", "t", "permute", "max", "min", "amax",
     "amin", "argmax", "argmin", "std", "var", "round", "isnan", "isinf", "isfinite",
     "sign", "where", "mm", "bmm", "dot", "outer", "norm", "numel", "allclose", "equal", "eq",
-    "chunk", "split", "clone", "detach",
+    "chunk", "split", "clone", "detach", "gather", "sort", "argsort", "topk", "Size",
+    "set_printoptions",
 ]
+
+
+class Size(tuple):
+    """torch's shape type: a tuple of ints (``torch.Size([2, 3]) == (2, 3)``)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self) -> int:
+        total = 1
+        for n in self:
+            total *= n
+        return total
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:
+    """torch's print settings, applied to the NumPy formatting tensors print with
+    (``profile``: 'default', 'short' or 'full'; ``sci_mode``: force or forbid 1e-05 style)."""
+    presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+               "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+               "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
+    options = dict(presets[profile]) if profile else {}
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                 linewidth=linewidth)
+    options.update({k: v for k, v in given.items() if v is not None})
+    if sci_mode is not None:
+        options["suppress"] = not sci_mode
+    np.set_printoptions(**options)
+

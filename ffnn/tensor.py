@@ -17,6 +17,8 @@ import numpy as np
 from ffnn import autograd, dtypes
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
 
 
 class Tensor:
@@ -660,6 +662,46 @@ class Tensor:
         array = self.numpy()
         array[...] = _random.rng(generator).integers(from_, to, size=array.shape)
         return self
+
+    def gather(self, dim: int, index):
+        """Values picked along ``dim`` by an int64 ``index`` of the same number of dims."""
+        return ops.gather(self, dim, index)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim`` (a stable sort, so ties keep their
+        order); the values are differentiable."""
+        indices = self.argsort(dim, descending)
+        return SortResult(ops.gather(self, dim, indices), indices)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        array = self.numpy()
+        if array.dtype.kind in "ub":
+            array = array.astype(np.int64)
+        order = np.argsort(-array if descending else array, axis=dim, kind="stable")
+        return Tensor._make(order.astype(np.int64), False, None)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        if not 0 <= k <= self.shape[dim]:
+            raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size "
+                               f"{self.shape[dim]}")
+        indices = self.argsort(dim, descending=largest)
+        lead = (slice(None),) * (dim % self.ndim)
+        indices = indices[lead + (slice(0, k),)]
+        return TopKResult(ops.gather(self, dim, indices), indices)
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along each axis (leading new axes allowed);
+        differentiable (the gradient sums over the copies)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
+                               f"than the number of tensor dims ({self.ndim})")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        interleaved = tuple(n for s in shape for n in (1, s))
+        expanded = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
+        tiled = tuple(r * s for r, s in zip(sizes, shape))
+        return self.reshape(interleaved).expand(expanded).reshape(tiled)
 
     def __format__(self, format_spec: str) -> str:
         """``f"{loss:.4f}"`` formats a 0-d tensor's value, as torch does."""

@@ -185,6 +185,11 @@ def getitem(x, index):
     return shape.GetItem.apply(x, index=index)
 
 
+def gather(x, dim, index):
+    index = index.numpy() if isinstance(index, Tensor) else index
+    return shape.Gather.apply(x, index=index, dim=dim)
+
+
 def concatenate(tensors, dim=0):
     return shape.Concatenate.apply(*tensors, dim=dim)
 

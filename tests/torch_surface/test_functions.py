@@ -151,3 +151,50 @@ def test_remainder_gradient(rng):
     x = rng.uniform(-5, 5, (3, 4))
     check_op(lambda lib, a: a % 1.5, x)
     check_op(lambda lib, a: (a * 3).floor() + a.ceil() * 0 + a, x)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_argsort_topk_gather_as_torch(dim, descending, rng):
+    x = rng.standard_normal((4, 5))
+    x[1, :2] = 0.5  # ties keep their order (stable)
+    ours, theirs = ffnn.tensor(x), torch.tensor(x)
+    values, indices = ffnn.sort(ours, dim=dim, descending=descending)
+    expected = torch.sort(theirs, dim=dim, descending=descending, stable=True)
+    np.testing.assert_array_equal(values.numpy(), expected.values.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
+    np.testing.assert_array_equal(
+        ours.argsort(dim, descending).numpy(),
+        torch.argsort(theirs, dim=dim, descending=descending, stable=True).numpy())
+    top = ours.topk(3, dim=dim, largest=not descending)
+    reference = theirs.topk(3, dim=dim, largest=not descending)
+    np.testing.assert_array_equal(top.values.numpy(), reference.values.numpy())
+    distinct = rng.standard_normal((4, 5))  # no ties: sort is differentiable there
+    check_op(lambda lib, a: lib.sort(a, dim=dim, descending=descending)[0], distinct)
+    check_op(lambda lib, a: a.topk(2, dim)[0], distinct)
+    index = rng.integers(0, 3, (2, 3))
+    check_op(lambda lib, a: lib.gather(a, 1, lib.tensor(index)), x)  # index smaller than a
+    check_op(lambda lib, a: a.gather(0, lib.tensor(index)), x)
+    with pytest.raises(RuntimeError, match="topk: k=9 is out of range"):
+        ours.topk(9, dim=dim)
+
+
+@pytest.mark.parametrize("sizes", [(2, 1), (1, 3), (2, 2, 1), (3, 1, 2)])
+def test_repeat_as_torch(sizes, rng):
+    check_op(lambda lib, a: a.repeat(*sizes), rng.standard_normal((2, 3)))
+    with pytest.raises(RuntimeError, match="can not be smaller"):
+        ffnn.zeros(2, 3).repeat(2)
+
+
+def test_size_and_print_options():
+    assert ffnn.Size([2, 3]) == (2, 3) == ffnn.zeros(2, 3).shape
+    assert repr(ffnn.Size([2, 3])) == repr(torch.Size([2, 3])) and ffnn.Size([2, 3]).numel() == 6
+    before = np.get_printoptions()
+    try:
+        ffnn.set_printoptions(precision=2)
+        assert "3.14" in repr(ffnn.tensor([3.14159])) and "3.142" not in repr(
+            ffnn.tensor([3.14159]))
+        ffnn.set_printoptions(profile="default", sci_mode=False)
+        assert np.get_printoptions()["precision"] == 4
+    finally:
+        np.set_printoptions(**before)
