@@ -179,7 +179,7 @@ class Tensor:
         to ``dtype`` (a dtype, ``ffnn.LongTensor`` or ``'torch.LongTensor'``)."""
         from ffnn.tensor_types import type_name
 
-        return type_name(self.data.dtype) if dtype is None else self.to(dtype)
+        return type_name(self.dtype) if dtype is None else self.to(dtype)
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
