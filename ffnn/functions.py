@@ -202,6 +202,38 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return tensor.split(split_size_or_sections, dim)
 
 
+def log1p(input):
+    return ops.log1p(input)
+
+
+def expm1(input):
+    return ops.expm1(input)
+
+
+def cumsum(input, dim: int):
+    return ops.cumsum(input, dim)
+
+
+def logsumexp(input, dim: int, keepdim: bool = False):
+    return ops.logsumexp(input, dim, keepdim)
+
+
+def floor(input):
+    return input.floor()
+
+
+def ceil(input):
+    return input.ceil()
+
+
+def remainder(input, other):
+    return _tensor(input) % other
+
+
+def floor_divide(input, other):
+    return _tensor(input) // other
+
+
 def gather(input, dim: int, index):
     return input.gather(dim, index)
 
@@ -231,7 +263,8 @@ __all__ = [
     "flatten", "reshape", "transpose", "swapaxes", "t", "permute", "max", "min", "amax",
     "amin", "argmax", "argmin", "std", "var", "round", "isnan", "isinf", "isfinite",
     "sign", "where", "mm", "bmm", "dot", "outer", "norm", "numel", "allclose", "equal", "eq",
-    "chunk", "split", "clone", "detach", "gather", "sort", "argsort", "topk", "Size",
+    "chunk", "split", "clone", "detach", "log1p", "expm1", "cumsum", "logsumexp", "floor",
+    "ceil", "remainder", "floor_divide", "gather", "sort", "argsort", "topk", "Size",
     "set_printoptions",
 ]
 

@@ -533,6 +533,18 @@ class Tensor:
     def neg(self):
         return ops.neg(self)
 
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def cumsum(self, dim: int):
+        return ops.cumsum(self, dim)
+
+    def logsumexp(self, dim: int, keepdim: bool = False):
+        return ops.logsumexp(self, dim, keepdim)
+
     def floor(self):
         """Largest integer ≤ x, element-wise; no gradient flows through (torch's is zero)."""
         return Tensor._make(np.floor(self.numpy()), False, None)

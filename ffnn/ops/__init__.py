@@ -69,6 +69,25 @@ def cos(x):
     return elementwise.Cos.apply(x)
 
 
+def log1p(x):
+    return elementwise.Log1p.apply(x)
+
+
+def expm1(x):
+    return elementwise.Expm1.apply(x)
+
+
+def cumsum(x, dim):
+    return reductions.Cumsum.apply(x, dim=dim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum."""
+    shift = Tensor._make(x.numpy().max(axis=dim, keepdims=True), False, None)
+    out = log(sum(exp(x - shift), dim, keepdim=True)) + shift
+    return out if keepdim else squeeze(out, dim)
+
+
 def where(condition, a, b):
     """Element-wise choice: ``a`` where ``condition`` is true, else ``b`` (differentiable in
     both; numbers take the other operand's dtype)."""

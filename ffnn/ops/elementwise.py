@@ -242,6 +242,28 @@ class Cos(Function):
         return (-grad * xp(self.x).sin(self.x),)
 
 
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  dL/dx = dL/dy / (1 + x)."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).log1p(x)
+
+    def backward(self, grad):
+        return (grad / (1 + self.x),)
+
+
+class Expm1(Function):
+    """y = eˣ - 1, accurate for small x;  dL/dx = dL/dy · (y + 1)."""
+
+    def forward(self, x):
+        self.out = xp(x).expm1(x)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out + 1),)
+
+
 class Where(Function):
     """y = a where condition else b (``condition`` a fixed boolean array);
     dL/da = dL/dy where condition, dL/db = dL/dy elsewhere (each summed to its shape)."""

@@ -198,3 +198,20 @@ def test_size_and_print_options():
         assert np.get_printoptions()["precision"] == 4
     finally:
         np.set_printoptions(**before)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_log1p_expm1_cumsum_logsumexp(dim, rng):
+    x = rng.uniform(-0.9, 2.0, (3, 4))
+    check_op(lambda lib, a: lib.log1p(a) + a.expm1(), x)
+    check_op(lambda lib, a: lib.cumsum(a, dim=dim), x)
+    check_op(lambda lib, a: a.cumsum(dim), x)
+    check_op(lambda lib, a: lib.logsumexp(a * 300, dim=dim), x)  # stable for large values
+    check_op(lambda lib, a: a.logsumexp(dim, keepdim=True), x)
+    t = ffnn.tensor([1.5, -1.5, 2.0])
+    for name in ("floor", "ceil"):
+        np.testing.assert_array_equal(getattr(ffnn, name)(t).numpy(),
+                                      getattr(torch, name)(torch.tensor([1.5, -1.5, 2.0])).numpy())
+    assert ffnn.remainder(t, 1.0).tolist() == torch.remainder(
+        torch.tensor([1.5, -1.5, 2.0]), 1.0).tolist()
+    assert ffnn.floor_divide(ffnn.tensor([7, -7]), 2).tolist() == [3, -4]
