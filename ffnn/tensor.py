@@ -18,6 +18,8 @@ from ffnn import autograd, dtypes
 from ffnn.tensor_inplace import InPlaceMethods
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
 
 
 class Tensor(InPlaceMethods):
@@ -108,8 +110,10 @@ class Tensor(InPlaceMethods):
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu" if type(self._data).__module__.startswith("numpy") else "cuda"
+    def device(self):
+        from ffnn.device import CPU, device
+
+        return CPU if type(self._data).__module__.startswith("numpy") else device("cuda")
 
     @property
     def is_leaf(self) -> bool:
@@ -211,10 +215,18 @@ class Tensor(InPlaceMethods):
 
     def to(self, *args, **kwargs) -> Tensor:
         """A copy cast to a dtype (differentiable), as ``tensor.to(torch.float64)``; a device
-        ("cpu") is accepted and ignored."""
+        (``'cpu'``, ``ffnn.device('cpu')``) is accepted, a GPU raises (see ``ffnn.device``);
+        ``t.to(other)`` takes ``other``'s dtype."""
+        from ffnn.device import check_device, is_device
+
         dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
         for arg in args:
-            if arg not in ("cpu",) and getattr(arg, "type", None) != "cpu":
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device(arg):
+                check_device(arg)
+            else:
                 dtype = arg
         if dtype is None:
             return self
@@ -223,8 +235,12 @@ class Tensor(InPlaceMethods):
         dtype = dtypes.to_dtype(dtype)
         return self if dtype == self._data.dtype else Cast.apply(self, dtype=dtype)
 
-    def type(self, dtype) -> Tensor:
-        return self.to(dtype)
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without an argument, torch's type name (``'torch.FloatTensor'``); otherwise a cast
+        to ``dtype`` (a dtype, ``ffnn.LongTensor`` or ``'torch.LongTensor'``)."""
+        from ffnn.tensor_types import type_name
+
+        return type_name(self.dtype) if dtype is None else self.to(dtype)
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -241,7 +257,7 @@ class Tensor(InPlaceMethods):
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self
 
     def contiguous(self) -> Tensor:
@@ -476,8 +492,10 @@ class Tensor(InPlaceMethods):
         out = np.argmin(self._data, axis=dim, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
-    def norm(self, p=2):
-        return ops.sum(ops.abs(self) ** p) ** (1.0 / p)
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        """(Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default); p='fro' is p=2."""
+        p = 2 if p in ("fro", None) else p
+        return ops.sum(ops.abs(self) ** p, dim, keepdim) ** (1.0 / p)
 
     # ----- shape ----------------------------------------------------------------------
     def reshape(self, *shape):
@@ -526,6 +544,235 @@ class Tensor(InPlaceMethods):
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+    # ===== torch's function surface: more methods, devices, formatting ===================
+    # (kept together here; they read the array with ``self.numpy()``)
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def round(self, decimals: int = 0):
+        """Round half to even, as torch; no gradient flows through (torch's is zero)."""
+        return Tensor._make(np.round(self.numpy(), decimals), False, None)
+
+    def sign(self):
+        """-1, 0 or 1 (0 for NaN, as torch)."""
+        array = self.numpy()
+        sign = np.sign(array)
+        return Tensor._make(np.where(array != array, 0, sign).astype(array.dtype), False, None)
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self.numpy()), False, None)
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self.numpy()), False, None)
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self.numpy()), False, None)
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def neg(self):
+        return ops.neg(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def cumsum(self, dim: int):
+        return ops.cumsum(self, dim)
+
+    def logsumexp(self, dim: int, keepdim: bool = False):
+        return ops.logsumexp(self, dim, keepdim)
+
+    def floor(self):
+        """Largest integer ≤ x, element-wise; no gradient flows through (torch's is zero)."""
+        return Tensor._make(np.floor(self.numpy()), False, None)
+
+    def ceil(self):
+        return Tensor._make(np.ceil(self.numpy()), False, None)
+
+    def __floordiv__(self, other):
+        """⌊a / b⌋ (torch's floor_divide); not differentiable."""
+        a, b = np.asarray(self.numpy()), np.asarray(_data_of(other))
+        out = np.floor_divide(a, b)
+        return Tensor._make(out.astype(a.dtype, copy=False) if a.dtype.kind == "f" or
+                            b.dtype.kind != "f" else out, False, None)
+
+    def __rfloordiv__(self, other):
+        return _operand(other, self).__floordiv__(self)
+
+    def __mod__(self, other):
+        """a - b·⌊a / b⌋ (Python's sign rule, as torch.remainder); for floating tensors the
+        gradient is 1 for a and -⌊a / b⌋ for b."""
+        if self.numpy().dtype.kind in "iub" and np.asarray(_data_of(other)).dtype.kind in "iub":
+            return Tensor._make(np.mod(self.numpy(), _data_of(other)), False, None)
+        other = _operand(other, self)
+        return self - other * (self / other).floor()
+
+    def __rmod__(self, other):
+        return _operand(other, self).__mod__(self)
+
+    remainder = __mod__
+
+    def bmm(self, mat2):
+        """Batched product of [B, n, m] and [B, m, p] tensors."""
+        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size. Received: "
+                               f"shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return ops.matmul(self, mat2)
+
+    def dot(self, other):
+        from ffnn.functions import dot
+
+        return dot(self, other)
+
+    def where(self, condition, other):
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is true, else this tensor (differentiable in the tensor)."""
+        return ops.where(mask, _operand(value, self), self)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def split(self, split_size, dim: int = 0):
+        """Pieces along ``dim`` of ``split_size`` each (the last may be shorter), or of the
+        listed sizes."""
+        n = self.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split: sizes {sizes} do not add up to {n} along dim {dim}")
+        pieces, start = [], 0
+        lead = (slice(None),) * (dim % self.ndim)
+        for size in sizes:
+            pieces.append(self[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def is_floating_point(self) -> bool:
+        return self.numpy().dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.numpy().itemsize
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """Raises: ffnn runs on the CPU (torch's error when built without CUDA)."""
+        from ffnn.device import check_device
+
+        check_device("cuda" if device is None else device, "cuda")
+
+    def pin_memory(self):
+        return self
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill in place with integers uniform on [from_, to) (``random_(n)``: [0, n)); the
+        values are stored in this tensor's dtype."""
+        from ffnn import random as _random
+
+        if to is None:
+            from_, to = 0, from_
+        self._overwrite(_random.rng(generator).integers(from_, to, size=self.shape))
+        return self
+
+    def gather(self, dim: int, index):
+        """Values picked along ``dim`` by an int64 ``index`` of the same number of dims."""
+        return ops.gather(self, dim, index)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim`` (a stable sort, so ties keep their
+        order); the values are differentiable."""
+        indices = self.argsort(dim, descending)
+        return SortResult(ops.gather(self, dim, indices), indices)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        array = self.numpy()
+        if array.dtype.kind in "ub":
+            array = array.astype(np.int64)
+        order = np.argsort(-array if descending else array, axis=dim, kind="stable")
+        return Tensor._make(order.astype(np.int64), False, None)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        if not 0 <= k <= self.shape[dim]:
+            raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size "
+                               f"{self.shape[dim]}")
+        indices = self.argsort(dim, descending=largest)
+        lead = (slice(None),) * (dim % self.ndim)
+        indices = indices[lead + (slice(0, k),)]
+        return TopKResult(ops.gather(self, dim, indices), indices)
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along each axis (leading new axes allowed);
+        differentiable (the gradient sums over the copies)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
+                               f"than the number of tensor dims ({self.ndim})")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        interleaved = tuple(n for s in shape for n in (1, s))
+        expanded = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
+        tiled = tuple(r * s for r, s in zip(sizes, shape))
+        return self.reshape(interleaved).expand(expanded).reshape(tiled)
+
+    def __format__(self, format_spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as torch does."""
+        if self.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
 
 # ----- helpers ------------------------------------------------------------------------

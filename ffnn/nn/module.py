@@ -250,10 +250,21 @@ class Module:
             elif param._grad is not None:
                 param._grad[...] = 0
 
-    def to(self, dtype=None, *args, **kwargs) -> Module:
-        """Cast floating parameters and buffers to ``dtype`` (devices other than cpu: no-op)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda"):
+    def to(self, *args, **kwargs) -> Module:
+        """Cast floating parameters and buffers to a dtype: ``to(torch.float64)``; a device
+        (``'cpu'``, ``ffnn.device('cpu')``) is accepted, a GPU raises (see ``ffnn.device``)."""
+        from ffnn.device import check_device, is_device
+
+        dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
+        for arg in args:
+            if is_device(arg):
+                check_device(arg)
+            elif isinstance(arg, Tensor):
+                dtype = arg.dtype
+            else:
+                dtype = arg
+        if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)
         for module in self.modules():
@@ -277,6 +288,13 @@ class Module:
         return self.to(dtypes.float16)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Raises: ffnn runs on the CPU (torch's error when built without CUDA)."""
+        from ffnn.device import check_device
+
+        check_device("cuda" if device is None else device, "cuda")
         return self
 
     def apply(self, fn) -> Module:

@@ -143,8 +143,8 @@ class Dropout(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if self.inplace and self.training and self.p > 0:
-            return input._inplace(lambda x: F.dropout(x, self.p, True, self.generator))
-        return F.dropout(input, self.p, self.training, self.generator)
+            return input._inplace(lambda x: F.dropout(x, self.p, True, generator=self.generator))
+        return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -61,6 +61,44 @@ def sqrt(x):
     return elementwise.Sqrt.apply(x)
 
 
+def sin(x):
+    return elementwise.Sin.apply(x)
+
+
+def cos(x):
+    return elementwise.Cos.apply(x)
+
+
+def log1p(x):
+    return elementwise.Log1p.apply(x)
+
+
+def expm1(x):
+    return elementwise.Expm1.apply(x)
+
+
+def cumsum(x, dim):
+    return reductions.Cumsum.apply(x, dim=dim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum."""
+    shift = Tensor._make(x.numpy().max(axis=dim, keepdims=True), False, None)
+    out = log(sum(exp(x - shift), dim, keepdim=True)) + shift
+    return out if keepdim else squeeze(out, dim)
+
+
+def where(condition, a, b):
+    """Element-wise choice: ``a`` where ``condition`` is true, else ``b`` (differentiable in
+    both; numbers take the other operand's dtype)."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
+    a, b = _pair(a, b)
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return elementwise.Where.apply(a, b, condition=cond.astype(bool, copy=False)
+                                   if hasattr(cond, "astype") else bool(cond))
+
+
 def abs(x):  # noqa: A001 - torch's name
     return elementwise.Abs.apply(x)
 
@@ -171,15 +209,9 @@ def getitem(x, index):
     return out
 
 
-def where(condition, a, b):
-    """a where ``condition`` else b, broadcast; numbers take the other operand's dtype."""
-    cond = condition._data if isinstance(condition, Tensor) else condition
-    if not isinstance(a, Tensor):
-        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
-    a, b = _pair(a, b)
-    import numpy as np
-
-    return elementwise.Where.apply(a, b, cond=np.asarray(cond, dtype=bool))
+def gather(x, dim, index):
+    index = index.numpy() if isinstance(index, Tensor) else index
+    return shape.Gather.apply(x, index=index, dim=dim)
 
 
 def concatenate(tensors, dim=0):
@@ -200,6 +232,18 @@ def leaky_relu(x, negative_slope=0.01):
 
 def sigmoid(x):
     return activations.Sigmoid.apply(x)
+
+
+def elu(x, alpha=1.0, scale=1.0):
+    return activations.ELU.apply(x, alpha=alpha, scale=scale)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return activations.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def prelu(x, weight):
+    return activations.PReLU.apply(x, weight)
 
 
 def tanh(x):

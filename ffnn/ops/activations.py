@@ -157,3 +157,59 @@ class LogSoftmax(Op):
     def backward(self, grad):
         softmax = xp(grad).exp(self.out)
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
+
+
+class ELU(Op):
+    """y = x if x > 0 else α(eˣ - 1);  dL/dx = dL/dy · (1 if x > 0 else α eˣ)."""
+
+    def forward(self, x, alpha=1.0, scale=1.0):
+        m = xp(x)
+        self.positive = x > 0
+        negative = alpha * m.expm1(m.minimum(x, 0))
+        self.slope = (scale * m.where(self.positive, 1, negative + alpha)).astype(x.dtype)
+        return (scale * m.where(self.positive, x, negative)).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        return (grad * self.slope,)
+
+
+class Softplus(Op):
+    """y = log(1 + e^{βx}) / β (y = x where βx > threshold);  dL/dx = dL/dy · σ(βx) (1 on the
+    linear part)."""
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        m = xp(x)
+        z = beta * x
+        self.linear = z > threshold
+        self.slope = m.where(self.linear, 1, stable_sigmoid(z)).astype(x.dtype)
+        soft = (m.maximum(z, 0) + m.log1p(m.exp(-m.abs(z)))) / beta
+        return m.where(self.linear, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        return (grad * self.slope,)
+
+
+class PReLU(Op):
+    """y = x if x > 0 else a·x with a learned slope ``a`` (one, or one per channel on axis 1);
+    dL/dx = dL/dy · (1 if x > 0 else a),  dL/da = Σ dL/dy · min(x, 0) over all but the channels."""
+
+    def forward(self, x, weight):
+        m = xp(x)
+        self.weight_shape = weight.shape
+        a = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight
+        self.x, self.a = x, a
+        return m.where(x > 0, x, a * x).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        m = xp(grad)
+        positive = self.x > 0
+        grad_x = m.where(positive, grad, grad * self.a) if self.needs_input_grad[0] else None
+        grad_a = None
+        if self.needs_input_grad[1]:
+            contribution = m.where(positive, 0, grad * self.x)
+            if self.weight_shape[0] == 1 or self.x.ndim < 2:
+                grad_a = contribution.sum().reshape(self.weight_shape)
+            else:
+                axes = (0,) + tuple(range(2, self.x.ndim))
+                grad_a = contribution.sum(axis=axes).reshape(self.weight_shape)
+        return grad_x, grad_a

@@ -220,18 +220,64 @@ class Clone(Op):
         return (grad,)
 
 
-class Where(Op):
-    """y = a where cond else b (broadcast);  dL/da = dL/dy · cond,  dL/db = dL/dy · ¬cond."""
+class Sin(Op):
+    """y = sin x;  dL/dx = dL/dy · cos x."""
 
-    def forward(self, a, b, cond):
-        self.cond, self.shapes = cond, (a.shape, b.shape)
-        return xp(a).where(cond, a, b)
+    def forward(self, x):
+        self.x = x
+        return xp(x).sin(x)
 
     def backward(self, grad):
-        m, cond = xp(grad), self.cond
+        return (grad * xp(self.x).cos(self.x),)
+
+
+class Cos(Op):
+    """y = cos x;  dL/dx = -dL/dy · sin x."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).cos(x)
+
+    def backward(self, grad):
+        return (-grad * xp(self.x).sin(self.x),)
+
+
+class Log1p(Op):
+    """y = ln(1 + x), accurate for small x;  dL/dx = dL/dy / (1 + x)."""
+
+    def forward(self, x):
+        self.x = x
+        return xp(x).log1p(x)
+
+    def backward(self, grad):
+        return (grad / (1 + self.x),)
+
+
+class Expm1(Op):
+    """y = eˣ - 1, accurate for small x;  dL/dx = dL/dy · (y + 1)."""
+
+    def forward(self, x):
+        self.out = xp(x).expm1(x)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out + 1),)
+
+
+class Where(Op):
+    """y = a where condition else b (``condition`` a fixed boolean array);
+    dL/da = dL/dy where condition, dL/db = dL/dy elsewhere (each summed to its shape)."""
+
+    def forward(self, a, b, condition):
+        self.condition, self.shapes = condition, (a.shape, b.shape)
+        return xp(a).where(condition, a, b)
+
+    def backward(self, grad):
+        m, (sa, sb) = xp(grad), self.shapes
         zero = m.zeros((), dtype=grad.dtype)
-        sa, sb = self.shapes
         return (
-            unbroadcast(m.where(cond, grad, zero), sa) if self.needs_input_grad[0] else None,
-            unbroadcast(m.where(cond, zero, grad), sb) if self.needs_input_grad[1] else None,
+            unbroadcast(m.where(self.condition, grad, zero), sa)
+            if self.needs_input_grad[0] else None,
+            unbroadcast(m.where(self.condition, zero, grad), sb)
+            if self.needs_input_grad[1] else None,
         )

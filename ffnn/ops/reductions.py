@@ -100,3 +100,16 @@ class Extremum(Op):
     def backward(self, grad):
         return (_expand_back(grad, self.shape, self.axes, self.keepdim) * self.weights,)
 
+
+
+class Cumsum(Op):
+    """yᵢ = Σ_{j ≤ i} xⱼ along ``dim``;  dL/dxⱼ = Σ_{i ≥ j} dL/dyᵢ (a reversed cumulative sum)."""
+
+    def forward(self, x, dim=0):
+        self.dim = dim % max(x.ndim, 1)
+        return xp(x).cumsum(x, axis=self.dim).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        m = xp(grad)
+        flipped = m.flip(grad, axis=self.dim)
+        return (m.flip(m.cumsum(flipped, axis=self.dim), axis=self.dim),)

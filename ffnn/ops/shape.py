@@ -126,3 +126,26 @@ class Stack(Op):
 
     def backward(self, grad):
         return tuple(xp(grad).moveaxis(grad, self.dim, 0))
+
+
+class Gather(Op):
+    """y[i][j] = x[i][index[i][j]] along ``dim`` (torch.gather; ``index`` may be smaller than
+    ``x`` on the other axes);  dL/dx = dL/dy added back at the gathered positions."""
+
+    def forward(self, x, index, dim):
+        dim = dim % x.ndim
+        if index.ndim != x.ndim:
+            raise RuntimeError(f"gather: index must have as many dimensions as the input "
+                               f"({x.ndim}). Received: index of shape {index.shape}")
+        region = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+        self.shape, self.region, self.dim = x.shape, region, dim
+        self.index = index
+        return xp(x).take_along_axis(x[region], index, axis=dim)
+
+    def backward(self, grad):
+        m = xp(grad)
+        out = m.zeros(self.shape, dtype=grad.dtype)
+        positions = list(m.indices(self.index.shape, sparse=True))
+        positions[self.dim] = self.index
+        m.add.at(out, tuple(positions), grad)
+        return (out,)
