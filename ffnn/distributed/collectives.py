@@ -112,7 +112,8 @@ def broadcast_parameters(model, root: int = 0) -> None:
     checkpoint) so that all ranks start from identical weights."""
     _check_root(root)
     params = [p._data for p in _parameters(model)]
-    buffers = [b for b in model.buffers() if b is not None] if hasattr(model, "buffers") else []
+    buffers = [b.numpy() for b in model.buffers() if b is not None] \
+        if hasattr(model, "buffers") else []
     broadcast_arrays(params + buffers, root=root)
 
 

@@ -111,8 +111,8 @@ class SyncBatchNorm1d(BatchNorm1d):
         track = self.training and self.track_running_stats
         return SyncBatchNorm.apply(
             input, self.weight, self.bias, eps=self.eps,
-            running_mean=self.running_mean if track else None,
-            running_var=self.running_var if track else None, momentum=factor)
+            running_mean=self.running_mean.numpy() if track else None,
+            running_var=self.running_var.numpy() if track else None, momentum=factor)
 
 
 def convert_sync_batchnorm(model: Module) -> Module:

@@ -122,9 +122,9 @@ def _widen_norm(norm, g: np.ndarray, old: int, new_width: int):
         new = BatchNorm1d(new_width, norm.eps, norm.momentum, norm.affine,
                           norm.track_running_stats, dtype=dtype)
         if norm.track_running_stats:
-            new.running_mean = norm.running_mean[g].copy()
-            new.running_var = norm.running_var[g].copy()
-            new.num_batches_tracked = norm.num_batches_tracked.copy()
+            new.running_mean = norm.running_mean.numpy()[g].copy()
+            new.running_var = norm.running_var.numpy()[g].copy()
+            new.num_batches_tracked = norm.num_batches_tracked.numpy().copy()
     else:
         if tuple(norm.normalized_shape) != (old,):
             raise ValueError(f"widen: {type(norm).__name__} normalizes shape "

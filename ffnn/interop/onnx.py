@@ -150,8 +150,8 @@ def _batch_norm(g, m, x, path):
     weight = m.weight._data if m.weight is not None else np.ones(c)
     bias = m.bias._data if m.bias is not None else np.zeros(c)
     inputs = [x, g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias"),
-              g.const(m.running_mean, f"{path}.running_mean"),
-              g.const(m.running_var, f"{path}.running_var")]
+              g.const(m.running_mean.numpy(), f"{path}.running_mean"),
+              g.const(m.running_var.numpy(), f"{path}.running_var")]
     return g.node("BatchNormalization", inputs, path, epsilon=float(m.eps))
 
 

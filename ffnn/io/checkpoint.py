@@ -24,6 +24,7 @@ from ffnn.io.objects import decode_object, encode_object
 from ffnn.io.safefile import CheckpointError, decode, encode, read_file, write_file
 from ffnn.io.tree import pack, unpack
 from ffnn.nn.module import Module
+from ffnn.tensor import Tensor
 
 FORMAT_VERSION = 1
 __all__ = ["save", "save_checkpoint", "load", "load_state_dict", "Checkpoint", "CheckpointError",
@@ -291,14 +292,14 @@ def _assign_state(path, model: Module, state: OrderedDict) -> None:
                               f"{missing}, unexpected {unexpected}")
     for key, (module, name, is_param) in slots.items():
         value = state[key]
-        current = module._parameters[name]._data if is_param else module._buffers[name]
+        current = (module._parameters if is_param else module._buffers)[name]._data
         if value.shape != current.shape:
             raise CheckpointError(path, f"tensor {key!r} has shape {value.shape}, the "
                                   f"architecture spec implies {current.shape}")
         if is_param:
             module._parameters[name]._data = value
         else:
-            module._buffers[name] = value
+            module._buffers[name] = Tensor._make(value, False, None)
 
 
 def _restore_flags(model: Module, info: dict) -> None:

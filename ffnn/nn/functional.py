@@ -98,11 +98,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return norms.Dropout.apply(input, p=p, rng=_random.rng(generator))
 
 
+def _array_or_none(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5, num_batches_tracked=None) -> Tensor:
     """Batch norm over axis 1 of [N, C] or [N, C, L]. In training, normalise with the batch
-    statistics and update ``running_mean``/``running_var`` (ndarrays) in place with the
-    unbiased batch variance; otherwise normalise with the running statistics."""
+    statistics and update ``running_mean``/``running_var`` (tensors or arrays) in place with
+    the unbiased batch variance; otherwise normalise with the running statistics."""
+    running_mean, running_var = _array_or_none(running_mean), _array_or_none(running_var)
     if training:
         n = input._data.size // input._data.shape[1]
         if n <= 1:

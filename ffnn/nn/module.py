@@ -56,7 +56,7 @@ class Module:
                 )
             params[name] = None
         elif name in buffers:
-            buffers[name] = None if value is None else _as_array(value)
+            buffers[name] = _as_buffer(value)
         elif name in modules and value is None:
             modules[name] = None
         else:
@@ -89,9 +89,9 @@ class Module:
             setattr(self, name, param)
 
     def register_buffer(self, name: str, array, persistent: bool = True) -> None:
-        """Register a non-learnable array (running statistics …) saved in ``state_dict``."""
+        """Register a non-learnable tensor (running statistics …) saved in ``state_dict``."""
         self._forget(name)
-        self._buffers[name] = None if array is None else _as_array(array)
+        self._buffers[name] = _as_buffer(array)
         if not persistent:
             self._non_persistent.add(name)
 
@@ -154,7 +154,7 @@ class Module:
                 if buffer is not None:
                     yield (f"{module_name}.{name}" if module_name else name), buffer
 
-    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -178,7 +178,7 @@ class Module:
                     state[dot + name] = param.detach()
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent:
-                    state[dot + name] = Tensor._make(buffer, False, None)
+                    state[dot + name] = buffer.detach()
         return state
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
@@ -214,7 +214,7 @@ class Module:
                 if name in module._parameters or target.dtype.kind == "f":
                     target[...] = value.astype(target.dtype, copy=False)
                 else:
-                    module._buffers[name] = np.array(value, dtype=target.dtype)
+                    module._buffers[name] = _as_buffer(np.array(value, dtype=target.dtype))
         return IncompatibleKeys(missing, unexpected)
 
     def _state_slots(self) -> OrderedDict:
@@ -226,7 +226,7 @@ class Module:
                     slots[dot + name] = (module, name, param._data)
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent:
-                    slots[dot + name] = (module, name, buffer)
+                    slots[dot + name] = (module, name, buffer._data)
         return slots
 
     # ----- modes and dtypes -----------------------------------------------------------
@@ -275,7 +275,7 @@ class Module:
                         param._grad = param._grad.astype(dtype)
             for name, buffer in module._buffers.items():
                 if buffer is not None and buffer.dtype.kind == "f":
-                    module._buffers[name] = buffer.astype(dtype)
+                    module._buffers[name] = _as_buffer(buffer._data.astype(dtype))
         return self
 
     def double(self) -> Module:
@@ -325,6 +325,13 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+
+def _as_buffer(value) -> Tensor | None:
+    """A buffer is a tensor outside the graph (torch's); arrays and lists are wrapped."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor._make(_as_array(value), False, None)
 
 
 def _as_array(value) -> np.ndarray:

@@ -37,7 +37,7 @@ def test_frozen_batchnorm_uses_running_statistics_in_train_mode():
     assert is_frozen_batchnorm(bn)
     model.train()
     x = ffnn.randn(8, 4)
-    mean = bn.running_mean.copy()
+    mean = bn.running_mean.numpy().copy()
     out_train = model(x).data
     assert np.array_equal(bn.running_mean, mean) and int(bn.num_batches_tracked) == 0
     model.eval()
