@@ -128,6 +128,7 @@ class Op:
 
     freed = False
     view_op = False
+    saves_every_version = False  # saved_versions lists only what backward uses
     parents: tuple = ()
     input_ctxs: tuple = ()
 
@@ -171,27 +172,25 @@ def _may_share_memory(a, b) -> bool:
 
 
 def _saved_versions(fn: Op, inputs: tuple, out) -> tuple:
-    """(version counter, version now, what) for each input or output whose array (or a view
-    of it) the op saved: a later in-place change of that tensor must make backward raise.
-    No tensor is kept (an output referring to itself through its op would be a cycle)."""
-    owners = {id(out._data): out}
-    for t in inputs:
-        if t is not None:
-            owners.setdefault(id(t._data), t)
-    saved = []
+    """(version counter, version now, array) of each input and of the output. No tensor is
+    kept (an output referring to itself through its op would be a cycle). Which of the arrays
+    the op really saved is only looked up when a version has changed (``_check_versions``)."""
+    return tuple([(t._version_box, t._version_box[0], t._data)
+                  for t in (*inputs, out) if t is not None])
+
+
+def _saved(fn: Op, array) -> bool:
+    """Whether ``fn`` kept ``array`` (or a view of it) for its backward."""
     for value in fn.__dict__.values():
-        base = getattr(value, "base", None)
-        owner = owners.get(id(value))
-        if owner is None and base is not None:
-            owner = owners.get(id(base))
-        if owner is not None:
-            saved.append((owner._version_box, owner._version_box[0], owner._data))
-    return tuple(saved)
+        if value is array or getattr(value, "base", None) is not None and (
+                value.base is array or value.base is array.base is not None):
+            return True
+    return False
 
 
 def _check_versions(fn: Op) -> None:
     for counter, expected, array in fn.saved_versions:
-        if counter[0] != expected:
+        if counter[0] != expected and (fn.saves_every_version or _saved(fn, array)):
             what = f"tensor of shape {list(array.shape)}, dtype {array.dtype}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "

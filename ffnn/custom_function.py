@@ -112,6 +112,8 @@ class Function:
 class _UserOp(autograd.Op):
     """The graph node of a user ``Function``: its backward is the user's."""
 
+    saves_every_version = True  # saved_versions are the tensors of ctx.save_for_backward
+
     def backward(self, grad):
         grads = [Tensor._make(g, False, None) for g in self.split(grad)]
         with autograd.no_grad():
