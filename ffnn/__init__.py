@@ -4,28 +4,38 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
-from ffnn.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ffnn import autograd
+from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
     arange,
     as_tensor,
     cat,
+    concat,
     concatenate,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
+    full_like,
     is_tensor,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
+    randint_like,
     randn,
+    randn_like,
     randperm,
     stack,
     tensor,
     zeros,
     zeros_like,
 )
+from ffnn.device import device
 from ffnn.dtypes import (
     bool_,
     double,
@@ -34,10 +44,81 @@ from ffnn.dtypes import (
     float64,
     get_default_dtype,
     half,
+    int8,
+    int16,
     int32,
     int64,
     long,
     set_default_dtype,
+    short,
+    uint8,
+)
+from ffnn.environment import (
+    get_default_device,
+    get_num_threads,
+    set_default_device,
+    set_default_tensor_type,
+    set_num_threads,
+)
+from ffnn.functions import (
+    Size,
+    add,
+    allclose,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    argsort,
+    bmm,
+    ceil,
+    chunk,
+    clone,
+    cos,
+    cumsum,
+    detach,
+    div,
+    dot,
+    eq,
+    equal,
+    expm1,
+    flatten,
+    floor,
+    floor_divide,
+    gather,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    logsumexp,
+    max,
+    min,
+    mm,
+    mul,
+    neg,
+    norm,
+    numel,
+    outer,
+    permute,
+    pow,
+    remainder,
+    reshape,
+    round,
+    set_printoptions,
+    sign,
+    sin,
+    sort,
+    split,
+    square,
+    squeeze,
+    std,
+    sub,
+    swapaxes,
+    t,
+    topk,
+    transpose,
+    unsqueeze,
+    var,
+    where,
 )
 from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
 from ffnn.ops import (
@@ -59,20 +140,46 @@ from ffnn.ops import (
 )
 from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
 from ffnn.tensor import Tensor
+from ffnn.tensor_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 __version__ = "0.1.0"
 
 float = float32  # noqa: A001 - torch.float is float32
+int = int32  # noqa: A001 - torch.int is int32
+bool = bool_  # noqa: A001 - torch.bool
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
+    "inference_mode", "autograd",
     "is_grad_enabled", "manual_seed", "seed", "Generator", "get_rng_state", "set_rng_state",
     "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",
     "maximum", "minimum", "mean", "sqrt", "sum", "sigmoid", "tanh", "relu", "softmax",
     "log_softmax", "gradcheck", "__version__",
+    # torch's spellings of factories, functions, types and the environment
+    "empty", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "normal",
+    "concat", "device", "int8", "int16", "short", "uint8", "get_default_device",
+    "get_num_threads", "set_default_device", "set_default_tensor_type", "set_num_threads",
+    "add", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clone", "cos",
+    "detach", "div", "dot", "eq", "equal", "flatten", "isfinite", "isinf", "isnan", "max",
+    "min", "mm", "mul", "neg", "norm", "numel", "outer", "permute", "pow", "reshape", "round",
+    "sign", "sin", "split", "square", "squeeze", "std", "sub", "swapaxes", "t", "transpose",
+    "unsqueeze", "var", "where", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "Size", "argsort",
+    "gather", "set_printoptions", "sort", "topk", "ceil", "cumsum", "expm1", "floor",
+    "floor_divide", "log1p", "logsumexp", "remainder",
 ]
 
 
@@ -81,7 +188,8 @@ def __getattr__(name):
     import importlib
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
-                "distributed", "bench", "explain", "utils", "ops"}:
+                "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
+                "accelerator", "autograd"}:
         return importlib.import_module(f"ffnn.{name}")
     if name in {"save", "load", "load_state_dict", "CheckpointError"}:
         from ffnn.io import checkpoint

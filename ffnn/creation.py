@@ -1,6 +1,9 @@
-"""Creating tensors, with torch's names and dtype rules (``ffnn.tensor``, ``zeros``, ``randn`` …).
+"""Creating tensors, with torch's names, keywords and dtype rules (``ffnn.tensor``, ``zeros``,
+``randn``, ``full_like`` …).
 
-Random factories draw from ``generator`` or the global seeded generator (``ffnn.manual_seed``).
+Every factory takes ``dtype=``, ``device=`` (``'cpu'``; a GPU raises, see ``ffnn.device``) and
+``requires_grad=``. Random factories draw from ``generator`` or the global seeded generator
+(``ffnn.manual_seed``); they give other numbers than torch's generator for the same seed.
 """
 
 from __future__ import annotations
@@ -11,91 +14,205 @@ import numpy as np
 
 from ffnn import dtypes, ops
 from ffnn import random as _random
+from ffnn.device import check_device
 from ffnn.tensor import Tensor, _data_of, _shape_args, _to_array
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
+def _new(array: np.ndarray, requires_grad: bool, device) -> Tensor:
+    check_device(device)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (list, number, ndarray, Tensor)."""
     array = _to_array(data, dtype)
     if isinstance(data, np.ndarray) and array is data:
         array = array.copy()
-    return Tensor(array, requires_grad=requires_grad)
+    return _new(array, requires_grad, device)
 
 
-def as_tensor(data: Any, dtype=None) -> Tensor:
+def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` where possible."""
-    return data if isinstance(data, Tensor) and dtype is None else Tensor(data, dtype=dtype)
+    check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype) == data.dtype):
+        return data
+    return Tensor(data, dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    return Tensor(np.asarray(array))
+    """A tensor sharing memory with the NumPy array."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray. Received: {type(array).__name__}")
+    return Tensor(array)
 
 
 def _sizes(size) -> tuple:
-    return _shape_args(size)
+    shape = _shape_args(size)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"sizes must be integers. Received: size={shape!r}")
+    return tuple(int(n) for n in shape)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_sizes(size), dtypes.to_dtype(dtype)), requires_grad)
+def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_sizes(size), dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_sizes(size), dtypes.to_dtype(dtype)), requires_grad)
+def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_sizes(size), dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(tuple(size), fill_value, dtypes.to_dtype(dtype)), requires_grad)
+def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given shape (zeros here; torch leaves it uninitialised)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None) -> Tensor:
-    return Tensor(np.zeros_like(_data_of(t), dtype=dtype and dtypes.to_dtype(dtype)))
+def _fill_dtype(fill_value, dtype):
+    if dtype is not None:
+        return dtypes.to_dtype(dtype)
+    if isinstance(fill_value, (bool, np.bool_)):
+        return dtypes.bool_
+    if isinstance(fill_value, (int, np.integer)):
+        return dtypes.int64
+    return dtypes.get_default_dtype()
 
 
-def ones_like(t: Tensor, dtype=None) -> Tensor:
-    return Tensor(np.ones_like(_data_of(t), dtype=dtype and dtypes.to_dtype(dtype)))
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (int64 for an int, bool for a bool, else float)."""
+    fill_value = _data_of(fill_value)
+    array = np.full(_sizes((size,) if isinstance(size, int) else size), fill_value,
+                    _fill_dtype(np.asarray(fill_value).item() if np.ndim(fill_value) == 0
+                                else fill_value, dtype))
+    return _new(array, requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=dtypes.to_dtype(dtype)))
+def _like_dtype(t, dtype) -> np.dtype:
+    return dtypes.to_dtype(dtype) if dtype is not None else np.asarray(_data_of(t)).dtype
 
 
-def arange(start, end=None, step=1, dtype=None) -> Tensor:
-    array = np.arange(start, end, step) if end is not None else np.arange(start)
-    return Tensor(array, dtype=dtype) if dtype is not None else Tensor(_to_array(array.tolist()))
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(np.shape(_data_of(input)), _like_dtype(input, dtype)), requires_grad,
+                device)
 
 
-def linspace(start, end, steps: int, dtype=None) -> Tensor:
-    return Tensor(np.linspace(start, end, steps, dtype=dtypes.to_dtype(dtype)))
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(np.shape(_data_of(input)), _like_dtype(input, dtype)), requires_grad,
+                device)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+empty_like = zeros_like
+
+
+def full_like(input: Tensor, fill_value, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    return _new(np.full(np.shape(_data_of(input)), fill_value, _like_dtype(input, dtype)),
+                requires_grad, device)
+
+
+def _float_like(input, dtype) -> np.dtype:
+    dtype = _like_dtype(input, dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"random floats need a floating dtype. Received: dtype={dtype}")
+    return dtype
+
+
+def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+              generator=None) -> Tensor:
+    return rand(*np.shape(_data_of(input)), generator=generator,
+                dtype=_float_like(input, dtype), device=device, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+               generator=None) -> Tensor:
+    return randn(*np.shape(_data_of(input)), generator=generator,
+                 dtype=_float_like(input, dtype), device=device, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, dtype=None, device=None,
+                 generator=None) -> Tensor:
+    return randint(low, high, np.shape(_data_of(input)), generator=generator,
+                   dtype=_like_dtype(input, dtype), device=device)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    return _new(np.eye(n, m, dtype=dtypes.to_dtype(dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` in steps: int64 for integer arguments, the default float otherwise."""
+    start, end, step = (_data_of(v) for v in (start, end, step))
+    if end is None:
+        start, end = 0, start
+    array = np.arange(start, end, step)
+    if dtype is not None:
+        array = array.astype(dtypes.to_dtype(dtype))
+    elif array.dtype.kind == "f":
+        array = array.astype(dtypes.get_default_dtype())
+    else:
+        array = array.astype(np.int64)
+    return _new(array, requires_grad, device)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _new(np.linspace(_data_of(start), _data_of(end), steps,
+                            dtype=dtypes.to_dtype(dtype)), requires_grad, device)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the seeded generator."""
     array = _random.rng(generator).standard_normal(_sizes(size)).astype(dtypes.to_dtype(dtype))
-    return Tensor(array, requires_grad)
+    return _new(array, requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the seeded generator."""
     array = _random.rng(generator).random(_sizes(size)).astype(dtypes.to_dtype(dtype))
-    return Tensor(array, requires_grad)
+    return _new(array, requires_grad, device)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform on ``[low, high)`` (``randint(high, size)`` starts at 0)."""
     if high is None:
         low, high = 0, low
-    array = _random.rng(generator).integers(low, high, size=tuple(size))
-    return Tensor(array.astype(dtypes.to_dtype(dtype or "int64")))
+    elif isinstance(high, (tuple, list)) and size == ():  # randint(high, (n,))
+        low, high, size = 0, low, high
+    array = _random.rng(generator).integers(low, high, size=_sizes((size,) if isinstance(
+        size, int) else size))
+    return _new(array.astype(dtypes.to_dtype(dtype or "int64")), requires_grad, device)
 
 
-def randperm(n: int, generator=None) -> Tensor:
-    return Tensor(_random.rng(generator).permutation(n).astype(np.int64))
+def randperm(n: int, *, generator=None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    array = _random.rng(generator).permutation(n).astype(dtypes.to_dtype(dtype or "int64"))
+    return _new(array, requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal samples: ``normal(mean, std, size)`` with numbers, or element-wise means and
+    standard deviations given as tensors (the shape then comes from them)."""
+    mean_a, std_a = np.asarray(_data_of(mean)), np.asarray(_data_of(std))
+    if size is None:
+        shape = np.broadcast_shapes(mean_a.shape, std_a.shape)
+    else:
+        shape = _sizes((size,) if isinstance(size, int) else size)
+    if dtype is None:
+        tensors = [a.dtype for a, v in ((mean_a, mean), (std_a, std)) if isinstance(v, Tensor)]
+        dtype = tensors[0] if tensors else None
+    draw = _random.rng(generator).standard_normal(shape)
+    array = (mean_a + std_a * draw).astype(dtypes.to_dtype(dtype))
+    return _new(array, requires_grad, device)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
     return ops.concatenate(tensors, dim)
 
 
-concatenate = cat
+concatenate = concat = cat
 
 
 def stack(tensors, dim: int = 0) -> Tensor:

@@ -7,15 +7,18 @@ import numpy as np
 float16 = half = np.dtype("float16")
 float32 = float = np.dtype("float32")
 float64 = double = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = short = np.dtype("int16")
 int32 = np.dtype("int32")
 int64 = long = np.dtype("int64")
+uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
 _default_float = float32
 
 
 _ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
-            "int": "int32", "bool": "bool"}
+            "int": "int32", "short": "int16", "bool": "bool"}
 
 
 def to_dtype(dtype) -> np.dtype:
@@ -24,6 +27,12 @@ def to_dtype(dtype) -> np.dtype:
         return _default_float
     if isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
+        return dtype.dtype  # a legacy tensor type: ffnn.FloatTensor, ffnn.LongTensor …
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        from ffnn.tensor_types import type_by_name
+
+        return type_by_name(dtype).dtype
     if isinstance(dtype, str) or type(dtype).__module__ == "torch":
         name = str(dtype).removeprefix("torch.")
         try:

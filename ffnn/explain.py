@@ -137,14 +137,14 @@ def compute(config: ExplainConfig | None = None) -> Explanation:
 
     def loss_from_a1(a1):
         z2 = ops.matmul(params["W2"].detach(), _t(a1)) + params["b2"].detach()
-        return loss_from_z2(z2.data)
+        return loss_from_z2(z2._data)
 
     def loss_from_z1(z1):
-        return loss_from_a1(act(_t(z1)).data)
+        return loss_from_a1(act(_t(z1))._data)
 
     def loss_with(name):
         def loss_of(value):
-            trial = {k: _t(v.data) for k, v in params.items()}
+            trial = {k: _t(v._data) for k, v in params.items()}
             trial[name] = _t(value)
             return _forward(trial, x, y, config)["L"].item()
 
@@ -154,18 +154,18 @@ def compute(config: ExplainConfig | None = None) -> Explanation:
     d_act = ACTIVATIONS[config.activation][2].split(" = ")[0].replace("(z)", "(z1)")
     fd = _finite_difference
     gradients = {
-        "∂L/∂ŷ": (d_yhat, out["z2"].grad, fd(loss_from_z2, out["z2"].data)),
-        "∂L/∂W2": ("∂L/∂ŷ · a1ᵀ", params["W2"].grad, fd(loss_with("W2"), params["W2"].data)),
-        "∂L/∂b2": ("∂L/∂ŷ", params["b2"].grad, fd(loss_with("b2"), params["b2"].data)),
-        "∂L/∂a1": ("W2ᵀ · ∂L/∂ŷ", out["a1"].grad, fd(loss_from_a1, out["a1"].data)),
-        "∂L/∂z1": (f"∂L/∂a1 ⊙ {d_act}", out["z1"].grad, fd(loss_from_z1, out["z1"].data)),
-        "∂L/∂W1": ("∂L/∂z1 · xᵀ", params["W1"].grad, fd(loss_with("W1"), params["W1"].data)),
-        "∂L/∂b1": ("∂L/∂z1", params["b1"].grad, fd(loss_with("b1"), params["b1"].data)),
+        "∂L/∂ŷ": (d_yhat, out["z2"]._grad, fd(loss_from_z2, out["z2"]._data)),
+        "∂L/∂W2": ("∂L/∂ŷ · a1ᵀ", params["W2"]._grad, fd(loss_with("W2"), params["W2"]._data)),
+        "∂L/∂b2": ("∂L/∂ŷ", params["b2"]._grad, fd(loss_with("b2"), params["b2"]._data)),
+        "∂L/∂a1": ("W2ᵀ · ∂L/∂ŷ", out["a1"]._grad, fd(loss_from_a1, out["a1"]._data)),
+        "∂L/∂z1": (f"∂L/∂a1 ⊙ {d_act}", out["z1"]._grad, fd(loss_from_z1, out["z1"]._data)),
+        "∂L/∂W1": ("∂L/∂z1 · xᵀ", params["W1"]._grad, fd(loss_with("W1"), params["W1"]._data)),
+        "∂L/∂b1": ("∂L/∂z1", params["b1"]._grad, fd(loss_with("b1"), params["b1"]._data)),
     }
-    updated = {name: p.data - config.lr * p.grad for name, p in params.items()}
+    updated = {name: p._data - config.lr * p._grad for name, p in params.items()}
     after = _forward({k: _t(v) for k, v in updated.items()}, x, y, config)["L"].item()
-    values = {"x": x.data, "y": y.data, **{k: p.data for k, p in params.items()},
-              **{k: v.data for k, v in out.items()}}
+    values = {"x": x._data, "y": y._data, **{k: p._data for k, p in params.items()},
+              **{k: v._data for k, v in out.items()}}
     return Explanation(config, values, gradients, updated, after, graph)
 
 
@@ -182,7 +182,7 @@ def to_mermaid(root: Tensor, names: dict) -> str:
             node_id[id(t)] = f"n{counter[0]}"
             text = label.get(id(t))
             if t._ctx is None:
-                lines.append(f'  {node_id[id(t)]}(["{text or _fmt(t.data)}"])')
+                lines.append(f'  {node_id[id(t)]}(["{text or _fmt(t._data)}"])')
             else:
                 op = t._ctx.name
                 lines.append(f'  {node_id[id(t)]}["{op}{" → " + text if text else ""}"]')

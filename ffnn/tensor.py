@@ -15,24 +15,32 @@ from typing import Any
 import numpy as np
 
 from ffnn import autograd, dtypes
+from ffnn.tensor_inplace import InPlaceMethods
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
 
 
-class Tensor:
-    """An n-d array (``.data``) with an optional gradient (``.grad``, an array or None).
+class Tensor(InPlaceMethods):
+    """An n-d array with an optional gradient, with torch's semantics.
 
-    Shapes follow NumPy broadcasting. ``requires_grad=True`` makes ops record the graph;
-    ``backward()`` then fills ``.grad`` of every leaf that requires it.
+    ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
+    the same shape (or None); ``.numpy()`` the ndarray itself. Shapes follow NumPy
+    broadcasting. ``requires_grad=True`` makes ops record the graph; ``backward()`` then fills
+    ``.grad`` of every leaf that requires it. In-place methods (``add_``, ``+=``,
+    ``x[i] = v`` …) change the memory and bump a version counter that backward checks.
     """
 
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
+    _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
-        self.grad = None
+        self._data = _to_array(data, dtype)
+        self._grad = None
         self._ctx = None
+        self._version_box = [0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -41,28 +49,71 @@ class Tensor:
     def _make(cls, data, requires_grad: bool, ctx) -> Tensor:
         """Wrap an op's output array without conversion (the fast internal path)."""
         out = object.__new__(Tensor)
-        out.data = data
-        out.grad = None
+        if type(data) is not np.ndarray and isinstance(data, (np.generic, bool, int, float)):
+            data = np.asarray(data)  # NumPy gives scalars for 0-d results; keep arrays
+        out._data = data
+        out._grad = None
         out.requires_grad = requires_grad
         out._ctx = ctx
+        out._version_box = [0]
         return out
+
+    # ----- data and grad, as torch's ---------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor sharing its memory, outside the graph (changes
+        through it are not tracked by the version counter, as in torch)."""
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a tensor sharing the gradient's memory) or None."""
+        return None if self._grad is None else Tensor._make(self._grad, False, None)
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.shape != self._data.shape:
+            raise RuntimeError(
+                f"assigned grad has data of a different size: {list(array.shape)} for a tensor "
+                f"of shape {list(self._data.shape)}"
+            )
+        if array.dtype != self._data.dtype:
+            raise RuntimeError(
+                f"assigned grad has data of a different type: {array.dtype} for a tensor of "
+                f"dtype {self._data.dtype}"
+            )
+        self._grad = array
+
+    @property
+    def _version(self) -> int:
+        return self._version_box[0]
 
     # ----- identity -------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu" if type(self.data).__module__.startswith("numpy") else "cuda"
+    def device(self):
+        from ffnn.device import CPU, device
+
+        return CPU if type(self._data).__module__.startswith("numpy") else device("cuda")
 
     @property
     def is_leaf(self) -> bool:
@@ -73,24 +124,24 @@ class Tensor:
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extra += (", requires_grad=True" if self._ctx is None
                       else f", grad_fn=<{self._ctx.name}>")
@@ -100,21 +151,24 @@ class Tensor:
         return id(self)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     # ----- conversion -----------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"item() needs a tensor with one element. Received: shape={self.data.shape}"
+                f"item() needs a tensor with one element. Received: shape={self._data.shape}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
-    def numpy(self) -> np.ndarray:
-        return self.data
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The ndarray itself (shared memory)."""
+        return self._data
 
     def __float__(self) -> float:
         return float(self.item())
@@ -123,14 +177,25 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                f"{list(self._data.shape)}); use .any() or .all()"
+            )
         return bool(self.item())
 
     def __index__(self) -> int:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no gradient flows back through it)."""
-        return Tensor._make(self.data, False, None)
+        """The same memory, cut from the graph (no gradient flows back through it)."""
+        out = Tensor._make(self._data, False, None)
+        out._version_box = self._version_box
+        return out
+
+    def detach_(self) -> Tensor:
+        self._ctx, self.requires_grad = None, False
+        return self
 
     def clone(self) -> Tensor:
         from ffnn.ops.elementwise import Clone
@@ -138,10 +203,10 @@ class Tensor:
         return Clone.apply(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 "only tensors of floating dtype can require gradients. "
-                f"Received: dtype={self.data.dtype}"
+                f"Received: dtype={self._data.dtype}"
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
@@ -150,20 +215,32 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """A copy cast to a dtype (differentiable), as ``tensor.to(torch.float64)``; a device
-        ("cpu") is accepted and ignored."""
+        (``'cpu'``, ``ffnn.device('cpu')``) is accepted, a GPU raises (see ``ffnn.device``);
+        ``t.to(other)`` takes ``other``'s dtype."""
+        from ffnn.device import check_device, is_device
+
         dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
         for arg in args:
-            if arg not in ("cpu",) and getattr(arg, "type", None) != "cpu":
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device(arg):
+                check_device(arg)
+            else:
                 dtype = arg
         if dtype is None:
             return self
         from ffnn.ops.elementwise import Cast
 
         dtype = dtypes.to_dtype(dtype)
-        return self if dtype == self.data.dtype else Cast.apply(self, dtype=dtype)
+        return self if dtype == self._data.dtype else Cast.apply(self, dtype=dtype)
 
-    def type(self, dtype) -> Tensor:
-        return self.to(dtype)
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without an argument, torch's type name (``'torch.FloatTensor'``); otherwise a cast
+        to ``dtype`` (a dtype, ``ffnn.LongTensor`` or ``'torch.LongTensor'``)."""
+        from ffnn.tensor_types import type_name
+
+        return type_name(self.dtype) if dtype is None else self.to(dtype)
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -180,56 +257,54 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self
 
     def contiguous(self) -> Tensor:
         return self
 
     # ----- gradient -------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
         """Backpropagate: add d(self)/d(leaf) · gradient to ``.grad`` of every leaf.
 
         ``gradient`` defaults to 1 for a one-element tensor and is required otherwise.
         """
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() called on a tensor that does not require grad: no input of the "
-                "computation had requires_grad=True (or it ran under no_grad())."
+                "element 0 of tensors does not require grad and does not have a grad_fn: no "
+                "input of the computation had requires_grad=True (or it ran under no_grad())."
             )
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): higher-order gradients are not supported by ffnn"
+            )
+        autograd.run_backward(self, self._initial_gradient(gradient),
+                              retain_graph=bool(retain_graph))
+
+    def _initial_gradient(self, gradient) -> np.ndarray:
+        """The gradient a backward from this tensor starts with, checked against its shape."""
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
-                    "backward() on a non-scalar tensor needs an explicit gradient of the same "
-                    f"shape. Received: tensor of shape {self.data.shape} and gradient=None"
+                    "grad can be implicitly created only for scalar outputs: backward() on a "
+                    "non-scalar tensor needs an explicit gradient of the same shape. "
+                    f"Received: tensor of shape {self._data.shape} and gradient=None"
                 )
-            gradient = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-        else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
-            if gradient.shape != self.data.shape:
-                raise RuntimeError(
-                    f"backward(): gradient has shape {gradient.shape} but the tensor has shape "
-                    f"{self.data.shape}"
-                )
-            gradient = gradient.astype(self.data.dtype, copy=False)
-        autograd.run_backward(self, gradient, retain_graph=retain_graph)
+            return np.array(1, dtype=self._data.dtype).reshape(self._data.shape)
+        gradient = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient)
+        if gradient.shape != self._data.shape:
+            raise RuntimeError(
+                f"backward(): gradient has shape {gradient.shape} but the tensor has shape "
+                f"{self._data.shape}"
+            )
+        return gradient.astype(self._data.dtype, copy=False)
 
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
         if self._ctx is not None:
             self.retains_grad = True
-
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value) -> Tensor:
-        self.data[...] = value
-        return self
-
-    def copy_(self, other) -> Tensor:
-        self.data[...] = _data_of(other)
-        return self
+            self._ctx.retained_by = self
 
     # ----- arithmetic -----------------------------------------------------------------
     def __add__(self, other):
@@ -274,10 +349,8 @@ class Tensor:
     def __pos__(self):
         return self
 
-    __iadd__ = __add__
-    __isub__ = __sub__
-    __imul__ = __mul__
-    __itruediv__ = __truediv__
+    def __abs__(self):
+        return ops.abs(self)
 
     def add(self, other):
         return ops.add(self, other)
@@ -302,34 +375,42 @@ class Tensor:
 
     # ----- comparisons (no gradient) --------------------------------------------------
     def __lt__(self, other):
-        return Tensor._make(self.data < _data_of(other), False, None)
+        return Tensor._make(self._data < _data_of(other), False, None)
 
     def __le__(self, other):
-        return Tensor._make(self.data <= _data_of(other), False, None)
+        return Tensor._make(self._data <= _data_of(other), False, None)
 
     def __gt__(self, other):
-        return Tensor._make(self.data > _data_of(other), False, None)
+        return Tensor._make(self._data > _data_of(other), False, None)
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= _data_of(other), False, None)
+        return Tensor._make(self._data >= _data_of(other), False, None)
 
     def __eq__(self, other):
-        return Tensor._make(self.data == _data_of(other), False, None)
+        return Tensor._make(self._data == _data_of(other), False, None)
 
     def __ne__(self, other):
-        return Tensor._make(self.data != _data_of(other), False, None)
+        return Tensor._make(self._data != _data_of(other), False, None)
 
     def eq(self, other):
         return self == other
 
+    def all(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
+        return Tensor._make(np.all(self._data, axis=dim, keepdims=keepdim), False, None)
+
+    def any(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
+        return Tensor._make(np.any(self._data, axis=dim, keepdims=keepdim), False, None)
+
     def __invert__(self):
-        return Tensor._make(~self.data, False, None)
+        return Tensor._make(~self._data, False, None)
 
     def __and__(self, other):
-        return Tensor._make(self.data & _data_of(other), False, None)
+        return Tensor._make(self._data & _data_of(other), False, None)
 
     def __or__(self, other):
-        return Tensor._make(self.data | _data_of(other), False, None)
+        return Tensor._make(self._data | _data_of(other), False, None)
 
     # ----- element-wise functions -----------------------------------------------------
     def exp(self):
@@ -404,15 +485,17 @@ class Tensor:
         return ops.amin(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim: bool = False):
-        out = np.argmax(self.data, axis=dim, keepdims=keepdim)
+        out = np.argmax(self._data, axis=dim, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def argmin(self, dim=None, keepdim: bool = False):
-        out = np.argmin(self.data, axis=dim, keepdims=keepdim)
+        out = np.argmin(self._data, axis=dim, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
-    def norm(self, p=2):
-        return ops.sum(ops.abs(self) ** p) ** (1.0 / p)
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        """(Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default); p='fro' is p=2."""
+        p = 2 if p in ("fro", None) else p
+        return ops.sum(ops.abs(self) ** p, dim, keepdim) ** (1.0 / p)
 
     # ----- shape ----------------------------------------------------------------------
     def reshape(self, *shape):
@@ -457,12 +540,239 @@ class Tensor:
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("in-place assignment into a tensor that requires grad")
-        self.data[_index_of(index)] = _data_of(value)
+        self._setitem(_index_of(index), value)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+    # ===== torch's function surface: more methods, devices, formatting ===================
+    # (kept together here; they read the array with ``self.numpy()``)
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def round(self, decimals: int = 0):
+        """Round half to even, as torch; no gradient flows through (torch's is zero)."""
+        return Tensor._make(np.round(self.numpy(), decimals), False, None)
+
+    def sign(self):
+        """-1, 0 or 1 (0 for NaN, as torch)."""
+        array = self.numpy()
+        sign = np.sign(array)
+        return Tensor._make(np.where(array != array, 0, sign).astype(array.dtype), False, None)
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self.numpy()), False, None)
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self.numpy()), False, None)
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self.numpy()), False, None)
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def neg(self):
+        return ops.neg(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def cumsum(self, dim: int):
+        return ops.cumsum(self, dim)
+
+    def logsumexp(self, dim: int, keepdim: bool = False):
+        return ops.logsumexp(self, dim, keepdim)
+
+    def floor(self):
+        """Largest integer ≤ x, element-wise; no gradient flows through (torch's is zero)."""
+        return Tensor._make(np.floor(self.numpy()), False, None)
+
+    def ceil(self):
+        return Tensor._make(np.ceil(self.numpy()), False, None)
+
+    def __floordiv__(self, other):
+        """⌊a / b⌋ (torch's floor_divide); not differentiable."""
+        a, b = np.asarray(self.numpy()), np.asarray(_data_of(other))
+        out = np.floor_divide(a, b)
+        return Tensor._make(out.astype(a.dtype, copy=False) if a.dtype.kind == "f" or
+                            b.dtype.kind != "f" else out, False, None)
+
+    def __rfloordiv__(self, other):
+        return _operand(other, self).__floordiv__(self)
+
+    def __mod__(self, other):
+        """a - b·⌊a / b⌋ (Python's sign rule, as torch.remainder); for floating tensors the
+        gradient is 1 for a and -⌊a / b⌋ for b."""
+        if self.numpy().dtype.kind in "iub" and np.asarray(_data_of(other)).dtype.kind in "iub":
+            return Tensor._make(np.mod(self.numpy(), _data_of(other)), False, None)
+        other = _operand(other, self)
+        return self - other * (self / other).floor()
+
+    def __rmod__(self, other):
+        return _operand(other, self).__mod__(self)
+
+    remainder = __mod__
+
+    def bmm(self, mat2):
+        """Batched product of [B, n, m] and [B, m, p] tensors."""
+        if self.ndim != 3 or mat2.ndim != 3 or self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size. Received: "
+                               f"shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return ops.matmul(self, mat2)
+
+    def dot(self, other):
+        from ffnn.functions import dot
+
+        return dot(self, other)
+
+    def where(self, condition, other):
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is true, else this tensor (differentiable in the tensor)."""
+        return ops.where(mask, _operand(value, self), self)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def split(self, split_size, dim: int = 0):
+        """Pieces along ``dim`` of ``split_size`` each (the last may be shorter), or of the
+        listed sizes."""
+        n = self.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split: sizes {sizes} do not add up to {n} along dim {dim}")
+        pieces, start = [], 0
+        lead = (slice(None),) * (dim % self.ndim)
+        for size in sizes:
+            pieces.append(self[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
+        from ffnn.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def is_floating_point(self) -> bool:
+        return self.numpy().dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.numpy().itemsize
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """Raises: ffnn runs on the CPU (torch's error when built without CUDA)."""
+        from ffnn.device import check_device
+
+        check_device("cuda" if device is None else device, "cuda")
+
+    def pin_memory(self):
+        return self
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill in place with integers uniform on [from_, to) (``random_(n)``: [0, n)); the
+        values are stored in this tensor's dtype."""
+        from ffnn import random as _random
+
+        if to is None:
+            from_, to = 0, from_
+        self._overwrite(_random.rng(generator).integers(from_, to, size=self.shape))
+        return self
+
+    def gather(self, dim: int, index):
+        """Values picked along ``dim`` by an int64 ``index`` of the same number of dims."""
+        return ops.gather(self, dim, index)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim`` (a stable sort, so ties keep their
+        order); the values are differentiable."""
+        indices = self.argsort(dim, descending)
+        return SortResult(ops.gather(self, dim, indices), indices)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        array = self.numpy()
+        if array.dtype.kind in "ub":
+            array = array.astype(np.int64)
+        order = np.argsort(-array if descending else array, axis=dim, kind="stable")
+        return Tensor._make(order.astype(np.int64), False, None)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        if not 0 <= k <= self.shape[dim]:
+            raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size "
+                               f"{self.shape[dim]}")
+        indices = self.argsort(dim, descending=largest)
+        lead = (slice(None),) * (dim % self.ndim)
+        indices = indices[lead + (slice(0, k),)]
+        return TopKResult(ops.gather(self, dim, indices), indices)
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along each axis (leading new axes allowed);
+        differentiable (the gradient sums over the copies)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
+                               f"than the number of tensor dims ({self.ndim})")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        interleaved = tuple(n for s in shape for n in (1, s))
+        expanded = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
+        tiled = tuple(r * s for r, s in zip(sizes, shape))
+        return self.reshape(interleaved).expand(expanded).reshape(tiled)
+
+    def __format__(self, format_spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as torch does."""
+        if self.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
 
 # ----- helpers ------------------------------------------------------------------------
@@ -477,35 +787,48 @@ def _shape_args(shape) -> tuple:
 
 
 def _data_of(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _index_of(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert data to an array with torch's dtype rules (see the module docstring)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
-        return np.array(data, dtype=dtypes.to_dtype(dtype))
+        try:
+            return np.array(_check_numeric(np.asarray(data), data), dtype=dtypes.to_dtype(dtype))
+        except ValueError as error:
+            raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
     if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
-        return data
+        return _check_numeric(data, data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
-    array = np.asarray(data)
+    array = _check_numeric(np.asarray(data), data)
     if array.dtype.kind == "f":
         return array.astype(dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
-    if array.dtype.kind == "O":
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding mixed objects")
     return array
+
+
+def _check_numeric(array, data):
+    """Refuse strings and Python objects (a mixed DataFrame's ``.values``) as torch does."""
+    if array.dtype.kind in "biufc":
+        return array
+    what = {"U": "strings", "S": "bytes", "O": "Python objects (e.g. a mixed DataFrame's "
+            ".values)", "M": "datetimes", "m": "timedeltas"}.get(array.dtype.kind, "values")
+    raise TypeError(
+        f"can't convert {type(data).__name__} of {what} (dtype {array.dtype}) to a tensor: "
+        "a tensor holds numbers or booleans; encode text or categories as numbers first"
+    )
 
 
 def _operand(other, like: Tensor) -> Tensor:
@@ -513,8 +836,8 @@ def _operand(other, like: Tensor) -> Tensor:
     if isinstance(other, Tensor):
         return other
     if isinstance(other, (bool, int, float)):
-        if like.data.dtype.kind in "fc" or not isinstance(other, float):
-            dtype = like.data.dtype
+        if like._data.dtype.kind in "fc" or not isinstance(other, float):
+            dtype = like._data.dtype
         else:
             dtype = dtypes.get_default_dtype()
         return Tensor._make(np.asarray(other, dtype=dtype), False, None)

@@ -70,7 +70,7 @@ def test_frozen_parameters_get_no_gradient(monkeypatch):
     model = _mlp()
     model[0].weight.requires_grad_(False)
     model[0].bias.requires_grad_(False)
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     opt = optim.Adam([p for p in model.parameters() if p.requires_grad])
     _step(model, opt, ffnn.randn(3, 8), ffnn.tensor(np.array([0, 1, 2])))
     assert model[0].weight.grad is None and model[0].bias.grad is None
@@ -103,13 +103,13 @@ def test_optimizer_updates_parameters_and_state_in_place():
     opt = optim.Adam(model.parameters())
     x, y = ffnn.randn(5, 8), ffnn.tensor(np.array([0, 1, 2, 3, 0]))
     _step(model, opt, x, y)
-    params = {id(p): p.data for p in model.parameters()}
+    params = {id(p): p.numpy() for p in model.parameters()}
     state = {id(p): (opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])
              for p in model.parameters()}
     scratch = {k: [id(a) for a in v] for k, v in opt._scratch.items()}
     _step(model, opt, x, y)
     for p in model.parameters():
-        assert p.data is params[id(p)]
+        assert p.numpy() is params[id(p)]
         assert opt.state[p]["exp_avg"] is state[id(p)][0]
         assert opt.state[p]["exp_avg_sq"] is state[id(p)][1]
         assert opt.state[p]["step"] == 2

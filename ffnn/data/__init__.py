@@ -21,6 +21,14 @@ from ffnn.data.real import (
     load_iris,
     load_wine,
 )
+from ffnn.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from ffnn.data.scalers import MinMaxScaler, StandardScaler
 
 __all__ = [
@@ -28,4 +36,6 @@ __all__ = [
     "DataLoader", "default_collate", "StandardScaler", "MinMaxScaler", "GaussianNoise",
     "RandomShift", "Mixup", "Compose", "shift_images", "Bunch", "CSVData", "infer_task",
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+    "WeightedRandomSampler", "BatchSampler",
 ]

@@ -62,7 +62,7 @@ def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] |
 
 def _as_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, float):
         return np.asarray(value, dtype=np.float32)
     return np.asarray(value)
@@ -87,21 +87,40 @@ class DataLoader:
     ``collate_fn``: list of samples -> batch (disables the array fast path).
     ``augment``: ``augment(x, rng) -> x`` on each batch's inputs (numpy arrays); when
     ``augment.needs_targets`` is true it is called as ``augment(x, y, rng) -> (x, y)``.
-    ``len(loader)`` is the number of batches per epoch.
+    ``len(loader)`` is the number of batches per epoch. ``batch_sampler``: yields lists of
+    indices, one per batch (excludes batch_size, shuffle, sampler, drop_last).
+    ``num_workers``, ``pin_memory``, ``timeout``, ``worker_init_fn``, ``prefetch_factor`` …:
+    accepted as torch takes them; batches are always made in this process, so any
+    ``num_workers`` gives the same batches as 0.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, *,
-                 sampler=None, drop_last: bool = False,
-                 generator: _random.Generator | None = None,
-                 collate_fn: Callable[[list], Any] | None = None,
-                 augment: Callable | None = None):
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, sampler=None,
+                 batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn=None,
+                 multiprocessing_context=None, generator: _random.Generator | None = None, *,
+                 prefetch_factor=None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", augment: Callable | None = None):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader: dataset must define __len__ and __getitem__. "
                 f"Received: dataset of type {type(dataset).__name__}"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer. "
+                             f"Received: num_workers={num_workers!r}")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler is mutually exclusive with "
+                                 "batch_size, shuffle, sampler and drop_last")
+            sampler, batch_size = _FlatBatches(batch_sampler), None
+        if batch_size is None and batch_sampler is None:
+            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; "
+                             "give a positive batch_size")
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size < 1):
             raise ValueError(
                 f"DataLoader: batch_size must be a positive integer. Received: "
                 f"batch_size={batch_size!r}"
@@ -119,7 +138,10 @@ class DataLoader:
             if fn is not None and not callable(fn):
                 raise TypeError(f"DataLoader: {name} must be callable. Received: {name}={fn!r}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)  # batches are made in this process either way
+        self.pin_memory = bool(pin_memory)
         self.shuffle = bool(shuffle)
         self.sampler = sampler
         self.drop_last = bool(drop_last)
@@ -138,6 +160,8 @@ class DataLoader:
         return len(self.sampler) if self.sampler is not None else len(self.dataset)
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = self._num_samples()
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
@@ -201,8 +225,10 @@ class DataLoader:
         self.epoch += 1
         n_batches = len(self)
         self._batch_index = self._skip
+        bounds = self.sampler.bounds if self.batch_sampler is not None else [
+            min(b * self.batch_size, len(order)) for b in range(n_batches + 1)]
         for b in range(self._skip, n_batches):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[bounds[b]:bounds[b + 1]]
             batch = self._fetch(idx)
             if self.augment is not None:
                 batch = self._augment(batch, np.random.default_rng([augment_seed, b]))
@@ -234,3 +260,17 @@ class DataLoader:
         return (f"DataLoader(dataset={type(self.dataset).__name__}({len(self.dataset)}), "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last})")
+
+
+class _FlatBatches:
+    """A batch sampler seen as a flat sampler; ``bounds`` marks where each batch starts
+    (filled when iterated, so each epoch's batches are the batch sampler's own)."""
+
+    def __init__(self, batch_sampler):
+        self.batch_sampler = batch_sampler
+        self.bounds = [0]
+
+    def __iter__(self):
+        batches = [list(b) for b in self.batch_sampler]
+        self.bounds = list(np.cumsum([0] + [len(b) for b in batches]))
+        return iter([int(i) for b in batches for i in b])

@@ -19,12 +19,15 @@ import numpy as np
 
 from ffnn import random as _random
 from ffnn.io import spec as _spec
-from ffnn.io.safefile import CheckpointError, read_file, write_file
+from ffnn.io.objects import FORMAT as OBJECT_FORMAT
+from ffnn.io.objects import decode_object, encode_object
+from ffnn.io.safefile import CheckpointError, decode, encode, read_file, write_file
 from ffnn.io.tree import pack, unpack
 from ffnn.nn.module import Module
 
 FORMAT_VERSION = 1
-__all__ = ["save", "load", "load_state_dict", "Checkpoint", "CheckpointError", "FORMAT_VERSION"]
+__all__ = ["save", "save_checkpoint", "load", "load_state_dict", "Checkpoint", "CheckpointError",
+           "FORMAT_VERSION"]
 
 
 @dataclass
@@ -51,9 +54,48 @@ class Checkpoint:
 
 
 # ----- saving ---------------------------------------------------------------------------
-def save(path: str | os.PathLike, model: Module, optimizer=None, scheduler=None, scaler=None,
-         metadata: Mapping | None = None, *, adapters_only: bool = False,
-         training_state: Mapping | None = None) -> None:
+def save(obj, f=None, *args, **kwargs) -> None:
+    """Save in ffnn's safe format (safetensors + JSON, never pickle), in either of two forms.
+
+    * ``save(obj, f)`` — torch's order: any tensor, array, number, string, list, dict (a
+      state_dict, an optimizer's state_dict, ``{"epoch": 3, "model_state_dict": …}``) or a whole
+      module, to a path or a binary file object, whatever its name (``model.pth``);
+      ``ffnn.load(f)`` returns it. torch's ``pickle_module`` / ``pickle_protocol`` keywords are
+      accepted and unused.
+    * ``save(path, model, optimizer=None, scheduler=None, scaler=None, metadata=None, …)`` —
+      ffnn's checkpoint (see :func:`save_checkpoint`); ``ffnn.load(path)`` returns a
+      :class:`Checkpoint`.
+
+    The form is told by the arguments' types: a Module second (or a path first and no path
+    second) means ffnn's order, a path or a file object second torch's. Raises TypeError when
+    it is neither, or for a value that cannot be saved.
+    """
+    is_target = isinstance(f, (str, os.PathLike)) or hasattr(f, "write")
+    if isinstance(f, Module) or (f is None and "model" in kwargs) or (
+            isinstance(obj, (str, os.PathLike)) and not is_target):
+        save_checkpoint(obj, f if f is not None else kwargs.pop("model"), *args, **kwargs)
+        return
+    if not is_target:
+        raise TypeError(
+            "ffnn.save expects save(obj, path) as torch, or save(path, model, …) for an ffnn "
+            f"checkpoint. Received: a {type(obj).__name__} and a {type(f).__name__} (the second "
+            "argument must be a path, a file object or an ffnn.nn.Module)"
+        )
+    unknown = set(kwargs) - {"pickle_module", "pickle_protocol",
+                             "_use_new_zipfile_serialization", "_disable_byteorder_record"}
+    if args or unknown:
+        raise TypeError(f"ffnn.save(obj, f) takes no further arguments. Received: "
+                        f"{len(args)} positional, keywords {sorted(unknown)}")
+    tensors, meta = encode_object(obj)
+    if hasattr(f, "write"):
+        f.write(encode(tensors, meta))
+    else:
+        write_file(f, tensors, meta)
+
+
+def save_checkpoint(path: str | os.PathLike, model: Module, optimizer=None, scheduler=None,
+                    scaler=None, metadata: Mapping | None = None, *,
+                    adapters_only: bool = False, training_state: Mapping | None = None) -> None:
     """Write ``model`` (and optionally its optimizer, scheduler, scaler, metadata) to ``path``.
 
     ``metadata``: JSON-able values and arrays (feature names, class labels, epoch, history …).
@@ -88,7 +130,7 @@ def save(path: str | os.PathLike, model: Module, optimizer=None, scheduler=None,
         state = model.state_dict()
         meta["kind"] = "full"
         meta["model"] = _model_meta(model, is_frozen_batchnorm)
-    tensors.update((f"model.{k}", v) for k, v in state.items())
+    tensors.update((f"model.{k}", np.asarray(v)) for k, v in state.items())
     meta["state_keys"] = list(state)  # safetensors sorts tensors; keep state_dict's order
     meta["optimizer"] = pack(optimizer.state_dict(), "optimizer", tensors) if optimizer else None
     meta["scheduler"] = pack(scheduler.state_dict(), "scheduler", tensors) if scheduler else None
@@ -120,14 +162,29 @@ def _scaler_state(scaler) -> dict:
 
 
 # ----- loading --------------------------------------------------------------------------
-def load(path: str | os.PathLike, model: Module | None = None, *,
-         strict: bool = True) -> Checkpoint:
-    """Read a checkpoint; rebuild its model (built-in architectures) or load into ``model``.
+def load(path, model: Module | None = None, *, strict: bool = True, map_location=None,
+         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args):
+    """Read what :func:`save` wrote, from a path or a binary file object.
 
-    ``model``: your instance, for custom architectures and for adapter-only checkpoints (the
-    base model the adapters go on). Raises :class:`CheckpointError` for any invalid file.
+    A file saved as ``save(obj, f)`` gives ``obj`` back (tensors as tensors, a module rebuilt
+    from its class in the running program, see ``ffnn.io.objects``). An ffnn checkpoint gives a
+    :class:`Checkpoint` with its model rebuilt (built-in architectures) or loaded into
+    ``model`` (your instance: custom architectures, adapter-only checkpoints).
+
+    torch's ``map_location`` (the CPU, a dict or a function), ``weights_only`` and ``mmap``
+    are accepted; loading never runs code from the file either way. A second positional
+    argument that is not a Module is read as ``map_location``, as in ``torch.load(f, 'cpu')``.
+    Raises :class:`CheckpointError` for any invalid file.
     """
-    tensors, meta = read_file(path)
+    if model is not None and not isinstance(model, Module):
+        model, map_location = None, model
+    label = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "<file object>"
+    if hasattr(path, "read"):
+        tensors, meta = decode(label, path.read())
+    else:
+        tensors, meta = read_file(path)
+    if meta.get("format") == OBJECT_FORMAT:
+        return decode_object(label, tensors, meta, map_location)
     try:
         return _interpret(path, tensors, meta, model, strict)
     except CheckpointError:
@@ -234,12 +291,12 @@ def _assign_state(path, model: Module, state: OrderedDict) -> None:
                               f"{missing}, unexpected {unexpected}")
     for key, (module, name, is_param) in slots.items():
         value = state[key]
-        current = module._parameters[name].data if is_param else module._buffers[name]
+        current = module._parameters[name]._data if is_param else module._buffers[name]
         if value.shape != current.shape:
             raise CheckpointError(path, f"tensor {key!r} has shape {value.shape}, the "
                                   f"architecture spec implies {current.shape}")
         if is_param:
-            module._parameters[name].data = value
+            module._parameters[name]._data = value
         else:
             module._buffers[name] = value
 

@@ -22,6 +22,7 @@ import numpy as np
 from ffnn.io.atomic import atomic_write_bytes
 
 MAX_HEADER_BYTES = 100 * 2**20
+FORMATS = ("ffnn.checkpoint", "ffnn.object")  # ffnn.save(path, model …) / ffnn.save(obj, path)
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,
           "I32": np.int32, "I16": np.int16, "I8": np.int8, "U64": np.uint64, "U32": np.uint32,
           "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_}
@@ -54,6 +55,11 @@ def digest(tensors: dict[str, np.ndarray], meta_json: str) -> str:
 
 def write_file(path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     """Serialise ``tensors`` and the JSON-able ``meta`` and write them atomically to ``path``."""
+    atomic_write_bytes(path, encode(tensors, meta))
+
+
+def encode(tensors: dict[str, np.ndarray], meta: dict) -> bytes:
+    """The file's bytes: ``tensors`` and the JSON-able ``meta``, with their checksum."""
     from safetensors.numpy import save
 
     arrays = {}
@@ -66,8 +72,7 @@ def write_file(path, tensors: dict[str, np.ndarray], meta: dict) -> None:
                             "float16/32/64, (u)int8-64, bool)")
         arrays[name] = array
     meta_json = json.dumps(meta, separators=(",", ":"), allow_nan=True)
-    data = save(arrays, metadata={"ffnn": meta_json, "ffnn_sha256": digest(arrays, meta_json)})
-    atomic_write_bytes(path, data)
+    return save(arrays, metadata={"ffnn": meta_json, "ffnn_sha256": digest(arrays, meta_json)})
 
 
 def read_file(path) -> tuple[dict[str, np.ndarray], dict]:
@@ -76,7 +81,13 @@ def read_file(path) -> tuple[dict[str, np.ndarray], dict]:
     Raises FileNotFoundError if ``path`` does not exist.
     """
     path = os.fspath(path)
-    tensors, meta_strings = read_safetensors(path)
+    with open(path, "rb") as handle:
+        return decode(path, handle.read())
+
+
+def decode(path, blob: bytes) -> tuple[dict[str, np.ndarray], dict]:
+    """``(tensors, meta)`` from a file's bytes (``path`` names it in errors); see read_file."""
+    tensors, meta_strings = parse_safetensors(path, blob)
     if "ffnn" not in meta_strings:
         raise CheckpointError(path, "a safetensors file without ffnn metadata, not an ffnn "
                               "checkpoint; for a plain state_dict use "
@@ -99,7 +110,11 @@ def read_safetensors(path) -> tuple[dict[str, np.ndarray], dict]:
     """
     path = os.fspath(path)
     with open(path, "rb") as handle:
-        blob = handle.read()
+        return parse_safetensors(path, handle.read())
+
+
+def parse_safetensors(path, blob: bytes) -> tuple[dict[str, np.ndarray], dict]:
+    """As :func:`read_safetensors`, from the file's bytes (``path`` names it in errors)."""
     _check_magic(path, blob)
     n = int.from_bytes(blob[:8], "little")
     if n > MAX_HEADER_BYTES:
@@ -174,7 +189,7 @@ def _parse_meta(path: str, meta_json: str) -> dict:
         meta = json.loads(meta_json)
     except (ValueError, RecursionError) as error:
         raise CheckpointError(path, f"the ffnn metadata is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != "ffnn.checkpoint":
+    if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
         raise CheckpointError(path, "the metadata does not describe an ffnn checkpoint")
     return meta
 

@@ -209,7 +209,17 @@ def _ensure_builtins() -> None:
                                         "bias": m.bias is not None},
                   plain(nn.Linear), shapes=_linear_shapes)
     register_spec(nn.Flatten, _attrs("start_dim", "end_dim"), plain(nn.Flatten))
+    register_spec(nn.Unflatten, lambda m: {"dim": m.dim,
+                                           "unflattened_size": list(m.unflattened_size)},
+                  plain(nn.Unflatten))
     register_spec(nn.Dropout, _attrs("p"), plain(nn.Dropout))
+    register_spec(nn.ELU, _attrs("alpha"), plain(nn.ELU))
+    register_spec(nn.SELU, lambda m: {}, plain(nn.SELU))
+    register_spec(nn.ReLU6, lambda m: {}, plain(nn.ReLU6))
+    register_spec(nn.Softplus, _attrs("beta", "threshold"), plain(nn.Softplus))
+    register_spec(nn.Hardtanh, _attrs("min_val", "max_val"), plain(nn.Hardtanh))
+    register_spec(nn.PReLU, _attrs("num_parameters"), plain(nn.PReLU),
+                  shapes=lambda c: {"weight": (c["num_parameters"],)})
     register_spec(nn.LeakyReLU, _attrs("negative_slope"), plain(nn.LeakyReLU))
     register_spec(nn.GELU, _attrs("approximate"), plain(nn.GELU))
     register_spec(nn.Softmax, _attrs("dim"), plain(nn.Softmax))

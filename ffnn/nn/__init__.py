@@ -1,11 +1,26 @@
 """``ffnn.nn``: modules, layers, activations and losses with PyTorch's names."""
 
 from ffnn.nn import functional, init
-from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ffnn.nn.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
-from ffnn.nn.linear import Flatten, Identity, Linear
+from ffnn.nn.linear import Flatten, Identity, Linear, Unflatten
 from ffnn.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -14,6 +29,7 @@ from ffnn.nn.loss import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
@@ -21,11 +37,13 @@ from ffnn.nn.parameter import Parameter
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
-    "Flatten", "Embedding", "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm", "ReLU", "LeakyReLU",
+    "Flatten", "Unflatten", "SmoothL1Loss", "Embedding", "Dropout", "BatchNorm1d", "LayerNorm",
+    "RMSNorm", "ReLU", "LeakyReLU",
     "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN",
+    "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU",
 ]
 
 

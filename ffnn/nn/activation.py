@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ffnn import ops
 from ffnn.nn.module import Module
 from ffnn.tensor import Tensor
+
+
+def _apply(op, input: Tensor, inplace: bool) -> Tensor:
+    """``op(input)``, written into ``input`` itself when ``inplace`` (as torch's modules)."""
+    return input._inplace(op) if inplace else op(input)
 
 
 class ReLU(Module):
@@ -12,9 +19,13 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.relu(input)
+        return _apply(ops.relu, input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -22,10 +33,10 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.leaky_relu(input, self.negative_slope)
+        return _apply(lambda x: ops.leaky_relu(x, self.negative_slope), input, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -68,9 +79,10 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.silu(input)
+        return _apply(ops.silu, input, self.inplace)
 
 
 class Softmax(Module):
@@ -92,3 +104,95 @@ class LogSoftmax(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return ops.log_softmax(input, self.dim)
+
+
+class ELU(Module):
+    """y = x if x > 0 else α(eˣ - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """y = λ·ELU_α(x) with λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.elu(input, SELU_ALPHA, SELU_SCALE)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Softplus(Module):
+    """y = log(1 + e^{βx}) / β, linear where βx > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """y = min(max(x, min_val), max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val must be larger than min_val. Received: "
+                             f"min_val={min_val}, max_val={max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.clamp(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """y = min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class PReLU(Module):
+    """y = x if x > 0 else a·x, with the slope ``a`` learned: one for all channels or one per
+    channel (axis 1), initialised to ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        from ffnn import dtypes
+        from ffnn.nn.parameter import Parameter
+
+        self.num_parameters = num_parameters
+        self.weight = Parameter(np.full(num_parameters, init, dtypes.to_dtype(dtype)))
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.num_parameters > 1 and (input.ndim < 2 or input.shape[1] != self.num_parameters):
+            raise ValueError(f"PReLU(num_parameters={self.num_parameters}) needs input with "
+                             f"{self.num_parameters} channels on axis 1. Received: shape "
+                             f"{tuple(input.shape)}")
+        return ops.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -5,6 +5,8 @@ Inputs are checked here, at the public boundary, so the ops in ``ffnn.ops`` can 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ffnn import ops
@@ -14,16 +16,70 @@ from ffnn.tensor import Tensor, _operand
 
 # ----- layers and activations ----------------------------------------------------------
 linear = ops.linear
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
-silu = ops.silu
-softmax = ops.softmax
-log_softmax = ops.log_softmax
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """y = max(x, 0) (``inplace`` accepted; the result is a new tensor)."""
+    return ops.relu(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return ops.silu(input)
+
+
+def _softmax_dim(name: str, input: Tensor, dim) -> int:
+    """torch's legacy choice when ``dim`` is omitted: 0 for 0-, 1- and 3-d input, else 1."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim`` (optionally computed in ``dtype``)."""
+    dim = _softmax_dim("softmax", input, dim)
+    return ops.softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """y = x - log Σ eˣ along ``dim`` (optionally computed in ``dtype``)."""
+    dim = _softmax_dim("log_softmax", input, dim)
+    return ops.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return ops.leaky_relu(input, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return ops.elu(input, alpha)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    from ffnn.nn.activation import SELU_ALPHA, SELU_SCALE
+
+    return ops.elu(input, SELU_ALPHA, SELU_SCALE)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return ops.softplus(input, beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    return ops.clamp(input, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return ops.clamp(input, 0.0, 6.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    return ops.prelu(input, weight)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -32,7 +88,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return ops.gelu(input, approximate)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
@@ -47,7 +104,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     statistics and update ``running_mean``/``running_var`` (ndarrays) in place with the
     unbiased batch variance; otherwise normalise with the running statistics."""
     if training:
-        n = input.data.size // input.data.shape[1]
+        n = input._data.size // input._data.shape[1]
         if n <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training. Received: input of "
@@ -95,7 +152,7 @@ def _shape_tuple(shape) -> tuple:
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if num_classes < 0:
         num_classes = int(labels.max()) + 1
     return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
@@ -103,6 +160,20 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 # ----- losses --------------------------------------------------------------------------
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def legacy_reduction(size_average=None, reduce=None, reduction: str = "mean") -> str:
+    """torch's mapping of the deprecated ``size_average`` / ``reduce`` flags: when either is
+    given it decides (each defaults to True): reduce and size_average → 'mean', reduce alone →
+    'sum', not reduce → 'none'; otherwise ``reduction`` stands. Warns as torch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{result}' instead.", UserWarning, stacklevel=3)
+    return result
 
 
 def _check_reduction(name: str, reduction: str) -> None:
@@ -136,16 +207,20 @@ def _float_target(target: Tensor, input: Tensor) -> Tensor:
     return target
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target, size_average=None, reduce=None,
+             reduction: str = "mean") -> Tensor:
     """L = reduce((input - target)²); input and target must have the same shape."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _target(target, input)
     _check_same_shape("MSELoss", input, target)
     return losses.MSELoss.apply(input, _float_target(target, input), reduction=reduction)
 
 
-def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
     """L = reduce(|input - target|)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     target = _target(target, input)
     _check_same_shape("L1Loss", input, target)
@@ -163,10 +238,23 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
                                   delta=delta)
 
 
+def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """L = reduce(½d²/β if |d| < β else |d| - ½β), d = input - target: the Huber loss with
+    δ = β divided by β (the L1 loss for β = 0)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative. Received: beta={beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return huber_loss(input, target, reduction, beta) / beta
+
+
 def _class_weight(weight, input: Tensor, name: str):
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
     if w.shape != (input.shape[1],):
         raise ValueError(
             f"{name}: weight must have one entry per class, shape ({input.shape[1]},). "
@@ -187,10 +275,12 @@ def _check_labels(name: str, labels: np.ndarray, num_classes: int, ignore_index:
         )
 
 
-def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target, weight=None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` [N, C] (or [C]) against class indices
     (int, shape [N]) or class probabilities (float, shape [N, C])."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
@@ -199,7 +289,8 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim == 1:  # one unbatched sample
         out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), weight,
-                            ignore_index, reduction, label_smoothing)
+                            ignore_index=ignore_index, reduction=reduction,
+                            label_smoothing=label_smoothing)
         return out.reshape(()) if reduction == "none" else out
     if input.ndim != 2:
         raise ValueError(
@@ -213,14 +304,14 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
                 f"input of shape {tuple(input.shape)}. Received: target of shape "
                 f"{tuple(target.shape)}"
             )
-        _check_labels("cross_entropy", target.data, input.shape[1], ignore_index)
+        _check_labels("cross_entropy", target._data, input.shape[1], ignore_index)
         return losses.CrossEntropyIndices.apply(
-            input, target, weight=None if w is None else w.data, ignore_index=ignore_index,
+            input, target, weight=None if w is None else w._data, ignore_index=ignore_index,
             reduction=reduction, label_smoothing=label_smoothing,
         )
     if target.dtype.kind == "f" and target.shape == input.shape:
         return losses.CrossEntropyProbs.apply(
-            input, _float_target(target, input), weight=None if w is None else w.data,
+            input, _float_target(target, input), weight=None if w is None else w._data,
             reduction=reduction, label_smoothing=label_smoothing,
         )
     raise ValueError(
@@ -231,9 +322,10 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     )
 
 
-def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` [N, C] at class indices [N]."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if input.ndim != 2 or target.dtype.kind not in "iu" or target.shape != input.shape[:1]:
@@ -241,16 +333,16 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
             "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "
             f"input {tuple(input.shape)}, {target.dtype} target {tuple(target.shape)}"
         )
-    _check_labels("nll_loss", target.data, input.shape[1], ignore_index)
+    _check_labels("nll_loss", target._data, input.shape[1], ignore_index)
     w = _class_weight(weight, input, "nll_loss")
-    return losses.NLLLoss.apply(input, target, weight=None if w is None else w.data,
+    return losses.NLLLoss.apply(input, target, weight=None if w is None else w._data,
                                 ignore_index=ignore_index, reduction=reduction)
 
 
 def _optional_array(value, like: Tensor, name: str):
     if value is None:
         return None
-    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=like.dtype)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value, dtype=like.dtype)
     try:
         np.broadcast_shapes(array.shape, like.shape)
     except ValueError:
@@ -261,12 +353,15 @@ def _optional_array(value, like: Tensor, name: str):
     return array
 
 
-def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
-    """L = reduce(-w (y log p + (1-y) log(1-p))) on probabilities p ∈ [0, 1]."""
+def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """L = reduce(-w (y log p + (1-y) log(1-p))) on probabilities p ∈ [0, 1]; ``weight``
+    broadcasts against the input (one weight per element, per sample or per column)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     target = _target(target, input)
     _check_same_shape("BCELoss", input, target)
-    p = input.data
+    p = input._data
     if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "
@@ -277,9 +372,12 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
                                 reduction=reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, weight=None,
-                                     reduction: str = "mean", pos_weight=None) -> Tensor:
-    """Sigmoid + BCE fused and stable for any logits."""
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + BCE fused and stable for any logits; ``pos_weight`` (one per column) scales
+    the positive term: L = -w (p_w y log σ(x) + (1-y) log(1-σ(x)))."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _target(target, input)
     _check_same_shape("BCEWithLogitsLoss", input, target)
@@ -291,9 +389,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None,
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
+    "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
-    "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
+    "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "normalize", "embedding",
 ]
 
 
@@ -302,3 +401,9 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     if not isinstance(input, Tensor):
         input = Tensor(np.asarray(input))
     return ops.embedding(input, weight, padding_idx)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along ``dim`` (rows of a [N, D] batch by default)."""
+    norm = input.norm(p, dim, keepdim=True)
+    return input / ops.clamp(norm, min=eps)

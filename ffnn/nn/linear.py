@@ -85,3 +85,24 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size`` (the inverse of Flatten): [N, 12] with
+    ``Unflatten(1, (3, 4))`` → [N, 3, 4]."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if isinstance(unflattened_size, int) or not all(
+                isinstance(n, int) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints. Received: "
+                            f"{unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = self.dim % input.ndim
+        shape = input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:]
+        return ops.reshape(input, shape)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

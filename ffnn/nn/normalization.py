@@ -142,7 +142,9 @@ class Dropout(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.generator)
+        if self.inplace and self.training and self.p > 0:
+            return input._inplace(lambda x: F.dropout(x, self.p, True, generator=self.generator))
+        return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -13,11 +13,11 @@ def _pair(a, b):
     """Both operands as tensors, promoted as torch does: an integer tensor meeting a floating
     one takes its dtype (NumPy would give float64 for int64 with float32)."""
     b = _operand(b, a)
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a._data.dtype.kind, b._data.dtype.kind
     if ka in "iub" and kb == "f":
-        a = a.to(b.data.dtype)
+        a = a.to(b._data.dtype)
     elif kb in "iub" and ka == "f":
-        b = b.to(a.data.dtype)
+        b = b.to(a._data.dtype)
     return a, b
 
 
@@ -34,7 +34,7 @@ def mul(a, b):
 
 
 def div(a, b):
-    if a.data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
+    if a._data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
         a = a.to(dtypes.get_default_dtype())
     return elementwise.Div.apply(*_pair(a, b))
 
@@ -59,6 +59,44 @@ def log(x):
 
 def sqrt(x):
     return elementwise.Sqrt.apply(x)
+
+
+def sin(x):
+    return elementwise.Sin.apply(x)
+
+
+def cos(x):
+    return elementwise.Cos.apply(x)
+
+
+def log1p(x):
+    return elementwise.Log1p.apply(x)
+
+
+def expm1(x):
+    return elementwise.Expm1.apply(x)
+
+
+def cumsum(x, dim):
+    return reductions.Cumsum.apply(x, dim=dim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum."""
+    shift = Tensor._make(x.numpy().max(axis=dim, keepdims=True), False, None)
+    out = log(sum(exp(x - shift), dim, keepdim=True)) + shift
+    return out if keepdim else squeeze(out, dim)
+
+
+def where(condition, a, b):
+    """Element-wise choice: ``a`` where ``condition`` is true, else ``b`` (differentiable in
+    both; numbers take the other operand's dtype)."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
+    a, b = _pair(a, b)
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return elementwise.Where.apply(a, b, condition=cond.astype(bool, copy=False)
+                                   if hasattr(cond, "astype") else bool(cond))
 
 
 def abs(x):  # noqa: A001 - torch's name
@@ -121,7 +159,8 @@ def expand(x, new_shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     dims = x.shape
-    start, end = start_dim % max(x.ndim, 1), end_dim % max(x.ndim, 1)
+    start = reductions.normalize_dim(start_dim, x.ndim)
+    end = reductions.normalize_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
     size = 1
@@ -131,14 +170,14 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def unsqueeze(x, dim):
-    dim = dim % (x.ndim + 1)
+    dim = reductions.normalize_dim(dim, x.ndim, extra=1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x, dim=None):
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = dim % max(x.ndim, 1)
+    dim = reductions.normalize_dim(dim, x.ndim)
     if x.ndim == 0 or x.shape[dim] != 1:
         return x
     return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
@@ -150,20 +189,29 @@ def permute(x, dims):
 
 def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
+    dim0, dim1 = reductions.normalize_dim(dim0, x.ndim), reductions.normalize_dim(dim1, x.ndim)
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(x, dims)
 
 
 def getitem(x, index):
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         import numpy as np
 
         index = np.asarray(index)
-    return shape.GetItem.apply(x, index=index)
+    out = shape.GetItem.apply(x, index=index)
+    if out._view_of is not None:  # a view: an in-place change re-records x[index] = out
+        out._view_of = (x, index)
+    return out
+
+
+def gather(x, dim, index):
+    index = index.numpy() if isinstance(index, Tensor) else index
+    return shape.Gather.apply(x, index=index, dim=dim)
 
 
 def concatenate(tensors, dim=0):
@@ -184,6 +232,18 @@ def leaky_relu(x, negative_slope=0.01):
 
 def sigmoid(x):
     return activations.Sigmoid.apply(x)
+
+
+def elu(x, alpha=1.0, scale=1.0):
+    return activations.ELU.apply(x, alpha=alpha, scale=scale)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return activations.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def prelu(x, weight):
+    return activations.PReLU.apply(x, weight)
 
 
 def tanh(x):

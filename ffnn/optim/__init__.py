@@ -5,6 +5,7 @@ on arrays (``sgd_update``, ``adam_update``, ...); ``lr_scheduler`` changes ``gro
 """
 
 from ffnn.optim import lr_scheduler
+from ffnn.optim.adadelta import Adadelta
 from ffnn.optim.adagrad import Adagrad
 from ffnn.optim.adam import Adam
 from ffnn.optim.adamw import AdamW
@@ -12,4 +13,4 @@ from ffnn.optim.optimizer import Optimizer
 from ffnn.optim.rmsprop import RMSprop
 from ffnn.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

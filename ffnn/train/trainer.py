@@ -117,8 +117,8 @@ class Trainer:
     @property
     def dtype(self) -> np.dtype:
         for param in self.model.parameters():
-            if param.data.dtype.kind == "f":
-                return param.data.dtype
+            if param._data.dtype.kind == "f":
+                return param._data.dtype
         return np.dtype(np.float32)
 
     def _num_outputs(self, X: np.ndarray) -> int:
@@ -146,18 +146,18 @@ class Trainer:
         if not isinstance(batch, (tuple, list)):
             batch = (batch,)
         x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
-        if x.data.dtype.kind in "biuf" and x.data.dtype != self.dtype:
-            x = Tensor._make(x.data.astype(self.dtype), False, None)
+        if x._data.dtype.kind in "biuf" and x._data.dtype != self.dtype:
+            x = Tensor._make(x._data.astype(self.dtype), False, None)
         y = batch[1] if len(batch) > 1 else None
         return x, y
 
     def _target(self, y, out: Tensor) -> Tensor:
         """Targets shaped and typed for the loss ([n] -> [n, 1] against [n, 1] outputs)."""
-        y = y.data if isinstance(y, Tensor) else np.asarray(y)
+        y = y._data if isinstance(y, Tensor) else np.asarray(y)
         if self.task == "multiclass" and y.ndim == 1:
             y = y.astype(np.int64, copy=False)
         else:
-            y = y.astype(out.data.dtype, copy=False)
+            y = y.astype(out._data.dtype, copy=False)
             if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
                 y = y[:, None]
         return Tensor._make(y, False, None)
@@ -355,14 +355,14 @@ class Trainer:
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             self.global_step += 1
-            value = float(loss.data)
+            value = float(loss._data)
             loss_sum += value * n
             count += n
             if self.distributed:  # callbacks see the global batch: same decisions everywhere
                 value, n = _trainer.batch_loss(value, n)
             if collect:
-                outputs.append(out.data)
-                targets.append(target.data)
+                outputs.append(out._data)
+                targets.append(target._data)
             callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
@@ -398,11 +398,11 @@ class Trainer:
                 callbacks.on_test_batch_begin(b, {"size": x.shape[0]})
                 out = self.model(x)
                 target = self._target(y, out)
-                value = float(self.loss(out, target).data)
+                value = float(self.loss(out, target)._data)
                 loss_sum += value * x.shape[0]
                 count += x.shape[0]
-                outputs.append(out.data)
-                targets.append(target.data)
+                outputs.append(out._data)
+                targets.append(target._data)
                 callbacks.on_test_batch_end(b, {"loss": value, "size": x.shape[0]})
         logs = {"loss": loss_sum / count if count else math.nan}
         logs.update(self._metric_logs(outputs, targets))
@@ -429,7 +429,7 @@ class Trainer:
         else:
             loader = _inputs.as_loader(X, "X", f"{_OWNER}.predict", batch_size, False, None,
                                        None)
-            batches = (self._batch(batch)[0].data for batch in loader)
+            batches = (self._batch(batch)[0]._data for batch in loader)
         callbacks = CallbackList(self.callbacks, trainer=self)
         was_training = self.model.training
         self.model.eval()
@@ -439,7 +439,7 @@ class Trainer:
             with no_grad():
                 for b, x in enumerate(batches):
                     callbacks.on_predict_batch_begin(b, {"size": x.shape[0]})
-                    outputs.append(self.model(Tensor._make(x, False, None)).data)
+                    outputs.append(self.model(Tensor._make(x, False, None))._data)
                     callbacks.on_predict_batch_end(b, {"size": x.shape[0]})
         finally:
             self.model.train(was_training)

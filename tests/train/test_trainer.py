@@ -13,7 +13,7 @@ from tests.train.conftest import make_model, make_trainer
 
 
 def weights(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.numpy().copy() for p in model.parameters()]
 
 
 def run(seed, blobs, epochs=4):
@@ -79,10 +79,10 @@ def test_grad_clip_bounds_the_step():
     y = (X.sum(1) * 10).astype(np.float32)
     ffnn.manual_seed(0)
     model = nn.Linear(4, 1)
-    before = np.concatenate([p.data.ravel() for p in model.parameters()])
+    before = np.concatenate([p.numpy().ravel() for p in model.parameters()])
     trainer = Trainer(model, "mse", optim.SGD(model.parameters(), lr=1.0), grad_clip=0.5)
     trainer.fit((X, y), epochs=1, batch_size=32, verbose=0)
-    after = np.concatenate([p.data.ravel() for p in model.parameters()])
+    after = np.concatenate([p.numpy().ravel() for p in model.parameters()])
     assert np.linalg.norm(after - before) == pytest.approx(0.5, rel=1e-4)
 
 

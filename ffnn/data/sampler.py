@@ -1,0 +1,116 @@
+"""Samplers with torch's names: which dataset indices an epoch visits, in what order.
+
+A sampler is an iterable of indices with a ``len``; pass it as ``DataLoader(sampler=...)``.
+Random samplers draw from ``generator`` or the global seeded generator (``ffnn.manual_seed``)
+each time they are iterated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from ffnn import random as _random
+
+
+class Sampler:
+    """Base class: subclasses define ``__iter__`` (indices) and ``__len__``."""
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """0, 1, …, len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices (or ``num_samples`` draws with replacement)."""
+
+    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
+                 generator=None):
+        self.data_source, self.replacement, self.generator = data_source, replacement, generator
+        self._num_samples = num_samples
+        if num_samples is not None and not replacement and num_samples > len(data_source):
+            raise ValueError(f"RandomSampler: num_samples={num_samples} exceeds the dataset "
+                             f"size {len(data_source)} without replacement")
+
+    def __len__(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        rng, n = _random.rng(self.generator), len(self.data_source)
+        if self.replacement:
+            return iter(rng.integers(0, n, size=len(self)).tolist())
+        return iter(rng.permutation(n)[:len(self)].tolist())
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order."""
+
+    def __init__(self, indices: Sequence[int], generator=None):
+        self.indices, self.generator = np.asarray(indices, dtype=np.int64), generator
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices[_random.rng(self.generator).permutation(len(self.indices))]
+                    .tolist())
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probability proportional to ``weights``."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, np.float64)
+        if w.ndim != 1 or w.size == 0 or (w < 0).any() or not np.isfinite(w).all() \
+                or w.sum() <= 0:
+            raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-D sequence "
+                             "of non-negative finite numbers with a positive sum")
+        if not replacement and num_samples > int((w > 0).sum()):
+            raise ValueError(f"WeightedRandomSampler: num_samples={num_samples} exceeds the "
+                             "number of non-zero weights without replacement")
+        self.p, self.num_samples = w / w.sum(), int(num_samples)
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        rng = _random.rng(self.generator)
+        return iter(rng.choice(len(self.p), self.num_samples, self.replacement, self.p).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Groups a sampler's indices into lists of ``batch_size``."""
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool):
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch = []
+        for index in self.sampler:
+            batch.append(int(index))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

@@ -1,0 +1,302 @@
+"""The ``torch.*`` function forms of tensor methods: ``torch.sin(x)``, ``torch.max(x, dim=1)``,
+``torch.where(c, a, b)``, ``torch.bmm`` … Each calls the op or method that does the work, so a
+program may write either spelling and get the same numbers and gradients."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ffnn import ops
+from ffnn.tensor import Tensor, _data_of
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def sin(input):
+    return ops.sin(_tensor(input))
+
+
+def cos(input):
+    return ops.cos(_tensor(input))
+
+
+def pow(input, exponent):  # noqa: A001 - torch's name
+    if not isinstance(input, Tensor):  # torch.pow(2, t)
+        return _tensor(exponent).__rpow__(input)
+    return ops.pow(input, exponent)
+
+
+def square(input):
+    return ops.mul(input, input)
+
+
+def add(input, other, alpha=1):
+    return ops.add(_tensor(input), other if alpha == 1 else ops.mul(_tensor(other), alpha))
+
+
+def sub(input, other, alpha=1):
+    return ops.sub(_tensor(input), other if alpha == 1 else ops.mul(_tensor(other), alpha))
+
+
+def mul(input, other):
+    return ops.mul(_tensor(input), other)
+
+
+def div(input, other):
+    return ops.div(_tensor(input), other)
+
+
+def neg(input):
+    return ops.neg(input)
+
+
+def unsqueeze(input, dim: int):
+    return input.unsqueeze(dim)
+
+
+def squeeze(input, dim=None):
+    return input.squeeze(dim)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    return input.flatten(start_dim, end_dim)
+
+
+def reshape(input, shape):
+    return input.reshape(shape)
+
+
+def transpose(input, dim0: int, dim1: int):
+    return input.transpose(dim0, dim1)
+
+
+swapaxes = transpose
+
+
+def t(input):
+    return input.t()
+
+
+def permute(input, dims):
+    return input.permute(dims)
+
+
+def max(input, dim=None, keepdim: bool = False):  # noqa: A001 - torch's name
+    """The largest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A001 - torch's name
+    """The smallest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
+    return input.min(dim, keepdim)
+
+
+def amax(input, dim=None, keepdim: bool = False):
+    return input.amax(dim, keepdim)
+
+
+def amin(input, dim=None, keepdim: bool = False):
+    return input.amin(dim, keepdim)
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim: bool = False):
+    return input.argmin(dim, keepdim)
+
+
+def std(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    if isinstance(unbiased, bool):
+        correction = (1 if unbiased else 0) if correction is None else correction
+    return ops.sqrt(ops.var(input, dim, keepdim, correction))
+
+
+def var(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
+    correction = (1 if unbiased else 0) if correction is None else correction
+    return ops.var(input, dim, keepdim, correction)
+
+
+def round(input, decimals: int = 0):  # noqa: A001 - torch's name
+    return input.round(decimals=decimals)
+
+
+def isnan(input):
+    return input.isnan()
+
+
+def isinf(input):
+    return input.isinf()
+
+
+def isfinite(input):
+    return input.isfinite()
+
+
+def sign(input):
+    return input.sign()
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` else ``other``; ``where(condition)`` gives the indices of
+    the true elements (one int64 tensor per axis), as ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(_data_of(condition)))
+    return ops.where(condition, input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: both arguments must be 2-D. Received: shapes "
+                           f"{tuple(input.shape)} and {tuple(mat2.shape)}")
+    return ops.matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    return input.bmm(mat2)
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: 1-D tensors expected. Received: shapes {tuple(input.shape)} "
+                           f"and {tuple(other.shape)}")
+    return ops.matmul(input, other)
+
+
+def outer(input, vec2):
+    return ops.mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+def norm(input, p=2, dim=None, keepdim: bool = False):
+    return input.norm(p, dim, keepdim)
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    return bool(np.allclose(_data_of(input), _data_of(other), rtol, atol, equal_nan))
+
+
+def equal(input, other) -> bool:
+    a, b = np.asarray(_data_of(input)), np.asarray(_data_of(other))
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def eq(input, other):
+    return input == other
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    return input.chunk(chunks, dim)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def log1p(input):
+    return ops.log1p(input)
+
+
+def expm1(input):
+    return ops.expm1(input)
+
+
+def cumsum(input, dim: int):
+    return ops.cumsum(input, dim)
+
+
+def logsumexp(input, dim: int, keepdim: bool = False):
+    return ops.logsumexp(input, dim, keepdim)
+
+
+def floor(input):
+    return input.floor()
+
+
+def ceil(input):
+    return input.ceil()
+
+
+def remainder(input, other):
+    return _tensor(input) % other
+
+
+def floor_divide(input, other):
+    return _tensor(input) // other
+
+
+def gather(input, dim: int, index):
+    return input.gather(dim, index)
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    return input.sort(dim, descending, stable)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    return input.argsort(dim, descending, stable)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    return input.topk(k, dim, largest, sorted)
+
+
+def clone(input):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+__all__ = [
+    "sin", "cos", "pow", "square", "add", "sub", "mul", "div", "neg", "unsqueeze", "squeeze",
+    "flatten", "reshape", "transpose", "swapaxes", "t", "permute", "max", "min", "amax",
+    "amin", "argmax", "argmin", "std", "var", "round", "isnan", "isinf", "isfinite",
+    "sign", "where", "mm", "bmm", "dot", "outer", "norm", "numel", "allclose", "equal", "eq",
+    "chunk", "split", "clone", "detach", "log1p", "expm1", "cumsum", "logsumexp", "floor",
+    "ceil", "remainder", "floor_divide", "gather", "sort", "argsort", "topk", "Size",
+    "set_printoptions",
+]
+
+
+class Size(tuple):
+    """torch's shape type: a tuple of ints (``torch.Size([2, 3]) == (2, 3)``)."""
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self) -> int:
+        total = 1
+        for n in self:
+            total *= n
+        return total
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:
+    """torch's print settings, applied to the NumPy formatting tensors print with
+    (``profile``: 'default', 'short' or 'full'; ``sci_mode``: force or forbid 1e-05 style)."""
+    presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+               "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+               "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
+    options = dict(presets[profile]) if profile else {}
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
+                 linewidth=linewidth)
+    options.update({k: v for k, v in given.items() if v is not None})
+    if sci_mode is not None:
+        options["suppress"] = not sci_mode
+    np.set_printoptions(**options)
+

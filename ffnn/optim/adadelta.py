@@ -1,0 +1,65 @@
+"""Adadelta (Zeiler, 2012): a step size from running averages of squared gradients and of
+squared updates, so ``lr`` is only a scale (1.0 by default).
+
+``v ← ρv + (1-ρ)g²``; ``Δ = √(u + ε) / √(v + ε) · g``; ``u ← ρu + (1-ρ)Δ²``; ``p ← p - lr·Δ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
+                    eps: float, weight_decay: float, maximize: bool) -> None:
+    """One Adadelta step, in place on ``param``, ``square_avg`` (v) and ``acc_delta`` (u);
+    the operations in torch's order so float32 results agree to the last bit."""
+    work, spare = scratch
+    g = effective_grad(param, grad, weight_decay, maximize, work)
+    square_avg *= rho
+    np.multiply(g, g, out=spare)
+    spare *= 1 - rho
+    square_avg += spare
+    np.add(acc_delta, eps, out=spare)
+    np.sqrt(spare, out=spare)  # spare = √(u + ε)
+    std = np.sqrt(square_avg + eps)
+    spare /= std
+    spare *= g  # spare = Δ
+    acc_delta *= rho
+    acc_delta += (1 - rho) * (spare * spare)
+    spare *= -lr
+    param += spare
+
+
+class Adadelta(Optimizer):
+    """``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)``, as
+    ``torch.optim.Adadelta``. State: ``step``, ``square_avg``, ``acc_delta``."""
+
+    def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, *, maximize: bool = False):
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], "learning rate")
+        check_number("eps", group["eps"], "epsilon value")
+        check_number("weight_decay", group["weight_decay"], "weight_decay value")
+        if not 0.0 <= group["rho"] <= 1.0:
+            raise ValueError(f"Invalid rho value: {group['rho']}")
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        module = xp(param)
+        return {"step": 0, "square_avg": module.zeros_like(param),
+                "acc_delta": module.zeros_like(param)}
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        state["step"] += 1
+        adadelta_update(param, grad, state["square_avg"], state["acc_delta"], scratch,
+                        lr=group["lr"], rho=group["rho"], eps=group["eps"],
+                        weight_decay=group["weight_decay"], maximize=group["maximize"])

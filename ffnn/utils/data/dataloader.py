@@ -1,0 +1,3 @@
+"""``ffnn.utils.data.dataloader``: torch's path to the loader (:mod:`ffnn.data.loader`)."""
+
+from ffnn.data.loader import DataLoader, default_collate  # noqa: F401 - torch's module path

@@ -1,0 +1,8 @@
+"""``ffnn.utils.data.dataset``: torch's path to the datasets (:mod:`ffnn.data.datasets`)."""
+
+from ffnn.data.datasets import (  # noqa: F401 - re-exported under torch's module path
+    Dataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)

@@ -1,0 +1,91 @@
+"""``ffnn.utils.data`` as torch's path, the samplers, and DataLoader's torch keywords."""
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+)
+
+
+def _dataset(n=10):
+    return TensorDataset(ffnn.arange(float(n)).view(-1, 1), ffnn.arange(n))
+
+
+def _labels(loader):
+    return [batch[1].tolist() for batch in loader]
+
+
+def test_utils_data_is_ffnn_data():
+    import ffnn.data
+    import ffnn.utils.data
+
+    assert ffnn.utils.data.DataLoader is ffnn.data.DataLoader
+    assert ffnn.utils.data.TensorDataset is ffnn.data.TensorDataset
+    assert ffnn.utils.data.random_split is ffnn.data.random_split
+    from ffnn.utils.data.sampler import SubsetRandomSampler as Sampler  # noqa: F401
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_num_workers_gives_the_same_batches_as_none(workers):
+    plain = DataLoader(_dataset(), batch_size=3, shuffle=True,
+                       generator=ffnn.Generator().manual_seed(5))
+    many = DataLoader(_dataset(), batch_size=3, shuffle=True, num_workers=workers,
+                      pin_memory=True, persistent_workers=True, prefetch_factor=2,
+                      worker_init_fn=lambda i: None, generator=ffnn.Generator().manual_seed(5))
+    assert _labels(plain) == _labels(many)
+    with pytest.raises(ValueError, match="num_workers must be a non-negative integer"):
+        DataLoader(_dataset(), num_workers=-1)
+
+
+def test_drop_last_and_collate_fn():
+    loader = DataLoader(_dataset(), batch_size=4, drop_last=True)
+    assert len(loader) == 2 and _labels(loader) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    sums = DataLoader(_dataset(), batch_size=4,
+                      collate_fn=lambda items: sum(int(y) for _, y in items))
+    assert list(sums) == [6, 22, 17]
+
+
+def test_samplers():
+    data = _dataset()
+    assert _labels(DataLoader(data, batch_size=4, sampler=SequentialSampler(data))) == [
+        [0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    ffnn.manual_seed(2)
+    order = [y for batch in _labels(DataLoader(data, batch_size=4, sampler=RandomSampler(data)))
+             for y in batch]
+    assert sorted(order) == list(range(10)) and order != list(range(10))
+    subset = SubsetRandomSampler([1, 3, 5], generator=ffnn.Generator().manual_seed(1))
+    assert sorted(i for b in _labels(DataLoader(data, batch_size=2, sampler=subset))
+                  for i in b) == [1, 3, 5]
+    weighted = WeightedRandomSampler([0, 0, 1, 0, 0, 0, 0, 0, 0, 3.0], num_samples=40)
+    drawn = list(weighted)
+    assert len(drawn) == 40 and set(drawn) <= {2, 9} and drawn.count(9) > drawn.count(2)
+    assert len(RandomSampler(data, replacement=True, num_samples=25)) == 25
+    with pytest.raises(ValueError, match="non-negative finite numbers"):
+        WeightedRandomSampler([-1.0, 2.0], 3)
+
+
+def test_batch_sampler():
+    data = _dataset()
+    batches = BatchSampler(SequentialSampler(data), batch_size=3, drop_last=False)
+    assert list(batches) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]] and len(batches) == 4
+    loader = DataLoader(data, batch_sampler=batches)
+    assert len(loader) == 4 and _labels(loader) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert len(BatchSampler(SequentialSampler(data), 3, drop_last=True)) == 3
+    with pytest.raises(ValueError, match="batch_sampler is mutually exclusive"):
+        DataLoader(data, batch_size=2, batch_sampler=batches)
+
+
+def test_torch_style_positional_arguments():
+    data = _dataset(6)
+    loader = DataLoader(data, 2, False, None, None, 0)  # dataset, batch_size, shuffle, sampler…
+    assert _labels(loader) == [[0, 1], [2, 3], [4, 5]]
+    features = np.concatenate([b[0].numpy() for b in loader])
+    assert features.shape == (6, 1)

@@ -1,0 +1,91 @@
+"""ELU, SELU, Softplus, Hardtanh, ReLU6 and PReLU (modules and functions) against torch and
+finite differences; F.softmax's legacy implicit dim; torch's keyword arguments accepted."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+import ffnn.nn as nn
+import ffnn.nn.functional as F
+from tests.helpers import assert_close, check_op
+
+
+@pytest.fixture
+def x(rng):
+    values = rng.standard_normal((4, 3)) * 3
+    values[0, 0] = 25.0  # the linear part of softplus
+    return values
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.ELU(),
+    lambda lib: lib.nn.ELU(alpha=0.5),
+    lambda lib: lib.nn.SELU(),
+    lambda lib: lib.nn.Softplus(),
+    lambda lib: lib.nn.Softplus(beta=2.0, threshold=5.0),
+    lambda lib: lib.nn.Hardtanh(-0.5, 2.0),
+    lambda lib: lib.nn.ReLU6(),
+], ids=["elu", "elu_alpha", "selu", "softplus", "softplus_beta", "hardtanh", "relu6"])
+def test_activation_modules_match_torch(make, x):
+    check_op(lambda lib, a: make(lib)(a), x)
+    assert repr(make(ffnn)) == repr(make(torch))
+
+
+@pytest.mark.parametrize("name, kwargs", [("elu", {"alpha": 0.7}), ("selu", {}),
+                                          ("softplus", {"beta": 0.5}), ("relu6", {}),
+                                          ("hardtanh", {"min_val": 0.0, "max_val": 1.0}),
+                                          ("relu", {"inplace": False}),
+                                          ("leaky_relu", {"negative_slope": 0.2})])
+def test_activation_functions_match_torch(name, kwargs, x):
+    check_op(lambda lib, a: getattr(lib.nn.functional, name)(a, **kwargs), x)
+
+
+@pytest.mark.parametrize("num_parameters, shape", [(1, (4, 3)), (3, (4, 3)), (3, (2, 3, 5)),
+                                                   (1, (6,))])
+def test_prelu_matches_torch_with_its_gradient(num_parameters, shape, rng):
+    values = rng.standard_normal(shape)
+    ours, theirs = nn.PReLU(num_parameters), torch.nn.PReLU(num_parameters, dtype=torch.float64)
+    ours.double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.linspace(0.1, 0.4, num_parameters, dtype=torch.float64))
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+    out = ours(ffnn.tensor(values, requires_grad=True))
+    expected = theirs(torch.tensor(values, requires_grad=True))
+    assert_close(out.numpy(), expected.detach().numpy())
+    upstream = rng.standard_normal(shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    assert_close(np.asarray(ours.weight.grad), theirs.weight.grad.numpy())
+    weight = np.linspace(0.1, 0.4, num_parameters)
+    check_op(lambda lib, a, w: lib.nn.functional.prelu(a, w), values, weight)
+    assert repr(ours) == repr(theirs)
+    with pytest.raises(ValueError, match="needs input with 3 channels"):
+        nn.PReLU(3)(ffnn.zeros(2, 4))
+
+
+def test_softmax_without_dim_uses_torchs_legacy_choice(rng):
+    for shape in [(5,), (3, 4), (2, 3, 4)]:
+        values = rng.standard_normal(shape)
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            ours = F.softmax(ffnn.tensor(values))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = torch.nn.functional.softmax(torch.tensor(values))
+            expected_log = torch.nn.functional.log_softmax(torch.tensor(values))
+        assert_close(ours.numpy(), expected.numpy())
+        with pytest.warns(UserWarning):
+            assert_close(F.log_softmax(ffnn.tensor(values)).numpy(), expected_log.numpy())
+    check_op(lambda lib, a: lib.nn.functional.softmax(a, dim=0, dtype=lib.float64), values)
+
+
+def test_new_activations_round_trip_through_a_checkpoint(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 3), nn.PReLU(3), nn.ELU(0.3), nn.Softplus(2.0),
+                          nn.Hardtanh(-2.0, 2.0), nn.ReLU6(), nn.SELU())
+    ffnn.save(tmp_path / "m.ckpt", model)
+    loaded = ffnn.load(tmp_path / "m.ckpt").model
+    x = ffnn.randn(5, 3)
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    assert repr(loaded) == repr(model)
