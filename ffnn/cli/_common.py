@@ -107,6 +107,8 @@ def check_output(path: str, flag: str, **inputs: str) -> None:
         candidates = [source]
         if os.path.isdir(source):  # a run folder: the command reads its best checkpoint
             candidates.append(os.path.join(source, "best.safetensors"))
-        if any(os.path.realpath(c) == target for c in candidates):
+        if any(os.path.realpath(c) == target or (os.path.exists(c) and os.path.exists(path)
+                                                 and os.path.samefile(c, path))
+               for c in candidates):  # the same file by another name or a hard link
             raise CLIError(f"{flag} {path} is the {what} this command reads; write the output "
                            "to another file")

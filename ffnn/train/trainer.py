@@ -263,6 +263,8 @@ class Trainer:
         ``self.history`` (resume); 0 starts a new History. ``resume_from``: a checkpoint path
         (``ModelCheckpoint``); restores model, optimizer, scheduler, callbacks, history, epoch
         and RNG, and continues from its epoch (``initial_epoch`` is ignored). Returns the History.
+        Raises ValueError before the first epoch for training data without a batch, or a
+        callback whose ``monitor`` names a quantity that is not logged (see ``logged``).
         """
         batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.fit")
         for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):

@@ -199,6 +199,14 @@ def test_predict_onto_its_input_says_so(workdir, capsys, monkeypatch):
     monkeypatch.chdir(workdir)
     _, err = _run(["predict", BEST, "test.csv", "-o", "test.csv"], capsys)
     assert "-o test.csv is the input CSV this command reads" in err
+    os.link(workdir / "test.csv", workdir / "same.csv")  # the same file by another name
+    try:
+        before = (workdir / "test.csv").read_bytes()
+        status, err = _run(["predict", BEST, "test.csv", "-o", "same.csv"], capsys)
+        assert status == 2 and "is the input CSV" in err
+        assert (workdir / "test.csv").read_bytes() == before
+    finally:
+        os.unlink(workdir / "same.csv")
 
 
 @pytest.mark.parametrize("args", [["predict", BEST, "test.csv", "-o", "nowhere/p.csv"],

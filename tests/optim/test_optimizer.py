@@ -282,7 +282,7 @@ def test_repr_lists_the_groups():
     assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.1" in text
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
 @pytest.mark.parametrize("lr", [float("inf"), float("-inf"), float("nan"), -0.1])
 def test_a_learning_rate_that_is_not_finite_and_positive_is_refused(name, lr):
     """torch's message (``Invalid learning rate: inf``), also for infinities, which would
