@@ -22,10 +22,13 @@ from ffnn.data.real import (
     load_wine,
 )
 from ffnn.data.scalers import MinMaxScaler, StandardScaler
+from ffnn.data.table import TableError, read_table
+from ffnn.data.tabular import TabularPreprocessor, embedding_dim
 
 __all__ = [
     "Dataset", "TensorDataset", "ArrayDataset", "Subset", "random_split", "train_test_split",
     "DataLoader", "default_collate", "StandardScaler", "MinMaxScaler", "GaussianNoise",
     "RandomShift", "Mixup", "Compose", "shift_images", "Bunch", "CSVData", "infer_task",
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
+    "read_table", "TableError", "TabularPreprocessor", "embedding_dim",
 ]
