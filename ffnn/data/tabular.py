@@ -70,7 +70,8 @@ def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:
 
 
 def _stray_text(values: np.ndarray) -> list[tuple[int, str]] | None:
-    """(row, text) of the non-numbers in a mostly numeric text column, else None."""
+    """(row, text) of the non-numbers of a text column whose cells are mostly numbers with
+    at most 3 distinct other texts (a stray marker such as '?', or a typo), else None."""
     present = [(i, v) for i, v in enumerate(values.tolist()) if v is not None]
     if not present:
         return None
@@ -81,7 +82,7 @@ def _stray_text(values: np.ndarray) -> list[tuple[int, str]] | None:
         except ValueError:
             bad.append((i, v))
     distinct = {v for _, v in bad}
-    if bad and len(distinct) <= 3 and len(bad) <= 0.1 * len(present):
+    if bad and len(distinct) <= 3 and 2 * len(bad) < len(present):
         return bad
     return None
 
