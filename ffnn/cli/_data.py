@@ -84,7 +84,7 @@ def load_table(data: DataConfig, notes: list[str]):
     """(feature table, y, feature names, label texts or None) of ``data.csv``; rows with a
     missing target (or, with data.missing = 'drop', any gap) are dropped, as ``notes`` say."""
     from ffnn.data.table import read_header, read_table
-    from ffnn.data.tabular import TabularPreprocessor
+    from ffnn.data.tabular import TabularPreprocessor, coerce_numbers
 
     path = data.csv
     if not data.target:
@@ -94,6 +94,7 @@ def load_table(data: DataConfig, notes: list[str]):
     _check_columns(path, header, data.target, features)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
     target = table.pop(data.target)
+    table = coerce_numbers(table, data.categorical, path)
     gone = _missing_target(target)
     if gone.any():
         if data.missing == "error":

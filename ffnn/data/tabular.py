@@ -69,22 +69,43 @@ def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:
     return out
 
 
-def _stray_text(values: np.ndarray) -> list[tuple[int, str]] | None:
-    """(row, text) of the non-numbers of a text column whose cells are mostly numbers with
-    at most 3 distinct other texts (a stray marker such as '?', or a typo), else None."""
-    present = [(i, v) for i, v in enumerate(values.tolist()) if v is not None]
-    if not present:
-        return None
-    bad = []
-    for i, v in present:  # a loop over one column's cells
+def _stray_text(values: np.ndarray) -> tuple[list[tuple[int, str]], int]:
+    """(row, text) of the cells that are not numbers, and the count of present cells."""
+    present, bad = 0, []
+    for i, v in enumerate(values.tolist()):  # a loop over one column's cells
+        if v is None:
+            continue
+        present += 1
         try:
             float(v)
         except ValueError:
             bad.append((i, v))
-    distinct = {v for _, v in bad}
-    if bad and len(distinct) <= 3 and 2 * len(bad) < len(present):
-        return bad
-    return None
+    return bad, present
+
+
+def coerce_numbers(table: dict[str, np.ndarray], categorical=(), source: str = ""
+                   ) -> dict[str, np.ndarray]:
+    """The table with each text column whose cells are all numbers made numeric (float64).
+
+    A text column of mostly numbers with at most 3 distinct other texts (a stray marker such
+    as '?', or a typo) is an error naming the first such cell, unless it is ``categorical``.
+    """
+    where = f"{source}: " if source else ""
+    out = dict(table)
+    for name, values in table.items():
+        if values.dtype.kind in "biuf" or name in categorical:
+            continue
+        bad, present = _stray_text(values)
+        if present and not bad:
+            out[name] = np.array([np.nan if v is None else float(v) for v in values.tolist()])
+        elif bad and len({v for _, v in bad}) <= 3 and 2 * len(bad) < present:
+            row, text = bad[0]
+            raise TableError(
+                f"{where}row {row + 1}, column {name!r}: cannot convert {text!r} to a number, "
+                "and the column is otherwise numeric: if it marks a missing value list it in "
+                "data.na_values (na_values=), or name the column in data.categorical to treat "
+                "it as categories")
+    return out
 
 
 class TabularPreprocessor:
@@ -125,19 +146,11 @@ class TabularPreprocessor:
         if num_rows(table) == 0:
             raise ValueError(f"{where}no rows to fit the preprocessing on")
         self.columns = []
+        table = coerce_numbers(table, self.categorical, source)
         for name, values in table.items():
             if self.missing == "error":
                 _refuse_missing(values, name, where)
             if name in self.categorical or values.dtype.kind not in "biuf":
-                if name not in self.categorical:
-                    stray = _stray_text(values)
-                    if stray is not None:
-                        row, text = stray[0]
-                        raise TableError(
-                            f"{where}row {row + 1}, column {name!r}: cannot convert {text!r} "
-                            "to a number, and the column is otherwise numeric: if it marks a "
-                            "missing value list it in data.na_values (na_values=), or name the "
-                            "column in data.categorical to treat it as categories")
                 self.columns.append(self._fit_categorical(name, values))
             else:
                 self.columns.append(self._fit_numeric(name, values))
