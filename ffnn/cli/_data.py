@@ -260,7 +260,7 @@ def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | Non
     else:
         tabular = TabularPreprocessor(data.categorical, data.missing, data.onehot_max,
                                       data.min_frequency)
-        tabular.fit(_take(table, splits[0]), data.csv)
+        tabular.fit(table, data.csv, rows=splits[0])
     pre["tabular"] = tabular.state_dict()
     pre["csv"] = {"encoding": data.encoding, "na_values": list(data.na_values)}
     filled: dict[str, int] = {}
@@ -269,7 +269,7 @@ def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | Non
         if rows is None:
             out.append(None)
             continue
-        out.append(tabular.transform(_take(table, rows), data.csv))
+        out.append(tabular.transform(table, data.csv, rows=rows))
         for name, count in tabular.filled.items():
             filled[name] = filled.get(name, 0) + count
     if filled:

@@ -134,27 +134,72 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None,
     return _read_pandas(path, header, wanted, delimiter, encoding_used, markers)
 
 
+CHUNK_ROWS = 65_536
+
+
+def _line_bound(path: str) -> int:
+    """An upper bound on the data rows: the newlines in the file, plus one."""
+    count = 1
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            count += block.count(b"\n")
+    return count
+
+
 def _read_pandas(path, header, wanted, delimiter, encoding, markers):
+    """Chunk by chunk into preallocated float64 columns, so the peak memory stays near the
+    size of the result (pandas' whole-file parse holds several copies)."""
     import pandas as pd
 
+    bound = _line_bound(path)
+    numeric: dict[str, np.ndarray] = {}
+    text: dict[str, list] = {name: [] for name in wanted}
+    rows = 0
     try:
-        frame = pd.read_csv(path, sep=delimiter, header=0, names=header, usecols=wanted,
-                            encoding=encoding, na_values=markers, keep_default_na=False,
-                            skipinitialspace=True, skip_blank_lines=True, low_memory=False)
+        chunks = pd.read_csv(path, sep=delimiter, header=0, names=header, usecols=wanted,
+                             encoding=encoding, na_values=markers, keep_default_na=False,
+                             skipinitialspace=True, skip_blank_lines=True,
+                             chunksize=CHUNK_ROWS)
+        for frame in chunks:
+            n = len(frame)
+            for name in wanted:
+                series = frame[name]
+                if series.dtype.kind in "biuf" and not text[name]:
+                    column = numeric.get(name)
+                    if column is None:
+                        column = numeric[name] = np.empty(bound, dtype=np.float64)
+                        column[:rows] = np.nan  # (no earlier chunk had this column)
+                    column[rows:rows + n] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+                    continue
+                if name in numeric:  # text after numbers: the numbers so far become text
+                    text[name].append(_number_text(numeric.pop(name)[:rows]))
+                text[name].append(_number_text(series.to_numpy(dtype=np.float64,
+                                                               na_value=np.nan))
+                                  if series.dtype.kind in "biuf"
+                                  else series.to_numpy(dtype=object, na_value=None))
+            rows += n
     except UnicodeDecodeError as error:
         raise _decode_error(path, error, encoding) from None
     except (pd.errors.ParserError, ValueError) as error:
-        text = " ".join(str(error).split())
-        raise TableError(f"{path}: not a well-formed CSV table ({text})") from None
+        message = " ".join(str(error).split())
+        raise TableError(f"{path}: not a well-formed CSV table ({message})") from None
     table = {}
     for name in wanted:
-        series = frame.pop(name)
-        if series.dtype.kind in "biuf":
-            table[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if name in numeric:
+            table[name] = numeric.pop(name)[:rows]
         else:
-            values = series.to_numpy(dtype=object, na_value=None)
+            parts = text[name]
+            values = np.concatenate(parts) if parts else np.empty(0, dtype=object)
             table[name] = _clean_text(values, markers)
     return table
+
+
+def _number_text(values: np.ndarray) -> np.ndarray:
+    out = np.empty(values.shape[0], dtype=object)
+    for i, v in enumerate(values.tolist()):  # the cells of one column, once
+        if v == v:
+            out[i] = str(int(v)) if float(v).is_integer() else repr(v)
+    return out
 
 
 def _clean_text(values: np.ndarray, markers: list[str]) -> np.ndarray:

@@ -134,20 +134,23 @@ class TabularPreprocessor:
         self.filled: dict[str, int] = {}
 
     # ----- fitting ----------------------------------------------------------------------
-    def fit(self, table, source: str = "") -> TabularPreprocessor:
+    def fit(self, table, source: str = "", rows: np.ndarray | None = None
+            ) -> TabularPreprocessor:
         """Learn each column's kind, fill values, scale and categories from ``table``
-        (a ``{name: column}`` dict from ``read_table``, or a pandas DataFrame)."""
+        (a ``{name: column}`` dict from ``read_table``, or a pandas DataFrame); ``rows``:
+        only these rows (the training rows), taken one column at a time."""
         table = _as_table(table)
         where = f"{source}: " if source else ""
         unknown = [c for c in self.categorical if c not in table]
         if unknown:
             raise ValueError(f"TabularPreprocessor: categorical columns {unknown} are not in the "
                              f"table. Columns: {list(table)}")
-        if num_rows(table) == 0:
+        table = coerce_numbers(table, self.categorical, source)
+        if (num_rows(table) if rows is None else len(rows)) == 0:
             raise ValueError(f"{where}no rows to fit the preprocessing on")
         self.columns = []
-        table = coerce_numbers(table, self.categorical, source)
         for name, values in table.items():
+            values = values if rows is None else values[rows]
             if self.missing == "error":
                 _refuse_missing(values, name, where)
             if name in self.categorical or values.dtype.kind not in "biuf":
@@ -192,9 +195,10 @@ class TabularPreprocessor:
                         dtype=np.int64)
 
     # ----- applying ---------------------------------------------------------------------
-    def transform(self, table, source: str = "") -> np.ndarray:
-        """X [n, num_continuous + len(cardinalities)] float32; columns are matched by name.
-        ``self.filled`` afterwards counts the missing cells filled per column."""
+    def transform(self, table, source: str = "", rows: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """X [n, num_continuous + len(cardinalities)] float32; columns are matched by name;
+        ``rows``: only these rows. ``self.filled`` then counts the cells filled per column."""
         self._check_fitted()
         table = _as_table(table)
         where = f"{source}: " if source else ""
@@ -202,12 +206,13 @@ class TabularPreprocessor:
         if absent:
             raise ValueError(f"{where}columns {absent} are missing; the preprocessing was fitted "
                              f"on {self.feature_names}. Received: {list(table)}")
-        n = num_rows(table)
+        n = num_rows(table) if rows is None else len(rows)
         out = np.empty((n, self.num_continuous + len(self.cardinalities)), dtype=np.float32)
         self.filled = {}
         at, emb = 0, self.num_continuous
         for column in self.columns:
             values = table[column["name"]]
+            values = values if rows is None else values[rows]
             if self.missing == "error":
                 _refuse_missing(values, column["name"], where)
             if column["kind"] == "numeric":
