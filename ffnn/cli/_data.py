@@ -25,6 +25,7 @@ class Prepared:
     y_test: np.ndarray | None
     preprocessing: dict  # JSON-able: features, target, task, classes, scalers, tabular
     notes: list[str] = field(default_factory=list)  # what was dropped or filled, for the user
+    rows: dict | None = None  # CSV: split name -> the data rows (0-based, in file order) it holds
 
     @property
     def task(self) -> str:
@@ -81,10 +82,11 @@ def _missing_target(values: np.ndarray) -> np.ndarray:
 
 
 def load_table(data: DataConfig, notes: list[str]):
-    """(feature table, y, feature names, label texts or None) of ``data.csv``; rows with a
-    missing target (or, with data.missing = 'drop', any gap) are dropped, as ``notes`` say."""
+    """(feature table, y, feature names, label texts or None, the file's data rows kept) of
+    ``data.csv``; rows with a missing target (or, with data.missing = 'drop', any gap) are
+    dropped, as ``notes`` say."""
     from ffnn.data.table import read_header, read_table
-    from ffnn.data.tabular import TabularPreprocessor, coerce_numbers
+    from ffnn.data.tabular import TabularPreprocessor, check_stray_text
 
     path = data.csv
     if not data.target:
@@ -94,7 +96,7 @@ def load_table(data: DataConfig, notes: list[str]):
     _check_columns(path, header, data.target, features)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
     target = table.pop(data.target)
-    table = coerce_numbers(table, data.categorical, path)
+    table = check_stray_text(table, data.categorical, path)
     gone = _missing_target(target)
     if gone.any():
         if data.missing == "error":
@@ -117,7 +119,7 @@ def load_table(data: DataConfig, notes: list[str]):
     if target.shape[0] == 0:
         raise CLIError(f"{path}: no rows left to train on (every row has a missing value)")
     y, labels = _target_values(target)
-    return table, y, features, labels
+    return table, y, features, labels, np.flatnonzero(keep)
 
 
 def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
@@ -184,7 +186,7 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
     notes: list[str] = []
     table = None
     if data.csv:
-        table, y, features, labels = load_table(data, notes)
+        table, y, features, labels, file_rows = load_table(data, notes)
         target = data.target
         X = np.arange(y.shape[0])  # row numbers into the table until it is preprocessed
     else:
@@ -217,7 +219,10 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
         y_scaler.fit(y_train)
     pre = {"features": list(features), "target": target, "task": task, "classes": classes,
            "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}
+    rows = None
     if table is not None:
+        rows = {name: None if part is None else file_rows[part] for name, part in
+                (("train", X_train), ("val", X_val), ("test", X_test))}
         splits = _preprocess_table(data, table, pre, base, (X_train, X_val, X_test), notes)
         X_train, X_val, X_test = splits
     else:
@@ -230,7 +235,7 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
                                   for a in (X_train, X_val, X_test))
     scale_y = lambda a: None if a is None else transform_y(pre, a)  # noqa: E731
     return Prepared(X_train, scale_y(y_train), X_val, scale_y(y_val), X_test, scale_y(y_test),
-                    pre, notes)
+                    pre, notes, rows)
 
 
 def _check_base_features(base: dict, features: list[str], checkpoint: str) -> None:

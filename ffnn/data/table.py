@@ -4,7 +4,8 @@ A table is a ``dict`` of column name → 1-D array, in file order: a numeric col
 with NaN for a missing cell; any other column is an object array of stripped strings with
 None for a missing cell. The delimiter (``,`` ``;`` or tab) is detected from the header row,
 UTF-8 is read with or without a byte-order mark, and the cells in ``NA_VALUES`` (plus
-``na_values``) are missing.
+``na_values``) are missing. A column the file quotes throughout (``"7"``) while other cells
+are bare is text: writers such as R's ``write.csv`` quote categories and not numbers.
 """
 
 from __future__ import annotations
@@ -137,6 +138,29 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None,
 CHUNK_ROWS = 65_536
 
 
+def quoted_columns(path: str, header: list[str], delimiter: str, encoding: str,
+                   sample: int = 200) -> list[str]:
+    """Columns whose cells are all quoted in the first ``sample`` rows, in a file that leaves
+    some cells unquoted: the writer (R's write.csv, for one) marked them as text, so
+    ``"7"`` there is the category '7', not the number 7."""
+    quoted = [True] * len(header)
+    some_bare = False
+    with open(path, newline="", encoding=encoding) as f:
+        next(f, None)
+        for _, line in zip(range(sample), f):
+            cells = line.rstrip("\r\n").split(delimiter)
+            if len(cells) != len(header):  # a delimiter inside quotes: no simple answer here
+                return []
+            for j, cell in enumerate(cells):
+                cell = cell.strip()
+                if cell and not cell.startswith('"'):
+                    quoted[j] = False
+                    some_bare = True
+    if not some_bare:
+        return []
+    return [name for name, q in zip(header, quoted) if q]
+
+
 def _line_bound(path: str) -> int:
     """An upper bound on the data rows: the newlines in the file, plus one."""
     count = 1
@@ -152,6 +176,8 @@ def _read_pandas(path, header, wanted, delimiter, encoding, markers):
     import pandas as pd
 
     bound = _line_bound(path)
+    as_text = {name: str for name in quoted_columns(path, header, delimiter, encoding)
+               if name in wanted}
     numeric: dict[str, np.ndarray] = {}
     text: dict[str, list] = {name: [] for name in wanted}
     rows = 0
@@ -159,7 +185,7 @@ def _read_pandas(path, header, wanted, delimiter, encoding, markers):
         chunks = pd.read_csv(path, sep=delimiter, header=0, names=header, usecols=wanted,
                              encoding=encoding, na_values=markers, keep_default_na=False,
                              skipinitialspace=True, skip_blank_lines=True,
-                             chunksize=CHUNK_ROWS)
+                             chunksize=CHUNK_ROWS, dtype=as_text or None)
         for frame in chunks:
             n = len(frame)
             for name in wanted:
@@ -227,11 +253,12 @@ def _read_csv_module(path, header, wanted, delimiter, encoding, markers):
                              f"{len(header)} columns")
     table = {}
     missing = set(markers)
+    text = set(quoted_columns(path, header, delimiter, encoding))
     for name in wanted:
         c = header.index(name)
         cells = [None if row[c].strip() in missing else row[c].strip() for row in rows]
         present = [v for v in cells if v is not None]
-        if all(_is_number(v) for v in present):
+        if name not in text and all(_is_number(v) for v in present):
             table[name] = np.array([np.nan if v is None else float(v) for v in cells],
                                    dtype=np.float64)
         else:
@@ -265,5 +292,5 @@ def num_rows(table: dict[str, np.ndarray]) -> int:
     return next(iter(table.values())).shape[0] if table else 0
 
 
-__all__ = ["read_table", "read_header", "table_from_frame", "TableError", "NA_VALUES",
+__all__ = ["read_table", "read_header", "quoted_columns", "table_from_frame", "TableError", "NA_VALUES",
            "column_error", "num_rows"]

@@ -83,22 +83,19 @@ def _stray_text(values: np.ndarray) -> tuple[list[tuple[int, str]], int]:
     return bad, present
 
 
-def coerce_numbers(table: dict[str, np.ndarray], categorical=(), source: str = ""
+def check_stray_text(table: dict[str, np.ndarray], categorical=(), source: str = ""
                    ) -> dict[str, np.ndarray]:
-    """The table with each text column whose cells are all numbers made numeric (float64).
-
-    A text column of mostly numbers with at most 3 distinct other texts (a stray marker such
-    as '?', or a typo) is an error naming the first such cell, unless it is ``categorical``.
-    """
+    """The table, checked: a text column of mostly numbers with at most 3 distinct other
+    texts (a stray marker such as '?', or a typo) is an error naming the first such cell,
+    unless it is ``categorical``. (A text column of numbers only stays text: the file
+    quoted it.)"""
     where = f"{source}: " if source else ""
     out = dict(table)
     for name, values in table.items():
         if values.dtype.kind in "biuf" or name in categorical:
             continue
         bad, present = _stray_text(values)
-        if present and not bad:
-            out[name] = np.array([np.nan if v is None else float(v) for v in values.tolist()])
-        elif bad and len({v for _, v in bad}) <= 3 and 2 * len(bad) < present:
+        if bad and len({v for _, v in bad}) <= 3 and 2 * len(bad) < present:
             row, text = bad[0]
             raise TableError(
                 f"{where}row {row + 1}, column {name!r}: cannot convert {text!r} to a number, "
@@ -145,7 +142,7 @@ class TabularPreprocessor:
         if unknown:
             raise ValueError(f"TabularPreprocessor: categorical columns {unknown} are not in the "
                              f"table. Columns: {list(table)}")
-        table = coerce_numbers(table, self.categorical, source)
+        table = check_stray_text(table, self.categorical, source)
         if (num_rows(table) if rows is None else len(rows)) == 0:
             raise ValueError(f"{where}no rows to fit the preprocessing on")
         self.columns = []
