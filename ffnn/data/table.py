@@ -292,5 +292,5 @@ def num_rows(table: dict[str, np.ndarray]) -> int:
     return next(iter(table.values())).shape[0] if table else 0
 
 
-__all__ = ["read_table", "read_header", "quoted_columns", "table_from_frame", "TableError", "NA_VALUES",
-           "column_error", "num_rows"]
+__all__ = ["read_table", "read_header", "quoted_columns", "table_from_frame", "TableError",
+           "NA_VALUES", "column_error", "num_rows"]

@@ -113,3 +113,15 @@ def test_header_errors(tmp_path):
         read_table(tmp_path / "nope.csv")
     with pytest.raises(TableError, match="unknown encoding 'klingon'"):
         read_table(path, encoding="klingon")
+
+
+def test_quoted_numbers_are_text_when_other_cells_are_bare(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('"hr","temp","city"\n"0",0.5,"Oslo"\n"13",0.7,"Rome"\n"7",0.1,"Oslo"\n')
+    table = read_table(path)
+    assert table["hr"].tolist() == ["0", "13", "7"]  # R's write.csv quotes categories
+    np.testing.assert_array_equal(table["temp"], [0.5, 0.7, 0.1])
+    header = ["hr", "temp", "city"]
+    _same(table, _read_csv_module(str(path), header, header, ",", "utf-8-sig", list(NA_VALUES)))
+    path.write_text('"a","b"\n"1","2"\n"3","4"\n')  # everything quoted: no information
+    np.testing.assert_array_equal(read_table(path)["a"], [1.0, 3.0])
