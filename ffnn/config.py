@@ -38,7 +38,16 @@ class DataConfig:
     rows_per_class: int = _opt(0, low=0, doc="training rows kept per class (0: all; few-shot)")
     test_split: float = _opt(0.2, low=0.0, high=0.9, doc="held-out test fraction")
     val_split: float = _opt(0.1, low=0.0, high=0.9, doc="validation fraction of the rest")
-    normalize: str = _opt("standard", choices=("standard", "minmax", "none"))
+    normalize: str = _opt("standard", choices=("standard", "minmax", "none"),
+                          doc="scaling of a bundled set (CSV numbers: standard)")
+    encoding: str = _opt("", doc="text encoding of the CSV (default: UTF-8, with or without BOM)")
+    na_values: list[str] = _opt([], doc="cells that mean missing, besides '', NA, NaN, null …")
+    missing: str = _opt("impute", choices=("impute", "drop", "error"),
+                        doc="gaps: median + indicator / 'missing' category, drop rows, refuse")
+    categorical: list[str] = _opt([], doc="numeric columns to treat as categories (text "
+                                  "columns always are)")
+    onehot_max: int = _opt(16, low=0, doc="one-hot up to this many categories, embeddings above")
+    min_frequency: int = _opt(2, low=1, doc="rarer categories share the 'other' index")
 
 
 @dataclass

@@ -165,3 +165,16 @@ def test_bench_profile_flag_prints_per_layer_table(capsys):
     assert main(["--case", "tiny", "--profile", *SMALL]) == 0
     out = capsys.readouterr().out
     assert "profile of case tiny" in out and "backward ms" in out
+
+
+def test_tabular_case_scores_ffnn_and_both_pipelines_on_the_same_rows(capsys):
+    """penguins.csv (palmerpenguins, in the test extra): one seed, three epochs."""
+    result = _json(capsys, ["--case", "tabular", "--repeat", "small"] + ["--json"])
+    (row,) = result["tabular"]
+    assert row["dataset"] == "penguins" and row["metric"] == "accuracy"
+    assert row["rows"] == 344  # every row has a species
+    for key in ("ffnn", "mlp", "hgb"):
+        assert 0.5 < row[key] <= 1.0, key  # three species: chance is about 0.44
+        assert row[f"{key}_fit_s"] > 0
+    assert row["targets"] == {"ffnn >= sklearn MLP": row["ffnn"] >= row["mlp"],
+                              "ffnn >= HGB - 0.01": row["ffnn"] >= row["hgb"] - 0.01}

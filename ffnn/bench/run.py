@@ -174,8 +174,9 @@ def _parser() -> argparse.ArgumentParser:
         description="ffnn side by side with PyTorch (and scikit-learn): time per step "
                     "(median after warm-up, libraries measured in alternation), achieved "
                     "GFLOP/s against NumPy's matrix products on the same shapes, peak memory.")
-    p.add_argument("--case", action="append", choices=cases.ALL_CASES + ("all",),
-                   help="case to run (repeatable); default: mlp ffn tiny predict sklearn")
+    p.add_argument("--case", action="append", choices=cases.ALL_CASES + ("tabular", "all"),
+                   help="case to run (repeatable); default: mlp ffn tiny predict sklearn. "
+                   "tabular: ffnn train on raw CSVs vs scikit-learn (slow; not in 'all')")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON")
     fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -203,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     if "all" in names:
         names = list(cases.ALL_CASES)
     names = list(dict.fromkeys(names))
+    if "tabular" in names:
+        names.remove("tabular")
+        _print_tabular(args)
+        if not names:
+            return 0
     if args.profile:
         _print_profiles(names, args)
     result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch)
@@ -213,6 +219,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(report.to_text(result))
     return 0
+
+
+def _print_tabular(args) -> None:
+    """The tabular case: its own table (accuracy / R² and fit seconds, not step times)."""
+    import json
+
+    from ffnn.bench.tabular import DATASETS, SEEDS, bench_tabular, to_text
+
+    small = args.repeat == "small"  # a smoke test: penguins, one seed, three epochs
+    notes: list[str] = []
+    with timing.pinned_threads(args.threads):
+        rows = bench_tabular(["penguins"] if small else list(DATASETS), seeds=1 if small
+                             else SEEDS, epochs=3 if small else None, notes=notes)
+    if args.json:
+        print(json.dumps({"tabular": rows, "notes": notes}))
+    else:
+        print(to_text(rows, notes))
 
 
 def _print_profiles(names, args) -> None:

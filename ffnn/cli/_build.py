@@ -36,6 +36,28 @@ def build_mlp(model: ModelConfig, in_features: int, out_features: int):
     return net
 
 
+def build_model(model: ModelConfig, preprocessing: dict, in_features: int, out_features: int,
+                augment: AugmentConfig | None = None):
+    """An MLP, or a TabularModel (embeddings → the MLP) when the table has embedded columns."""
+    tabular = preprocessing.get("tabular")
+    if tabular is None:
+        return build_mlp(model, in_features, out_features)
+    from ffnn import nn
+    from ffnn.data.tabular import TabularPreprocessor
+
+    columns = TabularPreprocessor.from_state_dict(tabular)
+    if not columns.cardinalities:
+        return build_mlp(model, in_features, out_features)
+    if augment is not None and (augment.noise or augment.mixup):
+        embedded = [c["name"] for c in tabular["columns"] if c.get("encoding") == "embedding"]
+        raise ValueError(f"augment.noise and augment.mixup change continuous inputs; columns "
+                         f"{embedded} are category indices (embeddings). Raise data.onehot_max "
+                         "to one-hot them, or turn the augmentation off")
+    mlp = build_mlp(model, columns.num_continuous + sum(columns.embedding_dims), out_features)
+    return nn.TabularModel(columns.num_continuous, columns.cardinalities,
+                           columns.embedding_dims, mlp)
+
+
 def initialise(net, scheme: str, activation: str) -> None:
     """Re-initialise every Linear weight with ``scheme`` (biases to zero)."""
     from ffnn import nn

@@ -3,9 +3,7 @@ preprocessing record saved in checkpoints so ``eval`` / ``predict`` apply it aga
 
 from __future__ import annotations
 
-import csv
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,7 +23,9 @@ class Prepared:
     y_val: np.ndarray | None
     X_test: np.ndarray | None
     y_test: np.ndarray | None
-    preprocessing: dict  # JSON-able: features, target, task, classes, scalers
+    preprocessing: dict  # JSON-able: features, target, task, classes, scalers, tabular
+    notes: list[str] = field(default_factory=list)  # what was dropped or filled, for the user
+    rows: dict | None = None  # CSV: split name -> the data rows (0-based, in file order) it holds
 
     @property
     def task(self) -> str:
@@ -43,16 +43,7 @@ def _label_text(value) -> str:
 
 
 def load_raw(data: DataConfig):
-    """(X, y, feature_names, target_name, label texts or None) from a CSV or a bundled set."""
-    if data.csv:
-        from ffnn.data import load_csv
-
-        if not data.target:
-            raise CLIError(f"data.target is required with data.csv (the column to predict in "
-                           f"{data.csv})")
-        loaded = load_csv(data.csv, data.target, data.features or None)
-        labels = loaded.classes  # text labels: y holds indices into them
-        return loaded.X, loaded.y, loaded.feature_names, data.target, labels
+    """(X, y, feature_names, target_name, label texts or None) of a bundled set."""
     if not data.name:
         raise CLIError("no data: set data.name (a bundled set) or data.csv and data.target")
     import ffnn.data as fdata
@@ -60,6 +51,75 @@ def load_raw(data: DataConfig):
     bunch = getattr(fdata, f"load_{data.name}")()
     labels = bunch.target_names if bunch.task == "classification" else None
     return bunch.X, bunch.y, bunch.feature_names, "target", labels
+
+
+def _check_columns(path: str, header: list[str], target: str, features: list[str]) -> None:
+    from ffnn.data.table import column_error
+
+    if target not in header:
+        raise column_error(path, target, header, "target")
+    for name in features:
+        if name not in header:
+            raise column_error(path, name, header, "feature")
+    if target in features:
+        raise CLIError(f"data.features lists the target column {target!r}. Received: "
+                       f"data.features={features}")
+
+
+def _target_values(values: np.ndarray):
+    """(y, labels or None): text targets become indices into their sorted labels."""
+    if values.dtype.kind in "biuf":
+        return values, None
+    labels = sorted(set(values.tolist()))
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[v] for v in values.tolist()], dtype=np.int64), labels
+
+
+def _missing_target(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind in "biuf":
+        return ~np.isfinite(values)
+    return np.array([v is None for v in values.tolist()], dtype=bool)
+
+
+def load_table(data: DataConfig, notes: list[str]):
+    """(feature table, y, feature names, label texts or None, the file's data rows kept) of
+    ``data.csv``; rows with a missing target (or, with data.missing = 'drop', any gap) are
+    dropped, as ``notes`` say."""
+    from ffnn.data.table import read_header, read_table
+    from ffnn.data.tabular import TabularPreprocessor, check_stray_text
+
+    path = data.csv
+    if not data.target:
+        raise CLIError(f"data.target is required with data.csv (the column to predict in {path})")
+    header = read_header(path, data.encoding or None)
+    features = list(data.features) or [c for c in header if c != data.target]
+    _check_columns(path, header, data.target, features)
+    table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
+    target = table.pop(data.target)
+    table = check_stray_text(table, data.categorical, path)
+    gone = _missing_target(target)
+    if gone.any():
+        if data.missing == "error":
+            row = int(np.argmax(gone)) + 1
+            raise CLIError(f"{path}: row {row}, target column {data.target!r} is empty (missing "
+                           f"value; {int(gone.sum())} rows). data.missing = 'error'; use "
+                           "'impute' or 'drop' to train on the other rows")
+        notes.append(f"dropped {int(gone.sum())} of {gone.size} rows with a missing target "
+                     f"{data.target!r}")
+    keep = ~gone
+    if data.missing == "drop":
+        complete = TabularPreprocessor().complete_rows(table)
+        if (keep & ~complete).any():
+            notes.append(f"dropped {int((keep & ~complete).sum())} rows with missing cells "
+                         "(data.missing = 'drop')")
+        keep &= complete
+    if not keep.all():
+        table = {name: values[keep] for name, values in table.items()}
+        target = target[keep]
+    if target.shape[0] == 0:
+        raise CLIError(f"{path}: no rows left to train on (every row has a missing value)")
+    y, labels = _target_values(target)
+    return table, y, features, labels, np.flatnonzero(keep)
 
 
 def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
@@ -81,8 +141,9 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
     return index.astype(np.int64), [_label_text(v) for v in values]
 
 
-def _keep_classes(X, y, labels, wanted: list[str]):
-    """The rows whose label text is in ``wanted`` (CLIError for a label that never occurs)."""
+def _keep_classes(y, labels, wanted: list[str]) -> np.ndarray:
+    """bool mask of the rows whose label text is in ``wanted`` (CLIError for a label that
+    never occurs)."""
     texts = (np.asarray(labels, dtype=object)[y] if labels is not None
              else np.array([_label_text(v) for v in y], dtype=object))
     present = set(texts.tolist())
@@ -91,8 +152,7 @@ def _keep_classes(X, y, labels, wanted: list[str]):
         shown = sorted(present, key=lambda t: (len(t), t))[:20]
         raise CLIError(f"data.classes: labels {missing} do not occur in the target; "
                        f"labels present: {shown}")
-    mask = np.isin(texts, np.asarray(wanted, dtype=object))
-    return X[mask], y[mask]
+    return np.isin(texts, np.asarray(wanted, dtype=object))
 
 
 def _split(X, y, fraction: float, stratify: bool, seed: int):
@@ -115,23 +175,36 @@ def make_scaler(kind: str):
 
 def prepare(data: DataConfig, seed: int, base: dict | None = None,
             checkpoint: str = "") -> Prepared:
-    """Load, encode, split (test, then validation from the rest) and scale (fit on train).
+    """Load, encode, split (test, then validation from the rest) and preprocess (fitted on the
+    training rows only).
 
-    ``base``: the preprocessing record of a model being fine-tuned; its feature scaler is
-    reused (the model's first layer expects those inputs) and its feature count enforced.
+    ``base``: the preprocessing record of a model being fine-tuned; its feature preprocessing
+    is reused (the model's first layer expects those inputs) and its features enforced.
     """
     from ffnn.data import infer_task
 
-    X, y, features, target, labels = load_raw(data)
-    if base is not None and X.shape[1] != len(base["features"]):
-        raise CLIError(f"{checkpoint} was trained on {len(base['features'])} features, but the "
-                       f"fine-tuning data has {X.shape[1]} ({list(features)[:8]}...)")
+    notes: list[str] = []
+    table = None
+    if data.csv:
+        table, y, features, labels, file_rows = load_table(data, notes)
+        target = data.target
+        X = np.arange(y.shape[0])  # row numbers into the table until it is preprocessed
+    else:
+        X, y, features, target, labels = load_raw(data)
+    if base is not None:
+        _check_base_features(base, features, checkpoint)
     if data.classes:
-        X, y = _keep_classes(X, y, labels, data.classes)
+        keep = _keep_classes(y, labels, data.classes)
+        X, y = X[keep], y[keep]
     task = data.task
     if task == "auto":
         task = "classification" if labels is not None else infer_task(y)
     y, classes = encode_labels(y, labels, task)
+    if task == "classification" and len(classes) < 2:
+        where = data.csv or f"data set {data.name!r}"
+        raise CLIError(f"{where}: the target {target!r} has one class ({classes[0]!r}) in "
+                       f"{y.shape[0]} rows; a classifier needs at least two. Check data.target "
+                       "and data.classes, or set data.task = 'regression'")
     stratify = task == "classification"
     X_rest, X_test, y_rest, y_test = _split(X, y, data.test_split, stratify, seed)
     X_train, X_val, y_train, y_val = _split(X_rest, y_rest, data.val_split, stratify, seed + 1)
@@ -141,19 +214,101 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
         keep = np.concatenate([np.flatnonzero(y_train == c)[:data.rows_per_class]
                                for c in range(len(classes))])  # a loop over classes
         X_train, y_train = X_train[np.sort(keep)], y_train[np.sort(keep)]
-    x_scaler = make_scaler("none" if base is not None else data.normalize)
     y_scaler = make_scaler("standard") if task == "regression" else None
-    if x_scaler is not None:
-        x_scaler.fit(X_train)
     if y_scaler is not None:
         y_scaler.fit(y_train)
-    x_record = base["x_scaler"] if base is not None else scaler_record(x_scaler, data.normalize)
     pre = {"features": list(features), "target": target, "task": task, "classes": classes,
-           "x_scaler": x_record, "y_scaler": scaler_record(y_scaler, "standard")}
-    scale = lambda a: None if a is None else transform_x(pre, a)  # noqa: E731
+           "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}
+    rows = None
+    if table is not None:
+        rows = {name: None if part is None else file_rows[part] for name, part in
+                (("train", X_train), ("val", X_val), ("test", X_test))}
+        splits = _preprocess_table(data, table, pre, base, (X_train, X_val, X_test), notes)
+        X_train, X_val, X_test = splits
+    else:
+        x_scaler = make_scaler("none" if base is not None else data.normalize)
+        if x_scaler is not None:
+            x_scaler.fit(X_train)
+        pre["x_scaler"] = base["x_scaler"] if base is not None else \
+            scaler_record(x_scaler, data.normalize)
+        X_train, X_val, X_test = (None if a is None else transform_x(pre, a)
+                                  for a in (X_train, X_val, X_test))
     scale_y = lambda a: None if a is None else transform_y(pre, a)  # noqa: E731
-    return Prepared(scale(X_train), scale_y(y_train), scale(X_val), scale_y(y_val),
-                    scale(X_test), scale_y(y_test), pre)
+    return Prepared(X_train, scale_y(y_train), X_val, scale_y(y_val), X_test, scale_y(y_test),
+                    pre, notes, rows)
+
+
+def _check_base_features(base: dict, features: list[str], checkpoint: str) -> None:
+    if list(features) != list(base["features"]) and (
+            set(features) != set(base["features"]) or "tabular" not in base):
+        raise CLIError(f"{checkpoint} was trained on {len(base['features'])} features "
+                       f"{base['features'][:8]}, but the fine-tuning data has {len(features)} "
+                       f"({list(features)[:8]})")
+
+
+def _take(table: dict, rows: np.ndarray) -> dict:
+    return {name: values[rows] for name, values in table.items()}
+
+
+def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | None,
+                      splits: tuple, notes: list[str]) -> tuple:
+    """Fit the TabularPreprocessor on the training rows (or take the base model's), record it
+    in ``pre`` and transform each split (row numbers → float32 matrices)."""
+    from ffnn.data.tabular import TabularPreprocessor
+
+    if base is not None and "tabular" not in base:
+        return tuple(None if rows is None else
+                     transform_x(base, _numeric_matrix(_take(table, rows), pre["features"],
+                                                       data.csv)) for rows in splits)
+    if base is not None:
+        tabular = TabularPreprocessor.from_state_dict(base["tabular"])
+    else:
+        tabular = TabularPreprocessor(data.categorical, data.missing, data.onehot_max,
+                                      data.min_frequency)
+        tabular.fit(table, data.csv, rows=splits[0])
+    pre["tabular"] = tabular.state_dict()
+    pre["csv"] = {"encoding": data.encoding, "na_values": list(data.na_values)}
+    filled: dict[str, int] = {}
+    out = []
+    for rows in splits:
+        if rows is None:
+            out.append(None)
+            continue
+        out.append(tabular.transform(table, data.csv, rows=rows))
+        for name, count in tabular.filled.items():
+            filled[name] = filled.get(name, 0) + count
+    if filled:
+        shown = ", ".join(f"{name} {count}" for name, count in
+                          sorted(filled.items(), key=lambda kv: -kv[1]))
+        notes.append(f"filled {sum(filled.values())} missing cells ({shown}): numbers with the "
+                     "training median (+ a <column>_na indicator), categories as 'missing'")
+    return tuple(out)
+
+
+def _numeric_matrix(table: dict, features: list[str], path: str) -> np.ndarray:
+    """The feature columns as a float64 matrix; text or a gap is an error naming the cell."""
+    X = np.empty((len(next(iter(table.values()))) if table else 0, len(features)))
+    for j, name in enumerate(features):
+        values = table[name]
+        if values.dtype.kind not in "biuf":
+            bad = next((i, v) for i, v in enumerate(values.tolist())
+                       if v is None or not _is_number(v))
+            raise CLIError(f"{path}: row {bad[0] + 1}, column {name!r}: {bad[1]!r} is not a "
+                           "number; this model was trained on numeric features only")
+        missing = ~np.isfinite(values)
+        if missing.any():
+            raise CLIError(f"{path}: row {int(np.argmax(missing)) + 1}, column {name!r} is empty "
+                           "(missing value); this model was trained without missing values")
+        X[:, j] = values
+    return X
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # ----- the preprocessing record ------------------------------------------------------------
@@ -195,51 +350,61 @@ def inverse_y(pre: dict, y: np.ndarray) -> np.ndarray:
 
 
 # ----- new data for eval / predict ---------------------------------------------------------
-def _header(path: str) -> list[str]:
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"data file not found: {path!r}")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for row in csv.reader(f):
-            if any(c.strip() for c in row):
-                return [c.strip() for c in row]
-    raise CLIError(f"{path}: the file is empty; a header row is required")
-
-
 def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
-    """(X scaled, y encoded or None, raw X) from a CSV, checked against the checkpoint."""
-    from ffnn.data import load_csv
+    """(X preprocessed, y encoded or None, the raw table) from a CSV whose feature columns
+    match the checkpoint's by name. Without ``need_target`` (predict) a target column is
+    ignored; with it (eval), rows with a missing target are left out (with a warning)."""
+    from ffnn.cli._common import warn
+    from ffnn.data.table import read_header, read_table
 
-    header = _header(path)
-    target = pre["target"] if pre["target"] in header else None
-    if need_target and target is None:
-        raise CLIError(f"{path} has no target column {pre['target']!r} (the column the model in "
+    reader = pre.get("csv", {})
+    encoding = reader.get("encoding") or None
+    header = read_header(path, encoding)
+    target = pre["target"]
+    if need_target and target not in header:
+        raise CLIError(f"{path} has no target column {target!r} (the column the model in "
                        f"{checkpoint} was trained to predict). Columns: {header}")
     columns = [c for c in header if c != target]
-    features = pre["features"]
-    if len(columns) != len(features):
+    features = list(pre["features"])
+    absent = [c for c in features if c not in columns]
+    unexpected = [c for c in columns if c not in features]
+    if absent or unexpected:
         raise CLIError(f"{checkpoint} was trained on {len(features)} features {features}, but "
-                       f"{path} has {len(columns)} feature columns {columns}")
-    use = features if set(features) == set(columns) else columns
-    loaded = load_csv(path, target, use)
+                       f"{path} has {len(columns)} feature columns {columns}: missing {absent}, "
+                       f"unexpected {unexpected} (columns are matched by name)")
+    wanted = features + ([target] if need_target else [])
+    table = read_table(path, wanted, encoding, reader.get("na_values", ()))
     y = None
-    if target is not None:
-        y = _encode_new_target(loaded, pre, path)
-    return transform_x(pre, loaded.X), y, loaded.X
+    if need_target:
+        values = table.pop(target)
+        gone = _missing_target(values)
+        if gone.any():
+            warn(f"{path}: left out {int(gone.sum())} of {gone.size} rows with a missing target "
+                 f"{target!r}")
+            table = _take(table, ~gone)
+            values = values[~gone]
+        y = _encode_new_target(values, pre, path)
+    if "tabular" in pre:
+        from ffnn.data.tabular import TabularPreprocessor
+
+        X = TabularPreprocessor.from_state_dict(pre["tabular"]).transform(table, path)
+    else:
+        X = transform_x(pre, _numeric_matrix(table, features, path))
+    return X, y, table
 
 
-def _encode_new_target(loaded, pre: dict, path: str) -> np.ndarray:
+def _encode_new_target(values: np.ndarray, pre: dict, path: str) -> np.ndarray:
     if pre["task"] == "regression":
-        if loaded.classes is not None:
+        if values.dtype.kind not in "biuf":
+            label = next(v for v in values.tolist() if not _is_number(v))
             raise CLIError(f"{path}: target column {pre['target']!r} must be numeric "
-                           f"(regression). Received labels such as {loaded.classes[0]!r}")
-        return loaded.y.astype(np.float64)
-    texts = loaded.classes
-    values = (np.asarray(texts)[loaded.y] if texts is not None
-              else [_label_text(v) for v in loaded.y])
+                           f"(regression). Received labels such as {label!r}")
+        return values.astype(np.float64)
+    texts = ([_label_text(v) for v in values.tolist()] if values.dtype.kind in "biuf"
+             else [str(v) for v in values.tolist()])
     index = {label: i for i, label in enumerate(pre["classes"])}
-    unknown = sorted({str(v) for v in values} - set(index))
+    unknown = sorted(set(texts) - set(index))
     if unknown:
         raise CLIError(f"{path}: target column {pre['target']!r} holds labels {unknown[:5]} "
                        f"that the model never saw; known labels: {pre['classes']}")
-    return np.array([index[str(v)] for v in values], dtype=np.int64)
-
+    return np.array([index[t] for t in texts], dtype=np.int64)

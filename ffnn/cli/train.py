@@ -101,7 +101,10 @@ def train_config(cfg, printer: Printer, resume: bool = False):
 
     ffnn.manual_seed(cfg.seed)
     data = prepare(cfg.data, cfg.seed)
-    model = _build.build_mlp(cfg.model, data.X_train.shape[1], data.num_outputs)
+    for note in data.notes:
+        printer.say(note)
+    model = _build.build_model(cfg.model, data.preprocessing, data.X_train.shape[1],
+                               data.num_outputs, cfg.augment)
     printer.say(f"training on {data.X_train.shape[0]} rows, {data.X_train.shape[1]} features "
                 f"({data.task}); run folder {cfg.out}")
     result = _run.fit(model, data, cfg.train, cfg.augment, cfg.seed, cfg.out, printer,

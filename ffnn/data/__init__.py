@@ -30,6 +30,8 @@ from ffnn.data.sampler import (
     WeightedRandomSampler,
 )
 from ffnn.data.scalers import MinMaxScaler, StandardScaler
+from ffnn.data.table import TableError, read_table
+from ffnn.data.tabular import TabularPreprocessor, embedding_dim
 
 __all__ = [
     "Dataset", "TensorDataset", "ArrayDataset", "Subset", "random_split", "train_test_split",
@@ -38,4 +40,5 @@ __all__ = [
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler",
+    "read_table", "TableError", "TabularPreprocessor", "embedding_dim",
 ]

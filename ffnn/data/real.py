@@ -210,11 +210,14 @@ def load_csv(path: str | os.PathLike, target: str | None, features: list[str] | 
 
 def _parse_target(cells: list[str], name: str, x_dtype, path: str):
     """Numeric targets -> int64 (all whole-number text) or float; text labels -> indices."""
+    from ffnn.data.table import NA_VALUES
+
     values = [c.strip() for c in cells]
     for r, v in enumerate(values, start=1):
-        if v == "":
-            raise ValueError(f"load_csv({path!r}): row {r}, column {name!r} is empty "
-                             "(missing value)")
+        if v in NA_VALUES:
+            raise ValueError(f"load_csv({path!r}): row {r}, column {name!r} is "
+                             f"{'empty' if v == '' else repr(v)} (missing value; read the file "
+                             "with ffnn.data.read_table to keep the other rows)")
     if all(_is_number(v) for v in values):
         numbers = [_parse_float(v, r, name, path) for r, v in enumerate(values, start=1)]
         if all(v.lstrip("+-").isdigit() for v in values):

@@ -6,7 +6,11 @@ exported is the model's inference (eval) behaviour: Dropout is the identity and 
 uses its running statistics. Supported modules: Sequential, Linear, Identity, Flatten
 (end_dim=-1), Dropout, BatchNorm1d, LayerNorm, RMSNorm, ReLU, LeakyReLU, Sigmoid, Tanh, GELU
 (exact: 0.5·x·(1 + erf(x/√2)); or tanh), SiLU, Softmax, LogSoftmax, FeedForward, SwiGLU, GEGLU,
-GatedFeedForward, ResidualFFN and LoRALinear (adapter folded into the weight). ``onnx`` is an
+GatedFeedForward, ResidualFFN, LoRALinear (adapter folded into the weight) and TabularModel
+(each embedding a Gather on its index column). Of ``TabularPreprocessor``'s work only the
+model stays in the graph: reading the CSV, filling gaps, mapping category text to indices
+and scaling happen before, in Python (``preprocessor.transform``), whose output matrix is
+the graph's input. ``onnx`` is an
 optional dependency, imported when used; onnxruntime has no float64 Erf, so export GELU
 models in float32 to run them there.
 """
@@ -201,6 +205,29 @@ def _residual_ffn(g, m, x, path):
     return g.node("Add", [x, _convert(g, m.ffn, normed, f"{path}.ffn")], path)
 
 
+def _tabular(g, m, x, path):
+    """Slice the continuous columns; per categorical column: Slice, Cast to int64, Squeeze,
+    Gather its embedding row; Concat; then the MLP."""
+    n = m.num_continuous
+    axes = g.const([1], f"{path}.axes", dtype=np.int64)
+
+    def columns(start: int, stop: int, hint: str) -> str:
+        bounds = [g.const([b], f"{hint}.{w}", dtype=np.int64) for b, w in ((start, "start"),
+                                                                          (stop, "stop"))]
+        return g.node("Slice", [x, *bounds, axes], hint)
+
+    parts = [columns(0, n, f"{path}.continuous")] if n else []
+    for j, table in enumerate(m.embeddings):
+        hint = f"{path}.embeddings.{j}"
+        index = g.node("Cast", [columns(n + j, n + j + 1, hint)], hint,
+                       to=g.onnx.TensorProto.INT64)
+        index = g.node("Squeeze", [index, axes], hint)
+        parts.append(g.node("Gather", [g.const(table.weight.numpy(), f"{hint}.weight"), index],
+                            hint, axis=0))
+    h = parts[0] if len(parts) == 1 else g.node("Concat", parts, path or "tabular", axis=1)
+    return _convert(g, m.mlp, h, f"{path}.mlp" if path else "mlp")
+
+
 _CONVERTERS = {
     nn.Sequential: _sequential,
     nn.Identity: _identity,
@@ -224,6 +251,7 @@ _CONVERTERS = {
     nn.SwiGLU: _gated,
     nn.GEGLU: _gated,
     nn.ResidualFFN: _residual_ffn,
+    nn.TabularModel: _tabular,
 }
 
 
@@ -311,6 +339,8 @@ def export(model, path: str | os.PathLike, example_input, input_name: str = "inp
 
 def input_shape(model) -> tuple[int, ...]:
     """The feature shape a model expects (without the batch dim), read from its first layer."""
+    if isinstance(model, nn.TabularModel):
+        return (model.in_features,)
     for module in model.modules():
         if isinstance(module, (nn.Sequential, nn.Identity, nn.Dropout)):
             continue

@@ -236,6 +236,10 @@ def _ensure_builtins() -> None:
                   plain(nn.RMSNorm),
                   shapes=lambda c: {"weight": tuple(c["normalized_shape"])}
                   if c["elementwise_affine"] else {})
+    register_spec(nn.Embedding, _attrs("num_embeddings", "embedding_dim", "padding_idx"),
+                  plain(nn.Embedding),
+                  shapes=lambda c: {"weight": (c["num_embeddings"], c["embedding_dim"])})
+    register_spec(nn.TabularModel, nn.TabularModel.get_config, _restore(nn.TabularModel))
     from ffnn.finetune.lora import LoRALinear
 
     register_spec(LoRALinear, LoRALinear.get_config, LoRALinear.from_config,

@@ -34,6 +34,7 @@ from ffnn.nn.loss import (
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.tabular import TabularModel
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
@@ -42,7 +43,7 @@ __all__ = [
     "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
-    "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN",
+    "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU",
 ]
 

@@ -72,9 +72,10 @@ def test_bad_csv_cells_name_row_and_column(capsys, tmp_path):
     args = ("train", "--set", f"data.csv='{path}'", "--set", "data.target=y")
     line = error_of(capsys, *args)
     assert "row 3, column 'b'" in line and "'abc'" in line
+    assert "data.na_values" in line and "data.categorical" in line
     path.write_text("a,b,y\n1,2,0\n3,,1\n5,6,0\n")
-    line = error_of(capsys, *args)
-    assert "row 2, column 'b' is empty" in line
+    line = error_of(capsys, *args, "--set", "data.missing=error")
+    assert "row 2, column 'b' is empty" in line and "data.missing = 'error'" in line
 
 
 def test_unknown_target_column(capsys, tmp_path):

@@ -77,6 +77,13 @@ def test_empty_cell_and_short_row(tmp_path):
         load_csv(path, target="y")
 
 
+def test_na_in_a_numeric_target_is_missing_not_a_class(tmp_path):
+    path = _write(tmp_path, "a,y\n1,2.5\n2,NA\n3,1.5\n", name="na.csv")
+    with pytest.raises(ValueError, match=r"row 2, column 'y' is 'NA' \(missing value; read the "
+                                         r"file with ffnn.data.read_table"):
+        load_csv(path, target="y")
+
+
 def test_nan_cell_is_rejected(tmp_path):
     path = _write(tmp_path, "a,y\nnan,1\n")
     with pytest.raises(ValueError, match=r"row 1, column 'a': value 'nan' is not finite"):
