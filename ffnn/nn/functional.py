@@ -89,8 +89,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator=None) -> Tensor:
-    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+            *, generator=None) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+
+    torch's positional order (``inplace`` fourth); ``generator`` is keyword-only."""
+    if not isinstance(inplace, (bool, int)):
+        raise TypeError(f"dropout: inplace must be a bool (pass generator= by keyword). "
+                        f"Received: inplace={inplace!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
     if not training or p == 0.0:
