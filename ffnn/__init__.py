@@ -4,7 +4,8 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
-from ffnn.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ffnn import autograd
+from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
     arange,
     as_tensor,
@@ -161,6 +162,7 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
+    "inference_mode", "autograd",
     "is_grad_enabled", "manual_seed", "seed", "Generator", "get_rng_state", "set_rng_state",
     "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",

@@ -42,10 +42,15 @@ MIN_SIZE = 1 << 12
 
 def usable(*arrays, min_size: int | None = None) -> bool:
     """True when the kernels should take these arrays: enabled, at least ``min_size``
-    (default ``MIN_SIZE``) elements, NumPy, C-contiguous, one float dtype (float32 or
-    float64)."""
+    (default ``MIN_SIZE``) elements, and ``compatible``."""
     if not enabled or arrays[0].size < (MIN_SIZE if min_size is None else min_size):
         return False
+    return compatible(*arrays)
+
+
+def compatible(*arrays) -> bool:
+    """True when a kernel can take these arrays: NumPy, C-contiguous, one float dtype
+    (float32 or float64). Says nothing of whether numba is installed or enabled."""
     dtype = arrays[0].dtype
     if dtype.char not in "fd":  # float32, float64
         return False

@@ -1,16 +1,21 @@
-"""The computational graph: ``Function`` (one differentiable op) and the backward pass.
+"""The computational graph: ``Op`` (one differentiable primitive) and the backward pass.
 
-Every op is a :class:`Function` subclass with ``forward(*arrays, **options) -> array`` and
+Every primitive is an :class:`Op` subclass with ``forward(*arrays, **options) -> array`` and
 ``backward(grad_output) -> tuple of input gradients`` written right under it. Calling
 ``SomeOp.apply(*tensors)`` runs the forward on the tensors' arrays and, when any input needs a
-gradient and grad mode is on, records the op instance as the output's ``_ctx`` so that
-:func:`run_backward` can walk the graph later.
+gradient and grad mode is on, records the op instance as the output's ``_ctx``. Each op keeps
+the graph nodes of its inputs as they were when it ran (``input_ctxs``), so changing a tensor
+in place later does not rewire the graph behind it; arrays an op saved are checked against
+their tensor's version counter before its backward runs (torch's in-place error).
+
+The user-facing pieces with torch's names are here too: ``no_grad``, ``enable_grad``,
+``set_grad_enabled``, ``inference_mode``, ``grad`` and (from ``ffnn.custom_function``)
+``Function`` for ``class MyOp(torch.autograd.Function)`` with ``forward(ctx, …)``.
 """
 
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 
 _grad_enabled = True
 
@@ -19,29 +24,22 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:
-    """Turn graph recording on or off, as a context manager or a plain call."""
+class _GradMode:
+    """Context manager and decorator that sets grad mode to ``self.mode`` inside; as torch's,
+    usable with or without parentheses (``@no_grad()`` and ``@no_grad``)."""
 
-    def __init__(self, mode: bool):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = bool(mode)
+    mode = False
 
-    def __enter__(self):
+    def __new__(cls, func=None, *args, **kwargs):
+        self = super().__new__(cls)
+        if callable(func) and cls in (no_grad, enable_grad):
+            return self(func)
         return self
 
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-
-
-class no_grad:
-    """Context manager (and decorator) that records no graph: outputs need no gradient."""
-
     def __enter__(self):
         global _grad_enabled
         self.prev = _grad_enabled
-        _grad_enabled = False
+        _grad_enabled = self.mode
 
     def __exit__(self, *exc):
         global _grad_enabled
@@ -50,33 +48,88 @@ class no_grad:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
-@contextmanager
-def enable_grad():
-    global _grad_enabled
-    prev, _grad_enabled = _grad_enabled, True
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
+class no_grad(_GradMode):
+    """Record no graph inside: outputs need no gradient (context manager or decorator)."""
+
+    mode = False
 
 
-class Function:
-    """One differentiable op. Subclasses define ``forward`` and ``backward`` side by side.
+class enable_grad(_GradMode):
+    """Record the graph inside, also within ``no_grad`` (context manager or decorator)."""
+
+    mode = True
+
+
+class inference_mode(_GradMode):
+    """As torch's ``inference_mode(mode=True)``: here the same as ``no_grad`` when on."""
+
+    def __init__(self, mode: bool = True):
+        self.disable = bool(mode)
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        if self.disable:
+            _grad_enabled = False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.disable):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_grad_enabled(_GradMode):
+    """Turn graph recording on or off, as a context manager or a plain call."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        self.mode = bool(mode)
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn):
+        global _grad_enabled
+        _grad_enabled = self.prev  # as a decorator it changes nothing until fn runs
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class Op:
+    """One differentiable primitive. Subclasses define ``forward`` and ``backward`` side by side.
 
     In ``forward`` an op saves on ``self`` what its backward needs; ``self.needs_input_grad``
     (one bool per positional input) lets the backward skip gradients nobody asked for.
     ``backward(grad_output)`` returns one gradient (or None) per positional input, each of
-    that input's shape. It must not modify ``grad_output`` in place.
+    that input's shape. It must not modify ``grad_output`` in place. An op whose output is a
+    view of its first input's memory sets ``view_op = True``.
     """
 
     freed = False
+    view_op = False
     parents: tuple = ()
+    input_ctxs: tuple = ()
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -91,12 +144,17 @@ class Function:
         # under no_grad nothing needs a gradient, so forward saves nothing for a backward
         needs = tuple([_grad_enabled and t is not None and t.requires_grad for t in inputs])
         fn.needs_input_grad = needs
-        data = fn.forward(*[None if t is None else t.data for t in inputs], **options)
+        data = fn.forward(*[None if t is None else t._data for t in inputs], **options)
         requires_grad = any(needs)
+        out = _tensor.Tensor._make(data, requires_grad, fn if requires_grad else None)
+        if cls.view_op and _may_share_memory(data, inputs[0]._data):
+            out._version_box = inputs[0]._version_box
+            out._view_of = (inputs[0], None)
         if requires_grad:
             fn.parents = inputs
-            return _tensor.Tensor._make(data, True, fn)
-        return _tensor.Tensor._make(data, False, None)
+            fn.input_ctxs = tuple([None if t is None else t._ctx for t in inputs])
+            fn.saved_versions = _saved_versions(fn, inputs, out)
+        return out
 
     def free(self) -> None:
         """Drop saved arrays and graph edges; a later backward through here raises."""
@@ -108,99 +166,185 @@ class Function:
         return type(self).__name__
 
 
-def _topological_order(root) -> list:
-    """Non-leaf nodes reachable from ``root``, parents before children (iterative DFS)."""
-    order, visited, stack = [], set(), [(root, False)]
+def _may_share_memory(a, b) -> bool:
+    return a is b or (getattr(a, "base", None) is not None and (a.base is b or a.base is b.base))
+
+
+def _saved_versions(fn: Op, inputs: tuple, out) -> tuple:
+    """(version counter, version now, what) for each input or output whose array (or a view
+    of it) the op saved: a later in-place change of that tensor must make backward raise.
+    No tensor is kept (an output referring to itself through its op would be a cycle)."""
+    owners = {id(out._data): out}
+    for t in inputs:
+        if t is not None:
+            owners.setdefault(id(t._data), t)
+    saved = []
+    for value in fn.__dict__.values():
+        base = getattr(value, "base", None)
+        owner = owners.get(id(value))
+        if owner is None and base is not None:
+            owner = owners.get(id(base))
+        if owner is not None:
+            saved.append((owner._version_box, owner._version_box[0], owner._data))
+    return tuple(saved)
+
+
+def _check_versions(fn: Op) -> None:
+    for counter, expected, array in fn.saved_versions:
+        if counter[0] != expected:
+            what = f"tensor of shape {list(array.shape)}, dtype {array.dtype}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{what}] "
+                f"used by {fn.name}, is at version {counter[0]}; expected version {expected} "
+                "instead. Use an out-of-place op (x = x + y) or .clone() the tensor first."
+            )
+
+
+def _topological_order(root_fn: Op) -> list:
+    """Op nodes reachable from ``root_fn``, inputs before outputs (iterative DFS)."""
+    order, visited, stack = [], set(), [(root_fn, False)]
     while stack:
-        node, expanded = stack.pop()
+        fn, expanded = stack.pop()
         if expanded:
-            order.append(node)
+            order.append(fn)
             continue
-        if id(node) in visited:
+        if id(fn) in visited:
             continue
-        visited.add(id(node))
-        fn = node._ctx
-        if fn is None:
-            continue
+        visited.add(id(fn))
         if fn.freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Call backward(retain_graph=True) the first "
                 "time if you need to backward twice."
             )
-        stack.append((node, True))
-        for parent in fn.parents:
-            if parent is not None and parent._ctx is not None and id(parent) not in visited:
-                stack.append((parent, False))
+        stack.append((fn, True))
+        for parent_fn in fn.input_ctxs:
+            if parent_fn is not None and id(parent_fn) not in visited:
+                stack.append((parent_fn, False))
     return order
 
 
-def run_backward(root, gradient, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) · gradient into ``leaf.grad`` for every leaf that needs it.
-
-    Walks the graph once in reverse topological order; an intermediate's gradient is the
-    sum over its uses (so reused intermediates and diamonds are right) and is dropped as
-    soon as it has been passed on. Unless ``retain_graph``, each op's saved arrays are freed.
-    """
+def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -> dict:
+    """Walk the graph once in reverse topological order from ``root`` and return the gradient
+    reaching each leaf, ``{id(leaf): [leaf, grad]}``. An intermediate's gradient is the sum
+    over its uses (so reused intermediates and diamonds are right) and is dropped once passed
+    on. ``wanted`` maps id(op) → tensor for intermediates whose gradient is also returned
+    (``autograd.grad``). Unless ``retain_graph``, each op's saved arrays are freed."""
     leaf_grads: dict[int, list] = {}
     if root._ctx is None:  # backward on a leaf: its gradient is the given one
         leaf_grads[id(root)] = [root, gradient]
-        order = []
-    else:
-        order = _topological_order(root)
-    grads = {id(root): gradient}
-    for node in reversed(order):
-        grad = grads.pop(id(node), None)
-        fn = node._ctx
-        if grad is not None and node.retains_grad:
-            node.grad = grad.copy() if node.grad is None else node.grad + grad
+        return leaf_grads
+    order = _topological_order(root._ctx)
+    for fn in order:
+        _check_versions(fn)
+    grads = {id(root._ctx): gradient}
+    for fn in reversed(order):
+        grad = grads.pop(id(fn), None)
+        if grad is not None and wanted is not None and id(fn) in wanted:
+            leaf_grads[id(fn)] = [wanted[id(fn)], grad]
+        retained = fn.__dict__.get("retained_by")
+        if grad is not None and retained is not None:
+            retained._grad = grad.copy() if retained._grad is None else retained._grad + grad
         if grad is not None:
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for parent, input_grad in zip(fn.parents, input_grads):
-                if input_grad is None or parent is None or not parent.requires_grad:
+            edges = zip(fn.parents, fn.input_ctxs, fn.needs_input_grad, input_grads)
+            for parent, parent_fn, needed, input_grad in edges:
+                if input_grad is None or not needed:
                     continue
-                key = id(parent)
-                if parent._ctx is None:
-                    entry = leaf_grads.get(key)
+                if parent_fn is None:
+                    entry = leaf_grads.get(id(parent))
                     if entry is None:
-                        leaf_grads[key] = [parent, input_grad]
+                        leaf_grads[id(parent)] = [parent, input_grad]
                     else:
                         entry[1] = entry[1] + input_grad
-                elif key in grads:
-                    grads[key] = grads[key] + input_grad
                 else:
-                    grads[key] = input_grad
+                    key = id(parent_fn)
+                    grads[key] = grads[key] + input_grad if key in grads else input_grad
         if not retain_graph:
             fn.free()
-    _store_leaf_grads(leaf_grads.values(), gradient)
+    return leaf_grads
+
+
+def run_backward(root, gradient, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) · gradient into ``leaf.grad`` for every leaf that needs it."""
+    _store_leaf_grads(_propagate(root, gradient, retain_graph).values(), gradient)
 
 
 def _store_leaf_grads(entries, root_gradient) -> None:
-    """Add each leaf's gradient to ``leaf.grad``; every ``.grad`` owns its own memory."""
+    """Add each leaf's gradient to its ``.grad``; every ``.grad`` owns its own memory."""
     handed_out = {id(root_gradient)}
     for leaf, grad in entries:
-        if grad.dtype != leaf.data.dtype:
-            grad = grad.astype(leaf.data.dtype)
-        if grad.shape != leaf.data.shape:
-            grad = grad.reshape(leaf.data.shape)
-        if leaf.grad is None:
+        grad = _shaped_like(grad, leaf)
+        if leaf._grad is None:
             if grad.base is not None or id(grad) in handed_out or not grad.flags.writeable:
                 grad = grad.copy()
             handed_out.add(id(grad))
-            leaf.grad = grad
+            leaf._grad = grad
         else:
-            leaf.grad += grad
+            leaf._grad += grad
 
 
-from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
+def _shaped_like(grad, tensor):
+    if grad.dtype != tensor._data.dtype:
+        grad = grad.astype(tensor._data.dtype)
+    if grad.shape != tensor._data.shape:
+        grad = grad.reshape(tensor._data.shape)
+    return grad
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False, materialize_grads: bool = False):
+    """d(Σ outputs · grad_outputs)/d(input) for each input, as torch's ``autograd.grad``;
+    the inputs' ``.grad`` are left untouched. Returns a tuple of tensors (None if unused)."""
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): ffnn's backward works on arrays and does not "
+            "record a graph of the gradient, so higher-order gradients are not supported"
+        )
+    from ffnn.tensor import Tensor  # noqa: PLC0415 - the Tensor module imports this one
+
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    wanted = {id(t._ctx): t for t in inputs if t._ctx is not None}
+    found: dict[int, object] = {}
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        keep = retain_graph if retain_graph is not None else False
+        gradient = out._initial_gradient(g)
+        for key, (tensor, value) in _propagate(out, gradient, keep or i < len(outputs) - 1,
+                                               wanted).items():
+            key = id(tensor)
+            found[key] = value if key not in found else found[key] + value
+    result = []
+    for t in inputs:
+        value = found.get(id(t))
+        if value is None and not (allow_unused or materialize_grads):
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        if value is None:
+            result.append(Tensor._make(t._data * 0, False, None) if materialize_grads else None)
+        else:
+            result.append(Tensor._make(_shaped_like(value, t), False, None))
+    return tuple(result)
 
 
 def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
-    """torch's pre-0.4 wrapper, kept for old programs: ``Variable(t)`` is the tensor ``t``
-    itself (now a Variable is a Tensor); ``requires_grad=True`` turns gradients on for it."""
-    tensor = data if isinstance(data, _tensor.Tensor) else _tensor.Tensor(data)
-    if requires_grad:
-        tensor.requires_grad_(True)
-    return tensor
+    """torch's old ``autograd.Variable``: since torch 0.4 simply a tensor."""
+    from ffnn.creation import as_tensor  # noqa: PLC0415
+
+    out = as_tensor(data)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
+from ffnn.custom_function import Function, FunctionCtx  # noqa: E402,F401 - torch's public name

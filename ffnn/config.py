@@ -69,6 +69,8 @@ class TrainConfig:
     step_size: int = _opt(10, low=1, doc="epochs between decays (schedule = step)")
     gamma: float = _opt(0.5, low=0.0, low_open=True,
                         doc="decay factor (step, exponential, plateau)")
+    plateau_patience: int = _opt(5, low=0, doc="epochs without a better val_loss (loss "
+                                 "without validation) before lr *= gamma (schedule = plateau)")
     grad_clip: float = _opt(0.0, low=0.0, doc="max gradient norm (0: off)")
     shard_optimizer: bool = _opt(False, doc="under mpiexec: each rank steps its shard of the "
                                  "parameters (ZeroRedundancyOptimizer)")

@@ -19,14 +19,14 @@ def numerical_grad(fn: Callable, inputs: Sequence[Tensor], eps: float = 1e-6) ->
         if not (isinstance(t, Tensor) and t.requires_grad):
             grads.append(None)
             continue
-        g = np.zeros_like(t.data, dtype=np.float64)
-        flat, gflat = t.data.reshape(-1), g.reshape(-1)
+        g = np.zeros_like(t._data, dtype=np.float64)
+        flat, gflat = t._data.reshape(-1), g.reshape(-1)
         for i in range(flat.size):
             saved = flat[i]
             flat[i] = saved + eps
-            plus = float((fn(*inputs).data * w).sum())
+            plus = float((fn(*inputs)._data * w).sum())
             flat[i] = saved - eps
-            minus = float((fn(*inputs).data * w).sum())
+            minus = float((fn(*inputs)._data * w).sum())
             flat[i] = saved
             gflat[i] = (plus - minus) / (2 * eps)
         grads.append(g)
@@ -49,7 +49,7 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor], eps: float = 1e-6, atol: f
             )
     for t in inputs:
         if isinstance(t, Tensor):
-            t.grad = None
+            t._grad = None
     out = fn(*inputs)
     w = np.random.default_rng(0).standard_normal(out.shape)
     out.backward(w)
@@ -57,7 +57,7 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor], eps: float = 1e-6, atol: f
     for i, (t, expected) in enumerate(zip(inputs, numeric)):
         if expected is None:
             continue
-        analytic = np.zeros_like(t.data) if t.grad is None else t.grad
+        analytic = np.zeros_like(t._data) if t._grad is None else t._grad
         if not np.allclose(analytic, expected, atol=atol, rtol=rtol):
             worst = np.unravel_index(np.argmax(np.abs(analytic - expected)), expected.shape)
             if raise_exception:

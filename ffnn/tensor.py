@@ -15,26 +15,32 @@ from typing import Any
 import numpy as np
 
 from ffnn import autograd, dtypes
+from ffnn.tensor_inplace import InPlaceMethods
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 SortResult = namedtuple("SortResult", ["values", "indices"])
 TopKResult = namedtuple("TopKResult", ["values", "indices"])
 
 
-class Tensor:
-    """An n-d array (``.data``) with an optional gradient (``.grad``, an array or None).
+class Tensor(InPlaceMethods):
+    """An n-d array with an optional gradient, with torch's semantics.
 
-    Shapes follow NumPy broadcasting. ``requires_grad=True`` makes ops record the graph;
-    ``backward()`` then fills ``.grad`` of every leaf that requires it.
+    ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
+    the same shape (or None); ``.numpy()`` the ndarray itself. Shapes follow NumPy
+    broadcasting. ``requires_grad=True`` makes ops record the graph; ``backward()`` then fills
+    ``.grad`` of every leaf that requires it. In-place methods (``add_``, ``+=``,
+    ``x[i] = v`` …) change the memory and bump a version counter that backward checks.
     """
 
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
+    _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
-        self.grad = None
+        self._data = _to_array(data, dtype)
+        self._grad = None
         self._ctx = None
+        self._version_box = [0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -43,30 +49,71 @@ class Tensor:
     def _make(cls, data, requires_grad: bool, ctx) -> Tensor:
         """Wrap an op's output array without conversion (the fast internal path)."""
         out = object.__new__(Tensor)
-        out.data = data
-        out.grad = None
+        if type(data) is not np.ndarray and isinstance(data, (np.generic, bool, int, float)):
+            data = np.asarray(data)  # NumPy gives scalars for 0-d results; keep arrays
+        out._data = data
+        out._grad = None
         out.requires_grad = requires_grad
         out._ctx = ctx
+        out._version_box = [0]
         return out
+
+    # ----- data and grad, as torch's ---------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor sharing its memory, outside the graph (changes
+        through it are not tracked by the version counter, as in torch)."""
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a tensor sharing the gradient's memory) or None."""
+        return None if self._grad is None else Tensor._make(self._grad, False, None)
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.shape != self._data.shape:
+            raise RuntimeError(
+                f"assigned grad has data of a different size: {list(array.shape)} for a tensor "
+                f"of shape {list(self._data.shape)}"
+            )
+        if array.dtype != self._data.dtype:
+            raise RuntimeError(
+                f"assigned grad has data of a different type: {array.dtype} for a tensor of "
+                f"dtype {self._data.dtype}"
+            )
+        self._grad = array
+
+    @property
+    def _version(self) -> int:
+        return self._version_box[0]
 
     # ----- identity -------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self):
         from ffnn.device import CPU, device
 
-        return CPU if type(self.data).__module__.startswith("numpy") else device("cuda")
+        return CPU if type(self._data).__module__.startswith("numpy") else device("cuda")
 
     @property
     def is_leaf(self) -> bool:
@@ -77,24 +124,24 @@ class Tensor:
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extra += (", requires_grad=True" if self._ctx is None
                       else f", grad_fn=<{self._ctx.name}>")
@@ -104,21 +151,24 @@ class Tensor:
         return id(self)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     # ----- conversion -----------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"item() needs a tensor with one element. Received: shape={self.data.shape}"
+                f"item() needs a tensor with one element. Received: shape={self._data.shape}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
-    def numpy(self) -> np.ndarray:
-        return self.data
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The ndarray itself (shared memory)."""
+        return self._data
 
     def __float__(self) -> float:
         return float(self.item())
@@ -127,14 +177,25 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                f"{list(self._data.shape)}); use .any() or .all()"
+            )
         return bool(self.item())
 
     def __index__(self) -> int:
         return int(self.item())
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no gradient flows back through it)."""
-        return Tensor._make(self.data, False, None)
+        """The same memory, cut from the graph (no gradient flows back through it)."""
+        out = Tensor._make(self._data, False, None)
+        out._version_box = self._version_box
+        return out
+
+    def detach_(self) -> Tensor:
+        self._ctx, self.requires_grad = None, False
+        return self
 
     def clone(self) -> Tensor:
         from ffnn.ops.elementwise import Clone
@@ -142,10 +203,10 @@ class Tensor:
         return Clone.apply(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 "only tensors of floating dtype can require gradients. "
-                f"Received: dtype={self.data.dtype}"
+                f"Received: dtype={self._data.dtype}"
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach()")
@@ -172,7 +233,7 @@ class Tensor:
         from ffnn.ops.elementwise import Cast
 
         dtype = dtypes.to_dtype(dtype)
-        return self if dtype == self.data.dtype else Cast.apply(self, dtype=dtype)
+        return self if dtype == self._data.dtype else Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None, non_blocking: bool = False):
         """Without an argument, torch's type name (``'torch.FloatTensor'``); otherwise a cast
@@ -203,49 +264,47 @@ class Tensor:
         return self
 
     # ----- gradient -------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
         """Backpropagate: add d(self)/d(leaf) · gradient to ``.grad`` of every leaf.
 
         ``gradient`` defaults to 1 for a one-element tensor and is required otherwise.
         """
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() called on a tensor that does not require grad: no input of the "
-                "computation had requires_grad=True (or it ran under no_grad())."
+                "element 0 of tensors does not require grad and does not have a grad_fn: no "
+                "input of the computation had requires_grad=True (or it ran under no_grad())."
             )
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): higher-order gradients are not supported by ffnn"
+            )
+        autograd.run_backward(self, self._initial_gradient(gradient),
+                              retain_graph=bool(retain_graph))
+
+    def _initial_gradient(self, gradient) -> np.ndarray:
+        """The gradient a backward from this tensor starts with, checked against its shape."""
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
-                    "backward() on a non-scalar tensor needs an explicit gradient of the same "
-                    f"shape. Received: tensor of shape {self.data.shape} and gradient=None"
+                    "grad can be implicitly created only for scalar outputs: backward() on a "
+                    "non-scalar tensor needs an explicit gradient of the same shape. "
+                    f"Received: tensor of shape {self._data.shape} and gradient=None"
                 )
-            gradient = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
-        else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
-            if gradient.shape != self.data.shape:
-                raise RuntimeError(
-                    f"backward(): gradient has shape {gradient.shape} but the tensor has shape "
-                    f"{self.data.shape}"
-                )
-            gradient = gradient.astype(self.data.dtype, copy=False)
-        autograd.run_backward(self, gradient, retain_graph=retain_graph)
+            return np.array(1, dtype=self._data.dtype).reshape(self._data.shape)
+        gradient = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient)
+        if gradient.shape != self._data.shape:
+            raise RuntimeError(
+                f"backward(): gradient has shape {gradient.shape} but the tensor has shape "
+                f"{self._data.shape}"
+            )
+        return gradient.astype(self._data.dtype, copy=False)
 
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
         if self._ctx is not None:
             self.retains_grad = True
-
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value) -> Tensor:
-        self.data[...] = value
-        return self
-
-    def copy_(self, other) -> Tensor:
-        self.data[...] = _data_of(other)
-        return self
+            self._ctx.retained_by = self
 
     # ----- arithmetic -----------------------------------------------------------------
     def __add__(self, other):
@@ -290,10 +349,8 @@ class Tensor:
     def __pos__(self):
         return self
 
-    __iadd__ = __add__
-    __isub__ = __sub__
-    __imul__ = __mul__
-    __itruediv__ = __truediv__
+    def __abs__(self):
+        return ops.abs(self)
 
     def add(self, other):
         return ops.add(self, other)
@@ -318,34 +375,42 @@ class Tensor:
 
     # ----- comparisons (no gradient) --------------------------------------------------
     def __lt__(self, other):
-        return Tensor._make(self.data < _data_of(other), False, None)
+        return Tensor._make(self._data < _data_of(other), False, None)
 
     def __le__(self, other):
-        return Tensor._make(self.data <= _data_of(other), False, None)
+        return Tensor._make(self._data <= _data_of(other), False, None)
 
     def __gt__(self, other):
-        return Tensor._make(self.data > _data_of(other), False, None)
+        return Tensor._make(self._data > _data_of(other), False, None)
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= _data_of(other), False, None)
+        return Tensor._make(self._data >= _data_of(other), False, None)
 
     def __eq__(self, other):
-        return Tensor._make(self.data == _data_of(other), False, None)
+        return Tensor._make(self._data == _data_of(other), False, None)
 
     def __ne__(self, other):
-        return Tensor._make(self.data != _data_of(other), False, None)
+        return Tensor._make(self._data != _data_of(other), False, None)
 
     def eq(self, other):
         return self == other
 
+    def all(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
+        return Tensor._make(np.all(self._data, axis=dim, keepdims=keepdim), False, None)
+
+    def any(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
+        dim = _dim(dim, axis)
+        return Tensor._make(np.any(self._data, axis=dim, keepdims=keepdim), False, None)
+
     def __invert__(self):
-        return Tensor._make(~self.data, False, None)
+        return Tensor._make(~self._data, False, None)
 
     def __and__(self, other):
-        return Tensor._make(self.data & _data_of(other), False, None)
+        return Tensor._make(self._data & _data_of(other), False, None)
 
     def __or__(self, other):
-        return Tensor._make(self.data | _data_of(other), False, None)
+        return Tensor._make(self._data | _data_of(other), False, None)
 
     # ----- element-wise functions -----------------------------------------------------
     def exp(self):
@@ -420,11 +485,11 @@ class Tensor:
         return ops.amin(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim: bool = False):
-        out = np.argmax(self.data, axis=dim, keepdims=keepdim)
+        out = np.argmax(self._data, axis=dim, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def argmin(self, dim=None, keepdim: bool = False):
-        out = np.argmin(self.data, axis=dim, keepdims=keepdim)
+        out = np.argmin(self._data, axis=dim, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
@@ -475,9 +540,7 @@ class Tensor:
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("in-place assignment into a tensor that requires grad")
-        self.data[_index_of(index)] = _data_of(value)
+        self._setitem(_index_of(index), value)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -508,12 +571,6 @@ class Tensor:
 
     def isfinite(self):
         return Tensor._make(np.isfinite(self.numpy()), False, None)
-
-    def all(self, dim=None, keepdim: bool = False):
-        return Tensor._make(np.all(self.numpy(), axis=dim, keepdims=keepdim), False, None)
-
-    def any(self, dim=None, keepdim: bool = False):
-        return Tensor._make(np.any(self.numpy(), axis=dim, keepdims=keepdim), False, None)
 
     def ne(self, other):
         return self != other
@@ -574,9 +631,6 @@ class Tensor:
         return _operand(other, self).__mod__(self)
 
     remainder = __mod__
-
-    def __abs__(self):
-        return ops.abs(self)
 
     def bmm(self, mat2):
         """Batched product of [B, n, m] and [B, m, p] tensors."""
@@ -671,8 +725,7 @@ class Tensor:
 
         if to is None:
             from_, to = 0, from_
-        array = self.numpy()
-        array[...] = _random.rng(generator).integers(from_, to, size=array.shape)
+        self._overwrite(_random.rng(generator).integers(from_, to, size=self.shape))
         return self
 
     def gather(self, dim: int, index):
@@ -734,35 +787,48 @@ def _shape_args(shape) -> tuple:
 
 
 def _data_of(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _index_of(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert data to an array with torch's dtype rules (see the module docstring)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
-        return np.array(data, dtype=dtypes.to_dtype(dtype))
+        try:
+            return np.array(_check_numeric(np.asarray(data), data), dtype=dtypes.to_dtype(dtype))
+        except ValueError as error:
+            raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
     if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
-        return data
+        return _check_numeric(data, data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
-    array = np.asarray(data)
+    array = _check_numeric(np.asarray(data), data)
     if array.dtype.kind == "f":
         return array.astype(dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
-    if array.dtype.kind == "O":
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding mixed objects")
     return array
+
+
+def _check_numeric(array, data):
+    """Refuse strings and Python objects (a mixed DataFrame's ``.values``) as torch does."""
+    if array.dtype.kind in "biufc":
+        return array
+    what = {"U": "strings", "S": "bytes", "O": "Python objects (e.g. a mixed DataFrame's "
+            ".values)", "M": "datetimes", "m": "timedeltas"}.get(array.dtype.kind, "values")
+    raise TypeError(
+        f"can't convert {type(data).__name__} of {what} (dtype {array.dtype}) to a tensor: "
+        "a tensor holds numbers or booleans; encode text or categories as numbers first"
+    )
 
 
 def _operand(other, like: Tensor) -> Tensor:
@@ -770,8 +836,8 @@ def _operand(other, like: Tensor) -> Tensor:
     if isinstance(other, Tensor):
         return other
     if isinstance(other, (bool, int, float)):
-        if like.data.dtype.kind in "fc" or not isinstance(other, float):
-            dtype = like.data.dtype
+        if like._data.dtype.kind in "fc" or not isinstance(other, float):
+            dtype = like._data.dtype
         else:
             dtype = dtypes.get_default_dtype()
         return Tensor._make(np.asarray(other, dtype=dtype), False, None)

@@ -56,11 +56,11 @@ def test_fused_adam_follows_torch_and_the_numpy_path(optimizer, options, monkeyp
 def test_fused_adam_keeps_float32_and_updates_in_place(monkeypatch):
     monkeypatch.setattr(accel, "enabled", True)
     param = nn.Parameter(np.ones(SHAPE, np.float32))
-    data = param.data
+    data = param.numpy()
     opt = optim.Adam([param], lr=0.1)
     param.grad = np.full(SHAPE, 0.5, np.float32)
     opt.step()
-    assert param.data is data and data.dtype == np.float32
+    assert param.numpy() is data and data.dtype == np.float32
     np.testing.assert_allclose(data, 0.9, rtol=1e-6)  # first Adam step moves by lr
 
 

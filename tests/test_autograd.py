@@ -9,7 +9,7 @@ import torch
 from helpers import assert_close, check_op
 
 import ffnn
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.gradcheck import gradcheck
 
 
@@ -123,7 +123,7 @@ def test_detach_cuts_the_graph():
     z = (y.detach() * x).sum()
     z.backward()
     assert x.grad.tolist() == [9.0]  # only the direct path: d/dx (const 9 · x)
-    assert not y.detach().requires_grad and y.detach().data is y.data
+    assert not y.detach().requires_grad and y.detach().numpy() is y.numpy()
 
 
 def test_requires_grad_on_int_tensor_raises():
@@ -145,7 +145,7 @@ def test_each_leaf_grad_owns_its_memory():
     c.backward(g)
     c.grad *= 5
     assert g.tolist() == [1.0, 1.0]
-    assert a.grad.flags.writeable and b.grad.flags.writeable
+    assert a.grad.numpy().flags.writeable and b.grad.numpy().flags.writeable
 
 
 def test_broadcast_grads_are_writable():
@@ -182,7 +182,7 @@ def test_frozen_input_gets_no_grad():
 
 
 # ----- Function and gradcheck: the oracle itself must catch a wrong derivative -----------
-class Cube(Function):
+class Cube(Op):
     """y = x³;  dL/dx = dL/dy · 3x² (or a deliberately wrong 2x² when ``wrong``)."""
 
     def forward(self, x, wrong=False):
@@ -210,7 +210,7 @@ def test_gradcheck_needs_float64():
 def test_needs_input_grad_reaches_the_op():
     seen = {}
 
-    class Probe(Function):
+    class Probe(Op):
         def forward(self, a, b):
             return a * b
 

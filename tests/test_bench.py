@@ -111,7 +111,7 @@ def test_both_libraries_start_from_the_same_weights_and_loss():
 
     spec = cases.SPECS["mlp"]
     model, step = cases.build_ffnn(spec)
-    state = {k: v.copy() for k, v in model.state_dict().items()}
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     _, torch_step = cases.build_torch(spec, state)
     loss, torch_loss = step(), torch_step()
     assert loss.item() == pytest.approx(torch_loss.item(), rel=1e-5)

@@ -1,6 +1,7 @@
 """What ``ffnn`` does to be fast, checked by instrumentation (no timings): float32 kept end
 to end, no gradient computed that nobody needs, optimizer state updated in place, the
-blocked (cache-sized) Adam update equal to the plain one and to torch."""
+blocked (cache-sized) and compiled Adam updates equal to the reference and to torch, each
+named explicitly so that no path hides behind another."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 import ffnn
-from ffnn import nn, optim
+from ffnn import accel, nn, optim
 from ffnn.ops import activations, matrix
 from ffnn.optim import adam as adam_module
 
@@ -69,7 +70,7 @@ def test_frozen_parameters_get_no_gradient(monkeypatch):
     model = _mlp()
     model[0].weight.requires_grad_(False)
     model[0].bias.requires_grad_(False)
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     opt = optim.Adam([p for p in model.parameters() if p.requires_grad])
     _step(model, opt, ffnn.randn(3, 8), ffnn.tensor(np.array([0, 1, 2])))
     assert model[0].weight.grad is None and model[0].bias.grad is None
@@ -102,44 +103,89 @@ def test_optimizer_updates_parameters_and_state_in_place():
     opt = optim.Adam(model.parameters())
     x, y = ffnn.randn(5, 8), ffnn.tensor(np.array([0, 1, 2, 3, 0]))
     _step(model, opt, x, y)
-    params = {id(p): p.data for p in model.parameters()}
+    params = {id(p): p.numpy() for p in model.parameters()}
     state = {id(p): (opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])
              for p in model.parameters()}
     scratch = {k: [id(a) for a in v] for k, v in opt._scratch.items()}
     _step(model, opt, x, y)
     for p in model.parameters():
-        assert p.data is params[id(p)]
+        assert p.numpy() is params[id(p)]
         assert opt.state[p]["exp_avg"] is state[id(p)][0]
         assert opt.state[p]["exp_avg_sq"] is state[id(p)][1]
         assert opt.state[p]["step"] == 2
     assert {k: [id(a) for a in v] for k, v in opt._scratch.items()} == scratch
 
 
-@pytest.mark.parametrize("options", [
+ADAM_OPTIONS = [
     dict(weight_decay=0.0, decoupled_weight_decay=False, amsgrad=False, maximize=False),
     dict(weight_decay=0.1, decoupled_weight_decay=False, amsgrad=True, maximize=True),
-    dict(weight_decay=0.05, decoupled_weight_decay=True, amsgrad=False, maximize=False)])
+    dict(weight_decay=0.05, decoupled_weight_decay=True, amsgrad=False, maximize=False)]
+
+
+def _adam_run(implementation: str, options: dict, dtype, n: int):
+    """Three steps of ``adam_update`` with one named implementation: (p, m, v, vmax)."""
+    p = np.random.default_rng(0).standard_normal(n).astype(dtype)
+    m, v, vmax = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
+    scratch = (np.empty(n, dtype), np.empty(n, dtype))
+    grads = np.random.default_rng(1).standard_normal((3, n)).astype(dtype)
+    for step, g in enumerate(grads, start=1):
+        adam_module.adam_update(p, g, m, v, vmax, scratch, step=step, lr=1e-2, beta1=0.9,
+                                beta2=0.99, eps=1e-8, implementation=implementation, **options)
+    return p, m, v, vmax
+
+
+@pytest.mark.parametrize("options", ADAM_OPTIONS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_blocked_adam_equals_plain_adam_bit_for_bit(monkeypatch, options, dtype):
-    rng = np.random.default_rng(0)
+def test_blocked_adam_equals_the_reference_bit_for_bit(options, dtype):
     n = 3 * adam_module._CHUNK + 123  # several blocks and a partial one
-    results = []
-    for chunk in (adam_module._CHUNK, 10**12):
-        monkeypatch.setattr(adam_module, "_CHUNK", chunk)
-        p = rng.standard_normal(n).astype(dtype)
-        m, v, vmax = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
-        scratch = (np.empty(n, dtype), np.empty(n, dtype))
-        grads = np.random.default_rng(1).standard_normal((3, n)).astype(dtype)
-        for step, g in enumerate(grads, start=1):
-            adam_module.adam_update(p, g, m, v, vmax, scratch, step=step, lr=1e-2, beta1=0.9,
-                                    beta2=0.99, eps=1e-8, **options)
-        results.append((p, m, v, vmax))
-        rng = np.random.default_rng(0)
-    for blocked, plain in zip(*results):
-        np.testing.assert_array_equal(blocked, plain)
+    blocked = _adam_run("blocked", options, dtype, n)
+    reference = _adam_run("reference", options, dtype, n)
+    for a, b in zip(blocked, reference):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(blocked[0], np.random.default_rng(0).standard_normal(n)
+                              .astype(dtype))  # the parameter moved
 
 
-def test_blocked_adamw_matches_torch_on_a_large_parameter():
+@pytest.mark.parametrize("options", ADAM_OPTIONS)
+@pytest.mark.parametrize("dtype, rtol, atol", [(np.float32, 1e-5, 1e-6),
+                                               (np.float64, 1e-12, 1e-14)])
+def test_compiled_adam_equals_the_reference(options, dtype, rtol, atol):
+    n = 5000
+    if not accel.available:  # without numba the compiled kernel is refused, not faked
+        with pytest.raises(ValueError, match="implementation='compiled' needs numba"):
+            _adam_run("compiled", options, dtype, n)
+        return
+    compiled = _adam_run("compiled", options, dtype, n)
+    reference = _adam_run("reference", options, dtype, n)
+    for a, b in zip(compiled, reference):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def test_adam_picks_its_implementation(monkeypatch):
+    big, small = np.zeros(adam_module._CHUNK + 1), np.zeros(10)
+    monkeypatch.setattr(accel, "enabled", False)
+    assert adam_module.adam_implementation((big,) * 4, (big, big)) == "blocked"
+    assert adam_module.adam_implementation((small,) * 4, (small, small)) == "reference"
+    strided = np.zeros(2 * adam_module._CHUNK + 2)[::2]
+    assert adam_module.adam_implementation((strided,) * 4, (big, big)) == "reference"
+    monkeypatch.setattr(accel, "enabled", accel.available)
+    expected = "compiled" if accel.available else "reference"
+    assert adam_module.adam_implementation((small,) * 4, (small, small)) == expected
+    with pytest.raises(ValueError, match="implementation must be 'auto' or one of"):
+        adam_module.adam_update(small, small, small, small, None, (small, small), step=1,
+                                lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0,
+                                amsgrad=False, maximize=False, decoupled_weight_decay=False,
+                                implementation="fast")
+
+
+def test_blocked_adamw_matches_torch_on_a_large_parameter(monkeypatch):
+    """The optimizer with the compiled kernel switched off takes the blocked path (spied) and
+    follows torch."""
+    monkeypatch.setattr(accel, "enabled", False)
+    calls = []
+    blocked = adam_module._blocked_adam
+    monkeypatch.setattr(adam_module, "_blocked_adam",
+                        lambda *a, **k: calls.append(1) or blocked(*a, **k))
     rng = np.random.default_rng(3)
     n = 2 * adam_module._CHUNK + 7
     start = rng.standard_normal(n)
@@ -148,11 +194,12 @@ def test_blocked_adamw_matches_torch_on_a_large_parameter():
     ours = optim.AdamW([param], lr=1e-2, weight_decay=0.1, amsgrad=True)
     theirs = torch.optim.AdamW([ref], lr=1e-2, weight_decay=0.1, amsgrad=True)
     for step in range(4):
-        g = np.random.default_rng(10 + step).standard_normal(param.data.shape)
+        g = np.random.default_rng(10 + step).standard_normal(param.numpy().shape)
         param.grad = g.copy()
         ref.grad = torch.tensor(g.copy())
         ours.step()
         theirs.step()
-    np.testing.assert_allclose(param.data, ref.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert len(calls) == 4
+    np.testing.assert_allclose(param.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours.state[param]["exp_avg_sq"],
                                theirs.state[ref]["exp_avg_sq"].numpy(), rtol=1e-12)

@@ -172,7 +172,7 @@ def build(name: str, libraries: tuple[str, ...], seed: int = 0) -> Built:
     built = Built(name, spec, flops=matmul_flops(spec))
     model, built.steps["ffnn"] = build_ffnn(spec, seed)
     if "torch" in libraries:
-        state = {k: v.copy() for k, v in model.state_dict().items()}
+        state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
         built.steps["torch"] = build_torch(spec, state, seed)[1]
     built.matmul = build_matmul(spec, seed)
     return built

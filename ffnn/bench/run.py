@@ -167,7 +167,9 @@ def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bo
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from ffnn.cli._common import OneLineParser
+
+    p = OneLineParser(
         prog="ffnn bench",
         description="ffnn side by side with PyTorch (and scikit-learn): time per step "
                     "(median after warm-up, libraries measured in alternation), achieved "
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code."""
     args = _parser().parse_args(argv)
     if args.threads < 1:
-        print(f"ffnn bench: --threads must be >= 1. Received: --threads={args.threads}",
+        print(f"ffnn bench: error: --threads must be >= 1. Received: --threads={args.threads}",
               file=sys.stderr)
         return 2
     names = args.case or ["mlp", "ffn", "tiny", "predict", "sklearn"]

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ffnn.cli._common import CLIError
+from ffnn.cli._common import CLIError, OneLineParser
 
 __all__ = ["main", "build_parser", "CLIError"]
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ffnn import __version__
     from ffnn.cli import demo, evaluate, explain, finetune, tools, train
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ffnn", description="Build, train, fine-tune and inspect feed-forward networks.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ffnn {__version__}")

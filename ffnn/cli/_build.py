@@ -87,7 +87,7 @@ def build_scheduler(train: TrainConfig, optimizer, steps_per_epoch: int):
         return s.CosineAnnealingLR(optimizer, T_max=train.epochs), "epoch"
     if kind == "plateau":
         return s.ReduceLROnPlateau(optimizer, factor=train.gamma,
-                                   patience=max(1, train.step_size // 2)), "epoch"
+                                   patience=train.plateau_patience), "epoch"
     return s.OneCycleLR(optimizer, max_lr=train.lr, epochs=train.epochs,
                         steps_per_epoch=steps_per_epoch), "batch"
 

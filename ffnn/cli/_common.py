@@ -11,6 +11,15 @@ class CLIError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (status 2), as every other
+    error of the command; ``--help`` still shows the usage."""
+
+    def error(self, message: str):
+        text = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {text} (see {self.prog} --help)\n")
+
+
 def output_options() -> argparse.ArgumentParser:
     """Options every subcommand takes (a parent parser)."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -80,3 +89,24 @@ def table(rows: list[list], header: list[str]) -> str:
 
 def warn(text: str) -> None:
     print(f"ffnn: warning: {text}", file=sys.stderr)
+
+
+def check_output(path: str, flag: str, **inputs: str) -> None:
+    """Before anything runs: ``path`` (given by ``flag``) can be written, and it is none of
+    the files the command reads (``inputs``: what -> path; a run folder means its
+    best.safetensors). CLIError / OSError otherwise."""
+    import os
+
+    from ffnn.io.atomic import check_writable
+
+    check_writable(path)
+    target = os.path.realpath(path)
+    for what, source in inputs.items():
+        if source is None:
+            continue
+        candidates = [source]
+        if os.path.isdir(source):  # a run folder: the command reads its best checkpoint
+            candidates.append(os.path.join(source, "best.safetensors"))
+        if any(os.path.realpath(c) == target for c in candidates):
+            raise CLIError(f"{flag} {path} is the {what} this command reads; write the output "
+                           "to another file")

@@ -48,7 +48,7 @@ def outputs(model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     model.eval()
     try:
         with ffnn.no_grad():
-            parts = [model(Tensor._make(X[i:i + batch_size], False, None)).data
+            parts = [model(Tensor._make(X[i:i + batch_size], False, None))._data
                      for i in range(0, X.shape[0], batch_size)]
     finally:
         model.train(was_training)

@@ -74,6 +74,61 @@ def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Prin
     return callbacks
 
 
+def check_monitor(train: TrainConfig, trainer, has_val: bool) -> None:
+    """``train.monitor`` names a logged quantity (a ConfigError with a suggestion if not)."""
+    from ffnn.config import ConfigError
+
+    logged = trainer.logged(has_val)
+    monitor = _monitor(train, has_val)
+    if monitor in logged:
+        return
+    import difflib
+
+    names = sorted(set(logged) | {"val_" + k for k in logged if k != "lr"})
+    close = difflib.get_close_matches(train.monitor, names, n=1, cutoff=0.5)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise ConfigError(f"config key 'train.monitor' must name a logged quantity{hint}: one of "
+                      f"{names}. Received: train.monitor={train.monitor!r}")
+
+
+class diverging_quietly:
+    """Training without NumPy's raw RuntimeWarnings (overflow in a product once the weights
+    diverge): the run's warnings come out as one ``ffnn: warning:`` line each, and a loss that
+    became NaN or infinite as a line saying what happened and what to try."""
+
+    def __init__(self, printer: Printer):
+        self.printer = printer
+
+    def __enter__(self):
+        import warnings
+
+        self._errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                                     under="ignore")
+        self._errstate.__enter__()
+        self._catcher = warnings.catch_warnings(record=True)
+        self._caught = self._catcher.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        from ffnn.cli._common import warn
+
+        self._catcher.__exit__(*exc)
+        self._errstate.__exit__(*exc)
+        if exc[0] is not None or not main_process():
+            return False
+        seen = set()
+        for record in self._caught:
+            text = " ".join(str(record.message).split())
+            if "TerminateOnNaN" in text:
+                text = text.replace("TerminateOnNaN: the loss", "training diverged: the loss")
+                text += " Try a smaller train.lr or set train.grad_clip."
+            if text not in seen:
+                seen.add(text)
+                warn(text)
+        return False
+
+
 def _verbose(printer: Printer) -> int:
     if printer.quiet or printer.json:
         return 0
@@ -91,10 +146,10 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     distributed = launched_with_mpi()  # mpiexec -n N ffnn train …: rank 0 writes the run
     writer = main_process()
     out = out or None  # "" or None: train in memory, write nothing
-    if out is not None and writer:
-        os.makedirs(out, exist_ok=True)
-        if config_text is not None and not resume:
-            write_text(os.path.join(out, CONFIG), config_text)
+    # everything is built and checked before the first byte is written: a command that fails
+    # leaves an existing run folder as it was (and resumable)
+    if out is not None and os.path.exists(out) and not os.path.isdir(out):
+        raise FileExistsError(f"the run folder {out!r} is a file; give out (--out) a folder")
     loss, metrics = _build.loss_and_metrics(data.task)
     optimizer = _build.build_optimizer(train, param_groups or
                                        [p for p in model.parameters() if p.requires_grad])
@@ -107,41 +162,59 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
                       scheduler=scheduler, scheduler_interval=interval,
                       grad_clip=train.grad_clip or None, l1=train.l1, seed=seed,
                       distributed=distributed)
+    check_monitor(train, trainer, has_val)
     num_classes = data.num_outputs if data.task == "classification" else None
     options = {"epochs": train.epochs, "batch_size": train.batch_size,
                "augment": _build.build_augment(augment, data.X_train.shape[1], num_classes),
                "verbose": _verbose(printer)}
     if resume:  # model, optimizer, scheduler, callbacks, history and RNG as saved
         options["resume_from"] = os.path.join(out, _model_io.LAST)
-    val = (data.X_val, data.y_val) if has_val else None
-    history = trainer.fit((data.X_train, data.y_train), val, **options)
-    if distributed:  # rank 0's checkpoints are on disk before any rank reads them
-        from ffnn.distributed import barrier
-
-        barrier()
-    best = os.path.join(out, _model_io.BEST) if out is not None else None
-    if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
-        model, _, _ = _model_io.load_model(best)
-    test = {}
-    if data.X_test is not None:
-        y_test = data.y_test if data.task == "classification" else \
-            inverse_y(data.preprocessing, data.y_test)
-        test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
-    seconds = time.perf_counter() - start
-    summary = _summary(model, data, history, test, seconds, trainer)
+        if not os.path.isfile(options["resume_from"]):
+            raise FileNotFoundError(f"cannot resume {out!r}: {options['resume_from']} is "
+                                    "missing (the run stopped before its first epoch ended)")
     if out is not None and writer:
-        if len(history.epoch):
-            history.plot(os.path.join(out, CURVES))
-        write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
+        os.makedirs(out, exist_ok=True)
+        if config_text is not None and not resume:
+            write_text(os.path.join(out, CONFIG), config_text)
+    val = (data.X_val, data.y_val) if has_val else None
+    with diverging_quietly(printer):  # also the test metrics of diverged weights
+        history = trainer.fit((data.X_train, data.y_train), val, **options)
+        if distributed:  # rank 0's checkpoints are on disk before any rank reads them
+            from ffnn.distributed import barrier
+
+            barrier()
+        best = os.path.join(out, _model_io.BEST) if out is not None else None
+        if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
+            model, _, _ = _model_io.load_model(best)
+        test = {}
+        if data.X_test is not None:
+            y_test = data.y_test if data.task == "classification" else \
+                inverse_y(data.preprocessing, data.y_test)
+            test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
+        seconds = time.perf_counter() - start
+        summary = _summary(model, data, history, test, seconds, _monitor(train, has_val))
+        if out is not None and writer:
+            if len(history.epoch):
+                history.plot(os.path.join(out, CURVES))
+            write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
     return RunResult(model, history, test, summary, seconds)
 
 
-def _summary(model, data: Prepared, history, test: dict, seconds: float, trainer) -> dict:
+def best_epoch(history, monitor: str) -> int | None:
+    """The 1-based epoch with the best ``monitor`` (the first of equals; as best.safetensors),
+    or None when no epoch logged a number for it."""
+    from ffnn.train.metrics import greater_is_better
+
+    values = np.asarray(history.history.get(monitor, []), dtype=np.float64)
+    if not np.any(~np.isnan(values)):
+        return None
+    pick = np.nanargmax if greater_is_better(monitor) else np.nanargmin
+    return int(pick(values)) + 1
+
+
+def _summary(model, data: Prepared, history, test: dict, seconds: float, monitor: str) -> dict:
     trainable, total = _build.count_parameters(model)
     logs = {k: v[-1] for k, v in history.history.items()} if len(history.epoch) else {}
-    monitor = "val_loss" if "val_loss" in history.history else "loss"
-    values = history.history.get(monitor, [])
-    best_epoch = int(np.nanargmin(values)) + 1 if values else None
     return {
         "task": data.task,
         "classes": data.preprocessing["classes"],
@@ -150,7 +223,8 @@ def _summary(model, data: Prepared, history, test: dict, seconds: float, trainer
                  "val": 0 if data.X_val is None else int(data.X_val.shape[0]),
                  "test": 0 if data.X_test is None else int(data.X_test.shape[0])},
         "epochs": len(history.epoch),
-        "best_epoch": best_epoch,
+        "monitor": monitor,
+        "best_epoch": best_epoch(history, monitor),
         "last": {k: float(v) for k, v in logs.items()},
         "test": {k: v for k, v in test.items() if k != "confusion_matrix"},
         "parameters": {"trainable": trainable, "total": total},

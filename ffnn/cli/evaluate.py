@@ -61,9 +61,11 @@ def run_eval(args) -> int:
 
 def run_predict(args) -> int:
     from ffnn.cli import _model_io
-    from ffnn.cli._common import CLIError
+    from ffnn.cli._common import CLIError, check_output
     from ffnn.cli._data import inverse_y, read_new_data
 
+    if args.output is not None:
+        check_output(args.output, "-o", **{"input CSV": args.data, "checkpoint": args.checkpoint})
     model, pre, _ = _model_io.load_model(args.checkpoint)
     X, _, _ = read_new_data(args.data, pre, args.checkpoint, need_target=False)
     out = _model_io.outputs(model, X)

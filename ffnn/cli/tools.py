@@ -37,8 +37,9 @@ def init_config(args) -> int:
         return 0
     if os.path.exists(args.output) and not args.force:
         raise CLIError(f"{args.output} already exists (use --force to overwrite it)")
-    from ffnn.io.atomic import atomic_write_bytes
+    from ffnn.io.atomic import atomic_write_bytes, check_writable
 
+    check_writable(args.output)
     atomic_write_bytes(args.output, text.encode())
     if not args.quiet:
         print(f"wrote {args.output}")
@@ -46,8 +47,13 @@ def init_config(args) -> int:
 
 
 def export(args) -> int:
+    from ffnn.cli._common import check_output
+
+    if os.path.isdir(args.checkpoint):  # a run folder, as eval/predict/summary take
+        args.checkpoint = os.path.join(args.checkpoint, "best.safetensors")
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f"checkpoint not found: {args.checkpoint!r}")
+    check_output(args.onnx, "--onnx", checkpoint=args.checkpoint)
     from ffnn.interop.onnx import export_checkpoint
 
     export_checkpoint(args.checkpoint, args.onnx)

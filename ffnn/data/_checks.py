@@ -31,7 +31,7 @@ def check_finite(array: np.ndarray, name: str, owner: str) -> None:
 
 def as_numeric(data, name: str, owner: str) -> np.ndarray:
     """``data`` as a real-valued numeric ndarray (bool/int/float), else TypeError."""
-    array = data.data if hasattr(data, "data") and hasattr(data, "requires_grad") else data
+    array = data.numpy() if hasattr(data, "numpy") and hasattr(data, "requires_grad") else data
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
         raise TypeError(

@@ -39,7 +39,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor. Received: no tensors")
-        arrays = tuple(t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors)
+        arrays = tuple(t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors)
         for i, a in enumerate(arrays):
             if a.ndim == 0:
                 raise ValueError(

@@ -62,7 +62,7 @@ def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] |
 
 def _as_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, float):
         return np.asarray(value, dtype=np.float32)
     return np.asarray(value)

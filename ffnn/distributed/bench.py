@@ -76,7 +76,7 @@ def _worker(argv: Sequence[str] | None = None) -> None:
     dist.barrier()
     elapsed = time.perf_counter() - start
     if rank == 0:
-        params = sum(p.data.size for p in model.parameters())
+        params = sum(p._data.size for p in model.parameters())
         print(json.dumps({
             "ranks": size, "method": args.method, "rows": args.rows, "steps": args.steps,
             "samples_per_s": args.rows * args.steps / elapsed,

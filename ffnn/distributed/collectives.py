@@ -111,7 +111,7 @@ def broadcast_parameters(model, root: int = 0) -> None:
     on every rank, in place. Call once after building the model (and after loading a
     checkpoint) so that all ranks start from identical weights."""
     _check_root(root)
-    params = [p.data for p in _parameters(model)]
+    params = [p._data for p in _parameters(model)]
     buffers = [b for b in model.buffers() if b is not None] if hasattr(model, "buffers") else []
     broadcast_arrays(params + buffers, root=root)
 
@@ -128,8 +128,8 @@ class _GradientBuffers:
     def __init__(self, params: list):
         self.params = params
         self.layout = _layout(params)
-        self.groups = _by_dtype([p.data for p in params])
-        self.flat = {dtype: np.empty(sum(params[i].data.size for i in members), dtype=dtype)
+        self.groups = _by_dtype([p._data for p in params])
+        self.flat = {dtype: np.empty(sum(params[i]._data.size for i in members), dtype=dtype)
                      for dtype, members in self.groups.items()}
         self.meta = np.empty(1 + len(params), dtype=np.float64)  # [weight, has-grad counts…]
 
@@ -138,7 +138,7 @@ class _GradientBuffers:
 
 
 def _layout(params: list) -> list:
-    return [(id(p), p.data.dtype, p.data.shape) for p in params]
+    return [(id(p), p._data.dtype, p._data.shape) for p in params]
 
 
 _buffers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -151,7 +151,7 @@ def _gradient_buffers(model, params: list) -> _GradientBuffers:
         cached = None
     if cached is not None and cached.matches(params):
         return cached
-    _check_same_layout([p.data for p in params], "allreduce_gradients")
+    _check_same_layout([p._data for p in params], "allreduce_gradients")
     built = _GradientBuffers(params)
     try:
         _buffers[model] = built
@@ -204,7 +204,7 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
     for dtype, members in state.groups.items():
         flat, offset = state.flat[dtype], 0
         for i in members:
-            grad, size = params[i].grad, params[i].data.size
+            grad, size = params[i]._grad, params[i]._data.size
             segment = flat[offset:offset + size]
             state.meta[1 + i] = grad is not None
             if grad is None:
@@ -228,14 +228,14 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
             np.divide(flat, total, out=flat)
         offset = 0
         for i in members:
-            param, size = params[i], params[i].data.size
+            param, size = params[i], params[i]._data.size
             if state.meta[1 + i] > 0:
-                segment = flat[offset:offset + size].reshape(param.data.shape)
-                if param.grad is not None and param.grad.shape == segment.shape \
-                        and param.grad.flags.writeable:
-                    np.copyto(param.grad, segment)
+                segment = flat[offset:offset + size].reshape(param._data.shape)
+                if param._grad is not None and param._grad.shape == segment.shape \
+                        and param._grad.flags.writeable:
+                    np.copyto(param._grad, segment)
                 else:
-                    param.grad = segment.copy()
+                    param._grad = segment.copy()
             offset += size
     return total
 
@@ -246,7 +246,7 @@ def all_reduce(value, op: str = "sum") -> np.ndarray:
     ops = ("sum", "mean", "max", "min")
     if op not in ops:
         raise ValueError(f"all_reduce: op must be one of {ops}. Received: op={op!r}")
-    array = value.data if isinstance(value, Tensor) else value
+    array = value._data if isinstance(value, Tensor) else value
     array = np.array(array, copy=True)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"all_reduce: expected numbers. Received: dtype {array.dtype}")
@@ -304,7 +304,7 @@ def broadcast_json(obj=None, root: int = 0):
 def all_gather_rows(array) -> np.ndarray:
     """Every rank's rows, concatenated in rank order (``Allgatherv`` along axis 0); the
     trailing shape and dtype must be the same on all ranks (a rank may have 0 rows)."""
-    array = np.ascontiguousarray(array.data if isinstance(array, Tensor) else array)
+    array = np.ascontiguousarray(array._data if isinstance(array, Tensor) else array)
     world = comm()
     if world.Get_size() == 1:
         return array

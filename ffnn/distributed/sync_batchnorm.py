@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.distributed._mpi import comm, mpi
 from ffnn.nn.module import Module
@@ -27,7 +27,7 @@ def _sum_over_ranks(array: np.ndarray) -> np.ndarray:
     return array
 
 
-class SyncBatchNorm(Function):
+class SyncBatchNorm(Op):
     """Batch norm with global statistics: with M values per channel over all ranks,
     μ = Σx/M,  σ² = Σ(x-μ)²/M,  x̂ = (x-μ)/√(σ²+ε),  y = γ x̂ + β;
     dL/dx = γ/(M√(σ²+ε)) · (M g - Σg - x̂ Σ(g x̂)), with Σ over all ranks; dL/dγ, dL/dβ are the

@@ -22,7 +22,7 @@ allreduced and each owner broadcasts its updated parameters.
 
 After ``reduce_gradients`` a rank holds the global gradient of the parameters it owns; the
 others' ``.grad`` is None on it. Build the optimizer after the model is final (the
-parameters' arrays are moved into shared memory; replacing ``param.data`` later raises).
+parameters' arrays are moved into shared memory; replacing ``param._data`` later raises).
 Rank 0's parameter values are the starting point.
 """
 
@@ -97,8 +97,8 @@ class ZeroRedundancyOptimizer(Optimizer):
         for group in full.param_groups:
             first = sum(len(m) for m in self._group_members)
             self._group_members.append(list(range(first, first + len(group["params"]))))
-        _check_same_layout([p.data for p in self._params], "ZeroRedundancyOptimizer")
-        self.owners = partition([[p.data.size for p in g["params"]] for g in full.param_groups],
+        _check_same_layout([p._data for p in self._params], "ZeroRedundancyOptimizer")
+        self.owners = partition([[p._data.size for p in g["params"]] for g in full.param_groups],
                                 self._size)
         self._owned = [i for i in range(len(self._params)) if self.owners[i] == self._rank]
         groups = [{**{k: v for k, v in group.items() if k != "params"},
@@ -111,7 +111,7 @@ class ZeroRedundancyOptimizer(Optimizer):
         if self.mode == "shared":
             self._share_parameters()
         elif self.mode == "messages":
-            broadcast_arrays([p.data for p in self._params], root=0)
+            broadcast_arrays([p._data for p in self._params], root=0)
 
     # ----- what a scheduler and a checkpoint see --------------------------------------
     @property
@@ -151,16 +151,16 @@ class ZeroRedundancyOptimizer(Optimizer):
     def _share_parameters(self) -> None:
         """Move every parameter into one window on rank 0's segment, with rank 0's values;
         lay out each rank's publishing segment: [weight, has-grad flags, foreign grads]."""
-        specs = [(p.data.shape, p.data.dtype) for p in self._params]
+        specs = [(p._data.shape, p._data.dtype) for p in self._params]
         offsets, end = shared_memory.layout(specs)
         self._weights = shared_memory.SharedSegments(end if self._rank == 0 else 0)
         views = self._weights.views(0, specs, offsets)
         if self._rank == 0:
             for view, param in zip(views, self._params):
-                np.copyto(view, param.data)
+                np.copyto(view, param._data)
         self._weights.fence()
         for view, param in zip(views, self._params):
-            param.data = view
+            param._data = view
         self._views = views
         count = len(self._params)
         self._published: list[dict[int, np.ndarray]] = []
@@ -197,7 +197,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             total = self._reduce_shared(mine)
         for i, param in enumerate(self._params):
             if self.owners[i] != self._rank:
-                param.grad = None
+                param._grad = None
         self._reduced = True
         return total
 
@@ -206,7 +206,7 @@ class ZeroRedundancyOptimizer(Optimizer):
         weight[0] = mine
         published = self._published[self._rank]
         for i, param in enumerate(self._params):
-            grad = param.grad
+            grad = param._grad
             flags[i] = grad is not None
             if grad is not None and self.owners[i] != self._rank:
                 np.copyto(published[i], grad.reshape(published[i].shape))
@@ -222,19 +222,19 @@ class ZeroRedundancyOptimizer(Optimizer):
         ranks = [self._rank] + [r for r in range(self._size) if r != self._rank]
         for i in self._owned:
             param = self._params[i]
-            parts = [(r, param.grad if r == self._rank else self._published[r][i])
+            parts = [(r, param._grad if r == self._rank else self._published[r][i])
                      for r in ranks if self._headers[r][1][i]]
             if not parts:
                 continue
-            grads = [grad.reshape(param.data.shape) for _, grad in parts]
+            grads = [grad.reshape(param._data.shape) for _, grad in parts]
             if not equal:  # Σ w_r g_r / Σ w_r (equal weights: Σ g_r / R)
                 grads = [grad * weights[r] for (r, _), grad in zip(parts, grads)]
-            own = param.grad
+            own = param._grad
             writable = own is not None and own.flags.writeable and own.flags.c_contiguous \
-                and own.shape == param.data.shape
-            out = own if writable and equal else np.empty_like(param.data)
+                and own.shape == param._data.shape
+            out = own if writable and equal else np.empty_like(param._data)
             _sum_divide(grads, self._size if equal else total, out)
-            param.grad = out
+            param._grad = out
         return total
 
     def clip_grad_norm_(self, max_norm: float, norm_type: float | str = 2.0,
@@ -249,7 +249,7 @@ class ZeroRedundancyOptimizer(Optimizer):
         norm_type = _norm_type(norm_type)
         if not self._reduced:
             self.reduce_gradients()
-        grads = [self._params[i].grad for i in self._owned if self._params[i].grad is not None]
+        grads = [self._params[i]._grad for i in self._owned if self._params[i]._grad is not None]
         norms = [float(_grad_norm(g, norm_type)) for g in grads]
         if norm_type == math.inf:
             total = float(all_reduce(max(norms, default=0.0), op="max"))
@@ -282,7 +282,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             self._weights.fence()
         elif self.mode == "messages":
             for rank in range(self._size):
-                broadcast_arrays([p.data for i, p in enumerate(self._params)
+                broadcast_arrays([p._data for i, p in enumerate(self._params)
                                   if self.owners[i] == rank], root=rank)
         self._reduced = False
         self._consolidated = None
@@ -290,7 +290,7 @@ class ZeroRedundancyOptimizer(Optimizer):
 
     def _check_shared(self) -> None:
         for i, (param, view) in enumerate(zip(self._params, self._views)):
-            if param.data is not view:
+            if param._data is not view:
                 raise RuntimeError(
                     f"ZeroRedundancyOptimizer: parameter {i}'s array was replaced after the "
                     f"optimizer moved it into shared memory (e.g. by model.to(dtype)); the "

@@ -105,4 +105,4 @@ def trainable_parameters(model: Module) -> list[Parameter]:
 
 def count_parameters(model: Module, trainable_only: bool = False) -> int:
     """Σ numel over ``model.parameters()`` (only ``requires_grad`` ones if asked)."""
-    return sum(p.data.size for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(p._data.size for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -67,7 +67,7 @@ class LoRALinear(Module):
 
     def delta_weight(self) -> np.ndarray:
         """ΔW = (α/r) · B A, shape [out_features, in_features]."""
-        return (self.lora_B.data @ self.lora_A.data) * self.scaling
+        return (self.lora_B._data @ self.lora_A._data) * self.scaling
 
     def get_config(self) -> dict:
         return {"r": self.r, "alpha": self.alpha, "dropout": self.lora_dropout.p,
@@ -162,7 +162,7 @@ def merge_lora(model: Module) -> Module:
 
 def _merged_linear(module: LoRALinear) -> Linear:
     base = module.base
-    base.weight.data = (base.weight.data + module.delta_weight()).astype(base.weight.dtype)
+    base.weight._data = (base.weight._data + module.delta_weight()).astype(base.weight.dtype)
     return base
 
 
@@ -177,8 +177,8 @@ def lora_state_dict(model: Module) -> OrderedDict:
     state = OrderedDict()
     for name, module in lora_modules(model).items():
         dot = f"{name}." if name else ""
-        state[dot + "lora_A"] = module.lora_A.data
-        state[dot + "lora_B"] = module.lora_B.data
+        state[dot + "lora_A"] = module.lora_A._data
+        state[dot + "lora_B"] = module.lora_B._data
     return state
 
 
@@ -222,5 +222,5 @@ def attach_adapters(model: Module, config: dict, state: dict) -> Module:
             if value.shape != target.shape:
                 raise ValueError(f"adapter tensor {name}.{key} has shape {value.shape}, the "
                                  f"layer expects {target.shape}")
-            target.data = value.astype(target.dtype, copy=True)
+            target._data = value.astype(target.dtype, copy=True)
     return model

@@ -84,22 +84,22 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
     g = _replicate(rng, old, new_width, feature_norm)
     counts = np.bincount(g, minlength=old)
     wider = _copy_linear(layer, layer.in_features, new_width)
-    wider.weight.data[...] = layer.weight.data[g]
+    wider.weight._data[...] = layer.weight._data[g]
     if layer.bias is not None:
-        wider.bias.data[...] = layer.bias.data[g]
+        wider.bias._data[...] = layer.bias._data[g]
     if noise and new_width > old:
-        std = float(layer.weight.data.std()) or 1.0
+        std = float(layer.weight._data.std()) or 1.0
         extra = rng.standard_normal((new_width - old, layer.in_features)) * noise * std
-        wider.weight.data[old:] += extra.astype(wider.weight.dtype)
+        wider.weight._data[old:] += extra.astype(wider.weight.dtype)
     set_child(model, list(model._modules)[index], wider)
     for j in between:
         if isinstance(model[j], _NORMS):
             set_child(model, list(model._modules)[j], _widen_norm(model[j], g, old, new_width))
     nxt = model[after]
     following = _copy_linear(nxt, new_width, nxt.out_features)
-    following.weight.data[...] = nxt.weight.data[:, g] / counts[g]
+    following.weight._data[...] = nxt.weight._data[:, g] / counts[g]
     if nxt.bias is not None:
-        following.bias.data[...] = nxt.bias.data
+        following.bias._data[...] = nxt.bias._data
     set_child(model, list(model._modules)[after], following)
     return model
 
@@ -138,7 +138,7 @@ def _widen_norm(norm, g: np.ndarray, old: int, new_width: int):
     for name in ("weight", "bias"):
         param = norm._parameters.get(name)
         if param is not None:
-            setattr(new, name, Parameter(param.data[g].copy(),
+            setattr(new, name, Parameter(param._data[g].copy(),
                                          requires_grad=param.requires_grad))
     return new
 
@@ -164,8 +164,8 @@ def deepen(model: Sequential, index: int) -> Sequential:
     if width is None:
         raise ValueError(f"deepen: no Linear before position {index} to take the width from")
     identity = Linear(width, width, dtype=dtype)
-    identity.weight.data[...] = np.eye(width, dtype=dtype)
-    identity.bias.data[...] = 0
+    identity.weight._data[...] = np.eye(width, dtype=dtype)
+    identity.bias._data[...] = 0
     model.insert(index + 1, identity)
     model.insert(index + 2, ReLU())
     return model

@@ -109,8 +109,8 @@ def summary(model: Module) -> ModelSummary:
     for name, module in model.named_modules():
         own = [p for p in module._parameters.values() if p is not None]
         if name and (own or not module._modules):
-            rows.append((name, type(module).__name__, sum(p.data.size for p in own),
-                         sum(p.data.size for p in own if p.requires_grad)))
-    total = sum(p.data.size for p in model.parameters())
-    trainable = sum(p.data.size for p in model.parameters() if p.requires_grad)
+            rows.append((name, type(module).__name__, sum(p._data.size for p in own),
+                         sum(p._data.size for p in own if p.requires_grad)))
+    total = sum(p._data.size for p in model.parameters())
+    trainable = sum(p._data.size for p in model.parameters() if p.requires_grad)
     return ModelSummary(rows, total, trainable)

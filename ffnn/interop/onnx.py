@@ -84,18 +84,18 @@ def _identity(g, m, x, path):
 
 
 def _linear(g, m, x, path):
-    y = g.node("MatMul", [x, g.const(m.weight.data.T, f"{path}.weight_t")], path)
+    y = g.node("MatMul", [x, g.const(m.weight._data.T, f"{path}.weight_t")], path)
     if m.bias is not None:
-        y = g.node("Add", [y, g.const(m.bias.data, f"{path}.bias")], path)
+        y = g.node("Add", [y, g.const(m.bias._data, f"{path}.bias")], path)
     return y
 
 
 def _lora_linear(g, m, x, path):
     """The adapter folded in: y = x (W + (α/r)·B A)ᵀ + b (what merge_lora computes)."""
-    weight = m.base.weight.data + m.delta_weight()
+    weight = m.base.weight._data + m.delta_weight()
     y = g.node("MatMul", [x, g.const(weight.T, f"{path}.weight_t")], path)
     if m.base.bias is not None:
-        y = g.node("Add", [y, g.const(m.base.bias.data, f"{path}.bias")], path)
+        y = g.node("Add", [y, g.const(m.base.bias._data, f"{path}.bias")], path)
     return y
 
 
@@ -147,8 +147,8 @@ def _batch_norm(g, m, x, path):
             "track_running_stats=False"
         )
     c = m.num_features
-    weight = m.weight.data if m.weight is not None else np.ones(c)
-    bias = m.bias.data if m.bias is not None else np.zeros(c)
+    weight = m.weight._data if m.weight is not None else np.ones(c)
+    bias = m.bias._data if m.bias is not None else np.zeros(c)
     inputs = [x, g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias"),
               g.const(m.running_mean, f"{path}.running_mean"),
               g.const(m.running_var, f"{path}.running_var")]
@@ -157,10 +157,10 @@ def _batch_norm(g, m, x, path):
 
 def _layer_norm(g, m, x, path):
     shape = m.normalized_shape
-    weight = m.weight.data if m.weight is not None else np.ones(shape)
+    weight = m.weight._data if m.weight is not None else np.ones(shape)
     inputs = [x, g.const(weight, f"{path}.weight")]
     if m.bias is not None:
-        inputs.append(g.const(m.bias.data, f"{path}.bias"))
+        inputs.append(g.const(m.bias._data, f"{path}.bias"))
     return g.node("LayerNormalization", inputs, path, axis=-len(shape), epsilon=float(m.eps))
 
 
@@ -173,7 +173,7 @@ def _rms_norm(g, m, x, path):
     rms = g.node("Sqrt", [g.node("Add", [mean_sq, g.scalar(float(eps))], path)], path)
     y = g.node("Div", [x, rms], path)
     if m.weight is not None:
-        y = g.node("Mul", [y, g.const(m.weight.data, f"{path}.weight")], path)
+        y = g.node("Mul", [y, g.const(m.weight._data, f"{path}.weight")], path)
     return y
 
 
@@ -246,7 +246,7 @@ def to_onnx(model, example_input, input_name: str = "input", output_name: str = 
     onnx = _onnx()
     if not isinstance(model, nn.Module):
         raise TypeError(f"export: model must be an ffnn.nn.Module. Received: {type(model)!r}")
-    example = np.asarray(example_input.data if isinstance(example_input, Tensor)
+    example = np.asarray(example_input._data if isinstance(example_input, Tensor)
                          else example_input)
     if example.dtype.kind != "f" or example.ndim < 2:
         raise ValueError(

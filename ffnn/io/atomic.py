@@ -3,6 +3,10 @@
 Recipe: write to a temporary file in the same folder, ``flush`` + ``fsync`` it, ``os.replace``
 it over the target (atomic on POSIX and Windows), then ``fsync`` the folder so the rename
 itself survives a power cut.
+
+Missing folders: every writer of one named file (``ffnn.save``, ``predict -o``, ``export
+--onnx``, ``init-config -o``) needs the file's folder to exist and says which folder is
+missing; only run folders (``ffnn train``'s ``out``, ``ModelCheckpoint``) are created.
 """
 
 from __future__ import annotations
@@ -33,13 +37,30 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise, before anything is written, when ``path`` cannot become a file: its folder does
+    not exist (FileNotFoundError naming that folder) or it is a folder (IsADirectoryError)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path!r}: it is a folder; give a file name")
+    if not os.path.isdir(folder):
+        shown = os.path.dirname(path) or folder
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise FileNotFoundError(f"cannot write {path!r}: the folder {shown!r} {what} "
+                                "(create it first)")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably (temp file, fsync, rename, fsync dir).
 
     The temporary file (``.<name>.<random>.tmp`` in the same folder) is removed on failure.
+    Raises FileNotFoundError naming the folder when it does not exist, IsADirectoryError
+    when ``path`` is a folder.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    check_writable(path)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -130,7 +130,7 @@ def save_checkpoint(path: str | os.PathLike, model: Module, optimizer=None, sche
         state = model.state_dict()
         meta["kind"] = "full"
         meta["model"] = _model_meta(model, is_frozen_batchnorm)
-    tensors.update((f"model.{k}", v) for k, v in state.items())
+    tensors.update((f"model.{k}", np.asarray(v)) for k, v in state.items())
     meta["state_keys"] = list(state)  # safetensors sorts tensors; keep state_dict's order
     meta["optimizer"] = pack(optimizer.state_dict(), "optimizer", tensors) if optimizer else None
     meta["scheduler"] = pack(scheduler.state_dict(), "scheduler", tensors) if scheduler else None
@@ -291,12 +291,12 @@ def _assign_state(path, model: Module, state: OrderedDict) -> None:
                               f"{missing}, unexpected {unexpected}")
     for key, (module, name, is_param) in slots.items():
         value = state[key]
-        current = module._parameters[name].data if is_param else module._buffers[name]
+        current = module._parameters[name]._data if is_param else module._buffers[name]
         if value.shape != current.shape:
             raise CheckpointError(path, f"tensor {key!r} has shape {value.shape}, the "
                                   f"architecture spec implies {current.shape}")
         if is_param:
-            module._parameters[name].data = value
+            module._parameters[name]._data = value
         else:
             module._buffers[name] = value
 

@@ -21,7 +21,7 @@ def pack(value, prefix: str, tensors: dict[str, np.ndarray]):
     """JSON-able form of ``value``; arrays are stored in ``tensors``. TypeError names the
     entry that cannot be saved (functions, objects …)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"cannot save {prefix}: arrays of dtype {value.dtype} are not "

@@ -9,14 +9,23 @@ from ffnn.nn.module import Module
 from ffnn.tensor import Tensor
 
 
+def _apply(op, input: Tensor, inplace: bool) -> Tensor:
+    """``op(input)``, written into ``input`` itself when ``inplace`` (as torch's modules)."""
+    return input._inplace(op) if inplace else op(input)
+
+
 class ReLU(Module):
     """y = max(x, 0)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.relu(input)
+        return _apply(ops.relu, input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -24,10 +33,10 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.leaky_relu(input, self.negative_slope)
+        return _apply(lambda x: ops.leaky_relu(x, self.negative_slope), input, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -70,9 +79,10 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.silu(input)
+        return _apply(ops.silu, input, self.inplace)
 
 
 class Softmax(Module):

@@ -47,12 +47,12 @@ class Sequential(Module):
         rows, step = input.shape[0], self.inference_block_rows
         out = None
         for start in range(0, rows, step):
-            block = Tensor._make(input.data[start:start + step], False, None)
+            block = Tensor._make(input._data[start:start + step], False, None)
             for module in self._modules.values():
                 block = module(block)
             if out is None:
-                out = xp(block.data).empty((rows, *block.shape[1:]), dtype=block.dtype)
-            out[start:start + step] = block.data
+                out = xp(block._data).empty((rows, *block.shape[1:]), dtype=block.dtype)
+            out[start:start + step] = block._data
         return Tensor._make(out, False, None)
 
     def __len__(self) -> int:

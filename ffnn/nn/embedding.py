@@ -36,14 +36,14 @@ class Embedding(Module):
         dtype = dtypes.to_dtype(dtype)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         if _weight is not None:
-            self.weight.data[...] = np.asarray(_weight)
+            self.weight._data[...] = np.asarray(_weight)
         else:
             self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):

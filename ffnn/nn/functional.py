@@ -109,7 +109,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     statistics and update ``running_mean``/``running_var`` (ndarrays) in place with the
     unbiased batch variance; otherwise normalise with the running statistics."""
     if training:
-        n = input.data.size // input.data.shape[1]
+        n = input._data.size // input._data.shape[1]
         if n <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training. Received: input of "
@@ -157,7 +157,7 @@ def _shape_tuple(shape) -> tuple:
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
     if num_classes < 0:
         num_classes = int(labels.max()) + 1
     return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
@@ -259,7 +259,7 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
 def _class_weight(weight, input: Tensor, name: str):
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=input.dtype)
     if w.shape != (input.shape[1],):
         raise ValueError(
             f"{name}: weight must have one entry per class, shape ({input.shape[1]},). "
@@ -309,14 +309,14 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
                 f"input of shape {tuple(input.shape)}. Received: target of shape "
                 f"{tuple(target.shape)}"
             )
-        _check_labels("cross_entropy", target.data, input.shape[1], ignore_index)
+        _check_labels("cross_entropy", target._data, input.shape[1], ignore_index)
         return losses.CrossEntropyIndices.apply(
-            input, target, weight=None if w is None else w.data, ignore_index=ignore_index,
+            input, target, weight=None if w is None else w._data, ignore_index=ignore_index,
             reduction=reduction, label_smoothing=label_smoothing,
         )
     if target.dtype.kind == "f" and target.shape == input.shape:
         return losses.CrossEntropyProbs.apply(
-            input, _float_target(target, input), weight=None if w is None else w.data,
+            input, _float_target(target, input), weight=None if w is None else w._data,
             reduction=reduction, label_smoothing=label_smoothing,
         )
     raise ValueError(
@@ -338,16 +338,16 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
             "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "
             f"input {tuple(input.shape)}, {target.dtype} target {tuple(target.shape)}"
         )
-    _check_labels("nll_loss", target.data, input.shape[1], ignore_index)
+    _check_labels("nll_loss", target._data, input.shape[1], ignore_index)
     w = _class_weight(weight, input, "nll_loss")
-    return losses.NLLLoss.apply(input, target, weight=None if w is None else w.data,
+    return losses.NLLLoss.apply(input, target, weight=None if w is None else w._data,
                                 ignore_index=ignore_index, reduction=reduction)
 
 
 def _optional_array(value, like: Tensor, name: str):
     if value is None:
         return None
-    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=like.dtype)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value, dtype=like.dtype)
     try:
         np.broadcast_shapes(array.shape, like.shape)
     except ValueError:
@@ -366,7 +366,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     _check_reduction("binary_cross_entropy", reduction)
     target = _target(target, input)
     _check_same_shape("BCELoss", input, target)
-    p = input.data
+    p = input._data
     if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "

@@ -50,7 +50,7 @@ def _fan(tensor, mode: str) -> int:
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values.astype(tensor.data.dtype, copy=False)
+    tensor._data[...] = values.astype(tensor._data.dtype, copy=False)
     return tensor
 
 
@@ -65,7 +65,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
 
 
 def constant_(tensor, val: float):
-    tensor.data[...] = val
+    tensor._data[...] = val
     return tensor
 
 
@@ -80,7 +80,7 @@ def ones_(tensor):
 def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_ needs a 2-D tensor. Received: shape {tuple(tensor.shape)}")
-    tensor.data[...] = np.eye(*tensor.shape, dtype=tensor.data.dtype)
+    tensor._data[...] = np.eye(*tensor.shape, dtype=tensor._data.dtype)
     return tensor
 
 

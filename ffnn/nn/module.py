@@ -168,17 +168,17 @@ class Module:
 
     # ----- state ----------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> OrderedDict:
-        """Ordered mapping of dotted name → the live ndarray of every parameter and
-        persistent buffer (PyTorch's names and layouts; copy the arrays to snapshot them)."""
+        """Ordered mapping of dotted name → a tensor sharing the memory of every parameter and
+        persistent buffer, detached (PyTorch's names and layouts; clone to snapshot them)."""
         state = OrderedDict()
         for module_name, module in self.named_modules(prefix.rstrip(".")):
             dot = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[dot + name] = param.data
+                    state[dot + name] = param.detach()
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent:
-                    state[dot + name] = buffer
+                    state[dot + name] = Tensor._make(buffer, False, None)
         return state
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
@@ -223,7 +223,7 @@ class Module:
             dot = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    slots[dot + name] = (module, name, param.data)
+                    slots[dot + name] = (module, name, param._data)
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent:
                     slots[dot + name] = (module, name, buffer)
@@ -246,9 +246,9 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for param in self.parameters():
             if set_to_none:
-                param.grad = None
-            elif param.grad is not None:
-                param.grad[...] = 0
+                param._grad = None
+            elif param._grad is not None:
+                param._grad[...] = 0
 
     def to(self, *args, **kwargs) -> Module:
         """Cast floating parameters and buffers to a dtype: ``to(torch.float64)``; a device
@@ -269,10 +269,10 @@ class Module:
         dtype = dtypes.to_dtype(dtype)
         for module in self.modules():
             for param in module._parameters.values():
-                if param is not None and param.data.dtype.kind == "f":
-                    param.data = param.data.astype(dtype)
-                    if param.grad is not None:
-                        param.grad = param.grad.astype(dtype)
+                if param is not None and param._data.dtype.kind == "f":
+                    param._data = param._data.astype(dtype)
+                    if param._grad is not None:
+                        param._grad = param._grad.astype(dtype)
             for name, buffer in module._buffers.items():
                 if buffer is not None and buffer.dtype.kind == "f":
                     module._buffers[name] = buffer.astype(dtype)
@@ -329,7 +329,7 @@ class Module:
 
 def _as_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if type(value).__module__.startswith("torch"):
         return value.detach().cpu().numpy()
     return np.asarray(value)

@@ -142,6 +142,8 @@ class Dropout(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.inplace and self.training and self.p > 0:
+            return input._inplace(lambda x: F.dropout(x, self.p, True, generator=self.generator))
         return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:

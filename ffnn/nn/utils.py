@@ -69,7 +69,7 @@ def clip_grad_norm_(
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or max_norm < 0:
         raise ValueError(f"max_norm must be a number >= 0. Received: max_norm={max_norm!r}")
     norm_type = _norm_type(norm_type)
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [p._grad for p in params if p._grad is not None]
     if not grads:
         return Tensor(0.0)
     norms = [_grad_norm(grad, norm_type) for grad in grads]
@@ -97,8 +97,8 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
             f"clip_value must be a number >= 0. Received: clip_value={clip_value!r}"
         )
     for param in _as_list(parameters):
-        if param.grad is not None:
-            xp(param.grad).clip(param.grad, -clip_value, clip_value, out=param.grad)
+        if param._grad is not None:
+            xp(param._grad).clip(param._grad, -clip_value, clip_value, out=param._grad)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -116,7 +116,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected an ffnn Tensor for vec. Received: {type(vec).__name__}")
     params = _as_list(parameters)
-    total = sum(param.data.size for param in params)
+    total = sum(param._data.size for param in params)
     if vec.ndim != 1 or vec.shape[0] != total:
         raise ValueError(
             f"vec must be 1-D with {total} elements (one per parameter element). "
@@ -124,8 +124,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         )
     offset = 0
     for param in params:
-        size = param.data.size
-        param.data[...] = vec.data[offset:offset + size].reshape(param.data.shape)
+        size = param._data.size
+        param._data[...] = vec._data[offset:offset + size].reshape(param._data.shape)
         offset += size
 
 

@@ -13,11 +13,11 @@ def _pair(a, b):
     """Both operands as tensors, promoted as torch does: an integer tensor meeting a floating
     one takes its dtype (NumPy would give float64 for int64 with float32)."""
     b = _operand(b, a)
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a._data.dtype.kind, b._data.dtype.kind
     if ka in "iub" and kb == "f":
-        a = a.to(b.data.dtype)
+        a = a.to(b._data.dtype)
     elif kb in "iub" and ka == "f":
-        b = b.to(a.data.dtype)
+        b = b.to(a._data.dtype)
     return a, b
 
 
@@ -34,7 +34,7 @@ def mul(a, b):
 
 
 def div(a, b):
-    if a.data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
+    if a._data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
         a = a.to(dtypes.get_default_dtype())
     return elementwise.Div.apply(*_pair(a, b))
 
@@ -94,7 +94,7 @@ def where(condition, a, b):
     if not isinstance(a, Tensor):
         a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
     a, b = _pair(a, b)
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition._data if isinstance(condition, Tensor) else condition
     return elementwise.Where.apply(a, b, condition=cond.astype(bool, copy=False)
                                    if hasattr(cond, "astype") else bool(cond))
 
@@ -159,7 +159,8 @@ def expand(x, new_shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     dims = x.shape
-    start, end = start_dim % max(x.ndim, 1), end_dim % max(x.ndim, 1)
+    start = reductions.normalize_dim(start_dim, x.ndim)
+    end = reductions.normalize_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
     size = 1
@@ -169,14 +170,14 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def unsqueeze(x, dim):
-    dim = dim % (x.ndim + 1)
+    dim = reductions.normalize_dim(dim, x.ndim, extra=1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x, dim=None):
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = dim % max(x.ndim, 1)
+    dim = reductions.normalize_dim(dim, x.ndim)
     if x.ndim == 0 or x.shape[dim] != 1:
         return x
     return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
@@ -188,20 +189,24 @@ def permute(x, dims):
 
 def transpose(x, dim0, dim1):
     dims = list(range(x.ndim))
+    dim0, dim1 = reductions.normalize_dim(dim0, x.ndim), reductions.normalize_dim(dim1, x.ndim)
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return permute(x, dims)
 
 
 def getitem(x, index):
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, list):
         import numpy as np
 
         index = np.asarray(index)
-    return shape.GetItem.apply(x, index=index)
+    out = shape.GetItem.apply(x, index=index)
+    if out._view_of is not None:  # a view: an in-place change re-records x[index] = out
+        out._view_of = (x, index)
+    return out
 
 
 def gather(x, dim, index):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 from ffnn import accel
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.special import erfc
 
 
-class ReLU(Function):
+class ReLU(Op):
     """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
 
     def forward(self, x):
@@ -28,7 +28,7 @@ class ReLU(Function):
         return (grad * self.mask,)
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Op):
     """y = x if x > 0 else s·x;  dL/dx = dL/dy · (1 if x > 0 else s)."""
 
     def forward(self, x, negative_slope=0.01):
@@ -47,7 +47,7 @@ def stable_sigmoid(x):
     return m.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = σ(x) = 1/(1 + e⁻ˣ);  dL/dx = dL/dy · y (1 - y)."""
 
     def forward(self, x):
@@ -59,7 +59,7 @@ class Sigmoid(Function):
         return (grad * y * (1 - y),)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh x;  dL/dx = dL/dy · (1 - y²)."""
 
     def forward(self, x):
@@ -76,7 +76,7 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
-class GELU(Function):
+class GELU(Op):
     """y = x Φ(x), Φ the standard normal CDF;  dL/dx = dL/dy · (Φ(x) + x φ(x)).
 
     ``approximate='tanh'``: y = ½x (1 + t), t = tanh(√(2/π)(x + 0.044715x³));
@@ -112,7 +112,7 @@ class GELU(Function):
         return (grad * (self.cdf + x * pdf),)
 
 
-class SiLU(Function):
+class SiLU(Op):
     """y = x σ(x);  dL/dx = dL/dy · σ(x)(1 + x(1 - σ(x)))."""
 
     def forward(self, x):
@@ -131,7 +131,7 @@ def log_softmax_array(x, dim: int):
     return shifted - m.log(m.exp(shifted).sum(axis=dim, keepdims=True))
 
 
-class Softmax(Function):
+class Softmax(Op):
     """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``;  dL/dx = y ⊙ (dL/dy - Σ(dL/dy ⊙ y))."""
 
     def forward(self, x, dim=-1):
@@ -146,7 +146,7 @@ class Softmax(Function):
         return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = x - log Σ eˣ along ``dim``;  dL/dx = dL/dy - softmax(x) · Σ dL/dy."""
 
     def forward(self, x, dim=-1):
@@ -159,7 +159,7 @@ class LogSoftmax(Function):
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
 
 
-class ELU(Function):
+class ELU(Op):
     """y = x if x > 0 else α(eˣ - 1);  dL/dx = dL/dy · (1 if x > 0 else α eˣ)."""
 
     def forward(self, x, alpha=1.0, scale=1.0):
@@ -173,7 +173,7 @@ class ELU(Function):
         return (grad * self.slope,)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """y = log(1 + e^{βx}) / β (y = x where βx > threshold);  dL/dx = dL/dy · σ(βx) (1 on the
     linear part)."""
 
@@ -189,7 +189,7 @@ class Softplus(Function):
         return (grad * self.slope,)
 
 
-class PReLU(Function):
+class PReLU(Op):
     """y = x if x > 0 else a·x with a learned slope ``a`` (one, or one per channel on axis 1);
     dL/dx = dL/dy · (1 if x > 0 else a),  dL/da = Σ dL/dy · min(x, 0) over all but the channels."""
 

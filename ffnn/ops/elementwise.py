@@ -3,7 +3,7 @@ shape of its input (:func:`unbroadcast`)."""
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 
 
@@ -18,7 +18,7 @@ def unbroadcast(grad, shape: tuple):
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
-class Add(Function):
+class Add(Op):
     """y = a + b;  dL/da = dL/dy,  dL/db = dL/dy."""
 
     def forward(self, a, b):
@@ -33,7 +33,7 @@ class Add(Function):
         )
 
 
-class Sub(Function):
+class Sub(Op):
     """y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy."""
 
     def forward(self, a, b):
@@ -48,7 +48,7 @@ class Sub(Function):
         )
 
 
-class Mul(Function):
+class Mul(Op):
     """y = a · b;  dL/da = dL/dy · b,  dL/db = dL/dy · a."""
 
     def forward(self, a, b):
@@ -63,7 +63,7 @@ class Mul(Function):
         )
 
 
-class Div(Function):
+class Div(Op):
     """y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy · a / b²."""
 
     def forward(self, a, b):
@@ -79,7 +79,7 @@ class Div(Function):
         )
 
 
-class Neg(Function):
+class Neg(Op):
     """y = -x;  dL/dx = -dL/dy."""
 
     def forward(self, x):
@@ -89,7 +89,7 @@ class Neg(Function):
         return (-grad,)
 
 
-class PowScalar(Function):
+class PowScalar(Op):
     """y = xᵖ for a constant p;  dL/dx = dL/dy · p · xᵖ⁻¹."""
 
     def forward(self, x, exponent):
@@ -103,7 +103,7 @@ class PowScalar(Function):
         return (grad * (p * self.x ** (p - 1)),)
 
 
-class Pow(Function):
+class Pow(Op):
     """y = aᵇ;  dL/da = dL/dy · b · aᵇ⁻¹,  dL/db = dL/dy · y · ln a."""
 
     def forward(self, a, b):
@@ -123,7 +123,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Exp(Function):
+class Exp(Op):
     """y = eˣ;  dL/dx = dL/dy · y."""
 
     def forward(self, x):
@@ -134,7 +134,7 @@ class Exp(Function):
         return (grad * self.out,)
 
 
-class Log(Function):
+class Log(Op):
     """y = ln x;  dL/dx = dL/dy / x."""
 
     def forward(self, x):
@@ -145,7 +145,7 @@ class Log(Function):
         return (grad / self.x,)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """y = √x;  dL/dx = dL/dy / (2y)."""
 
     def forward(self, x):
@@ -156,7 +156,7 @@ class Sqrt(Function):
         return (grad / (2 * self.out),)
 
 
-class Abs(Function):
+class Abs(Op):
     """y = |x|;  dL/dx = dL/dy · sign(x)  (0 at x = 0, as torch)."""
 
     def forward(self, x):
@@ -167,7 +167,7 @@ class Abs(Function):
         return (grad * xp(self.x).sign(self.x),)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """y = min(max(x, lo), hi);  dL/dx = dL/dy where lo ≤ x ≤ hi, else 0 (torch's rule)."""
 
     def forward(self, x, lo=None, hi=None):
@@ -183,7 +183,7 @@ class Clamp(Function):
         return (grad * self.mask,)
 
 
-class Maximum(Function):
+class Maximum(Op):
     """y = max(a, b);  the gradient goes to the larger input, split evenly on ties."""
 
     def forward(self, a, b):
@@ -199,7 +199,7 @@ class Maximum(Function):
         )
 
 
-class Cast(Function):
+class Cast(Op):
     """y = x as another dtype;  dL/dx = dL/dy cast back."""
 
     def forward(self, x, dtype):
@@ -210,7 +210,7 @@ class Cast(Function):
         return (grad.astype(self.dtype),)
 
 
-class Clone(Function):
+class Clone(Op):
     """y = a copy of x;  dL/dx = dL/dy."""
 
     def forward(self, x):
@@ -220,7 +220,7 @@ class Clone(Function):
         return (grad,)
 
 
-class Sin(Function):
+class Sin(Op):
     """y = sin x;  dL/dx = dL/dy · cos x."""
 
     def forward(self, x):
@@ -231,7 +231,7 @@ class Sin(Function):
         return (grad * xp(self.x).cos(self.x),)
 
 
-class Cos(Function):
+class Cos(Op):
     """y = cos x;  dL/dx = -dL/dy · sin x."""
 
     def forward(self, x):
@@ -242,7 +242,7 @@ class Cos(Function):
         return (-grad * xp(self.x).sin(self.x),)
 
 
-class Log1p(Function):
+class Log1p(Op):
     """y = ln(1 + x), accurate for small x;  dL/dx = dL/dy / (1 + x)."""
 
     def forward(self, x):
@@ -253,7 +253,7 @@ class Log1p(Function):
         return (grad / (1 + self.x),)
 
 
-class Expm1(Function):
+class Expm1(Op):
     """y = eˣ - 1, accurate for small x;  dL/dx = dL/dy · (y + 1)."""
 
     def forward(self, x):
@@ -264,7 +264,7 @@ class Expm1(Function):
         return (grad * (self.out + 1),)
 
 
-class Where(Function):
+class Where(Op):
     """y = a where condition else b (``condition`` a fixed boolean array);
     dL/da = dL/dy where condition, dL/db = dL/dy elsewhere (each summed to its shape)."""
 

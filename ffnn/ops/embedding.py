@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 
 
-class Embedding(Function):
+class Embedding(Op):
     """y[..., :] = W[idx[...], :] for idx of any shape (integers), W [num_embeddings, dim].
 
     dL/dW[k] = Σ over positions p with idx[p] = k of dL/dy[p]  (a scatter-add);

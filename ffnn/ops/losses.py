@@ -7,7 +7,7 @@ The gradient of a reduced loss with respect to each element is its weight in the
 from __future__ import annotations
 
 from ffnn import accel
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 
@@ -31,7 +31,7 @@ def _scale(grad, reduction: str, count: int):
     return grad  # 'sum' (a scalar) or 'none' (one per element)
 
 
-class MSELoss(Function):
+class MSELoss(Op):
     """L = reduce((x - y)²);  dL/dx = 2 (x - y) · r,  dL/dy = -dL/dx."""
 
     def forward(self, x, y, reduction="mean"):
@@ -43,7 +43,7 @@ class MSELoss(Function):
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
 
-class L1Loss(Function):
+class L1Loss(Op):
     """L = reduce(|x - y|);  dL/dx = sign(x - y) · r,  dL/dy = -dL/dx."""
 
     def forward(self, x, y, reduction="mean"):
@@ -56,7 +56,7 @@ class L1Loss(Function):
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
 
-class HuberLoss(Function):
+class HuberLoss(Op):
     """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = x - y;
     dL/dx = clip(d, -δ, δ) · r,  dL/dy = -dL/dx."""
 
@@ -73,7 +73,7 @@ class HuberLoss(Function):
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
 
-class CrossEntropyIndices(Function):
+class CrossEntropyIndices(Op):
     """Softmax cross-entropy with class indices, fused (stable log-softmax, one pass back).
 
     With p = softmax(x), class weights w (1 if none), smoothing ε over C classes, and row
@@ -132,7 +132,7 @@ class CrossEntropyIndices(Function):
         return g.astype(self.logp.dtype, copy=False), None
 
 
-class CrossEntropyProbs(Function):
+class CrossEntropyProbs(Op):
     """Softmax cross-entropy against class probabilities t (soft labels), fused.
 
     Lᵢ = -Σ_c w_c t_{ic} log p_{ic};  dL/dx_{ij} = rᵢ (p_{ij} Σ_c w_c t_{ic} - w_j t_{ij});
@@ -161,7 +161,7 @@ class CrossEntropyProbs(Function):
         return grad_x, grad_t
 
 
-class NLLLoss(Function):
+class NLLLoss(Op):
     """L = reduce(-w_{yᵢ} x_{i,yᵢ}) on log-probabilities x;  dL/dx_{i,yᵢ} = -w_{yᵢ} rᵢ."""
 
     def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -186,7 +186,7 @@ class NLLLoss(Function):
         return g, None
 
 
-class BCELoss(Function):
+class BCELoss(Op):
     """L = reduce(-w (y log p + (1-y) log(1-p))), logs clamped at -100 as torch;
     dL/dp = w (p - y) / max(p(1-p), 1e-12) · r."""
 
@@ -214,7 +214,7 @@ class BCELoss(Function):
         return g.astype(p.dtype, copy=False), grad_y
 
 
-class BCEWithLogitsLoss(Function):
+class BCEWithLogitsLoss(Op):
     """Sigmoid + binary cross-entropy, fused and stable for any logit x:
     Lᵢ = w ((1-y) x + (1 + (q-1) y) softplus(-x)), q = pos_weight, softplus(z) = log(1 + eᶻ);
     dL/dx = w ((1 + (q-1) y) σ(x) - q y) · r."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.elementwise import unbroadcast
 
 
-class MatMul(Function):
+class MatMul(Op):
     """y = a @ b (batched, broadcasting, 1-D promoted as in NumPy);
     dL/da = dL/dy @ bᵀ,  dL/db = aᵀ @ dL/dy."""
 
@@ -39,7 +39,7 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-class Linear(Function):
+class Linear(Op):
     """The dense layer, fused: y = x Wᵀ + b for x of shape [..., in], W [out, in], b [out].
 
     dL/dx = dL/dy · W,  dL/dW = (dL/dy)ᵀ · x,  dL/db = Σ_rows dL/dy.

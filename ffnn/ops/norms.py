@@ -6,11 +6,11 @@ through mean and variance op by op.
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 
 
-class BatchNorm(Function):
+class BatchNorm(Op):
     """Batch statistics over every axis but the channel axis 1 (input [N, C] or [N, C, L]):
     x̂ = (x - μ_B) / √(σ²_B + ε),  y = γ x̂ + β;
     dL/dx = γ/(m√(σ²_B+ε)) · (m·g - Σg - x̂ Σ(g x̂)),  dL/dγ = Σ g x̂,  dL/dβ = Σ g
@@ -52,7 +52,7 @@ class BatchNorm(Function):
         return grad_x, grad_w, grad_b
 
 
-class LayerNorm(Function):
+class LayerNorm(Op):
     """Normalise over the last k axes (``normalized_shape``):
     x̂ = (x - μ)/√(σ² + ε),  y = x̂ γ + β;
     dL/dx = (1/σ̃)(ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ,  dL/dγ = Σ g x̂,  dL/dβ = Σ g."""
@@ -84,7 +84,7 @@ class LayerNorm(Function):
         return grad_x, grad_w, grad_b
 
 
-class RMSNorm(Function):
+class RMSNorm(Op):
     """x̂ = x / √(mean(x²) + ε),  y = x̂ γ;
     dL/dx = (1/rms)(ĝ - x̂ mean(ĝ x̂)) with ĝ = g γ,  dL/dγ = Σ g x̂."""
 
@@ -110,7 +110,7 @@ class RMSNorm(Function):
         return grad_x, grad_w
 
 
-class Dropout(Function):
+class Dropout(Op):
     """Inverted dropout: y = x · mask / (1 - p), mask ~ Bernoulli(1 - p);
     dL/dx = dL/dy · mask / (1 - p). The mask is drawn from the given NumPy generator."""
 

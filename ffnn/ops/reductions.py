@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
+
+
+def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-d tensor (``extra=1``: of the result of
+    inserting one axis); out of range is torch's IndexError, never a silent wrap-around."""
+    size = max(ndim + extra, 1)
+    if not -size <= dim < size:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but "
+            f"got {dim})"
+        )
+    return dim % size
 
 
 def _axes(dim, ndim: int):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(d % ndim if ndim else 0 for d in dims)
+    return tuple(normalize_dim(d, ndim) if ndim else 0 for d in dims)
 
 
 def _expand_back(grad, shape, axes, keepdim):
@@ -22,7 +34,7 @@ def _expand_back(grad, shape, axes, keepdim):
     return grad
 
 
-class Sum(Function):
+class Sum(Op):
     """y = Σ_axes x;  dL/dx = dL/dy broadcast back over the summed axes."""
 
     def forward(self, x, dim=None, keepdim=False):
@@ -34,7 +46,7 @@ class Sum(Function):
         return (xp(g).broadcast_to(g, self.shape),)
 
 
-class Mean(Function):
+class Mean(Op):
     """y = (1/n) Σ_axes x;  dL/dx = dL/dy / n broadcast back."""
 
     def forward(self, x, dim=None, keepdim=False):
@@ -48,7 +60,7 @@ class Mean(Function):
         return (xp(g).broadcast_to(g, self.shape),)
 
 
-class Var(Function):
+class Var(Op):
     """y = Σ (x - x̄)² / (n - c);  dL/dx = dL/dy · 2 (x - x̄) / (n - c)."""
 
     def forward(self, x, dim=None, keepdim=False, correction=1):
@@ -63,7 +75,7 @@ class Var(Function):
         return (g * (2.0 / self.denominator) * self.centered,)
 
 
-class Extremum(Function):
+class Extremum(Op):
     """y = max (or min) over axes;  dL/dx = dL/dy at the extreme entries, split evenly on ties
     for a full reduction, several axes or ``split_ties`` (amax/amin), at the first extreme
     index along one ``dim`` otherwise (max(dim)/min(dim)) — torch's rules."""
@@ -90,7 +102,7 @@ class Extremum(Function):
 
 
 
-class Cumsum(Function):
+class Cumsum(Op):
     """yᵢ = Σ_{j ≤ i} xⱼ along ``dim``;  dL/dxⱼ = Σ_{i ≥ j} dL/dyᵢ (a reversed cumulative sum)."""
 
     def forward(self, x, dim=0):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.elementwise import unbroadcast
 
 
-class Reshape(Function):
+class Reshape(Op):
     """y = x viewed with a new shape;  dL/dx = dL/dy reshaped back."""
+
+    view_op = True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -26,8 +28,10 @@ class Reshape(Function):
         return (grad.reshape(self.shape),)
 
 
-class Permute(Function):
+class Permute(Op):
     """y = x with axes reordered (a view, no copy);  dL/dx = dL/dy with the inverse order."""
+
+    view_op = True
 
     def forward(self, x, dims):
         self.inverse = tuple(np.argsort([d % x.ndim for d in dims]))
@@ -37,8 +41,10 @@ class Permute(Function):
         return (grad.transpose(self.inverse),)
 
 
-class Expand(Function):
+class Expand(Op):
     """y = x broadcast to a larger shape (a view);  dL/dx = dL/dy summed back."""
+
+    view_op = True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -50,8 +56,10 @@ class Expand(Function):
         return (unbroadcast(grad, self.shape),)
 
 
-class GetItem(Function):
+class GetItem(Op):
     """y = x[index];  dL/dx = zeros with dL/dy scattered back (added for repeated indices)."""
+
+    view_op = True
 
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
@@ -72,7 +80,32 @@ def _is_basic(index) -> bool:
     return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in parts)
 
 
-class Concatenate(Function):
+class SetItem(Op):
+    """y = x with y[index] = v;  dL/dx = dL/dy with [index] zeroed,  dL/dv = dL/dy[index]
+    (summed back to v's shape). With ``write=False`` the caller has already written v into
+    x's memory and the op only records the graph."""
+
+    def forward(self, x, v, index, write=True):
+        self.index, self.v_shape = index, v.shape
+        if not write:
+            return x
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(self, grad):
+        grad_x = grad_v = None
+        if self.needs_input_grad[0]:
+            grad_x = grad.copy()
+            grad_x[self.index] = 0
+        if self.needs_input_grad[1]:
+            picked = grad[self.index]
+            grad_v = unbroadcast(picked, self.v_shape) if picked.ndim >= len(self.v_shape) \
+                else picked.reshape(self.v_shape)
+        return grad_x, grad_v
+
+
+class Concatenate(Op):
     """y = [x₁, x₂, …] joined along ``dim``;  dL/dxᵢ = the matching slice of dL/dy."""
 
     def forward(self, *xs, dim=0):
@@ -84,7 +117,7 @@ class Concatenate(Function):
         return tuple(xp(grad).split(grad, self.bounds, axis=self.dim))
 
 
-class Stack(Function):
+class Stack(Op):
     """y = [x₁, x₂, …] stacked on a new axis ``dim``;  dL/dxᵢ = dL/dy[…, i, …]."""
 
     def forward(self, *xs, dim=0):
@@ -95,7 +128,7 @@ class Stack(Function):
         return tuple(xp(grad).moveaxis(grad, self.dim, 0))
 
 
-class Gather(Function):
+class Gather(Op):
     """y[i][j] = x[i][index[i][j]] along ``dim`` (torch.gather; ``index`` may be smaller than
     ``x`` on the other axes);  dL/dx = dL/dy added back at the gathered positions."""
 

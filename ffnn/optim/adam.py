@@ -15,45 +15,65 @@ from ffnn.backend import xp
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
-_CHUNK = 1 << 15  # elements per block of the pure-NumPy update
+_CHUNK = 1 << 15  # elements per block of the blocked NumPy update (a few cache-sized arrays)
+
+IMPLEMENTATIONS = ("reference", "blocked", "compiled")
+"""The Adam step's implementations, all the same formula: ``reference`` (NumPy, a dozen
+whole-array passes), ``blocked`` (the reference over cache-sized blocks of a large
+parameter, bit for bit equal to it) and ``compiled`` (``ffnn.accel``'s fused numba loop)."""
 
 
 def adam_update(
     param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
     beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
-    maximize: bool, decoupled_weight_decay: bool,
+    maximize: bool, decoupled_weight_decay: bool, implementation: str = "auto",
 ) -> None:
     """One Adam step (``step`` counts from 1), in place on ``param`` and the moment arrays.
 
     Decoupled decay (AdamW): ``p ← p·(1 - lr·λ)`` first; coupled: ``g = ±grad + λ·p``.
     AMSGrad uses ``v̂ = max(v̂, v)`` in the denominator. ``scratch``: 2 arrays like ``p``.
+    ``implementation``: one of ``IMPLEMENTATIONS``, or ``"auto"``: compiled when
+    ``ffnn.accel`` is enabled and takes the arrays, else blocked for a large contiguous
+    NumPy parameter, else the reference. Raises ValueError for one that cannot take them.
     """
-    moments = (exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ()))
-    if accel.usable(param, grad, *moments, min_size=1):  # one fused, compiled pass
-        # (ffnn.accel; even a bias: ~2 µs against ~6 µs for NumPy's dozen small passes)
-        accel.adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
-                   step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
-                   eps=eps, beta1=beta1, beta2=beta2,
-                   weight_decay=0.0 if decoupled_weight_decay else weight_decay,
-                   decoupled_lr_decay=lr * weight_decay if decoupled_weight_decay else 0.0,
-                   maximize=maximize)
-        return
-    if param.size > _CHUNK and all(
-            type(a) is np.ndarray and a.flags.c_contiguous
-            for a in (param, grad, exp_avg, exp_avg_sq, *scratch,
-                      *((max_exp_avg_sq,) if amsgrad else ()))):
-        # cache-sized blocks: each of the dozen passes below stays in cache (~25% faster on
-        # 4M parameters); only the first block of the scratch arrays is ever touched
-        flat = [None if a is None else a.reshape(-1)
-                for a in (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)]
-        work, spare = (a.reshape(-1)[:_CHUNK] for a in scratch)
-        for start in range(0, param.size, _CHUNK):
-            part = [None if a is None else a[start:start + _CHUNK] for a in flat]
-            n = part[0].size
-            adam_update(*part, (work[:n], spare[:n]), step=step, lr=lr, beta1=beta1,
-                        beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
-        return
+    arrays = (param, grad, exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ()))
+    if implementation == "auto":
+        implementation = adam_implementation(arrays, scratch)
+    elif implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be 'auto' or one of {list(IMPLEMENTATIONS)}. "
+                         f"Received: implementation={implementation!r}")
+    elif implementation == "compiled" and not (accel.available and accel.compatible(*arrays)):
+        raise ValueError("implementation='compiled' needs numba and C-contiguous float32 or "
+                         "float64 NumPy arrays of one dtype")
+    elif implementation == "blocked" and not _blockable(arrays, scratch):
+        raise ValueError("implementation='blocked' needs C-contiguous NumPy arrays")
+    kernel = {"reference": _single_tensor_adam, "blocked": _blocked_adam,
+              "compiled": _compiled_adam}[implementation]
+    kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, step=step, lr=lr,
+           beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+           maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+
+
+def adam_implementation(arrays: tuple, scratch) -> str:
+    """The implementation ``adam_update`` picks by default for these arrays (param, grad and
+    the moments) and ``scratch``."""
+    if accel.usable(*arrays, min_size=1):  # one fused pass beats a dozen, even for a bias
+        return "compiled"
+    if arrays[0].size > _CHUNK and _blockable(arrays, scratch):
+        return "blocked"
+    return "reference"
+
+
+def _blockable(arrays: tuple, scratch) -> bool:
+    return all(type(a) is np.ndarray and a.flags.c_contiguous for a in (*arrays, *scratch))
+
+
+def _single_tensor_adam(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
+    maximize: bool, decoupled_weight_decay: bool,
+) -> None:
+    """The reference: the formula as whole-array NumPy (or CuPy) passes, in place."""
     work, spare = scratch
     if decoupled_weight_decay:
         if weight_decay != 0:
@@ -80,6 +100,36 @@ def adam_update(
     np.divide(exp_avg, spare, out=spare)
     spare *= -step_size
     param += spare
+
+
+def _blocked_adam(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
+    **options,
+) -> None:
+    """The reference on consecutive blocks of ``_CHUNK`` elements, so that each of its dozen
+    passes runs in cache; element-wise, hence bit for bit the reference. Only the first
+    block of the scratch arrays is used."""
+    flat = [None if a is None else a.reshape(-1)
+            for a in (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)]
+    work, spare = (a.reshape(-1)[:_CHUNK] for a in scratch)
+    for start in range(0, param.size, _CHUNK):
+        part = [None if a is None else a[start:start + _CHUNK] for a in flat]
+        n = part[0].size
+        _single_tensor_adam(*part, (work[:n], spare[:n]), step=step, lr=lr, **options)
+
+
+def _compiled_adam(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
+    maximize: bool, decoupled_weight_decay: bool,
+) -> None:
+    """The formula in one fused compiled pass (``ffnn.accel.adam``); ``scratch`` unused."""
+    accel.adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
+               step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
+               eps=eps, beta1=beta1, beta2=beta2,
+               weight_decay=0.0 if decoupled_weight_decay else weight_decay,
+               decoupled_lr_decay=lr * weight_decay if decoupled_weight_decay else 0.0,
+               maximize=maximize)
 
 
 class Adam(Optimizer):

@@ -31,17 +31,20 @@ required = _RequiredParameter()
 
 
 def check_number(name: str, value: Any, label: str, low: float = 0.0, high: float | None = None):
-    """Raise unless ``value`` is a real number with ``low <= value`` (and ``value < high``).
+    """Raise unless ``value`` is a finite real number with ``low <= value`` (and
+    ``value < high``).
 
-    Messages follow torch (``Invalid learning rate: -1.0``) and add the expected range.
+    Messages follow torch (``Invalid learning rate: -1.0``, ``Invalid learning rate: inf``)
+    and add the expected range.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number. Received: {name}={value!r} ({type(value).__name__})"
         )
     inside = low <= value and (high is None or value < high)
-    if not inside or math.isnan(value):
-        expected = f"{name} >= {low:g}" if high is None else f"{low:g} <= {name} < {high:g}"
+    if not inside or not math.isfinite(value):
+        expected = f"finite {name} >= {low:g}" if high is None else \
+            f"{low:g} <= {name} < {high:g}"
         raise ValueError(f"Invalid {label}: {value} (expected {expected})")
 
 
@@ -57,12 +60,12 @@ def _plain(value: Any) -> Any:
 def reset_gradients(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     """``p.grad = None`` for each parameter, or (``set_to_none=False``) its gradient zeroed."""
     for param in params:
-        if param.grad is None:
+        if param._grad is None:
             continue
         if set_to_none:
-            param.grad = None
+            param._grad = None
         else:
-            param.grad[...] = 0
+            param._grad[...] = 0
 
 
 class Optimizer:
@@ -168,10 +171,10 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for param in group["params"]:
-                grad = param.grad
+                grad = param._grad
                 if grad is None or not param.requires_grad:
                     continue
-                data = param.data
+                data = param._data
                 if grad.shape != data.shape:
                     raise RuntimeError(
                         f"gradient shape {tuple(grad.shape)} does not match parameter shape "
@@ -277,12 +280,12 @@ class Optimizer:
             return value.item()
         if not hasattr(value, "shape") and not isinstance(value, (list, tuple)):
             return value
-        module = xp(param.data)
-        array = module.array(value, dtype=param.data.dtype, copy=True)
-        if array.shape != param.data.shape:
+        module = xp(param._data)
+        array = module.array(value, dtype=param._data.dtype, copy=True)
+        if array.shape != param._data.shape:
             raise ValueError(
                 f"loaded state for parameter {index} has {name!r} of shape {tuple(array.shape)}, "
-                f"expected the parameter's shape {tuple(param.data.shape)}"
+                f"expected the parameter's shape {tuple(param._data.shape)}"
             )
         return array
 

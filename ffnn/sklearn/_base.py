@@ -124,7 +124,7 @@ class BaseFFNN(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices [fan_in, fan_out] (views of ``model_``'s ``Linear.weight.T``)."""
         check_is_fitted(self, "model_")
-        return [layer.weight.data.T for layer in linear_layers(self.model_)]
+        return [layer.weight._data.T for layer in linear_layers(self.model_)]
 
     @coefs_.setter
     def coefs_(self, values) -> None:
@@ -134,7 +134,7 @@ class BaseFFNN(BaseEstimator):
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors [fan_out] (views of ``model_``'s ``Linear.bias``)."""
         check_is_fitted(self, "model_")
-        return [layer.bias.data for layer in linear_layers(self.model_)]
+        return [layer.bias._data for layer in linear_layers(self.model_)]
 
     @intercepts_.setter
     def intercepts_(self, values) -> None:
@@ -188,7 +188,7 @@ class BaseFFNN(BaseEstimator):
         model returns to train mode afterwards)."""
         self.model_.eval()
         with autograd.no_grad():
-            out = self.model_(Tensor._make(X, False, None)).data
+            out = self.model_(Tensor._make(X, False, None))._data
         self.model_.train()
         return out
 
@@ -281,10 +281,10 @@ class BaseFFNN(BaseEstimator):
         self.n_iter_ = 0
         for _ in range(1 if incremental else self.max_iter):
             self._set_epoch_lr()
-            good = self._flat.flat.data.copy()
+            good = self._flat.flat._data.copy()
             loss = self._train_one_epoch(X, target, sample_weight, batch_size)
             if not math.isfinite(loss):
-                self._flat.flat.data[...] = good
+                self._flat.flat._data[...] = good
                 raise ValueError(
                     f"{type(self).__name__}: training diverged in epoch {self.n_iter_ + 1} "
                     f"(loss={loss}); the weights before that epoch are kept. Lower "
@@ -300,7 +300,7 @@ class BaseFFNN(BaseEstimator):
             if validation is not None:
                 improved = self._track_validation(*validation)
                 if improved:
-                    best_state = {k: v.copy() for k, v in self.model_.state_dict().items()}
+                    best_state = {k: v.numpy().copy() for k, v in self.model_.state_dict().items()}
             else:
                 self._track_loss(loss)
             if self._no_improvement_count > self.n_iter_no_change:
@@ -363,8 +363,8 @@ class BaseFFNN(BaseEstimator):
             X, target = X[order], target[order]
             sample_weight = None if sample_weight is None else sample_weight[order]
         model, flat, optimizer = self.model_, self._flat, self._optimizer
-        weights = flat.flat.data[:flat.n_weights]
-        weights_grad = flat.flat.grad[:flat.n_weights]
+        weights = flat.flat._data[:flat.n_weights]
+        weights_grad = flat.flat._grad[:flat.n_weights]
         scratch = np.empty_like(weights)
         l2 = self.alpha if self.solver != "adamw" else 0.0
         decay = 1.0 - optimizer.param_groups[0]["lr"] * self.alpha
@@ -381,14 +381,14 @@ class BaseFFNN(BaseEstimator):
                 w_sum = float(w.sum())
                 w = (w / w_sum).astype(X.dtype)
             plain = chain and self._plain_loss(target[start:stop])
-            if plain:  # the same ops without the graph; gradients straight into flat.grad
+            if plain:  # the same ops without the graph; gradients straight into flat._grad
                 value = float(chain(X[start:stop], plain))
             else:
                 flat.zero_grad()
                 loss = self._batch_loss(model(Tensor._make(X[start:stop], False, None)),
                                         target[start:stop], w)
                 loss.backward()
-                value = float(loss.data)
+                value = float(loss._data)
             if l2:
                 np.multiply(weights, l2 / w_sum, out=scratch)
                 weights_grad += scratch

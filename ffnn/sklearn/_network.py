@@ -60,9 +60,9 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
 class FlatParameters:
     """Every parameter of ``model`` as a view into one flat buffer, ``flat``.
 
-    The Linear weights come first (``flat.data[:n_weights]``, the part L2 / weight decay
-    applies to), then biases and normalisation parameters. Each model parameter's ``.data``
-    and ``.grad`` are views of ``flat.data`` and ``flat.grad``, so one optimizer step on
+    The Linear weights come first (``flat._data[:n_weights]``, the part L2 / weight decay
+    applies to), then biases and normalisation parameters. Each model parameter's ``._data``
+    and ``.grad`` are views of ``flat._data`` and ``flat.grad``, so one optimizer step on
     ``flat`` updates the whole model in place, and ``backward`` accumulates into
     ``flat.grad`` directly.
     """
@@ -70,8 +70,8 @@ class FlatParameters:
     def __init__(self, model: nn.Module):
         self.model = model
         params = self._ordered()
-        dtype = params[0].data.dtype
-        self.flat = Parameter(np.zeros(sum(p.data.size for p in params), dtype))
+        dtype = params[0]._data.dtype
+        self.flat = Parameter(np.zeros(sum(p._data.size for p in params), dtype))
         self.link()
 
     def _ordered(self) -> list[Parameter]:
@@ -81,26 +81,26 @@ class FlatParameters:
                 + [p for p in params if id(p) not in weight_ids])
 
     def link(self) -> bool:
-        """Copy the model's current values into ``flat`` and make each parameter's ``.data``
+        """Copy the model's current values into ``flat`` and make each parameter's ``._data``
         a view of it (needed again after unpickling, ``model.to(...)`` or ``load``).
 
         Returns False, changing nothing, when the model's parameters no longer fit the
         buffer (sizes or dtype changed); the caller then builds new ``FlatParameters``.
         """
         params, flat = self._ordered(), self.flat
-        if (sum(p.data.size for p in params) != flat.data.size
-                or any(p.data.dtype != flat.data.dtype for p in params)):
+        if (sum(p._data.size for p in params) != flat._data.size
+                or any(p._data.dtype != flat._data.dtype for p in params)):
             return False
-        flat.grad = np.zeros_like(flat.data)
+        flat._grad = np.zeros_like(flat._data)
         self.pairs: list[tuple[Parameter, np.ndarray]] = []
         weight_ids = {id(m.weight) for m in linear_layers(self.model)}
         start = self.n_weights = 0
         for param in params:
-            stop = start + param.data.size
-            shape = param.data.shape
-            flat.data[start:stop] = param.data.ravel()
-            param.data = flat.data[start:stop].reshape(shape)
-            self.pairs.append((param, flat.grad[start:stop].reshape(shape)))
+            stop = start + param._data.size
+            shape = param._data.shape
+            flat._data[start:stop] = param._data.ravel()
+            param._data = flat._data[start:stop].reshape(shape)
+            self.pairs.append((param, flat._grad[start:stop].reshape(shape)))
             if id(param) in weight_ids:
                 self.n_weights = stop
             start = stop
@@ -108,11 +108,11 @@ class FlatParameters:
 
     def zero_grad(self) -> None:
         """Point each parameter's ``.grad`` at its slice of ``flat.grad``, zeroed."""
-        self.flat.grad.fill(0)
+        self.flat._grad.fill(0)
         for param, grad in self.pairs:
-            param.grad = grad
+            param._grad = grad
 
     def release_grads(self) -> None:
         """Detach the model's ``.grad`` from the buffer (user code then sees no stale views)."""
         for param, _ in self.pairs:
-            param.grad = None
+            param._grad = None

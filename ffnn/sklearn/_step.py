@@ -68,7 +68,7 @@ class ChainStep:
             fn = op()
             if params:
                 fn.needs_input_grad = (not first, True, True)
-                out = fn.forward(out, params[0].data, params[1].data)
+                out = fn.forward(out, params[0]._data, params[1]._data)
                 first = False
             else:
                 fn.needs_input_grad = (True,)

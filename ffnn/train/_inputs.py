@@ -15,7 +15,7 @@ from ffnn.tensor import Tensor
 
 
 def _plain(array) -> np.ndarray:
-    return array.data if isinstance(array, Tensor) else np.asarray(array)
+    return array._data if isinstance(array, Tensor) else np.asarray(array)
 
 
 def check_x(X, name: str, owner: str, dtype: np.dtype) -> np.ndarray:

@@ -13,6 +13,7 @@ shuffling), as Keras does: no randomness, but shuffle sorted data first or pass 
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -116,8 +117,8 @@ class Trainer:
     @property
     def dtype(self) -> np.dtype:
         for param in self.model.parameters():
-            if param.data.dtype.kind == "f":
-                return param.data.dtype
+            if param._data.dtype.kind == "f":
+                return param._data.dtype
         return np.dtype(np.float32)
 
     def _num_outputs(self, X: np.ndarray) -> int:
@@ -134,6 +135,9 @@ class Trainer:
     def _check_xy(self, data, name: str) -> tuple[np.ndarray, np.ndarray]:
         X, y = data
         X = _inputs.check_x(X, f"{name}[0] (X)", _OWNER, self.dtype)
+        if X.shape[0] == 0:
+            raise ValueError(f"{_OWNER}: {name} has 0 samples; at least 1 is needed. "
+                             f"Received: {name}[0] (X) of shape {X.shape}")
         y = _inputs.check_y(y, X.shape[0], f"{name}[1] (y)", _OWNER, self.task,
                             self._num_outputs(X), self.dtype)
         return X, y
@@ -142,18 +146,18 @@ class Trainer:
         if not isinstance(batch, (tuple, list)):
             batch = (batch,)
         x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
-        if x.data.dtype.kind in "biuf" and x.data.dtype != self.dtype:
-            x = Tensor._make(x.data.astype(self.dtype), False, None)
+        if x._data.dtype.kind in "biuf" and x._data.dtype != self.dtype:
+            x = Tensor._make(x._data.astype(self.dtype), False, None)
         y = batch[1] if len(batch) > 1 else None
         return x, y
 
     def _target(self, y, out: Tensor) -> Tensor:
         """Targets shaped and typed for the loss ([n] -> [n, 1] against [n, 1] outputs)."""
-        y = y.data if isinstance(y, Tensor) else np.asarray(y)
+        y = y._data if isinstance(y, Tensor) else np.asarray(y)
         if self.task == "multiclass" and y.ndim == 1:
             y = y.astype(np.int64, copy=False)
         else:
-            y = y.astype(out.data.dtype, copy=False)
+            y = y.astype(out._data.dtype, copy=False)
             if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
                 y = y[:, None]
         return Tensor._make(y, False, None)
@@ -167,6 +171,31 @@ class Trainer:
         scores = self._scores(np.concatenate(outputs))
         y_true = np.concatenate(targets)
         return {prefix + m.name: m(y_true, scores) for m in self.metrics}
+
+    def logged(self, has_val: bool) -> list[str]:
+        """The names ``fit`` logs each epoch: loss, the metrics, their ``val_`` forms when
+        there is validation data, and lr."""
+        keys = ["loss", *(m.name for m in self.metrics)]
+        return keys + (["val_" + k for k in keys] if has_val else []) + ["lr"]
+
+    def check_monitors(self, has_val: bool) -> None:
+        """ValueError, before any epoch, when a callback's ``monitor`` (or
+        ``scheduler_monitor``) names a quantity ``fit`` does not log: a typo would otherwise
+        leave early stopping and the best checkpoint silently off."""
+        logged = self.logged(has_val)
+        named = [(type(c).__name__, c.monitor) for c in self.callbacks
+                 if isinstance(getattr(c, "monitor", None), str) and getattr(c, "save_best", True)]
+        if self.scheduler_monitor is not None:
+            named.append(("scheduler_monitor", self.scheduler_monitor))
+        for owner, monitor in named:
+            if monitor in logged:
+                continue
+            close = difflib.get_close_matches(monitor, logged, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            why = "" if has_val or not monitor.startswith("val_") else \
+                " (there is no validation data)"
+            raise ValueError(f"{_OWNER}: {owner} monitor={monitor!r} is not logged{why}{hint}; "
+                             f"logged: {logged}")
 
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
@@ -245,6 +274,10 @@ class Trainer:
                              f"Received: verbose={verbose!r}")
         train_loader, val_loader = self._loaders(train, val, validation_split, batch_size,
                                                  shuffle, augment)
+        if len(train_loader) == 0:
+            raise ValueError(f"{_OWNER}.fit: the training data gives no batch (0 samples, or "
+                             "fewer than batch_size with drop_last); at least 1 is needed")
+        self.check_monitors(val_loader is not None)
         if resume_from is not None:  # model, optimizer, scheduler, callbacks, history, RNG
             from ffnn.io.resume import restore_training_state
 
@@ -320,14 +353,14 @@ class Trainer:
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             self.global_step += 1
-            value = float(loss.data)
+            value = float(loss._data)
             loss_sum += value * n
             count += n
             if self.distributed:  # callbacks see the global batch: same decisions everywhere
                 value, n = _trainer.batch_loss(value, n)
             if collect:
-                outputs.append(out.data)
-                targets.append(target.data)
+                outputs.append(out._data)
+                targets.append(target._data)
             callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
@@ -363,11 +396,11 @@ class Trainer:
                 callbacks.on_test_batch_begin(b, {"size": x.shape[0]})
                 out = self.model(x)
                 target = self._target(y, out)
-                value = float(self.loss(out, target).data)
+                value = float(self.loss(out, target)._data)
                 loss_sum += value * x.shape[0]
                 count += x.shape[0]
-                outputs.append(out.data)
-                targets.append(target.data)
+                outputs.append(out._data)
+                targets.append(target._data)
                 callbacks.on_test_batch_end(b, {"loss": value, "size": x.shape[0]})
         logs = {"loss": loss_sum / count if count else math.nan}
         logs.update(self._metric_logs(outputs, targets))
@@ -394,7 +427,7 @@ class Trainer:
         else:
             loader = _inputs.as_loader(X, "X", f"{_OWNER}.predict", batch_size, False, None,
                                        None)
-            batches = (self._batch(batch)[0].data for batch in loader)
+            batches = (self._batch(batch)[0]._data for batch in loader)
         callbacks = CallbackList(self.callbacks, trainer=self)
         was_training = self.model.training
         self.model.eval()
@@ -404,7 +437,7 @@ class Trainer:
             with no_grad():
                 for b, x in enumerate(batches):
                     callbacks.on_predict_batch_begin(b, {"size": x.shape[0]})
-                    outputs.append(self.model(Tensor._make(x, False, None)).data)
+                    outputs.append(self.model(Tensor._make(x, False, None))._data)
                     callbacks.on_predict_batch_end(b, {"size": x.shape[0]})
         finally:
             self.model.train(was_training)

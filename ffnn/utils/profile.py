@@ -79,9 +79,9 @@ def profile(model: Module, input, target=None, loss_fn=None, repeat: int = 10,
     if not isinstance(input, Tensor):
         input = Tensor(input)
     modules = [(name or type(model).__name__, m) for name, m in model.named_modules()]
-    saved_grads = [(p, p.grad) for p in model.parameters()]
+    saved_grads = [(p, p._grad) for p in model.parameters()]
     for p, _ in saved_grads:
-        p.grad = None  # the runs below must not add into the caller's gradients
+        p._grad = None  # the runs below must not add into the caller's gradients
     runs: list[tuple[dict, dict, float, float, float]] = []
     try:
         for run in range(repeat + 1):
@@ -107,12 +107,12 @@ def profile(model: Module, input, target=None, loss_fn=None, repeat: int = 10,
                 for _, module in modules:
                     module.__dict__.pop("forward", None)
             for p in model.parameters():
-                p.grad = None
+                p._grad = None
             if run > 0:  # the first run is a warm-up
                 runs.append((fwd, bwd, after_loss - mid, end - start, mid - start))
     finally:
         for p, grad in saved_grads:
-            p.grad = grad
+            p._grad = grad
     rows = _summarise(modules, runs)
     _print(rows, file if file is not None else sys.stdout, backward)
     return rows

@@ -15,7 +15,7 @@ def _dataset(n=23, d=3):
 
 
 def _order(loader):
-    return np.concatenate([y.data for _, y in loader])
+    return np.concatenate([y.numpy() for _, y in loader])
 
 
 class ListDataset(Dataset):
@@ -71,7 +71,7 @@ def test_shuffle_same_seed_bit_identical_and_different_seed_differs():
     def run(seed):
         ffnn.manual_seed(seed)
         loader = DataLoader(_dataset(), batch_size=4, shuffle=True)
-        return [np.concatenate([x.data.ravel() for x, _ in loader]) for _ in range(3)]
+        return [np.concatenate([x.numpy().ravel() for x, _ in loader]) for _ in range(3)]
 
     a, b, c = run(7), run(7), run(8)
     for ea, eb in zip(a, b):
@@ -121,12 +121,12 @@ def test_resume_mid_epoch_with_state_dict(explicit):
 
     ffnn.manual_seed(0)
     full = make()
-    epoch1 = [x.data for x, _ in full]
+    epoch1 = [x.numpy() for x, _ in full]
     it = iter(full)
-    seen = [next(it)[0].data for _ in range(2)]
+    seen = [next(it)[0].numpy() for _ in range(2)]
     state = json.loads(json.dumps(full.state_dict()))
-    rest = [x.data for x, _ in it]
-    epoch3 = [x.data for x, _ in full]
+    rest = [x.numpy() for x, _ in it]
+    epoch3 = [x.numpy() for x, _ in full]
     assert state["batch_index"] == 2 and state["epoch"] == 1
 
     resumed = make()
@@ -134,13 +134,13 @@ def test_resume_mid_epoch_with_state_dict(explicit):
         list(resumed)  # even a loader that has run elsewhere resumes exactly
     resumed.load_state_dict(state)
     assert resumed.state_dict() == state  # a checkpoint taken before iterating keeps it
-    got = [x.data for x, _ in resumed]
+    got = [x.numpy() for x, _ in resumed]
     assert len(got) == len(rest)
     for a, b in zip(got, rest):
         assert a.tobytes() == b.tobytes()
     if explicit:  # the generator continues where the uninterrupted run's did
         assert all(a.tobytes() == b.tobytes() for a, b in
-                   zip([x.data for x, _ in resumed], epoch3))
+                   zip([x.numpy() for x, _ in resumed], epoch3))
     assert not np.array_equal(epoch1[0], seen[0])  # a new order (and noise) per epoch
 
 
@@ -158,7 +158,7 @@ def test_augment_applied_to_inputs_only_and_seeded():
     out = next(iter(DataLoader(_dataset(), batch_size=4, augment=shift)))
     assert np.array_equal(out[0].data, _dataset().X[:4] + 100) and np.array_equal(out[1].data,
                                                                                   np.arange(4))
-    noisy = [np.concatenate([x.data for x, _ in DataLoader(
+    noisy = [np.concatenate([x.numpy() for x, _ in DataLoader(
         _dataset(), 4, generator=ffnn.Generator(9),
         augment=lambda x, rng: x + rng.random(x.shape))]) for _ in range(2)]
     assert noisy[0].tobytes() == noisy[1].tobytes()

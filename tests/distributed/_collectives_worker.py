@@ -58,7 +58,7 @@ def main() -> None:
     model[1].running_mean[...] = rank + 5
     model[1].num_batches_tracked[...] = rank + 7
     dist.broadcast_parameters(model)
-    got["broadcast"] = [float(p.data.ravel()[0]) for p in model.parameters()] + [
+    got["broadcast"] = [float(p.numpy().ravel()[0]) for p in model.parameters()] + [
         float(model[1].running_mean[0]), int(model[1].num_batches_tracked)]
 
     # a different model on one rank: a clear error on every rank, no hang

@@ -59,7 +59,7 @@ def _local_batchnorm_reference(cfg: dict) -> dict:
                 grads = weighted if grads is None else [g + w for g, w in zip(grads, weighted)]
             for model, optimizer in zip(models, optimizers):
                 for param, grad in zip(model.parameters(), grads):
-                    param.grad = grad.copy()
+                    param.grad = grad.numpy().copy()
                 nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
                 optimizer.step()
     return {k: np.array(v) for k, v in models[0].state_dict().items()}
@@ -92,8 +92,8 @@ def test_sync_batchnorm_in_one_process_matches_torch(shape):
     layer.bias.data[:] = rng.standard_normal(channels)
     reference = torch.nn.BatchNorm1d(channels, momentum=0.3, dtype=torch.float64)
     with torch.no_grad():
-        reference.weight.copy_(torch.from_numpy(layer.weight.data))
-        reference.bias.copy_(torch.from_numpy(layer.bias.data))
+        reference.weight.copy_(torch.from_numpy(layer.weight.numpy()))
+        reference.bias.copy_(torch.from_numpy(layer.bias.numpy()))
     xf = ffnn.tensor(x, requires_grad=True)
     out = layer(xf)
     out.backward(ffnn.tensor(g))

@@ -38,11 +38,11 @@ def test_world_of_one_rank(monkeypatch):
         assert dist.init() == 1
     assert (dist.rank(), dist.world_size(), dist.is_main_process()) == (0, 1, True)
     layer = nn.Linear(3, 2)
-    before = layer.weight.data.copy()
+    before = layer.weight.numpy().copy()
     dist.broadcast_parameters(layer)
     np.testing.assert_array_equal(layer.weight.data, before)
     layer(ffnn.randn(4, 3)).sum().backward()
-    grad = layer.weight.grad.copy()
+    grad = layer.weight.grad.numpy().copy()
     assert dist.allreduce_gradients(layer, weight=4) == 4.0
     np.testing.assert_array_equal(layer.weight.grad, grad)
     assert dist.reduce_metrics({"loss": 2.0}, weight=3) == {"loss": 2.0}

@@ -17,7 +17,7 @@ def _model():
 def test_frozen_parameters_get_no_gradient_and_no_update():
     model = _model()
     freeze(model, 0)
-    before = {n: p.data.copy() for n, p in model.named_parameters()}
+    before = {n: p.numpy().copy() for n, p in model.named_parameters()}
     optimizer = ffnn.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.5)
     model(ffnn.randn(8, 4)).sum().backward()
     optimizer.step()

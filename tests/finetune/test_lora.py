@@ -36,9 +36,9 @@ def test_forward_and_gradients_match_torch():
     out = layer(ffnn.tensor(x))
     (out * out).sum().backward()
 
-    W, b = torch.tensor(base.weight.data), torch.tensor(base.bias.data)
-    A = torch.tensor(layer.lora_A.data, requires_grad=True)
-    B = torch.tensor(layer.lora_B.data, requires_grad=True)
+    W, b = torch.tensor(base.weight.numpy()), torch.tensor(base.bias.numpy())
+    A = torch.tensor(layer.lora_A.numpy(), requires_grad=True)
+    B = torch.tensor(layer.lora_B.numpy(), requires_grad=True)
     expected = torch.tensor(x) @ W.T + b + (torch.tensor(x) @ A.T @ B.T) * (5 / 2)
     (expected * expected).sum().backward()
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-10)

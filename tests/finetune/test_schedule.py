@@ -23,9 +23,9 @@ def test_layerwise_lr_groups():
     assert [len(g["params"]) for g in groups] == [4, 2, 2]  # BatchNorm joins layer 0
     assert groups[0]["params"][2] is model[1].weight
     optimizer = ffnn.optim.SGD(groups, lr=1.0)
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.numpy().copy() for p in model.parameters()]
     model(ffnn.randn(6, 4)).sum().backward()
-    grads = [p.grad.copy() for p in model.parameters()]
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
     optimizer.step()
     lrs = [2.5e-3] * 4 + [5e-3] * 2 + [1e-2] * 2
     for b, g, p, lr in zip(before, grads, model.parameters(), lrs):
@@ -50,7 +50,7 @@ def test_gradual_unfreezing_with_trainer():
             seen.append([p.requires_grad for p in model.parameters()])
 
     optimizer = ffnn.optim.Adam(layerwise_lr_groups(model, 1e-2), lr=1e-2)
-    first = model[0].weight.data.copy()
+    first = model[0].weight.numpy().copy()
     X = np.random.default_rng(0).normal(size=(24, 4)).astype(np.float32)
     y = np.arange(24) % 3
     Trainer(model, "cross_entropy", optimizer, callbacks=[Spy(epochs_per_layer=2)],

@@ -12,7 +12,7 @@ from ffnn.finetune import deepen, insert_layer, remove_layer, replace_head, wide
 
 def test_replace_head_keeps_dtype_and_in_features():
     model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3, bias=False)).double()
-    body = model[0].weight.data.copy()
+    body = model[0].weight.numpy().copy()
     replace_head(model, 7)
     assert model[2].out_features == 7 and model[2].in_features == 6
     assert model[2].bias is None and model[2].weight.dtype == np.float64
@@ -68,7 +68,7 @@ def test_widen_preserves_the_function(norm):
 
 def test_widen_noise_breaks_symmetry_only_in_new_units():
     model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2))
-    old = model[0].weight.data.copy()
+    old = model[0].weight.numpy().copy()
     widen(model, 0, 7, noise=0.1, generator=ffnn.Generator(0))
     np.testing.assert_array_equal(model[0].weight.data[:4], old)
     copies = model[0].weight.data[4:]

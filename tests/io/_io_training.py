@@ -1,5 +1,6 @@
 """A tiny training run shared by the resume tests and their subprocess (run as a script:
-``python _io_training.py DIR EPOCHS [SLEEP]`` trains with a ModelCheckpoint in DIR)."""
+``python _io_training.py DIR EPOCHS [PARK_FILE]`` trains with a ModelCheckpoint in DIR and,
+with PARK_FILE, stops mid-epoch 3 to be killed)."""
 
 from __future__ import annotations
 
@@ -26,17 +27,23 @@ def data():
     return (X[:36], y[:36]), (X[36:], y[36:])
 
 
-class Slow(Callback):
-    """Sleeps after each batch, so a kill lands mid-epoch."""
+class Park(Callback):
+    """After the second batch of the third epoch (two epochs checkpointed), creates ``marker``
+    and waits to be killed: the kill lands mid-epoch whatever the machine's speed."""
 
-    def __init__(self, seconds: float):
-        self.seconds = seconds
+    def __init__(self, marker: str):
+        self.marker, self.epoch = Path(marker), 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        time.sleep(self.seconds)
+        if self.epoch == 2 and batch == 1:
+            self.marker.touch()
+            time.sleep(600)
 
 
-def trainer(folder=None, sleep: float = 0.0, init_seed: int = 1) -> Trainer:
+def trainer(folder=None, park: str | None = None, init_seed: int = 1) -> Trainer:
     ffnn.manual_seed(init_seed)
     model = nn.Sequential(nn.Linear(5, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3),
                           nn.Linear(16, 3))
@@ -45,8 +52,8 @@ def trainer(folder=None, sleep: float = 0.0, init_seed: int = 1) -> Trainer:
     callbacks = [EarlyStopping(monitor="val_loss", patience=100)]
     if folder is not None:
         callbacks.insert(0, ModelCheckpoint(folder, keep_last=2))
-    if sleep:
-        callbacks.append(Slow(sleep))
+    if park:
+        callbacks.append(Park(park))
     return Trainer(model, "cross_entropy", optimizer, scheduler=scheduler, callbacks=callbacks,
                    metrics=["accuracy"], seed=7)
 
@@ -59,4 +66,4 @@ def fit(t: Trainer, epochs: int, resume_from=None):
 
 if __name__ == "__main__":
     folder, epochs = sys.argv[1], int(sys.argv[2])
-    fit(trainer(folder, float(sys.argv[3]) if len(sys.argv) > 3 else 0.0), epochs)
+    fit(trainer(folder, sys.argv[3] if len(sys.argv) > 3 else None), epochs)

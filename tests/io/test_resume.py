@@ -53,22 +53,19 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
     folder = tmp_path / "killed"
     last = folder / "last.safetensors"
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
+    parked = tmp_path / "parked"
     proc = subprocess.Popen([sys.executable, str(HERE / "_io_training.py"), str(folder), "12",
-                             "0.02"], env=env)
+                             str(parked)], env=env)
     try:
-        deadline = time.monotonic() + 60
-        epoch = 0
-        while epoch < 2 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-            if last.exists():
-                epoch = ffnn.load(last).metadata["epoch"]
-        time.sleep(0.05)  # into the next epoch's batches
-        assert proc.poll() is None, "the training finished before it could be killed"
+        deadline = time.monotonic() + 120
+        while not parked.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert parked.exists(), "the training never reached its third epoch"
     finally:
         proc.kill()
         proc.wait()
     checkpoint = ffnn.load(last)
-    assert 2 <= checkpoint.metadata["epoch"] < 12
+    assert checkpoint.metadata["epoch"] == 2  # killed in the middle of epoch 3
     resumed = trainer(folder, init_seed=5)
     fit(resumed, 12, resume_from=last)
     full = trainer()

@@ -54,7 +54,8 @@ def _compare(module, torch_fn, dtype, shape=(3, 5, 8)):
     upstream = rng.standard_normal(y.shape).astype(dtype)
     (y * ffnn.tensor(upstream)).sum().backward()
 
-    tp = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in module.state_dict().items()}
+    tp = {k: torch.tensor(v.numpy().copy(), requires_grad=True)
+          for k, v in module.state_dict().items()}
     tx = torch.tensor(x_np, requires_grad=True)
     ty = torch_fn(tp, tx)
     (ty * torch.tensor(upstream)).sum().backward()

@@ -77,10 +77,10 @@ def test_assignment_before_init_is_explained():
 def test_state_dict_is_live_and_load_copies_in_place():
     m = nn.Linear(3, 2)
     sd = m.state_dict()
-    assert sd["weight"] is m.weight.data
-    weight_array = m.weight.data
+    assert sd["weight"].numpy() is m.weight.numpy() and not sd["weight"].requires_grad
+    weight_array = m.weight.numpy()
     m.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.ones(2)})
-    assert m.weight.data is weight_array and (weight_array == 0).all()
+    assert m.weight.numpy() is weight_array and (weight_array == 0).all()
     assert m.weight.dtype == np.float32
 
 

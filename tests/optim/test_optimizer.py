@@ -56,7 +56,7 @@ def test_state_dict_round_trip_continues_like_an_uninterrupted_run(name):
         set_grads(params, targets)
         opt.step()
     saved = through_checkpoint(opt.state_dict())
-    resumed_params = make_params(ffnn, [p.data.copy() for p in params])
+    resumed_params = make_params(ffnn, [p.numpy().copy() for p in params])
     resumed = build(ffnn, resumed_params)
     resumed.load_state_dict(saved)
     for _ in range(20):
@@ -144,13 +144,13 @@ def test_load_state_dict_rejects_mismatched_groups_and_shapes():
 def test_zero_grad(set_to_none):
     params = make_params(ffnn, initial_arrays()[0])
     set_grads(params, initial_arrays()[1])
-    grads = [p.grad for p in params]
+    grads = [p.grad.numpy() for p in params]
     ffnn.optim.SGD(params, lr=0.1).zero_grad(set_to_none=set_to_none)
     for param, grad in zip(params, grads):
         if set_to_none:
             assert param.grad is None
         else:
-            assert param.grad is grad and not grad.any()
+            assert param.grad.numpy() is grad and not grad.any()
 
 
 def test_frozen_parameters_and_missing_gradients_are_not_updated():
@@ -172,7 +172,7 @@ def test_updates_are_in_place_float32_and_reuse_state_arrays(name):
     values, targets = initial_arrays()
     params = make_params(ffnn, values, dtype=np.float32)
     opt = BUILDERS[name](ffnn, params)
-    datas = [p.data for p in params]
+    datas = [p.numpy() for p in params]
     set_grads(params, targets)
     opt.step()
     states = {id(p): {k: v for k, v in opt.state[p].items() if isinstance(v, np.ndarray)}
@@ -182,7 +182,7 @@ def test_updates_are_in_place_float32_and_reuse_state_arrays(name):
         set_grads(params, targets)
         opt.step()
     for param, data in zip(params, datas):
-        assert param.data is data and param.data.dtype == np.float32
+        assert param.numpy() is data and param.dtype == np.float32
         for key, array in states[id(param)].items():
             assert opt.state[param][key] is array, key
             assert array.dtype == np.float32, key
@@ -230,7 +230,7 @@ def test_step_calls_the_closure_and_returns_its_loss():
             p.grad = np.ones_like(p.data)
         return 1.5
 
-    before = params[0].data.copy()
+    before = params[0].numpy().copy()
     assert opt.step(closure) == 1.5
     np.testing.assert_allclose(params[0].data, before - 0.1)
 
@@ -241,7 +241,7 @@ def test_add_param_group_fills_defaults_and_updates_the_new_parameters():
     opt.add_param_group({"params": params[2], "lr": 0.5})
     assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["lr"] == 0.5
     params[2].grad = np.ones_like(params[2].data)
-    before = params[2].data.copy()
+    before = params[2].numpy().copy()
     opt.step()
     np.testing.assert_allclose(params[2].data, before - 0.5)
 
@@ -270,7 +270,9 @@ def test_duplicate_and_bad_parameters_are_rejected():
 
 def test_a_gradient_of_the_wrong_shape_is_reported():
     p = Parameter(np.zeros((2, 3)))
-    p.grad = np.zeros(3)
+    with pytest.raises(RuntimeError, match=r"different size: \[3\] for a tensor of shape \[2, 3\]"):
+        p.grad = np.zeros(3)  # refused where it is assigned, as torch does
+    p._grad = np.zeros(3)  # an internal writer that got it wrong is caught by the step
     with pytest.raises(RuntimeError, match=r"gradient shape \(3,\) does not match .* \(2, 3\)"):
         ffnn.optim.SGD([p], lr=0.1).step()
 
@@ -278,3 +280,12 @@ def test_a_gradient_of_the_wrong_shape_is_reported():
 def test_repr_lists_the_groups():
     text = repr(ffnn.optim.Adam(make_params(ffnn, initial_arrays()[0]), lr=0.1))
     assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("lr", [float("inf"), float("-inf"), float("nan"), -0.1])
+def test_a_learning_rate_that_is_not_finite_and_positive_is_refused(name, lr):
+    """torch's message (``Invalid learning rate: inf``), also for infinities, which would
+    otherwise turn every weight into NaN at the first step."""
+    with pytest.raises(ValueError, match=f"^Invalid learning rate: {lr}"):
+        getattr(ffnn.optim, name)([Parameter(np.zeros(3))], lr=lr)

@@ -8,13 +8,21 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
-from ffnn import nn
+from ffnn import accel, nn
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
 from ffnn.sklearn._step import ChainStep
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 ACTIVATIONS = ["relu", "tanh", "logistic", "gelu", "silu", "identity"]
+
+
+@pytest.fixture(params=["numpy"] + (["compiled"] if accel.available else []))
+def kernels(request, monkeypatch):
+    """Both sides with the compiled kernels off (the pure-NumPy ops: the reference), and on
+    where numba is installed: the graph-free step is checked on its own, not through them."""
+    monkeypatch.setattr(accel, "enabled", request.param == "compiled")
+    return request.param
 
 
 def _fit_both(cls, X, y, monkeypatch, **params):
@@ -34,7 +42,7 @@ def _assert_same(fast, graph):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_classifier_chain_step_equals_the_graph(activation, dtype, monkeypatch):
+def test_classifier_chain_step_equals_the_graph(activation, dtype, kernels, monkeypatch):
     X, y = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
                                random_state=0)
     fast, graph = _fit_both(FFNNClassifier, X, y, monkeypatch, activation=activation,
@@ -45,7 +53,7 @@ def test_classifier_chain_step_equals_the_graph(activation, dtype, monkeypatch):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_regressor_chain_step_equals_the_graph(activation, dtype, monkeypatch):
+def test_regressor_chain_step_equals_the_graph(activation, dtype, kernels, monkeypatch):
     X, y = make_regression(n_samples=150, n_features=5, n_targets=2, random_state=0)
     fast, graph = _fit_both(FFNNRegressor, X, y / 100, monkeypatch, activation=activation,
                             dtype=dtype, hidden_layer_sizes=(9,), solver="adamw")

@@ -26,8 +26,11 @@ def _split(loader):
     return X_train, X_test, y_train, y_test
 
 
-@pytest.mark.parametrize("loader, threshold", [(load_digits, 0.95), (load_breast_cancer, 0.94)])
+@pytest.mark.parametrize("loader, threshold", [(load_digits, 0.95), (load_breast_cancer, 0.91)])
 def test_real_data_accuracy(loader, threshold):
+    """Thresholds well below the measured accuracy (seeds 0-2), so that another CPU's
+    round-off flipping a few test rows still passes: digits 0.969-0.971 of 450 rows (0.95:
+    8 rows of margin), breast cancer 0.944-0.958 of 143 (0.91: 5 rows; majority class 0.63)."""
     X_train, X_test, y_train, y_test = _split(loader)
     clf = FFNNClassifier((64,), max_iter=60, standardize=True, random_state=0)
     clf.fit(X_train, y_train)

@@ -129,7 +129,7 @@ class Recorder(Callback):
         self.weights, self.losses = [], []
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.weights.append([p.data.copy() for p in self.model.parameters()])
+        self.weights.append([p.numpy().copy() for p in self.model.parameters()])
 
     def on_train_batch_end(self, batch, logs=None):
         self.losses.append(logs["loss"])

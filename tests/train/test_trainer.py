@@ -13,7 +13,7 @@ from tests.train.conftest import make_model, make_trainer
 
 
 def weights(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.numpy().copy() for p in model.parameters()]
 
 
 def run(seed, blobs, epochs=4):
@@ -79,10 +79,10 @@ def test_grad_clip_bounds_the_step():
     y = (X.sum(1) * 10).astype(np.float32)
     ffnn.manual_seed(0)
     model = nn.Linear(4, 1)
-    before = np.concatenate([p.data.ravel() for p in model.parameters()])
+    before = np.concatenate([p.numpy().ravel() for p in model.parameters()])
     trainer = Trainer(model, "mse", optim.SGD(model.parameters(), lr=1.0), grad_clip=0.5)
     trainer.fit((X, y), epochs=1, batch_size=32, verbose=0)
-    after = np.concatenate([p.data.ravel() for p in model.parameters()])
+    after = np.concatenate([p.numpy().ravel() for p in model.parameters()])
     assert np.linalg.norm(after - before) == pytest.approx(0.5, rel=1e-4)
 
 
@@ -124,7 +124,7 @@ def test_binary_and_regression_targets_of_shape_n():
     trainer = Trainer(model, "bce_with_logits", optim.Adam(model.parameters(), lr=0.1),
                       metrics=["accuracy"])
     history = trainer.fit((X, y), epochs=20, verbose=0)
-    assert history["accuracy"][-1] > 0.95
+    assert history["accuracy"][-1] > 0.9  # measured 0.97-0.99 (seeds 0-2): 7+ rows of margin
     assert trainer.predict(X).shape == (100,) and trainer.predict_proba(X).shape == (100, 1)
     model = nn.Linear(3, 1)
     trainer = Trainer(model, "mse", optim.Adam(model.parameters(), lr=0.1), metrics=["r2"])
@@ -192,3 +192,36 @@ def test_constructor_checks():
     with pytest.raises(TypeError, match=r"callbacks\[0\] must be an ffnn.train.Callback"):
         Trainer(model, "mse", opt, callbacks=[print]).fit((np.ones((4, 4)), np.ones(4)),
                                                           verbose=0)
+
+
+@pytest.mark.parametrize("rows", [0])
+def test_fit_on_no_samples_is_refused(rows):
+    trainer = make_trainer(make_model())
+    X, y = np.zeros((rows, 2), np.float32), np.zeros(rows, np.int64)
+    with pytest.raises(ValueError, match=r"train has 0 samples; at least 1 is needed. "
+                                         r"Received: train\[0\] \(X\) of shape \(0, 2\)"):
+        trainer.fit((X, y), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="no batch"):
+        trainer.fit(ArrayDataset(X, y), epochs=1, verbose=0)
+
+
+def test_a_monitor_that_is_not_logged_is_refused_before_training(blobs, tmp_path):
+    from ffnn.io import ModelCheckpoint
+    from ffnn.train import EarlyStopping
+
+    X, y = blobs
+    model = make_model()
+    before = weights(model)
+    cases = [(EarlyStopping(monitor="val_acuracy"), "did you mean 'val_accuracy'"),
+             (ModelCheckpoint(tmp_path / "ckpt", save_best=True, monitor="val_loss"),
+              "there is no validation data")]
+    for callback, message in cases:
+        trainer = make_trainer(model, metrics=["accuracy"], callbacks=[callback])
+        val = (X[:20], y[:20]) if "mean" in message else None
+        with pytest.raises(ValueError, match=message):
+            trainer.fit((X, y), val, epochs=2, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))
+    assert not (tmp_path / "ckpt").exists()  # nothing written
+    trainer = make_trainer(model, metrics=["accuracy"], callbacks=[
+        EarlyStopping(monitor="val_accuracy"), ModelCheckpoint(tmp_path / "ok", monitor="typo")])
+    trainer.fit((X, y), (X[:20], y[:20]), epochs=1, verbose=0)  # save_best off: unused

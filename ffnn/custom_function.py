@@ -1,0 +1,188 @@
+"""``ffnn.autograd.Function``: a user-defined op written as PyTorch writes one.
+
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (y,) = ctx.saved_tensors
+            return grad_output * y
+
+    z = Exp.apply(x)
+
+``forward`` runs on tensors with the graph off; ``apply`` then records one graph node whose
+backward calls the user's ``backward`` (also with the graph off) on the output gradients and
+hands one gradient per ``forward`` argument back to the engine. The torch 2 style, a
+``forward`` without ``ctx`` plus ``setup_context(ctx, inputs, output)``, works too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn import autograd
+from ffnn.ops.elementwise import unbroadcast
+from ffnn.tensor import Tensor
+
+
+class FunctionCtx:
+    """What ``forward`` hands to ``backward``: saved tensors, ``needs_input_grad`` and any
+    attribute the user sets (``ctx.alpha = 0.1``)."""
+
+    needs_input_grad: tuple = ()
+    materialize_grads = True
+
+    def __init__(self):
+        self._saved: tuple = ()
+        self._versions: tuple = ()
+        self._non_differentiable: set = set()
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for ``backward``; changing one in place afterwards makes it raise."""
+        self._saved = tensors
+        self._versions = tuple((t._version_box, t._version_box[0], t._data)
+                               for t in tensors if isinstance(t, Tensor))
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self._saved
+
+    saved_variables = saved_tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        """Accepted for torch compatibility: ffnn records in-place changes by version."""
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class Function:
+    """Base class of a user-defined differentiable op (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        grad_mode = autograd.is_grad_enabled()
+        ctx.needs_input_grad = tuple(
+            grad_mode and isinstance(a, Tensor) and a.requires_grad for a in args)
+        with autograd.no_grad():
+            if cls.setup_context is not Function.setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if not any(ctx.needs_input_grad):
+            return output
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else tuple(output)
+        node = _UserOp()
+        node.function, node.ctx, node.nargs = cls, ctx, len(args)
+        node.needs_input_grad = ctx.needs_input_grad
+        node.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
+        node.input_ctxs = tuple(None if p is None else p._ctx for p in node.parents)
+        node.saved_versions = ctx._versions
+        differentiable = [i for i, o in enumerate(outputs) if isinstance(o, Tensor)
+                          and o.dtype.kind == "f" and id(o) not in ctx._non_differentiable]
+        if single and differentiable:
+            return _attach(output, args, node)
+        return _attach_many(outputs, differentiable, args, node)
+
+
+class _UserOp(autograd.Op):
+    """The graph node of a user ``Function``: its backward is the user's."""
+
+    def backward(self, grad):
+        grads = [Tensor._make(g, False, None) for g in self.split(grad)]
+        with autograd.no_grad():
+            result = self.function.backward(self.ctx, *grads)
+        result = result if isinstance(result, tuple) else (result,)
+        if len(result) < self.nargs or any(r is not None for r in result[self.nargs:]):
+            raise RuntimeError(
+                f"function {self.function.__name__}.backward returned an incorrect number of "
+                f"gradients (expected {self.nargs}, got {len(result)})"
+            )
+        out = []
+        for i, (parent, g) in enumerate(zip(self.parents, result[:self.nargs])):
+            if g is None or parent is None or not self.needs_input_grad[i]:
+                out.append(None)
+                continue
+            array = np.asarray(g._data if isinstance(g, Tensor) else g, dtype=parent.dtype)
+            if array.shape != parent.shape:
+                try:
+                    array = unbroadcast(np.broadcast_to(array, parent.shape), parent.shape)
+                except ValueError:
+                    raise RuntimeError(
+                        f"function {self.function.__name__}.backward returned an invalid "
+                        f"gradient at index {i} - got {list(array.shape)} but expected shape "
+                        f"compatible with {list(parent.shape)}"
+                    ) from None
+            out.append(array)
+        return tuple(out)
+
+    def split(self, grad) -> list:
+        return [grad]
+
+
+def _attach(output: Tensor, args: tuple, node: _UserOp) -> Tensor:
+    """Make ``output`` the node's result (a fresh tensor if forward returned an input)."""
+    if any(output is a for a in args) or output.requires_grad:
+        output = Tensor._make(output._data, True, node)
+    output._ctx, output.requires_grad = node, True
+    return output
+
+
+class _Unpack(autograd.Op):
+    """One output of a multi-output ``Function`` taken from their packed, flat concatenation;
+    dL/dpacked = dL/dy placed in this output's segment, zeros elsewhere."""
+
+    def forward(self, packed, start, shape):
+        self.size, self.start = packed.shape[0], start
+        return packed[start:start + int(np.prod(shape, dtype=np.int64))].reshape(shape)
+
+    def backward(self, grad):
+        out = np.zeros(self.size, dtype=grad.dtype)
+        out[self.start:self.start + grad.size] = grad.reshape(-1)
+        return (out,)
+
+
+def _attach_many(outputs: tuple, differentiable: list, args: tuple, node: _UserOp) -> tuple:
+    """Several outputs: one packed node, and each differentiable output unpacked from it."""
+    if not differentiable:
+        return outputs if len(outputs) != 1 else outputs[0]
+    dtype = np.result_type(*[outputs[i].dtype for i in differentiable])
+    shapes = [outputs[i].shape for i in differentiable]
+    starts = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in shapes])
+    packed = Tensor._make(
+        np.concatenate([outputs[i]._data.reshape(-1).astype(dtype) for i in differentiable]),
+        True, node)
+
+    def split(grad):
+        return [grad[a:b].reshape(s).astype(outputs[i].dtype, copy=False)
+                for i, a, b, s in zip(differentiable, starts[:-1], starts[1:], shapes)]
+
+    node.split = split
+    result = list(outputs)
+    for i, start, shape in zip(differentiable, starts[:-1], shapes):
+        result[i] = _Unpack.apply(packed, start=int(start), shape=shape)
+    return tuple(result)

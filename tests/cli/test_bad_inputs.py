@@ -1,0 +1,261 @@
+"""Bad input never damages a file and never passes silently: for every command and a battery
+of bad arguments, exit status 2, one line on stderr, no traceback, and every file in the
+working folder byte-identical afterwards (an existing run folder stays resumable). In-process
+(``ffnn.cli.main``), so the whole battery takes seconds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn.cli import main
+
+from .conftest import blobs, write_csv
+
+CONFIG = """\
+seed = 3
+out = "run"
+
+[data]
+csv = "train.csv"
+target = "animal"
+
+[model]
+hidden_sizes = [8]
+
+[train]
+epochs = 2
+batch_size = 32
+lr = 0.01
+"""
+
+RUN = "run"
+BEST = "run/best.safetensors"
+
+BAD = {
+    "train": [
+        ["train", "missing.toml"],
+        ["train", "run.toml", "--set", "augment.shift=2"],  # 3 features: not an image
+        ["train", "run.toml", "--set", "train.monitor=val_acuracy"],
+        ["train", "run.toml", "--set", "train.monitor=r2"],  # a regression metric
+        ["train", "run.toml", "--lr", "inf"],
+        ["train", "run.toml", "--lr", "-1"],
+        ["train", "run.toml", "--epochs", "x"],
+        ["train", "run.toml", "--set", "model.hiden_sizes=[3]"],
+        ["train", "run.toml", "--set", "data.target=weight"],
+        ["train", "run.toml", "--set", "data.csv=missing.csv"],
+        ["train", "run.toml", "--set", "train.plateau_patience=-1"],
+        ["train", "run.toml", "--set", "augment.mixup=0.2", "--set", "data.task=regression"],
+        ["train", "--resume", RUN, "--set", "augment.shift=2"],
+        ["train", "--resume", RUN, "--set", "train.monitor=accuracyy"],
+        ["train", "--resume", "nowhere"],
+        ["train", "--resume", RUN, "--seed", "5"],
+        ["train", "run.toml", "--resume", RUN],
+        ["train", "run.toml", "--out", "train.csv"],
+    ],
+    "finetune": [
+        ["finetune", BEST, "missing.toml"],
+        ["finetune", "nowhere.safetensors", "run.toml"],
+        ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", RUN, "--set", "augment.shift=3"],
+        ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", RUN, "--set", "finetune.widen=[2]"],
+        ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", RUN, "--set", "train.monitor=val_los"],
+    ],
+    "eval": [
+        ["eval", BEST, "missing.csv"],
+        ["eval", "nowhere.safetensors", "test.csv"],
+        ["eval", "run.toml", "test.csv"],
+        ["eval", BEST, "features.csv"],  # no target column
+        ["eval", "."],
+    ],
+    "predict": [
+        ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
+        ["predict", BEST, "test.csv", "-o", BEST],  # its own checkpoint
+        ["predict", RUN, "test.csv", "-o", BEST],  # the checkpoint of the run folder given
+        ["predict", BEST, "test.csv", "-o", "nowhere/predictions.csv"],
+        ["predict", BEST, "test.csv", "-o", RUN],  # a folder
+        ["predict", BEST, "test.csv", "--proba", "--output"],
+        ["predict", BEST, "missing.csv", "-o", "predictions.csv"],
+    ],
+    "summary": [
+        ["summary", "nowhere.safetensors"],
+        ["summary", "test.csv"],
+        ["summary", "."],
+    ],
+    "export": [
+        ["export", BEST, "--onnx", BEST],
+        ["export", "nowhere.safetensors", "--onnx", "model.onnx"],
+        ["export", BEST, "--onnx", "nowhere/model.onnx"],
+        ["export", BEST],
+    ],
+    "explain": [
+        ["explain", "--x", "a,b"],
+        ["explain", "--lr", "-1"],
+        ["explain", "--lr", "inf"],
+        ["explain", "--config", "missing.toml"],
+        ["explain", "--activation", "swish"],
+        ["explain", "--w1", "1,2;3"],
+        ["explain", "--format", "pdf"],
+    ],
+    "init-config": [
+        ["init-config", "-o", "run.toml"],  # exists, no --force
+        ["init-config", "-o", "nowhere/run.toml"],
+        ["init-config", "--force", "-o", RUN],
+    ],
+    "bench": [
+        ["bench", "--case", "nope"],
+        ["bench", "--threads", "0"],
+        ["bench", "--repeat"],
+    ],
+    "demo": [
+        ["demo", "--rows-per-class", "0"],
+    ],
+    "ffnn": [
+        ["nope"],
+        ["--nope"],
+    ],
+}
+CASES = [args for group in BAD.values() for args in group]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """A user's folder: train.csv, test.csv, features.csv, run.toml and a trained run/."""
+    folder = tmp_path_factory.mktemp("work")
+    names = ("a", "b", "c")  # 3 features: not a square image, so augment.shift is refused
+    X, y = blobs(120, seed=1)
+    write_csv(folder / "train.csv", X[:, :3], y, names)
+    Xt, yt = blobs(30, seed=2)
+    write_csv(folder / "test.csv", Xt[:, :3], yt, names)
+    write_csv(folder / "features.csv", X[:5, :3], None, names)
+    (folder / "run.toml").write_text(CONFIG)
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        assert main(["train", "run.toml", "-q"]) == 0
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run(args: list[str], capsys) -> tuple[int, str]:
+    try:
+        status = main(args)
+    except SystemExit as exit_:  # argparse
+        status = exit_.code
+    return status, capsys.readouterr().err
+
+
+def test_the_battery_covers_every_command():
+    from ffnn.cli import build_parser
+
+    commands = set(build_parser()._subparsers._group_actions[0].choices)
+    assert commands <= set(BAD)
+
+
+@pytest.mark.parametrize("args", CASES, ids=[" ".join(a) for a in CASES])
+def test_bad_input_exits_2_with_one_line_and_changes_no_file(args, workdir, capsys,
+                                                            monkeypatch):
+    monkeypatch.chdir(workdir)
+    before = _hashes(workdir)
+    status, err = _run(args, capsys)
+    assert status == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and "error:" in lines[0], err
+    assert "Traceback" not in err
+    assert _hashes(workdir) == before
+
+
+def test_the_run_folder_still_resumes_after_the_battery(workdir, capsys, monkeypatch):
+    """(The `train into an existing run folder` case of the issue: config.toml untouched.)"""
+    monkeypatch.chdir(workdir)
+    for args in BAD["train"]:
+        _run(args, capsys)
+    status, err = _run(["train", "--resume", RUN, "--epochs", "3", "-q"], capsys)
+    assert status == 0, err
+    assert ffnn.load(workdir / "run" / "last.safetensors").metadata["epoch"] == 3
+
+
+def test_monitor_typo_names_the_key_and_suggests(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "train.monitor=val_acuracy"], capsys)
+    assert "train.monitor" in err and "did you mean 'val_accuracy'" in err
+
+
+def test_predict_onto_its_input_says_so(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["predict", BEST, "test.csv", "-o", "test.csv"], capsys)
+    assert "-o test.csv is the input CSV this command reads" in err
+
+
+@pytest.mark.parametrize("args", [["predict", BEST, "test.csv", "-o", "nowhere/p.csv"],
+                                  ["export", BEST, "--onnx", "nowhere/model.onnx"],
+                                  ["init-config", "-o", "nowhere/run.toml"]])
+def test_a_missing_output_folder_is_named(args, workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(args, capsys)
+    assert "the folder 'nowhere' does not exist" in err and ".tmp" not in err
+
+
+def test_ffnn_save_names_the_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="the folder .*nowhere' does not exist"):
+        ffnn.save(tmp_path / "nowhere" / "model.safetensors", ffnn.nn.Linear(2, 1))
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_summary_best_epoch_follows_train_monitor(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    for monitor in ("val_accuracy", "loss"):
+        out = f"best_{monitor}"
+        status, err = _run(["train", "run.toml", "--epochs", "6", "--out", out, "-q",
+                            "--set", f"train.monitor={monitor}"], capsys)
+        assert status == 0, err
+        summary = json.loads((workdir / out / "summary.json").read_text())
+        values = np.array(summary_history(workdir / out, monitor))
+        pick = np.argmax if monitor.endswith("accuracy") else np.argmin
+        assert summary["monitor"] == monitor
+        assert summary["best_epoch"] == int(pick(values)) + 1
+        best = ffnn.load(workdir / out / "best.safetensors")
+        assert best.metadata["epoch"] == summary["best_epoch"]
+
+
+def summary_history(run: Path, key: str) -> list[float]:
+    from .conftest import read_csv
+
+    header, rows = read_csv(run / "metrics.csv")
+    return [float(r[header.index(key)]) for r in rows]
+
+
+def test_divergence_is_one_warning_line_not_numpy_warnings(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    status, err = _run(["train", "run.toml", "--set", "train.optimizer=sgd", "--lr", "1e30",
+                        "--out", "diverged", "-q"], capsys)
+    assert status == 0, err
+    lines = err.splitlines()
+    assert lines and all(line.startswith("ffnn: warning: training diverged: the loss became")
+                         for line in lines), err
+    assert "RuntimeWarning" not in err and "overflow" not in err and "smaller train.lr" in err
+
+
+def test_plateau_patience_is_its_own_key():
+    from ffnn.cli._build import build_scheduler
+    from ffnn.config import TrainConfig
+
+    optimizer = ffnn.optim.SGD([ffnn.nn.Parameter(np.zeros(2))], lr=0.1)
+    for patience, step_size in ((3, 10), (0, 2)):
+        train = TrainConfig(schedule="plateau", plateau_patience=patience, step_size=step_size)
+        scheduler, interval = build_scheduler(train, optimizer, 5)
+        assert scheduler.patience == patience and interval == "epoch"
