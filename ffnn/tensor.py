@@ -10,7 +10,6 @@ their dtype. The factory functions (``ffnn.tensor``, ``zeros``, ``randn`` …) a
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +35,14 @@ class Tensor(InPlaceMethods):
     retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
     _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
+    def __init__(self, *args, requires_grad: bool = False, dtype=None):
+        """``Tensor(data)``: the data as an array (an ndarray keeps its dtype). torch's legacy
+        constructor forms also work: ``Tensor(2, 3)`` a default-float tensor of that shape
+        (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one, and a Python list
+        of ints becomes default-float, as ``torch.Tensor([1, 2])`` does."""
+        data = _legacy_data(args) if len(args) != 1 else args[0]
+        if dtype is None and isinstance(data, (list, tuple)):
+            dtype = _legacy_dtype(data)
         self._data = _to_array(data, dtype)
         self._grad = None
         self._ctx = None
@@ -776,6 +782,24 @@ class Tensor(InPlaceMethods):
 
 
 # ----- helpers ------------------------------------------------------------------------
+def _legacy_data(args: tuple) -> np.ndarray:
+    """``Tensor(*sizes)`` / ``Tensor()``: zeros of the default floating dtype."""
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+        raise TypeError("Tensor() takes one data argument or integer sizes, as "
+                        f"torch.Tensor(2, 3). Received: {args!r}")
+    return np.zeros(tuple(int(n) for n in args) if args else (0,), dtypes.get_default_dtype())
+
+
+def _legacy_dtype(data):
+    """The default float for a Python sequence of numbers (torch.Tensor's rule), None
+    (inferred) for one holding tensors, arrays or booleans."""
+    flat = np.asarray(data, dtype=object).ravel() if len(data) else ()
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+           for v in flat):
+        return dtypes.get_default_dtype()
+    return None
+
+
 def _dim(dim, axis):
     return axis if dim is None else dim
 
