@@ -37,10 +37,11 @@ class Tensor(InPlaceMethods):
 
     def __init__(self, *args, requires_grad: bool = False, dtype=None):
         """``Tensor(data)``: the data as an array (an ndarray keeps its dtype). torch's legacy
-        constructor forms also work: ``Tensor(2, 3)`` a default-float tensor of that shape
-        (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one, and a Python list
-        of ints becomes default-float, as ``torch.Tensor([1, 2])`` does."""
-        data = _legacy_data(args) if len(args) != 1 else args[0]
+        constructor forms also work: ``Tensor(2, 3)`` or ``Tensor(5)`` a default-float tensor
+        of that shape (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one, and a
+        Python list of ints becomes default-float, as ``torch.Tensor([1, 2])`` does."""
+        legacy = len(args) != 1 or (type(args[0]) is int)  # Tensor(5): a shape, as torch
+        data = _legacy_data(args) if legacy else args[0]
         if dtype is None and isinstance(data, (list, tuple)):
             dtype = _legacy_dtype(data)
         self._data = _to_array(data, dtype)

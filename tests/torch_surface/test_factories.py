@@ -138,7 +138,7 @@ def test_view_size_dim_numel_tolist_item():
 
 
 def test_legacy_tensor_constructor_forms_as_torch():
-    for args in [([1, 2],), ([[1, 2], [3, 4]],), ([1.5],), (2, 3), ()]:
+    for args in [([1, 2],), ([[1, 2], [3, 4]],), ([1.5],), (2, 3), (4,), ()]:
         ours, theirs = ffnn.Tensor(*args), torch.Tensor(*args)
         assert ours.shape == tuple(theirs.shape) and ours.dtype == ffnn.float32
         if args and isinstance(args[0], list):
