@@ -462,14 +462,17 @@ class Tensor(InPlaceMethods):
     def mean(self, dim=None, keepdim: bool = False, axis=None):
         return ops.mean(self, _dim(dim, axis), keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None):
+    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+            axis=None):
         correction = (1 if unbiased else 0) if correction is None else correction
-        return ops.var(self, dim, keepdim, correction)
+        return ops.var(self, _dim(dim, axis), keepdim, correction)
 
-    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
-        return ops.sqrt(self.var(dim, keepdim, unbiased))
+    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+            axis=None):
+        return ops.sqrt(self.var(dim, keepdim, unbiased, correction, axis))
 
-    def max(self, dim=None, keepdim: bool = False):
+    def max(self, dim=None, keepdim: bool = False, axis=None):
+        dim = _dim(dim, axis)
         if isinstance(dim, Tensor):
             return ops.maximum(self, dim)
         if dim is None:
@@ -477,7 +480,8 @@ class Tensor(InPlaceMethods):
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=True)
         return MaxResult(values, self.argmax(dim, keepdim))
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, axis=None):
+        dim = _dim(dim, axis)
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         if dim is None:
@@ -485,18 +489,18 @@ class Tensor(InPlaceMethods):
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
         return MaxResult(values, self.argmin(dim, keepdim))
 
-    def amax(self, dim=None, keepdim: bool = False):
-        return ops.amax(self, dim, keepdim)
+    def amax(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.amax(self, _dim(dim, axis), keepdim)
 
-    def amin(self, dim=None, keepdim: bool = False):
-        return ops.amin(self, dim, keepdim)
+    def amin(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.amin(self, _dim(dim, axis), keepdim)
 
-    def argmax(self, dim=None, keepdim: bool = False):
-        out = np.argmax(self._data, axis=dim, keepdims=keepdim)
+    def argmax(self, dim=None, keepdim: bool = False, axis=None):
+        out = np.argmax(self._data, axis=_dim(dim, axis), keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
-    def argmin(self, dim=None, keepdim: bool = False):
-        out = np.argmin(self._data, axis=dim, keepdims=keepdim)
+    def argmin(self, dim=None, keepdim: bool = False, axis=None):
+        out = np.argmin(self._data, axis=_dim(dim, axis), keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
