@@ -20,11 +20,15 @@ def test_forward_hooks_see_and_replace_as_torch():
     results = []
     for lib, model in zip((ffnn, torch), _pair()):
         seen = {}
-        handle = model[1].register_forward_hook(
-            lambda m, args, out, seen=seen: seen.setdefault("relu", out.detach().numpy()))
+
+        def record(module, args, output, seen=seen):
+            seen["relu"] = output.detach().numpy()  # returns None: the output stays
+
+        handle = model[1].register_forward_hook(record)
         model[2].register_forward_pre_hook(lambda m, args: (args[0] * 2,))
         model[2].register_forward_hook(lambda m, args, out: out + 1)
         first = model(lib.tensor(x)).detach().numpy()
+        assert seen["relu"].shape == (4, 3)
         handle.remove()
         seen.clear()
         model(lib.tensor(x))
