@@ -189,8 +189,12 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd"}:
+                "accelerator", "autograd", "amp"}:
         return importlib.import_module(f"ffnn.{name}")
+    if name == "autocast":
+        from ffnn.amp import autocast
+
+        return autocast
     if name in {"save", "load", "load_state_dict", "CheckpointError"}:
         from ffnn.io import checkpoint
 
