@@ -154,7 +154,7 @@ def test_kl_div_as_torch(reduction, log_target, rng):
     def loss(lib, a):  # the target a constant (its gradient at t = 0 is undefined)
         log_probs = lib.nn.functional.log_softmax(a, dim=1)
         return lib.nn.KLDivLoss(reduction=reduction, log_target=log_target)(
-            log_probs, lib.tensor(given))
+            log_probs, lib.tensor(given).to(log_probs.dtype))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch warns about reduction='mean'
