@@ -91,6 +91,7 @@ from ffnn.functions import (
     log1p,
     logsumexp,
     max,
+    mean,
     min,
     mm,
     mul,
@@ -112,6 +113,7 @@ from ffnn.functions import (
     squeeze,
     std,
     sub,
+    sum,
     swapaxes,
     t,
     topk,
@@ -129,13 +131,11 @@ from ffnn.ops import (
     log_softmax,
     matmul,
     maximum,
-    mean,
     minimum,
     relu,
     sigmoid,
     softmax,
     sqrt,
-    sum,
     tanh,
 )
 from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
@@ -189,8 +189,12 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd"}:
+                "accelerator", "autograd", "amp"}:
         return importlib.import_module(f"ffnn.{name}")
+    if name == "autocast":
+        from ffnn.amp import autocast
+
+        return autocast
     if name in {"save", "load", "load_state_dict", "CheckpointError"}:
         from ffnn.io import checkpoint
 

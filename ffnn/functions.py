@@ -9,11 +9,12 @@ import sys
 import numpy as np
 
 from ffnn import ops
-from ffnn.tensor import Tensor, _data_of
+from ffnn.tensor import Tensor, _data_of, _to_array
 
 
 def _tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    """``x`` as a tensor: numbers, lists and arrays by torch.tensor's dtype rules."""
+    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x), False, None)
 
 
 def sin(input):
@@ -85,41 +86,51 @@ def permute(input, dims):
     return input.permute(dims)
 
 
-def max(input, dim=None, keepdim: bool = False):  # noqa: A001 - torch's name
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):  # noqa: A001
+    """Σ over ``dim`` (all elements by default), optionally computed in ``dtype``."""
+    input = _tensor(input)
+    return (input if dtype is None else input.to(dtype)).sum(dim, keepdim, axis=axis)
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+    input = _tensor(input)
+    return (input if dtype is None else input.to(dtype)).mean(dim, keepdim, axis=axis)
+
+
+def max(input, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001 - torch's name
     """The largest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
-    return input.max(dim, keepdim)
+    return _tensor(input).max(dim, keepdim, axis=axis)
 
 
-def min(input, dim=None, keepdim: bool = False):  # noqa: A001 - torch's name
+def min(input, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001 - torch's name
     """The smallest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
-    return input.min(dim, keepdim)
+    return _tensor(input).min(dim, keepdim, axis=axis)
 
 
-def amax(input, dim=None, keepdim: bool = False):
-    return input.amax(dim, keepdim)
+def amax(input, dim=None, keepdim: bool = False, *, axis=None):
+    return _tensor(input).amax(dim, keepdim, axis=axis)
 
 
-def amin(input, dim=None, keepdim: bool = False):
-    return input.amin(dim, keepdim)
+def amin(input, dim=None, keepdim: bool = False, *, axis=None):
+    return _tensor(input).amin(dim, keepdim, axis=axis)
 
 
-def argmax(input, dim=None, keepdim: bool = False):
-    return input.argmax(dim, keepdim)
+def argmax(input, dim=None, keepdim: bool = False, *, axis=None):
+    return _tensor(input).argmax(dim, keepdim, axis=axis)
 
 
-def argmin(input, dim=None, keepdim: bool = False):
-    return input.argmin(dim, keepdim)
+def argmin(input, dim=None, keepdim: bool = False, *, axis=None):
+    return _tensor(input).argmin(dim, keepdim, axis=axis)
 
 
-def std(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-    if isinstance(unbiased, bool):
-        correction = (1 if unbiased else 0) if correction is None else correction
-    return ops.sqrt(ops.var(input, dim, keepdim, correction))
+def std(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
+        axis=None):
+    return _tensor(input).std(dim, keepdim, unbiased, correction, axis)
 
 
-def var(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None):
-    correction = (1 if unbiased else 0) if correction is None else correction
-    return ops.var(input, dim, keepdim, correction)
+def var(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
+        axis=None):
+    return _tensor(input).var(dim, keepdim, unbiased, correction, axis)
 
 
 def round(input, decimals: int = 0):  # noqa: A001 - torch's name
@@ -260,7 +271,8 @@ def detach(input):
 
 __all__ = [
     "sin", "cos", "pow", "square", "add", "sub", "mul", "div", "neg", "unsqueeze", "squeeze",
-    "flatten", "reshape", "transpose", "swapaxes", "t", "permute", "max", "min", "amax",
+    "flatten", "reshape", "transpose", "swapaxes", "t", "permute", "sum", "mean", "max", "min",
+    "amax",
     "amin", "argmax", "argmin", "std", "var", "round", "isnan", "isinf", "isfinite",
     "sign", "where", "mm", "bmm", "dot", "outer", "norm", "numel", "allclose", "equal", "eq",
     "chunk", "split", "clone", "detach", "log1p", "expm1", "cumsum", "logsumexp", "floor",

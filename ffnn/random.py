@@ -12,7 +12,14 @@ import numpy as np
 class Generator:
     """A seedable random source (a NumPy PCG64 generator) with torch's method names."""
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, device=None):
+        """``Generator()`` (fresh entropy), ``Generator(seed)``; torch's ``Generator('cpu')``
+        / ``Generator(device='cpu')`` also work (a GPU device raises)."""
+        from ffnn.device import check_device, is_device
+
+        if isinstance(seed, str) or type(seed).__name__ == "device" or is_device(device):
+            check_device(seed if device is None else device, "Generator(device)")
+            seed = None if not isinstance(seed, int) else seed
         self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:

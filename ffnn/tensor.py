@@ -10,7 +10,6 @@ their dtype. The factory functions (``ffnn.tensor``, ``zeros``, ``randn`` …) a
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +35,15 @@ class Tensor(InPlaceMethods):
     retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
     _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
+    def __init__(self, *args, requires_grad: bool = False, dtype=None):
+        """``Tensor(data)``: the data as an array (an ndarray keeps its dtype). torch's legacy
+        constructor forms also work: ``Tensor(2, 3)`` or ``Tensor(5)`` a default-float tensor
+        of that shape (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one, and a
+        Python list of ints becomes default-float, as ``torch.Tensor([1, 2])`` does."""
+        legacy = len(args) != 1 or (type(args[0]) is int)  # Tensor(5): a shape, as torch
+        data = _legacy_data(args) if legacy else args[0]
+        if dtype is None and isinstance(data, (list, tuple)):
+            dtype = _legacy_dtype(data)
         self._data = _to_array(data, dtype)
         self._grad = None
         self._ctx = None
@@ -455,14 +462,17 @@ class Tensor(InPlaceMethods):
     def mean(self, dim=None, keepdim: bool = False, axis=None):
         return ops.mean(self, _dim(dim, axis), keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None):
+    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+            axis=None):
         correction = (1 if unbiased else 0) if correction is None else correction
-        return ops.var(self, dim, keepdim, correction)
+        return ops.var(self, _dim(dim, axis), keepdim, correction)
 
-    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True):
-        return ops.sqrt(self.var(dim, keepdim, unbiased))
+    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+            axis=None):
+        return ops.sqrt(self.var(dim, keepdim, unbiased, correction, axis))
 
-    def max(self, dim=None, keepdim: bool = False):
+    def max(self, dim=None, keepdim: bool = False, axis=None):
+        dim = _dim(dim, axis)
         if isinstance(dim, Tensor):
             return ops.maximum(self, dim)
         if dim is None:
@@ -470,7 +480,8 @@ class Tensor(InPlaceMethods):
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=True)
         return MaxResult(values, self.argmax(dim, keepdim))
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, axis=None):
+        dim = _dim(dim, axis)
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         if dim is None:
@@ -478,18 +489,18 @@ class Tensor(InPlaceMethods):
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
         return MaxResult(values, self.argmin(dim, keepdim))
 
-    def amax(self, dim=None, keepdim: bool = False):
-        return ops.amax(self, dim, keepdim)
+    def amax(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.amax(self, _dim(dim, axis), keepdim)
 
-    def amin(self, dim=None, keepdim: bool = False):
-        return ops.amin(self, dim, keepdim)
+    def amin(self, dim=None, keepdim: bool = False, axis=None):
+        return ops.amin(self, _dim(dim, axis), keepdim)
 
-    def argmax(self, dim=None, keepdim: bool = False):
-        out = np.argmax(self._data, axis=dim, keepdims=keepdim)
+    def argmax(self, dim=None, keepdim: bool = False, axis=None):
+        out = np.argmax(self._data, axis=_dim(dim, axis), keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
-    def argmin(self, dim=None, keepdim: bool = False):
-        out = np.argmin(self._data, axis=dim, keepdims=keepdim)
+    def argmin(self, dim=None, keepdim: bool = False, axis=None):
+        out = np.argmin(self._data, axis=_dim(dim, axis), keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
@@ -776,6 +787,24 @@ class Tensor(InPlaceMethods):
 
 
 # ----- helpers ------------------------------------------------------------------------
+def _legacy_data(args: tuple) -> np.ndarray:
+    """``Tensor(*sizes)`` / ``Tensor()``: zeros of the default floating dtype."""
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in args):
+        raise TypeError("Tensor() takes one data argument or integer sizes, as "
+                        f"torch.Tensor(2, 3). Received: {args!r}")
+    return np.zeros(tuple(int(n) for n in args) if args else (0,), dtypes.get_default_dtype())
+
+
+def _legacy_dtype(data):
+    """The default float for a Python sequence of numbers (torch.Tensor's rule), None
+    (inferred) for one holding tensors, arrays or booleans."""
+    flat = np.asarray(data, dtype=object).ravel() if len(data) else ()
+    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+           for v in flat):
+        return dtypes.get_default_dtype()
+    return None
+
+
 def _dim(dim, axis):
     return axis if dim is None else dim
 

@@ -18,6 +18,7 @@ from ffnn.nn.activation import (
     Tanh,
 )
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
+from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
 from ffnn.nn.linear import Flatten, Identity, Linear, Unflatten
@@ -26,6 +27,7 @@ from ffnn.nn.loss import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -44,7 +46,7 @@ __all__ = [
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
-    "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU",
+    "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
 ]
 
 

@@ -89,8 +89,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator=None) -> Tensor:
-    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+            *, generator=None) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+
+    torch's positional order (``inplace`` fourth); ``generator`` is keyword-only."""
+    if not isinstance(inplace, (bool, int)):
+        raise TypeError(f"dropout: inplace must be a bool (pass generator= by keyword). "
+                        f"Received: inplace={inplace!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
     if not training or p == 0.0:
@@ -256,6 +261,39 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
     return huber_loss(input, target, reduction, beta) / beta
 
 
+def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL divergence of ``target`` from the log-probabilities ``input``:
+    L = reduce(t · (log t - input)) (0 where t = 0), or with ``log_target``
+    reduce(eᵗ · (t - input)); 'batchmean' divides the sum by the batch size (the true KL)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none'. "
+                         f"Received: reduction={reduction!r}")
+    target = _float_target(_target(target, input), input)
+    _check_same_shape("KLDivLoss", input, target)
+    if log_target:
+        pointwise = ops.exp(target) * (target - input)
+    else:
+        safe = ops.where(target > 0, target, 1.0)
+        pointwise = target * (ops.log(safe) - input)
+    if reduction == "none":
+        return pointwise
+    total = ops.sum(pointwise)
+    if reduction == "sum":
+        return total
+    if reduction == "batchmean":
+        return total / (input.shape[0] if input.ndim else 1)
+    return total / max(pointwise.numel(), 1)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """(x1 / max(‖x1‖, eps)) · (x2 / max(‖x2‖, eps)) summed along ``dim``."""
+    n1 = ops.clamp(x1.norm(2, dim, keepdim=True), min=eps)
+    n2 = ops.clamp(x2.norm(2, dim, keepdim=True), min=eps)
+    return ops.sum((x1 / n1) * (x2 / n2), dim)
+
+
 def _class_weight(weight, input: Tensor, name: str):
     if weight is None:
         return None
@@ -397,7 +435,7 @@ __all__ = [
     "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
     "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "normalize", "embedding",
+    "binary_cross_entropy_with_logits", "normalize", "embedding", "kl_div", "cosine_similarity",
 ]
 
 

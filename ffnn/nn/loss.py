@@ -113,3 +113,20 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of the target from log-probabilities (``reduction='batchmean'`` for the
+    true KL per sample); ``log_target`` when the target is given as log-probabilities."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False):
+        Module.__init__(self)
+        self.reduction = F.legacy_reduction(size_average, reduce, reduction)
+        if self.reduction not in ("mean", "batchmean", "sum", "none"):
+            raise ValueError(f"KLDivLoss: reduction must be 'mean', 'batchmean', 'sum' or "
+                             f"'none'. Received: reduction={self.reduction!r}")
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

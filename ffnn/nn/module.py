@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ffnn import dtypes
+from ffnn.nn import hooks as _hooks
 from ffnn.nn.parameter import Parameter
 from ffnn.tensor import Tensor
 
@@ -107,7 +108,19 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False):
+        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces
+        the output. Returns a handle with ``remove()``."""
+        return _hooks.register(self, "_forward_hooks", hook, prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False):
+        """Call ``hook(module, args)`` before each forward; a non-None result (a tuple or one
+        value) replaces the positional arguments. Returns a handle with ``remove()``."""
+        return _hooks.register(self, "_forward_pre_hooks", hook, prepend)
 
     # ----- traversal ------------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:

@@ -141,3 +141,31 @@ def test_module_traversal_and_gradient_helpers():
     assert all(p.grad is None for p in model.parameters())
     assert model.requires_grad_(False) is model
     assert not any(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_as_torch(reduction, log_target, rng):
+    logits, target_logits = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    target = np.exp(target_logits) / np.exp(target_logits).sum(1, keepdims=True)
+    target[0, 1] = 0.0  # a zero probability contributes 0
+    given = np.log(target + 1e-300) if log_target else target
+
+    def loss(lib, a):  # the target a constant (its gradient at t = 0 is undefined)
+        log_probs = lib.nn.functional.log_softmax(a, dim=1)
+        return lib.nn.KLDivLoss(reduction=reduction, log_target=log_target)(
+            log_probs, lib.tensor(given).to(log_probs.dtype))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about reduction='mean'
+        check_op(loss, logits)
+    assert repr(nn.KLDivLoss()) == repr(torch.nn.KLDivLoss())
+    with pytest.raises(ValueError, match="'mean', 'batchmean', 'sum' or 'none'"):
+        nn.KLDivLoss(reduction="avg")
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cosine_similarity_as_torch(dim, rng):
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    check_op(lambda lib, x, y: lib.nn.functional.cosine_similarity(x, y, dim=dim), a, b)
+    check_op(lambda lib, x, y: lib.nn.CosineSimilarity(dim=dim)(x, y), a, b)

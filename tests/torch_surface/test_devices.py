@@ -98,3 +98,14 @@ def test_default_device_and_threads():
     ffnn.set_num_threads(before)
     with pytest.raises(ValueError, match="positive integer. Received: 0"):
         ffnn.set_num_threads(0)
+
+
+def test_generator_takes_a_device_as_torch():
+    assert ffnn.Generator(device="cpu").manual_seed(3).initial_seed() == 3
+    assert ffnn.Generator(ffnn.device("cpu")).initial_seed() >= 0
+    assert ffnn.Generator(7).initial_seed() == 7
+    a = ffnn.randn(3, generator=ffnn.Generator("cpu").manual_seed(1))
+    b = ffnn.randn(3, generator=ffnn.Generator(1))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(AssertionError, match="CPU only"):
+        ffnn.Generator(device="cuda")

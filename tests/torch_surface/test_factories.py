@@ -135,3 +135,17 @@ def test_view_size_dim_numel_tolist_item():
     assert t.view(3, 2).size(1) == 2 and t.view(3, 2).dim() == 2 and t.numel() == 6
     assert t.sum().item() == r.sum().item() == 15.0
     assert isinstance(ffnn.tensor([3]).item(), int)
+
+
+def test_legacy_tensor_constructor_forms_as_torch():
+    for args in [([1, 2],), ([[1, 2], [3, 4]],), ([1.5],), (2, 3), (4,), ()]:
+        ours, theirs = ffnn.Tensor(*args), torch.Tensor(*args)
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == ffnn.float32
+        if args and isinstance(args[0], list):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    weight = ffnn.nn.Parameter(ffnn.Tensor(3, 2))  # then reset_parameters() fills it
+    ffnn.nn.init.kaiming_uniform_(weight)
+    assert weight.shape == (3, 2) and weight.requires_grad and np.any(weight.numpy() != 0)
+    assert ffnn.Tensor(np.arange(3)).dtype == ffnn.int64  # an ndarray keeps its dtype
+    with pytest.raises(TypeError, match="integer sizes"):
+        ffnn.Tensor(2, "a")

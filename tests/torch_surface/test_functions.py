@@ -215,3 +215,16 @@ def test_log1p_expm1_cumsum_logsumexp(dim, rng):
     assert ffnn.remainder(t, 1.0).tolist() == torch.remainder(
         torch.tensor([1.5, -1.5, 2.0]), 1.0).tolist()
     assert ffnn.floor_divide(ffnn.tensor([7, -7]), 2).tolist() == [3, -4]
+
+
+def test_numpy_style_axis_keyword_as_torch(rng):
+    x = rng.standard_normal((3, 4))
+    ours, theirs = ffnn.tensor(x), torch.tensor(x)
+    for name in ("argmax", "argmin", "sum", "mean", "amax", "amin", "std", "var"):
+        np.testing.assert_allclose(getattr(ours, name)(axis=1).numpy(),
+                                   getattr(theirs, name)(axis=1).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(getattr(ffnn, name)(ours, axis=0).numpy(),
+                                   getattr(torch, name)(theirs, axis=0).numpy(), rtol=1e-12)
+    values, indices = ours.max(axis=1)
+    np.testing.assert_array_equal(indices.numpy(), theirs.max(axis=1).indices.numpy())
+    check_op(lambda lib, a: a.std(axis=0, correction=0) + lib.var(a, axis=1).sum(), x)

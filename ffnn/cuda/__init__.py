@@ -4,6 +4,7 @@ CUDA generator to seed) and anything that needs a GPU raises torch's error."""
 
 from __future__ import annotations
 
+from ffnn.cuda import amp  # noqa: F401 - torch.cuda.amp.GradScaler / autocast
 from ffnn.device import check_device
 
 

@@ -1,0 +1,58 @@
+"""Forward hooks on modules, as torch's: ``register_forward_pre_hook(hook)`` runs
+``hook(module, args)`` before ``forward`` (a non-None result replaces the arguments),
+``register_forward_hook(hook)`` runs ``hook(module, args, output)`` after it (a non-None result
+replaces the output). Both return a handle whose ``remove()`` unregisters the hook."""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` takes the hook off again
+    (also as a context manager: the hook is removed on exit)."""
+
+    def __init__(self, registry: OrderedDict):
+        self.registry, self.id = registry, next(_ids)
+
+    def remove(self) -> None:
+        self.registry.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
+    """Add ``hook`` to the module's registry ``name`` (created on first use)."""
+    if not callable(hook):
+        raise TypeError(f"{name[1:-1].replace('_', ' ')}: hook must be callable. Received: "
+                        f"{hook!r}")
+    registry = module.__dict__.get(name)
+    if registry is None:
+        registry = OrderedDict()
+        object.__setattr__(module, name, registry)
+    handle = RemovableHandle(registry)
+    registry[handle.id] = hook
+    if prepend:
+        registry.move_to_end(handle.id, last=False)
+    return handle
+
+
+def call_with_hooks(module, args: tuple, kwargs: dict):
+    """``module.forward(*args, **kwargs)`` with its pre- and post-forward hooks around it."""
+    for hook in list(module.__dict__.get("_forward_pre_hooks", {}).values()):
+        result = hook(module, args)
+        if result is not None:
+            args = result if isinstance(result, tuple) else (result,)
+    output = module.forward(*args, **kwargs)
+    for hook in list(module.__dict__.get("_forward_hooks", {}).values()):
+        result = hook(module, args, output)
+        if result is not None:
+            output = result
+    return output
