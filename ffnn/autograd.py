@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 
 _grad_enabled = True
+_clock = [0]  # ticks at every in-place change of a tensor (see bump_version)
 
 
 def is_grad_enabled() -> bool:
@@ -128,7 +129,6 @@ class Op:
 
     freed = False
     view_op = False
-    saves_every_version = False  # saved_versions lists only what backward uses
     parents: tuple = ()
     input_ctxs: tuple = ()
 
@@ -154,7 +154,7 @@ class Op:
         if requires_grad:
             fn.parents = inputs
             fn.input_ctxs = tuple([None if t is None else t._ctx for t in inputs])
-            fn.saved_versions = _saved_versions(fn, inputs, out)
+            fn.tick, fn.output = _clock[0], (out._version_box, id(data))
         return out
 
     def free(self) -> None:
@@ -166,38 +166,59 @@ class Op:
     def name(self) -> str:
         return type(self).__name__
 
+    def changed_saved_tensors(self) -> list:
+        """(version counter, array) of each tensor this op saved and that was changed in
+        place after it ran (``_check_versions`` raises for them)."""
+        found = [(counter, _saved(self, array_id)) for counter, array_id in _changed_since(self)]
+        return [(counter, array) for counter, array in found if array is not None]
+
 
 def _may_share_memory(a, b) -> bool:
     return a is b or (getattr(a, "base", None) is not None and (a.base is b or a.base is b.base))
 
 
-def _saved_versions(fn: Op, inputs: tuple, out) -> tuple:
-    """(version counter, version now, array) of each input and of the output. No tensor is
-    kept (an output referring to itself through its op would be a cycle). Which of the arrays
-    the op really saved is only looked up when a version has changed (``_check_versions``)."""
-    return tuple([(t._version_box, t._version_box[0], t._data)
-                  for t in (*inputs, out) if t is not None])
-
-
-def _saved(fn: Op, array) -> bool:
-    """Whether ``fn`` kept ``array`` (or a view of it) for its backward."""
+def _saved(fn: Op, array_id: int):
+    """The array with id ``array_id`` (or a view of it) if ``fn`` kept it for its backward."""
     for value in fn.__dict__.values():
-        if value is array or getattr(value, "base", None) is not None and (
-                value.base is array or value.base is array.base is not None):
-            return True
-    return False
+        base = getattr(value, "base", None)
+        if id(value) == array_id or base is not None and id(base) == array_id:
+            return value
+    return None
+
+
+def _changed_since(fn: Op) -> list:
+    """(version counter, id of the array) of each input and of the output of ``fn`` changed
+    in place after ``fn`` ran. ``_clock`` ticks at every in-place change, so this costs one
+    comparison per tensor; the op keeps the tick of its run and the id of its output's
+    array, never the output itself (it would live as long as the graph)."""
+    tick = fn.tick
+    changed = [(t._version_box, id(t._data)) for t in fn.parents
+               if t is not None and t._version_box[1] > tick]
+    changed += [(t._version_box, id(t._data.base)) for t in fn.parents
+                if t is not None and t._version_box[1] > tick and t._data.base is not None]
+    if fn.output[0][1] > tick:
+        changed.append(fn.output)
+    return changed
 
 
 def _check_versions(fn: Op) -> None:
-    for counter, expected, array in fn.saved_versions:
-        if counter[0] != expected and (fn.saves_every_version or _saved(fn, array)):
-            what = f"tensor of shape {list(array.shape)}, dtype {array.dtype}"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{what}] "
-                f"used by {fn.name}, is at version {counter[0]}; expected version {expected} "
-                "instead. Use an out-of-place op (x = x + y) or .clone() the tensor first."
-            )
+    """torch's error for an array that ``fn`` saved and that was changed in place since."""
+    for counter, array in fn.changed_saved_tensors():
+        what = f"tensor of shape {list(array.shape)}, dtype {array.dtype}"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{what}] used by {fn.name}, is at version {counter[0]}, "
+            f"changed after {fn.name} saved it. Use an out-of-place op (x = x + y) or "
+            ".clone() the tensor first."
+        )
+
+
+def bump_version(tensor) -> None:
+    """Record an in-place change of ``tensor``: its count (torch's ``_version``) and the
+    clock's new tick."""
+    _clock[0] += 1
+    box = tensor._version_box
+    box[0], box[1] = box[0] + 1, _clock[0]
 
 
 def _topological_order(root_fn: Op) -> list:

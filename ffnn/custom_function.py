@@ -38,14 +38,11 @@ class FunctionCtx:
 
     def __init__(self):
         self._saved: tuple = ()
-        self._versions: tuple = ()
         self._non_differentiable: set = set()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for ``backward``; changing one in place afterwards makes it raise."""
         self._saved = tensors
-        self._versions = tuple((t._version_box, t._version_box[0], t._data)
-                               for t in tensors if isinstance(t, Tensor))
 
     @property
     def saved_tensors(self) -> tuple:
@@ -101,7 +98,7 @@ class Function:
         node.needs_input_grad = ctx.needs_input_grad
         node.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
         node.input_ctxs = tuple(None if p is None else p._ctx for p in node.parents)
-        node.saved_versions = ctx._versions
+        node.tick = autograd._clock[0]
         differentiable = [i for i, o in enumerate(outputs) if isinstance(o, Tensor)
                           and o.dtype.kind == "f" and id(o) not in ctx._non_differentiable]
         if single and differentiable:
@@ -112,7 +109,10 @@ class Function:
 class _UserOp(autograd.Op):
     """The graph node of a user ``Function``: its backward is the user's."""
 
-    saves_every_version = True  # saved_versions are the tensors of ctx.save_for_backward
+    def changed_saved_tensors(self) -> list:
+        """The tensors of ``ctx.save_for_backward`` changed in place after forward."""
+        return [(t._version_box, t._data) for t in self.ctx.saved_tensors
+                if isinstance(t, Tensor) and t._version_box[1] > self.tick]
 
     def backward(self, grad):
         grads = [Tensor._make(g, False, None) for g in self.split(grad)]

@@ -47,7 +47,7 @@ class Tensor(InPlaceMethods):
         self._data = _to_array(data, dtype)
         self._grad = None
         self._ctx = None
-        self._version_box = [0]
+        self._version_box = [0, 0]  # [times changed in place, clock tick of the last change]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -62,7 +62,7 @@ class Tensor(InPlaceMethods):
         out._grad = None
         out.requires_grad = requires_grad
         out._ctx = ctx
-        out._version_box = [0]
+        out._version_box = [0, 0]
         return out
 
     # ----- data and grad, as torch's ---------------------------------------------------

@@ -90,7 +90,7 @@ class InPlaceMethods:
                 "e.g. from expand()); clone() it first"
             )
         np.copyto(target, values, casting="unsafe")
-        self._version_box[0] += 1
+        autograd.bump_version(self)
 
     def _take_graph(self, result) -> None:
         """Make ``self`` the output of ``result``'s op; re-record the base of an index view."""
@@ -122,7 +122,7 @@ class InPlaceMethods:
         Tensor = _tensor_cls()
         if not self._needs_graph(value):
             self._data[index] = value._data if isinstance(value, Tensor) else value
-            self._version_box[0] += 1
+            autograd.bump_version(self)
             return
         self._check_may_change("assignment (x[i] = v)")
         if not isinstance(value, Tensor):
@@ -130,7 +130,7 @@ class InPlaceMethods:
         old = Tensor._make(self._data, self.requires_grad, self._ctx)
         result = _ops().shape.SetItem.apply(old, value, index=index, write=False)
         self._data[index] = value._data
-        self._version_box[0] += 1
+        autograd.bump_version(self)
         self._take_graph(result)
 
     # ----- operators ----------------------------------------------------------------------
