@@ -116,6 +116,8 @@ def load_table(data: DataConfig, notes: list[str]):
     if not keep.all():
         table = {name: values[keep] for name, values in table.items()}
         target = target[keep]
+    if gone.size == 0:
+        raise CLIError(f"{path} has a header but no data rows")
     if target.shape[0] == 0:
         raise CLIError(f"{path}: no rows left to train on (every row has a missing value)")
     y, labels = _target_values(target)

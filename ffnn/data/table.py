@@ -182,7 +182,8 @@ def _read_pandas(path, header, wanted, delimiter, encoding, markers):
     text: dict[str, list] = {name: [] for name in wanted}
     rows = 0
     try:
-        chunks = pd.read_csv(path, sep=delimiter, header=0, names=header, usecols=wanted,
+        chunks = pd.read_csv(path, sep=delimiter, header=0, names=header, index_col=False,
+                             # every column: with usecols, a row with extra cells passes
                              encoding=encoding, na_values=markers, keep_default_na=False,
                              skipinitialspace=True, skip_blank_lines=True,
                              chunksize=CHUNK_ROWS, dtype=as_text or None)

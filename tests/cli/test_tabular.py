@@ -186,3 +186,10 @@ def test_semicolon_file_with_question_marks(tmp_path, capsys):
     assert "row 4, column 'income': cannot convert '?'" in line and "data.na_values" in line
     _train(tmp_path, path, "--epochs", "1", "--set", "data.na_values=['?']")
     assert "filled 1 missing cells (income 1)" in capsys.readouterr().out
+
+
+def test_header_without_rows(tmp_path, capsys):
+    path = tmp_path / "h.csv"
+    path.write_text("a,b,y\n")
+    line = error_of(capsys, "train", "--set", f"data.csv='{path}'", "--set", "data.target=y")
+    assert line == f"ffnn: error: {path} has a header but no data rows"

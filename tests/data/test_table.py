@@ -125,3 +125,13 @@ def test_quoted_numbers_are_text_when_other_cells_are_bare(tmp_path):
     _same(table, _read_csv_module(str(path), header, header, ",", "utf-8-sig", list(NA_VALUES)))
     path.write_text('"a","b"\n"1","2"\n"3","4"\n')  # everything quoted: no information
     np.testing.assert_array_equal(read_table(path)["a"], [1.0, 3.0])
+
+
+def test_a_row_with_extra_cells_is_an_error(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,y\n1,2,0\n3,4,1,9\n")
+    with pytest.raises(TableError, match="ragged.csv: not a well-formed CSV table .*Expected 3 "
+                                         "fields in line 3, saw 4"):
+        read_table(path, ["a", "y"])
+    path.write_text("a,b,y\n1,2,0\n3,4\n")  # a short row: its last cell is missing
+    np.testing.assert_array_equal(read_table(path)["y"], [0.0, np.nan])
