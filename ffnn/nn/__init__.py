@@ -2,6 +2,7 @@
 
 from ffnn.nn import functional, init
 from ffnn.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
@@ -18,6 +19,7 @@ from ffnn.nn.loss import (
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.transformer import TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
@@ -26,6 +28,7 @@ __all__ = [
     "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional",
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN",
+    "MultiheadAttention", "TransformerEncoderLayer",
 ]
 
 

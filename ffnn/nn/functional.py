@@ -302,3 +302,6 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     if not isinstance(input, Tensor):
         input = Tensor(np.asarray(input))
     return ops.embedding(input, weight, padding_idx)
+
+
+from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
