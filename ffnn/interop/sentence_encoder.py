@@ -45,17 +45,36 @@ class SentenceEncoder(BertModel):
     ``encode(sentences)`` tokenises raw text. An ordinary Module: train it, wrap it with LoRA,
     save its ``state_dict`` (Hugging Face's key names)."""
 
-    def __init__(self, *, tokenizer=None, max_seq_length: int = 256, pooling: str = "mean",
-                 normalize: bool = True, **bert_config):
+    tokenizer_json: str | None = None
+
+    def __init__(self, *, tokenizer_json: str | None = None, max_seq_length: int = 256,
+                 pooling: str = "mean", normalize: bool = True, **bert_config):
         super().__init__(**bert_config)
         if pooling not in ("mean", "cls"):
             raise ValueError(f"SentenceEncoder: pooling must be 'mean' or 'cls'. "
                              f"Received: pooling={pooling!r}")
-        self.tokenizer = tokenizer
+        self.tokenizer_json = tokenizer_json
         self.max_seq_length = int(max_seq_length)
         self.pooling, self.normalize = pooling, bool(normalize)
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None) -> Tensor:
+    @property
+    def tokenizer(self):
+        """The ``tokenizers.Tokenizer`` built from ``tokenizer_json`` (the text of
+        tokenizer.json, saved with the model's spec): no padding, truncation at
+        ``max_seq_length``. None without a tokenizer_json."""
+        built = self.__dict__.get("_built_tokenizer")
+        if built is None and self.tokenizer_json:
+            from tokenizers import Tokenizer
+
+            built = Tokenizer.from_str(self.tokenizer_json)
+            built.no_padding()
+            built.enable_truncation(max_length=self.max_seq_length)
+            self.__dict__["_built_tokenizer"] = built
+        return built
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None,
+                normalize: bool | None = None) -> Tensor:
+        """Sentence embeddings [N, E]; ``normalize`` overrides the model's own setting."""
         ids = input_ids.numpy() if isinstance(input_ids, Tensor) else np.asarray(input_ids)
         if attention_mask is None:
             attention_mask = ids != self.config["pad_token_id"]
@@ -63,14 +82,15 @@ class SentenceEncoder(BertModel):
                           else attention_mask)
         hidden = super().forward(input_ids, mask, token_type_ids)
         pooled = mean_pool(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
-        return l2_normalize(pooled) if self.normalize else pooled
+        normalize = self.normalize if normalize is None else normalize
+        return l2_normalize(pooled) if normalize else pooled
 
     def tokenize(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), each [N, L] int64, padded to the longest sentence and
         truncated at ``max_seq_length`` tokens ([CLS] and [SEP] included)."""
         if self.tokenizer is None:
             raise ValueError("SentenceEncoder: no tokenizer; build it with "
-                             "load_sentence_encoder() or pass tokenizer=")
+                             "load_sentence_encoder() or pass tokenizer_json=")
         sentences = _check_sentences(sentences)
         encodings = self.tokenizer.encode_batch(sentences)
         length = max((len(e.ids) for e in encodings), default=0)
@@ -148,11 +168,14 @@ def read_sentence_encoder(folder: str | os.PathLike, dtype=dtypes.float32) -> Se
         int(_read_json(st_config).get("max_seq_length", 512)) if st_config.is_file() else 512,
         int(config.get("max_position_embeddings", 512)))
 
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=max_seq_length)
-    model = SentenceEncoder(tokenizer=tokenizer, max_seq_length=max_seq_length, pooling=pooling,
-                            normalize=_NORMALIZE in types, dtype=dtype,
+    tokenizer_json = (folder / "tokenizer.json").read_text(encoding="utf-8")
+    try:
+        Tokenizer.from_str(tokenizer_json)
+    except Exception as error:  # the library raises its own Exception type
+        raise ValueError(f"load_sentence_encoder: {folder}/tokenizer.json is not a tokenizers "
+                         f"file: {error}") from None
+    model = SentenceEncoder(tokenizer_json=tokenizer_json, max_seq_length=max_seq_length,
+                            pooling=pooling, normalize=_NORMALIZE in types, dtype=dtype,
                             **{k: v for k, v in config.items() if k in _BERT_KEYS})
     expected = model.state_dict()
     with safe_open(str(folder / "model.safetensors"), framework="np") as handle:

@@ -231,6 +231,7 @@ def _ensure_builtins() -> None:
     register_spec(LoRALinear, LoRALinear.get_config, LoRALinear.from_config,
                   shapes=LoRALinear.config_shapes)
     _register_ffn_blocks()
+    _register_transformer_blocks()
 
 
 def _register_ffn_blocks() -> None:
@@ -246,3 +247,34 @@ def _register_ffn_blocks() -> None:
         cls = getattr(ffn, name, None)
         if cls is not None:
             register_spec(cls, _attrs(*attributes), _restore(cls))
+
+
+def _register_transformer_blocks() -> None:
+    """Embedding, attention, the encoder layers, BERT, the sentence encoder and the text
+    classifier: the composites restored from their attributes + children (no constructor
+    runs, so nothing is allocated before the children's shapes are checked)."""
+    from ffnn import nn
+    from ffnn.finetune.text import TextClassifier
+    from ffnn.interop.sentence_encoder import SentenceEncoder
+    from ffnn.nn import bert
+
+    register_spec(nn.Embedding, _attrs("num_embeddings", "embedding_dim", "padding_idx"),
+                  lambda c: nn.Embedding(**c),
+                  shapes=lambda c: {"weight": (c["num_embeddings"], c["embedding_dim"])})
+    register_spec(nn.MultiheadAttention,
+                  lambda m: {"embed_dim": m.embed_dim, "num_heads": m.num_heads,
+                             "dropout": m.dropout, "bias": m.in_proj_bias is not None,
+                             "batch_first": m.batch_first},
+                  lambda c: nn.MultiheadAttention(**c),
+                  shapes=lambda c: {"in_proj_weight": (3 * c["embed_dim"], c["embed_dim"]),
+                                    **({"in_proj_bias": (3 * c["embed_dim"],)} if c["bias"]
+                                       else {})})
+    composites = {nn.TransformerEncoderLayer: ("norm_first",),
+                  bert.BertEmbeddings: (), bert.BertSelfAttention: ("num_heads", "dropout"),
+                  bert.BertSelfOutput: (), bert.BertAttention: (), bert.BertIntermediate: (),
+                  bert.BertLayer: (), bert.BertEncoder: (), bert.BertModel: ("config",),
+                  SentenceEncoder: ("config", "max_seq_length", "pooling", "normalize",
+                                    "tokenizer_json"),
+                  TextClassifier: ("num_classes", "normalize", "pad_token_id")}
+    for cls, attributes in composites.items():
+        register_spec(cls, _attrs(*attributes), _restore(cls))
