@@ -15,13 +15,13 @@ DESCRIPTION = ("all-MiniLM-L6-v2 encode() of varied sentences, batch 32: ffnn vs
                "sentence-transformers")
 
 
-def bench_encode(count: int = 256, batch_size: int = 32, rounds: int = 3,
+def bench_encode(count: int = 128, batch_size: int = 32, rounds: int = 3,
                  use_torch: bool = True) -> dict:
     """A result row: ``ffnn_sps`` / ``torch_sps`` sentences per second, ``ratio`` = ffnn time
     / torch time, ``max_abs_diff`` between the two libraries' normalised embeddings."""
     from ffnn.interop.pretrained import load_sentence_encoder, minilm_dir
 
-    sentences = varied_sentences(count, seed=0, long_every=16)
+    sentences = varied_sentences(count, seed=0, long_every=32)
     ours = load_sentence_encoder()
     fns = {"ffnn": lambda: ours.encode(sentences, batch_size=batch_size)}
     theirs = None

@@ -25,7 +25,7 @@ class Budget:
     epochs: int = 2
     batch_size: int = 16
     max_length: int = 64
-    lr: float = 5e-4
+    lr: float = 1e-3
     lora_rank: int = 8
     lora_alpha: float = 16.0
 
