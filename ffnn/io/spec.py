@@ -74,6 +74,8 @@ def module_spec(module: Module, where: str = "model") -> dict:
     """The JSON spec of ``module`` and its children; SpecError names an unregistered class."""
     _ensure_builtins()
     entry = _BY_CLASS.get(type(module))
+    if entry is None and _register_text_models():
+        entry = _BY_CLASS.get(type(module))
     if entry is None:
         raise SpecError(
             f"{where} is a {type(module).__module__}.{type(module).__qualname__}, which is not a "
@@ -104,6 +106,8 @@ def build_module(spec: Any, shapes: dict[str, tuple], prefix: str = "", depth: i
         raise SpecError(f"malformed architecture spec at {where}: expected "
                         "{'type': str, 'config': dict, 'children': dict}")
     entry = _BY_NAME.get(spec["type"])
+    if entry is None and _register_text_models():
+        entry = _BY_NAME.get(spec["type"])
     if entry is None:
         raise SpecError(f"{where} has type {spec['type']!r}, which is not a registered module")
     config = spec.get("config", {})
@@ -250,13 +254,11 @@ def _register_ffn_blocks() -> None:
 
 
 def _register_transformer_blocks() -> None:
-    """Embedding, attention, the encoder layers, BERT, the sentence encoder and the text
-    classifier: the composites restored from their attributes + children (no constructor
-    runs, so nothing is allocated before the children's shapes are checked)."""
+    """Embedding, attention and the encoder layer (``ffnn.nn``); BERT and the text models
+    join on first need (:func:`_register_text_models`), so a plain save imports nothing more.
+    Composites are restored from their attributes + children (no constructor runs, so
+    nothing is allocated before the children's shapes are checked)."""
     from ffnn import nn
-    from ffnn.finetune.text import TextClassifier
-    from ffnn.interop.sentence_encoder import SentenceEncoder
-    from ffnn.nn import bert
 
     register_spec(nn.Embedding, _attrs("num_embeddings", "embedding_dim", "padding_idx"),
                   lambda c: nn.Embedding(**c),
@@ -269,8 +271,24 @@ def _register_transformer_blocks() -> None:
                   shapes=lambda c: {"in_proj_weight": (3 * c["embed_dim"], c["embed_dim"]),
                                     **({"in_proj_bias": (3 * c["embed_dim"],)} if c["bias"]
                                        else {})})
-    composites = {nn.TransformerEncoderLayer: ("norm_first",),
-                  bert.BertEmbeddings: (), bert.BertSelfAttention: ("num_heads", "dropout"),
+    register_spec(nn.TransformerEncoderLayer, _attrs("norm_first"),
+                  _restore(nn.TransformerEncoderLayer))
+
+
+_text_models_done = False
+
+
+def _register_text_models() -> bool:
+    """Register BERT, the sentence encoder and the text classifier; False if already done."""
+    global _text_models_done
+    if _text_models_done:
+        return False
+    _text_models_done = True
+    from ffnn.finetune.text import TextClassifier
+    from ffnn.interop.sentence_encoder import SentenceEncoder
+    from ffnn.nn import bert
+
+    composites = {bert.BertEmbeddings: (), bert.BertSelfAttention: ("num_heads", "dropout"),
                   bert.BertSelfOutput: (), bert.BertAttention: (), bert.BertIntermediate: (),
                   bert.BertLayer: (), bert.BertEncoder: (), bert.BertModel: ("config",),
                   SentenceEncoder: ("config", "max_seq_length", "pooling", "normalize",
@@ -278,3 +296,4 @@ def _register_transformer_blocks() -> None:
                   TextClassifier: ("num_classes", "normalize", "pad_token_id")}
     for cls, attributes in composites.items():
         register_spec(cls, _attrs(*attributes), _restore(cls))
+    return True

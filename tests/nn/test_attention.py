@@ -140,3 +140,16 @@ def test_transformer_encoder_layer_matches_torch_with_padding(norm_first):
     (tout * torch.from_numpy(g)).sum().backward()
     assert_close(np.asarray(xo.grad), xt.grad.numpy(), what="input grad")
     _compare_grads(ours, theirs)
+
+
+def test_attention_layers_save_and_rebuild_from_their_spec(tmp_path):
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                                     batch_first=True, norm_first=True))
+    path = tmp_path / "layer.safetensors"
+    ffnn.save(path, model)
+    loaded = ffnn.load(path).model
+    assert isinstance(loaded[0], nn.TransformerEncoderLayer) and loaded[0].norm_first
+    assert isinstance(loaded[0].self_attn, nn.MultiheadAttention)
+    x = ffnn.tensor(rng.standard_normal((2, 3, 8)).astype(np.float32))
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
