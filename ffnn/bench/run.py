@@ -142,7 +142,7 @@ def _encode_row(args, torch, notes: list[str]) -> dict | None:
         from ffnn.bench.encode import bench_encode
 
         small = args.repeat == "small"
-        return bench_encode(count=32 if small else 128, rounds=1 if small else 3,
+        return bench_encode(count=8 if small else 128, rounds=1 if small else 3,
                             use_torch=torch is not None)
     except (ImportError, OSError) as err:
         notes.append(f"encode case skipped: {err}")
