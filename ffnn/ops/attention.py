@@ -35,7 +35,10 @@ class ScaledDotProductAttention(Function):
         scores = query @ m.swapaxes(key, -1, -2)
         scores *= scale
         if bias is not None:
-            scores = scores + bias
+            if m.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
+                scores += bias
+            else:
+                scores = scores + bias
         scores -= scores.max(axis=-1, keepdims=True)
         m.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
