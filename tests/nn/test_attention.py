@@ -65,7 +65,7 @@ def test_multihead_cross_attention_with_attn_mask_and_per_head_weights():
     q, k, v = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 6)), \
         rng.standard_normal((2, 5, 6))
     attn_mask = rng.standard_normal((4, 5))  # float: added to the scores
-    pad = _padding([5, 3], 5)
+    pad = np.where(_padding([5, 3], 5), -np.inf, 0.0)  # float padding mask, as torch wants
     ins = [ffnn.tensor(a, requires_grad=True) for a in (q, k, v)]
     tins = [torch.from_numpy(a).requires_grad_() for a in (q, k, v)]
     out, w = ours(*ins, key_padding_mask=pad, attn_mask=attn_mask, average_attn_weights=False)
