@@ -15,6 +15,7 @@ import numpy as np
 from ffnn import random as _random
 from ffnn.autograd import Function
 from ffnn.backend import xp
+from ffnn.ops._blas import single_blas_thread
 from ffnn.ops.elementwise import unbroadcast
 from ffnn.tensor import Tensor
 
@@ -31,6 +32,10 @@ class ScaledDotProductAttention(Function):
     """
 
     def forward(self, query, key, value, bias=None, scale=1.0, dropout_mask=None):
+        with single_blas_thread():
+            return self._forward(query, key, value, bias, scale, dropout_mask)
+
+    def _forward(self, query, key, value, bias, scale, dropout_mask):
         m = xp(query)
         scores = query @ m.swapaxes(key, -1, -2)
         scores *= scale
@@ -54,6 +59,10 @@ class ScaledDotProductAttention(Function):
         return weights @ value
 
     def backward(self, grad):
+        with single_blas_thread():
+            return self._backward(grad)
+
+    def _backward(self, grad):
         m = xp(grad)
         need_q, need_k, need_v = self.needs_input_grad[:3]
         probs, mask = self.probs, self.dropout_mask
