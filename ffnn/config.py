@@ -113,6 +113,15 @@ class FinetuneSection:
 
 
 @dataclass
+class TextSection:
+    """Fine-tuning a pretrained sentence encoder on a CSV text column."""
+
+    column: str = _opt("", doc="text column of the CSV (set: CHECKPOINT is 'minilm' or a "
+                       "sentence-transformers folder, and the model reads this text)")
+    max_length: int = _opt(64, low=2, doc="tokens per text ([CLS] and [SEP] included)")
+
+
+@dataclass
 class Config:
     """``ffnn train CONFIG.toml``: everything a run needs."""
 
@@ -134,6 +143,7 @@ class FinetuneConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     finetune: FinetuneSection = field(default_factory=FinetuneSection)
+    text: TextSection = field(default_factory=TextSection)
 
 
 class ConfigError(ValueError):

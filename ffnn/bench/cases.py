@@ -16,7 +16,7 @@ import numpy as np
 
 TRAIN_CASES = ("mlp", "ffn", "tiny")
 ARRAY_CASES = TRAIN_CASES + ("predict",)
-ALL_CASES = ARRAY_CASES + ("sklearn", "distributed")
+ALL_CASES = ARRAY_CASES + ("sklearn", "distributed", "encode")
 
 DESCRIPTIONS = {
     "mlp": "784-512-256-10 MLP, ReLU, batch 128, cross-entropy, Adam: one training step",
@@ -25,6 +25,7 @@ DESCRIPTIONS = {
     "predict": "inference of the mlp model over 100,000 rows",
     "sklearn": "FFNNClassifier vs scikit-learn MLPClassifier, fit on digits and breast cancer",
     "distributed": "ffn step data-parallel over MPI ranks (ffnn.distributed)",
+    "encode": "all-MiniLM-L6-v2 encode() of varied sentences vs sentence-transformers",
 }
 
 

@@ -13,6 +13,8 @@ TARGETS = {
     "predict": [("ratio", 0.9, "ffnn/torch <= 0.9")],
     "sklearn": [("ratio", 1 / 3, "fit time <= 1/3 of MLPClassifier"),
                 ("accuracy_deficit", 0.0, "accuracy >= MLPClassifier")],
+    "encode": [("ratio", 1.0, "ffnn/torch time <= 1.0"),
+               ("max_abs_diff", 1e-5, "embeddings within 1e-5")],
 }
 
 
@@ -49,7 +51,7 @@ _COLUMNS = [
 def _rows(result: dict) -> list[list[str]]:
     rows = []
     for row in result["cases"]:
-        if row["case"] == "sklearn":
+        if row["case"] in ("sklearn", "encode"):
             continue
         rows.append([_fmt(row.get(key), spec) for _, key, spec in _COLUMNS])
     return rows
@@ -66,6 +68,10 @@ def _sklearn_lines(result: dict) -> list[str]:
             f"{row['ffnn_accuracy']:.4f} (mean {row['ffnn_mean_accuracy']:.4f}); MLPClassifier "
             f"fit {row['sklearn_fit_s']:.3f} s, accuracy {row['sklearn_accuracy']:.4f} (mean "
             f"{row['sklearn_mean_accuracy']:.4f}); time ratio {row['ratio']:.2f}")
+    if any(row["case"] == "encode" for row in result["cases"]):
+        from ffnn.bench.encode import encode_line
+
+        lines += [encode_line(row) for row in result["cases"] if row["case"] == "encode"]
     return lines
 
 

@@ -137,6 +137,18 @@ def _distributed(args, notes: list[str]) -> dict | None:
     return result
 
 
+def _encode_row(args, torch, notes: list[str]) -> dict | None:
+    try:
+        from ffnn.bench.encode import bench_encode
+
+        small = args.repeat == "small"
+        return bench_encode(count=8 if small else 128, rounds=1 if small else 3,
+                            use_torch=torch is not None)
+    except (ImportError, OSError) as err:
+        notes.append(f"encode case skipped: {err}")
+        return None
+
+
 def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bool = True,
                    use_torch: bool = True) -> dict:
     """Run the cases and return the result dict that the formatters print."""
@@ -158,6 +170,10 @@ def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bo
                     row["targets"] = report.check_targets(row)
                     result["cases"].append(row)
                 continue
+            elif name == "encode":
+                row = _encode_row(args, torch, notes)
+                if row is None:
+                    continue
             else:
                 result["distributed"] = _distributed(args, notes)
                 continue

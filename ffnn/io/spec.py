@@ -74,6 +74,8 @@ def module_spec(module: Module, where: str = "model") -> dict:
     """The JSON spec of ``module`` and its children; SpecError names an unregistered class."""
     _ensure_builtins()
     entry = _BY_CLASS.get(type(module))
+    if entry is None and _register_text_models():
+        entry = _BY_CLASS.get(type(module))
     if entry is None:
         raise SpecError(
             f"{where} is a {type(module).__module__}.{type(module).__qualname__}, which is not a "
@@ -104,6 +106,8 @@ def build_module(spec: Any, shapes: dict[str, tuple], prefix: str = "", depth: i
         raise SpecError(f"malformed architecture spec at {where}: expected "
                         "{'type': str, 'config': dict, 'children': dict}")
     entry = _BY_NAME.get(spec["type"])
+    if entry is None and _register_text_models():
+        entry = _BY_NAME.get(spec["type"])
     if entry is None:
         raise SpecError(f"{where} has type {spec['type']!r}, which is not a registered module")
     config = spec.get("config", {})
@@ -245,6 +249,7 @@ def _ensure_builtins() -> None:
     register_spec(LoRALinear, LoRALinear.get_config, LoRALinear.from_config,
                   shapes=LoRALinear.config_shapes)
     _register_ffn_blocks()
+    _register_transformer_blocks()
 
 
 def _register_ffn_blocks() -> None:
@@ -260,3 +265,49 @@ def _register_ffn_blocks() -> None:
         cls = getattr(ffn, name, None)
         if cls is not None:
             register_spec(cls, _attrs(*attributes), _restore(cls))
+
+
+def _register_transformer_blocks() -> None:
+    """Embedding, attention and the encoder layer (``ffnn.nn``); BERT and the text models
+    join on first need (:func:`_register_text_models`), so a plain save imports nothing more.
+    Composites are restored from their attributes + children (no constructor runs, so
+    nothing is allocated before the children's shapes are checked)."""
+    from ffnn import nn
+
+    register_spec(nn.Embedding, _attrs("num_embeddings", "embedding_dim", "padding_idx"),
+                  lambda c: nn.Embedding(**c),
+                  shapes=lambda c: {"weight": (c["num_embeddings"], c["embedding_dim"])})
+    register_spec(nn.MultiheadAttention,
+                  lambda m: {"embed_dim": m.embed_dim, "num_heads": m.num_heads,
+                             "dropout": m.dropout, "bias": m.in_proj_bias is not None,
+                             "batch_first": m.batch_first},
+                  lambda c: nn.MultiheadAttention(**c),
+                  shapes=lambda c: {"in_proj_weight": (3 * c["embed_dim"], c["embed_dim"]),
+                                    **({"in_proj_bias": (3 * c["embed_dim"],)} if c["bias"]
+                                       else {})})
+    register_spec(nn.TransformerEncoderLayer, _attrs("norm_first"),
+                  _restore(nn.TransformerEncoderLayer))
+
+
+_text_models_done = False
+
+
+def _register_text_models() -> bool:
+    """Register BERT, the sentence encoder and the text classifier; False if already done."""
+    global _text_models_done
+    if _text_models_done:
+        return False
+    _text_models_done = True
+    from ffnn.finetune.text import TextClassifier
+    from ffnn.interop.sentence_encoder import SentenceEncoder
+    from ffnn.nn import bert
+
+    composites = {bert.BertEmbeddings: (), bert.BertSelfAttention: ("num_heads", "dropout"),
+                  bert.BertSelfOutput: (), bert.BertAttention: (), bert.BertIntermediate: (),
+                  bert.BertLayer: (), bert.BertEncoder: (), bert.BertModel: ("config",),
+                  SentenceEncoder: ("config", "max_seq_length", "pooling", "normalize",
+                                    "tokenizer_json"),
+                  TextClassifier: ("num_classes", "normalize", "pad_token_id")}
+    for cls, attributes in composites.items():
+        register_spec(cls, _attrs(*attributes), _restore(cls))
+    return True

@@ -17,6 +17,7 @@ from ffnn.nn.activation import (
     Softplus,
     Tanh,
 )
+from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
@@ -37,6 +38,7 @@ from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.tabular import TabularModel
+from ffnn.nn.transformer import TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
@@ -47,6 +49,7 @@ __all__ = [
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
+    "MultiheadAttention", "TransformerEncoderLayer",
 ]
 
 

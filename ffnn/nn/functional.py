@@ -450,3 +450,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """x / max(‖x‖_p, eps) along ``dim`` (rows of a [N, D] batch by default)."""
     norm = input.norm(p, dim, keepdim=True)
     return input / ops.clamp(norm, min=eps)
+
+
+from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401

@@ -1,0 +1,64 @@
+"""``TransformerEncoderLayer`` with torch's names: self-attention and a feed-forward block,
+each with its residual connection and LayerNorm (post-norm by default, as BERT; pre-norm with
+``norm_first``). Gradients come from the ops it composes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ffnn.nn.attention import MultiheadAttention
+from ffnn.nn.ffn import make_activation
+from ffnn.nn.linear import Linear, _check_positive_int
+from ffnn.nn.module import Module
+from ffnn.nn.normalization import Dropout, LayerNorm
+from ffnn.tensor import Tensor
+
+
+class TransformerEncoderLayer(Module):
+    """Post-norm: x = norm1(x + SA(x)); x = norm2(x + FF(x)), with
+    SA = dropout1 ∘ self_attn and FF = dropout2 ∘ linear2 ∘ dropout ∘ activation ∘ linear1.
+    ``norm_first``: x = x + SA(norm1(x)); x = x + FF(norm2(x)).
+
+    Input [S, N, E] (or [N, S, E] with ``batch_first``, or unbatched [S, E]); ``src_mask`` and
+    ``src_key_padding_mask`` as ``MultiheadAttention``'s ``attn_mask`` / ``key_padding_mask``.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str | Module = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None,
+                 generator=None):
+        super().__init__()
+        _check_positive_int("TransformerEncoderLayer", d_model=d_model, nhead=nhead,
+                            dim_feedforward=dim_feedforward)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype,
+                                            generator=generator)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype,
+                              generator=generator)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype,
+                              generator=generator)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = make_activation(activation, "TransformerEncoderLayer")
+
+    def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
+                is_causal: bool = False) -> Tensor:
+        x = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal) -> Tensor:
+        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=is_causal)
+        return self.dropout1(out)
+
+    def _ff_block(self, x) -> Tensor:
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))

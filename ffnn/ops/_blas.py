@@ -1,0 +1,33 @@
+"""``single_blas_thread()``: run a block of many small matrix products with one BLAS thread.
+
+A batched product such as attention's [N, H, L, d] @ [N, H, d, S] is N·H small GEMMs, one
+BLAS call each; with several BLAS threads every call pays a thread hand-off, and on a busy
+machine a descheduled helper thread stalls each of them (10-50x slower than one thread).
+Big products (the Linear layers) keep every thread. Uses threadpoolctl when installed (it
+comes with scikit-learn); without it this is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+
+_controller = None
+_available = importlib.util.find_spec("threadpoolctl") is not None
+
+
+def single_blas_thread():
+    """A context manager limiting the BLAS to one thread inside it (no-op without
+    threadpoolctl)."""
+    global _controller, _available
+    if not _available:
+        return contextlib.nullcontext()
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _controller = ThreadpoolController()
+        except Exception:  # a broken or unusual BLAS set-up: keep the default threads
+            _available = False
+            return contextlib.nullcontext()
+    return _controller.limit(limits=1, user_api="blas")

@@ -1,0 +1,155 @@
+"""MultiheadAttention and TransformerEncoderLayer against torch (float64, 3-D inputs with
+padding masks, forward and every gradient), plus finite differences and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import assert_close
+
+import ffnn
+from ffnn import nn
+
+
+def _load_into_torch(ours: nn.Module, theirs: torch.nn.Module) -> None:
+    state = {k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()}
+    theirs.load_state_dict(state)
+
+
+def _compare_grads(ours: nn.Module, theirs: torch.nn.Module) -> None:
+    theirs_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(np.asarray(p.grad), theirs_params[name].grad.numpy(), what=f"grad {name}")
+
+
+def _padding(lengths, source):
+    """[N, S] boolean, True at padding (torch's key_padding_mask convention)."""
+    return np.arange(source)[None, :] >= np.asarray(lengths)[:, None]
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_self_attention_matches_torch_with_padding(batch_first, need_weights):
+    rng = np.random.default_rng(0)
+    ours = nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=ffnn.float64)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=torch.float64)
+    _load_into_torch(ours, theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = rng.standard_normal((3, 5, 8) if batch_first else (5, 3, 8))
+    pad = _padding([5, 2, 4], 5)
+    xo, xt = ffnn.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_()
+    out, w = ours(xo, xo, xo, key_padding_mask=pad, need_weights=need_weights)
+    tout, tw = theirs(xt, xt, xt, key_padding_mask=torch.from_numpy(pad),
+                      need_weights=need_weights)
+    assert_close(out.numpy(), tout.detach().numpy(), what="output")
+    g = rng.standard_normal(out.shape)
+    loss, tloss = (out * ffnn.tensor(g)).sum(), (tout * torch.from_numpy(g)).sum()
+    if need_weights:
+        assert_close(w.numpy(), tw.detach().numpy(), what="weights")
+        gw = rng.standard_normal(w.shape)
+        loss, tloss = loss + (w * ffnn.tensor(gw)).sum(), tloss + (tw * torch.from_numpy(gw)).sum()
+    else:
+        assert w is None and tw is None
+    loss.backward()
+    tloss.backward()
+    assert_close(np.asarray(xo.grad), xt.grad.numpy(), what="input grad")
+    _compare_grads(ours, theirs)
+
+
+def test_multihead_cross_attention_with_attn_mask_and_per_head_weights():
+    rng = np.random.default_rng(1)
+    ours = nn.MultiheadAttention(6, 3, batch_first=True, dtype=ffnn.float64)
+    theirs = torch.nn.MultiheadAttention(6, 3, batch_first=True, dtype=torch.float64)
+    _load_into_torch(ours, theirs)
+    q, k, v = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 6)), \
+        rng.standard_normal((2, 5, 6))
+    attn_mask = rng.standard_normal((4, 5))  # float: added to the scores
+    pad = np.where(_padding([5, 3], 5), -np.inf, 0.0)  # float padding mask, as torch wants
+    ins = [ffnn.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tins = [torch.from_numpy(a).requires_grad_() for a in (q, k, v)]
+    out, w = ours(*ins, key_padding_mask=pad, attn_mask=attn_mask, average_attn_weights=False)
+    tout, tw = theirs(*tins, key_padding_mask=torch.from_numpy(pad),
+                      attn_mask=torch.from_numpy(attn_mask), average_attn_weights=False)
+    assert w.shape == (2, 3, 4, 5)
+    assert_close(w.numpy(), tw.detach().numpy(), what="per-head weights")
+    (out.sum() + (w * w).sum()).backward()
+    (tout.sum() + (tw * tw).sum()).backward()
+    for a, b in zip(ins, tins):
+        assert_close(np.asarray(a.grad), b.grad.numpy(), what="input grad")
+    _compare_grads(ours, theirs)
+
+
+def test_multihead_attention_unbatched_and_boolean_attn_mask():
+    rng = np.random.default_rng(2)
+    ours = nn.MultiheadAttention(4, 1, dtype=ffnn.float64)
+    theirs = torch.nn.MultiheadAttention(4, 1, dtype=torch.float64)
+    _load_into_torch(ours, theirs)
+    x = rng.standard_normal((3, 4))
+    causal = np.triu(np.ones((3, 3), dtype=bool), 1)  # True: may not attend
+    out, w = ours(ffnn.tensor(x), ffnn.tensor(x), ffnn.tensor(x), attn_mask=causal)
+    tout, tw = theirs(*(torch.from_numpy(x),) * 3, attn_mask=torch.from_numpy(causal))
+    assert out.shape == (3, 4) and w.shape == (3, 3)
+    assert_close(out.numpy(), tout.detach().numpy())
+    assert_close(w.numpy(), tw.detach().numpy())
+
+
+def test_multihead_attention_finite_differences():
+    rng = np.random.default_rng(3)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True, dtype=ffnn.float64)
+    x = ffnn.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    pad = _padding([3, 2], 3)
+
+    def fn(x, *params):
+        out, w = mha(x, x, x, key_padding_mask=pad)
+        return out.sum() + (w * w).sum()
+
+    assert ffnn.gradcheck(fn, [x, *mha.parameters()])
+
+
+def test_multihead_attention_errors_name_the_argument():
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    x = ffnn.randn(2, 3, 4)
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        nn.MultiheadAttention(5, 2)
+    with pytest.raises(ValueError, match=r"expects query of shape \[N, L, E\].*\(2, 3, 5\)"):
+        mha(ffnn.randn(2, 3, 5), x, x)
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \[N, S\]"):
+        mha(x, x, x, key_padding_mask=np.zeros((2, 4), dtype=bool))
+    with pytest.raises(ValueError, match="attn_mask must have shape"):
+        mha(x, x, x, attn_mask=np.zeros((2, 2), dtype=bool))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_layer_matches_torch_with_padding(norm_first):
+    rng = np.random.default_rng(4)
+    kwargs = dict(dim_feedforward=12, dropout=0.0, batch_first=True, norm_first=norm_first)
+    ours = nn.TransformerEncoderLayer(8, 2, activation="gelu", dtype=ffnn.float64, **kwargs)
+    theirs = torch.nn.TransformerEncoderLayer(8, 2, activation="gelu", dtype=torch.float64,
+                                              **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _load_into_torch(ours, theirs)
+    x = rng.standard_normal((3, 5, 8))
+    pad = _padding([5, 1, 3], 5)
+    xo, xt = ffnn.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_()
+    out = ours(xo, src_key_padding_mask=pad)
+    tout = theirs(xt, src_key_padding_mask=torch.from_numpy(pad))
+    assert_close(out.numpy(), tout.detach().numpy(), what="output")
+    g = rng.standard_normal(out.shape)
+    (out * ffnn.tensor(g)).sum().backward()
+    (tout * torch.from_numpy(g)).sum().backward()
+    assert_close(np.asarray(xo.grad), xt.grad.numpy(), what="input grad")
+    _compare_grads(ours, theirs)
+
+
+def test_attention_layers_save_and_rebuild_from_their_spec(tmp_path):
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                                     batch_first=True, norm_first=True))
+    path = tmp_path / "layer.safetensors"
+    ffnn.save(path, model)
+    loaded = ffnn.load(path).model
+    assert isinstance(loaded[0], nn.TransformerEncoderLayer) and loaded[0].norm_first
+    assert isinstance(loaded[0].self_attn, nn.MultiheadAttention)
+    x = ffnn.tensor(rng.standard_normal((2, 3, 8)).astype(np.float32))
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
