@@ -13,14 +13,14 @@ import math
 import numpy as np
 
 from ffnn import random as _random
-from ffnn.autograd import Function
+from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops._blas import single_blas_thread
 from ffnn.ops.elementwise import unbroadcast
 from ffnn.tensor import Tensor
 
 
-class ScaledDotProductAttention(Function):
+class ScaledDotProductAttention(Op):
     """O = dropout(P) V with P = softmax(s · Q Kᵀ + M) along the last axis.
 
     Q [..., L, E], K [..., S, E], V [..., S, Ev] → O [..., L, Ev]; M broadcasts to [..., L, S]
