@@ -95,6 +95,7 @@ def load_table(data: DataConfig, notes: list[str]):
     features = list(data.features) or [c for c in header if c != data.target]
     _check_columns(path, header, data.target, features)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
+    _check_has_rows(table, path)
     target = table.pop(data.target)
     table = check_stray_text(table, data.categorical, path)
     gone = _missing_target(target)
@@ -374,6 +375,7 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
                        f"unexpected {unexpected} (columns are matched by name)")
     wanted = features + ([target] if need_target else [])
     table = read_table(path, wanted, encoding, reader.get("na_values", ()))
+    _check_has_rows(table, path)
     y = None
     if need_target:
         values = table.pop(target)
@@ -383,6 +385,9 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
                  f"{target!r}")
             table = _take(table, ~gone)
             values = values[~gone]
+            if values.shape[0] == 0:
+                raise CLIError(f"{path}: every row's target {target!r} is missing; nothing to "
+                               "evaluate")
         y = _encode_new_target(values, pre, path)
     if "tabular" in pre:
         from ffnn.data.tabular import TabularPreprocessor
@@ -391,6 +396,13 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
     else:
         X = transform_x(pre, _numeric_matrix(table, features, path))
     return X, y, table
+
+
+def _check_has_rows(table: dict, path: str) -> None:
+    from ffnn.data.table import num_rows
+
+    if num_rows(table) == 0:
+        raise CLIError(f"{path} has a header but no data rows. Received: 0 rows")
 
 
 def _encode_new_target(values: np.ndarray, pre: dict, path: str) -> np.ndarray:

@@ -201,6 +201,9 @@ class Module:
         parameters keep working. With ``strict``, every missing, unexpected or wrong-shaped
         key is listed in one ``RuntimeError``; shape mismatches are errors either way.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. "
+                            f"Received: state_dict of type {type(state_dict).__name__}")
         own = self._state_slots()
         given = {k: _as_array(v) for k, v in state_dict.items()}
         missing = [k for k in own if k not in given]
