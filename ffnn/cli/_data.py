@@ -242,9 +242,12 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
 def _check_base_features(base: dict, features: list[str], checkpoint: str) -> None:
     if list(features) != list(base["features"]) and (
             set(features) != set(base["features"]) or "tabular" not in base):
+        absent = [c for c in base["features"] if c not in features]
+        unexpected = [c for c in features if c not in base["features"]]
         raise CLIError(f"{checkpoint} was trained on {len(base['features'])} features "
                        f"{base['features'][:8]}, but the fine-tuning data has {len(features)} "
-                       f"({list(features)[:8]})")
+                       f"({list(features)[:8]}): missing {absent[:8]}, unexpected "
+                       f"{unexpected[:8]} (columns are matched by name)")
 
 
 def _take(table: dict, rows: np.ndarray) -> dict:

@@ -26,7 +26,8 @@ def run(args) -> int:
     from ffnn.cli._common import CLIError
 
     if args.rows_per_class < 1:
-        raise CLIError(f"--rows-per-class must be >= 1. Received: {args.rows_per_class}")
+        raise CLIError("--rows-per-class must be >= 1. Received: "
+                       f"--rows-per-class={args.rows_per_class}")
     demo.run(out=args.out, fast=args.fast, rows_per_class=args.rows_per_class,
              printer=Printer(args))
     return 0
