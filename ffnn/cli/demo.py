@@ -25,6 +25,8 @@ def run(args) -> int:
     from ffnn import demo
     from ffnn.cli._common import CLIError
 
+    if not args.out:
+        raise CLIError("--out must name the run folder. Received: --out=''")
     if args.rows_per_class < 1:
         raise CLIError("--rows-per-class must be >= 1. Received: "
                        f"--rows-per-class={args.rows_per_class}")

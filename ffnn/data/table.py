@@ -278,6 +278,7 @@ def _clean_text(values: np.ndarray, markers: list[str]) -> np.ndarray:
 
 
 def _read_csv_module(path, header, wanted, delimiter, encoding, markers):
+    _check_row_widths(path, delimiter, len(header), encoding)
     try:
         with open(path, newline="", encoding=encoding) as f:
             rows = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]

@@ -125,3 +125,23 @@ def test_quoted_numbers_are_text_when_other_cells_are_bare(tmp_path):
     _same(table, _read_csv_module(str(path), header, header, ",", "utf-8-sig", list(NA_VALUES)))
     path.write_text('"a","b"\n"1","2"\n"3","4"\n')  # everything quoted: no information
     np.testing.assert_array_equal(read_table(path)["a"], [1.0, 3.0])
+
+
+@pytest.mark.parametrize("row, what", [("3,4", r"2 cells .*\(missing cells"),
+                                       ("3,4,1,7", r"4 cells .*\(extra cells")])
+def test_a_ragged_row_is_an_error_naming_its_line(tmp_path, row, what):
+    """pandas pads a short row with missing cells and drops a long row's extra cells."""
+    path = tmp_path / "ragged.csv"
+    path.write_text(f"a,b,y\n1,2,0\n\n{row}\n5,6,1\n")
+    with pytest.raises(TableError, match=f"ragged.csv: line 4 has {what}"):
+        read_table(path)
+    with pytest.raises(TableError, match=f"ragged.csv: line 4 has {what}"):
+        _read_csv_module(str(path), ["a", "b", "y"], ["a", "b", "y"], ",", "utf-8", [""])
+
+
+def test_a_folder_and_an_unknown_column_are_named(tmp_path):
+    with pytest.raises(TableError, match="is a folder, not a CSV file"):
+        read_table(tmp_path)
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(TableError, match=r"t.csv: requested column 'zz' not found"):
+        read_table(tmp_path / "t.csv", ["a", "zz"])
