@@ -58,6 +58,16 @@ BAD = {
         ["train", "--resume", RUN, "--seed", "5"],
         ["train", "run.toml", "--resume", RUN],
         ["train", "run.toml", "--out", "train.csv"],
+        ["train", "folder"],  # a folder given as the config
+        ["train", "latin1.toml"],  # not UTF-8
+        ["train", "broken.toml"],
+        ["train", "run.toml", "--set", 'train.lr="abc"'],
+        ["train", "run.toml", "--set", "model.hidden_sizes=[0]"],
+        ["train", "run.toml", "--set", 'model.activation="swish"'],
+        ["train", "run.toml", "--set", "train.batch_size=0"],
+        ["train", "run.toml", "--set", "data.csv=ragged.csv"],  # pandas dropped the extra cell
+        ["train", "run.toml", "--set", "data.csv=header.csv"],
+        ["train", "run.toml", "--set", "data.csv=folder"],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
@@ -68,6 +78,8 @@ BAD = {
          "--out", RUN, "--set", "finetune.widen=[2]"],
         ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
          "--out", RUN, "--set", "train.monitor=val_los"],
+        ["finetune", BEST, "--set", "data.csv=ragged.csv", "--set", "data.target=animal",
+         "--out", RUN],
     ],
     "eval": [
         ["eval", BEST, "missing.csv"],
@@ -75,6 +87,9 @@ BAD = {
         ["eval", "run.toml", "test.csv"],
         ["eval", BEST, "features.csv"],  # no target column
         ["eval", "."],
+        ["eval", BEST, "header.csv"],  # no data rows: was exit 0 with NumPy warnings
+        ["eval", BEST, "ragged.csv"],
+        ["eval", BEST, "unseen.csv"],
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -84,6 +99,8 @@ BAD = {
         ["predict", BEST, "test.csv", "-o", RUN],  # a folder
         ["predict", BEST, "test.csv", "--proba", "--output"],
         ["predict", BEST, "missing.csv", "-o", "predictions.csv"],
+        ["predict", BEST, "header.csv", "-o", "predictions.csv"],  # was an empty file, exit 0
+        ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
     ],
     "summary": [
         ["summary", "nowhere.safetensors"],
@@ -104,11 +121,15 @@ BAD = {
         ["explain", "--activation", "swish"],
         ["explain", "--w1", "1,2;3"],
         ["explain", "--format", "pdf"],
+        ["explain", "--config", "folder"],  # was '[Errno 21] Is a directory'
+        ["explain", "--config", "explain.toml"],  # lr = "fast": was a traceback
+        ["explain", "--config", "latin1.toml"],
     ],
     "init-config": [
         ["init-config", "-o", "run.toml"],  # exists, no --force
         ["init-config", "-o", "nowhere/run.toml"],
         ["init-config", "--force", "-o", RUN],
+        ["init-config", "-o", ""],
     ],
     "bench": [
         ["bench", "--case", "nope"],
@@ -117,6 +138,7 @@ BAD = {
     ],
     "demo": [
         ["demo", "--rows-per-class", "0"],
+        ["demo", "--out", ""],  # wrote finetune.toml into the working folder
     ],
     "ffnn": [
         ["nope"],
@@ -137,6 +159,14 @@ def workdir(tmp_path_factory) -> Path:
     write_csv(folder / "test.csv", Xt[:, :3], yt, names)
     write_csv(folder / "features.csv", X[:5, :3], None, names)
     (folder / "run.toml").write_text(CONFIG)
+    rows = (folder / "train.csv").read_text().splitlines()
+    (folder / "ragged.csv").write_text("\n".join([*rows[:5], rows[5] + ",1.5", *rows[6:]]))
+    (folder / "header.csv").write_text(rows[0] + "\n")
+    write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
+    (folder / "folder").mkdir()
+    (folder / "latin1.toml").write_bytes("seed = 1  # \xe9t\xe9\n".encode("latin-1"))
+    (folder / "broken.toml").write_text("[train\nepochs = ")
+    (folder / "explain.toml").write_text('lr = "fast"\n')
     cwd = os.getcwd()
     os.chdir(folder)
     try:
