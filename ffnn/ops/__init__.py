@@ -263,11 +263,11 @@ def silu(x):
 
 
 def softmax(x, dim=-1):
-    return activations.Softmax.apply(x, dim=dim)
+    return activations.Softmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
 def log_softmax(x, dim=-1):
-    return activations.LogSoftmax.apply(x, dim=dim)
+    return activations.LogSoftmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
 __all__ = ["activations", "elementwise", "losses", "matrix", "norms", "reductions", "shape"]
