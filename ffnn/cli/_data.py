@@ -136,6 +136,12 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
             return y.astype(np.int64), list(labels)
         return np.searchsorted(used, y).astype(np.int64), [labels[i] for i in used]
     values, index = np.unique(y, return_inverse=True)
+    fractional = values[values != np.round(values)]
+    if fractional.size:
+        raise CLIError(f"data.task = 'classification' needs class labels, but the target holds "
+                       f"non-integer numbers such as {_label_text(fractional[0])} ({values.size} "
+                       "distinct values: a continuous target); set data.task = 'regression'. "
+                       f"Received: {fractional.size} fractional values")
     if values.size > 1000:
         raise CLIError(f"classification target with {values.size} distinct values; set "
                        "data.task = 'regression'")
@@ -195,6 +201,9 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
     if base is not None:
         _check_base_features(base, features, checkpoint)
     if data.classes:
+        if data.task == "regression":
+            raise CLIError("data.classes selects classes of a classification target; this "
+                           f"task is regression. Received: data.classes={list(data.classes)[:5]}")
         keep = _keep_classes(y, labels, data.classes)
         X, y = X[keep], y[keep]
     task = data.task

@@ -68,6 +68,9 @@ BAD = {
         ["train", "run.toml", "--set", "data.csv=ragged.csv"],  # pandas dropped the extra cell
         ["train", "run.toml", "--set", "data.csv=header.csv"],
         ["train", "run.toml", "--set", "data.csv=folder"],
+        ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=classification"],
+        ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=regression",
+         "--set", 'data.classes=["cat"]'],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
