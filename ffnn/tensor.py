@@ -540,7 +540,11 @@ class Tensor(InPlaceMethods):
         return ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims):
-        return ops.permute(self, _shape_args(dims))
+        dims = tuple(ops.reductions.normalize_dim(d, self.ndim) for d in _shape_args(dims))
+        if len(set(dims)) != len(dims) or len(dims) != self.ndim:
+            raise RuntimeError(f"permute(): dims must list each of the {self.ndim} dimensions "
+                               f"once (duplicate dims are not allowed). Received: dims={dims}")
+        return ops.permute(self, dims)
 
     def t(self):
         return ops.transpose(self, 0, 1) if self.ndim == 2 else self
@@ -672,6 +676,8 @@ class Tensor(InPlaceMethods):
         return ops.expand(self, other.shape)
 
     def chunk(self, chunks: int, dim: int = 0):
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
@@ -680,6 +686,12 @@ class Tensor(InPlaceMethods):
         listed sizes."""
         n = self.shape[dim]
         if isinstance(split_size, int):
+            if split_size < 0 or (split_size == 0 and n > 0):
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, and "
+                                   f"must be non-negative. Received: split_size={split_size} "
+                                   f"for a dimension of size {n}")
+            if n == 0:
+                return (self,)
             sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
         else:
             sizes = list(split_size)

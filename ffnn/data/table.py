@@ -125,6 +125,11 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None,
     the encoding, no header, duplicate names, a ragged row, an unknown column.
     """
     path = os.fspath(path)
+    if isinstance(columns, str):
+        raise TypeError(f"read_table: columns must be a list of column names. Received: "
+                        f"columns={columns!r} (write [{columns!r}] for one column)")
+    if isinstance(na_values, str):
+        na_values = [na_values]
     _check_file(path)
     _check_kind(path, encoding)
     encoding_used = encoding or "utf-8-sig"

@@ -48,9 +48,15 @@ def category_text(value) -> str | None:
 
 
 def _as_table(data) -> dict[str, np.ndarray]:
-    if isinstance(data, dict) and all(isinstance(v, np.ndarray) for v in data.values()):
-        return data
-    return table_from_frame(data)
+    """A ``{name: 1-D column}`` dict; columns of different lengths are a ValueError."""
+    if not (isinstance(data, dict) and all(isinstance(v, np.ndarray) for v in data.values())):
+        data = table_from_frame(data)
+    lengths = {name: np.shape(values)[0] if np.ndim(values) else None
+               for name, values in data.items()}
+    if len(set(lengths.values())) > 1 or any(np.ndim(v) != 1 for v in data.values()):
+        raise ValueError("TabularPreprocessor: a table's columns must be 1-D and of one length. "
+                         f"Received: lengths {lengths}")
+    return data
 
 
 def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:

@@ -163,8 +163,16 @@ def _shape_tuple(shape) -> tuple:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor. Received: tensor of "
+                           f"dtype {labels.dtype}")
+    if labels.size and labels.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative. Received: {labels.min()}")
     if num_classes < 0:
-        num_classes = int(labels.max()) + 1
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    elif labels.size and labels.max() >= num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes. Received: "
+                           f"{labels.max()} with num_classes={num_classes}")
     return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
 
 

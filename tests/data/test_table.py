@@ -145,3 +145,12 @@ def test_a_folder_and_an_unknown_column_are_named(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     with pytest.raises(TableError, match=r"t.csv: requested column 'zz' not found"):
         read_table(tmp_path / "t.csv", ["a", "zz"])
+
+
+def test_a_string_for_columns_is_refused_and_one_for_na_values_is_one_marker(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("ab,a,b\n1,N,2\n3,4,A\n")
+    with pytest.raises(TypeError, match=r"columns must be a list .* Received: columns='ab'"):
+        read_table(path, "ab")
+    table = read_table(path, na_values="N")  # one marker, not the letters of a string
+    assert np.isnan(table["a"][0]) and table["b"].tolist() == ["2", "A"]

@@ -116,3 +116,8 @@ def test_complete_rows_and_dataframe_input():
 def test_embedding_dim_rule():
     assert [embedding_dim(n) for n in (2, 4, 24, 1000, 10**6)] == [
         2, 3, int(round(1.6 * 24 ** 0.56)), 32, 32]
+
+
+def test_columns_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match=r"one length. Received: lengths \{'a': 3, 'b': 2\}"):
+        TabularPreprocessor().fit({"a": np.ones(3), "b": np.ones(2)})
