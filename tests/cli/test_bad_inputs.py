@@ -56,6 +56,9 @@ BAD = {
         ["train", "--resume", RUN, "--set", "train.monitor=accuracyy"],
         ["train", "--resume", "nowhere"],
         ["train", "--resume", RUN, "--seed", "5"],
+        ["train", "--resume", RUN, "--epochs", "1"],  # fewer than done: config was rewritten
+        ["train", "--resume", RUN, "--set", "data.csv=test.csv"],  # was other data, exit 0
+        ["train", "--resume", RUN, "--set", "model.hidden_sizes=[4]"],
         ["train", "run.toml", "--resume", RUN],
         ["train", "run.toml", "--out", "train.csv"],
         ["train", "folder"],  # a folder given as the config
@@ -220,6 +223,15 @@ def test_the_run_folder_still_resumes_after_the_battery(workdir, capsys, monkeyp
     status, err = _run(["train", "--resume", RUN, "--epochs", "3", "-q"], capsys)
     assert status == 0, err
     assert ffnn.load(workdir / "run" / "last.safetensors").metadata["epoch"] == 3
+
+
+def test_resume_names_what_cannot_change(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "--resume", RUN, "--set", "data.csv=test.csv"], capsys)
+    assert "data.csv cannot change when resuming" in err and "Received: data.csv='test.csv'" in err
+    _, err = _run(["train", "--resume", RUN, "--epochs", "1"], capsys)
+    done = ffnn.load(workdir / BEST.replace("best", "last")).metadata["epoch"]
+    assert f"has already trained {done} epochs" in err and "train.epochs=1" in err
 
 
 def test_monitor_typo_names_the_key_and_suggests(workdir, capsys, monkeypatch):
