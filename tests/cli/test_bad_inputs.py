@@ -105,7 +105,8 @@ BAD = {
         ["predict", BEST, "test.csv", "-o", RUN],  # a folder
         ["predict", BEST, "test.csv", "--proba", "--output"],
         ["predict", BEST, "missing.csv", "-o", "predictions.csv"],
-        ["predict", BEST, "header.csv", "-o", "predictions.csv"],  # was an empty file, exit 0
+        ["predict", BEST, "header.csv", "-o", "predictions.csv"],
+        ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings  # was an empty file, exit 0
         ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
     ],
     "summary": [
@@ -168,6 +169,7 @@ def workdir(tmp_path_factory) -> Path:
     rows = (folder / "train.csv").read_text().splitlines()
     (folder / "ragged.csv").write_text("\n".join([*rows[:5], rows[5] + ",1.5", *rows[6:]]))
     (folder / "header.csv").write_text(rows[0] + "\n")
+    (folder / "huge.csv").write_text("\n".join([rows[0], "1e300," + rows[1].split(",", 1)[1]]))
     write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
     (folder / "folder").mkdir()
     (folder / "latin1.toml").write_bytes("seed = 1  # \xe9t\xe9\n".encode("latin-1"))
