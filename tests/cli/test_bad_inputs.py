@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,8 +106,8 @@ BAD = {
         ["predict", BEST, "test.csv", "-o", RUN],  # a folder
         ["predict", BEST, "test.csv", "--proba", "--output"],
         ["predict", BEST, "missing.csv", "-o", "predictions.csv"],
-        ["predict", BEST, "header.csv", "-o", "predictions.csv"],
-        ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings  # was an empty file, exit 0
+        ["predict", BEST, "header.csv", "-o", "predictions.csv"],  # was an empty file, exit 0
+        ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings
         ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
     ],
     "summary": [
@@ -209,7 +210,10 @@ def test_bad_input_exits_2_with_one_line_and_changes_no_file(args, workdir, caps
                                                             monkeypatch):
     monkeypatch.chdir(workdir)
     before = _hashes(workdir)
-    status, err = _run(args, capsys)
+    with warnings.catch_warnings(record=True) as caught:  # a user would see them on stderr
+        warnings.simplefilter("always")
+        status, err = _run(args, capsys)
+    assert not caught, [str(w.message) for w in caught]
     assert status == 2, err
     lines = err.splitlines()
     assert len(lines) == 1 and "error:" in lines[0], err
