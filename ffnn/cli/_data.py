@@ -98,6 +98,7 @@ def load_table(data: DataConfig, notes: list[str]):
     _check_has_rows(table, path)
     target = table.pop(data.target)
     table = check_stray_text(table, data.categorical, path)
+    full = table
     gone = _missing_target(target)
     if gone.any():
         if data.missing == "error":
@@ -118,7 +119,12 @@ def load_table(data: DataConfig, notes: list[str]):
         table = {name: values[keep] for name, values in table.items()}
         target = target[keep]
     if target.shape[0] == 0:
-        raise CLIError(f"{path}: no rows left to train on (every row has a missing value)")
+        empty = [name for name, values in full.items()
+                 if _missing_target(values).all()]  # (numbers: NaN; text: None)
+        hint = (f"; these columns are empty in every row: {empty[:8]} (leave them out with "
+                "data.features, or use data.missing = 'impute')") if empty else ""
+        raise CLIError(f"{path}: no rows left to train on (every row has a missing value"
+                       f"{hint})")
     y, labels = _target_values(target)
     return table, y, features, labels, np.flatnonzero(keep)
 

@@ -72,6 +72,7 @@ BAD = {
         ["train", "run.toml", "--set", "data.csv=ragged.csv"],  # pandas dropped the extra cell
         ["train", "run.toml", "--set", "data.csv=header.csv"],
         ["train", "run.toml", "--set", "data.csv=folder"],
+        ["train", "run.toml", "--set", "data.csv=gap.csv", "--set", "data.missing=drop"],
         ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=classification"],
         ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=regression",
          "--set", 'data.classes=["cat"]'],
@@ -170,6 +171,8 @@ def workdir(tmp_path_factory) -> Path:
     rows = (folder / "train.csv").read_text().splitlines()
     (folder / "ragged.csv").write_text("\n".join([*rows[:5], rows[5] + ",1.5", *rows[6:]]))
     (folder / "header.csv").write_text(rows[0] + "\n")
+    (folder / "gap.csv").write_text("\n".join(  # column b empty in every row
+        [rows[0], *(",".join([r.split(",")[0], "", *r.split(",")[2:]]) for r in rows[1:])]))
     (folder / "huge.csv").write_text("\n".join([rows[0], "1e300," + rows[1].split(",", 1)[1]]))
     write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
     (folder / "folder").mkdir()
@@ -229,6 +232,13 @@ def test_the_run_folder_still_resumes_after_the_battery(workdir, capsys, monkeyp
     status, err = _run(["train", "--resume", RUN, "--epochs", "3", "-q"], capsys)
     assert status == 0, err
     assert ffnn.load(workdir / "run" / "last.safetensors").metadata["epoch"] == 3
+
+
+def test_an_empty_column_is_named_when_no_row_is_left(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "data.csv=gap.csv", "--set",
+                   "data.missing=drop"], capsys)
+    assert "these columns are empty in every row: ['b']" in err
 
 
 def test_resume_names_what_cannot_change(workdir, capsys, monkeypatch):
