@@ -185,21 +185,36 @@ def _check_row_widths(path: str, delimiter: str, width: int, encoding: str) -> N
     if os.path.getsize(path) == 0:
         return
     data = np.memmap(path, dtype=np.uint8, mode="r")
-    if np.any(data == ord('"')):
-        return
-    newlines = np.flatnonzero(data == ord("\n"))
+    pos, first_line, size = 0, 0, data.shape[0]
+    while pos < size:  # blocks of whole lines keep the index arrays small
+        end = min(pos + (1 << 24), size)
+        if end < size:
+            back = np.flatnonzero(data[pos:end] == ord("\n"))
+            ahead = np.flatnonzero(data[end:] == ord("\n")) if not back.size else back
+            end = (pos + int(back[-1]) + 1 if back.size
+                   else end + int(ahead[0]) + 1 if ahead.size else size)
+        block = data[pos:end]
+        if np.any(block == ord('"')):
+            return
+        _check_block(path, block, delimiter, width, first_line)
+        first_line += int(np.count_nonzero(block == ord("\n")))
+        pos = end
+
+
+def _check_block(path: str, block: np.ndarray, delimiter: str, width: int, first_line: int):
+    newlines = np.flatnonzero(block == ord("\n"))
     starts = np.concatenate([[0], newlines + 1])
-    ends = np.concatenate([newlines, [data.shape[0]]])
-    delimiters = np.flatnonzero(data == ord(delimiter))
+    ends = np.concatenate([newlines, [block.shape[0]]])
+    delimiters = np.flatnonzero(block == ord(delimiter))
     cells = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, starts) + 1
     for line in np.flatnonzero(cells != width).tolist():  # usually none; blank lines pass
-        text = bytes(data[starts[line]:ends[line]]).strip()
+        text = bytes(block[starts[line]:ends[line]]).strip()
         if text:
             seen = int(cells[line])
-            raise TableError(f"{path}: line {line + 1} has {seen} cells but the header has "
-                             f"{width} columns ({'missing' if seen < width else 'extra'} "
-                             "cells: every row needs one cell per column, empty for a "
-                             "missing value)")
+            kind = "missing" if seen < width else "extra"
+            raise TableError(f"{path}: line {first_line + line + 1} has {seen} cells but the "
+                             f"header has {width} columns ({kind} cells: every row needs one "
+                             "cell per column, empty for a missing value)")
 
 
 def _line_bound(path: str) -> int:
