@@ -246,6 +246,8 @@ def read_toml(path: str | os.PathLike) -> dict:
     except ImportError:  # Python 3.10
         import tomli as tomllib
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ConfigError(f"config file {path!r} is a folder; give the path of a .toml file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"config file not found: {path!r}")
     with open(path, "rb") as f:
@@ -253,6 +255,10 @@ def read_toml(path: str | os.PathLike) -> dict:
             return tomllib.load(f)
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{path}: a TOML file must be UTF-8 text (byte "
+                              f"0x{err.object[err.start:err.start + 1].hex()} at offset "
+                              f"{err.start})") from None
 
 
 def load(path: str | os.PathLike, cls=Config, overrides: dict | None = None):

@@ -51,7 +51,12 @@ def _sizes(size) -> tuple:
     shape = _shape_args(size)
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"sizes must be integers. Received: size={shape!r}")
-    return tuple(int(n) for n in shape)
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        negative = next(n for n in shape if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: "
+                           f"{list(shape)}. Received: size={shape}")
+    return shape
 
 
 def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -145,6 +150,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     start, end, step = (_data_of(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError(f"arange: step must be nonzero. Received: step={step}")
     array = np.arange(start, end, step)
     if dtype is not None:
         array = array.astype(dtypes.to_dtype(dtype))

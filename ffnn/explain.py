@@ -9,6 +9,7 @@ consistent 2-3-1 network (the tutorial's own arithmetic has errors; these are th
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -45,6 +46,18 @@ class ExplainConfig:
     lr: float = 0.1
 
     def validate(self) -> None:
+        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real):
+            raise ValueError(f"explain: lr must be a positive number. Received: lr={self.lr!r}")
+        for name in ("x", "y", "W1", "b1", "W2", "b2"):
+            value = getattr(self, name)
+            try:
+                array = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                array = None
+            matrix = name.startswith("W")
+            if array is None or array.ndim != (2 if matrix else 1) or isinstance(value, str):
+                kind = "a list of rows of numbers" if matrix else "a list of numbers"
+                raise ValueError(f"explain: {name} must be {kind}. Received: {name}={value!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(
                 f"explain: unknown activation. Expected one of {sorted(ACTIVATIONS)}. "
@@ -337,12 +350,9 @@ def _as_json(e: Explanation) -> dict:
 
 def load_config(path: str) -> ExplainConfig:
     """An ExplainConfig from a TOML file with any of its fields (unknown keys are errors)."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
+    from ffnn.config import read_toml
+
+    data = read_toml(path)
     known = set(ExplainConfig.__dataclass_fields__)
     unknown = sorted(set(data) - known)
     if unknown:

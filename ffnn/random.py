@@ -23,7 +23,10 @@ class Generator:
         self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        seed = int(seed)
+        try:
+            seed = int(seed)
+        except (TypeError, ValueError):
+            raise TypeError(f"manual_seed expects an integer. Received: seed={seed!r}") from None
         if seed < 0:
             raise ValueError(f"manual_seed expects a non-negative integer. Received: seed={seed}")
         self._seed = seed

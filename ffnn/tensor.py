@@ -496,11 +496,17 @@ class Tensor(InPlaceMethods):
         return ops.amin(self, _dim(dim, axis), keepdim)
 
     def argmax(self, dim=None, keepdim: bool = False, axis=None):
-        out = np.argmax(self._data, axis=_dim(dim, axis), keepdims=keepdim)
+        axis = _dim(dim, axis)
+        if axis is not None:
+            axis = ops.reductions.normalize_dim(axis, self._data.ndim)
+        out = np.argmax(self._data, axis=axis, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def argmin(self, dim=None, keepdim: bool = False, axis=None):
-        out = np.argmin(self._data, axis=_dim(dim, axis), keepdims=keepdim)
+        axis = _dim(dim, axis)
+        if axis is not None:
+            axis = ops.reductions.normalize_dim(axis, self._data.ndim)
+        out = np.argmin(self._data, axis=axis, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
@@ -534,7 +540,11 @@ class Tensor(InPlaceMethods):
         return ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims):
-        return ops.permute(self, _shape_args(dims))
+        dims = tuple(ops.reductions.normalize_dim(d, self.ndim) for d in _shape_args(dims))
+        if len(set(dims)) != len(dims) or len(dims) != self.ndim:
+            raise RuntimeError(f"permute(): dims must list each of the {self.ndim} dimensions "
+                               f"once (duplicate dims are not allowed). Received: dims={dims}")
+        return ops.permute(self, dims)
 
     def t(self):
         return ops.transpose(self, 0, 1) if self.ndim == 2 else self
@@ -666,6 +676,8 @@ class Tensor(InPlaceMethods):
         return ops.expand(self, other.shape)
 
     def chunk(self, chunks: int, dim: int = 0):
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
@@ -674,6 +686,12 @@ class Tensor(InPlaceMethods):
         listed sizes."""
         n = self.shape[dim]
         if isinstance(split_size, int):
+            if split_size < 0 or (split_size == 0 and n > 0):
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, and "
+                                   f"must be non-negative. Received: split_size={split_size} "
+                                   f"for a dimension of size {n}")
+            if n == 0:
+                return (self,)
             sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
         else:
             sizes = list(split_size)
@@ -832,20 +850,47 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._data
     if dtype is not None:
+        array = _check_numeric(_as_rectangular(data), data)
         try:
-            return np.array(_check_numeric(np.asarray(data), data), dtype=dtypes.to_dtype(dtype))
+            return np.array(array, dtype=dtypes.to_dtype(dtype))
         except ValueError as error:
             raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
     if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
         return _check_numeric(data, data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
-    array = _check_numeric(np.asarray(data), data)
+    array = _check_numeric(_as_rectangular(data), data)
     if array.dtype.kind == "f":
         return array.astype(dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
     return array
+
+
+def _as_rectangular(data) -> np.ndarray:
+    """``np.asarray(data)``; a ragged nested list is torch's ValueError, naming the first
+    dimension where a sequence's length differs."""
+    try:
+        return np.asarray(data)
+    except ValueError:
+        if not isinstance(data, (list, tuple)):
+            raise
+    level, expected = [data], None
+    for dim in range(1, 64):
+        items = [item for seq in level for item in seq]
+        lengths = [len(item) if isinstance(item, (list, tuple)) else None for item in items]
+        expected = lengths[0] if lengths else None
+        for length in lengths:
+            if length != expected:
+                want, got = (("a number" if n is None else f"sequence of length {n}")
+                             for n in (expected, length))
+                raise ValueError(f"expected {want} at dim {dim} (got {got}): a tensor needs "
+                                 "rectangular nested lists. Received: a ragged nested "
+                                 "list") from None
+        if expected is None:
+            break
+        level = items
+    return np.asarray(data)
 
 
 def _check_numeric(array, data):

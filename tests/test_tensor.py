@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -134,3 +136,30 @@ def test_integer_float_promotion_like_torch():
         theirs = fn(torch.tensor(i), torch.tensor(f))
         assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
         np.testing.assert_allclose(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("data, message", [
+    ([[1, 2], [3]], "expected sequence of length 2 at dim 1 (got sequence of length 1)"),
+    ([[[1, 2], [3, 4]], [[1, 2], [3]]], "expected sequence of length 2 at dim 2"),
+    ([1, [2]], "expected a number at dim 1 (got sequence of length 1)"),
+])
+def test_a_ragged_nested_list_is_torchs_value_error(data, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ffnn.tensor(data)
+    with pytest.raises((ValueError, TypeError)):
+        torch.tensor(data)
+
+
+@pytest.mark.parametrize("call", [lambda x: x.argmax(dim=2), lambda x: x.argmin(dim=-3),
+                                  lambda x: ffnn.softmax(x, dim=2),
+                                  lambda x: x.log_softmax(dim=-3)])
+def test_argmax_and_softmax_check_dim_as_torch(call):
+    """(numpy's AxisError before; -3 on a 2-D tensor is out of range, not a wrap-around)"""
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
+                                         r"\[-2, 1\]"):
+        call(ffnn.ones(2, 3))
+
+
+def test_load_of_a_folder_says_it_is_a_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match="cannot load checkpoint .*: it is a folder"):
+        ffnn.load(tmp_path)

@@ -95,8 +95,10 @@ def load_table(data: DataConfig, notes: list[str]):
     features = list(data.features) or [c for c in header if c != data.target]
     _check_columns(path, header, data.target, features)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
+    _check_has_rows(table, path)
     target = table.pop(data.target)
     table = check_stray_text(table, data.categorical, path)
+    full = table
     gone = _missing_target(target)
     if gone.any():
         if data.missing == "error":
@@ -119,7 +121,12 @@ def load_table(data: DataConfig, notes: list[str]):
     if gone.size == 0:
         raise CLIError(f"{path} has a header but no data rows")
     if target.shape[0] == 0:
-        raise CLIError(f"{path}: no rows left to train on (every row has a missing value)")
+        empty = [name for name, values in full.items()
+                 if _missing_target(values).all()]  # (numbers: NaN; text: None)
+        hint = (f"; these columns are empty in every row: {empty[:8]} (leave them out with "
+                "data.features, or use data.missing = 'impute')") if empty else ""
+        raise CLIError(f"{path}: no rows left to train on (every row has a missing value"
+                       f"{hint})")
     y, labels = _target_values(target)
     return table, y, features, labels, np.flatnonzero(keep)
 
@@ -137,6 +144,12 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
             return y.astype(np.int64), list(labels)
         return np.searchsorted(used, y).astype(np.int64), [labels[i] for i in used]
     values, index = np.unique(y, return_inverse=True)
+    fractional = values[values != np.round(values)]
+    if fractional.size:
+        raise CLIError(f"data.task = 'classification' needs class labels, but the target holds "
+                       f"non-integer numbers such as {_label_text(fractional[0])} ({values.size} "
+                       "distinct values: a continuous target); set data.task = 'regression'. "
+                       f"Received: {fractional.size} fractional values")
     if values.size > 1000:
         raise CLIError(f"classification target with {values.size} distinct values; set "
                        "data.task = 'regression'")
@@ -196,6 +209,9 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
     if base is not None:
         _check_base_features(base, features, checkpoint)
     if data.classes:
+        if data.task == "regression":
+            raise CLIError("data.classes selects classes of a classification target; this "
+                           f"task is regression. Received: data.classes={list(data.classes)[:5]}")
         keep = _keep_classes(y, labels, data.classes)
         X, y = X[keep], y[keep]
     task = data.task
@@ -243,9 +259,12 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
 def _check_base_features(base: dict, features: list[str], checkpoint: str) -> None:
     if list(features) != list(base["features"]) and (
             set(features) != set(base["features"]) or "tabular" not in base):
+        absent = [c for c in base["features"] if c not in features]
+        unexpected = [c for c in features if c not in base["features"]]
         raise CLIError(f"{checkpoint} was trained on {len(base['features'])} features "
                        f"{base['features'][:8]}, but the fine-tuning data has {len(features)} "
-                       f"({list(features)[:8]})")
+                       f"({list(features)[:8]}): missing {absent[:8]}, unexpected "
+                       f"{unexpected[:8]} (columns are matched by name)")
 
 
 def _take(table: dict, rows: np.ndarray) -> dict:
@@ -376,6 +395,7 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
                        f"unexpected {unexpected} (columns are matched by name)")
     wanted = features + ([target] if need_target else [])
     table = read_table(path, wanted, encoding, reader.get("na_values", ()))
+    _check_has_rows(table, path)
     y = None
     if need_target:
         values = table.pop(target)
@@ -385,6 +405,9 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
                  f"{target!r}")
             table = _take(table, ~gone)
             values = values[~gone]
+            if values.shape[0] == 0:
+                raise CLIError(f"{path}: every row's target {target!r} is missing; nothing to "
+                               "evaluate")
         y = _encode_new_target(values, pre, path)
     if "tabular" in pre:
         from ffnn.data.tabular import TabularPreprocessor
@@ -393,6 +416,13 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
     else:
         X = transform_x(pre, _numeric_matrix(table, features, path))
     return X, y, table
+
+
+def _check_has_rows(table: dict, path: str) -> None:
+    from ffnn.data.table import num_rows
+
+    if num_rows(table) == 0:
+        raise CLIError(f"{path} has a header but no data rows. Received: 0 rows")
 
 
 def _encode_new_target(values: np.ndarray, pre: dict, path: str) -> np.ndarray:

@@ -25,8 +25,11 @@ def run(args) -> int:
     from ffnn import demo
     from ffnn.cli._common import CLIError
 
+    if not args.out:
+        raise CLIError("--out must name the run folder. Received: --out=''")
     if args.rows_per_class < 1:
-        raise CLIError(f"--rows-per-class must be >= 1. Received: {args.rows_per_class}")
+        raise CLIError("--rows-per-class must be >= 1. Received: "
+                       f"--rows-per-class={args.rows_per_class}")
     demo.run(out=args.out, fast=args.fast, rows_per_class=args.rows_per_class,
              printer=Printer(args))
     return 0

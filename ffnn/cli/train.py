@@ -85,11 +85,37 @@ def run(args) -> int:
         if args.out is not None or args.seed is not None:
             raise CLIError("--out and --seed cannot change when resuming a run")
         cfg = dataclasses.replace(load_config(saved, Config, args), out=args.resume)
+        _check_resume(cfg, saved, args.resume)
     else:
         cfg = load_config(args.config, Config, args)
     result, data = train_config(cfg, printer, resume=bool(args.resume))
     report(result, data.preprocessing, printer, cfg.out)
     return 0
+
+
+def _check_resume(cfg, saved: str, run: str) -> None:
+    """The data and the model of a resumed run stay as saved, and it trains no fewer epochs
+    than it has done (before anything is written)."""
+    import ffnn
+    from ffnn.cli import _model_io
+    from ffnn.config import Config, load
+
+    before = load(saved, Config)
+    for section in ("data", "model"):
+        old, new = (dataclasses.asdict(getattr(c, section)) for c in (before, cfg))
+        changed = [f"{section}.{k}" for k in old if old[k] != new[k]]
+        if changed:
+            raise CLIError(f"{', '.join(changed)} cannot change when resuming a run (its "
+                           f"checkpoint was trained with the saved value). Received: "
+                           f"{changed[0]}={new[changed[0].split('.', 1)[1]]!r}, saved "
+                           f"{old[changed[0].split('.', 1)[1]]!r}; train a new run instead")
+    last = os.path.join(run, _model_io.LAST)
+    if os.path.isfile(last):
+        done = ffnn.load(last).metadata.get("epoch")
+        if isinstance(done, int) and cfg.train.epochs < done:
+            raise CLIError(f"the run in {run!r} has already trained {done} epochs; "
+                           f"train.epochs must be at least that to resume it. Received: "
+                           f"train.epochs={cfg.train.epochs}")
 
 
 def train_config(cfg, printer: Printer, resume: bool = False):

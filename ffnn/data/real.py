@@ -169,10 +169,15 @@ def load_csv(path: str | os.PathLike, target: str | None, features: list[str] | 
     x_dtype = dtypes.to_dtype(dtype)
     if x_dtype.kind != "f":
         raise ValueError(f"load_csv: dtype must be a floating dtype. Received: dtype={dtype!r}")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"load_csv: no such file: {path!r}")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
+    from ffnn.data.table import _check_file, _check_kind, _decode_error
+
+    _check_file(path)
+    _check_kind(path, None)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]
+    except UnicodeDecodeError as error:
+        raise _decode_error(path, error, "utf-8-sig") from None
     if not rows:
         raise ValueError(f"load_csv({path!r}): the file is empty; a header row is required")
     header = [c.strip() for c in rows[0]]
@@ -192,6 +197,9 @@ def load_csv(path: str | os.PathLike, target: str | None, features: list[str] | 
             raise ValueError(f"load_csv({path!r}): the target column {target!r} is also listed "
                              f"in features. Received: features={features}")
     data = rows[1:]
+    if not data:
+        raise ValueError(f"load_csv({path!r}): the file has a header but no data rows. "
+                         "Received: 0 rows")
     for r, cells in enumerate(data, start=1):
         if len(cells) != len(header):
             what = "missing" if len(cells) < len(header) else "extra"

@@ -81,6 +81,10 @@ class WeightedRandomSampler(Sampler):
                 or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-D sequence "
                              "of non-negative finite numbers with a positive sum")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                or num_samples <= 0:
+            raise ValueError("WeightedRandomSampler: num_samples should be a positive integer "
+                             f"value. Received: num_samples={num_samples!r}")
         if not replacement and num_samples > int((w > 0).sum()):
             raise ValueError(f"WeightedRandomSampler: num_samples={num_samples} exceeds the "
                              "number of non-zero weights without replacement")

@@ -10,6 +10,7 @@ are bare is text: writers such as R's ``write.csv`` quote categories and not num
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import os
@@ -32,6 +33,13 @@ _SIGNATURES = {
 
 class TableError(ValueError):
     """A CSV that cannot be read as a table: the message names the file and what to do."""
+
+
+def _check_file(path: str) -> None:
+    if os.path.isdir(path):
+        raise TableError(f"{path} is a folder, not a CSV file: give the path of a CSV file")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path!r}")
 
 
 def _check_kind(path: str, encoding: str | None) -> None:
@@ -57,8 +65,7 @@ def _decode_error(path: str, error: UnicodeDecodeError, encoding: str) -> TableE
 def read_header(path: str | os.PathLike, encoding: str | None = None) -> list[str]:
     """The column names of the CSV at ``path`` (TableError as ``read_table``)."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
+    _check_file(path)
     _check_kind(path, encoding)
     return _header(path, encoding or "utf-8-sig")[0]
 
@@ -101,7 +108,7 @@ def _is_number(text: str) -> bool:
 
 
 def column_error(path: str, name: str, columns: list[str], role: str) -> TableError:
-    """'<role> column 'x' not found. Did you mean …? Columns: […]'."""
+    """'<role> column 'x' not found. Did you mean …? Columns: […]' (role: 'target' …)."""
     close = difflib.get_close_matches(name, columns, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return TableError(f"{path}: {role} column {name!r} not found.{hint} Columns: {columns}")
@@ -118,15 +125,19 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None,
     the encoding, no header, duplicate names, a ragged row, an unknown column.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
+    if isinstance(columns, str):
+        raise TypeError(f"read_table: columns must be a list of column names. Received: "
+                        f"columns={columns!r} (write [{columns!r}] for one column)")
+    if isinstance(na_values, str):
+        na_values = [na_values]
+    _check_file(path)
     _check_kind(path, encoding)
     encoding_used = encoding or "utf-8-sig"
     header, delimiter = _header(path, encoding_used)
     wanted = list(header) if columns is None else list(columns)
     for name in wanted:
         if name not in header:
-            raise column_error(path, name, header, "column")
+            raise column_error(path, name, header, "requested")
     markers = list(dict.fromkeys([*NA_VALUES, *(str(v).strip() for v in na_values)]))
     try:
         import pandas  # noqa: F401
@@ -161,6 +172,51 @@ def quoted_columns(path: str, header: list[str], delimiter: str, encoding: str,
     return [name for name, q in zip(header, quoted) if q]
 
 
+def _check_row_widths(path: str, delimiter: str, width: int, encoding: str) -> None:
+    """TableError at the first line whose cell count differs from the header's ``width``
+    (pandas pads a short row with missing cells and drops the extra cells of a long one).
+    Counted on the bytes; a file with quotes (a delimiter may sit inside them) is left to
+    the parser, and so is an encoding whose newline is not the byte 0x0a (UTF-16)."""
+    name = codecs.lookup(encoding).name
+    ascii_bytes = b"\n,;\t\""
+    if name.startswith(("utf-16", "utf-32")) or (
+            not name.startswith("utf-8") and "\n,;\t\"".encode(name) != ascii_bytes):
+        return
+    if os.path.getsize(path) == 0:
+        return
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    pos, first_line, size = 0, 0, data.shape[0]
+    while pos < size:  # blocks of whole lines keep the index arrays small
+        end = min(pos + (1 << 24), size)
+        if end < size:
+            back = np.flatnonzero(data[pos:end] == ord("\n"))
+            ahead = np.flatnonzero(data[end:] == ord("\n")) if not back.size else back
+            end = (pos + int(back[-1]) + 1 if back.size
+                   else end + int(ahead[0]) + 1 if ahead.size else size)
+        block = data[pos:end]
+        if np.any(block == ord('"')):
+            return
+        _check_block(path, block, delimiter, width, first_line)
+        first_line += int(np.count_nonzero(block == ord("\n")))
+        pos = end
+
+
+def _check_block(path: str, block: np.ndarray, delimiter: str, width: int, first_line: int):
+    newlines = np.flatnonzero(block == ord("\n"))
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [block.shape[0]]])
+    delimiters = np.flatnonzero(block == ord(delimiter))
+    cells = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, starts) + 1
+    for line in np.flatnonzero(cells != width).tolist():  # usually none; blank lines pass
+        text = bytes(block[starts[line]:ends[line]]).strip()
+        if text:
+            seen = int(cells[line])
+            kind = "missing" if seen < width else "extra"
+            raise TableError(f"{path}: line {first_line + line + 1} has {seen} cells but the "
+                             f"header has {width} columns ({kind} cells: every row needs one "
+                             "cell per column, empty for a missing value)")
+
+
 def _line_bound(path: str) -> int:
     """An upper bound on the data rows: the newlines in the file, plus one."""
     count = 1
@@ -175,6 +231,7 @@ def _read_pandas(path, header, wanted, delimiter, encoding, markers):
     size of the result (pandas' whole-file parse holds several copies)."""
     import pandas as pd
 
+    _check_row_widths(path, delimiter, len(header), encoding)
     bound = _line_bound(path)
     as_text = {name: str for name in quoted_columns(path, header, delimiter, encoding)
                if name in wanted}
@@ -242,6 +299,7 @@ def _clean_text(values: np.ndarray, markers: list[str]) -> np.ndarray:
 
 
 def _read_csv_module(path, header, wanted, delimiter, encoding, markers):
+    _check_row_widths(path, delimiter, len(header), encoding)
     try:
         with open(path, newline="", encoding=encoding) as f:
             rows = [r for r in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in r)]

@@ -48,9 +48,15 @@ def category_text(value) -> str | None:
 
 
 def _as_table(data) -> dict[str, np.ndarray]:
-    if isinstance(data, dict) and all(isinstance(v, np.ndarray) for v in data.values()):
-        return data
-    return table_from_frame(data)
+    """A ``{name: 1-D column}`` dict; columns of different lengths are a ValueError."""
+    if not (isinstance(data, dict) and all(isinstance(v, np.ndarray) for v in data.values())):
+        data = table_from_frame(data)
+    lengths = {name: np.shape(values)[0] if np.ndim(values) else None
+               for name, values in data.items()}
+    if len(set(lengths.values())) > 1 or any(np.ndim(v) != 1 for v in data.values()):
+        raise ValueError("TabularPreprocessor: a table's columns must be 1-D and of one length. "
+                         f"Received: lengths {lengths}")
+    return data
 
 
 def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:
@@ -162,8 +168,11 @@ class TabularPreprocessor:
         seen = x[ok]
         median = float(np.median(seen)) if seen.size else 0.0
         filled = np.where(ok, x, median)
-        std = float(filled.std())
-        return {"name": name, "kind": "numeric", "median": median, "mean": float(filled.mean()),
+        scale = float(np.abs(filled).max()) if filled.size else 0.0
+        unit = filled / scale if scale > 0 else filled  # (x / s)² cannot overflow
+        mean, std = scale * float(unit.mean()) if scale > 0 else 0.0, \
+            scale * float(unit.std()) if scale > 0 else 0.0
+        return {"name": name, "kind": "numeric", "median": median, "mean": mean,
                 "std": std if std > 0 and math.isfinite(std) else 1.0,
                 "indicator": bool(self.missing == "impute" and not ok.all())}
 
@@ -236,7 +245,16 @@ class TabularPreprocessor:
         if gaps:
             self.filled[column["name"]] = gaps
             x = np.where(bad, column["median"], x)
-        out[:, at] = (x - column["mean"]) / column["std"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = (x - column["mean"]) / column["std"]
+        huge = ~(np.abs(scaled) <= np.finfo(np.float32).max)
+        if huge.any():
+            row = int(np.argmax(huge))
+            raise ValueError(f"{where}row {row + 1}, column {column['name']!r}: value {x[row]:g} "
+                             f"is too far from the training data (mean {column['mean']:g}, std "
+                             f"{column['std']:g}) to be scaled into float32. Received: "
+                             f"{int(huge.sum())} such values")
+        out[:, at] = scaled
         at += 1
         if column["indicator"]:
             out[:, at] = bad

@@ -41,6 +41,9 @@ def check_writable(path: str | os.PathLike) -> None:
     """Raise, before anything is written, when ``path`` cannot become a file: its folder does
     not exist (FileNotFoundError naming that folder) or it is a folder (IsADirectoryError)."""
     path = os.fspath(path)
+    if not path:
+        raise FileNotFoundError("cannot write to an empty path: give a file name. "
+                                "Received: path=''")
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write {path!r}: it is a folder; give a file name")

@@ -81,6 +81,10 @@ def read_file(path) -> tuple[dict[str, np.ndarray], dict]:
     Raises FileNotFoundError if ``path`` does not exist.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot load checkpoint {path!r}: it is a folder; give a "
+                                "checkpoint file (a run folder holds best.safetensors and "
+                                "last.safetensors)")
     with open(path, "rb") as handle:
         return decode(path, handle.read())
 

@@ -163,8 +163,16 @@ def _shape_tuple(shape) -> tuple:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor. Received: tensor of "
+                           f"dtype {labels.dtype}")
+    if labels.size and labels.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative. Received: {labels.min()}")
     if num_classes < 0:
-        num_classes = int(labels.max()) + 1
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    elif labels.size and labels.max() >= num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes. Received: "
+                           f"{labels.max()} with num_classes={num_classes}")
     return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
 
 
@@ -198,6 +206,10 @@ def _target(target, like: Tensor) -> Tensor:
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    """Same shapes, and a floating-point input (an integer mean would be truncated)."""
+    if input.numpy().dtype.kind != "f":
+        raise RuntimeError(f"{name}: input must be a floating-point tensor (cast it with "
+                           f".float()). Received: input of dtype {input.dtype}")
     if input.shape != target.shape:
         hint = ""
         if input.ndim == target.ndim + 1 and input.shape[-1] == 1:

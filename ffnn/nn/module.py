@@ -91,6 +91,9 @@ class Module:
 
     def register_buffer(self, name: str, array, persistent: bool = True) -> None:
         """Register a non-learnable tensor (running statistics …) saved in ``state_dict``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.'. Received: "
+                           f"name={name!r}")
         self._forget(name)
         self._buffers[name] = _as_buffer(array)
         if not persistent:
@@ -201,6 +204,9 @@ class Module:
         parameters keep working. With ``strict``, every missing, unexpected or wrong-shaped
         key is listed in one ``RuntimeError``; shape mismatches are errors either way.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. "
+                            f"Received: state_dict of type {type(state_dict).__name__}")
         own = self._state_slots()
         given = {k: _as_array(v) for k, v in state_dict.items()}
         missing = [k for k in own if k not in given]
@@ -244,6 +250,8 @@ class Module:
 
     # ----- modes and dtypes -----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"training mode is expected to be boolean. Received: mode={mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self

@@ -95,6 +95,10 @@ def where(condition, a, b):
         a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
     a, b = _pair(a, b)
     cond = condition._data if isinstance(condition, Tensor) else condition
+    if isinstance(condition, Tensor) and cond.dtype.kind in "fc":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {cond.dtype}. Received: condition of dtype {cond.dtype} "
+                           "(compare it first, e.g. condition > 0)")
     return elementwise.Where.apply(a, b, condition=cond.astype(bool, copy=False)
                                    if hasattr(cond, "astype") else bool(cond))
 
@@ -259,11 +263,11 @@ def silu(x):
 
 
 def softmax(x, dim=-1):
-    return activations.Softmax.apply(x, dim=dim)
+    return activations.Softmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
 def log_softmax(x, dim=-1):
-    return activations.LogSoftmax.apply(x, dim=dim)
+    return activations.LogSoftmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
 __all__ = ["activations", "elementwise", "losses", "matrix", "norms", "reductions", "shape"]

@@ -72,6 +72,8 @@ class RMSprop(Optimizer):
         check_number("momentum", group["momentum"], "momentum value")
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
         check_number("alpha", group["alpha"], "alpha value")
+        if group["alpha"] > 1:  # 1 - alpha < 0 would make square_avg negative (NaN steps)
+            raise ValueError(f"Invalid alpha value: {group['alpha']} (expected 0 <= alpha <= 1)")
 
     def _init_state(self, param, group) -> dict[str, Any]:
         module = xp(param)

@@ -110,6 +110,11 @@ def as_loader(data, name: str, owner: str, batch_size: int, shuffle: bool, gener
     """A DataLoader for a Dataset (or the DataLoader itself)."""
     if isinstance(data, DataLoader):
         return data
+    if isinstance(data, (np.ndarray, Tensor)) or type(data).__module__ == "torch":
+        raise TypeError(f"{owner}: {name} must be (X, y) arrays, a Dataset or a DataLoader; "
+                        f"a single array would be read row by row as (x, y) pairs. Pass "
+                        f"{name}=(X, y). Received: {name} of type {type(data).__name__} with "
+                        f"shape {tuple(data.shape)}")
     if hasattr(data, "__len__") and hasattr(data, "__getitem__"):
         return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator,
                           augment=augment)

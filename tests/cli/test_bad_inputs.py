@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +57,25 @@ BAD = {
         ["train", "--resume", RUN, "--set", "train.monitor=accuracyy"],
         ["train", "--resume", "nowhere"],
         ["train", "--resume", RUN, "--seed", "5"],
+        ["train", "--resume", RUN, "--epochs", "1"],  # fewer than done: config was rewritten
+        ["train", "--resume", RUN, "--set", "data.csv=test.csv"],  # was other data, exit 0
+        ["train", "--resume", RUN, "--set", "model.hidden_sizes=[4]"],
         ["train", "run.toml", "--resume", RUN],
         ["train", "run.toml", "--out", "train.csv"],
+        ["train", "folder"],  # a folder given as the config
+        ["train", "latin1.toml"],  # not UTF-8
+        ["train", "broken.toml"],
+        ["train", "run.toml", "--set", 'train.lr="abc"'],
+        ["train", "run.toml", "--set", "model.hidden_sizes=[0]"],
+        ["train", "run.toml", "--set", 'model.activation="swish"'],
+        ["train", "run.toml", "--set", "train.batch_size=0"],
+        ["train", "run.toml", "--set", "data.csv=ragged.csv"],  # pandas dropped the extra cell
+        ["train", "run.toml", "--set", "data.csv=header.csv"],
+        ["train", "run.toml", "--set", "data.csv=folder"],
+        ["train", "run.toml", "--set", "data.csv=gap.csv", "--set", "data.missing=drop"],
+        ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=classification"],
+        ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=regression",
+         "--set", 'data.classes=["cat"]'],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
@@ -68,6 +86,8 @@ BAD = {
          "--out", RUN, "--set", "finetune.widen=[2]"],
         ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
          "--out", RUN, "--set", "train.monitor=val_los"],
+        ["finetune", BEST, "--set", "data.csv=ragged.csv", "--set", "data.target=animal",
+         "--out", RUN],
     ],
     "eval": [
         ["eval", BEST, "missing.csv"],
@@ -75,6 +95,9 @@ BAD = {
         ["eval", "run.toml", "test.csv"],
         ["eval", BEST, "features.csv"],  # no target column
         ["eval", "."],
+        ["eval", BEST, "header.csv"],  # no data rows: was exit 0 with NumPy warnings
+        ["eval", BEST, "ragged.csv"],
+        ["eval", BEST, "unseen.csv"],
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -84,6 +107,9 @@ BAD = {
         ["predict", BEST, "test.csv", "-o", RUN],  # a folder
         ["predict", BEST, "test.csv", "--proba", "--output"],
         ["predict", BEST, "missing.csv", "-o", "predictions.csv"],
+        ["predict", BEST, "header.csv", "-o", "predictions.csv"],  # was an empty file, exit 0
+        ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings
+        ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
     ],
     "summary": [
         ["summary", "nowhere.safetensors"],
@@ -104,11 +130,15 @@ BAD = {
         ["explain", "--activation", "swish"],
         ["explain", "--w1", "1,2;3"],
         ["explain", "--format", "pdf"],
+        ["explain", "--config", "folder"],  # was '[Errno 21] Is a directory'
+        ["explain", "--config", "explain.toml"],  # lr = "fast": was a traceback
+        ["explain", "--config", "latin1.toml"],
     ],
     "init-config": [
         ["init-config", "-o", "run.toml"],  # exists, no --force
         ["init-config", "-o", "nowhere/run.toml"],
         ["init-config", "--force", "-o", RUN],
+        ["init-config", "-o", ""],
     ],
     "bench": [
         ["bench", "--case", "nope"],
@@ -117,6 +147,7 @@ BAD = {
     ],
     "demo": [
         ["demo", "--rows-per-class", "0"],
+        ["demo", "--out", ""],  # wrote finetune.toml into the working folder
     ],
     "ffnn": [
         ["nope"],
@@ -137,6 +168,17 @@ def workdir(tmp_path_factory) -> Path:
     write_csv(folder / "test.csv", Xt[:, :3], yt, names)
     write_csv(folder / "features.csv", X[:5, :3], None, names)
     (folder / "run.toml").write_text(CONFIG)
+    rows = (folder / "train.csv").read_text().splitlines()
+    (folder / "ragged.csv").write_text("\n".join([*rows[:5], rows[5] + ",1.5", *rows[6:]]))
+    (folder / "header.csv").write_text(rows[0] + "\n")
+    (folder / "gap.csv").write_text("\n".join(  # column b empty in every row
+        [rows[0], *(",".join([r.split(",")[0], "", *r.split(",")[2:]]) for r in rows[1:])]))
+    (folder / "huge.csv").write_text("\n".join([rows[0], "1e300," + rows[1].split(",", 1)[1]]))
+    write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
+    (folder / "folder").mkdir()
+    (folder / "latin1.toml").write_bytes("seed = 1  # \xe9t\xe9\n".encode("latin-1"))
+    (folder / "broken.toml").write_text("[train\nepochs = ")
+    (folder / "explain.toml").write_text('lr = "fast"\n')
     cwd = os.getcwd()
     os.chdir(folder)
     try:
@@ -171,7 +213,10 @@ def test_bad_input_exits_2_with_one_line_and_changes_no_file(args, workdir, caps
                                                             monkeypatch):
     monkeypatch.chdir(workdir)
     before = _hashes(workdir)
-    status, err = _run(args, capsys)
+    with warnings.catch_warnings(record=True) as caught:  # a user would see them on stderr
+        warnings.simplefilter("always")
+        status, err = _run(args, capsys)
+    assert not caught, [str(w.message) for w in caught]
     assert status == 2, err
     lines = err.splitlines()
     assert len(lines) == 1 and "error:" in lines[0], err
@@ -187,6 +232,22 @@ def test_the_run_folder_still_resumes_after_the_battery(workdir, capsys, monkeyp
     status, err = _run(["train", "--resume", RUN, "--epochs", "3", "-q"], capsys)
     assert status == 0, err
     assert ffnn.load(workdir / "run" / "last.safetensors").metadata["epoch"] == 3
+
+
+def test_an_empty_column_is_named_when_no_row_is_left(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "data.csv=gap.csv", "--set",
+                   "data.missing=drop"], capsys)
+    assert "these columns are empty in every row: ['b']" in err
+
+
+def test_resume_names_what_cannot_change(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "--resume", RUN, "--set", "data.csv=test.csv"], capsys)
+    assert "data.csv cannot change when resuming" in err and "Received: data.csv='test.csv'" in err
+    _, err = _run(["train", "--resume", RUN, "--epochs", "1"], capsys)
+    done = ffnn.load(workdir / BEST.replace("best", "last")).metadata["epoch"]
+    assert f"has already trained {done} epochs" in err and "train.epochs=1" in err
 
 
 def test_monitor_typo_names_the_key_and_suggests(workdir, capsys, monkeypatch):

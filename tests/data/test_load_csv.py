@@ -104,3 +104,15 @@ def test_header_required(tmp_path):
 def test_target_listed_as_feature(tmp_path):
     with pytest.raises(ValueError, match=r"target column 'y' is also listed in features"):
         load_csv(_write(tmp_path, "a,y\n1,2\n"), target="y", features=["a", "y"])
+
+
+def test_load_csv_header_only_encoding_and_excel_name_the_file(tmp_path):
+    (tmp_path / "h.csv").write_text("a,b,y\n")
+    with pytest.raises(ValueError, match=r"h.csv'\): the file has a header but no data rows"):
+        load_csv(tmp_path / "h.csv", "y")
+    (tmp_path / "l.csv").write_bytes("a,b,y\n1,2,0\n\xe9,4,1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"l.csv is not utf-8-sig text .*encoding"):
+        load_csv(tmp_path / "l.csv", "y")
+    (tmp_path / "x.csv").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    with pytest.raises(ValueError, match=r"x.csv is a zip archive .*not a CSV text file"):
+        load_csv(tmp_path / "x.csv", "y")

@@ -220,3 +220,11 @@ def test_argument_errors():
         DataLoader(5)
     with pytest.raises(KeyError, match=r"missing keys \['batch_index', 'epoch'\]"):
         DataLoader(ds).load_state_dict({"generator": None})
+
+
+def test_weighted_sampler_needs_a_positive_num_samples():
+    from ffnn.data import WeightedRandomSampler
+
+    with pytest.raises(ValueError, match=r"num_samples should be a positive integer value. "
+                                         r"Received: num_samples=0"):
+        WeightedRandomSampler([1.0, 1.0], 0)

@@ -127,11 +127,30 @@ def test_quoted_numbers_are_text_when_other_cells_are_bare(tmp_path):
     np.testing.assert_array_equal(read_table(path)["a"], [1.0, 3.0])
 
 
-def test_a_row_with_extra_cells_is_an_error(tmp_path):
+@pytest.mark.parametrize("row, what", [("3,4", r"2 cells .*\(missing cells"),
+                                       ("3,4,1,7", r"4 cells .*\(extra cells")])
+def test_a_ragged_row_is_an_error_naming_its_line(tmp_path, row, what):
+    """pandas pads a short row with missing cells and drops a long row's extra cells."""
     path = tmp_path / "ragged.csv"
-    path.write_text("a,b,y\n1,2,0\n3,4,1,9\n")
-    with pytest.raises(TableError, match="ragged.csv: not a well-formed CSV table .*Expected 3 "
-                                         "fields in line 3, saw 4"):
-        read_table(path, ["a", "y"])
-    path.write_text("a,b,y\n1,2,0\n3,4\n")  # a short row: its last cell is missing
-    np.testing.assert_array_equal(read_table(path)["y"], [0.0, np.nan])
+    path.write_text(f"a,b,y\n1,2,0\n\n{row}\n5,6,1\n")
+    with pytest.raises(TableError, match=f"ragged.csv: line 4 has {what}"):
+        read_table(path)
+    with pytest.raises(TableError, match=f"ragged.csv: line 4 has {what}"):
+        _read_csv_module(str(path), ["a", "b", "y"], ["a", "b", "y"], ",", "utf-8", [""])
+
+
+def test_a_folder_and_an_unknown_column_are_named(tmp_path):
+    with pytest.raises(TableError, match="is a folder, not a CSV file"):
+        read_table(tmp_path)
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(TableError, match=r"t.csv: requested column 'zz' not found"):
+        read_table(tmp_path / "t.csv", ["a", "zz"])
+
+
+def test_a_string_for_columns_is_refused_and_one_for_na_values_is_one_marker(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("ab,a,b\n1,N,2\n3,4,A\n")
+    with pytest.raises(TypeError, match=r"columns must be a list .* Received: columns='ab'"):
+        read_table(path, "ab")
+    table = read_table(path, na_values="N")  # one marker, not the letters of a string
+    assert np.isnan(table["a"][0]) and table["b"].tolist() == ["2", "A"]

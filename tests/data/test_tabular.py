@@ -116,3 +116,25 @@ def test_complete_rows_and_dataframe_input():
 def test_embedding_dim_rule():
     assert [embedding_dim(n) for n in (2, 4, 24, 1000, 10**6)] == [
         2, 3, int(round(1.6 * 24 ** 0.56)), 32, 32]
+
+
+def test_columns_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match=r"one length. Received: lengths \{'a': 3, 'b': 2\}"):
+        TabularPreprocessor().fit({"a": np.ones(3), "b": np.ones(2)})
+
+
+def test_huge_values_are_standardized_without_overflow(recwarn):
+    """(the variance of 1e300-scale values overflowed: NumPy warnings, then -inf in X)"""
+    a = np.array([1e300, -2e300, 3e300, 0.5])
+    table = {"a": a, "b": np.array([1.0, 2.0, 3.0, 4.0])}
+    X = TabularPreprocessor().fit_transform(table)
+    unit = a / 1e300
+    np.testing.assert_allclose(X[:, 0], (unit - unit.mean()) / unit.std(), rtol=1e-6)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_value_that_cannot_be_scaled_into_float32_names_row_and_column():
+    pre = TabularPreprocessor().fit({"a": np.array([1.0, 2.0, 3.0])})
+    with pytest.raises(ValueError, match=r"new.csv: row 2, column 'a': value 1e\+300 is too far "
+                                         r"from the training data"):
+        pre.transform({"a": np.array([1.0, 1e300])}, "new.csv")

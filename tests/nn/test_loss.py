@@ -96,3 +96,22 @@ def test_bad_loss_options():
         nn.BCELoss()(ffnn.tensor([0.5, 1.5]), ffnn.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="delta must be positive. Received: delta=0"):
         ffnn.nn.functional.huber_loss(ffnn.zeros(2), ffnn.zeros(2), delta=0)
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss(), nn.L1Loss(), nn.HuberLoss()])
+def test_regression_losses_refuse_integer_inputs_as_torch(loss):
+    """(the mean of integer errors was truncated: MSE of [1, 2] vs [1, 3] gave 0, not 0.5)"""
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn, type(loss).__name__)()(torch.tensor([1, 2]), torch.tensor([1, 3]))
+    with pytest.raises(RuntimeError, match=r"input must be a floating-point tensor .*"
+                                           r"Received: input of dtype int64"):
+        loss(ffnn.tensor([1, 2]), ffnn.tensor([1, 3]))
+    assert loss(ffnn.tensor([1.0, 2.0]), ffnn.tensor([1.0, 3.0])).item() == pytest.approx(
+        getattr(torch.nn, type(loss).__name__)()(torch.tensor([1.0, 2.0]),
+                                                 torch.tensor([1.0, 3.0])).item())
+
+
+def test_leaky_relu_slope_must_be_a_number():
+    with pytest.raises(TypeError, match=r"negative_slope must be a number. Received: "
+                                        r"negative_slope='a'"):
+        nn.LeakyReLU("a")

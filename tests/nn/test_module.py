@@ -186,3 +186,16 @@ def test_shared_parameters_listed_once_like_torch():
     shared = nn.Linear(2, 2)
     m = nn.Sequential(shared, shared)
     assert [n for n, _ in m.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_load_state_dict_of_a_non_mapping_is_a_type_error():
+    with pytest.raises(TypeError, match=r"Expected state_dict to be dict-like.*Received: "
+                                        r"state_dict of type list"):
+        nn.Linear(2, 3).load_state_dict([np.zeros((3, 2)), np.zeros(3)])
+
+
+def test_train_mode_and_buffer_names_are_checked_as_torch():
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        nn.Linear(2, 1).train("x")
+    with pytest.raises(KeyError, match=r"without '\.'"):
+        nn.Module().register_buffer("a.b", ffnn.zeros(1))

@@ -92,3 +92,15 @@ def test_pow_zero_exponent_has_zero_gradient_at_zero():
 def test_pow_of_tensor_exponent_at_zero_base_follows_torch():
     check_op(lambda lib, a, b: a**b, np.array([0.0, 2.0]), np.array([2.0, 3.0]),
              finite_differences=False)
+
+
+def test_where_refuses_a_float_condition_as_torch():
+    import torch
+
+    x = ffnn.tensor([1.0, -2.0])
+    with pytest.raises(RuntimeError, match="boolean"):
+        torch.where(torch.tensor([1.0, 0.0]), torch.tensor([1.0, -2.0]), torch.zeros(2))
+    with pytest.raises(RuntimeError, match=r"where expected condition to be a boolean tensor.*"
+                                           r"Received: condition of dtype float32"):
+        ffnn.where(ffnn.tensor([1.0, 0.0]), x, ffnn.zeros(2))
+    assert ffnn.where(x > 0, x, ffnn.zeros(2)).tolist() == [1.0, 0.0]

@@ -84,3 +84,18 @@ def test_cat_and_stack(shape, seed, data):
     check_op(lambda lib, x, y, z: lib.cat([x, y, z], dim=dim) ** 2, a, b, c)
     sdim = data.draw(st.integers(-n - 1, n))
     check_op(lambda lib, x, z: lib.stack([x, z, x], dim=sdim) ** 2, a, c)
+
+
+@pytest.mark.parametrize("call", [lambda m: m.ones(4).chunk(0), lambda m: m.ones(4).split(0),
+                                  lambda m: m.ones(2, 3).permute(0, 0),
+                                  lambda m: m.nn.functional.one_hot(m.tensor([-1, 0])),
+                                  lambda m: m.nn.functional.one_hot(m.tensor([0.0, 1.0]))])
+def test_bad_shape_arguments_are_runtime_errors_as_torch(call):
+    """(before: ZeroDivisionError, NumPy's messages, and one_hot([-1, 0]) silently [[1], [1]])"""
+    import torch
+
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match=r"chunks|split_size|duplicate dims|non-negative|"
+                                           r"index tensor"):
+        call(ffnn)

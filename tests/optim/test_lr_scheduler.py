@@ -268,3 +268,23 @@ def test_plateau_accepts_a_tensor_metric_and_counts_epochs():
     scheduler.step(ffnn.tensor(1.0))
     scheduler.step(ffnn.tensor(2.0))
     assert scheduler.last_epoch == 2 and math.isclose(optimizer.param_groups[0]["lr"], 0.01)
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: ffnn.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=-0.5),
+    lambda opt: ffnn.optim.lr_scheduler.ExponentialLR(opt, gamma=-1.0),
+    lambda opt: ffnn.optim.lr_scheduler.MultiStepLR(opt, milestones=[2], gamma=float("inf")),
+])
+def test_a_negative_or_infinite_gamma_is_refused(make):
+    """A negative gamma would make lr negative (the optimizer would climb the loss)."""
+    opt = ffnn.optim.SGD([ffnn.nn.Parameter(np.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match=r"gamma must be a finite number >= 0. Received: gamma="):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("key", ["patience", "cooldown"])
+def test_plateau_counts_must_be_non_negative_integers(key):
+    opt = ffnn.optim.SGD([ffnn.nn.Parameter(np.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match=rf"{key} must be an integer >= 0. Received: {key}=-1"):
+        ffnn.optim.lr_scheduler.ReduceLROnPlateau(opt, **{key: -1})

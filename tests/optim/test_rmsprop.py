@@ -49,3 +49,9 @@ def test_rmsprop_param_groups_with_different_options_match_torch():
 def test_rmsprop_rejects_bad_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ffnn.optim.RMSprop([Parameter(ffnn.zeros(2).data)], **kwargs)
+
+
+def test_alpha_above_one_is_refused():
+    """1 - alpha < 0 would make the running average of squares negative (NaN steps)."""
+    with pytest.raises(ValueError, match=r"Invalid alpha value: 1.5 \(expected 0 <= alpha <= 1\)"):
+        ffnn.optim.RMSprop([Parameter(ffnn.zeros(2))], alpha=1.5)

@@ -149,3 +149,17 @@ def test_legacy_tensor_constructor_forms_as_torch():
     assert ffnn.Tensor(np.arange(3)).dtype == ffnn.int64  # an ndarray keeps its dtype
     with pytest.raises(TypeError, match="integer sizes"):
         ffnn.Tensor(2, "a")
+
+
+@pytest.mark.parametrize("make", [lambda m: m.randn(-1), lambda m: m.zeros(2, -3),
+                                  lambda m: m.full((2, -1), 1.0), lambda m: m.arange(0, 5, 0)])
+def test_negative_sizes_and_a_zero_step_are_runtime_errors_as_torch(make):
+    with pytest.raises(RuntimeError):
+        make(torch)
+    with pytest.raises(RuntimeError, match=r"negative dimension -\d|step must be nonzero"):
+        make(ffnn)
+
+
+def test_manual_seed_of_a_non_integer_names_the_seed():
+    with pytest.raises(TypeError, match=r"manual_seed expects an integer. Received: seed='a'"):
+        ffnn.manual_seed("a")

@@ -225,3 +225,15 @@ def test_a_monitor_that_is_not_logged_is_refused_before_training(blobs, tmp_path
     trainer = make_trainer(model, metrics=["accuracy"], callbacks=[
         EarlyStopping(monitor="val_accuracy"), ModelCheckpoint(tmp_path / "ok", monitor="typo")])
     trainer.fit((X, y), (X[:20], y[:20]), epochs=1, verbose=0)  # save_best off: unused
+
+
+def test_fit_on_a_single_array_is_refused_not_read_as_pairs():
+    """A (n, 2) array is a Dataset of rows: fit(X) would train on x = X[:, 0], y = X[:, 1]."""
+    model = nn.Linear(1, 1)
+    trainer = Trainer(model, "mse", optim.SGD(model.parameters(), lr=0.1))
+    before = model.weight.numpy().copy()
+    for train in (np.ones((8, 2)), ffnn.ones(8, 2)):
+        with pytest.raises(TypeError, match=r"Pass train=\(X, y\). Received: train of type "
+                                            r"(ndarray|Tensor) with shape \(8, 2\)"):
+            trainer.fit(train, epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.weight.numpy(), before)

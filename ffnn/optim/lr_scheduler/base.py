@@ -8,6 +8,7 @@ group's ``initial_lr``); ``step()`` advances ``last_epoch`` and writes ``get_lr(
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 from typing import Any
 
@@ -38,6 +39,21 @@ def check_positive_int(name: str, value: Any) -> None:
     """Raise ValueError unless ``value`` is an int > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+
+
+def check_non_negative_int(name: str, value: Any) -> None:
+    """Raise ValueError unless ``value`` is an int >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0. Received: {name}={value!r}")
+
+
+def check_factor(name: str, value: Any) -> None:
+    """Raise unless ``value`` is a finite real number >= 0 (a negative ``gamma`` would make
+    the learning rate negative: the optimizer would climb the loss)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number. Received: {name}={value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0. Received: {name}={value!r}")
 
 
 class LRScheduler:

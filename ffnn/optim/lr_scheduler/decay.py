@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_positive_int
+from ffnn.optim.lr_scheduler.base import LRScheduler, check_factor, check_positive_int
 from ffnn.optim.optimizer import Optimizer
 
 
@@ -60,6 +60,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
         check_positive_int("step_size", step_size)
+        check_factor("gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -79,6 +80,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1):
+        check_factor("gamma", gamma)
         self.milestones = sorted(int(m) for m in milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -98,6 +100,7 @@ class ExponentialLR(LRScheduler):
     """``lr = base_lr · γ^epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        check_factor("gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_optimizer, per_group
+from ffnn.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_non_negative_int,
+    check_optimizer,
+    per_group,
+)
 from ffnn.optim.optimizer import Optimizer
 
 
@@ -28,6 +33,8 @@ class ReduceLROnPlateau(LRScheduler):
     ):
         if factor >= 1.0:
             raise ValueError(f"Factor should be < 1.0. Received: factor={factor}")
+        check_non_negative_int("patience", patience)
+        check_non_negative_int("cooldown", cooldown)
         self.optimizer = check_optimizer(optimizer)
         self.factor = factor
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
