@@ -192,4 +192,4 @@ def test_header_without_rows(tmp_path, capsys):
     path = tmp_path / "h.csv"
     path.write_text("a,b,y\n")
     line = error_of(capsys, "train", "--set", f"data.csv='{path}'", "--set", "data.target=y")
-    assert line == f"ffnn: error: {path} has a header but no data rows"
+    assert line.startswith(f"ffnn: error: {path} has a header but no data rows")
