@@ -189,7 +189,7 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd", "amp"}:
+                "accelerator", "autograd", "amp", "linalg"}:
         return importlib.import_module(f"ffnn.{name}")
     if name == "autocast":
         from ffnn.amp import autocast
@@ -200,3 +200,14 @@ def __getattr__(name):
 
         return getattr(checkpoint, name)
     raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
+
+
+def _accept_out() -> None:
+    """Give the function forms torch's ``out=`` keyword (see ffnn.out_argument)."""
+    from ffnn import out_argument
+
+    for name in out_argument.FUNCTIONS:
+        globals()[name] = out_argument.with_out(globals()[name])
+
+
+_accept_out()

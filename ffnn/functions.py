@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from ffnn import ops
+from ffnn.size import Size  # noqa: F401 - torch.Size, exported here
 from ffnn.tensor import Tensor, _data_of, _to_array
 
 
@@ -279,22 +280,6 @@ __all__ = [
     "ceil", "remainder", "floor_divide", "gather", "sort", "argsort", "topk", "Size",
     "set_printoptions",
 ]
-
-
-class Size(tuple):
-    """torch's shape type: a tuple of ints (``torch.Size([2, 3]) == (2, 3)``)."""
-
-    def __new__(cls, sizes=()):
-        return super().__new__(cls, (int(n) for n in sizes))
-
-    def numel(self) -> int:
-        total = 1
-        for n in self:
-            total *= n
-        return total
-
-    def __repr__(self) -> str:
-        return f"torch.Size({list(self)})"
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,

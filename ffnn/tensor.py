@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from ffnn import autograd, dtypes
+from ffnn.size import Size, shape_of
 from ffnn.tensor_inplace import InPlaceMethods
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -105,8 +106,8 @@ class Tensor(InPlaceMethods):
 
     # ----- identity -------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return shape_of(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -131,7 +132,7 @@ class Tensor(InPlaceMethods):
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return shape_of(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
