@@ -126,12 +126,12 @@ def argmin(input, dim=None, keepdim: bool = False, *, axis=None):
 
 def std(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
         axis=None):
-    return _tensor(input).std(dim, keepdim, unbiased, correction, axis)
+    return _tensor(input).std(dim, unbiased, keepdim, correction=correction, axis=axis)
 
 
 def var(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
         axis=None):
-    return _tensor(input).var(dim, keepdim, unbiased, correction, axis)
+    return _tensor(input).var(dim, unbiased, keepdim, correction=correction, axis=axis)
 
 
 def round(input, decimals: int = 0):  # noqa: A001 - torch's name

@@ -16,13 +16,14 @@ import numpy as np
 from ffnn import autograd, dtypes
 from ffnn.size import Size, shape_of
 from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_more import MoreTensorMethods
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 SortResult = namedtuple("SortResult", ["values", "indices"])
 TopKResult = namedtuple("TopKResult", ["values", "indices"])
 
 
-class Tensor(InPlaceMethods):
+class Tensor(InPlaceMethods, MoreTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
@@ -463,14 +464,18 @@ class Tensor(InPlaceMethods):
     def mean(self, dim=None, keepdim: bool = False, axis=None):
         return ops.mean(self, _dim(dim, axis), keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
+        """Σ (x − mean)² / (n − correction) over ``dim``; torch's argument order
+        (``x.var(0, False)`` is unbiased=False; ``x.var(False)`` all elements, biased)."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         correction = (1 if unbiased else 0) if correction is None else correction
         return ops.var(self, _dim(dim, axis), keepdim, correction)
 
-    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+    def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
-        return ops.sqrt(self.var(dim, keepdim, unbiased, correction, axis))
+        return ops.sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis))
 
     def max(self, dim=None, keepdim: bool = False, axis=None):
         dim = _dim(dim, axis)

@@ -267,3 +267,7 @@ def log_softmax(x, dim=-1):
 
 
 __all__ = ["activations", "elementwise", "losses", "matrix", "norms", "reductions", "shape"]
+
+
+def prod(x, dim=None, keepdim=False):
+    return reductions.Prod.apply(x, dim=dim, keepdim=keepdim)
