@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ffnn import autograd, dtypes
+from ffnn import autograd, dtypes, tensor_str
 from ffnn.size import Size, shape_of
 from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_more import MoreTensorMethods
@@ -147,14 +147,14 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         return self._data.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
-        extra = ""
-        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
-            extra += f", dtype={self._data.dtype}"
+        """torch's text for a tensor (see ffnn.tensor_str)."""
+        values, default = np.asarray(self._data), dtypes.get_default_dtype()
+        hidden = (default,) if values.size == 0 else (default, dtypes.int64, dtypes.bool_)
+        shown = None if values.dtype in hidden else f"torch.{values.dtype.name}"
+        grad = None
         if self.requires_grad:
-            extra += (", requires_grad=True" if self._ctx is None
-                      else f", grad_fn=<{self._ctx.name}>")
-        return f"tensor({body}{extra})"
+            grad = "requires_grad=True" if self._ctx is None else f"grad_fn=<{self._ctx.name}>"
+        return tensor_str.tensor_repr(values, shown, grad)
 
     def __hash__(self) -> int:
         return id(self)

@@ -1,0 +1,59 @@
+"""A tensor prints as torch prints it (ffnn.tensor_str): the same text for the same values."""
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+
+CASES = {
+    "whole_floats": lambda lib: lib.tensor([1.0, 2.0, -3.0]),
+    "decimals": lambda lib: lib.tensor([1.5, 2.0, -0.25]),
+    "scalar": lambda lib: lib.tensor(0.5),
+    "int_scalar": lambda lib: lib.tensor(3),
+    "small_values_sci": lambda lib: lib.tensor([1e-5, 1.0]),
+    "wide_range_sci": lambda lib: lib.tensor([123456.7, 1.0]),
+    "huge_whole_sci": lambda lib: lib.tensor([1e9, 1.0]),
+    "nan_inf": lambda lib: lib.tensor([float("nan"), 1.5, float("-inf")]),
+    "all_zero": lambda lib: lib.zeros(2, 3),
+    "matrix": lambda lib: lib.tensor([[1.23456789, 2.0], [3.0, -4.0]]),
+    "ints": lambda lib: lib.tensor([[1, -20], [300, 4]]),
+    "bools": lambda lib: lib.tensor([True, False]),
+    "float64_shown": lambda lib: lib.tensor([1.0, 2.5], dtype=lib.float64),
+    "int32_shown": lambda lib: lib.tensor([1, 2], dtype=lib.int32),
+    "requires_grad": lambda lib: lib.zeros(2, requires_grad=True),
+    "detached_result": lambda lib: (lib.ones(2, requires_grad=True) * 2).detach(),
+    "long_vector_wraps": lambda lib: lib.linspace(0, 1, 40),
+    "summarized": lambda lib: lib.arange(2000.0),
+    "summarized_matrix": lambda lib: lib.tensor(np.arange(3000).reshape(30, 100)),
+    "three_dims": lambda lib: lib.tensor(np.linspace(-2, 2, 24).reshape(2, 3, 4)),
+    "empty": lambda lib: lib.zeros(0),
+    "empty_matrix": lambda lib: lib.zeros(0, 3),
+    "empty_long": lambda lib: lib.zeros(0, dtype=lib.int64),
+    "nan_scalar": lambda lib: lib.tensor(float("nan")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_repr_and_str_match_torch(name):
+    ours, theirs = CASES[name](ffnn), CASES[name](torch)
+    assert repr(ours) == repr(theirs)
+    assert str(ours) == str(theirs)
+    assert f"{ours}" == f"{theirs}"
+
+
+def test_float64_default_dtype_hides_float64_and_shows_float32():
+    try:
+        for lib in (torch, ffnn):
+            lib.set_default_dtype(lib.float64)
+        for make in (lambda lib: lib.tensor([0.5, 1.0]),
+                     lambda lib: lib.tensor([0.5, 1.0], dtype=lib.float32)):
+            assert repr(make(ffnn)) == repr(make(torch))
+    finally:
+        for lib in (torch, ffnn):
+            lib.set_default_dtype(lib.float32)
+
+
+def test_grad_fn_is_named_in_the_text():
+    text = repr(ffnn.ones(2, requires_grad=True) * 2)
+    assert text.startswith("tensor([2., 2.], grad_fn=<") and text.endswith(">)")
