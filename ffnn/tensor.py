@@ -9,18 +9,15 @@ their dtype. The factory functions (``ffnn.tensor``, ``zeros``, ``randn`` …) a
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from ffnn import autograd, dtypes, tensor_str
+from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.size import Size, shape_of
 from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_more import MoreTensorMethods
 
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
-SortResult = namedtuple("SortResult", ["values", "indices"])
-TopKResult = namedtuple("TopKResult", ["values", "indices"])
+MaxResult, MinResult = return_types.max, return_types.min
+SortResult, TopKResult = return_types.sort, return_types.topk
 
 
 class Tensor(InPlaceMethods, MoreTensorMethods):
@@ -493,7 +490,7 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         if dim is None:
             return ops.amin(self, None, False)
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
-        return MaxResult(values, self.argmin(dim, keepdim))
+        return MinResult(values, self.argmin(dim, keepdim))
 
     def amax(self, dim=None, keepdim: bool = False, axis=None):
         return ops.amax(self, _dim(dim, axis), keepdim)

@@ -7,7 +7,7 @@ dotted name (``fc1.weight``, ``0.bias``, ``bn.running_mean``) exactly as PyTorch
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -15,9 +15,8 @@ import numpy as np
 from ffnn import dtypes
 from ffnn.nn import hooks as _hooks
 from ffnn.nn.parameter import Parameter
+from ffnn.return_types import IncompatibleKeys
 from ffnn.tensor import Tensor
-
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Module:

@@ -57,3 +57,25 @@ def test_float64_default_dtype_hides_float64_and_shows_float32():
 def test_grad_fn_is_named_in_the_text():
     text = repr(ffnn.ones(2, requires_grad=True) * 2)
     assert text.startswith("tensor([2., 2.], grad_fn=<") and text.endswith(">)")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.max(1), lambda lib, x: lib.min(x, 0), lambda lib, x: x.sort(),
+    lambda lib, x: lib.topk(x, 1), lambda lib, x: lib.max(x, 1, keepdim=True),
+])
+def test_values_and_indices_results_print_as_torch_return_types(call):
+    data = [[1.0, 5.0], [3.0, 2.0]]
+    ours, theirs = call(ffnn, ffnn.tensor(data)), call(torch, torch.tensor(data))
+    assert repr(ours) == repr(theirs) and str(ours) == str(theirs)
+    values, indices = ours
+    assert values is ours.values and indices is ours[1]
+
+
+def test_load_state_dict_result_prints_as_torch():
+    for strict, keys in ((True, ["weight", "bias"]), (False, ["weight"])):
+        texts = []
+        for lib in (torch, ffnn):
+            layer = lib.nn.Linear(2, 2)
+            state = {k: v for k, v in layer.state_dict().items() if k in keys}
+            texts.append(str(layer.load_state_dict(state, strict=strict)))
+        assert texts[0] == texts[1]
