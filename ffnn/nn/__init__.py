@@ -17,6 +17,20 @@ from ffnn.nn.activation import (
     Softplus,
     Tanh,
 )
+from ffnn.nn.activation_more import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    LogSigmoid,
+    Mish,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
@@ -47,6 +61,8 @@ __all__ = [
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
+    "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softmin",
+    "Softshrink", "Softsign", "Tanhshrink", "Threshold",
 ]
 
 

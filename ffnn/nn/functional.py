@@ -11,6 +11,20 @@ import numpy as np
 
 from ffnn import ops
 from ffnn import random as _random
+from ffnn.nn.activation_more import (  # noqa: F401 - torch's functional names
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    logsigmoid,
+    mish,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ffnn.ops import losses, norms
 from ffnn.tensor import Tensor, _operand
 
@@ -431,6 +445,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
 
 
 __all__ = [
+    "celu", "glu", "hardshrink", "hardsigmoid", "hardswish", "logsigmoid", "mish", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold",
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
     "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
