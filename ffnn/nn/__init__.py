@@ -47,6 +47,18 @@ from ffnn.nn.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from ffnn.nn.loss_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
@@ -62,7 +74,10 @@ __all__ = [
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
     "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softmin",
-    "Softshrink", "Softsign", "Tanhshrink", "Threshold",
+    "Softshrink", "Softsign", "Tanhshrink", "Threshold", "CosineEmbeddingLoss",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
+    "TripletMarginLoss",
 ]
 
 
