@@ -62,6 +62,7 @@ from ffnn.nn.loss_more import (
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.parameter_containers import ParameterDict, ParameterList
 from ffnn.nn.tabular import TabularModel
 
 __all__ = [
@@ -77,7 +78,7 @@ __all__ = [
     "Softshrink", "Softsign", "Tanhshrink", "Threshold", "CosineEmbeddingLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
-    "TripletMarginLoss",
+    "TripletMarginLoss", "ParameterList", "ParameterDict",
 ]
 
 
