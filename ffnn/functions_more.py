@@ -4,7 +4,9 @@ helpers ``hstack``/``vstack``/``meshgrid``."""
 
 from __future__ import annotations
 
-from ffnn import creation
+import numpy as np
+
+from ffnn import creation, ops
 from ffnn.tensor import Tensor, _to_array
 
 METHOD_FORMS = (
@@ -16,7 +18,8 @@ METHOD_FORMS = (
     "ge", "gt", "le", "lt", "ne", "masked_fill",
 )
 
-__all__ = [*METHOD_FORMS, "hstack", "vstack", "meshgrid", "var_mean", "std_mean"]
+__all__ = [*METHOD_FORMS, "hstack", "vstack", "meshgrid", "var_mean", "std_mean", "einsum",
+           "bincount"]
 
 
 def _as_tensor(x) -> Tensor:
@@ -77,3 +80,20 @@ def std_mean(input, dim=None, unbiased: bool = True, keepdim: bool = False, *,
     """(standard deviation, mean) over ``dim``."""
     return (input.std(dim, keepdim=keepdim, unbiased=unbiased, correction=correction),
             input.mean(dim, keepdim) if dim is not None else input.mean())
+
+
+def einsum(equation: str, *operands):
+    """Σ of products of the operands by subscripts (``"ij,jk->ik"``); see ffnn.ops.einsum_op."""
+    return ops.einsum(equation, *operands)
+
+
+def bincount(input, weights=None, minlength: int = 0):
+    """Counts of each value 0…max of a 1-d int tensor (or sums of ``weights``)."""
+    values = _as_tensor(input).numpy()
+    if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor(np.bincount(values, minlength=minlength).astype(np.int64))
+    weights = _as_tensor(weights).numpy()
+    out = np.bincount(values, weights=weights, minlength=minlength)
+    return Tensor(out.astype(weights.dtype if weights.dtype == np.float32 else np.float64))

@@ -103,3 +103,41 @@ def test_index_and_logic_results_match_torch(name, rng):
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+EINSUM = [
+    ("ij,jk->ik", [(3, 4), (4, 2)]),
+    ("ij,jk", [(3, 4), (4, 2)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("ij->j", [(3, 4)]),
+    ("ij,ij->i", [(3, 4), (3, 4)]),
+    ("ij,k->ik", [(3, 4), (2,)]),
+    ("ijk->kji", [(2, 3, 4)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_values_and_gradients(equation, shapes, rng):
+    arrays = [rng.standard_normal(s) for s in shapes]
+    results = {}
+    for lib in (torch, ffnn):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = lib.einsum(equation, *xs)
+        (y * y).sum().backward()
+        results[lib.__name__] = [y.detach().numpy()] + [x.grad.numpy() for x in xs]
+    for ours, theirs in zip(results["ffnn"], results["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_einsum_trace_value_and_bincount():
+    a = np.arange(9.0).reshape(3, 3)
+    assert ffnn.einsum("ii", ffnn.tensor(a)).item() == torch.einsum("ii", torch.tensor(a)).item()
+    values, weights = [0, 2, 2, 5, 1], [0.5, 1.0, 2.0, 0.25, 3.0]
+    np.testing.assert_array_equal(ffnn.bincount(ffnn.tensor(values)).numpy(),
+                                  torch.bincount(torch.tensor(values)).numpy())
+    np.testing.assert_allclose(
+        ffnn.bincount(ffnn.tensor(values), ffnn.tensor(weights), minlength=8).numpy(),
+        torch.bincount(torch.tensor(values), torch.tensor(weights), minlength=8).numpy())
+    with pytest.raises(RuntimeError, match="1-d non-negative integral"):
+        ffnn.bincount(ffnn.tensor([-1, 2]))
