@@ -839,16 +839,32 @@ def _to_array(data, dtype=None) -> np.ndarray:
             return np.array(_check_numeric(np.asarray(data), data), dtype=dtypes.to_dtype(dtype))
         except ValueError as error:
             raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
-    if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
-        return _check_numeric(data, data)
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
+        return _check_numeric(np.asarray(data), data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
     array = _check_numeric(np.asarray(data), data)
     if array.dtype.kind == "f":
-        return array.astype(dtypes.get_default_dtype())
+        return array.astype(_numpy_float_dtype(data) or dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
     return array
+
+
+def _numpy_float_dtype(data):
+    """The widest NumPy float scalar type inside nested lists (torch keeps it:
+    ``tensor([np.float64(1.0)])`` is float64), or None when there is none."""
+    found = None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, np.floating):
+            found = item.dtype if found is None else np.promote_types(found, item.dtype)
+        elif isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            found = item.dtype if found is None else np.promote_types(found, item.dtype)
+    return found
 
 
 def _check_numeric(array, data):

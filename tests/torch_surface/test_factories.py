@@ -149,3 +149,14 @@ def test_legacy_tensor_constructor_forms_as_torch():
     assert ffnn.Tensor(np.arange(3)).dtype == ffnn.int64  # an ndarray keeps its dtype
     with pytest.raises(TypeError, match="integer sizes"):
         ffnn.Tensor(2, "a")
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor(np.float64(2.5)), lambda lib: lib.tensor(np.float32(2.5)),
+    lambda lib: lib.tensor(np.int32(3)), lambda lib: lib.tensor([np.float64(1.0), 2.0]),
+    lambda lib: lib.tensor([[np.float64(1.0)], [np.float64(2.0)]]),
+    lambda lib: lib.tensor([np.float32(1.0), 2.0]), lambda lib: lib.tensor([1.0, 2.0]),
+    lambda lib: lib.as_tensor(np.float64(1.5)), lambda lib: lib.tensor(np.bool_(True)),
+])
+def test_numpy_scalars_keep_their_dtype_as_in_torch(make):
+    assert str(make(ffnn).dtype) == str(make(torch).dtype).removeprefix("torch.")
