@@ -306,6 +306,22 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
             )
         return gradient.astype(self._data.dtype, copy=False)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
+        returns replaces the gradient (for a leaf, before it is added to ``.grad``). Returns a
+        handle whose ``remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from collections import OrderedDict
+
+        from ffnn.nn.hooks import RemovableHandle
+
+        owner = self if self._ctx is None else self._ctx
+        registry = owner.__dict__.setdefault("_grad_hooks", OrderedDict())
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
+
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
         if self._ctx is not None:
