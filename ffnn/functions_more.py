@@ -15,7 +15,8 @@ METHOD_FORMS = (
     "argwhere", "unique", "clamp_min", "clamp_max", "clip", "reciprocal", "rsqrt", "log2",
     "log10", "sinh", "cosh", "diff", "addmm", "movedim", "broadcast_to", "nan_to_num",
     "logical_not", "logical_and", "logical_or", "logical_xor", "isclose", "any", "all",
-    "ge", "gt", "le", "lt", "ne", "masked_fill",
+    "ge", "gt", "le", "lt", "ne", "masked_fill", "trunc", "frac", "fmod", "lerp", "addcmul",
+    "addcdiv", "ger", "inner", "mv", "logit", "sgn", "is_complex", "positive", "reshape_as",
 )
 
 __all__ = [*METHOD_FORMS, "hstack", "vstack", "meshgrid", "var_mean", "std_mean", "einsum",

@@ -226,3 +226,118 @@ class MoreTensorMethods:
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
         return _plain(np.isclose(self.numpy(), _array(other), rtol, atol, equal_nan))
+
+    # ----- comparisons, conversions and shapes ------------------------------------------
+    def equal(self, other) -> bool:
+        """True when ``other`` has this shape and the same values."""
+        other = _array(other)
+        return self.shape == other.shape and bool(np.array_equal(self.numpy(), other))
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return bool(np.allclose(self.numpy(), _array(other), rtol, atol, equal_nan))
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self.numpy().flags.c_contiguous)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def short(self):
+        return self.to(np.int16)
+
+    def byte(self):
+        return self.to(np.uint8)
+
+    def char(self):
+        return self.to(np.int8)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def reshape_as(self, other):
+        return self.reshape(tuple(other.shape))
+
+    def is_complex(self) -> bool:
+        return False
+
+    def positive(self):
+        return self
+
+    # ----- more arithmetic ------------------------------------------------------------
+    def sgn(self):
+        return self.sign()
+
+    def trunc(self):
+        """Towards zero; gradient 0, as torch's."""
+        everywhere = _plain(np.ones(self.shape, dtype=bool))
+        return _ops().where(everywhere, _plain(np.trunc(self.numpy())), self)
+
+    def frac(self):
+        """x − trunc(x); gradient 1."""
+        return self - _plain(np.trunc(self.numpy()))
+
+    def fmod(self, other):
+        """x − trunc(x / y)·y (the sign of x, as C's fmod)."""
+        return self - _plain(np.trunc(self.numpy() / _array(other))) * other
+
+    def lerp(self, end, weight):
+        """self + weight·(end − self)."""
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return self + value * tensor1 / tensor2
+
+    def outer(self, vec2):
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    def ger(self, vec2):
+        return self.outer(vec2)
+
+    def inner(self, other):
+        return (self * other).sum(-1) if self.ndim <= 1 else _ops().matmul(
+            self, other.transpose(-1, -2))
+
+    def mv(self, vec):
+        return _ops().matmul(self, vec)
+
+    def logit(self, eps=None):
+        """log(p / (1 − p)), p clamped to [eps, 1 − eps] when eps is given."""
+        p = self if eps is None else self.clamp(eps, 1 - eps)
+        return (p / (1 - p)).log()
+
+    def floor_(self):
+        return self._inplace(lambda t: t.floor())
+
+    def ceil_(self):
+        return self._inplace(lambda t: t.ceil())
+
+    def round_(self, decimals: int = 0):
+        return self._inplace(lambda t: t.round(decimals=decimals))
+
+    def sin_(self):
+        return self._inplace(lambda t: t.sin())
+
+    def cos_(self):
+        return self._inplace(lambda t: t.cos())
+
+    def square_(self):
+        return self._inplace(lambda t: t * t)
+
+    def lerp_(self, end, weight):
+        return self._inplace(lambda t: t.lerp(end, weight))
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(lambda t: t.addcmul(tensor1, tensor2, value=value))
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(lambda t: t.addcdiv(tensor1, tensor2, value=value))

@@ -53,6 +53,21 @@ DIFFERENTIABLE = {
     "var_positional_unbiased": lambda lib, x: x.var(0, False),
     "var_bool_only": lambda lib, x: x.var(False),
     "std_positional": lambda lib, x: lib.std(x, 1, False, True),
+    "trunc": lambda lib, x: (x * 3).trunc() * x,
+    "frac": lambda lib, x: lib.frac(x * 3),
+    "fmod": lambda lib, x: lib.fmod(x * 5, 1.5),
+    "lerp": lambda lib, x: x.lerp(x.exp(), 0.3),
+    "addcmul": lambda lib, x: lib.addcmul(x, x.sin(), x.cos(), value=0.5),
+    "addcdiv": lambda lib, x: x.addcdiv(x.sin(), x.exp(), value=-2.0),
+    "outer_ger": lambda lib, x: x[0].outer(x[1]) + lib.ger(x[2], x[1]),
+    "inner": lambda lib, x: lib.inner(x, x[:2]),
+    "mv": lambda lib, x: x.mv(x[0]),
+    "logit": lambda lib, x: lib.sigmoid(x).logit(),
+    "logit_eps": lambda lib, x: (x * 0.5 + 0.5).logit(eps=0.1),
+    "type_as_reshape_as": lambda lib, x: x.type_as(x).reshape_as(x.t()).sgn() * x.t(),
+    "inplace_chain": lambda lib, x: (x * 1).floor_() + (x * 1).ceil_() + (x * 1).round_()
+    + (x * 1).sin_() + (x * 1).cos_() + (x * 1).square_() + (x * 1).lerp_(x.exp(), 0.25)
+    + (x * 1).addcmul_(x, x, value=0.5) + (x * 1).addcdiv_(x, x.exp(), value=2.0),
 }
 
 
@@ -91,7 +106,19 @@ NOT_DIFFERENTIABLE = {
     "comparisons": lambda lib, x: lib.stack([lib.ge(x, 0), lib.gt(x, 0), lib.le(x, 0),
                                              lib.lt(x, 0), lib.ne(x, 0)]),
     "masked_fill": lambda lib, x: lib.masked_fill(x, x < 0, -1.0),
+    "conversions": lambda lib, x: lib.stack([x.half().float(), x.short().float(),
+                                             (x.abs() * 10).byte().float(), x.char().float()]),
 }
+
+
+def test_predicates_and_sizes_match_torch(rng):
+    a = rng.standard_normal((3, 4))
+    for lib in (torch, ffnn):
+        x = lib.tensor(a)
+        assert x.equal(lib.tensor(a)) and not x.equal(x[:2]) and lib.equal(x, x)
+        assert x.allclose(x + 1e-9) and not lib.allclose(x, x + 1.0)
+        assert (x.nelement(), x.ndimension(), x.is_contiguous(), x.t().is_contiguous(),
+                x.is_complex()) == (12, 2, True, False, False)
 
 
 @pytest.mark.parametrize("name", sorted(NOT_DIFFERENTIABLE))
