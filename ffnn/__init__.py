@@ -4,7 +4,7 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
-from ffnn import autograd
+from ffnn import autograd, functions_more
 from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
     arange,
@@ -122,6 +122,7 @@ from ffnn.functions import (
     var,
     where,
 )
+from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (see its __all__)
 from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
 from ffnn.ops import (
     abs,
@@ -179,7 +180,7 @@ __all__ = [
     "unsqueeze", "var", "where", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
     "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "Size", "argsort",
     "gather", "set_printoptions", "sort", "topk", "ceil", "cumsum", "expm1", "floor",
-    "floor_divide", "log1p", "logsumexp", "remainder",
+    "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
 ]
 
 
@@ -189,7 +190,7 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd", "amp"}:
+                "accelerator", "autograd", "amp", "linalg"}:
         return importlib.import_module(f"ffnn.{name}")
     if name == "autocast":
         from ffnn.amp import autocast
@@ -200,3 +201,14 @@ def __getattr__(name):
 
         return getattr(checkpoint, name)
     raise AttributeError(f"module 'ffnn' has no attribute {name!r}")
+
+
+def _accept_out() -> None:
+    """Give the function forms torch's ``out=`` keyword (see ffnn.out_argument)."""
+    from ffnn import out_argument
+
+    for name in out_argument.FUNCTIONS:
+        globals()[name] = out_argument.with_out(globals()[name])
+
+
+_accept_out()

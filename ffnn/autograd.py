@@ -253,7 +253,7 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
     (``autograd.grad``). Unless ``retain_graph``, each op's saved arrays are freed."""
     leaf_grads: dict[int, list] = {}
     if root._ctx is None:  # backward on a leaf: its gradient is the given one
-        leaf_grads[id(root)] = [root, gradient]
+        leaf_grads[id(root)] = [root, run_grad_hooks(root, gradient)]
         return leaf_grads
     order = _topological_order(root._ctx)
     for fn in order:
@@ -261,6 +261,8 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
     grads = {id(root._ctx): gradient}
     for fn in reversed(order):
         grad = grads.pop(id(fn), None)
+        if grad is not None:
+            grad = run_grad_hooks(fn, grad)
         if grad is not None and wanted is not None and id(fn) in wanted:
             leaf_grads[id(fn)] = [wanted[id(fn)], grad]
         retained = fn.__dict__.get("retained_by")
@@ -285,7 +287,23 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
                     grads[key] = grads[key] + input_grad if key in grads else input_grad
         if not retain_graph:
             fn.free()
+    for entry in leaf_grads.values():
+        if entry[0]._ctx is None:
+            entry[1] = run_grad_hooks(entry[0], entry[1])
     return leaf_grads
+
+
+def run_grad_hooks(owner, grad):
+    """``grad`` passed through the hooks ``Tensor.register_hook`` put on ``owner`` (a leaf
+    tensor, or the op that made a non-leaf); a hook returning a tensor replaces it."""
+    hooks = owner.__dict__.get("_grad_hooks")
+    if not hooks:
+        return grad
+    for hook in list(hooks.values()):
+        result = hook(_tensor.Tensor._make(grad, False, None))
+        if result is not None:
+            grad = result._data if isinstance(result, _tensor.Tensor) else result
+    return grad
 
 
 def run_backward(root, gradient, retain_graph: bool = False) -> None:

@@ -4,12 +4,12 @@ program may write either spelling and get the same numbers and gradients."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from ffnn import ops
+from ffnn.size import Size  # noqa: F401 - torch.Size, exported here
 from ffnn.tensor import Tensor, _data_of, _to_array
+from ffnn.tensor_str import set_printoptions  # noqa: F401 - exported here
 
 
 def _tensor(x) -> Tensor:
@@ -125,12 +125,12 @@ def argmin(input, dim=None, keepdim: bool = False, *, axis=None):
 
 def std(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
         axis=None):
-    return _tensor(input).std(dim, keepdim, unbiased, correction, axis)
+    return _tensor(input).std(dim, unbiased, keepdim, correction=correction, axis=axis)
 
 
 def var(input, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
         axis=None):
-    return _tensor(input).var(dim, keepdim, unbiased, correction, axis)
+    return _tensor(input).var(dim, unbiased, keepdim, correction=correction, axis=axis)
 
 
 def round(input, decimals: int = 0):  # noqa: A001 - torch's name
@@ -279,36 +279,3 @@ __all__ = [
     "ceil", "remainder", "floor_divide", "gather", "sort", "argsort", "topk", "Size",
     "set_printoptions",
 ]
-
-
-class Size(tuple):
-    """torch's shape type: a tuple of ints (``torch.Size([2, 3]) == (2, 3)``)."""
-
-    def __new__(cls, sizes=()):
-        return super().__new__(cls, (int(n) for n in sizes))
-
-    def numel(self) -> int:
-        total = 1
-        for n in self:
-            total *= n
-        return total
-
-    def __repr__(self) -> str:
-        return f"torch.Size({list(self)})"
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None) -> None:
-    """torch's print settings, applied to the NumPy formatting tensors print with
-    (``profile``: 'default', 'short' or 'full'; ``sci_mode``: force or forbid 1e-05 style)."""
-    presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-               "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-               "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
-    options = dict(presets[profile]) if profile else {}
-    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems,
-                 linewidth=linewidth)
-    options.update({k: v for k, v in given.items() if v is not None})
-    if sci_mode is not None:
-        options["suppress"] = not sci_mode
-    np.set_printoptions(**options)
-

@@ -9,19 +9,18 @@ their dtype. The factory functions (``ffnn.tensor``, ``zeros``, ``randn`` …) a
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from ffnn import autograd, dtypes
+from ffnn import autograd, dtypes, return_types, tensor_str
+from ffnn.size import Size, shape_of
 from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_more import MoreTensorMethods
 
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
-SortResult = namedtuple("SortResult", ["values", "indices"])
-TopKResult = namedtuple("TopKResult", ["values", "indices"])
+MaxResult, MinResult = return_types.max, return_types.min
+SortResult, TopKResult = return_types.sort, return_types.topk
 
 
-class Tensor(InPlaceMethods):
+class Tensor(InPlaceMethods, MoreTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
@@ -105,8 +104,8 @@ class Tensor(InPlaceMethods):
 
     # ----- identity -------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return shape_of(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -131,7 +130,7 @@ class Tensor(InPlaceMethods):
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return shape_of(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
@@ -145,14 +144,14 @@ class Tensor(InPlaceMethods):
         return self._data.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
-        extra = ""
-        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
-            extra += f", dtype={self._data.dtype}"
+        """torch's text for a tensor (see ffnn.tensor_str)."""
+        values, default = np.asarray(self._data), dtypes.get_default_dtype()
+        hidden = (default,) if values.size == 0 else (default, dtypes.int64, dtypes.bool_)
+        shown = None if values.dtype in hidden else f"torch.{values.dtype.name}"
+        grad = None
         if self.requires_grad:
-            extra += (", requires_grad=True" if self._ctx is None
-                      else f", grad_fn=<{self._ctx.name}>")
-        return f"tensor({body}{extra})"
+            grad = "requires_grad=True" if self._ctx is None else f"grad_fn=<{self._ctx.name}>"
+        return tensor_str.tensor_repr(values, shown, grad)
 
     def __hash__(self) -> int:
         return id(self)
@@ -306,6 +305,22 @@ class Tensor(InPlaceMethods):
                 f"{self._data.shape}"
             )
         return gradient.astype(self._data.dtype, copy=False)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
+        returns replaces the gradient (for a leaf, before it is added to ``.grad``). Returns a
+        handle whose ``remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from collections import OrderedDict
+
+        from ffnn.nn.hooks import RemovableHandle
+
+        owner = self if self._ctx is None else self._ctx
+        registry = owner.__dict__.setdefault("_grad_hooks", OrderedDict())
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
 
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
@@ -462,14 +477,18 @@ class Tensor(InPlaceMethods):
     def mean(self, dim=None, keepdim: bool = False, axis=None):
         return ops.mean(self, _dim(dim, axis), keepdim)
 
-    def var(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+    def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
+        """Σ (x − mean)² / (n − correction) over ``dim``; torch's argument order
+        (``x.var(0, False)`` is unbiased=False; ``x.var(False)`` all elements, biased)."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         correction = (1 if unbiased else 0) if correction is None else correction
         return ops.var(self, _dim(dim, axis), keepdim, correction)
 
-    def std(self, dim=None, keepdim: bool = False, unbiased: bool = True, correction=None,
+    def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
-        return ops.sqrt(self.var(dim, keepdim, unbiased, correction, axis))
+        return ops.sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis))
 
     def max(self, dim=None, keepdim: bool = False, axis=None):
         dim = _dim(dim, axis)
@@ -487,7 +506,7 @@ class Tensor(InPlaceMethods):
         if dim is None:
             return ops.amin(self, None, False)
         values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
-        return MaxResult(values, self.argmin(dim, keepdim))
+        return MinResult(values, self.argmin(dim, keepdim))
 
     def amax(self, dim=None, keepdim: bool = False, axis=None):
         return ops.amax(self, _dim(dim, axis), keepdim)
@@ -855,13 +874,13 @@ def _to_array(data, dtype=None) -> np.ndarray:
             return np.array(array, dtype=dtypes.to_dtype(dtype))
         except ValueError as error:
             raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
-    if isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy"):
-        return _check_numeric(data, data)
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
+        return _check_numeric(np.asarray(data), data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
     array = _check_numeric(_as_rectangular(data), data)
     if array.dtype.kind == "f":
-        return array.astype(dtypes.get_default_dtype())
+        return array.astype(_numpy_float_dtype(data) or dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
     return array
@@ -891,6 +910,22 @@ def _as_rectangular(data) -> np.ndarray:
             break
         level = items
     return np.asarray(data)
+
+
+def _numpy_float_dtype(data):
+    """The widest NumPy float scalar type inside nested lists (torch keeps it:
+    ``tensor([np.float64(1.0)])`` is float64), or None when there is none."""
+    found = None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, np.floating):
+            found = item.dtype if found is None else np.promote_types(found, item.dtype)
+        elif isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            found = item.dtype if found is None else np.promote_types(found, item.dtype)
+    return found
 
 
 def _check_numeric(array, data):

@@ -29,6 +29,12 @@ class Dataset:
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
+    def __add__(self, other: Dataset) -> Dataset:
+        """``ds1 + ds2``: a ConcatDataset of both."""
+        from ffnn.data.concat import ConcatDataset
+
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are ``(t[i] for t in tensors)``; tensors are ffnn Tensors or numpy arrays.

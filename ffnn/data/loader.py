@@ -64,17 +64,20 @@ def _as_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
         return value._data
     if isinstance(value, float):
-        return np.asarray(value, dtype=np.float32)
+        return np.asarray(value, dtype=np.float64)  # torch: Python floats collate to float64
     return np.asarray(value)
 
 
 def default_collate(items: list) -> Any:
-    """Stack a list of samples field by field: tuples -> tuple, dicts -> dict, else a Tensor."""
+    """Stack a list of samples field by field: tuples -> tuple, dicts -> dict, strings -> a
+    list, else a Tensor (Python floats float64, NumPy values keep their dtype, as torch)."""
     first = items[0]
     if isinstance(first, (tuple, list)):
         return tuple(default_collate([item[i] for item in items]) for i in range(len(first)))
     if isinstance(first, dict):
         return {k: default_collate([item[k] for item in items]) for k in first}
+    if isinstance(first, (str, bytes)):
+        return list(items)
     return _to_tensor(np.stack([_as_array(v) for v in items]))
 
 

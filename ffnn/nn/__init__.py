@@ -18,6 +18,20 @@ from ffnn.nn.activation import (
     Tanh,
 )
 from ffnn.nn.attention import MultiheadAttention
+from ffnn.nn.activation_more import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    LogSigmoid,
+    Mish,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
@@ -34,9 +48,22 @@ from ffnn.nn.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from ffnn.nn.loss_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.parameter_containers import ParameterDict, ParameterList
 from ffnn.nn.tabular import TabularModel
 from ffnn.nn.transformer import TransformerEncoderLayer
 
@@ -50,6 +77,11 @@ __all__ = [
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
     "MultiheadAttention", "TransformerEncoderLayer",
+    "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softmin",
+    "Softshrink", "Softsign", "Tanhshrink", "Threshold", "CosineEmbeddingLoss",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
+    "TripletMarginLoss", "ParameterList", "ParameterDict",
 ]
 
 

@@ -11,6 +11,33 @@ import numpy as np
 
 from ffnn import ops
 from ffnn import random as _random
+from ffnn.nn.activation_more import (  # noqa: F401 - torch's functional names
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    logsigmoid,
+    mish,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from ffnn.nn.loss_more import (  # noqa: F401 - torch's functional names
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    pairwise_distance,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from ffnn.nn.padding import pad  # noqa: F401 - torch's functional name
 from ffnn.ops import losses, norms
 from ffnn.tensor import Tensor, _operand
 
@@ -443,6 +470,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
 
 
 __all__ = [
+    "celu", "glu", "hardshrink", "hardsigmoid", "hardswish", "logsigmoid", "mish", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold", "cosine_embedding_loss",
+    "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss", "soft_margin_loss",
+    "triplet_margin_loss", "pad",
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
     "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",

@@ -271,3 +271,16 @@ def log_softmax(x, dim=-1):
 
 
 __all__ = ["activations", "elementwise", "losses", "matrix", "norms", "reductions", "shape"]
+
+
+def prod(x, dim=None, keepdim=False):
+    return reductions.Prod.apply(x, dim=dim, keepdim=keepdim)
+
+
+def einsum(equation, *operands):
+    """torch.einsum(equation, *operands) (operands may also come as one list)."""
+    from ffnn.ops.einsum_op import Einsum
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return Einsum.apply(*operands, equation=equation)

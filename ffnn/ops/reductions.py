@@ -113,3 +113,31 @@ class Cumsum(Op):
         m = xp(grad)
         flipped = m.flip(grad, axis=self.dim)
         return (m.flip(m.cumsum(flipped, axis=self.dim), axis=self.dim),)
+
+
+class Prod(Op):
+    """y = Πᵢ xᵢ over ``dim`` (all elements when None);  dL/dxⱼ = dL/dy · Π_{i≠j} xᵢ, the
+    product of the entries before j times those after it (exact when some xᵢ are 0)."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        m = xp(x)
+        self.shape, self.keepdim = x.shape, keepdim and dim is not None
+        self.x = x.reshape(-1) if dim is None else x
+        self.axis = 0 if dim is None else normalize_dim(dim, x.ndim)
+        if self.x.ndim == 0:
+            self.x, self.axis = self.x.reshape(1), 0
+        out = m.prod(self.x, axis=self.axis, keepdims=self.keepdim)
+        return out.reshape(()) if dim is None else out.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        m, x, axis = xp(grad), self.x, self.axis
+        ones = m.ones_like(m.take(x, [0], axis=axis))
+        before = m.concatenate([ones, m.cumprod(x, axis=axis)], axis=axis)
+        reversed_x = m.flip(x, axis=axis)
+        after = m.flip(m.concatenate([ones, m.cumprod(reversed_x, axis=axis)], axis=axis), axis)
+        size = x.shape[axis]
+        others = (m.take(before, range(size), axis=axis)
+                  * m.take(after, range(1, size + 1), axis=axis))
+        if not self.keepdim and grad.ndim < x.ndim:
+            grad = m.expand_dims(grad, axis)
+        return ((grad * others).reshape(self.shape),)

@@ -8,9 +8,13 @@ from ffnn.optim import lr_scheduler
 from ffnn.optim.adadelta import Adadelta
 from ffnn.optim.adagrad import Adagrad
 from ffnn.optim.adam import Adam
+from ffnn.optim.adam_variants import Adamax, NAdam, RAdam
 from ffnn.optim.adamw import AdamW
+from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import Optimizer
 from ffnn.optim.rmsprop import RMSprop
 from ffnn.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
+           "Adamax", "NAdam", "RAdam",
+           "lr_scheduler"]

@@ -127,3 +127,25 @@ def test_train_test_split_errors():
         train_test_split(X, labels, stratify=labels)
     with pytest.raises(TypeError, match=r"Received: random_state='x'"):
         train_test_split(X, y, random_state="x")
+
+
+def test_concat_dataset_reads_its_parts_in_order_as_torch():
+    import torch
+
+    from ffnn.data import ConcatDataset, TensorDataset
+
+    parts = [np.arange(3.0), np.arange(10.0, 15.0), np.arange(20.0, 22.0)]
+    ours = ConcatDataset([TensorDataset(ffnn.tensor(p)) for p in parts])
+    theirs = torch.utils.data.ConcatDataset(
+        [torch.utils.data.TensorDataset(torch.tensor(p)) for p in parts])
+    assert len(ours) == len(theirs) == 10 and ours.cumulative_sizes == theirs.cumulative_sizes
+    for i in list(range(10)) + [-1, -10]:
+        assert ours[i][0].item() == theirs[i][0].item()
+    joined = TensorDataset(ffnn.tensor(parts[0])) + TensorDataset(ffnn.tensor(parts[1]))
+    assert isinstance(joined, ConcatDataset) and len(joined) == 8 and joined[4][0].item() == 11.0
+    batches = list(ffnn.data.DataLoader(ours, batch_size=4))
+    assert [b[0].tolist() for b in batches][1] == [11.0, 12.0, 13.0, 14.0]
+    with pytest.raises(IndexError, match="out of range"):
+        ours[10]
+    with pytest.raises(ValueError, match="empty"):
+        ConcatDataset([])

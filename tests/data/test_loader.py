@@ -52,8 +52,8 @@ def test_batch_types_and_dtypes():
     assert x.dtype == np.float64 and y.dtype == np.int64 and not x.requires_grad
     x, y = next(iter(DataLoader(ListDataset(4), batch_size=2)))
     assert x.dtype == np.float64 and y.dtype == np.int64 and x.shape == (2, 3)
-    (v,) = next(iter(DataLoader([(0.5,), (1.5,)], batch_size=2)))  # python floats -> float32
-    assert v.dtype == np.float32 and np.array_equal(v.data, [0.5, 1.5])
+    (v,) = next(iter(DataLoader([(0.5,), (1.5,)], batch_size=2)))  # python floats -> float64
+    assert v.dtype == np.float64 and np.array_equal(v.numpy(), [0.5, 1.5])
 
 
 def test_unshuffled_order_is_sequential():

@@ -89,3 +89,32 @@ def test_torch_style_positional_arguments():
     assert _labels(loader) == [[0, 1], [2, 3], [4, 5]]
     features = np.concatenate([b[0].numpy() for b in loader])
     assert features.shape == (6, 1)
+
+
+@pytest.mark.parametrize("items", [
+    [1.0, 2.5], [1, 2], [True, False], [np.float32(1.0), np.float32(2.0)],
+    [np.float64(0.5)], [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+    [{"x": 0.5, "n": 3}, {"x": 1.5, "n": 4}], [(1.0, 2), (3.0, 4)],
+])
+def test_default_collate_gives_torchs_dtypes(items):
+    from torch.utils.data import default_collate as torch_collate
+
+    from ffnn.data import default_collate
+
+    def flat(batch):
+        if isinstance(batch, dict):
+            return [v for k in sorted(batch) for v in flat(batch[k])]
+        if isinstance(batch, (tuple, list)):
+            return [v for b in batch for v in flat(b)]
+        return [batch]
+
+    ours, theirs = flat(default_collate(items)), flat(torch_collate(items))
+    assert [str(o.dtype) for o in ours] == [str(t.dtype).removeprefix("torch.") for t in theirs]
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_default_collate_keeps_strings_as_a_list():
+    from ffnn.data import default_collate
+
+    assert default_collate([("a", 1.0), ("b", 2.0)])[0] == ["a", "b"]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 import ffnn
 from ffnn import nn
@@ -92,3 +93,33 @@ def test_init_errors():
         init.kaiming_uniform_(weight(), mode="x")
     with pytest.raises(ValueError, match="unsupported nonlinearity. Received: 'swish'"):
         init.calculate_gain("swish")
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 6), (6, 3), (4, 2, 3)])
+def test_orthogonal_gives_orthonormal_rows_or_columns_as_torch(shape):
+    ours = ffnn.nn.init.orthogonal_(ffnn.empty(*shape), gain=2.0).numpy().reshape(shape[0], -1)
+    theirs = torch.nn.init.orthogonal_(torch.empty(*shape), gain=2.0).numpy()
+    theirs = theirs.reshape(shape[0], -1)
+    small = min(ours.shape)
+    gram = ours @ ours.T if ours.shape[0] == small else ours.T @ ours
+    their_gram = theirs @ theirs.T if theirs.shape[0] == small else theirs.T @ theirs
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-5)
+    np.testing.assert_allclose(their_gram, 4.0 * np.eye(small), atol=1e-5)
+
+
+@pytest.mark.parametrize("name, args", [("uniform", (-0.1, 0.1)), ("normal", (0.0, 0.02)),
+                                        ("constant", (0.3,)), ("xavier_uniform", ()),
+                                        ("xavier_normal", ()), ("kaiming_uniform", ()),
+                                        ("kaiming_normal", ()), ("orthogonal", ()),
+                                        ("eye", ())])
+def test_deprecated_names_warn_and_fill_as_the_underscore_forms(name, args):
+    for lib in (torch, ffnn):
+        with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated"):
+            getattr(lib.nn.init, name)(lib.empty(3, 5), *args)
+    ffnn.manual_seed(0)
+    old = getattr(ffnn.nn.init, name)
+    with pytest.warns(FutureWarning):
+        a = old(ffnn.empty(3, 5), *args).numpy().copy()
+    ffnn.manual_seed(0)
+    b = getattr(ffnn.nn.init, name + "_")(ffnn.empty(3, 5), *args).numpy()
+    np.testing.assert_array_equal(a, b)

@@ -82,6 +82,22 @@ SCHEDULES = {
     "SequentialLR_three": (lambda s, o: s.SequentialLR(
         o, [s.ExponentialLR(o, gamma=0.9), s.StepLR(o, step_size=4, gamma=0.5),
             s.LinearLR(o, start_factor=0.2, total_iters=6)], milestones=[10, 25]), 50),
+    "MultiplicativeLR": (lambda s, o: s.MultiplicativeLR(o, lambda e: 0.9 if e % 2 else 0.97),
+                         30),
+    "ConstantLR": (lambda s, o: s.ConstantLR(o, factor=0.25, total_iters=6), 20),
+    "PolynomialLR": (lambda s, o: s.PolynomialLR(o, total_iters=15, power=2.0), 25),
+    "CosineAnnealingWarmRestarts": (
+        lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=5, eta_min=0.001), 30),
+    "CosineAnnealingWarmRestarts_mult": (
+        lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2), 40),
+    "CyclicLR_triangular": (lambda s, o: s.CyclicLR(o, 0.01, [0.1, 0.2], step_size_up=4), 30),
+    "CyclicLR_triangular2": (lambda s, o: s.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, step_size_down=5, mode="triangular2"), 40),
+    "CyclicLR_exp_range": (lambda s, o: s.CyclicLR(
+        o, [0.01, 0.02], 0.1, step_size_up=4, mode="exp_range", gamma=0.95,
+        base_momentum=0.85, max_momentum=0.95), 40),
+    "CyclicLR_custom_scale": (lambda s, o: s.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, scale_fn=lambda x: 1 / x, cycle_momentum=False), 20),
 }
 
 
@@ -89,7 +105,8 @@ SCHEDULES = {
 def test_schedule_matches_torch(name):
     build, steps = SCHEDULES[name]
     ours, theirs = sequences(build, steps)
-    assert len(np.unique(theirs[:, 0])) > 3, "the schedule should change the lr"
+    changes = 2 if name == "ConstantLR" else 4
+    assert len(np.unique(theirs[:, 0])) >= changes, "the schedule should change the lr"
     np.testing.assert_allclose(ours, theirs, rtol=LR_RTOL, atol=0)
 
 
@@ -99,6 +116,25 @@ def test_one_cycle_cycles_adams_beta1_like_torch():
     np.testing.assert_allclose(ours, theirs, rtol=LR_RTOL, atol=0)
     assert ours[:, 1].min() == pytest.approx(0.85) and ours[0, 1] == pytest.approx(0.95)
     np.testing.assert_array_equal(ours[:, 2], 0.99)
+
+
+def test_cyclic_lr_cycles_adams_beta1_like_torch():
+    ours, theirs = sequences(lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=3), 20, "Adam")
+    np.testing.assert_allclose(ours, theirs, rtol=LR_RTOL, atol=0)
+
+
+def test_warm_restarts_jump_to_fractional_epochs_like_torch():
+    values = []
+    for lib in (ffnn, torch):
+        optimizer = make_optimizer(lib)
+        scheduler = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, 4, T_mult=2)
+        seen = []
+        for epoch in (0.5, 1.25, 3.9, 4.0, 7.5, 12.0, 13.3, 30.0):
+            scheduler.step(epoch)
+            seen.append(snapshot(optimizer))
+        values.append(np.array(seen))
+    np.testing.assert_allclose(values[0], values[1], rtol=LR_RTOL, atol=0)
+    assert ffnn.optim.lr_scheduler._LRScheduler is ffnn.optim.lr_scheduler.LRScheduler
 
 
 def test_one_cycle_refuses_to_step_past_total_steps():

@@ -163,3 +163,14 @@ def test_negative_sizes_and_a_zero_step_are_runtime_errors_as_torch(make):
 def test_manual_seed_of_a_non_integer_names_the_seed():
     with pytest.raises(TypeError, match=r"manual_seed expects an integer. Received: seed='a'"):
         ffnn.manual_seed("a")
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor(np.float64(2.5)), lambda lib: lib.tensor(np.float32(2.5)),
+    lambda lib: lib.tensor(np.int32(3)), lambda lib: lib.tensor([np.float64(1.0), 2.0]),
+    lambda lib: lib.tensor([[np.float64(1.0)], [np.float64(2.0)]]),
+    lambda lib: lib.tensor([np.float32(1.0), 2.0]), lambda lib: lib.tensor([1.0, 2.0]),
+    lambda lib: lib.as_tensor(np.float64(1.5)), lambda lib: lib.tensor(np.bool_(True)),
+])
+def test_numpy_scalars_keep_their_dtype_as_in_torch(make):
+    assert str(make(ffnn).dtype) == str(make(torch).dtype).removeprefix("torch.")

@@ -189,15 +189,20 @@ def test_repeat_as_torch(sizes, rng):
 def test_size_and_print_options():
     assert ffnn.Size([2, 3]) == (2, 3) == ffnn.zeros(2, 3).shape
     assert repr(ffnn.Size([2, 3])) == repr(torch.Size([2, 3])) and ffnn.Size([2, 3]).numel() == 6
+    values = np.array([[3.14159, -2.5e-3, 10.0], [0.5, 7.25, 1.0]])
+    settings = [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
+                dict(threshold=4, edgeitems=1), dict(linewidth=30, precision=6)]
     before = np.get_printoptions()
     try:
-        ffnn.set_printoptions(precision=2)
-        assert "3.14" in repr(ffnn.tensor([3.14159])) and "3.142" not in repr(
-            ffnn.tensor([3.14159]))
-        ffnn.set_printoptions(profile="default", sci_mode=False)
-        assert np.get_printoptions()["precision"] == 4
+        for options in settings:
+            for lib in (torch, ffnn):
+                lib.set_printoptions(profile="default")
+                lib.set_printoptions(**options)
+            assert repr(ffnn.tensor(values)) == repr(torch.tensor(values)), options
+        assert np.get_printoptions() == before  # NumPy's own printing is left alone
     finally:
-        np.set_printoptions(**before)
+        for lib in (torch, ffnn):
+            lib.set_printoptions(profile="default", sci_mode=None)
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])

@@ -7,11 +7,22 @@ Each scheduler writes ``group["lr"]`` of its optimizer on ``step()`` (``ReduceLR
 from ffnn.optim.lr_scheduler.base import LRScheduler
 from ffnn.optim.lr_scheduler.cosine import CosineAnnealingLR
 from ffnn.optim.lr_scheduler.decay import ExponentialLR, LambdaLR, LinearLR, MultiStepLR, StepLR
+from ffnn.optim.lr_scheduler.more import (
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)
 from ffnn.optim.lr_scheduler.one_cycle import OneCycleLR
 from ffnn.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from ffnn.optim.lr_scheduler.sequential import SequentialLR
 
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
-    "CosineAnnealingLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau",
+    "CosineAnnealingLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau", "ConstantLR",
+    "CosineAnnealingWarmRestarts", "CyclicLR", "MultiplicativeLR", "PolynomialLR",
+    "_LRScheduler",
 ]
+
+_LRScheduler = LRScheduler  # torch's older name of the base class

@@ -1,0 +1,163 @@
+"""Adam's variants, as torch.optim has them (the operations in torch's order):
+
+* Adamax: ``m ← β₁m + (1-β₁)g``, ``u ← max(β₂u, |g| + ε)``, ``p ← p − lr/(1-β₁ᵗ) · m/u``;
+* NAdam (Dozat, 2016): Nesterov momentum in Adam, with momentum schedule
+  ``μₜ = β₁(1 − ½·0.96^{t·ψ})``: ``p ← p − lr(1-μₜ)/(1-Πμ)·g/d − lr·μₜ₊₁/(1-Πμ·μₜ₊₁)·m/d``,
+  ``d = √(v/(1-β₂ᵗ)) + ε``;
+* RAdam (Liu et al., 2020): Adam with the variance rectified by
+  ``r = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))`` once ``ρₜ > 5``, plain momentum SGD before.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ffnn.backend import xp
+from ffnn.optim._grad import effective_grad
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+def _scalar_dtype():
+    """float64 when it is the default dtype, else float32 (torch's optimizer scalars)."""
+    from ffnn import dtypes
+
+    return np.float64 if dtypes.get_default_dtype() == np.float64 else np.float32
+
+
+def _check_adam_like(group: dict[str, Any]) -> None:
+    check_number("lr", group["lr"], "learning rate")
+    check_number("eps", group["eps"], "epsilon value")
+    check_number("weight_decay", group["weight_decay"], "weight_decay value")
+    for i, beta in enumerate(group["betas"]):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _moments(param, group) -> dict[str, Any]:
+    module = xp(param)
+    return {"step": 0, "exp_avg": module.zeros_like(param), "exp_avg_sq": module.zeros_like(param)}
+
+
+def _grad(param, grad, group, work, decoupled: bool):
+    """The gradient with weight decay (coupled), or the parameter shrunk first (decoupled)."""
+    if decoupled and group["weight_decay"] != 0:
+        param *= 1 - group["lr"] * group["weight_decay"]
+        return effective_grad(param, grad, 0.0, group["maximize"], work)
+    return effective_grad(param, grad, group["weight_decay"], group["maximize"], work)
+
+
+def _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1: float, beta2: float) -> None:
+    exp_avg += (g - exp_avg) * (1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * (g * g)
+
+
+class Adamax(Optimizer):
+    """``Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
+    maximize=False)``; state: ``step``, ``exp_avg``, ``exp_inf``."""
+
+    def __init__(self, params: Iterable, lr: float = 2e-3, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, maximize=maximize))
+
+    def _check_group(self, group) -> None:
+        _check_adam_like(group)
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        module = xp(param)
+        return {"step": 0, "exp_avg": module.zeros_like(param),
+                "exp_inf": module.zeros_like(param)}
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        beta1, beta2 = group["betas"]
+        state["step"] += 1
+        g = _grad(param, grad, group, scratch[0], decoupled=False)
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg += (g - exp_avg) * (1 - beta1)
+        exp_inf *= beta2
+        np.maximum(exp_inf, np.abs(g) + group["eps"], out=exp_inf)
+        step_size = group["lr"] / (1 - beta1 ** state["step"])
+        param -= step_size * (exp_avg / exp_inf)
+
+
+class NAdam(Optimizer):
+    """``NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False)``; state:
+    ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``."""
+
+    def __init__(self, params: Iterable, lr: float = 2e-3, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _check_group(self, group) -> None:
+        _check_adam_like(group)
+        check_number("momentum_decay", group["momentum_decay"], "momentum_decay value")
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        return {**_moments(param, group), "mu_product": 1.0}
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        beta1, beta2 = group["betas"]
+        lr, decay = group["lr"], group["momentum_decay"]
+        state["step"] += 1
+        step = state["step"]
+        g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
+        scalar = _scalar_dtype()  # torch keeps Πμ in a tensor of this dtype
+        state["mu_product"] = float(scalar(state["mu_product"]) * scalar(mu))
+        product_next = float(scalar(state["mu_product"]) * scalar(mu_next))
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
+        denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
+        param += (-lr * (1.0 - mu) / (1.0 - state["mu_product"])) * (g / denom)
+        param += ((-lr * mu_next) / (1.0 - product_next)) * (exp_avg / denom)
+
+
+class RAdam(Optimizer):
+    """``RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    decoupled_weight_decay=False, *, maximize=False)``; state: ``step``, ``exp_avg``,
+    ``exp_avg_sq``."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas=(0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _check_group(self, group) -> None:
+        _check_adam_like(group)
+
+    def _init_state(self, param, group) -> dict[str, Any]:
+        return _moments(param, group)
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        beta1, beta2 = group["betas"]
+        lr = group["lr"]
+        state["step"] += 1
+        step = state["step"]
+        g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
+        correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
+        corrected_avg = exp_avg / correction1
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / correction2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                             / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive = math.sqrt(correction2) / (np.sqrt(exp_avg_sq) + group["eps"])
+            param -= corrected_avg * lr * adaptive * rect
+        else:
+            param -= corrected_avg * lr

@@ -1,0 +1,137 @@
+"""L-BFGS, as ``torch.optim.LBFGS`` (without a line search): each ``step(closure)`` runs up to
+``max_iter`` iterations on the parameters flattened into one vector x.
+
+With g the gradient, the direction d = −H·g comes from the two-loop recursion over the last
+``history_size`` pairs (s = t·d, y = g_new − g_old, kept when yᵀs > 1e-10), starting from
+H₀ = (yᵀs / yᵀy)·I; x ← x + t·d with t = lr (the first iteration: min(1, 1/‖g‖₁)·lr). It stops
+when max|g| ≤ tolerance_grad, the directional derivative gᵀd > −tolerance_change, the step or
+the loss change falls below tolerance_change, or after ``max_eval`` closure calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ffnn import autograd
+from ffnn.optim.optimizer import Optimizer, check_number
+
+
+class LBFGS(Optimizer):
+    """``LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
+    tolerance_change=1e-9, history_size=100, line_search_fn=None)``; ``step`` needs a
+    closure that clears the gradients, computes the loss, calls ``backward`` and returns it."""
+
+    def __init__(self, params: Iterable, lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None):
+        if line_search_fn is not None:
+            raise NotImplementedError(
+                f"LBFGS: line_search_fn={line_search_fn!r} is not available in ffnn; use "
+                "line_search_fn=None (a fixed step of lr)")
+        max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
+        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
+                        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                        history_size=history_size, line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def _check_group(self, group) -> None:
+        check_number("lr", group["lr"], "learning rate")
+
+    def _flat_grad(self) -> np.ndarray:
+        return np.concatenate([
+            np.zeros(p.numel(), p.dtype) if p._grad is None else p._grad.reshape(-1)
+            for p in self._params])
+
+    def _add_to_params(self, step: float, direction: np.ndarray) -> None:
+        offset = 0
+        for p in self._params:
+            n = p.numel()
+            p._data += (step * direction[offset:offset + n]).reshape(p.shape).astype(p.dtype)
+            autograd.bump_version(p)
+            offset += n
+
+    def step(self, closure: Callable | None = None):  # noqa: C901 - torch's algorithm, whole
+        """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
+        if closure is None:
+            raise RuntimeError("LBFGS.step needs a closure that recomputes the loss")
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        history_size = group["history_size"]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        with autograd.enable_grad():
+            orig_loss = closure()
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._flat_grad()
+        if np.abs(flat_grad).max() <= tol_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_steps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h_diag, prev_flat_grad = state.get("H_diag"), state.get("prev_flat_grad")
+        prev_loss = state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d, old_dirs, old_steps, ro, h_diag = -flat_grad, [], [], [], 1
+            else:
+                y, s = flat_grad - prev_flat_grad, d * t
+                ys = y.dot(s)
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_steps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_steps.append(s)
+                    ro.append(1.0 / ys)
+                    h_diag = ys / y.dot(y)
+                alphas = [None] * len(old_dirs)
+                q = -flat_grad
+                for i in range(len(old_dirs) - 1, -1, -1):
+                    alphas[i] = old_steps[i].dot(q) * ro[i]
+                    q = q - alphas[i] * old_dirs[i]
+                r = q * h_diag
+                for i in range(len(old_dirs)):
+                    beta = old_dirs[i].dot(r) * ro[i]
+                    r = r + (alphas[i] - beta) * old_steps[i]
+                d = r
+            prev_flat_grad = flat_grad.copy()
+            prev_loss = loss
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+            else:
+                t = lr
+            if flat_grad.dot(d) > -tol_change:
+                break
+            evals = 0
+            self._add_to_params(t, d)
+            if n_iter != max_iter:
+                with autograd.enable_grad():
+                    loss = float(closure())
+                flat_grad = self._flat_grad()
+                evals = 1
+            current_evals += evals
+            state["func_evals"] += evals
+            if n_iter == max_iter or current_evals >= max_eval:
+                break
+            if np.abs(flat_grad).max() <= tol_grad:
+                break
+            if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
+                break
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        return orig_loss

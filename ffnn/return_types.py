@@ -1,0 +1,38 @@
+"""The named tuples torch returns (``x.max(dim)``, ``sort``, ``topk``, ``load_state_dict``),
+printed as torch prints them."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+
+def _values_and_indices(name: str) -> type:
+    """torch.return_types.<name>: (values, indices), printed field per line."""
+    base = namedtuple(name, ["values", "indices"])
+
+    def __repr__(self) -> str:
+        return (f"torch.return_types.{name}(\nvalues={self.values!r},\n"
+                f"indices={self.indices!r})")
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "torch.return_types"})
+
+
+max = _values_and_indices("max")  # noqa: A001 - torch's names
+min = _values_and_indices("min")  # noqa: A001
+sort = _values_and_indices("sort")
+topk = _values_and_indices("topk")
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``Module.load_state_dict`` returns: the keys it did not find or did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
+    __str__ = __repr__
