@@ -17,7 +17,6 @@ from ffnn.nn.activation import (
     Softplus,
     Tanh,
 )
-from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.activation_more import (
     CELU,
     GLU,
@@ -32,6 +31,7 @@ from ffnn.nn.activation_more import (
     Tanhshrink,
     Threshold,
 )
+from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
