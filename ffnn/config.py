@@ -66,10 +66,10 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation: optimizer, schedule, regularisation, stopping."""
 
-    epochs: int = _opt(30, low=1)
+    epochs: int = _opt(0, low=0, doc="0: auto (30; a CSV table: 2,000 steps, 30 to 200 epochs)")
     batch_size: int = _opt(64, low=1)
     optimizer: str = _opt("adam", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"))
-    lr: float = _opt(1e-3, low=0.0, low_open=True)
+    lr: float = _opt(0.0, low=0.0, doc="0: auto (1e-3; a CSV table: 3e-4)")
     momentum: float = _opt(0.9, low=0.0, high=1.0, doc="SGD / RMSprop momentum")
     weight_decay: float = _opt(0.0, low=0.0)
     l1: float = _opt(0.0, low=0.0, doc="L1 penalty weight (λ·Σ|w|, weights only)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,6 +12,32 @@ from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
 _ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
                 "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
 _NONLINEARITY = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh"}
+
+
+EPOCHS, LR = 30, 1e-3
+"""``train.epochs`` / ``train.lr`` when left at 0 (auto), for bundled data sets."""
+TABLE_STEPS, TABLE_EPOCHS, TABLE_LR = 2000, (30, 200), 3e-4
+"""… and for CSV tables: about ``TABLE_STEPS`` optimizer steps (epochs within
+``TABLE_EPOCHS``) at ``TABLE_LR``; the validation rows pick the best epoch."""
+
+
+def resolve_train(train: TrainConfig, rows: int, table: bool) -> TrainConfig:
+    """``train`` with its automatic values (0) filled in for ``rows`` training rows.
+
+    A CSV table trains for ceil(TABLE_STEPS / ceil(rows / batch_size)) epochs, clipped to
+    TABLE_EPOCHS, at lr TABLE_LR: a budget in steps, so that a 300-row table gets as many
+    updates as a 10,000-row one (epochs alone would give it 5 steps each), and the lower lr
+    keeps the validation curve smooth enough for the best epoch to be worth keeping.
+    """
+    epochs, lr = train.epochs, train.lr
+    if not lr:
+        lr = TABLE_LR if table else LR
+    if not epochs:
+        epochs = EPOCHS
+        if table:
+            steps = -(-max(int(rows), 1) // train.batch_size)
+            epochs = min(TABLE_EPOCHS[1], max(TABLE_EPOCHS[0], -(-TABLE_STEPS // steps)))
+    return dataclasses.replace(train, epochs=epochs, lr=lr)
 
 
 def build_mlp(model: ModelConfig, in_features: int, out_features: int):

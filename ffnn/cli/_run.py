@@ -61,8 +61,9 @@ def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Prin
 
     callbacks = []
     monitor = _monitor(train, has_val)
-    if train.early_stopping:
-        callbacks.append(EarlyStopping(monitor=monitor, patience=train.early_stopping))
+    if train.early_stopping or out is None:  # in memory: the best epoch's weights at the end
+        callbacks.append(EarlyStopping(monitor=monitor, patience=train.early_stopping or
+                                       train.epochs, restore_best_weights=out is None))
     if out is not None:
         from ffnn.io import ModelCheckpoint
 
@@ -150,6 +151,11 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     # leaves an existing run folder as it was (and resumable)
     if out is not None and os.path.exists(out) and not os.path.isdir(out):
         raise FileExistsError(f"the run folder {out!r} is a file; give out (--out) a folder")
+    auto = not train.epochs or not train.lr
+    train = _build.resolve_train(train, data.X_train.shape[0], "tabular" in data.preprocessing)
+    if auto:
+        printer.say(f"{train.epochs} epochs at lr {train.lr:g} (train.epochs / train.lr = 0: "
+                    "auto)")
     loss, metrics = _build.loss_and_metrics(data.task)
     optimizer = _build.build_optimizer(train, param_groups or
                                        [p for p in model.parameters() if p.requires_grad])

@@ -151,6 +151,8 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     data = prepare(cfg.data, cfg.seed, base=base, checkpoint=checkpoint)
     model, done = adapt(model, cfg.finetune, data.num_outputs, data.preprocessing["classes"],
                         base["classes"], printer)
+    cfg.train = _build.resolve_train(cfg.train, data.X_train.shape[0],
+                                     "tabular" in data.preprocessing)
     trainable, total = _build.count_parameters(model)
     for line in done:
         printer.say(f"- {line}")

@@ -45,7 +45,7 @@ def test_wrong_type_names_key_type_and_value(capsys, tmp_path):
     line = error_of(capsys, "train", config(tmp_path, "[model]\nhidden_sizes = 8\n"))
     assert "'model.hidden_sizes' must be a list of integers. Received: model.hidden_sizes=8" in line
     line = error_of(capsys, "train", "--lr", "-1")
-    assert "config key 'train.lr' must be > 0.0. Received: train.lr=-1.0" in line
+    assert "config key 'train.lr' must be >= 0.0. Received: train.lr=-1.0" in line
     line = error_of(capsys, "train", "--set", "model.activation=relu6")
     assert "must be one of ['relu', 'gelu'" in line and "Received: model.activation='relu6'" \
         in line

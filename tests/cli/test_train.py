@@ -157,3 +157,19 @@ def test_resume_after_kill(ffnn_cli, tmp_path, run_config):
     b = ffnn.load(tmp_path / "full" / "last.safetensors").model.state_dict()
     for key in b:
         np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_auto_epochs_and_lr_follow_the_step_budget_on_tables():
+    from ffnn.cli._build import resolve_train
+    from ffnn.config import TrainConfig
+
+    auto = TrainConfig()
+    assert (auto.epochs, auto.lr) == (0, 0.0)
+    small = resolve_train(auto, 288, table=True)  # 5 batches: 400 epochs, capped at 200
+    assert (small.epochs, small.lr) == (200, 3e-4)
+    assert resolve_train(auto, 2160, table=True).epochs == 59  # 34 batches: ceil(2000 / 34)
+    assert resolve_train(auto, 10_000, table=True).epochs == 30  # 157 batches: at least 30
+    bundled = resolve_train(auto, 288, table=False)
+    assert (bundled.epochs, bundled.lr) == (30, 1e-3)
+    chosen = resolve_train(TrainConfig(epochs=7, lr=0.01), 288, table=True)
+    assert (chosen.epochs, chosen.lr) == (7, 0.01)
