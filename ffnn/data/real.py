@@ -169,7 +169,7 @@ def load_csv(path: str | os.PathLike, target: str | None, features: list[str] | 
     x_dtype = dtypes.to_dtype(dtype)
     if x_dtype.kind != "f":
         raise ValueError(f"load_csv: dtype must be a floating dtype. Received: dtype={dtype!r}")
-    from ffnn.data.table import _check_file, _check_kind, _decode_error
+    from ffnn.data.table import _check_file, _check_kind, _decode_error, header_problem
 
     _check_file(path)
     _check_kind(path, None)
@@ -181,13 +181,9 @@ def load_csv(path: str | os.PathLike, target: str | None, features: list[str] | 
     if not rows:
         raise ValueError(f"load_csv({path!r}): the file is empty; a header row is required")
     header = [c.strip() for c in rows[0]]
-    if all(_is_number(c) for c in header):
-        raise ValueError(f"load_csv({path!r}): the first row {rows[0]} looks like data; "
-                         "a header row with column names is required")
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates or "" in header:
-        raise ValueError(f"load_csv({path!r}): header names must be unique and non-empty. "
-                         f"Received: header {header}")
+    problem = header_problem(header)
+    if problem:
+        raise ValueError(f"load_csv({path!r}): {problem}")
     target_col = None if target is None else _column_index(header, target, "target", path)
     if features is None:
         feature_cols = [i for i in range(len(header)) if i != target_col]

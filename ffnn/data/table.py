@@ -89,14 +89,21 @@ def _header(path: str, encoding: str) -> tuple[list[str], str]:
     if line.count(delimiter) == 0:
         delimiter = ","
     header = [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
-    if all(_is_number(c) for c in header):
-        raise TableError(f"{path}: the first row {header[:8]} looks like data; a header row "
-                         "with column names is required")
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates or "" in header:
-        raise TableError(f"{path}: column names in the header must be unique and non-empty. "
-                         f"Received: header {header}")
+    problem = header_problem(header)
+    if problem:
+        raise TableError(f"{path}: {problem}")
     return header, delimiter
+
+
+def header_problem(header: list[str]) -> str | None:
+    """What is wrong with a CSV's first row as a header (numbers only, names repeated or
+    empty), or None; shared by ``read_table`` and ``load_csv``."""
+    if all(_is_number(c) for c in header):
+        return (f"the first row {header[:8]} looks like data; a header row with column names "
+                "is required")
+    if len(set(header)) != len(header) or "" in header:
+        return f"header names must be unique and non-empty. Received: header {header}"
+    return None
 
 
 def _is_number(text: str) -> bool:
