@@ -191,11 +191,12 @@ def _changed_since(fn: Op) -> list:
     in place after ``fn`` ran. ``_clock`` ticks at every in-place change, so this costs one
     comparison per tensor; the op keeps the tick of its run and the id of its output's
     array, never the output itself (it would live as long as the graph)."""
-    tick = fn.tick
-    changed = [(t._version_box, id(t._data)) for t in fn.parents
-               if t is not None and t._version_box[1] > tick]
-    changed += [(t._version_box, id(t._data.base)) for t in fn.parents
-                if t is not None and t._version_box[1] > tick and t._data.base is not None]
+    tick, changed = fn.tick, []
+    for t in fn.parents:
+        if t is not None and t._version_box[1] > tick:
+            changed.append((t._version_box, id(t._data)))
+            if t._data.base is not None:  # a view: the op may have saved its base
+                changed.append((t._version_box, id(t._data.base)))
     if fn.output[0][1] > tick:
         changed.append(fn.output)
     return changed
