@@ -239,12 +239,18 @@ def from_dict(cls, data: dict, prefix: str = "", root=None):
     return cls(**kwargs)
 
 
-def read_toml(path: str | os.PathLike) -> dict:
-    """Parse a TOML file; FileNotFoundError / ConfigError with the file name."""
+def _tomllib():
+    """The TOML parser: the standard library's, or tomli on Python 3.10."""
     try:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
+    return tomllib
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """Parse a TOML file; FileNotFoundError / ConfigError with the file name."""
+    tomllib = _tomllib()
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ConfigError(f"config file {path!r} is a folder; give the path of a .toml file")
@@ -261,9 +267,10 @@ def read_toml(path: str | os.PathLike) -> dict:
                               f"{err.start})") from None
 
 
-def load(path: str | os.PathLike, cls=Config, overrides: dict | None = None):
-    """The config in ``path`` (missing keys take defaults), with dotted ``overrides`` applied."""
-    data = read_toml(path)
+def load(path: str | os.PathLike | None, cls=Config, overrides: dict | None = None):
+    """The config in ``path`` (None: all defaults; missing keys take defaults), with dotted
+    ``overrides`` applied."""
+    data = read_toml(path) if path is not None else {}
     for key, value in (overrides or {}).items():
         set_dotted(data, key, value, cls)
     return from_dict(cls, data)
@@ -282,10 +289,7 @@ def set_dotted(data: dict, key: str, value, cls) -> None:
 def parse_value(text: str, key: str | None = None, cls=Config):
     """A ``--set`` value: TOML syntax (``3``, ``1e-3``, ``[64, 32]``, ``true``) or a string.
     For a string-typed ``key`` unquoted text is taken as is (``data.target=1`` is "1")."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
+    tomllib = _tomllib()
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
 
 _ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
@@ -43,21 +41,11 @@ def resolve_train(train: TrainConfig, rows: int, table: bool) -> TrainConfig:
 def build_mlp(model: ModelConfig, in_features: int, out_features: int):
     """Sequential(Linear, [BatchNorm1d|LayerNorm], activation, [Dropout], ..., Linear)."""
     from ffnn import nn
+    from ffnn.nn.mlp import build_mlp as mlp
 
-    layers = []
-    width = in_features
-    for size in model.hidden_sizes:
-        layers.append(nn.Linear(width, size))
-        if model.norm == "batch":
-            layers.append(nn.BatchNorm1d(size))
-        elif model.norm == "layer":
-            layers.append(nn.LayerNorm(size))
-        layers.append(getattr(nn, _ACTIVATIONS[model.activation])())
-        if model.dropout > 0:
-            layers.append(nn.Dropout(model.dropout))
-        width = size
-    layers.append(nn.Linear(width, out_features))
-    net = nn.Sequential(*layers)
+    net = mlp(in_features, model.hidden_sizes, out_features,
+              getattr(nn, _ACTIVATIONS[model.activation]),
+              norm=None if model.norm == "none" else model.norm, dropout=model.dropout)
     if model.init != "default":
         initialise(net, model.init, model.activation)
     return net
@@ -168,13 +156,3 @@ def loss_and_metrics(task: str):
     if task == "classification":
         return "cross_entropy", ["accuracy"]
     return "mse", ["mae", "r2"]
-
-
-def count_parameters(model) -> tuple[int, int]:
-    """(trainable, total) parameter counts."""
-    total = trainable = 0
-    for p in model.parameters():
-        total += int(np.prod(p.shape))
-        if p.requires_grad:
-            trainable += int(np.prod(p.shape))
-    return trainable, total

@@ -196,24 +196,56 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
     ``base``: the preprocessing record of a model being fine-tuned; its feature preprocessing
     is reused (the model's first layer expects those inputs) and its features enforced.
     """
-    from ffnn.data import infer_task
-
     notes: list[str] = []
-    table = None
-    if data.csv:
-        table, y, features, labels, file_rows = load_table(data, notes)
-        target = data.target
-        X = np.arange(y.shape[0])  # row numbers into the table until it is preprocessed
-    else:
-        X, y, features, target, labels = load_raw(data)
+    table, file_rows, X, y, features, target, labels = _load(data, notes)
     if base is not None:
         _check_base_features(base, features, checkpoint)
     if data.classes:
-        if data.task == "regression":
-            raise CLIError("data.classes selects classes of a classification target; this "
-                           f"task is regression. Received: data.classes={list(data.classes)[:5]}")
-        keep = _keep_classes(y, labels, data.classes)
-        X, y = X[keep], y[keep]
+        X, y = _select_classes(data, X, y, labels)
+    task, y, classes = _encode_target(data, y, labels, target)
+    X_train, X_val, X_test, y_train, y_val, y_test = _split_rows(data, X, y, task, seed)
+    if data.rows_per_class:
+        X_train, y_train = _first_rows_per_class(data, X_train, y_train, task, len(classes))
+    y_scaler = make_scaler("standard") if task == "regression" else None
+    if y_scaler is not None:
+        y_scaler.fit(y_train)
+    pre = {"features": list(features), "target": target, "task": task, "classes": classes,
+           "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}
+    splits, rows = (X_train, X_val, X_test), None
+    if table is not None:
+        rows = {name: None if part is None else file_rows[part]
+                for name, part in zip(("train", "val", "test"), splits)}
+        X_train, X_val, X_test = _preprocess_table(data, table, pre, base, splits, notes)
+    else:
+        X_train, X_val, X_test = _scale_features(data, pre, base, splits)
+    scale_y = lambda a: None if a is None else transform_y(pre, a)  # noqa: E731
+    return Prepared(X_train, scale_y(y_train), X_val, scale_y(y_val), X_test, scale_y(y_test),
+                    pre, notes, rows)
+
+
+def _load(data: DataConfig, notes: list[str]):
+    """(table or None, its kept file rows or None, X, y, feature names, target name, label
+    texts or None). For a CSV, X holds row numbers into the table until it is preprocessed."""
+    if data.csv:
+        table, y, features, labels, file_rows = load_table(data, notes)
+        return table, file_rows, np.arange(y.shape[0]), y, features, data.target, labels
+    X, y, features, target, labels = load_raw(data)
+    return None, None, X, y, features, target, labels
+
+
+def _select_classes(data: DataConfig, X, y, labels):
+    """The rows of the classes named in ``data.classes``."""
+    if data.task == "regression":
+        raise CLIError("data.classes selects classes of a classification target; this "
+                       f"task is regression. Received: data.classes={list(data.classes)[:5]}")
+    keep = _keep_classes(y, labels, data.classes)
+    return X[keep], y[keep]
+
+
+def _encode_target(data: DataConfig, y, labels, target: str):
+    """(task, encoded y, class label texts or None); 'auto' told from the target."""
+    from ffnn.data import infer_task
+
     task = data.task
     if task == "auto":
         task = "classification" if labels is not None else infer_task(y)
@@ -223,37 +255,36 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
         raise CLIError(f"{where}: the target {target!r} has one class ({classes[0]!r}) in "
                        f"{y.shape[0]} rows; a classifier needs at least two. Check data.target "
                        "and data.classes, or set data.task = 'regression'")
+    return task, y, classes
+
+
+def _split_rows(data: DataConfig, X, y, task: str, seed: int):
+    """(X_train, X_val, X_test, y_train, y_val, y_test): the test rows first, then the
+    validation rows from the rest (stratified for classification)."""
     stratify = task == "classification"
     X_rest, X_test, y_rest, y_test = _split(X, y, data.test_split, stratify, seed)
     X_train, X_val, y_train, y_val = _split(X_rest, y_rest, data.val_split, stratify, seed + 1)
-    if data.rows_per_class:
-        if task != "classification":
-            raise CLIError("data.rows_per_class needs a classification task")
-        keep = np.concatenate([np.flatnonzero(y_train == c)[:data.rows_per_class]
-                               for c in range(len(classes))])  # a loop over classes
-        X_train, y_train = X_train[np.sort(keep)], y_train[np.sort(keep)]
-    y_scaler = make_scaler("standard") if task == "regression" else None
-    if y_scaler is not None:
-        y_scaler.fit(y_train)
-    pre = {"features": list(features), "target": target, "task": task, "classes": classes,
-           "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}
-    rows = None
-    if table is not None:
-        rows = {name: None if part is None else file_rows[part] for name, part in
-                (("train", X_train), ("val", X_val), ("test", X_test))}
-        splits = _preprocess_table(data, table, pre, base, (X_train, X_val, X_test), notes)
-        X_train, X_val, X_test = splits
-    else:
-        x_scaler = make_scaler("none" if base is not None else data.normalize)
-        if x_scaler is not None:
-            x_scaler.fit(X_train)
-        pre["x_scaler"] = base["x_scaler"] if base is not None else \
-            scaler_record(x_scaler, data.normalize)
-        X_train, X_val, X_test = (None if a is None else transform_x(pre, a)
-                                  for a in (X_train, X_val, X_test))
-    scale_y = lambda a: None if a is None else transform_y(pre, a)  # noqa: E731
-    return Prepared(X_train, scale_y(y_train), X_val, scale_y(y_val), X_test, scale_y(y_test),
-                    pre, notes, rows)
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def _first_rows_per_class(data: DataConfig, X_train, y_train, task: str, num_classes: int):
+    """The first ``data.rows_per_class`` training rows of each class, in their order."""
+    if task != "classification":
+        raise CLIError("data.rows_per_class needs a classification task")
+    keep = np.concatenate([np.flatnonzero(y_train == c)[:data.rows_per_class]
+                           for c in range(num_classes)])  # a loop over classes
+    return X_train[np.sort(keep)], y_train[np.sort(keep)]
+
+
+def _scale_features(data: DataConfig, pre: dict, base: dict | None, splits: tuple) -> tuple:
+    """Fit ``data.normalize`` on the training rows (or take the base model's scaler), record
+    it in ``pre`` and apply it to each split."""
+    x_scaler = make_scaler("none" if base is not None else data.normalize)
+    if x_scaler is not None:
+        x_scaler.fit(splits[0])
+    pre["x_scaler"] = base["x_scaler"] if base is not None else \
+        scaler_record(x_scaler, data.normalize)
+    return tuple(None if a is None else transform_x(pre, a) for a in splits)
 
 
 def _check_base_features(base: dict, features: list[str], checkpoint: str) -> None:

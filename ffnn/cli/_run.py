@@ -15,6 +15,7 @@ from ffnn.cli import _build, _model_io
 from ffnn.cli._common import Printer, main_process
 from ffnn.cli._data import Prepared, inverse_y
 from ffnn.config import AugmentConfig, TrainConfig
+from ffnn.finetune.freeze import count_parameters
 from ffnn.train.callbacks import Callback
 
 CONFIG, METRICS, CURVES, SUMMARY = "config.toml", "metrics.csv", "curves.png", "summary.json"
@@ -56,7 +57,7 @@ def _monitor(train: TrainConfig, has_val: bool) -> str:
 
 
 def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Printer,
-               meta: dict, resuming: bool) -> list:
+               meta: dict) -> list:
     from ffnn.train import CSVLogger, EarlyStopping
 
     callbacks = []
@@ -139,71 +140,121 @@ def _verbose(printer: Printer) -> int:
 def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed: int,
         out: str | None, printer: Printer, param_groups=None, resume: bool = False,
         config_text: str | None = None, extra_meta: dict | None = None) -> RunResult:
-    """Train ``model`` on ``data``; with ``out``, write the run folder there."""
-    from ffnn.distributed import launched_with_mpi
-    from ffnn.train import Trainer
+    """Train ``model`` on ``data``; with ``out``, write the run folder there.
 
+    Everything is built and checked before the first byte is written: a command that fails
+    leaves an existing run folder as it was (and resumable)."""
     start = time.perf_counter()
-    distributed = launched_with_mpi()  # mpiexec -n N ffnn train …: rank 0 writes the run
-    writer = main_process()
     out = out or None  # "" or None: train in memory, write nothing
-    # everything is built and checked before the first byte is written: a command that fails
-    # leaves an existing run folder as it was (and resumable)
+    _check_out(out)
+    train = _resolve_train(train, data, printer)
+    meta = {"preprocessing": data.preprocessing, **(extra_meta or {})}
+    trainer = _make_trainer(model, data, train, seed, out, printer, param_groups, meta)
+    options = _fit_options(train, augment, data, printer, out, resume)
+    _start_folder(out, config_text, resume)
+    val = (data.X_val, data.y_val) if data.X_val is not None else None
+    with diverging_quietly(printer):  # also the test metrics of diverged weights
+        history = trainer.fit((data.X_train, data.y_train), val, **options)
+        model = _best_model(model, out)
+        test = _test_metrics(model, data)
+        seconds = time.perf_counter() - start
+        summary = _summary(model, data, history, test, seconds, _monitor(train, val is not None))
+        _finish_folder(out, history, summary)
+    return RunResult(model, history, test, summary, seconds)
+
+
+def _check_out(out: str | None) -> None:
     if out is not None and os.path.exists(out) and not os.path.isdir(out):
         raise FileExistsError(f"the run folder {out!r} is a file; give out (--out) a folder")
+
+
+def _resolve_train(train: TrainConfig, data: Prepared, printer: Printer) -> TrainConfig:
+    """``train`` with its automatic epochs / lr (0) filled in, said when they were."""
     auto = not train.epochs or not train.lr
     train = _build.resolve_train(train, data.X_train.shape[0], "tabular" in data.preprocessing)
     if auto:
         printer.say(f"{train.epochs} epochs at lr {train.lr:g} (train.epochs / train.lr = 0: "
                     "auto)")
+    return train
+
+
+def _make_trainer(model, data: Prepared, train: TrainConfig, seed: int, out: str | None,
+                  printer: Printer, param_groups, meta: dict):
+    """The Trainer of ``train``: loss and metrics of the task, optimizer, schedule, callbacks;
+    ``train.monitor`` checked against what it logs."""
+    from ffnn.distributed import launched_with_mpi
+    from ffnn.train import Trainer
+
     loss, metrics = _build.loss_and_metrics(data.task)
     optimizer = _build.build_optimizer(train, param_groups or
                                        [p for p in model.parameters() if p.requires_grad])
     steps = -(-data.X_train.shape[0] // train.batch_size)
     scheduler, interval = _build.build_scheduler(train, optimizer, steps)
     has_val = data.X_val is not None
-    meta = {"preprocessing": data.preprocessing, **(extra_meta or {})}
-    callbacks = _callbacks(train, out, has_val, printer, meta, resume)
+    callbacks = _callbacks(train, out, has_val, printer, meta)
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, scheduler_interval=interval,
                       grad_clip=train.grad_clip or None, l1=train.l1, seed=seed,
-                      distributed=distributed)
+                      distributed=launched_with_mpi())  # mpiexec -n N: rank 0 writes the run
     check_monitor(train, trainer, has_val)
+    return trainer
+
+
+def _fit_options(train: TrainConfig, augment: AugmentConfig, data: Prepared, printer: Printer,
+                 out: str | None, resume: bool) -> dict:
+    """Keyword arguments of ``Trainer.fit``: epochs, batch size, augmentation, verbosity and,
+    resuming, the last checkpoint (model, optimizer, scheduler, callbacks, history, RNG)."""
     num_classes = data.num_outputs if data.task == "classification" else None
     options = {"epochs": train.epochs, "batch_size": train.batch_size,
                "augment": _build.build_augment(augment, data.X_train.shape[1], num_classes),
                "verbose": _verbose(printer)}
-    if resume:  # model, optimizer, scheduler, callbacks, history and RNG as saved
+    if resume:
         options["resume_from"] = os.path.join(out, _model_io.LAST)
         if not os.path.isfile(options["resume_from"]):
             raise FileNotFoundError(f"cannot resume {out!r}: {options['resume_from']} is "
                                     "missing (the run stopped before its first epoch ended)")
-    if out is not None and writer:
-        os.makedirs(out, exist_ok=True)
-        if config_text is not None and not resume:
-            write_text(os.path.join(out, CONFIG), config_text)
-    val = (data.X_val, data.y_val) if has_val else None
-    with diverging_quietly(printer):  # also the test metrics of diverged weights
-        history = trainer.fit((data.X_train, data.y_train), val, **options)
-        if distributed:  # rank 0's checkpoints are on disk before any rank reads them
-            from ffnn.distributed import barrier
+    return options
 
-            barrier()
-        best = os.path.join(out, _model_io.BEST) if out is not None else None
-        if best is not None and os.path.isfile(best):  # evaluate the best epoch's weights
-            model, _, _ = _model_io.load_model(best)
-        test = {}
-        if data.X_test is not None:
-            y_test = data.y_test if data.task == "classification" else \
-                inverse_y(data.preprocessing, data.y_test)
-            test = _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
-        seconds = time.perf_counter() - start
-        summary = _summary(model, data, history, test, seconds, _monitor(train, has_val))
-        if out is not None and writer:
-            if len(history.epoch):
-                history.plot(os.path.join(out, CURVES))
-            write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
-    return RunResult(model, history, test, summary, seconds)
+
+def _start_folder(out: str | None, config_text: str | None, resume: bool) -> None:
+    """Create the run folder and write its config.toml (rank 0; a resumed run keeps it)."""
+    if out is None or not main_process():
+        return
+    os.makedirs(out, exist_ok=True)
+    if config_text is not None and not resume:
+        write_text(os.path.join(out, CONFIG), config_text)
+
+
+def _best_model(model, out: str | None):
+    """The best epoch's weights when the run folder holds them, else ``model``."""
+    from ffnn.distributed import launched_with_mpi
+
+    if launched_with_mpi():  # rank 0's checkpoints are on disk before any rank reads them
+        from ffnn.distributed import barrier
+
+        barrier()
+    best = os.path.join(out, _model_io.BEST) if out is not None else None
+    if best is not None and os.path.isfile(best):
+        model, _, _ = _model_io.load_model(best)
+    return model
+
+
+def _test_metrics(model, data: Prepared) -> dict:
+    """Metrics on the held-out test rows, in the target's units ({} without a test split)."""
+    if data.X_test is None:
+        return {}
+    y_test = data.y_test if data.task == "classification" else \
+        inverse_y(data.preprocessing, data.y_test)
+    return _model_io.metrics_for(data.preprocessing, model, data.X_test, y_test)
+
+
+def _finish_folder(out: str | None, history, summary: dict) -> None:
+    """curves.png (after at least one epoch) and summary.json (rank 0)."""
+    if out is None or not main_process():
+        return
+    if len(history.epoch):
+        history.plot(os.path.join(out, CURVES))
+    write_text(os.path.join(out, SUMMARY), json.dumps(summary, indent=2) + "\n")
 
 
 def best_epoch(history, monitor: str) -> int | None:
@@ -219,7 +270,7 @@ def best_epoch(history, monitor: str) -> int | None:
 
 
 def _summary(model, data: Prepared, history, test: dict, seconds: float, monitor: str) -> dict:
-    trainable, total = _build.count_parameters(model)
+    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
     logs = {k: v[-1] for k, v in history.history.items()} if len(history.epoch) else {}
     return {
         "task": data.task,

@@ -124,8 +124,9 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
     import dataclasses
 
     import ffnn
-    from ffnn.cli import _build, _run
+    from ffnn.cli import _run
     from ffnn.config import to_toml
+    from ffnn.finetune.freeze import count_parameters
     from ffnn.finetune.text import TextClassifier
 
     ffnn.manual_seed(cfg.seed)
@@ -134,7 +135,7 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
     model = TextClassifier(encoder, len(data.preprocessing["classes"]))
     model.train()
     done = adapt_text(model, cfg.finetune)
-    trainable, total = _build.count_parameters(model)
+    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
     for line in done:
         printer.say(f"- {line}")
     printer.say(f"training {trainable:,} of {total:,} parameters on {data.X_train.shape[0]} "

@@ -129,14 +129,15 @@ def layer_rows(model, n_features: int) -> list[list]:
 
 
 def run_summary(args) -> int:
-    from ffnn.cli import _build, _model_io
+    from ffnn.cli import _model_io
+    from ffnn.finetune.freeze import count_parameters
 
     printer = Printer(args)
     model, pre, meta = _model_io.load_model(args.checkpoint)
     n_features = len(pre["features"])
     model.eval()
     rows = layer_rows(model, n_features)
-    trainable, total = _build.count_parameters(model)
+    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
     lines = [f"input: [None, {n_features}]  ({pre['task']}"
              + (f", classes {pre['classes']})" if pre["classes"] else ")"),
              table(rows, ["layer", "type", "output shape", "trainable", "params"]),

@@ -140,6 +140,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     from ffnn.cli import _build, _model_io, _run
     from ffnn.cli._data import prepare
     from ffnn.config import to_toml
+    from ffnn.finetune.freeze import count_parameters
 
     if cfg.text.column:
         from ffnn.cli._text import finetune_text
@@ -153,7 +154,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
                         base["classes"], printer)
     cfg.train = _build.resolve_train(cfg.train, data.X_train.shape[0],
                                      "tabular" in data.preprocessing)
-    trainable, total = _build.count_parameters(model)
+    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
     for line in done:
         printer.say(f"- {line}")
     printer.say(f"training {trainable:,} of {total:,} parameters on {data.X_train.shape[0]} "

@@ -65,10 +65,7 @@ def load_config(path: str | None, cls, args):
     """The config from ``path`` (or defaults) with the flags applied, validated."""
     from ffnn import config
 
-    data = config.read_toml(path) if path else {}
-    for key, value in overrides(args, cls).items():
-        config.set_dotted(data, key, value, cls)
-    return config.from_dict(cls, data)
+    return config.load(path or None, cls, overrides(args, cls))
 
 
 def run(args) -> int:

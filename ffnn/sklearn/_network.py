@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ffnn import nn
+from ffnn.nn import mlp
 from ffnn.nn.parameter import Parameter
 
 ACTIVATIONS = {
@@ -32,24 +33,16 @@ def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: i
     Weights and biases ~ U(-b, b), b = √(f / (fan_in + fan_out)), f = 2 for 'logistic' and
     6 otherwise (scikit-learn's rule), drawn from ``generator``.
     """
-    layers: list[nn.Module] = []
-    sizes = [n_features, *hidden_layer_sizes, n_outputs]
     factor = 2.0 if activation == "logistic" else 6.0
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = nn.Linear(fan_in, fan_out, dtype=dtype, generator=generator)
-        bound = math.sqrt(factor / (fan_in + fan_out))
+
+    def glorot(linear: nn.Linear) -> None:
+        bound = math.sqrt(factor / (linear.in_features + linear.out_features))
         nn.init.uniform_(linear.weight, -bound, bound, generator)
         nn.init.uniform_(linear.bias, -bound, bound, generator)
-        layers.append(linear)
-        if i == len(hidden_layer_sizes):  # the output layer: logits, no activation
-            break
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(fan_out, dtype=dtype))
-        if ACTIVATIONS[activation] is not None:
-            layers.append(ACTIVATIONS[activation]())
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout, generator=generator))
-    return nn.Sequential(*layers)
+
+    return mlp.build_mlp(n_features, hidden_layer_sizes, n_outputs, ACTIVATIONS[activation],
+                         norm="batch" if batch_norm else None, dropout=dropout, dtype=dtype,
+                         generator=generator, init=glorot)
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
