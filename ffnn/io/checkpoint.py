@@ -23,7 +23,7 @@ from ffnn.io.objects import FORMAT as OBJECT_FORMAT
 from ffnn.io.objects import decode_object, encode_object
 from ffnn.io.safefile import CheckpointError, decode, encode, read_file, write_file
 from ffnn.io.tree import pack, unpack
-from ffnn.nn.module import Module
+from ffnn.nn.module import Module, tensor_slots
 from ffnn.tensor import Tensor
 
 FORMAT_VERSION = 1
@@ -279,13 +279,8 @@ def _load_full(path, info: dict, state: OrderedDict, model: Module | None, stric
 
 def _assign_state(path, model: Module, state: OrderedDict) -> None:
     """Put the file's arrays (their dtypes kept) into the rebuilt model; keys must match."""
-    slots = {}
-    for module_name, module in model.named_modules():
-        dot = f"{module_name}." if module_name else ""
-        slots.update((dot + n, (module, n, True)) for n, p in module._parameters.items()
-                     if p is not None)
-        slots.update((dot + n, (module, n, False)) for n, b in module._buffers.items()
-                     if b is not None and n not in module._non_persistent)
+    slots = {key: (module, name, is_parameter) for key, module, name, _, is_parameter
+             in tensor_slots(model, persistent_only=True)}
     missing, unexpected = sorted(set(slots) - set(state)), sorted(set(state) - set(slots))
     if missing or unexpected:
         raise CheckpointError(path, f"the tensors disagree with the architecture spec: missing "

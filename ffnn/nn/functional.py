@@ -39,6 +39,7 @@ from ffnn.nn.loss_more import (  # noqa: F401 - torch's functional names
 )
 from ffnn.nn.padding import pad  # noqa: F401 - torch's functional name
 from ffnn.ops import losses, norms
+from ffnn.ops.dropout import Dropout as _DropoutOp
 from ffnn.tensor import Tensor, _operand
 
 # ----- layers and activations ----------------------------------------------------------
@@ -127,7 +128,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
     if not training or p == 0.0:
         return input
-    return norms.Dropout.apply(input, p=p, rng=_random.rng(generator))
+    return _DropoutOp.apply(input, p=p, rng=_random.rng(generator))
 
 
 def _array_or_none(value):

@@ -150,24 +150,19 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
-                    continue
+        for key, _, _, param, is_parameter in tensor_slots(self, prefix, recurse=recurse):
+            if is_parameter and id(param) not in seen:
                 seen.add(id(param))
-                yield (f"{module_name}.{name}" if module_name else name), param
+                yield key, param
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, buffer in module._buffers.items():
-                if buffer is not None:
-                    yield (f"{module_name}.{name}" if module_name else name), buffer
+        for key, _, _, buffer, is_parameter in tensor_slots(self, prefix, recurse=recurse):
+            if not is_parameter:
+                yield key, buffer
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -185,16 +180,8 @@ class Module:
     def state_dict(self, prefix: str = "") -> OrderedDict:
         """Ordered mapping of dotted name → a tensor sharing the memory of every parameter and
         persistent buffer, detached (PyTorch's names and layouts; clone to snapshot them)."""
-        state = OrderedDict()
-        for module_name, module in self.named_modules(prefix.rstrip(".")):
-            dot = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    state[dot + name] = param.detach()
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent:
-                    state[dot + name] = buffer.detach()
-        return state
+        return OrderedDict((key, tensor.detach()) for key, _, _, tensor, _ in
+                           tensor_slots(self, prefix.rstrip("."), persistent_only=True))
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (NumPy, ffnn or torch tensors, lists) into the parameters and buffers.
@@ -236,16 +223,8 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def _state_slots(self) -> OrderedDict:
-        slots = OrderedDict()
-        for module_name, module in self.named_modules():
-            dot = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    slots[dot + name] = (module, name, param._data)
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent:
-                    slots[dot + name] = (module, name, buffer._data)
-        return slots
+        return OrderedDict((key, (module, name, tensor._data)) for key, module, name, tensor, _
+                           in tensor_slots(self, persistent_only=True))
 
     # ----- modes and dtypes -----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -287,15 +266,15 @@ class Module:
         if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)
-        for module in self.modules():
-            for param in module._parameters.values():
-                if param is not None and param._data.dtype.kind == "f":
-                    param._data = param._data.astype(dtype)
-                    if param._grad is not None:
-                        param._grad = param._grad.astype(dtype)
-            for name, buffer in module._buffers.items():
-                if buffer is not None and buffer.dtype.kind == "f":
-                    module._buffers[name] = _as_buffer(buffer._data.astype(dtype))
+        for _, module, name, tensor, is_parameter in list(tensor_slots(self)):
+            if tensor._data.dtype.kind != "f":
+                continue
+            if not is_parameter:
+                module._buffers[name] = _as_buffer(tensor._data.astype(dtype))
+                continue
+            tensor._data = tensor._data.astype(dtype)
+            if tensor._grad is not None:
+                tensor._grad = tensor._grad.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -349,6 +328,26 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+
+def tensor_slots(module: Module, prefix: str = "", *, recurse: bool = True,
+                 persistent_only: bool = False) -> Iterator[tuple[str, Module, str, Tensor, bool]]:
+    """Every parameter and buffer of ``module`` and its sub-modules (each sub-module once), in
+    ``state_dict`` order: per module its parameters, then its buffers.
+
+    Yields ``(dotted name, owning module, name in the owner, tensor, is_parameter)``; unset
+    (None) entries are skipped, and with ``persistent_only`` the non-persistent buffers too.
+    A parameter shared by two modules comes once per owner (``named_parameters`` keeps the
+    first)."""
+    modules = module.named_modules(prefix) if recurse else [(prefix, module)]
+    for module_name, owner in modules:
+        dot = f"{module_name}." if module_name else ""
+        for name, param in owner._parameters.items():
+            if param is not None:
+                yield dot + name, owner, name, param, True
+        for name, buffer in owner._buffers.items():
+            if buffer is not None and not (persistent_only and name in owner._non_persistent):
+                yield dot + name, owner, name, buffer, False
 
 
 def _as_buffer(value) -> Tensor | None:
