@@ -1,4 +1,4 @@
-"""``ffnn demo``: the guided tour (see ffnn.demo)."""
+"""``ffnn demo``: the guided tour (the steps are in ``ffnn.cli._demo``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ffnn import demo
+    from ffnn.cli import _demo as demo
     from ffnn.cli._common import CLIError
 
     if not args.out:
