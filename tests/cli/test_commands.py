@@ -53,6 +53,16 @@ def test_init_config_is_commented_and_parses_to_the_defaults(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+def test_config_without_a_file_is_the_defaults_with_the_overrides(tmp_path):
+    assert config.load(None) == config.Config()
+    cfg = config.load(None, overrides={"train.epochs": 3, "model.hidden_sizes": [5]})
+    assert (cfg.train.epochs, cfg.model.hidden_sizes) == (3, [5])
+    assert cfg.data == config.Config().data
+    (tmp_path / "run.toml").write_text("[train]\nepochs = 7\nlr = 0.5\n")
+    from_file = config.load(tmp_path / "run.toml", overrides={"train.epochs": 3})
+    assert (from_file.train.epochs, from_file.train.lr) == (3, 0.5)
+
+
 def test_export_onnx_matches_the_model(tmp_path, run_config):
     import onnxruntime
 
