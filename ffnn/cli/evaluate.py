@@ -110,6 +110,7 @@ def layer_rows(model, n_features: int) -> list[list]:
     """[name, type, output shape, trainable, total] per layer (top-level children of a
     Sequential, with shapes from a forward pass on one zero row)."""
     import ffnn
+    from ffnn.finetune.freeze import count_parameters
     from ffnn.tensor import Tensor
 
     x = Tensor(np.zeros((1, n_features), dtype=np.float32))
@@ -121,9 +122,7 @@ def layer_rows(model, n_features: int) -> list[list]:
                 shape = str([None, *x.shape[1:]])
             except Exception:  # a non-sequential model: shapes unknown from here
                 shape = "?"
-            params = list(child.parameters())
-            total = sum(int(np.prod(p.shape)) for p in params)
-            trainable = sum(int(np.prod(p.shape)) for p in params if p.requires_grad)
+            total, trainable = count_parameters(child), count_parameters(child, True)
             rows.append([name, type(child).__name__, shape, f"{trainable:,}", f"{total:,}"])
     return rows
 

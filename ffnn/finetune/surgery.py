@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ffnn.finetune.freeze import count_parameters
 from ffnn.finetune.lora import LoRALinear, set_child
 from ffnn.nn.container import Sequential
 from ffnn.nn.linear import Linear
@@ -107,10 +108,8 @@ def summary(model: Module) -> ModelSummary:
                         f"{type(model).__name__}")
     rows = []
     for name, module in model.named_modules():
-        own = [p for p in module._parameters.values() if p is not None]
+        own = list(module.parameters(recurse=False))
         if name and (own or not module._modules):
             rows.append((name, type(module).__name__, sum(p._data.size for p in own),
                          sum(p._data.size for p in own if p.requires_grad)))
-    total = sum(p._data.size for p in model.parameters())
-    trainable = sum(p._data.size for p in model.parameters() if p.requires_grad)
-    return ModelSummary(rows, total, trainable)
+    return ModelSummary(rows, count_parameters(model), count_parameters(model, True))

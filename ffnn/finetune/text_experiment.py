@@ -12,6 +12,7 @@ import numpy as np
 
 import ffnn
 from ffnn import optim
+from ffnn.finetune.freeze import count_parameters
 from ffnn.finetune.text import TextClassifier, apply_text_lora, init_bert_weights, tokenize_texts
 from ffnn.train import Trainer
 
@@ -60,7 +61,7 @@ def run_lora(encoder_factory, data, budget: Budget, seed: int, keep: bool = Fals
     apply_text_lora(model, r=budget.lora_rank, alpha=budget.lora_alpha)
     trainer = _fit(model, X_train, y_train, budget, seed)
     accuracy = _accuracy(trainer, X_test, y_test)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    trainable = count_parameters(model, trainable_only=True)
     outcome = Outcome("LoRA on pretrained MiniLM", seed, accuracy, trainable,
                       (time.perf_counter() - start) / 60)
     return (outcome, model) if keep else outcome
@@ -75,7 +76,7 @@ def run_scratch(encoder_factory, data, budget: Budget, seed: int) -> Outcome:
     init_bert_weights(model)
     trainer = _fit(model, X_train, y_train, budget, seed)
     accuracy = _accuracy(trainer, X_test, y_test)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    trainable = count_parameters(model, trainable_only=True)
     return Outcome("same architecture from scratch", seed, accuracy, trainable,
                    (time.perf_counter() - start) / 60)
 
