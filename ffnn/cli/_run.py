@@ -15,7 +15,7 @@ from ffnn.cli import _build, _model_io
 from ffnn.cli._common import Printer, main_process
 from ffnn.cli._data import Prepared, inverse_y
 from ffnn.config import AugmentConfig, TrainConfig
-from ffnn.finetune.freeze import count_parameters
+from ffnn.finetune.freeze import count_parameters, trainable_parameters
 from ffnn.train.callbacks import Callback
 
 CONFIG, METRICS, CURVES, SUMMARY = "config.toml", "metrics.csv", "curves.png", "summary.json"
@@ -186,8 +186,7 @@ def _make_trainer(model, data: Prepared, train: TrainConfig, seed: int, out: str
     from ffnn.train import Trainer
 
     loss, metrics = _build.loss_and_metrics(data.task)
-    optimizer = _build.build_optimizer(train, param_groups or
-                                       [p for p in model.parameters() if p.requires_grad])
+    optimizer = _build.build_optimizer(train, param_groups or trainable_parameters(model))
     steps = -(-data.X_train.shape[0] // train.batch_size)
     scheduler, interval = _build.build_scheduler(train, optimizer, steps)
     has_val = data.X_val is not None

@@ -115,10 +115,10 @@ def _deepen(model, count: int) -> None:
 
 def param_groups(model, ft, lr: float):
     """Per-layer learning rates (lr · decay^depth from the head) or all trainable params."""
-    trainable = [p for p in model.parameters() if p.requires_grad]
+    from ffnn.finetune import layerwise_lr_groups, trainable_parameters
+
     if ft.layer_lr_decay == 1.0:
-        return trainable
-    from ffnn.finetune import layerwise_lr_groups
+        return trainable_parameters(model)
 
     return layerwise_lr_groups(model, lr, ft.layer_lr_decay, trainable_only=True)
 
