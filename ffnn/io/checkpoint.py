@@ -279,22 +279,21 @@ def _load_full(path, info: dict, state: OrderedDict, model: Module | None, stric
 
 def _assign_state(path, model: Module, state: OrderedDict) -> None:
     """Put the file's arrays (their dtypes kept) into the rebuilt model; keys must match."""
-    slots = {key: (module, name, is_parameter) for key, module, name, _, is_parameter
+    slots = {key: (module, name, tensor, is_parameter) for key, module, name, tensor, is_parameter
              in tensor_slots(model, persistent_only=True)}
     missing, unexpected = sorted(set(slots) - set(state)), sorted(set(state) - set(slots))
     if missing or unexpected:
         raise CheckpointError(path, f"the tensors disagree with the architecture spec: missing "
                               f"{missing}, unexpected {unexpected}")
-    for key, (module, name, is_param) in slots.items():
+    for key, (module, name, tensor, is_parameter) in slots.items():
         value = state[key]
-        current = (module._parameters if is_param else module._buffers)[name]._data
-        if value.shape != current.shape:
+        if value.shape != tensor._data.shape:
             raise CheckpointError(path, f"tensor {key!r} has shape {value.shape}, the "
-                                  f"architecture spec implies {current.shape}")
-        if is_param:
-            module._parameters[name]._data = value
+                                  f"architecture spec implies {tensor._data.shape}")
+        if is_parameter:
+            tensor._data = value
         else:
-            module._buffers[name] = Tensor._make(value, False, None)
+            setattr(module, name, Tensor._make(value, False, None))
 
 
 def _restore_flags(model: Module, info: dict) -> None:
