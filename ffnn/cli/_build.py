@@ -8,11 +8,7 @@ import math
 import numpy as np
 
 from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
-
-_ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
-                "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
-_NONLINEARITY = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh"}
-
+from ffnn.nn import traits
 
 EPOCHS, LR = 30, 1e-3
 """``train.epochs`` / ``train.lr`` when left at 0 (auto), for bundled data sets."""
@@ -52,7 +48,7 @@ def build_mlp(model: ModelConfig, in_features: int, out_features: int):
             layers.append(nn.BatchNorm1d(size))
         elif model.norm == "layer":
             layers.append(nn.LayerNorm(size))
-        layers.append(getattr(nn, _ACTIVATIONS[model.activation])())
+        layers.append(traits.make("activation", model.activation, "model.activation"))
         if model.dropout > 0:
             layers.append(nn.Dropout(model.dropout))
         width = size
@@ -86,11 +82,13 @@ def build_model(model: ModelConfig, preprocessing: dict, in_features: int, out_f
 
 
 def initialise(net, scheme: str, activation: str) -> None:
-    """Re-initialise every Linear weight with ``scheme`` (biases to zero)."""
+    """Re-initialise every Linear weight with ``scheme`` (biases to zero); Kaiming schemes
+    use the gain the activation declares (``relu``'s when it declares none)."""
     from ffnn import nn
     from ffnn.nn import init
 
-    nonlinearity = _NONLINEARITY.get(activation, "relu")
+    found = traits.lookup("activation", activation)
+    nonlinearity = (found[0].gain if found else None) or "relu"
     for module in net.modules():
         if isinstance(module, nn.Linear):
             if scheme.startswith("kaiming"):

@@ -13,16 +13,14 @@ import math
 import numpy as np
 
 from ffnn import nn
+from ffnn.nn import traits
 from ffnn.nn.parameter import Parameter
 
-ACTIVATIONS = {
-    "identity": None,
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "logistic": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-}
+SKLEARN_NAMES = ("identity", "logistic")
+"""scikit-learn's own names: 'identity' (no activation layer) and 'logistic' (sigmoid)."""
+ACTIVATIONS = (*SKLEARN_NAMES, *traits.names("activation"))
+"""The ``activation`` values the estimators accept: scikit-learn's, then the activation
+names the layers declare (``ffnn.nn.traits``)."""
 
 
 def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: int,
@@ -34,7 +32,8 @@ def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: i
     """
     layers: list[nn.Module] = []
     sizes = [n_features, *hidden_layer_sizes, n_outputs]
-    factor = 2.0 if activation == "logistic" else 6.0
+    found = None if activation == "identity" else traits.lookup("activation", activation)
+    factor = 2.0 if found is not None and issubclass(found[0].cls, nn.Sigmoid) else 6.0
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         linear = nn.Linear(fan_in, fan_out, dtype=dtype, generator=generator)
         bound = math.sqrt(factor / (fan_in + fan_out))
@@ -45,8 +44,8 @@ def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: i
             break
         if batch_norm:
             layers.append(nn.BatchNorm1d(fan_out, dtype=dtype))
-        if ACTIVATIONS[activation] is not None:
-            layers.append(ACTIVATIONS[activation]())
+        if found is not None:
+            layers.append(found[0].cls(**found[1]))
         if dropout > 0:
             layers.append(nn.Dropout(dropout, generator=generator))
     return nn.Sequential(*layers)

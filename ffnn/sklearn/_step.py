@@ -16,16 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ffnn import nn
-from ffnn.ops import activations, matrix
-
-ACTIVATION_OPS = {
-    nn.ReLU: activations.ReLU,
-    nn.Tanh: activations.Tanh,
-    nn.Sigmoid: activations.Sigmoid,
-    nn.SiLU: activations.SiLU,
-    nn.GELU: activations.GELU,
-}
-"""Module → the one Function its forward applies (``nn.GELU`` passes ``approximate``)."""
+from ffnn.nn import traits
+from ffnn.ops import matrix
 
 LossFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
 """out [n, k] → (the batch loss, d loss / d out)."""
@@ -53,9 +45,9 @@ class ChainStep:
                 if id(w) not in grad_of or id(b) not in grad_of:
                     return None
                 layers.append((matrix.Linear, (w, b, grad_of[id(w)], grad_of[id(b)]), {}))
-            elif kind in ACTIVATION_OPS:
-                options = {"approximate": module.approximate} if kind is nn.GELU else {}
-                layers.append((ACTIVATION_OPS[kind], (), options))
+            elif (declared := traits.of(module)) is not None and declared.op is not None:
+                options = declared.op_options(module) if declared.op_options else {}
+                layers.append((declared.op, (), options))
             elif kind is not nn.Identity:
                 return None
         return cls(layers) if layers and layers[0][0] is matrix.Linear else None
