@@ -157,7 +157,8 @@ def deepen(model: Sequential, index: int) -> Sequential:
     index, layer = _layer_at(model, index, "deepen")
     declared = traits.of(layer)
     if declared is None or declared.net2net != "idempotent":
-        raise TypeError(f"deepen: position {index} must be a ReLU, because Net2DeeperNet "
+        raise TypeError(f"deepen: position {index} must be a ReLU (or an activation declared "
+                        "idempotent, net2net='idempotent'), because Net2DeeperNet "
                         "inserts an identity Linear followed by the same activation φ, which "
                         f"keeps the function only when φ(φ(x)) = φ(x). Received: "
                         f"{type(layer).__name__}")
