@@ -75,20 +75,7 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
                          f"Received: new_width={new_width!r}")
     if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0:
         raise ValueError(f"widen: noise must be a number >= 0. Received: noise={noise!r}")
-    between, after = [], None
-    for j in range(index + 1, len(model)):
-        module = model[j]
-        if isinstance(module, Linear):
-            after = j
-            break
-        if _role(module) is None:
-            raise TypeError(f"widen: cannot widen through {type(module).__name__} at position "
-                            f"{j} (allowed between the two Linears: activations, Dropout, "
-                            "BatchNorm1d, LayerNorm, RMSNorm)")
-        between.append(j)
-    if after is None:
-        raise ValueError(f"widen: the Linear at position {index} is the output layer (no Linear "
-                         "follows it); widen a hidden layer")
+    between, after = _layers_between(model, index)
     feature_norm = any(_role(model[j]) == "feature_norm" for j in between)
     if feature_norm and new_width % old:
         raise ValueError(f"widen: a LayerNorm/RMSNorm follows position {index}, so new_width "
@@ -115,6 +102,23 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
         following.bias._data[...] = nxt.bias._data
     set_child(model, list(model._modules)[after], following)
     return model
+
+
+def _layers_between(model: Sequential, index: int) -> tuple[list[int], int]:
+    """The positions after ``index`` up to the next Linear, and that Linear's position;
+    TypeError for a layer widening cannot pass (no element-wise or norm role declared)."""
+    between = []
+    for j in range(index + 1, len(model)):
+        module = model[j]
+        if isinstance(module, Linear):
+            return between, j
+        if _role(module) is None:
+            raise TypeError(f"widen: cannot widen through {type(module).__name__} at position "
+                            f"{j} (allowed between the two Linears: element-wise activations, "
+                            "Dropout, BatchNorm1d, LayerNorm, RMSNorm)")
+        between.append(j)
+    raise ValueError(f"widen: the Linear at position {index} is the output layer (no Linear "
+                     "follows it); widen a hidden layer")
 
 
 def _copy_linear(layer: Linear, n_in: int, n_out: int) -> Linear:

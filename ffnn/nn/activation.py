@@ -244,7 +244,9 @@ def _dim_is_last(m) -> bool:
 declare(ReLU, kind="activation", name="relu", config=(), onnx=onnx_node("Relu"), torch="ReLU",
         elementwise=True, net2net="idempotent", op=_ops.ReLU, gain="relu",
         formula=("ReLU(z) = max(z, 0)", "ReLU'(z) = [z > 0]"))
-declare(GELU, kind="activation", name="gelu", aliases={"gelu_tanh": {"approximate": "tanh"}},
+declare(GELU, kind="activation", name="gelu", aliases={"gelu_tanh": {"approximate": "tanh"},
+                                               "gelu_new": {"approximate": "tanh"},
+                                               "gelu_pytorch_tanh": {"approximate": "tanh"}},
         config=("approximate",), onnx=_onnx_gelu, torch="GELU", elementwise=True,
         op=_ops.GELU, op_options=lambda m: {"approximate": m.approximate},
         formula=("GELU(z) = z Φ(z)", "GELU'(z) = Φ(z) + z φ(z)"))
