@@ -267,9 +267,10 @@ declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax"
         from_torch=_torch_dim, rowwise=_dim_is_last)
 declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
         from_torch=_torch_dim, rowwise=_dim_is_last)
-declare(ELU, config=("alpha",), elementwise=True)
-declare(SELU, config=(), elementwise=True)
-declare(ReLU6, config=(), elementwise=True)
-declare(Softplus, config=("beta", "threshold"), elementwise=True)
-declare(Hardtanh, config=("min_val", "max_val"), elementwise=True)
-declare(PReLU, config=("num_parameters",), shapes=lambda c: {"weight": (c["num_parameters"],)})
+declare(ELU, config=("alpha",), torch="ELU", elementwise=True)
+declare(SELU, config=(), torch="SELU", elementwise=True)
+declare(ReLU6, config=(), torch="ReLU6", elementwise=True)
+declare(Softplus, config=("beta", "threshold"), torch="Softplus", elementwise=True)
+declare(Hardtanh, config=("min_val", "max_val"), torch="Hardtanh", elementwise=True)
+declare(PReLU, config=("num_parameters",), shapes=lambda c: {"weight": (c["num_parameters"],)},
+        torch="PReLU")

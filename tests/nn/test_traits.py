@@ -187,3 +187,35 @@ def test_loss_task_and_probabilities_follow_the_class():
     np.testing.assert_allclose(probabilities(nn.BCEWithLogitsLoss(), z),
                                [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-2.0)), 1.0],
                                rtol=1e-14, atol=0)
+
+
+# ----- every declared activation: checkpoints and PyTorch -----------------------------------
+MORE = [lambda: nn.ELU(0.7), nn.SELU, nn.ReLU6, lambda: nn.Softplus(2.0, 10.0),
+        lambda: nn.Hardtanh(-0.5, 0.8), lambda: nn.PReLU(6, 0.1), nn.Mish, nn.Hardswish,
+        nn.Hardsigmoid, nn.LogSigmoid, nn.Softsign, nn.Tanhshrink, lambda: nn.CELU(0.5),
+        lambda: nn.Threshold(0.1, -1.0), lambda: nn.Hardshrink(0.3),
+        lambda: nn.Softshrink(0.2), lambda: nn.Softmin(dim=1)]
+
+
+@pytest.mark.parametrize("make", MORE)
+def test_declared_activations_round_trip_checkpoints_and_torch(make, tmp_path):
+    import torch
+
+    from ffnn.interop.torch import from_torch, to_torch
+
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 6), make(), nn.Linear(6, 2)).double()
+    x = np.random.default_rng(1).standard_normal((9, 3))
+    expected = model(ffnn.tensor(x)).numpy()
+    ffnn.save(tmp_path / "m.safetensors", model)
+    rebuilt = ffnn.load(tmp_path / "m.safetensors").model
+    assert type(rebuilt[1]) is type(model[1])
+    np.testing.assert_array_equal(rebuilt(ffnn.tensor(x)).numpy(), expected)
+    theirs = to_torch(model)
+    assert type(theirs[1]).__module__.startswith("torch.nn")
+    with torch.no_grad():
+        np.testing.assert_allclose(theirs(torch.from_numpy(x)).numpy(), expected, rtol=1e-12,
+                                   atol=1e-14)
+    back = from_torch(theirs)
+    assert type(back[1]) is type(model[1])
+    np.testing.assert_allclose(back(ffnn.tensor(x)).numpy(), expected, rtol=1e-12, atol=1e-14)
