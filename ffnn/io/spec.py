@@ -121,14 +121,14 @@ def build_module(spec: Any, shapes: dict[str, tuple], prefix: str = "", depth: i
     config = spec.get("config", {})
     if entry.shapes is not None:
         _check_shapes(entry, config, shapes, prefix, where)
-    name = spec_name(entry)
+    type_name = spec_name(entry)
     try:
         module = entry.build(config)
     except Exception as error:  # the constructor's own validation, e.g. ValueError
-        raise SpecError(f"cannot build {where} ({name}) from config {config}: "
+        raise SpecError(f"cannot build {where} ({type_name}) from config {config}: "
                         f"{type(error).__name__}: {error}") from None
     if not isinstance(module, entry.cls):
-        raise SpecError(f"from_config of {name} returned {type(module).__name__}")
+        raise SpecError(f"from_config of {type_name} returned {type(module).__name__}")
     for name, child_spec in spec.get("children", {}).items():
         if not name or "." in name:
             raise SpecError(f"invalid child name {name!r} at {where}")
@@ -144,8 +144,8 @@ def _check_shapes(entry: traits.Traits, config: dict, shapes: dict, prefix: str,
                   where: str) -> None:
     name = spec_name(entry)
     try:
-        expected = {name: tuple(int(n) for n in shape)
-                    for name, shape in entry.shapes(config).items()}
+        expected = {key: tuple(int(n) for n in shape)
+                    for key, shape in entry.shapes(config).items()}
     except Exception as error:
         raise SpecError(f"invalid config for {where} ({name}): {config} "
                         f"({type(error).__name__}: {error})") from None

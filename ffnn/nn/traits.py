@@ -93,9 +93,9 @@ _TRAITS: dict[type, Traits] = {}
 
 
 def declare(cls: type, **traits) -> type:
-    """Declare (or update) the traits of ``cls``; returns ``cls`` (usable as a decorator via
-    ``functools.partial``). Raises TypeError for an unknown trait, ValueError for a bad value
-    or a name another class of the same kind already has."""
+    """Declare (or update: the traits given replace those declared before) the traits of
+    ``cls``; returns ``cls``. Raises TypeError for an unknown trait, ValueError for a bad
+    value or a name another class of the same kind already has."""
     unknown = set(traits) - {f.name for f in dataclasses.fields(Traits)} | (
         {"cls"} & set(traits))
     if unknown:
