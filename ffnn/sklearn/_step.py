@@ -33,8 +33,8 @@ class ChainStep:
     @classmethod
     def build(cls, model: nn.Module, grad_of: dict[int, np.ndarray]) -> ChainStep | None:
         """The step for ``model`` (a Sequential), or None when it is not a plain chain of
-        ``nn.Linear`` (with bias) and the activations above. ``grad_of``: id(parameter) →
-        the array its gradient goes to."""
+        ``nn.Linear`` (with bias) and activations declaring their ``op`` (``ffnn.nn.traits``).
+        ``grad_of``: id(parameter) → the array its gradient goes to."""
         if type(model) is not nn.Sequential:
             return None
         layers = []
