@@ -219,3 +219,36 @@ def test_declared_activations_round_trip_checkpoints_and_torch(make, tmp_path):
     back = from_torch(theirs)
     assert type(back[1]) is type(model[1])
     np.testing.assert_allclose(back(ffnn.tensor(x)).numpy(), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_the_graph_free_step_runs_the_declared_op(squared_relu):
+    from ffnn.sklearn._step import ChainStep
+
+    model = _mlp().double()
+    x = np.random.default_rng(3).standard_normal((10, 4))
+    grads = {id(p): np.zeros_like(p.numpy()) for p in model.parameters()}
+    step = ChainStep.build(model, grads)
+    assert step is not None and step.layers[1][0] is SquaredReLUOp
+    value = step(x, lambda out: (float((out ** 2).sum()), 2 * out))
+    loss = (model(ffnn.tensor(x)) ** 2).sum()
+    loss.backward()
+    assert value == loss.item()
+    for p in model.parameters():
+        np.testing.assert_array_equal(grads[id(p)], p.grad.numpy())
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_estimators_take_every_declared_activation_name(monkeypatch):
+    from sklearn.datasets import make_classification
+
+    from ffnn.sklearn import FFNNClassifier
+    from ffnn.sklearn._step import ChainStep
+
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    params = dict(activation="leaky_relu", random_state=0, max_iter=5, batch_size=32)
+    fast = FFNNClassifier(**params).fit(X, y)
+    monkeypatch.setattr(ChainStep, "build", classmethod(lambda *args: None))
+    graph = FFNNClassifier(**params).fit(X, y)
+    assert isinstance(fast.model_[1], nn.LeakyReLU)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, graph.coefs_ + graph.intercepts_):
+        np.testing.assert_array_equal(a, b)
