@@ -208,5 +208,6 @@ for _cls, _onnx in ((FeedForward, _onnx_feed_forward), (GatedFeedForward, _onnx_
                     (SwiGLU, _onnx_gated), (GEGLU, _onnx_gated)):
     traits.declare(_cls, config=("d_model", "d_ff"), from_config=traits.restore(_cls),
                    onnx=_onnx)
+del _cls, _onnx
 traits.declare(ResidualFFN, config=("d_model", "d_ff", "norm_type", "position", "ffn_type", "eps"),
                from_config=traits.restore(ResidualFFN), onnx=_onnx_residual)
