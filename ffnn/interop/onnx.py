@@ -3,7 +3,8 @@
 The graph is written node by node with ``onnx.helper`` (opset 17), the weights as
 initialisers, with a symbolic batch dimension so one file serves any batch size. What is
 exported is the model's inference (eval) behaviour: Dropout is the identity and BatchNorm1d
-uses its running statistics. Supported modules: Sequential, Linear, Identity, Flatten
+uses its running statistics. Each layer declares its converter beside itself (the ``onnx``
+trait, ``ffnn.nn.traits``); today: Sequential, Linear, Identity, Flatten
 (end_dim=-1), Dropout, BatchNorm1d, LayerNorm, RMSNorm, ReLU, LeakyReLU, Sigmoid, Tanh, GELU
 (exact: 0.5·x·(1 + erf(x/√2)); or tanh), SiLU, Softmax, LogSoftmax, FeedForward, SwiGLU, GEGLU,
 GatedFeedForward, ResidualFFN, LoRALinear (adapter folded into the weight) and TabularModel
