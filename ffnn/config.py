@@ -13,12 +13,21 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "sigmoid", "leaky_relu")
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 
 
+def activations() -> tuple[str, ...]:
+    """The activation names the layers declare (``ffnn.nn.traits``), read when a config is
+    checked, so that an activation declared later is accepted too."""
+    import ffnn.nn  # noqa: F401 - the layers declare their names on import
+    from ffnn.nn import traits
+
+    return tuple(traits.names("activation"))
+
+
 def _opt(default, *, choices=None, low=None, high=None, low_open=False, doc=""):
-    """A field with its default, allowed values / range and a one-line description."""
+    """A field with its default, allowed values (a tuple, or a function giving one) / range
+    and a one-line description."""
     meta = {"choices": choices, "low": low, "high": high, "low_open": low_open, "doc": doc}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
@@ -55,7 +64,7 @@ class ModelConfig:
     """An MLP: Linear -> [norm] -> activation -> [dropout] per hidden layer, then a Linear."""
 
     hidden_sizes: list[int] = _opt([128, 64], low=1)
-    activation: str = _opt("relu", choices=ACTIVATIONS)
+    activation: str = _opt("relu", choices=activations)
     dropout: float = _opt(0.0, low=0.0, high=0.99)
     norm: str = _opt("none", choices=("none", "batch", "layer"))
     init: str = _opt("default", choices=("default", "xavier_uniform", "xavier_normal",
@@ -201,10 +210,15 @@ def _coerce(key: str, tp, value):
     return value
 
 
+def _choices(meta: dict) -> tuple | None:
+    choices = meta.get("choices")
+    return choices() if callable(choices) else choices
+
+
 def _check_range(key: str, value, meta: dict) -> None:
     values = value if isinstance(value, list) else [value]
     for v in values:
-        choices, low, high = meta.get("choices"), meta.get("low"), meta.get("high")
+        choices, low, high = _choices(meta), meta.get("low"), meta.get("high")
         if choices is not None and v not in choices:
             shown = [c for c in choices if c]
             raise ConfigError(f"config key '{key}' must be one of {shown}. Received: {key}={v!r}")
@@ -345,8 +359,8 @@ def _line(f, value, comments: bool) -> str:
     notes = []
     if f.metadata.get("doc"):
         notes.append(f.metadata["doc"])
-    if f.metadata.get("choices"):
-        notes.append(" | ".join(c for c in f.metadata["choices"] if c))
+    if _choices(f.metadata):
+        notes.append(" | ".join(c for c in _choices(f.metadata) if c))
     return f"{text:<34} # {'; '.join(notes)}" if notes else text
 
 

@@ -15,16 +15,22 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ffnn import ops
+from ffnn.gradcheck import central_differences
+from ffnn.nn import traits
 from ffnn.tensor import Tensor
 
-ACTIVATIONS = {
-    "relu": (ops.relu, "ReLU(z) = max(z, 0)", "ReLU'(z) = [z > 0]"),
-    "sigmoid": (ops.sigmoid, "σ(z) = 1/(1 + e^{-z})", "σ'(z) = σ(z)(1 - σ(z))"),
-    "tanh": (ops.tanh, "tanh(z)", "tanh'(z) = 1 - tanh²(z)"),
-    "gelu": (ops.gelu, "GELU(z) = z Φ(z)", "GELU'(z) = Φ(z) + z φ(z)"),
-    "silu": (ops.silu, "SiLU(z) = z σ(z)", "SiLU'(z) = σ(z)(1 + z(1 - σ(z)))"),
-    "identity": (lambda z: z, "z", "1"),
-}
+
+def activations() -> dict[str, traits.Traits]:
+    """name → traits of every layer that declares a name and a formula (φ(z), φ'(z))."""
+    return {t.name: t for t in traits.all_traits() if t.name and t.formula}
+
+
+def _activation(name: str) -> tuple:
+    """(φ as a function of a Tensor, "φ(z) = …", "φ'(z) = …") for a declared activation."""
+    declared = activations()[name]
+    return (declared.cls(), *declared.formula)
+
+
 LOSSES = {
     "half_mse": ("½(y - ŷ)²", "ŷ - y"),
     "mse": ("(y - ŷ)²", "2(ŷ - y)"),
@@ -58,9 +64,9 @@ class ExplainConfig:
             if array is None or array.ndim != (2 if matrix else 1) or isinstance(value, str):
                 kind = "a list of rows of numbers" if matrix else "a list of numbers"
                 raise ValueError(f"explain: {name} must be {kind}. Received: {name}={value!r}")
-        if self.activation not in ACTIVATIONS:
+        if self.activation not in activations():
             raise ValueError(
-                f"explain: unknown activation. Expected one of {sorted(ACTIVATIONS)}. "
+                f"explain: unknown activation. Expected one of {sorted(activations())}. "
                 f"Received: activation={self.activation!r}"
             )
         if self.loss not in LOSSES:
@@ -112,7 +118,7 @@ def _loss(y_hat: Tensor, y: Tensor, kind: str) -> Tensor:
 
 
 def _forward(params: dict, x: Tensor, y: Tensor, config: ExplainConfig) -> dict:
-    act = ACTIVATIONS[config.activation][0]
+    act = _activation(config.activation)[0]
     z1 = ops.matmul(params["W1"], x) + params["b1"]
     a1 = act(z1)
     z2 = ops.matmul(params["W2"], a1) + params["b2"]
@@ -120,14 +126,9 @@ def _forward(params: dict, x: Tensor, y: Tensor, config: ExplainConfig) -> dict:
 
 
 def _finite_difference(loss_of, value: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """∂L/∂value by central differences of ``loss_of(array) -> float``."""
-    grad = np.zeros_like(value)
-    for index in np.ndindex(value.shape):
-        plus, minus = value.copy(), value.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        grad[index] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
-    return grad
+    """∂L/∂value by central differences of ``loss_of(array) -> float`` (``ffnn.gradcheck``)."""
+    trial = value.copy()
+    return central_differences(lambda: loss_of(trial), trial, eps)
 
 
 def compute(config: ExplainConfig | None = None) -> Explanation:
@@ -143,7 +144,7 @@ def compute(config: ExplainConfig | None = None) -> Explanation:
              "L": out["L"]}
     graph = to_mermaid(out["L"], names)
     out["L"].backward()
-    act = ACTIVATIONS[config.activation][0]
+    act = _activation(config.activation)[0]
 
     def loss_from_z2(z2):
         return _loss(_t(z2), y, config.loss).item()
@@ -164,7 +165,7 @@ def compute(config: ExplainConfig | None = None) -> Explanation:
         return loss_of
 
     d_yhat = LOSSES[config.loss][1]
-    d_act = ACTIVATIONS[config.activation][2].split(" = ")[0].replace("(z)", "(z1)")
+    d_act = _activation(config.activation)[2].split(" = ")[0].replace("(z)", "(z1)")
     fd = _finite_difference
     gradients = {
         "∂L/∂ŷ": (d_yhat, out["z2"]._grad, fd(loss_from_z2, out["z2"]._data)),
@@ -234,7 +235,7 @@ def render(explanation: Explanation, fmt: str = "text", graph: bool = False) -> 
     if fmt == "json":
         return json.dumps(_as_json(explanation), indent=2)
     e, c = explanation, explanation.config
-    act_formula = ACTIVATIONS[c.activation][1]
+    act_formula = _activation(c.activation)[1]
     v = e.values
     rows = [
         ("Forward pass", [

@@ -9,6 +9,24 @@ import numpy as np
 from ffnn.tensor import Tensor
 
 
+def central_differences(f: Callable[[], float], value: np.ndarray,
+                        eps: float = 1e-6) -> np.ndarray:
+    """∂f/∂value ≈ (f(value + εeᵢ) − f(value − εeᵢ)) / 2ε for every entry i: ``f()`` is
+    evaluated with ``value[i]`` moved by ±ε in place (then restored). value: a C-contiguous
+    array; the result has its shape, in float64."""
+    grad = np.zeros_like(value, dtype=np.float64)
+    flat, gflat = value.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = f()
+        flat[i] = saved - eps
+        minus = f()
+        flat[i] = saved
+        gflat[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
 def numerical_grad(fn: Callable, inputs: Sequence[Tensor], eps: float = 1e-6) -> list:
     """∂(Σ fn(inputs) · w)/∂input by central differences, for a fixed random weight w
     (so a non-scalar output is checked in every direction at once)."""
@@ -19,17 +37,8 @@ def numerical_grad(fn: Callable, inputs: Sequence[Tensor], eps: float = 1e-6) ->
         if not (isinstance(t, Tensor) and t.requires_grad):
             grads.append(None)
             continue
-        g = np.zeros_like(t._data, dtype=np.float64)
-        flat, gflat = t._data.reshape(-1), g.reshape(-1)
-        for i in range(flat.size):
-            saved = flat[i]
-            flat[i] = saved + eps
-            plus = float((fn(*inputs)._data * w).sum())
-            flat[i] = saved - eps
-            minus = float((fn(*inputs)._data * w).sum())
-            flat[i] = saved
-            gflat[i] = (plus - minus) / (2 * eps)
-        grads.append(g)
+        grads.append(central_differences(lambda: float((fn(*inputs)._data * w).sum()),
+                                         t._data, eps))
     return grads
 
 

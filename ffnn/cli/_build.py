@@ -6,11 +6,7 @@ import dataclasses
 import math
 
 from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
-
-_ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
-                "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
-_NONLINEARITY = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh"}
-
+from ffnn.nn import traits
 
 EPOCHS, LR = 30, 1e-3
 """``train.epochs`` / ``train.lr`` when left at 0 (auto), for bundled data sets."""
@@ -40,11 +36,10 @@ def resolve_train(train: TrainConfig, rows: int, table: bool) -> TrainConfig:
 
 def build_mlp(model: ModelConfig, in_features: int, out_features: int):
     """Sequential(Linear, [BatchNorm1d|LayerNorm], activation, [Dropout], ..., Linear)."""
-    from ffnn import nn
     from ffnn.nn.mlp import build_mlp as mlp
 
     net = mlp(in_features, model.hidden_sizes, out_features,
-              getattr(nn, _ACTIVATIONS[model.activation]),
+              lambda: traits.make("activation", model.activation, "model.activation"),
               norm=None if model.norm == "none" else model.norm, dropout=model.dropout)
     if model.init != "default":
         initialise(net, model.init, model.activation)
@@ -74,11 +69,13 @@ def build_model(model: ModelConfig, preprocessing: dict, in_features: int, out_f
 
 
 def initialise(net, scheme: str, activation: str) -> None:
-    """Re-initialise every Linear weight with ``scheme`` (biases to zero)."""
+    """Re-initialise every Linear weight with ``scheme`` (biases to zero); Kaiming schemes
+    use the gain the activation declares (``relu``'s when it declares none)."""
     from ffnn import nn
     from ffnn.nn import init
 
-    nonlinearity = _NONLINEARITY.get(activation, "relu")
+    found = traits.lookup("activation", activation)
+    nonlinearity = (found[0].gain if found else None) or "relu"
     for module in net.modules():
         if isinstance(module, nn.Linear):
             if scheme.startswith("kaiming"):

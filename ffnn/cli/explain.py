@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--b1", help='hidden bias, e.g. "0.5,0.6,0.7"')
     p.add_argument("--w2", help='output weights, e.g. "0.7,0.8,0.9"')
     p.add_argument("--b2", help='output bias, e.g. "0.7"')
-    p.add_argument("--activation", help="relu | sigmoid | tanh | gelu | silu | identity")
+    p.add_argument("--activation", help="relu, sigmoid, tanh, gelu, … (every activation that "
+                   "declares a formula; an unknown name lists them)")
     p.add_argument("--loss", help="half_mse (½(y-ŷ)²) | mse ((y-ŷ)²)")
     p.add_argument("--lr", type=float, help="SGD learning rate η")
     p.add_argument("--format", default="text", choices=("text", "markdown", "latex", "json"))

@@ -29,10 +29,6 @@ from ffnn.distributed.collectives import (
 from ffnn.distributed.sampler import DistributedSampler
 from ffnn.distributed.zero import ZeroRedundancyOptimizer
 
-MAIN_PROCESS_ONLY = ("ProgressBar", "EpochPrinter", "CSVLogger", "ModelCheckpoint")
-"""Callback classes that run on rank 0 alone (also any callback with
-``main_process_only = True``)."""
-
 
 def setup(trainer) -> None:
     """Rank 0's parameters, buffers and seed on every rank; note a world of one rank."""
@@ -111,8 +107,8 @@ def epoch_logs(trainer, loss_sum: float, count: int, outputs: list, targets: lis
 
 
 def rank_callbacks(callbacks: list) -> list:
-    """All callbacks on rank 0; elsewhere, those that do not write (see MAIN_PROCESS_ONLY)."""
+    """All callbacks on rank 0; elsewhere, those whose class does not declare
+    ``main_process_only = True`` (the ones that write: progress, CSV, checkpoints)."""
     if _mpi.rank() == 0:
         return list(callbacks)
-    return [c for c in callbacks if not getattr(c, "main_process_only", False)
-            and type(c).__name__ not in MAIN_PROCESS_ONLY]
+    return [c for c in callbacks if not getattr(c, "main_process_only", False)]

@@ -3,24 +3,37 @@
 ``widen``  (Net2WiderNet): hidden unit j of the new layer copies old unit g(j); the next
 layer's weights from a copied unit are divided by its copy count, so
 ``Σⱼ W₂[:, g(j)]/count(g(j)) · h[g(j)] = Σᵢ W₂[:, i] · h[i]``.
-``deepen`` (Net2DeeperNet): insert ``Linear`` with W = I, b = 0 and a ReLU after a ReLU:
-``relu(I · relu(x)) = relu(x)``.
+``deepen`` (Net2DeeperNet): insert ``Linear`` with W = I, b = 0 and the same activation φ
+after φ, when φ is idempotent: ``relu(I · relu(x)) = relu(x)``.
+
+Which layers widening passes through (element-wise ones, norms) and which activations
+deepening accepts are the layers' declared traits (``ffnn.nn.traits``).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
 from ffnn import random as _random
 from ffnn.finetune.lora import set_child
-from ffnn.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
+from ffnn.nn import traits
 from ffnn.nn.container import Sequential
-from ffnn.nn.linear import Identity, Linear
-from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
+from ffnn.nn.linear import Linear
 from ffnn.nn.parameter import Parameter
 
-_ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Dropout, Identity)
-_NORMS = (BatchNorm1d, LayerNorm, RMSNorm)
+_NORMS = ("batch_norm", "feature_norm")
+
+
+def _role(module) -> str | None:
+    """"elementwise", "batch_norm", "feature_norm" or None, as the module's class declares."""
+    declared = traits.of(module)
+    if declared is None:
+        return None
+    if declared.net2net in _NORMS:
+        return declared.net2net
+    return "elementwise" if declared.elementwise else None
 
 
 def _layer_at(model, index, owner: str):
@@ -62,21 +75,8 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
                          f"Received: new_width={new_width!r}")
     if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0:
         raise ValueError(f"widen: noise must be a number >= 0. Received: noise={noise!r}")
-    between, after = [], None
-    for j in range(index + 1, len(model)):
-        module = model[j]
-        if isinstance(module, Linear):
-            after = j
-            break
-        if not isinstance(module, _ELEMENTWISE + _NORMS):
-            raise TypeError(f"widen: cannot widen through {type(module).__name__} at position "
-                            f"{j} (allowed between the two Linears: activations, Dropout, "
-                            "BatchNorm1d, LayerNorm, RMSNorm)")
-        between.append(j)
-    if after is None:
-        raise ValueError(f"widen: the Linear at position {index} is the output layer (no Linear "
-                         "follows it); widen a hidden layer")
-    feature_norm = any(isinstance(model[j], (LayerNorm, RMSNorm)) for j in between)
+    between, after = _layers_between(model, index)
+    feature_norm = any(_role(model[j]) == "feature_norm" for j in between)
     if feature_norm and new_width % old:
         raise ValueError(f"widen: a LayerNorm/RMSNorm follows position {index}, so new_width "
                          f"must be a multiple of {old}. Received: new_width={new_width}")
@@ -93,7 +93,7 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
         wider.weight._data[old:] += extra.astype(wider.weight.dtype)
     set_child(model, list(model._modules)[index], wider)
     for j in between:
-        if isinstance(model[j], _NORMS):
+        if _role(model[j]) in _NORMS:
             set_child(model, list(model._modules)[j], _widen_norm(model[j], g, old, new_width))
     nxt = model[after]
     following = _copy_linear(nxt, new_width, nxt.out_features)
@@ -102,6 +102,23 @@ def widen(model: Sequential, index: int, new_width: int, noise: float = 0.0,
         following.bias._data[...] = nxt.bias._data
     set_child(model, list(model._modules)[after], following)
     return model
+
+
+def _layers_between(model: Sequential, index: int) -> tuple[list[int], int]:
+    """The positions after ``index`` up to the next Linear, and that Linear's position;
+    TypeError for a layer widening cannot pass (no element-wise or norm role declared)."""
+    between = []
+    for j in range(index + 1, len(model)):
+        module = model[j]
+        if isinstance(module, Linear):
+            return between, j
+        if _role(module) is None:
+            raise TypeError(f"widen: cannot widen through {type(module).__name__} at position "
+                            f"{j} (allowed between the two Linears: element-wise activations, "
+                            "Dropout, BatchNorm1d, LayerNorm, RMSNorm)")
+        between.append(j)
+    raise ValueError(f"widen: the Linear at position {index} is the output layer (no Linear "
+                     "follows it); widen a hidden layer")
 
 
 def _copy_linear(layer: Linear, n_in: int, n_out: int) -> Linear:
@@ -113,46 +130,39 @@ def _copy_linear(layer: Linear, n_in: int, n_out: int) -> Linear:
 
 
 def _widen_norm(norm, g: np.ndarray, old: int, new_width: int):
-    """The same normalisation over ``new_width`` features, each copying feature g(j)."""
-    dtype = next((a.dtype for a in norm.state_dict().values() if a.dtype.kind == "f"), None)
-    if isinstance(norm, BatchNorm1d):
-        if norm.num_features != old:
-            raise ValueError(f"widen: BatchNorm1d has {norm.num_features} features, expected "
-                             f"{old}")
-        new = BatchNorm1d(new_width, norm.eps, norm.momentum, norm.affine,
-                          norm.track_running_stats, dtype=dtype)
-        if norm.track_running_stats:
-            new.running_mean = norm.running_mean.numpy()[g].copy()
-            new.running_var = norm.running_var.numpy()[g].copy()
-            new.num_batches_tracked = norm.num_batches_tracked.numpy().copy()
-    else:
-        if tuple(norm.normalized_shape) != (old,):
-            raise ValueError(f"widen: {type(norm).__name__} normalizes shape "
-                             f"{norm.normalized_shape}, expected ({old},)")
-        if isinstance(norm, LayerNorm):
-            new = LayerNorm(new_width, norm.eps, norm.elementwise_affine, norm.bias is not None,
-                            dtype=dtype)
-        else:
-            new = RMSNorm(new_width, norm.eps, norm.elementwise_affine, dtype=dtype)
+    """The same normalisation over ``new_width`` features (its declared ``resize``), each
+    copying feature g(j): per-feature parameters and statistics indexed by g, the rest copied."""
+    state = {**norm._parameters, **norm._buffers}
+    for name, value in state.items():
+        if value is not None and value.ndim == 1 and value.shape[0] != old:
+            raise ValueError(f"widen: {type(norm).__name__} has {value.shape[0]} features "
+                             f"({name}), expected {old}")
+    new = traits.of(norm).resize(norm, new_width)
     new.training = norm.training
-    for name in ("weight", "bias"):
-        param = norm._parameters.get(name)
-        if param is not None:
-            setattr(new, name, Parameter(param._data[g].copy(),
-                                         requires_grad=param.requires_grad))
+    for name, value in state.items():
+        if value is None:
+            continue
+        data = value.numpy()[g].copy() if value.ndim == 1 else value.numpy().copy()
+        if name in norm._parameters:
+            setattr(new, name, Parameter(data, requires_grad=value.requires_grad))
+        else:
+            setattr(new, name, data)
     return new
 
 
 def deepen(model: Sequential, index: int) -> Sequential:
-    """Insert ``Linear(width, width)`` with W = I, b = 0 and a ``ReLU`` right after the ReLU at
-    ``index`` (width = the preceding Linear's out_features); the function is unchanged.
+    """Insert ``Linear(width, width)`` with W = I, b = 0 and a copy of the activation φ right
+    after the φ at ``index`` (width = the preceding Linear's out_features); the function is
+    unchanged.
 
-    Raises TypeError when position ``index`` is not a ReLU: for other activations φ,
-    φ(I·φ(x)) ≠ φ(x) and the network's output would change.
+    Raises TypeError when φ does not declare itself idempotent (``net2net="idempotent"``, as
+    ReLU): for other activations φ(I·φ(x)) ≠ φ(x) and the network's output would change.
     """
     index, layer = _layer_at(model, index, "deepen")
-    if type(layer) is not ReLU:
-        raise TypeError(f"deepen: position {index} must be a ReLU, because Net2DeeperNet "
+    declared = traits.of(layer)
+    if declared is None or declared.net2net != "idempotent":
+        raise TypeError(f"deepen: position {index} must be a ReLU (or an activation declared "
+                        "idempotent, net2net='idempotent'), because Net2DeeperNet "
                         "inserts an identity Linear followed by the same activation φ, which "
                         f"keeps the function only when φ(φ(x)) = φ(x). Received: "
                         f"{type(layer).__name__}")
@@ -167,5 +177,5 @@ def deepen(model: Sequential, index: int) -> Sequential:
     identity.weight._data[...] = np.eye(width, dtype=dtype)
     identity.bias._data[...] = 0
     model.insert(index + 1, identity)
-    model.insert(index + 2, ReLU())
+    model.insert(index + 2, copy.deepcopy(layer))
     return model

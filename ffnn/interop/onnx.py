@@ -3,7 +3,8 @@
 The graph is written node by node with ``onnx.helper`` (opset 17), the weights as
 initialisers, with a symbolic batch dimension so one file serves any batch size. What is
 exported is the model's inference (eval) behaviour: Dropout is the identity and BatchNorm1d
-uses its running statistics. Supported modules: Sequential, Linear, Identity, Flatten
+uses its running statistics. Each layer declares its converter beside itself (the ``onnx``
+trait, ``ffnn.nn.traits``); today: Sequential, Linear, Identity, Flatten
 (end_dim=-1), Dropout, BatchNorm1d, LayerNorm, RMSNorm, ReLU, LeakyReLU, Sigmoid, Tanh, GELU
 (exact: 0.5·x·(1 + erf(x/√2)); or tanh), SiLU, Softmax, LogSoftmax, FeedForward, SwiGLU, GEGLU,
 GatedFeedForward, ResidualFFN, LoRALinear (adapter folded into the weight) and TabularModel
@@ -17,7 +18,6 @@ models in float32 to run them there.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import numpy as np
 from ffnn import nn
 from ffnn.finetune.lora import LoRALinear
 from ffnn.io.atomic import atomic_write_bytes
+from ffnn.nn import traits
 from ffnn.tensor import Tensor
 
 OPSET = 17
@@ -75,25 +76,12 @@ class _Graph:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
 
-
-# ----- one converter per module type: (graph, module, input name, path) -> output name ------
-def _sequential(g, m, x, path):
-    for name, child in m.named_children():
-        x = _convert(g, child, x, f"{path}.{name}" if path else name)
-    return x
+    def convert(self, module, x: str, path: str) -> str:
+        """The nodes of ``module`` (a child of a composite) on value ``x``; its output."""
+        return _convert(self, module, x, path)
 
 
-def _identity(g, m, x, path):
-    return x
-
-
-def _linear(g, m, x, path):
-    y = g.node("MatMul", [x, g.const(m.weight._data.T, f"{path}.weight_t")], path)
-    if m.bias is not None:
-        y = g.node("Add", [y, g.const(m.bias._data, f"{path}.bias")], path)
-    return y
-
-
+# ----- converters: each declared beside its layer (the ``onnx`` trait, ffnn.nn.traits) -------
 def _lora_linear(g, m, x, path):
     """The adapter folded in: y = x (W + (α/r)·B A)ᵀ + b (what merge_lora computes)."""
     weight = m.base.weight._data + m.delta_weight()
@@ -103,168 +91,20 @@ def _lora_linear(g, m, x, path):
     return y
 
 
-def _flatten(g, m, x, path):
-    if m.end_dim != -1 or m.start_dim < 0:
-        raise ValueError(
-            f"ONNX export supports Flatten(start_dim>=0, end_dim=-1) only. Received: "
-            f"Flatten(start_dim={m.start_dim}, end_dim={m.end_dim}) at {path!r}"
-        )
-    shape = g.const([0] * m.start_dim + [-1], f"{path}.shape", dtype=np.int64)
-    return g.node("Reshape", [x, shape], path)
-
-
-def _gelu(g, m, x, path):
-    """Exact: 0.5·x·(1 + erf(x/√2)); tanh: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
-    if m.approximate == "tanh":
-        cube = g.node("Mul", [g.node("Mul", [x, x], path), x], path)
-        inner = g.node("Add", [x, g.node("Mul", [cube, g.scalar(0.044715)], path)], path)
-        core = g.node("Tanh", [g.node("Mul", [inner, g.scalar(math.sqrt(2 / math.pi))], path)],
-                      path)
-    else:
-        core = g.node("Erf", [g.node("Mul", [x, g.scalar(1 / math.sqrt(2))], path)], path)
-    half_x = g.node("Mul", [x, g.scalar(0.5)], path)
-    return g.node("Mul", [half_x, g.node("Add", [core, g.scalar(1.0)], path)], path)
-
-
-def _silu(g, m, x, path):
-    """x·σ(x)."""
-    return g.node("Mul", [x, g.node("Sigmoid", [x], path)], path)
-
-
-def _simple(op):
-    return lambda g, m, x, path: g.node(op, [x], path)
-
-
-def _leaky_relu(g, m, x, path):
-    return g.node("LeakyRelu", [x], path, alpha=float(m.negative_slope))
-
-
-def _softmax(op):
-    return lambda g, m, x, path: g.node(op, [x], path, axis=int(m.dim))
-
-
-def _batch_norm(g, m, x, path):
-    """y = γ (x - running_mean)/√(running_var + ε) + β over axis 1 (eval)."""
-    if not m.track_running_stats:
-        raise ValueError(
-            f"ONNX export of BatchNorm1d needs running statistics; {path!r} was built with "
-            "track_running_stats=False"
-        )
-    c = m.num_features
-    weight = m.weight._data if m.weight is not None else np.ones(c)
-    bias = m.bias._data if m.bias is not None else np.zeros(c)
-    inputs = [x, g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias"),
-              g.const(m.running_mean.numpy(), f"{path}.running_mean"),
-              g.const(m.running_var.numpy(), f"{path}.running_var")]
-    return g.node("BatchNormalization", inputs, path, epsilon=float(m.eps))
-
-
-def _layer_norm(g, m, x, path):
-    shape = m.normalized_shape
-    weight = m.weight._data if m.weight is not None else np.ones(shape)
-    inputs = [x, g.const(weight, f"{path}.weight")]
-    if m.bias is not None:
-        inputs.append(g.const(m.bias._data, f"{path}.bias"))
-    return g.node("LayerNormalization", inputs, path, axis=-len(shape), epsilon=float(m.eps))
-
-
-def _rms_norm(g, m, x, path):
-    """y = x / √(mean(x²) + ε) · γ over the trailing normalized_shape axes."""
-    k = len(m.normalized_shape)
-    eps = m.eps if m.eps is not None else float(np.finfo(g.dtype).eps)
-    mean_sq = g.node("ReduceMean", [g.node("Mul", [x, x], path)], path,
-                     axes=list(range(-k, 0)), keepdims=1)
-    rms = g.node("Sqrt", [g.node("Add", [mean_sq, g.scalar(float(eps))], path)], path)
-    y = g.node("Div", [x, rms], path)
-    if m.weight is not None:
-        y = g.node("Mul", [y, g.const(m.weight._data, f"{path}.weight")], path)
-    return y
-
-
-def _feed_forward(g, m, x, path):
-    """fc2(act(fc1(x)))."""
-    h = _convert(g, m.fc1, x, f"{path}.fc1")
-    h = _convert(g, m.activation, h, f"{path}.activation")
-    return _convert(g, m.fc2, h, f"{path}.fc2")
-
-
-def _gated(g, m, x, path):
-    """down_proj(act(gate_proj(x)) ⊙ up_proj(x))."""
-    gate = _convert(g, m.activation, _convert(g, m.gate_proj, x, f"{path}.gate_proj"),
-                    f"{path}.activation")
-    hidden = g.node("Mul", [gate, _convert(g, m.up_proj, x, f"{path}.up_proj")], path)
-    return _convert(g, m.down_proj, hidden, f"{path}.down_proj")
-
-
-def _residual_ffn(g, m, x, path):
-    """post: norm(x + ffn(x)); pre: x + ffn(norm(x))."""
-    if m.position == "post":
-        return _convert(g, m.norm, g.node("Add", [x, _convert(g, m.ffn, x, f"{path}.ffn")],
-                                          path), f"{path}.norm")
-    normed = _convert(g, m.norm, x, f"{path}.norm")
-    return g.node("Add", [x, _convert(g, m.ffn, normed, f"{path}.ffn")], path)
-
-
-def _tabular(g, m, x, path):
-    """Slice the continuous columns; per categorical column: Slice, Cast to int64, Squeeze,
-    Gather its embedding row; Concat; then the MLP."""
-    n = m.num_continuous
-    axes = g.const([1], f"{path}.axes", dtype=np.int64)
-
-    def columns(start: int, stop: int, hint: str) -> str:
-        bounds = [g.const([b], f"{hint}.{w}", dtype=np.int64) for b, w in ((start, "start"),
-                                                                          (stop, "stop"))]
-        return g.node("Slice", [x, *bounds, axes], hint)
-
-    parts = [columns(0, n, f"{path}.continuous")] if n else []
-    for j, table in enumerate(m.embeddings):
-        hint = f"{path}.embeddings.{j}"
-        index = g.node("Cast", [columns(n + j, n + j + 1, hint)], hint,
-                       to=g.onnx.TensorProto.INT64)
-        index = g.node("Squeeze", [index, axes], hint)
-        parts.append(g.node("Gather", [g.const(table.weight.numpy(), f"{hint}.weight"), index],
-                            hint, axis=0))
-    h = parts[0] if len(parts) == 1 else g.node("Concat", parts, path or "tabular", axis=1)
-    return _convert(g, m.mlp, h, f"{path}.mlp" if path else "mlp")
-
-
-_CONVERTERS = {
-    nn.Sequential: _sequential,
-    nn.Identity: _identity,
-    nn.Dropout: _identity,  # inference: the identity
-    nn.Linear: _linear,
-    LoRALinear: _lora_linear,
-    nn.Flatten: _flatten,
-    nn.ReLU: _simple("Relu"),
-    nn.Sigmoid: _simple("Sigmoid"),
-    nn.Tanh: _simple("Tanh"),
-    nn.LeakyReLU: _leaky_relu,
-    nn.GELU: _gelu,
-    nn.SiLU: _silu,
-    nn.Softmax: _softmax("Softmax"),
-    nn.LogSoftmax: _softmax("LogSoftmax"),
-    nn.BatchNorm1d: _batch_norm,
-    nn.LayerNorm: _layer_norm,
-    nn.RMSNorm: _rms_norm,
-    nn.FeedForward: _feed_forward,
-    nn.GatedFeedForward: _gated,
-    nn.SwiGLU: _gated,
-    nn.GEGLU: _gated,
-    nn.ResidualFFN: _residual_ffn,
-    nn.TabularModel: _tabular,
-}
+traits.declare(LoRALinear, onnx=_lora_linear)
 
 
 def _convert(g: _Graph, module, x: str, path: str) -> str:
-    # Exact types only: a subclass may override forward() and would be exported wrongly.
-    converter = _CONVERTERS.get(type(module))
-    if converter is None:
+    # By class: a subclass that overrides forward() computes something else and has no converter.
+    declared = traits.of(module)
+    if declared is None or declared.onnx is None:
         where = f" at {path!r}" if path else ""
+        supported = sorted(t.cls.__name__ for t in traits.all_traits() if t.onnx is not None)
         raise TypeError(
             f"ONNX export does not support module type {type(module).__name__}{where}. "
-            f"Supported: {', '.join(sorted(t.__name__ for t in _CONVERTERS))}"
+            f"Supported: {', '.join(supported)}"
         )
-    return converter(g, module, x, path)
+    return declared.onnx(g, module, x, path)
 
 
 def to_onnx(model, example_input, input_name: str = "input", output_name: str = "output",

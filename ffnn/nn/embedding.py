@@ -9,6 +9,7 @@ from ffnn.nn import init
 from ffnn.nn.linear import _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
 
@@ -67,3 +68,7 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+declare(Embedding, config=("num_embeddings", "embedding_dim", "padding_idx"),
+        shapes=lambda c: {"weight": (c["num_embeddings"], c["embedding_dim"])})

@@ -7,35 +7,30 @@ those ops, so nothing here re-derives a derivative.
 
 from __future__ import annotations
 
-from ffnn.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh
+from ffnn.nn import traits
+from ffnn.nn.activation import GELU
 from ffnn.nn.linear import Linear, _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout, LayerNorm, RMSNorm
 from ffnn.tensor import Tensor
 
-_ACTIVATIONS = {
-    "relu": ReLU,
-    "gelu": GELU,
-    "gelu_tanh": lambda: GELU(approximate="tanh"),
-    "silu": SiLU,
-    "swish": SiLU,
-    "tanh": Tanh,
-    "sigmoid": Sigmoid,
-    "leaky_relu": LeakyReLU,
-}
-
 
 def make_activation(activation: str | Module, where: str = "FeedForward") -> Module:
-    """The activation module for a name in ``relu, gelu, gelu_tanh, silu, swish, tanh, sigmoid,
-    leaky_relu`` (a ``Module`` is returned as is). Raises ValueError on an unknown name."""
+    """The activation module for a declared activation name or alias (``relu``, ``gelu``,
+    ``gelu_tanh``, ``silu``, ``swish``, ``tanh``, ``sigmoid``, ``leaky_relu`` …; see
+    ``ffnn.nn.traits``); a ``Module`` is returned as is. Raises ValueError on an unknown name."""
     if isinstance(activation, Module):
         return activation
-    if not isinstance(activation, str) or activation.lower() not in _ACTIVATIONS:
+    found = traits.lookup("activation", activation.lower()) \
+        if isinstance(activation, str) else None
+    if found is None:
         raise ValueError(
-            f"{where}: activation must be a Module or one of {sorted(_ACTIVATIONS)}. "
-            f"Received: activation={activation!r}"
+            f"{where}: activation must be a Module or one of "
+            f"{sorted(traits.names('activation', aliases=True))}. Received: "
+            f"activation={activation!r}"
         )
-    return _ACTIVATIONS[activation.lower()]()
+    entry, preset = found
+    return entry.cls(**preset)
 
 
 def _check_features(block: Module, input: Tensor) -> Tensor:
@@ -182,3 +177,37 @@ class ResidualFFN(Module):
     def extra_repr(self) -> str:
         return (f"d_model={self.d_model}, d_ff={self.d_ff}, norm={self.norm_type!r}, "
                 f"position={self.position!r}, eps={self.eps}")
+
+
+# ----- traits: spec (attributes + children), ONNX -------------------------------------------
+def _onnx_feed_forward(g, m, x, path):
+    """fc2(act(fc1(x)))."""
+    h = g.convert(m.fc1, x, f"{path}.fc1")
+    h = g.convert(m.activation, h, f"{path}.activation")
+    return g.convert(m.fc2, h, f"{path}.fc2")
+
+
+def _onnx_gated(g, m, x, path):
+    """down_proj(act(gate_proj(x)) ⊙ up_proj(x))."""
+    gate = g.convert(m.activation, g.convert(m.gate_proj, x, f"{path}.gate_proj"),
+                     f"{path}.activation")
+    hidden = g.node("Mul", [gate, g.convert(m.up_proj, x, f"{path}.up_proj")], path)
+    return g.convert(m.down_proj, hidden, f"{path}.down_proj")
+
+
+def _onnx_residual(g, m, x, path):
+    """post: norm(x + ffn(x)); pre: x + ffn(norm(x))."""
+    if m.position == "post":
+        return g.convert(m.norm, g.node("Add", [x, g.convert(m.ffn, x, f"{path}.ffn")], path),
+                         f"{path}.norm")
+    normed = g.convert(m.norm, x, f"{path}.norm")
+    return g.node("Add", [x, g.convert(m.ffn, normed, f"{path}.ffn")], path)
+
+
+for _cls, _onnx in ((FeedForward, _onnx_feed_forward), (GatedFeedForward, _onnx_gated),
+                    (SwiGLU, _onnx_gated), (GEGLU, _onnx_gated)):
+    traits.declare(_cls, config=("d_model", "d_ff"), from_config=traits.restore(_cls),
+                   onnx=_onnx)
+del _cls, _onnx
+traits.declare(ResidualFFN, config=("d_model", "d_ff", "norm_type", "position", "ffn_type", "eps"),
+               from_config=traits.restore(ResidualFFN), onnx=_onnx_residual)

@@ -10,6 +10,7 @@ from ffnn import dtypes, ops
 from ffnn.nn import init
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
 
@@ -106,3 +107,46 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# ----- traits: spec, ONNX, torch, row-wise ---------------------------------------------------
+def _linear_config(m: Linear) -> dict:
+    return {"in_features": m.in_features, "out_features": m.out_features,
+            "bias": m.bias is not None}
+
+
+def _linear_shapes(c: dict) -> dict:
+    out = {"weight": (c["out_features"], c["in_features"])}
+    return {**out, "bias": (c["out_features"],)} if c["bias"] else out
+
+
+def _linear_from_torch(m) -> dict:
+    return {"in_features": m.in_features, "out_features": m.out_features,
+            "bias": m.bias is not None, "dtype": str(m.weight.dtype)}
+
+
+def _onnx_linear(g, m, x, path):
+    """y = x Wᵀ + b: MatMul with the transposed weight, then Add."""
+    y = g.node("MatMul", [x, g.const(m.weight._data.T, f"{path}.weight_t")], path)
+    if m.bias is not None:
+        y = g.node("Add", [y, g.const(m.bias._data, f"{path}.bias")], path)
+    return y
+
+
+def _onnx_flatten(g, m, x, path):
+    if m.end_dim != -1 or m.start_dim < 0:
+        raise ValueError(
+            f"ONNX export supports Flatten(start_dim>=0, end_dim=-1) only. Received: "
+            f"Flatten(start_dim={m.start_dim}, end_dim={m.end_dim}) at {path!r}"
+        )
+    shape = g.const([0] * m.start_dim + [-1], f"{path}.shape", dtype=np.int64)
+    return g.node("Reshape", [x, shape], path)
+
+
+declare(Linear, config=_linear_config, shapes=_linear_shapes, onnx=_onnx_linear,
+        torch="Linear", from_torch=_linear_from_torch, rowwise=True)
+declare(Identity, name="identity", config=(),
+        onnx=lambda g, m, x, path: x, torch="Identity", elementwise=True,
+        formula=("z", "1"))
+declare(Flatten, config=("start_dim", "end_dim"), onnx=_onnx_flatten, torch="Flatten")
+declare(Unflatten, config=lambda m: {"dim": m.dim, "unflattened_size": list(m.unflattened_size)})

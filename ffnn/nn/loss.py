@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ffnn import ops
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
+from ffnn.nn.traits import declare
+from ffnn.ops.activations import stable_sigmoid
 from ffnn.tensor import Tensor
 
 
@@ -130,3 +135,25 @@ class KLDivLoss(_Loss):
 
     def forward(self, input: Tensor, target) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+# ----- traits: name (``Trainer(loss="mse")``), task, outputs → probabilities -----------------
+def _softmax(outputs: np.ndarray) -> np.ndarray:
+    """Logits [n, k] → softmax over the classes."""
+    return ops.softmax(Tensor(outputs), -1)._data
+
+
+def _exp(outputs: np.ndarray) -> np.ndarray:
+    """Log-probabilities → probabilities."""
+    return ops.exp(Tensor(outputs))._data
+
+
+declare(CrossEntropyLoss, kind="loss", name="cross_entropy", task="multiclass",
+        probabilities=_softmax)
+declare(NLLLoss, kind="loss", name="nll", task="multiclass", probabilities=_exp)
+declare(MSELoss, kind="loss", name="mse", task="regression")
+declare(L1Loss, kind="loss", name="l1", aliases={"mae": {}}, task="regression")
+declare(HuberLoss, kind="loss", name="huber", task="regression")
+declare(BCELoss, kind="loss", name="bce", task="binary", probabilities=lambda outputs: outputs)
+declare(BCEWithLogitsLoss, kind="loss", name="bce_with_logits", task="binary",
+        probabilities=stable_sigmoid)

@@ -8,6 +8,7 @@ from ffnn import dtypes
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
+from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
 
@@ -148,3 +149,105 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+# ----- traits: spec, ONNX, torch, row-wise, Net2Net -----------------------------------------
+def _dtype(m: Module):
+    """The floating dtype of the module's tensors (None when it holds none)."""
+    return next((a.dtype for a in m.state_dict().values() if a.dtype.kind == "f"), None)
+
+
+def _batchnorm_shapes(c: dict) -> dict:
+    n = c["num_features"]
+    out = {"weight": (n,), "bias": (n,)} if c["affine"] else {}
+    if c["track_running_stats"]:
+        out.update(running_mean=(n,), running_var=(n,), num_batches_tracked=())
+    return out
+
+
+def _onnx_batch_norm(g, m, x, path):
+    """y = γ (x - running_mean)/√(running_var + ε) + β over axis 1 (eval)."""
+    if not m.track_running_stats:
+        raise ValueError(
+            f"ONNX export of BatchNorm1d needs running statistics; {path!r} was built with "
+            "track_running_stats=False"
+        )
+    c = m.num_features
+    weight = m.weight._data if m.weight is not None else np.ones(c)
+    bias = m.bias._data if m.bias is not None else np.zeros(c)
+    inputs = [x, g.const(weight, f"{path}.weight"), g.const(bias, f"{path}.bias"),
+              g.const(m.running_mean.numpy(), f"{path}.running_mean"),
+              g.const(m.running_var.numpy(), f"{path}.running_var")]
+    return g.node("BatchNormalization", inputs, path, epsilon=float(m.eps))
+
+
+def _batchnorm_rowwise(m: BatchNorm1d) -> bool:
+    """Running statistics only: each row normalised on its own."""
+    return m.track_running_stats and (not m.training or m.frozen)
+
+
+declare(BatchNorm1d, config=("num_features", "eps", "momentum", "affine",
+                             "track_running_stats"),
+        shapes=_batchnorm_shapes, onnx=_onnx_batch_norm, torch="BatchNorm1d",
+        rowwise=_batchnorm_rowwise, net2net="batch_norm",
+        resize=lambda m, n: BatchNorm1d(n, m.eps, m.momentum, m.affine, m.track_running_stats,
+                                        dtype=_dtype(m)))
+
+
+def _layernorm_config(m: LayerNorm) -> dict:
+    return {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
+            "elementwise_affine": m.elementwise_affine, "bias": m.bias is not None}
+
+
+def _layernorm_shapes(c: dict) -> dict:
+    shape = tuple(c["normalized_shape"])
+    if not c["elementwise_affine"]:
+        return {}
+    return {"weight": shape, "bias": shape} if c.get("bias", True) else {"weight": shape}
+
+
+def _onnx_layer_norm(g, m, x, path):
+    shape = m.normalized_shape
+    weight = m.weight._data if m.weight is not None else np.ones(shape)
+    inputs = [x, g.const(weight, f"{path}.weight")]
+    if m.bias is not None:
+        inputs.append(g.const(m.bias._data, f"{path}.bias"))
+    return g.node("LayerNormalization", inputs, path, axis=-len(shape), epsilon=float(m.eps))
+
+
+def _norm_from_torch(m) -> dict:
+    out = {"normalized_shape": m.normalized_shape, "eps": m.eps,
+           "elementwise_affine": m.elementwise_affine,
+           "dtype": str(m.weight.dtype) if m.elementwise_affine else None}
+    if hasattr(m, "bias"):  # LayerNorm; RMSNorm has no bias
+        out["bias"] = m.bias is not None
+    return out
+
+
+declare(LayerNorm, config=_layernorm_config, shapes=_layernorm_shapes, onnx=_onnx_layer_norm,
+        torch="LayerNorm", from_torch=_norm_from_torch, rowwise=True, net2net="feature_norm",
+        resize=lambda m, n: LayerNorm(n, m.eps, m.elementwise_affine, m.bias is not None,
+                                      dtype=_dtype(m)))
+
+
+def _onnx_rms_norm(g, m, x, path):
+    """y = x / √(mean(x²) + ε) · γ over the trailing normalized_shape axes."""
+    k = len(m.normalized_shape)
+    eps = m.eps if m.eps is not None else float(np.finfo(g.dtype).eps)
+    mean_sq = g.node("ReduceMean", [g.node("Mul", [x, x], path)], path,
+                     axes=list(range(-k, 0)), keepdims=1)
+    rms = g.node("Sqrt", [g.node("Add", [mean_sq, g.scalar(float(eps))], path)], path)
+    y = g.node("Div", [x, rms], path)
+    if m.weight is not None:
+        y = g.node("Mul", [y, g.const(m.weight._data, f"{path}.weight")], path)
+    return y
+
+
+declare(RMSNorm, config=("normalized_shape", "eps", "elementwise_affine"),
+        shapes=lambda c: {"weight": tuple(c["normalized_shape"])} if c["elementwise_affine"]
+        else {},
+        onnx=_onnx_rms_norm, torch="RMSNorm", from_torch=_norm_from_torch, rowwise=True,
+        net2net="feature_norm",
+        resize=lambda m, n: RMSNorm(n, m.eps, m.elementwise_affine, dtype=_dtype(m)))
+declare(Dropout, config=("p",), onnx=lambda g, m, x, path: x, torch="Dropout",
+        elementwise=True, rowwise=lambda m: not m.training or m.p == 0)

@@ -9,6 +9,7 @@ from ffnn import ops
 from ffnn.nn.container import ModuleList, Sequential
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.module import Module
+from ffnn.nn.traits import declare, restore
 from ffnn.tensor import Tensor
 
 RESERVED_ROWS = 2
@@ -105,3 +106,30 @@ class TabularModel(Module):
     def extra_repr(self) -> str:
         return (f"num_continuous={self.num_continuous}, cardinalities={self.cardinalities}, "
                 f"embedding_dims={self.embedding_dims}")
+
+
+def _onnx_tabular(g, m, x, path):
+    """Slice the continuous columns; per categorical column: Slice, Cast to int64, Squeeze,
+    Gather its embedding row; Concat; then the MLP."""
+    n = m.num_continuous
+    axes = g.const([1], f"{path}.axes", dtype=np.int64)
+
+    def columns(start: int, stop: int, hint: str) -> str:
+        bounds = [g.const([b], f"{hint}.{w}", dtype=np.int64) for b, w in ((start, "start"),
+                                                                          (stop, "stop"))]
+        return g.node("Slice", [x, *bounds, axes], hint)
+
+    parts = [columns(0, n, f"{path}.continuous")] if n else []
+    for j, table in enumerate(m.embeddings):
+        hint = f"{path}.embeddings.{j}"
+        index = g.node("Cast", [columns(n + j, n + j + 1, hint)], hint,
+                       to=g.onnx.TensorProto.INT64)
+        index = g.node("Squeeze", [index, axes], hint)
+        parts.append(g.node("Gather", [g.const(table.weight.numpy(), f"{hint}.weight"), index],
+                            hint, axis=0))
+    h = parts[0] if len(parts) == 1 else g.node("Concat", parts, path or "tabular", axis=1)
+    return g.convert(m.mlp, h, f"{path}.mlp" if path else "mlp")
+
+
+declare(TabularModel, config=TabularModel.get_config, from_config=restore(TabularModel),
+        onnx=_onnx_tabular)

@@ -11,6 +11,7 @@ from ffnn.nn.ffn import make_activation
 from ffnn.nn.linear import Linear, _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout, LayerNorm
+from ffnn.nn.traits import declare, restore
 from ffnn.tensor import Tensor
 
 
@@ -62,3 +63,7 @@ class TransformerEncoderLayer(Module):
 
     def _ff_block(self, x) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+declare(TransformerEncoderLayer, config=("norm_first",),
+        from_config=restore(TransformerEncoderLayer))

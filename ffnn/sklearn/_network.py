@@ -13,17 +13,14 @@ import math
 import numpy as np
 
 from ffnn import nn
-from ffnn.nn import mlp
+from ffnn.nn import mlp, traits
 from ffnn.nn.parameter import Parameter
 
-ACTIVATIONS = {
-    "identity": None,
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "logistic": nn.Sigmoid,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-}
+SKLEARN_NAMES = ("identity", "logistic")
+"""scikit-learn's own names: 'identity' (no activation layer) and 'logistic' (sigmoid)."""
+ACTIVATIONS = (*SKLEARN_NAMES, *traits.names("activation"))
+"""The ``activation`` values the estimators accept: scikit-learn's, then the activation
+names the layers declare (``ffnn.nn.traits``)."""
 
 
 def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: int,
@@ -33,14 +30,16 @@ def build_mlp(n_features: int, hidden_layer_sizes: tuple[int, ...], n_outputs: i
     Weights and biases ~ U(-b, b), b = √(f / (fan_in + fan_out)), f = 2 for 'logistic' and
     6 otherwise (scikit-learn's rule), drawn from ``generator``.
     """
-    factor = 2.0 if activation == "logistic" else 6.0
+    found = None if activation == "identity" else traits.lookup("activation", activation)
+    factor = 2.0 if found is not None and issubclass(found[0].cls, nn.Sigmoid) else 6.0
 
     def glorot(linear: nn.Linear) -> None:
         bound = math.sqrt(factor / (linear.in_features + linear.out_features))
         nn.init.uniform_(linear.weight, -bound, bound, generator)
         nn.init.uniform_(linear.bias, -bound, bound, generator)
 
-    return mlp.build_mlp(n_features, hidden_layer_sizes, n_outputs, ACTIVATIONS[activation],
+    factory = None if found is None else (lambda: found[0].cls(**found[1]))
+    return mlp.build_mlp(n_features, hidden_layer_sizes, n_outputs, factory,
                          norm="batch" if batch_norm else None, dropout=dropout, dtype=dtype,
                          generator=generator, init=glorot)
 

@@ -16,16 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ffnn import nn
-from ffnn.ops import activations, matrix
-
-ACTIVATION_OPS = {
-    nn.ReLU: activations.ReLU,
-    nn.Tanh: activations.Tanh,
-    nn.Sigmoid: activations.Sigmoid,
-    nn.SiLU: activations.SiLU,
-    nn.GELU: activations.GELU,
-}
-"""Module → the one Function its forward applies (``nn.GELU`` passes ``approximate``)."""
+from ffnn.nn import traits
+from ffnn.ops import matrix
 
 LossFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
 """out [n, k] → (the batch loss, d loss / d out)."""
@@ -41,8 +33,8 @@ class ChainStep:
     @classmethod
     def build(cls, model: nn.Module, grad_of: dict[int, np.ndarray]) -> ChainStep | None:
         """The step for ``model`` (a Sequential), or None when it is not a plain chain of
-        ``nn.Linear`` (with bias) and the activations above. ``grad_of``: id(parameter) →
-        the array its gradient goes to."""
+        ``nn.Linear`` (with bias) and activations declaring their ``op`` (``ffnn.nn.traits``).
+        ``grad_of``: id(parameter) → the array its gradient goes to."""
         if type(model) is not nn.Sequential:
             return None
         layers = []
@@ -53,9 +45,9 @@ class ChainStep:
                 if id(w) not in grad_of or id(b) not in grad_of:
                     return None
                 layers.append((matrix.Linear, (w, b, grad_of[id(w)], grad_of[id(b)]), {}))
-            elif kind in ACTIVATION_OPS:
-                options = {"approximate": module.approximate} if kind is nn.GELU else {}
-                layers.append((ACTIVATION_OPS[kind], (), options))
+            elif (declared := traits.of(module)) is not None and declared.op is not None:
+                options = declared.op_options(module) if declared.op_options else {}
+                layers.append((declared.op, (), options))
             elif kind is not nn.Identity:
                 return None
         return cls(layers) if layers and layers[0][0] is matrix.Linear else None

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-_NAMES = {
-    "cross_entropy": "CrossEntropyLoss", "nll": "NLLLoss", "mse": "MSELoss", "l1": "L1Loss",
-    "mae": "L1Loss", "huber": "HuberLoss", "bce": "BCELoss",
-    "bce_with_logits": "BCEWithLogitsLoss",
-}
-_TASKS = {"CrossEntropyLoss": "multiclass", "NLLLoss": "multiclass", "BCELoss": "binary",
-          "BCEWithLogitsLoss": "binary"}
+from ffnn.nn import traits
 
 
 def get_loss(loss):
-    """A loss module from a name ('cross_entropy', 'mse', ...) or the callable itself."""
+    """A loss module from a declared loss name ('cross_entropy', 'mse', ...; see
+    ``ffnn.nn.traits``) or the callable itself."""
     if isinstance(loss, str):
-        from ffnn import nn
+        import ffnn.nn  # noqa: F401 - the losses declare their names on import
 
-        if loss not in _NAMES:
-            raise ValueError(f"Trainer: unknown loss name; known names: {sorted(_NAMES)}. "
+        if traits.lookup("loss", loss) is None:
+            raise ValueError(f"Trainer: unknown loss name; known names: "
+                             f"{sorted(traits.names('loss', aliases=True))}. "
                              f"Received: loss={loss!r}")
-        return getattr(nn, _NAMES[loss])()
+        return traits.make("loss", loss, "Trainer")
     if not callable(loss):
         raise TypeError(f"Trainer: loss must be a callable loss(output, target) or a name. "
                         f"Received: loss={loss!r} ({type(loss).__name__})")
@@ -29,32 +25,22 @@ def get_loss(loss):
 
 
 def loss_task(loss) -> str | None:
-    """'multiclass' (softmax/NLL losses), 'binary' (BCE losses) or None (regression)."""
-    return _TASKS.get(type(loss).__name__)
+    """'multiclass' (softmax/NLL losses), 'binary' (BCE losses) or None (regression or a
+    loss that declares no task), as the loss's class declares."""
+    declared = traits.of(loss)
+    task = declared.task if declared is not None else None
+    return None if task == "regression" else task
 
 
 def probabilities(loss, outputs: np.ndarray) -> np.ndarray:
-    """Model outputs -> class probabilities: softmax (cross-entropy), exp (NLL on
-    log-probabilities), σ (BCE with logits), unchanged (BCE on probabilities)."""
-    name = type(loss).__name__
-    outputs = np.asarray(outputs, dtype=np.float64)
-    if name == "CrossEntropyLoss":
-        shifted = outputs - outputs.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(axis=-1, keepdims=True)
-    if name == "NLLLoss":
-        return np.exp(outputs)
-    if name == "BCEWithLogitsLoss":
-        out = np.empty_like(outputs)  # stable σ: exp of a non-positive number only
-        pos = outputs >= 0
-        out[pos] = 1.0 / (1.0 + np.exp(-outputs[pos]))
-        e = np.exp(outputs[~pos])
-        out[~pos] = e / (1.0 + e)
-        return out
-    if name == "BCELoss":
-        return outputs
-    raise TypeError(f"predict_proba needs a classification loss (CrossEntropyLoss, NLLLoss, "
-                    f"BCELoss, BCEWithLogitsLoss). Received: loss {name}")
+    """Model outputs -> class probabilities, as the loss declares: softmax (cross-entropy),
+    exp (NLL on log-probabilities), σ (BCE with logits), unchanged (BCE on probabilities)."""
+    declared = traits.of(loss)
+    if declared is None or declared.probabilities is None:
+        known = [t.cls.__name__ for t in traits.all_traits("loss") if t.probabilities]
+        raise TypeError(f"predict_proba needs a classification loss ({', '.join(known)}). "
+                        f"Received: loss {type(loss).__name__}")
+    return declared.probabilities(np.asarray(outputs, dtype=np.float64))
 
 
 def labels(probs: np.ndarray) -> np.ndarray:

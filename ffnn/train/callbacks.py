@@ -35,9 +35,12 @@ class Callback:
     """Base class: every hook does nothing. Hooks: ``on_train_begin/end(logs)``,
     ``on_epoch_begin/end(epoch, logs)``, ``on_train_batch_begin/end(batch, logs)``,
     ``on_test_begin/end(logs)``, ``on_test_batch_begin/end(batch, logs)``,
-    ``on_predict_begin/end(logs)``, ``on_predict_batch_begin/end(batch, logs)``."""
+    ``on_predict_begin/end(logs)``, ``on_predict_batch_begin/end(batch, logs)``.
+    ``main_process_only = True`` on a class: it writes, so data-parallel training runs it on
+    rank 0 alone."""
 
     trainer = None
+    main_process_only = False
 
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
@@ -241,6 +244,8 @@ class TerminateOnNaN(Callback):
 class CSVLogger(_Resumable, Callback):
     """Write one row per epoch (``epoch`` then the sorted log names) to a CSV file, rewritten
     atomically after each epoch. ``append``: keep the rows already in the file."""
+
+    main_process_only = True
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         if len(separator) != 1:

@@ -1,0 +1,24 @@
+"""Callbacks that write declare ``main_process_only``; data-parallel ranks other than 0 drop
+them by that declaration, so a subclass keeps the behaviour of its parent."""
+
+from __future__ import annotations
+
+from ffnn.distributed import _trainer
+from ffnn.io import ModelCheckpoint
+from ffnn.train import CSVLogger, EarlyStopping, ProgressBar
+from ffnn.train.progress import EpochPrinter
+
+
+class MyLogger(CSVLogger):
+    pass
+
+
+def test_other_ranks_drop_the_callbacks_that_write(monkeypatch, tmp_path):
+    writers = [ProgressBar(), EpochPrinter(), CSVLogger(tmp_path / "m.csv"),
+               ModelCheckpoint(tmp_path), MyLogger(tmp_path / "n.csv")]
+    stopper = EarlyStopping()
+    callbacks = [*writers, stopper]
+    monkeypatch.setattr(_trainer._mpi, "rank", lambda: 1)
+    assert _trainer.rank_callbacks(callbacks) == [stopper]
+    monkeypatch.setattr(_trainer._mpi, "rank", lambda: 0)
+    assert _trainer.rank_callbacks(callbacks) == callbacks
