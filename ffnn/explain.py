@@ -351,7 +351,7 @@ def _as_json(e: Explanation) -> dict:
 
 def load_config(path: str) -> ExplainConfig:
     """An ExplainConfig from a TOML file with any of its fields (unknown keys are errors)."""
-    from ffnn.config import read_toml
+    from ffnn.cli.config import read_toml
 
     data = read_toml(path)
     known = set(ExplainConfig.__dataclass_fields__)

@@ -42,7 +42,7 @@ def test_explain_output_shown_is_current():
 
 def test_config_reference_lists_every_key():
     """The README's config table has a row for every key `ffnn train` / `finetune` accept."""
-    from ffnn.config import Config, FinetuneConfig, all_keys
+    from ffnn.cli.config import Config, FinetuneConfig, all_keys
 
     rows = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", README, flags=re.MULTILINE))
     missing = sorted((set(all_keys(Config)) | set(all_keys(FinetuneConfig))) - rows)

@@ -85,8 +85,8 @@ def run_one(path: str, target: str, seed: int, epochs: int | None = None) -> dic
     import pandas as pd
 
     from ffnn.cli._common import Printer
+    from ffnn.cli.config import Config, DataConfig, TrainConfig
     from ffnn.cli.train import train_config
-    from ffnn.config import Config, DataConfig, TrainConfig
 
     cfg = Config(seed=seed, out="", data=DataConfig(csv=path, target=target))
     if epochs is not None:

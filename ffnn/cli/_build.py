@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ffnn.config import AugmentConfig, ModelConfig, TrainConfig
+from ffnn.cli.config import AugmentConfig, ModelConfig, TrainConfig
 from ffnn.nn import traits
 
 EPOCHS, LR = 30, 1e-3

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ffnn.cli._common import CLIError
-from ffnn.config import DataConfig
+from ffnn.cli.config import DataConfig
 
 SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler"}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from ffnn.config import (
+from ffnn.cli.config import (
     AugmentConfig,
     Config,
     DataConfig,

@@ -14,7 +14,7 @@ import numpy as np
 from ffnn.cli import _build, _model_io
 from ffnn.cli._common import Printer, main_process
 from ffnn.cli._data import Prepared, inverse_y
-from ffnn.config import AugmentConfig, TrainConfig
+from ffnn.cli.config import AugmentConfig, TrainConfig
 from ffnn.finetune.freeze import count_parameters, trainable_parameters
 from ffnn.train.callbacks import Callback
 
@@ -78,7 +78,7 @@ def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Prin
 
 def check_monitor(train: TrainConfig, trainer, has_val: bool) -> None:
     """``train.monitor`` names a logged quantity (a ConfigError with a suggestion if not)."""
-    from ffnn.config import ConfigError
+    from ffnn.cli.config import ConfigError
 
     logged = trainer.logged(has_val)
     monitor = _monitor(train, has_val)

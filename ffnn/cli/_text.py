@@ -125,7 +125,7 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
 
     import ffnn
     from ffnn.cli import _run
-    from ffnn.config import to_toml
+    from ffnn.cli.config import to_toml
     from ffnn.finetune.freeze import count_parameters
     from ffnn.finetune.text import TextClassifier
 

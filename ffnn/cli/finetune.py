@@ -124,8 +124,8 @@ def param_groups(model, ft, lr: float):
 
 
 def run(args) -> int:
+    from ffnn.cli.config import FinetuneConfig
     from ffnn.cli.train import load_config, report
-    from ffnn.config import FinetuneConfig
 
     printer = Printer(args)
     cfg = load_config(args.config, FinetuneConfig, args)
@@ -139,7 +139,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     import ffnn
     from ffnn.cli import _build, _model_io, _run
     from ffnn.cli._data import prepare
-    from ffnn.config import to_toml
+    from ffnn.cli.config import to_toml
     from ffnn.finetune.freeze import count_parameters
 
     if cfg.text.column:

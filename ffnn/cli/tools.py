@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 
 def init_config(args) -> int:
-    from ffnn import config
+    from ffnn.cli import config
 
     text = config.example(config.FinetuneConfig if args.finetune else config.Config)
     if args.output is None:

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 def overrides(args, cls) -> dict:
     """Dotted config keys from the flags (--set last, so it wins)."""
-    from ffnn.config import parse_value
+    from ffnn.cli.config import parse_value
 
     values = {}
     for flag, key in (("epochs", "train.epochs"), ("lr", "train.lr"),
@@ -63,14 +63,14 @@ def overrides(args, cls) -> dict:
 
 def load_config(path: str | None, cls, args):
     """The config from ``path`` (or defaults) with the flags applied, validated."""
-    from ffnn import config
+    from ffnn.cli import config
 
     return config.load(path or None, cls, overrides(args, cls))
 
 
 def run(args) -> int:
     from ffnn.cli import _run
-    from ffnn.config import Config
+    from ffnn.cli.config import Config
 
     printer = Printer(args)
     if args.resume:
@@ -95,7 +95,7 @@ def _check_resume(cfg, saved: str, run: str) -> None:
     than it has done (before anything is written)."""
     import ffnn
     from ffnn.cli import _model_io
-    from ffnn.config import Config, load
+    from ffnn.cli.config import Config, load
 
     before = load(saved, Config)
     for section in ("data", "model"):
@@ -120,7 +120,7 @@ def train_config(cfg, printer: Printer, resume: bool = False):
     import ffnn
     from ffnn.cli import _build, _run
     from ffnn.cli._data import prepare
-    from ffnn.config import to_toml
+    from ffnn.cli.config import to_toml
 
     ffnn.manual_seed(cfg.seed)
     data = prepare(cfg.data, cfg.seed)

@@ -321,7 +321,7 @@ def test_divergence_is_one_warning_line_not_numpy_warnings(workdir, capsys, monk
 
 def test_plateau_patience_is_its_own_key():
     from ffnn.cli._build import build_scheduler
-    from ffnn.config import TrainConfig
+    from ffnn.cli.config import TrainConfig
 
     optimizer = ffnn.optim.SGD([ffnn.nn.Parameter(np.zeros(2))], lr=0.1)
     for patience, step_size in ((3, 10), (0, 2)):

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import ffnn
-from ffnn import config
-from ffnn.cli import main
+from ffnn.cli import config, main
 
 from .conftest import run_ffnn
 

@@ -61,7 +61,7 @@ def test_two_ranks_write_one_run_equal_to_one_process(sharded, tmp_path):
 def test_shard_optimizer_builds_a_zero_redundancy_optimizer_under_mpiexec(monkeypatch):
     from ffnn import nn, optim
     from ffnn.cli._build import build_optimizer
-    from ffnn.config import TrainConfig
+    from ffnn.cli.config import TrainConfig
     from ffnn.distributed import ZeroRedundancyOptimizer
 
     params = list(nn.Linear(3, 2).parameters())

@@ -161,7 +161,7 @@ def test_resume_after_kill(ffnn_cli, tmp_path, run_config):
 
 def test_auto_epochs_and_lr_follow_the_step_budget_on_tables():
     from ffnn.cli._build import resolve_train
-    from ffnn.config import TrainConfig
+    from ffnn.cli.config import TrainConfig
 
     auto = TrainConfig()
     assert (auto.epochs, auto.lr) == (0, 0.0)

@@ -67,7 +67,7 @@ def test_the_new_op_matches_finite_differences_and_torch():
 
 # ----- the consumers --------------------------------------------------------------------------
 def test_cli_config_builds_the_new_activation(squared_relu):
-    from ffnn import config
+    from ffnn.cli import config
     from ffnn.cli._build import build_mlp
 
     cfg = config.from_dict(config.Config, {"model": {"activation": "relu_squared",
@@ -90,7 +90,7 @@ def test_ffnn_train_runs_with_the_new_activation(squared_relu, tmp_path):
 
 
 def test_without_the_declaration_the_name_is_unknown():
-    from ffnn import config
+    from ffnn.cli import config
 
     with pytest.raises(config.ConfigError, match="Received: model.activation='relu_squared'"):
         config.from_dict(config.Config, {"model": {"activation": "relu_squared"}})
