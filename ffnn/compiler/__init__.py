@@ -1,0 +1,176 @@
+"""``ffnn.compile(model, loss_fn, optimizer)``: a training step captured once and replayed.
+
+The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
+optimizer.step()``. Captured (a chain of ``Linear`` and element-wise activations, a mean/sum
+MSE, cross-entropy or BCE-with-logits loss), it replays the ops without the graph:
+
+- ``mode="replay"`` (default): the ops' own forward/backward and the optimizer's own
+  ``step`` on arrays; bit for bit the eager step (``ffnn.compiler.replay``).
+- ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers,
+  for small networks (``ffnn.compiler.fused``); its products and transcendental functions are
+  not BLAS's and NumPy's, so it agrees with the eager step to rounding, not bit for bit.
+
+Anything it cannot capture runs the eager step, with a one-line warning giving the reason
+(``step.compiled`` is then False and ``step.reason`` says why). Parameters are read and
+written in place (``p._data``) at every call, so changes the user makes between steps are
+seen; a change of structure (hooks, ``requires_grad``, a layer or parameter replaced) is
+detected and the step is captured again.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ffnn.compiler.capture import capture_chain, capture_loss
+from ffnn.compiler.replay import plan_needs, replay_step
+from ffnn.tensor import Tensor
+
+MODES = ("replay", "fused")
+
+
+class CompiledStep:
+    """``step(x, y) -> float``: one training step (see the module docstring).
+
+    Attributes: ``compiled`` (True while the captured plan runs), ``reason`` (why not,
+    else None), ``mode``, ``output`` (the model's output array of the last call; a fused
+    step overwrites it at the next call).
+    """
+
+    def __init__(self, model, loss_fn, optimizer, mode: str = "replay"):
+        if mode not in MODES:
+            raise ValueError(f"compile: mode must be one of {list(MODES)}. "
+                             f"Received: mode={mode!r}")
+        if not callable(model) or not hasattr(model, "parameters"):
+            raise TypeError("compile: model must be an ffnn.nn.Module. "
+                            f"Received: model of type {type(model).__name__}")
+        if not callable(loss_fn):
+            raise TypeError("compile: loss_fn must be callable, e.g. nn.MSELoss(). "
+                            f"Received: loss_fn of type {type(loss_fn).__name__}")
+        if not hasattr(optimizer, "param_groups") or not hasattr(optimizer, "step"):
+            raise TypeError("compile: optimizer must be an ffnn.optim optimizer. "
+                            f"Received: optimizer of type {type(optimizer).__name__}")
+        self.model, self.loss_fn, self.optimizer, self.mode = model, loss_fn, optimizer, mode
+        self.output = None
+        self._warned: set[str] = set()
+        self._capture()
+
+    # ----- capture --------------------------------------------------------------------
+    def _capture(self) -> None:
+        self.links = self.loss = self.fused = self._signature = None
+        links, reason = capture_chain(self.model)
+        if reason is None:
+            self.loss, reason = capture_loss(self.loss_fn)
+        if reason is None:
+            self.links = links
+            self.needs, flowing = plan_needs(links)
+            if not flowing:
+                reason = "no parameter requires a gradient"
+        if reason is None and self.mode == "fused":
+            from ffnn.compiler.fused import FusedStep
+
+            self.fused, reason = FusedStep.build(links, self.loss, self.optimizer)
+        self._plan_reason = reason
+        self.reason, self.compiled = reason, reason is None
+        linears = [link.module for link in links or () if link.kind == "linear"]
+        self._in_features = linears[0].in_features if linears else None
+        self._out_features = linears[-1].out_features if linears else None
+        self._signature = self._current_signature()
+
+    def _current_signature(self) -> tuple:
+        """Cheap facts whose change invalidates the plan: each module's children, parameters
+        and hook tables, each parameter's ``requires_grad`` and gradient hooks, the number of
+        parameter groups. The modules are listed once per capture."""
+        if self._signature is None:
+            self._modules = list(self.model.modules())
+        facts = [len(self.optimizer.param_groups)]
+        for module in self._modules:
+            table = module.__dict__
+            facts.append(tuple(module._modules.values()))
+            facts.append(tuple(module._parameters.values()))
+            facts.append("_forward_hooks" in table or "_forward_pre_hooks" in table)
+            for param in module._parameters.values():
+                if param is not None:
+                    facts.append(param.requires_grad)
+                    facts.append("_grad_hooks" in param.__dict__)
+        return tuple(facts)
+
+    # ----- the step -------------------------------------------------------------------
+    def __call__(self, x, y) -> float:
+        if self._current_signature() != self._signature:
+            self._capture()
+        if self._plan_reason is not None:
+            return self._eager(x, y, self._plan_reason)
+        xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
+        reason = self._input_reason(x, xa)
+        ya = None
+        if reason is None:
+            ya, reason = self._target(y, xa)
+        if reason is None and self.fused is not None:
+            value, reason = self.fused(xa, ya, self.optimizer)
+            if reason is None:
+                self.output, self.compiled, self.reason = self.fused.output, True, None
+                return value
+        if reason is not None:
+            return self._eager(x, y, reason)
+        value, self.output = replay_step(self.links, self.needs, self.loss, self.optimizer,
+                                         xa, ya)
+        self.compiled, self.reason = True, None
+        return float(value)
+
+    def _input_reason(self, x, xa) -> str | None:
+        if isinstance(x, Tensor) and x.requires_grad:
+            return "the input requires a gradient"
+        if xa.dtype.kind != "f":
+            return f"the input has dtype {xa.dtype}, not a floating-point one"
+        if xa.ndim == 0 or (self._in_features is not None and xa.shape[-1] != self._in_features):
+            return f"the input has shape {xa.shape}, not [..., {self._in_features}]"
+        return None
+
+    def _target(self, y, xa):
+        """The target array as the eager loss would use it, or a reason to run eagerly
+        (the eager loss then raises its own error for a bad target)."""
+        spec = self.loss
+        width = xa.shape[-1] if self._out_features is None else self._out_features
+        if spec.target == "indices":
+            ya = y._data if isinstance(y, Tensor) else Tensor(y)._data
+            if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
+                return None, "the target is not a vector of class indices, one per row"
+            bad = (ya < 0) | (ya >= width)
+            if bad.any() and (ya[bad] != spec.ignore_index).any():
+                return None, "a class label is out of range"
+            return ya, None
+        ya = y._data if isinstance(y, Tensor) else y
+        if not hasattr(ya, "dtype"):
+            return None, "the target is not an array"
+        if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):
+            return None, "the target is not a floating-point array shaped like the output"
+        return ya, None
+
+    def _eager(self, x, y, reason: str) -> float:
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"ffnn.compile: running the eager step: {reason}", stacklevel=3)
+        self.compiled, self.reason = False, reason
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.output = out._data
+        return float(loss._data)
+
+    def __repr__(self) -> str:
+        state = f"mode={self.mode!r}" if self.compiled else f"eager: {self.reason}"
+        return f"CompiledStep({state})"
+
+
+def compile(model, loss_fn, optimizer, *, mode: str = "replay") -> CompiledStep:  # noqa: A001
+    """A training step ``step(x, y) -> float`` for ``model``, ``loss_fn`` and ``optimizer``:
+    ``optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step()``, captured
+    once and replayed (``mode``: 'replay', bit for bit the eager step, or 'fused', one numba
+    function for small networks). Falls back to the eager step, with a one-line warning, for
+    what it cannot capture. Raises TypeError/ValueError for bad arguments."""
+    return CompiledStep(model, loss_fn, optimizer, mode)
+
+
+__all__ = ["MODES", "CompiledStep", "compile"]
