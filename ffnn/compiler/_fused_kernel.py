@@ -1,0 +1,201 @@
+"""The numba function behind ``mode="fused"``: forward, loss, backward and the optimizer
+update of a Linear/activation chain in one call (imported only when a fused step is built).
+
+Products are loops ordered so that the innermost one runs over contiguous memory and
+vectorises without reassociating sums: each output element is summed over k in order.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+_jit = numba.njit(error_model="numpy", cache=True)
+
+IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
+MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
+SGD, ADAM = 0, 1
+
+
+@_jit
+def _activate(h, code):  # pragma: no cover - compiled
+    """h ← f(h) in place on one row."""
+    zero, one = h.dtype.type(0), h.dtype.type(1)
+    for o in range(h.size):
+        z = h[o]
+        if code == TANH:
+            h[o] = math.tanh(z)
+        elif code == RELU:
+            h[o] = z * (z > zero)
+        elif code == SIGMOID:
+            e = math.exp(-abs(z))
+            h[o] = one / (one + e) if z >= zero else e / (one + e)
+
+
+@_jit
+def _derive(g, h, code):  # pragma: no cover - compiled
+    """g ← g · f'(z) in place on one row, from the activation's output h."""
+    zero, one = h.dtype.type(0), h.dtype.type(1)
+    for o in range(g.size):
+        y = h[o]
+        if code == TANH:
+            g[o] = g[o] * (one - y * y)
+        elif code == RELU:
+            g[o] = g[o] * (y > zero)
+        elif code == SIGMOID:
+            g[o] = g[o] * y * (one - y)
+
+
+@_jit
+def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
+    """The loss of ``out`` [n, c] (float64) and dL/dout into ``g`` [n, c]."""
+    n, c = out.shape
+    total = 0.0
+    one = out.dtype.type(1)
+    count = n * c if code != CROSS_ENTROPY else n
+    scale = out.dtype.type(1.0 / count) if mean else one
+    for i in range(n):
+        row, grow = out[i], g[i]
+        if code == MSE:
+            for j in range(c):
+                d = row[j] - y_float[i, j]
+                total += d * d
+                grow[j] = (d + d) * scale
+        elif code == BCE_WITH_LOGITS:
+            for j in range(c):
+                x, t = row[j], y_float[i, j]
+                e = math.exp(-abs(x))
+                total += (one - t) * x + (math.log1p(e) + max(-x, out.dtype.type(0)))
+                s = one / (one + e) if x >= 0 else e / (one + e)
+                grow[j] = (s - t) * scale
+        else:
+            top = row[0]
+            for j in range(1, c):
+                top = max(top, row[j])
+            s = 0.0
+            for j in range(c):
+                s += math.exp(row[j] - top)
+            log_s = math.log(s)
+            k = y_index[i]
+            total -= (row[k] - top) - log_s
+            for j in range(c):
+                grow[j] = math.exp((row[j] - top) - log_s) * scale
+            grow[k] -= scale
+    return total / count if mean else total
+
+
+@_jit
+def _sgd(p, g, buf, h):  # pragma: no cover - compiled
+    """h = (lr, momentum, 1 - dampening, weight_decay, nesterov, sign, first_step)."""
+    lr, momentum, undamped, decay, nesterov, sign, first = h[0], h[1], h[2], h[3], h[4], \
+        h[5], h[6]
+    for i in range(p.size):
+        gi = p[i] * decay + sign * g[i] if decay != 0 else sign * g[i]
+        if momentum != 0:
+            b = gi if first != 0 else buf[i] * momentum + gi * undamped
+            buf[i] = b
+            gi = gi + b * momentum if nesterov != 0 else b
+        p[i] = p[i] + gi * -lr
+
+
+@_jit
+def _adam(p, g, m, v, vmax, h, amsgrad):  # pragma: no cover - compiled
+    """h = (step_size, √(1-β₂ᵗ), eps, β₁, β₂, coupled decay, 1 - lr·decoupled decay, sign)."""
+    step_size, bc2_sqrt, eps, beta1, beta2, decay, factor, sign = h[0], h[1], h[2], h[3], \
+        h[4], h[5], h[6], h[7]
+    one = p.dtype.type(1)
+    for i in range(p.size):
+        pi = p[i] * factor
+        gi = sign * g[i] + decay * pi
+        mi = m[i] + (one - beta1) * (gi - m[i])
+        vi = v[i] * beta2 + (one - beta2) * (gi * gi)
+        m[i] = mi
+        v[i] = vi
+        if amsgrad:
+            vi = max(vmax[i], vi)
+            vmax[i] = vi
+        p[i] = pi - step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
+
+
+@_jit
+def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, grad_b,
+         grad_weights, grad_biases, loss_code, mean, optimizer_code, hyper, amsgrad,
+         state_w1, state_b1, state_w2, state_b2, state_w3, state_b3):  # pragma: no cover
+    """One training step of the chain ``weights``/``biases``/``codes`` on ``x`` [n, in];
+    ``hs[l]`` [n, out_l] receive the activations, ``grad_a``/``grad_b`` are two flat
+    buffers of n · max width; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
+    weight / bias l; ``state_*`` the optimizer's arrays (momentum buffers, or Adam's moments
+    and AMSGrad maxima). Returns the loss."""
+    layers = len(weights)
+    n = x.shape[0]
+    for layer in range(layers):
+        w, b, h, wt = weights[layer], biases[layer], hs[layer], transposed[layer]
+        out_f, in_f = w.shape
+        for o in range(out_f):
+            for k in range(in_f):
+                wt[k, o] = w[o, k]
+        source = x if layer == 0 else hs[layer - 1]
+        for i in range(n):
+            row, srow = h[i], source[i]
+            row[:] = 0
+            for k in range(in_f):
+                xv = srow[k]
+                wrow = wt[k]
+                for o in range(out_f):
+                    row[o] += xv * wrow[o]
+            for o in range(out_f):
+                row[o] += b[o]
+            _activate(row, codes[layer])
+    out = hs[layers - 1]
+    c = out.shape[1]
+    g = grad_a[:n * c].reshape(n, c)
+    loss = _loss(out, y_float, y_index, loss_code, mean, g)
+    spare = grad_b
+    for layer in range(layers - 1, -1, -1):
+        w, h = weights[layer], hs[layer]
+        out_f, in_f = w.shape
+        g = (grad_a if layer % 2 == (layers - 1) % 2 else grad_b)[:n * out_f].reshape(n, out_f)
+        spare = grad_b if layer % 2 == (layers - 1) % 2 else grad_a
+        for i in range(n):
+            _derive(g[i], h[i], codes[layer])
+        source = x if layer == 0 else hs[layer - 1]
+        gw, gb = grad_weights[layer], grad_biases[layer]
+        gw[:] = 0
+        gb[:] = 0
+        for i in range(n):
+            grow, srow = g[i], source[i]
+            for o in range(out_f):
+                gv = grow[o]
+                gb[o] += gv
+                gwrow = gw[o]
+                for k in range(in_f):
+                    gwrow[k] += gv * srow[k]
+        if layer > 0:
+            gx = spare[:n * in_f].reshape(n, in_f)
+            for i in range(n):
+                xrow, grow = gx[i], g[i]
+                xrow[:] = 0
+                for o in range(out_f):
+                    gv = grow[o]
+                    wrow = w[o]
+                    for k in range(in_f):
+                        xrow[k] += gv * wrow[k]
+    for layer in range(layers):
+        for is_bias in range(2):
+            index = layers * is_bias + layer
+            if is_bias:
+                p, gp = biases[layer], grad_biases[layer]
+                s1, s2, s3 = state_b1[layer], state_b2[layer], state_b3[layer]
+            else:
+                p, gp = weights[layer].reshape(-1), grad_weights[layer].reshape(-1)
+                s1 = state_w1[layer].reshape(-1)
+                s2 = state_w2[layer].reshape(-1)
+                s3 = state_w3[layer].reshape(-1)
+            if optimizer_code == SGD:
+                _sgd(p, gp, s1, hyper[index])
+            else:
+                _adam(p, gp, s1, s2, s3, hyper[index], amsgrad)
+    return loss
+
+
+_ = np  # the kernels take NumPy arrays; numba needs the module imported for their types
