@@ -86,9 +86,11 @@ def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
 
 @_jit
 def _sgd(p, g, buf, h):  # pragma: no cover - compiled
-    """h = (lr, momentum, 1 - dampening, weight_decay, nesterov, sign, first_step)."""
-    lr, momentum, undamped, decay, nesterov, sign, first = h[0], h[1], h[2], h[3], h[4], \
-        h[5], h[6]
+    """h = (lr, momentum, 1 - dampening, weight_decay, nesterov, sign, first_step) in float64,
+    rounded to p's dtype as NumPy rounds a Python float against an array."""
+    kind = p.dtype.type
+    lr, momentum, undamped, decay = kind(h[0]), kind(h[1]), kind(h[2]), kind(h[3])
+    nesterov, sign, first = h[4], kind(h[5]), h[6]
     for i in range(p.size):
         gi = p[i] * decay + sign * g[i] if decay != 0 else sign * g[i]
         if momentum != 0:
@@ -99,11 +101,16 @@ def _sgd(p, g, buf, h):  # pragma: no cover - compiled
 
 
 @_jit
-def _adam(p, g, m, v, vmax, h, amsgrad):  # pragma: no cover - compiled
-    """h = (step_size, √(1-β₂ᵗ), eps, β₁, β₂, coupled decay, 1 - lr·decoupled decay, sign)."""
-    step_size, bc2_sqrt, eps, beta1, beta2, decay, factor, sign = h[0], h[1], h[2], h[3], \
-        h[4], h[5], h[6], h[7]
-    one = p.dtype.type(1)
+def _adam(p, g, m, v, vmax, h, step, amsgrad):  # pragma: no cover - compiled
+    """h = (lr, β₁, β₂, eps, coupled decay, 1 - lr·decoupled decay, sign) in float64; the
+    coefficients are rounded to p's dtype as ``ffnn.accel.adam`` rounds them."""
+    lr, b1, b2 = h[0], h[1], h[2]
+    kind = p.dtype.type
+    step_size = kind(lr / (1 - math.pow(b1, step)))
+    bc2_sqrt = kind(math.pow(1 - math.pow(b2, step), 0.5))
+    eps, beta1, beta2, decay, factor, sign = kind(h[3]), kind(b1), kind(b2), kind(h[4]), \
+        kind(h[5]), kind(h[6])
+    one = kind(1)
     for i in range(p.size):
         pi = p[i] * factor
         gi = sign * g[i] + decay * pi
@@ -119,13 +126,13 @@ def _adam(p, g, m, v, vmax, h, amsgrad):  # pragma: no cover - compiled
 
 @_jit
 def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, grad_b,
-         grad_weights, grad_biases, loss_code, mean, optimizer_code, hyper, amsgrad,
+         grad_weights, grad_biases, loss_code, mean, optimizer_code, hyper, steps, amsgrad,
          state_w1, state_b1, state_w2, state_b2, state_w3, state_b3):  # pragma: no cover
     """One training step of the chain ``weights``/``biases``/``codes`` on ``x`` [n, in];
     ``hs[l]`` [n, out_l] receive the activations, ``grad_a``/``grad_b`` are two flat
     buffers of n · max width; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
-    weight / bias l; ``state_*`` the optimizer's arrays (momentum buffers, or Adam's moments
-    and AMSGrad maxima). Returns the loss."""
+    weight / bias l (``steps``: their Adam step counts); ``state_*`` the optimizer's arrays
+    (momentum buffers, or Adam's moments and AMSGrad maxima). Returns the loss."""
     layers = len(weights)
     n = x.shape[0]
     for layer in range(layers):
@@ -194,7 +201,7 @@ def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, gr
             if optimizer_code == SGD:
                 _sgd(p, gp, s1, hyper[index])
             else:
-                _adam(p, gp, s1, s2, s3, hyper[index], amsgrad)
+                _adam(p, gp, s1, s2, s3, hyper[index], steps[index], amsgrad)
     return loss
 
 

@@ -23,6 +23,7 @@ from ffnn.ops import activations as _act_ops
 from ffnn.ops import losses as _loss_ops
 from ffnn.optim.adam import Adam
 from ffnn.optim.adamw import AdamW
+from ffnn.optim.optimizer import reset_gradients
 from ffnn.optim.sgd import SGD
 
 _ACTIVATIONS = {_act_ops.Tanh: 1, _act_ops.ReLU: 2, _act_ops.Sigmoid: 3}
@@ -95,9 +96,23 @@ class FusedStep:
         self.mean = loss.options["reduction"] == "mean"
         self.dtype = self.weights[0]._data.dtype
         self.in_features = modules[0].in_features
-        self.hyper = np.zeros((len(self.params), 8), self.dtype)
+        self.hyper = np.zeros((len(self.params), 8))
+        self.steps = np.zeros(len(self.params), np.int64)
+        self.amsgrad = bool(self.adam and groups[0]["amsgrad"])
+        self._options = (("lr", "betas", "eps", "weight_decay", "maximize",
+                          "decoupled_weight_decay") if self.adam else
+                         ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
+        self._distinct = list({id(g): g for g in groups}.values())
+        self._keys: list | None = None
+        self._state_owner, self._fresh, self._arrays = None, True, None
+        self._checked: list = []
+        mine = {id(p) for p in self.params}
+        self._others = [p for g in optimizer.param_groups for p in g["params"]
+                        if id(p) not in mine]
         self.transposed = tuple(np.empty(w._data.T.shape, self.dtype) for w in self.weights)
         self.grads = [np.empty_like(p._data) for p in self.params]
+        self._grad_w = tuple(self.grads[:len(modules)])
+        self._grad_b = tuple(self.grads[len(modules):])
         self.buffers: dict[int, tuple] = {}
         self.output = None
         empty = np.zeros(0, self.dtype)
@@ -113,74 +128,104 @@ class FusedStep:
             self.buffers[n] = found
         return found
 
-    def _coefficients(self) -> tuple:
-        """Fill ``hyper`` from the groups and return the state arrays (three tuples each for
-        weights and biases), creating missing state as the optimizer would."""
-        optimizer, hyper = self.optimizer, self.hyper
-        states = []
-        for i, (param, group) in enumerate(zip(self.params, self.groups)):
-            state = optimizer.state[param]
-            data = param._data
-            if not state:
-                state.update(optimizer._init_state(data, group))
+    def _group_rows(self) -> None:
+        """Refill ``hyper`` (float64 rows, one per parameter) when a group's options changed
+        (a scheduler's new lr), from the groups themselves."""
+        keys = [tuple([group[name] for name in self._options]) for group in self._distinct]
+        if keys == self._keys:
+            return
+        self._keys = keys
+        for i, group in enumerate(self.groups):
+            sign = -1.0 if group["maximize"] else 1.0
             if self.adam:
-                state["step"] += 1
-                if group["amsgrad"] and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = np.zeros_like(data)
-                step, lr, decay = state["step"], group["lr"], group["weight_decay"]
-                beta1, beta2 = group["betas"]
+                lr, decay = group["lr"], group["weight_decay"]
                 decoupled = group["decoupled_weight_decay"]
-                hyper[i] = (lr / (1 - beta1**step), (1 - beta2**step) ** 0.5, group["eps"],
-                            beta1, beta2, 0.0 if decoupled else decay,
-                            1 - (lr * decay if decoupled else 0.0),
-                            -1 if group["maximize"] else 1)
-                exp_avg_sq = state["exp_avg_sq"]
-                states.append((state["exp_avg"], exp_avg_sq,
-                               state.get("max_exp_avg_sq", exp_avg_sq)))
+                beta1, beta2 = group["betas"]
+                self.hyper[i] = (lr, beta1, beta2, group["eps"], 0.0 if decoupled else decay,
+                                 1 - (lr * decay if decoupled else 0.0), sign, 0.0)
             else:
-                momentum = group["momentum"]
-                first = momentum != 0 and "momentum_buffer" not in state
+                self.hyper[i, :6] = (group["lr"], group["momentum"], 1 - group["dampening"],
+                                     group["weight_decay"], group["nesterov"], sign)
+
+    def _state(self) -> tuple:
+        """The optimizer's state arrays as six tuples (three per weight, three per bias),
+        created as the optimizer creates them; Adam's ``step`` counters advanced. The arrays
+        are looked up again when ``optimizer.state`` was replaced (``load_state_dict``) or
+        a parameter's state is new."""
+        optimizer = self.optimizer
+        if optimizer.state is not self._state_owner or self._fresh:
+            self._state_owner, self._fresh = optimizer.state, False
+            self._dicts = []
+            for param, group in zip(self.params, self.groups):
+                state = optimizer.state[param]
+                if not state:
+                    state.update(optimizer._init_state(param._data, group))
+                if self.adam and group["amsgrad"] and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = np.zeros_like(param._data)
+                self._dicts.append(state)
+            self._arrays = None
+        if self.adam:
+            steps = self.steps
+            for i, state in enumerate(self._dicts):
+                state["step"] += 1
+                steps[i] = state["step"]
+        elif self._arrays is None:
+            for i, (state, param, group) in enumerate(zip(self._dicts, self.params,
+                                                          self.groups)):
+                first = group["momentum"] != 0 and "momentum_buffer" not in state
                 if first:
-                    state["momentum_buffer"] = np.empty_like(data)
-                hyper[i, :7] = (group["lr"], momentum, 1 - group["dampening"],
-                                group["weight_decay"], group["nesterov"],
-                                -1 if group["maximize"] else 1, first)
-                buffer = state.get("momentum_buffer", data)
-                states.append((buffer, buffer, buffer))
-        layers = len(self.weights)
-        return tuple(tuple(s[k] for s in states[part * layers:(part + 1) * layers])
-                     for k in range(3) for part in range(2))
+                    state["momentum_buffer"] = np.empty_like(param._data)
+                self.hyper[i, 6] = first
+                self._fresh = self._fresh or first
+        if self._arrays is None:
+            if self.adam:
+                rows = [(d["exp_avg"], d["exp_avg_sq"], d.get("max_exp_avg_sq", d["exp_avg_sq"]))
+                        for d in self._dicts]
+            else:
+                rows = [(d.get("momentum_buffer", p._data),) * 3
+                        for d, p in zip(self._dicts, self.params)]
+            layers = len(self.weights)
+            self._arrays = tuple(tuple(row[k] for row in rows[part * layers:(part + 1) * layers])
+                                 for k in range(3) for part in range(2))
+        return self._arrays
+
+    def _parameters_ok(self) -> bool:
+        """Whether the parameters' arrays are still the fused kernel's kind (checked again
+        only when one of them was replaced)."""
+        arrays = [p._data for p in self.params]
+        if len(arrays) == len(self._checked) and all(
+                a is b for a, b in zip(arrays, self._checked)):
+            return True
+        if all(type(a) is np.ndarray and a.dtype == self.dtype and a.flags.c_contiguous
+               for a in arrays):
+            self._checked = arrays
+            return True
+        return False
 
     def __call__(self, x, y, optimizer) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path."""
         if x.dtype != self.dtype or x.ndim != 2:
             return None, f"the input is {x.dtype} of {x.ndim} dims, not 2-D {self.dtype}"
+        if not self._parameters_ok():
+            return None, "a parameter's array is not a C-contiguous NumPy array of the dtype"
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
-        for param in self.params:
-            data = param._data
-            if data.dtype != self.dtype or not data.flags.c_contiguous:
-                return None, "a parameter changed dtype or layout"
-        n = x.shape[0]
         if self.loss_code == 1:
             y_float, y_index = self._no_float, y.astype(np.int64, copy=False)
         else:
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
             if y_float.ndim != 2:
                 return None, "the target is not 2-D"
-        hs, grad_a, grad_b = self._buffers(n)
-        w1, b1, w2, b2, w3, b3 = self._coefficients()
-        weights = tuple(p._data for p in self.weights)
-        biases = tuple(p._data for p in self.biases)
-        layers = len(weights)
-        grads = self.grads
-        optimizer.zero_grad()
-        loss = self.kernel(x, y_float, y_index, weights, biases, self.codes, hs,
-                           self.transposed, grad_a, grad_b, tuple(grads[:layers]),
-                           tuple(grads[layers:]), self.loss_code, self.mean,
-                           1 if self.adam else 0, self.hyper,
-                           bool(self.adam and self.groups[0]["amsgrad"]),
-                           w1, b1, w2, b2, w3, b3)
+        hs, grad_a, grad_b = self._buffers(x.shape[0])
+        self._group_rows()
+        w1, b1, w2, b2, w3, b3 = self._state()
+        params, grads, layers = self._checked, self.grads, len(self.weights)
+        if self._others:
+            reset_gradients(self._others)
+        loss = self.kernel(x, y_float, y_index, tuple(params[:layers]), tuple(params[layers:]),
+                           self.codes, hs, self.transposed, grad_a, grad_b, self._grad_w,
+                           self._grad_b, self.loss_code, self.mean, self.adam, self.hyper,
+                           self.steps, self.amsgrad, w1, b1, w2, b2, w3, b3)
         for param, grad in zip(self.params, grads):
             param._grad = grad
         self.output = hs[-1]
