@@ -58,6 +58,8 @@ class CompiledStep:
     def _capture(self) -> None:
         self.links = self.loss = self.fused = self._signature = None
         links, reason = capture_chain(self.model)
+        if reason is None and any("_grad_hooks" in p.__dict__ for p in self.model.parameters()):
+            reason = "a parameter has gradient hooks"
         if reason is None:
             self.loss, reason = capture_loss(self.loss_fn)
         if reason is None:
