@@ -31,8 +31,9 @@ MODES = ("replay", "fused")
 class CompiledStep:
     """``step(x, y) -> float``: one training step (see the module docstring).
 
-    Attributes: ``compiled`` (True while the captured plan runs), ``reason`` (why not,
-    else None), ``mode``, ``output`` (the model's output array of the last call; a fused
+    Attributes: ``compiled`` (True when the last call ran the captured plan), ``reason``
+    (why it did not, else None), ``mode`` (as asked), ``fused`` (the fused function in
+    use, else None), ``output`` (the model's output array of the last call; a fused
     step overwrites it at the next call).
     """
 
@@ -70,7 +71,9 @@ class CompiledStep:
         if reason is None and self.mode == "fused":
             from ffnn.compiler.fused import FusedStep
 
-            self.fused, reason = FusedStep.build(links, self.loss, self.optimizer)
+            self.fused, why = FusedStep.build(links, self.loss, self.optimizer)
+            if why is not None:
+                self._warn(f"mode='fused' cannot take this step ({why}); replaying")
         self._plan_reason = reason
         self.reason, self.compiled = reason, reason is None
         linears = [link.module for link in links or () if link.kind == "linear"]
@@ -108,10 +111,11 @@ class CompiledStep:
         if reason is None:
             ya, reason = self._target(y, xa)
         if reason is None and self.fused is not None:
-            value, reason = self.fused(xa, ya, self.optimizer)
-            if reason is None:
+            value, why = self.fused(xa, ya, self.optimizer)
+            if why is None:
                 self.output, self.compiled, self.reason = self.fused.output, True, None
                 return value
+            self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
         if reason is not None:
             return self._eager(x, y, reason)
         value, self.output = replay_step(self.links, self.needs, self.loss, self.optimizer,
@@ -148,10 +152,14 @@ class CompiledStep:
             return None, "the target is not a floating-point array shaped like the output"
         return ya, None
 
+    def _warn(self, message: str) -> None:
+        """One warning per distinct message, on one line."""
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"ffnn.compile: {message}", stacklevel=4)
+
     def _eager(self, x, y, reason: str) -> float:
-        if reason not in self._warned:
-            self._warned.add(reason)
-            warnings.warn(f"ffnn.compile: running the eager step: {reason}", stacklevel=3)
+        self._warn(f"running the eager step: {reason}")
         self.compiled, self.reason = False, reason
         out = self.model(x)
         loss = self.loss_fn(out, y)
@@ -162,7 +170,8 @@ class CompiledStep:
         return float(loss._data)
 
     def __repr__(self) -> str:
-        state = f"mode={self.mode!r}" if self.compiled else f"eager: {self.reason}"
+        mode = "fused" if self.fused is not None else "replay"
+        state = f"mode={mode!r}" if self.compiled else f"eager: {self.reason}"
         return f"CompiledStep({state})"
 
 
