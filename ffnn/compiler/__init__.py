@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from ffnn.autograd import no_grad
 from ffnn.compiler.capture import capture_chain, capture_loss
 from ffnn.compiler.replay import plan_needs, replay_step
 from ffnn.tensor import Tensor
@@ -79,6 +82,7 @@ class CompiledStep:
         linears = [link.module for link in links or () if link.kind == "linear"]
         self._in_features = linears[0].in_features if linears else None
         self._out_features = linears[-1].out_features if linears else None
+        self._last_weight = linears[-1].weight if linears else None
         self._signature = self._current_signature()
 
     def _current_signature(self) -> tuple:
@@ -151,6 +155,17 @@ class CompiledStep:
         if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):
             return None, "the target is not a floating-point array shaped like the output"
         return ya, None
+
+    def output_like(self, x) -> np.ndarray:
+        """A read-only array with the shape and dtype of ``model(x)`` (no memory of that
+        size), to shape targets before the step: from the plan, else a forward of one row."""
+        xa = x._data if isinstance(x, Tensor) else np.asarray(x)
+        if self._plan_reason is None and self._out_features is not None and xa.ndim >= 1:
+            dtype = np.result_type(xa.dtype, self._last_weight._data.dtype)
+            return np.broadcast_to(np.zeros((), dtype), (*xa.shape[:-1], self._out_features))
+        with no_grad():
+            out = self.model(Tensor._make(xa[:1], False, None))._data
+        return np.broadcast_to(np.zeros((), out.dtype), (xa.shape[0], *out.shape[1:]))
 
     def _warn(self, message: str) -> None:
         """One warning per distinct message, on one line."""
