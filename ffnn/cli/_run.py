@@ -167,7 +167,8 @@ def fit(model, data: Prepared, train: TrainConfig, augment: AugmentConfig, seed:
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, scheduler_interval=interval,
                       grad_clip=train.grad_clip or None, l1=train.l1, seed=seed,
-                      distributed=distributed)
+                      distributed=distributed,
+                      compile=False if train.compile == "off" else train.compile)
     check_monitor(train, trainer, has_val)
     num_classes = data.num_outputs if data.task == "classification" else None
     options = {"epochs": train.epochs, "batch_size": train.batch_size,
