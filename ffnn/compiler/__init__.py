@@ -88,20 +88,17 @@ class CompiledStep:
     def _current_signature(self) -> tuple:
         """Cheap facts whose change invalidates the plan: each module's children, parameters
         and hook tables, each parameter's ``requires_grad`` and gradient hooks, the number of
-        parameter groups. The modules are listed once per capture."""
+        parameter groups. The registries are listed once per capture."""
         if self._signature is None:
-            self._modules = list(self.model.modules())
-        facts = [len(self.optimizer.param_groups)]
-        for module in self._modules:
-            table = module.__dict__
-            facts.append(tuple(module._modules.values()))
-            facts.append(tuple(module._parameters.values()))
-            facts.append("_forward_hooks" in table or "_forward_pre_hooks" in table)
-            for param in module._parameters.values():
-                if param is not None:
-                    facts.append(param.requires_grad)
-                    facts.append("_grad_hooks" in param.__dict__)
-        return tuple(facts)
+            modules = list(self.model.modules())
+            self._registries = [r for m in modules for r in (m._modules, m._parameters)]
+            self._tables = [m.__dict__ for m in modules]
+            self._param_tables = [p.__dict__ for m in modules
+                                  for p in m._parameters.values() if p is not None]
+        return (len(self.optimizer.param_groups),
+                *[tuple(r.values()) for r in self._registries],
+                *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
+                *[(t.get("requires_grad"), "_grad_hooks" in t) for t in self._param_tables])
 
     # ----- the step -------------------------------------------------------------------
     def __call__(self, x, y) -> float:

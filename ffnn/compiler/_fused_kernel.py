@@ -1,6 +1,10 @@
 """The numba function behind ``mode="fused"``: forward, loss, backward and the optimizer
 update of a Linear/activation chain in one call (imported only when a fused step is built).
 
+The arrays reach it as a table of addresses (one int64 array) rather than as tuples of
+arrays: numba unboxes every array argument at every call, which for a small network costs
+more than the step's arithmetic.
+
 Products are loops ordered so that the innermost one runs over contiguous memory and
 vectorises without reassociating sums: each output element is summed over k in order.
 """
@@ -8,13 +12,13 @@ vectorises without reassociating sums: each output element is summed over k in o
 import math
 
 import numba
-import numpy as np
+from numba.core import types
+from numba.extending import intrinsic
 
 _jit = numba.njit(error_model="numpy", cache=True)
 
 IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
-SGD, ADAM = 0, 1
 
 
 @_jit
@@ -124,24 +128,58 @@ def _adam(p, g, m, v, vmax, h, step, amsgrad):  # pragma: no cover - compiled
         p[i] = pi - step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
 
 
+@intrinsic
+def _pointer(typingctx, address, like):  # pragma: no cover - compiled
+    """The address (an integer) as a pointer to ``like``'s dtype."""
+    if not isinstance(like, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return types.CPointer(like.dtype)(address, like), codegen
+
+
 @_jit
-def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, grad_b,
-         grad_weights, grad_biases, loss_code, mean, optimizer_code, hyper, steps, amsgrad,
-         state_w1, state_b1, state_w2, state_b2, state_w3, state_b3):  # pragma: no cover
-    """One training step of the chain ``weights``/``biases``/``codes`` on ``x`` [n, in];
-    ``hs[l]`` [n, out_l] receive the activations, ``grad_a``/``grad_b`` are two flat
-    buffers of n · max width; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
-    weight / bias l (``steps``: their Adam step counts); ``state_*`` the optimizer's arrays
-    (momentum buffers, or Adam's moments and AMSGrad maxima). Returns the loss."""
-    layers = len(weights)
+def _matrix(table, k, rows, cols, like):  # pragma: no cover - compiled
+    return numba.carray(_pointer(table[k], like), (rows, cols))
+
+
+@_jit
+def _vector(table, k, size, like):  # pragma: no cover - compiled
+    return numba.carray(_pointer(table[k], like), size)
+
+
+FIELDS = 12
+"""Addresses per layer in the table: weight, bias, their gradients, three state arrays each
+(interleaved: weight, bias), activations [n, out], transposed weight [in, out]; after the
+layers, the two flat gradient buffers."""
+
+
+@_jit
+def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, steps,
+         amsgrad):  # pragma: no cover - compiled
+    """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
+    array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
+    (out, in) of layer l; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
+    weight / bias l (``steps``: their Adam step counts). Returns the loss."""
+    layers = dims.shape[0]
     n = x.shape[0]
+    width = 0
     for layer in range(layers):
-        w, b, h, wt = weights[layer], biases[layer], hs[layer], transposed[layer]
-        out_f, in_f = w.shape
+        width = max(width, dims[layer, 0], dims[layer, 1])
+    grad_a = _vector(table, FIELDS * layers, n * width, x)
+    grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
+    source = x
+    for layer in range(layers):
+        base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
+        w = _matrix(table, base, out_f, in_f, x)
+        b = _vector(table, base + 1, out_f, x)
+        h = _matrix(table, base + 10, n, out_f, x)
+        wt = _matrix(table, base + 11, in_f, out_f, x)
         for o in range(out_f):
             for k in range(in_f):
                 wt[k, o] = w[o, k]
-        source = x if layer == 0 else hs[layer - 1]
         for i in range(n):
             row, srow = h[i], source[i]
             row[:] = 0
@@ -153,20 +191,21 @@ def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, gr
             for o in range(out_f):
                 row[o] += b[o]
             _activate(row, codes[layer])
-    out = hs[layers - 1]
-    c = out.shape[1]
+        source = h
+    c = dims[layers - 1, 0]
     g = grad_a[:n * c].reshape(n, c)
-    loss = _loss(out, y_float, y_index, loss_code, mean, g)
-    spare = grad_b
+    loss = _loss(source, y_float, y_index, loss_code, mean, g)
+    current, spare = grad_a, grad_b
     for layer in range(layers - 1, -1, -1):
-        w, h = weights[layer], hs[layer]
-        out_f, in_f = w.shape
-        g = (grad_a if layer % 2 == (layers - 1) % 2 else grad_b)[:n * out_f].reshape(n, out_f)
-        spare = grad_b if layer % 2 == (layers - 1) % 2 else grad_a
+        base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
+        w = _matrix(table, base, out_f, in_f, x)
+        h = _matrix(table, base + 10, n, out_f, x)
+        g = current[:n * out_f].reshape(n, out_f)
         for i in range(n):
             _derive(g[i], h[i], codes[layer])
-        source = x if layer == 0 else hs[layer - 1]
-        gw, gb = grad_weights[layer], grad_biases[layer]
+        source = x if layer == 0 else _matrix(table, base - FIELDS + 10, n, in_f, x)
+        gw = _matrix(table, base + 2, out_f, in_f, x)
+        gb = _vector(table, base + 3, out_f, x)
         gw[:] = 0
         gb[:] = 0
         for i in range(n):
@@ -187,22 +226,19 @@ def step(x, y_float, y_index, weights, biases, codes, hs, transposed, grad_a, gr
                     wrow = w[o]
                     for k in range(in_f):
                         xrow[k] += gv * wrow[k]
+            current, spare = spare, current
     for layer in range(layers):
+        base = FIELDS * layer
         for is_bias in range(2):
+            size = dims[layer, 0] * (1 if is_bias else dims[layer, 1])
+            p = _vector(table, base + is_bias, size, x)
+            gp = _vector(table, base + 2 + is_bias, size, x)
+            s1 = _vector(table, base + 4 + is_bias, size, x)
+            s2 = _vector(table, base + 6 + is_bias, size, x)
+            s3 = _vector(table, base + 8 + is_bias, size, x)
             index = layers * is_bias + layer
-            if is_bias:
-                p, gp = biases[layer], grad_biases[layer]
-                s1, s2, s3 = state_b1[layer], state_b2[layer], state_b3[layer]
-            else:
-                p, gp = weights[layer].reshape(-1), grad_weights[layer].reshape(-1)
-                s1 = state_w1[layer].reshape(-1)
-                s2 = state_w2[layer].reshape(-1)
-                s3 = state_w3[layer].reshape(-1)
-            if optimizer_code == SGD:
-                _sgd(p, gp, s1, hyper[index])
-            else:
+            if adam:
                 _adam(p, gp, s1, s2, s3, hyper[index], steps[index], amsgrad)
+            else:
+                _sgd(p, gp, s1, hyper[index])
     return loss
-
-
-_ = np  # the kernels take NumPy arrays; numba needs the module imported for their types

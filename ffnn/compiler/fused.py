@@ -15,6 +15,8 @@ loops and libm, not BLAS and NumPy, so results agree with the eager step to roun
 
 from __future__ import annotations
 
+from operator import is_, itemgetter
+
 import numpy as np
 
 from ffnn import accel
@@ -103,6 +105,7 @@ class FusedStep:
                           "decoupled_weight_decay") if self.adam else
                          ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
         self._distinct = list({id(g): g for g in groups}.values())
+        self._pick = itemgetter(*self._options)
         self._keys: list | None = None
         self._state_owner, self._fresh, self._arrays = None, True, None
         self._checked: list = []
@@ -111,9 +114,9 @@ class FusedStep:
                         if id(p) not in mine]
         self.transposed = tuple(np.empty(w._data.T.shape, self.dtype) for w in self.weights)
         self.grads = [np.empty_like(p._data) for p in self.params]
-        self._grad_w = tuple(self.grads[:len(modules)])
-        self._grad_b = tuple(self.grads[len(modules):])
+        self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self.buffers: dict[int, tuple] = {}
+        self._tables: dict[int, tuple] = {}
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
@@ -131,7 +134,7 @@ class FusedStep:
     def _group_rows(self) -> None:
         """Refill ``hyper`` (float64 rows, one per parameter) when a group's options changed
         (a scheduler's new lr), from the groups themselves."""
-        keys = [tuple([group[name] for name in self._options]) for group in self._distinct]
+        keys = [self._pick(group) for group in self._distinct]
         if keys == self._keys:
             return
         self._keys = keys
@@ -147,11 +150,11 @@ class FusedStep:
                 self.hyper[i, :6] = (group["lr"], group["momentum"], 1 - group["dampening"],
                                      group["weight_decay"], group["nesterov"], sign)
 
-    def _state(self) -> tuple:
-        """The optimizer's state arrays as six tuples (three per weight, three per bias),
-        created as the optimizer creates them; Adam's ``step`` counters advanced. The arrays
-        are looked up again when ``optimizer.state`` was replaced (``load_state_dict``) or
-        a parameter's state is new."""
+    def _state(self) -> list:
+        """Three state arrays per parameter (Adam's moments and AMSGrad maxima, or SGD's
+        momentum buffer; the parameter itself where there is none), created as the optimizer
+        creates them. The arrays are looked up again when ``optimizer.state`` was replaced
+        (``load_state_dict``) or a parameter's state is new."""
         optimizer = self.optimizer
         if optimizer.state is not self._state_owner or self._fresh:
             self._state_owner, self._fresh = optimizer.state, False
@@ -164,12 +167,7 @@ class FusedStep:
                     state["max_exp_avg_sq"] = np.zeros_like(param._data)
                 self._dicts.append(state)
             self._arrays = None
-        if self.adam:
-            steps = self.steps
-            for i, state in enumerate(self._dicts):
-                state["step"] += 1
-                steps[i] = state["step"]
-        elif self._arrays is None:
+        if not self.adam and self._arrays is None:
             for i, (state, param, group) in enumerate(zip(self._dicts, self.params,
                                                           self.groups)):
                 first = group["momentum"] != 0 and "momentum_buffer" not in state
@@ -179,28 +177,52 @@ class FusedStep:
                 self._fresh = self._fresh or first
         if self._arrays is None:
             if self.adam:
-                rows = [(d["exp_avg"], d["exp_avg_sq"], d.get("max_exp_avg_sq", d["exp_avg_sq"]))
-                        for d in self._dicts]
+                self._arrays = [(d["exp_avg"], d["exp_avg_sq"],
+                                 d.get("max_exp_avg_sq", d["exp_avg_sq"])) for d in self._dicts]
             else:
-                rows = [(d.get("momentum_buffer", p._data),) * 3
-                        for d, p in zip(self._dicts, self.params)]
-            layers = len(self.weights)
-            self._arrays = tuple(tuple(row[k] for row in rows[part * layers:(part + 1) * layers])
-                                 for k in range(3) for part in range(2))
+                self._arrays = [(d.get("momentum_buffer", p._data),) * 3
+                                for d, p in zip(self._dicts, self.params)]
+            self._tables.clear()
         return self._arrays
 
     def _parameters_ok(self) -> bool:
         """Whether the parameters' arrays are still the fused kernel's kind (checked again
         only when one of them was replaced)."""
         arrays = [p._data for p in self.params]
-        if len(arrays) == len(self._checked) and all(
-                a is b for a, b in zip(arrays, self._checked)):
+        if len(arrays) == len(self._checked) and all(map(is_, arrays, self._checked)):
             return True
+        self._tables.clear()
         if all(type(a) is np.ndarray and a.dtype == self.dtype and a.flags.c_contiguous
                for a in arrays):
             self._checked = arrays
             return True
         return False
+
+    def _table(self, n: int, states: list):
+        """The kernel's address table for a batch of ``n`` rows (see ``_fused_kernel``), and
+        the arrays it points into (held with it, so none is freed while it is in use); None
+        when a state array is not of the parameter's shape, dtype and layout."""
+        found = self._tables.get(n)
+        if found is not None:
+            return found[0]
+        hs, grad_a, grad_b = self._buffers(n)
+        layers, params, grads = len(self.weights), self._checked, self.grads
+        arrays = []
+        for layer in range(layers):
+            w, b = layer, layers + layer
+            arrays += [params[w], params[b], grads[w], grads[b]]
+            for k in range(3):
+                arrays += [states[w][k], states[b][k]]
+            arrays += [hs[layer], self.transposed[layer]]
+        for state, param in zip(states, params):
+            for a in state:
+                if type(a) is not np.ndarray or a.dtype != self.dtype or \
+                        a.shape != param.shape or not a.flags.c_contiguous:
+                    return None
+        arrays += [grad_a, grad_b]
+        table = np.array([a.__array_interface__["data"][0] for a in arrays], np.int64)
+        self._tables[n] = (table, arrays)
+        return table
 
     def __call__(self, x, y, optimizer) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path."""
@@ -216,17 +238,21 @@ class FusedStep:
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
             if y_float.ndim != 2:
                 return None, "the target is not 2-D"
-        hs, grad_a, grad_b = self._buffers(x.shape[0])
+        n = x.shape[0]
         self._group_rows()
-        w1, b1, w2, b2, w3, b3 = self._state()
-        params, grads, layers = self._checked, self.grads, len(self.weights)
+        table = self._table(n, self._state())
+        if table is None:
+            return None, "an optimizer state array is not shaped and typed as its parameter"
+        if self.adam:
+            steps = self.steps
+            for i, state in enumerate(self._dicts):
+                state["step"] += 1
+                steps[i] = state["step"]
         if self._others:
             reset_gradients(self._others)
-        loss = self.kernel(x, y_float, y_index, tuple(params[:layers]), tuple(params[layers:]),
-                           self.codes, hs, self.transposed, grad_a, grad_b, self._grad_w,
-                           self._grad_b, self.loss_code, self.mean, self.adam, self.hyper,
-                           self.steps, self.amsgrad, w1, b1, w2, b2, w3, b3)
-        for param, grad in zip(self.params, grads):
+        loss = self.kernel(x, y_float, y_index, table, self.dims, self.codes, self.loss_code,
+                           self.mean, self.adam, self.hyper, self.steps, self.amsgrad)
+        for param, grad in zip(self.params, self.grads):
             param._grad = grad
-        self.output = hs[-1]
+        self.output = self.buffers[n][0][-1]
         return float(loss), None
