@@ -251,6 +251,16 @@ def test_falls_back_for_an_input_that_requires_grad(rng):
     assert step.compiled and step.reason is None
 
 
+def test_under_no_grad_it_is_the_eager_step_that_raises(rng):
+    model = _model([3, 4, 2])
+    step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    before = [p._data.copy() for p in model.parameters()]
+    with ffnn.no_grad(), pytest.warns(UserWarning, match="gradients are disabled"), \
+            pytest.raises(RuntimeError, match="does not require grad"):
+        step(ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32)), ffnn.zeros(4, 2))
+    assert all(np.array_equal(a, p._data) for a, p in zip(before, model.parameters()))
+
+
 def test_bad_target_raises_the_eager_error(rng):
     model = _model([3, 4, 5])
     step = ffnn.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))

@@ -161,3 +161,20 @@ def test_a_batch_of_another_dtype_is_replayed(rng):
     with pytest.warns(UserWarning, match="cannot take this batch"):
         step(x, ffnn.zeros(4, 2))
     assert step.compiled and step.fused is not None
+
+
+def test_fused_chain_ending_in_an_activation(rng):
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Sigmoid()).double()
+
+    eager_model, fused_model = make(), make()
+    opt_e, opt_f = (optim.AdamW(m.parameters(), lr=0.01) for m in (eager_model, fused_model))
+    step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
+    for _ in range(4):
+        x, y = ffnn.tensor(rng.standard_normal((6, 3))), ffnn.tensor(rng.random((6, 2)))
+        np.testing.assert_allclose(step(x, y), _eager_step(eager_model, nn.MSELoss(), opt_e,
+                                                           x, y), rtol=1e-12)
+    assert step.fused is not None
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)

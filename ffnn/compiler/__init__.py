@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from ffnn.autograd import no_grad
+from ffnn.autograd import is_grad_enabled, no_grad
 from ffnn.compiler.capture import capture_chain, capture_loss
 from ffnn.compiler.replay import plan_needs, replay_step
 from ffnn.tensor import Tensor
@@ -127,6 +127,8 @@ class CompiledStep:
     def _input_reason(self, x, xa) -> str | None:
         if isinstance(x, Tensor) and x.requires_grad:
             return "the input requires a gradient"
+        if not is_grad_enabled():
+            return "gradients are disabled (no_grad)"
         if xa.dtype.kind != "f":
             return f"the input has dtype {xa.dtype}, not a floating-point one"
         if xa.ndim == 0 or (self._in_features is not None and xa.shape[-1] != self._in_features):
