@@ -3,6 +3,8 @@ weights (bit for bit with compile=True)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,23 @@ def test_bad_compile_value():
     with pytest.raises(ValueError, match="compile must be True, False, 'replay' or 'fused'. "
                                          "Received: compile='yes'"):
         Trainer(model, "mse", optim.SGD(model.parameters(), lr=0.1), compile="yes")
+
+
+def test_cli_train_compile_gives_the_eager_run(tmp_path):
+    """`ffnn train` with train.compile=replay writes the metrics of the eager run."""
+    from ffnn.cli import main
+
+    logs = {}
+    for mode in ("off", "replay"):
+        config = tmp_path / f"{mode}.toml"
+        config.write_text(f'seed = 2\nout = "{(tmp_path / mode).as_posix()}"\n\n[data]\n'
+                          'name = "iris"\n\n[model]\nhidden_sizes = [8]\nactivation = "tanh"\n'
+                          f'\n[train]\nepochs = 3\nbatch_size = 16\ncompile = "{mode}"\n')
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert main(["train", str(config), "-q"]) == 0
+        table = np.genfromtxt(tmp_path / mode / "metrics.csv", delimiter=",", names=True)
+        logs[mode] = {name: table[name] for name in table.dtype.names if "time" not in name}
+    assert logs["off"].keys() == logs["replay"].keys() and "loss" in logs["off"]
+    for name, values in logs["off"].items():
+        assert np.array_equal(values, logs["replay"][name]), name
