@@ -157,6 +157,33 @@ def test_sees_parameters_changed_in_place_and_replaced(rng):
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
 
 
+def test_a_replaced_parameter_or_layer_is_captured_again(rng):
+    eager_model, compiled_model = _model([3, 4, 2]), _model([3, 4, 2])
+    opt_e = optim.SGD(eager_model.parameters(), lr=0.1)
+    opt_c = optim.SGD(compiled_model.parameters(), lr=0.1)
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+
+    def new_bias(model):
+        model[0].bias = nn.Parameter(ffnn.tensor(np.full(4, 0.5, np.float32)))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        return opt
+
+    def new_layer(model):
+        ffnn.manual_seed(5)
+        model[2] = nn.Linear(4, 2)
+        return optim.SGD(model.parameters(), lr=0.1)
+
+    for edit in (None, new_bias, new_layer):
+        if edit is not None:
+            opt_e, step.optimizer = edit(eager_model), edit(compiled_model)
+        x = ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step.compiled
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert np.array_equal(a._data, b._data)
+
+
 def test_requires_grad_changes_between_steps(rng):
     """Freezing and unfreezing a layer: re-captured, still the eager step."""
     eager_model, compiled_model = _model([3, 4, 4, 2]), _model([3, 4, 4, 2])

@@ -87,16 +87,18 @@ class CompiledStep:
 
     def _current_signature(self) -> tuple:
         """Cheap facts whose change invalidates the plan: each module's children, parameters
-        and hook tables, each parameter's ``requires_grad`` and gradient hooks, the number of
-        parameter groups. The registries are listed once per capture."""
+        and hook tables, each parameter's ``requires_grad`` and gradient hooks, the optimizer
+        and its number of parameter groups. The registries are listed once per capture; the
+        plan holds the modules and parameters it captured, so their ids are not reused while
+        it lives."""
         if self._signature is None:
             modules = list(self.model.modules())
             self._registries = [r for m in modules for r in (m._modules, m._parameters)]
             self._tables = [m.__dict__ for m in modules]
             self._param_tables = [p.__dict__ for m in modules
                                   for p in m._parameters.values() if p is not None]
-        return (len(self.optimizer.param_groups),
-                *[tuple(r.values()) for r in self._registries],
+        return (id(self.optimizer), len(self.optimizer.param_groups),
+                *[tuple(map(id, r.values())) for r in self._registries],
                 *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
                 *[(t.get("requires_grad"), "_grad_hooks" in t) for t in self._param_tables])
 
