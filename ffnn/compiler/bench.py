@@ -10,6 +10,7 @@ blocks of ``--number`` steps. The table gives the medians over rounds, in ms per
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -142,9 +143,20 @@ def main(argv=None) -> None:
     if args.child:
         _child(args.child, args.repeats, args.number)
         return
+    needs = {"ffnn": (), "torch": ("torch",), "jax": ("jax", "optax")}
+    libraries = []
+    for library in args.libraries.split(","):
+        if library not in RUNNERS:
+            parser.error(f"--libraries: expected names among {sorted(RUNNERS)}. "
+                         f"Received: {library!r}")
+        missing = [m for m in needs[library] if importlib.util.find_spec(m) is None]
+        if missing:
+            print(f"{library}: not timed ({', '.join(missing)} not installed)")
+        else:
+            libraries.append(library)
     table: dict[str, dict[str, list]] = {case: {} for case in CASES}
     for _ in range(args.rounds):
-        for library in args.libraries.split(","):
+        for library in libraries:
             done = subprocess.run(
                 [sys.executable, "-m", "ffnn.compiler.bench", "--child", library,
                  "--repeats", str(args.repeats), "--number", str(args.number)],
