@@ -310,3 +310,20 @@ def test_bad_arguments(args, message):
                      optim.SGD(model.parameters(), lr=0.1) if opt_arg is None else opt_arg)
     with pytest.raises(ValueError, match="mode must be one of"):
         ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), mode="jit")
+
+
+def test_torch_compile_model_form_returns_the_model():
+    """`model = torch.compile(model)` and `@torch.compile` in PyTorch programs run unchanged."""
+    model = _model([2, 3])
+    assert ffnn.compile(model) is model
+    assert ffnn.compile(model, mode="reduce-overhead", fullgraph=True) is model
+
+    @ffnn.compile
+    def double(x):
+        return 2 * x
+
+    assert double(3) == 6
+    assert ffnn.compile()(double) is double
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['fullgraph'\]"):
+        ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+                     fullgraph=True)

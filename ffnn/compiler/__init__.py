@@ -191,13 +191,25 @@ class CompiledStep:
         return f"CompiledStep({state})"
 
 
-def compile(model, loss_fn, optimizer, *, mode: str = "replay") -> CompiledStep:  # noqa: A001
+def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None,  # noqa: A001
+            **torch_options):
     """A training step ``step(x, y) -> float`` for ``model``, ``loss_fn`` and ``optimizer``:
     ``optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step()``, captured
-    once and replayed (``mode``: 'replay', bit for bit the eager step, or 'fused', one numba
-    function for small networks). Falls back to the eager step, with a one-line warning, for
-    what it cannot capture. Raises TypeError/ValueError for bad arguments."""
-    return CompiledStep(model, loss_fn, optimizer, mode)
+    once and replayed (``mode``: 'replay', the default, bit for bit the eager step, or
+    'fused', one numba function for small networks). Falls back to the eager step, with a
+    one-line warning, for what it cannot capture. Raises TypeError/ValueError for bad
+    arguments.
+
+    PyTorch's form ``torch.compile(model, **options)`` (no loss, no optimizer; also as a
+    decorator) returns ``model`` itself: ffnn runs it eagerly, so PyTorch programs that
+    compile their model run unchanged.
+    """
+    if loss_fn is None and optimizer is None:
+        return model if model is not None else (lambda fn: fn)
+    if torch_options:
+        raise TypeError(f"compile: unexpected keyword arguments {sorted(torch_options)} for a "
+                        "training step (they belong to torch.compile's model form)")
+    return CompiledStep(model, loss_fn, optimizer, "replay" if mode is None else mode)
 
 
 __all__ = ["MODES", "CompiledStep", "compile"]
