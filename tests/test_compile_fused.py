@@ -178,3 +178,25 @@ def test_fused_chain_ending_in_an_activation(rng):
     assert step.fused is not None
     for a, b in zip(eager_model.parameters(), fused_model.parameters()):
         np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)
+
+
+def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
+    """Rows with ignore_index: the replay runs them. Layers given data of other shapes: the
+    eager step runs and raises its error. The fused kernel never indexes with either."""
+    eager_model, fused_model = _model([3, 4, 3]), _model([3, 4, 3])
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.1) for m in (eager_model, fused_model))
+    loss_fn = nn.CrossEntropyLoss()
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    x = ffnn.tensor(rng.standard_normal((4, 3)))
+    y = ffnn.tensor(np.array([0, -100, 2, 1]))
+    with pytest.warns(UserWarning, match="a target is ignore_index"):
+        got = step(x, y)
+    assert got == _eager_step(eager_model, loss_fn, opt_e, x, y)
+    for model in (eager_model, fused_model):  # a hidden layer of 5 instead of 4
+        model[0].weight.data = ffnn.tensor(np.full((5, 3), 0.1))
+        model[0].bias.data = ffnn.tensor(np.zeros(5))
+        model[2].weight.data = ffnn.tensor(np.full((3, 5), -0.2))
+    x = ffnn.tensor(rng.standard_normal((4, 3)))
+    with pytest.warns(UserWarning, match=r"a Linear\(3, 4\) has parameters of other shapes"), \
+            pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\) got input"):
+        step(x, ffnn.tensor(np.array([0, 1, 2, 1])))

@@ -87,7 +87,7 @@ class CompiledStep:
 
     def _current_signature(self) -> tuple:
         """Cheap facts whose change invalidates the plan: each module's children, parameters
-        and hook tables, each parameter's ``requires_grad`` and gradient hooks, the optimizer
+        and hook tables, each parameter's ``requires_grad``, gradient hooks and shape, the optimizer
         and its number of parameter groups. The registries are listed once per capture; the
         plan holds the modules and parameters it captured, so their ids are not reused while
         it lives."""
@@ -100,7 +100,8 @@ class CompiledStep:
         return (id(self.optimizer), len(self.optimizer.param_groups),
                 *[tuple(map(id, r.values())) for r in self._registries],
                 *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
-                *[(t.get("requires_grad"), "_grad_hooks" in t) for t in self._param_tables])
+                *[(t.get("requires_grad"), "_grad_hooks" in t, getattr(t.get("_data"), "shape", 0))
+                  for t in self._param_tables])
 
     # ----- the step -------------------------------------------------------------------
     def __call__(self, x, y) -> float:

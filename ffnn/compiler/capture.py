@@ -35,7 +35,12 @@ class Link:
     options: dict = field(default_factory=dict)
 
 
-def _linear_link(module) -> Link:
+def _linear_link(module) -> Link | str:
+    """The dense op; its parameters must have the shapes the module checks inputs against."""
+    shape = (module.out_features, module.in_features)
+    if module.weight._data.shape != shape or (
+            module.bias is not None and module.bias._data.shape != shape[:1]):
+        return f"a Linear{shape[::-1]} has parameters of other shapes"
     return Link("linear", _matrix.Linear, module, (module.weight, module.bias))
 
 

@@ -109,6 +109,7 @@ class FusedStep:
         self._keys: list | None = None
         self._state_owner, self._fresh, self._arrays = None, True, None
         self._checked: list = []
+        self._shapes = [p._data.shape for p in self.params]
         mine = {id(p) for p in self.params}
         self._others = [p for g in optimizer.param_groups for p in g["params"]
                         if id(p) not in mine]
@@ -186,14 +187,14 @@ class FusedStep:
         return self._arrays
 
     def _parameters_ok(self) -> bool:
-        """Whether the parameters' arrays are still the fused kernel's kind (checked again
-        only when one of them was replaced)."""
+        """Whether the parameters' arrays are still of the kind, dtype and shape the buffers
+        were made for (checked again only when one of them was replaced)."""
         arrays = [p._data for p in self.params]
         if len(arrays) == len(self._checked) and all(map(is_, arrays, self._checked)):
             return True
         self._tables.clear()
         if all(type(a) is np.ndarray and a.dtype == self.dtype and a.flags.c_contiguous
-               for a in arrays):
+               and a.shape == shape for a, shape in zip(arrays, self._shapes)):
             self._checked = arrays
             return True
         return False
@@ -229,11 +230,14 @@ class FusedStep:
         if x.dtype != self.dtype or x.ndim != 2:
             return None, f"the input is {x.dtype} of {x.ndim} dims, not 2-D {self.dtype}"
         if not self._parameters_ok():
-            return None, "a parameter's array is not a C-contiguous NumPy array of the dtype"
+            return None, "a parameter's array changed shape, dtype or layout"
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         if self.loss_code == 1:
-            y_float, y_index = self._no_float, y.astype(np.int64, copy=False)
+            y_float = self._no_float
+            y_index = np.ascontiguousarray(y, np.int64)
+            if y_index.size and (y_index.min() < 0 or y_index.max() >= self.dims[-1, 0]):
+                return None, "a target is ignore_index"
         else:
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
             if y_float.ndim != 2:
