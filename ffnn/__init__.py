@@ -168,7 +168,7 @@ __all__ = [
     "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",
     "maximum", "minimum", "mean", "sqrt", "sum", "sigmoid", "tanh", "relu", "softmax",
-    "log_softmax", "gradcheck", "__version__",
+    "log_softmax", "gradcheck", "compile", "__version__",
     # torch's spellings of factories, functions, types and the environment
     "empty", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "normal",
     "concat", "device", "int8", "int16", "short", "uint8", "get_default_device",
@@ -196,6 +196,10 @@ def __getattr__(name):
         from ffnn.amp import autocast
 
         return autocast
+    if name == "compile":  # the function; its package is ffnn.compiler, as torch's
+        from ffnn.compiler import compile
+
+        return compile
     if name in {"save", "load", "load_state_dict", "CheckpointError"}:
         from ffnn.io import checkpoint
 

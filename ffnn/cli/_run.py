@@ -194,7 +194,8 @@ def _make_trainer(model, data: Prepared, train: TrainConfig, seed: int, out: str
     trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, scheduler_interval=interval,
                       grad_clip=train.grad_clip or None, l1=train.l1, seed=seed,
-                      distributed=launched_with_mpi())  # mpiexec -n N: rank 0 writes the run
+                      distributed=launched_with_mpi(),  # mpiexec -n N: rank 0 writes the run
+                      compile=False if train.compile == "off" else train.compile)
     check_monitor(train, trainer, has_val)
     return trainer
 

@@ -57,13 +57,16 @@ class Trainer:
     ``distributed``: data-parallel over MPI ranks (``mpiexec -n R``): each rank trains on its
     shard of every batch (``batch_size`` is the global batch), gradients are averaged weighted
     by rows, logs are reduced over ranks, only rank 0 writes (see ``ffnn.distributed``).
+    ``compile``: train with ``ffnn.compile``'s step (True or 'replay': bit for bit the eager
+    step; 'fused': one numba call for small networks); without grad_clip, l1 and distributed.
     """
 
     def __init__(self, model, loss, optimizer, metrics: Sequence | None = None,
                  callbacks: Sequence[Callback] | None = None, scheduler=None,
                  scheduler_interval: str = "epoch", scheduler_monitor: str | None = None,
                  grad_clip: float | None = None, l1: float = 0.0, seed: int | None = None,
-                 terminate_on_nan: bool = True, distributed: bool = False):
+                 terminate_on_nan: bool = True, distributed: bool = False,
+                 compile: bool | str = False):  # noqa: A002 - torch's name
         if not callable(model) or not hasattr(model, "parameters"):
             raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
                             f"Received: model of type {type(model).__name__}")
@@ -108,6 +111,10 @@ class Trainer:
         self.params: dict = {}
         self.loader_generator = _random.Generator(self.seed)
         self.distributed = bool(distributed)
+        if compile not in (False, True, "replay", "fused"):
+            raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
+                             f"Received: compile={compile!r}")
+        self.compile = compile
         if self.distributed:
             from ffnn.distributed import _trainer
 
@@ -333,29 +340,35 @@ class Trainer:
             clip = _trainer.clipper(self, clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         weights = self._weights() if self.l1 else []
+        step = self._make_step()
         for b, batch in enumerate(loader):
             x, y = self._batch(batch)
             n = x.shape[0]
             callbacks.on_train_batch_begin(b, {"size": n})
-            out = self.model(x)
-            target = self._target(y, out)
-            loss = self.loss(out, target)
-            objective = loss
-            if weights:
-                from ffnn.nn.utils import l1_penalty
+            if step is not None:
+                target = self._target(y, Tensor._make(step.output_like(x), False, None))
+                value = step(x, target)
+                out = Tensor._make(step.output.copy() if collect else step.output, False, None)
+            else:
+                out = self.model(x)
+                target = self._target(y, out)
+                loss = self.loss(out, target)
+                objective = loss
+                if weights:
+                    from ffnn.nn.utils import l1_penalty
 
-                objective = loss + self.l1 * l1_penalty(weights)
-            self.optimizer.zero_grad()
-            objective.backward()
-            if self.distributed:
-                _trainer.combine_gradients(self, n)
-            if clip is not None:
-                clip(params, self.grad_clip)
-            self.optimizer.step()
+                    objective = loss + self.l1 * l1_penalty(weights)
+                self.optimizer.zero_grad()
+                objective.backward()
+                if self.distributed:
+                    _trainer.combine_gradients(self, n)
+                if clip is not None:
+                    clip(params, self.grad_clip)
+                self.optimizer.step()
+                value = float(loss._data)
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             self.global_step += 1
-            value = float(loss._data)
             loss_sum += value * n
             count += n
             if self.distributed:  # callbacks see the global batch: same decisions everywhere
@@ -372,6 +385,24 @@ class Trainer:
         logs = {"loss": loss_sum / count if count else math.nan}
         logs.update(self._metric_logs(outputs, targets))
         return logs
+
+    def _make_step(self):
+        """The ``ffnn.compile`` step when ``compile`` is on and nothing in the loop needs the
+        eager graph (else None, with a one-line warning saying why)."""
+        if not self.compile:
+            return None
+        used = [name for name, on in (("grad_clip", self.grad_clip is not None),
+                                      ("l1", self.l1 > 0), ("distributed", self.distributed))
+                if on]
+        if used:
+            import warnings
+
+            warnings.warn(f"{_OWNER}: compile is off with {', '.join(used)}", stacklevel=3)
+            return None
+        from ffnn.compiler import compile as compile_step
+
+        mode = "fused" if self.compile == "fused" else "replay"
+        return compile_step(self.model, self.loss, self.optimizer, mode=mode)
 
     def _step_scheduler(self, logs: dict) -> None:
         if self.scheduler is None or self.scheduler_interval != "epoch":

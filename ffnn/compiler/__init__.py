@@ -1,0 +1,216 @@
+"""``ffnn.compile(model, loss_fn, optimizer)``: a training step captured once and replayed.
+
+The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
+optimizer.step()``. Captured (a chain of ``Linear`` and element-wise activations, a mean/sum
+MSE, cross-entropy or BCE-with-logits loss), it replays the ops without the graph:
+
+- ``mode="replay"`` (default): the ops' own forward/backward and the optimizer's own
+  ``step`` on arrays; bit for bit the eager step (``ffnn.compiler.replay``).
+- ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers,
+  for small networks (``ffnn.compiler.fused``); its products and transcendental functions are
+  not BLAS's and NumPy's, so it agrees with the eager step to rounding, not bit for bit.
+
+Anything it cannot capture runs the eager step, with a one-line warning giving the reason
+(``step.compiled`` is then False and ``step.reason`` says why). Parameters are read and
+written in place (``p._data``) at every call, so changes the user makes between steps are
+seen; a change of structure (hooks, ``requires_grad``, a layer or parameter replaced) is
+detected and the step is captured again.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ffnn.autograd import is_grad_enabled, no_grad
+from ffnn.compiler.capture import capture_chain, capture_loss
+from ffnn.compiler.replay import plan_needs, replay_step
+from ffnn.tensor import Tensor
+
+MODES = ("replay", "fused")
+
+
+class CompiledStep:
+    """``step(x, y) -> float``: one training step (see the module docstring).
+
+    Attributes: ``compiled`` (True when the last call ran the captured plan), ``reason``
+    (why it did not, else None), ``mode`` (as asked), ``fused`` (the fused function in
+    use, else None), ``output`` (the model's output array of the last call; a fused
+    step overwrites it at the next call).
+    """
+
+    def __init__(self, model, loss_fn, optimizer, mode: str = "replay"):
+        if mode not in MODES:
+            raise ValueError(f"compile: mode must be one of {list(MODES)}. "
+                             f"Received: mode={mode!r}")
+        if not callable(model) or not hasattr(model, "parameters"):
+            raise TypeError("compile: model must be an ffnn.nn.Module. "
+                            f"Received: model of type {type(model).__name__}")
+        if not callable(loss_fn):
+            raise TypeError("compile: loss_fn must be callable, e.g. nn.MSELoss(). "
+                            f"Received: loss_fn of type {type(loss_fn).__name__}")
+        if not hasattr(optimizer, "param_groups") or not hasattr(optimizer, "step"):
+            raise TypeError("compile: optimizer must be an ffnn.optim optimizer. "
+                            f"Received: optimizer of type {type(optimizer).__name__}")
+        self.model, self.loss_fn, self.optimizer, self.mode = model, loss_fn, optimizer, mode
+        self.output = None
+        self._warned: set[str] = set()
+        self._capture()
+
+    # ----- capture --------------------------------------------------------------------
+    def _capture(self) -> None:
+        self.links = self.loss = self.fused = self._signature = None
+        links, reason = capture_chain(self.model)
+        if reason is None and any("_grad_hooks" in p.__dict__ for p in self.model.parameters()):
+            reason = "a parameter has gradient hooks"
+        if reason is None:
+            self.loss, reason = capture_loss(self.loss_fn)
+        if reason is None:
+            self.links = links
+            self.needs, flowing = plan_needs(links)
+            if not flowing:
+                reason = "no parameter requires a gradient"
+        if reason is None and self.mode == "fused":
+            from ffnn.compiler.fused import FusedStep
+
+            self.fused, why = FusedStep.build(links, self.loss, self.optimizer)
+            if why is not None:
+                self._warn(f"mode='fused' cannot take this step ({why}); replaying")
+        self._plan_reason = reason
+        self.reason, self.compiled = reason, reason is None
+        linears = [link.module for link in links or () if link.kind == "linear"]
+        self._in_features = linears[0].in_features if linears else None
+        self._out_features = linears[-1].out_features if linears else None
+        self._last_weight = linears[-1].weight if linears else None
+        self._signature = self._current_signature()
+
+    def _current_signature(self) -> tuple:
+        """Cheap facts whose change invalidates the plan: each module's children, parameters
+        and hook tables, each parameter's ``requires_grad``, gradient hooks and shape, the optimizer
+        and its number of parameter groups. The registries are listed once per capture; the
+        plan holds the modules and parameters it captured, so their ids are not reused while
+        it lives."""
+        if self._signature is None:
+            modules = list(self.model.modules())
+            self._registries = [r for m in modules for r in (m._modules, m._parameters)]
+            self._tables = [m.__dict__ for m in modules]
+            self._param_tables = [p.__dict__ for m in modules
+                                  for p in m._parameters.values() if p is not None]
+        return (id(self.optimizer), len(self.optimizer.param_groups),
+                *[tuple(map(id, r.values())) for r in self._registries],
+                *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
+                *[(t.get("requires_grad"), "_grad_hooks" in t, getattr(t.get("_data"), "shape", 0))
+                  for t in self._param_tables])
+
+    # ----- the step -------------------------------------------------------------------
+    def __call__(self, x, y) -> float:
+        if self._current_signature() != self._signature:
+            self._capture()
+        if self._plan_reason is not None:
+            return self._eager(x, y, self._plan_reason)
+        xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
+        reason = self._input_reason(x, xa)
+        ya = None
+        if reason is None:
+            ya, reason = self._target(y, xa)
+        if reason is None and self.fused is not None:
+            value, why = self.fused(xa, ya, self.optimizer)
+            if why is None:
+                self.output, self.compiled, self.reason = self.fused.output, True, None
+                return value
+            self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
+        if reason is not None:
+            return self._eager(x, y, reason)
+        value, self.output = replay_step(self.links, self.needs, self.loss, self.optimizer,
+                                         xa, ya)
+        self.compiled, self.reason = True, None
+        return float(value)
+
+    def _input_reason(self, x, xa) -> str | None:
+        if isinstance(x, Tensor) and x.requires_grad:
+            return "the input requires a gradient"
+        if not is_grad_enabled():
+            return "gradients are disabled (no_grad)"
+        if xa.dtype.kind != "f":
+            return f"the input has dtype {xa.dtype}, not a floating-point one"
+        if xa.ndim == 0 or (self._in_features is not None and xa.shape[-1] != self._in_features):
+            return f"the input has shape {xa.shape}, not [..., {self._in_features}]"
+        return None
+
+    def _target(self, y, xa):
+        """The target array as the eager loss would use it, or a reason to run eagerly
+        (the eager loss then raises its own error for a bad target)."""
+        spec = self.loss
+        width = xa.shape[-1] if self._out_features is None else self._out_features
+        if spec.target == "indices":
+            ya = y._data if isinstance(y, Tensor) else Tensor(y)._data
+            if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
+                return None, "the target is not a vector of class indices, one per row"
+            bad = (ya < 0) | (ya >= width)
+            if bad.any() and (ya[bad] != spec.ignore_index).any():
+                return None, "a class label is out of range"
+            return ya, None
+        ya = y._data if isinstance(y, Tensor) else y
+        if not hasattr(ya, "dtype"):
+            return None, "the target is not an array"
+        if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):
+            return None, "the target is not a floating-point array shaped like the output"
+        return ya, None
+
+    def output_like(self, x) -> np.ndarray:
+        """A read-only array with the shape and dtype of ``model(x)`` (no memory of that
+        size), to shape targets before the step: from the plan, else a forward of one row."""
+        xa = x._data if isinstance(x, Tensor) else np.asarray(x)
+        if self._plan_reason is None and self._out_features is not None and xa.ndim >= 1:
+            dtype = np.result_type(xa.dtype, self._last_weight._data.dtype)
+            return np.broadcast_to(np.zeros((), dtype), (*xa.shape[:-1], self._out_features))
+        with no_grad():
+            out = self.model(Tensor._make(xa[:1], False, None))._data
+        return np.broadcast_to(np.zeros((), out.dtype), (xa.shape[0], *out.shape[1:]))
+
+    def _warn(self, message: str) -> None:
+        """One warning per distinct message, on one line."""
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"ffnn.compile: {message}", stacklevel=4)
+
+    def _eager(self, x, y, reason: str) -> float:
+        self._warn(f"running the eager step: {reason}")
+        self.compiled, self.reason = False, reason
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.output = out._data
+        return float(loss._data)
+
+    def __repr__(self) -> str:
+        mode = "fused" if self.fused is not None else "replay"
+        state = f"mode={mode!r}" if self.compiled else f"eager: {self.reason}"
+        return f"CompiledStep({state})"
+
+
+def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None,  # noqa: A001
+            **torch_options):
+    """A training step ``step(x, y) -> float`` for ``model``, ``loss_fn`` and ``optimizer``:
+    ``optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step()``, captured
+    once and replayed (``mode``: 'replay', the default, bit for bit the eager step, or
+    'fused', one numba function for small networks). Falls back to the eager step, with a
+    one-line warning, for what it cannot capture. Raises TypeError/ValueError for bad
+    arguments.
+
+    PyTorch's form ``torch.compile(model, **options)`` (no loss, no optimizer; also as a
+    decorator) returns ``model`` itself: ffnn runs it eagerly, so PyTorch programs that
+    compile their model run unchanged.
+    """
+    if loss_fn is None and optimizer is None:
+        return model if model is not None else (lambda fn: fn)
+    if torch_options:
+        raise TypeError(f"compile: unexpected keyword arguments {sorted(torch_options)} for a "
+                        "training step (they belong to torch.compile's model form)")
+    return CompiledStep(model, loss_fn, optimizer, "replay" if mode is None else mode)
+
+
+__all__ = ["MODES", "CompiledStep", "compile"]

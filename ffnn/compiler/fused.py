@@ -1,0 +1,262 @@
+"""``mode="fused"``: the whole step of a small network as one numba call.
+
+Everything the step writes lives in buffers allocated once per batch size (activations,
+two gradient buffers, the transposed weights) or in the arrays the eager step would use:
+each parameter's own ``_data``, a gradient array per parameter (left in ``p.grad``), and the
+optimizer's state arrays, created by the optimizer's own ``_init_state`` and written in
+place, so ``optimizer.state_dict()`` is right after fused steps. Python work per call: one
+pass over the parameters for the update coefficients (they follow ``param_groups``, so
+schedulers work) and the optimizer's ``step`` counters.
+
+The update formulas are the optimizers' (SGD's and the fused Adam of ``ffnn.accel``, with the
+coefficients in the parameter's dtype); products and transcendental functions are numba
+loops and libm, not BLAS and NumPy, so results agree with the eager step to rounding.
+"""
+
+from __future__ import annotations
+
+from operator import is_, itemgetter
+
+import numpy as np
+
+from ffnn import accel
+from ffnn.compiler.capture import Link, LossSpec
+from ffnn.ops import activations as _act_ops
+from ffnn.ops import losses as _loss_ops
+from ffnn.optim.adam import Adam
+from ffnn.optim.adamw import AdamW
+from ffnn.optim.optimizer import reset_gradients
+from ffnn.optim.sgd import SGD
+
+_ACTIVATIONS = {_act_ops.Tanh: 1, _act_ops.ReLU: 2, _act_ops.Sigmoid: 3}
+_LOSSES = {_loss_ops.MSELoss: 0, _loss_ops.CrossEntropyIndices: 1,
+           _loss_ops.BCEWithLogitsLoss: 2}
+
+
+def _chain(links: list[Link]):
+    """(linear modules, activation codes) or a reason: Linear layers with a bias, each
+    followed by at most one supported activation."""
+    modules, codes = [], []
+    for link in links:
+        if link.kind == "linear":
+            if link.module.bias is None:
+                return None, "a Linear layer without bias"
+            modules.append(link.module)
+            codes.append(0)
+        elif link.op in _ACTIVATIONS and modules and codes[-1] == 0:
+            codes[-1] = _ACTIVATIONS[link.op]
+        else:
+            return None, f"the chain has {link.kind} where a Linear layer is expected"
+    return (modules, codes), None
+
+
+class FusedStep:
+    """The fused step of one chain, loss and optimizer; ``build`` checks what it takes."""
+
+    @classmethod
+    def build(cls, links: list[Link], loss: LossSpec, optimizer):
+        """(FusedStep, None) or (None, the reason it cannot be fused)."""
+        if not accel.available:
+            return None, "mode='fused' needs numba (pip install numba)"
+        chain, reason = _chain(links)
+        if reason is not None:
+            return None, reason
+        if loss.op not in _LOSSES or loss.options.get("label_smoothing", 0.0):
+            return None, f"loss {loss.op.__name__} with these options is not fused"
+        if type(optimizer) not in (SGD, Adam, AdamW):
+            return None, f"optimizer {type(optimizer).__name__} is not fused"
+        modules, codes = chain
+        params = [p for m in modules for p in (m.weight, m.bias)]
+        dtypes = {p._data.dtype for p in params}
+        if len(dtypes) != 1 or dtypes.pop().char not in "fd":
+            return None, "the parameters are not all float32 or all float64"
+        groups = {}
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                groups[id(param)] = group
+        for param in params:
+            if not param.requires_grad or id(param) not in groups:
+                return None, "a parameter is frozen or not in the optimizer"
+            if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
+                return None, "a parameter is not a C-contiguous NumPy array"
+        if isinstance(optimizer, Adam) and len({groups[id(p)]["amsgrad"] for p in params}) > 1:
+            return None, "parameter groups disagree on amsgrad"
+        return cls(modules, codes, loss, optimizer, [groups[id(p)] for p in params]), None
+
+    def __init__(self, modules, codes, loss: LossSpec, optimizer, groups):
+        from ffnn.compiler import _fused_kernel
+
+        self.kernel = _fused_kernel.step
+        self.modules, self.codes = modules, np.array(codes, np.int64)
+        self.weights = [m.weight for m in modules]
+        self.biases = [m.bias for m in modules]
+        self.params = self.weights + self.biases
+        self.groups = groups
+        self.optimizer = optimizer
+        self.adam = isinstance(optimizer, Adam)
+        self.loss_code = _LOSSES[loss.op]
+        self.mean = loss.options["reduction"] == "mean"
+        self.dtype = self.weights[0]._data.dtype
+        self.in_features = modules[0].in_features
+        self.hyper = np.zeros((len(self.params), 8))
+        self.steps = np.zeros(len(self.params), np.int64)
+        self.amsgrad = bool(self.adam and groups[0]["amsgrad"])
+        self._options = (("lr", "betas", "eps", "weight_decay", "maximize",
+                          "decoupled_weight_decay") if self.adam else
+                         ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
+        self._distinct = list({id(g): g for g in groups}.values())
+        self._pick = itemgetter(*self._options)
+        self._keys: list | None = None
+        self._state_owner, self._fresh, self._arrays = None, True, None
+        self._checked: list = []
+        self._shapes = [p._data.shape for p in self.params]
+        mine = {id(p) for p in self.params}
+        self._others = [p for g in optimizer.param_groups for p in g["params"]
+                        if id(p) not in mine]
+        self.transposed = tuple(np.empty(w._data.T.shape, self.dtype) for w in self.weights)
+        self.grads = [np.empty_like(p._data) for p in self.params]
+        self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
+        self.buffers: dict[int, tuple] = {}
+        self._tables: dict[int, tuple] = {}
+        self.output = None
+        empty = np.zeros(0, self.dtype)
+        self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
+
+    def _buffers(self, n: int) -> tuple:
+        """(activations, two gradient buffers) for a batch of ``n`` rows, made once."""
+        found = self.buffers.get(n)
+        if found is None:
+            width = max(max(m.out_features, m.in_features) for m in self.modules)
+            hs = tuple(np.empty((n, m.out_features), self.dtype) for m in self.modules)
+            found = (hs, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
+            self.buffers[n] = found
+        return found
+
+    def _group_rows(self) -> None:
+        """Refill ``hyper`` (float64 rows, one per parameter) when a group's options changed
+        (a scheduler's new lr), from the groups themselves."""
+        keys = [self._pick(group) for group in self._distinct]
+        if keys == self._keys:
+            return
+        self._keys = keys
+        for i, group in enumerate(self.groups):
+            sign = -1.0 if group["maximize"] else 1.0
+            if self.adam:
+                lr, decay = group["lr"], group["weight_decay"]
+                decoupled = group["decoupled_weight_decay"]
+                beta1, beta2 = group["betas"]
+                self.hyper[i] = (lr, beta1, beta2, group["eps"], 0.0 if decoupled else decay,
+                                 1 - (lr * decay if decoupled else 0.0), sign, 0.0)
+            else:
+                self.hyper[i, :6] = (group["lr"], group["momentum"], 1 - group["dampening"],
+                                     group["weight_decay"], group["nesterov"], sign)
+
+    def _state(self) -> list:
+        """Three state arrays per parameter (Adam's moments and AMSGrad maxima, or SGD's
+        momentum buffer; the parameter itself where there is none), created as the optimizer
+        creates them. The arrays are looked up again when ``optimizer.state`` was replaced
+        (``load_state_dict``) or a parameter's state is new."""
+        optimizer = self.optimizer
+        if optimizer.state is not self._state_owner or self._fresh:
+            self._state_owner, self._fresh = optimizer.state, False
+            self._dicts = []
+            for param, group in zip(self.params, self.groups):
+                state = optimizer.state[param]
+                if not state:
+                    state.update(optimizer._init_state(param._data, group))
+                if self.adam and group["amsgrad"] and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = np.zeros_like(param._data)
+                self._dicts.append(state)
+            self._arrays = None
+        if not self.adam and self._arrays is None:
+            for i, (state, param, group) in enumerate(zip(self._dicts, self.params,
+                                                          self.groups)):
+                first = group["momentum"] != 0 and "momentum_buffer" not in state
+                if first:
+                    state["momentum_buffer"] = np.empty_like(param._data)
+                self.hyper[i, 6] = first
+                self._fresh = self._fresh or first
+        if self._arrays is None:
+            if self.adam:
+                self._arrays = [(d["exp_avg"], d["exp_avg_sq"],
+                                 d.get("max_exp_avg_sq", d["exp_avg_sq"])) for d in self._dicts]
+            else:
+                self._arrays = [(d.get("momentum_buffer", p._data),) * 3
+                                for d, p in zip(self._dicts, self.params)]
+            self._tables.clear()
+        return self._arrays
+
+    def _parameters_ok(self) -> bool:
+        """Whether the parameters' arrays are still of the kind, dtype and shape the buffers
+        were made for (checked again only when one of them was replaced)."""
+        arrays = [p._data for p in self.params]
+        if len(arrays) == len(self._checked) and all(map(is_, arrays, self._checked)):
+            return True
+        self._tables.clear()
+        if all(type(a) is np.ndarray and a.dtype == self.dtype and a.flags.c_contiguous
+               and a.shape == shape for a, shape in zip(arrays, self._shapes)):
+            self._checked = arrays
+            return True
+        return False
+
+    def _table(self, n: int, states: list):
+        """The kernel's address table for a batch of ``n`` rows (see ``_fused_kernel``), and
+        the arrays it points into (held with it, so none is freed while it is in use); None
+        when a state array is not of the parameter's shape, dtype and layout."""
+        found = self._tables.get(n)
+        if found is not None:
+            return found[0]
+        hs, grad_a, grad_b = self._buffers(n)
+        layers, params, grads = len(self.weights), self._checked, self.grads
+        arrays = []
+        for layer in range(layers):
+            w, b = layer, layers + layer
+            arrays += [params[w], params[b], grads[w], grads[b]]
+            for k in range(3):
+                arrays += [states[w][k], states[b][k]]
+            arrays += [hs[layer], self.transposed[layer]]
+        for state, param in zip(states, params):
+            for a in state:
+                if type(a) is not np.ndarray or a.dtype != self.dtype or \
+                        a.shape != param.shape or not a.flags.c_contiguous:
+                    return None
+        arrays += [grad_a, grad_b]
+        table = np.array([a.__array_interface__["data"][0] for a in arrays], np.int64)
+        self._tables[n] = (table, arrays)
+        return table
+
+    def __call__(self, x, y, optimizer) -> tuple[float | None, str | None]:
+        """(loss, None), or (None, a reason) when these arrays cannot take the fused path."""
+        if x.dtype != self.dtype or x.ndim != 2:
+            return None, f"the input is {x.dtype} of {x.ndim} dims, not 2-D {self.dtype}"
+        if not self._parameters_ok():
+            return None, "a parameter's array changed shape, dtype or layout"
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        if self.loss_code == 1:
+            y_float = self._no_float
+            y_index = np.ascontiguousarray(y, np.int64)
+            if y_index.size and (y_index.min() < 0 or y_index.max() >= self.dims[-1, 0]):
+                return None, "a target is ignore_index"
+        else:
+            y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
+            if y_float.ndim != 2:
+                return None, "the target is not 2-D"
+        n = x.shape[0]
+        self._group_rows()
+        table = self._table(n, self._state())
+        if table is None:
+            return None, "an optimizer state array is not shaped and typed as its parameter"
+        if self.adam:
+            steps = self.steps
+            for i, state in enumerate(self._dicts):
+                state["step"] += 1
+                steps[i] = state["step"]
+        if self._others:
+            reset_gradients(self._others)
+        loss = self.kernel(x, y_float, y_index, table, self.dims, self.codes, self.loss_code,
+                           self.mean, self.adam, self.hyper, self.steps, self.amsgrad)
+        for param, grad in zip(self.params, self.grads):
+            param._grad = grad
+        self.output = self.buffers[n][0][-1]
+        return float(loss), None

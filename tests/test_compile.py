@@ -1,0 +1,329 @@
+"""ffnn.compile (replay mode): bit for bit the eager step, and the eager step itself, with a
+one-line reason, for what it cannot capture."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn, optim
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+               "gelu_tanh": lambda: nn.GELU("tanh"), "silu": nn.SiLU,
+               "leaky_relu": lambda: nn.LeakyReLU(0.1)}
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "momentum": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    "nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "adam": lambda p: optim.Adam(p, lr=1e-2),
+    "adam_decay_amsgrad": lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-2, amsgrad=True),
+    "adamw": lambda p: optim.AdamW(p, lr=1e-2),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5),
+    "adagrad": lambda p: optim.Adagrad(p, lr=1e-1),
+}
+LOSSES = ("mse", "cross_entropy", "bce_with_logits")
+
+
+def _model(sizes, activation="tanh", dtype=np.float32, seed=0):
+    ffnn.manual_seed(seed)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), ACTIVATIONS[activation]()]
+    model = nn.Sequential(*layers[:-1])
+    return model.double() if dtype == np.float64 else model
+
+
+def _loss_and_targets(loss: str, n: int, width: int, dtype, rng, steps: int):
+    if loss == "mse":
+        return nn.MSELoss(), [rng.standard_normal((n, width)).astype(dtype) for _ in range(steps)]
+    if loss == "cross_entropy":
+        return nn.CrossEntropyLoss(), [rng.integers(0, width, n) for _ in range(steps)]
+    return nn.BCEWithLogitsLoss(reduction="sum"), [
+        (rng.random((n, width)) > 0.5).astype(dtype) for _ in range(steps)]
+
+
+def _eager_step(model, loss_fn, optimizer, x, y) -> float:
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss._data)
+
+
+def _state_arrays(optimizer) -> list:
+    state = optimizer.state_dict()["state"]
+    return [(i, k, np.asarray(v)) for i in sorted(state) for k, v in sorted(state[i].items())]
+
+
+def _assert_same(model_a, model_b, opt_a, opt_b) -> None:
+    for (name, a), (_, b) in zip(model_a.named_parameters(), model_b.named_parameters()):
+        assert np.array_equal(a._data, b._data), name
+        assert np.array_equal(a._grad, b._grad), name
+    state_a, state_b = _state_arrays(opt_a), _state_arrays(opt_b)
+    assert len(state_a) == len(state_b)
+    for (i, k, a), (j, m, b) in zip(state_a, state_b):
+        assert (i, k) == (j, m) and np.array_equal(a, b), (i, k)
+
+
+def _run_both(sizes, activation, optimizer, loss, dtype, rng, steps=4, n=8):
+    eager_model, compiled_model = (_model(sizes, activation, dtype) for _ in range(2))
+    opt_e, opt_c = (OPTIMIZERS[optimizer](m.parameters()) for m in (eager_model,
+                                                                       compiled_model))
+    loss_fn, targets = _loss_and_targets(loss, n, sizes[-1], dtype, rng, steps)
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback would warn
+        for y in targets:
+            x = ffnn.tensor(rng.standard_normal((n, sizes[0])).astype(dtype))
+            expected = _eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
+            assert step(x, ffnn.tensor(y)) == expected
+            assert step.compiled and step.reason is None
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    return eager_model
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_each_optimizer_bit_for_bit(optimizer, dtype, rng):
+    _run_both([5, 7, 6, 3], "tanh", optimizer, "mse", dtype, rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_each_activation_bit_for_bit(activation, dtype, rng):
+    _run_both([4, 9, 5], activation, "adam", "cross_entropy", dtype, rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_each_loss_bit_for_bit(loss, dtype, rng):
+    _run_both([3, 6, 4], "relu", "momentum", loss, dtype, rng)
+
+
+@pytest.mark.parametrize("use_accel", [False, True])
+def test_bit_for_bit_with_and_without_the_compiled_kernels(use_accel, monkeypatch, rng):
+    """Layers large enough for ffnn.accel's kernels (ReLU, GELU, cross-entropy, Adam)."""
+    monkeypatch.setattr(accel, "enabled", use_accel and accel.available)
+    _run_both([64, 128, 96, 10], "relu", "adam", "cross_entropy", np.float32, rng, n=64)
+    _run_both([64, 128, 10], "gelu", "adamw", "cross_entropy", np.float32, rng, n=64)
+
+
+def test_trains_a_real_problem(rng):
+    """The compiled step learns XOR (the loss falls below a level no linear model reaches)."""
+    model = _model([2, 8, 1], "tanh", np.float64, seed=3)
+    step = ffnn.compile(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=0.05))
+    x = ffnn.tensor(np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64))
+    y = ffnn.tensor(np.array([[0], [1], [1], [0]], np.float64))
+    losses = [step(x, y) for _ in range(400)]
+    assert losses[-1] < 0.01 < 0.2 < losses[0]
+
+
+def test_batch_size_changes_and_untouched_extra_parameters(rng):
+    """A last smaller batch; a parameter of the optimizer outside the model keeps grad None."""
+    eager_model, compiled_model = _model([3, 5, 2]), _model([3, 5, 2])
+    extra_e, extra_c = (ffnn.zeros(4, requires_grad=True) for _ in range(2))
+    extra_c.grad = ffnn.ones(4)
+    opt_e = optim.SGD([*eager_model.parameters(), extra_e], lr=0.1, momentum=0.9)
+    opt_c = optim.SGD([*compiled_model.parameters(), extra_c], lr=0.1, momentum=0.9)
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+    for n in (8, 8, 3, 8):
+        x = ffnn.tensor(rng.standard_normal((n, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((n, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    assert extra_c.grad is None and np.array_equal(extra_c._data, np.zeros(4))
+
+
+def test_sees_parameters_changed_in_place_and_replaced(rng):
+    """The user edits a weight in place, then assigns new data, between steps."""
+    eager_model, compiled_model = _model([3, 4, 2]), _model([3, 4, 2])
+    opt_e = optim.Adam(eager_model.parameters(), lr=0.01)
+    opt_c = optim.Adam(compiled_model.parameters(), lr=0.01)
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+    edits = [lambda m: m[0].weight.data.mul_(0.5),
+             lambda m: setattr(m[2].bias, "data", ffnn.tensor(np.ones(2, np.float32))),
+             lambda m: m[2].weight.data.zero_()]
+    for edit in [None, *edits]:
+        if edit is not None:
+            with ffnn.no_grad():
+                edit(eager_model)
+                edit(compiled_model)
+        x = ffnn.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((6, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+def test_a_replaced_parameter_or_layer_is_captured_again(rng):
+    eager_model, compiled_model = _model([3, 4, 2]), _model([3, 4, 2])
+    opt_e = optim.SGD(eager_model.parameters(), lr=0.1)
+    opt_c = optim.SGD(compiled_model.parameters(), lr=0.1)
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+
+    def new_bias(model):
+        model[0].bias = nn.Parameter(ffnn.tensor(np.full(4, 0.5, np.float32)))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        return opt
+
+    def new_layer(model):
+        ffnn.manual_seed(5)
+        model[2] = nn.Linear(4, 2)
+        return optim.SGD(model.parameters(), lr=0.1)
+
+    for edit in (None, new_bias, new_layer):
+        if edit is not None:
+            opt_e, step.optimizer = edit(eager_model), edit(compiled_model)
+        x = ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step.compiled
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert np.array_equal(a._data, b._data)
+
+
+def test_requires_grad_changes_between_steps(rng):
+    """Freezing and unfreezing a layer: re-captured, still the eager step."""
+    eager_model, compiled_model = _model([3, 4, 4, 2]), _model([3, 4, 4, 2])
+    opt_e = optim.SGD(eager_model.parameters(), lr=0.1, momentum=0.5)
+    opt_c = optim.SGD(compiled_model.parameters(), lr=0.1, momentum=0.5)
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+    for frozen in (False, True, True, False):
+        for model in (eager_model, compiled_model):
+            model[0].requires_grad_(not frozen)
+        x = ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step.compiled
+        assert (compiled_model[0].weight.grad is None) == frozen
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+def _fallback(model_fn, loss_fn, edit, rng, expected_reason: str):
+    """The compiled step after ``edit`` warns once with the reason and equals eager."""
+    ffnn.manual_seed(0)
+    eager_model = model_fn()
+    ffnn.manual_seed(0)
+    compiled_model = model_fn()
+    opt_e = optim.SGD(eager_model.parameters(), lr=0.1)
+    opt_c = optim.SGD(compiled_model.parameters(), lr=0.1)
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    calls_e, calls_c = edit(eager_model), edit(compiled_model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+            y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
+            assert step(x, y) == _eager_step(eager_model, loss_fn, opt_e, x, y)
+    messages = [str(w.message) for w in caught if "ffnn.compile" in str(w.message)]
+    assert len(messages) == 1 and "\n" not in messages[0]
+    assert expected_reason in messages[0] and expected_reason in step.reason
+    assert not step.compiled
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert np.array_equal(a._data, b._data)
+    assert calls_e == calls_c
+    return step
+
+
+def test_falls_back_for_an_unsupported_module(rng):
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "LayerNorm is not supported")
+
+
+def test_falls_back_for_a_custom_forward(rng):
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(3, 3), nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.b(x + self.a(x))
+
+    _fallback(Residual, nn.MSELoss(), lambda m: None, rng, "Residual is not supported")
+
+
+def test_falls_back_for_an_unsupported_loss(rng):
+    _fallback(lambda: _model([3, 4, 2]), nn.L1Loss(), lambda m: None, rng,
+              "L1Loss is not supported")
+
+
+def test_falls_back_when_a_forward_hook_is_added_after_compiling(rng):
+    def edit(model):
+        seen = []
+        model[1].register_forward_hook(lambda module, args, out: seen.append(out.shape))
+        return seen
+
+    _fallback(lambda: _model([3, 4, 2]), nn.MSELoss(), edit, rng, "has forward hooks")
+
+
+def test_falls_back_for_a_gradient_hook(rng):
+    def edit(model):
+        seen = []
+        model[0].weight.register_hook(lambda g: seen.append(g.shape) or g * 2)
+        return seen
+
+    _fallback(lambda: _model([3, 4, 2]), nn.MSELoss(), edit, rng, "gradient hooks")
+
+
+def test_falls_back_for_an_input_that_requires_grad(rng):
+    model = _model([3, 4, 2])
+    step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    with pytest.warns(UserWarning, match="the input requires a gradient"):
+        step(x, ffnn.zeros(4, 2))
+    assert x.grad is not None and not step.compiled
+    step(x.detach(), ffnn.zeros(4, 2))
+    assert step.compiled and step.reason is None
+
+
+def test_under_no_grad_it_is_the_eager_step_that_raises(rng):
+    model = _model([3, 4, 2])
+    step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    before = [p._data.copy() for p in model.parameters()]
+    with ffnn.no_grad(), pytest.warns(UserWarning, match="gradients are disabled"), \
+            pytest.raises(RuntimeError, match="does not require grad"):
+        step(ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32)), ffnn.zeros(4, 2))
+    assert all(np.array_equal(a, p._data) for a, p in zip(before, model.parameters()))
+
+
+def test_bad_target_raises_the_eager_error(rng):
+    model = _model([3, 4, 5])
+    step = ffnn.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    x = ffnn.tensor(rng.standard_normal((2, 3)).astype(np.float32))
+    with pytest.warns(UserWarning, match="out of range"), \
+            pytest.raises(ValueError, match="class labels must be in"):
+        step(x, ffnn.tensor(np.array([0, 7])))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("model", nn.MSELoss(), None), "model must be an ffnn.nn.Module"),
+    ((None, 3, None), "loss_fn must be callable"),
+    ((None, nn.MSELoss(), "sgd"), "optimizer must be an ffnn.optim optimizer"),
+])
+def test_bad_arguments(args, message):
+    model = _model([2, 2])
+    model_arg, loss_arg, opt_arg = args
+    with pytest.raises(TypeError, match=message):
+        ffnn.compile(model if model_arg is None else model_arg, loss_arg,
+                     optim.SGD(model.parameters(), lr=0.1) if opt_arg is None else opt_arg)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), mode="jit")
+
+
+def test_torch_compile_model_form_returns_the_model():
+    """`model = torch.compile(model)` and `@torch.compile` in PyTorch programs run unchanged."""
+    model = _model([2, 3])
+    assert ffnn.compile(model) is model
+    assert ffnn.compile(model, mode="reduce-overhead", fullgraph=True) is model
+
+    @ffnn.compile
+    def double(x):
+        return 2 * x
+
+    assert double(3) == 6
+    assert ffnn.compile()(double) is double
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['fullgraph'\]"):
+        ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+                     fullgraph=True)

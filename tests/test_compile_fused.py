@@ -1,0 +1,202 @@
+"""ffnn.compile(mode="fused"): the whole step in one numba call agrees with the eager step
+to rounding (float64: 1e-12 relative), writes the optimizer's state in its own layout, and
+replays (bit for bit) what it cannot fuse."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn, optim
+from ffnn.optim.lr_scheduler import StepLR
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "momentum": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.2, weight_decay=0.01),
+    "nesterov_maximize": lambda p: optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True,
+                                             maximize=True),
+    "adam": lambda p: optim.Adam(p, lr=1e-2),
+    "adam_decay_amsgrad": lambda p: optim.Adam(p, lr=1e-2, weight_decay=0.1, amsgrad=True),
+    "adamw": lambda p: optim.AdamW(p, lr=1e-2, weight_decay=0.1),
+}
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+
+
+def _model(sizes, activation="tanh", seed=0):
+    ffnn.manual_seed(seed)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers[:-1]).double()
+
+
+def _targets(loss: str, n: int, width: int, rng):
+    if loss == "mse":
+        return nn.MSELoss(), rng.standard_normal((n, width))
+    if loss == "cross_entropy":
+        return nn.CrossEntropyLoss(reduction="sum"), rng.integers(0, width, n)
+    return nn.BCEWithLogitsLoss(), (rng.random((n, width)) > 0.5).astype(np.float64)
+
+
+def _eager_step(model, loss_fn, optimizer, x, y) -> float:
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss._data)
+
+
+def _compare(sizes, activation, optimizer, loss, rng, batches=(8, 8, 8, 3), edit=None):
+    eager_model, fused_model = _model(sizes, activation), _model(sizes, activation)
+    opt_e = OPTIMIZERS[optimizer](eager_model.parameters())
+    opt_f = OPTIMIZERS[optimizer](fused_model.parameters())
+    loss_fn = _targets(loss, 1, sizes[-1], rng)[0]
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i, n in enumerate(batches):
+            y = _targets(loss, n, sizes[-1], rng)[1]
+            if edit is not None:
+                edit(i, eager_model, opt_e)
+                edit(i, fused_model, opt_f)
+            x = ffnn.tensor(rng.standard_normal((n, sizes[0])))
+            expected = _eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
+            got = step(x, ffnn.tensor(y))
+            assert step.fused is not None and step.compiled
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+    for (name, a), (_, b) in zip(eager_model.named_parameters(), fused_model.named_parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(b._grad, a._grad, rtol=1e-10, atol=1e-14, err_msg=name)
+    state_e, state_f = opt_e.state_dict(), opt_f.state_dict()
+    assert state_e["param_groups"] == state_f["param_groups"]
+    assert state_e["state"].keys() == state_f["state"].keys()
+    for i, entry in state_e["state"].items():
+        assert entry.keys() == state_f["state"][i].keys()
+        for key, value in entry.items():
+            np.testing.assert_allclose(state_f["state"][i][key], value, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy", "bce_with_logits"])
+def test_fused_agrees_with_eager(optimizer, loss, rng):
+    _compare([5, 7, 6, 4], "tanh", optimizer, loss, rng)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_fused_activations(activation, rng):
+    _compare([3, 6, 2], activation, "adam", "mse", rng)
+
+
+def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(rng):
+    """lr changed by a scheduler; the optimizer state replaced by load_state_dict."""
+    saved = {}
+
+    def edit(i, model, optimizer):
+        if i == 1:
+            saved[id(model)] = optimizer.state_dict()
+            StepLR(optimizer, step_size=1, gamma=0.5).step()
+        if i == 3:
+            optimizer.load_state_dict(saved[id(model)])
+
+    _compare([3, 5, 2], "tanh", "adam", "mse", rng, batches=(6, 6, 6, 6, 6), edit=edit)
+
+
+def test_fused_sees_parameters_changed_between_steps(rng):
+    def edit(i, model, optimizer):
+        with ffnn.no_grad():
+            if i == 1:
+                model[0].weight.data.mul_(0.5)
+            if i == 2:
+                model[2].bias.data = ffnn.tensor(np.array([0.3, -0.2]))
+
+    _compare([3, 5, 2], "tanh", "momentum", "mse", rng, edit=edit)
+
+
+def test_fused_float32_within_rounding(rng):
+    eager_model, fused_model = _model([64, 32, 32, 10]).float(), _model([64, 32, 32, 10]).float()
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+                    for m in (eager_model, fused_model))
+    step = ffnn.compile(fused_model, nn.CrossEntropyLoss(), opt_f, mode="fused")
+    for _ in range(5):
+        x = ffnn.tensor(rng.standard_normal((32, 64)).astype(np.float32))
+        y = ffnn.tensor(rng.integers(0, 10, 32))
+        expected = _eager_step(eager_model, nn.CrossEntropyLoss(), opt_e, x, y)
+        np.testing.assert_allclose(step(x, y), expected, rtol=1e-5)
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        assert b._data.dtype == np.float32
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-4, atol=1e-5)
+
+
+def test_what_cannot_be_fused_is_replayed_bit_for_bit(rng):
+    """GELU is not in the fused kernel: one warning, then the replay (equal to eager)."""
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2))
+
+    eager_model, fused_model = make(), make()
+    opt_e = optim.Adam(eager_model.parameters(), lr=0.01)
+    opt_f = optim.Adam(fused_model.parameters(), lr=0.01)
+    with pytest.warns(UserWarning, match=r"mode='fused' cannot take this step \(the chain has "
+                                         r"gelu where a Linear layer is expected\); replaying"):
+        step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
+    assert step.fused is None and step.compiled
+    for _ in range(3):
+        x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        assert np.array_equal(a._data, b._data)
+
+
+def test_a_batch_of_another_dtype_is_replayed(rng):
+    model = _model([3, 4, 2])
+    step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+                        mode="fused")
+    x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    with pytest.warns(UserWarning, match="cannot take this batch"):
+        step(x, ffnn.zeros(4, 2))
+    assert step.compiled and step.fused is not None
+
+
+def test_fused_chain_ending_in_an_activation(rng):
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Sigmoid()).double()
+
+    eager_model, fused_model = make(), make()
+    opt_e, opt_f = (optim.AdamW(m.parameters(), lr=0.01) for m in (eager_model, fused_model))
+    step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
+    for _ in range(4):
+        x, y = ffnn.tensor(rng.standard_normal((6, 3))), ffnn.tensor(rng.random((6, 2)))
+        np.testing.assert_allclose(step(x, y), _eager_step(eager_model, nn.MSELoss(), opt_e,
+                                                           x, y), rtol=1e-12)
+    assert step.fused is not None
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)
+
+
+def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
+    """Rows with ignore_index: the replay runs them. Layers given data of other shapes: the
+    eager step runs and raises its error. The fused kernel never indexes with either."""
+    eager_model, fused_model = _model([3, 4, 3]), _model([3, 4, 3])
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.1) for m in (eager_model, fused_model))
+    loss_fn = nn.CrossEntropyLoss()
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    x = ffnn.tensor(rng.standard_normal((4, 3)))
+    y = ffnn.tensor(np.array([0, -100, 2, 1]))
+    with pytest.warns(UserWarning, match="a target is ignore_index"):
+        got = step(x, y)
+    assert got == _eager_step(eager_model, loss_fn, opt_e, x, y)
+    for model in (eager_model, fused_model):  # a hidden layer of 5 instead of 4
+        model[0].weight.data = ffnn.tensor(np.full((5, 3), 0.1))
+        model[0].bias.data = ffnn.tensor(np.zeros(5))
+        model[2].weight.data = ffnn.tensor(np.full((3, 5), -0.2))
+    x = ffnn.tensor(rng.standard_normal((4, 3)))
+    with pytest.warns(UserWarning, match=r"a Linear\(3, 4\) has parameters of other shapes"), \
+            pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\) got input"):
+        step(x, ffnn.tensor(np.array([0, 1, 2, 1])))

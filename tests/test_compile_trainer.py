@@ -1,0 +1,75 @@
+"""Trainer(compile=...): the compiled step inside fit gives the eager run's history and
+weights (bit for bit with compile=True)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn, optim
+from ffnn.train import Trainer
+
+
+def _fit(compile, loss, X, y, **options):
+    ffnn.manual_seed(0)
+    width = 3 if loss == "cross_entropy" else 1
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, width)).double()
+    trainer = Trainer(model, loss, optim.Adam(model.parameters(), lr=0.01),
+                      metrics=["accuracy"] if loss == "cross_entropy" else ["mse"], seed=1,
+                      compile=compile, **options)
+    history = trainer.fit((X, y), validation_split=0.2, epochs=3, batch_size=16, verbose=0)
+    return history.history, [p._data.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_compiled_fit_equals_eager_fit(loss, rng):
+    X = rng.standard_normal((90, 4))  # 72 training rows: a last batch of 8
+    y = rng.integers(0, 3, 90) if loss == "cross_entropy" else X @ rng.standard_normal(4)
+    eager_history, eager_params = _fit(False, loss, X, y)
+    compiled_history, compiled_params = _fit(True, loss, X, y)
+    assert compiled_history == eager_history
+    for a, b in zip(eager_params, compiled_params):
+        assert np.array_equal(a, b)
+    if accel.available:
+        fused_history, fused_params = _fit("fused", loss, X, y)
+        for key, values in eager_history.items():
+            np.testing.assert_allclose(fused_history[key], values, rtol=1e-9, atol=1e-12)
+        for a, b in zip(eager_params, fused_params):
+            np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+def test_compile_is_off_with_gradient_clipping(rng):
+    X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
+    with pytest.warns(UserWarning, match="compile is off with grad_clip"):
+        clipped_history, _ = _fit(True, "cross_entropy", X, y, grad_clip=1.0)
+    assert clipped_history == _fit(False, "cross_entropy", X, y, grad_clip=1.0)[0]
+
+
+def test_bad_compile_value():
+    model = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="compile must be True, False, 'replay' or 'fused'. "
+                                         "Received: compile='yes'"):
+        Trainer(model, "mse", optim.SGD(model.parameters(), lr=0.1), compile="yes")
+
+
+def test_cli_train_compile_gives_the_eager_run(tmp_path):
+    """`ffnn train` with train.compile=replay writes the metrics of the eager run."""
+    from ffnn.cli import main
+
+    logs = {}
+    for mode in ("off", "replay"):
+        config = tmp_path / f"{mode}.toml"
+        config.write_text(f'seed = 2\nout = "{(tmp_path / mode).as_posix()}"\n\n[data]\n'
+                          'name = "iris"\n\n[model]\nhidden_sizes = [8]\nactivation = "tanh"\n'
+                          f'\n[train]\nepochs = 3\nbatch_size = 16\ncompile = "{mode}"\n')
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert main(["train", str(config), "-q"]) == 0
+        table = np.genfromtxt(tmp_path / mode / "metrics.csv", delimiter=",", names=True)
+        logs[mode] = {name: table[name] for name in table.dtype.names if "time" not in name}
+    assert logs["off"].keys() == logs["replay"].keys() and "loss" in logs["off"]
+    for name, values in logs["off"].items():
+        assert np.array_equal(values, logs["replay"][name]), name
