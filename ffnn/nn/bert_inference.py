@@ -8,8 +8,8 @@ The query, key and value projections run as one product with [W_q; W_k; W_v] [3E
 concatenated when the plan is made (a plan lives for one call: no cache to go stale).
 A site whose module is not the plain one (a LoRA-wrapped Linear, another activation or norm)
 is run through the module itself, so wrapped models stay correct; a model whose structure is
-not BERT's own, one in training mode or with forward hooks, gets no plan (``None``) and the
-caller falls back to the modules' forward.
+not BERT's own, one in training mode, with forward hooks or with weights outside NumPy (CuPy)
+gets no plan (``None``) and the caller falls back to the modules' forward.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from ffnn.nn.bert import (
     BertSelfAttention,
     BertSelfOutput,
 )
-from ffnn.nn.embedding import Embedding
 from ffnn.nn.linear import Linear
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout, LayerNorm
@@ -96,8 +95,7 @@ def _activation(module: Module) -> Site:
 
 
 def _embed(module: Module) -> Callable[[np.ndarray], np.ndarray]:
-    if type(module) is Embedding:
-        return module.weight.numpy().__getitem__
+    """Rows of the table for integer ids (through the module: its index checks)."""
     return lambda ids: module(Tensor(ids)).numpy()
 
 
@@ -121,7 +119,7 @@ def _plannable(model: BertModel) -> bool:
         if module.training or module.__dict__.get("_forward_hooks") or module.__dict__.get(
                 "_forward_pre_hooks"):
             return False
-    return True
+    return all(type(p.numpy()) is np.ndarray for p in model.parameters())
 
 
 class PackedBert:

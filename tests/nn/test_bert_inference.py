@@ -137,3 +137,5 @@ def test_packed_path_checks_inputs_as_the_modules_do():
         model(ffnn.tensor(np.ones((1, 41), dtype=np.int64)))
     with ffnn.no_grad(), pytest.raises(TypeError, match="input_ids must be integers"):
         model(ffnn.tensor(np.ones((1, 4))))
+    with ffnn.no_grad(), pytest.raises(IndexError, match="index 23 is out of range"):
+        model(ffnn.tensor(np.array([[1, 23, 2]])))
