@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ffnn import dtypes, ops
-from ffnn.autograd import no_grad
-from ffnn.nn.bert import BertModel
+from ffnn.autograd import is_grad_enabled, no_grad
+from ffnn.nn.bert import BertModel, _int_tensor
+from ffnn.nn.bert_inference import PackedBert
 from ffnn.tensor import Tensor
 
 _POOLING = "sentence_transformers.models.Pooling"
@@ -74,16 +75,41 @@ class SentenceEncoder(BertModel):
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None,
                 normalize: bool | None = None) -> Tensor:
-        """Sentence embeddings [N, E]; ``normalize`` overrides the model's own setting."""
+        """Sentence embeddings [N, E]; ``normalize`` overrides the model's own setting.
+
+        Without a graph (``ffnn.no_grad``) in eval mode, the padding-free path of
+        ``ffnn.nn.bert_inference`` computes the same embeddings."""
         ids = input_ids.numpy() if isinstance(input_ids, Tensor) else np.asarray(input_ids)
         if attention_mask is None:
             attention_mask = ids != self.config["pad_token_id"]
         mask = np.asarray(attention_mask.numpy() if isinstance(attention_mask, Tensor)
                           else attention_mask)
+        normalize = self.normalize if normalize is None else normalize
+        if not is_grad_enabled():
+            pooled = self._packed_pool(PackedBert.of(self), input_ids, mask, token_type_ids)
+            if pooled is not None:
+                return Tensor(_l2_normalized(pooled) if normalize else pooled)
         hidden = super().forward(input_ids, mask, token_type_ids)
         pooled = mean_pool(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
-        normalize = self.normalize if normalize is None else normalize
         return l2_normalize(pooled) if normalize else pooled
+
+    def _packed_pool(self, plan: PackedBert | None, input_ids, mask: np.ndarray,
+                     token_type_ids) -> np.ndarray | None:
+        """The pooled embeddings [N, E] through ``plan``; None when there is no plan or the
+        batch does not fit it (a mask other than 1s then 0s per row, a row without tokens)."""
+        input_ids = self._check_input_ids(input_ids).numpy()
+        lengths = _prefix_lengths(mask, input_ids.shape)
+        if plan is None or lengths is None:
+            return None
+        if token_type_ids is not None:
+            token_type_ids = _int_tensor(token_type_ids, "token_type_ids").numpy()
+            if token_type_ids.shape != input_ids.shape:
+                return None
+        hidden, packing = plan.hidden(input_ids, lengths, token_type_ids)
+        if self.pooling == "cls":
+            return hidden[packing.starts]
+        sums = np.add.reduceat(hidden, packing.starts, axis=0, dtype=np.float64)
+        return (sums / lengths[:, None]).astype(hidden.dtype)
 
     def tokenize(self, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), each [N, L] int64, padded to the longest sentence and
@@ -112,18 +138,21 @@ class SentenceEncoder(BertModel):
             raise ValueError(f"encode: batch_size must be a positive integer. "
                              f"Received: batch_size={batch_size!r}")
         order = np.argsort([-len(s) for s in sentences], kind="stable")
+        normalize = self.normalize or normalize_embeddings
         was_training = self.training
         self.eval()
         chunks = []
         try:
             with no_grad():
+                plan = PackedBert.of(self)
                 for start in range(0, len(sentences), batch_size):
                     batch = [sentences[i] for i in order[start:start + batch_size]]
                     ids, mask = self.tokenize(batch)
-                    out = self(Tensor(ids), mask)
-                    if normalize_embeddings and not self.normalize:
-                        out = l2_normalize(out)
-                    chunks.append(out.numpy())
+                    pooled = self._packed_pool(plan, ids, mask, None)
+                    if pooled is None:
+                        chunks.append(self(Tensor(ids), mask, normalize=normalize).numpy())
+                    else:
+                        chunks.append(_l2_normalized(pooled) if normalize else pooled)
         finally:
             self.train(was_training)
         width = self.hidden_size
@@ -131,6 +160,24 @@ class SentenceEncoder(BertModel):
         result = np.empty_like(stacked)
         result[order] = stacked
         return result[0] if single else result
+
+
+def _l2_normalized(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """``l2_normalize`` on an array [N, E] (the norm summed in float64)."""
+    norm = np.sqrt(np.einsum("ne,ne->n", x, x, dtype=np.float64))[:, None]
+    return (x / np.maximum(norm, eps)).astype(x.dtype)
+
+
+def _prefix_lengths(mask: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """Each row's count of tokens when the mask [N, L] is 1s then 0s on every row (at least
+    one 1), else None."""
+    if mask.shape != shape or mask.dtype.kind not in "biuf" or mask.size == 0:
+        return None
+    tokens = mask != 0
+    if not ((mask == 0) | (mask == 1)).all() or (tokens[:, 1:] > tokens[:, :-1]).any():
+        return None
+    lengths = tokens.sum(axis=1)
+    return lengths if (lengths > 0).all() else None
 
 
 def _check_sentences(sentences) -> list[str]:

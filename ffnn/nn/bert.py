@@ -189,16 +189,22 @@ class BertModel(Module):
     def hidden_size(self) -> int:
         return self.config["hidden_size"]
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None) -> Tensor:
+    def _check_input_ids(self, input_ids) -> Tensor:
+        """``input_ids`` as an integer Tensor [N, L]; TypeError or ValueError (the shape, more
+        than ``max_position_embeddings`` tokens) otherwise."""
         input_ids = _int_tensor(input_ids, "input_ids")
         if input_ids.ndim != 2:
             raise ValueError(f"BertModel: input_ids must have shape [N, L]. Received: shape "
                              f"{tuple(input_ids.shape)}")
-        n, length = input_ids.shape
         limit = self.config["max_position_embeddings"]
-        if length > limit:
+        if input_ids.shape[1] > limit:
             raise ValueError(f"BertModel: sequences may have at most max_position_embeddings="
-                             f"{limit} tokens. Received: length {length}")
+                             f"{limit} tokens. Received: length {input_ids.shape[1]}")
+        return input_ids
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None) -> Tensor:
+        input_ids = self._check_input_ids(input_ids)
+        n, length = input_ids.shape
         if token_type_ids is not None:
             token_type_ids = _int_tensor(token_type_ids, "token_type_ids")
         x = self.embeddings(input_ids, token_type_ids)

@@ -36,21 +36,7 @@ class ScaledDotProductAttention(Op):
             return self._forward(query, key, value, bias, scale, dropout_mask)
 
     def _forward(self, query, key, value, bias, scale, dropout_mask):
-        m = xp(query)
-        scores = query @ m.swapaxes(key, -1, -2)
-        scores *= scale
-        if bias is not None:
-            if m.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
-                scores += bias
-            else:
-                scores = scores + bias
-        scores -= scores.max(axis=-1, keepdims=True)
-        m.exp(scores, out=scores)
-        scores /= scores.sum(axis=-1, keepdims=True)
-        # probabilities below the smallest normal number are subnormal: every later product
-        # with them runs many times slower on x86, and they weigh nothing; make them 0
-        m.putmask(scores, scores < m.finfo(scores.dtype).tiny, 0)
-        probs = scores
+        probs = attention_probs(query @ xp(query).swapaxes(key, -1, -2), scale, bias)
         weights = probs if dropout_mask is None else probs * dropout_mask
         self.scale, self.dropout_mask = scale, dropout_mask
         self.shapes = (query.shape, key.shape, value.shape)
@@ -81,6 +67,25 @@ class ScaledDotProductAttention(Op):
             if need_k:
                 grad_k = unbroadcast(m.swapaxes(grad_z, -1, -2) @ self.query, self.shapes[1])
         return grad_q, grad_k, grad_v
+
+
+def attention_probs(scores, scale: float, bias=None):
+    """P = softmax(s · scores + M) along the last axis, computed in the array ``scores``
+    [..., L, S] (which it overwrites and returns, unless M broadcasts it to a larger shape)."""
+    m = xp(scores)
+    scores *= scale
+    if bias is not None:
+        if m.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
+            scores += bias
+        else:
+            scores = scores + bias
+    scores -= scores.max(axis=-1, keepdims=True)
+    m.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    # probabilities below the smallest normal number are subnormal: every later product
+    # with them runs many times slower on x86, and they weigh nothing; make them 0
+    m.putmask(scores, scores < m.finfo(scores.dtype).tiny, 0)
+    return scores
 
 
 def attention_bias(attn_mask, dtype) -> np.ndarray | None:
