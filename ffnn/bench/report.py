@@ -83,7 +83,7 @@ def _target_lines(result: dict) -> list[str]:
             where = f"{row['case']} ({row['dataset']})" if row.get("dataset") else row["case"]
             lines.append(f"{where}: {label}: {verdict}")
     if result.get("distributed"):
-        from ffnn.distributed.bench import best_speedup
+        from ffnn.bench.distributed import best_speedup
 
         speedup = best_speedup(result["distributed"], 2)
         verdict = ("not measured" if speedup is None else

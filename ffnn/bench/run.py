@@ -96,7 +96,7 @@ def _sklearn_rows(args, notes: list[str]) -> list[dict]:
     try:
         import sklearn  # noqa: F401
 
-        from ffnn.sklearn.bench import DATASETS, bench_sklearn
+        from ffnn.bench.sklearn import DATASETS, bench_sklearn
     except ImportError as err:
         notes.append(f"sklearn case skipped: {err}")
         return [base]
@@ -120,7 +120,7 @@ def _sklearn_rows(args, notes: list[str]) -> list[dict]:
 
 def _distributed(args, notes: list[str]) -> dict | None:
     try:
-        from ffnn.distributed.bench import bench_distributed, format_report
+        from ffnn.bench.distributed import bench_distributed, format_report
     except ImportError as err:
         notes.append(f"distributed case skipped: {err}")
         return None
