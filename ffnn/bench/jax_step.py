@@ -73,6 +73,34 @@ def _loss(kind: str, out, y):
     return jnp.mean((out - y) ** 2)
 
 
+def torch_adagrad(learning_rate: float, eps: float, initial_accumulator_value: float):
+    """Adagrad as PyTorch writes it, as an optax transformation:
+    s ← s + g², update = −lr · g / (√s + ε) (optax.adagrad divides by √(s + ε) instead)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    def init(params):
+        return jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value), params)
+
+    def update(grads, state, params=None):
+        state = jax.tree.map(lambda s, g: s + g * g, state, grads)
+        updates = jax.tree.map(lambda g, s: -learning_rate * g / (jnp.sqrt(s) + eps),
+                               grads, state)
+        return updates, state
+
+    return optax.GradientTransformation(init, update)
+
+
+def _optimizer(name: str, lr: float):
+    import optax
+
+    factory, kwargs = optimizers.optax_optimizer(name, lr)
+    if factory == optimizers.TORCH_ADAGRAD:
+        return torch_adagrad(**kwargs)
+    return getattr(optax, factory)(**kwargs)
+
+
 def build_jax(spec, state: dict[str, np.ndarray], x_np: np.ndarray,
               y_np: np.ndarray, seed: int = 0) -> Callable[[], float]:
     """The step callable of ``spec`` (a ``ffnn.bench.cases.Spec``) from the weights
@@ -85,8 +113,7 @@ def build_jax(spec, state: dict[str, np.ndarray], x_np: np.ndarray,
               if k.endswith(".weight") or k.endswith(".bias")}
     stats = {k: jax.numpy.asarray(v) for k, v in state.items()
              if k.endswith(".running_mean") or k.endswith(".running_var")}
-    factory, kwargs = optimizers.optax_optimizer(spec.optimizer, spec.lr)
-    opt = getattr(optax, factory)(**kwargs)
+    opt = _optimizer(spec.optimizer, spec.lr)
 
     def loss_of(params, stats, x, y, key):
         out, new_stats = _forward(plan, params, stats, x, key)

@@ -2,8 +2,9 @@
 
 ``torch_optimizer`` gives the class name and arguments for ``ffnn.optim`` and
 ``torch.optim`` (the same API); ``optax_optimizer`` gives the ``optax`` factory and
-arguments that compute the same update. Nothing here imports JAX, so the mapping is tested
-where JAX is not installed.
+arguments that compute the same update (for Adagrad, whose optax form puts ε under the root,
+a transformation of the JAX peer's own with torch's formula). Nothing here imports JAX, so
+the mapping is tested where JAX is not installed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ ADAMW_WEIGHT_DECAY = 0.01
 RMSPROP_ALPHA = 0.99
 RMSPROP_EPS = 1e-8
 ADAGRAD_EPS = 1e-10
+TORCH_ADAGRAD = "torch_adagrad"
+"""Not an ``optax`` factory: ``ffnn.bench.jax_step.torch_adagrad``, built from optax's parts."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,10 @@ OPTIMIZERS: dict[str, Recipe] = {
     "rmsprop": Recipe("RMSprop", {"alpha": RMSPROP_ALPHA, "eps": RMSPROP_EPS},
                       "rmsprop", {"decay": RMSPROP_ALPHA, "eps": RMSPROP_EPS,
                                   "eps_in_sqrt": False, "initial_scale": 0.0}),
-    # torch: g / (√s + ε), optax: g / √(s + ε'); ε' = ε² agrees at s = 0 and for s ≫ ε²
+    # torch: g / (√s + ε); optax.adagrad: g / √(s + ε), which differs where |g| ~ ε, so the
+    # JAX peer uses an optax transformation with torch's formula (``jax_step.torch_adagrad``)
     "adagrad": Recipe("Adagrad", {"eps": ADAGRAD_EPS, "initial_accumulator_value": 0.0},
-                      "adagrad", {"eps": ADAGRAD_EPS ** 2, "initial_accumulator_value": 0.0}),
+                      TORCH_ADAGRAD, {"eps": ADAGRAD_EPS, "initial_accumulator_value": 0.0}),
 }
 
 

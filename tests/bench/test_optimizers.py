@@ -23,12 +23,12 @@ SAME_MEANING = {
     "AdamW": [("betas", "b1", lambda b: b[0]), ("betas", "b2", lambda b: b[1]),
               ("eps", "eps", float), ("weight_decay", "weight_decay", float)],
     "RMSprop": [("alpha", "decay", float), ("eps", "eps", float)],
-    # optax adds ε under the root: ε² there matches torch's ε outside it at s = 0
-    "Adagrad": [("eps", "eps", lambda e: e * e),
+    # the JAX peer's own transformation with torch's formula (optax's puts ε under the root)
+    "Adagrad": [("eps", "eps", float),
                 ("initial_accumulator_value", "initial_accumulator_value", float)],
 }
 FACTORY = {"SGD": "sgd", "Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop",
-           "Adagrad": "adagrad"}
+           "Adagrad": "torch_adagrad"}
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -53,7 +53,8 @@ def test_the_optimizers_optax_cannot_match_by_default_are_set_explicitly():
     # optax's defaults differ from torch's: ε under the root, decay 0.9, accumulator 0.1
     assert optax_optimizer("rmsprop", 0.01)[1]["eps_in_sqrt"] is False
     assert optax_optimizer("rmsprop", 0.01)[1]["initial_scale"] == 0.0
-    assert optax_optimizer("adagrad", 0.01)[1]["initial_accumulator_value"] == 0.0
+    assert optax_optimizer("adagrad", 0.01) == (
+        "torch_adagrad", {"learning_rate": 0.01, "eps": 1e-10, "initial_accumulator_value": 0.0})
     assert optax_optimizer("adamw", 0.01)[1]["weight_decay"] == 0.01
 
 
