@@ -132,7 +132,8 @@ def serve(library: str, threads: int, stdin: IO[str], stdout: IO[str]) -> int:
     try:
         version = _version(library)
     except ImportError as err:
-        send({"unavailable": f"{library} not installed ({err})"})
+        hint = "; pip install 'ffnn[jax]'" if library == "jax" else ""
+        send({"unavailable": f"{library} not installed ({err}){hint}"})
         return 0
     pin_threads(library, threads)
     send({"ready": True, "library": library, "version": version})

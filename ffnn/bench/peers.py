@@ -20,7 +20,12 @@ from ffnn.bench.cases import Spec
 
 
 class PeerError(RuntimeError):
-    """A peer process failed, answered with an error or did not answer in time."""
+    """A peer process failed, answered with an error or did not answer in time; ``stderr``
+    holds the end of what the process wrote there."""
+
+    def __init__(self, message: str, stderr: str = ""):
+        super().__init__(message)
+        self.stderr = stderr
 
 
 class Peer:
@@ -56,8 +61,8 @@ class Peer:
             raise PeerError(f"{self.library} peer: no answer in {self.timeout:g} s")
         if not line:
             self._process.wait()
-            raise PeerError(f"{self.library} peer exited (status {self._process.returncode}):"
-                            f"\n{self._stderr_tail()}")
+            raise PeerError(f"{self.library} peer exited (status {self._process.returncode})",
+                            self._stderr_tail())
         return json.loads(line)
 
     def request(self, message: dict) -> dict:
@@ -66,8 +71,7 @@ class Peer:
             self._process.stdin.write(json.dumps(message) + "\n")
             self._process.stdin.flush()
         except (BrokenPipeError, OSError) as err:
-            raise PeerError(f"{self.library} peer is gone: {err}\n{self._stderr_tail()}") \
-                from err
+            raise PeerError(f"{self.library} peer is gone: {err}", self._stderr_tail()) from err
         answer = self._read()
         if "error" in answer:
             raise PeerError(f"{self.library} peer: {answer['error']}")
@@ -101,13 +105,17 @@ def start_peers(libraries: list[str], threads: int, notes: list[str],
     """One running Peer per library; an uninstalled library is left out with a one-line
     note."""
     peers: dict[str, Peer] = {}
-    for library in libraries:
-        peer = Peer(library, threads, (commands or {}).get(library))
-        if peer.unavailable is not None:
-            notes.append(f"{library} skipped: {peer.unavailable}")
-            peer.close()
-            continue
-        peers[library] = peer
+    try:
+        for library in libraries:
+            peer = Peer(library, threads, (commands or {}).get(library))
+            if peer.unavailable is not None:
+                notes.append(f"{library} skipped: {peer.unavailable}")
+                peer.close()
+                continue
+            peers[library] = peer
+    except BaseException:
+        close_peers(peers)
+        raise
     return peers
 
 

@@ -244,7 +244,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code."""
+    """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code
+    (1 when a library's process fails: one line, then the end of its stderr)."""
+    from ffnn.bench.peers import PeerError
+
+    try:
+        return _main(argv)
+    except PeerError as err:
+        print(f"ffnn bench: error: {err}", file=sys.stderr)
+        if err.stderr.strip():
+            print("its stderr ends with:\n" + err.stderr.rstrip(), file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.threads < 1:
         print(f"ffnn bench: error: --threads must be >= 1. Received: --threads={args.threads}",

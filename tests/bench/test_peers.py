@@ -70,9 +70,19 @@ def test_a_library_that_is_not_installed_is_skipped_with_one_note():
 
 
 def test_a_peer_that_dies_is_reported_with_its_stderr():
-    with pytest.raises(peers.PeerError, match=r"(?s)ffnn peer exited \(status 3\).*crashed "
-                                              r"while building"):
+    with pytest.raises(peers.PeerError, match=r"^ffnn peer exited \(status 3\)$") as info:
         steps.step_rows(["tiny"], 2, "small", False, False, [], dict(FAKES, ffnn=fake("crash")))
+    assert "fake peer: crashed while building" in info.value.stderr
+
+
+def test_the_command_reports_a_failed_peer_without_a_traceback(capsys, monkeypatch):
+    real = steps.step_rows
+    monkeypatch.setattr(steps, "step_rows", lambda *args: real(
+        *args[:6], dict(FAKES, torch=fake("crash")), *args[7:]))
+    assert main(["--case", "tiny", "--no-memory", "--repeat", "small"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "ffnn bench: error: torch peer exited (status 3)"
+    assert "fake peer: crashed while building" in err and "Traceback" not in err
 
 
 def test_a_peer_error_answer_is_raised_with_the_message():
