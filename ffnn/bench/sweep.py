@@ -62,7 +62,7 @@ def shape_specs() -> dict[str, Spec]:
     return {label(spec): spec for spec in specs}
 
 
-GROUPS = {"sweep": sweep_specs, "shapes": shape_specs}
+GROUPS = {"shapes": shape_specs, "sweep": sweep_specs}
 
 DESCRIPTIONS = {
     "sweep": f"{'-'.join(map(str, SWEEP_SIZES))} MLP, batch {SWEEP_ROWS}, cross-entropy: "
