@@ -1,11 +1,14 @@
-"""``ffnn.bench``: ffnn side by side with PyTorch and scikit-learn (``ffnn bench``).
+"""``ffnn.bench``: ffnn side by side with PyTorch, JAX and scikit-learn (``ffnn bench``).
 
-Cases (``ffnn.bench.cases``): ``mlp``, ``ffn``, ``tiny`` training steps, ``predict``
-inference, ``sklearn`` (FFNNClassifier vs MLPClassifier) and ``distributed``. For each: the
-median time per step of both libraries measured in alternation at the same thread count
-(float32), the ratio, the achieved GFLOP/s of the step's matrix products and their share of
-NumPy's own time for those products on the same shapes, and the peak memory of each library
-in a fresh process. ``main(argv)`` is the command; ``run_benchmarks`` returns the numbers.
+Cases (``ffnn.bench.cases``): ``mlp``, ``ffn``, ``tiny`` training steps, ``shapes`` (five
+other networks) and ``sweep`` (every activation × optimizer on one MLP, with norms, dropout
+and float64), ``predict`` inference, ``sklearn`` (FFNNClassifier vs MLPClassifier),
+``distributed``, ``encode`` and ``tabular``. Training steps run each library in its own
+process (``ffnn.bench.peer``: ffnn, torch, jax where installed, NumPy's matrix products
+alone), timed in alternation at the same thread count, float32, medians; a row has the
+ratios ffnn/torch, ffnn/JAX and step/matmuls against their targets. ``--check`` compares
+the peers' float64 losses with ffnn's. ``main(argv)`` is the command; ``run_benchmarks``
+returns the numbers.
 """
 
 from ffnn.bench.run import main, run_benchmarks

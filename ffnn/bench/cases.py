@@ -10,19 +10,24 @@ Both libraries start from the same weights (ffnn's initialisation copied into to
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ffnn.bench import layout, optimizers
+
 TRAIN_CASES = ("mlp", "ffn", "tiny")
 ARRAY_CASES = TRAIN_CASES + ("predict",)
-ALL_CASES = ARRAY_CASES + ("sklearn", "distributed", "encode")
+GROUP_CASES = ("shapes", "sweep")
+ALL_CASES = ARRAY_CASES + GROUP_CASES + ("sklearn", "distributed", "encode")
 
 DESCRIPTIONS = {
     "mlp": "784-512-256-10 MLP, ReLU, batch 128, cross-entropy, Adam: one training step",
     "ffn": "FFN block 1024→4096→1024, GELU, 256 rows, MSE, AdamW: one training step",
     "tiny": "2-3-1 MLP, tanh, batch 1, MSE, SGD: one training step (framework overhead)",
     "predict": "inference of the mlp model over 100,000 rows",
+    "shapes": "five other MLP shapes (ffnn.bench.sweep.shape_specs)",
+    "sweep": "every activation x optimizer, norms, dropout, float64 (ffnn.bench.sweep)",
     "sklearn": "FFNNClassifier vs scikit-learn MLPClassifier, fit on digits and breast cancer",
     "distributed": "ffn step data-parallel over MPI ranks (ffnn.distributed)",
     "encode": "all-MiniLM-L6-v2 encode() of varied sentences vs sentence-transformers",
@@ -31,7 +36,8 @@ DESCRIPTIONS = {
 
 @dataclass
 class Spec:
-    """What a case is made of: layer sizes, activation, rows, loss, optimizer."""
+    """What a case is made of: layer sizes, activation, rows, loss, optimizer (a name in
+    ``ffnn.bench.optimizers.OPTIMIZERS``), learning rate, norm, dropout and dtype."""
 
     sizes: tuple[int, ...]
     activation: str
@@ -40,6 +46,21 @@ class Spec:
     optimizer: str
     train: bool = True
     lr: float = 1e-3
+    norm: str = "none"
+    dropout: float = 0.0
+    dtype: str = "float32"
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (what the peer processes receive)."""
+        return dict(asdict(self), sizes=list(self.sizes))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Spec:
+        return cls(**dict(d, sizes=tuple(int(s) for s in d["sizes"])))
+
+    def plan(self) -> list[tuple]:
+        """The layers (``ffnn.bench.layout.layers``)."""
+        return layout.layers(self.sizes, self.activation, self.norm, self.dropout)
 
 
 SPECS = {
@@ -62,43 +83,66 @@ class Built:
     notes: list[str] = field(default_factory=list)
 
 
-def matmul_flops(spec: Spec) -> float:
-    """FLOPs of the step's matrix products: 2·n·in·out per product.
+def matmul_shapes(spec: Spec) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The step's matrix products as (left shape, right shape), in the layouts ffnn uses.
 
-    Forward: one product per layer. Training adds dL/dW for every layer and dL/dx for every
-    layer but the first (the input needs no gradient), in both libraries.
+    Per Linear (in → out) on n rows: forward x @ Wᵀ, [n, in] @ [in, out]; training adds
+    dL/dW = gᵀ @ x, [out, n] @ [n, in], and, for every layer but the first (the input needs
+    no gradient, in any of the libraries), dL/dx = g @ W, [n, out] @ [out, in].
     """
-    n, total = spec.rows, 0.0
-    for i, (fan_in, fan_out) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
-        per = 2.0 * n * fan_in * fan_out
-        total += per
+    n, shapes = spec.rows, []
+    for i, (a, b) in enumerate(layout.linear_shapes(spec.plan())):
+        shapes.append(((n, a), (a, b)))
         if spec.train:
-            total += per + (per if i > 0 else 0.0)
-    return total
+            shapes.append(((b, n), (n, a)))
+            if i > 0:
+                shapes.append(((n, b), (b, a)))
+    return shapes
+
+
+def matmul_flops(spec: Spec) -> float:
+    """FLOPs of the step's matrix products (``matmul_shapes``): 2·m·k·n per product."""
+    return float(sum(2.0 * m * k * right[1] for (m, k), right in matmul_shapes(spec)))
 
 
 def make_data(spec: Spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """Inputs [rows, in] float32 and targets (class indices int64 or float32 rows)."""
+    """Inputs [rows, in] of ``spec.dtype`` and targets (class indices int64 or float rows)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((spec.rows, spec.sizes[0]), dtype=np.float32)
+    x = rng.standard_normal((spec.rows, spec.sizes[0])).astype(spec.dtype)
     if spec.loss == "cross_entropy":
         return x, rng.integers(0, spec.sizes[-1], spec.rows).astype(np.int64)
     if spec.loss == "mse":
-        return x, rng.standard_normal((spec.rows, spec.sizes[-1]), dtype=np.float32)
+        return x, rng.standard_normal((spec.rows, spec.sizes[-1])).astype(spec.dtype)
     return x, None
+
+
+_MODULES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
+            "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
+
+
+def _module(nn, layer: tuple):
+    kind = layer[0]
+    if kind == "linear":
+        return nn.Linear(layer[1], layer[2])
+    if kind == "batch_norm":
+        return nn.BatchNorm1d(layer[1], eps=layout.NORM_EPS,
+                              momentum=layout.BATCH_NORM_MOMENTUM)
+    if kind == "layer_norm":
+        return nn.LayerNorm(layer[1], eps=layout.NORM_EPS)
+    if kind == "dropout":
+        return nn.Dropout(layer[1])
+    if layer[1] == "leaky_relu":
+        return nn.LeakyReLU(layout.LEAKY_SLOPE)
+    return getattr(nn, _MODULES[layer[1]])()
 
 
 def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
     """(model, step callable) written once against the API both libraries share: ``lib`` is
     ``ffnn`` or ``torch`` (``import ffnn as torch`` is the whole difference)."""
     nn = lib.nn
-    act = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}[spec.activation]
-    layers = []
-    for i, (a, b) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(spec.sizes) - 2:
-            layers.append(act())
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*[_module(nn, layer) for layer in spec.plan()])
+    if spec.dtype == "float64":
+        model = model.double()
     x = lib.from_numpy(x_np)
     if not spec.train:
         model.eval()
@@ -110,9 +154,8 @@ def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
         return model, predict
     y = lib.from_numpy(y_np)
     loss_fn = nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else nn.MSELoss()
-    opt_cls = {"adam": lib.optim.Adam, "adamw": lib.optim.AdamW,
-               "sgd": lib.optim.SGD}[spec.optimizer]
-    opt = opt_cls(model.parameters(), lr=spec.lr)
+    name, kwargs = optimizers.torch_optimizer(spec.optimizer, spec.lr)
+    opt = getattr(lib.optim, name)(model.parameters(), **kwargs)
 
     def step():
         opt.zero_grad()
@@ -124,20 +167,24 @@ def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
     return model, step
 
 
-def build_ffnn(spec: Spec, seed: int = 0):
-    """(model, step callable) in ffnn, initialised from ``seed``."""
+def build_ffnn(spec: Spec, seed: int = 0, state: dict | None = None):
+    """(model, step callable) in ffnn, initialised from ``seed`` (or loaded from ``state``)."""
     import ffnn
     import ffnn.optim  # noqa: F401 - lib.optim below
 
     ffnn.manual_seed(seed)
-    return _build(ffnn, spec, *make_data(spec, seed))
+    model, step = _build(ffnn, spec, *make_data(spec, seed))
+    if state is not None:
+        model.load_state_dict(state)
+    return model, step
 
 
 def build_torch(spec: Spec, state: dict | None, seed: int = 0):
-    """(model, step callable) in PyTorch, starting from ffnn's weights ``state`` (or torch's
-    own initialisation when None)."""
+    """(model, step callable) in PyTorch, starting from the weights ``state`` (ffnn's, or
+    torch's own initialisation when None)."""
     import torch
 
+    torch.manual_seed(seed)
     model, step = _build(torch, spec, *make_data(spec, seed))
     if state is not None:
         model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
@@ -145,15 +192,15 @@ def build_torch(spec: Spec, state: dict | None, seed: int = 0):
 
 
 def build_matmul(spec: Spec, seed: int = 0) -> Callable[[], object]:
-    """The step's matrix products alone, in NumPy, with the layouts ffnn uses
-    (x @ Wᵀ forward; gᵀ @ x for dL/dW; g @ W for dL/dx), on fresh random arrays."""
+    """The step's matrix products alone (``matmul_shapes``), in NumPy, with the layouts ffnn
+    uses (x @ Wᵀ forward; gᵀ @ x for dL/dW; g @ W for dL/dx), on fresh random arrays."""
     rng = np.random.default_rng(seed + 1)
     products = []
     n = spec.rows
-    for i, (a, b) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
-        x = rng.standard_normal((n, a), dtype=np.float32)
-        w = rng.standard_normal((b, a), dtype=np.float32)
-        g = rng.standard_normal((n, b), dtype=np.float32)
+    for i, (a, b) in enumerate(layout.linear_shapes(spec.plan())):
+        x = rng.standard_normal((n, a)).astype(spec.dtype)
+        w = rng.standard_normal((b, a)).astype(spec.dtype)
+        g = rng.standard_normal((n, b)).astype(spec.dtype)
         products.append((x, w.T))
         if spec.train:
             products.append((g.T, x))
@@ -161,8 +208,8 @@ def build_matmul(spec: Spec, seed: int = 0) -> Callable[[], object]:
                 products.append((g, w))
 
     def run():
-        for a, b in products:
-            a @ b
+        for left, right in products:
+            left @ right
 
     return run
 

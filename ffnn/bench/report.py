@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 
+JAX_TARGET = ("jax_ratio", 1.0, "ffnn/JAX <= 1.0")
+STEP_TARGET = ("step_over_matmul", 1.25, "step/matmul <= 1.25")
+GROUP_TARGETS = [("ratio", 0.8, "ffnn/torch <= 0.8"), JAX_TARGET, STEP_TARGET]
+
 # case -> [(metric, limit, label)]: a target is met when result[metric] <= limit
 TARGETS = {
-    "mlp": [("ratio", 0.8, "ffnn/torch <= 0.8"), ("step_over_matmul", 1.25, "step/matmul <= 1.25")],
-    "ffn": [("ratio", 0.9, "ffnn/torch <= 0.9"), ("step_over_matmul", 1.25, "step/matmul <= 1.25"),
+    "mlp": [("ratio", 0.8, "ffnn/torch <= 0.8"), JAX_TARGET, STEP_TARGET],
+    "ffn": [("ratio", 0.9, "ffnn/torch <= 0.9"), JAX_TARGET, STEP_TARGET,
             ("memory_ratio", 1.0, "peak memory <= torch")],
-    "tiny": [("ratio", 0.5, "ffnn/torch <= 0.5")],
+    "tiny": [("ratio", 0.5, "ffnn/torch <= 0.5"), JAX_TARGET],
+    "shapes": GROUP_TARGETS,
+    "sweep": GROUP_TARGETS,
     "predict": [("ratio", 0.9, "ffnn/torch <= 0.9")],
     "sklearn": [("ratio", 1 / 3, "fit time <= 1/3 of MLPClassifier"),
                 ("accuracy_deficit", 0.0, "accuracy >= MLPClassifier")],
@@ -35,17 +41,40 @@ def _fmt(value, spec: str, missing: str = "—") -> str:
     return missing if value is None else format(value, spec)
 
 
+def mark(row: dict, metric: str) -> str:
+    """" ✓" or " ✗" after a ratio that has a target in the row's case, else ""."""
+    for name, limit, _ in TARGETS.get(row["case"], []):
+        if name == metric and row.get(metric) is not None:
+            return " ✓" if row[metric] <= limit + 1e-12 else " ✗"
+    return ""
+
+
+def case_label(row: dict) -> str:
+    """``mlp``, or ``sweep relu adam`` for an entry of a group."""
+    return f"{row['case']} {row['variant']}" if row.get("variant") else row["case"]
+
+
 _COLUMNS = [
     ("case", "case", "s"),
     ("ffnn ms", "ffnn_ms", ".3f"),
     ("torch ms", "torch_ms", ".3f"),
+    ("JAX ms", "jax_ms", ".3f"),
     ("ffnn/torch", "ratio", ".2f"),
+    ("ffnn/JAX", "jax_ratio", ".2f"),
+    ("step/matmuls", "step_over_matmul", ".2f"),
     ("GFLOP/s", "gflops", ".1f"),
     ("of matmul peak", "peak_fraction", ".0%"),
-    ("step/matmul", "step_over_matmul", ".2f"),
     ("ffnn MiB", "ffnn_peak_mib", ".1f"),
     ("torch MiB", "torch_peak_mib", ".1f"),
 ]
+_MARKED = ("ratio", "jax_ratio", "step_over_matmul")
+
+
+def _cell(row: dict, key: str, spec: str) -> str:
+    if key == "case":
+        return case_label(row)
+    text = _fmt(row.get(key), spec)
+    return text + mark(row, key) if key in _MARKED else text
 
 
 def _rows(result: dict) -> list[list[str]]:
@@ -53,7 +82,7 @@ def _rows(result: dict) -> list[list[str]]:
     for row in result["cases"]:
         if row["case"] in ("sklearn", "encode"):
             continue
-        rows.append([_fmt(row.get(key), spec) for _, key, spec in _COLUMNS])
+        rows.append([_cell(row, key, spec) for _, key, spec in _COLUMNS])
     return rows
 
 
@@ -75,15 +104,35 @@ def _sklearn_lines(result: dict) -> list[str]:
     return lines
 
 
-def _target_lines(result: dict) -> list[str]:
+def group_target_lines(rows: list[dict]) -> list[str]:
+    """Per group (``sweep``, ``shapes``) and target: on how many entries it is met, and
+    which entries miss it."""
     lines = []
+    for group in dict.fromkeys(r["case"] for r in rows if r.get("variant")):
+        entries = [r for r in rows if r["case"] == group and r.get("variant")]
+        for label in entries[0].get("targets", {}):
+            verdicts = [(r["variant"], r["targets"][label]) for r in entries]
+            measured = [(v, met) for v, met in verdicts if met is not None]
+            if not measured:
+                lines.append(f"{group}: {label}: not measured")
+                continue
+            missed = [v for v, met in measured if not met]
+            line = f"{group}: {label}: met on {len(measured) - len(missed)} of {len(measured)}"
+            lines.append(line + (f" (NOT met: {', '.join(missed)})" if missed else ""))
+    return lines
+
+
+def _target_lines(result: dict) -> list[str]:
+    lines = group_target_lines(result["cases"])
     for row in result["cases"]:
+        if row.get("variant"):
+            continue
         for label, met in row.get("targets", {}).items():
             verdict = "not measured" if met is None else "met" if met else "NOT met"
             where = f"{row['case']} ({row['dataset']})" if row.get("dataset") else row["case"]
             lines.append(f"{where}: {label}: {verdict}")
     if result.get("distributed"):
-        from ffnn.distributed.bench import best_speedup
+        from ffnn.bench.distributed import best_speedup
 
         speedup = best_speedup(result["distributed"], 2)
         verdict = ("not measured" if speedup is None else
@@ -97,7 +146,9 @@ def _header(result: dict) -> list[str]:
     m, s = result["machine"], result["settings"]
     return [f"ffnn bench — {m['cpu']} ({m['cores']} cores); {s['threads']} thread(s) per "
             f"library, {s['dtype']}, median of {s['repeat']} repeats; numpy {m['numpy']} "
-            f"({m['blas']}), torch {m['torch'] or 'not installed'}"]
+            f"({m['blas']}), torch {m['torch'] or 'not installed'}"
+            + (f", jax {m['jax']}" if m.get("jax") else "")
+            + "; training steps: each library in its own process"]
 
 
 def to_text(result: dict) -> str:

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ffnn.bench import cases, report, timing
+from ffnn.bench import cases, report, steps, timing
 
 
 def _cpu_name() -> str:
@@ -74,15 +74,23 @@ def _array_case(name: str, torch, args, notes: list[str]) -> dict:
            "matmul_gflops": built.flops / mm_s / 1e9, "peak_fraction": mm_s / ffnn_s,
            "step_over_matmul": ffnn_s / mm_s,
            "samples": {k: v["samples"] for k, v in times.items()},
+           "jax_ms": None, "jax_ratio": None,
            "ffnn_peak_mib": None, "torch_peak_mib": None, "memory_ratio": None}
-    if args.memory:
-        from ffnn.bench.memory import peak_memory
-
-        row["ffnn_peak_mib"] = peak_memory(name, "ffnn", args.threads)["peak_mib"]
-        if torch is not None:
-            row["torch_peak_mib"] = peak_memory(name, "torch", args.threads)["peak_mib"]
-            row["memory_ratio"] = row["ffnn_peak_mib"] / max(row["torch_peak_mib"], 1e-9)
+    _add_memory(row, torch, args)
     return row
+
+
+def _add_memory(row: dict, torch, args) -> None:
+    """Peak memory of a named case's step in fresh processes (``ffnn.bench.memory``)."""
+    if not args.memory or row.get("variant"):
+        return
+    from ffnn.bench.memory import peak_memory
+
+    name = row["case"]
+    row["ffnn_peak_mib"] = peak_memory(name, "ffnn", args.threads)["peak_mib"]
+    if torch is not None:
+        row["torch_peak_mib"] = peak_memory(name, "torch", args.threads)["peak_mib"]
+        row["memory_ratio"] = row["ffnn_peak_mib"] / max(row["torch_peak_mib"], 1e-9)
 
 
 SKLEARN_SEEDS = 10
@@ -96,7 +104,7 @@ def _sklearn_rows(args, notes: list[str]) -> list[dict]:
     try:
         import sklearn  # noqa: F401
 
-        from ffnn.sklearn.bench import DATASETS, bench_sklearn
+        from ffnn.bench.sklearn import DATASETS, bench_sklearn
     except ImportError as err:
         notes.append(f"sklearn case skipped: {err}")
         return [base]
@@ -120,7 +128,7 @@ def _sklearn_rows(args, notes: list[str]) -> list[dict]:
 
 def _distributed(args, notes: list[str]) -> dict | None:
     try:
-        from ffnn.distributed.bench import bench_distributed, format_report
+        from ffnn.bench.distributed import bench_distributed, format_report
     except ImportError as err:
         notes.append(f"distributed case skipped: {err}")
         return None
@@ -150,19 +158,35 @@ def _encode_row(args, torch, notes: list[str]) -> dict | None:
 
 
 def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bool = True,
-                   use_torch: bool = True) -> dict:
-    """Run the cases and return the result dict that the formatters print."""
+                   use_torch: bool = True, use_jax: bool = True,
+                   peer_commands: dict[str, list[str]] | None = None) -> dict:
+    """Run the cases and return the result dict that the formatters print. Training cases
+    (``steps.PEER_CASES``) run each library in its own process; ``peer_commands`` replaces
+    a library's peer command (tests)."""
     torch = _torch() if use_torch else None
     notes: list[str] = []
     if torch is None:
         notes.append("PyTorch not installed (or --no-torch): torch columns skipped"
                      if use_torch else "--no-torch: torch columns skipped")
+    if not use_jax:
+        notes.append("--no-jax: JAX columns skipped")
     args = argparse.Namespace(threads=threads, repeat=repeat, memory=memory)
     result = {"machine": machine_info(torch),
               "settings": {"threads": threads, "dtype": "float32", "repeat": repeat},
               "cases": [], "notes": notes}
+    versions: dict[str, str] = {}
+    step_rows = steps.step_rows([n for n in case_names if n in steps.PEER_CASES], threads,
+                                repeat, torch is not None, use_jax, notes, peer_commands,
+                                versions)
+    result["machine"]["jax"] = versions.get("jax")
     with timing.pinned_threads(threads):
         for name in case_names:
+            if name in steps.PEER_CASES:
+                for row in [r for r in step_rows if r["case"] == name]:
+                    _add_memory(row, torch, args)
+                    row["targets"] = report.check_targets(row)
+                    result["cases"].append(row)
+                continue
             if name in cases.ARRAY_CASES:
                 row = _array_case(name, torch, args, notes)
             elif name == "sklearn":
@@ -192,34 +216,56 @@ def _parser() -> argparse.ArgumentParser:
                     "GFLOP/s against NumPy's matrix products on the same shapes, peak memory.")
     p.add_argument("--case", action="append", choices=cases.ALL_CASES + ("tabular", "all"),
                    help="case to run (repeatable); default: mlp ffn tiny predict sklearn. "
+                   "shapes: five other MLP shapes; sweep: every activation x optimizer on "
+                   "one MLP, with norms, dropout and float64. "
                    "tabular: ffnn train on raw CSVs vs scikit-learn (slow; not in 'all')")
+    p.add_argument("--check", action="store_true",
+                   help="instead of timing: compare a few float64 steps' losses of every "
+                   "peer (torch, JAX) with ffnn's on the training cases chosen (default: "
+                   "mlp ffn tiny shapes sweep) and print the largest difference")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON")
     fmt.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--repeat", choices=tuple(timing.REPEATS), default="default",
                    help="how many timed steps (small: a smoke test)")
+    p.add_argument("--quick", dest="repeat", action="store_const", const="quick",
+                   help="fewer timed steps: --repeat quick")
     p.add_argument("--threads", type=int, default=_cores(),
                    help="threads for both libraries (default: the usable cores)")
     p.add_argument("--no-memory", dest="memory", action="store_false",
                    help="skip the peak-memory columns (each needs a fresh process)")
     p.add_argument("--no-torch", dest="torch", action="store_false",
                    help="do not run PyTorch")
+    p.add_argument("--no-jax", dest="jax", action="store_false",
+                   help="do not run JAX (run where installed: pip install 'ffnn[jax]')")
     p.add_argument("--profile", action="store_true",
                    help="print ffnn's forward and backward time per layer for each case")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code."""
+    """Entry point of ``ffnn bench`` and ``python -m ffnn.bench``; returns the exit code
+    (1 when a library's process fails: one line, then the end of its stderr)."""
+    from ffnn.bench.peers import PeerError
+
+    try:
+        return _main(argv)
+    except PeerError as err:
+        print(f"ffnn bench: error: {err}", file=sys.stderr)
+        if err.stderr.strip():
+            print("its stderr ends with:\n" + err.stderr.rstrip(), file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.threads < 1:
         print(f"ffnn bench: error: --threads must be >= 1. Received: --threads={args.threads}",
               file=sys.stderr)
         return 2
-    names = args.case or ["mlp", "ffn", "tiny", "predict", "sklearn"]
-    if "all" in names:
-        names = list(cases.ALL_CASES)
-    names = list(dict.fromkeys(names))
+    if args.check:
+        return _check(args)
+    names = resolve_cases(args.case)
     if "tabular" in names:
         names.remove("tabular")
         _print_tabular(args)
@@ -227,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     if args.profile:
         _print_profiles(names, args)
-    result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch)
+    result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch,
+                            args.jax)
     if args.json:
         print(report.to_json(result))
     elif args.markdown:
@@ -235,6 +282,37 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(report.to_text(result))
     return 0
+
+
+DEFAULT_CASES = ("mlp", "ffn", "tiny", "predict", "sklearn")
+CHECK_CASES = steps.PEER_CASES
+
+
+def resolve_cases(names: list[str] | None, default: tuple[str, ...] = DEFAULT_CASES
+                  ) -> list[str]:
+    """The cases to run, in order, each once: ``default`` when none is named; ``all`` is
+    every case (``cases.ALL_CASES``) in its place, ``tabular`` kept where named."""
+    out: list[str] = []
+    for name in names or default:
+        out += list(cases.ALL_CASES) if name == "all" else [name]
+    return list(dict.fromkeys(out))
+
+
+def _check(args) -> int:
+    """``--check``: 0 when every peer's float64 losses agree with ffnn's, else 1."""
+    from ffnn.bench import check
+
+    names = [n for n in resolve_cases(args.case, CHECK_CASES) if n in steps.PEER_CASES]
+    if not names:
+        print("ffnn bench: error: --check compares training cases; choose some of "
+              f"{', '.join(steps.PEER_CASES)}. Received: --case {' '.join(args.case)}",
+              file=sys.stderr)
+        return 2
+    notes: list[str] = []
+    rows = check.loss_differences(names, args.threads, args.torch, args.jax, notes)
+    text, agree = check.to_text(rows, notes)
+    print(text)
+    return 0 if agree else 1
 
 
 def _print_tabular(args) -> None:

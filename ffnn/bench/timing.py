@@ -15,6 +15,7 @@ from contextlib import contextmanager
 REPEATS = {
     # name: (warm-up calls, rounds, calls per round) per case kind
     "small": {"mlp": (1, 2, 2), "ffn": (1, 2, 1), "tiny": (5, 2, 20), "predict": (1, 1, 1)},
+    "quick": {"mlp": (2, 3, 5), "ffn": (1, 3, 2), "tiny": (20, 3, 100), "predict": (1, 3, 1)},
     "default": {"mlp": (5, 7, 15), "ffn": (2, 7, 4), "tiny": (200, 7, 500),
                 "predict": (1, 5, 1)},
     "large": {"mlp": (10, 15, 30), "ffn": (3, 15, 6), "tiny": (500, 15, 2000),

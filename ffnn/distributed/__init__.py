@@ -21,6 +21,7 @@ this for you. ``mpi4py`` is imported on first use; without it each function rais
 ImportError that says what to install. See docs/distributed.md.
 """
 
+from ffnn.bench.distributed import bench_distributed
 from ffnn.distributed._mpi import (
     barrier,
     init,
@@ -31,7 +32,6 @@ from ffnn.distributed._mpi import (
     rank,
     world_size,
 )
-from ffnn.distributed.bench import bench_distributed
 from ffnn.distributed.collectives import (
     all_gather_rows,
     all_reduce,

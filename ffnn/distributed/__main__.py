@@ -10,7 +10,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_bench-worker"]:
-        from ffnn.distributed.bench import _worker
+        from ffnn.bench.distributed import _worker
 
         _worker(argv[1:])
         return 0
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--repeats", type=int, default=1, help="keep the best of N runs")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
-    from ffnn.distributed.bench import bench_distributed, format_report
+    from ffnn.bench.distributed import bench_distributed, format_report
 
     report = bench_distributed(ranks=args.ranks, rows=args.rows, steps=args.steps,
                                warmup=args.warmup, d_model=args.d_model, d_ff=args.d_ff,

@@ -13,7 +13,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         f"(or pip install 'ffnn[all]'). Import failed with: {error}"
     ) from error
 
-from ffnn.sklearn.bench import bench_sklearn  # noqa: E402
+from ffnn.bench.sklearn import bench_sklearn  # noqa: E402
 from ffnn.sklearn.classifier import FFNNClassifier  # noqa: E402
 from ffnn.sklearn.regressor import FFNNRegressor  # noqa: E402
 

@@ -26,8 +26,7 @@ LINKS_GBIT = (10, 100)
 METHODS = ("allreduce", "zero")
 
 
-def _worker(argv: Sequence[str] | None = None) -> None:
-    """One rank of the benchmark (run under mpiexec); rank 0 prints one JSON line."""
+def _worker_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ffnn.distributed _bench-worker")
     parser.add_argument("--rows", type=int, default=256)
     parser.add_argument("--d-model", type=int, default=1024)
@@ -35,8 +34,11 @@ def _worker(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--method", choices=METHODS, default="allreduce")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def _setup(args: argparse.Namespace):
+    """This rank's (model, optimizer, x, y): rank 0's weights, rows rank::size of the batch."""
     import ffnn
     from ffnn import distributed as dist
     from ffnn import nn, optim
@@ -45,17 +47,25 @@ def _worker(argv: Sequence[str] | None = None) -> None:
     ffnn.manual_seed(0)
     model = nn.FeedForward(args.d_model, args.d_ff)
     dist.broadcast_parameters(model)
-    zero = args.method == "zero"
-    if zero:
+    if args.method == "zero":
         optimizer = dist.ZeroRedundancyOptimizer(model.parameters(), optim.AdamW, lr=1e-4)
     else:
         optimizer = optim.AdamW(model.parameters(), lr=1e-4)
-    loss_fn = nn.MSELoss()
     data = np.random.default_rng(1)
     inputs = data.standard_normal((args.rows, args.d_model), dtype=np.float32)
     targets = data.standard_normal((args.rows, args.d_model), dtype=np.float32)
     x = ffnn.from_numpy(np.ascontiguousarray(inputs[rank::size]))
     y = ffnn.from_numpy(np.ascontiguousarray(targets[rank::size]))
+    return model, optimizer, x, y
+
+
+def _timed_steps(args: argparse.Namespace, model, optimizer, x, y) -> tuple[float, np.ndarray]:
+    """Run warm-up then timed steps; (elapsed seconds, [compute, reduce, optimizer] seconds)."""
+    from ffnn import distributed as dist
+    from ffnn import nn
+
+    loss_fn = nn.MSELoss()
+    zero = args.method == "zero"
     phases = np.zeros(3)
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
@@ -74,12 +84,21 @@ def _worker(argv: Sequence[str] | None = None) -> None:
         optimizer.step()
         phases += (t1 - t0, t2 - t1, time.perf_counter() - t2)
     dist.barrier()
-    elapsed = time.perf_counter() - start
-    if rank == 0:
+    return time.perf_counter() - start, phases
+
+
+def _worker(argv: Sequence[str] | None = None) -> None:
+    """One rank of the benchmark (run under mpiexec); rank 0 prints one JSON line."""
+    from ffnn import distributed as dist
+
+    args = _worker_arguments(argv)
+    model, optimizer, x, y = _setup(args)
+    elapsed, phases = _timed_steps(args, model, optimizer, x, y)
+    if dist.rank() == 0:
         params = sum(p._data.size for p in model.parameters())
         print(json.dumps({
-            "ranks": size, "method": args.method, "rows": args.rows, "steps": args.steps,
-            "samples_per_s": args.rows * args.steps / elapsed,
+            "ranks": dist.world_size(), "method": args.method, "rows": args.rows,
+            "steps": args.steps, "samples_per_s": args.rows * args.steps / elapsed,
             "step_ms": 1e3 * elapsed / args.steps,
             "compute_ms": 1e3 * phases[0] / args.steps,
             "reduce_ms": 1e3 * phases[1] / args.steps,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ffnn.sklearn.bench import bench_sklearn, format_report
+from ffnn.bench.sklearn import bench_sklearn, format_report
 
 
 def test_bench_sklearn_report_shape():

@@ -19,7 +19,7 @@ import ffnn
 from ffnn import nn
 from ffnn.bench import cases, main, report
 
-SMALL = ["--repeat", "small", "--no-memory"]
+SMALL = ["--repeat", "small", "--no-memory", "--no-jax"]
 
 
 def _json(capsys, argv) -> dict:
@@ -41,12 +41,15 @@ def test_json_tiny_has_every_column_and_consistent_ratios(capsys):
     assert row["peak_fraction"] == pytest.approx(1 / row["step_over_matmul"])
     assert row["gflops"] == pytest.approx(row["flops"] / row["ffnn_ms"] / 1e6)
     assert row["ffnn_peak_mib"] is None  # --no-memory
-    assert set(row["targets"]) == {"ffnn/torch <= 0.5"}
+    assert set(row["targets"]) == {"ffnn/torch <= 0.5", "ffnn/JAX <= 1.0"}
     assert row["targets"]["ffnn/torch <= 0.5"] == (row["ratio"] <= 0.5)
+    assert row["jax_ms"] is None and row["targets"]["ffnn/JAX <= 1.0"] is None  # --no-jax
+    assert set(row["samples"]) == {"ffnn", "torch", "matmul"}
+    assert "--no-jax: JAX columns skipped" in result["notes"]
 
 
 def test_memory_columns_come_from_fresh_processes(capsys):
-    result = _json(capsys, ["--case", "tiny", "--json", "--repeat", "small"])
+    result = _json(capsys, ["--case", "tiny", "--json", "--repeat", "small", "--no-jax"])
     (row,) = result["cases"]
     assert row["ffnn_peak_mib"] is not None and row["torch_peak_mib"] is not None
     assert row["ffnn_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0
@@ -55,9 +58,10 @@ def test_memory_columns_come_from_fresh_processes(capsys):
 def test_markdown_table_and_targets(capsys):
     assert main(["--case", "mlp", "--markdown", *SMALL]) == 0
     out = capsys.readouterr().out
-    assert "| case | ffnn ms | torch ms | ffnn/torch |" in out
+    assert "| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | step/matmuls |" in out
     assert "| mlp |" in out
     assert "mlp: ffnn/torch <= 0.8:" in out and "mlp: step/matmul <= 1.25:" in out
+    assert "mlp: ffnn/JAX <= 1.0: not measured" in out
 
 
 def test_text_output_without_torch_notes_the_skip(capsys):
@@ -110,7 +114,7 @@ def test_both_libraries_start_from_the_same_weights_and_loss():
     import torch
 
     spec = cases.SPECS["mlp"]
-    model, step = cases.build_ffnn(spec)
+    model, step = cases.build_ffnn(spec)  # ffnn's own initialisation, copied into torch
     state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     _, torch_step = cases.build_torch(spec, state)
     loss, torch_loss = step(), torch_step()
@@ -119,8 +123,10 @@ def test_both_libraries_start_from_the_same_weights_and_loss():
 
 
 def test_check_targets_marks_unmeasured_as_none():
-    row = {"case": "ffn", "ratio": 0.7, "step_over_matmul": 1.3, "memory_ratio": None}
+    row = {"case": "ffn", "ratio": 0.7, "jax_ratio": None, "step_over_matmul": 1.3,
+           "memory_ratio": None}
     assert report.check_targets(row) == {"ffnn/torch <= 0.9": True,
+                                         "ffnn/JAX <= 1.0": None,
                                          "step/matmul <= 1.25": False,
                                          "peak memory <= torch": None}
 

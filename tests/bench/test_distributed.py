@@ -1,16 +1,17 @@
-"""``bench_distributed`` runs 1 and 2 ranks and reports samples/s (no timing is asserted)."""
+"""``ffnn.bench.distributed``: 1 and 2 ranks, samples/s (no timing is asserted)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from ffnn.bench.distributed import best_speedup, format_report, ring_allreduce_seconds
 from ffnn.distributed import bench_distributed
-from ffnn.distributed.bench import best_speedup, format_report, ring_allreduce_seconds
 
-from ._common import ROOT
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def test_bench_distributed_reports_both_rank_counts_and_methods():
