@@ -214,11 +214,13 @@ def _parser() -> argparse.ArgumentParser:
         description="ffnn side by side with PyTorch (and scikit-learn): time per step "
                     "(median after warm-up, libraries measured in alternation), achieved "
                     "GFLOP/s against NumPy's matrix products on the same shapes, peak memory.")
-    p.add_argument("--case", action="append", choices=cases.ALL_CASES + ("tabular", "all"),
+    p.add_argument("--case", action="append",
+                   choices=cases.ALL_CASES + ("tabular", "tabular-extra", "all"),
                    help="case to run (repeatable); default: mlp ffn tiny predict sklearn. "
                    "shapes: five other MLP shapes; sweep: every activation x optimizer on "
                    "one MLP, with norms, dropout and float64. "
-                   "tabular: ffnn train on raw CSVs vs scikit-learn (slow; not in 'all')")
+                   "tabular: ffnn train on raw CSVs vs scikit-learn (slow; not in 'all'); "
+                   "tabular-extra: the same on three other tables")
     p.add_argument("--check", action="store_true",
                    help="instead of timing: compare a few float64 steps' losses of every "
                    "peer (torch, JAX) with ffnn's on the training cases chosen (default: "
@@ -266,11 +268,12 @@ def _main(argv: list[str] | None) -> int:
     if args.check:
         return _check(args)
     names = resolve_cases(args.case)
-    if "tabular" in names:
-        names.remove("tabular")
-        _print_tabular(args)
-        if not names:
-            return 0
+    for case in ("tabular", "tabular-extra"):
+        if case in names:
+            names.remove(case)
+            _print_tabular(args, extra=case == "tabular-extra")
+    if not names:
+        return 0
     if args.profile:
         _print_profiles(names, args)
     result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch,
@@ -315,16 +318,17 @@ def _check(args) -> int:
     return 0 if agree else 1
 
 
-def _print_tabular(args) -> None:
-    """The tabular case: its own table (accuracy / R² and fit seconds, not step times)."""
+def _print_tabular(args, extra: bool = False) -> None:
+    """The tabular cases: their own table (accuracy / R² and fit seconds, not step times)."""
     import json
 
-    from ffnn.bench.tabular import DATASETS, SEEDS, bench_tabular, to_text
+    from ffnn.bench.tabular import DATASETS, EXTRA_DATASETS, SEEDS, bench_tabular, to_text
 
-    small = args.repeat == "small"  # a smoke test: penguins, one seed, three epochs
+    small = args.repeat == "small"  # a smoke test: one data set, one seed, three epochs
+    sets = list(EXTRA_DATASETS if extra else DATASETS)
     notes: list[str] = []
     with timing.pinned_threads(args.threads):
-        rows = bench_tabular(["penguins"] if small else list(DATASETS), seeds=1 if small
+        rows = bench_tabular(sets[:1] if small else sets, seeds=1 if small
                              else SEEDS, epochs=3 if small else None, notes=notes)
     if args.json:
         print(json.dumps({"tabular": rows, "notes": notes}))

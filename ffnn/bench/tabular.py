@@ -15,6 +15,11 @@ Data: ``palmerpenguins`` (penguins.csv) and ``ISLP``'s Default, Carseats, Wage a
 (``pip install palmerpenguins`` and ``pip install --no-deps ISLP``: only the CSVs are read).
 Columns that restate the target are left out first: Wage's ``logwage`` and Bikeshare's
 ``casual`` and ``registered`` (they sum to ``bikers``).
+
+``--case tabular-extra`` runs the same on other ISLP tables, kept apart from the five above
+so that the defaults are checked on tables they were not chosen on: Hitters (``Salary``, a
+skewed target with gaps), OJ (``Purchase``, two brands) and Credit (``Balance``), with the
+row identifier ``ID`` of Credit left out.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ DATASETS = {  # name: (package, file in the package's data folder, target, leake
     "Carseats": ("ISLP", "Carseats.csv", "Sales", ()),
     "Wage": ("ISLP", "Wage.csv", "wage", ("logwage",)),
     "Bikeshare": ("ISLP", "Bikeshare.csv", "bikers", ("casual", "registered")),
+}
+EXTRA_DATASETS = {  # the same, for --case tabular-extra
+    "Hitters": ("ISLP", "Hitters.csv", "Salary", ()),
+    "OJ": ("ISLP", "OJ.csv", "Purchase", ()),
+    "Credit": ("ISLP", "Credit.csv", "Balance", ("ID",)),
 }
 
 
@@ -158,7 +168,7 @@ def bench_tabular(names=None, seeds: int = SEEDS, epochs: int | None = None,
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name in names or DATASETS:
-            package, file, target, leaked = DATASETS[name]
+            package, file, target, leaked = {**DATASETS, **EXTRA_DATASETS}[name]
             path = data_file(package, file)
             if path is None:
                 extra = " --no-deps" if package == "ISLP" else ""

@@ -55,7 +55,7 @@ class DataConfig:
                         doc="gaps: median + indicator / 'missing' category, drop rows, refuse")
     categorical: list[str] = _opt([], doc="numeric columns to treat as categories (text "
                                   "columns always are)")
-    onehot_max: int = _opt(16, low=0, doc="one-hot up to this many categories, embeddings above")
+    onehot_max: int = _opt(32, low=0, doc="one-hot up to this many categories, embeddings above")
     min_frequency: int = _opt(2, low=1, doc="rarer categories share the 'other' index")
 
 

@@ -121,7 +121,7 @@ class TabularPreprocessor:
     min_frequency: training categories seen fewer times go to the 'other' index.
     """
 
-    def __init__(self, categorical=(), missing: str = "impute", onehot_max: int = 16,
+    def __init__(self, categorical=(), missing: str = "impute", onehot_max: int = 32,
                  min_frequency: int = 2):
         if missing not in MISSING_MODES:
             raise ValueError(f"TabularPreprocessor: missing must be one of {list(MISSING_MODES)}."

@@ -184,3 +184,18 @@ def test_tabular_case_scores_ffnn_and_both_pipelines_on_the_same_rows(capsys):
         assert row[f"{key}_fit_s"] > 0
     assert row["targets"] == {"ffnn >= sklearn MLP": row["ffnn"] >= row["mlp"],
                               "ffnn >= HGB - 0.01": row["ffnn"] >= row["hgb"] - 0.01}
+
+
+def test_tabular_extra_case_runs_hitters_or_names_the_package(capsys):
+    """Hitters.csv (ISLP, installed with --no-deps where present): Salary, a regression whose
+    target has 59 gaps; without ISLP the case says what to install."""
+    result = _json(capsys, ["--case", "tabular-extra", "--repeat", "small", "--json"])
+    if not result["tabular"]:
+        assert result["notes"] == ["Hitters skipped: pip install --no-deps ISLP"]
+        return
+    (row,) = result["tabular"]
+    assert row["dataset"] == "Hitters" and row["metric"] == "r2" and row["task"] == "regression"
+    assert row["rows"] == 322 - 59  # the rows without a Salary are left out, for all three
+    for key in ("ffnn", "mlp", "hgb"):
+        assert row[key] <= 1.0 and row[f"{key}_fit_s"] > 0
+    assert row["hgb"] > 0.3  # gradient boosting explains a good part of the salaries

@@ -67,6 +67,14 @@ def test_onehot_threshold_and_integer_codes():
     np.testing.assert_array_equal(X[:, 1], [2 + position, 0])  # 99 never seen: other
 
 
+def test_default_onehots_hour_of_day_and_embeds_wider_columns():
+    hours = np.array([f"{h}" for h in range(24)] * 3, dtype=object)
+    days = np.array([f"d{d}" for d in range(36)] * 2, dtype=object)
+    pre = TabularPreprocessor().fit({"hr": hours, "day": days})
+    assert pre.num_continuous == 24 and pre.cardinalities == [2 + 36]
+    assert pre.output_names[:2] == ["hr=0", "hr=1"] and pre.output_names[-1] == "day"
+
+
 def test_state_dict_is_json_and_round_trips():
     pre = TabularPreprocessor(onehot_max=1).fit(_train())
     state = json.loads(json.dumps(pre.state_dict()))
