@@ -19,6 +19,8 @@ class ProgressBar(Callback):
     """An outer bar over epochs (postfix: the last epoch's logs) and an inner bar over the
     current epoch's batches (postfix: the running mean loss). ``file`` defaults to stderr."""
 
+    main_process_only = True
+
     def __init__(self, force: bool = False, file=None, leave_batches: bool = False):
         self.force, self.file, self.leave_batches = force, file, leave_batches
         self._epochs = self._batches = None
@@ -84,6 +86,8 @@ class ProgressBar(Callback):
 
 class EpochPrinter(Callback):
     """One line per epoch (``fit(verbose=2)``): 'Epoch 3/20 - loss: 0.12 - val_loss: ...'."""
+
+    main_process_only = True
 
     def __init__(self, file=None):
         self.file = file

@@ -27,6 +27,8 @@ class ModelCheckpoint(Callback):
     completed epochs. Raises ValueError for invalid options.
     """
 
+    main_process_only = True
+
     def __init__(self, dirpath: str | os.PathLike, save_last: bool = True,
                  save_best: bool = False, monitor: str = "val_loss", mode: str = "auto",
                  every_n_epochs: int = 1, keep_last: int = 0, scaler=None,
