@@ -80,11 +80,15 @@ class CallbackList:
     def __getattr__(self, hook: str):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        methods = [getattr(c, hook) for c in self.callbacks
+                   if getattr(type(c), hook, None) is not getattr(Callback, hook, None)
+                   or hook in vars(c)]
 
         def call(*args):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+            for method in methods:
+                method(*args)
 
+        setattr(self, hook, call)  # looked up once per hook (callbacks are fixed per fit)
         return call
 
     def __iter__(self):
@@ -225,8 +229,9 @@ class TerminateOnNaN(Callback):
 
     def on_train_begin(self, logs=None):
         self.stopped_epoch = self.stopped_batch = self.loss = None
-        self._current = copy_weights(self.model)
         self._good = copy_weights(self.model)
+        if self.restore == "batch":
+            self._current = copy_weights(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

@@ -92,13 +92,6 @@ def _mse(loss, target: np.ndarray) -> LossStep | None:
 register_loss(nn.CrossEntropyLoss, _cross_entropy)
 register_loss(nn.MSELoss, _mse)
 
-_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
-
-
-def _hooked(obj) -> bool:
-    return any(obj.__dict__.get(name) for name in _HOOKS + ("_grad_hooks",))
-
-
 class ChainStep:
     """Forward and backward of ``model`` (a chain of ``Linear`` and activation modules) and
     ``loss``, accumulating into each parameter's ``.grad`` as ``backward()`` does."""
@@ -106,7 +99,7 @@ class ChainStep:
     def __init__(self, model, loss, layers: list[tuple[type, object, dict]]):
         self.model, self.loss = model, loss
         self.layers = layers  # (Function class, the nn.Linear or None, options)
-        self.modules = [model, loss, *model]
+        self.module_dicts = [vars(m) for m in (model, loss, *model)]
         self.params = [p for _, linear, _ in layers if linear is not None
                        for p in (linear.weight, linear.bias) if p is not None]
 
@@ -149,8 +142,13 @@ class ChainStep:
         if (not autograd.is_grad_enabled() or x.ndim != 2 or x.shape[1] != first.in_features
                 or x.dtype != first.weight._data.dtype):
             return False
-        return (all(p.requires_grad and not _hooked(p) for p in self.params)
-                and not any(_hooked(m) for m in self.modules))
+        for attributes in self.module_dicts:  # as Module.__call__ checks for hooks
+            if "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes:
+                return False
+        for param in self.params:
+            if not param.requires_grad or "_grad_hooks" in param.__dict__:
+                return False
+        return True
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
         """The chain's output for ``x`` and the Functions that computed it (for backward)."""

@@ -162,13 +162,16 @@ class Trainer:
                             self._num_outputs(X), self.dtype)
         return X, y
 
-    def _batch(self, batch) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """(x, y, sample weights) of a batch; y and the weights None when absent."""
+    def _batch(self, batch, dtype: np.dtype | None = None) -> tuple[Tensor, Tensor | None,
+                                                                     Tensor | None]:
+        """(x, y, sample weights) of a batch, x in ``dtype`` (default: the model's); y and
+        the weights None when absent."""
         if not isinstance(batch, (tuple, list)):
             batch = (batch,)
         x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
-        if x._data.dtype.kind in "biuf" and x._data.dtype != self.dtype:
-            x = Tensor._make(x._data.astype(self.dtype), False, None)
+        dtype = self.dtype if dtype is None else dtype
+        if x._data.dtype.kind in "biuf" and x._data.dtype != dtype:
+            x = Tensor._make(x._data.astype(dtype), False, None)
         y = batch[1] if len(batch) > 1 else None
         return x, y, (batch[2] if len(batch) > 2 else None)
 
@@ -348,8 +351,9 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         self._chain = ChainStep.build(self.model, self.loss) if self.fast_step else None
         self._l1_weights = self._weights() if self.l1 else []
+        dtype = self.dtype
         for b, batch in enumerate(loader):
-            x, y, weight = self._batch(batch)
+            x, y, weight = self._batch(batch, dtype)
             n = x.shape[0]
             callbacks.on_train_batch_begin(b, {"size": n})
             value, out, target = self._forward_backward(x, y, weight)
