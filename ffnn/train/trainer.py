@@ -24,6 +24,7 @@ from ffnn import random as _random
 from ffnn.autograd import no_grad
 from ffnn.io.resume import restore_training_state
 from ffnn.nn.utils import clip_grad_norm_, l1_penalty
+from ffnn.optim.lr_scheduler import ReduceLROnPlateau
 from ffnn.tensor import Tensor
 from ffnn.train import _inputs
 from ffnn.train._losses import get_loss, labels, loss_task, probabilities
@@ -404,7 +405,7 @@ class Trainer:
     def _step_scheduler(self, logs: dict) -> None:
         if self.scheduler is None or self.scheduler_interval != "epoch":
             return
-        if any(c.__name__ == "ReduceLROnPlateau" for c in type(self.scheduler).__mro__):
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             monitor = self.scheduler_monitor or ("val_loss" if "val_loss" in logs else "loss")
             if monitor not in logs:
                 raise ValueError(f"{_OWNER}: scheduler_monitor={monitor!r} is not logged; "
