@@ -123,7 +123,7 @@ class SklearnEpochs(Callback):
         if not self.incremental and est.n_iter_ == est.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
                           "reached and the optimization hasn't converged yet.",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=8)  # at the caller of fit()
 
     def _no_improvement(self) -> None:
         est = self.estimator
