@@ -66,7 +66,7 @@ def _callbacks(train: TrainConfig, out: str | None, has_val: bool, printer: Prin
         callbacks.append(EarlyStopping(monitor=monitor, patience=train.early_stopping or
                                        train.epochs, restore_best_weights=out is None))
     if out is not None:
-        from ffnn.io import ModelCheckpoint
+        from ffnn.train import ModelCheckpoint
 
         callbacks.append(CSVLogger(os.path.join(out, METRICS), append=False))
         callbacks.append(ModelCheckpoint(out, save_last=True, save_best=True, monitor=monitor,

@@ -16,9 +16,10 @@ Every rank holds the whole model and a disjoint shard of every global batch. One
 instead: each rank reduces and steps its own part of the parameters (through shared memory
 on one host), ``optimizer.reduce_gradients(weight=x.shape[0])`` replacing the allreduce.
 
-Launch with ``mpiexec -n 2 python script.py``; ``Trainer(..., distributed=True)`` does all of
-this for you. ``mpi4py`` is imported on first use; without it each function raises an
-ImportError that says what to install. See docs/distributed.md.
+Launch with ``mpiexec -n 2 python script.py``; ``Trainer(..., distributed=True)`` (the
+Trainer's ``DataParallelStrategy``) does all of this for you. ``mpi4py`` is imported on first
+use; without it each function raises an ImportError that says what to install. See
+docs/distributed.md.
 """
 
 from ffnn.bench.distributed import bench_distributed
@@ -49,14 +50,18 @@ __all__ = [
     "barrier", "install_abort_handler", "broadcast_parameters", "broadcast_arrays",
     "broadcast_json", "allreduce_gradients", "all_reduce", "all_gather_rows", "reduce_metrics",
     "DistributedSampler", "ZeroRedundancyOptimizer", "SyncBatchNorm1d", "convert_sync_batchnorm",
-    "bench_distributed",
+    "bench_distributed", "DataParallelStrategy",
 ]
 
 
 def __getattr__(name):
-    """SyncBatchNorm lazily (it pulls in ffnn.nn)."""
+    """SyncBatchNorm and the Trainer's strategy lazily (they pull in ffnn.nn, ffnn.train)."""
     if name in {"SyncBatchNorm1d", "convert_sync_batchnorm", "SyncBatchNorm"}:
         from ffnn.distributed import sync_batchnorm
 
         return getattr(sync_batchnorm, name)
+    if name == "DataParallelStrategy":
+        from ffnn.distributed.strategy import DataParallelStrategy
+
+        return DataParallelStrategy
     raise AttributeError(f"module 'ffnn.distributed' has no attribute {name!r}")

@@ -200,8 +200,26 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
         return float(all_reduce(mine)) if op == "mean" else float(world.Get_size())
     state = _gradient_buffers(model, params)
     MPI = mpi()
-    scale = mine if op == "mean" else 1.0
     state.meta[0] = mine
+    _pack_gradients(state, params, mine if op == "mean" else 1.0)
+    world.Allreduce(MPI.IN_PLACE, state.meta, op=MPI.SUM)
+    total = float(state.meta[0]) if op == "mean" else float(world.Get_size())
+    if op == "mean" and not total > 0:
+        raise ValueError(f"allreduce_gradients: the ranks' weights sum to {total}; at least one "
+                         f"rank needs weight > 0. Received: weight={weight!r} on rank "
+                         f"{world.Get_rank()}")
+    for dtype, flat in state.flat.items():
+        for piece in _chunks(flat.size, dtype.itemsize, bucket_cap_mb):
+            world.Allreduce(MPI.IN_PLACE, flat[piece], op=MPI.SUM)
+        if op == "mean":
+            np.divide(flat, total, out=flat)
+    _unpack_gradients(state, params)
+    return total
+
+
+def _pack_gradients(state, params: list, scale: float) -> None:
+    """Each parameter's ``.grad`` · scale into its segment of the flat buffer of its dtype
+    (zeros when missing, noted in ``state.meta``)."""
     for dtype, members in state.groups.items():
         flat, offset = state.flat[dtype], 0
         for i in members:
@@ -215,19 +233,13 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
             else:
                 np.multiply(grad.reshape(-1), scale, out=segment)
             offset += size
-    world.Allreduce(MPI.IN_PLACE, state.meta, op=MPI.SUM)
-    total = float(state.meta[0]) if op == "mean" else float(world.Get_size())
-    if op == "mean" and not total > 0:
-        raise ValueError(f"allreduce_gradients: the ranks' weights sum to {total}; at least one "
-                         f"rank needs weight > 0. Received: weight={weight!r} on rank "
-                         f"{world.Get_rank()}")
+
+
+def _unpack_gradients(state, params: list) -> None:
+    """The reduced segments back into ``.grad`` (in place when it can be), for every
+    parameter that had a gradient on some rank."""
     for dtype, members in state.groups.items():
-        flat = state.flat[dtype]
-        for piece in _chunks(flat.size, dtype.itemsize, bucket_cap_mb):
-            world.Allreduce(MPI.IN_PLACE, flat[piece], op=MPI.SUM)
-        if op == "mean":
-            np.divide(flat, total, out=flat)
-        offset = 0
+        flat, offset = state.flat[dtype], 0
         for i in members:
             param, size = params[i], params[i]._data.size
             if state.meta[1 + i] > 0:
@@ -238,7 +250,6 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
                 else:
                     param._grad = segment.copy()
             offset += size
-    return total
 
 
 def all_reduce(value, op: str = "sum") -> np.ndarray:

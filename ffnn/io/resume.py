@@ -20,11 +20,9 @@ def training_state(trainer, epoch: int | None = None, logs: dict | None = None) 
     ``logs``: that epoch's logs when called before the Trainer recorded them in its History
     (they are appended, with ``logs['time']`` as the epoch time).
     """
-    from ffnn.train.history import History
-
     history = trainer.history
     if logs is not None:
-        history = History.from_dict(history.to_dict())
+        history = type(history).from_dict(history.to_dict())
         logs = dict(logs)
         seconds = logs.pop("time", None)
         history.record(epoch - 1, logs, seconds)
@@ -44,8 +42,6 @@ def restore_training_state(trainer, path: str | os.PathLike) -> int:
     Raises CheckpointError for an invalid file or one saved without training state, and
     when the trainer's callbacks or optimizer do not match the saved run.
     """
-    from ffnn.train.history import History
-
     checkpoint = load(path, model=trainer.model)
     state = checkpoint.training_state
     if not isinstance(state, dict):
@@ -58,7 +54,7 @@ def restore_training_state(trainer, path: str | os.PathLike) -> int:
         if checkpoint.scheduler is not None and trainer.scheduler is not None:
             trainer.scheduler.load_state_dict(checkpoint.scheduler)
         _restore_callbacks(path, trainer.callbacks, state["callbacks"])
-        trainer.history = History.from_dict(state["history"])
+        trainer.history = type(trainer.history).from_dict(state["history"])
         trainer.epoch, trainer.global_step = int(state["epoch"]), int(state["global_step"])
         trainer.set_rng_state(state["rng"])
     except CheckpointError:

@@ -1,9 +1,10 @@
-"""What the two estimators share: parameters, input checks, and the training loop.
+"""What the two estimators share: parameters, input checks, and how they train.
 
-The loop is scikit-learn's MLP loop (epochs of shuffled minibatches; ``tol`` /
+Training is scikit-learn's MLP loop (epochs of shuffled minibatches; ``tol`` /
 ``n_iter_no_change`` on the training loss or, with ``early_stopping``, on a held-out score)
-run on the ffnn engine: an ``ffnn.nn.Sequential`` trained by ``ffnn.optim`` with every
-parameter packed in one flat buffer (see ``_network.FlatParameters``).
+run by ffnn's one training loop, :class:`ffnn.train.Trainer`: an ``ffnn.nn.Sequential``
+trained by ``ffnn.optim`` with every parameter packed in one flat buffer (see
+``_network.FlatParameters``), configured as ``_core`` describes.
 
 Loss per batch (weights wᵢ = sample_weight · class_weight, 1 when absent):
 ``L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ + α/(2 Σᵢ wᵢ) · Σ_layers ‖W‖²`` — scikit-learn's penalty, on the Linear
@@ -14,23 +15,23 @@ weights only. With ``solver='adamw'``, α is instead AdamW's decoupled weight de
 from __future__ import annotations
 
 import copy
-import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ffnn import autograd, optim
+from ffnn import random as _random
+from ffnn.data import TensorDataset
 from ffnn.random import Generator
+from ffnn.sklearn._core import DecoupledDecay, FlatOptimizer, L2Penalty, SklearnEpochs
 from ffnn.sklearn._network import ACTIVATIONS, FlatParameters, build_mlp, linear_layers
-from ffnn.sklearn._step import ChainStep
 from ffnn.tensor import Tensor
+from ffnn.train import TerminateOnNaN, Trainer
 
 SOLVERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "adaptive", "cosine")
@@ -106,15 +107,10 @@ class BaseFFNN(BaseEstimator):
         """Return ``(X, y)`` checked, ``y`` as the training target array."""
         raise NotImplementedError
 
-    def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
-        """The weighted mean loss of a batch (``weight`` already divided by its sum)."""
+    def _make_loss(self):
+        """The Trainer's loss: ``loss(output, target, weight=None)``, the batch's weighted
+        mean loss (raw sample weights, divided by their sum inside)."""
         raise NotImplementedError
-
-    def _plain_loss(self, target: np.ndarray):
-        """For the graph-free step (``ChainStep``): ``out -> (loss, d loss/d out)`` computing
-        what ``_batch_loss(out, target, None)`` computes, with the same ops; None when the
-        loss needs the graph."""
-        return None
 
     def _sample_weight(self, y, sample_weight):
         return sample_weight
@@ -228,6 +224,7 @@ class BaseFFNN(BaseEstimator):
             self.scaler_ = None
         seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         self._generator = Generator(seed)
+        self._seed = seed
         self.model_ = build_mlp(X.shape[1], hidden, self.n_outputs_, self.activation,
                                 float(self.dropout), self.batch_norm, self._np_dtype,
                                 self._generator)
@@ -271,142 +268,52 @@ class BaseFFNN(BaseEstimator):
         return X_train, y_train, w_train, (X_val, y_val, w_val)
 
     def _run_epochs(self, X, y, sample_weight, incremental: bool) -> None:
+        """One epoch (``partial_fit``) or up to ``max_iter`` on the Trainer, configured with
+        the flat optimizer, the penalty, scikit-learn's epoch rules and a divergence guard
+        that restores the weights the failing epoch started from."""
         validation = None
         if self.early_stopping:
             X, y, sample_weight, validation = self._split_validation(X, y, sample_weight)
-            best_state = None
-        target = self._training_target(y)
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
         self.n_iter_ = 0
-        for _ in range(1 if incremental else self.max_iter):
-            self._set_epoch_lr()
-            good = self._flat.flat._data.copy()
-            loss = self._train_one_epoch(X, target, sample_weight, batch_size)
-            if not math.isfinite(loss):
-                self._flat.flat._data[...] = good
-                raise ValueError(
-                    f"{type(self).__name__}: training diverged in epoch {self.n_iter_ + 1} "
-                    f"(loss={loss}); the weights before that epoch are kept. Lower "
-                    f"learning_rate_init (Received: {self.learning_rate_init}) or set "
-                    "standardize=True.")
-            self.n_iter_ += 1
-            self._epoch += 1
-            self.t_ += n
-            self.loss_ = loss
-            self.loss_curve_.append(loss)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if validation is not None:
-                improved = self._track_validation(*validation)
-                if improved:
-                    best_state = {k: v.numpy().copy() for k, v in self.model_.state_dict().items()}
-            else:
-                self._track_loss(loss)
-            if self._no_improvement_count > self.n_iter_no_change:
-                if self.lr_schedule == "adaptive" and self._learning_rate > 1e-6:
-                    self._learning_rate /= 5.0
-                    self._no_improvement_count = 0
-                else:
-                    if self.verbose:
-                        print(f"{'Validation score' if validation else 'Training loss'} did "
-                              f"not improve more than tol={self.tol} for "
-                              f"{self.n_iter_no_change} consecutive epochs. Stopping.")
-                    break
-            if not incremental and self.n_iter_ == self.max_iter:
-                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                              "reached and the optimization hasn't converged yet.",
-                              ConvergenceWarning, stacklevel=3)
+        rules = SklearnEpochs(self, n, validation, incremental)
+        guard = TerminateOnNaN(restore="epoch", warn=False)
+        trainer = self._trainer([rules, guard])
+        arrays = (X, self._training_target(y)) + (() if sample_weight is None
+                                                   else (sample_weight,))
+        start = self._epoch
+        rng_state = _random.get_rng_state()  # the Trainer seeds the global generator
+        try:
+            trainer.fit(TensorDataset(*arrays), epochs=start + (1 if incremental else
+                                                                self.max_iter),
+                        initial_epoch=start, batch_size=batch_size, shuffle=self.shuffle,
+                        verbose=0)
+        finally:
+            _random.set_rng_state(rng_state)
+        if guard.stopped_epoch is not None:
+            raise ValueError(
+                f"{type(self).__name__}: training diverged in epoch {self.n_iter_ + 1} "
+                f"(loss={guard.loss}); the weights before that epoch are kept. Lower "
+                f"learning_rate_init (Received: {self.learning_rate_init}) or set "
+                "standardize=True.")
         self._flat.release_grads()
-        if validation is not None and best_state is not None:
-            self.model_.load_state_dict(best_state)
+        if rules.best_weights is not None:
+            self.model_.load_state_dict(rules.best_weights)
 
-    def _set_epoch_lr(self) -> None:
-        """lr of the coming epoch: constant / adaptive (÷5 on plateaus) / cosine over
-        max_iter epochs, ``lr = lr₀ · ½(1 + cos(π t / max_iter))``."""
-        lr = self._learning_rate
-        if self.lr_schedule == "cosine":
-            t = min(self._epoch, self.max_iter)
-            lr = self.learning_rate_init * 0.5 * (1 + math.cos(math.pi * t / self.max_iter))
-        for group in self._optimizer.param_groups:
-            group["lr"] = lr
-
-    def _track_loss(self, loss: float) -> None:
-        """scikit-learn's rule: count epochs whose loss is not below best - tol."""
-        self._no_improvement_count = (
-            self._no_improvement_count + 1 if loss > self.best_loss_ - self.tol else 0)
-        self.best_loss_ = min(self.best_loss_, loss)
-
-    def _track_validation(self, X_val, y_val, w_val) -> bool:
-        score = self._score_prepared(X_val, y_val, w_val)
-        self.validation_scores_.append(score)
-        if self.verbose:
-            print(f"Validation score: {score:f}")
-        self._no_improvement_count = (
-            self._no_improvement_count + 1
-            if score < self.best_validation_score_ + self.tol else 0)
-        if score > self.best_validation_score_:
-            self.best_validation_score_ = score
-            return True
-        return False
-
-    def _train_one_epoch(self, X, target, sample_weight, batch_size: int) -> float:
-        """One pass of minibatch steps; returns the mean batch loss (penalty included).
-
-        Per step: zero ``flat.grad``, forward, ``backward``, then for 'adam'/'sgd' the L2
-        gradient ``α/Σw · W`` added to the weights' gradient, for 'adamw' the decoupled decay
-        ``W ← W·(1 - lr·α)``, and one optimizer step on the flat buffer.
-        """
-        n = X.shape[0]
-        if self.shuffle:
-            order = self._random_state.permutation(n)
-            X, target = X[order], target[order]
-            sample_weight = None if sample_weight is None else sample_weight[order]
-        model, flat, optimizer = self.model_, self._flat, self._optimizer
-        weights = flat.flat._data[:flat.n_weights]
-        weights_grad = flat.flat._grad[:flat.n_weights]
-        scratch = np.empty_like(weights)
-        l2 = self.alpha if self.solver != "adamw" else 0.0
-        decay = 1.0 - optimizer.param_groups[0]["lr"] * self.alpha
-        if not model.training:  # (a walk over every module: only when needed)
-            model.train()
-        chain = self._chain_step() if sample_weight is None else None
-        total = 0.0
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if sample_weight is None:
-                w, w_sum = None, float(stop - start)
-            else:
-                w = sample_weight[start:stop]
-                w_sum = float(w.sum())
-                w = (w / w_sum).astype(X.dtype)
-            plain = chain and self._plain_loss(target[start:stop])
-            if plain:  # the same ops without the graph; gradients straight into flat._grad
-                value = float(chain(X[start:stop], plain))
-            else:
-                flat.zero_grad()
-                loss = self._batch_loss(model(Tensor._make(X[start:stop], False, None)),
-                                        target[start:stop], w)
-                loss.backward()
-                value = float(loss._data)
-            if l2:
-                np.multiply(weights, l2 / w_sum, out=scratch)
-                weights_grad += scratch
-                value += 0.5 * l2 * float(np.dot(weights, weights)) / w_sum
-            elif self.solver == "adamw" and self.alpha:
-                weights *= decay
-            optimizer.step()
-            total += value * (stop - start)
-        return total / n
-
-    def _chain_step(self):
-        """The graph-free step for this model and flat buffer (built once per buffer), or
-        None when the network is not a plain chain (dropout, batch norm)."""
-        cached = getattr(self, "_chain", None)
-        if cached is None or cached[0] is not self._flat.pairs:
-            grad_of = {id(param): grad for param, grad in self._flat.pairs}
-            cached = self._chain = (self._flat.pairs, ChainStep.build(self.model_, grad_of))
-        return cached[1]
+    def _trainer(self, callbacks: list) -> Trainer:
+        """The Trainer for this fit: the model, its loss, one optimizer step over the flat
+        buffer, L2 (or AdamW's decay) as the penalty, the epoch seeds from ``_seed``."""
+        flat = self._flat
+        if self.solver == "adamw":
+            penalty = DecoupledDecay(flat, self.alpha, self._optimizer) if self.alpha else None
+        else:
+            penalty = L2Penalty(flat, self.alpha) if self.alpha else None
+        seed = getattr(self, "_seed", None)
+        if seed is None:
+            seed = self._seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        return Trainer(self.model_, self._make_loss(), FlatOptimizer(self._optimizer, flat),
+                       callbacks=callbacks, seed=seed, penalty=penalty)
 
     def _training_target(self, y: np.ndarray) -> np.ndarray:
         """The array ``_batch_loss`` receives rows of (default: y itself)."""
@@ -439,7 +346,6 @@ class BaseFFNN(BaseEstimator):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_chain", None)  # views into the flat buffer: rebuilt on the next fit
         if state.get("_optimizer") is not None:  # leave out its work buffers (rebuilt lazily)
             state["_optimizer"] = copy.copy(state["_optimizer"])
             state["_optimizer"]._scratch = {}

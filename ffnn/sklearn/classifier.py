@@ -12,6 +12,51 @@ from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 from ffnn.ops.losses import BCEWithLogitsLoss, CrossEntropyIndices, CrossEntropyProbs
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
+from ffnn.train.fast_step import loss_backward, register_loss
+
+
+class SoftmaxLoss:
+    """``loss(z, y, w=None) = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ`` (w = 1 when absent), ℓ the softmax
+    cross-entropy of logits z [n, C] and class indices y [n]: the fused op with indices when
+    unweighted; with weights, against one-hot rows scaled by n·wᵢ/Σw (its 'mean' then gives
+    the weighted mean)."""
+
+    task = "multiclass"
+
+    def __init__(self, n_classes: int, dtype: np.dtype):
+        self.n_classes, self.dtype = n_classes, dtype
+
+    def __call__(self, output: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        if weight is None:
+            return CrossEntropyIndices.apply(output, target)
+        w = weight._data
+        w = (w / float(w.sum())).astype(self.dtype)
+        rows = np.eye(self.n_classes, dtype=self.dtype)[target._data]
+        return CrossEntropyProbs.apply(
+            output, Tensor._make(rows * (w * len(w))[:, None], False, None))
+
+
+def _softmax_fast_step(loss: SoftmaxLoss, target: np.ndarray):
+    """The unweighted loss for the graph-free step: the same op on arrays."""
+    if target.ndim != 1:
+        return None
+    return lambda out: loss_backward(CrossEntropyIndices, out, target)
+
+
+register_loss(SoftmaxLoss, _softmax_fast_step)
+
+
+class MultiLabelLoss:
+    """``loss(z, Y, w=None) = Σ_labels Σᵢ wᵢ BCE(zᵢ, Yᵢ) / Σᵢ wᵢ`` for logits and an indicator
+    matrix [n, L] (through the graph)."""
+
+    def __call__(self, output: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        if weight is None:
+            w = 1.0 / len(target._data)
+        else:
+            w = weight._data
+            w = (w / float(w.sum())).astype(output._data.dtype)[:, None]
+        return BCEWithLogitsLoss.apply(output, target, weight=w, reduction="sum")
 
 
 class FFNNClassifier(ClassifierMixin, BaseFFNN):
@@ -162,35 +207,11 @@ class FFNNClassifier(ClassifierMixin, BaseFFNN):
             return y
         return np.asarray(y, dtype=np.int64)
 
-    def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
-        """Σᵢ wᵢ ℓᵢ with w = 1/n when unweighted (``weight`` sums to 1).
-
-        One label: the fused softmax cross-entropy with class indices when unweighted;
-        with weights, against one-hot rows scaled by n·wᵢ (its 'mean' then gives Σᵢ wᵢ ℓᵢ).
-        Many: Σ_labels Σᵢ wᵢ BCE(zᵢ, yᵢ).
-        """
+    def _make_loss(self):
+        """Softmax cross-entropy for one label, summed per-label BCE for many."""
         if self._multilabel:
-            w = 1.0 / len(target) if weight is None else weight[:, None]
-            return BCEWithLogitsLoss.apply(output, Tensor._make(target, False, None), weight=w,
-                                           reduction="sum")
-        if weight is None:
-            return CrossEntropyIndices.apply(output, Tensor._make(target, False, None))
-        rows = np.eye(self.n_outputs_, dtype=self._np_dtype)[target]
-        return CrossEntropyProbs.apply(
-            output, Tensor._make(rows * (weight * len(weight))[:, None], False, None))
-
-    def _plain_loss(self, target: np.ndarray):
-        """Unweighted, one label: the cross-entropy op of ``_batch_loss`` on arrays."""
-        if self._multilabel:
-            return None
-
-        def loss(out: np.ndarray) -> tuple[float, np.ndarray]:
-            fn = CrossEntropyIndices()
-            fn.needs_input_grad = (True, False)
-            value = fn.forward(out, target)
-            return value, fn.backward(np.ones((), out.dtype))[0]
-
-        return loss
+            return MultiLabelLoss()
+        return SoftmaxLoss(self.n_outputs_, self._np_dtype)
 
     def _score_prepared(self, X, y, sample_weight) -> float:
         out = self._eval_output(X)

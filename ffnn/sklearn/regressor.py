@@ -10,6 +10,31 @@ from sklearn.utils.validation import validate_data
 from ffnn.ops.losses import MSELoss
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
+from ffnn.train.fast_step import loss_backward, register_loss
+
+
+class HalfSquaredError:
+    """``loss(ŷ, y, w=None) = Σᵢ wᵢ · ½ mean_j (ŷᵢⱼ - yᵢⱼ)² / Σᵢ wᵢ`` (w = 1 when absent);
+    ŷ, y [n, k]."""
+
+    def __call__(self, output: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        if weight is None:
+            return MSELoss.apply(output, target) * 0.5
+        w = weight._data
+        w = (w / float(w.sum())).astype(output._data.dtype)
+        scale = w[:, None] * (0.5 / target.shape[1])
+        losses = MSELoss.apply(output, target, reduction="none")
+        return (losses * Tensor._make(scale, False, None)).sum()
+
+
+def _half_mse_fast_step(loss: HalfSquaredError, target: np.ndarray):
+    """The unweighted loss for the graph-free step: ``MSELoss`` times ½ (exact, so the
+    graph's product by the constant gives the same bits)."""
+    return lambda out: (loss_backward(MSELoss, out, target, scale=0.5)
+                        if out.shape == target.shape else None)
+
+
+register_loss(HalfSquaredError, _half_mse_fast_step)
 
 
 class FFNNRegressor(RegressorMixin, BaseFFNN):
@@ -46,26 +71,8 @@ class FFNNRegressor(RegressorMixin, BaseFFNN):
                              f"Received: y of shape {y.shape}")
         return X, np.ascontiguousarray(y2, dtype=self._np_dtype)
 
-    def _batch_loss(self, output: Tensor, target: np.ndarray, weight) -> Tensor:
-        target_t = Tensor._make(target, False, None)
-        if weight is None:
-            return MSELoss.apply(output, target_t) * 0.5
-        scale = weight[:, None] * (0.5 / target.shape[1])
-        losses = MSELoss.apply(output, target_t, reduction="none")
-        return (losses * Tensor._make(scale, False, None)).sum()
-
-    def _plain_loss(self, target: np.ndarray):
-        """Unweighted: ``_batch_loss``'s ½ MSE on arrays (· ½ is exact, so the graph's
-        product by the constant gives the same bits)."""
-
-        def loss(out: np.ndarray) -> tuple[float, np.ndarray]:
-            fn = MSELoss()
-            fn.needs_input_grad = (True, False)
-            half = np.asarray(0.5, out.dtype)
-            value = fn.forward(out, target) * half
-            return value, fn.backward(half)[0]
-
-        return loss
+    def _make_loss(self):
+        return HalfSquaredError()
 
     def _score_prepared(self, X, y, sample_weight) -> float:
         out = self._eval_output(X)

@@ -23,7 +23,9 @@ from ffnn.train.metrics import (
     recall,
     top_k_accuracy,
 )
+from ffnn.train.model_checkpoint import ModelCheckpoint
 from ffnn.train.progress import EpochPrinter, ProgressBar
+from ffnn.train.strategy import LocalStrategy, Strategy
 from ffnn.train.trainer import Trainer
 
 __all__ = [
@@ -31,15 +33,6 @@ __all__ = [
     "CSVLogger", "LearningRateMonitor", "ProgressBar", "EpochPrinter", "metrics", "Metric",
     "get_metric", "accuracy", "top_k_accuracy", "precision", "recall", "f1_score",
     "confusion_matrix", "mean_squared_error", "mean_absolute_error", "r2_score",
-    "ModelCheckpoint",
+    "ModelCheckpoint", "Strategy", "LocalStrategy",
 ]
 
-
-def __getattr__(name):
-    """``ModelCheckpoint`` lives with the checkpoint format in ``ffnn.io``; importing it
-    lazily keeps ``ffnn.train`` free of a cycle with ``ffnn.io.resume``."""
-    if name == "ModelCheckpoint":
-        from ffnn.io.model_checkpoint import ModelCheckpoint
-
-        return ModelCheckpoint
-    raise AttributeError(f"module 'ffnn.train' has no attribute {name!r}")

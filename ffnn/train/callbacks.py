@@ -36,8 +36,8 @@ class Callback:
     ``on_epoch_begin/end(epoch, logs)``, ``on_train_batch_begin/end(batch, logs)``,
     ``on_test_begin/end(logs)``, ``on_test_batch_begin/end(batch, logs)``,
     ``on_predict_begin/end(logs)``, ``on_predict_batch_begin/end(batch, logs)``.
-    ``main_process_only = True`` on a class: it writes, so data-parallel training runs it on
-    rank 0 alone."""
+    ``main_process_only = True`` (callbacks that write files or print): in data-parallel
+    training only rank 0 runs it."""
 
     trainer = None
     main_process_only = False
@@ -80,11 +80,15 @@ class CallbackList:
     def __getattr__(self, hook: str):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        methods = [getattr(c, hook) for c in self.callbacks
+                   if getattr(type(c), hook, None) is not getattr(Callback, hook, None)
+                   or hook in vars(c)]
 
         def call(*args):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+            for method in methods:
+                method(*args)
 
+        setattr(self, hook, call)  # looked up once per hook (callbacks are fixed per fit)
         return call
 
     def __iter__(self):
@@ -205,40 +209,54 @@ class EarlyStopping(_Resumable, Callback):
 
 class TerminateOnNaN(Callback):
     """Stop at the first batch whose loss is NaN or ±inf and restore the weights the last
-    finite-loss batch started from; warns naming the epoch and batch (1-based).
+    finite-loss batch started from (``restore='batch'``) or the epoch started from
+    ('epoch'); warns naming the epoch and batch (1-based) unless ``warn=False``.
+    ``stopped_epoch`` / ``stopped_batch`` / ``loss`` say where and what it was (None: never).
 
-    Costs one copy of the weights per batch (two buffers, swapped)."""
+    Costs one copy of the weights per batch ('batch': two buffers, swapped) or per epoch."""
 
-    def __init__(self):
+    def __init__(self, restore: str = "batch", warn: bool = True):
+        if restore not in ("batch", "epoch"):
+            raise ValueError(f"TerminateOnNaN: restore must be 'batch' or 'epoch'. "
+                             f"Received: restore={restore!r}")
+        self.restore, self.warn = restore, warn
         self.stopped_epoch: int | None = None
         self.stopped_batch: int | None = None
+        self.loss: float | None = None
         self._epoch = 0
         self._current: OrderedDict | None = None
         self._good: OrderedDict | None = None
 
     def on_train_begin(self, logs=None):
-        self.stopped_epoch = self.stopped_batch = None
-        self._current = copy_weights(self.model)
+        self.stopped_epoch = self.stopped_batch = self.loss = None
         self._good = copy_weights(self.model)
+        if self.restore == "batch":
+            self._current = copy_weights(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        if self.restore == "epoch":
+            copy_weights(self.model, into=self._good)
 
     def on_train_batch_begin(self, batch, logs=None):
-        copy_weights(self.model, into=self._current)
+        if self.restore == "batch":
+            copy_weights(self.model, into=self._current)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(loss):
-            self._current, self._good = self._good, self._current
+            if self.restore == "batch":
+                self._current, self._good = self._good, self._current
             return
-        self.stopped_epoch, self.stopped_batch = self._epoch, batch
+        self.stopped_epoch, self.stopped_batch, self.loss = self._epoch, batch, loss
         self.model.load_state_dict(self._good)
         self.trainer.stop_training = True
-        warnings.warn(f"TerminateOnNaN: the loss became {loss} at epoch {self._epoch + 1}, "
-                      f"batch {batch + 1} (1-based); training stopped and the weights of the "
-                      "last batch with a finite loss were restored.", RuntimeWarning,
-                      stacklevel=2)
+        if self.warn:
+            kept = ("the weights of the last batch with a finite loss" if self.restore == "batch"
+                    else "the weights the epoch started from")
+            warnings.warn(f"TerminateOnNaN: the loss became {loss} at epoch {self._epoch + 1}, "
+                          f"batch {batch + 1} (1-based); training stopped and {kept} were "
+                          "restored.", RuntimeWarning, stacklevel=2)
 
 
 class CSVLogger(_Resumable, Callback):

@@ -16,19 +16,26 @@ from __future__ import annotations
 import difflib
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ffnn import compiler
 from ffnn import random as _random
 from ffnn.autograd import no_grad
+from ffnn.io.resume import restore_training_state
+from ffnn.nn.utils import clip_grad_norm_, l1_penalty
+from ffnn.optim.lr_scheduler import ReduceLROnPlateau
 from ffnn.tensor import Tensor
 from ffnn.train import _inputs
 from ffnn.train._losses import get_loss, labels, loss_task, probabilities
 from ffnn.train.callbacks import Callback, CallbackList, TerminateOnNaN
+from ffnn.train.fast_step import ChainStep
 from ffnn.train.history import History
 from ffnn.train.metrics import Metric, get_metric
 from ffnn.train.progress import EpochPrinter, ProgressBar
+from ffnn.train.strategy import LocalStrategy, Strategy, get_strategy
 
 _OWNER = "Trainer"
 
@@ -56,9 +63,22 @@ class Trainer:
     generator). ``terminate_on_nan``: add a :class:`TerminateOnNaN` unless one is given.
     ``distributed``: data-parallel over MPI ranks (``mpiexec -n R``): each rank trains on its
     shard of every batch (``batch_size`` is the global batch), gradients are averaged weighted
-    by rows, logs are reduced over ranks, only rank 0 writes (see ``ffnn.distributed``).
-    ``compile``: train with ``ffnn.compile``'s step (True or 'replay': bit for bit the eager
-    step; 'fused': one numba call for small networks); without grad_clip, l1 and distributed.
+    by rows, logs are reduced over ranks, only rank 0 writes (see ``ffnn.distributed``);
+    shorthand for ``strategy=ffnn.distributed.DataParallelStrategy()``. ``strategy``: a
+    :class:`~ffnn.train.strategy.Strategy` (default ``LocalStrategy``, one process).
+    ``penalty``: ``penalty(weight_sum) -> float``, called after each backward with the batch's
+    total sample weight (its row count when unweighted); it adds its own gradient to the
+    parameters' ``.grad`` and returns its value, which the logged loss includes (the
+    scikit-learn estimators' L2 term). ``fast_step``: train a plain chain (``Sequential`` of
+    ``Linear`` and activations, a plain loss) without building the graph, with the same
+    gradients (:mod:`ffnn.train.fast_step`); anything else always uses the graph.
+    ``compile``: False/True/'replay' train as above (the fast step is the bit-exact replay);
+    'fused' runs forward, loss, backward and the update of a small chain as one compiled call
+    (``ffnn.compile(..., mode='fused')``: equal to the eager step to round-off, not bit for
+    bit), falling back with a one-line warning where it cannot.
+
+    Batches of three fields ``(x, y, w)`` carry sample weights: the loss is called as
+    ``loss(output, target, w)`` (Keras's ``sample_weight`` convention).
     """
 
     def __init__(self, model, loss, optimizer, metrics: Sequence | None = None,
@@ -66,7 +86,11 @@ class Trainer:
                  scheduler_interval: str = "epoch", scheduler_monitor: str | None = None,
                  grad_clip: float | None = None, l1: float = 0.0, seed: int | None = None,
                  terminate_on_nan: bool = True, distributed: bool = False,
-                 compile: bool | str = False):  # noqa: A002 - torch's name
+                 strategy: Strategy | None = None, penalty: Callable | None = None,
+                 fast_step: bool = True, compile: bool | str = False):  # noqa: A002 - torch's
+        if compile not in (False, True, "replay", "fused"):
+            raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
+                             f"Received: compile={compile!r}")
         if not callable(model) or not hasattr(model, "parameters"):
             raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
                             f"Received: model of type {type(model).__name__}")
@@ -88,6 +112,9 @@ class Trainer:
         if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not l1 >= 0 \
                 or not math.isfinite(l1):
             raise ValueError(f"{_OWNER}: l1 must be a finite number >= 0. Received: l1={l1!r}")
+        if penalty is not None and not callable(penalty):
+            raise TypeError(f"{_OWNER}: penalty must be a callable penalty(weight_sum) or None. "
+                            f"Received: penalty of type {type(penalty).__name__}")
         if seed is None:
             seed = int(_random.rng().integers(2**63 - 1))
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -103,22 +130,19 @@ class Trainer:
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
         self.scheduler_monitor = scheduler_monitor
         self.grad_clip, self.l1, self.seed = grad_clip, float(l1), int(seed)
-        self.task = loss_task(self.loss)
+        self.task = getattr(self.loss, "task", None) or loss_task(self.loss)
+        self.penalty, self.fast_step = penalty, bool(fast_step) or bool(compile)
+        self.compile = compile
         self.history = History()
         self.epoch = 0  # epochs completed
         self.global_step = 0  # optimizer steps taken
         self.stop_training = False
         self.params: dict = {}
         self.loader_generator = _random.Generator(self.seed)
-        self.distributed = bool(distributed)
-        if compile not in (False, True, "replay", "fused"):
-            raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
-                             f"Received: compile={compile!r}")
-        self.compile = compile
-        if self.distributed:
-            from ffnn.distributed import _trainer
-
-            _trainer.setup(self)
+        self._chain: ChainStep | None = None
+        self._l1_weights: list = []
+        self.strategy = get_strategy(strategy, bool(distributed))
+        self.strategy.setup(self)
 
     # ----- helpers --------------------------------------------------------------------
     @property
@@ -149,25 +173,32 @@ class Trainer:
                             self._num_outputs(X), self.dtype)
         return X, y
 
-    def _batch(self, batch) -> tuple[Tensor, Tensor | None]:
+    def _batch(self, batch, dtype: np.dtype | None = None) -> tuple[Tensor, Tensor | None,
+                                                                     Tensor | None]:
+        """(x, y, sample weights) of a batch, x in ``dtype`` (default: the model's); y and
+        the weights None when absent."""
         if not isinstance(batch, (tuple, list)):
             batch = (batch,)
         x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
-        if x._data.dtype.kind in "biuf" and x._data.dtype != self.dtype:
-            x = Tensor._make(x._data.astype(self.dtype), False, None)
+        dtype = self.dtype if dtype is None else dtype
+        if x._data.dtype.kind in "biuf" and x._data.dtype != dtype:
+            x = Tensor._make(x._data.astype(dtype), False, None)
         y = batch[1] if len(batch) > 1 else None
-        return x, y
+        return x, y, (batch[2] if len(batch) > 2 else None)
 
-    def _target(self, y, out: Tensor) -> Tensor:
+    def _target(self, y, out: np.ndarray) -> Tensor:
         """Targets shaped and typed for the loss ([n] -> [n, 1] against [n, 1] outputs)."""
         y = y._data if isinstance(y, Tensor) else np.asarray(y)
         if self.task == "multiclass" and y.ndim == 1:
             y = y.astype(np.int64, copy=False)
         else:
-            y = y.astype(out._data.dtype, copy=False)
+            y = y.astype(out.dtype, copy=False)
             if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
                 y = y[:, None]
         return Tensor._make(y, False, None)
+
+    def _loss(self, out: Tensor, target: Tensor, weight) -> Tensor:
+        return self.loss(out, target) if weight is None else self.loss(out, target, weight)
 
     def _scores(self, outputs: np.ndarray) -> np.ndarray:
         return probabilities(self.loss, outputs) if self.task else outputs
@@ -246,16 +277,22 @@ class Trainer:
                 train, val = _inputs.split_dataset_last(train, validation_split, _OWNER)
             train_loader = _inputs.as_loader(train, "train", _OWNER, batch_size, shuffle,
                                              self.loader_generator, augment)
-        if self.distributed:
-            from ffnn.distributed import _trainer
-
-            train_loader = _trainer.train_loader(self, train_loader)
+        train_loader = self.strategy.train_loader(self, train_loader)
         if val is None:
             return train_loader, None
         if _inputs.is_pair(val):
             X, y = self._check_xy(val, "val")
             return train_loader, make(X, y, batch_size, False, None, None)
         return train_loader, _inputs.as_loader(val, "val", _OWNER, batch_size, False, None, None)
+
+    def _check_fit_args(self, epochs, initial_epoch, verbose) -> None:
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{_OWNER}.fit: {name} must be an integer >= 0. "
+                                 f"Received: {name}={value!r}")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"{_OWNER}.fit: verbose must be 0, 1 or 2. "
+                             f"Received: verbose={verbose!r}")
 
     def fit(self, train, val=None, *, validation_split: float | None = None, epochs: int = 1,
             batch_size: int = 32, shuffle: bool = True, initial_epoch: int = 0,
@@ -274,13 +311,7 @@ class Trainer:
         callback whose ``monitor`` names a quantity that is not logged (see ``logged``).
         """
         batch_size = _inputs.check_batch_size(batch_size, f"{_OWNER}.fit")
-        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"{_OWNER}.fit: {name} must be an integer >= 0. "
-                                 f"Received: {name}={value!r}")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"{_OWNER}.fit: verbose must be 0, 1 or 2. "
-                             f"Received: verbose={verbose!r}")
+        self._check_fit_args(epochs, initial_epoch, verbose)
         train_loader, val_loader = self._loaders(train, val, validation_split, batch_size,
                                                  shuffle, augment)
         if len(train_loader) == 0:
@@ -288,8 +319,6 @@ class Trainer:
                              "fewer than batch_size with drop_last); at least 1 is needed")
         self.check_monitors(val_loader is not None)
         if resume_from is not None:  # model, optimizer, scheduler, callbacks, history, RNG
-            from ffnn.io.resume import restore_training_state
-
             initial_epoch = restore_training_state(self, resume_from)
         if initial_epoch == 0:
             self.history, self.global_step = History(), 0
@@ -297,117 +326,128 @@ class Trainer:
         self.params = {"epochs": int(epochs), "initial_epoch": int(initial_epoch),
                        "steps": len(train_loader), "batch_size": batch_size}
         extra = {1: [ProgressBar()], 2: [EpochPrinter()]}.get(verbose, [])
-        listeners = self.callbacks + extra
-        if self.distributed:
-            from ffnn.distributed import _trainer
-
-            listeners = _trainer.rank_callbacks(listeners)
-        callbacks = CallbackList(listeners, trainer=self)
+        callbacks = CallbackList(self.strategy.callbacks(self.callbacks + extra), trainer=self)
         callbacks.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
-            self.seed_epoch(epoch)
-            if self.distributed:
-                _trainer.start_epoch(self, train_loader, epoch)
-            callbacks.on_epoch_begin(epoch, {})
-            start, lr = time.perf_counter(), self._lr()
-            logs = self._train_epoch(train_loader, callbacks)
-            if val_loader is not None:
-                val_logs = self._evaluate_loader(val_loader, callbacks)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            logs["lr"] = lr
-            self._step_scheduler(logs)
-            logs["time"] = time.perf_counter() - start
-            callbacks.on_epoch_end(epoch, logs)
-            seconds = logs.pop("time")
-            self.history.record(epoch, logs, seconds)
-            self.epoch = epoch + 1
+            self._run_epoch(epoch, train_loader, val_loader, callbacks)
             if self.stop_training:
                 break
         callbacks.on_train_end({})
         return self.history
+
+    def _run_epoch(self, epoch: int, train_loader, val_loader, callbacks: CallbackList) -> None:
+        """One epoch: seeds, training, validation, scheduler, callbacks, History."""
+        self.seed_epoch(epoch)
+        self.strategy.start_epoch(self, train_loader, epoch)
+        callbacks.on_epoch_begin(epoch, {})
+        start, lr = time.perf_counter(), self._lr()
+        logs = self._train_epoch(train_loader, callbacks)
+        if val_loader is not None:
+            val_logs = self._evaluate_loader(val_loader, callbacks)
+            logs.update({"val_" + k: v for k, v in val_logs.items()})
+        logs["lr"] = lr
+        self._step_scheduler(logs)
+        logs["time"] = time.perf_counter() - start
+        callbacks.on_epoch_end(epoch, logs)
+        seconds = logs.pop("time")
+        self.history.record(epoch, logs, seconds)
+        self.epoch = epoch + 1
 
     def _train_epoch(self, loader, callbacks: CallbackList) -> dict[str, float]:
         self.model.train()
         collect = bool(self.metrics)
         outputs, targets = [], []
         loss_sum, count = 0.0, 0
-        clip = None
-        if self.grad_clip is not None:
-            from ffnn.nn.utils import clip_grad_norm_ as clip
-        if self.distributed:
-            from ffnn.distributed import _trainer
-
-            clip = _trainer.clipper(self, clip)
+        clip = self.strategy.clipper(self, clip_grad_norm_ if self.grad_clip else None)
         params = [p for p in self.model.parameters() if p.requires_grad]
-        weights = self._weights() if self.l1 else []
-        step = self._make_step()
+        self._chain = ChainStep.build(self.model, self.loss) if self.fast_step else None
+        self._l1_weights = self._weights() if self.l1 else []
+        dtype = self.dtype
+        fused = self._make_fused_step()
         for b, batch in enumerate(loader):
-            x, y = self._batch(batch)
+            x, y, weight = self._batch(batch, dtype)
             n = x.shape[0]
             callbacks.on_train_batch_begin(b, {"size": n})
-            if step is not None:
-                target = self._target(y, Tensor._make(step.output_like(x), False, None))
-                value = step(x, target)
-                out = Tensor._make(step.output.copy() if collect else step.output, False, None)
+            if fused is not None and weight is None:
+                value, out, target = self._fused_step(fused, x, y)
             else:
-                out = self.model(x)
-                target = self._target(y, out)
-                loss = self.loss(out, target)
-                objective = loss
-                if weights:
-                    from ffnn.nn.utils import l1_penalty
-
-                    objective = loss + self.l1 * l1_penalty(weights)
-                self.optimizer.zero_grad()
-                objective.backward()
-                if self.distributed:
-                    _trainer.combine_gradients(self, n)
-                if clip is not None:
-                    clip(params, self.grad_clip)
-                self.optimizer.step()
-                value = float(loss._data)
+                value, out, target = self._forward_backward(x, y, weight)
+                value += self._update(n, weight, clip, params)
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             self.global_step += 1
             loss_sum += value * n
             count += n
-            if self.distributed:  # callbacks see the global batch: same decisions everywhere
-                value, n = _trainer.batch_loss(value, n)
             if collect:
-                outputs.append(out._data)
-                targets.append(target._data)
+                outputs.append(out)
+                targets.append(target)
+            value, n = self.strategy.batch_loss(value, n)  # the global batch's, when sharded
             callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
-        if self.distributed:
-            _trainer.consolidate_optimizer(self)
-            return _trainer.epoch_logs(self, loss_sum, count, outputs, targets)
-        logs = {"loss": loss_sum / count if count else math.nan}
-        logs.update(self._metric_logs(outputs, targets))
-        return logs
+        self.strategy.end_epoch(self)
+        loss, outputs, targets = self.strategy.reduce_epoch(loss_sum, count, outputs, targets)
+        return {"loss": loss, **self._metric_logs(outputs, targets)}
 
-    def _make_step(self):
-        """The ``ffnn.compile`` step when ``compile`` is on and nothing in the loop needs the
-        eager graph (else None, with a one-line warning saying why)."""
-        if not self.compile:
+    def _update(self, n: int, weight, clip, params) -> float:
+        """After backward: gradients combined over processes, the penalty, clipping, the
+        optimizer's step. Returns the penalty's value (0 without one)."""
+        self.strategy.combine_gradients(self, n)
+        added = 0.0
+        if self.penalty is not None:
+            added = self.penalty(float(n) if weight is None else float(weight._data.sum()))
+        if clip is not None:
+            clip(params, self.grad_clip)
+        self.optimizer.step()
+        return added
+
+    def _make_fused_step(self):
+        """``ffnn.compile(mode='fused')``'s step when ``compile='fused'`` and nothing in the
+        loop needs the eager path (else None, with a one-line warning saying why)."""
+        if self.compile != "fused":
             return None
         used = [name for name, on in (("grad_clip", self.grad_clip is not None),
-                                      ("l1", self.l1 > 0), ("distributed", self.distributed))
+                                      ("l1", self.l1 > 0), ("penalty", self.penalty is not None),
+                                      ("strategy", not isinstance(self.strategy, LocalStrategy)))
                 if on]
         if used:
-            import warnings
-
-            warnings.warn(f"{_OWNER}: compile is off with {', '.join(used)}", stacklevel=3)
+            warnings.warn(f"{_OWNER}: compile='fused' is off with {', '.join(used)}",
+                          stacklevel=3)
             return None
-        from ffnn.compiler import compile as compile_step
+        return compiler.compile(self.model, self.loss, self.optimizer, mode="fused")
 
-        mode = "fused" if self.compile == "fused" else "replay"
-        return compile_step(self.model, self.loss, self.optimizer, mode=mode)
+    def _fused_step(self, step, x: Tensor, y) -> tuple[float, np.ndarray, np.ndarray]:
+        """One whole training step (forward, loss, backward, update) through ``step``."""
+        target = self._target(y, step.output_like(x))
+        value = step(x, target)
+        return float(value), step.output.copy(), target._data
+
+    def _forward_backward(self, x: Tensor, y, weight) -> tuple[float, np.ndarray, np.ndarray]:
+        """Forward, zero_grad and backward on one batch; (loss, outputs, targets). Through
+        the fast step when it applies (``ffnn.train.fast_step``), else the graph."""
+        chain = self._chain
+        if chain is not None and weight is None and not self._l1_weights \
+                and chain.usable(x._data):
+            out, done = chain.forward(x._data)
+            target = self._target(y, out)._data
+            self.optimizer.zero_grad()
+            value = chain.backward(out, done, target)
+            if value is not None:
+                return float(value), out, target
+        out = self.model(x)
+        target = self._target(y, out._data)
+        loss = self._loss(out, target, weight)
+        objective = loss
+        if self._l1_weights:
+            objective = loss + self.l1 * l1_penalty(self._l1_weights)
+        self.optimizer.zero_grad()
+        objective.backward()
+        return float(loss._data), out._data, target._data
 
     def _step_scheduler(self, logs: dict) -> None:
         if self.scheduler is None or self.scheduler_interval != "epoch":
             return
-        if any(c.__name__ == "ReduceLROnPlateau" for c in type(self.scheduler).__mro__):
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             monitor = self.scheduler_monitor or ("val_loss" if "val_loss" in logs else "loss")
             if monitor not in logs:
                 raise ValueError(f"{_OWNER}: scheduler_monitor={monitor!r} is not logged; "
@@ -425,11 +465,11 @@ class Trainer:
         callbacks.on_test_begin({})
         with no_grad():
             for b, batch in enumerate(loader):
-                x, y = self._batch(batch)
+                x, y, weight = self._batch(batch)
                 callbacks.on_test_batch_begin(b, {"size": x.shape[0]})
                 out = self.model(x)
-                target = self._target(y, out)
-                value = float(self.loss(out, target)._data)
+                target = self._target(y, out._data)
+                value = float(self._loss(out, target, weight)._data)
                 loss_sum += value * x.shape[0]
                 count += x.shape[0]
                 outputs.append(out._data)

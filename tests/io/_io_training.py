@@ -16,8 +16,7 @@ import numpy as np  # noqa: E402
 import ffnn  # noqa: E402
 from ffnn import nn  # noqa: E402
 from ffnn.data import GaussianNoise  # noqa: E402
-from ffnn.io import ModelCheckpoint  # noqa: E402
-from ffnn.train import Callback, EarlyStopping, Trainer  # noqa: E402
+from ffnn.train import Callback, EarlyStopping, ModelCheckpoint, Trainer  # noqa: E402
 
 
 def data():

@@ -14,7 +14,8 @@ import pytest
 from _io_training import fit, trainer
 
 import ffnn
-from ffnn.io import ModelCheckpoint, restore_training_state
+from ffnn.io import restore_training_state
+from ffnn.train import ModelCheckpoint
 
 HERE = Path(__file__).resolve().parent
 

@@ -222,19 +222,22 @@ def test_declared_activations_round_trip_checkpoints_and_torch(make, tmp_path):
 
 
 def test_the_graph_free_step_runs_the_declared_op(squared_relu):
-    from ffnn.sklearn._step import ChainStep
+    from ffnn.train.fast_step import ChainStep
 
-    model = _mlp().double()
-    x = np.random.default_rng(3).standard_normal((10, 4))
-    grads = {id(p): np.zeros_like(p.numpy()) for p in model.parameters()}
-    step = ChainStep.build(model, grads)
+    model, loss = _mlp().double(), nn.MSELoss()
+    rng = np.random.default_rng(3)
+    x, target = rng.standard_normal((10, 4)), rng.standard_normal((10, 3))
+    step = ChainStep.build(model, loss)
     assert step is not None and step.layers[1][0] is SquaredReLUOp
-    value = step(x, lambda out: (float((out ** 2).sum()), 2 * out))
-    loss = (model(ffnn.tensor(x)) ** 2).sum()
-    loss.backward()
-    assert value == loss.item()
-    for p in model.parameters():
-        np.testing.assert_array_equal(grads[id(p)], p.grad.numpy())
+    out, done = step.forward(x)
+    value = step.backward(out, done, target)
+    fast = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    expected = loss(model(ffnn.tensor(x)), ffnn.tensor(target))
+    expected.backward()
+    assert float(value) == expected.item()
+    for got, p in zip(fast, model.parameters()):
+        np.testing.assert_array_equal(got, p.grad.numpy())
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -242,7 +245,7 @@ def test_estimators_take_every_declared_activation_name(monkeypatch):
     from sklearn.datasets import make_classification
 
     from ffnn.sklearn import FFNNClassifier
-    from ffnn.sklearn._step import ChainStep
+    from ffnn.train.fast_step import ChainStep
 
     X, y = make_classification(n_samples=120, n_features=5, random_state=0)
     params = dict(activation="leaky_relu", random_state=0, max_iter=5, batch_size=32)

@@ -1,6 +1,7 @@
-"""The graph-free training step (ffnn.sklearn._step.ChainStep) gives what the graph gives:
-the same weights and loss curve, to the bit, for every activation, both dtypes and both
-estimators; networks it cannot run fall back to the graph."""
+"""The graph-free training step (ffnn.train.fast_step.ChainStep, which the estimators get
+through the Trainer) gives what the graph gives: the same weights and loss curve, to the
+bit, for every activation, both dtypes and both estimators; networks it cannot run fall
+back to the graph."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sklearn.datasets import make_classification, make_regression
 
 from ffnn import accel, nn
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
-from ffnn.sklearn._step import ChainStep
+from ffnn.train.fast_step import ChainStep
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -25,9 +26,26 @@ def kernels(request, monkeypatch):
     return request.param
 
 
+def _count_fast_steps(monkeypatch) -> list:
+    """Counts the batches the fast step trained."""
+    calls = []
+    original = ChainStep.backward
+
+    def counted(self, *args):
+        value = original(self, *args)
+        if value is not None:
+            calls.append(1)
+        return value
+
+    monkeypatch.setattr(ChainStep, "backward", counted)
+    return calls
+
+
 def _fit_both(cls, X, y, monkeypatch, **params):
     """(fitted with ChainStep, fitted through the graph), same seed."""
+    calls = _count_fast_steps(monkeypatch)
     fast = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
+    fast.fast_steps = len(calls)
     with monkeypatch.context() as patch:
         patch.setattr(ChainStep, "build", classmethod(lambda *args: None))
         graph = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
@@ -47,7 +65,7 @@ def test_classifier_chain_step_equals_the_graph(activation, dtype, kernels, monk
                                random_state=0)
     fast, graph = _fit_both(FFNNClassifier, X, y, monkeypatch, activation=activation,
                             dtype=dtype, hidden_layer_sizes=(12, 7), alpha=1e-3)
-    assert fast._chain[1] is not None  # the fast path ran
+    assert fast.fast_steps > 0  # the fast path ran
     _assert_same(fast, graph)
 
 
@@ -57,28 +75,32 @@ def test_regressor_chain_step_equals_the_graph(activation, dtype, kernels, monke
     X, y = make_regression(n_samples=150, n_features=5, n_targets=2, random_state=0)
     fast, graph = _fit_both(FFNNRegressor, X, y / 100, monkeypatch, activation=activation,
                             dtype=dtype, hidden_layer_sizes=(9,), solver="adamw")
-    assert fast._chain[1] is not None
+    assert fast.fast_steps > 0
     _assert_same(fast, graph)
 
 
 def test_networks_with_dropout_or_batch_norm_use_the_graph():
-    grads = {}
+    loss = nn.CrossEntropyLoss()
     plain = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    for p in plain.parameters():
-        grads[id(p)] = np.zeros_like(p.data)
-    assert ChainStep.build(plain, grads) is not None
+    assert ChainStep.build(plain, loss) is not None
     for extra in (nn.Dropout(0.1), nn.BatchNorm1d(4)):
         model = nn.Sequential(nn.Linear(3, 4), extra, nn.ReLU(), nn.Linear(4, 2))
-        assert ChainStep.build(model, grads) is None
-    assert ChainStep.build(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), grads) is None
+        assert ChainStep.build(model, loss) is None
+    assert ChainStep.build(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), loss) is None
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_estimators_with_dropout_or_batch_norm_train_through_the_graph(monkeypatch):
+    X, y = make_classification(n_samples=80, n_features=5, random_state=1)
+    calls = _count_fast_steps(monkeypatch)
+    FFNNClassifier(max_iter=2, random_state=0, dropout=0.2).fit(X, y)
+    FFNNClassifier(max_iter=2, random_state=0, batch_norm=True).fit(X, y)
+    assert not calls
 
 
 def test_weighted_and_multilabel_fits_use_the_graph(monkeypatch):
     X, y = make_classification(n_samples=80, n_features=5, random_state=1)
-    calls = []
-    original = ChainStep.__call__
-    monkeypatch.setattr(ChainStep, "__call__",
-                        lambda self, *a: calls.append(1) or original(self, *a))
+    calls = _count_fast_steps(monkeypatch)
     FFNNClassifier(max_iter=2, random_state=0).fit(X, y, sample_weight=np.full(80, 2.0))
     assert not calls  # sample weights: the graph (weights 2 ≡ none, but not dropped here)
     FFNNClassifier(max_iter=2, random_state=0).fit(X, np.stack([y, 1 - y], axis=1))

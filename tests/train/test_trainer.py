@@ -206,8 +206,7 @@ def test_fit_on_no_samples_is_refused(rows):
 
 
 def test_a_monitor_that_is_not_logged_is_refused_before_training(blobs, tmp_path):
-    from ffnn.io import ModelCheckpoint
-    from ffnn.train import EarlyStopping
+    from ffnn.train import EarlyStopping, ModelCheckpoint
 
     X, y = blobs
     model = make_model()

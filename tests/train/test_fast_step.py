@@ -1,0 +1,226 @@
+"""The graph-free step (ffnn.train.fast_step.ChainStep) gives what the graph gives, bit for
+bit: gradients of one batch, and parameters and losses over a few Trainer epochs; and every
+network or loss it does not support goes through the graph (it is never asked to run)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn, optim
+from ffnn.data import TensorDataset
+from ffnn.train import Trainer
+from ffnn.train.fast_step import ChainStep
+
+ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
+               lambda: nn.GELU(approximate="tanh"), nn.Identity]
+
+
+@pytest.fixture(params=["numpy"] + (["compiled"] if accel.available else []))
+def kernels(request, monkeypatch):
+    """Both sides with the compiled kernels off (the NumPy ops) and, with numba, on."""
+    monkeypatch.setattr(accel, "enabled", request.param == "compiled")
+    return request.param
+
+
+def _chain(activation, dtype, bias=True, outputs=3):
+    ffnn.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 8, bias=bias, dtype=dtype), activation(),
+                         nn.Linear(8, 6, dtype=dtype), activation(),
+                         nn.Linear(6, outputs, bias=bias, dtype=dtype))
+
+
+def _data(dtype, task, n=40):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, 5)).astype(dtype)
+    y = rng.integers(0, 3, n) if task == "classify" else rng.normal(size=(n, 2)).astype(dtype)
+    return X, y
+
+
+def _count_fast_steps(monkeypatch) -> list:
+    """Counts the batches the fast step trained (its backward ran to the end)."""
+    calls = []
+    original = ChainStep.backward
+
+    def counted(self, *args):
+        value = original(self, *args)
+        if value is not None:
+            calls.append(1)
+        return value
+
+    monkeypatch.setattr(ChainStep, "backward", counted)
+    return calls
+
+
+def _train(model, loss, X, y, fast: bool, epochs=3, optimizer=optim.Adam, **options):
+    trainer = Trainer(model, loss, optimizer(model.parameters(), lr=0.01), seed=3,
+                      fast_step=fast, **options)
+    history = trainer.fit((X, y), epochs=epochs, batch_size=16, verbose=0)
+    return [p.numpy().copy() for p in model.parameters()], history.history["loss"]
+
+
+def _assert_same_training(make_model, loss, X, y, monkeypatch, expect_fast=True, **options):
+    calls = _count_fast_steps(monkeypatch)
+    fast = _train(make_model(), loss, X, y, True, **options)
+    assert bool(calls) == expect_fast
+    taken = len(calls)
+    graph = _train(make_model(), loss, X, y, False, **options)
+    assert len(calls) == taken  # fast_step=False: the graph only
+    for a, b in zip(fast[0], graph[0]):
+        assert np.array_equal(a, b)
+    assert fast[1] == graph[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_one_batch_gradients_equal_the_graph(activation, dtype, kernels):
+    X, y = _data(dtype, "classify")
+    for bias in (True, False):
+        model = _chain(activation, dtype, bias)
+        loss = nn.CrossEntropyLoss()
+        step = ChainStep.build(model, loss)
+        assert step is not None and step.usable(X)
+        out, done = step.forward(X)
+        value = step.backward(out, done, y)
+        fast = [p.grad.numpy().copy() for p in model.parameters()]
+        model.zero_grad()
+        graph_loss = loss(model(ffnn.tensor(X)), ffnn.tensor(y))
+        graph_loss.backward()
+        assert np.array_equal(out, model(ffnn.tensor(X)).numpy())
+        assert value.dtype == graph_loss.numpy().dtype and value == graph_loss.item()
+        for a, p in zip(fast, model.parameters()):
+            assert np.array_equal(a, p.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_trainer_epochs_equal_the_graph(activation, dtype, kernels, monkeypatch):
+    X, y = _data(dtype, "classify")
+    _assert_same_training(lambda: _chain(activation, dtype), nn.CrossEntropyLoss(), X, y,
+                          monkeypatch, metrics=["accuracy"])
+    X, Y = _data(dtype, "regress")
+    _assert_same_training(lambda: _chain(activation, dtype, outputs=2), nn.MSELoss(), X, Y,
+                          monkeypatch, optimizer=optim.SGD)
+
+
+def test_gradients_accumulate_as_the_graph_does():
+    """A .grad that is kept (zero_grad(set_to_none=False), or none at all) is added to."""
+    X, y = _data(np.float64, "classify")
+    model, loss = _chain(nn.Tanh, np.float64), nn.CrossEntropyLoss()
+    step = ChainStep.build(model, loss)
+    for p in model.parameters():
+        p.grad = ffnn.ones_like(p, dtype=ffnn.float64) * 0.25
+    out, done = step.forward(X)
+    step.backward(out, done, y)
+    fast = [p.grad.numpy().copy() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = ffnn.ones_like(p, dtype=ffnn.float64) * 0.25
+    loss(model(ffnn.tensor(X)), ffnn.tensor(y)).backward()
+    for a, p in zip(fast, model.parameters()):
+        assert np.array_equal(a, p.grad.numpy())
+
+
+class Scaled(nn.Module):
+    def forward(self, x):
+        return x * 2.0
+
+
+class MyLoss(nn.CrossEntropyLoss):
+    task = "multiclass"
+
+    def forward(self, input, target):
+        return super().forward(input, target) * 2.0
+
+
+def _frozen():
+    model = _chain(nn.ReLU, np.float32)
+    model[0].weight.requires_grad_(False)
+    return model
+
+
+def _hooked_module():
+    model = _chain(nn.ReLU, np.float32)
+    model[1].register_forward_hook(lambda module, args, out: out * 0.5)
+    return model
+
+
+def _hooked_grad():
+    model = _chain(nn.ReLU, np.float32)
+    model[2].weight.register_hook(lambda grad: grad * 3.0)
+    return model
+
+
+def _shared():
+    ffnn.manual_seed(0)
+    inner = nn.Linear(4, 4)
+    return nn.Sequential(nn.Linear(5, 4), nn.Tanh(), inner, nn.Tanh(), inner, nn.Linear(4, 3))
+
+
+FALLBACKS = {
+    "dropout": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Dropout(0.3),
+                                     nn.Linear(8, 3)),
+    "batch_norm": lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                                        nn.Linear(8, 3)),
+    "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
+    "leaky_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
+    "inplace_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=True),
+                                          nn.Linear(8, 3)),
+    "frozen_layer": _frozen,
+    "forward_hook": _hooked_module,
+    "gradient_hook": _hooked_grad,
+    "shared_layer": _shared,
+    "activation_first": lambda: nn.Sequential(nn.Tanh(), nn.Linear(5, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FALLBACKS))
+def test_unsupported_networks_use_the_graph(case, monkeypatch):
+    X, y = _data(np.float32, "classify")
+
+    def make():
+        ffnn.manual_seed(0)
+        return FALLBACKS[case]()
+
+    _assert_same_training(make, nn.CrossEntropyLoss(), X, y, monkeypatch, expect_fast=False)
+    if case == "frozen_layer":
+        assert np.array_equal(_train(make(), nn.CrossEntropyLoss(), X, y, True)[0][0],
+                              make()[0].weight.numpy())
+
+
+@pytest.mark.parametrize("loss", [MyLoss(), nn.CrossEntropyLoss(label_smoothing=0.1),
+                                  nn.CrossEntropyLoss(weight=ffnn.tensor([1.0, 2.0, 0.5])),
+                                  nn.CrossEntropyLoss(reduction="sum"), nn.NLLLoss(),
+                                  nn.L1Loss(), nn.MSELoss(reduction="sum")],
+                         ids=lambda loss: type(loss).__name__)
+def test_unsupported_losses_and_options_use_the_graph(loss, monkeypatch):
+    task = "classify" if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) else "regress"
+    X, y = _data(np.float32, task)
+    outputs = 3 if task == "classify" else 2
+    _assert_same_training(lambda: _chain(nn.Tanh, np.float32, outputs=outputs), loss, X, y,
+                          monkeypatch, expect_fast=False)
+
+
+def test_l1_penalty_and_sample_weights_use_the_graph(monkeypatch):
+    X, y = _data(np.float32, "classify")
+    _assert_same_training(lambda: _chain(nn.Tanh, np.float32), nn.CrossEntropyLoss(), X, y,
+                          monkeypatch, expect_fast=False, l1=1e-3)
+
+
+def test_a_bad_label_raises_the_graphs_error():
+    X, y = _data(np.float32, "classify")
+    model = _chain(nn.ReLU, np.float32)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                      seed=0)
+    data = TensorDataset(X, np.where(y == 2, 7, y))  # past the Trainer's own check of arrays
+    with pytest.raises(ValueError, match=r"class labels must be in \[0, 2\]"):
+        trainer.fit(data, epochs=1, verbose=0)
+
+
+def test_a_batch_in_another_dtype_uses_the_graph():
+    X, y = _data(np.float64, "classify")
+    model = _chain(nn.ReLU, np.float32)
+    step = ChainStep.build(model, nn.CrossEntropyLoss())
+    assert step is not None and step.usable(X.astype(np.float32)) and not step.usable(X)
+    with ffnn.no_grad():
+        assert not step.usable(X.astype(np.float32))
