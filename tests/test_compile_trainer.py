@@ -43,9 +43,10 @@ def test_compiled_fit_equals_eager_fit(loss, rng):
 
 def test_compile_is_off_with_gradient_clipping(rng):
     X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
-    with pytest.warns(UserWarning, match="compile is off with grad_clip"):
-        clipped_history, _ = _fit(True, "cross_entropy", X, y, grad_clip=1.0)
+    with pytest.warns(UserWarning, match="compile='fused' is off with grad_clip"):
+        clipped_history, _ = _fit("fused", "cross_entropy", X, y, grad_clip=1.0)
     assert clipped_history == _fit(False, "cross_entropy", X, y, grad_clip=1.0)[0]
+    assert _fit(True, "cross_entropy", X, y, grad_clip=1.0)[0] == clipped_history
 
 
 def test_bad_compile_value():

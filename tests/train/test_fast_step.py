@@ -14,7 +14,7 @@ from ffnn.train import Trainer
 from ffnn.train.fast_step import ChainStep
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
-               lambda: nn.GELU(approximate="tanh"), nn.Identity]
+               lambda: nn.GELU(approximate="tanh"), lambda: nn.LeakyReLU(0.1), nn.Identity]
 
 
 @pytest.fixture(params=["numpy"] + (["compiled"] if accel.available else []))
@@ -163,7 +163,8 @@ FALLBACKS = {
     "batch_norm": lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(),
                                         nn.Linear(8, 3)),
     "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
-    "leaky_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(), nn.Linear(8, 3)),
+    "leaky_relu_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(inplace=True),
+                                                nn.Linear(8, 3)),
     "inplace_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=True),
                                           nn.Linear(8, 3)),
     "frozen_layer": _frozen,

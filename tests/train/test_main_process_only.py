@@ -3,9 +3,8 @@ them by that declaration, so a subclass keeps the behaviour of its parent."""
 
 from __future__ import annotations
 
-from ffnn.distributed import _trainer
-from ffnn.io import ModelCheckpoint
-from ffnn.train import CSVLogger, EarlyStopping, ProgressBar
+from ffnn.distributed import strategy
+from ffnn.train import CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar
 from ffnn.train.progress import EpochPrinter
 
 
@@ -18,7 +17,8 @@ def test_other_ranks_drop_the_callbacks_that_write(monkeypatch, tmp_path):
                ModelCheckpoint(tmp_path), MyLogger(tmp_path / "n.csv")]
     stopper = EarlyStopping()
     callbacks = [*writers, stopper]
-    monkeypatch.setattr(_trainer._mpi, "rank", lambda: 1)
-    assert _trainer.rank_callbacks(callbacks) == [stopper]
-    monkeypatch.setattr(_trainer._mpi, "rank", lambda: 0)
-    assert _trainer.rank_callbacks(callbacks) == callbacks
+    parallel = strategy.DataParallelStrategy()
+    monkeypatch.setattr(strategy._mpi, "rank", lambda: 1)
+    assert parallel.callbacks(callbacks) == [stopper]
+    monkeypatch.setattr(strategy._mpi, "rank", lambda: 0)
+    assert parallel.callbacks(callbacks) == callbacks
