@@ -88,33 +88,8 @@ class Trainer:
                  terminate_on_nan: bool = True, distributed: bool = False,
                  strategy: Strategy | None = None, penalty: Callable | None = None,
                  fast_step: bool = True, compile: bool | str = False):  # noqa: A002 - torch's
-        if compile not in (False, True, "replay", "fused"):
-            raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
-                             f"Received: compile={compile!r}")
-        if not callable(model) or not hasattr(model, "parameters"):
-            raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
-                            f"Received: model of type {type(model).__name__}")
-        for method in ("step", "zero_grad"):
-            if not hasattr(optimizer, method) or not hasattr(optimizer, "param_groups"):
-                raise TypeError(f"{_OWNER}: optimizer must be an ffnn.optim optimizer (with "
-                                f"param_groups, step, zero_grad). Received: optimizer of type "
-                                f"{type(optimizer).__name__}")
-        if scheduler_interval not in ("epoch", "batch"):
-            raise ValueError(f"{_OWNER}: scheduler_interval must be 'epoch' or 'batch'. "
-                             f"Received: scheduler_interval={scheduler_interval!r}")
-        if scheduler is not None and not hasattr(scheduler, "step"):
-            raise TypeError(f"{_OWNER}: scheduler must have a step() method. "
-                            f"Received: scheduler of type {type(scheduler).__name__}")
-        if grad_clip is not None and (isinstance(grad_clip, bool) or not
-                                      isinstance(grad_clip, (int, float)) or not grad_clip > 0):
-            raise ValueError(f"{_OWNER}: grad_clip must be a number > 0 or None. "
-                             f"Received: grad_clip={grad_clip!r}")
-        if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not l1 >= 0 \
-                or not math.isfinite(l1):
-            raise ValueError(f"{_OWNER}: l1 must be a finite number >= 0. Received: l1={l1!r}")
-        if penalty is not None and not callable(penalty):
-            raise TypeError(f"{_OWNER}: penalty must be a callable penalty(weight_sum) or None. "
-                            f"Received: penalty of type {type(penalty).__name__}")
+        _check_arguments(model, optimizer, scheduler, scheduler_interval, grad_clip, l1,
+                         penalty, compile)
         if seed is None:
             seed = int(_random.rng().integers(2**63 - 1))
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -529,3 +504,35 @@ class Trainer:
                             f"(CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss). "
                             f"Received: loss {type(self.loss).__name__}")
         return probabilities(self.loss, self._outputs(X, batch_size))
+
+
+def _check_arguments(model, optimizer, scheduler, scheduler_interval, grad_clip, l1, penalty,
+                     compile) -> None:  # noqa: A002 - the Trainer's argument
+    """The Trainer's arguments, checked: a TypeError/ValueError naming the bad one."""
+    if compile not in (False, True, "replay", "fused"):
+        raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
+                         f"Received: compile={compile!r}")
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "
+                        f"Received: model of type {type(model).__name__}")
+    for method in ("step", "zero_grad"):
+        if not hasattr(optimizer, method) or not hasattr(optimizer, "param_groups"):
+            raise TypeError(f"{_OWNER}: optimizer must be an ffnn.optim optimizer (with "
+                            f"param_groups, step, zero_grad). Received: optimizer of type "
+                            f"{type(optimizer).__name__}")
+    if scheduler_interval not in ("epoch", "batch"):
+        raise ValueError(f"{_OWNER}: scheduler_interval must be 'epoch' or 'batch'. "
+                         f"Received: scheduler_interval={scheduler_interval!r}")
+    if scheduler is not None and not hasattr(scheduler, "step"):
+        raise TypeError(f"{_OWNER}: scheduler must have a step() method. "
+                        f"Received: scheduler of type {type(scheduler).__name__}")
+    if grad_clip is not None and (isinstance(grad_clip, bool) or not
+                                  isinstance(grad_clip, (int, float)) or not grad_clip > 0):
+        raise ValueError(f"{_OWNER}: grad_clip must be a number > 0 or None. "
+                         f"Received: grad_clip={grad_clip!r}")
+    if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not l1 >= 0 \
+            or not math.isfinite(l1):
+        raise ValueError(f"{_OWNER}: l1 must be a finite number >= 0. Received: l1={l1!r}")
+    if penalty is not None and not callable(penalty):
+        raise TypeError(f"{_OWNER}: penalty must be a callable penalty(weight_sum) or None. "
+                        f"Received: penalty of type {type(penalty).__name__}")
