@@ -1,0 +1,202 @@
+"""``ElementwiseKernel``: a loop over arrays, generated from statements on one element.
+
+A description names the arrays a kernel reads and writes, its scalar coefficients and its
+flags, and gives the body: Python statements in which an array's name stands for its
+element. From it we write the source of a numba function
+
+    for i in range(n):
+        param = float64(param_array[i]) ...   (each array read)
+        <body>
+        param_array[i] = param ...             (each array written)
+
+with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
+compile it once per flag combination and array type, and call it with arguments by name.
+The body computes in float64 whatever the arrays' dtype (one rounding when stored). The
+helpers ``exp_small``, ``erfc`` and ``tanh`` are the vectorising scalar functions of
+``ffnn.ops.special`` for float32 arrays and libm's for float64.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import inspect
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ffnn.ops import special
+
+_HELPERS = {
+    # name: (float32 arrays, float64 arrays), each "module.function" as the source names it
+    "exp_small": ("_special_exp_small", "math.exp"),
+    "erfc": ("_special_erfc_fast", "math.erfc"),
+    "tanh": ("_special_tanh_fast", "math.tanh"),
+}
+_SCALAR_FUNCTIONS = (special.exp_small, special.erfc_fast, special.tanh_fast)
+
+
+class ElementwiseKernel:
+    """One element-wise loop, described once.
+
+    ``reads``: arrays whose elements the body uses; ``writes``: arrays it assigns (an array
+    in both is updated in place); ``optional``: arrays that may be None (then the flag
+    ``has_<name>`` is False and the body must not touch them); ``scalars``: numbers;
+    ``flags``: booleans fixed per compiled variant; ``body``: the statements.
+    Raises ValueError at construction when the body does not parse.
+    """
+
+    def __init__(self, name: str, *, reads: tuple[str, ...], writes: tuple[str, ...],
+                 body: str, scalars: tuple[str, ...] = (), flags: tuple[str, ...] = (),
+                 optional: tuple[str, ...] = ()):
+        self.name = name
+        self.reads, self.writes = tuple(reads), tuple(writes)
+        self.arrays = tuple(dict.fromkeys(self.reads + self.writes))
+        self.scalars = tuple(scalars)
+        self.optional = tuple(optional)
+        self.flags = tuple(flags) + tuple(f"has_{a}" for a in self.optional)
+        self.body = inspect.cleandoc(body)
+        try:
+            ast.parse(self.body)
+        except SyntaxError as error:
+            raise ValueError(f"kernel {name!r}: the body does not parse: {error}") from None
+        self._given_flags = tuple(flags)
+        self._expected = frozenset(self.arrays + self.scalars + self._given_flags)
+        self._compiled: dict[tuple, object] = {}
+
+    def __call__(self, **arguments) -> None:
+        """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
+        C-contiguous, of one float dtype and one size, or None where optional).
+        Raises TypeError naming missing or unexpected arguments."""
+        if arguments.keys() != self._expected:
+            missing = sorted(self._expected - arguments.keys())
+            extra = sorted(arguments.keys() - self._expected)
+            raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
+                            f"unexpected {extra}")
+        first = arguments[self.arrays[0]]
+        key = (*(bool(arguments[f]) for f in self._given_flags),
+               *(arguments[a] is not None for a in self.optional), first.dtype == np.float32)
+        loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
+        dummy = first.reshape(-1)[:1]
+        loop(first.size,
+             *[dummy if arguments[a] is None else arguments[a].reshape(-1) for a in self.arrays],
+             *[float(arguments[s]) for s in self.scalars])
+
+    def compiled(self, flag_values: tuple[bool, ...], fast: bool):
+        """The jitted loop for these flag values (in ``self.flags`` order) and helpers."""
+        key = (*flag_values, fast)
+        loop = self._compiled.get(key)
+        if loop is None:
+            loop = _load(self.name, self.source(dict(zip(self.flags, flag_values)), fast))
+            self._compiled[key] = loop
+        return loop
+
+    def source(self, flags: Mapping[str, bool], fast: bool) -> str:
+        """The generated module's text for these flag values."""
+        tree = _Specialise(flags, set(self.arrays)).visit(ast.parse(self.body))
+        body = ast.unparse(ast.fix_missing_locations(tree)) or "pass"
+        loads = [f"{a} = float64({a}_array[i])" for a in self.reads if flags.get(f"has_{a}", 1)]
+        stores = [f"{a}_array[i] = {a}" for a in self.writes if flags.get(f"has_{a}", 1)]
+        inner = "\n".join("        " + line for line in (*loads, *body.splitlines(), *stores))
+        helpers = "\n".join(f"{name} = {pair[0] if fast else pair[1]}"
+                            for name, pair in _HELPERS.items())
+        params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
+        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS)
+        digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
+        return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
+                                helpers=helpers, params=params, inner=inner)
+
+
+_TEMPLATE = '''\
+"""Generated by ffnn.kernels from the description {name!r}, flags {flags}
+(scalar helpers {digest})."""
+import math
+
+import numba
+from numpy import float64
+
+from ffnn.ops import special
+
+_jit = numba.njit(error_model="numpy", cache=True)
+_special_exp_small = _jit(special.exp_small)
+_special_erfc_fast = _jit(special.erfc_fast)
+_special_tanh_fast = _jit(special.tanh_fast)
+{helpers}
+
+
+@_jit
+def loop({params}):  # pragma: no cover - compiled
+    for i in range(n):
+{inner}
+'''
+
+
+class _Specialise(ast.NodeTransformer):
+    """Replace flags by constants and drop the branches they rule out."""
+
+    def __init__(self, flags: Mapping[str, bool], arrays: set[str]):
+        self.flags, self.arrays = flags, arrays
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.flags:
+            return ast.copy_location(ast.Constant(bool(self.flags[node.id])), node)
+        return node
+
+    def _decided(self, test: ast.expr):
+        test = self.visit(test)
+        if any(isinstance(n, ast.Name) for n in ast.walk(test)):
+            return test, None
+        return test, bool(eval(compile(ast.Expression(test), "<flag>", "eval")))
+
+    def visit_If(self, node: ast.If):
+        node.test, decided = self._decided(node.test)
+        if decided is None:
+            self.generic_visit(node)
+            return node
+        kept = []
+        for statement in node.body if decided else node.orelse:
+            result = self.visit(statement)
+            kept.extend(result if isinstance(result, list) else [result])
+        return kept or [ast.Pass()]
+
+    def visit_IfExp(self, node: ast.IfExp):
+        node.test, decided = self._decided(node.test)
+        if decided is None:
+            self.generic_visit(node)
+            return node
+        return self.visit(node.body if decided else node.orelse)
+
+
+def _cache_dir() -> Path:
+    """Where generated modules are written: ``$FFNN_KERNEL_CACHE``, else the user's cache."""
+    configured = os.environ.get("FFNN_KERNEL_CACHE")
+    base = Path(configured) if configured else Path.home() / ".cache" / "ffnn" / "kernels"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        probe = base / ".probe"
+        probe.touch()
+        return base
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / f"ffnn-kernels-{os.getuid()}"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def _load(name: str, source: str):
+    """Write ``source`` to a file named by its hash (atomically) and import its ``loop``; a
+    file keeps numba's on-disk cache valid between runs."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    path = _cache_dir() / f"{name}_{digest}.py"
+    if not path.exists():
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            file.write(source)
+        os.replace(temporary, path)
+    spec = importlib.util.spec_from_file_location(f"ffnn_kernel_{name}_{digest}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.loop
