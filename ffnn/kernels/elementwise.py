@@ -23,6 +23,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -196,7 +197,11 @@ def _load(name: str, source: str):
         with os.fdopen(handle, "w") as file:
             file.write(source)
         os.replace(temporary, path)
-    spec = importlib.util.spec_from_file_location(f"ffnn_kernel_{name}_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module_name = f"ffnn_kernel_{name}_{digest}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # numba's disk cache imports it by name
+        spec.loader.exec_module(module)
     return module.loop
