@@ -25,6 +25,7 @@ import inspect
 import os
 import sys
 import tempfile
+import types
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,12 +34,28 @@ import numpy as np
 from ffnn.ops import special
 
 _HELPERS = {
-    # name: (float32 arrays, float64 arrays), each "module.function" as the source names it
-    "exp_small": ("_special_exp_small", "math.exp"),
-    "erfc": ("_special_erfc_fast", "math.erfc"),
-    "tanh": ("_special_tanh_fast", "math.tanh"),
+    # name in a body: (for float32 arrays, for float64 arrays) as the generated source says it
+    "exp_small": ('scalar_helper("exp_small")', "math.exp"),
+    "erfc": ('scalar_helper("erfc_fast")', "math.erfc"),
+    "tanh": ('scalar_helper("tanh_fast")', "math.tanh"),
 }
-_SCALAR_FUNCTIONS = (special.exp_small, special.erfc_fast, special.tanh_fast)
+_SCALAR_FUNCTIONS = {f.__name__: f for f in (special.exp_small, special.erfc_fast,
+                                             special.tanh_fast)}
+_jitted_helpers: dict = {}
+
+
+def scalar_helper(name: str):
+    """The compiled form of the scalar function ``ffnn.ops.special.<name>``, its calls to the
+    other scalar functions bound to their compiled forms."""
+    if name not in _jitted_helpers:
+        import numba
+
+        function = _SCALAR_FUNCTIONS[name]
+        names = set(function.__code__.co_names) & set(_SCALAR_FUNCTIONS)
+        bound = {**function.__globals__, **{n: scalar_helper(n) for n in names}}
+        copy = types.FunctionType(function.__code__, bound, name)
+        _jitted_helpers[name] = numba.njit(error_model="numpy")(copy)
+    return _jitted_helpers[name]
 
 
 class ElementwiseKernel:
@@ -106,7 +123,7 @@ class ElementwiseKernel:
         helpers = "\n".join(f"{name} = {pair[0] if fast else pair[1]}"
                             for name, pair in _HELPERS.items())
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
-        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS)
+        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
                                 helpers=helpers, params=params, inner=inner)
@@ -120,12 +137,9 @@ import math
 import numba
 from numpy import float64
 
-from ffnn.ops import special
+from ffnn.kernels.elementwise import scalar_helper
 
 _jit = numba.njit(error_model="numpy", cache=True)
-_special_exp_small = _jit(special.exp_small)
-_special_erfc_fast = _jit(special.erfc_fast)
-_special_tanh_fast = _jit(special.tanh_fast)
 {helpers}
 
 
