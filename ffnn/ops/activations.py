@@ -36,8 +36,9 @@ class PointwiseOp(Op):
         found = self.formula(*args, **options) if accel.usable(x) else None
         if found is None:
             return self.reference_forward(x, *args, **options)
-        self.pointwise, self.scalars = found
-        self.shape, self.dtype = x.shape, x.dtype
+        pointwise, scalars = found
+        self.pointwise, self.shape, self.dtype = pointwise, x.shape, x.dtype
+        self.scalars = {name: x.dtype.type(value) for name, value in scalars.items()}
         y, self.compiled = self.pointwise.forward(x, **self.scalars)
         return y
 

@@ -18,7 +18,7 @@ from ffnn.kernels import ElementwiseKernel
 class Pointwise:
     """``Pointwise(name, forward=..., saved=(...), backward=..., scalars=(), dtypes={})``.
 
-    ``saved``: names the backward reads, each ``x`` or a value the forward assigns;
+    ``saved``: names the backward reads, each ``x``, ``y`` or a value the forward assigns;
     ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask).
     """
 
@@ -26,7 +26,7 @@ class Pointwise:
                  scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None):
         self.name, self.saved, self.scalars = name, tuple(saved), tuple(scalars)
         self.dtypes = dict(dtypes or {})
-        self.kept = tuple(s for s in self.saved if s != "x")
+        self.kept = tuple(s for s in self.saved if s not in ("x", "y"))
         self.forward_kernel = ElementwiseKernel(
             f"{name}_forward", reads=("x",), writes=("y", *self.kept), body=forward,
             scalars=self.scalars)
@@ -39,7 +39,8 @@ class Pointwise:
         y = np.empty_like(x)
         kept = {s: np.empty(x.shape, self.dtypes.get(s, x.dtype)) for s in self.kept}
         self.forward_kernel(x=x, y=y, **kept, **scalars)
-        return y, {"x": x, **kept} if "x" in self.saved else kept
+        given = {"x": x, "y": y}
+        return y, {s: kept[s] if s in kept else given[s] for s in self.saved}
 
     def backward(self, grad: np.ndarray, saved: Mapping[str, np.ndarray],
                  **scalars: float) -> np.ndarray:
