@@ -5,15 +5,17 @@ flags, and gives the body: Python statements in which an array's name stands for
 element. From it we write the source of a numba function
 
     for i in range(n):
-        param = float64(param_array[i]) ...   (each array read)
+        param = param_array[i] ...      (each array read)
         <body>
-        param_array[i] = param ...             (each array written)
+        param_array[i] = param ...      (each array written)
 
 with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
-compile it once per flag combination and array type, and call it with arguments by name.
-The body computes in float64 whatever the arrays' dtype (one rounding when stored). The
-helpers ``exp_small``, ``erfc`` and ``tanh`` are the vectorising scalar functions of
-``ffnn.ops.special`` for float32 arrays and libm's for float64.
+compile it once per flag combination and dtype, and call it with arguments by name.
+The body computes in the arrays' dtype, as the NumPy reference does: scalars are passed in
+it and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``). The helpers
+``exp_small``, ``erfc`` and ``tanh`` are, for float32 arrays, the vectorising scalar
+functions of ``ffnn.ops.special`` (computed in float64, their argument converted), and
+libm's for float64.
 """
 
 from __future__ import annotations
@@ -99,10 +101,11 @@ class ElementwiseKernel:
         key = (*(bool(arguments[f]) for f in self._given_flags),
                *(arguments[a] is not None for a in self.optional), first.dtype == np.float32)
         loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
+        working = first.dtype.type
         dummy = first.reshape(-1)[:1]
         loop(first.size,
              *[dummy if arguments[a] is None else arguments[a].reshape(-1) for a in self.arrays],
-             *[float(arguments[s]) for s in self.scalars])
+             *[working(arguments[s]) for s in self.scalars])
 
     def compiled(self, flag_values: tuple[bool, ...], fast: bool):
         """The jitted loop for these flag values (in ``self.flags`` order) and helpers."""
@@ -116,8 +119,9 @@ class ElementwiseKernel:
     def source(self, flags: Mapping[str, bool], fast: bool) -> str:
         """The generated module's text for these flag values."""
         tree = _Specialise(flags, set(self.arrays)).visit(ast.parse(self.body))
+        tree = _TypeLiterals(convert_helper_arguments=fast).visit(tree)
         body = ast.unparse(ast.fix_missing_locations(tree)) or "pass"
-        loads = [f"{a} = float64({a}_array[i])" for a in self.reads if flags.get(f"has_{a}", 1)]
+        loads = [f"{a} = {a}_array[i]" for a in self.reads if flags.get(f"has_{a}", 1)]
         stores = [f"{a}_array[i] = {a}" for a in self.writes if flags.get(f"has_{a}", 1)]
         inner = "\n".join("        " + line for line in (*loads, *body.splitlines(), *stores))
         helpers = "\n".join(f"{name} = {pair[0] if fast else pair[1]}"
@@ -126,7 +130,8 @@ class ElementwiseKernel:
         scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
-                                helpers=helpers, params=params, inner=inner)
+                                helpers=helpers, params=params, inner=inner,
+                                working="float32" if fast else "float64")
 
 
 _TEMPLATE = '''\
@@ -135,11 +140,12 @@ _TEMPLATE = '''\
 import math
 
 import numba
-from numpy import float64
+from numpy import float32, float64  # noqa: F401
 
 from ffnn.kernels.elementwise import scalar_helper
 
 _jit = numba.njit(error_model="numpy", cache=True)
+W = {working}
 {helpers}
 
 
@@ -184,6 +190,26 @@ class _Specialise(ast.NodeTransformer):
             self.generic_visit(node)
             return node
         return self.visit(node.body if decided else node.orelse)
+
+
+class _TypeLiterals(ast.NodeTransformer):
+    """Wrap number literals in the working dtype ``W`` (so float32 stays float32), and, for
+    float32, convert the arguments of the float64 helpers to float64."""
+
+    def __init__(self, convert_helper_arguments: bool):
+        self.convert = convert_helper_arguments
+
+    def visit_Constant(self, node: ast.Constant):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            call = ast.Call(ast.Name("W", ast.Load()), [node], [])
+            return ast.copy_location(call, node)
+        return node
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        if self.convert and isinstance(node.func, ast.Name) and node.func.id in _HELPERS:
+            node.args = [ast.Call(ast.Name("float64", ast.Load()), [a], []) for a in node.args]
+        return node
 
 
 def _cache_dir() -> Path:

@@ -53,8 +53,9 @@ class PointwiseOp(Op):
 
 RELU = Pointwise("relu", forward="""
     mask = x > 0
-    y = x * mask
-    """, saved=("mask",), backward="grad_input = grad * mask", dtypes={"mask": bool})
+    y = x if mask else x * 0
+    """, saved=("mask",), backward="grad_input = grad if mask else grad * 0",
+    dtypes={"mask": bool})
 
 
 class ReLU(PointwiseOp):
