@@ -56,7 +56,7 @@ def scalar_helper(name: str):
         names = set(function.__code__.co_names) & set(_SCALAR_FUNCTIONS)
         bound = {**function.__globals__, **{n: scalar_helper(n) for n in names}}
         copy = types.FunctionType(function.__code__, bound, name)
-        _jitted_helpers[name] = numba.njit(error_model="numpy")(copy)
+        _jitted_helpers[name] = numba.njit(error_model="numpy", inline="always")(copy)
     return _jitted_helpers[name]
 
 
