@@ -39,6 +39,9 @@ def pick(name: str, implementation: str, arrays: tuple, scratch,
     arrays (compiled: numba and C-contiguous float32/float64 NumPy arrays of one dtype).
     """
     if implementation == "auto":
+        size = arrays[0].size
+        if size < min_size and size <= CHUNK:  # small: the reference (checked first, cheaply)
+            return variants["reference"]
         return variants[choose(arrays, scratch, blocked="blocked" in variants,
                                min_size=min_size)]
     if implementation not in variants:
