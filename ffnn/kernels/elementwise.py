@@ -107,31 +107,32 @@ class ElementwiseKernel:
              *[dummy if arguments[a] is None else arguments[a].reshape(-1) for a in self.arrays],
              *[working(arguments[s]) for s in self.scalars])
 
-    def compiled(self, flag_values: tuple[bool, ...], fast: bool):
-        """The jitted loop for these flag values (in ``self.flags`` order) and helpers."""
-        key = (*flag_values, fast)
+    def compiled(self, flag_values: tuple[bool, ...], float32: bool):
+        """The jitted loop for these flag values (in ``self.flags`` order), for float32
+        arrays or (``float32=False``) float64 ones."""
+        key = (*flag_values, float32)
         loop = self._compiled.get(key)
         if loop is None:
-            loop = _load(self.name, self.source(dict(zip(self.flags, flag_values)), fast))
+            loop = _load(self.name, self.source(dict(zip(self.flags, flag_values)), float32))
             self._compiled[key] = loop
         return loop
 
-    def source(self, flags: Mapping[str, bool], fast: bool) -> str:
-        """The generated module's text for these flag values."""
-        tree = _Specialise(flags, set(self.arrays)).visit(ast.parse(self.body))
-        tree = _TypeLiterals(convert_helper_arguments=fast).visit(tree)
+    def source(self, flags: Mapping[str, bool], float32: bool) -> str:
+        """The generated module's text for these flag values and dtype."""
+        tree = _Specialise(flags).visit(ast.parse(self.body))
+        tree = _TypeLiterals(convert_helper_arguments=float32).visit(tree)
         body = ast.unparse(ast.fix_missing_locations(tree)) or "pass"
         loads = [f"{a} = {a}_array[i]" for a in self.reads if flags.get(f"has_{a}", 1)]
         stores = [f"{a}_array[i] = {a}" for a in self.writes if flags.get(f"has_{a}", 1)]
         inner = "\n".join("        " + line for line in (*loads, *body.splitlines(), *stores))
-        helpers = "\n".join(f"{name} = {pair[0] if fast else pair[1]}"
+        helpers = "\n".join(f"{name} = {pair[0] if float32 else pair[1]}"
                             for name, pair in _HELPERS.items())
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
         scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
                                 helpers=helpers, params=params, inner=inner,
-                                working="float32" if fast else "float64")
+                                working="float32" if float32 else "float64")
 
 
 _TEMPLATE = '''\
@@ -159,8 +160,8 @@ def loop({params}):  # pragma: no cover - compiled
 class _Specialise(ast.NodeTransformer):
     """Replace flags by constants and drop the branches they rule out."""
 
-    def __init__(self, flags: Mapping[str, bool], arrays: set[str]):
-        self.flags, self.arrays = flags, arrays
+    def __init__(self, flags: Mapping[str, bool]):
+        self.flags = flags
 
     def visit_Name(self, node: ast.Name):
         if node.id in self.flags:

@@ -45,9 +45,9 @@ def test_the_loop_computes_the_body_on_every_element(dtype, negate, with_z):
 
 
 def test_flags_become_constants_and_drop_the_other_branch():
-    source = AXPY.source({"negate": False, "has_z": False}, fast=False)
+    source = AXPY.source({"negate": False, "has_z": False}, float32=False)
     assert "t = -t" not in source and "z_array" not in source.split("for i in")[1]
-    source = AXPY.source({"negate": True, "has_z": True}, fast=False)
+    source = AXPY.source({"negate": True, "has_z": True}, float32=False)
     assert "t = -t" in source and "z_array[i] = z" in source
 
 
