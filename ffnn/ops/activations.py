@@ -21,15 +21,19 @@ class PointwiseOp(Op):
     The compiled path runs when ``ffnn.accel`` takes ``x`` (numba, enabled, large enough).
     """
 
-    compiled = None
+    pointwise: Pointwise | None = None
 
     def formula(self, *args, **options) -> tuple[Pointwise, dict] | None:
+        """The op's ``Pointwise`` formula and its scalars for these options (None: no
+        compiled path)."""
         return None
 
     def reference_forward(self, x, *args, **options):
+        """y from x in NumPy, keeping what ``reference_backward`` needs."""
         raise NotImplementedError
 
     def reference_backward(self, grad):
+        """dL/dx from dL/dy in NumPy."""
         raise NotImplementedError
 
     def forward(self, x, *args, **options):
@@ -39,16 +43,19 @@ class PointwiseOp(Op):
         pointwise, scalars = found
         self.pointwise, self.shape, self.dtype = pointwise, x.shape, x.dtype
         self.scalars = {name: x.dtype.type(value) for name, value in scalars.items()}
-        y, self.compiled = self.pointwise.forward(x, **self.scalars)
+        y, saved = pointwise.forward(x, **self.scalars)
+        for name, array in saved.items():  # attributes, so in-place changes are detected
+            setattr(self, f"saved_{name}", array)
         return y
 
     def backward(self, grad):
-        if self.compiled is None:
+        if self.pointwise is None:
             return (self.reference_backward(grad),)
         if grad.shape != self.shape:
             grad = np.broadcast_to(grad, self.shape)
         grad = np.ascontiguousarray(grad, dtype=self.dtype)
-        return (self.pointwise.backward(grad, self.compiled, **self.scalars),)
+        saved = {name: getattr(self, f"saved_{name}") for name in self.pointwise.saved}
+        return (self.pointwise.backward(grad, saved, **self.scalars),)
 
 
 RELU = Pointwise("relu", forward="""

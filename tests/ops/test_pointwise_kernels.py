@@ -94,3 +94,22 @@ def test_relu_keeps_nan_and_negative_zero_as_the_reference(monkeypatch):
         ref = _run("relu", x, grad, False, monkeypatch)
     for a, b in zip(fast, ref):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu"])
+def test_compiled_path_detects_a_saved_tensor_changed_in_place(name, monkeypatch):
+    """Saved arrays are kept where autograd's version check sees them, as on the reference."""
+    monkeypatch.setattr(accel, "enabled", True)
+    x, _ = _inputs(np.float32)
+    for changed in ("output", "input"):
+        t = ffnn.tensor(x.copy(), requires_grad=True)
+        source = t * 1.0
+        y = ACTIVATIONS[name][0](source)
+        if changed == "output" and name != "silu":
+            y.mul_(3)
+        elif changed == "input" and name == "silu":
+            source.mul_(3)
+        else:
+            continue
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
