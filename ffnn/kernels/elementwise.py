@@ -98,13 +98,15 @@ class ElementwiseKernel:
             raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
                             f"unexpected {extra}")
         first = arguments[self.arrays[0]]
-        key = (*(bool(arguments[f]) for f in self._given_flags),
-               *(arguments[a] is not None for a in self.optional), first.dtype == np.float32)
+        key = (*[bool(arguments[f]) for f in self._given_flags],
+               *[arguments[a] is not None for a in self.optional], first.dtype == np.float32)
         loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
         working = first.dtype.type
-        dummy = first.reshape(-1)[:1]
-        loop(first.size,
-             *[dummy if arguments[a] is None else arguments[a].reshape(-1) for a in self.arrays],
+        arrays = [arguments[a] for a in self.arrays]
+        if self.optional:
+            dummy = first.reshape(-1)[:1]
+            arrays = [dummy if a is None else a for a in arrays]
+        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
              *[working(arguments[s]) for s in self.scalars])
 
     def compiled(self, flag_values: tuple[bool, ...], float32: bool):
