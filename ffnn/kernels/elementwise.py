@@ -11,11 +11,11 @@ element. From it we write the source of a numba function
 
 with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
 compile it once per flag combination and dtype, and call it with arguments by name.
-The body computes in the arrays' dtype, as the NumPy reference does: scalars are passed in
-it and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``). The helpers
-``exp_small``, ``erfc`` and ``tanh`` are, for float32 arrays, the vectorising scalar
-functions of ``ffnn.ops.special`` (computed in float64, their argument converted), and
-libm's for float64.
+The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
+to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
+The helpers ``exp_small``, ``erfc`` and ``tanh`` are, for float32 arrays, the vectorising
+scalar functions of ``ffnn.ops.special`` (computed in float64, their argument converted),
+and libm's for float64.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ import tempfile
 import types
 from collections.abc import Mapping
 from pathlib import Path
-
-import numpy as np
 
 from ffnn.ops import special
 
@@ -86,28 +84,30 @@ class ElementwiseKernel:
             raise ValueError(f"kernel {name!r}: the body does not parse: {error}") from None
         self._given_flags = tuple(flags)
         self._expected = frozenset(self.arrays + self.scalars + self._given_flags)
+        self._optional_index = tuple(self.arrays.index(a) for a in self.optional)
         self._compiled: dict[tuple, object] = {}
 
     def __call__(self, **arguments) -> None:
         """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
         C-contiguous, of one float dtype and one size, or None where optional).
         Raises TypeError naming missing or unexpected arguments."""
-        if arguments.keys() != self._expected:
+        if len(arguments) != len(self._expected) or not self._expected.issuperset(arguments):
             missing = sorted(self._expected - arguments.keys())
             extra = sorted(arguments.keys() - self._expected)
             raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
                             f"unexpected {extra}")
-        first = arguments[self.arrays[0]]
-        key = (*[bool(arguments[f]) for f in self._given_flags],
-               *[arguments[a] is not None for a in self.optional], first.dtype == np.float32)
-        loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
-        working = first.dtype.type
         arrays = [arguments[a] for a in self.arrays]
+        first = arrays[0]
+        key = (*[bool(arguments[f]) for f in self._given_flags],
+               *[arrays[i] is not None for i in self._optional_index], first.dtype.char == "f")
+        loop = self._compiled.get(key)
+        if loop is None:
+            loop = self.compiled(key[:-1], key[-1])
         if self.optional:
             dummy = first.reshape(-1)[:1]
             arrays = [dummy if a is None else a for a in arrays]
         loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
-             *[working(arguments[s]) for s in self.scalars])
+             *[float(arguments[s]) for s in self.scalars])
 
     def compiled(self, flag_values: tuple[bool, ...], float32: bool):
         """The jitted loop for these flag values (in ``self.flags`` order), for float32
@@ -130,10 +130,11 @@ class ElementwiseKernel:
         helpers = "\n".join(f"{name} = {pair[0] if float32 else pair[1]}"
                             for name, pair in _HELPERS.items())
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
+        typed = "".join(f"    {s} = W({s})\n" for s in self.scalars)
         scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
-                                helpers=helpers, params=params, inner=inner,
+                                helpers=helpers, params=params, inner=inner, typed=typed,
                                 working="float32" if float32 else "float64")
 
 
@@ -154,7 +155,7 @@ W = {working}
 
 @_jit
 def loop({params}):  # pragma: no cover - compiled
-    for i in range(n):
+{typed}    for i in range(n):
 {inner}
 '''
 
