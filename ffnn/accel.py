@@ -1,5 +1,7 @@
-"""Optional compiled kernels (numba): the element-wise passes that dominate a step, each
-fused into one vectorised loop. The pure-NumPy code in ``ffnn.ops`` and ``ffnn.optim``
+"""Optional compiled kernels (numba): the passes that dominate a step, each fused into one
+vectorised loop. Element-wise ones (activations, optimizer updates) are generated from their
+formulas by ``ffnn.kernels``; the row-wise cross-entropy and the collective ``add_scale``
+are written out in ``ffnn._kernels``. The pure-NumPy code in ``ffnn.ops`` and ``ffnn.optim``
 stays the reference and the fallback; these kernels compute the same formulas.
 
 Why: NumPy runs one pass per ufunc. Adam is a dozen passes over seven arrays (0.6 ms for the
@@ -61,36 +63,27 @@ def compatible(*arrays) -> bool:
 
 
 def warm_up() -> None:
-    """Compile (or load from the disk cache) every kernel for float32 and float64 now, rather
-    than on the first step that needs it."""
+    """Compile (or load from the disk cache) the kernels a training step uses, for float32
+    and float64, now rather than on the first step that needs them."""
     if not enabled:
         return
+    import ffnn
+    from ffnn import nn, optim
+
     for dtype in (np.float32, np.float64):
+        for act in (nn.ReLU(), nn.LeakyReLU(), nn.Sigmoid(), nn.Tanh(), nn.SiLU(), nn.GELU(),
+                    nn.GELU("tanh")):
+            x = ffnn.tensor(np.zeros((MIN_SIZE,), dtype), requires_grad=True)
+            act(x).sum().backward()
+        for make in (optim.Adam, optim.AdamW, optim.SGD,
+                     lambda p: optim.SGD(p, lr=0.1, momentum=0.9)):
+            param = nn.Parameter(np.zeros(MIN_SIZE, dtype))
+            param.grad = np.zeros(MIN_SIZE, dtype)
+            make([param]).step()
         a = np.zeros(4, dtype)
-        adam(a, a.copy(), a.copy(), a.copy(), None, step_size=0.0, bias_correction2_sqrt=1.0,
-             eps=1.0, beta1=0.9, beta2=0.9, weight_decay=0.0, decoupled_lr_decay=0.0,
-             maximize=False)
-        adam(a, a.copy(), a.copy(), a.copy(), a.copy(), step_size=0.0,
-             bias_correction2_sqrt=1.0, eps=1.0, beta1=0.9, beta2=0.9, weight_decay=0.0,
-             decoupled_lr_decay=0.0, maximize=False)
-        gelu_backward(a, a, gelu_forward(a)[1])
-        relu_backward(a, relu_forward(a)[1])
         add_scale(a, a, a.copy(), 0.5)
         labels = np.zeros(2, np.int64)
         cross_entropy_backward(cross_entropy_forward(a.reshape(2, 2), labels)[1], labels, 1.0)
-
-
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step_size: float,
-         bias_correction2_sqrt: float, eps: float, beta1: float, beta2: float,
-         weight_decay: float, decoupled_lr_decay: float, maximize: bool) -> None:
-    """The Adam/AdamW update of ``ffnn.optim.adam.adam_update`` in one fused pass:
-    p ← p·(1 - lr·λ_decoupled); g = ±grad + λ_coupled·p; m ← m + (1-β₁)(g - m);
-    v ← β₂v + (1-β₂)g²; p ← p - step_size · m / (√v̂ / √(1-β₂ᵗ) + ε)."""
-    amsgrad = max_exp_avg_sq is not None
-    coefficients = np.array((step_size, bias_correction2_sqrt, eps, beta1, beta2, weight_decay,
-                             1 - decoupled_lr_decay, -1 if maximize else 1), param.dtype)
-    _kernels().adam(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq),
-                    _flat(max_exp_avg_sq if amsgrad else exp_avg_sq), coefficients, amsgrad)
 
 
 def _flat(array: np.ndarray) -> np.ndarray:
@@ -117,39 +110,4 @@ def cross_entropy_backward(logp: np.ndarray, target: np.ndarray, scale: float) -
     """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved log-probabilities."""
     out = np.empty_like(logp)
     _kernels().cross_entropy_backward(logp, target, logp.dtype.type(scale), out)
-    return out
-
-
-def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(x · [x > 0], [x > 0]) in one pass; the mask is kept for the backward."""
-    y, mask = np.empty_like(x), np.empty(x.shape, np.bool_)
-    _kernels().relu_forward(x.reshape(-1), y.reshape(-1), mask.reshape(-1))
-    return y, mask
-
-
-def relu_backward(grad: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """dL/dx = dL/dy · [x > 0] in one pass."""
-    out = np.empty_like(grad)
-    _kernels().relu_backward(grad.reshape(-1), mask.reshape(-1), out.reshape(-1))
-    return out
-
-
-def gelu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(x Φ(x), Φ(x)) with Φ(x) = ½ erfc(-x/√2), in one pass (float64: libm's erfc;
-    float32: a fit accurate to float32's precision, 1.2e-7 relative, with an exp written to
-    vectorise — 5× faster)."""
-    y, cdf = np.empty_like(x), np.empty_like(x)
-    k = _kernels()
-    kernel = k.gelu_forward_float32 if x.dtype == np.float32 else k.gelu_forward
-    kernel(x.reshape(-1), y.reshape(-1), cdf.reshape(-1))
-    return y, cdf
-
-
-def gelu_backward(grad: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    """dL/dx = dL/dy · (Φ(x) + x φ(x)), in one pass (float32: φ through the vectorising exp,
-    computed in float64)."""
-    out = np.empty_like(x)
-    k = _kernels()
-    kernel = k.gelu_backward_float32 if x.dtype == np.float32 else k.gelu_backward
-    kernel(grad.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
     return out

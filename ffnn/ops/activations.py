@@ -4,40 +4,105 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.ops.pointwise import Pointwise
 from ffnn.ops.special import erfc
 
 
-class ReLU(Op):
+class PointwiseOp(Op):
+    """An element-wise op with a compiled path generated from its formula.
+
+    A subclass gives ``reference_forward`` / ``reference_backward`` (NumPy, the truth) and
+    ``formula(*args)``: its ``Pointwise`` and scalars, or None where it has no compiled path.
+    The compiled path runs when ``ffnn.accel`` takes ``x`` (numba, enabled, large enough).
+    """
+
+    pointwise: Pointwise | None = None
+
+    def formula(self, *args, **options) -> tuple[Pointwise, dict] | None:
+        """The op's ``Pointwise`` formula and its scalars for these options (None: no
+        compiled path)."""
+        return None
+
+    def reference_forward(self, x, *args, **options):
+        """y from x in NumPy, keeping what ``reference_backward`` needs."""
+        raise NotImplementedError
+
+    def reference_backward(self, grad):
+        """dL/dx from dL/dy in NumPy."""
+        raise NotImplementedError
+
+    def forward(self, x, *args, **options):
+        found = self.formula(*args, **options) if accel.usable(x) else None
+        if found is None:
+            return self.reference_forward(x, *args, **options)
+        pointwise, scalars = found
+        self.pointwise, self.shape, self.dtype = pointwise, x.shape, x.dtype
+        self.scalars = {name: x.dtype.type(value) for name, value in scalars.items()}
+        y, saved = pointwise.forward(x, **self.scalars)
+        for name, array in saved.items():  # attributes, so in-place changes are detected
+            setattr(self, f"saved_{name}", array)
+        return y
+
+    def backward(self, grad):
+        if self.pointwise is None:
+            return (self.reference_backward(grad),)
+        if grad.shape != self.shape:
+            grad = np.broadcast_to(grad, self.shape)
+        grad = np.ascontiguousarray(grad, dtype=self.dtype)
+        saved = {name: getattr(self, f"saved_{name}") for name in self.pointwise.saved}
+        return (self.pointwise.backward(grad, saved, **self.scalars),)
+
+
+RELU = Pointwise("relu", forward="""
+    mask = x > 0
+    y = x if mask else x * 0
+    """, saved=("mask",), backward="grad_input = grad if mask else grad * 0",
+    dtypes={"mask": bool})
+
+
+class ReLU(PointwiseOp):
     """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
 
     def forward(self, x):
         if not self.needs_input_grad[0]:  # inference: one pass, no mask kept
             return xp(x).maximum(x, 0)
-        if accel.usable(x):  # one compiled pass for y and the mask (ffnn.accel)
-            y, self.mask = accel.relu_forward(x)
-            return y
+        return super().forward(x)
+
+    def formula(self):
+        return RELU, {}
+
+    def reference_forward(self, x):
         self.mask = x > 0
         return x * self.mask
 
-    def backward(self, grad):
-        if accel.usable(grad) and grad.shape == self.mask.shape:
-            return (accel.relu_backward(grad, self.mask),)
-        return (grad * self.mask,)
+    def reference_backward(self, grad):
+        return grad * self.mask
 
 
-class LeakyReLU(Op):
+LEAKY_RELU = Pointwise("leaky_relu", forward="""
+    slope = 1.0 if x > 0 else negative_slope
+    y = x * slope
+    """, saved=("slope",), backward="grad_input = grad * slope", scalars=("negative_slope",))
+
+
+class LeakyReLU(PointwiseOp):
     """y = x if x > 0 else s·x;  dL/dx = dL/dy · (1 if x > 0 else s)."""
 
-    def forward(self, x, negative_slope=0.01):
+    def formula(self, negative_slope=0.01):
+        return LEAKY_RELU, {"negative_slope": negative_slope}
+
+    def reference_forward(self, x, negative_slope=0.01):
         m = xp(x)
         self.slope = m.where(x > 0, 1, negative_slope).astype(x.dtype)
         return x * self.slope
 
-    def backward(self, grad):
-        return (grad * self.slope,)
+    def reference_backward(self, grad):
+        return grad * self.slope
 
 
 def stable_sigmoid(x):
@@ -47,36 +112,66 @@ def stable_sigmoid(x):
     return m.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-class Sigmoid(Op):
+SIGMOID = Pointwise("sigmoid", forward="""
+    e = exp_small(-abs(x))
+    y = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    """, saved=("y",), backward="grad_input = grad * y * (1.0 - y)")
+
+
+class Sigmoid(PointwiseOp):
     """y = σ(x) = 1/(1 + e⁻ˣ);  dL/dx = dL/dy · y (1 - y)."""
 
-    def forward(self, x):
+    def formula(self):
+        return SIGMOID, {}
+
+    def reference_forward(self, x):
         self.out = stable_sigmoid(x)
         return self.out
 
-    def backward(self, grad):
+    def reference_backward(self, grad):
         y = self.out
-        return (grad * y * (1 - y),)
+        return grad * y * (1 - y)
 
 
-class Tanh(Op):
+TANH = Pointwise("tanh", forward="y = tanh(x)", saved=("y",),
+                 backward="grad_input = grad * (1.0 - y * y)")
+
+
+class Tanh(PointwiseOp):
     """y = tanh x;  dL/dx = dL/dy · (1 - y²)."""
 
-    def forward(self, x):
+    def formula(self):
+        return TANH, {}
+
+    def reference_forward(self, x):
         self.out = xp(x).tanh(x)
         return self.out
 
-    def backward(self, grad):
+    def reference_backward(self, grad):
         y = self.out
-        return (grad * (1 - y * y),)
+        return grad * (1 - y * y)
 
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
+GELU_ERF = Pointwise("gelu", forward="""
+    cdf = 0.5 * erfc(-x * sqrt_half)
+    y = x * cdf
+    """, saved=("x", "cdf"), backward="""
+    grad_input = grad * (cdf + x * inv_sqrt_2pi * exp_small(-0.5 * x * x))
+    """, scalars=("sqrt_half", "inv_sqrt_2pi"))
+GELU_TANH = Pointwise("gelu_tanh", forward="""
+    t = tanh(sqrt_2_over_pi * (x + 0.044715 * x * x * x))
+    y = 0.5 * x * (1.0 + t)
+    """, saved=("x", "t"), backward="""
+    inner = sqrt_2_over_pi * (1.0 + 3.0 * 0.044715 * x * x)
+    grad_input = grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
+    """, scalars=("sqrt_2_over_pi",))
 
-class GELU(Op):
+
+class GELU(PointwiseOp):
     """y = x Φ(x), Φ the standard normal CDF;  dL/dx = dL/dy · (Φ(x) + x φ(x)).
 
     ``approximate='tanh'``: y = ½x (1 + t), t = tanh(√(2/π)(x + 0.044715x³));
@@ -85,43 +180,56 @@ class GELU(Op):
     """
 
     def forward(self, x, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(
+                f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}"
+            )
+        return super().forward(x, approximate)
+
+    def formula(self, approximate="none"):
+        if approximate == "tanh":
+            return GELU_TANH, {"sqrt_2_over_pi": _SQRT_2_OVER_PI}
+        return GELU_ERF, {"sqrt_half": _SQRT_HALF, "inv_sqrt_2pi": _INV_SQRT_2PI}
+
+    def reference_forward(self, x, approximate="none"):
         m = xp(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.t = m.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + self.t)
-        if approximate != "none":
-            raise ValueError(
-                f"GELU approximate must be 'none' or 'tanh'. Received: {approximate!r}"
-            )
-        if accel.usable(x):  # one compiled pass (ffnn.accel), same formula
-            y, self.cdf = accel.gelu_forward(x)
-            return y
         self.cdf = (0.5 * erfc(-x * _SQRT_HALF)).astype(x.dtype, copy=False)
         return x * self.cdf
 
-    def backward(self, grad):
+    def reference_backward(self, grad):
         x = self.x
         if self.approximate == "tanh":
             t = self.t
             inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner),)
-        if accel.usable(grad, x, self.cdf):
-            return (accel.gelu_backward(grad, x, self.cdf),)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
         pdf = _INV_SQRT_2PI * xp(x).exp(-0.5 * x * x)
-        return (grad * (self.cdf + x * pdf),)
+        return grad * (self.cdf + x * pdf)
 
 
-class SiLU(Op):
+SILU = Pointwise("silu", forward="""
+    e = exp_small(-abs(x))
+    s = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    y = x * s
+    """, saved=("x", "s"), backward="grad_input = grad * (s * (1.0 + x * (1.0 - s)))")
+
+
+class SiLU(PointwiseOp):
     """y = x σ(x);  dL/dx = dL/dy · σ(x)(1 + x(1 - σ(x)))."""
 
-    def forward(self, x):
+    def formula(self):
+        return SILU, {}
+
+    def reference_forward(self, x):
         self.x, self.s = x, stable_sigmoid(x)
         return x * self.s
 
-    def backward(self, grad):
+    def reference_backward(self, grad):
         s = self.s
-        return (grad * (s * (1 + self.x * (1 - s))),)
+        return grad * (s * (1 + self.x * (1 - s)))
 
 
 def log_softmax_array(x, dim: int):

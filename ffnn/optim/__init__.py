@@ -2,6 +2,9 @@
 
 Each optimizer holds ``param_groups`` + ``state`` and calls a pure, in-place update function
 on arrays (``sgd_update``, ``adam_update``, ...); ``lr_scheduler`` changes ``group["lr"]``.
+Each update function dispatches (``_dispatch``) to sibling implementations of one formula:
+``_single_tensor_*`` (NumPy, the reference), ``_compiled_*`` (a loop generated from the
+optimizer's ``*_KERNEL`` description by ``ffnn.kernels``) and, for Adam, ``_blocked_adam``.
 """
 
 from ffnn.optim import lr_scheduler

@@ -12,14 +12,31 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
+from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
-                    eps: float, weight_decay: float, maximize: bool) -> None:
-    """One Adadelta step, in place on ``param``, ``square_avg`` (v) and ``acc_delta`` (u);
-    the operations in torch's order so float32 results agree to the last bit."""
+                    eps: float, weight_decay: float, maximize: bool,
+                    implementation: str = "auto") -> None:
+    """One Adadelta step, in place on ``param``, ``square_avg`` (v) and ``acc_delta`` (u).
+    ``implementation``: ``"reference"``, ``"compiled"`` or ``"auto"`` (``ffnn.optim._dispatch``).
+    """
+    update = _dispatch.pick("adadelta_update", implementation,
+                            (param, grad, square_avg, acc_delta), scratch,
+                            {"reference": _single_tensor_adadelta,
+                             "compiled": _compiled_adadelta})
+    update(param, grad, square_avg, acc_delta, scratch, lr=lr, rho=rho, eps=eps,
+           weight_decay=weight_decay, maximize=maximize)
+
+
+def _single_tensor_adadelta(param, grad, square_avg, acc_delta, scratch, *, lr: float,
+                            rho: float, eps: float, weight_decay: float,
+                            maximize: bool) -> None:
+    """The reference, the operations in torch's order so float32 results agree to the last
+    bit."""
     work, spare = scratch
     g = effective_grad(param, grad, weight_decay, maximize, work)
     square_avg *= rho
@@ -35,6 +52,28 @@ def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, r
     acc_delta += (1 - rho) * (spare * spare)
     spare *= -lr
     param += spare
+
+
+ADADELTA_KERNEL = ElementwiseKernel(
+    "adadelta", reads=("param", "grad", "square_avg", "acc_delta"),
+    writes=("param", "square_avg", "acc_delta"),
+    scalars=("lr", "rho", "one_minus_rho", "eps", "weight_decay", "sign"),
+    body="""
+    g = sign * grad + weight_decay * param
+    square_avg = rho * square_avg + one_minus_rho * (g * g)
+    delta = math.sqrt(acc_delta + eps) / math.sqrt(square_avg + eps) * g
+    acc_delta = rho * acc_delta + one_minus_rho * (delta * delta)
+    param = param - lr * delta
+    """)
+"""The Adadelta update on one element."""
+
+
+def _compiled_adadelta(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
+                       eps: float, weight_decay: float, maximize: bool) -> None:
+    """The formula in one generated compiled pass (``ADADELTA_KERNEL``); ``scratch`` unused."""
+    ADADELTA_KERNEL(param=param, grad=grad, square_avg=square_avg, acc_delta=acc_delta, lr=lr,
+                    rho=rho, one_minus_rho=1 - rho, eps=eps, weight_decay=weight_decay,
+                    sign=-1.0 if maximize else 1.0)
 
 
 class Adadelta(Optimizer):

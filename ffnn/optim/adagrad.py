@@ -1,6 +1,8 @@
 """Adagrad (Duchi et al., 2011) with learning-rate decay and weight decay.
 
 ``s ← s + g²``; ``p ← p - lr/(1 + (t-1)·lr_decay) · g / (√s + ε)``.
+Sibling updates: ``_single_tensor_adagrad`` (the reference) and ``_compiled_adagrad``
+(generated from ``ADAGRAD_KERNEL``); ``adagrad_update`` dispatches.
 """
 
 from __future__ import annotations
@@ -11,19 +13,33 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
+from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
 
 def adagrad_update(
     param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
-    weight_decay: float, eps: float, maximize: bool,
+    weight_decay: float, eps: float, maximize: bool, implementation: str = "auto",
 ) -> None:
     """One Adagrad step (``step`` counts from 1), in place on ``param`` and ``state_sum``.
 
     ``g = ±grad + λ·p``; ``s ← s + g²``; ``p ← p - clr · g / (√s + ε)``,
     ``clr = lr / (1 + (step-1)·lr_decay)``. ``scratch``: 2 arrays like ``p``.
+    ``implementation``: ``"reference"``, ``"compiled"`` or ``"auto"`` (``ffnn.optim._dispatch``).
     """
+    update = _dispatch.pick("adagrad_update", implementation, (param, grad, state_sum), scratch,
+                            {"reference": _single_tensor_adagrad, "compiled": _compiled_adagrad})
+    update(param, grad, state_sum, scratch, step=step, lr=lr, lr_decay=lr_decay,
+           weight_decay=weight_decay, eps=eps, maximize=maximize)
+
+
+def _single_tensor_adagrad(
+    param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
+    weight_decay: float, eps: float, maximize: bool,
+) -> None:
+    """The reference: the formula as whole-array NumPy (or CuPy) passes, in place."""
     work, spare = scratch
     g = effective_grad(param, grad, weight_decay, maximize, work)
     np.multiply(g, g, out=spare)
@@ -33,6 +49,27 @@ def adagrad_update(
     np.divide(g, spare, out=spare)
     spare *= -lr / (1 + (step - 1) * lr_decay)
     param += spare
+
+
+ADAGRAD_KERNEL = ElementwiseKernel(
+    "adagrad", reads=("param", "grad", "state_sum"), writes=("param", "state_sum"),
+    scalars=("clr", "eps", "weight_decay", "sign"),
+    body="""
+    g = sign * grad + weight_decay * param
+    state_sum = state_sum + g * g
+    param = param - clr * (g / (math.sqrt(state_sum) + eps))
+    """)
+"""The Adagrad update on one element (``clr``: the decayed learning rate)."""
+
+
+def _compiled_adagrad(
+    param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
+    weight_decay: float, eps: float, maximize: bool,
+) -> None:
+    """The formula in one generated compiled pass (``ADAGRAD_KERNEL``); ``scratch`` unused."""
+    ADAGRAD_KERNEL(param=param, grad=grad, state_sum=state_sum,
+                   clr=lr / (1 + (step - 1) * lr_decay), eps=eps, weight_decay=weight_decay,
+                   sign=-1.0 if maximize else 1.0)
 
 
 class Adagrad(Optimizer):

@@ -1,6 +1,8 @@
 """Adam (Kingma & Ba, 2015) with coupled L2 weight decay, AMSGrad and maximize.
 
 ``m ← β₁m + (1-β₁)g``, ``v ← β₂v + (1-β₂)g²``; ``p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε)``.
+Sibling updates: ``_single_tensor_adam`` (the reference), ``_blocked_adam``, ``_compiled_adam``
+(generated from ``ADAM_KERNEL``); ``adam_update`` dispatches.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import accel
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
+from ffnn.optim import _dispatch
+from ffnn.optim._dispatch import IMPLEMENTATIONS  # noqa: F401 - the names it accepts
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
-_CHUNK = 1 << 15  # elements per block of the blocked NumPy update (a few cache-sized arrays)
-
-IMPLEMENTATIONS = ("reference", "blocked", "compiled")
-"""The Adam step's implementations, all the same formula: ``reference`` (NumPy, a dozen
-whole-array passes), ``blocked`` (the reference over cache-sized blocks of a large
-parameter, bit for bit equal to it) and ``compiled`` (``ffnn.accel``'s fused numba loop)."""
+_CHUNK = _dispatch.CHUNK
 
 
 def adam_update(
@@ -32,24 +31,13 @@ def adam_update(
 
     Decoupled decay (AdamW): ``p ← p·(1 - lr·λ)`` first; coupled: ``g = ±grad + λ·p``.
     AMSGrad uses ``v̂ = max(v̂, v)`` in the denominator. ``scratch``: 2 arrays like ``p``.
-    ``implementation``: one of ``IMPLEMENTATIONS``, or ``"auto"``: compiled when
-    ``ffnn.accel`` is enabled and takes the arrays, else blocked for a large contiguous
-    NumPy parameter, else the reference. Raises ValueError for one that cannot take them.
+    ``implementation``: ``"reference"``, ``"blocked"``, ``"compiled"`` or ``"auto"``
+    (``ffnn.optim._dispatch.choose``). Raises ValueError for one that cannot take the arrays.
     """
     arrays = (param, grad, exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ()))
-    if implementation == "auto":
-        implementation = adam_implementation(arrays, scratch)
-    elif implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be 'auto' or one of {list(IMPLEMENTATIONS)}. "
-                         f"Received: implementation={implementation!r}")
-    elif implementation == "compiled" and not (accel.available and accel.compatible(*arrays)):
-        raise ValueError("implementation='compiled' needs numba and C-contiguous float32 or "
-                         "float64 NumPy arrays of one dtype")
-    elif implementation == "blocked" and not _blockable(arrays, scratch):
-        raise ValueError("implementation='blocked' needs C-contiguous NumPy arrays")
-    kernel = {"reference": _single_tensor_adam, "blocked": _blocked_adam,
-              "compiled": _compiled_adam}[implementation]
-    kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, step=step, lr=lr,
+    update = _dispatch.pick("adam_update", implementation, arrays, scratch, {
+        "reference": _single_tensor_adam, "blocked": _blocked_adam, "compiled": _compiled_adam})
+    update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, step=step, lr=lr,
            beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
            maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
 
@@ -57,15 +45,7 @@ def adam_update(
 def adam_implementation(arrays: tuple, scratch) -> str:
     """The implementation ``adam_update`` picks by default for these arrays (param, grad and
     the moments) and ``scratch``."""
-    if accel.usable(*arrays, min_size=1):  # one fused pass beats a dozen, even for a bias
-        return "compiled"
-    if arrays[0].size > _CHUNK and _blockable(arrays, scratch):
-        return "blocked"
-    return "reference"
-
-
-def _blockable(arrays: tuple, scratch) -> bool:
-    return all(type(a) is np.ndarray and a.flags.c_contiguous for a in (*arrays, *scratch))
+    return _dispatch.choose(arrays, scratch, blocked=True)
 
 
 def _single_tensor_adam(
@@ -102,20 +82,29 @@ def _single_tensor_adam(
     param += spare
 
 
-def _blocked_adam(
-    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, *, step: int, lr: float,
-    **options,
-) -> None:
-    """The reference on consecutive blocks of ``_CHUNK`` elements, so that each of its dozen
-    passes runs in cache; element-wise, hence bit for bit the reference. Only the first
-    block of the scratch arrays is used."""
-    flat = [None if a is None else a.reshape(-1)
-            for a in (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)]
-    work, spare = (a.reshape(-1)[:_CHUNK] for a in scratch)
-    for start in range(0, param.size, _CHUNK):
-        part = [None if a is None else a[start:start + _CHUNK] for a in flat]
-        n = part[0].size
-        _single_tensor_adam(*part, (work[:n], spare[:n]), step=step, lr=lr, **options)
+def _blocked_adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, scratch, **options) -> None:
+    """The reference on cache-sized blocks (``ffnn.optim._dispatch.run_blocked``)."""
+    _dispatch.run_blocked(_single_tensor_adam, (param, grad, exp_avg, exp_avg_sq,
+                                                max_exp_avg_sq), scratch, **options)
+
+
+ADAM_KERNEL = ElementwiseKernel(
+    "adam", reads=("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    writes=("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), optional=("max_exp_avg_sq",),
+    scalars=("decay", "sign", "weight_decay", "one_minus_beta1", "beta2", "one_minus_beta2",
+             "step_size", "bias_correction2_sqrt", "eps"),
+    body="""
+    param = param * decay
+    g = sign * grad + weight_decay * param
+    exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg)
+    exp_avg_sq = beta2 * exp_avg_sq + one_minus_beta2 * (g * g)
+    second = exp_avg_sq
+    if has_max_exp_avg_sq:
+        max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq)
+        second = max_exp_avg_sq
+    param = param - step_size * (exp_avg / (math.sqrt(second) / bias_correction2_sqrt + eps))
+    """)
+"""The Adam update on one element (``decay = 1 - lr·λ`` for AdamW, else 1)."""
 
 
 def _compiled_adam(
@@ -123,13 +112,16 @@ def _compiled_adam(
     beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
     maximize: bool, decoupled_weight_decay: bool,
 ) -> None:
-    """The formula in one fused compiled pass (``ffnn.accel.adam``); ``scratch`` unused."""
-    accel.adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None,
-               step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
-               eps=eps, beta1=beta1, beta2=beta2,
-               weight_decay=0.0 if decoupled_weight_decay else weight_decay,
-               decoupled_lr_decay=lr * weight_decay if decoupled_weight_decay else 0.0,
-               maximize=maximize)
+    """The formula in one generated compiled pass (``ADAM_KERNEL``); ``scratch`` unused."""
+    ADAM_KERNEL(
+        param=param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+        max_exp_avg_sq=max_exp_avg_sq if amsgrad else None,
+        decay=1 - lr * weight_decay if decoupled_weight_decay else 1.0,
+        sign=-1.0 if maximize else 1.0,
+        weight_decay=0.0 if decoupled_weight_decay else weight_decay,
+        one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
+        step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
+        eps=eps)
 
 
 class Adam(Optimizer):

@@ -56,20 +56,18 @@ class LBFGS(Optimizer):
             autograd.bump_version(p)
             offset += n
 
-    def step(self, closure: Callable | None = None):  # noqa: C901 - torch's algorithm, whole
+    def step(self, closure: Callable | None = None):
         """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that recomputes the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
-        history_size = group["history_size"]
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        with autograd.enable_grad():
-            orig_loss = closure()
+        orig_loss = self._evaluate(closure)
         loss = float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
@@ -78,50 +76,20 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
-        old_dirs, old_steps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag, prev_flat_grad = state.get("H_diag"), state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
+        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d, old_dirs, old_steps, ro, h_diag = -flat_grad, [], [], [], 1
-            else:
-                y, s = flat_grad - prev_flat_grad, d * t
-                ys = y.dot(s)
-                if ys > 1e-10:
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_steps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_steps.append(s)
-                    ro.append(1.0 / ys)
-                    h_diag = ys / y.dot(y)
-                alphas = [None] * len(old_dirs)
-                q = -flat_grad
-                for i in range(len(old_dirs) - 1, -1, -1):
-                    alphas[i] = old_steps[i].dot(q) * ro[i]
-                    q = q - alphas[i] * old_dirs[i]
-                r = q * h_diag
-                for i in range(len(old_dirs)):
-                    beta = old_dirs[i].dot(r) * ro[i]
-                    r = r + (alphas[i] - beta) * old_steps[i]
-                d = r
-            prev_flat_grad = flat_grad.copy()
-            prev_loss = loss
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
-            else:
-                t = lr
+            d = self._direction(state, flat_grad, prev_flat_grad, d, t)
+            prev_flat_grad, prev_loss = flat_grad.copy(), loss
+            t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if state["n_iter"] == 1 else lr
             if flat_grad.dot(d) > -tol_change:
                 break
             evals = 0
             self._add_to_params(t, d)
             if n_iter != max_iter:
-                with autograd.enable_grad():
-                    loss = float(closure())
+                loss = float(self._evaluate(closure))
                 flat_grad = self._flat_grad()
                 evals = 1
             current_evals += evals
@@ -132,6 +100,39 @@ class LBFGS(Optimizer):
                 break
             if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        state.update(d=d, t=t, prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    @staticmethod
+    def _evaluate(closure: Callable):
+        with autograd.enable_grad():
+            return closure()
+
+    def _direction(self, state: dict, flat_grad: np.ndarray, prev_flat_grad, d, t):
+        """d = −H·g: on the first iteration −g (history reset); then the pair (s, y) joins
+        the history when yᵀs > 1e-10 and the two-loop recursion gives H·g."""
+        if state["n_iter"] == 1:
+            state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1)
+            return -flat_grad
+        old_dirs, old_steps, ro = state["old_dirs"], state["old_stps"], state["ro"]
+        y, s = flat_grad - prev_flat_grad, d * t
+        ys = y.dot(s)
+        if ys > 1e-10:
+            if len(old_dirs) == self.param_groups[0]["history_size"]:
+                old_dirs.pop(0)
+                old_steps.pop(0)
+                ro.pop(0)
+            old_dirs.append(y)
+            old_steps.append(s)
+            ro.append(1.0 / ys)
+            state["H_diag"] = ys / y.dot(y)
+        alphas = [None] * len(old_dirs)
+        q = -flat_grad
+        for i in range(len(old_dirs) - 1, -1, -1):
+            alphas[i] = old_steps[i].dot(q) * ro[i]
+            q = q - alphas[i] * old_dirs[i]
+        r = q * state["H_diag"]
+        for i in range(len(old_dirs)):
+            beta = old_dirs[i].dot(r) * ro[i]
+            r = r + (alphas[i] - beta) * old_steps[i]
+        return r

@@ -1,6 +1,8 @@
 """RMSprop (Hinton, 2012) with momentum, centering and weight decay.
 
 ``v ← αv + (1-α)g²``; ``p ← p - lr · g / (√(v - ḡ²) + ε)`` (``ḡ²`` term only when centered).
+Sibling updates: ``_single_tensor_rmsprop`` (the reference) and ``_compiled_rmsprop``
+(generated from ``RMSPROP_KERNEL``); ``rmsprop_update`` dispatches.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
+from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
@@ -18,12 +22,28 @@ from ffnn.optim.optimizer import Optimizer, check_number
 def rmsprop_update(
     param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr: float, alpha: float,
     eps: float, weight_decay: float, momentum: float, centered: bool, maximize: bool,
+    implementation: str = "auto",
 ) -> None:
     """One RMSprop step, in place on ``param`` and the state arrays.
 
     ``g = ±grad + λ·p``; ``v ← αv + (1-α)g²``; centered: ``ḡ ← αḡ + (1-α)g``, ``s = √(v-ḡ²)+ε``
     else ``s = √v+ε``; momentum: ``b ← μb + g/s``, ``p ← p - lr·b``; else ``p ← p - lr·g/s``.
+    ``implementation``: ``"reference"``, ``"compiled"`` or ``"auto"`` (``ffnn.optim._dispatch``).
     """
+    arrays = (param, grad, square_avg, *((grad_avg,) if centered else ()),
+              *((momentum_buffer,) if momentum > 0 else ()))
+    update = _dispatch.pick("rmsprop_update", implementation, arrays, scratch,
+                            {"reference": _single_tensor_rmsprop, "compiled": _compiled_rmsprop})
+    update(param, grad, square_avg, grad_avg, momentum_buffer, scratch, lr=lr, alpha=alpha,
+           eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+           maximize=maximize)
+
+
+def _single_tensor_rmsprop(
+    param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr: float, alpha: float,
+    eps: float, weight_decay: float, momentum: float, centered: bool, maximize: bool,
+) -> None:
+    """The reference: the formula as whole-array NumPy (or CuPy) passes, in place."""
     work, spare = scratch
     g = effective_grad(param, grad, weight_decay, maximize, work)
     square_avg *= alpha
@@ -48,6 +68,39 @@ def rmsprop_update(
     else:
         spare *= -lr
     param += spare
+
+
+RMSPROP_KERNEL = ElementwiseKernel(
+    "rmsprop", reads=("param", "grad", "square_avg", "grad_avg", "momentum_buffer"),
+    writes=("param", "square_avg", "grad_avg", "momentum_buffer"),
+    optional=("grad_avg", "momentum_buffer"),
+    scalars=("lr", "alpha", "one_minus_alpha", "eps", "weight_decay", "momentum", "sign"),
+    body="""
+    g = sign * grad + weight_decay * param
+    square_avg = alpha * square_avg + one_minus_alpha * (g * g)
+    if has_grad_avg:
+        grad_avg = grad_avg + one_minus_alpha * (g - grad_avg)
+        step = g / (math.sqrt(square_avg - grad_avg * grad_avg) + eps)
+    else:
+        step = g / (math.sqrt(square_avg) + eps)
+    if has_momentum_buffer:
+        momentum_buffer = momentum * momentum_buffer + step
+        step = momentum_buffer
+    param = param - lr * step
+    """)
+"""The RMSprop update on one element (``grad_avg`` when centered, a buffer with momentum)."""
+
+
+def _compiled_rmsprop(
+    param, grad, square_avg, grad_avg, momentum_buffer, scratch, *, lr: float, alpha: float,
+    eps: float, weight_decay: float, momentum: float, centered: bool, maximize: bool,
+) -> None:
+    """The formula in one generated compiled pass (``RMSPROP_KERNEL``); ``scratch`` unused."""
+    RMSPROP_KERNEL(param=param, grad=grad, square_avg=square_avg,
+                   grad_avg=grad_avg if centered else None,
+                   momentum_buffer=momentum_buffer if momentum > 0 else None, lr=lr,
+                   alpha=alpha, one_minus_alpha=1 - alpha, eps=eps, weight_decay=weight_decay,
+                   momentum=momentum, sign=-1.0 if maximize else 1.0)
 
 
 class RMSprop(Optimizer):

@@ -1,6 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
 ``b ← μ·b + (1-τ)·g`` (``b = g`` on the first step); ``p ← p - lr·(g + μ·b if nesterov else b)``.
+Sibling updates: ``_single_tensor_sgd`` (the reference) and ``_compiled_sgd`` (generated from
+``SGD_KERNEL``); ``sgd_update`` dispatches.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
+from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
 from ffnn.optim.optimizer import Optimizer, check_number
 
@@ -18,12 +22,33 @@ from ffnn.optim.optimizer import Optimizer, check_number
 def sgd_update(
     param, grad, momentum_buffer, scratch, *, lr: float, momentum: float, dampening: float,
     weight_decay: float, nesterov: bool, maximize: bool, first_step: bool,
+    implementation: str = "auto",
 ) -> None:
     """One SGD step, in place on ``param`` and ``momentum_buffer`` (None when momentum is 0).
 
     ``g = ±grad + λ·p``; ``b ← μ·b + (1-τ)·g`` (``b ← g`` when ``first_step``);
     ``d = g + μ·b`` (Nesterov) or ``b``; ``p ← p - lr·d``. ``scratch``: 2 arrays like ``p``.
+    ``implementation``: ``"reference"``, ``"compiled"`` or ``"auto"``
+    (``ffnn.optim._dispatch``); raises ValueError for one that cannot take the arrays.
     """
+    arrays = (param, grad, *((momentum_buffer,) if momentum != 0 else ()))
+    update = _dispatch.pick("sgd_update", implementation, arrays, scratch,
+                            {"reference": _single_tensor_sgd, "compiled": _compiled_sgd},
+                            min_size=_COMPILED_MIN_SIZE)
+    update(param, grad, momentum_buffer, scratch, lr=lr, momentum=momentum,
+           dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+           maximize=maximize, first_step=first_step)
+
+
+_COMPILED_MIN_SIZE = 1 << 12
+"""Below this, plain SGD's two NumPy passes are as quick as a kernel call."""
+
+
+def _single_tensor_sgd(
+    param, grad, momentum_buffer, scratch, *, lr: float, momentum: float, dampening: float,
+    weight_decay: float, nesterov: bool, maximize: bool, first_step: bool,
+) -> None:
+    """The reference: the formula as whole-array NumPy (or CuPy) passes, in place."""
     work, spare = scratch
     g = effective_grad(param, grad, weight_decay, maximize, work)
     if momentum != 0:
@@ -41,6 +66,35 @@ def sgd_update(
             g = momentum_buffer
     np.multiply(g, -lr, out=spare)
     param += spare
+
+
+SGD_KERNEL = ElementwiseKernel(
+    "sgd", reads=("param", "grad", "momentum_buffer"), writes=("param", "momentum_buffer"),
+    optional=("momentum_buffer",), flags=("nesterov",),
+    scalars=("lr", "momentum", "one_minus_dampening", "weight_decay", "sign", "first_step"),
+    body="""
+    g = sign * grad + weight_decay * param
+    if has_momentum_buffer:
+        if first_step:
+            momentum_buffer = g
+        else:
+            momentum_buffer = momentum * momentum_buffer + one_minus_dampening * g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+    param = param - lr * g
+    """)
+"""The SGD update on one element (no ``momentum_buffer``: plain SGD). ``first_step`` is a
+number (1 or 0), not a flag: both steps run one compiled variant."""
+
+
+def _compiled_sgd(
+    param, grad, momentum_buffer, scratch, *, lr: float, momentum: float, dampening: float,
+    weight_decay: float, nesterov: bool, maximize: bool, first_step: bool,
+) -> None:
+    """The formula in one generated compiled pass (``SGD_KERNEL``); ``scratch`` unused."""
+    SGD_KERNEL(param=param, grad=grad, momentum_buffer=momentum_buffer if momentum else None,
+               first_step=first_step, nesterov=nesterov, lr=lr, momentum=momentum,
+               one_minus_dampening=1 - dampening, weight_decay=weight_decay,
+               sign=-1.0 if maximize else 1.0)
 
 
 class SGD(Optimizer):

@@ -1,0 +1,251 @@
+"""``ElementwiseKernel``: a loop over arrays, generated from statements on one element.
+
+A description names the arrays a kernel reads and writes, its scalar coefficients and its
+flags, and gives the body: Python statements in which an array's name stands for its
+element. From it we write the source of a numba function
+
+    for i in range(n):
+        param = param_array[i] ...      (each array read)
+        <body>
+        param_array[i] = param ...      (each array written)
+
+with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
+compile it once per flag combination and dtype, and call it with arguments by name.
+The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
+to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
+The helpers ``exp_small``, ``erfc`` and ``tanh`` are, for float32 arrays, the vectorising
+scalar functions of ``ffnn.ops.special`` (computed in float64, their argument converted),
+and libm's for float64.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import inspect
+import os
+import sys
+import tempfile
+import types
+from collections.abc import Mapping
+from pathlib import Path
+
+from ffnn.ops import special
+
+_HELPERS = {
+    # name in a body: (for float32 arrays, for float64 arrays) as the generated source says it
+    "exp_small": ('scalar_helper("exp_small")', "math.exp"),
+    "erfc": ('scalar_helper("erfc_fast")', "math.erfc"),
+    "tanh": ('scalar_helper("tanh_fast")', "math.tanh"),
+}
+_SCALAR_FUNCTIONS = {f.__name__: f for f in (special.exp_small, special.erfc_fast,
+                                             special.tanh_fast)}
+_jitted_helpers: dict = {}
+
+
+def scalar_helper(name: str):
+    """The compiled form of the scalar function ``ffnn.ops.special.<name>``, its calls to the
+    other scalar functions bound to their compiled forms."""
+    if name not in _jitted_helpers:
+        import numba
+
+        function = _SCALAR_FUNCTIONS[name]
+        names = set(function.__code__.co_names) & set(_SCALAR_FUNCTIONS)
+        bound = {**function.__globals__, **{n: scalar_helper(n) for n in names}}
+        copy = types.FunctionType(function.__code__, bound, name)
+        _jitted_helpers[name] = numba.njit(error_model="numpy", inline="always")(copy)
+    return _jitted_helpers[name]
+
+
+class ElementwiseKernel:
+    """One element-wise loop, described once.
+
+    ``reads``: arrays whose elements the body uses; ``writes``: arrays it assigns (an array
+    in both is updated in place); ``optional``: arrays that may be None (then the flag
+    ``has_<name>`` is False and the body must not touch them); ``scalars``: numbers;
+    ``flags``: booleans fixed per compiled variant; ``body``: the statements.
+    Raises ValueError at construction when the body does not parse.
+    """
+
+    def __init__(self, name: str, *, reads: tuple[str, ...], writes: tuple[str, ...],
+                 body: str, scalars: tuple[str, ...] = (), flags: tuple[str, ...] = (),
+                 optional: tuple[str, ...] = ()):
+        self.name = name
+        self.reads, self.writes = tuple(reads), tuple(writes)
+        self.arrays = tuple(dict.fromkeys(self.reads + self.writes))
+        self.scalars = tuple(scalars)
+        self.optional = tuple(optional)
+        self.flags = tuple(flags) + tuple(f"has_{a}" for a in self.optional)
+        self.body = inspect.cleandoc(body)
+        try:
+            ast.parse(self.body)
+        except SyntaxError as error:
+            raise ValueError(f"kernel {name!r}: the body does not parse: {error}") from None
+        self._given_flags = tuple(flags)
+        self._expected = frozenset(self.arrays + self.scalars + self._given_flags)
+        self._optional_index = tuple(self.arrays.index(a) for a in self.optional)
+        self._compiled: dict[tuple, object] = {}
+
+    def __call__(self, **arguments) -> None:
+        """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
+        C-contiguous, of one float dtype and one size, or None where optional).
+        Raises TypeError naming missing or unexpected arguments."""
+        if len(arguments) != len(self._expected) or not self._expected.issuperset(arguments):
+            missing = sorted(self._expected - arguments.keys())
+            extra = sorted(arguments.keys() - self._expected)
+            raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
+                            f"unexpected {extra}")
+        arrays = [arguments[a] for a in self.arrays]
+        first = arrays[0]
+        key = (*[bool(arguments[f]) for f in self._given_flags],
+               *[arrays[i] is not None for i in self._optional_index], first.dtype.char == "f")
+        loop = self._compiled.get(key)
+        if loop is None:
+            loop = self.compiled(key[:-1], key[-1])
+        if self.optional:
+            dummy = first.reshape(-1)[:1]
+            arrays = [dummy if a is None else a for a in arrays]
+        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
+             *[float(arguments[s]) for s in self.scalars])
+
+    def compiled(self, flag_values: tuple[bool, ...], float32: bool):
+        """The jitted loop for these flag values (in ``self.flags`` order), for float32
+        arrays or (``float32=False``) float64 ones."""
+        key = (*flag_values, float32)
+        loop = self._compiled.get(key)
+        if loop is None:
+            loop = _load(self.name, self.source(dict(zip(self.flags, flag_values)), float32))
+            self._compiled[key] = loop
+        return loop
+
+    def source(self, flags: Mapping[str, bool], float32: bool) -> str:
+        """The generated module's text for these flag values and dtype."""
+        tree = _Specialise(flags).visit(ast.parse(self.body))
+        tree = _TypeLiterals(convert_helper_arguments=float32).visit(tree)
+        body = ast.unparse(ast.fix_missing_locations(tree)) or "pass"
+        loads = [f"{a} = {a}_array[i]" for a in self.reads if flags.get(f"has_{a}", 1)]
+        stores = [f"{a}_array[i] = {a}" for a in self.writes if flags.get(f"has_{a}", 1)]
+        inner = "\n".join("        " + line for line in (*loads, *body.splitlines(), *stores))
+        helpers = "\n".join(f"{name} = {pair[0] if float32 else pair[1]}"
+                            for name, pair in _HELPERS.items())
+        params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
+        typed = "".join(f"    {s} = W({s})\n" for s in self.scalars)
+        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
+        digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
+        return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
+                                helpers=helpers, params=params, inner=inner, typed=typed,
+                                working="float32" if float32 else "float64")
+
+
+_TEMPLATE = '''\
+"""Generated by ffnn.kernels from the description {name!r}, flags {flags}
+(scalar helpers {digest})."""
+import math
+
+import numba
+from numpy import float32, float64  # noqa: F401
+
+from ffnn.kernels.elementwise import scalar_helper
+
+_jit = numba.njit(error_model="numpy", cache=True)
+W = {working}
+{helpers}
+
+
+@_jit
+def loop({params}):  # pragma: no cover - compiled
+{typed}    for i in range(n):
+{inner}
+'''
+
+
+class _Specialise(ast.NodeTransformer):
+    """Replace flags by constants and drop the branches they rule out."""
+
+    def __init__(self, flags: Mapping[str, bool]):
+        self.flags = flags
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.flags:
+            return ast.copy_location(ast.Constant(bool(self.flags[node.id])), node)
+        return node
+
+    def _decided(self, test: ast.expr):
+        test = self.visit(test)
+        if any(isinstance(n, ast.Name) for n in ast.walk(test)):
+            return test, None
+        return test, bool(eval(compile(ast.Expression(test), "<flag>", "eval")))
+
+    def visit_If(self, node: ast.If):
+        node.test, decided = self._decided(node.test)
+        if decided is None:
+            self.generic_visit(node)
+            return node
+        kept = []
+        for statement in node.body if decided else node.orelse:
+            result = self.visit(statement)
+            kept.extend(result if isinstance(result, list) else [result])
+        return kept or [ast.Pass()]
+
+    def visit_IfExp(self, node: ast.IfExp):
+        node.test, decided = self._decided(node.test)
+        if decided is None:
+            self.generic_visit(node)
+            return node
+        return self.visit(node.body if decided else node.orelse)
+
+
+class _TypeLiterals(ast.NodeTransformer):
+    """Wrap number literals in the working dtype ``W`` (so float32 stays float32), and, for
+    float32, convert the arguments of the float64 helpers to float64."""
+
+    def __init__(self, convert_helper_arguments: bool):
+        self.convert = convert_helper_arguments
+
+    def visit_Constant(self, node: ast.Constant):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            call = ast.Call(ast.Name("W", ast.Load()), [node], [])
+            return ast.copy_location(call, node)
+        return node
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        if self.convert and isinstance(node.func, ast.Name) and node.func.id in _HELPERS:
+            node.args = [ast.Call(ast.Name("float64", ast.Load()), [a], []) for a in node.args]
+        return node
+
+
+def _cache_dir() -> Path:
+    """Where generated modules are written: ``$FFNN_KERNEL_CACHE``, else the user's cache."""
+    configured = os.environ.get("FFNN_KERNEL_CACHE")
+    base = Path(configured) if configured else Path.home() / ".cache" / "ffnn" / "kernels"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        probe = base / ".probe"
+        probe.touch()
+        return base
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / f"ffnn-kernels-{os.getuid()}"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def _load(name: str, source: str):
+    """Write ``source`` to a file named by its hash (atomically) and import its ``loop``; a
+    file keeps numba's on-disk cache valid between runs."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    path = _cache_dir() / f"{name}_{digest}.py"
+    if not path.exists():
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            file.write(source)
+        os.replace(temporary, path)
+    module_name = f"ffnn_kernel_{name}_{digest}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # numba's disk cache imports it by name
+        spec.loader.exec_module(module)
+    return module.loop

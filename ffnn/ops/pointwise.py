@@ -1,0 +1,50 @@
+"""``Pointwise``: an element-wise op's forward and backward formulas, compiled from one text.
+
+An activation writes its formula once, on one element: the forward computes ``y`` (and the
+values its backward keeps, ``saved``) from ``x``; the backward computes ``grad_input`` from
+``grad`` and the saved values. ``ffnn.kernels`` generates one compiled loop from each; the
+NumPy code of the op stays the reference (and what runs without numba).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ffnn.kernels import ElementwiseKernel
+
+
+class Pointwise:
+    """``Pointwise(name, forward=..., saved=(...), backward=..., scalars=(), dtypes={})``.
+
+    ``saved``: names the backward reads, each ``x``, ``y`` or a value the forward assigns;
+    ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask).
+    """
+
+    def __init__(self, name: str, *, forward: str, saved: tuple[str, ...], backward: str,
+                 scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None):
+        self.name, self.saved, self.scalars = name, tuple(saved), tuple(scalars)
+        self.dtypes = dict(dtypes or {})
+        self.kept = tuple(s for s in self.saved if s not in ("x", "y"))
+        self.forward_kernel = ElementwiseKernel(
+            f"{name}_forward", reads=("x",), writes=("y", *self.kept), body=forward,
+            scalars=self.scalars)
+        self.backward_kernel = ElementwiseKernel(
+            f"{name}_backward", reads=("grad", *self.saved), writes=("grad_input",),
+            body=backward, scalars=self.scalars)
+
+    def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, dict]:
+        """(y, saved arrays by name) for a C-contiguous float array ``x``."""
+        y = np.empty_like(x)
+        kept = {s: np.empty(x.shape, self.dtypes.get(s, x.dtype)) for s in self.kept}
+        self.forward_kernel(x=x, y=y, **kept, **scalars)
+        given = {"x": x, "y": y}
+        return y, {s: kept[s] if s in kept else given[s] for s in self.saved}
+
+    def backward(self, grad: np.ndarray, saved: Mapping[str, np.ndarray],
+                 **scalars: float) -> np.ndarray:
+        """dL/dx from dL/dy (``grad``, shaped like x) and the forward's saved arrays."""
+        grad_input = np.empty_like(grad)
+        self.backward_kernel(grad=grad, grad_input=grad_input, **saved, **scalars)
+        return grad_input

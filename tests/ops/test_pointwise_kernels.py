@@ -1,0 +1,115 @@
+"""Each activation's compiled path (forward and backward generated from its formula in
+``ffnn.ops.activations``) computes what its NumPy reference computes and follows torch, in
+float32 and float64, over the whole real line. The compiled path is spied on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+from ffnn import accel
+from ffnn.nn import functional as F
+from ffnn.ops.pointwise import Pointwise
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+ACTIVATIONS = {
+    "relu": (F.relu, torch.relu),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2),
+                   lambda x: torch.nn.functional.leaky_relu(x, 0.2)),
+    "sigmoid": (F.sigmoid, torch.sigmoid),
+    "tanh": (F.tanh, torch.tanh),
+    "silu": (F.silu, torch.nn.functional.silu),
+    "gelu": (F.gelu, torch.nn.functional.gelu),
+    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
+                  lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
+}
+TOLERANCES = {np.float64: (1e-12, 1e-14), np.float32: (2e-6, 2e-7)}
+
+
+def _inputs(dtype) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-40, 40, 4001), rng.standard_normal(3991) * 3,
+                        [0.0, -0.0, 1e-8, -1e-8, 3e-4, -5e-4, 700.0, -700.0]])
+    grad = rng.standard_normal(x.size)
+    return x.astype(dtype).reshape(80, 100), grad.astype(dtype).reshape(80, 100)
+
+
+def _run(name: str, x: np.ndarray, grad: np.ndarray, compiled: bool, monkeypatch):
+    monkeypatch.setattr(accel, "enabled", compiled)
+    calls = []
+    original = Pointwise.forward
+    monkeypatch.setattr(Pointwise, "forward",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    t = ffnn.tensor(x, requires_grad=True)
+    y = ACTIVATIONS[name][0](t)
+    y.backward(ffnn.tensor(grad))
+    assert len(calls) == int(compiled)
+    return y.numpy(), t.grad.numpy()
+
+
+def _grad_atol(name: str, dtype, atol: float) -> float:
+    """gelu_tanh's backward uses 1 - t² with t ≈ -1 saved in the input's dtype: for x near
+    -5, float32's spacing of t (6e-8) times x·√(2/π)(1 + 0.134x²) ≈ 30 leaves ~2e-6 of
+    cancellation in every implementation (reference, torch, compiled)."""
+    return 1e-5 if name == "gelu_tanh" and dtype == np.float32 else atol * 10
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_compiled_activation_equals_the_reference(name, dtype, monkeypatch):
+    x, grad = _inputs(dtype)
+    y_fast, g_fast = _run(name, x, grad, True, monkeypatch)
+    y_ref, g_ref = _run(name, x, grad, False, monkeypatch)
+    assert y_fast.dtype == g_fast.dtype == dtype
+    rtol, atol = TOLERANCES[dtype]
+    np.testing.assert_allclose(y_fast, y_ref, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g_fast, g_ref, rtol=rtol, atol=_grad_atol(name, dtype, atol))
+    if name in ("relu", "leaky_relu"):  # products by 1, 0 or the slope: exact
+        np.testing.assert_array_equal(y_fast, y_ref)
+        np.testing.assert_array_equal(np.signbit(y_fast), np.signbit(y_ref))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_compiled_activation_follows_torch(name, dtype, monkeypatch):
+    x, grad = _inputs(dtype)
+    y_fast, g_fast = _run(name, x, grad, True, monkeypatch)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = ACTIVATIONS[name][1](tx)
+    ty.backward(torch.tensor(grad))
+    rtol, atol = (1e-10, 1e-12) if dtype == np.float64 else (1e-5, 1e-6)
+    np.testing.assert_allclose(y_fast, ty.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g_fast, tx.grad.numpy(), rtol=rtol,
+                               atol=max(atol, _grad_atol(name, dtype, atol)))
+
+
+def test_relu_keeps_nan_and_negative_zero_as_the_reference(monkeypatch):
+    x, grad = _inputs(np.float32)
+    x.flat[:3] = [np.nan, np.inf, -np.inf]
+    with np.errstate(invalid="ignore"):
+        fast = _run("relu", x, grad, True, monkeypatch)
+        ref = _run("relu", x, grad, False, monkeypatch)
+    for a, b in zip(fast, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu"])
+def test_compiled_path_detects_a_saved_tensor_changed_in_place(name, monkeypatch):
+    """Saved arrays are kept where autograd's version check sees them, as on the reference."""
+    monkeypatch.setattr(accel, "enabled", True)
+    x, _ = _inputs(np.float32)
+    for changed in ("output", "input"):
+        t = ffnn.tensor(x.copy(), requires_grad=True)
+        source = t * 1.0
+        y = ACTIVATIONS[name][0](source)
+        if changed == "output" and name != "silu":
+            y.mul_(3)
+        elif changed == "input" and name == "silu":
+            source.mul_(3)
+        else:
+            continue
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
