@@ -16,6 +16,7 @@ import numpy as np
 
 from ffnn import accel
 from ffnn.ops._blas import single_blas_thread
+from ffnn.ops.activations import _INV_SQRT_2PI, _SQRT_HALF, GELU_ERF
 from ffnn.ops.attention import attention_probs
 from ffnn.ops.special import erfc
 
@@ -37,10 +38,12 @@ def _compiled(*arrays) -> bool:
 def gelu_(x: np.ndarray) -> np.ndarray:
     """x ← x Φ(x) in place (exact GELU, Φ the normal CDF); returns x.
 
-    float32 with numba: erf from a rational fit evaluated in float64 (error below 2e-9, so
-    within half a float32 ulp plus 1e-8·|x|); otherwise Φ = ½ erfc(-x/√2) as the op."""
-    if x.dtype == np.float32 and _compiled(x):
-        _kernels().gelu_rational_(x.reshape(-1))
+    With numba: the GELU op's own compiled forward (``activations.GELU_ERF``, Φ = ½ erfc(-x/√2)
+    from ``special.erfc_fast``) writing into x; otherwise Φ from the reference ``erfc``."""
+    if _compiled(x) and x.flags.c_contiguous:
+        cdf = np.empty_like(x)
+        GELU_ERF.forward_kernel(x=x, y=x, cdf=cdf, sqrt_half=_SQRT_HALF,
+                                inv_sqrt_2pi=_INV_SQRT_2PI)
         return x
     x *= (0.5 * erfc(-x * np.sqrt(0.5))).astype(x.dtype, copy=False)
     return x
