@@ -27,6 +27,7 @@ import numpy as np
 from ffnn import nn
 from ffnn.autograd import is_grad_enabled, no_grad
 from ffnn.compiler.chain import ChainStep
+from ffnn.compiler.watch import Watch
 from ffnn.tensor import Tensor
 
 MODES = ("replay", "fused")
@@ -61,7 +62,7 @@ class CompiledStep:
 
     # ----- capture --------------------------------------------------------------------
     def _capture(self) -> None:
-        self.chain = self.fused = self._signature = None
+        self.chain = self.fused = None
         chain, reason = ChainStep.capture(self.model, self.loss_fn)
         if reason is None and self.mode == "fused":
             from ffnn.compiler.fused import FusedStep
@@ -76,29 +77,11 @@ class CompiledStep:
         self._in_features = linears[0].in_features if linears else None
         self._out_features = linears[-1].out_features if linears else None
         self._last_weight = linears[-1].weight if linears else None
-        self._signature = self._current_signature()
-
-    def _current_signature(self) -> tuple:
-        """Cheap facts whose change invalidates the plan: each module's children, parameters
-        and hook tables, each parameter's ``requires_grad``, gradient hooks and shape, the optimizer
-        and its number of parameter groups. The registries are listed once per capture; the
-        plan holds the modules and parameters it captured, so their ids are not reused while
-        it lives."""
-        if self._signature is None:
-            modules = list(self.model.modules())
-            self._registries = [r for m in modules for r in (m._modules, m._parameters)]
-            self._tables = [m.__dict__ for m in modules]
-            self._param_tables = [p.__dict__ for m in modules
-                                  for p in m._parameters.values() if p is not None]
-        return (id(self.optimizer), len(self.optimizer.param_groups),
-                *[tuple(map(id, r.values())) for r in self._registries],
-                *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
-                *[(t.get("requires_grad"), "_grad_hooks" in t, getattr(t.get("_data"), "shape", 0))
-                  for t in self._param_tables])
+        self._watch = Watch(self.model, self.loss_fn, self.optimizer)
 
     # ----- the step -------------------------------------------------------------------
     def __call__(self, x, y) -> float:
-        if self._current_signature() != self._signature:
+        if not self._watch.unchanged(self.optimizer):
             self._capture()
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
