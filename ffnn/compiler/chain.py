@@ -55,9 +55,9 @@ def loss_backward(fn, out: np.ndarray, *args, scale=None, **options) -> tuple:
 
 
 def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
-    """``nn.CrossEntropyLoss()`` with class indices in range (or ``ignore_index``):
-    ``F.cross_entropy``'s op."""
-    if (loss.weight is not None or loss.label_smoothing or loss.reduction not in REDUCTIONS
+    """``nn.CrossEntropyLoss()`` with class indices in range (or ``ignore_index``), label
+    smoothing allowed, no class weights: ``F.cross_entropy``'s op."""
+    if (loss.weight is not None or loss.reduction not in REDUCTIONS
             or target.ndim != 1 or target.dtype.kind not in "iu"):
         return None
 
@@ -68,7 +68,8 @@ def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
         if bad.any() and (target[bad] != loss.ignore_index).any():
             return None
         return loss_backward(losses.CrossEntropyIndices, out, target,
-                             ignore_index=loss.ignore_index, reduction=loss.reduction)
+                             ignore_index=loss.ignore_index, reduction=loss.reduction,
+                             label_smoothing=loss.label_smoothing)
 
     return step
 
@@ -198,9 +199,11 @@ class ChainStep:
     @classmethod
     def build(cls, model, loss) -> ChainStep | None:
         """The Trainer's engine fast step: the captured chain when every parameter is
-        trainable and the loss is averaged ('mean'), else None (the graph trains it)."""
+        trainable and the loss is averaged ('mean') without label smoothing, else None (the
+        Trainer's graph trains those, as its tests pin)."""
         step, _ = cls.capture(model, loss)
         if step is None or getattr(loss, "reduction", "mean") != "mean" or \
+                getattr(loss, "label_smoothing", 0.0) or \
                 not all(p.requires_grad for p in step.params):
             return None
         return step

@@ -237,11 +237,12 @@ def _graph_gradients(model, loss, X, y) -> tuple:
 
 @pytest.mark.parametrize("loss, task", [
     (nn.MSELoss(reduction="sum"), "regress"), (nn.CrossEntropyLoss(reduction="sum"), "classify"),
-    (nn.BCEWithLogitsLoss(), "labels"), (nn.BCEWithLogitsLoss(reduction="sum"), "labels")],
-    ids=["mse_sum", "cross_entropy_sum", "bce_mean", "bce_sum"])
+    (nn.BCEWithLogitsLoss(), "labels"), (nn.BCEWithLogitsLoss(reduction="sum"), "labels"),
+    (nn.CrossEntropyLoss(label_smoothing=0.1), "classify")],
+    ids=["mse_sum", "cross_entropy_sum", "bce_mean", "bce_sum", "label_smoothing"])
 def test_capture_takes_frozen_layers_and_summed_losses_as_the_graph_does(loss, task, kernels):
     """What ffnn.compile replays beyond the Trainer's case: a frozen first layer (no gradient
-    for it, none through the input) and summed or BCE losses, bit for bit the graph."""
+    for it, none through the input), summed, smoothed or BCE losses, bit for bit the graph."""
     X, y = _data(np.float64, "regress" if task == "labels" else task)
     if task == "labels":
         y = (y > 0).astype(np.float64)
