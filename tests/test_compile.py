@@ -360,3 +360,20 @@ def test_torch_compile_model_form_returns_the_model():
     with pytest.raises(TypeError, match=r"unexpected keyword arguments \['fullgraph'\]"):
         ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
                      fullgraph=True)
+
+
+def test_the_compiler_imports_without_the_training_package():
+    """One direction only: ffnn.train uses ffnn.compiler's chain step, never the reverse."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "sys.modules['ffnn.train'] = None\n"
+            "import ffnn.compiler, ffnn.compiler.chain, ffnn.compiler.watch, ffnn.compiler.fused\n"
+            "print('ok')\n")
+    root = os.path.dirname(os.path.dirname(ffnn.__file__))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": root}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
