@@ -161,6 +161,8 @@ class ChainStep:
         self.module_dicts = [vars(m) for m in (loss, *modules)]
         self.params = [p for _, linear, _ in layers if linear is not None
                        for p in (linear.weight, linear.bias) if p is not None]
+        self.registries = [None if linear is None else vars(linear)["_parameters"]
+                           for _, linear, _ in layers]  # read live, without Module.__getattr__
         self.needs, flowing = [], False
         for _, linear, _ in layers:
             flags = (flowing,) if linear is None else (
@@ -233,15 +235,15 @@ class ChainStep:
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
         """The chain's output for ``x`` and the Functions that computed it (for backward)."""
         done, out = [], x
-        for (op, linear, options), flags in zip(self.layers, self.needs):
+        for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
             fn = op()
             fn.needs_input_grad = flags
-            if linear is not None:
-                bias = linear.bias
-                out = fn.forward(out, linear.weight._data, None if bias is None else bias._data)
+            if params is not None:
+                bias = params.get("bias")
+                out = fn.forward(out, params["weight"]._data, None if bias is None else bias._data)
             else:
                 out = fn.forward(out, **options)
-            done.append((fn, linear))
+            done.append((fn, params))
         return out, done
 
     def backward(self, out: np.ndarray, done: list, target: np.ndarray) -> np.ndarray | None:
@@ -253,16 +255,16 @@ class ChainStep:
         if result is None:
             return None
         value, grad = result
-        for fn, linear in reversed(done):
+        for fn, params in reversed(done):
             needs = fn.needs_input_grad
             grads = fn.backward(grad)
             if not isinstance(grads, tuple):
                 grads = (grads,)
-            if linear is not None:
+            if params is not None:
                 if needs[1]:
-                    _accumulate(linear.weight, grads[1])
+                    _accumulate(params["weight"], grads[1])
                 if needs[2]:
-                    _accumulate(linear.bias, grads[2])
+                    _accumulate(params["bias"], grads[2])
             if not needs[0]:
                 break
             grad = grads[0]
