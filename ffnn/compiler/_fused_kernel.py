@@ -16,6 +16,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 _jit = numba.njit(error_model="numpy", cache=True)
+_inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
 IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
@@ -156,7 +157,7 @@ FIELDS = 12
 layers, the two flat gradient buffers."""
 
 
-@_jit
+@_inlined
 def _forward(x, table, dims, codes):  # pragma: no cover - compiled
     """Each layer's activations h = f(source · Wᵀ + b) into its buffer; the last h."""
     layers, n = dims.shape[0], x.shape[0]
@@ -185,7 +186,7 @@ def _forward(x, table, dims, codes):  # pragma: no cover - compiled
     return source
 
 
-@_jit
+@_inlined
 def _backward(x, table, dims, codes, current, spare):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dW = gᵀ · source, dL/db = Σᵢ gᵢ into
     each gradient buffer, dL/dsource = g · W into the other of ``current``/``spare``."""
@@ -223,7 +224,7 @@ def _backward(x, table, dims, codes, current, spare):  # pragma: no cover - comp
             current, spare = spare, current
 
 
-@_jit
+@_inlined
 def _update(x, table, dims, adam, hyper, steps, amsgrad):  # pragma: no cover - compiled
     """The optimizer's update of every weight and bias from its gradient buffer."""
     layers = dims.shape[0]
