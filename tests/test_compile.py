@@ -258,6 +258,39 @@ def test_falls_back_when_a_forward_hook_is_added_after_compiling(rng):
     _fallback(lambda: _model([3, 4, 2]), nn.MSELoss(), edit, rng, "has forward hooks")
 
 
+def test_falls_back_when_the_loss_gets_a_forward_hook_after_compiling(rng):
+    """The hook runs (the eager step) and doubles the loss the step returns."""
+    model = _model([3, 4, 2])
+    loss_fn = nn.MSELoss()
+    step = ffnn.compile(model, loss_fn, optim.SGD(model.parameters(), lr=0.1))
+    x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
+    step(x, y)
+    assert step.compiled
+    with ffnn.no_grad():
+        plain = float(loss_fn(model(x), y)._data)
+    loss_fn.register_forward_hook(lambda module, args, out: out * 2.0)
+    with pytest.warns(UserWarning, match="MSELoss has forward hooks"):
+        assert step(x, y) == 2 * plain
+    assert not step.compiled and "MSELoss has forward hooks" in step.reason
+
+
+def test_nested_sequentials_are_replayed_bit_for_bit(rng):
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Sequential(nn.Linear(3, 5), nn.SiLU()), nn.Linear(5, 2))
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, compiled_model))
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+    for _ in range(3):
+        x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
+        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step.compiled
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
 def test_falls_back_for_a_gradient_hook(rng):
     def edit(model):
         seen = []
@@ -327,3 +360,20 @@ def test_torch_compile_model_form_returns_the_model():
     with pytest.raises(TypeError, match=r"unexpected keyword arguments \['fullgraph'\]"):
         ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
                      fullgraph=True)
+
+
+def test_the_compiler_imports_without_the_training_package():
+    """One direction only: ffnn.train uses ffnn.compiler's chain step, never the reverse."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "sys.modules['ffnn.train'] = None\n"
+            "import ffnn.compiler, ffnn.compiler.chain, ffnn.compiler.watch, ffnn.compiler.fused\n"
+            "print('ok')\n")
+    root = os.path.dirname(os.path.dirname(ffnn.__file__))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": root}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

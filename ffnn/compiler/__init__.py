@@ -2,10 +2,11 @@
 
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
 optimizer.step()``. Captured (a chain of ``Linear`` and element-wise activations, a mean/sum
-MSE, cross-entropy or BCE-with-logits loss), it replays the ops without the graph:
+MSE, cross-entropy or BCE-with-logits loss: one capture, ``ffnn.compiler.chain.ChainStep``,
+the engine's fast step the Trainer uses too), it replays the ops without the graph:
 
-- ``mode="replay"`` (default): the ops' own forward/backward and the optimizer's own
-  ``step`` on arrays; bit for bit the eager step (``ffnn.compiler.replay``).
+- ``mode="replay"`` (default): the chain step's forward/backward (the ops' own) and the
+  optimizer's own ``zero_grad``/``step``; bit for bit the eager step.
 - ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers,
   for small networks (``ffnn.compiler.fused``); its products and transcendental functions are
   not BLAS's and NumPy's, so it agrees with the eager step to rounding, not bit for bit.
@@ -23,9 +24,10 @@ import warnings
 
 import numpy as np
 
+from ffnn import nn
 from ffnn.autograd import is_grad_enabled, no_grad
-from ffnn.compiler.capture import capture_chain, capture_loss
-from ffnn.compiler.replay import plan_needs, replay_step
+from ffnn.compiler.chain import ChainStep
+from ffnn.compiler.watch import Watch
 from ffnn.tensor import Tensor
 
 MODES = ("replay", "fused")
@@ -60,52 +62,26 @@ class CompiledStep:
 
     # ----- capture --------------------------------------------------------------------
     def _capture(self) -> None:
-        self.links = self.loss = self.fused = self._signature = None
-        links, reason = capture_chain(self.model)
-        if reason is None and any("_grad_hooks" in p.__dict__ for p in self.model.parameters()):
-            reason = "a parameter has gradient hooks"
-        if reason is None:
-            self.loss, reason = capture_loss(self.loss_fn)
-        if reason is None:
-            self.links = links
-            self.needs, flowing = plan_needs(links)
-            if not flowing:
-                reason = "no parameter requires a gradient"
+        self.chain = self.fused = None
+        chain, reason = ChainStep.capture(self.model, self.loss_fn)
         if reason is None and self.mode == "fused":
             from ffnn.compiler.fused import FusedStep
 
-            self.fused, why = FusedStep.build(links, self.loss, self.optimizer)
+            self.fused, why = FusedStep.build(chain, self.optimizer)
             if why is not None:
                 self._warn(f"mode='fused' cannot take this step ({why}); replaying")
-        self._plan_reason = reason
+        self.chain, self._plan_reason = chain, reason
         self.reason, self.compiled = reason, reason is None
-        linears = [link.module for link in links or () if link.kind == "linear"]
+        linears = [linear for _, linear, _ in chain.layers if linear is not None] if chain \
+            else []
         self._in_features = linears[0].in_features if linears else None
         self._out_features = linears[-1].out_features if linears else None
         self._last_weight = linears[-1].weight if linears else None
-        self._signature = self._current_signature()
-
-    def _current_signature(self) -> tuple:
-        """Cheap facts whose change invalidates the plan: each module's children, parameters
-        and hook tables, each parameter's ``requires_grad``, gradient hooks and shape, the optimizer
-        and its number of parameter groups. The registries are listed once per capture; the
-        plan holds the modules and parameters it captured, so their ids are not reused while
-        it lives."""
-        if self._signature is None:
-            modules = list(self.model.modules())
-            self._registries = [r for m in modules for r in (m._modules, m._parameters)]
-            self._tables = [m.__dict__ for m in modules]
-            self._param_tables = [p.__dict__ for m in modules
-                                  for p in m._parameters.values() if p is not None]
-        return (id(self.optimizer), len(self.optimizer.param_groups),
-                *[tuple(map(id, r.values())) for r in self._registries],
-                *["_forward_hooks" in t or "_forward_pre_hooks" in t for t in self._tables],
-                *[(t.get("requires_grad"), "_grad_hooks" in t, getattr(t.get("_data"), "shape", 0))
-                  for t in self._param_tables])
+        self._watch = Watch(self.model, self.loss_fn, self.optimizer)
 
     # ----- the step -------------------------------------------------------------------
     def __call__(self, x, y) -> float:
-        if self._current_signature() != self._signature:
+        if not self._watch.unchanged(self.optimizer):
             self._capture()
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
@@ -122,9 +98,18 @@ class CompiledStep:
             self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
         if reason is not None:
             return self._eager(x, y, reason)
-        value, self.output = replay_step(self.links, self.needs, self.loss, self.optimizer,
-                                         xa, ya)
-        self.compiled, self.reason = True, None
+        return self._replay(x, y, xa, ya)
+
+    def _replay(self, x, y, xa, ya) -> float:
+        """The chain step's forward and backward between the optimizer's ``zero_grad`` and
+        ``step``; the eager step when the loss declines this target."""
+        out, done = self.chain.forward(xa)
+        self.optimizer.zero_grad()
+        value = self.chain.backward(out, done, ya)
+        if value is None:
+            return self._eager(x, y, f"{type(self.loss_fn).__name__} does not take this target")
+        self.optimizer.step()
+        self.output, self.compiled, self.reason = out, True, None
         return float(value)
 
     def _input_reason(self, x, xa) -> str | None:
@@ -141,19 +126,17 @@ class CompiledStep:
     def _target(self, y, xa):
         """The target array as the eager loss would use it, or a reason to run eagerly
         (the eager loss then raises its own error for a bad target)."""
-        spec = self.loss
-        width = xa.shape[-1] if self._out_features is None else self._out_features
-        if spec.target == "indices":
-            ya = y._data if isinstance(y, Tensor) else Tensor(y)._data
-            if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
-                return None, "the target is not a vector of class indices, one per row"
-            bad = (ya < 0) | (ya >= width)
-            if bad.any() and (ya[bad] != spec.ignore_index).any():
-                return None, "a class label is out of range"
-            return ya, None
         ya = y._data if isinstance(y, Tensor) else y
         if not hasattr(ya, "dtype"):
             return None, "the target is not an array"
+        width = xa.shape[-1] if self._out_features is None else self._out_features
+        if type(self.loss_fn) is nn.CrossEntropyLoss:
+            if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
+                return None, "the target is not a vector of class indices, one per row"
+            bad = (ya < 0) | (ya >= width)
+            if bad.any() and (ya[bad] != self.loss_fn.ignore_index).any():
+                return None, "a class label is out of range"
+            return ya, None
         if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):
             return None, "the target is not a floating-point array shaped like the output"
         return ya, None

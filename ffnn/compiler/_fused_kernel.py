@@ -16,6 +16,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 _jit = numba.njit(error_model="numpy", cache=True)
+_inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
 IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
@@ -156,20 +157,10 @@ FIELDS = 12
 layers, the two flat gradient buffers."""
 
 
-@_jit
-def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, steps,
-         amsgrad):  # pragma: no cover - compiled
-    """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
-    array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
-    (out, in) of layer l; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
-    weight / bias l (``steps``: their Adam step counts). Returns the loss."""
-    layers = dims.shape[0]
-    n = x.shape[0]
-    width = 0
-    for layer in range(layers):
-        width = max(width, dims[layer, 0], dims[layer, 1])
-    grad_a = _vector(table, FIELDS * layers, n * width, x)
-    grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
+@_inlined
+def _forward(x, table, dims, codes):  # pragma: no cover - compiled
+    """Each layer's activations h = f(source · Wᵀ + b) into its buffer; the last h."""
+    layers, n = dims.shape[0], x.shape[0]
     source = x
     for layer in range(layers):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
@@ -192,10 +183,14 @@ def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, 
                 row[o] += b[o]
             _activate(row, codes[layer])
         source = h
-    c = dims[layers - 1, 0]
-    g = grad_a[:n * c].reshape(n, c)
-    loss = _loss(source, y_float, y_index, loss_code, mean, g)
-    current, spare = grad_a, grad_b
+    return source
+
+
+@_inlined
+def _backward(x, table, dims, codes, current, spare):  # pragma: no cover - compiled
+    """From dL/dh of the last layer in ``current``: dL/dW = gᵀ · source, dL/db = Σᵢ gᵢ into
+    each gradient buffer, dL/dsource = g · W into the other of ``current``/``spare``."""
+    layers, n = dims.shape[0], x.shape[0]
     for layer in range(layers - 1, -1, -1):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base, out_f, in_f, x)
@@ -227,6 +222,12 @@ def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, 
                     for k in range(in_f):
                         xrow[k] += gv * wrow[k]
             current, spare = spare, current
+
+
+@_inlined
+def _update(x, table, dims, adam, hyper, steps, amsgrad):  # pragma: no cover - compiled
+    """The optimizer's update of every weight and bias from its gradient buffer."""
+    layers = dims.shape[0]
     for layer in range(layers):
         base = FIELDS * layer
         for is_bias in range(2):
@@ -241,4 +242,25 @@ def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, 
                 _adam(p, gp, s1, s2, s3, hyper[index], steps[index], amsgrad)
             else:
                 _sgd(p, gp, s1, hyper[index])
+
+
+@_jit
+def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, steps,
+         amsgrad):  # pragma: no cover - compiled
+    """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
+    array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
+    (out, in) of layer l; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
+    weight / bias l (``steps``: their Adam step counts). Returns the loss."""
+    layers = dims.shape[0]
+    n = x.shape[0]
+    width = 0
+    for layer in range(layers):
+        width = max(width, dims[layer, 0], dims[layer, 1])
+    grad_a = _vector(table, FIELDS * layers, n * width, x)
+    grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
+    out = _forward(x, table, dims, codes)
+    c = dims[layers - 1, 0]
+    loss = _loss(out, y_float, y_index, loss_code, mean, grad_a[:n * c].reshape(n, c))
+    _backward(x, table, dims, codes, grad_a, grad_b)
+    _update(x, table, dims, adam, hyper, steps, amsgrad)
     return loss

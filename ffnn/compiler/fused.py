@@ -19,50 +19,57 @@ from operator import is_, itemgetter
 
 import numpy as np
 
-from ffnn import accel
-from ffnn.compiler.capture import Link, LossSpec
+from ffnn import accel, nn
+from ffnn.compiler.chain import ChainStep
 from ffnn.ops import activations as _act_ops
-from ffnn.ops import losses as _loss_ops
 from ffnn.optim.adam import Adam
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.optimizer import reset_gradients
 from ffnn.optim.sgd import SGD
 
 _ACTIVATIONS = {_act_ops.Tanh: 1, _act_ops.ReLU: 2, _act_ops.Sigmoid: 3}
-_LOSSES = {_loss_ops.MSELoss: 0, _loss_ops.CrossEntropyIndices: 1,
-           _loss_ops.BCEWithLogitsLoss: 2}
+_LOSSES = {nn.MSELoss: 0, nn.CrossEntropyLoss: 1, nn.BCEWithLogitsLoss: 2}
 
 
-def _chain(links: list[Link]):
+def _chain(chain: ChainStep):
     """(linear modules, activation codes) or a reason: Linear layers with a bias, each
     followed by at most one supported activation."""
     modules, codes = [], []
-    for link in links:
-        if link.kind == "linear":
-            if link.module.bias is None:
+    for op, linear, _ in chain.layers:
+        if linear is not None:
+            if linear.bias is None:
                 return None, "a Linear layer without bias"
-            modules.append(link.module)
+            modules.append(linear)
             codes.append(0)
-        elif link.op in _ACTIVATIONS and modules and codes[-1] == 0:
-            codes[-1] = _ACTIVATIONS[link.op]
+        elif op in _ACTIVATIONS and modules and codes[-1] == 0:
+            codes[-1] = _ACTIVATIONS[op]
         else:
-            return None, f"the chain has {link.kind} where a Linear layer is expected"
+            return None, f"the chain has {op.__name__.lower()} where a Linear layer is expected"
     return (modules, codes), None
+
+
+def _loss_reason(loss) -> str | None:
+    """Why the fused kernel cannot compute ``loss``, or None."""
+    if type(loss) not in _LOSSES or getattr(loss, "label_smoothing", 0.0) or \
+            getattr(loss, "weight", None) is not None or \
+            getattr(loss, "pos_weight", None) is not None:
+        return f"loss {type(loss).__name__} with these options is not fused"
+    return None
 
 
 class FusedStep:
     """The fused step of one chain, loss and optimizer; ``build`` checks what it takes."""
 
     @classmethod
-    def build(cls, links: list[Link], loss: LossSpec, optimizer):
+    def build(cls, step: ChainStep, optimizer):
         """(FusedStep, None) or (None, the reason it cannot be fused)."""
         if not accel.available:
             return None, "mode='fused' needs numba (pip install numba)"
-        chain, reason = _chain(links)
+        chain, reason = _chain(step)
+        if reason is None:
+            reason = _loss_reason(step.loss)
         if reason is not None:
             return None, reason
-        if loss.op not in _LOSSES or loss.options.get("label_smoothing", 0.0):
-            return None, f"loss {loss.op.__name__} with these options is not fused"
         if type(optimizer) not in (SGD, Adam, AdamW):
             return None, f"optimizer {type(optimizer).__name__} is not fused"
         modules, codes = chain
@@ -81,9 +88,9 @@ class FusedStep:
                 return None, "a parameter is not a C-contiguous NumPy array"
         if isinstance(optimizer, Adam) and len({groups[id(p)]["amsgrad"] for p in params}) > 1:
             return None, "parameter groups disagree on amsgrad"
-        return cls(modules, codes, loss, optimizer, [groups[id(p)] for p in params]), None
+        return cls(modules, codes, step.loss, optimizer, [groups[id(p)] for p in params]), None
 
-    def __init__(self, modules, codes, loss: LossSpec, optimizer, groups):
+    def __init__(self, modules, codes, loss, optimizer, groups):
         from ffnn.compiler import _fused_kernel
 
         self.kernel = _fused_kernel.step
@@ -94,8 +101,8 @@ class FusedStep:
         self.groups = groups
         self.optimizer = optimizer
         self.adam = isinstance(optimizer, Adam)
-        self.loss_code = _LOSSES[loss.op]
-        self.mean = loss.options["reduction"] == "mean"
+        self.loss_code = _LOSSES[type(loss)]
+        self.mean = loss.reduction == "mean"
         self.dtype = self.weights[0]._data.dtype
         self.in_features = modules[0].in_features
         self.hyper = np.zeros((len(self.params), 8))

@@ -225,3 +225,77 @@ def test_a_batch_in_another_dtype_uses_the_graph():
     assert step is not None and step.usable(X.astype(np.float32)) and not step.usable(X)
     with ffnn.no_grad():
         assert not step.usable(X.astype(np.float32))
+
+
+def _graph_gradients(model, loss, X, y) -> tuple:
+    model.zero_grad()
+    value = loss(model(ffnn.tensor(X)), ffnn.tensor(y))
+    value.backward()
+    return value.item(), [None if p.grad is None else p.grad.numpy().copy()
+                          for p in model.parameters()]
+
+
+@pytest.mark.parametrize("loss, task", [
+    (nn.MSELoss(reduction="sum"), "regress"), (nn.CrossEntropyLoss(reduction="sum"), "classify"),
+    (nn.BCEWithLogitsLoss(), "labels"), (nn.BCEWithLogitsLoss(reduction="sum"), "labels"),
+    (nn.CrossEntropyLoss(label_smoothing=0.1), "classify")],
+    ids=["mse_sum", "cross_entropy_sum", "bce_mean", "bce_sum", "label_smoothing"])
+def test_capture_takes_frozen_layers_and_summed_losses_as_the_graph_does(loss, task, kernels):
+    """What ffnn.compile replays beyond the Trainer's case: a frozen first layer (no gradient
+    for it, none through the input), summed, smoothed or BCE losses, bit for bit the graph."""
+    X, y = _data(np.float64, "regress" if task == "labels" else task)
+    if task == "labels":
+        y = (y > 0).astype(np.float64)
+    model = _chain(nn.Tanh, np.float64, outputs=3 if task == "classify" else 2)
+    model[0].weight.requires_grad_(False)
+    step, reason = ChainStep.capture(model, loss)
+    assert reason is None and ChainStep.build(model, loss) is None  # the Trainer's graph
+    model.zero_grad()
+    out, done = step.forward(X)
+    value = step.backward(out, done, y)
+    fast = [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
+    graph_value, graph = _graph_gradients(model, loss, X, y)
+    assert value == graph_value and fast[0] is None and graph[0] is None
+    for a, b in zip(fast[1:], graph[1:]):
+        assert np.array_equal(a, b)
+
+
+def test_capture_flattens_nested_sequentials():
+    X, y = _data(np.float32, "classify")
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Sequential(nn.Linear(5, 6), nn.ReLU()),
+                          nn.Sequential(nn.Linear(6, 3)))
+    step = ChainStep.build(model, nn.CrossEntropyLoss())
+    assert [op.__name__ for op, _, _ in step.layers] == ["Linear", "ReLU", "Linear"]
+    out, done = step.forward(X)
+    value = step.backward(out, done, y)
+    fast = [p.grad.numpy().copy() for p in model.parameters()]
+    graph_value, graph = _graph_gradients(model, nn.CrossEntropyLoss(), X, y)
+    assert value == graph_value
+    for a, b in zip(fast, graph):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("dropout", "module Dropout is not supported"),
+    ("batch_norm", "module BatchNorm1d is not supported"),
+    ("custom_module", "module Scaled is not supported"),
+    ("inplace_relu", "ReLU(inplace=True) is not captured"),
+    ("forward_hook", "Tanh has forward hooks"),
+    ("gradient_hook", "a parameter has gradient hooks"),
+    ("shared_layer", "a layer is used twice (shared weights)"),
+    ("activation_first", "the chain does not start with a Linear layer")])
+def test_capture_says_why_in_one_line(case, reason):
+    model = FALLBACKS[case]() if case != "forward_hook" else _chain(nn.Tanh, np.float32)
+    if case == "forward_hook":
+        model[1].register_forward_hook(lambda module, args, out: out)
+    assert ChainStep.capture(model, nn.CrossEntropyLoss()) == (None, reason)
+    assert ChainStep.build(model, nn.CrossEntropyLoss()) is None
+
+
+def test_capture_names_an_unsupported_or_hooked_loss():
+    model = _chain(nn.Tanh, np.float32)
+    assert ChainStep.capture(model, nn.L1Loss()) == (None, "loss L1Loss is not supported")
+    loss = nn.MSELoss()
+    loss.register_forward_hook(lambda module, args, out: out)
+    assert ChainStep.capture(model, loss) == (None, "MSELoss has forward hooks")

@@ -1,0 +1,285 @@
+"""One capture of a plain chain, and its training step without the graph.
+
+A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers and element-wise activations
+declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of :data:`LOSSES`, is a
+fixed chain, so its backward order is known before the step. :class:`ChainStep` runs the very
+``ffnn.ops`` Functions the graph would record, their own ``forward`` and ``backward`` (where
+the derivatives are written), in that order, with the ``needs_input_grad`` flags
+``Op.apply`` would set, and skips what only a general graph needs (a Tensor per output, the
+topological sort, the leaf bookkeeping). Each parameter's ``.grad`` receives what
+``backward()`` would give it, bit for bit.
+
+:meth:`ChainStep.capture` gives a one-line reason instead of a step for anything else: a
+subclassed or hooked module or loss, dropout, normalisation, shared parameters, an
+unsupported loss. The loss declines targets it does not take (out-of-range labels, other
+shapes), so the graph raises its own error. Users: the :class:`~ffnn.train.Trainer` (its
+engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused modes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ffnn import autograd, nn
+from ffnn.nn import traits
+from ffnn.ops import losses, matrix
+
+LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""out [n, k] → (the loss as a 0-d array, d loss / d out)."""
+
+LOSSES: dict[type, Callable] = {}
+"""Loss class → ``make(loss, target) -> LossStep | None`` (None: this target needs the graph)."""
+
+REDUCTIONS = ("mean", "sum")
+
+
+def register_loss(cls: type, make: Callable) -> None:
+    """Let the chain step train with losses of exactly class ``cls``: ``make(loss, target)``
+    returns a :data:`LossStep` computing what ``loss(out, target)`` and its backward compute,
+    with the same ops, or None for a target it does not take."""
+    LOSSES[cls] = make
+
+
+def loss_backward(fn, out: np.ndarray, *args, scale=None, **options) -> tuple:
+    """``fn().forward(out, *args, **options)`` and its backward from a seed of 1 (or of
+    ``scale``, multiplying the value: the graph's product by a constant); (value, dL/dout)."""
+    op = fn()
+    op.needs_input_grad = (True,) + (False,) * len(args)
+    value = op.forward(out, *args, **options)
+    seed = np.ones((), out.dtype) if scale is None else np.asarray(scale, out.dtype)
+    if scale is not None:
+        value = value * seed
+    return value, op.backward(seed)[0]
+
+
+def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
+    """``nn.CrossEntropyLoss()`` with class indices in range (or ``ignore_index``), label
+    smoothing allowed, no class weights: ``F.cross_entropy``'s op."""
+    if (loss.weight is not None or loss.reduction not in REDUCTIONS
+            or target.ndim != 1 or target.dtype.kind not in "iu"):
+        return None
+
+    def step(out: np.ndarray):
+        if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
+            return None
+        bad = (target < 0) | (target >= out.shape[1])
+        if bad.any() and (target[bad] != loss.ignore_index).any():
+            return None
+        return loss_backward(losses.CrossEntropyIndices, out, target,
+                             ignore_index=loss.ignore_index, reduction=loss.reduction,
+                             label_smoothing=loss.label_smoothing)
+
+    return step
+
+
+def _float_target(op: type, **options) -> Callable:
+    """A loss against a float target of the output's shape, cast to the output's dtype."""
+
+    def make(loss, target: np.ndarray) -> LossStep | None:
+        if loss.reduction not in REDUCTIONS or target.dtype.kind != "f" or \
+                any(getattr(loss, name, None) is not None for name in options):
+            return None
+
+        def step(out: np.ndarray):
+            if target.shape != out.shape:
+                return None
+            return loss_backward(op, out, target.astype(out.dtype, copy=False),
+                                 reduction=loss.reduction)
+
+        return step
+
+    return make
+
+
+register_loss(nn.CrossEntropyLoss, _cross_entropy)
+register_loss(nn.MSELoss, _float_target(losses.MSELoss))
+register_loss(nn.BCEWithLogitsLoss,
+              _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None))
+
+
+def _hooked(module) -> bool:
+    """Whether ``module`` has forward hooks (as ``Module.__call__`` looks for them)."""
+    attributes = vars(module)
+    return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
+
+
+def _layer(module) -> tuple | str | None:
+    """(op class, the Linear or None, options) for one module; None to skip it; a reason."""
+    kind = type(module)
+    if kind is nn.Linear:
+        shape = (module.out_features, module.in_features)
+        if module.weight._data.shape != shape or (
+                module.bias is not None and module.bias._data.shape != shape[:1]):
+            return f"a Linear{shape[::-1]} has parameters of other shapes"
+        return matrix.Linear, module, {}
+    if kind is nn.Identity:
+        return None
+    declared = traits.of(module)
+    if declared is None or declared.op is None:
+        return f"module {kind.__name__} is not supported"
+    if getattr(module, "inplace", False):
+        return f"{kind.__name__}(inplace=True) is not captured"
+    return declared.op, None, declared.op_options(module) if declared.op_options else {}
+
+
+def _walk(model) -> tuple[list, list] | str:
+    """(every module, the layers in order) of a chain, or the reason it is not one."""
+    modules, layers, stack = [], [], [model]
+    while stack:
+        module = stack.pop()
+        if _hooked(module):
+            return f"{type(module).__name__} has forward hooks"
+        if any(module is seen for seen in modules):
+            return "a layer is used twice (shared weights)"
+        modules.append(module)
+        if type(module) is nn.Sequential:
+            stack.extend(reversed([m for m in module._modules.values() if m is not None]))
+            continue
+        layer = _layer(module)
+        if isinstance(layer, str):
+            return layer
+        if layer is not None:
+            layers.append(layer)
+    if not layers or layers[0][1] is None:
+        return "the chain does not start with a Linear layer"
+    return modules, layers
+
+
+class ChainStep:
+    """Forward and backward of ``model`` (a chain of ``Linear`` and activation modules) and
+    ``loss``, accumulating into each parameter's ``.grad`` as ``backward()`` does.
+
+    ``layers``: (op class, the ``nn.Linear`` or None, options) per op in order; ``needs``:
+    each op's ``needs_input_grad`` as ``Op.apply`` sets it (from ``requires_grad`` at
+    capture); ``params``: the parameters in layer order.
+    """
+
+    def __init__(self, model, loss, modules: list, layers: list[tuple[type, object, dict]]):
+        self.model, self.loss, self.layers = model, loss, layers
+        self.module_dicts = [vars(m) for m in (loss, *modules)]
+        self.params = [p for _, linear, _ in layers if linear is not None
+                       for p in (linear.weight, linear.bias) if p is not None]
+        self.registries = [None if linear is None else vars(linear)["_parameters"]
+                           for _, linear, _ in layers]  # read live, without Module.__getattr__
+        self.needs, flowing = [], False
+        for _, linear, _ in layers:
+            flags = (flowing,) if linear is None else (
+                flowing, linear.weight.requires_grad,
+                linear.bias is not None and linear.bias.requires_grad)
+            self.needs.append(flags)
+            flowing = any(flags)
+        self.flowing = flowing
+
+    @classmethod
+    def capture(cls, model, loss) -> tuple[ChainStep | None, str | None]:
+        """(the step, None) for a chain and a loss of :data:`LOSSES`, else (None, why)."""
+        name = type(loss).__name__
+        if type(loss) not in LOSSES:
+            return None, f"loss {name} is not supported"
+        if _hooked(loss):
+            return None, f"{name} has forward hooks"
+        if getattr(loss, "reduction", "mean") not in REDUCTIONS:
+            return None, f"{name}(reduction={loss.reduction!r}) gives no scalar loss"
+        if not isinstance(model, nn.Module):
+            return None, f"model {type(model).__name__} is not supported"
+        walked = _walk(model)
+        if isinstance(walked, str):
+            return None, walked
+        step = cls(model, loss, *walked)
+        if len(step.params) != len(list(model.parameters())):
+            return None, "a parameter is used by two layers (shared weights)"
+        if any("_grad_hooks" in vars(p) for p in step.params):
+            return None, "a parameter has gradient hooks"
+        if step.usable_dtype() is None:
+            return None, "the parameters are not all of one floating dtype"
+        if not step.flowing:
+            return None, "no parameter requires a gradient"
+        return step, None
+
+    @classmethod
+    def build(cls, model, loss) -> ChainStep | None:
+        """The Trainer's engine fast step: the captured chain when every parameter is
+        trainable and the loss is averaged ('mean') without label smoothing, else None (the
+        Trainer's graph trains those, as its tests pin)."""
+        step, _ = cls.capture(model, loss)
+        if step is None or getattr(loss, "reduction", "mean") != "mean" or \
+                getattr(loss, "label_smoothing", 0.0) or \
+                not all(p.requires_grad for p in step.params):
+            return None
+        return step
+
+    def usable_dtype(self) -> np.dtype | None:
+        """The parameters' one floating dtype, or None."""
+        dtypes = {p._data.dtype for p in self.params}
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+        return dtype if dtype is not None and dtype.kind == "f" else None
+
+    def usable(self, x: np.ndarray) -> bool:
+        """Whether this batch can take the Trainer's step: grad mode on, every parameter
+        trainable and without a gradient hook, no module hooks, ``x`` [n, in_features] of
+        the weights' dtype."""
+        first = self.layers[0][1]
+        if (not autograd.is_grad_enabled() or x.ndim != 2 or x.shape[1] != first.in_features
+                or x.dtype != first.weight._data.dtype):
+            return False
+        for attributes in self.module_dicts:  # as Module.__call__ checks for hooks
+            if "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes:
+                return False
+        for param in self.params:
+            if not param.requires_grad or "_grad_hooks" in param.__dict__:
+                return False
+        return True
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
+        """The chain's output for ``x`` and the Functions that computed it (for backward)."""
+        done, out = [], x
+        for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
+            fn = op()
+            fn.needs_input_grad = flags
+            if params is not None:
+                bias = params.get("bias")
+                out = fn.forward(out, params["weight"]._data, None if bias is None else bias._data)
+            else:
+                out = fn.forward(out, **options)
+            done.append((fn, params))
+        return out, done
+
+    def backward(self, out: np.ndarray, done: list, target: np.ndarray) -> np.ndarray | None:
+        """The loss of ``out`` against ``target`` (0-d) after accumulating every trainable
+        parameter's gradient; None, touching nothing, when the loss does not take this
+        target."""
+        make = LOSSES[type(self.loss)](self.loss, target)
+        result = make(out) if make is not None else None
+        if result is None:
+            return None
+        value, grad = result
+        for fn, params in reversed(done):
+            needs = fn.needs_input_grad
+            grads = fn.backward(grad)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            if params is not None:
+                if needs[1]:
+                    _accumulate(params["weight"], grads[1])
+                if needs[2]:
+                    _accumulate(params["bias"], grads[2])
+            if not needs[0]:
+                break
+            grad = grads[0]
+        return value
+
+
+def _accumulate(param, grad: np.ndarray) -> None:
+    """``param.grad += grad``, or ``grad`` itself when there is none (owning its memory, in
+    the parameter's dtype)."""
+    if grad.dtype != param._data.dtype:
+        grad = grad.astype(param._data.dtype)
+    if param._grad is None:
+        param._grad = grad.copy() if grad.base is not None or not grad.flags.writeable else grad
+    else:
+        param._grad += grad
+
+
+__all__ = ["LOSSES", "ChainStep", "LossStep", "loss_backward", "register_loss"]
