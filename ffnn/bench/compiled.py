@@ -1,4 +1,4 @@
-"""``python -m ffnn.compiler.bench``: the compiled step against eager ffnn, PyTorch and JAX.
+"""``python -m ffnn.bench.compiled``: the compiled step against eager ffnn, PyTorch and JAX.
 
 Two cases from issue 17: 2-3-1 tanh, batch 1, SGD (lr 0.1) on MSE, and 64-32-32-10 tanh,
 batch 32, Adam on cross-entropy; float32. Each library runs in its own process (XLA's and
@@ -158,7 +158,7 @@ def main(argv=None) -> None:
     for _ in range(args.rounds):
         for library in libraries:
             done = subprocess.run(
-                [sys.executable, "-m", "ffnn.compiler.bench", "--child", library,
+                [sys.executable, "-m", "ffnn.bench.compiled", "--child", library,
                  "--repeats", str(args.repeats), "--number", str(args.number)],
                 capture_output=True, text=True, check=True)
             for case, times in json.loads(done.stdout.splitlines()[-1]).items():
