@@ -86,6 +86,7 @@ class ElementwiseKernel:
         self._expected = frozenset(self.arrays + self.scalars + self._given_flags)
         self._optional_index = tuple(self.arrays.index(a) for a in self.optional)
         self._compiled: dict[tuple, object] = {}
+        self._plain = not self.flags
 
     def __call__(self, **arguments) -> None:
         """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
@@ -98,15 +99,16 @@ class ElementwiseKernel:
                             f"unexpected {extra}")
         arrays = [arguments[a] for a in self.arrays]
         first = arrays[0]
-        key = (*[bool(arguments[f]) for f in self._given_flags],
-               *[arrays[i] is not None for i in self._optional_index], first.dtype.char == "f")
-        loop = self._compiled.get(key)
-        if loop is None:
-            loop = self.compiled(key[:-1], key[-1])
-        if self.optional:
+        float32 = first.dtype.char == "f"
+        if self._plain:  # no flags, no optional arrays: one compiled loop per dtype
+            loop = self._compiled.get((float32,)) or self.compiled((), float32)
+        else:
+            key = (*[bool(arguments[f]) for f in self._given_flags],
+                   *[arrays[i] is not None for i in self._optional_index], float32)
+            loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
             dummy = first.reshape(-1)[:1]
             arrays = [dummy if a is None else a for a in arrays]
-        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
+        loop(first.size, *[a.reshape(-1) for a in arrays],
              *[float(arguments[s]) for s in self.scalars])
 
     def compiled(self, flag_values: tuple[bool, ...], float32: bool):
