@@ -126,7 +126,7 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
     import ffnn
     from ffnn.cli import _run
     from ffnn.cli.config import to_toml
-    from ffnn.finetune.freeze import count_parameters
+    from ffnn.cli.finetune import say_adaptation
     from ffnn.finetune.text import TextClassifier
 
     ffnn.manual_seed(cfg.seed)
@@ -135,11 +135,7 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
     model = TextClassifier(encoder, len(data.preprocessing["classes"]))
     model.train()
     done = adapt_text(model, cfg.finetune)
-    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
-    for line in done:
-        printer.say(f"- {line}")
-    printer.say(f"training {trainable:,} of {total:,} parameters on {data.X_train.shape[0]} "
-                f"texts; run folder {cfg.out}")
+    say_adaptation(printer, model, done, f"{data.X_train.shape[0]} texts", cfg.out)
     result = _run.fit(model, data, cfg.train, cfg.augment, cfg.seed, cfg.out, printer,
                       config_text=to_toml(cfg),
                       extra_meta={"config": dataclasses.asdict(cfg),

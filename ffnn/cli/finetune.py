@@ -113,6 +113,16 @@ def _deepen(model, count: int) -> None:
         deepen(model, relus[-1])
 
 
+def say_adaptation(printer: Printer, model, done: list[str], rows: str, out: str) -> None:
+    """What the adaptation did, one line each, then how many parameters train on what."""
+    from ffnn.finetune.freeze import count_parameters
+
+    for line in done:
+        printer.say(f"- {line}")
+    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
+    printer.say(f"training {trainable:,} of {total:,} parameters on {rows}; run folder {out}")
+
+
 def param_groups(model, ft, lr: float):
     """Per-layer learning rates (lr · decay^depth from the head) or all trainable params."""
     from ffnn.finetune import layerwise_lr_groups, trainable_parameters
@@ -140,7 +150,6 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     from ffnn.cli import _build, _model_io, _run
     from ffnn.cli._data import prepare
     from ffnn.cli.config import to_toml
-    from ffnn.finetune.freeze import count_parameters
 
     if cfg.text.column:
         from ffnn.cli._text import finetune_text
@@ -154,11 +163,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
                         base["classes"], printer)
     cfg.train = _build.resolve_train(cfg.train, data.X_train.shape[0],
                                      "tabular" in data.preprocessing)
-    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
-    for line in done:
-        printer.say(f"- {line}")
-    printer.say(f"training {trainable:,} of {total:,} parameters on {data.X_train.shape[0]} "
-                f"rows; run folder {cfg.out}")
+    say_adaptation(printer, model, done, f"{data.X_train.shape[0]} rows", cfg.out)
     result = _run.fit(model, data, cfg.train, cfg.augment, cfg.seed, cfg.out, printer,
                       param_groups=param_groups(model, cfg.finetune, cfg.train.lr),
                       config_text=to_toml(cfg),

@@ -8,11 +8,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from ffnn.compiler.chain import loss_backward, register_loss
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 from ffnn.ops.losses import BCEWithLogitsLoss, CrossEntropyIndices, CrossEntropyProbs
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
-from ffnn.train.fast_step import loss_backward, register_loss
 
 
 class SoftmaxLoss:

@@ -7,10 +7,10 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
+from ffnn.compiler.chain import loss_backward, register_loss
 from ffnn.ops.losses import MSELoss
 from ffnn.sklearn._base import BaseFFNN
 from ffnn.tensor import Tensor
-from ffnn.train.fast_step import loss_backward, register_loss
 
 
 class HalfSquaredError:

@@ -24,6 +24,7 @@ import numpy as np
 from ffnn import compiler
 from ffnn import random as _random
 from ffnn.autograd import no_grad
+from ffnn.compiler.chain import ChainStep
 from ffnn.io.resume import restore_training_state
 from ffnn.nn.utils import clip_grad_norm_, l1_penalty
 from ffnn.optim.lr_scheduler import ReduceLROnPlateau
@@ -31,7 +32,6 @@ from ffnn.tensor import Tensor
 from ffnn.train import _inputs
 from ffnn.train._losses import get_loss, labels, loss_task, probabilities
 from ffnn.train.callbacks import Callback, CallbackList, TerminateOnNaN
-from ffnn.train.fast_step import ChainStep
 from ffnn.train.history import History
 from ffnn.train.metrics import Metric, get_metric
 from ffnn.train.progress import EpochPrinter, ProgressBar
@@ -71,7 +71,7 @@ class Trainer:
     parameters' ``.grad`` and returns its value, which the logged loss includes (the
     scikit-learn estimators' L2 term). ``fast_step``: train a plain chain (``Sequential`` of
     ``Linear`` and activations, a plain loss) without building the graph, with the same
-    gradients (:mod:`ffnn.train.fast_step`); anything else always uses the graph.
+    gradients (:mod:`ffnn.compiler.chain`); anything else always uses the graph.
     ``compile``: False/True/'replay' train as above (the fast step is the bit-exact replay);
     'fused' runs forward, loss, backward and the update of a small chain as one compiled call
     (``ffnn.compile(..., mode='fused')``: equal to the eager step to round-off, not bit for
@@ -399,7 +399,7 @@ class Trainer:
 
     def _forward_backward(self, x: Tensor, y, weight) -> tuple[float, np.ndarray, np.ndarray]:
         """Forward, zero_grad and backward on one batch; (loss, outputs, targets). Through
-        the fast step when it applies (``ffnn.train.fast_step``), else the graph."""
+        the fast step when it applies (``ffnn.compiler.chain``), else the graph."""
         chain = self._chain
         if chain is not None and weight is None and not self._l1_weights \
                 and chain.usable(x._data):

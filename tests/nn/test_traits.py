@@ -222,7 +222,7 @@ def test_declared_activations_round_trip_checkpoints_and_torch(make, tmp_path):
 
 
 def test_the_graph_free_step_runs_the_declared_op(squared_relu):
-    from ffnn.train.fast_step import ChainStep
+    from ffnn.compiler.chain import ChainStep
 
     model, loss = _mlp().double(), nn.MSELoss()
     rng = np.random.default_rng(3)
@@ -244,8 +244,8 @@ def test_the_graph_free_step_runs_the_declared_op(squared_relu):
 def test_estimators_take_every_declared_activation_name(monkeypatch):
     from sklearn.datasets import make_classification
 
+    from ffnn.compiler.chain import ChainStep
     from ffnn.sklearn import FFNNClassifier
-    from ffnn.train.fast_step import ChainStep
 
     X, y = make_classification(n_samples=120, n_features=5, random_state=0)
     params = dict(activation="leaky_relu", random_state=0, max_iter=5, batch_size=32)

@@ -1,4 +1,4 @@
-"""The graph-free training step (ffnn.train.fast_step.ChainStep, which the estimators get
+"""The graph-free training step (ffnn.compiler.chain.ChainStep, which the estimators get
 through the Trainer) gives what the graph gives: the same weights and loss curve, to the
 bit, for every activation, both dtypes and both estimators; networks it cannot run fall
 back to the graph."""
@@ -10,8 +10,9 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from ffnn import accel, nn
+from ffnn.compiler.chain import ChainStep
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
-from ffnn.train.fast_step import ChainStep
+from tests._fast_steps import count_fast_steps
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -26,24 +27,9 @@ def kernels(request, monkeypatch):
     return request.param
 
 
-def _count_fast_steps(monkeypatch) -> list:
-    """Counts the batches the fast step trained."""
-    calls = []
-    original = ChainStep.backward
-
-    def counted(self, *args):
-        value = original(self, *args)
-        if value is not None:
-            calls.append(1)
-        return value
-
-    monkeypatch.setattr(ChainStep, "backward", counted)
-    return calls
-
-
 def _fit_both(cls, X, y, monkeypatch, **params):
     """(fitted with ChainStep, fitted through the graph), same seed."""
-    calls = _count_fast_steps(monkeypatch)
+    calls = count_fast_steps(monkeypatch)
     fast = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
     fast.fast_steps = len(calls)
     with monkeypatch.context() as patch:
@@ -92,7 +78,7 @@ def test_networks_with_dropout_or_batch_norm_use_the_graph():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_estimators_with_dropout_or_batch_norm_train_through_the_graph(monkeypatch):
     X, y = make_classification(n_samples=80, n_features=5, random_state=1)
-    calls = _count_fast_steps(monkeypatch)
+    calls = count_fast_steps(monkeypatch)
     FFNNClassifier(max_iter=2, random_state=0, dropout=0.2).fit(X, y)
     FFNNClassifier(max_iter=2, random_state=0, batch_norm=True).fit(X, y)
     assert not calls
@@ -100,7 +86,7 @@ def test_estimators_with_dropout_or_batch_norm_train_through_the_graph(monkeypat
 
 def test_weighted_and_multilabel_fits_use_the_graph(monkeypatch):
     X, y = make_classification(n_samples=80, n_features=5, random_state=1)
-    calls = _count_fast_steps(monkeypatch)
+    calls = count_fast_steps(monkeypatch)
     FFNNClassifier(max_iter=2, random_state=0).fit(X, y, sample_weight=np.full(80, 2.0))
     assert not calls  # sample weights: the graph (weights 2 ≡ none, but not dropped here)
     FFNNClassifier(max_iter=2, random_state=0).fit(X, np.stack([y, 1 - y], axis=1))

@@ -1,4 +1,4 @@
-"""The graph-free step (ffnn.train.fast_step.ChainStep) gives what the graph gives, bit for
+"""The graph-free step (ffnn.compiler.chain.ChainStep) gives what the graph gives, bit for
 bit: gradients of one batch, and parameters and losses over a few Trainer epochs; and every
 network or loss it does not support goes through the graph (it is never asked to run)."""
 
@@ -9,9 +9,10 @@ import pytest
 
 import ffnn
 from ffnn import accel, nn, optim
+from ffnn.compiler.chain import ChainStep
 from ffnn.data import TensorDataset
 from ffnn.train import Trainer
-from ffnn.train.fast_step import ChainStep
+from tests._fast_steps import count_fast_steps
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
                lambda: nn.GELU(approximate="tanh"), lambda: nn.LeakyReLU(0.1), nn.Identity]
@@ -38,21 +39,6 @@ def _data(dtype, task, n=40):
     return X, y
 
 
-def _count_fast_steps(monkeypatch) -> list:
-    """Counts the batches the fast step trained (its backward ran to the end)."""
-    calls = []
-    original = ChainStep.backward
-
-    def counted(self, *args):
-        value = original(self, *args)
-        if value is not None:
-            calls.append(1)
-        return value
-
-    monkeypatch.setattr(ChainStep, "backward", counted)
-    return calls
-
-
 def _train(model, loss, X, y, fast: bool, epochs=3, optimizer=optim.Adam, **options):
     trainer = Trainer(model, loss, optimizer(model.parameters(), lr=0.01), seed=3,
                       fast_step=fast, **options)
@@ -61,7 +47,7 @@ def _train(model, loss, X, y, fast: bool, epochs=3, optimizer=optim.Adam, **opti
 
 
 def _assert_same_training(make_model, loss, X, y, monkeypatch, expect_fast=True, **options):
-    calls = _count_fast_steps(monkeypatch)
+    calls = count_fast_steps(monkeypatch)
     fast = _train(make_model(), loss, X, y, True, **options)
     assert bool(calls) == expect_fast
     taken = len(calls)
