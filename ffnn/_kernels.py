@@ -15,31 +15,36 @@ def add_scale(a, b, out, scale):  # pragma: no cover - compiled
         out[i] = (a[i] + b[i]) * scale
 
 @_jit
-def cross_entropy_forward(x, target, logp):  # pragma: no cover - compiled
-    """logp = log softmax of each row of x [n, c]; returns Σᵢ -logp[i, target[i]]."""
+def cross_entropy_forward(x, target, ignore_index, prob):  # pragma: no cover - compiled
+    """prob = softmax of each row of x [n, c]; returns (Σᵢ -log softmax(xᵢ)[target[i]],
+    True), or (0, False) at the first target equal to ignore_index or outside [0, c) (the
+    caller then takes the NumPy path, which ignores or rejects it). One exp per element,
+    one log per row."""
     n, c = x.shape
     total = 0.0
     for i in range(n):
+        k = target[i]
+        if k < 0 or k >= c or k == ignore_index:
+            return 0.0, False
         top = x[i, 0]
         for j in range(1, c):
             top = max(top, x[i, j])
         s = 0.0
         for j in range(c):
-            s += math.exp(x[i, j] - top)
-        log_s = math.log(s)
+            e = math.exp(x[i, j] - top)
+            prob[i, j] = e
+            s += e
+        inv = 1.0 / s
         for j in range(c):
-            logp[i, j] = (x[i, j] - top) - log_s
-        k = target[i]
-        if k < 0 or k >= c:
-            raise ValueError("cross_entropy: a class index is out of range")
-        total -= logp[i, k]
-    return total
+            prob[i, j] *= inv
+        total -= (x[i, k] - top) - math.log(s)
+    return total, True
 
 @_jit
-def cross_entropy_backward(logp, target, scale, out):  # pragma: no cover - compiled
-    """out = scale · (softmax - one_hot(target)), from the saved log-probabilities."""
-    n, c = logp.shape
+def cross_entropy_backward(prob, target, scale, out):  # pragma: no cover - compiled
+    """out = scale · (softmax - one_hot(target)), from the saved probabilities."""
+    n, c = prob.shape
     for i in range(n):
         for j in range(c):
-            out[i, j] = math.exp(logp[i, j]) * scale
+            out[i, j] = prob[i, j] * scale
         out[i, target[i]] -= scale

@@ -98,16 +98,18 @@ def add_scale(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float) -> No
     _kernels().add_scale(_flat(a), _flat(b), _flat(out), out.dtype.type(scale))
 
 
-def cross_entropy_forward(x: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-    """(Σᵢ -log softmax(xᵢ)[yᵢ], log softmax(x)) for logits [n, c] and int64 class indices,
-    in one pass over each row (a row's max is subtracted before exp, as the NumPy path)."""
-    logp = np.empty_like(x)
-    total = _kernels().cross_entropy_forward(x, target, logp)
-    return total, logp
+def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100
+                          ) -> tuple[float, np.ndarray] | None:
+    """(Σᵢ -log softmax(xᵢ)[yᵢ], softmax(x)) for logits [n, c] and int64 class indices, in
+    one pass over each row (a row's max is subtracted before exp, as the NumPy path); None
+    when a class index is ``ignore_index`` or outside [0, c)."""
+    prob = np.empty_like(x)
+    total, ok = _kernels().cross_entropy_forward(x, target, ignore_index, prob)
+    return (total, prob) if ok else None
 
 
-def cross_entropy_backward(logp: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
-    """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved log-probabilities."""
-    out = np.empty_like(logp)
-    _kernels().cross_entropy_backward(logp, target, logp.dtype.type(scale), out)
+def cross_entropy_backward(prob: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved probabilities."""
+    out = np.empty_like(prob)
+    _kernels().cross_entropy_backward(prob, target, prob.dtype.type(scale), out)
     return out

@@ -19,6 +19,8 @@ engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused m
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -33,6 +35,7 @@ LOSSES: dict[type, Callable] = {}
 """Loss class → ``make(loss, target) -> LossStep | None`` (None: this target needs the graph)."""
 
 REDUCTIONS = ("mean", "sum")
+_requires_grad = attrgetter("requires_grad")
 
 
 def register_loss(cls: type, make: Callable) -> None:
@@ -161,6 +164,7 @@ class ChainStep:
         self.module_dicts = [vars(m) for m in (loss, *modules)]
         self.params = [p for _, linear, _ in layers if linear is not None
                        for p in (linear.weight, linear.bias) if p is not None]
+        self.param_dicts = [vars(p) for p in self.params]
         self.registries = [None if linear is None else vars(linear)["_parameters"]
                            for _, linear, _ in layers]  # read live, without Module.__getattr__
         self.needs, flowing = [], False
@@ -219,18 +223,16 @@ class ChainStep:
     def usable(self, x: np.ndarray) -> bool:
         """Whether this batch can take the Trainer's step: grad mode on, every parameter
         trainable and without a gradient hook, no module hooks, ``x`` [n, in_features] of
-        the weights' dtype."""
-        first = self.layers[0][1]
-        if (not autograd.is_grad_enabled() or x.ndim != 2 or x.shape[1] != first.in_features
-                or x.dtype != first.weight._data.dtype):
+        the weights' dtype. (C-level ``map``s: this runs before every batch.)"""
+        weight = self.registries[0]["weight"]._data
+        if (not autograd.is_grad_enabled() or x.ndim != 2 or x.shape[1] != weight.shape[1]
+                or x.dtype != weight.dtype):
             return False
-        for attributes in self.module_dicts:  # as Module.__call__ checks for hooks
-            if "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes:
-                return False
-        for param in self.params:
-            if not param.requires_grad or "_grad_hooks" in param.__dict__:
-                return False
-        return True
+        tables = self.module_dicts  # as Module.__call__ checks for hooks
+        return not (any(map(dict.__contains__, tables, repeat("_forward_hooks")))
+                    or any(map(dict.__contains__, tables, repeat("_forward_pre_hooks")))
+                    or any(map(dict.__contains__, self.param_dicts, repeat("_grad_hooks")))
+                    or not all(map(_requires_grad, self.params)))
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
         """The chain's output for ``x`` and the Functions that computed it (for backward)."""

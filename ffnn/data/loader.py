@@ -48,6 +48,15 @@ def _to_tensor(array: np.ndarray) -> Tensor:
     return Tensor._make(array, False, None)
 
 
+GATHER_BYTES = 64 << 20
+"""Largest epoch (all arrays' rows) a loader over arrays copies at once, in shuffled order."""
+
+
+def _nbytes(arrays: tuple[np.ndarray, ...], rows: int) -> int:
+    """Bytes of ``rows`` rows of each array."""
+    return sum(rows * (a.nbytes // max(len(a), 1)) for a in arrays)
+
+
 def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
     """``(arrays, base_indices)`` for array-backed datasets (Subsets unwrapped), else None."""
     indices = None
@@ -154,7 +163,7 @@ class DataLoader:
         self.generator = generator
         self.epoch = 0  # epochs started
         self._batch_index = 0  # batches yielded in the current epoch
-        self._epoch_start_state: dict | None = None
+        self._epoch_start_state: tuple | None = None
         self._resume: dict | None = None
         self._source = None if collate_fn is not None else _array_source(dataset)
 
@@ -180,7 +189,8 @@ class DataLoader:
             return dict(self._resume)
         in_epoch = self._epoch_start_state is not None and 0 < self._batch_index < len(self)
         if in_epoch:
-            generator_state = self._epoch_start_state
+            seed, state = self._epoch_start_state
+            generator_state = {"seed": seed, "bit_generator": _random.jsonable(state)}
         elif self.generator is not None and self._explicit_generator is not None:
             generator_state = self.generator.get_state()
         else:
@@ -211,7 +221,8 @@ class DataLoader:
         else:
             generator = _random.Generator(int(_random.rng().integers(2**63 - 1)))
         self.generator = generator
-        self._epoch_start_state = generator.get_state()
+        # (seed, bit generator state); made JSON-able only when state_dict() asks for it
+        self._epoch_start_state = (generator.initial_seed(), generator.rng.bit_generator.state)
         self._skip = int(resume["batch_index"]) if resume else 0
         return generator
 
@@ -230,13 +241,27 @@ class DataLoader:
         self._batch_index = self._skip
         bounds = self.sampler.bounds if self.batch_sampler is not None else [
             min(b * self.batch_size, len(order)) for b in range(n_batches + 1)]
+        fetch = self._epoch_fetch(order, bounds[self._skip], bounds[n_batches])
         for b in range(self._skip, n_batches):
-            idx = order[bounds[b]:bounds[b + 1]]
-            batch = self._fetch(idx)
+            batch = fetch(bounds[b], bounds[b + 1])
             if self.augment is not None:
                 batch = self._augment(batch, np.random.default_rng([augment_seed, b]))
             self._batch_index = b + 1
             yield batch
+
+    def _epoch_fetch(self, order: np.ndarray, start: int, stop: int) -> Callable:
+        """``fetch(i, j)``: the batch of ``order[i:j]`` (``start <= i <= j <= stop``). For an
+        array dataset of at most ``GATHER_BYTES`` rows are gathered once, in this epoch's
+        order, and each batch is a slice of that copy (one fancy index per array and epoch,
+        not per batch); else each batch is fetched on its own."""
+        source = self._source
+        if source is None or _nbytes(source[0], stop - start) > GATHER_BYTES:
+            return lambda i, j: self._fetch(order[i:j])
+        arrays, base = source
+        idx = order[start:stop] if base is None else base[order[start:stop]]
+        gathered = [_to_tensor(a[idx])._data for a in arrays]
+        return lambda i, j: tuple(Tensor._make(a[i - start:j - start], False, None)
+                                  for a in gathered)
 
     def _fetch(self, idx: np.ndarray):
         if self._source is not None:

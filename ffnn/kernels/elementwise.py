@@ -31,6 +31,8 @@ import types
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+
 from ffnn.ops import special
 
 _HELPERS = {
@@ -87,29 +89,44 @@ class ElementwiseKernel:
         self._optional_index = tuple(self.arrays.index(a) for a in self.optional)
         self._compiled: dict[tuple, object] = {}
         self._plain = not self.flags
+        self._by_dtype: dict[str, object] = {}
 
     def __call__(self, **arguments) -> None:
         """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
         C-contiguous, of one float dtype and one size, or None where optional).
         Raises TypeError naming missing or unexpected arguments."""
-        if len(arguments) != len(self._expected) or not self._expected.issuperset(arguments):
+        if arguments.keys() != self._expected:
             missing = sorted(self._expected - arguments.keys())
             extra = sorted(arguments.keys() - self._expected)
             raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
                             f"unexpected {extra}")
-        arrays = [arguments[a] for a in self.arrays]
+        get = arguments.__getitem__
+        arrays = list(map(get, self.arrays))
         first = arrays[0]
-        float32 = first.dtype.char == "f"
         if self._plain:  # no flags, no optional arrays: one compiled loop per dtype
-            loop = self._compiled.get((float32,)) or self.compiled((), float32)
+            loop = self._by_dtype.get(first.dtype.char) or self.loop(first.dtype)
         else:
-            key = (*[bool(arguments[f]) for f in self._given_flags],
-                   *[arrays[i] is not None for i in self._optional_index], float32)
+            present = [arrays[i] is not None for i in self._optional_index]
+            key = (*map(bool, map(get, self._given_flags)), *present, first.dtype.char == "f")
             loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
-            dummy = first.reshape(-1)[:1]
-            arrays = [dummy if a is None else a for a in arrays]
-        loop(first.size, *[a.reshape(-1) for a in arrays],
-             *[float(arguments[s]) for s in self.scalars])
+            if not all(present):
+                dummy = first.reshape(-1)[:1]
+                arrays = [dummy if a is None else a for a in arrays]
+        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
+             *map(float, map(get, self.scalars)))
+
+    def loop(self, dtype: np.dtype):
+        """The compiled loop of a kernel without flags or optional arrays, for arrays of
+        ``dtype`` (float32 or float64): ``loop(n, *flat arrays in `arrays` order, *scalars
+        as floats)``. For callers that run one kernel many times on arrays they allocate
+        themselves (``ffnn.ops.pointwise``), without the checks by name."""
+        loop = self._by_dtype.get(dtype.char)
+        if loop is None:
+            if not self._plain:
+                raise TypeError(f"kernel {self.name!r} has flags or optional arrays; "
+                                "call it by name")
+            loop = self._by_dtype[dtype.char] = self.compiled((), dtype.char == "f")
+        return loop
 
     def compiled(self, flag_values: tuple[bool, ...], float32: bool):
         """The jitted loop for these flag values (in ``self.flags`` order), for float32

@@ -41,9 +41,9 @@ class PointwiseOp(Op):
         if found is None:
             return self.reference_forward(x, *args, **options)
         pointwise, scalars = found
-        self.pointwise, self.shape, self.dtype = pointwise, x.shape, x.dtype
-        self.scalars = {name: x.dtype.type(value) for name, value in scalars.items()}
-        y, saved = pointwise.forward(x, **self.scalars)
+        self.pointwise, self.shape, self.dtype, self.scalars = pointwise, x.shape, x.dtype, \
+            scalars
+        y, saved = pointwise.forward(x, **scalars)
         for name, array in saved.items():  # attributes, so in-place changes are detected
             setattr(self, f"saved_{name}", array)
         return y
@@ -51,9 +51,9 @@ class PointwiseOp(Op):
     def backward(self, grad):
         if self.pointwise is None:
             return (self.reference_backward(grad),)
-        if grad.shape != self.shape:
-            grad = np.broadcast_to(grad, self.shape)
-        grad = np.ascontiguousarray(grad, dtype=self.dtype)
+        if grad.shape != self.shape or grad.dtype != self.dtype or \
+                not grad.flags.c_contiguous or type(grad) is not np.ndarray:
+            grad = np.ascontiguousarray(np.broadcast_to(grad, self.shape), dtype=self.dtype)
         saved = {name: getattr(self, f"saved_{name}") for name in self.pointwise.saved}
         return (self.pointwise.backward(grad, saved, **self.scalars),)
 

@@ -6,6 +6,8 @@ The gradient of a reduced loss with respect to each element is its weight in the
 
 from __future__ import annotations
 
+import numpy as np
+
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
@@ -87,15 +89,23 @@ class CrossEntropyIndices(Op):
                 label_smoothing=0.0):
         m = xp(x)
         n, c = x.shape
-        self.fused = (weight is None and not label_smoothing and reduction != "none" and n > 0
-                      and accel.usable(x, min_size=1)
-                      and target.dtype == "int64" and not (target == ignore_index).any())
-        if self.fused:  # the plain case in one compiled pass per row (ffnn.accel)
-            total, self.logp = accel.cross_entropy_forward(x, m.ascontiguousarray(target))
+        self.fused = None
+        if (weight is None and not label_smoothing and reduction != "none" and n > 0
+                and target.dtype == np.int64 and accel.usable(x, min_size=1)):
+            # the plain case in one compiled pass per row (ffnn.accel); None when a target
+            # is outside [0, c) (ignore_index, or out of range: the NumPy path decides)
+            self.fused = accel.cross_entropy_forward(x, m.ascontiguousarray(target),
+                                                     int(ignore_index))
+        if self.fused is not None:
+            total, self.prob = self.fused
             self.target, self.reduction = target, reduction
             return x.dtype.type(total / n if reduction == "mean" else total)
-        logp = log_softmax_array(x, 1)
         kept = target != ignore_index
+        if n and ((target < 0) | (target >= c))[kept].any():
+            raise ValueError(f"cross_entropy: a class index is out of range: expected values "
+                             f"in [0, {c}) or ignore_index={ignore_index}. Received: "
+                             f"min {int(target[kept].min())}, max {int(target[kept].max())}")
+        logp = log_softmax_array(x, 1)
         safe_target = m.where(kept, target, 0)
         rows = m.arange(n)
         w_target = (weight[safe_target] if weight is not None else m.ones(n, x.dtype)) * kept
@@ -116,10 +126,11 @@ class CrossEntropyIndices(Op):
 
     def backward(self, grad):
         m = xp(grad)
-        n, c = self.logp.shape
-        if self.fused:  # dL/dx = r (softmax - one_hot), r = dL/dL̄ (/ n for 'mean')
+        if self.fused is not None:  # dL/dx = r (softmax - one_hot), r = dL/dL̄ (/ n: 'mean')
+            n = self.prob.shape[0]
             r = float(grad) / n if self.reduction == "mean" else float(grad)
-            return accel.cross_entropy_backward(self.logp, self.target, r), None
+            return accel.cross_entropy_backward(self.prob, self.target, r), None
+        n, c = self.logp.shape
         r = grad / self.denominator if self.reduction == "mean" else grad
         r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r
         a = (1 - self.eps) * self.w_target * r

@@ -37,14 +37,18 @@ class Pointwise:
     def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, dict]:
         """(y, saved arrays by name) for a C-contiguous float array ``x``."""
         y = np.empty_like(x)
-        kept = {s: np.empty(x.shape, self.dtypes.get(s, x.dtype)) for s in self.kept}
-        self.forward_kernel(x=x, y=y, **kept, **scalars)
-        given = {"x": x, "y": y}
-        return y, {s: kept[s] if s in kept else given[s] for s in self.saved}
+        kept = [np.empty(x.shape, self.dtypes.get(s, x.dtype)) for s in self.kept]
+        loop = self.forward_kernel.loop(x.dtype)  # arrays: x, y, *kept (the kernel's order)
+        loop(x.size, x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept],
+             *[float(scalars[s]) for s in self.scalars])
+        given = {"x": x, "y": y, **dict(zip(self.kept, kept))}
+        return y, {s: given[s] for s in self.saved}
 
     def backward(self, grad: np.ndarray, saved: Mapping[str, np.ndarray],
                  **scalars: float) -> np.ndarray:
         """dL/dx from dL/dy (``grad``, shaped like x) and the forward's saved arrays."""
         grad_input = np.empty_like(grad)
-        self.backward_kernel(grad=grad, grad_input=grad_input, **saved, **scalars)
+        loop = self.backward_kernel.loop(grad.dtype)  # arrays: grad, *saved, grad_input
+        loop(grad.size, grad.reshape(-1), *[saved[s].reshape(-1) for s in self.saved],
+             grad_input.reshape(-1), *[float(scalars[s]) for s in self.scalars])
         return grad_input

@@ -28,10 +28,10 @@ from ffnn import autograd, optim
 from ffnn import random as _random
 from ffnn.data import TensorDataset
 from ffnn.random import Generator
-from ffnn.sklearn._core import DecoupledDecay, FlatOptimizer, L2Penalty, SklearnEpochs
+from ffnn.sklearn._core import DecoupledDecay, FlatOptimizer, FlatRollback, L2Penalty, SklearnEpochs
 from ffnn.sklearn._network import ACTIVATIONS, FlatParameters, build_mlp, linear_layers
 from ffnn.tensor import Tensor
-from ffnn.train import TerminateOnNaN, Trainer
+from ffnn.train import Trainer
 
 SOLVERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "adaptive", "cosine")
@@ -278,7 +278,7 @@ class BaseFFNN(BaseEstimator):
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
         self.n_iter_ = 0
         rules = SklearnEpochs(self, n, validation, incremental)
-        guard = TerminateOnNaN(restore="epoch", warn=False)
+        guard = FlatRollback(self._flat)
         trainer = self._trainer([rules, guard])
         arrays = (X, self._training_target(y)) + (() if sample_weight is None
                                                    else (sample_weight,))

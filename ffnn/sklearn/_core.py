@@ -7,6 +7,7 @@ graph-free fast step included); what is particular to scikit-learn's MLP lives h
 * :class:`FlatOptimizer`: one update of the whole network on ``FlatParameters.flat``;
 * :class:`L2Penalty`: ``α/(2 Σw) · Σ_layers ‖W‖²`` (its gradient ``α/Σw · W`` added after
   backward, its value in the logged loss), :class:`DecoupledDecay`: ``W ← W·(1 - lr·α)``;
+* :class:`FlatRollback`: the divergence guard, one copy of the flat buffer per epoch;
 * :class:`SklearnEpochs`: the lr of each epoch (constant / adaptive / cosine), the
   ``tol`` / ``n_iter_no_change`` rule on the training loss or a held-out score, and the
   fitted attributes ``n_iter_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``.
@@ -21,7 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ffnn.sklearn._network import FlatParameters
-from ffnn.train.callbacks import Callback, copy_weights
+from ffnn.train.callbacks import Callback, TerminateOnNaN, copy_weights
 
 
 class FlatOptimizer:
@@ -75,6 +76,34 @@ class DecoupledDecay:
     def __call__(self, weight_sum: float) -> float:
         self.weights *= 1.0 - self.optimizer.param_groups[0]["lr"] * self.alpha
         return 0.0
+
+
+class FlatRollback(TerminateOnNaN):
+    """The estimators' divergence guard: ``TerminateOnNaN(restore='epoch', warn=False)`` whose
+    snapshot is one copy of the flat parameter buffer (plus any buffers, e.g. batch norm's
+    running statistics) instead of a walk over the model's state each epoch."""
+
+    def __init__(self, flat: FlatParameters):
+        super().__init__(restore="epoch", warn=False)
+        self.flat = flat
+
+    def on_train_begin(self, logs=None):
+        self.buffers = list(self.model.buffers())  # the estimator's network stays as built
+        super().on_train_begin(logs)
+
+    def _arrays(self) -> list[np.ndarray]:
+        return [self.flat.flat._data, *(b._data for b in self.buffers)]
+
+    def snapshot(self, into=None) -> list[np.ndarray]:
+        if into is None:
+            return [a.copy() for a in self._arrays()]
+        for target, array in zip(into, self._arrays()):
+            np.copyto(target, array)
+        return into
+
+    def restore_snapshot(self, saved: list[np.ndarray]) -> None:
+        for target, array in zip(self._arrays(), saved):
+            np.copyto(target, array)
 
 
 class SklearnEpochs(Callback):

@@ -19,15 +19,20 @@ from collections import OrderedDict
 import numpy as np
 
 from ffnn.io.atomic import atomic_write_bytes
+from ffnn.nn.module import tensor_slots
 from ffnn.train.metrics import greater_is_better
 
 
 def copy_weights(model, into: OrderedDict | None = None) -> OrderedDict:
-    """Snapshot of ``model.state_dict()`` (copies; reuses the arrays of ``into`` if given)."""
+    """Snapshot of ``model.state_dict()``'s arrays (copies; reuses the arrays of ``into`` if
+    given). Called every epoch by ``TerminateOnNaN``, so it reads the tensors' arrays
+    directly rather than through detached tensors."""
+    arrays = ((key, tensor._data) for key, _, _, tensor, _ in
+              tensor_slots(model, persistent_only=True))
     if into is None:
-        return OrderedDict((k, np.array(v, copy=True)) for k, v in model.state_dict().items())
-    for key, value in model.state_dict().items():
-        np.copyto(into[key], value)
+        return OrderedDict((key, array.copy()) for key, array in arrays)
+    for key, array in arrays:
+        np.copyto(into[key], array)
     return into
 
 
@@ -229,18 +234,18 @@ class TerminateOnNaN(Callback):
 
     def on_train_begin(self, logs=None):
         self.stopped_epoch = self.stopped_batch = self.loss = None
-        self._good = copy_weights(self.model)
+        self._good = self.snapshot()
         if self.restore == "batch":
-            self._current = copy_weights(self.model)
+            self._current = self.snapshot()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         if self.restore == "epoch":
-            copy_weights(self.model, into=self._good)
+            self.snapshot(into=self._good)
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.restore == "batch":
-            copy_weights(self.model, into=self._current)
+            self.snapshot(into=self._current)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -249,7 +254,7 @@ class TerminateOnNaN(Callback):
                 self._current, self._good = self._good, self._current
             return
         self.stopped_epoch, self.stopped_batch, self.loss = self._epoch, batch, loss
-        self.model.load_state_dict(self._good)
+        self.restore_snapshot(self._good)
         self.trainer.stop_training = True
         if self.warn:
             kept = ("the weights of the last batch with a finite loss" if self.restore == "batch"
@@ -257,6 +262,14 @@ class TerminateOnNaN(Callback):
             warnings.warn(f"TerminateOnNaN: the loss became {loss} at epoch {self._epoch + 1}, "
                           f"batch {batch + 1} (1-based); training stopped and {kept} were "
                           "restored.", RuntimeWarning, stacklevel=2)
+
+    def snapshot(self, into=None):
+        """A copy of the weights (into ``into``'s arrays when given): ``copy_weights``."""
+        return copy_weights(self.model, into)
+
+    def restore_snapshot(self, saved) -> None:
+        """Put back the weights of :meth:`snapshot`."""
+        self.model.load_state_dict(saved)
 
 
 class CSVLogger(_Resumable, Callback):

@@ -25,6 +25,7 @@ from ffnn import compiler
 from ffnn import random as _random
 from ffnn.autograd import no_grad
 from ffnn.compiler.chain import ChainStep
+from ffnn.compiler.watch import Watch
 from ffnn.io.resume import restore_training_state
 from ffnn.nn.utils import clip_grad_norm_, l1_penalty
 from ffnn.optim.lr_scheduler import ReduceLROnPlateau
@@ -41,9 +42,22 @@ _OWNER = "Trainer"
 
 
 def _epoch_seeds(seed: int, epoch: int) -> tuple[int, int]:
-    """Two 63-bit seeds for epoch ``epoch`` (loader, global), from ``(seed, epoch)``."""
-    a, b = np.random.SeedSequence([seed, epoch]).generate_state(2, np.uint64)
-    return int(a) >> 1, int(b) >> 1
+    """Two 63-bit seeds for epoch ``epoch`` (loader, global), from ``(seed, epoch)``: SplitMix64's
+    output of ``b = seed·φ + 2·epoch`` and of ``b + 1`` (mod 2⁶⁴; φ = 0x9E37…, odd, so
+    seeds map one to one). Cheap, as it runs every epoch."""
+    base = ((seed & _MASK_64) * 0x9E3779B97F4A7C15 + (epoch << 1)) & _MASK_64
+    return _splitmix64(base) >> 1, _splitmix64(base + 1) >> 1
+
+
+_MASK_64 = (1 << 64) - 1
+
+
+def _splitmix64(z: int) -> int:
+    """SplitMix64's output function (Steele, Lea and Flood 2014) on a 64-bit integer."""
+    z = (z + 0x9E3779B97F4A7C15) & _MASK_64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK_64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK_64
+    return z ^ (z >> 31)
 
 
 class Trainer:
@@ -115,6 +129,7 @@ class Trainer:
         self.params: dict = {}
         self.loader_generator = _random.Generator(self.seed)
         self._chain: ChainStep | None = None
+        self._chain_capture: tuple | None = None  # (chain, Watch, the loss's options)
         self._l1_weights: list = []
         self.strategy = get_strategy(strategy, bool(distributed))
         self.strategy.setup(self)
@@ -334,14 +349,14 @@ class Trainer:
         outputs, targets = [], []
         loss_sum, count = 0.0, 0
         clip = self.strategy.clipper(self, clip_grad_norm_ if self.grad_clip else None)
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        self._chain = ChainStep.build(self.model, self.loss) if self.fast_step else None
+        params = [p for p in self.model.parameters() if p.requires_grad] if clip else []
+        self._chain = self._fast_chain()
         self._l1_weights = self._weights() if self.l1 else []
         dtype = self.dtype
         fused = self._make_fused_step()
         for b, batch in enumerate(loader):
             x, y, weight = self._batch(batch, dtype)
-            n = x.shape[0]
+            n = x._data.shape[0]
             callbacks.on_train_batch_begin(b, {"size": n})
             if fused is not None and weight is None:
                 value, out, target = self._fused_step(fused, x, y)
@@ -375,6 +390,22 @@ class Trainer:
             clip(params, self.grad_clip)
         self.optimizer.step()
         return added
+
+    def _fast_chain(self) -> ChainStep | None:
+        """The engine's fast step for this epoch (``ChainStep.build``), captured again only
+        when the model, the loss's options or the optimizer changed since the last capture
+        (``ffnn.compiler.watch``); None when ``fast_step`` is off or the chain does not apply."""
+        if not self.fast_step:
+            return None
+        options = (getattr(self.loss, "reduction", None),
+                   getattr(self.loss, "label_smoothing", None))
+        captured = self._chain_capture
+        if captured is None or captured[2] != options or \
+                not captured[1].unchanged(self.optimizer):
+            watch = Watch(self.model, self.loss, self.optimizer)
+            captured = self._chain_capture = (ChainStep.build(self.model, self.loss), watch,
+                                              options)
+        return captured[0]
 
     def _make_fused_step(self):
         """``ffnn.compile(mode='fused')``'s step when ``compile='fused'`` and nothing in the
