@@ -30,11 +30,16 @@ class Generator:
         if seed < 0:
             raise ValueError(f"manual_seed expects a non-negative integer. Received: seed={seed}")
         self._seed = seed
-        rng = getattr(self, "rng", None)
-        if rng is None:
-            self.rng = np.random.Generator(np.random.PCG64(seed))
-        else:  # reseed in place: half the cost of a new PCG64 (the Trainer seeds each epoch)
-            rng.bit_generator.state = pcg64_state(seed)
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def set_stream(self, state: dict, index: int) -> Generator:
+        """Continue from the PCG64 ``state`` (a bit generator's ``.state``) advanced by
+        ``index · 2⁶⁴`` draws: stream ``index`` of a family that never overlaps (the
+        Trainer's epochs). ``initial_seed()`` is unchanged."""
+        bits = self.rng.bit_generator
+        bits.state = state
+        bits.advance(index << 64)
         return self
 
     def initial_seed(self) -> int:
@@ -48,22 +53,6 @@ class Generator:
     def set_state(self, state: dict) -> None:
         self._seed = int(state["seed"])
         self.rng.bit_generator.state = state["bit_generator"]
-
-
-_PCG_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
-_MASK_128 = (1 << 128) - 1
-
-
-def pcg64_state(seed: int) -> dict:
-    """The state ``np.random.PCG64(seed)`` starts in, without building a bit generator: NumPy
-    draws four words from ``SeedSequence(seed)`` (initial state, stream) and runs PCG's
-    ``srandom``: ``inc = 2·stream + 1``, two LCG steps ``s ← s·M + inc`` around ``s += state``."""
-    w = np.random.SeedSequence(seed).generate_state(4, np.uint64).tolist()
-    initial, stream = (w[0] << 64) | w[1], (w[2] << 64) | w[3]
-    inc = ((stream << 1) | 1) & _MASK_128
-    state = ((inc + initial) * _PCG_MULTIPLIER + inc) & _MASK_128
-    return {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-            "has_uint32": 0, "uinteger": 0}
 
 
 def jsonable(state):

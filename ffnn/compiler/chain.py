@@ -160,7 +160,7 @@ class ChainStep:
     """
 
     def __init__(self, model, loss, modules: list, layers: list[tuple[type, object, dict]]):
-        self.model, self.loss, self.layers = model, loss, layers
+        self.model, self.loss, self.layers, self.modules = model, loss, layers, modules
         self.module_dicts = [vars(m) for m in (loss, *modules)]
         self.params = [p for _, linear, _ in layers if linear is not None
                        for p in (linear.weight, linear.bias) if p is not None]
@@ -213,6 +213,12 @@ class ChainStep:
                 not all(p.requires_grad for p in step.params):
             return None
         return step
+
+    def train(self) -> None:
+        """``model.train()`` for the captured modules (every module of the chain), without
+        walking the model again."""
+        for module in self.modules:
+            object.__setattr__(module, "training", True)
 
     def usable_dtype(self) -> np.dtype | None:
         """The parameters' one floating dtype, or None."""

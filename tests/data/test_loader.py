@@ -228,3 +228,28 @@ def test_weighted_sampler_needs_a_positive_num_samples():
     with pytest.raises(ValueError, match=r"num_samples should be a positive integer value. "
                                          r"Received: num_samples=0"):
         WeightedRandomSampler([1.0, 1.0], 0)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_gathered_epochs_give_the_batches_fetched_one_by_one(shuffle, monkeypatch):
+    """An array dataset's epoch is gathered once and sliced; above GATHER_BYTES each batch is
+    fetched on its own. Same seed: the same batches, values and dtypes either way."""
+    from ffnn.data import loader as loader_module
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(53, 3)).astype(np.float32), rng.integers(0, 4, 53).astype(np.int32)
+
+    def epochs(limit):
+        monkeypatch.setattr(loader_module, "GATHER_BYTES", limit)
+        loader = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=shuffle,
+                            generator=ffnn.Generator(3))
+        return [[(xb.numpy().copy(), yb.numpy().copy()) for xb, yb in loader] for _ in range(2)]
+
+    gathered, fetched = epochs(1 << 30), epochs(0)
+    for epoch_a, epoch_b in zip(gathered, fetched):
+        assert len(epoch_a) == len(epoch_b) == 7
+        for (xa, ya), (xb, yb) in zip(epoch_a, epoch_b):
+            assert xa.dtype == xb.dtype and ya.dtype == yb.dtype == np.int64
+            np.testing.assert_array_equal(xa, xb)
+            np.testing.assert_array_equal(ya, yb)
+    assert shuffle == (not np.array_equal(gathered[0][0][0], gathered[1][0][0]))

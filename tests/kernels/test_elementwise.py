@@ -75,3 +75,25 @@ def test_the_float32_helpers_compiled_equal_their_python_form_and_libm(name, ref
     for u in points:
         assert compiled(u) == pytest.approx(python(u), rel=1e-15, abs=1e-300)
         assert python(u) == pytest.approx(reference(u), rel=1.2e-7, abs=1e-30)
+
+
+PLAIN = ElementwiseKernel("test_scale_add", reads=("x", "y"), writes=("y",), scalars=("a",),
+                          body="y = a * x + y")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_positional_loop_is_the_kernel_called_by_name(dtype):
+    """``loop(dtype)`` (what ``Pointwise`` calls) runs the very loop the by-name call runs."""
+    rng = np.random.default_rng(1)
+    x, y = (rng.standard_normal(33).astype(dtype) for _ in range(2))
+    by_name, positional = y.copy(), y.copy()
+    PLAIN(x=x, y=by_name, a=0.25)
+    PLAIN.loop(np.dtype(dtype))(x.size, x, positional, 0.25)
+    np.testing.assert_array_equal(positional, by_name)
+    np.testing.assert_allclose(by_name, 0.25 * x.astype(np.float64) + y,
+                               rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+def test_a_kernel_with_flags_has_no_positional_loop():
+    with pytest.raises(TypeError, match="call it by name"):
+        AXPY.loop(np.dtype(np.float64))

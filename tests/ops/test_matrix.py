@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from helpers import check_op, randn, seeds
@@ -51,3 +53,21 @@ def test_linear_skips_gradients_nobody_asked_for():
 def test_linear_function_shape_error():
     with pytest.raises(ValueError, match=r"input has 3 features \(shape \(2, 3\)\).*expects 4"):
         ffnn.nn.functional.linear(ffnn.zeros(2, 3), ffnn.zeros(5, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 7, 200])
+def test_column_sums_are_the_sum_over_rows(dtype, rows):
+    """The bias gradient as 1ᵀg (one BLAS product) against an exact float64 sum; integer
+    and empty arrays take NumPy's sum."""
+    from ffnn.ops.matrix import column_sums
+
+    g = np.random.default_rng(rows).standard_normal((rows, 13)).astype(dtype)
+    got = column_sums(g)
+    assert got.dtype == dtype and got.shape == (13,)
+    exact = np.array([math.fsum(col) for col in g.T.astype(np.float64)])
+    np.testing.assert_allclose(got, exact, rtol=1e-5 if dtype == np.float32 else 1e-13,
+                               atol=1e-5 if dtype == np.float32 else 1e-13)
+    ints = np.arange(6).reshape(3, 2)
+    np.testing.assert_array_equal(column_sums(ints), [6, 9])
+    assert column_sums(np.zeros((0, 4), dtype)).tolist() == [0.0] * 4

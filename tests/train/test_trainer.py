@@ -236,3 +236,39 @@ def test_fit_on_a_single_array_is_refused_not_read_as_pairs():
                                             r"(ndarray|Tensor) with shape \(8, 2\)"):
             trainer.fit(train, epochs=1, verbose=0)
     np.testing.assert_array_equal(model.weight.numpy(), before)
+
+
+def test_epoch_streams_are_fixed_by_seed_and_epoch_and_differ_between_epochs():
+    """seed_epoch(e) puts both generators at stream e of the trainer's seed: the same draws
+    for the same (seed, e) whatever ran before, other draws for another epoch or seed."""
+    def draws(seed, epoch):
+        trainer = make_trainer(seed=seed)
+        ffnn.manual_seed(99)  # the global state before does not matter
+        trainer.seed_epoch(epoch)
+        return (trainer.loader_generator.rng.random(3).tolist(),
+                ffnn.random.rng().random(3).tolist())
+
+    assert draws(5, 2) == draws(5, 2)
+    assert draws(5, 2)[0] != draws(5, 3)[0] and draws(5, 2)[1] != draws(5, 3)[1]
+    assert draws(5, 2) != draws(6, 2)
+    loader, glob = draws(5, 0)
+    assert loader != glob  # two streams, not one
+
+
+def test_set_stream_zero_is_the_state_itself():
+    state = np.random.PCG64(11).state
+    expected = np.random.Generator(np.random.PCG64(11)).random(4)
+    generator = ffnn.Generator(0).set_stream(state, 0)
+    np.testing.assert_array_equal(generator.rng.random(4), expected)
+    assert generator.initial_seed() == 0
+
+
+def test_the_fast_step_is_captured_again_only_when_the_model_changes():
+    ffnn.manual_seed(0)
+    trainer = make_trainer(nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)))
+    first = trainer._fast_chain()
+    assert first is not None and trainer._fast_chain() is first
+    trainer.model[0] = nn.Linear(trainer.model[0].in_features, trainer.model[0].out_features)
+    again = trainer._fast_chain()
+    assert again is not None and again is not first
+    assert again.params[0] is trainer.model[0].weight
