@@ -95,25 +95,31 @@ class ElementwiseKernel:
         """Run the loop on ``arguments`` (every array, scalar and flag by name; arrays
         C-contiguous, of one float dtype and one size, or None where optional).
         Raises TypeError naming missing or unexpected arguments."""
-        if arguments.keys() != self._expected:
-            missing = sorted(self._expected - arguments.keys())
-            extra = sorted(arguments.keys() - self._expected)
-            raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
-                            f"unexpected {extra}")
-        get = arguments.__getitem__
-        arrays = list(map(get, self.arrays))
+        if len(arguments) != len(self._expected):
+            self._reject(arguments)
+        try:  # (by name, read once: an optimizer calls this for every parameter and step)
+            arrays = [arguments[a] for a in self.arrays]
+            scalars = [float(arguments[s]) for s in self.scalars]
+            flags = [bool(arguments[f]) for f in self._given_flags]
+        except KeyError:
+            self._reject(arguments)
         first = arrays[0]
         if self._plain:  # no flags, no optional arrays: one compiled loop per dtype
             loop = self._by_dtype.get(first.dtype.char) or self.loop(first.dtype)
         else:
             present = [arrays[i] is not None for i in self._optional_index]
-            key = (*map(bool, map(get, self._given_flags)), *present, first.dtype.char == "f")
+            key = (*flags, *present, first.dtype.char == "f")
             loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
-            if not all(present):
+            if False in present:
                 dummy = first.reshape(-1)[:1]
                 arrays = [dummy if a is None else a for a in arrays]
-        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays],
-             *map(float, map(get, self.scalars)))
+        loop(first.size, *[a if a.ndim == 1 else a.reshape(-1) for a in arrays], *scalars)
+
+    def _reject(self, arguments) -> None:
+        missing = sorted(self._expected - arguments.keys())
+        extra = sorted(arguments.keys() - self._expected)
+        raise TypeError(f"kernel {self.name!r}: missing arguments {missing}, "
+                        f"unexpected {extra}")
 
     def loop(self, dtype: np.dtype):
         """The compiled loop of a kernel without flags or optional arrays, for arrays of
