@@ -43,9 +43,14 @@ from ffnn.tensor import Tensor
 
 def _to_tensor(array: np.ndarray) -> Tensor:
     """Wrap without copying; integer arrays become int64 (torch's label dtype)."""
+    return Tensor._make(_as_label_dtype(array), False, None)
+
+
+def _as_label_dtype(array: np.ndarray) -> np.ndarray:
+    """``array``, integers as int64 (torch's label dtype)."""
     if array.dtype.kind in "iu" and array.dtype != np.int64:
-        array = array.astype(np.int64)
-    return Tensor._make(array, False, None)
+        return array.astype(np.int64)
+    return array
 
 
 GATHER_BYTES = 64 << 20
@@ -259,7 +264,7 @@ class DataLoader:
             return lambda i, j: self._fetch(order[i:j])
         arrays, base = source
         idx = order[start:stop] if base is None else base[order[start:stop]]
-        gathered = [_to_tensor(a[idx])._data for a in arrays]
+        gathered = [_as_label_dtype(a[idx]) for a in arrays]
         return lambda i, j: tuple(Tensor._make(a[i - start:j - start], False, None)
                                   for a in gathered)
 

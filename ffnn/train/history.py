@@ -26,11 +26,16 @@ class History:
         n = len(self.epoch)
         self.epoch.append(int(epoch))
         self.times.append(float("nan") if time is None else float(time))
+        history = self.history
         for key, value in logs.items():
-            self.history.setdefault(key, [math.nan] * n).append(float(value))
-        for values in self.history.values():
-            if len(values) == n:
-                values.append(math.nan)
+            values = history.get(key)
+            if values is None:
+                values = history[key] = [math.nan] * n
+            values.append(float(value))
+        if len(history) != len(logs):  # a name not logged this epoch: NaN
+            for values in history.values():
+                if len(values) == n:
+                    values.append(math.nan)
 
     def __len__(self) -> int:
         return len(self.epoch)
