@@ -120,3 +120,31 @@ def test_coefs_setter_checks_shapes():
     with pytest.raises(ValueError, match=re.escape("intercepts_ must be arrays of shapes "
                                                    "[(3,), (2,)]. Received: shapes [(3,), (3,)]")):
         clf.intercepts_ = [np.zeros(3), np.zeros(3)]
+
+
+def test_the_divergence_guard_restores_the_epoch_start_buffer_and_statistics():
+    """FlatRollback snapshots the flat parameters and batch norm's running statistics at
+    each epoch's start; a non-finite batch loss puts both back and stops training."""
+    from types import SimpleNamespace
+
+    from ffnn import nn
+    from ffnn.sklearn._core import FlatRollback
+    from ffnn.sklearn._network import FlatParameters
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+    flat = FlatParameters(model)
+    guard = FlatRollback(flat)
+    guard.set_trainer(SimpleNamespace(model=model, stop_training=False))
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    start = [flat.flat._data.copy(), *(b._data.copy() for b in model.buffers())]
+    flat.flat._data += 1.0  # an epoch's steps
+    for b in model.buffers():
+        b._data += 2
+    guard.on_train_batch_end(0, {"loss": 0.5})
+    assert not guard.trainer.stop_training  # a finite loss changes nothing
+    guard.on_train_batch_end(1, {"loss": float("nan")})
+    assert guard.trainer.stop_training and guard.stopped_epoch == 0 and guard.stopped_batch == 1
+    np.testing.assert_array_equal(flat.flat._data, start[0])
+    for b, saved in zip(model.buffers(), start[1:]):
+        np.testing.assert_array_equal(b._data, saved)
