@@ -10,6 +10,7 @@ import pytest
 
 import ffnn
 from ffnn import accel, nn, optim
+from tests._fast_steps import eager_step
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "gelu_tanh": lambda: nn.GELU("tanh"), "silu": nn.SiLU,
@@ -45,14 +46,6 @@ def _loss_and_targets(loss: str, n: int, width: int, dtype, rng, steps: int):
         (rng.random((n, width)) > 0.5).astype(dtype) for _ in range(steps)]
 
 
-def _eager_step(model, loss_fn, optimizer, x, y) -> float:
-    loss = loss_fn(model(x), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return float(loss._data)
-
-
 def _state_arrays(optimizer) -> list:
     state = optimizer.state_dict()["state"]
     return [(i, k, np.asarray(v)) for i in sorted(state) for k, v in sorted(state[i].items())]
@@ -78,7 +71,7 @@ def _run_both(sizes, activation, optimizer, loss, dtype, rng, steps=4, n=8):
         warnings.simplefilter("error")  # a fallback would warn
         for y in targets:
             x = ffnn.tensor(rng.standard_normal((n, sizes[0])).astype(dtype))
-            expected = _eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
+            expected = eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
             assert step(x, ffnn.tensor(y)) == expected
             assert step.compiled and step.reason is None
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
@@ -132,7 +125,7 @@ def test_batch_size_changes_and_untouched_extra_parameters(rng):
     for n in (8, 8, 3, 8):
         x = ffnn.tensor(rng.standard_normal((n, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((n, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
     assert extra_c.grad is None and np.array_equal(extra_c._data, np.zeros(4))
 
@@ -153,7 +146,7 @@ def test_sees_parameters_changed_in_place_and_replaced(rng):
                 edit(compiled_model)
         x = ffnn.tensor(rng.standard_normal((6, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((6, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
 
 
@@ -178,7 +171,7 @@ def test_a_replaced_parameter_or_layer_is_captured_again(rng):
             opt_e, step.optimizer = edit(eager_model), edit(compiled_model)
         x = ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
         assert step.compiled
     for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
         assert np.array_equal(a._data, b._data)
@@ -195,7 +188,7 @@ def test_requires_grad_changes_between_steps(rng):
             model[0].requires_grad_(not frozen)
         x = ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
         assert step.compiled
         assert (compiled_model[0].weight.grad is None) == frozen
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
@@ -216,7 +209,7 @@ def _fallback(model_fn, loss_fn, edit, rng, expected_reason: str):
         for _ in range(3):
             x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
             y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
-            assert step(x, y) == _eager_step(eager_model, loss_fn, opt_e, x, y)
+            assert step(x, y) == eager_step(eager_model, loss_fn, opt_e, x, y)
     messages = [str(w.message) for w in caught if "ffnn.compile" in str(w.message)]
     assert len(messages) == 1 and "\n" not in messages[0]
     assert expected_reason in messages[0] and expected_reason in step.reason
@@ -286,7 +279,7 @@ def test_nested_sequentials_are_replayed_bit_for_bit(rng):
     for _ in range(3):
         x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
         assert step.compiled
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
 

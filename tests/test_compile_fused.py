@@ -12,6 +12,7 @@ import pytest
 import ffnn
 from ffnn import accel, nn, optim
 from ffnn.optim.lr_scheduler import StepLR
+from tests._fast_steps import eager_step
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -43,14 +44,6 @@ def _targets(loss: str, n: int, width: int, rng):
     return nn.BCEWithLogitsLoss(), (rng.random((n, width)) > 0.5).astype(np.float64)
 
 
-def _eager_step(model, loss_fn, optimizer, x, y) -> float:
-    loss = loss_fn(model(x), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return float(loss._data)
-
-
 def _compare(sizes, activation, optimizer, loss, rng, batches=(8, 8, 8, 3), edit=None):
     eager_model, fused_model = _model(sizes, activation), _model(sizes, activation)
     opt_e = OPTIMIZERS[optimizer](eager_model.parameters())
@@ -65,7 +58,7 @@ def _compare(sizes, activation, optimizer, loss, rng, batches=(8, 8, 8, 3), edit
                 edit(i, eager_model, opt_e)
                 edit(i, fused_model, opt_f)
             x = ffnn.tensor(rng.standard_normal((n, sizes[0])))
-            expected = _eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
+            expected = eager_step(eager_model, loss_fn, opt_e, x, ffnn.tensor(y))
             got = step(x, ffnn.tensor(y))
             assert step.fused is not None and step.compiled
             np.testing.assert_allclose(got, expected, rtol=1e-12)
@@ -125,7 +118,7 @@ def test_fused_float32_within_rounding(rng):
     for _ in range(5):
         x = ffnn.tensor(rng.standard_normal((32, 64)).astype(np.float32))
         y = ffnn.tensor(rng.integers(0, 10, 32))
-        expected = _eager_step(eager_model, nn.CrossEntropyLoss(), opt_e, x, y)
+        expected = eager_step(eager_model, nn.CrossEntropyLoss(), opt_e, x, y)
         np.testing.assert_allclose(step(x, y), expected, rtol=1e-5)
     for a, b in zip(eager_model.parameters(), fused_model.parameters()):
         assert b._data.dtype == np.float32
@@ -148,7 +141,7 @@ def test_what_cannot_be_fused_is_replayed_bit_for_bit(rng):
     for _ in range(3):
         x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
-        assert step(x, y) == _eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
     for a, b in zip(eager_model.parameters(), fused_model.parameters()):
         assert np.array_equal(a._data, b._data)
 
@@ -173,7 +166,7 @@ def test_fused_chain_ending_in_an_activation(rng):
     step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
     for _ in range(4):
         x, y = ffnn.tensor(rng.standard_normal((6, 3))), ffnn.tensor(rng.random((6, 2)))
-        np.testing.assert_allclose(step(x, y), _eager_step(eager_model, nn.MSELoss(), opt_e,
+        np.testing.assert_allclose(step(x, y), eager_step(eager_model, nn.MSELoss(), opt_e,
                                                            x, y), rtol=1e-12)
     assert step.fused is not None
     for a, b in zip(eager_model.parameters(), fused_model.parameters()):
@@ -191,7 +184,7 @@ def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
     y = ffnn.tensor(np.array([0, -100, 2, 1]))
     with pytest.warns(UserWarning, match="a target is ignore_index"):
         got = step(x, y)
-    assert got == _eager_step(eager_model, loss_fn, opt_e, x, y)
+    assert got == eager_step(eager_model, loss_fn, opt_e, x, y)
     for model in (eager_model, fused_model):  # a hidden layer of 5 instead of 4
         model[0].weight.data = ffnn.tensor(np.full((5, 3), 0.1))
         model[0].bias.data = ffnn.tensor(np.zeros(5))

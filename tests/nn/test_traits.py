@@ -223,21 +223,16 @@ def test_declared_activations_round_trip_checkpoints_and_torch(make, tmp_path):
 
 def test_the_graph_free_step_runs_the_declared_op(squared_relu):
     from ffnn.compiler.chain import ChainStep
+    from tests._fast_steps import assert_grads_equal, chain_against_graph
 
     model, loss = _mlp().double(), nn.MSELoss()
     rng = np.random.default_rng(3)
     x, target = rng.standard_normal((10, 4)), rng.standard_normal((10, 3))
     step = ChainStep.build(model, loss)
     assert step is not None and step.layers[1][0] is SquaredReLUOp
-    out, done = step.forward(x)
-    value = step.backward(out, done, target)
-    fast = [p.grad.numpy().copy() for p in model.parameters()]
-    model.zero_grad()
-    expected = loss(model(ffnn.tensor(x)), ffnn.tensor(target))
-    expected.backward()
+    _, value, fast, expected = chain_against_graph(step, model, loss, x, target)
     assert float(value) == expected.item()
-    for got, p in zip(fast, model.parameters()):
-        np.testing.assert_array_equal(got, p.grad.numpy())
+    assert_grads_equal(fast, model)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

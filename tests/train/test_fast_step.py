@@ -12,7 +12,7 @@ from ffnn import accel, nn, optim
 from ffnn.compiler.chain import ChainStep
 from ffnn.data import TensorDataset
 from ffnn.train import Trainer
-from tests._fast_steps import count_fast_steps
+from tests._fast_steps import assert_grads_equal, chain_against_graph, count_fast_steps
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
                lambda: nn.GELU(approximate="tanh"), lambda: nn.LeakyReLU(0.1), nn.Identity]
@@ -67,16 +67,10 @@ def test_one_batch_gradients_equal_the_graph(activation, dtype, kernels):
         loss = nn.CrossEntropyLoss()
         step = ChainStep.build(model, loss)
         assert step is not None and step.usable(X)
-        out, done = step.forward(X)
-        value = step.backward(out, done, y)
-        fast = [p.grad.numpy().copy() for p in model.parameters()]
-        model.zero_grad()
-        graph_loss = loss(model(ffnn.tensor(X)), ffnn.tensor(y))
-        graph_loss.backward()
+        out, value, fast, graph_loss = chain_against_graph(step, model, loss, X, y)
         assert np.array_equal(out, model(ffnn.tensor(X)).numpy())
         assert value.dtype == graph_loss.numpy().dtype and value == graph_loss.item()
-        for a, p in zip(fast, model.parameters()):
-            assert np.array_equal(a, p.grad.numpy())
+        assert_grads_equal(fast, model)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
