@@ -51,10 +51,22 @@ def loss_backward(fn, out: np.ndarray, *args, scale=None, **options) -> tuple:
     op = fn()
     op.needs_input_grad = (True,) + (False,) * len(args)
     value = op.forward(out, *args, **options)
-    seed = np.ones((), out.dtype) if scale is None else np.asarray(scale, out.dtype)
+    seed = _unit(out.dtype) if scale is None else np.asarray(scale, out.dtype)
     if scale is not None:
         value = value * seed
     return value, op.backward(seed)[0]
+
+
+def _unit(dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d one of ``dtype``, the backward's seed (made once per dtype)."""
+    one = _UNITS.get(dtype)
+    if one is None:
+        one = _UNITS[dtype] = np.ones((), dtype)
+        one.flags.writeable = False
+    return one
+
+
+_UNITS: dict[np.dtype, np.ndarray] = {}
 
 
 def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
@@ -231,7 +243,7 @@ class ChainStep:
         trainable and without a gradient hook, no module hooks, ``x`` [n, in_features] of
         the weights' dtype. (C-level ``map``s: this runs before every batch.)"""
         weight = self.registries[0]["weight"]._data
-        if (not autograd.is_grad_enabled() or x.ndim != 2 or x.shape[1] != weight.shape[1]
+        if (not autograd._grad_enabled or x.ndim != 2 or x.shape[1] != weight.shape[1]
                 or x.dtype != weight.dtype):
             return False
         tables = self.module_dicts  # as Module.__call__ checks for hooks

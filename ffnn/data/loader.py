@@ -53,6 +53,12 @@ def _as_label_dtype(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _rows(array: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``array[idx]``: rows in the order of ``idx`` (``np.take`` along the first axis for a
+    table: the same copy, 2-3× faster than fancy indexing on rows)."""
+    return np.take(array, idx, axis=0) if array.ndim > 1 else array[idx]
+
+
 GATHER_BYTES = 64 << 20
 """Largest epoch (all arrays' rows) a loader over arrays copies at once, in shuffled order."""
 
@@ -245,7 +251,7 @@ class DataLoader:
         n_batches = len(self)
         self._batch_index = self._skip
         bounds = self.sampler.bounds if self.batch_sampler is not None else [
-            min(b * self.batch_size, len(order)) for b in range(n_batches + 1)]
+            *range(0, len(order), self.batch_size), len(order)][:n_batches + 1]
         fetch = self._epoch_fetch(order, bounds[self._skip], bounds[n_batches])
         for b in range(self._skip, n_batches):
             batch = fetch(bounds[b], bounds[b + 1])
@@ -264,16 +270,21 @@ class DataLoader:
             return lambda i, j: self._fetch(order[i:j])
         arrays, base = source
         idx = order[start:stop] if base is None else base[order[start:stop]]
-        gathered = [_as_label_dtype(a[idx]) for a in arrays]
-        return lambda i, j: tuple(Tensor._make(a[i - start:j - start], False, None)
-                                  for a in gathered)
+        gathered = [_as_label_dtype(_rows(a, idx)) for a in arrays]
+        make = Tensor._make
+
+        def fetch(i: int, j: int) -> tuple:
+            i, j = i - start, j - start
+            return tuple([make(a[i:j], False, None) for a in gathered])
+
+        return fetch
 
     def _fetch(self, idx: np.ndarray):
         if self._source is not None:
             arrays, base = self._source
             if base is not None:
                 idx = base[idx]
-            return tuple(_to_tensor(a[idx]) for a in arrays)
+            return tuple(_to_tensor(_rows(a, idx)) for a in arrays)
         items = [self.dataset[int(i)] for i in idx]
         return (self.collate_fn or default_collate)(items)
 

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import types
 from collections.abc import Mapping
+from operator import is_not, itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,17 @@ def scalar_helper(name: str):
     return _jitted_helpers[name]
 
 
+def _reader(names: tuple[str, ...]):
+    """``read(mapping) -> tuple`` of the values of ``names``, in order (a KeyError for one
+    that is missing), as one C-level call."""
+    if not names:
+        return lambda mapping: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda mapping: (mapping[name],)
+    return itemgetter(*names)
+
+
 class ElementwiseKernel:
     """One element-wise loop, described once.
 
@@ -86,7 +98,10 @@ class ElementwiseKernel:
             raise ValueError(f"kernel {name!r}: the body does not parse: {error}") from None
         self._given_flags = tuple(flags)
         self._expected = frozenset(self.arrays + self.scalars + self._given_flags)
-        self._optional_index = tuple(self.arrays.index(a) for a in self.optional)
+        self._read_arrays, self._read_scalars, self._read_flags, self._read_optional = (
+            _reader(names) for names in (self.arrays, self.scalars, self._given_flags,
+                                         self.optional))
+        self._nones = (None,) * len(self.optional)
         self._compiled: dict[tuple, object] = {}
         self._plain = not self.flags
         self._by_dtype: dict[str, object] = {}
@@ -97,17 +112,17 @@ class ElementwiseKernel:
         Raises TypeError naming missing or unexpected arguments."""
         if len(arguments) != len(self._expected):
             self._reject(arguments)
-        try:  # (by name, read once: an optimizer calls this for every parameter and step)
-            arrays = [arguments[a] for a in self.arrays]
-            scalars = [float(arguments[s]) for s in self.scalars]
-            flags = [bool(arguments[f]) for f in self._given_flags]
+        try:  # read once, by C-level getters: an optimizer calls this per parameter and step
+            arrays = self._read_arrays(arguments)
+            scalars = map(float, self._read_scalars(arguments))
+            flags = tuple(map(bool, self._read_flags(arguments)))
         except KeyError:
             self._reject(arguments)
         first = arrays[0]
         if self._plain:  # no flags, no optional arrays: one compiled loop per dtype
             loop = self._by_dtype.get(first.dtype.char) or self.loop(first.dtype)
         else:
-            present = [arrays[i] is not None for i in self._optional_index]
+            present = tuple(map(is_not, self._read_optional(arguments), self._nones))
             key = (*flags, *present, first.dtype.char == "f")
             loop = self._compiled.get(key) or self.compiled(key[:-1], key[-1])
             if False in present:

@@ -44,8 +44,8 @@ class PointwiseOp(Op):
         self.pointwise, self.shape, self.dtype, self.scalars = pointwise, x.shape, x.dtype, \
             scalars
         y, saved = pointwise.forward(x, **scalars)
-        for name, array in saved.items():  # attributes, so in-place changes are detected
-            setattr(self, f"saved_{name}", array)
+        for name, array in zip(pointwise.saved_attributes, saved):
+            setattr(self, name, array)  # attributes, so in-place changes are detected
         return y
 
     def backward(self, grad):
@@ -54,7 +54,7 @@ class PointwiseOp(Op):
         if grad.shape != self.shape or grad.dtype != self.dtype or \
                 not grad.flags.c_contiguous or type(grad) is not np.ndarray:
             grad = np.ascontiguousarray(np.broadcast_to(grad, self.shape), dtype=self.dtype)
-        saved = {name: getattr(self, f"saved_{name}") for name in self.pointwise.saved}
+        saved = [getattr(self, name) for name in self.pointwise.saved_attributes]
         return (self.pointwise.backward(grad, saved, **self.scalars),)
 
 

@@ -8,7 +8,7 @@ NumPy code of the op stays the reference (and what runs without numba).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -27,6 +27,8 @@ class Pointwise:
         self.name, self.saved, self.scalars = name, tuple(saved), tuple(scalars)
         self.dtypes = dict(dtypes or {})
         self.kept = tuple(s for s in self.saved if s not in ("x", "y"))
+        self.kept_dtypes = tuple(self.dtypes.get(s) for s in self.kept)  # None: x's dtype
+        self.saved_attributes = tuple(f"saved_{s}" for s in self.saved)  # on the op
         self.forward_kernel = ElementwiseKernel(
             f"{name}_forward", reads=("x",), writes=("y", *self.kept), body=forward,
             scalars=self.scalars)
@@ -34,21 +36,22 @@ class Pointwise:
             f"{name}_backward", reads=("grad", *self.saved), writes=("grad_input",),
             body=backward, scalars=self.scalars)
 
-    def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, dict]:
-        """(y, saved arrays by name) for a C-contiguous float array ``x``."""
+    def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, tuple]:
+        """(y, the saved arrays in ``saved`` order) for a C-contiguous float array ``x``."""
         y = np.empty_like(x)
-        kept = [np.empty(x.shape, self.dtypes.get(s, x.dtype)) for s in self.kept]
+        kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
         loop = self.forward_kernel.loop(x.dtype)  # arrays: x, y, *kept (the kernel's order)
         loop(x.size, x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept],
              *[float(scalars[s]) for s in self.scalars])
-        given = {"x": x, "y": y, **dict(zip(self.kept, kept))}
-        return y, {s: given[s] for s in self.saved}
+        given = dict(zip(self.kept, kept), x=x, y=y)
+        return y, tuple([given[s] for s in self.saved])
 
-    def backward(self, grad: np.ndarray, saved: Mapping[str, np.ndarray],
+    def backward(self, grad: np.ndarray, saved: Sequence[np.ndarray],
                  **scalars: float) -> np.ndarray:
-        """dL/dx from dL/dy (``grad``, shaped like x) and the forward's saved arrays."""
+        """dL/dx from dL/dy (``grad``, shaped like x) and the forward's saved arrays (in
+        ``saved`` order)."""
         grad_input = np.empty_like(grad)
         loop = self.backward_kernel.loop(grad.dtype)  # arrays: grad, *saved, grad_input
-        loop(grad.size, grad.reshape(-1), *[saved[s].reshape(-1) for s in self.saved],
+        loop(grad.size, grad.reshape(-1), *[a.reshape(-1) for a in saved],
              grad_input.reshape(-1), *[float(scalars[s]) for s in self.scalars])
         return grad_input

@@ -31,16 +31,11 @@ class FlatOptimizer:
 
     def __init__(self, optimizer, flat: FlatParameters):
         self.optimizer, self.flat = optimizer, flat
+        self.zero_grad, self.step = flat.zero_grad, optimizer.step  # called every batch
 
     @property
     def param_groups(self) -> list[dict]:
         return self.optimizer.param_groups
-
-    def zero_grad(self) -> None:
-        self.flat.zero_grad()
-
-    def step(self) -> None:
-        self.optimizer.step()
 
     def state_dict(self) -> dict:
         return self.optimizer.state_dict()

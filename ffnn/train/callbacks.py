@@ -88,10 +88,12 @@ class CallbackList:
         methods = [getattr(c, hook) for c in self.callbacks
                    if getattr(type(c), hook, None) is not getattr(Callback, hook, None)
                    or hook in vars(c)]
-
-        def call(*args):
-            for method in methods:
-                method(*args)
+        if len(methods) == 1:  # the one listener itself: no loop around it
+            call = methods[0]
+        else:
+            def call(*args):
+                for method in methods:
+                    method(*args)
 
         setattr(self, hook, call)  # looked up once per hook (callbacks are fixed per fit)
         return call

@@ -160,14 +160,17 @@ class Trainer:
 
     def _target(self, y, out: np.ndarray) -> Tensor:
         """Targets shaped and typed for the loss ([n] -> [n, 1] against [n, 1] outputs)."""
+        return Tensor._make(self._target_array(y, out), False, None)
+
+    def _target_array(self, y, out: np.ndarray) -> np.ndarray:
+        """``_target``'s array (what the graph-free step takes)."""
         y = y._data if isinstance(y, Tensor) else np.asarray(y)
         if self.task == "multiclass" and y.ndim == 1:
-            y = y.astype(np.int64, copy=False)
-        else:
-            y = y.astype(out.dtype, copy=False)
-            if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
-                y = y[:, None]
-        return Tensor._make(y, False, None)
+            return y.astype(np.int64, copy=False)
+        y = y.astype(out.dtype, copy=False)
+        if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
+            y = y[:, None]
+        return y
 
     def _loss(self, out: Tensor, target: Tensor, weight) -> Tensor:
         return self.loss(out, target) if weight is None else self.loss(out, target, weight)
@@ -427,7 +430,7 @@ class Trainer:
         if chain is not None and weight is None and not self._l1_weights \
                 and chain.usable(x._data):
             out, done = chain.forward(x._data)
-            target = self._target(y, out)._data
+            target = self._target_array(y, out)
             self.optimizer.zero_grad()
             value = chain.backward(out, done, target)
             if value is not None:
