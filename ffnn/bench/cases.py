@@ -136,13 +136,23 @@ def _module(nn, layer: tuple):
     return getattr(nn, _MODULES[layer[1]])()
 
 
+def _model(lib, spec: Spec):
+    """The case's ``nn.Sequential`` in ``lib`` (``ffnn`` or ``torch``)."""
+    model = lib.nn.Sequential(*[_module(lib.nn, layer) for layer in spec.plan()])
+    return model.double() if spec.dtype == "float64" else model
+
+
+def _training(lib, spec: Spec, model):
+    """(loss function, optimizer) of a training case in ``lib``."""
+    loss_fn = lib.nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else lib.nn.MSELoss()
+    name, kwargs = optimizers.torch_optimizer(spec.optimizer, spec.lr)
+    return loss_fn, getattr(lib.optim, name)(model.parameters(), **kwargs)
+
+
 def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
     """(model, step callable) written once against the API both libraries share: ``lib`` is
     ``ffnn`` or ``torch`` (``import ffnn as torch`` is the whole difference)."""
-    nn = lib.nn
-    model = nn.Sequential(*[_module(nn, layer) for layer in spec.plan()])
-    if spec.dtype == "float64":
-        model = model.double()
+    model = _model(lib, spec)
     x = lib.from_numpy(x_np)
     if not spec.train:
         model.eval()
@@ -153,9 +163,7 @@ def _build(lib, spec: Spec, x_np: np.ndarray, y_np: np.ndarray | None):
 
         return model, predict
     y = lib.from_numpy(y_np)
-    loss_fn = nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else nn.MSELoss()
-    name, kwargs = optimizers.torch_optimizer(spec.optimizer, spec.lr)
-    opt = getattr(lib.optim, name)(model.parameters(), **kwargs)
+    loss_fn, opt = _training(lib, spec, model)
 
     def step():
         opt.zero_grad()
@@ -177,6 +185,34 @@ def build_ffnn(spec: Spec, seed: int = 0, state: dict | None = None):
     if state is not None:
         model.load_state_dict(state)
     return model, step
+
+
+FUSED_MAX_FLOPS = 4e6
+"""The compiled peer fuses a step whose matrix products take at most this many FLOPs (the
+fused kernel's products are plain loops; above this, BLAS's win) and replays the others."""
+
+
+def compiled_mode(spec: Spec) -> str:
+    """``ffnn.compile``'s mode for the case: 'fused' for a small network, else 'replay'."""
+    return "fused" if matmul_flops(spec) <= FUSED_MAX_FLOPS else "replay"
+
+
+def build_ffnn_compiled(spec: Spec, seed: int = 0, state: dict | None = None):
+    """(model, step callable): the case's training step through ``ffnn.compile`` in
+    ``compiled_mode(spec)`` (what a user who wants speed runs, as JAX's peer runs
+    ``jax.jit``); a step it cannot capture runs eagerly, with its one-line warning."""
+    import ffnn
+    import ffnn.optim  # noqa: F401 - lib.optim below
+
+    ffnn.manual_seed(seed)
+    model = _model(ffnn, spec)
+    if state is not None:
+        model.load_state_dict(state)
+    x_np, y_np = make_data(spec, seed)
+    x, y = ffnn.from_numpy(x_np), ffnn.from_numpy(y_np)
+    loss_fn, opt = _training(ffnn, spec, model)
+    step = ffnn.compile(model, loss_fn, opt, mode=compiled_mode(spec))
+    return model, lambda: step(x, y)
 
 
 def build_torch(spec: Spec, state: dict | None, seed: int = 0):

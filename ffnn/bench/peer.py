@@ -1,7 +1,8 @@
 """One library's side of the bench, in a process of its own: ``python -m ffnn.bench.peer
 LIBRARY THREADS``.
 
-Each library (ffnn, torch, jax, and matmul: NumPy's products alone) is timed in its own
+Each library (ffnn, ffnn_compiled: ffnn's step through ``ffnn.compile``, torch, jax, and
+matmul: NumPy's products alone) is timed in its own
 process, so that XLA's thread pool and OpenBLAS's never share one. The process speaks JSON
 lines: it first writes ``{"ready": true, "library", "version"}`` (or ``{"unavailable":
 reason}`` and exits), then answers each request on stdin with one line:
@@ -26,9 +27,16 @@ from collections.abc import Callable
 from typing import IO
 
 from ffnn.bench import layout
-from ffnn.bench.cases import Spec, build_ffnn, build_matmul, build_torch, make_data
+from ffnn.bench.cases import (
+    Spec,
+    build_ffnn,
+    build_ffnn_compiled,
+    build_matmul,
+    build_torch,
+    make_data,
+)
 
-LIBRARIES = ("ffnn", "torch", "jax", "matmul")
+LIBRARIES = ("ffnn", "ffnn_compiled", "torch", "jax", "matmul")
 
 
 def _version(library: str) -> str:
@@ -44,7 +52,7 @@ def _version(library: str) -> str:
         return torch.__version__
     import numpy
 
-    if library == "ffnn":
+    if library in ("ffnn", "ffnn_compiled"):
         import ffnn
 
         return ffnn.__version__
@@ -58,6 +66,8 @@ def build_step(library: str, spec: Spec, seed: int = 0) -> Callable[[], object]:
     state = layout.init_state(spec.plan(), spec.dtype, seed)
     if library == "ffnn":
         return build_ffnn(spec, seed, state)[1]
+    if library == "ffnn_compiled":
+        return build_ffnn_compiled(spec, seed, state)[1]
     if library == "torch":
         return build_torch(spec, state, seed)[1]
     if library == "jax":

@@ -1,9 +1,10 @@
 """Training-step rows: ffnn, PyTorch, JAX and NumPy's matrix products, each in its own
 process (``ffnn.bench.peers``), timed in alternation; one row per case or sweep entry.
 
-A row's ratios: ``ratio`` = ffnn / torch, ``jax_ratio`` = ffnn / JAX, and
-``step_over_matmul`` = ffnn's step over the time of its matrix products alone
-(``cases.matmul_shapes``) with the same NumPy and BLAS.
+A row's ratios: ``ratio`` = ffnn / torch, ``jax_ratio`` = ffnn / JAX (ffnn's eager step, the
+PyTorch program's), ``compiled_jax_ratio`` = ffnn's step through ``ffnn.compile`` / JAX's
+``jax.jit`` step, and ``step_over_matmul`` = ffnn's step over the time of its matrix
+products alone (``cases.matmul_shapes``) with the same NumPy and BLAS.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def items(names: list[str]) -> list[tuple[str, str | None, cases.Spec]]:
 
 
 def libraries(use_torch: bool, use_jax: bool) -> list[str]:
-    """The peer processes to start: ffnn and matmul always, torch and jax unless refused."""
-    return ["ffnn"] + (["torch"] if use_torch else []) + (["jax"] if use_jax else []) \
-        + ["matmul"]
+    """The peer processes to start: ffnn, its compiled step and matmul always, torch and jax
+    unless refused."""
+    return ["ffnn", "ffnn_compiled"] + (["torch"] if use_torch else []) \
+        + (["jax"] if use_jax else []) + ["matmul"]
 
 
 def _ms(times: dict, library: str) -> float | None:
@@ -50,13 +52,15 @@ def _over(a: float | None, b: float | None) -> float | None:
 def step_row(case: str, variant: str | None, spec: cases.Spec, times: dict) -> dict:
     """The row of one measured case: milliseconds per step, ratios, GFLOP/s."""
     ffnn_ms, torch_ms, jax_ms = _ms(times, "ffnn"), _ms(times, "torch"), _ms(times, "jax")
-    matmul_ms = _ms(times, "matmul")
+    matmul_ms, compiled_ms = _ms(times, "matmul"), _ms(times, "ffnn_compiled")
     flops = cases.matmul_flops(spec)
     description = sweep.DESCRIPTIONS[case] if variant else cases.DESCRIPTIONS[case]
     return {"case": case, "variant": variant, "description": description,
             "spec": spec.to_dict(), "ffnn_ms": ffnn_ms, "torch_ms": torch_ms, "jax_ms": jax_ms,
             "matmul_ms": matmul_ms, "ratio": _over(ffnn_ms, torch_ms),
             "jax_ratio": _over(ffnn_ms, jax_ms), "step_over_matmul": _over(ffnn_ms, matmul_ms),
+            "compiled_ms": compiled_ms, "compiled_mode": cases.compiled_mode(spec),
+            "compiled_jax_ratio": _over(compiled_ms, jax_ms),
             "peak_fraction": _over(matmul_ms, ffnn_ms), "flops": flops,
             "gflops": flops / ffnn_ms / 1e6,
             "torch_gflops": None if torch_ms is None else flops / torch_ms / 1e6,

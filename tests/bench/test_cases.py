@@ -4,6 +4,7 @@ sweep and shapes groups, the matrix products of the timing model and case parsin
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -76,6 +77,38 @@ def test_remaining_optimizers_match_torch_through_the_builds(optimizer):
     _, torch_step = cases.build_torch(spec, state)
     assert [step().item() for _ in range(4)] == pytest.approx(
         [torch_step().item() for _ in range(4)], rel=1e-10)
+
+
+def test_compiled_peer_fuses_small_networks_and_replays_the_others():
+    assert cases.compiled_mode(cases.SPECS["tiny"]) == "fused"
+    assert cases.compiled_mode(shape_specs()["64-32-32-10 tanh b32 adam"]) == "fused"
+    assert cases.compiled_mode(cases.SPECS["mlp"]) == "replay"
+    assert all(cases.compiled_mode(s) == "replay" for s in sweep_specs().values())
+
+
+@pytest.mark.parametrize("name", ["relu adam", "tanh nesterov", "relu adam batch_norm"])
+def test_compiled_peer_replays_the_eager_step_bit_for_bit(name):
+    """Replay (and the eager fallback, for batch norm) gives the eager build's losses."""
+    spec = sweep_specs()[name]
+    spec = Spec((64, 256, 10), spec.activation, 64, spec.loss, spec.optimizer, lr=spec.lr,
+                norm=spec.norm)
+    assert cases.compiled_mode(spec) == "replay"
+    state = layout.init_state(spec.plan(), spec.dtype)
+    eager = cases.build_ffnn(spec, state=state)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # batch norm: "running the eager step: ..."
+        compiled = cases.build_ffnn_compiled(spec, state=state)[1]
+        assert [eager().item() for _ in range(3)] == [compiled() for _ in range(3)]
+
+
+def test_compiled_peer_fused_step_follows_the_eager_one_to_rounding():
+    spec = shape_specs()["64-32-32-10 tanh b32 adam"]
+    state = layout.init_state(spec.plan(), spec.dtype)
+    eager = cases.build_ffnn(spec, state=state)[1]
+    fused = cases.build_ffnn_compiled(spec, state=state)[1]
+    ours, reference = [fused() for _ in range(4)], [eager().item() for _ in range(4)]
+    assert ours == pytest.approx(reference, rel=1e-5)
+    assert ours[3] != pytest.approx(ours[0], rel=1e-4)  # the steps did move the weights
 
 
 def test_float64_specs_build_float64_models_and_data():

@@ -22,8 +22,8 @@ def fake(mode: str = "ok", per_row: float = 0.0) -> list[str]:
     return [sys.executable, FAKE, mode, repr(per_row)]
 
 
-FAKES = {"ffnn": fake("ok", 4e-3), "torch": fake("ok", 8e-3), "jax": fake("ok", 2e-3),
-         "matmul": fake("ok", 1e-3)}
+FAKES = {"ffnn": fake("ok", 4e-3), "ffnn_compiled": fake("ok", 1.5e-3),
+         "torch": fake("ok", 8e-3), "jax": fake("ok", 2e-3), "matmul": fake("ok", 1e-3)}
 
 
 def test_rows_follow_from_the_peers_samples_and_each_gets_its_spec():
@@ -36,7 +36,10 @@ def test_rows_follow_from_the_peers_samples_and_each_gets_its_spec():
         assert row["jax_ms"] == pytest.approx(2 * n) and row["matmul_ms"] == pytest.approx(n)
         assert row["ratio"] == pytest.approx(0.5) and row["jax_ratio"] == pytest.approx(2.0)
         assert row["step_over_matmul"] == pytest.approx(4.0)
-        assert row["samples"] == {"ffnn": 2, "torch": 2, "jax": 2, "matmul": 2}
+        assert row["compiled_ms"] == pytest.approx(1.5 * n)
+        assert row["compiled_jax_ratio"] == pytest.approx(0.75)
+        assert row["samples"] == {"ffnn": 2, "ffnn_compiled": 2, "torch": 2, "jax": 2,
+                                  "matmul": 2}
     assert notes == []
 
 
@@ -44,15 +47,17 @@ def test_table_marks_each_ratio_against_its_target(capsys):
     result = run.run_benchmarks(["tiny", "shapes"], 2, "small", memory=False,
                                 peer_commands=FAKES)
     tiny, first = result["cases"][0], result["cases"][1]
-    assert tiny["targets"] == {"ffnn/torch <= 0.5": True, "ffnn/JAX <= 1.0": False}
+    assert tiny["targets"] == {"ffnn/torch <= 0.5": True, "ffnn/JAX <= 1.0": False,
+                               "compiled/JAX <= 1.0": True}
     assert first["targets"] == {"ffnn/torch <= 0.8": True, "ffnn/JAX <= 1.0": False,
-                                "step/matmul <= 1.25": False}
+                                "compiled/JAX <= 1.0": True, "step/matmul <= 1.25": False}
     text = report.to_markdown(result)
-    assert ("| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | step/matmuls |"
-            in text)
-    assert "| shapes 2-3-1 tanh b1 sgd | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 4.00 ✗ |" \
-        in text
-    assert "| tiny | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 4.00 |" in text  # no target
+    assert ("| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | compiled ms | "
+            "compiled/JAX | step/matmuls |" in text)
+    assert ("| shapes 2-3-1 tanh b1 sgd | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 1.500 | "
+            "0.75 ✓ | 4.00 ✗ |") in text
+    assert ("| tiny | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 1.500 | 0.75 ✓ | 4.00 |"
+            in text)  # step/matmul: no target for tiny
     assert "shapes: ffnn/torch <= 0.8: met on 5 of 5" in text
     assert "shapes: ffnn/JAX <= 1.0: met on 0 of 5 (NOT met: 784-512-256-10 relu b128 adam," \
         in text

@@ -41,10 +41,12 @@ def test_json_tiny_has_every_column_and_consistent_ratios(capsys):
     assert row["peak_fraction"] == pytest.approx(1 / row["step_over_matmul"])
     assert row["gflops"] == pytest.approx(row["flops"] / row["ffnn_ms"] / 1e6)
     assert row["ffnn_peak_mib"] is None  # --no-memory
-    assert set(row["targets"]) == {"ffnn/torch <= 0.5", "ffnn/JAX <= 1.0"}
+    assert set(row["targets"]) == {"ffnn/torch <= 0.5", "ffnn/JAX <= 1.0", "compiled/JAX <= 1.0"}
     assert row["targets"]["ffnn/torch <= 0.5"] == (row["ratio"] <= 0.5)
     assert row["jax_ms"] is None and row["targets"]["ffnn/JAX <= 1.0"] is None  # --no-jax
-    assert set(row["samples"]) == {"ffnn", "torch", "matmul"}
+    assert row["compiled_ms"] > 0 and row["compiled_mode"] == "fused"
+    assert row["compiled_jax_ratio"] is None and row["targets"]["compiled/JAX <= 1.0"] is None
+    assert set(row["samples"]) == {"ffnn", "ffnn_compiled", "torch", "matmul"}
     assert "--no-jax: JAX columns skipped" in result["notes"]
 
 
@@ -58,10 +60,12 @@ def test_memory_columns_come_from_fresh_processes(capsys):
 def test_markdown_table_and_targets(capsys):
     assert main(["--case", "mlp", "--markdown", *SMALL]) == 0
     out = capsys.readouterr().out
-    assert "| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | step/matmuls |" in out
+    assert ("| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | compiled ms | "
+            "compiled/JAX | step/matmuls |") in out
     assert "| mlp |" in out
     assert "mlp: ffnn/torch <= 0.8:" in out and "mlp: step/matmul <= 1.25:" in out
     assert "mlp: ffnn/JAX <= 1.0: not measured" in out
+    assert "mlp: compiled/JAX <= 1.0: not measured" in out
 
 
 def test_text_output_without_torch_notes_the_skip(capsys):
@@ -123,10 +127,11 @@ def test_both_libraries_start_from_the_same_weights_and_loss():
 
 
 def test_check_targets_marks_unmeasured_as_none():
-    row = {"case": "ffn", "ratio": 0.7, "jax_ratio": None, "step_over_matmul": 1.3,
-           "memory_ratio": None}
+    row = {"case": "ffn", "ratio": 0.7, "jax_ratio": None, "compiled_jax_ratio": 0.9,
+           "step_over_matmul": 1.3, "memory_ratio": None}
     assert report.check_targets(row) == {"ffnn/torch <= 0.9": True,
                                          "ffnn/JAX <= 1.0": None,
+                                         "compiled/JAX <= 1.0": True,
                                          "step/matmul <= 1.25": False,
                                          "peak memory <= torch": None}
 
