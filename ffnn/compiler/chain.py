@@ -239,13 +239,18 @@ class ChainStep:
         return dtype if dtype is not None and dtype.kind == "f" else None
 
     def usable(self, x: np.ndarray) -> bool:
-        """Whether this batch can take the Trainer's step: grad mode on, every parameter
-        trainable and without a gradient hook, no module hooks, ``x`` [n, in_features] of
-        the weights' dtype. (C-level ``map``s: this runs before every batch.)"""
+        """Whether this batch can take the Trainer's step: ``takes(x)`` and ``intact()``."""
+        return self.takes(x) and self.intact()
+
+    def takes(self, x: np.ndarray) -> bool:
+        """Grad mode on and ``x`` [n, in_features] of the weights' dtype."""
         weight = self.registries[0]["weight"]._data
-        if (not autograd._grad_enabled or x.ndim != 2 or x.shape[1] != weight.shape[1]
-                or x.dtype != weight.dtype):
-            return False
+        return (autograd._grad_enabled and x.ndim == 2 and x.shape[1] == weight.shape[1]
+                and x.dtype == weight.dtype)
+
+    def intact(self) -> bool:
+        """Every parameter trainable and without a gradient hook, no module hooks, as at
+        capture. (C-level ``map``s: this can run before every batch.)"""
         tables = self.module_dicts  # as Module.__call__ checks for hooks
         return not (any(map(dict.__contains__, tables, repeat("_forward_hooks")))
                     or any(map(dict.__contains__, tables, repeat("_forward_pre_hooks")))

@@ -76,11 +76,24 @@ class DecoupledDecay:
 class FlatRollback(TerminateOnNaN):
     """The estimators' divergence guard: ``TerminateOnNaN(restore='epoch', warn=False)`` whose
     snapshot is one copy of the flat parameter buffer (plus any buffers, e.g. batch norm's
-    running statistics) instead of a walk over the model's state each epoch."""
+    running statistics) instead of a walk over the model's state each epoch. As
+    scikit-learn's MLP, it checks the epoch's mean loss once, at the epoch's end (non-finite
+    when any batch's loss was), not every batch."""
+
+    on_train_batch_begin = Callback.on_train_batch_begin  # nothing to do between batches
+    on_train_batch_end = Callback.on_train_batch_end
 
     def __init__(self, flat: FlatParameters):
         super().__init__(restore="epoch", warn=False)
         self.flat = flat
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(loss):
+            return
+        self.stopped_epoch, self.loss = epoch, loss
+        self.restore_snapshot(self._good)
+        self.trainer.stop_training = True
 
     def on_train_begin(self, logs=None):
         self.buffers = list(self.model.buffers())  # the estimator's network stays as built

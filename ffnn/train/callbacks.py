@@ -70,6 +70,10 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
+def _NOTHING(*args) -> None:  # noqa: N802 - a hook nobody listens to
+    """What a CallbackList calls for a hook no callback implements."""
+
+
 class CallbackList:
     """Calls one hook on every callback, in order: ``callbacks.on_epoch_end(epoch, logs)``."""
 
@@ -88,8 +92,8 @@ class CallbackList:
         methods = [getattr(c, hook) for c in self.callbacks
                    if getattr(type(c), hook, None) is not getattr(Callback, hook, None)
                    or hook in vars(c)]
-        if len(methods) == 1:  # the one listener itself: no loop around it
-            call = methods[0]
+        if len(methods) <= 1:  # the one listener itself: no loop around it
+            call = methods[0] if methods else _NOTHING
         else:
             def call(*args):
                 for method in methods:
@@ -97,6 +101,10 @@ class CallbackList:
 
         setattr(self, hook, call)  # looked up once per hook (callbacks are fixed per fit)
         return call
+
+    def listens(self, *hooks: str) -> bool:
+        """Whether any callback implements one of ``hooks``."""
+        return any(getattr(self, hook) is not _NOTHING for hook in hooks)
 
     def __iter__(self):
         return iter(self.callbacks)

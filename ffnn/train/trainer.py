@@ -111,6 +111,7 @@ class Trainer:
         self.loader_generator = _random.Generator(self.seed)
         self._streams: tuple | None = None  # (seed, loader stream, global stream)
         self._chain: ChainStep | None = None
+        self._recheck = True  # check the chain's hooks before each batch (see _train_epoch)
         self._chain_capture: tuple | None = None  # (chain, Watch, the loss's options)
         self._l1_weights: list = []
         self.strategy = get_strategy(strategy, bool(distributed))
@@ -336,6 +337,9 @@ class Trainer:
 
     def _train_epoch(self, loader, callbacks: CallbackList) -> dict[str, float]:
         chain = self._chain = self._fast_chain()
+        # the chain's hooks and requires_grad are as captured (``Watch``, each epoch); they
+        # are checked again before each batch only when callbacks run between batches
+        self._recheck = callbacks.listens("on_train_batch_begin", "on_train_batch_end")
         if chain is not None:  # the captured modules are the model's (checked each epoch)
             chain.train()
             dtype = chain.params[0]._data.dtype
@@ -428,7 +432,7 @@ class Trainer:
         the fast step when it applies (``ffnn.compiler.chain``), else the graph."""
         chain = self._chain
         if chain is not None and weight is None and not self._l1_weights \
-                and chain.usable(x._data):
+                and chain.takes(x._data) and (not self._recheck or chain.intact()):
             out, done = chain.forward(x._data)
             target = self._target_array(y, out)
             self.optimizer.zero_grad()

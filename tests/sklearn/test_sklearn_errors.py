@@ -124,7 +124,7 @@ def test_coefs_setter_checks_shapes():
 
 def test_the_divergence_guard_restores_the_epoch_start_buffer_and_statistics():
     """FlatRollback snapshots the flat parameters and batch norm's running statistics at
-    each epoch's start; a non-finite batch loss puts both back and stops training."""
+    each epoch's start; a non-finite epoch loss puts both back and stops training."""
     from types import SimpleNamespace
 
     from ffnn import nn
@@ -141,10 +141,16 @@ def test_the_divergence_guard_restores_the_epoch_start_buffer_and_statistics():
     flat.flat._data += 1.0  # an epoch's steps
     for b in model.buffers():
         b._data += 2
-    guard.on_train_batch_end(0, {"loss": 0.5})
+    guard.on_epoch_end(0, {"loss": 0.5})
     assert not guard.trainer.stop_training  # a finite loss changes nothing
-    guard.on_train_batch_end(1, {"loss": float("nan")})
-    assert guard.trainer.stop_training and guard.stopped_epoch == 0 and guard.stopped_batch == 1
+    np.testing.assert_array_equal(flat.flat._data, start[0] + 1.0)
+    guard.on_epoch_begin(1)
+    start = [flat.flat._data.copy(), *(b._data.copy() for b in model.buffers())]
+    flat.flat._data -= 3.0
+    for b in model.buffers():
+        b._data += 5
+    guard.on_epoch_end(1, {"loss": float("nan")})  # some batch of epoch 1 diverged
+    assert guard.trainer.stop_training and guard.stopped_epoch == 1 and guard.loss != 0.5
     np.testing.assert_array_equal(flat.flat._data, start[0])
     for b, saved in zip(model.buffers(), start[1:]):
         np.testing.assert_array_equal(b._data, saved)

@@ -11,7 +11,7 @@ import ffnn
 from ffnn import accel, nn, optim
 from ffnn.compiler.chain import ChainStep
 from ffnn.data import TensorDataset
-from ffnn.train import Trainer
+from ffnn.train import Callback, Trainer
 from tests._fast_steps import assert_grads_equal, chain_against_graph, count_fast_steps
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
@@ -186,6 +186,40 @@ def test_l1_penalty_and_sample_weights_use_the_graph(monkeypatch):
     X, y = _data(np.float32, "classify")
     _assert_same_training(lambda: _chain(nn.Tanh, np.float32), nn.CrossEntropyLoss(), X, y,
                           monkeypatch, expect_fast=False, l1=1e-3)
+
+
+class _MidEpoch(Callback):
+    """Between two batches of the first epoch: a forward hook, or a frozen weight."""
+
+    def __init__(self, change: str):
+        self.change = change
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.trainer.epoch == 0 and batch == 1:
+            if self.change == "hook":
+                self.model[1].register_forward_hook(lambda module, args, out: out * 0.5)
+            else:
+                self.model[0].weight.requires_grad_(False)
+
+
+@pytest.mark.parametrize("change", ["hook", "freeze"])
+def test_a_change_between_batches_is_seen_at_the_next_batch(change, monkeypatch):
+    """The chain's hooks and requires_grad are checked before each batch when a callback
+    runs between batches: a hook or a freeze from the second batch on trains as the graph."""
+    X, y = _data(np.float32, "classify")
+    calls = count_fast_steps(monkeypatch)
+
+    def run(fast):
+        ffnn.manual_seed(0)
+        return _train(_chain(nn.ReLU, np.float32), nn.CrossEntropyLoss(), X, y, fast,
+                      callbacks=[_MidEpoch(change)])
+
+    fast = run(True)
+    assert len(calls) == 1  # the first batch only: the change holds for every later one
+    graph = run(False)
+    for a, b in zip(fast[0], graph[0]):
+        assert np.array_equal(a, b)
+    assert fast[1] == graph[1]
 
 
 def test_a_bad_label_raises_the_graphs_error():
