@@ -87,15 +87,15 @@ class CompiledStep:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
         reason = self._input_reason(x, xa)
-        ya = None
-        if reason is None:
-            ya, reason = self._target(y, xa)
-        if reason is None and self.fused is not None:
-            value, why = self.fused(xa, ya, self.optimizer)
+        if reason is None and self.fused is not None and hasattr(ya := _array(y), "dtype"):
+            value, why = self.fused(xa, ya, self.optimizer)  # (it checks the target)
             if why is None:
                 self.output, self.compiled, self.reason = self.fused.output, True, None
                 return value
             self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
+        ya = None
+        if reason is None:
+            ya, reason = self._target(y, xa)
         if reason is not None:
             return self._eager(x, y, reason)
         return self._replay(x, y, xa, ya)
@@ -173,6 +173,11 @@ class CompiledStep:
         mode = "fused" if self.fused is not None else "replay"
         state = f"mode={mode!r}" if self.compiled else f"eager: {self.reason}"
         return f"CompiledStep({state})"
+
+
+def _array(y):
+    """The array of a tensor, else ``y`` itself."""
+    return y._data if isinstance(y, Tensor) else y
 
 
 def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None,  # noqa: A001

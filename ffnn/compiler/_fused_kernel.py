@@ -12,8 +12,13 @@ vectorises without reassociating sums: each output element is summed over k in o
 import math
 
 import numba
+import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
+
+from ffnn.kernels.elementwise import scalar_helper
+
+_tanh_fast, _exp_small = scalar_helper("tanh_fast"), scalar_helper("exp_small")
 
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
@@ -24,16 +29,19 @@ MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
 
 @_jit
 def _activate(h, code):  # pragma: no cover - compiled
-    """h ← f(h) in place on one row."""
+    """h ← f(h) in place on one row. For float32 rows tanh and exp are the vectorising
+    float64 scalar functions the generated kernels use (``ffnn.ops.special``), rounded once;
+    for float64 rows, libm's."""
     zero, one = h.dtype.type(0), h.dtype.type(1)
+    single = h.itemsize == 4
     for o in range(h.size):
         z = h[o]
         if code == TANH:
-            h[o] = math.tanh(z)
+            h[o] = _tanh_fast(np.float64(z)) if single else math.tanh(z)
         elif code == RELU:
             h[o] = z * (z > zero)
         elif code == SIGMOID:
-            e = math.exp(-abs(z))
+            e = h.dtype.type(_exp_small(-abs(np.float64(z)))) if single else math.exp(-abs(z))
             h[o] = one / (one + e) if z >= zero else e / (one + e)
 
 
@@ -264,3 +272,12 @@ def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, 
     _backward(x, table, dims, codes, grad_a, grad_b)
     _update(x, table, dims, adam, hyper, steps, amsgrad)
     return loss
+
+
+@_jit
+def classes_ok(y_index, classes):  # pragma: no cover - compiled
+    """Whether every class index is in [0, classes) (one pass, no temporaries)."""
+    for i in range(y_index.size):
+        if y_index[i] < 0 or y_index[i] >= classes:
+            return False
+    return True

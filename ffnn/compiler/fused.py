@@ -93,7 +93,7 @@ class FusedStep:
     def __init__(self, modules, codes, loss, optimizer, groups):
         from ffnn.compiler import _fused_kernel
 
-        self.kernel = _fused_kernel.step
+        self.kernel, self._classes_ok = _fused_kernel.step, _fused_kernel.classes_ok
         self.modules, self.codes = modules, np.array(codes, np.int64)
         self.weights = [m.weight for m in modules]
         self.biases = [m.bias for m in modules]
@@ -123,6 +123,7 @@ class FusedStep:
         self.transposed = tuple(np.empty(w._data.T.shape, self.dtype) for w in self.weights)
         self.grads = [np.empty_like(p._data) for p in self.params]
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
+        self.classes = int(self.dims[-1, 0])
         self.buffers: dict[int, tuple] = {}
         self._tables: dict[int, tuple] = {}
         self.output = None
@@ -240,16 +241,17 @@ class FusedStep:
             return None, "a parameter's array changed shape, dtype or layout"
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
-        if self.loss_code == 1:
-            y_float = self._no_float
-            y_index = np.ascontiguousarray(y, np.int64)
-            if y_index.size and (y_index.min() < 0 or y_index.max() >= self.dims[-1, 0]):
-                return None, "a target is ignore_index"
-        else:
-            y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
-            if y_float.ndim != 2:
-                return None, "the target is not 2-D"
         n = x.shape[0]
+        if self.loss_code == 1:
+            if y.dtype.kind not in "iu" or y.shape != (n,):
+                return None, "the target is not a vector of class indices, one per row"
+            y_float, y_index = self._no_float, np.ascontiguousarray(y, np.int64)
+            if not self._classes_ok(y_index, self.classes):
+                return None, "a target is ignore_index or not a class"
+        else:
+            if y.dtype.kind != "f" or y.shape != (n, self.classes):
+                return None, "the target is not a floating-point array shaped like the output"
+            y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
         self._group_rows()
         table = self._table(n, self._state())
         if table is None:
