@@ -1,7 +1,8 @@
 """``ffnn bench --check``: do the peers compute the same step as ffnn?
 
 Every training case is run for a few steps in float64 from the same weights in each peer
-process; the losses of PyTorch and JAX are compared with ffnn's. Equal networks, losses and
+process; the losses of ffnn's compiled step (``ffnn.compile``, as the bench times it), PyTorch
+and JAX are compared with ffnn's eager step. Equal networks, losses and
 optimizer updates agree to rounding (~1e-15); a wrong activation, loss or hyper-parameter
 shows up as a difference many orders of magnitude larger. Cases with dropout are left out:
 each library draws its own masks.
@@ -24,7 +25,8 @@ def loss_differences(names: list[str], threads: int, use_torch: bool, use_jax: b
     todo = [item for item in steps.items(names) if item[2].dropout == 0.0]
     if len(todo) < len(steps.items(names)):
         notes.append("dropout cases not compared: each library draws its own masks")
-    wanted = ["ffnn"] + (["torch"] if use_torch else []) + (["jax"] if use_jax else [])
+    wanted = ["ffnn", "ffnn_compiled"] + (["torch"] if use_torch else []) \
+        + (["jax"] if use_jax else [])
     running = peers.start_peers(wanted, threads, notes, commands)
     rows = []
     try:

@@ -109,13 +109,15 @@ def test_steps_per_round_fills_the_round_with_at_least_one_call():
 
 def test_check_reports_the_largest_loss_difference_per_peer():
     notes: list[str] = []
-    commands = {"ffnn": fake("ok"), "torch": fake("off", 1e-3), "jax": fake("ok")}
+    commands = {"ffnn": fake("ok"), "ffnn_compiled": fake("ok"), "torch": fake("off", 1e-3),
+                "jax": fake("ok")}
     rows = check.loss_differences(["tiny", "sweep"], 1, True, True, notes, 3, commands)
     assert len(rows) == 1 + 45  # the dropout entry of the sweep is left out
     assert notes == ["dropout cases not compared: each library draws its own masks"]
     for row in rows:
         assert row["ffnn"] == [1.0, 2.0, 3.0]
         assert row["torch"] == pytest.approx(1e-3 / 1.0) and row["jax"] == 0.0
+        assert row["ffnn_compiled"] == 0.0
     text, agree = check.to_text(rows, notes)
     assert not agree
     assert "max over 46 cases: torch 1.0e-03 (DIFFERS" in text
@@ -160,6 +162,7 @@ def test_real_ffnn_and_torch_peers_compute_the_same_losses(capsys):
                  "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "max over 6 cases: torch" in out and "(agrees; tolerance 1e-09)" in out
+    assert "max over 6 cases: ffnn_compiled" in out and "DIFFERS" not in out
 
 
 def test_check_refuses_cases_without_a_training_step(capsys):
