@@ -1,9 +1,11 @@
 """The parent's side of the peer processes (``ffnn.bench.peer``): start one per library,
 build a case in each, and time them in alternation.
 
-Rounds alternate between the processes (ffnn, torch, jax, matmul, ffnn, …), each round a
-few calls timed inside the peer; a burst of load on the shared machine hits every library
-alike, and each reports the median of its per-call times.
+Rounds alternate between the processes (ffnn, ffnn_compiled, torch, jax, matmul, ffnn, …),
+each round a few calls timed inside the peer; a burst of load on the shared machine hits
+every library alike, and each reports the median of its per-call times. Between two rounds
+the parent waits until the process that just ran is idle (``Peer.settle``): its BLAS threads
+spin on for ~0.1 s after their last call, and would otherwise take a core from the next.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from ffnn.bench.cases import Spec
 
@@ -80,6 +83,22 @@ class Peer:
     def build(self, spec: Spec, seed: int = 0) -> None:
         self.request({"op": "build", "spec": spec.to_dict(), "seed": seed})
 
+    def settle(self, quiet_s: float = 0.015, most_s: float = 0.3) -> None:
+        """Return once the process has used no CPU for ``quiet_s`` (at most ``most_s``).
+
+        After its last call a BLAS or OpenMP pool keeps its threads spinning for a while
+        (OpenBLAS: ~0.1 s), which would take a core from the next library's round; this
+        waits that out, so that each round starts on an otherwise idle machine. Linux
+        (``/proc``); elsewhere it returns at once."""
+        clock = time.monotonic
+        end, used = clock() + most_s, _cpu_seconds(self._process.pid)
+        while used is not None and clock() < end:
+            time.sleep(quiet_s)
+            now = _cpu_seconds(self._process.pid)
+            if now == used:
+                return
+            used = now
+
     def time(self, warmup: int, steps: int) -> list[float]:
         return [float(s) for s in self.request({"op": "time", "warmup": warmup,
                                                 "steps": steps})["samples"]]
@@ -98,6 +117,19 @@ class Peer:
                 self._process.kill()
                 self._process.wait()
         self._stderr.close()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (all its threads), or None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def start_peers(libraries: list[str], threads: int, notes: list[str],
@@ -139,9 +171,11 @@ def measure(peers: dict[str, Peer], spec: Spec, rounds: int, round_s: float,
         peer.build(spec, seed)
         peer.time(warmup=1, steps=0)
         per_round[name] = steps_per_round(min(peer.time(warmup=0, steps=2)), round_s)
+        peer.settle()
     samples: dict[str, list[float]] = {name: [] for name in peers}
     for _ in range(rounds):
         for name, peer in peers.items():
             samples[name] += peer.time(warmup=0, steps=per_round[name])
+            peer.settle()  # its threads stop spinning before the next library runs
     return {name: {"median_s": statistics.median(values), "min_s": min(values),
                    "samples": len(values)} for name, values in samples.items()}

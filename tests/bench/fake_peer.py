@@ -4,11 +4,13 @@ It answers as ``ffnn.bench.peer`` does, without any library: a timed call "takes
 SECONDS_PER_ROW × the case's rows, and the losses of k steps are 1, 2, …, k (+ SECONDS_PER_ROW
 when MODE is ``off``), so a test knows every number the parent should report. MODE
 ``unavailable`` reports the library missing; ``crash`` exits on build; ``hang`` never
-answers a build; ``error`` answers every request with an error.
+answers a build; ``error`` answers every request with an error; ``spin`` keeps a core busy
+for SECONDS_PER_ROW seconds after answering a timed call, as a BLAS pool's threads do.
 """
 
 import json
 import sys
+import time
 
 mode, per_row = sys.argv[1], float(sys.argv[2])
 
@@ -38,6 +40,11 @@ for line in sys.stdin:
     elif op == "build":
         rows = request["spec"]["rows"]
         send({"ok": True})
+    elif op == "time" and mode == "spin":
+        send({"samples": [1e-3] * int(request["steps"])})
+        end = time.perf_counter() + per_row
+        while time.perf_counter() < end:
+            pass
     elif op == "time":
         send({"samples": [per_row * rows] * int(request["steps"])})
     elif op == "losses":

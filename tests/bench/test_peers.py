@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,23 @@ def test_a_silent_peer_times_out():
     p = peers.Peer("jax", 1, fake("hang"), timeout=1.0)
     with pytest.raises(peers.PeerError, match="jax peer: no answer in 1 s"):
         p.build(SPECS["tiny"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="settle reads /proc")
+def test_settle_waits_until_the_process_stops_spinning():
+    """A peer whose threads spin on after its round (here 0.3 s) is waited for; an idle
+    one is not."""
+    spinning, idle = peers.Peer("fake", 1, fake("spin", 0.3)), peers.Peer("fake", 1, fake())
+    try:
+        for peer, least, most in ((spinning, 0.2, 1.0), (idle, 0.0, 0.15)):
+            peer.build(SPECS["tiny"])
+            peer.time(warmup=0, steps=1)
+            start = time.perf_counter()
+            peer.settle(most_s=1.0)
+            assert least <= time.perf_counter() - start <= most
+    finally:
+        spinning.close()
+        idle.close()
 
 
 def test_steps_per_round_fills_the_round_with_at_least_one_call():
