@@ -4,8 +4,9 @@ build a case in each, and time them in alternation.
 Rounds alternate between the processes (ffnn, ffnn_compiled, torch, jax, matmul, ffnn, …),
 each round a few calls timed inside the peer; a burst of load on the shared machine hits
 every library alike, and each reports the median of its per-call times. Between two rounds
-the parent waits until the process that just ran is idle (``Peer.settle``): its BLAS threads
-spin on for ~0.1 s after their last call, and would otherwise take a core from the next.
+the parent waits until no thread of the process that just ran is runnable (``Peer.settle``):
+its BLAS threads spin on for ~0.1 s after their last call, and would otherwise take a core
+from the next.
 """
 
 from __future__ import annotations
@@ -83,21 +84,19 @@ class Peer:
     def build(self, spec: Spec, seed: int = 0) -> None:
         self.request({"op": "build", "spec": spec.to_dict(), "seed": seed})
 
-    def settle(self, quiet_s: float = 0.015, most_s: float = 0.3) -> None:
-        """Return once the process has used no CPU for ``quiet_s`` (at most ``most_s``).
+    def settle(self, poll_s: float = 0.005, most_s: float = 0.3) -> None:
+        """Return once no thread of the process is running or waiting to run (at most
+        ``most_s``).
 
         After its last call a BLAS or OpenMP pool keeps its threads spinning for a while
         (OpenBLAS: ~0.1 s), which would take a core from the next library's round; this
-        waits that out, so that each round starts on an otherwise idle machine. Linux
-        (``/proc``); elsewhere it returns at once."""
-        clock = time.monotonic
-        end, used = clock() + most_s, _cpu_seconds(self._process.pid)
-        while used is not None and clock() < end:
-            time.sleep(quiet_s)
-            now = _cpu_seconds(self._process.pid)
-            if now == used:
-                return
-            used = now
+        waits that out, so that each round starts on an otherwise idle machine. A spinning
+        thread stays runnable (state R) even while the machine's load keeps it off a core,
+        so the test does not depend on how busy the machine is. Linux (``/proc``); elsewhere
+        it returns at once."""
+        end = time.monotonic() + most_s
+        while _running(self._process.pid) and time.monotonic() < end:
+            time.sleep(poll_s)
 
     def time(self, warmup: int, steps: int) -> list[float]:
         return [float(s) for s in self.request({"op": "time", "warmup": warmup,
@@ -119,17 +118,21 @@ class Peer:
         self._stderr.close()
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process ``pid`` (all its threads), or None without /proc."""
+def _running(pid: int) -> bool:
+    """Whether a thread of process ``pid`` is running or runnable (False without /proc)."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # the thread has just ended
+        if state == "R":
+            return True
+    return False
 
 
 def start_peers(libraries: list[str], threads: int, notes: list[str],
