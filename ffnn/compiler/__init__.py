@@ -87,18 +87,29 @@ class CompiledStep:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
         reason = self._input_reason(x, xa)
-        if reason is None and self.fused is not None and hasattr(ya := _array(y), "dtype"):
-            value, why = self.fused(xa, ya, self.optimizer)  # (it checks the target)
-            if why is None:
-                self.output, self.compiled, self.reason = self.fused.output, True, None
+        if reason is None and self.fused is not None:
+            value = self._fused_step(xa, y)
+            if value is not None:
                 return value
-            self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
         ya = None
         if reason is None:
             ya, reason = self._target(y, xa)
         if reason is not None:
             return self._eager(x, y, reason)
         return self._replay(x, y, xa, ya)
+
+    def _fused_step(self, xa, y) -> float | None:
+        """The fused step's loss, or None (with its one-line warning) when it cannot take
+        this batch; it checks the target itself."""
+        ya = y._data if isinstance(y, Tensor) else y
+        if not hasattr(ya, "dtype"):
+            return None
+        value, why = self.fused(xa, ya, self.optimizer)
+        if why is not None:
+            self._warn(f"mode='fused' cannot take this batch ({why}); replaying")
+            return None
+        self.output, self.compiled, self.reason = self.fused.output, True, None
+        return value
 
     def _replay(self, x, y, xa, ya) -> float:
         """The chain step's forward and backward between the optimizer's ``zero_grad`` and
@@ -173,11 +184,6 @@ class CompiledStep:
         mode = "fused" if self.fused is not None else "replay"
         state = f"mode={mode!r}" if self.compiled else f"eager: {self.reason}"
         return f"CompiledStep({state})"
-
-
-def _array(y):
-    """The array of a tensor, else ``y`` itself."""
-    return y._data if isinstance(y, Tensor) else y
 
 
 def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None,  # noqa: A001

@@ -19,12 +19,12 @@ engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused m
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import repeat
 from operator import attrgetter
 
 import numpy as np
 
 from ffnn import autograd, nn
+from ffnn.compiler.watch import hooked
 from ffnn.nn import traits
 from ffnn.ops import losses, matrix
 
@@ -251,11 +251,8 @@ class ChainStep:
     def intact(self) -> bool:
         """Every parameter trainable and without a gradient hook, no module hooks, as at
         capture. (C-level ``map``s: this can run before every batch.)"""
-        tables = self.module_dicts  # as Module.__call__ checks for hooks
-        return not (any(map(dict.__contains__, tables, repeat("_forward_hooks")))
-                    or any(map(dict.__contains__, tables, repeat("_forward_pre_hooks")))
-                    or any(map(dict.__contains__, self.param_dicts, repeat("_grad_hooks")))
-                    or not all(map(_requires_grad, self.params)))
+        return (not hooked(self.module_dicts, self.param_dicts)
+                and all(map(_requires_grad, self.params)))
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
         """The chain's output for ``x`` and the Functions that computed it (for backward)."""

@@ -16,6 +16,15 @@ _HOOKS = ("_forward_hooks", "_forward_pre_hooks")
 _shape = attrgetter("shape")
 
 
+def hooked(module_tables: list[dict], param_tables: list[dict]) -> bool:
+    """Whether any module (``vars`` of each, the loss included) has forward hooks, or any
+    parameter (``vars`` of each) gradient hooks, as ``Module.__call__`` and backward look
+    for them: C-level ``map``s that stop at the first hook."""
+    return (any(map(dict.__contains__, module_tables, repeat(_HOOKS[0])))
+            or any(map(dict.__contains__, module_tables, repeat(_HOOKS[1])))
+            or any(map(dict.__contains__, param_tables, repeat("_grad_hooks"))))
+
+
 class Watch:
     """The facts of ``model`` (its modules and parameters), ``loss_fn`` and ``optimizer`` that
     a captured step depends on; :meth:`unchanged` says whether they still hold."""
@@ -38,11 +47,7 @@ class Watch:
         return chain.from_iterable(map(dict.values, self.registries))
 
     def _hooked(self) -> bool:
-        """Whether any module (or the loss) has forward hooks, or any parameter grad hooks."""
-        tables = self.tables
-        return (any(map(dict.__contains__, tables, repeat(_HOOKS[0])))
-                or any(map(dict.__contains__, tables, repeat(_HOOKS[1])))
-                or any(map(dict.__contains__, self.params, repeat("_grad_hooks"))))
+        return hooked(self.tables, self.params)
 
     def _requires(self) -> list:
         return list(map(dict.get, self.params, repeat("requires_grad")))
