@@ -11,6 +11,7 @@ element. From it we write the source of a numba function
 
 with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
 compile it once per flag combination and dtype, and call it with arguments by name.
+Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math.
 The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
 The helpers ``exp_small``, ``erfc`` and ``tanh`` are, for float32 arrays, the vectorising
@@ -45,6 +46,10 @@ _HELPERS = {
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (special.exp_small, special.erfc_fast,
                                              special.tanh_fast)}
 _jitted_helpers: dict = {}
+CONTRACT = {"contract"}
+"""numba's fast-math flag for the generated loops and helpers: ``a*b + c`` may be one fused
+multiply-add (one rounding instead of two, half the instructions of a polynomial); no other
+reassociation, so results stay within an ulp of the NumPy reference's."""
 
 
 def scalar_helper(name: str):
@@ -53,11 +58,14 @@ def scalar_helper(name: str):
     if name not in _jitted_helpers:
         import numba
 
+        import ffnn.kernels.bitcast  # noqa: F401 - registers the bit casts exp_small uses
+
         function = _SCALAR_FUNCTIONS[name]
         names = set(function.__code__.co_names) & set(_SCALAR_FUNCTIONS)
         bound = {**function.__globals__, **{n: scalar_helper(n) for n in names}}
         copy = types.FunctionType(function.__code__, bound, name)
-        _jitted_helpers[name] = numba.njit(error_model="numpy", inline="always")(copy)
+        _jitted_helpers[name] = numba.njit(error_model="numpy", inline="always",
+                                           fastmath=CONTRACT)(copy)
     return _jitted_helpers[name]
 
 
@@ -171,11 +179,13 @@ class ElementwiseKernel:
                             for name, pair in _HELPERS.items())
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
         typed = "".join(f"    {s} = W({s})\n" for s in self.scalars)
-        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values())
+        scalar_sources = "".join(inspect.getsource(f) for f in _SCALAR_FUNCTIONS.values()) \
+            + Path(__file__).with_name("bitcast.py").read_text()
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
                                 helpers=helpers, params=params, inner=inner, typed=typed,
-                                working="float32" if float32 else "float64")
+                                working="float32" if float32 else "float64",
+                                fastmath=CONTRACT)
 
 
 _TEMPLATE = '''\
@@ -188,7 +198,7 @@ from numpy import float32, float64  # noqa: F401
 
 from ffnn.kernels.elementwise import scalar_helper
 
-_jit = numba.njit(error_model="numpy", cache=True)
+_jit = numba.njit(error_model="numpy", cache=True, fastmath={fastmath!r})
 W = {working}
 {helpers}
 
