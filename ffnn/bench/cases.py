@@ -229,7 +229,10 @@ def build_torch(spec: Spec, state: dict | None, seed: int = 0):
 
 def build_matmul(spec: Spec, seed: int = 0) -> Callable[[], object]:
     """The step's matrix products alone (``matmul_shapes``), in NumPy, with the layouts ffnn
-    uses (x @ Wᵀ forward; gᵀ @ x for dL/dW; g @ W for dL/dx), on fresh random arrays."""
+    uses (x @ Wᵀ forward; gᵀ @ x for dL/dW; g @ W for dL/dx) and as ffnn computes them
+    (``ffnn.ops.matrix.product``: outer products broadcast), on fresh random arrays."""
+    from ffnn.ops.matrix import product
+
     rng = np.random.default_rng(seed + 1)
     products = []
     n = spec.rows
@@ -245,7 +248,7 @@ def build_matmul(spec: Spec, seed: int = 0) -> Callable[[], object]:
 
     def run():
         for left, right in products:
-            left @ right
+            product(left, right)
 
     return run
 

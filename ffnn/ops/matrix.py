@@ -58,7 +58,7 @@ class Linear(Op):
             )
         in_features, out_features = weight.shape[1], weight.shape[0]
         x2 = x.reshape(-1, in_features)
-        y = x2 @ weight.T
+        y = product(x2, weight.T)
         if bias is not None:
             y += bias
         self.x_shape = x.shape
@@ -71,10 +71,20 @@ class Linear(Op):
     def backward(self, grad):
         g2 = grad.reshape(-1, grad.shape[-1])
         need_x, need_w, need_b = self.needs_input_grad
-        grad_x = (g2 @ self.weight).reshape(self.x_shape) if need_x else None
-        grad_w = g2.T @ self.x2 if need_w else None
+        grad_x = product(g2, self.weight).reshape(self.x_shape) if need_x else None
+        grad_w = product(g2.T, self.x2) if need_w else None
         grad_b = column_sums(g2) if need_b else None
         return grad_x, grad_w, grad_b
+
+
+def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a [m, k] and b [k, n]. With k = 1 (a batch of one row, a layer of one
+    input or one output) it is an outer product, computed as the broadcast ``a * b``: the
+    same values (one rounding per element, as BLAS's), where OpenBLAS's GEMM takes 3-40x
+    longer (a [512, 1] @ [1, 1000] product: ~0.9 ms against ~0.1 ms)."""
+    if a.shape[1] == 1:
+        return a * b
+    return a @ b
 
 
 def column_sums(g: np.ndarray) -> np.ndarray:

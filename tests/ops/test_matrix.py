@@ -43,6 +43,28 @@ def test_linear_function(seed, bias, batch):
         check_op(lambda lib, x, w: lib.nn.functional.linear(x, w), x, w)
 
 
+@pytest.mark.parametrize("rows, fan_in, fan_out", [(1, 4, 3), (6, 1, 3), (6, 4, 1), (1, 1, 1)])
+def test_linear_with_a_dimension_of_one_follows_torch(rows, fan_in, fan_out):
+    """One row, one input or one output makes one of the three products an outer product
+    (``ffnn.ops.matrix.product`` computes it as a broadcast product)."""
+    x, w, b = randn(rows, rows, fan_in), randn(fan_in, fan_out, fan_in), randn(7, fan_out)
+    check_op(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), x, w, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_outer_product_is_each_pair_s_product_rounded_once(dtype):
+    from ffnn.ops.matrix import product
+
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((300, 1)), rng.standard_normal((1, 70))
+    got = product(a.astype(dtype), b.astype(dtype))
+    exact = a.astype(dtype).astype(np.float64) * b.astype(dtype).astype(np.float64)
+    assert got.dtype == dtype and got.shape == (300, 70) and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, exact.astype(dtype))
+    g = rng.standard_normal((5, 1)).astype(dtype)  # a transposed view, as dL/dW = gᵀx
+    np.testing.assert_array_equal(product(g.T.T, b.astype(dtype)), g @ b.astype(dtype))
+
+
 def test_linear_skips_gradients_nobody_asked_for():
     x = ffnn.tensor(np.ones((2, 3)))
     w = ffnn.tensor(np.ones((4, 3)), requires_grad=True)
