@@ -14,6 +14,16 @@ def add_scale(a, b, out, scale):  # pragma: no cover - compiled
     for i in range(out.size):
         out[i] = (a[i] + b[i]) * scale
 
+
+@_jit
+def add_rows(y, b):  # pragma: no cover - compiled
+    """y[i, j] += b[j]: a Linear's bias, one vectorised pass over each row."""
+    rows, cols = y.shape
+    for i in range(rows):
+        for j in range(cols):
+            y[i, j] += b[j]
+
+
 @_jit
 def cross_entropy_forward(x, target, ignore_index, prob):  # pragma: no cover - compiled
     """prob = softmax of each row of x [n, c]; returns (Σᵢ -log softmax(xᵢ)[target[i]],
@@ -48,3 +58,62 @@ def cross_entropy_backward(prob, target, scale, out):  # pragma: no cover - comp
         for j in range(c):
             out[i, j] = prob[i, j] * scale
         out[i, target[i]] -= scale
+
+
+_rows_jit = numba.njit(error_model="numpy", cache=True, fastmath={"reassoc", "contract"})
+"""For row reductions: sums may be reordered (vectorised, in float64 accumulators)."""
+
+
+@_rows_jit
+def layer_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, rstd):  # pragma: no cover
+    """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,
+    y = x̂ γ + β (γ, β when given); writes y, x̂ [rows, n] and r [rows]."""
+    rows, n = x.shape
+    for i in range(rows):
+        total = 0.0
+        for j in range(n):
+            total += x[i, j]
+        mean = total / n
+        spread = 0.0
+        for j in range(n):
+            d = x[i, j] - mean
+            spread += d * d
+        r = 1.0 / math.sqrt(spread / n + eps)
+        rstd[i] = r
+        for j in range(n):
+            h = (x[i, j] - mean) * r
+            x_hat[i, j] = h
+            if has_w:
+                h = h * w[j]
+            if has_b:
+                h = h + b[j]
+            y[i, j] = h
+
+
+@_rows_jit
+def layer_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
+                        sum_g):  # pragma: no cover - compiled
+    """From g = dL/dy [rows, n]: grad_x = r (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ (when
+    ``need_x``); adds Σ_rows g x̂ and Σ_rows g into the float64 ``sum_gx``, ``sum_g`` [n]."""
+    rows, n = g.shape
+    for i in range(rows):
+        if need_x:
+            s1 = 0.0
+            s2 = 0.0
+            for j in range(n):
+                gh = 1.0 * g[i, j]
+                if has_w:
+                    gh *= w[j]
+                s1 += gh
+                s2 += gh * x_hat[i, j]
+            m1 = s1 / n
+            m2 = s2 / n
+            r = rstd[i]
+            for j in range(n):
+                gh = 1.0 * g[i, j]
+                if has_w:
+                    gh *= w[j]
+                grad_x[i, j] = r * (gh - m1 - x_hat[i, j] * m2)
+        for j in range(n):
+            sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
+            sum_g[j] += g[i, j]

@@ -1,8 +1,9 @@
 """Optional compiled kernels (numba): the passes that dominate a step, each fused into one
 vectorised loop. Element-wise ones (activations, optimizer updates) are generated from their
-formulas by ``ffnn.kernels``; the row-wise cross-entropy and the collective ``add_scale``
-are written out in ``ffnn._kernels``. The pure-NumPy code in ``ffnn.ops`` and ``ffnn.optim``
-stays the reference and the fallback; these kernels compute the same formulas.
+formulas by ``ffnn.kernels``; the row-wise cross-entropy, bias addition and layer norm and
+the collective ``add_scale`` are written out in ``ffnn._kernels``. The pure-NumPy code in
+``ffnn.ops`` and ``ffnn.optim`` stays the reference and the fallback; these kernels compute
+the same formulas.
 
 Why: NumPy runs one pass per ufunc. Adam is a dozen passes over seven arrays (0.6 ms for the
 535k parameters of the 784-512-256-10 MLP, 12 ms for 8.4M); fused, 0.2 ms and 4 ms. The
@@ -96,6 +97,45 @@ def add_scale(a: np.ndarray, b: np.ndarray, out: np.ndarray, scale: float) -> No
     may be ``a``. Alone NumPy's two passes are as fast; between two ranks sharing the memory
     bus, one pass saves ~0.5 ms on 4M values."""
     _kernels().add_scale(_flat(a), _flat(b), _flat(out), out.dtype.type(scale))
+
+
+def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """y ← y + bias for y [n, k] and bias [k], in place; returns y. The same additions as
+    NumPy's broadcast ``y += bias``, in one compiled pass: 2-3x faster on a layer's output
+    ([200, 100] float32: 2.7 µs against 7.9 µs). NumPy's where the kernel cannot take them."""
+    if enabled and y.ndim == 2 and bias.ndim == 1 and compatible(y, bias):
+        _kernels().add_rows(y, bias)
+    else:
+        y += bias
+    return y
+
+
+def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
+                       eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y, x̂, 1/σ) of layer norm over the last axis of x [rows, n], one compiled pass per
+    row with float64 statistics (``ffnn.ops.norms.LayerNorm``'s formula); 1/σ [rows] is
+    float64. ``weight`` / ``bias`` [n] or None."""
+    y, x_hat = np.empty_like(x), np.empty_like(x)
+    rstd = np.empty(x.shape[0])
+    absent = x.reshape(-1)[:1]
+    _kernels().layer_norm_forward(x, absent if weight is None else weight,
+                                  absent if bias is None else bias, weight is not None,
+                                  bias is not None, float(eps), y, x_hat, rstd)
+    return y, x_hat, rstd
+
+
+def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
+                        weight: np.ndarray | None, need_x: bool
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
+    1/σ (``layer_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
+    n = x_hat.shape[1]
+    grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
+    sum_gx, sum_g = np.zeros(n), np.zeros(n)
+    _kernels().layer_norm_backward(grad, x_hat, rstd, x_hat[0] if weight is None else weight,
+                                   weight is not None, need_x, grad_x, sum_gx, sum_g)
+    dtype = x_hat.dtype
+    return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
 
 
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.elementwise import unbroadcast
@@ -60,7 +61,7 @@ class Linear(Op):
         x2 = x.reshape(-1, in_features)
         y = product(x2, weight.T)
         if bias is not None:
-            y += bias
+            accel.add_bias(y, bias)
         self.x_shape = x.shape
         if self.needs_input_grad[1]:
             self.x2 = x2

@@ -6,6 +6,9 @@ through mean and variance op by op.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 
@@ -58,6 +61,13 @@ class LayerNorm(Op):
     dL/dx = (1/σ̃)(ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ,  dL/dγ = Σ g x̂,  dL/dβ = Σ g."""
 
     def forward(self, x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
+        self.compiled = normalized_ndim == 1 and x.ndim > 1 and accel.usable(
+            x, *[a for a in (weight, bias) if a is not None])
+        if self.compiled:  # one compiled pass per row (ffnn.accel), float64 statistics
+            x2 = x.reshape(-1, x.shape[-1])
+            y, self.x_hat, self.rstd = accel.layer_norm_forward(x2, weight, bias, eps)
+            self.weight, self.shape = weight, x.shape
+            return y.reshape(x.shape)
         axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
@@ -69,6 +79,8 @@ class LayerNorm(Op):
         return (y + bias if bias is not None else y).astype(x.dtype, copy=False)
 
     def backward(self, grad):
+        if self.compiled:
+            return self._compiled_backward(grad)
         x_hat, axes = self.x_hat, self.axes
         batch_axes = tuple(range(grad.ndim - len(axes)))
         g_hat = grad * self.weight if self.weight is not None else grad
@@ -82,6 +94,17 @@ class LayerNorm(Op):
         grad_w = (grad * x_hat).sum(axis=batch_axes) if self.needs_input_grad[1] else None
         grad_b = grad.sum(axis=batch_axes) if self.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
+
+    def _compiled_backward(self, grad):
+        """The backward of the compiled forward: the same formulas, one pass per row."""
+        x_hat = self.x_hat
+        g2 = np.ascontiguousarray(np.broadcast_to(grad, self.shape).reshape(x_hat.shape),
+                                  dtype=x_hat.dtype)
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_x, grad_w, grad_b = accel.layer_norm_backward(g2, x_hat, self.rstd, self.weight,
+                                                           need_x)
+        return (grad_x.reshape(self.shape) if need_x else None, grad_w if need_w else None,
+                grad_b if need_b else None)
 
 
 class RMSNorm(Op):

@@ -1,0 +1,84 @@
+"""Layer norm's compiled path (``ffnn.accel.layer_norm_forward`` / ``_backward``: one pass
+per row, float64 statistics) computes what the NumPy reference computes and follows torch
+in float64, with and without the affine parameters, on 2-D and 3-D inputs. The compiled
+path is spied on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+from ffnn import accel, nn
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+TOLERANCES = {np.float64: 1e-12, np.float32: 2e-6}
+
+
+def _run(shape, dtype, affine, compiled, monkeypatch, frozen=False):
+    """(y, dL/dx, dL/dγ, dL/dβ) of ``nn.LayerNorm(shape[-1])`` on fixed data; the γ, β
+    gradients None without affine parameters (or with γ frozen, γ's)."""
+    monkeypatch.setattr(accel, "enabled", compiled)
+    calls = []
+    original = accel.layer_norm_forward
+    monkeypatch.setattr(accel, "layer_norm_forward",
+                        lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 1.5).astype(dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    layer = nn.LayerNorm(shape[-1], elementwise_affine=affine)
+    if dtype == np.float64:
+        layer = layer.double()
+    if affine:
+        layer.weight.data[:] = rng.standard_normal(shape[-1])
+        layer.bias.data[:] = rng.standard_normal(shape[-1])
+        layer.weight.requires_grad_(not frozen)
+    t = ffnn.tensor(x, requires_grad=True)
+    y = layer(t)
+    y.backward(ffnn.tensor(grad))
+    assert len(calls) == int(compiled)
+    params = [layer.weight.grad, layer.bias.grad] if affine else [None, None]
+    out = [y.numpy(), t.grad.numpy(), *(None if p is None else p.numpy() for p in params)]
+    return out, (x, grad, layer)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(64, 96), (8, 9, 128)])
+def test_compiled_layer_norm_equals_the_reference(shape, affine, dtype, monkeypatch):
+    fast, _ = _run(shape, dtype, affine, True, monkeypatch)
+    ref, _ = _run(shape, dtype, affine, False, monkeypatch)
+    for a, b in zip(fast, ref):
+        if b is None:
+            assert a is None
+            continue
+        assert a.dtype == dtype and a.shape == b.shape
+        scale = np.max(np.abs(b))
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOLERANCES[dtype] * scale)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_compiled_layer_norm_follows_torch_in_float64(affine, monkeypatch):
+    (y, gx, gw, gb), (x, grad, layer) = _run((40, 3, 257), np.float64, affine, True,
+                                             monkeypatch)
+    reference = torch.nn.LayerNorm(257, elementwise_affine=affine, dtype=torch.float64)
+    if affine:
+        reference.weight.data[:] = torch.from_numpy(layer.weight.numpy())
+        reference.bias.data[:] = torch.from_numpy(layer.bias.numpy())
+    tx = torch.tensor(x, requires_grad=True)
+    reference(tx).backward(torch.from_numpy(grad))
+    np.testing.assert_allclose(y, reference(tx).detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if affine:
+        np.testing.assert_allclose(gw, reference.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(gb, reference.bias.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_frozen_weight_gets_no_gradient_and_the_rest_are_the_reference_s(monkeypatch):
+    fast, _ = _run((64, 96), np.float32, True, True, monkeypatch, frozen=True)
+    ref, _ = _run((64, 96), np.float32, True, False, monkeypatch, frozen=True)
+    assert fast[2] is None and ref[2] is None
+    for a, b in ((fast[0], ref[0]), (fast[1], ref[1]), (fast[3], ref[3])):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-6 * np.max(np.abs(b)))
