@@ -117,3 +117,57 @@ def layer_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
         for j in range(n):
             sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
             sum_g[j] += g[i, j]
+
+
+@_rows_jit
+def batch_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, mean, var,
+                       rstd):  # pragma: no cover - compiled
+    """Per column of x [rows, n]: μ, σ² (biased; two passes, float64, written to ``mean``,
+    ``var``), r = 1/√(σ² + ε); x̂ = (x - μ) r, y = x̂ γ + β (γ, β when given)."""
+    rows, n = x.shape
+    for j in range(n):
+        mean[j] = 0.0
+        var[j] = 0.0
+    for i in range(rows):
+        for j in range(n):
+            mean[j] += x[i, j]
+    for j in range(n):
+        mean[j] /= rows
+    for i in range(rows):
+        for j in range(n):
+            d = x[i, j] - mean[j]
+            var[j] += d * d
+    for j in range(n):
+        var[j] /= rows
+        rstd[j] = 1.0 / math.sqrt(var[j] + eps)
+    for i in range(rows):
+        for j in range(n):
+            h = (x[i, j] - mean[j]) * rstd[j]
+            x_hat[i, j] = h
+            if has_w:
+                h = h * w[j]
+            if has_b:
+                h = h + b[j]
+            y[i, j] = h
+
+
+@_rows_jit
+def batch_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
+                        sum_g):  # pragma: no cover - compiled
+    """From g = dL/dy [rows, n]: Σ_rows g x̂ and Σ_rows g per column (float64, into
+    ``sum_gx``, ``sum_g``), then, when ``need_x``, grad_x = γ r/m (m g - Σg - x̂ Σg x̂)."""
+    rows, n = g.shape
+    for j in range(n):
+        sum_gx[j] = 0.0
+        sum_g[j] = 0.0
+    for i in range(rows):
+        for j in range(n):
+            sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
+            sum_g[j] += g[i, j]
+    if need_x:
+        for i in range(rows):
+            for j in range(n):
+                scale = rstd[j] / rows
+                if has_w:
+                    scale *= w[j]
+                grad_x[i, j] = scale * (rows * g[i, j] - sum_g[j] - x_hat[i, j] * sum_gx[j])

@@ -138,6 +138,35 @@ def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
     return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
 
 
+def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
+                       eps: float) -> tuple[np.ndarray, ...]:
+    """(y, x̂, μ, σ², 1/σ) of batch norm over the rows of x [rows, n] (per column), with
+    float64 statistics (``ffnn.ops.norms.BatchNorm``'s formula); μ, σ² (biased) and 1/σ
+    [n] are float64. ``weight`` / ``bias`` [n] or None."""
+    n = x.shape[1]
+    y, x_hat = np.empty_like(x), np.empty_like(x)
+    mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
+    absent = x.reshape(-1)[:1]
+    _kernels().batch_norm_forward(x, absent if weight is None else weight,
+                                  absent if bias is None else bias, weight is not None,
+                                  bias is not None, float(eps), y, x_hat, mean, var, rstd)
+    return y, x_hat, mean, var, rstd
+
+
+def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
+                        weight: np.ndarray | None, need_x: bool
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
+    1/σ (``batch_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
+    n = x_hat.shape[1]
+    grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
+    sum_gx, sum_g = np.empty(n), np.empty(n)
+    _kernels().batch_norm_backward(grad, x_hat, rstd, x_hat[0] if weight is None else weight,
+                                   weight is not None, need_x, grad_x, sum_gx, sum_g)
+    dtype = x_hat.dtype
+    return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
+
+
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100
                           ) -> tuple[float, np.ndarray] | None:
     """(Σᵢ -log softmax(xᵢ)[yᵢ], softmax(x)) for logits [n, c] and int64 class indices, in

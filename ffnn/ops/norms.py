@@ -23,36 +23,58 @@ class BatchNorm(Op):
 
     def forward(self, x, weight=None, bias=None, eps=1e-5, running_mean=None, running_var=None,
                 momentum=0.1):
-        axes = (0,) if x.ndim == 2 else (0,) + tuple(range(2, x.ndim))
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
-        rstd = 1 / xp(x).sqrt(var + eps)
-        x_hat = centered * rstd
         count = x.size // x.shape[1]
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(-1)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += (momentum * count / (count - 1)) * var.reshape(-1)
-        self.axes, self.shape, self.x_hat, self.rstd, self.weight = axes, shape, x_hat, rstd, weight
+        self.compiled = x.ndim == 2 and accel.usable(
+            x, *[a for a in (weight, bias) if a is not None])
+        if self.compiled:  # [N, C]: one compiled pass per statistic (ffnn.accel), float64
+            y, self.x_hat, mean, var, self.rstd = accel.batch_norm_forward(x, weight, bias, eps)
+            self.weight = weight
+        else:
+            axes = (0,) if x.ndim == 2 else (0,) + tuple(range(2, x.ndim))
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+            rstd = 1 / xp(x).sqrt(var + eps)
+            x_hat = centered * rstd
+            self.axes, self.shape, self.x_hat, self.rstd, self.weight = (axes, shape, x_hat,
+                                                                         rstd, weight)
+            y = x_hat * weight.reshape(shape) if weight is not None else x_hat
+            y = (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
         self.count = count
-        y = x_hat * weight.reshape(shape) if weight is not None else x_hat
-        return (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
+        _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1), momentum,
+                        count)
+        return y
 
     def backward(self, grad):
-        x_hat, axes = self.x_hat, self.axes
-        gamma = self.weight.reshape(self.shape) if self.weight is not None else 1
-        sum_g = grad.sum(axis=axes, keepdims=True)
-        sum_gx = (grad * x_hat).sum(axis=axes, keepdims=True)
-        grad_x = None
-        if self.needs_input_grad[0]:
-            grad_x = (gamma * self.rstd / self.count) * (self.count * grad - sum_g - x_hat * sum_gx)
-        grad_w = sum_gx.reshape(-1) if self.needs_input_grad[1] else None
-        grad_b = sum_g.reshape(-1) if self.needs_input_grad[2] else None
-        return grad_x, grad_w, grad_b
+        if self.compiled:
+            grad = np.ascontiguousarray(np.broadcast_to(grad, self.x_hat.shape),
+                                        dtype=self.x_hat.dtype)
+            grad_x, grad_w, grad_b = accel.batch_norm_backward(
+                grad, self.x_hat, self.rstd, self.weight, self.needs_input_grad[0])
+        else:
+            x_hat, axes = self.x_hat, self.axes
+            gamma = self.weight.reshape(self.shape) if self.weight is not None else 1
+            sum_g = grad.sum(axis=axes, keepdims=True)
+            sum_gx = (grad * x_hat).sum(axis=axes, keepdims=True)
+            grad_x = None
+            if self.needs_input_grad[0]:
+                grad_x = (gamma * self.rstd / self.count) * (self.count * grad - sum_g
+                                                             - x_hat * sum_gx)
+            grad_w, grad_b = sum_gx.reshape(-1), sum_g.reshape(-1)
+        return (grad_x, grad_w if self.needs_input_grad[1] else None,
+                grad_b if self.needs_input_grad[2] else None)
+
+
+def _update_running(running_mean, running_var, mean, var, momentum: float, count: int) -> None:
+    """r ← (1 - momentum) r + momentum · statistic, in place, for each running statistic
+    given (the variance unbiased: var · count/(count - 1), as torch)."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * count / (count - 1)) * var
 
 
 class LayerNorm(Op):

@@ -82,3 +82,57 @@ def test_a_frozen_weight_gets_no_gradient_and_the_rest_are_the_reference_s(monke
     assert fast[2] is None and ref[2] is None
     for a, b in ((fast[0], ref[0]), (fast[1], ref[1]), (fast[3], ref[3])):
         np.testing.assert_allclose(a, b, rtol=0, atol=2e-6 * np.max(np.abs(b)))
+
+
+def _run_batch_norm(dtype, affine, compiled, monkeypatch):
+    """(y, dL/dx, dL/dγ, dL/dβ, running mean, running var) of ``nn.BatchNorm1d`` in
+    training mode on fixed [N, C] data."""
+    monkeypatch.setattr(accel, "enabled", compiled)
+    calls = []
+    original = accel.batch_norm_forward
+    monkeypatch.setattr(accel, "batch_norm_forward", lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((100, 70)) * 2 - 0.5).astype(dtype)
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    layer = nn.BatchNorm1d(70, affine=affine, momentum=0.3)
+    if dtype == np.float64:
+        layer = layer.double()
+    if affine:
+        layer.weight.data[:] = rng.standard_normal(70)
+        layer.bias.data[:] = rng.standard_normal(70)
+    t = ffnn.tensor(x, requires_grad=True)
+    y = layer(t)
+    y.backward(ffnn.tensor(grad))
+    assert len(calls) == int(compiled)
+    grads = [layer.weight.grad.numpy(), layer.bias.grad.numpy()] if affine else [None, None]
+    return ([y.numpy(), t.grad.numpy(), *grads, layer.running_mean.numpy(),
+             layer.running_var.numpy()], (x, grad, layer))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("affine", [True, False])
+def test_compiled_batch_norm_equals_the_reference(affine, dtype, monkeypatch):
+    fast, _ = _run_batch_norm(dtype, affine, True, monkeypatch)
+    ref, _ = _run_batch_norm(dtype, affine, False, monkeypatch)
+    for a, b in zip(fast, ref):
+        if b is None:
+            assert a is None
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOLERANCES[dtype] * np.max(np.abs(b)))
+
+
+def test_compiled_batch_norm_follows_torch_in_float64(monkeypatch):
+    (y, gx, gw, gb, mean, var), (x, grad, layer) = _run_batch_norm(np.float64, True, True,
+                                                                   monkeypatch)
+    reference = torch.nn.BatchNorm1d(70, momentum=0.3, dtype=torch.float64)
+    reference.weight.data[:] = torch.from_numpy(layer.weight.numpy())
+    reference.bias.data[:] = torch.from_numpy(layer.bias.numpy())
+    tx = torch.tensor(x, requires_grad=True)
+    ty = reference(tx)
+    ty.backward(torch.from_numpy(grad))
+    pairs = [(y, ty.detach()), (gx, tx.grad), (gw, reference.weight.grad),
+             (gb, reference.bias.grad), (mean, reference.running_mean),
+             (var, reference.running_var)]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
