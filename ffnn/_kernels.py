@@ -64,6 +64,16 @@ _rows_jit = numba.njit(error_model="numpy", cache=True, fastmath={"reassoc", "co
 """For row reductions: sums may be reordered (vectorised, in float64 accumulators)."""
 
 
+@numba.njit(inline="always")
+def _affine(h, w, b, has_w, has_b, j):  # pragma: no cover - compiled
+    """h γ[j] + β[j] of a normalised value (each factor when given)."""
+    if has_w:
+        h = h * w[j]
+    if has_b:
+        h = h + b[j]
+    return h
+
+
 @_rows_jit
 def layer_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, rstd):  # pragma: no cover
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,
@@ -83,19 +93,18 @@ def layer_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, rstd):  # pragma: n
         for j in range(n):
             h = (x[i, j] - mean) * r
             x_hat[i, j] = h
-            if has_w:
-                h = h * w[j]
-            if has_b:
-                h = h + b[j]
-            y[i, j] = h
+            y[i, j] = _affine(h, w, b, has_w, has_b, j)
 
 
 @_rows_jit
 def layer_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
                         sum_g):  # pragma: no cover - compiled
     """From g = dL/dy [rows, n]: grad_x = r (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ (when
-    ``need_x``); adds Σ_rows g x̂ and Σ_rows g into the float64 ``sum_gx``, ``sum_g`` [n]."""
+    ``need_x``); Σ_rows g x̂ and Σ_rows g into the float64 ``sum_gx``, ``sum_g`` [n]."""
     rows, n = g.shape
+    for j in range(n):
+        sum_gx[j] = 0.0
+        sum_g[j] = 0.0
     for i in range(rows):
         if need_x:
             s1 = 0.0
@@ -144,11 +153,7 @@ def batch_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, mean, var,
         for j in range(n):
             h = (x[i, j] - mean[j]) * rstd[j]
             x_hat[i, j] = h
-            if has_w:
-                h = h * w[j]
-            if has_b:
-                h = h + b[j]
-            y[i, j] = h
+            y[i, j] = _affine(h, w, b, has_w, has_b, j)
 
 
 @_rows_jit

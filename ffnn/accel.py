@@ -129,11 +129,17 @@ def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
                         ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
     1/σ (``layer_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
+    return _norm_backward(_kernels().layer_norm_backward, grad, x_hat, rstd, weight, need_x)
+
+
+def _norm_backward(kernel, grad, x_hat, rstd, weight, need_x: bool) -> tuple:
+    """Run a norm's backward ``kernel`` (its arguments: g, x̂, 1/σ, γ, has γ, need_x, grad_x
+    and the float64 sums Σ g x̂, Σ g it fills) and return its three results."""
     n = x_hat.shape[1]
     grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
-    sum_gx, sum_g = np.zeros(n), np.zeros(n)
-    _kernels().layer_norm_backward(grad, x_hat, rstd, x_hat[0] if weight is None else weight,
-                                   weight is not None, need_x, grad_x, sum_gx, sum_g)
+    sum_gx, sum_g = np.empty(n), np.empty(n)
+    kernel(grad, x_hat, rstd, x_hat[0] if weight is None else weight, weight is not None,
+           need_x, grad_x, sum_gx, sum_g)
     dtype = x_hat.dtype
     return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
 
@@ -158,13 +164,7 @@ def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
                         ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
     1/σ (``batch_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
-    n = x_hat.shape[1]
-    grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
-    sum_gx, sum_g = np.empty(n), np.empty(n)
-    _kernels().batch_norm_backward(grad, x_hat, rstd, x_hat[0] if weight is None else weight,
-                                   weight is not None, need_x, grad_x, sum_gx, sum_g)
-    dtype = x_hat.dtype
-    return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
+    return _norm_backward(_kernels().batch_norm_backward, grad, x_hat, rstd, weight, need_x)
 
 
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100
