@@ -16,6 +16,7 @@ from ffnn import random as _random
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops._blas import single_blas_thread
+from ffnn.ops.dropout import keep_mask
 from ffnn.ops.elementwise import unbroadcast
 from ffnn.tensor import Tensor
 
@@ -142,7 +143,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p > 0.0:
         shape = np.broadcast_shapes(query.shape[:-1] + (key.shape[-2],),
                                     key.shape[:-2] + (1, key.shape[-2]))
-        keep = _random.rng(generator).random(shape) >= dropout_p
+        keep = keep_mask(_random.rng(generator), shape, dropout_p)
         dropout_mask = keep.astype(dtype) / dtype.type(1.0 - dropout_p)
     return ScaledDotProductAttention.apply(query, key, value, bias=bias, scale=float(scale),
                                            dropout_mask=dropout_mask)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ffnn.autograd import Op
 from ffnn.backend import xp
 
@@ -15,9 +17,19 @@ class Dropout(Op):
         if p >= 1:
             self.scale = m.zeros(x.shape, dtype=x.dtype)
         else:
-            keep = rng.random(x.shape, dtype=m.float32) >= p
+            keep = keep_mask(rng, x.shape, p)
             self.scale = m.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - p))
         return x * self.scale
 
     def backward(self, grad):
         return (grad * self.scale,)
+
+
+def keep_mask(rng: np.random.Generator, shape: tuple, p: float) -> np.ndarray:
+    """A boolean mask of ``shape``, each entry True with probability 1 - p: 32 random bits
+    per entry (two per draw of ``rng``'s 64-bit generator, half the draws and ~half the
+    time of one float per entry) at least ⌊p·2³²⌉."""
+    n = int(np.prod(shape, dtype=np.int64))
+    bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+    threshold = np.uint32(min(round(p * 2.0**32), 2**32 - 1))
+    return (bits >= threshold).reshape(shape)

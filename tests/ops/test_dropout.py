@@ -64,3 +64,20 @@ def test_dropout_gradient_matches_finite_differences():
     assert ffnn.gradcheck(op, (x,))
     mask = op(x).numpy() != 0
     assert 0 < mask.sum() < mask.size  # some kept, some dropped: the check saw both
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9])
+def test_the_keep_mask_keeps_a_fraction_one_minus_p(p):
+    """32 random bits per entry compared with round(p·2³²): a Bernoulli(1 - p) mask, the
+    same for the same generator state, of any shape (odd sizes use half a 64-bit draw)."""
+    from ffnn.ops.dropout import keep_mask
+
+    mask = keep_mask(np.random.default_rng(7), (999, 1001), p)
+    again = keep_mask(np.random.default_rng(7), (999, 1001), p)
+    assert mask.shape == (999, 1001) and mask.dtype == bool
+    np.testing.assert_array_equal(mask, again)
+    assert abs(mask.mean() - (1 - p)) < 3e-3  # ~6 standard errors for 10⁶ draws
+    if p > 0:  # no pattern along either axis: the spread of row and column means is binomial
+        rows, columns = mask.mean(axis=1), mask.mean(axis=0)
+        assert abs(rows.std() / np.sqrt(p * (1 - p) / 1001) - 1) < 0.15
+        assert abs(columns.std() / np.sqrt(p * (1 - p) / 999) - 1) < 0.15
