@@ -238,10 +238,6 @@ class ChainStep:
         dtype = dtypes.pop() if len(dtypes) == 1 else None
         return dtype if dtype is not None and dtype.kind == "f" else None
 
-    def usable(self, x: np.ndarray) -> bool:
-        """Whether this batch can take the Trainer's step: ``takes(x)`` and ``intact()``."""
-        return self.takes(x) and self.intact()
-
     def takes(self, x: np.ndarray) -> bool:
         """Grad mode on and ``x`` [n, in_features] of the weights' dtype."""
         weight = self.registries[0]["weight"]._data

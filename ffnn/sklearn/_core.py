@@ -91,9 +91,7 @@ class FlatRollback(TerminateOnNaN):
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(loss):
             return
-        self.stopped_epoch, self.loss = epoch, loss
-        self.restore_snapshot(self._good)
-        self.trainer.stop_training = True
+        self._stop(None, loss)
 
     def on_train_begin(self, logs=None):
         self.buffers = list(self.model.buffers())  # the estimator's network stays as built

@@ -263,15 +263,20 @@ class TerminateOnNaN(Callback):
             if self.restore == "batch":
                 self._current, self._good = self._good, self._current
             return
-        self.stopped_epoch, self.stopped_batch, self.loss = self._epoch, batch, loss
-        self.restore_snapshot(self._good)
-        self.trainer.stop_training = True
+        self._stop(batch, loss)
         if self.warn:
             kept = ("the weights of the last batch with a finite loss" if self.restore == "batch"
                     else "the weights the epoch started from")
             warnings.warn(f"TerminateOnNaN: the loss became {loss} at epoch {self._epoch + 1}, "
                           f"batch {batch + 1} (1-based); training stopped and {kept} were "
                           "restored.", RuntimeWarning, stacklevel=2)
+
+    def _stop(self, batch: int | None, loss: float) -> None:
+        """Record where (this epoch, ``batch``) and what the loss was, put back the good
+        snapshot and stop training."""
+        self.stopped_epoch, self.stopped_batch, self.loss = self._epoch, batch, loss
+        self.restore_snapshot(self._good)
+        self.trainer.stop_training = True
 
     def snapshot(self, into=None):
         """A copy of the weights (into ``into``'s arrays when given): ``copy_weights``."""

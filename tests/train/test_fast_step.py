@@ -66,7 +66,7 @@ def test_one_batch_gradients_equal_the_graph(activation, dtype, kernels):
         model = _chain(activation, dtype, bias)
         loss = nn.CrossEntropyLoss()
         step = ChainStep.build(model, loss)
-        assert step is not None and step.usable(X)
+        assert step is not None and step.takes(X) and step.intact()
         out, value, fast, graph_loss = chain_against_graph(step, model, loss, X, y)
         assert np.array_equal(out, model(ffnn.tensor(X)).numpy())
         assert value.dtype == graph_loss.numpy().dtype and value == graph_loss.item()
@@ -236,9 +236,10 @@ def test_a_batch_in_another_dtype_uses_the_graph():
     X, y = _data(np.float64, "classify")
     model = _chain(nn.ReLU, np.float32)
     step = ChainStep.build(model, nn.CrossEntropyLoss())
-    assert step is not None and step.usable(X.astype(np.float32)) and not step.usable(X)
+    usable = step is not None and step.takes(X.astype(np.float32)) and step.intact()
+    assert usable and not (step.takes(X) and step.intact())
     with ffnn.no_grad():
-        assert not step.usable(X.astype(np.float32))
+        assert not (step.takes(X.astype(np.float32)) and step.intact())
 
 
 def _graph_gradients(model, loss, X, y) -> tuple:
