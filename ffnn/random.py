@@ -30,17 +30,32 @@ class Generator:
         if seed < 0:
             raise ValueError(f"manual_seed expects a non-negative integer. Received: seed={seed}")
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._stream: tuple[dict, int] | None = None  # set_stream's, until first used
         return self
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The NumPy generator to draw from (at the stream ``set_stream`` chose, if any)."""
+        if self._stream is not None:
+            state, index = self._stream
+            self._stream = None
+            _enter_stream(self._rng.bit_generator, state, index)
+        return self._rng
 
     def set_stream(self, state: dict, index: int) -> Generator:
         """Continue from the PCG64 ``state`` (a bit generator's ``.state``) advanced by
         ``index · 2⁶⁴`` draws: stream ``index`` of a family that never overlaps (the
-        Trainer's epochs). ``initial_seed()`` is unchanged."""
-        bits = self.rng.bit_generator
-        bits.state = state
-        bits.advance(index << 64)
+        Trainer's epochs). ``initial_seed()`` is unchanged. The jump is made when the
+        generator is next used, so a stream nothing draws from costs nothing."""
+        self._stream = (state, index)
         return self
+
+    def position(self) -> tuple:
+        """Where the next draw comes from, cheaply: an opaque value for :func:`state_at`
+        (a pending stream is not entered to say where it starts)."""
+        return self._stream if self._stream is not None else (self._rng.bit_generator.state,
+                                                               0)
 
     def initial_seed(self) -> int:
         return self._seed
@@ -52,7 +67,25 @@ class Generator:
 
     def set_state(self, state: dict) -> None:
         self._seed = int(state["seed"])
-        self.rng.bit_generator.state = state["bit_generator"]
+        self._stream = None
+        self._rng.bit_generator.state = state["bit_generator"]
+
+
+def _enter_stream(bits: np.random.PCG64, state: dict, index: int) -> None:
+    """Put ``bits`` at ``state`` advanced by ``index · 2⁶⁴`` draws."""
+    bits.state = state
+    if index:
+        bits.advance(index << 64)
+
+
+def state_at(position: tuple) -> dict:
+    """The PCG64 state (JSON-able) at a :meth:`Generator.position`."""
+    state, index = position
+    if index:
+        bits = np.random.PCG64(0)
+        _enter_stream(bits, state, index)
+        state = bits.state
+    return jsonable(state)
 
 
 def jsonable(state):

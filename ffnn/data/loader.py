@@ -200,8 +200,8 @@ class DataLoader:
             return dict(self._resume)
         in_epoch = self._epoch_start_state is not None and 0 < self._batch_index < len(self)
         if in_epoch:
-            seed, state = self._epoch_start_state
-            generator_state = {"seed": seed, "bit_generator": _random.jsonable(state)}
+            seed, position = self._epoch_start_state
+            generator_state = {"seed": seed, "bit_generator": _random.state_at(position)}
         elif self.generator is not None and self._explicit_generator is not None:
             generator_state = self.generator.get_state()
         else:
@@ -232,8 +232,8 @@ class DataLoader:
         else:
             generator = _random.Generator(int(_random.rng().integers(2**63 - 1)))
         self.generator = generator
-        # (seed, bit generator state); made JSON-able only when state_dict() asks for it
-        self._epoch_start_state = (generator.initial_seed(), generator.rng.bit_generator.state)
+        # (seed, generator position); made a JSON-able state only when state_dict() asks
+        self._epoch_start_state = (generator.initial_seed(), generator.position())
         self._skip = int(resume["batch_index"]) if resume else 0
         return generator
 

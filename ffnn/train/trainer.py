@@ -353,10 +353,12 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad] if clip else []
         self._l1_weights = self._weights() if self.l1 else []
         fused = self._make_fused_step()
+        listening = self._recheck
         for b, batch in enumerate(loader):
             x, y, weight = self._batch(batch, dtype)
             n = x._data.shape[0]
-            callbacks.on_train_batch_begin(b, {"size": n})
+            if listening:
+                callbacks.on_train_batch_begin(b, {"size": n})
             if fused is not None and weight is None:
                 value, out, target = self._fused_step(fused, x, y)
             else:
@@ -371,7 +373,8 @@ class Trainer:
                 outputs.append(out)
                 targets.append(target)
             value, n = self.strategy.batch_loss(value, n)  # the global batch's, when sharded
-            callbacks.on_train_batch_end(b, {"loss": value, "size": n})
+            if listening:
+                callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
         self.strategy.end_epoch(self)

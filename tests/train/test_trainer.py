@@ -263,6 +263,24 @@ def test_set_stream_zero_is_the_state_itself():
     assert generator.initial_seed() == 0
 
 
+def test_a_stream_is_entered_when_first_used_and_its_position_is_known_before():
+    """set_stream defers the jump to the first draw; the state read before any draw, the
+    position a loader records and the draws are those of the stream entered at once."""
+    state = np.random.PCG64(11).state
+    entered = np.random.PCG64(11)
+    entered.advance(3 << 64)
+    generator = ffnn.Generator(5).set_stream(state, 3)
+    assert ffnn.random.state_at(generator.position()) == ffnn.random.jsonable(entered.state)
+    assert generator.get_state()["bit_generator"] == ffnn.random.jsonable(entered.state)
+    generator.set_stream(state, 3)
+    np.testing.assert_array_equal(generator.rng.random(4),
+                                  np.random.Generator(entered).random(4))
+    generator.set_stream(state, 3)
+    generator.set_state({"seed": 5, "bit_generator": np.random.PCG64(2).state})
+    np.testing.assert_array_equal(generator.rng.random(3),  # set_state drops a pending stream
+                                  np.random.Generator(np.random.PCG64(2)).random(3))
+
+
 def test_the_fast_step_is_captured_again_only_when_the_model_changes():
     ffnn.manual_seed(0)
     trainer = make_trainer(nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)))
