@@ -12,13 +12,12 @@ vectorises without reassociating sums: each output element is summed over k in o
 import math
 
 import numba
-import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
 from ffnn.kernels.elementwise import scalar_helper
 
-_tanh_fast, _exp_small = scalar_helper("tanh_fast"), scalar_helper("exp_small")
+_tanh_fast, _exp_small = scalar_helper("tanh_fast_f32"), scalar_helper("exp_small_f32")
 
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
@@ -30,18 +29,18 @@ MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
 @_jit
 def _activate(h, code):  # pragma: no cover - compiled
     """h ← f(h) in place on one row. For float32 rows tanh and exp are the vectorising
-    float64 scalar functions the generated kernels use (``ffnn.ops.special``), rounded once;
-    for float64 rows, libm's."""
+    float32 scalar functions the generated kernels use (``ffnn.ops.special_float32``); for
+    float64 rows, libm's."""
     zero, one = h.dtype.type(0), h.dtype.type(1)
     single = h.itemsize == 4
     for o in range(h.size):
         z = h[o]
         if code == TANH:
-            h[o] = _tanh_fast(np.float64(z)) if single else math.tanh(z)
+            h[o] = _tanh_fast(z) if single else math.tanh(z)
         elif code == RELU:
             h[o] = z * (z > zero)
         elif code == SIGMOID:
-            e = h.dtype.type(_exp_small(-abs(np.float64(z)))) if single else math.exp(-abs(z))
+            e = _exp_small(-abs(z)) if single else math.exp(-abs(z))
             h[o] = one / (one + e) if z >= zero else e / (one + e)
 
 

@@ -163,12 +163,16 @@ GELU_ERF = Pointwise("gelu", forward="""
     grad_input = grad * (cdf + x * inv_sqrt_2pi * exp_small(-0.5 * x * x))
     """, scalars=("sqrt_half", "inv_sqrt_2pi"))
 GELU_TANH = Pointwise("gelu_tanh", forward="""
-    t = tanh(sqrt_2_over_pi * (x + 0.044715 * x * x * x))
-    y = 0.5 * x * (1.0 + t)
-    """, saved=("x", "t"), backward="""
+    u = sqrt_2_over_pi * (x + 0.044715 * x * x * x)
+    e = exp_small(-2.0 * abs(u))
+    s = 1.0 / (1.0 + e) if u >= 0 else e / (1.0 + e)
+    y = x * s
+    """, saved=("x", "s"), backward="""
     inner = sqrt_2_over_pi * (1.0 + 3.0 * 0.044715 * x * x)
-    grad_input = grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
+    grad_input = grad * (s + 2.0 * x * s * (1.0 - s) * inner)
     """, scalars=("sqrt_2_over_pi",))
+"""The tanh form as ½(1 + tanh u) = σ(2u) = s: y = x·s, dL/dx = dL/dy · (s + 2x·s(1 - s)·u'),
+with no cancellation in 1 + tanh u where tanh u ≈ -1."""
 
 
 class GELU(PointwiseOp):
@@ -176,7 +180,7 @@ class GELU(PointwiseOp):
 
     ``approximate='tanh'``: y = ½x (1 + t), t = tanh(√(2/π)(x + 0.044715x³));
     dL/dx = dL/dy · (½(1 + t) + ½x (1 - t²) √(2/π)(1 + 3·0.044715x²)).
-    Fused so the backward reuses Φ (or t) from the forward.
+    Fused so the backward reuses Φ (or ½(1 + t)) from the forward.
     """
 
     def forward(self, x, approximate="none"):

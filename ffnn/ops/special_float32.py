@@ -1,0 +1,88 @@
+"""The scalar functions of the float32 kernels, in float32 arithmetic.
+
+``exp_small_f32`` and ``tanh_fast_f32`` are the algorithms of ``ffnn.ops.special``'s
+``exp_small`` and ``tanh_fast`` with float32 constants and float32 operations throughout: a
+compiled loop over a float32 array then runs them on 8 SIMD lanes (AVX2) where the float64
+forms run on 4, with no conversion in between. Each is within 2 float32 ulps of the exact
+value (the tests bound them against libm in float64).
+
+GELU's erfc has no float32 form here: in float32 arithmetic erfc(z) = 1 - z·P(z²) loses
+~3 ulps to cancellation near |z| = 0.8, and Φ(x) = ½ erfc(-x/√2) is kept within an ulp
+(``special.erfc_fast`` in float64).
+
+Every constant is a ``numpy.float32``, so that numba types the arithmetic as float32 (a
+Python float literal would promote it to float64); called from Python on ``np.float32``
+arguments they compute the same float32 operations (NumPy's scalar rules), which is what the
+tests compare the compiled forms with.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+
+_F = np.float32
+_LOG2_E = _F(1.4426950408889634)
+_LN2_HIGH = _F(0.693359375)  # ln 2 in two parts: 9 significant bits, so k·_LN2_HIGH is exact
+_LN2_LOW = _F(-2.12194440e-4)
+_ROUNDER = _F(12582912.0)
+"""1.5·2²³: ``v + _ROUNDER`` rounds v to an integer k, held in the low bits of the sum."""
+_ROUNDER_BITS = 0x4B400000  # its bit pattern
+_EXP_FLOOR = _F(-104.0)  # e^-104 < half the smallest subnormal: rounds to 0
+_ONE, _TWO = _F(1.0), _F(2.0)
+# e^r on |r| <= ln2/2: Taylor to degree 7 (remainder < 6e-9 relative)
+_E2, _E3, _E4, _E5, _E6, _E7 = (_F(1 / math.factorial(n)) for n in range(2, 8))
+# tanh a = a + a·z·P(z), z = a², on a < 0.625: P fitted to 4.4e-9 relative error of tanh
+_TANH_SWITCH = _F(0.625)
+_T1, _T2, _T3, _T4, _T5 = (_F(c) for c in (-0.3333328068256378, 0.13331441581249237,
+                                           -0.05373971536755562, 0.02063908986747265,
+                                           -0.0057049887254834175))
+
+
+def float_bits(x: float) -> int:
+    """The IEEE-754 bit pattern of the float32 ``x`` as a signed 32-bit integer (compiled
+    kernels: one register move, ``ffnn.kernels.bitcast``)."""
+    return struct.unpack("<i", struct.pack("<f", x))[0]
+
+
+def float_from_bits(bits: int) -> np.float32:
+    """The float32 whose IEEE-754 bit pattern is the signed 32-bit integer ``bits``."""
+    return _F(struct.unpack("<f", struct.pack("<i", bits))[0])
+
+
+def exp_small_f32(u: np.float32) -> np.float32:
+    """e^u for float32 u <= 1, within 2 ulps (subnormal results included; 0 below -104).
+
+    e^u = 2ᵏ·e^r, k = round(u/ln 2), r = u - k ln 2 (ln 2 in two parts, the first product
+    exact), e^r by its degree-7 Taylor polynomial, 2ᵏ as 2^⌊k/2⌋ · 2^(k-⌊k/2⌋) built from
+    exponent bits (each factor a normal float32 down to k = -150, so a subnormal result is
+    rounded once, by the last product).
+    """
+    u = max(u, _EXP_FLOOR)
+    shifted = u * _LOG2_E + _ROUNDER
+    k = shifted - _ROUNDER
+    r = (u - k * _LN2_HIGH) - k * _LN2_LOW
+    p = _E6 + r * _E7
+    p = _E5 + r * p
+    p = _E4 + r * p
+    p = _E3 + r * p
+    p = _E2 + r * p
+    p = _ONE + r * p
+    p = _ONE + r * p
+    whole = float_bits(shifted) - _ROUNDER_BITS
+    half = whole >> 1
+    return (p * float_from_bits((half + 127) << 23)) * float_from_bits((whole - half + 127) << 23)
+
+
+def tanh_fast_f32(x: np.float32) -> np.float32:
+    """tanh x within 2 ulps: a + a·z·P(z) (z = a², a = |x|) below 0.625, where (1 - e)/(1 + e)
+    would cancel, else (1 - e)/(1 + e) with e = e^{-2a}; the sign of x. Both are computed
+    and one selected, so the compiled loop has no branch."""
+    a = abs(x)
+    e = exp_small_f32(-_TWO * a)
+    z = a * a
+    series = a + a * z * (_T1 + z * (_T2 + z * (_T3 + z * (_T4 + z * _T5))))
+    t = (_ONE - e) / (_ONE + e) if a >= _TANH_SWITCH else series
+    return math.copysign(t, x)

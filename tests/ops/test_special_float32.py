@@ -1,0 +1,103 @@
+"""The float32 scalar helpers (``ffnn.ops.special_float32``) against libm in float64, counted
+in float32 ulps over dense grids, compiled (as the kernels run them) and in their Python form."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ffnn import accel
+from ffnn.ops import special_float32
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
+SUBNORMAL_STEP = 2.0 ** -149
+
+
+def _compiled(name: str):
+    """A compiled loop applying the helper ``name`` to every element."""
+    import numba
+
+    from ffnn.kernels.elementwise import scalar_helper
+
+    helper = scalar_helper(name)
+
+    @numba.njit
+    def apply(values, out):  # pragma: no cover - compiled
+        for i in range(values.size):
+            out[i] = helper(values[i])
+
+    def run(values: np.ndarray) -> np.ndarray:
+        out = np.empty_like(values)
+        apply(values, out)
+        return out
+
+    return run
+
+
+def _ulps(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|got - exact| in units of float32's spacing at |exact| (normal results only)."""
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - exact) / spacing
+
+
+GRIDS = {
+    "exp_small_f32": (np.exp, np.concatenate([
+        np.linspace(-104, 1, 300_001), -np.geomspace(1e-9, 104, 20_001), [0.0, -0.0]])),
+    "tanh_fast_f32": (np.tanh, np.concatenate([
+        np.linspace(-12, 12, 300_001), np.geomspace(1e-30, 12, 20_001),
+        -np.geomspace(1e-30, 12, 20_001), [0.0, 30.0, -30.0]])),
+}
+
+
+@pytest.mark.parametrize("name", list(GRIDS))
+def test_within_two_ulps_of_libm(name):
+    reference, grid = GRIDS[name]
+    x = grid.astype(np.float32)
+    got = _compiled(name)(x)
+    exact = reference(x.astype(np.float64))
+    normal = np.abs(exact) >= SMALLEST_NORMAL
+    assert _ulps(got, exact)[normal].max() <= 2.0
+    # subnormal results: within one step of float32's subnormal grid
+    assert np.abs(got.astype(np.float64) - exact)[~normal].max(initial=0.0) <= SUBNORMAL_STEP
+
+
+@pytest.mark.parametrize("name", list(GRIDS))
+def test_compiled_form_equals_the_python_form_to_an_ulp(name):
+    """Compiled, ``a*b + c`` may be one fused multiply-add: one rounding fewer than the
+    Python form's float32 operations, so the two agree to an ulp, not bit for bit."""
+    x = np.concatenate([np.linspace(-20, 1, 701), [-1e-3, -3e-7, 0.0, -103.5]]).astype(np.float32)
+    if name == "tanh_fast_f32":
+        x = np.concatenate([x, np.linspace(0.5, 12, 301).astype(np.float32)])
+    compiled = _compiled(name)(x)
+    python = np.array([getattr(special_float32, name)(v) for v in x], np.float32)
+    spacing = np.spacing(np.maximum(np.abs(python), SMALLEST_NORMAL)).astype(np.float64)
+    assert (np.abs(compiled.astype(np.float64) - python) <= spacing).all()
+
+
+def test_exp_special_values():
+    exp = _compiled("exp_small_f32")
+    got = exp(np.array([np.nan, -np.inf, -104.0, -120.0, 0.0, -0.0, 1.0], np.float32))
+    assert np.isnan(got[0])
+    np.testing.assert_array_equal(got[1:4], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(got[4:6], [1.0, 1.0])
+    assert _ulps(got[6:], np.array([math.e])).max() <= 2.0
+
+
+def test_tanh_special_values_and_signs():
+    tanh = _compiled("tanh_fast_f32")
+    got = tanh(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30, 1e-30], np.float32))
+    assert np.isnan(got[0])
+    np.testing.assert_array_equal(got[1:], np.array([1, -1, 0, -0.0, -1e-30, 1e-30], np.float32))
+    np.testing.assert_array_equal(np.signbit(got[3:]), [False, True, True, False])
+
+
+def test_the_bit_casts_round_trip():
+    for value in (1.0, -2.5, 1e-40, 3.4e38, 0.0):
+        bits = special_float32.float_bits(np.float32(value))
+        assert -2**31 <= bits < 2**31
+        assert special_float32.float_from_bits(bits) == np.float32(value)
+    assert special_float32.float_bits(np.float32(1.0)) == 0x3F800000
