@@ -81,3 +81,15 @@ def test_generated_activation_loops_store_vectors(name):
     saved_arrays = [given[s] for s in pointwise.saved]
     assert _vector_stores(backward, x.size, grad.reshape(-1), *saved_arrays,
                           np.empty(x.size, np.float32), *scalars) >= 1
+
+
+@pytest.mark.parametrize("module, name", [
+    ("adam", "ADAM_KERNEL"), ("sgd", "SGD_KERNEL"), ("rmsprop", "RMSPROP_KERNEL"),
+    ("adagrad", "ADAGRAD_KERNEL"), ("adadelta", "ADADELTA_KERNEL")])
+def test_generated_optimizer_loops_store_vectors(module, name):
+    import importlib
+
+    kernel = getattr(importlib.import_module(f"ffnn.optim.{module}"), name)
+    loop = kernel.compiled((False,) * len(kernel.flags), True)  # every flag off
+    arrays = [np.ones(64, np.float32) for _ in kernel.arrays]
+    assert _vector_stores(loop, 64, *arrays, *[0.5] * len(kernel.scalars)) >= 1
