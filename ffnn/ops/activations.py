@@ -271,18 +271,32 @@ class LogSoftmax(Op):
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
 
 
-class ELU(Op):
-    """y = x if x > 0 else α(eˣ - 1);  dL/dx = dL/dy · (1 if x > 0 else α eˣ)."""
+ELU_FORMULA = Pointwise("elu", forward="""
+    positive = x > 0
+    negative = x if x < 0 else 0
+    y = scale * (x if positive else alpha * expm1(negative))
+    slope = scale * (1.0 if positive else alpha * exp_small(negative))
+    """, saved=("slope",), backward="grad_input = grad * slope", scalars=("alpha", "scale"))
 
-    def forward(self, x, alpha=1.0, scale=1.0):
+
+class ELU(PointwiseOp):
+    """y = s·x if x > 0 else s·α(eˣ - 1);  dL/dx = dL/dy · s·(1 if x > 0 else α eˣ) (s: SELU's
+    scale, else 1)."""
+
+    def formula(self, alpha=1.0, scale=1.0):
+        return ELU_FORMULA, {"alpha": alpha, "scale": scale}
+
+    def reference_forward(self, x, alpha=1.0, scale=1.0):
         m = xp(x)
         self.positive = x > 0
         negative = alpha * m.expm1(m.minimum(x, 0))
-        self.slope = (scale * m.where(self.positive, 1, negative + alpha)).astype(x.dtype)
+        # α eˣ itself, not α(eˣ - 1) + α, which cancels to 0 below x ≈ -17 (float64)
+        self.slope = (scale * m.where(self.positive, 1, alpha * m.exp(m.minimum(x, 0)))
+                      ).astype(x.dtype)
         return (scale * m.where(self.positive, x, negative)).astype(x.dtype, copy=False)
 
-    def backward(self, grad):
-        return (grad * self.slope,)
+    def reference_backward(self, grad):
+        return grad * self.slope
 
 
 class Softplus(Op):

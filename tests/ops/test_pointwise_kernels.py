@@ -25,6 +25,8 @@ ACTIVATIONS = {
     "gelu": (F.gelu, torch.nn.functional.gelu),
     "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
                   lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
+    "elu": (lambda x: F.elu(x, 0.7), lambda x: torch.nn.functional.elu(x, 0.7)),
+    "selu": (F.selu, torch.nn.functional.selu),
 }
 TOLERANCES = {np.float64: (1e-12, 1e-14), np.float32: (2e-6, 2e-7)}
 
