@@ -14,8 +14,8 @@ compile it once per flag combination and dtype, and call it with arguments by na
 Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math.
 The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
-The helpers ``exp_small``, ``erfc``, ``tanh`` and ``expm1`` are libm's for float64 arrays; for
-float32 arrays, ``exp_small``, ``tanh`` and ``expm1`` are the vectorising float32 functions of
+The helpers ``exp_small``, ``erfc``, ``tanh``, ``expm1`` and ``log1p`` are libm's for float64
+arrays; for float32 arrays all but ``erfc`` are the vectorising float32 functions of
 ``ffnn.ops.special_float32`` (8 SIMD lanes) and ``erfc`` the float64 ``special.erfc_fast``
 (its argument converted), which keeps GELU's Φ within an ulp.
 """
@@ -44,13 +44,14 @@ _HELPERS = {
     "erfc": ('scalar_helper("erfc_fast")', "math.erfc"),
     "tanh": ('scalar_helper("tanh_fast_f32")', "math.tanh"),
     "expm1": ('scalar_helper("expm1_small_f32")', "math.expm1"),
+    "log1p": ('scalar_helper("log1p_small_f32")', "math.log1p"),
 }
 _FLOAT64_HELPERS = frozenset({"erfc"})
 """Helpers computed in float64 for float32 arrays too (their argument converted)."""
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
     special.exp_small, special.erfc_fast, special.tanh_fast,
     special_float32.exp_small_f32, special_float32.tanh_fast_f32,
-    special_float32.expm1_small_f32)}
+    special_float32.expm1_small_f32, special_float32.log1p_small_f32)}
 _jitted_helpers: dict = {}
 CONTRACT = {"contract"}
 """numba's fast-math flag for the generated loops and helpers: ``a*b + c`` may be one fused

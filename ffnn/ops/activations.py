@@ -299,11 +299,23 @@ class ELU(PointwiseOp):
         return grad * self.slope
 
 
-class Softplus(Op):
-    """y = log(1 + e^{βx}) / β (y = x where βx > threshold);  dL/dx = dL/dy · σ(βx) (1 on the
-    linear part)."""
+SOFTPLUS = Pointwise("softplus", forward="""
+    z = beta * x
+    e = exp_small(-abs(z))
+    linear = z > threshold
+    y = x if linear else ((z if z > 0 else 0) + log1p(e)) / beta
+    slope = 1.0 if linear else (1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e))
+    """, saved=("slope",), backward="grad_input = grad * slope", scalars=("beta", "threshold"))
 
-    def forward(self, x, beta=1.0, threshold=20.0):
+
+class Softplus(PointwiseOp):
+    """y = log(1 + e^{βx}) / β (y = x where βx > threshold);  dL/dx = dL/dy · σ(βx) (1 on the
+    linear part). Computed as (max(βx, 0) + log(1 + e^{-|βx|}))/β, which cannot overflow."""
+
+    def formula(self, beta=1.0, threshold=20.0):
+        return SOFTPLUS, {"beta": beta, "threshold": threshold}
+
+    def reference_forward(self, x, beta=1.0, threshold=20.0):
         m = xp(x)
         z = beta * x
         self.linear = z > threshold
@@ -311,8 +323,8 @@ class Softplus(Op):
         soft = (m.maximum(z, 0) + m.log1p(m.exp(-m.abs(z)))) / beta
         return m.where(self.linear, x, soft).astype(x.dtype, copy=False)
 
-    def backward(self, grad):
-        return (grad * self.slope,)
+    def reference_backward(self, grad):
+        return grad * self.slope
 
 
 class PReLU(Op):

@@ -63,14 +63,15 @@ def test_row_and_column_kernels_store_vectors(name):
     assert _vector_stores(kernel, *args) >= outputs
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "silu", "gelu", "gelu_tanh", "elu"])
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "silu", "gelu", "gelu_tanh", "elu",
+                                  "softplus"])
 def test_generated_activation_loops_store_vectors(name):
     from ffnn.ops import activations
 
     pointwise = {"relu": activations.RELU, "sigmoid": activations.SIGMOID,
                  "tanh": activations.TANH, "silu": activations.SILU,
                  "gelu": activations.GELU_ERF, "gelu_tanh": activations.GELU_TANH,
-                 "elu": activations.ELU_FORMULA}[name]
+                 "elu": activations.ELU_FORMULA, "softplus": activations.SOFTPLUS}[name]
     x, y, saved, grad = _arrays(4)
     scalars = [0.5] * len(pointwise.scalars)
     forward = pointwise.forward_kernel.loop(np.dtype(np.float32))

@@ -27,6 +27,8 @@ ACTIVATIONS = {
                   lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
     "elu": (lambda x: F.elu(x, 0.7), lambda x: torch.nn.functional.elu(x, 0.7)),
     "selu": (F.selu, torch.nn.functional.selu),
+    "softplus": (lambda x: F.softplus(x, 1.5, 15.0),
+                 lambda x: torch.nn.functional.softplus(x, 1.5, 15.0)),
 }
 TOLERANCES = {np.float64: (1e-12, 1e-14), np.float32: (2e-6, 2e-7)}
 

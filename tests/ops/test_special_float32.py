@@ -49,6 +49,8 @@ GRIDS = {
         np.linspace(-104, 1, 300_001), -np.geomspace(1e-9, 104, 20_001), [0.0, -0.0]])),
     "expm1_small_f32": (np.expm1, np.concatenate([
         np.linspace(-104, 0, 300_001), -np.geomspace(1e-30, 104, 20_001), [0.0, -0.0]])),
+    "log1p_small_f32": (np.log1p, np.concatenate([
+        np.linspace(0, 1, 300_001), np.geomspace(1e-40, 1, 20_001)])),
     "tanh_fast_f32": (np.tanh, np.concatenate([
         np.linspace(-12, 12, 300_001), np.geomspace(1e-30, 12, 20_001),
         -np.geomspace(1e-30, 12, 20_001), [0.0, 30.0, -30.0]])),
@@ -74,6 +76,8 @@ def test_compiled_form_equals_the_python_form_to_an_ulp(name):
     x = np.concatenate([np.linspace(-20, 1, 701), [-1e-3, -3e-7, 0.0, -103.5]]).astype(np.float32)
     if name == "expm1_small_f32":
         x = x[x <= 0]
+    if name == "log1p_small_f32":
+        x = np.concatenate([np.linspace(0, 1, 701), [1e-8, 3e-30, 0.41421354]]).astype(np.float32)
     if name == "tanh_fast_f32":
         x = np.concatenate([x, np.linspace(0.5, 12, 301).astype(np.float32)])
     compiled = _compiled(name)(x)
