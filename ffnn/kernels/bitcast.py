@@ -1,8 +1,7 @@
-"""The compiled forms of the bit casts the scalar helpers use: ``ffnn.ops.special``'s
-``double_bits`` / ``double_from_bits`` (float64 ↔ int64) and ``ffnn.ops.special_float32``'s
-``float_bits`` / ``float_from_bits`` (float32 ↔ int32), one LLVM ``bitcast`` each (a register
-move that a vectorised loop keeps on its SIMD lanes). Importing this module registers them
-with numba, so that the scalar helpers calling these functions compile."""
+"""The compiled forms of ``ffnn.ops.special_float32``'s bit casts ``float_bits`` /
+``float_from_bits`` (float32 ↔ int32), one LLVM ``bitcast`` each (a register move that a
+vectorised loop keeps on its SIMD lanes). Importing this module registers them with numba,
+so that the scalar helpers calling these functions compile."""
 
 from __future__ import annotations
 
@@ -10,23 +9,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ffnn.ops import special, special_float32
-
-
-@intrinsic
-def _bits_of(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _double_of(typingctx, bits):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
+from ffnn.ops import special_float32
 
 
 @intrinsic
@@ -44,16 +27,6 @@ def _float_of(typingctx, bits):
         return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
 
     return types.float32(types.int64), codegen
-
-
-@overload(special.double_bits)
-def _double_bits(x):
-    return lambda x: _bits_of(x)
-
-
-@overload(special.double_from_bits)
-def _double_from_bits(bits):
-    return lambda bits: _double_of(bits)
 
 
 @overload(special_float32.float_bits)

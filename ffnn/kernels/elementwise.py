@@ -14,10 +14,9 @@ compile it once per flag combination and dtype, and call it with arguments by na
 Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math.
 The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
-The helpers ``exp_small``, ``erfc``, ``tanh``, ``expm1`` and ``log1p`` are libm's for float64
-arrays; for float32 arrays all but ``erfc`` are the vectorising float32 functions of
-``ffnn.ops.special_float32`` (8 SIMD lanes) and ``erfc`` the float64 ``special.erfc_fast``
-(its argument converted), which keeps GELU's Φ within an ulp.
+The helpers ``exp_small``, ``tanh``, ``expm1``, ``log1p`` and ``normal_cdf`` (Φ) are libm's for
+float64 arrays (Φ through libm's erfc, ``special.normal_cdf``); for float32 arrays they are
+the vectorising float32 functions of ``ffnn.ops.special_float32`` (8 SIMD lanes).
 """
 
 from __future__ import annotations
@@ -41,17 +40,16 @@ from ffnn.ops import special, special_float32
 _HELPERS = {
     # name in a body: (for float32 arrays, for float64 arrays) as the generated source says it
     "exp_small": ('scalar_helper("exp_small_f32")', "math.exp"),
-    "erfc": ('scalar_helper("erfc_fast")', "math.erfc"),
     "tanh": ('scalar_helper("tanh_fast_f32")', "math.tanh"),
     "expm1": ('scalar_helper("expm1_small_f32")', "math.expm1"),
     "log1p": ('scalar_helper("log1p_small_f32")', "math.log1p"),
+    "normal_cdf": ('scalar_helper("normal_cdf_f32")', 'scalar_helper("normal_cdf")'),
 }
-_FLOAT64_HELPERS = frozenset({"erfc"})
-"""Helpers computed in float64 for float32 arrays too (their argument converted)."""
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
-    special.exp_small, special.erfc_fast, special.tanh_fast,
+    special.normal_cdf,
     special_float32.exp_small_f32, special_float32.tanh_fast_f32,
-    special_float32.expm1_small_f32, special_float32.log1p_small_f32)}
+    special_float32.expm1_small_f32, special_float32.log1p_small_f32,
+    special_float32.normal_cdf_f32)}
 _jitted_helpers: dict = {}
 CONTRACT = {"contract"}
 """numba's fast-math flag for the generated loops and helpers: ``a*b + c`` may be one fused
@@ -65,7 +63,7 @@ def scalar_helper(name: str):
     if name not in _jitted_helpers:
         import numba
 
-        import ffnn.kernels.bitcast  # noqa: F401 - registers the bit casts exp_small uses
+        import ffnn.kernels.bitcast  # noqa: F401 - registers the helpers' bit casts
 
         function = _SCALAR_FUNCTIONS[name]
         names = set(function.__code__.co_names) & set(_SCALAR_FUNCTIONS)
@@ -177,7 +175,7 @@ class ElementwiseKernel:
     def source(self, flags: Mapping[str, bool], float32: bool) -> str:
         """The generated module's text for these flag values and dtype."""
         tree = _Specialise(flags).visit(ast.parse(self.body))
-        tree = _TypeLiterals(float32).visit(tree)
+        tree = _TypeLiterals().visit(tree)
         body = ast.unparse(ast.fix_missing_locations(tree)) or "pass"
         loads = [f"{a} = {a}_array[i]" for a in self.reads if flags.get(f"has_{a}", 1)]
         stores = [f"{a}_array[i] = {a}" for a in self.writes if flags.get(f"has_{a}", 1)]
@@ -255,23 +253,12 @@ class _Specialise(ast.NodeTransformer):
 
 
 class _TypeLiterals(ast.NodeTransformer):
-    """Wrap number literals in the working dtype ``W`` (so float32 stays float32), and, for
-    float32, convert the arguments of the float64 helpers (``_FLOAT64_HELPERS``) to float64."""
-
-    def __init__(self, float32: bool):
-        self.float32 = float32
+    """Wrap number literals in the working dtype ``W`` (so float32 stays float32)."""
 
     def visit_Constant(self, node: ast.Constant):
         if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
             call = ast.Call(ast.Name("W", ast.Load()), [node], [])
             return ast.copy_location(call, node)
-        return node
-
-    def visit_Call(self, node: ast.Call):
-        self.generic_visit(node)
-        if self.float32 and isinstance(node.func, ast.Name) \
-                and node.func.id in _FLOAT64_HELPERS:
-            node.args = [ast.Call(ast.Name("float64", ast.Load()), [a], []) for a in node.args]
         return node
 
 

@@ -157,11 +157,11 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 GELU_ERF = Pointwise("gelu", forward="""
-    cdf = 0.5 * erfc(-x * sqrt_half)
+    cdf = normal_cdf(x)
     y = x * cdf
     """, saved=("x", "cdf"), backward="""
     grad_input = grad * (cdf + x * inv_sqrt_2pi * exp_small(-0.5 * x * x))
-    """, scalars=("sqrt_half", "inv_sqrt_2pi"))
+    """, scalars=("inv_sqrt_2pi",))
 GELU_TANH = Pointwise("gelu_tanh", forward="""
     u = sqrt_2_over_pi * (x + 0.044715 * x * x * x)
     e = exp_small(-2.0 * abs(u))
@@ -193,7 +193,7 @@ class GELU(PointwiseOp):
     def formula(self, approximate="none"):
         if approximate == "tanh":
             return GELU_TANH, {"sqrt_2_over_pi": _SQRT_2_OVER_PI}
-        return GELU_ERF, {"sqrt_half": _SQRT_HALF, "inv_sqrt_2pi": _INV_SQRT_2PI}
+        return GELU_ERF, {"inv_sqrt_2pi": _INV_SQRT_2PI}
 
     def reference_forward(self, x, approximate="none"):
         m = xp(x)

@@ -69,7 +69,7 @@ def test_within_two_ulps_of_libm(name):
     assert np.abs(got.astype(np.float64) - exact)[~normal].max(initial=0.0) <= SUBNORMAL_STEP
 
 
-@pytest.mark.parametrize("name", list(GRIDS))
+@pytest.mark.parametrize("name", [*GRIDS, "normal_cdf_f32"])
 def test_compiled_form_equals_the_python_form_to_an_ulp(name):
     """Compiled, ``a*b + c`` may be one fused multiply-add: one rounding fewer than the
     Python form's float32 operations, so the two agree to an ulp, not bit for bit."""
@@ -78,7 +78,7 @@ def test_compiled_form_equals_the_python_form_to_an_ulp(name):
         x = x[x <= 0]
     if name == "log1p_small_f32":
         x = np.concatenate([np.linspace(0, 1, 701), [1e-8, 3e-30, 0.41421354]]).astype(np.float32)
-    if name == "tanh_fast_f32":
+    if name in ("tanh_fast_f32", "normal_cdf_f32"):
         x = np.concatenate([x, np.linspace(0.5, 12, 301).astype(np.float32)])
     compiled = _compiled(name)(x)
     python = np.array([getattr(special_float32, name)(v) for v in x], np.float32)
@@ -109,3 +109,28 @@ def test_the_bit_casts_round_trip():
         assert -2**31 <= bits < 2**31
         assert special_float32.float_from_bits(bits) == np.float32(value)
     assert special_float32.float_bits(np.float32(1.0)) == 0x3F800000
+
+
+def test_normal_cdf_within_its_bounds_of_the_exact_value():
+    """Φ's bounds (``normal_cdf_f32``): 3 ulps below |x| = 1.19, 5 ulps to 1.77, then
+    2.5e-7·x² relative (x/√2 and its square are rounded to float32 there)."""
+    from scipy.special import ndtr
+
+    x = np.concatenate([np.linspace(-13, 8, 400_001), np.geomspace(1e-30, 1, 2_001),
+                        -np.geomspace(1e-30, 1, 2_001), [0.0, -0.0]]).astype(np.float32)
+    got = _compiled("normal_cdf_f32")(x)
+    exact = ndtr(x.astype(np.float64))
+    ulps = _ulps(got, exact)
+    a = np.abs(x)
+    assert ulps[a < 1.1932].max() <= 3.0
+    assert ulps[a < 1.7677].max() <= 5.0
+    beyond = (a >= 1.7677) & (exact >= SMALLEST_NORMAL)
+    assert (np.abs(got - exact)[beyond] <= 2.5e-7 * x[beyond].astype(np.float64) ** 2
+            * exact[beyond]).all()
+
+
+def test_normal_cdf_special_values():
+    cdf = _compiled("normal_cdf_f32")
+    got = cdf(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 30.0, -30.0], np.float32))
+    assert np.isnan(got[0])
+    np.testing.assert_array_equal(got[1:], [1.0, 0.0, 0.5, 0.5, 1.0, 0.0])
