@@ -169,14 +169,8 @@ def normal_cdf_f32(x: np.float32) -> np.float32:
         _B5 + u * (_B6 + u * _B7)))))))
     z = a * _SQRT_HALF
     t = _ONE / (_ONE + _HALF * z)
-    p = _C7 + t * _C8
-    p = _C6 + t * p
-    p = _C5 + t * p
-    p = _C4 + t * p
-    p = _C3 + t * p
-    p = _C2 + t * p
-    p = _C1 + t * p
-    p = _C0 + t * p
+    p = _C0 + t * (_C1 + t * (_C2 + t * (_C3 + t * (_C4 + t * (_C5 + t * (_C6 + t * (
+        _C7 + t * _C8)))))))
     far = _HALF * t * exp_small_f32(-z * z + _ERFC_SHIFT + t * p)
     tail = middle if a < _MIDDLE_END else far
     return near if a < _NEAR_END else (tail if x < _ZERO else _ONE - tail)
