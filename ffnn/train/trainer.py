@@ -339,7 +339,8 @@ class Trainer:
         chain = self._chain = self._fast_chain()
         # the chain's hooks and requires_grad are as captured (``Watch``, each epoch); they
         # are checked again before each batch only when callbacks run between batches
-        self._recheck = callbacks.listens("on_train_batch_begin", "on_train_batch_end")
+        listening = self._recheck = callbacks.listens("on_train_batch_begin",
+                                                      "on_train_batch_end")
         if chain is not None:  # the captured modules are the model's (checked each epoch)
             chain.train()
             dtype = chain.params[0]._data.dtype
@@ -353,7 +354,6 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad] if clip else []
         self._l1_weights = self._weights() if self.l1 else []
         fused = self._make_fused_step()
-        listening = self._recheck
         for b, batch in enumerate(loader):
             x, y, weight = self._batch(batch, dtype)
             n = x._data.shape[0]
