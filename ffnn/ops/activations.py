@@ -288,12 +288,11 @@ class ELU(PointwiseOp):
 
     def reference_forward(self, x, alpha=1.0, scale=1.0):
         m = xp(x)
-        self.positive = x > 0
-        negative = alpha * m.expm1(m.minimum(x, 0))
+        positive, below = x > 0, m.minimum(x, 0)
         # α eˣ itself, not α(eˣ - 1) + α, which cancels to 0 below x ≈ -17 (float64)
-        self.slope = (scale * m.where(self.positive, 1, alpha * m.exp(m.minimum(x, 0)))
-                      ).astype(x.dtype)
-        return (scale * m.where(self.positive, x, negative)).astype(x.dtype, copy=False)
+        self.slope = (scale * m.where(positive, 1, alpha * m.exp(below))).astype(x.dtype)
+        return (scale * m.where(positive, x, alpha * m.expm1(below))).astype(x.dtype,
+                                                                            copy=False)
 
     def reference_backward(self, grad):
         return grad * self.slope
