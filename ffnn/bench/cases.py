@@ -187,14 +187,11 @@ def build_ffnn(spec: Spec, seed: int = 0, state: dict | None = None):
     return model, step
 
 
-FUSED_MAX_FLOPS = 4e6
-"""The compiled peer fuses a step whose matrix products take at most this many FLOPs (the
-fused kernel's products are plain loops; above this, BLAS's win) and replays the others."""
-
-
 def compiled_mode(spec: Spec) -> str:
-    """``ffnn.compile``'s mode for the case: 'fused' for a small network, else 'replay'."""
-    return "fused" if matmul_flops(spec) <= FUSED_MAX_FLOPS else "replay"
+    """``ffnn.compile``'s mode for the case: 'fused' for every case (the whole step in one
+    numba call, large products through NumPy's own BLAS); a step it cannot fuse (layer or
+    batch norm, dropout) is replayed, and one it cannot capture runs eagerly."""
+    return "fused"
 
 
 def build_ffnn_compiled(spec: Spec, seed: int = 0, state: dict | None = None):

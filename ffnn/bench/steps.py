@@ -3,8 +3,9 @@ process (``ffnn.bench.peers``), timed in alternation; one row per case or sweep 
 
 A row's ratios: ``ratio`` = ffnn / torch, ``jax_ratio`` = ffnn / JAX (ffnn's eager step, the
 PyTorch program's), ``compiled_jax_ratio`` = ffnn's step through ``ffnn.compile`` / JAX's
-``jax.jit`` step, and ``step_over_matmul`` = ffnn's step over the time of its matrix
-products alone (``cases.matmul_shapes``) with the same NumPy and BLAS.
+``jax.jit`` step, and ``step_over_matmul`` / ``compiled_over_matmul`` = ffnn's eager /
+compiled step over the time of its matrix products alone (``cases.matmul_shapes``) with the
+same NumPy and BLAS.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def step_row(case: str, variant: str | None, spec: cases.Spec, times: dict) -> d
             "jax_ratio": _over(ffnn_ms, jax_ms), "step_over_matmul": _over(ffnn_ms, matmul_ms),
             "compiled_ms": compiled_ms, "compiled_mode": cases.compiled_mode(spec),
             "compiled_jax_ratio": _over(compiled_ms, jax_ms),
+            "compiled_over_matmul": _over(compiled_ms, matmul_ms),
             "peak_fraction": _over(matmul_ms, ffnn_ms), "flops": flops,
             "gflops": flops / ffnn_ms / 1e6,
             "torch_gflops": None if torch_ms is None else flops / torch_ms / 1e6,

@@ -3,10 +3,15 @@ update of a Linear/activation chain in one call (imported only when a fused step
 
 The arrays reach it as a table of addresses (one int64 array) rather than as tuples of
 arrays: numba unboxes every array argument at every call, which for a small network costs
-more than the step's arithmetic.
+more than the step's arithmetic. Each activation is its ``Pointwise`` formula's generated
+forward and backward loops, called through their C entry points (addresses in the table,
+``ElementwiseKernel.entry``), so every activation with a formula is fused by the same code.
 
-Products are loops ordered so that the innermost one runs over contiguous memory and
-vectorises without reassociating sums: each output element is summed over k in order.
+Products of at least ``BLAS_MIN_PRODUCT`` multiply-adds call NumPy's own BLAS (``gemm``,
+its address an argument: ``ffnn.kernels.native``), with the layouts ``ffnn.ops.matrix``
+uses, so they are bit for bit ``numpy.matmul``'s. Smaller ones are loops ordered so that
+the innermost one runs over contiguous memory and vectorises without reassociating sums:
+each output element is summed over k in order.
 """
 
 import math
@@ -15,47 +20,16 @@ import numba
 from numba.core import types
 from numba.extending import intrinsic
 
-from ffnn.kernels.elementwise import scalar_helper
-
-_tanh_fast, _exp_small = scalar_helper("tanh_fast_f32"), scalar_helper("exp_small_f32")
+from ffnn.kernels.native import NO_TRANS, TRANS, call_entry, call_gemm
 
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
-IDENTITY, TANH, RELU, SIGMOID = 0, 1, 2, 3
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
-
-
-@_jit
-def _activate(h, code):  # pragma: no cover - compiled
-    """h ← f(h) in place on one row. For float32 rows tanh and exp are the vectorising
-    float32 scalar functions the generated kernels use (``ffnn.ops.special_float32``); for
-    float64 rows, libm's."""
-    zero, one = h.dtype.type(0), h.dtype.type(1)
-    single = h.itemsize == 4
-    for o in range(h.size):
-        z = h[o]
-        if code == TANH:
-            h[o] = _tanh_fast(z) if single else math.tanh(z)
-        elif code == RELU:
-            h[o] = z * (z > zero)
-        elif code == SIGMOID:
-            e = _exp_small(-abs(z)) if single else math.exp(-abs(z))
-            h[o] = one / (one + e) if z >= zero else e / (one + e)
-
-
-@_jit
-def _derive(g, h, code):  # pragma: no cover - compiled
-    """g ← g · f'(z) in place on one row, from the activation's output h."""
-    zero, one = h.dtype.type(0), h.dtype.type(1)
-    for o in range(g.size):
-        y = h[o]
-        if code == TANH:
-            g[o] = g[o] * (one - y * y)
-        elif code == RELU:
-            g[o] = g[o] * (y > zero)
-        elif code == SIGMOID:
-            g[o] = g[o] * y * (one - y)
+NO_UPDATE, SGD_UPDATE, ADAM_UPDATE = 0, 1, 2
+BLAS_MIN_PRODUCT = 1 << 17
+"""Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
+the call and BLAS's packing cost more than the loops save (a 32×64×32 product)."""
 
 
 @_jit
@@ -158,92 +132,168 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(_pointer(table[k], like), size)
 
 
-FIELDS = 12
-"""Addresses per layer in the table: weight, bias, their gradients, three state arrays each
-(interleaved: weight, bias), activations [n, out], transposed weight [in, out]; after the
-layers, the two flat gradient buffers."""
+FIELDS = 23
+"""Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients, 4-9 three
+state arrays each (interleaved: weight, bias), 10 the activation's output h [n, out],
+11 the transposed weight [in, out] (loops only), 12 the pre-activation z [n, out] (h itself
+without activation), 13-14 the values the activation keeps, 15 its scalars (float64);
+16-17 its forward and backward entry points (0: no activation); 18 the number of arrays its
+backward reads besides dL/dh, 19-22 which (1: z, 2: h, 3-4: kept). After the layers: the
+two flat gradient buffers."""
+WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, STATE, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 10, 11, 12
+KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 13, 15, 16, 17, 18, 19
 
 
 @_inlined
-def _forward(x, table, dims, codes):  # pragma: no cover - compiled
-    """Each layer's activations h = f(source · Wᵀ + b) into its buffer; the last h."""
+def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
+    """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k) through BLAS when it
+    is at hand and the product has at least ``BLAS_MIN_PRODUCT`` multiply-adds; whether it
+    ran."""
+    m, n = c.shape
+    if blas == 0 or m * n * k < BLAS_MIN_PRODUCT:
+        return False
+    call_gemm(blas, trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data, a.shape[1],
+              b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
+    return True
+
+
+@_inlined
+def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
+    """z = source · Wᵀ for source [n, in], W [out, in]."""
+    n, in_f = source.shape
+    out_f = w.shape[0]
+    if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f):
+        return
+    for o in range(out_f):
+        for k in range(in_f):
+            wt[k, o] = w[o, k]
+    for i in range(n):
+        row, srow = z[i], source[i]
+        row[:] = 0
+        for k in range(in_f):
+            xv = srow[k]
+            wrow = wt[k]
+            for o in range(out_f):
+                row[o] += xv * wrow[o]
+
+
+@_inlined
+def _product_weight(blas, g, source, gw):  # pragma: no cover - compiled
+    """dL/dW = gᵀ · source for g [n, out], source [n, in]."""
+    n, out_f = g.shape
+    in_f = source.shape[1]
+    if _gemm(blas, TRANS, NO_TRANS, g, source, gw, n):
+        return
+    gw[:] = 0
+    for i in range(n):
+        grow, srow = g[i], source[i]
+        for o in range(out_f):
+            gv = grow[o]
+            gwrow = gw[o]
+            for k in range(in_f):
+                gwrow[k] += gv * srow[k]
+
+
+@_inlined
+def _product_input(blas, g, w, gx):  # pragma: no cover - compiled
+    """dL/dsource = g · W for g [n, out], W [out, in]."""
+    n, out_f = g.shape
+    in_f = w.shape[1]
+    if _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, out_f):
+        return
+    for i in range(n):
+        xrow, grow = gx[i], g[i]
+        xrow[:] = 0
+        for o in range(out_f):
+            gv = grow[o]
+            wrow = w[o]
+            for k in range(in_f):
+                xrow[k] += gv * wrow[k]
+
+
+@_inlined
+def _forward(x, table, dims, blas):  # pragma: no cover - compiled
+    """Each layer's z = source · Wᵀ + b and h = f(z) (its activation's entry point) into
+    its buffers; the last h."""
     layers, n = dims.shape[0], x.shape[0]
     source = x
     for layer in range(layers):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
-        w = _matrix(table, base, out_f, in_f, x)
-        b = _vector(table, base + 1, out_f, x)
-        h = _matrix(table, base + 10, n, out_f, x)
-        wt = _matrix(table, base + 11, in_f, out_f, x)
-        for o in range(out_f):
-            for k in range(in_f):
-                wt[k, o] = w[o, k]
+        w = _matrix(table, base + WEIGHT, out_f, in_f, x)
+        b = _vector(table, base + BIAS, out_f, x)
+        z = _matrix(table, base + PRE, n, out_f, x)
+        wt = _matrix(table, base + TRANSPOSED, in_f, out_f, x)
+        _product_forward(blas, source, w, wt, z)
         for i in range(n):
-            row, srow = h[i], source[i]
-            row[:] = 0
-            for k in range(in_f):
-                xv = srow[k]
-                wrow = wt[k]
-                for o in range(out_f):
-                    row[o] += xv * wrow[o]
+            row = z[i]
             for o in range(out_f):
                 row[o] += b[o]
-            _activate(row, codes[layer])
-        source = h
+        if table[base + FORWARD] != 0:
+            call_entry(table[base + FORWARD], n * out_f, table[base + PRE],
+                       table[base + OUTPUT], table[base + KEPT], table[base + KEPT + 1], 0, 0,
+                       table[base + SCALARS])
+        source = _matrix(table, base + OUTPUT, n, out_f, x)
     return source
 
 
 @_inlined
-def _backward(x, table, dims, codes, current, spare):  # pragma: no cover - compiled
-    """From dL/dh of the last layer in ``current``: dL/dW = gᵀ · source, dL/db = Σᵢ gᵢ into
-    each gradient buffer, dL/dsource = g · W into the other of ``current``/``spare``."""
+def _derive(table, base, size, g, out):  # pragma: no cover - compiled
+    """out = g · f'(z): the activation's backward entry point, given dL/dh (g) and the
+    arrays it reads (``SAVED``). (Not in place: a loop whose input and output alias does
+    not vectorise.)"""
+    count = table[base + SAVED_COUNT]
+    slots = [0, 0, 0, 0, 0, 0]
+    slots[0] = g.ctypes.data
+    for j in range(count):
+        role = table[base + SAVED + j]
+        slots[1 + j] = table[base + (PRE if role == 1 else OUTPUT if role == 2 else
+                                     KEPT + role - 3)]
+    slots[1 + count] = out.ctypes.data
+    call_entry(table[base + BACKWARD], size, slots[0], slots[1], slots[2], slots[3],
+               slots[4], slots[5], table[base + SCALARS])
+
+
+@_inlined
+def _backward(x, table, dims, current, spare, blas):  # pragma: no cover - compiled
+    """From dL/dh of the last layer in ``current``: dL/dz (into ``spare`` through the
+    activation), dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ into each gradient buffer, and
+    dL/dsource = g · W into the buffer dL/dz is not in, which then holds the next dL/dh."""
     layers, n = dims.shape[0], x.shape[0]
     for layer in range(layers - 1, -1, -1):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
-        w = _matrix(table, base, out_f, in_f, x)
-        h = _matrix(table, base + 10, n, out_f, x)
+        w = _matrix(table, base + WEIGHT, out_f, in_f, x)
         g = current[:n * out_f].reshape(n, out_f)
-        for i in range(n):
-            _derive(g[i], h[i], codes[layer])
-        source = x if layer == 0 else _matrix(table, base - FIELDS + 10, n, in_f, x)
-        gw = _matrix(table, base + 2, out_f, in_f, x)
-        gb = _vector(table, base + 3, out_f, x)
-        gw[:] = 0
+        if table[base + BACKWARD] != 0:
+            dz = spare[:n * out_f].reshape(n, out_f)
+            _derive(table, base, n * out_f, g, dz)
+            g, current, spare = dz, spare, current
+        source = x if layer == 0 else _matrix(table, base - FIELDS + OUTPUT, n, in_f, x)
+        gb = _vector(table, base + GRAD_BIAS, out_f, x)
         gb[:] = 0
         for i in range(n):
-            grow, srow = g[i], source[i]
+            grow = g[i]
             for o in range(out_f):
-                gv = grow[o]
-                gb[o] += gv
-                gwrow = gw[o]
-                for k in range(in_f):
-                    gwrow[k] += gv * srow[k]
+                gb[o] += grow[o]
+        _product_weight(blas, g, source, _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x))
         if layer > 0:
-            gx = spare[:n * in_f].reshape(n, in_f)
-            for i in range(n):
-                xrow, grow = gx[i], g[i]
-                xrow[:] = 0
-                for o in range(out_f):
-                    gv = grow[o]
-                    wrow = w[o]
-                    for k in range(in_f):
-                        xrow[k] += gv * wrow[k]
+            _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current
 
 
 @_inlined
 def _update(x, table, dims, adam, hyper, steps, amsgrad):  # pragma: no cover - compiled
-    """The optimizer's update of every weight and bias from its gradient buffer."""
+    """The optimizer's update of every weight and bias from its gradient buffer (Adam's
+    when ``adam``, else SGD's)."""
     layers = dims.shape[0]
     for layer in range(layers):
         base = FIELDS * layer
         for is_bias in range(2):
             size = dims[layer, 0] * (1 if is_bias else dims[layer, 1])
-            p = _vector(table, base + is_bias, size, x)
-            gp = _vector(table, base + 2 + is_bias, size, x)
-            s1 = _vector(table, base + 4 + is_bias, size, x)
-            s2 = _vector(table, base + 6 + is_bias, size, x)
-            s3 = _vector(table, base + 8 + is_bias, size, x)
+            p = _vector(table, base + WEIGHT + is_bias, size, x)
+            gp = _vector(table, base + GRAD_WEIGHT + is_bias, size, x)
+            s1 = _vector(table, base + STATE + is_bias, size, x)
+            s2 = _vector(table, base + STATE + 2 + is_bias, size, x)
+            s3 = _vector(table, base + STATE + 4 + is_bias, size, x)
             index = layers * is_bias + layer
             if adam:
                 _adam(p, gp, s1, s2, s3, hyper[index], steps[index], amsgrad)
@@ -252,12 +302,14 @@ def _update(x, table, dims, adam, hyper, steps, amsgrad):  # pragma: no cover - 
 
 
 @_jit
-def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, steps,
+def step(x, y_float, y_index, table, dims, blas, loss_code, mean, update, hyper, steps,
          amsgrad):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
-    (out, in) of layer l; ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of
-    weight / bias l (``steps``: their Adam step counts). Returns the loss."""
+    (out, in) of layer l; ``blas``: the address of NumPy's gemm for x's dtype (0: loops
+    only); ``update``: SGD_UPDATE, ADAM_UPDATE, or NO_UPDATE (the caller runs the
+    optimizer); ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of weight / bias l
+    (``steps``: their Adam step counts). Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -265,11 +317,12 @@ def step(x, y_float, y_index, table, dims, codes, loss_code, mean, adam, hyper, 
         width = max(width, dims[layer, 0], dims[layer, 1])
     grad_a = _vector(table, FIELDS * layers, n * width, x)
     grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
-    out = _forward(x, table, dims, codes)
+    out = _forward(x, table, dims, blas)
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, grad_a[:n * c].reshape(n, c))
-    _backward(x, table, dims, codes, grad_a, grad_b)
-    _update(x, table, dims, adam, hyper, steps, amsgrad)
+    _backward(x, table, dims, grad_a, grad_b, blas)
+    if update != NO_UPDATE:
+        _update(x, table, dims, update == ADAM_UPDATE, hyper, steps, amsgrad)
     return loss
 
 

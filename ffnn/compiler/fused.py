@@ -1,16 +1,19 @@
-"""``mode="fused"``: the whole step of a small network as one numba call.
+"""``mode="fused"``: the whole step of a chain as one numba call.
 
-Everything the step writes lives in buffers allocated once per batch size (activations,
-two gradient buffers, the transposed weights) or in the arrays the eager step would use:
+Everything the step writes lives in buffers allocated once per batch size (pre-activations,
+activations and what each activation keeps for its backward, two gradient buffers, the
+transposed weights) or in the arrays the eager step would use:
 each parameter's own ``_data``, a gradient array per parameter (left in ``p.grad``), and the
 optimizer's state arrays, created by the optimizer's own ``_init_state`` and written in
 place, so ``optimizer.state_dict()`` is right after fused steps. Python work per call: one
 pass over the parameters for the update coefficients (they follow ``param_groups``, so
 schedulers work) and the optimizer's ``step`` counters.
 
-The update formulas are the optimizers' (SGD's and the fused Adam of ``ffnn.accel``, with the
-coefficients in the parameter's dtype); products and transcendental functions are numba
-loops and libm, not BLAS and NumPy, so results agree with the eager step to rounding.
+Activations are their ``Pointwise`` formulas' generated loops, as in the eager step; large
+products are NumPy's own BLAS calls (bit for bit ``numpy.matmul``), small ones numba loops.
+The update of SGD, Adam and AdamW runs in the kernel (their formulas, with the coefficients
+in the parameter's dtype, so results agree with the eager step to rounding); any other
+optimizer runs its own ``step()`` after the kernel, on the gradients it left in ``p.grad``.
 """
 
 from __future__ import annotations
@@ -21,31 +24,48 @@ import numpy as np
 
 from ffnn import accel, nn
 from ffnn.compiler.chain import ChainStep
-from ffnn.ops import activations as _act_ops
+from ffnn.kernels import native
+from ffnn.ops.activations import PointwiseOp
 from ffnn.optim.adam import Adam
 from ffnn.optim.adamw import AdamW
+from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import reset_gradients
 from ffnn.optim.sgd import SGD
 
-_ACTIVATIONS = {_act_ops.Tanh: 1, _act_ops.ReLU: 2, _act_ops.Sigmoid: 3}
 _LOSSES = {nn.MSELoss: 0, nn.CrossEntropyLoss: 1, nn.BCEWithLogitsLoss: 2}
+_LOOPS_ONLY_MAX = 4096
+"""Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
+
+
+def _activation(op: type, options: dict):
+    """(the op's ``Pointwise``, its scalars) or a reason it cannot be fused."""
+    found = op().formula(**options) if issubclass(op, PointwiseOp) else None
+    if found is None:
+        return f"{op.__name__.lower()} has no compiled formula"
+    pointwise = found[0]
+    if len(pointwise.kept) > 2 or len(pointwise.forward_kernel.arrays) > 4:
+        return f"{op.__name__.lower()} keeps more arrays than the fused step holds"
+    return found
 
 
 def _chain(chain: ChainStep):
-    """(linear modules, activation codes) or a reason: Linear layers with a bias, each
-    followed by at most one supported activation."""
-    modules, codes = [], []
-    for op, linear, _ in chain.layers:
+    """(linear modules, each one's activation: (Pointwise, scalars) or None) or a reason:
+    Linear layers with a bias, each followed by at most one activation with a formula."""
+    modules, activations = [], []
+    for op, linear, options in chain.layers:
         if linear is not None:
             if linear.bias is None:
                 return None, "a Linear layer without bias"
             modules.append(linear)
-            codes.append(0)
-        elif op in _ACTIVATIONS and modules and codes[-1] == 0:
-            codes[-1] = _ACTIVATIONS[op]
-        else:
+            activations.append(None)
+            continue
+        if not modules or activations[-1] is not None:
             return None, f"the chain has {op.__name__.lower()} where a Linear layer is expected"
-    return (modules, codes), None
+        found = _activation(op, options)
+        if isinstance(found, str):
+            return None, found
+        activations[-1] = found
+    return (modules, activations), None
 
 
 def _loss_reason(loss) -> str | None:
@@ -70,9 +90,12 @@ class FusedStep:
             reason = _loss_reason(step.loss)
         if reason is not None:
             return None, reason
-        if type(optimizer) not in (SGD, Adam, AdamW):
-            return None, f"optimizer {type(optimizer).__name__} is not fused"
-        modules, codes = chain
+        if isinstance(optimizer, LBFGS):
+            return None, "LBFGS needs a closure"
+        modules, activations = chain
+        if native.gemm_addresses() is None and \
+                max(m.in_features * m.out_features for m in modules) > _LOOPS_ONLY_MAX:
+            return None, "NumPy's BLAS is not reachable for this network's products"
         params = [p for m in modules for p in (m.weight, m.bias)]
         dtypes = {p._data.dtype for p in params}
         if len(dtypes) != 1 or dtypes.pop().char not in "fd":
@@ -86,24 +109,32 @@ class FusedStep:
                 return None, "a parameter is frozen or not in the optimizer"
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
-        if isinstance(optimizer, Adam) and len({groups[id(p)]["amsgrad"] for p in params}) > 1:
+        if type(optimizer) in (Adam, AdamW) and \
+                len({groups[id(p)]["amsgrad"] for p in params}) > 1:
             return None, "parameter groups disagree on amsgrad"
-        return cls(modules, codes, step.loss, optimizer, [groups[id(p)] for p in params]), None
+        return cls(modules, activations, step.loss, optimizer,
+                   [groups[id(p)] for p in params]), None
 
-    def __init__(self, modules, codes, loss, optimizer, groups):
-        from ffnn.compiler import _fused_kernel
+    def __init__(self, modules, activations, loss, optimizer, groups):
+        from ffnn.compiler import _fused_kernel as kernel
 
-        self.kernel, self._classes_ok = _fused_kernel.step, _fused_kernel.classes_ok
-        self.modules, self.codes = modules, np.array(codes, np.int64)
+        self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
+        self.modules, self.activations = modules, activations
         self.weights = [m.weight for m in modules]
         self.biases = [m.bias for m in modules]
         self.params = self.weights + self.biases
         self.groups = groups
         self.optimizer = optimizer
-        self.adam = isinstance(optimizer, Adam)
+        self.update = {SGD: kernel.SGD_UPDATE, Adam: kernel.ADAM_UPDATE,
+                       AdamW: kernel.ADAM_UPDATE}.get(type(optimizer), kernel.NO_UPDATE)
+        self.adam = self.update == kernel.ADAM_UPDATE
+        self.in_kernel = self.update != kernel.NO_UPDATE
         self.loss_code = _LOSSES[type(loss)]
         self.mean = loss.reduction == "mean"
         self.dtype = self.weights[0]._data.dtype
+        blas = native.gemm_addresses()
+        self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
+        self.entries = [_entries(found, self.dtype) for found in activations]
         self.in_features = modules[0].in_features
         self.hyper = np.zeros((len(self.params), 8))
         self.steps = np.zeros(len(self.params), np.int64)
@@ -120,7 +151,9 @@ class FusedStep:
         mine = {id(p) for p in self.params}
         self._others = [p for g in optimizer.param_groups for p in g["params"]
                         if id(p) not in mine]
-        self.transposed = tuple(np.empty(w._data.T.shape, self.dtype) for w in self.weights)
+        self.transposed = tuple(  # for the loops' products only (BLAS reads W itself)
+            np.empty(w._data.T.shape if self.blas == 0 or w._data.size < kernel.BLAS_MIN_PRODUCT
+                     else (0, 0), self.dtype) for w in self.weights)
         self.grads = [np.empty_like(p._data) for p in self.params]
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self.classes = int(self.dims[-1, 0])
@@ -131,12 +164,22 @@ class FusedStep:
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
 
     def _buffers(self, n: int) -> tuple:
-        """(activations, two gradient buffers) for a batch of ``n`` rows, made once."""
+        """(per layer: (z, h, kept arrays), two gradient buffers) for a batch of ``n`` rows,
+        made once. Without activation z is h."""
         found = self.buffers.get(n)
         if found is None:
             width = max(max(m.out_features, m.in_features) for m in self.modules)
-            hs = tuple(np.empty((n, m.out_features), self.dtype) for m in self.modules)
-            found = (hs, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
+            layers = []
+            for module, activation in zip(self.modules, self.activations):
+                shape = (n, module.out_features)
+                h = np.empty(shape, self.dtype)
+                if activation is None:
+                    layers.append((h, h, ()))
+                    continue
+                kept = tuple(np.empty(shape, kind or self.dtype)
+                             for kind in activation[0].kept_dtypes)
+                layers.append((np.empty(shape, self.dtype), h, kept))
+            found = (layers, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
             self.buffers[n] = found
         return found
 
@@ -208,28 +251,35 @@ class FusedStep:
         return False
 
     def _table(self, n: int, states: list):
-        """The kernel's address table for a batch of ``n`` rows (see ``_fused_kernel``), and
-        the arrays it points into (held with it, so none is freed while it is in use); None
-        when a state array is not of the parameter's shape, dtype and layout."""
+        """The kernel's address table for a batch of ``n`` rows (``_fused_kernel.FIELDS``
+        per layer), and the arrays it points into (held with it, so none is freed while it
+        is in use); None when a state array is not of the parameter's shape, dtype and
+        layout."""
         found = self._tables.get(n)
         if found is not None:
             return found[0]
-        hs, grad_a, grad_b = self._buffers(n)
-        layers, params, grads = len(self.weights), self._checked, self.grads
-        arrays = []
-        for layer in range(layers):
-            w, b = layer, layers + layer
-            arrays += [params[w], params[b], grads[w], grads[b]]
-            for k in range(3):
-                arrays += [states[w][k], states[b][k]]
-            arrays += [hs[layer], self.transposed[layer]]
+        layers, grad_a, grad_b = self._buffers(n)
+        count, params, grads = len(self.weights), self._checked, self.grads
         for state, param in zip(states, params):
             for a in state:
                 if type(a) is not np.ndarray or a.dtype != self.dtype or \
                         a.shape != param.shape or not a.flags.c_contiguous:
                     return None
-        arrays += [grad_a, grad_b]
-        table = np.array([a.__array_interface__["data"][0] for a in arrays], np.int64)
+        arrays, table = [], []
+
+        def address(array: np.ndarray) -> int:
+            arrays.append(array)
+            return array.__array_interface__["data"][0]
+
+        for layer, ((z, h, kept), entries) in enumerate(zip(layers, self.entries)):
+            w, b = layer, count + layer
+            table += [address(a) for a in (params[w], params[b], grads[w], grads[b])]
+            table += [address(states[i][k]) for k in range(3) for i in (w, b)]
+            table += [address(h), address(self.transposed[layer]), address(z)]
+            table += [address(a) for a in kept] + [0] * (2 - len(kept))
+            table += [address(entries[0])] + list(entries[1:])
+        table += [address(grad_a), address(grad_b)]
+        table = np.array(table, np.int64)
         self._tables[n] = (table, arrays)
         return table
 
@@ -252,8 +302,11 @@ class FusedStep:
             if y.dtype.kind != "f" or y.shape != (n, self.classes):
                 return None, "the target is not a floating-point array shaped like the output"
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
-        self._group_rows()
-        table = self._table(n, self._state())
+        in_kernel = self.in_kernel
+        if in_kernel:
+            self._group_rows()
+        table = self._table(n, self._state() if in_kernel else
+                            [(p,) * 3 for p in self._checked])
         if table is None:
             return None, "an optimizer state array is not shaped and typed as its parameter"
         if self.adam:
@@ -263,9 +316,28 @@ class FusedStep:
                 steps[i] = state["step"]
         if self._others:
             reset_gradients(self._others)
-        loss = self.kernel(x, y_float, y_index, table, self.dims, self.codes, self.loss_code,
-                           self.mean, self.adam, self.hyper, self.steps, self.amsgrad)
+        loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
+                           self.mean, self.update, self.hyper, self.steps, self.amsgrad)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
-        self.output = self.buffers[n][0][-1]
+        if not in_kernel:
+            optimizer.step()
+        self.output = self.buffers[n][0][-1][1]
         return float(loss), None
+
+
+def _entries(activation, dtype: np.dtype) -> tuple:
+    """(scalars as a float64 array, forward entry, backward entry, the number of arrays the
+    backward reads besides dL/dh, their roles: 1 z, 2 h, 3-4 kept; padded to four) of one
+    layer's activation (``_fused_kernel.FIELDS``); no activation: zeros."""
+    if activation is None:
+        return (np.zeros(1), 0, 0, 0, 0, 0, 0, 0)
+    pointwise, scalars = activation
+    values = np.array([float(scalars[name]) for name in pointwise.scalars] or [0.0])
+    kinds = dict(zip(pointwise.kept, pointwise.kept_dtypes))
+    kinds = {name: kind for name, kind in kinds.items() if kind is not None}
+    forward = pointwise.forward_kernel.entry(dtype, kinds)
+    backward = pointwise.backward_kernel.entry(dtype, kinds)
+    roles = {"x": 1, "y": 2, **{name: 3 + i for i, name in enumerate(pointwise.kept)}}
+    saved = [roles[name] for name in pointwise.saved]
+    return (values, forward, backward, len(saved), *saved, *[0] * (4 - len(saved)))

@@ -162,6 +162,29 @@ class ElementwiseKernel:
             loop = self._by_dtype[dtype.char] = self.compiled((), dtype.char == "f")
         return loop
 
+    def entry(self, dtype: np.dtype, array_dtypes: Mapping[str, type] | None = None) -> int:
+        """The address of a C function running the loop of a kernel without flags, for
+        compiled callers that choose the kernel at run time (``ffnn.compiler.fused``):
+        ``void f(int64 n, int64 a0, ..., int64 a5, int64 scalars)``, where ``aᵢ`` are the
+        addresses of the arrays in ``arrays`` order (each of ``dtype``, or of its type in
+        ``array_dtypes``), ``scalars`` the address of the scalars as float64, in order.
+        Called through ``ffnn.kernels.native.call_entry``."""
+        dtype = np.dtype(dtype)
+        kinds = tuple(np.dtype((array_dtypes or {}).get(a, dtype)).name for a in self.arrays)
+        key = ("entry", dtype.char, kinds)
+        found = self._compiled.get(key)
+        if found is None:
+            if not self._plain or len(self.arrays) > ENTRY_ARRAYS:
+                raise TypeError(f"kernel {self.name!r}: an entry point takes a kernel without "
+                                f"flags and with at most {ENTRY_ARRAYS} arrays")
+            arguments = [f"carray(address_as_pointer(a{i}, numpy.{kind}), n)"
+                         for i, kind in enumerate(kinds)]
+            arguments += [f"values[{i}]" for i in range(len(self.scalars))]
+            source = self.source({}, dtype.char == "f") + _ENTRY_TEMPLATE.format(
+                size=max(len(self.scalars), 1), arguments=", ".join(arguments))
+            found = self._compiled[key] = _load(f"{self.name}_entry", source, "entry").address
+        return found
+
     def compiled(self, flag_values: tuple[bool, ...], float32: bool):
         """The jitted loop for these flag values (in ``self.flags`` order), for float32
         arrays or (``float32=False``) float64 ones."""
@@ -213,6 +236,25 @@ W = {working}
 def loop({params}):  # pragma: no cover - compiled
 {typed}    for i in range(n):
 {inner}
+'''
+
+
+ENTRY_ARRAYS = 6
+"""Array addresses an entry point takes (unused ones are ignored)."""
+
+_ENTRY_TEMPLATE = '''
+
+import numpy  # noqa: E402
+from numba import carray, cfunc  # noqa: E402
+from numba import types as _types  # noqa: E402
+
+from ffnn.kernels.native import address_as_pointer  # noqa: E402
+
+
+@cfunc(_types.void(*[_types.int64] * 8), cache=True)
+def entry(n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: no cover - compiled
+    values = carray(address_as_pointer(scalars, float64), {size})
+    loop(n, {arguments})
 '''
 
 
@@ -277,9 +319,9 @@ def _cache_dir() -> Path:
         return fallback
 
 
-def _load(name: str, source: str):
-    """Write ``source`` to a file named by its hash (atomically) and import its ``loop``; a
-    file keeps numba's on-disk cache valid between runs."""
+def _load(name: str, source: str, attribute: str = "loop"):
+    """Write ``source`` to a file named by its hash (atomically) and import its ``loop`` (or
+    ``attribute``); a file keeps numba's on-disk cache valid between runs."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     path = _cache_dir() / f"{name}_{digest}.py"
     if not path.exists():
@@ -294,4 +336,4 @@ def _load(name: str, source: str):
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module  # numba's disk cache imports it by name
         spec.loader.exec_module(module)
-    return module.loop
+    return getattr(module, attribute)

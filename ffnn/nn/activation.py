@@ -267,10 +267,13 @@ declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax"
         from_torch=_torch_dim, rowwise=_dim_is_last)
 declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
         from_torch=_torch_dim, rowwise=_dim_is_last)
-declare(ELU, config=("alpha",), torch="ELU", elementwise=True)
-declare(SELU, config=(), torch="SELU", elementwise=True)
+declare(ELU, config=("alpha",), torch="ELU", elementwise=True, op=_ops.ELU,
+        op_options=lambda m: {"alpha": m.alpha})
+declare(SELU, config=(), torch="SELU", elementwise=True, op=_ops.ELU,
+        op_options=lambda m: {"alpha": SELU_ALPHA, "scale": SELU_SCALE})
 declare(ReLU6, config=(), torch="ReLU6", elementwise=True)
-declare(Softplus, config=("beta", "threshold"), torch="Softplus", elementwise=True)
+declare(Softplus, config=("beta", "threshold"), torch="Softplus", elementwise=True,
+        op=_ops.Softplus, op_options=lambda m: {"beta": m.beta, "threshold": m.threshold})
 declare(Hardtanh, config=("min_val", "max_val"), torch="Hardtanh", elementwise=True)
 declare(PReLU, config=("num_parameters",), shapes=lambda c: {"weight": (c["num_parameters"],)},
         torch="PReLU")

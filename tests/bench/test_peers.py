@@ -39,6 +39,7 @@ def test_rows_follow_from_the_peers_samples_and_each_gets_its_spec():
         assert row["step_over_matmul"] == pytest.approx(4.0)
         assert row["compiled_ms"] == pytest.approx(1.5 * n)
         assert row["compiled_jax_ratio"] == pytest.approx(0.75)
+        assert row["compiled_over_matmul"] == pytest.approx(1.5)
         assert row["samples"] == {"ffnn": 2, "ffnn_compiled": 2, "torch": 2, "jax": 2,
                                   "matmul": 2}
     assert notes == []
@@ -51,13 +52,14 @@ def test_table_marks_each_ratio_against_its_target(capsys):
     assert tiny["targets"] == {"ffnn/torch <= 0.5": True, "ffnn/JAX <= 1.0": False,
                                "compiled/JAX <= 1.0": True}
     assert first["targets"] == {"ffnn/torch <= 0.8": True, "ffnn/JAX <= 1.0": False,
-                                "compiled/JAX <= 1.0": True, "step/matmul <= 1.25": False}
+                                "compiled/JAX <= 1.0": True, "step/matmul <= 1.25": False,
+                                "compiled step/matmul <= 1.25": False}
     text = report.to_markdown(result)
     assert ("| case | ffnn ms | torch ms | JAX ms | ffnn/torch | ffnn/JAX | compiled ms | "
-            "compiled/JAX | step/matmuls |" in text)
+            "compiled/JAX | step/matmuls | compiled/matmuls |" in text)
     assert ("| shapes 2-3-1 tanh b1 sgd | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 1.500 | "
-            "0.75 ✓ | 4.00 ✗ |") in text
-    assert ("| tiny | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 1.500 | 0.75 ✓ | 4.00 |"
+            "0.75 ✓ | 4.00 ✗ | 1.50 ✗ |") in text
+    assert ("| tiny | 4.000 | 8.000 | 2.000 | 0.50 ✓ | 2.00 ✗ | 1.500 | 0.75 ✓ | 4.00 | 1.50 |"
             in text)  # step/matmul: no target for tiny
     assert "shapes: ffnn/torch <= 0.8: met on 5 of 5" in text
     assert "shapes: ffnn/JAX <= 1.0: met on 0 of 5 (NOT met: 784-512-256-10 relu b128 adam," \

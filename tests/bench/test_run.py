@@ -128,11 +128,12 @@ def test_both_libraries_start_from_the_same_weights_and_loss():
 
 def test_check_targets_marks_unmeasured_as_none():
     row = {"case": "ffn", "ratio": 0.7, "jax_ratio": None, "compiled_jax_ratio": 0.9,
-           "step_over_matmul": 1.3, "memory_ratio": None}
+           "step_over_matmul": 1.3, "compiled_over_matmul": 1.2, "memory_ratio": None}
     assert report.check_targets(row) == {"ffnn/torch <= 0.9": True,
                                          "ffnn/JAX <= 1.0": None,
                                          "compiled/JAX <= 1.0": True,
                                          "step/matmul <= 1.25": False,
+                                         "compiled step/matmul <= 1.25": True,
                                          "peak memory <= torch": None}
 
 

@@ -1,0 +1,110 @@
+"""Calls by address from compiled code: NumPy's own BLAS, and C entry points of generated
+kernels (``ElementwiseKernel.entry``).
+
+``gemm_addresses()`` finds the ``cblas_sgemm`` / ``cblas_dgemm`` of the OpenBLAS that NumPy
+itself links (the ``scipy-openblas64`` of NumPy's wheels, 64-bit integers), so a compiled
+step computes its products with the very library, kernels and thread settings of
+``numpy.matmul`` (``threadpoolctl`` limits apply). The intrinsics below call an address
+passed as an argument, so the functions using them stay cacheable on disk.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import os
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+"""CBLAS's enums: ``CblasRowMajor``, ``CblasNoTrans``, ``CblasTrans``."""
+
+_GEMM_SYMBOLS = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
+                 ("cblas_sgemm64_", "cblas_dgemm64_"))
+"""ILP64 CBLAS names (64-bit dimensions), as NumPy's wheels and OpenBLAS builds name them."""
+
+
+@functools.cache
+def gemm_addresses() -> tuple[int, int] | None:
+    """(cblas_sgemm, cblas_dgemm) addresses of NumPy's BLAS, or None where NumPy links
+    another BLAS (then compiled steps use their own loops)."""
+    root = os.path.dirname(np.__file__)
+    candidates = []
+    for folder in (os.path.join(root, os.pardir, "numpy.libs"), os.path.join(root, ".dylibs")):
+        candidates += sorted(glob.glob(os.path.join(folder, "*openblas*")))
+    for path in candidates:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for single, double in _GEMM_SYMBOLS:
+            if hasattr(library, single) and hasattr(library, double):
+                return tuple(ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+                             for name in (single, double))
+    return None
+
+
+@intrinsic
+def address_as_pointer(typingctx, address, kind):  # pragma: no cover - compiled
+    """The integer ``address`` as a pointer to ``kind`` (a NumPy scalar type, e.g.
+    ``float32`` or ``bool_``), for ``numba.carray``."""
+    if not isinstance(kind, types.NumberClass):
+        return None
+    dtype = kind.instance_type
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return types.CPointer(dtype)(address, kind), codegen
+
+
+@intrinsic
+def call_entry(typingctx, address, n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: no cover
+    """Call the C function at ``address`` as ``void f(int64 n, int64 a0, ..., int64 a5,
+    int64 scalars)`` (the form of ``ElementwiseKernel.entry``)."""
+    signature = types.void(address, n, a0, a1, a2, a3, a4, a5, scalars)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        function_type = ir.FunctionType(ir.VoidType(), [i64] * 8)
+        function = builder.inttoptr(args[0], function_type.as_pointer())
+        builder.call(function, [builder.sext(a, i64) if a.type.width < 64 else a
+                                for a in args[1:]])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def call_gemm(typingctx, address, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+              c, ldc):  # pragma: no cover - compiled
+    """``cblas_?gemm(RowMajor, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+    ldc)`` at ``address``, with 64-bit dimensions; ``a``/``b``/``c`` are addresses, ``alpha``
+    and ``beta`` of the product's float type (float32: sgemm, float64: dgemm)."""
+    if alpha != beta or alpha not in (types.float32, types.float64):
+        return None
+    signature = types.void(address, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                           c, ldc)
+
+    def codegen(context, builder, signature, args):
+        i32, i64, i8p = ir.IntType(32), ir.IntType(64), ir.IntType(8).as_pointer()
+        real = ir.FloatType() if signature.args[6] == types.float32 else ir.DoubleType()
+        function_type = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i64, i64, i64, real,
+                                                        i8p, i64, i8p, i64, real, i8p, i64])
+        function = builder.inttoptr(args[0], function_type.as_pointer())
+        (_, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) = args
+
+        def enum(value):
+            return builder.trunc(value, i32)
+
+        builder.call(function, [ir.Constant(i32, ROW_MAJOR), enum(trans_a), enum(trans_b), m,
+                                n, k, alpha, builder.inttoptr(a, i8p), lda,
+                                builder.inttoptr(b, i8p), ldb, beta, builder.inttoptr(c, i8p),
+                                ldc])
+        return context.get_dummy_value()
+
+    return signature, codegen
