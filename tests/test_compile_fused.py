@@ -106,7 +106,7 @@ def test_fused_activations(activation, rng):
     ("relu", "sgd", np.float32, 2e-5)])
 def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, rng):
     """Products of at least BLAS_MIN_PRODUCT multiply-adds call NumPy's own gemm (64 rows:
-    40→80 and 80→60 are above it, 60→5 below, so both paths meet in one step). (Not Adam in
+    40→80 and 80→60 are above it, 60→3 below, so both paths meet in one step). (Not Adam in
     float32: it scales a near-zero gradient to a full step, so the bias gradients' other
     summation order shows as differences of the learning rate's size.)"""
     from ffnn.compiler import _fused_kernel
@@ -114,8 +114,8 @@ def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, 
 
     if native.gemm_addresses() is None:
         pytest.skip("NumPy here does not link scipy-openblas64")
-    assert 64 * 80 * 40 >= _fused_kernel.BLAS_MIN_PRODUCT > 64 * 5 * 60
-    _compare([40, 80, 60, 5], activation, optimizer, "cross_entropy", rng, batches=(64,) * 3,
+    assert 64 * 80 * 40 >= _fused_kernel.BLAS_MIN_PRODUCT > 64 * 3 * 60
+    _compare([40, 80, 60, 3], activation, optimizer, "cross_entropy", rng, batches=(64,) * 3,
              dtype=dtype, rtol=rtol)
 
 

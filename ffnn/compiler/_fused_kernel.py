@@ -27,9 +27,12 @@ _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts
 
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
 NO_UPDATE, SGD_UPDATE, ADAM_UPDATE = 0, 1, 2
-BLAS_MIN_PRODUCT = 1 << 17
+BLAS_MIN_PRODUCT = 1 << 14
 """Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
-the call and BLAS's packing cost more than the loops save (a 32×64×32 product)."""
+the call and BLAS's packing cost about what the loops save. (A 64-32-32-10 float32 step on
+32 rows: 80-100 µs with loops only, 62-76 µs with its two larger products through BLAS;
+a 2-3-1 step stays in loops.) Products with an inner size of 1 (outer products) are loops
+too, where BLAS is 3-4x slower (``ffnn.ops.matrix.product``)."""
 
 
 @_jit
@@ -150,7 +153,7 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
     is at hand and the product has at least ``BLAS_MIN_PRODUCT`` multiply-adds; whether it
     ran."""
     m, n = c.shape
-    if blas == 0 or m * n * k < BLAS_MIN_PRODUCT:
+    if blas == 0 or k == 1 or m * n * k < BLAS_MIN_PRODUCT:
         return False
     call_gemm(blas, trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data, a.shape[1],
               b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
