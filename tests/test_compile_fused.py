@@ -119,6 +119,12 @@ def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, 
              dtype=dtype, rtol=rtol)
 
 
+def test_fused_wide_layer_of_one_input(rng):
+    """A layer of one input has outer products (inner size 1), which stay loops however
+    large: its loop buffers exist even where the layer is above BLAS's threshold."""
+    _compare([1, 20000, 2], "tanh", "momentum", "mse", rng, batches=(4, 4))
+
+
 def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(rng):
     """lr changed by a scheduler; the optimizer state replaced by load_state_dict."""
     saved = {}

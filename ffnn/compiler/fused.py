@@ -151,9 +151,10 @@ class FusedStep:
         mine = {id(p) for p in self.params}
         self._others = [p for g in optimizer.param_groups for p in g["params"]
                         if id(p) not in mine]
-        self.transposed = tuple(  # for the loops' products only (BLAS reads W itself)
-            np.empty(w._data.T.shape if self.blas == 0 or w._data.size < kernel.BLAS_MIN_PRODUCT
-                     else (0, 0), self.dtype) for w in self.weights)
+        self.transposed = tuple(  # for the loops' forward products only (BLAS reads W)
+            np.empty(w._data.T.shape if self.blas == 0 or w._data.shape[1] == 1
+                     or w._data.size < kernel.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
+            for w in self.weights)
         self.grads = [np.empty_like(p._data) for p in self.params]
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self.classes = int(self.dims[-1, 0])
