@@ -24,6 +24,9 @@ OPTIMIZERS = {
     "adam": lambda p: optim.Adam(p, lr=1e-2),
     "adam_decay_amsgrad": lambda p: optim.Adam(p, lr=1e-2, weight_decay=0.1, amsgrad=True),
     "adamw": lambda p: optim.AdamW(p, lr=1e-2, weight_decay=0.1),
+    "adam_groups": lambda p: (lambda ps: optim.Adam(  # one update variant per parameter
+        [{"params": ps[:2], "amsgrad": True, "lr": 0.05}, {"params": ps[2:]}], lr=1e-2))(
+        list(p)),
     # run by their own step() after the kernel
     "rmsprop_centered": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True),
     "adagrad": lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01),

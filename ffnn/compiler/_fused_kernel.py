@@ -21,12 +21,16 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from ffnn.kernels.native import NO_TRANS, TRANS, call_entry, call_gemm
+from ffnn.optim.adam import adam_step_coefficients
 
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
-NO_UPDATE, SGD_UPDATE, ADAM_UPDATE = 0, 1, 2
+ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 11
+"""Columns of an Adam row of ``hyper``: ``ADAM_KERNEL``'s scalars (step_size and
+bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
+_step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_coefficients)
 BLAS_MIN_PRODUCT = 1 << 14
 """Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
 the call and BLAS's packing cost about what the loops save. (A 64-32-32-10 float32 step on
@@ -71,46 +75,6 @@ def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
                 grow[j] = math.exp((row[j] - top) - log_s) * scale
             grow[k] -= scale
     return total / count if mean else total
-
-
-@_jit
-def _sgd(p, g, buf, h):  # pragma: no cover - compiled
-    """h = (lr, momentum, 1 - dampening, weight_decay, nesterov, sign, first_step) in float64,
-    rounded to p's dtype as NumPy rounds a Python float against an array."""
-    kind = p.dtype.type
-    lr, momentum, undamped, decay = kind(h[0]), kind(h[1]), kind(h[2]), kind(h[3])
-    nesterov, sign, first = h[4], kind(h[5]), h[6]
-    for i in range(p.size):
-        gi = p[i] * decay + sign * g[i] if decay != 0 else sign * g[i]
-        if momentum != 0:
-            b = gi if first != 0 else buf[i] * momentum + gi * undamped
-            buf[i] = b
-            gi = gi + b * momentum if nesterov != 0 else b
-        p[i] = p[i] + gi * -lr
-
-
-@_jit
-def _adam(p, g, m, v, vmax, h, step, amsgrad):  # pragma: no cover - compiled
-    """h = (lr, β₁, β₂, eps, coupled decay, 1 - lr·decoupled decay, sign) in float64; the
-    coefficients are rounded to p's dtype as ``ffnn.accel.adam`` rounds them."""
-    lr, b1, b2 = h[0], h[1], h[2]
-    kind = p.dtype.type
-    step_size = kind(lr / (1 - math.pow(b1, step)))
-    bc2_sqrt = kind(math.pow(1 - math.pow(b2, step), 0.5))
-    eps, beta1, beta2, decay, factor, sign = kind(h[3]), kind(b1), kind(b2), kind(h[4]), \
-        kind(h[5]), kind(h[6])
-    one = kind(1)
-    for i in range(p.size):
-        pi = p[i] * factor
-        gi = sign * g[i] + decay * pi
-        mi = m[i] + (one - beta1) * (gi - m[i])
-        vi = v[i] * beta2 + (one - beta2) * (gi * gi)
-        m[i] = mi
-        v[i] = vi
-        if amsgrad:
-            vi = max(vmax[i], vi)
-            vmax[i] = vi
-        p[i] = pi - step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
 
 
 @intrinsic
@@ -284,35 +248,35 @@ def _backward(x, table, dims, current, spare, blas):  # pragma: no cover - compi
 
 
 @_inlined
-def _update(x, table, dims, adam, hyper, steps, amsgrad):  # pragma: no cover - compiled
-    """The optimizer's update of every weight and bias from its gradient buffer (Adam's
-    when ``adam``, else SGD's)."""
+def _update(x, table, dims, updates, hyper, steps, adam):  # pragma: no cover - compiled
+    """Each weight and bias updated by its optimizer's generated kernel (SGD's or Adam's),
+    through the entry point in ``updates``, on the parameter, its gradient and its three
+    state arrays, with the scalars of its row of ``hyper`` (Adam's bias corrections for its
+    step count written in first)."""
     layers = dims.shape[0]
     for layer in range(layers):
         base = FIELDS * layer
         for is_bias in range(2):
-            size = dims[layer, 0] * (1 if is_bias else dims[layer, 1])
-            p = _vector(table, base + WEIGHT + is_bias, size, x)
-            gp = _vector(table, base + GRAD_WEIGHT + is_bias, size, x)
-            s1 = _vector(table, base + STATE + is_bias, size, x)
-            s2 = _vector(table, base + STATE + 2 + is_bias, size, x)
-            s3 = _vector(table, base + STATE + 4 + is_bias, size, x)
             index = layers * is_bias + layer
+            row = hyper[index]
             if adam:
-                _adam(p, gp, s1, s2, s3, hyper[index], steps[index], amsgrad)
-            else:
-                _sgd(p, gp, s1, hyper[index])
+                row[ADAM_STEP_SIZE], row[ADAM_CORRECTION] = _step_coefficients(
+                    row[ADAM_LR], row[ADAM_BETA1], row[ADAM_BETA2], steps[index])
+            call_entry(updates[index], dims[layer, 0] * (1 if is_bias else dims[layer, 1]),
+                       table[base + WEIGHT + is_bias], table[base + GRAD_WEIGHT + is_bias],
+                       table[base + STATE + is_bias], table[base + STATE + 2 + is_bias],
+                       table[base + STATE + 4 + is_bias], 0, row.ctypes.data)
 
 
 @_jit
-def step(x, y_float, y_index, table, dims, blas, loss_code, mean, update, hyper, steps,
-         amsgrad):  # pragma: no cover - compiled
+def step(x, y_float, y_index, table, dims, blas, loss_code, mean, updates, hyper, steps,
+         adam):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
     (out, in) of layer l; ``blas``: the address of NumPy's gemm for x's dtype (0: loops
-    only); ``update``: SGD_UPDATE, ADAM_UPDATE, or NO_UPDATE (the caller runs the
-    optimizer); ``hyper[l]`` / ``hyper[L + l]`` the update coefficients of weight / bias l
-    (``steps``: their Adam step counts). Returns the loss."""
+    only); ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's update
+    kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``: Adam's, with
+    ``steps`` the step counts). Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -324,8 +288,8 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, update, hyper,
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, grad_a[:n * c].reshape(n, c))
     _backward(x, table, dims, grad_a, grad_b, blas)
-    if update != NO_UPDATE:
-        _update(x, table, dims, update == ADAM_UPDATE, hyper, steps, amsgrad)
+    if updates.size:
+        _update(x, table, dims, updates, hyper, steps, adam)
     return loss
 
 

@@ -11,9 +11,12 @@ schedulers work) and the optimizer's ``step`` counters.
 
 Activations are their ``Pointwise`` formulas' generated loops, as in the eager step; large
 products are NumPy's own BLAS calls (bit for bit ``numpy.matmul``), small ones numba loops.
-The update of SGD, Adam and AdamW runs in the kernel (their formulas, with the coefficients
-in the parameter's dtype, so results agree with the eager step to rounding); any other
-optimizer runs its own ``step()`` after the kernel, on the gradients it left in ``p.grad``.
+The update of SGD, Adam and AdamW runs in the kernel: the optimizers' own generated kernels
+(``SGD_KERNEL``, ``ADAM_KERNEL``) through their entry points, with the scalars of the
+optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``. Any other optimizer runs
+its own ``step()`` after the kernel, on the gradients it left in ``p.grad``. The bias
+gradients are summed in another order than BLAS's and small products are loops, so results
+agree with the eager step to rounding.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from ffnn import accel, nn
 from ffnn.compiler.chain import ChainStep
 from ffnn.kernels import native
 from ffnn.ops.activations import PointwiseOp
-from ffnn.optim.adam import Adam
+from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import reset_gradients
-from ffnn.optim.sgd import SGD
+from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
 _LOSSES = {nn.MSELoss: 0, nn.CrossEntropyLoss: 1, nn.BCEWithLogitsLoss: 2}
+_SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
 _LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
 
@@ -96,7 +100,7 @@ class FusedStep:
         if native.gemm_addresses() is None and \
                 max(m.in_features * m.out_features for m in modules) > _LOOPS_ONLY_MAX:
             return None, "NumPy's BLAS is not reachable for this network's products"
-        params = [p for m in modules for p in (m.weight, m.bias)]
+        params = [m.weight for m in modules] + [m.bias for m in modules]  # as __init__'s
         dtypes = {p._data.dtype for p in params}
         if len(dtypes) != 1 or dtypes.pop().char not in "fd":
             return None, "the parameters are not all float32 or all float64"
@@ -109,9 +113,6 @@ class FusedStep:
                 return None, "a parameter is frozen or not in the optimizer"
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
-        if type(optimizer) in (Adam, AdamW) and \
-                len({groups[id(p)]["amsgrad"] for p in params}) > 1:
-            return None, "parameter groups disagree on amsgrad"
         return cls(modules, activations, step.loss, optimizer,
                    [groups[id(p)] for p in params]), None
 
@@ -125,10 +126,8 @@ class FusedStep:
         self.params = self.weights + self.biases
         self.groups = groups
         self.optimizer = optimizer
-        self.update = {SGD: kernel.SGD_UPDATE, Adam: kernel.ADAM_UPDATE,
-                       AdamW: kernel.ADAM_UPDATE}.get(type(optimizer), kernel.NO_UPDATE)
-        self.adam = self.update == kernel.ADAM_UPDATE
-        self.in_kernel = self.update != kernel.NO_UPDATE
+        self.adam = type(optimizer) in (Adam, AdamW)
+        self.in_kernel = self.adam or type(optimizer) is SGD
         self.loss_code = _LOSSES[type(loss)]
         self.mean = loss.reduction == "mean"
         self.dtype = self.weights[0]._data.dtype
@@ -136,10 +135,10 @@ class FusedStep:
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
         self.entries = [_entries(found, self.dtype) for found in activations]
         self.in_features = modules[0].in_features
-        self.hyper = np.zeros((len(self.params), 8))
+        self.hyper = np.zeros((len(self.params), 12))
         self.steps = np.zeros(len(self.params), np.int64)
-        self.amsgrad = bool(self.adam and groups[0]["amsgrad"])
-        self._options = (("lr", "betas", "eps", "weight_decay", "maximize",
+        self.updates = np.zeros(len(self.params) if self.in_kernel else 0, np.int64)
+        self._options = (("lr", "betas", "eps", "weight_decay", "maximize", "amsgrad",
                           "decoupled_weight_decay") if self.adam else
                          ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
         self._distinct = list({id(g): g for g in groups}.values())
@@ -185,23 +184,34 @@ class FusedStep:
         return found
 
     def _group_rows(self) -> None:
-        """Refill ``hyper`` (float64 rows, one per parameter) when a group's options changed
-        (a scheduler's new lr), from the groups themselves."""
+        """Refill ``hyper`` (float64 rows, one per parameter: the update kernel's scalars in
+        its order; Adam's then lr, β₁, β₂) and ``updates`` (each parameter's update entry
+        point) when a group's options changed (a scheduler's new lr), from the groups
+        themselves, through the optimizers' own ``*_kernel_scalars``."""
         keys = [self._pick(group) for group in self._distinct]
         if keys == self._keys:
             return
         self._keys = keys
         for i, group in enumerate(self.groups):
-            sign = -1.0 if group["maximize"] else 1.0
             if self.adam:
-                lr, decay = group["lr"], group["weight_decay"]
-                decoupled = group["decoupled_weight_decay"]
                 beta1, beta2 = group["betas"]
-                self.hyper[i] = (lr, beta1, beta2, group["eps"], 0.0 if decoupled else decay,
-                                 1 - (lr * decay if decoupled else 0.0), sign, 0.0)
+                scalars = adam_kernel_scalars(
+                    step=1, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                    weight_decay=group["weight_decay"], maximize=group["maximize"],
+                    decoupled_weight_decay=group["decoupled_weight_decay"])
+                kernel, flags = ADAM_KERNEL, {"has_max_exp_avg_sq": group["amsgrad"]}
+                extra = [group["lr"], beta1, beta2]
             else:
-                self.hyper[i, :6] = (group["lr"], group["momentum"], 1 - group["dampening"],
-                                     group["weight_decay"], group["nesterov"], sign)
+                scalars = sgd_kernel_scalars(
+                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], maximize=group["maximize"],
+                    first_step=False)
+                kernel, extra = SGD_KERNEL, []
+                flags = {"nesterov": group["nesterov"],
+                         "has_momentum_buffer": group["momentum"] != 0}
+            row = [float(scalars[name]) for name in kernel.scalars] + extra
+            self.hyper[i, :len(row)] = row
+            self.updates[i] = kernel.entry(self.dtype, flags=flags)
 
     def _state(self) -> list:
         """Three state arrays per parameter (Adam's moments and AMSGrad maxima, or SGD's
@@ -226,7 +236,7 @@ class FusedStep:
                 first = group["momentum"] != 0 and "momentum_buffer" not in state
                 if first:
                     state["momentum_buffer"] = np.empty_like(param._data)
-                self.hyper[i, 6] = first
+                self.hyper[i, _SGD_FIRST_STEP] = first
                 self._fresh = self._fresh or first
         if self._arrays is None:
             if self.adam:
@@ -318,7 +328,7 @@ class FusedStep:
         if self._others:
             reset_gradients(self._others)
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
-                           self.mean, self.update, self.hyper, self.steps, self.amsgrad)
+                           self.mean, self.updates, self.hyper, self.steps, self.adam)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         if not in_kernel:

@@ -162,25 +162,31 @@ class ElementwiseKernel:
             loop = self._by_dtype[dtype.char] = self.compiled((), dtype.char == "f")
         return loop
 
-    def entry(self, dtype: np.dtype, array_dtypes: Mapping[str, type] | None = None) -> int:
-        """The address of a C function running the loop of a kernel without flags, for
-        compiled callers that choose the kernel at run time (``ffnn.compiler.fused``):
-        ``void f(int64 n, int64 a0, ..., int64 a5, int64 scalars)``, where ``aᵢ`` are the
-        addresses of the arrays in ``arrays`` order (each of ``dtype``, or of its type in
-        ``array_dtypes``), ``scalars`` the address of the scalars as float64, in order.
-        Called through ``ffnn.kernels.native.call_entry``."""
+    def entry(self, dtype: np.dtype, array_dtypes: Mapping[str, type] | None = None,
+              flags: Mapping[str, bool] | None = None) -> int:
+        """The address of a C function running the loop, for compiled callers that choose
+        the kernel at run time (``ffnn.compiler.fused``): ``void f(int64 n, int64 a0, ...,
+        int64 a5, int64 scalars)``, where ``aᵢ`` are the addresses of the arrays in
+        ``arrays`` order (each of ``dtype``, or of its type in ``array_dtypes``; an absent
+        optional array's is not read), ``scalars`` the address of the scalars as float64, in
+        order. ``flags``: every flag and ``has_<optional>`` by name. Called through
+        ``ffnn.kernels.native.call_entry``. Raises TypeError for missing or unknown flags."""
         dtype = np.dtype(dtype)
+        flags = dict(flags or {})
+        if flags.keys() != set(self.flags):
+            raise TypeError(f"kernel {self.name!r}: an entry point needs the flags "
+                            f"{sorted(self.flags)}. Received: {sorted(flags)}")
         kinds = tuple(np.dtype((array_dtypes or {}).get(a, dtype)).name for a in self.arrays)
-        key = ("entry", dtype.char, kinds)
+        key = ("entry", dtype.char, kinds, *(bool(flags[f]) for f in self.flags))
         found = self._compiled.get(key)
         if found is None:
-            if not self._plain or len(self.arrays) > ENTRY_ARRAYS:
-                raise TypeError(f"kernel {self.name!r}: an entry point takes a kernel without "
-                                f"flags and with at most {ENTRY_ARRAYS} arrays")
+            if len(self.arrays) > ENTRY_ARRAYS:
+                raise TypeError(f"kernel {self.name!r}: an entry point takes at most "
+                                f"{ENTRY_ARRAYS} arrays")
             arguments = [f"carray(address_as_pointer(a{i}, numpy.{kind}), n)"
                          for i, kind in enumerate(kinds)]
             arguments += [f"values[{i}]" for i in range(len(self.scalars))]
-            source = self.source({}, dtype.char == "f") + _ENTRY_TEMPLATE.format(
+            source = self.source(flags, dtype.char == "f") + _ENTRY_TEMPLATE.format(
                 size=max(len(self.scalars), 1), arguments=", ".join(arguments))
             found = self._compiled[key] = _load(f"{self.name}_entry", source, "entry").address
         return found

@@ -7,6 +7,7 @@ Sibling updates: ``_single_tensor_adam`` (the reference), ``_blocked_adam``, ``_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -116,12 +117,28 @@ def _compiled_adam(
     ADAM_KERNEL(
         param=param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
         max_exp_avg_sq=max_exp_avg_sq if amsgrad else None,
-        decay=1 - lr * weight_decay if decoupled_weight_decay else 1.0,
-        sign=-1.0 if maximize else 1.0,
-        weight_decay=0.0 if decoupled_weight_decay else weight_decay,
-        one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
-        step_size=lr / (1 - beta1**step), bias_correction2_sqrt=(1 - beta2**step) ** 0.5,
-        eps=eps)
+        **adam_kernel_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                              weight_decay=weight_decay, maximize=maximize,
+                              decoupled_weight_decay=decoupled_weight_decay))
+
+
+def adam_kernel_scalars(*, step: int, lr: float, beta1: float, beta2: float, eps: float,
+                        weight_decay: float, maximize: bool,
+                        decoupled_weight_decay: bool) -> dict[str, float]:
+    """``ADAM_KERNEL``'s scalars for one step, by name: step_size = lr/(1 - β₁ᵗ) and
+    bias_correction2_sqrt = √(1 - β₂ᵗ) (``adam_step_coefficients``), the rest constant."""
+    step_size, bias_correction2_sqrt = adam_step_coefficients(lr, beta1, beta2, step)
+    return dict(decay=1 - lr * weight_decay if decoupled_weight_decay else 1.0,
+                sign=-1.0 if maximize else 1.0,
+                weight_decay=0.0 if decoupled_weight_decay else weight_decay,
+                one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
+                step_size=step_size, bias_correction2_sqrt=bias_correction2_sqrt, eps=eps)
+
+
+def adam_step_coefficients(lr: float, beta1: float, beta2: float, step: int):
+    """(lr/(1 - β₁ᵗ), √(1 - β₂ᵗ)): Adam's bias corrections at step t (from 1). libm's pow,
+    in Python as in compiled code (``ffnn.compiler.fused`` compiles this function)."""
+    return lr / (1 - math.pow(beta1, step)), math.pow(1 - math.pow(beta2, step), 0.5)
 
 
 class Adam(Optimizer):

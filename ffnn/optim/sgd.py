@@ -92,9 +92,17 @@ def _compiled_sgd(
 ) -> None:
     """The formula in one generated compiled pass (``SGD_KERNEL``); ``scratch`` unused."""
     SGD_KERNEL(param=param, grad=grad, momentum_buffer=momentum_buffer if momentum else None,
-               first_step=first_step, nesterov=nesterov, lr=lr, momentum=momentum,
-               one_minus_dampening=1 - dampening, weight_decay=weight_decay,
-               sign=-1.0 if maximize else 1.0)
+               nesterov=nesterov, **sgd_kernel_scalars(
+                   lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                   maximize=maximize, first_step=first_step))
+
+
+def sgd_kernel_scalars(*, lr: float, momentum: float, dampening: float, weight_decay: float,
+                       maximize: bool, first_step: bool) -> dict[str, float]:
+    """``SGD_KERNEL``'s scalars, by name."""
+    return dict(lr=lr, momentum=momentum, one_minus_dampening=1 - dampening,
+                weight_decay=weight_decay, sign=-1.0 if maximize else 1.0,
+                first_step=first_step)
 
 
 class SGD(Optimizer):

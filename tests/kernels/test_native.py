@@ -82,8 +82,47 @@ def test_entry_points_compute_what_the_loops_compute(dtype, rng):
             pointwise.name
 
 
-def test_entry_points_take_only_plain_kernels():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_entry_point_of_a_kernel_with_flags_is_its_variant(dtype, amsgrad, rng):
+    """Adam's kernel through an entry point (optional max_exp_avg_sq present or not, its
+    scalars from ``adam_kernel_scalars``) gives the by-name call's bits."""
+    from ffnn.optim.adam import ADAM_KERNEL, adam_kernel_scalars
+
+    scalars = adam_kernel_scalars(step=3, lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8,
+                                  weight_decay=0.1, maximize=False,
+                                  decoupled_weight_decay=True)
+    arrays = [rng.standard_normal(999).astype(dtype) for _ in range(4)]
+    arrays += [np.abs(arrays[3]) + 0.5]  # max_exp_avg_sq
+    arrays[3] = np.abs(arrays[3])
+    mine = [a.copy() for a in arrays]
+    names = ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    given = dict(zip(names, arrays))
+    if not amsgrad:
+        given["max_exp_avg_sq"] = None
+    ADAM_KERNEL(**given, **scalars)
+    values = np.array([scalars[name] for name in ADAM_KERNEL.scalars])
+    entry = ADAM_KERNEL.entry(np.dtype(dtype), flags={"has_max_exp_avg_sq": amsgrad})
+    _call_five(entry, mine[0].size, [a.ctypes.data for a in mine], values)
+    for name, a, b in zip(names, arrays, mine):
+        assert np.array_equal(a, b), name
+
+
+def _call_five(entry, n, addresses, values):
+    """Call an entry point on five arrays."""
+    import numba
+
+    from ffnn.kernels.native import call_entry
+
+    @numba.njit
+    def five(address, n, a0, a1, a2, a3, a4, scalars):
+        call_entry(address, n, a0, a1, a2, a3, a4, 0, scalars)
+
+    five(entry, n, *addresses, values.ctypes.data)
+
+
+def test_entry_points_need_every_flag():
     from ffnn.optim.adam import ADAM_KERNEL
 
-    with pytest.raises(TypeError, match="without flags"):
+    with pytest.raises(TypeError, match=r"needs the flags \['has_max_exp_avg_sq'\]"):
         ADAM_KERNEL.entry(np.dtype(np.float32))
