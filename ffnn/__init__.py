@@ -4,7 +4,7 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
-from ffnn import autograd, functions_more
+from ffnn import _malloc, autograd, functions_more
 from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
     arange,
@@ -216,3 +216,5 @@ def _accept_out() -> None:
 
 
 _accept_out()
+
+_malloc.tune()  # glibc: steady heap reuse across training steps (ffnn/_malloc.py)

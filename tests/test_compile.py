@@ -222,8 +222,48 @@ def _fallback(model_fn, loss_fn, edit, rng, expected_reason: str):
 
 
 def test_falls_back_for_an_unsupported_module(rng):
-    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2)),
-              nn.MSELoss(), lambda m: None, rng, "LayerNorm is not supported")
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "BatchNorm1d is not supported")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm", ["affine", "no_bias", "plain", "frozen"])
+def test_layer_norm_chains_replay_bit_for_bit(norm, dtype, rng):
+    """A layer norm's parameters are taken like a Linear's: its op's own forward and
+    backward, gradients accumulated, frozen ones left alone."""
+    def make():
+        ffnn.manual_seed(0)
+        layer_norm = nn.LayerNorm(6, eps=1e-3, elementwise_affine=norm != "plain",
+                                  bias=norm != "no_bias")
+        model = nn.Sequential(nn.Linear(3, 6), layer_norm, nn.GELU(), nn.Linear(6, 2),
+                              nn.LayerNorm(2))
+        if norm == "frozen":
+            layer_norm.weight.requires_grad_(False)
+        return model.double() if dtype == np.float64 else model
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-2)
+                    for m in (eager_model, compiled_model))
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            x = ffnn.tensor(rng.standard_normal((5, 3)).astype(dtype))
+            y = ffnn.tensor(rng.standard_normal((5, 2)).astype(dtype))
+            assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+            assert step.compiled
+    if norm == "frozen":
+        assert compiled_model[1].weight.grad is None
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+def test_a_layer_norm_of_another_width_runs_eagerly_and_raises(rng):
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(5), nn.Linear(5, 2))
+    with pytest.warns(UserWarning, match=r"LayerNorm has parameters of shapes \[\(5,\)\] "
+                                         r"after a layer of 4 features"):
+        step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+        with pytest.raises(ValueError, match="does not end with normalized_shape"):
+            step(ffnn.randn(2, 3), ffnn.randn(2, 2))
 
 
 def test_falls_back_for_a_custom_forward(rng):

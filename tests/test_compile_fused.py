@@ -190,6 +190,24 @@ def test_what_cannot_be_fused_is_replayed_bit_for_bit(rng):
         assert np.array_equal(a._data, b._data)
 
 
+def test_a_layer_norm_is_replayed_bit_for_bit(rng):
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.ReLU(), nn.Linear(4, 2))
+
+    eager_model, fused_model = make(), make()
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+                    for m in (eager_model, fused_model))
+    with pytest.warns(UserWarning, match=r"cannot take this step \(LayerNorm is not fused\); "
+                                         "replaying"):
+        step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
+    for _ in range(3):
+        x = ffnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((4, 2)).astype(np.float32))
+        assert step(x, y) == eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+    assert step.fused is None and step.compiled
+
+
 def test_a_batch_of_another_dtype_is_replayed(rng):
     model = _model([3, 4, 2])
     step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),

@@ -72,7 +72,7 @@ class CompiledStep:
                 self._warn(f"mode='fused' cannot take this step ({why}); replaying")
         self.chain, self._plan_reason = chain, reason
         self.reason, self.compiled = reason, reason is None
-        linears = [linear for _, linear, _ in chain.layers if linear is not None] if chain \
+        linears = [m for _, m, _ in chain.layers if type(m) is nn.Linear] if chain \
             else []
         self._in_features = linears[0].in_features if linears else None
         self._out_features = linears[-1].out_features if linears else None

@@ -1,7 +1,7 @@
 """One capture of a plain chain, and its training step without the graph.
 
-A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers and element-wise activations
-declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of :data:`LOSSES`, is a
+A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers, element-wise activations and
+layer norms declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of :data:`LOSSES`, is a
 fixed chain, so its backward order is known before the step. :class:`ChainStep` runs the very
 ``ffnn.ops`` Functions the graph would record, their own ``forward`` and ``backward`` (where
 the derivatives are written), in that order, with the ``needs_input_grad`` flags
@@ -10,8 +10,8 @@ topological sort, the leaf bookkeeping). Each parameter's ``.grad`` receives wha
 ``backward()`` would give it, bit for bit.
 
 :meth:`ChainStep.capture` gives a one-line reason instead of a step for anything else: a
-subclassed or hooked module or loss, dropout, normalisation, shared parameters, an
-unsupported loss. The loss declines targets it does not take (out-of-range labels, other
+subclassed or hooked module or loss, dropout, batch norm, shared parameters, an unsupported
+loss. The loss declines targets it does not take (out-of-range labels, other
 shapes), so the graph raises its own error. Users: the :class:`~ffnn.train.Trainer` (its
 engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused modes).
 """
@@ -121,7 +121,8 @@ def _hooked(module) -> bool:
 
 
 def _layer(module) -> tuple | str | None:
-    """(op class, the Linear or None, options) for one module; None to skip it; a reason."""
+    """(op class, the module when it holds parameters (a Linear, a layer norm) else None,
+    options) for one module; None to skip it; a reason."""
     kind = type(module)
     if kind is nn.Linear:
         shape = (module.out_features, module.in_features)
@@ -136,7 +137,8 @@ def _layer(module) -> tuple | str | None:
         return f"module {kind.__name__} is not supported"
     if getattr(module, "inplace", False):
         return f"{kind.__name__}(inplace=True) is not captured"
-    return declared.op, None, declared.op_options(module) if declared.op_options else {}
+    options = declared.op_options(module) if declared.op_options else {}
+    return declared.op, module if vars(module)["_parameters"] else None, options
 
 
 def _walk(model) -> tuple[list, list] | str:
@@ -157,16 +159,35 @@ def _walk(model) -> tuple[list, list] | str:
             return layer
         if layer is not None:
             layers.append(layer)
-    if not layers or layers[0][1] is None:
+    if not layers or type(layers[0][1]) is not nn.Linear:
         return "the chain does not start with a Linear layer"
-    return modules, layers
+    reason = _widths(layers)
+    return reason if reason is not None else (modules, layers)
+
+
+def _widths(layers: list) -> str | None:
+    """Why a layer with parameters does not take the width that reaches it (the eager step
+    then raises its own error), or None."""
+    width = None
+    for _, module, _ in layers:
+        if type(module) is nn.Linear:
+            width = module.out_features
+        elif module is not None:
+            shapes = {p._data.shape for p in vars(module)["_parameters"].values()
+                      if p is not None}
+            if shapes - {(width,)}:
+                return (f"{type(module).__name__} has parameters of shapes {sorted(shapes)} "
+                        f"after a layer of {width} features")
+    return None
 
 
 class ChainStep:
-    """Forward and backward of ``model`` (a chain of ``Linear`` and activation modules) and
-    ``loss``, accumulating into each parameter's ``.grad`` as ``backward()`` does.
+    """Forward and backward of ``model`` (a chain of ``Linear``, activation and layer-norm
+    modules) and ``loss``, accumulating into each parameter's ``.grad`` as ``backward()``
+    does.
 
-    ``layers``: (op class, the ``nn.Linear`` or None, options) per op in order; ``needs``:
+    ``layers``: (op class, the module holding its parameters or None, options) per op in
+    order; ``needs``:
     each op's ``needs_input_grad`` as ``Op.apply`` sets it (from ``requires_grad`` at
     capture); ``params``: the parameters in layer order.
     """
@@ -182,7 +203,7 @@ class ChainStep:
         self.needs, flowing = [], False
         for _, linear, _ in layers:
             flags = (flowing,) if linear is None else (
-                flowing, linear.weight.requires_grad,
+                flowing, linear.weight is not None and linear.weight.requires_grad,
                 linear.bias is not None and linear.bias.requires_grad)
             self.needs.append(flags)
             flowing = any(flags)
@@ -257,8 +278,9 @@ class ChainStep:
             fn = op()
             fn.needs_input_grad = flags
             if params is not None:
-                bias = params.get("bias")
-                out = fn.forward(out, params["weight"]._data, None if bias is None else bias._data)
+                weight, bias = params.get("weight"), params.get("bias")
+                out = fn.forward(out, None if weight is None else weight._data,
+                                 None if bias is None else bias._data, **options)
             else:
                 out = fn.forward(out, **options)
             done.append((fn, params))

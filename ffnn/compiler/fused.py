@@ -57,6 +57,8 @@ def _chain(chain: ChainStep):
     Linear layers with a bias, each followed by at most one activation with a formula."""
     modules, activations = [], []
     for op, linear, options in chain.layers:
+        if linear is not None and type(linear) is not nn.Linear:
+            return None, f"{type(linear).__name__} is not fused"
         if linear is not None:
             if linear.bias is None:
                 return None, "a Linear layer without bias"

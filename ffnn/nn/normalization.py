@@ -9,6 +9,7 @@ from ffnn.nn import functional as F
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.traits import declare
+from ffnn.ops import norms as _norm_ops
 from ffnn.tensor import Tensor
 
 
@@ -226,6 +227,8 @@ def _norm_from_torch(m) -> dict:
 
 declare(LayerNorm, config=_layernorm_config, shapes=_layernorm_shapes, onnx=_onnx_layer_norm,
         torch="LayerNorm", from_torch=_norm_from_torch, rowwise=True, net2net="feature_norm",
+        op=_norm_ops.LayerNorm,
+        op_options=lambda m: {"normalized_ndim": len(m.normalized_shape), "eps": m.eps},
         resize=lambda m, n: LayerNorm(n, m.eps, m.elementwise_affine, m.bias is not None,
                                       dtype=_dtype(m)))
 

@@ -20,7 +20,9 @@ A declaration says, for one Module class, what the rest of ffnn needs to know ab
 * ``net2net``: "idempotent" (φ(φ(x)) = φ(x): Net2DeeperNet may insert Linear(I) + φ after
   it), "batch_norm" (statistics per unit) or "feature_norm" (statistics across units);
   norms give ``resize(module, width)`` → the same norm over ``width`` features.
-* ``op`` / ``op_options(module)``: the one ``ffnn.autograd.Op`` its forward applies.
+* ``op`` / ``op_options(module)``: the one ``ffnn.autograd.Op`` its forward applies, as
+  ``op(x, **options)``, or for a module with parameters ``op(x, weight, bias, **options)``
+  (``ffnn.compiler.chain`` runs it so).
 * ``gain``: the nonlinearity name of ``nn.init.calculate_gain`` (Kaiming initialisation);
   ``formula``: (φ(z), φ'(z)) as text (``ffnn explain``).
 * for a loss, ``task``: "multiclass", "binary" or "regression", and

@@ -1,0 +1,48 @@
+"""glibc's allocator, set once for arrays that come and go every training step.
+
+A training step allocates its activations and gradients afresh and frees them at the end.
+glibc's defaults adapt: an array above the mmap threshold is mapped and unmapped each time,
+and free memory at the top of the heap is returned to the system once it exceeds the trim
+threshold, then faulted in again, page by page, in the next step. Which of the two happens
+depends on the order of earlier allocations. A 256-512-512-10 float32 MLP with layer norm
+took ~1,070 page faults and 13-14 ms per step alone in its process, 9 ms after these
+settings (no faults); the same network without the norms took no faults either way.
+
+``tune()`` (run by ``import ffnn`` on Linux with glibc) fixes both thresholds at glibc's own
+adaptive maximum: arrays below 32 MiB reuse heap memory, and up to 128 MiB of free heap is
+kept. ``FFNN_MALLOC_TUNING=0`` leaves the allocator as it is.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+"""``mallopt`` parameter numbers (glibc's malloc.h)."""
+MMAP_THRESHOLD = 32 << 20
+"""Bytes from which an allocation is mapped on its own (glibc's adaptive maximum on 64-bit)."""
+TRIM_THRESHOLD = 128 << 20
+"""Free bytes at the top of the heap kept before any is returned to the system."""
+
+tuned = False
+"""Whether ``tune()`` set the thresholds in this process."""
+
+
+def tune() -> bool:
+    """Set glibc's mmap and trim thresholds (see the module docstring); True when set.
+    Nothing on other platforms or C libraries, or with ``FFNN_MALLOC_TUNING=0``."""
+    global tuned
+    if tuned or os.environ.get("FFNN_MALLOC_TUNING", "1") == "0" or \
+            not sys.platform.startswith("linux"):
+        return tuned
+    try:
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):  # musl and others: their own rules
+            return False
+        tuned = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
+            bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+    return tuned
