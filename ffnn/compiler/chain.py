@@ -1,18 +1,18 @@
 """One capture of a plain chain, and its training step without the graph.
 
 A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers, element-wise activations and
-layer norms declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of :data:`LOSSES`, is a
-fixed chain, so its backward order is known before the step. :class:`ChainStep` runs the very
-``ffnn.ops`` Functions the graph would record, their own ``forward`` and ``backward`` (where
-the derivatives are written), in that order, with the ``needs_input_grad`` flags
-``Op.apply`` would set, and skips what only a general graph needs (a Tensor per output, the
-topological sort, the leaf bookkeeping). Each parameter's ``.grad`` receives what
-``backward()`` would give it, bit for bit.
+layer norms declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of
+:data:`LOSSES`, is a fixed chain, so its backward order is known before the step.
+:class:`ChainStep` runs the very ``ffnn.ops`` Functions the graph would record, their own
+``forward`` and ``backward`` (where the derivatives are written), in that order, with the
+``needs_input_grad`` flags ``Op.apply`` would set, and skips what only a general graph needs
+(a Tensor per output, the topological sort, the leaf bookkeeping). Each parameter's
+``.grad`` receives what ``backward()`` would give it, bit for bit.
 
 :meth:`ChainStep.capture` gives a one-line reason instead of a step for anything else: a
 subclassed or hooked module or loss, dropout, batch norm, shared parameters, an unsupported
-loss. The loss declines targets it does not take (out-of-range labels, other
-shapes), so the graph raises its own error. Users: the :class:`~ffnn.train.Trainer` (its
+loss. The loss declines targets it does not take (out-of-range labels, other shapes), so
+the graph raises its own error. Users: the :class:`~ffnn.train.Trainer` (its
 engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused modes).
 """
 
@@ -187,9 +187,8 @@ class ChainStep:
     does.
 
     ``layers``: (op class, the module holding its parameters or None, options) per op in
-    order; ``needs``:
-    each op's ``needs_input_grad`` as ``Op.apply`` sets it (from ``requires_grad`` at
-    capture); ``params``: the parameters in layer order.
+    order; ``needs``: each op's ``needs_input_grad`` as ``Op.apply`` sets it (from
+    ``requires_grad`` at capture); ``params``: the parameters in layer order.
     """
 
     def __init__(self, model, loss, modules: list, layers: list[tuple[type, object, dict]]):
