@@ -126,22 +126,14 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
 
 @_inlined
 def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
-    """z = source · Wᵀ for source [n, in], W [out, in]."""
-    n, in_f = source.shape
-    out_f = w.shape[0]
+    """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt)."""
+    out_f, in_f = w.shape
     if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f):
         return
     for o in range(out_f):
         for k in range(in_f):
             wt[k, o] = w[o, k]
-    for i in range(n):
-        row, srow = z[i], source[i]
-        row[:] = 0
-        for k in range(in_f):
-            xv = srow[k]
-            wrow = wt[k]
-            for o in range(out_f):
-                row[o] += xv * wrow[o]
+    _rows_times(source, wt, z)
 
 
 @_inlined
@@ -164,18 +156,22 @@ def _product_weight(blas, g, source, gw):  # pragma: no cover - compiled
 @_inlined
 def _product_input(blas, g, w, gx):  # pragma: no cover - compiled
     """dL/dsource = g · W for g [n, out], W [out, in]."""
-    n, out_f = g.shape
-    in_f = w.shape[1]
-    if _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, out_f):
-        return
-    for i in range(n):
-        xrow, grow = gx[i], g[i]
-        xrow[:] = 0
-        for o in range(out_f):
-            gv = grow[o]
-            wrow = w[o]
-            for k in range(in_f):
-                xrow[k] += gv * wrow[k]
+    if not _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, g.shape[1]):
+        _rows_times(g, w, gx)
+
+
+@_inlined
+def _rows_times(a, b, c):  # pragma: no cover - compiled
+    """c = a · b by rows of b: cᵢ = Σₖ aᵢₖ bₖ, each element summed over k in order (the
+    innermost loop runs along a row of b and c, and vectorises)."""
+    for i in range(a.shape[0]):
+        row, arow = c[i], a[i]
+        row[:] = 0
+        for k in range(a.shape[1]):
+            av = arow[k]
+            brow = b[k]
+            for o in range(b.shape[1]):
+                row[o] += av * brow[o]
 
 
 @_inlined
