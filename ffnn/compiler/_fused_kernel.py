@@ -17,10 +17,8 @@ each output element is summed over k in order.
 import math
 
 import numba
-from numba.core import types
-from numba.extending import intrinsic
 
-from ffnn.kernels.native import NO_TRANS, TRANS, call_entry, call_gemm
+from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_entry, call_gemm
 from ffnn.optim.adam import adam_step_coefficients
 
 _jit = numba.njit(error_model="numpy", cache=True)
@@ -77,26 +75,14 @@ def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
     return total / count if mean else total
 
 
-@intrinsic
-def _pointer(typingctx, address, like):  # pragma: no cover - compiled
-    """The address (an integer) as a pointer to ``like``'s dtype."""
-    if not isinstance(like, types.Array):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
-
-    return types.CPointer(like.dtype)(address, like), codegen
-
-
 @_jit
 def _matrix(table, k, rows, cols, like):  # pragma: no cover - compiled
-    return numba.carray(_pointer(table[k], like), (rows, cols))
+    return numba.carray(address_as_pointer(table[k], like), (rows, cols))
 
 
 @_jit
 def _vector(table, k, size, like):  # pragma: no cover - compiled
-    return numba.carray(_pointer(table[k], like), size)
+    return numba.carray(address_as_pointer(table[k], like), size)
 
 
 FIELDS = 23
@@ -105,10 +91,13 @@ state arrays each (interleaved: weight, bias), 10 the activation's output h [n, 
 11 the transposed weight [in, out] (loops only), 12 the pre-activation z [n, out] (h itself
 without activation), 13-14 the values the activation keeps, 15 its scalars (float64);
 16-17 its forward and backward entry points (0: no activation); 18 the number of arrays its
-backward reads besides dL/dh, 19-22 which (1: z, 2: h, 3-4: kept). After the layers: the
-two flat gradient buffers."""
+backward reads besides dL/dh, 19-22 the field of each (``SAVED_FIELDS``). After the layers:
+the two flat gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, STATE, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 10, 11, 12
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 13, 15, 16, 17, 18, 19
+SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
+"""The field of an array an activation's backward reads, by its name in the formula (the
+values it keeps: ``KEPT`` + their position)."""
 
 
 @_inlined
@@ -208,9 +197,7 @@ def _derive(table, base, size, g, out):  # pragma: no cover - compiled
     slots = [0, 0, 0, 0, 0, 0]
     slots[0] = g.ctypes.data
     for j in range(count):
-        role = table[base + SAVED + j]
-        slots[1 + j] = table[base + (PRE if role == 1 else OUTPUT if role == 2 else
-                                     KEPT + role - 3)]
+        slots[1 + j] = table[base + table[base + SAVED + j]]
     slots[1 + count] = out.ctypes.data
     call_entry(table[base + BACKWARD], size, slots[0], slots[1], slots[2], slots[3],
                slots[4], slots[5], table[base + SCALARS])

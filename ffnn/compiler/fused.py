@@ -135,7 +135,7 @@ class FusedStep:
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
-        self.entries = [_entries(found, self.dtype) for found in activations]
+        self.entries = [_entries(found, self.dtype, kernel) for found in activations]
         self.in_features = modules[0].in_features
         self.hyper = np.zeros((len(self.params), 12))
         self.steps = np.zeros(len(self.params), np.int64)
@@ -339,10 +339,11 @@ class FusedStep:
         return float(loss), None
 
 
-def _entries(activation, dtype: np.dtype) -> tuple:
+def _entries(activation, dtype: np.dtype, kernel) -> tuple:
     """(scalars as a float64 array, forward entry, backward entry, the number of arrays the
-    backward reads besides dL/dh, their roles: 1 z, 2 h, 3-4 kept; padded to four) of one
-    layer's activation (``_fused_kernel.FIELDS``); no activation: zeros."""
+    backward reads besides dL/dh, the table field of each, padded to four) of one layer's
+    activation (``kernel.FIELDS``, ``kernel`` the ``_fused_kernel`` module); no activation:
+    zeros."""
     if activation is None:
         return (np.zeros(1), 0, 0, 0, 0, 0, 0, 0)
     pointwise, scalars = activation
@@ -351,6 +352,7 @@ def _entries(activation, dtype: np.dtype) -> tuple:
     kinds = {name: kind for name, kind in kinds.items() if kind is not None}
     forward = pointwise.forward_kernel.entry(dtype, kinds)
     backward = pointwise.backward_kernel.entry(dtype, kinds)
-    roles = {"x": 1, "y": 2, **{name: 3 + i for i, name in enumerate(pointwise.kept)}}
-    saved = [roles[name] for name in pointwise.saved]
+    fields = {**kernel.SAVED_FIELDS,
+              **{name: kernel.KEPT + i for i, name in enumerate(pointwise.kept)}}
+    saved = [fields[name] for name in pointwise.saved]
     return (values, forward, backward, len(saved), *saved, *[0] * (4 - len(saved)))

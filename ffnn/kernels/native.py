@@ -51,10 +51,13 @@ def gemm_addresses() -> tuple[int, int] | None:
 @intrinsic
 def address_as_pointer(typingctx, address, kind):  # pragma: no cover - compiled
     """The integer ``address`` as a pointer to ``kind`` (a NumPy scalar type, e.g.
-    ``float32`` or ``bool_``), for ``numba.carray``."""
-    if not isinstance(kind, types.NumberClass):
+    ``float32`` or ``bool_``, or an array: to its dtype), for ``numba.carray``."""
+    if isinstance(kind, types.NumberClass):
+        dtype = kind.instance_type
+    elif isinstance(kind, types.Array):
+        dtype = kind.dtype
+    else:
         return None
-    dtype = kind.instance_type
 
     def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], context.get_value_type(signature.return_type))

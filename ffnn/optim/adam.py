@@ -137,7 +137,7 @@ def adam_kernel_scalars(*, step: int, lr: float, beta1: float, beta2: float, eps
 
 def adam_step_coefficients(lr: float, beta1: float, beta2: float, step: int):
     """(lr/(1 - β₁ᵗ), √(1 - β₂ᵗ)): Adam's bias corrections at step t (from 1). libm's pow,
-    in Python as in compiled code (``ffnn.compiler.fused`` compiles this function)."""
+    in Python as in compiled code (``ffnn.compiler._fused_kernel`` compiles this function)."""
     return lr / (1 - math.pow(beta1, step)), math.pow(1 - math.pow(beta2, step), 0.5)
 
 
