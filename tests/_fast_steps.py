@@ -50,3 +50,32 @@ def eager_step(model, loss_fn, optimizer, x, y) -> float:
     loss.backward()
     optimizer.step()
     return float(loss._data)
+
+
+def without_fused_step(monkeypatch) -> None:
+    """Trainers built from here on train with the bit-exact fast step where they would use
+    the fused one (``compile='auto'``: the scikit-learn estimators)."""
+    from ffnn import accel
+
+    if accel.available:
+        from ffnn.compiler.fused import FusedStep
+
+        monkeypatch.setattr(FusedStep, "build",
+                            classmethod(lambda cls, *args: (None, "off in this test")))
+
+
+def count_fused_steps(monkeypatch) -> list:
+    """A list that gains one entry per batch the fused step trained."""
+    from ffnn.compiler.fused import FusedStep
+
+    calls = []
+    original = FusedStep.__call__
+
+    def counted(self, *args, **options):
+        value, why = original(self, *args, **options)
+        if why is None:
+            calls.append(1)
+        return value, why
+
+    monkeypatch.setattr(FusedStep, "__call__", counted)
+    return calls

@@ -51,8 +51,8 @@ def test_compile_is_off_with_gradient_clipping(rng):
 
 def test_bad_compile_value():
     model = nn.Linear(2, 1)
-    with pytest.raises(ValueError, match="compile must be True, False, 'replay' or 'fused'. "
-                                         "Received: compile='yes'"):
+    with pytest.raises(ValueError, match="compile must be True, False, 'replay', 'fused' or "
+                                         "'auto'. Received: compile='yes'"):
         Trainer(model, "mse", optim.SGD(model.parameters(), lr=0.1), compile="yes")
 
 
@@ -74,3 +74,59 @@ def test_cli_train_compile_gives_the_eager_run(tmp_path):
     assert logs["off"].keys() == logs["replay"].keys() and "loss" in logs["off"]
     for name, values in logs["off"].items():
         assert np.array_equal(values, logs["replay"][name]), name
+
+
+class _WeightL2:
+    """``½ λ Σ‖W‖² / Σw`` over the Linear weights, as a Trainer penalty that declares it."""
+
+    def __init__(self, model, lam: float):
+        self.weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+        self.lam = lam
+
+    def weight_l2(self, weight_sum: float) -> float:
+        return self.lam / weight_sum
+
+    def __call__(self, weight_sum: float) -> float:
+        c = self.lam / weight_sum
+        for w in self.weights:
+            w._grad += c * w._data
+        return 0.5 * c * sum(float((w._data ** 2).sum()) for w in self.weights)
+
+
+@pytest.mark.skipif(not accel.available, reason="numba is not installed")
+@pytest.mark.parametrize("compile", ["fused", "auto"])
+def test_fused_fit_computes_a_declared_l2_penalty(compile, rng, monkeypatch):
+    from tests._fast_steps import count_fused_steps
+
+    X, y = rng.standard_normal((90, 4)), rng.integers(0, 3, 90)
+    monkeypatch.setattr(accel, "enabled", True)  # 'auto' fuses with the kernels on
+
+    def fit(mode, lam=0.5):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+        trainer = Trainer(model, "cross_entropy", optim.Adam(model.parameters(), lr=0.01),
+                          seed=1, compile=mode, penalty=_WeightL2(model, lam))
+        history = trainer.fit((X, y), epochs=3, batch_size=16, verbose=0)
+        return history.history["loss"], [p._data.copy() for p in model.parameters()]
+
+    eager_loss, eager_params = fit(False)
+    calls = count_fused_steps(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fused_loss, fused_params = fit(compile)
+    assert len(calls) == 3 * 6
+    np.testing.assert_allclose(fused_loss, eager_loss, rtol=1e-10)
+    for a, b in zip(eager_params, fused_params):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(fit(compile, lam=0.0)[0], fused_loss)  # the penalty counts
+
+
+def test_auto_falls_back_to_the_fast_step_silently(rng):
+    X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto_history, auto_params = _fit("auto", "cross_entropy", X, y, grad_clip=1.0)
+    replay_history, replay_params = _fit(True, "cross_entropy", X, y, grad_clip=1.0)
+    assert auto_history == replay_history
+    for a, b in zip(auto_params, replay_params):
+        assert np.array_equal(a, b)

@@ -90,9 +90,9 @@ class TrainConfig:
     plateau_patience: int = _opt(5, low=0, doc="epochs without a better val_loss (loss "
                                  "without validation) before lr *= gamma (schedule = plateau)")
     grad_clip: float = _opt(0.0, low=0.0, doc="max gradient norm (0: off)")
-    compile: str = _opt("off", choices=("off", "replay", "fused"),
-                        doc="ffnn.compile's step: replay (bit for bit the eager step) or fused "
-                        "(one numba call, small networks)")
+    compile: str = _opt("auto", choices=("auto", "off", "replay", "fused"),
+                        doc="the training step: auto (fused where it applies, else replay), "
+                        "replay (bit for bit the eager step), fused (one numba call)")
     shard_optimizer: bool = _opt(False, doc="under mpiexec: each rank steps its shard of the "
                                  "parameters (ZeroRedundancyOptimizer)")
     early_stopping: int = _opt(0, low=0, doc="patience in epochs (0: off)")

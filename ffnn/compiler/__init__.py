@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ffnn import nn
+from ffnn import accel, nn
 from ffnn.autograd import is_grad_enabled, no_grad
 from ffnn.compiler.chain import ChainStep
 from ffnn.compiler.watch import Watch
@@ -65,9 +65,7 @@ class CompiledStep:
         self.chain = self.fused = None
         chain, reason = ChainStep.capture(self.model, self.loss_fn)
         if reason is None and self.mode == "fused":
-            from ffnn.compiler.fused import FusedStep
-
-            self.fused, why = FusedStep.build(chain, self.optimizer)
+            self.fused, why = fuse(chain, self.optimizer)
             if why is not None:
                 self._warn(f"mode='fused' cannot take this step ({why}); replaying")
         self.chain, self._plan_reason = chain, reason
@@ -186,6 +184,16 @@ class CompiledStep:
         return f"CompiledStep({state})"
 
 
+def fuse(chain: ChainStep, optimizer):
+    """(``chain``'s fused step with ``optimizer``, None) or (None, why it cannot be fused):
+    ``ffnn.compiler.fused.FusedStep``, whose module (numba) is imported only here."""
+    if not accel.available:
+        return None, "mode='fused' needs numba (pip install numba)"
+    from ffnn.compiler.fused import FusedStep
+
+    return FusedStep.build(chain, optimizer)
+
+
 def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None,  # noqa: A001
             **torch_options):
     """A training step ``step(x, y) -> float`` for ``model``, ``loss_fn`` and ``optimizer``:
@@ -207,4 +215,4 @@ def compile(model=None, loss_fn=None, optimizer=None, *, mode: str | None = None
     return CompiledStep(model, loss_fn, optimizer, "replay" if mode is None else mode)
 
 
-__all__ = ["MODES", "CompiledStep", "compile"]
+__all__ = ["MODES", "CompiledStep", "compile", "fuse"]

@@ -38,13 +38,14 @@ too, where BLAS is 3-4x slower (``ffnn.ops.matrix.product``)."""
 
 
 @_jit
-def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
-    """The loss of ``out`` [n, c] (float64) and dL/dout into ``g`` [n, c]."""
+def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - compiled
+    """``factor`` times the loss of ``out`` [n, c] (float64), and its dL/dout into ``g``
+    [n, c]."""
     n, c = out.shape
     total = 0.0
     one = out.dtype.type(1)
     count = n * c if code != CROSS_ENTROPY else n
-    scale = out.dtype.type(1.0 / count) if mean else one
+    scale = out.dtype.type(factor / count if mean else factor)
     for i in range(n):
         row, grow = out[i], g[i]
         if code == MSE:
@@ -72,7 +73,7 @@ def _loss(out, y_float, y_index, code, mean, g):  # pragma: no cover - compiled
             for j in range(c):
                 grow[j] = math.exp((row[j] - top) - log_s) * scale
             grow[k] -= scale
-    return total / count if mean else total
+    return factor * (total / count if mean else total)
 
 
 @_jit
@@ -204,11 +205,26 @@ def _derive(table, base, size, g, out):  # pragma: no cover - compiled
 
 
 @_inlined
-def _backward(x, table, dims, current, spare, blas):  # pragma: no cover - compiled
+def _add_l2(w, gw, l2):  # pragma: no cover - compiled
+    """dL/dW += λ W (λ in W's dtype); returns ‖W‖² (float64)."""
+    coefficient = w.dtype.type(l2)
+    squares = 0.0
+    for o in range(w.shape[0]):
+        wrow, grow = w[o], gw[o]
+        for k in range(w.shape[1]):
+            grow[k] += wrow[k] * coefficient
+            squares += float(wrow[k]) * float(wrow[k])
+    return squares
+
+
+@_inlined
+def _backward(x, table, dims, current, spare, blas, l2):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dz (into ``spare`` through the
-    activation), dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ into each gradient buffer, and
-    dL/dsource = g · W into the buffer dL/dz is not in, which then holds the next dL/dh."""
+    activation), dL/dW = gᵀ · source (+ λ W, the L2 term, when ``l2`` = λ ≠ 0) and
+    dL/db = Σᵢ gᵢ into each gradient buffer, and dL/dsource = g · W into the buffer dL/dz
+    is not in, which then holds the next dL/dh. Returns ½ λ Σ_layers ‖W‖² (0 without it)."""
     layers, n = dims.shape[0], x.shape[0]
+    squares = 0.0
     for layer in range(layers - 1, -1, -1):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
@@ -224,10 +240,14 @@ def _backward(x, table, dims, current, spare, blas):  # pragma: no cover - compi
             grow = g[i]
             for o in range(out_f):
                 gb[o] += grow[o]
-        _product_weight(blas, g, source, _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x))
+        gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
+        _product_weight(blas, g, source, gw)
+        if l2 != 0.0:
+            squares += _add_l2(w, gw, l2)
         if layer > 0:
             _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current
+    return 0.5 * l2 * squares
 
 
 @_inlined
@@ -252,14 +272,15 @@ def _update(x, table, dims, updates, hyper, steps, adam):  # pragma: no cover - 
 
 
 @_jit
-def step(x, y_float, y_index, table, dims, blas, loss_code, mean, updates, hyper, steps,
-         adam):  # pragma: no cover - compiled
+def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, updates, hyper,
+         steps, adam):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
     (out, in) of layer l; ``blas``: the address of NumPy's gemm for x's dtype (0: loops
-    only); ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's update
-    kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``: Adam's, with
-    ``steps`` the step counts). Returns the loss."""
+    only); the loss: ``factor`` times the ``loss_code`` loss (mean or sum), plus
+    ``½ l2 Σ‖W‖²``; ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's
+    update kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``:
+    Adam's, with ``steps`` the step counts). Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -269,8 +290,8 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, updates, hyper
     grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
     out = _forward(x, table, dims, blas)
     c = dims[layers - 1, 0]
-    loss = _loss(out, y_float, y_index, loss_code, mean, grad_a[:n * c].reshape(n, c))
-    _backward(x, table, dims, grad_a, grad_b, blas)
+    loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c))
+    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2)
     if updates.size:
         _update(x, table, dims, updates, hyper, steps, adam)
     return loss

@@ -34,15 +34,37 @@ LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 LOSSES: dict[type, Callable] = {}
 """Loss class → ``make(loss, target) -> LossStep | None`` (None: this target needs the graph)."""
 
+FUSED_LOSSES: dict[type, Callable] = {}
+"""Loss class → ``describe(loss) -> (kind, mean, factor) | None``: the loss is ``factor`` times
+the ``kind`` loss ('mse', 'cross_entropy' or 'bce_with_logits', without options), averaged
+when ``mean`` else summed, so the fused step (``ffnn.compiler.fused``) computes it; None: it
+cannot."""
+
 REDUCTIONS = ("mean", "sum")
 _requires_grad = attrgetter("requires_grad")
 
 
-def register_loss(cls: type, make: Callable) -> None:
+def register_loss(cls: type, make: Callable, fused: Callable | None = None) -> None:
     """Let the chain step train with losses of exactly class ``cls``: ``make(loss, target)``
     returns a :data:`LossStep` computing what ``loss(out, target)`` and its backward compute,
-    with the same ops, or None for a target it does not take."""
+    with the same ops, or None for a target it does not take. ``fused``: the loss's
+    description for the fused step (:data:`FUSED_LOSSES`)."""
     LOSSES[cls] = make
+    if fused is not None:
+        FUSED_LOSSES[cls] = fused
+
+
+def _plain(kind: str, *options: str) -> Callable:
+    """The fused description of a built-in loss: ``kind`` with its reduction, None when it
+    has one of ``options`` set (class weights, label smoothing)."""
+    def describe(loss) -> tuple | None:
+        values = [getattr(loss, name, None) for name in options]
+        if loss.reduction not in REDUCTIONS or \
+                any(v is not None and not (isinstance(v, float) and v == 0.0) for v in values):
+            return None
+        return kind, loss.reduction == "mean", 1.0
+
+    return describe
 
 
 def loss_backward(fn, out: np.ndarray, *args, scale=None, **options) -> tuple:
@@ -108,10 +130,12 @@ def _float_target(op: type, **options) -> Callable:
     return make
 
 
-register_loss(nn.CrossEntropyLoss, _cross_entropy)
-register_loss(nn.MSELoss, _float_target(losses.MSELoss))
+register_loss(nn.CrossEntropyLoss, _cross_entropy,
+              _plain("cross_entropy", "weight", "label_smoothing"))
+register_loss(nn.MSELoss, _float_target(losses.MSELoss), _plain("mse"))
 register_loss(nn.BCEWithLogitsLoss,
-              _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None))
+              _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None),
+              _plain("bce_with_logits", "weight", "pos_weight"))
 
 
 def _hooked(module) -> bool:
@@ -321,4 +345,4 @@ def _accumulate(param, grad: np.ndarray) -> None:
         param._grad += grad
 
 
-__all__ = ["LOSSES", "ChainStep", "LossStep", "loss_backward", "register_loss"]
+__all__ = ["FUSED_LOSSES", "LOSSES", "ChainStep", "LossStep", "loss_backward", "register_loss"]

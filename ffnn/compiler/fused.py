@@ -14,7 +14,11 @@ products are NumPy's own BLAS calls (bit for bit ``numpy.matmul``), small ones n
 The update of SGD, Adam and AdamW runs in the kernel: the optimizers' own generated kernels
 (``SGD_KERNEL``, ``ADAM_KERNEL``) through their entry points, with the scalars of the
 optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``. Any other optimizer runs
-its own ``step()`` after the kernel, on the gradients it left in ``p.grad``. The bias
+its own ``step()`` after the kernel, on the gradients it left in ``p.grad``. A
+``FlatOptimizer`` over a buffer the chain's parameters are views of (``ffnn.optim.flat``, the
+scikit-learn estimators) is taken as it is: each parameter's gradient and state are views of
+the flat ones. The loss is any registered with a fused description (``chain.FUSED_LOSSES``),
+plus an optional L2 term on the weights (``l2``, the Trainer's ``penalty.weight_l2``). The bias
 gradients are summed in another order than BLAS's and small products are loops, so results
 agree with the eager step to rounding.
 """
@@ -25,17 +29,18 @@ from operator import is_, itemgetter
 
 import numpy as np
 
-from ffnn import accel, nn
-from ffnn.compiler.chain import ChainStep
+from ffnn import nn
+from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
 from ffnn.kernels import native
 from ffnn.ops.activations import PointwiseOp
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
+from ffnn.optim.flat import FlatOptimizer
 from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
-_LOSSES = {nn.MSELoss: 0, nn.CrossEntropyLoss: 1, nn.BCEWithLogitsLoss: 2}
+_LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
 _LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
@@ -74,13 +79,44 @@ def _chain(chain: ChainStep):
     return (modules, activations), None
 
 
-def _loss_reason(loss) -> str | None:
-    """Why the fused kernel cannot compute ``loss``, or None."""
-    if type(loss) not in _LOSSES or getattr(loss, "label_smoothing", 0.0) or \
-            getattr(loss, "weight", None) is not None or \
-            getattr(loss, "pos_weight", None) is not None:
+def _loss(loss):
+    """(kernel loss code, mean, factor) of ``loss`` (``chain.FUSED_LOSSES``), or why the
+    fused kernel cannot compute it."""
+    describe = FUSED_LOSSES.get(type(loss))
+    found = None if describe is None else describe(loss)
+    if found is None:
         return f"loss {type(loss).__name__} with these options is not fused"
-    return None
+    kind, mean, factor = found
+    return _LOSS_CODES[kind], bool(mean), float(factor)
+
+
+def _flat_owner(params: list, optimizer):
+    """The one parameter of a ``FlatOptimizer`` whose array holds the arrays of ``params``
+    back to back in their order and nothing else (``ffnn.optim.flat``), else None."""
+    if not isinstance(optimizer, FlatOptimizer):
+        return None
+    groups = optimizer.param_groups
+    if len(groups) != 1 or len(groups[0]["params"]) != 1:
+        return None
+    flat = groups[0]["params"][0]
+    return flat if _laid_out(flat, params) else None
+
+
+def _laid_out(flat, params: list) -> bool:
+    """Whether ``flat``'s array is 1-D, C-contiguous and made of ``params``' arrays, in
+    order."""
+    data = flat._data
+    if type(data) is not np.ndarray or data.ndim != 1 or not data.flags.c_contiguous:
+        return False
+    address, offset = data.__array_interface__["data"][0], 0
+    for param in params:
+        array = param._data
+        if type(array) is not np.ndarray or array.dtype != data.dtype or \
+                not array.flags.c_contiguous or \
+                array.__array_interface__["data"][0] != address + offset * data.itemsize:
+            return False
+        offset += array.size
+    return offset == data.size
 
 
 class FusedStep:
@@ -89,20 +125,20 @@ class FusedStep:
     @classmethod
     def build(cls, step: ChainStep, optimizer):
         """(FusedStep, None) or (None, the reason it cannot be fused)."""
-        if not accel.available:
-            return None, "mode='fused' needs numba (pip install numba)"
         chain, reason = _chain(step)
-        if reason is None:
-            reason = _loss_reason(step.loss)
-        if reason is not None:
-            return None, reason
+        loss = _loss(step.loss) if reason is None else reason
+        if isinstance(loss, str):
+            return None, loss
+        modules, activations = chain
+        params = [m.weight for m in modules] + [m.bias for m in modules]  # as __init__'s
+        flat = _flat_owner(params, optimizer)
+        if flat is not None:
+            optimizer = optimizer.optimizer
         if isinstance(optimizer, LBFGS):
             return None, "LBFGS needs a closure"
-        modules, activations = chain
         if native.gemm_addresses() is None and \
                 max(m.in_features * m.out_features for m in modules) > _LOOPS_ONLY_MAX:
             return None, "NumPy's BLAS is not reachable for this network's products"
-        params = [m.weight for m in modules] + [m.bias for m in modules]  # as __init__'s
         dtypes = {p._data.dtype for p in params}
         if len(dtypes) != 1 or dtypes.pop().char not in "fd":
             return None, "the parameters are not all float32 or all float64"
@@ -111,14 +147,18 @@ class FusedStep:
             for param in group["params"]:
                 groups[id(param)] = group
         for param in params:
-            if not param.requires_grad or id(param) not in groups:
+            if not param.requires_grad or (flat is None and id(param) not in groups):
                 return None, "a parameter is frozen or not in the optimizer"
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
-        return cls(modules, activations, step.loss, optimizer,
-                   [groups[id(p)] for p in params]), None
+        owners = [flat] if flat is not None else params
+        return cls(modules, activations, loss, optimizer, owners,
+                   [groups[id(p)] for p in owners]), None
 
-    def __init__(self, modules, activations, loss, optimizer, groups):
+    def __init__(self, modules, activations, loss, optimizer, owners, owner_groups):
+        """``owners``: the parameters the optimizer holds, each chain parameter's own or
+        (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
+        groups ``owner_groups``; ``loss``: ``_loss``'s description."""
         from ffnn.compiler import _fused_kernel as kernel
 
         self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
@@ -126,12 +166,12 @@ class FusedStep:
         self.weights = [m.weight for m in modules]
         self.biases = [m.bias for m in modules]
         self.params = self.weights + self.biases
-        self.groups = groups
+        self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
+        self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self.optimizer = optimizer
         self.adam = type(optimizer) in (Adam, AdamW)
         self.in_kernel = self.adam or type(optimizer) is SGD
-        self.loss_code = _LOSSES[type(loss)]
-        self.mean = loss.reduction == "mean"
+        self.loss_code, self.mean, self.factor = loss
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
@@ -143,27 +183,39 @@ class FusedStep:
         self._options = (("lr", "betas", "eps", "weight_decay", "maximize", "amsgrad",
                           "decoupled_weight_decay") if self.adam else
                          ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
-        self._distinct = list({id(g): g for g in groups}.values())
+        self._distinct = list({id(g): g for g in owner_groups}.values())
+        self._owner_groups = owner_groups
         self._pick = itemgetter(*self._options)
         self._keys: list | None = None
         self._state_owner, self._fresh, self._arrays = None, True, None
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
-        mine = {id(p) for p in self.params}
+        self._offsets = np.cumsum([0] + [p._data.size for p in self.params]).tolist()
+        mine = {id(p) for p in owners}
         self._others = [p for g in optimizer.param_groups for p in g["params"]
                         if id(p) not in mine]
         self.transposed = tuple(  # for the loops' forward products only (BLAS reads W)
             np.empty(w._data.T.shape if self.blas == 0 or w._data.shape[1] == 1
                      or w._data.size < kernel.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
             for w in self.weights)
-        self.grads = [np.empty_like(p._data) for p in self.params]
+        self.grads = [] if self.flat is not None else [np.empty_like(p._data) for p in self.params]
+        self._flat_grad = None
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self.classes = int(self.dims[-1, 0])
+        self._outputs_like: dict[int, np.ndarray] = {}
         self.buffers: dict[int, tuple] = {}
         self._tables: dict[int, tuple] = {}
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
+
+    def output_like(self, n: int) -> np.ndarray:
+        """A read-only array of the output's shape and dtype for ``n`` rows (no memory)."""
+        found = self._outputs_like.get(n)
+        if found is None:
+            found = self._outputs_like[n] = np.broadcast_to(np.zeros((), self.dtype),
+                                                            (n, self.classes))
+        return found
 
     def _buffers(self, n: int) -> tuple:
         """(per layer: (z, h, kept arrays), two gradient buffers) for a batch of ``n`` rows,
@@ -215,53 +267,75 @@ class FusedStep:
             self.hyper[i, :len(row)] = row
             self.updates[i] = kernel.entry(self.dtype, flags=flags)
 
+    def _views(self, array: np.ndarray) -> list:
+        """Each chain parameter's part of a flat array, shaped as the parameter."""
+        bounds = zip(self._offsets, self._offsets[1:], self._shapes)
+        return [array[start:stop].reshape(shape) for start, stop, shape in bounds]
+
     def _state(self) -> list:
         """Three state arrays per parameter (Adam's moments and AMSGrad maxima, or SGD's
         momentum buffer; the parameter itself where there is none), created as the optimizer
-        creates them. The arrays are looked up again when ``optimizer.state`` was replaced
-        (``load_state_dict``) or a parameter's state is new."""
+        creates them (for a flat owner: views of its arrays). The arrays are looked up again
+        when ``optimizer.state`` was replaced (``load_state_dict``) or a state is new."""
         optimizer = self.optimizer
         if optimizer.state is not self._state_owner or self._fresh:
             self._state_owner, self._fresh = optimizer.state, False
             self._dicts = []
-            for param, group in zip(self.params, self.groups):
-                state = optimizer.state[param]
+            for owner, group in zip(self.owners, self._owner_groups):
+                state = optimizer.state[owner]
                 if not state:
-                    state.update(optimizer._init_state(param._data, group))
+                    state.update(optimizer._init_state(owner._data, group))
                 if self.adam and group["amsgrad"] and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = np.zeros_like(param._data)
+                    state["max_exp_avg_sq"] = np.zeros_like(owner._data)
                 self._dicts.append(state)
             self._arrays = None
         if not self.adam and self._arrays is None:
-            for i, (state, param, group) in enumerate(zip(self._dicts, self.params,
-                                                          self.groups)):
-                first = group["momentum"] != 0 and "momentum_buffer" not in state
-                if first:
-                    state["momentum_buffer"] = np.empty_like(param._data)
-                self.hyper[i, _SGD_FIRST_STEP] = first
-                self._fresh = self._fresh or first
+            first = []
+            for state, owner, group in zip(self._dicts, self.owners, self._owner_groups):
+                first.append(group["momentum"] != 0 and "momentum_buffer" not in state)
+                if first[-1]:
+                    state["momentum_buffer"] = np.empty_like(owner._data)
+            self.hyper[:, _SGD_FIRST_STEP] = first[0] if self.flat is not None else first
+            self._fresh = self._fresh or any(first)
         if self._arrays is None:
             if self.adam:
-                self._arrays = [(d["exp_avg"], d["exp_avg_sq"],
-                                 d.get("max_exp_avg_sq", d["exp_avg_sq"])) for d in self._dicts]
+                owned = [(d["exp_avg"], d["exp_avg_sq"], d.get("max_exp_avg_sq", d["exp_avg_sq"]))
+                         for d in self._dicts]
             else:
-                self._arrays = [(d.get("momentum_buffer", p._data),) * 3
-                                for d, p in zip(self._dicts, self.params)]
+                owned = [(d.get("momentum_buffer", o._data),) * 3
+                         for d, o in zip(self._dicts, self.owners)]
+            self._arrays = owned if self.flat is None else \
+                list(zip(*(self._views(a) for a in owned[0])))
             self._tables.clear()
         return self._arrays
 
     def _parameters_ok(self) -> bool:
         """Whether the parameters' arrays are still of the kind, dtype and shape the buffers
-        were made for (checked again only when one of them was replaced)."""
+        were made for, and a flat owner's views (checked again only when one of them, or the
+        flat array, was replaced)."""
         arrays = [p._data for p in self.params]
+        if self.flat is not None:
+            arrays.append(self.flat._data)
         if len(arrays) == len(self._checked) and all(map(is_, arrays, self._checked)):
             return True
         self._tables.clear()
         if all(type(a) is np.ndarray and a.dtype == self.dtype and a.flags.c_contiguous
-               and a.shape == shape for a, shape in zip(arrays, self._shapes)):
+               and a.shape == shape for a, shape in zip(arrays, self._shapes)) and \
+                (self.flat is None or _laid_out(self.flat, self.params)):
             self._checked = arrays
             return True
         return False
+
+    def _flat_grads(self) -> None:
+        """For a flat owner: the gradients are views of its ``.grad`` (made when missing), so
+        its optimizer and ``FlatParameters.zero_grad`` see what the kernel wrote."""
+        grad = self.flat._grad
+        if type(grad) is not np.ndarray or grad.shape != self.flat._data.shape or \
+                grad.dtype != self.dtype or not grad.flags.c_contiguous:
+            grad = self.flat._grad = np.zeros_like(self.flat._data)
+        if grad is not self._flat_grad:
+            self._flat_grad, self.grads = grad, self._views(grad)
+            self._tables.clear()
 
     def _table(self, n: int, states: list):
         """The kernel's address table for a batch of ``n`` rows (``_fused_kernel.FIELDS``
@@ -296,8 +370,10 @@ class FusedStep:
         self._tables[n] = (table, arrays)
         return table
 
-    def __call__(self, x, y, optimizer) -> tuple[float | None, str | None]:
-        """(loss, None), or (None, a reason) when these arrays cannot take the fused path."""
+    def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
+        """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
+        ``l2`` = λ adds ``½ λ Σ‖W‖²`` over the Linear weights to the loss (λ W to their
+        gradients)."""
         if x.dtype != self.dtype or x.ndim != 2:
             return None, f"the input is {x.dtype} of {x.ndim} dims, not 2-D {self.dtype}"
         if not self._parameters_ok():
@@ -316,10 +392,12 @@ class FusedStep:
                 return None, "the target is not a floating-point array shaped like the output"
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
         in_kernel = self.in_kernel
+        if self.flat is not None:
+            self._flat_grads()
         if in_kernel:
             self._group_rows()
         table = self._table(n, self._state() if in_kernel else
-                            [(p,) * 3 for p in self._checked])
+                            [(p,) * 3 for p in self._checked[:len(self.params)]])
         if table is None:
             return None, "an optimizer state array is not shaped and typed as its parameter"
         if self.adam:
@@ -327,10 +405,13 @@ class FusedStep:
             for i, state in enumerate(self._dicts):
                 state["step"] += 1
                 steps[i] = state["step"]
+            if self.flat is not None:
+                steps.fill(steps[0])
         if self._others:
             reset_gradients(self._others)
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
-                           self.mean, self.updates, self.hyper, self.steps, self.adam)
+                           self.mean, self.factor, float(l2), self.updates, self.hyper,
+                           self.steps, self.adam)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         if not in_kernel:

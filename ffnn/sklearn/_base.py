@@ -4,7 +4,7 @@ Training is scikit-learn's MLP loop (epochs of shuffled minibatches; ``tol`` /
 ``n_iter_no_change`` on the training loss or, with ``early_stopping``, on a held-out score)
 run by ffnn's one training loop, :class:`ffnn.train.Trainer`: an ``ffnn.nn.Sequential``
 trained by ``ffnn.optim`` with every parameter packed in one flat buffer (see
-``_network.FlatParameters``), configured as ``_core`` describes.
+``ffnn.optim.flat``), configured as ``_core`` describes.
 
 Loss per batch (weights wᵢ = sample_weight · class_weight, 1 when absent):
 ``L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ + α/(2 Σᵢ wᵢ) · Σ_layers ‖W‖²`` — scikit-learn's penalty, on the Linear
@@ -27,9 +27,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ffnn import autograd, optim
 from ffnn import random as _random
 from ffnn.data import TensorDataset
+from ffnn.optim.flat import FlatOptimizer, FlatParameters
 from ffnn.random import Generator
-from ffnn.sklearn._core import DecoupledDecay, FlatOptimizer, FlatRollback, L2Penalty, SklearnEpochs
-from ffnn.sklearn._network import ACTIVATIONS, FlatParameters, build_mlp, linear_layers
+from ffnn.sklearn._core import DecoupledDecay, FlatRollback, L2Penalty, SklearnEpochs
+from ffnn.sklearn._network import ACTIVATIONS, build_mlp, linear_layers
 from ffnn.tensor import Tensor
 from ffnn.train import Trainer
 
@@ -313,7 +314,7 @@ class BaseFFNN(BaseEstimator):
         if seed is None:
             seed = self._seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         return Trainer(self.model_, self._make_loss(), FlatOptimizer(self._optimizer, flat),
-                       callbacks=callbacks, seed=seed, penalty=penalty)
+                       callbacks=callbacks, seed=seed, penalty=penalty, compile="auto")
 
     def _training_target(self, y: np.ndarray) -> np.ndarray:
         """The array ``_batch_loss`` receives rows of (default: y itself)."""

@@ -4,7 +4,7 @@ penalty (or AdamW's decoupled decay), and scikit-learn's per-epoch rules as a ca
 ``BaseFFNN`` trains with :class:`ffnn.train.Trainer`, the one training loop of ffnn (the
 graph-free fast step included); what is particular to scikit-learn's MLP lives here:
 
-* :class:`FlatOptimizer`: one update of the whole network on ``FlatParameters.flat``;
+* the optimizer over the flat buffer: ``ffnn.optim.flat.FlatOptimizer``;
 * :class:`L2Penalty`: ``α/(2 Σw) · Σ_layers ‖W‖²`` (its gradient ``α/Σw · W`` added after
   backward, its value in the logged loss), :class:`DecoupledDecay`: ``W ← W·(1 - lr·α)``;
 * :class:`FlatRollback`: the divergence guard, one copy of the flat buffer per epoch;
@@ -21,27 +21,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ffnn.sklearn._network import FlatParameters
+from ffnn.optim.flat import FlatParameters
 from ffnn.train.callbacks import Callback, TerminateOnNaN, copy_weights
-
-
-class FlatOptimizer:
-    """The Trainer's view of an optimizer over ``flat.flat``: ``zero_grad`` re-points every
-    parameter's ``.grad`` at its zeroed slice of the flat gradient, ``step`` updates all."""
-
-    def __init__(self, optimizer, flat: FlatParameters):
-        self.optimizer, self.flat = optimizer, flat
-        self.zero_grad, self.step = flat.zero_grad, optimizer.step  # called every batch
-
-    @property
-    def param_groups(self) -> list[dict]:
-        return self.optimizer.param_groups
-
-    def state_dict(self) -> dict:
-        return self.optimizer.state_dict()
-
-    def load_state_dict(self, state: dict) -> None:
-        self.optimizer.load_state_dict(state)
 
 
 class L2Penalty:
@@ -53,6 +34,11 @@ class L2Penalty:
         self.weights = flat.flat._data[:flat.n_weights]
         self.weights_grad = flat.flat._grad[:flat.n_weights]
         self.scratch = np.empty_like(self.weights)
+
+    def weight_l2(self, weight_sum: float) -> float:
+        """λ = α/Σw: the penalty is ``½ λ Σ‖W‖²`` over the Linear weights (the Trainer's
+        fused step computes it so)."""
+        return self.alpha / weight_sum
 
     def __call__(self, weight_sum: float) -> float:
         np.multiply(self.weights, self.alpha / weight_sum, out=self.scratch)

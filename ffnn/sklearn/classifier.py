@@ -43,7 +43,7 @@ def _softmax_fast_step(loss: SoftmaxLoss, target: np.ndarray):
     return lambda out: loss_backward(CrossEntropyIndices, out, target)
 
 
-register_loss(SoftmaxLoss, _softmax_fast_step)
+register_loss(SoftmaxLoss, _softmax_fast_step, fused=lambda loss: ("cross_entropy", True, 1.0))
 
 
 class MultiLabelLoss:

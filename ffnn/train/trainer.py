@@ -21,9 +21,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ffnn import compiler
+from ffnn import accel
 from ffnn import random as _random
 from ffnn.autograd import no_grad
+from ffnn.compiler import fuse
 from ffnn.compiler.chain import ChainStep
 from ffnn.compiler.watch import Watch
 from ffnn.io.resume import restore_training_state
@@ -64,13 +65,17 @@ class Trainer:
     ``penalty``: ``penalty(weight_sum) -> float``, called after each backward with the batch's
     total sample weight (its row count when unweighted); it adds its own gradient to the
     parameters' ``.grad`` and returns its value, which the logged loss includes (the
-    scikit-learn estimators' L2 term). ``fast_step``: train a plain chain (``Sequential`` of
-    ``Linear`` and activations, a plain loss) without building the graph, with the same
-    gradients (:mod:`ffnn.compiler.chain`); anything else always uses the graph.
+    scikit-learn estimators' L2 term). A penalty that is ``½ λ Σ‖W‖²`` over the Linear
+    weights says so with ``penalty.weight_l2(weight_sum) -> λ``, and the fused step computes
+    it. ``fast_step``: train a plain chain (``Sequential`` of ``Linear`` and activations, a
+    plain loss) without building the graph, with the same gradients
+    (:mod:`ffnn.compiler.chain`); anything else always uses the graph.
     ``compile``: False/True/'replay' train as above (the fast step is the bit-exact replay);
-    'fused' runs forward, loss, backward and the update of a small chain as one compiled call
-    (``ffnn.compile(..., mode='fused')``: equal to the eager step to round-off, not bit for
-    bit), falling back with a one-line warning where it cannot.
+    'fused' runs forward, loss, backward and the update of a chain as one compiled call
+    (``ffnn.compiler.fused``: equal to the eager step to round-off, not bit for bit),
+    falling back to the fast step with a one-line warning where it cannot; 'auto' is
+    'fused' where it applies and the compiled kernels are on (``FFNN_ACCEL``), else the
+    fast step, without warnings (the scikit-learn estimators' choice).
 
     Batches of three fields ``(x, y, w)`` carry sample weights: the loss is called as
     ``loss(output, target, w)`` (Keras's ``sample_weight`` convention).
@@ -114,6 +119,7 @@ class Trainer:
         self._recheck = True  # check the chain's hooks before each batch (see _train_epoch)
         self._chain_capture: tuple | None = None  # (chain, Watch, the loss's options)
         self._l1_weights: list = []
+        self._fused_capture: tuple | None = None  # (chain, its FusedStep or None)
         self.strategy = get_strategy(strategy, bool(distributed))
         self.strategy.setup(self)
 
@@ -353,17 +359,20 @@ class Trainer:
         clip = self.strategy.clipper(self, clip_grad_norm_ if self.grad_clip else None)
         params = [p for p in self.model.parameters() if p.requires_grad] if clip else []
         self._l1_weights = self._weights() if self.l1 else []
-        fused = self._make_fused_step()
+        fused = self._fused_for(chain, clip)
         for b, batch in enumerate(loader):
             x, y, weight = self._batch(batch, dtype)
             n = x._data.shape[0]
             if listening:
                 callbacks.on_train_batch_begin(b, {"size": n})
+            done = None
             if fused is not None and weight is None:
-                value, out, target = self._fused_step(fused, x, y)
-            else:
+                done = self._fused_step(fused, x, y, collect)
+            if done is None:
                 value, out, target = self._forward_backward(x, y, weight)
                 value += self._update(n, weight, clip, params)
+            else:
+                value, out, target = done
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             self.global_step += 1
@@ -409,26 +418,50 @@ class Trainer:
                                               options)
         return captured[0]
 
-    def _make_fused_step(self):
-        """``ffnn.compile(mode='fused')``'s step when ``compile='fused'`` and nothing in the
-        loop needs the eager path (else None, with a one-line warning saying why)."""
-        if self.compile != "fused":
+    def _fused_for(self, chain: ChainStep | None, clip):
+        """The fused step (``ffnn.compiler.fused.FusedStep``) of this epoch's chain when
+        ``compile`` is 'fused' or 'auto' and it applies, built once per captured chain; else
+        None ('fused' then warns, once, why)."""
+        if self.compile not in ("fused", "auto"):
             return None
-        used = [name for name, on in (("grad_clip", self.grad_clip is not None),
-                                      ("l1", self.l1 > 0), ("penalty", self.penalty is not None),
-                                      ("strategy", not isinstance(self.strategy, LocalStrategy)))
-                if on]
-        if used:
-            warnings.warn(f"{_OWNER}: compile='fused' is off with {', '.join(used)}",
-                          stacklevel=3)
-            return None
-        return compiler.compile(self.model, self.loss, self.optimizer, mode="fused")
+        if self._fused_capture is not None and self._fused_capture[0] is chain:
+            return self._fused_capture[1]
+        used = [name for name, on in (
+            ("grad_clip", clip is not None), ("l1", self.l1 > 0),
+            ("penalty", self.penalty is not None and not hasattr(self.penalty, "weight_l2")),
+            ("strategy", not isinstance(self.strategy, LocalStrategy))) if on]
+        fused, reason = None, f"is off with {', '.join(used)}" if used else None
+        if reason is None and chain is None:
+            reason = "is off: the model and loss are not a chain of Linear layers and " \
+                     "activations with a plain loss"
+        if reason is None and self.compile == "auto" and not accel.enabled:
+            reason = "is off: FFNN_ACCEL=0"
+        if reason is None:
+            fused, why = fuse(chain, self.optimizer)
+            reason = None if why is None else f"cannot take this model ({why})"
+        if reason is not None and self.compile == "fused":
+            warnings.warn(f"{_OWNER}: compile='fused' {reason}; training with the fast step",
+                          stacklevel=4)
+        self._fused_capture = (chain, fused)
+        return fused
 
-    def _fused_step(self, step, x: Tensor, y) -> tuple[float, np.ndarray, np.ndarray]:
-        """One whole training step (forward, loss, backward, update) through ``step``."""
-        target = self._target(y, step.output_like(x))
-        value = step(x, target)
-        return float(value), step.output.copy(), target._data
+    def _fused_step(self, fused, x: Tensor, y, collect: bool):
+        """One whole training step (forward, loss, backward, update, the penalty's L2 term)
+        through ``fused``: (loss, outputs when ``collect``, targets), or None when it cannot
+        take this batch (the chain changed, an input or target it does not take)."""
+        chain, xa = self._chain, x._data
+        if not chain.takes(xa) or (self._recheck and not chain.intact()):
+            return None
+        n = xa.shape[0]
+        target = self._target_array(y, fused.output_like(n))
+        l2 = 0.0 if self.penalty is None else self.penalty.weight_l2(float(n))
+        value, why = fused(xa, target, self.optimizer, l2)
+        if why is not None:
+            if self.compile == "fused":
+                warnings.warn(f"{_OWNER}: compile='fused' cannot take this batch ({why}); "
+                              "training it with the fast step", stacklevel=4)
+            return None
+        return value, fused.output.copy() if collect else None, target
 
     def _forward_backward(self, x: Tensor, y, weight) -> tuple[float, np.ndarray, np.ndarray]:
         """Forward, zero_grad and backward on one batch; (loss, outputs, targets). Through
@@ -542,8 +575,8 @@ class Trainer:
 def _check_arguments(model, optimizer, scheduler, scheduler_interval, grad_clip, l1, penalty,
                      compile) -> None:  # noqa: A002 - the Trainer's argument
     """The Trainer's arguments, checked: a TypeError/ValueError naming the bad one."""
-    if compile not in (False, True, "replay", "fused"):
-        raise ValueError(f"{_OWNER}: compile must be True, False, 'replay' or 'fused'. "
+    if compile not in (False, True, "replay", "fused", "auto"):
+        raise ValueError(f"{_OWNER}: compile must be True, False, 'replay', 'fused' or 'auto'. "
                          f"Received: compile={compile!r}")
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"{_OWNER}: model must be an ffnn.nn.Module. "

@@ -241,9 +241,11 @@ def test_estimators_take_every_declared_activation_name(monkeypatch):
 
     from ffnn.compiler.chain import ChainStep
     from ffnn.sklearn import FFNNClassifier
+    from tests._fast_steps import without_fused_step
 
     X, y = make_classification(n_samples=120, n_features=5, random_state=0)
     params = dict(activation="leaky_relu", random_state=0, max_iter=5, batch_size=32)
+    without_fused_step(monkeypatch)  # the bit-exact chain step (the fused one: test_fused_fit)
     fast = FFNNClassifier(**params).fit(X, y)
     monkeypatch.setattr(ChainStep, "build", classmethod(lambda *args: None))
     graph = FFNNClassifier(**params).fit(X, y)

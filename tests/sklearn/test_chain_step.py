@@ -1,7 +1,7 @@
 """The graph-free training step (ffnn.compiler.chain.ChainStep, which the estimators get
-through the Trainer) gives what the graph gives: the same weights and loss curve, to the
-bit, for every activation, both dtypes and both estimators; networks it cannot run fall
-back to the graph."""
+through the Trainer where the fused step does not apply) gives what the graph gives: the
+same weights and loss curve, to the bit, for every activation, both dtypes and both
+estimators; networks it cannot run fall back to the graph."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sklearn.datasets import make_classification, make_regression
 from ffnn import accel, nn
 from ffnn.compiler.chain import ChainStep
 from ffnn.sklearn import FFNNClassifier, FFNNRegressor
-from tests._fast_steps import count_fast_steps
+from tests._fast_steps import count_fast_steps, without_fused_step
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -28,7 +28,9 @@ def kernels(request, monkeypatch):
 
 
 def _fit_both(cls, X, y, monkeypatch, **params):
-    """(fitted with ChainStep, fitted through the graph), same seed."""
+    """(fitted with ChainStep, fitted through the graph), same seed (the fused step off:
+    ``test_fused_fit`` compares it)."""
+    without_fused_step(monkeypatch)
     calls = count_fast_steps(monkeypatch)
     fast = cls(random_state=0, max_iter=8, batch_size=32, **params).fit(X, y)
     fast.fast_steps = len(calls)
@@ -86,6 +88,7 @@ def test_estimators_with_dropout_or_batch_norm_train_through_the_graph(monkeypat
 
 def test_weighted_and_multilabel_fits_use_the_graph(monkeypatch):
     X, y = make_classification(n_samples=80, n_features=5, random_state=1)
+    without_fused_step(monkeypatch)
     calls = count_fast_steps(monkeypatch)
     FFNNClassifier(max_iter=2, random_state=0).fit(X, y, sample_weight=np.full(80, 2.0))
     assert not calls  # sample weights: the graph (weights 2 ≡ none, but not dropped here)

@@ -128,8 +128,8 @@ def test_the_divergence_guard_restores_the_epoch_start_buffer_and_statistics():
     from types import SimpleNamespace
 
     from ffnn import nn
+    from ffnn.optim.flat import FlatParameters
     from ffnn.sklearn._core import FlatRollback
-    from ffnn.sklearn._network import FlatParameters
 
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
     flat = FlatParameters(model)
