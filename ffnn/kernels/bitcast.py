@@ -1,5 +1,6 @@
-"""The compiled forms of ``ffnn.ops.special_float32``'s bit casts ``float_bits`` /
-``float_from_bits`` (float32 ↔ int32), one LLVM ``bitcast`` each (a register move that a
+"""The compiled forms of the scalar helpers' bit casts: ``special_float32.float_bits`` /
+``float_from_bits`` (float32 ↔ int32) and ``special_float64.double_bits`` /
+``double_from_bits`` (float64 ↔ int64), one LLVM ``bitcast`` each (a register move that a
 vectorised loop keeps on its SIMD lanes). Importing this module registers them with numba,
 so that the scalar helpers calling these functions compile."""
 
@@ -9,7 +10,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ffnn.ops import special_float32
+from ffnn.ops import special_float32, special_float64
 
 
 @intrinsic
@@ -37,3 +38,29 @@ def _float_bits(x):
 @overload(special_float32.float_from_bits)
 def _float_from_bits(bits):
     return lambda bits: _float_of(bits)
+
+
+@intrinsic
+def _bits_of_double(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _double_of(typingctx, bits):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@overload(special_float64.double_bits)
+def _double_bits(x):
+    return lambda x: _bits_of_double(x)
+
+
+@overload(special_float64.double_from_bits)
+def _double_from_bits(bits):
+    return lambda bits: _double_of(bits)
