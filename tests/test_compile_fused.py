@@ -128,7 +128,8 @@ def test_fused_wide_layer_of_one_input(rng):
     _compare([1, 20000, 2], "tanh", "momentum", "mse", rng, batches=(4, 4))
 
 
-def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(rng):
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad", "rmsprop_centered"])
+def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(optimizer, rng):
     """lr changed by a scheduler; the optimizer state replaced by load_state_dict."""
     saved = {}
 
@@ -139,7 +140,37 @@ def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(rng):
         if i == 3:
             optimizer.load_state_dict(saved[id(model)])
 
-    _compare([3, 5, 2], "tanh", "adam", "mse", rng, batches=(6, 6, 6, 6, 6), edit=edit)
+    _compare([3, 5, 2], "tanh", optimizer, "mse", rng, batches=(6, 6, 6, 6, 6), edit=edit)
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop_centered", "adagrad", "adadelta"])
+def test_an_optimizers_fused_update_runs_inside_the_kernel(optimizer, rng, monkeypatch):
+    """RMSprop, Adagrad and Adadelta declare their update's kernel (``fused_update``): the
+    fused step runs it and never calls ``step()`` (``test_fused_agrees_with_eager``: the
+    same values as the eager step)."""
+    model = _model([3, 5, 2])
+    opt = OPTIMIZERS[optimizer](model.parameters())
+    step = ffnn.compile(model, nn.MSELoss(), opt, mode="fused")
+    monkeypatch.setattr(opt, "step", lambda *args: pytest.fail("step() ran"))
+    for _ in range(3):
+        step(ffnn.tensor(rng.standard_normal((4, 3))), ffnn.tensor(rng.standard_normal((4, 2))))
+    assert step.fused is not None and step.fused.generic
+    assert all(state["step"] == 3 for state in opt.state.values())
+
+
+class _HalvedAdagrad(optim.Adagrad):
+    """Adagrad on half the gradient: a subclass whose update is not its parent's kernel."""
+
+    def _update(self, param, grad, state, group, scratch) -> None:
+        super()._update(param, grad * 0.5, state, group, scratch)
+
+
+def test_a_subclass_with_its_own_update_runs_its_own_step(rng):
+    OPTIMIZERS["halved_adagrad"] = lambda p: _HalvedAdagrad(p, lr=0.1)
+    try:
+        _compare([3, 5, 2], "tanh", "halved_adagrad", "mse", rng)
+    finally:
+        del OPTIMIZERS["halved_adagrad"]
 
 
 def test_fused_sees_parameters_changed_between_steps(rng):

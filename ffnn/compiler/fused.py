@@ -25,7 +25,7 @@ agree with the eager step to rounding.
 
 from __future__ import annotations
 
-from operator import is_, itemgetter
+from operator import is_, is_not, itemgetter
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.flat import FlatOptimizer
 from ffnn.optim.lbfgs import LBFGS
-from ffnn.optim.optimizer import reset_gradients
+from ffnn.optim.optimizer import Optimizer, reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2}
@@ -171,6 +171,7 @@ class FusedStep:
         self.optimizer = optimizer
         self.adam = type(optimizer) in (Adam, AdamW)
         self.in_kernel = self.adam or type(optimizer) is SGD
+        self.generic = not self.in_kernel and _own_fused_update(optimizer)
         self.loss_code, self.mean, self.factor = loss
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
@@ -179,7 +180,12 @@ class FusedStep:
         self.in_features = modules[0].in_features
         self.hyper = np.zeros((len(self.params), 12))
         self.steps = np.zeros(len(self.params), np.int64)
-        self.updates = np.zeros(len(self.params) if self.in_kernel else 0, np.int64)
+        self.updates = np.zeros(len(self.params) if self.in_kernel or self.generic else 0,
+                                np.int64)
+        self._no_updates = np.zeros(0, np.int64)
+        self._owned: list | None = None
+        self._entry_points: dict[tuple, int] = {}  # (kernel, *flags): its entry point
+        self._rows: list = []  # what _generic_rows last wrote
         self._options = (("lr", "betas", "eps", "weight_decay", "maximize", "amsgrad",
                           "decoupled_weight_decay") if self.adam else
                          ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
@@ -309,6 +315,43 @@ class FusedStep:
             self._tables.clear()
         return self._arrays
 
+    def _generic_rows(self) -> list | None:
+        """For an optimizer with its own ``fused_update`` (RMSprop, Adagrad, Adadelta): each
+        parameter's update entry point and scalars, asked of the optimizer at every step (a
+        scheduler's lr, Adagrad's decay by step), into ``updates`` and ``hyper``, and its
+        three state arrays (views of a flat owner's; the parameter itself for an absent one).
+        None when the optimizer has no kernel for this step (its ``step()`` then runs)."""
+        optimizer, owned, rows = self.optimizer, [], []
+        for owner, group in zip(self.owners, self._owner_groups):
+            state = optimizer.state[owner]
+            if not state:
+                state.update(optimizer._init_state(owner._data, group))
+            update = optimizer.fused_update(state, group, state["step"] + 1)
+            if update is None:
+                self._owned = None
+                self._tables.clear()
+                return None
+            kernel, flags, arrays, scalars = update
+            arrays = tuple(owner._data if a is None else a for a in arrays)
+            owned.append((state, *arrays, *(owner._data,) * (3 - len(arrays))))
+            key = (kernel, *flags.items())
+            entry = self._entry_points.get(key)
+            if entry is None:
+                entry = self._entry_points[key] = kernel.entry(self.dtype, flags=flags)
+            rows.append((entry, [float(scalars[name]) for name in kernel.scalars]))
+        if self._owned is None or any(map(is_not, _flatten(owned), _flatten(self._owned))):
+            self._owned, self._dicts = owned, [found[0] for found in owned]
+            self._arrays = [found[1:] for found in owned] if self.flat is None else \
+                list(zip(*(self._views(a) for a in owned[0][1:])))
+            self._tables.clear()
+        if rows != self._rows:  # a new lr, Adagrad's decayed lr: write the rows again
+            self._rows = rows
+            for i in range(len(self.params)):
+                entry, row = rows[0 if self.flat is not None else i]
+                self.updates[i] = entry
+                self.hyper[i, :len(row)] = row
+        return self._arrays
+
     def _parameters_ok(self) -> bool:
         """Whether the parameters' arrays are still of the kind, dtype and shape the buffers
         were made for, and a flat owner's views (checked again only when one of them, or the
@@ -391,15 +434,23 @@ class FusedStep:
             if y.dtype.kind != "f" or y.shape != (n, self.classes):
                 return None, "the target is not a floating-point array shaped like the output"
             y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
-        in_kernel = self.in_kernel
+        in_kernel, updates = self.in_kernel, self.updates
         if self.flat is not None:
             self._flat_grads()
         if in_kernel:
             self._group_rows()
-        table = self._table(n, self._state() if in_kernel else
-                            [(p,) * 3 for p in self._checked[:len(self.params)]])
+            states = self._state()
+        elif self.generic and (states := self._generic_rows()) is not None:
+            in_kernel = True
+        else:
+            states = [(p,) * 3 for p in self._checked[:len(self.params)]]
+            updates = self._no_updates
+        table = self._table(n, states)
         if table is None:
             return None, "an optimizer state array is not shaped and typed as its parameter"
+        if self.generic and in_kernel:
+            for state in self._dicts:
+                state["step"] += 1
         if self.adam:
             steps = self.steps
             for i, state in enumerate(self._dicts):
@@ -410,7 +461,7 @@ class FusedStep:
         if self._others:
             reset_gradients(self._others)
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
-                           self.mean, self.factor, float(l2), self.updates, self.hyper,
+                           self.mean, self.factor, float(l2), updates, self.hyper,
                            self.steps, self.adam)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
@@ -418,6 +469,22 @@ class FusedStep:
             optimizer.step()
         self.output = self.buffers[n][0][-1][1]
         return float(loss), None
+
+
+def _own_fused_update(optimizer) -> bool:
+    """Whether ``optimizer``'s update is its class's ``fused_update``: the class that defines
+    it also defines ``_update`` and ``_init_state``, and ``step`` is the base's (a subclass
+    that changes the update without it runs its own ``step()``)."""
+    def owner(name: str) -> type:
+        return next(c for c in type(optimizer).__mro__ if name in vars(c))
+
+    found = owner("fused_update")
+    return found is not Optimizer and found is owner("_update") is owner("_init_state") \
+        and owner("step") is Optimizer
+
+
+def _flatten(owned: list) -> list:
+    return [a for found in owned for a in found]
 
 
 def _entries(activation, dtype: np.dtype, kernel) -> tuple:

@@ -71,9 +71,16 @@ ADADELTA_KERNEL = ElementwiseKernel(
 def _compiled_adadelta(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
                        eps: float, weight_decay: float, maximize: bool) -> None:
     """The formula in one generated compiled pass (``ADADELTA_KERNEL``); ``scratch`` unused."""
-    ADADELTA_KERNEL(param=param, grad=grad, square_avg=square_avg, acc_delta=acc_delta, lr=lr,
-                    rho=rho, one_minus_rho=1 - rho, eps=eps, weight_decay=weight_decay,
-                    sign=-1.0 if maximize else 1.0)
+    ADADELTA_KERNEL(param=param, grad=grad, square_avg=square_avg, acc_delta=acc_delta,
+                    **adadelta_kernel_scalars(lr=lr, rho=rho, eps=eps,
+                                              weight_decay=weight_decay, maximize=maximize))
+
+
+def adadelta_kernel_scalars(*, lr: float, rho: float, eps: float, weight_decay: float,
+                            maximize: bool) -> dict[str, float]:
+    """``ADADELTA_KERNEL``'s scalars."""
+    return dict(lr=lr, rho=rho, one_minus_rho=1 - rho, eps=eps, weight_decay=weight_decay,
+                sign=-1.0 if maximize else 1.0)
 
 
 class Adadelta(Optimizer):
@@ -96,6 +103,12 @@ class Adadelta(Optimizer):
         module = xp(param)
         return {"step": 0, "square_avg": module.zeros_like(param),
                 "acc_delta": module.zeros_like(param)}
+
+    def fused_update(self, state, group, step: int):
+        return ADADELTA_KERNEL, {}, (state["square_avg"], state["acc_delta"]), \
+            adadelta_kernel_scalars(lr=group["lr"], rho=group["rho"], eps=group["eps"],
+                                    weight_decay=group["weight_decay"],
+                                    maximize=group["maximize"])
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

@@ -62,14 +62,21 @@ ADAGRAD_KERNEL = ElementwiseKernel(
 """The Adagrad update on one element (``clr``: the decayed learning rate)."""
 
 
+def adagrad_kernel_scalars(*, step: int, lr: float, lr_decay: float, weight_decay: float,
+                           eps: float, maximize: bool) -> dict[str, float]:
+    """``ADAGRAD_KERNEL``'s scalars for step ``step``."""
+    return dict(clr=lr / (1 + (step - 1) * lr_decay), eps=eps, weight_decay=weight_decay,
+                sign=-1.0 if maximize else 1.0)
+
+
 def _compiled_adagrad(
     param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
     weight_decay: float, eps: float, maximize: bool,
 ) -> None:
     """The formula in one generated compiled pass (``ADAGRAD_KERNEL``); ``scratch`` unused."""
-    ADAGRAD_KERNEL(param=param, grad=grad, state_sum=state_sum,
-                   clr=lr / (1 + (step - 1) * lr_decay), eps=eps, weight_decay=weight_decay,
-                   sign=-1.0 if maximize else 1.0)
+    ADAGRAD_KERNEL(param=param, grad=grad, state_sum=state_sum, **adagrad_kernel_scalars(
+        step=step, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+        maximize=maximize))
 
 
 class Adagrad(Optimizer):
@@ -95,6 +102,11 @@ class Adagrad(Optimizer):
     def _init_state(self, param, group) -> dict[str, Any]:
         state_sum = xp(param).full_like(param, group["initial_accumulator_value"])
         return {"step": 0, "sum": state_sum}
+
+    def fused_update(self, state, group, step: int):
+        return ADAGRAD_KERNEL, {}, (state["sum"],), adagrad_kernel_scalars(
+            step=step, lr=group["lr"], lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

@@ -104,6 +104,14 @@ class Optimizer:
         """The fresh state of one parameter (zeros arrays shaped like it, a step counter)."""
         return {}
 
+    def fused_update(self, state: dict[str, Any], group: dict[str, Any], step: int):
+        """This parameter's update at step ``step`` (counted from 1) as one generated kernel,
+        for callers that run it themselves (``ffnn.compiler.fused``, inside its compiled
+        step, which then advances ``state["step"]``): (kernel, its flags, the state arrays
+        after param and grad in the kernel's array order (None: an absent optional one),
+        its scalars by name). None (the default): no such kernel, ``step()`` must run."""
+        return None
+
     def _update(self, param, grad, state: dict[str, Any], group: dict[str, Any], scratch) -> None:
         """Update ``param`` (an array) in place from ``grad``; ``scratch``: 2 spare arrays."""
         raise NotImplementedError

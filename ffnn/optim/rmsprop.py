@@ -98,9 +98,17 @@ def _compiled_rmsprop(
     """The formula in one generated compiled pass (``RMSPROP_KERNEL``); ``scratch`` unused."""
     RMSPROP_KERNEL(param=param, grad=grad, square_avg=square_avg,
                    grad_avg=grad_avg if centered else None,
-                   momentum_buffer=momentum_buffer if momentum > 0 else None, lr=lr,
-                   alpha=alpha, one_minus_alpha=1 - alpha, eps=eps, weight_decay=weight_decay,
-                   momentum=momentum, sign=-1.0 if maximize else 1.0)
+                   momentum_buffer=momentum_buffer if momentum > 0 else None,
+                   **rmsprop_kernel_scalars(lr=lr, alpha=alpha, eps=eps,
+                                            weight_decay=weight_decay, momentum=momentum,
+                                            maximize=maximize))
+
+
+def rmsprop_kernel_scalars(*, lr: float, alpha: float, eps: float, weight_decay: float,
+                           momentum: float, maximize: bool) -> dict[str, float]:
+    """``RMSPROP_KERNEL``'s scalars."""
+    return dict(lr=lr, alpha=alpha, one_minus_alpha=1 - alpha, eps=eps,
+                weight_decay=weight_decay, momentum=momentum, sign=-1.0 if maximize else 1.0)
 
 
 class RMSprop(Optimizer):
@@ -136,6 +144,19 @@ class RMSprop(Optimizer):
         if group["centered"]:
             state["grad_avg"] = module.zeros_like(param)
         return state
+
+    def fused_update(self, state, group, step: int):
+        flags = {"has_grad_avg": bool(group["centered"]),
+                 "has_momentum_buffer": group["momentum"] > 0}
+        if flags["has_grad_avg"] and "grad_avg" not in state or \
+                flags["has_momentum_buffer"] and "momentum_buffer" not in state:
+            return None  # options changed since the state was made: step() says so
+        arrays = (state["square_avg"], state.get("grad_avg") if group["centered"] else None,
+                  state.get("momentum_buffer") if group["momentum"] > 0 else None)
+        return RMSPROP_KERNEL, flags, arrays, rmsprop_kernel_scalars(
+            lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+            weight_decay=group["weight_decay"], momentum=group["momentum"],
+            maximize=group["maximize"])
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1
