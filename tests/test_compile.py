@@ -411,3 +411,41 @@ def test_the_compiler_imports_without_the_training_package():
                           env={**os.environ, "PYTHONPATH": root}, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("generator", [False, True])
+def test_dropout_chains_replay_bit_for_bit(generator, rng):
+    """Dropout is replayed with its options read at each call, as ``nn.Dropout.forward``
+    reads them: the same masks from the same stream (its generator's, else the global one),
+    the identity in eval mode or at p = 0, all zeros at p = 1."""
+    def model(seed):
+        ffnn.manual_seed(seed)
+        drop = nn.Dropout(0.3, generator=ffnn.Generator().manual_seed(7) if generator else None)
+        return nn.Sequential(nn.Linear(5, 9), nn.ReLU(), drop, nn.Linear(9, 3), nn.Dropout(0.2))
+
+    eager_model, compiled_model = model(0), model(0)
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=1e-2) for m in (eager_model, compiled_model))
+    loss_fn = nn.MSELoss()
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    edits = {2: lambda m: m.eval(), 3: lambda m: m.train(), 4: lambda m: setattr(m[2], "p", 0.0),
+             5: lambda m: setattr(m[2], "p", 1.0), 6: lambda m: setattr(m[2], "p", 0.6)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(8):
+            for m in (eager_model, compiled_model):
+                edits.get(i, lambda m: None)(m)
+            x = ffnn.tensor(rng.standard_normal((6, 5)).astype(np.float32))
+            y = ffnn.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+            ffnn.manual_seed(100 + i)  # the global stream, as each side meets it
+            expected = eager_step(eager_model, loss_fn, opt_e, x, y)
+            ffnn.manual_seed(100 + i)
+            assert step(x, y) == expected, i
+            assert step.compiled and step.reason is None
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+def test_an_inplace_dropout_runs_eagerly(rng):
+    # p = 0: the eager steps compared draw no masks (they would draw different ones)
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.0, inplace=True),
+                                    nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "Dropout(inplace=True) is not captured")

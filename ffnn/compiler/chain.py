@@ -24,9 +24,10 @@ from operator import attrgetter
 import numpy as np
 
 from ffnn import autograd, nn
+from ffnn import random as _random
 from ffnn.compiler.watch import hooked
 from ffnn.nn import traits
-from ffnn.ops import losses, matrix
+from ffnn.ops import dropout, losses, matrix
 
 LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """out [n, k] → (the loss as a 0-d array, d loss / d out)."""
@@ -41,6 +42,9 @@ when ``mean`` else summed, so the fused step (``ffnn.compiler.fused``) computes 
 cannot."""
 
 REDUCTIONS = ("mean", "sum")
+DROPOUT_MODULE = "dropout_module"
+"""The option of a dropout layer: its module, whose ``p``, ``training`` and ``generator`` are
+read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
 _requires_grad = attrgetter("requires_grad")
 
 
@@ -156,6 +160,10 @@ def _layer(module) -> tuple | str | None:
         return matrix.Linear, module, {}
     if kind is nn.Identity:
         return None
+    if kind is nn.Dropout:  # its options are read at each call (p, train/eval, generator)
+        if module.inplace:
+            return "Dropout(inplace=True) is not captured"
+        return dropout.Dropout, None, {DROPOUT_MODULE: module}
     declared = traits.of(module)
     if declared is None or declared.op is None:
         return f"module {kind.__name__} is not supported"
@@ -298,6 +306,10 @@ class ChainStep:
         """The chain's output for ``x`` and the Functions that computed it (for backward)."""
         done, out = [], x
         for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
+            if DROPOUT_MODULE in options:
+                options = dropout_options(options[DROPOUT_MODULE])
+                if options is None:  # eval mode or p = 0: the identity, as F.dropout
+                    continue
             fn = op()
             fn.needs_input_grad = flags
             if params is not None:
@@ -332,6 +344,14 @@ class ChainStep:
                 break
             grad = grads[0]
         return value
+
+
+def dropout_options(module) -> dict | None:
+    """The dropout op's options for ``module`` now (its generator's stream drawn from, as
+    ``F.dropout`` draws), or None when it is the identity (eval mode, p = 0)."""
+    if not module.training or module.p == 0.0:
+        return None
+    return {"p": module.p, "rng": _random.rng(module.generator)}
 
 
 def _accumulate(param, grad: np.ndarray) -> None:
