@@ -286,3 +286,46 @@ def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
     with pytest.warns(UserWarning, match=r"a Linear\(3, 4\) has parameters of other shapes"), \
             pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\) got input"):
         step(x, ffnn.tensor(np.array([0, 1, 2, 1])))
+
+
+@pytest.mark.parametrize("generator", [False, True])
+def test_fused_dropout_draws_the_eager_masks(generator, rng):
+    """Dropout after a layer's activation (or after the Linear, or at the end): its masks
+    are drawn as ``nn.Dropout`` draws them (the same stream, at each step, in layer order),
+    so the fused step follows the eager one to rounding through train/eval switches and
+    changes of p (0: the identity, 1: all zeros)."""
+    def model():
+        ffnn.manual_seed(0)
+        stream = ffnn.Generator().manual_seed(3) if generator else None
+        return nn.Sequential(nn.Linear(5, 9), nn.ReLU(), nn.Dropout(0.3, generator=stream),
+                             nn.Linear(9, 7), nn.Dropout(0.5), nn.Linear(7, 3),
+                             nn.Dropout(0.1)).double()
+
+    eager_model, fused_model = model(), model()
+    opt_e, opt_f = (optim.Adam(m.parameters(), lr=1e-2) for m in (eager_model, fused_model))
+    loss_fn = nn.MSELoss()
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    edits = {3: lambda m: m.eval(), 4: lambda m: m.train(), 5: lambda m: setattr(m[2], "p", 1.0),
+             6: lambda m: setattr(m[4], "p", 0.0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(8):
+            for m in (eager_model, fused_model):
+                edits.get(i, lambda m: None)(m)
+            x = ffnn.tensor(rng.standard_normal((6, 5)))
+            y = ffnn.tensor(rng.standard_normal((6, 3)))
+            ffnn.manual_seed(10 + i)
+            expected = eager_step(eager_model, loss_fn, opt_e, x, y)
+            ffnn.manual_seed(10 + i)
+            np.testing.assert_allclose(step(x, y), expected, rtol=1e-12)
+            assert step.fused is not None and step.compiled
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)
+
+
+def test_an_activation_after_dropout_is_replayed(rng):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.2), nn.ReLU(), nn.Linear(4, 2))
+    with pytest.warns(UserWarning, match="cannot take this step"):
+        step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+                            mode="fused")
+    assert step.fused is None

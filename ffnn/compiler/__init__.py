@@ -1,15 +1,16 @@
 """``ffnn.compile(model, loss_fn, optimizer)``: a training step captured once and replayed.
 
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
-optimizer.step()``. Captured (a chain of ``Linear`` and element-wise activations, a mean/sum
+optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm
+and dropout, a mean/sum
 MSE, cross-entropy or BCE-with-logits loss: one capture, ``ffnn.compiler.chain.ChainStep``,
 the engine's fast step the Trainer uses too), it replays the ops without the graph:
 
 - ``mode="replay"`` (default): the chain step's forward/backward (the ops' own) and the
   optimizer's own ``zero_grad``/``step``; bit for bit the eager step.
-- ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers,
-  for small networks (``ffnn.compiler.fused``); its products and transcendental functions are
-  not BLAS's and NumPy's, so it agrees with the eager step to rounding, not bit for bit.
+- ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers
+  (``ffnn.compiler.fused``); its small products are loops and its bias gradients are summed
+  in another order, so it agrees with the eager step to rounding, not bit for bit.
 
 Anything it cannot capture runs the eager step, with a one-line warning giving the reason
 (``step.compiled`` is then False and ``step.reason`` says why). Parameters are read and

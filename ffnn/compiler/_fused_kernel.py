@@ -17,8 +17,10 @@ each output element is summed over k in order.
 import math
 
 import numba
+import numpy as np
 
 from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_entry, call_gemm
+from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
 _jit = numba.njit(error_model="numpy", cache=True)
@@ -86,16 +88,19 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 23
+FIELDS = 26
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients, 4-9 three
 state arrays each (interleaved: weight, bias), 10 the activation's output h [n, out],
 11 the transposed weight [in, out] (loops only), 12 the pre-activation z [n, out] (h itself
 without activation), 13-14 the values the activation keeps, 15 its scalars (float64);
 16-17 its forward and backward entry points (0: no activation); 18 the number of arrays its
-backward reads besides dL/dh, 19-22 the field of each (``SAVED_FIELDS``). After the layers:
-the two flat gradient buffers."""
+backward reads besides dL/dh, 19-22 the field of each (``SAVED_FIELDS``); 23 the layer's
+output after dropout (h itself without), 24 dropout's keep mask (bool; 0: no dropout this
+step), 25 the bits of its float64 scale 1/(1 - p). After the layers: the two flat gradient
+buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, STATE, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 10, 11, 12
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 13, 15, 16, 17, 18, 19
+DROPPED, KEEP, DROP_SCALE = 23, 24, 25
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
 values it keeps: ``KEPT`` + their position)."""
@@ -165,6 +170,18 @@ def _rows_times(a, b, c):  # pragma: no cover - compiled
 
 
 @_inlined
+def _drop(table, base, g, out, x):  # pragma: no cover - compiled
+    """out = g · m, m = 1/(1 - p) where the layer's keep mask is set, else 0, as
+    ``ops.Dropout`` computes it: forward g = h, out the dropout output; backward g = out =
+    dL/d output."""
+    keep = numba.carray(address_as_pointer(table[base + KEEP], np.bool_), g.size)
+    scale = x.dtype.type(double_from_bits(table[base + DROP_SCALE]))
+    zero = x.dtype.type(0)
+    for k in range(g.size):
+        out[k] = g[k] * (scale if keep[k] else zero)
+
+
+@_inlined
 def _forward(x, table, dims, blas):  # pragma: no cover - compiled
     """Each layer's z = source · Wᵀ + b and h = f(z) (its activation's entry point) into
     its buffers; the last h."""
@@ -185,7 +202,10 @@ def _forward(x, table, dims, blas):  # pragma: no cover - compiled
             call_entry(table[base + FORWARD], n * out_f, table[base + PRE],
                        table[base + OUTPUT], table[base + KEPT], table[base + KEPT + 1], 0, 0,
                        table[base + SCALARS])
-        source = _matrix(table, base + OUTPUT, n, out_f, x)
+        if table[base + KEEP] != 0:
+            _drop(table, base, _vector(table, base + OUTPUT, n * out_f, x),
+                  _vector(table, base + DROPPED, n * out_f, x), x)
+        source = _matrix(table, base + DROPPED, n, out_f, x)
     return source
 
 
@@ -229,11 +249,13 @@ def _backward(x, table, dims, current, spare, blas, l2):  # pragma: no cover - c
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
         g = current[:n * out_f].reshape(n, out_f)
+        if table[base + KEEP] != 0:
+            _drop(table, base, current[:n * out_f], current[:n * out_f], x)
         if table[base + BACKWARD] != 0:
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, base, n * out_f, g, dz)
             g, current, spare = dz, spare, current
-        source = x if layer == 0 else _matrix(table, base - FIELDS + OUTPUT, n, in_f, x)
+        source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         gb = _vector(table, base + GRAD_BIAS, out_f, x)
         gb[:] = 0
         for i in range(n):

@@ -13,8 +13,11 @@ Activations are their ``Pointwise`` formulas' generated loops, as in the eager s
 products are NumPy's own BLAS calls (bit for bit ``numpy.matmul``), small ones numba loops.
 The update of SGD, Adam and AdamW runs in the kernel: the optimizers' own generated kernels
 (``SGD_KERNEL``, ``ADAM_KERNEL``) through their entry points, with the scalars of the
-optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``. Any other optimizer runs
-its own ``step()`` after the kernel, on the gradients it left in ``p.grad``. A
+optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``; so does any optimizer that
+declares its update's kernel (``Optimizer.fused_update``: RMSprop, Adagrad, Adadelta), asked
+at each step. Any other optimizer runs its own ``step()`` after the kernel, on the gradients
+it left in ``p.grad``. Dropout after a layer multiplies by masks drawn in Python before the
+call, as ``nn.Dropout`` draws them (same stream, same order). A
 ``FlatOptimizer`` over a buffer the chain's parameters are views of (``ffnn.optim.flat``, the
 scikit-learn estimators) is taken as it is: each parameter's gradient and state are views of
 the flat ones. The loss is any registered with a fused description (``chain.FUSED_LOSSES``),
@@ -30,9 +33,10 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import nn
-from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
+from ffnn.compiler.chain import DROPOUT_MODULE, FUSED_LOSSES, ChainStep, dropout_options
 from ffnn.kernels import native
 from ffnn.ops.activations import PointwiseOp
+from ffnn.ops.dropout import keep_mask
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.flat import FlatOptimizer
@@ -58,9 +62,10 @@ def _activation(op: type, options: dict):
 
 
 def _chain(chain: ChainStep):
-    """(linear modules, each one's activation: (Pointwise, scalars) or None) or a reason:
-    Linear layers with a bias, each followed by at most one activation with a formula."""
-    modules, activations = [], []
+    """(linear modules, each one's activation: (Pointwise, scalars) or None, each one's
+    dropout module or None) or a reason: Linear layers with a bias, each followed by at most
+    one activation with a formula, then at most one dropout."""
+    modules, activations, dropouts = [], [], []
     for op, linear, options in chain.layers:
         if linear is not None and type(linear) is not nn.Linear:
             return None, f"{type(linear).__name__} is not fused"
@@ -69,14 +74,18 @@ def _chain(chain: ChainStep):
                 return None, "a Linear layer without bias"
             modules.append(linear)
             activations.append(None)
+            dropouts.append(None)
             continue
-        if not modules or activations[-1] is not None:
+        if DROPOUT_MODULE in options and modules and dropouts[-1] is None:
+            dropouts[-1] = options[DROPOUT_MODULE]
+            continue
+        if not modules or activations[-1] is not None or dropouts[-1] is not None:
             return None, f"the chain has {op.__name__.lower()} where a Linear layer is expected"
         found = _activation(op, options)
         if isinstance(found, str):
             return None, found
         activations[-1] = found
-    return (modules, activations), None
+    return (modules, activations, dropouts), None
 
 
 def _loss(loss):
@@ -129,7 +138,7 @@ class FusedStep:
         loss = _loss(step.loss) if reason is None else reason
         if isinstance(loss, str):
             return None, loss
-        modules, activations = chain
+        modules, activations, dropouts = chain
         params = [m.weight for m in modules] + [m.bias for m in modules]  # as __init__'s
         flat = _flat_owner(params, optimizer)
         if flat is not None:
@@ -152,17 +161,20 @@ class FusedStep:
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
-        return cls(modules, activations, loss, optimizer, owners,
+        return cls(modules, activations, dropouts, loss, optimizer, owners,
                    [groups[id(p)] for p in owners]), None
 
-    def __init__(self, modules, activations, loss, optimizer, owners, owner_groups):
+    def __init__(self, modules, activations, dropouts, loss, optimizer, owners, owner_groups):
         """``owners``: the parameters the optimizer holds, each chain parameter's own or
         (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
         groups ``owner_groups``; ``loss``: ``_loss``'s description."""
         from ffnn.compiler import _fused_kernel as kernel
 
+        self._kernel_module = kernel
         self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
-        self.modules, self.activations = modules, activations
+        self.modules, self.activations, self.dropouts = modules, activations, dropouts
+        self._masks: list = []  # this step's dropout masks, alive while the kernel runs
+        self._has_dropout = any(d is not None for d in dropouts)
         self.weights = [m.weight for m in modules]
         self.biases = [m.bias for m in modules]
         self.params = self.weights + self.biases
@@ -224,21 +236,24 @@ class FusedStep:
         return found
 
     def _buffers(self, n: int) -> tuple:
-        """(per layer: (z, h, kept arrays), two gradient buffers) for a batch of ``n`` rows,
-        made once. Without activation z is h."""
+        """(per layer: (z, h, kept arrays, the output after dropout), two gradient buffers)
+        for a batch of ``n`` rows, made once. Without activation z is h; without dropout
+        the output is h."""
         found = self.buffers.get(n)
         if found is None:
             width = max(max(m.out_features, m.in_features) for m in self.modules)
             layers = []
-            for module, activation in zip(self.modules, self.activations):
+            for module, activation, drop in zip(self.modules, self.activations,
+                                                self.dropouts):
                 shape = (n, module.out_features)
                 h = np.empty(shape, self.dtype)
+                dropped = h if drop is None else np.empty(shape, self.dtype)
                 if activation is None:
-                    layers.append((h, h, ()))
+                    layers.append((h, h, (), dropped))
                     continue
                 kept = tuple(np.empty(shape, kind or self.dtype)
                              for kind in activation[0].kept_dtypes)
-                layers.append((np.empty(shape, self.dtype), h, kept))
+                layers.append((np.empty(shape, self.dtype), h, kept, dropped))
             found = (layers, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
             self.buffers[n] = found
         return found
@@ -401,17 +416,47 @@ class FusedStep:
             arrays.append(array)
             return array.__array_interface__["data"][0]
 
-        for layer, ((z, h, kept), entries) in enumerate(zip(layers, self.entries)):
+        for layer, ((z, h, kept, dropped), entries) in enumerate(zip(layers, self.entries)):
             w, b = layer, count + layer
             table += [address(a) for a in (params[w], params[b], grads[w], grads[b])]
             table += [address(states[i][k]) for k in range(3) for i in (w, b)]
             table += [address(h), address(self.transposed[layer]), address(z)]
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
+            table += [address(dropped), 0, 0]  # dropout's mask and scale: each step
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         self._tables[n] = (table, arrays)
         return table
+
+    def _dropout_fields(self, table: np.ndarray, n: int) -> np.ndarray:
+        """Each dropout layer's mask and scale for this step in ``table``, drawn as
+        ``nn.Dropout`` draws them (its options now, ``ops.dropout.keep_mask`` from its
+        stream); the layer's output reads h itself in eval mode or at p = 0. Returns the
+        last layer's output array."""
+        layers = self.buffers[n][0]
+        self._masks.clear()
+        for layer, drop in enumerate(self.dropouts):
+            if drop is None:
+                continue
+            base, (_, h, _, dropped) = self._kernel_module.FIELDS * layer, layers[layer]
+            options = dropout_options(drop)
+            active = options is not None
+            if active:
+                p = options["p"]
+                keep = np.zeros(h.shape, bool) if p >= 1 else \
+                    keep_mask(options["rng"], h.shape, p)
+                self._masks.append(keep)
+                scale = np.float64(0.0 if p >= 1 else 1 / (1 - p))
+            fields = self._kernel_module.DROPPED
+            table[base + fields: base + fields + 3] = (
+                (dropped if active else h).__array_interface__["data"][0],
+                keep.__array_interface__["data"][0] if active else 0,
+                scale.view(np.int64) if active else 0)
+        last = self.dropouts[-1]
+        return layers[-1][3] if last is not None and table[
+            self._kernel_module.FIELDS * (len(layers) - 1) + self._kernel_module.KEEP] \
+            else layers[-1][1]
 
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
@@ -460,6 +505,8 @@ class FusedStep:
                 steps.fill(steps[0])
         if self._others:
             reset_gradients(self._others)
+        output = self._dropout_fields(table, n) if self._has_dropout else \
+            self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
                            self.mean, self.factor, float(l2), updates, self.hyper,
                            self.steps, self.adam)
@@ -467,7 +514,7 @@ class FusedStep:
             param._grad = grad
         if not in_kernel:
             optimizer.step()
-        self.output = self.buffers[n][0][-1][1]
+        self.output = output
         return float(loss), None
 
 

@@ -1,7 +1,7 @@
 """The estimators train through the fused step (``Trainer(compile='auto')``: one numba call
 per batch over their flat parameter buffer, the L2 penalty inside it) and end where the
-graph ends, to rounding; what the fused step does not take (sample weights, AdamW's
-decoupled decay, dropout) trains as before."""
+graph ends, to rounding (dropout's masks included); what the fused step does not take
+(sample weights, AdamW's decoupled decay, batch norm) trains as before."""
 
 from __future__ import annotations
 
@@ -83,10 +83,22 @@ def test_float32_fused_fit_within_rounding(monkeypatch):
     _assert_close(fused, graph, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", ["sample_weight", "adamw", "dropout"])
+def test_dropout_fused_fit_follows_the_graph(monkeypatch):
+    """The fused step draws dropout's masks from the stream the graph draws them from."""
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
+                               random_state=0)
+    params = dict(random_state=0, max_iter=6, batch_size=32, dropout=0.25, dtype="float64",
+                  hidden_layer_sizes=(12, 7), alpha=1e-3)
+    calls = count_fused_steps(monkeypatch)
+    fused = FFNNClassifier(**params).fit(X, y)
+    assert len(calls) == 6 * 5
+    _assert_close(fused, _graph(FFNNClassifier(**params), X, y, monkeypatch))
+
+
+@pytest.mark.parametrize("case", ["sample_weight", "adamw", "batch_norm"])
 def test_what_the_fused_step_does_not_take_trains_as_before(case, monkeypatch):
     X, y = make_classification(n_samples=60, n_features=4, random_state=1)
-    params = {"adamw": {"solver": "adamw"}, "dropout": {"dropout": 0.2}}.get(case, {})
+    params = {"adamw": {"solver": "adamw"}, "batch_norm": {"batch_norm": True}}.get(case, {})
     weights = {"sample_weight": np.linspace(0.5, 2.0, 60)} if case == "sample_weight" else {}
     calls = count_fused_steps(monkeypatch)
     FFNNClassifier(max_iter=2, random_state=0, **params).fit(X, y, **weights)
