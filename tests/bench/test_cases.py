@@ -85,10 +85,10 @@ def test_compiled_peer_fuses_every_case():
     assert all(cases.compiled_mode(spec) == "fused" for spec in specs)
 
 
-@pytest.mark.parametrize("name", ["relu adam batch_norm", "relu adam layer_norm",
-                                  "relu adam dropout 0.1"])
+@pytest.mark.parametrize("name", ["relu adam batch_norm", "relu adam layer_norm"])
 def test_compiled_peer_runs_what_it_cannot_fuse_as_the_eager_step(name):
-    """Normalisation and dropout are not captured: the eager step, bit for bit."""
+    """Normalisation is not fused (batch norm is not captured, layer norm is replayed): the
+    eager step, bit for bit."""
     spec = sweep_specs()[name]
     spec = Spec((64, 256, 10), spec.activation, 64, spec.loss, spec.optimizer, lr=spec.lr,
                 norm=spec.norm, dropout=spec.dropout)
@@ -103,17 +103,22 @@ def test_compiled_peer_runs_what_it_cannot_fuse_as_the_eager_step(name):
         assert eager_losses == [compiled() for _ in range(3)]
 
 
-@pytest.mark.parametrize("name", ["64-32-32-10 tanh b32 adam", "relu adam", "gelu nesterov"])
+@pytest.mark.parametrize("name", ["64-32-32-10 tanh b32 adam", "relu adam", "gelu nesterov",
+                                  "relu adam dropout 0.1"])
 def test_compiled_peer_fused_step_follows_the_eager_one_to_rounding(name):
     spec = {**shape_specs(), **sweep_specs()}[name]
     if spec.rows > 64:  # the sweep's shapes, smaller (products still through BLAS)
-        spec = Spec((64, 256, 10), spec.activation, 64, spec.loss, spec.optimizer, lr=spec.lr)
+        spec = Spec((64, 256, 10), spec.activation, 64, spec.loss, spec.optimizer, lr=spec.lr,
+                    dropout=spec.dropout)
     state = layout.init_state(spec.plan(), spec.dtype)
+    ffnn.manual_seed(3)  # dropout's masks: the same stream on both sides
     eager = cases.build_ffnn(spec, state=state)[1]
+    reference = [eager().item() for _ in range(4)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fallback
+        ffnn.manual_seed(3)
         fused = cases.build_ffnn_compiled(spec, state=state)[1]
-        ours, reference = [fused() for _ in range(4)], [eager().item() for _ in range(4)]
+        ours = [fused() for _ in range(4)]
     assert ours == pytest.approx(reference, rel=1e-5)
     assert ours[3] != pytest.approx(ours[0], rel=1e-4)  # the steps did move the weights
 

@@ -138,8 +138,8 @@ def _shared():
 
 
 FALLBACKS = {
-    "dropout": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Dropout(0.3),
-                                     nn.Linear(8, 3)),
+    "dropout_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(),
+                                             nn.Dropout(0.3, inplace=True), nn.Linear(8, 3)),
     "batch_norm": lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(),
                                         nn.Linear(8, 3)),
     "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
@@ -292,7 +292,7 @@ def test_capture_flattens_nested_sequentials():
 
 
 @pytest.mark.parametrize("case, reason", [
-    ("dropout", "module Dropout is not supported"),
+    ("dropout_inplace", "Dropout(inplace=True) is not captured"),
     ("batch_norm", "module BatchNorm1d is not supported"),
     ("custom_module", "module Scaled is not supported"),
     ("inplace_relu", "ReLU(inplace=True) is not captured"),
