@@ -180,32 +180,13 @@ class FusedStep:
         self.params = self.weights + self.biases
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
-        self.optimizer = optimizer
-        self.adam = type(optimizer) in (Adam, AdamW)
-        self.in_kernel = self.adam or type(optimizer) is SGD
-        self.generic = not self.in_kernel and _own_fused_update(optimizer)
         self.loss_code, self.mean, self.factor = loss
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
         self.entries = [_entries(found, self.dtype, kernel) for found in activations]
         self.in_features = modules[0].in_features
-        self.hyper = np.zeros((len(self.params), 12))
-        self.steps = np.zeros(len(self.params), np.int64)
-        self.updates = np.zeros(len(self.params) if self.in_kernel or self.generic else 0,
-                                np.int64)
-        self._no_updates = np.zeros(0, np.int64)
-        self._owned: list | None = None
-        self._entry_points: dict[tuple, int] = {}  # (kernel, *flags): its entry point
-        self._rows: list = []  # what _generic_rows last wrote
-        self._options = (("lr", "betas", "eps", "weight_decay", "maximize", "amsgrad",
-                          "decoupled_weight_decay") if self.adam else
-                         ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
-        self._distinct = list({id(g): g for g in owner_groups}.values())
-        self._owner_groups = owner_groups
-        self._pick = itemgetter(*self._options)
-        self._keys: list | None = None
-        self._state_owner, self._fresh, self._arrays = None, True, None
+        self._init_update(optimizer, owner_groups)
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
         self._offsets = np.cumsum([0] + [p._data.size for p in self.params]).tolist()
@@ -226,6 +207,31 @@ class FusedStep:
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
+
+    def _init_update(self, optimizer, owner_groups: list) -> None:
+        """How the optimizer's update runs: SGD/Adam/AdamW by their kernels with rows kept
+        while the options last (``_group_rows``), an optimizer with its own ``fused_update``
+        asked each step (``_generic_rows``), else its ``step()`` after the kernel."""
+        self.optimizer = optimizer
+        self.adam = type(optimizer) in (Adam, AdamW)
+        self.in_kernel = self.adam or type(optimizer) is SGD
+        self.generic = not self.in_kernel and _own_fused_update(optimizer)
+        self.hyper = np.zeros((len(self.params), 12))
+        self.steps = np.zeros(len(self.params), np.int64)
+        self.updates = np.zeros(len(self.params) if self.in_kernel or self.generic else 0,
+                                np.int64)
+        self._no_updates = np.zeros(0, np.int64)
+        self._owned: list | None = None
+        self._entry_points: dict[tuple, int] = {}  # (kernel, *flags): its entry point
+        self._rows: list = []  # what _generic_rows last wrote
+        self._options = (("lr", "betas", "eps", "weight_decay", "maximize", "amsgrad",
+                          "decoupled_weight_decay") if self.adam else
+                         ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"))
+        self._distinct = list({id(g): g for g in owner_groups}.values())
+        self._owner_groups = owner_groups
+        self._pick = itemgetter(*self._options)
+        self._keys: list | None = None
+        self._state_owner, self._fresh, self._arrays = None, True, None
 
     def output_like(self, n: int) -> np.ndarray:
         """A read-only array of the output's shape and dtype for ``n`` rows (no memory)."""
