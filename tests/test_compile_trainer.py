@@ -130,3 +130,27 @@ def test_auto_falls_back_to_the_fast_step_silently(rng):
     assert auto_history == replay_history
     for a, b in zip(auto_params, replay_params):
         assert np.array_equal(a, b)
+
+
+def test_a_target_the_fast_step_declines_after_dropout_draws_the_graphs_masks(rng):
+    """Class probabilities as targets: the fast step runs the chain's forward (dropout draws
+    its masks), then its cross-entropy declines them and the graph trains the batch. The
+    streams are put back first, so the graph draws the masks the graph alone would: the run
+    equals one without the fast step, bit for bit."""
+    X = rng.standard_normal((40, 4))
+    Y = rng.dirichlet(np.ones(3), 40)
+
+    def fit(fast_step):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.4),
+                              nn.Linear(8, 3)).double()
+        trainer = Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1),
+                          seed=1, fast_step=fast_step)
+        history = trainer.fit((X, Y), epochs=2, batch_size=8, verbose=0)
+        return history.history["loss"], [p._data.copy() for p in model.parameters()]
+
+    graph_loss, graph_params = fit(False)
+    fast_loss, fast_params = fit(True)
+    assert fast_loss == graph_loss
+    for a, b in zip(graph_params, fast_params):
+        assert np.array_equal(a, b)

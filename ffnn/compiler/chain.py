@@ -239,6 +239,7 @@ class ChainStep:
             self.needs.append(flags)
             flowing = any(flags)
         self.flowing = flowing
+        self._streams: list = []  # (generator, its state before this forward's dropout)
 
     @classmethod
     def capture(cls, model, loss) -> tuple[ChainStep | None, str | None]:
@@ -303,13 +304,18 @@ class ChainStep:
                 and all(map(_requires_grad, self.params)))
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
-        """The chain's output for ``x`` and the Functions that computed it (for backward)."""
+        """The chain's output for ``x`` and the Functions that computed it (for backward);
+        the random streams dropout drew from, as they were before (``_streams``)."""
         done, out = [], x
+        self._streams = []
         for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
             if DROPOUT_MODULE in options:
                 options = dropout_options(options[DROPOUT_MODULE])
                 if options is None:  # eval mode or p = 0: the identity, as F.dropout
                     continue
+                rng = options["rng"]
+                if all(rng is not seen for seen, _ in self._streams):
+                    self._streams.append((rng, rng.bit_generator.state))
             fn = op()
             fn.needs_input_grad = flags
             if params is not None:
@@ -327,7 +333,9 @@ class ChainStep:
         target."""
         make = LOSSES[type(self.loss)](self.loss, target)
         result = make(out) if make is not None else None
-        if result is None:
+        if result is None:  # the caller runs the eager step: dropout's draws are undone first
+            for rng, state in self._streams:
+                rng.bit_generator.state = state
             return None
         value, grad = result
         for fn, params in reversed(done):
