@@ -449,4 +449,3 @@ def test_an_inplace_dropout_runs_eagerly(rng):
     _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.0, inplace=True),
                                     nn.Linear(4, 2)),
               nn.MSELoss(), lambda m: None, rng, "Dropout(inplace=True) is not captured")
-
