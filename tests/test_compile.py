@@ -222,8 +222,8 @@ def _fallback(model_fn, loss_fn, edit, rng, expected_reason: str):
 
 
 def test_falls_back_for_an_unsupported_module(rng):
-    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)),
-              nn.MSELoss(), lambda m: None, rng, "BatchNorm1d is not supported")
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=-1), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "Softmax is not supported")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -449,3 +449,34 @@ def test_an_inplace_dropout_runs_eagerly(rng):
     _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.0, inplace=True),
                                     nn.Linear(4, 2)),
               nn.MSELoss(), lambda m: None, rng, "Dropout(inplace=True) is not captured")
+
+
+@pytest.mark.parametrize("options", [{}, {"momentum": None}, {"affine": False},
+                                     {"track_running_stats": False}, {"bias": False}])
+def test_batch_norm_chains_replay_bit_for_bit(options, rng):
+    """Batch norm in training mode is replayed with its module's options read at each call
+    (the running statistics and count updated as its forward updates them); in eval mode,
+    where its forward uses the running statistics, the step runs eagerly."""
+    def model():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(5, 9), nn.BatchNorm1d(9, **options), nn.ReLU(),
+                             nn.Linear(9, 3))
+
+    eager_model, compiled_model = model(), model()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=1e-2) for m in (eager_model, compiled_model))
+    loss_fn = nn.CrossEntropyLoss()
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    ran = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # eval mode: "running the eager step: ..."
+        for i in range(6):
+            for m in (eager_model, compiled_model):
+                (m.eval if i == 3 else m.train)()
+            x = ffnn.tensor(rng.standard_normal((7, 5)).astype(np.float32))
+            y = ffnn.tensor(rng.integers(0, 3, 7))
+            assert step(x, y) == eager_step(eager_model, loss_fn, opt_e, x, y), i
+            ran.append(step.compiled)
+    tracking = options.get("track_running_stats", True)  # without: batch statistics always
+    assert ran == [True, True, True, not tracking, True, True]
+    for a, b in zip(eager_model.state_dict().values(), compiled_model.state_dict().values()):
+        np.testing.assert_array_equal(a._data, b._data)

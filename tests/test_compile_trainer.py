@@ -154,3 +154,22 @@ def test_a_target_the_fast_step_declines_after_dropout_draws_the_graphs_masks(rn
     assert fast_loss == graph_loss
     for a, b in zip(graph_params, fast_params):
         assert np.array_equal(a, b)
+
+
+def test_a_target_the_fast_step_declines_leaves_batch_norm_as_the_graph_finds_it(rng):
+    """As above with batch norm: its running statistics, updated by the fast step's forward,
+    are put back before the graph trains the batch (else they would move twice)."""
+    X = rng.standard_normal((40, 4))
+    Y = rng.dirichlet(np.ones(3), 40)
+
+    def fit(fast_step):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                              nn.Linear(8, 3)).double()
+        trainer = Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1),
+                          seed=1, fast_step=fast_step)
+        trainer.fit((X, Y), epochs=2, batch_size=8, verbose=0)
+        return [a._data.copy() for a in model.state_dict().values()]
+
+    for a, b in zip(fit(False), fit(True)):
+        assert np.array_equal(a, b)

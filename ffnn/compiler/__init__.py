@@ -1,8 +1,8 @@
 """``ffnn.compile(model, loss_fn, optimizer)``: a training step captured once and replayed.
 
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
-optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm
-and dropout, a mean/sum
+optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm,
+batch norm in training mode and dropout, a mean/sum
 MSE, cross-entropy or BCE-with-logits loss: one capture, ``ffnn.compiler.chain.ChainStep``,
 the engine's fast step the Trainer uses too), it replays the ops without the graph:
 
@@ -131,7 +131,7 @@ class CompiledStep:
             return f"the input has dtype {xa.dtype}, not a floating-point one"
         if xa.ndim == 0 or (self._in_features is not None and xa.shape[-1] != self._in_features):
             return f"the input has shape {xa.shape}, not [..., {self._in_features}]"
-        return None
+        return self.chain.batch_norm_reason(xa.shape[0]) if self.chain is not None else None
 
     def _target(self, y, xa):
         """The target array as the eager loss would use it, or a reason to run eagerly

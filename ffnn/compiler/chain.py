@@ -1,8 +1,10 @@
 """One capture of a plain chain, and its training step without the graph.
 
 A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers, element-wise activations and
-layer norms declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of
-:data:`LOSSES`, is a fixed chain, so its backward order is known before the step.
+layer norms declaring their ``op`` (``ffnn.nn.traits``), dropout and batch norm (their
+modules' options read at each call, as their ``forward`` reads them: dropout's stream, batch
+norm's running statistics), trained with a loss of :data:`LOSSES`, is a fixed chain, so its
+backward order is known before the step.
 :class:`ChainStep` runs the very ``ffnn.ops`` Functions the graph would record, their own
 ``forward`` and ``backward`` (where the derivatives are written), in that order, with the
 ``needs_input_grad`` flags ``Op.apply`` would set, and skips what only a general graph needs
@@ -10,9 +12,10 @@ layer norms declaring their ``op`` (``ffnn.nn.traits``), trained with a loss of
 ``.grad`` receives what ``backward()`` would give it, bit for bit.
 
 :meth:`ChainStep.capture` gives a one-line reason instead of a step for anything else: a
-subclassed or hooked module or loss, dropout, batch norm, shared parameters, an unsupported
+subclassed or hooked module or loss, in-place dropout, shared parameters, an unsupported
 loss. The loss declines targets it does not take (out-of-range labels, other shapes), so
-the graph raises its own error. Users: the :class:`~ffnn.train.Trainer` (its
+the graph raises its own error (dropout's streams and batch norm's running statistics are
+put back first); ``takes`` declines a batch norm in eval mode or a batch of one row. Users: the :class:`~ffnn.train.Trainer` (its
 engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused modes).
 """
 
@@ -27,7 +30,7 @@ from ffnn import autograd, nn
 from ffnn import random as _random
 from ffnn.compiler.watch import hooked
 from ffnn.nn import traits
-from ffnn.ops import dropout, losses, matrix
+from ffnn.ops import dropout, losses, matrix, norms
 
 LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """out [n, k] → (the loss as a 0-d array, d loss / d out)."""
@@ -42,6 +45,9 @@ when ``mean`` else summed, so the fused step (``ffnn.compiler.fused``) computes 
 cannot."""
 
 REDUCTIONS = ("mean", "sum")
+BATCH_NORM_MODULE = "batch_norm_module"
+"""The option of a batch norm layer: its module, read at each call as ``BatchNorm1d.forward``
+reads it (the replay takes it in training mode, where it uses the batch's statistics)."""
 DROPOUT_MODULE = "dropout_module"
 """The option of a dropout layer: its module, whose ``p``, ``training`` and ``generator`` are
 read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
@@ -160,6 +166,8 @@ def _layer(module) -> tuple | str | None:
         return matrix.Linear, module, {}
     if kind is nn.Identity:
         return None
+    if kind is nn.BatchNorm1d:  # its options are read at each call, as its forward reads them
+        return norms.BatchNorm, module, {BATCH_NORM_MODULE: module}
     if kind is nn.Dropout:  # its options are read at each call (p, train/eval, generator)
         if module.inplace:
             return "Dropout(inplace=True) is not captured"
@@ -204,6 +212,8 @@ def _widths(layers: list) -> str | None:
     for _, module, _ in layers:
         if type(module) is nn.Linear:
             width = module.out_features
+        elif type(module) is nn.BatchNorm1d and module.num_features != width:
+            return f"BatchNorm1d({module.num_features}) after a layer of {width} features"
         elif module is not None:
             shapes = {p._data.shape for p in vars(module)["_parameters"].values()
                       if p is not None}
@@ -240,6 +250,8 @@ class ChainStep:
             flowing = any(flags)
         self.flowing = flowing
         self._streams: list = []  # (generator, its state before this forward's dropout)
+        self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
+        self._statistics: list = []  # batch norms' running statistics before this forward
 
     @classmethod
     def capture(cls, model, loss) -> tuple[ChainStep | None, str | None]:
@@ -292,10 +304,23 @@ class ChainStep:
         return dtype if dtype is not None and dtype.kind == "f" else None
 
     def takes(self, x: np.ndarray) -> bool:
-        """Grad mode on and ``x`` [n, in_features] of the weights' dtype."""
+        """Grad mode on, ``x`` [n, in_features] of the weights' dtype, and every batch norm
+        about to use the batch's statistics (training mode, n > 1: else its forward is
+        another computation, or raises)."""
         weight = self.registries[0]["weight"]._data
         return (autograd._grad_enabled and x.ndim == 2 and x.shape[1] == weight.shape[1]
-                and x.dtype == weight.dtype)
+                and x.dtype == weight.dtype
+                and (not self.batch_norms or self.batch_norm_reason(x.shape[0]) is None))
+
+    def batch_norm_reason(self, n: int) -> str | None:
+        """Why a batch norm of the chain cannot be replayed on ``n`` rows (eval mode: its
+        forward normalises with the running statistics instead; one row: it raises), or
+        None."""
+        if not all(map(_batch_statistics, self.batch_norms)):
+            return "a BatchNorm1d is in eval mode"
+        if self.batch_norms and n <= 1:
+            return "a BatchNorm1d gets one row per channel"
+        return None
 
     def intact(self) -> bool:
         """Every parameter trainable and without a gradient hook, no module hooks, as at
@@ -308,7 +333,10 @@ class ChainStep:
         the random streams dropout drew from, as they were before (``_streams``)."""
         done, out = [], x
         self._streams = []
+        self._statistics = [(m, _running(m)) for m in self.batch_norms]
         for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
+            if BATCH_NORM_MODULE in options:
+                options = batch_norm_options(options[BATCH_NORM_MODULE])
             if DROPOUT_MODULE in options:
                 options = dropout_options(options[DROPOUT_MODULE])
                 if options is None:  # eval mode or p = 0: the identity, as F.dropout
@@ -333,9 +361,11 @@ class ChainStep:
         target."""
         make = LOSSES[type(self.loss)](self.loss, target)
         result = make(out) if make is not None else None
-        if result is None:  # the caller runs the eager step: dropout's draws are undone first
-            for rng, state in self._streams:
+        if result is None:  # the caller runs the eager step: dropout's draws and batch norm's
+            for rng, state in self._streams:  # running statistics are undone first
                 rng.bit_generator.state = state
+            for module, saved in self._statistics:
+                _restore_running(module, saved)
             return None
         value, grad = result
         for fn, params in reversed(done):
@@ -352,6 +382,45 @@ class ChainStep:
                 break
             grad = grads[0]
         return value
+
+
+def _batch_statistics(module) -> bool:
+    """Whether ``module`` (a BatchNorm1d) normalises with the batch's statistics now."""
+    return (module.training and not module.frozen) or not module.track_running_stats
+
+
+def batch_norm_options(module) -> dict:
+    """The batch norm op's options for ``module`` in training mode, after counting the batch
+    (``BatchNorm1d.forward``'s steps, ``F.batch_norm``'s momentum)."""
+    training = module.training and not module.frozen
+    if training and module.track_running_stats:
+        module.num_batches_tracked += 1
+    factor = module.momentum
+    if factor is None:  # cumulative moving average
+        tracked = module.num_batches_tracked
+        factor = 1.0 / float(tracked) if tracked else 0.0
+    running = _buffers(module) if training and module.track_running_stats else (None,) * 3
+    return {"eps": module.eps, "running_mean": running[0], "running_var": running[1],
+            "momentum": factor}
+
+
+def _buffers(module) -> tuple:
+    """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
+    return tuple(getattr(b, "_data", b) for b in (module.running_mean, module.running_var,
+                                                  module.num_batches_tracked))
+
+
+def _running(module) -> tuple:
+    """Copies of a batch norm's running statistics and count (None without them)."""
+    if not module.track_running_stats:
+        return None
+    return tuple(a.copy() for a in _buffers(module))
+
+
+def _restore_running(module, saved) -> None:
+    if saved is not None:
+        for target, value in zip(_buffers(module), saved):
+            target[...] = value
 
 
 def dropout_options(module) -> dict | None:

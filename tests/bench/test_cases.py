@@ -87,8 +87,8 @@ def test_compiled_peer_fuses_every_case():
 
 @pytest.mark.parametrize("name", ["relu adam batch_norm", "relu adam layer_norm"])
 def test_compiled_peer_runs_what_it_cannot_fuse_as_the_eager_step(name):
-    """Normalisation is not fused (batch norm is not captured, layer norm is replayed): the
-    eager step, bit for bit."""
+    """Normalisation is not fused (batch and layer norm are replayed): the eager step, bit
+    for bit."""
     spec = sweep_specs()[name]
     spec = Spec((64, 256, 10), spec.activation, 64, spec.loss, spec.optimizer, lr=spec.lr,
                 norm=spec.norm, dropout=spec.dropout)

@@ -140,7 +140,7 @@ def _shared():
 FALLBACKS = {
     "dropout_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(),
                                              nn.Dropout(0.3, inplace=True), nn.Linear(8, 3)),
-    "batch_norm": lambda: nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(),
+    "softmax": lambda: nn.Sequential(nn.Linear(5, 8), nn.Softmax(dim=-1), nn.ReLU(),
                                         nn.Linear(8, 3)),
     "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
     "leaky_relu_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(inplace=True),
@@ -293,7 +293,7 @@ def test_capture_flattens_nested_sequentials():
 
 @pytest.mark.parametrize("case, reason", [
     ("dropout_inplace", "Dropout(inplace=True) is not captured"),
-    ("batch_norm", "module BatchNorm1d is not supported"),
+    ("softmax", "module Softmax is not supported"),
     ("custom_module", "module Scaled is not supported"),
     ("inplace_relu", "ReLU(inplace=True) is not captured"),
     ("forward_hook", "Tanh has forward hooks"),
