@@ -15,8 +15,9 @@ backward order is known before the step.
 subclassed or hooked module or loss, in-place dropout, shared parameters, an unsupported
 loss. The loss declines targets it does not take (out-of-range labels, other shapes), so
 the graph raises its own error (dropout's streams and batch norm's running statistics are
-put back first); ``takes`` declines a batch norm in eval mode or a batch of one row. Users: the :class:`~ffnn.train.Trainer` (its
-engine fast step, :meth:`ChainStep.build`), ``ffnn.compile`` (replay and fused modes).
+put back first); ``takes`` declines a batch norm in eval mode or a batch of one row. Users:
+the :class:`~ffnn.train.Trainer` (its engine fast step, :meth:`ChainStep.build`),
+``ffnn.compile`` (replay and fused modes).
 """
 
 from __future__ import annotations
