@@ -19,6 +19,7 @@ import math
 import numba
 import numpy as np
 
+import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_entry, call_gemm
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients

@@ -13,54 +13,31 @@ from numba.extending import intrinsic, overload
 from ffnn.ops import special_float32, special_float64
 
 
-@intrinsic
-def _bits_of_float(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
+def _register(to_bits, from_bits, float_type, ir_float, width: int) -> None:
+    """Overload ``to_bits(x)`` (float → signed int of ``width`` bits) and ``from_bits(bits)``
+    (the float of the low ``width`` bits of an int64: numba's integer arithmetic is 64-bit)."""
+    int_type = getattr(types, f"int{width}")
 
-    return types.int32(types.float32), codegen
+    @intrinsic
+    def bits_of(typingctx, x):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(width))
 
+        return int_type(float_type), codegen
 
-@intrinsic
-def _float_of(typingctx, bits):
-    """The float32 of the low 32 bits of an int64 (numba's integer arithmetic is 64-bit)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
+    @intrinsic
+    def float_of(typingctx, bits):
+        def codegen(context, builder, signature, args):
+            low = args[0] if width == 64 else builder.trunc(args[0], ir.IntType(width))
+            return builder.bitcast(low, ir_float)
 
-    return types.float32(types.int64), codegen
+        return float_type(types.int64), codegen
 
-
-@overload(special_float32.float_bits)
-def _float_bits(x):
-    return lambda x: _bits_of_float(x)
-
-
-@overload(special_float32.float_from_bits)
-def _float_from_bits(bits):
-    return lambda bits: _float_of(bits)
+    overload(to_bits)(lambda x: lambda x: bits_of(x))
+    overload(from_bits)(lambda bits: lambda bits: float_of(bits))
 
 
-@intrinsic
-def _bits_of_double(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _double_of(typingctx, bits):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
-
-
-@overload(special_float64.double_bits)
-def _double_bits(x):
-    return lambda x: _bits_of_double(x)
-
-
-@overload(special_float64.double_from_bits)
-def _double_from_bits(bits):
-    return lambda bits: _double_of(bits)
+_register(special_float32.float_bits, special_float32.float_from_bits, types.float32,
+          ir.FloatType(), 32)
+_register(special_float64.double_bits, special_float64.double_from_bits, types.float64,
+          ir.DoubleType(), 64)

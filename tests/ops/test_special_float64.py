@@ -11,6 +11,7 @@ import pytest
 
 from ffnn import accel
 from ffnn.ops import special_float64
+from tests.ops._scalar_helpers import compiled_loop
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -18,25 +19,7 @@ SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
 SUBNORMAL_STEP = 2.0 ** -1074
 
 
-def _compiled(name: str):
-    """A compiled loop applying the helper ``name`` to every element."""
-    import numba
-
-    from ffnn.kernels.elementwise import scalar_helper
-
-    helper = scalar_helper(name)
-
-    @numba.njit
-    def apply(values, out):  # pragma: no cover - compiled
-        for i in range(values.size):
-            out[i] = helper(values[i])
-
-    def run(values: np.ndarray) -> np.ndarray:
-        out = np.empty_like(values)
-        apply(values, out)
-        return out
-
-    return run
+_compiled = compiled_loop
 
 
 def _exact(function, x: np.ndarray) -> list:
