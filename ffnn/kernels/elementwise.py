@@ -14,10 +14,10 @@ compile it once per flag combination and dtype, and call it with arguments by na
 Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math.
 The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
-The helpers ``exp_small`` and ``tanh`` are the vectorising functions of
-``ffnn.ops.special_float32`` (8 SIMD lanes) and ``ffnn.ops.special_float64`` (4 lanes);
-``expm1``, ``log1p`` and ``normal_cdf`` (Φ) are the float32 module's for float32 arrays and
-libm's for float64 arrays (Φ through libm's erfc, ``special.normal_cdf``).
+The helpers ``exp_small``, ``tanh``, ``expm1`` and ``log1p`` are the vectorising functions
+of ``ffnn.ops.special_float32`` (8 SIMD lanes) and ``ffnn.ops.special_float64`` (4 lanes);
+``normal_cdf`` (Φ) is the float32 module's for float32 arrays and libm's erfc for float64
+arrays (``special.normal_cdf``).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ _HELPERS = {
     # name in a body: (for float32 arrays, for float64 arrays) as the generated source says it
     "exp_small": ('scalar_helper("exp_small_f32")', 'scalar_helper("exp_small_f64")'),
     "tanh": ('scalar_helper("tanh_fast_f32")', 'scalar_helper("tanh_fast_f64")'),
-    "expm1": ('scalar_helper("expm1_small_f32")', "math.expm1"),
-    "log1p": ('scalar_helper("log1p_small_f32")', "math.log1p"),
+    "expm1": ('scalar_helper("expm1_small_f32")', 'scalar_helper("expm1_small_f64")'),
+    "log1p": ('scalar_helper("log1p_small_f32")', 'scalar_helper("log1p_small_f64")'),
     "normal_cdf": ('scalar_helper("normal_cdf_f32")', 'scalar_helper("normal_cdf")'),
 }
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
@@ -51,7 +51,8 @@ _SCALAR_FUNCTIONS = {f.__name__: f for f in (
     special_float32.exp_small_f32, special_float32.tanh_fast_f32,
     special_float32.expm1_small_f32, special_float32.log1p_small_f32,
     special_float32.normal_cdf_f32, special_float64.exp_small_f64,
-    special_float64.tanh_fast_f64)}
+    special_float64.tanh_fast_f64, special_float64.expm1_small_f64,
+    special_float64.log1p_small_f64)}
 _jitted_helpers: dict = {}
 CONTRACT = {"contract"}
 """numba's fast-math flag for the generated loops and helpers: ``a*b + c`` may be one fused

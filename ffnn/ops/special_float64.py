@@ -1,11 +1,12 @@
-"""The scalar functions of the float64 kernels that vectorise: e^u and tanh.
+"""The scalar functions of the float64 kernels that vectorise: e^u, tanh, e^u - 1, log(1 + u).
 
-libm's ``exp`` and ``tanh`` are calls a compiled loop cannot put on SIMD lanes, so every
-element of a float64 activation paid one (tanh: ~30 ns). ``exp_small_f64`` and
-``tanh_fast_f64`` are the algorithms of ``special_float32``'s ``exp_small_f32`` and
-``tanh_fast_f32`` with float64 constants and polynomials long enough for float64: a compiled
-loop over a float64 array runs them on 4 SIMD lanes (AVX2), with no call. Each is within 2
-ulps of the exact value (the tests bound them against mpmath); libm's are within 1.
+libm's ``exp``, ``tanh``, ``expm1`` and ``log1p`` are calls a compiled loop cannot put on SIMD
+lanes, so every element of a float64 activation paid one (tanh: ~30 ns). ``exp_small_f64``,
+``tanh_fast_f64``, ``expm1_small_f64`` and ``log1p_small_f64`` are the algorithms of
+``special_float32``'s ``*_f32`` functions with float64 constants and polynomials long enough
+for float64: a compiled loop over a float64 array runs them on 4 SIMD lanes (AVX2), with no
+call. Each is within 2 ulps of the exact value (the tests bound them against mpmath); libm's
+are within 1.
 
 Called from Python on ``float`` arguments they compute the same float64 operations, which is
 what the tests compare the compiled forms with.
@@ -34,6 +35,16 @@ _TANH_TERMS = (-0.3333333333333333, 0.13333333333333147, -0.05396825396812319,
 """tanh a = a + a·z·P(z), z = a², on a < 0.625: P least-squares fitted (mpmath, Chebyshev
 nodes) to 3.7e-18 relative error of tanh."""
 _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13 = _EXP_TERMS
+_EXPM1_TERMS = tuple(1 / math.factorial(n) for n in range(2, 18))
+"""e^u - 1 on -ln 2 < u <= 0 by its Taylor polynomial of degree 17 (remainder < 4e-19
+relative)."""
+_EXPM1_SWITCH = -0.6931471805599453  # below -ln 2, e^u <= 1/2: e^u - 1 does not cancel
+_LOG_TERMS = tuple(1 / n for n in range(3, 23, 2))
+"""log m = 2 atanh s = 2s(1 + s²/3 + … + s²⁰/21) for |s| <= 0.1716 (remainder < 7e-19)."""
+_SQRT2 = 1.4142135623730951
+(_X2, _X3, _X4, _X5, _X6, _X7, _X8, _X9, _X10, _X11, _X12, _X13, _X14, _X15, _X16,
+ _X17) = _EXPM1_TERMS
+_L3, _L5, _L7, _L9, _L11, _L13, _L15, _L17, _L19, _L21 = _LOG_TERMS
 _T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8, _T9, _T10, _T11, _T12, _T13 = _TANH_TERMS
 
 
@@ -101,3 +112,53 @@ def tanh_fast_f64(x: float) -> float:
     series = a + a * z * p
     t = (1.0 - e) / (1.0 + e) if a >= _TANH_SWITCH else series
     return math.copysign(t, x)
+
+
+def expm1_small_f64(u: float) -> float:
+    """e^u - 1 for u <= 0, within 2 ulps: its Taylor polynomial of degree 17 above -ln 2
+    (where e^u - 1 would cancel), else e^u - 1 (e^u <= ½, so the difference is exact to an
+    ulp). Both are computed and one selected."""
+    p = _X16 + u * _X17
+    p = _X15 + u * p
+    p = _X14 + u * p
+    p = _X13 + u * p
+    p = _X12 + u * p
+    p = _X11 + u * p
+    p = _X10 + u * p
+    p = _X9 + u * p
+    p = _X8 + u * p
+    p = _X7 + u * p
+    p = _X6 + u * p
+    p = _X5 + u * p
+    p = _X4 + u * p
+    p = _X3 + u * p
+    p = _X2 + u * p
+    series = u + u * u * p
+    whole = exp_small_f64(u) - 1.0
+    return series if u > _EXPM1_SWITCH else whole
+
+
+def log1p_small_f64(u: float) -> float:
+    """log(1 + u) for u in [0, 1], within 2 ulps: 2 atanh s by its odd series to s²¹.
+
+    Below u = √2 - 1, s = u/(2 + u) from u itself. Above, 1 + u = 2m with m in [√½, 1]
+    (w = 1 + u rounded, halved exactly), s = (m - 1)/(m + 1), plus ln 2 (in two parts) and
+    c = (u - (w - 1))/w, the logarithm of w's rounding error to first order. Both are
+    computed and one selected."""
+    w = 1.0 + u
+    c = (u - (w - 1.0)) / w
+    m = w * 0.5
+    big = w > _SQRT2
+    s = (m - 1.0) / (m + 1.0) if big else u / (2.0 + u)
+    z = s * s
+    p = _L19 + z * _L21
+    p = _L17 + z * p
+    p = _L15 + z * p
+    p = _L13 + z * p
+    p = _L11 + z * p
+    p = _L9 + z * p
+    p = _L7 + z * p
+    p = _L5 + z * p
+    p = _L3 + z * p
+    log_m = 2.0 * s + 2.0 * s * z * p
+    return _LN2_HIGH + (log_m + c + _LN2_LOW) if big else log_m

@@ -39,6 +39,12 @@ GRIDS = {
     "exp_small_f64": (mpmath.exp, np.concatenate([
         np.linspace(-745, 1, 6_001), -np.geomspace(1e-300, 745, 2_001),
         _rng.uniform(-1, 0, 4_000), [0.0, -0.0, -708.39, -708.4, -744.44]])),
+    "expm1_small_f64": (mpmath.expm1, np.concatenate([
+        np.linspace(-745, 0, 4_001), -np.geomspace(1e-300, 745, 2_001),
+        _rng.uniform(-1, 0, 4_000), -np.nextafter(np.log(2.0), [0.0, 1.0]), [0.0, -0.0]])),
+    "log1p_small_f64": (mpmath.log1p, np.concatenate([
+        np.linspace(0, 1, 4_001), np.geomspace(1e-300, 1, 2_001), _rng.uniform(0, 1, 4_000),
+        np.sqrt(2.0) - 1 + np.array([-1e-16, 0.0, 1e-16])])),
     "tanh_fast_f64": (mpmath.tanh, np.concatenate([
         np.linspace(-20, 20, 6_001), np.geomspace(1e-300, 20, 2_001),
         -np.geomspace(1e-300, 20, 2_001), _rng.uniform(-0.8, 0.8, 4_000),
@@ -64,6 +70,10 @@ def test_compiled_form_equals_the_python_form_to_an_ulp(name):
     Python form's, so the two agree to an ulp, not bit for bit."""
     x = np.concatenate([np.linspace(-30, 1 if name == "exp_small_f64" else 30, 1_201),
                         [-1e-3, -3e-17, 0.0, -745.5]])
+    if name == "expm1_small_f64":
+        x = x[x <= 0]
+    if name == "log1p_small_f64":
+        x = np.concatenate([np.linspace(0, 1, 701), [1e-18, 3e-300, 0.41421356237309503]])
     compiled = _compiled(name)(x)
     python = np.array([getattr(special_float64, name)(float(v)) for v in x])
     spacing = np.spacing(np.maximum(np.abs(python), SMALLEST_NORMAL))
