@@ -442,6 +442,7 @@ class FusedStep:
         last layer's output array."""
         layers = self.buffers[n][0]
         self._masks.clear()
+        output = layers[-1][1]
         for layer, drop in enumerate(self.dropouts):
             if drop is None:
                 continue
@@ -459,10 +460,9 @@ class FusedStep:
                 (dropped if active else h).__array_interface__["data"][0],
                 keep.__array_interface__["data"][0] if active else 0,
                 scale.view(np.int64) if active else 0)
-        last = self.dropouts[-1]
-        return layers[-1][3] if last is not None and table[
-            self._kernel_module.FIELDS * (len(layers) - 1) + self._kernel_module.KEEP] \
-            else layers[-1][1]
+            if active and layer == len(layers) - 1:
+                output = dropped
+        return output
 
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
