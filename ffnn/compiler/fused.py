@@ -41,7 +41,7 @@ from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.flat import FlatOptimizer
 from ffnn.optim.lbfgs import LBFGS
-from ffnn.optim.optimizer import Optimizer, reset_gradients
+from ffnn.optim.optimizer import owns_fused_update, reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2}
@@ -215,7 +215,7 @@ class FusedStep:
         self.optimizer = optimizer
         self.adam = type(optimizer) in (Adam, AdamW)
         self.in_kernel = self.adam or type(optimizer) is SGD
-        self.generic = not self.in_kernel and _own_fused_update(optimizer)
+        self.generic = not self.in_kernel and owns_fused_update(optimizer)
         self.hyper = np.zeros((len(self.params), 12))
         self.steps = np.zeros(len(self.params), np.int64)
         self.updates = np.zeros(len(self.params) if self.in_kernel or self.generic else 0,
@@ -522,18 +522,6 @@ class FusedStep:
             optimizer.step()
         self.output = output
         return float(loss), None
-
-
-def _own_fused_update(optimizer) -> bool:
-    """Whether ``optimizer``'s update is its class's ``fused_update``: the class that defines
-    it also defines ``_update`` and ``_init_state``, and ``step`` is the base's (a subclass
-    that changes the update without it runs its own ``step()``)."""
-    def owner(name: str) -> type:
-        return next(c for c in type(optimizer).__mro__ if name in vars(c))
-
-    found = owner("fused_update")
-    return found is not Optimizer and found is owner("_update") is owner("_init_state") \
-        and owner("step") is Optimizer
 
 
 def _flatten(owned: list) -> list:

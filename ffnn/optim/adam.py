@@ -177,6 +177,17 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = module.zeros_like(param)
         return state
 
+    def fused_update(self, state, group, step: int):
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            return None  # AMSGrad switched on since the state was made: step() makes it
+        beta1, beta2 = group["betas"]
+        return ADAM_KERNEL, {"has_max_exp_avg_sq": bool(group["amsgrad"])}, (
+            state["exp_avg"], state["exp_avg_sq"],
+            state["max_exp_avg_sq"] if group["amsgrad"] else None), adam_kernel_scalars(
+            step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+            weight_decay=group["weight_decay"], maximize=group["maximize"],
+            decoupled_weight_decay=group["decoupled_weight_decay"])
+
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1
         if group["amsgrad"] and "max_exp_avg_sq" not in state:

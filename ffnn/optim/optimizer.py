@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.autograd import enable_grad
 from ffnn.backend import xp
 from ffnn.tensor import Tensor
@@ -68,6 +69,37 @@ def reset_gradients(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             param._grad[...] = 0
 
 
+def owns_fused_update(optimizer) -> bool:
+    """Whether ``optimizer``'s update is its class's ``fused_update``: the class that defines
+    it also defines ``_update``, its ``_init_state`` is that class's or a base's, and
+    ``step`` is the base's (a subclass that changes the update or the state without it runs
+    its own ``step()``). Cached per class."""
+    kind = type(optimizer)
+    found = _OWNS_FUSED_UPDATE.get(kind)
+    if found is None:
+        def owner(name: str) -> type:
+            return next(c for c in kind.__mro__ if name in vars(c))
+
+        defining = owner("fused_update")
+        found = _OWNS_FUSED_UPDATE[kind] = defining is not Optimizer and \
+            defining is owner("_update") and owner("_init_state") in defining.__mro__ and \
+            owner("step") is Optimizer
+    return found
+
+
+_OWNS_FUSED_UPDATE: dict[type, bool] = {}
+_loaded: list = []
+
+
+def _multi_tensor():
+    """``ffnn.optim.multi_tensor`` (imports numba), loaded at the first compiled step."""
+    if not _loaded:
+        from ffnn.optim import multi_tensor
+
+        _loaded.append(multi_tensor)
+    return _loaded[0]
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -88,6 +120,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch: dict[tuple, list] = {}
+        self._plans: dict[int, Any] = {}  # multi_tensor.GroupPlan by id(group)
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -177,7 +210,10 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        together = accel.enabled and owns_fused_update(self)
         for group in self.param_groups:
+            if together and _multi_tensor().step_group(self, group, self._plans):
+                continue
             for param in group["params"]:
                 grad = param._grad
                 if grad is None or not param.requires_grad:
@@ -193,6 +229,13 @@ class Optimizer:
                     state.update(self._init_state(data, group))
                 self._update(data, grad, state, group, self._scratch_for(data))
         return loss
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the multi-tensor plans (caches of addresses, rebuilt at the next
+        step), so that an optimizer pickles and deep-copies as torch's does."""
+        state = dict(self.__dict__)
+        state["_plans"] = {}
+        return state
 
     def _scratch_for(self, data) -> list:
         """Two arrays shaped like ``data``, allocated once per (shape, dtype) and reused."""

@@ -128,6 +128,16 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
 
+    def fused_update(self, state, group, step: int):
+        momentum = group["momentum"]
+        if momentum != 0 and "momentum_buffer" not in state:
+            return None  # the first step with momentum makes the buffer: step() runs
+        return SGD_KERNEL, {"nesterov": bool(group["nesterov"]),
+                            "has_momentum_buffer": momentum != 0}, (
+            state["momentum_buffer"] if momentum != 0 else None,), sgd_kernel_scalars(
+            lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+            weight_decay=group["weight_decay"], maximize=group["maximize"], first_step=False)
+
     def _update(self, param, grad, state, group, scratch) -> None:
         first_step = group["momentum"] != 0 and "momentum_buffer" not in state
         if first_step:

@@ -10,7 +10,7 @@ import torch
 
 from ffnn import accel, optim
 from ffnn.nn.parameter import Parameter
-from ffnn.optim import adadelta, adagrad, adam, rmsprop, sgd
+from ffnn.optim import adadelta, adagrad, adam, multi_tensor, rmsprop, sgd
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -42,17 +42,30 @@ def _gradient(values: np.ndarray) -> np.ndarray:
     return np.sin(3 * values) + np.tanh(values) - 0.3
 
 
-def _ffnn_run(name, options, dtype, compiled: bool, module, spied: str, monkeypatch):
+def _ffnn_run(name, options, dtype, compiled: bool, module, spied: str, monkeypatch,
+              together: bool = False):
+    """The parameter and state after ``STEPS`` steps: the reference (``compiled=False``),
+    the compiled update per parameter, or (``together``) every parameter's in one call
+    (``ffnn.optim.multi_tensor``). Both compiled paths are spied on: together, each step is
+    one multi-tensor call, except SGD's first with momentum (it makes the buffer)."""
     monkeypatch.setattr(accel, "enabled", compiled)
-    calls = []
+    calls, group_calls = [], []
     original = getattr(module, spied)
     monkeypatch.setattr(module, spied, lambda *a, **k: calls.append(1) or original(*a, **k))
+    run = multi_tensor._run
+    monkeypatch.setattr(multi_tensor, "_run",
+                        lambda *a: group_calls.append(1) or run(*a))
+    if not together:
+        monkeypatch.setattr(multi_tensor, "step_group", lambda *a: False)
     param = Parameter(np.random.default_rng(0).standard_normal(SHAPE).astype(dtype))
     opt = getattr(optim, name)([param], **options)
     for _ in range(STEPS):
         param.grad = _gradient(param.numpy()).astype(dtype)
         opt.step()
-    assert len(calls) == (STEPS if compiled else 0)
+    first_alone = int(together and options.get("momentum", 0) != 0 and name == "SGD")
+    assert len(calls) == (0 if not compiled else first_alone if together else STEPS)
+    assert len(group_calls) == (STEPS - first_alone if compiled and together else 0)
+    monkeypatch.undo()
     return param.numpy().copy(), opt.state[param]
 
 
@@ -65,10 +78,12 @@ def _torch_run(name, options):
     return param.detach().numpy()
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["per-parameter", "multi-tensor"])
 @pytest.mark.parametrize("name, module, spied, options", CASES, ids=IDS)
 def test_compiled_update_equals_the_reference_and_torch_in_float64(
-        name, module, spied, options, monkeypatch):
-    fast, fast_state = _ffnn_run(name, options, np.float64, True, module, spied, monkeypatch)
+        name, module, spied, options, together, monkeypatch):
+    fast, fast_state = _ffnn_run(name, options, np.float64, True, module, spied, monkeypatch,
+                                 together)
     ref, ref_state = _ffnn_run(name, options, np.float64, False, module, spied, monkeypatch)
     np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-14)
     for key, value in ref_state.items():
@@ -77,10 +92,12 @@ def test_compiled_update_equals_the_reference_and_torch_in_float64(
     assert not np.allclose(fast, np.random.default_rng(0).standard_normal(SHAPE))
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["per-parameter", "multi-tensor"])
 @pytest.mark.parametrize("name, module, spied, options", CASES, ids=IDS)
 def test_compiled_update_equals_the_reference_in_float32(
-        name, module, spied, options, monkeypatch):
-    fast, fast_state = _ffnn_run(name, options, np.float32, True, module, spied, monkeypatch)
+        name, module, spied, options, together, monkeypatch):
+    fast, fast_state = _ffnn_run(name, options, np.float32, True, module, spied, monkeypatch,
+                                 together)
     ref, _ = _ffnn_run(name, options, np.float32, False, module, spied, monkeypatch)
     assert fast.dtype == np.float32
     assert all(v.dtype == np.float32 for v in fast_state.values() if hasattr(v, "dtype"))
@@ -108,3 +125,71 @@ def test_an_unknown_or_impossible_implementation_is_named(update, arrays):
     with pytest.raises(ValueError, match=f"{name}: implementation='compiled' needs numba"):
         update(strided, strided, *[strided if s is not None else None for s in state],
                (x, x), implementation="compiled", **options)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, module, spied, options", CASES, ids=IDS)
+def test_the_multi_tensor_step_is_the_per_parameter_kernel_bit_for_bit(
+        name, module, spied, options, dtype, monkeypatch):
+    alone, alone_state = _ffnn_run(name, options, dtype, True, module, spied, monkeypatch)
+    together, together_state = _ffnn_run(name, options, dtype, True, module, spied,
+                                         monkeypatch, together=True)
+    np.testing.assert_array_equal(together, alone)
+    assert together_state.keys() == alone_state.keys()
+    for key, value in alone_state.items():
+        np.testing.assert_array_equal(together_state[key], value, err_msg=key)
+
+
+def _groups_run(name, options, together: bool, monkeypatch, compiled: bool = True):
+    """Two groups (their own lr) of parameters of several sizes (small ones too, which the
+    per-parameter path leaves to NumPy), one of which skips every third step: their step
+    counts, and so Adam's scalars, differ from row to row."""
+    monkeypatch.setattr(accel, "enabled", compiled)
+    if not together:
+        monkeypatch.setattr(multi_tensor, "step_group", lambda *a: False)
+    rng = np.random.default_rng(1)
+    params = [Parameter(rng.standard_normal(shape)) for shape in
+              [(64, 80), (80,), (3, 2), (5000,), (7,)]]
+    opt = getattr(optim, name)([{"params": params[:3]},
+                                {"params": params[3:], "lr": options["lr"] / 3}], **options)
+    for step in range(STEPS):
+        for i, param in enumerate(params):
+            skip = i == 1 and step % 3 == 1
+            param.grad = None if skip else _gradient(param.numpy())
+        opt.step()
+    monkeypatch.undo()
+    return [p.numpy().copy() for p in params], [dict(opt.state[p]) for p in params]
+
+
+@pytest.mark.parametrize("name, module, spied, options", CASES, ids=IDS)
+def test_the_multi_tensor_step_follows_each_parameter_s_own_state(
+        name, module, spied, options, monkeypatch):
+    together, together_states = _groups_run(name, options, True, monkeypatch)
+    alone, alone_states = _groups_run(name, options, False, monkeypatch)
+    reference, _ = _groups_run(name, options, True, monkeypatch, compiled=False)
+    for mine, theirs, ref, mine_state, their_state in zip(
+            together, alone, reference, together_states, alone_states):
+        np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14)
+        if mine.size >= accel.MIN_SIZE:  # both compiled: the same loop
+            np.testing.assert_array_equal(mine, theirs)
+        assert mine_state.keys() == their_state.keys()
+        assert mine_state.get("step") == their_state.get("step")
+
+
+def test_an_optimizer_after_multi_tensor_steps_pickles_and_continues_alike(monkeypatch):
+    import pickle
+
+    monkeypatch.setattr(accel, "enabled", True)
+    param = Parameter(np.random.default_rng(2).standard_normal(SHAPE))
+    opt = optim.Adam([param], lr=0.01)
+    for _ in range(3):
+        param.grad = _gradient(param.numpy())
+        opt.step()
+    assert opt._plans, "the multi-tensor step ran"
+    twin = pickle.loads(pickle.dumps(opt))
+    twin_param = twin.param_groups[0]["params"][0]
+    for p, o in ((param, opt), (twin_param, twin)):
+        p.grad = _gradient(p.numpy())
+        o.step()
+    np.testing.assert_array_equal(twin_param.numpy(), param.numpy())
+    assert twin.state[twin_param]["step"] == opt.state[param]["step"] == 4
