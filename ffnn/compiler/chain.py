@@ -28,10 +28,15 @@ from operator import attrgetter
 import numpy as np
 
 from ffnn import autograd, nn
-from ffnn import random as _random
 from ffnn.compiler.watch import hooked
-from ffnn.nn import traits
-from ffnn.ops import dropout, losses, matrix, norms
+from ffnn.nn.chain_layers import (
+    BATCH_NORM_MODULE,
+    DROPOUT_MODULE,
+    dropout_options,
+    hooked_module,
+    layer_of,
+)
+from ffnn.ops import losses
 
 LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """out [n, k] → (the loss as a 0-d array, d loss / d out)."""
@@ -46,12 +51,6 @@ when ``mean`` else summed, so the fused step (``ffnn.compiler.fused``) computes 
 cannot."""
 
 REDUCTIONS = ("mean", "sum")
-BATCH_NORM_MODULE = "batch_norm_module"
-"""The option of a batch norm layer: its module, read at each call as ``BatchNorm1d.forward``
-reads it (the replay takes it in training mode, where it uses the batch's statistics)."""
-DROPOUT_MODULE = "dropout_module"
-"""The option of a dropout layer: its module, whose ``p``, ``training`` and ``generator`` are
-read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
 _requires_grad = attrgetter("requires_grad")
 
 
@@ -149,45 +148,12 @@ register_loss(nn.BCEWithLogitsLoss,
               _plain("bce_with_logits", "weight", "pos_weight"))
 
 
-def _hooked(module) -> bool:
-    """Whether ``module`` has forward hooks (as ``Module.__call__`` looks for them)."""
-    attributes = vars(module)
-    return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
-
-
-def _layer(module) -> tuple | str | None:
-    """(op class, the module when it holds parameters (a Linear, a layer norm) else None,
-    options) for one module; None to skip it; a reason."""
-    kind = type(module)
-    if kind is nn.Linear:
-        shape = (module.out_features, module.in_features)
-        if module.weight._data.shape != shape or (
-                module.bias is not None and module.bias._data.shape != shape[:1]):
-            return f"a Linear{shape[::-1]} has parameters of other shapes"
-        return matrix.Linear, module, {}
-    if kind is nn.Identity:
-        return None
-    if kind is nn.BatchNorm1d:  # its options are read at each call, as its forward reads them
-        return norms.BatchNorm, module, {BATCH_NORM_MODULE: module}
-    if kind is nn.Dropout:  # its options are read at each call (p, train/eval, generator)
-        if module.inplace:
-            return "Dropout(inplace=True) is not captured"
-        return dropout.Dropout, None, {DROPOUT_MODULE: module}
-    declared = traits.of(module)
-    if declared is None or declared.op is None:
-        return f"module {kind.__name__} is not supported"
-    if getattr(module, "inplace", False):
-        return f"{kind.__name__}(inplace=True) is not captured"
-    options = declared.op_options(module) if declared.op_options else {}
-    return declared.op, module if vars(module)["_parameters"] else None, options
-
-
 def _walk(model) -> tuple[list, list] | str:
     """(every module, the layers in order) of a chain, or the reason it is not one."""
     modules, layers, stack = [], [], [model]
     while stack:
         module = stack.pop()
-        if _hooked(module):
+        if hooked_module(module):
             return f"{type(module).__name__} has forward hooks"
         if any(module is seen for seen in modules):
             return "a layer is used twice (shared weights)"
@@ -195,7 +161,7 @@ def _walk(model) -> tuple[list, list] | str:
         if type(module) is nn.Sequential:
             stack.extend(reversed([m for m in module._modules.values() if m is not None]))
             continue
-        layer = _layer(module)
+        layer = layer_of(module)
         if isinstance(layer, str):
             return layer
         if layer is not None:
@@ -260,7 +226,7 @@ class ChainStep:
         name = type(loss).__name__
         if type(loss) not in LOSSES:
             return None, f"loss {name} is not supported"
-        if _hooked(loss):
+        if hooked_module(loss):
             return None, f"{name} has forward hooks"
         if getattr(loss, "reduction", "mean") not in REDUCTIONS:
             return None, f"{name}(reduction={loss.reduction!r}) gives no scalar loss"
@@ -422,14 +388,6 @@ def _restore_running(module, saved) -> None:
     if saved is not None:
         for target, value in zip(_buffers(module), saved):
             target[...] = value
-
-
-def dropout_options(module) -> dict | None:
-    """The dropout op's options for ``module`` now (its generator's stream drawn from, as
-    ``F.dropout`` draws), or None when it is the identity (eval mode, p = 0)."""
-    if not module.training or module.p == 0.0:
-        return None
-    return {"p": module.p, "rng": _random.rng(module.generator)}
 
 
 def _accumulate(param, grad: np.ndarray) -> None:

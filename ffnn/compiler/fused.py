@@ -33,8 +33,9 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import nn
-from ffnn.compiler.chain import DROPOUT_MODULE, FUSED_LOSSES, ChainStep, dropout_options
+from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
 from ffnn.kernels import native
+from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
 from ffnn.ops.activations import PointwiseOp
 from ffnn.ops.dropout import keep_mask
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars

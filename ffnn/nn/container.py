@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from ffnn.autograd import is_grad_enabled
 from ffnn.backend import xp
+from ffnn.nn import chain_call
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare
 from ffnn.nn.traits import of as traits_of
@@ -38,6 +39,10 @@ class Sequential(Module):
         if (not is_grad_enabled() and isinstance(input, Tensor) and input.ndim == 2
                 and input.shape[0] > 2 * self.inference_block_rows and self._row_wise()):
             return self._forward_in_blocks(input)
+        if is_grad_enabled() and isinstance(input, Tensor):
+            out = chain_call.call(self, input)  # plain layers: one node of the graph
+            if out is not None:
+                return out
         for module in self._modules.values():
             input = module(input)
         return input

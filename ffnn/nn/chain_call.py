@@ -1,0 +1,156 @@
+"""A ``Sequential`` of plain layers as one node of the graph.
+
+Called with gradients on, a ``Sequential`` whose children are all plain layers
+(``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout; no
+hooks or ``forward`` set on an instance, no nested containers, no batch norm) records one
+node instead of one per layer. The
+node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, with the
+``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
+reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
+what goes is a Tensor, a node and a module call per layer (on a small network, a quarter of
+the step). An array a layer saved for its backward and changed in place since is reported
+as the per-layer graph reports it, under that layer's name.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ffnn.autograd import Op, _changed_since, _saved
+from ffnn.nn.chain_layers import (
+    BATCH_NORM_MODULE,
+    DROPOUT_MODULE,
+    dropout_options,
+    hooked_module,
+    layer_of,
+)
+from ffnn.ops import matrix
+
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Sequential → (its children as last classified, their layers or None)."""
+
+
+class SequentialChain(Op):
+    """The layers of a ``Sequential`` as one node: inputs x then each layer's weight and
+    bias (None where absent); ``layers``: (op class, takes parameters, options) per layer."""
+
+    label = "Sequential"
+
+    def forward(self, x, *params, layers):
+        needs = self.needs_input_grad
+        flowing, slot, done = needs[0], 0, []
+        out = x
+        for op, takes, options in layers:
+            fn = op()
+            if takes:
+                fn.needs_input_grad = (flowing, needs[1 + slot], needs[2 + slot])
+                out = fn.forward(out, params[slot], params[slot + 1], **options)
+                done.append((fn, slot))
+                slot += 2
+            else:
+                fn.needs_input_grad = (flowing,)
+                out = fn.forward(out, **options)
+                done.append((fn, None))
+            flowing = any(fn.needs_input_grad)
+        self.done, self.slots = done, slot
+        self.label = done[-1][0].name
+        return out
+
+    def backward(self, grad):
+        """Each layer's backward from the last; the parameters' gradients in their slots,
+        and dL/dx when x needs one (else the walk stops at the first layer nobody needs)."""
+        grads: list = [None] * (1 + self.slots)
+        for fn, slot in reversed(self.done):
+            found = fn.backward(grad)
+            if not isinstance(found, tuple):
+                found = (found,)
+            if slot is not None:
+                grads[1 + slot], grads[2 + slot] = found[1], found[2]
+            if not fn.needs_input_grad[0]:
+                return tuple(grads)
+            grad = found[0]
+        grads[0] = grad
+        return tuple(grads)
+
+    @property
+    def name(self) -> str:
+        return self.__dict__.get("label", SequentialChain.label)
+
+    def free(self) -> None:
+        """``Op.free``, keeping the name (the last layer's, as the per-layer graph shows)."""
+        label = self.name
+        super().free()
+        self.label = label
+
+    def changed_saved_tensors(self) -> list:
+        """As ``Op.changed_saved_tensors``, over the arrays the layers saved; the node then
+        takes the name of the layer that saved it (torch's message names that layer)."""
+        found = []
+        for counter, array_id in _changed_since(self):
+            for fn, _ in self.done:
+                array = _saved(fn, array_id)
+                if array is not None:
+                    found.append((counter, array))
+                    self.label = fn.name
+                    break
+        return found
+
+
+def _layers(sequential) -> list | None:
+    """The children of ``sequential`` as chain layers ((op class, module or None, options)
+    each, Identity left out), or None when one is not a plain layer, has hooks or a
+    ``forward`` of its own."""
+    modules = tuple(sequential._modules.values())
+    cached = _plans.get(sequential)
+    if cached is None or len(cached[0]) != len(modules) or \
+            any(a is not b for a, b in zip(cached[0], modules)):
+        layers = []
+        for module in modules:
+            layer = None if module is None else layer_of(module)
+            if isinstance(layer, str) or (layer is not None and BATCH_NORM_MODULE in layer[2]):
+                layers = None
+                break
+            if layer is not None:
+                layers.append(layer)
+        cached = _plans[sequential] = (modules, layers or None)
+    if cached[1] is None or any(map(_changed_by_hand, modules)):
+        return None
+    return cached[1]
+
+
+def _changed_by_hand(module) -> bool:
+    """Whether ``module`` has forward hooks, or a ``forward`` set on the instance (as
+    ``ffnn.utils.profile`` times each layer): then its own call must run."""
+    return hooked_module(module) or "forward" in vars(module)
+
+
+def call(sequential, input) -> object | None:
+    """``sequential(input)`` as one node, or None where the layers must run one by one (a
+    child that is not a plain layer or has hooks, an input that is not a float NumPy
+    array of the layers' dtype and width: each layer then raises its own error)."""
+    layers = _layers(sequential)
+    if layers is None:
+        return None
+    data = getattr(input, "_data", None)
+    if type(data) is not np.ndarray or data.ndim == 0 or data.dtype.char not in "fd":
+        return None
+    width, inputs, resolved = data.shape[-1], [input], []
+    for op, module, options in layers:
+        if DROPOUT_MODULE in options:
+            options = dropout_options(options[DROPOUT_MODULE])
+            if options is None:  # eval mode or p = 0: the identity, as F.dropout
+                continue
+        if module is not None:
+            registry = vars(module)["_parameters"]
+            weight, bias = registry.get("weight"), registry.get("bias")
+            if weight is None or weight._data.dtype != data.dtype or \
+                    weight._data.shape[-1] != width:
+                return None
+            width = weight._data.shape[0] if op is matrix.Linear else width
+            inputs += (weight, bias)
+        resolved.append((op, module is not None, options))
+    if not resolved:
+        return None
+    return SequentialChain.apply(*inputs, layers=resolved)

@@ -1,0 +1,64 @@
+"""What each module of a plain chain is: the one ``ffnn.ops`` Function its ``forward``
+applies, with the options it applies it with.
+
+A chain is ``nn.Linear`` layers, element-wise activations and norms that declare their ``op``
+(``ffnn.nn.traits``), dropout and batch norm, whose options are read from their modules at
+each call, as their ``forward`` reads them. ``ffnn.compiler.chain`` replays such a chain
+without the graph; ``ffnn.nn.chain_call`` runs a ``Sequential`` of them as one node of it.
+"""
+
+from __future__ import annotations
+
+from ffnn import random as _random
+from ffnn.nn import traits
+from ffnn.nn.linear import Identity, Linear
+from ffnn.nn.normalization import BatchNorm1d, Dropout
+from ffnn.ops import dropout, matrix, norms
+
+BATCH_NORM_MODULE = "batch_norm_module"
+"""The option of a batch norm layer: its module, read at each call as ``BatchNorm1d.forward``
+reads it (the replay takes it in training mode, where it uses the batch's statistics)."""
+DROPOUT_MODULE = "dropout_module"
+"""The option of a dropout layer: its module, whose ``p``, ``training`` and ``generator`` are
+read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
+
+
+def hooked_module(module) -> bool:
+    """Whether ``module`` has forward hooks (as ``Module.__call__`` looks for them)."""
+    attributes = vars(module)
+    return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
+
+
+def layer_of(module) -> tuple | str | None:
+    """(op class, the module when it holds parameters (a Linear, a layer norm) else None,
+    options) for one module; None to skip it; a reason."""
+    kind = type(module)
+    if kind is Linear:
+        shape = (module.out_features, module.in_features)
+        if module.weight._data.shape != shape or (
+                module.bias is not None and module.bias._data.shape != shape[:1]):
+            return f"a Linear{shape[::-1]} has parameters of other shapes"
+        return matrix.Linear, module, {}
+    if kind is Identity:
+        return None
+    if kind is BatchNorm1d:  # its options are read at each call, as its forward reads them
+        return norms.BatchNorm, module, {BATCH_NORM_MODULE: module}
+    if kind is Dropout:  # its options are read at each call (p, train/eval, generator)
+        if module.inplace:
+            return "Dropout(inplace=True) is not captured"
+        return dropout.Dropout, None, {DROPOUT_MODULE: module}
+    declared = traits.of(module)
+    if declared is None or declared.op is None:
+        return f"module {kind.__name__} is not supported"
+    if getattr(module, "inplace", False):
+        return f"{kind.__name__}(inplace=True) is not captured"
+    options = declared.op_options(module) if declared.op_options else {}
+    return declared.op, module if vars(module)["_parameters"] else None, options
+
+
+def dropout_options(module) -> dict | None:
+    """The dropout op's options for ``module`` now (its generator's stream drawn from, as
+    ``F.dropout`` draws), or None when it is the identity (eval mode, p = 0)."""
+    if not module.training or module.p == 0.0:
+        return None
+    return {"p": module.p, "rng": _random.rng(module.generator)}

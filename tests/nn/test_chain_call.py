@@ -1,0 +1,198 @@
+"""A Sequential of plain layers recorded as one node (ffnn.nn.chain_call) computes what the
+per-layer graph computes, bit for bit: outputs, every .grad, dL/dx, dropout's masks; it
+steps aside for hooks, a forward set on an instance, batch norm and nested containers; and
+an array changed in place after a layer saved it is reported as the per-layer graph does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import nn
+from ffnn.nn import chain_call
+from ffnn.nn.chain_call import SequentialChain
+
+
+def _per_layer(monkeypatch):
+    monkeypatch.setattr(chain_call, "call", lambda *a: None)
+
+
+def _run(make, x_shape, dtype, monkeypatch, chain: bool, x_grad: bool, seed: int = 0):
+    """(output, every parameter's grad, x's grad, the output's grad_fn) of one forward and
+    backward of ``make()`` (built from ``seed``), with or without the one-node call."""
+    if not chain:
+        _per_layer(monkeypatch)
+    ffnn.manual_seed(seed)
+    model = make().to(dtype)
+    x = ffnn.tensor(np.random.default_rng(seed).standard_normal(x_shape).astype(dtype),
+                    requires_grad=x_grad)
+    out = model(x)
+    weights = ffnn.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape)
+                          .astype(dtype))
+    (out * weights).sum().backward()
+    monkeypatch.undo()
+    grads = [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
+    return out.detach().numpy(), grads, None if x.grad is None else x.grad.numpy(), out.grad_fn
+
+
+MODELS = {
+    "tanh": lambda: nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)),
+    "every activation": lambda: nn.Sequential(
+        nn.Linear(7, 8), nn.ReLU(), nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 6), nn.SiLU(),
+        nn.Linear(6, 6), nn.LeakyReLU(0.2), nn.Linear(6, 5), nn.Sigmoid(), nn.Linear(5, 4),
+        nn.ELU(), nn.Identity(), nn.Linear(4, 2)),
+    "layer norm, no bias": lambda: nn.Sequential(
+        nn.Linear(6, 16, bias=False), nn.LayerNorm(16), nn.GELU(approximate="tanh"),
+        nn.Linear(16, 3)),
+    "dropout": lambda: nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.3),
+                                     nn.Linear(32, 4), nn.Dropout(0.5)),
+    "large": lambda: nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10)),
+}
+
+
+@pytest.mark.parametrize("x_grad", [False, True], ids=["x", "x requires grad"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_one_node_gives_the_per_layer_graph_s_values_bit_for_bit(name, dtype, x_grad,
+                                                                 monkeypatch):
+    rows = 96 if name == "large" else 5
+    shape = (rows, MODELS[name]()[0].in_features)
+    out, grads, x_grad_value, grad_fn = _run(MODELS[name], shape, dtype, monkeypatch, True,
+                                             x_grad)
+    ref_out, ref_grads, ref_x_grad, ref_grad_fn = _run(MODELS[name], shape, dtype,
+                                                       monkeypatch, False, x_grad)
+    assert type(grad_fn) is SequentialChain and type(ref_grad_fn) is not SequentialChain
+    assert grad_fn.name == ref_grad_fn.name  # printed as grad_fn=<Linear>
+    np.testing.assert_array_equal(out, ref_out)
+    assert len(grads) == len(ref_grads)
+    for mine, theirs in zip(grads, ref_grads):
+        np.testing.assert_array_equal(mine, theirs)
+    if x_grad:
+        np.testing.assert_array_equal(x_grad_value, ref_x_grad)
+    else:
+        assert x_grad_value is None and ref_x_grad is None
+
+
+def test_a_three_dimensional_input_and_frozen_layers(monkeypatch):
+    def make():
+        model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 6), nn.ReLU(),
+                              nn.Linear(6, 2))
+        model[0].requires_grad_(False)
+        model[2].bias.requires_grad_(False)
+        return model
+
+    out, grads, _, grad_fn = _run(make, (3, 5, 4), "float64", monkeypatch, True, False)
+    ref_out, ref_grads, _, _ = _run(make, (3, 5, 4), "float64", monkeypatch, False, False)
+    assert type(grad_fn) is SequentialChain and out.shape == (3, 5, 2)
+    np.testing.assert_array_equal(out, ref_out)
+    assert [g is None for g in grads] == [True, True, False, True, False, False]
+    for mine, theirs in zip(grads, ref_grads):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_it_agrees_with_finite_differences():
+    ffnn.manual_seed(3)
+    model = nn.Sequential(nn.Linear(3, 4), nn.SiLU(), nn.Linear(4, 2)).double()
+    x = ffnn.tensor(np.random.default_rng(3).standard_normal((2, 3)), requires_grad=True)
+    out = model(x)
+    assert type(out.grad_fn) is SequentialChain
+    out.pow(2).sum().backward()
+    w = model[0].weight
+    numeric = np.zeros(w.shape)
+    for index in np.ndindex(*w.shape):
+        for sign in (1, -1):
+            with ffnn.no_grad():
+                w.data[index] += sign * 1e-6
+                numeric[index] += sign * model(x).pow(2).sum().item() / 2e-6
+                w.data[index] -= sign * 1e-6
+    np.testing.assert_allclose(w.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_retain_graph_backward_twice_and_autograd_grad():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    x = ffnn.tensor(np.ones((2, 3)), requires_grad=True)
+    loss = model(x).sum()
+    loss.backward(retain_graph=True)
+    first = model[0].weight.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_array_equal(model[0].weight.grad.numpy(), 2 * first)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    dx, dw = ffnn.autograd.grad(model(x).sum(), [x, model[0].weight])
+    np.testing.assert_array_equal(dw.numpy(), first)
+    assert dx.shape == (2, 3)
+
+
+@pytest.mark.parametrize("when", ["forward hook", "forward pre-hook", "forward on the instance",
+                                  "nested", "batch norm", "eval dropout only"])
+def test_it_steps_aside_where_a_layer_must_run_itself(when):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    seen = []
+    if when == "forward hook":
+        model[1].register_forward_hook(lambda m, a, out: seen.append(1))
+    elif when == "forward pre-hook":
+        model[2].register_forward_pre_hook(lambda m, a: seen.append(1))
+    elif when == "forward on the instance":
+        original = model[1].forward
+        model[1].forward = lambda x: seen.append(1) or original(x)
+    elif when == "nested":
+        model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.Linear(4, 2))
+    elif when == "batch norm":
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    else:
+        model = nn.Sequential(nn.Dropout(0.5)).eval()
+    x = ffnn.randn(5, 3)
+    out = model(x)
+    assert type(out.grad_fn) is not SequentialChain
+    if when in ("forward hook", "forward pre-hook", "forward on the instance"):
+        assert seen == [1]
+    if when == "nested":  # the inner Sequential is a chain of its own
+        assert type(model[0](x).grad_fn) is SequentialChain
+
+
+def test_a_wrong_width_raises_the_layer_s_own_error():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"Linear\(in_features=3, out_features=4\) got input "
+                                         r"with 5 features"):
+        model(ffnn.randn(2, 5))
+    model[2] = nn.Linear(5, 2)
+    with pytest.raises(ValueError, match=r"Linear\(in_features=5, out_features=2\) got input "
+                                         r"with 4 features"):
+        model(ffnn.randn(2, 3))
+
+
+@pytest.mark.parametrize("chain", [True, False], ids=["one node", "per layer"])
+def test_an_array_changed_in_place_after_a_layer_saved_it_is_reported(chain, monkeypatch):
+    if not chain:
+        _per_layer(monkeypatch)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = ffnn.randn(5, 3, requires_grad=True)
+    out = model(x)
+    assert (type(out.grad_fn) is SequentialChain) == chain
+    with ffnn.no_grad():
+        model[2].weight.add_(1.0)  # the second Linear kept its weight for dL/dx
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*used by Linear"):
+        out.sum().backward()
+    out = model(x)
+    with ffnn.no_grad():
+        model[0].bias.add_(1.0)  # no layer kept a bias: nothing to report
+    out.sum().backward()
+    assert model[0].bias.grad is not None
+
+
+@pytest.mark.parametrize("chain", [True, False], ids=["one node", "per layer"])
+def test_no_gradient_is_computed_for_an_input_nobody_needs(chain, monkeypatch):
+    """Two Linear layers: dW and db for each, dL/dx for the second's input only (three
+    products in the backward, not four)."""
+    from ffnn.ops import matrix
+
+    if not chain:
+        _per_layer(monkeypatch)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    out = model(ffnn.randn(5, 3))
+    products = []
+    real = matrix.product
+    monkeypatch.setattr(matrix, "product", lambda a, b: products.append(1) or real(a, b))
+    out.sum().backward()
+    assert len(products) == 3
