@@ -29,7 +29,8 @@ from ffnn.nn.chain_layers import (
 from ffnn.ops import matrix
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Sequential → (its children as last classified, their layers or None)."""
+"""Sequential → (its children as last classified, their layers or None, their classes'
+``forward``: a class patched since is classified again)."""
 
 
 class SequentialChain(Op):
@@ -104,8 +105,10 @@ def _layers(sequential) -> list | None:
     ``forward`` of its own."""
     modules = tuple(sequential._modules.values())
     cached = _plans.get(sequential)
+    forwards = tuple([type(m).forward for m in modules if m is not None])
     if cached is None or len(cached[0]) != len(modules) or \
-            any(a is not b for a, b in zip(cached[0], modules)):
+            any(a is not b for a, b in zip(cached[0], modules)) or \
+            any(a is not b for a, b in zip(cached[2], forwards)):
         layers = []
         for module in modules:
             layer = None if module is None else layer_of(module)
@@ -114,7 +117,7 @@ def _layers(sequential) -> list | None:
                 break
             if layer is not None:
                 layers.append(layer)
-        cached = _plans[sequential] = (modules, layers or None)
+        cached = _plans[sequential] = (modules, layers or None, forwards)
     if cached[1] is None or any(map(_changed_by_hand, modules)):
         return None
     return cached[1]

@@ -23,6 +23,11 @@ DROPOUT_MODULE = "dropout_module"
 read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
 
 
+_OWN_FORWARD = {kind: kind.forward for kind in (Linear, Identity, BatchNorm1d, Dropout)}
+"""The ``forward`` of each layer taken by its type, as imported: a class whose ``forward``
+was replaced since (a monkeypatch) computes something else, and runs itself."""
+
+
 def hooked_module(module) -> bool:
     """Whether ``module`` has forward hooks (as ``Module.__call__`` looks for them)."""
     attributes = vars(module)
@@ -33,6 +38,8 @@ def layer_of(module) -> tuple | str | None:
     """(op class, the module when it holds parameters (a Linear, a layer norm) else None,
     options) for one module; None to skip it; a reason."""
     kind = type(module)
+    if kind in _OWN_FORWARD and kind.forward is not _OWN_FORWARD[kind]:
+        return f"{kind.__name__}.forward was replaced"
     if kind is Linear:
         shape = (module.out_features, module.in_features)
         if module.weight._data.shape != shape or (
@@ -50,6 +57,8 @@ def layer_of(module) -> tuple | str | None:
     declared = traits.of(module)
     if declared is None or declared.op is None:
         return f"module {kind.__name__} is not supported"
+    if kind.forward is not traits.declared_forward(declared.cls):
+        return f"{kind.__name__}.forward was replaced"
     if getattr(module, "inplace", False):
         return f"{kind.__name__}(inplace=True) is not captured"
     options = declared.op_options(module) if declared.op_options else {}

@@ -347,6 +347,8 @@ def _class_weight(weight, input: Tensor, name: str):
 
 
 def _check_labels(name: str, labels: np.ndarray, num_classes: int, ignore_index: int) -> None:
+    if labels.size and 0 <= labels.min() and labels.max() < num_classes:
+        return  # every label a class (two reductions; the search below only when one is not)
     bad = (labels < 0) | (labels >= num_classes)
     bad &= labels != ignore_index
     if bad.any():

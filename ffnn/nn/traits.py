@@ -105,7 +105,17 @@ def declare(cls: type, **traits) -> type:
     entry = dataclasses.replace(_TRAITS.get(cls) or Traits(cls), **traits)
     _check(entry)
     _TRAITS[cls] = entry
+    _DECLARED_FORWARD.setdefault(cls, getattr(cls, "forward", None))
     return cls
+
+
+def declared_forward(cls: type):
+    """The ``forward`` that ``cls`` had when it was first declared (what its ``op`` stands
+    for): a class whose ``forward`` was replaced since computes something else."""
+    return _DECLARED_FORWARD.get(cls)
+
+
+_DECLARED_FORWARD: dict[type, object] = {}
 
 
 def _check(entry: Traits) -> None:

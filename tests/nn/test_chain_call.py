@@ -196,3 +196,16 @@ def test_no_gradient_is_computed_for_an_input_nobody_needs(chain, monkeypatch):
     monkeypatch.setattr(matrix, "product", lambda a, b: products.append(1) or real(a, b))
     out.sum().backward()
     assert len(products) == 3
+
+
+def test_a_layer_class_whose_forward_was_replaced_runs_itself(monkeypatch):
+    seen = []
+    original = nn.Tanh.forward
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    assert type(model(ffnn.randn(2, 3)).grad_fn) is SequentialChain
+    monkeypatch.setattr(nn.Tanh, "forward", lambda self, x: seen.append(1) or original(self, x))
+    out = model(ffnn.randn(2, 3))
+    assert seen == [1] and type(out.grad_fn) is not SequentialChain
+    monkeypatch.setattr(nn.Linear, "forward", nn.Linear.forward)  # the same function: taken
+    monkeypatch.undo()
+    assert type(model(ffnn.randn(2, 3)).grad_fn) is SequentialChain
