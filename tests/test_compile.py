@@ -178,6 +178,52 @@ def test_a_replaced_parameter_or_layer_is_captured_again(rng):
         assert np.array_equal(a._data, b._data)
 
 
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_an_option_changed_after_capture_is_captured_again(mode, rng):
+    """An activation's option, a norm's eps and the loss's reduction changed between steps
+    reach the next step, as they reach the eager one (the fused kernel to rounding)."""
+    def make():
+        ffnn.manual_seed(2)
+        return nn.Sequential(nn.Linear(3, 6), nn.LeakyReLU(0.01), nn.Linear(6, 6), nn.ELU(),
+                             nn.Linear(6, 2)).double()
+
+    eager_model, compiled_model = make(), make()
+    loss_e, loss_c = nn.MSELoss(), nn.MSELoss()
+    opt_e = optim.SGD(eager_model.parameters(), lr=0.1)
+    opt_c = optim.SGD(compiled_model.parameters(), lr=0.1)
+    step = ffnn.compile(compiled_model, loss_c, opt_c, mode=mode)
+    captures, capture = [], step._capture
+    step._capture = lambda: captures.append(1) or capture()
+
+    def slope(model, loss):
+        model[1].negative_slope = 0.4
+
+    def alpha(model, loss):
+        model[3].alpha = 2.5
+
+    def reduction(model, loss):
+        loss.reduction = "sum"
+
+    for edit in (None, slope, alpha, reduction):
+        if edit is not None:
+            edit(eager_model, loss_e)
+            edit(compiled_model, loss_c)
+        x = ffnn.tensor(rng.standard_normal((5, 3)))
+        y = ffnn.tensor(rng.standard_normal((5, 2)))
+        expected = eager_step(eager_model, loss_e, opt_e, x, y)
+        got = step(x, y)
+        assert step.compiled
+        if mode == "replay":
+            assert got == expected
+        else:
+            assert got == pytest.approx(expected, rel=1e-12)
+        step(x, y)  # nothing changed since: no capture
+        eager_step(eager_model, loss_e, opt_e, x, y)
+    assert len(captures) == 3  # one per edit
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)
+
+
 def test_requires_grad_changes_between_steps(rng):
     """Freezing and unfreezing a layer: re-captured, still the eager step."""
     eager_model, compiled_model = _model([3, 4, 4, 2]), _model([3, 4, 4, 2])
@@ -480,3 +526,26 @@ def test_batch_norm_chains_replay_bit_for_bit(options, rng):
     assert ran == [True, True, True, not tracking, True, True]
     for a, b in zip(eager_model.state_dict().values(), compiled_model.state_dict().values()):
         np.testing.assert_array_equal(a._data, b._data)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_forward_set_on_an_instance_runs(when, rng):
+    """A layer whose ``forward`` is set on the instance (as ``ffnn.utils.profile`` times
+    layers) runs it, whether set before the capture or after."""
+    model = _model([3, 4, 2])
+    calls = []
+    original = model[1].forward
+    step = None
+    if when == "after":
+        step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+        step(ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32)),
+             ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32)))
+        assert step.compiled
+    model[1].forward = lambda x: calls.append(1) or original(x)
+    if step is None:
+        step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        step(ffnn.tensor(rng.standard_normal((5, 3)).astype(np.float32)),
+             ffnn.tensor(rng.standard_normal((5, 2)).astype(np.float32)))
+    assert calls == [1] and not step.compiled

@@ -76,12 +76,13 @@ class CompiledStep:
         self._in_features = linears[0].in_features if linears else None
         self._out_features = linears[-1].out_features if linears else None
         self._last_weight = linears[-1].weight if linears else None
-        self._watch = Watch(self.model, self.loss_fn, self.optimizer)
+        self._watch = Watch(self.model, self.loss_fn, self.optimizer,
+                            chain.option_tables if chain is not None else ())
 
     # ----- the step -------------------------------------------------------------------
     def __call__(self, x, y) -> float:
         if not self._watch.unchanged(self.optimizer):
-            self._capture()
+            self._capture()  # a layer, hook, parameter or option changed since
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data

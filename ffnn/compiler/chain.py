@@ -29,6 +29,7 @@ import numpy as np
 
 from ffnn import autograd, nn
 from ffnn.compiler.watch import hooked
+from ffnn.nn import traits
 from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
@@ -155,6 +156,8 @@ def _walk(model) -> tuple[list, list] | str:
         module = stack.pop()
         if hooked_module(module):
             return f"{type(module).__name__} has forward hooks"
+        if "forward" in vars(module):
+            return f"{type(module).__name__} has a forward set on the instance"
         if any(module is seen for seen in modules):
             return "a layer is used twice (shared weights)"
         modules.append(module)
@@ -219,6 +222,12 @@ class ChainStep:
         self._streams: list = []  # (generator, its state before this forward's dropout)
         self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
         self._statistics: list = []  # batch norms' running statistics before this forward
+        optioned = [m for m in modules if (declared := traits.of(m)) is not None
+                    and declared.op_options and type(m) is not nn.BatchNorm1d]
+        self.option_tables = [vars(loss), *map(vars, optioned)]
+        """The attributes of the loss and of each layer with options (an activation's slope, a
+        norm's eps), as their ``forward`` reads them: ``ffnn.compile`` captures again when one
+        of them is another object than at capture (``compiler.watch``)."""
 
     @classmethod
     def capture(cls, model, loss) -> tuple[ChainStep | None, str | None]:

@@ -2,9 +2,11 @@
 
 A capture holds the model's modules and parameters, so it is invalid once a layer or a
 parameter is replaced, a hook is added or removed, a parameter's ``requires_grad`` or shape
-changes, or the optimizer (or its number of parameter groups) changes. :class:`Watch` lists
-the dictionaries holding those facts once per capture and compares them at each call with
-C-level ``map`` calls that stop at the first difference: no Python loop over modules.
+changes, an attribute a layer or the loss reads as an option is set again (an activation's
+slope, the loss's reduction), or the optimizer (or its number of parameter groups) changes.
+:class:`Watch` lists the dictionaries holding those facts once per capture and compares them
+at each call with C-level ``map`` calls that stop at the first difference: no Python loop over
+modules.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ _shape = attrgetter("shape")
 
 
 def hooked(module_tables: list[dict], param_tables: list[dict]) -> bool:
-    """Whether any module (``vars`` of each, the loss included) has forward hooks, or any
-    parameter (``vars`` of each) gradient hooks, as ``Module.__call__`` and backward look
-    for them: C-level ``map``s that stop at the first hook."""
+    """Whether any module (``vars`` of each, the loss included) has forward hooks or a
+    ``forward`` set on the instance, or any parameter (``vars`` of each) gradient hooks, as
+    ``Module.__call__`` and backward look for them: C-level ``map``s that stop at the first."""
     return (any(map(dict.__contains__, module_tables, repeat(_HOOKS[0])))
             or any(map(dict.__contains__, module_tables, repeat(_HOOKS[1])))
+            or any(map(dict.__contains__, module_tables, repeat("forward")))
             or any(map(dict.__contains__, param_tables, repeat("_grad_hooks"))))
 
 
@@ -29,9 +32,10 @@ class Watch:
     """The facts of ``model`` (its modules and parameters), ``loss_fn`` and ``optimizer`` that
     a captured step depends on; :meth:`unchanged` says whether they still hold."""
 
-    def __init__(self, model, loss_fn, optimizer):
+    def __init__(self, model, loss_fn, optimizer, option_tables=()):
         modules = list(model.modules())
         self.registries = [r for m in modules for r in (m._modules, m._parameters)]
+        self.registries += option_tables  # attributes read as options (ChainStep's)
         self.tables = [vars(m) for m in modules]
         if hasattr(loss_fn, "__dict__"):
             self.tables.append(vars(loss_fn))

@@ -19,6 +19,7 @@ import weakref
 import numpy as np
 
 from ffnn.autograd import Op, _changed_since, _saved
+from ffnn.nn import traits
 from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
@@ -100,27 +101,36 @@ class SequentialChain(Op):
 
 
 def _layers(sequential) -> list | None:
-    """The children of ``sequential`` as chain layers ((op class, module or None, options)
-    each, Identity left out), or None when one is not a plain layer, has hooks or a
-    ``forward`` of its own."""
+    """The children of ``sequential`` as chain layers, (op class, the module holding its
+    parameters or None, how to read its options, the module) each, Identity left out; None
+    when one is not a plain layer, has hooks or a ``forward`` of its own."""
     modules = tuple(sequential._modules.values())
     cached = _plans.get(sequential)
     forwards = tuple([type(m).forward for m in modules if m is not None])
     if cached is None or len(cached[0]) != len(modules) or \
             any(a is not b for a, b in zip(cached[0], modules)) or \
             any(a is not b for a, b in zip(cached[2], forwards)):
-        layers = []
-        for module in modules:
-            layer = None if module is None else layer_of(module)
-            if isinstance(layer, str) or (layer is not None and BATCH_NORM_MODULE in layer[2]):
-                layers = None
-                break
-            if layer is not None:
-                layers.append(layer)
-        cached = _plans[sequential] = (modules, layers or None, forwards)
+        cached = _plans[sequential] = (modules, _classify(modules), forwards)
     if cached[1] is None or any(map(_changed_by_hand, modules)):
         return None
     return cached[1]
+
+
+def _classify(modules: tuple) -> list | None:
+    layers = []
+    for module in modules:
+        layer = None if module is None else layer_of(module)
+        if isinstance(layer, str) or (layer is not None and BATCH_NORM_MODULE in layer[2]):
+            return None
+        if layer is not None:
+            op, holder, options = layer
+            if DROPOUT_MODULE in options:
+                read = dropout_options
+            else:
+                declared = traits.of(module)
+                read = declared.op_options if declared is not None else None
+            layers.append((op, holder, read, module))
+    return layers or None
 
 
 def _changed_by_hand(module) -> bool:
@@ -140,11 +150,10 @@ def call(sequential, input) -> object | None:
     if type(data) is not np.ndarray or data.ndim == 0 or data.dtype.char not in "fd":
         return None
     width, inputs, resolved = data.shape[-1], [input], []
-    for op, module, options in layers:
-        if DROPOUT_MODULE in options:
-            options = dropout_options(options[DROPOUT_MODULE])
-            if options is None:  # eval mode or p = 0: the identity, as F.dropout
-                continue
+    for op, module, read, layer in layers:
+        options = read(layer) if read is not None else {}  # as its forward reads them now
+        if options is None:  # dropout in eval mode or with p = 0: the identity
+            continue
         if module is not None:
             registry = vars(module)["_parameters"]
             weight, bias = registry.get("weight"), registry.get("bias")

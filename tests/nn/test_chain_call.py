@@ -209,3 +209,33 @@ def test_a_layer_class_whose_forward_was_replaced_runs_itself(monkeypatch):
     monkeypatch.setattr(nn.Linear, "forward", nn.Linear.forward)  # the same function: taken
     monkeypatch.undo()
     assert type(model(ffnn.randn(2, 3)).grad_fn) is SequentialChain
+
+
+def test_a_layer_s_options_are_read_at_each_call(monkeypatch):
+    """A changed negative slope, layer-norm eps or dropout p reaches the next call."""
+    def make():
+        return nn.Sequential(nn.Linear(4, 6), nn.LeakyReLU(0.01), nn.LayerNorm(6),
+                             nn.Dropout(0.2), nn.Linear(6, 2))
+
+    def change(model):
+        model[1].negative_slope = 0.5
+        model[2].eps = 0.3
+        model[3].p = 0.6
+
+    results = []
+    for chain in (True, False):
+        if not chain:
+            _per_layer(monkeypatch)
+        ffnn.manual_seed(4)
+        model = make().double()
+        x = ffnn.tensor(np.random.default_rng(4).standard_normal((8, 4)))
+        first = model(x).detach().numpy()
+        change(model)
+        out = model(x)
+        assert (type(out.grad_fn) is SequentialChain) == chain
+        results.append((first, out.detach().numpy()))
+        monkeypatch.undo()
+    (first, second), (ref_first, ref_second) = results
+    np.testing.assert_array_equal(first, ref_first)
+    np.testing.assert_array_equal(second, ref_second)
+    assert not np.allclose(first, second)
