@@ -404,8 +404,9 @@ class Trainer:
 
     def _fast_chain(self) -> ChainStep | None:
         """The engine's fast step for this epoch (``ChainStep.build``), captured again only
-        when the model, the loss's options or the optimizer changed since the last capture
-        (``ffnn.compiler.watch``); None when ``fast_step`` is off or the chain does not apply."""
+        when the model, a layer's or the loss's options or the optimizer changed since the
+        last capture (``ffnn.compiler.watch``); None when ``fast_step`` is off or the chain
+        does not apply."""
         if not self.fast_step:
             return None
         options = (getattr(self.loss, "reduction", None),
@@ -413,9 +414,10 @@ class Trainer:
         captured = self._chain_capture
         if captured is None or captured[2] != options or \
                 not captured[1].unchanged(self.optimizer):
-            watch = Watch(self.model, self.loss, self.optimizer)
-            captured = self._chain_capture = (ChainStep.build(self.model, self.loss), watch,
-                                              options)
+            chain = ChainStep.build(self.model, self.loss)
+            watch = Watch(self.model, self.loss, self.optimizer,
+                          chain.option_tables if chain is not None else ())
+            captured = self._chain_capture = (chain, watch, options)
         return captured[0]
 
     def _fused_for(self, chain: ChainStep | None, clip):
