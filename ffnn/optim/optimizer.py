@@ -237,6 +237,10 @@ class Optimizer:
         state["_plans"] = {}
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_plans", {})  # pickled before the plans existed
+
     def _scratch_for(self, data) -> list:
         """Two arrays shaped like ``data``, allocated once per (shape, dtype) and reused."""
         key = (data.shape, data.dtype, type(data))
