@@ -20,9 +20,6 @@ import numpy as np
 
 from ffnn.kernels.native import call_entry
 
-_entries: dict[tuple, int] = {}
-"""Entry points by (kernel, dtype, flags)."""
-
 
 @numba.njit(error_model="numpy", cache=True)
 def _run(grads, table, sizes, scalars):  # pragma: no cover - compiled
@@ -61,11 +58,7 @@ class GroupPlan:
                         a is None or type(a) is np.ndarray and a.dtype == dtype and
                         a.shape == data.shape and a.flags.c_contiguous for a in arrays):
                 return False
-            key = (kernel, dtype.char, *flags.items())
-            entry = _entries.get(key)
-            if entry is None:
-                entry = _entries[key] = kernel.entry(dtype, flags=flags)
-            addresses = [entry, data.ctypes.data]
+            addresses = [kernel.entry(dtype, flags=flags), data.ctypes.data]  # cached there
             addresses += [(data if a is None else a).ctypes.data for a in arrays]
             rows.append(addresses + [0] * (6 - len(addresses)))
         self.seen, self.rows = seen, []
