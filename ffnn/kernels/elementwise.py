@@ -48,7 +48,7 @@ _HELPERS = {
 }
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
     special.normal_cdf,
-    special_float32.exp_small_f32, special_float32.tanh_fast_f32,
+    special_float32.exp_small_f32, special_float32.exp_split_f32, special_float32.tanh_fast_f32,
     special_float32.expm1_small_f32, special_float32.log1p_small_f32,
     special_float32.normal_cdf_f32, special_float64.exp_small_f64,
     special_float64.tanh_fast_f64, special_float64.expm1_small_f64,

@@ -9,8 +9,8 @@ forms run on 4, with no conversion in between. Each is within 2 float32 ulps of 
 value (the tests bound them against libm in float64).
 
 ``normal_cdf_f32`` is GELU's Φ(x): where Φ is small (x < 0) its relative error is what
-GELU's needs, so it is computed on three ranges of |x| with the leading constants (and |x|
-where it multiplies one) in two parts, the usual way to keep float32 cancellations exact.
+GELU's needs, so it is computed as Φ(-|x|) = e^{-x²/2}·P(|x|)/Q(|x|), relative to the value
+on all of float32's range, with x² kept exact by splitting |x| in two parts.
 
 Every constant is a ``numpy.float32``, so that numba types the arithmetic as float32 (a
 Python float literal would promote it to float64); called from Python on ``np.float32``
@@ -47,24 +47,15 @@ _T1, _T2, _T3, _T4, _T5 = (_F(c) for c in (-0.3333328068256378, 0.13331441581249
                                            -0.0057049887254834175))
 
 
-# Φ: the three ranges of normal_cdf_f32
+# Φ(-a) = e^{-a²/2}·P(a)/Q(a): P/Q fitted to Φ(-a)·e^{a²/2} on [0, 14.5] by tools/fit_normal_cdf.py
 _CDF_CAP = _F(20.0)  # Φ(-20) = 3e-89: float32's 0
-_NEAR_END, _MIDDLE_END = _F(1.1932427), _F(1.7677670)
 _HIGH_12_BITS = -(1 << 12)  # a float32's sign, exponent and leading 12 significand bits
-_A0_HIGH, _A0_LOW = _F(0.7978515625), _F(3.2951673347270116e-05)  # √(2/π), as fitted
-_A1, _A2, _A3, _A4, _A5 = (_F(c) for c in (-0.13297999802150273, 0.019943300324832262,
-                                           -0.002366135435136918, 0.00022129270426043957,
-                                           -1.3481347244742592e-05))
-_SQRT2_HIGH, _SQRT2_LOW = _F(1.4142135381698608), _F(2.4203234971764687e-08)
-_B0_HIGH, _B0_LOW = _F(0.07864960283041), _F(7.485791431172117e-10)  # Φ(-√2)
-_B1, _B2, _B3, _B4, _B5, _B6, _B7 = (_F(c) for c in (
-    -0.14676266455046644, 0.10377685600275749, -0.02446022992935929, -0.008647290258798762,
-    0.006106439670933477, -0.00029014306630728256, -0.0005654473310788816))
-_SQRT_HALF = _F(0.7071067811865476)
-_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8 = (_F(c) for c in (  # Numerical Recipes' erfcc
-    1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
-    -0.82215223, 0.17087277))
-_ERFC_SHIFT = _F(-1.26551223)
+_P0, _P1, _P2, _P3, _P4 = (_F(c) for c in (
+    0.5000000048210254, 0.44296816561444735, 0.18677650196545814, 0.04184937860314361,
+    0.0043028645993903785))
+_Q1, _Q2, _Q3, _Q4, _Q5 = (_F(c) for c in (
+    1.6838215338731632, 1.2170413017521846, 0.4788373403866428, 0.1049060621284259,
+    0.010785590237160804))
 
 
 def float_bits(x: float) -> int:
@@ -79,17 +70,24 @@ def float_from_bits(bits: int) -> np.float32:
 
 
 def exp_small_f32(u: np.float32) -> np.float32:
-    """e^u for float32 u <= 1, within 2 ulps (subnormal results included; 0 below -104).
+    """e^u for float32 u <= 1, within 2 ulps (subnormal results included; 0 below -104):
+    ``exp_split_f32(u, 0)``."""
+    return exp_split_f32(u, _ZERO)
 
-    e^u = 2ᵏ·e^r, k = round(u/ln 2), r = u - k ln 2 (ln 2 in two parts, the first product
-    exact), e^r by its degree-7 Taylor polynomial, 2ᵏ as 2^⌊k/2⌋ · 2^(k-⌊k/2⌋) built from
-    exponent bits (each factor a normal float32 down to k = -150, so a subnormal result is
-    rounded once, by the last product).
+
+def exp_split_f32(high: np.float32, low: np.float32) -> np.float32:
+    """e^(high + low) for float32 high <= 1 and |low| below high's last bits, the sum not
+    rounded: within 2 ulps (subnormal results included; 0 below -104).
+
+    e^u = 2ᵏ·e^r, k = round(high/ln 2), r = high - k ln 2 + low (ln 2 in two parts, the
+    first product exact, and so is its difference with high), e^r by its degree-7 Taylor
+    polynomial, 2ᵏ as 2^⌊k/2⌋ · 2^(k-⌊k/2⌋) built from exponent bits (each factor a normal
+    float32 down to k = -150, so a subnormal result is rounded once, by the last product).
     """
-    u = max(u, _EXP_FLOOR)
+    u = max(high, _EXP_FLOOR)
     shifted = u * _LOG2_E + _ROUNDER
     k = shifted - _ROUNDER
-    r = (u - k * _LN2_HIGH) - k * _LN2_LOW
+    r = ((u - k * _LN2_HIGH) - k * _LN2_LOW) + low
     p = _E6 + r * _E7
     p = _E5 + r * p
     p = _E4 + r * p
@@ -143,34 +141,20 @@ def log1p_small_f32(u: np.float32) -> np.float32:
 
 
 def normal_cdf_f32(x: np.float32) -> np.float32:
-    """Φ(x), the standard normal CDF, for float32 x, a = |x|: within 3 ulps for a < 1.19 and
-    5 ulps for a < 1.77 (there Φ(-a) >= 0.038 comes from terms twice its size), and within
-    2.5e-7·x² relative beyond, where GELU's x·Φ(x) is below 0.07 in magnitude for x < 0 and
-    Φ(x) > 0.96 for x > 0. Three ranges, all computed, one selected:
+    """Φ(x), the standard normal CDF, for float32 x: within 5e-7 relative (8 ulps) of the
+    exact value wherever it is a normal float32 (5 ulps for |x| < 1.77).
 
-    * a < 1.1932 (a/√2 < 0.84375, fdlibm's split): 2Φ(±a) = 1 ± a·A(a²), A fitted to
-      erf(a/√2)/a (5e-9); a·A's first term as h·A₀ₕ (h: a to 12 bits, A₀ₕ: 12 bits, so the
-      product is exact, and so is 1 - h·A₀ₕ where it cancels) plus the small rest;
-    * a < 1.7678 (a/√2 < 1.25): Φ(-a) = B(a - √2), B fitted to Φ (9e-10), its constant term
-      and √2 in two parts;
-    * beyond: ½ erfc(a/√2) by Numerical Recipes' erfcc (1.2e-7), with ``exp_small_f32``
-      (a/√2 and its square rounded to float32: up to 2a²·2⁻²⁴ relative).
-
-    The last two give Φ(-a), and Φ(a) = 1 - Φ(-a) for x > 0."""
+    Φ(-a) = e^{-a²/2}·P(a)/Q(a) for a = |x| (capped at 20, where Φ(-a) is float32's 0), and
+    Φ(a) = 1 - Φ(-a) for x > 0. P/Q, of degrees 4 and 5 with positive coefficients, is fitted
+    to Φ(-a)·e^{a²/2} to 1e-8 relative on [0, 14.5] (``tools/fit_normal_cdf.py``); its
+    Horner evaluation adds up to ~5e-7 (positive terms, so no cancellation). a² is exact: h
+    (a to 12 bits) squared is, and a² - h² = (a - h)(a + h) goes to ``exp_split_f32`` as the
+    low part of the exponent (rounded a², e^{-a²/2} would be off by up to 3e-8·a² relative).
+    """
     a = min(abs(x), _CDF_CAP)
-    v = a * a
     h = float_from_bits(float_bits(a) & _HIGH_12_BITS)
-    rest = (a - h) * _A0_HIGH + a * (_A0_LOW + v * (_A1 + v * (_A2 + v * (_A3 + v * (
-        _A4 + v * _A5)))))
-    product = h * _A0_HIGH
-    near = _HALF * ((_ONE - product) - rest) if x < _ZERO else _HALF * ((_ONE + product) + rest)
-    u = (a - _SQRT2_HIGH) - _SQRT2_LOW
-    middle = _B0_HIGH + (_B0_LOW + u * (_B1 + u * (_B2 + u * (_B3 + u * (_B4 + u * (
-        _B5 + u * (_B6 + u * _B7)))))))
-    z = a * _SQRT_HALF
-    t = _ONE / (_ONE + _HALF * z)
-    p = _C0 + t * (_C1 + t * (_C2 + t * (_C3 + t * (_C4 + t * (_C5 + t * (_C6 + t * (
-        _C7 + t * _C8)))))))
-    far = _HALF * t * exp_small_f32(-z * z + _ERFC_SHIFT + t * p)
-    tail = middle if a < _MIDDLE_END else far
-    return near if a < _NEAR_END else (tail if x < _ZERO else _ONE - tail)
+    e = exp_split_f32(-(h * h) * _HALF, -((a - h) * (a + h)) * _HALF)
+    p = _P0 + a * (_P1 + a * (_P2 + a * (_P3 + a * _P4)))
+    q = _ONE + a * (_Q1 + a * (_Q2 + a * (_Q3 + a * (_Q4 + a * _Q5))))
+    lower = e * (p / q)
+    return lower if x < _ZERO else _ONE - lower

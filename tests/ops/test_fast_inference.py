@@ -33,7 +33,8 @@ def test_gelu_float32_is_within_float32_round_off_of_erf(compiled):
     assert out.dtype == np.float32
     ulp = np.spacing(np.abs(expected).astype(np.float32)).astype(np.float64)
     error = np.abs(out - expected)
-    assert (error <= ulp + 2e-8 * np.maximum(1.0, np.abs(x))).all()
+    # x·Φ: Φ's relative error (``normal_cdf_f32``: 3.7e-7 below |x| = 1.77) and a rounding
+    assert (error <= 4 * ulp + 2e-8 * np.maximum(1.0, np.abs(x))).all()
 
 
 def test_gelu_in_place_special_values_and_float64(compiled):
