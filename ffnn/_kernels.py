@@ -5,6 +5,7 @@ needed, so ``import ffnn`` does not pay for numba. Formulas and reasons: ``ffnn/
 import math
 
 import numba
+import numpy as np
 
 _jit = numba.njit(error_model="numpy", cache=True)  # serial: see ffnn/accel.py
 
@@ -65,9 +66,10 @@ _rows_jit = numba.njit(error_model="numpy", cache=True, fastmath={"reassoc", "co
 
 
 @_rows_jit
-def layer_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, rstd):  # pragma: no cover
+def layer_norm_forward(x, w, b, eps, y, x_hat, rstd):  # pragma: no cover - compiled
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,
-    y = x̂ γ + β (γ, β when given); writes y, x̂ [rows, n] and r [rows]."""
+    y = x̂ γ + β; writes y, x̂ [rows, n] and r [rows]. γ, β [n] are arrays (ones and zeros
+    when the layer has none: x̂·1 + 0 is x̂ exactly), so the loops have no branch."""
     rows, n = x.shape
     for i in range(rows):
         total = 0.0
@@ -83,50 +85,42 @@ def layer_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, rstd):  # pragma: n
         for j in range(n):
             h = (x[i, j] - mean) * r
             x_hat[i, j] = h
-            if has_w:  # written out: a call here (even inlined) stops LLVM from
-                h = h * w[j]  # unswitching the loop on the flags and vectorising it (15x)
-            if has_b:
-                h = h + b[j]
-            y[i, j] = h
+            y[i, j] = h * w[j] + b[j]
 
 
 @_rows_jit
-def layer_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
+def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
                         sum_g):  # pragma: no cover - compiled
     """From g = dL/dy [rows, n]: grad_x = r (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g γ (when
-    ``need_x``); Σ_rows g x̂ and Σ_rows g into the float64 ``sum_gx``, ``sum_g`` [n]."""
+    ``need_x``); Σ_rows g x̂ and Σ_rows g into the float64 ``sum_gx``, ``sum_g`` [n], in the
+    same pass as the row's sums."""
     rows, n = g.shape
     for j in range(n):
         sum_gx[j] = 0.0
         sum_g[j] = 0.0
     for i in range(rows):
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            gj = 1.0 * g[i, j]
+            hj = 1.0 * x_hat[i, j]
+            gh = gj * w[j]
+            s1 += gh
+            s2 += gh * hj
+            sum_gx[j] += gj * hj
+            sum_g[j] += gj
         if need_x:
-            s1 = 0.0
-            s2 = 0.0
-            for j in range(n):
-                gh = 1.0 * g[i, j]
-                if has_w:
-                    gh *= w[j]
-                s1 += gh
-                s2 += gh * x_hat[i, j]
             m1 = s1 / n
             m2 = s2 / n
             r = rstd[i]
             for j in range(n):
-                gh = 1.0 * g[i, j]
-                if has_w:
-                    gh *= w[j]
-                grad_x[i, j] = r * (gh - m1 - x_hat[i, j] * m2)
-        for j in range(n):
-            sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
-            sum_g[j] += g[i, j]
+                grad_x[i, j] = r * ((1.0 * g[i, j]) * w[j] - m1 - x_hat[i, j] * m2)
 
 
 @_rows_jit
-def batch_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, mean, var,
-                       rstd):  # pragma: no cover - compiled
+def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd):  # pragma: no cover
     """Per column of x [rows, n]: μ, σ² (biased; two passes, float64, written to ``mean``,
-    ``var``), r = 1/√(σ² + ε); x̂ = (x - μ) r, y = x̂ γ + β (γ, β when given)."""
+    ``var``), r = 1/√(σ² + ε); x̂ = (x - μ) r, y = x̂ γ + β (γ, β arrays, as layer norm's)."""
     rows, n = x.shape
     for j in range(n):
         mean[j] = 0.0
@@ -147,15 +141,11 @@ def batch_norm_forward(x, w, b, has_w, has_b, eps, y, x_hat, mean, var,
         for j in range(n):
             h = (x[i, j] - mean[j]) * rstd[j]
             x_hat[i, j] = h
-            if has_w:  # written out: a call here (even inlined) stops LLVM from
-                h = h * w[j]  # unswitching the loop on the flags and vectorising it (15x)
-            if has_b:
-                h = h + b[j]
-            y[i, j] = h
+            y[i, j] = h * w[j] + b[j]
 
 
 @_rows_jit
-def batch_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
+def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
                         sum_g):  # pragma: no cover - compiled
     """From g = dL/dy [rows, n]: Σ_rows g x̂ and Σ_rows g per column (float64, into
     ``sum_gx``, ``sum_g``), then, when ``need_x``, grad_x = γ r/m (m g - Σg - x̂ Σg x̂)."""
@@ -168,9 +158,9 @@ def batch_norm_backward(g, x_hat, rstd, w, has_w, need_x, grad_x, sum_gx,
             sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
             sum_g[j] += g[i, j]
     if need_x:
+        scale = np.empty(n)
+        for j in range(n):
+            scale[j] = rstd[j] / rows * w[j]
         for i in range(rows):
             for j in range(n):
-                scale = rstd[j] / rows
-                if has_w:
-                    scale *= w[j]
-                grad_x[i, j] = scale * (rows * g[i, j] - sum_g[j] - x_hat[i, j] * sum_gx[j])
+                grad_x[i, j] = scale[j] * (rows * g[i, j] - sum_g[j] - x_hat[i, j] * sum_gx[j])

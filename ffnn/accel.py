@@ -18,6 +18,7 @@ dtype and are cached on disk; numba itself is imported only then.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 
@@ -110,6 +111,23 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return y
 
 
+def _affine(weight: np.ndarray | None, bias: np.ndarray | None, n: int,
+            dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(γ, β) for a norm kernel: the layer's own, or ones and zeros [n] where it has none
+    (read-only, one pair per width and dtype)."""
+    if weight is None or bias is None:
+        ones, zeros = _unit_affine(n, np.dtype(dtype).char)
+        return (ones if weight is None else weight), (zeros if bias is None else bias)
+    return weight, bias
+
+
+@functools.lru_cache(maxsize=64)
+def _unit_affine(n: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    ones, zeros = np.ones(n, dtype), np.zeros(n, dtype)
+    ones.flags.writeable = zeros.flags.writeable = False
+    return ones, zeros
+
+
 def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
                        eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y, x̂, 1/σ) of layer norm over the last axis of x [rows, n], one compiled pass per
@@ -117,10 +135,8 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     float64. ``weight`` / ``bias`` [n] or None."""
     y, x_hat = np.empty_like(x), np.empty_like(x)
     rstd = np.empty(x.shape[0])
-    absent = x.reshape(-1)[:1]
-    _kernels().layer_norm_forward(x, absent if weight is None else weight,
-                                  absent if bias is None else bias, weight is not None,
-                                  bias is not None, float(eps), y, x_hat, rstd)
+    weight, bias = _affine(weight, bias, x.shape[1], x.dtype)
+    _kernels().layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
     return y, x_hat, rstd
 
 
@@ -133,13 +149,13 @@ def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
 
 
 def _norm_backward(kernel, grad, x_hat, rstd, weight, need_x: bool) -> tuple:
-    """Run a norm's backward ``kernel`` (its arguments: g, x̂, 1/σ, γ, has γ, need_x, grad_x
-    and the float64 sums Σ g x̂, Σ g it fills) and return its three results."""
+    """Run a norm's backward ``kernel`` (its arguments: g, x̂, 1/σ, γ, need_x, grad_x and
+    the float64 sums Σ g x̂, Σ g it fills) and return its three results."""
     n = x_hat.shape[1]
     grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
     sum_gx, sum_g = np.empty(n), np.empty(n)
-    kernel(grad, x_hat, rstd, x_hat[0] if weight is None else weight, weight is not None,
-           need_x, grad_x, sum_gx, sum_g)
+    weight = _affine(weight, None, n, x_hat.dtype)[0]
+    kernel(grad, x_hat, rstd, weight, need_x, grad_x, sum_gx, sum_g)
     dtype = x_hat.dtype
     return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
 
@@ -152,10 +168,8 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     n = x.shape[1]
     y, x_hat = np.empty_like(x), np.empty_like(x)
     mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
-    absent = x.reshape(-1)[:1]
-    _kernels().batch_norm_forward(x, absent if weight is None else weight,
-                                  absent if bias is None else bias, weight is not None,
-                                  bias is not None, float(eps), y, x_hat, mean, var, rstd)
+    weight, bias = _affine(weight, bias, n, x.dtype)
+    _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
     return y, x_hat, mean, var, rstd
 
 
