@@ -25,6 +25,32 @@ def add_rows(y, b):  # pragma: no cover - compiled
             y[i, j] += b[j]
 
 
+_GAMMA, _MIX_1, _MIX_2 = (numba.uint64(c) for c in (
+    0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))  # ffnn.ops.dropout's
+_LOW_32 = numba.uint64(0xFFFFFFFF)
+
+
+@_jit
+def _splitmix64(key, index):  # pragma: no cover - compiled
+    """Output ``index`` of SplitMix64 seeded with ``key`` (``ffnn.ops.dropout.splitmix64``)."""
+    z = key + (index + numba.uint64(1)) * _GAMMA
+    z = (z ^ (z >> numba.uint64(30))) * _MIX_1
+    z = (z ^ (z >> numba.uint64(27))) * _MIX_2
+    return z ^ (z >> numba.uint64(31))
+
+
+@_jit
+def keep_mask(key, threshold, out):  # pragma: no cover - compiled
+    """out[2i], out[2i + 1] = the low and high 32 bits of output i >= threshold."""
+    pairs = out.size // 2
+    for i in range(pairs):
+        z = _splitmix64(key, numba.uint64(i))
+        out[2 * i] = (z & _LOW_32) >= threshold
+        out[2 * i + 1] = (z >> numba.uint64(32)) >= threshold
+    if out.size % 2:
+        out[out.size - 1] = (_splitmix64(key, numba.uint64(pairs)) & _LOW_32) >= threshold
+
+
 @_jit
 def cross_entropy_forward(x, target, ignore_index, prob):  # pragma: no cover - compiled
     """prob = softmax of each row of x [n, c]; returns (Σᵢ -log softmax(xᵢ)[target[i]],

@@ -111,6 +111,14 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return y
 
 
+def keep_mask(key: int, threshold: int, out: np.ndarray) -> np.ndarray:
+    """``out`` [n] (bool) ← dropout's keep mask from SplitMix64 keyed by ``key``
+    (``ffnn.ops.dropout.keep_mask``'s bits: 32-bit halves at least ``threshold``), in one
+    compiled pass; returns out."""
+    _kernels().keep_mask(np.uint64(key), np.uint64(threshold), out)
+    return out
+
+
 def _affine(weight: np.ndarray | None, bias: np.ndarray | None, n: int,
             dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """(γ, β) for a norm kernel: the layer's own, or ones and zeros [n] where it has none

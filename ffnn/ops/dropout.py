@@ -4,32 +4,92 @@ from __future__ import annotations
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.kernels import ElementwiseKernel
 
 
 class Dropout(Op):
     """Inverted dropout: y = x · mask / (1 - p), mask ~ Bernoulli(1 - p);
-    dL/dx = dL/dy · mask / (1 - p). The mask is drawn from the given NumPy generator."""
+    dL/dx = dL/dy · mask / (1 - p). The mask is drawn from the given NumPy generator.
+
+    With the compiled kernels, one pass each way (``DROPOUT``), keeping the mask as bool
+    (a byte an element); otherwise the NumPy reference, which keeps mask / (1 - p)."""
 
     def forward(self, x, p=0.5, rng=None):
         m = xp(x)
         if p >= 1:
-            self.scale = m.zeros(x.shape, dtype=x.dtype)
-        else:
-            keep = keep_mask(rng, x.shape, p)
-            self.scale = m.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - p))
+            self.keep, self.scale = None, m.zeros(x.shape, dtype=x.dtype)
+            return x * self.scale
+        keep = keep_mask(rng, x.shape, p)
+        if accel.usable(x):
+            self.keep, self.factor = keep, 1 / (1 - p)
+            return _apply_mask(x, keep, self.factor)
+        self.keep, self.scale = None, m.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - p))
         return x * self.scale
 
     def backward(self, grad):
+        if self.keep is not None:
+            grad = np.ascontiguousarray(np.broadcast_to(grad, self.keep.shape))
+            return (_apply_mask(grad, self.keep, self.factor),)
         return (grad * self.scale,)
 
 
+DROPOUT = ElementwiseKernel("dropout", reads=("x", "keep"), writes=("y",),
+                            body="y = x * (scale if keep else 0.0)", scalars=("scale",))
+"""y = x · s where the keep mask (bool) is set, else x · 0: the reference's product with
+mask · s, s = 1/(1 - p) rounded to x's dtype; forward (x) and backward (dL/dy) alike."""
+
+
+def _apply_mask(x: np.ndarray, keep: np.ndarray, scale: float) -> np.ndarray:
+    """``DROPOUT`` on a C-contiguous float array and its bool mask of the same shape."""
+    y = np.empty_like(x)
+    DROPOUT.loop(x.dtype)(x.size, x.reshape(-1), keep.reshape(-1), y.reshape(-1), scale)
+    return y
+
+
+GOLDEN_GAMMA = 0x9E3779B97F4A7C15
+MIX_1, MIX_2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+"""SplitMix64's constants (Steele, Lea & Flood 2014; Vigna's ``splitmix64.c``)."""
+_MASK_64 = (1 << 64) - 1
+_CHUNK = 1 << 15  # 64-bit values per NumPy pass: 256 KiB, so each pass stays in cache
+
+
+def splitmix64(key: int, count: int) -> np.ndarray:
+    """The first ``count`` outputs of SplitMix64 seeded with the 64-bit ``key``, as uint64:
+    output i = mix(key + (i + 1)·γ), mix(z) = z₃ with z₁ = (z ^ z >> 30)·M₁,
+    z₂ = (z₁ ^ z₁ >> 27)·M₂, z₃ = z₂ ^ z₂ >> 31 (wrapping 64-bit arithmetic). A counter-based
+    generator: any output is computed from its index alone, so a compiled loop
+    (``ffnn._kernels.keep_mask``) computes the same values in any order. NumPy, in chunks
+    that stay in cache."""
+    out = np.empty(count, np.uint64)
+    scratch = np.empty(min(count, _CHUNK), np.uint64)
+    steps = np.arange(1, len(scratch) + 1, dtype=np.uint64) * np.uint64(GOLDEN_GAMMA)
+    for start in range(0, count, _CHUNK):
+        z, t = out[start:start + _CHUNK], scratch[:min(_CHUNK, count - start)]
+        np.add(steps[:len(t)], np.uint64((key + start * GOLDEN_GAMMA) & _MASK_64), out=z)
+        for shift, factor in ((30, MIX_1), (27, MIX_2)):
+            np.right_shift(z, np.uint64(shift), out=t)
+            z ^= t
+            z *= np.uint64(factor)
+        np.right_shift(z, np.uint64(31), out=t)
+        z ^= t
+    return out
+
+
 def keep_mask(rng: np.random.Generator, shape: tuple, p: float) -> np.ndarray:
-    """A boolean mask of ``shape``, each entry True with probability 1 - p: 32 random bits
-    per entry (two per draw of ``rng``'s 64-bit generator, half the draws and ~half the
-    time of one float per entry) at least ⌊p·2³²⌉."""
+    """A boolean mask of ``shape``, each entry True with probability 1 - p: entry j is
+    whether the 32-bit half j of SplitMix64's outputs (``splitmix64``; the low half of
+    output i is entry 2i, the high half 2i + 1), keyed by one 64-bit draw of ``rng``, is at
+    least ⌊p·2³²⌉. One draw per mask, whatever its size, so the generator's stream moves on
+    by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits."""
     n = int(np.prod(shape, dtype=np.int64))
-    bits = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-    threshold = np.uint32(min(round(p * 2.0**32), 2**32 - 1))
-    return (bits >= threshold).reshape(shape)
+    key = int(rng.bit_generator.random_raw())
+    threshold = min(round(p * 2.0**32), 2**32 - 1)
+    if accel.enabled and n >= accel.MIN_SIZE:
+        keep = np.empty(n, bool)
+        accel.keep_mask(key, threshold, keep)
+        return keep.reshape(shape)
+    bits = splitmix64(key, (n + 1) // 2).view(np.uint32)[:n]
+    return (bits >= np.uint32(threshold)).reshape(shape)
