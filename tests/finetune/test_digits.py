@@ -4,10 +4,14 @@ Test accuracy on digits 5-9 (224 test rows) after learning from 10% of their tra
 (67 rows), for seeds 0-9 (the seed picks the 67 rows and the initialisations):
 
     method                    mean   per seed 0..9
-    from scratch              0.963  .982 .955 .955 .951 .964 .978 .978 .938 .964 .960
-    frozen body + new head    0.955  .951 .946 .973 .955 .955 .964 .960 .951 .951 .942
-    full FT, layer-wise lr    0.961  .960 .951 .955 .960 .960 .973 .978 .955 .955 .960
-    LoRA r=4 + new head       0.952  .960 .951 .942 .955 .951 .951 .973 .946 .933 .955
+    from scratch              0.958  .982 .951 .955 .946 .960 .964 .982 .924 .960 .955
+    frozen body + new head    0.957  .946 .942 .969 .946 .964 .982 .960 .955 .951 .951
+    full FT, layer-wise lr    0.959  .964 .946 .951 .960 .960 .973 .978 .946 .955 .960
+    LoRA r=4 + new head       0.948  .955 .938 .920 .946 .960 .960 .951 .938 .955 .955
+
+(dropout's masks as drawn since SplitMix64 keys them; with the earlier masks the means were
+0.963, 0.955, 0.961 and 0.952: the methods move by a row or two of the test set with the
+random stream, which is why the test takes all ten seeds.)
 
 So on this data transfer from digits 0-4 does *not* beat training from scratch: the methods
 tie within the seed spread. Tried without success: widths 256-1024, one or two hidden layers,
@@ -30,7 +34,7 @@ import ffnn
 from ffnn import finetune
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "finetune_digits.py"
-SEEDS = (0, 1, 2)
+SEEDS = tuple(range(10))
 
 
 def _example():
@@ -56,8 +60,8 @@ def test_finetune_digits_story():
             accuracy[row["method"]].append(row["accuracy"])
     mean = {method: np.mean(values) for method, values in accuracy.items()}
     for method, values in accuracy.items():
-        assert min(values) > 0.92, (method, values)  # chance is 0.2; measured >= 0.933
-        # measured: at most 0.011 below scratch on average (seeds 0-9), 0.013 on seeds 0-2
+        assert min(values) > 0.90, (method, values)  # chance is 0.2; measured >= 0.920
+        # measured: at most 0.010 below scratch on average over the ten seeds
         assert mean[method] > mean["from scratch"] - 0.025, mean
 
     rows = {row["method"]: row for row in results[0]["rows"]}

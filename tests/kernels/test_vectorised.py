@@ -45,13 +45,13 @@ def _norm_kernels():
     return {
         # kernel: (arguments, float32 arrays written element by element)
         "layer_norm_forward": (kernels.layer_norm_forward,
-                               (x, w, w, True, True, 1e-5, y, x_hat, np.zeros(ROWS)), 2),
+                               (x, w, w, 1e-5, y, x_hat, np.zeros(ROWS)), 2),
         "layer_norm_backward": (kernels.layer_norm_backward,
-                                (g, x_hat, np.ones(ROWS), w, True, True, grad_x, *stats[:2]), 1),
+                                (g, x_hat, np.ones(ROWS), w, True, grad_x, *stats[:2]), 1),
         "batch_norm_forward": (kernels.batch_norm_forward,
-                               (x, w, w, True, True, 1e-5, y, x_hat, *stats), 2),
+                               (x, w, w, 1e-5, y, x_hat, *stats), 2),
         "batch_norm_backward": (kernels.batch_norm_backward,
-                                (g, x_hat, np.ones(WIDTH), w, True, True, grad_x, *stats[:2]),
+                                (g, x_hat, np.ones(WIDTH), w, True, grad_x, *stats[:2]),
                                 1),
         "add_rows": (kernels.add_rows, (y, w), 1),
     }
