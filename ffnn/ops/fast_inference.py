@@ -16,7 +16,7 @@ import numpy as np
 
 from ffnn import accel
 from ffnn.ops._blas import single_blas_thread
-from ffnn.ops.activations import _INV_SQRT_2PI, GELU_ERF
+from ffnn.ops.activations import GELU_IN_PLACE
 from ffnn.ops.attention import attention_probs
 from ffnn.ops.special import erfc
 
@@ -38,12 +38,11 @@ def _compiled(*arrays) -> bool:
 def gelu_(x: np.ndarray) -> np.ndarray:
     """x ← x Φ(x) in place (exact GELU, Φ the normal CDF); returns x.
 
-    With numba: the GELU op's own compiled forward (``activations.GELU_ERF``: Φ from
+    With numba: the GELU op's in-place kernel (``activations.GELU_IN_PLACE``: Φ from
     ``special_float32.normal_cdf_f32`` for float32, libm's erfc for float64) writing into x;
     otherwise Φ = ½ erfc(-x/√2) from the reference ``erfc``."""
     if _compiled(x) and x.flags.c_contiguous:
-        cdf = np.empty_like(x)
-        GELU_ERF.forward_kernel(x=x, y=x, cdf=cdf, inv_sqrt_2pi=_INV_SQRT_2PI)
+        GELU_IN_PLACE(x=x)
         return x
     x *= (0.5 * erfc(-x * np.sqrt(0.5))).astype(x.dtype, copy=False)
     return x

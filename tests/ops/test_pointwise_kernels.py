@@ -100,20 +100,34 @@ def test_relu_keeps_nan_and_negative_zero_as_the_reference(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu_tanh"])
 def test_compiled_path_detects_a_saved_tensor_changed_in_place(name, monkeypatch):
-    """Saved arrays are kept where autograd's version check sees them, as on the reference."""
+    """Saved arrays are kept where autograd's version check sees them, as on the reference:
+    sigmoid and tanh keep their output, the tanh form of GELU its input."""
     monkeypatch.setattr(accel, "enabled", True)
     x, _ = _inputs(np.float32)
-    for changed in ("output", "input"):
+    source = ffnn.tensor(x.copy(), requires_grad=True) * 1.0
+    y = ACTIVATIONS[name][0](source)
+    (source if name == "gelu_tanh" else y).mul_(3)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("name", ["silu", "gelu"])
+def test_an_activation_keeping_its_slope_ignores_its_input_changed_afterwards(
+        name, compiled, monkeypatch):
+    """SiLU and GELU keep f'(x) from the forward, not x: their input changed in place after
+    the forward leaves dL/dx as it was (torch, which keeps x, would raise instead)."""
+    monkeypatch.setattr(accel, "enabled", compiled)
+    x, grad = _inputs(np.float32)
+    gradients = []
+    for change in (False, True):
         t = ffnn.tensor(x.copy(), requires_grad=True)
         source = t * 1.0
         y = ACTIVATIONS[name][0](source)
-        if changed == "output" and name != "silu":
-            y.mul_(3)
-        elif changed == "input" and name == "silu":
+        if change:
             source.mul_(3)
-        else:
-            continue
-        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-            y.sum().backward()
+        y.backward(ffnn.tensor(grad))
+        gradients.append(t.grad.numpy())
+    np.testing.assert_array_equal(gradients[1], gradients[0])
