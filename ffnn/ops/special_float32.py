@@ -146,8 +146,9 @@ def normal_cdf_f32(x: np.float32) -> np.float32:
 
 
 def normal_cdf_density_f32(x: np.float32) -> tuple[np.float32, np.float32]:
-    """(Φ(x), e^{-x²/2}) for float32 x: Φ within 5.5e-7 relative (8 ulps) of the exact value
-    wherever it is a normal float32 (6 ulps for |x| < 1.77), e^{-x²/2} within 2 ulps.
+    """(Φ(x), e^{-x²/2}) for float32 x: Φ within 5.5e-7 relative of the exact value wherever
+    it is a normal float32 (5.1e-7 and 8.1 ulps at worst over every float32 in [2⁻¹², 14];
+    6 ulps below |x| = 1.77, 5 below 1.19), e^{-x²/2} within 2 ulps.
 
     Φ(-a) = e^{-a²/2}·P(a)/Q(a) for a = |x| (capped at 20, where Φ(-a) is float32's 0), and
     Φ(a) = 1 - Φ(-a) for x > 0. P/Q, of degrees 4 and 5 with positive coefficients, is fitted
