@@ -56,9 +56,9 @@ def _activation(op: type, options: dict):
     found = op().formula(**options) if issubclass(op, PointwiseOp) else None
     if found is None:
         return f"{op.__name__.lower()} has no compiled formula"
-    pointwise = found[0]
-    if len(pointwise.kept) > 2 or len(pointwise.forward_kernel.arrays) > 4:
-        return f"{op.__name__.lower()} keeps more arrays than the fused step holds"
+    for pointwise in {found[0], found[0].for_dtype(np.dtype(np.float64))}:
+        if len(pointwise.kept) > 2 or len(pointwise.forward_kernel.arrays) > 4:
+            return f"{op.__name__.lower()} keeps more arrays than the fused step holds"
     return found
 
 
@@ -259,7 +259,7 @@ class FusedStep:
                     layers.append((h, h, (), dropped))
                     continue
                 kept = tuple(np.empty(shape, kind or self.dtype)
-                             for kind in activation[0].kept_dtypes)
+                             for kind in activation[0].for_dtype(self.dtype).kept_dtypes)
                 layers.append((np.empty(shape, self.dtype), h, kept, dropped))
             found = (layers, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
             self.buffers[n] = found
@@ -536,7 +536,7 @@ def _entries(activation, dtype: np.dtype, kernel) -> tuple:
     zeros."""
     if activation is None:
         return (np.zeros(1), 0, 0, 0, 0, 0, 0, 0)
-    pointwise, scalars = activation
+    pointwise, scalars = activation[0].for_dtype(dtype), activation[1]
     values = np.array([float(scalars[name]) for name in pointwise.scalars] or [0.0])
     kinds = dict(zip(pointwise.kept, pointwise.kept_dtypes))
     kinds = {name: kind for name, kind in kinds.items() if kind is not None}

@@ -17,7 +17,8 @@ to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W
 The helpers ``exp_small``, ``tanh``, ``expm1`` and ``log1p`` are the vectorising functions
 of ``ffnn.ops.special_float32`` (8 SIMD lanes) and ``ffnn.ops.special_float64`` (4 lanes);
 ``normal_cdf`` (Φ) and ``normal_cdf_density`` (Φ and e^{-x²/2}) are the float32 module's for
-float32 arrays and libm's erfc (and exp) for float64 arrays (``special.normal_cdf``).
+float32 arrays, and libm's erfc (with ``exp_small_f64``) for float64 arrays
+(``special.normal_cdf``, ``special_float64.normal_cdf_density_f64``).
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ _HELPERS = {
     "log1p": ('scalar_helper("log1p_small_f32")', 'scalar_helper("log1p_small_f64")'),
     "normal_cdf": ('scalar_helper("normal_cdf_f32")', 'scalar_helper("normal_cdf")'),
     "normal_cdf_density": ('scalar_helper("normal_cdf_density_f32")',
-                           'scalar_helper("normal_cdf_density")'),
+                           'scalar_helper("normal_cdf_density_f64")'),
 }
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
-    special.normal_cdf, special.normal_cdf_density, special_float32.normal_cdf_density_f32,
+    special.normal_cdf, special_float64.normal_cdf_density_f64,
+    special_float32.normal_cdf_density_f32,
     special_float32.exp_small_f32, special_float32.exp_split_f32, special_float32.tanh_fast_f32,
     special_float32.expm1_small_f32, special_float32.log1p_small_f32,
     special_float32.normal_cdf_f32, special_float64.exp_small_f64,

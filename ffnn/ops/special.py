@@ -90,8 +90,3 @@ def normal_cdf(x: float) -> float:
     ones use ``ffnn.ops.special_float32.normal_cdf_f32``)."""
     return 0.5 * math.erfc(-x * _SQRT_HALF)
 
-
-def normal_cdf_density(x: float) -> tuple[float, float]:
-    """(Φ(x), e^{-x²/2}) with libm's erfc and exp: GELU's pair in the compiled float64 kernels
-    (float32: ``ffnn.ops.special_float32.normal_cdf_density_f32``)."""
-    return 0.5 * math.erfc(-x * _SQRT_HALF), math.exp(-0.5 * x * x)

@@ -162,3 +162,11 @@ def log1p_small_f64(u: float) -> float:
     p = _L3 + z * p
     log_m = 2.0 * s + 2.0 * s * z * p
     return _LN2_HIGH + (log_m + c + _LN2_LOW) if big else log_m
+
+
+def normal_cdf_density_f64(x: float) -> tuple[float, float]:
+    """(Φ(x), e^{-x²/2}) for float64 x: Φ = ½ erfc(-x/√2) with libm's erfc, e^{-x²/2} by
+    ``exp_small_f64``: the float64 form of the kernels' ``normal_cdf_density``. (GELU's float64
+    formula does not use it: beside libm's erfc the loop is scalar, and the exponential costs
+    more there than in the backward's vectorised loop.)"""
+    return 0.5 * math.erfc(-x * 0.7071067811865476), exp_small_f64(-0.5 * x * x)
