@@ -199,8 +199,9 @@ class GELU(PointwiseOp):
 
     ``approximate='tanh'``: y = ½x (1 + t), t = tanh(√(2/π)(x + 0.044715x³));
     dL/dx = dL/dy · (½(1 + t) + ½x (1 - t²) √(2/π)(1 + 3·0.044715x²)).
-    The exact form's forward keeps the slope (the factor of dL/dy): its backward is one
-    product; the tanh form keeps x and ½(1 + t).
+    The exact form's forward keeps the slope (the factor of dL/dy), so its backward is one
+    product, on the NumPy path and in the float32 kernels; the float64 kernels keep x and Φ
+    (``GELU_ERF``), the tanh form x and ½(1 + t).
     """
 
     def forward(self, x, approximate="none"):

@@ -89,4 +89,3 @@ def normal_cdf(x: float) -> float:
     """Φ(x) = ½ erfc(-x/√2) with libm's erfc: GELU's Φ in the compiled float64 kernels (float32
     ones use ``ffnn.ops.special_float32.normal_cdf_f32``)."""
     return 0.5 * math.erfc(-x * _SQRT_HALF)
-

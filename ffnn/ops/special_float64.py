@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import struct
 
+from ffnn.ops.special import normal_cdf
+
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # ln 2 in two parts (fdlibm's): the first has 21
 _LN2_LOW = 1.90821492927058770002e-10  # trailing zero bits, so k·_LN2_HIGH is exact
@@ -165,8 +167,8 @@ def log1p_small_f64(u: float) -> float:
 
 
 def normal_cdf_density_f64(x: float) -> tuple[float, float]:
-    """(Φ(x), e^{-x²/2}) for float64 x: Φ = ½ erfc(-x/√2) with libm's erfc, e^{-x²/2} by
+    """(Φ(x), e^{-x²/2}) for float64 x: Φ by ``special.normal_cdf`` (libm's erfc), e^{-x²/2} by
     ``exp_small_f64``: the float64 form of the kernels' ``normal_cdf_density``. (GELU's float64
     formula does not use it: beside libm's erfc the loop is scalar, and the exponential costs
     more there than in the backward's vectorised loop.)"""
-    return 0.5 * math.erfc(-x * 0.7071067811865476), exp_small_f64(-0.5 * x * x)
+    return normal_cdf(x), exp_small_f64(-0.5 * x * x)
