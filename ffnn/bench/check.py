@@ -20,10 +20,13 @@ TOLERANCE = 1e-9
 
 def loss_differences(names: list[str], threads: int, use_torch: bool, use_jax: bool,
                      notes: list[str], num_steps: int = 3,
-                     commands: dict[str, list[str]] | None = None) -> list[dict]:
-    """Per case: ``{"case", "variant", "ffnn": [losses], LIBRARY: max relative difference}``."""
-    todo = [item for item in steps.items(names) if item[2].dropout == 0.0]
-    if len(todo) < len(steps.items(names)):
+                     commands: dict[str, list[str]] | None = None,
+                     shapes: dict | None = None) -> list[dict]:
+    """Per case: ``{"case", "variant", "ffnn": [losses], LIBRARY: max relative difference}``
+    (``shapes``: the entries of the case ``shape``, as ``steps.items`` takes them)."""
+    every = steps.items(names, shapes)
+    todo = [item for item in every if item[2].dropout == 0.0]
+    if len(todo) < len(every):
         notes.append("dropout cases not compared: each library draws its own masks")
     wanted = ["ffnn", "ffnn_compiled"] + (["torch"] if use_torch else []) \
         + (["jax"] if use_jax else [])

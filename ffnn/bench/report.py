@@ -20,6 +20,7 @@ TARGETS = {
     "tiny": [("ratio", 0.5, "ffnn/torch <= 0.5"), JAX_TARGET, COMPILED_TARGET],
     "shapes": GROUP_TARGETS,
     "sweep": GROUP_TARGETS,
+    "shape": GROUP_TARGETS,
     "predict": [("ratio", 0.9, "ffnn/torch <= 0.9")],
     "sklearn": [("ratio", 1 / 3, "fit time <= 1/3 of MLPClassifier"),
                 ("accuracy_deficit", 0.0, "accuracy >= MLPClassifier")],

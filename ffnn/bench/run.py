@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from ffnn.bench import cases, report, steps, timing
+from ffnn.bench.shape_text import shape_specs
 
 
 def _cpu_name() -> str:
@@ -159,10 +160,12 @@ def _encode_row(args, torch, notes: list[str]) -> dict | None:
 
 def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bool = True,
                    use_torch: bool = True, use_jax: bool = True,
-                   peer_commands: dict[str, list[str]] | None = None) -> dict:
+                   peer_commands: dict[str, list[str]] | None = None,
+                   shapes: dict[str, cases.Spec] | None = None) -> dict:
     """Run the cases and return the result dict that the formatters print. Training cases
-    (``steps.PEER_CASES``) run each library in its own process; ``peer_commands`` replaces
-    a library's peer command (tests)."""
+    (``steps.PEER_CASES``) run each library in its own process; ``shapes`` ({label: Spec},
+    ``--shape``) are the entries of the case ``shape``; ``peer_commands`` replaces a
+    library's peer command (tests)."""
     torch = _torch() if use_torch else None
     notes: list[str] = []
     if torch is None:
@@ -177,7 +180,7 @@ def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bo
     versions: dict[str, str] = {}
     step_rows = steps.step_rows([n for n in case_names if n in steps.PEER_CASES], threads,
                                 repeat, torch is not None, use_jax, notes, peer_commands,
-                                versions)
+                                versions, shapes)
     result["machine"]["jax"] = versions.get("jax")
     with timing.pinned_threads(threads):
         for name in case_names:
@@ -221,6 +224,12 @@ def _parser() -> argparse.ArgumentParser:
                    "one MLP, with norms, dropout and float64. "
                    "tabular: ffnn train on raw CSVs vs scikit-learn (slow; not in 'all'); "
                    "tabular-extra: the same on three other tables")
+    p.add_argument("--shape", action="append", metavar="TEXT",
+                   help="a network of your own, measured as the sweep's entries (repeatable; "
+                   "alone it replaces the default cases): widths first, then any of bN "
+                   "(batch), an activation, an optimizer, mse or cross_entropy, batch_norm "
+                   "or layer_norm, dropout P, float64, lr X; e.g. "
+                   "--shape '784-128-10 relu b64 adam'")
     p.add_argument("--check", action="store_true",
                    help="instead of timing: compare a few float64 steps' losses of every "
                    "peer (torch, JAX) with ffnn's on the training cases chosen (default: "
@@ -265,9 +274,14 @@ def _main(argv: list[str] | None) -> int:
         print(f"ffnn bench: error: --threads must be >= 1. Received: --threads={args.threads}",
               file=sys.stderr)
         return 2
+    try:
+        shapes = shape_specs(args.shape or [])
+    except ValueError as err:
+        print(f"ffnn bench: error: {err}", file=sys.stderr)
+        return 2
     if args.check:
-        return _check(args)
-    names = resolve_cases(args.case)
+        return _check(args, shapes)
+    names = _names(args.case, shapes, DEFAULT_CASES)
     for case in ("tabular", "tabular-extra"):
         if case in names:
             names.remove(case)
@@ -277,7 +291,7 @@ def _main(argv: list[str] | None) -> int:
     if args.profile:
         _print_profiles(names, args)
     result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch,
-                            args.jax)
+                            args.jax, shapes=shapes)
     if args.json:
         print(report.to_json(result))
     elif args.markdown:
@@ -288,7 +302,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 DEFAULT_CASES = ("mlp", "ffn", "tiny", "predict", "sklearn")
-CHECK_CASES = steps.PEER_CASES
+CHECK_CASES = tuple(c for c in steps.PEER_CASES if c != steps.SHAPE_CASE)
 
 
 def resolve_cases(names: list[str] | None, default: tuple[str, ...] = DEFAULT_CASES
@@ -301,18 +315,27 @@ def resolve_cases(names: list[str] | None, default: tuple[str, ...] = DEFAULT_CA
     return list(dict.fromkeys(out))
 
 
-def _check(args) -> int:
+def _names(case_names: list[str] | None, shapes: dict, default: tuple[str, ...]) -> list[str]:
+    """``resolve_cases``, then the case ``shape`` when shapes were given (alone, they
+    replace the default cases)."""
+    if not shapes:
+        return resolve_cases(case_names, default)
+    return (resolve_cases(case_names) if case_names else []) + [steps.SHAPE_CASE]
+
+
+def _check(args, shapes: dict) -> int:
     """``--check``: 0 when every peer's float64 losses agree with ffnn's, else 1."""
     from ffnn.bench import check
 
-    names = [n for n in resolve_cases(args.case, CHECK_CASES) if n in steps.PEER_CASES]
+    names = [n for n in _names(args.case, shapes, CHECK_CASES) if n in steps.PEER_CASES]
     if not names:
         print("ffnn bench: error: --check compares training cases; choose some of "
-              f"{', '.join(steps.PEER_CASES)}. Received: --case {' '.join(args.case)}",
+              f"{', '.join(CHECK_CASES)} (or --shape). Received: --case {' '.join(args.case)}",
               file=sys.stderr)
         return 2
     notes: list[str] = []
-    rows = check.loss_differences(names, args.threads, args.torch, args.jax, notes)
+    rows = check.loss_differences(names, args.threads, args.torch, args.jax, notes,
+                                  shapes=shapes)
     text, agree = check.to_text(rows, notes)
     print(text)
     return 0 if agree else 1

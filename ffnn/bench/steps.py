@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from ffnn.bench import cases, peers, sweep
 
-PEER_CASES = cases.TRAIN_CASES + tuple(sweep.GROUPS)
+SHAPE_CASE = "shape"
+"""The rows of ``ffnn bench --shape`` (``ffnn.bench.shape_text``)."""
+PEER_CASES = cases.TRAIN_CASES + tuple(sweep.GROUPS) + (SHAPE_CASE,)
 
 REPEATS = {
     # name: (rounds, seconds per round and library)
@@ -23,12 +25,16 @@ REPEATS = {
 }
 
 
-def items(names: list[str]) -> list[tuple[str, str | None, cases.Spec]]:
+def items(names: list[str], shapes: dict[str, cases.Spec] | None = None
+          ) -> list[tuple[str, str | None, cases.Spec]]:
     """(case, variant label or None, Spec) for each training case or group entry in
-    ``names``, in order; other names are left out."""
+    ``names``, in order, ``shapes`` ({label: Spec}, ``--shape``) as the entries of the case
+    ``shape``; other names are left out."""
     out: list[tuple[str, str | None, cases.Spec]] = []
     for name in names:
-        if name in cases.TRAIN_CASES:
+        if name == SHAPE_CASE:
+            out += [(name, variant, spec) for variant, spec in (shapes or {}).items()]
+        elif name in cases.TRAIN_CASES:
             out.append((name, None, cases.SPECS[name]))
         elif name in sweep.GROUPS:
             out += [(name, variant, spec) for variant, spec in sweep.GROUPS[name]().items()]
@@ -73,10 +79,12 @@ def step_row(case: str, variant: str | None, spec: cases.Spec, times: dict) -> d
 
 def step_rows(names: list[str], threads: int, repeat: str, use_torch: bool, use_jax: bool,
               notes: list[str], commands: dict[str, list[str]] | None = None,
-              versions: dict[str, str] | None = None) -> list[dict]:
-    """Start the peers once, measure every training case in ``names`` and close them;
-    ``versions`` (if given) receives each running peer's library version."""
-    todo = items(names)
+              versions: dict[str, str] | None = None,
+              shapes: dict[str, cases.Spec] | None = None) -> list[dict]:
+    """Start the peers once, measure every training case in ``names`` (``shapes``: the
+    entries of ``shape``) and close them; ``versions`` (if given) receives each running
+    peer's library version."""
+    todo = items(names, shapes)
     if not todo:
         return []
     rounds, round_s = REPEATS[repeat]

@@ -68,4 +68,5 @@ DESCRIPTIONS = {
     "sweep": f"{'-'.join(map(str, SWEEP_SIZES))} MLP, batch {SWEEP_ROWS}, cross-entropy: "
              f"every activation x optimizer, + batch norm, layer norm, dropout, float64",
     "shapes": "five other shapes: widths, depths, batch sizes, activations and optimizers",
+    "shape": "networks given with --shape (ffnn.bench.shape_text)",
 }

@@ -1,0 +1,123 @@
+"""``ffnn bench --shape``: a network described in one line of text, measured like the
+sweep's entries (each library in its own process, ffnn eager and compiled, PyTorch, JAX and
+the products alone).
+
+The text is the label the bench prints for its shapes, words in any order after the sizes::
+
+    784-128-10 relu b64 adam
+    20-100-100-2 leaky_relu b4096 adagrad layer_norm
+    128-256-256-1 tanh b64 adam float64 mse lr 0.01 dropout 0.1
+
+sizes (required, first): the widths joined by ``-``; ``bN``: the batch (default 128); an
+activation (``ffnn.bench.layout.ACTIVATIONS``, default relu); an optimizer
+(``ffnn.bench.optimizers.OPTIMIZERS``, default adam); ``mse`` or ``cross_entropy`` (default:
+cross-entropy for two or more outputs, else MSE); ``batch_norm`` or ``layer_norm``;
+``dropout P``; ``float32`` or ``float64``; ``lr X`` (default: the sweep's for the optimizer).
+"""
+
+from __future__ import annotations
+
+from ffnn.bench.cases import Spec
+from ffnn.bench.layout import ACTIVATIONS, NORMS
+from ffnn.bench.optimizers import OPTIMIZERS
+from ffnn.bench.sweep import label, learning_rate
+
+LOSSES = ("mse", "cross_entropy")
+DTYPES = ("float32", "float64")
+DEFAULT_ROWS = 128
+_WORDS = ", ".join(("bN", *ACTIVATIONS, *OPTIMIZERS, *LOSSES, *NORMS[1:], *DTYPES,
+                    "dropout P", "lr X"))
+
+
+def _fail(text: str, why: str) -> ValueError:
+    return ValueError(f"--shape {text!r}: {why}")
+
+
+def _sizes(text: str, word: str) -> tuple[int, ...]:
+    parts = word.split("-")
+    if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise _fail(text, "expected the widths first, two or more positive integers joined "
+                          f"by '-' (784-128-10). Received: {word!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _number(text: str, words: list[str], name: str) -> float:
+    """The number after ``name`` in ``words`` (taken from the list)."""
+    if not words:
+        raise _fail(text, f"{name} needs a number after it")
+    word = words.pop(0)
+    try:
+        return float(word)
+    except ValueError:
+        raise _fail(text, f"{name} needs a number after it. Received: {word!r}") from None
+
+
+def parse_shape(text: str) -> Spec:
+    """The ``Spec`` of a ``--shape`` text (see the module's docstring); ValueError naming
+    the word that is not understood or the value that is out of range."""
+    words = text.replace(",", " ").split()
+    if not words:
+        raise _fail(text, "expected widths such as 784-128-10, then optional words")
+    sizes = _sizes(text, words.pop(0))
+    found: dict = {}
+    while words:
+        word = words.pop(0).lower()
+        if word[:1] == "b" and word[1:].isdigit():
+            key, value = "rows", int(word[1:])
+        elif word in ACTIVATIONS:
+            key, value = "activation", word
+        elif word in OPTIMIZERS:
+            key, value = "optimizer", word
+        elif word in LOSSES:
+            key, value = "loss", word
+        elif word in NORMS[1:]:
+            key, value = "norm", word
+        elif word in DTYPES:
+            key, value = "dtype", word
+        elif word in ("dropout", "lr"):
+            key, value = word, _number(text, words, word)
+        else:
+            raise _fail(text, f"word {word!r} is not understood; expected one of: {_WORDS}")
+        if key in found:
+            raise _fail(text, f"{key} is given twice ({found[key]!r} and {value!r})")
+        found[key] = value
+    optimizer = found.get("optimizer", "adam")
+    loss = found.get("loss", "cross_entropy" if sizes[-1] > 1 else "mse")
+    if loss == "cross_entropy" and sizes[-1] < 2:
+        raise _fail(text, f"cross_entropy needs two or more outputs. Received: {sizes[-1]}")
+    rows, lr = found.get("rows", DEFAULT_ROWS), found.get("lr", learning_rate(optimizer))
+    if rows < 1:
+        raise _fail(text, f"the batch must be at least 1 row. Received: b{rows}")
+    if not 0.0 < lr < float("inf"):
+        raise _fail(text, f"lr must be a positive number. Received: {lr}")
+    spec = Spec(sizes, found.get("activation", "relu"), rows, loss, optimizer, lr=lr,
+                norm=found.get("norm", "none"), dropout=found.get("dropout", 0.0),
+                dtype=found.get("dtype", "float32"))
+    try:
+        spec.plan()
+    except ValueError as err:
+        raise _fail(text, str(err)) from None
+    return spec
+
+
+def shape_label(spec: Spec) -> str:
+    """The row's label: ``sweep.label`` and what else sets the spec apart from its
+    defaults (loss where it is not the default, norm, dropout, dtype, lr)."""
+    words = [label(spec)]
+    if spec.loss != ("cross_entropy" if spec.sizes[-1] > 1 else "mse"):
+        words.append(spec.loss)
+    if spec.norm != "none":
+        words.append(spec.norm)
+    if spec.dropout:
+        words.append(f"dropout {spec.dropout:g}")
+    if spec.dtype != "float32":
+        words.append(spec.dtype)
+    if spec.lr != learning_rate(spec.optimizer):
+        words.append(f"lr {spec.lr:g}")
+    return " ".join(words)
+
+
+def shape_specs(texts: list[str]) -> dict[str, Spec]:
+    """{label: Spec} for the ``--shape`` texts, in order (a shape given twice once)."""
+    specs = [parse_shape(text) for text in texts]
+    return {shape_label(spec): spec for spec in specs}

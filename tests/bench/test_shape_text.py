@@ -1,0 +1,98 @@
+"""``ffnn bench --shape``: a network described in a line of text, measured and checked like
+the sweep's entries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from ffnn.bench import main
+from ffnn.bench.cases import Spec
+from ffnn.bench.shape_text import parse_shape, shape_label, shape_specs
+from ffnn.bench.sweep import shape_specs as named_shapes
+from ffnn.bench.sweep import sweep_specs
+
+SMALL = ["--repeat", "small", "--no-memory", "--no-jax"]
+
+
+def test_every_named_shape_and_sweep_entry_reads_back_from_its_label():
+    for spec in [*named_shapes().values(), *sweep_specs().values()]:
+        assert parse_shape(shape_label(spec)) == spec, shape_label(spec)
+
+
+def test_defaults_and_words_in_any_order():
+    assert parse_shape("784-128-10") == Spec((784, 128, 10), "relu", 128, "cross_entropy",
+                                             "adam", lr=1e-3)
+    assert parse_shape("784-128-1").loss == "mse"
+    assert parse_shape("10-20-3 sgd B16 tanh") == Spec((10, 20, 3), "tanh", 16,
+                                                        "cross_entropy", "sgd", lr=1e-2)
+    spec = parse_shape("128-256-1 lr 0.05 float64, dropout 0.2 layer_norm silu b64 nesterov")
+    assert spec == Spec((128, 256, 1), "silu", 64, "mse", "nesterov", lr=0.05,
+                        norm="layer_norm", dropout=0.2, dtype="float64")
+    assert shape_label(spec) == "128-256-1 silu b64 nesterov layer_norm dropout 0.2 float64 lr 0.05"
+
+
+def test_a_shape_given_twice_is_one_row():
+    assert list(shape_specs(["8-4-2 tanh b4 sgd", "8-4-2 sgd b4 tanh", "8-4-2"])) == [
+        "8-4-2 tanh b4 sgd", "8-4-2 relu b128 adam"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "expected widths such as 784-128-10"),
+    ("784", "two or more positive integers joined by '-'"),
+    ("10-0-3", "Received: '10-0-3'"),
+    ("784-128-10 relu b64 adam foo", "word 'foo' is not understood; expected one of: bN"),
+    ("784-128-1 cross_entropy", "cross_entropy needs two or more outputs. Received: 1"),
+    ("10-5 lr", "lr needs a number after it"),
+    ("10-5 lr x", "lr needs a number after it. Received: 'x'"),
+    ("10-5 lr -1", "lr must be a positive number. Received: -1.0"),
+    ("10-5 lr nan", "lr must be a positive number"),
+    ("10-5 relu tanh", "activation is given twice ('relu' and 'tanh')"),
+    ("10-5 b0", "the batch must be at least 1 row. Received: b0"),
+    ("10-5 dropout 1.5", "dropout must be in [0, 1). Received: dropout=1.5"),
+])
+def test_bad_text_is_refused_naming_what_is_wrong(text, message):
+    with pytest.raises(ValueError, match="--shape") as caught:
+        parse_shape(text)
+    assert message in str(caught.value)
+
+
+def test_cli_measures_the_shapes_alone(capsys):
+    assert main(["--shape", "8-4-2 tanh b4 sgd", "--shape", "6-3-1 relu b2 rmsprop float64",
+                 "--json", *SMALL]) == 0
+    rows = json.loads(capsys.readouterr().out)["cases"]
+    assert [(r["case"], r["variant"]) for r in rows] == [
+        ("shape", "8-4-2 tanh b4 sgd"), ("shape", "6-3-1 relu b2 rmsprop float64")]
+    for row in rows:
+        assert row["ffnn_ms"] > 0 and row["compiled_ms"] > 0 and row["torch_ms"] > 0
+        assert row["spec"] == parse_shape(row["variant"]).to_dict()
+        assert row["ratio"] == pytest.approx(row["ffnn_ms"] / row["torch_ms"])
+        assert row["targets"]["ffnn/torch <= 0.8"] == (row["ratio"] <= 0.8)
+
+
+def test_cli_shapes_join_the_cases_named(capsys):
+    assert main(["--case", "tiny", "--shape", "8-4-2 tanh b4 sgd", "--json", *SMALL]) == 0
+    rows = json.loads(capsys.readouterr().out)["cases"]
+    assert [(r["case"], r.get("variant")) for r in rows] == [
+        ("tiny", None), ("shape", "8-4-2 tanh b4 sgd")]
+
+
+def test_cli_check_compares_the_shapes_with_torch(capsys):
+    assert main(["--check", "--no-jax", "--shape", "8-5-3 gelu b6 adamw layer_norm"]) == 0
+    out = capsys.readouterr().out
+    assert "shape 8-5-3 gelu b6 adamw layer_norm: ffnn_compiled" in out
+    assert "torch" in out and "(agrees; tolerance" in out
+
+
+def test_cli_refuses_a_bad_shape_in_one_line(capsys):
+    assert main(["--shape", "8-4-2 tahn"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ffnn bench: error: --shape '8-4-2 tahn': word 'tahn' is not")
+    assert err.count("\n") == 1
+
+
+def test_a_float64_shape_keeps_its_dtype():
+    spec = parse_shape("4-3-2 float64")
+    assert replace(spec, dtype="float32") == parse_shape("4-3-2")
