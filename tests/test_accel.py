@@ -158,7 +158,7 @@ def test_cross_entropy_kernel_refuses_an_index_out_of_range(monkeypatch):
 
     monkeypatch.setattr(accel, "enabled", True)
     x = ffnn.tensor(np.zeros((4, 3)), requires_grad=True)
-    with pytest.raises(ValueError, match="class index is out of range"):
+    with pytest.raises(ValueError, match=r"class labels must be in \[0, 2\] .* label 3 "):
         CrossEntropyIndices.apply(x, ffnn.tensor(np.array([0, 1, 3, 2])))
 
 
@@ -181,3 +181,33 @@ def test_gradient_mean_of_two_ranks_equals_numpy_bit_for_bit(dtype, monkeypatch)
     np.testing.assert_array_equal(results[True, 2], (a + b) * dtype(0.5))
     np.testing.assert_array_equal(results[True, 2], results[False, 2])
     np.testing.assert_array_equal(results[True, 3], (a + b) / dtype(3))
+
+
+@pytest.mark.parametrize("name", ["Sigmoid", "SiLU", "GELU", "ELU", "Softplus"])
+def test_multi_pass_activations_take_the_kernel_on_small_layers_and_follow_torch(
+        name, monkeypatch):
+    """An activation whose NumPy reference takes several passes runs its kernel from
+    ``MULTI_PASS_MIN_SIZE`` elements (a [16, 32] layer), the one-pass ones from MIN_SIZE; both
+    give torch's values and gradients."""
+    from ffnn.ops import activations
+
+    monkeypatch.setattr(accel, "enabled", True)
+    x_np = np.random.default_rng(3).standard_normal((16, 32)) * 4
+    assert activations.MULTI_PASS_MIN_SIZE <= x_np.size < accel.MIN_SIZE
+    op = getattr(activations, name)
+    fn = op()
+    fn.needs_input_grad = (True,)
+    fn.forward(x_np)
+    assert fn.pointwise is not None  # the compiled path ran
+    one_pass = activations.Tanh()
+    one_pass.needs_input_grad = (True,)
+    one_pass.forward(x_np)
+    assert one_pass.pointwise is None  # np.tanh is quicker at this size
+    x = ffnn.tensor(x_np, requires_grad=True)
+    y = getattr(nn, name)()(x)
+    (y * y).sum().backward()
+    tx = torch.tensor(x_np, requires_grad=True)
+    ty = getattr(torch.nn, name)()(tx)
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -15,6 +15,7 @@ as the per-layer graph reports it, under that layer's name.
 from __future__ import annotations
 
 import weakref
+from operator import is_
 
 import numpy as np
 
@@ -107,13 +108,16 @@ def _layers(sequential) -> list | None:
     modules = tuple(sequential._modules.values())
     cached = _plans.get(sequential)
     forwards = tuple([type(m).forward for m in modules if m is not None])
-    if cached is None or len(cached[0]) != len(modules) or \
-            any(a is not b for a, b in zip(cached[0], modules)) or \
-            any(a is not b for a, b in zip(cached[2], forwards)):
+    if cached is None or not _same(cached[0], modules) or not _same(cached[2], forwards):
         cached = _plans[sequential] = (modules, _classify(modules), forwards)
     if cached[1] is None or any(map(_changed_by_hand, modules)):
         return None
     return cached[1]
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """The same objects, in the same order."""
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 def _classify(modules: tuple) -> list | None:

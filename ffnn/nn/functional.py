@@ -346,25 +346,19 @@ def _class_weight(weight, input: Tensor, name: str):
     return Tensor._make(w, False, None)
 
 
-def _check_labels(name: str, labels: np.ndarray, num_classes: int, ignore_index: int) -> None:
-    if labels.size and 0 <= labels.min() and labels.max() < num_classes:
-        return  # every label a class (two reductions; the search below only when one is not)
-    bad = (labels < 0) | (labels >= num_classes)
-    bad &= labels != ignore_index
-    if bad.any():
-        first = int(labels[bad].flat[0])
-        raise ValueError(
-            f"{name}: class labels must be in [0, {num_classes - 1}] for {num_classes} classes "
-            f"(or ignore_index={ignore_index}). Received: label {first} "
-            f"({int(bad.sum())} label(s) out of range)"
-        )
-
-
 def cross_entropy(input: Tensor, target, weight=None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` [N, C] (or [C]) against class indices
     (int, shape [N]) or class probabilities (float, shape [N, C])."""
+    if weight is None and size_average is None and reduce is None and type(input) is Tensor and \
+            (reduction == "mean" or reduction == "sum") and type(target) is Tensor:
+        data, labels = input._data, target._data  # the common case, without the checks below
+        if data.ndim == 2 and labels.dtype == np.int64 and labels.shape == data.shape[:1] and \
+                0.0 <= label_smoothing <= 1.0:
+            return losses.CrossEntropyIndices.apply(  # labels checked there
+                input, target, weight=None, ignore_index=ignore_index, reduction=reduction,
+                label_smoothing=label_smoothing)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -389,8 +383,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
                 f"input of shape {tuple(input.shape)}. Received: target of shape "
                 f"{tuple(target.shape)}"
             )
-        _check_labels("cross_entropy", target._data, input.shape[1], ignore_index)
-        return losses.CrossEntropyIndices.apply(
+        return losses.CrossEntropyIndices.apply(  # labels checked there
             input, target, weight=None if w is None else w._data, ignore_index=ignore_index,
             reduction=reduction, label_smoothing=label_smoothing,
         )
@@ -418,7 +411,7 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
             "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "
             f"input {tuple(input.shape)}, {target.dtype} target {tuple(target.shape)}"
         )
-    _check_labels("nll_loss", target._data, input.shape[1], ignore_index)
+    losses.check_class_labels("nll_loss", target._data, input.shape[1], ignore_index)
     w = _class_weight(weight, input, "nll_loss")
     return losses.NLLLoss.apply(input, target, weight=None if w is None else w._data,
                                 ignore_index=ignore_index, reduction=reduction)

@@ -14,6 +14,22 @@ from ffnn.backend import xp
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 
 
+def check_class_labels(name: str, labels, num_classes: int, ignore_index: int) -> None:
+    """ValueError naming the first label outside [0, num_classes) that is not
+    ``ignore_index`` (two reductions; the search only when one is out of range)."""
+    if labels.size and 0 <= labels.min() and labels.max() < num_classes:
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    bad &= labels != ignore_index
+    if bad.any():
+        first = int(labels[bad].flat[0])
+        raise ValueError(
+            f"{name}: class labels must be in [0, {num_classes - 1}] for {num_classes} classes "
+            f"(or ignore_index={ignore_index}). Received: label {first} "
+            f"({int(bad.sum())} label(s) out of range)"
+        )
+
+
 def _reduce(losses, reduction: str):
     """Mean or sum as a 0-d array of the losses' dtype (the same pairwise sum np.mean uses,
     without its Python wrapper: this runs every step)."""
@@ -100,11 +116,8 @@ class CrossEntropyIndices(Op):
             total, self.prob = self.fused
             self.target, self.reduction = target, reduction
             return x.dtype.type(total / n if reduction == "mean" else total)
+        check_class_labels("cross_entropy", target, c, ignore_index)  # the kernel checked
         kept = target != ignore_index
-        if n and ((target < 0) | (target >= c))[kept].any():
-            raise ValueError(f"cross_entropy: a class index is out of range: expected values "
-                             f"in [0, {c}) or ignore_index={ignore_index}. Received: "
-                             f"min {int(target[kept].min())}, max {int(target[kept].max())}")
         logp = log_softmax_array(x, 1)
         safe_target = m.where(kept, target, 0)
         rows = m.arange(n)

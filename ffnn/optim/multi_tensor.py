@@ -73,8 +73,11 @@ class GroupPlan:
         width = max(1, *map(len, rows))
         if self.scalars.shape != (len(rows), width):
             self.scalars = np.zeros((len(rows), width))
-        for i, row in enumerate(rows):
-            self.scalars[i, :len(row)] = row  # as float64
+        if all(len(row) == width for row in rows):
+            self.scalars[:] = rows  # one conversion (as float64)
+        else:
+            for i, row in enumerate(rows):
+                self.scalars[i, :len(row)] = row
         self.rows = rows
 
 
@@ -94,6 +97,7 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         plan = plans[id(group)] = GroupPlan()
     states, fused_update = optimizer.state, optimizer.fused_update
     updates, seen, grads, rows, counted = [], [], [], [], []
+    last = (None, None, None)  # (kernel, scalars, row): parameters mostly share their scalars
     for param in params:
         data, grad = param._data, param._grad
         if type(grad) is not np.ndarray or grad.dtype != dtype or \
@@ -110,7 +114,9 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         updates.append((kernel, flags, data, arrays))
         seen += (data, kernel, *flags.values(), *arrays)
         grads.append(grad.reshape(-1))
-        rows.append(tuple(map(float, map(scalars.__getitem__, kernel.scalars))))
+        if kernel is not last[0] or scalars != last[1]:
+            last = kernel, scalars, tuple(map(float, map(scalars.__getitem__, kernel.scalars)))
+        rows.append(last[2])
         if step is not None:
             counted.append(state)
     if not plan.matches(seen) and not plan.rebuild(seen, updates, dtype):
