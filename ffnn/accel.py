@@ -52,6 +52,16 @@ def usable(*arrays, min_size: int | None = None) -> bool:
     return compatible(*arrays)
 
 
+def dense(grad, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """``grad`` as a C-contiguous NumPy array of ``shape`` and ``dtype``, for a kernel: itself
+    when it is one already (the usual case, checked in a few attribute reads), else a copy
+    of it broadcast to ``shape`` (a 0-d seed, a broadcast view)."""
+    if type(grad) is np.ndarray and grad.shape == shape and grad.dtype == dtype and \
+            grad.flags.c_contiguous:
+        return grad
+    return np.ascontiguousarray(np.broadcast_to(grad, shape), dtype=dtype)
+
+
 def compatible(*arrays) -> bool:
     """True when a kernel can take these arrays: NumPy, C-contiguous, one float dtype
     (float32 or float64). Says nothing of whether numba is installed or enabled."""

@@ -211,3 +211,13 @@ def test_multi_pass_activations_take_the_kernel_on_small_layers_and_follow_torch
     (ty * ty).sum().backward()
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_dense_hands_a_kernel_the_gradient_itself_or_a_contiguous_copy():
+    g = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert accel.dense(g, (2, 3), np.dtype(np.float32)) is g  # no copy in the usual case
+    for given, dtype in [(g.T.copy().T, np.float32), (np.float32(2.0), np.float32),
+                         (g, np.float64), (g[:, :1], np.float32)]:
+        out = accel.dense(given, (2, 3), np.dtype(dtype))
+        assert out.flags.c_contiguous and out.shape == (2, 3) and out.dtype == dtype
+        np.testing.assert_array_equal(out, np.broadcast_to(given, (2, 3)))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
@@ -62,9 +60,7 @@ class PointwiseOp(Op):
     def backward(self, grad):
         if self.pointwise is None:
             return (self.reference_backward(grad),)
-        if grad.shape != self.shape or grad.dtype != self.dtype or \
-                not grad.flags.c_contiguous or type(grad) is not np.ndarray:
-            grad = np.ascontiguousarray(np.broadcast_to(grad, self.shape), dtype=self.dtype)
+        grad = accel.dense(grad, self.shape, self.dtype)
         saved = [getattr(self, name) for name in self.pointwise.saved_attributes]
         return (self.pointwise.backward(grad, saved, **self.scalars),)
 

@@ -31,7 +31,7 @@ class Dropout(Op):
 
     def backward(self, grad):
         if self.keep is not None:
-            grad = np.ascontiguousarray(np.broadcast_to(grad, self.keep.shape))
+            grad = accel.dense(grad, self.keep.shape, grad.dtype)
             return (_apply_mask(grad, self.keep, self.factor),)
         return (grad * self.scale,)
 

@@ -6,8 +6,6 @@ through mean and variance op by op.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
@@ -48,8 +46,7 @@ class BatchNorm(Op):
 
     def backward(self, grad):
         if self.compiled:
-            grad = np.ascontiguousarray(np.broadcast_to(grad, self.x_hat.shape),
-                                        dtype=self.x_hat.dtype)
+            grad = accel.dense(grad, self.x_hat.shape, self.x_hat.dtype)
             grad_x, grad_w, grad_b = accel.batch_norm_backward(
                 grad, self.x_hat, self.rstd, self.weight, self.needs_input_grad[0])
         else:
@@ -120,8 +117,7 @@ class LayerNorm(Op):
     def _compiled_backward(self, grad):
         """The backward of the compiled forward: the same formulas, one pass per row."""
         x_hat = self.x_hat
-        g2 = np.ascontiguousarray(np.broadcast_to(grad, self.shape).reshape(x_hat.shape),
-                                  dtype=x_hat.dtype)
+        g2 = accel.dense(grad, self.shape, x_hat.dtype).reshape(x_hat.shape)
         need_x, need_w, need_b = self.needs_input_grad
         grad_x, grad_w, grad_b = accel.layer_norm_backward(g2, x_hat, self.rstd, self.weight,
                                                            need_x)
