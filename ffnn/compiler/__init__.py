@@ -29,6 +29,7 @@ from ffnn import accel, nn
 from ffnn.autograd import is_grad_enabled, no_grad
 from ffnn.compiler.chain import ChainStep
 from ffnn.compiler.watch import Watch
+from ffnn.ops import losses
 from ffnn.tensor import Tensor
 
 MODES = ("replay", "fused")
@@ -144,8 +145,7 @@ class CompiledStep:
         if type(self.loss_fn) is nn.CrossEntropyLoss:
             if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
                 return None, "the target is not a vector of class indices, one per row"
-            bad = (ya < 0) | (ya >= width)
-            if bad.any() and (ya[bad] != self.loss_fn.ignore_index).any():
+            if not losses.labels_in_range(ya, width, self.loss_fn.ignore_index):
                 return None, "a class label is out of range"
             return ya, None
         if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):

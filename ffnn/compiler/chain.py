@@ -112,8 +112,7 @@ def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
     def step(out: np.ndarray):
         if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
             return None
-        bad = (target < 0) | (target >= out.shape[1])
-        if bad.any() and (target[bad] != loss.ignore_index).any():
+        if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
             return None
         return loss_backward(losses.CrossEntropyIndices, out, target,
                              ignore_index=loss.ignore_index, reduction=loss.reduction,

@@ -14,14 +14,26 @@ from ffnn.backend import xp
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 
 
-def check_class_labels(name: str, labels, num_classes: int, ignore_index: int) -> None:
-    """ValueError naming the first label outside [0, num_classes) that is not
-    ``ignore_index`` (two reductions; the search only when one is out of range)."""
-    if labels.size and 0 <= labels.min() and labels.max() < num_classes:
-        return
+def _out_of_range(labels, num_classes: int, ignore_index: int):
+    """A mask of the labels outside [0, num_classes) that are not ``ignore_index``, or None
+    when there is none (two reductions; the mask only when one is out of range)."""
+    if labels.size == 0 or 0 <= labels.min() and labels.max() < num_classes:
+        return None
     bad = (labels < 0) | (labels >= num_classes)
     bad &= labels != ignore_index
-    if bad.any():
+    return bad if bad.any() else None
+
+
+def labels_in_range(labels, num_classes: int, ignore_index: int) -> bool:
+    """Whether every class label is in [0, num_classes) or ``ignore_index``."""
+    return _out_of_range(labels, num_classes, ignore_index) is None
+
+
+def check_class_labels(name: str, labels, num_classes: int, ignore_index: int) -> None:
+    """ValueError naming the first label outside [0, num_classes) that is not
+    ``ignore_index``."""
+    bad = _out_of_range(labels, num_classes, ignore_index)
+    if bad is not None:
         first = int(labels[bad].flat[0])
         raise ValueError(
             f"{name}: class labels must be in [0, {num_classes - 1}] for {num_classes} classes "
