@@ -356,7 +356,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
         data, labels = input._data, target._data  # the common case, without the checks below
         if data.ndim == 2 and labels.dtype == np.int64 and labels.shape == data.shape[:1] and \
                 0.0 <= label_smoothing <= 1.0:
-            return losses.CrossEntropyIndices.apply(  # labels checked there
+            return losses.CrossEntropyIndices.apply(  # it checks the labels
                 input, target, weight=None, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=label_smoothing)
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -383,7 +383,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
                 f"input of shape {tuple(input.shape)}. Received: target of shape "
                 f"{tuple(target.shape)}"
             )
-        return losses.CrossEntropyIndices.apply(  # labels checked there
+        return losses.CrossEntropyIndices.apply(  # it checks the labels
             input, target, weight=None if w is None else w._data, ignore_index=ignore_index,
             reduction=reduction, label_smoothing=label_smoothing,
         )

@@ -128,7 +128,7 @@ class CrossEntropyIndices(Op):
             total, self.prob = self.fused
             self.target, self.reduction = target, reduction
             return x.dtype.type(total / n if reduction == "mean" else total)
-        check_class_labels("cross_entropy", target, c, ignore_index)  # the kernel checked
+        check_class_labels("cross_entropy", target, c, ignore_index)  # a bad label raises here
         kept = target != ignore_index
         logp = log_softmax_array(x, 1)
         safe_target = m.where(kept, target, 0)
