@@ -141,6 +141,10 @@ def adam_step_coefficients(lr: float, beta1: float, beta2: float, step: int):
     return lr / (1 - math.pow(beta1, step)), math.pow(1 - math.pow(beta2, step), 0.5)
 
 
+_ADAM_FLAGS = {amsgrad: {"has_max_exp_avg_sq": amsgrad} for amsgrad in (False, True)}
+"""``ADAM_KERNEL``'s flags with and without AMSGrad (read-only)."""
+
+
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
     maximize=False, decoupled_weight_decay=False)``, as ``torch.optim.Adam``.
@@ -178,15 +182,17 @@ class Adam(Optimizer):
         return state
 
     def fused_update(self, state, group, step: int):
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+        amsgrad = bool(group["amsgrad"])
+        if amsgrad and "max_exp_avg_sq" not in state:
             return None  # AMSGrad switched on since the state was made: step() makes it
         beta1, beta2 = group["betas"]
-        return ADAM_KERNEL, {"has_max_exp_avg_sq": bool(group["amsgrad"])}, (
-            state["exp_avg"], state["exp_avg_sq"],
-            state["max_exp_avg_sq"] if group["amsgrad"] else None), adam_kernel_scalars(
-            step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-            weight_decay=group["weight_decay"], maximize=group["maximize"],
-            decoupled_weight_decay=group["decoupled_weight_decay"])
+        options = (group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                   group["maximize"], group["decoupled_weight_decay"])
+        return ADAM_KERNEL, _ADAM_FLAGS[amsgrad], (
+            state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if amsgrad else None
+        ), self._shared_scalars(step, options, lambda: adam_kernel_scalars(
+            step=step, lr=options[0], beta1=beta1, beta2=beta2, eps=options[3],
+            weight_decay=options[4], maximize=options[5], decoupled_weight_decay=options[6]))
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

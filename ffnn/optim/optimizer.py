@@ -11,6 +11,7 @@ import math
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -144,6 +145,18 @@ class Optimizer:
         after param and grad in the kernel's array order (None: an absent optional one),
         its scalars by name). None (the default): no such kernel, ``step()`` must run."""
         return None
+
+    def _shared_scalars(self, step: int, options: tuple, make: Callable[[], dict]) -> dict:
+        """``make()``, the kernel scalars of a group's ``options`` (values read from the group)
+        at ``step``, made again only when the step or one of those values is not the one of
+        the last call: a group's parameters share them (read-only)."""
+        last = self.__dict__.get("_last_scalars")
+        if last is not None and last[0] == step and len(last[1]) == len(options) and \
+                all(map(is_, last[1], options)):
+            return last[2]
+        scalars = make()
+        self._last_scalars = (step, options, scalars)
+        return scalars
 
     def _update(self, param, grad, state: dict[str, Any], group: dict[str, Any], scratch) -> None:
         """Update ``param`` (an array) in place from ``grad``; ``scratch``: 2 spare arrays."""

@@ -105,6 +105,11 @@ def sgd_kernel_scalars(*, lr: float, momentum: float, dampening: float, weight_d
                 first_step=first_step)
 
 
+_SGD_FLAGS = {(nesterov, momentum): {"nesterov": nesterov, "has_momentum_buffer": momentum}
+              for nesterov in (False, True) for momentum in (False, True)}
+"""``SGD_KERNEL``'s flags by (nesterov, has a momentum buffer) (read-only)."""
+
+
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
     maximize=False)``, as ``torch.optim.SGD``; state: ``momentum_buffer`` when momentum > 0."""
@@ -132,11 +137,13 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if momentum != 0 and "momentum_buffer" not in state:
             return None  # the first step with momentum makes the buffer: step() runs
-        return SGD_KERNEL, {"nesterov": bool(group["nesterov"]),
-                            "has_momentum_buffer": momentum != 0}, (
-            state["momentum_buffer"] if momentum != 0 else None,), sgd_kernel_scalars(
-            lr=group["lr"], momentum=momentum, dampening=group["dampening"],
-            weight_decay=group["weight_decay"], maximize=group["maximize"], first_step=False)
+        options = (group["lr"], momentum, group["dampening"], group["weight_decay"],
+                   group["maximize"])
+        return SGD_KERNEL, _SGD_FLAGS[bool(group["nesterov"]), momentum != 0], (
+            state["momentum_buffer"] if momentum != 0 else None,), self._shared_scalars(
+            step, options, lambda: sgd_kernel_scalars(
+                lr=options[0], momentum=options[1], dampening=options[2],
+                weight_decay=options[3], maximize=options[4], first_step=False))
 
     def _update(self, param, grad, state, group, scratch) -> None:
         first_step = group["momentum"] != 0 and "momentum_buffer" not in state

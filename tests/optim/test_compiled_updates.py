@@ -193,3 +193,42 @@ def test_an_optimizer_after_multi_tensor_steps_pickles_and_continues_alike(monke
         o.step()
     np.testing.assert_array_equal(twin_param.numpy(), param.numpy())
     assert twin.state[twin_param]["step"] == opt.state[param]["step"] == 4
+
+
+@pytest.mark.parametrize("name, options", [
+    ("Adam", {"lr": 0.01}), ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}), ("SGD", {"lr": 0.05})])
+def test_options_changed_between_steps_reach_the_multi_tensor_step(name, options,
+                                                                   monkeypatch):
+    """The scalars a group's parameters share are made again when an option changes (a new
+    lr every step, betas set, maximize switched on, the lr set back to an old value): the
+    multi-tensor step follows the NumPy path, and torch."""
+    changes = [lambda g: g.update(lr=g["lr"] * 0.7), lambda g: None,
+               lambda g: g.update(maximize=True),
+               lambda g: g.update(betas=(0.8, 0.95)) if "betas" in g else None,
+               lambda g: g.update(lr=options["lr"]), lambda g: g.update(maximize=False)]
+
+    def run(library, compiled: bool):
+        if library is optim:
+            monkeypatch.setattr(accel, "enabled", compiled)
+        rng = np.random.default_rng(4)
+        starts = [rng.standard_normal(s) for s in [(40, 30), (30,), (5000,)]]
+        if library is optim:
+            params = [Parameter(s.copy()) for s in starts]
+        else:
+            params = [torch.tensor(s.copy(), requires_grad=True) for s in starts]
+        opt = getattr(library, name)(params, **options)
+        for change in changes * 2:
+            change(opt.param_groups[0])
+            for p in params:
+                values = p.numpy() if library is optim else p.detach().numpy()
+                grad = _gradient(values)
+                p.grad = grad if library is optim else torch.tensor(grad)
+            opt.step()
+        monkeypatch.undo()
+        return [p.numpy() if library is optim else p.detach().numpy() for p in params]
+
+    together, reference = run(optim, True), run(optim, False)
+    for mine, ref, theirs in zip(together, reference, run(torch.optim, False)):
+        np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
