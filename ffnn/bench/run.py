@@ -250,7 +250,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-jax", dest="jax", action="store_false",
                    help="do not run JAX (run where installed: pip install 'ffnn[jax]')")
     p.add_argument("--profile", action="store_true",
-                   help="print ffnn's forward and backward time per layer for each case")
+                   help="print ffnn's forward and backward time per layer for each case "
+                   "(and --shape)")
     return p
 
 
@@ -289,7 +290,7 @@ def _main(argv: list[str] | None) -> int:
     if not names:
         return 0
     if args.profile:
-        _print_profiles(names, args)
+        _print_profiles(names, args, shapes)
     result = run_benchmarks(names, args.threads, args.repeat, args.memory, args.torch,
                             args.jax, shapes=shapes)
     if args.json:
@@ -359,21 +360,23 @@ def _print_tabular(args, extra: bool = False) -> None:
         print(to_text(rows, notes))
 
 
-def _print_profiles(names, args) -> None:
+def _print_profiles(names, args, shapes: dict | None = None) -> None:
+    """ffnn's forward and backward time per layer for each named case in ``names`` and
+    each ``--shape`` (``shapes``: {label: Spec})."""
     import ffnn
     from ffnn.utils.profile import profile
 
-    for name in names:
-        if name not in cases.TRAIN_CASES + ("predict",):
-            continue
-        spec = cases.SPECS[name]
+    todo = [(f"case {name}: {cases.DESCRIPTIONS[name]}", cases.SPECS[name]) for name in names
+            if name in cases.TRAIN_CASES + ("predict",)]
+    todo += [(f"shape {label}", spec) for label, spec in (shapes or {}).items()]
+    for title, spec in todo:
         model, _ = cases.build_ffnn(spec)
         x_np, y_np = cases.make_data(spec)
         loss_fn = None
         if spec.train:
             loss_fn = ffnn.nn.CrossEntropyLoss() if spec.loss == "cross_entropy" \
                 else ffnn.nn.MSELoss()
-        print(f"profile of case {name}: {cases.DESCRIPTIONS[name]}")
+        print(f"profile of {title}")
         with timing.pinned_threads(args.threads):
             profile(model, ffnn.tensor(x_np), target=None if y_np is None else ffnn.tensor(y_np),
                     loss_fn=loss_fn, repeat=3 if args.repeat == "small" else 10,

@@ -96,3 +96,12 @@ def test_cli_refuses_a_bad_shape_in_one_line(capsys):
 def test_a_float64_shape_keeps_its_dtype():
     spec = parse_shape("4-3-2 float64")
     assert replace(spec, dtype="float32") == parse_shape("4-3-2")
+
+
+def test_cli_profiles_a_shape_layer_by_layer(capsys):
+    assert main(["--shape", "8-4-2 tanh b4 sgd layer_norm", "--profile", *SMALL]) == 0
+    out = capsys.readouterr().out
+    profile = out[out.index("profile of shape 8-4-2 tanh b4 sgd layer_norm"):]
+    assert "backward ms" in profile
+    for layer in ("Linear", "LayerNorm", "Tanh"):
+        assert layer in profile, layer
