@@ -8,8 +8,9 @@ the same formulas.
 Why: NumPy runs one pass per ufunc. Adam is a dozen passes over seven arrays (0.6 ms for the
 535k parameters of the 784-512-256-10 MLP, 12 ms for 8.4M); fused, 0.2 ms and 4 ms. The
 loops are single-threaded on purpose: between two matrix products OpenBLAS's threads are
-still spinning, and a threaded kernel fighting them made whole steps 2–4× slower here.
-Numbers: ``docs/benchmarks.md``.
+still spinning, and a threaded kernel fighting them made whole steps 2–4× slower here; a
+large call (``SPLIT_MIN``) hands its second half to OpenBLAS's own spinning worker instead
+(``ffnn.kernels.blas_split``). Numbers: ``docs/benchmarks.md``.
 
 Used when numba imports and the environment does not set ``FFNN_ACCEL=0``; ``enabled`` can
 also be switched at run time (the tests run both paths). Kernels compile on first use per
@@ -42,6 +43,9 @@ def _kernels():
 
 MIN_SIZE = 1 << 12
 """Below this many elements NumPy's few passes are as quick as a kernel call."""
+SPLIT_MIN = 1 << 16
+"""From this many elements a kernel call is split over OpenBLAS's threads
+(``ffnn.kernels.blas_split``); below, the hand-over costs what it saves."""
 
 
 def usable(*arrays, min_size: int | None = None) -> bool:

@@ -29,9 +29,9 @@ _GEMM_SYMBOLS = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
 
 
 @functools.cache
-def gemm_addresses() -> tuple[int, int] | None:
-    """(cblas_sgemm, cblas_dgemm) addresses of NumPy's BLAS, or None where NumPy links
-    another BLAS (then compiled steps use their own loops)."""
+def numpy_openblas() -> tuple[ctypes.CDLL, str] | None:
+    """(the OpenBLAS NumPy's wheels bundle, the prefix of its symbols: "scipy_" or ""),
+    or None where NumPy links another BLAS."""
     root = os.path.dirname(np.__file__)
     candidates = []
     for folder in (os.path.join(root, os.pardir, "numpy.libs"), os.path.join(root, ".dylibs")):
@@ -43,8 +43,28 @@ def gemm_addresses() -> tuple[int, int] | None:
             continue
         for single, double in _GEMM_SYMBOLS:
             if hasattr(library, single) and hasattr(library, double):
-                return tuple(ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-                             for name in (single, double))
+                return library, single[:single.index("cblas")]
+    return None
+
+
+def symbol_address(library: ctypes.CDLL, name: str) -> int | None:
+    """The address of ``name`` in ``library``, or None where it has no such symbol."""
+    if not hasattr(library, name):
+        return None
+    return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+
+
+@functools.cache
+def gemm_addresses() -> tuple[int, int] | None:
+    """(cblas_sgemm, cblas_dgemm) addresses of NumPy's BLAS, or None where NumPy links
+    another BLAS (then compiled steps use their own loops)."""
+    found = numpy_openblas()
+    if found is None:
+        return None
+    library, _ = found
+    for single, double in _GEMM_SYMBOLS:
+        if hasattr(library, single) and hasattr(library, double):
+            return symbol_address(library, single), symbol_address(library, double)
     return None
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ffnn.accel import SPLIT_MIN
 from ffnn.kernels import ElementwiseKernel
 
 
@@ -39,6 +40,7 @@ class Pointwise:
         self.backward_kernel = ElementwiseKernel(
             f"{name}_backward", reads=("grad", *self.saved), writes=("grad_input",),
             body=backward, scalars=self.scalars)
+        self._entry_points: dict[str, tuple[int, int]] = {}
 
     def for_dtype(self, dtype: np.dtype) -> Pointwise:
         """The formula arrays of ``dtype`` take: the float64 variant for float64, if any."""
@@ -48,9 +50,10 @@ class Pointwise:
         """(y, the saved arrays in ``saved`` order) for a C-contiguous float array ``x``."""
         y = np.empty_like(x)
         kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
-        loop = self.forward_kernel.loop(x.dtype)  # arrays: x, y, *kept (the kernel's order)
-        loop(x.size, x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept],
-             *[float(scalars[s]) for s in self.scalars])
+        arrays = [x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept]]  # its order
+        values = [float(scalars[s]) for s in self.scalars]
+        if x.size < SPLIT_MIN or not _split(self._entries(x.dtype)[0], arrays, values):
+            self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
         given = dict(zip(self.kept, kept), x=x, y=y)
         return y, tuple([given[s] for s in self.saved])
 
@@ -59,7 +62,26 @@ class Pointwise:
         """dL/dx from dL/dy (``grad``, shaped like x) and the forward's saved arrays (in
         ``saved`` order)."""
         grad_input = np.empty_like(grad)
-        loop = self.backward_kernel.loop(grad.dtype)  # arrays: grad, *saved, grad_input
-        loop(grad.size, grad.reshape(-1), *[a.reshape(-1) for a in saved],
-             grad_input.reshape(-1), *[float(scalars[s]) for s in self.scalars])
+        arrays = [grad.reshape(-1), *[a.reshape(-1) for a in saved], grad_input.reshape(-1)]
+        values = [float(scalars[s]) for s in self.scalars]
+        if grad.size < SPLIT_MIN or not _split(self._entries(grad.dtype)[1], arrays, values):
+            self.backward_kernel.loop(grad.dtype)(grad.size, *arrays, *values)
         return grad_input
+
+    def _entries(self, dtype: np.dtype) -> tuple[int, int]:
+        """The forward and backward kernels' entry points for arrays of ``dtype`` (split
+        calls: ``ffnn.kernels.blas_split``)."""
+        found = self._entry_points.get(dtype.char)
+        if found is None:
+            kinds = {name: kind for name, kind in zip(self.kept, self.kept_dtypes)
+                     if kind is not None}
+            found = self._entry_points[dtype.char] = (
+                self.forward_kernel.entry(dtype, kinds), self.backward_kernel.entry(dtype, kinds))
+        return found
+
+
+def _split(entry: int, arrays: list, values: list) -> bool:
+    """``ffnn.kernels.blas_split.run_arrays`` (imported here: it needs numba)."""
+    from ffnn.kernels import blas_split
+
+    return blas_split.run_arrays(entry, arrays, np.array(values or [0.0]))

@@ -18,19 +18,34 @@ from operator import is_
 import numba
 import numpy as np
 
-from ffnn.kernels.native import call_entry
+from ffnn.kernels import blas_split
 
 
 @numba.njit(error_model="numpy", cache=True)
-def _run(grads, table, sizes, scalars):  # pragma: no cover - compiled
+def _run(grads, table, sizes, scalars, split, context):  # pragma: no cover - compiled
     """Parameter i's update: its entry point ``table[i, 0]`` on ``sizes[i]`` elements, with
     the parameter at ``table[i, 1]``, the gradient ``grads[i]`` and the state arrays at
-    ``table[i, 2:6]``, and the scalars of row i of ``scalars`` (float64)."""
+    ``table[i, 2:6]``, and the scalars of row i of ``scalars`` (float64); a large one split
+    over OpenBLAS's threads as ``split`` says (``ffnn.kernels.blas_split.run``)."""
     width = scalars.shape[1] * 8
     base = scalars.ctypes.data
     for i in range(sizes.size):
-        call_entry(table[i, 0], sizes[i], table[i, 1], grads[i].ctypes.data, table[i, 2],
-                   table[i, 3], table[i, 4], table[i, 5], base + i * width)
+        blas_split.run(split, context, table[i, 0], sizes[i], table[i, 1],
+                       grads[i].ctypes.data, table[i, 2], table[i, 3], table[i, 4],
+                       table[i, 5], base + i * width)
+
+
+_NO_SPLIT = np.zeros(4, np.int64)
+"""``_run``'s ``split`` when every update runs whole."""
+
+
+def _split_row(plan: GroupPlan, dtype: np.dtype) -> np.ndarray:
+    """``_run``'s ``split`` for this plan: OpenBLAS's split routine when a parameter is
+    large enough to be split and a splitter is at hand (``ffnn.kernels.blas_split``)."""
+    if plan.largest < blas_split.SPLIT_MIN:
+        return _NO_SPLIT
+    found = blas_split.splitter()
+    return _NO_SPLIT if found is None else found.row(dtype.itemsize)
 
 
 class GroupPlan:
@@ -44,6 +59,8 @@ class GroupPlan:
         self.sizes = np.zeros(0, np.int64)
         self.scalars = np.zeros((0, 1))
         self.rows: list = []
+        self.largest = 0
+        self.context = np.zeros(blas_split.CONTEXT, np.int64)
 
     def matches(self, seen: list) -> bool:
         return len(seen) == len(self.seen) and all(map(is_, seen, self.seen))
@@ -64,6 +81,7 @@ class GroupPlan:
         self.seen, self.rows = seen, []
         self.table = np.array(rows, np.int64).reshape(-1, 6)
         self.sizes = np.array([data.size for _, _, data, _ in updates], np.int64)
+        self.largest = int(self.sizes.max(initial=0))
         return True
 
     def write_scalars(self, rows: list) -> None:
@@ -122,7 +140,8 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
     if not plan.matches(seen) and not plan.rebuild(seen, updates, dtype):
         return False
     plan.write_scalars(rows)
-    _run(tuple(grads), plan.table, plan.sizes, plan.scalars)
+    _run(tuple(grads), plan.table, plan.sizes, plan.scalars, _split_row(plan, dtype),
+         plan.context)
     for state in counted:
         state["step"] += 1
     return True

@@ -1,0 +1,189 @@
+"""Large element-wise kernel calls split in two, the second half run by OpenBLAS's own thread.
+
+Between two matrix products OpenBLAS's worker threads keep spinning, waiting for the next
+product (for about a tenth of a second). A thread of our own on the second core fights
+them, and loses (``ffnn/accel.py``). Handing the half to OpenBLAS's worker instead costs
+nothing: ``blas_level1_thread``, the routine OpenBLAS splits its own vector operations with,
+cuts ``[0, n)`` into one range per thread and runs a function on each, the first on the
+calling thread. Here that function is ``_chunk``: it reads an entry point and its array
+addresses from a context array, moves each address to the start of its range, and calls
+the entry point (``ElementwiseKernel.entry``) on that range. Every element is computed by
+the same loop as unsplit, so the results are the same, bit for bit.
+
+``blas_level1_thread`` is an internal routine of OpenBLAS, not its public API: it is used
+only in OpenBLAS 0.3.27 or later (NumPy 2's wheels), only after a probe at first use shows
+it splits a range as expected, and only with more than one BLAS thread; anywhere else
+every call runs whole (``splitter()`` is None). ``FFNN_BLAS_SPLIT=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import re
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import carray, cfunc, types
+from numba.extending import intrinsic
+
+from ffnn.accel import SPLIT_MIN
+from ffnn.kernels.native import address_as_pointer, call_entry, numpy_openblas, symbol_address
+
+DOUBLE_MODE = 3
+"""``BLAS_DOUBLE`` of OpenBLAS ≥ 0.3.27's ``common_thread.h``: ranges advance 8 bytes per
+element, and the function is called with a double ``alpha`` (the legacy convention)."""
+ENTRY, ARRAYS, SCALARS, ITEMSIZES = 0, 1, 7, 8
+CONTEXT = 14
+"""A context row: the entry point, six array addresses, the scalars' address, each
+array's item size in bytes (0: unused)."""
+MIN_VERSION = (0, 3, 27)
+
+_CHUNK = types.int32(types.int64, types.int64, types.int64, types.float64, types.int64,
+                     types.int64, types.int64, types.int64, types.int64, types.int64,
+                     types.int64)
+"""``legacy_exec``'s call for a real double-mode routine: (m, n, k, alpha, a, lda, b, ldb,
+c, ldc, sb), pointers as integers."""
+
+
+@cfunc(_CHUNK, cache=True)
+def _chunk(m, n, k, alpha, a, lda, b, ldb, c, ldc, sb):  # pragma: no cover - compiled
+    """One range: ``a`` is its first element times 8 (the split of a null address),
+    ``c`` the context row's address."""
+    start = a // 8
+    row = carray(address_as_pointer(c, np.int64), CONTEXT)
+    call_entry(row[ENTRY], m,
+               row[ARRAYS] + start * row[ITEMSIZES], row[ARRAYS + 1] + start * row[ITEMSIZES + 1],
+               row[ARRAYS + 2] + start * row[ITEMSIZES + 2],
+               row[ARRAYS + 3] + start * row[ITEMSIZES + 3],
+               row[ARRAYS + 4] + start * row[ITEMSIZES + 4],
+               row[ARRAYS + 5] + start * row[ITEMSIZES + 5], row[SCALARS])
+    return 0
+
+
+@intrinsic
+def call_split(typingctx, address, n, context, function, threads):  # pragma: no cover
+    """``blas_level1_thread(DOUBLE_MODE, n, 0, 0, alpha=context, a=NULL, lda=1, b=NULL,
+    ldb=0, c=context, ldc=0, function, threads)`` at ``address``."""
+    signature = types.void(address, n, context, function, threads)
+
+    def codegen(context_, builder, signature, args):
+        i32, i64, i8p = ir.IntType(32), ir.IntType(64), ir.IntType(8).as_pointer()
+        function_type = ir.FunctionType(i32, [i32, i64, i64, i64, i8p, i8p, i64, i8p, i64,
+                                              i8p, i64, i8p, i32])
+        target = builder.inttoptr(args[0], function_type.as_pointer())
+        _, size, row, routine, count = args
+        row_pointer = builder.inttoptr(row, i8p)
+        null = ir.Constant(i8p, None)
+        zero = ir.Constant(i64, 0)
+        builder.call(target, [ir.Constant(i32, DOUBLE_MODE), size, zero, zero, row_pointer,
+                              null, ir.Constant(i64, 1), null, zero, row_pointer, zero,
+                              builder.inttoptr(routine, i8p), builder.trunc(count, i32)])
+        return context_.get_dummy_value()
+
+    return signature, codegen
+
+
+@numba.njit(error_model="numpy", cache=True, inline="always")
+def run(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: no cover
+    """The entry point on ``n`` elements: split over ``split[2]`` threads when ``split`` =
+    (blas_level1_thread, ``_chunk``, threads, item size) says so and n >= ``SPLIT_MIN``
+    (``context``: a row of ``CONTEXT`` int64 to fill), else whole."""
+    if split[0] == 0 or split[2] < 2 or n < SPLIT_MIN:
+        call_entry(entry, n, a0, a1, a2, a3, a4, a5, scalars)
+        return
+    context[ENTRY] = entry
+    context[ARRAYS], context[ARRAYS + 1], context[ARRAYS + 2] = a0, a1, a2
+    context[ARRAYS + 3], context[ARRAYS + 4], context[ARRAYS + 5] = a3, a4, a5
+    context[SCALARS] = scalars
+    for j in range(6):
+        context[ITEMSIZES + j] = split[3]
+    call_split(split[0], n, context.ctypes.data, split[1], split[2])
+
+
+class Splitter:
+    """OpenBLAS's split routine and thread count, and ``_chunk``'s address."""
+
+    def __init__(self, split_address: int, threads_function):
+        self.split_address, self._threads = split_address, threads_function
+        self.chunk_address = _chunk.address
+
+    def threads(self) -> int:
+        """OpenBLAS's thread count now (``threadpoolctl`` and ``set_num_threads`` limits)."""
+        return int(self._threads())
+
+    def row(self, itemsize: int) -> np.ndarray:
+        """``run``'s ``split`` argument for arrays of ``itemsize`` bytes, threads as now."""
+        return np.array([self.split_address, self.chunk_address, self.threads(), itemsize],
+                        np.int64)
+
+
+def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray) -> bool:
+    """The entry point on ``arrays`` (flat, C-contiguous, of one size, at most six; each of
+    its own item size) and ``scalars`` (float64), split over OpenBLAS's threads; False,
+    running nothing, when it should run whole (too small, no splitter, one thread)."""
+    n = arrays[0].size
+    found = splitter() if n >= SPLIT_MIN else None
+    threads = found.threads() if found is not None else 1
+    if threads < 2:
+        return False
+    context = np.zeros(CONTEXT, np.int64)
+    context[ENTRY], context[SCALARS] = entry, scalars.ctypes.data
+    for j, array in enumerate(arrays):
+        context[ARRAYS + j], context[ITEMSIZES + j] = array.ctypes.data, array.itemsize
+    _call(np.array([found.split_address, found.chunk_address, threads, 0], np.int64),
+          context, n)
+    return True
+
+
+def _version(config: bytes) -> tuple[int, ...]:
+    found = re.search(rb"OpenBLAS (\d+)\.(\d+)\.(\d+)", config or b"")
+    return tuple(int(part) for part in found.groups()) if found else (0,)
+
+
+@functools.cache
+def splitter() -> Splitter | None:
+    """The splitter over NumPy's OpenBLAS, or None (see the module docstring)."""
+    if os.environ.get("FFNN_BLAS_SPLIT", "1") == "0":
+        return None
+    found = numpy_openblas()
+    if found is None:
+        return None
+    library, prefix = found
+    suffix = "64_" if prefix else ""
+    names = (f"{prefix}openblas_get_config{suffix}", f"{prefix}openblas_get_num_threads{suffix}")
+    if not all(hasattr(library, name) for name in names):
+        return None
+    config = getattr(library, names[0])
+    config.restype = ctypes.c_char_p
+    split_address = symbol_address(library, "blas_level1_thread")
+    if split_address is None or _version(config()) < MIN_VERSION:
+        return None
+    made = Splitter(split_address, getattr(library, names[1]))
+    return made if _probe(made) else None
+
+
+def _probe(made: Splitter) -> bool:
+    """Whether a split call fills a float64 and a uint8 array exactly once each, every
+    element by the range that holds it, on two threads."""
+    from ffnn.kernels.elementwise import ElementwiseKernel
+
+    kernel = ElementwiseKernel("split_probe", reads=("a", "b"), writes=("a", "b"),
+                               body="a = a + 1.0\nb = b + 1")
+    n = SPLIT_MIN + 3
+    a, b = np.zeros(n), np.zeros(n, np.uint8)
+    entry = kernel.entry(np.dtype(np.float64), {"b": np.uint8})
+    row = np.array([made.split_address, made.chunk_address, 2, 0], np.int64)
+    context = np.zeros(CONTEXT, np.int64)
+    context[ENTRY], context[ARRAYS], context[ARRAYS + 1] = entry, a.ctypes.data, b.ctypes.data
+    context[ITEMSIZES], context[ITEMSIZES + 1] = 8, 1
+    _call(row, context, n)
+    return bool(np.all(a == 1.0) and np.all(b == 1))
+
+
+@numba.njit(cache=True)
+def _call(split, context, n):  # pragma: no cover - compiled
+    """``call_split`` on the context row filled by the caller."""
+    call_split(split[0], n, context.ctypes.data, split[1], split[2])
