@@ -20,7 +20,8 @@ import numba
 import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
-from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_entry, call_gemm
+from ffnn.kernels import blas_split
+from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_gemm
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -89,7 +90,7 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 26
+FIELDS = 28
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients, 4-9 three
 state arrays each (interleaved: weight, bias), 10 the activation's output h [n, out],
 11 the transposed weight [in, out] (loops only), 12 the pre-activation z [n, out] (h itself
@@ -97,11 +98,11 @@ without activation), 13-14 the values the activation keeps, 15 its scalars (floa
 16-17 its forward and backward entry points (0: no activation); 18 the number of arrays its
 backward reads besides dL/dh, 19-22 the field of each (``SAVED_FIELDS``); 23 the layer's
 output after dropout (h itself without), 24 dropout's keep mask (bool; 0: no dropout this
-step), 25 the bits of its float64 scale 1/(1 - p). After the layers: the two flat gradient
-buffers."""
+step), 25 the bits of its float64 scale 1/(1 - p), 26-27 the item sizes of the values the
+activation keeps (0: none). After the layers: the two flat gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, STATE, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 10, 11, 12
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 13, 15, 16, 17, 18, 19
-DROPPED, KEEP, DROP_SCALE = 23, 24, 25
+DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 23, 24, 25, 26
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
 values it keeps: ``KEPT`` + their position)."""
@@ -183,9 +184,9 @@ def _drop(table, base, g, out, x):  # pragma: no cover - compiled
 
 
 @_inlined
-def _forward(x, table, dims, blas):  # pragma: no cover - compiled
-    """Each layer's z = source · Wᵀ + b and h = f(z) (its activation's entry point) into
-    its buffers; the last h."""
+def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compiled
+    """Each layer's z = source · Wᵀ + b and h = f(z) (its activation's entry point, split
+    as ``split`` says: ``blas_split.run``) into its buffers; the last h."""
     layers, n = dims.shape[0], x.shape[0]
     source = x
     for layer in range(layers):
@@ -200,9 +201,12 @@ def _forward(x, table, dims, blas):  # pragma: no cover - compiled
             for o in range(out_f):
                 row[o] += b[o]
         if table[base + FORWARD] != 0:
-            call_entry(table[base + FORWARD], n * out_f, table[base + PRE],
-                       table[base + OUTPUT], table[base + KEPT], table[base + KEPT + 1], 0, 0,
-                       table[base + SCALARS])
+            item = x.itemsize
+            blas_split.run_sized(split, context, table[base + FORWARD], n * out_f,
+                                 table[base + PRE], table[base + OUTPUT], table[base + KEPT],
+                                 table[base + KEPT + 1], 0, 0, table[base + SCALARS],
+                                 (item, item, table[base + KEPT_SIZES],
+                                  table[base + KEPT_SIZES + 1], 0, 0))
         if table[base + KEEP] != 0:
             _drop(table, base, _vector(table, base + OUTPUT, n * out_f, x),
                   _vector(table, base + DROPPED, n * out_f, x), x)
@@ -211,18 +215,24 @@ def _forward(x, table, dims, blas):  # pragma: no cover - compiled
 
 
 @_inlined
-def _derive(table, base, size, g, out):  # pragma: no cover - compiled
+def _derive(table, base, size, g, out, split, context):  # pragma: no cover - compiled
     """out = g · f'(z): the activation's backward entry point, given dL/dh (g) and the
-    arrays it reads (``SAVED``). (Not in place: a loop whose input and output alias does
-    not vectorise.)"""
+    arrays it reads (``SAVED``), split as ``split`` says. (Not in place: a loop whose input
+    and output alias does not vectorise.)"""
     count = table[base + SAVED_COUNT]
     slots = [0, 0, 0, 0, 0, 0]
+    sizes = [g.itemsize, 0, 0, 0, 0, 0]
     slots[0] = g.ctypes.data
     for j in range(count):
-        slots[1 + j] = table[base + table[base + SAVED + j]]
+        field = table[base + SAVED + j]
+        slots[1 + j] = table[base + field]
+        kept = field - KEPT
+        sizes[1 + j] = table[base + KEPT_SIZES + kept] if 0 <= kept < 2 else g.itemsize
     slots[1 + count] = out.ctypes.data
-    call_entry(table[base + BACKWARD], size, slots[0], slots[1], slots[2], slots[3],
-               slots[4], slots[5], table[base + SCALARS])
+    sizes[1 + count] = g.itemsize
+    blas_split.run_sized(split, context, table[base + BACKWARD], size, slots[0], slots[1],
+                         slots[2], slots[3], slots[4], slots[5], table[base + SCALARS],
+                         (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]))
 
 
 @_inlined
@@ -239,7 +249,8 @@ def _add_l2(w, gw, l2):  # pragma: no cover - compiled
 
 
 @_inlined
-def _backward(x, table, dims, current, spare, blas, l2):  # pragma: no cover - compiled
+def _backward(x, table, dims, current, spare, blas, l2, split,
+              context):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dz (into ``spare`` through the
     activation), dL/dW = gᵀ · source (+ λ W, the L2 term, when ``l2`` = λ ≠ 0) and
     dL/db = Σᵢ gᵢ into each gradient buffer, and dL/dsource = g · W into the buffer dL/dz
@@ -254,7 +265,7 @@ def _backward(x, table, dims, current, spare, blas, l2):  # pragma: no cover - c
             _drop(table, base, current[:n * out_f], current[:n * out_f], x)
         if table[base + BACKWARD] != 0:
             dz = spare[:n * out_f].reshape(n, out_f)
-            _derive(table, base, n * out_f, g, dz)
+            _derive(table, base, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         gb = _vector(table, base + GRAD_BIAS, out_f, x)
@@ -274,7 +285,8 @@ def _backward(x, table, dims, current, spare, blas, l2):  # pragma: no cover - c
 
 
 @_inlined
-def _update(x, table, dims, updates, hyper, steps, adam):  # pragma: no cover - compiled
+def _update(x, table, dims, updates, hyper, steps, adam, split,
+            context):  # pragma: no cover - compiled
     """Each weight and bias updated by its optimizer's generated kernel (SGD's or Adam's),
     through the entry point in ``updates``, on the parameter, its gradient and its three
     state arrays, with the scalars of its row of ``hyper`` (Adam's bias corrections for its
@@ -288,22 +300,25 @@ def _update(x, table, dims, updates, hyper, steps, adam):  # pragma: no cover - 
             if adam:
                 row[ADAM_STEP_SIZE], row[ADAM_CORRECTION] = _step_coefficients(
                     row[ADAM_LR], row[ADAM_BETA1], row[ADAM_BETA2], steps[index])
-            call_entry(updates[index], dims[layer, 0] * (1 if is_bias else dims[layer, 1]),
-                       table[base + WEIGHT + is_bias], table[base + GRAD_WEIGHT + is_bias],
-                       table[base + STATE + is_bias], table[base + STATE + 2 + is_bias],
-                       table[base + STATE + 4 + is_bias], 0, row.ctypes.data)
+            blas_split.run(split, context, updates[index],
+                           dims[layer, 0] * (1 if is_bias else dims[layer, 1]),
+                           table[base + WEIGHT + is_bias], table[base + GRAD_WEIGHT + is_bias],
+                           table[base + STATE + is_bias], table[base + STATE + 2 + is_bias],
+                           table[base + STATE + 4 + is_bias], 0, row.ctypes.data)
 
 
 @_jit
 def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, updates, hyper,
-         steps, adam):  # pragma: no cover - compiled
+         steps, adam, split, context):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
     (out, in) of layer l; ``blas``: the address of NumPy's gemm for x's dtype (0: loops
     only); the loss: ``factor`` times the ``loss_code`` loss (mean or sum), plus
     ``½ l2 Σ‖W‖²``; ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's
     update kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``:
-    Adam's, with ``steps`` the step counts). Returns the loss."""
+    Adam's, with ``steps`` the step counts); ``split``, ``context``: large activations and
+updates split over OpenBLAS's threads (``blas_split.run``; ``NO_SPLIT``: whole). Returns
+the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -311,12 +326,12 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, up
         width = max(width, dims[layer, 0], dims[layer, 1])
     grad_a = _vector(table, FIELDS * layers, n * width, x)
     grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
-    out = _forward(x, table, dims, blas)
+    out = _forward(x, table, dims, blas, split, context)
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c))
-    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2)
+    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context)
     if updates.size:
-        _update(x, table, dims, updates, hyper, steps, adam)
+        _update(x, table, dims, updates, hyper, steps, adam, split, context)
     return loss
 
 

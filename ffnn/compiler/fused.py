@@ -33,8 +33,9 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import nn
+from ffnn.accel import SPLIT_MIN
 from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
-from ffnn.kernels import native
+from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
 from ffnn.ops.activations import PointwiseOp
 from ffnn.ops.dropout import keep_mask
@@ -201,6 +202,9 @@ class FusedStep:
         self.grads = [] if self.flat is not None else [np.empty_like(p._data) for p in self.params]
         self._flat_grad = None
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
+        self._largest = max(p._data.size for p in self.params)
+        self._widest = int(self.dims[:, 0].max())
+        self._context = np.zeros(blas_split.CONTEXT, np.int64)
         self.classes = int(self.dims[-1, 0])
         self._outputs_like: dict[int, np.ndarray] = {}
         self.buffers: dict[int, tuple] = {}
@@ -431,6 +435,7 @@ class FusedStep:
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
             table += [address(dropped), 0, 0]  # dropout's mask and scale: each step
+            table += [a.itemsize for a in kept] + [0] * (2 - len(kept))
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         self._tables[n] = (table, arrays)
@@ -464,6 +469,14 @@ class FusedStep:
             if active and layer == len(layers) - 1:
                 output = dropped
         return output
+
+    def _split(self, n: int) -> np.ndarray:
+        """The kernel's ``split``: OpenBLAS's split routine when a parameter or an
+        activation of ``n`` rows is large enough to split and a splitter is at hand."""
+        if self._largest < SPLIT_MIN and n * self._widest < SPLIT_MIN:
+            return blas_split.NO_SPLIT
+        found = blas_split.splitter()
+        return blas_split.NO_SPLIT if found is None else found.row(self.dtype.itemsize)
 
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
@@ -516,7 +529,7 @@ class FusedStep:
             self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
                            self.mean, self.factor, float(l2), updates, self.hyper,
-                           self.steps, self.adam)
+                           self.steps, self.adam, self._split(n), self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         if not in_kernel:

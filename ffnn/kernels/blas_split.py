@@ -1,8 +1,8 @@
-"""Large element-wise kernel calls split in two, the second half run by OpenBLAS's own thread.
+"""Large element-wise kernel calls split over OpenBLAS's own threads.
 
 Between two matrix products OpenBLAS's worker threads keep spinning, waiting for the next
 product (for about a tenth of a second). A thread of our own on the second core fights
-them, and loses (``ffnn/accel.py``). Handing the half to OpenBLAS's worker instead costs
+them, and loses (``ffnn/accel.py``). Handing a part to OpenBLAS's worker instead costs
 nothing: ``blas_level1_thread``, the routine OpenBLAS splits its own vector operations with,
 cuts ``[0, n)`` into one range per thread and runs a function on each, the first on the
 calling thread. Here that function is ``_chunk``: it reads an entry point and its array
@@ -11,9 +11,10 @@ the entry point (``ElementwiseKernel.entry``) on that range. Every element is co
 the same loop as unsplit, so the results are the same, bit for bit.
 
 ``blas_level1_thread`` is an internal routine of OpenBLAS, not its public API: it is used
-only in OpenBLAS 0.3.27 or later (NumPy 2's wheels), only after a probe at first use shows
-it splits a range as expected, and only with more than one BLAS thread; anywhere else
-every call runs whole (``splitter()`` is None). ``FFNN_BLAS_SPLIT=0`` turns it off.
+only in OpenBLAS 0.3.27 or later (NumPy 2's wheels), only after a probe the first time it
+could split shows that it splits a range as expected, and in at most as many parts as
+OpenBLAS has threads and the process has CPUs now (one: whole); anywhere else every call
+runs whole (``splitter()`` is None). ``FFNN_BLAS_SPLIT=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -88,9 +89,19 @@ def call_split(typingctx, address, n, context, function, threads):  # pragma: no
 
 @numba.njit(error_model="numpy", cache=True, inline="always")
 def run(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: no cover
-    """The entry point on ``n`` elements: split over ``split[2]`` threads when ``split`` =
-    (blas_level1_thread, ``_chunk``, threads, item size) says so and n >= ``SPLIT_MIN``
-    (``context``: a row of ``CONTEXT`` int64 to fill), else whole."""
+    """The entry point on ``n`` elements of arrays all of ``split[3]`` bytes an item: split
+    over ``split[2]`` threads when ``split`` = (blas_level1_thread, ``_chunk``, threads,
+    item size) says so and n >= ``SPLIT_MIN`` (``context``: a row of ``CONTEXT`` int64 to
+    fill), else whole."""
+    size = split[3]
+    run_sized(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
+              (size, size, size, size, size, size))
+
+
+@numba.njit(error_model="numpy", cache=True, inline="always")
+def run_sized(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
+              sizes):  # pragma: no cover - compiled
+    """``run`` with each array's item size in ``sizes`` (six, 0 for an unused one)."""
     if split[0] == 0 or split[2] < 2 or n < SPLIT_MIN:
         call_entry(entry, n, a0, a1, a2, a3, a4, a5, scalars)
         return
@@ -99,8 +110,12 @@ def run(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: n
     context[ARRAYS + 3], context[ARRAYS + 4], context[ARRAYS + 5] = a3, a4, a5
     context[SCALARS] = scalars
     for j in range(6):
-        context[ITEMSIZES + j] = split[3]
+        context[ITEMSIZES + j] = sizes[j]
     call_split(split[0], n, context.ctypes.data, split[1], split[2])
+
+
+NO_SPLIT = np.zeros(4, np.int64)
+"""``run``'s ``split`` when every call runs whole."""
 
 
 class Splitter:
@@ -109,10 +124,19 @@ class Splitter:
     def __init__(self, split_address: int, threads_function):
         self.split_address, self._threads = split_address, threads_function
         self.chunk_address = _chunk.address
+        self.verified: bool | None = None  # the probe's verdict, once there were 2 threads
 
     def threads(self) -> int:
-        """OpenBLAS's thread count now (``threadpoolctl`` and ``set_num_threads`` limits)."""
-        return int(self._threads())
+        """How many parts a call may be split in now: OpenBLAS's thread count (never more:
+        it has no worker for another part), after ``threadpoolctl`` and ``set_num_threads``
+        limits, and the CPUs this process may run on (two parts on one CPU take twice as
+        long); 1 where the probe, run the first time there are two or more, failed."""
+        count = min(int(self._threads()), _usable_cpus())
+        if count < 2:
+            return 1
+        if self.verified is None:
+            self.verified = _probe(self, count)
+        return count if self.verified else 1
 
     def row(self, itemsize: int) -> np.ndarray:
         """``run``'s ``split`` argument for arrays of ``itemsize`` bytes, threads as now."""
@@ -138,6 +162,14 @@ def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray) -> boo
     return True
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _version(config: bytes) -> tuple[int, ...]:
     found = re.search(rb"OpenBLAS (\d+)\.(\d+)\.(\d+)", config or b"")
     return tuple(int(part) for part in found.groups()) if found else (0,)
@@ -161,13 +193,12 @@ def splitter() -> Splitter | None:
     split_address = symbol_address(library, "blas_level1_thread")
     if split_address is None or _version(config()) < MIN_VERSION:
         return None
-    made = Splitter(split_address, getattr(library, names[1]))
-    return made if _probe(made) else None
+    return Splitter(split_address, getattr(library, names[1]))
 
 
-def _probe(made: Splitter) -> bool:
-    """Whether a split call fills a float64 and a uint8 array exactly once each, every
-    element by the range that holds it, on two threads."""
+def _probe(made: Splitter, threads: int) -> bool:
+    """Whether a call split in ``threads`` parts fills a float64 and a uint8 array exactly
+    once each, every element by the part that holds it."""
     from ffnn.kernels.elementwise import ElementwiseKernel
 
     kernel = ElementwiseKernel("split_probe", reads=("a", "b"), writes=("a", "b"),
@@ -175,7 +206,7 @@ def _probe(made: Splitter) -> bool:
     n = SPLIT_MIN + 3
     a, b = np.zeros(n), np.zeros(n, np.uint8)
     entry = kernel.entry(np.dtype(np.float64), {"b": np.uint8})
-    row = np.array([made.split_address, made.chunk_address, 2, 0], np.int64)
+    row = np.array([made.split_address, made.chunk_address, threads, 0], np.int64)
     context = np.zeros(CONTEXT, np.int64)
     context[ENTRY], context[ARRAYS], context[ARRAYS + 1] = entry, a.ctypes.data, b.ctypes.data
     context[ITEMSIZES], context[ITEMSIZES + 1] = 8, 1

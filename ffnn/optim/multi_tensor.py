@@ -35,17 +35,13 @@ def _run(grads, table, sizes, scalars, split, context):  # pragma: no cover - co
                        table[i, 5], base + i * width)
 
 
-_NO_SPLIT = np.zeros(4, np.int64)
-"""``_run``'s ``split`` when every update runs whole."""
-
-
 def _split_row(plan: GroupPlan, dtype: np.dtype) -> np.ndarray:
     """``_run``'s ``split`` for this plan: OpenBLAS's split routine when a parameter is
     large enough to be split and a splitter is at hand (``ffnn.kernels.blas_split``)."""
     if plan.largest < blas_split.SPLIT_MIN:
-        return _NO_SPLIT
+        return blas_split.NO_SPLIT
     found = blas_split.splitter()
-    return _NO_SPLIT if found is None else found.row(dtype.itemsize)
+    return blas_split.NO_SPLIT if found is None else found.row(dtype.itemsize)
 
 
 class GroupPlan:

@@ -124,3 +124,67 @@ def test_one_thread_or_a_small_array_runs_whole(blas_split, monkeypatch):
 def test_switched_off_by_the_environment(blas_split, monkeypatch):
     monkeypatch.setenv("FFNN_BLAS_SPLIT", "0")
     assert blas_split.splitter.__wrapped__() is None
+
+
+@pytest.mark.parametrize("activation, optimizer", [
+    ("ReLU", "Adam"), ("SiLU", "SGD"), ("LeakyReLU", "RMSprop"), ("GELU", "AdamW")])
+def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation, optimizer,
+                                                   rng):
+    """``ffnn.compile(mode="fused")`` with activations and parameters above ``SPLIT_MIN``
+    (a bool mask kept by ReLU and leaky ReLU, a float slope by SiLU and GELU): the same
+    parameters, optimizer states and losses split or whole."""
+    import ffnn
+    from ffnn import nn, optim
+
+    _two_threads(blas_split)
+    x = rng.standard_normal((256, 300)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+    options = {"momentum": 0.9} if optimizer == "SGD" else {}
+    results = []
+    for split in (True, False):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(300, 512), getattr(nn, activation)(),
+                              nn.Linear(512, 10))
+        opt = getattr(optim, optimizer)(model.parameters(), lr=1e-2, **options)
+        step = ffnn.compile(model, nn.CrossEntropyLoss(), opt, mode="fused")
+        losses = []
+        for _ in range(3):
+            if split:
+                losses.append(step(x, y))
+            else:
+                with whole():
+                    losses.append(step(x, y))
+        assert step.fused is not None and step.compiled
+        states = [a.copy() for s in opt.state.values() for a in s.values()
+                  if isinstance(a, np.ndarray)]
+        results.append((losses, [p.detach().numpy().copy() for p in model.parameters()],
+                        states))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1] + results[0][2], results[1][1] + results[1][2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="Linux only")
+@pytest.mark.parametrize("limit", [1, 2])
+def test_one_cpu_runs_whole_and_returns(limit):
+    """A process on one CPU, with OpenBLAS loaded there (so it has no worker thread) and
+    limited to ``limit`` threads: calls run whole, and return (a split there would wait
+    forever for a worker that does not exist)."""
+    import subprocess
+    import sys
+
+    program = (
+        "import os; os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])\n"
+        "import numpy as np\n"
+        "from threadpoolctl import threadpool_limits\n"
+        f"threadpool_limits(limits={limit})\n"
+        "import ffnn, ffnn.nn.functional as F\n"
+        "from ffnn.kernels import blas_split\n"
+        "x = ffnn.randn(512, 300, requires_grad=True)\n"
+        "F.silu(x).sum().backward()\n"
+        "found = blas_split.splitter()\n"
+        "print(found is None or found.threads())\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] in ("True", "1")
