@@ -9,7 +9,7 @@ Why: NumPy runs one pass per ufunc. Adam is a dozen passes over seven arrays (0.
 535k parameters of the 784-512-256-10 MLP, 12 ms for 8.4M); fused, 0.2 ms and 4 ms. The
 loops are single-threaded on purpose: between two matrix products OpenBLAS's threads are
 still spinning, and a threaded kernel fighting them made whole steps 2–4× slower here; a
-large call (``SPLIT_MIN``) hands its second half to OpenBLAS's own spinning worker instead
+large call (``SPLIT_MIN``) hands a part to OpenBLAS's own spinning worker instead
 (``ffnn.kernels.blas_split``). Numbers: ``docs/benchmarks.md``.
 
 Used when numba imports and the environment does not set ``FFNN_ACCEL=0``; ``enabled`` can

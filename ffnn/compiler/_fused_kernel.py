@@ -317,8 +317,8 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, up
     ``½ l2 Σ‖W‖²``; ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's
     update kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``:
     Adam's, with ``steps`` the step counts); ``split``, ``context``: large activations and
-updates split over OpenBLAS's threads (``blas_split.run``; ``NO_SPLIT``: whole). Returns
-the loss."""
+    updates split over OpenBLAS's threads (``blas_split.run``; ``NO_SPLIT``: whole).
+    Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
