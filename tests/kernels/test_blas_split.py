@@ -188,3 +188,26 @@ def test_one_cpu_runs_whole_and_returns(limit):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] in ("True", "1")
+
+
+def test_split_calls_from_several_threads_at_once(blas_split, whole, rng):
+    """Four Python threads splitting at once (OpenBLAS queues their parts on its one pool):
+    each gets the values of the whole call, and every call returns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ffnn.ops import activations
+
+    _two_threads(blas_split)
+    pointwise = activations.SILU.for_dtype(np.dtype(np.float32))
+    inputs = [rng.standard_normal(SIZE).astype(np.float32) for _ in range(4)]
+    with whole():
+        expected = [pointwise.forward(x)[0] for x in inputs]
+
+    def work(index):
+        return [pointwise.forward(inputs[index])[0] for _ in range(20)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(4), timeout=120))
+    for index, found in enumerate(results):
+        for y in found:
+            np.testing.assert_array_equal(y, expected[index])
