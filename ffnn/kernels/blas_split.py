@@ -11,7 +11,7 @@ the entry point (``ElementwiseKernel.entry``) on that range. Every element is co
 the same loop as unsplit, so the results are the same, bit for bit.
 
 ``blas_level1_thread`` is an internal routine of OpenBLAS, not its public API: it is used
-only in OpenBLAS 0.3.27 or later (NumPy 2's wheels), only after a probe the first time it
+only from OpenBLAS 0.3.27 (NumPy 2's wheels) to 0.4, only after a probe the first time it
 could split shows that it splits a range as expected, and in at most as many parts as
 OpenBLAS has threads and the process has CPUs now (one: whole); anywhere else every call
 runs whole (``splitter()`` is None). ``FFNN_BLAS_SPLIT=0`` turns it off.
@@ -40,7 +40,8 @@ ENTRY, ARRAYS, SCALARS, ITEMSIZES = 0, 1, 7, 8
 CONTEXT = 14
 """A context row: the entry point, six array addresses, the scalars' address, each
 array's item size in bytes (0: unused)."""
-MIN_VERSION = (0, 3, 27)
+MIN_VERSION, MAX_VERSION = (0, 3, 27), (0, 4, 0)
+"""OpenBLAS versions taken (from, before): the routine's conventions as read here."""
 
 _CHUNK = types.int32(types.int64, types.int64, types.int64, types.float64, types.int64,
                      types.int64, types.int64, types.int64, types.int64, types.int64,
@@ -191,27 +192,33 @@ def splitter() -> Splitter | None:
     config = getattr(library, names[0])
     config.restype = ctypes.c_char_p
     split_address = symbol_address(library, "blas_level1_thread")
-    if split_address is None or _version(config()) < MIN_VERSION:
+    if split_address is None or not MIN_VERSION <= _version(config()) < MAX_VERSION:
         return None
     return Splitter(split_address, getattr(library, names[1]))
 
 
+PROBE_SIZE, PROBE_ROOM = 1000 + 3, 64
+"""The probe's range, and how many times that its arrays hold: a version whose parts
+advance by other than 8 bytes an element (up to 64 times more) writes inside them."""
+
+
 def _probe(made: Splitter, threads: int) -> bool:
-    """Whether a call split in ``threads`` parts fills a float64 and a uint8 array exactly
-    once each, every element by the part that holds it."""
+    """Whether a call split in ``threads`` parts fills the first ``PROBE_SIZE`` elements of
+    a float64 and a uint8 array exactly once each and nothing after them."""
     from ffnn.kernels.elementwise import ElementwiseKernel
 
     kernel = ElementwiseKernel("split_probe", reads=("a", "b"), writes=("a", "b"),
                                body="a = a + 1.0\nb = b + 1")
-    n = SPLIT_MIN + 3
-    a, b = np.zeros(n), np.zeros(n, np.uint8)
+    n = PROBE_SIZE
+    a, b = np.zeros(n * PROBE_ROOM), np.zeros(n * PROBE_ROOM, np.uint8)
     entry = kernel.entry(np.dtype(np.float64), {"b": np.uint8})
     row = np.array([made.split_address, made.chunk_address, threads, 0], np.int64)
     context = np.zeros(CONTEXT, np.int64)
     context[ENTRY], context[ARRAYS], context[ARRAYS + 1] = entry, a.ctypes.data, b.ctypes.data
     context[ITEMSIZES], context[ITEMSIZES + 1] = 8, 1
     _call(row, context, n)
-    return bool(np.all(a == 1.0) and np.all(b == 1))
+    return bool(np.all(a[:n] == 1.0) and np.all(b[:n] == 1) and not a[n:].any() and
+                not b[n:].any())
 
 
 @numba.njit(cache=True)

@@ -39,8 +39,8 @@ def whole(blas_split, monkeypatch):
 
 
 def test_numpys_openblas_is_split(blas_split):
-    """NumPy 2's wheels bundle OpenBLAS ≥ 0.3.27: the splitter is found and its probe passes
-    (where NumPy links another BLAS there is nothing to find)."""
+    """NumPy 2's wheels bundle OpenBLAS ≥ 0.3.27: the splitter is found and, with two
+    threads, its probe passes (where NumPy links another BLAS there is nothing to find)."""
     from ffnn.kernels.native import numpy_openblas
 
     found = numpy_openblas()
@@ -52,8 +52,35 @@ def test_numpys_openblas_is_split(blas_split):
 
     config = getattr(library, f"{prefix}openblas_get_config{'64_' if prefix else ''}")
     config.restype = ctypes.c_char_p
-    if blas_split._version(config()) >= blas_split.MIN_VERSION:
-        assert blas_split.splitter() is not None
+    if blas_split.MIN_VERSION <= blas_split._version(config()) < blas_split.MAX_VERSION:
+        made = blas_split.splitter()
+        assert made is not None
+        if made._threads() >= 2 and blas_split._usable_cpus() >= 2:
+            assert made.threads() >= 2 and made.verified
+
+
+def test_the_probe_refuses_parts_that_land_elsewhere(blas_split):
+    """A routine whose parts do not start where ``_chunk`` reads them (here: read as if
+    each advanced 4 bytes an element, not 8) fails the probe, its writes inside the probe's
+    room; so would an OpenBLAS whose conventions moved."""
+    from numba import carray, cfunc
+
+    from ffnn.kernels.native import address_as_pointer, call_entry
+
+    found = _two_threads(blas_split)
+
+    @cfunc(blas_split._CHUNK)
+    def misplaced(m, n, k, alpha, a, lda, b, ldb, c, ldc, sb):
+        start = a // 4
+        row = carray(address_as_pointer(c, np.int64), blas_split.CONTEXT)
+        call_entry(row[0], m, row[1] + start * row[8], row[2] + start * row[9], 0, 0, 0, 0,
+                   row[7])
+        return 0
+
+    wrong = blas_split.Splitter(found.split_address, lambda: 2)
+    wrong.chunk_address = misplaced.address
+    assert blas_split._probe(found, 2)
+    assert not blas_split._probe(wrong, 2)
 
 
 def _two_threads(blas_split):
