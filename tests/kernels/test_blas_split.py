@@ -10,7 +10,7 @@ from ffnn import accel
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
-SIZE = (1 << 16) + 37  # above SPLIT_MIN, odd: the two ranges differ in length
+SIZE = accel.SPLIT_MIN + 37  # above it, odd: the two ranges differ in length
 
 
 @pytest.fixture
@@ -164,14 +164,16 @@ def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation,
     from ffnn import nn, optim
 
     _two_threads(blas_split)
-    x = rng.standard_normal((256, 300)).astype(np.float32)
-    y = rng.integers(0, 10, 256)
+    rows, width, hidden = 512, 500, 600  # activations 307,200, first weight 300,000
+    assert min(rows * hidden, width * hidden) >= accel.SPLIT_MIN
+    x = rng.standard_normal((rows, width)).astype(np.float32)
+    y = rng.integers(0, 10, rows)
     options = {"momentum": 0.9} if optimizer == "SGD" else {}
     results = []
     for split in (True, False):
         ffnn.manual_seed(0)
-        model = nn.Sequential(nn.Linear(300, 512), getattr(nn, activation)(),
-                              nn.Linear(512, 10))
+        model = nn.Sequential(nn.Linear(width, hidden), getattr(nn, activation)(),
+                              nn.Linear(hidden, 10))
         opt = getattr(optim, optimizer)(model.parameters(), lr=1e-2, **options)
         step = ffnn.compile(model, nn.CrossEntropyLoss(), opt, mode="fused")
         losses = []
