@@ -43,12 +43,16 @@ def _kernels():
 
 MIN_SIZE = 1 << 12
 """Below this many elements NumPy's few passes are as quick as a kernel call."""
-SPLIT_MIN = 1 << 18
-"""From this many elements a kernel call is split over OpenBLAS's threads
-(``ffnn.kernels.blas_split``). Below, moving half the data to the other core's cache costs
-what the split saves: right after a product, ReLU forward + backward on 131,072 float32
-took 183 µs whole and 249 µs split, on 262,144 466 and 459 µs, on 524,288 879 and 759 µs;
-Adam on 131,072 parameters 140 and 144 µs, on 262,144 357 and 283 µs."""
+SPLIT_MIN = 1 << 16
+"""From this many elements a kernel call made from compiled code (an optimizer group's
+update, the fused step's activations and updates) is split over OpenBLAS's threads
+(``ffnn.kernels.blas_split``): the fused sweep step (256 rows of 512) 5.94 → 5.53 ms
+splitting its 131,072-element arrays, 5.66 → 5.72 ms not."""
+PYTHON_SPLIT_MIN = 1 << 18
+"""The same for a call made from Python (an activation's forward or backward), which adds
+~15 µs of its own; below it, moving half the data to the other core's cache costs what the
+split saves: right after a product, ReLU forward + backward on 131,072 float32 took 183 µs
+whole and 249 µs split, on 262,144 466 and 459 µs, on 524,288 879 and 759 µs."""
 
 
 def usable(*arrays, min_size: int | None = None) -> bool:

@@ -30,7 +30,7 @@ from llvmlite import ir
 from numba import carray, cfunc, types
 from numba.extending import intrinsic
 
-from ffnn.accel import SPLIT_MIN
+from ffnn.accel import PYTHON_SPLIT_MIN, SPLIT_MIN
 from ffnn.kernels.native import address_as_pointer, call_entry, numpy_openblas, symbol_address
 
 DOUBLE_MODE = 3
@@ -148,9 +148,10 @@ class Splitter:
 def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray) -> bool:
     """The entry point on ``arrays`` (flat, C-contiguous, of one size, at most six; each of
     its own item size) and ``scalars`` (float64), split over OpenBLAS's threads; False,
-    running nothing, when it should run whole (too small, no splitter, one thread)."""
+    running nothing, when it should run whole (below ``PYTHON_SPLIT_MIN``, no splitter,
+    one thread)."""
     n = arrays[0].size
-    found = splitter() if n >= SPLIT_MIN else None
+    found = splitter() if n >= PYTHON_SPLIT_MIN else None
     threads = found.threads() if found is not None else 1
     if threads < 2:
         return False

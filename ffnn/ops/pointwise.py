@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ffnn.accel import SPLIT_MIN
+from ffnn.accel import PYTHON_SPLIT_MIN
 from ffnn.kernels import ElementwiseKernel
 
 
@@ -52,7 +52,7 @@ class Pointwise:
         kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
         arrays = [x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept]]  # its order
         values = [float(scalars[s]) for s in self.scalars]
-        if x.size < SPLIT_MIN or not _split(self._entries(x.dtype)[0], arrays, values):
+        if x.size < PYTHON_SPLIT_MIN or not _split(self._entries(x.dtype)[0], arrays, values):
             self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
         given = dict(zip(self.kept, kept), x=x, y=y)
         return y, tuple([given[s] for s in self.saved])
@@ -64,7 +64,7 @@ class Pointwise:
         grad_input = np.empty_like(grad)
         arrays = [grad.reshape(-1), *[a.reshape(-1) for a in saved], grad_input.reshape(-1)]
         values = [float(scalars[s]) for s in self.scalars]
-        if grad.size < SPLIT_MIN or not _split(self._entries(grad.dtype)[1], arrays, values):
+        if grad.size < PYTHON_SPLIT_MIN or not _split(self._entries(grad.dtype)[1], arrays, values):
             self.backward_kernel.loop(grad.dtype)(grad.size, *arrays, *values)
         return grad_input
 

@@ -10,7 +10,7 @@ from ffnn import accel
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
-SIZE = accel.SPLIT_MIN + 37  # above it, odd: the two ranges differ in length
+SIZE = max(accel.SPLIT_MIN, accel.PYTHON_SPLIT_MIN) + 37  # odd: parts differ in length
 
 
 @pytest.fixture
@@ -139,10 +139,11 @@ def test_split_activation_is_the_whole_activation(blas_split, whole, formula, dt
 
 
 def test_one_thread_or_a_small_array_runs_whole(blas_split, monkeypatch):
-    """``run_arrays`` declines (runs nothing) below ``SPLIT_MIN`` and with one BLAS thread."""
+    """``run_arrays`` declines (runs nothing) below ``PYTHON_SPLIT_MIN`` and with one BLAS
+    thread."""
     found = _two_threads(blas_split)
     entry = 1  # never called: a call would crash
-    small = [np.zeros(accel.SPLIT_MIN - 1)]
+    small = [np.zeros(accel.PYTHON_SPLIT_MIN - 1)]
     assert not blas_split.run_arrays(entry, small, np.zeros(1))
     monkeypatch.setattr(found, "threads", lambda: 1)
     assert not blas_split.run_arrays(entry, [np.zeros(SIZE)], np.zeros(1))
@@ -165,7 +166,7 @@ def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation,
 
     _two_threads(blas_split)
     rows, width, hidden = 512, 500, 600  # activations 307,200, first weight 300,000
-    assert min(rows * hidden, width * hidden) >= accel.SPLIT_MIN
+    assert min(rows * hidden, width * hidden) >= max(accel.SPLIT_MIN, accel.PYTHON_SPLIT_MIN)
     x = rng.standard_normal((rows, width)).astype(np.float32)
     y = rng.integers(0, 10, rows)
     options = {"momentum": 0.9} if optimizer == "SGD" else {}
