@@ -33,7 +33,6 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import nn
-from ffnn.accel import SPLIT_MIN
 from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
@@ -470,14 +469,6 @@ class FusedStep:
                 output = dropped
         return output
 
-    def _split(self, n: int) -> np.ndarray:
-        """The kernel's ``split``: OpenBLAS's split routine when a parameter or an
-        activation of ``n`` rows is large enough to split and a splitter is at hand."""
-        if self._largest < SPLIT_MIN and n * self._widest < SPLIT_MIN:
-            return blas_split.NO_SPLIT
-        found = blas_split.splitter()
-        return blas_split.NO_SPLIT if found is None else found.row(self.dtype.itemsize)
-
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
         ``l2`` = λ adds ``½ λ Σ‖W‖²`` over the Linear weights to the loss (λ W to their
@@ -529,7 +520,9 @@ class FusedStep:
             self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
                            self.mean, self.factor, float(l2), updates, self.hyper,
-                           self.steps, self.adam, self._split(n), self._context)
+                           self.steps, self.adam,
+                           blas_split.split_row(max(self._largest, n * self._widest),
+                                                self.dtype.itemsize), self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         if not in_kernel:
@@ -551,10 +544,7 @@ def _entries(activation, dtype: np.dtype, kernel) -> tuple:
         return (np.zeros(1), 0, 0, 0, 0, 0, 0, 0)
     pointwise, scalars = activation[0].for_dtype(dtype), activation[1]
     values = np.array([float(scalars[name]) for name in pointwise.scalars] or [0.0])
-    kinds = dict(zip(pointwise.kept, pointwise.kept_dtypes))
-    kinds = {name: kind for name, kind in kinds.items() if kind is not None}
-    forward = pointwise.forward_kernel.entry(dtype, kinds)
-    backward = pointwise.backward_kernel.entry(dtype, kinds)
+    forward, backward = pointwise.entries(dtype)
     fields = {**kernel.SAVED_FIELDS,
               **{name: kernel.KEPT + i for i, name in enumerate(pointwise.kept)}}
     saved = [fields[name] for name in pointwise.saved]

@@ -52,7 +52,7 @@ class Pointwise:
         kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
         arrays = [x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept]]  # its order
         values = [float(scalars[s]) for s in self.scalars]
-        if x.size < PYTHON_SPLIT_MIN or not _split(self._entries(x.dtype)[0], arrays, values):
+        if x.size < PYTHON_SPLIT_MIN or not _split(self.entries(x.dtype)[0], arrays, values):
             self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
         given = dict(zip(self.kept, kept), x=x, y=y)
         return y, tuple([given[s] for s in self.saved])
@@ -64,13 +64,14 @@ class Pointwise:
         grad_input = np.empty_like(grad)
         arrays = [grad.reshape(-1), *[a.reshape(-1) for a in saved], grad_input.reshape(-1)]
         values = [float(scalars[s]) for s in self.scalars]
-        if grad.size < PYTHON_SPLIT_MIN or not _split(self._entries(grad.dtype)[1], arrays, values):
+        if grad.size < PYTHON_SPLIT_MIN or not _split(self.entries(grad.dtype)[1], arrays, values):
             self.backward_kernel.loop(grad.dtype)(grad.size, *arrays, *values)
         return grad_input
 
-    def _entries(self, dtype: np.dtype) -> tuple[int, int]:
-        """The forward and backward kernels' entry points for arrays of ``dtype`` (split
-        calls: ``ffnn.kernels.blas_split``)."""
+    def entries(self, dtype: np.dtype) -> tuple[int, int]:
+        """The forward and backward kernels' entry points for arrays of ``dtype``, each kept
+        value of its own dtype (for compiled callers and split calls:
+        ``ffnn.compiler.fused``, ``ffnn.kernels.blas_split``)."""
         found = self._entry_points.get(dtype.char)
         if found is None:
             kinds = {name: kind for name, kind in zip(self.kept, self.kept_dtypes)

@@ -35,15 +35,6 @@ def _run(grads, table, sizes, scalars, split, context):  # pragma: no cover - co
                        table[i, 5], base + i * width)
 
 
-def _split_row(plan: GroupPlan, dtype: np.dtype) -> np.ndarray:
-    """``_run``'s ``split`` for this plan: OpenBLAS's split routine when a parameter is
-    large enough to be split and a splitter is at hand (``ffnn.kernels.blas_split``)."""
-    if plan.largest < blas_split.SPLIT_MIN:
-        return blas_split.NO_SPLIT
-    found = blas_split.splitter()
-    return blas_split.NO_SPLIT if found is None else found.row(dtype.itemsize)
-
-
 class GroupPlan:
     """A group's parameters, state arrays and entry points as last seen: the table is
     written again only when one of them changes (a parameter's array replaced, a state
@@ -136,8 +127,8 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
     if not plan.matches(seen) and not plan.rebuild(seen, updates, dtype):
         return False
     plan.write_scalars(rows)
-    _run(tuple(grads), plan.table, plan.sizes, plan.scalars, _split_row(plan, dtype),
-         plan.context)
+    _run(tuple(grads), plan.table, plan.sizes, plan.scalars,
+         blas_split.split_row(plan.largest, dtype.itemsize), plan.context)
     for state in counted:
         state["step"] += 1
     return True
