@@ -173,3 +173,35 @@ def test_a_target_the_fast_step_declines_leaves_batch_norm_as_the_graph_finds_it
 
     for a, b in zip(fit(False), fit(True)):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.skipif(not accel.available, reason="numba is not installed")
+def test_fused_fit_with_batch_and_layer_norm_follows_the_eager_fit(rng, monkeypatch):
+    """Norms are fused: every training batch takes the fused step, the validation passes in
+    eval mode use the running statistics it kept, and history and state match eager."""
+    from tests._fast_steps import count_fused_steps
+
+    X, y = rng.standard_normal((90, 4)), rng.integers(0, 3, 90)
+
+    def fit(mode):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(),
+                              nn.Linear(8, 6), nn.LayerNorm(6), nn.Tanh(),
+                              nn.Linear(6, 3)).double()
+        trainer = Trainer(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.05,
+                                                            momentum=0.9),
+                          metrics=["accuracy"], seed=1, compile=mode)
+        history = trainer.fit((X, y), validation_split=0.2, epochs=3, batch_size=16, verbose=0)
+        return history.history, model.state_dict()
+
+    eager_history, eager_state = fit(False)
+    calls = count_fused_steps(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fused_history, fused_state = fit("fused")
+    assert len(calls) == 3 * 5  # 72 training rows, batches of 16
+    for key, values in eager_history.items():
+        np.testing.assert_allclose(fused_history[key], values, rtol=1e-9, atol=1e-12)
+    for name, value in eager_state.items():
+        np.testing.assert_allclose(fused_state[name]._data, value._data, rtol=1e-9, atol=1e-12,
+                                   err_msg=name)

@@ -189,8 +189,8 @@ def build_ffnn(spec: Spec, seed: int = 0, state: dict | None = None):
 
 def compiled_mode(spec: Spec) -> str:
     """``ffnn.compile``'s mode for the case: 'fused' for every case (the whole step in one
-    numba call, large products through NumPy's own BLAS); a step it cannot fuse (layer or
-    batch norm, dropout) is replayed, and one it cannot capture runs eagerly."""
+    numba call, large products through NumPy's own BLAS); a step it cannot fuse is
+    replayed, and one it cannot capture runs eagerly."""
     return "fused"
 
 

@@ -1,5 +1,6 @@
 """The numba function behind ``mode="fused"``: forward, loss, backward and the optimizer
-update of a Linear/activation chain in one call (imported only when a fused step is built).
+update of a Linear/norm/activation chain in one call (imported only when a fused step is
+built).
 
 The arrays reach it as a table of addresses (one int64 array) rather than as tuples of
 arrays: numba unboxes every array argument at every call, which for a small network costs
@@ -20,6 +21,7 @@ import numba
 import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
+from ffnn import _kernels as norm_kernels
 from ffnn.kernels import blas_split
 from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_gemm
 from ffnn.ops.special_float64 import double_from_bits
@@ -90,22 +92,35 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 28
-"""Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients, 4-9 three
-state arrays each (interleaved: weight, bias), 10 the activation's output h [n, out],
-11 the transposed weight [in, out] (loops only), 12 the pre-activation z [n, out] (h itself
-without activation), 13-14 the values the activation keeps, 15 its scalars (float64);
-16-17 its forward and backward entry points (0: no activation); 18 the number of arrays its
-backward reads besides dL/dh, 19-22 the field of each (``SAVED_FIELDS``); 23 the layer's
-output after dropout (h itself without), 24 dropout's keep mask (bool; 0: no dropout this
-step), 25 the bits of its float64 scale 1/(1 - p), 26-27 the item sizes of the values the
-activation keeps (0: none). After the layers: the two flat gradient buffers."""
-WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, STATE, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 10, 11, 12
-KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 13, 15, 16, 17, 18, 19
-DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 23, 24, 25, 26
+FIELDS = 35
+"""Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (0 for a
+layer without bias), 4 the
+activation's output h [n, out], 5 the transposed weight [in, out] (loops only), 6 the
+activation's input [n, out] (h itself without activation), 7-8 the values the activation
+keeps, 9 its scalars (float64); 10-11 its forward and backward entry points (0: no
+activation); 12 the number of arrays its backward reads besides dL/dh, 13-16 the field of
+each (``SAVED_FIELDS``); 17 the layer's output after dropout (h itself without), 18
+dropout's keep mask (bool; 0: no dropout this step), 19 the bits of its float64 scale
+1/(1 - p), 20-21 the item sizes of the values the activation keeps (0: none). A norm between
+the product and the activation: 22 its kind (``NO_NORM``, ``LAYER_NORM``, ``BATCH_NORM``),
+23 the product's output z [n, out] (the activation's input itself without norm), 24-25 γ
+and β [out] (ones and zeros where the layer has none), 26-27 their gradients (0: none),
+28 x̂ [n, out], 29 1/σ (float64: [n] for layer norm, [out] for batch norm), 30-31 batch
+norm's mean and variance (float64 [out]), 32-33 the float64 sums Σ g x̂ and Σ g [out], 34
+the bits of ε (float64). After the layers: the two flat gradient buffers."""
+WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
+KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
+DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
+NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 25, 26, 27, 28, 29
+MEAN, VAR, SUM_GX, SUM_G, EPS = 30, 31, 32, 33, 34
+NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
 values it keeps: ``KEPT`` + their position)."""
+PARAMETER_FIELDS = 6
+"""Columns of the parameter table, one row per parameter updated in the kernel: its
+array, its gradient, its three state arrays (the parameter itself for an absent one), its
+size."""
 
 
 @_inlined
@@ -184,22 +199,69 @@ def _drop(table, base, g, out, x):  # pragma: no cover - compiled
 
 
 @_inlined
+def _normalize(table, base, z, y, x):  # pragma: no cover - compiled
+    """y = x̂ γ + β of the layer's norm over z [n, out]: the eager ops' own kernels
+    (``ffnn._kernels``), keeping x̂ and 1/σ (batch norm: and the batch's mean and variance,
+    which the caller folds into the running statistics)."""
+    n, out_f = z.shape
+    gamma = _vector(table, base + GAMMA, out_f, x)
+    beta = _vector(table, base + BETA, out_f, x)
+    x_hat = _matrix(table, base + X_HAT, n, out_f, x)
+    eps = double_from_bits(table[base + EPS])
+    if table[base + NORM] == LAYER_NORM:
+        rstd = _vector(table, base + RSTD, n, np.float64)
+        norm_kernels.layer_norm_forward(z, gamma, beta, eps, y, x_hat, rstd)
+    else:
+        rstd = _vector(table, base + RSTD, out_f, np.float64)
+        norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat,
+                                        _vector(table, base + MEAN, out_f, np.float64),
+                                        _vector(table, base + VAR, out_f, np.float64), rstd)
+
+
+@_inlined
+def _denormalize(table, base, g, out, x):  # pragma: no cover - compiled
+    """dL/dz into ``out`` from g = dL/dy of the layer's norm, and dL/dγ = Σ g x̂, dL/dβ = Σ g
+    (summed in float64, then in the parameters' dtype, as the eager ops return them)."""
+    n, out_f = g.shape
+    gamma = _vector(table, base + GAMMA, out_f, x)
+    x_hat = _matrix(table, base + X_HAT, n, out_f, x)
+    sum_gx = _vector(table, base + SUM_GX, out_f, np.float64)
+    sum_g = _vector(table, base + SUM_G, out_f, np.float64)
+    if table[base + NORM] == LAYER_NORM:
+        rstd = _vector(table, base + RSTD, n, np.float64)
+        norm_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+    else:
+        rstd = _vector(table, base + RSTD, out_f, np.float64)
+        norm_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+    for field, sums in ((GRAD_GAMMA, sum_gx), (GRAD_BETA, sum_g)):
+        if table[base + field] != 0:
+            grad = _vector(table, base + field, out_f, x)
+            for o in range(out_f):
+                grad[o] = sums[o]
+
+
+@_inlined
 def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compiled
-    """Each layer's z = source · Wᵀ + b and h = f(z) (its activation's entry point, split
-    as ``split`` says: ``blas_split.run``) into its buffers; the last h."""
+    """Each layer's z = source · Wᵀ + b, its norm's y = n(z) (else y = z) and h = f(y) (its
+    activation's entry point, split as ``split`` says: ``blas_split.run``) into its buffers;
+    the last h."""
     layers, n = dims.shape[0], x.shape[0]
     source = x
     for layer in range(layers):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
-        b = _vector(table, base + BIAS, out_f, x)
         z = _matrix(table, base + PRE, n, out_f, x)
         wt = _matrix(table, base + TRANSPOSED, in_f, out_f, x)
-        _product_forward(blas, source, w, wt, z)
-        for i in range(n):
-            row = z[i]
-            for o in range(out_f):
-                row[o] += b[o]
+        linear = _matrix(table, base + LINEAR_OUT, n, out_f, x)
+        _product_forward(blas, source, w, wt, linear)
+        if table[base + BIAS] != 0:
+            b = _vector(table, base + BIAS, out_f, x)
+            for i in range(n):
+                row = linear[i]
+                for o in range(out_f):
+                    row[o] += b[o]
+        if table[base + NORM] != NO_NORM:
+            _normalize(table, base, linear, z, x)
         if table[base + FORWARD] != 0:
             item = x.itemsize
             blas_split.run_sized(split, context, table[base + FORWARD], n * out_f,
@@ -251,10 +313,11 @@ def _add_l2(w, gw, l2):  # pragma: no cover - compiled
 @_inlined
 def _backward(x, table, dims, current, spare, blas, l2, split,
               context):  # pragma: no cover - compiled
-    """From dL/dh of the last layer in ``current``: dL/dz (into ``spare`` through the
-    activation), dL/dW = gᵀ · source (+ λ W, the L2 term, when ``l2`` = λ ≠ 0) and
-    dL/db = Σᵢ gᵢ into each gradient buffer, and dL/dsource = g · W into the buffer dL/dz
-    is not in, which then holds the next dL/dh. Returns ½ λ Σ_layers ‖W‖² (0 without it)."""
+    """From dL/dh of the last layer in ``current``: dL/dz (through the activation, then the
+    norm, each into the other buffer), dL/dW = gᵀ · source (+ λ W, the L2 term, when
+    ``l2`` = λ ≠ 0), dL/db = Σᵢ gᵢ (and the norm's dL/dγ, dL/dβ) into each gradient
+    buffer, and dL/dsource = g · W into the buffer dL/dz is not in, which then holds the
+    next dL/dh. Returns ½ λ Σ_layers ‖W‖² (0 without it)."""
     layers, n = dims.shape[0], x.shape[0]
     squares = 0.0
     for layer in range(layers - 1, -1, -1):
@@ -267,13 +330,18 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, base, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current
+        if table[base + NORM] != NO_NORM:
+            dz = spare[:n * out_f].reshape(n, out_f)
+            _denormalize(table, base, g, dz, x)
+            g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
-        gb = _vector(table, base + GRAD_BIAS, out_f, x)
-        gb[:] = 0
-        for i in range(n):
-            grow = g[i]
-            for o in range(out_f):
-                gb[o] += grow[o]
+        if table[base + GRAD_BIAS] != 0:
+            gb = _vector(table, base + GRAD_BIAS, out_f, x)
+            gb[:] = 0
+            for i in range(n):
+                grow = g[i]
+                for o in range(out_f):
+                    gb[o] += grow[o]
         gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
         _product_weight(blas, g, source, gw)
         if l2 != 0.0:
@@ -285,40 +353,34 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
 
 
 @_inlined
-def _update(x, table, dims, updates, hyper, steps, adam, split,
+def _update(parameters, updates, hyper, steps, adam, split,
             context):  # pragma: no cover - compiled
-    """Each weight and bias updated by its optimizer's generated kernel (SGD's or Adam's),
-    through the entry point in ``updates``, on the parameter, its gradient and its three
-    state arrays, with the scalars of its row of ``hyper`` (Adam's bias corrections for its
-    step count written in first)."""
-    layers = dims.shape[0]
-    for layer in range(layers):
-        base = FIELDS * layer
-        for is_bias in range(2):
-            index = layers * is_bias + layer
-            row = hyper[index]
-            if adam:
-                row[ADAM_STEP_SIZE], row[ADAM_CORRECTION] = _step_coefficients(
-                    row[ADAM_LR], row[ADAM_BETA1], row[ADAM_BETA2], steps[index])
-            blas_split.run(split, context, updates[index],
-                           dims[layer, 0] * (1 if is_bias else dims[layer, 1]),
-                           table[base + WEIGHT + is_bias], table[base + GRAD_WEIGHT + is_bias],
-                           table[base + STATE + is_bias], table[base + STATE + 2 + is_bias],
-                           table[base + STATE + 4 + is_bias], 0, row.ctypes.data)
+    """Each parameter (a row of ``parameters``: ``PARAMETER_FIELDS``) updated by its
+    optimizer's generated kernel, through the entry point in ``updates``, on the parameter,
+    its gradient and its three state arrays, with the scalars of its row of ``hyper``
+    (Adam's bias corrections for its step count written in first)."""
+    for index in range(parameters.shape[0]):
+        row = hyper[index]
+        if adam:
+            row[ADAM_STEP_SIZE], row[ADAM_CORRECTION] = _step_coefficients(
+                row[ADAM_LR], row[ADAM_BETA1], row[ADAM_BETA2], steps[index])
+        fields = parameters[index]
+        blas_split.run(split, context, updates[index], fields[5], fields[0], fields[1],
+                       fields[2], fields[3], fields[4], 0, row.ctypes.data)
 
 
 @_jit
-def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, updates, hyper,
-         steps, adam, split, context):  # pragma: no cover - compiled
+def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, parameters,
+         updates, hyper, steps, adam, split, context):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
     (out, in) of layer l; ``blas``: the address of NumPy's gemm for x's dtype (0: loops
     only); the loss: ``factor`` times the ``loss_code`` loss (mean or sum), plus
-    ``½ l2 Σ‖W‖²``; ``updates[l]`` / ``updates[L + l]``: the entry point of weight / bias l's
-    update kernel (none: the caller runs the optimizer), ``hyper`` its scalars (``adam``:
-    Adam's, with ``steps`` the step counts); ``split``, ``context``: large activations and
-    updates split over OpenBLAS's threads (``blas_split.run``; ``NO_SPLIT``: whole).
-    Returns the loss."""
+    ``½ l2 Σ‖W‖²``; ``parameters``: a row per parameter (``PARAMETER_FIELDS``), ``updates``
+    the entry point of each one's update kernel (none: the caller runs the optimizer),
+    ``hyper`` its scalars (``adam``: Adam's, with ``steps`` the step counts); ``split``,
+    ``context``: large activations and updates split over OpenBLAS's threads
+    (``blas_split.run``; ``NO_SPLIT``: whole). Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -331,7 +393,7 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, up
     loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c))
     loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context)
     if updates.size:
-        _update(x, table, dims, updates, hyper, steps, adam, split, context)
+        _update(parameters, updates, hyper, steps, adam, split, context)
     return loss
 
 

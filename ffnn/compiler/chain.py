@@ -291,7 +291,7 @@ class ChainStep:
         """Why a batch norm of the chain cannot be replayed on ``n`` rows (eval mode: its
         forward normalises with the running statistics instead; one row: it raises), or
         None."""
-        if not all(map(_batch_statistics, self.batch_norms)):
+        if not all(map(batch_statistics, self.batch_norms)):
             return "a BatchNorm1d is in eval mode"
         if self.batch_norms and n <= 1:
             return "a BatchNorm1d gets one row per channel"
@@ -359,7 +359,7 @@ class ChainStep:
         return value
 
 
-def _batch_statistics(module) -> bool:
+def batch_statistics(module) -> bool:
     """Whether ``module`` (a BatchNorm1d) normalises with the batch's statistics now."""
     return (module.training and not module.frozen) or not module.track_running_stats
 

@@ -1,8 +1,8 @@
 """``mode="fused"``: the whole step of a chain as one numba call.
 
 Everything the step writes lives in buffers allocated once per batch size (pre-activations,
-activations and what each activation keeps for its backward, two gradient buffers, the
-transposed weights) or in the arrays the eager step would use:
+activations and what each activation keeps for its backward, a norm's x̂ and statistics,
+two gradient buffers, the transposed weights) or in the arrays the eager step would use:
 each parameter's own ``_data``, a gradient array per parameter (left in ``p.grad``), and the
 optimizer's state arrays, created by the optimizer's own ``_init_state`` and written in
 place, so ``optimizer.state_dict()`` is right after fused steps. Python work per call: one
@@ -17,7 +17,10 @@ optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``; so does any op
 declares its update's kernel (``Optimizer.fused_update``: RMSprop, Adagrad, Adadelta), asked
 at each step. Any other optimizer runs its own ``step()`` after the kernel, on the gradients
 it left in ``p.grad``. Dropout after a layer multiplies by masks drawn in Python before the
-call, as ``nn.Dropout`` draws them (same stream, same order). A
+call, as ``nn.Dropout`` draws them (same stream, same order). A layer norm over the
+features or a batch norm (training mode) between a product and its activation runs the
+eager ops' own compiled loops (``ffnn._kernels``); batch norm counts the batch and folds the
+batch's statistics into its running ones in Python, as its module does. A
 ``FlatOptimizer`` over a buffer the chain's parameters are views of (``ffnn.optim.flat``, the
 scikit-learn estimators) is taken as it is: each parameter's gradient and state are views of
 the flat ones. The loss is any registered with a fused description (``chain.FUSED_LOSSES``),
@@ -33,11 +36,12 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import nn
-from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
+from ffnn.compiler.chain import FUSED_LOSSES, ChainStep, batch_norm_options, batch_statistics
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
 from ffnn.ops.activations import PointwiseOp
 from ffnn.ops.dropout import keep_mask
+from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.flat import FlatOptimizer
@@ -63,17 +67,23 @@ def _activation(op: type, options: dict):
 
 
 def _chain(chain: ChainStep):
-    """(linear modules, each one's activation: (Pointwise, scalars) or None, each one's
-    dropout module or None) or a reason: Linear layers with a bias, each followed by at most
-    one activation with a formula, then at most one dropout."""
-    modules, activations, dropouts = [], [], []
-    for op, linear, options in chain.layers:
-        if linear is not None and type(linear) is not nn.Linear:
-            return None, f"{type(linear).__name__} is not fused"
-        if linear is not None:
-            if linear.bias is None:
-                return None, "a Linear layer without bias"
-            modules.append(linear)
+    """(linear modules, each one's norm module or None, each one's activation: (Pointwise,
+    scalars) or None, each one's dropout module or None) or a reason: Linear layers, each
+    followed by at most one layer norm over its features or batch norm, one activation with
+    a formula, then one dropout, in that order."""
+    modules, norms, activations, dropouts = [], [], [], []
+    for op, owner, options in chain.layers:
+        if owner is not None and type(owner) in _NORMS:
+            reason = _norm_reason(owner, options, modules, norms, activations, dropouts)
+            if reason is not None:
+                return None, reason
+            norms[-1] = owner
+            continue
+        if owner is not None and type(owner) is not nn.Linear:
+            return None, f"{type(owner).__name__} is not fused"
+        if owner is not None:
+            modules.append(owner)
+            norms.append(None)
             activations.append(None)
             dropouts.append(None)
             continue
@@ -86,7 +96,27 @@ def _chain(chain: ChainStep):
         if isinstance(found, str):
             return None, found
         activations[-1] = found
-    return (modules, activations, dropouts), None
+    return (modules, norms, activations, dropouts), None
+
+
+_NORMS = (nn.LayerNorm, nn.BatchNorm1d)
+"""The norms the fused step computes (``_fused_kernel.LAYER_NORM``, ``BATCH_NORM``)."""
+
+
+def _norm_reason(norm, options: dict, modules: list, norms: list, activations: list,
+                 dropouts: list) -> str | None:
+    """Why ``norm`` cannot be the norm of the last Linear layer so far, or None."""
+    name = type(norm).__name__
+    if not modules or norms[-1] is not None or activations[-1] is not None or \
+            dropouts[-1] is not None:
+        return f"the chain has a {name} where no Linear layer's norm is expected"
+    features = modules[-1].out_features
+    if type(norm) is nn.LayerNorm and (options.get("normalized_ndim") != 1
+                                       or tuple(norm.normalized_shape) != (features,)):
+        return f"a {name} over other axes than the features"
+    if type(norm) is nn.BatchNorm1d and norm.num_features != features:
+        return f"a {name} of another width than its Linear layer"
+    return None
 
 
 def _loss(loss):
@@ -139,8 +169,8 @@ class FusedStep:
         loss = _loss(step.loss) if reason is None else reason
         if isinstance(loss, str):
             return None, loss
-        modules, activations, dropouts = chain
-        params = [m.weight for m in modules] + [m.bias for m in modules]  # as __init__'s
+        modules, norms, activations, dropouts = chain
+        params = _parameters(modules, norms)
         flat = _flat_owner(params, optimizer)
         if flat is not None:
             optimizer = optimizer.optimizer
@@ -162,10 +192,11 @@ class FusedStep:
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
-        return cls(modules, activations, dropouts, loss, optimizer, owners,
+        return cls(modules, norms, activations, dropouts, loss, optimizer, owners,
                    [groups[id(p)] for p in owners]), None
 
-    def __init__(self, modules, activations, dropouts, loss, optimizer, owners, owner_groups):
+    def __init__(self, modules, norms, activations, dropouts, loss, optimizer, owners,
+                 owner_groups):
         """``owners``: the parameters the optimizer holds, each chain parameter's own or
         (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
         groups ``owner_groups``; ``loss``: ``_loss``'s description."""
@@ -174,11 +205,15 @@ class FusedStep:
         self._kernel_module = kernel
         self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
         self.modules, self.activations, self.dropouts = modules, activations, dropouts
+        self.norms = norms
+        self.batch_norms = [norm for norm in norms if type(norm) is nn.BatchNorm1d]
+        self._bias_indices, self._norm_indices, self._norm_units = _layout(modules, norms)
+        self._batch_norm_layers = [i for i, norm in enumerate(norms)
+                                   if type(norm) is nn.BatchNorm1d]
         self._masks: list = []  # this step's dropout masks, alive while the kernel runs
         self._has_dropout = any(d is not None for d in dropouts)
         self.weights = [m.weight for m in modules]
-        self.biases = [m.bias for m in modules]
-        self.params = self.weights + self.biases
+        self.params = _parameters(modules, norms)
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self.loss_code, self.mean, self.factor = loss
@@ -246,24 +281,26 @@ class FusedStep:
         return found
 
     def _buffers(self, n: int) -> tuple:
-        """(per layer: (z, h, kept arrays, the output after dropout), two gradient buffers)
-        for a batch of ``n`` rows, made once. Without activation z is h; without dropout
-        the output is h."""
+        """(per layer: (z, h, kept arrays, the output after dropout, the norm's buffers or
+        None), two gradient buffers) for a batch of ``n`` rows, made once. Without
+        activation z is h; without dropout the output is h. A norm's buffers: the product's
+        output, x̂, then float64 1/σ, batch norm's mean and variance, Σ g x̂ and Σ g."""
         found = self.buffers.get(n)
         if found is None:
             width = max(max(m.out_features, m.in_features) for m in self.modules)
             layers = []
-            for module, activation, drop in zip(self.modules, self.activations,
-                                                self.dropouts):
+            for module, norm, activation, drop in zip(self.modules, self.norms,
+                                                      self.activations, self.dropouts):
                 shape = (n, module.out_features)
                 h = np.empty(shape, self.dtype)
                 dropped = h if drop is None else np.empty(shape, self.dtype)
+                normed = None if norm is None else _norm_buffers(norm, shape, self.dtype)
                 if activation is None:
-                    layers.append((h, h, (), dropped))
+                    layers.append((h, h, (), dropped, normed))
                     continue
                 kept = tuple(np.empty(shape, kind or self.dtype)
                              for kind in activation[0].for_dtype(self.dtype).kept_dtypes)
-                layers.append((np.empty(shape, self.dtype), h, kept, dropped))
+                layers.append((np.empty(shape, self.dtype), h, kept, dropped, normed))
             found = (layers, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
             self.buffers[n] = found
         return found
@@ -412,9 +449,9 @@ class FusedStep:
         layout."""
         found = self._tables.get(n)
         if found is not None:
-            return found[0]
+            return found[:2]
         layers, grad_a, grad_b = self._buffers(n)
-        count, params, grads = len(self.weights), self._checked, self.grads
+        params, grads = self._checked, self.grads
         for state, param in zip(states, params):
             for a in state:
                 if type(a) is not np.ndarray or a.dtype != self.dtype or \
@@ -426,19 +463,35 @@ class FusedStep:
             arrays.append(array)
             return array.__array_interface__["data"][0]
 
-        for layer, ((z, h, kept, dropped), entries) in enumerate(zip(layers, self.entries)):
-            w, b = layer, count + layer
-            table += [address(a) for a in (params[w], params[b], grads[w], grads[b])]
-            table += [address(states[i][k]) for k in range(3) for i in (w, b)]
+        kernel = self._kernel_module
+        for layer, ((z, h, kept, dropped, normed), entries) in enumerate(
+                zip(layers, self.entries)):
+            b = self._bias_indices[layer]
+            table += [address(params[layer]), 0 if b is None else address(params[b]),
+                      address(grads[layer]), 0 if b is None else address(grads[b])]
             table += [address(h), address(self.transposed[layer]), address(z)]
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
             table += [address(dropped), 0, 0]  # dropout's mask and scale: each step
             table += [a.itemsize for a in kept] + [0] * (2 - len(kept))
+            norm = self.norms[layer]
+            if norm is None:
+                table += [kernel.NO_NORM, address(z)] + [0] * (kernel.FIELDS - kernel.GAMMA)
+                continue
+            units, indices = self._norm_units[layer], self._norm_indices[layer]
+            table += [kernel.LAYER_NORM if type(norm) is nn.LayerNorm else kernel.BATCH_NORM,
+                      address(normed[0])]
+            table += [address(unit if i is None else params[i]) for unit, i in zip(units, indices)]
+            table += [0 if i is None else address(grads[i]) for i in indices]
+            table += [address(a) for a in normed[1:]]
+            table.append(np.float64(norm.eps).view(np.int64))
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
-        self._tables[n] = (table, arrays)
-        return table
+        update_rows = [[address(p), address(g), *map(address, state), p.size]
+                       for p, g, state in zip(params, grads, states)]
+        parameters = np.array(update_rows, np.int64).reshape(-1, kernel.PARAMETER_FIELDS)
+        self._tables[n] = (table, parameters, arrays)
+        return table, parameters
 
     def _dropout_fields(self, table: np.ndarray, n: int) -> np.ndarray:
         """Each dropout layer's mask and scale for this step in ``table``, drawn as
@@ -451,7 +504,7 @@ class FusedStep:
         for layer, drop in enumerate(self.dropouts):
             if drop is None:
                 continue
-            base, (_, h, _, dropped) = self._kernel_module.FIELDS * layer, layers[layer]
+            base, (_, h, _, dropped, _) = self._kernel_module.FIELDS * layer, layers[layer]
             options = dropout_options(drop)
             active = options is not None
             if active:
@@ -480,6 +533,8 @@ class FusedStep:
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         n = x.shape[0]
+        if self.batch_norms and (n <= 1 or not all(map(batch_statistics, self.batch_norms))):
+            return None, "a BatchNorm1d is in eval mode or gets one row"
         if self.loss_code == 1:
             if y.dtype.kind not in "iu" or y.shape != (n,):
                 return None, "the target is not a vector of class indices, one per row"
@@ -501,9 +556,10 @@ class FusedStep:
         else:
             states = [(p,) * 3 for p in self._checked[:len(self.params)]]
             updates = self._no_updates
-        table = self._table(n, states)
-        if table is None:
+        tables = self._table(n, states)
+        if tables is None:
             return None, "an optimizer state array is not shaped and typed as its parameter"
+        table, parameters = tables
         if self.generic and in_kernel:
             for state in self._dicts:
                 state["step"] += 1
@@ -516,19 +572,66 @@ class FusedStep:
                 steps.fill(steps[0])
         if self._others:
             reset_gradients(self._others)
+        running = [batch_norm_options(norm) for norm in self.batch_norms]  # counts the batch
         output = self._dropout_fields(table, n) if self._has_dropout else \
             self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
-                           self.mean, self.factor, float(l2), updates, self.hyper,
+                           self.mean, self.factor, float(l2), parameters, updates, self.hyper,
                            self.steps, self.adam,
                            blas_split.split_row(max(self._largest, n * self._widest),
                                                 self.dtype.itemsize), self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
+        for layer, options in zip(self._batch_norm_layers, running):
+            normed = self.buffers[n][0][layer][4]
+            update_running(options["running_mean"], options["running_var"], normed[3],
+                           normed[4], options["momentum"], n)
         if not in_kernel:
             optimizer.step()
         self.output = output
         return float(loss), None
+
+
+def _parameters(modules: list, norms: list) -> list:
+    """The chain's parameters in the kernel's order: the Linear weights, their biases (those
+    they have), then each norm's γ and β (those it has)."""
+    found = [m.weight for m in modules] + [m.bias for m in modules if m.bias is not None]
+    return found + [p for norm in norms if norm is not None
+                    for p in (norm.weight, norm.bias) if p is not None]
+
+
+def _layout(modules: list, norms: list) -> tuple[list, list, list]:
+    """Per layer: the position of its bias in ``_parameters``' order (None without), and
+    for a layer with a norm the positions of its γ and β (None for one it does not have),
+    and ones and zeros to read in their place."""
+    biases, position = [], len(modules)
+    for module in modules:
+        biases.append(None if module.bias is None else position)
+        position += module.bias is not None
+    indices, units = [], []
+    for module, norm in zip(modules, norms):
+        if norm is None:
+            indices.append(None)
+            units.append(None)
+            continue
+        found = []
+        for param in (norm.weight, norm.bias):
+            found.append(None if param is None else position)
+            position += param is not None
+        indices.append(tuple(found))
+        dtype = module.weight._data.dtype
+        units.append((np.ones(module.out_features, dtype), np.zeros(module.out_features, dtype)))
+    return biases, indices, units
+
+
+def _norm_buffers(norm, shape: tuple, dtype: np.dtype) -> tuple:
+    """A norm's buffers for ``shape`` = (n, out): the product's output and x̂ [n, out], and
+    float64 1/σ ([n] for layer norm, [out] for batch norm), mean and variance (batch norm:
+    [out]; layer norm: none), Σ g x̂ and Σ g [out]."""
+    n, out = shape
+    statistics = (out, out, out) if type(norm) is nn.BatchNorm1d else (n, 0, 0)
+    return (np.empty(shape, dtype), np.empty(shape, dtype),
+            *(np.empty(size) for size in statistics), np.empty(out), np.empty(out))
 
 
 def _flatten(owned: list) -> list:

@@ -40,7 +40,7 @@ class BatchNorm(Op):
             y = x_hat * weight.reshape(shape) if weight is not None else x_hat
             y = (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
         self.count = count
-        _update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1), momentum,
+        update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1), momentum,
                         count)
         return y
 
@@ -63,7 +63,7 @@ class BatchNorm(Op):
                 grad_b if self.needs_input_grad[2] else None)
 
 
-def _update_running(running_mean, running_var, mean, var, momentum: float, count: int) -> None:
+def update_running(running_mean, running_var, mean, var, momentum: float, count: int) -> None:
     """r ← (1 - momentum) r + momentum · statistic, in place, for each running statistic
     given (the variance unbiased: var · count/(count - 1), as torch)."""
     if running_mean is not None:
