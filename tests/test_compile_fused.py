@@ -314,6 +314,30 @@ def test_fused_norms_in_float32_with_products_through_blas(norm, rng):
                     dtype=np.float32, rtol=2e-5, batches=(64,) * 3)
 
 
+@pytest.mark.parametrize("norm", ["layer_norm", "batch_norm"])
+def test_fused_norms_read_eps_and_momentum_at_each_step(norm, rng):
+    """A norm's ε (and batch norm's momentum) changed between steps: the next fused step
+    uses the new values, as the eager module's forward would."""
+    eager_model, fused_model = (_normed_model([4, 6, 2], norm) for _ in range(2))
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.05) for m in (eager_model, fused_model))
+    step = ffnn.compile(fused_model, nn.MSELoss(), opt_f, mode="fused")
+    for i in range(3):
+        for model in (eager_model, fused_model):
+            model[1].eps = (1e-5, 0.5, 3.0)[i]
+            if norm == "batch_norm":
+                model[1].momentum = (0.1, 0.7, None)[i]
+        x, y = ffnn.tensor(rng.standard_normal((8, 4))), ffnn.tensor(rng.standard_normal((8, 2)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = step(x, y)
+        np.testing.assert_allclose(got, eager_step(eager_model, nn.MSELoss(), opt_e, x, y),
+                                   rtol=1e-12)
+        assert step.fused is not None
+    for name, value in eager_model.state_dict().items():
+        np.testing.assert_allclose(fused_model.state_dict()[name]._data, value._data,
+                                   rtol=1e-12, atol=1e-14, err_msg=name)
+
+
 def test_a_batch_norm_in_eval_mode_runs_eagerly_then_fused_again(rng):
     """In eval mode a batch norm normalises with its running statistics: that step is not
     fused (nor is a batch of one row); back in training mode it is, and every step agrees

@@ -206,10 +206,10 @@ class FusedStep:
         self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
         self.modules, self.activations, self.dropouts = modules, activations, dropouts
         self.norms = norms
-        self.batch_norms = [norm for norm in norms if type(norm) is nn.BatchNorm1d]
+        self._normed = [(layer, norm) for layer, norm in enumerate(norms) if norm is not None]
+        self._batch_norms = [(layer, norm) for layer, norm in self._normed
+                             if type(norm) is nn.BatchNorm1d]
         self._bias_indices, self._norm_indices, self._norm_units = _layout(modules, norms)
-        self._batch_norm_layers = [i for i, norm in enumerate(norms)
-                                   if type(norm) is nn.BatchNorm1d]
         self._masks: list = []  # this step's dropout masks, alive while the kernel runs
         self._has_dropout = any(d is not None for d in dropouts)
         self.weights = [m.weight for m in modules]
@@ -483,8 +483,7 @@ class FusedStep:
                       address(normed[0])]
             table += [address(unit if i is None else params[i]) for unit, i in zip(units, indices)]
             table += [0 if i is None else address(grads[i]) for i in indices]
-            table += [address(a) for a in normed[1:]]
-            table.append(np.float64(norm.eps).view(np.int64))
+            table += [address(a) for a in normed[1:]] + [0]  # ε: each step
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         update_rows = [[address(p), address(g), *map(address, state), p.size]
@@ -522,6 +521,14 @@ class FusedStep:
                 output = dropped
         return output
 
+    def _norm_fields(self, table: np.ndarray) -> list:
+        """Each norm's ε in ``table`` as its module has it now; each batch norm's options
+        for this step (``chain.batch_norm_options``: the batch counted, the momentum)."""
+        eps = self._kernel_module.FIELDS * np.array([layer for layer, _ in self._normed],
+                                                   np.int64) + self._kernel_module.EPS
+        table[eps] = np.array([norm.eps for _, norm in self._normed], np.float64).view(np.int64)
+        return [batch_norm_options(norm) for _, norm in self._batch_norms]
+
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
         ``l2`` = λ adds ``½ λ Σ‖W‖²`` over the Linear weights to the loss (λ W to their
@@ -533,7 +540,8 @@ class FusedStep:
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         n = x.shape[0]
-        if self.batch_norms and (n <= 1 or not all(map(batch_statistics, self.batch_norms))):
+        if self._batch_norms and (n <= 1 or not all(
+                batch_statistics(norm) for _, norm in self._batch_norms)):
             return None, "a BatchNorm1d is in eval mode or gets one row"
         if self.loss_code == 1:
             if y.dtype.kind not in "iu" or y.shape != (n,):
@@ -572,7 +580,7 @@ class FusedStep:
                 steps.fill(steps[0])
         if self._others:
             reset_gradients(self._others)
-        running = [batch_norm_options(norm) for norm in self.batch_norms]  # counts the batch
+        running = self._norm_fields(table) if self._normed else []
         output = self._dropout_fields(table, n) if self._has_dropout else \
             self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
@@ -582,7 +590,7 @@ class FusedStep:
                                                 self.dtype.itemsize), self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
-        for layer, options in zip(self._batch_norm_layers, running):
+        for (layer, _), options in zip(self._batch_norms, running):
             normed = self.buffers[n][0][layer][4]
             update_running(options["running_mean"], options["running_var"], normed[3],
                            normed[4], options["momentum"], n)
