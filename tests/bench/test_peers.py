@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from ffnn.bench import check, main, peer, peers, report, run, steps
 from ffnn.bench.cases import SPECS
@@ -145,9 +147,17 @@ def test_check_reports_the_largest_loss_difference_per_peer():
 
 
 def _serve(library: str, requests: list[dict]) -> list[dict]:
+    """``peer.serve`` in this process; the CPUs and BLAS threads it pins (as a peer process
+    of its own does) are put back after, so later tests run with the machine's."""
     out = io.StringIO()
     stdin = io.StringIO("".join(json.dumps(r) + "\n" for r in requests))
-    assert peer.serve(library, 1, stdin, out) == 0
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    with threadpool_limits(limits=None):  # restores the limits found on exit
+        try:
+            assert peer.serve(library, 1, stdin, out) == 0
+        finally:
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
