@@ -529,6 +529,34 @@ class FusedStep:
         table[eps] = np.array([norm.eps for _, norm in self._normed], np.float64).view(np.int64)
         return [batch_norm_options(norm) for _, norm in self._batch_norms]
 
+    def _targets(self, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | str:
+        """(float targets, class indices) as the kernel reads them (one of the two empty),
+        or why ``y`` cannot be the loss's target for ``n`` rows."""
+        if self.loss_code == 1:
+            if y.dtype.kind not in "iu" or y.shape != (n,):
+                return "the target is not a vector of class indices, one per row"
+            y_index = np.ascontiguousarray(y, np.int64)
+            if not self._classes_ok(y_index, self.classes):
+                return "a target is ignore_index or not a class"
+            return self._no_float, y_index
+        if y.dtype.kind != "f" or y.shape != (n, self.classes):
+            return "the target is not a floating-point array shaped like the output"
+        return np.ascontiguousarray(y, self.dtype), self._no_index
+
+    def _count_step(self, in_kernel: bool) -> None:
+        """Each optimizer state's ``step`` one more when the kernel updates (Adam's counts
+        also into ``steps``, which the kernel reads)."""
+        if self.generic and in_kernel:
+            for state in self._dicts:
+                state["step"] += 1
+        if self.adam:
+            steps = self.steps
+            for i, state in enumerate(self._dicts):
+                state["step"] += 1
+                steps[i] = state["step"]
+            if self.flat is not None:
+                steps.fill(steps[0])
+
     def __call__(self, x, y, optimizer, l2: float = 0.0) -> tuple[float | None, str | None]:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
         ``l2`` = λ adds ``½ λ Σ‖W‖²`` over the Linear weights to the loss (λ W to their
@@ -543,16 +571,10 @@ class FusedStep:
         if self._batch_norms and (n <= 1 or not all(
                 batch_statistics(norm) for _, norm in self._batch_norms)):
             return None, "a BatchNorm1d is in eval mode or gets one row"
-        if self.loss_code == 1:
-            if y.dtype.kind not in "iu" or y.shape != (n,):
-                return None, "the target is not a vector of class indices, one per row"
-            y_float, y_index = self._no_float, np.ascontiguousarray(y, np.int64)
-            if not self._classes_ok(y_index, self.classes):
-                return None, "a target is ignore_index or not a class"
-        else:
-            if y.dtype.kind != "f" or y.shape != (n, self.classes):
-                return None, "the target is not a floating-point array shaped like the output"
-            y_float, y_index = np.ascontiguousarray(y, self.dtype), self._no_index
+        targets = self._targets(y, n)
+        if isinstance(targets, str):
+            return None, targets
+        y_float, y_index = targets
         in_kernel, updates = self.in_kernel, self.updates
         if self.flat is not None:
             self._flat_grads()
@@ -568,16 +590,7 @@ class FusedStep:
         if tables is None:
             return None, "an optimizer state array is not shaped and typed as its parameter"
         table, parameters = tables
-        if self.generic and in_kernel:
-            for state in self._dicts:
-                state["step"] += 1
-        if self.adam:
-            steps = self.steps
-            for i, state in enumerate(self._dicts):
-                state["step"] += 1
-                steps[i] = state["step"]
-            if self.flat is not None:
-                steps.fill(steps[0])
+        self._count_step(in_kernel)
         if self._others:
             reset_gradients(self._others)
         running = self._norm_fields(table) if self._normed else []
