@@ -117,7 +117,8 @@ def make_data(spec: Spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]
 
 
 _MODULES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
-            "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
+            "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "elu": "ELU", "selu": "SELU",
+            "softplus": "Softplus"}
 
 
 def _module(nn, layer: tuple):
@@ -133,6 +134,8 @@ def _module(nn, layer: tuple):
         return nn.Dropout(layer[1])
     if layer[1] == "leaky_relu":
         return nn.LeakyReLU(layout.LEAKY_SLOPE)
+    if layer[1] == "gelu_tanh":
+        return nn.GELU(approximate="tanh")
     return getattr(nn, _MODULES[layer[1]])()
 
 

@@ -29,7 +29,9 @@ def _activation(name: str) -> Callable:
 
     return {"relu": jax.nn.relu, "gelu": lambda h: jax.nn.gelu(h, approximate=False),
             "silu": jax.nn.silu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid,
-            "leaky_relu": lambda h: jax.nn.leaky_relu(h, layout.LEAKY_SLOPE)}[name]
+            "leaky_relu": lambda h: jax.nn.leaky_relu(h, layout.LEAKY_SLOPE),
+            "gelu_tanh": lambda h: jax.nn.gelu(h, approximate=True), "elu": jax.nn.elu,
+            "selu": jax.nn.selu, "softplus": jax.nn.softplus}[name]
 
 
 def _forward(plan: list[tuple], params: dict, stats: dict, x, key):

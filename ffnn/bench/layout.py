@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "sigmoid", "leaky_relu")
+"""The sweep's activations."""
+SHAPE_ACTIVATIONS = ACTIVATIONS + ("gelu_tanh", "elu", "selu", "softplus")
+"""Every activation a case may have (``--shape``): the sweep's, GELU's tanh form, ELU,
+SELU and Softplus (PyTorch's defaults)."""
 NORMS = ("none", "batch_norm", "layer_norm")
 LEAKY_SLOPE = 0.01
 NORM_EPS = 1e-5
@@ -25,8 +29,8 @@ def layers(sizes: tuple[int, ...], activation: str, norm: str = "none",
     Raises ValueError for an unknown activation or norm, a dropout outside [0, 1) or fewer
     than two sizes.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}. Received: "
+    if activation not in SHAPE_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {SHAPE_ACTIVATIONS}. Received: "
                          f"activation={activation!r}")
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {NORMS}. Received: norm={norm!r}")

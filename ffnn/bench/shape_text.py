@@ -9,7 +9,7 @@ The text is the label the bench prints for its shapes, words in any order after 
     128-256-256-1 tanh b64 adam float64 mse lr 0.01 dropout 0.1
 
 sizes (required, first): the widths joined by ``-``; ``bN``: the batch (default 128); an
-activation (``ffnn.bench.layout.ACTIVATIONS``, default relu); an optimizer
+activation (``ffnn.bench.layout.SHAPE_ACTIVATIONS``, default relu); an optimizer
 (``ffnn.bench.optimizers.OPTIMIZERS``, default adam); ``mse`` or ``cross_entropy`` (default:
 cross-entropy for two or more outputs, else MSE); ``batch_norm`` or ``layer_norm``;
 ``dropout P``; ``float32`` or ``float64``; ``lr X`` (default: the sweep's for the optimizer).
@@ -18,14 +18,14 @@ cross-entropy for two or more outputs, else MSE); ``batch_norm`` or ``layer_norm
 from __future__ import annotations
 
 from ffnn.bench.cases import Spec
-from ffnn.bench.layout import ACTIVATIONS, NORMS
+from ffnn.bench.layout import NORMS, SHAPE_ACTIVATIONS
 from ffnn.bench.optimizers import OPTIMIZERS
 from ffnn.bench.sweep import label, learning_rate
 
 LOSSES = ("mse", "cross_entropy")
 DTYPES = ("float32", "float64")
 DEFAULT_ROWS = 128
-_WORDS = ", ".join(("bN", *ACTIVATIONS, *OPTIMIZERS, *LOSSES, *NORMS[1:], *DTYPES,
+_WORDS = ", ".join(("bN", *SHAPE_ACTIVATIONS, *OPTIMIZERS, *LOSSES, *NORMS[1:], *DTYPES,
                     "dropout P", "lr X"))
 
 
@@ -64,7 +64,7 @@ def parse_shape(text: str) -> Spec:
         word = words.pop(0).lower()
         if word[:1] == "b" and word[1:].isdigit():
             key, value = "rows", int(word[1:])
-        elif word in ACTIVATIONS:
+        elif word in SHAPE_ACTIVATIONS:
             key, value = "activation", word
         elif word in OPTIMIZERS:
             key, value = "optimizer", word

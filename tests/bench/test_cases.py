@@ -53,10 +53,11 @@ def test_initial_state_has_the_keys_and_shapes_both_libraries_hold():
                           state["3.weight"])
 
 
-@pytest.mark.parametrize("activation", layout.ACTIVATIONS)
+@pytest.mark.parametrize("activation", layout.SHAPE_ACTIVATIONS)
 @pytest.mark.parametrize("norm", layout.NORMS)
 def test_ffnn_and_torch_builds_take_the_same_steps(activation, norm):
-    """Every activation and norm, two optimizers per case: the same float64 losses."""
+    """Every activation (the sweep's and those only ``--shape`` names) and norm, two
+    optimizers per case: the same float64 losses."""
     for optimizer in ("adamw", "nesterov") if norm == "none" else ("rmsprop",):
         spec = Spec((5, 7, 6, 3), activation, 8, "cross_entropy", optimizer, lr=0.05,
                     norm=norm, dtype="float64")
