@@ -93,15 +93,15 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
 
 
 FIELDS = 35
-"""Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (0 for a
-layer without bias), 4 the
-activation's output h [n, out], 5 the transposed weight [in, out] (loops only), 6 the
-activation's input [n, out] (h itself without activation), 7-8 the values the activation
-keeps, 9 its scalars (float64); 10-11 its forward and backward entry points (0: no
-activation); 12 the number of arrays its backward reads besides dL/dh, 13-16 the field of
-each (``SAVED_FIELDS``); 17 the layer's output after dropout (h itself without), 18
-dropout's keep mask (bool; 0: no dropout this step), 19 the bits of its float64 scale
-1/(1 - p), 20-21 the item sizes of the values the activation keeps (0: none). A norm between
+"""Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
+for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
+[in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
+7-8 the values the activation keeps, 9 its scalars (float64); 10-11 its forward and
+backward entry points (0: no activation); 12 the number of arrays its backward reads
+besides dL/dh, 13-16 the field of each (``SAVED_FIELDS``); 17 the layer's output after
+dropout (h itself without), 18 dropout's keep mask (bool; 0: no dropout this step), 19 the
+bits of its float64 scale 1/(1 - p), 20-21 the item sizes of the values the activation keeps
+(0: none). A norm between
 the product and the activation: 22 its kind (``NO_NORM``, ``LAYER_NORM``, ``BATCH_NORM``),
 23 the product's output z [n, out] (the activation's input itself without norm), 24-25 γ
 and β [out] (ones and zeros where the layer has none), 26-27 their gradients (0: none),
