@@ -140,7 +140,7 @@ def keep_mask(key: int, threshold: int, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _affine(weight: np.ndarray | None, bias: np.ndarray | None, n: int,
+def affine(weight: np.ndarray | None, bias: np.ndarray | None, n: int,
             dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """(γ, β) for a norm kernel: the layer's own, or ones and zeros [n] where it has none
     (read-only, one pair per width and dtype)."""
@@ -164,7 +164,7 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     float64. ``weight`` / ``bias`` [n] or None."""
     y, x_hat = np.empty_like(x), np.empty_like(x)
     rstd = np.empty(x.shape[0])
-    weight, bias = _affine(weight, bias, x.shape[1], x.dtype)
+    weight, bias = affine(weight, bias, x.shape[1], x.dtype)
     _kernels().layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
     return y, x_hat, rstd
 
@@ -183,7 +183,7 @@ def _norm_backward(kernel, grad, x_hat, rstd, weight, need_x: bool) -> tuple:
     n = x_hat.shape[1]
     grad_x = np.empty_like(x_hat) if need_x else x_hat[:1]
     sum_gx, sum_g = np.empty(n), np.empty(n)
-    weight = _affine(weight, None, n, x_hat.dtype)[0]
+    weight = affine(weight, None, n, x_hat.dtype)[0]
     kernel(grad, x_hat, rstd, weight, need_x, grad_x, sum_gx, sum_g)
     dtype = x_hat.dtype
     return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
@@ -197,7 +197,7 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     n = x.shape[1]
     y, x_hat = np.empty_like(x), np.empty_like(x)
     mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
-    weight, bias = _affine(weight, bias, n, x.dtype)
+    weight, bias = affine(weight, bias, n, x.dtype)
     _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
     return y, x_hat, mean, var, rstd
 

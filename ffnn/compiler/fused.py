@@ -35,7 +35,7 @@ from operator import is_, is_not, itemgetter
 
 import numpy as np
 
-from ffnn import nn
+from ffnn import accel, nn
 from ffnn.compiler.chain import FUSED_LOSSES, ChainStep, batch_norm_options, batch_statistics
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
@@ -170,7 +170,7 @@ class FusedStep:
         if isinstance(loss, str):
             return None, loss
         modules, norms, activations, dropouts = chain
-        params = _parameters(modules, norms)
+        params = _layout(modules, norms)[0]
         flat = _flat_owner(params, optimizer)
         if flat is not None:
             optimizer = optimizer.optimizer
@@ -209,11 +209,12 @@ class FusedStep:
         self._normed = [(layer, norm) for layer, norm in enumerate(norms) if norm is not None]
         self._batch_norms = [(layer, norm) for layer, norm in self._normed
                              if type(norm) is nn.BatchNorm1d]
-        self._bias_indices, self._norm_indices, self._norm_units = _layout(modules, norms)
+        self.params, self._bias_indices, self._norm_indices = _layout(modules, norms)
+        self._eps_fields = np.array([kernel.FIELDS * layer + kernel.EPS
+                                     for layer, _ in self._normed], np.int64)
         self._masks: list = []  # this step's dropout masks, alive while the kernel runs
         self._has_dropout = any(d is not None for d in dropouts)
         self.weights = [m.weight for m in modules]
-        self.params = _parameters(modules, norms)
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self.loss_code, self.mean, self.factor = loss
@@ -478,10 +479,12 @@ class FusedStep:
             if norm is None:
                 table += [kernel.NO_NORM, address(z)] + [0] * (kernel.FIELDS - kernel.GAMMA)
                 continue
-            units, indices = self._norm_units[layer], self._norm_indices[layer]
+            indices = self._norm_indices[layer]
+            affine = accel.affine(*(None if i is None else params[i] for i in indices),
+                                  h.shape[1], self.dtype)
             table += [kernel.LAYER_NORM if type(norm) is nn.LayerNorm else kernel.BATCH_NORM,
                       address(normed[0])]
-            table += [address(unit if i is None else params[i]) for unit, i in zip(units, indices)]
+            table += [address(a) for a in affine]
             table += [0 if i is None else address(grads[i]) for i in indices]
             table += [address(a) for a in normed[1:]] + [0]  # ε: each step
         table += [address(grad_a), address(grad_b)]
@@ -524,9 +527,8 @@ class FusedStep:
     def _norm_fields(self, table: np.ndarray) -> list:
         """Each norm's ε in ``table`` as its module has it now; each batch norm's options
         for this step (``chain.batch_norm_options``: the batch counted, the momentum)."""
-        eps = self._kernel_module.FIELDS * np.array([layer for layer, _ in self._normed],
-                                                   np.int64) + self._kernel_module.EPS
-        table[eps] = np.array([norm.eps for _, norm in self._normed], np.float64).view(np.int64)
+        table[self._eps_fields] = np.array([norm.eps for _, norm in self._normed],
+                                           np.float64).view(np.int64)
         return [batch_norm_options(norm) for _, norm in self._batch_norms]
 
     def _targets(self, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | str:
@@ -613,36 +615,24 @@ class FusedStep:
         return float(loss), None
 
 
-def _parameters(modules: list, norms: list) -> list:
-    """The chain's parameters in the kernel's order: the Linear weights, their biases (those
-    they have), then each norm's γ and β (those it has)."""
-    found = [m.weight for m in modules] + [m.bias for m in modules if m.bias is not None]
-    return found + [p for norm in norms if norm is not None
-                    for p in (norm.weight, norm.bias) if p is not None]
-
-
 def _layout(modules: list, norms: list) -> tuple[list, list, list]:
-    """Per layer: the position of its bias in ``_parameters``' order (None without), and
-    for a layer with a norm the positions of its γ and β (None for one it does not have),
-    and ones and zeros to read in their place."""
-    biases, position = [], len(modules)
+    """(the chain's parameters in the kernel's order: the Linear weights, their biases, then
+    each norm's γ and β, those there are; per layer the position of its bias in that list,
+    None without; per layer with a norm the positions of its γ and β, None for one it does
+    not have)."""
+    params = [m.weight for m in modules]
+    biases = []
     for module in modules:
-        biases.append(None if module.bias is None else position)
-        position += module.bias is not None
-    indices, units = [], []
-    for module, norm in zip(modules, norms):
-        if norm is None:
-            indices.append(None)
-            units.append(None)
-            continue
-        found = []
-        for param in (norm.weight, norm.bias):
-            found.append(None if param is None else position)
-            position += param is not None
-        indices.append(tuple(found))
-        dtype = module.weight._data.dtype
-        units.append((np.ones(module.out_features, dtype), np.zeros(module.out_features, dtype)))
-    return biases, indices, units
+        biases.append(None if module.bias is None else len(params))
+        params += [module.bias] if module.bias is not None else []
+    affine = []
+    for norm in norms:
+        found = None if norm is None else []
+        for param in () if norm is None else (norm.weight, norm.bias):
+            found.append(None if param is None else len(params))
+            params += [param] if param is not None else []
+        affine.append(found)
+    return params, biases, affine
 
 
 def _norm_buffers(norm, shape: tuple, dtype: np.dtype) -> tuple:

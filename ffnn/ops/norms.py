@@ -41,7 +41,7 @@ class BatchNorm(Op):
             y = (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
         self.count = count
         update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1), momentum,
-                        count)
+                       count)
         return y
 
     def backward(self, grad):
