@@ -428,8 +428,10 @@ def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
         step(x, ffnn.tensor(np.array([0, 1, 2, 1])))
 
 
-@pytest.mark.parametrize("generator", [False, True])
-def test_fused_dropout_draws_the_eager_masks(generator, rng):
+@pytest.mark.parametrize("generator, dtype, width, rows", [
+    (False, np.float64, 9, 6), (True, np.float64, 9, 6),
+    (False, np.float32, 512, 160)])  # float32: masks and products as large as the bench's
+def test_fused_dropout_draws_the_eager_masks(generator, dtype, width, rows, rng):
     """Dropout after a layer's activation (or after the Linear, or at the end): its masks
     are drawn as ``nn.Dropout`` draws them (the same stream, at each step, in layer order),
     so the fused step follows the eager one to rounding through train/eval switches and
@@ -437,14 +439,15 @@ def test_fused_dropout_draws_the_eager_masks(generator, rng):
     def model():
         ffnn.manual_seed(0)
         stream = ffnn.Generator().manual_seed(3) if generator else None
-        return nn.Sequential(nn.Linear(5, 9), nn.ReLU(), nn.Dropout(0.3, generator=stream),
-                             nn.Linear(9, 7), nn.Dropout(0.5), nn.Linear(7, 3),
-                             nn.Dropout(0.1)).double()
+        return nn.Sequential(nn.Linear(5, width), nn.ReLU(),
+                             nn.Dropout(0.3, generator=stream), nn.Linear(width, 7),
+                             nn.Dropout(0.5), nn.Linear(7, 3), nn.Dropout(0.1)).to(dtype)
 
     eager_model, fused_model = model(), model()
     opt_e, opt_f = (optim.Adam(m.parameters(), lr=1e-2) for m in (eager_model, fused_model))
     loss_fn = nn.MSELoss()
     step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    tolerance, atol = (1e-12, 1e-14) if dtype == np.float64 else (1e-5, 1e-5)
     edits = {3: lambda m: m.eval(), 4: lambda m: m.train(), 5: lambda m: setattr(m[2], "p", 1.0),
              6: lambda m: setattr(m[4], "p", 0.0)}
     with warnings.catch_warnings():
@@ -452,8 +455,8 @@ def test_fused_dropout_draws_the_eager_masks(generator, rng):
         for i in range(8):
             for m in (eager_model, fused_model):
                 edits.get(i, lambda m: None)(m)
-            x = ffnn.tensor(rng.standard_normal((6, 5)))
-            y = ffnn.tensor(rng.standard_normal((6, 3)))
+            x = ffnn.tensor(rng.standard_normal((rows, 5)).astype(dtype))
+            y = ffnn.tensor(rng.standard_normal((rows, 3)).astype(dtype))
             ffnn.manual_seed(10 + i)
             out = eager_model(x)  # the eager step, its output kept
             expected = loss_fn(out, y)
@@ -461,11 +464,11 @@ def test_fused_dropout_draws_the_eager_masks(generator, rng):
             expected.backward()
             opt_e.step()
             ffnn.manual_seed(10 + i)
-            np.testing.assert_allclose(step(x, y), float(expected._data), rtol=1e-12)
+            np.testing.assert_allclose(step(x, y), float(expected._data), rtol=tolerance)
             assert step.fused is not None and step.compiled
-            np.testing.assert_allclose(step.output, out._data, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(step.output, out._data, rtol=tolerance, atol=atol)
     for a, b in zip(eager_model.parameters(), fused_model.parameters()):
-        np.testing.assert_allclose(b._data, a._data, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b._data, a._data, rtol=tolerance, atol=atol)
 
 
 def test_an_activation_after_dropout_is_replayed(rng):

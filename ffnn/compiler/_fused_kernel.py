@@ -92,16 +92,16 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 35
+FIELDS = 36
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
 for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
 [in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
 7-8 the values the activation keeps, 9 its scalars (float64); 10-11 its forward and
 backward entry points (0: no activation); 12 the number of arrays its backward reads
 besides dL/dh, 13-16 the field of each (``SAVED_FIELDS``); 17 the layer's output after
-dropout (h itself without), 18 dropout's keep mask (bool; 0: no dropout this step), 19 the
-bits of its float64 scale 1/(1 - p), 20-21 the item sizes of the values the activation keeps
-(0: none). A norm between
+dropout (h itself without), 18 dropout's keep mask (bool; 0: no dropout this step), 19 its
+scale 1/(1 - p) (float64 [1]), 20-21 the item sizes of the values the activation keeps
+(0: none), 35 dropout's entry point (``ops.dropout.DROPOUT``). A norm between
 the product and the activation: 22 its kind (``NO_NORM``, ``LAYER_NORM``, ``BATCH_NORM``),
 23 the product's output z [n, out] (the activation's input itself without norm), 24-25 γ
 and β [out] (ones and zeros where the layer has none), 26-27 their gradients (0: none),
@@ -112,7 +112,7 @@ WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
 DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
 NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 25, 26, 27, 28, 29
-MEAN, VAR, SUM_GX, SUM_G, EPS = 30, 31, 32, 33, 34
+MEAN, VAR, SUM_GX, SUM_G, EPS, DROP_ENTRY = 30, 31, 32, 33, 34, 35
 NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
@@ -187,15 +187,13 @@ def _rows_times(a, b, c):  # pragma: no cover - compiled
 
 
 @_inlined
-def _drop(table, base, g, out, x):  # pragma: no cover - compiled
-    """out = g · m, m = 1/(1 - p) where the layer's keep mask is set, else 0, as
-    ``ops.Dropout`` computes it: forward g = h, out the dropout output; backward g = out =
-    dL/d output."""
-    keep = numba.carray(address_as_pointer(table[base + KEEP], np.bool_), g.size)
-    scale = x.dtype.type(double_from_bits(table[base + DROP_SCALE]))
-    zero = x.dtype.type(0)
-    for k in range(g.size):
-        out[k] = g[k] * (scale if keep[k] else zero)
+def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover - compiled
+    """out = g · m on ``size`` elements of ``item`` bytes at the addresses g and out, m =
+    1/(1 - p) where the layer's keep mask is set, else 0: the eager op's own kernel
+    (``ops.dropout.DROPOUT``), split as ``split`` says; forward g = h, out the dropout
+    output; backward g = dL/d output. (Not in place, as ``_derive``.)"""
+    blas_split.run_sized(split, context, table[base + DROP_ENTRY], size, g, table[base + KEEP],
+                         out, 0, 0, 0, table[base + DROP_SCALE], (item, 1, item, 0, 0, 0))
 
 
 @_inlined
@@ -270,8 +268,8 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
                                  (item, item, table[base + KEPT_SIZES],
                                   table[base + KEPT_SIZES + 1], 0, 0))
         if table[base + KEEP] != 0:
-            _drop(table, base, _vector(table, base + OUTPUT, n * out_f, x),
-                  _vector(table, base + DROPPED, n * out_f, x), x)
+            _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],
+                  x.itemsize, split, context)
         source = _matrix(table, base + DROPPED, n, out_f, x)
     return source
 
@@ -323,9 +321,11 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
     for layer in range(layers - 1, -1, -1):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
-        g = current[:n * out_f].reshape(n, out_f)
         if table[base + KEEP] != 0:
-            _drop(table, base, current[:n * out_f], current[:n * out_f], x)
+            _drop(table, base, n * out_f, current.ctypes.data, spare.ctypes.data, x.itemsize,
+                  split, context)
+            current, spare = spare, current
+        g = current[:n * out_f].reshape(n, out_f)
         if table[base + BACKWARD] != 0:
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, base, n * out_f, g, dz, split, context)

@@ -40,7 +40,7 @@ from ffnn.compiler.chain import FUSED_LOSSES, ChainStep, batch_norm_options, bat
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
 from ffnn.ops.activations import PointwiseOp
-from ffnn.ops.dropout import keep_mask
+from ffnn.ops.dropout import DROPOUT, keep_mask
 from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
@@ -214,6 +214,7 @@ class FusedStep:
                                      for layer, _ in self._normed], np.int64)
         self._masks: list = []  # this step's dropout masks, alive while the kernel runs
         self._has_dropout = any(d is not None for d in dropouts)
+        self._drop_scales = np.zeros((len(modules), 1))  # each layer's 1/(1 - p), each step
         self.weights = [m.weight for m in modules]
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
@@ -222,6 +223,8 @@ class FusedStep:
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
         self.entries = [_entries(found, self.dtype, kernel) for found in activations]
+        self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
+            if self._has_dropout else 0
         self.in_features = modules[0].in_features
         self._init_update(optimizer, owner_groups)
         self._checked: list = []
@@ -473,20 +476,10 @@ class FusedStep:
             table += [address(h), address(self.transposed[layer]), address(z)]
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
-            table += [address(dropped), 0, 0]  # dropout's mask and scale: each step
+            table += [address(dropped), 0, address(self._drop_scales[layer])]  # mask: each step
             table += [a.itemsize for a in kept] + [0] * (2 - len(kept))
-            norm = self.norms[layer]
-            if norm is None:
-                table += [kernel.NO_NORM, address(z)] + [0] * (kernel.FIELDS - kernel.GAMMA)
-                continue
-            indices = self._norm_indices[layer]
-            affine = accel.affine(*(None if i is None else params[i] for i in indices),
-                                  h.shape[1], self.dtype)
-            table += [kernel.LAYER_NORM if type(norm) is nn.LayerNorm else kernel.BATCH_NORM,
-                      address(normed[0])]
-            table += [address(a) for a in affine]
-            table += [0 if i is None else address(grads[i]) for i in indices]
-            table += [address(a) for a in normed[1:]] + [0]  # ε: each step
+            table += self._norm_table(layer, z, normed, address)
+            table.append(self._drop_entry)
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         update_rows = [[address(p), address(g), *map(address, state), p.size]
@@ -494,6 +487,20 @@ class FusedStep:
         parameters = np.array(update_rows, np.int64).reshape(-1, kernel.PARAMETER_FIELDS)
         self._tables[n] = (table, parameters, arrays)
         return table, parameters
+
+    def _norm_table(self, layer: int, z: np.ndarray, normed: tuple | None, address) -> list:
+        """The table's fields ``NORM`` to ``EPS`` of ``layer``, whose activation reads ``z``
+        (ε: 0, written each step)."""
+        kernel, norm = self._kernel_module, self.norms[layer]
+        if norm is None:
+            return [kernel.NO_NORM, address(z)] + [0] * (kernel.EPS + 1 - kernel.GAMMA)
+        params, indices = self._checked, self._norm_indices[layer]
+        affine = accel.affine(*(None if i is None else params[i] for i in indices),
+                              z.shape[1], self.dtype)
+        return [kernel.LAYER_NORM if type(norm) is nn.LayerNorm else kernel.BATCH_NORM,
+                address(normed[0]), *map(address, affine),
+                *(0 if i is None else address(self.grads[i]) for i in indices),
+                *map(address, normed[1:]), 0]
 
     def _dropout_fields(self, table: np.ndarray, n: int) -> np.ndarray:
         """Each dropout layer's mask and scale for this step in ``table``, drawn as
@@ -514,12 +521,11 @@ class FusedStep:
                 keep = np.zeros(h.shape, bool) if p >= 1 else \
                     keep_mask(options["rng"], h.shape, p)
                 self._masks.append(keep)
-                scale = np.float64(0.0 if p >= 1 else 1 / (1 - p))
+                self._drop_scales[layer] = 0.0 if p >= 1 else 1 / (1 - p)
             fields = self._kernel_module.DROPPED
-            table[base + fields: base + fields + 3] = (
+            table[base + fields: base + fields + 2] = (
                 (dropped if active else h).__array_interface__["data"][0],
-                keep.__array_interface__["data"][0] if active else 0,
-                scale.view(np.int64) if active else 0)
+                keep.__array_interface__["data"][0] if active else 0)
             if active and layer == len(layers) - 1:
                 output = dropped
         return output

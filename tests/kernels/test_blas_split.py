@@ -154,13 +154,15 @@ def test_switched_off_by_the_environment(blas_split, monkeypatch):
     assert blas_split.splitter.__wrapped__() is None
 
 
-@pytest.mark.parametrize("activation, optimizer", [
-    ("ReLU", "Adam"), ("SiLU", "SGD"), ("LeakyReLU", "RMSprop"), ("GELU", "AdamW")])
+@pytest.mark.parametrize("activation, optimizer, dropout", [
+    ("ReLU", "Adam", 0.0), ("SiLU", "SGD", 0.0), ("LeakyReLU", "RMSprop", 0.0),
+    ("GELU", "AdamW", 0.0), ("Tanh", "Adam", 0.25)])
 def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation, optimizer,
-                                                   rng):
+                                                   dropout, rng):
     """``ffnn.compile(mode="fused")`` with activations and parameters above ``SPLIT_MIN``
-    (a bool mask kept by ReLU and leaky ReLU, a float slope by SiLU and GELU): the same
-    parameters, optimizer states and losses split or whole."""
+    (a bool mask kept by ReLU and leaky ReLU, a float slope by SiLU and GELU; dropout's bool
+    mask, forward and backward): the same parameters, optimizer states and losses split or
+    whole."""
     import ffnn
     from ffnn import nn, optim
 
@@ -174,7 +176,7 @@ def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation,
     for split in (True, False):
         ffnn.manual_seed(0)
         model = nn.Sequential(nn.Linear(width, hidden), getattr(nn, activation)(),
-                              nn.Linear(hidden, 10))
+                              *[nn.Dropout(dropout)] * (dropout > 0), nn.Linear(hidden, 10))
         opt = getattr(optim, optimizer)(model.parameters(), lr=1e-2, **options)
         step = ffnn.compile(model, nn.CrossEntropyLoss(), opt, mode="fused")
         losses = []
