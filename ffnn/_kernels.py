@@ -7,6 +7,8 @@ import math
 import numba
 import numpy as np
 
+from ffnn.kernels.native import address_as_pointer
+
 _jit = numba.njit(error_model="numpy", cache=True)  # serial: see ffnn/accel.py
 
 
@@ -40,15 +42,33 @@ def _splitmix64(key, index):  # pragma: no cover - compiled
 
 
 @_jit
-def keep_mask(key, threshold, out):  # pragma: no cover - compiled
-    """out[2i], out[2i + 1] = the low and high 32 bits of output i >= threshold."""
+def keep_mask(key, threshold, out, first):  # pragma: no cover - compiled
+    """out[2i], out[2i + 1] = the low and high 32 bits of output first + i >= threshold."""
     pairs = out.size // 2
+    _keep_pairs(key, threshold, out, first, pairs)
+    if out.size % 2:
+        last = _splitmix64(key, first + numba.uint64(pairs))
+        out[out.size - 1] = (last & _LOW_32) >= threshold
+
+
+@numba.njit(error_model="numpy", cache=True, inline="always")
+def _keep_pairs(key, threshold, out, first, pairs):  # pragma: no cover - compiled
+    """``keep_mask``'s pairs ``first`` to ``first + pairs`` into out[0: 2·pairs]."""
     for i in range(pairs):
-        z = _splitmix64(key, numba.uint64(i))
+        z = _splitmix64(key, first + numba.uint64(i))
         out[2 * i] = (z & _LOW_32) >= threshold
         out[2 * i + 1] = (z >> numba.uint64(32)) >= threshold
-    if out.size % 2:
-        out[out.size - 1] = (_splitmix64(key, numba.uint64(pairs)) & _LOW_32) >= threshold
+
+
+@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
+def keep_mask_part(pairs, start, out, key, a3, a4, a5, scalars):  # pragma: no cover
+    """``keep_mask``'s pairs from (out - start)/2 on, ``pairs`` of them, into ``out``;
+    ``key``: (key, threshold) as uint64. An entry point for a mask split over OpenBLAS's
+    threads (``ffnn.kernels.blas_split.run_arrays``: ``start`` is the whole mask's first
+    byte in every part)."""
+    values = numba.carray(address_as_pointer(key, np.uint64), 2)
+    mask = numba.carray(address_as_pointer(out, np.bool_), 2 * pairs)
+    _keep_pairs(values[0], values[1], mask, numba.uint64((out - start) // 2), pairs)
 
 
 @_jit

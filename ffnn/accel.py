@@ -135,8 +135,18 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
 def keep_mask(key: int, threshold: int, out: np.ndarray) -> np.ndarray:
     """``out`` [n] (bool) ← dropout's keep mask from SplitMix64 keyed by ``key``
     (``ffnn.ops.dropout.keep_mask``'s bits: 32-bit halves at least ``threshold``), in one
-    compiled pass; returns out."""
-    _kernels().keep_mask(np.uint64(key), np.uint64(threshold), out)
+    compiled pass (large masks split over OpenBLAS's threads); returns out."""
+    kernels, key, threshold = _kernels(), np.uint64(key), np.uint64(threshold)
+    pairs = out.size // 2
+    if pairs >= SPLIT_MIN:
+        from ffnn.kernels import blas_split
+
+        if blas_split.run_arrays(kernels.keep_mask_part.address,
+                                 [out, out, np.array([key, threshold])], np.zeros(1),
+                                 n=pairs, strides=[0, 2, 0], minimum=SPLIT_MIN):
+            kernels.keep_mask(key, threshold, out[2 * pairs:], np.uint64(pairs))  # odd end
+            return out
+    kernels.keep_mask(key, threshold, out, np.uint64(0))
     return out
 
 

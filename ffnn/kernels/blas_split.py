@@ -153,20 +153,24 @@ class Splitter:
                         np.int64)
 
 
-def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray) -> bool:
+def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray, *,
+               n: int | None = None, strides: list[int] | None = None,
+               minimum: int = PYTHON_SPLIT_MIN) -> bool:
     """The entry point on ``arrays`` (flat, C-contiguous, of one size, at most six; each of
     its own item size) and ``scalars`` (float64), split over OpenBLAS's threads; False,
-    running nothing, when it should run whole (below ``PYTHON_SPLIT_MIN``, no splitter,
-    one thread)."""
-    n = arrays[0].size
-    found = splitter() if n >= PYTHON_SPLIT_MIN else None
+    running nothing, when it should run whole (below ``minimum`` items, no splitter, one
+    thread). ``n`` items of ``strides`` bytes in each array (default: the arrays' own size
+    and item sizes; a stride 0 hands every part the array's start)."""
+    n = arrays[0].size if n is None else n
+    found = splitter() if n >= minimum else None
     threads = found.threads() if found is not None else 1
     if threads < 2:
         return False
     context = np.zeros(CONTEXT, np.int64)
     context[ENTRY], context[SCALARS] = entry, scalars.ctypes.data
-    for j, array in enumerate(arrays):
-        context[ARRAYS + j], context[ITEMSIZES + j] = array.ctypes.data, array.itemsize
+    strides = [a.itemsize for a in arrays] if strides is None else strides
+    for j, (array, stride) in enumerate(zip(arrays, strides)):
+        context[ARRAYS + j], context[ITEMSIZES + j] = array.ctypes.data, stride
     _call(np.array([found.split_address, found.chunk_address, threads, 0], np.int64),
           context, n)
     return True

@@ -154,6 +154,19 @@ def test_switched_off_by_the_environment(blas_split, monkeypatch):
     assert blas_split.splitter.__wrapped__() is None
 
 
+@pytest.mark.parametrize("size", [2 * accel.SPLIT_MIN, 2 * accel.SPLIT_MIN + 1, 1_000_003])
+def test_split_keep_mask_is_the_whole_mask(blas_split, whole, size):
+    """Dropout's keep mask drawn in parts (each from its own first pair of SplitMix64's
+    outputs, the odd last entry after them) is the mask drawn whole, bit for bit."""
+    _two_threads(blas_split)
+    split, entire = np.ones(size + 8, bool), np.ones(size + 8, bool)
+    accel.keep_mask(0xFEDCBA9876543210, 3 << 30, split[:size])
+    with whole():
+        accel.keep_mask(0xFEDCBA9876543210, 3 << 30, entire[:size])
+    np.testing.assert_array_equal(split, entire)
+    assert 0.2 < split[:size].mean() < 0.3 and split[size:].all()  # none written past the end
+
+
 @pytest.mark.parametrize("activation, optimizer, dropout", [
     ("ReLU", "Adam", 0.0), ("SiLU", "SGD", 0.0), ("LeakyReLU", "RMSprop", 0.0),
     ("GELU", "AdamW", 0.0), ("Tanh", "Adam", 0.25)])
