@@ -435,7 +435,7 @@ def test_fused_dropout_draws_the_eager_masks(generator, dtype, width, rows, rng)
     """Dropout after a layer's activation (or after the Linear, or at the end): its masks
     are drawn as ``nn.Dropout`` draws them (the same stream, at each step, in layer order),
     so the fused step follows the eager one to rounding through train/eval switches and
-    changes of p (0: the identity, 1: all zeros)."""
+    changes of p (0: the identity, 1: all zeros), with batches of two sizes."""
     def model():
         ffnn.manual_seed(0)
         stream = ffnn.Generator().manual_seed(3) if generator else None
@@ -455,8 +455,9 @@ def test_fused_dropout_draws_the_eager_masks(generator, dtype, width, rows, rng)
         for i in range(8):
             for m in (eager_model, fused_model):
                 edits.get(i, lambda m: None)(m)
-            x = ffnn.tensor(rng.standard_normal((rows, 5)).astype(dtype))
-            y = ffnn.tensor(rng.standard_normal((rows, 3)).astype(dtype))
+            batch = rows - i % 2  # two batch sizes: each its own buffers and masks
+            x = ffnn.tensor(rng.standard_normal((batch, 5)).astype(dtype))
+            y = ffnn.tensor(rng.standard_normal((batch, 3)).astype(dtype))
             ffnn.manual_seed(10 + i)
             out = eager_model(x)  # the eager step, its output kept
             expected = loss_fn(out, y)

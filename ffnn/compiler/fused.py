@@ -212,7 +212,7 @@ class FusedStep:
         self.params, self._bias_indices, self._norm_indices = _layout(modules, norms)
         self._eps_fields = np.array([kernel.FIELDS * layer + kernel.EPS
                                      for layer, _ in self._normed], np.int64)
-        self._masks: list = []  # this step's dropout masks, alive while the kernel runs
+        self._dropout_plans: dict = {}  # batch rows → each dropout layer's mask and fields
         self._has_dropout = any(d is not None for d in dropouts)
         self._drop_scales = np.zeros((len(modules), 1))  # each layer's 1/(1 - p), each step
         self.weights = [m.weight for m in modules]
@@ -508,27 +508,38 @@ class FusedStep:
         stream); the layer's output reads h itself in eval mode or at p = 0. Returns the
         last layer's output array."""
         layers = self.buffers[n][0]
-        self._masks.clear()
         output = layers[-1][1]
-        for layer, drop in enumerate(self.dropouts):
-            if drop is None:
-                continue
-            base, (_, h, _, dropped, _) = self._kernel_module.FIELDS * layer, layers[layer]
+        for layer, drop, field, keep, addresses in self._dropout_rows(n):
             options = dropout_options(drop)
-            active = options is not None
-            if active:
-                p = options["p"]
-                keep = np.zeros(h.shape, bool) if p >= 1 else \
-                    keep_mask(options["rng"], h.shape, p)
-                self._masks.append(keep)
-                self._drop_scales[layer] = 0.0 if p >= 1 else 1 / (1 - p)
-            fields = self._kernel_module.DROPPED
-            table[base + fields: base + fields + 2] = (
-                (dropped if active else h).__array_interface__["data"][0],
-                keep.__array_interface__["data"][0] if active else 0)
-            if active and layer == len(layers) - 1:
-                output = dropped
+            if options is None:  # the identity: the next layer reads h, no mask
+                table[field], table[field + 1] = addresses[0], 0
+                continue
+            p = options["p"]
+            if p >= 1:
+                keep.fill(False)
+            else:
+                keep_mask(options["rng"], keep.shape, p, out=keep)
+            self._drop_scales[layer] = 0.0 if p >= 1 else 1 / (1 - p)
+            table[field], table[field + 1] = addresses[1], addresses[2]
+            if layer == len(layers) - 1:
+                output = layers[layer][3]
         return output
+
+    def _dropout_rows(self, n: int) -> list:
+        """Per dropout layer, for batches of ``n`` rows (made once): (layer, module, its
+        ``DROPPED`` field in the table, its keep mask's array, the addresses of h, of the
+        dropout output and of the mask)."""
+        found = self._dropout_plans.get(n)
+        if found is None:
+            found = self._dropout_plans[n] = []
+            for layer, drop in enumerate(self.dropouts):
+                if drop is not None:
+                    _, h, _, dropped, _ = self.buffers[n][0][layer]
+                    keep = np.empty(h.shape, bool)
+                    found.append((layer, drop, self._kernel_module.FIELDS * layer +
+                                  self._kernel_module.DROPPED, keep,
+                                  [a.__array_interface__["data"][0] for a in (h, dropped, keep)]))
+        return found
 
     def _norm_fields(self, table: np.ndarray) -> list:
         """Each norm's ε in ``table`` as its module has it now; each batch norm's options

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ffnn import accel
@@ -78,18 +80,24 @@ def splitmix64(key: int, count: int) -> np.ndarray:
     return out
 
 
-def keep_mask(rng: np.random.Generator, shape: tuple, p: float) -> np.ndarray:
+def keep_mask(rng: np.random.Generator, shape: tuple, p: float,
+              out: np.ndarray | None = None) -> np.ndarray:
     """A boolean mask of ``shape``, each entry True with probability 1 - p: entry j is
     whether the 32-bit half j of SplitMix64's outputs (``splitmix64``; the low half of
     output i is entry 2i, the high half 2i + 1), keyed by one 64-bit draw of ``rng``, is at
     least ⌊p·2³²⌉. One draw per mask, whatever its size, so the generator's stream moves on
-    by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits."""
-    n = int(np.prod(shape, dtype=np.int64))
+    by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits.
+    ``out``: a C-contiguous bool array of ``shape`` to write the mask into."""
+    n = math.prod(shape)
     key = int(rng.bit_generator.random_raw())
     threshold = min(round(p * 2.0**32), 2**32 - 1)
-    if accel.enabled and n >= accel.MIN_SIZE:
-        keep = np.empty(n, bool)
-        accel.keep_mask(key, threshold, keep)
-        return keep.reshape(shape)
+    if accel.enabled:  # one compiled call, at any size (NumPy's takes ten passes)
+        keep = np.empty(shape, bool) if out is None else out
+        accel.keep_mask(key, threshold, keep.reshape(-1))
+        return keep
     bits = splitmix64(key, (n + 1) // 2).view(np.uint32)[:n]
-    return (bits >= np.uint32(threshold)).reshape(shape)
+    keep = (bits >= np.uint32(threshold)).reshape(shape)
+    if out is None:
+        return keep
+    out[...] = keep
+    return out

@@ -131,6 +131,16 @@ def test_the_mask_is_splitmix64s_halves_against_the_threshold(compiled, size):
         assert mask[j] == (half >= threshold)
 
 
+@pytest.mark.parametrize("shape", [(3,), (5, 7), (64, 129)])
+def test_the_mask_written_into_out_is_the_mask_returned(compiled, shape):
+    from ffnn.ops.dropout import keep_mask
+
+    out = np.ones(shape, bool)
+    got = keep_mask(np.random.default_rng(4), shape, 0.4, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, keep_mask(np.random.default_rng(4), shape, 0.4))
+
+
 @pytest.mark.skipif(not ffnn.accel.available, reason="numba is not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_dropout_equals_the_numpy_reference_bit_for_bit(monkeypatch, dtype):
