@@ -66,18 +66,12 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
                 total += (one - t) * x + (math.log1p(e) + max(-x, out.dtype.type(0)))
                 s = one / (one + e) if x >= 0 else e / (one + e)
                 grow[j] = (s - t) * scale
-        else:
-            top = row[0]
-            for j in range(1, c):
-                top = max(top, row[j])
-            s = 0.0
-            for j in range(c):
-                s += math.exp(row[j] - top)
-            log_s = math.log(s)
+        else:  # the eager op's softmax (``ffnn._kernels``), then its backward's product
             k = y_index[i]
-            total -= (row[k] - top) - log_s
+            top, s = norm_kernels.softmax_row(row, grow)
+            total -= (row[k] - top) - math.log(s)
             for j in range(c):
-                grow[j] = math.exp((row[j] - top) - log_s) * scale
+                grow[j] *= scale
             grow[k] -= scale
     return factor * (total / count if mean else total)
 
