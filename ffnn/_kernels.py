@@ -91,19 +91,33 @@ def cross_entropy_forward(x, target, ignore_index, prob):  # pragma: no cover - 
     return total, True
 
 
+def _by_precision(stub, float32_name: str, float64_name: str):
+    """Compile calls to ``stub`` as the vectorising scalar function of the argument's
+    precision (``ffnn.ops.special_float32`` / ``special_float64``: polynomials within 2
+    ulps, where libm's function is one call per element); returns ``stub``."""
+    def typed(u):  # pragma: no cover - compiled
+        from ffnn.kernels.elementwise import scalar_helper
+
+        helper = scalar_helper(float32_name if u.bitwidth == 32 else float64_name)
+        return lambda u: helper(u)
+
+    numba.extending.overload(stub, inline="always")(typed)
+    return stub
+
+
 def exp_nonpositive(u):
-    """e^u for u <= 0 in u's precision: ``ffnn.ops.special_float32.exp_small_f32`` for a
-    float32, ``special_float64.exp_small_f64`` for a float64 (compiled: vectorising
-    polynomials, within 2 ulps, where libm's exp is one call per element)."""
+    """e^u for u <= 0, in u's precision (compiled: ``exp_small_f32`` / ``exp_small_f64``)."""
     return math.exp(u)
 
 
-@numba.extending.overload(exp_nonpositive, inline="always")
-def _exp_nonpositive_typed(u):  # pragma: no cover - compiled
-    from ffnn.kernels.elementwise import scalar_helper
+def log1p_unit(u):
+    """log(1 + u) for u in [0, 1], in u's precision (compiled: ``log1p_small_f32`` /
+    ``log1p_small_f64``)."""
+    return math.log1p(u)
 
-    helper = scalar_helper("exp_small_f32" if u.bitwidth == 32 else "exp_small_f64")
-    return lambda u: helper(u)
+
+_by_precision(exp_nonpositive, "exp_small_f32", "exp_small_f64")
+_by_precision(log1p_unit, "log1p_small_f32", "log1p_small_f64")
 
 
 _row_jit = numba.njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -124,6 +138,22 @@ def softmax_row(row, out):  # pragma: no cover - compiled
     for j in range(row.size):
         out[j] *= inv
     return top, s
+
+
+@_row_jit
+def bce_with_logits_row(x, y, g, scale):  # pragma: no cover - compiled
+    """Σⱼ Lⱼ (float64) of one row of logits x and targets y [c], Lⱼ = (1 - y) x + softplus(-x)
+    (``ops.losses.BCE_WITH_LOGITS``'s formula, each Lⱼ in x's precision), and g = (σ(x) - y)
+    · scale (``BCE_WITH_LOGITS_GRAD``'s)."""
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    for j in range(x.size):
+        e = exp_nonpositive(-abs(x[j]))
+        g[j] = (one - y[j]) * x[j] + (log1p_unit(e) + max(-x[j], zero))
+    total = _row_sum(g)
+    for j in range(x.size):
+        e = exp_nonpositive(-abs(x[j]))
+        g[j] = ((one / (one + e) if x[j] >= zero else e / (one + e)) - y[j]) * scale
+    return total
 
 
 @numba.njit(error_model="numpy", cache=True, inline="always")

@@ -49,7 +49,6 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
     [n, c]."""
     n, c = out.shape
     total = 0.0
-    one = out.dtype.type(1)
     count = n * c if code != CROSS_ENTROPY else n
     scale = out.dtype.type(factor / count if mean else factor)
     for i in range(n):
@@ -59,13 +58,8 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
                 d = row[j] - y_float[i, j]
                 total += d * d
                 grow[j] = (d + d) * scale
-        elif code == BCE_WITH_LOGITS:
-            for j in range(c):
-                x, t = row[j], y_float[i, j]
-                e = math.exp(-abs(x))
-                total += (one - t) * x + (math.log1p(e) + max(-x, out.dtype.type(0)))
-                s = one / (one + e) if x >= 0 else e / (one + e)
-                grow[j] = (s - t) * scale
+        elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas, by rows
+            total += norm_kernels.bce_with_logits_row(row, y_float[i], grow, scale)
         else:  # the eager op's softmax (``ffnn._kernels``), then its backward's product
             k = y_index[i]
             top, s = norm_kernels.softmax_row(row, grow)

@@ -149,6 +149,27 @@ def test_bce_with_logits(reduction, options, n, c, seed):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_on_large_arrays(dtype, reduction):
+    """From ``accel.MIN_SIZE`` elements (the compiled kernels, where numba is at hand): the
+    loss and both gradients against torch, logits from -1e4 to 1e4 and targets in [0, 1]."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 80)) * 6
+    x.flat[:7] = [1e4, -1e4, 0.0, 80.0, -80.0, 1e-30, -0.5]
+    y = rng.uniform(0, 1, x.shape)
+    assert x.size >= ffnn.accel.MIN_SIZE
+    ours = [ffnn.tensor(a.astype(dtype), requires_grad=True) for a in (x, y)]
+    theirs = [to_torch(a.astype(dtype), True) for a in (x, y)]
+    loss = F(ffnn).binary_cross_entropy_with_logits(*ours, reduction=reduction)
+    ref = F(torch).binary_cross_entropy_with_logits(*theirs, reduction=reduction)
+    assert_close(loss.data, ref.detach().numpy(), dtype)
+    (loss.sum() if reduction == "none" else loss).backward()
+    (ref.sum() if reduction == "none" else ref).backward()
+    for a, b in zip(ours, theirs):
+        assert_close(a.grad, b.grad.numpy(), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ["ce", "ce_probs", "bce_logits", "bce_logits_pos"])
 def test_losses_stable_for_huge_logits(name, dtype):
     x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [1e3, -1e3, -1e4]], dtype)
