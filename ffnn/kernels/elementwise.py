@@ -49,6 +49,8 @@ _HELPERS = {
     "normal_cdf_density": ('scalar_helper("normal_cdf_density_f32")',
                            'scalar_helper("normal_cdf_density_f64")'),
 }
+TRANSCENDENTALS = tuple(_HELPERS)
+"""The helpers' names in a body: a loop that calls one costs ~1 ns an element (float32)."""
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
     special.normal_cdf, special_float64.normal_cdf_density_f64,
     special_float32.normal_cdf_density_f32,

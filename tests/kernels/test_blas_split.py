@@ -119,14 +119,16 @@ def test_split_update_is_the_whole_update(blas_split, whole, name, options, dtyp
 
 @pytest.mark.parametrize("formula", ["RELU", "TANH", "SILU", "GELU_ERF", "LEAKY_RELU"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_split_activation_is_the_whole_activation(blas_split, whole, formula, dtype, rng):
+@pytest.mark.parametrize("size", [SIZE, accel.SPLIT_MIN + 37])  # a tanh's forward splits there
+def test_split_activation_is_the_whole_activation(blas_split, whole, formula, dtype, size,
+                                                  rng):
     from ffnn.ops import activations
 
     _two_threads(blas_split)
     pointwise = getattr(activations, formula).for_dtype(np.dtype(dtype))
     scalars = {name: 0.02 for name in pointwise.scalars}
-    x = (rng.standard_normal(SIZE) * 3).astype(dtype)
-    grad = rng.standard_normal(SIZE).astype(dtype)
+    x = (rng.standard_normal(size) * 3).astype(dtype)
+    grad = rng.standard_normal(size).astype(dtype)
     y, saved = pointwise.forward(x, **scalars)
     dx = pointwise.backward(grad, saved, **scalars)
     with whole():
