@@ -359,6 +359,8 @@ def test_a_batch_norm_in_eval_mode_runs_eagerly_then_fused_again(rng):
     np.testing.assert_allclose(fused_model[1].running_var._data,
                                eager_model[1].running_var._data, rtol=1e-12)
     assert int(fused_model[1].num_batches_tracked._data) == 3
+    counts = (fused_model[1].num_batches_tracked, eager_model[1].num_batches_tracked)
+    assert counts[0]._version == counts[1]._version  # each batch counted in place, as eager
 
 
 def test_a_norm_after_the_activation_is_replayed_bit_for_bit(rng):
