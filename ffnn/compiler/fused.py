@@ -388,23 +388,26 @@ class FusedStep:
         three state arrays (views of a flat owner's; the parameter itself for an absent one).
         None when the optimizer has no kernel for this step (its ``step()`` then runs)."""
         optimizer, owned, rows = self.optimizer, [], []
+        states, fused_update, entries = optimizer.state, optimizer.fused_update, \
+            self._entry_points
         for owner, group in zip(self.owners, self._owner_groups):
-            state = optimizer.state[owner]
+            state = states[owner]
             if not state:
                 state.update(optimizer._init_state(owner._data, group))
-            update = optimizer.fused_update(state, group, state["step"] + 1)
+            update = fused_update(state, group, state["step"] + 1)
             if update is None:
                 self._owned = None
                 self._tables.clear()
                 return None
             kernel, flags, arrays, scalars = update
-            arrays = tuple(owner._data if a is None else a for a in arrays)
-            owned.append((state, *arrays, *(owner._data,) * (3 - len(arrays))))
-            key = (kernel, *flags.items())
-            entry = self._entry_points.get(key)
+            data = owner._data
+            found = [state, *[data if a is None else a for a in arrays]]
+            owned.append(found + [data] * (4 - len(found)))
+            key = (kernel, *flags.values())
+            entry = entries.get(key)
             if entry is None:
-                entry = self._entry_points[key] = kernel.entry(self.dtype, flags=flags)
-            rows.append((entry, [float(scalars[name]) for name in kernel.scalars]))
+                entry = entries[key] = kernel.entry(self.dtype, flags=flags)
+            rows.append((entry, *map(scalars.__getitem__, kernel.scalars)))
         if self._owned is None or any(map(is_not, _flatten(owned), _flatten(self._owned))):
             self._owned, self._dicts = owned, [found[0] for found in owned]
             self._arrays = [found[1:] for found in owned] if self.flat is None else \
@@ -413,7 +416,7 @@ class FusedStep:
         if rows != self._rows:  # a new lr, Adagrad's decayed lr: write the rows again
             self._rows = rows
             for i in range(len(self.params)):
-                entry, row = rows[0 if self.flat is not None else i]
+                entry, *row = rows[0 if self.flat is not None else i]
                 self.updates[i] = entry
                 self.hyper[i, :len(row)] = row
         return self._arrays
