@@ -267,6 +267,58 @@ def _fallback(model_fn, loss_fn, edit, rng, expected_reason: str):
     return step
 
 
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_a_leading_flatten_takes_image_shaped_batches(mode, loss, rng):
+    """``nn.Flatten()`` before the first Linear (the usual MNIST network): batches [n, 1, 4,
+    4] are captured, bit for bit the eager step (replay) or to rounding (fused), with a
+    batch of another size between them."""
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=1e-2) for m in (eager_model, compiled_model))
+    loss_fn, targets = _loss_and_targets(loss, 6, 3, np.float32, rng, 4)
+    step = ffnn.compile(compiled_model, loss_fn, opt_c, mode=mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i, y in enumerate(targets):
+            rows = 6 if i != 2 else 5
+            x = ffnn.tensor(rng.standard_normal((rows, 1, 4, 4)).astype(np.float32))
+            y = ffnn.tensor(y[:rows])
+            expected = eager_step(eager_model, loss_fn, opt_e, x, y)
+            got = step(x, y)
+            assert step.compiled and (step.fused is not None) == (mode == "fused")
+            if mode == "replay":
+                assert got == expected
+            else:
+                np.testing.assert_allclose(got, expected, rtol=1e-5)
+    if mode == "replay":
+        _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-4, atol=1e-6)
+
+
+def test_a_flatten_it_cannot_take_runs_the_eager_step(rng):
+    """A Flatten over other dims, or a batch whose rows do not hold the first Linear's
+    inputs: the eager step, with its reason, or its own error."""
+    def make():
+        return nn.Sequential(nn.Flatten(start_dim=2), nn.Linear(4, 2))
+
+    model = make()
+    with pytest.warns(UserWarning, match=r"Flatten\(start_dim=2, end_dim=-1\) is not captured"):
+        step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+        step(ffnn.tensor(rng.standard_normal((3, 2, 2, 2)).astype(np.float32)),
+             ffnn.tensor(rng.standard_normal((3, 2, 2)).astype(np.float32)))
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    step = ffnn.compile(flat, nn.MSELoss(), optim.SGD(flat.parameters(), lr=0.1))
+    with pytest.warns(UserWarning, match="the input has shape"), \
+            pytest.raises(ValueError, match="got input with 32 features"):
+        step(ffnn.tensor(rng.standard_normal((3, 2, 4, 4)).astype(np.float32)),
+             ffnn.tensor(rng.standard_normal((3, 2)).astype(np.float32)))
+
+
 def test_falls_back_for_an_unsupported_module(rng):
     _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=-1), nn.Linear(4, 2)),
               nn.MSELoss(), lambda m: None, rng, "Softmax is not supported")

@@ -41,6 +41,37 @@ def test_compiled_fit_equals_eager_fit(loss, rng):
             np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
 
 
+def test_images_through_a_leading_flatten_take_the_compiled_step(rng):
+    """A Dataset of [1, 2, 2] images and ``nn.Flatten()`` first: the fast step (bit for bit
+    the graph's run) and the fused one (to rounding) take every batch."""
+    from ffnn.utils.data import TensorDataset
+
+    X, y = rng.standard_normal((90, 1, 2, 2)), rng.integers(0, 3, 90)
+
+    def fit(compile):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        trainer = Trainer(model.double(), "cross_entropy",
+                          optim.Adam(model.parameters(), lr=0.01), seed=1, compile=compile)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # compile='fused' warns where it cannot
+            history = trainer.fit(TensorDataset(ffnn.tensor(X), ffnn.tensor(y)), epochs=3,
+                                  batch_size=16, verbose=0)
+        return history.history, [p._data.copy() for p in model.parameters()], trainer
+
+    eager_history, eager_params, _ = fit(False)
+    compiled_history, compiled_params, trainer = fit(True)
+    assert compiled_history == eager_history and trainer._chain is not None
+    for a, b in zip(eager_params, compiled_params):
+        assert np.array_equal(a, b)
+    if accel.available:
+        fused_history, fused_params, trainer = fit("fused")
+        assert trainer._fused_capture[1] is not None
+        np.testing.assert_allclose(fused_history["loss"], eager_history["loss"], rtol=1e-9)
+        for a, b in zip(eager_params, fused_params):
+            np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
 def test_compile_is_off_with_gradient_clipping(rng):
     X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
     with pytest.warns(UserWarning, match="compile='fused' is off with grad_clip"):

@@ -2,7 +2,7 @@
 
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
 optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm,
-batch norm in training mode and dropout, a mean/sum
+batch norm in training mode and dropout, after an optional ``Flatten()``, a mean/sum
 MSE, cross-entropy or BCE-with-logits loss: one capture, ``ffnn.compiler.chain.ChainStep``,
 the engine's fast step the Trainer uses too), it replays the ops without the graph:
 
@@ -87,6 +87,8 @@ class CompiledStep:
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
+        if self.chain.flattens and xa.ndim > 2:  # [n, ...] → [n, features], as the Flatten
+            xa = xa.reshape(xa.shape[0], -1)
         reason = self._input_reason(x, xa)
         if reason is None and self.fused is not None:
             value = self._fused_step(xa, y)
@@ -131,7 +133,8 @@ class CompiledStep:
             return "gradients are disabled (no_grad)"
         if xa.dtype.kind != "f":
             return f"the input has dtype {xa.dtype}, not a floating-point one"
-        if xa.ndim == 0 or (self._in_features is not None and xa.shape[-1] != self._in_features):
+        if xa.ndim < 1 + self.chain.flattens or (self._in_features is not None and
+                                                 xa.shape[-1] != self._in_features):
             return f"the input has shape {xa.shape}, not [..., {self._in_features}]"
         return self.chain.batch_norm_reason(xa.shape[0]) if self.chain is not None else None
 
@@ -158,7 +161,8 @@ class CompiledStep:
         xa = x._data if isinstance(x, Tensor) else np.asarray(x)
         if self._plan_reason is None and self._out_features is not None and xa.ndim >= 1:
             dtype = np.result_type(xa.dtype, self._last_weight._data.dtype)
-            return np.broadcast_to(np.zeros((), dtype), (*xa.shape[:-1], self._out_features))
+            rows = xa.shape[:1] if self.chain.flattens else xa.shape[:-1]
+            return np.broadcast_to(np.zeros((), dtype), (*rows, self._out_features))
         with no_grad():
             out = self.model(Tensor._make(xa[:1], False, None))._data
         return np.broadcast_to(np.zeros((), out.dtype), (xa.shape[0], *out.shape[1:]))

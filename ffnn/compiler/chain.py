@@ -1,7 +1,8 @@
 """One capture of a plain chain, and its training step without the graph.
 
 A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers, element-wise activations and
-layer norms declaring their ``op`` (``ffnn.nn.traits``), dropout and batch norm (their
+layer norms declaring their ``op`` (``ffnn.nn.traits``), dropout and batch norm, after an
+optional ``nn.Flatten()`` (batches [n, ...] then take it as [n, features]) (their
 modules' options read at each call, as their ``forward`` reads them: dropout's stream, batch
 norm's running statistics), trained with a loss of :data:`LOSSES`, is a fixed chain, so its
 backward order is known before the step.
@@ -22,6 +23,7 @@ the :class:`~ffnn.train.Trainer` (its engine fast step, :meth:`ChainStep.build`)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from operator import attrgetter
 
@@ -34,10 +36,12 @@ from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
     dropout_options,
+    flatten_reason,
     hooked_module,
     layer_of,
 )
 from ffnn.ops import losses
+from ffnn.ops.shape import FlattenFeatures
 
 LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """out [n, k] → (the loss as a 0-d array, d loss / d out)."""
@@ -168,7 +172,11 @@ def _walk(model) -> tuple[list, list] | str:
             return layer
         if layer is not None:
             layers.append(layer)
-    if not layers or type(layers[0][1]) is not nn.Linear:
+    reason = flatten_reason(layers)
+    if reason is not None:
+        return reason
+    first = layers[1:2] if layers and layers[0][0] is FlattenFeatures else layers[:1]
+    if not first or type(first[0][1]) is not nn.Linear:
         return "the chain does not start with a Linear layer"
     reason = _widths(layers)
     return reason if reason is not None else (modules, layers)
@@ -218,11 +226,14 @@ class ChainStep:
             self.needs.append(flags)
             flowing = any(flags)
         self.flowing = flowing
+        self.flattens = layers[0][0] is FlattenFeatures
+        """Whether the chain starts with ``nn.Flatten()``: it takes [n, ...] inputs."""
         self._streams: list = []  # (generator, its state before this forward's dropout)
         self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
         self._statistics: list = []  # batch norms' running statistics before this forward
-        optioned = [m for m in modules if (declared := traits.of(m)) is not None
-                    and declared.op_options and type(m) is not nn.BatchNorm1d]
+        optioned = [m for m in modules if type(m) is nn.Flatten or (
+            (declared := traits.of(m)) is not None and declared.op_options
+            and type(m) is not nn.BatchNorm1d)]
         self.option_tables = [vars(loss), *map(vars, optioned)]
         """The attributes of the loss and of each layer with options (an activation's slope, a
         norm's eps), as their ``forward`` reads them: ``ffnn.compile`` captures again when one
@@ -279,11 +290,14 @@ class ChainStep:
         return dtype if dtype is not None and dtype.kind == "f" else None
 
     def takes(self, x: np.ndarray) -> bool:
-        """Grad mode on, ``x`` [n, in_features] of the weights' dtype, and every batch norm
-        about to use the batch's statistics (training mode, n > 1: else its forward is
-        another computation, or raises)."""
-        weight = self.registries[0]["weight"]._data
-        return (autograd._grad_enabled and x.ndim == 2 and x.shape[1] == weight.shape[1]
+        """Grad mode on, ``x`` [n, in_features] (after a leading Flatten: [n, ...] of
+        in_features values a row) of the weights' dtype, and every batch norm about to use
+        the batch's statistics (training mode, n > 1: else its forward is another
+        computation, or raises)."""
+        weight = self.registries[self.flattens]["weight"]._data
+        features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
+            x.shape[-1] if x.ndim == 2 else None
+        return (autograd._grad_enabled and features == weight.shape[1]
                 and x.dtype == weight.dtype
                 and (not self.batch_norms or self.batch_norm_reason(x.shape[0]) is None))
 

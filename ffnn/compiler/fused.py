@@ -72,7 +72,7 @@ def _chain(chain: ChainStep):
     followed by at most one layer norm over its features or batch norm, one activation with
     a formula, then one dropout, in that order."""
     modules, norms, activations, dropouts = [], [], [], []
-    for op, owner, options in chain.layers:
+    for op, owner, options in chain.layers[chain.flattens:]:  # a Flatten: the caller's reshape
         if owner is not None and type(owner) in _NORMS:
             reason = _norm_reason(owner, options, modules, norms, activations, dropouts)
             if reason is not None:
@@ -192,8 +192,10 @@ class FusedStep:
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
-        return cls(modules, norms, activations, dropouts, loss, optimizer, owners,
-                   [groups[id(p)] for p in owners]), None
+        fused = cls(modules, norms, activations, dropouts, loss, optimizer, owners,
+                    [groups[id(p)] for p in owners])
+        fused.flattens = step.flattens
+        return fused, None
 
     def __init__(self, modules, norms, activations, dropouts, loss, optimizer, owners,
                  owner_groups):
@@ -226,6 +228,7 @@ class FusedStep:
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
+        self.flattens = False  # whether [n, ...] inputs are flattened first (``build``)
         self._init_update(optimizer, owner_groups)
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
@@ -583,6 +586,8 @@ class FusedStep:
         """(loss, None), or (None, a reason) when these arrays cannot take the fused path.
         ``l2`` = λ adds ``½ λ Σ‖W‖²`` over the Linear weights to the loss (λ W to their
         gradients)."""
+        if self.flattens and x.ndim > 2:  # [n, ...] → [n, features], as the chain's Flatten
+            x = x.reshape(x.shape[0], -1)
         if x.dtype != self.dtype or x.ndim != 2:
             return None, f"the input is {x.dtype} of {x.ndim} dims, not 2-D {self.dtype}"
         if not self._parameters_ok():

@@ -1,8 +1,9 @@
 """A ``Sequential`` of plain layers as one node of the graph.
 
 Called with gradients on, a ``Sequential`` whose children are all plain layers
-(``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout; no
-hooks or ``forward`` set on an instance, no nested containers, no batch norm) records one
+(``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout, a
+``Flatten()`` first; no hooks or ``forward`` set on an instance, no nested containers, no
+batch norm) records one
 node instead of one per layer. The
 node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, with the
 ``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
@@ -14,6 +15,7 @@ as the per-layer graph reports it, under that layer's name.
 
 from __future__ import annotations
 
+import math
 import weakref
 from operator import is_
 
@@ -25,10 +27,12 @@ from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
     dropout_options,
+    flatten_reason,
     hooked_module,
     layer_of,
 )
 from ffnn.ops import matrix
+from ffnn.ops.shape import FlattenFeatures
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Sequential → (its children as last classified, their layers or None, their classes'
@@ -134,7 +138,7 @@ def _classify(modules: tuple) -> list | None:
                 declared = traits.of(module)
                 read = declared.op_options if declared is not None else None
             layers.append((op, holder, read, module))
-    return layers or None
+    return layers if layers and flatten_reason(layers) is None else None
 
 
 def _changed_by_hand(module) -> bool:
@@ -154,6 +158,10 @@ def call(sequential, input) -> object | None:
     if type(data) is not np.ndarray or data.ndim == 0 or data.dtype.char not in "fd":
         return None
     width, inputs, resolved = data.shape[-1], [input], []
+    if layers[0][0] is FlattenFeatures:  # [n, ...] → [n, features]
+        if data.ndim < 2:
+            return None
+        width = math.prod(data.shape[1:])
     for op, module, read, layer in layers:
         options = read(layer) if read is not None else {}  # as its forward reads them now
         if options is None:  # dropout in eval mode or with p = 0: the identity

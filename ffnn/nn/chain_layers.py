@@ -3,17 +3,19 @@ applies, with the options it applies it with.
 
 A chain is ``nn.Linear`` layers, element-wise activations and norms that declare their ``op``
 (``ffnn.nn.traits``), dropout and batch norm, whose options are read from their modules at
-each call, as their ``forward`` reads them. ``ffnn.compiler.chain`` replays such a chain
-without the graph; ``ffnn.nn.chain_call`` runs a ``Sequential`` of them as one node of it.
+each call, as their ``forward`` reads them, and an ``nn.Flatten()`` first.
+``ffnn.compiler.chain`` replays such a chain without the graph; ``ffnn.nn.chain_call`` runs a
+``Sequential`` of them as one node of it.
 """
 
 from __future__ import annotations
 
 from ffnn import random as _random
 from ffnn.nn import traits
-from ffnn.nn.linear import Identity, Linear
+from ffnn.nn.linear import Flatten, Identity, Linear
 from ffnn.nn.normalization import BatchNorm1d, Dropout
 from ffnn.ops import dropout, matrix, norms
+from ffnn.ops.shape import FlattenFeatures
 
 BATCH_NORM_MODULE = "batch_norm_module"
 """The option of a batch norm layer: its module, read at each call as ``BatchNorm1d.forward``
@@ -23,7 +25,8 @@ DROPOUT_MODULE = "dropout_module"
 read at each call as ``nn.Dropout.forward`` reads them (so its masks are the eager step's)."""
 
 
-_OWN_FORWARD = {kind: kind.forward for kind in (Linear, Identity, BatchNorm1d, Dropout)}
+_OWN_FORWARD = {kind: kind.forward for kind in (Linear, Identity, BatchNorm1d, Dropout,
+                                                 Flatten)}
 """The ``forward`` of each layer taken by its type, as imported: a class whose ``forward``
 was replaced since (a monkeypatch) computes something else, and runs itself."""
 
@@ -48,6 +51,11 @@ def layer_of(module) -> tuple | str | None:
         return matrix.Linear, module, {}
     if kind is Identity:
         return None
+    if kind is Flatten:  # the chains take it first, on [n, ...] (``flatten_reason``)
+        if (module.start_dim, module.end_dim) != (1, -1):
+            return (f"Flatten(start_dim={module.start_dim}, end_dim={module.end_dim}) is not "
+                    "captured")
+        return FlattenFeatures, None, {}
     if kind is BatchNorm1d:  # its options are read at each call, as its forward reads them
         return norms.BatchNorm, module, {BATCH_NORM_MODULE: module}
     if kind is Dropout:  # its options are read at each call (p, train/eval, generator)
@@ -71,3 +79,11 @@ def dropout_options(module) -> dict | None:
     if not module.training or module.p == 0.0:
         return None
     return {"p": module.p, "rng": _random.rng(module.generator)}
+
+
+def flatten_reason(layers: list) -> str | None:
+    """Why the chain ``layers`` (``layer_of``'s, in order) has a Flatten it cannot take: one
+    anywhere but first (its input's shape is known only there), or None."""
+    if any(layer[0] is FlattenFeatures for layer in layers[1:]):
+        return "a Flatten after the first layer is not captured"
+    return None

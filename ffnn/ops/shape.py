@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ffnn.autograd import Op
@@ -23,6 +25,19 @@ class Reshape(Op):
                 f"shape {tuple(shape)} is invalid for input of shape {x.shape} "
                 f"({x.size} elements)"
             ) from None
+
+    def backward(self, grad):
+        return (grad.reshape(self.shape),)
+
+
+class FlattenFeatures(Op):
+    """y = x [n, d₁, …, dₖ] as [n, d₁···dₖ] (``nn.Flatten()``'s default dims, a view where x
+    is contiguous);  dL/dx = dL/dy reshaped back. The chain replays (``nn.chain_layers``)
+    take it as a network's first layer."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
     def backward(self, grad):
         return (grad.reshape(self.shape),)

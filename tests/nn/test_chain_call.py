@@ -48,7 +48,10 @@ MODELS = {
     "dropout": lambda: nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.3),
                                      nn.Linear(32, 4), nn.Dropout(0.5)),
     "large": lambda: nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10)),
+    "flatten first": lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(),
+                                           nn.Linear(8, 3)),
 }
+INPUTS = {"flatten first": (3, 4)}  # a row's shape where it is not the first Linear's width
 
 
 @pytest.mark.parametrize("x_grad", [False, True], ids=["x", "x requires grad"])
@@ -57,7 +60,7 @@ MODELS = {
 def test_one_node_gives_the_per_layer_graph_s_values_bit_for_bit(name, dtype, x_grad,
                                                                  monkeypatch):
     rows = 96 if name == "large" else 5
-    shape = (rows, MODELS[name]()[0].in_features)
+    shape = (rows, *INPUTS[name]) if name in INPUTS else (rows, MODELS[name]()[0].in_features)
     out, grads, x_grad_value, grad_fn = _run(MODELS[name], shape, dtype, monkeypatch, True,
                                              x_grad)
     ref_out, ref_grads, ref_x_grad, ref_grad_fn = _run(MODELS[name], shape, dtype,
@@ -72,6 +75,21 @@ def test_one_node_gives_the_per_layer_graph_s_values_bit_for_bit(name, dtype, x_
         np.testing.assert_array_equal(x_grad_value, ref_x_grad)
     else:
         assert x_grad_value is None and ref_x_grad is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(12, 12), nn.Flatten(), nn.Linear(36, 2)),
+    lambda: nn.Sequential(nn.Flatten(2), nn.Linear(4, 2))], ids=["not first", "start_dim=2"])
+def test_a_flatten_it_cannot_take_runs_layer_by_layer(make, monkeypatch):
+    """A Flatten after the first layer (the shape reaching it is not known) or over other
+    dims than all but the first: each layer's own call, the same values."""
+    shape = (5, 3, 12) if isinstance(make()[0], nn.Linear) else (5, 3, 2, 2)
+    out, grads, _, grad_fn = _run(make, shape, "float32", monkeypatch, True, False)
+    ref_out, ref_grads, _, _ = _run(make, shape, "float32", monkeypatch, False, False)
+    assert type(grad_fn) is not SequentialChain
+    np.testing.assert_array_equal(out, ref_out)
+    for mine, theirs in zip(grads, ref_grads):
+        np.testing.assert_array_equal(mine, theirs)
 
 
 def test_a_three_dimensional_input_and_frozen_layers(monkeypatch):
