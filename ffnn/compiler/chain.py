@@ -1,11 +1,11 @@
 """One capture of a plain chain, and its training step without the graph.
 
 A ``Sequential`` (nested ones flattened) of ``nn.Linear`` layers, element-wise activations and
-layer norms declaring their ``op`` (``ffnn.nn.traits``), dropout and batch norm, after an
-optional ``nn.Flatten()`` (batches [n, ...] then take it as [n, features]) (their
+layer norms declaring their ``op`` (``ffnn.nn.traits``), dropout and batch norm (their
 modules' options read at each call, as their ``forward`` reads them: dropout's stream, batch
-norm's running statistics), trained with a loss of :data:`LOSSES`, is a fixed chain, so its
-backward order is known before the step.
+norm's running statistics), after an optional ``nn.Flatten()`` (which takes batches [n, ...]
+as [n, features]), trained with a loss of :data:`LOSSES`, is a fixed chain, so its backward
+order is known before the step.
 :class:`ChainStep` runs the very ``ffnn.ops`` Functions the graph would record, their own
 ``forward`` and ``backward`` (where the derivatives are written), in that order, with the
 ``needs_input_grad`` flags ``Op.apply`` would set, and skips what only a general graph needs
