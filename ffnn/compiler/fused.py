@@ -192,16 +192,15 @@ class FusedStep:
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
-        fused = cls(modules, norms, activations, dropouts, loss, optimizer, owners,
-                    [groups[id(p)] for p in owners])
-        fused.flattens = step.flattens
-        return fused, None
+        return cls(modules, norms, activations, dropouts, loss, optimizer, owners,
+                   [groups[id(p)] for p in owners], step.flattens), None
 
     def __init__(self, modules, norms, activations, dropouts, loss, optimizer, owners,
-                 owner_groups):
+                 owner_groups, flattens: bool = False):
         """``owners``: the parameters the optimizer holds, each chain parameter's own or
         (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
-        groups ``owner_groups``; ``loss``: ``_loss``'s description."""
+        groups ``owner_groups``; ``loss``: ``_loss``'s description; ``flattens``: the chain
+        opens with a Flatten, so [n, ...] inputs are taken as [n, features]."""
         from ffnn.compiler import _fused_kernel as kernel
 
         self._kernel_module = kernel
@@ -228,7 +227,7 @@ class FusedStep:
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
-        self.flattens = False  # whether [n, ...] inputs are flattened first (``build``)
+        self.flattens = flattens
         self._init_update(optimizer, owner_groups)
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
