@@ -35,6 +35,9 @@ from ffnn.nn import traits
 from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
+    batch_norm_buffers,
+    batch_norm_options,
+    batch_statistics,
     dropout_options,
     flatten_reason,
     hooked_module,
@@ -373,55 +376,16 @@ class ChainStep:
         return value
 
 
-def batch_statistics(module) -> bool:
-    """Whether ``module`` (a BatchNorm1d) normalises with the batch's statistics now."""
-    return (module.training and not module.frozen) or not module.track_running_stats
-
-
-def batch_norm_options(module) -> dict:
-    """The batch norm op's options for ``module`` in training mode, after counting the batch
-    (``BatchNorm1d.forward``'s steps, ``F.batch_norm``'s momentum)."""
-    training = module.training and not module.frozen
-    if training and module.track_running_stats:
-        _count_batch(module)
-    factor = module.momentum
-    if factor is None:  # cumulative moving average
-        tracked = module.num_batches_tracked
-        factor = 1.0 / float(tracked) if tracked else 0.0
-    running = _buffers(module) if training and module.track_running_stats else (None,) * 3
-    return {"eps": module.eps, "running_mean": running[0], "running_var": running[1],
-            "momentum": factor}
-
-
-def _count_batch(module) -> None:
-    """``module.num_batches_tracked += 1`` as ``BatchNorm1d.forward`` counts (in place, the
-    tensor's version bumped), straight on its array: the Tensor op's dispatch was a third of
-    a small network's fused step."""
-    counter = module.num_batches_tracked
-    data = getattr(counter, "_data", None)
-    if type(data) is np.ndarray and data.dtype.kind in "iu" and data.flags.writeable:
-        data += 1
-        autograd.bump_version(counter)
-    else:
-        module.num_batches_tracked += 1
-
-
-def _buffers(module) -> tuple:
-    """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
-    return tuple(getattr(b, "_data", b) for b in (module.running_mean, module.running_var,
-                                                  module.num_batches_tracked))
-
-
 def _running(module) -> tuple:
     """Copies of a batch norm's running statistics and count (None without them)."""
     if not module.track_running_stats:
         return None
-    return tuple(a.copy() for a in _buffers(module))
+    return tuple(a.copy() for a in batch_norm_buffers(module))
 
 
 def _restore_running(module, saved) -> None:
     if saved is not None:
-        for target, value in zip(_buffers(module), saved):
+        for target, value in zip(batch_norm_buffers(module), saved):
             target[...] = value
 
 

@@ -36,9 +36,14 @@ from operator import is_, is_not, itemgetter
 import numpy as np
 
 from ffnn import accel, nn
-from ffnn.compiler.chain import FUSED_LOSSES, ChainStep, batch_norm_options, batch_statistics
+from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
 from ffnn.kernels import blas_split, native
-from ffnn.nn.chain_layers import DROPOUT_MODULE, dropout_options
+from ffnn.nn.chain_layers import (
+    DROPOUT_MODULE,
+    batch_norm_options,
+    batch_statistics,
+    dropout_options,
+)
 from ffnn.ops.activations import PointwiseOp
 from ffnn.ops.dropout import DROPOUT, keep_mask
 from ffnn.ops.norms import update_running
@@ -548,7 +553,7 @@ class FusedStep:
 
     def _norm_fields(self, table: np.ndarray) -> list:
         """Each norm's ε in ``table`` as its module has it now; each batch norm's options
-        for this step (``chain.batch_norm_options``: the batch counted, the momentum)."""
+        for this step (``chain_layers.batch_norm_options``: the batch counted, the momentum)."""
         table[self._eps_fields] = np.array([norm.eps for _, norm in self._normed],
                                            np.float64).view(np.int64)
         return [batch_norm_options(norm) for _, norm in self._batch_norms]

@@ -1,10 +1,10 @@
 """A ``Sequential`` of plain layers as one node of the graph.
 
 Called with gradients on, a ``Sequential`` whose children are all plain layers
-(``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout, a
-``Flatten()`` first; no hooks or ``forward`` set on an instance, no nested containers, no
-batch norm) records one
-node instead of one per layer. The
+(``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout, batch
+norms using the batch's statistics on [n, features], a ``Flatten()`` first; no hooks or
+``forward`` set on an instance, no nested containers) records one node instead of one per
+layer. The
 node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, with the
 ``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
 reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
@@ -26,12 +26,14 @@ from ffnn.nn import traits
 from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
+    batch_norm_options,
+    batch_statistics,
     dropout_options,
     flatten_reason,
     hooked_module,
     layer_of,
 )
-from ffnn.ops import matrix
+from ffnn.ops import matrix, norms
 from ffnn.ops.shape import FlattenFeatures
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -128,11 +130,13 @@ def _classify(modules: tuple) -> list | None:
     layers = []
     for module in modules:
         layer = None if module is None else layer_of(module)
-        if isinstance(layer, str) or (layer is not None and BATCH_NORM_MODULE in layer[2]):
+        if isinstance(layer, str):
             return None
         if layer is not None:
             op, holder, options = layer
-            if DROPOUT_MODULE in options:
+            if BATCH_NORM_MODULE in options:  # read last, in ``call``: it counts the batch
+                read = None
+            elif DROPOUT_MODULE in options:
                 read = dropout_options
             else:
                 declared = traits.of(module)
@@ -157,13 +161,20 @@ def call(sequential, input) -> object | None:
     data = getattr(input, "_data", None)
     if type(data) is not np.ndarray or data.ndim == 0 or data.dtype.char not in "fd":
         return None
-    width, inputs, resolved = data.shape[-1], [input], []
+    width, inputs, resolved, batch_norms = data.shape[-1], [input], [], []
     if layers[0][0] is FlattenFeatures:  # [n, ...] → [n, features]
         if data.ndim < 2:
             return None
         width = math.prod(data.shape[1:])
+    rows = data.shape[0] if data.ndim == 2 or layers[0][0] is FlattenFeatures else 0
     for op, module, read, layer in layers:
-        options = read(layer) if read is not None else {}  # as its forward reads them now
+        if op is norms.BatchNorm:  # batch statistics over the rows of [n > 1, features]
+            if rows < 2 or not batch_statistics(layer):
+                return None
+            batch_norms.append((len(resolved), layer))
+            options = {}
+        else:
+            options = read(layer) if read is not None else {}  # as its forward reads them
         if options is None:  # dropout in eval mode or with p = 0: the identity
             continue
         if module is not None:
@@ -177,4 +188,6 @@ def call(sequential, input) -> object | None:
         resolved.append((op, module is not None, options))
     if not resolved:
         return None
+    for index, layer in batch_norms:  # in order, as their forwards count their batches
+        resolved[index] = (norms.BatchNorm, True, batch_norm_options(layer))
     return SequentialChain.apply(*inputs, layers=resolved)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ffnn import random as _random
 from ffnn.nn import traits
 from ffnn.nn.linear import Flatten, Identity, Linear
-from ffnn.nn.normalization import BatchNorm1d, Dropout
+from ffnn.nn.normalization import BatchNorm1d, Dropout, count_batch
 from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures
 
@@ -79,6 +79,32 @@ def dropout_options(module) -> dict | None:
     if not module.training or module.p == 0.0:
         return None
     return {"p": module.p, "rng": _random.rng(module.generator)}
+
+
+def batch_statistics(module) -> bool:
+    """Whether ``module`` (a BatchNorm1d) normalises with the batch's statistics now."""
+    return (module.training and not module.frozen) or not module.track_running_stats
+
+
+def batch_norm_options(module) -> dict:
+    """The batch norm op's options for ``module`` in training mode, after counting the batch
+    (``BatchNorm1d.forward``'s steps, ``F.batch_norm``'s momentum)."""
+    updates = module.training and not module.frozen and module.track_running_stats
+    if updates:
+        count_batch(module)
+    factor = module.momentum
+    if factor is None:  # cumulative moving average
+        tracked = module.num_batches_tracked
+        factor = 1.0 / float(tracked) if tracked else 0.0
+    running = batch_norm_buffers(module) if updates else (None,) * 3
+    return {"eps": module.eps, "running_mean": running[0], "running_var": running[1],
+            "momentum": factor}
+
+
+def batch_norm_buffers(module) -> tuple:
+    """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
+    return tuple(getattr(b, "_data", b) for b in (module.running_mean, module.running_var,
+                                                  module.num_batches_tracked))
 
 
 def flatten_reason(layers: list) -> str | None:

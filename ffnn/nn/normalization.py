@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import dtypes
+from ffnn import autograd, dtypes
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
@@ -67,7 +67,7 @@ class BatchNorm1d(Module):
         training = self.training and not self.frozen
         use_batch_stats = training or not self.track_running_stats
         if training and self.track_running_stats:
-            self.num_batches_tracked += 1
+            count_batch(self)
         return F.batch_norm(
             input, self.running_mean, self.running_var,
             self.weight, self.bias, training=use_batch_stats, momentum=self.momentum,
@@ -78,6 +78,19 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+def count_batch(module: BatchNorm1d) -> None:
+    """``module.num_batches_tracked += 1``, straight on its array (in place, the tensor's
+    version bumped as the Tensor op bumps it): the op's dispatch cost more than a small
+    batch norm's forward."""
+    counter = module.num_batches_tracked
+    data = getattr(counter, "_data", None)
+    if type(data) is np.ndarray and data.dtype.kind in "iu" and data.flags.writeable:
+        data += 1
+        autograd.bump_version(counter)
+    else:
+        module.num_batches_tracked += 1
 
 
 class LayerNorm(Module):

@@ -1,7 +1,9 @@
 """Normalisation layers' ops: batch norm (training statistics), layer norm, RMS norm.
 
 Each is fused: the backward reuses x̂ and 1/σ from the forward instead of differentiating
-through mean and variance op by op.
+through mean and variance op by op. Batch and layer norm run their compiled kernels
+(``ffnn.accel``) at any size: NumPy's reference takes ten passes, each a call (~45 µs on a
+[16, 50] batch, the kernel ~4 µs).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class BatchNorm(Op):
                 momentum=0.1):
         count = x.size // x.shape[1]
         self.compiled = x.ndim == 2 and accel.usable(
-            x, *[a for a in (weight, bias) if a is not None])
+            x, *[a for a in (weight, bias) if a is not None], min_size=1)
         if self.compiled:  # [N, C]: one compiled pass per statistic (ffnn.accel), float64
             y, self.x_hat, mean, var, self.rstd = accel.batch_norm_forward(x, weight, bias, eps)
             self.weight = weight
@@ -81,7 +83,7 @@ class LayerNorm(Op):
 
     def forward(self, x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
         self.compiled = normalized_ndim == 1 and x.ndim > 1 and accel.usable(
-            x, *[a for a in (weight, bias) if a is not None])
+            x, *[a for a in (weight, bias) if a is not None], min_size=1)
         if self.compiled:  # one compiled pass per row (ffnn.accel), float64 statistics
             x2 = x.reshape(-1, x.shape[-1])
             y, self.x_hat, self.rstd = accel.layer_norm_forward(x2, weight, bias, eps)

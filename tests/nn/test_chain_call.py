@@ -1,6 +1,7 @@
 """A Sequential of plain layers recorded as one node (ffnn.nn.chain_call) computes what the
-per-layer graph computes, bit for bit: outputs, every .grad, dL/dx, dropout's masks; it
-steps aside for hooks, a forward set on an instance, batch norm and nested containers; and
+per-layer graph computes, bit for bit: outputs, every .grad, dL/dx, dropout's masks, batch
+norms' running statistics; it steps aside for hooks, a forward set on an instance, a batch
+norm that cannot use the batch's statistics on [n, features], and nested containers; and
 an array changed in place after a layer saved it is reported as the per-layer graph does."""
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ MODELS = {
     "large": lambda: nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10)),
     "flatten first": lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(),
                                            nn.Linear(8, 3)),
+    "batch norm": lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
+        nn.BatchNorm1d(8, momentum=None), nn.Tanh(), nn.Dropout(0.2), nn.Linear(8, 3),
+        nn.BatchNorm1d(3, track_running_stats=False)),
 }
 INPUTS = {"flatten first": (3, 4)}  # a row's shape where it is not the first Linear's width
 
@@ -142,8 +147,40 @@ def test_retain_graph_backward_twice_and_autograd_grad():
     assert dx.shape == (2, 3)
 
 
+def test_batch_norms_running_statistics_and_counts_are_the_per_layer_graph_s(monkeypatch):
+    """Three steps in training mode (momentum 0.1 and None), then one in eval mode (the
+    running statistics in use: layer by layer): the buffers and outputs bit for bit."""
+    results = []
+    for chain in (True, False):
+        if not chain:
+            _per_layer(monkeypatch)
+        ffnn.manual_seed(5)
+        model = MODELS["batch norm"]()
+        rng = np.random.default_rng(5)
+        outputs = []
+        for _ in range(3):
+            out = model(ffnn.tensor(rng.standard_normal((7, 6)).astype(np.float32)))
+            assert (type(out.grad_fn) is SequentialChain) == chain
+            out.sum().backward()
+            outputs.append(out.detach().numpy())
+        model.eval()
+        out = model(ffnn.tensor(rng.standard_normal((7, 6)).astype(np.float32)))
+        assert type(out.grad_fn) is not SequentialChain
+        outputs.append(out.detach().numpy())
+        buffers = {name: b.numpy().copy() for name, b in model.named_buffers()}
+        results.append((outputs, buffers))
+        monkeypatch.undo()
+    (outputs, buffers), (ref_outputs, ref_buffers) = results
+    for mine, theirs in zip(outputs, ref_outputs):
+        np.testing.assert_array_equal(mine, theirs)
+    assert buffers.keys() == ref_buffers.keys() and buffers["1.num_batches_tracked"] == 3
+    for name, value in buffers.items():
+        np.testing.assert_array_equal(value, ref_buffers[name])
+
+
 @pytest.mark.parametrize("when", ["forward hook", "forward pre-hook", "forward on the instance",
-                                  "nested", "batch norm", "eval dropout only"])
+                                  "nested", "batch norm in eval mode", "batch norm, no affine",
+                                  "batch norm over [N, C, L]", "eval dropout only"])
 def test_it_steps_aside_where_a_layer_must_run_itself(when):
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     seen = []
@@ -156,17 +193,30 @@ def test_it_steps_aside_where_a_layer_must_run_itself(when):
         model[1].forward = lambda x: seen.append(1) or original(x)
     elif when == "nested":
         model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU()), nn.Linear(4, 2))
-    elif when == "batch norm":
-        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    elif when == "batch norm in eval mode":
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).eval()
+    elif when == "batch norm, no affine":
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, affine=False), nn.ReLU())
+    elif when == "batch norm over [N, C, L]":  # axis 1 is not the Linear's features
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(2), nn.Linear(4, 2))
+        x = ffnn.randn(5, 2, 3)
     else:
         model = nn.Sequential(nn.Dropout(0.5)).eval()
-    x = ffnn.randn(5, 3)
+    if when != "batch norm over [N, C, L]":
+        x = ffnn.randn(5, 3)
     out = model(x)
     assert type(out.grad_fn) is not SequentialChain
     if when in ("forward hook", "forward pre-hook", "forward on the instance"):
         assert seen == [1]
     if when == "nested":  # the inner Sequential is a chain of its own
         assert type(model[0](x).grad_fn) is SequentialChain
+
+
+def test_a_batch_norm_given_one_row_raises_its_own_error():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU())
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        model(ffnn.randn(1, 3))
+    assert int(model[1].num_batches_tracked) == 1  # counted before the check, as torch
 
 
 def test_a_wrong_width_raises_the_layer_s_own_error():
