@@ -407,6 +407,37 @@ def test_falls_back_when_the_loss_gets_a_forward_hook_after_compiling(rng):
     assert not step.compiled and "MSELoss has forward hooks" in step.reason
 
 
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_in_place_activations_after_a_linear_are_captured(mode, rng, monkeypatch):
+    """``ReLU(inplace=True)`` as torch programs write it: captured (computed out of place,
+    what the per-layer graph computes in place), replay bit for bit, fused to rounding."""
+    from ffnn.nn import chain_call
+
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16),
+                             nn.LeakyReLU(0.1, inplace=True), nn.Linear(16, 2))
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, compiled_model))
+    step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c, mode=mode)
+    monkeypatch.setattr(chain_call, "call", lambda *args: None)  # eager: each layer in place
+    for _ in range(3):
+        x = ffnn.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+        y = ffnn.tensor(rng.standard_normal((8, 2)).astype(np.float32))
+        expected = eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        value = step(x, y)
+        assert step.compiled and (step.fused is not None) == (mode == "fused")
+        if mode == "replay":
+            assert value == expected
+        else:
+            assert value == pytest.approx(expected, rel=1e-5)
+    if mode == "replay":
+        _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_allclose(a._data, b._data, rtol=1e-5, atol=1e-6)
+
+
 def test_nested_sequentials_are_replayed_bit_for_bit(rng):
     def make():
         ffnn.manual_seed(0)
@@ -542,11 +573,12 @@ def test_dropout_chains_replay_bit_for_bit(generator, rng):
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
 
 
-def test_an_inplace_dropout_runs_eagerly(rng):
+def test_an_inplace_dropout_after_an_activation_runs_eagerly(rng):
     # p = 0: the eager steps compared draw no masks (they would draw different ones)
-    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.0, inplace=True),
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.0, inplace=True),
                                     nn.Linear(4, 2)),
-              nn.MSELoss(), lambda m: None, rng, "Dropout(inplace=True) is not captured")
+              nn.MSELoss(), lambda m: None, rng,
+              "Dropout(inplace=True) is captured only after a Linear or a norm")
 
 
 @pytest.mark.parametrize("options", [{}, {"momentum": None}, {"affine": False},

@@ -170,7 +170,7 @@ def _walk(model) -> tuple[list, list] | str:
         if type(module) is nn.Sequential:
             stack.extend(reversed([m for m in module._modules.values() if m is not None]))
             continue
-        layer = layer_of(module)
+        layer = layer_of(module, layers[-1][0] if layers else None)
         if isinstance(layer, str):
             return layer
         if layer is not None:

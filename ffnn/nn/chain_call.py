@@ -129,7 +129,7 @@ def _same(a: tuple, b: tuple) -> bool:
 def _classify(modules: tuple) -> list | None:
     layers = []
     for module in modules:
-        layer = None if module is None else layer_of(module)
+        layer = None if module is None else layer_of(module, layers[-1][0] if layers else None)
         if isinstance(layer, str):
             return None
         if layer is not None:

@@ -3,7 +3,8 @@ applies, with the options it applies it with.
 
 A chain is ``nn.Linear`` layers, element-wise activations and norms that declare their ``op``
 (``ffnn.nn.traits``), dropout and batch norm, whose options are read from their modules at
-each call, as their ``forward`` reads them, and an ``nn.Flatten()`` first.
+each call, as their ``forward`` reads them, and an ``nn.Flatten()`` first; one written in place
+(``inplace=True``) only right after a Linear or a norm (``_KEEPS_NO_OUTPUT``).
 ``ffnn.compiler.chain`` replays such a chain without the graph; ``ffnn.nn.chain_call`` runs a
 ``Sequential`` of them as one node of it.
 """
@@ -37,9 +38,17 @@ def hooked_module(module) -> bool:
     return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
 
 
-def layer_of(module) -> tuple | str | None:
+_KEEPS_NO_OUTPUT = (matrix.Linear, norms.BatchNorm, norms.LayerNorm)
+"""Ops whose backward does not read their output: a layer after one of them writing in place
+(``ReLU(inplace=True)``) computes what it computes out of place. After another op it could
+overwrite what that op saved (the graph reports it, as torch does), so it runs layer by
+layer."""
+
+
+def layer_of(module, after: type | None = None) -> tuple | str | None:
     """(op class, the module when it holds parameters (a Linear, a layer norm) else None,
-    options) for one module; None to skip it; a reason."""
+    options) for one module after a layer of op ``after`` (None: first); None to skip it;
+    a reason."""
     kind = type(module)
     if kind in _OWN_FORWARD and kind.forward is not _OWN_FORWARD[kind]:
         return f"{kind.__name__}.forward was replaced"
@@ -59,18 +68,23 @@ def layer_of(module) -> tuple | str | None:
     if kind is BatchNorm1d:  # its options are read at each call, as its forward reads them
         return norms.BatchNorm, module, {BATCH_NORM_MODULE: module}
     if kind is Dropout:  # its options are read at each call (p, train/eval, generator)
-        if module.inplace:
-            return "Dropout(inplace=True) is not captured"
+        if module.inplace and after not in _KEEPS_NO_OUTPUT:
+            return _inplace_reason(module)
         return dropout.Dropout, None, {DROPOUT_MODULE: module}
     declared = traits.of(module)
     if declared is None or declared.op is None:
         return f"module {kind.__name__} is not supported"
     if kind.forward is not traits.declared_forward(declared.cls):
         return f"{kind.__name__}.forward was replaced"
-    if getattr(module, "inplace", False):
-        return f"{kind.__name__}(inplace=True) is not captured"
+    if getattr(module, "inplace", False) and after not in _KEEPS_NO_OUTPUT:
+        return _inplace_reason(module)
     options = declared.op_options(module) if declared.op_options else {}
     return declared.op, module if vars(module)["_parameters"] else None, options
+
+
+def _inplace_reason(module) -> str:
+    return (f"{type(module).__name__}(inplace=True) is captured only after a Linear or a "
+            "norm")
 
 
 def dropout_options(module) -> dict | None:

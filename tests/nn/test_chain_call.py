@@ -55,6 +55,10 @@ MODELS = {
         nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
         nn.BatchNorm1d(8, momentum=None), nn.Tanh(), nn.Dropout(0.2), nn.Linear(8, 3),
         nn.BatchNorm1d(3, track_running_stats=False)),
+    "in place after a Linear or a norm": lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.ReLU(inplace=True), nn.Linear(8, 8), nn.LayerNorm(8),
+        nn.SiLU(inplace=True), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ELU(inplace=True),
+        nn.Linear(8, 4), nn.Dropout(0.4, inplace=True)),
 }
 INPUTS = {"flatten first": (3, 4)}  # a row's shape where it is not the first Linear's width
 
@@ -180,7 +184,8 @@ def test_batch_norms_running_statistics_and_counts_are_the_per_layer_graph_s(mon
 
 @pytest.mark.parametrize("when", ["forward hook", "forward pre-hook", "forward on the instance",
                                   "nested", "batch norm in eval mode", "batch norm, no affine",
-                                  "batch norm over [N, C, L]", "eval dropout only"])
+                                  "batch norm over [N, C, L]", "eval dropout only",
+                                  "in place after an activation"])
 def test_it_steps_aside_where_a_layer_must_run_itself(when):
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     seen = []
@@ -200,6 +205,8 @@ def test_it_steps_aside_where_a_layer_must_run_itself(when):
     elif when == "batch norm over [N, C, L]":  # axis 1 is not the Linear's features
         model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(2), nn.Linear(4, 2))
         x = ffnn.randn(5, 2, 3)
+    elif when == "in place after an activation":  # it would overwrite the Tanh's output
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.ReLU(inplace=True))
     else:
         model = nn.Sequential(nn.Dropout(0.5)).eval()
     if when != "batch norm over [N, C, L]":
@@ -208,6 +215,9 @@ def test_it_steps_aside_where_a_layer_must_run_itself(when):
     assert type(out.grad_fn) is not SequentialChain
     if when in ("forward hook", "forward pre-hook", "forward on the instance"):
         assert seen == [1]
+    if when == "in place after an activation":  # as torch: the graph reports it
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
     if when == "nested":  # the inner Sequential is a chain of its own
         assert type(model[0](x).grad_fn) is SequentialChain
 

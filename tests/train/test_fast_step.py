@@ -11,6 +11,7 @@ import ffnn
 from ffnn import accel, nn, optim
 from ffnn.compiler.chain import ChainStep
 from ffnn.data import TensorDataset
+from ffnn.nn import chain_call
 from ffnn.train import Callback, Trainer
 from tests._fast_steps import assert_grads_equal, chain_against_graph, count_fast_steps
 
@@ -143,9 +144,10 @@ FALLBACKS = {
     "softmax": lambda: nn.Sequential(nn.Linear(5, 8), nn.Softmax(dim=-1), nn.ReLU(),
                                         nn.Linear(8, 3)),
     "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
-    "leaky_relu_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(inplace=True),
+    "leaky_relu_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8),
+                                                nn.ReLU(), nn.LeakyReLU(inplace=True),
                                                 nn.Linear(8, 3)),
-    "inplace_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=True),
+    "inplace_relu": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.ReLU(inplace=True),
                                           nn.Linear(8, 3)),
     "frozen_layer": _frozen,
     "forward_hook": _hooked_module,
@@ -292,10 +294,10 @@ def test_capture_flattens_nested_sequentials():
 
 
 @pytest.mark.parametrize("case, reason", [
-    ("dropout_inplace", "Dropout(inplace=True) is not captured"),
+    ("dropout_inplace", "Dropout(inplace=True) is captured only after a Linear or a norm"),
     ("softmax", "module Softmax is not supported"),
     ("custom_module", "module Scaled is not supported"),
-    ("inplace_relu", "ReLU(inplace=True) is not captured"),
+    ("inplace_relu", "ReLU(inplace=True) is captured only after a Linear or a norm"),
     ("forward_hook", "Tanh has forward hooks"),
     ("gradient_hook", "a parameter has gradient hooks"),
     ("shared_layer", "a layer is used twice (shared weights)"),
@@ -306,6 +308,31 @@ def test_capture_says_why_in_one_line(case, reason):
         model[1].register_forward_hook(lambda module, args, out: out)
     assert ChainStep.capture(model, nn.CrossEntropyLoss()) == (None, reason)
     assert ChainStep.build(model, nn.CrossEntropyLoss()) is None
+
+
+def _inplace_after_linear_and_norms():
+    ffnn.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 8), nn.ReLU(inplace=True), nn.Linear(8, 8),
+                         nn.BatchNorm1d(8), nn.LeakyReLU(0.2, inplace=True), nn.Linear(8, 8),
+                         nn.LayerNorm(8), nn.ELU(inplace=True), nn.Linear(8, 8),
+                         nn.Dropout(0.3, inplace=True), nn.Linear(8, 3))
+
+
+def test_layers_in_place_after_a_linear_or_a_norm_are_captured(monkeypatch):
+    """They overwrite an output no op saved, so out of place they compute the same: the fast
+    step trains as the per-layer graph (which writes in place) does, bit for bit."""
+    X, y = _data(np.float32, "classify")
+    step = ChainStep.build(_inplace_after_linear_and_norms(), nn.CrossEntropyLoss())
+    assert [op.__name__ for op, _, _ in step.layers][:5] == ["Linear", "ReLU", "Linear",
+                                                           "BatchNorm", "LeakyReLU"]
+    calls = count_fast_steps(monkeypatch)
+    fast = _train(_inplace_after_linear_and_norms(), nn.CrossEntropyLoss(), X, y, True)
+    assert calls
+    monkeypatch.setattr(chain_call, "call", lambda *args: None)  # each layer's own forward
+    graph = _train(_inplace_after_linear_and_norms(), nn.CrossEntropyLoss(), X, y, False)
+    for a, b in zip(fast[0], graph[0]):
+        assert np.array_equal(a, b)
+    assert fast[1] == graph[1]
 
 
 def test_capture_names_an_unsupported_or_hooked_loss():
