@@ -13,6 +13,8 @@ activation (``ffnn.bench.layout.SHAPE_ACTIVATIONS``, default relu); an optimizer
 (``ffnn.bench.optimizers.OPTIMIZERS``, default adam); ``mse`` or ``cross_entropy`` (default:
 cross-entropy for two or more outputs, else MSE); ``batch_norm`` or ``layer_norm``;
 ``dropout P``; ``float32`` or ``float64``; ``lr X`` (default: the sweep's for the optimizer).
+Words are read in any case, and as they are often written: ``SGD momentum`` (or ``momentum``,
+``sgd+momentum``) for sgd_momentum, ``swish`` for silu, ``leakyrelu`` for leaky_relu.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from ffnn.bench.layout import NORMS, SHAPE_ACTIVATIONS
 from ffnn.bench.optimizers import OPTIMIZERS
 from ffnn.bench.sweep import label, learning_rate
 
+ALIASES = {"momentum": "sgd_momentum", "sgd+momentum": "sgd_momentum", "swish": "silu",
+           "leakyrelu": "leaky_relu"}
+"""Other spellings of a word (``sgd momentum``, two words, is read as one)."""
 LOSSES = ("mse", "cross_entropy")
 DTYPES = ("float32", "float64")
 DEFAULT_ROWS = 128
@@ -62,6 +67,9 @@ def parse_shape(text: str) -> Spec:
     found: dict = {}
     while words:
         word = words.pop(0).lower()
+        if word == "sgd" and words[:1] and words[0].lower() == "momentum":
+            word = words.pop(0).lower()
+        word = ALIASES.get(word, word)
         if word[:1] == "b" and word[1:].isdigit():
             key, value = "rows", int(word[1:])
         elif word in SHAPE_ACTIVATIONS:

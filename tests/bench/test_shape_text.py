@@ -39,6 +39,20 @@ def test_a_shape_given_twice_is_one_row():
         "8-4-2 tanh b4 sgd", "8-4-2 relu b128 adam"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("300-1000-1000-1 SiLU b512 SGD momentum", "300-1000-1000-1 silu b512 sgd_momentum"),
+    ("300-1000-1000-1 silu b512 momentum", "300-1000-1000-1 silu b512 sgd_momentum"),
+    ("8-4-2 sgd+momentum swish", "8-4-2 silu sgd_momentum"),
+    ("8-4-2 LeakyReLU AdamW", "8-4-2 leaky_relu adamw")])
+def test_words_as_they_are_often_written(text, expected):
+    assert parse_shape(text) == parse_shape(expected)
+
+
+def test_sgd_then_another_optimizer_is_refused():
+    with pytest.raises(ValueError, match="optimizer is given twice"):
+        parse_shape("8-4-2 sgd adam")
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "expected widths such as 784-128-10"),
     ("784", "two or more positive integers joined by '-'"),
