@@ -15,7 +15,9 @@ from tests._fast_steps import eager_step
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "gelu_tanh": lambda: nn.GELU("tanh"), "silu": nn.SiLU,
                "leaky_relu": lambda: nn.LeakyReLU(0.1), "elu": lambda: nn.ELU(0.5),
-               "selu": nn.SELU, "softplus": lambda: nn.Softplus(beta=2.0, threshold=1.0)}
+               "selu": nn.SELU, "softplus": lambda: nn.Softplus(beta=2.0, threshold=1.0),
+               "relu6": nn.ReLU6, "hardtanh": lambda: nn.Hardtanh(-0.5, 0.5),
+               "hardsigmoid": nn.Hardsigmoid, "hardswish": nn.Hardswish, "mish": nn.Mish}
 OPTIMIZERS = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),
     "momentum": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3),

@@ -38,6 +38,8 @@ ACTIVATIONS = {
     "leaky_relu": lambda: nn.LeakyReLU(0.2), "gelu": nn.GELU,
     "gelu_tanh": lambda: nn.GELU("tanh"), "silu": nn.SiLU, "elu": lambda: nn.ELU(0.7),
     "selu": nn.SELU, "softplus": lambda: nn.Softplus(beta=2.0, threshold=1.5),
+    "relu6": nn.ReLU6, "hardtanh": lambda: nn.Hardtanh(-0.5, 0.5),
+    "hardsigmoid": nn.Hardsigmoid, "hardswish": nn.Hardswish, "mish": nn.Mish,
 }
 
 

@@ -11,6 +11,7 @@ from ffnn import ops
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare, onnx_node
 from ffnn.ops import activations as _ops
+from ffnn.ops import activations_more as _more_ops
 from ffnn.tensor import Tensor
 
 
@@ -157,30 +158,32 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    """y = min(max(x, min_val), max_val)."""
+    """y = min(max(x, min_val), max_val); its gradient is 0 at both corners (torch's)."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val must be larger than min_val. Received: "
                              f"min_val={min_val}, max_val={max_val}")
-        self.min_val, self.max_val = min_val, max_val
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.clamp(input, self.min_val, self.max_val)
+        return _apply(lambda x: ops.hardtanh(x, self.min_val, self.max_val), input,
+                      self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
 
 
 class ReLU6(Hardtanh):
-    """y = min(max(x, 0), 6)."""
+    """y = min(max(x, 0), 6); its gradient is 0 at 0 and 6 (torch's)."""
 
     def __init__(self, inplace: bool = False):
-        super().__init__(0.0, 6.0)
+        super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return ""
+        return "inplace=True" if self.inplace else ""
 
 
 class PReLU(Module):
@@ -241,6 +244,11 @@ def _dim_is_last(m) -> bool:
     return m.dim in (-1, 1)
 
 
+
+def _clamp_range(module) -> dict:
+    """Hardtanh's (and ReLU6's) op options, as its ``forward`` reads them."""
+    return {"min_val": module.min_val, "max_val": module.max_val}
+
 declare(ReLU, kind="activation", name="relu", config=(), onnx=onnx_node("Relu"), torch="ReLU",
         elementwise=True, net2net="idempotent", op=_ops.ReLU, gain="relu",
         formula=("ReLU(z) = max(z, 0)", "ReLU'(z) = [z > 0]"))
@@ -271,9 +279,11 @@ declare(ELU, config=("alpha",), torch="ELU", elementwise=True, op=_ops.ELU,
         op_options=lambda m: {"alpha": m.alpha})
 declare(SELU, config=(), torch="SELU", elementwise=True, op=_ops.ELU,
         op_options=lambda m: {"alpha": SELU_ALPHA, "scale": SELU_SCALE})
-declare(ReLU6, config=(), torch="ReLU6", elementwise=True)
+declare(ReLU6, config=(), torch="ReLU6", elementwise=True, op=_more_ops.Hardtanh,
+        op_options=_clamp_range)
 declare(Softplus, config=("beta", "threshold"), torch="Softplus", elementwise=True,
         op=_ops.Softplus, op_options=lambda m: {"beta": m.beta, "threshold": m.threshold})
-declare(Hardtanh, config=("min_val", "max_val"), torch="Hardtanh", elementwise=True)
+declare(Hardtanh, config=("min_val", "max_val"), torch="Hardtanh", elementwise=True,
+        op=_more_ops.Hardtanh, op_options=_clamp_range)
 declare(PReLU, config=("num_parameters",), shapes=lambda c: {"weight": (c["num_parameters"],)},
         torch="PReLU")

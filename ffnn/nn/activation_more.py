@@ -1,12 +1,14 @@
-"""More of torch's activations, functional and as modules, composed from the ops (so their
-gradients are the ops'): LogSigmoid, Mish, Softsign, Hardswish, Hardsigmoid, Softmin, CELU,
-Tanhshrink, Threshold, Hardshrink, Softshrink, GLU."""
+"""More of torch's activations, functional and as modules: Mish, Hardswish and Hardsigmoid
+one op each (``ffnn.ops.activations_more``, chain layers too); LogSigmoid, Softsign, Softmin,
+CELU, Tanhshrink, Threshold, Hardshrink, Softshrink and GLU composed from the ops (so their
+gradients are the ops')."""
 
 from __future__ import annotations
 
 from ffnn import ops
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare
+from ffnn.ops import activations_more as _ops
 from ffnn.tensor import Tensor
 
 
@@ -16,8 +18,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x · tanh(softplus(x))."""
-    return input * ops.tanh(ops.softplus(input, 1.0, 20.0))
+    """x · tanh(softplus(x)) (one op)."""
+    return ops.mish(input)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -26,13 +28,13 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(x/6 + 1/2, 0), 1)."""
-    return ops.clamp(input / 6 + 0.5, 0.0, 1.0)
+    """min(max(x + 3, 0), 6) / 6 (one op; gradient 0 at ±3, as torch's)."""
+    return ops.hardsigmoid(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x · min(max(x + 3, 0), 6) / 6."""
-    return input * ops.clamp(input + 3, 0.0, 6.0) / 6
+    """x · min(max(x + 3, 0), 6) / 6 (one op; gradient 0 at -3, dL/dy at 3, as torch's)."""
+    return ops.hardswish(input)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -78,10 +80,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple = (),
-            bare: bool = False, elementwise: bool = True):
+            bare: bool = False, elementwise: bool = True, op: type | None = None):
     """A Module class calling ``function(input, **its params)``, printed as torch's
     (``bare``: the values without their names), declared with its params as the checkpoint
-    spec (``ffnn.nn.traits``)."""
+    spec (``ffnn.nn.traits``); ``op``: the one op ``function`` applies, when it is one."""
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
@@ -103,14 +105,16 @@ def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple =
     cls = type(name, (Module,), {"__init__": __init__, "forward": forward,
                                  "extra_repr": extra_repr, "__doc__": doc,
                                  "__module__": __name__})
-    return declare(cls, config=params, torch=name, elementwise=elementwise)
+    return declare(cls, config=params, torch=name, elementwise=elementwise, op=op)
 
 
 LogSigmoid = _module("LogSigmoid", logsigmoid, "y = log σ(x).")
-Mish = _module("Mish", mish, "y = x · tanh(softplus(x)).")
+Mish = _module("Mish", mish, "y = x · tanh(softplus(x)).", op=_ops.Mish)
 Softsign = _module("Softsign", softsign, "y = x / (1 + |x|).")
-Hardsigmoid = _module("Hardsigmoid", hardsigmoid, "y = min(max(x/6 + 1/2, 0), 1).")
-Hardswish = _module("Hardswish", hardswish, "y = x · min(max(x + 3, 0), 6) / 6.")
+Hardsigmoid = _module("Hardsigmoid", hardsigmoid, "y = min(max(x + 3, 0), 6) / 6.",
+                      op=_ops.Hardsigmoid)
+Hardswish = _module("Hardswish", hardswish, "y = x · min(max(x + 3, 0), 6) / 6.",
+                    op=_ops.Hardswish)
 Tanhshrink = _module("Tanhshrink", tanhshrink, "y = x − tanh(x).")
 Softmin = _module("Softmin", softmin, "y = softmax(−x) over dim.", ("dim",), (None,),
                   elementwise=False)

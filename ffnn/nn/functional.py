@@ -99,11 +99,13 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
-    return ops.clamp(input, min_val, max_val)
+    """min(max(x, min_val), max_val), its gradient 0 at the corners (torch's)."""
+    return ops.hardtanh(input, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return ops.clamp(input, 0.0, 6.0)
+    """min(max(x, 0), 6), its gradient 0 at 0 and 6 (torch's)."""
+    return ops.hardtanh(input, 0.0, 6.0)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

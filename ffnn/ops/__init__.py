@@ -4,7 +4,16 @@ side by side live in the submodules; this module turns scalars into tensors and 
 from __future__ import annotations
 
 from ffnn import dtypes
-from ffnn.ops import activations, elementwise, losses, matrix, norms, reductions, shape
+from ffnn.ops import (
+    activations,
+    activations_more,
+    elementwise,
+    losses,
+    matrix,
+    norms,
+    reductions,
+    shape,
+)
 from ffnn.ops import embedding as _embedding
 from ffnn.tensor import Tensor, _operand
 
@@ -244,6 +253,22 @@ def elu(x, alpha=1.0, scale=1.0):
 
 def softplus(x, beta=1.0, threshold=20.0):
     return activations.Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return activations_more.Hardtanh.apply(x, min_val=min_val, max_val=max_val)
+
+
+def hardsigmoid(x):
+    return activations_more.Hardsigmoid.apply(x)
+
+
+def hardswish(x):
+    return activations_more.Hardswish.apply(x)
+
+
+def mish(x):
+    return activations_more.Mish.apply(x)
 
 
 def prelu(x, weight):

@@ -1,5 +1,6 @@
 """ELU, SELU, Softplus, Hardtanh, ReLU6 and PReLU (modules and functions) against torch and
-finite differences; F.softmax's legacy implicit dim; torch's keyword arguments accepted."""
+finite differences, the piecewise ones' gradients at their corners too; F.softmax's legacy
+implicit dim; torch's keyword arguments accepted."""
 
 import warnings
 
@@ -41,6 +42,30 @@ def test_activation_modules_match_torch(make, x):
                                           ("leaky_relu", {"negative_slope": 0.2})])
 def test_activation_functions_match_torch(name, kwargs, x):
     check_op(lambda lib, a: getattr(lib.nn.functional, name)(a, **kwargs), x)
+
+
+@pytest.mark.parametrize("name", ["hardtanh", "relu6", "hardsigmoid", "hardswish", "mish"])
+def test_gradients_at_the_corners_are_torch_s(name):
+    """torch's backward kernels take a one-sided derivative at each corner (Hardtanh's and
+    ReLU6's 0 at both ends, Hardsigmoid's 0 at ±3, Hardswish's 0 at -3 and 1 at 3), not the
+    clamp's; a few values take the NumPy path, the kernels' is tested in
+    tests/ops/test_pointwise_kernels.py."""
+    values = np.array([-6.0, -3.0, -1.0, -0.0, 0.0, 1.0, 3.0, 6.0, 7.0, -1.5, 2.5])
+    ours = ffnn.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    getattr(F, name)(ours).sum().backward()
+    getattr(torch.nn.functional, name)(theirs).sum().backward()
+    expected = theirs.grad.numpy()
+    if name == "hardsigmoid":  # torch's 1/6 is rounded to float32, even in float64
+        expected = np.where(expected != 0, 1 / 6, 0.0)
+    np.testing.assert_allclose(ours.grad.numpy(), expected, rtol=1e-12, atol=0)
+
+
+def test_relu6_in_place_writes_into_its_input():
+    x = ffnn.tensor([-1.0, 3.0, 8.0]) * 1.0
+    out = nn.ReLU6(inplace=True)(x)
+    assert out is x and x.tolist() == [0.0, 3.0, 6.0]
+    assert repr(nn.ReLU6(inplace=True)) == repr(torch.nn.ReLU6(inplace=True))
 
 
 @pytest.mark.parametrize("num_parameters, shape", [(1, (4, 3)), (3, (4, 3)), (3, (2, 3, 5)),

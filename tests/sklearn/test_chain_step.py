@@ -67,13 +67,13 @@ def test_regressor_chain_step_equals_the_graph(activation, dtype, kernels, monke
     _assert_same(fast, graph)
 
 
-def test_networks_with_an_inplace_dropout_or_a_misfit_batch_norm_use_the_graph():
+def test_an_inplace_dropout_after_an_activation_or_a_misfit_batch_norm_uses_the_graph():
     loss = nn.CrossEntropyLoss()
     plain = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Dropout(0.1),
                           nn.Linear(4, 2))
     assert ChainStep.build(plain, loss) is not None
     for extra in (nn.Dropout(0.1, inplace=True), nn.BatchNorm1d(5)):
-        model = nn.Sequential(nn.Linear(3, 4), extra, nn.ReLU(), nn.Linear(4, 2))
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), extra, nn.Linear(4, 2))
         assert ChainStep.build(model, loss) is None
     assert ChainStep.build(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), loss) is None
 

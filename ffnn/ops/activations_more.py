@@ -1,0 +1,116 @@
+"""More activations as one op each: Hardtanh (ReLU6), Hardsigmoid, Hardswish and Mish, each
+derivative under its forward.
+
+Where the function has a corner, the derivative there is torch's (its backward kernels' one-
+sided choice, not the ``clamp`` gradient): Hardtanh's is 0 at min_val and max_val (ReLU6's at
+0 and 6), Hardsigmoid's 0 at ±3, Hardswish's 0 at -3 and dL/dy at 3.
+"""
+
+from __future__ import annotations
+
+from ffnn.backend import xp
+from ffnn.ops.activations import MULTI_PASS_MIN_SIZE, PointwiseOp, stable_sigmoid
+from ffnn.ops.pointwise import Pointwise
+
+HARDTANH = Pointwise("hardtanh", forward="""
+    inside = x > min_val and x < max_val
+    y = min_val if x < min_val else (max_val if x > max_val else x)
+    """, saved=("inside",), backward="grad_input = grad if inside else 0.0",
+    scalars=("min_val", "max_val"), dtypes={"inside": bool})
+
+
+class Hardtanh(PointwiseOp):
+    """y = min(max(x, lo), hi);  dL/dx = dL/dy where lo < x < hi, else 0. NaN stays NaN (its
+    gradient 0)."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self, min_val=-1.0, max_val=1.0):
+        return HARDTANH, {"min_val": min_val, "max_val": max_val}
+
+    def reference_forward(self, x, min_val=-1.0, max_val=1.0):
+        self.inside = (x > min_val) & (x < max_val)
+        return xp(x).clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return xp(grad).where(self.inside, grad, 0).astype(grad.dtype, copy=False)
+
+
+HARDSIGMOID = Pointwise("hardsigmoid", forward="""
+    inside = x > -3.0 and x < 3.0
+    shifted = x + 3.0
+    y = (0.0 if shifted < 0.0 else (6.0 if shifted > 6.0 else shifted)) / 6.0
+    """, saved=("inside",), backward="grad_input = grad / 6.0 if inside else 0.0",
+    dtypes={"inside": bool})
+
+
+class Hardsigmoid(PointwiseOp):
+    """y = min(max(x + 3, 0), 6) / 6;  dL/dx = dL/dy / 6 where -3 < x < 3, else 0."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return HARDSIGMOID, {}
+
+    def reference_forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return (xp(x).clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return xp(grad).where(self.inside, grad / 6, 0).astype(grad.dtype, copy=False)
+
+
+HARDSWISH = Pointwise("hardswish", forward="""
+    shifted = x + 3.0
+    y = x * (0.0 if shifted < 0.0 else (6.0 if shifted > 6.0 else shifted)) / 6.0
+    """, saved=("x",), backward="""
+    grad_input = 0.0 if x <= -3.0 else (grad * (x / 3.0 + 0.5) if x < 3.0 else grad)
+    """)
+
+
+class Hardswish(PointwiseOp):
+    """y = x · min(max(x + 3, 0), 6) / 6;  dL/dx = 0 for x ≤ -3, dL/dy · (x/3 + ½) for
+    -3 < x < 3, dL/dy for x ≥ 3."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return HARDSWISH, {}
+
+    def reference_forward(self, x):
+        self.x = x
+        return (x * xp(x).clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        m, x = xp(grad), self.x
+        inner = m.where(x < 3, grad * (x / 3 + 0.5), grad)
+        return m.where(x <= -3, 0, inner).astype(grad.dtype, copy=False)
+
+
+MISH = Pointwise("mish", forward="""
+    e = exp_small(-abs(x))
+    t = tanh((x if x > 0.0 else 0.0) + log1p(e))
+    y = x * t
+    s = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+    slope = t + x * s * (1.0 - t * t)
+    """, saved=("slope",), backward="grad_input = grad * slope")
+
+
+class Mish(PointwiseOp):
+    """y = x · tanh(softplus(x));  dL/dx = dL/dy · (t + x σ(x) (1 - t²)), t = tanh(softplus(x)).
+    softplus(x) = max(x, 0) + log(1 + e^{-|x|}) cannot overflow."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return MISH, {}
+
+    def reference_forward(self, x):
+        m = xp(x)
+        e = m.exp(-m.abs(x))
+        t = m.tanh(m.maximum(x, 0) + m.log1p(e))
+        self.slope = (t + x * stable_sigmoid(x) * (1 - t * t)).astype(x.dtype, copy=False)
+        return (x * t).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return grad * self.slope
