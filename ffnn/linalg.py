@@ -1,7 +1,8 @@
 """``torch.linalg``'s norms: ``vector_norm`` and ``norm`` (vector norms and the Frobenius norm).
 
 vector_norm(x, ord) = (Σ |xᵢ|^ord)^(1/ord) over ``dim`` (all elements when None);
-ord=inf is max |xᵢ|, ord=-inf is min |xᵢ|. Gradients come from the ops used.
+ord=inf is max |xᵢ|, ord=-inf is min |xᵢ|, ord=0 counts the non-zero entries. A finite ord
+is one op (``ops.reductions.Norm``: at a zero vector its gradient is torch's 0, not 0/0).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,  
         return ops.sum(counts, dim, keepdim)
     if not isinstance(ord, (int, float)) or isinstance(ord, bool):
         raise TypeError(f"linalg.vector_norm: ord must be a number, received {ord!r}")
-    return ops.sum(magnitude ** ord, dim, keepdim) ** (1.0 / ord)
+    return ops.norm(x, float(ord), dim, keepdim)
 
 
 def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

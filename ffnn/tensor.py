@@ -527,10 +527,17 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         out = np.argmin(self._data, axis=axis, keepdims=keepdim)
         return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        """(Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default); p='fro' is p=2."""
-        p = 2 if p in ("fro", None) else p
-        return ops.sum(ops.abs(self) ** p, dim, keepdim) ** (1.0 / p)
+    def norm(self, p=2, dim=None, keepdim: bool = False, dtype=None):
+        """(Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default); p='fro' or None is p=2,
+        p=inf the largest |x|, p=-inf the smallest, p=0 the count of non-zeros
+        (``linalg.vector_norm``)."""
+        from ffnn import linalg
+
+        if isinstance(p, str) and p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} is not available in ffnn; use p='fro' or "
+                                      "a number")
+        return linalg.vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim,
+                                  dtype=dtype)
 
     # ----- shape ----------------------------------------------------------------------
     def reshape(self, *shape):

@@ -140,6 +140,10 @@ def linear(x, weight, bias=None):
     return matrix.Linear.apply(x, weight, bias)
 
 
+def norm(x, p=2.0, dim=None, keepdim=False):
+    return reductions.Norm.apply(x, p=p, dim=dim, keepdim=keepdim)
+
+
 def sum(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
     return reductions.Sum.apply(x, dim=dim, keepdim=keepdim)
 

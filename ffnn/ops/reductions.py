@@ -1,4 +1,4 @@
-"""Reductions over axes (``keepdim`` as in torch): sum, mean, variance, max, min."""
+"""Reductions over axes (``keepdim`` as in torch): sum, mean, variance, max, min, p-norms."""
 
 from __future__ import annotations
 
@@ -141,3 +141,38 @@ class Prod(Op):
         if not self.keepdim and grad.ndim < x.ndim:
             grad = m.expand_dims(grad, axis)
         return ((grad * others).reshape(self.shape),)
+
+
+class Norm(Op):
+    """y = (Σ_axes |x|ᵖ)^(1/p) for a finite p ≠ 0 (p = 2: √Σ x², p = 1: Σ |x|);
+    dL/dx = dL/dy · x |x|^(p-2) / y^(p-1) (p = 2: x / y, p = 1: sign x; 0 < p < 1:
+    sign x · |x|^(p-1) · y^(1-p), 0 where x = 0), and 0 where y = 0: torch's subgradient at a
+    zero vector, where the formula's 0/0 would give NaN."""
+
+    def forward(self, x, p=2.0, dim=None, keepdim=False):
+        m = xp(x)
+        self.shape, self.axes, self.keepdim, self.p, self.x = x.shape, _axes(dim, x.ndim), \
+            keepdim, p, x
+        if p == 2:
+            y = m.sqrt((x * x).sum(axis=self.axes, keepdims=keepdim))
+        elif p == 1:
+            y = m.abs(x).sum(axis=self.axes, keepdims=keepdim)
+        else:
+            y = (m.abs(x) ** p).sum(axis=self.axes, keepdims=keepdim) ** (1.0 / p)
+        self.y = y
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        m, x, p = xp(grad), self.x, self.p
+        g = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        if p == 1:
+            return ((m.sign(x) * g).astype(x.dtype, copy=False),)
+        y = _expand_back(self.y, self.shape, self.axes, self.keepdim)
+        with m.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                scale = x / y
+            elif p < 1:
+                scale = m.where(x == 0, 0, m.sign(x) * m.abs(x) ** (p - 1)) * y ** (1 - p)
+            else:
+                scale = x * m.abs(x) ** (p - 2) / y ** (p - 1)
+        return ((g * m.where(y == 0, 0, scale)).astype(x.dtype, copy=False),)

@@ -83,6 +83,45 @@ def test_linalg_norms_values_and_gradients(call, rng):
     np.testing.assert_allclose(grads["ffnn"][1], grads["torch"][1], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, float("inf"), -float("inf"), 0, "fro"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 1), False)])
+def test_tensor_norm_at_zero_vectors_and_ties_is_torch_s(p, dim, keepdim, rng):
+    """Tensor.norm / torch.norm for every p, with a row and a column of zeros (the gradient of
+    a zero vector's norm is torch's 0, not 0/0 = NaN), exact zeros elsewhere and ties of |x|."""
+    a = rng.standard_normal((4, 5))
+    a[1] = 0.0
+    a[:, 2] = 0.0
+    a[3, 0], a[3, 4] = 1.5, -1.5
+    if dim == 0:
+        a[:, 3] = 0.0
+    results = []
+    for lib in (torch, ffnn):
+        x = lib.tensor(a, requires_grad=True)
+        value = lib.norm(x, p, dim, keepdim) if dim is not None else x.norm(p)
+        value.backward(lib.tensor(np.linspace(0.5, 1.5, value.numel()).reshape(value.shape)))
+        grad = x.grad.numpy() if x.grad is not None else np.zeros_like(a)  # torch's p=0: None
+        results.append((value.detach().numpy(), grad))
+    (ours, our_grad), (theirs, their_grad) = results[1], results[0]
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert np.isfinite(our_grad).all()
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_norm_gradient_agrees_with_finite_differences(rng):
+    a = rng.standard_normal((3, 4))
+    for p in (2, 1.5, 3):
+        x = ffnn.tensor(a, requires_grad=True)
+        x.norm(p, dim=1).sum().backward()
+        numeric = np.zeros_like(a)
+        for index in np.ndindex(*a.shape):
+            for sign in (1, -1):
+                b = a.copy()
+                b[index] += sign * 1e-6
+                numeric[index] += sign * (np.abs(b) ** p).sum(1).__pow__(1 / p).sum() / 2e-6
+        np.testing.assert_allclose(x.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
 def test_linalg_zero_norm_counts_nonzero_entries():
     a = np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]])
     for dim in (None, 1):
