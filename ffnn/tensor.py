@@ -600,14 +600,12 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         return ops.cos(self)
 
     def round(self, decimals: int = 0):
-        """Round half to even, as torch; no gradient flows through (torch's is zero)."""
-        return Tensor._make(np.round(self.numpy(), decimals), False, None)
+        """Round half to even, as torch; its gradient is zero, as torch's."""
+        return _staircase(self, lambda a: np.round(a, decimals))
 
     def sign(self):
-        """-1, 0 or 1 (0 for NaN, as torch)."""
-        array = self.numpy()
-        sign = np.sign(array)
-        return Tensor._make(np.where(array != array, 0, sign).astype(array.dtype), False, None)
+        """-1, 0 or 1 (0 for NaN, as torch); its gradient is zero."""
+        return _staircase(self, _sign)
 
     def isnan(self):
         return Tensor._make(np.isnan(self.numpy()), False, None)
@@ -649,11 +647,12 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         return ops.logsumexp(self, dim, keepdim)
 
     def floor(self):
-        """Largest integer ≤ x, element-wise; no gradient flows through (torch's is zero)."""
-        return Tensor._make(np.floor(self.numpy()), False, None)
+        """Largest integer ≤ x, element-wise; its gradient is zero, as torch's."""
+        return _staircase(self, np.floor)
 
     def ceil(self):
-        return Tensor._make(np.ceil(self.numpy()), False, None)
+        """Smallest integer ≥ x, element-wise; its gradient is zero, as torch's."""
+        return _staircase(self, np.ceil)
 
     def __floordiv__(self, other):
         """⌊a / b⌋ (torch's floor_divide); not differentiable."""
@@ -850,6 +849,18 @@ def _legacy_dtype(data):
 
 def _dim(dim, axis):
     return axis if dim is None else dim
+
+
+def _staircase(x: Tensor, f) -> Tensor:
+    """``f`` of x's array, a zero-gradient op when x requires a gradient."""
+    if not x.requires_grad:
+        return Tensor._make(f(x.numpy()), False, None)
+    return ops.elementwise.Staircase.apply(x, f=f)
+
+
+def _sign(array):
+    """-1, 0 or 1, and 0 for NaN (torch's sign)."""
+    return np.where(array != array, 0, np.sign(array)).astype(array.dtype, copy=False)
 
 
 def _shape_args(shape) -> tuple:

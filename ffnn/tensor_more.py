@@ -276,8 +276,9 @@ class MoreTensorMethods:
 
     def trunc(self):
         """Towards zero; gradient 0, as torch's."""
-        everywhere = _plain(np.ones(self.shape, dtype=bool))
-        return _ops().where(everywhere, _plain(np.trunc(self.numpy())), self)
+        from ffnn.tensor import _staircase
+
+        return _staircase(self, np.trunc)
 
     def frac(self):
         """x − trunc(x); gradient 1."""

@@ -167,6 +167,19 @@ class Abs(Op):
         return (grad * xp(self.x).sign(self.x),)
 
 
+class Staircase(Op):
+    """y = f(x) for ``f`` flat almost everywhere (round, floor, ceil, trunc, sign); dL/dx = 0,
+    as torch's: the result stays in the graph, so a loss through it backpropagates zeros
+    instead of failing for want of a gradient."""
+
+    def forward(self, x, f=None):
+        self.shape, self.dtype = x.shape, x.dtype
+        return f(x)
+
+    def backward(self, grad):
+        return (xp(grad).zeros(self.shape, self.dtype),)
+
+
 class Clamp(Op):
     """y = min(max(x, lo), hi);  dL/dx = dL/dy where lo ≤ x ≤ hi, else 0 (torch's rule)."""
 

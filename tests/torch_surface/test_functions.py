@@ -112,6 +112,28 @@ def test_rounding_and_tests_for_special_values():
                                   torch.round(theirs, decimals=1).numpy())
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib, a: a.round(), lambda lib, a: lib.round(a, decimals=1), lambda lib, a: a.floor(),
+    lambda lib, a: a.ceil(), lambda lib, a: a.trunc(), lambda lib, a: lib.sign(a)],
+    ids=["round", "round1", "floor", "ceil", "trunc", "sign"])
+def test_step_functions_stay_in_the_graph_with_a_zero_gradient(call):
+    """As torch: the result requires a gradient, so a loss through it backpropagates zeros
+    (a loss through round() alone used to fail: 'does not require grad')."""
+    values = np.array([[2.5, -0.5, 1.25, np.nan], [-0.0, 3.7, -2.51, 0.05]])
+    grads = []
+    for lib in (torch, ffnn):
+        a = lib.tensor(values, requires_grad=True)
+        out = call(lib, a)
+        assert out.requires_grad and out.grad_fn is not None
+        (out * 2.0).sum().backward()
+        grads.append((out.detach().numpy(), a.grad.numpy()))
+    (theirs, their_grad), (ours, our_grad) = grads
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+    np.testing.assert_array_equal(our_grad, their_grad)
+    assert not our_grad.any()
+
+
 def test_split_chunk_and_comparisons(rng):
     x = rng.standard_normal((7, 3))
     check_op(lambda lib, a: lib.cat([p * (i + 1) for i, p in enumerate(lib.split(a, 3))]), x)
