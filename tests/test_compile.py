@@ -379,8 +379,53 @@ def test_falls_back_for_a_custom_forward(rng):
 
 
 def test_falls_back_for_an_unsupported_loss(rng):
-    _fallback(lambda: _model([3, 4, 2]), nn.L1Loss(), lambda m: None, rng,
-              "L1Loss is not supported")
+    _fallback(lambda: _model([3, 4, 2]), nn.PoissonNLLLoss(), lambda m: None, rng,
+              "PoissonNLLLoss is not supported")
+
+
+REGRESSION_LOSSES = {
+    "l1": nn.L1Loss, "l1_sum": lambda: nn.L1Loss(reduction="sum"),
+    "huber": lambda: nn.HuberLoss(delta=0.7), "smooth_l1": lambda: nn.SmoothL1Loss(beta=0.4),
+    "smooth_l1_beta0": lambda: nn.SmoothL1Loss(beta=0.0),
+    "smooth_l1_sum": lambda: nn.SmoothL1Loss(reduction="sum", beta=1.5),
+    "bce": nn.BCELoss, "bce_sum": lambda: nn.BCELoss(reduction="sum")}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(REGRESSION_LOSSES))
+def test_l1_huber_smooth_l1_and_bce_replay_bit_for_bit(name, dtype, rng):
+    """The Trainer's losses beyond MSE and cross-entropy (BCE after a Sigmoid, on
+    probabilities): replayed with their functional forms' ops, bit for bit."""
+    def make():
+        model = _model([4, 6, 3], "tanh", dtype)
+        return nn.Sequential(model, nn.Sigmoid()) if name.startswith("bce") else model
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.05) for m in (eager_model, compiled_model))
+    loss_fn = REGRESSION_LOSSES[name]()
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(4):
+            x = ffnn.tensor(rng.standard_normal((7, 4)).astype(dtype))
+            y = ffnn.tensor(rng.random((7, 3)).astype(dtype) * (1 if "bce" in name else 3))
+            assert step(x, y) == eager_step(eager_model, loss_fn, opt_e, x, y)
+            assert step.compiled
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+@pytest.mark.parametrize("loss, message", [
+    (nn.BCELoss(), "expects probabilities in \\[0, 1\\]"),
+    (nn.HuberLoss(delta=0.0), "delta must be positive")])
+def test_what_the_functional_loss_refuses_is_refused_by_the_eager_step(loss, message, rng):
+    """Logits given to BCELoss, a Huber delta of 0: the replay declines, the eager step raises
+    the functional form's error."""
+    step = ffnn.compile(_model([3, 4, 2]), loss, optim.SGD(_model([3, 4, 2]).parameters(),
+                                                           lr=0.1))
+    x, y = ffnn.randn(5, 3) * 10, ffnn.rand(5, 2)
+    with pytest.warns(UserWarning, match="running the eager step"), \
+            pytest.raises(ValueError, match=message):
+        step(x, y)
 
 
 def test_falls_back_when_a_forward_hook_is_added_after_compiling(rng):

@@ -3,8 +3,9 @@
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
 optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm,
 batch norm in training mode and dropout, after an optional ``Flatten()``, a mean/sum
-MSE, cross-entropy or BCE-with-logits loss: one capture, ``ffnn.compiler.chain.ChainStep``,
-the engine's fast step the Trainer uses too), it replays the ops without the graph:
+MSE, cross-entropy or BCE-with-logits loss, or in replay L1, Huber, smooth L1 or BCE: one
+capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step the Trainer uses too), it
+replays the ops without the graph:
 
 - ``mode="replay"`` (default): the chain step's forward/backward (the ops' own) and the
   optimizer's own ``zero_grad``/``step``; bit for bit the eager step.

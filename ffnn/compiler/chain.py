@@ -128,23 +128,60 @@ def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
     return step
 
 
-def _float_target(op: type, **options) -> Callable:
-    """A loss against a float target of the output's shape, cast to the output's dtype."""
+def _float_target(op: type, *, read: Callable | None = None, takes: Callable | None = None,
+                  **options) -> Callable:
+    """A loss against a float target of the output's shape, cast to the output's dtype, with
+    ``options`` (attributes that must be None: weights) unset; ``read(loss)``: the op's other
+    options, None where the functional form would raise (the graph then raises);
+    ``takes(out)``: whether the functional form takes this output (it raises otherwise)."""
 
     def make(loss, target: np.ndarray) -> LossStep | None:
         if loss.reduction not in REDUCTIONS or target.dtype.kind != "f" or \
                 any(getattr(loss, name, None) is not None for name in options):
             return None
+        extra = {} if read is None else read(loss)
+        if extra is None:
+            return None
 
         def step(out: np.ndarray):
-            if target.shape != out.shape:
+            if target.shape != out.shape or (takes is not None and not takes(out)):
                 return None
             return loss_backward(op, out, target.astype(out.dtype, copy=False),
-                                 reduction=loss.reduction)
+                                 reduction=loss.reduction, **extra)
 
         return step
 
     return make
+
+
+def _huber_delta(loss) -> dict | None:
+    return {"delta": loss.delta} if loss.delta > 0 else None  # F.huber_loss raises for ≤ 0
+
+
+def _probabilities(out: np.ndarray) -> bool:
+    """F.binary_cross_entropy's check of its input (NaN aside): every value in [0, 1]."""
+    return not out.size or not (np.nanmin(out) < 0 or np.nanmax(out) > 1)
+
+
+def _smooth_l1(loss, target: np.ndarray) -> LossStep | None:
+    """``F.smooth_l1_loss``: the L1 loss for β = 0, else the Huber loss with δ = β divided by
+    β (its graph's division: the value / β, the Huber backward seeded with 1 / β)."""
+    if loss.beta == 0:
+        return _float_target(losses.L1Loss)(loss, target)
+    if loss.reduction not in REDUCTIONS or target.dtype.kind != "f" or loss.beta < 0:
+        return None
+
+    def step(out: np.ndarray):
+        beta = np.asarray(loss.beta, out.dtype)
+        if target.shape != out.shape:
+            return None
+        op = losses.HuberLoss()
+        op.needs_input_grad = (True, False)
+        value = op.forward(out, target.astype(out.dtype, copy=False), reduction=loss.reduction,
+                           delta=loss.beta)
+        return value / beta, op.backward(_unit(out.dtype) / beta)[0]
+
+    return step
 
 
 register_loss(nn.CrossEntropyLoss, _cross_entropy,
@@ -153,6 +190,10 @@ register_loss(nn.MSELoss, _float_target(losses.MSELoss), _plain("mse"))
 register_loss(nn.BCEWithLogitsLoss,
               _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None),
               _plain("bce_with_logits", "weight", "pos_weight"))
+register_loss(nn.L1Loss, _float_target(losses.L1Loss))
+register_loss(nn.HuberLoss, _float_target(losses.HuberLoss, read=_huber_delta))
+register_loss(nn.SmoothL1Loss, _smooth_l1)
+register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weight=None))
 
 
 def _walk(model) -> tuple[list, list] | str:

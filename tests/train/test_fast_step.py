@@ -174,7 +174,7 @@ def test_unsupported_networks_use_the_graph(case, monkeypatch):
 @pytest.mark.parametrize("loss", [MyLoss(), nn.CrossEntropyLoss(label_smoothing=0.1),
                                   nn.CrossEntropyLoss(weight=ffnn.tensor([1.0, 2.0, 0.5])),
                                   nn.CrossEntropyLoss(reduction="sum"), nn.NLLLoss(),
-                                  nn.L1Loss(), nn.MSELoss(reduction="sum")],
+                                  nn.PoissonNLLLoss(), nn.MSELoss(reduction="sum")],
                          ids=lambda loss: type(loss).__name__)
 def test_unsupported_losses_and_options_use_the_graph(loss, monkeypatch):
     task = "classify" if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) else "regress"
@@ -182,6 +182,21 @@ def test_unsupported_losses_and_options_use_the_graph(loss, monkeypatch):
     outputs = 3 if task == "classify" else 2
     _assert_same_training(lambda: _chain(nn.Tanh, np.float32, outputs=outputs), loss, X, y,
                           monkeypatch, expect_fast=False)
+
+
+@pytest.mark.parametrize("loss", [nn.L1Loss(), nn.HuberLoss(delta=0.5), nn.SmoothL1Loss(),
+                                  nn.BCELoss()], ids=lambda loss: type(loss).__name__)
+def test_regression_losses_and_bce_train_as_the_graph(loss, monkeypatch):
+    """The Trainer's l1, huber, smooth_l1 and bce losses take the fast step, bit for bit."""
+    X, y = _data(np.float32, "regress")
+    if isinstance(loss, nn.BCELoss):
+        y = (y > 0).astype(np.float32)
+
+    def make():
+        model = _chain(nn.Tanh, np.float32, outputs=2)
+        return nn.Sequential(model, nn.Sigmoid()) if isinstance(loss, nn.BCELoss) else model
+
+    _assert_same_training(make, loss, X, y, monkeypatch)
 
 
 def test_l1_penalty_and_sample_weights_use_the_graph(monkeypatch):
@@ -337,7 +352,8 @@ def test_layers_in_place_after_a_linear_or_a_norm_are_captured(monkeypatch):
 
 def test_capture_names_an_unsupported_or_hooked_loss():
     model = _chain(nn.Tanh, np.float32)
-    assert ChainStep.capture(model, nn.L1Loss()) == (None, "loss L1Loss is not supported")
+    assert ChainStep.capture(model, nn.PoissonNLLLoss()) == (
+        None, "loss PoissonNLLLoss is not supported")
     loss = nn.MSELoss()
     loss.register_forward_hook(lambda module, args, out: out)
     assert ChainStep.capture(model, loss) == (None, "MSELoss has forward hooks")
