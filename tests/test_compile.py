@@ -322,8 +322,10 @@ def test_a_flatten_it_cannot_take_runs_the_eager_step(rng):
 
 
 def test_falls_back_for_an_unsupported_module(rng):
-    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=-1), nn.Linear(4, 2)),
-              nn.MSELoss(), lambda m: None, rng, "Softmax is not supported")
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softsign(), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "Softsign is not supported")
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "Softmax with these options is not captured")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -412,6 +414,36 @@ def test_l1_huber_smooth_l1_and_bce_replay_bit_for_bit(name, dtype, rng):
             assert step(x, y) == eager_step(eager_model, loss_fn, opt_e, x, y)
             assert step.compiled
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+@pytest.mark.parametrize("loss", [nn.NLLLoss(), nn.NLLLoss(reduction="sum", ignore_index=1)],
+                         ids=["mean", "sum ignore 1"])
+def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, mode, rng):
+    """The tutorials' classifier head, LogSoftmax(dim=1) then NLLLoss: replayed (the fused
+    mode replays it, with its one-line reason), bit for bit; a label out of range runs the
+    eager step, which raises the loss's error."""
+    def make():
+        return nn.Sequential(_model([5, 8, 4], "relu", np.float64), nn.LogSoftmax(dim=1))
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+                    for m in (eager_model, compiled_model))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        step = ffnn.compile(compiled_model, loss, opt_c, mode=mode)
+        for _ in range(3):
+            x = ffnn.tensor(rng.standard_normal((6, 5)))
+            y = ffnn.tensor(rng.integers(0, 4, 6))
+            assert step(x, y) == eager_step(eager_model, loss, opt_e, x, y)
+            assert step.compiled
+    assert [str(w.message) for w in caught] == ([] if mode == "replay" else [
+        "ffnn.compile: mode='fused' cannot take this step (logsoftmax has no compiled "
+        "formula); replaying"])
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    with pytest.warns(UserWarning, match="class label is out of range"), \
+            pytest.raises(ValueError, match="out of range|Target"):
+        step(ffnn.randn(3, 5).double(), ffnn.tensor(np.array([0, 4, 1])))
 
 
 @pytest.mark.parametrize("loss, message", [

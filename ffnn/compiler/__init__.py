@@ -3,9 +3,9 @@
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
 optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm,
 batch norm in training mode and dropout, after an optional ``Flatten()``, a mean/sum
-MSE, cross-entropy or BCE-with-logits loss, or in replay L1, Huber, smooth L1 or BCE: one
-capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step the Trainer uses too), it
-replays the ops without the graph:
+MSE, cross-entropy or BCE-with-logits loss, or in replay L1, Huber, smooth L1, BCE or NLL
+(after a LogSoftmax): one capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step
+the Trainer uses too), it replays the ops without the graph:
 
 - ``mode="replay"`` (default): the chain step's forward/backward (the ops' own) and the
   optimizer's own ``zero_grad``/``step``; bit for bit the eager step.
@@ -146,7 +146,7 @@ class CompiledStep:
         if not hasattr(ya, "dtype"):
             return None, "the target is not an array"
         width = xa.shape[-1] if self._out_features is None else self._out_features
-        if type(self.loss_fn) is nn.CrossEntropyLoss:
+        if type(self.loss_fn) in (nn.CrossEntropyLoss, nn.NLLLoss):
             if ya.dtype.kind not in "iu" or xa.ndim != 2 or ya.shape != xa.shape[:1]:
                 return None, "the target is not a vector of class indices, one per row"
             if not losses.labels_in_range(ya, width, self.loss_fn.ignore_index):

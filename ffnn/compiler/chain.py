@@ -190,6 +190,25 @@ register_loss(nn.MSELoss, _float_target(losses.MSELoss), _plain("mse"))
 register_loss(nn.BCEWithLogitsLoss,
               _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None),
               _plain("bce_with_logits", "weight", "pos_weight"))
+def _nll(loss, target: np.ndarray) -> LossStep | None:
+    """``nn.NLLLoss()`` (after a LogSoftmax) with class indices in range (or
+    ``ignore_index``), no class weights: ``F.nll_loss``'s op."""
+    if (loss.weight is not None or loss.reduction not in REDUCTIONS
+            or target.ndim != 1 or target.dtype.kind not in "iu"):
+        return None
+
+    def step(out: np.ndarray):
+        if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
+            return None
+        if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
+            return None
+        return loss_backward(losses.NLLLoss, out, target, weight=None,
+                             ignore_index=loss.ignore_index, reduction=loss.reduction)
+
+    return step
+
+
+register_loss(nn.NLLLoss, _nll)
 register_loss(nn.L1Loss, _float_target(losses.L1Loss))
 register_loss(nn.HuberLoss, _float_target(losses.HuberLoss, read=_huber_delta))
 register_loss(nn.SmoothL1Loss, _smooth_l1)

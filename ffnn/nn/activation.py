@@ -244,6 +244,11 @@ def _dim_is_last(m) -> bool:
     return m.dim in (-1, 1)
 
 
+def _softmax_dim(m) -> dict | None:
+    """Softmax's and LogSoftmax's op options over the features (dim -1, or 1 of a batch);
+    None for another dim (the chains leave it to the layer)."""
+    return {"dim": m.dim} if m.dim in (-1, 1) else None
+
 
 def _clamp_range(module) -> dict:
     """Hardtanh's (and ReLU6's) op options, as its ``forward`` reads them."""
@@ -272,9 +277,10 @@ declare(LeakyReLU, kind="activation", name="leaky_relu", config=("negative_slope
         op_options=lambda m: {"negative_slope": m.negative_slope}, gain="leaky_relu",
         formula=("LeakyReLU(z) = max(z, αz)", "LeakyReLU'(z) = 1 if z > 0 else α"))
 declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax",
-        from_torch=_torch_dim, rowwise=_dim_is_last)
+        from_torch=_torch_dim, rowwise=_dim_is_last, op=_ops.Softmax, op_options=_softmax_dim)
 declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
-        from_torch=_torch_dim, rowwise=_dim_is_last)
+        from_torch=_torch_dim, rowwise=_dim_is_last, op=_ops.LogSoftmax,
+        op_options=_softmax_dim)
 declare(ELU, config=("alpha",), torch="ELU", elementwise=True, op=_ops.ELU,
         op_options=lambda m: {"alpha": m.alpha})
 declare(SELU, config=(), torch="SELU", elementwise=True, op=_ops.ELU,

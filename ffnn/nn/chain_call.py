@@ -175,8 +175,10 @@ def call(sequential, input) -> object | None:
             options = {}
         else:
             options = read(layer) if read is not None else {}  # as its forward reads them
-        if options is None:  # dropout in eval mode or with p = 0: the identity
-            continue
+        if options is None:
+            if read is not dropout_options:  # an option no chain takes now (a softmax's dim)
+                return None
+            continue  # dropout in eval mode or with p = 0: the identity
         if module is not None:
             registry = vars(module)["_parameters"]
             weight, bias = registry.get("weight"), registry.get("bias")

@@ -79,6 +79,8 @@ def layer_of(module, after: type | None = None) -> tuple | str | None:
     if getattr(module, "inplace", False) and after not in _KEEPS_NO_OUTPUT:
         return _inplace_reason(module)
     options = declared.op_options(module) if declared.op_options else {}
+    if options is None:
+        return f"{kind.__name__} with these options is not captured"
     return declared.op, module if vars(module)["_parameters"] else None, options
 
 

@@ -55,6 +55,10 @@ MODELS = {
         nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
         nn.BatchNorm1d(8, momentum=None), nn.Tanh(), nn.Dropout(0.2), nn.Linear(8, 3),
         nn.BatchNorm1d(3, track_running_stats=False)),
+    "log softmax last": lambda: nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4),
+                                              nn.LogSoftmax(dim=1)),
+    "softmax inside": lambda: nn.Sequential(nn.Linear(6, 8), nn.Softmax(dim=-1),
+                                            nn.Linear(8, 3)),
     "in place after a Linear or a norm": lambda: nn.Sequential(
         nn.Linear(6, 8), nn.ReLU(inplace=True), nn.Linear(8, 8), nn.LayerNorm(8),
         nn.SiLU(inplace=True), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ELU(inplace=True),
@@ -185,7 +189,7 @@ def test_batch_norms_running_statistics_and_counts_are_the_per_layer_graph_s(mon
 @pytest.mark.parametrize("when", ["forward hook", "forward pre-hook", "forward on the instance",
                                   "nested", "batch norm in eval mode", "batch norm, no affine",
                                   "batch norm over [N, C, L]", "eval dropout only",
-                                  "in place after an activation"])
+                                  "in place after an activation", "softmax over dim 0"])
 def test_it_steps_aside_where_a_layer_must_run_itself(when):
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     seen = []
@@ -205,6 +209,8 @@ def test_it_steps_aside_where_a_layer_must_run_itself(when):
     elif when == "batch norm over [N, C, L]":  # axis 1 is not the Linear's features
         model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(2), nn.Linear(4, 2))
         x = ffnn.randn(5, 2, 3)
+    elif when == "softmax over dim 0":  # over the batch: the chains leave it to the layer
+        model = nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0))
     elif when == "in place after an activation":  # it would overwrite the Tanh's output
         model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.ReLU(inplace=True))
     else:
@@ -220,6 +226,16 @@ def test_it_steps_aside_where_a_layer_must_run_itself(when):
             out.sum().backward()
     if when == "nested":  # the inner Sequential is a chain of its own
         assert type(model[0](x).grad_fn) is SequentialChain
+
+
+def test_a_softmax_dim_changed_after_a_call_is_left_to_the_layer():
+    model = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))
+    x = ffnn.randn(5, 3)
+    assert type(model(x).grad_fn) is SequentialChain
+    model[1].dim = 0
+    out = model(x)
+    assert type(out.grad_fn) is not SequentialChain
+    np.testing.assert_allclose(np.exp(out.detach().numpy()).sum(0), 1.0, rtol=1e-6)
 
 
 def test_a_batch_norm_given_one_row_raises_its_own_error():

@@ -141,7 +141,7 @@ def _shared():
 FALLBACKS = {
     "dropout_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(),
                                              nn.Dropout(0.3, inplace=True), nn.Linear(8, 3)),
-    "softmax": lambda: nn.Sequential(nn.Linear(5, 8), nn.Softmax(dim=-1), nn.ReLU(),
+    "softmax": lambda: nn.Sequential(nn.Linear(5, 8), nn.Softmax(dim=0), nn.ReLU(),
                                         nn.Linear(8, 3)),
     "custom_module": lambda: nn.Sequential(nn.Linear(5, 8), Scaled(), nn.Linear(8, 3)),
     "leaky_relu_inplace": lambda: nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8),
@@ -173,7 +173,8 @@ def test_unsupported_networks_use_the_graph(case, monkeypatch):
 
 @pytest.mark.parametrize("loss", [MyLoss(), nn.CrossEntropyLoss(label_smoothing=0.1),
                                   nn.CrossEntropyLoss(weight=ffnn.tensor([1.0, 2.0, 0.5])),
-                                  nn.CrossEntropyLoss(reduction="sum"), nn.NLLLoss(),
+                                  nn.CrossEntropyLoss(reduction="sum"),
+                                  nn.NLLLoss(weight=ffnn.tensor([1.0, 2.0, 0.5])),
                                   nn.PoissonNLLLoss(), nn.MSELoss(reduction="sum")],
                          ids=lambda loss: type(loss).__name__)
 def test_unsupported_losses_and_options_use_the_graph(loss, monkeypatch):
@@ -182,6 +183,13 @@ def test_unsupported_losses_and_options_use_the_graph(loss, monkeypatch):
     outputs = 3 if task == "classify" else 2
     _assert_same_training(lambda: _chain(nn.Tanh, np.float32, outputs=outputs), loss, X, y,
                           monkeypatch, expect_fast=False)
+
+
+def test_a_log_softmax_head_with_nll_loss_trains_as_the_graph(monkeypatch):
+    X, y = _data(np.float32, "classify")
+    _assert_same_training(lambda: nn.Sequential(_chain(nn.ReLU, np.float32),
+                                                nn.LogSoftmax(dim=1)),
+                          nn.NLLLoss(), X, y, monkeypatch, metrics=["accuracy"])
 
 
 @pytest.mark.parametrize("loss", [nn.L1Loss(), nn.HuberLoss(delta=0.5), nn.SmoothL1Loss(),
@@ -310,7 +318,7 @@ def test_capture_flattens_nested_sequentials():
 
 @pytest.mark.parametrize("case, reason", [
     ("dropout_inplace", "Dropout(inplace=True) is captured only after a Linear or a norm"),
-    ("softmax", "module Softmax is not supported"),
+    ("softmax", "Softmax with these options is not captured"),
     ("custom_module", "module Scaled is not supported"),
     ("inplace_relu", "ReLU(inplace=True) is captured only after a Linear or a norm"),
     ("forward_hook", "Tanh has forward hooks"),
