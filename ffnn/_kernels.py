@@ -192,6 +192,16 @@ def cross_entropy_backward(prob, target, scale, out):  # pragma: no cover - comp
         out[i, target[i]] -= scale
 
 
+@_jit
+def update_running(statistic, batch, keep, factor):  # pragma: no cover - compiled
+    """statistic ← statistic · keep + factor · batch, rounded as NumPy's two in-place steps
+    (``*= keep`` in the statistic's dtype, then ``+= factor · batch`` in float64): no fused
+    multiply-add (``_jit`` allows none)."""
+    for j in range(statistic.size):
+        scaled = statistic[j] * keep
+        statistic[j] = scaled + factor * batch[j]
+
+
 @_rows_jit
 def layer_norm_forward(x, w, b, eps, y, x_hat, rstd):  # pragma: no cover - compiled
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,

@@ -199,6 +199,13 @@ def _norm_backward(kernel, grad, x_hat, rstd, weight, need_x: bool) -> tuple:
     return (grad_x if need_x else None), sum_gx.astype(dtype), sum_g.astype(dtype)
 
 
+def update_running(statistic: np.ndarray, batch: np.ndarray, keep, factor: float) -> None:
+    """statistic ← statistic · keep + factor · batch in place (a batch norm's running mean or
+    variance; ``keep`` = 1 - momentum in the statistic's dtype, ``batch`` float64), rounded as
+    NumPy's ``statistic *= keep; statistic += factor * batch``."""
+    _kernels().update_running(_flat(statistic), _flat(batch), keep, float(factor))
+
+
 def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
                        eps: float) -> tuple[np.ndarray, ...]:
     """(y, x̂, μ, σ², 1/σ) of batch norm over the rows of x [rows, n] (per column), with

@@ -136,3 +136,27 @@ def test_compiled_batch_norm_follows_torch_in_float64(monkeypatch):
              (var, reference.running_var)]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_running_statistics_update_rounds_as_numpy_s_two_steps(dtype):
+    """``ops.norms.update_running`` with float64 batch statistics takes one compiled call per
+    statistic: the same bits as ``r *= 1 - m; r += m·μ`` (and the unbiased variance's factor)
+    in NumPy, over many momenta and batch sizes."""
+    from ffnn.ops.norms import update_running
+
+    rng = np.random.default_rng(7)
+    for momentum, count in [(0.1, 16), (0.3, 2), (0.01, 1000), (1 / 3, 7), (0.9, 3)]:
+        mean, var = rng.standard_normal(10_000) * 4, rng.random(10_000) * 9
+        start_mean = rng.standard_normal(10_000).astype(dtype)
+        start_var = rng.random(10_000).astype(dtype) + 0.5
+        ours_mean, ours_var = start_mean.copy(), start_var.copy()
+        update_running(ours_mean, ours_var, mean, var, momentum, count)
+        ref_mean, ref_var = start_mean.copy(), start_var.copy()
+        ref_mean *= 1 - momentum
+        ref_mean += momentum * mean
+        ref_var *= 1 - momentum
+        ref_var += (momentum * count / (count - 1)) * var
+        np.testing.assert_array_equal(ours_mean, ref_mean)
+        np.testing.assert_array_equal(ours_var, ref_var)
+        assert not np.array_equal(ours_mean, start_mean)
