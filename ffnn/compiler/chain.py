@@ -109,23 +109,28 @@ def _unit(dtype: np.dtype) -> np.ndarray:
 _UNITS: dict[np.dtype, np.ndarray] = {}
 
 
-def _cross_entropy(loss, target: np.ndarray) -> LossStep | None:
-    """``nn.CrossEntropyLoss()`` with class indices in range (or ``ignore_index``), label
-    smoothing allowed, no class weights: ``F.cross_entropy``'s op."""
-    if (loss.weight is not None or loss.reduction not in REDUCTIONS
-            or target.ndim != 1 or target.dtype.kind not in "iu"):
-        return None
+def _class_indices(op: type, *names: str, **fixed) -> Callable:
+    """A loss of [n, c] outputs against class indices in range (or ``ignore_index``), without
+    class weights: ``op`` with the loss's ``ignore_index``, reduction, the attributes
+    ``names`` and the ``fixed`` options, as its functional form calls it."""
 
-    def step(out: np.ndarray):
-        if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
+    def make(loss, target: np.ndarray) -> LossStep | None:
+        if (loss.weight is not None or loss.reduction not in REDUCTIONS
+                or target.ndim != 1 or target.dtype.kind not in "iu"):
             return None
-        if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
-            return None
-        return loss_backward(losses.CrossEntropyIndices, out, target,
-                             ignore_index=loss.ignore_index, reduction=loss.reduction,
-                             label_smoothing=loss.label_smoothing)
 
-    return step
+        def step(out: np.ndarray):
+            if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
+                return None
+            if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
+                return None
+            return loss_backward(op, out, target, ignore_index=loss.ignore_index,
+                                 reduction=loss.reduction, **fixed,
+                                 **{name: getattr(loss, name) for name in names})
+
+        return step
+
+    return make
 
 
 def _float_target(op: type, *, read: Callable | None = None, takes: Callable | None = None,
@@ -172,9 +177,9 @@ def _smooth_l1(loss, target: np.ndarray) -> LossStep | None:
         return None
 
     def step(out: np.ndarray):
-        beta = np.asarray(loss.beta, out.dtype)
         if target.shape != out.shape:
             return None
+        beta = np.asarray(loss.beta, out.dtype)
         op = losses.HuberLoss()
         op.needs_input_grad = (True, False)
         value = op.forward(out, target.astype(out.dtype, copy=False), reduction=loss.reduction,
@@ -184,31 +189,14 @@ def _smooth_l1(loss, target: np.ndarray) -> LossStep | None:
     return step
 
 
-register_loss(nn.CrossEntropyLoss, _cross_entropy,
+register_loss(nn.CrossEntropyLoss,
+              _class_indices(losses.CrossEntropyIndices, "label_smoothing"),
               _plain("cross_entropy", "weight", "label_smoothing"))
 register_loss(nn.MSELoss, _float_target(losses.MSELoss), _plain("mse"))
 register_loss(nn.BCEWithLogitsLoss,
               _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None),
               _plain("bce_with_logits", "weight", "pos_weight"))
-def _nll(loss, target: np.ndarray) -> LossStep | None:
-    """``nn.NLLLoss()`` (after a LogSoftmax) with class indices in range (or
-    ``ignore_index``), no class weights: ``F.nll_loss``'s op."""
-    if (loss.weight is not None or loss.reduction not in REDUCTIONS
-            or target.ndim != 1 or target.dtype.kind not in "iu"):
-        return None
-
-    def step(out: np.ndarray):
-        if out.ndim != 2 or target.shape[0] != out.shape[0] or target.size == 0:
-            return None
-        if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
-            return None
-        return loss_backward(losses.NLLLoss, out, target, weight=None,
-                             ignore_index=loss.ignore_index, reduction=loss.reduction)
-
-    return step
-
-
-register_loss(nn.NLLLoss, _nll)
+register_loss(nn.NLLLoss, _class_indices(losses.NLLLoss, weight=None))  # after a LogSoftmax
 register_loss(nn.L1Loss, _float_target(losses.L1Loss))
 register_loss(nn.HuberLoss, _float_target(losses.HuberLoss, read=_huber_delta))
 register_loss(nn.SmoothL1Loss, _smooth_l1)

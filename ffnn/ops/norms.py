@@ -42,7 +42,8 @@ class BatchNorm(Op):
             self.axes, self.shape, self.x_hat, self.rstd, self.weight = (axes, shape, x_hat,
                                                                          rstd, weight)
             y = x_hat * weight.reshape(shape) if weight is not None else x_hat
-            y = (y + bias.reshape(shape) if bias is not None else y).astype(x.dtype, copy=False)
+            y = _apart((y + bias.reshape(shape) if bias is not None else y)
+                       .astype(x.dtype, copy=False), x_hat)
         self.count = count
         update_running(running_mean, running_var, mean.reshape(-1), var.reshape(-1), momentum,
                        count)
@@ -65,6 +66,13 @@ class BatchNorm(Op):
             grad_w, grad_b = sum_gx.reshape(-1), sum_g.reshape(-1)
         return (grad_x, grad_w if self.needs_input_grad[1] else None,
                 grad_b if self.needs_input_grad[2] else None)
+
+
+def _apart(y, x_hat):
+    """``y``, or a copy where it is the saved x̂ itself (a norm without γ and β): a layer
+    after it may write into its output in place (``ReLU(inplace=True)``), as after torch's
+    norms, which keep x̂ apart."""
+    return y.copy() if y is x_hat else y
 
 
 def update_running(running_mean, running_var, mean, var, momentum: float, count: int) -> None:
@@ -105,7 +113,8 @@ class LayerNorm(Op):
         self.x_hat = centered * self.rstd
         self.axes, self.weight = axes, weight
         y = self.x_hat * weight if weight is not None else self.x_hat
-        return (y + bias if bias is not None else y).astype(x.dtype, copy=False)
+        return _apart((y + bias if bias is not None else y).astype(x.dtype, copy=False),
+                      self.x_hat)
 
     def backward(self, grad):
         if self.compiled:
@@ -148,7 +157,7 @@ class RMSNorm(Op):
         self.x_hat = x * self.rrms
         self.axes, self.weight = axes, weight
         y = self.x_hat * weight if weight is not None else self.x_hat
-        return y.astype(x.dtype, copy=False)
+        return _apart(y.astype(x.dtype, copy=False), self.x_hat)
 
     def backward(self, grad):
         x_hat, axes = self.x_hat, self.axes

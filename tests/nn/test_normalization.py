@@ -121,3 +121,35 @@ def test_batchnorm1d_without_bias_like_torch():
     check_layer(lambda: nn.BatchNorm1d(3, bias=False), (4, 3), (4, 3),
                 lambda: torch.nn.BatchNorm1d(3, bias=False))
     assert repr(nn.BatchNorm1d(3, bias=False)) == repr(torch.nn.BatchNorm1d(3, bias=False))
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["kernels", "numpy"])
+@pytest.mark.parametrize("norm", ["layer", "batch", "rms"])
+def test_an_in_place_activation_after_a_norm_without_affine_trains_as_torch(norm, compiled,
+                                                                          monkeypatch):
+    """Without γ and β the NumPy path's output was its saved x̂ itself, so a ReLU(inplace=True)
+    after it overwrote x̂ and backward() raised; torch keeps x̂ apart. Layer by layer (the
+    one-node chain computes out of place anyway)."""
+    from ffnn import accel
+    from ffnn.nn import chain_call
+
+    monkeypatch.setattr(accel, "enabled", compiled and accel.available)
+    monkeypatch.setattr(chain_call, "call", lambda *args: None)
+    makers = {"layer": lambda lib: lib.nn.LayerNorm(4, elementwise_affine=False),
+              "batch": lambda lib: lib.nn.BatchNorm1d(4, affine=False),
+              "rms": lambda lib: lib.nn.RMSNorm(4, eps=1e-6, elementwise_affine=False)}
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    models = {}
+    for lib in (torch, ffnn):
+        lib.manual_seed(0)
+        models[lib] = lib.nn.Sequential(lib.nn.Linear(3, 4), makers[norm](lib),
+                                        lib.nn.ReLU(inplace=True), lib.nn.Linear(4, 2)).double()
+    models[ffnn].load_state_dict({k: v.detach().numpy()
+                                  for k, v in models[torch].state_dict().items()})
+    grads = []
+    for lib, model in models.items():
+        inputs = lib.tensor(x, requires_grad=True)
+        model(inputs).sum().backward()
+        grads.append((inputs.grad.numpy(), model[0].weight.grad.numpy()))
+    for theirs, ours in zip(*grads):
+        assert_close(ours, theirs)
