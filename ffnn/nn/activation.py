@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ffnn import ops
+from ffnn.nn.functional import _softmax_dim as _implicit_dim
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare, onnx_node
 from ffnn.ops import activations as _ops
@@ -95,24 +96,25 @@ class SiLU(Module):
 
 
 class Softmax(Module):
-    """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``."""
+    """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``; ``dim=None`` (torch's default) is torch's legacy
+    choice, with its warning: 0 for 0-, 1- and 3-d input, else 1."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.softmax(input, self.dim)
+        return ops.softmax(input, _implicit_dim("softmax", input, self.dim))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """y = x - log Σ eˣ along ``dim``."""
+    """y = x - log Σ eˣ along ``dim`` (None: as ``Softmax``)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.log_softmax(input, self.dim)
+        return ops.log_softmax(input, _implicit_dim("log_softmax", input, self.dim))
 
 
 class ELU(Module):
@@ -233,11 +235,9 @@ def _onnx_leaky_relu(g, m, x, path):
 
 
 def _onnx_softmax(op: str):
-    return lambda g, m, x, path: g.node(op, [x], path, axis=int(m.dim))
-
-
-def _torch_dim(m) -> dict:
-    return {"dim": m.dim if m.dim is not None else -1}
+    """The node over ``dim`` (None: 1, torch's implicit choice for the [n, features] batches
+    the export takes)."""
+    return lambda g, m, x, path: g.node(op, [x], path, axis=1 if m.dim is None else int(m.dim))
 
 
 def _dim_is_last(m) -> bool:
@@ -277,10 +277,9 @@ declare(LeakyReLU, kind="activation", name="leaky_relu", config=("negative_slope
         op_options=lambda m: {"negative_slope": m.negative_slope}, gain="leaky_relu",
         formula=("LeakyReLU(z) = max(z, αz)", "LeakyReLU'(z) = 1 if z > 0 else α"))
 declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax",
-        from_torch=_torch_dim, rowwise=_dim_is_last, op=_ops.Softmax, op_options=_softmax_dim)
+        rowwise=_dim_is_last, op=_ops.Softmax, op_options=_softmax_dim)
 declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
-        from_torch=_torch_dim, rowwise=_dim_is_last, op=_ops.LogSoftmax,
-        op_options=_softmax_dim)
+        rowwise=_dim_is_last, op=_ops.LogSoftmax, op_options=_softmax_dim)
 declare(ELU, config=("alpha",), torch="ELU", elementwise=True, op=_ops.ELU,
         op_options=lambda m: {"alpha": m.alpha})
 declare(SELU, config=(), torch="SELU", elementwise=True, op=_ops.ELU,

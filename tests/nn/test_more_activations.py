@@ -106,6 +106,21 @@ def test_softmax_without_dim_uses_torchs_legacy_choice(rng):
     check_op(lambda lib, a: lib.nn.functional.softmax(a, dim=0, dtype=lib.float64), values)
 
 
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+def test_softmax_modules_default_to_torchs_implicit_dim(name, rng):
+    """nn.Softmax() / nn.LogSoftmax() as torch's: dim=None, the legacy choice with its warning
+    (dim 0 of a 3-d input, 1 of a 4-d one: the last axis would be another result)."""
+    assert repr(getattr(nn, name)()) == repr(getattr(torch.nn, name)())
+    for shape in [(5,), (3, 4), (2, 3, 4), (2, 3, 4, 5)]:
+        values = rng.standard_normal(shape)
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            ours = getattr(nn, name)()(ffnn.tensor(values)).numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = getattr(torch.nn, name)()(torch.tensor(values)).numpy()
+        assert_close(ours, expected)
+
+
 def test_new_activations_round_trip_through_a_checkpoint(tmp_path):
     model = nn.Sequential(nn.Linear(3, 3), nn.PReLU(3), nn.ELU(0.3), nn.Softplus(2.0),
                           nn.Hardtanh(-2.0, 2.0), nn.ReLU6(), nn.SELU())
