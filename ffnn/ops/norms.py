@@ -80,16 +80,20 @@ def update_running(running_mean, running_var, mean, var, momentum: float, count:
     given (the variance unbiased: var · count/(count - 1), as torch). With the compiled
     kernels and float64 batch statistics (the compiled forward's), one call per statistic,
     rounded as NumPy's two in-place steps (four NumPy calls cost ~6 µs on a small layer)."""
-    for running, batch, factor in ((running_mean, mean, momentum),
-                                   (running_var, var, momentum * count / (count - 1))):
-        if running is None:
-            continue
-        if batch.dtype == np.float64 and accel.usable(running, min_size=1):
-            keep = running.dtype.type(1 - momentum)  # the weak Python float NumPy casts
-            accel.update_running(running, batch, keep, factor)
-        else:
-            running *= 1 - momentum
-            running += factor * batch
+    if running_mean is not None:
+        _update(running_mean, mean, momentum, momentum)
+    if running_var is not None:
+        _update(running_var, var, momentum, momentum * count / (count - 1))
+
+
+def _update(running, batch, momentum: float, factor: float) -> None:
+    """running ← (1 - momentum) running + factor · batch, in place."""
+    if batch.dtype == np.float64 and accel.usable(running, min_size=1):
+        keep = running.dtype.type(1 - momentum)  # the weak Python float NumPy casts
+        accel.update_running(running, batch, keep, factor)
+    else:
+        running *= 1 - momentum
+        running += factor * batch
 
 
 class LayerNorm(Op):
