@@ -260,34 +260,63 @@ def _float_target(target: Tensor, input: Tensor) -> Tensor:
 
 
 def mse_loss(input: Tensor, target, size_average=None, reduce=None,
-             reduction: str = "mean") -> Tensor:
-    """L = reduce((input - target)²); input and target must have the same shape."""
+             reduction: str = "mean", weight=None) -> Tensor:
+    """L = reduce((input - target)²); input and target must have the same shape. ``weight``
+    (torch 2's, input's shape): each term times its weight, 'mean' then Σ wᵢLᵢ / Σ wᵢ."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _target(target, input)
     _check_same_shape("MSELoss", input, target)
+    if weight is not None:
+        terms = losses.MSELoss.apply(input, _float_target(target, input), reduction="none")
+        return _weighted(terms, weight, input, reduction, by_weight=True)
     return losses.MSELoss.apply(input, _float_target(target, input), reduction=reduction)
 
 
 def l1_loss(input: Tensor, target, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """L = reduce(|input - target|)."""
+            reduction: str = "mean", weight=None) -> Tensor:
+    """L = reduce(|input - target|); ``weight`` as ``mse_loss``'s."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     target = _target(target, input)
     _check_same_shape("L1Loss", input, target)
+    if weight is not None:
+        terms = losses.L1Loss.apply(input, _float_target(target, input), reduction="none")
+        return _weighted(terms, weight, input, reduction, by_weight=True)
     return losses.L1Loss.apply(input, _float_target(target, input), reduction=reduction)
 
 
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = input - target."""
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
+    """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = input - target. ``weight`` (input's
+    shape): each term times its weight, 'mean' then the mean of the weighted terms (torch's,
+    unlike ``mse_loss``'s)."""
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive. Received: delta={delta}")
     target = _target(target, input)
     _check_same_shape("HuberLoss", input, target)
+    if weight is not None:
+        terms = losses.HuberLoss.apply(input, _float_target(target, input), reduction="none",
+                                       delta=delta)
+        return _weighted(terms, weight, input, reduction, by_weight=False)
     return losses.HuberLoss.apply(input, _float_target(target, input), reduction=reduction,
                                   delta=delta)
+
+
+def _weighted(terms: Tensor, weight, input: Tensor, reduction: str, by_weight: bool) -> Tensor:
+    """torch's weighted regression losses: ``terms · weight``, then none, sum, or the mean:
+    Σ wᵢLᵢ / Σ wᵢ (``by_weight``) or Σ wᵢLᵢ / n."""
+    weight = weight if isinstance(weight, Tensor) else _operand(np.asarray(weight), input)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size. Received: weight of "
+                         f"shape {tuple(weight.shape)}, input of shape {tuple(input.shape)}")
+    weighted = terms * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / weight.sum() if by_weight else weighted.mean()
 
 
 def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,

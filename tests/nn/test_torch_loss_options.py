@@ -169,3 +169,23 @@ def test_cosine_similarity_as_torch(dim, rng):
     a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     check_op(lambda lib, x, y: lib.nn.functional.cosine_similarity(x, y, dim=dim), a, b)
     check_op(lambda lib, x, y: lib.nn.CosineSimilarity(dim=dim)(x, y), a, b)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weighted_regression_losses_as_torch(name, reduction, rng):
+    """torch 2's ``weight=`` of F.mse_loss, l1_loss, huber_loss: values and the gradients of
+    input and weight (mse and l1 divide a mean by Σ w, huber by the count, as torch)."""
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)) * 2
+    w = rng.random((4, 3)) + 0.1
+    results = []
+    for lib in (torch, ffnn):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        value = getattr(lib.nn.functional, name)(a, lib.tensor(y), reduction=reduction,
+                                                 weight=b)
+        value.sum().backward()
+        results.append((value.detach().numpy(), a.grad.numpy(), b.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        assert_close(ours, theirs)
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        getattr(F, name)(ffnn.tensor(x), ffnn.tensor(y), weight=ffnn.tensor(w[0]))
