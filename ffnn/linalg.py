@@ -20,17 +20,17 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *,  
     """The ``ord``-norm of ``x``'s entries over ``dim`` (int, tuple or None: all)."""
     if dtype is not None:
         x = x.to(dtype)
+    if not isinstance(ord, (int, float)) or isinstance(ord, bool):
+        raise TypeError(f"linalg.vector_norm: ord must be a number, received {ord!r}")
+    if ord not in (math.inf, -math.inf, 0):  # a p-norm: one op
+        return ops.norm(x, float(ord), dim, keepdim)
     magnitude = ops.abs(x)
     if ord == math.inf:
         return magnitude.amax(dim=dim, keepdim=keepdim) if dim is not None else magnitude.max()
     if ord == -math.inf:
         return magnitude.amin(dim=dim, keepdim=keepdim) if dim is not None else magnitude.min()
-    if ord == 0:
-        counts = (magnitude != 0).to(x.dtype) + magnitude * 0  # d/dx is 0, as torch's
-        return ops.sum(counts, dim, keepdim)
-    if not isinstance(ord, (int, float)) or isinstance(ord, bool):
-        raise TypeError(f"linalg.vector_norm: ord must be a number, received {ord!r}")
-    return ops.norm(x, float(ord), dim, keepdim)
+    counts = (magnitude != 0).to(x.dtype) + magnitude * 0  # d/dx is 0, as torch's
+    return ops.sum(counts, dim, keepdim)
 
 
 def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -244,7 +244,7 @@ def _dim_is_last(m) -> bool:
     return m.dim in (-1, 1)
 
 
-def _softmax_dim(m) -> dict | None:
+def _softmax_options(m) -> dict | None:
     """Softmax's and LogSoftmax's op options over the features (dim -1, or 1 of a batch);
     None for another dim (the chains leave it to the layer)."""
     return {"dim": m.dim} if m.dim in (-1, 1) else None
@@ -277,9 +277,9 @@ declare(LeakyReLU, kind="activation", name="leaky_relu", config=("negative_slope
         op_options=lambda m: {"negative_slope": m.negative_slope}, gain="leaky_relu",
         formula=("LeakyReLU(z) = max(z, αz)", "LeakyReLU'(z) = 1 if z > 0 else α"))
 declare(Softmax, config=("dim",), onnx=_onnx_softmax("Softmax"), torch="Softmax",
-        rowwise=_dim_is_last, op=_ops.Softmax, op_options=_softmax_dim)
+        rowwise=_dim_is_last, op=_ops.Softmax, op_options=_softmax_options)
 declare(LogSoftmax, config=("dim",), onnx=_onnx_softmax("LogSoftmax"), torch="LogSoftmax",
-        rowwise=_dim_is_last, op=_ops.LogSoftmax, op_options=_softmax_dim)
+        rowwise=_dim_is_last, op=_ops.LogSoftmax, op_options=_softmax_options)
 declare(ELU, config=("alpha",), torch="ELU", elementwise=True, op=_ops.ELU,
         op_options=lambda m: {"alpha": m.alpha})
 declare(SELU, config=(), torch="SELU", elementwise=True, op=_ops.ELU,
