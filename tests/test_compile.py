@@ -488,8 +488,9 @@ def test_falls_back_when_the_loss_gets_a_forward_hook_after_compiling(rng):
 
 @pytest.mark.parametrize("mode", ["replay", "fused"])
 def test_in_place_activations_after_a_linear_are_captured(mode, rng, monkeypatch):
-    """``ReLU(inplace=True)`` as torch programs write it: captured (computed out of place,
-    what the per-layer graph computes in place), replay bit for bit, fused to rounding."""
+    """``ReLU(inplace=True)`` as torch programs write it: captured (computed out of place),
+    replay bit for bit the eager step (one node of the graph), and both, like the fused
+    step, to rounding what the per-layer graph computes in place."""
     from ffnn.nn import chain_call
 
     def make():
@@ -497,23 +498,26 @@ def test_in_place_activations_after_a_linear_are_captured(mode, rng, monkeypatch
         return nn.Sequential(nn.Linear(3, 16), nn.ReLU(inplace=True), nn.Linear(16, 16),
                              nn.LeakyReLU(0.1, inplace=True), nn.Linear(16, 2))
 
-    eager_model, compiled_model = make(), make()
-    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, compiled_model))
+    eager_model, compiled_model, in_place_model = make(), make(), make()
+    opt_e, opt_c, opt_p = (optim.Adam(m.parameters(), lr=0.01)
+                           for m in (eager_model, compiled_model, in_place_model))
     step = ffnn.compile(compiled_model, nn.MSELoss(), opt_c, mode=mode)
-    monkeypatch.setattr(chain_call, "call", lambda *args: None)  # eager: each layer in place
     for _ in range(3):
         x = ffnn.tensor(rng.standard_normal((8, 3)).astype(np.float32))
         y = ffnn.tensor(rng.standard_normal((8, 2)).astype(np.float32))
         expected = eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        with monkeypatch.context() as patch:
+            patch.setattr(chain_call, "call", lambda *args: None)  # each layer in place
+            in_place = eager_step(in_place_model, nn.MSELoss(), opt_p, x, y)
         value = step(x, y)
         assert step.compiled and (step.fused is not None) == (mode == "fused")
         if mode == "replay":
             assert value == expected
-        else:
-            assert value == pytest.approx(expected, rel=1e-5)
+        assert value == pytest.approx(in_place, rel=1e-5)
+        assert expected == pytest.approx(in_place, rel=1e-5)
     if mode == "replay":
         _assert_same(eager_model, compiled_model, opt_e, opt_c)
-    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+    for a, b in zip(in_place_model.parameters(), compiled_model.parameters()):
         np.testing.assert_allclose(a._data, b._data, rtol=1e-5, atol=1e-6)
 
 

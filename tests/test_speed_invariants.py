@@ -45,6 +45,12 @@ def test_float32_end_to_end(make_opt):
 
 
 def _record_linear_needs(monkeypatch) -> list:
+    """Each Linear op's needs and whether its dL/dx is None, as its backward runs (the
+    graph's own ops: no native chain, whose kernel computes no dL/dx for its first layer
+    by construction)."""
+    from ffnn.nn import chain_call
+
+    monkeypatch.setattr(chain_call, "native_chain", lambda *args: None)
     seen = []
     original = matrix.Linear.backward
 
@@ -95,7 +101,8 @@ def test_inference_saves_nothing_for_a_backward(monkeypatch):
     with ffnn.no_grad():
         y = model(x)
     assert not y.requires_grad and seen == [((False,), False)]
-    np.testing.assert_array_equal(y.data, model(x).data)  # same numbers as with a graph
+    # the numbers of a forward with a graph (a native chain: to rounding)
+    np.testing.assert_allclose(y.data, model(x).data, rtol=1e-6, atol=1e-7)
 
 
 def test_optimizer_updates_parameters_and_state_in_place():

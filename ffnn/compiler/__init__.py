@@ -7,7 +7,8 @@ MSE, cross-entropy or BCE-with-logits loss, or in replay L1, Huber, smooth L1, B
 (after a LogSoftmax): one capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step
 the Trainer uses too), it replays the ops without the graph:
 
-- ``mode="replay"`` (default): the chain step's forward/backward (the ops' own) and the
+- ``mode="replay"`` (default): the chain step's forward/backward (the ops' own, or the
+  native chain where the eager step runs one: ``ffnn.compiler.native_chain``) and the
   optimizer's own ``zero_grad``/``step``; bit for bit the eager step.
 - ``mode="fused"``: the whole step as one compiled numba function on preallocated buffers
   (``ffnn.compiler.fused``); its small products are loops and its bias gradients are summed

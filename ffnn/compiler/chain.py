@@ -9,8 +9,10 @@ order is known before the step.
 :class:`ChainStep` runs the very ``ffnn.ops`` Functions the graph would record, their own
 ``forward`` and ``backward`` (where the derivatives are written), in that order, with the
 ``needs_input_grad`` flags ``Op.apply`` would set, and skips what only a general graph needs
-(a Tensor per output, the topological sort, the leaf bookkeeping). Each parameter's
-``.grad`` receives what ``backward()`` would give it, bit for bit.
+(a Tensor per output, the topological sort, the leaf bookkeeping); where the eager step
+runs the model's leading ``Sequential`` as a native chain (``ffnn.compiler.native_chain``),
+so does the chain step. Each parameter's ``.grad`` receives what ``backward()`` would give
+it, bit for bit.
 
 :meth:`ChainStep.capture` gives a one-line reason instead of a step for anything else: a
 subclassed or hooked module or loss, in-place dropout, shared parameters, an unsupported
@@ -31,7 +33,7 @@ import numpy as np
 
 from ffnn import autograd, nn
 from ffnn.compiler.watch import hooked
-from ffnn.nn import traits
+from ffnn.nn import chain_call, traits
 from ffnn.nn.chain_layers import (
     BATCH_NORM_MODULE,
     DROPOUT_MODULE,
@@ -369,12 +371,21 @@ class ChainStep:
                 and all(map(_requires_grad, self.params)))
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
-        """The chain's output for ``x`` and the Functions that computed it (for backward);
-        the random streams dropout drew from, as they were before (``_streams``)."""
-        done, out = [], x
+        """The chain's output for ``x`` and the Functions that computed it (for backward),
+        in order: first, where the eager step runs its leading ``Sequential`` as a native
+        chain (``ffnn.compiler.native_chain``), (None, (that chain, what it saved, its
+        parameters)); the random streams dropout drew from, as they were before
+        (``_streams``)."""
+        done, out, start = [], x, 0
+        block = self._native_block()
+        if block is not None and block[0].takes(x):
+            native, start, owners = block
+            out, saved = native.forward(x)
+            done.append((None, (native, saved, owners)))
         self._streams = []
         self._statistics = [(m, _running(m)) for m in self.batch_norms]
-        for (op, _, options), flags, params in zip(self.layers, self.needs, self.registries):
+        for (op, _, options), flags, params in zip(self.layers[start:], self.needs[start:],
+                                                   self.registries[start:]):
             if BATCH_NORM_MODULE in options:
                 options = batch_norm_options(options[BATCH_NORM_MODULE])
             if DROPOUT_MODULE in options:
@@ -409,6 +420,12 @@ class ChainStep:
             return None
         value, grad = result
         for fn, params in reversed(done):
+            if fn is None:  # the leading native chain: its parameters' gradients at once
+                native, saved, owners = params
+                for param, found in zip(owners, native.backward(saved, grad)):
+                    if param is not None:
+                        _accumulate(param, found)
+                break
             needs = fn.needs_input_grad
             grads = fn.backward(grad)
             if not isinstance(grads, tuple):
@@ -422,6 +439,43 @@ class ChainStep:
                 break
             grad = grads[0]
         return value
+
+
+    def _native_block(self) -> tuple | None:
+        """(the native chain, the number of leading layers it runs, their parameters) where
+        the eager step runs them as one: the model's ``Sequential`` that gets the input
+        (the model itself, or its first child, nested) runs as one node of the graph
+        (``chain_call``) and its layers make a native chain, the very one, so that both
+        compute the same bits; else None."""
+        if not all(map(_requires_grad, self.params)):
+            return None
+        first = self.model
+        while True:
+            if not isinstance(first, nn.Sequential) or \
+                    type(first).forward is not nn.Sequential.forward:
+                return None
+            leading = chain_call.layers_of(first)
+            if leading is not None:
+                break
+            first = next(iter(first._modules.values()), None)
+        count = len(leading)
+        if [layer[0] for layer in self.layers[:count]] != [layer[0] for layer in leading]:
+            return None
+        layers, params, owners = [], [], []
+        for (op, owner, options), registry in zip(self.layers[:count], self.registries):
+            if DROPOUT_MODULE in options:  # the identity now, left out as the eager node does
+                if dropout_options(options[DROPOUT_MODULE]) is None:
+                    continue
+                return None
+            layers.append((op, owner is not None, options))
+            if registry is not None:
+                weight, bias = registry.get("weight"), registry.get("bias")
+                if weight is None:
+                    return None
+                params += [weight._data, None if bias is None else bias._data]
+                owners += [weight, bias]
+        native = chain_call.native_chain(self, layers, params)
+        return None if native is None else (native, count, owners)
 
 
 def _running(module) -> tuple:

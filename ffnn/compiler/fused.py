@@ -60,7 +60,7 @@ _LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
 
 
-def _activation(op: type, options: dict):
+def activation_formula(op: type, options: dict):
     """(the op's ``Pointwise``, its scalars) or a reason it cannot be fused."""
     found = op().formula(**options) if issubclass(op, PointwiseOp) else None
     if found is None:
@@ -97,7 +97,7 @@ def _chain(chain: ChainStep):
             continue
         if not modules or activations[-1] is not None or dropouts[-1] is not None:
             return None, f"the chain has {op.__name__.lower()} where a Linear layer is expected"
-        found = _activation(op, options)
+        found = activation_formula(op, options)
         if isinstance(found, str):
             return None, found
         activations[-1] = found
@@ -228,7 +228,7 @@ class FusedStep:
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
-        self.entries = [_entries(found, self.dtype, kernel) for found in activations]
+        self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
@@ -678,7 +678,7 @@ def _flatten(owned: list) -> list:
     return [a for found in owned for a in found]
 
 
-def _entries(activation, dtype: np.dtype, kernel) -> tuple:
+def activation_entries(activation, dtype: np.dtype, kernel) -> tuple:
     """(scalars as a float64 array, forward entry, backward entry, the number of arrays the
     backward reads besides dL/dh, the table field of each, padded to four) of one layer's
     activation (``kernel.FIELDS``, ``kernel`` the ``_fused_kernel`` module); no activation:

@@ -9,8 +9,11 @@ node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, 
 ``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
 reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
 what goes is a Tensor, a node and a module call per layer (on a small network, a quarter of
-the step). An array a layer saved for its backward and changed in place since is reported
-as the per-layer graph reports it, under that layer's name.
+the step). A small chain of Linear layers and activations whose input needs no gradient (a
+training step's) runs instead as a native chain (``ffnn.compiler.native_chain``): one
+compiled call forward, one backward, the per-layer graph's values to rounding. An array a
+layer saved for its backward and changed in place since is reported as the per-layer graph
+reports it, under that layer's name.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from operator import is_
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.autograd import Op, _changed_since, _saved
 from ffnn.nn import traits
 from ffnn.nn.chain_layers import (
@@ -47,8 +51,13 @@ class SequentialChain(Op):
 
     label = "Sequential"
 
-    def forward(self, x, *params, layers):
+    def forward(self, x, *params, layers, native=None):
         needs = self.needs_input_grad
+        if native is not None and not needs[0] and all(
+                [needs[1 + i] for i, p in enumerate(params) if p is not None]):
+            out, self.native_saved = native.forward(x)
+            self.native, self.slots, self.label = native, len(params), native.name
+            return out
         flowing, slot, done = needs[0], 0, []
         out = x
         for op, takes, options in layers:
@@ -70,6 +79,8 @@ class SequentialChain(Op):
     def backward(self, grad):
         """Each layer's backward from the last; the parameters' gradients in their slots,
         and dL/dx when x needs one (else the walk stops at the first layer nobody needs)."""
+        if "native" in self.__dict__:
+            return (None, *self.native.backward(self.native_saved, grad))
         grads: list = [None] * (1 + self.slots)
         for fn, slot in reversed(self.done):
             found = fn.backward(grad)
@@ -97,6 +108,13 @@ class SequentialChain(Op):
         """As ``Op.changed_saved_tensors``, over the arrays the layers saved; the node then
         takes the name of the layer that saved it (torch's message names that layer)."""
         found = []
+        if "native" in self.__dict__:
+            for counter, array_id in _changed_since(self):
+                kept = self.native.saved_array(self.native_saved, array_id)
+                if kept is not None:
+                    found.append((counter, kept[0]))
+                    self.label = kept[1]
+            return found
         for counter, array_id in _changed_since(self):
             for fn, _ in self.done:
                 array = _saved(fn, array_id)
@@ -107,7 +125,7 @@ class SequentialChain(Op):
         return found
 
 
-def _layers(sequential) -> list | None:
+def layers_of(sequential) -> list | None:
     """The children of ``sequential`` as chain layers, (op class, the module holding its
     parameters or None, how to read its options, the module) each, Identity left out; None
     when one is not a plain layer, has hooks or a ``forward`` of its own."""
@@ -155,7 +173,7 @@ def call(sequential, input) -> object | None:
     """``sequential(input)`` as one node, or None where the layers must run one by one (a
     child that is not a plain layer or has hooks, an input that is not a float NumPy
     array of the layers' dtype and width: each layer then raises its own error)."""
-    layers = _layers(sequential)
+    layers = layers_of(sequential)
     if layers is None:
         return None
     data = getattr(input, "_data", None)
@@ -183,8 +201,10 @@ def call(sequential, input) -> object | None:
             registry = vars(module)["_parameters"]
             weight, bias = registry.get("weight"), registry.get("bias")
             if weight is None or weight._data.dtype != data.dtype or \
-                    weight._data.shape[-1] != width:
-                return None
+                    weight._data.shape[-1] != width or op is matrix.Linear and (
+                        weight._data.shape != (layer.out_features, layer.in_features) or
+                        bias is not None and bias._data.shape != (layer.out_features,)):
+                return None  # a Linear given parameters of other shapes raises its own error
             width = weight._data.shape[0] if op is matrix.Linear else width
             inputs += (weight, bias)
         resolved.append((op, module is not None, options))
@@ -192,4 +212,34 @@ def call(sequential, input) -> object | None:
         return None
     for index, layer in batch_norms:  # in order, as their forwards count their batches
         resolved[index] = (norms.BatchNorm, True, batch_norm_options(layer))
-    return SequentialChain.apply(*inputs, layers=resolved)
+    native = None
+    if not batch_norms and not input.requires_grad:
+        native = native_chain(sequential, resolved, [getattr(p, "_data", None)
+                                                     for p in inputs[1:]])
+        native = native if native is not None and native.takes(data) else None
+    return SequentialChain.apply(*inputs, layers=resolved, native=native)
+
+
+_natives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Owner (a Sequential, a chain step) → its ``NativeChain``, or the (layers, parameter
+arrays) found not to make one."""
+
+
+def native_chain(owner, layers: list, params: list):
+    """The ``ffnn.compiler.native_chain.NativeChain`` of ``layers`` with the arrays
+    ``params`` (each Linear's weight and bias, None for an absent one), made once per owner
+    for these layers and arrays; None without the compiled kernels or where they are not
+    such a chain."""
+    if not accel.enabled:
+        return None
+    found = _natives.get(owner)
+    if type(found) is tuple:
+        if found[0] == layers and _same(tuple(found[1]), tuple(params)):
+            return None
+    elif found is not None and found.fits(layers, params):
+        return found
+    from ffnn.compiler.native_chain import NativeChain
+
+    made = NativeChain.make(layers, params)
+    _natives[owner] = made if made is not None else (layers, params)
+    return made

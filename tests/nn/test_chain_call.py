@@ -1,8 +1,10 @@
 """A Sequential of plain layers recorded as one node (ffnn.nn.chain_call) computes what the
-per-layer graph computes, bit for bit: outputs, every .grad, dL/dx, dropout's masks, batch
-norms' running statistics; it steps aside for hooks, a forward set on an instance, a batch
-norm that cannot use the batch's statistics on [n, features], and nested containers; and
-an array changed in place after a layer saved it is reported as the per-layer graph does."""
+per-layer graph computes, bit for bit (where it runs the layers' own ops; the native chain,
+to rounding: tests/nn/test_chain_native.py): outputs, every .grad, dL/dx, dropout's
+masks, batch norms' running statistics; it steps aside for hooks, a forward set on an
+instance, a batch norm that cannot use the batch's statistics on [n, features], and nested
+containers; and an array changed in place after a layer saved it is reported as the
+per-layer graph does."""
 
 from __future__ import annotations
 
@@ -19,10 +21,17 @@ def _per_layer(monkeypatch):
     monkeypatch.setattr(chain_call, "call", lambda *a: None)
 
 
+def _layers_own_ops(monkeypatch):
+    """The one node runs each layer's own op (no native chain)."""
+    monkeypatch.setattr(chain_call, "native_chain", lambda *a: None)
+
+
 def _run(make, x_shape, dtype, monkeypatch, chain: bool, x_grad: bool, seed: int = 0):
     """(output, every parameter's grad, x's grad, the output's grad_fn) of one forward and
     backward of ``make()`` (built from ``seed``), with or without the one-node call."""
-    if not chain:
+    if chain:
+        _layers_own_ops(monkeypatch)
+    else:
         _per_layer(monkeypatch)
     ffnn.manual_seed(seed)
     model = make().to(dtype)
@@ -281,7 +290,9 @@ def test_no_gradient_is_computed_for_an_input_nobody_needs(chain, monkeypatch):
     products in the backward, not four)."""
     from ffnn.ops import matrix
 
-    if not chain:
+    if chain:
+        _layers_own_ops(monkeypatch)
+    else:
         _per_layer(monkeypatch)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     out = model(ffnn.randn(5, 3))

@@ -1,0 +1,116 @@
+"""The numba functions behind ``ffnn.compiler.native_chain``: the forward and the backward of
+a chain of Linear layers, each followed by at most one activation, as one call each
+(imported only when such a chain first runs).
+
+They read the fused step's address table (``_fused_kernel.FIELDS`` per layer; no norm, no
+dropout) and use its own parts: the products (NumPy's BLAS from ``BLAS_MIN_PRODUCT``
+multiply-adds, loops below), each activation's generated forward and backward loops through
+their entry points (large ones split over OpenBLAS's threads), the bias gradient summed
+over the rows in order. The buffers a call writes lie in one workspace per forward, whose
+address is added to each buffer's offset here.
+"""
+
+import numba
+
+from ffnn.compiler._fused_kernel import (
+    BIAS,
+    FIELDS,
+    FORWARD,
+    GRAD_BIAS,
+    GRAD_WEIGHT,
+    KEPT,
+    KEPT_SIZES,
+    OUTPUT,
+    PRE,
+    SCALARS,
+    TRANSPOSED,
+    WEIGHT,
+    _derive,
+    _matrix,
+    _product_forward,
+    _product_input,
+    _product_weight,
+    _vector,
+)
+from ffnn.kernels import blas_split
+
+_jit = numba.njit(error_model="numpy", cache=True)
+
+OUTPUT_OFFSET = -1
+"""An offset that stands for the output array (the last layer's h) rather than the
+workspace."""
+
+
+@_jit
+def forward(x, out, work, table, offsets, dims, blas, split,
+            context):  # pragma: no cover - compiled
+    """out [n, classes] = the chain on x [n, in]: per layer z = source · Wᵀ + b into its
+    buffer ``PRE``, h = f(z) into ``OUTPUT`` (h is z without activation) and the values the
+    activation keeps. ``offsets``: rows of (field, byte offset in ``work``, or
+    ``OUTPUT_OFFSET``) written into ``table`` first."""
+    base, last = work.ctypes.data, out.ctypes.data
+    for i in range(offsets.shape[0]):
+        table[offsets[i, 0]] = last if offsets[i, 1] == OUTPUT_OFFSET else base + offsets[i, 1]
+    n = x.shape[0]
+    source = x
+    for layer in range(dims.shape[0]):
+        at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
+        w = _matrix(table, at + WEIGHT, out_f, in_f, x)
+        z = _matrix(table, at + PRE, n, out_f, x)
+        _product_forward(blas, source, w, _matrix(table, at + TRANSPOSED, in_f, out_f, x), z)
+        if table[at + BIAS] != 0:
+            b = _vector(table, at + BIAS, out_f, x)
+            for i in range(n):
+                row = z[i]
+                for o in range(out_f):
+                    row[o] += b[o]
+        if table[at + FORWARD] != 0:
+            item = x.itemsize
+            blas_split.run_sized(split, context, table[at + FORWARD], n * out_f,
+                                 table[at + PRE], table[at + OUTPUT], table[at + KEPT],
+                                 table[at + KEPT + 1], 0, 0, table[at + SCALARS],
+                                 (item, item, table[at + KEPT_SIZES],
+                                  table[at + KEPT_SIZES + 1], 0, 0))
+        source = _matrix(table, at + OUTPUT, n, out_f, x)
+
+
+@_jit
+def backward(x, grad, table, fields, addresses, dims, current, spare, blas, split,
+             context):  # pragma: no cover - compiled
+    """From g = dL/dout [n, classes]: each layer's dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ
+    (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
+    ``fields`` of ``table``), and dL/dsource = g · W for every layer but the first;
+    ``current`` and ``spare`` hold n × the widest layer each."""
+    for i in range(fields.size):
+        table[fields[i]] = addresses[i]
+    n, classes = grad.shape
+    for i in range(n):
+        for j in range(classes):
+            current[i * classes + j] = grad[i, j]
+    for layer in range(dims.shape[0] - 1, -1, -1):
+        at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
+        g = current[:n * out_f].reshape(n, out_f)
+        if table[at + FORWARD] != 0:
+            dz = spare[:n * out_f].reshape(n, out_f)
+            _derive(table, at, n * out_f, g, dz, split, context)
+            g, current, spare = dz, spare, current
+        if table[at + GRAD_BIAS] != 0:
+            gb = _vector(table, at + GRAD_BIAS, out_f, x)
+            gb[:] = 0
+            for i in range(n):
+                row = g[i]
+                for o in range(out_f):
+                    gb[o] += row[o]
+        source = x if layer == 0 else _matrix(table, at - FIELDS + OUTPUT, n, in_f, x)
+        _product_weight(blas, g, source, _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
+        if layer > 0:
+            w = _matrix(table, at + WEIGHT, out_f, in_f, x)
+            _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))
+            current, spare = spare, current
+
+
+@_jit
+def address(array):  # pragma: no cover - compiled
+    """The address of ``array``'s first element (a seventh of ``__array_interface__``'s
+    cost from Python)."""
+    return array.ctypes.data

@@ -1,0 +1,222 @@
+"""The native chain (ffnn.compiler.native_chain): a Sequential of Linear layers and
+activations, run in a training step as one compiled forward and one compiled backward, gives
+what the per-layer graph gives to rounding, what torch gives in float64 and what finite
+differences give; it steps aside where it cannot run (the input needs a gradient, a frozen
+parameter, active dropout, no compiled kernels), and an array changed in place after the
+chain kept it is reported as the per-layer graph reports it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn
+from ffnn.compiler.native_chain import MAX_ELEMENTS
+from ffnn.nn import chain_call
+
+pytestmark = pytest.mark.skipif(not accel.enabled, reason="the native chain needs numba")
+
+MODELS = {
+    "tanh": (lambda: nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)), (5, 6)),
+    "every activation": (lambda: nn.Sequential(
+        nn.Linear(7, 8), nn.ReLU(), nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 6), nn.SiLU(),
+        nn.Linear(6, 6), nn.LeakyReLU(0.2), nn.Linear(6, 5), nn.Sigmoid(), nn.Linear(5, 4),
+        nn.ELU(), nn.Identity(), nn.Linear(4, 4), nn.GELU(approximate="tanh"),
+        nn.Linear(4, 4), nn.Softplus(beta=2.0), nn.Linear(4, 3), nn.Mish(),
+        nn.Linear(3, 2)), (9, 7)),
+    "regression head, one row": (lambda: nn.Sequential(
+        nn.Linear(3, 8), nn.Sigmoid(), nn.Linear(8, 1)), (1, 3)),
+    "no biases, activation last": (lambda: nn.Sequential(
+        nn.Linear(4, 6, bias=False), nn.ReLU(inplace=True), nn.Linear(6, 2, bias=False),
+        nn.Tanh()), (5, 4)),
+    "flatten first": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Hardswish(),
+                                            nn.Linear(8, 3)), (4, 3, 4)),
+    "BLAS products": (lambda: nn.Sequential(nn.Linear(64, 256), nn.SiLU(), nn.Linear(256, 10)),
+                      (96, 64)),
+    "one input feature": (lambda: nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)),
+                          (7, 1)),
+}
+TOLERANCES = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
+
+
+def _step(make, shape, dtype, seed=0, per_layer=False, monkeypatch=None):
+    """(output, each parameter's grad, whether the native chain ran) of a forward and a
+    backward of ``make()``."""
+    ffnn.manual_seed(seed)
+    model = make().to(dtype)
+    x = ffnn.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+    if per_layer:
+        monkeypatch.setattr(chain_call, "call", lambda *a: None)
+    out = model(x)
+    ran = out.grad_fn is not None and "native" in vars(out.grad_fn)
+    weights = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    (out * ffnn.tensor(weights)).sum().backward()
+    if per_layer:
+        monkeypatch.undo()
+    return out.detach().numpy(), [p.grad.numpy().copy() for p in model.parameters()], ran
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_it_runs_and_agrees_with_the_per_layer_graph(name, dtype, monkeypatch):
+    make, shape = MODELS[name]
+    out, grads, ran = _step(make, shape, dtype)
+    ref_out, ref_grads, ref_ran = _step(make, shape, dtype, per_layer=True,
+                                        monkeypatch=monkeypatch)
+    assert ran and not ref_ran
+    np.testing.assert_allclose(out, ref_out, **TOLERANCES[dtype])
+    assert len(grads) == len(ref_grads)
+    for mine, theirs in zip(grads, ref_grads):
+        assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
+
+
+def test_it_agrees_with_torch_in_float64():
+    torch = pytest.importorskip("torch")
+    ffnn.manual_seed(3)
+    model = nn.Sequential(nn.Linear(5, 16), nn.GELU(), nn.Linear(16, 16), nn.Tanh(),
+                          nn.Linear(16, 2)).double()
+    reference = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.GELU(),
+                                    torch.nn.Linear(16, 16), torch.nn.Tanh(),
+                                    torch.nn.Linear(16, 2)).double()
+    with torch.no_grad():
+        for theirs, mine in zip(reference.parameters(), model.parameters()):
+            theirs.copy_(torch.from_numpy(mine.numpy()))
+    x = np.random.default_rng(4).standard_normal((11, 5))
+    target = np.random.default_rng(5).standard_normal((11, 2))
+    out = model(ffnn.tensor(x))
+    assert "native" in vars(out.grad_fn)
+    nn.MSELoss()(out, ffnn.tensor(target)).backward()
+    expected = reference(torch.from_numpy(x))
+    torch.nn.MSELoss()(expected, torch.from_numpy(target)).backward()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    for mine, theirs in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-10,
+                                   atol=1e-12)
+
+
+def test_it_agrees_with_finite_differences():
+    """dL/dW and dL/db of every layer against central differences of the loss (float64)."""
+    ffnn.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 4), nn.SiLU(), nn.Linear(4, 4), nn.Sigmoid(),
+                          nn.Linear(4, 2)).double()
+    x = ffnn.tensor(np.random.default_rng(2).standard_normal((6, 3)))
+    target = ffnn.tensor(np.random.default_rng(3).standard_normal((6, 2)))
+    loss = nn.MSELoss()(model(x), target)
+    loss.backward()
+
+    def value() -> float:
+        with ffnn.no_grad():
+            return float(nn.MSELoss()(model(x), target))
+
+    h = 1e-6
+    for param in model.parameters():
+        data = param._data
+        numeric = np.empty_like(data)
+        for index in np.ndindex(data.shape):
+            saved = data[index]
+            data[index] = saved + h
+            up = value()
+            data[index] = saved - h
+            down = value()
+            data[index] = saved
+            numeric[index] = (up - down) / (2 * h)
+        np.testing.assert_allclose(param.grad.numpy(), numeric, rtol=1e-6, atol=1e-9)
+
+
+def _ran(model, x) -> bool:
+    """Whether a forward and backward of ``model`` on ``x`` ran the native chain."""
+    out = model(x)
+    ran = out.grad_fn is not None and "native" in vars(out.grad_fn)
+    out.sum().backward()
+    return ran
+
+
+def test_it_steps_aside_where_it_cannot_run(monkeypatch):
+    def make():
+        return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.5), nn.Linear(4, 2))
+
+    x = ffnn.randn(5, 3)
+    model = make()
+    assert not _ran(model, x)  # dropout in training mode
+    model.eval()
+    assert _ran(model, x)  # eval mode: dropout is the identity
+    assert not _ran(model, ffnn.randn(5, 3, requires_grad=True))  # dL/dx is wanted
+    model[0].bias.requires_grad_(False)
+    assert not _ran(model, x)  # a frozen parameter
+    model[0].bias.requires_grad_(True)
+    assert not _ran(model, ffnn.randn(3, 5).T)  # not C-contiguous
+    assert not _ran(model, ffnn.randn(2, 5, 3))  # [N, L, features] without Flatten
+    assert not _ran(model, ffnn.randn(MAX_ELEMENTS // 4, 3))  # rows × widest: the ops' own
+    assert _ran(model, ffnn.randn(MAX_ELEMENTS // 4 - 1, 3))
+    monkeypatch.setattr(accel, "enabled", False)
+    assert not _ran(model, x)
+
+
+def test_new_parameter_arrays_and_batch_sizes_are_taken(monkeypatch):
+    """A parameter given another array, batches of other sizes in turn: each call is the
+    per-layer graph's to rounding."""
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+
+    model, reference = make(), make()
+    rng = np.random.default_rng(0)
+    for rows in (5, 1, 9, 5):
+        if rows == 9:
+            for m in (model, reference):
+                m[2].weight.data = ffnn.tensor(np.full((3, 8), 0.25))
+        x = ffnn.tensor(rng.standard_normal((rows, 4)))
+        for m in (model, reference):
+            m.zero_grad()
+        assert _ran(model, x)
+        with monkeypatch.context() as patch:
+            patch.setattr(chain_call, "call", lambda *a: None)
+            assert not _ran(reference, x)
+        for mine, theirs in zip(model.parameters(), reference.parameters()):
+            np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12,
+                                       atol=1e-14)
+
+
+@pytest.mark.parametrize("change, layer", [
+    ("input", "Linear"), ("second weight", "Linear"), ("output", "Sigmoid")])
+def test_an_array_it_kept_and_changed_in_place_is_reported(change, layer):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
+    x = ffnn.randn(5, 3)
+    out = model(x)
+    assert "native" in vars(out.grad_fn)
+    with ffnn.no_grad():
+        {"input": x, "second weight": model[2].weight, "output": out}[change].mul_(2)
+    with pytest.raises(RuntimeError, match=f"modified by an inplace operation.*used by {layer}"):
+        out.sum().backward()
+
+
+def test_a_changed_first_weight_or_last_output_it_does_not_read_is_not_reported():
+    """The first layer's weight (no dL/dx is computed) and a last ReLU's output (its
+    backward reads its mask) are not kept: changing them is no error, as per layer."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.ReLU())
+    out = model(ffnn.randn(5, 3))
+    with ffnn.no_grad():
+        model[0].weight.mul_(2)
+        out.mul_(2)
+    out.sum().backward()
+    assert model[0].weight.grad is not None
+
+
+def test_retain_graph_and_autograd_grad():
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 2))
+    out = model(ffnn.randn(6, 3))
+    assert "native" in vars(out.grad_fn)
+    loss = (out * out).sum()
+    loss.backward(retain_graph=True)
+    first = model[0].weight.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_array_equal(model[0].weight.grad.numpy(), 2 * first)
+    out = model(ffnn.randn(6, 3))
+    (dw,) = ffnn.autograd.grad((out * out).sum(), [model[2].weight])
+    assert dw.shape == (2, 4) and model[2].weight.grad.shape == (2, 4)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
