@@ -1,18 +1,20 @@
 """The numba functions behind ``ffnn.compiler.native_chain``: the forward and the backward of
-a chain of Linear layers, each followed by at most one activation, as one call each
-(imported only when such a chain first runs).
+a chain of blocks (``native_blocks``) as one call each (imported only when such a chain
+first runs).
 
-They read the fused step's address table (``_fused_kernel.FIELDS`` per layer; no norm, no
-dropout) and use its own parts: the products (NumPy's BLAS from ``BLAS_MIN_PRODUCT``
-multiply-adds, loops below), each activation's generated forward and backward loops through
-their entry points (large ones split over OpenBLAS's threads), the bias gradient summed
-over the rows in order. The buffers a call writes lie in one workspace per forward, whose
-address is added to each buffer's offset here.
+They read the fused step's address table (``_fused_kernel.FIELDS`` per layer) and use its
+own parts: the products (NumPy's BLAS from ``BLAS_MIN_PRODUCT`` multiply-adds, loops below),
+each activation's generated forward and backward loops through their entry points, the bias
+gradient summed over the rows in order. A chain with norms or dropout runs the fused step's
+whole ``_forward`` and ``_backward``; ``forward`` and ``backward`` are those without them,
+for the plain chains most networks are (half the compile time). The arrays a call writes
+lie in one workspace per forward, whose address is added to each array's offset here.
 """
 
 import numba
 
 from ffnn.compiler._fused_kernel import (
+    BACKWARD,
     BIAS,
     FIELDS,
     FORWARD,
@@ -25,7 +27,9 @@ from ffnn.compiler._fused_kernel import (
     SCALARS,
     TRANSPOSED,
     WEIGHT,
+    _backward,
     _derive,
+    _forward,
     _matrix,
     _product_forward,
     _product_input,
@@ -42,15 +46,49 @@ workspace."""
 
 
 @_jit
-def forward(x, out, work, table, offsets, dims, blas, split,
-            context):  # pragma: no cover - compiled
-    """out [n, classes] = the chain on x [n, in]: per layer z = source · Wᵀ + b into its
-    buffer ``PRE``, h = f(z) into ``OUTPUT`` (h is z without activation) and the values the
-    activation keeps. ``offsets``: rows of (field, byte offset in ``work``, or
-    ``OUTPUT_OFFSET``) written into ``table`` first."""
+def _place(out, work, table, offsets):  # pragma: no cover - compiled
+    """Each array's address into ``table``: ``offsets`` holds rows of (field, byte offset
+    in ``work``, or ``OUTPUT_OFFSET`` for ``out``)."""
     base, last = work.ctypes.data, out.ctypes.data
     for i in range(offsets.shape[0]):
         table[offsets[i, 0]] = last if offsets[i, 1] == OUTPUT_OFFSET else base + offsets[i, 1]
+
+
+@_jit
+def _gradients(grad, table, fields, addresses, current):  # pragma: no cover - compiled
+    """Each parameter gradient's address into its field of ``table``, and dL/dout into the
+    flat ``current``."""
+    for i in range(fields.size):
+        table[fields[i]] = addresses[i]
+    n, classes = grad.shape
+    for i in range(n):
+        for j in range(classes):
+            current[i * classes + j] = grad[i, j]
+
+
+@_jit
+def forward_normed(x, out, work, table, offsets, dims, blas, split,
+                   context):  # pragma: no cover - compiled
+    """``forward`` for blocks with norms or dropout (the fused step's ``_forward``)."""
+    _place(out, work, table, offsets)
+    _forward(x, table, dims, blas, split, context)
+
+
+@_jit
+def backward_normed(x, grad, table, fields, addresses, dims, current, spare, blas, split,
+                    context):  # pragma: no cover - compiled
+    """``backward`` for blocks with norms or dropout (the fused step's ``_backward``)."""
+    _gradients(grad, table, fields, addresses, current)
+    _backward(x, table, dims, current, spare, blas, 0.0, split, context)
+
+
+@_jit
+def forward(x, out, work, table, offsets, dims, blas, split,
+            context):  # pragma: no cover - compiled
+    """out [n, classes] = the chain on x [n, in]: per layer z = source · Wᵀ + b into its
+    array ``PRE``, h = f(z) into ``OUTPUT`` (h is z without activation) and the values the
+    activation keeps (``_place`` first)."""
+    _place(out, work, table, offsets)
     n = x.shape[0]
     source = x
     for layer in range(dims.shape[0]):
@@ -81,16 +119,12 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
     (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
     ``fields`` of ``table``), and dL/dsource = g · W for every layer but the first;
     ``current`` and ``spare`` hold n × the widest layer each."""
-    for i in range(fields.size):
-        table[fields[i]] = addresses[i]
-    n, classes = grad.shape
-    for i in range(n):
-        for j in range(classes):
-            current[i * classes + j] = grad[i, j]
+    _gradients(grad, table, fields, addresses, current)
+    n = grad.shape[0]
     for layer in range(dims.shape[0] - 1, -1, -1):
         at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         g = current[:n * out_f].reshape(n, out_f)
-        if table[at + FORWARD] != 0:
+        if table[at + BACKWARD] != 0:
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, at, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current

@@ -377,13 +377,13 @@ class ChainStep:
         parameters)); the random streams dropout drew from, as they were before
         (``_streams``)."""
         done, out, start = [], x, 0
+        self._streams = []
+        self._statistics = [(m, _running(m)) for m in self.batch_norms]
         block = self._native_block()
         if block is not None and block[0].takes(x):
             native, start, owners = block
-            out, saved = native.forward(x)
+            out, saved = native.forward(x, self._call_options(self.layers[:start]))
             done.append((None, (native, saved, owners)))
-        self._streams = []
-        self._statistics = [(m, _running(m)) for m in self.batch_norms]
         for (op, _, options), flags, params in zip(self.layers[start:], self.needs[start:],
                                                    self.registries[start:]):
             if BATCH_NORM_MODULE in options:
@@ -463,11 +463,9 @@ class ChainStep:
             return None
         layers, params, owners = [], [], []
         for (op, owner, options), registry in zip(self.layers[:count], self.registries):
-            if DROPOUT_MODULE in options:  # the identity now, left out as the eager node does
-                if dropout_options(options[DROPOUT_MODULE]) is None:
-                    continue
-                return None
-            layers.append((op, owner is not None, options))
+            if DROPOUT_MODULE in options and dropout_options(options[DROPOUT_MODULE]) is None:
+                continue  # the identity now: left out, as the eager node leaves it
+            layers.append((op, owner is not None, options))  # a call's options: at forward
             if registry is not None:
                 weight, bias = registry.get("weight"), registry.get("bias")
                 if weight is None:
@@ -476,6 +474,26 @@ class ChainStep:
                 owners += [weight, bias]
         native = chain_call.native_chain(self, layers, params)
         return None if native is None else (native, count, owners)
+
+    def _call_options(self, layers: list) -> list:
+        """``layers`` as the eager node gives them to a native chain, with this call's
+        options: each batch norm's (its batch counted), each active dropout's (its stream,
+        whose state is kept in ``_streams``); an inactive dropout left out."""
+        found = []
+        for op, owner, options in layers:
+            if BATCH_NORM_MODULE in options:
+                found.append((op, True, batch_norm_options(options[BATCH_NORM_MODULE])))
+            elif DROPOUT_MODULE in options:
+                options = dropout_options(options[DROPOUT_MODULE])
+                if options is None:
+                    continue
+                rng = options["rng"]
+                if all(rng is not seen for seen, _ in self._streams):
+                    self._streams.append((rng, rng.bit_generator.state))
+                found.append((op, False, options))
+            else:
+                found.append((op, owner is not None, options))
+        return found
 
 
 def _running(module) -> tuple:

@@ -9,9 +9,10 @@ node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, 
 ``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
 reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
 what goes is a Tensor, a node and a module call per layer (on a small network, a quarter of
-the step). A small chain of Linear layers and activations whose input needs no gradient (a
-training step's) runs instead as a native chain (``ffnn.compiler.native_chain``): one
-compiled call forward, one backward, the per-layer graph's values to rounding. An array a
+the step). A small chain of Linear layers, norms, activations and dropout whose input needs
+no gradient (a training step's) runs instead as a native chain
+(``ffnn.compiler.native_chain``): one compiled call forward, one backward, the per-layer
+graph's values to rounding. An array a
 layer saved for its backward and changed in place since is reported as the per-layer graph
 reports it, under that layer's name.
 """
@@ -55,7 +56,7 @@ class SequentialChain(Op):
         needs = self.needs_input_grad
         if native is not None and not needs[0] and all(
                 [needs[1 + i] for i, p in enumerate(params) if p is not None]):
-            out, self.native_saved = native.forward(x)
+            out, self.native_saved = native.forward(x, layers)
             self.native, self.slots, self.label = native, len(params), native.name
             return out
         flowing, slot, done = needs[0], 0, []
@@ -213,7 +214,7 @@ def call(sequential, input) -> object | None:
     for index, layer in batch_norms:  # in order, as their forwards count their batches
         resolved[index] = (norms.BatchNorm, True, batch_norm_options(layer))
     native = None
-    if not batch_norms and not input.requires_grad:
+    if not input.requires_grad:
         native = native_chain(sequential, resolved, [getattr(p, "_data", None)
                                                      for p in inputs[1:]])
         native = native if native is not None and native.takes(data) else None

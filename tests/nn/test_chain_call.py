@@ -169,7 +169,9 @@ def test_batch_norms_running_statistics_and_counts_are_the_per_layer_graph_s(mon
     running statistics in use: layer by layer): the buffers and outputs bit for bit."""
     results = []
     for chain in (True, False):
-        if not chain:
+        if chain:
+            _layers_own_ops(monkeypatch)
+        else:
             _per_layer(monkeypatch)
         ffnn.manual_seed(5)
         model = MODELS["batch norm"]()

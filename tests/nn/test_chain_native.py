@@ -1,9 +1,10 @@
-"""The native chain (ffnn.compiler.native_chain): a Sequential of Linear layers and
-activations, run in a training step as one compiled forward and one compiled backward, gives
-what the per-layer graph gives to rounding, what torch gives in float64 and what finite
-differences give; it steps aside where it cannot run (the input needs a gradient, a frozen
-parameter, active dropout, no compiled kernels), and an array changed in place after the
-chain kept it is reported as the per-layer graph reports it."""
+"""The native chain (ffnn.compiler.native_chain): a Sequential of Linear layers, norms,
+activations and dropout, run in a training step as one compiled forward and one compiled
+backward, gives what the per-layer graph gives to rounding (dropout's masks and batch norm's
+running statistics too), what torch gives in float64 and what finite differences give; it
+steps aside where it cannot run (the input needs a gradient, a frozen parameter, a batch norm
+in eval mode, a norm after the activation, no compiled kernels), and an array changed in
+place after the chain kept it is reported as the per-layer graph reports it."""
 
 from __future__ import annotations
 
@@ -36,25 +37,42 @@ MODELS = {
                       (96, 64)),
     "one input feature": (lambda: nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)),
                           (7, 1)),
+    "layer norm, dropout": (lambda: nn.Sequential(
+        nn.Linear(6, 16, bias=False), nn.LayerNorm(16), nn.GELU(approximate="tanh"),
+        nn.Dropout(0.3), nn.Linear(16, 16), nn.LayerNorm(16, bias=False), nn.Linear(16, 3),
+        nn.Dropout(0.5)), (5, 6)),
+    "batch norm": (lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
+        nn.BatchNorm1d(8, momentum=None), nn.Tanh(), nn.Dropout(0.2), nn.Linear(8, 3),
+        nn.BatchNorm1d(3, track_running_stats=False)), (7, 6)),
+    "in place after a Linear or a norm": (lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.ReLU(inplace=True), nn.Linear(8, 8), nn.LayerNorm(8),
+        nn.SiLU(inplace=True), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ELU(inplace=True),
+        nn.Linear(8, 4), nn.Dropout(0.4, inplace=True)), (6, 6)),
 }
 TOLERANCES = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
 
 
 def _step(make, shape, dtype, seed=0, per_layer=False, monkeypatch=None):
-    """(output, each parameter's grad, whether the native chain ran) of a forward and a
-    backward of ``make()``."""
+    """(output, each parameter's grad and then each buffer, whether the native chain ran)
+    of a forward and a backward of ``make()`` (two forwards where it has batch norms: their
+    running statistics move twice)."""
     ffnn.manual_seed(seed)
     model = make().to(dtype)
     x = ffnn.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
     if per_layer:
         monkeypatch.setattr(chain_call, "call", lambda *a: None)
+    if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        model(x)
     out = model(x)
     ran = out.grad_fn is not None and "native" in vars(out.grad_fn)
     weights = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
     (out * ffnn.tensor(weights)).sum().backward()
     if per_layer:
         monkeypatch.undo()
-    return out.detach().numpy(), [p.grad.numpy().copy() for p in model.parameters()], ran
+    arrays = [p.grad.numpy().copy() for p in model.parameters()]
+    arrays += [b.numpy().copy() for b in model.buffers()]
+    return out.detach().numpy(), arrays, ran
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -69,7 +87,10 @@ def test_it_runs_and_agrees_with_the_per_layer_graph(name, dtype, monkeypatch):
     assert len(grads) == len(ref_grads)
     for mine, theirs in zip(grads, ref_grads):
         assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
-        np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
+        if mine.dtype.kind == "i":  # a batch norm's count
+            np.testing.assert_array_equal(mine, theirs)
+        else:
+            np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
 
 
 def test_it_agrees_with_torch_in_float64():
@@ -135,22 +156,26 @@ def _ran(model, x) -> bool:
 
 
 def test_it_steps_aside_where_it_cannot_run(monkeypatch):
-    def make():
-        return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.5), nn.Linear(4, 2))
-
     x = ffnn.randn(5, 3)
-    model = make()
-    assert not _ran(model, x)  # dropout in training mode
-    model.eval()
-    assert _ran(model, x)  # eval mode: dropout is the identity
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Dropout(0.5),
+                          nn.Linear(4, 2))
+    assert _ran(model, x)
+    model[1].eval()
+    assert not _ran(model, x)  # batch norm on its running statistics
+    model[1].train()
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        model(ffnn.randn(1, 3))  # one row: the batch norm's own error
     assert not _ran(model, ffnn.randn(5, 3, requires_grad=True))  # dL/dx is wanted
     model[0].bias.requires_grad_(False)
     assert not _ran(model, x)  # a frozen parameter
     model[0].bias.requires_grad_(True)
     assert not _ran(model, ffnn.randn(3, 5).T)  # not C-contiguous
-    assert not _ran(model, ffnn.randn(2, 5, 3))  # [N, L, features] without Flatten
+    plain = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    assert _ran(plain, x) and not _ran(plain, ffnn.randn(2, 5, 3))  # [N, L, features]
     assert not _ran(model, ffnn.randn(MAX_ELEMENTS // 4, 3))  # rows × widest: the ops' own
     assert _ran(model, ffnn.randn(MAX_ELEMENTS // 4 - 1, 3))
+    assert not _ran(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Linear(4, 2)),
+                    x)  # a norm after the activation
     monkeypatch.setattr(accel, "enabled", False)
     assert not _ran(model, x)
 
