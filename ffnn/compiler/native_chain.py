@@ -224,8 +224,7 @@ class NativeChain:
 
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:
     """The array of ``dtype`` and ``shape`` at byte ``offset`` of the workspace."""
-    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    return work[offset:offset + nbytes].view(dtype).reshape(shape)
+    return np.ndarray(shape, dtype, work, offset)
 
 
 def _address(array: np.ndarray) -> int:
