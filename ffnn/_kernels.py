@@ -202,6 +202,14 @@ def update_running(statistic, batch, keep, factor):  # pragma: no cover - compil
         statistic[j] = scaled + factor * batch[j]
 
 
+@_jit
+def update_running_pair(mean, batch_mean, var, batch_var, keep, mean_factor,
+                        var_factor):  # pragma: no cover - compiled
+    """``update_running`` of a batch norm's running mean and variance in one call."""
+    update_running(mean, batch_mean, keep, mean_factor)
+    update_running(var, batch_var, keep, var_factor)
+
+
 @_rows_jit
 def layer_norm_forward(x, w, b, eps, y, x_hat, rstd):  # pragma: no cover - compiled
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,

@@ -206,6 +206,14 @@ def update_running(statistic: np.ndarray, batch: np.ndarray, keep, factor: float
     _kernels().update_running(_flat(statistic), _flat(batch), keep, float(factor))
 
 
+def update_running_pair(mean: np.ndarray, batch_mean: np.ndarray, var: np.ndarray,
+                        batch_var: np.ndarray, keep, mean_factor: float,
+                        var_factor: float) -> None:
+    """``update_running`` of a running mean and variance (one dtype) in one compiled call."""
+    _kernels().update_running_pair(_flat(mean), _flat(batch_mean), _flat(var), _flat(batch_var),
+                                   keep, float(mean_factor), float(var_factor))
+
+
 def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
                        eps: float) -> tuple[np.ndarray, ...]:
     """(y, x̂, μ, σ², 1/σ) of batch norm over the rows of x [rows, n] (per column), with

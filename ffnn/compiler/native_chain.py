@@ -25,6 +25,7 @@ both run it, compute the same bits.
 
 from __future__ import annotations
 
+import functools
 from operator import is_
 
 import numpy as np
@@ -185,7 +186,7 @@ class NativeChain:
                 scale[0] = 0.0 if p >= 1 else 1 / (1 - p)
             if block.norm is norms.BatchNorm:
                 options = layers[block.norm_layer][2]
-                table[at + layout.EPS] = np.float64(options["eps"]).view(np.int64)
+                table[at + layout.EPS] = _bits(options["eps"])
                 statistics.append((options, _view(work, *found["mean"]),
                                    _view(work, *found["var"])))
         return statistics
@@ -225,6 +226,12 @@ class NativeChain:
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:
     """The array of ``dtype`` and ``shape`` at byte ``offset`` of the workspace."""
     return np.ndarray(shape, dtype, work, offset)
+
+
+@functools.lru_cache(maxsize=16)
+def _bits(value: float) -> int:
+    """The bits of ``value`` as a float64, as an int64 (the table's ε)."""
+    return int(np.float64(value).view(np.int64))
 
 
 def _address(array: np.ndarray) -> int:

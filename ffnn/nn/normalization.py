@@ -84,7 +84,8 @@ def count_batch(module: BatchNorm1d) -> None:
     """``module.num_batches_tracked += 1``, straight on its array (in place, the tensor's
     version bumped as the Tensor op bumps it): the op's dispatch cost more than a small
     batch norm's forward."""
-    counter = module.num_batches_tracked
+    found = vars(module)["_buffers"].get("num_batches_tracked")  # Module.__getattr__'s cost
+    counter = found if found is not None else module.num_batches_tracked
     data = getattr(counter, "_data", None)
     if type(data) is np.ndarray and data.dtype.kind in "iu" and data.flags.writeable:
         data += 1

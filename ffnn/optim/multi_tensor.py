@@ -78,7 +78,9 @@ class GroupPlan:
         width = max(1, *map(len, rows))
         if self.scalars.shape != (len(rows), width):
             self.scalars = np.zeros((len(rows), width))
-        if all(len(row) == width for row in rows):
+        if rows.count(rows[0]) == len(rows) and len(rows[0]) == width:
+            self.scalars[:] = rows[0]  # a group's shared scalars: one row, broadcast
+        elif all(len(row) == width for row in rows):
             self.scalars[:] = rows  # one conversion (as float64)
         else:
             for i, row in enumerate(rows):
@@ -119,7 +121,7 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         updates.append((kernel, flags, data, arrays))
         seen += (data, kernel, *flags.values(), *arrays)
         grads.append(grad.reshape(-1))
-        if kernel is not last[0] or scalars != last[1]:
+        if kernel is not last[0] or scalars is not last[1] and scalars != last[1]:
             last = kernel, scalars, tuple(map(float, map(scalars.__getitem__, kernel.scalars)))
         rows.append(last[2])
         if step is not None:
