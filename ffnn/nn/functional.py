@@ -237,10 +237,10 @@ def _target(target, like: Tensor) -> Tensor:
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
     """Same shapes, and a floating-point input (an integer mean would be truncated)."""
-    if input.numpy().dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: input must be a floating-point tensor (cast it with "
                            f".float()). Received: input of dtype {input.dtype}")
-    if input.shape != target.shape:
+    if input._data.shape != target._data.shape:
         hint = ""
         if input.ndim == target.ndim + 1 and input.shape[-1] == 1:
             hint = " Reshape the target to match, e.g. target.view(-1, 1)."
