@@ -440,7 +440,6 @@ class ChainStep:
             grad = grads[0]
         return value
 
-
     def _native_block(self) -> tuple | None:
         """(the native chain, the number of leading layers it runs, their parameters) where
         the eager step runs them as one: the model's ``Sequential`` that gets the input

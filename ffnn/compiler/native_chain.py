@@ -26,6 +26,7 @@ both run it, compute the same bits.
 from __future__ import annotations
 
 import functools
+import weakref
 from operator import is_
 
 import numpy as np
@@ -226,6 +227,26 @@ class NativeChain:
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:
     """The array of ``dtype`` and ``shape`` at byte ``offset`` of the workspace."""
     return np.ndarray(shape, dtype, work, offset)
+
+
+_chains: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Owner → its ``NativeChain``, or the (signature, parameter arrays) found not to make one."""
+
+
+def chain_for(owner, layers: list, params: list) -> NativeChain | None:
+    """``owner``'s native chain of ``layers`` with ``params``, made again only when the
+    layers' signature or a parameter array changed since; None where they make none."""
+    found = _chains.get(owner)
+    if type(found) is tuple:
+        if len(found[1]) == len(params) and all(map(is_, found[1], params)) and \
+                native_blocks.signature(layers) == found[0]:
+            return None
+    elif found is not None and found.fits(layers, params):
+        return found
+    made = NativeChain.make(layers, params)
+    _chains[owner] = made if made is not None else (native_blocks.signature(layers),
+                                                    list(params))
+    return made
 
 
 @functools.lru_cache(maxsize=16)

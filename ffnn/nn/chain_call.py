@@ -12,9 +12,8 @@ what goes is a Tensor, a node and a module call per layer (on a small network, a
 the step). A small chain of Linear layers, norms, activations and dropout whose input needs
 no gradient (a training step's) runs instead as a native chain
 (``ffnn.compiler.native_chain``): one compiled call forward, one backward, the per-layer
-graph's values to rounding. An array a
-layer saved for its backward and changed in place since is reported as the per-layer graph
-reports it, under that layer's name.
+graph's values to rounding. An array a layer saved for its backward and changed in place
+since is reported as the per-layer graph reports it, under that layer's name.
 """
 
 from __future__ import annotations
@@ -221,26 +220,13 @@ def call(sequential, input) -> object | None:
     return SequentialChain.apply(*inputs, layers=resolved, native=native)
 
 
-_natives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Owner (a Sequential, a chain step) → its ``NativeChain``, or the (layers, parameter
-arrays) found not to make one."""
-
-
 def native_chain(owner, layers: list, params: list):
     """The ``ffnn.compiler.native_chain.NativeChain`` of ``layers`` with the arrays
-    ``params`` (each Linear's weight and bias, None for an absent one), made once per owner
-    for these layers and arrays; None without the compiled kernels or where they are not
-    such a chain."""
+    ``params`` (each layer's weight and bias, None for an absent one), made once per owner
+    (a Sequential, a chain step) for these layers and arrays; None without the compiled
+    kernels or where they are not such a chain."""
     if not accel.enabled:
         return None
-    found = _natives.get(owner)
-    if type(found) is tuple:
-        if found[0] == layers and _same(tuple(found[1]), tuple(params)):
-            return None
-    elif found is not None and found.fits(layers, params):
-        return found
-    from ffnn.compiler.native_chain import NativeChain
+    from ffnn.compiler.native_chain import chain_for
 
-    made = NativeChain.make(layers, params)
-    _natives[owner] = made if made is not None else (layers, params)
-    return made
+    return chain_for(owner, layers, params)

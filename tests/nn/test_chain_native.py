@@ -245,3 +245,35 @@ def test_retain_graph_and_autograd_grad():
     assert dw.shape == (2, 4) and model[2].weight.grad.shape == (2, 4)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2)),
+    lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 2))],
+    ids=["native", "a norm after the activation"])
+def test_a_loaded_state_dict_is_taken(make, monkeypatch):
+    """``load_state_dict`` gives the batch norm new buffer arrays (and the layers new
+    parameter arrays): the next steps use them, native or not, as the per-layer graph."""
+    def seeded():
+        ffnn.manual_seed(0)
+        return make()
+
+    model, reference = seeded(), seeded()
+    state = {name: value * 0.5 for name, value in make().state_dict().items()
+             if not name.endswith("num_batches_tracked")}
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        if step == 1:
+            for m in (model, reference):
+                m.load_state_dict(state, strict=False)
+        x = ffnn.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+        model(x).sum().backward()
+        with monkeypatch.context() as patch:
+            patch.setattr(chain_call, "call", lambda *a: None)
+            reference(x).sum().backward()
+    for mine, theirs in zip([*model.parameters(), *model.buffers()],
+                            [*reference.parameters(), *reference.buffers()]):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+    for mine, theirs in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-5,
+                                   atol=1e-6)
