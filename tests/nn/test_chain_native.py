@@ -206,14 +206,17 @@ def test_new_parameter_arrays_and_batch_sizes_are_taken(monkeypatch):
 
 
 @pytest.mark.parametrize("change, layer", [
-    ("input", "Linear"), ("second weight", "Linear"), ("output", "Sigmoid")])
+    ("input", "Linear"), ("second weight", "Linear"), ("output", "Sigmoid"),
+    ("norm weight", "LayerNorm")])
 def test_an_array_it_kept_and_changed_in_place_is_reported(change, layer):
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid())
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Tanh(), nn.Linear(4, 2),
+                          nn.Sigmoid())
     x = ffnn.randn(5, 3)
     out = model(x)
     assert "native" in vars(out.grad_fn)
     with ffnn.no_grad():
-        {"input": x, "second weight": model[2].weight, "output": out}[change].mul_(2)
+        {"input": x, "second weight": model[3].weight, "output": out,
+         "norm weight": model[1].weight}[change].mul_(2)
     with pytest.raises(RuntimeError, match=f"modified by an inplace operation.*used by {layer}"):
         out.sum().backward()
 
