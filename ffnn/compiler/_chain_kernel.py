@@ -15,16 +15,10 @@ import numba
 
 from ffnn.compiler._fused_kernel import (
     BACKWARD,
-    BIAS,
     FIELDS,
-    FORWARD,
-    GRAD_BIAS,
     GRAD_WEIGHT,
-    KEPT,
-    KEPT_SIZES,
     OUTPUT,
     PRE,
-    SCALARS,
     TRANSPOSED,
     WEIGHT,
     _backward,
@@ -34,9 +28,10 @@ from ffnn.compiler._fused_kernel import (
     _product_forward,
     _product_input,
     _product_weight,
-    _vector,
+    activate,
+    add_bias,
+    bias_gradient,
 )
-from ffnn.kernels import blas_split
 
 _jit = numba.njit(error_model="numpy", cache=True)
 
@@ -96,19 +91,8 @@ def forward(x, out, work, table, offsets, dims, blas, split,
         w = _matrix(table, at + WEIGHT, out_f, in_f, x)
         z = _matrix(table, at + PRE, n, out_f, x)
         _product_forward(blas, source, w, _matrix(table, at + TRANSPOSED, in_f, out_f, x), z)
-        if table[at + BIAS] != 0:
-            b = _vector(table, at + BIAS, out_f, x)
-            for i in range(n):
-                row = z[i]
-                for o in range(out_f):
-                    row[o] += b[o]
-        if table[at + FORWARD] != 0:
-            item = x.itemsize
-            blas_split.run_sized(split, context, table[at + FORWARD], n * out_f,
-                                 table[at + PRE], table[at + OUTPUT], table[at + KEPT],
-                                 table[at + KEPT + 1], 0, 0, table[at + SCALARS],
-                                 (item, item, table[at + KEPT_SIZES],
-                                  table[at + KEPT_SIZES + 1], 0, 0))
+        add_bias(table, at, z, x)
+        activate(table, at, n * out_f, x.itemsize, split, context)
         source = _matrix(table, at + OUTPUT, n, out_f, x)
 
 
@@ -128,13 +112,7 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, at, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current
-        if table[at + GRAD_BIAS] != 0:
-            gb = _vector(table, at + GRAD_BIAS, out_f, x)
-            gb[:] = 0
-            for i in range(n):
-                row = g[i]
-                for o in range(out_f):
-                    gb[o] += row[o]
+        bias_gradient(table, at, g, x)
         source = x if layer == 0 else _matrix(table, at - FIELDS + OUTPUT, n, in_f, x)
         _product_weight(blas, g, source, _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
         if layer > 0:

@@ -227,6 +227,42 @@ def _denormalize(table, base, g, out, x):  # pragma: no cover - compiled
 
 
 @_inlined
+def add_bias(table, base, z, x):  # pragma: no cover - compiled
+    """z [n, out] += b, the layer's bias, where it has one."""
+    if table[base + BIAS] != 0:
+        b = _vector(table, base + BIAS, z.shape[1], x)
+        for i in range(z.shape[0]):
+            row = z[i]
+            for o in range(z.shape[1]):
+                row[o] += b[o]
+
+
+@_inlined
+def activate(table, base, size, item, split, context):  # pragma: no cover - compiled
+    """h = f(z) on ``size`` elements of ``item`` bytes (``PRE`` → ``OUTPUT``, and the values
+    the activation keeps): its forward entry point, split as ``split`` says; nothing
+    without activation."""
+    if table[base + FORWARD] != 0:
+        blas_split.run_sized(split, context, table[base + FORWARD], size, table[base + PRE],
+                             table[base + OUTPUT], table[base + KEPT], table[base + KEPT + 1],
+                             0, 0, table[base + SCALARS],
+                             (item, item, table[base + KEPT_SIZES],
+                              table[base + KEPT_SIZES + 1], 0, 0))
+
+
+@_inlined
+def bias_gradient(table, base, g, x):  # pragma: no cover - compiled
+    """dL/db = Σᵢ gᵢ over the rows of g [n, out], in order, where the layer has a bias."""
+    if table[base + GRAD_BIAS] != 0:
+        gb = _vector(table, base + GRAD_BIAS, g.shape[1], x)
+        gb[:] = 0
+        for i in range(g.shape[0]):
+            row = g[i]
+            for o in range(g.shape[1]):
+                gb[o] += row[o]
+
+
+@_inlined
 def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compiled
     """Each layer's z = source · Wᵀ + b, its norm's y = n(z) (else y = z) and h = f(y) (its
     activation's entry point, split as ``split`` says: ``blas_split.run``) into its buffers;
@@ -240,21 +276,10 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
         wt = _matrix(table, base + TRANSPOSED, in_f, out_f, x)
         linear = _matrix(table, base + LINEAR_OUT, n, out_f, x)
         _product_forward(blas, source, w, wt, linear)
-        if table[base + BIAS] != 0:
-            b = _vector(table, base + BIAS, out_f, x)
-            for i in range(n):
-                row = linear[i]
-                for o in range(out_f):
-                    row[o] += b[o]
+        add_bias(table, base, linear, x)
         if table[base + NORM] != NO_NORM:
             _normalize(table, base, linear, z, x)
-        if table[base + FORWARD] != 0:
-            item = x.itemsize
-            blas_split.run_sized(split, context, table[base + FORWARD], n * out_f,
-                                 table[base + PRE], table[base + OUTPUT], table[base + KEPT],
-                                 table[base + KEPT + 1], 0, 0, table[base + SCALARS],
-                                 (item, item, table[base + KEPT_SIZES],
-                                  table[base + KEPT_SIZES + 1], 0, 0))
+        activate(table, base, n * out_f, x.itemsize, split, context)
         if table[base + KEEP] != 0:
             _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],
                   x.itemsize, split, context)
@@ -323,13 +348,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             _denormalize(table, base, g, dz, x)
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
-        if table[base + GRAD_BIAS] != 0:
-            gb = _vector(table, base + GRAD_BIAS, out_f, x)
-            gb[:] = 0
-            for i in range(n):
-                grow = g[i]
-                for o in range(out_f):
-                    gb[o] += grow[o]
+        bias_gradient(table, base, g, x)
         gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
         _product_weight(blas, g, source, gw)
         if l2 != 0.0:
