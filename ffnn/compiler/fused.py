@@ -56,7 +56,7 @@ from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
-_LOOPS_ONLY_MAX = 4096
+LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
 
 
@@ -182,7 +182,7 @@ class FusedStep:
         if isinstance(optimizer, LBFGS):
             return None, "LBFGS needs a closure"
         if native.gemm_addresses() is None and \
-                max(m.in_features * m.out_features for m in modules) > _LOOPS_ONLY_MAX:
+                max(m.in_features * m.out_features for m in modules) > LOOPS_ONLY_MAX:
             return None, "NumPy's BLAS is not reachable for this network's products"
         dtypes = {p._data.dtype for p in params}
         if len(dtypes) != 1 or dtypes.pop().char not in "fd":

@@ -147,11 +147,12 @@ def formula(op: type, options: dict, dtype: np.dtype):
 
 
 def template(blocks: list[Block], params: list, dtype: np.dtype, transposed: list,
-             entries: list, address) -> np.ndarray:
-    """The address table without a call's arrays: each block's parameters (a norm without
+             entries: list, address) -> tuple[np.ndarray, list]:
+    """(the address table without a call's arrays: each block's parameters (a norm without
     γ or β: ones or zeros), transposed-weight scratch, activation entry points and scalars,
-    norm kind and layer norm's ε, dropout's entry point."""
-    table = np.zeros(layout.FIELDS * len(blocks), np.int64)
+    norm kind and layer norm's ε, dropout's entry point; the arrays it points into that its
+    caller does not hold already, to be held with it)."""
+    table, held = np.zeros(layout.FIELDS * len(blocks), np.int64), []
     drop_entry = DROPOUT.entry(dtype, {"keep": np.bool_})
     for layer, block in enumerate(blocks):
         at = layout.FIELDS * layer
@@ -170,10 +171,11 @@ def template(blocks: list[Block], params: list, dtype: np.dtype, transposed: lis
             table[at + layout.NORM] = layout.LAYER_NORM if block.norm is norms.LayerNorm \
                 else layout.BATCH_NORM
             table[at + layout.GAMMA], table[at + layout.BETA] = address(gamma), address(beta)
+            held += [gamma, beta]  # a missing one: ``accel.affine``'s cached ones or zeros
             table[at + layout.EPS] = np.float64(block.eps).view(np.int64)
         if block.dropout_layer is not None:
             table[at + layout.DROP_ENTRY] = drop_entry
-    return table
+    return table, held
 
 
 def kept_dtypes(block: Block, dtype: np.dtype) -> list[np.dtype]:

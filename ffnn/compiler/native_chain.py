@@ -18,9 +18,9 @@ statistics are updated after it, by the batch norm op's own function.
 The arithmetic is the fused step's (``ffnn.compiler._fused_kernel``): NumPy's BLAS for
 products from ``BLAS_MIN_PRODUCT`` multiply-adds and loops below, the activations' and
 norms' compiled loops, the bias gradient summed over the rows in order. So the chain agrees
-with the per-layer graph to rounding, not bit for bit (its small products are loops, its
-activations below a few hundred elements NumPy's), and the eager step and its replay, which
-both run it, compute the same bits.
+with the per-layer graph to rounding, not bit for bit (the layers' ops call BLAS for small
+products too and compute activations of a few hundred elements in NumPy), and the eager step
+and its replay, which both run it, compute the same bits.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ from ffnn.ops.shape import FlattenFeatures
 
 MAX_ELEMENTS = SPLIT_MIN
 """Rows × the widest layer below which a chain runs natively: there the per-layer Python
-work is most of the step (64-32-32-10 tanh on 32 rows, Adam: 0.23 → 0.18 ms a step;
-50-200-200-200-10 GELU on 64 rows, RMSprop: 0.80 → 0.62 ms). From it the layers' own ops
-are as quick (their bias gradients a threaded BLAS product, their splits set per op), and
+work is most of the step (64-32-32-10 tanh on 32 rows, Adam: 0.22 → 0.18 ms a step;
+100-50-50-50-5 leaky ReLU with batch norms on 16 rows: 0.45 → 0.30 ms). From it the
+layers' own ops are as quick (their bias gradients a threaded BLAS product, their splits
+set per op; natively with splits, the bench's sweep rows moved by the noise only), and
 they keep the per-layer graph's bits."""
 _SIZES_KEPT = 8
 """Batch sizes whose workspace layout and scratch a chain keeps (then it starts again)."""
@@ -64,7 +65,7 @@ class NativeChain:
         if blocks is None:
             return None
         if native.gemm_addresses() is None and \
-                max(params[b.weight].size for b in blocks) > fused._LOOPS_ONLY_MAX:
+                max(params[b.weight].size for b in blocks) > fused.LOOPS_ONLY_MAX:
             return None
         return cls(layers, params, blocks)
 
@@ -92,10 +93,10 @@ class NativeChain:
         self._transposed = [np.empty(w.T.shape if self.blas == 0 or w.shape[1] == 1 or
                                      w.size < layout.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
                             for w in weights]
-        self._held = entries  # the activations' scalars, read by address
         self._context = np.zeros(blas_split.CONTEXT, np.int64)
-        self._template = native_blocks.template(blocks, params, self.dtype, self._transposed,
-                                                entries, _address)
+        self._template, held = native_blocks.template(blocks, params, self.dtype,
+                                                      self._transposed, entries, _address)
+        self._held = entries, held  # the activations' scalars, the norms' γ and β: by address
         self._grad_fields = np.array(self._gradient_fields(), np.int64)
         self._layouts: dict[int, tuple] = {}
         self._scratch: dict[int, tuple] = {}
