@@ -14,7 +14,7 @@ from __future__ import annotations
 from ffnn import random as _random
 from ffnn.nn import traits
 from ffnn.nn.linear import Flatten, Identity, Linear
-from ffnn.nn.normalization import BatchNorm1d, Dropout, count_batch
+from ffnn.nn.normalization import BatchNorm1d, Dropout, buffer_of, count_batch
 from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures
 
@@ -119,19 +119,11 @@ def batch_norm_options(module) -> dict:
 
 def batch_norm_buffers(module) -> tuple:
     """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
-    return tuple(getattr(b, "_data", b) for b in map(buffer_of, (module,) * 3, _BATCH_NORM_BUFFERS))
+    buffers = [buffer_of(module, name) for name in _BATCH_NORM_BUFFERS]
+    return tuple(getattr(b, "_data", b) for b in buffers)
 
 
 _BATCH_NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-_MISSING = object()
-
-
-def buffer_of(module, name: str):
-    """``getattr(module, name)`` for a buffer, read from the module's buffers directly (a
-    third of ``Module.__getattr__``'s cost, which a small batch norm pays several times a
-    step); the attribute where it is not a registered buffer."""
-    found = vars(module)["_buffers"].get(name, _MISSING)
-    return getattr(module, name) if found is _MISSING or name in vars(module) else found
 
 
 def flatten_reason(layers: list) -> str | None:

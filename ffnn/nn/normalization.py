@@ -80,12 +80,22 @@ class BatchNorm1d(Module):
                 f"track_running_stats={self.track_running_stats}")
 
 
+_MISSING = object()
+
+
+def buffer_of(module: Module, name: str):
+    """``getattr(module, name)`` for a buffer, read from the module's buffers directly (a
+    third of ``Module.__getattr__``'s cost, which a small batch norm pays several times a
+    step); the attribute where it is not a registered buffer."""
+    found = vars(module)["_buffers"].get(name, _MISSING)
+    return getattr(module, name) if found is _MISSING or name in vars(module) else found
+
+
 def count_batch(module: BatchNorm1d) -> None:
     """``module.num_batches_tracked += 1``, straight on its array (in place, the tensor's
     version bumped as the Tensor op bumps it): the op's dispatch cost more than a small
     batch norm's forward."""
-    found = vars(module)["_buffers"].get("num_batches_tracked")  # Module.__getattr__'s cost
-    counter = found if found is not None else module.num_batches_tracked
+    counter = buffer_of(module, "num_batches_tracked")
     data = getattr(counter, "_data", None)
     if type(data) is np.ndarray and data.dtype.kind in "iu" and data.flags.writeable:
         data += 1

@@ -14,6 +14,7 @@ import pytest
 import ffnn
 from ffnn import accel, nn
 from ffnn.compiler.native_chain import MAX_ELEMENTS
+from ffnn.gradcheck import central_differences
 from ffnn.nn import chain_call
 
 pytestmark = pytest.mark.skipif(not accel.enabled, reason="the native chain needs numba")
@@ -132,18 +133,8 @@ def test_it_agrees_with_finite_differences():
         with ffnn.no_grad():
             return float(nn.MSELoss()(model(x), target))
 
-    h = 1e-6
     for param in model.parameters():
-        data = param._data
-        numeric = np.empty_like(data)
-        for index in np.ndindex(data.shape):
-            saved = data[index]
-            data[index] = saved + h
-            up = value()
-            data[index] = saved - h
-            down = value()
-            data[index] = saved
-            numeric[index] = (up - down) / (2 * h)
+        numeric = central_differences(value, param._data)
         np.testing.assert_allclose(param.grad.numpy(), numeric, rtol=1e-6, atol=1e-9)
 
 
