@@ -19,6 +19,9 @@ import functools
 
 _grad_enabled = True
 _clock = [0]  # ticks at every in-place change of a tensor (see bump_version)
+_recorder = None
+"""Called as ``_recorder(op class, inputs, options, output)`` after each ``Op.apply`` while
+``recording`` is on (``ffnn.compiler.trace`` reads a model's forward so)."""
 
 
 def is_grad_enabled() -> bool:
@@ -53,6 +56,24 @@ class _GradMode:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class recording:
+    """``with recording(callback):`` calls ``callback(op class, inputs, options, output)``
+    after every op applied inside (one at a time: nesting raises)."""
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __enter__(self):
+        global _recorder
+        if _recorder is not None:
+            raise RuntimeError("recording: another recording is on")
+        _recorder = self.callback
+
+    def __exit__(self, *exc):
+        global _recorder
+        _recorder = None
 
 
 class no_grad(_GradMode):
@@ -155,6 +176,8 @@ class Op:
             fn.parents = inputs
             fn.input_ctxs = tuple([None if t is None else t._ctx for t in inputs])
             fn.tick, fn.output = _clock[0], (out._version_box, id(data))
+        if _recorder is not None:
+            _recorder(cls, inputs, options, out)
         return out
 
     def free(self) -> None:

@@ -368,7 +368,7 @@ def test_a_layer_norm_of_another_width_runs_eagerly_and_raises(rng):
             step(ffnn.randn(2, 3), ffnn.randn(2, 2))
 
 
-def test_falls_back_for_a_custom_forward(rng):
+def test_falls_back_for_a_custom_forward_that_is_not_a_chain(rng):
     class Residual(nn.Module):
         def __init__(self):
             super().__init__()
@@ -377,7 +377,9 @@ def test_falls_back_for_a_custom_forward(rng):
         def forward(self, x):
             return self.b(x + self.a(x))
 
-    _fallback(Residual, nn.MSELoss(), lambda m: None, rng, "Residual is not supported")
+    _fallback(Residual, nn.MSELoss(), lambda m: None, rng,
+              "Residual.forward is not one chain of layers (the input of Add is not the "
+              "previous op's output)")
 
 
 def test_falls_back_for_an_unsupported_loss(rng):

@@ -14,6 +14,11 @@ the Trainer uses too), it replays the ops without the graph:
   (``ffnn.compiler.fused``); its small products are loops and its bias gradients are summed
   in another order, so it agrees with the eager step to rounding, not bit for bit.
 
+A model with a ``forward`` of its own (``class Net(nn.Module)``) is read from its first call
+(``ffnn.compiler.trace``: that call is the eager step, its ops recorded) where its ops make
+such a chain; it is read again when a module's attribute changes or an input of another shape
+arrives.
+
 Anything it cannot capture runs the eager step, with a one-line warning giving the reason
 (``step.compiled`` is then False and ``step.reason`` says why). Parameters are read and
 written in place (``p._data``) at every call, so changes the user makes between steps are
@@ -29,6 +34,7 @@ import numpy as np
 
 from ffnn import accel, nn
 from ffnn.autograd import is_grad_enabled, no_grad
+from ffnn.compiler import trace
 from ffnn.compiler.chain import ChainStep
 from ffnn.compiler.watch import Watch
 from ffnn.ops import losses
@@ -66,8 +72,13 @@ class CompiledStep:
 
     # ----- capture --------------------------------------------------------------------
     def _capture(self) -> None:
-        self.chain = self.fused = None
         chain, reason = ChainStep.capture(self.model, self.loss_fn)
+        self._traces = reason is not None and trace.traceable(self.model)
+        self._install(chain, reason)
+
+    def _install(self, chain: ChainStep | None, reason: str | None) -> None:
+        """Use ``chain``, or run eagerly for ``reason``."""
+        self.chain = self.fused = None
         if reason is None and self.mode == "fused":
             self.fused, why = fuse(chain, self.optimizer)
             if why is not None:
@@ -86,6 +97,9 @@ class CompiledStep:
     def __call__(self, x, y) -> float:
         if not self._watch.unchanged(self.optimizer):
             self._capture()  # a layer, hook, parameter or option changed since
+        if self._traces and (self._plan_reason is not None or np.shape(
+                x._data if isinstance(x, Tensor) else x)[1:] != self.chain.traced_shape):
+            return self._traced_step(x, y)
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
@@ -175,10 +189,31 @@ class CompiledStep:
             self._warned.add(message)
             warnings.warn(f"ffnn.compile: {message}", stacklevel=4)
 
+    def _traced_step(self, x, y) -> float:
+        """The eager step, its forward recorded (``ffnn.compiler.trace``): a model with a
+        ``forward`` of its own whose ops make a chain is captured from it, for the next
+        calls with inputs of this shape (any batch size)."""
+        tx = x if isinstance(x, Tensor) else Tensor(x)
+        if tx.requires_grad or not is_grad_enabled():
+            return self._eager(x, y, "the input requires a gradient" if tx.requires_grad
+                               else "gradients are disabled (no_grad)")
+        reading = trace.ForwardReading(self.model, self.loss_fn, self.optimizer)
+        value = self._finish_eager(reading(tx), y)
+        chain, reason = reading.step()
+        self._traces = reason is None  # traced again when the model changes (Watch)
+        self._install(chain, reason)
+        if reason is not None:
+            self._warn(f"running the eager step: {reason}")
+        self.compiled, self.reason = False, reason
+        return value
+
     def _eager(self, x, y, reason: str) -> float:
         self._warn(f"running the eager step: {reason}")
         self.compiled, self.reason = False, reason
-        out = self.model(x)
+        return self._finish_eager(self.model(x), y)
+
+    def _finish_eager(self, out, y) -> float:
+        """The eager step's loss, backward and update after its forward gave ``out``."""
         loss = self.loss_fn(out, y)
         self.optimizer.zero_grad()
         loss.backward()

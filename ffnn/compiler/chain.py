@@ -205,7 +205,20 @@ register_loss(nn.SmoothL1Loss, _smooth_l1)
 register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weight=None))
 
 
-def _walk(model) -> tuple[list, list] | str:
+def loss_reason(loss) -> str | None:
+    """Why the step cannot replay ``loss`` (not one of :data:`LOSSES`, hooked, no scalar),
+    or None."""
+    name = type(loss).__name__
+    if type(loss) not in LOSSES:
+        return f"loss {name} is not supported"
+    if hooked_module(loss):
+        return f"{name} has forward hooks"
+    if getattr(loss, "reduction", "mean") not in REDUCTIONS:
+        return f"{name}(reduction={loss.reduction!r}) gives no scalar loss"
+    return None
+
+
+def walk(model) -> tuple[list, list] | str:
     """(every module, the layers in order) of a chain, or the reason it is not one."""
     modules, layers, stack = [], [], [model]
     while stack:
@@ -225,14 +238,20 @@ def _walk(model) -> tuple[list, list] | str:
             return layer
         if layer is not None:
             layers.append(layer)
+    reason = layers_reason(layers)
+    return reason if reason is not None else (modules, layers)
+
+
+def layers_reason(layers: list) -> str | None:
+    """Why ``layers`` (``layer_of``'s, in order) are not a chain the step replays (a Flatten
+    after the first layer, no Linear layer first, a layer of another width), or None."""
     reason = flatten_reason(layers)
     if reason is not None:
         return reason
     first = layers[1:2] if layers and layers[0][0] is FlattenFeatures else layers[:1]
     if not first or type(first[0][1]) is not nn.Linear:
         return "the chain does not start with a Linear layer"
-    reason = _widths(layers)
-    return reason if reason is not None else (modules, layers)
+    return _widths(layers)
 
 
 def _widths(layers: list) -> str | None:
@@ -279,6 +298,12 @@ class ChainStep:
             self.needs.append(flags)
             flowing = any(flags)
         self.flowing = flowing
+        self.leading = model
+        """The ``Sequential`` whose leading layers the eager step may run as a native chain
+        (``_native_block``), or None."""
+        self.traced_shape: tuple | None = None
+        """A chain read from a call (``from_trace``): the input's shape after the batch
+        dimension then (another may take another path through the forward)."""
         self.flattens = layers[0][0] is FlattenFeatures
         """Whether the chain starts with ``nn.Flatten()``: it takes [n, ...] inputs."""
         self._streams: list = []  # (generator, its state before this forward's dropout)
@@ -295,21 +320,40 @@ class ChainStep:
     @classmethod
     def capture(cls, model, loss) -> tuple[ChainStep | None, str | None]:
         """(the step, None) for a chain and a loss of :data:`LOSSES`, else (None, why)."""
-        name = type(loss).__name__
-        if type(loss) not in LOSSES:
-            return None, f"loss {name} is not supported"
-        if hooked_module(loss):
-            return None, f"{name} has forward hooks"
-        if getattr(loss, "reduction", "mean") not in REDUCTIONS:
-            return None, f"{name}(reduction={loss.reduction!r}) gives no scalar loss"
+        reason = loss_reason(loss)
+        if reason is not None:
+            return None, reason
         if not isinstance(model, nn.Module):
             return None, f"model {type(model).__name__} is not supported"
-        walked = _walk(model)
+        walked = walk(model)
         if isinstance(walked, str):
             return None, walked
-        step = cls(model, loss, *walked)
-        if len(step.params) != len(list(model.parameters())):
+        return cls(model, loss, *walked).checked()
+
+    @classmethod
+    def from_trace(cls, model, loss, modules: list, layers: list, leading,
+                   shape: tuple) -> tuple[ChainStep | None, str | None]:
+        """As ``capture``, for the layers ``ffnn.compiler.trace`` read from one call of a
+        model with a ``forward`` of its own on an input of ``shape`` after its batch
+        dimension (``leading``: the ``Sequential`` that got the input, whose native chain
+        the eager step runs, or None). Every attribute of every module is then an option:
+        its forward may read any of them; ``takes`` only inputs of that shape."""
+        reason = loss_reason(loss)
+        if reason is not None:
+            return None, reason
+        step = cls(model, loss, modules, layers)
+        step.leading, step.traced_shape = leading, tuple(shape)
+        step.option_tables = [vars(loss), *map(vars, modules)]
+        return step.checked()
+
+    def checked(self) -> tuple[ChainStep | None, str | None]:
+        """(self, None), or (None, why the step cannot replay the model's parameters)."""
+        step, model = self, self.model
+        used = {id(p) for p in step.params}
+        if len(used) != len(step.params):
             return None, "a parameter is used by two layers (shared weights)"
+        if len(used) != len(list(model.parameters())):
+            return None, "a parameter of the model is not used by its chain of layers"
         if any("_grad_hooks" in vars(p) for p in step.params):
             return None, "a parameter has gradient hooks"
         if step.usable_dtype() is None:
@@ -324,11 +368,14 @@ class ChainStep:
         trainable and the loss is averaged ('mean') without label smoothing, else None (the
         Trainer's graph trains those, as its tests pin)."""
         step, _ = cls.capture(model, loss)
-        if step is None or getattr(loss, "reduction", "mean") != "mean" or \
-                getattr(loss, "label_smoothing", 0.0) or \
-                not all(p.requires_grad for p in step.params):
-            return None
-        return step
+        return step if step is not None and step.trainer_takes() else None
+
+    def trainer_takes(self) -> bool:
+        """Whether the Trainer's engine takes this step: every parameter trainable, the loss
+        averaged ('mean') without label smoothing."""
+        return getattr(self.loss, "reduction", "mean") == "mean" and \
+            not getattr(self.loss, "label_smoothing", 0.0) and \
+            all(p.requires_grad for p in self.params)
 
     def train(self) -> None:
         """``model.train()`` for the captured modules (every module of the chain), without
@@ -347,6 +394,8 @@ class ChainStep:
         in_features values a row) of the weights' dtype, and every batch norm about to use
         the batch's statistics (training mode, n > 1: else its forward is another
         computation, or raises)."""
+        if self.traced_shape is not None and x.shape[1:] != self.traced_shape:
+            return False
         weight = self.registries[self.flattens]["weight"]._data
         features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
             x.shape[-1] if x.ndim == 2 else None
@@ -448,7 +497,7 @@ class ChainStep:
         compute the same bits; else None."""
         if not all(map(_requires_grad, self.params)):
             return None
-        first = self.model
+        first = self.leading
         while True:
             if not isinstance(first, nn.Sequential) or \
                     type(first).forward is not nn.Sequential.forward:

@@ -24,7 +24,7 @@ import numpy as np
 from ffnn import accel
 from ffnn import random as _random
 from ffnn.autograd import no_grad
-from ffnn.compiler import fuse
+from ffnn.compiler import fuse, trace
 from ffnn.compiler.chain import ChainStep
 from ffnn.compiler.watch import Watch
 from ffnn.io.resume import restore_training_state
@@ -120,6 +120,7 @@ class Trainer:
         self._chain_capture: tuple | None = None  # (chain, Watch, the loss's options)
         self._l1_weights: list = []
         self._fused_capture: tuple | None = None  # (chain, its FusedStep or None)
+        self._reading: trace.ForwardReading | None = None  # the next forward, recorded
         self.strategy = get_strategy(strategy, bool(distributed))
         self.strategy.setup(self)
 
@@ -359,7 +360,9 @@ class Trainer:
         clip = self.strategy.clipper(self, clip_grad_norm_ if self.grad_clip else None)
         params = [p for p in self.model.parameters() if p.requires_grad] if clip else []
         self._l1_weights = self._weights() if self.l1 else []
-        fused = self._fused_for(chain, clip)
+        self._reading = trace.ForwardReading(self.model, self.loss, self.optimizer) \
+            if chain is None and self.fast_step and trace.traceable(self.model) else None
+        fused = self._fused_for(chain, clip) if self._reading is None else None
         for b, batch in enumerate(loader):
             x, y, weight = self._batch(batch, dtype)
             n = x._data.shape[0]
@@ -371,6 +374,8 @@ class Trainer:
             if done is None:
                 value, out, target = self._forward_backward(x, y, weight)
                 value += self._update(n, weight, clip, params)
+                if self._reading is not None:  # this batch's forward read the model
+                    fused = self._fused_for(self._adopt_reading(), clip)
             else:
                 value, out, target = done
             if self.scheduler is not None and self.scheduler_interval == "batch":
@@ -386,6 +391,7 @@ class Trainer:
                 callbacks.on_train_batch_end(b, {"loss": value, "size": n})
             if self.stop_training:
                 break
+        self._reading = None  # an epoch that ended before its first batch
         self.strategy.end_epoch(self)
         loss, outputs, targets = self.strategy.reduce_epoch(loss_sum, count, outputs, targets)
         return {"loss": loss, **self._metric_logs(outputs, targets)}
@@ -419,6 +425,23 @@ class Trainer:
                           chain.option_tables if chain is not None else ())
             captured = self._chain_capture = (chain, watch, options)
         return captured[0]
+
+    def _adopt_reading(self) -> ChainStep | None:
+        """After the step whose forward ``_reading`` recorded: the model (a ``forward`` of
+        its own) read as a chain (``ffnn.compiler.trace``) becomes the fast step for the
+        next batches and epochs, until the model changes (``Watch``); None where it is
+        none (the graph trains it, and the next epoch reads it again)."""
+        reading, self._reading = self._reading, None
+        chain, _ = reading.step()
+        if chain is None or not chain.trainer_takes():
+            return None
+        options = (getattr(self.loss, "reduction", None),
+                   getattr(self.loss, "label_smoothing", None))
+        watch = Watch(self.model, self.loss, self.optimizer, chain.option_tables)
+        self._chain_capture = (chain, watch, options)
+        self._chain = chain
+        chain.train()
+        return chain
 
     def _fused_for(self, chain: ChainStep | None, clip):
         """The fused step (``ffnn.compiler.fused.FusedStep``) of this epoch's chain when
@@ -477,7 +500,7 @@ class Trainer:
             value = chain.backward(out, done, target)
             if value is not None:
                 return float(value), out, target
-        out = self.model(x)
+        out = (self.model if self._reading is None else self._reading)(x)
         target = self._target(y, out._data)
         loss = self._loss(out, target, weight)
         objective = loss

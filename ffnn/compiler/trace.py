@@ -1,0 +1,225 @@
+"""A subclassed model's forward read as a chain, from the ops one eager call applies.
+
+PyTorch programs write their networks as ``class Net(nn.Module)`` with a ``forward`` of
+their own (``x = F.relu(self.fc1(x)); return self.fc2(x)``), which ``ffnn.compiler.chain``
+cannot read from the modules alone. One eager call of the model, with every op recorded
+(``autograd.recording``), shows what that ``forward`` computes: where it is a chain of the
+ops a ``Sequential`` chain replays, ``chain_of`` gives its layers as ``ChainStep`` takes
+them.
+
+Each op must take the previous op's output as its input and the last give the model's
+output: anything else (a skip connection, a value read, an op outside the chain, a custom
+``autograd.Function``) breaks the chain and gives a reason instead. An op applied by a
+library layer (an ``nn.Linear``, ``nn.Dropout``, ``nn.BatchNorm1d``, an activation module)
+takes that layer's options as a ``Sequential`` of it would, read at each call; an
+activation called as a function (``F.relu(x)``, ``F.leaky_relu(x, 0.2)``) keeps the options
+it was called with; a reshape of the input to [n, features] first is a ``Flatten()``. The
+forward's Python runs once per capture: the caller captures again when a module's
+attribute changes (``Watch``) or an input of another shape arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import sys
+
+from ffnn import autograd, nn
+from ffnn.compiler.chain import ChainStep, layers_reason, walk
+from ffnn.compiler.watch import Watch
+from ffnn.nn import chain_call, traits
+from ffnn.nn.chain_layers import layer_of
+from ffnn.ops import dropout, matrix, norms
+from ffnn.ops.shape import FlattenFeatures, Reshape
+from ffnn.tensor import Tensor
+
+_MODULE_OPS = (norms.BatchNorm, dropout.Dropout)
+"""Ops whose options only their module gives at each call (a batch norm's running
+statistics and count, dropout's p, mode and stream): taken only when a module applied
+them."""
+
+
+def traceable(model) -> bool:
+    """Whether ``model`` is a module whose class writes its own ``forward`` (not a library
+    layer or container, which the chain reads from the modules)."""
+    if not isinstance(model, nn.Module) or isinstance(model, nn.Sequential):
+        return False
+    declared = traits.of(model)
+    return declared is None or type(model).forward is not traits.declared_forward(
+        declared.cls)
+
+
+VALUE_READS = ("__array__", "item", "tolist", "numpy", "__float__", "__int__", "__bool__",
+               "__index__")
+"""The Tensor methods that hand a tensor's values to Python: a forward calling one may take
+another path for other values, so it is not read as a chain."""
+
+
+class Recorder:
+    """The ops one forward applies: (op class, inputs, options, output, the innermost module
+    whose ``forward`` applied it) each, in order; ``value_read``: the first of
+    ``VALUE_READS`` called meanwhile, if any."""
+
+    def __init__(self):
+        self.records: list[tuple] = []
+        self.value_read: str | None = None
+
+    def __call__(self, op, inputs, options, out) -> None:
+        self.records.append((op, inputs, options, out, _calling_module()))
+
+    @contextlib.contextmanager
+    def watching_values(self):
+        """Inside, a call of a ``VALUE_READS`` method of any Tensor is noted (and runs)."""
+        originals = {name: getattr(Tensor, name) for name in VALUE_READS}
+
+        def noting(name, method):
+            @functools.wraps(method)
+            def noted(*args, **kwargs):
+                if self.value_read is None:
+                    self.value_read = name
+                return method(*args, **kwargs)
+            return noted
+
+        for name, method in originals.items():
+            setattr(Tensor, name, noting(name, method))
+        try:
+            yield
+        finally:
+            for name, method in originals.items():
+                setattr(Tensor, name, method)
+
+
+def _calling_module():
+    """The module whose ``forward`` is the innermost on the stack (None: none is)."""
+    frame = sys._getframe(2)  # past this function and the recorder
+    while frame is not None:
+        if frame.f_code.co_name == "forward":
+            module = frame.f_locals.get("self")
+            if isinstance(module, nn.Module):
+                return module
+        frame = frame.f_back
+    return None
+
+
+class ForwardReading:
+    """``reading(x)`` is ``model(x)``, recorded; after the eager step it belongs to,
+    ``step()`` gives the chain step read from it, or the reason there is none."""
+
+    def __init__(self, model, loss, optimizer):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.before = Watch(model, loss, optimizer, [vars(m) for m in model.modules()])
+
+    def __call__(self, x):
+        self.x = x
+        self.out, self.recorder = record(self.model, x)
+        return self.out
+
+    def step(self) -> tuple[ChainStep | None, str | None]:
+        found = chain_of(self.model, self.x, self.out, self.recorder)
+        if isinstance(found, str):
+            return None, found
+        chain, reason = ChainStep.from_trace(self.model, self.loss, *found)
+        if reason is None and not self.before.unchanged(self.optimizer):
+            return None, f"{type(self.model).__name__}.forward changes the model's attributes"
+        return chain, reason
+
+
+def record(model, x):
+    """(``model(x)``, the ``Recorder`` of the ops it applied): the eager forward itself."""
+    recorder = Recorder()
+    with autograd.recording(recorder), recorder.watching_values():
+        out = model(x)
+    return out, recorder
+
+
+def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
+    """(the modules, the layers as ``ChainStep`` takes them, the ``Sequential`` whose
+    chain received the input or None, x's shape after the batch dimension) of the forward
+    that computed ``out`` from ``x`` applying ``recorder``'s ops (``ChainStep.from_trace``'s
+    arguments after the loss), or the reason it is not a chain."""
+    records = recorder.records
+    if recorder.value_read is not None:
+        return (f"{model.__class__.__name__}.forward reads a tensor's values "
+                f"(Tensor.{recorder.value_read})")
+    if not records:
+        return "the forward applies no op"
+    holders = _parameter_holders(model)
+    layers, leading, source = [], None, x
+    for index, (op, inputs, options, output, module) in enumerate(records):
+        if not inputs or inputs[0] is not source:
+            return (f"{model.__class__.__name__}.forward is not one chain of layers (the "
+                    f"input of {op.__name__} is not the previous op's output)")
+        if output._data is inputs[0]._data and op is not Reshape:
+            return f"{op.__name__} writes in place"
+        found = _layers_of(op, inputs, options, output, module, holders, index, layers)
+        if isinstance(found, str):
+            return found
+        if op is chain_call.SequentialChain and index == 0:
+            leading = module
+        layers += found
+        source = output
+    if out is not source:
+        return f"the output of {model.__class__.__name__}.forward is not its last op's"
+    reason = layers_reason(layers)
+    if reason is not None:
+        return reason
+    return list(model.modules()), layers, leading, x._data.shape[1:]
+
+
+def _layers_of(op, inputs, options, output, module, holders, index, layers) -> list | str:
+    """The chain layers one recorded op stands for, or why it is none."""
+    if op is Reshape or op is FlattenFeatures:
+        shape = inputs[0]._data.shape
+        if index == 0 and output._data.shape == (shape[0], math.prod(shape[1:])):
+            return [] if len(shape) == 2 else [(FlattenFeatures, None, {})]
+        return "a reshape other than [n, ...] → [n, features] first is not captured"
+    if op is chain_call.SequentialChain:  # a Sequential of plain layers, run as one node
+        walked = walk(module)
+        return walked if isinstance(walked, str) else walked[1]
+    params = [p for p in inputs[1:] if p is not None]
+    if any(id(p) not in holders for p in params):
+        return f"{op.__name__} takes a tensor that is not a parameter of the model"
+    own = layer_of(module, layers[-1][0] if layers else None) if module is not None and \
+        type(module).__module__.startswith("ffnn.") else None
+    if isinstance(own, tuple) and own[0] is op:
+        return [own]  # applied by its library layer: its options read as a Sequential reads
+    if op in _MODULE_OPS:
+        return f"{op.__name__} is captured only from its module (nn.Dropout, nn.BatchNorm1d)"
+    holder = holders.get(id(params[0])) if params else None
+    if holder is not None:
+        found = layer_of(holder, layers[-1][0] if layers else None)
+        if not isinstance(found, tuple) or found[0] is not op or not _same_parameters(
+                holder, inputs[1:]) or not _same_options(found[2], options):
+            return f"{op.__name__} on parameters of {type(holder).__name__} is not captured"
+        return [found]
+    if op not in _chain_ops() or params:
+        return f"{op.__name__} is not captured"
+    return [(op, None, dict(options))]
+
+
+def _parameter_holders(model) -> dict:
+    """id(parameter) → the module holding it."""
+    return {id(p): m for m in model.modules() for p in vars(m)["_parameters"].values()
+            if p is not None}
+
+
+def _same_parameters(module, given) -> bool:
+    """Whether ``given`` are ``module``'s weight and bias, in that order."""
+    registry = vars(module)["_parameters"]
+    expected = (registry.get("weight"), registry.get("bias"))
+    return len(given) == 2 and all(a is b for a, b in zip(given, expected))
+
+
+def _same_options(read: dict, given: dict) -> bool:
+    """Whether the options a layer reads from its module are those the op was given."""
+    try:
+        return read.keys() == given.keys() and all(
+            bool(read[k] == given[k]) for k in read)
+    except (TypeError, ValueError):  # arrays of other shapes, values without ==
+        return False
+
+
+def _chain_ops() -> set:
+    """The ops of the library's parameterless chain layers (activations)."""
+    return {t.op for t in traits.all_traits() if t.op is not None} - {matrix.Linear}
