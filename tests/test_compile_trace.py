@@ -225,6 +225,25 @@ def test_a_forward_that_does_not_start_with_a_linear_layer_runs_eagerly(rng):
     _fallback(Squashing, (4, 6), "the chain does not start with a Linear layer", rng)
 
 
+def test_hooks_and_forwards_set_on_an_instance_run_eagerly(rng):
+    seen = []
+
+    class Hooked(Functional):
+        def __init__(self):
+            super().__init__()
+            self.fc2.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+
+    class Patched(Functional):
+        def __init__(self):
+            super().__init__()
+            forward = self.fc1.forward
+            self.fc1.forward = lambda x: forward(x)
+
+    _fallback(Hooked, (4, 6), "Linear has forward hooks", rng)
+    assert len(seen) == 2 * 3  # the hook ran at every step of both models
+    _fallback(Patched, (4, 6), "Linear has a forward set on the instance", rng)
+
+
 def test_a_forward_that_sets_attributes_runs_eagerly(rng):
     class Counting(Functional):
         calls = 0

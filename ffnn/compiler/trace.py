@@ -29,7 +29,7 @@ from ffnn import autograd, nn
 from ffnn.compiler.chain import ChainStep, layers_reason, walk
 from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
-from ffnn.nn.chain_layers import layer_of
+from ffnn.nn.chain_layers import hooked_module, layer_of
 from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures, Reshape
 from ffnn.tensor import Tensor
@@ -139,6 +139,11 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     that computed ``out`` from ``x`` applying ``recorder``'s ops (``ChainStep.from_trace``'s
     arguments after the loss), or the reason it is not a chain."""
     records = recorder.records
+    for module in model.modules():  # what the eager call runs and a replay would not
+        if hooked_module(module):
+            return f"{type(module).__name__} has forward hooks"
+        if "forward" in vars(module):
+            return f"{type(module).__name__} has a forward set on the instance"
     if recorder.value_read is not None:
         return (f"{model.__class__.__name__}.forward reads a tensor's values "
                 f"(Tensor.{recorder.value_read})")
