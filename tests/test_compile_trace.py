@@ -244,6 +244,17 @@ def test_hooks_and_forwards_set_on_an_instance_run_eagerly(rng):
     _fallback(Patched, (4, 6), "Linear has a forward set on the instance", rng)
 
 
+def test_a_forward_with_a_part_under_no_grad_runs_eagerly(rng):
+    class Frozen(Functional):
+        def forward(self, x):
+            with ffnn.no_grad():  # fc1 gets no gradient: the chain step would give it one
+                h = self.fc1(x)
+            return self.fc3(F.relu(self.fc2(F.relu(h))))
+
+    _fallback(Frozen, (4, 6), "Frozen.forward applies Linear without gradients (no_grad)",
+              rng)
+
+
 def test_a_forward_that_sets_attributes_runs_eagerly(rng):
     class Counting(Functional):
         calls = 0

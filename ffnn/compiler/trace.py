@@ -59,13 +59,17 @@ another path for other values, so it is not read as a chain."""
 class Recorder:
     """The ops one forward applies: (op class, inputs, options, output, the innermost module
     whose ``forward`` applied it) each, in order; ``value_read``: the first of
-    ``VALUE_READS`` called meanwhile, if any."""
+    ``VALUE_READS`` called meanwhile, if any; ``without_grad``: an op applied under
+    ``no_grad``, if any (its inputs get no gradient through it: not the chain's step)."""
 
     def __init__(self):
         self.records: list[tuple] = []
         self.value_read: str | None = None
+        self.without_grad: type | None = None  # an op applied under no_grad
 
     def __call__(self, op, inputs, options, out) -> None:
+        if not autograd.is_grad_enabled():
+            self.without_grad = op
         self.records.append((op, inputs, options, out, _calling_module()))
 
     @contextlib.contextmanager
@@ -147,6 +151,9 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     if recorder.value_read is not None:
         return (f"{model.__class__.__name__}.forward reads a tensor's values "
                 f"(Tensor.{recorder.value_read})")
+    if recorder.without_grad is not None:
+        return (f"{model.__class__.__name__}.forward applies {recorder.without_grad.__name__} "
+                "without gradients (no_grad)")
     if not records:
         return "the forward applies no op"
     holders = _parameter_holders(model)
