@@ -49,6 +49,10 @@ class Spec:
     norm: str = "none"
     dropout: float = 0.0
     dtype: str = "float32"
+    form: str = "sequential"
+    """How the network is written: 'sequential' (``nn.Sequential``) or 'module' (a
+    ``Module`` subclass calling its layers in its own ``forward``, as PyTorch programs
+    write it; ``ffnn.compile`` reads it from its first call)."""
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (what the peer processes receive)."""
@@ -139,10 +143,38 @@ def _module(nn, layer: tuple):
     return getattr(nn, _MODULES[layer[1]])()
 
 
+FORMS = ("sequential", "module")
+
+
 def _model(lib, spec: Spec):
-    """The case's ``nn.Sequential`` in ``lib`` (``ffnn`` or ``torch``)."""
-    model = lib.nn.Sequential(*[_module(lib.nn, layer) for layer in spec.plan()])
+    """The case's network in ``lib`` (``ffnn`` or ``torch``), written in ``spec.form``."""
+    modules = [_module(lib.nn, layer) for layer in spec.plan()]
+    model = lib.nn.Sequential(*modules) if spec.form == "sequential" else \
+        _subclassed(lib.nn, modules)
     return model.double() if spec.dtype == "float64" else model
+
+
+def _subclassed(nn, modules: list):
+    """``modules`` as PyTorch programs write a network: a ``Module`` subclass holding them
+    (``self.layers``) and calling each in its ``forward``."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList(modules)
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    return Net()
+
+
+def model_state(spec: Spec, state: dict) -> dict:
+    """``state`` (``layout.init_state``'s, keyed as a Sequential's) keyed as the case's
+    model is (``layers.`` first in the module form)."""
+    return state if spec.form == "sequential" else {f"layers.{k}": v for k, v in state.items()}
 
 
 def _training(lib, spec: Spec, model):
@@ -186,7 +218,7 @@ def build_ffnn(spec: Spec, seed: int = 0, state: dict | None = None):
     ffnn.manual_seed(seed)
     model, step = _build(ffnn, spec, *make_data(spec, seed))
     if state is not None:
-        model.load_state_dict(state)
+        model.load_state_dict(model_state(spec, state))
     return model, step
 
 
@@ -207,7 +239,7 @@ def build_ffnn_compiled(spec: Spec, seed: int = 0, state: dict | None = None):
     ffnn.manual_seed(seed)
     model = _model(ffnn, spec)
     if state is not None:
-        model.load_state_dict(state)
+        model.load_state_dict(model_state(spec, state))
     x_np, y_np = make_data(spec, seed)
     x, y = ffnn.from_numpy(x_np), ffnn.from_numpy(y_np)
     loss_fn, opt = _training(ffnn, spec, model)
@@ -223,7 +255,8 @@ def build_torch(spec: Spec, state: dict | None, seed: int = 0):
     torch.manual_seed(seed)
     model, step = _build(torch, spec, *make_data(spec, seed))
     if state is not None:
-        model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+        model.load_state_dict({k: torch.from_numpy(np.array(v))
+                               for k, v in model_state(spec, state).items()})
     return model, step
 
 

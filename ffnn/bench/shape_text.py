@@ -12,26 +12,28 @@ sizes (required, first): the widths joined by ``-``; ``bN``: the batch (default 
 activation (``ffnn.bench.layout.SHAPE_ACTIVATIONS``, default relu); an optimizer
 (``ffnn.bench.optimizers.OPTIMIZERS``, default adam); ``mse`` or ``cross_entropy`` (default:
 cross-entropy for two or more outputs, else MSE); ``batch_norm`` or ``layer_norm``;
-``dropout P``; ``float32`` or ``float64``; ``lr X`` (default: the sweep's for the optimizer).
+``dropout P``; ``float32`` or ``float64``; ``lr X`` (default: the sweep's for the optimizer);
+``module`` (or ``subclass``): the network written as a ``Module`` subclass calling its
+layers in its own ``forward``, as PyTorch programs write it (default: ``nn.Sequential``).
 Words are read in any case, and as they are often written: ``SGD momentum`` (or ``momentum``,
 ``sgd+momentum``) for sgd_momentum, ``swish`` for silu, ``leakyrelu`` for leaky_relu.
 """
 
 from __future__ import annotations
 
-from ffnn.bench.cases import Spec
+from ffnn.bench.cases import FORMS, Spec
 from ffnn.bench.layout import NORMS, SHAPE_ACTIVATIONS
 from ffnn.bench.optimizers import OPTIMIZERS
 from ffnn.bench.sweep import label, learning_rate
 
 ALIASES = {"momentum": "sgd_momentum", "sgd+momentum": "sgd_momentum", "swish": "silu",
-           "leakyrelu": "leaky_relu"}
+           "leakyrelu": "leaky_relu", "subclass": "module"}
 """Other spellings of a word (``sgd momentum``, two words, is read as one)."""
 LOSSES = ("mse", "cross_entropy")
 DTYPES = ("float32", "float64")
 DEFAULT_ROWS = 128
 _WORDS = ", ".join(("bN", *SHAPE_ACTIVATIONS, *OPTIMIZERS, *LOSSES, *NORMS[1:], *DTYPES,
-                    "dropout P", "lr X"))
+                    "dropout P", "lr X", *FORMS[1:]))
 
 
 def _fail(text: str, why: str) -> ValueError:
@@ -82,6 +84,8 @@ def parse_shape(text: str) -> Spec:
             key, value = "norm", word
         elif word in DTYPES:
             key, value = "dtype", word
+        elif word in FORMS[1:]:
+            key, value = "form", word
         elif word in ("dropout", "lr"):
             key, value = word, _number(text, words, word)
         else:
@@ -100,7 +104,7 @@ def parse_shape(text: str) -> Spec:
         raise _fail(text, f"lr must be a positive number. Received: {lr}")
     spec = Spec(sizes, found.get("activation", "relu"), rows, loss, optimizer, lr=lr,
                 norm=found.get("norm", "none"), dropout=found.get("dropout", 0.0),
-                dtype=found.get("dtype", "float32"))
+                dtype=found.get("dtype", "float32"), form=found.get("form", FORMS[0]))
     try:
         spec.plan()
     except ValueError as err:
@@ -122,6 +126,8 @@ def shape_label(spec: Spec) -> str:
         words.append(spec.dtype)
     if spec.lr != learning_rate(spec.optimizer):
         words.append(f"lr {spec.lr:g}")
+    if spec.form != FORMS[0]:
+        words.append(spec.form)
     return " ".join(words)
 
 

@@ -115,6 +115,24 @@ def test_compiled_peer_fused_step_follows_the_eager_one_to_rounding(name):
     assert ours[3] != pytest.approx(ours[0], rel=1e-4)  # the steps did move the weights
 
 
+@pytest.mark.parametrize("norm", ["none", "batch_norm"])
+def test_the_module_form_trains_as_torch_does_and_compiles_from_its_first_step(norm):
+    """``--shape ... module``: a Module subclass calling its layers in its forward, in ffnn
+    and torch alike; the compiled peer runs its first step eagerly and fuses the next."""
+    spec = Spec((5, 7, 6, 3), "tanh", 8, "cross_entropy", "adam", lr=0.05, norm=norm,
+                dtype="float64", dropout=0.0, form="module")
+    state = layout.init_state(spec.plan(), "float64")
+    model, step = cases.build_ffnn(spec, state=state)
+    _, torch_step = cases.build_torch(spec, state)
+    assert not isinstance(model, ffnn.nn.Sequential) and "layers.0.weight" in model.state_dict()
+    ours = [step().item() for _ in range(3)]
+    assert ours == pytest.approx([torch_step().item() for _ in range(3)], rel=1e-10, abs=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback: a declined read or fusion warns
+        _, compiled = cases.build_ffnn_compiled(spec, state=state)
+        assert [compiled() for _ in range(3)] == pytest.approx(ours, rel=1e-12)
+
+
 def test_float64_specs_build_float64_models_and_data():
     spec = Spec((3, 2), "relu", 4, "mse", "sgd", dtype="float64")
     model, step = cases.build_ffnn(spec)

@@ -34,6 +34,16 @@ def test_defaults_and_words_in_any_order():
     assert shape_label(spec) == "128-256-1 silu b64 nesterov layer_norm dropout 0.2 float64 lr 0.05"
 
 
+def test_the_module_form_is_a_word_of_its_own():
+    spec = parse_shape("64-32-10 tanh b8 subclass")
+    assert spec.form == "module" and spec == replace(parse_shape("64-32-10 tanh b8"),
+                                                     form="module")
+    assert shape_label(spec) == "64-32-10 tanh b8 adam module"
+    assert parse_shape(shape_label(spec)) == spec
+    with pytest.raises(ValueError, match="form is given twice"):
+        parse_shape("64-32-10 module subclass")
+
+
 def test_a_shape_given_twice_is_one_row():
     assert list(shape_specs(["8-4-2 tanh b4 sgd", "8-4-2 sgd b4 tanh", "8-4-2"])) == [
         "8-4-2 tanh b4 sgd", "8-4-2 relu b128 adam"]
