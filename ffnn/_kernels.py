@@ -141,6 +141,18 @@ def softmax_row(row, out):  # pragma: no cover - compiled
 
 
 @_row_jit
+def log_softmax_rows(x, out):  # pragma: no cover - compiled
+    """out = log softmax of each row of x [n, c]: xₖ - m - log s with ``softmax_row``'s m
+    and s (the terms cross-entropy's loss takes)."""
+    for i in range(x.shape[0]):
+        top, s = softmax_row(x[i], out[i])
+        log_s = math.log(s)
+        for j in range(x.shape[1]):
+            out[i, j] = (x[i, j] - top) - log_s
+    return out
+
+
+@_row_jit
 def bce_with_logits_row(x, y, g, scale):  # pragma: no cover - compiled
     """Σⱼ Lⱼ (float64) of one row of logits x and targets y [c], Lⱼ = (1 - y) x + softplus(-x)
     (``ops.losses.BCE_WITH_LOGITS``'s formula, each Lⱼ in x's precision), and g = (σ(x) - y)

@@ -245,6 +245,12 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int =
     return (total, prob) if ok else None
 
 
+def log_softmax_rows(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out ← log softmax of each row of x [n, c] (float32/float64, C-contiguous), one pass
+    a row as ``cross_entropy_forward``'s; returns out."""
+    return _kernels().log_softmax_rows(x, out)
+
+
 def cross_entropy_backward(prob: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
     """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved probabilities."""
     out = np.empty_like(prob)

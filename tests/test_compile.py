@@ -418,13 +418,12 @@ def test_l1_huber_smooth_l1_and_bce_replay_bit_for_bit(name, dtype, rng):
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
 
 
-@pytest.mark.parametrize("mode", ["replay", "fused"])
 @pytest.mark.parametrize("loss", [nn.NLLLoss(), nn.NLLLoss(reduction="sum", ignore_index=1)],
                          ids=["mean", "sum ignore 1"])
-def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, mode, rng):
-    """The tutorials' classifier head, LogSoftmax(dim=1) then NLLLoss: replayed (the fused
-    mode replays it, with its one-line reason), bit for bit; a label out of range runs the
-    eager step, which raises the loss's error."""
+def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, rng):
+    """The tutorials' classifier head, LogSoftmax(dim=1) then NLLLoss: replayed bit for bit
+    (the fused mode fuses it: ``test_compile_fused``); a label out of range runs the eager
+    step, which raises the loss's error."""
     def make():
         return nn.Sequential(_model([5, 8, 4], "relu", np.float64), nn.LogSoftmax(dim=1))
 
@@ -433,15 +432,13 @@ def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, mode, rng):
                     for m in (eager_model, compiled_model))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        step = ffnn.compile(compiled_model, loss, opt_c, mode=mode)
+        step = ffnn.compile(compiled_model, loss, opt_c)
         for _ in range(3):
             x = ffnn.tensor(rng.standard_normal((6, 5)))
             y = ffnn.tensor(rng.integers(0, 4, 6))
             assert step(x, y) == eager_step(eager_model, loss, opt_e, x, y)
             assert step.compiled
-    assert [str(w.message) for w in caught] == ([] if mode == "replay" else [
-        "ffnn.compile: mode='fused' cannot take this step (logsoftmax has no compiled "
-        "formula); replaying"])
+    assert not caught
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
     with pytest.warns(UserWarning, match="class label is out of range"), \
             pytest.raises(ValueError, match="out of range|Target"):

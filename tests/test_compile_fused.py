@@ -4,6 +4,7 @@ replays (bit for bit) what it cannot fuse."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -430,6 +431,82 @@ def test_ignored_labels_and_reshaped_parameters_are_replayed(rng):
     with pytest.warns(UserWarning, match=r"a Linear\(3, 4\) has parameters of other shapes"), \
             pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\) got input"):
         step(x, ffnn.tensor(np.array([0, 1, 2, 1])))
+
+
+def test_an_ignore_index_that_is_a_class_is_ignored(rng):
+    """CrossEntropyLoss(ignore_index=2) on three classes: a batch with label 2 is replayed
+    (its rows ignored, as the eager step ignores them), one without is fused."""
+    eager_model, fused_model = _model([3, 4, 3]), _model([3, 4, 3])
+    opt_e, opt_f = (optim.SGD(m.parameters(), lr=0.1) for m in (eager_model, fused_model))
+    loss_fn = nn.CrossEntropyLoss(ignore_index=2)
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    for labels in ([0, 2, 1, 2], [0, 1, 1, 0]):
+        x, y = ffnn.tensor(rng.standard_normal((4, 3))), ffnn.tensor(np.array(labels))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = step(x, y)
+        assert bool(caught) == (2 in labels)
+        np.testing.assert_allclose(got, eager_step(eager_model, loss_fn, opt_e, x, y),
+                                   rtol=1e-12)
+
+
+class _LogProbabilities(nn.Module):
+    """The tutorials' head: log-softmax of the last layer, trained with NLLLoss."""
+
+    def __init__(self, dim=1):
+        super().__init__()
+        self.body, self.dim = _model([5, 8, 4], "relu"), dim
+
+    def forward(self, x):
+        return ffnn.log_softmax(self.body(x), dim=self.dim)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("form", ["module", "sequential"])
+def test_a_closing_log_softmax_with_nll_loss_is_fused(form, reduction, rng):
+    """NLL(log softmax z) is the cross-entropy of z: fused as it, the output the log-softmax
+    the model returns."""
+    def make():
+        model = _LogProbabilities()
+        return model if form == "module" else nn.Sequential(*model.body, nn.LogSoftmax(dim=1))
+
+    eager_model, fused_model = make(), make()
+    opt_e, opt_f = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, fused_model))
+    loss_fn = nn.NLLLoss(reduction=reduction)
+    step = ffnn.compile(fused_model, loss_fn, opt_f, mode="fused")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither replayed nor eager after the first step
+        for n in (6, 6, 3, 6):
+            x, y = ffnn.tensor(rng.standard_normal((n, 5))), ffnn.tensor(rng.integers(0, 4, n))
+            with ffnn.no_grad():
+                expected_output = eager_model(x).numpy()
+            expected = eager_step(eager_model, loss_fn, opt_e, x, y)
+            np.testing.assert_allclose(step(x, y), expected, rtol=1e-12)
+            np.testing.assert_allclose(step.output, expected_output, rtol=1e-12, atol=1e-14)
+    assert step.fused is not None and step.fused.log_softmax
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        np.testing.assert_allclose(a._data, b._data, rtol=1e-10, atol=1e-13)
+    with warnings.catch_warnings(record=True) as caught, \
+            pytest.raises(ValueError, match="out of range|Target"):
+        warnings.simplefilter("always")
+        step(ffnn.randn(3, 5).double(), ffnn.tensor(np.array([0, 4, 1])))
+    assert [str(w.message).split(": ", 1)[1] for w in caught] == [
+        "mode='fused' cannot take this batch (a target is ignore_index or not a class); "
+        "replaying", "running the eager step: a class label is out of range"]
+
+
+@pytest.mark.parametrize("loss_fn, tail, reason", [
+    (nn.NLLLoss(weight=ffnn.ones(4, dtype=ffnn.float64)), (),
+     "a closing LogSoftmax is fused with NLLLoss() only"),
+    (nn.CrossEntropyLoss(), (), "a closing LogSoftmax is fused with NLLLoss() only"),
+    (nn.NLLLoss(), (nn.Tanh(),),
+     "a LogSoftmax is fused only right after the last Linear, over dim 1")])
+def test_a_log_softmax_it_cannot_fuse_is_replayed(loss_fn, tail, reason, rng):
+    model = nn.Sequential(*_LogProbabilities().body, *tail, nn.LogSoftmax(dim=1))
+    with pytest.warns(UserWarning, match=re.escape(reason)):
+        step = ffnn.compile(model, loss_fn, optim.SGD(model.parameters(), lr=0.1),
+                            mode="fused")
+    assert step.fused is None and step.compiled
 
 
 @pytest.mark.parametrize("generator, dtype, width, rows", [

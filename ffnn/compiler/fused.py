@@ -44,7 +44,7 @@ from ffnn.nn.chain_layers import (
     batch_statistics,
     dropout_options,
 )
-from ffnn.ops.activations import PointwiseOp
+from ffnn.ops.activations import LogSoftmax, PointwiseOp
 from ffnn.ops.dropout import DROPOUT, keep_mask
 from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
@@ -73,11 +73,19 @@ def activation_formula(op: type, options: dict):
 
 def _chain(chain: ChainStep):
     """(linear modules, each one's norm module or None, each one's activation: (Pointwise,
-    scalars) or None, each one's dropout module or None) or a reason: Linear layers, each
-    followed by at most one layer norm over its features or batch norm, one activation with
-    a formula, then one dropout, in that order."""
+    scalars) or None, each one's dropout module or None, whether a log-softmax over the
+    classes ends the chain) or a reason: Linear layers, each followed by at most one layer
+    norm over its features or batch norm, one activation with a formula, then one dropout,
+    in that order; the last Linear layer may be followed by a ``LogSoftmax`` alone."""
     modules, norms, activations, dropouts = [], [], [], []
-    for op, owner, options in chain.layers[chain.flattens:]:  # a Flatten: the caller's reshape
+    layers = chain.layers[chain.flattens:]  # a Flatten: the caller's reshape
+    log_softmax = bool(layers) and layers[-1][0] is LogSoftmax
+    if log_softmax:
+        if layers[-1][2].get("dim", -1) not in (1, -1) or len(layers) < 2 or \
+                layers[-2][1] is None or type(layers[-2][1]) is not nn.Linear:
+            return None, "a LogSoftmax is fused only right after the last Linear, over dim 1"
+        layers = layers[:-1]
+    for op, owner, options in layers:
         if owner is not None and type(owner) in _NORMS:
             reason = _norm_reason(owner, options, modules, norms, activations, dropouts)
             if reason is not None:
@@ -101,7 +109,7 @@ def _chain(chain: ChainStep):
         if isinstance(found, str):
             return None, found
         activations[-1] = found
-    return (modules, norms, activations, dropouts), None
+    return (modules, norms, activations, dropouts, log_softmax), None
 
 
 _NORMS = (nn.LayerNorm, nn.BatchNorm1d)
@@ -133,6 +141,17 @@ def _loss(loss):
         return f"loss {type(loss).__name__} with these options is not fused"
     kind, mean, factor = found
     return _LOSS_CODES[kind], bool(mean), float(factor)
+
+
+def _loss_after(loss, log_softmax: bool):
+    """``_loss``, or after a closing log-softmax an NLL loss without class weights as the
+    cross-entropy of the logits (NLL(log softmax z) = CE(z), the same gradient)."""
+    if not log_softmax:
+        return _loss(loss)
+    if type(loss) is not nn.NLLLoss or loss.weight is not None or \
+            loss.reduction not in ("mean", "sum"):
+        return f"a closing LogSoftmax is fused with NLLLoss() only (not {type(loss).__name__})"
+    return _LOSS_CODES["cross_entropy"], loss.reduction == "mean", 1.0
 
 
 def _flat_owner(params: list, optimizer):
@@ -171,10 +190,10 @@ class FusedStep:
     def build(cls, step: ChainStep, optimizer):
         """(FusedStep, None) or (None, the reason it cannot be fused)."""
         chain, reason = _chain(step)
-        loss = _loss(step.loss) if reason is None else reason
+        loss = reason if reason is not None else _loss_after(step.loss, chain[4])
         if isinstance(loss, str):
             return None, loss
-        modules, norms, activations, dropouts = chain
+        modules, norms, activations, dropouts, log_softmax = chain
         params = _layout(modules, norms)[0]
         flat = _flat_owner(params, optimizer)
         if flat is not None:
@@ -198,14 +217,20 @@ class FusedStep:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
         return cls(modules, norms, activations, dropouts, loss, optimizer, owners,
-                   [groups[id(p)] for p in owners], step.flattens), None
+                   [groups[id(p)] for p in owners], step.flattens, log_softmax,
+                   getattr(step.loss, "ignore_index", -100)), None
 
     def __init__(self, modules, norms, activations, dropouts, loss, optimizer, owners,
-                 owner_groups, flattens: bool = False):
+                 owner_groups, flattens: bool = False, log_softmax: bool = False,
+                 ignore_index: int = -100):
         """``owners``: the parameters the optimizer holds, each chain parameter's own or
         (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
         groups ``owner_groups``; ``loss``: ``_loss``'s description; ``flattens``: the chain
-        opens with a Flatten, so [n, ...] inputs are taken as [n, features]."""
+        opens with a Flatten, so [n, ...] inputs are taken as [n, features];
+        ``log_softmax``: the chain ends with a log-softmax that the NLL loss reads (the
+        kernel computes cross-entropy on the logits, the same loss and gradient; the
+        output is their log-softmax); ``ignore_index``: the class-index loss's (a batch
+        with a target equal to it is left to the replay, which ignores those rows)."""
         from ffnn.compiler import _fused_kernel as kernel
 
         self._kernel_module = kernel
@@ -225,6 +250,7 @@ class FusedStep:
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self.loss_code, self.mean, self.factor = loss
+        self.ignore_index = int(ignore_index)
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
@@ -232,7 +258,8 @@ class FusedStep:
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
-        self.flattens = flattens
+        self.flattens, self.log_softmax = flattens, log_softmax
+        self._log_probabilities: dict[int, np.ndarray] = {}  # rows → the output's buffer
         self._init_update(optimizer, owner_groups)
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
@@ -565,7 +592,7 @@ class FusedStep:
             if y.dtype.kind not in "iu" or y.shape != (n,):
                 return "the target is not a vector of class indices, one per row"
             y_index = np.ascontiguousarray(y, np.int64)
-            if not self._classes_ok(y_index, self.classes):
+            if not self._classes_ok(y_index, self.classes, self.ignore_index):
                 return "a target is ignore_index or not a class"
             return self._no_float, y_index
         if y.dtype.kind != "f" or y.shape != (n, self.classes):
@@ -640,8 +667,16 @@ class FusedStep:
                            normed[4], options["momentum"], n)
         if not in_kernel:
             optimizer.step()
-        self.output = output
+        self.output = output if not self.log_softmax else accel.log_softmax_rows(
+            output, self._log_probabilities_for(n))
         return float(loss), None
+
+    def _log_probabilities_for(self, n: int) -> np.ndarray:
+        """The output buffer [n, classes] of a chain ending in a log-softmax, made once."""
+        found = self._log_probabilities.get(n)
+        if found is None:
+            found = self._log_probabilities[n] = np.empty((n, self.classes), self.dtype)
+        return found
 
 
 def _layout(modules: list, norms: list) -> tuple[list, list, list]:
