@@ -225,12 +225,9 @@ class FusedStep:
                  ignore_index: int = -100):
         """``owners``: the parameters the optimizer holds, each chain parameter's own or
         (``ffnn.optim.flat``) the one flat parameter their arrays are views of, with their
-        groups ``owner_groups``; ``loss``: ``_loss``'s description; ``flattens``: the chain
-        opens with a Flatten, so [n, ...] inputs are taken as [n, features];
-        ``log_softmax``: the chain ends with a log-softmax that the NLL loss reads (the
-        kernel computes cross-entropy on the logits, the same loss and gradient; the
-        output is their log-softmax); ``ignore_index``: the class-index loss's (a batch
-        with a target equal to it is left to the replay, which ignores those rows)."""
+        groups ``owner_groups``; ``flattens``: the chain opens with a Flatten, so [n, ...]
+        inputs are taken as [n, features]; ``loss``, ``log_softmax``, ``ignore_index``:
+        ``_init_loss``."""
         from ffnn.compiler import _fused_kernel as kernel
 
         self._kernel_module = kernel
@@ -249,8 +246,7 @@ class FusedStep:
         self.weights = [m.weight for m in modules]
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
-        self.loss_code, self.mean, self.factor = loss
-        self.ignore_index = int(ignore_index)
+        self._init_loss(loss, log_softmax, ignore_index)
         self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
@@ -258,8 +254,7 @@ class FusedStep:
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
-        self.flattens, self.log_softmax = flattens, log_softmax
-        self._log_probabilities: dict[int, np.ndarray] = {}  # rows → the output's buffer
+        self.flattens = flattens
         self._init_update(optimizer, owner_groups)
         self._checked: list = []
         self._shapes = [p._data.shape for p in self.params]
@@ -284,6 +279,16 @@ class FusedStep:
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
+
+    def _init_loss(self, loss: tuple, log_softmax: bool, ignore_index: int) -> None:
+        """``loss``: ``_loss``'s description; ``log_softmax``: the chain ends with a
+        log-softmax that the NLL loss reads (the kernel computes the cross-entropy of the
+        logits, the same loss and gradient; the output is their log-softmax);
+        ``ignore_index``: the class-index loss's (a batch with a target equal to it is left
+        to the replay, which ignores those rows)."""
+        self.loss_code, self.mean, self.factor = loss
+        self.log_softmax, self.ignore_index = log_softmax, int(ignore_index)
+        self._log_probabilities: dict[int, np.ndarray] = {}  # rows → the output's buffer
 
     def _init_update(self, optimizer, owner_groups: list) -> None:
         """How the optimizer's update runs: SGD/Adam/AdamW by their kernels with rows kept

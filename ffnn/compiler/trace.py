@@ -43,7 +43,7 @@ them."""
 def traceable(model) -> bool:
     """Whether ``model`` is a module whose class writes its own ``forward`` (not a library
     layer or container, which the chain reads from the modules)."""
-    if not isinstance(model, nn.Module) or isinstance(model, nn.Sequential):
+    if not isinstance(model, nn.Module) or type(model) is nn.Sequential:
         return False
     declared = traits.of(model)
     return declared is None or type(model).forward is not traits.declared_forward(
