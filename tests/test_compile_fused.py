@@ -509,6 +509,48 @@ def test_a_log_softmax_it_cannot_fuse_is_replayed(loss_fn, tail, reason, rng):
     assert step.fused is None and step.compiled
 
 
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1.0), (np.float32, 1.0),
+                                          (np.float32, 200.0)])
+def test_bce_on_a_closing_sigmoid_is_fused(dtype, scale, rng):
+    """Sigmoid then BCELoss (the binary tutorials' head): the eager op's formulas, logs
+    clamped at -100 where the sigmoid saturates to 0 or 1 (``scale`` 200)."""
+    def make():
+        model = nn.Sequential(*_model([4, 8, 2], "relu"), nn.Sigmoid()).to(dtype)
+        with ffnn.no_grad():
+            model[2].weight.mul_(scale)
+        return model
+
+    eager_model, fused_model = make(), make()
+    opt_e, opt_f = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, fused_model))
+    step = ffnn.compile(fused_model, nn.BCELoss(), opt_f, mode="fused")
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the eager op's log1p(-1)
+        warnings.simplefilter("error", UserWarning)  # no replay
+        for _ in range(4):
+            x = ffnn.tensor(rng.standard_normal((6, 4)).astype(dtype))
+            y = ffnn.tensor((rng.random((6, 2)) > 0.5).astype(dtype))
+            expected = eager_step(eager_model, nn.BCELoss(), opt_e, x, y)
+            np.testing.assert_allclose(step(x, y), expected, rtol=rtol)
+    assert step.fused is not None
+    for a, b in zip(eager_model.parameters(), fused_model.parameters()):
+        np.testing.assert_allclose(a._data, b._data, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("tail, loss_fn, reason", [
+    ((nn.Tanh(),), nn.BCELoss(), "BCELoss is fused only after a closing Sigmoid"),
+    ((nn.Sigmoid(), nn.Dropout(0.1)), nn.BCELoss(),
+     "BCELoss is fused only after a closing Sigmoid"),
+    ((nn.Sigmoid(),), nn.BCELoss(weight=ffnn.ones(2, dtype=ffnn.float64)),
+     "loss BCELoss with these options is not fused")])
+def test_bce_it_cannot_fuse_is_replayed(tail, loss_fn, reason):
+    model = nn.Sequential(*_model([4, 8, 2], "relu"), *tail)
+    with pytest.warns(UserWarning, match=re.escape(reason)):
+        step = ffnn.compile(model, loss_fn, optim.SGD(model.parameters(), lr=0.1),
+                            mode="fused")
+    assert step.fused is None and step.compiled
+
+
 @pytest.mark.parametrize("generator, dtype, width, rows", [
     (False, np.float64, 9, 6), (True, np.float64, 9, 6),
     (False, np.float32, 512, 160)])  # float32: masks and products as large as the bench's

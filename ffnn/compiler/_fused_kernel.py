@@ -30,7 +30,7 @@ from ffnn.optim.adam import adam_step_coefficients
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
-MSE, CROSS_ENTROPY, BCE_WITH_LOGITS = 0, 1, 2
+MSE, CROSS_ENTROPY, BCE_WITH_LOGITS, BCE = 0, 1, 2, 3
 ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 11
 """Columns of an Adam row of ``hyper``: ``ADAM_KERNEL``'s scalars (step_size and
 bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
@@ -60,6 +60,13 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
                 grow[j] = (d + d) * scale
         elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas, by rows
             total += norm_kernels.bce_with_logits_row(row, y_float[i], grow, scale)
+        elif code == BCE:  # probabilities (a sigmoid's): ``ops.losses.BCELoss``'s formulas
+            for j in range(c):
+                p, t = row[j], y_float[i, j]
+                log_p = max(math.log(p) if p > 0 else -math.inf, -100.0)
+                log_q = max(math.log1p(-p) if p < 1 else -math.inf, -100.0)
+                total -= t * log_p + (1 - t) * log_q
+                grow[j] = (p - t) / max((1 - p) * p, 1e-12) * scale
         else:  # the eager op's softmax (``ffnn._kernels``), then its backward's product
             k = y_index[i]
             top, s = norm_kernels.softmax_row(row, grow)

@@ -56,7 +56,7 @@ LOSSES: dict[type, Callable] = {}
 
 FUSED_LOSSES: dict[type, Callable] = {}
 """Loss class → ``describe(loss) -> (kind, mean, factor) | None``: the loss is ``factor`` times
-the ``kind`` loss ('mse', 'cross_entropy' or 'bce_with_logits', without options), averaged
+the ``kind`` loss ('mse', 'cross_entropy', 'bce_with_logits' or 'bce', without options), averaged
 when ``mean`` else summed, so the fused step (``ffnn.compiler.fused``) computes it; None: it
 cannot."""
 
@@ -202,7 +202,8 @@ register_loss(nn.NLLLoss, _class_indices(losses.NLLLoss, weight=None))  # after 
 register_loss(nn.L1Loss, _float_target(losses.L1Loss))
 register_loss(nn.HuberLoss, _float_target(losses.HuberLoss, read=_huber_delta))
 register_loss(nn.SmoothL1Loss, _smooth_l1)
-register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weight=None))
+register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weight=None),
+              _plain("bce", "weight"))  # fused after a closing sigmoid only
 
 
 def loss_reason(loss) -> str | None:

@@ -44,7 +44,7 @@ from ffnn.nn.chain_layers import (
     batch_statistics,
     dropout_options,
 )
-from ffnn.ops.activations import LogSoftmax, PointwiseOp
+from ffnn.ops.activations import SIGMOID, LogSoftmax, PointwiseOp
 from ffnn.ops.dropout import DROPOUT, keep_mask
 from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
@@ -54,7 +54,7 @@ from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import owns_fused_update, reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
-_LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2}
+_LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2, "bce": 3}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
 LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
@@ -143,11 +143,19 @@ def _loss(loss):
     return _LOSS_CODES[kind], bool(mean), float(factor)
 
 
-def _loss_after(loss, log_softmax: bool):
-    """``_loss``, or after a closing log-softmax an NLL loss without class weights as the
-    cross-entropy of the logits (NLL(log softmax z) = CE(z), the same gradient)."""
+def _loss_after(loss, chain: tuple):
+    """``_loss`` of the loss after ``chain`` (``_chain``'s): after a closing log-softmax an
+    NLL loss without class weights, as the cross-entropy of the logits (NLL(log softmax z)
+    = CE(z), the same gradient); BCE on probabilities only after a closing sigmoid (its
+    values in [0, 1], as BCELoss requires)."""
+    activations, dropouts, log_softmax = chain[2:]
     if not log_softmax:
-        return _loss(loss)
+        found = _loss(loss)
+        if not isinstance(found, str) and found[0] == _LOSS_CODES["bce"] and (
+                activations[-1] is None or activations[-1][0] is not SIGMOID or
+                dropouts[-1] is not None):
+            return "BCELoss is fused only after a closing Sigmoid"
+        return found
     if type(loss) is not nn.NLLLoss or loss.weight is not None or \
             loss.reduction not in ("mean", "sum"):
         return f"a closing LogSoftmax is fused with NLLLoss() only (not {type(loss).__name__})"
@@ -190,7 +198,7 @@ class FusedStep:
     def build(cls, step: ChainStep, optimizer):
         """(FusedStep, None) or (None, the reason it cannot be fused)."""
         chain, reason = _chain(step)
-        loss = reason if reason is not None else _loss_after(step.loss, chain[4])
+        loss = reason if reason is not None else _loss_after(step.loss, chain)
         if isinstance(loss, str):
             return None, loss
         modules, norms, activations, dropouts, log_softmax = chain
