@@ -3,9 +3,10 @@
 The step is ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward();
 optimizer.step()``. Captured (a chain of ``Linear``, element-wise activations, layer norm,
 batch norm in training mode and dropout, after an optional ``Flatten()``, a mean/sum
-MSE, cross-entropy or BCE-with-logits loss, or in replay L1, Huber, smooth L1, BCE or NLL
-(after a LogSoftmax): one capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step
-the Trainer uses too), it replays the ops without the graph:
+MSE, cross-entropy or BCE-with-logits loss, NLL after a closing LogSoftmax or BCE after a
+closing Sigmoid, or in replay also L1, Huber, smooth L1 and BCE or NLL elsewhere: one
+capture, ``ffnn.compiler.chain.ChainStep``, the engine's fast step the Trainer uses too), it
+replays the ops without the graph:
 
 - ``mode="replay"`` (default): the chain step's forward/backward (the ops' own, or the
   native chain where the eager step runs one: ``ffnn.compiler.native_chain``) and the
