@@ -229,8 +229,7 @@ class BCELoss(Op):
 
     def forward(self, p, y, weight=None, reduction="mean"):
         m = xp(p)
-        log_p = m.maximum(m.log(p), -100)
-        log_1mp = m.maximum(m.log1p(-p), -100)
+        log_p, log_1mp = _clamped_logs(m, p)
         losses = -(y * log_p + (1 - y) * log_1mp)
         if weight is not None:
             losses = losses * weight
@@ -246,9 +245,17 @@ class BCELoss(Op):
             g = g * self.weight
         grad_y = None
         if self.needs_input_grad[1]:
-            grad_y = (m.maximum(m.log1p(-p), -100) - m.maximum(m.log(p), -100)) * r
+            log_p, log_1mp = _clamped_logs(m, p)
+            grad_y = (log_1mp - log_p) * r
             grad_y = grad_y * self.weight if self.weight is not None else grad_y
         return g.astype(p.dtype, copy=False), grad_y
+
+
+def _clamped_logs(m, p):
+    """(log p, log(1 - p)) clamped at -100 as torch's BCELoss, without NumPy's warning for
+    the log of 0 (a saturated sigmoid gives p = 0 or 1)."""
+    with np.errstate(divide="ignore"):
+        return m.maximum(m.log(p), -100), m.maximum(m.log1p(-p), -100)
 
 
 BCE_WITH_LOGITS = ElementwiseKernel("bce_with_logits", reads=("x", "y"), writes=("loss",),

@@ -3,6 +3,8 @@ options and their combinations; stability for logits of ±1e4."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -125,6 +127,21 @@ def test_bce(reduction, weighted, shape, seed):
         return F(lib).binary_cross_entropy(a, b, weight=weight, reduction=reduction)
 
     check_op(fn, p, y)
+
+
+def test_bce_of_saturated_probabilities_is_clamped_without_warnings():
+    """p = 0 or 1 exactly (a saturated sigmoid): logs clamped at -100, as torch, and no
+    NumPy divide-by-zero warning."""
+    p = np.array([0.0, 1.0, 1.0, 0.0, 0.5])
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = ffnn.nn.functional.binary_cross_entropy(ffnn.tensor(p), ffnn.tensor(y),
+                                                       reduction="none")
+    theirs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y),
+                                                      reduction="none")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert ours.numpy()[:2].tolist() == [100.0, 100.0]
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
