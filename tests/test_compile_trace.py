@@ -58,6 +58,21 @@ class WithSequential(nn.Module):
         return self.head(ffnn.sigmoid(self.body(x)))
 
 
+class Block(nn.Module):
+    """A block of the program's own, inside a library ``Sequential``."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, x):
+        return ffnn.tanh(self.fc(x))
+
+
+def in_sequential():
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), Block(8), nn.Linear(8, 3))
+
+
 class Tutorial(nn.Module):
     """The MNIST tutorials' multilayer perceptron: a view, ReLU, dropout, log-softmax."""
 
@@ -97,7 +112,8 @@ def _train(model_class, batches, mode=None, dtype=np.float32, make_optimizer=Non
 @pytest.mark.parametrize("model_class,shape", [(Functional, (10, 6)),
                                                (WithModules, (10, 4, 4)),
                                                (WithSequential, (10, 6)),
-                                               (Tutorial, (10, 1, 4, 4))])
+                                               (Tutorial, (10, 1, 4, 4)),
+                                               (in_sequential, (10, 6))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_chain_forward_replays_bit_for_bit(model_class, shape, dtype, rng):
     batches = _batches(rng, shape, 5, dtype=dtype)

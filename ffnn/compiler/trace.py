@@ -42,9 +42,12 @@ them."""
 
 def traceable(model) -> bool:
     """Whether ``model`` is a module whose class writes its own ``forward`` (not a library
-    layer or container, which the chain reads from the modules)."""
-    if not isinstance(model, nn.Module) or type(model) is nn.Sequential:
+    layer or container, which the chain reads from the modules), or holds one (a
+    ``Sequential`` with a block of the program's own)."""
+    if not isinstance(model, nn.Module):
         return False
+    if type(model) is nn.Sequential:
+        return any(not type(m).__module__.startswith("ffnn.") for m in model.modules())
     declared = traits.of(model)
     return declared is None or type(model).forward is not traits.declared_forward(
         declared.cls)
