@@ -349,19 +349,18 @@ class ChainStep:
 
     def checked(self) -> tuple[ChainStep | None, str | None]:
         """(self, None), or (None, why the step cannot replay the model's parameters)."""
-        step, model = self, self.model
-        used = {id(p) for p in step.params}
-        if len(used) != len(step.params):
+        used = {id(p) for p in self.params}
+        if len(used) != len(self.params):
             return None, "a parameter is used by two layers (shared weights)"
-        if len(used) != len(list(model.parameters())):
+        if len(used) != len(list(self.model.parameters())):
             return None, "a parameter of the model is not used by its chain of layers"
-        if any("_grad_hooks" in vars(p) for p in step.params):
+        if any("_grad_hooks" in vars(p) for p in self.params):
             return None, "a parameter has gradient hooks"
-        if step.usable_dtype() is None:
+        if self.usable_dtype() is None:
             return None, "the parameters are not all of one floating dtype"
-        if not step.flowing:
+        if not self.flowing:
             return None, "no parameter requires a gradient"
-        return step, None
+        return self, None
 
     @classmethod
     def build(cls, model, loss) -> ChainStep | None:
