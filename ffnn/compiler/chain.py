@@ -219,15 +219,24 @@ def loss_reason(loss) -> str | None:
     return None
 
 
+def changed_call_reason(module) -> str | None:
+    """Why calling ``module`` runs more than its class's ``forward`` (forward hooks, a
+    ``forward`` set on the instance), which a replay would skip; or None."""
+    if hooked_module(module):
+        return f"{type(module).__name__} has forward hooks"
+    if "forward" in vars(module):
+        return f"{type(module).__name__} has a forward set on the instance"
+    return None
+
+
 def walk(model) -> tuple[list, list] | str:
     """(every module, the layers in order) of a chain, or the reason it is not one."""
     modules, layers, stack = [], [], [model]
     while stack:
         module = stack.pop()
-        if hooked_module(module):
-            return f"{type(module).__name__} has forward hooks"
-        if "forward" in vars(module):
-            return f"{type(module).__name__} has a forward set on the instance"
+        reason = changed_call_reason(module)
+        if reason is not None:
+            return reason
         if any(module is seen for seen in modules):
             return "a layer is used twice (shared weights)"
         modules.append(module)

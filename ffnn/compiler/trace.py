@@ -26,10 +26,10 @@ import math
 import sys
 
 from ffnn import autograd, nn
-from ffnn.compiler.chain import ChainStep, layers_reason, walk
+from ffnn.compiler.chain import ChainStep, changed_call_reason, layers_reason, walk
 from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
-from ffnn.nn.chain_layers import hooked_module, layer_of
+from ffnn.nn.chain_layers import layer_of
 from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures, Reshape
 from ffnn.tensor import Tensor
@@ -147,10 +147,9 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     arguments after the loss), or the reason it is not a chain."""
     records = recorder.records
     for module in model.modules():  # what the eager call runs and a replay would not
-        if hooked_module(module):
-            return f"{type(module).__name__} has forward hooks"
-        if "forward" in vars(module):
-            return f"{type(module).__name__} has a forward set on the instance"
+        reason = changed_call_reason(module)
+        if reason is not None:
+            return reason
     if recorder.value_read is not None:
         return (f"{model.__class__.__name__}.forward reads a tensor's values "
                 f"(Tensor.{recorder.value_read})")

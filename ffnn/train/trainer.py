@@ -415,8 +415,7 @@ class Trainer:
         does not apply."""
         if not self.fast_step:
             return None
-        options = (getattr(self.loss, "reduction", None),
-                   getattr(self.loss, "label_smoothing", None))
+        options = self._loss_options()
         captured = self._chain_capture
         if captured is None or captured[2] != options or \
                 not captured[1].unchanged(self.optimizer):
@@ -425,6 +424,12 @@ class Trainer:
                           chain.option_tables if chain is not None else ())
             captured = self._chain_capture = (chain, watch, options)
         return captured[0]
+
+    def _loss_options(self) -> tuple:
+        """The loss's options the fast step depends on (a capture is made again when they
+        change)."""
+        return (getattr(self.loss, "reduction", None),
+                getattr(self.loss, "label_smoothing", None))
 
     def _adopt_reading(self) -> ChainStep | None:
         """After the step whose forward ``_reading`` recorded: the model (a ``forward`` of
@@ -435,10 +440,8 @@ class Trainer:
         chain, _ = reading.step()
         if chain is None or not chain.trainer_takes():
             return None
-        options = (getattr(self.loss, "reduction", None),
-                   getattr(self.loss, "label_smoothing", None))
         watch = Watch(self.model, self.loss, self.optimizer, chain.option_tables)
-        self._chain_capture = (chain, watch, options)
+        self._chain_capture = (chain, watch, self._loss_options())
         self._chain = chain
         chain.train()
         return chain
