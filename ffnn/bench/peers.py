@@ -37,7 +37,7 @@ class Peer:
     THREADS`` (tests use a fake peer)."""
 
     def __init__(self, library: str, threads: int, command: list[str] | None = None,
-                 timeout: float = 600.0):
+                 timeout: float = 600.0, greet: bool = True):
         self.library, self.timeout = library, timeout
         self.command = command or [sys.executable, "-m", "ffnn.bench.peer", library,
                                    str(threads)]
@@ -47,11 +47,18 @@ class Peer:
         self._process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=self._stderr, text=True,
                                          env=env)
+        self.unavailable: str | None = None
+        self.version: str | None = None
+        if greet:
+            self.greet()
+
+    def greet(self) -> None:
+        """Wait for the process's first line: ready (with the library's version), or the
+        reason the library is unavailable (``unavailable``)."""
         hello = self._read()
-        self.unavailable: str | None = hello.get("unavailable")
-        self.version: str | None = hello.get("version")
+        self.unavailable, self.version = hello.get("unavailable"), hello.get("version")
         if self.unavailable is None and not hello.get("ready"):
-            raise PeerError(f"{library} peer: expected a ready line, got {hello}")
+            raise PeerError(f"{self.library} peer: expected a ready line, got {hello}")
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
@@ -106,15 +113,22 @@ class Peer:
         return [float(v) for v in self.request({"op": "losses", "spec": spec.to_dict(),
                                                 "steps": steps, "seed": seed})["losses"]]
 
-    def close(self) -> None:
-        if self._process.poll() is None:
+    def ask_to_quit(self) -> None:
+        """Tell the process to quit, without waiting for it (``close`` waits)."""
+        if self._process.poll() is None and not self._process.stdin.closed:
             try:
                 self._process.stdin.write(json.dumps({"op": "quit"}) + "\n")
                 self._process.stdin.close()
-                self._process.wait(timeout=10)
-            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
+            except (BrokenPipeError, OSError):
+                pass
+
+    def close(self) -> None:
+        self.ask_to_quit()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
         self._stderr.close()
 
 
@@ -138,16 +152,17 @@ def _running(pid: int) -> bool:
 def start_peers(libraries: list[str], threads: int, notes: list[str],
                 commands: dict[str, list[str]] | None = None) -> dict[str, Peer]:
     """One running Peer per library; an uninstalled library is left out with a one-line
-    note."""
+    note. The processes start together (each spends its first seconds importing its
+    library) and are then greeted in order."""
     peers: dict[str, Peer] = {}
     try:
         for library in libraries:
-            peer = Peer(library, threads, (commands or {}).get(library))
+            peers[library] = Peer(library, threads, (commands or {}).get(library), greet=False)
+        for library, peer in list(peers.items()):
+            peer.greet()
             if peer.unavailable is not None:
                 notes.append(f"{library} skipped: {peer.unavailable}")
-                peer.close()
-                continue
-            peers[library] = peer
+                peers.pop(library).close()
     except BaseException:
         close_peers(peers)
         raise
@@ -155,6 +170,9 @@ def start_peers(libraries: list[str], threads: int, notes: list[str],
 
 
 def close_peers(peers: dict[str, Peer]) -> None:
+    """Ask every process to quit, then wait for each (they end together)."""
+    for peer in peers.values():
+        peer.ask_to_quit()
     for peer in peers.values():
         peer.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -44,22 +45,24 @@ def _blas() -> str:
     return "unknown BLAS"
 
 
-def _torch():
+def _torch_version() -> str | None:
+    """PyTorch's version where it is installed, read without importing it (seconds that
+    a run whose cases all time torch in peer processes need not spend)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        import torch
-    except ImportError:
+        return version("torch")
+    except PackageNotFoundError:
         return None
-    return torch
 
 
-def machine_info(torch) -> dict:
+def machine_info(torch_version: str | None) -> dict:
     return {"cpu": _cpu_name(), "cores": _cores(), "python": platform.python_version(),
-            "numpy": np.__version__, "blas": _blas(),
-            "torch": None if torch is None else torch.__version__}
+            "numpy": np.__version__, "blas": _blas(), "torch": torch_version}
 
 
-def _array_case(name: str, torch, args, notes: list[str]) -> dict:
-    libraries = ("ffnn", "torch") if torch is not None else ("ffnn",)
+def _array_case(name: str, torch: bool, args, notes: list[str]) -> dict:
+    libraries = ("ffnn", "torch") if torch else ("ffnn",)
     built = cases.build(name, libraries)
     fns = dict(built.steps)
     fns["matmul"] = built.matmul
@@ -81,7 +84,7 @@ def _array_case(name: str, torch, args, notes: list[str]) -> dict:
     return row
 
 
-def _add_memory(row: dict, torch, args) -> None:
+def _add_memory(row: dict, torch: bool, args) -> None:
     """Peak memory of a named case's step in fresh processes (``ffnn.bench.memory``)."""
     if not args.memory or row.get("variant"):
         return
@@ -89,7 +92,7 @@ def _add_memory(row: dict, torch, args) -> None:
 
     name = row["case"]
     row["ffnn_peak_mib"] = peak_memory(name, "ffnn", args.threads)["peak_mib"]
-    if torch is not None:
+    if torch:
         row["torch_peak_mib"] = peak_memory(name, "torch", args.threads)["peak_mib"]
         row["memory_ratio"] = row["ffnn_peak_mib"] / max(row["torch_peak_mib"], 1e-9)
 
@@ -146,13 +149,13 @@ def _distributed(args, notes: list[str]) -> dict | None:
     return result
 
 
-def _encode_row(args, torch, notes: list[str]) -> dict | None:
+def _encode_row(args, torch: bool, notes: list[str]) -> dict | None:
     try:
         from ffnn.bench.encode import bench_encode
 
         small = args.repeat == "small"
         return bench_encode(count=8 if small else 128, rounds=1 if small else 3,
-                            use_torch=torch is not None)
+                            use_torch=torch)
     except (ImportError, OSError) as err:
         notes.append(f"encode case skipped: {err}")
         return None
@@ -166,20 +169,23 @@ def run_benchmarks(case_names, threads: int, repeat: str = "default", memory: bo
     (``steps.PEER_CASES``) run each library in its own process; ``shapes`` ({label: Spec},
     ``--shape``) are the entries of the case ``shape``; ``peer_commands`` replaces a
     library's peer command (tests)."""
-    torch = _torch() if use_torch else None
+    torch_version = _torch_version() if use_torch else None
+    torch = torch_version is not None
+    if torch and any(n in cases.ARRAY_CASES or n == "encode" for n in case_names):
+        importlib.import_module("torch")  # in this process before its threads are pinned
     notes: list[str] = []
-    if torch is None:
+    if not torch:
         notes.append("PyTorch not installed (or --no-torch): torch columns skipped"
                      if use_torch else "--no-torch: torch columns skipped")
     if not use_jax:
         notes.append("--no-jax: JAX columns skipped")
     args = argparse.Namespace(threads=threads, repeat=repeat, memory=memory)
-    result = {"machine": machine_info(torch),
+    result = {"machine": machine_info(torch_version),
               "settings": {"threads": threads, "dtype": "float32", "repeat": repeat},
               "cases": [], "notes": notes}
     versions: dict[str, str] = {}
     step_rows = steps.step_rows([n for n in case_names if n in steps.PEER_CASES], threads,
-                                repeat, torch is not None, use_jax, notes, peer_commands,
+                                repeat, torch, use_jax, notes, peer_commands,
                                 versions, shapes)
     result["machine"]["jax"] = versions.get("jax")
     with timing.pinned_threads(threads):
