@@ -387,3 +387,134 @@ class _Residual(nn.Module):
 
     def forward(self, x):
         return self.b(x + F.relu(self.a(x)))
+
+
+ENDS = {"squeeze(1)": lambda out: out.squeeze(1), "squeeze()": lambda out: out.squeeze(),
+        "view(-1)": lambda out: out.view(-1), "flatten()": lambda out: out.flatten(),
+        "F.flatten": lambda out: ffnn.flatten(out)}
+
+
+class Regressor(nn.Module):
+    """The regression tutorials' network: one output column, reshaped to [n] to meet [n]
+    targets in the loss."""
+
+    def __init__(self, end="squeeze(1)"):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(5, 8), nn.Linear(8, 1)
+        self.end = ENDS[end]
+
+    def forward(self, x):
+        return self.end(self.fc2(F.tanh(self.fc1(x))))
+
+
+def _regression(rng, rows=(10, 10, 7, 10), dtype=np.float64):
+    return [(ffnn.tensor(rng.standard_normal((n, 5)).astype(dtype)),
+             ffnn.tensor(rng.standard_normal(n).astype(dtype))) for n in rows]
+
+
+def _train_regressor(end, batches, mode, loss_fn, dtype=np.float64):
+    """(losses, parameters, outputs, the step) of SGD with momentum on ``batches``."""
+    ffnn.manual_seed(0)
+    model = Regressor(end).double() if dtype == np.float64 else Regressor(end)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    step = ffnn.compile(model, loss_fn, opt, mode=mode) if mode else None
+    losses, outputs = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback would warn
+        for x, y in batches:
+            if step is None:
+                out = model(x)
+                loss = loss_fn(out, y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(float(loss._data))
+                outputs.append(out._data.copy())
+            else:
+                losses.append(step(x, y))
+                outputs.append(np.array(step.output))
+    return losses, [p._data.copy() for p in model.parameters()], outputs, step
+
+
+@pytest.mark.parametrize("end", list(ENDS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_closing_squeeze_to_n_targets_replays_bit_for_bit(end, dtype, rng):
+    batches = _regression(rng, dtype=dtype)
+    expected, params, outputs, _ = _train_regressor(end, batches, None, nn.MSELoss(), dtype)
+    losses, got, got_outputs, step = _train_regressor(end, batches, "replay", nn.MSELoss(),
+                                                      dtype)
+    assert step.compiled and step.chain.squeezes
+    assert losses == expected
+    for a, b in zip(params + outputs, got + got_outputs, strict=True):
+        assert a.shape == b.shape and np.array_equal(a, b)
+    assert step.output_like(batches[0][0]).shape == (10,)
+
+
+@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), nn.BCEWithLogitsLoss()],
+                         ids=["mse", "bce_logits"])
+def test_a_closing_squeeze_fuses_to_rounding(loss_fn, rng):
+    batches = _regression(rng)
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss):
+        batches = [(x, ffnn.tensor((y._data > 0).astype(np.float64))) for x, y in batches]
+    expected, params, outputs, _ = _train_regressor("view(-1)", batches, None, loss_fn)
+    losses, got, got_outputs, step = _train_regressor("view(-1)", batches, "fused", loss_fn)
+    assert step.compiled and step.fused is not None and step.fused.squeezes
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    for a, b in zip(params + outputs, got + got_outputs, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_one_row_through_a_closing_squeeze_runs_eagerly(mode, rng):
+    """``.squeeze()`` of one row is 0-d where ``.view(-1)`` is [1]: the record cannot tell
+    them apart, so a batch of one row runs the forward itself."""
+    batches = _regression(rng, rows=(10, 1, 10))
+    ffnn.manual_seed(0)
+    model = Regressor("view(-1)").double()
+    step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.05), mode=mode)
+    step(*batches[0])
+    with pytest.warns(UserWarning, match="one row through the forward's closing squeeze"):
+        step(*batches[1])
+    assert not step.compiled and step.output.shape == (1,)
+    step(*batches[2])
+    assert step.compiled and step.output.shape == (10,)
+
+
+def test_a_target_of_another_shape_than_the_squeezed_output_gets_the_eager_error(rng):
+    (x, y), = _regression(rng, rows=(10,))
+    ffnn.manual_seed(0)
+    model = Regressor().double()
+    step = ffnn.compile(model, nn.L1Loss(), optim.SGD(model.parameters(), lr=0.05))
+    step(x, y)
+    with pytest.warns(UserWarning, match="not a floating-point array shaped like the output"), \
+            pytest.raises(ValueError, match=r"input shape \(10,\) and target shape \(10, 1\)"):
+        step(x, y.view(10, 1))
+
+
+@pytest.mark.parametrize("compile", [False, "fused"])
+def test_the_trainer_takes_a_chain_with_a_closing_squeeze(compile, monkeypatch):
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((40, 5)), rng.standard_normal(40)
+    results = []
+    for fast_step in (True, False):
+        calls = count_fast_steps(monkeypatch)
+        ffnn.manual_seed(0)
+        model = Regressor("view(-1)").double()
+        trainer = Trainer(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=0.01),
+                          seed=3, fast_step=fast_step, compile=compile)
+        history = trainer.fit((X, y), epochs=3, batch_size=16, verbose=0)
+        results.append((history.history["loss"], [p.numpy().copy() for p in
+                                                  model.parameters()], len(calls), trainer))
+    (fast_losses, fast, fast_calls, trainer), (losses, graph, graph_calls, _) = results
+    assert trainer._chain is not None and trainer._chain.squeezes and graph_calls == 0
+    if compile:
+        assert trainer._fused_capture[1] is not None
+        np.testing.assert_allclose(fast_losses, losses, rtol=1e-12)
+        for a, b in zip(fast, graph, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    else:
+        assert fast_calls == 3 * 3 - 1  # every batch but the first, read from its forward
+        assert fast_losses == losses
+        for a, b in zip(fast, graph, strict=True):
+            assert np.array_equal(a, b)

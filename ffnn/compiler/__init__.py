@@ -153,7 +153,7 @@ class CompiledStep:
         if xa.ndim < 1 + self.chain.flattens or (self._in_features is not None and
                                                  xa.shape[-1] != self._in_features):
             return f"the input has shape {xa.shape}, not [..., {self._in_features}]"
-        return self.chain.batch_norm_reason(xa.shape[0]) if self.chain is not None else None
+        return self.chain.rows_reason(xa.shape[0]) if self.chain is not None else None
 
     def _target(self, y, xa):
         """The target array as the eager loss would use it, or a reason to run eagerly
@@ -168,7 +168,8 @@ class CompiledStep:
             if not losses.labels_in_range(ya, width, self.loss_fn.ignore_index):
                 return None, "a class label is out of range"
             return ya, None
-        if ya.dtype.kind != "f" or ya.shape != (*xa.shape[:-1], width):
+        shape = xa.shape[:1] if self.chain.squeezes else (*xa.shape[:-1], width)
+        if ya.dtype.kind != "f" or ya.shape != shape:
             return None, "the target is not a floating-point array shaped like the output"
         return ya, None
 
@@ -179,7 +180,8 @@ class CompiledStep:
         if self._plan_reason is None and self._out_features is not None and xa.ndim >= 1:
             dtype = np.result_type(xa.dtype, self._last_weight._data.dtype)
             rows = xa.shape[:1] if self.chain.flattens else xa.shape[:-1]
-            return np.broadcast_to(np.zeros((), dtype), (*rows, self._out_features))
+            shape = rows if self.chain.squeezes else (*rows, self._out_features)
+            return np.broadcast_to(np.zeros((), dtype), shape)
         with no_grad():
             out = self.model(Tensor._make(xa[:1], False, None))._data
         return np.broadcast_to(np.zeros((), out.dtype), (xa.shape[0], *out.shape[1:]))

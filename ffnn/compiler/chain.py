@@ -316,6 +316,9 @@ class ChainStep:
         dimension then (another may take another path through the forward)."""
         self.flattens = layers[0][0] is FlattenFeatures
         """Whether the chain starts with ``nn.Flatten()``: it takes [n, ...] inputs."""
+        self.squeezes = False
+        """Whether the forward ends by reshaping the [n, 1] output to [n] (``from_trace``):
+        the loss then compares [n] arrays, and the gradient goes back as [n, 1]."""
         self._streams: list = []  # (generator, its state before this forward's dropout)
         self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
         self._statistics: list = []  # batch norms' running statistics before this forward
@@ -341,18 +344,21 @@ class ChainStep:
         return cls(model, loss, *walked).checked()
 
     @classmethod
-    def from_trace(cls, model, loss, modules: list, layers: list, leading,
-                   shape: tuple) -> tuple[ChainStep | None, str | None]:
+    def from_trace(cls, model, loss, modules: list, layers: list, leading, shape: tuple,
+                   squeezes: bool = False) -> tuple[ChainStep | None, str | None]:
         """As ``capture``, for the layers ``ffnn.compiler.trace`` read from one call of a
         model with a ``forward`` of its own on an input of ``shape`` after its batch
         dimension (``leading``: the ``Sequential`` that got the input, whose native chain
-        the eager step runs, or None). Every attribute of every module is then an option:
-        its forward may read any of them; ``takes`` only inputs of that shape."""
+        the eager step runs, or None; ``squeezes``: the forward's output is [n], its last
+        layer's [n, 1]). Every attribute of every module is then an option: its forward may
+        read any of them; ``takes`` only inputs of that shape."""
         reason = loss_reason(loss)
+        if reason is None and squeezes and type(loss) in (nn.CrossEntropyLoss, nn.NLLLoss):
+            reason = f"{type(loss).__name__} of the [n] output of a closing squeeze"
         if reason is not None:
             return None, reason
         step = cls(model, loss, modules, layers)
-        step.leading, step.traced_shape = leading, tuple(shape)
+        step.leading, step.traced_shape, step.squeezes = leading, tuple(shape), squeezes
         step.option_tables = [vars(loss), *map(vars, modules)]
         return step.checked()
 
@@ -409,13 +415,16 @@ class ChainStep:
         features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
             x.shape[-1] if x.ndim == 2 else None
         return (autograd._grad_enabled and features == weight.shape[1]
-                and x.dtype == weight.dtype
-                and (not self.batch_norms or self.batch_norm_reason(x.shape[0]) is None))
+                and x.dtype == weight.dtype and (not (self.batch_norms or self.squeezes)
+                                                 or self.rows_reason(x.shape[0]) is None))
 
-    def batch_norm_reason(self, n: int) -> str | None:
-        """Why a batch norm of the chain cannot be replayed on ``n`` rows (eval mode: its
-        forward normalises with the running statistics instead; one row: it raises), or
-        None."""
+    def rows_reason(self, n: int) -> str | None:
+        """Why the chain cannot be replayed on ``n`` rows, or None: a batch norm in eval mode
+        (its forward normalises with the running statistics instead) or of one row (it
+        raises); one row through a closing squeeze (``.squeeze()`` would give a 0-d
+        output, ``.squeeze(1)`` one of [1]: the same record)."""
+        if self.squeezes and n <= 1:
+            return "one row through the forward's closing squeeze"
         if not all(map(batch_statistics, self.batch_norms)):
             return "a BatchNorm1d is in eval mode"
         if self.batch_norms and n <= 1:
@@ -462,7 +471,7 @@ class ChainStep:
             else:
                 out = fn.forward(out, **options)
             done.append((fn, params))
-        return out, done
+        return (out.reshape(out.shape[0]) if self.squeezes else out), done
 
     def backward(self, out: np.ndarray, done: list, target: np.ndarray) -> np.ndarray | None:
         """The loss of ``out`` against ``target`` (0-d) after accumulating every trainable
@@ -477,6 +486,8 @@ class ChainStep:
                 _restore_running(module, saved)
             return None
         value, grad = result
+        if self.squeezes:  # the gradient of the [n] output, as the last layer's [n, 1]
+            grad = grad.reshape(-1, 1)
         for fn, params in reversed(done):
             if fn is None:  # the leading native chain: its parameters' gradients at once
                 native, saved, owners = params

@@ -194,6 +194,10 @@ def _laid_out(flat, params: list) -> bool:
 class FusedStep:
     """The fused step of one chain, loss and optimizer; ``build`` checks what it takes."""
 
+    squeezes = False
+    """The model's output is the last layer's [n, 1] as [n] (``ChainStep.squeezes``): so are
+    its targets and ``output``."""
+
     @classmethod
     def build(cls, step: ChainStep, optimizer):
         """(FusedStep, None) or (None, the reason it cannot be fused)."""
@@ -224,9 +228,11 @@ class FusedStep:
             if type(param._data) is not np.ndarray or not param._data.flags.c_contiguous:
                 return None, "a parameter is not a C-contiguous NumPy array"
         owners = [flat] if flat is not None else params
-        return cls(modules, norms, activations, dropouts, loss, optimizer, owners,
-                   [groups[id(p)] for p in owners], step.flattens, log_softmax,
-                   getattr(step.loss, "ignore_index", -100)), None
+        fused = cls(modules, norms, activations, dropouts, loss, optimizer, owners,
+                    [groups[id(p)] for p in owners], step.flattens, log_softmax,
+                    getattr(step.loss, "ignore_index", -100))
+        fused.squeezes = step.squeezes
+        return fused, None
 
     def __init__(self, modules, norms, activations, dropouts, loss, optimizer, owners,
                  owner_groups, flattens: bool = False, log_softmax: bool = False,
@@ -327,8 +333,8 @@ class FusedStep:
         """A read-only array of the output's shape and dtype for ``n`` rows (no memory)."""
         found = self._outputs_like.get(n)
         if found is None:
-            found = self._outputs_like[n] = np.broadcast_to(np.zeros((), self.dtype),
-                                                            (n, self.classes))
+            found = self._outputs_like[n] = np.broadcast_to(
+                np.zeros((), self.dtype), (n,) if self.squeezes else (n, self.classes))
         return found
 
     def _buffers(self, n: int) -> tuple:
@@ -608,9 +614,9 @@ class FusedStep:
             if not self._classes_ok(y_index, self.classes, self.ignore_index):
                 return "a target is ignore_index or not a class"
             return self._no_float, y_index
-        if y.dtype.kind != "f" or y.shape != (n, self.classes):
+        if y.dtype.kind != "f" or y.shape != ((n,) if self.squeezes else (n, self.classes)):
             return "the target is not a floating-point array shaped like the output"
-        return np.ascontiguousarray(y, self.dtype), self._no_index
+        return np.ascontiguousarray(y, self.dtype).reshape(n, self.classes), self._no_index
 
     def _count_step(self, in_kernel: bool) -> None:
         """Each optimizer state's ``step`` one more when the kernel updates (Adam's counts
@@ -682,6 +688,8 @@ class FusedStep:
             optimizer.step()
         self.output = output if not self.log_softmax else accel.log_softmax_rows(
             output, self._log_probabilities_for(n))
+        if self.squeezes:
+            self.output = self.output.reshape(n)
         return float(loss), None
 
     def _log_probabilities_for(self, n: int) -> np.ndarray:

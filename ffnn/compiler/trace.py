@@ -13,7 +13,9 @@ output: anything else (a skip connection, a value read, an op outside the chain,
 library layer (an ``nn.Linear``, ``nn.Dropout``, ``nn.BatchNorm1d``, an activation module)
 takes that layer's options as a ``Sequential`` of it would, read at each call; an
 activation called as a function (``F.relu(x)``, ``F.leaky_relu(x, 0.2)``) keeps the options
-it was called with; a reshape of the input to [n, features] first is a ``Flatten()``. The
+it was called with; a reshape of the input to [n, features] first is a ``Flatten()``, and
+one of the [n, 1] output to [n] last (``.squeeze(1)``, ``.view(-1)``) the chain's
+``squeezes``. The
 forward's Python runs once per capture: the caller captures again when a module's
 attribute changes (``Watch``) or an input of another shape arrives.
 """
@@ -142,7 +144,8 @@ def record(model, x):
 
 def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     """(the modules, the layers as ``ChainStep`` takes them, the ``Sequential`` whose
-    chain received the input or None, x's shape after the batch dimension) of the forward
+    chain received the input or None, x's shape after the batch dimension, whether a closing
+    reshape drops the output's one column) of the forward
     that computed ``out`` from ``x`` applying ``recorder``'s ops (``ChainStep.from_trace``'s
     arguments after the loss), or the reason it is not a chain."""
     records = recorder.records
@@ -159,13 +162,16 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     if not records:
         return "the forward applies no op"
     holders = _parameter_holders(model)
-    layers, leading, source = [], None, x
+    layers, leading, source, squeezes = [], None, x, False
     for index, (op, inputs, options, output, module) in enumerate(records):
         if not inputs or inputs[0] is not source:
             return (f"{model.__class__.__name__}.forward is not one chain of layers (the "
                     f"input of {op.__name__} is not the previous op's output)")
         if output._data is inputs[0]._data and op is not Reshape:
             return f"{op.__name__} writes in place"
+        if index == len(records) - 1 and index > 0 and _squeezes(op, inputs[0], output):
+            squeezes, source = True, output
+            break
         found = _layers_of(op, inputs, options, output, module, holders, index, layers)
         if isinstance(found, str):
             return found
@@ -178,7 +184,14 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     reason = layers_reason(layers)
     if reason is not None:
         return reason
-    return list(model.modules()), layers, leading, x._data.shape[1:]
+    return list(model.modules()), layers, leading, x._data.shape[1:], squeezes
+
+
+def _squeezes(op, source, output) -> bool:
+    """Whether the op reshapes the chain's [n, 1] output to [n] (``.squeeze(1)``,
+    ``.view(-1)``, ``.flatten()``: a regression's output against targets of shape [n])."""
+    rows = source._data.shape[0]
+    return op is Reshape and source._data.shape == (rows, 1) and output._data.shape == (rows,)
 
 
 def _layers_of(op, inputs, options, output, module, holders, index, layers) -> list | str:

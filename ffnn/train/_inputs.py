@@ -37,8 +37,10 @@ def check_x(X, name: str, owner: str, dtype: np.dtype) -> np.ndarray:
 
 
 def check_y(y, n: int, name: str, owner: str, task: str | None, num_outputs: int,
-            dtype: np.dtype) -> np.ndarray:
-    """Targets for ``task`` ('multiclass', 'binary' or None for regression), one per row."""
+            flat_output: bool = False, *, dtype: np.dtype) -> np.ndarray:
+    """Targets for ``task`` ('multiclass', 'binary' or None for regression), one per row,
+    shaped as the model's output: [n, 1] for one output column, [n] where the output is
+    [n] (``flat_output``: a forward ending in ``.squeeze(1)``)."""
     y = _plain(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: {name} must be a numeric array. Received: {name} with dtype "
@@ -69,7 +71,9 @@ def check_y(y, n: int, name: str, owner: str, task: str | None, num_outputs: int
         row = int(np.argmax((y < 0) | (y > 1)))
         raise ValueError(f"{owner}: {name} must lie in [0, 1] for a binary cross-entropy loss; "
                          f"row {row} holds {y.reshape(n, -1)[row]}")
-    if y.ndim == 1 and num_outputs == 1 and task != "multiclass":
+    if flat_output and y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]  # [n, 1] targets against [n] outputs
+    if y.ndim == 1 and num_outputs == 1 and task != "multiclass" and not flat_output:
         y = y[:, None]  # [n] targets against [n, 1] outputs
     return y
 

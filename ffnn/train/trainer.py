@@ -132,16 +132,18 @@ class Trainer:
                 return param._data.dtype
         return np.dtype(np.float32)
 
-    def _num_outputs(self, X: np.ndarray) -> int:
-        """The model's output width, from one eval-mode forward pass on one row."""
+    def _output_form(self, X: np.ndarray) -> tuple[int, bool]:
+        """(the model's output width, whether its output is [n]: a forward ending in
+        ``.squeeze(1)`` or ``.view(-1)``), from one eval-mode forward pass on two rows
+        (``.squeeze()`` of one row would be 0-d)."""
         was_training = self.model.training
         self.model.eval()
         try:
             with no_grad():
-                out = self.model(Tensor._make(X[:1], False, None))
+                out = self.model(Tensor._make(X[:2], False, None))
         finally:
             self.model.train(was_training)
-        return int(out.shape[-1]) if out.ndim > 1 else 1
+        return (int(out.shape[-1]), False) if out.ndim > 1 else (1, True)
 
     def _check_xy(self, data, name: str) -> tuple[np.ndarray, np.ndarray]:
         X, y = data
@@ -150,7 +152,7 @@ class Trainer:
             raise ValueError(f"{_OWNER}: {name} has 0 samples; at least 1 is needed. "
                              f"Received: {name}[0] (X) of shape {X.shape}")
         y = _inputs.check_y(y, X.shape[0], f"{name}[1] (y)", _OWNER, self.task,
-                            self._num_outputs(X), self.dtype)
+                            *self._output_form(X), dtype=self.dtype)
         return X, y
 
     def _batch(self, batch, dtype: np.dtype | None = None) -> tuple[Tensor, Tensor | None,

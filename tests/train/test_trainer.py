@@ -290,3 +290,42 @@ def test_the_fast_step_is_captured_again_only_when_the_model_changes():
     again = trainer._fast_chain()
     assert again is not None and again is not first
     assert again.params[0] is trainer.model[0].weight
+
+
+class _SqueezedRegressor(nn.Module):
+    """A regression network whose forward ends in ``.squeeze(1)``: its output is [n]."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1))
+
+    def forward(self, x):
+        return self.body(x).squeeze(1)
+
+
+@pytest.mark.parametrize("fast_step", [True, False])
+def test_a_model_with_an_n_output_trains_on_n_and_n_by_1_targets(fast_step):
+    """The targets take the output's shape: [n] as given (not [n, 1], which the loss would
+    refuse against [n]), and [n, 1] as [n]; the losses are those of a hand-written loop."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((24, 3)), rng.standard_normal(24)
+    histories = []
+    for target in (y, y[:, None]):
+        ffnn.manual_seed(0)
+        model = _SqueezedRegressor().double()
+        trainer = Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+                          fast_step=fast_step)
+        histories.append(trainer.fit((X, target), epochs=2, batch_size=24, shuffle=False,
+                                     verbose=0).history["loss"])
+    ffnn.manual_seed(0)
+    model = _SqueezedRegressor().double()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    expected = []
+    for _ in range(2):
+        loss = nn.MSELoss()(model(ffnn.tensor(X)), ffnn.tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        expected.append(float(loss._data))
+    assert histories[0] == histories[1]
+    np.testing.assert_allclose(histories[0], expected, rtol=1e-12)
