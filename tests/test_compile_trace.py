@@ -391,7 +391,8 @@ class _Residual(nn.Module):
 
 ENDS = {"squeeze(1)": lambda out: out.squeeze(1), "squeeze()": lambda out: out.squeeze(),
         "view(-1)": lambda out: out.view(-1), "flatten()": lambda out: out.flatten(),
-        "F.flatten": lambda out: ffnn.flatten(out)}
+        "F.flatten": lambda out: ffnn.flatten(out),
+        "sigmoid, squeeze(1)": lambda out: ffnn.sigmoid(out).squeeze(1)}
 
 
 class Regressor(nn.Module):
@@ -450,14 +451,16 @@ def test_a_closing_squeeze_to_n_targets_replays_bit_for_bit(end, dtype, rng):
     assert step.output_like(batches[0][0]).shape == (10,)
 
 
-@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), nn.BCEWithLogitsLoss()],
-                         ids=["mse", "bce_logits"])
-def test_a_closing_squeeze_fuses_to_rounding(loss_fn, rng):
+@pytest.mark.parametrize("end,loss_fn", [("view(-1)", nn.MSELoss()),
+                                         ("view(-1)", nn.BCEWithLogitsLoss()),
+                                         ("sigmoid, squeeze(1)", nn.BCELoss())],
+                         ids=["mse", "bce_logits", "sigmoid_bce"])
+def test_a_closing_squeeze_fuses_to_rounding(end, loss_fn, rng):
     batches = _regression(rng)
-    if isinstance(loss_fn, nn.BCEWithLogitsLoss):
+    if not isinstance(loss_fn, nn.MSELoss):  # binary labels
         batches = [(x, ffnn.tensor((y._data > 0).astype(np.float64))) for x, y in batches]
-    expected, params, outputs, _ = _train_regressor("view(-1)", batches, None, loss_fn)
-    losses, got, got_outputs, step = _train_regressor("view(-1)", batches, "fused", loss_fn)
+    expected, params, outputs, _ = _train_regressor(end, batches, None, loss_fn)
+    losses, got, got_outputs, step = _train_regressor(end, batches, "fused", loss_fn)
     assert step.compiled and step.fused is not None and step.fused.squeezes
     np.testing.assert_allclose(losses, expected, rtol=1e-12)
     for a, b in zip(params + outputs, got + got_outputs, strict=True):
