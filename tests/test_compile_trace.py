@@ -202,7 +202,7 @@ def test_a_forward_that_reads_values_runs_eagerly(rng):
     _fallback(Reading, (4, 6), "Reading.forward reads a tensor's values (Tensor.numpy)", rng)
 
 
-def test_functional_dropout_runs_eagerly(rng):
+def test_functional_dropout_with_a_generator_of_its_own_runs_eagerly(rng):
     class FunctionalDropout(Functional):
         def forward(self, x):
             return self.fc3(F.dropout(F.relu(self.fc2(F.relu(self.fc1(x)))), 0.5,
@@ -212,7 +212,44 @@ def test_functional_dropout_runs_eagerly(rng):
             super().__init__()
             self.generator = ffnn.Generator().manual_seed(1)  # one stream per model
 
-    _fallback(FunctionalDropout, (4, 6), "Dropout is captured only from its module", rng)
+    _fallback(FunctionalDropout, (4, 6), "F.dropout with a generator of its own", rng)
+
+
+class FunctionalDropout(Functional):
+    """The older tutorials' dropout: ``F.dropout(x, p, training=self.training)``."""
+
+    def forward(self, x):
+        x = F.dropout(F.relu(self.fc1(x)), 0.3, training=self.training)
+        return self.fc3(F.dropout(F.relu(self.fc2(x)), 0.5, self.training))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_functional_dropout_on_the_global_stream_replays_bit_for_bit(dtype, rng):
+    """The same masks as the eager step (drawn from the global stream in the same order):
+    the same losses and weights."""
+    batches = _batches(rng, (10, 6), 5, dtype=dtype)
+    expected, params, _, _ = _train(FunctionalDropout, batches, dtype=dtype)
+    losses, got, _, step = _train(FunctionalDropout, batches, "replay", dtype)
+    assert step.compiled and [layer[0].__name__ for layer in step.chain.layers].count(
+        "Dropout") == 2
+    assert losses == expected
+    for a, b in zip(params, got, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_functional_dropout_fuses_and_leaves_with_eval_mode(rng):
+    batches = _batches(rng, (10, 6), 5, dtype=np.float64)
+    expected, params, _, _ = _train(FunctionalDropout, batches, None, np.float64)
+    losses, got, _, step = _train(FunctionalDropout, batches, "fused", np.float64)
+    assert step.compiled and step.fused is not None
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    for a, b in zip(params, got, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    step.model.eval()  # training=self.training: no dropout now, the forward is read again
+    x, y = batches[0]
+    step(x, y)
+    step(x, y)
+    assert step.compiled and "Dropout" not in [layer[0].__name__ for layer in step.chain.layers]
 
 
 def test_an_unused_layer_and_a_shared_layer_run_eagerly(rng):
@@ -349,7 +386,8 @@ class TableNet(WithModules):
     """``WithModules`` on rows of 16 features (its view is the identity)."""
 
 
-@pytest.mark.parametrize("model_class", [TableNet, lambda: Functional((16, 8, 8, 3))])
+@pytest.mark.parametrize("model_class", [TableNet, lambda: Functional((16, 8, 8, 3)),
+                                         lambda: FunctionalDropout((16, 8, 8, 3))])
 def test_the_trainer_takes_the_chain_read_from_the_first_batch(model_class, monkeypatch):
     calls = count_fast_steps(monkeypatch)
     fast, fast_losses, trainer = _fit(model_class, True)

@@ -13,7 +13,8 @@ output: anything else (a skip connection, a value read, an op outside the chain,
 library layer (an ``nn.Linear``, ``nn.Dropout``, ``nn.BatchNorm1d``, an activation module)
 takes that layer's options as a ``Sequential`` of it would, read at each call; an
 activation called as a function (``F.relu(x)``, ``F.leaky_relu(x, 0.2)``) keeps the options
-it was called with; a reshape of the input to [n, features] first is a ``Flatten()``, and
+it was called with, ``F.dropout`` on the global stream an ``nn.Dropout``; a reshape of the
+input to [n, features] first is a ``Flatten()``, and
 one of the [n, 1] output to [n] last (``.squeeze(1)``, ``.view(-1)``) the chain's
 ``squeezes``. The
 forward's Python runs once per capture: the caller captures again when a module's
@@ -27,7 +28,7 @@ import functools
 import math
 import sys
 
-from ffnn import autograd, nn
+from ffnn import autograd, nn, random
 from ffnn.compiler.chain import ChainStep, changed_call_reason, layers_reason, walk
 from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
@@ -35,11 +36,6 @@ from ffnn.nn.chain_layers import layer_of
 from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures, Reshape
 from ffnn.tensor import Tensor
-
-_MODULE_OPS = (norms.BatchNorm, dropout.Dropout)
-"""Ops whose options only their module gives at each call (a batch norm's running
-statistics and count, dropout's p, mode and stream): taken only when a module applied
-them."""
 
 
 def traceable(model) -> bool:
@@ -211,8 +207,10 @@ def _layers_of(op, inputs, options, output, module, holders, index, layers) -> l
         type(module).__module__.startswith("ffnn.") else None
     if isinstance(own, tuple) and own[0] is op:
         return [own]  # applied by its library layer: its options read as a Sequential reads
-    if op in _MODULE_OPS:
-        return f"{op.__name__} is captured only from its module (nn.Dropout, nn.BatchNorm1d)"
+    if op is dropout.Dropout:
+        return _functional_dropout(options, layers)
+    if op is norms.BatchNorm:  # its running statistics and count: only its module gives them
+        return "BatchNorm is captured only from its module (nn.BatchNorm1d)"
     holder = holders.get(id(params[0])) if params else None
     if holder is not None:
         found = layer_of(holder, layers[-1][0] if layers else None)
@@ -223,6 +221,16 @@ def _layers_of(op, inputs, options, output, module, holders, index, layers) -> l
     if op not in _chain_ops() or params:
         return f"{op.__name__} is not captured"
     return [(op, None, dict(options))]
+
+
+def _functional_dropout(options: dict, layers: list) -> list | str:
+    """``F.dropout(x, p)`` drawing from the global stream: the layer of an ``nn.Dropout(p)``
+    in training mode, which draws its masks from that stream at each call as the function
+    does (a forward passing ``training=self.training`` is read again when the flag
+    changes)."""
+    if options.get("rng") is not random.rng(None):
+        return "F.dropout with a generator of its own is not captured (use nn.Dropout)"
+    return [layer_of(nn.Dropout(options["p"]), layers[-1][0] if layers else None)]
 
 
 def _parameter_holders(model) -> dict:
