@@ -559,3 +559,51 @@ def test_the_trainer_takes_a_chain_with_a_closing_squeeze(compile, monkeypatch):
         assert fast_losses == losses
         for a, b in zip(fast, graph, strict=True):
             assert np.array_equal(a, b)
+
+
+class CastsFirst(Functional):
+    """A forward that casts its input first (``x.float()``), then flattens it."""
+
+    def __init__(self):
+        super().__init__((16, 8, 8, 3))
+
+    def forward(self, x):
+        return super().forward(x.float().view(x.size(0), -1))
+
+
+class CastsBeforeASequential(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.net(x.float())
+
+
+@pytest.mark.parametrize("model_class,shape", [(CastsFirst, (10, 4, 4)),
+                                               (CastsBeforeASequential, (10, 6))])
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_a_forward_casting_its_float64_input_first_is_captured(model_class, shape, mode, rng):
+    """Data in float64 (NumPy's default) and ``x.float()`` in the forward: the step casts x
+    as the forward does; replayed bit for bit, fused to rounding."""
+    batches = _batches(rng, shape, 5, dtype=np.float64)
+    expected, params, _, _ = _train(model_class, batches)
+    losses, got, _, step = _train(model_class, batches, mode)
+    assert step.compiled and step.chain.cast == np.float32
+    assert (step.fused is not None) == (mode == "fused")
+    if mode == "replay":
+        assert losses == expected
+        for a, b in zip(params, got, strict=True):
+            assert np.array_equal(a, b)
+    else:
+        np.testing.assert_allclose(losses, expected, rtol=1e-5)
+        for a, b in zip(params, got, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_a_forward_casting_to_another_dtype_than_its_parameters_runs_eagerly(rng):
+    class CastsToDouble(Functional):
+        def forward(self, x):
+            return super().forward(x.double())
+
+    _fallback(CastsToDouble, (4, 6), "the forward casts its input to float64", rng)

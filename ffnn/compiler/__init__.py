@@ -104,6 +104,8 @@ class CompiledStep:
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
         xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
+        if self.chain.cast is not None:  # the forward's x.float() first
+            xa = xa.astype(self.chain.cast, copy=False)
         if self.chain.flattens and xa.ndim > 2:  # [n, ...] → [n, features], as the Flatten
             xa = xa.reshape(xa.shape[0], -1)
         reason = self._input_reason(x, xa)

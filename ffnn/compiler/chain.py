@@ -319,6 +319,9 @@ class ChainStep:
         self.squeezes = False
         """Whether the forward ends by reshaping the [n, 1] output to [n] (``from_trace``):
         the loss then compares [n] arrays, and the gradient goes back as [n, 1]."""
+        self.cast: np.dtype | None = None
+        """The floating dtype the forward casts its input to first (``x.float()``, read by
+        ``from_trace``), or None: ``forward`` casts x so."""
         self._streams: list = []  # (generator, its state before this forward's dropout)
         self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
         self._statistics: list = []  # batch norms' running statistics before this forward
@@ -345,12 +348,14 @@ class ChainStep:
 
     @classmethod
     def from_trace(cls, model, loss, modules: list, layers: list, leading, shape: tuple,
-                   squeezes: bool = False) -> tuple[ChainStep | None, str | None]:
+                   squeezes: bool = False,
+                   cast: np.dtype | None = None) -> tuple[ChainStep | None, str | None]:
         """As ``capture``, for the layers ``ffnn.compiler.trace`` read from one call of a
         model with a ``forward`` of its own on an input of ``shape`` after its batch
         dimension (``leading``: the ``Sequential`` that got the input, whose native chain
         the eager step runs, or None; ``squeezes``: the forward's output is [n], its last
-        layer's [n, 1]). Every attribute of every module is then an option: its forward may
+        layer's [n, 1]; ``cast``: the dtype the forward casts its input to first, as
+        ``x.float()``). Every attribute of every module is then an option: its forward may
         read any of them; ``takes`` only inputs of that shape."""
         reason = loss_reason(loss)
         if reason is None and squeezes and type(loss) in (nn.CrossEntropyLoss, nn.NLLLoss):
@@ -359,6 +364,9 @@ class ChainStep:
             return None, reason
         step = cls(model, loss, modules, layers)
         step.leading, step.traced_shape, step.squeezes = leading, tuple(shape), squeezes
+        step.cast = cast
+        if cast is not None and cast != step.usable_dtype():
+            return None, f"the forward casts its input to {cast}, not the parameters' dtype"
         step.option_tables = [vars(loss), *map(vars, modules)]
         return step.checked()
 
@@ -415,8 +423,9 @@ class ChainStep:
         features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
             x.shape[-1] if x.ndim == 2 else None
         return (autograd._grad_enabled and features == weight.shape[1]
-                and x.dtype == weight.dtype and (not (self.batch_norms or self.squeezes)
-                                                 or self.rows_reason(x.shape[0]) is None))
+                and (x.dtype == weight.dtype or self.cast is not None)
+                and (not (self.batch_norms or self.squeezes)
+                     or self.rows_reason(x.shape[0]) is None))
 
     def rows_reason(self, n: int) -> str | None:
         """Why the chain cannot be replayed on ``n`` rows, or None: a batch norm in eval mode
@@ -443,6 +452,8 @@ class ChainStep:
         chain (``ffnn.compiler.native_chain``), (None, (that chain, what it saved, its
         parameters)); the random streams dropout drew from, as they were before
         (``_streams``)."""
+        if self.cast is not None:
+            x = x.astype(self.cast, copy=False)
         done, out, start = [], x, 0
         self._streams = []
         self._statistics = [(m, _running(m)) for m in self.batch_norms]

@@ -14,7 +14,8 @@ library layer (an ``nn.Linear``, ``nn.Dropout``, ``nn.BatchNorm1d``, an activati
 takes that layer's options as a ``Sequential`` of it would, read at each call; an
 activation called as a function (``F.relu(x)``, ``F.leaky_relu(x, 0.2)``) keeps the options
 it was called with, ``F.dropout`` on the global stream an ``nn.Dropout``; a reshape of the
-input to [n, features] first is a ``Flatten()``, and
+input to [n, features] first is a ``Flatten()`` (and a cast to a floating dtype there, as
+``x.float()``, the step's own cast of x), and
 one of the [n, 1] output to [n] last (``.squeeze(1)``, ``.view(-1)``) the chain's
 ``squeezes``. The
 forward's Python runs once per capture: the caller captures again when a module's
@@ -34,6 +35,7 @@ from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
 from ffnn.nn.chain_layers import layer_of
 from ffnn.ops import dropout, matrix, norms
+from ffnn.ops.elementwise import Cast
 from ffnn.ops.shape import FlattenFeatures, Reshape
 from ffnn.tensor import Tensor
 
@@ -141,7 +143,8 @@ def record(model, x):
 def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     """(the modules, the layers as ``ChainStep`` takes them, the ``Sequential`` whose
     chain received the input or None, x's shape after the batch dimension, whether a closing
-    reshape drops the output's one column) of the forward
+    reshape drops the output's one column, the floating dtype a leading cast gives x or None)
+    of the forward
     that computed ``out`` from ``x`` applying ``recorder``'s ops (``ChainStep.from_trace``'s
     arguments after the loss), or the reason it is not a chain."""
     records = recorder.records
@@ -158,7 +161,7 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     if not records:
         return "the forward applies no op"
     holders = _parameter_holders(model)
-    layers, leading, source, squeezes = [], None, x, False
+    layers, leading, source, squeezes, cast = [], None, x, False, None
     for index, (op, inputs, options, output, module) in enumerate(records):
         if not inputs or inputs[0] is not source:
             return (f"{model.__class__.__name__}.forward is not one chain of layers (the "
@@ -168,10 +171,13 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
         if index == len(records) - 1 and index > 0 and _squeezes(op, inputs[0], output):
             squeezes, source = True, output
             break
-        found = _layers_of(op, inputs, options, output, module, holders, index, layers)
+        if op is Cast and not layers and output._data.dtype.kind == "f":
+            cast, source = output._data.dtype, output  # x.float() first: the step casts x
+            continue
+        found = _layers_of(op, inputs, options, output, module, holders, layers)
         if isinstance(found, str):
             return found
-        if op is chain_call.SequentialChain and index == 0:
+        if op is chain_call.SequentialChain and not layers:
             leading = module
         layers += found
         source = output
@@ -180,7 +186,7 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     reason = layers_reason(layers)
     if reason is not None:
         return reason
-    return list(model.modules()), layers, leading, x._data.shape[1:], squeezes
+    return list(model.modules()), layers, leading, x._data.shape[1:], squeezes, cast
 
 
 def _squeezes(op, source, output) -> bool:
@@ -190,11 +196,11 @@ def _squeezes(op, source, output) -> bool:
     return op is Reshape and source._data.shape == (rows, 1) and output._data.shape == (rows,)
 
 
-def _layers_of(op, inputs, options, output, module, holders, index, layers) -> list | str:
+def _layers_of(op, inputs, options, output, module, holders, layers) -> list | str:
     """The chain layers one recorded op stands for, or why it is none."""
     if op is Reshape or op is FlattenFeatures:
         shape = inputs[0]._data.shape
-        if index == 0 and output._data.shape == (shape[0], math.prod(shape[1:])):
+        if not layers and output._data.shape == (shape[0], math.prod(shape[1:])):
             return [] if len(shape) == 2 else [(FlattenFeatures, None, {})]
         return "a reshape other than [n, ...] → [n, features] first is not captured"
     if op is chain_call.SequentialChain:  # a Sequential of plain layers, run as one node
