@@ -130,8 +130,11 @@ def test_repr_and_setitem():
 def test_integer_float_promotion_like_torch():
     i, f = np.array([1, 2]), np.array([0.5, 4.0], np.float32)
     cases = [lambda a, b: a + b, lambda a, b: b * a, lambda a, b: a / b, lambda a, b: a / 2,
-             lambda a, b: 3 / a, lambda a, b: a - 0.5]
-    for fn in cases:
+             lambda a, b: 3 / a, lambda a, b: a - 0.5, lambda a, b: b ** a, lambda a, b: a ** b,
+             lambda a, b: b.pow(a), lambda a, b: a ** a, lambda a, b: 2 ** a,
+             lambda a, b: b.unsqueeze(-1).pow(a), lambda a, b: a.maximum(b),
+             lambda a, b: b.minimum(a)]
+    for fn in cases:  # (float32 ** int64 was float64, NumPy's promotion, where torch's is float32)
         ours = fn(ffnn.tensor(i), ffnn.tensor(f))
         theirs = fn(torch.tensor(i), torch.tensor(f))
         assert ours.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))

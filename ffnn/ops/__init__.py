@@ -55,7 +55,7 @@ def neg(a):
 def pow(a, exponent):  # noqa: A001 - torch's name
     if isinstance(exponent, (int, float)):
         return elementwise.PowScalar.apply(a, exponent=exponent)
-    return elementwise.Pow.apply(a, _operand(exponent, a))
+    return elementwise.Pow.apply(*_pair(a, exponent))
 
 
 def exp(x):
@@ -121,7 +121,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
 
 
 def maximum(a, b):
-    return elementwise.Maximum.apply(a, _operand(b, a))
+    return elementwise.Maximum.apply(*_pair(a, b))
 
 
 def minimum(a, b):
