@@ -571,6 +571,11 @@ class CastsFirst(Functional):
         return super().forward(x.float().view(x.size(0), -1))
 
 
+class ViewsThenCasts(CastsFirst):
+    def forward(self, x):
+        return Functional.forward(self, x.view(-1, 16).float())
+
+
 class CastsBeforeASequential(nn.Module):
     def __init__(self):
         super().__init__()
@@ -581,6 +586,7 @@ class CastsBeforeASequential(nn.Module):
 
 
 @pytest.mark.parametrize("model_class,shape", [(CastsFirst, (10, 4, 4)),
+                                               (ViewsThenCasts, (10, 4, 4)),
                                                (CastsBeforeASequential, (10, 6))])
 @pytest.mark.parametrize("mode", ["replay", "fused"])
 def test_a_forward_casting_its_float64_input_first_is_captured(model_class, shape, mode, rng):

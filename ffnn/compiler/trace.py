@@ -13,12 +13,11 @@ output: anything else (a skip connection, a value read, an op outside the chain,
 library layer (an ``nn.Linear``, ``nn.Dropout``, ``nn.BatchNorm1d``, an activation module)
 takes that layer's options as a ``Sequential`` of it would, read at each call; an
 activation called as a function (``F.relu(x)``, ``F.leaky_relu(x, 0.2)``) keeps the options
-it was called with, ``F.dropout`` on the global stream an ``nn.Dropout``; a reshape of the
-input to [n, features] first is a ``Flatten()`` (and a cast to a floating dtype there, as
-``x.float()``, the step's own cast of x), and
-one of the [n, 1] output to [n] last (``.squeeze(1)``, ``.view(-1)``) the chain's
-``squeezes``. The
-forward's Python runs once per capture: the caller captures again when a module's
+it was called with, and ``F.dropout`` on the global stream is an ``nn.Dropout``. Before the
+first layer, a reshape of the input to [n, features] is a ``Flatten()`` and a cast to a
+floating dtype (``x.float()``) the step's own cast of x (``ChainStep.cast``); a reshape of
+the [n, 1] output to [n] last (``.squeeze(1)``, ``.view(-1)``) is ``ChainStep.squeezes``.
+The forward's Python runs once per capture: the caller captures again when a module's
 attribute changes (``Watch``) or an input of another shape arrives.
 """
 
@@ -144,9 +143,8 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
     """(the modules, the layers as ``ChainStep`` takes them, the ``Sequential`` whose
     chain received the input or None, x's shape after the batch dimension, whether a closing
     reshape drops the output's one column, the floating dtype a leading cast gives x or None)
-    of the forward
-    that computed ``out`` from ``x`` applying ``recorder``'s ops (``ChainStep.from_trace``'s
-    arguments after the loss), or the reason it is not a chain."""
+    of the forward that computed ``out`` from ``x`` applying ``recorder``'s ops
+    (``ChainStep.from_trace``'s arguments after the loss), or the reason it is not a chain."""
     records = recorder.records
     for module in model.modules():  # what the eager call runs and a replay would not
         reason = changed_call_reason(module)
@@ -171,7 +169,8 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
         if index == len(records) - 1 and index > 0 and _squeezes(op, inputs[0], output):
             squeezes, source = True, output
             break
-        if op is Cast and not layers and output._data.dtype.kind == "f":
+        if op is Cast and output._data.dtype.kind == "f" and all(
+                layer[0] is FlattenFeatures for layer in layers):
             cast, source = output._data.dtype, output  # x.float() first: the step casts x
             continue
         found = _layers_of(op, inputs, options, output, module, holders, layers)
