@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, check_op
 
 import ffnn
 from ffnn.autograd import Op
 from ffnn.gradcheck import gradcheck
+from tests.helpers import assert_close, check_op
 
 
 def both(fn, *arrays, backward_twice=False):

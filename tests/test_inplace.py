@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close
 
 import ffnn
+from tests.helpers import assert_close
 
 
 def _leaves(lib, *arrays):

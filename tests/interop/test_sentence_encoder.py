@@ -12,13 +12,13 @@ import os
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close
 
 import ffnn
 from ffnn.bench.sentences import varied_sentences
 from ffnn.interop import pretrained
 from ffnn.interop.sentence_encoder import SentenceEncoder
 from ffnn.nn.bert import BertModel
+from tests.helpers import assert_close
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import check_layer
 
 from ffnn import nn
+from tests.helpers import check_layer
 
 PAIRS = {
     "ReLU": (nn.ReLU, torch.nn.ReLU),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close
 
 import ffnn
 from ffnn import nn
+from tests.helpers import assert_close
 
 
 def _load_into_torch(ours: nn.Module, theirs: torch.nn.Module) -> None:

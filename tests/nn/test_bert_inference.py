@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_close
 
 import ffnn
 from ffnn import accel
 from ffnn.finetune import apply_lora
 from ffnn.interop.sentence_encoder import SentenceEncoder
 from ffnn.nn.bert_inference import PackedBert
+from tests.helpers import assert_close
 
 SMALL = dict(vocab_size=23, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
              intermediate_size=12, max_position_embeddings=40, type_vocab_size=2,

@@ -7,10 +7,10 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
-from helpers import check_layer
 
 import ffnn
 from ffnn import nn
+from tests.helpers import check_layer
 
 
 def test_repr_like_torch():

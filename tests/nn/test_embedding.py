@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, check_op
 
 import ffnn
 from ffnn import nn
+from tests.helpers import assert_close, check_op
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2])

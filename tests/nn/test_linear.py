@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import check_layer
 
 import ffnn
 from ffnn import nn
+from tests.helpers import check_layer
 
 
 @pytest.mark.parametrize("bias", [True, False])

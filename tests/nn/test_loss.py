@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_op
 
 import ffnn
 from ffnn import nn
+from tests.helpers import check_op
 
 
 def _module_pair(name, **kwargs):

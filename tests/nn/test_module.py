@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, copy_to_torch
 
 import ffnn
 from ffnn import nn
+from tests.helpers import assert_close, copy_to_torch
 
 
 class Net(nn.Module):

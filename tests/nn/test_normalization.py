@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, check_layer, copy_to_torch
 
 import ffnn
 from ffnn import nn
+from tests.helpers import assert_close, check_layer, copy_to_torch
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.3, None])

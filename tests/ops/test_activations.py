@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_close, check_op, randn, seeds, shapes, to_torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ffnn
+from tests.helpers import assert_close, check_op, randn, seeds, shapes, to_torch
 
 ACTIVATIONS = {
     "relu": lambda lib, x: lib.nn.functional.relu(x),

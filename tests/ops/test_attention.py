@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, check_op
 
 import ffnn
 from ffnn.nn import functional as F
+from tests.helpers import assert_close, check_op
 
 
 def _padding_mask(lengths, source):

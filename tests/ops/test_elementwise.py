@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_op, randn, seeds
 from hypothesis import given
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ffnn
+from tests.helpers import check_op, randn, seeds
 
 pairs = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
 

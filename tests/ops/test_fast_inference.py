@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close
 
 from ffnn import accel
 from ffnn.ops.fast_inference import Packing, add_layer_norm_, gelu_, packed_attention
+from tests.helpers import assert_close
 
 
 @pytest.fixture(params=[True, False] if accel.available else [False],

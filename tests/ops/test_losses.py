@@ -8,11 +8,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close, check_op, randn, seeds, shapes, to_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ffnn
+from tests.helpers import assert_close, check_op, randn, seeds, shapes, to_torch
 
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from helpers import check_op, randn, seeds
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ffnn
+from tests.helpers import check_op, randn, seeds
 
 dims = st.integers(1, 4)
 

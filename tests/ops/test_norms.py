@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from helpers import check_op, randn, seeds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ffnn
+from tests.helpers import check_op, randn, seeds
 
 
 def F(lib):  # noqa: N802 - the usual alias

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_op, randn, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.helpers import check_op, randn, seeds, shapes
 
 
 @st.composite

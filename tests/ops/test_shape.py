@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import check_op, randn, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ffnn
+from tests.helpers import check_op, randn, seeds, shapes
 
 
 @given(shape=shapes(1, 4), seed=seeds)
