@@ -273,15 +273,11 @@ class MoreTensorMethods:
     # ----- more arithmetic ------------------------------------------------------------
     def maximum(self, other):
         """The element-wise larger of self and ``other`` (torch's promotion of the two)."""
-        from ffnn import ops
-
-        return ops.maximum(self, other)
+        return _ops().maximum(self, other)
 
     def minimum(self, other):
         """The element-wise smaller of self and ``other``."""
-        from ffnn import ops
-
-        return ops.minimum(self, other)
+        return _ops().minimum(self, other)
 
     def sgn(self):
         return self.sign()
