@@ -65,9 +65,8 @@ def activation_formula(op: type, options: dict):
     found = op().formula(**options) if issubclass(op, PointwiseOp) else None
     if found is None:
         return f"{op.__name__.lower()} has no compiled formula"
-    for pointwise in {found[0], found[0].for_dtype(np.dtype(np.float64))}:
-        if len(pointwise.kept) > 2 or len(pointwise.forward_kernel.arrays) > 4:
-            return f"{op.__name__.lower()} keeps more arrays than the fused step holds"
+    if len(found[0].kept) > 2 or len(found[0].forward_kernel.arrays) > 4:
+        return f"{op.__name__.lower()} keeps more arrays than the fused step holds"
     return found
 
 
@@ -356,7 +355,7 @@ class FusedStep:
                     layers.append((h, h, (), dropped, normed))
                     continue
                 kept = tuple(np.empty(shape, kind or self.dtype)
-                             for kind in activation[0].for_dtype(self.dtype).kept_dtypes)
+                             for kind in activation[0].kept_dtypes)
                 layers.append((np.empty(shape, self.dtype), h, kept, dropped, normed))
             found = (layers, np.empty(n * width, self.dtype), np.empty(n * width, self.dtype))
             self.buffers[n] = found
@@ -741,7 +740,7 @@ def activation_entries(activation, dtype: np.dtype, kernel) -> tuple:
     zeros."""
     if activation is None:
         return (np.zeros(1), 0, 0, 0, 0, 0, 0, 0)
-    pointwise, scalars = activation[0].for_dtype(dtype), activation[1]
+    pointwise, scalars = activation
     values = np.array([float(scalars[name]) for name in pointwise.scalars] or [0.0])
     forward, backward = pointwise.entries(dtype)
     fields = {**kernel.SAVED_FIELDS,

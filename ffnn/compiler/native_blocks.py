@@ -182,8 +182,7 @@ def kept_dtypes(block: Block, dtype: np.dtype) -> list[np.dtype]:
     """The dtypes of the values the block's activation keeps for its backward."""
     if block.activation is None:
         return []
-    pointwise = block.activation[0].for_dtype(dtype)
-    return [np.dtype(kind or dtype) for kind in pointwise.kept_dtypes]
+    return [np.dtype(kind or dtype) for kind in block.activation[0].kept_dtypes]
 
 
 def workspace(blocks: list[Block], widths: list[int], n: int,

@@ -111,7 +111,7 @@ class NativeChain:
                  if b.norm is not None]
         last = self.blocks[-1]
         if last.activation is not None and last.dropout_layer is None and \
-                "y" in last.activation[0].for_dtype(self.dtype).saved:
+                "y" in last.activation[0].saved:
             kept.append((-2, self.name))
         return kept
 

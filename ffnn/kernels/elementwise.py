@@ -16,9 +16,7 @@ The body computes in the arrays' dtype, as the NumPy reference does: scalars are
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
 The helpers ``exp_small``, ``tanh``, ``expm1`` and ``log1p`` are the vectorising functions
 of ``ffnn.ops.special_float32`` (8 SIMD lanes) and ``ffnn.ops.special_float64`` (4 lanes);
-``normal_cdf`` (Φ) and ``normal_cdf_density`` (Φ and e^{-x²/2}) are the float32 module's for
-float32 arrays, and libm's erfc (with ``exp_small_f64``) for float64 arrays
-(``special.normal_cdf``, ``special_float64.normal_cdf_density_f64``).
+``normal_cdf`` (Φ) and ``normal_cdf_density`` (Φ and e^{-x²/2}) likewise.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ffnn.ops import special, special_float32, special_float64
+from ffnn.ops import special_float32, special_float64
 
 _HELPERS = {
     # name in a body: (for float32 arrays, for float64 arrays) as the generated source says it
@@ -45,15 +43,15 @@ _HELPERS = {
     "tanh": ('scalar_helper("tanh_fast_f32")', 'scalar_helper("tanh_fast_f64")'),
     "expm1": ('scalar_helper("expm1_small_f32")', 'scalar_helper("expm1_small_f64")'),
     "log1p": ('scalar_helper("log1p_small_f32")', 'scalar_helper("log1p_small_f64")'),
-    "normal_cdf": ('scalar_helper("normal_cdf_f32")', 'scalar_helper("normal_cdf")'),
+    "normal_cdf": ('scalar_helper("normal_cdf_f32")', 'scalar_helper("normal_cdf_f64")'),
     "normal_cdf_density": ('scalar_helper("normal_cdf_density_f32")',
                            'scalar_helper("normal_cdf_density_f64")'),
 }
 TRANSCENDENTALS = tuple(_HELPERS)
 """The helpers' names in a body: a loop that calls one costs ~1 ns an element (float32)."""
 _SCALAR_FUNCTIONS = {f.__name__: f for f in (
-    special.normal_cdf, special_float64.normal_cdf_density_f64,
-    special_float32.normal_cdf_density_f32,
+    special_float64.normal_cdf_density_f64, special_float64.normal_cdf_f64,
+    special_float64.exp_split_f64, special_float32.normal_cdf_density_f32,
     special_float32.exp_small_f32, special_float32.exp_split_f32, special_float32.tanh_fast_f32,
     special_float32.expm1_small_f32, special_float32.log1p_small_f32,
     special_float32.normal_cdf_f32, special_float64.exp_small_f64,
@@ -67,8 +65,8 @@ reassociation, so results stay within an ulp of the NumPy reference's."""
 
 
 def scalar_helper(name: str):
-    """The compiled form of the scalar function ``ffnn.ops.special.<name>``, its calls to the
-    other scalar functions bound to their compiled forms."""
+    """The compiled form of the scalar function ``<name>`` of ``ffnn.ops.special_float32`` or
+    ``special_float64``, its calls to the other scalar functions bound to their compiled forms."""
     if name not in _jitted_helpers:
         import numba
 
@@ -223,7 +221,7 @@ class ElementwiseKernel:
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
         typed = "".join(f"    {s} = W({s})\n" for s in self.scalars)
         # the helpers' modules whole (their constants too): the compiled loops inline them
-        scalar_sources = "".join(inspect.getsource(m) for m in (special, special_float32,
+        scalar_sources = "".join(inspect.getsource(m) for m in (special_float32,
                                                                 special_float64)) \
             + Path(__file__).with_name("bitcast.py").read_text()
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]

@@ -49,7 +49,7 @@ class PointwiseOp(Op):
             x, min_size=self.kernel_min_size) else None
         if found is None:
             return self.reference_forward(x, *args, **options)
-        pointwise, scalars = found[0].for_dtype(x.dtype), found[1]
+        pointwise, scalars = found
         self.pointwise, self.shape, self.dtype, self.scalars = pointwise, x.shape, x.dtype, \
             scalars
         y, saved = pointwise.forward(x, **scalars)
@@ -172,17 +172,9 @@ GELU_ERF = Pointwise("gelu", forward="""
     cdf, density = normal_cdf_density(x)
     y = x * cdf
     slope = cdf + x * inv_sqrt_2pi * density
-    """, saved=("slope",), backward="grad_input = grad * slope", scalars=("inv_sqrt_2pi",),
-    float64=Pointwise("gelu_float64", forward="""
-    cdf = normal_cdf(x)
-    y = x * cdf
-    """, saved=("x", "cdf"), backward="""
-    grad_input = grad * (cdf + x * inv_sqrt_2pi * exp_small(-0.5 * x * x))
-    """, scalars=("inv_sqrt_2pi",)))
-"""The float32 forward keeps GELU's slope Φ(x) + x φ(x) (φ from the e^{-x²/2} Φ is computed
-with), so the backward is one product and x need not be kept. The float64 forward calls libm's
-erfc, which keeps its loop off SIMD lanes, so e^{-x²/2} there would cost more than the
-backward saves: float64 keeps x and Φ, and its backward computes φ on SIMD lanes."""
+    """, saved=("slope",), backward="grad_input = grad * slope", scalars=("inv_sqrt_2pi",))
+"""The forward keeps GELU's slope Φ(x) + x φ(x) (φ from the e^{-x²/2} Φ is computed with), so
+the backward is one product and x need not be kept."""
 GELU_IN_PLACE = ElementwiseKernel("gelu_in_place", reads=("x",), writes=("x",),
                                   body="x = x * normal_cdf(x)")
 """x ← GELU(x), for inference (``ffnn.ops.fast_inference.gelu_``): no slope, and one array

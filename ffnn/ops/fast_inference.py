@@ -39,7 +39,7 @@ def gelu_(x: np.ndarray) -> np.ndarray:
     """x ← x Φ(x) in place (exact GELU, Φ the normal CDF); returns x.
 
     With numba: the GELU op's in-place kernel (``activations.GELU_IN_PLACE``: Φ from
-    ``special_float32.normal_cdf_f32`` for float32, libm's erfc for float64) writing into x;
+    ``special_float32.normal_cdf_f32`` / ``special_float64.normal_cdf_f64``) writing into x;
     otherwise Φ = ½ erfc(-x/√2) from the reference ``erfc``."""
     if _compiled(x) and x.flags.c_contiguous:
         GELU_IN_PLACE(x=x)

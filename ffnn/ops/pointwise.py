@@ -21,16 +21,12 @@ class Pointwise:
     """``Pointwise(name, forward=..., saved=(...), backward=..., scalars=(), dtypes={})``.
 
     ``saved``: names the backward reads, each ``x``, ``y`` or a value the forward assigns;
-    ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask);
-    ``float64``: another ``Pointwise`` (same scalars) that float64 arrays take instead, where
-    what is cheap to keep differs between the two (``for_dtype``).
+    ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask).
     """
 
     def __init__(self, name: str, *, forward: str, saved: tuple[str, ...], backward: str,
-                 scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None,
-                 float64: Pointwise | None = None):
+                 scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None):
         self.name, self.saved, self.scalars = name, tuple(saved), tuple(scalars)
-        self.float64 = float64
         self.dtypes = dict(dtypes or {})
         self.kept = tuple(s for s in self.saved if s not in ("x", "y"))
         self.kept_dtypes = tuple(self.dtypes.get(s) for s in self.kept)  # None: x's dtype
@@ -48,10 +44,6 @@ class Pointwise:
         an exp, tanh, log1p or Φ (~1 ns an element) gains from 65,536 on (tanh on 131,072
         float32 right after a product: 125 µs whole, 77 split); ReLU's, and every backward,
         only from ``PYTHON_SPLIT_MIN``."""
-
-    def for_dtype(self, dtype: np.dtype) -> Pointwise:
-        """The formula arrays of ``dtype`` take: the float64 variant for float64, if any."""
-        return self.float64 if self.float64 is not None and dtype == np.float64 else self
 
     def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, tuple]:
         """(y, the saved arrays in ``saved`` order) for a C-contiguous float array ``x``."""

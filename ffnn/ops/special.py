@@ -1,5 +1,4 @@
-"""Special functions the activations need: ``erf`` and ``erfc`` in pure NumPy (the reference),
-and ``normal_cdf``, the scalar Φ of the compiled float64 kernels (``ffnn.kernels``).
+"""Special functions the activations need: ``erf`` and ``erfc`` in pure NumPy (the reference).
 
 NumPy has no vectorised erf. For |x| < 2.5 we sum the series with positive terms
 ``erf(x) = 2/√π · e^{-x²} · Σₙ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))`` (50 terms, no cancellation);
@@ -7,21 +6,19 @@ for |x| ≥ 2.5 the continued fraction ``erfc(x) = e^{-x²}/√π · 1/(x + ½/(
 (depth 40). Both agree with libm's erf/erfc to ~1e-13 relative. When SciPy is installed its
 compiled ``erf``/``erfc`` are used instead (same values, faster): an optional accelerator.
 
-The compiled float32 kernels' scalar functions (exp, tanh, expm1, log1p, Φ in float32
-arithmetic, on SIMD lanes) are in ``ffnn.ops.special_float32``.
+The compiled kernels' scalar functions (exp, tanh, expm1, log1p, Φ on SIMD lanes) are in
+``ffnn.ops.special_float32`` and ``ffnn.ops.special_float64``.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 
 import numpy as np
 
 from ffnn.backend import xp
 
 _SQRT_PI = float(np.sqrt(np.pi))
-_SQRT_HALF = math.sqrt(0.5)
 _SERIES_TERMS = 50
 _FRACTION_DEPTH = 40
 _SWITCH = 2.5
@@ -84,8 +81,3 @@ def erf(x):
     out[big] = m.sign(x64[big]) * (1.0 - _erfc_fraction(m.abs(x64[big])))
     return out.astype(m.asarray(x).dtype, copy=False) if m.asarray(x).dtype.kind == "f" else out
 
-
-def normal_cdf(x: float) -> float:
-    """Φ(x) = ½ erfc(-x/√2) with libm's erfc: GELU's Φ in the compiled float64 kernels (float32
-    ones use ``ffnn.ops.special_float32.normal_cdf_f32``)."""
-    return 0.5 * math.erfc(-x * _SQRT_HALF)

@@ -1,12 +1,13 @@
-"""The scalar functions of the float64 kernels that vectorise: e^u, tanh, e^u - 1, log(1 + u).
+"""The scalar functions of the float64 kernels that vectorise: e^u, tanh, e^u - 1, log(1 + u),
+the normal CDF Φ.
 
-libm's ``exp``, ``tanh``, ``expm1`` and ``log1p`` are calls a compiled loop cannot put on SIMD
-lanes, so every element of a float64 activation paid one (tanh: ~30 ns). ``exp_small_f64``,
-``tanh_fast_f64``, ``expm1_small_f64`` and ``log1p_small_f64`` are the algorithms of
-``special_float32``'s ``*_f32`` functions with float64 constants and polynomials long enough
-for float64: a compiled loop over a float64 array runs them on 4 SIMD lanes (AVX2), with no
-call. Each is within 2 ulps of the exact value (the tests bound them against mpmath); libm's
-are within 1.
+libm's ``exp``, ``tanh``, ``expm1``, ``log1p`` and ``erfc`` are calls a compiled loop cannot
+put on SIMD lanes, so every element of a float64 activation paid one (tanh: ~30 ns).
+``exp_small_f64``, ``tanh_fast_f64``, ``expm1_small_f64``, ``log1p_small_f64`` and
+``normal_cdf_density_f64`` are the algorithms of ``special_float32``'s ``*_f32`` functions with
+float64 constants and polynomials long enough for float64: a compiled loop over a float64
+array runs them on 4 SIMD lanes (AVX2), with no call. Each is within a few ulps of the exact
+value (the tests bound them against mpmath); libm's are within 1.
 
 Called from Python on ``float`` arguments they compute the same float64 operations, which is
 what the tests compare the compiled forms with.
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import math
 import struct
-
-from ffnn.ops.special import normal_cdf
 
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # ln 2 in two parts (fdlibm's): the first has 21
@@ -48,6 +47,22 @@ _SQRT2 = 1.4142135623730951
  _X17) = _EXPM1_TERMS
 _L3, _L5, _L7, _L9, _L11, _L13, _L15, _L17, _L19, _L21 = _LOG_TERMS
 _T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8, _T9, _T10, _T11, _T12, _T13 = _TANH_TERMS
+_CDF_K = 5.0
+_CDF_TERMS = (
+    0.15383860995001258, -0.13307650057801138, 0.09906112319399524, -0.06270663133425627,
+    0.03300407323407985, -0.013823727741414323, 0.004159013359884977, -0.0005986753517956957,
+    -0.0001595738782032832, 0.00010897979367471258, -1.187515945860043e-05,
+    -9.952465584915902e-06, 3.3363212479106128e-06, 7.958723027658431e-07,
+    -5.541334715466739e-07, -6.670854282462108e-08, 8.726171035634645e-08,
+    7.714289713451517e-09, -1.407567278189173e-08, -1.3881694748089734e-09,
+    2.2478013401959428e-09, 2.5427518520556465e-10, -3.0672151143199094e-10,
+    -2.6624214860214042e-11, 2.4938723294506293e-11)
+"""C(s) = Φ(-a)·e^{a²/2}·(K + a)/K = Σ p_m s^m, s = (a - K)/(a + K), K = 5 (mpmath, 50
+digits: ``tools/fit_normal_cdf_f64.py``)."""
+(_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13, _C14, _C15, _C16,
+ _C17, _C18, _C19, _C20, _C21, _C22, _C23, _C24) = _CDF_TERMS
+_CDF_CAP = 39.0  # Φ(-39) < 1e-332: float64's 0
+_HIGH_26_BITS = -(1 << 27)  # a float64's sign, exponent and leading 26 significand bits
 
 
 def double_bits(x: float) -> int:
@@ -62,17 +77,24 @@ def double_from_bits(bits: int) -> float:
 
 
 def exp_small_f64(u: float) -> float:
-    """e^u for u <= 1, within 2 ulps (subnormal results included; 0 below -746).
+    """e^u for u <= 1, within 2 ulps (subnormal results included; 0 below -746):
+    ``exp_split_f64(u, 0)``."""
+    return exp_split_f64(u, 0.0)
 
-    e^u = 2ᵏ·e^r, k = round(u/ln 2), r = u - k ln 2 (ln 2 in two parts, the first product
-    exact), e^r by its degree-13 Taylor polynomial, 2ᵏ as 2^⌊k/2⌋ · 2^(k-⌊k/2⌋) built from
-    exponent bits (each factor normal down to k = -1076, so a subnormal result is rounded
-    once, by the last product).
+
+def exp_split_f64(high: float, low: float) -> float:
+    """e^(high + low) for high <= 1 and |low| below high's last bits, the sum not rounded:
+    within 2 ulps (subnormal results included; 0 below -746).
+
+    e^u = 2ᵏ·e^r, k = round(high/ln 2), r = high - k ln 2 + low (ln 2 in two parts, the first
+    product exact, and so is its difference with high), e^r by its degree-13 Taylor
+    polynomial, 2ᵏ as 2^⌊k/2⌋ · 2^(k-⌊k/2⌋) built from exponent bits (each factor normal
+    down to k = -1076, so a subnormal result is rounded once, by the last product).
     """
-    u = max(u, _EXP_FLOOR)
+    u = max(high, _EXP_FLOOR)
     shifted = u * _LOG2_E + _ROUNDER
     k = shifted - _ROUNDER
-    r = (u - k * _LN2_HIGH) - k * _LN2_LOW
+    r = ((u - k * _LN2_HIGH) - k * _LN2_LOW) + low
     p = _E12 + r * _E13
     p = _E11 + r * p
     p = _E10 + r * p
@@ -166,9 +188,53 @@ def log1p_small_f64(u: float) -> float:
     return _LN2_HIGH + (log_m + c + _LN2_LOW) if big else log_m
 
 
+def normal_cdf_f64(x: float) -> float:
+    """Φ(x), the standard normal CDF, for float64 x: ``normal_cdf_density_f64(x)[0]``."""
+    return normal_cdf_density_f64(x)[0]
+
+
 def normal_cdf_density_f64(x: float) -> tuple[float, float]:
-    """(Φ(x), e^{-x²/2}) for float64 x: Φ by ``special.normal_cdf`` (libm's erfc), e^{-x²/2} by
-    ``exp_small_f64``: the float64 form of the kernels' ``normal_cdf_density``. (GELU's float64
-    formula does not use it: beside libm's erfc the loop is scalar, and the exponential costs
-    more there than in the backward's vectorised loop.)"""
-    return normal_cdf(x), exp_small_f64(-0.5 * x * x)
+    """(Φ(x), e^{-x²/2}) for float64 x, each within a few ulps wherever it is a normal float64
+    (the tests bound them against mpmath), with no call and no branch: the loop vectorises.
+
+    Φ(-a) = e^{-a²/2}·t·C(s) for a = |x| (capped at 39, where Φ(-a) is float64's 0), with
+    t = K/(K + a), s = 1 - 2t = (a - K)/(a + K) in [-1, 1) and C(s) = Φ(-a)·e^{a²/2}/t a
+    polynomial of degree 24 in s, C's Chebyshev series cut where the rest is below 7e-18 of
+    C (``tools/fit_normal_cdf_f64.py``), evaluated as E(s²) + s·O(s²) (two chains of
+    multiply-adds, each half as long as one); Φ(a) = 1 - Φ(-a) for x > 0. a² is exact: h (a to
+    26 bits) squared is, and a² - h² = (a - h)(a + h) goes to ``exp_split_f64`` as the low
+    part of the exponent (rounded a², e^{-a²/2} would be off by up to 1.1e-16·a²/2 relative).
+    GELU's forward keeps its slope Φ(x) + x·e^{-x²/2}/√(2π) from the same e^{-x²/2}.
+    """
+    a = min(abs(x), _CDF_CAP)
+    h = double_from_bits(double_bits(a) & _HIGH_26_BITS)
+    e = exp_split_f64(-(h * h) * 0.5, -((a - h) * (a + h)) * 0.5)
+    t = _CDF_K / (_CDF_K + a)
+    s = 1.0 - 2.0 * t
+    z = s * s
+    even = _C22 + z * _C24
+    even = _C20 + z * even
+    even = _C18 + z * even
+    even = _C16 + z * even
+    even = _C14 + z * even
+    even = _C12 + z * even
+    even = _C10 + z * even
+    even = _C8 + z * even
+    even = _C6 + z * even
+    even = _C4 + z * even
+    even = _C2 + z * even
+    even = _C0 + z * even
+    odd = _C21 + z * _C23
+    odd = _C19 + z * odd
+    odd = _C17 + z * odd
+    odd = _C15 + z * odd
+    odd = _C13 + z * odd
+    odd = _C11 + z * odd
+    odd = _C9 + z * odd
+    odd = _C7 + z * odd
+    odd = _C5 + z * odd
+    odd = _C3 + z * odd
+    odd = _C1 + z * odd
+    p = even + s * odd
+    lower = e * (t * p)
+    return (lower if x < 0.0 else 1.0 - lower), e

@@ -125,7 +125,7 @@ def test_split_activation_is_the_whole_activation(blas_split, whole, formula, dt
     from ffnn.ops import activations
 
     _two_threads(blas_split)
-    pointwise = getattr(activations, formula).for_dtype(np.dtype(dtype))
+    pointwise = getattr(activations, formula)
     scalars = {name: 0.02 for name in pointwise.scalars}
     x = (rng.standard_normal(size) * 3).astype(dtype)
     grad = rng.standard_normal(size).astype(dtype)
@@ -245,7 +245,7 @@ def test_split_calls_from_several_threads_at_once(blas_split, whole, rng):
     from ffnn.ops import activations
 
     _two_threads(blas_split)
-    pointwise = activations.SILU.for_dtype(np.dtype(np.float32))
+    pointwise = activations.SILU
     inputs = [rng.standard_normal(SIZE).astype(np.float32) for _ in range(4)]
     with whole():
         expected = [pointwise.forward(x)[0] for x in inputs]

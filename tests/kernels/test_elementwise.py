@@ -3,14 +3,11 @@ every element, flags select the branches, arguments go by name."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from ffnn import accel
 from ffnn.kernels import ElementwiseKernel
-from ffnn.ops import special
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -60,15 +57,6 @@ def test_arguments_go_by_name_and_a_wrong_name_is_named():
 def test_a_body_that_does_not_parse_is_refused_at_construction():
     with pytest.raises(ValueError, match="kernel 'broken': the body does not parse"):
         ElementwiseKernel("broken", reads=("x",), writes=("x",), body="x = = 1")
-
-
-def test_the_float64_normal_cdf_compiled_is_its_python_form():
-    """Φ for float64 kernels: ½ erfc(-x/√2) with libm's erfc, compiled or not."""
-    from ffnn.kernels.elementwise import scalar_helper
-
-    compiled = scalar_helper("normal_cdf")
-    for x in np.concatenate([np.linspace(-12, 12, 241), [0.0, -0.0, 1e-300]]):
-        assert compiled(x) == special.normal_cdf(x) == 0.5 * math.erfc(-x * math.sqrt(0.5))
 
 
 PLAIN = ElementwiseKernel("test_scale_add", reads=("x", "y"), writes=("y",), scalars=("a",),
