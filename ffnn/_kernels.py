@@ -8,7 +8,10 @@ import numba
 import numba.extending
 import numpy as np
 
+from ffnn.kernels import numba_cache
 from ffnn.kernels.native import address_as_pointer
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 _jit = numba.njit(error_model="numpy", cache=True)  # serial: see ffnn/accel.py
 _rows_jit = numba.njit(error_model="numpy", cache=True, fastmath={"reassoc", "contract"})

@@ -366,6 +366,47 @@ def test_a_batch_norm_in_eval_mode_runs_eagerly_then_fused_again(rng):
     assert counts[0]._version == counts[1]._version  # each batch counted in place, as eager
 
 
+def _train_both(models, optimizers, step, rng, batches=3):
+    """``batches`` steps of the eager model (``models[0]``) and of ``step`` (the fused one's),
+    on the same batches, with their losses compared."""
+    loss_fn = nn.MSELoss()
+    for _ in range(batches):
+        x, y = ffnn.tensor(rng.standard_normal((8, 4))), ffnn.tensor(rng.standard_normal((8, 2)))
+        np.testing.assert_allclose(step(x, y), eager_step(models[0], loss_fn, optimizers[0],
+                                                          x, y), rtol=1e-12)
+        assert step.fused is not None and step.reason is None
+
+
+def test_batch_norm_running_statistics_follow_buffers_replaced_between_steps(rng):
+    """The kernel updates a batch norm's running statistics through their addresses: a
+    buffer replaced between steps (an assignment, a ``load_state_dict``) is the one updated
+    next, and one of another dtype than the model's (float64 statistics for a float32 model)
+    is updated from Python, as eager updates it."""
+
+    def make():
+        ffnn.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 6, bias=False), nn.BatchNorm1d(6, momentum=0.2),
+                             nn.Tanh(), nn.Linear(6, 2)).double()
+
+    models = make(), make()
+    optimizers = [optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in models]
+    step = ffnn.compile(models[1], nn.MSELoss(), optimizers[1], mode="fused")
+    _train_both(models, optimizers, step, rng)
+    for model in models:
+        model[1].running_mean = ffnn.full((6,), 0.5, dtype=ffnn.float64)
+        model[1].running_var = ffnn.full((6,), 2.0, dtype=ffnn.float32)  # updated from Python
+    _train_both(models, optimizers, step, rng)
+    state = {k: v.clone() for k, v in make().state_dict().items()}
+    for model in models:
+        model.load_state_dict(state)
+    _train_both(models, optimizers, step, rng)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        got, expected = (getattr(m[1], name) for m in models[::-1])
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got._data, expected._data, rtol=1e-12, err_msg=name)
+    assert int(models[1][1].num_batches_tracked._data) == 3  # counted again from 0
+
+
 def test_a_norm_after_the_activation_is_replayed_bit_for_bit(rng):
     def make():
         ffnn.manual_seed(0)

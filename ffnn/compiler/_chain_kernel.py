@@ -32,6 +32,9 @@ from ffnn.compiler._fused_kernel import (
     add_bias,
     bias_gradient,
 )
+from ffnn.kernels import numba_cache
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 _jit = numba.njit(error_model="numpy", cache=True)
 

@@ -22,10 +22,12 @@ import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as norm_kernels
-from ffnn.kernels import blas_split
+from ffnn.kernels import blas_split, numba_cache
 from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_gemm
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
@@ -87,7 +89,7 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 36
+FIELDS = 41
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
 for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
 [in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
@@ -102,12 +104,17 @@ the product and the activation: 22 its kind (``NO_NORM``, ``LAYER_NORM``, ``BATC
 and β [out] (ones and zeros where the layer has none), 26-27 their gradients (0: none),
 28 x̂ [n, out], 29 1/σ (float64: [n] for layer norm, [out] for batch norm), 30-31 batch
 norm's mean and variance (float64 [out]), 32-33 the float64 sums Σ g x̂ and Σ g [out], 34
-the bits of ε (float64). After the layers: the two flat gradient buffers."""
+the bits of ε (float64); a batch norm whose running statistics the step updates: 36-37
+its running mean and variance [out] (0: none this step), 38 1 - momentum ([1], their
+dtype), 39 the momentum and momentum·n/(n - 1) (float64 [2]), 40 its batch count
+(``num_batches_tracked``, int64 [1]; 0: not counted here). After the layers: the two flat
+gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
 DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
 NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 25, 26, 27, 28, 29
 MEAN, VAR, SUM_GX, SUM_G, EPS, DROP_ENTRY = 30, 31, 32, 33, 34, 35
+RUNNING_MEAN, RUNNING_VAR, RUNNING_KEEP, RUNNING_FACTORS, BATCHES = 36, 37, 38, 39, 40
 NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
@@ -195,7 +202,7 @@ def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover 
 def _normalize(table, base, z, y, x):  # pragma: no cover - compiled
     """y = x̂ γ + β of the layer's norm over z [n, out]: the eager ops' own kernels
     (``ffnn._kernels``), keeping x̂ and 1/σ (batch norm: and the batch's mean and variance,
-    which the caller folds into the running statistics)."""
+    which it folds into the running statistics where the table has them)."""
     n, out_f = z.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     beta = _vector(table, base + BETA, out_f, x)
@@ -206,9 +213,27 @@ def _normalize(table, base, z, y, x):  # pragma: no cover - compiled
         norm_kernels.layer_norm_forward(z, gamma, beta, eps, y, x_hat, rstd)
     else:
         rstd = _vector(table, base + RSTD, out_f, np.float64)
-        norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat,
-                                        _vector(table, base + MEAN, out_f, np.float64),
-                                        _vector(table, base + VAR, out_f, np.float64), rstd)
+        mean = _vector(table, base + MEAN, out_f, np.float64)
+        var = _vector(table, base + VAR, out_f, np.float64)
+        norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
+        if table[base + RUNNING_MEAN] != 0:
+            _update_running(table, base, mean, var, x)
+
+
+@_inlined
+def _update_running(table, base, mean, var, x):  # pragma: no cover - compiled
+    """A batch norm's running statistics r ← (1 - m)·r + m·(the batch's), the variance
+    unbiased (·n/(n - 1)), as the eager op updates them (``ops.norms.update_running``), and
+    its batch count one more where the table has it."""
+    size = mean.size
+    factors = _vector(table, base + RUNNING_FACTORS, 2, np.float64)
+    norm_kernels.update_running_pair(
+        _vector(table, base + RUNNING_MEAN, size, x), mean,
+        _vector(table, base + RUNNING_VAR, size, x), var,
+        _vector(table, base + RUNNING_KEEP, 1, x)[0], factors[0], factors[1])
+    if table[base + BATCHES] != 0:
+        count = _vector(table, base + BATCHES, 1, np.int64)
+        count[0] += 1
 
 
 @_inlined

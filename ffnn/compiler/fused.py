@@ -37,10 +37,10 @@ import numpy as np
 
 from ffnn import accel, nn
 from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
+from ffnn.compiler.fused_running import RunningStatistics
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import (
     DROPOUT_MODULE,
-    batch_norm_options,
     batch_statistics,
     dropout_options,
 )
@@ -246,13 +246,9 @@ class FusedStep:
         self._kernel_module = kernel
         self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
         self.modules, self.activations, self.dropouts = modules, activations, dropouts
-        self.norms = norms
-        self._normed = [(layer, norm) for layer, norm in enumerate(norms) if norm is not None]
-        self._batch_norms = [(layer, norm) for layer, norm in self._normed
-                             if type(norm) is nn.BatchNorm1d]
         self.params, self._bias_indices, self._norm_indices = _layout(modules, norms)
-        self._eps_fields = np.array([kernel.FIELDS * layer + kernel.EPS
-                                     for layer, _ in self._normed], np.int64)
+        self.dtype = modules[0].weight._data.dtype
+        self._init_norms(norms, kernel)
         self._dropout_plans: dict = {}  # batch rows → each dropout layer's mask and fields
         self._has_dropout = any(d is not None for d in dropouts)
         self._drop_scales = np.zeros((len(modules), 1))  # each layer's 1/(1 - p), each step
@@ -260,7 +256,6 @@ class FusedStep:
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self._init_loss(loss, log_softmax, ignore_index)
-        self.dtype = self.weights[0]._data.dtype
         blas = native.gemm_addresses()
         self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
@@ -292,6 +287,19 @@ class FusedStep:
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
+
+    def _init_norms(self, norms: list, kernel) -> None:
+        """Each layer's norm module (or None), those there are with their layers, the batch
+        norms among them, the table fields of their ε, each batch norm's running statistics
+        as the kernel updates them."""
+        self.norms = norms
+        self._normed = [(layer, norm) for layer, norm in enumerate(norms) if norm is not None]
+        self._batch_norms = [(layer, norm) for layer, norm in self._normed
+                             if type(norm) is nn.BatchNorm1d]
+        self._eps_fields = np.array([kernel.FIELDS * layer + kernel.EPS
+                                     for layer, _ in self._normed], np.int64)
+        self._running = [(layer, RunningStatistics(layer, norm, self.dtype, kernel))
+                         for layer, norm in self._batch_norms]
 
     def _init_loss(self, loss: tuple, log_softmax: bool, ignore_index: int) -> None:
         """``loss``: ``_loss``'s description; ``log_softmax``: the chain ends with a
@@ -442,6 +450,7 @@ class FusedStep:
         optimizer, owned, rows = self.optimizer, [], []
         states, fused_update, entries = optimizer.state, optimizer.fused_update, \
             self._entry_points
+        last = (None, None, None, None)  # (kernel, flags, scalars, row): mostly shared
         for owner, group in zip(self.owners, self._owner_groups):
             state = states[owner]
             if not state:
@@ -453,13 +462,15 @@ class FusedStep:
                 return None
             kernel, flags, arrays, scalars = update
             data = owner._data
-            found = [state, *[data if a is None else a for a in arrays]]
-            owned.append(found + [data] * (4 - len(found)))
-            key = (kernel, *flags.values())
-            entry = entries.get(key)
-            if entry is None:
-                entry = entries[key] = kernel.entry(self.dtype, flags=flags)
-            rows.append((entry, *map(scalars.__getitem__, kernel.scalars)))
+            owned.append((state, *[data if a is None else a for a in arrays],
+                          *(data,) * (3 - len(arrays))))
+            if kernel is not last[0] or flags is not last[1] or scalars is not last[2]:
+                key = (kernel, *flags.values())
+                entry = entries.get(key)
+                if entry is None:
+                    entry = entries[key] = kernel.entry(self.dtype, flags=flags)
+                last = kernel, flags, scalars, (entry, *map(scalars.__getitem__, kernel.scalars))
+            rows.append(last[3])
         if self._owned is None or any(map(is_not, _flatten(owned), _flatten(self._owned))):
             self._owned, self._dicts = owned, [found[0] for found in owned]
             self._arrays = [found[1:] for found in owned] if self.flat is None else \
@@ -535,6 +546,7 @@ class FusedStep:
             table += [a.itemsize for a in kept] + [0] * (2 - len(kept))
             table += self._norm_table(layer, z, normed, address)
             table.append(self._drop_entry)
+            table += [0] * (kernel.FIELDS - kernel.DROP_ENTRY - 1)  # running statistics: each step
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         update_rows = [[address(p), address(g), *map(address, state), p.size]
@@ -596,12 +608,14 @@ class FusedStep:
                                   [a.__array_interface__["data"][0] for a in (h, dropped, keep)]))
         return found
 
-    def _norm_fields(self, table: np.ndarray) -> list:
-        """Each norm's ε in ``table`` as its module has it now; each batch norm's options
-        for this step (``chain_layers.batch_norm_options``: the batch counted, the momentum)."""
+    def _norm_fields(self, table: np.ndarray, n: int) -> list:
+        """Each norm's ε in ``table`` as its module has it now, each batch norm's running
+        statistics for this step (``RunningStatistics``); (layer, the op's options) of each
+        batch norm whose running statistics the kernel cannot update (the caller does)."""
         table[self._eps_fields] = np.array([norm.eps for _, norm in self._normed],
                                            np.float64).view(np.int64)
-        return [batch_norm_options(norm) for _, norm in self._batch_norms]
+        return [(layer, options) for layer, running in self._running
+                if (options := running.prepare(table, n)) is not None]
 
     def _targets(self, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | str:
         """(float targets, class indices) as the kernel reads them (one of the two empty),
@@ -669,7 +683,7 @@ class FusedStep:
         self._count_step(in_kernel)
         if self._others:
             reset_gradients(self._others)
-        running = self._norm_fields(table) if self._normed else []
+        running = self._norm_fields(table, n) if self._normed else []
         output = self._dropout_fields(table, n) if self._has_dropout else \
             self.buffers[n][0][-1][1]
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
@@ -679,7 +693,7 @@ class FusedStep:
                                                 self.dtype.itemsize), self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
-        for (layer, _), options in zip(self._batch_norms, running):
+        for layer, options in running:
             normed = self.buffers[n][0][layer][4]
             update_running(options["running_mean"], options["running_var"], normed[3],
                            normed[4], options["momentum"], n)

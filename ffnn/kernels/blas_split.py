@@ -31,7 +31,10 @@ from numba import carray, cfunc, types
 from numba.extending import intrinsic
 
 from ffnn.accel import PYTHON_SPLIT_MIN, SPLIT_MIN
+from ffnn.kernels import numba_cache
 from ffnn.kernels.native import address_as_pointer, call_entry, numpy_openblas, symbol_address
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 DOUBLE_MODE = 3
 """``BLAS_DOUBLE`` of OpenBLAS ≥ 0.3.27's ``common_thread.h``: ranges advance 8 bytes per

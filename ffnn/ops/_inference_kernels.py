@@ -5,6 +5,10 @@ matrix products the BLAS threads are still spinning, and a threaded kernel would
 import numba
 import numpy as np
 
+from ffnn.kernels import numba_cache
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
+
 
 @numba.njit(error_model="numpy", cache=True, fastmath={"reassoc", "contract"})
 def add_layer_norm_(x, residual, weight, bias, eps):  # pragma: no cover - compiled

@@ -83,6 +83,9 @@ def adadelta_kernel_scalars(*, lr: float, rho: float, eps: float, weight_decay: 
                 sign=-1.0 if maximize else 1.0)
 
 
+_NO_FLAGS: dict = {}  # ``ADADELTA_KERNEL`` has none (read-only)
+
+
 class Adadelta(Optimizer):
     """``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)``, as
     ``torch.optim.Adadelta``. State: ``step``, ``square_avg``, ``acc_delta``."""
@@ -105,10 +108,12 @@ class Adadelta(Optimizer):
                 "acc_delta": module.zeros_like(param)}
 
     def fused_update(self, state, group, step: int):
-        return ADADELTA_KERNEL, {}, (state["square_avg"], state["acc_delta"]), \
-            adadelta_kernel_scalars(lr=group["lr"], rho=group["rho"], eps=group["eps"],
-                                    weight_decay=group["weight_decay"],
-                                    maximize=group["maximize"])
+        options = (group["lr"], group["rho"], group["eps"], group["weight_decay"],
+                   group["maximize"])
+        return ADADELTA_KERNEL, _NO_FLAGS, (state["square_avg"], state["acc_delta"]), \
+            self._shared_scalars(0, options, lambda: adadelta_kernel_scalars(
+                lr=options[0], rho=options[1], eps=options[2], weight_decay=options[3],
+                maximize=options[4]))
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

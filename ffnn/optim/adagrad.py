@@ -69,6 +69,9 @@ def adagrad_kernel_scalars(*, step: int, lr: float, lr_decay: float, weight_deca
                 sign=-1.0 if maximize else 1.0)
 
 
+_NO_FLAGS: dict = {}  # ``ADAGRAD_KERNEL`` has none (read-only)
+
+
 def _compiled_adagrad(
     param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
     weight_decay: float, eps: float, maximize: bool,
@@ -104,9 +107,12 @@ class Adagrad(Optimizer):
         return {"step": 0, "sum": state_sum}
 
     def fused_update(self, state, group, step: int):
-        return ADAGRAD_KERNEL, {}, (state["sum"],), adagrad_kernel_scalars(
-            step=step, lr=group["lr"], lr_decay=group["lr_decay"],
-            weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
+        options = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
+                   group["maximize"])
+        return ADAGRAD_KERNEL, _NO_FLAGS, (state["sum"],), self._shared_scalars(
+            step, options, lambda: adagrad_kernel_scalars(
+                step=step, lr=options[0], lr_decay=options[1], weight_decay=options[2],
+                eps=options[3], maximize=options[4]))
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

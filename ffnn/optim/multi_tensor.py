@@ -18,7 +18,9 @@ from operator import is_
 import numba
 import numpy as np
 
-from ffnn.kernels import blas_split
+from ffnn.kernels import blas_split, numba_cache
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 
 @numba.njit(error_model="numpy", cache=True)

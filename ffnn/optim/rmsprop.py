@@ -111,6 +111,12 @@ def rmsprop_kernel_scalars(*, lr: float, alpha: float, eps: float, weight_decay:
                 weight_decay=weight_decay, momentum=momentum, sign=-1.0 if maximize else 1.0)
 
 
+_RMSPROP_FLAGS = {(centered, momentum): {"has_grad_avg": centered,
+                                          "has_momentum_buffer": momentum}
+                  for centered in (False, True) for momentum in (False, True)}
+"""``RMSPROP_KERNEL``'s flags by (centered, has a momentum buffer) (read-only)."""
+
+
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
     centered=False, *, maximize=False)``, as ``torch.optim.RMSprop``.
@@ -146,17 +152,17 @@ class RMSprop(Optimizer):
         return state
 
     def fused_update(self, state, group, step: int):
-        flags = {"has_grad_avg": bool(group["centered"]),
-                 "has_momentum_buffer": group["momentum"] > 0}
-        if flags["has_grad_avg"] and "grad_avg" not in state or \
-                flags["has_momentum_buffer"] and "momentum_buffer" not in state:
+        centered, momentum = bool(group["centered"]), group["momentum"] > 0
+        if centered and "grad_avg" not in state or momentum and "momentum_buffer" not in state:
             return None  # options changed since the state was made: step() says so
-        arrays = (state["square_avg"], state.get("grad_avg") if group["centered"] else None,
-                  state.get("momentum_buffer") if group["momentum"] > 0 else None)
-        return RMSPROP_KERNEL, flags, arrays, rmsprop_kernel_scalars(
-            lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
-            weight_decay=group["weight_decay"], momentum=group["momentum"],
-            maximize=group["maximize"])
+        arrays = (state["square_avg"], state["grad_avg"] if centered else None,
+                  state["momentum_buffer"] if momentum else None)
+        options = (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                   group["momentum"], group["maximize"])
+        return RMSPROP_KERNEL, _RMSPROP_FLAGS[centered, momentum], arrays, \
+            self._shared_scalars(0, options, lambda: rmsprop_kernel_scalars(
+                lr=options[0], alpha=options[1], eps=options[2], weight_decay=options[3],
+                momentum=options[4], maximize=options[5]))
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

@@ -1,0 +1,81 @@
+"""numba's on-disk cache for ffnn's compiled functions, invalidated by any kernel source.
+
+numba keys a cached function on its own file's contents only. A function that inlines or
+calls compiled code from another file (``_chain_kernel`` runs ``_fused_kernel``'s parts, which
+run ``_kernels``' norm loops and the scalar helpers of ``ops/special_float*.py``) keeps its
+cached machine code when that other file changes: stale code, and a crash when a table
+layout moved. ``install()`` puts first among numba's cache locators ones for ffnn's own files
+whose stamp is the digest of every kernel source: each file of the package that compiles
+code (``njit``, ``cfunc``, ``intrinsic``, ``overload``) and the scalar helpers. A change to any
+of them compiles every cached function again, once. Each module that caches compiled
+functions calls it before its decorators run (numba picks a function's locator there).
+Generated kernels (``ffnn.kernels.elementwise``) are named by the digest of their source and
+helpers, so they keep numba's own locators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1]
+_MARKERS = (b"njit", b"cfunc", b"intrinsic", b"overload")
+_digest: list[bytes] = []  # computed once per process
+_installed: list[bool] = []
+
+
+def kernel_sources() -> dict[str, bytes]:
+    """{path in the package: contents} of the files compiled code depends on, in order."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_bytes()
+        if path.name.startswith("special_float") or any(m in text for m in _MARKERS):
+            found[path.relative_to(PACKAGE).as_posix()] = text
+    return found
+
+
+def kernel_sources_digest() -> bytes:
+    """sha256 over the kernel sources' names and contents."""
+    if not _digest:
+        digest = hashlib.sha256()
+        for name, text in kernel_sources().items():
+            digest.update(name.encode() + b"\0" + text)
+        _digest.append(digest.digest())
+    return _digest[0]
+
+
+def install() -> None:
+    """Put the stamped locators first in numba's list (once); nothing where this numba does
+    not have the locators by either of their names (its own stamps then apply)."""
+    if _installed:
+        return
+    _installed.append(True)
+    from numba.core import caching
+
+    implementation = _named(caching, "CacheImpl")
+    bases = [_named(caching, name) for name in
+             ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    if implementation is None or None in bases:
+        return
+    implementation._locator_classes[:0] = [_stamped(base) for base in bases]
+
+
+def _named(module, name: str):
+    return getattr(module, name, None) or getattr(module, "_" + name, None)
+
+
+def _stamped(base: type) -> type:
+    """``base`` (a numba locator class) for ffnn's files only, stamped by the digest."""
+
+    class Stamped(base):
+        def get_source_stamp(self):
+            return kernel_sources_digest()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not Path(py_file).resolve().is_relative_to(PACKAGE):
+                return None
+            return super().from_function(py_func, py_file)
+
+    Stamped.__name__ = Stamped.__qualname__ = f"Ffnn{base.__name__.lstrip('_')}"
+    return Stamped
