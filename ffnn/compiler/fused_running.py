@@ -18,7 +18,7 @@ from operator import is_not
 import numpy as np
 
 from ffnn import autograd
-from ffnn.nn.chain_layers import batch_norm_options
+from ffnn.nn.chain_layers import batch_norm_buffers, batch_norm_options
 from ffnn.nn.normalization import buffer_of
 
 
@@ -45,9 +45,7 @@ class RunningStatistics:
         if not (module.training and not module.frozen and module.track_running_stats):
             table[self._fields[0]] = 0
             return None
-        counter = buffer_of(module, "num_batches_tracked")
-        arrays = (_data(buffer_of(module, "running_mean")),
-                  _data(buffer_of(module, "running_var")), _data(counter))
+        arrays = batch_norm_buffers(module)
         if any(map(is_not, arrays, self._seen)):
             self._seen = arrays
             self._addresses[:] = self._addresses_of(arrays)
@@ -63,7 +61,8 @@ class RunningStatistics:
             self.factors[:] = momentum, momentum * rows / (rows - 1)
         table[self._fields] = self._addresses
         if self._addresses[4]:
-            autograd.bump_version(counter)  # as ``count_batch``: the kernel adds one
+            # as ``count_batch``: the kernel adds one
+            autograd.bump_version(buffer_of(module, "num_batches_tracked"))
         else:
             module.num_batches_tracked += 1
         return None
@@ -81,8 +80,3 @@ class RunningStatistics:
             count.size == 1 and count.flags.writeable
         return [a.__array_interface__["data"][0] for a in (mean, var, self.keep, self.factors)] \
             + [count.__array_interface__["data"][0] if counted else 0]
-
-
-def _data(buffer):
-    """A buffer's array (a Tensor's), or the buffer itself (None, or what it was set to)."""
-    return getattr(buffer, "_data", buffer)

@@ -119,11 +119,10 @@ def batch_norm_options(module) -> dict:
 
 def batch_norm_buffers(module) -> tuple:
     """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
-    buffers = [buffer_of(module, name) for name in _BATCH_NORM_BUFFERS]
-    return tuple(getattr(b, "_data", b) for b in buffers)
-
-
-_BATCH_NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+    mean, var = buffer_of(module, "running_mean"), buffer_of(module, "running_var")
+    count = buffer_of(module, "num_batches_tracked")  # written out: the fused step asks each step
+    return (getattr(mean, "_data", mean), getattr(var, "_data", var),
+            getattr(count, "_data", count))
 
 
 def flatten_reason(layers: list) -> str | None:

@@ -15,7 +15,7 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
@@ -83,9 +83,6 @@ def adadelta_kernel_scalars(*, lr: float, rho: float, eps: float, weight_decay: 
                 sign=-1.0 if maximize else 1.0)
 
 
-_NO_FLAGS: dict = {}  # ``ADADELTA_KERNEL`` has none (read-only)
-
-
 class Adadelta(Optimizer):
     """``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)``, as
     ``torch.optim.Adadelta``. State: ``step``, ``square_avg``, ``acc_delta``."""
@@ -110,7 +107,7 @@ class Adadelta(Optimizer):
     def fused_update(self, state, group, step: int):
         options = (group["lr"], group["rho"], group["eps"], group["weight_decay"],
                    group["maximize"])
-        return ADADELTA_KERNEL, _NO_FLAGS, (state["square_avg"], state["acc_delta"]), \
+        return ADADELTA_KERNEL, NO_FLAGS, (state["square_avg"], state["acc_delta"]), \
             self._shared_scalars(0, options, lambda: adadelta_kernel_scalars(
                 lr=options[0], rho=options[1], eps=options[2], weight_decay=options[3],
                 maximize=options[4]))

@@ -16,7 +16,7 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
 
 
 def adagrad_update(
@@ -69,9 +69,6 @@ def adagrad_kernel_scalars(*, step: int, lr: float, lr_decay: float, weight_deca
                 sign=-1.0 if maximize else 1.0)
 
 
-_NO_FLAGS: dict = {}  # ``ADAGRAD_KERNEL`` has none (read-only)
-
-
 def _compiled_adagrad(
     param, grad, state_sum, scratch, *, step: int, lr: float, lr_decay: float,
     weight_decay: float, eps: float, maximize: bool,
@@ -109,7 +106,7 @@ class Adagrad(Optimizer):
     def fused_update(self, state, group, step: int):
         options = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
                    group["maximize"])
-        return ADAGRAD_KERNEL, _NO_FLAGS, (state["sum"],), self._shared_scalars(
+        return ADAGRAD_KERNEL, NO_FLAGS, (state["sum"],), self._shared_scalars(
             step, options, lambda: adagrad_kernel_scalars(
                 step=step, lr=options[0], lr_decay=options[1], weight_decay=options[2],
                 eps=options[3], maximize=options[4]))

@@ -21,6 +21,9 @@ from ffnn.autograd import enable_grad
 from ffnn.backend import xp
 from ffnn.tensor import Tensor
 
+NO_FLAGS: dict = {}
+"""The flags of an update kernel that has none (``fused_update``; read-only)."""
+
 
 class _RequiredParameter:
     """A default that every parameter group must give (``torch.optim.optimizer.required``)."""
