@@ -144,14 +144,45 @@ def softmax_row(row, out):  # pragma: no cover - compiled
 
 
 @_row_jit
-def log_softmax_rows(x, out):  # pragma: no cover - compiled
+def log_softmax_rows(x, out, prob):  # pragma: no cover - compiled
     """out = log softmax of each row of x [n, c]: xₖ - m - log s with ``softmax_row``'s m
-    and s (the terms cross-entropy's loss takes)."""
+    and s (the terms cross-entropy's loss takes); prob = the softmax (``out`` itself when
+    it is not wanted)."""
     for i in range(x.shape[0]):
-        top, s = softmax_row(x[i], out[i])
+        top, s = softmax_row(x[i], prob[i])
         log_s = math.log(s)
         for j in range(x.shape[1]):
             out[i, j] = (x[i, j] - top) - log_s
+    return out
+
+
+@_row_jit
+def softmax_rows(x, out):  # pragma: no cover - compiled
+    """out = softmax of each row of x [n, c] (``softmax_row``)."""
+    for i in range(x.shape[0]):
+        softmax_row(x[i], out[i])
+    return out
+
+
+@_row_jit
+def softmax_backward_rows(y, grad, out):  # pragma: no cover - compiled
+    """out = y ⊙ (g - Σⱼ gⱼ yⱼ) per row of y = softmax(x) and g = dL/dy [n, c] (the sum in
+    float64)."""
+    for i in range(y.shape[0]):
+        total = _row_dot(grad[i], y[i])
+        for j in range(y.shape[1]):
+            out[i, j] = y[i, j] * (grad[i, j] - total)
+    return out
+
+
+@_row_jit
+def log_softmax_backward_rows(prob, grad, out):  # pragma: no cover - compiled
+    """out = g - p Σⱼ gⱼ per row of p = softmax(x) (kept by the forward) and
+    g = dL/d(log p) [n, c], the sum in float64."""
+    for i in range(prob.shape[0]):
+        total = _row_sum(grad[i])
+        for j in range(prob.shape[1]):
+            out[i, j] = grad[i, j] - prob[i, j] * total
     return out
 
 
@@ -196,6 +227,29 @@ def _row_sum(row):  # pragma: no cover - compiled
     for j in range(row.size):
         total += row[j]
     return total
+
+
+@_rows_jit
+def _row_dot(a, b):  # pragma: no cover - compiled
+    """Σ a b in float64 (vectorised: the order of the additions is the compiler's)."""
+    total = 0.0
+    for j in range(a.size):
+        total += float(a[j]) * float(b[j])
+    return total
+
+
+@_rows_jit
+def squared_difference(x, y, out):  # pragma: no cover - compiled
+    """out = x - y; returns Σ out², each difference and square rounded in the arrays' dtype
+    as NumPy's (and torch's: a float32 square beyond its range is inf), summed in float64
+    (vectorised: the order of the additions is the compiler's). x, y, out: 1-D, one dtype."""
+    total = 0.0
+    for i in range(out.size):
+        d = x[i] - y[i]
+        out[i] = d
+        total += d * d
+    return total
+
 
 @_jit
 def cross_entropy_backward(prob, target, scale, out):  # pragma: no cover - compiled

@@ -245,10 +245,61 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int =
     return (total, prob) if ok else None
 
 
+def squared_difference(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """(x - y, Σ (x - y)²) for x, y of one shape and dtype (``compatible``), in one pass: the
+    differences as NumPy's, the sum accumulated in float64 (MSE's forward: three passes and
+    two temporaries in NumPy, ~0.4 ms on [8192, 64] float32 against ~0.1 ms)."""
+    diff = np.empty_like(x)
+    return diff, _kernels().squared_difference(_flat(x), _flat(y), _flat(diff))
+
+
 def log_softmax_rows(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out ← log softmax of each row of x [n, c] (float32/float64, C-contiguous), one pass
     a row as ``cross_entropy_forward``'s; returns out."""
-    return _kernels().log_softmax_rows(x, out)
+    return _kernels().log_softmax_rows(x, out, out)
+
+
+def on_last_axis(x, dim: int) -> bool:
+    """True when the row kernels below should take a softmax of ``x`` along ``dim``: enabled,
+    ``dim`` is the last axis of a non-empty array with at least one axis, ``compatible``."""
+    return enabled and x.ndim > 0 and x.size > 0 and dim in (-1, x.ndim - 1) and \
+        compatible(x)
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1, x.shape[-1])
+
+
+def softmax_last(x: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis (``on_last_axis``), one pass a row as
+    ``cross_entropy_forward``'s."""
+    out = np.empty_like(x)
+    _kernels().softmax_rows(_rows(x), _rows(out))
+    return out
+
+
+def log_softmax_last(x: np.ndarray, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(log softmax along the last axis (``on_last_axis``), and the softmax if ``keep``:
+    written by the same pass, it spares the backward an exp per element)."""
+    out = np.empty_like(x)
+    prob = np.empty_like(x) if keep else out
+    _kernels().log_softmax_rows(_rows(x), _rows(out), _rows(prob))
+    return out, prob if keep else None
+
+
+def softmax_backward_last(y: np.ndarray, grad) -> np.ndarray:
+    """dL/dx = y ⊙ (g - Σ g ⊙ y) along the last axis, from y = softmax(x)."""
+    out = np.empty_like(y)
+    _kernels().softmax_backward_rows(_rows(y), _rows(dense(grad, y.shape, y.dtype)), _rows(out))
+    return out
+
+
+def log_softmax_backward_last(prob: np.ndarray, grad) -> np.ndarray:
+    """dL/dx = g - p Σ g along the last axis, from p = softmax(x) (``log_softmax_last``'s)."""
+    out = np.empty_like(prob)
+    _kernels().log_softmax_backward_rows(_rows(prob), _rows(dense(grad, prob.shape,
+                                                                  prob.dtype)), _rows(out))
+    return out
 
 
 def cross_entropy_backward(prob: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:

@@ -24,6 +24,7 @@ import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compile
 from ffnn import _kernels as norm_kernels
 from ffnn.kernels import blas_split, numba_cache
 from ffnn.kernels.native import NO_TRANS, TRANS, address_as_pointer, call_gemm
+from ffnn.ops.losses import BCE_EPSILON
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -68,7 +69,7 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
                 log_p = max(math.log(p) if p > 0 else -math.inf, -100.0)
                 log_q = max(math.log1p(-p) if p < 1 else -math.inf, -100.0)
                 total -= t * log_p + (1 - t) * log_q
-                grow[j] = (p - t) / max((1 - p) * p, 1e-12) * scale
+                grow[j] = (p - t) / max((1 - p) * p, BCE_EPSILON) * scale
         else:  # the eager op's softmax (``ffnn._kernels``), then its backward's product
             k = y_index[i]
             top, s = norm_kernels.softmax_row(row, grow)

@@ -273,14 +273,19 @@ class Softmax(Op):
     """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``;  dL/dx = y ⊙ (dL/dy - Σ(dL/dy ⊙ y))."""
 
     def forward(self, x, dim=-1):
+        self.dim, self.rows = dim, accel.on_last_axis(x, dim)
+        if self.rows:  # one compiled pass a row (NumPy: five passes over x)
+            self.out = accel.softmax_last(x)
+            return self.out
         m = xp(x)
-        self.dim = dim
         e = m.exp(x - x.max(axis=dim, keepdims=True))
         self.out = e / e.sum(axis=dim, keepdims=True)
         return self.out
 
     def backward(self, grad):
         y = self.out
+        if self.rows:
+            return (accel.softmax_backward_last(y, grad),)
         return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
 
 
@@ -288,11 +293,16 @@ class LogSoftmax(Op):
     """y = x - log Σ eˣ along ``dim``;  dL/dx = dL/dy - softmax(x) · Σ dL/dy."""
 
     def forward(self, x, dim=-1):
-        self.dim = dim
+        self.dim, self.rows = dim, accel.on_last_axis(x, dim)
+        if self.rows:  # one compiled pass a row, keeping softmax(x) for the backward
+            self.out, self.prob = accel.log_softmax_last(x, keep=self.needs_input_grad[0])
+            return self.out
         self.out = log_softmax_array(x, dim)
         return self.out
 
     def backward(self, grad):
+        if self.rows:
+            return (accel.log_softmax_backward_last(self.prob, grad),)
         softmax = xp(grad).exp(self.out)
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
 

@@ -49,3 +49,31 @@ def test_activation_stable_for_large_inputs(name, dtype):
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="'none' or 'tanh'. Received: 'fast'"):
         ffnn.nn.functional.gelu(ffnn.zeros(2), approximate="fast")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_rows_with_masked_entries(name, dtype):
+    """The row kernels on a 3-D batch with the entries attention masks leave (-inf, -1e30,
+    one large logit): values and gradients against torch, for an input with and without
+    a gradient (log softmax keeps the softmax only for the backward)."""
+    import torch
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 33, 40)) * 5
+    x[0, :, 5:] = -np.inf
+    x[1, 3, :-1] = -1e30
+    x[2, 7, 0] = 80.0
+    w = rng.standard_normal(x.shape).astype(dtype)
+    ours, theirs = ffnn.tensor(x.astype(dtype), requires_grad=True), to_torch(x.astype(dtype), True)
+    out = getattr(ffnn.nn.functional, name)(ours, dim=-1)
+    ref = getattr(torch.nn.functional, name)(theirs, dim=-1)
+    expected = ref.detach().numpy()
+    np.testing.assert_array_equal(np.isneginf(out.data), np.isneginf(expected))
+    finite = np.isfinite(expected)
+    assert_close(out.data[finite], expected[finite], dtype)
+    plain = getattr(ffnn.nn.functional, name)(ffnn.tensor(x.astype(dtype)), dim=-1)
+    np.testing.assert_array_equal(plain.data, out.data)
+    out.backward(w)
+    ref.backward(to_torch(w))
+    assert_close(ours.grad, theirs.grad.numpy(), dtype)

@@ -165,6 +165,44 @@ def test_bce_with_logits(reduction, options, n, c, seed):
     check_op(fn, x, y)
 
 
+LARGE_REGRESSION_LOSSES = {
+    "mse": lambda lib: F(lib).mse_loss,
+    "l1": lambda lib: F(lib).l1_loss,
+    "huber": lambda lib: F(lib).huber_loss,
+    "huber_delta": lambda lib: lambda a, b, reduction: F(lib).huber_loss(
+        a, b, reduction=reduction, delta=0.5),
+    "smooth_l1_beta": lambda lib: lambda a, b, reduction: F(lib).smooth_l1_loss(
+        a, b, reduction=reduction, beta=2.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(LARGE_REGRESSION_LOSSES))
+def test_regression_losses_on_large_arrays(name, dtype, reduction):
+    """From ``accel.MIN_SIZE`` elements (one compiled pass where numba is at hand): the loss
+    and both gradients against torch; differences of 0, exactly ±δ, and large enough that a
+    float32 square is inf, as torch's."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((2, 96, 50)) * 3
+    y.flat[:4] = x.flat[:4] + [0.0, 0.5, -0.5, 1.0]
+    for special in ([], [3e19, -2e19]):
+        x.flat[4:4 + len(special)] = special
+        _matches_torch(LARGE_REGRESSION_LOSSES[name], (x, y), dtype, reduction)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_on_large_arrays(dtype, reduction):
+    """From ``accel.MIN_SIZE`` elements: BCE on probabilities (0 and 1 among them) and both
+    gradients against torch (the target's is ±inf at 0 and 1, as torch's)."""
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0, 1, (64, 80))
+    p.flat[:4] = [0.0, 1.0, 1e-9, 1 - 1e-7]
+    _matches_torch(lambda lib: F(lib).binary_cross_entropy, (p, rng.uniform(0, 1, p.shape)),
+                   dtype, reduction)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_on_large_arrays(dtype, reduction):
@@ -173,17 +211,35 @@ def test_bce_with_logits_on_large_arrays(dtype, reduction):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((64, 80)) * 6
     x.flat[:7] = [1e4, -1e4, 0.0, 80.0, -80.0, 1e-30, -0.5]
-    y = rng.uniform(0, 1, x.shape)
-    assert x.size >= ffnn.accel.MIN_SIZE
-    ours = [ffnn.tensor(a.astype(dtype), requires_grad=True) for a in (x, y)]
-    theirs = [to_torch(a.astype(dtype), True) for a in (x, y)]
-    loss = F(ffnn).binary_cross_entropy_with_logits(*ours, reduction=reduction)
-    ref = F(torch).binary_cross_entropy_with_logits(*theirs, reduction=reduction)
-    assert_close(loss.data, ref.detach().numpy(), dtype)
+    _matches_torch(lambda lib: F(lib).binary_cross_entropy_with_logits,
+                   (x, rng.uniform(0, 1, x.shape)), dtype, reduction)
+
+
+def _matches_torch(loss_of, arrays, dtype, reduction) -> None:
+    """``loss_of(lib)(input, target, reduction=…)``, its value and both gradients (through the
+    sum for 'none') against torch's, on arrays of at least ``accel.MIN_SIZE`` elements."""
+    assert arrays[0].size >= ffnn.accel.MIN_SIZE
+    ours = [ffnn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    theirs = [to_torch(a.astype(dtype), True) for a in arrays]
+    loss = loss_of(ffnn)(*ours, reduction=reduction)
+    ref = loss_of(torch)(*theirs, reduction=reduction)
+    assert loss.dtype == ours[0].dtype
+    _assert_close_or_both_inf(loss.data, ref.detach().numpy(), dtype)
     (loss.sum() if reduction == "none" else loss).backward()
     (ref.sum() if reduction == "none" else ref).backward()
     for a, b in zip(ours, theirs):
-        assert_close(a.grad, b.grad.numpy(), dtype)
+        _assert_close_or_both_inf(a.grad, b.grad.numpy(), dtype)
+
+
+def _assert_close_or_both_inf(actual, expected, dtype) -> None:
+    """Infinite (same signs) and NaN in the same places, and ``assert_close`` on the rest."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(actual), np.isposinf(expected))
+    np.testing.assert_array_equal(np.isneginf(actual), np.isneginf(expected))
+    finite = np.isfinite(expected)
+    if finite.any():
+        assert_close(actual[finite], expected[finite], dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
