@@ -186,6 +186,24 @@ def log_softmax_backward_rows(prob, grad, out):  # pragma: no cover - compiled
     return out
 
 
+SOFTMAX, SOFTMAX_BACKWARD, LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD = 0, 1, 2, 3
+"""``softmax_part``'s codes: which row kernel a part runs."""
+
+
+@_row_jit
+def softmax_rows_of(code, a, b, c):  # pragma: no cover - compiled
+    """The row kernel ``code`` names on [rows, cols] matrices a, b, c (in each kernel's
+    argument order; c unused by the forward softmax)."""
+    if code == SOFTMAX:
+        softmax_rows(a, b)
+    elif code == SOFTMAX_BACKWARD:
+        softmax_backward_rows(a, b, c)
+    elif code == LOG_SOFTMAX:
+        log_softmax_rows(a, b, c)
+    else:
+        log_softmax_backward_rows(a, b, c)
+
+
 @_row_jit
 def bce_with_logits_row(x, y, g, scale):  # pragma: no cover - compiled
     """Σⱼ Lⱼ (float64) of one row of logits x and targets y [c], Lⱼ = (1 - y) x + softplus(-x)
@@ -378,3 +396,28 @@ def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
         for i in range(rows):
             for j in range(n):
                 grad_x[i, j] = scale[j] * (rows * g[i, j] - sum_g[j] - x_hat[i, j] * sum_gx[j])
+
+
+# C entry points compile when defined: after every function they call
+@numba.njit(cache=True, inline="always")
+def _softmax_part(rows, a, b, c, scalars, dtype):  # pragma: no cover - compiled
+    """Rows of the softmax row kernel the scalars name (the number of columns and the
+    kernel's code) on ``dtype`` matrices at addresses a, b, c."""
+    values = numba.carray(address_as_pointer(scalars, np.float64), 2)
+    cols = int(values[0])
+    softmax_rows_of(int(values[1]), numba.carray(address_as_pointer(a, dtype), (rows, cols)),
+                     numba.carray(address_as_pointer(b, dtype), (rows, cols)),
+                     numba.carray(address_as_pointer(c, dtype), (rows, cols)))
+
+
+@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
+def softmax_part_f32(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
+    """A C entry point for ``ffnn.kernels.blas_split.run_arrays``: ``rows`` float32 rows of
+    a softmax row kernel from the part's first (``_softmax_part``)."""
+    _softmax_part(rows, a, b, c, scalars, np.float32)
+
+
+@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
+def softmax_part_f64(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
+    """``softmax_part_f32`` for float64 rows."""
+    _softmax_part(rows, a, b, c, scalars, np.float64)

@@ -270,11 +270,28 @@ def _rows(x: np.ndarray) -> np.ndarray:
     return x.reshape(-1, x.shape[-1])
 
 
+def _softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray,
+                  split_min: int) -> None:
+    """Run the softmax row kernel ``code`` (``ffnn._kernels.SOFTMAX``, …) on the rows of
+    a, b, c [rows, cols]; from ``split_min`` elements the rows are split with OpenBLAS's
+    worker (``ffnn.kernels.blas_split``), each part the same loop on its rows."""
+    kernels = _kernels()
+    if a.size >= split_min:
+        from ffnn.kernels import blas_split
+
+        part = kernels.softmax_part_f32 if a.dtype.char == "f" else kernels.softmax_part_f64
+        stride = a.shape[1] * a.itemsize
+        if blas_split.run_arrays(part.address, [a, b, c], np.array([a.shape[1], code], float),
+                                 n=a.shape[0], strides=[stride] * 3, minimum=2):
+            return
+    kernels.softmax_rows_of(code, a, b, c)
+
+
 def softmax_last(x: np.ndarray) -> np.ndarray:
     """Softmax along the last axis (``on_last_axis``), one pass a row as
-    ``cross_entropy_forward``'s."""
+    ``cross_entropy_forward``'s (its exp: from ``SPLIT_MIN`` elements split)."""
     out = np.empty_like(x)
-    _kernels().softmax_rows(_rows(x), _rows(out))
+    _softmax_rows(_kernels().SOFTMAX, _rows(x), _rows(out), _rows(out), SPLIT_MIN)
     return out
 
 
@@ -283,22 +300,23 @@ def log_softmax_last(x: np.ndarray, keep: bool) -> tuple[np.ndarray, np.ndarray 
     written by the same pass, it spares the backward an exp per element)."""
     out = np.empty_like(x)
     prob = np.empty_like(x) if keep else out
-    _kernels().log_softmax_rows(_rows(x), _rows(out), _rows(prob))
+    _softmax_rows(_kernels().LOG_SOFTMAX, _rows(x), _rows(out), _rows(prob), SPLIT_MIN)
     return out, prob if keep else None
 
 
 def softmax_backward_last(y: np.ndarray, grad) -> np.ndarray:
     """dL/dx = y ⊙ (g - Σ g ⊙ y) along the last axis, from y = softmax(x)."""
     out = np.empty_like(y)
-    _kernels().softmax_backward_rows(_rows(y), _rows(dense(grad, y.shape, y.dtype)), _rows(out))
+    _softmax_rows(_kernels().SOFTMAX_BACKWARD, _rows(y), _rows(dense(grad, y.shape, y.dtype)),
+                  _rows(out), PYTHON_SPLIT_MIN)
     return out
 
 
 def log_softmax_backward_last(prob: np.ndarray, grad) -> np.ndarray:
     """dL/dx = g - p Σ g along the last axis, from p = softmax(x) (``log_softmax_last``'s)."""
     out = np.empty_like(prob)
-    _kernels().log_softmax_backward_rows(_rows(prob), _rows(dense(grad, prob.shape,
-                                                                  prob.dtype)), _rows(out))
+    _softmax_rows(_kernels().LOG_SOFTMAX_BACKWARD, _rows(prob),
+                  _rows(dense(grad, prob.shape, prob.dtype)), _rows(out), PYTHON_SPLIT_MIN)
     return out
 
 

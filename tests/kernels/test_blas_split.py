@@ -169,6 +169,28 @@ def test_split_keep_mask_is_the_whole_mask(blas_split, whole, size):
     assert 0.2 < split[:size].mean() < 0.3 and split[size:].all()  # none written past the end
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(SIZE // 64 + 1, 64), (37, 7919)])
+def test_split_softmax_rows_are_the_whole_rows(blas_split, whole, dtype, shape, rng):
+    """Softmax and log softmax over rows, forward and backward, split by rows (an odd number
+    of them; long ones) are the whole calls' results, bit for bit."""
+    _two_threads(blas_split)
+    x, g = (rng.standard_normal(shape).astype(dtype) * 4 for _ in range(2))
+
+    def run():
+        y = accel.softmax_last(x)
+        log_y, prob = accel.log_softmax_last(x, keep=True)
+        return (y, accel.softmax_backward_last(y, g), log_y, prob,
+                accel.log_softmax_backward_last(prob, g))
+
+    split = run()
+    with whole():
+        entire = run()
+    for a, b in zip(split, entire):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(split[0].sum(axis=1), 1.0, rtol=1e-5)
+
+
 @pytest.mark.parametrize("activation, optimizer, dropout", [
     ("ReLU", "Adam", 0.0), ("SiLU", "SGD", 0.0), ("LeakyReLU", "RMSprop", 0.0),
     ("GELU", "AdamW", 0.0), ("Tanh", "Adam", 0.25)])
