@@ -421,3 +421,30 @@ def softmax_part_f32(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - 
 def softmax_part_f64(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
     """``softmax_part_f32`` for float64 rows."""
     _softmax_part(rows, a, b, c, scalars, np.float64)
+
+
+@numba.njit(cache=True, inline="always")
+def _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, dtype):  # pragma: no cover
+    """``layer_norm_forward`` on ``rows`` rows of ``dtype`` matrices at the addresses given
+    (γ, β at their starts; scalars: the number of columns and ε)."""
+    values = numba.carray(address_as_pointer(scalars, np.float64), 2)
+    cols = int(values[0])
+    layer_norm_forward(numba.carray(address_as_pointer(x, dtype), (rows, cols)),
+                       numba.carray(address_as_pointer(w, dtype), cols),
+                       numba.carray(address_as_pointer(b, dtype), cols), values[1],
+                       numba.carray(address_as_pointer(y, dtype), (rows, cols)),
+                       numba.carray(address_as_pointer(x_hat, dtype), (rows, cols)),
+                       numba.carray(address_as_pointer(rstd, np.float64), rows))
+
+
+@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
+def layer_norm_part_f32(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
+    """A C entry point for ``ffnn.kernels.blas_split.run_arrays``: layer norm's forward on
+    ``rows`` float32 rows from the part's first (``_layer_norm_part``)."""
+    _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, np.float32)
+
+
+@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
+def layer_norm_part_f64(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
+    """``layer_norm_part_f32`` for float64 rows."""
+    _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, np.float64)

@@ -167,15 +167,31 @@ def _unit_affine(n: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     return ones, zeros
 
 
+LAYER_NORM_SPLIT_MIN = SPLIT_MIN
+"""Elements from which layer norm's forward splits its rows with OpenBLAS's worker."""
+
+
 def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
                        eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y, x̂, 1/σ) of layer norm over the last axis of x [rows, n], one compiled pass per
     row with float64 statistics (``ffnn.ops.norms.LayerNorm``'s formula); 1/σ [rows] is
     float64. ``weight`` / ``bias`` [n] or None."""
     y, x_hat = np.empty_like(x), np.empty_like(x)
-    rstd = np.empty(x.shape[0])
-    weight, bias = affine(weight, bias, x.shape[1], x.dtype)
-    _kernels().layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
+    rows, cols = x.shape
+    rstd = np.empty(rows)
+    weight, bias = affine(weight, bias, cols, x.dtype)
+    kernels = _kernels()
+    if x.size >= LAYER_NORM_SPLIT_MIN:  # rows in parts with OpenBLAS's worker, γ, β whole
+        from ffnn.kernels import blas_split
+
+        part = kernels.layer_norm_part_f32 if x.dtype.char == "f" else \
+            kernels.layer_norm_part_f64
+        stride = cols * x.itemsize
+        if blas_split.run_arrays(part.address, [x, y, x_hat, rstd, weight, bias],
+                                 np.array([cols, eps], float), n=rows,
+                                 strides=[stride] * 3 + [8, 0, 0], minimum=2):
+            return y, x_hat, rstd
+    kernels.layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
     return y, x_hat, rstd
 
 

@@ -191,6 +191,24 @@ def test_split_softmax_rows_are_the_whole_rows(blas_split, whole, dtype, shape, 
     np.testing.assert_allclose(split[0].sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+def test_split_layer_norm_is_the_whole_layer_norm(blas_split, whole, dtype, affine, rng):
+    """Layer norm's forward split by rows (an odd number of them; γ and β whole in every
+    part) gives the whole call's y, x̂ and 1/σ, bit for bit."""
+    _two_threads(blas_split)
+    rows, cols = accel.LAYER_NORM_SPLIT_MIN // 96 + 3, 96
+    x = (rng.standard_normal((rows, cols)) * 3 + 1).astype(dtype)
+    weight, bias = ((rng.standard_normal(cols).astype(dtype) for _ in range(2)) if affine
+                    else (None, None))
+    split = accel.layer_norm_forward(x, weight, bias, 1e-5)
+    with whole():
+        entire = accel.layer_norm_forward(x, weight, bias, 1e-5)
+    for a, b in zip(split, entire):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(split[1].mean(axis=1), 0.0, atol=1e-5)
+
+
 @pytest.mark.parametrize("activation, optimizer, dropout", [
     ("ReLU", "Adam", 0.0), ("SiLU", "SGD", 0.0), ("LeakyReLU", "RMSprop", 0.0),
     ("GELU", "AdamW", 0.0), ("Tanh", "Adam", 0.25)])
