@@ -181,18 +181,24 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     rstd = np.empty(rows)
     weight, bias = affine(weight, bias, cols, x.dtype)
     kernels = _kernels()
-    if x.size >= LAYER_NORM_SPLIT_MIN:  # rows in parts with OpenBLAS's worker, γ, β whole
-        from ffnn.kernels import blas_split
-
-        part = kernels.layer_norm_part_f32 if x.dtype.char == "f" else \
-            kernels.layer_norm_part_f64
-        stride = cols * x.itemsize
-        if blas_split.run_arrays(part.address, [x, y, x_hat, rstd, weight, bias],
-                                 np.array([cols, eps], float), n=rows,
-                                 strides=[stride] * 3 + [8, 0, 0], minimum=2):
-            return y, x_hat, rstd
+    if x.size >= LAYER_NORM_SPLIT_MIN and _split_rows(  # γ, β whole in every part
+            (kernels.layer_norm_part_f32, kernels.layer_norm_part_f64),
+            [x, y, x_hat, rstd, weight, bias], [cols * x.itemsize] * 3 + [8, 0, 0], [cols, eps]):
+        return y, x_hat, rstd
     kernels.layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
     return y, x_hat, rstd
+
+
+def _split_rows(parts: tuple, arrays: list, strides: list[int], scalars: list) -> bool:
+    """The rows of ``arrays`` (``strides``: bytes a row in each) in parts with OpenBLAS's
+    worker (``ffnn.kernels.blas_split``), each through the C entry point of ``parts``
+    (float32, float64) for the first array's dtype; False, running nothing, when it should
+    run whole."""
+    from ffnn.kernels import blas_split
+
+    part = parts[0] if arrays[0].dtype.char == "f" else parts[1]
+    return blas_split.run_arrays(part.address, arrays, np.array(scalars, float),
+                                 n=arrays[0].shape[0], strides=strides, minimum=2)
 
 
 def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
@@ -292,15 +298,10 @@ def _softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray,
     a, b, c [rows, cols]; from ``split_min`` elements the rows are split with OpenBLAS's
     worker (``ffnn.kernels.blas_split``), each part the same loop on its rows."""
     kernels = _kernels()
-    if a.size >= split_min:
-        from ffnn.kernels import blas_split
-
-        part = kernels.softmax_part_f32 if a.dtype.char == "f" else kernels.softmax_part_f64
-        stride = a.shape[1] * a.itemsize
-        if blas_split.run_arrays(part.address, [a, b, c], np.array([a.shape[1], code], float),
-                                 n=a.shape[0], strides=[stride] * 3, minimum=2):
-            return
-    kernels.softmax_rows_of(code, a, b, c)
+    if a.size < split_min or not _split_rows(
+            (kernels.softmax_part_f32, kernels.softmax_part_f64), [a, b, c],
+            [a.shape[1] * a.itemsize] * 3, [a.shape[1], code]):
+        kernels.softmax_rows_of(code, a, b, c)
 
 
 def softmax_last(x: np.ndarray) -> np.ndarray:

@@ -123,15 +123,15 @@ class HuberLoss(Op):
     dL/dx = clip(d, -δ, δ) · r,  dL/dy = -dL/dx."""
 
     def forward(self, x, y, reduction="mean", delta=1.0):
+        self.reduction = reduction
         if x.shape == y.shape and accel.usable(x, y):
             losses, self.clipped = np.empty_like(x), np.empty_like(x)
             HUBER_LOSS(x=x, y=y, loss=losses, clipped=self.clipped, delta=delta)
-            self.reduction = reduction
             return _reduce(losses, reduction)
         m = xp(x)
         d = x - y
         abs_d = m.abs(d)
-        self.clipped, self.reduction = m.clip(d, -delta, delta), reduction
+        self.clipped = m.clip(d, -delta, delta)
         with np.errstate(over="ignore"):  # the branch not taken may overflow
             losses = m.where(abs_d < delta, 0.5 * d * d, delta * (abs_d - 0.5 * delta))
         return _reduce(losses.astype(x.dtype, copy=False), reduction)
