@@ -297,6 +297,51 @@ def update_running_pair(mean, batch_mean, var, batch_var, keep, mean_factor,
     update_running(var, batch_var, keep, var_factor)
 
 
+@_jit
+def add_rows_at(out, index, values):  # pragma: no cover - compiled
+    """out[index[i], :] += values[i, :] for i in order: ``np.add.at(out, index, values)``
+    on rows, each sum in the same order (an embedding's or ``x[rows]``'s gradient)."""
+    width = out.shape[1]
+    for i in range(index.size):
+        row = index[i]
+        for j in range(width):
+            out[row, j] += values[i, j]
+
+
+@_jit
+def add_at_positions(out, positions, values):  # pragma: no cover - compiled
+    """out[positions[i]] += values[i] for i in order (flat arrays): ``np.add.at``."""
+    for i in range(positions.size):
+        out[positions[i]] += values[i]
+
+
+@numba.njit(cache=True, inline="always")
+def _before(a, b):  # pragma: no cover - compiled
+    """a sorts before b in NumPy's order: smaller, NaN last."""
+    return a < b or (b != b and a == a)
+
+
+@_jit
+def top_k_rows(keys, k, out):  # pragma: no cover - compiled
+    """out[i] = the first k indices of a stable ascending sort of row ``keys[i]``: a sorted
+    buffer of k, a key entering only before a larger one (so ties keep index order)."""
+    best = np.empty(k, keys.dtype)
+    for i in range(keys.shape[0]):
+        filled = 0
+        worst = keys[i, 0]
+        for j in range(keys.shape[1]):
+            key = keys[i, j]
+            if filled == k and not _before(key, worst):
+                continue  # the usual case, predicted: one comparison with a register
+            p = min(filled, k - 1)
+            while p > 0 and _before(key, best[p - 1]):
+                best[p], out[i, p] = best[p - 1], out[i, p - 1]
+                p -= 1
+            best[p], out[i, p] = key, j
+            filled = min(filled + 1, k)
+            worst = best[k - 1]
+
+
 @_rows_jit
 def layer_norm_forward(x, w, b, eps, y, x_hat, rstd):  # pragma: no cover - compiled
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 
+from ffnn import region_gradient
+
 _grad_enabled = True
 _clock = [0]  # ticks at every in-place change of a tensor (see bump_version)
 _recorder = None
@@ -150,6 +152,8 @@ class Op:
 
     freed = False
     view_op = False
+    regional = False
+    """True for an op with ``backward_region`` (see ``ffnn.region_gradient``)."""
     parents: tuple = ()
     input_ctxs: tuple = ()
 
@@ -158,6 +162,12 @@ class Op:
 
     def backward(self, grad_output):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def backward_region(self, grad_output):
+        """For an op of one input whose gradient is zero but in regions: that gradient as a
+        ``region_gradient.Region`` (added up lazily by the engine), or None to run
+        ``backward``. Called only where ``regional`` is set."""
+        return None
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -283,17 +293,21 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
     for fn in order:
         _check_versions(fn)
     grads = {id(root._ctx): gradient}
+    leaves: dict[int, object] = {}  # id(leaf) → leaf, their gradients in ``leaf_sums``
+    leaf_sums: dict[int, object] = {}
+    owned: set[int] = set()  # arrays in grads or leaf_sums the engine made (region_gradient)
     for fn in reversed(order):
         grad = grads.pop(id(fn), None)
         if grad is not None:
-            grad = run_grad_hooks(fn, grad)
+            grad = run_grad_hooks(fn, region_gradient.dense(grad, owned))
         if grad is not None and wanted is not None and id(fn) in wanted:
             leaf_grads[id(fn)] = [wanted[id(fn)], grad]
         retained = fn.__dict__.get("retained_by")
         if grad is not None and retained is not None:
             retained._grad = grad.copy() if retained._grad is None else retained._grad + grad
         if grad is not None:
-            input_grads = fn.backward(grad)
+            region = fn.backward_region(grad) if fn.regional else None
+            input_grads = (region,) if region is not None else fn.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             edges = zip(fn.parents, fn.input_ctxs, fn.needs_input_grad, input_grads)
@@ -301,19 +315,15 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
                 if input_grad is None or not needed:
                     continue
                 if parent_fn is None:
-                    entry = leaf_grads.get(id(parent))
-                    if entry is None:
-                        leaf_grads[id(parent)] = [parent, input_grad]
-                    else:
-                        entry[1] = entry[1] + input_grad
+                    leaves[id(parent)] = parent
+                    region_gradient.add(leaf_sums, id(parent), input_grad, owned)
                 else:
-                    key = id(parent_fn)
-                    grads[key] = grads[key] + input_grad if key in grads else input_grad
+                    region_gradient.add(grads, id(parent_fn), input_grad, owned)
         if not retain_graph:
             fn.free()
-    for entry in leaf_grads.values():
-        if entry[0]._ctx is None:
-            entry[1] = run_grad_hooks(entry[0], entry[1])
+    for key, leaf in leaves.items():
+        grad = region_gradient.dense(leaf_sums[key], owned)
+        leaf_grads[key] = [leaf, run_grad_hooks(leaf, grad) if leaf._ctx is None else grad]
     return leaf_grads
 
 

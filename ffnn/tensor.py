@@ -803,9 +803,12 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
         if not 0 <= k <= self.shape[dim]:
             raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size "
                                f"{self.shape[dim]}")
-        indices = self.argsort(dim, descending=largest)
-        lead = (slice(None),) * (dim % self.ndim)
-        indices = indices[lead + (slice(0, k),)]
+        from ffnn.ops.top_k import top_k_indices
+
+        array = self.numpy()
+        if array.dtype.kind in "ub":
+            array = array.astype(np.int64)
+        indices = Tensor._make(top_k_indices(-array if largest else array, k, dim), False, None)
         return TopKResult(ops.gather(self, dim, indices), indices)
 
     def repeat(self, *sizes):

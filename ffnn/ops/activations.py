@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
@@ -45,6 +47,9 @@ class PointwiseOp(Op):
         raise NotImplementedError
 
     def forward(self, x, *args, **options):
+        if accel.enabled and type(x) is np.ndarray and not x.flags.c_contiguous and \
+                x.size >= (self.kernel_min_size or accel.MIN_SIZE):
+            x = np.ascontiguousarray(x)  # a slice or a transpose: one copy, then the kernel
         found = self.formula(*args, **options) if accel.usable(
             x, min_size=self.kernel_min_size) else None
         if found is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.ops import scatter
 
 
 class Embedding(Op):
@@ -35,7 +36,7 @@ class Embedding(Op):
         m = xp(grad)
         dim = grad.shape[-1]
         grad_weight = m.zeros((self.num_embeddings, dim), dtype=grad.dtype)
-        m.add.at(grad_weight, self.indices.reshape(-1), grad.reshape(-1, dim))
+        scatter.add_at(grad_weight, self.indices.reshape(-1), grad.reshape(-1, dim))
         if self.padding_idx is not None:
             grad_weight[self.padding_idx] = 0
         return None, grad_weight

@@ -8,7 +8,9 @@ import numpy as np
 
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.ops import scatter
 from ffnn.ops.elementwise import unbroadcast
+from ffnn.region_gradient import Region
 
 
 class Reshape(Op):
@@ -75,10 +77,17 @@ class GetItem(Op):
     """y = x[index];  dL/dx = zeros with dL/dy scattered back (added for repeated indices)."""
 
     view_op = True
+    regional = True
 
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         return x[index]
+
+    def backward_region(self, grad):
+        """A basic index's gradient, written out only once all pieces are in
+        (``ffnn.region_gradient``)."""
+        return Region(self.shape, self.dtype, self.index, grad) if _is_basic(self.index) \
+            else None
 
     def backward(self, grad):
         m = xp(grad)
@@ -86,7 +95,7 @@ class GetItem(Op):
         if _is_basic(self.index):  # slices and ints never repeat an element
             out[self.index] = grad
         else:
-            m.add.at(out, self.index, grad)
+            scatter.add_at(out, self.index, grad)
         return (out,)
 
 
@@ -162,5 +171,5 @@ class Gather(Op):
         out = m.zeros(self.shape, dtype=grad.dtype)
         positions = list(m.indices(self.index.shape, sparse=True))
         positions[self.dim] = self.index
-        m.add.at(out, tuple(positions), grad)
+        scatter.add_at(out, tuple(positions), grad)
         return (out,)

@@ -104,3 +104,23 @@ def test_where_refuses_a_float_condition_as_torch():
                                            r"Received: condition of dtype float32"):
         ffnn.where(ffnn.tensor([1.0, 0.0]), x, ffnn.zeros(2))
     assert ffnn.where(x > 0, x, ffnn.zeros(2)).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [2, 3, 3.0, -1, -2])
+def test_integer_powers_are_torchs_products_bit_for_bit(exponent, dtype):
+    """torch computes x², x³ and x⁻² as products (x·x·x, 1/(x·x)), not with ``pow``: the
+    same roundings here, in the forward and the gradient (p · xᵖ⁻¹ the same way)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(5000) * 7).astype(dtype)
+    x[:4] = [0.0, -0.0, np.inf, -np.inf]
+    grad = rng.standard_normal(5000).astype(dtype)
+    ours, theirs = ffnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, expected = ours**exponent, theirs**exponent
+    y.backward(ffnn.tensor(grad))
+    expected.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(y.numpy(), expected.detach().numpy())
+    if exponent != -2:  # its gradient's x⁻³ is a pow (torch's own, within an ulp of ours)
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

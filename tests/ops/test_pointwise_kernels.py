@@ -144,3 +144,23 @@ def test_an_activation_keeping_its_slope_ignores_its_input_changed_afterwards(
         y.backward(ffnn.tensor(grad))
         gradients.append(t.grad.numpy())
     np.testing.assert_array_equal(gradients[1], gradients[0])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "gelu", "silu"])
+def test_non_contiguous_inputs_take_the_kernel(name, monkeypatch):
+    """A slice or a transpose (GLU's halves, a column block) is copied once and takes the
+    compiled path, with the reference's values."""
+    x = np.random.default_rng(3).standard_normal((200, 96))
+    calls = []
+    original = Pointwise.forward
+    monkeypatch.setattr(Pointwise, "forward",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    ours = ffnn.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    y = ACTIVATIONS[name][0](ours[:, 48:].T)
+    expected = ACTIVATIONS[name][1](theirs[:, 48:].T)
+    assert calls
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-14)
+    y.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -141,6 +141,10 @@ EINSUM = [
     ("ij,ij->i", [(3, 4), (3, 4)]),
     ("ij,k->ik", [(3, 4), (2,)]),
     ("ijk->kji", [(2, 3, 4)]),
+    # large enough for the batched products (ffnn.ops.einsum_op.contract)
+    ("bhqd,bhkd->bhqk", [(4, 4, 32, 16), (4, 4, 32, 16)]),
+    ("bij,bjk->bik", [(8, 40, 64), (8, 64, 30)]),
+    ("bqd,dk,bk->bq", [(16, 32, 48), (48, 40), (16, 40)]),
 ]
 
 
