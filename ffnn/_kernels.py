@@ -315,6 +315,34 @@ def add_at_positions(out, positions, values):  # pragma: no cover - compiled
         out[positions[i]] += values[i]
 
 
+@_jit
+def cumulative_sum(x, out, reverse):  # pragma: no cover - compiled
+    """out[b, j, k] = Σ over j' ≤ j (j' ≥ j when ``reverse``) of x[b, j', k], for x and out
+    [before, n, after]: each sum in order along j, starting from the first term, as
+    ``np.cumsum`` adds (NumPy's loop: ~4 ns an element along rows, ~10 down columns)."""
+    before, n, after = x.shape
+    if after == 1:  # along rows: one running sum a row, in a register
+        for b in range(before):
+            j = n - 1 if reverse else 0
+            total = x[b, j, 0]
+            out[b, j, 0] = total
+            for t in range(1, n):
+                j = n - 1 - t if reverse else t
+                total += x[b, j, 0]
+                out[b, j, 0] = total
+        return
+    for b in range(before):
+        for t in range(n):
+            j = n - 1 - t if reverse else t
+            if t == 0:
+                for k in range(after):
+                    out[b, j, k] = x[b, j, k]
+            else:
+                previous = j + 1 if reverse else j - 1
+                for k in range(after):
+                    out[b, j, k] = out[b, previous, k] + x[b, j, k]
+
+
 @numba.njit(cache=True, inline="always")
 def _before(a, b):  # pragma: no cover - compiled
     """a sorts before b in NumPy's order: smaller, NaN last."""

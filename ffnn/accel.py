@@ -342,3 +342,17 @@ def cross_entropy_backward(prob: np.ndarray, target: np.ndarray, scale: float) -
     out = np.empty_like(prob)
     _kernels().cross_entropy_backward(prob, target, prob.dtype.type(scale), out)
     return out
+
+
+def cumulative_sum(x, axis: int, reverse: bool) -> np.ndarray | None:
+    """``np.cumsum(x, axis)`` (``reverse``: summed from the end, as ``flip(cumsum(flip))``)
+    by the compiled loop, the same additions in the same order; None where it does not
+    apply (disabled, fewer than ``MIN_SIZE`` elements, not float32/float64 NumPy)."""
+    if not enabled or type(x) is not np.ndarray or x.dtype.char not in "fd" or \
+            x.size < MIN_SIZE:
+        return None
+    x = np.ascontiguousarray(x)
+    shape = (int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:])))
+    out = np.empty_like(x)
+    _kernels().cumulative_sum(x.reshape(shape), out.reshape(shape), reverse)
+    return out

@@ -17,6 +17,7 @@ METHOD_FORMS = (
     "logical_not", "logical_and", "logical_or", "logical_xor", "isclose", "any", "all",
     "ge", "gt", "le", "lt", "ne", "masked_fill", "trunc", "frac", "fmod", "lerp", "addcmul",
     "addcdiv", "ger", "inner", "mv", "logit", "sgn", "is_complex", "positive", "reshape_as",
+    "erf", "erfc",
 )
 
 __all__ = [*METHOD_FORMS, "hstack", "vstack", "meshgrid", "var_mean", "std_mean", "einsum",

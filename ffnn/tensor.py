@@ -862,8 +862,10 @@ def _staircase(x: Tensor, f) -> Tensor:
 
 
 def _sign(array):
-    """-1, 0 or 1, and 0 for NaN (torch's sign)."""
-    return np.where(array != array, 0, np.sign(array)).astype(array.dtype, copy=False)
+    """-1, 0 or 1, and 0 for NaN (torch's sign), without a branch per element."""
+    if array.dtype.kind == "b":
+        return array.copy()
+    return (array > 0).astype(array.dtype) - (array < 0).astype(array.dtype)
 
 
 def _shape_args(shape) -> tuple:

@@ -175,6 +175,18 @@ class MoreTensorMethods:
     def log10(self):
         return self.log() / math.log(10.0)
 
+    def erf(self):
+        """The error function (integers promoted to float32, as torch)."""
+        from ffnn.ops.elementwise import Erf
+
+        return Erf.apply(self if self._data.dtype.kind == "f" else self.float())
+
+    def erfc(self):
+        """1 - erf, accurate in the right tail (integers promoted to float32, as torch)."""
+        from ffnn.ops.elementwise import Erfc
+
+        return Erfc.apply(self if self._data.dtype.kind == "f" else self.float())
+
     def sinh(self):
         return (self.exp() - (-self).exp()) / 2
 

@@ -10,6 +10,7 @@ from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
+from ffnn.ops import selection
 from ffnn.ops.pointwise import Pointwise
 from ffnn.ops.special import erfc
 
@@ -376,22 +377,28 @@ class PReLU(Op):
     dL/dx = dL/dy · (1 if x > 0 else a),  dL/da = Σ dL/dy · min(x, 0) over all but the channels."""
 
     def forward(self, x, weight):
-        m = xp(x)
         self.weight_shape = weight.shape
         a = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight
         self.x, self.a = x, a
-        return m.where(x > 0, x, a * x).astype(x.dtype, copy=False)
+        return _where(x > 0, x, a * x).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        m = xp(grad)
         positive = self.x > 0
-        grad_x = m.where(positive, grad, grad * self.a) if self.needs_input_grad[0] else None
+        grad_x = _where(positive, grad, grad * self.a) if self.needs_input_grad[0] else None
         grad_a = None
         if self.needs_input_grad[1]:
-            contribution = m.where(positive, 0, grad * self.x)
+            contribution = _where(positive, 0, grad * self.x)
             if self.weight_shape[0] == 1 or self.x.ndim < 2:
                 grad_a = contribution.sum().reshape(self.weight_shape)
             else:
                 axes = (0,) + tuple(range(2, self.x.ndim))
                 grad_a = contribution.sum(axis=axes).reshape(self.weight_shape)
         return grad_x, grad_a
+
+
+def _where(condition, a, b):
+    """``where`` without NumPy's branch per element where the arrays allow
+    (``selection.select``)."""
+    if type(condition) is np.ndarray and type(b) is np.ndarray:
+        return selection.select(condition, a, b)
+    return xp(b).where(condition, a, b)

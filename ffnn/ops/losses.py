@@ -141,6 +141,15 @@ class HuberLoss(Op):
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
 
+def _log_softmax_rows(x) -> tuple:
+    """(log softmax of logits [n, c] over the classes, the softmax or None): both from one
+    compiled pass a row where it applies (``accel.log_softmax_last``), sparing the backward
+    an exp per element."""
+    if x.ndim == 2 and accel.on_last_axis(x, 1):
+        return accel.log_softmax_last(x, keep=True)
+    return log_softmax_array(x, 1), None
+
+
 class CrossEntropyIndices(Op):
     """Softmax cross-entropy with class indices, fused (stable log-softmax, one pass back).
 
@@ -168,7 +177,7 @@ class CrossEntropyIndices(Op):
             return x.dtype.type(total / n if reduction == "mean" else total)
         check_class_labels("cross_entropy", target, c, ignore_index)  # a bad label raises here
         kept = target != ignore_index
-        logp = log_softmax_array(x, 1)
+        logp, self.prob = _log_softmax_rows(x)
         safe_target = m.where(kept, target, 0)
         rows = m.arange(n)
         w_target = (weight[safe_target] if weight is not None else m.ones(n, x.dtype)) * kept
@@ -199,7 +208,8 @@ class CrossEntropyIndices(Op):
         a = (1 - self.eps) * self.w_target * r
         b = (self.eps / c) * r * self.kept
         w_total = self.weight.sum() if self.weight is not None else c
-        g = m.exp(self.logp) * (a + b * w_total)[:, None]
+        prob = m.exp(self.logp) if self.prob is None else self.prob
+        g = prob * (a + b * w_total)[:, None]
         g[self.rows, self.target] -= a
         if self.eps > 0:
             g -= b[:, None] * (self.weight if self.weight is not None else 1)
@@ -216,7 +226,7 @@ class CrossEntropyProbs(Op):
     def forward(self, x, target, weight=None, reduction="mean", label_smoothing=0.0):
         c = x.shape[1]
         t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
-        logp = log_softmax_array(x, 1)
+        logp, self.prob = _log_softmax_rows(x)
         wt = t * weight if weight is not None else t
         self.logp, self.wt, self.weight = logp, wt, weight
         self.reduction, self.eps = reduction, label_smoothing
@@ -227,7 +237,8 @@ class CrossEntropyProbs(Op):
         n = self.logp.shape[0]
         r = grad / n if self.reduction == "mean" else grad
         r = (m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r)[:, None]
-        grad_x = r * (m.exp(self.logp) * self.wt.sum(1, keepdims=True) - self.wt)
+        prob = m.exp(self.logp) if self.prob is None else self.prob
+        grad_x = r * (prob * self.wt.sum(1, keepdims=True) - self.wt)
         grad_t = None
         if self.needs_input_grad[1]:
             w = self.weight if self.weight is not None else 1

@@ -89,6 +89,15 @@ def where_forward(condition, a: np.ndarray, b: np.ndarray) -> tuple | None:
     return y, condition
 
 
+def select(condition: np.ndarray, a, b) -> np.ndarray:
+    """``np.where(condition, a, b)`` (a, b arrays or numbers), by the compiled select where
+    it applies."""
+    dtype = np.result_type(a, b)
+    a, b = np.asarray(a, dtype), np.asarray(b, dtype)
+    found = where_forward(condition, a, b)
+    return np.where(condition, a, b) if found is None else found[0]
+
+
 def where_backward(grad, condition: np.ndarray, dtype: np.dtype, need_a: bool,
                    need_b: bool) -> tuple:
     """(dL/da, dL/db) at the output's shape (None where not needed) from dL/dy and the

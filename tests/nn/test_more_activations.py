@@ -69,7 +69,8 @@ def test_relu6_in_place_writes_into_its_input():
 
 
 @pytest.mark.parametrize("num_parameters, shape", [(1, (4, 3)), (3, (4, 3)), (3, (2, 3, 5)),
-                                                   (1, (6,))])
+                                                   (1, (6,)),
+                                                   (3, (64, 3, 40)), (1, (5000,))])  # compiled
 def test_prelu_matches_torch_with_its_gradient(num_parameters, shape, rng):
     values = rng.standard_normal(shape)
     ours, theirs = nn.PReLU(num_parameters), torch.nn.PReLU(num_parameters, dtype=torch.float64)

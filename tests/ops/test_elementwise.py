@@ -124,3 +124,27 @@ def test_integer_powers_are_torchs_products_bit_for_bit(exponent, dtype):
     np.testing.assert_array_equal(y.numpy(), expected.detach().numpy())
     if exponent != -2:  # its gradient's x⁻³ is a pow (torch's own, within an ulp of ours)
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_sign_is_torchs():
+    """-1, 0 or 1, 0 for NaN (and +0 for -0), in the input's dtype; booleans stay."""
+    import torch
+
+    for values in ([3.0, -2.0, 0.0, -0.0, np.nan, np.inf, -np.inf], [3, -2, 0], [True, False]):
+        ours = ffnn.tensor(values).sign()
+        theirs = torch.tensor(values).sign()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        assert ours.tolist() == theirs.tolist()
+        assert np.signbit(ours.numpy()).tolist() == np.signbit(theirs.numpy()).tolist()
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_erf_and_erfc_follow_torch(name):
+    """A GELU written out (0.5·x·(1 + erf(x/√2))) and the tails of erfc, with gradients."""
+    x = np.concatenate([np.linspace(-6, 6, 97), [0.0, 1e-8, -3e-3, 27.0]])
+    check_op(lambda lib, a: getattr(lib, name)(a) * a, x)
+    check_op(lambda lib, a: getattr(a, name)(), x)
+    import torch
+
+    assert str(getattr(ffnn, name)(ffnn.tensor([1, 2])).dtype) == "float32"
+    assert getattr(torch, name)(torch.tensor([1, 2])).dtype == torch.float32
