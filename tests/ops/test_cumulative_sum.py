@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not instal
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, axis", [((300, 40), 1), ((300, 40), 0), ((6, 50, 30), 1),
                                          ((9000,), 0), ((4, 5, 600), 2)])
-def test_it_is_numpys_cumsum(shape, axis, dtype):
+def test_it_is_numpys_cumsum(shape, axis, dtype, monkeypatch):
+    monkeypatch.setattr(accel, "enabled", True)  # also where FFNN_ACCEL=0 turned it off
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     x.flat[0] = -0.0  # the first term is taken as it is, not added to 0
     forward = accel.cumulative_sum(x, axis, reverse=False)
@@ -27,7 +28,8 @@ def test_it_is_numpys_cumsum(shape, axis, dtype):
     assert backward.tobytes() == reversed_sum.tobytes()
 
 
-def test_what_it_does_not_take():
+def test_what_it_does_not_take(monkeypatch):
+    monkeypatch.setattr(accel, "enabled", True)
     assert accel.cumulative_sum(np.arange(9000), 0, reverse=False) is None  # integers
     assert accel.cumulative_sum(np.ones(10), 0, reverse=False) is None  # small
 

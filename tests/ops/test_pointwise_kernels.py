@@ -150,6 +150,7 @@ def test_an_activation_keeping_its_slope_ignores_its_input_changed_afterwards(
 def test_non_contiguous_inputs_take_the_kernel(name, monkeypatch):
     """A slice or a transpose (GLU's halves, a column block) is copied once and takes the
     compiled path, with the reference's values."""
+    monkeypatch.setattr(accel, "enabled", True)
     x = np.random.default_rng(3).standard_normal((200, 96))
     calls = []
     original = Pointwise.forward

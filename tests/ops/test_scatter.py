@@ -31,6 +31,7 @@ INDICES = {  # index, the shape of out, the shape of the values added
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(INDICES))
 def test_compiled_add_at_is_numpys(name, dtype, monkeypatch):
+    monkeypatch.setattr(accel, "enabled", True)  # also where FFNN_ACCEL=0 turned it off
     rng = np.random.default_rng(0)
     make_index, shape, values_shape = INDICES[name]
     index = make_index(rng)
