@@ -177,13 +177,13 @@ class MoreTensorMethods:
 
     def erf(self):
         """The error function (integers promoted to float32, as torch)."""
-        from ffnn.ops.elementwise import Erf
+        from ffnn.ops.error_function import Erf
 
         return Erf.apply(self if self._data.dtype.kind == "f" else self.float())
 
     def erfc(self):
         """1 - erf, accurate in the right tail (integers promoted to float32, as torch)."""
-        from ffnn.ops.elementwise import Erfc
+        from ffnn.ops.error_function import Erfc
 
         return Erfc.apply(self if self._data.dtype.kind == "f" else self.float())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ffnn.autograd import Op
 from ffnn.backend import xp
-from ffnn.ops import selection, special
+from ffnn.ops import selection
 
 
 def unbroadcast(grad, shape: tuple):
@@ -249,30 +249,6 @@ class Clone(Op):
 
     def backward(self, grad):
         return (grad,)
-
-
-TWO_OVER_SQRT_PI = 1.1283791670955126
-"""2/√π, the factor of erf's derivative."""
-
-
-class Erf(Op):
-    """y = erf x = 2/√π ∫₀ˣ e^{-t²} dt;  dL/dx = dL/dy · 2/√π · e^{-x²}."""
-
-    function, slope = staticmethod(special.erf), TWO_OVER_SQRT_PI
-
-    def forward(self, x):
-        self.x = x
-        return self.function(x)
-
-    def backward(self, grad):
-        factor = self.slope * xp(grad).exp(-self.x * self.x)
-        return (grad * factor.astype(self.x.dtype, copy=False),)
-
-
-class Erfc(Erf):
-    """y = erfc x = 1 - erf x (accurate in the right tail);  dL/dx = -dL/dy · 2/√π · e^{-x²}."""
-
-    function, slope = staticmethod(special.erfc), -TWO_OVER_SQRT_PI
 
 
 class Sin(Op):

@@ -63,8 +63,9 @@ def where_forward(condition, a: np.ndarray, b: np.ndarray) -> tuple | None:
     ``where_backward``), or None where it does not apply
     (numba off or missing, fewer than ``accel.MIN_SIZE`` elements, operands not of one float
     dtype, shapes that do not broadcast)."""
-    if not accel.enabled or a.dtype != b.dtype or a.dtype.char not in "fd" or \
-            type(a) is not np.ndarray or type(b) is not np.ndarray:
+    if not accel.enabled or type(a) is not np.ndarray or type(b) is not np.ndarray or \
+            a.dtype != b.dtype or a.dtype.char not in "fd" or \
+            max(a.size, b.size, np.size(condition)) < accel.MIN_SIZE:
         return None
     try:
         shape = np.broadcast_shapes(a.shape, b.shape, np.shape(condition))

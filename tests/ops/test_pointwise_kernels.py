@@ -35,6 +35,7 @@ ACTIVATIONS = {
     "hardsigmoid": (F.hardsigmoid, torch.nn.functional.hardsigmoid),
     "hardswish": (F.hardswish, torch.nn.functional.hardswish),
     "mish": (F.mish, torch.nn.functional.mish),
+    "erf": (ffnn.erf, torch.erf),  # not an activation, but a Pointwise op as they are
 }
 PIECEWISE_LINEAR = ("relu", "leaky_relu", "hardtanh", "relu6")
 """Products by 1, 0 or a slope, and comparisons: compiled and reference agree exactly."""
