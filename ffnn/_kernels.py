@@ -343,6 +343,26 @@ def cumulative_sum(x, out, reverse):  # pragma: no cover - compiled
                     out[b, j, k] = out[b, previous, k] + x[b, j, k]
 
 
+@_jit
+def arg_extremum_columns(x, largest, out):  # pragma: no cover - compiled
+    """out[b, k] = the first j of the largest (or smallest) x[b, j, k], NaN counting as the
+    extreme (``np.argmax``/``np.argmin`` along the middle axis): a running best for every
+    k at once, one pass down the rows (NumPy's argmax steps down each column alone)."""
+    before, n, after = x.shape
+    best = np.empty(after, x.dtype)
+    for b in range(before):
+        for k in range(after):
+            best[k] = x[b, 0, k]
+            out[b, k] = 0
+        for j in range(1, n):
+            for k in range(after):
+                value, current = x[b, j, k], best[k]
+                beats = value > current if largest else value < current
+                take = current == current and (beats or value != value)
+                best[k] = value if take else current  # selects, not branches: vectorised
+                out[b, k] = j if take else out[b, k]
+
+
 @numba.njit(cache=True, inline="always")
 def _before(a, b):  # pragma: no cover - compiled
     """a sorts before b in NumPy's order: smaller, NaN last."""

@@ -356,3 +356,18 @@ def cumulative_sum(x, axis: int, reverse: bool) -> np.ndarray | None:
     out = np.empty_like(x)
     _kernels().cumulative_sum(x.reshape(shape), out.reshape(shape), reverse)
     return out
+
+
+def arg_extremum(x, axis: int, largest: bool) -> np.ndarray | None:
+    """``np.argmax(x, axis, keepdims=True)`` (``np.argmin`` unless ``largest``) as int64 by
+    the compiled pass down an axis other than the last (NumPy's own is quick along the last
+    one); None where it does not apply (disabled, fewer than ``MIN_SIZE`` elements, an empty
+    axis, not a NumPy float or integer array)."""
+    if not enabled or type(x) is not np.ndarray or x.dtype.kind not in "fiu" or \
+            x.size < MIN_SIZE or axis == x.ndim - 1 or x.shape[axis] == 0:
+        return None
+    x = np.ascontiguousarray(x)
+    shape = (int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:])))
+    out = np.empty((shape[0], shape[2]), np.int64)
+    _kernels().arg_extremum_columns(x.reshape(shape), largest, out)
+    return out.reshape(x.shape[:axis] + (1,) + x.shape[axis + 1:])

@@ -495,8 +495,8 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
             return ops.maximum(self, dim)
         if dim is None:
             return ops.amax(self, None, False)
-        values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=True)
-        return MaxResult(values, self.argmax(dim, keepdim))
+        values, indices = self._extremum(dim, keepdim, largest=True)
+        return MaxResult(values, indices)
 
     def min(self, dim=None, keepdim: bool = False, axis=None):
         dim = _dim(dim, axis)
@@ -504,8 +504,16 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
             return ops.minimum(self, dim)
         if dim is None:
             return ops.amin(self, None, False)
-        values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=False)
-        return MinResult(values, self.argmin(dim, keepdim))
+        values, indices = self._extremum(dim, keepdim, largest=False)
+        return MinResult(values, indices)
+
+    def _extremum(self, dim: int, keepdim: bool, largest: bool) -> tuple:
+        """(values, int64 indices) of max(dim) / min(dim): one search for the first extreme
+        index, its values read there (so the two agree, NaN included)."""
+        axis, index = self._first_extreme(dim, largest)
+        values = ops.reductions.Extremum.apply(self, dim=dim, keepdim=keepdim, largest=largest,
+                                               index=index)
+        return values, Tensor._make(index if keepdim else index.squeeze(axis), False, None)
 
     def amax(self, dim=None, keepdim: bool = False, axis=None):
         return ops.amax(self, _dim(dim, axis), keepdim)
@@ -515,17 +523,27 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
 
     def argmax(self, dim=None, keepdim: bool = False, axis=None):
         axis = _dim(dim, axis)
-        if axis is not None:
-            axis = ops.reductions.normalize_dim(axis, self._data.ndim)
-        out = np.argmax(self._data, axis=axis, keepdims=keepdim)
-        return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+        if axis is None:
+            out = np.argmax(self._data, axis=None, keepdims=keepdim)
+            return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+        return self._extreme_index(axis, keepdim, largest=True)
 
     def argmin(self, dim=None, keepdim: bool = False, axis=None):
         axis = _dim(dim, axis)
-        if axis is not None:
-            axis = ops.reductions.normalize_dim(axis, self._data.ndim)
-        out = np.argmin(self._data, axis=axis, keepdims=keepdim)
-        return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+        if axis is None:
+            out = np.argmin(self._data, axis=None, keepdims=keepdim)
+            return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
+        return self._extreme_index(axis, keepdim, largest=False)
+
+    def _extreme_index(self, dim: int, keepdim: bool, largest: bool):
+        axis, index = self._first_extreme(dim, largest)
+        return Tensor._make(index if keepdim else index.squeeze(axis), False, None)
+
+    def _first_extreme(self, dim: int, largest: bool) -> tuple[int, np.ndarray]:
+        """(the axis, the first index of its largest or smallest entries, keepdims, int64)."""
+        axis = ops.reductions.normalize_dim(dim, self._data.ndim)
+        found = ops.reductions.arg_extremum(self._data, axis, largest)
+        return axis, found.astype(np.int64, copy=False)
 
     def norm(self, p=2, dim=None, keepdim: bool = False, dtype=None):
         """(Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default); p='fro' or None is p=2,

@@ -81,25 +81,39 @@ class Extremum(Op):
     for a full reduction, several axes or ``split_ties`` (amax/amin), at the first extreme
     index along one ``dim`` otherwise (max(dim)/min(dim)) — torch's rules."""
 
-    def forward(self, x, dim=None, keepdim=False, largest=True, split_ties=False):
+    def forward(self, x, dim=None, keepdim=False, largest=True, split_ties=False, index=None):
         m = xp(x)
         self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
-        reduce = m.max if largest else m.min
-        out = reduce(x, axis=self.axes, keepdims=True)
+        self.index = None
         if self.axes is None or split_ties or len(self.axes) > 1:
+            out = (m.max if largest else m.min)(x, axis=self.axes, keepdims=True)
             hits = x == out
             self.weights = hits / hits.sum(axis=self.axes, keepdims=True)
-        else:
-            (axis,) = self.axes
-            index = (m.argmax if largest else m.argmin)(x, axis=axis, keepdims=True)
-            self.weights = m.zeros(x.shape, dtype=x.dtype)
-            m.put_along_axis(self.weights, index, 1, axis=axis)
+        else:  # the values at the first extreme index (``index``: it, computed by the caller)
+            (self.axis,) = self.axes
+            self.index = arg_extremum(x, self.axis, largest) if index is None else index
+            out = m.take_along_axis(x, self.index, axis=self.axis)
         if keepdim:
             return out
         return out.reshape(()) if self.axes is None else out.squeeze(axis=self.axes)
 
     def backward(self, grad):
-        return (_expand_back(grad, self.shape, self.axes, self.keepdim) * self.weights,)
+        grad = _expand_back(grad, self.shape, self.axes, self.keepdim)
+        if self.index is None:
+            return (grad * self.weights,)
+        m = xp(grad)
+        out = m.zeros(self.shape, dtype=grad.dtype)
+        m.put_along_axis(out, self.index, grad, axis=self.axis)
+        return (out,)
+
+
+def arg_extremum(x, axis: int, largest: bool):
+    """``np.argmax(x, axis, keepdims=True)`` (``argmin`` unless ``largest``): the first extreme
+    index, NaN counting as the extreme; compiled down an axis other than the last."""
+    found = accel.arg_extremum(x, axis, largest)
+    if found is None:
+        found = (xp(x).argmax if largest else xp(x).argmin)(x, axis=axis, keepdims=True)
+    return found
 
 
 

@@ -74,3 +74,36 @@ def test_reductions_keep_float32():
     x = np.ones((3, 2), np.float32)
     check_op(lambda lib, t: t.mean(dim=0) + t.sum(dim=(0, 1)), x, dtypes=(np.float32,),
              finite_differences=False)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_max_min_and_arg_down_any_axis_follow_torch(dtype, compiled, monkeypatch):
+    """max(dim) / min(dim) / argmax / argmin down an axis other than the last (a compiled
+    pass where the kernels are on): the first extreme index, NaN counting as the extreme,
+    values read at it, the gradient there; torch's results exactly."""
+    import torch
+
+    import ffnn
+    from ffnn import accel
+
+    monkeypatch.setattr(accel, "enabled", compiled and accel.available)
+    rng = np.random.default_rng(0)
+    for shape, dim in [((300, 40), 0), ((30, 40, 20), 1), ((30, 40, 20), -3), ((300, 40), 1)]:
+        x = rng.integers(-3, 3, shape).astype(dtype)  # many ties
+        if dtype != np.int64:
+            x.flat[rng.integers(0, x.size, 9)] = np.nan
+        for keepdim in (False, True):
+            for name in ("max", "min"):
+                ours = getattr(ffnn.tensor(x), name)(dim, keepdim=keepdim)
+                theirs = getattr(torch.tensor(x), name)(dim, keepdim=keepdim)
+                np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+                np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+                arg = getattr(ffnn.tensor(x), "arg" + name)(dim, keepdim=keepdim)
+                np.testing.assert_array_equal(arg.numpy(), theirs.indices.numpy())
+    x = rng.standard_normal((300, 40))
+    weights = rng.standard_normal(40)
+    ours, theirs = ffnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ours.max(0).values * ffnn.tensor(weights)).sum().backward()
+    (theirs.max(0).values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
