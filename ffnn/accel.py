@@ -363,7 +363,8 @@ def arg_extremum(x, axis: int, largest: bool) -> np.ndarray | None:
     the compiled pass down an axis other than the last (NumPy's own is quick along the last
     one); None where it does not apply (disabled, fewer than ``MIN_SIZE`` elements, an empty
     axis, not a NumPy float or integer array)."""
-    if not enabled or type(x) is not np.ndarray or x.dtype.kind not in "fiu" or \
+    if not enabled or type(x) is not np.ndarray or \
+            not (x.dtype.char in "fd" or x.dtype.kind in "iu") or \
             x.size < MIN_SIZE or axis == x.ndim - 1 or x.shape[axis] == 0:
         return None
     x = np.ascontiguousarray(x)

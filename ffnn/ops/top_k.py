@@ -25,7 +25,8 @@ def top_k_indices(keys: np.ndarray, k: int, dim: int) -> np.ndarray:
     along ``dim``)."""
     n = keys.shape[dim]
     rows = np.moveaxis(keys, dim, -1)
-    if 0 < k <= BUFFER_MAX and 4 * k < n and accel.enabled and keys.dtype.kind in "iuf":
+    if 0 < k <= BUFFER_MAX and 4 * k < n and accel.enabled and \
+            (keys.dtype.char in "fd" or keys.dtype.kind in "iu"):
         flat = np.ascontiguousarray(rows).reshape(-1, n)
         out = np.empty((flat.shape[0], k), np.int64)
         accel._kernels().top_k_rows(flat, k, out)
