@@ -51,7 +51,7 @@ class Pointwise:
         kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
         arrays = [x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept]]  # its order
         values = [float(scalars[s]) for s in self.scalars]
-        if x.size < self.forward_split_min or not _split(self.entries(x.dtype)[0], arrays,
+        if x.size < self.forward_split_min or not split_call(self.entries(x.dtype)[0], arrays,
                                                           values, self.forward_split_min):
             self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
         given = dict(zip(self.kept, kept), x=x, y=y)
@@ -64,7 +64,8 @@ class Pointwise:
         grad_input = np.empty_like(grad)
         arrays = [grad.reshape(-1), *[a.reshape(-1) for a in saved], grad_input.reshape(-1)]
         values = [float(scalars[s]) for s in self.scalars]
-        if grad.size < PYTHON_SPLIT_MIN or not _split(self.entries(grad.dtype)[1], arrays, values):
+        if grad.size < PYTHON_SPLIT_MIN or \
+                not split_call(self.entries(grad.dtype)[1], arrays, values):
             self.backward_kernel.loop(grad.dtype)(grad.size, *arrays, *values)
         return grad_input
 
@@ -81,8 +82,10 @@ class Pointwise:
         return found
 
 
-def _split(entry: int, arrays: list, values: list, minimum: int = PYTHON_SPLIT_MIN) -> bool:
-    """``ffnn.kernels.blas_split.run_arrays`` (imported here: it needs numba)."""
+def split_call(entry: int, arrays: list, values: list, minimum: int = PYTHON_SPLIT_MIN) -> bool:
+    """``ffnn.kernels.blas_split.run_arrays`` (imported here: it needs numba): a kernel's C
+    entry point on flat arrays, split over OpenBLAS's threads; False, running nothing, where
+    the call should run whole."""
     from ffnn.kernels import blas_split
 
     return blas_split.run_arrays(entry, arrays, np.array(values or [0.0]), minimum=minimum)

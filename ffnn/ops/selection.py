@@ -18,7 +18,7 @@ import numpy as np
 
 from ffnn import accel
 from ffnn.kernels import ElementwiseKernel
-from ffnn.ops.pointwise import _split
+from ffnn.ops.pointwise import split_call
 
 WHERE = ElementwiseKernel("where", reads=("a", "b", "condition"), writes=("y",),
                           body="y = a if condition else b")
@@ -85,7 +85,7 @@ def where_forward(condition, a: np.ndarray, b: np.ndarray) -> tuple | None:
     else:
         kernel, arrays, values = WHERE, [_full(a, shape), _full(b, shape), condition], []
     flat = [array.reshape(-1) for array in (*arrays, y)]
-    if not _split(kernel.entry(a.dtype, _BOOL), flat, values):
+    if not split_call(kernel.entry(a.dtype, _BOOL), flat, values):
         kernel.loop(a.dtype)(size, *flat, *values)
     return y, condition
 
@@ -109,6 +109,6 @@ def where_backward(grad, condition: np.ndarray, dtype: np.dtype, need_a: bool,
     flags = {"has_grad_a": need_a, "has_grad_b": need_b}
     flat = [a.reshape(-1) for a in (grad, condition, grad if grad_a is None else grad_a,
                                      grad if grad_b is None else grad_b)]  # absent: not read
-    if not _split(WHERE_BACKWARD.entry(grad.dtype, _BOOL, flags), flat, [0.0]):
+    if not split_call(WHERE_BACKWARD.entry(grad.dtype, _BOOL, flags), flat, [0.0]):
         WHERE_BACKWARD(grad=grad, condition=condition, grad_a=grad_a, grad_b=grad_b)
     return grad_a, grad_b
