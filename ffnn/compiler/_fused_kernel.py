@@ -49,35 +49,56 @@ too, where BLAS is 3-4x slower (``ffnn.ops.matrix.product``)."""
 @_jit
 def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - compiled
     """``factor`` times the loss of ``out`` [n, c] (float64), and its dL/dout into ``g``
-    [n, c]."""
+    [n, c] (all three C-contiguous). Element-wise losses run over all n·c elements at once
+    (a loop a row cost ~0.1 µs a row on [16384, 1]), cross-entropy over rows."""
     n, c = out.shape
-    total = 0.0
     count = n * c if code != CROSS_ENTROPY else n
     scale = out.dtype.type(factor / count if mean else factor)
-    for i in range(n):
-        row, grow = out[i], g[i]
-        if code == MSE:
-            for j in range(c):
-                d = row[j] - y_float[i, j]
-                total += d * d
-                grow[j] = (d + d) * scale
-        elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas, by rows
-            total += norm_kernels.bce_with_logits_row(row, y_float[i], grow, scale)
-        elif code == BCE:  # probabilities (a sigmoid's): ``ops.losses.BCELoss``'s formulas
-            for j in range(c):
-                p, t = row[j], y_float[i, j]
-                log_p = max(math.log(p) if p > 0 else -math.inf, -100.0)
-                log_q = max(math.log1p(-p) if p < 1 else -math.inf, -100.0)
-                total -= t * log_p + (1 - t) * log_q
-                grow[j] = (p - t) / max((1 - p) * p, BCE_EPSILON) * scale
-        else:  # the eager op's softmax (``ffnn._kernels``), then its backward's product
-            k = y_index[i]
-            top, s = norm_kernels.softmax_row(row, grow)
-            total -= (row[k] - top) - math.log(s)
-            for j in range(c):
-                grow[j] *= scale
-            grow[k] -= scale
+    if code == CROSS_ENTROPY:
+        total = _cross_entropy(out, y_index, scale, g)
+    else:
+        total = _elementwise_loss(out.ravel(), y_float.ravel(), code, scale, g.ravel())
     return factor * (total / count if mean else total)
+
+
+@_jit
+def _elementwise_loss(out, y, code, scale, g):  # pragma: no cover - compiled
+    """Σ of the loss ``code`` (MSE, BCE with logits, BCE) of ``out`` against ``y`` (flat),
+    float64, in order; g = its derivative times ``scale``."""
+    total = 0.0
+    if code == MSE:
+        for j in range(out.size):
+            d = out[j] - y[j]
+            total += d * d
+            g[j] = (d + d) * scale
+    elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas
+        total = norm_kernels.bce_with_logits_row(out, y, g, scale)
+    else:  # probabilities (a sigmoid's): ``ops.losses.BCELoss``'s formulas
+        for j in range(out.size):
+            p, t = out[j], y[j]
+            log_p = max(math.log(p) if p > 0 else -math.inf, -100.0)
+            log_q = max(math.log1p(-p) if p < 1 else -math.inf, -100.0)
+            total -= t * log_p + (1 - t) * log_q
+            g[j] = (p - t) / max((1 - p) * p, BCE_EPSILON) * scale
+    return total
+
+
+@_jit
+def _cross_entropy(out, y_index, scale, g):  # pragma: no cover - compiled
+    """Σᵢ -log softmax(outᵢ)[yᵢ] (float64), and g = (softmax - one_hot(y)) · scale: the
+    eager op's softmax (``ffnn._kernels.softmax_parts``), then its backward's product."""
+    n, c = out.shape
+    tops, log_sums = np.empty(n, out.dtype), np.empty(n)
+    norm_kernels.softmax_parts(out, g, tops, log_sums)
+    total = 0.0
+    for i in range(n):
+        k = y_index[i]
+        total -= (out[i, k] - tops[i]) - log_sums[i]
+        grow = g[i]
+        for j in range(c):
+            grow[j] *= scale
+        grow[k] -= scale
+    return total
 
 
 @_jit

@@ -56,7 +56,8 @@ _SCALAR_FUNCTIONS = {f.__name__: f for f in (
     special_float32.expm1_small_f32, special_float32.log1p_small_f32,
     special_float32.normal_cdf_f32, special_float64.exp_small_f64,
     special_float64.tanh_fast_f64, special_float64.expm1_small_f64,
-    special_float64.log1p_small_f64)}
+    special_float64.log1p_small_f64, special_float64.log_f64,
+    special_float64.atanh_series_f64)}
 _jitted_helpers: dict = {}
 CONTRACT = {"contract"}
 """numba's fast-math flag for the generated loops and helpers: ``a*b + c`` may be one fused

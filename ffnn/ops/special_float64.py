@@ -43,6 +43,8 @@ _EXPM1_SWITCH = -0.6931471805599453  # below -ln 2, e^u <= 1/2: e^u - 1 does not
 _LOG_TERMS = tuple(1 / n for n in range(3, 23, 2))
 """log m = 2 atanh s = 2s(1 + s²/3 + … + s²⁰/21) for |s| <= 0.1716 (remainder < 7e-19)."""
 _SQRT2 = 1.4142135623730951
+_SIGNIFICAND = (1 << 52) - 1
+_ONE_BITS = 1023 << 52  # 1.0's bit pattern
 (_X2, _X3, _X4, _X5, _X6, _X7, _X8, _X9, _X10, _X11, _X12, _X13, _X14, _X15, _X16,
  _X17) = _EXPM1_TERMS
 _L3, _L5, _L7, _L9, _L11, _L13, _L15, _L17, _L19, _L21 = _LOG_TERMS
@@ -174,6 +176,13 @@ def log1p_small_f64(u: float) -> float:
     m = w * 0.5
     big = w > _SQRT2
     s = (m - 1.0) / (m + 1.0) if big else u / (2.0 + u)
+    log_m = atanh_series_f64(s)
+    return _LN2_HIGH + (log_m + c + _LN2_LOW) if big else log_m
+
+
+def atanh_series_f64(s: float) -> float:
+    """2 atanh s = log((1 + s)/(1 - s)) for |s| <= 0.1716: 2s(1 + s²/3 + … + s²⁰/21)
+    (remainder < 7e-19 relative)."""
     z = s * s
     p = _L19 + z * _L21
     p = _L17 + z * p
@@ -184,8 +193,23 @@ def log1p_small_f64(u: float) -> float:
     p = _L7 + z * p
     p = _L5 + z * p
     p = _L3 + z * p
-    log_m = 2.0 * s + 2.0 * s * z * p
-    return _LN2_HIGH + (log_m + c + _LN2_LOW) if big else log_m
+    return 2.0 * s + 2.0 * s * z * p
+
+
+def log_f64(x: float) -> float:
+    """log x for x >= 1 (a softmax's sum), within 2 ulps; NaN gives NaN.
+
+    x = 2ᵏ·m read from x's bits, m in [√½, √2) (halved, k + 1, above √2: exact), then
+    log x = k ln 2 + 2 atanh s, s = (m - 1)/(m + 1) (|s| <= 0.1716: ``atanh_series_f64``),
+    k·``_LN2_HIGH`` exact. One division and no libm call, so that a compiled loop
+    over many sums runs on SIMD lanes."""
+    bits = double_bits(x)
+    m = double_from_bits((bits & _SIGNIFICAND) | _ONE_BITS)
+    big = m > _SQRT2
+    k = float((bits >> 52) - 1023) + (1.0 if big else 0.0)
+    m = m * 0.5 if big else m
+    log_x = k * _LN2_HIGH + (atanh_series_f64((m - 1.0) / (m + 1.0)) + k * _LN2_LOW)
+    return log_x if x == x else x
 
 
 def normal_cdf_f64(x: float) -> float:

@@ -38,17 +38,21 @@ def _vector_stores(dispatcher, *args) -> int:
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", ["softmax_row", "bce_with_logits_row"])
+@pytest.mark.parametrize("name", ["softmax_row", "bce_with_logits_row", "_softmax_narrow"])
 def test_loss_rows_take_the_polynomials(name, dtype):
-    """Cross-entropy's e^(x - max) and the logits' BCE's exp and log1p are the vectorising
-    polynomials (``exp_nonpositive``, ``log1p_unit``), not libm's: an ``llvm.exp`` call, even
-    on vector lanes, is one libm call per element where numba has no SVML (then the whole
-    loss took 4x longer on 1000 classes)."""
+    """Cross-entropy's e^(x - max) and log s and the logits' BCE's exp and log1p are the
+    vectorising polynomials (``exp_nonpositive``, ``log_of_sum``, ``log1p_unit``), not libm's:
+    an ``llvm.exp`` call, even on vector lanes, is one libm call per element where numba has
+    no SVML (then the whole loss took 4x longer on 1000 classes)."""
     x = np.linspace(-3, 3, WIDTH).astype(dtype)
-    args = (x, np.empty_like(x)) if name == "softmax_row" else \
-        (x, np.ones_like(x), np.empty_like(x), dtype(0.5))
+    args = {"softmax_row": (x, np.empty_like(x)),
+            "bce_with_logits_row": (x, np.ones_like(x), np.empty_like(x), dtype(0.5)),
+            "_softmax_narrow": (x.reshape(2, -1), np.empty((2, WIDTH // 2), dtype),
+                                np.empty(2, dtype), np.empty(2))}[name]
     ir = _llvm(getattr(accel._kernels(), name), *args)
     assert not re.search(r"call [^\n]*@(llvm\.)?(exp|log)", ir)
+    if name == "_softmax_narrow" and dtype == np.float32:  # the exps across rows: on lanes
+        assert len(re.findall(r"store <\d+ x float>", ir)) >= 1
 
 
 def _arrays(count: int) -> list[np.ndarray]:

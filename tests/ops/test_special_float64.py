@@ -45,6 +45,10 @@ GRIDS = {
     "log1p_small_f64": (mpmath.log1p, np.concatenate([
         np.linspace(0, 1, 4_001), np.geomspace(1e-300, 1, 2_001), _rng.uniform(0, 1, 4_000),
         np.sqrt(2.0) - 1 + np.array([-1e-16, 0.0, 1e-16])])),
+    "log_f64": (mpmath.log, np.concatenate([
+        np.linspace(1, 17, 4_001), np.geomspace(1, 1e300, 2_001), _rng.uniform(1, 2, 4_000),
+        np.sqrt(2.0) + np.array([-2.3e-16, 0.0, 2.3e-16]), 2.0 ** np.arange(1, 60),
+        [1 + 2.0 ** -52, np.nextafter(2.0, 0), np.finfo(np.float64).max]])),
     "tanh_fast_f64": (mpmath.tanh, np.concatenate([
         np.linspace(-20, 20, 6_001), np.geomspace(1e-300, 20, 2_001),
         -np.geomspace(1e-300, 20, 2_001), _rng.uniform(-0.8, 0.8, 4_000),
@@ -74,6 +78,8 @@ def test_compiled_form_equals_the_python_form_to_an_ulp(name):
         x = x[x <= 0]
     if name == "log1p_small_f64":
         x = np.concatenate([np.linspace(0, 1, 701), [1e-18, 3e-300, 0.41421356237309503]])
+    if name == "log_f64":
+        x = np.concatenate([np.linspace(1, 1e4, 1_201), [1 + 1e-15, 1.41421356237309515]])
     compiled = _compiled(name)(x)
     python = np.array([getattr(special_float64, name)(float(v)) for v in x])
     spacing = np.spacing(np.maximum(np.abs(python), SMALLEST_NORMAL))
@@ -84,6 +90,12 @@ def test_exp_special_values():
     got = _compiled("exp_small_f64")(np.array([np.nan, -np.inf, -746.0, -800.0, 0.0, -0.0]))
     assert np.isnan(got[0])
     np.testing.assert_array_equal(got[1:], [0.0, 0.0, 0.0, 1.0, 1.0])
+
+
+def test_log_of_one_is_zero_and_nan_stays_nan():
+    got = _compiled("log_f64")(np.array([1.0, np.nan, -np.nan]))
+    assert got[0] == 0.0 and np.isnan(got[1:]).all()
+    assert special_float64.log_f64(1.0) == 0.0 and math.isnan(special_float64.log_f64(math.nan))
 
 
 def test_tanh_special_values_and_signs():
