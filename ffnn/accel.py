@@ -132,6 +132,17 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return y
 
 
+def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a · b for a [m, 1] and b [1, n] (a matrix product of inner size one), each element one
+    product as NumPy's broadcast ``a * b`` gives it, in one compiled pass: on a tall, narrow
+    result ([100000, 8] float32) 0.2 ms where the broadcast takes 1.2 ms."""
+    if enabled and a.shape[0] * b.shape[1] >= MIN_SIZE and compatible(a, b):
+        out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+        _kernels().outer_product(a.reshape(-1), b.reshape(-1), out)
+        return out
+    return a * b
+
+
 def keep_mask(key: int, threshold: int, out: np.ndarray) -> np.ndarray:
     """``out`` [n] (bool) ← dropout's keep mask from SplitMix64 keyed by ``key``
     (``ffnn.ops.dropout.keep_mask``'s bits: 32-bit halves at least ``threshold``), in one

@@ -80,11 +80,12 @@ class Linear(Op):
 
 def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for a [m, k] and b [k, n]. With k = 1 (a batch of one row, a layer of one
-    input or one output) it is an outer product, computed as the broadcast ``a * b``: the
-    same values (one rounding per element, as BLAS's), where OpenBLAS's GEMM takes 3-4x
-    longer (a [512, 1] @ [1, 1000] float32 product: ~0.85 ms against ~0.2 ms)."""
+    input or one output) it is an outer product, one product per element (as BLAS's),
+    compiled (``accel.outer_product``; NumPy's broadcast ``a * b`` without numba), where
+    OpenBLAS's GEMM takes 3-4x longer (a [512, 1] @ [1, 1000] float32 product: ~0.85 ms
+    against ~0.2 ms)."""
     if a.shape[1] == 1:
-        return a * b
+        return accel.outer_product(a, b)
     return a @ b
 
 

@@ -51,16 +51,27 @@ def test_linear_with_a_dimension_of_one_follows_torch(rows, fan_in, fan_out):
     check_op(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), x, w, b)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("shape", [(300, 70), (20000, 8), (3, 5)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_an_outer_product_is_each_pair_s_product_rounded_once(dtype):
+def test_an_outer_product_is_each_pair_s_product_rounded_once(dtype, shape, compiled,
+                                                              monkeypatch):
+    """Compiled (``accel.outer_product``, from ``MIN_SIZE`` elements) or NumPy's broadcast."""
+    from ffnn import accel
     from ffnn.ops.matrix import product
 
+    if compiled and not accel.available:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(accel, "enabled", compiled)
     rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((300, 1)), rng.standard_normal((1, 70))
+    a, b = rng.standard_normal((shape[0], 1)), rng.standard_normal((1, shape[1]))
     got = product(a.astype(dtype), b.astype(dtype))
     exact = a.astype(dtype).astype(np.float64) * b.astype(dtype).astype(np.float64)
-    assert got.dtype == dtype and got.shape == (300, 70) and got.flags.c_contiguous
+    assert got.dtype == dtype and got.shape == shape and got.flags.c_contiguous
     np.testing.assert_array_equal(got, exact.astype(dtype))
+    column = rng.standard_normal((shape[0], 3)).astype(dtype)[:, 1:2]  # not contiguous
+    np.testing.assert_array_equal(product(column, b.astype(dtype)),
+                                  (column.astype(np.float64) * b.astype(dtype)).astype(dtype))
     g = rng.standard_normal((5, 1)).astype(dtype)  # a transposed view, as dL/dW = gᵀx
     np.testing.assert_array_equal(product(g.T.T, b.astype(dtype)), g @ b.astype(dtype))
 
