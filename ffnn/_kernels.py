@@ -151,10 +151,12 @@ def softmax_row(row, out):  # pragma: no cover - compiled
     return top, s
 
 
-NARROW_ROWS = 16
+NARROW_ROWS = 28
 """Classes up to which a softmax runs over blocks of rows (``_softmax_narrow``): a row of a
-few classes gives ``softmax_row``'s lanes nothing to do, and its max, exps and log were
-scalar work per row (cross-entropy on [16384, 2] float32: 0.73 ms, torch's 0.28)."""
+few classes gives ``softmax_row``'s lanes little to do, and its max, exps and log were
+scalar work per row (cross-entropy on [16384, 2] float32: 0.73 ms, torch's 0.28; now 0.15).
+On 65,536 float32 logits a block of rows takes ~140 µs at every width, a row at a time
+365 µs at 8 classes, 184 at 28, 127 at 32."""
 _BLOCK_ROWS = 256
 
 
@@ -179,34 +181,38 @@ def softmax_parts(x, prob, tops, log_sums):  # pragma: no cover - compiled
 def _softmax_narrow(x, prob, tops, log_sums):  # pragma: no cover - compiled
     """``softmax_parts`` for narrow rows: a block of rows copied column by column, so that
     each step (a running max, e^(xⱼ - m), the float64 sums in column order, 1/s, log s) runs
-    across rows, on SIMD lanes; the max, exps and sum of each row are ``softmax_row``'s."""
+    across rows, on SIMD lanes; the max and exps of each row are ``softmax_row``'s."""
     n, c = x.shape
     columns = np.empty((c, _BLOCK_ROWS), x.dtype)
     top = np.empty(_BLOCK_ROWS, x.dtype)
     total = np.empty(_BLOCK_ROWS)
     for start in range(0, n, _BLOCK_ROWS):
         rows = min(_BLOCK_ROWS, n - start)
-        for j in range(c):
-            for i in range(rows):
-                columns[j, i] = x[start + i, j]
+        block, out = x[start:start + rows], prob[start:start + rows]
+        first = columns[0]  # 1-D columns: the loops vectorise better than on columns[j, i]
         for i in range(rows):
-            top[i] = columns[0, i]
+            first[i] = top[i] = block[i, 0]
             total[i] = 0.0
         for j in range(1, c):
+            column = columns[j]
             for i in range(rows):
-                top[i] = max(top[i], columns[j, i])
+                value = block[i, j]
+                column[i] = value
+                top[i] = max(top[i], value)
         for j in range(c):  # the exps on float32's 8 lanes, then the float64 sums on 4
+            column = columns[j]
             for i in range(rows):
-                columns[j, i] = exp_nonpositive(columns[j, i] - top[i])
+                column[i] = exp_nonpositive(column[i] - top[i])
             for i in range(rows):
-                total[i] += columns[j, i]
+                total[i] += column[i]
         for i in range(rows):
             tops[start + i] = top[i]
             log_sums[start + i] = log_of_sum(total[i])
             total[i] = 1.0 / total[i]
         for j in range(c):
+            column = columns[j]
             for i in range(rows):
-                prob[start + i, j] = columns[j, i] * total[i]
+                out[i, j] = column[i] * total[i]
 
 
 @_row_jit
