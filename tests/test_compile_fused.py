@@ -125,6 +125,22 @@ def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, 
              dtype=dtype, rtol=rtol)
 
 
+@pytest.mark.parametrize("sizes, rows", [([20, 300, 4], 256), ([3, 8, 1], 20000)])
+def test_bias_gradients_through_blas(sizes, rows, rng):
+    """From BLAS_MIN_PRODUCT elements a bias gradient is 1ᵀ g through NumPy's gemm: 256 rows
+    of 300 above it and of 4 below (both paths in one step); 20,000 rows of one output. The
+    eager step here is the per-layer graph (too large for the native chain, which shares
+    the fused step's arithmetic)."""
+    from ffnn.compiler import _fused_kernel, native_chain
+    from ffnn.kernels import native
+
+    if native.gemm_addresses() is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+    assert rows * sizes[1] >= _fused_kernel.BLAS_MIN_PRODUCT
+    assert rows * max(sizes) >= native_chain.MAX_ELEMENTS
+    _compare(sizes, "tanh", "momentum", "mse", rng, batches=(rows, rows))
+
+
 def test_fused_wide_layer_of_one_input(rng):
     """A layer of one input has outer products (inner size 1), which stay loops however
     large: its loop buffers exist even where the layer is above BLAS's threshold."""

@@ -305,14 +305,21 @@ def activate(table, base, size, item, split, context):  # pragma: no cover - com
 
 
 @_inlined
-def bias_gradient(table, base, g, x):  # pragma: no cover - compiled
-    """dL/db = Σᵢ gᵢ over the rows of g [n, out], in order, where the layer has a bias."""
+def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
+    """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: 1ᵀ g through
+    BLAS (as the eager ``matrix.column_sums``) from ``BLAS_MIN_PRODUCT`` elements, else in
+    order in a loop. (The loop waits on each row's additions: [16384, 16] 62 µs against 22,
+    [100000, 1] 376 µs against 15.)"""
     if table[base + GRAD_BIAS] != 0:
-        gb = _vector(table, base + GRAD_BIAS, g.shape[1], x)
+        n, width = g.shape
+        gb = _vector(table, base + GRAD_BIAS, width, x)
+        if n > 1 and _gemm(blas, NO_TRANS, NO_TRANS, np.ones((1, n), g.dtype), g,
+                           gb.reshape(1, width), n):
+            return
         gb[:] = 0
-        for i in range(g.shape[0]):
+        for i in range(n):
             row = g[i]
-            for o in range(g.shape[1]):
+            for o in range(width):
                 gb[o] += row[o]
 
 
@@ -402,7 +409,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             _denormalize(table, base, g, dz, x)
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
-        bias_gradient(table, base, g, x)
+        bias_gradient(table, base, g, x, blas)
         gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
         _product_weight(blas, g, source, gw)
         if l2 != 0.0:
