@@ -345,6 +345,20 @@ def squared_difference(x, y, out):  # pragma: no cover - compiled
     return total
 
 
+@_rows_jit
+def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
+    """Σ (x - y)² (float64, vectorised: the order of the additions is the compiler's) and
+    g = 2 (x - y) · scale, each difference rounded in the arrays' dtype (x, y, g: 1-D):
+    MSE's loss and gradient in one pass (the fused step's; a serial sum waits on each
+    addition, 5x slower)."""
+    total = 0.0
+    for j in range(x.size):
+        d = x[j] - y[j]
+        total += d * d
+        g[j] = (d + d) * scale
+    return total
+
+
 @_jit
 def cross_entropy_backward(prob, target, scale, out):  # pragma: no cover - compiled
     """out = scale · (softmax - one_hot(target)), from the saved probabilities."""

@@ -64,13 +64,10 @@ def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - c
 @_jit
 def _elementwise_loss(out, y, code, scale, g):  # pragma: no cover - compiled
     """Σ of the loss ``code`` (MSE, BCE with logits, BCE) of ``out`` against ``y`` (flat),
-    float64, in order; g = its derivative times ``scale``."""
+    float64; g = its derivative times ``scale``."""
     total = 0.0
     if code == MSE:
-        for j in range(out.size):
-            d = out[j] - y[j]
-            total += d * d
-            g[j] = (d + d) * scale
+        total = norm_kernels.squared_error_gradient(out, y, scale, g)
     elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas
         total = norm_kernels.bce_with_logits_row(out, y, g, scale)
     else:  # probabilities (a sigmoid's): ``ops.losses.BCELoss``'s formulas

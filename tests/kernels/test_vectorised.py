@@ -78,6 +78,9 @@ def _norm_kernels():
                                 1),
         "add_rows": (kernels.add_rows, (y, w), 1),
         "softmax_row": (kernels.softmax_row, (x[0], y[0]), 2),  # cross-entropy's rows
+        "squared_error_gradient": (kernels.squared_error_gradient,  # the fused step's MSE
+                                   (x.reshape(-1), y.reshape(-1), np.float32(0.5),
+                                    g.reshape(-1)), 1),
     }
 
 
