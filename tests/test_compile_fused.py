@@ -125,18 +125,19 @@ def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, 
              dtype=dtype, rtol=rtol)
 
 
-@pytest.mark.parametrize("sizes, rows", [([20, 300, 4], 256), ([3, 8, 1], 20000)])
+@pytest.mark.parametrize("sizes, rows", [([20, 24, 4], 4096), ([3, 8, 1], 20000)])
 def test_bias_gradients_through_blas(sizes, rows, rng):
-    """From BLAS_MIN_PRODUCT elements a bias gradient is 1ᵀ g through NumPy's gemm: 256 rows
-    of 300 above it and of 4 below (both paths in one step); 20,000 rows of one output. The
-    eager step here is the per-layer graph (too large for the native chain, which shares
-    the fused step's arithmetic)."""
+    """A narrow layer's bias gradient of BIAS_BLAS_MIN elements or more is 1ᵀ g through
+    NumPy's gemm, the last layer's here a loop (both paths in one step). The eager step
+    here is the per-layer graph (too large for the native chain, which shares the fused
+    step's arithmetic)."""
     from ffnn.compiler import _fused_kernel, native_chain
     from ffnn.kernels import native
 
     if native.gemm_addresses() is None:
         pytest.skip("NumPy here does not link scipy-openblas64")
-    assert rows * sizes[1] >= _fused_kernel.BLAS_MIN_PRODUCT
+    assert sizes[1] < _fused_kernel.BIAS_BLAS_WIDTH
+    assert rows * sizes[1] >= _fused_kernel.BIAS_BLAS_MIN > rows * sizes[2]
     assert rows * max(sizes) >= native_chain.MAX_ELEMENTS
     _compare(sizes, "tanh", "momentum", "mse", rng, batches=(rows, rows))
 

@@ -33,6 +33,8 @@ numba_cache.install()  # before the decorators: stamps the cache by every kernel
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
+BIAS_BLAS_WIDTH, BIAS_BLAS_MIN = 32, 1 << 16
+"""A bias gradient through BLAS for rows narrower than this, of at least so many elements."""
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS, BCE = 0, 1, 2, 3
 ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 11
 """Columns of an Adam row of ``hyper``: ``ADAM_KERNEL``'s scalars (step_size and
@@ -303,15 +305,16 @@ def activate(table, base, size, item, split, context):  # pragma: no cover - com
 
 @_inlined
 def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
-    """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: 1ᵀ g through
-    BLAS (as the eager ``matrix.column_sums``) from ``BLAS_MIN_PRODUCT`` elements, else in
-    order in a loop. (The loop waits on each row's additions: [16384, 16] 62 µs against 22,
-    [100000, 1] 376 µs against 15.)"""
+    """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: in order in a
+    loop, or 1ᵀ g through BLAS (as the eager ``matrix.column_sums``) for narrow rows of
+    ``BIAS_BLAS_MIN`` elements or more, where the loop waits on each row's additions
+    ([16384, 16]: 62 µs against 22; [100000, 1]: 376 µs against 15; on [4096, 50] the loop
+    is as quick, and BLAS's call costs more than it saves)."""
     if table[base + GRAD_BIAS] != 0:
         n, width = g.shape
         gb = _vector(table, base + GRAD_BIAS, width, x)
-        if n > 1 and _gemm(blas, NO_TRANS, NO_TRANS, np.ones((1, n), g.dtype), g,
-                           gb.reshape(1, width), n):
+        if width < BIAS_BLAS_WIDTH and n * width >= BIAS_BLAS_MIN and _gemm(
+                blas, NO_TRANS, NO_TRANS, np.ones((1, n), g.dtype), g, gb.reshape(1, width), n):
             return
         gb[:] = 0
         for i in range(n):
