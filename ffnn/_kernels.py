@@ -165,7 +165,9 @@ def softmax_parts(x, prob, tops, log_sums):  # pragma: no cover - compiled
     """prob = softmax of each row of x [n, c], tops[i] = the row's maximum m and
     log_sums[i] = log s (s = Σⱼ e^(xⱼ - m), float64), so that log softmax(x)ₖ =
     (xₖ - m) - log s: ``softmax_row`` a row, or for c <= ``NARROW_ROWS`` the same
-    arithmetic over blocks of rows (``_softmax_narrow``)."""
+    arithmetic over blocks of rows (``_softmax_narrow``); nothing for rows of no classes."""
+    if x.shape[1] == 0:
+        return
     if x.shape[1] <= NARROW_ROWS:
         _softmax_narrow(x, prob, tops, log_sums)
         return
@@ -232,6 +234,8 @@ def log_softmax_rows(x, out, prob):  # pragma: no cover - compiled
 @_row_jit
 def softmax_rows(x, out):  # pragma: no cover - compiled
     """out = softmax of each row of x [n, c] (``softmax_parts``)."""
+    if x.shape[1] == 0:
+        return out
     if x.shape[1] <= NARROW_ROWS:
         _softmax_narrow(x, out, np.empty(x.shape[0], x.dtype), np.empty(x.shape[0]))
         return out

@@ -269,7 +269,10 @@ class SiLU(PointwiseOp):
 
 
 def log_softmax_array(x, dim: int):
-    """log softmax along ``dim``: x - max - log Σ exp(x - max) (no overflow)."""
+    """log softmax along ``dim``: x - max - log Σ exp(x - max) (no overflow); empty for an
+    empty x, as torch's (NumPy's max of no elements would raise)."""
+    if x.size == 0:
+        return x.copy()
     m = xp(x)
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - m.log(m.exp(shifted).sum(axis=dim, keepdims=True))
@@ -282,6 +285,9 @@ class Softmax(Op):
         self.dim, self.rows = dim, accel.on_last_axis(x, dim)
         if self.rows:  # one compiled pass a row (NumPy: five passes over x)
             self.out = accel.softmax_last(x)
+            return self.out
+        if x.size == 0:  # empty, as torch's (NumPy's max of no elements would raise)
+            self.out = x.copy()
             return self.out
         m = xp(x)
         e = m.exp(x - x.max(axis=dim, keepdims=True))

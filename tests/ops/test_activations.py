@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,3 +78,15 @@ def test_softmax_over_rows_with_masked_entries(name, dtype):
     out.backward(w)
     ref.backward(to_torch(w))
     assert_close(ours.grad, theirs.grad.numpy(), dtype)
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 0), 1), ((3, 0), 0), ((0, 4), 1), ((2, 0, 5), 1),
+                                        ((2, 3, 0), -1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_input_is_empty_as_torch(name, shape, dim):
+    """torch returns an empty result (and gradient); NumPy's max of no elements raises."""
+    x = ffnn.zeros(*shape, requires_grad=True)
+    y = getattr(ffnn.nn.functional, name)(x, dim=dim)
+    y.sum().backward()
+    expected = getattr(torch.nn.functional, name)(torch.zeros(*shape), dim=dim)
+    assert tuple(y.shape) == tuple(expected.shape) and tuple(x.grad.shape) == shape
