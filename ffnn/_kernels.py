@@ -233,7 +233,8 @@ def log_softmax_rows(x, out, prob):  # pragma: no cover - compiled
 
 @_row_jit
 def softmax_rows(x, out):  # pragma: no cover - compiled
-    """out = softmax of each row of x [n, c] (``softmax_parts``)."""
+    """out = softmax of each row of x [n, c]: ``softmax_parts`` without its maxima and log
+    sums (a pass over the rows that costs ~10% on [8192, 32])."""
     if x.shape[1] == 0:
         return out
     if x.shape[1] <= NARROW_ROWS:
