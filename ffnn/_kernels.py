@@ -501,21 +501,29 @@ def top_k_rows(keys, k, out):  # pragma: no cover - compiled
 def layer_norm_forward(x, w, b, eps, y, x_hat, rstd):  # pragma: no cover - compiled
     """Per row of x [rows, n]: μ, σ² (two passes, float64), r = 1/√(σ² + ε), x̂ = (x - μ) r,
     y = x̂ γ + β; writes y, x̂ [rows, n] and r [rows]. γ, β [n] are arrays (ones and zeros
-    when the layer has none: x̂·1 + 0 is x̂ exactly), so the loops have no branch."""
+    when the layer has none: x̂·1 + 0 is x̂ exactly), so the loops have no branch. The last
+    pass runs in x's dtype (float32: twice the lanes, no conversions; 335 -> 205 µs on
+    [2048, 200]) as x̂ = (x - m) r - c, m and r μ and r rounded, c = (μ - m) r the part of
+    μ that rounding lost, so x̂ stays within an ulp or two of (x - μ) r even where μ is
+    large against σ."""
     rows, n = x.shape
+    t = x.dtype.type
     for i in range(rows):
+        row = x[i]
         total = 0.0
         for j in range(n):
-            total += x[i, j]
+            total += row[j]
         mean = total / n
         spread = 0.0
         for j in range(n):
-            d = x[i, j] - mean
+            d = row[j] - mean
             spread += d * d
         r = 1.0 / math.sqrt(spread / n + eps)
         rstd[i] = r
+        m, scale = t(mean), t(r)
+        lost = t((mean - m) * r)
         for j in range(n):
-            h = (x[i, j] - mean) * r
+            h = (row[j] - m) * scale - lost
             x_hat[i, j] = h
             y[i, j] = h * w[j] + b[j]
 
@@ -541,12 +549,11 @@ def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
             s2 += gh * hj
             sum_gx[j] += gj * hj
             sum_g[j] += gj
-        if need_x:
-            m1 = s1 / n
-            m2 = s2 / n
-            r = rstd[i]
+        if need_x:  # in g's dtype (float32: 361 -> 189 µs on [2048, 200])
+            t = g.dtype.type
+            m1, m2, r = t(s1 / n), t(s2 / n), t(rstd[i])
             for j in range(n):
-                grad_x[i, j] = r * ((1.0 * g[i, j]) * w[j] - m1 - x_hat[i, j] * m2)
+                grad_x[i, j] = r * (g[i, j] * w[j] - m1 - x_hat[i, j] * m2)
 
 
 @_rows_jit
@@ -566,12 +573,16 @@ def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd):  # pragma: no c
         for j in range(n):
             d = x[i, j] - mean[j]
             var[j] += d * d
+    t = x.dtype.type  # the last pass in x's dtype, as layer norm's (534 -> 224 µs, [16384, 16])
+    m, scale, lost = np.empty(n, x.dtype), np.empty(n, x.dtype), np.empty(n, x.dtype)
     for j in range(n):
         var[j] /= rows
         rstd[j] = 1.0 / math.sqrt(var[j] + eps)
+        m[j], scale[j] = t(mean[j]), t(rstd[j])
+        lost[j] = t((mean[j] - m[j]) * rstd[j])
     for i in range(rows):
         for j in range(n):
-            h = (x[i, j] - mean[j]) * rstd[j]
+            h = (x[i, j] - m[j]) * scale[j] - lost[j]
             x_hat[i, j] = h
             y[i, j] = h * w[j] + b[j]
 
@@ -580,7 +591,8 @@ def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd):  # pragma: no c
 def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
                         sum_g):  # pragma: no cover - compiled
     """From g = dL/dy [rows, n]: Σ_rows g x̂ and Σ_rows g per column (float64, into
-    ``sum_gx``, ``sum_g``), then, when ``need_x``, grad_x = γ r/m (m g - Σg - x̂ Σg x̂)."""
+    ``sum_gx``, ``sum_g``), then, when ``need_x``, grad_x = γ r/m (m g - Σg - x̂ Σg x̂)
+    (computed as γ r (g - Σg/m - x̂ Σg x̂/m))."""
     rows, n = g.shape
     for j in range(n):
         sum_gx[j] = 0.0
@@ -589,13 +601,15 @@ def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
         for j in range(n):
             sum_gx[j] += (1.0 * g[i, j]) * x_hat[i, j]
             sum_g[j] += g[i, j]
-    if need_x:
-        scale = np.empty(n)
+    if need_x:  # in g's dtype: γ r (g - Σg/m - x̂ Σg x̂/m)
+        t = g.dtype.type
+        scale, mean_g, mean_gx = np.empty(n, g.dtype), np.empty(n, g.dtype), np.empty(n, g.dtype)
         for j in range(n):
-            scale[j] = rstd[j] / rows * w[j]
+            scale[j] = t(rstd[j] * w[j])
+            mean_g[j], mean_gx[j] = t(sum_g[j] / rows), t(sum_gx[j] / rows)
         for i in range(rows):
             for j in range(n):
-                grad_x[i, j] = scale[j] * (rows * g[i, j] - sum_g[j] - x_hat[i, j] * sum_gx[j])
+                grad_x[i, j] = scale[j] * (g[i, j] - mean_g[j] - x_hat[i, j] * mean_gx[j])
 
 
 # C entry points compile when defined: after every function they call

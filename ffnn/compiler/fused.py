@@ -256,8 +256,7 @@ class FusedStep:
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self._init_loss(loss, log_softmax, ignore_index)
-        blas = native.gemm_addresses()
-        self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
+        self.blas = native.blas_functions(self.dtype)
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
@@ -271,7 +270,7 @@ class FusedStep:
         self._others = [p for g in optimizer.param_groups for p in g["params"]
                         if id(p) not in mine]
         self.transposed = tuple(  # for the loops' forward products only (BLAS reads W)
-            np.empty(w._data.T.shape if self.blas == 0 or w._data.shape[1] == 1
+            np.empty(w._data.T.shape if self.blas[native.GEMM] == 0 or w._data.shape[1] == 1
                      or w._data.size < kernel.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
             for w in self.weights)
         self.grads = [] if self.flat is not None else [np.empty_like(p._data) for p in self.params]

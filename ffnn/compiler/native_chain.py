@@ -85,12 +85,12 @@ class NativeChain:
         self.in_features, self.classes = int(self.dims[0, 1]), int(self.dims[-1, 0])
         self.widest = int(self.dims.max())
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
-        blas = native.gemm_addresses()
-        self.blas = 0 if blas is None else blas[self.dtype.char == "d"]
+        self.blas = native.blas_functions(self.dtype)
         self.name = layers[-1][0]().name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
         entries = [fused.activation_entries(b.activation, self.dtype, layout) for b in blocks]
-        self._transposed = [np.empty(w.T.shape if self.blas == 0 or w.shape[1] == 1 or
+        loops_only = self.blas[native.GEMM] == 0
+        self._transposed = [np.empty(w.T.shape if loops_only or w.shape[1] == 1 or
                                      w.size < layout.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
                             for w in weights]
         self._context = np.zeros(blas_split.CONTEXT, np.int64)

@@ -68,6 +68,97 @@ def gemm_addresses() -> tuple[int, int] | None:
     return None
 
 
+def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
+    """(``openblas_set_num_threads``, ``openblas_get_num_threads``) of NumPy's OpenBLAS as
+    ctypes functions (``void(int)``, ``int(void)``), or None where NumPy links another BLAS."""
+    found = numpy_openblas()
+    if found is None:
+        return None
+    library, prefix = found
+    names = (f"{prefix}openblas_set_num_threads64_", f"{prefix}openblas_get_num_threads64_")
+    if not all(hasattr(library, name) for name in names):
+        return None
+    setter, getter = (getattr(library, name) for name in names)
+    setter.argtypes, setter.restype, getter.argtypes, getter.restype = \
+        [ctypes.c_int], None, [], ctypes.c_int
+    return setter, getter
+
+
+GEMM, SET_THREADS, GET_THREADS, GEMV = 0, 1, 2, 3
+"""Entries of ``blas_functions``'s row."""
+
+
+def blas_functions(dtype: np.dtype) -> np.ndarray:
+    """The addresses a compiled step calls NumPy's BLAS through (int64 [4], 0 where there is
+    none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64: dgemm, dgemv),
+    and its functions that set and get OpenBLAS's thread count."""
+    row = np.zeros(4, np.int64)
+    gemm = gemm_addresses()
+    threads = thread_functions()
+    if gemm is not None:
+        double = np.dtype(dtype).char == "d"
+        library, prefix = numpy_openblas()
+        row[GEMM] = gemm[double]
+        row[GEMV] = symbol_address(library, f"{prefix}cblas_{'d' if double else 's'}gemv64_") or 0
+    if threads is not None:
+        row[SET_THREADS], row[GET_THREADS] = (ctypes.cast(f, ctypes.c_void_p).value
+                                              for f in threads)
+    return row
+
+
+@intrinsic
+def call_gemv(typingctx, address, trans, m, n, alpha, a, lda, x, incx, beta, y,
+              incy):  # pragma: no cover - compiled
+    """``cblas_?gemv(RowMajor, trans, m, n, alpha, a, lda, x, incx, beta, y, incy)`` at
+    ``address``, with 64-bit sizes; ``a``/``x``/``y`` are addresses, ``alpha`` and ``beta``
+    of the vectors' float type (float32: sgemv, float64: dgemv)."""
+    if alpha != beta or alpha not in (types.float32, types.float64):
+        return None
+    signature = types.void(address, trans, m, n, alpha, a, lda, x, incx, beta, y, incy)
+
+    def codegen(context, builder, signature, args):
+        i32, i64, i8p = ir.IntType(32), ir.IntType(64), ir.IntType(8).as_pointer()
+        real = ir.FloatType() if signature.args[4] == types.float32 else ir.DoubleType()
+        function_type = ir.FunctionType(ir.VoidType(), [i32, i32, i64, i64, real, i8p, i64,
+                                                        i8p, i64, real, i8p, i64])
+        function = builder.inttoptr(args[0], function_type.as_pointer())
+        (_, trans, m, n, alpha, a, lda, x, incx, beta, y, incy) = args
+        builder.call(function, [ir.Constant(i32, ROW_MAJOR), builder.trunc(trans, i32), m, n,
+                                alpha, builder.inttoptr(a, i8p), lda, builder.inttoptr(x, i8p),
+                                incx, beta, builder.inttoptr(y, i8p), incy])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def set_threads(typingctx, address, count):  # pragma: no cover - compiled
+    """Call ``void openblas_set_num_threads(int count)`` at ``address``."""
+    signature = types.void(address, count)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        function = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), [i32]).as_pointer())
+        builder.call(function, [builder.trunc(args[1], i32) if args[1].type.width > 32
+                                else args[1]])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def get_threads(typingctx, address):  # pragma: no cover - compiled
+    """``int openblas_get_num_threads()`` at ``address``, as an int64."""
+    signature = types.int64(address)
+
+    def codegen(context, builder, signature, args):
+        i32, i64 = ir.IntType(32), ir.IntType(64)
+        function = builder.inttoptr(args[0], ir.FunctionType(i32, []).as_pointer())
+        return builder.sext(builder.call(function, []), i64)
+
+    return signature, codegen
+
+
 @intrinsic
 def address_as_pointer(typingctx, address, kind):  # pragma: no cover - compiled
     """The integer ``address`` as a pointer to ``kind`` (a NumPy scalar type, e.g.

@@ -1,4 +1,5 @@
-"""``single_blas_thread()``: run a block of many small matrix products with one BLAS thread.
+"""``single_blas_thread()``: run a block of many small matrix products with one BLAS thread;
+``on_one_thread(function, *args)``: one call with NumPy's OpenBLAS on one thread.
 
 A batched product such as attention's [N, H, L, d] @ [N, H, d, S] is N·H small GEMMs, one
 BLAS call each; with several BLAS threads every call pays a thread hand-off, and on a busy
@@ -10,6 +11,7 @@ comes with scikit-learn); without it this is a no-op.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 
 _controller = None
@@ -31,3 +33,30 @@ def single_blas_thread():
             _available = False
             return contextlib.nullcontext()
     return _controller.limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _openblas_threads() -> tuple | None:
+    """(set, get) of the thread count of the OpenBLAS NumPy links (ctypes), or None."""
+    from ffnn.kernels.native import thread_functions
+
+    return thread_functions()
+
+
+def on_one_thread(function, *args):
+    """``function(*args)`` with NumPy's OpenBLAS limited to one thread, its thread count
+    restored after (~1.5 µs; threadpoolctl's limit costs ~50 µs); plainly where NumPy
+    links another BLAS. The count is OpenBLAS's global one: a product another Python thread
+    runs meanwhile also runs on one thread."""
+    found = _openblas_threads()
+    if found is None:
+        return function(*args)
+    setter, getter = found
+    threads = getter()
+    if threads == 1:
+        return function(*args)
+    setter(1)
+    try:
+        return function(*args)
+    finally:
+        setter(threads)

@@ -126,3 +126,37 @@ def test_entry_points_need_every_flag():
 
     with pytest.raises(TypeError, match=r"needs the flags \['has_max_exp_avg_sq'\]"):
         ADAM_KERNEL.entry(np.dtype(np.float32))
+
+
+def test_compiled_code_sets_and_restores_openblas_threads():
+    """``set_threads`` / ``get_threads`` call OpenBLAS's own thread-count functions by
+    address (``blas_functions``), as ctypes sees them."""
+    import numba
+
+    from ffnn.kernels.native import (
+        GET_THREADS,
+        SET_THREADS,
+        blas_functions,
+        get_threads,
+        set_threads,
+        thread_functions,
+    )
+
+    found = thread_functions()
+    if found is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+    setter, getter = found
+    row = blas_functions(np.float32)
+
+    @numba.njit
+    def swap(row, count):
+        before = get_threads(row[GET_THREADS])
+        set_threads(row[SET_THREADS], count)
+        return before
+
+    before = getter()
+    try:
+        assert swap(row, 1) == before and getter() == 1
+        assert swap(row, before) == 1 and getter() == before
+    finally:
+        setter(before)

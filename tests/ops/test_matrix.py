@@ -104,3 +104,48 @@ def test_column_sums_are_the_sum_over_rows(dtype, rows):
     ints = np.arange(6).reshape(3, 2)
     np.testing.assert_array_equal(column_sums(ints), [6, 9])
     assert column_sums(np.zeros((0, 4), dtype)).tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize("rows, out_f, in_f", [(4096, 16, 30), (1024, 32, 2), (4096, 40, 8),
+                                               (100, 8, 8)])
+def test_weight_gradient_of_a_narrow_layer_runs_on_one_blas_thread(rows, out_f, in_f,
+                                                                   monkeypatch):
+    """gᵀ x of at most NARROW_PRODUCT_WIDTH outputs and inputs over NARROW_PRODUCT_ROWS rows
+    or more runs on one BLAS thread (spied), others as they are; the value is gᵀ x in
+    float64 to float64's rounding, and the thread count is restored."""
+    from ffnn.ops import _blas, matrix
+
+    narrow = rows >= matrix.NARROW_PRODUCT_ROWS and max(out_f, in_f) <= \
+        matrix.NARROW_PRODUCT_WIDTH
+    calls = []
+    original = _blas.on_one_thread
+    monkeypatch.setattr(matrix, "on_one_thread",
+                        lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(3)
+    g, x = rng.standard_normal((rows, out_f)), rng.standard_normal((rows, in_f))
+    threads = _blas._openblas_threads()
+    before = threads[1]() if threads else None
+    got = matrix.weight_product(g, x)
+    assert len(calls) == int(narrow)
+    assert got.shape == (out_f, in_f) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, np.einsum("no,ni->oi", g, x), rtol=1e-12, atol=1e-12)
+    if threads:
+        assert threads[1]() == before
+
+
+def test_one_blas_thread_is_restored_after_an_error():
+    from ffnn.ops import _blas
+
+    threads = _blas._openblas_threads()
+    if threads is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+    before = threads[1]()
+    seen = []
+
+    def fails():
+        seen.append(threads[1]())
+        raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        _blas.on_one_thread(fails)
+    assert seen == [1] and threads[1]() == before

@@ -160,3 +160,23 @@ def test_running_statistics_update_rounds_as_numpy_s_two_steps(dtype):
         np.testing.assert_array_equal(ours_mean, ref_mean)
         np.testing.assert_array_equal(ours_var, ref_var)
         assert not np.array_equal(ours_mean, start_mean)
+
+
+@pytest.mark.parametrize("kind", ["layer", "batch"])
+def test_float32_x_hat_keeps_its_digits_where_the_mean_is_large(kind):
+    """The last pass runs in float32 with μ rounded; the part of μ lost to rounding is put
+    back (x̂ = (x - m) r - (μ - m) r), so x̂ of data centred on 1000 with σ ≈ 1 stays within
+    a few float32 ulps of x̂ computed in float64 from the same float32 x (without it, the
+    rounding of μ, up to 3e-5 here, would shift every x̂ by as much)."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((300, 64)) + 1000.25).astype(np.float32)
+    x64 = x.astype(np.float64)
+    axis = 1 if kind == "layer" else 0
+    centred = x64 - x64.mean(axis=axis, keepdims=True)
+    truth = centred / np.sqrt((centred ** 2).mean(axis=axis, keepdims=True) + 1e-5)
+    if kind == "layer":
+        _, x_hat, _ = accel.layer_norm_forward(x, None, None, 1e-5)
+    else:
+        _, x_hat, *_ = accel.batch_norm_forward(x, None, None, 1e-5)
+    eps32 = np.finfo(np.float32).eps
+    np.testing.assert_allclose(x_hat, truth, rtol=0, atol=4 * eps32 * np.max(np.abs(truth)))
