@@ -143,6 +143,17 @@ def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a * b
 
 
+def product_over_rows(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """gᵀ x for g [n, out], x [n, in] by parts of rows on OpenBLAS's threads
+    (``ffnn.kernels.row_parts``), or None where it does not run (disabled, not
+    ``compatible``, no splitter)."""
+    if not (enabled and compatible(g, x)):
+        return None
+    from ffnn.kernels import row_parts
+
+    return row_parts.product_over_rows(g, x)
+
+
 def keep_mask(key: int, threshold: int, out: np.ndarray) -> np.ndarray:
     """``out`` [n] (bool) ← dropout's keep mask from SplitMix64 keyed by ``key``
     (``ffnn.ops.dropout.keep_mask``'s bits: 32-bit halves at least ``threshold``), in one

@@ -117,7 +117,8 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
             g, current, spare = dz, spare, current
         bias_gradient(table, at, g, x, blas)
         source = x if layer == 0 else _matrix(table, at - FIELDS + OUTPUT, n, in_f, x)
-        _product_weight(blas, g, source, _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
+        _product_weight(blas, split, g, source,
+                        _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
         if layer > 0:
             w = _matrix(table, at + WEIGHT, out_f, in_f, x)
             _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))

@@ -22,12 +22,13 @@ import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as norm_kernels
-from ffnn.kernels import blas_split, numba_cache
+from ffnn.kernels import blas_split, numba_cache, row_parts
 from ffnn.kernels.native import (
     GEMM,
     GEMV,
     GET_THREADS,
     NO_TRANS,
+    ROWS_PART,
     SET_THREADS,
     TRANS,
     address_as_pointer,
@@ -37,7 +38,12 @@ from ffnn.kernels.native import (
     set_threads,
 )
 from ffnn.ops.losses import BCE_EPSILON
-from ffnn.ops.matrix import NARROW_PRODUCT_ROWS, NARROW_PRODUCT_WIDTH
+from ffnn.ops.matrix import (
+    NARROW_PRODUCT_ROWS,
+    NARROW_PRODUCT_WIDTH,
+    ROWS_SPLIT_MIN,
+    ROWS_SPLIT_RATIO,
+)
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -210,10 +216,20 @@ def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
 
 
 @_inlined
-def _product_weight(blas, g, source, gw):  # pragma: no cover - compiled
-    """dL/dW = gᵀ · source for g [n, out], source [n, in]."""
+def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
+    """dL/dW = gᵀ · source for g [n, out], source [n, in]: by parts of rows where the eager
+    op sums by parts (``ffnn.ops.matrix.splits_rows``) and ``split`` splits, else
+    ``_gemm_over_rows``, else loops."""
     n, out_f = g.shape
     in_f = source.shape[1]
+    count = split[2]
+    if (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2 and n >= 4 * count * count
+            and out_f > 1 and n >= ROWS_SPLIT_RATIO * max(out_f, in_f)
+            and n * out_f * in_f >= ROWS_SPLIT_MIN):
+        product, expected = row_parts.split_product(g, source, split, blas)
+        if expected:
+            gw[:] = product
+            return
     if _gemm_over_rows(blas, TRANS, g, source, gw, n):
         return
     gw[:] = 0
@@ -449,7 +465,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         bias_gradient(table, base, g, x, blas)
         gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
-        _product_weight(blas, g, source, gw)
+        _product_weight(blas, split, g, source, gw)
         if l2 != 0.0:
             squares += _add_l2(w, gw, l2)
         if layer > 0:

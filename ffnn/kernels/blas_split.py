@@ -158,15 +158,19 @@ class Splitter:
 
 def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray, *,
                n: int | None = None, strides: list[int] | None = None,
-               minimum: int = PYTHON_SPLIT_MIN) -> bool:
+               minimum: int = PYTHON_SPLIT_MIN, threads: int | None = None) -> bool:
     """The entry point on ``arrays`` (flat, C-contiguous, of one size, at most six; each of
     its own item size) and ``scalars`` (float64), split over OpenBLAS's threads; False,
     running nothing, when it should run whole (below ``minimum`` items, no splitter, one
     thread). ``n`` items of ``strides`` bytes in each array (default: the arrays' own size
-    and item sizes; a stride 0 hands every part the array's start)."""
+    and item sizes; a stride 0 hands every part the array's start); ``threads``: the
+    number of parts, where the caller has taken it from ``Splitter.threads`` (default:
+    that, now)."""
     n = arrays[0].size if n is None else n
     found = splitter() if n >= minimum else None
-    threads = found.threads() if found is not None else 1
+    if found is not None and threads is None:
+        threads = found.threads()
+    threads = threads if found is not None else 1
     if threads < 2:
         return False
     context = np.zeros(CONTEXT, np.int64)

@@ -68,6 +68,7 @@ def gemm_addresses() -> tuple[int, int] | None:
     return None
 
 
+@functools.cache
 def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
     """(``openblas_set_num_threads``, ``openblas_get_num_threads``) of NumPy's OpenBLAS as
     ctypes functions (``void(int)``, ``int(void)``), or None where NumPy links another BLAS."""
@@ -84,25 +85,42 @@ def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
     return setter, getter
 
 
-GEMM, SET_THREADS, GET_THREADS, GEMV = 0, 1, 2, 3
+GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART = 0, 1, 2, 3, 4
 """Entries of ``blas_functions``'s row."""
 
 
+@functools.cache
+def _blas_functions(char: str) -> np.ndarray:
+    row = _blas_row(char)
+    row.flags.writeable = False
+    return row
+
+
 def blas_functions(dtype: np.dtype) -> np.ndarray:
-    """The addresses a compiled step calls NumPy's BLAS through (int64 [4], 0 where there is
-    none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64: dgemm, dgemv),
-    and its functions that set and get OpenBLAS's thread count."""
-    row = np.zeros(4, np.int64)
+    """The addresses compiled code calls NumPy's BLAS through (int64 [5], read-only, 0
+    where there is none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64:
+    dgemm, dgemv), its functions that set and get OpenBLAS's thread count, and the entry
+    point of a part of a product summed by parts of rows (``ffnn.kernels.row_parts``)."""
+    return _blas_functions(np.dtype(dtype).char)
+
+
+def _blas_row(char: str) -> np.ndarray:
+    """``blas_functions`` for the dtype of type code ``char``, computed."""
+    row = np.zeros(5, np.int64)
     gemm = gemm_addresses()
     threads = thread_functions()
     if gemm is not None:
-        double = np.dtype(dtype).char == "d"
+        double = char == "d"
         library, prefix = numpy_openblas()
         row[GEMM] = gemm[double]
         row[GEMV] = symbol_address(library, f"{prefix}cblas_{'d' if double else 's'}gemv64_") or 0
     if threads is not None:
         row[SET_THREADS], row[GET_THREADS] = (ctypes.cast(f, ctypes.c_void_p).value
                                               for f in threads)
+    if row[GEMM] != 0 and row[SET_THREADS] != 0:
+        from ffnn.kernels import row_parts  # compiles its entry points: only where usable
+
+        row[ROWS_PART] = (row_parts.part_f64 if char == "d" else row_parts.part_f32).address
     return row
 
 

@@ -94,20 +94,42 @@ NARROW_PRODUCT_WIDTH, NARROW_PRODUCT_ROWS = 32, 1024
 """A weight gradient gᵀ x of at most this many outputs and inputs, or a bias gradient 1ᵀ g
 of at most this many columns, summed over at least so many rows, runs on one BLAS thread
 (``weight_product``, ``column_sums``)."""
+ROWS_SPLIT_MIN, ROWS_SPLIT_RATIO = 1 << 20, 4
+"""A weight gradient of at least so many multiply-adds, over at least ``ROWS_SPLIT_RATIO``
+times as many rows as it has outputs and inputs each, is summed by parts of rows
+(``weight_product``)."""
+
+
+def splits_rows(rows: int, out_f: int, in_f: int) -> bool:
+    """Whether ``weight_product`` sums gᵀ x [out_f, in_f] over ``rows`` rows by parts."""
+    return (out_f > 1 and rows >= ROWS_SPLIT_RATIO * max(out_f, in_f)
+            and rows * out_f * in_f >= ROWS_SPLIT_MIN)
 
 
 def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """dL/dW = gᵀ x for g [n, out], x [n, in]. For a narrow layer and many rows (out and in
-    at most ``NARROW_PRODUCT_WIDTH``) on one BLAS thread: OpenBLAS splits such a product
-    along its few outputs, every thread packing all n rows of the other operand, and two
-    threads take 1.3-2x longer than one (AMD EPYC, float32: [16384, 16]ᵀ[16384, 30] 490
-    against 320 µs, [8192, 32]ᵀ[8192, 32] 320 against 240; torch 300 and 250). OpenBLAS
-    never splits the inner sum, so each element is the same, bit for bit, on any number of
-    threads."""
+    """dL/dW = gᵀ x for g [n, out], x [n, in]: a sum over the batch, which OpenBLAS splits
+    along the outputs, each thread packing all n rows of the other operand, so that many
+    rows and few outputs gain little from a second thread or lose. So:
+
+    - many rows (``splits_rows``): one part of the rows per thread, each on one thread,
+      the parts' products added (``accel.product_over_rows``; AMD EPYC, 2 threads,
+      float32: [8192, 50]ᵀ[8192, 50] 576 -> 356 µs, [8192, 50]ᵀ[8192, 1000] 7.8 -> 6.3 ms,
+      [16384, 16]ᵀ[16384, 30] 529 -> 185; torch 449, 9480, 299);
+    - else a narrow layer (out and in at most ``NARROW_PRODUCT_WIDTH``) over
+      ``NARROW_PRODUCT_ROWS`` rows or more on one BLAS thread ([2048, 8]ᵀ[2048, 32] 39 ->
+      23 µs).
+
+    Each changes the rounding of the sums (not their precision: float32 sums of products
+    either way), the same for the same shapes and threads."""
     n, out_f = g.shape
-    if (type(g) is np.ndarray and n >= NARROW_PRODUCT_ROWS
-            and max(out_f, x.shape[1]) <= NARROW_PRODUCT_WIDTH):
-        return on_one_thread(product, g.T, x)
+    in_f = x.shape[1]
+    if type(g) is np.ndarray and type(x) is np.ndarray:
+        if splits_rows(n, out_f, in_f):
+            found = accel.product_over_rows(g, x)
+            if found is not None:
+                return found
+        if n >= NARROW_PRODUCT_ROWS and max(out_f, in_f) <= NARROW_PRODUCT_WIDTH:
+            return on_one_thread(product, g.T, x)
     return product(g.T, x)
 
 

@@ -106,31 +106,59 @@ def test_column_sums_are_the_sum_over_rows(dtype, rows):
     assert column_sums(np.zeros((0, 4), dtype)).tolist() == [0.0] * 4
 
 
-@pytest.mark.parametrize("rows, out_f, in_f", [(4096, 16, 30), (1024, 32, 2), (4096, 40, 8),
-                                               (100, 8, 8)])
-def test_weight_gradient_of_a_narrow_layer_runs_on_one_blas_thread(rows, out_f, in_f,
-                                                                   monkeypatch):
-    """gᵀ x of at most NARROW_PRODUCT_WIDTH outputs and inputs over NARROW_PRODUCT_ROWS rows
-    or more runs on one BLAS thread (spied), others as they are; the value is gᵀ x in
-    float64 to float64's rounding, and the thread count is restored."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, out_f, in_f, path", [
+    (4096, 16, 30, "rows"), (8192, 50, 3, "rows"), (20000, 1, 8, "one thread"),
+    (1024, 32, 2, "one thread"), (4096, 40, 8, "rows"), (300, 40, 8, "plain"),
+    (100, 8, 8, "plain"), (512, 300, 200, "plain")])
+def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
+    """gᵀ x is summed by parts of rows (``splits_rows``: many rows, several outputs), on one
+    BLAS thread (narrow, many rows) or plainly, each path spied on; every one is gᵀ x to
+    the dtype's rounding of a sum of ``rows`` products, and the thread count is restored."""
+    from ffnn import accel
     from ffnn.ops import _blas, matrix
 
-    narrow = rows >= matrix.NARROW_PRODUCT_ROWS and max(out_f, in_f) <= \
-        matrix.NARROW_PRODUCT_WIDTH
-    calls = []
-    original = _blas.on_one_thread
+    assert matrix.splits_rows(rows, out_f, in_f) == (path == "rows")
+    calls = {"rows": [], "one thread": []}
+    spied = accel.product_over_rows
+    monkeypatch.setattr(accel, "product_over_rows",
+                        lambda *a: calls["rows"].append(1) or spied(*a))
     monkeypatch.setattr(matrix, "on_one_thread",
-                        lambda *a: calls.append(1) or original(*a))
+                        lambda *a: calls["one thread"].append(1) or _blas.on_one_thread(*a))
     rng = np.random.default_rng(3)
-    g, x = rng.standard_normal((rows, out_f)), rng.standard_normal((rows, in_f))
+    g = rng.standard_normal((rows, out_f)).astype(dtype)
+    x = rng.standard_normal((rows, in_f)).astype(dtype)
     threads = _blas._openblas_threads()
     before = threads[1]() if threads else None
     got = matrix.weight_product(g, x)
-    assert len(calls) == int(narrow)
-    assert got.shape == (out_f, in_f) and got.flags.c_contiguous
-    np.testing.assert_allclose(got, np.einsum("no,ni->oi", g, x), rtol=1e-12, atol=1e-12)
+    for name, seen in calls.items():
+        assert len(seen) == int(name == path), name
+    assert got.dtype == dtype and got.shape == (out_f, in_f) and got.flags.c_contiguous
+    exact = np.einsum("no,ni->oi", g.astype(np.float64), x.astype(np.float64))
+    bound = 4 * rows * np.finfo(dtype).eps * np.einsum("no,ni->oi", np.abs(g), np.abs(x))
+    assert np.all(np.abs(got - exact) <= bound)
     if threads:
         assert threads[1]() == before
+
+
+def test_rows_split_product_adds_its_parts_in_order():
+    """``product_over_rows`` (where it can split here) is the sum of each range's product,
+    the ranges OpenBLAS's split gives: for 2 parts, exactly g₀ᵀx₀ + g₁ᵀx₁ (each part one
+    gemm on one thread)."""
+    from ffnn.kernels import blas_split, row_parts
+    from ffnn.ops import _blas
+
+    rng = np.random.default_rng(5)
+    g, x = rng.standard_normal((6001, 20)), rng.standard_normal((6001, 24))
+    got = row_parts.product_over_rows(g, x)
+    found = blas_split.splitter()
+    if found is None or found.threads() != 2:
+        assert got is None or got.shape == (20, 24)
+        pytest.skip("two BLAS threads are needed to know the parts")
+    half = -(-6001 // 2)  # OpenBLAS's first range: ceil(n / threads)
+    first, second = (_blas.on_one_thread(np.matmul, g[s].T, x[s])
+                     for s in (slice(0, half), slice(half, None)))
+    np.testing.assert_array_equal(got, first + second)
 
 
 def test_one_blas_thread_is_restored_after_an_error():
