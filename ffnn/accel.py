@@ -267,8 +267,31 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     y, x_hat = np.empty_like(x), np.empty_like(x)
     mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
     weight, bias = affine(weight, bias, n, x.dtype)
-    _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
+    parts = _batch_norm_parts(x)
+    if parts is None or not parts[0].forward(x, weight, bias, float(eps), y, x_hat, mean, var,
+                                             rstd, *parts[1:]):
+        _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
     return y, x_hat, mean, var, rstd
+
+
+BATCH_NORM_SPLIT_MIN = SPLIT_MIN
+"""Elements from which batch norm runs by parts of rows (``ffnn.kernels.batch_norm_parts``)."""
+
+
+def _batch_norm_parts(x: np.ndarray) -> tuple | None:
+    """(``ffnn.kernels.batch_norm_parts``, a split row, its part's entry point for x's dtype)
+    where batch norm on x [rows, n] should run by parts of rows, else None (small, fewer
+    rows than 4·threads², no splitter or one thread)."""
+    if x.size < BATCH_NORM_SPLIT_MIN:
+        return None
+    from ffnn.kernels import batch_norm_parts, blas_split
+
+    found = blas_split.splitter()
+    split = found.row(0) if found is not None else None
+    if split is None or split[2] < 2 or x.shape[0] < 4 * split[2] * split[2]:
+        return None
+    part = batch_norm_parts.part_f64 if x.dtype.char == "d" else batch_norm_parts.part_f32
+    return batch_norm_parts, split, part.address
 
 
 def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
@@ -276,7 +299,15 @@ def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
                         ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
     1/σ (``batch_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
-    return _norm_backward(_kernels().batch_norm_backward, grad, x_hat, rstd, weight, need_x)
+    parts = _batch_norm_parts(x_hat)
+    if parts is None:
+        return _norm_backward(_kernels().batch_norm_backward, grad, x_hat, rstd, weight, need_x)
+
+    def by_parts(*arguments):
+        if not parts[0].backward(*arguments, *parts[1:]):
+            _kernels().batch_norm_backward(*arguments)
+
+    return _norm_backward(by_parts, grad, x_hat, rstd, weight, need_x)
 
 
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100

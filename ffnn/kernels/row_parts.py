@@ -33,26 +33,53 @@ from ffnn.kernels.native import (
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
-G, X, OUT, PARTS, STARTS, BASE = 0, 1, 2, 3, 4, 5
-"""The arrays a part reads, by slot: g and x (advanced to the part's first row), the
-product, the other parts' products [threads - 1, out, in] and each part's first row
-(int64 [threads]) (at their starts in every part), and g's first row again (its start)."""
+@numba.njit(cache=True, inline="always")
+def part_index(first, count, total, starts):  # pragma: no cover - compiled
+    """The index of the part whose first row is ``first`` of ``total`` rows in ``count``
+    parts: first·count/total rounded down, exact while OpenBLAS's split gives near-equal
+    ranges (each ⌈rows left / parts left⌉) of more rows than parts squared. Recorded in
+    ``starts`` (the address of an int64 [count]) for ``in_order`` to check."""
+    index = first * count // total
+    carray(address_as_pointer(starts, np.int64), count)[index] = first
+    return index
+
+
+@numba.njit(cache=True, inline="always")
+def in_order(starts):  # pragma: no cover - compiled
+    """Whether every part recorded its first row (``part_index``), in increasing order."""
+    for p in range(starts.size):
+        if starts[p] < 0 or (p > 0 and starts[p] <= starts[p - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def run_parts(split, entry, n, addresses, strides, scalars):  # pragma: no cover - compiled
+    """The C entry point ``entry`` on ``split[2]`` ranges of [0, n) through ``split`` (a
+    ``blas_split.Splitter.row``): six array addresses advanced by ``strides`` bytes a row
+    (0: the same address in every part), and the float64 ``scalars``."""
+    context = np.zeros(blas_split.CONTEXT, np.int64)
+    context[blas_split.ENTRY] = entry
+    context[blas_split.SCALARS] = scalars.ctypes.data
+    a, s, at, sizes = addresses, strides, blas_split.ARRAYS, blas_split.ITEMSIZES
+    context[at], context[at + 1], context[at + 2] = a[0], a[1], a[2]  # tuples of mixed
+    context[at + 3], context[at + 4], context[at + 5] = a[3], a[4], a[5]  # types: unrolled
+    context[sizes], context[sizes + 1], context[sizes + 2] = s[0], s[1], s[2]
+    context[sizes + 3], context[sizes + 4], context[sizes + 5] = s[3], s[4], s[5]
+    call_split(split[0], n, context.ctypes.data, split[1], split[2])
 
 
 @numba.njit(cache=True, inline="always")
 def _part(rows, g, x, out, parts, starts, base, scalars, dtype,
           size):  # pragma: no cover - compiled
-    """gᵀ x over ``rows`` rows from the part's first into its own buffer: the product itself
-    for the part of the first row, else ``parts`` at the part's index (its first row times
-    the number of parts over all rows, rounded down: exact while the parts are near-equal
-    ranges of more rows than parts squared; ``starts`` records each part's first row for
-    the caller to check). ``size``: the item size of ``dtype``."""
+    """gᵀ x over ``rows`` rows from the part's first (g and x at that row; out, parts,
+    starts and base, g's first row, as they are in every part) into the part's own buffer:
+    the product itself for the part of the first row, else ``parts`` at the part's index
+    (``part_index``). ``size``: the item size of ``dtype``."""
     values = carray(address_as_pointer(scalars, np.float64), 5)
     out_f, in_f, total, count, gemm = (int(values[0]), int(values[1]), int(values[2]),
                                        int(values[3]), int(values[4]))
-    first = (g - base) // (out_f * size)
-    index = first * count // total
-    carray(address_as_pointer(starts, np.int64), count)[index] = first
+    index = part_index((g - base) // (out_f * size), count, total, starts)
     target = out if index == 0 else parts + (index - 1) * out_f * in_f * size
     call_gemm(gemm, TRANS, NO_TRANS, out_f, in_f, rows, dtype(1), g, out_f, x, in_f, dtype(0),
               target, in_f)
@@ -84,22 +111,15 @@ def split_product(g, x, split, blas):  # pragma: no cover - compiled
     parts = np.empty((count - 1, out_f, in_f), g.dtype)
     starts = np.full(count, -1, np.int64)
     scalars = np.array([out_f, in_f, n, count, blas[native.GEMM]], np.float64)
-    context = np.zeros(blas_split.CONTEXT, np.int64)
-    context[blas_split.ENTRY] = blas[native.ROWS_PART]
-    context[blas_split.SCALARS] = scalars.ctypes.data
     addresses = (g.ctypes.data, x.ctypes.data, out.ctypes.data, parts.ctypes.data,
                  starts.ctypes.data, g.ctypes.data)
-    for j in range(6):
-        context[blas_split.ARRAYS + j] = addresses[j]
-    context[blas_split.ITEMSIZES + G] = out_f * g.itemsize
-    context[blas_split.ITEMSIZES + X] = in_f * g.itemsize
+    strides = (out_f * g.itemsize, in_f * g.itemsize, 0, 0, 0, 0)
     before = get_threads(blas[native.GET_THREADS])
     set_threads(blas[native.SET_THREADS], 1)
-    call_split(split[0], n, context.ctypes.data, split[1], count)
+    run_parts(split, blas[native.ROWS_PART], n, addresses, strides, scalars)
     set_threads(blas[native.SET_THREADS], before)
-    for p in range(count):
-        if starts[p] < 0 or (p > 0 and starts[p] <= starts[p - 1]):
-            return out, False  # not the near-equal ranges the parts' indices assume
+    if not in_order(starts):
+        return out, False  # not the near-equal ranges the parts' indices assume
     for p in range(count - 1):
         out += parts[p]
     return out, True

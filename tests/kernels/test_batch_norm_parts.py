@@ -1,0 +1,83 @@
+"""Batch norm by parts of rows (``ffnn.kernels.batch_norm_parts``, taken by ``accel`` from
+``BATCH_NORM_SPLIT_MIN`` elements where OpenBLAS has threads): what the whole kernel
+computes, to the rounding of its float64 statistics, and torch's values in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ffnn import accel
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+
+def _parts_or_skip():
+    from ffnn.kernels import blas_split
+
+    found = blas_split.splitter()
+    if found is None or found.threads() < 2:
+        pytest.skip("batch norm by parts needs OpenBLAS's split and two threads")
+
+
+def _spy(monkeypatch):
+    from ffnn.kernels import batch_norm_parts
+
+    calls = []
+    for name in ("forward", "backward"):
+        original = getattr(batch_norm_parts, name)
+        monkeypatch.setattr(batch_norm_parts, name,
+                            lambda *a, _o=original, _n=name: calls.append(_n) or _o(*a))
+    return calls
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-13)])
+@pytest.mark.parametrize("shape", [(16385, 8), (2049, 97), (600, 300)])
+def test_by_parts_is_the_whole_kernel(shape, dtype, tolerance, monkeypatch):
+    _parts_or_skip()
+    calls = _spy(monkeypatch)
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 3 + 10).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    ours = accel.batch_norm_forward(x, w, b, 1e-5)
+    grads = accel.batch_norm_backward(g, ours[1], ours[4], w, True)
+    assert calls == ["forward", "backward"]
+    n = shape[1]
+    y, x_hat, mean, var, rstd = (np.empty_like(x), np.empty_like(x), np.empty(n), np.empty(n),
+                                 np.empty(n))
+    kernels = accel._kernels()
+    kernels.batch_norm_forward(x, w, b, 1e-5, y, x_hat, mean, var, rstd)
+    grad_x, sum_gx, sum_g = np.empty_like(x), np.empty(n), np.empty(n)
+    kernels.batch_norm_backward(g, x_hat, rstd, w, True, grad_x, sum_gx, sum_g)
+    whole = [y, x_hat, mean, var, rstd, grad_x, sum_gx, sum_g]
+    for got, expected in zip([*ours, *grads], whole):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=0,
+                                   atol=tolerance * np.max(np.abs(expected)))
+
+
+def test_by_parts_follows_torch_in_float64(monkeypatch):
+    _parts_or_skip()
+    calls = _spy(monkeypatch)
+    rng = np.random.default_rng(8)
+    x, g = rng.standard_normal((1001, 70)) * 2 - 0.5, rng.standard_normal((1001, 70))
+    w, b = rng.standard_normal(70), rng.standard_normal(70)
+    y, x_hat, mean, var, rstd = accel.batch_norm_forward(x, w, b, 1e-5)
+    grad_x, grad_w, grad_b = accel.batch_norm_backward(g, x_hat, rstd, w, True)
+    assert calls == ["forward", "backward"]
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True, eps=1e-5)
+    ty.backward(torch.from_numpy(g))
+    for ours, theirs in ((y, ty.detach()), (grad_x, tx.grad), (grad_w, tw.grad),
+                         (grad_b, tb.grad), (mean, tx.detach().mean(0)),
+                         (var, tx.detach().var(0, unbiased=False))):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_small_inputs_run_whole(monkeypatch):
+    calls = _spy(monkeypatch)
+    x = np.random.default_rng(0).standard_normal((100, 70))
+    accel.batch_norm_forward(x, None, None, 1e-5)
+    assert x.size < accel.BATCH_NORM_SPLIT_MIN and calls == []
