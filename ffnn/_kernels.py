@@ -561,7 +561,7 @@ def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd):  # pragma: no c
     """Per column of x [rows, n]: μ, σ² (biased; two passes, float64, written to ``mean``,
     ``var``), r = 1/√(σ² + ε); x̂ = (x - μ) r, y = x̂ γ + β (γ, β arrays, as layer norm's),
     the last pass in x's dtype (``batch_norm_coefficients``; 534 -> 224 µs on [16384, 16]
-    float32). ``ffnn.kernels.batch_norm_parts`` runs the same loops on parts of the rows."""
+    float32). ``ffnn.kernels.norm_parts`` runs the same loops on parts of the rows."""
     rows, n = x.shape
     column_sums(x, mean)
     for j in range(n):

@@ -228,7 +228,8 @@ def layer_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
                         ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
     1/σ (``layer_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
-    return _norm_backward(_kernels().layer_norm_backward, grad, x_hat, rstd, weight, need_x)
+    return _norm_backward(_by_parts("layer_norm_backward", x_hat), grad, x_hat, rstd, weight,
+                          need_x)
 
 
 def _norm_backward(kernel, grad, x_hat, rstd, weight, need_x: bool) -> tuple:
@@ -267,31 +268,32 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     y, x_hat = np.empty_like(x), np.empty_like(x)
     mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
     weight, bias = affine(weight, bias, n, x.dtype)
-    parts = _batch_norm_parts(x)
+    parts = _norm_parts(x)
     if parts is None or not parts[0].forward(x, weight, bias, float(eps), y, x_hat, mean, var,
                                              rstd, *parts[1:]):
         _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
     return y, x_hat, mean, var, rstd
 
 
-BATCH_NORM_SPLIT_MIN = SPLIT_MIN
-"""Elements from which batch norm runs by parts of rows (``ffnn.kernels.batch_norm_parts``)."""
+NORM_PARTS_MIN = SPLIT_MIN
+"""Elements from which batch norm, and layer norm's backward, run by parts of rows
+(``ffnn.kernels.norm_parts``)."""
 
 
-def _batch_norm_parts(x: np.ndarray) -> tuple | None:
-    """(``ffnn.kernels.batch_norm_parts``, a split row, its part's entry point for x's dtype)
-    where batch norm on x [rows, n] should run by parts of rows, else None (small, fewer
-    rows than 4·threads², no splitter or one thread)."""
-    if x.size < BATCH_NORM_SPLIT_MIN:
+def _norm_parts(x: np.ndarray) -> tuple | None:
+    """(``ffnn.kernels.norm_parts``, a split row, its part's entry point for x's dtype)
+    where a norm on x [rows, n] should run by parts of rows, else None (small, fewer rows
+    than 4·threads², no splitter or one thread)."""
+    if x.size < NORM_PARTS_MIN:
         return None
-    from ffnn.kernels import batch_norm_parts, blas_split
+    from ffnn.kernels import blas_split, norm_parts
 
     found = blas_split.splitter()
     split = found.row(0) if found is not None else None
     if split is None or split[2] < 2 or x.shape[0] < 4 * split[2] * split[2]:
         return None
-    part = batch_norm_parts.part_f64 if x.dtype.char == "d" else batch_norm_parts.part_f32
-    return batch_norm_parts, split, part.address
+    part = norm_parts.part_f64 if x.dtype.char == "d" else norm_parts.part_f32
+    return norm_parts, split, part.address
 
 
 def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
@@ -299,15 +301,25 @@ def batch_norm_backward(grad: np.ndarray, x_hat: np.ndarray, rstd: np.ndarray,
                         ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(dL/dx or None, Σ_rows g x̂, Σ_rows g) from g = dL/dy [rows, n] and the forward's x̂,
     1/σ (``batch_norm_forward``); the sums in x̂'s dtype, accumulated in float64."""
-    parts = _batch_norm_parts(x_hat)
+    return _norm_backward(_by_parts("batch_norm_backward", x_hat), grad, x_hat, rstd, weight,
+                          need_x)
+
+
+def _by_parts(name: str, x_hat: np.ndarray):
+    """The backward kernel ``name`` of ``ffnn._kernels`` for x̂'s rows: by parts of rows
+    (``ffnn.kernels.norm_parts``) where ``_norm_parts`` says so, whole where those parts
+    were not as expected or it does not."""
+    whole = getattr(_kernels(), name)
+    parts = _norm_parts(x_hat)
     if parts is None:
-        return _norm_backward(_kernels().batch_norm_backward, grad, x_hat, rstd, weight, need_x)
+        return whole
+    split_kernel = getattr(parts[0], "backward" if name == "batch_norm_backward" else name)
 
     def by_parts(*arguments):
-        if not parts[0].backward(*arguments, *parts[1:]):
-            _kernels().batch_norm_backward(*arguments)
+        if not split_kernel(*arguments, *parts[1:]):
+            whole(*arguments)
 
-    return _norm_backward(by_parts, grad, x_hat, rstd, weight, need_x)
+    return by_parts
 
 
 def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int = -100

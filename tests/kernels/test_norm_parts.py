@@ -1,6 +1,7 @@
-"""Batch norm by parts of rows (``ffnn.kernels.batch_norm_parts``, taken by ``accel`` from
-``BATCH_NORM_SPLIT_MIN`` elements where OpenBLAS has threads): what the whole kernel
-computes, to the rounding of its float64 statistics, and torch's values in float64."""
+"""Batch norm and layer norm's backward by parts of rows (``ffnn.kernels.norm_parts``,
+taken by ``accel`` from ``NORM_PARTS_MIN`` elements where OpenBLAS has threads): what the
+whole kernels compute, to the rounding of their float64 sums, and torch's values in
+float64."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ def _parts_or_skip():
 
 
 def _spy(monkeypatch):
-    from ffnn.kernels import batch_norm_parts
+    from ffnn.kernels import norm_parts
 
     calls = []
-    for name in ("forward", "backward"):
-        original = getattr(batch_norm_parts, name)
-        monkeypatch.setattr(batch_norm_parts, name,
+    for name in ("forward", "backward", "layer_norm_backward"):
+        original = getattr(norm_parts, name)
+        monkeypatch.setattr(norm_parts, name,
                             lambda *a, _o=original, _n=name: calls.append(_n) or _o(*a))
     return calls
 
@@ -80,4 +81,42 @@ def test_small_inputs_run_whole(monkeypatch):
     calls = _spy(monkeypatch)
     x = np.random.default_rng(0).standard_normal((100, 70))
     accel.batch_norm_forward(x, None, None, 1e-5)
-    assert x.size < accel.BATCH_NORM_SPLIT_MIN and calls == []
+    assert x.size < accel.NORM_PARTS_MIN and calls == []
+
+
+@pytest.mark.parametrize("need_x", [True, False])
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-13)])
+@pytest.mark.parametrize("shape", [(16385, 8), (2049, 97)])
+def test_layer_norm_backward_by_parts_is_the_whole_kernel(shape, dtype, tolerance, need_x,
+                                                          monkeypatch):
+    _parts_or_skip()
+    calls = _spy(monkeypatch)
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 10).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype)
+    _, x_hat, rstd = accel.layer_norm_forward(x, w, None, 1e-5)
+    ours = accel.layer_norm_backward(g, x_hat, rstd, w, need_x)
+    assert calls == ["layer_norm_backward"]
+    grad_x, sum_gx, sum_g = np.empty_like(x), np.empty(shape[1]), np.empty(shape[1])
+    accel._kernels().layer_norm_backward(g, x_hat, rstd, w, True, grad_x, sum_gx, sum_g)
+    assert (ours[0] is None) == (not need_x)
+    for got, expected in zip(ours, [grad_x, sum_gx, sum_g]):
+        if got is not None:
+            np.testing.assert_allclose(got, expected, rtol=0,
+                                       atol=tolerance * np.max(np.abs(expected)))
+
+
+def test_layer_norm_by_parts_follows_torch_in_float64(monkeypatch):
+    _parts_or_skip()
+    calls = _spy(monkeypatch)
+    rng = np.random.default_rng(9)
+    x, g = rng.standard_normal((1001, 70)) * 2 - 0.5, rng.standard_normal((1001, 70))
+    w, b = rng.standard_normal(70), rng.standard_normal(70)
+    _, x_hat, rstd = accel.layer_norm_forward(x, w, b, 1e-5)
+    grad_x, grad_w, grad_b = accel.layer_norm_backward(g, x_hat, rstd, w, True)
+    assert calls == ["layer_norm_backward"]
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    torch.nn.functional.layer_norm(tx, (70,), tw, tb, eps=1e-5).backward(torch.from_numpy(g))
+    for ours, theirs in ((grad_x, tx.grad), (grad_w, tw.grad), (grad_b, tb.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)

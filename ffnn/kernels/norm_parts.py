@@ -1,15 +1,16 @@
-"""Batch norm over parts of the batch's rows, one part per OpenBLAS thread.
+"""Batch norm, and layer norm's backward, over parts of the batch's rows, one part per
+OpenBLAS thread.
 
-Batch norm's statistics are sums down the columns: each part sums its own rows into its
-own float64 row of partial sums, and the partial sums are added in the order of the parts'
-rows; the passes that need the statistics (x̂ and y; dL/dx) run on the same parts. Each
-pass is one of ``ffnn._kernels``' batch norm loops on a range of rows, so the results
-differ from the whole kernel's only in the order of the statistics' float64 sums
-(deterministic for a number of threads). Each part sums into arrays of its own, copied
-into the shared partial sums once: parts adding into neighbouring rows of one array share
-cache lines, and took 2-3x longer than one thread. Float32, AMD EPYC, 2 threads, forward /
-backward: [16384, 16] 242 / 187 -> 156 / 112 µs; [8192, 128] 946 / 812 -> 351 / 324;
-[2048, 200] 244 / 211 -> 141 / 139.
+Batch norm's statistics, and the parameters' gradients of both norms, are sums down the
+columns: each part sums its own rows into its own float64 row of partial sums, and the
+partial sums are added in the order of the parts' rows; the passes that need the
+statistics (x̂ and y; dL/dx) run on the same parts. Each pass is one of ``ffnn._kernels``'
+norm loops on a range of rows, so the results differ from the whole kernel's only in the
+order of those float64 sums (deterministic for a number of threads). Each part sums into
+arrays of its own, copied into the shared partial sums once: parts adding into
+neighbouring rows of one array share cache lines, and took 2-3x longer than one thread.
+Float32, AMD EPYC, 2 threads, batch norm forward / backward: [16384, 16] 242 / 187 -> 156 /
+112 µs; [8192, 128] 946 / 812 -> 351 / 324; [2048, 200] 244 / 211 -> 141 / 139.
 """
 
 from __future__ import annotations
@@ -25,19 +26,22 @@ from ffnn.kernels.row_parts import in_order, part_index, run_parts
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
-SUMS, SQUARES, NORMALIZE, GRADIENT_SUMS, INPUT_GRADIENT = 0, 1, 2, 3, 4
-"""What a part computes (the last of its scalars): Σ x, Σ (x - μ)² (into its row of the
-partial sums), x̂ and y, Σ g x̂ and Σ g, dL/dx."""
+SUMS, SQUARES, NORMALIZE, GRADIENT_SUMS, INPUT_GRADIENT, LAYER_NORM_BACKWARD = range(6)
+"""What a part computes (its fourth scalar): Σ x, Σ (x - μ)² (into its row of the partial
+sums), x̂ and y, Σ g x̂ and Σ g, batch norm's dL/dx; layer norm's backward."""
 
 
 @numba.njit(cache=True, inline="always")
-def _part(rows, a, b, c, d, e, scalars, dtype, size):  # pragma: no cover - compiled
-    """One pass (``scalars``: columns, all rows, parts, the pass) on ``rows`` rows of
-    ``dtype`` ([rows, columns] at a, b, c as the pass reads them; d, e the arrays every part
-    shares: see ``forward`` and ``backward``)."""
-    values = carray(address_as_pointer(scalars, np.float64), 4)
+def _part(rows, a, b, c, d, e, f, scalars, dtype, size):  # pragma: no cover - compiled
+    """One pass (``scalars``: columns, all rows, parts, the pass, whether dL/dx is wanted) on
+    ``rows`` rows of ``dtype`` ([rows, columns] at a, b, c as the pass reads them; the rest
+    as ``forward``, ``backward`` and ``layer_norm_backward`` hand them)."""
+    values = carray(address_as_pointer(scalars, np.float64), 5)
     cols, total, count, kind = int(values[0]), int(values[1]), int(values[2]), int(values[3])
     x = carray(address_as_pointer(a, dtype), (rows, cols))
+    if kind == LAYER_NORM_BACKWARD:
+        _layer_norm_part(rows, x, b, c, d, e, f, values[4] != 0, count, total, dtype, size)
+        return
     if kind == NORMALIZE or kind == INPUT_GRADIENT:
         k = 5 if kind == NORMALIZE else 3
         co = carray(address_as_pointer(d, dtype), (k, cols))
@@ -66,16 +70,36 @@ def _part(rows, a, b, c, d, e, scalars, dtype, size):  # pragma: no cover - comp
         sums[1, index] = second
 
 
+@numba.njit(cache=True, inline="always")
+def _layer_norm_part(rows, g, x_hat, grad_x, rstd, sums, shared, need_x, count, total, dtype,
+                     size):  # pragma: no cover - compiled
+    """``_kernels.layer_norm_backward`` on ``rows`` rows (g given, x̂, dL/dx and 1/σ at the
+    part's first row), its column sums into the part's row of ``sums``; ``shared``: the
+    parts' first rows, then g's first row and γ (addresses)."""
+    cols = g.shape[1]
+    first_rows = carray(address_as_pointer(shared, np.int64), count + 2)
+    index = part_index((g.ctypes.data - first_rows[count]) // (cols * size), count, total,
+                       shared)
+    sum_gx, sum_g = np.empty(cols), np.empty(cols)  # the part's own (see the module)
+    kernels.layer_norm_backward(
+        g, carray(address_as_pointer(x_hat, dtype), (rows, cols)),
+        carray(address_as_pointer(rstd, np.float64), rows),
+        carray(address_as_pointer(first_rows[count + 1], dtype), cols), need_x,
+        carray(address_as_pointer(grad_x, dtype), (rows, cols)), sum_gx, sum_g)
+    partial = carray(address_as_pointer(sums, np.float64), (2, count, cols))
+    partial[0, index], partial[1, index] = sum_gx, sum_g
+
+
 @cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(rows, a, b, c, d, e, unused, scalars):  # pragma: no cover - compiled
+def part_f32(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
     """A C entry point for ``row_parts.run_parts``: ``_part`` on float32 arrays."""
-    _part(rows, a, b, c, d, e, scalars, np.float32, 4)
+    _part(rows, a, b, c, d, e, f, scalars, np.float32, 4)
 
 
 @cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(rows, a, b, c, d, e, unused, scalars):  # pragma: no cover - compiled
+def part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
     """``part_f32`` for float64 arrays."""
-    _part(rows, a, b, c, d, e, scalars, np.float64, 8)
+    _part(rows, a, b, c, d, e, f, scalars, np.float64, 8)
 
 
 @numba.njit(cache=True, inline="always")
@@ -94,7 +118,7 @@ def _buffers(a, split, kind):  # pragma: no cover - compiled
     n, cols = a.shape
     count = split[2]
     sums, starts = np.zeros((2, count, cols)), np.full(count, -1, np.int64)
-    scalars = np.array([cols, n, count, kind], np.float64)
+    scalars = np.array([cols, n, count, kind, 0.0], np.float64)
     return n, sums, starts, scalars, cols * a.itemsize, a.ctypes.data
 
 
@@ -145,4 +169,24 @@ def backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
         run_parts(split, entry, n, (data, x_hat.ctypes.data, grad_x.ctypes.data,
                                     coefficients.ctypes.data, 0, 0), (row, row, row, 0, 0, 0),
                   scalars)
+    return True
+
+
+@numba.njit(error_model="numpy", cache=True)
+def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
+                        entry):  # pragma: no cover - compiled
+    """``_kernels.layer_norm_backward`` by parts (as ``forward``); False, writing nothing
+    of the sums, where the parts were not as expected."""
+    n, sums, _, scalars, row, data = _buffers(g, split, LAYER_NORM_BACKWARD)
+    count = split[2]
+    shared = np.full(count + 2, -1, np.int64)
+    shared[count], shared[count + 1] = data, w.ctypes.data
+    scalars[4] = 1.0 if need_x else 0.0
+    run_parts(split, entry, n, (data, x_hat.ctypes.data, grad_x.ctypes.data if need_x else 0,
+                                rstd.ctypes.data, sums.ctypes.data, shared.ctypes.data),
+              (row, row, row if need_x else 0, 8, 0, 0), scalars)
+    if not in_order(shared[:count]):
+        return False
+    _add_parts(sums[0], sum_gx)
+    _add_parts(sums[1], sum_g)
     return True
