@@ -122,6 +122,17 @@ def _buffers(a, split, kind):  # pragma: no cover - compiled
     return n, sums, starts, scalars, cols * a.itemsize, a.ctypes.data
 
 
+@numba.njit(cache=True, inline="always")
+def _row_pass(split, entry, scalars, kind, a, b, out, coefficients):  # pragma: no cover
+    """The pass ``kind`` (``NORMALIZE``, ``INPUT_GRADIENT``) by parts: rows of a and b
+    into rows of ``out``, with the columns' ``coefficients``."""
+    scalars[3] = kind
+    row = a.shape[1] * a.itemsize
+    run_parts(split, entry, a.shape[0], (a.ctypes.data, b.ctypes.data, out.ctypes.data,
+                                         coefficients.ctypes.data, 0, 0),
+              (row, row, row, 0, 0, 0), scalars)
+
+
 @numba.njit(error_model="numpy", cache=True)
 def forward(x, w, b, eps, y, x_hat, mean, var, rstd, split,
             entry):  # pragma: no cover - compiled
@@ -142,10 +153,7 @@ def forward(x, w, b, eps, y, x_hat, mean, var, rstd, split,
     _add_parts(sums[1], var)
     coefficients = np.empty((5, cols), x.dtype)
     kernels.batch_norm_coefficients(var, mean, n, eps, w, b, rstd, coefficients)
-    scalars[3] = NORMALIZE
-    run_parts(split, entry, n, (data, y.ctypes.data, x_hat.ctypes.data,
-                                coefficients.ctypes.data, 0, 0), (row, row, row, 0, 0, 0),
-              scalars)
+    _row_pass(split, entry, scalars, NORMALIZE, x, y, x_hat, coefficients)
     return True
 
 
@@ -165,10 +173,7 @@ def backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
     if need_x:
         coefficients = np.empty((3, cols), g.dtype)
         kernels.input_gradient_coefficients(sum_gx, sum_g, rstd, w, n, coefficients)
-        scalars[3] = INPUT_GRADIENT
-        run_parts(split, entry, n, (data, x_hat.ctypes.data, grad_x.ctypes.data,
-                                    coefficients.ctypes.data, 0, 0), (row, row, row, 0, 0, 0),
-                  scalars)
+        _row_pass(split, entry, scalars, INPUT_GRADIENT, g, x_hat, grad_x, coefficients)
     return True
 
 
@@ -182,9 +187,9 @@ def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
     shared = np.full(count + 2, -1, np.int64)
     shared[count], shared[count + 1] = data, w.ctypes.data
     scalars[4] = 1.0 if need_x else 0.0
-    run_parts(split, entry, n, (data, x_hat.ctypes.data, grad_x.ctypes.data if need_x else 0,
+    run_parts(split, entry, n, (data, x_hat.ctypes.data, grad_x.ctypes.data,
                                 rstd.ctypes.data, sums.ctypes.data, shared.ctypes.data),
-              (row, row, row if need_x else 0, 8, 0, 0), scalars)
+              (row, row, row if need_x else 0, 8, 0, 0), scalars)  # unused grad_x: stays
     if not in_order(shared[:count]):
         return False
     _add_parts(sums[0], sum_gx)

@@ -33,6 +33,23 @@ def _spy(monkeypatch):
     return calls
 
 
+def _assert_close(got, expected, tolerance):
+    """Each array of ``got`` (None: skipped) within ``tolerance`` times the largest of its
+    ``expected`` counterpart."""
+    for ours, theirs in zip(got, expected):
+        if ours is not None:
+            assert ours.shape == theirs.shape
+            np.testing.assert_allclose(ours, theirs, rtol=0,
+                                       atol=tolerance * np.max(np.abs(theirs)))
+
+
+def _float64_case(seed):
+    """x, dL/dy [1001, 70], γ, β: large enough to run by parts."""
+    rng = np.random.default_rng(seed)
+    x, g = rng.standard_normal((1001, 70)) * 2 - 0.5, rng.standard_normal((1001, 70))
+    return x, g, rng.standard_normal(70), rng.standard_normal(70)
+
+
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-13)])
 @pytest.mark.parametrize("shape", [(16385, 8), (2049, 97), (600, 300)])
 def test_by_parts_is_the_whole_kernel(shape, dtype, tolerance, monkeypatch):
@@ -52,19 +69,14 @@ def test_by_parts_is_the_whole_kernel(shape, dtype, tolerance, monkeypatch):
     kernels.batch_norm_forward(x, w, b, 1e-5, y, x_hat, mean, var, rstd)
     grad_x, sum_gx, sum_g = np.empty_like(x), np.empty(n), np.empty(n)
     kernels.batch_norm_backward(g, x_hat, rstd, w, True, grad_x, sum_gx, sum_g)
-    whole = [y, x_hat, mean, var, rstd, grad_x, sum_gx, sum_g]
-    for got, expected in zip([*ours, *grads], whole):
-        assert got.shape == expected.shape
-        np.testing.assert_allclose(got, expected, rtol=0,
-                                   atol=tolerance * np.max(np.abs(expected)))
+    _assert_close([*ours, *grads], [y, x_hat, mean, var, rstd, grad_x, sum_gx, sum_g],
+                  tolerance)
 
 
 def test_by_parts_follows_torch_in_float64(monkeypatch):
     _parts_or_skip()
     calls = _spy(monkeypatch)
-    rng = np.random.default_rng(8)
-    x, g = rng.standard_normal((1001, 70)) * 2 - 0.5, rng.standard_normal((1001, 70))
-    w, b = rng.standard_normal(70), rng.standard_normal(70)
+    x, g, w, b = _float64_case(8)
     y, x_hat, mean, var, rstd = accel.batch_norm_forward(x, w, b, 1e-5)
     grad_x, grad_w, grad_b = accel.batch_norm_backward(g, x_hat, rstd, w, True)
     assert calls == ["forward", "backward"]
@@ -101,18 +113,13 @@ def test_layer_norm_backward_by_parts_is_the_whole_kernel(shape, dtype, toleranc
     grad_x, sum_gx, sum_g = np.empty_like(x), np.empty(shape[1]), np.empty(shape[1])
     accel._kernels().layer_norm_backward(g, x_hat, rstd, w, True, grad_x, sum_gx, sum_g)
     assert (ours[0] is None) == (not need_x)
-    for got, expected in zip(ours, [grad_x, sum_gx, sum_g]):
-        if got is not None:
-            np.testing.assert_allclose(got, expected, rtol=0,
-                                       atol=tolerance * np.max(np.abs(expected)))
+    _assert_close(ours, [grad_x, sum_gx, sum_g], tolerance)
 
 
 def test_layer_norm_by_parts_follows_torch_in_float64(monkeypatch):
     _parts_or_skip()
     calls = _spy(monkeypatch)
-    rng = np.random.default_rng(9)
-    x, g = rng.standard_normal((1001, 70)) * 2 - 0.5, rng.standard_normal((1001, 70))
-    w, b = rng.standard_normal(70), rng.standard_normal(70)
+    x, g, w, b = _float64_case(9)
     _, x_hat, rstd = accel.layer_norm_forward(x, w, b, 1e-5)
     grad_x, grad_w, grad_b = accel.layer_norm_backward(g, x_hat, rstd, w, True)
     assert calls == ["layer_norm_backward"]
