@@ -335,6 +335,26 @@ def test_fused_norms_in_float32_with_products_through_blas(norm, rng):
 
 
 @pytest.mark.parametrize("norm", ["layer_norm", "batch_norm"])
+def test_fused_norms_by_parts_of_rows(norm, rng, monkeypatch):
+    """A batch of NORM_PARTS_MIN elements or more: the fused step's norms (batch norm's
+    passes, layer norm's backward) run by parts of rows where OpenBLAS has two threads or
+    more, as the eager ops' (spied: the fused kernel's own calls are compiled), and agree
+    with the eager step."""
+    from ffnn import accel
+    from ffnn.kernels import blas_split
+
+    rows = accel.NORM_PARTS_MIN // 40 + 5
+    found = blas_split.splitter()
+    by_parts = []
+    original = accel._norm_parts
+    monkeypatch.setattr(accel, "_norm_parts",
+                        lambda x: by_parts.append(original(x) is not None) or original(x))
+    _compare_normed([8, 40, 3], norm, "adam", rng, batches=(rows, rows))
+    if found is not None and found.threads() >= 2:
+        assert by_parts and all(by_parts)
+
+
+@pytest.mark.parametrize("norm", ["layer_norm", "batch_norm"])
 def test_fused_norms_read_eps_and_momentum_at_each_step(norm, rng):
     """A norm's ε (and batch norm's momentum) changed between steps: the next fused step
     uses the new values, as the eager module's forward would."""

@@ -22,12 +22,14 @@ import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as norm_kernels
-from ffnn.kernels import blas_split, numba_cache, row_parts
+from ffnn.accel import NORM_PARTS_MIN
+from ffnn.kernels import blas_split, norm_parts, numba_cache, row_parts
 from ffnn.kernels.native import (
     GEMM,
     GEMV,
     GET_THREADS,
     NO_TRANS,
+    NORM_PART,
     ROWS_PART,
     SET_THREADS,
     TRANS,
@@ -274,9 +276,19 @@ def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover 
 
 
 @_inlined
-def _normalize(table, base, z, y, x):  # pragma: no cover - compiled
+def _by_parts(blas, split, a):  # pragma: no cover - compiled
+    """Whether a norm over a [n, width] runs by parts of rows, as the eager op's would
+    (``ffnn.accel._norm_parts``): ``split`` splits, in parts of 4·parts² rows or more."""
+    count = split[2]
+    return (blas[NORM_PART] != 0 and split[0] != 0 and count >= 2
+            and a.size >= NORM_PARTS_MIN and a.shape[0] >= 4 * count * count)
+
+
+@_inlined
+def _normalize(table, base, z, y, x, blas, split):  # pragma: no cover - compiled
     """y = x̂ γ + β of the layer's norm over z [n, out]: the eager ops' own kernels
-    (``ffnn._kernels``), keeping x̂ and 1/σ (batch norm: and the batch's mean and variance,
+    (``ffnn._kernels``; batch norm by parts of rows as the eager op's,
+    ``ffnn.kernels.norm_parts``), keeping x̂ and 1/σ (batch norm: and the batch's mean and variance,
     which it folds into the running statistics where the table has them)."""
     n, out_f = z.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
@@ -290,7 +302,9 @@ def _normalize(table, base, z, y, x):  # pragma: no cover - compiled
         rstd = _vector(table, base + RSTD, out_f, np.float64)
         mean = _vector(table, base + MEAN, out_f, np.float64)
         var = _vector(table, base + VAR, out_f, np.float64)
-        norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
+        if not (_by_parts(blas, split, z) and norm_parts.forward(
+                z, gamma, beta, eps, y, x_hat, mean, var, rstd, split, blas[NORM_PART])):
+            norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
         if table[base + RUNNING_MEAN] != 0:
             _update_running(table, base, mean, var, x)
 
@@ -312,20 +326,26 @@ def _update_running(table, base, mean, var, x):  # pragma: no cover - compiled
 
 
 @_inlined
-def _denormalize(table, base, g, out, x):  # pragma: no cover - compiled
-    """dL/dz into ``out`` from g = dL/dy of the layer's norm, and dL/dγ = Σ g x̂, dL/dβ = Σ g
+def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - compiled
+    """dL/dz into ``out`` from g = dL/dy of the layer's norm (by parts of rows as the eager
+    ops', ``_by_parts``), and dL/dγ = Σ g x̂, dL/dβ = Σ g
     (summed in float64, then in the parameters' dtype, as the eager ops return them)."""
     n, out_f = g.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     x_hat = _matrix(table, base + X_HAT, n, out_f, x)
     sum_gx = _vector(table, base + SUM_GX, out_f, np.float64)
     sum_g = _vector(table, base + SUM_G, out_f, np.float64)
+    parts = _by_parts(blas, split, g)
     if table[base + NORM] == LAYER_NORM:
         rstd = _vector(table, base + RSTD, n, np.float64)
-        norm_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+        if not (parts and norm_parts.layer_norm_backward(
+                g, x_hat, rstd, gamma, True, out, sum_gx, sum_g, split, blas[NORM_PART])):
+            norm_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     else:
         rstd = _vector(table, base + RSTD, out_f, np.float64)
-        norm_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+        if not (parts and norm_parts.backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g,
+                                              split, blas[NORM_PART])):
+            norm_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     for field, sums in ((GRAD_GAMMA, sum_gx), (GRAD_BETA, sum_g)):
         if table[base + field] != 0:
             grad = _vector(table, base + field, out_f, x)
@@ -393,7 +413,7 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
         _product_forward(blas, source, w, wt, linear)
         add_bias(table, base, linear, x)
         if table[base + NORM] != NO_NORM:
-            _normalize(table, base, linear, z, x)
+            _normalize(table, base, linear, z, x, blas, split)
         activate(table, base, n * out_f, x.itemsize, split, context)
         if table[base + KEEP] != 0:
             _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],
@@ -460,7 +480,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             g, current, spare = dz, spare, current
         if table[base + NORM] != NO_NORM:
             dz = spare[:n * out_f].reshape(n, out_f)
-            _denormalize(table, base, g, dz, x)
+            _denormalize(table, base, g, dz, x, blas, split)
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         bias_gradient(table, base, g, x, blas)
