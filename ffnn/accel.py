@@ -269,8 +269,8 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     mean, var, rstd = np.empty(n), np.empty(n), np.empty(n)
     weight, bias = affine(weight, bias, n, x.dtype)
     parts = _norm_parts(x)
-    if parts is None or not parts[0].forward(x, weight, bias, float(eps), y, x_hat, mean, var,
-                                             rstd, *parts[1:]):
+    if parts is None or not parts[0].batch_norm_forward(x, weight, bias, float(eps), y, x_hat,
+                                                        mean, var, rstd, *parts[1:]):
         _kernels().batch_norm_forward(x, weight, bias, float(eps), y, x_hat, mean, var, rstd)
     return y, x_hat, mean, var, rstd
 
@@ -313,7 +313,7 @@ def _by_parts(name: str, x_hat: np.ndarray):
     parts = _norm_parts(x_hat)
     if parts is None:
         return whole
-    split_kernel = getattr(parts[0], "backward" if name == "batch_norm_backward" else name)
+    split_kernel = getattr(parts[0], name)
 
     def by_parts(*arguments):
         if not split_kernel(*arguments, *parts[1:]):

@@ -40,12 +40,7 @@ from ffnn.kernels.native import (
     set_threads,
 )
 from ffnn.ops.losses import BCE_EPSILON
-from ffnn.ops.matrix import (
-    NARROW_PRODUCT_ROWS,
-    NARROW_PRODUCT_WIDTH,
-    ROWS_SPLIT_MIN,
-    ROWS_SPLIT_RATIO,
-)
+from ffnn.ops.matrix import narrow_reduction, splits_rows
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -61,6 +56,8 @@ ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 
 """Columns of an Adam row of ``hyper``: ``ADAM_KERNEL``'s scalars (step_size and
 bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
 _step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_coefficients)
+_narrow_reduction = numba.njit(inline="always")(narrow_reduction)
+_splits_rows = numba.njit(inline="always")(splits_rows)  # the eager ops' rules, compiled
 BLAS_MIN_PRODUCT = 1 << 14
 """Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
 the call and BLAS's packing cost about what the loops save. (A 64-32-32-10 float32 step on
@@ -185,13 +182,11 @@ def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compile
     """c [m, n] = op(a) b, a sum over ``rows`` (a weight gradient gᵀ x, a bias gradient
     1ᵀ g; a [rows, m] transposed or [m, rows], b [rows, n], all contiguous) as ``_gemm``,
     with gemv for one output row (as NumPy, on [100000, 8]: 94 µs against gemm's 220), on
-    one BLAS thread where the eager op takes one (``ffnn.ops.matrix.weight_product``: at
-    most ``NARROW_PRODUCT_WIDTH`` outputs each way over ``NARROW_PRODUCT_ROWS`` rows or
-    more); whether it ran."""
+    one BLAS thread where the eager op takes one (``ffnn.ops.matrix.narrow_reduction``);
+    whether it ran."""
     m, n = c.shape
     threads = 0
-    if rows >= NARROW_PRODUCT_ROWS and max(m, n) <= NARROW_PRODUCT_WIDTH and \
-            blas[SET_THREADS] != 0:
+    if _narrow_reduction(rows, m, n) and blas[SET_THREADS] != 0:
         threads = get_threads(blas[GET_THREADS])
         set_threads(blas[SET_THREADS], 1)
     if m == 1 and blas[GEMV] != 0 and n * rows >= BLAS_MIN_PRODUCT:
@@ -226,8 +221,7 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
     in_f = source.shape[1]
     count = split[2]
     if (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2 and n >= 4 * count * count
-            and out_f > 1 and n >= ROWS_SPLIT_RATIO * max(out_f, in_f)
-            and n * out_f * in_f >= ROWS_SPLIT_MIN):
+            and _splits_rows(n, out_f, in_f)):
         product, expected = row_parts.split_product(g, source, split, blas)
         if expected:
             gw[:] = product
@@ -302,7 +296,7 @@ def _normalize(table, base, z, y, x, blas, split):  # pragma: no cover - compile
         rstd = _vector(table, base + RSTD, out_f, np.float64)
         mean = _vector(table, base + MEAN, out_f, np.float64)
         var = _vector(table, base + VAR, out_f, np.float64)
-        if not (_by_parts(blas, split, z) and norm_parts.forward(
+        if not (_by_parts(blas, split, z) and norm_parts.batch_norm_forward(
                 z, gamma, beta, eps, y, x_hat, mean, var, rstd, split, blas[NORM_PART])):
             norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
         if table[base + RUNNING_MEAN] != 0:
@@ -343,8 +337,8 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
             norm_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     else:
         rstd = _vector(table, base + RSTD, out_f, np.float64)
-        if not (parts and norm_parts.backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g,
-                                              split, blas[NORM_PART])):
+        if not (parts and norm_parts.batch_norm_backward(
+                g, x_hat, rstd, gamma, True, out, sum_gx, sum_g, split, blas[NORM_PART])):
             norm_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     for field, sums in ((GRAD_GAMMA, sum_gx), (GRAD_BETA, sum_g)):
         if table[base + field] != 0:

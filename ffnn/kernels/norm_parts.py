@@ -35,7 +35,7 @@ sums), x̂ and y, Σ g x̂ and Σ g, batch norm's dL/dx; layer norm's backward."
 def _part(rows, a, b, c, d, e, f, scalars, dtype, size):  # pragma: no cover - compiled
     """One pass (``scalars``: columns, all rows, parts, the pass, whether dL/dx is wanted) on
     ``rows`` rows of ``dtype`` ([rows, columns] at a, b, c as the pass reads them; the rest
-    as ``forward``, ``backward`` and ``layer_norm_backward`` hand them)."""
+    as the functions below hand them)."""
     values = carray(address_as_pointer(scalars, np.float64), 5)
     cols, total, count, kind = int(values[0]), int(values[1]), int(values[2]), int(values[3])
     x = carray(address_as_pointer(a, dtype), (rows, cols))
@@ -134,8 +134,8 @@ def _row_pass(split, entry, scalars, kind, a, b, out, coefficients):  # pragma: 
 
 
 @numba.njit(error_model="numpy", cache=True)
-def forward(x, w, b, eps, y, x_hat, mean, var, rstd, split,
-            entry):  # pragma: no cover - compiled
+def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd, split,
+                       entry):  # pragma: no cover - compiled
     """``_kernels.batch_norm_forward`` by parts (``entry``: ``part_*``'s address, ``split``
     a ``blas_split.Splitter.row``); False, with y and x̂ unwritten, where the parts were not
     as expected."""
@@ -158,10 +158,10 @@ def forward(x, w, b, eps, y, x_hat, mean, var, rstd, split,
 
 
 @numba.njit(error_model="numpy", cache=True)
-def backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
-             entry):  # pragma: no cover - compiled
-    """``_kernels.batch_norm_backward`` by parts (as ``forward``); False, writing nothing,
-    where the parts were not as expected."""
+def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
+                        entry):  # pragma: no cover - compiled
+    """``_kernels.batch_norm_backward`` by parts (as ``batch_norm_forward``); False,
+    writing nothing, where the parts were not as expected."""
     n, sums, starts, scalars, row, data = _buffers(g, split, GRADIENT_SUMS)
     cols = g.shape[1]
     run_parts(split, entry, n, (data, x_hat.ctypes.data, sums.ctypes.data,
@@ -180,7 +180,7 @@ def backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
 @numba.njit(error_model="numpy", cache=True)
 def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
                         entry):  # pragma: no cover - compiled
-    """``_kernels.layer_norm_backward`` by parts (as ``forward``); False, writing nothing
+    """``_kernels.layer_norm_backward`` by parts (as ``batch_norm_forward``); False, writing nothing
     of the sums, where the parts were not as expected."""
     n, sums, _, scalars, row, data = _buffers(g, split, LAYER_NORM_BACKWARD)
     count = split[2]

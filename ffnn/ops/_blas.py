@@ -37,9 +37,13 @@ def single_blas_thread():
 
 @functools.cache
 def _openblas_threads() -> tuple | None:
-    """(set, get) of the thread count of the OpenBLAS NumPy links (ctypes), or None."""
-    from ffnn.kernels.native import thread_functions
-
+    """(set, get) of the thread count of the OpenBLAS NumPy links (ctypes), or None where
+    NumPy links another BLAS or numba is missing (``ffnn.kernels`` finds the library and
+    needs it)."""
+    try:
+        from ffnn.kernels.native import thread_functions
+    except ImportError:
+        return None
     return thread_functions()
 
 

@@ -100,6 +100,12 @@ times as many rows as it has outputs and inputs each, is summed by parts of rows
 (``weight_product``)."""
 
 
+def narrow_reduction(rows: int, out_f: int, in_f: int) -> bool:
+    """Whether a sum over ``rows`` rows into [out_f, in_f] runs on one BLAS thread
+    (``weight_product``; ``column_sums`` with out_f = 1)."""
+    return rows >= NARROW_PRODUCT_ROWS and max(out_f, in_f) <= NARROW_PRODUCT_WIDTH
+
+
 def splits_rows(rows: int, out_f: int, in_f: int) -> bool:
     """Whether ``weight_product`` sums gᵀ x [out_f, in_f] over ``rows`` rows by parts."""
     return (out_f > 1 and rows >= ROWS_SPLIT_RATIO * max(out_f, in_f)
@@ -128,7 +134,7 @@ def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
             found = accel.product_over_rows(g, x)
             if found is not None:
                 return found
-        if n >= NARROW_PRODUCT_ROWS and max(out_f, in_f) <= NARROW_PRODUCT_WIDTH:
+        if narrow_reduction(n, out_f, in_f):
             return on_one_thread(product, g.T, x)
     return product(g.T, x)
 
@@ -145,7 +151,7 @@ def column_sums(g: np.ndarray) -> np.ndarray:
         if len(_ONES) > 64:
             _ONES.clear()
         ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
-    if g.shape[0] >= NARROW_PRODUCT_ROWS and g.shape[1] <= NARROW_PRODUCT_WIDTH:
+    if narrow_reduction(g.shape[0], 1, g.shape[1]):
         return on_one_thread(np.dot, ones, g)  # as ``weight_product``: [100000, 8] 330 -> 95 µs
     return np.dot(ones, g)
 

@@ -187,3 +187,23 @@ def test_one_blas_thread_is_restored_after_an_error():
     with pytest.raises(RuntimeError, match="inside"):
         _blas.on_one_thread(fails)
     assert seen == [1] and threads[1]() == before
+
+
+def test_narrow_products_without_numba_run_plainly(monkeypatch):
+    """Without numba (``ffnn.kernels`` cannot be imported) the one-thread rule has no
+    thread functions and the products run as they are: same values, no error."""
+    import sys
+
+    from ffnn.ops import _blas, matrix
+
+    monkeypatch.setitem(sys.modules, "ffnn.kernels.native", None)  # its import fails
+    _blas._openblas_threads.cache_clear()
+    try:
+        assert _blas._openblas_threads() is None
+        rng = np.random.default_rng(6)
+        g, x = rng.standard_normal((2048, 8)), rng.standard_normal((2048, 4))
+        assert matrix.narrow_reduction(2048, 8, 4)
+        np.testing.assert_allclose(matrix.weight_product(g, x), g.T @ x, rtol=1e-12)
+        np.testing.assert_allclose(matrix.column_sums(g), g.sum(axis=0), rtol=1e-12)
+    finally:
+        _blas._openblas_threads.cache_clear()
