@@ -127,6 +127,22 @@ def test_relu_kernels_equal_the_numpy_path_bit_for_bit(dtype, monkeypatch):
     np.testing.assert_array_equal(torch.relu(tx).detach().numpy(), y_fast[1:] + 0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, cols", [(1003, 1), (1003, 3), (1001, 8), (999, 30), (7, 31),
+                                        (5, 33), (3, 100)])
+def test_bias_kernel_equals_numpys_broadcast_bit_for_bit(rows, cols, dtype):
+    """``accel.add_bias``: narrow rows as blocks of whole rows against the bias repeated
+    (with rows left over after the last block), wide rows a row at a time; each element
+    the one addition NumPy's ``y + b`` makes."""
+    rng = np.random.default_rng(rows + cols)
+    y = rng.standard_normal((rows, cols)).astype(dtype)
+    b = rng.standard_normal(cols).astype(dtype)
+    b[0] = np.inf
+    expected = y + b
+    assert accel.add_bias(y, b) is y
+    np.testing.assert_array_equal(y, expected)
+
+
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-6)])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_kernel_follows_torch_and_the_numpy_path(dtype, rtol, reduction,

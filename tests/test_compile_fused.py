@@ -125,12 +125,56 @@ def test_fused_products_through_numpys_blas(activation, optimizer, dtype, rtol, 
              dtype=dtype, rtol=rtol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("trans_a, trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
+@pytest.mark.parametrize("m, n", [(700, 1), (1, 700), (1, 1), (300, 2)])
+def test_fused_products_of_one_column_or_row(m, n, trans_a, trans_b, dtype, rng):
+    """The fused step's ``_gemm`` in every orientation: one output column or row is a
+    matrix-vector product (gemv, its steps and sizes read from the orientation), the rest
+    gemm; each against the float64 product, within float32's or float64's rounding."""
+    import numba
+
+    from ffnn.compiler import _fused_kernel
+    from ffnn.kernels import native
+
+    if native.gemm_addresses() is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+
+    @numba.njit
+    def product(blas, trans_a, trans_b, a, b, c, k):
+        return _fused_kernel._gemm(blas, trans_a, trans_b, a, b, c, k)
+
+    k = _fused_kernel.BLAS_MIN_PRODUCT // (m * n) + 3
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+    c = np.full((m, n), np.nan, dtype)
+    codes = [native.TRANS if t else native.NO_TRANS for t in (trans_a, trans_b)]
+    assert product(native.blas_functions(dtype), *codes, a, b, c, k)
+    op_a = (a.T if trans_a else a).astype(np.float64)
+    op_b = (b.T if trans_b else b).astype(np.float64)
+    bound = k * np.finfo(dtype).eps * (np.abs(op_a) @ np.abs(op_b))
+    assert np.all(np.abs(c - op_a @ op_b) <= bound)
+
+
+@pytest.mark.parametrize("sizes, batch", [([40, 600, 1], 64), ([200, 300, 100], 1)])
+def test_fused_layers_of_one_output_or_one_row(sizes, batch, rng):
+    """A regression head of one output over 64 rows, and every layer on a batch of one
+    row, above BLAS's threshold: their products are matrix-vector products."""
+    from ffnn.compiler import _fused_kernel
+    from ffnn.kernels import native
+
+    if native.gemm_addresses() is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+    assert batch * sizes[-2] * sizes[-1] >= _fused_kernel.BLAS_MIN_PRODUCT
+    _compare(sizes, "tanh", "momentum", "mse", rng, batches=(batch,) * 3)
+
+
 @pytest.mark.parametrize("sizes, rows", [([20, 24, 4], 4096), ([3, 8, 1], 20000)])
-def test_bias_gradients_through_blas(sizes, rows, rng):
+def test_bias_gradients_through_blas(sizes, rows, rng, monkeypatch):
     """A narrow layer's bias gradient of BIAS_BLAS_MIN elements or more is 1ᵀ g through
-    NumPy's gemm, the last layer's here a loop (both paths in one step). The eager step
-    here is the per-layer graph (too large for the native chain, which shares the fused
-    step's arithmetic)."""
+    NumPy's gemm (gemv), the last layer's here a loop (both paths in one step). The eager
+    step here is the per-layer graph (the native chain, which shares the fused step's
+    arithmetic, turned off)."""
     from ffnn.compiler import _fused_kernel, native_chain
     from ffnn.kernels import native
 
@@ -138,7 +182,7 @@ def test_bias_gradients_through_blas(sizes, rows, rng):
         pytest.skip("NumPy here does not link scipy-openblas64")
     assert sizes[1] < _fused_kernel.BIAS_BLAS_WIDTH
     assert rows * sizes[1] >= _fused_kernel.BIAS_BLAS_MIN > rows * sizes[2]
-    assert rows * max(sizes) >= native_chain.MAX_ELEMENTS
+    monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the eager step: the per-layer graph
     _compare(sizes, "tanh", "momentum", "mse", rng, batches=(rows, rows))
 
 
@@ -337,16 +381,18 @@ def test_fused_norms_in_float32_with_products_through_blas(norm, rng):
 @pytest.mark.parametrize("norm", ["layer_norm", "batch_norm"])
 def test_fused_norms_by_parts_of_rows(norm, rng, monkeypatch):
     """A batch of NORM_PARTS_MIN elements or more: the fused step's norms (batch norm's
-    passes, layer norm's backward) run by parts of rows where OpenBLAS has two threads or
-    more, as the eager ops' (spied: the fused kernel's own calls are compiled), and agree
-    with the eager step."""
+    passes, layer norm's forward and backward) run by parts of rows where OpenBLAS has two
+    threads or more, as the eager ops' (spied: the fused kernel's own calls are compiled),
+    and agree with the eager step."""
     from ffnn import accel
+    from ffnn.compiler import native_chain
     from ffnn.kernels import blas_split
 
     rows = accel.NORM_PARTS_MIN // 40 + 5
     found = blas_split.splitter()
     by_parts = []
     original = accel._norm_parts
+    monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the eager step: the per-layer graph
     monkeypatch.setattr(accel, "_norm_parts",
                         lambda x: by_parts.append(original(x) is not None) or original(x))
     _compare_normed([8, 40, 3], norm, "adam", rng, batches=(rows, rows))

@@ -21,13 +21,14 @@ import numba
 import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
-from ffnn import _kernels as norm_kernels
+from ffnn import _kernels as eager_kernels
 from ffnn.accel import NORM_PARTS_MIN
 from ffnn.kernels import blas_split, norm_parts, numba_cache, row_parts
 from ffnn.kernels.native import (
     GEMM,
     GEMV,
     GET_THREADS,
+    LAYER_NORM_PART,
     NO_TRANS,
     NORM_PART,
     ROWS_PART,
@@ -87,9 +88,9 @@ def _elementwise_loss(out, y, code, scale, g):  # pragma: no cover - compiled
     float64; g = its derivative times ``scale``."""
     total = 0.0
     if code == MSE:
-        total = norm_kernels.squared_error_gradient(out, y, scale, g)
+        total = eager_kernels.squared_error_gradient(out, y, scale, g)
     elif code == BCE_WITH_LOGITS:  # the eager kernels' formulas
-        total = norm_kernels.bce_with_logits_row(out, y, g, scale)
+        total = eager_kernels.bce_with_logits_row(out, y, g, scale)
     else:  # probabilities (a sigmoid's): ``ops.losses.BCELoss``'s formulas
         for j in range(out.size):
             p, t = out[j], y[j]
@@ -106,7 +107,7 @@ def _cross_entropy(out, y_index, scale, g):  # pragma: no cover - compiled
     eager op's softmax (``ffnn._kernels.softmax_parts``), then its backward's product."""
     n, c = out.shape
     tops, log_sums = np.empty(n, out.dtype), np.empty(n)
-    norm_kernels.softmax_parts(out, g, tops, log_sums)
+    eager_kernels.softmax_parts(out, g, tops, log_sums)
     total = 0.0
     for i in range(n):
         k = y_index[i]
@@ -168,33 +169,50 @@ size."""
 def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
     """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k) through BLAS (``blas``:
     ``ffnn.kernels.native.blas_functions``) when it is at hand and the product has at least
-    ``BLAS_MIN_PRODUCT`` multiply-adds; whether it ran."""
+    ``BLAS_MIN_PRODUCT`` multiply-adds, as ``numpy.matmul`` calls it: gemv for one output
+    column or row (``_gemv``), else gemm; whether it ran."""
     m, n = c.shape
     if blas[GEMM] == 0 or k == 1 or m * n * k < BLAS_MIN_PRODUCT:
         return False
-    call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
-              a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
+    if (n == 1 or m == 1) and blas[GEMV] != 0:
+        _gemv(blas, trans_a, trans_b, a, b, c, k)
+    else:
+        call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
+                  a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
     return True
+
+
+@_inlined
+def _gemv(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
+    """``_gemm``'s product for c of one column (c = op(a) · v, v = op(b) [k, 1]) or one row
+    (cᵀ = op(b)ᵀ · v, v = op(a) [1, k]) as a matrix-vector product (v contiguous either
+    way): OpenBLAS's gemm with n = 1 or m = 1 takes 2-4x as long (a [65536, 16] layer of
+    one output: 304 µs against 162; [4096, 256]: 229 against 51)."""
+    m, n = c.shape
+    one, zero = c.dtype.type(1), c.dtype.type(0)
+    if n == 1:
+        rows, cols = (m, k) if trans_a == NO_TRANS else (k, m)
+        call_gemv(blas[GEMV], trans_a, rows, cols, one, a.ctypes.data, a.shape[1],
+                  b.ctypes.data, 1, zero, c.ctypes.data, 1)
+    else:
+        rows, cols = (k, n) if trans_b == NO_TRANS else (n, k)
+        call_gemv(blas[GEMV], TRANS if trans_b == NO_TRANS else NO_TRANS, rows, cols, one,
+                  b.ctypes.data, b.shape[1], a.ctypes.data, 1, zero, c.ctypes.data, 1)
 
 
 @_inlined
 def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compiled
     """c [m, n] = op(a) b, a sum over ``rows`` (a weight gradient gᵀ x, a bias gradient
-    1ᵀ g; a [rows, m] transposed or [m, rows], b [rows, n], all contiguous) as ``_gemm``,
-    with gemv for one output row (as NumPy, on [100000, 8]: 94 µs against gemm's 220), on
-    one BLAS thread where the eager op takes one (``ffnn.ops.matrix.narrow_reduction``);
-    whether it ran."""
+    1ᵀ g; a [rows, m] transposed or [m, rows], b [rows, n], all contiguous) as ``_gemm``
+    (gemv for one output row: on [100000, 8], 94 µs against gemm's 220), on one BLAS
+    thread where the eager op takes one (``ffnn.ops.matrix.narrow_reduction``); whether it
+    ran."""
     m, n = c.shape
     threads = 0
     if _narrow_reduction(rows, m, n) and blas[SET_THREADS] != 0:
         threads = get_threads(blas[GET_THREADS])
         set_threads(blas[SET_THREADS], 1)
-    if m == 1 and blas[GEMV] != 0 and n * rows >= BLAS_MIN_PRODUCT:
-        ran = True  # bᵀ a, a matrix-vector product: gemm with m = 1 takes 2-3x as long
-        call_gemv(blas[GEMV], TRANS, rows, n, c.dtype.type(1), b.ctypes.data, n,
-                  a.ctypes.data, 1, c.dtype.type(0), c.ctypes.data, 1)
-    else:
-        ran = _gemm(blas, trans_a, NO_TRANS, a, b, c, rows)
+    ran = _gemm(blas, trans_a, NO_TRANS, a, b, c, rows)
     if threads > 1:
         set_threads(blas[SET_THREADS], threads)
     return ran
@@ -248,13 +266,20 @@ def _product_input(blas, g, w, gx):  # pragma: no cover - compiled
 @_inlined
 def _rows_times(a, b, c):  # pragma: no cover - compiled
     """c = a · b by rows of b: cᵢ = Σₖ aᵢₖ bₖ, each element summed over k in order (the
-    innermost loop runs along a row of b and c, and vectorises)."""
+    innermost loop runs along a row of b and c, and vectorises), the first term written
+    rather than added to zeros: an outer product (k = 1) is one pass, each element one
+    product as ``ffnn.ops.matrix.product``'s ([65536, 1] · [1, 16]: 619 µs with a zeroing
+    pass first, 200 µs)."""
+    if a.shape[1] == 0:
+        c[:] = 0
+        return
     for i in range(a.shape[0]):
         row, arow = c[i], a[i]
-        row[:] = 0
-        for k in range(a.shape[1]):
-            av = arow[k]
-            brow = b[k]
+        av, brow = arow[0], b[0]
+        for o in range(b.shape[1]):
+            row[o] = av * brow[o]
+        for k in range(1, a.shape[1]):
+            av, brow = arow[k], b[k]
             for o in range(b.shape[1]):
                 row[o] += av * brow[o]
 
@@ -279,11 +304,12 @@ def _by_parts(blas, split, a):  # pragma: no cover - compiled
 
 
 @_inlined
-def _normalize(table, base, z, y, x, blas, split):  # pragma: no cover - compiled
+def _normalize(table, base, z, y, x, blas, split, context):  # pragma: no cover - compiled
     """y = x̂ γ + β of the layer's norm over z [n, out]: the eager ops' own kernels
-    (``ffnn._kernels``; batch norm by parts of rows as the eager op's,
-    ``ffnn.kernels.norm_parts``), keeping x̂ and 1/σ (batch norm: and the batch's mean and variance,
-    which it folds into the running statistics where the table has them)."""
+    (``ffnn._kernels``; by parts of rows as the eager ops', layer norm's rows on
+    OpenBLAS's threads, batch norm's through ``ffnn.kernels.norm_parts``), keeping x̂ and
+    1/σ (batch norm: and the batch's mean and variance, which it folds into the running
+    statistics where the table has them)."""
     n, out_f = z.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     beta = _vector(table, base + BETA, out_f, x)
@@ -291,14 +317,21 @@ def _normalize(table, base, z, y, x, blas, split):  # pragma: no cover - compile
     eps = double_from_bits(table[base + EPS])
     if table[base + NORM] == LAYER_NORM:
         rstd = _vector(table, base + RSTD, n, np.float64)
-        norm_kernels.layer_norm_forward(z, gamma, beta, eps, y, x_hat, rstd)
+        if _by_parts(blas, split, z) and blas[LAYER_NORM_PART] != 0:
+            row, scalars = out_f * x.itemsize, np.array((float(out_f), eps))
+            blas_split.run_parts(split, context, blas[LAYER_NORM_PART], n, z.ctypes.data,
+                                 y.ctypes.data, x_hat.ctypes.data, rstd.ctypes.data,
+                                 gamma.ctypes.data, beta.ctypes.data, scalars.ctypes.data,
+                                 (row, row, row, 8, 0, 0))
+        else:
+            eager_kernels.layer_norm_forward(z, gamma, beta, eps, y, x_hat, rstd)
     else:
         rstd = _vector(table, base + RSTD, out_f, np.float64)
         mean = _vector(table, base + MEAN, out_f, np.float64)
         var = _vector(table, base + VAR, out_f, np.float64)
         if not (_by_parts(blas, split, z) and norm_parts.batch_norm_forward(
                 z, gamma, beta, eps, y, x_hat, mean, var, rstd, split, blas[NORM_PART])):
-            norm_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
+            eager_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
         if table[base + RUNNING_MEAN] != 0:
             _update_running(table, base, mean, var, x)
 
@@ -310,7 +343,7 @@ def _update_running(table, base, mean, var, x):  # pragma: no cover - compiled
     its batch count one more where the table has it."""
     size = mean.size
     factors = _vector(table, base + RUNNING_FACTORS, 2, np.float64)
-    norm_kernels.update_running_pair(
+    eager_kernels.update_running_pair(
         _vector(table, base + RUNNING_MEAN, size, x), mean,
         _vector(table, base + RUNNING_VAR, size, x), var,
         _vector(table, base + RUNNING_KEEP, 1, x)[0], factors[0], factors[1])
@@ -334,12 +367,12 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
         rstd = _vector(table, base + RSTD, n, np.float64)
         if not (parts and norm_parts.layer_norm_backward(
                 g, x_hat, rstd, gamma, True, out, sum_gx, sum_g, split, blas[NORM_PART])):
-            norm_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+            eager_kernels.layer_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     else:
         rstd = _vector(table, base + RSTD, out_f, np.float64)
         if not (parts and norm_parts.batch_norm_backward(
                 g, x_hat, rstd, gamma, True, out, sum_gx, sum_g, split, blas[NORM_PART])):
-            norm_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
+            eager_kernels.batch_norm_backward(g, x_hat, rstd, gamma, True, out, sum_gx, sum_g)
     for field, sums in ((GRAD_GAMMA, sum_gx), (GRAD_BETA, sum_g)):
         if table[base + field] != 0:
             grad = _vector(table, base + field, out_f, x)
@@ -349,13 +382,10 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
 
 @_inlined
 def add_bias(table, base, z, x):  # pragma: no cover - compiled
-    """z [n, out] += b, the layer's bias, where it has one."""
+    """z [n, out] += b, the layer's bias, where it has one (the eager op's loop,
+    ``ffnn._kernels.add_rows``)."""
     if table[base + BIAS] != 0:
-        b = _vector(table, base + BIAS, z.shape[1], x)
-        for i in range(z.shape[0]):
-            row = z[i]
-            for o in range(z.shape[1]):
-                row[o] += b[o]
+        eager_kernels.add_rows(z, _vector(table, base + BIAS, z.shape[1], x))
 
 
 @_inlined
@@ -407,7 +437,7 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
         _product_forward(blas, source, w, wt, linear)
         add_bias(table, base, linear, x)
         if table[base + NORM] != NO_NORM:
-            _normalize(table, base, linear, z, x, blas, split)
+            _normalize(table, base, linear, z, x, blas, split, context)
         activate(table, base, n * out_f, x.itemsize, split, context)
         if table[base + KEEP] != 0:
             _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],

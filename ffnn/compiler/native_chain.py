@@ -1,14 +1,13 @@
-"""A small chain of layers in a training step, forward and backward as one compiled call
-each.
+"""A chain of layers in a training step, forward and backward as one compiled call each.
 
 The eager chain node (``ffnn.nn.chain_call``) and the chain step (``ffnn.compiler.chain``:
 ``ffnn.compile``'s replay, the Trainer) give :class:`NativeChain` the chains it takes:
 blocks of a Linear layer, then at most a norm over its features (layer norm, or batch norm
 on the batch's statistics), an activation with a ``Pointwise`` formula and a dropout
 (``native_blocks``), after an optional ``Flatten()``, every parameter needing its gradient
-and the input none (data, as in a training step), rows × the widest layer below
-``MAX_ELEMENTS``. Per layer the Python work was a Function, its checks and a kernel call or
-two, each way; on a small network it was most of the step. Here the forward is one call
+and the input none (data, as in a training step), its workspace at most ``MAX_BYTES``. Per
+layer the Python work was a Function, its checks and a kernel call or two, each way; on a
+small network it was most of the step. Here the forward is one call
 (``_chain_kernel``) writing every array of every block into one workspace made per call
 (held by the graph until its backward), the backward one more, writing each parameter's
 gradient into an array of its own. Dropout's masks are drawn in Python before the call, as
@@ -17,7 +16,8 @@ statistics are updated after it, by the batch norm op's own function.
 
 The arithmetic is the fused step's (``ffnn.compiler._fused_kernel``): NumPy's BLAS for
 products from ``BLAS_MIN_PRODUCT`` multiply-adds and loops below, the activations' and
-norms' compiled loops, the bias gradient summed over the rows in order. So the chain agrees
+norms' compiled loops, the bias gradient summed over the rows in order, large passes split
+over OpenBLAS's threads as the fused step splits them. So the chain agrees
 with the per-layer graph to rounding, not bit for bit (the layers' ops call BLAS for small
 products too and compute activations of a few hundred elements in NumPy), and the eager step
 and its replay, which both run it, compute the same bits.
@@ -32,7 +32,7 @@ from operator import is_
 import numpy as np
 
 from ffnn import accel
-from ffnn.accel import SPLIT_MIN
+from ffnn._malloc import MMAP_THRESHOLD
 from ffnn.compiler import _fused_kernel as layout
 from ffnn.compiler import fused, native_blocks
 from ffnn.kernels import blas_split, native
@@ -40,13 +40,17 @@ from ffnn.ops import norms
 from ffnn.ops.dropout import keep_mask
 from ffnn.ops.shape import FlattenFeatures
 
-MAX_ELEMENTS = SPLIT_MIN
-"""Rows × the widest layer below which a chain runs natively: there the per-layer Python
-work is most of the step (64-32-32-10 tanh on 32 rows, Adam: 0.22 → 0.18 ms a step;
-100-50-50-50-5 leaky ReLU with batch norms on 16 rows: 0.45 → 0.30 ms). From it the
-layers' own ops are as quick (their bias gradients a threaded BLAS product, their splits
-set per op; natively with splits, the bench's sweep rows moved by the noise only), and
-they keep the per-layer graph's bits."""
+MAX_BYTES = MMAP_THRESHOLD
+"""The largest workspace (every block's arrays for one batch) a chain runs natively with:
+above it glibc maps the workspace afresh at each call and faults it in page by page
+(``ffnn._malloc``), where the per-layer graph's arrays, each smaller, reuse heap memory.
+Per layer the Python work is tens of µs each way: on a small network it was most of the
+step (64-32-32-10 tanh on 32 rows, Adam: 0.22 -> 0.18 ms a step), and on deep, narrow
+networks it stays a large part at thousands of rows (AMD EPYC, 2 threads, float32, eager
+steps: 20-20-20-20-20-20-20-1 sigmoid on 4096 rows 2.94-3.05 -> 2.09-2.17 ms;
+128-64-32-16-8-1 ReLU on 2048 rows 2.05-2.27 -> 1.55-1.60; 10-100-100-100-1 tanh on 1024
+rows 2.02-2.09 -> 1.66-1.83), its large passes split over OpenBLAS's threads as the
+per-layer ops' are (``blas_split``)."""
 _SIZES_KEPT = 8
 """Batch sizes whose workspace layout and scratch a chain keeps (then it starts again)."""
 
@@ -133,15 +137,16 @@ class NativeChain:
 
     def takes(self, x) -> bool:
         """Whether ``x`` is an input it runs: a C-contiguous NumPy array of its dtype, [n,
-        in_features] (after a Flatten: [n, ...] of in_features values a row), 0 < n × the
-        widest layer < ``MAX_ELEMENTS`` (n > 1 with a batch norm)."""
+        in_features] (after a Flatten: [n, ...] of in_features values a row), n > 0 (n > 1
+        with a batch norm), its workspace at most ``MAX_BYTES``."""
         if type(x) is not np.ndarray or x.dtype != self.dtype or not x.flags.c_contiguous or \
-                x.ndim < 2 or not 0 < x.shape[0] * self.widest < MAX_ELEMENTS or \
-                self.batch_norms and x.shape[0] < 2:
+                x.ndim < 2 or x.shape[0] < 1 or self.batch_norms and x.shape[0] < 2:
             return False
         if self.flattens:
-            return x.size == x.shape[0] * self.in_features
-        return x.ndim == 2 and x.shape[1] == self.in_features
+            shaped = x.size == x.shape[0] * self.in_features
+        else:
+            shaped = x.ndim == 2 and x.shape[1] == self.in_features
+        return shaped and self._layout(x.shape[0])[1] <= MAX_BYTES
 
     def _layout(self, n: int) -> tuple:
         """``native_blocks.workspace`` for a batch of ``n`` rows, made once."""
@@ -164,7 +169,8 @@ class NativeChain:
         out = np.empty((n, self.classes), self.dtype)
         statistics = self._call_options(table, work, arrays, layers)
         self._forward_call(x2, out, work, table, offsets, self.dims, self.blas,
-                           blas_split.NO_SPLIT, self._context)
+                           blas_split.split_row(n * self.widest, self.dtype.itemsize),
+                           self._context)
         for options, mean, var in statistics:
             norms.update_running(options["running_mean"], options["running_var"], mean, var,
                                  options["momentum"], n)
@@ -201,7 +207,9 @@ class NativeChain:
         addresses = np.array([self._address(g) for g in grads if g is not None], np.int64)
         current, spare = self._scratch_for(x2.shape[0])
         self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
-                            spare, self.blas, blas_split.NO_SPLIT, self._context)
+                            spare, self.blas,
+                            blas_split.split_row(x2.shape[0] * self.widest,
+                                                 self.dtype.itemsize), self._context)
         return grads
 
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:

@@ -106,7 +106,18 @@ def run(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars):  # pragma: n
 def run_sized(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
               sizes):  # pragma: no cover - compiled
     """``run`` with each array's item size in ``sizes`` (six, 0 for an unused one)."""
-    if split[0] == 0 or split[2] < 2 or n < SPLIT_MIN:
+    if n < SPLIT_MIN:
+        call_entry(entry, n, a0, a1, a2, a3, a4, a5, scalars)
+    else:
+        run_parts(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars, sizes)
+
+
+@numba.njit(error_model="numpy", cache=True, inline="always")
+def run_parts(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
+              sizes):  # pragma: no cover - compiled
+    """``run_sized`` split at any ``n`` (``sizes``: each array's bytes an item, or a row,
+    for an entry point that takes ``n`` rows): whole only where ``split`` does not split."""
+    if split[0] == 0 or split[2] < 2:
         call_entry(entry, n, a0, a1, a2, a3, a4, a5, scalars)
         return
     context[ENTRY] = entry

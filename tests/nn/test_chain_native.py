@@ -13,7 +13,7 @@ import pytest
 
 import ffnn
 from ffnn import accel, nn
-from ffnn.compiler.native_chain import MAX_ELEMENTS
+from ffnn.compiler import native_chain
 from ffnn.gradcheck import central_differences
 from ffnn.nn import chain_call
 
@@ -94,6 +94,28 @@ def test_it_runs_and_agrees_with_the_per_layer_graph(name, dtype, monkeypatch):
             np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
 
 
+@pytest.mark.parametrize("dtype, scale", [("float32", 1e-5), ("float64", 1e-13)])
+def test_a_large_batch_split_over_threads_agrees_with_the_per_layer_graph(dtype, scale,
+                                                                          monkeypatch):
+    """4,100 rows: the activations, layer norm's rows, batch norm's passes and the weight
+    gradients by parts of rows over OpenBLAS's threads (where it has two), as the per-layer
+    ops split theirs; sums over the rows in another order, so each array agrees within
+    ``scale`` times its largest value (the bias before the batch norm left out: its gradient
+    is zero but for rounding)."""
+    def make():
+        return nn.Sequential(nn.Linear(8, 64), nn.LayerNorm(64), nn.Tanh(),
+                             nn.Linear(64, 32, bias=False), nn.BatchNorm1d(32), nn.SiLU(),
+                             nn.Dropout(0.1), nn.Linear(32, 1))
+
+    out, grads, ran = _step(make, (4100, 8), dtype)
+    ref_out, ref_grads, ref_ran = _step(make, (4100, 8), dtype, per_layer=True,
+                                        monkeypatch=monkeypatch)
+    assert ran and not ref_ran
+    for mine, theirs in zip([out] + grads, [ref_out] + ref_grads):
+        np.testing.assert_allclose(mine, theirs, rtol=0,
+                                   atol=scale * max(np.abs(theirs).max(), 1))
+
+
 def test_it_agrees_with_torch_in_float64():
     torch = pytest.importorskip("torch")
     ffnn.manual_seed(3)
@@ -163,8 +185,9 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
     assert not _ran(model, ffnn.randn(3, 5).T)  # not C-contiguous
     plain = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     assert _ran(plain, x) and not _ran(plain, ffnn.randn(2, 5, 3))  # [N, L, features]
-    assert not _ran(model, ffnn.randn(MAX_ELEMENTS // 4, 3))  # rows × widest: the ops' own
-    assert _ran(model, ffnn.randn(MAX_ELEMENTS // 4 - 1, 3))
+    chain = native_chain._chains[model]
+    monkeypatch.setattr(native_chain, "MAX_BYTES", chain._layout(50)[1])
+    assert _ran(model, ffnn.randn(50, 3)) and not _ran(model, ffnn.randn(200, 3))  # workspace
     assert not _ran(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Linear(4, 2)),
                     x)  # a norm after the activation
     monkeypatch.setattr(accel, "enabled", False)
