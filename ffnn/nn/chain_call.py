@@ -9,8 +9,8 @@ node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, 
 ``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
 reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
 what goes is a Tensor, a node and a module call per layer (on a small network, a quarter of
-the step). A small chain of Linear layers, norms, activations and dropout whose input needs
-no gradient (a training step's) runs instead as a native chain
+the step). A chain of Linear layers, norms, activations and dropout whose input needs no
+gradient (a training step's) runs instead as a native chain
 (``ffnn.compiler.native_chain``): one compiled call forward, one backward, the per-layer
 graph's values to rounding. An array a layer saved for its backward and changed in place
 since is reported as the per-layer graph reports it, under that layer's name.
