@@ -223,13 +223,16 @@ class NativeChain:
         return None
 
     def _scratch_for(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Two flat arrays of n × the widest layer (dL/dh and dL/dz in turn)."""
+        """Two flat arrays of n × the widest layer (dL/dh and dL/dz in turn), kept for
+        ``_SIZES_KEPT`` batch sizes and at most ``MAX_BYTES`` in all (then made again)."""
         found = self._scratch.get(n)
         if found is None:
-            if len(self._scratch) >= _SIZES_KEPT:
+            size = n * self.widest
+            kept = sum(pair[0].nbytes * 2 for pair in self._scratch.values())
+            if len(self._scratch) >= _SIZES_KEPT or \
+                    kept + 2 * size * self.dtype.itemsize > MAX_BYTES:
                 self._scratch.clear()
-            found = self._scratch[n] = (np.empty(n * self.widest, self.dtype),
-                                        np.empty(n * self.widest, self.dtype))
+            found = self._scratch[n] = (np.empty(size, self.dtype), np.empty(size, self.dtype))
         return found
 
 

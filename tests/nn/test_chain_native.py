@@ -194,6 +194,30 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
     assert not _ran(model, x)
 
 
+def test_scratch_kept_for_several_batch_sizes_stays_within_the_limit(monkeypatch):
+    """Each batch size's backward scratch is kept for the next step of that size, all of
+    it together at most ``MAX_BYTES`` (older sizes' dropped first), and the chain still runs
+    and agrees with the per-layer graph."""
+    def make():
+        return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 2))
+
+    model = make()
+    assert _ran(model, ffnn.randn(8, 3))
+    chain = native_chain._chains[model]
+    monkeypatch.setattr(native_chain, "MAX_BYTES", 2 * chain._layout(100)[1])
+    for rows in (100, 90, 80, 70, 100):
+        assert _ran(model, ffnn.randn(rows, 3))
+        kept = sum(a.nbytes + b.nbytes for a, b in chain._scratch.values())
+        assert 0 < kept <= native_chain.MAX_BYTES
+    assert len(chain._scratch) < 5  # sizes dropped on the way
+    out, grads, ran = _step(make, (90, 3), "float32")
+    ref_out, ref_grads, _ = _step(make, (90, 3), "float32", per_layer=True,
+                                  monkeypatch=monkeypatch)
+    assert ran
+    for mine, theirs in zip([out] + grads, [ref_out] + ref_grads):
+        np.testing.assert_allclose(mine, theirs, **TOLERANCES["float32"])
+
+
 def test_new_parameter_arrays_and_batch_sizes_are_taken(monkeypatch):
     """A parameter given another array, batches of other sizes in turn: each call is the
     per-layer graph's to rounding."""
