@@ -94,14 +94,16 @@ def test_it_runs_and_agrees_with_the_per_layer_graph(name, dtype, monkeypatch):
             np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
 
 
-@pytest.mark.parametrize("dtype, scale", [("float32", 1e-5), ("float64", 1e-13)])
+@pytest.mark.parametrize("dtype, scale", [("float32", 5e-5), ("float64", 1e-12)])
 def test_a_large_batch_split_over_threads_agrees_with_the_per_layer_graph(dtype, scale,
                                                                           monkeypatch):
     """4,100 rows: the activations, layer norm's rows, batch norm's passes and the weight
     gradients by parts of rows over OpenBLAS's threads (where it has two), as the per-layer
-    ops split theirs; sums over the rows in another order, so each array agrees within
-    ``scale`` times its largest value (the bias before the batch norm left out: its gradient
-    is zero but for rounding)."""
+    ops split theirs. The bias gradients are summed in another order (a loop in row order
+    against BLAS's gemv: 3e-6 and 3e-15 of their largest values apart, float32 and float64,
+    AMD EPYC), so each array agrees within ``scale`` times its largest value; a part of the
+    rows lost or counted twice is off by a fraction of it (the bias before the batch norm
+    left out: its gradient is zero but for rounding)."""
     def make():
         return nn.Sequential(nn.Linear(8, 64), nn.LayerNorm(64), nn.Tanh(),
                              nn.Linear(64, 32, bias=False), nn.BatchNorm1d(32), nn.SiLU(),
@@ -112,8 +114,7 @@ def test_a_large_batch_split_over_threads_agrees_with_the_per_layer_graph(dtype,
                                         monkeypatch=monkeypatch)
     assert ran and not ref_ran
     for mine, theirs in zip([out] + grads, [ref_out] + ref_grads):
-        np.testing.assert_allclose(mine, theirs, rtol=0,
-                                   atol=scale * max(np.abs(theirs).max(), 1))
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=scale * np.abs(theirs).max())
 
 
 def test_it_agrees_with_torch_in_float64():
