@@ -87,7 +87,7 @@ def _part(rows, g, x, out, parts, starts, base, scalars, dtype,
 
 @cfunc(types.void(*[types.int64] * 8), cache=True)
 def part_f32(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover - compiled
-    """A C entry point for ``blas_split.run_arrays``: ``_part`` on float32 arrays."""
+    """A C entry point for ``run_parts``: ``_part`` on float32 arrays."""
     _part(rows, g, x, out, parts, starts, base, scalars, np.float32, 4)
 
 
