@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ffnn import dtypes
+from ffnn.nn import forward_pipeline
 from ffnn.nn import hooks as _hooks
 from ffnn.nn.parameter import Parameter
 from ffnn.return_types import IncompatibleKeys
@@ -24,6 +25,13 @@ class Module:
     ``forward``; calling the module calls ``forward``."""
 
     training: bool
+    _program_class = False
+    """Whether the class is a program's (not ffnn's own): its ``forward`` may be a pipeline
+    of calls (``forward_pipeline``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._program_class = forward_pipeline.program_class(cls)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -112,6 +120,12 @@ class Module:
     def __call__(self, *args, **kwargs):
         if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
             return _hooks.call_with_hooks(self, args, kwargs)
+        if type(self)._program_class and len(args) == 1 and not kwargs:  # read as calls
+            steps = forward_pipeline.plan_of(type(self))
+            if steps is not None:
+                out = forward_pipeline.run(self, steps, args[0])
+                if out is not forward_pipeline.NOT_RUN:
+                    return out
         return self.forward(*args, **kwargs)
 
     def register_forward_hook(self, hook, *, prepend: bool = False):

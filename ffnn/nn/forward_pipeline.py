@@ -1,0 +1,382 @@
+"""A ``Module`` subclass whose ``forward`` is a pipeline, its leading layers run as one node.
+
+PyTorch programs write their networks as ``class Net(nn.Module)`` calling their layers in
+``forward``::
+
+    def forward(self, x):                       def forward(self, x):
+        x = F.relu(self.fc1(x))                     for layer in self.layers:
+        x = self.dropout(x)                             x = layer(x)
+        return F.log_softmax(self.fc2(x), dim=1)    return x
+
+Such a forward does nothing but apply one callable after another to its one input: calls of
+``self.<name>``, ``self.<name>[i]``, a loop variable over ``self.<name>``, or a name of its
+globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants. Its
+source is read once (``read``) into ``Step``s; at each call with gradients on, ``run``
+resolves every callee as Python would (attributes of the module, the forward's globals and
+closure, a loop over a ``ModuleList`` or ``Sequential``), then runs the leading calls that are
+plain chain layers (``ffnn.nn.chain_layers``; an activation called as a function, such as
+``F.relu(x)`` or ``F.leaky_relu(x, 0.2)``, counts as its module) as a ``Sequential`` of them:
+one node of the graph (``ffnn.nn.chain_call``, native where it can), what a ``Sequential`` of
+the same layers computes. The other calls follow one by one, as the forward makes them.
+
+Anything else in the forward (another statement or expression, a second argument, a value
+read into Python, a callee that is not found) and it runs as written. Callees are looked up
+before the leading layers run rather than between the calls: library layers do not change
+their owner's attributes, so nothing a forward could see differs.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import inspect
+import textwrap
+import weakref
+from dataclasses import dataclass
+
+from ffnn import autograd
+
+MIN_LAYERS = 2
+"""Leading chain layers it takes to run them as one node (one runs as itself)."""
+NOT_RUN = object()
+"""``run``'s answer where the forward must run as written."""
+
+
+@dataclass(frozen=True)
+class Callee:
+    """How one call's callable is found: ``where`` 'self' (``self.name`` then ``[index]``
+    when ``index`` is not None), 'loop' (the loop variable) or 'global' (``name`` in the
+    forward's closure, globals or builtins, then the attributes ``path``); ``args`` /
+    ``kwargs``: the constants the call passes after the input."""
+
+    where: str
+    name: str = ""
+    index: int | None = None
+    path: tuple = ()
+    args: tuple = ()
+    kwargs: tuple = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement: its calls, the outermost first (``callees``), or a loop over
+    ``self.<loop>`` whose body is ``body`` (Steps)."""
+
+    callees: tuple = ()
+    loop: str | None = None
+    body: tuple = ()
+
+
+class _NotAPipeline(Exception):
+    """The forward's source is not a pipeline."""
+
+
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Module class → (its ``forward`` when read, its Steps or None)."""
+
+
+def program_class(cls: type) -> bool:
+    """Whether ``cls`` is defined outside ffnn's own layers (the bench's networks stand for
+    a program's): only such a class's ``forward`` is read."""
+    where = cls.__module__ or ""
+    return not where.startswith("ffnn.") or where.startswith("ffnn.bench.")
+
+
+def plan_of(cls: type) -> tuple | None:
+    """The Steps of ``cls.forward`` (read once per function), or None where it is not a
+    pipeline."""
+    forward = cls.forward
+    found = _plans.get(cls)
+    if found is None or found[0] is not forward:
+        found = _plans[cls] = (forward, read(forward))
+    return found[1]
+
+
+def read(forward) -> tuple | None:
+    """``forward``'s statements as Steps, or None where it is not ``def forward(self, x)``
+    applying calls to x and returning the result, or is one of ffnn's layers (they run as
+    written; the bench's networks stand for a program's)."""
+    where = getattr(forward, "__module__", None) or ""
+    if not inspect.isfunction(forward) or where.startswith("ffnn.") and \
+            not where.startswith("ffnn.bench."):  # ffnn's own, inherited or set on the class
+        return None
+    function = _source_of(forward)
+    if function is None:
+        return None
+    arguments = function.args
+    if arguments.posonlyargs or arguments.vararg or arguments.kwonlyargs or \
+            arguments.kwarg or arguments.defaults or len(arguments.args) != 2:
+        return None
+    own, value = arguments.args[0].arg, arguments.args[1].arg
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    try:
+        steps = _Reader(own, value, forward.__code__).statements(body, closing=True)
+    except _NotAPipeline:
+        return None
+    calls = sum(len(step.callees) if step.loop is None else MIN_LAYERS for step in steps)
+    return steps if calls >= MIN_LAYERS else None  # one call: nothing to join
+
+
+def _source_of(forward) -> ast.FunctionDef | None:
+    """The ``def`` of ``forward`` from its source file, or None where there is none, it has
+    decorators, or the file no longer holds the code that runs (edited since: the names it
+    uses differ)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(forward)))
+        function = tree.body[0] if len(tree.body) == 1 else None
+        if not isinstance(function, ast.FunctionDef) or function.decorator_list:
+            return None
+        compiled = compile(ast.Module(body=[function], type_ignores=[]), "<forward>", "exec")
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    made = next(c for c in compiled.co_consts if inspect.iscode(c))
+    code = forward.__code__
+    if set(made.co_names) != set(code.co_names) | set(code.co_freevars) or \
+            made.co_varnames != code.co_varnames:
+        return None
+    return function
+
+
+class _Reader:
+    """Reads statements in which one value flows: each applies calls to the name assigned
+    last (first the input) and assigns the result to a name, or returns it."""
+
+    def __init__(self, own: str, value: str, code):
+        self.own, self.value, self.loop_name = own, value, None
+        self.local_names = set(code.co_varnames) | {own}
+
+    def statements(self, body: list, closing: bool) -> tuple:
+        steps = []
+        for position, statement in enumerate(body):
+            last = closing and position == len(body) - 1
+            if isinstance(statement, ast.Return) and last and statement.value is not None:
+                steps.append(Step(callees=self.calls(statement.value)))
+            elif isinstance(statement, ast.Assign) and not last and \
+                    len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+                steps.append(Step(callees=self.calls(statement.value)))
+                if self.loop_name and statement.targets[0].id != self.value:
+                    raise _NotAPipeline  # a loop's body carries one name round
+                self.value = statement.targets[0].id
+            elif isinstance(statement, ast.For) and not last and self.loop_name is None:
+                steps.append(self.loop(statement))
+            else:
+                raise _NotAPipeline
+        return tuple(steps)
+
+    def loop(self, statement: ast.For) -> Step:
+        if statement.orelse or not isinstance(statement.target, ast.Name) or \
+                self._self_attribute(statement.iter) is None:
+            raise _NotAPipeline
+        self.loop_name = statement.target.id
+        if self.loop_name in (self.own, self.value):
+            raise _NotAPipeline
+        body = self.statements(statement.body, closing=False)
+        self.loop_name = ""  # not callable after its loop
+        return Step(loop=statement.iter.attr, body=body)
+
+    def calls(self, node) -> tuple:
+        """The callees applied to the current value in ``node``, the outermost first."""
+        found = []
+        while not (isinstance(node, ast.Name) and node.id == self.value):
+            if not isinstance(node, ast.Call) or not node.args or \
+                    any(isinstance(a, ast.Starred) for a in node.args) or \
+                    any(k.arg is None for k in node.keywords):
+                raise _NotAPipeline
+            args = tuple(_constant(a) for a in node.args[1:])
+            kwargs = tuple((k.arg, _constant(k.value)) for k in node.keywords)
+            found.append(self.callee(node.func, args, kwargs))
+            node = node.args[0]
+        return tuple(found)
+
+    def callee(self, node, args: tuple, kwargs: tuple) -> Callee:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
+                type(node.slice.value) is int and self._self_attribute(node.value):
+            return Callee("self", node.value.attr, node.slice.value, (), args, kwargs)
+        if self._self_attribute(node):
+            return Callee("self", node.attr, None, (), args, kwargs)
+        if isinstance(node, ast.Name) and self.loop_name and node.id == self.loop_name:
+            return Callee("loop", args=args, kwargs=kwargs)
+        path = []
+        while isinstance(node, ast.Attribute):
+            path.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in self.local_names:
+            raise _NotAPipeline
+        return Callee("global", node.id, None, tuple(reversed(path)), args, kwargs)
+
+    def _self_attribute(self, node) -> bool:
+        return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+            node.value.id == self.own
+
+
+def _constant(node):
+    """The value of a literal argument (a number, string, bool or None; ``-`` a number)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+            isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+        return -node.operand.value
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, str, bool,
+                                                               type(None)):
+        return node.value
+    raise _NotAPipeline
+
+
+def run(module, steps: tuple, x):
+    """``module.forward(x)`` through its ``steps``: the leading chain layers as one
+    ``Sequential`` of them, the other calls one by one; ``NOT_RUN`` where the forward runs
+    as written (no gradients, x not a tensor, a ``forward`` set on the instance, a callee
+    not found)."""
+    library = _library()
+    if not autograd.is_grad_enabled() or not isinstance(x, library.Tensor) or \
+            "forward" in vars(module):
+        return NOT_RUN
+    calls = _resolve(module, steps)
+    if calls is None:
+        return NOT_RUN
+    count, sequential = _leading_sequential(module, calls, library)
+    if sequential is not None:
+        x = sequential.forward(x)  # made here: no hooks
+    for function, args, kwargs in calls[count:]:
+        x = function(x, *args, **dict(kwargs))
+    return x
+
+
+def _resolve(module, steps: tuple) -> list | None:
+    """(callable, args, kwargs) of each call the forward makes, in order; None where a
+    callee is not found (the forward then raises its own error) or a loop is over something
+    other than a ``ModuleList`` or ``Sequential``."""
+    forward, calls = type(module).forward, []
+    containers = (_library().ModuleList, _library().Sequential)
+    try:
+        for step in steps:
+            if step.loop is None:
+                calls += _calls_of(module, forward, step.callees, None)
+                continue
+            container = getattr(module, step.loop)
+            if type(container) not in containers:
+                return None
+            for item in container:
+                for inner in step.body:
+                    calls += _calls_of(module, forward, inner.callees, item)
+    except (AttributeError, KeyError, IndexError, NameError, TypeError, ValueError):
+        return None
+    return calls
+
+
+def _calls_of(module, forward, callees: tuple, item) -> list:
+    """One statement's calls, innermost first, their callables looked up outermost first
+    (Python's order)."""
+    found = []
+    for callee in callees:
+        if callee.where == "self":
+            function = getattr(module, callee.name)
+            if callee.index is not None:
+                function = function[callee.index]
+        elif callee.where == "loop":
+            function = item
+        else:
+            function = _global(forward, callee.name)
+            for name in callee.path:
+                function = getattr(function, name)
+        found.append((function, callee.args, callee.kwargs))
+    return found[::-1]
+
+
+def _global(forward, name: str):
+    """``name`` as the forward's code finds it: its closure, its globals, the builtins."""
+    code = forward.__code__
+    if name in code.co_freevars:
+        return forward.__closure__[code.co_freevars.index(name)].cell_contents
+    if name in forward.__globals__:
+        return forward.__globals__[name]
+    return getattr(builtins, name)
+
+
+def _leading_layers(calls: list, library) -> list:
+    """The modules of the leading calls that are plain chain layers (an activation called as
+    a function: its module), without hooks or a ``forward`` of their own, each once."""
+    layers, after = [], None
+    for function, args, kwargs in calls:
+        if isinstance(function, library.Module) and not args and not kwargs:
+            module = function
+        else:
+            module = _functional_module(function, args, kwargs)
+        if module is None or library.hooked_module(module) or "forward" in vars(module) or \
+                any(module is layer for layer in layers):  # one used twice: its own calls
+            break
+        found = library.layer_of(module, after)
+        if isinstance(found, str) or \
+                found is not None and found[0] is library.FlattenFeatures and layers:
+            break
+        layers.append(module)
+        after = after if found is None else found[0]
+    return layers
+
+
+@functools.lru_cache(maxsize=256)
+def _functional_module(function, args: tuple, kwargs: tuple):
+    """The activation module ``function(x, *args, **kwargs)`` is the forward of (``F.relu``:
+    ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``), or None."""
+    kind = _library().functional_kinds.get(function)
+    if kind is None:
+        return None
+    try:
+        module = kind(*args, **dict(kwargs))
+    except (TypeError, ValueError):
+        return None
+    return None if getattr(module, "inplace", False) else module
+
+
+_sequentials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Module → (its leading calls when last read, the ``Sequential`` of their layers or None
+where they were fewer than ``MIN_LAYERS``)."""
+
+
+def _leading_sequential(module, calls: list, library) -> tuple:
+    """(how many of ``calls`` lead as chain layers, the ``Sequential`` of them or None),
+    kept for ``module`` while its leading calls are the same. Whether the Sequential runs
+    them as one node is ``chain_call``'s to tell at each call (hooks added since, a mode):
+    whatever it holds, it computes what the calls one by one compute."""
+    found = _sequentials.get(module)
+    if found is not None and _same_calls(found[0], calls):
+        return len(found[0]), found[1]
+    leading = _leading_layers(calls, library)
+    if len(leading) < MIN_LAYERS:
+        leading = []
+    sequential = library.Sequential(*leading) if leading else None
+    _sequentials[module] = (tuple(calls[:len(leading)]), sequential)
+    return len(leading), sequential
+
+
+def _same_calls(kept: tuple, calls: list) -> bool:
+    """Whether ``calls`` begin with the calls ``kept``: the same callables, equal constants."""
+    return len(calls) >= len(kept) and all(
+        a[0] is b[0] and a[1] == b[1] and a[2] == b[2] for a, b in zip(kept, calls))
+
+
+@functools.cache
+def _library():
+    """What this module needs of ffnn.nn, imported at first use (``Module`` imports this)."""
+    import types
+
+    import ffnn
+    import ffnn.nn.functional as functional
+    from ffnn import ops
+    from ffnn.nn import activation, chain_layers, container, module
+    from ffnn.ops.shape import FlattenFeatures
+    from ffnn.tensor import Tensor
+
+    kinds = {}
+    for name, kind in (("relu", activation.ReLU), ("leaky_relu", activation.LeakyReLU),
+                       ("gelu", activation.GELU), ("silu", activation.SiLU),
+                       ("tanh", activation.Tanh), ("sigmoid", activation.Sigmoid)):
+        for where in (ffnn, functional, ops):
+            if getattr(where, name, None) is not None:
+                kinds[getattr(where, name)] = kind
+    return types.SimpleNamespace(
+        Tensor=Tensor, Module=module.Module, ModuleList=container.ModuleList,
+        Sequential=container.Sequential, FlattenFeatures=FlattenFeatures,
+        layer_of=chain_layers.layer_of, hooked_module=chain_layers.hooked_module,
+        functional_kinds=kinds)

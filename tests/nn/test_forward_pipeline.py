@@ -1,0 +1,311 @@
+"""A Module subclass whose forward only applies calls to its input (ffnn.nn.forward_pipeline):
+its leading chain layers run as one node of the graph, computing bit for bit what a
+``Sequential`` of the same layers computes, and to rounding what the forward as written
+computes (the oracle: ``model.forward(x)``, each layer its own node); every other forward,
+a hook, a replaced ``forward``, ``no_grad`` and a missing attribute run as written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+import ffnn.nn.functional as F
+from ffnn import nn
+from ffnn.nn import chain_call, forward_pipeline
+
+
+class Tutorial(nn.Module):
+    """The PyTorch tutorials' form: layers as attributes, activations as functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(6, 8), nn.Linear(8, 8), nn.Linear(8, 3)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        """A docstring, a renamed value, functions with constants, a library function last."""
+        h = F.relu(self.fc1(x))
+        h = self.drop(F.leaky_relu(self.fc2(h), 0.2))
+        return F.log_softmax(self.fc3(h), dim=1)
+
+
+class Looped(nn.Module):
+    """The bench's module form: a loop over a ModuleList."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(5, 16), nn.LayerNorm(16), nn.Tanh(),
+                                     nn.Linear(16, 16), nn.SiLU(), nn.Linear(16, 2)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class Nested(nn.Module):
+    """Calls nested in one expression, an indexed layer, a top-level function."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.ModuleList([nn.Linear(4, 6), nn.BatchNorm1d(6)])
+        self.head = nn.Linear(6, 1)
+
+    def forward(self, x):
+        return self.head(ffnn.tanh(self.body[1](self.body[0](x))))
+
+
+class FlattenThenBody(nn.Module):
+    """The PyTorch quickstart's form: one layer, then a Sequential (not a chain layer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.stack = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.stack(self.flatten(x))
+
+
+def with_closure(activation):
+    """A class made in a function, its forward calling a name of the closure."""
+
+    class Closed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(3, 5), nn.Linear(5, 2)
+
+        def forward(self, x):
+            return self.fc2(activation(self.fc1(x)))
+
+    return Closed
+
+
+PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4)}
+
+
+def _as_sequential(model, x):
+    """The model's calls with its layers as the ``Sequential`` a program could have written
+    instead (the Tutorial's log-softmax after it)."""
+    if isinstance(model, Tutorial):
+        body = nn.Sequential(model.fc1, nn.ReLU(), model.fc2, nn.LeakyReLU(0.2), model.drop,
+                             model.fc3)
+        return F.log_softmax(body(x), dim=1)
+    if isinstance(model, Looped):
+        return nn.Sequential(*model.layers)(x)
+    if isinstance(model, FlattenThenBody):
+        return model.stack(model.flatten(x))
+    return nn.Sequential(model.body[0], model.body[1], nn.Tanh(), model.head)(x)
+
+
+def _train(model_class, shape, dtype, call, steps=3):
+    """(outputs, then the parameters and buffers after ``steps`` SGD steps) of a fresh
+    ``model_class()`` run through ``call(model, x)``."""
+    ffnn.manual_seed(0)
+    model = model_class()
+    model = model.double() if dtype == np.float64 else model
+    opt = ffnn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(1)
+    found = []
+    for _ in range(steps):
+        x = ffnn.tensor(rng.standard_normal(shape).astype(dtype))
+        opt.zero_grad()
+        out = call(model, x)
+        (out * out).sum().backward()
+        opt.step()
+        found.append(out.detach().numpy().copy())
+    found += [t.detach().numpy().copy() for t in model.state_dict().values()]
+    return found
+
+
+@pytest.mark.parametrize("model_class", list(PIPELINES))
+def test_a_pipeline_is_what_a_sequential_of_its_layers_computes(model_class):
+    shape = PIPELINES[model_class]
+    for dtype in (np.float32, np.float64):
+        piped = _train(model_class, shape, dtype, lambda m, x: m(x))
+        sequential = _train(model_class, shape, dtype, _as_sequential)
+        for a, b in zip(piped, sequential, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("model_class", list(PIPELINES))
+def test_a_pipeline_is_its_forward_as_written_to_rounding(model_class):
+    shape = PIPELINES[model_class]
+    piped = _train(model_class, shape, np.float64, lambda m, x: m(x))
+    written = _train(model_class, shape, np.float64, lambda m, x: m.forward(x))
+    for a, b in zip(piped, written, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("model_class", list(PIPELINES))
+def test_the_leading_layers_are_one_node(model_class):
+    model = model_class()
+    out = model(ffnn.randn(*PIPELINES[model_class]))
+    node = out._ctx
+    if isinstance(model, Tutorial):  # log_softmax follows the chain
+        assert not isinstance(node, chain_call.SequentialChain)
+        node = node.input_ctxs[0]
+    assert isinstance(node, chain_call.SequentialChain)  # FlattenThenBody: its Sequential's
+    assert node.input_ctxs[0] is None  # the chain starts at the input
+
+
+@pytest.mark.parametrize("activation", [F.gelu, ffnn.sigmoid, F.softplus])
+def test_a_name_of_the_closure_is_the_one_called(activation):
+    model, x = with_closure(activation)(), ffnn.randn(4, 3)
+    expected = model.fc2(activation(model.fc1(x)))
+    out = model(x)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    assert isinstance(out._ctx, chain_call.SequentialChain) == (activation is not F.softplus)
+
+
+class _Skip(Tutorial):
+    def forward(self, x):
+        h = self.fc1(x)
+        return self.fc3(F.relu(self.fc2(F.relu(h)) + h))
+
+
+class _Printing(Tutorial):
+    def forward(self, x):
+        print(x.shape)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class _Branching(Tutorial):
+    def forward(self, x):
+        if x.sum() > 0:
+            x = F.relu(x)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class _TwoArguments(Tutorial):
+    def forward(self, x, scale=1.0):
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class _AnArgumentNotConstant(Tutorial):
+    def forward(self, x):
+        return self.fc3(F.dropout(self.fc2(F.relu(self.fc1(x))), 0.5, self.training))
+
+
+class _LoopCarriesAnotherName(Looped):
+    def forward(self, x):
+        for layer in self.layers:
+            h = layer(x)
+        return h
+
+
+class _LoopVariableAfterTheLoop(Looped):
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return layer(x)
+
+
+class _LocalCallee(Tutorial):
+    def forward(self, x):
+        fc1 = self.fc1
+        return self.fc3(fc1(x))
+
+
+class _OneCall(Tutorial):
+    def forward(self, x):
+        return self.fc1(x)
+
+
+@pytest.mark.parametrize("model_class", [
+    _Skip, _Printing, _Branching, _TwoArguments, _AnArgumentNotConstant,
+    _LoopCarriesAnotherName, _LoopVariableAfterTheLoop, _LocalCallee, _OneCall])
+def test_other_forwards_are_not_read(model_class):
+    assert forward_pipeline.plan_of(model_class) is None
+
+
+def test_a_library_layers_forward_is_not_read():
+    assert forward_pipeline.plan_of(nn.Tanh) is None  # ``return ops.tanh(input)``
+    assert forward_pipeline.plan_of(nn.Sequential) is None
+
+
+@pytest.mark.parametrize("model_class", list(PIPELINES))
+def test_pipelines_are_read(model_class):
+    assert forward_pipeline.plan_of(model_class) is not None
+
+
+def test_a_hooked_layer_runs_its_own_call():
+    model, seen, x = Looped(), [], ffnn.randn(4, 5)
+    model.layers[3].register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    out = model(x)
+    assert seen == [(4, 16)]
+    assert not isinstance(out._ctx, chain_call.SequentialChain)
+    np.testing.assert_allclose(out.detach().numpy(), model.forward(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_forward_replaced_on_the_class_is_read_again():
+    class Net(Tutorial):
+        pass
+
+    model, x = Net(), ffnn.randn(3, 6)
+    model(x)
+    Net.forward = lambda self, x: self.fc3(self.fc1(x) * 0 + 1)[:, :1]  # not a pipeline
+    assert forward_pipeline.plan_of(Net) is None
+    np.testing.assert_array_equal(model(x).detach().numpy(),
+                                  model.fc3(ffnn.ones(3, 8)).detach().numpy()[:, :1])
+
+
+def test_names_are_looked_up_at_each_call(monkeypatch):
+    model, x = Tutorial(), ffnn.randn(3, 6)
+    model.eval()
+    monkeypatch.setattr(F, "relu", F.sigmoid)  # the forward's ``F.relu`` now finds sigmoid
+    expected = F.log_softmax(model.fc3(model.drop(F.leaky_relu(model.fc2(
+        ffnn.sigmoid(model.fc1(x))), 0.2))), dim=1)
+    np.testing.assert_allclose(model(x).detach().numpy(), expected.detach().numpy(),
+                               rtol=1e-6)
+    model.fc2 = nn.Linear(8, 8)  # a new layer: a new chain
+    np.testing.assert_allclose(model(x).detach().numpy(), model.forward(x).detach().numpy(),
+                               rtol=1e-6)
+
+
+def test_without_gradients_or_an_instance_forward_the_forward_runs_as_written():
+    model, x = Looped(), ffnn.randn(4, 5)
+    with ffnn.no_grad():
+        assert model(x)._ctx is None
+    model.forward = lambda x: x[:, :2]
+    np.testing.assert_array_equal(model(x).detach().numpy(), x.numpy()[:, :2])
+
+
+def test_a_missing_layer_or_a_bad_input_raises_the_forwards_own_error():
+    model = Tutorial()
+    with pytest.raises(ValueError, match="features"):
+        model(ffnn.randn(3, 5))
+    del model.fc2
+    with pytest.raises(AttributeError, match="fc2"):
+        model(ffnn.randn(3, 6))
+
+
+def test_a_source_file_edited_since_is_not_read(tmp_path, monkeypatch):
+    source = """
+import ffnn.nn as nn
+import ffnn.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(3, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+"""
+    (tmp_path / "edited_net.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    import linecache
+
+    module = importlib.import_module("edited_net")
+    (tmp_path / "edited_net.py").write_text(source.replace("F.relu", "F.gelu"))
+    linecache.checkcache()
+    assert forward_pipeline.plan_of(module.Net) is None  # the file names gelu, the code relu
+    model, x = module.Net(), ffnn.randn(2, 3)
+    np.testing.assert_array_equal(model(x).detach().numpy(),
+                                  model.fc2(F.relu(model.fc1(x))).detach().numpy())
