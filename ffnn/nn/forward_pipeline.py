@@ -34,6 +34,7 @@ import inspect
 import textwrap
 import weakref
 from dataclasses import dataclass
+from operator import is_
 
 from ffnn import autograd
 
@@ -294,29 +295,62 @@ def _global(forward, name: str):
     return getattr(builtins, name)
 
 
-def _leading_layers(calls: list, library) -> list:
-    """The modules of the leading calls that are plain chain layers (an activation called as
-    a function: its module), without hooks or a ``forward`` of their own, each once."""
-    layers, after = [], None
+def _layers_called(calls: list, library) -> list:
+    """The layers each leading call runs, a tuple per call: the module called; the children
+    of a library ``Sequential`` called (its call adds nothing else); the activation module
+    a function stands for (``_functional_module``); up to the first call that is none."""
+    groups = []
     for function, args, kwargs in calls:
-        if isinstance(function, library.Module) and not args and not kwargs:
-            module = function
-        else:
+        if args or kwargs or not isinstance(function, library.Module):
             module = _functional_module(function, args, kwargs)
-        if module is None or library.hooked_module(module) or "forward" in vars(module) or \
-                any(module is layer for layer in layers):  # one used twice: its own calls
-            break
-        found = library.layer_of(module, after)
-        if isinstance(found, str) or \
-                found is not None and found[0] is library.FlattenFeatures and layers:
-            break
-        layers.append(module)
-        after = after if found is None else found[0]
-    return layers
+            if module is None:
+                break
+            groups.append((module,))
+        elif type(function) is library.Sequential and not _own_call(function, library):
+            groups.append(tuple(function._modules.values()))
+        else:
+            groups.append((function,))
+    return groups
+
+
+def _own_call(module, library) -> bool:
+    """Whether calling ``module`` runs more than its class's ``forward`` (hooks, a
+    ``forward`` set on the instance)."""
+    return library.hooked_module(module) or "forward" in vars(module)
+
+
+def _leading_count(groups: list, library) -> int:
+    """How many of ``groups`` lead with plain chain layers only (``chain_layers.layer_of``),
+    each once, without a call of their own, a Flatten only first: whole groups, as a call
+    runs all of its layers."""
+    seen, after = [], None
+    for count, group in enumerate(groups):
+        layers, op = list(seen), after
+        for module in group:
+            if module is None or _own_call(module, library) or \
+                    any(module is layer for layer in layers):  # one used twice: its own calls
+                return count
+            found = library.layer_of(module, op)
+            if isinstance(found, str) or \
+                    found is not None and found[0] is library.FlattenFeatures and layers:
+                return count
+            layers.append(module)
+            op = op if found is None else found[0]
+        seen, after = layers, op
+    return len(groups)
+
+
+def _functional_module(function, args: tuple, kwargs: tuple):
+    """``_activation_module`` for ffnn's activation functions, else None."""
+    try:
+        known = function in _library().functional_kinds
+    except TypeError:  # a callable that cannot be a key
+        return None
+    return _activation_module(function, args, kwargs) if known else None
 
 
 @functools.lru_cache(maxsize=256)
-def _functional_module(function, args: tuple, kwargs: tuple):
+def _activation_module(function, args: tuple, kwargs: tuple):
     """The activation module ``function(x, *args, **kwargs)`` is the forward of (``F.relu``:
     ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``), or None."""
     kind = _library().functional_kinds.get(function)
@@ -330,30 +364,33 @@ def _functional_module(function, args: tuple, kwargs: tuple):
 
 
 _sequentials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Module → (its leading calls when last read, the ``Sequential`` of their layers or None
-where they were fewer than ``MIN_LAYERS``)."""
+"""Module → (the layers of its leading calls when last read, up to the first that is not
+a chain's, how many lead, the ``Sequential`` of their layers or None where they were fewer
+than ``MIN_LAYERS``)."""
 
 
 def _leading_sequential(module, calls: list, library) -> tuple:
-    """(how many of ``calls`` lead as chain layers, the ``Sequential`` of them or None),
-    kept for ``module`` while its leading calls are the same. Whether the Sequential runs
-    them as one node is ``chain_call``'s to tell at each call (hooks added since, a mode):
-    whatever it holds, it computes what the calls one by one compute."""
+    """(how many of ``calls`` lead as chain layers, the ``Sequential`` of their layers or
+    None), kept for ``module`` while the leading calls run the same layers. Whether the
+    Sequential runs them as one node is ``chain_call``'s to tell at each call (hooks added
+    since, a mode): whatever it holds, it computes what the calls one by one compute."""
+    groups = _layers_called(calls, library)
     found = _sequentials.get(module)
-    if found is not None and _same_calls(found[0], calls):
-        return len(found[0]), found[1]
-    leading = _leading_layers(calls, library)
-    if len(leading) < MIN_LAYERS:
-        leading = []
-    sequential = library.Sequential(*leading) if leading else None
-    _sequentials[module] = (tuple(calls[:len(leading)]), sequential)
-    return len(leading), sequential
+    if found is not None and _same_groups(found[0], groups):
+        return found[1], found[2]
+    count = _leading_count(groups, library)
+    layers = [layer for group in groups[:count] for layer in group]
+    if len(layers) < MIN_LAYERS:
+        count, layers = 0, []
+    sequential = library.Sequential(*layers) if layers else None
+    _sequentials[module] = (tuple(groups[:count + 1]), count, sequential)  # and the next
+    return count, sequential
 
 
-def _same_calls(kept: tuple, calls: list) -> bool:
-    """Whether ``calls`` begin with the calls ``kept``: the same callables, equal constants."""
-    return len(calls) >= len(kept) and all(
-        a[0] is b[0] and a[1] == b[1] and a[2] == b[2] for a, b in zip(kept, calls))
+def _same_groups(kept: tuple, groups: list) -> bool:
+    """Whether ``groups`` begin with the groups ``kept``, layer for layer the same."""
+    return len(groups) >= len(kept) and all(
+        len(a) == len(b) and all(map(is_, a, b)) for a, b in zip(kept, groups))
 
 
 @functools.cache

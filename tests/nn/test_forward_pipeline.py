@@ -13,6 +13,7 @@ import ffnn
 import ffnn.nn.functional as F
 from ffnn import nn
 from ffnn.nn import chain_call, forward_pipeline
+from tests._fast_steps import eager_step
 
 
 class Tutorial(nn.Module):
@@ -309,3 +310,42 @@ class Net(nn.Module):
     model, x = module.Net(), ffnn.randn(2, 3)
     np.testing.assert_array_equal(model(x).detach().numpy(),
                                   model.fc2(F.relu(model.fc1(x))).detach().numpy())
+
+
+@pytest.mark.parametrize("model_class", [Looped, Tutorial, FlattenThenBody])
+def test_a_compiled_step_replays_a_pipeline_bit_for_bit(model_class):
+    """``ffnn.compile`` reads the forward from the ops one eager call applies: the chain
+    node of the leading layers among them; its replay is the eager step, bit for bit."""
+    shape, rng = PIPELINES[model_class], np.random.default_rng(3)
+    batches = [(ffnn.tensor(rng.standard_normal(shape).astype(np.float32)),
+                ffnn.tensor(rng.integers(0, 2, shape[0]))) for _ in range(4)]
+    found = []
+    for compiled in (False, True):
+        ffnn.manual_seed(0)
+        model = model_class()
+        loss_fn = nn.NLLLoss() if model_class is Tutorial else nn.CrossEntropyLoss()
+        opt = ffnn.optim.Adam(model.parameters(), lr=0.01)
+        step = ffnn.compile(model, loss_fn, opt) if compiled else None
+        losses = [step(x, y) if step else eager_step(model, loss_fn, opt, x, y)
+                  for x, y in batches]
+        found.append((losses, [p.detach().numpy().copy() for p in model.parameters()]))
+        if compiled:
+            assert step.compiled and step.reason is None
+    assert found[0][0] == found[1][0]
+    for a, b in zip(found[0][1], found[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_sequential_called_runs_its_layers_in_the_chain_as_they_are_now():
+    model, x = FlattenThenBody(), ffnn.randn(5, 3, 4)
+    out = model(x)
+    assert isinstance(out._ctx, chain_call.SequentialChain)
+    assert [type(m).__name__ for m in forward_pipeline._sequentials[model][2]] == [
+        "Flatten", "Linear", "ReLU", "Linear"]
+    model.stack.append(nn.Tanh())  # a layer more in the Sequential: read again
+    np.testing.assert_allclose(model(x).detach().numpy(),
+                               ffnn.tanh(model.stack[:3](x.flatten(1))).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert len(forward_pipeline._sequentials[model][2]) == 5
+    model.stack.register_forward_hook(lambda module, args, out: out * 0)
+    np.testing.assert_array_equal(model(x).detach().numpy(), np.zeros((5, 3), np.float32))
