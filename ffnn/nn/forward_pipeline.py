@@ -9,15 +9,18 @@ PyTorch programs write their networks as ``class Net(nn.Module)`` calling their 
         return F.log_softmax(self.fc2(x), dim=1)    return x
 
 Such a forward does nothing but apply one callable after another to its one input: calls of
-``self.<name>``, ``self.<name>[i]``, a loop variable over ``self.<name>``, or a name of its
-globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants. Its
-source is read once (``read``) into ``Step``s; at each call with gradients on, ``run``
+``self.<name>``, ``self.<name>[i]``, a loop variable over ``self.<name>``, a name of its
+globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants, or a
+method of the value (``x.relu()``, ``x.view(x.size(0), -1)``: constants and the value's rows).
+Its source is read once (``read``) into ``Step``s; at each call with gradients on, ``run``
 resolves every callee as Python would (attributes of the module, the forward's globals and
 closure, a loop over a ``ModuleList`` or ``Sequential``), then runs the leading calls that are
-plain chain layers (``ffnn.nn.chain_layers``; an activation called as a function, such as
-``F.relu(x)`` or ``F.leaky_relu(x, 0.2)``, counts as its module) as a ``Sequential`` of them:
-one node of the graph (``ffnn.nn.chain_call``, native where it can), what a ``Sequential`` of
-the same layers computes. The other calls follow one by one, as the forward makes them.
+plain chain layers (``ffnn.nn.chain_layers``) as a ``Sequential`` of them: one node of the
+graph (``ffnn.nn.chain_call``, native where it can), what a ``Sequential`` of the same layers
+computes. An activation called as a function or a method counts as its module (``F.relu(x)``,
+``x.relu()``: ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``), a flatten of
+the rows (``torch.flatten(x, 1)``, ``x.view(x.size(0), -1)``) as ``nn.Flatten()``, a library
+``Sequential`` as its layers. The other calls follow one by one, as the forward makes them.
 
 Anything else in the forward (another statement or expression, a second argument, a value
 read into Python, a callee that is not found) and it runs as written. Callees are looked up
@@ -47,9 +50,10 @@ NOT_RUN = object()
 @dataclass(frozen=True)
 class Callee:
     """How one call's callable is found: ``where`` 'self' (``self.name`` then ``[index]``
-    when ``index`` is not None), 'loop' (the loop variable) or 'global' (``name`` in the
-    forward's closure, globals or builtins, then the attributes ``path``); ``args`` /
-    ``kwargs``: the constants the call passes after the input."""
+    when ``index`` is not None), 'loop' (the loop variable), 'global' (``name`` in the
+    forward's closure, globals or builtins, then the attributes ``path``) or 'method' (the
+    value's method ``name``); ``args`` / ``kwargs``: the constants the call passes after the
+    input (a method's may be ``Rows``)."""
 
     where: str
     name: str = ""
@@ -181,16 +185,41 @@ class _Reader:
     def calls(self, node) -> tuple:
         """The callees applied to the current value in ``node``, the outermost first."""
         found = []
-        while not (isinstance(node, ast.Name) and node.id == self.value):
-            if not isinstance(node, ast.Call) or not node.args or \
+        while not self._current(node):
+            if not isinstance(node, ast.Call) or \
                     any(isinstance(a, ast.Starred) for a in node.args) or \
                     any(k.arg is None for k in node.keywords):
+                raise _NotAPipeline
+            if isinstance(node.func, ast.Attribute) and (
+                    self._current(node.func.value) or isinstance(node.func.value, ast.Call)):
+                found.append(self.method(node))  # a method of the value: x.view(...)
+                node = node.func.value
+                continue
+            if not node.args:
                 raise _NotAPipeline
             args = tuple(_constant(a) for a in node.args[1:])
             kwargs = tuple((k.arg, _constant(k.value)) for k in node.keywords)
             found.append(self.callee(node.func, args, kwargs))
             node = node.args[0]
         return tuple(found)
+
+    def method(self, node: ast.Call) -> Callee:
+        """``value.name(args)``: constants, and the value's rows (``x.size(0)``,
+        ``x.shape[0]``) where the value is the name itself."""
+        receiver = node.func.value
+
+        def argument(value):
+            rows = _rows_form(value)
+            if rows is not None and self._current(receiver) and self._current(rows[1]):
+                return Rows(rows[0])
+            return _constant(value)
+
+        return Callee("method", node.func.attr, None, (),
+                      tuple(map(argument, node.args)),
+                      tuple((k.arg, argument(k.value)) for k in node.keywords))
+
+    def _current(self, node) -> bool:
+        return isinstance(node, ast.Name) and node.id == self.value
 
     def callee(self, node, args: tuple, kwargs: tuple) -> Callee:
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
@@ -213,6 +242,30 @@ class _Reader:
             node.value.id == self.own
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A method's argument that is its value's rows: ``x.size(0)`` (``form`` 'size') or
+    ``x.shape[0]`` ('shape'), read as written when the call is made."""
+
+    form: str
+
+    def of(self, value):
+        return value.size(0) if self.form == "size" else value.shape[0]
+
+
+def _rows_form(node) -> tuple | None:
+    """('size' or 'shape', the node whose rows they are) for ``v.size(0)`` / ``v.shape[0]``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "size" and len(node.args) == 1 and not node.keywords and \
+            isinstance(node.args[0], ast.Constant) and node.args[0].value == 0:
+        return "size", node.func.value
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and \
+            node.value.attr == "shape" and isinstance(node.slice, ast.Constant) and \
+            node.slice.value == 0:
+        return "shape", node.value.value
+    return None
+
+
 def _constant(node):
     """The value of a literal argument (a number, string, bool or None; ``-`` a number)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
@@ -230,7 +283,7 @@ def run(module, steps: tuple, x):
     as written (no gradients, x not a tensor, a ``forward`` set on the instance, a callee
     not found)."""
     library = _library()
-    if not autograd.is_grad_enabled() or not isinstance(x, library.Tensor) or \
+    if not autograd.is_grad_enabled() or type(x) is not library.Tensor or \
             "forward" in vars(module):
         return NOT_RUN
     calls = _resolve(module, steps)
@@ -277,12 +330,29 @@ def _calls_of(module, forward, callees: tuple, item) -> list:
                 function = function[callee.index]
         elif callee.where == "loop":
             function = item
+        elif callee.where == "method":
+            function = _method(callee.name)
         else:
             function = _global(forward, callee.name)
             for name in callee.path:
                 function = getattr(function, name)
         found.append((function, callee.args, callee.kwargs))
     return found[::-1]
+
+
+@functools.lru_cache(maxsize=64)
+def _method(name: str):
+    """``value.name(*args, **kwargs)`` as a call of value: the method looked up on it, then
+    its rows read (``Rows``), as Python evaluates the call."""
+
+    def call(value, *args, **kwargs):
+        bound = getattr(value, name)
+        args = [a.of(value) if type(a) is Rows else a for a in args]
+        kwargs = {k: a.of(value) if type(a) is Rows else a for k, a in kwargs.items()}
+        return bound(*args, **kwargs)
+
+    call.method = name
+    return call
 
 
 def _global(forward, name: str):
@@ -301,7 +371,12 @@ def _layers_called(calls: list, library) -> list:
     a function stands for (``_functional_module``); up to the first call that is none."""
     groups = []
     for function, args, kwargs in calls:
-        if args or kwargs or not isinstance(function, library.Module):
+        if hasattr(function, "method"):
+            module = _method_module(function.method, args, kwargs)
+            if module is None:
+                break
+            groups.append((module,))
+        elif args or kwargs or not isinstance(function, library.Module):
             module = _functional_module(function, args, kwargs)
             if module is None:
                 break
@@ -363,6 +438,22 @@ def _activation_module(function, args: tuple, kwargs: tuple):
     return None if getattr(module, "inplace", False) else module
 
 
+@functools.lru_cache(maxsize=64)
+def _method_module(name: str, args: tuple, kwargs: tuple):
+    """The module a method of the value is the forward of (``x.relu()``: ``nn.ReLU()``;
+    ``x.flatten(1)``, ``x.view(x.size(0), -1)``: ``nn.Flatten()``), or None."""
+    if name in ("view", "reshape"):
+        rows_first = len(args) == 2 and type(args[0]) is Rows and args[1] == -1
+        return _library().Flatten() if rows_first and not kwargs else None
+    if name in ("relu", "tanh", "sigmoid", "flatten"):
+        kind = _library().functional_kinds[getattr(_library().ffnn, name)]
+        try:
+            return kind(*args, **dict(kwargs))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
 _sequentials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Module → (the layers of its leading calls when last read, up to the first that is not
 a chain's, how many lead, the ``Sequential`` of their layers or None where they were fewer
@@ -401,7 +492,7 @@ def _library():
     import ffnn
     import ffnn.nn.functional as functional
     from ffnn import ops
-    from ffnn.nn import activation, chain_layers, container, module
+    from ffnn.nn import activation, chain_layers, container, linear, module
     from ffnn.ops.shape import FlattenFeatures
     from ffnn.tensor import Tensor
 
@@ -412,8 +503,20 @@ def _library():
         for where in (ffnn, functional, ops):
             if getattr(where, name, None) is not None:
                 kinds[getattr(where, name)] = kind
+    kinds[ffnn.flatten] = _flatten_from(0)  # torch.flatten(x) flattens every dimension
     return types.SimpleNamespace(
+        ffnn=ffnn, Flatten=linear.Flatten,
         Tensor=Tensor, Module=module.Module, ModuleList=container.ModuleList,
         Sequential=container.Sequential, FlattenFeatures=FlattenFeatures,
         layer_of=chain_layers.layer_of, hooked_module=chain_layers.hooked_module,
         functional_kinds=kinds)
+
+
+def _flatten_from(first: int):
+    """``nn.Flatten`` made with the defaults of ``torch.flatten`` / ``Tensor.flatten``
+    (``start_dim`` = ``first``), not the module's (1)."""
+
+    def flatten(start_dim: int = first, end_dim: int = -1):
+        return _library().Flatten(start_dim, end_dim)
+
+    return flatten

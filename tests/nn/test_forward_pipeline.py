@@ -69,6 +69,34 @@ class FlattenThenBody(nn.Module):
         return self.stack(self.flatten(x))
 
 
+class Viewed(nn.Module):
+    """The MNIST tutorials' form: the input viewed as rows, a method as the activation."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, 8), nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)
+        x = self.fc1(x).relu()
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+class Flattened(Viewed):
+    """``torch.flatten(x, 1)`` first, a method in a call."""
+
+    def forward(self, x):
+        x = ffnn.flatten(x, 1)
+        return self.fc2(self.fc1(x).tanh())
+
+
+class Reshaped(Viewed):
+    """``x.shape[0]`` in a reshape, a method last."""
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x.reshape(x.shape[0], -1)))).sigmoid()
+
+
 def with_closure(activation):
     """A class made in a function, its forward calling a name of the closure."""
 
@@ -83,7 +111,8 @@ def with_closure(activation):
     return Closed
 
 
-PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4)}
+PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4),
+             Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16)}
 
 
 def _as_sequential(model, x):
@@ -97,6 +126,13 @@ def _as_sequential(model, x):
         return nn.Sequential(*model.layers)(x)
     if isinstance(model, FlattenThenBody):
         return model.stack(model.flatten(x))
+    if type(model) is Viewed:
+        return F.log_softmax(nn.Sequential(nn.Flatten(), model.fc1, nn.ReLU(), model.fc2)(x),
+                             dim=1)
+    if isinstance(model, Flattened):
+        return nn.Sequential(nn.Flatten(), model.fc1, nn.Tanh(), model.fc2)(x)
+    if isinstance(model, Reshaped):
+        return nn.Sequential(nn.Flatten(), model.fc1, nn.GELU(), model.fc2, nn.Sigmoid())(x)
     return nn.Sequential(model.body[0], model.body[1], nn.Tanh(), model.head)(x)
 
 
@@ -144,7 +180,7 @@ def test_the_leading_layers_are_one_node(model_class):
     model = model_class()
     out = model(ffnn.randn(*PIPELINES[model_class]))
     node = out._ctx
-    if isinstance(model, Tutorial):  # log_softmax follows the chain
+    if type(model) in (Tutorial, Viewed):  # log_softmax follows the chain
         assert not isinstance(node, chain_call.SequentialChain)
         node = node.input_ctxs[0]
     assert isinstance(node, chain_call.SequentialChain)  # FlattenThenBody: its Sequential's
@@ -312,18 +348,22 @@ class Net(nn.Module):
                                   model.fc2(F.relu(model.fc1(x))).detach().numpy())
 
 
-@pytest.mark.parametrize("model_class", [Looped, Tutorial, FlattenThenBody])
+@pytest.mark.parametrize("model_class", list(PIPELINES))
 def test_a_compiled_step_replays_a_pipeline_bit_for_bit(model_class):
     """``ffnn.compile`` reads the forward from the ops one eager call applies: the chain
     node of the leading layers among them; its replay is the eager step, bit for bit."""
     shape, rng = PIPELINES[model_class], np.random.default_rng(3)
+    regression = model_class is Nested  # one output
     batches = [(ffnn.tensor(rng.standard_normal(shape).astype(np.float32)),
-                ffnn.tensor(rng.integers(0, 2, shape[0]))) for _ in range(4)]
+                ffnn.tensor(rng.standard_normal((shape[0], 1)).astype(np.float32))
+                if regression else ffnn.tensor(rng.integers(0, 2, shape[0])))
+               for _ in range(4)]
     found = []
     for compiled in (False, True):
         ffnn.manual_seed(0)
         model = model_class()
-        loss_fn = nn.NLLLoss() if model_class is Tutorial else nn.CrossEntropyLoss()
+        loss_fn = nn.MSELoss() if regression else nn.NLLLoss() if model_class in (
+            Tutorial, Viewed) else nn.CrossEntropyLoss()
         opt = ffnn.optim.Adam(model.parameters(), lr=0.01)
         step = ffnn.compile(model, loss_fn, opt) if compiled else None
         losses = [step(x, y) if step else eager_step(model, loss_fn, opt, x, y)
@@ -349,3 +389,16 @@ def test_a_sequential_called_runs_its_layers_in_the_chain_as_they_are_now():
     assert len(forward_pipeline._sequentials[model][2]) == 5
     model.stack.register_forward_hook(lambda module, args, out: out * 0)
     np.testing.assert_array_equal(model(x).detach().numpy(), np.zeros((5, 3), np.float32))
+
+
+def test_a_view_to_other_rows_runs_as_written():
+    class Regrouped(Viewed):
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x.view(-1, 16))))
+
+    assert forward_pipeline.plan_of(Regrouped) is not None
+    model, x = Regrouped(), ffnn.randn(3, 32)
+    out = model(x)
+    assert out.shape == (6, 3)  # x.view(-1, 16) is no Flatten
+    np.testing.assert_allclose(out.detach().numpy(), model.forward(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
