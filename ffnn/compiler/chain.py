@@ -237,9 +237,10 @@ def walk(model) -> tuple[list, list] | str:
         reason = changed_call_reason(module)
         if reason is not None:
             return reason
-        if any(module is seen for seen in modules):
-            return "a layer is used twice (shared weights)"
-        modules.append(module)
+        if not any(module is seen for seen in modules):
+            modules.append(module)
+        elif vars(module)["_parameters"] or vars(module)["_buffers"]:
+            return "a layer is used twice (shared weights)"  # an activation may be
         if type(module) is nn.Sequential:
             stack.extend(reversed([m for m in module._modules.values() if m is not None]))
             continue

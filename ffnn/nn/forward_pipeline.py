@@ -394,16 +394,22 @@ def _own_call(module, library) -> bool:
     return library.hooked_module(module) or "forward" in vars(module)
 
 
+def _holds_state(module) -> bool:
+    """Whether ``module`` has parameters or buffers (an activation used twice is twice the
+    same function; a Linear used twice shares its weights)."""
+    return bool(vars(module)["_parameters"] or vars(module)["_buffers"])
+
+
 def _leading_count(groups: list, library) -> int:
     """How many of ``groups`` lead with plain chain layers only (``chain_layers.layer_of``),
-    each once, without a call of their own, a Flatten only first: whole groups, as a call
-    runs all of its layers."""
+    without a call of their own, each holding parameters once, a Flatten only first: whole
+    groups, as a call runs all of its layers."""
     seen, after = [], None
     for count, group in enumerate(groups):
         layers, op = list(seen), after
         for module in group:
-            if module is None or _own_call(module, library) or \
-                    any(module is layer for layer in layers):  # one used twice: its own calls
+            if module is None or _own_call(module, library) or _holds_state(module) and \
+                    any(module is layer for layer in layers):  # shared weights: own calls
                 return count
             found = library.layer_of(module, op)
             if isinstance(found, str) or \

@@ -57,6 +57,20 @@ class Nested(nn.Module):
         return self.head(ffnn.tanh(self.body[1](self.body[0](x))))
 
 
+class Repeated(nn.Module):
+    """One activation module after every layer, one function twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(5, 7), nn.Linear(7, 7), nn.Linear(7, 2)
+        self.act = nn.SiLU()
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = self.act(self.fc2(x))
+        return F.relu(self.act(self.fc3(x)))
+
+
 class FlattenThenBody(nn.Module):
     """The PyTorch quickstart's form: one layer, then a Sequential (not a chain layer)."""
 
@@ -112,7 +126,7 @@ def with_closure(activation):
 
 
 PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4),
-             Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16)}
+             Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16), Repeated: (6, 5)}
 
 
 def _as_sequential(model, x):
@@ -131,6 +145,9 @@ def _as_sequential(model, x):
                              dim=1)
     if isinstance(model, Flattened):
         return nn.Sequential(nn.Flatten(), model.fc1, nn.Tanh(), model.fc2)(x)
+    if isinstance(model, Repeated):
+        return nn.Sequential(model.fc1, nn.ReLU(), model.fc2, model.act, model.fc3, model.act,
+                             nn.ReLU())(x)
     if isinstance(model, Reshaped):
         return nn.Sequential(nn.Flatten(), model.fc1, nn.GELU(), model.fc2, nn.Sigmoid())(x)
     return nn.Sequential(model.body[0], model.body[1], nn.Tanh(), model.head)(x)

@@ -315,6 +315,25 @@ def test_capture_flattens_nested_sequentials():
         assert np.array_equal(a, b)
 
 
+def test_capture_takes_one_activation_module_used_twice():
+    """A parameter-free layer twice in the chain is twice the same function (a Linear
+    twice shares weights: ``test_capture_says_why_in_one_line``)."""
+    X, y = _data(np.float32, "classify")
+    ffnn.manual_seed(0)
+    act = nn.Tanh()
+    model = nn.Sequential(nn.Linear(5, 6), act, nn.Linear(6, 6), act, nn.Linear(6, 3))
+    step = ChainStep.build(model, nn.CrossEntropyLoss())
+    assert [op.__name__ for op, _, _ in step.layers] == [
+        "Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    out, done = step.forward(X)
+    value = step.backward(out, done, y)
+    fast = [p.grad.numpy().copy() for p in model.parameters()]
+    graph_value, graph = _graph_gradients(model, nn.CrossEntropyLoss(), X, y)
+    assert value == graph_value
+    for a, b in zip(fast, graph):
+        assert np.array_equal(a, b)
+
+
 @pytest.mark.parametrize("case, reason", [
     ("dropout_inplace", "Dropout(inplace=True) is captured only after a Linear or a norm"),
     ("softmax", "Softmax with these options is not captured"),
