@@ -297,6 +297,10 @@ def run(module, steps: tuple, x):
     return x
 
 
+_EACH_ITEM = (Step(callees=(Callee("loop"),)),)
+"""A loop's body that calls each item on the value: ``for layer in self.layers: x = layer(x)``."""
+
+
 def _resolve(module, steps: tuple) -> list | None:
     """(callable, args, kwargs) of each call the forward makes, in order; None where a
     callee is not found (the forward then raises its own error) or a loop is over something
@@ -311,6 +315,9 @@ def _resolve(module, steps: tuple) -> list | None:
             container = getattr(module, step.loop)
             if type(container) not in containers:
                 return None
+            if step.body == _EACH_ITEM:  # ``x = layer(x)``
+                calls += [(item, (), ()) for item in container]
+                continue
             for item in container:
                 for inner in step.body:
                     calls += _calls_of(module, forward, inner.callees, item)
@@ -340,19 +347,23 @@ def _calls_of(module, forward, callees: tuple, item) -> list:
     return found[::-1]
 
 
-@functools.lru_cache(maxsize=64)
-def _method(name: str):
+class MethodCall:
     """``value.name(*args, **kwargs)`` as a call of value: the method looked up on it, then
     its rows read (``Rows``), as Python evaluates the call."""
 
-    def call(value, *args, **kwargs):
-        bound = getattr(value, name)
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, value, *args, **kwargs):
+        bound = getattr(value, self.name)
         args = [a.of(value) if type(a) is Rows else a for a in args]
         kwargs = {k: a.of(value) if type(a) is Rows else a for k, a in kwargs.items()}
         return bound(*args, **kwargs)
 
-    call.method = name
-    return call
+
+@functools.lru_cache(maxsize=64)
+def _method(name: str) -> MethodCall:
+    return MethodCall(name)
 
 
 def _global(forward, name: str):
@@ -371,8 +382,8 @@ def _layers_called(calls: list, library) -> list:
     a function stands for (``_functional_module``); up to the first call that is none."""
     groups = []
     for function, args, kwargs in calls:
-        if hasattr(function, "method"):
-            module = _method_module(function.method, args, kwargs)
+        if type(function) is MethodCall:
+            module = _method_module(function.name, args, kwargs)
             if module is None:
                 break
             groups.append((module,))
