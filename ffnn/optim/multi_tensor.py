@@ -8,6 +8,11 @@ called through the kernel's C entry point from one loop compiled once: the same 
 element as the kernel's own call, so the same values; small parameters, which the
 per-parameter path gives to NumPy, take the kernel too (to rounding, as the fused step).
 
+A step that finds the parameters, their arrays, their states' entries and the group's
+options the very objects of the last one (only the gradients are new, as in a training
+loop) reuses its table and asks the first parameter alone for this step's scalars
+(``GroupPlan.unchanged``).
+
 Imported by ``Optimizer.step`` only when the compiled kernels are enabled (numba).
 """
 
@@ -50,6 +55,7 @@ class GroupPlan:
         self.rows: list = []
         self.largest = 0
         self.context = np.zeros(blas_split.CONTEXT, np.int64)
+        self.same: tuple | None = None  # what ``unchanged`` compares, after a shared step
 
     def matches(self, seen: list) -> bool:
         return len(seen) == len(self.seen) and all(map(is_, seen, self.seen))
@@ -89,6 +95,36 @@ class GroupPlan:
                 self.scalars[i, :len(row)] = row
         self.rows = rows
 
+    def remember(self, params: list, states: list, group: dict, rows: list) -> None:
+        """What the next step must find unchanged to reuse this one's table (``unchanged``):
+        kept only when every parameter took the same row of scalars."""
+        self.same = _snapshot(params, states, group) if rows.count(rows[0]) == len(rows) \
+            else None
+
+    def unchanged(self, params: list, states: list, group: dict) -> bool:
+        """Whether the parameters, their arrays, their states' entries and the group's
+        options are the very objects of the last step (so are its kernels, flags and
+        table; they are held here, so no id is reused meanwhile)."""
+        if self.same is None:
+            return False
+        found = _snapshot(params, states, group)
+        return len(found) == len(self.same) and all(map(is_, found, self.same))
+
+
+def _snapshot(params: list, states: list, group: dict) -> list:
+    """Each parameter, its array, its state and the state's entries but the step count
+    (keys and values), then the group's options: the objects a step's table stands for."""
+    found = []
+    for param, state in zip(params, states):
+        found += (param, param._data, state)
+        for key, value in state.items():
+            if key != "step":
+                found += (key, value)
+    for key, value in group.items():
+        if key != "params":
+            found += (key, value)
+    return found
+
 
 def step_group(optimizer, group: dict, plans: dict) -> bool:
     """Update every parameter of ``group`` that has a gradient in one compiled call; False,
@@ -104,6 +140,11 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
     plan = plans.get(id(group))
     if plan is None:
         plan = plans[id(group)] = GroupPlan()
+    kept = [optimizer.state[p] for p in params]
+    if plan.unchanged(params, kept, group):
+        done = _step_as_before(optimizer, group, plan, params, kept, dtype)
+        if done is not None:
+            return done
     states, fused_update = optimizer.state, optimizer.fused_update
     updates, seen, grads, rows, counted = [], [], [], [], []
     last = (None, None, None)  # (kernel, scalars, row): parameters mostly share their scalars
@@ -135,4 +176,36 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
          blas_split.split_row(plan.largest, dtype.itemsize), plan.context)
     for state in counted:
         state["step"] += 1
+    plan.remember(params, kept, group, rows)
+    return True
+
+
+def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, states: list,
+                    dtype) -> bool | None:
+    """``step_group`` when nothing but the gradients changed since a step whose parameters
+    shared one row of scalars (``GroupPlan.unchanged``): the kernels, flags and table are
+    that step's, the row is the first parameter's at this step (the same for all, their
+    step counts equal). None where the counts differ or the update has no kernel now."""
+    steps = {state.get("step") for state in states}
+    if len(steps) != 1:
+        return None
+    step = steps.pop()
+    found = optimizer.fused_update(states[0], group, 1 if step is None else step + 1)
+    if found is None:
+        return None
+    grads = []
+    for param in params:
+        grad = param._grad
+        if type(grad) is not np.ndarray or grad.dtype != dtype or \
+                grad.shape != param._data.shape or not grad.flags.c_contiguous:
+            return False
+        grads.append(grad.reshape(-1))
+    kernel, scalars = found[0], found[3]
+    plan.write_scalars([tuple(map(float, map(scalars.__getitem__, kernel.scalars)))] *
+                       len(params))
+    _run(tuple(grads), plan.table, plan.sizes, plan.scalars,
+         blas_split.split_row(plan.largest, dtype.itemsize), plan.context)
+    if step is not None:
+        for state in states:
+            state["step"] += 1
     return True

@@ -232,3 +232,57 @@ def test_options_changed_between_steps_reach_the_multi_tensor_step(name, options
     for mine, ref, theirs in zip(together, reference, run(torch.optim, False)):
         np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, module, spied, options", CASES, ids=IDS)
+def test_a_step_reusing_the_last_table_is_the_full_step_bit_for_bit(
+        name, module, spied, options, monkeypatch):
+    """Where nothing but the gradients changed since the last step, the multi-tensor step
+    reuses its table (``GroupPlan.unchanged``); a parameter's array replaced, its state's
+    arrays replaced, the state loaded afresh, amsgrad, momentum or Nesterov's switched, a
+    parameter without a gradient for a step: each is seen, and the parameters and states stay the
+    full step's, bit for bit."""
+    changes = {2: lambda opt, params: params[0].__setattr__(
+                   "data", params[0].data.clone()),
+               4: lambda opt, params: [state.update({k: v.copy() for k, v in state.items()
+                                                     if isinstance(v, np.ndarray)})
+                                       for state in opt.state.values()],
+               6: lambda opt, params: opt.load_state_dict(opt.state_dict()),
+               7: lambda opt, params: opt.param_groups[0].update(
+                   {"amsgrad": True} if "amsgrad" in opt.param_groups[0] else
+                   {"momentum": 0.5} if name == "SGD" and not options.get("nesterov") else {}),
+               9: lambda opt, params: params[1].__setattr__("grad", None),
+               11: lambda opt, params: opt.param_groups[0].update(
+                   nesterov=False) if opt.param_groups[0].get("nesterov") else None}
+
+    def run(reuse: bool):
+        monkeypatch.setattr(accel, "enabled", True)
+        reused = []
+        if not reuse:
+            monkeypatch.setattr(multi_tensor.GroupPlan, "unchanged", lambda *a: False)
+        else:
+            original = multi_tensor._step_as_before
+            monkeypatch.setattr(multi_tensor, "_step_as_before",
+                                lambda *a: reused.append(1) or original(*a))
+        rng = np.random.default_rng(5)
+        params = [Parameter(rng.standard_normal(shape)) for shape in [(64, 80), (80,), (9,)]]
+        opt = getattr(optim, name)(params, **options)
+        for step in range(13):
+            for param in params:
+                param.grad = _gradient(param.numpy())
+            if step in changes:
+                changes[step](opt, params)
+            opt.step()
+        monkeypatch.undo()
+        return params, opt, len(reused)
+
+    params, opt, reused = run(True)
+    expected, expected_opt, _ = run(False)
+    assert reused >= 3  # steps 1, 3 and 5 follow one that changed nothing
+    for mine, theirs in zip(params, expected, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+        state, expected_state = opt.state[mine], expected_opt.state[theirs]
+        assert state.keys() == expected_state.keys()
+        for key, value in expected_state.items():
+            np.testing.assert_array_equal(np.asarray(state[key]), np.asarray(value),
+                                          err_msg=key)
