@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import functools
 import inspect
 import textwrap
 import weakref
-from dataclasses import dataclass
 from operator import is_
 
 from ffnn import autograd
@@ -47,13 +47,14 @@ NOT_RUN = object()
 """``run``'s answer where the forward must run as written."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Callee:
     """How one call's callable is found: ``where`` 'self' (``self.name`` then ``[index]``
     when ``index`` is not None), 'loop' (the loop variable), 'global' (``name`` in the
     forward's closure, globals or builtins, then the attributes ``path``) or 'method' (the
     value's method ``name``); ``args`` / ``kwargs``: the constants the call passes after the
-    input (a method's may be ``Rows``)."""
+    input, or the module's attributes (``Own``: ``training=self.training``; a method's may
+    be ``Rows``)."""
 
     where: str
     name: str = ""
@@ -61,9 +62,11 @@ class Callee:
     path: tuple = ()
     args: tuple = ()
     kwargs: tuple = ()
+    reads_self: bool = False
+    """Whether an argument is an attribute of the module (``Own``), read at each call."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Step:
     """One statement: its calls, the outermost first (``callees``), or a loop over
     ``self.<loop>`` whose body is ``body`` (Steps)."""
@@ -197,8 +200,8 @@ class _Reader:
                 continue
             if not node.args:
                 raise _NotAPipeline
-            args = tuple(_constant(a) for a in node.args[1:])
-            kwargs = tuple((k.arg, _constant(k.value)) for k in node.keywords)
+            args = tuple(self.argument(a) for a in node.args[1:])
+            kwargs = tuple((k.arg, self.argument(k.value)) for k in node.keywords)
             found.append(self.callee(node.func, args, kwargs))
             node = node.args[0]
         return tuple(found)
@@ -221,7 +224,17 @@ class _Reader:
     def _current(self, node) -> bool:
         return isinstance(node, ast.Name) and node.id == self.value
 
+    def argument(self, node):
+        """A constant, or ``self.<name>`` (``Own``)."""
+        return Own(node.attr) if self._self_attribute(node) else _constant(node)
+
     def callee(self, node, args: tuple, kwargs: tuple) -> Callee:
+        found = self._callee(node, args, kwargs)
+        if any(type(a) is Own for a in (*args, *(v for _, v in kwargs))):
+            found = dataclasses.replace(found, reads_self=True)
+        return found
+
+    def _callee(self, node, args: tuple, kwargs: tuple) -> Callee:
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
                 type(node.slice.value) is int and self._self_attribute(node.value):
             return Callee("self", node.value.attr, node.slice.value, (), args, kwargs)
@@ -242,7 +255,14 @@ class _Reader:
             node.value.id == self.own
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
+class Own:
+    """An argument that is the module's attribute ``name`` (``training=self.training``)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Rows:
     """A method's argument that is its value's rows: ``x.size(0)`` (``form`` 'size') or
     ``x.shape[0]`` ('shape'), read as written when the call is made."""
@@ -343,8 +363,17 @@ def _calls_of(module, forward, callees: tuple, item) -> list:
             function = _global(forward, callee.name)
             for name in callee.path:
                 function = getattr(function, name)
-        found.append((function, callee.args, callee.kwargs))
+        if callee.reads_self:
+            found.append((function, *_own_values(module, callee.args, callee.kwargs)))
+        else:
+            found.append((function, callee.args, callee.kwargs))
     return found[::-1]
+
+
+def _own_values(module, args: tuple, kwargs: tuple) -> tuple:
+    """``args`` and ``kwargs`` with each ``Own`` read from ``module``."""
+    return (tuple(getattr(module, a.name) if type(a) is Own else a for a in args),
+            tuple((k, getattr(module, a.name) if type(a) is Own else a) for k, a in kwargs))
 
 
 class MethodCall:
@@ -509,7 +538,7 @@ def _library():
     import ffnn
     import ffnn.nn.functional as functional
     from ffnn import ops
-    from ffnn.nn import activation, chain_layers, container, linear, module
+    from ffnn.nn import activation, chain_layers, container, linear, module, normalization
     from ffnn.ops.shape import FlattenFeatures
     from ffnn.tensor import Tensor
 
@@ -521,8 +550,10 @@ def _library():
             if getattr(where, name, None) is not None:
                 kinds[getattr(where, name)] = kind
     kinds[ffnn.flatten] = _flatten_from(0)  # torch.flatten(x) flattens every dimension
+    kinds[functional.dropout] = _dropout_as_module
     return types.SimpleNamespace(
-        ffnn=ffnn, Flatten=linear.Flatten,
+        ffnn=ffnn, Flatten=linear.Flatten, Dropout=normalization.Dropout,
+        Identity=linear.Identity,
         Tensor=Tensor, Module=module.Module, ModuleList=container.ModuleList,
         Sequential=container.Sequential, FlattenFeatures=FlattenFeatures,
         layer_of=chain_layers.layer_of, hooked_module=chain_layers.hooked_module,
@@ -537,3 +568,13 @@ def _flatten_from(first: int):
         return _library().Flatten(start_dim, end_dim)
 
     return flatten
+
+
+def _dropout_as_module(p: float = 0.5, training: bool = True, inplace: bool = False):
+    """``F.dropout(x, p, training)`` as the ``nn.Dropout(p)`` it is (both draw from the
+    global stream), or as ``nn.Identity()`` where ``training`` is False (it returns x);
+    None in place."""
+    if inplace or type(training) is not bool:
+        return None
+    module = _library().Dropout(p)  # checks p
+    return module if training else _library().Identity()

@@ -111,6 +111,18 @@ class Reshaped(Viewed):
         return self.fc2(F.gelu(self.fc1(x.reshape(x.shape[0], -1)))).sigmoid()
 
 
+class FunctionalDropout(nn.Module):
+    """``F.dropout`` with the module's mode, and without (always on, as torch's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(6, 8), nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = F.dropout(F.relu(self.fc1(x)), 0.25, training=self.training)
+        return F.dropout(self.fc2(x), p=0.1)
+
+
 def with_closure(activation):
     """A class made in a function, its forward calling a name of the closure."""
 
@@ -126,7 +138,8 @@ def with_closure(activation):
 
 
 PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4),
-             Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16), Repeated: (6, 5)}
+             Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16), Repeated: (6, 5),
+             FunctionalDropout: (9, 6)}
 
 
 def _as_sequential(model, x):
@@ -145,6 +158,10 @@ def _as_sequential(model, x):
                              dim=1)
     if isinstance(model, Flattened):
         return nn.Sequential(nn.Flatten(), model.fc1, nn.Tanh(), model.fc2)(x)
+    if isinstance(model, FunctionalDropout):
+        first = nn.Dropout(0.25)
+        first.training = model.training
+        return nn.Sequential(model.fc1, nn.ReLU(), first, model.fc2, nn.Dropout(0.1))(x)
     if isinstance(model, Repeated):
         return nn.Sequential(model.fc1, nn.ReLU(), model.fc2, model.act, model.fc3, model.act,
                              nn.ReLU())(x)
@@ -240,7 +257,7 @@ class _TwoArguments(Tutorial):
 
 class _AnArgumentNotConstant(Tutorial):
     def forward(self, x):
-        return self.fc3(F.dropout(self.fc2(F.relu(self.fc1(x))), 0.5, self.training))
+        return self.fc3(F.dropout(self.fc2(F.relu(self.fc1(x))), 0.5 * self.scale))
 
 
 class _LoopCarriesAnotherName(Looped):
@@ -419,3 +436,17 @@ def test_a_view_to_other_rows_runs_as_written():
     assert out.shape == (6, 3)  # x.view(-1, 16) is no Flatten
     np.testing.assert_allclose(out.detach().numpy(), model.forward(x).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_functional_dropout_follows_the_modules_mode():
+    model, x = FunctionalDropout(), ffnn.randn(50, 6)
+    found = []
+    for training in (True, False):
+        model.train(training)
+        for call in (model, model.forward):
+            ffnn.manual_seed(7)
+            found.append(call(x).detach().numpy())
+        assert isinstance(model(x)._ctx, chain_call.SequentialChain)
+    for piped, written in (found[:2], found[2:]):
+        np.testing.assert_allclose(piped, written, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(found[0], found[2])  # the first dropout is off in eval mode
