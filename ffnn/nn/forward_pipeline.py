@@ -10,15 +10,17 @@ PyTorch programs write their networks as ``class Net(nn.Module)`` calling their 
 
 Such a forward does nothing but apply one callable after another to its one input: calls of
 ``self.<name>``, ``self.<name>[i]``, a loop variable over ``self.<name>``, a name of its
-globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants, or a
-method of the value (``x.relu()``, ``x.view(x.size(0), -1)``: constants and the value's rows).
+globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants or the
+module's attributes (``training=self.training``), or a method of the value (``x.relu()``,
+``x.view(x.size(0), -1)``: constants and the value's rows).
 Its source is read once (``read``) into ``Step``s; at each call with gradients on, ``run``
 resolves every callee as Python would (attributes of the module, the forward's globals and
 closure, a loop over a ``ModuleList`` or ``Sequential``), then runs the leading calls that are
 plain chain layers (``ffnn.nn.chain_layers``) as a ``Sequential`` of them: one node of the
 graph (``ffnn.nn.chain_call``, native where it can), what a ``Sequential`` of the same layers
 computes. An activation called as a function or a method counts as its module (``F.relu(x)``,
-``x.relu()``: ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``), a flatten of
+``x.relu()``: ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``; ``F.dropout``
+on the global stream: ``nn.Dropout``), a flatten of
 the rows (``torch.flatten(x, 1)``, ``x.view(x.size(0), -1)``) as ``nn.Flatten()``, a library
 ``Sequential`` as its layers. The other calls follow one by one, as the forward makes them.
 
