@@ -99,7 +99,11 @@ def plan_of(cls: type) -> tuple | None:
     forward = cls.forward
     found = _plans.get(cls)
     if found is None or found[0] is not forward:
-        found = _plans[cls] = (forward, read(forward))
+        try:
+            steps = read(forward)
+        except Exception:  # a source this reader does not foresee: the forward as written
+            steps = None
+        found = _plans[cls] = (forward, steps)
     return found[1]
 
 
@@ -178,7 +182,7 @@ class _Reader:
 
     def loop(self, statement: ast.For) -> Step:
         if statement.orelse or not isinstance(statement.target, ast.Name) or \
-                self._self_attribute(statement.iter) is None:
+                not self._self_attribute(statement.iter):
             raise _NotAPipeline
         self.loop_name = statement.target.id
         if self.loop_name in (self.own, self.value):
@@ -308,10 +312,13 @@ def run(module, steps: tuple, x):
     if not autograd.is_grad_enabled() or type(x) is not library.Tensor or \
             "forward" in vars(module):
         return NOT_RUN
-    calls = _resolve(module, steps)
-    if calls is None:
+    try:  # nothing has run yet: whatever goes wrong here, the forward runs as written
+        calls = _resolve(module, steps)
+        if calls is None:
+            return NOT_RUN
+        count, sequential = _leading_sequential(module, calls, library)
+    except Exception:
         return NOT_RUN
-    count, sequential = _leading_sequential(module, calls, library)
     if sequential is not None:
         x = sequential.forward(x)  # made here: no hooks
     for function, args, kwargs in calls[count:]:

@@ -274,6 +274,23 @@ class _LoopVariableAfterTheLoop(Looped):
         return layer(x)
 
 
+class _LoopOverASlice(Looped):
+    def forward(self, x):
+        for layer in self.layers[:3]:
+            x = layer(x)
+        return self.layers[5](x)
+
+
+class _LoopOverAGlobal(Looped):
+    def forward(self, x):
+        for layer in LAYER_NAMES:
+            x = getattr(self, layer)(x)
+        return x
+
+
+LAYER_NAMES = ("fc1", "fc2")
+
+
 class _LocalCallee(Tutorial):
     def forward(self, x):
         fc1 = self.fc1
@@ -287,7 +304,8 @@ class _OneCall(Tutorial):
 
 @pytest.mark.parametrize("model_class", [
     _Skip, _Printing, _Branching, _TwoArguments, _AnArgumentNotConstant,
-    _LoopCarriesAnotherName, _LoopVariableAfterTheLoop, _LocalCallee, _OneCall])
+    _LoopCarriesAnotherName, _LoopVariableAfterTheLoop, _LoopOverASlice, _LoopOverAGlobal,
+    _LocalCallee, _OneCall])
 def test_other_forwards_are_not_read(model_class):
     assert forward_pipeline.plan_of(model_class) is None
 
