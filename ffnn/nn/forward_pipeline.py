@@ -20,9 +20,10 @@ plain chain layers (``ffnn.nn.chain_layers``) as a ``Sequential`` of them: one n
 graph (``ffnn.nn.chain_call``, native where it can), what a ``Sequential`` of the same layers
 computes. An activation called as a function or a method counts as its module (``F.relu(x)``,
 ``x.relu()``: ``nn.ReLU()``; ``F.leaky_relu(x, 0.2)``: ``nn.LeakyReLU(0.2)``; ``F.dropout``
-on the global stream: ``nn.Dropout``), a flatten of
-the rows (``torch.flatten(x, 1)``, ``x.view(x.size(0), -1)``) as ``nn.Flatten()``, a library
-``Sequential`` as its layers. The other calls follow one by one, as the forward makes them.
+on the global stream: ``nn.Dropout``), a flatten of the rows (``torch.flatten(x, 1)``,
+``x.view(x.size(0), -1)``, ``x.view(-1, 28 * 28)`` where the input has 784 values a row)
+as ``nn.Flatten()``, a library ``Sequential`` as its layers. The other calls follow one by
+one, as the forward makes them.
 
 Anything else in the forward (another statement or expression, a second argument, a value
 read into Python, a callee that is not found) and it runs as written. Callees are looked up
@@ -37,6 +38,8 @@ import builtins
 import dataclasses
 import functools
 import inspect
+import math
+import operator
 import textwrap
 import weakref
 from operator import is_
@@ -292,11 +295,21 @@ def _rows_form(node) -> tuple | None:
     return None
 
 
+_FOLDED = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv}
+"""Arithmetic on numbers read as its value (``x.view(-1, 28 * 28)``)."""
+
+
 def _constant(node):
-    """The value of a literal argument (a number, string, bool or None; ``-`` a number)."""
+    """The value of a literal argument (a number, string, bool or None; ``-`` a number;
+    ``+ - * //`` of numbers)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
             isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
         return -node.operand.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLDED:
+        left, right = _constant(node.left), _constant(node.right)
+        if type(left) in (int, float) and type(right) in (int, float):
+            return _FOLDED[type(node.op)](left, right)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float, str, bool,
                                                                type(None)):
         return node.value
@@ -316,7 +329,8 @@ def run(module, steps: tuple, x):
         calls = _resolve(module, steps)
         if calls is None:
             return NOT_RUN
-        count, sequential = _leading_sequential(module, calls, library)
+        row = (x.ndim, math.prod(x.shape[1:])) if x.ndim >= 2 else None
+        count, sequential = _leading_sequential(module, calls, library, row)
     except Exception:
         return NOT_RUN
     if sequential is not None:
@@ -414,14 +428,15 @@ def _global(forward, name: str):
     return getattr(builtins, name)
 
 
-def _layers_called(calls: list, library) -> list:
+def _layers_called(calls: list, library, row: tuple | None) -> list:
     """The layers each leading call runs, a tuple per call: the module called; the children
     of a library ``Sequential`` called (its call adds nothing else); the activation module
-    a function stands for (``_functional_module``); up to the first call that is none."""
+    a function or method stands for (``_functional_module``, ``_method_module``: the first
+    call's knowing the input's ``row``, (ndim, values a row)); up to the first that is none."""
     groups = []
     for function, args, kwargs in calls:
         if type(function) is MethodCall:
-            module = _method_module(function.name, args, kwargs)
+            module = _method_module(function.name, args, kwargs, row)
             if module is None:
                 break
             groups.append((module,))
@@ -434,6 +449,7 @@ def _layers_called(calls: list, library) -> list:
             groups.append(tuple(function._modules.values()))
         else:
             groups.append((function,))
+        row = None  # known for the input only
     return groups
 
 
@@ -494,12 +510,18 @@ def _activation_module(function, args: tuple, kwargs: tuple):
 
 
 @functools.lru_cache(maxsize=64)
-def _method_module(name: str, args: tuple, kwargs: tuple):
+def _method_module(name: str, args: tuple, kwargs: tuple, row: tuple | None = None):
     """The module a method of the value is the forward of (``x.relu()``: ``nn.ReLU()``;
-    ``x.flatten(1)``, ``x.view(x.size(0), -1)``: ``nn.Flatten()``), or None."""
-    if name in ("view", "reshape"):
-        rows_first = len(args) == 2 and type(args[0]) is Rows and args[1] == -1
-        return _library().Flatten() if rows_first and not kwargs else None
+    ``x.flatten(1)``, ``x.view(x.size(0), -1)``: ``nn.Flatten()``; ``x.view(-1, k)`` on a
+    value of ``row`` = (ndim, k): ``nn.Flatten()``, ``nn.Identity()`` where it has two
+    dimensions), or None."""
+    if name in ("view", "reshape") and len(args) == 2 and not kwargs:
+        if type(args[0]) is Rows and args[1] == -1:
+            return _library().Flatten()
+        if type(args[0]) is int and args[0] == -1 and type(args[1]) is int and \
+                row is not None and args[1] == row[1]:
+            return _library().Identity() if row[0] == 2 else _library().Flatten()
+        return None
     if name in ("relu", "tanh", "sigmoid", "flatten"):
         kind = _library().functional_kinds[getattr(_library().ffnn, name)]
         try:
@@ -510,17 +532,17 @@ def _method_module(name: str, args: tuple, kwargs: tuple):
 
 
 _sequentials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Module → (the layers of its leading calls when last read, up to the first that is not
-a chain's, how many lead, the ``Sequential`` of their layers or None where they were fewer
-than ``MIN_LAYERS``)."""
+"""Module → (the layers of its leading calls when last read (``_layers_called``), how many
+lead as a chain, the ``Sequential`` of their layers or None where they were fewer than
+``MIN_LAYERS``)."""
 
 
-def _leading_sequential(module, calls: list, library) -> tuple:
+def _leading_sequential(module, calls: list, library, row: tuple | None) -> tuple:
     """(how many of ``calls`` lead as chain layers, the ``Sequential`` of their layers or
     None), kept for ``module`` while the leading calls run the same layers. Whether the
     Sequential runs them as one node is ``chain_call``'s to tell at each call (hooks added
     since, a mode): whatever it holds, it computes what the calls one by one compute."""
-    groups = _layers_called(calls, library)
+    groups = _layers_called(calls, library, row)
     found = _sequentials.get(module)
     if found is not None and _same_groups(found[0], groups):
         return found[1], found[2]
@@ -529,13 +551,13 @@ def _leading_sequential(module, calls: list, library) -> tuple:
     if len(layers) < MIN_LAYERS:
         count, layers = 0, []
     sequential = library.Sequential(*layers) if layers else None
-    _sequentials[module] = (tuple(groups[:count + 1]), count, sequential)  # and the next
+    _sequentials[module] = (tuple(groups), count, sequential)
     return count, sequential
 
 
 def _same_groups(kept: tuple, groups: list) -> bool:
-    """Whether ``groups`` begin with the groups ``kept``, layer for layer the same."""
-    return len(groups) >= len(kept) and all(
+    """Whether ``groups`` are the groups ``kept``, layer for layer the same."""
+    return len(groups) == len(kept) and all(
         len(a) == len(b) and all(map(is_, a, b)) for a, b in zip(kept, groups))
 
 

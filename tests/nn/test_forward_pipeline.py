@@ -443,6 +443,28 @@ def test_a_sequential_called_runs_its_layers_in_the_chain_as_they_are_now():
     np.testing.assert_array_equal(model(x).detach().numpy(), np.zeros((5, 3), np.float32))
 
 
+class ViewedAsRows(Viewed):
+    """The older MNIST tutorials' view: ``x.view(-1, 4 * 4)``."""
+
+    def forward(self, x):
+        x = x.view(-1, 4 * 4)
+        return F.log_softmax(self.fc2(F.relu(self.fc1(x))), dim=1)
+
+
+def test_a_view_to_the_inputs_rows_is_a_flatten():
+    model, x = ViewedAsRows(), ffnn.randn(6, 4, 4)
+    out = model(x)
+    assert isinstance(out._ctx.input_ctxs[0], chain_call.SequentialChain)
+    np.testing.assert_allclose(out.detach().numpy(), model.forward(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    other = ffnn.randn(6, 32)  # 32 values a row: x.view(-1, 16) makes 12 rows of 16
+    out = model(other)
+    assert out.shape == (12, 3)
+    np.testing.assert_allclose(out.detach().numpy(), model.forward(other).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert isinstance(model(x)._ctx.input_ctxs[0], chain_call.SequentialChain)
+
+
 def test_a_view_to_other_rows_runs_as_written():
     class Regrouped(Viewed):
         def forward(self, x):
