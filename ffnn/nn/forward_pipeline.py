@@ -90,9 +90,15 @@ _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def program_class(cls: type) -> bool:
-    """Whether ``cls`` is defined outside ffnn's own layers (the bench's networks stand for
-    a program's): only such a class's ``forward`` is read."""
-    where = cls.__module__ or ""
+    """Whether ``cls`` is defined outside ffnn's own layers: only such a class's
+    ``forward`` is read."""
+    return _programs(cls.__module__)
+
+
+def _programs(where: str | None) -> bool:
+    """Whether module ``where`` is a program's, not ffnn's (the bench's networks stand for
+    a program's)."""
+    where = where or ""
     return not where.startswith("ffnn.") or where.startswith("ffnn.bench.")
 
 
@@ -114,10 +120,8 @@ def read(forward) -> tuple | None:
     """``forward``'s statements as Steps, or None where it is not ``def forward(self, x)``
     applying calls to x and returning the result, or is one of ffnn's layers (they run as
     written; the bench's networks stand for a program's)."""
-    where = getattr(forward, "__module__", None) or ""
-    if not inspect.isfunction(forward) or where.startswith("ffnn.") and \
-            not where.startswith("ffnn.bench."):  # ffnn's own, inherited or set on the class
-        return None
+    if not inspect.isfunction(forward) or not _programs(forward.__module__):
+        return None  # ffnn's own, inherited or set on the class
     function = _source_of(forward)
     if function is None:
         return None
@@ -522,12 +526,8 @@ def _method_module(name: str, args: tuple, kwargs: tuple, row: tuple | None = No
                 row is not None and args[1] == row[1]:
             return _library().Identity() if row[0] == 2 else _library().Flatten()
         return None
-    if name in ("relu", "tanh", "sigmoid", "flatten"):
-        kind = _library().functional_kinds[getattr(_library().ffnn, name)]
-        try:
-            return kind(*args, **dict(kwargs))
-        except (TypeError, ValueError):
-            return None
+    if name in ("relu", "tanh", "sigmoid", "flatten"):  # as torch.relu(x), torch.flatten(x)
+        return _activation_module(getattr(_library().ffnn, name), args, kwargs)
     return None
 
 

@@ -95,6 +95,11 @@ class GroupPlan:
                 self.scalars[i, :len(row)] = row
         self.rows = rows
 
+    def launch(self, grads: list, dtype: np.dtype) -> None:
+        """The table's updates with these flat gradients, in one compiled call."""
+        _run(tuple(grads), self.table, self.sizes, self.scalars,
+             blas_split.split_row(self.largest, dtype.itemsize), self.context)
+
     def remember(self, params: list, states: list, group: dict, rows: list) -> None:
         """What the next step must find unchanged to reuse this one's table (``unchanged``):
         kept only when every parameter took the same row of scalars."""
@@ -149,9 +154,8 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
     updates, seen, grads, rows, counted = [], [], [], [], []
     last = (None, None, None)  # (kernel, scalars, row): parameters mostly share their scalars
     for param in params:
-        data, grad = param._data, param._grad
-        if type(grad) is not np.ndarray or grad.dtype != dtype or \
-                grad.shape != data.shape or not grad.flags.c_contiguous:
+        data, grad = param._data, _flat_gradient(param, dtype)
+        if grad is None:
             return False
         state = states[param]
         if not state:
@@ -163,17 +167,16 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         kernel, flags, arrays, scalars = found
         updates.append((kernel, flags, data, arrays))
         seen += (data, kernel, *flags.values(), *arrays)
-        grads.append(grad.reshape(-1))
+        grads.append(grad)
         if kernel is not last[0] or scalars is not last[1] and scalars != last[1]:
-            last = kernel, scalars, tuple(map(float, map(scalars.__getitem__, kernel.scalars)))
+            last = kernel, scalars, _row(kernel, scalars)
         rows.append(last[2])
         if step is not None:
             counted.append(state)
     if not plan.matches(seen) and not plan.rebuild(seen, updates, dtype):
         return False
     plan.write_scalars(rows)
-    _run(tuple(grads), plan.table, plan.sizes, plan.scalars,
-         blas_split.split_row(plan.largest, dtype.itemsize), plan.context)
+    plan.launch(grads, dtype)
     for state in counted:
         state["step"] += 1
     plan.remember(params, kept, group, rows)
@@ -193,19 +196,27 @@ def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, state
     found = optimizer.fused_update(states[0], group, 1 if step is None else step + 1)
     if found is None:
         return None
-    grads = []
-    for param in params:
-        grad = param._grad
-        if type(grad) is not np.ndarray or grad.dtype != dtype or \
-                grad.shape != param._data.shape or not grad.flags.c_contiguous:
-            return False
-        grads.append(grad.reshape(-1))
-    kernel, scalars = found[0], found[3]
-    plan.write_scalars([tuple(map(float, map(scalars.__getitem__, kernel.scalars)))] *
-                       len(params))
-    _run(tuple(grads), plan.table, plan.sizes, plan.scalars,
-         blas_split.split_row(plan.largest, dtype.itemsize), plan.context)
+    grads = [_flat_gradient(param, dtype) for param in params]
+    if any(grad is None for grad in grads):
+        return False
+    plan.write_scalars([_row(found[0], found[3])] * len(params))
+    plan.launch(grads, dtype)
     if step is not None:
         for state in states:
             state["step"] += 1
     return True
+
+
+def _flat_gradient(param, dtype) -> np.ndarray | None:
+    """``param``'s gradient as a flat view where the kernel takes it (a C-contiguous NumPy
+    array of ``dtype`` and the parameter's shape), else None."""
+    grad = param._grad
+    if type(grad) is not np.ndarray or grad.dtype != dtype or \
+            grad.shape != param._data.shape or not grad.flags.c_contiguous:
+        return None
+    return grad.reshape(-1)
+
+
+def _row(kernel, scalars: dict) -> tuple:
+    """A parameter's row of the scalars table: the kernel's scalars in its order, as floats."""
+    return tuple(map(float, map(scalars.__getitem__, kernel.scalars)))
