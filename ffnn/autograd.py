@@ -290,8 +290,10 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
         leaf_grads[id(root)] = [root, run_grad_hooks(root, gradient)]
         return leaf_grads
     order = _topological_order(root._ctx)
+    now = _clock[0]
     for fn in order:
-        _check_versions(fn)
+        if fn.tick != now:  # something changed in place since fn ran: was it fn's?
+            _check_versions(fn)
     grads = {id(root._ctx): gradient}
     leaves: dict[int, object] = {}  # id(leaf) → leaf, their gradients in ``leaf_sums``
     leaf_sums: dict[int, object] = {}
@@ -299,32 +301,54 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
     for fn in reversed(order):
         grad = grads.pop(id(fn), None)
         if grad is not None:
-            grad = run_grad_hooks(fn, region_gradient.dense(grad, owned))
-        if grad is not None and wanted is not None and id(fn) in wanted:
-            leaf_grads[id(fn)] = [wanted[id(fn)], grad]
-        retained = fn.__dict__.get("retained_by")
-        if grad is not None and retained is not None:
-            retained._grad = grad.copy() if retained._grad is None else retained._grad + grad
-        if grad is not None:
-            region = fn.backward_region(grad) if fn.regional else None
-            input_grads = (region,) if region is not None else fn.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            edges = zip(fn.parents, fn.input_ctxs, fn.needs_input_grad, input_grads)
-            for parent, parent_fn, needed, input_grad in edges:
-                if input_grad is None or not needed:
-                    continue
-                if parent_fn is None:
-                    leaves[id(parent)] = parent
-                    region_gradient.add(leaf_sums, id(parent), input_grad, owned)
-                else:
-                    region_gradient.add(grads, id(parent_fn), input_grad, owned)
+            grad = _received(fn, grad, owned)
+            if wanted is not None and id(fn) in wanted:
+                leaf_grads[id(fn)] = [wanted[id(fn)], grad]
+            _pass_on(fn, grad, grads, leaves, leaf_sums, owned)
         if not retain_graph:
             fn.free()
     for key, leaf in leaves.items():
-        grad = region_gradient.dense(leaf_sums[key], owned)
+        grad = leaf_sums[key]
+        if owned or type(grad) is region_gradient.Region:
+            grad = region_gradient.dense(grad, owned)
         leaf_grads[key] = [leaf, run_grad_hooks(leaf, grad) if leaf._ctx is None else grad]
     return leaf_grads
+
+
+def _received(fn: Op, grad, owned: set):
+    """The gradient reaching ``fn``'s output, written out (a ``Region``) and through its
+    hooks, and kept in the tensor that ``retain_grad()`` was called on."""
+    if owned or type(grad) is region_gradient.Region:
+        grad = region_gradient.dense(grad, owned)
+    state = fn.__dict__
+    if "_grad_hooks" in state:
+        grad = run_grad_hooks(fn, grad)
+    retained = state.get("retained_by")
+    if retained is not None:
+        retained._grad = grad.copy() if retained._grad is None else retained._grad + grad
+    return grad
+
+
+def _pass_on(fn: Op, grad, grads: dict, leaves: dict, leaf_sums: dict, owned: set) -> None:
+    """Run ``fn``'s backward on ``grad`` and add each input's gradient to what it has
+    received: an op's in ``grads``, a leaf's in ``leaf_sums`` (the leaf in ``leaves``)."""
+    region = fn.backward_region(grad) if fn.regional else None
+    input_grads = (region,) if region is not None else fn.backward(grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    edges = zip(fn.parents, fn.input_ctxs, fn.needs_input_grad, input_grads)
+    for parent, parent_fn, needed, input_grad in edges:
+        if input_grad is None or not needed:
+            continue
+        if parent_fn is None:
+            pending, key = leaf_sums, id(parent)
+            leaves[key] = parent
+        else:
+            pending, key = grads, id(parent_fn)
+        if key in pending:
+            region_gradient.add(pending, key, input_grad, owned)
+        else:  # its first gradient: region_gradient.add's first case
+            pending[key] = input_grad
 
 
 def run_grad_hooks(owner, grad):
@@ -349,7 +373,9 @@ def _store_leaf_grads(entries, root_gradient) -> None:
     """Add each leaf's gradient to its ``.grad``; every ``.grad`` owns its own memory."""
     handed_out = {id(root_gradient)}
     for leaf, grad in entries:
-        grad = _shaped_like(grad, leaf)
+        data = leaf._data
+        if grad.dtype != data.dtype or grad.shape != data.shape:
+            grad = _shaped_like(grad, leaf)
         if leaf._grad is None:
             if grad.base is not None or id(grad) in handed_out or not grad.flags.writeable:
                 grad = grad.copy()

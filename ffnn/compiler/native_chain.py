@@ -89,6 +89,8 @@ class NativeChain:
         self.in_features, self.classes = int(self.dims[0, 1]), int(self.dims[-1, 0])
         self.widest = int(self.dims.max())
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
+        self.per_call = self.batch_norms or any(b.dropout_layer is not None for b in blocks)
+        """Whether a call gives options of its own (dropout's masks, batch norm's ε)."""
         self.blas = native.blas_functions(self.dtype)
         self.name = layers[-1][0]().name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
@@ -167,7 +169,7 @@ class NativeChain:
         offsets, nbytes, arrays = self._layout(n)
         table, work = self._template.copy(), np.empty(nbytes, np.uint8)
         out = np.empty((n, self.classes), self.dtype)
-        statistics = self._call_options(table, work, arrays, layers)
+        statistics = self._call_options(table, work, arrays, layers) if self.per_call else ()
         self._forward_call(x2, out, work, table, offsets, self.dims, self.blas,
                            blas_split.split_row(n * self.widest, self.dtype.itemsize),
                            self._context)
@@ -203,8 +205,8 @@ class NativeChain:
         """Each parameter's gradient (None for an absent one) from dL/dout."""
         x2, table, _, out, params = saved
         grad = accel.dense(grad, out.shape, self.dtype)
-        grads = [None if p is None else np.empty_like(p) for p in params]
-        addresses = np.array([self._address(g) for g in grads if g is not None], np.int64)
+        grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
+        addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
         current, spare = self._scratch_for(x2.shape[0])
         self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
                             spare, self.blas,

@@ -34,7 +34,6 @@ from ffnn.nn.chain_layers import (
     batch_statistics,
     dropout_options,
     flatten_reason,
-    hooked_module,
     layer_of,
 )
 from ffnn.ops import matrix, norms
@@ -134,8 +133,13 @@ def layers_of(sequential) -> list | None:
     forwards = tuple([type(m).forward for m in modules if m is not None])
     if cached is None or not _same(cached[0], modules) or not _same(cached[2], forwards):
         cached = _plans[sequential] = (modules, _classify(modules), forwards)
-    if cached[1] is None or any(map(_changed_by_hand, modules)):
+    if cached[1] is None:
         return None
+    for module in modules:  # forward hooks, or a ``forward`` set on the instance (as
+        # ``ffnn.utils.profile`` times each layer): then its own call must run
+        state = getattr(module, "__dict__", ())
+        if "_forward_hooks" in state or "_forward_pre_hooks" in state or "forward" in state:
+            return None
     return cached[1]
 
 
@@ -161,12 +165,6 @@ def _classify(modules: tuple) -> list | None:
                 read = declared.op_options if declared is not None else None
             layers.append((op, holder, read, module))
     return layers if layers and flatten_reason(layers) is None else None
-
-
-def _changed_by_hand(module) -> bool:
-    """Whether ``module`` has forward hooks, or a ``forward`` set on the instance (as
-    ``ffnn.utils.profile`` times each layer): then its own call must run."""
-    return hooked_module(module) or "forward" in vars(module)
 
 
 def call(sequential, input) -> object | None:
@@ -227,6 +225,11 @@ def native_chain(owner, layers: list, params: list):
     kernels or where they are not such a chain."""
     if not accel.enabled:
         return None
-    from ffnn.compiler.native_chain import chain_for
+    global _chain_for
+    if _chain_for is None:
+        from ffnn.compiler.native_chain import chain_for as _chain_for
+    return _chain_for(owner, layers, params)
 
-    return chain_for(owner, layers, params)
+
+_chain_for = None
+"""``ffnn.compiler.native_chain.chain_for``, imported at the first call (it loads numba)."""

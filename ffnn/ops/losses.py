@@ -67,7 +67,8 @@ class MSELoss(Op):
 
     def forward(self, x, y, reduction="mean"):
         self.reduction = reduction
-        if reduction != "none" and x.shape == y.shape and accel.usable(x, y):
+        if reduction != "none" and x.shape == y.shape and accel.usable(x, y, min_size=1):
+            # one compiled pass at any size: NumPy's three (and errstate) cost more
             self.diff, total = accel.squared_difference(x, y)
             return np.asarray(total / x.size if reduction == "mean" else total, x.dtype)
         self.diff = x - y
@@ -75,8 +76,13 @@ class MSELoss(Op):
             return _reduce(self.diff * self.diff, reduction)
 
     def backward(self, grad):
-        # 2·(g/N) is exact doubling: the same values as (2·diff)·(g/N), in one pass
-        g = self.diff * (2 * _scale(grad, self.reduction, self.diff.size))
+        # 2·(g/N) is exact doubling: the same values as (2·diff)·(g/N), in one pass. A 0-d
+        # g/N in Python's float64 rounds to the dtype as the dtype's own division would (53
+        # bits hold twice 24 + 2), so as a Python float it costs a NumPy scalar op less
+        if self.reduction == "mean" and grad.ndim == 0:
+            g = self.diff * (2 * (float(grad) / self.diff.size))
+        else:
+            g = self.diff * (2 * _scale(grad, self.reduction, self.diff.size))
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
 
@@ -162,19 +168,19 @@ class CrossEntropyIndices(Op):
 
     def forward(self, x, target, weight=None, ignore_index=-100, reduction="mean",
                 label_smoothing=0.0):
-        m = xp(x)
         n, c = x.shape
         self.fused = None
         if (weight is None and not label_smoothing and reduction != "none" and n > 0
                 and target.dtype == np.int64 and accel.usable(x, min_size=1)):
             # the plain case in one compiled pass per row (ffnn.accel); None when a target
             # is outside [0, c) (ignore_index, or out of range: the NumPy path decides)
-            self.fused = accel.cross_entropy_forward(x, m.ascontiguousarray(target),
+            self.fused = accel.cross_entropy_forward(x, np.ascontiguousarray(target),
                                                      int(ignore_index))
         if self.fused is not None:
             total, self.prob = self.fused
             self.target, self.reduction = target, reduction
-            return x.dtype.type(total / n if reduction == "mean" else total)
+            return np.asarray(total / n if reduction == "mean" else total, x.dtype)
+        m = xp(x)
         check_class_labels("cross_entropy", target, c, ignore_index)  # a bad label raises here
         kept = target != ignore_index
         logp, self.prob = _log_softmax_rows(x)
@@ -197,11 +203,11 @@ class CrossEntropyIndices(Op):
         return _reduce(losses.astype(x.dtype, copy=False), reduction)
 
     def backward(self, grad):
-        m = xp(grad)
         if self.fused is not None:  # dL/dx = r (softmax - one_hot), r = dL/dL̄ (/ n: 'mean')
             n = self.prob.shape[0]
             r = float(grad) / n if self.reduction == "mean" else float(grad)
             return accel.cross_entropy_backward(self.prob, self.target, r), None
+        m = xp(grad)
         n, c = self.logp.shape
         r = grad / self.denominator if self.reduction == "mean" else grad
         r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r

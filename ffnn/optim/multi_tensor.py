@@ -95,6 +95,16 @@ class GroupPlan:
                 self.scalars[i, :len(row)] = row
         self.rows = rows
 
+    def write_shared(self, row: tuple, count: int) -> None:
+        """``write_scalars`` of ``count`` rows all ``row`` (a group's shared scalars)."""
+        if self.rows and len(self.rows) == count and self.rows[0] == row and \
+                self.rows.count(row) == count:
+            return
+        if self.scalars.shape != (count, max(1, len(row))):
+            self.scalars = np.zeros((count, max(1, len(row))))
+        self.scalars[:] = row if row else 0.0
+        self.rows = [row] * count
+
     def launch(self, grads: list, dtype: np.dtype) -> None:
         """The table's updates with these flat gradients, in one compiled call."""
         _run(tuple(grads), self.table, self.sizes, self.scalars,
@@ -118,16 +128,16 @@ class GroupPlan:
 
 def _snapshot(params: list, states: list, group: dict) -> list:
     """Each parameter, its array, its state and the state's entries but the step count
-    (keys and values), then the group's options: the objects a step's table stands for."""
+    (keys and values), then the group's keys and values: the objects a step's table stands
+    for."""
     found = []
     for param, state in zip(params, states):
         found += (param, param._data, state)
         for key, value in state.items():
             if key != "step":
                 found += (key, value)
-    for key, value in group.items():
-        if key != "params":
-            found += (key, value)
+    found += group.keys()  # the options (and the params list, its contents seen above)
+    found += group.values()
     return found
 
 
@@ -196,10 +206,13 @@ def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, state
     found = optimizer.fused_update(states[0], group, 1 if step is None else step + 1)
     if found is None:
         return None
-    grads = [_flat_gradient(param, dtype) for param in params]
-    if any(grad is None for grad in grads):
-        return False
-    plan.write_scalars([_row(found[0], found[3])] * len(params))
+    grads = []
+    for param in params:
+        grad = _flat_gradient(param, dtype)
+        if grad is None:
+            return False
+        grads.append(grad)
+    plan.write_shared(_row(found[0], found[3]), len(params))
     plan.launch(grads, dtype)
     if step is not None:
         for state in states:
@@ -208,13 +221,13 @@ def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, state
 
 
 def _flat_gradient(param, dtype) -> np.ndarray | None:
-    """``param``'s gradient as a flat view where the kernel takes it (a C-contiguous NumPy
-    array of ``dtype`` and the parameter's shape), else None."""
+    """``param``'s gradient as a flat C-contiguous array where the kernel takes it (a NumPy
+    array of ``dtype`` and the parameter's shape: a view of it, or a copy of a strided one,
+    which the kernel only reads), else None."""
     grad = param._grad
-    if type(grad) is not np.ndarray or grad.dtype != dtype or \
-            grad.shape != param._data.shape or not grad.flags.c_contiguous:
+    if type(grad) is not np.ndarray or grad.dtype != dtype or grad.shape != param._data.shape:
         return None
-    return grad.reshape(-1)
+    return grad.ravel()
 
 
 def _row(kernel, scalars: dict) -> tuple:

@@ -193,6 +193,23 @@ def test_regression_losses_on_large_arrays(name, dtype, reduction):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (3, 7), (5, 2, 3)])
+def test_mse_on_small_arrays(shape, dtype, reduction):
+    """Below ``accel.MIN_SIZE`` elements too (MSE's compiled pass takes any size): the loss
+    and both gradients against torch, under an upstream gradient other than 1 (the mean's
+    factor g/N taken as a Python float), with a difference of 0 and, where there are two
+    elements or more, one whose float32 square is inf, as torch's."""
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((2, *shape)) * 3
+    y.flat[0] = x.flat[0]
+    for special in ([], [3e19] if x.size > 1 else []):
+        x.flat[1:1 + len(special)] = special
+        _matches_torch(lambda lib: F(lib).mse_loss, (x, y), dtype, reduction, large=False,
+                       upstream=0.37)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_on_large_arrays(dtype, reduction):
     """From ``accel.MIN_SIZE`` elements: BCE on probabilities (0 and 1 among them) and both
     gradients against torch (the target's is ±inf at 0 and 1, as torch's)."""
@@ -215,18 +232,20 @@ def test_bce_with_logits_on_large_arrays(dtype, reduction):
                    (x, rng.uniform(0, 1, x.shape)), dtype, reduction)
 
 
-def _matches_torch(loss_of, arrays, dtype, reduction) -> None:
+def _matches_torch(loss_of, arrays, dtype, reduction, large: bool = True,
+                   upstream: float = 1.0) -> None:
     """``loss_of(lib)(input, target, reduction=…)``, its value and both gradients (through the
-    sum for 'none') against torch's, on arrays of at least ``accel.MIN_SIZE`` elements."""
-    assert arrays[0].size >= ffnn.accel.MIN_SIZE
+    sum for 'none', times ``upstream``) against torch's, on arrays of at least
+    ``accel.MIN_SIZE`` elements (unless not ``large``)."""
+    assert arrays[0].size >= ffnn.accel.MIN_SIZE or not large
     ours = [ffnn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
     theirs = [to_torch(a.astype(dtype), True) for a in arrays]
     loss = loss_of(ffnn)(*ours, reduction=reduction)
     ref = loss_of(torch)(*theirs, reduction=reduction)
     assert loss.dtype == ours[0].dtype
     _assert_close_or_both_inf(loss.data, ref.detach().numpy(), dtype)
-    (loss.sum() if reduction == "none" else loss).backward()
-    (ref.sum() if reduction == "none" else ref).backward()
+    ((loss.sum() if reduction == "none" else loss) * upstream).backward()
+    ((ref.sum() if reduction == "none" else ref) * upstream).backward()
     for a, b in zip(ours, theirs):
         _assert_close_or_both_inf(a.grad, b.grad.numpy(), dtype)
 

@@ -286,3 +286,36 @@ def test_a_step_reusing_the_last_table_is_the_full_step_bit_for_bit(
         for key, value in expected_state.items():
             np.testing.assert_array_equal(np.asarray(state[key]), np.asarray(value),
                                           err_msg=key)
+
+
+@pytest.mark.parametrize("name, module, spied, options", CASES[::3], ids=IDS[::3])
+def test_a_strided_gradient_takes_the_multi_tensor_step_as_a_contiguous_one(
+        name, module, spied, options, monkeypatch):
+    """A gradient that is a strided view (a column slice, a transpose's copy back) is read
+    through a contiguous copy: one multi-tensor call a step, and the parameters end where
+    the same gradients given contiguous take them, bit for bit."""
+    def run(strided: bool):
+        monkeypatch.setattr(accel, "enabled", True)
+        calls = []
+        original = multi_tensor._run
+        monkeypatch.setattr(multi_tensor, "_run", lambda *a: calls.append(1) or original(*a))
+        rng = np.random.default_rng(7)
+        params = [Parameter(rng.standard_normal(shape)) for shape in [(64, 80), (80,)]]
+        opt = getattr(optim, name)(params, **options)
+        for _ in range(STEPS):
+            for param in params:
+                grad = _gradient(param.numpy())
+                if strided:  # the same values, every other element of a wider array
+                    wide = np.zeros(grad.shape[:-1] + (2 * grad.shape[-1],))
+                    wide[..., ::2] = grad
+                    grad = wide[..., ::2]
+                    assert not grad.flags.c_contiguous
+                param.grad = grad
+            opt.step()
+        monkeypatch.undo()
+        return [p.numpy().copy() for p in params], len(calls)
+
+    (strided, strided_calls), (contiguous, contiguous_calls) = run(True), run(False)
+    assert strided_calls == contiguous_calls >= STEPS - 1  # SGD's first with momentum: alone
+    for mine, theirs in zip(strided, contiguous, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
