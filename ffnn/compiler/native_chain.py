@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import weakref
 from operator import is_
+from sys import getrefcount
 
 import numpy as np
 
@@ -106,6 +107,7 @@ class NativeChain:
         self._grad_fields = np.array(self._gradient_fields(), np.int64)
         self._layouts: dict[int, tuple] = {}
         self._scratch: dict[int, tuple] = {}
+        self._handed: tuple | None = None  # the last backward's gradients (_gradient_arrays)
 
     def _kept_arrays(self, layers: list) -> list[tuple[int, str]]:
         """(index in ``params``, or -1 for the input and -2 for the output, the name of the
@@ -205,14 +207,26 @@ class NativeChain:
         """Each parameter's gradient (None for an absent one) from dL/dout."""
         x2, table, _, out, params = saved
         grad = accel.dense(grad, out.shape, self.dtype)
-        grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
-        addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
+        grads, addresses = self._gradient_arrays(params)
         current, spare = self._scratch_for(x2.shape[0])
         self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
                             spare, self.blas,
                             blas_split.split_row(x2.shape[0] * self.widest,
                                                  self.dtype.itemsize), self._context)
         return grads
+
+    def _gradient_arrays(self, params: list) -> tuple[list, np.ndarray]:
+        """An array for each parameter's gradient (None for an absent one) and their
+        addresses: the last backward's again where this chain is all that holds them (their
+        ``.grad`` set to None since, as ``zero_grad()`` does, no view or tensor of them
+        kept anywhere), else new ones. The backward writes every element."""
+        handed = self._handed
+        if handed is not None and _references(handed[0]) <= _SOLE_HOLDER:
+            return handed
+        grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
+        addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
+        self._handed = grads, addresses
+        return self._handed
 
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:
         """(the array with id ``array_id`` or a view of it, the name of the layer that keeps
@@ -236,6 +250,20 @@ class NativeChain:
                 self._scratch.clear()
             found = self._scratch[n] = (np.empty(size, self.dtype), np.empty(size, self.dtype))
         return found
+
+
+def _references(arrays: list) -> int:
+    """The most references any of ``arrays`` has (None skipped), as counted here."""
+    most = 0
+    for array in arrays:
+        if array is not None:
+            most = max(most, getrefcount(array))
+    return most
+
+
+_SOLE_HOLDER = _references([np.empty(0)])
+"""What ``_references`` counts for arrays held by their list alone (the interpreter's own
+references included, so the same on every CPython version)."""
 
 
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:

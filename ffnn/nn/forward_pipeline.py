@@ -196,7 +196,8 @@ class _Reader:
             raise _NotAPipeline
         body = self.statements(statement.body, closing=False)
         self.loop_name = ""  # not callable after its loop
-        return Step(loop=statement.iter.attr, body=body)
+        # ``x = layer(x)``: the very object ``_EACH_ITEM``, told apart by identity per call
+        return Step(loop=statement.iter.attr, body=_EACH_ITEM if body == _EACH_ITEM else body)
 
     def calls(self, node) -> tuple:
         """The callees applied to the current value in ``node``, the outermost first."""
@@ -333,7 +334,8 @@ def run(module, steps: tuple, x):
         calls = _resolve(module, steps)
         if calls is None:
             return NOT_RUN
-        row = (x.ndim, math.prod(x.shape[1:])) if x.ndim >= 2 else None
+        data = x._data  # its shape a plain tuple (``x.shape`` makes a torch.Size)
+        row = (data.ndim, math.prod(data.shape[1:])) if data.ndim >= 2 else None
         count, sequential = _leading_sequential(module, calls, library, row)
     except Exception:
         return NOT_RUN
@@ -362,7 +364,7 @@ def _resolve(module, steps: tuple) -> list | None:
             container = getattr(module, step.loop)
             if type(container) not in containers:
                 return None
-            if step.body == _EACH_ITEM:  # ``x = layer(x)``
+            if step.body is _EACH_ITEM:  # ``x = layer(x)``
                 calls += [(item, (), ()) for item in container]
                 continue
             for item in container:

@@ -319,3 +319,85 @@ def test_a_loaded_state_dict_is_taken(make, monkeypatch):
     for mine, theirs in zip(model.parameters(), reference.parameters()):
         np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-5,
                                    atol=1e-6)
+
+
+def _training_loop_parts(dtype="float32"):
+    """A model on the native chain, its input and SGD over its parameters."""
+    ffnn.manual_seed(3)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).to(dtype)
+    x = ffnn.tensor(np.random.default_rng(3).standard_normal((5, 6)).astype(dtype))
+    return model, x, ffnn.optim.SGD(model.parameters(), lr=0.1)
+
+
+def _backward(model, x, scale=1.0):
+    out = model(x)
+    assert "native" in vars(out.grad_fn)
+    (out * out * scale).sum().backward()
+
+
+def test_a_training_loop_s_gradient_arrays_are_reused_once_nobody_holds_them():
+    """After ``zero_grad()`` the last backward's gradient arrays are held by the chain alone:
+    the next backward writes into them (no new arrays, no new addresses)."""
+    model, x, opt = _training_loop_parts()
+    _backward(model, x)
+    chain = native_chain._chains[model]
+    handed = chain._handed
+    for _ in range(3):  # (a name bound to one of the arrays here would hold it: only bools)
+        opt.step()
+        opt.zero_grad()
+        _backward(model, x)
+        reused = chain._handed is handed
+        assert reused
+        taken = all(p.grad.numpy() is g for p, g in zip(model.parameters(), handed[0]))
+        assert taken
+
+
+@pytest.mark.parametrize("held", ["the grad tensor", "a view of it", "its array",
+                                  "autograd.grad's result"])
+def test_a_gradient_someone_still_holds_is_never_written_again(held):
+    """A gradient kept by the user (the tensor, a view, the NumPy array, or a result of
+    ``autograd.grad``) keeps its values: the next backward writes new arrays, and those
+    hold what the per-layer graph computes."""
+    model, x, opt = _training_loop_parts("float64")
+    first = model[0].weight
+    if held == "autograd.grad's result":
+        out = model(x)
+        kept = ffnn.autograd.grad((out * out).sum(), [first])[0]
+    else:
+        _backward(model, x)
+        kept = {"the grad tensor": first.grad, "a view of it": first.grad[1:3],
+                "its array": first.grad.numpy()}[held]
+    values = np.array(kept.numpy() if hasattr(kept, "numpy") else kept, copy=True)
+    opt.zero_grad()
+    _backward(model, x, scale=3.0)
+    now = kept.numpy() if hasattr(kept, "numpy") else kept
+    np.testing.assert_array_equal(now, values)
+    expected = model[0].weight.grad.numpy().copy()
+    opt.zero_grad()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chain_call, "call", lambda *a: None)
+        (model(x) * model(x) * 3.0).sum().backward()
+    np.testing.assert_allclose(expected, model[0].weight.grad.numpy(), rtol=1e-12)
+
+
+def test_gradients_accumulated_without_zero_grad_are_the_sums():
+    """``zero_grad(set_to_none=False)`` keeps each ``.grad`` (the chain's arrays of the
+    first backward): later backwards add into them, never overwrite them, and each sum is
+    the per-layer graph's."""
+    model, x, opt = _training_loop_parts("float64")
+    for scale in (1.0, 2.0, 0.5):
+        _backward(model, x, scale)
+    ours = [p.grad.numpy().copy() for p in model.parameters()]
+    opt.zero_grad(set_to_none=False)
+    _backward(model, x, 1.0)
+    _backward(model, x, 1.0)
+    twice = [p.grad.numpy().copy() for p in model.parameters()]
+    opt.zero_grad()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chain_call, "call", lambda *a: None)
+        for scale in (1.0, 2.0, 0.5):
+            (model(x) * model(x) * scale).sum().backward()
+    for mine, theirs, double in zip(ours, [p.grad.numpy() for p in model.parameters()],
+                                    twice, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+        np.testing.assert_allclose(double, theirs / 3.5 * 2, rtol=1e-12)
