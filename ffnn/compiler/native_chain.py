@@ -107,7 +107,9 @@ class NativeChain:
         self._grad_fields = np.array(self._gradient_fields(), np.int64)
         self._layouts: dict[int, tuple] = {}
         self._scratch: dict[int, tuple] = {}
-        self._handed: tuple | None = None  # the last backward's gradients (_gradient_arrays)
+        self._handed: tuple | None = None
+        """The last backward's gradients then a probe, and their addresses
+        (``_gradient_arrays``)."""
 
     def _kept_arrays(self, layers: list) -> list[tuple[int, str]]:
         """(index in ``params``, or -1 for the input and -2 for the output, the name of the
@@ -221,12 +223,12 @@ class NativeChain:
         ``.grad`` set to None since, as ``zero_grad()`` does, no view or tensor of them
         kept anywhere), else new ones. The backward writes every element."""
         handed = self._handed
-        if handed is not None and _references(handed[0]) <= _SOLE_HOLDER:
-            return handed
+        if handed is not None and not _held_elsewhere(handed[0]):
+            return handed[0][:-1], handed[1]
         grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
         addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
-        self._handed = grads, addresses
-        return self._handed
+        self._handed = grads + [np.empty(0)], addresses  # the last: a probe
+        return grads, addresses
 
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:
         """(the array with id ``array_id`` or a view of it, the name of the layer that keeps
@@ -252,18 +254,12 @@ class NativeChain:
         return found
 
 
-def _references(arrays: list) -> int:
-    """The most references any of ``arrays`` has (None skipped), as counted here."""
-    most = 0
-    for array in arrays:
-        if array is not None:
-            most = max(most, getrefcount(array))
-    return most
-
-
-_SOLE_HOLDER = _references([np.empty(0)])
-"""What ``_references`` counts for arrays held by their list alone (the interpreter's own
-references included, so the same on every CPython version)."""
+def _held_elsewhere(arrays: list) -> bool:
+    """Whether any of ``arrays`` but the last is referenced from anywhere but this list:
+    the last is a probe only the list holds, counted the same way in the same call, so the
+    interpreter's own references (which differ between CPython versions) cancel out."""
+    counts = [getrefcount(array) for array in arrays if array is not None]
+    return max(counts[:-1], default=0) > counts[-1]
 
 
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:
