@@ -311,7 +311,9 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
         grad = leaf_sums[key]
         if owned or type(grad) is region_gradient.Region:
             grad = region_gradient.dense(grad, owned)
-        leaf_grads[key] = [leaf, run_grad_hooks(leaf, grad) if leaf._ctx is None else grad]
+        if leaf._ctx is None and "_grad_hooks" in leaf.__dict__:
+            grad = run_grad_hooks(leaf, grad)
+        leaf_grads[key] = [leaf, grad]
     return leaf_grads
 
 

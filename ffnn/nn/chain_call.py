@@ -99,7 +99,7 @@ class SequentialChain(Op):
 
     def free(self) -> None:
         """``Op.free``, keeping the name (the last layer's, as the per-layer graph shows)."""
-        label = self.name
+        label = self.__dict__.get("label", SequentialChain.label)
         super().free()
         self.label = label
 

@@ -214,8 +214,8 @@ class Optimizer:
     # ----- the training loop ----------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: ``p.grad = None`` (default) or fill the gradient arrays with 0."""
-        reset_gradients((p for group in self.param_groups for p in group["params"]),
-                        set_to_none)
+        for group in self.param_groups:
+            reset_gradients(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given.
