@@ -35,6 +35,7 @@ from ffnn.nn.chain_layers import (
     dropout_options,
     flatten_reason,
     layer_of,
+    own_call,
 )
 from ffnn.ops import matrix, norms
 from ffnn.ops.shape import FlattenFeatures
@@ -133,13 +134,8 @@ def layers_of(sequential) -> list | None:
     forwards = tuple([type(m).forward for m in modules if m is not None])
     if cached is None or not _same(cached[0], modules) or not _same(cached[2], forwards):
         cached = _plans[sequential] = (modules, _classify(modules), forwards)
-    if cached[1] is None:
+    if cached[1] is None or any(map(own_call, modules)):  # then its own call must run
         return None
-    for module in modules:  # forward hooks, or a ``forward`` set on the instance (as
-        # ``ffnn.utils.profile`` times each layer): then its own call must run
-        state = getattr(module, "__dict__", ())
-        if "_forward_hooks" in state or "_forward_pre_hooks" in state or "forward" in state:
-            return None
     return cached[1]
 
 

@@ -38,6 +38,14 @@ def hooked_module(module) -> bool:
     return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
 
 
+def own_call(module) -> bool:
+    """Whether calling ``module`` runs more than its class's ``forward``: forward hooks, or a
+    ``forward`` set on the instance (as ``ffnn.utils.profile`` times each layer). Asked of
+    every layer at every call of a chain: one look at the instance's attributes."""
+    state = getattr(module, "__dict__", ())  # () for an empty slot (None)
+    return "_forward_hooks" in state or "_forward_pre_hooks" in state or "forward" in state
+
+
 _KEEPS_NO_OUTPUT = (matrix.Linear, norms.BatchNorm, norms.LayerNorm)
 """Ops whose backward does not read their output: a layer after one of them writing in place
 (``ReLU(inplace=True)``) computes what it computes out of place. After another op it could

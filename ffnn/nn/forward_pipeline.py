@@ -451,18 +451,12 @@ def _layers_called(calls: list, library, row: tuple | None) -> list:
             if module is None:
                 break
             groups.append((module,))
-        elif type(function) is library.Sequential and not _own_call(function, library):
+        elif type(function) is library.Sequential and not library.own_call(function):
             groups.append(tuple(function._modules.values()))
         else:
             groups.append((function,))
         row = None  # known for the input only
     return groups
-
-
-def _own_call(module, library) -> bool:
-    """Whether calling ``module`` runs more than its class's ``forward`` (hooks, a
-    ``forward`` set on the instance)."""
-    return library.hooked_module(module) or "forward" in vars(module)
 
 
 def _holds_state(module) -> bool:
@@ -479,7 +473,7 @@ def _leading_count(groups: list, library) -> int:
     for count, group in enumerate(groups):
         layers, op = list(seen), after
         for module in group:
-            if module is None or _own_call(module, library) or _holds_state(module) and \
+            if module is None or library.own_call(module) or _holds_state(module) and \
                     any(module is layer for layer in layers):  # shared weights: own calls
                 return count
             found = library.layer_of(module, op)
@@ -589,7 +583,7 @@ def _library():
         Identity=linear.Identity,
         Tensor=Tensor, Module=module.Module, ModuleList=container.ModuleList,
         Sequential=container.Sequential, FlattenFeatures=FlattenFeatures,
-        layer_of=chain_layers.layer_of, hooked_module=chain_layers.hooked_module,
+        layer_of=chain_layers.layer_of, own_call=chain_layers.own_call,
         functional_kinds=kinds)
 
 

@@ -83,27 +83,18 @@ class GroupPlan:
         """Each parameter's scalars as a row of float64 (written when they change)."""
         if rows == self.rows:
             return
-        width = max(1, *map(len, rows))
+        shared = rows.count(rows[0]) == len(rows)  # a group's scalars: Adam's change each step
+        width = max(1, len(rows[0]) if shared else max(map(len, rows)))
         if self.scalars.shape != (len(rows), width):
             self.scalars = np.zeros((len(rows), width))
-        if rows.count(rows[0]) == len(rows) and len(rows[0]) == width:
-            self.scalars[:] = rows[0]  # a group's shared scalars: one row, broadcast
+        if shared and len(rows[0]) == width:
+            self.scalars[:] = rows[0]  # one row, broadcast
         elif all(len(row) == width for row in rows):
             self.scalars[:] = rows  # one conversion (as float64)
         else:
             for i, row in enumerate(rows):
                 self.scalars[i, :len(row)] = row
         self.rows = rows
-
-    def write_shared(self, row: tuple, count: int) -> None:
-        """``write_scalars`` of ``count`` rows all ``row`` (a group's shared scalars)."""
-        if self.rows and len(self.rows) == count and self.rows[0] == row and \
-                self.rows.count(row) == count:
-            return
-        if self.scalars.shape != (count, max(1, len(row))):
-            self.scalars = np.zeros((count, max(1, len(row))))
-        self.scalars[:] = row if row else 0.0
-        self.rows = [row] * count
 
     def launch(self, grads: list, dtype: np.dtype) -> None:
         """The table's updates with these flat gradients, in one compiled call."""
@@ -212,7 +203,7 @@ def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, state
         if grad is None:
             return False
         grads.append(grad)
-    plan.write_shared(_row(found[0], found[3]), len(params))
+    plan.write_scalars([_row(found[0], found[3])] * len(params))
     plan.launch(grads, dtype)
     if step is not None:
         for state in states:
