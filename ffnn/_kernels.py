@@ -358,11 +358,31 @@ def _row_dot(a, b):  # pragma: no cover - compiled
     return total
 
 
+SERIAL_SUM_MAX = 256
+"""Elements below which a loop that writes one array and sums runs serially, in index order
+(``squared_difference``, ``squared_error_gradient``). A vectorised loop that writes is
+guarded by a run-time check of the arrays' addresses, and on short rows it also falls back
+to a serial loop when the arrays merely lie close (here float64 rows of 4 to 15 elements),
+so the same values summed an ulp apart from one run to the next, wherever NumPy's allocator
+happened to put them (``tests/ops/test_kernel_placement.py``). Below the widest vector loop
+(8 float64 lanes x 4 on AVX-512: 32) the vectorised sum has nothing to do anyway; 256 serial
+additions cost ~0.3 µs. The choice is made in a ``_jit`` function: one inlined into a
+``_rows_jit`` function takes its fast-math flags, and its serial sum was vectorised too."""
+
+
+@_jit
+def _index_order_squares(x, y):  # pragma: no cover - compiled
+    """Σ (x - y)² in float64, added in index order, each difference and square rounded in
+    the arrays' dtype."""
+    total = 0.0
+    for i in range(x.size):
+        d = x[i] - y[i]
+        total += d * d
+    return total
+
+
 @_rows_jit
-def squared_difference(x, y, out):  # pragma: no cover - compiled
-    """out = x - y; returns Σ out², each difference and square rounded in the arrays' dtype
-    as NumPy's (and torch's: a float32 square beyond its range is inf), summed in float64
-    (vectorised: the order of the additions is the compiler's). x, y, out: 1-D, one dtype."""
+def _squared_difference_vectorised(x, y, out):  # pragma: no cover - compiled
     total = 0.0
     for i in range(out.size):
         d = x[i] - y[i]
@@ -371,18 +391,40 @@ def squared_difference(x, y, out):  # pragma: no cover - compiled
     return total
 
 
+@_jit
+def squared_difference(x, y, out):  # pragma: no cover - compiled
+    """out = x - y; returns Σ out², each difference and square rounded in the arrays' dtype
+    as NumPy's (and torch's: a float32 square beyond its range is inf), summed in float64:
+    in index order below ``SERIAL_SUM_MAX`` elements, vectorised above (the order of the
+    additions is the compiler's). x, y, out: 1-D, one dtype."""
+    if out.size >= SERIAL_SUM_MAX:
+        return _squared_difference_vectorised(x, y, out)
+    for i in range(out.size):
+        out[i] = x[i] - y[i]
+    return _index_order_squares(x, y)
+
+
 @_rows_jit
-def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
-    """Σ (x - y)² (float64, vectorised: the order of the additions is the compiler's) and
-    g = 2 (x - y) · scale, each difference rounded in the arrays' dtype (x, y, g: 1-D):
-    MSE's loss and gradient in one pass (the fused step's; a serial sum waits on each
-    addition, 5x slower)."""
+def _squared_error_gradient_vectorised(x, y, scale, g):  # pragma: no cover - compiled
     total = 0.0
     for j in range(x.size):
         d = x[j] - y[j]
         total += d * d
         g[j] = (d + d) * scale
     return total
+
+
+@_jit
+def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
+    """Σ (x - y)² (float64, summed as ``squared_difference``) and g = 2 (x - y) · scale, each
+    difference rounded in the arrays' dtype (x, y, g: 1-D): MSE's loss and gradient (the
+    fused step's; on long rows a serial sum waits on each addition, 5x slower)."""
+    if x.size >= SERIAL_SUM_MAX:
+        return _squared_error_gradient_vectorised(x, y, scale, g)
+    for j in range(x.size):
+        d = x[j] - y[j]
+        g[j] = (d + d) * scale
+    return _index_order_squares(x, y)
 
 
 @_jit

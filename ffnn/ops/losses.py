@@ -70,7 +70,8 @@ class MSELoss(Op):
 
     def forward(self, x, y, reduction="mean"):
         self.reduction = reduction
-        if reduction != "none" and x.shape == y.shape and accel.usable(x, y):
+        if reduction != "none" and x.shape == y.shape and accel.usable(x, y, min_size=1):
+            # one compiled pass at any size: NumPy's three (and errstate) cost more
             self.diff, total = accel.squared_difference(x, y)
             return np.asarray(total / x.size if reduction == "mean" else total, x.dtype)
         self.diff = x - y

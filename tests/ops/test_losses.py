@@ -195,9 +195,9 @@ def test_regression_losses_on_large_arrays(name, dtype, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape", [(1,), (1, 1), (3, 7), (5, 2, 3)])
 def test_mse_on_small_arrays(shape, dtype, reduction):
-    """Below ``accel.MIN_SIZE`` elements (NumPy's passes): the loss and both gradients
-    against torch, under an upstream gradient other than 1 (the mean's factor g/N divided
-    as Python floats, ``losses._scale``), with a difference of 0 and, where there are two
+    """Below ``accel.MIN_SIZE`` elements too (MSE's compiled pass takes any size): the loss
+    and both gradients against torch, under an upstream gradient other than 1 (the mean's
+    factor g/N taken as a Python float), with a difference of 0 and, where there are two
     elements or more, one whose float32 square is inf, as torch's."""
     rng = np.random.default_rng(6)
     x, y = rng.standard_normal((2, *shape)) * 3
