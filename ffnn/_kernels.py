@@ -370,17 +370,6 @@ additions cost ~0.3 µs. The choice is made in a ``_jit`` function: one inlined 
 ``_rows_jit`` function takes its fast-math flags, and its serial sum was vectorised too."""
 
 
-@_jit
-def _index_order_squares(x, y):  # pragma: no cover - compiled
-    """Σ (x - y)² in float64, added in index order, each difference and square rounded in
-    the arrays' dtype."""
-    total = 0.0
-    for i in range(x.size):
-        d = x[i] - y[i]
-        total += d * d
-    return total
-
-
 @_rows_jit
 def _squared_difference_vectorised(x, y, out):  # pragma: no cover - compiled
     total = 0.0
@@ -399,9 +388,12 @@ def squared_difference(x, y, out):  # pragma: no cover - compiled
     additions is the compiler's). x, y, out: 1-D, one dtype."""
     if out.size >= SERIAL_SUM_MAX:
         return _squared_difference_vectorised(x, y, out)
+    total = 0.0  # in index order: a function without reassociation cannot vectorise it
     for i in range(out.size):
-        out[i] = x[i] - y[i]
-    return _index_order_squares(x, y)
+        d = x[i] - y[i]
+        out[i] = d  # after reading x[i], y[i]: ``out`` may be one of them
+        total += d * d
+    return total
 
 
 @_rows_jit
@@ -421,10 +413,12 @@ def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
     fused step's; on long rows a serial sum waits on each addition, 5x slower)."""
     if x.size >= SERIAL_SUM_MAX:
         return _squared_error_gradient_vectorised(x, y, scale, g)
+    total = 0.0  # in index order, as ``squared_difference``'s
     for j in range(x.size):
         d = x[j] - y[j]
+        total += d * d
         g[j] = (d + d) * scale
-    return _index_order_squares(x, y)
+    return total
 
 
 @_jit

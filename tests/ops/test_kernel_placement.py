@@ -113,3 +113,24 @@ def test_layer_norm_backward_wherever_its_arrays_lie(n, dtype):
     shapes = [(rows, n), (rows, n), (rows,), (n,), (rows, n), (n,), (n,)]
     dtypes = [dtype, dtype, np.float64, dtype, dtype, np.float64, np.float64]
     assert len(_outcomes(shapes, dtypes, [g, x_hat, rstd, w], call)) == 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [10, 300])
+def test_mse_kernels_write_over_an_input(n, dtype):
+    """``out`` (``g``) may be x itself: each element is read before it is written. (From
+    ``SERIAL_SUM_MAX`` elements the overlap sends the vectorised loop to its serial
+    fallback, so the sum there is only within rounding of the one into another array.)"""
+    kernels = accel._kernels()
+    rng = np.random.default_rng(n)
+    x, y = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    scale = dtype(0.3)
+    for run in (lambda a, out: kernels.squared_difference(a, y, out),
+                lambda a, out: kernels.squared_error_gradient(a, y, scale, out)):
+        apart, same = np.empty_like(x), x.copy()
+        expected, got = run(x, apart), run(same, same)
+        np.testing.assert_array_equal(same, apart)
+        if n < kernels.SERIAL_SUM_MAX:
+            assert got == expected
+        else:
+            assert got == pytest.approx(expected, rel=1e-13)
