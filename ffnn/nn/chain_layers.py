@@ -41,9 +41,8 @@ def hooked_module(module) -> bool:
 def own_call(module) -> bool:
     """Whether calling ``module`` runs more than its class's ``forward``: forward hooks, or a
     ``forward`` set on the instance (as ``ffnn.utils.profile`` times each layer). Asked of
-    every layer at every call of a chain: one look at the instance's attributes."""
-    state = getattr(module, "__dict__", ())  # () for an empty slot (None)
-    return "_forward_hooks" in state or "_forward_pre_hooks" in state or "forward" in state
+    every layer at every call of a chain; False for an empty slot (None)."""
+    return module is not None and (hooked_module(module) or "forward" in vars(module))
 
 
 _KEEPS_NO_OUTPUT = (matrix.Linear, norms.BatchNorm, norms.LayerNorm)
