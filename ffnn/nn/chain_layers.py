@@ -45,6 +45,15 @@ def own_call(module) -> bool:
     return module is not None and (hooked_module(module) or "forward" in vars(module))
 
 
+def any_own_call(attributes: list) -> bool:
+    """``own_call`` of any module whose attribute dict (``vars``) is in ``attributes``: the
+    chain node's check at every call, without a call per module."""
+    for found in attributes:
+        if "forward" in found or "_forward_hooks" in found or "_forward_pre_hooks" in found:
+            return True
+    return False
+
+
 _KEEPS_NO_OUTPUT = (matrix.Linear, norms.BatchNorm, norms.LayerNorm)
 """Ops whose backward does not read their output: a layer after one of them writing in place
 (``ReLU(inplace=True)``) computes what it computes out of place. After another op it could
