@@ -41,7 +41,7 @@ from ffnn.kernels.native import (
     set_threads,
 )
 from ffnn.ops.losses import BCE_EPSILON
-from ffnn.ops.matrix import narrow_reduction, splits_rows
+from ffnn.ops.matrix import narrow_reduction, one_thread_product, splits_rows
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -59,6 +59,7 @@ bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
 _step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_coefficients)
 _narrow_reduction = numba.njit(inline="always")(narrow_reduction)
 _splits_rows = numba.njit(inline="always")(splits_rows)  # the eager ops' rules, compiled
+_one_thread_product = numba.njit(inline="always")(one_thread_product)
 BLAS_MIN_PRODUCT = 1 << 14
 """Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
 the call and BLAS's packing cost about what the loops save. (A 64-32-32-10 float32 step on
@@ -176,9 +177,16 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
         return False
     if (n == 1 or m == 1) and blas[GEMV] != 0:
         _gemv(blas, trans_a, trans_b, a, b, c, k)
-    else:
-        call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
-                  a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
+        return True
+    threads = 0  # one BLAS thread where the eager product takes one (``one_thread_product``)
+    if _one_thread_product(m, k, n, c.itemsize) and blas[SET_THREADS] != 0:
+        threads = get_threads(blas[GET_THREADS])
+        if threads > 1:
+            set_threads(blas[SET_THREADS], 1)
+    call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
+              a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
+    if threads > 1:
+        set_threads(blas[SET_THREADS], threads)
     return True
 
 

@@ -36,6 +36,9 @@ MODELS = {
                                             nn.Linear(8, 3)), (4, 3, 4)),
     "BLAS products": (lambda: nn.Sequential(nn.Linear(64, 256), nn.SiLU(), nn.Linear(256, 10)),
                       (96, 64)),
+    "products on one BLAS thread": (lambda: nn.Sequential(
+        nn.Linear(64, 128), nn.Tanh(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)),
+        (64, 64)),
     "one input feature": (lambda: nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)),
                           (7, 1)),
     "layer norm, dropout": (lambda: nn.Sequential(
@@ -115,6 +118,25 @@ def test_a_large_batch_split_over_threads_agrees_with_the_per_layer_graph(dtype,
     assert ran and not ref_ran
     for mine, theirs in zip([out] + grads, [ref_out] + ref_grads):
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=scale * np.abs(theirs).max())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_products_on_one_blas_thread_give_its_threads_back(dtype):
+    """A chain whose products of few rows run on one BLAS thread
+    (``ffnn.ops.matrix.one_thread_product``) leaves OpenBLAS with the threads it had."""
+    from ffnn.kernels.native import thread_functions
+
+    found = thread_functions()
+    if found is None:
+        pytest.skip("NumPy here does not link scipy-openblas64")
+    setter, getter = found
+    before = getter()
+    setter(2)
+    try:
+        _, _, ran = _step(MODELS["products on one BLAS thread"][0], (64, 64), dtype)
+        assert ran and getter() == 2
+    finally:
+        setter(before)
 
 
 def test_it_agrees_with_torch_in_float64():

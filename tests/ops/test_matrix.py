@@ -151,6 +151,39 @@ def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
         assert threads[1]() == before
 
 
+@pytest.mark.parametrize("m, k, n, dtype, one_thread", [
+    (64, 64, 128, np.float32, True), (64, 64, 128, np.float64, True),
+    (32, 128, 256, np.float32, True), (64, 100, 100, np.float32, True),
+    (64, 128, 128, np.float64, False),  # 2²⁰ float64 multiply-adds: both threads pay
+    (128, 64, 64, np.float32, False),  # rows enough for both threads
+    (16, 256, 256, np.float32, False),  # a result 16 times wider than high
+    (32, 64, 128, np.float32, False),  # below where OpenBLAS splits a product
+    (64, 512, 512, np.float32, False)])  # work enough for both threads
+def test_a_product_of_few_rows_runs_on_one_blas_thread(m, k, n, dtype, one_thread,
+                                                       monkeypatch):
+    """``product`` runs a few rows' product of moderate work on one BLAS thread (spied on):
+    a @ b to the dtype's rounding of a sum of k products either way, the thread count
+    restored."""
+    from ffnn.ops import _blas, matrix
+
+    assert matrix.one_thread_product(m, k, n, np.dtype(dtype).itemsize) == one_thread
+    calls = []
+    monkeypatch.setattr(matrix, "on_one_thread",
+                        lambda *a: calls.append(1) or _blas.on_one_thread(*a))
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype).T  # as a Linear layer's x Wᵀ
+    threads = _blas._openblas_threads()
+    before = threads[1]() if threads else None
+    got = matrix.product(a, b)
+    assert len(calls) == int(one_thread)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    bound = 2 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b))
+    assert got.shape == (m, n) and np.all(np.abs(got - exact) <= bound)
+    if threads:
+        assert threads[1]() == before
+
+
 def test_rows_split_product_adds_its_parts_in_order():
     """``product_over_rows`` (where it can split here) is the sum of each range's product,
     the ranges OpenBLAS's split gives: for 2 parts, exactly g₀ᵀx₀ + g₁ᵀx₁ (each part one
