@@ -285,36 +285,39 @@ def _propagate(root, gradient, retain_graph: bool, wanted: dict | None = None) -
     over its uses (so reused intermediates and diamonds are right) and is dropped once passed
     on. ``wanted`` maps id(op) → tensor for intermediates whose gradient is also returned
     (``autograd.grad``). Unless ``retain_graph``, each op's saved arrays are freed."""
-    leaf_grads: dict[int, list] = {}
     if root._ctx is None:  # backward on a leaf: its gradient is the given one
-        leaf_grads[id(root)] = [root, run_grad_hooks(root, gradient)]
-        return leaf_grads
+        return {id(root): [root, run_grad_hooks(root, gradient)]}
     order = _topological_order(root._ctx)
     now = _clock[0]
     for fn in order:
         if fn.tick != now:  # something changed in place since fn ran: was it fn's?
             _check_versions(fn)
     grads = {id(root._ctx): gradient}
-    leaves: dict[int, object] = {}  # id(leaf) → leaf, their gradients in ``leaf_sums``
-    leaf_sums: dict[int, object] = {}
-    owned: set[int] = set()  # arrays in grads or leaf_sums the engine made (region_gradient)
+    leaves: dict[int, list] = {}  # id(leaf) → [leaf, the sum of its gradients]
+    found: dict[int, list] = {}  # the wanted intermediates' entries
+    owned: set[int] = set()  # arrays in grads or leaves the engine made (region_gradient)
     for fn in reversed(order):
         grad = grads.pop(id(fn), None)
         if grad is not None:
-            grad = _received(fn, grad, owned)
+            state = fn.__dict__
+            if owned or type(grad) is region_gradient.Region or "_grad_hooks" in state or \
+                    "retained_by" in state:
+                grad = _received(fn, grad, owned)
             if wanted is not None and id(fn) in wanted:
-                leaf_grads[id(fn)] = [wanted[id(fn)], grad]
-            _pass_on(fn, grad, grads, leaves, leaf_sums, owned)
+                found[id(fn)] = [wanted[id(fn)], grad]
+            _pass_on(fn, grad, grads, leaves, owned)
         if not retain_graph:
             fn.free()
-    for key, leaf in leaves.items():
-        grad = leaf_sums[key]
+    for entry in leaves.values():
+        leaf, grad = entry
         if owned or type(grad) is region_gradient.Region:
-            grad = region_gradient.dense(grad, owned)
+            entry[1] = grad = region_gradient.dense(grad, owned)
         if leaf._ctx is None and "_grad_hooks" in leaf.__dict__:
-            grad = run_grad_hooks(leaf, grad)
-        leaf_grads[key] = [leaf, grad]
-    return leaf_grads
+            entry[1] = run_grad_hooks(leaf, grad)
+    if found:
+        found.update(leaves)
+        return found
+    return leaves
 
 
 def _received(fn: Op, grad, owned: set):
@@ -331,9 +334,9 @@ def _received(fn: Op, grad, owned: set):
     return grad
 
 
-def _pass_on(fn: Op, grad, grads: dict, leaves: dict, leaf_sums: dict, owned: set) -> None:
+def _pass_on(fn: Op, grad, grads: dict, leaves: dict, owned: set) -> None:
     """Run ``fn``'s backward on ``grad`` and add each input's gradient to what it has
-    received: an op's in ``grads``, a leaf's in ``leaf_sums`` (the leaf in ``leaves``)."""
+    received: an op's in ``grads``, a leaf's in its entry of ``leaves`` ([leaf, sum])."""
     region = fn.backward_region(grad) if fn.regional else None
     input_grads = (region,) if region is not None else fn.backward(grad)
     if not isinstance(input_grads, tuple):
@@ -342,15 +345,20 @@ def _pass_on(fn: Op, grad, grads: dict, leaves: dict, leaf_sums: dict, owned: se
     for parent, parent_fn, needed, input_grad in edges:
         if input_grad is None or not needed:
             continue
-        if parent_fn is None:
-            pending, key = leaf_sums, id(parent)
-            leaves[key] = parent
-        else:
-            pending, key = grads, id(parent_fn)
-        if key in pending:
-            region_gradient.add(pending, key, input_grad, owned)
-        else:  # its first gradient: region_gradient.add's first case
-            pending[key] = input_grad
+        if parent_fn is not None:
+            key = id(parent_fn)
+            if key in grads:
+                region_gradient.add(grads, key, input_grad, owned)
+            else:  # its first gradient: region_gradient.add's first case
+                grads[key] = input_grad
+            continue
+        entry = leaves.get(id(parent))
+        if entry is None:
+            leaves[id(parent)] = [parent, input_grad]
+        else:  # a leaf used again: its sum, as an op's
+            pending = {0: entry[1]}
+            region_gradient.add(pending, 0, input_grad, owned)
+            entry[1] = pending[0]
 
 
 def run_grad_hooks(owner, grad):
