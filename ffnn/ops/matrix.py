@@ -107,8 +107,8 @@ def one_thread_product(m: int, k: int, n: int, itemsize: int) -> bool:
     on a few rows, their work a few µs, the split costs more than it gains (AMD EPYC, 2
     threads: [64, 64] · [64, 128] float32 21.7 -> 15.0 µs, float64 34.5 -> 28.3; [32, 128]
     · [128, 256] float32 1.07-1.11x; a wider result, [16, 256] · [256, 256], or float64 of
-    2²⁰ multiply-adds gains from the second thread). Each thread computes the same sums in
-    float64; in float32 the threaded path may round a product's sums differently."""
+    2²⁰ multiply-adds gains from the second thread). In float32 the threaded path may round
+    a product's sums differently (the same precision)."""
     work = m * k * n
     return m <= ONE_THREAD_ROWS and n <= ONE_THREAD_WIDTH_RATIO * m and \
         ONE_THREAD_FROM <= work and work * itemsize <= ONE_THREAD_BYTES
