@@ -14,8 +14,6 @@ import contextlib
 import functools
 import importlib.util
 
-from ffnn import accel
-
 _controller = None
 _available = importlib.util.find_spec("threadpoolctl") is not None
 
@@ -52,10 +50,9 @@ def _openblas_threads() -> tuple | None:
 def on_one_thread(function, *args):
     """``function(*args)`` with NumPy's OpenBLAS limited to one thread, its thread count
     restored after (~1.5 µs; threadpoolctl's limit costs ~50 µs); plainly where NumPy
-    links another BLAS or the compiled kernels are off (``FFNN_ACCEL=0``: NumPy alone, numba
-    not imported). The count is OpenBLAS's global one: a product another Python thread runs
-    meanwhile also runs on one thread."""
-    found = _openblas_threads() if accel.enabled else None
+    links another BLAS. The count is OpenBLAS's global one: a product another Python thread
+    runs meanwhile also runs on one thread."""
+    found = _openblas_threads()
     if found is None:
         return function(*args)
     setter, getter = found

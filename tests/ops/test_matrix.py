@@ -161,12 +161,15 @@ def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
     (64, 512, 512, np.float32, False)])  # work enough for both threads
 def test_a_product_of_few_rows_runs_on_one_blas_thread(m, k, n, dtype, one_thread,
                                                        monkeypatch):
-    """``product`` runs a few rows' product of moderate work on one BLAS thread (spied on):
+    """``product`` runs a few rows' product of moderate work on one BLAS thread (spied on;
+    with the compiled kernels on):
     a @ b to the dtype's rounding of a sum of k products either way, the thread count
     restored."""
+    from ffnn import accel
     from ffnn.ops import _blas, matrix
 
     assert matrix.one_thread_product(m, k, n, np.dtype(dtype).itemsize) == one_thread
+    one_thread = one_thread and accel.enabled  # FFNN_ACCEL=0: NumPy alone
     calls = []
     monkeypatch.setattr(matrix, "on_one_thread",
                         lambda *a: calls.append(1) or _blas.on_one_thread(*a))
