@@ -356,9 +356,7 @@ def _pass_on(fn: Op, grad, grads: dict, leaves: dict, owned: set) -> None:
         if entry is None:
             leaves[id(parent)] = [parent, input_grad]
         else:  # a leaf used again: its sum, as an op's
-            pending = {0: entry[1]}
-            region_gradient.add(pending, 0, input_grad, owned)
-            entry[1] = pending[0]
+            entry[1] = region_gradient.summed(entry[1], input_grad, owned)
 
 
 def run_grad_hooks(owner, grad):

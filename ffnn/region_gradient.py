@@ -75,25 +75,27 @@ def add(pending: dict, key, value, owned: set) -> None:
     """pending[key] += value, where either may be a ``Region``; ``owned`` holds the ids of
     the arrays in ``pending`` that the engine made (so it may add into them in place)."""
     existing = pending.get(key)
-    if existing is None:
-        pending[key] = value
-        return
+    pending[key] = value if existing is None else summed(existing, value, owned)
+
+
+def summed(existing, value, owned: set):
+    """existing + value, either a ``Region`` (two regions: ``existing``, with the parts of
+    ``value``); into ``existing`` in place where the engine made it (its id in ``owned``)."""
     if type(existing) is Region and type(value) is Region:
         existing.parts += value.parts
-        return
+        return existing
     if type(existing) is Region:
         existing, value = value, existing  # the array first: a + b is b + a
     ours = id(existing) in owned
     owned.discard(id(existing))
     if type(value) is not Region or existing.dtype != value.dtype or \
             existing.shape != value.shape:
-        pending[key] = _owned(existing + dense(value, owned), owned)
-        return
+        return _owned(existing + dense(value, owned), owned)
     if not ours:
         existing = existing.copy()
     for index, values in value.parts:
         existing[index] += values
-    pending[key] = _owned(existing, owned)
+    return _owned(existing, owned)
 
 
 def _owned(array, owned: set):

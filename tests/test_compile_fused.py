@@ -142,7 +142,7 @@ def test_fused_products_of_one_column_or_row(m, n, trans_a, trans_b, dtype, rng)
 
     @numba.njit
     def product(blas, trans_a, trans_b, a, b, c, k):
-        return _fused_kernel._gemm(blas, trans_a, trans_b, a, b, c, k)
+        return _fused_kernel._gemm(blas, trans_a, trans_b, a, b, c, k, False)
 
     k = _fused_kernel.BLAS_MIN_PRODUCT // (m * n) + 3
     a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)

@@ -167,24 +167,26 @@ size."""
 
 
 @_inlined
-def _gemm(blas, trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
+def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - compiled
     """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k) through BLAS (``blas``:
     ``ffnn.kernels.native.blas_functions``) when it is at hand and the product has at least
     ``BLAS_MIN_PRODUCT`` multiply-adds, as ``numpy.matmul`` calls it: gemv for one output
-    column or row (``_gemv``), else gemm; whether it ran."""
+    column or row (``_gemv``), else gemm; on one BLAS thread where ``single`` says so or the
+    eager product takes one (``ffnn.ops.matrix.one_thread_product``), the thread count
+    restored after; whether it ran."""
     m, n = c.shape
     if blas[GEMM] == 0 or k == 1 or m * n * k < BLAS_MIN_PRODUCT:
         return False
-    if (n == 1 or m == 1) and blas[GEMV] != 0:
-        _gemv(blas, trans_a, trans_b, a, b, c, k)
-        return True
-    threads = 0  # one BLAS thread where the eager product takes one (``one_thread_product``)
-    if _one_thread_product(m, k, n, c.itemsize) and blas[SET_THREADS] != 0:
+    threads = 0
+    if (single or _one_thread_product(m, k, n, c.itemsize)) and blas[SET_THREADS] != 0:
         threads = get_threads(blas[GET_THREADS])
         if threads > 1:
             set_threads(blas[SET_THREADS], 1)
-    call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
-              a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
+    if (n == 1 or m == 1) and blas[GEMV] != 0:
+        _gemv(blas, trans_a, trans_b, a, b, c, k)
+    else:
+        call_gemm(blas[GEMM], trans_a, trans_b, m, n, k, c.dtype.type(1), a.ctypes.data,
+                  a.shape[1], b.ctypes.data, b.shape[1], c.dtype.type(0), c.ctypes.data, n)
     if threads > 1:
         set_threads(blas[SET_THREADS], threads)
     return True
@@ -216,21 +218,14 @@ def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compile
     thread where the eager op takes one (``ffnn.ops.matrix.narrow_reduction``); whether it
     ran."""
     m, n = c.shape
-    threads = 0
-    if _narrow_reduction(rows, m, n) and blas[SET_THREADS] != 0:
-        threads = get_threads(blas[GET_THREADS])
-        set_threads(blas[SET_THREADS], 1)
-    ran = _gemm(blas, trans_a, NO_TRANS, a, b, c, rows)
-    if threads > 1:
-        set_threads(blas[SET_THREADS], threads)
-    return ran
+    return _gemm(blas, trans_a, NO_TRANS, a, b, c, rows, _narrow_reduction(rows, m, n))
 
 
 @_inlined
 def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
     """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt)."""
     out_f, in_f = w.shape
-    if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f):
+    if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f, False):
         return
     for o in range(out_f):
         for k in range(in_f):
@@ -267,7 +262,7 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
 @_inlined
 def _product_input(blas, g, w, gx):  # pragma: no cover - compiled
     """dL/dsource = g · W for g [n, out], W [out, in]."""
-    if not _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, g.shape[1]):
+    if not _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, g.shape[1], False):
         _rows_times(g, w, gx)
 
 

@@ -38,20 +38,23 @@ def hooked_module(module) -> bool:
     return "_forward_hooks" in attributes or "_forward_pre_hooks" in attributes
 
 
+def runs_itself(attributes: dict) -> bool:
+    """Whether a module with these instance attributes (``vars``) runs more than its class's
+    ``forward``: forward hooks, or a ``forward`` set on the instance (as
+    ``ffnn.utils.profile`` times each layer)."""
+    return "forward" in attributes or "_forward_hooks" in attributes or \
+        "_forward_pre_hooks" in attributes
+
+
 def own_call(module) -> bool:
-    """Whether calling ``module`` runs more than its class's ``forward``: forward hooks, or a
-    ``forward`` set on the instance (as ``ffnn.utils.profile`` times each layer). Asked of
-    every layer at every call of a chain; False for an empty slot (None)."""
-    return module is not None and (hooked_module(module) or "forward" in vars(module))
+    """``runs_itself`` for ``module``; False for an empty slot (None)."""
+    return module is not None and runs_itself(vars(module))
 
 
 def any_own_call(attributes: list) -> bool:
-    """``own_call`` of any module whose attribute dict (``vars``) is in ``attributes``: the
-    chain node's check at every call, without a call per module."""
-    for found in attributes:
-        if "forward" in found or "_forward_hooks" in found or "_forward_pre_hooks" in found:
-            return True
-    return False
+    """``runs_itself`` of any of these modules' attribute dicts: the chain node's check at
+    every call (the dicts kept with its plan)."""
+    return any(map(runs_itself, attributes))
 
 
 _KEEPS_NO_OUTPUT = (matrix.Linear, norms.BatchNorm, norms.LayerNorm)
