@@ -39,6 +39,7 @@ from ffnn import accel, nn
 from ffnn.compiler.chain import FUSED_LOSSES, ChainStep
 from ffnn.compiler.fused_running import RunningStatistics
 from ffnn.kernels import blas_split, native
+from ffnn.kernels.split_trial import SplitTrial
 from ffnn.nn.chain_layers import (
     DROPOUT_MODULE,
     batch_statistics,
@@ -279,6 +280,7 @@ class FusedStep:
         self._largest = max(p._data.size for p in self.params)
         self._widest = int(self.dims[:, 0].max())
         self._context = np.zeros(blas_split.CONTEXT, np.int64)
+        self._split_trial = SplitTrial()  # the step's large calls split or not, as timed
         self.classes = int(self.dims[-1, 0])
         self._outputs_like: dict[int, np.ndarray] = {}
         self.buffers: dict[int, tuple] = {}
@@ -688,8 +690,9 @@ class FusedStep:
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
                            self.mean, self.factor, float(l2), parameters, updates, self.hyper,
                            self.steps, self.adam,
-                           blas_split.split_row(max(self._largest, n * self._widest),
-                                                self.dtype.itemsize), self._context)
+                           self._split_trial.choose(blas_split.split_row(
+                               max(self._largest, n * self._widest), self.dtype.itemsize)),
+                           self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         for layer, options in running:

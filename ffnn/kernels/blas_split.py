@@ -148,6 +148,7 @@ class Splitter:
         self.split_address, self._threads = split_address, threads_function
         self.chunk_address = _chunk.address
         self.verified: bool | None = None  # the probe's verdict, once there were 2 threads
+        self._rows: dict[tuple[int, int], np.ndarray] = {}
 
     def threads(self) -> int:
         """How many parts a call may be split in now: OpenBLAS's thread count (never more:
@@ -162,9 +163,14 @@ class Splitter:
         return count if self.verified else 1
 
     def row(self, itemsize: int) -> np.ndarray:
-        """``run``'s ``split`` argument for arrays of ``itemsize`` bytes, threads as now."""
-        return np.array([self.split_address, self.chunk_address, self.threads(), itemsize],
-                        np.int64)
+        """``run``'s ``split`` argument for arrays of ``itemsize`` bytes, threads as now (one
+        array per thread count and item size, made once: callers only read it)."""
+        key = (self.threads(), itemsize)
+        found = self._rows.get(key)
+        if found is None:
+            found = self._rows[key] = np.array(
+                [self.split_address, self.chunk_address, *key], np.int64)
+        return found
 
 
 def run_arrays(entry: int, arrays: list[np.ndarray], scalars: np.ndarray, *,

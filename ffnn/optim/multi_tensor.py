@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from ffnn.kernels import blas_split, numba_cache
+from ffnn.kernels.split_trial import SplitTrial
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
@@ -56,6 +57,7 @@ class GroupPlan:
         self.largest = 0
         self.context = np.zeros(blas_split.CONTEXT, np.int64)
         self.same: tuple | None = None  # what ``unchanged`` compares, after a shared step
+        self.trial = SplitTrial()  # a large update split over OpenBLAS's threads or not
 
     def matches(self, seen: list) -> bool:
         return len(seen) == len(self.seen) and all(map(is_, seen, self.seen))
@@ -97,9 +99,11 @@ class GroupPlan:
         self.rows = rows
 
     def launch(self, grads: list, dtype: np.dtype) -> None:
-        """The table's updates with these flat gradients, in one compiled call."""
+        """The table's updates with these flat gradients, in one compiled call (split over
+        OpenBLAS's threads as the trial of whole steps says)."""
         _run(tuple(grads), self.table, self.sizes, self.scalars,
-             blas_split.split_row(self.largest, dtype.itemsize), self.context)
+             self.trial.choose(blas_split.split_row(self.largest, dtype.itemsize)),
+             self.context)
 
     def remember(self, params: list, states: list, group: dict, rows: list) -> None:
         """What the next step must find unchanged to reuse this one's table (``unchanged``):

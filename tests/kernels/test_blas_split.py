@@ -20,6 +20,15 @@ def blas_split():
     return blas_split
 
 
+@pytest.fixture(autouse=True)
+def trial_splits(monkeypatch):
+    """Calls that ask a ``SplitTrial`` split (the trial's timing is tested on its own)."""
+    if accel.available:
+        from ffnn.kernels.split_trial import SplitTrial
+
+        monkeypatch.setattr(SplitTrial, "split", lambda self: True)
+
+
 @pytest.fixture
 def whole(blas_split, monkeypatch):
     """Switch every call to whole (``splitter()`` None) inside a ``with whole():``."""
