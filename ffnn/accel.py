@@ -143,6 +143,37 @@ def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a * b
 
 
+FEW_ROWS = 4
+"""A product of 2 to this many rows (or summed over so many) runs by
+``ffnn.kernels.few_rows``'s loops (``few_rows_product``)."""
+
+
+def few_rows_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """a · b for a [m, k] of 2 to ``FEW_ROWS`` rows (C-contiguous; b or bᵀ C-contiguous),
+    or summed over 2 to ``FEW_ROWS`` rows (aᵀ and b C-contiguous), by
+    ``ffnn.kernels.few_rows``'s loops, which read the larger operand once where OpenBLAS's
+    GEMM packs it (3-5x as long); None for other shapes or layouts, or with the kernels off."""
+    m, k = a.shape
+    few_m, few_k = 2 <= m <= FEW_ROWS, 2 <= k <= FEW_ROWS
+    if not (enabled and (few_m or few_k)) or type(a) is not np.ndarray or \
+            type(b) is not np.ndarray or a.dtype.char not in "fd" or b.dtype != a.dtype:
+        return None
+    from ffnn.kernels import few_rows
+
+    out = np.empty((m, b.shape[1]), a.dtype)
+    if few_m and a.flags.c_contiguous:
+        if b.flags.c_contiguous:
+            few_rows.rows_times(a, b, out)
+            return out
+        if b.T.flags.c_contiguous:
+            few_rows.rows_times_transposed(a, b.T, out)
+            return out
+    if few_k and a.T.flags.c_contiguous and b.flags.c_contiguous:
+        few_rows.transposed_times(a.T, b, out)
+        return out
+    return None
+
+
 def product_over_rows(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     """gᵀ x for g [n, out], x [n, in] by parts of rows on OpenBLAS's threads
     (``ffnn.kernels.row_parts``), or None where it does not run (disabled, not

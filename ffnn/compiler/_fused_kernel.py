@@ -23,7 +23,7 @@ import numpy as np
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as eager_kernels
 from ffnn.accel import NORM_PARTS_MIN
-from ffnn.kernels import blas_split, norm_parts, numba_cache, row_parts
+from ffnn.kernels import blas_split, few_rows, norm_parts, numba_cache, row_parts
 from ffnn.kernels.native import (
     GEMM,
     GEMV,
@@ -168,13 +168,16 @@ size."""
 
 @_inlined
 def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - compiled
-    """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k) through BLAS (``blas``:
+    """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k): by ``_few_rows``'s loops
+    for a few rows, else through BLAS (``blas``:
     ``ffnn.kernels.native.blas_functions``) when it is at hand and the product has at least
     ``BLAS_MIN_PRODUCT`` multiply-adds, as ``numpy.matmul`` calls it: gemv for one output
     column or row (``_gemv``), else gemm; on one BLAS thread where ``single`` says so or the
     eager product takes one (``ffnn.ops.matrix.one_thread_product``), the thread count
     restored after; whether it ran."""
     m, n = c.shape
+    if k > 1 and _few_rows(trans_a, trans_b, a, b, c, k):
+        return True
     if blas[GEMM] == 0 or k == 1 or m * n * k < BLAS_MIN_PRODUCT:
         return False
     threads = 0
@@ -190,6 +193,23 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - com
     if threads > 1:
         set_threads(blas[SET_THREADS], threads)
     return True
+
+
+@_inlined
+def _few_rows(trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
+    """``_gemm``'s product by ``ffnn.kernels.few_rows``'s loops where it has few rows (as
+    ``ffnn.ops.matrix.product``'s): c of 2-4 rows (a [m, k]), or a sum over 2-4 rows (a
+    [k, m] transposed, b [k, n]); whether it ran."""
+    if trans_a == NO_TRANS and few_rows.few(c.shape[0]):
+        if trans_b == TRANS:
+            few_rows.rows_times_transposed(a, b, c)
+        else:
+            few_rows.rows_times(a, b, c)
+        return True
+    if trans_a == TRANS and trans_b == NO_TRANS and few_rows.few(k):
+        few_rows.transposed_times(a, b, c)
+        return True
+    return False
 
 
 @_inlined

@@ -84,14 +84,19 @@ def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     input or one output) it is an outer product, one product per element (as BLAS's),
     compiled (``accel.outer_product``; NumPy's broadcast ``a * b`` without numba), where
     OpenBLAS's GEMM takes 3-4x longer (a [512, 1] @ [1, 1000] float32 product: ~0.85 ms
-    against ~0.2 ms). With the compiled kernels on, a float product of few rows and moderate
-    work runs on one BLAS thread (``one_thread_product``; the thread functions are found
+    against ~0.2 ms). With the compiled kernels on, a product of 2-4 rows, or summed over
+    2-4 rows, runs by compiled loops that read the weight once (``accel.few_rows_product``;
+    GEMM packs it and takes 3-5x as long), and a float product of a few more rows and
+    moderate work runs on one BLAS thread (``one_thread_product``; the thread functions are found
     through ``ffnn.kernels``, which loads numba: ``FFNN_ACCEL=0`` keeps NumPy alone)."""
     if a.shape[1] == 1:
         return accel.outer_product(a, b)
-    if accel.enabled and type(a) is np.ndarray and a.dtype.char in "fd" and \
-            one_thread_product(a.shape[0], a.shape[1], b.shape[-1], a.itemsize):
-        return on_one_thread(np.matmul, a, b)
+    if accel.enabled and type(a) is np.ndarray and a.dtype.char in "fd":
+        few = accel.few_rows_product(a, b)
+        if few is not None:
+            return few
+        if one_thread_product(a.shape[0], a.shape[1], b.shape[-1], a.itemsize):
+            return on_one_thread(np.matmul, a, b)
     return a @ b
 
 

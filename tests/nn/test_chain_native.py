@@ -39,6 +39,9 @@ MODELS = {
     "products on one BLAS thread": (lambda: nn.Sequential(
         nn.Linear(64, 128), nn.Tanh(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)),
         (64, 64)),
+    "a few rows": (lambda: nn.Sequential(  # the few-rows loops (ffnn.kernels.few_rows)
+        nn.Linear(70, 130), nn.GELU(), nn.Linear(130, 66), nn.Tanh(), nn.Linear(66, 3)),
+        (3, 70)),
     "one input feature": (lambda: nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)),
                           (7, 1)),
     "layer norm, dropout": (lambda: nn.Sequential(

@@ -131,7 +131,8 @@ def test_explain_and_row_wise_inference_read_the_declaration(squared_relu):
     assert model._row_wise()
     with ffnn.no_grad():
         blocked = model(x).numpy()
-    np.testing.assert_allclose(blocked, nn.Sequential(*model)(x).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(blocked, nn.Sequential(*model)(x).detach().numpy(), rtol=1e-6,
+                               atol=1e-7)  # float32 sums of blocks of 4 rows, of 20
 
 
 def test_net2net_reads_the_roles(squared_relu):

@@ -1,0 +1,94 @@
+"""Products of a few rows (``ffnn.kernels.few_rows``) against the float64 product, within
+the rounding of a sum of k products in the arrays' dtype; ``ffnn.ops.matrix.product`` and
+``weight_product`` take them for 2-4 rows (or a sum over 2-4 rows) and BLAS otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ffnn import accel
+
+pytestmark = pytest.mark.skipif(not accel.enabled, reason="the kernels need numba")
+
+SHAPES = [(2, 9, 5), (3, 784, 258), (4, 5, 4), (2, 2, 7), (4, 33, 1), (3, 4, 130)]
+"""(m, k, n): inner sizes and widths around the loops' blocks of four, and one column."""
+
+
+def _within_rounding(got, a, b):
+    """|got - a·b| within k ulps of Σ|a||b| (the float64 product the reference)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    bound = (a.shape[1] + 1) * np.finfo(got.dtype).eps * (np.abs(a64) @ np.abs(b64))
+    assert got.dtype == a.dtype
+    assert np.all(np.abs(got - a64 @ b64) <= bound)
+
+
+@pytest.fixture
+def few_rows():
+    from ffnn.kernels import few_rows
+
+    return few_rows
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", SHAPES)
+def test_each_product_is_the_product(few_rows, m, k, n, dtype, rng):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    w = rng.standard_normal((n, k)).astype(dtype)
+    c = np.full((m, n), np.nan, dtype)
+    few_rows.rows_times_transposed(a, w, c)  # x Wᵀ
+    _within_rounding(c, a, w.T)
+    g = rng.standard_normal((m, n)).astype(dtype)
+    d = np.full((m, k), np.nan, dtype)
+    few_rows.rows_times(g, w, d)  # g W
+    _within_rounding(d, g, w)
+    e = np.full((n, k), np.nan, dtype)
+    few_rows.transposed_times(g, a, e)  # gᵀ x, a sum over m rows
+    _within_rounding(e, g.T, a)
+
+
+def test_rows_times_sums_in_order(few_rows):
+    """The inner index summed in order: 1 + 2⁻²⁴ + 2⁻²⁴ … in float32 stays 1 (each addition
+    rounds back), where a pairwise or reassociated sum gives 1 + 8·2⁻²⁴."""
+    k = 17
+    a = np.ones((2, k), np.float32)
+    b = np.full((k, 3), 2.0 ** -24, np.float32)
+    b[0] = 1.0
+    c = np.empty((2, 3), np.float32)
+    few_rows.rows_times(a, b, c)
+    np.testing.assert_array_equal(c, np.ones((2, 3), np.float32))
+    e = np.empty((3, 3), np.float32)
+    few_rows.transposed_times(np.ones((4, 3), np.float32), b[:4], e)
+    np.testing.assert_array_equal(e, np.ones((3, 3), np.float32))
+
+
+@pytest.mark.parametrize("m, k, expected", [
+    (2, 300, "rows_times_transposed"), (4, 300, "rows_times_transposed"), (1, 300, None),
+    (5, 300, None), (300, 3, "transposed_times")])
+def test_product_takes_them_for_few_rows(few_rows, monkeypatch, m, k, expected, rng):
+    """``product(x, Wᵀ)`` for a forward, ``weight_product(g, x)`` for dL/dW: the loops for
+    2-4 rows, BLAS for one row (gemv) and from five."""
+    from ffnn.ops import matrix
+
+    called = []
+    for name in ("rows_times_transposed", "rows_times", "transposed_times"):
+        original = getattr(few_rows, name)
+        monkeypatch.setattr(few_rows, name, lambda *args, _f=original, _n=name: (
+            called.append(_n), _f(*args)))
+    if expected == "transposed_times":
+        g, x = rng.standard_normal((k, m)), rng.standard_normal((k, 40))
+        got, reference = matrix.weight_product(g, x), (g.T, x)
+    else:
+        x, w = rng.standard_normal((m, k)), rng.standard_normal((40, k))
+        got, reference = matrix.product(x, w.T), (x, w.T)
+    assert called == ([expected] if expected else [])
+    _within_rounding(got, *reference)
+
+
+def test_product_with_the_kernels_off_is_numpys(monkeypatch, rng):
+    from ffnn.ops import matrix
+
+    monkeypatch.setattr(accel, "enabled", False)
+    x, w = rng.standard_normal((3, 50)), rng.standard_normal((20, 50))
+    np.testing.assert_array_equal(matrix.product(x, w.T), x @ w.T)
+    assert accel.few_rows_product(x, w.T) is None
