@@ -15,8 +15,10 @@ caller asks at each call (``choose``) and the trial times the steps:
   time to the next call (its update and the forward and backward after it), is recorded
   for its way, but for the first call of a block, whose update found the arrays where the
   other way left them;
-- the way of the smaller median period is kept for ``RETRY`` calls, then the blocks again
-  (the batch, and with it the better way, may have changed).
+- whole is kept for ``RETRY`` calls where its median period is at least ``MARGIN`` below
+  split's (split, the default before the trial, wherever the two are close: a machine
+  shared with others can differ by a few percent between two blocks), else split; then
+  the blocks again (the batch, and with it the better way, may have changed).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-WARMUP, BLOCK, ROUNDS, RETRY = 2, 4, 2, 2000
+WARMUP, BLOCK, ROUNDS, RETRY, MARGIN = 2, 4, 2, 2000, 0.05
 TRIAL = 2 * BLOCK * ROUNDS
 """Calls of one trial, after the warm-up."""
 
@@ -71,8 +73,8 @@ class SplitTrial:
         if at < 0:
             return True
         if at == TRIAL:
-            self.choice = statistics.median(self._periods[True]) <= \
-                statistics.median(self._periods[False])
+            self.choice = statistics.median(self._periods[False]) > \
+                (1 - MARGIN) * statistics.median(self._periods[True])
             self._kept = 1
             return self.choice
         way = (at // BLOCK) % 2 == 0

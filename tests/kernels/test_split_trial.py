@@ -53,7 +53,8 @@ def _trial(trial_module, clock):
 
 
 @pytest.mark.parametrize("split_cost, whole_cost, expected", [
-    (1.0, 2.0, True), (2.0, 1.0, False), (1.0, 1.0, True)])
+    (1.0, 2.0, True), (2.0, 1.0, False), (1.0, 1.0, True), (1.0, 0.97, True),
+    (1.0, 0.9, False)])  # whole kept only where it is 5% faster or more
 def test_the_faster_way_is_kept(trial_module, split_cost, whole_cost, expected):
     clock = StepClock({True: split_cost, False: whole_cost})
     trial = _trial(trial_module, clock)
