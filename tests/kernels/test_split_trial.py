@@ -129,6 +129,7 @@ def _spy_rows(monkeypatch, module, name):
     return seen
 
 
+@pytest.mark.skipif(not accel.enabled, reason="the group step runs with the kernels on")
 @pytest.mark.parametrize("way", [True, False])
 def test_an_optimizer_group_splits_as_its_trial_says(trial_module, monkeypatch, way, rng):
     import ffnn
