@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ffnn.kernels.blas_split import NO_SPLIT
+
 WARMUP, BLOCK, ROUNDS, RETRY, MARGIN = 2, 4, 2, 2000, 0.05
 TRIAL = 2 * BLOCK * ROUNDS
 """Calls of one trial, after the warm-up."""
@@ -49,8 +51,6 @@ class SplitTrial:
     def choose(self, split: np.ndarray) -> np.ndarray:
         """``split`` (a ``blas_split.split_row``) or ``NO_SPLIT`` for this call; a row that
         does not split leaves the trial as it is."""
-        from ffnn.kernels.blas_split import NO_SPLIT
-
         if split[0] == 0 or split[2] < 2:
             return split
         return split if self.split() else NO_SPLIT
