@@ -223,12 +223,13 @@ class NativeChain:
         ``.grad`` set to None since, as ``zero_grad()`` does, no view or tensor of them
         kept anywhere), else new ones. The backward writes every element."""
         handed = self._handed
-        if handed is not None and not _held_elsewhere(handed[0]):
-            return handed[0][:-1], handed[1]
+        if handed is not None and not _held_elsewhere(handed[1]):
+            return handed[0][:-1], handed[2]
         grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
         addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
-        self._handed = grads + [np.empty(0)], addresses  # the last: a probe
-        return grads, addresses
+        grads.append(np.empty(0))  # the last: a probe, held as the arrays are
+        self._handed = grads, [g for g in grads if g is not None], addresses
+        return grads[:-1], addresses
 
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:
         """(the array with id ``array_id`` or a view of it, the name of the layer that keeps
@@ -255,11 +256,12 @@ class NativeChain:
 
 
 def _held_elsewhere(arrays: list) -> bool:
-    """Whether any of ``arrays`` but the last is referenced from anywhere but this list:
-    the last is a probe only the list holds, counted the same way in the same call, so the
-    interpreter's own references (which differ between CPython versions) cancel out."""
-    counts = [getrefcount(array) for array in arrays if array is not None]
-    return max(counts[:-1], default=0) > counts[-1]
+    """Whether any of ``arrays`` but the last is referenced from anywhere but this chain's
+    two lists: the last is a probe held by the same lists only, counted the same way in
+    the same call, so the interpreter's own references (which differ between CPython
+    versions) cancel out."""
+    counts = list(map(getrefcount, arrays))
+    return max(counts) > counts[-1]
 
 
 def _view(work: np.ndarray, offset: int, dtype, shape: tuple) -> np.ndarray:

@@ -240,8 +240,8 @@ def test_a_step_reusing_the_last_table_is_the_full_step_bit_for_bit(
     """Where nothing but the gradients changed since the last step, the multi-tensor step
     reuses its table (``GroupPlan.unchanged``); a parameter's array replaced, its state's
     arrays replaced, the state loaded afresh, amsgrad, momentum or Nesterov's switched, a
-    parameter without a gradient for a step: each is seen, and the parameters and states stay the
-    full step's, bit for bit."""
+    parameter's step count set back, a parameter without a gradient for a step: each is
+    seen, and the parameters and states stay the full step's, bit for bit."""
     changes = {2: lambda opt, params: params[0].__setattr__(
                    "data", params[0].data.clone()),
                4: lambda opt, params: [state.update({k: v.copy() for k, v in state.items()
@@ -252,6 +252,9 @@ def test_a_step_reusing_the_last_table_is_the_full_step_bit_for_bit(
                    {"amsgrad": True} if "amsgrad" in opt.param_groups[0] else
                    {"momentum": 0.5} if name == "SGD" and not options.get("nesterov") else {}),
                9: lambda opt, params: params[1].__setattr__("grad", None),
+               8: lambda opt, params: opt.state[params[2]].update(
+                   step=opt.state[params[2]]["step"] - 2) if "step" in opt.state[params[2]]
+               else None,
                11: lambda opt, params: opt.param_groups[0].update(
                    nesterov=False) if opt.param_groups[0].get("nesterov") else None}
 
