@@ -146,28 +146,40 @@ def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 FEW_ROWS = 4
 """A product of 2 to this many rows (or summed over so many) runs by
 ``ffnn.kernels.few_rows``'s loops (``few_rows_product``)."""
+NARROW_ROWS, NARROW_WEIGHT = 12, 1 << 17
+"""A forward x Wᵀ of up to ``NARROW_ROWS`` rows with a weight of at most ``NARROW_WEIGHT``
+elements runs by them too (``ffnn.kernels.few_rows.narrow``)."""
 
 
-def few_rows_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """a · b for a [m, k] of 2 to ``FEW_ROWS`` rows (C-contiguous; b or bᵀ C-contiguous),
-    or summed over 2 to ``FEW_ROWS`` rows (aᵀ and b C-contiguous), by
-    ``ffnn.kernels.few_rows``'s loops, which read the larger operand once where OpenBLAS's
-    GEMM packs it (3-5x as long); None for other shapes or layouts, or with the kernels off."""
+def few_rows_product(a: np.ndarray, b: np.ndarray,
+                     transposed: bool | None = None) -> np.ndarray | None:
+    """a · b by ``ffnn.kernels.few_rows``'s loops, which read the larger operand once where
+    OpenBLAS's GEMM packs it (3-5x as long), for a C-contiguous a [m, k]: a forward x Wᵀ
+    (b = Wᵀ, W C-contiguous) of 2 to ``FEW_ROWS`` rows, or of up to ``NARROW_ROWS`` rows
+    with a weight of at most ``NARROW_WEIGHT`` elements; a · b of 2 to ``FEW_ROWS`` rows (b
+    C-contiguous); or summed over 2 to ``FEW_ROWS`` rows (aᵀ and b C-contiguous). None for
+    other shapes or layouts, or with the kernels off. ``transposed``: whether b is Wᵀ (a
+    Linear's forward says so; None: b is where it is Wᵀ of a C-contiguous W and not
+    C-contiguous itself), so that a weight of one row or column takes the loop that the
+    compiled chains take for the same product."""
     m, k = a.shape
     few_m, few_k = 2 <= m <= FEW_ROWS, 2 <= k <= FEW_ROWS
-    if not (enabled and (few_m or few_k)) or type(a) is not np.ndarray or \
+    narrow = 2 <= m <= NARROW_ROWS and b.size <= NARROW_WEIGHT
+    if not (enabled and (few_m or few_k or narrow)) or type(a) is not np.ndarray or \
             type(b) is not np.ndarray or a.dtype.char not in "fd" or b.dtype != a.dtype:
         return None
     from ffnn.kernels import few_rows
 
+    if transposed is None:
+        transposed = b.T.flags.c_contiguous and not b.flags.c_contiguous
     out = np.empty((m, b.shape[1]), a.dtype)
-    if few_m and a.flags.c_contiguous:
-        if b.flags.c_contiguous:
-            few_rows.rows_times(a, b, out)
-            return out
-        if b.T.flags.c_contiguous:
-            few_rows.rows_times_transposed(a, b.T, out)
-            return out
+    rows = a.flags.c_contiguous
+    if transposed and (few_m or narrow) and rows and b.T.flags.c_contiguous:
+        few_rows.rows_times_transposed(a, b.T, out)
+        return out
+    if few_m and rows and b.flags.c_contiguous and not transposed:
+        few_rows.rows_times(a, b, out)
+        return out
     if few_k and a.T.flags.c_contiguous and b.flags.c_contiguous:
         few_rows.transposed_times(a.T, b, out)
         return out

@@ -171,10 +171,11 @@ def test_fused_layers_of_one_output_or_one_row(sizes, batch, rng):
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 def test_fused_batches_of_a_few_rows(dtype, rtol, rng):
-    """Batches of 2-4 rows on layers above BLAS's threshold: the few-rows loops
-    (``ffnn.kernels.few_rows``) in the fused step as in the eager one."""
-    _compare([70, 130, 66, 5], "silu", "momentum", "cross_entropy", rng, batches=(2, 3, 4),
-             dtype=dtype, rtol=rtol)
+    """Batches of 2-4 rows on layers above BLAS's threshold, and a forward of 9 rows on
+    their small weights: the few-rows loops (``ffnn.kernels.few_rows``) in the fused step
+    as in the eager one."""
+    _compare([70, 130, 66, 5], "silu", "momentum", "cross_entropy", rng,
+             batches=(2, 3, 4, 9), dtype=dtype, rtol=rtol)
 
 
 @pytest.mark.parametrize("sizes, rows", [([20, 24, 4], 4096), ([3, 8, 1], 20000)])

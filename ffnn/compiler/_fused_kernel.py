@@ -198,13 +198,14 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - com
 @_inlined
 def _few_rows(trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
     """``_gemm``'s product by ``ffnn.kernels.few_rows``'s loops where it has few rows (as
-    ``ffnn.ops.matrix.product``'s): c of 2-4 rows (a [m, k]), or a sum over 2-4 rows (a
-    [k, m] transposed, b [k, n]); whether it ran."""
+    ``ffnn.ops.matrix.product``'s): c of 2-4 rows (a [m, k]), a · bᵀ of up to 12 rows with
+    a small b (``few_rows.narrow``), or a sum over 2-4 rows (a [k, m] transposed, b [k, n]);
+    whether it ran."""
+    if trans_a == NO_TRANS and trans_b == TRANS and few_rows.narrow(c.shape[0], b.size):
+        few_rows.rows_times_transposed(a, b, c)
+        return True
     if trans_a == NO_TRANS and few_rows.few(c.shape[0]):
-        if trans_b == TRANS:
-            few_rows.rows_times_transposed(a, b, c)
-        else:
-            few_rows.rows_times(a, b, c)
+        few_rows.rows_times(a, b, c)
         return True
     if trans_a == TRANS and trans_b == NO_TRANS and few_rows.few(k):
         few_rows.transposed_times(a, b, c)

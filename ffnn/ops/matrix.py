@@ -60,7 +60,7 @@ class Linear(Op):
             )
         in_features, out_features = weight.shape[1], weight.shape[0]
         x2 = x.reshape(-1, in_features)
-        y = product(x2, weight.T)
+        y = product(x2, weight.T, transposed=True)
         if bias is not None:
             accel.add_bias(y, bias)
         self.x_shape = x.shape
@@ -79,20 +79,22 @@ class Linear(Op):
         return grad_x, grad_w, grad_b
 
 
-def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.ndarray:
     """``a @ b`` for a [m, k] and b [k, n]. With k = 1 (a batch of one row, a layer of one
     input or one output) it is an outer product, one product per element (as BLAS's),
     compiled (``accel.outer_product``; NumPy's broadcast ``a * b`` without numba), where
     OpenBLAS's GEMM takes 3-4x longer (a [512, 1] @ [1, 1000] float32 product: ~0.85 ms
     against ~0.2 ms). With the compiled kernels on, a product of 2-4 rows, or summed over
-    2-4 rows, runs by compiled loops that read the weight once (``accel.few_rows_product``;
-    GEMM packs it and takes 3-5x as long), and a float product of a few more rows and
+    2-4 rows, or a forward x Wᵀ (``transposed``: b is Wᵀ, as a Linear says) of up to 12 rows
+    on a small weight, runs by compiled loops that read the weight once
+    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long), and a float
+    product of a few more rows and
     moderate work runs on one BLAS thread (``one_thread_product``; the thread functions are found
     through ``ffnn.kernels``, which loads numba: ``FFNN_ACCEL=0`` keeps NumPy alone)."""
     if a.shape[1] == 1:
         return accel.outer_product(a, b)
     if accel.enabled and type(a) is np.ndarray and a.dtype.char in "fd":
-        few = accel.few_rows_product(a, b)
+        few = accel.few_rows_product(a, b, transposed)
         if few is not None:
             return few
         if one_thread_product(a.shape[0], a.shape[1], b.shape[-1], a.itemsize):

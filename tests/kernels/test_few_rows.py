@@ -1,6 +1,7 @@
 """Products of a few rows (``ffnn.kernels.few_rows``) against the float64 product, within
 the rounding of a sum of k products in the arrays' dtype; ``ffnn.ops.matrix.product`` and
-``weight_product`` take them for 2-4 rows (or a sum over 2-4 rows) and BLAS otherwise."""
+``weight_product`` take them for 2-4 rows (or a sum over 2-4 rows), a forward for up to 12
+rows on a small weight, and BLAS otherwise."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from ffnn import accel
 
 pytestmark = pytest.mark.skipif(not accel.enabled, reason="the kernels need numba")
 
-SHAPES = [(2, 9, 5), (3, 784, 258), (4, 5, 4), (2, 2, 7), (4, 33, 1), (3, 4, 130)]
-"""(m, k, n): inner sizes and widths around the loops' blocks of four, and one column."""
+SHAPES = [(2, 9, 5), (3, 784, 258), (4, 5, 4), (2, 2, 7), (4, 33, 1), (3, 4, 130), (5, 17, 7),
+          (16, 100, 10)]
+"""(m, k, n): rows, inner sizes and widths around the loops' blocks of two and four, and one
+column."""
 
 
 def _within_rounding(got, a, b):
@@ -62,12 +65,15 @@ def test_rows_times_sums_in_order(few_rows):
     np.testing.assert_array_equal(e, np.ones((3, 3), np.float32))
 
 
-@pytest.mark.parametrize("m, k, expected", [
-    (2, 300, "rows_times_transposed"), (4, 300, "rows_times_transposed"), (1, 300, None),
-    (5, 300, None), (300, 3, "transposed_times")])
-def test_product_takes_them_for_few_rows(few_rows, monkeypatch, m, k, expected, rng):
-    """``product(x, Wᵀ)`` for a forward, ``weight_product(g, x)`` for dL/dW: the loops for
-    2-4 rows, BLAS for one row (gemv) and from five."""
+@pytest.mark.parametrize("m, k, n, expected", [
+    (2, 300, 40, "rows_times_transposed"), (4, 300, 40, "rows_times_transposed"),
+    (1, 300, 40, None), (5, 300, 40, "rows_times_transposed"),
+    (12, 300, 40, "rows_times_transposed"), (13, 300, 40, None), (5, 512, 257, None),
+    (300, 3, 40, "transposed_times")])
+def test_product_takes_them_for_few_rows(few_rows, monkeypatch, m, k, n, expected, rng):
+    """``Linear``'s forward product x Wᵀ and ``weight_product(g, x)`` for dL/dW: the loops
+    for 2-4 rows, and for a forward of up to 12 rows on a weight of at most 2¹⁷ elements
+    (W [257, 512] has more); BLAS for one row (gemv) and for the other products."""
     from ffnn.ops import matrix
 
     called = []
@@ -76,13 +82,42 @@ def test_product_takes_them_for_few_rows(few_rows, monkeypatch, m, k, expected, 
         monkeypatch.setattr(few_rows, name, lambda *args, _f=original, _n=name: (
             called.append(_n), _f(*args)))
     if expected == "transposed_times":
-        g, x = rng.standard_normal((k, m)), rng.standard_normal((k, 40))
+        g, x = rng.standard_normal((k, m)), rng.standard_normal((k, n))
         got, reference = matrix.weight_product(g, x), (g.T, x)
     else:
-        x, w = rng.standard_normal((m, k)), rng.standard_normal((40, k))
-        got, reference = matrix.product(x, w.T), (x, w.T)
+        x, w = rng.standard_normal((m, k)), rng.standard_normal((n, k))
+        got, reference = _forward(x, w), (x, w.T)
     assert called == ([expected] if expected else [])
     _within_rounding(got, *reference)
+
+
+@pytest.mark.parametrize("m", [2, 3, 7])
+def test_one_output_or_one_input_takes_the_compiled_chains_loop(few_rows, monkeypatch, m,
+                                                                rng):
+    """A weight of one row (one output) or one column (one input) is C-contiguous both ways:
+    the forward x Wᵀ takes ``rows_times_transposed`` and dL/dx = g W takes ``rows_times``
+    (or BLAS from 5 rows), as the compiled chains' ``_gemm`` does for the same products."""
+    from ffnn.ops import matrix
+
+    called = []
+    for name in ("rows_times_transposed", "rows_times"):
+        original = getattr(few_rows, name)
+        monkeypatch.setattr(few_rows, name, lambda *args, _f=original, _n=name: (
+            called.append(_n), _f(*args)))
+    x, w = rng.standard_normal((m, 30)), rng.standard_normal((1, 30))
+    _within_rounding(_forward(x, w), x, w.T)
+    g, w_in = rng.standard_normal((m, 30)), rng.standard_normal((30, 1))
+    _within_rounding(matrix.product(g, w_in), g, w_in)
+    assert called == ["rows_times_transposed"] + (["rows_times"] if m <= 4 else [])
+
+
+def _forward(x, w):
+    """``Linear``'s forward x Wᵀ, as an op needing no gradient runs it."""
+    from ffnn.ops import matrix
+
+    op = matrix.Linear()
+    op.needs_input_grad = (False, False)
+    return op.forward(x, w)
 
 
 def test_product_with_the_kernels_off_is_numpys(monkeypatch, rng):

@@ -42,6 +42,8 @@ MODELS = {
     "a few rows": (lambda: nn.Sequential(  # the few-rows loops (ffnn.kernels.few_rows)
         nn.Linear(70, 130), nn.GELU(), nn.Linear(130, 66), nn.Tanh(), nn.Linear(66, 3)),
         (3, 70)),
+    "a forward of ten rows": (lambda: nn.Sequential(  # few_rows.narrow: x Wᵀ by the loops
+        nn.Linear(70, 130), nn.SiLU(), nn.Linear(130, 1)), (10, 70)),
     "one input feature": (lambda: nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1)),
                           (7, 1)),
     "layer norm, dropout": (lambda: nn.Sequential(
