@@ -177,7 +177,7 @@ def few_rows_product(a: np.ndarray, b: np.ndarray,
     if transposed and (few_m or narrow) and rows and b.T.flags.c_contiguous:
         few_rows.rows_times_transposed(a, b.T, out)
         return out
-    if few_m and rows and b.flags.c_contiguous and not transposed:
+    if few_m and rows and b.flags.c_contiguous:  # a · b, or x Wᵀ of an F-contiguous W
         few_rows.rows_times(a, b, out)
         return out
     if few_k and a.T.flags.c_contiguous and b.flags.c_contiguous:

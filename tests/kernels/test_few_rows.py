@@ -111,6 +111,18 @@ def test_one_output_or_one_input_takes_the_compiled_chains_loop(few_rows, monkey
     assert called == ["rows_times_transposed"] + (["rows_times"] if m <= 4 else [])
 
 
+def test_a_weight_stored_transposed_takes_rows_times(few_rows, monkeypatch, rng):
+    """A Linear's weight laid out in Fortran order has Wᵀ C-contiguous: its forward on 3
+    rows is a · b by ``rows_times`` (before, and still), not GEMM."""
+    called = []
+    original = few_rows.rows_times
+    monkeypatch.setattr(few_rows, "rows_times",
+                        lambda *args: (called.append(1), original(*args)))
+    x, w = rng.standard_normal((3, 30)), np.asfortranarray(rng.standard_normal((20, 30)))
+    _within_rounding(_forward(x, w), x, w.T)
+    assert called == [1]
+
+
 def _forward(x, w):
     """``Linear``'s forward x Wᵀ, as an op needing no gradient runs it."""
     from ffnn.ops import matrix
