@@ -35,6 +35,7 @@ from ffnn.kernels.native import (
     SET_THREADS,
     TRANS,
     address_as_pointer,
+    call_entry,
     call_gemm,
     call_gemv,
     get_threads,
@@ -130,7 +131,7 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 41
+FIELDS = 43
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
 for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
 [in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
@@ -148,14 +149,16 @@ norm's mean and variance (float64 [out]), 32-33 the float64 sums Σ g x̂ and Σ
 the bits of ε (float64); a batch norm whose running statistics the step updates: 36-37
 its running mean and variance [out] (0: none this step), 38 1 - momentum ([1], their
 dtype), 39 the momentum and momentum·n/(n - 1) (float64 [2]), 40 its batch count
-(``num_batches_tracked``, int64 [1]; 0: not counted here). After the layers: the two flat
-gradient buffers."""
+(``num_batches_tracked``, int64 [1]; 0: not counted here); 41-42 the elements from which
+the activation's forward and backward split over OpenBLAS's threads
+(``Pointwise.compiled_split_min``). After the layers: the two flat gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
 DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
 NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 25, 26, 27, 28, 29
 MEAN, VAR, SUM_GX, SUM_G, EPS, DROP_ENTRY = 30, 31, 32, 33, 34, 35
 RUNNING_MEAN, RUNNING_VAR, RUNNING_KEEP, RUNNING_FACTORS, BATCHES = 36, 37, 38, 39, 40
+SPLIT_FORWARD, SPLIT_BACKWARD = 41, 42
 NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
@@ -415,14 +418,23 @@ def add_bias(table, base, z, x):  # pragma: no cover - compiled
 @_inlined
 def activate(table, base, size, item, split, context):  # pragma: no cover - compiled
     """h = f(z) on ``size`` elements of ``item`` bytes (``PRE`` → ``OUTPUT``, and the values
-    the activation keeps): its forward entry point, split as ``split`` says; nothing
-    without activation."""
+    the activation keeps): its forward entry point, split as ``split`` says from
+    ``SPLIT_FORWARD`` elements; nothing without activation."""
     if table[base + FORWARD] != 0:
-        blas_split.run_sized(split, context, table[base + FORWARD], size, table[base + PRE],
-                             table[base + OUTPUT], table[base + KEPT], table[base + KEPT + 1],
-                             0, 0, table[base + SCALARS],
-                             (item, item, table[base + KEPT_SIZES],
-                              table[base + KEPT_SIZES + 1], 0, 0))
+        _run_from(table[base + SPLIT_FORWARD], split, context, table[base + FORWARD], size,
+                  table[base + PRE], table[base + OUTPUT], table[base + KEPT],
+                  table[base + KEPT + 1], 0, 0, table[base + SCALARS],
+                  (item, item, table[base + KEPT_SIZES], table[base + KEPT_SIZES + 1], 0, 0))
+
+
+@_inlined
+def _run_from(minimum, split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
+              sizes):  # pragma: no cover - compiled
+    """``blas_split.run_sized`` split from ``minimum`` elements (an activation's own)."""
+    if n < minimum:
+        call_entry(entry, n, a0, a1, a2, a3, a4, a5, scalars)
+    else:
+        blas_split.run_parts(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars, sizes)
 
 
 @_inlined
@@ -473,8 +485,8 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
 @_inlined
 def _derive(table, base, size, g, out, split, context):  # pragma: no cover - compiled
     """out = g · f'(z): the activation's backward entry point, given dL/dh (g) and the
-    arrays it reads (``SAVED``), split as ``split`` says. (Not in place: a loop whose input
-    and output alias does not vectorise.)"""
+    arrays it reads (``SAVED``), split as ``split`` says from ``SPLIT_BACKWARD`` elements.
+    (Not in place: a loop whose input and output alias does not vectorise.)"""
     count = table[base + SAVED_COUNT]
     slots = [0, 0, 0, 0, 0, 0]
     sizes = [g.itemsize, 0, 0, 0, 0, 0]
@@ -486,9 +498,10 @@ def _derive(table, base, size, g, out, split, context):  # pragma: no cover - co
         sizes[1 + j] = table[base + KEPT_SIZES + kept] if 0 <= kept < 2 else g.itemsize
     slots[1 + count] = out.ctypes.data
     sizes[1 + count] = g.itemsize
-    blas_split.run_sized(split, context, table[base + BACKWARD], size, slots[0], slots[1],
-                         slots[2], slots[3], slots[4], slots[5], table[base + SCALARS],
-                         (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]))
+    _run_from(table[base + SPLIT_BACKWARD], split, context, table[base + BACKWARD], size,
+              slots[0], slots[1], slots[2], slots[3], slots[4], slots[5],
+              table[base + SCALARS],
+              (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]))
 
 
 @_inlined

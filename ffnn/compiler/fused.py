@@ -259,6 +259,10 @@ class FusedStep:
         self._init_loss(loss, log_softmax, ignore_index)
         self.blas = native.blas_functions(self.dtype)
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
+        self._splits = [[accel.SPLIT_MIN] * 2 if found is None else
+                        list(found[0].compiled_split_min) for found in activations]
+        """Per layer, the elements from which its activation's forward and backward split."""
+        self._split_min = min([accel.SPLIT_MIN, *[min(pair) for pair in self._splits]])
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
             if self._has_dropout else 0
         self.in_features = modules[0].in_features
@@ -513,6 +517,12 @@ class FusedStep:
             self._flat_grad, self.grads = grad, self._views(grad)
             self._tables.clear()
 
+    def _split_row(self, n: int) -> np.ndarray:
+        """``blas_split.split_row`` for a batch of ``n`` rows: its largest call an update or
+        a layer's output, its smallest split an activation's own minimum."""
+        return blas_split.split_row(max(self._largest, n * self._widest), self.dtype.itemsize,
+                                    self._split_min)
+
     def _table(self, n: int, states: list):
         """The kernel's address table for a batch of ``n`` rows (``_fused_kernel.FIELDS``
         per layer), and the arrays it points into (held with it, so none is freed while it
@@ -547,7 +557,8 @@ class FusedStep:
             table += [a.itemsize for a in kept] + [0] * (2 - len(kept))
             table += self._norm_table(layer, z, normed, address)
             table.append(self._drop_entry)
-            table += [0] * (kernel.FIELDS - kernel.DROP_ENTRY - 1)  # running statistics: each step
+            table += [0] * (kernel.SPLIT_FORWARD - kernel.DROP_ENTRY - 1)  # running statistics
+            table += self._splits[layer]
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         update_rows = [[address(p), address(g), *map(address, state), p.size]
@@ -690,8 +701,7 @@ class FusedStep:
         loss = self.kernel(x, y_float, y_index, table, self.dims, self.blas, self.loss_code,
                            self.mean, self.factor, float(l2), parameters, updates, self.hyper,
                            self.steps, self.adam,
-                           self._split_trial.choose(blas_split.split_row(
-                               max(self._largest, n * self._widest), self.dtype.itemsize)),
+                           self._split_trial.choose(self._split_row(n)),
                            self._context)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad

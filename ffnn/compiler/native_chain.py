@@ -89,6 +89,8 @@ class NativeChain:
         self.dims = np.array([w.shape for w in weights], np.int64)
         self.in_features, self.classes = int(self.dims[0, 1]), int(self.dims[-1, 0])
         self.widest = int(self.dims.max())
+        self.split_min = min([accel.SPLIT_MIN, *[min(native_blocks.split_min(b)) for b in blocks]])
+        """The fewest elements of a call its kernels split (an activation's own minimum)."""
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
         self.per_call = self.batch_norms or any(b.dropout_layer is not None for b in blocks)
         """Whether a call gives options of its own (dropout's masks, batch norm's ε)."""
@@ -175,7 +177,8 @@ class NativeChain:
         out = np.empty((n, self.classes), self.dtype)
         statistics = self._call_options(table, work, arrays, layers) if self.per_call else ()
         self._forward_call(x2, out, work, table, offsets, self.dims, self.blas,
-                           blas_split.split_row(n * self.widest, self.dtype.itemsize),
+                           blas_split.split_row(n * self.widest, self.dtype.itemsize,
+                                                self.split_min),
                            self._context)
         for options, mean, var in statistics:
             norms.update_running(options["running_mean"], options["running_var"], mean, var,
@@ -214,7 +217,8 @@ class NativeChain:
         self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
                             spare, self.blas,
                             blas_split.split_row(x2.shape[0] * self.widest,
-                                                 self.dtype.itemsize), self._context)
+                                                 self.dtype.itemsize, self.split_min),
+                            self._context)
         return grads
 
     def _gradient_arrays(self, params: list) -> tuple[list, np.ndarray]:

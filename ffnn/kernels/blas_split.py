@@ -133,11 +133,11 @@ NO_SPLIT = np.zeros(4, np.int64)
 """``run``'s ``split`` when every call runs whole."""
 
 
-def split_row(largest: int, itemsize: int) -> np.ndarray:
+def split_row(largest: int, itemsize: int, minimum: int = SPLIT_MIN) -> np.ndarray:
     """``run``'s ``split`` for a compiled caller whose largest call has ``largest`` elements
-    of ``itemsize`` bytes: ``NO_SPLIT`` below ``SPLIT_MIN`` or without a splitter, else the
-    splitter's row (threads as now)."""
-    found = splitter() if largest >= SPLIT_MIN else None
+    of ``itemsize`` bytes: ``NO_SPLIT`` below ``minimum`` (the smallest call it splits) or
+    without a splitter, else the splitter's row (threads as now)."""
+    found = splitter() if largest >= minimum else None
     return NO_SPLIT if found is None else found.row(itemsize)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ffnn.accel import PYTHON_SPLIT_MIN, SPLIT_MIN
+from ffnn.accel import COSTLY_SPLIT_MIN, PYTHON_SPLIT_MIN, SPLIT_MIN
 from ffnn.kernels import ElementwiseKernel
 from ffnn.kernels.elementwise import TRANSCENDENTALS
 
@@ -44,6 +44,11 @@ class Pointwise:
         an exp, tanh, log1p or Φ (~1 ns an element) gains from 65,536 on (tanh on 131,072
         float32 right after a product: 125 µs whole, 77 split); ReLU's, and every backward,
         only from ``PYTHON_SPLIT_MIN``."""
+        self.compiled_split_min = tuple(
+            COSTLY_SPLIT_MIN if any(name in body for name in TRANSCENDENTALS) else SPLIT_MIN
+            for body in (forward, backward))
+        """(forward, backward): elements from which a compiled chain or fused step splits
+        them (``accel.COSTLY_SPLIT_MIN`` for a formula with a transcendental)."""
 
     def forward(self, x: np.ndarray, **scalars: float) -> tuple[np.ndarray, tuple]:
         """(y, the saved arrays in ``saved`` order) for a C-contiguous float array ``x``."""

@@ -307,3 +307,82 @@ def test_split_calls_from_several_threads_at_once(blas_split, whole, rng):
     for index, found in enumerate(results):
         for y in found:
             np.testing.assert_array_equal(y, expected[index])
+
+
+_CHAINS_ON = pytest.mark.skipif(not accel.enabled, reason="native chains need the kernels on")
+
+
+@_CHAINS_ON
+@pytest.mark.parametrize("op, forward_costly, backward_costly", [
+    ("ReLU", False, False), ("LeakyReLU", False, False), ("Tanh", True, False),
+    ("Sigmoid", True, False), ("GELU", True, False), ("SiLU", True, False)])
+def test_costly_activations_split_from_fewer_elements(op, forward_costly, backward_costly):
+    """A compiled activation whose formula has an exp, tanh or Φ splits from
+    ``COSTLY_SPLIT_MIN`` elements, the others from ``SPLIT_MIN``: the forward and backward
+    each by its own formula (tanh's backward is 1 - y², GELU's and SiLU's multiply by the
+    slope their forward kept), and a chain of them asks for a split row from its smallest
+    minimum."""
+    from ffnn import nn
+    from ffnn.compiler import _fused_kernel as layout
+    from ffnn.compiler import native_chain
+    from ffnn.ops import activations
+
+    pointwise = getattr(activations, op)().formula()[0]
+    expected = tuple(accel.COSTLY_SPLIT_MIN if costly else accel.SPLIT_MIN
+                     for costly in (forward_costly, backward_costly))
+    assert pointwise.compiled_split_min == expected
+    model = nn.Sequential(nn.Linear(8, 16), getattr(nn, op)(), nn.Linear(16, 2))
+    x = np.zeros((4, 8), np.float32)
+    model(_tensor(x))
+    chain = native_chain._chains[model]
+    assert chain.split_min == min(expected)
+    at = layout.FIELDS * 0
+    assert tuple(chain._template[at + layout.SPLIT_FORWARD:at + layout.SPLIT_BACKWARD + 1]) \
+        == expected
+
+
+def _tensor(x):
+    import ffnn
+
+    return ffnn.from_numpy(x)
+
+
+@_CHAINS_ON
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_costly_chain_is_the_whole_chain(blas_split, whole, dtype, rng):
+    """Tanh and GELU on 256 rows of 48 (12,288 elements: from ``COSTLY_SPLIT_MIN``, below
+    ``SPLIT_MIN``) split, the native chain's output and gradients and the fused step's
+    parameters the same as whole, bit for bit (products too small to be summed by parts of
+    rows, whose rounding differs from a whole product's)."""
+    import ffnn
+    from ffnn import nn, optim
+
+    _two_threads(blas_split)
+    rows, width = 256, 48
+    assert accel.COSTLY_SPLIT_MIN <= rows * width < accel.SPLIT_MIN
+    assert blas_split.split_row(rows * width, 4, accel.COSTLY_SPLIT_MIN)[0] != 0
+    assert blas_split.split_row(rows * width, 4)[0] == 0  # a ReLU chain's: whole
+    x = rng.standard_normal((rows, 3)).astype(dtype)
+    y = rng.integers(0, 4, rows)
+
+    def run():
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, width), nn.Tanh(), nn.Linear(width, width),
+                              nn.GELU(), nn.Linear(width, 4)).to(dtype)
+        out = model(ffnn.from_numpy(x))
+        assert "native" in vars(out.grad_fn)
+        nn.CrossEntropyLoss()(out, ffnn.from_numpy(y)).backward()
+        found = [out.detach().numpy().copy()] + [p.grad.numpy().copy()
+                                                  for p in model.parameters()]
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        step = ffnn.compile(model, nn.CrossEntropyLoss(), opt, mode="fused")
+        losses = [step(x, y) for _ in range(3)]
+        assert step.fused is not None
+        return found + [p.detach().numpy().copy() for p in model.parameters()], losses
+
+    split, split_losses = run()
+    with whole():
+        entire, entire_losses = run()
+    assert split_losses == entire_losses
+    for a, b in zip(split, entire, strict=True):
+        np.testing.assert_array_equal(a, b)
