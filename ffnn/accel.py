@@ -48,11 +48,12 @@ SPLIT_MIN = 1 << 16
 update, the fused step's activations and updates) is split over OpenBLAS's threads
 (``ffnn.kernels.blas_split``): the fused sweep step (256 rows of 512) 5.94 → 5.53 ms
 splitting its 131,072-element arrays, 5.66 → 5.72 ms not."""
-COSTLY_SPLIT_MIN = 1 << 13
+COSTLY_SPLIT_MIN = 1 << 14
 """From this many elements a compiled chain's activation (forward or backward) whose formula
 has an exp, tanh, log1p or Φ (~1 ns an element) is split too (``SPLIT_MIN`` for the
 others): 3-64-64-64-64-64-1 tanh b256 Adam, five tanh of 16,384 elements a forward, 0.65-0.68
-→ 0.57 ms a step; ReLU's at that size lose (784-128-10 b64 momentum 0.39 → 0.41)."""
+→ 0.57 ms a step; at 8,192 elements the split lost (784-256-10 tanh b32 SGD 0.48 → 0.50),
+and so did ReLU's at 16,384 (784-128-10 b64 momentum 0.39 → 0.41)."""
 PYTHON_SPLIT_MIN = 1 << 18
 """The same for a call made from Python (an activation's forward or backward), which adds
 ~15 µs of its own; below it, moving half the data to the other core's cache costs what the

@@ -350,7 +350,7 @@ def _tensor(x):
 @_CHAINS_ON
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_split_costly_chain_is_the_whole_chain(blas_split, whole, dtype, rng):
-    """Tanh and GELU on 256 rows of 48 (12,288 elements: from ``COSTLY_SPLIT_MIN``, below
+    """Tanh and GELU on 512 rows of 32 (16,384 elements: from ``COSTLY_SPLIT_MIN``, below
     ``SPLIT_MIN``) split, the native chain's output and gradients and the fused step's
     parameters the same as whole, bit for bit (products too small to be summed by parts of
     rows, whose rounding differs from a whole product's)."""
@@ -358,7 +358,7 @@ def test_split_costly_chain_is_the_whole_chain(blas_split, whole, dtype, rng):
     from ffnn import nn, optim
 
     _two_threads(blas_split)
-    rows, width = 256, 48
+    rows, width = 512, 32
     assert accel.COSTLY_SPLIT_MIN <= rows * width < accel.SPLIT_MIN
     assert blas_split.split_row(rows * width, 4, accel.COSTLY_SPLIT_MIN)[0] != 0
     assert blas_split.split_row(rows * width, 4)[0] == 0  # a ReLU chain's: whole
