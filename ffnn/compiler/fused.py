@@ -259,8 +259,7 @@ class FusedStep:
         self._init_loss(loss, log_softmax, ignore_index)
         self.blas = native.blas_functions(self.dtype)
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
-        self._splits = [[accel.SPLIT_MIN] * 2 if found is None else
-                        list(found[0].compiled_split_min) for found in activations]
+        self._splits = [list(activation_split_min(found)) for found in activations]
         """Per layer, the elements from which its activation's forward and backward split."""
         self._split_min = min([accel.SPLIT_MIN, *[min(pair) for pair in self._splits]])
         self._drop_entry = DROPOUT.entry(self.dtype, {"keep": np.bool_}) \
@@ -757,6 +756,14 @@ def _norm_buffers(norm, shape: tuple, dtype: np.dtype) -> tuple:
 
 def _flatten(owned: list) -> list:
     return [a for found in owned for a in found]
+
+
+def activation_split_min(activation) -> tuple[int, int]:
+    """The elements from which a layer's activation's forward and backward split
+    (``Pointwise.compiled_split_min``; ``SPLIT_MIN`` without activation)."""
+    if activation is None:
+        return accel.SPLIT_MIN, accel.SPLIT_MIN
+    return activation[0].compiled_split_min
 
 
 def activation_entries(activation, dtype: np.dtype, kernel) -> tuple:

@@ -164,7 +164,8 @@ def template(blocks: list[Block], params: list, dtype: np.dtype, transposed: lis
         table[at + layout.FORWARD:at + layout.SAVED + 4] = entries[layer][1:]
         for i, kind in enumerate(kept_dtypes(block, dtype)):
             table[at + layout.KEPT_SIZES + i] = kind.itemsize
-        table[at + layout.SPLIT_FORWARD:at + layout.SPLIT_BACKWARD + 1] = split_min(block)
+        table[at + layout.SPLIT_FORWARD:at + layout.SPLIT_BACKWARD + 1] = \
+            fused.activation_split_min(block.activation)
         if block.norm is not None:
             width = params[block.weight].shape[0]
             gamma, beta = accel.affine(*(None if i is None else params[i]
@@ -177,14 +178,6 @@ def template(blocks: list[Block], params: list, dtype: np.dtype, transposed: lis
         if block.dropout_layer is not None:
             table[at + layout.DROP_ENTRY] = drop_entry
     return table, held
-
-
-def split_min(block: Block) -> tuple[int, int]:
-    """The elements from which the block's activation's forward and backward split
-    (``Pointwise.compiled_split_min``; ``SPLIT_MIN`` without activation)."""
-    if block.activation is None:
-        return accel.SPLIT_MIN, accel.SPLIT_MIN
-    return block.activation[0].compiled_split_min
 
 
 def kept_dtypes(block: Block, dtype: np.dtype) -> list[np.dtype]:

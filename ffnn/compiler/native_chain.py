@@ -89,7 +89,8 @@ class NativeChain:
         self.dims = np.array([w.shape for w in weights], np.int64)
         self.in_features, self.classes = int(self.dims[0, 1]), int(self.dims[-1, 0])
         self.widest = int(self.dims.max())
-        self.split_min = min([accel.SPLIT_MIN, *[min(native_blocks.split_min(b)) for b in blocks]])
+        self.split_min = min([accel.SPLIT_MIN, *[min(fused.activation_split_min(b.activation))
+                                                 for b in blocks]])
         """The fewest elements of a call its kernels split (an activation's own minimum)."""
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
         self.per_call = self.batch_norms or any(b.dropout_layer is not None for b in blocks)

@@ -21,7 +21,8 @@ the few rows):
   sum over the batch): each row of c written in one pass, summed over the rows in order.
 
 All compute in the arrays' dtype and write every element of c. ``ffnn.ops.matrix.product``
-and the compiled chains' ``_gemm`` take the same loops for the same shapes (``few``), so an
+and the compiled chains' ``_gemm`` take the same loops for the same shapes (``few``,
+``narrow``), so an
 eager step and a compiled one agree bit for bit.
 """
 

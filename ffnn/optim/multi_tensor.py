@@ -173,13 +173,13 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         if done is not None:
             return done
     states, fused_update = optimizer.state, optimizer.fused_update
-    updates, seen, grads, rows, counted = [], [], [], [], []
+    grads = _flat_gradients(params, dtype)
+    if grads is None:
+        return False
+    updates, seen, rows, counted = [], [], [], []
     last = (None, None, None)  # (kernel, scalars, row): parameters mostly share their scalars
     for param in params:
-        data, grad = param._data, _flat_gradient(param, dtype)
-        if grad is None:
-            return False
-        state = states[param]
+        data, state = param._data, states[param]
         if not state:
             state.update(optimizer._init_state(data, group))
         step = state.get("step")
@@ -189,7 +189,6 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         kernel, flags, arrays, scalars = found
         updates.append((kernel, flags, data, arrays))
         seen += (data, kernel, *flags.values(), *arrays)
-        grads.append(grad)
         if kernel is not last[0] or scalars is not last[1] and scalars != last[1]:
             last = kernel, scalars, _row(kernel, scalars)
         rows.append(last[2])
@@ -225,8 +224,9 @@ def _step_as_before(optimizer, group: dict, plan: GroupPlan, params: list, state
 
 
 def _flat_gradients(params: list, dtype) -> tuple | None:
-    """Each parameter's gradient as ``_flat_gradient`` makes it, or None where one takes
-    no kernel."""
+    """Each parameter's gradient as a flat C-contiguous array where the kernel takes it (a
+    NumPy array of ``dtype`` and the parameter's shape: a view of it, or a copy of a strided
+    one, which the kernel only reads), or None where one does not."""
     flat = []
     for param in params:
         grad = param._grad
@@ -235,16 +235,6 @@ def _flat_gradients(params: list, dtype) -> tuple | None:
             return None
         flat.append(grad.ravel())
     return tuple(flat)
-
-
-def _flat_gradient(param, dtype) -> np.ndarray | None:
-    """``param``'s gradient as a flat C-contiguous array where the kernel takes it (a NumPy
-    array of ``dtype`` and the parameter's shape: a view of it, or a copy of a strided one,
-    which the kernel only reads), else None."""
-    grad = param._grad
-    if type(grad) is not np.ndarray or grad.dtype != dtype or grad.shape != param._data.shape:
-        return None
-    return grad.ravel()
 
 
 def _row(kernel, scalars: dict) -> tuple:
