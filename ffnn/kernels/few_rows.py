@@ -22,8 +22,7 @@ the few rows):
 
 All compute in the arrays' dtype and write every element of c. ``ffnn.ops.matrix.product``
 and the compiled chains' ``_gemm`` take the same loops for the same shapes (``few``,
-``narrow``), so an
-eager step and a compiled one agree bit for bit.
+``narrow``), so an eager step and a compiled one agree bit for bit.
 """
 
 from __future__ import annotations
