@@ -21,15 +21,14 @@ from ffnn.compiler._fused_kernel import (
     PRE,
     TRANSPOSED,
     WEIGHT,
+    _affine_forward,
     _backward,
     _derive,
     _forward,
     _matrix,
-    _product_forward,
     _product_input,
     _product_weight,
     activate,
-    add_bias,
     bias_gradient,
 )
 from ffnn.kernels import numba_cache
@@ -93,8 +92,8 @@ def forward(x, out, work, table, offsets, dims, blas, split,
         at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, at + WEIGHT, out_f, in_f, x)
         z = _matrix(table, at + PRE, n, out_f, x)
-        _product_forward(blas, source, w, _matrix(table, at + TRANSPOSED, in_f, out_f, x), z)
-        add_bias(table, at, z, x)
+        _affine_forward(table, at, blas, source, w,
+                        _matrix(table, at + TRANSPOSED, in_f, out_f, x), z, x)
         activate(table, at, n * out_f, x.itemsize, split, context)
         source = _matrix(table, at + OUTPUT, n, out_f, x)
 

@@ -104,10 +104,13 @@ def part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, inline="always")
 def _add_parts(sums, out):  # pragma: no cover - compiled
-    """out = Σ_parts sums [parts, columns], in the parts' order."""
-    out[:] = sums[0]
-    for p in range(1, sums.shape[0]):
-        out += sums[p]
+    """out = Σ_parts sums [parts, columns], in the parts' order (loops: numba's array
+    assignment and ``+=`` copy first)."""
+    for j in range(out.size):
+        total = sums[0, j]
+        for p in range(1, sums.shape[0]):
+            total += sums[p, j]
+        out[j] = total
 
 
 @numba.njit(cache=True, inline="always")

@@ -98,16 +98,16 @@ def part_f64(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover
 
 
 @numba.njit(error_model="numpy", cache=True)
-def split_product(g, x, split, blas):  # pragma: no cover - compiled
-    """(gᵀ x, whether the parts were as expected) for g [n, out], x [n, in]: a part (the
-    entry point ``blas[ROWS_PART]``, ``part_*``; ``blas``: ``native.blas_functions``) on
-    each of ``split[2]`` ranges of rows through ``split`` (a ``blas_split.Splitter.row``),
-    OpenBLAS on one thread meanwhile, then the parts' products added in the order of their
-    rows."""
+def split_product(g, x, out, split, blas):  # pragma: no cover - compiled
+    """out [out, in] = gᵀ x for g [n, out], x [n, in], and whether the parts were as expected
+    (else out holds nothing of use): a part (the entry point ``blas[ROWS_PART]``, ``part_*``;
+    ``blas``: ``native.blas_functions``) on each of ``split[2]`` ranges of rows through
+    ``split`` (a ``blas_split.Splitter.row``), OpenBLAS on one thread meanwhile, the first
+    into ``out``, then the others' products added in the order of their rows (a loop: an
+    array's ``+=`` in numba takes several times as long)."""
     n, out_f = g.shape
     in_f = x.shape[1]
     count = split[2]
-    out = np.empty((out_f, in_f), g.dtype)
     parts = np.empty((count - 1, out_f, in_f), g.dtype)
     starts = np.full(count, -1, np.int64)
     scalars = np.array([out_f, in_f, n, count, blas[native.GEMM]], np.float64)
@@ -119,10 +119,14 @@ def split_product(g, x, split, blas):  # pragma: no cover - compiled
     run_parts(split, blas[native.ROWS_PART], n, addresses, strides, scalars)
     set_threads(blas[native.SET_THREADS], before)
     if not in_order(starts):
-        return out, False  # not the near-equal ranges the parts' indices assume
+        return False  # not the near-equal ranges the parts' indices assume
     for p in range(count - 1):
-        out += parts[p]
-    return out, True
+        part = parts[p]
+        for o in range(out_f):
+            row, add = out[o], part[o]
+            for k in range(in_f):
+                row[k] += add[k]
+    return True
 
 
 def product_over_rows(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
@@ -138,5 +142,5 @@ def product_over_rows(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     count = int(split[2])
     if count < 2 or g.shape[0] < count * count * 4:
         return None
-    out, expected = split_product(g, x, split, blas)
-    return out if expected else None
+    out = np.empty((g.shape[1], x.shape[1]), g.dtype)
+    return out if split_product(g, x, out, split, blas) else None
