@@ -92,7 +92,7 @@ def forward(x, out, work, table, offsets, dims, blas, split,
         at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, at + WEIGHT, out_f, in_f, x)
         z = _matrix(table, at + PRE, n, out_f, x)
-        _affine_forward(table, at, blas, source, w,
+        _affine_forward(table, at, blas, split, source, w,
                         _matrix(table, at + TRANSPOSED, in_f, out_f, x), z, x)
         activate(table, at, n * out_f, x.itemsize, split, context)
         source = _matrix(table, at + OUTPUT, n, out_f, x)

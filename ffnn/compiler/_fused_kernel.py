@@ -23,8 +23,9 @@ import numpy as np
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as eager_kernels
 from ffnn.accel import NORM_PARTS_MIN
-from ffnn.kernels import blas_split, few_rows, norm_parts, numba_cache, row_parts
+from ffnn.kernels import bias_rows, blas_split, few_rows, norm_parts, numba_cache, row_parts
 from ffnn.kernels.native import (
+    BIAS_ROWS_PART,
     GEMM,
     GEMV,
     GET_THREADS,
@@ -51,8 +52,9 @@ numba_cache.install()  # before the decorators: stamps the cache by every kernel
 _jit = numba.njit(error_model="numpy", cache=True)
 _inlined = numba.njit(error_model="numpy", cache=True, inline="always")  # parts of ``step``
 
-BIAS_BLAS_WIDTH, BIAS_BLAS_MIN = 32, 1 << 16
-"""A bias gradient through BLAS for rows narrower than this, of at least so many elements."""
+BIAS_BLAS_WIDTH, BIAS_BLAS_MIN, BIAS_BLAS_WIDE_MIN = 32, 1 << 16, 1 << 18
+"""A bias gradient through BLAS for rows narrower than ``BIAS_BLAS_WIDTH``, of at least
+``BIAS_BLAS_MIN`` elements, and for any rows from ``BIAS_BLAS_WIDE_MIN`` elements."""
 MSE, CROSS_ENTROPY, BCE_WITH_LOGITS, BCE = 0, 1, 2, 3
 ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 11
 """Columns of an Adam row of ``hyper``: ``ADAM_KERNEL``'s scalars (step_size and
@@ -262,22 +264,20 @@ def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compile
 
 
 @_inlined
-def _affine_forward(table, base, blas, source, w, wt, z, x):  # pragma: no cover - compiled
+def _affine_forward(table, base, blas, split, source, w, wt, z,
+                    x):  # pragma: no cover - compiled
     """z = source · Wᵀ + b for source [n, in], W [out, in] and the layer's bias b (where it has
-    one). Through BLAS, z is filled with b's rows and BLAS adds the product to it (β = 1, as
-    torch's ``addmm``): OpenBLAS zeroes z itself for β = 0, so the fill takes that pass's
-    place and the pass adding b goes (the sweep's ReLU SGD forward, 256 rows of 512:
-    1.50-1.52 → 1.45-1.46 ms). Else (``_few_rows``'s loops, or no bias) the product
-    (``_product_forward``), then b. The fill is a loop per element (``z[i] = b``, a row at
-    a time, took six times as long)."""
+    one). Through BLAS, z is filled with b's rows (``bias_rows``: by parts of rows on
+    OpenBLAS's threads from ``SPLIT_MIN`` elements, as ``split`` says) and BLAS adds the
+    product to it (β = 1, as torch's ``addmm``): OpenBLAS zeroes z itself for β = 0, so the
+    fill takes that pass's place and the pass adding b goes (the sweep's ReLU SGD forward,
+    256 rows of 512: 1.50-1.52 → 1.45-1.46 ms). Else (``_few_rows``'s loops, or no bias)
+    the product (``_product_forward``), then b."""
     n, out_f = z.shape
     in_f = w.shape[1]
     if table[base + BIAS] != 0 and not few_rows.narrow(n, w.size) and _on_blas(blas, z, in_f):
-        bias = _vector(table, base + BIAS, out_f, x)
-        for i in range(n):
-            row = z[i]
-            for o in range(out_f):
-                row[o] = bias[o]
+        bias_rows.fill_by_parts(z, _vector(table, base + BIAS, out_f, x), split,
+                                blas[BIAS_ROWS_PART])
         _blas_product(blas, NO_TRANS, TRANS, source, w, z, in_f, False, 1)
         return
     _product_forward(blas, source, w, wt, z)
@@ -480,11 +480,15 @@ def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
     loop, or 1ᵀ g through BLAS (as the eager ``matrix.column_sums``) for narrow rows of
     ``BIAS_BLAS_MIN`` elements or more, where the loop waits on each row's additions
     ([16384, 16]: 62 µs against 22; [100000, 1]: 376 µs against 15; on [4096, 50] the loop
-    is as quick, and BLAS's call costs more than it saves)."""
+    is as quick, and BLAS's call costs more than it saves), and for any rows from
+    ``BIAS_BLAS_WIDE_MIN`` elements, where BLAS's gemv sums on both threads ([1024, 512]
+    float32: 88-118 µs against 32-79; [4096, 128] 85-123 against 29-99; [8192, 64] level;
+    [512, 512] level)."""
     if table[base + GRAD_BIAS] != 0:
         n, width = g.shape
         gb = _vector(table, base + GRAD_BIAS, width, x)
-        if width < BIAS_BLAS_WIDTH and n * width >= BIAS_BLAS_MIN and _gemm_over_rows(
+        if (width < BIAS_BLAS_WIDTH and n * width >= BIAS_BLAS_MIN
+                or n * width >= BIAS_BLAS_WIDE_MIN) and _gemm_over_rows(
                 blas, NO_TRANS, np.ones((1, n), g.dtype), g, gb.reshape(1, width), n):
             return
         gb[:] = 0
@@ -507,7 +511,7 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
         z = _matrix(table, base + PRE, n, out_f, x)
         wt = _matrix(table, base + TRANSPOSED, in_f, out_f, x)
         linear = _matrix(table, base + LINEAR_OUT, n, out_f, x)
-        _affine_forward(table, base, blas, source, w, wt, linear, x)
+        _affine_forward(table, base, blas, split, source, w, wt, linear, x)
         if table[base + NORM] != NO_NORM:
             _normalize(table, base, linear, z, x, blas, split, context)
         activate(table, base, n * out_f, x.itemsize, split, context)

@@ -85,7 +85,8 @@ def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
     return setter, getter
 
 
-GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART, NORM_PART, LAYER_NORM_PART = range(7)
+(GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART, NORM_PART, LAYER_NORM_PART,
+ BIAS_ROWS_PART) = range(8)
 """Entries of ``blas_functions``'s row."""
 
 
@@ -97,18 +98,19 @@ def _blas_functions(char: str) -> np.ndarray:
 
 
 def blas_functions(dtype: np.dtype) -> np.ndarray:
-    """The addresses compiled code calls NumPy's BLAS through (int64 [7], read-only, 0
+    """The addresses compiled code calls NumPy's BLAS through (int64 [8], read-only, 0
     where there is none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64:
     dgemm, dgemv), its functions that set and get OpenBLAS's thread count, and the entry
     points of the parts run on its threads: of a product summed by parts of rows
-    (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``) and of
-    layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``)."""
+    (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``), of
+    layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``) and of a
+    bias written into rows (``ffnn.kernels.bias_rows``)."""
     return _blas_functions(np.dtype(dtype).char)
 
 
 def _blas_row(char: str) -> np.ndarray:
     """``blas_functions`` for the dtype of type code ``char``, computed."""
-    row = np.zeros(7, np.int64)
+    row = np.zeros(8, np.int64)
     gemm = gemm_addresses()
     threads = thread_functions()
     if gemm is not None:
@@ -121,13 +123,14 @@ def _blas_row(char: str) -> np.ndarray:
                                               for f in threads)
     if row[GEMM] != 0 and row[SET_THREADS] != 0:
         from ffnn import _kernels  # compiled here: only where usable
-        from ffnn.kernels import norm_parts, row_parts
+        from ffnn.kernels import bias_rows, norm_parts, row_parts
 
         double = char == "d"
         row[ROWS_PART] = (row_parts.part_f64 if double else row_parts.part_f32).address
         row[NORM_PART] = (norm_parts.part_f64 if double else norm_parts.part_f32).address
         row[LAYER_NORM_PART] = (_kernels.layer_norm_part_f64 if double
                                 else _kernels.layer_norm_part_f32).address
+        row[BIAS_ROWS_PART] = (bias_rows.part_f64 if double else bias_rows.part_f32).address
     return row
 
 
