@@ -195,6 +195,20 @@ def test_bias_gradients_through_blas(sizes, rows, rng, monkeypatch):
     _compare(sizes, "tanh", "momentum", "mse", rng, batches=(rows, rows))
 
 
+def test_wide_bias_gradients_through_blas(rng, monkeypatch):
+    """A layer's bias gradient of ``BIAS_BLAS_WIDE_MIN`` elements or more, whatever its
+    width, is 1ᵀ g through NumPy's gemv (on both threads), the narrower last layer's a loop;
+    its bias filled into z before BLAS adds the product (``_affine_forward``, by parts of
+    rows from ``SPLIT_MIN`` elements). The eager step here is the per-layer graph."""
+    from ffnn.compiler import _fused_kernel, native_chain
+
+    rows, width = 300, 512
+    assert rows * width >= _fused_kernel.BIAS_BLAS_WIDE_MIN and width >= \
+        _fused_kernel.BIAS_BLAS_WIDTH
+    monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the eager step: the per-layer graph
+    _compare([6, width, 3], "tanh", "momentum", "mse", rng, batches=(rows, rows))
+
+
 def test_fused_wide_layer_of_one_input(rng):
     """A layer of one input has outer products (inner size 1), which stay loops however
     large: its loop buffers exist even where the layer is above BLAS's threshold."""
