@@ -10,7 +10,8 @@ forward and backward loops, called through their C entry points (addresses in th
 
 Products of at least ``BLAS_MIN_PRODUCT`` multiply-adds call NumPy's own BLAS (``gemm``,
 its address an argument: ``ffnn.kernels.native``), with the layouts ``ffnn.ops.matrix``
-uses, so they are bit for bit ``numpy.matmul``'s. Smaller ones are loops ordered so that
+uses, so they are bit for bit ``numpy.matmul``'s (a forward with a bias: the bias first,
+BLAS adding the product to it, as torch's ``addmm``). Smaller ones are loops ordered so that
 the innermost one runs over contiguous memory and vectorises without reassociating sums:
 each output element is summed over k in order.
 """
@@ -237,9 +238,9 @@ def _few_rows(trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
 @_inlined
 def _gemv(blas, trans_a, trans_b, a, b, c, k, beta):  # pragma: no cover - compiled
     """``_blas_product`` for c of one column (c = op(a) · v + β c, v = op(b) [k, 1]) or one
-    row (cᵀ = op(b)ᵀ · v + β cᵀ, v = op(a) [1, k]) as a matrix-vector product (v contiguous either
-    way): OpenBLAS's gemm with n = 1 or m = 1 takes 2-4x as long (a [65536, 16] layer of
-    one output: 304 µs against 162; [4096, 256]: 229 against 51)."""
+    row (cᵀ = op(b)ᵀ · v + β cᵀ, v = op(a) [1, k]) as a matrix-vector product (v contiguous
+    either way): OpenBLAS's gemm with n = 1 or m = 1 takes 2-4x as long (a [65536, 16]
+    layer of one output: 304 µs against 162; [4096, 256]: 229 against 51)."""
     m, n = c.shape
     one, scale = c.dtype.type(1), c.dtype.type(beta)
     if n == 1:

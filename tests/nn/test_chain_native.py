@@ -107,11 +107,11 @@ def test_a_large_batch_split_over_threads_agrees_with_the_per_layer_graph(dtype,
                                                                           monkeypatch):
     """4,100 rows: the activations, layer norm's rows, batch norm's passes and the weight
     gradients by parts of rows over OpenBLAS's threads (where it has two), as the per-layer
-    ops split theirs. The bias gradients are summed in another order (a loop in row order
-    against BLAS's gemv: 3e-6 and 3e-15 of their largest values apart, float32 and float64,
-    AMD EPYC), so each array agrees within ``scale`` times its largest value; a part of the
-    rows lost or counted twice is off by a fraction of it (the bias before the batch norm
-    left out: its gradient is zero but for rounding)."""
+    ops split theirs. Some sums run in another order (the first layer's output is its bias
+    plus the product, the per-layer graph's the product plus the bias), so each array
+    agrees within ``scale`` times its largest value; a part of the rows lost or counted
+    twice is off by a fraction of it (the bias before the batch norm left out: its gradient
+    is zero but for rounding)."""
     def make():
         return nn.Sequential(nn.Linear(8, 64), nn.LayerNorm(64), nn.Tanh(),
                              nn.Linear(64, 32, bias=False), nn.BatchNorm1d(32), nn.SiLU(),
