@@ -87,10 +87,10 @@ def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.
     against ~0.2 ms). With the compiled kernels on, a product of 2-4 rows, or summed over
     2-4 rows, or a forward x Wᵀ (``transposed``: b is Wᵀ, as a Linear says) of up to 12 rows
     on a small weight, runs by compiled loops that read the weight once
-    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long), and a float
-    product of a few more rows and
-    moderate work runs on one BLAS thread (``one_thread_product``; the thread functions are found
-    through ``ffnn.kernels``, which loads numba: ``FFNN_ACCEL=0`` keeps NumPy alone)."""
+    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long), and a float product
+    of a few more rows and moderate work runs on one BLAS thread (``one_thread_product``;
+    the thread functions are found through ``ffnn.kernels``, which loads numba:
+    ``FFNN_ACCEL=0`` keeps NumPy alone)."""
     if a.shape[1] == 1:
         return accel.outer_product(a, b)
     if accel.enabled and type(a) is np.ndarray and a.dtype.char in "fd":
