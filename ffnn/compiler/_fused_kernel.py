@@ -24,7 +24,15 @@ import numpy as np
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as eager_kernels
 from ffnn.accel import NORM_PARTS_MIN
-from ffnn.kernels import bias_rows, blas_split, few_rows, norm_parts, numba_cache, row_parts
+from ffnn.kernels import (
+    bias_rows,
+    blas_split,
+    few_rows,
+    norm_parts,
+    numba_cache,
+    row_parts,
+    transpose,
+)
 from ffnn.kernels.native import (
     BIAS_ROWS_PART,
     GEMM,
@@ -36,6 +44,7 @@ from ffnn.kernels.native import (
     ROWS_PART,
     SET_THREADS,
     TRANS,
+    TRANSPOSED_FORWARD,
     address_as_pointer,
     call_entry,
     call_gemm,
@@ -44,7 +53,12 @@ from ffnn.kernels.native import (
     set_threads,
 )
 from ffnn.ops.losses import BCE_EPSILON
-from ffnn.ops.matrix import narrow_reduction, one_thread_product, splits_rows
+from ffnn.ops.matrix import (
+    narrow_reduction,
+    one_thread_product,
+    splits_rows,
+    transposed_forward,
+)
 from ffnn.ops.special_float64 import double_from_bits
 from ffnn.optim.adam import adam_step_coefficients
 
@@ -64,6 +78,7 @@ _step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_
 _narrow_reduction = numba.njit(inline="always")(narrow_reduction)
 _splits_rows = numba.njit(inline="always")(splits_rows)  # the eager ops' rules, compiled
 _one_thread_product = numba.njit(inline="always")(one_thread_product)
+_transposed_forward = numba.njit(inline="always")(transposed_forward)
 BLAS_MIN_PRODUCT = 1 << 14
 """Multiply-adds (m·n·k) from which a product calls BLAS rather than the loops: below it,
 the call and BLAS's packing cost about what the loops save. (A 64-32-32-10 float32 step on
@@ -273,10 +288,11 @@ def _affine_forward(table, base, blas, split, source, w, wt, z,
     product to it (β = 1, as torch's ``addmm``): OpenBLAS zeroes z itself for β = 0, so the
     fill takes that pass's place and the pass adding b goes (the sweep's ReLU SGD forward,
     256 rows of 512: 1.50-1.52 → 1.45-1.46 ms). Else (``_few_rows``'s loops, or no bias)
-    the product (``_product_forward``), then b."""
+    the product (``_product_forward``, which may compute it transposed), then b."""
     n, out_f = z.shape
     in_f = w.shape[1]
-    if table[base + BIAS] != 0 and not few_rows.narrow(n, w.size) and _on_blas(blas, z, in_f):
+    if table[base + BIAS] != 0 and not few_rows.narrow(n, w.size) and \
+            _on_blas(blas, z, in_f) and not _transposes(blas, w, z):
         bias_rows.fill_by_parts(z, _vector(table, base + BIAS, out_f, x), split,
                                 blas[BIAS_ROWS_PART])
         _blas_product(blas, NO_TRANS, TRANS, source, w, z, in_f, False, 1)
@@ -286,9 +302,26 @@ def _affine_forward(table, base, blas, split, source, w, wt, z,
 
 
 @_inlined
+def _transposes(blas, w, z):  # pragma: no cover - compiled
+    """Whether the forward into z [n, out] with W [out, in] is computed as (W xᵀ)ᵀ
+    (``ffnn.ops.matrix.transposed_forward``, on a BLAS that gains from it), past
+    ``_few_rows``'s loops."""
+    n, out_f = z.shape
+    return blas[TRANSPOSED_FORWARD] != 0 and not few_rows.narrow(n, w.size) and \
+        _transposed_forward(n, w.shape[1], out_f)
+
+
+@_inlined
 def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
-    """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt)."""
+    """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt);
+    as (W sourceᵀ)ᵀ where ``_transposes`` says so (as the eager op,
+    ``ffnn.ops.matrix.forward_transposed``: the same BLAS call, then the copy)."""
     out_f, in_f = w.shape
+    if _transposes(blas, w, z):
+        product_t = np.empty((out_f, z.shape[0]), z.dtype)
+        _blas_product(blas, NO_TRANS, TRANS, w, source, product_t, in_f, False, 0)
+        transpose.into(product_t, z)
+        return
     if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f, False):
         return
     for o in range(out_f):
