@@ -324,9 +324,7 @@ def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
         return
     if _gemm(blas, NO_TRANS, TRANS, source, w, z, in_f, False):
         return
-    for o in range(out_f):
-        for k in range(in_f):
-            wt[k, o] = w[o, k]
+    transpose.into(w, wt)
     _rows_times(source, wt, z)
 
 

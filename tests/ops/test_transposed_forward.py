@@ -41,7 +41,6 @@ def test_the_rule_takes_few_rows_onto_many_outputs():
 
 
 def test_only_float32_on_avx512_cores_takes_it(monkeypatch):
-    native.openblas_core.cache_clear()
     monkeypatch.setattr(native, "openblas_core", lambda: "skylakex")
     assert native.transposes_forward(np.float32)
     assert not native.transposes_forward(np.float64)
