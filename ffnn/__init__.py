@@ -58,6 +58,7 @@ from ffnn.environment import (
     get_num_threads,
     set_default_device,
     set_default_tensor_type,
+    set_flush_denormal,
     set_num_threads,
 )
 from ffnn.functions import (
@@ -172,7 +173,8 @@ __all__ = [
     # torch's spellings of factories, functions, types and the environment
     "empty", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "normal",
     "concat", "device", "int8", "int16", "short", "uint8", "get_default_device",
-    "get_num_threads", "set_default_device", "set_default_tensor_type", "set_num_threads",
+    "get_num_threads", "set_default_device", "set_default_tensor_type", "set_flush_denormal",
+    "set_num_threads",
     "add", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clone", "cos",
     "detach", "div", "dot", "eq", "equal", "flatten", "isfinite", "isinf", "isnan", "max",
     "min", "mm", "mul", "neg", "norm", "numel", "outer", "permute", "pow", "reshape", "round",

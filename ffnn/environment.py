@@ -3,7 +3,8 @@
 ``set_default_tensor_type(ffnn.DoubleTensor)`` (torch's older spelling) sets the default
 floating dtype; ``set_default_device('cpu')`` is accepted (a GPU raises, see ``ffnn.device``);
 ``set_num_threads(n)`` limits the BLAS threads NumPy uses, through threadpoolctl when it is
-installed, and ``get_num_threads()`` reports the number set.
+installed, and ``get_num_threads()`` reports the number set; ``set_flush_denormal(mode)``
+flushes subnormal floats to zero on the calling thread.
 """
 
 from __future__ import annotations
@@ -53,3 +54,19 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     return _num_threads if _num_threads is not None else (os.cpu_count() or 1)
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Flush subnormal floats (below 1.18e-38 in float32) to zero on the calling thread
+    (``mode`` True: x86's FTZ and DAZ bits, for NumPy's loops too, as
+    ``torch.set_flush_denormal``) or compute them exactly (False, the default). Returns
+    whether this machine can (x86-64, numba installed). The optimizers' compiled updates
+    flush in any case (``ffnn.kernels.denormals``). TypeError for a mode not a bool."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"set_flush_denormal expects a bool. Received: {type(mode).__name__} "
+                        f"{mode!r}")
+    try:
+        from ffnn.kernels import denormals
+    except ImportError:  # numba absent: nothing sets the register
+        return False
+    return denormals.set_calling_thread(mode)

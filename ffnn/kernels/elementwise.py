@@ -99,14 +99,17 @@ class ElementwiseKernel:
     ``reads``: arrays whose elements the body uses; ``writes``: arrays it assigns (an array
     in both is updated in place); ``optional``: arrays that may be None (then the flag
     ``has_<name>`` is False and the body must not touch them); ``scalars``: numbers;
-    ``flags``: booleans fixed per compiled variant; ``body``: the statements.
+    ``flags``: booleans fixed per compiled variant; ``body``: the statements;
+    ``flush_subnormals``: the loop runs with subnormal inputs and results taken as zero
+    (``ffnn.kernels.denormals``; an optimizer's update).
     Raises ValueError at construction when the body does not parse.
     """
 
     def __init__(self, name: str, *, reads: tuple[str, ...], writes: tuple[str, ...],
                  body: str, scalars: tuple[str, ...] = (), flags: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = ()):
+                 optional: tuple[str, ...] = (), flush_subnormals: bool = False):
         self.name = name
+        self.flush_subnormals = flush_subnormals
         self.reads, self.writes = tuple(reads), tuple(writes)
         self.arrays = tuple(dict.fromkeys(self.reads + self.writes))
         self.scalars = tuple(scalars)
@@ -221,13 +224,16 @@ class ElementwiseKernel:
                             for name, pair in _HELPERS.items())
         params = ", ".join(["n", *(f"{a}_array" for a in self.arrays), *self.scalars])
         typed = "".join(f"    {s} = W({s})\n" for s in self.scalars)
+        begin, end = _FLUSH if self.flush_subnormals else ("", "")
         # the helpers' modules whole (their constants too): the compiled loops inline them
         scalar_sources = "".join(inspect.getsource(m) for m in (special_float32,
                                                                 special_float64)) \
-            + Path(__file__).with_name("bitcast.py").read_text()
+            + "".join(Path(__file__).with_name(f).read_text()
+                      for f in ("bitcast.py", "denormals.py"))
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
                                 helpers=helpers, params=params, inner=inner, typed=typed,
+                                begin=begin, end=end,
                                 working="float32" if float32 else "float64",
                                 fastmath=CONTRACT)
 
@@ -240,6 +246,7 @@ import math
 import numba
 from numpy import float32, float64  # noqa: F401
 
+from ffnn.kernels.denormals import flush_begin, flush_end  # noqa: F401
 from ffnn.kernels.elementwise import scalar_helper
 
 _jit = numba.njit(error_model="numpy", cache=True, fastmath={fastmath!r})
@@ -249,9 +256,12 @@ W = {working}
 
 @_jit
 def loop({params}):  # pragma: no cover - compiled
-{typed}    for i in range(n):
+{typed}{begin}    for i in range(n):
 {inner}
-'''
+{end}'''
+
+_FLUSH = ("    saved = flush_begin()\n", "    flush_end(saved)\n")
+"""The lines around the loop of a kernel that flushes subnormals to zero."""
 
 
 ENTRY_ARRAYS = 6

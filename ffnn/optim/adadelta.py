@@ -58,6 +58,7 @@ ADADELTA_KERNEL = ElementwiseKernel(
     "adadelta", reads=("param", "grad", "square_avg", "acc_delta"),
     writes=("param", "square_avg", "acc_delta"),
     scalars=("lr", "rho", "one_minus_rho", "eps", "weight_decay", "sign"),
+    flush_subnormals=True,
     body="""
     g = sign * grad + weight_decay * param
     square_avg = rho * square_avg + one_minus_rho * (g * g)

@@ -54,6 +54,7 @@ def _single_tensor_adagrad(
 ADAGRAD_KERNEL = ElementwiseKernel(
     "adagrad", reads=("param", "grad", "state_sum"), writes=("param", "state_sum"),
     scalars=("clr", "eps", "weight_decay", "sign"),
+    flush_subnormals=True,
     body="""
     g = sign * grad + weight_decay * param
     state_sum = state_sum + g * g

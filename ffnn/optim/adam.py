@@ -94,6 +94,7 @@ ADAM_KERNEL = ElementwiseKernel(
     writes=("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), optional=("max_exp_avg_sq",),
     scalars=("decay", "sign", "weight_decay", "one_minus_beta1", "beta2", "one_minus_beta2",
              "step_size", "bias_correction2_sqrt", "eps"),
+    flush_subnormals=True,
     body="""
     param = param * decay
     g = sign * grad + weight_decay * param

@@ -75,6 +75,7 @@ RMSPROP_KERNEL = ElementwiseKernel(
     writes=("param", "square_avg", "grad_avg", "momentum_buffer"),
     optional=("grad_avg", "momentum_buffer"),
     scalars=("lr", "alpha", "one_minus_alpha", "eps", "weight_decay", "momentum", "sign"),
+    flush_subnormals=True,
     body="""
     g = sign * grad + weight_decay * param
     square_avg = alpha * square_avg + one_minus_alpha * (g * g)

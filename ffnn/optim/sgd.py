@@ -72,6 +72,7 @@ SGD_KERNEL = ElementwiseKernel(
     "sgd", reads=("param", "grad", "momentum_buffer"), writes=("param", "momentum_buffer"),
     optional=("momentum_buffer",), flags=("nesterov",),
     scalars=("lr", "momentum", "one_minus_dampening", "weight_decay", "sign", "first_step"),
+    flush_subnormals=True,
     body="""
     g = sign * grad + weight_decay * param
     if has_momentum_buffer:
