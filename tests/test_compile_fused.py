@@ -33,6 +33,8 @@ OPTIMIZERS = {
     "adagrad": lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01),
     "nadam": lambda p: optim.NAdam(p, lr=1e-2),
     "adadelta": lambda p: optim.Adadelta(p, lr=0.5),
+    "adamax": lambda p: optim.Adamax(p, lr=1e-2, weight_decay=0.05),
+    "radam": lambda p: optim.RAdam(p, lr=1e-2, betas=(0.9, 0.9)),  # rectified from step 6
 }
 ACTIVATIONS = {
     "tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
@@ -98,6 +100,11 @@ def _compare(sizes, activation, optimizer, loss, rng, batches=(8, 8, 8, 3), edit
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy", "bce_with_logits"])
 def test_fused_agrees_with_eager(optimizer, loss, rng):
     _compare([5, 7, 6, 4], "tanh", optimizer, loss, rng)
+
+
+def test_radam_fused_agrees_with_eager_once_rectified(rng):
+    """RAdam's step takes the rectified form from step 6 (ρₜ > 5): eight steps cover both."""
+    _compare([5, 7, 6, 4], "tanh", "radam", "cross_entropy", rng, batches=(8,) * 8)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -230,9 +237,11 @@ def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(optimizer, rng):
     _compare([3, 5, 2], "tanh", optimizer, "mse", rng, batches=(6, 6, 6, 6, 6), edit=edit)
 
 
-@pytest.mark.parametrize("optimizer", ["rmsprop_centered", "adagrad", "adadelta"])
+@pytest.mark.parametrize("optimizer", ["rmsprop_centered", "adagrad", "adadelta", "adamax",
+                                       "radam"])
 def test_an_optimizers_fused_update_runs_inside_the_kernel(optimizer, rng, monkeypatch):
-    """RMSprop, Adagrad and Adadelta declare their update's kernel (``fused_update``): the
+    """RMSprop, Adagrad, Adadelta, Adamax and RAdam declare their update's kernel
+    (``fused_update``): the
     fused step runs it and never calls ``step()`` (``test_fused_agrees_with_eager``: the
     same values as the eager step)."""
     model = _model([3, 5, 2])

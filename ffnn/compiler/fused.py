@@ -14,13 +14,13 @@ products are NumPy's own BLAS calls (bit for bit ``numpy.matmul``), small ones n
 The update of SGD, Adam and AdamW runs in the kernel: the optimizers' own generated kernels
 (``SGD_KERNEL``, ``ADAM_KERNEL``) through their entry points, with the scalars of the
 optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``; so does any optimizer that
-declares its update's kernel (``Optimizer.fused_update``: RMSprop, Adagrad, Adadelta), asked
-at each step. Any other optimizer runs its own ``step()`` after the kernel, on the gradients
-it left in ``p.grad``. Dropout after a layer multiplies by masks drawn in Python before the
-call, as ``nn.Dropout`` draws them (same stream, same order). A layer norm over the
-features or a batch norm (training mode) between a product and its activation runs the
-eager ops' own compiled loops (``ffnn._kernels``); batch norm counts the batch and folds the
-batch's statistics into its running ones in Python, as its module does. A
+declares its update's kernel (``Optimizer.fused_update``: RMSprop, Adagrad, Adadelta, Adamax,
+RAdam), asked at each step. Any other optimizer (NAdam, L-BFGS) runs its own ``step()`` after
+the kernel, on the gradients it left in ``p.grad``. Dropout after a layer multiplies by masks
+drawn in Python before the call, as ``nn.Dropout`` draws them (same stream, same order). A
+layer norm over the features or a batch norm (training mode) between a product and its
+activation runs the eager ops' own compiled loops (``ffnn._kernels``); batch norm counts the
+batch and folds the batch's statistics into its running ones in Python, as its module does. A
 ``FlatOptimizer`` over a buffer the chain's parameters are views of (``ffnn.optim.flat``, the
 scikit-learn estimators) is taken as it is: each parameter's gradient and state are views of
 the flat ones. The loss is any registered with a fused description (``chain.FUSED_LOSSES``),
@@ -446,7 +446,8 @@ class FusedStep:
         return self._arrays
 
     def _generic_rows(self) -> list | None:
-        """For an optimizer with its own ``fused_update`` (RMSprop, Adagrad, Adadelta): each
+        """For an optimizer with its own ``fused_update`` (RMSprop, Adagrad, Adadelta, Adamax,
+        RAdam): each
         parameter's update entry point and scalars, asked of the optimizer at every step (a
         scheduler's lr, Adagrad's decay by step), into ``updates`` and ``hyper``, and its
         three state arrays (views of a flat owner's; the parameter itself for an absent one).

@@ -6,6 +6,11 @@
   ``d = √(v/(1-β₂ᵗ)) + ε``;
 * RAdam (Liu et al., 2020): Adam with the variance rectified by
   ``r = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))`` once ``ρₜ > 5``, plain momentum SGD before.
+
+Each update is one generated compiled pass where ``ffnn.accel`` takes the arrays (the
+kernels of ``ffnn.optim.adam_variant_kernels``; Adamax and RAdam's also in the
+multi-tensor and fused steps, through ``fused_update``), else the NumPy passes below, the
+reference.
 """
 
 from __future__ import annotations
@@ -17,8 +22,17 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
+from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.adam_variant_kernels import (
+    ADAMAX_KERNEL,
+    NADAM_KERNEL,
+    RADAM_KERNEL,
+    adamax_kernel_scalars,
+    nadam_kernel_scalars,
+    radam_kernel_scalars,
+)
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
 
 
 def _scalar_dtype():
@@ -56,6 +70,18 @@ def _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1: float, beta2: float
     exp_avg_sq += (1 - beta2) * (g * g)
 
 
+def _compiles(param, grad, state_arrays: tuple, scratch) -> bool:
+    """Whether the update runs its compiled kernel on these arrays (``_dispatch.choose``)."""
+    return _dispatch.choose((param, grad, *state_arrays), scratch, blocked=False) == "compiled"
+
+
+def _compiled_update(update: tuple, param, grad) -> None:
+    """Run ``(kernel, flags, state arrays, scalars)`` (a ``fused_update``) on one parameter:
+    the per-parameter compiled path."""
+    kernel, flags, arrays, scalars = update
+    kernel(param=param, grad=grad, **dict(zip(kernel.arrays[2:], arrays)), **flags, **scalars)
+
+
 class Adamax(Optimizer):
     """``Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
     maximize=False)``; state: ``step``, ``exp_avg``, ``exp_inf``."""
@@ -73,9 +99,20 @@ class Adamax(Optimizer):
         return {"step": 0, "exp_avg": module.zeros_like(param),
                 "exp_inf": module.zeros_like(param)}
 
+    def fused_update(self, state, group, step: int):
+        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+                   group["maximize"])
+        return ADAMAX_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_inf"]), \
+            self._shared_scalars(step, options, lambda: adamax_kernel_scalars(
+                step=step, lr=options[0], betas=options[1], eps=options[2],
+                weight_decay=options[3], maximize=options[4]))
+
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]
         state["step"] += 1
+        if _compiles(param, grad, (state["exp_avg"], state["exp_inf"]), scratch):
+            _compiled_update(self.fused_update(state, group, state["step"]), param, grad)
+            return
         g = _grad(param, grad, group, scratch[0], decoupled=False)
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg += (g - exp_avg) * (1 - beta1)
@@ -107,20 +144,39 @@ class NAdam(Optimizer):
 
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]
-        lr, decay = group["lr"], group["momentum_decay"]
         state["step"] += 1
         step = state["step"]
-        g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        scalar = _scalar_dtype()  # torch keeps Πμ in a tensor of this dtype
-        state["mu_product"] = float(scalar(state["mu_product"]) * scalar(mu))
-        product_next = float(scalar(state["mu_product"]) * scalar(mu_next))
+        grad_step, avg_step = nadam_steps(state, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if _compiles(param, grad, (exp_avg, exp_avg_sq), scratch):
+            _compiled_update((NADAM_KERNEL, NO_FLAGS, (exp_avg, exp_avg_sq), nadam_kernel_scalars(
+                step=step, lr=group["lr"], betas=group["betas"], eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"], grad_step=grad_step, avg_step=avg_step)),
+                param, grad)
+            return
+        g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
         _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
         denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
-        param += (-lr * (1.0 - mu) / (1.0 - state["mu_product"])) * (g / denom)
-        param += ((-lr * mu_next) / (1.0 - product_next)) * (exp_avg / denom)
+        param += grad_step * (g / denom)
+        param += avg_step * (exp_avg / denom)
+
+
+def nadam_steps(state: dict, group: dict) -> tuple[float, float]:
+    """NAdam's two step sizes at ``state["step"]`` (already counted), ``-lr(1-μₜ)/(1-Πμ)``
+    for g/d and ``-lr·μₜ₊₁/(1-Πμ·μₜ₊₁)`` for m/d, advancing ``state["mu_product"]`` to Πμ
+    up to μₜ (rounded to the default dtype, as torch keeps it in a tensor; Πμ·μₜ₊₁ is a
+    float64 product, as torch's ``mu_product.item() * mu_next``). No ``fused_update``
+    for NAdam: its state has this number to advance at each step."""
+    beta1, _ = group["betas"]
+    lr, decay, step = group["lr"], group["momentum_decay"], state["step"]
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
+    scalar = _scalar_dtype()
+    state["mu_product"] = float(scalar(state["mu_product"]) * scalar(mu))
+    product_next = state["mu_product"] * mu_next  # a Python float in torch's too
+    return -lr * (1.0 - mu) / (1.0 - state["mu_product"]), (-lr * mu_next) / (1.0 - product_next)
 
 
 class RAdam(Optimizer):
@@ -142,11 +198,23 @@ class RAdam(Optimizer):
     def _init_state(self, param, group) -> dict[str, Any]:
         return _moments(param, group)
 
+    def fused_update(self, state, group, step: int):
+        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+                   group["decoupled_weight_decay"], group["maximize"])
+        return RADAM_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_avg_sq"]), \
+            self._shared_scalars(step, options, lambda: radam_kernel_scalars(
+                step=step, lr=options[0], betas=options[1], eps=options[2],
+                weight_decay=options[3], decoupled_weight_decay=options[4],
+                maximize=options[5]))
+
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         state["step"] += 1
         step = state["step"]
+        if _compiles(param, grad, (state["exp_avg"], state["exp_avg_sq"]), scratch):
+            _compiled_update(self.fused_update(state, group, step), param, grad)
+            return
         g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)

@@ -14,9 +14,11 @@ from ffnn.kernels import ElementwiseKernel
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
-x86_64 = pytest.mark.skipif(
-    not accel.available or not __import__("ffnn.kernels.denormals").kernels.denormals.X86_64,
-    reason="FTZ and DAZ are x86's")
+if accel.available:
+    from ffnn.kernels import denormals
+
+x86_64 = pytest.mark.skipif(not accel.available or not denormals.X86_64,
+                            reason="FTZ and DAZ are x86's")
 
 SMALLEST_NORMAL = {np.float32: np.finfo(np.float32).tiny, np.float64: np.finfo(np.float64).tiny}
 
@@ -66,15 +68,19 @@ def test_a_flushing_kernel_reads_a_subnormal_input_as_zero(dtype):
 
 
 @x86_64
-def test_the_callers_setting_is_given_back():
-    from ffnn.kernels import denormals
-
-    before = denormals.control()
-    assert before & denormals.FLUSH_BITS == 0  # Python's default: IEEE gradual underflow
+@pytest.mark.parametrize("callers", [False, True])
+def test_the_callers_setting_is_given_back(callers):
     x = _subnormal(np.float32)
-    SCALE[True](x=x, y=np.empty_like(x), s=1.0)
-    assert denormals.control() == before
-    assert np.float32(1e-30) * np.float32(1e-10) != 0  # NumPy here still computes them
+    try:
+        denormals.set_calling_thread(callers)
+        before = denormals.control()
+        assert bool(before & denormals.FLUSH_BITS) == callers
+        SCALE[True](x=x, y=np.empty_like(x), s=1.0)
+        assert denormals.control() == before
+        flushed_here = np.float32(1e-30) * np.float32(1e-10) == 0  # NumPy on this thread
+        assert flushed_here == callers
+    finally:
+        denormals.set_calling_thread(False)
 
 
 STATE_KEYS = {"adam": "exp_avg_sq", "adamw": "exp_avg_sq", "rmsprop": "square_avg",
@@ -129,8 +135,6 @@ def _optimizer(name: str, param):
 
 
 def test_set_flush_denormal_as_torch():
-    from ffnn.kernels import denormals
-
     try:
         supported = ffnn.set_flush_denormal(True)
         assert supported == denormals.X86_64

@@ -10,7 +10,7 @@ import torch
 
 from ffnn import accel, optim
 from ffnn.nn.parameter import Parameter
-from ffnn.optim import adadelta, adagrad, adam, multi_tensor, rmsprop, sgd
+from ffnn.optim import adadelta, adagrad, adam, adam_variants, multi_tensor, rmsprop, sgd
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -34,6 +34,16 @@ CASES = [
     ("Adagrad", adagrad, "_compiled_adagrad", dict(lr=0.05, maximize=True,
                                                    initial_accumulator_value=0.1)),
     ("Adadelta", adadelta, "_compiled_adadelta", dict(lr=0.5, weight_decay=0.01)),
+    ("Adamax", adam_variants, "_compiled_update", dict(lr=0.01)),
+    ("Adamax", adam_variants, "_compiled_update", dict(lr=0.01, weight_decay=0.1,
+                                                       maximize=True)),
+    ("RAdam", adam_variants, "_compiled_update", dict(lr=0.01)),  # rectified from step 6
+    ("RAdam", adam_variants, "_compiled_update", dict(lr=0.01, betas=(0.5, 0.8),
+                                                      weight_decay=0.1)),  # never rectified
+    ("RAdam", adam_variants, "_compiled_update", dict(lr=0.01, betas=(0.8, 0.7), eps=1e-3,
+                                                      weight_decay=0.2,
+                                                      decoupled_weight_decay=True,
+                                                      maximize=True)),
 ]
 IDS = [f"{name}-{'-'.join(options)}" for name, _, _, options in CASES]
 
@@ -102,6 +112,28 @@ def test_compiled_update_equals_the_reference_in_float32(
     assert fast.dtype == np.float32
     assert all(v.dtype == np.float32 for v in fast_state.values() if hasattr(v, "dtype"))
     np.testing.assert_allclose(fast, ref, rtol=2e-5, atol=2e-6)
+
+
+NADAM_CASES = [dict(lr=0.01), dict(lr=0.01, betas=(0.8, 0.9), momentum_decay=0.01,
+                                    weight_decay=0.1, maximize=True),
+               dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True)]
+
+
+@pytest.mark.parametrize("options", NADAM_CASES)
+def test_nadam_s_compiled_update_equals_the_reference_and_torch(options, monkeypatch):
+    """NAdam's kernel runs per parameter (its state's Πμ advances at each step, so it has no
+    multi-tensor form); float64 against the reference and torch, float32 against the
+    reference."""
+    spied = (adam_variants, "_compiled_update")
+    fast, fast_state = _ffnn_run("NAdam", options, np.float64, True, *spied, monkeypatch)
+    ref, ref_state = _ffnn_run("NAdam", options, np.float64, False, *spied, monkeypatch)
+    np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-14)
+    for key, value in ref_state.items():
+        np.testing.assert_allclose(fast_state[key], value, rtol=1e-12, atol=1e-14, err_msg=key)
+    np.testing.assert_allclose(fast, _torch_run("NAdam", options), rtol=1e-10, atol=1e-12)
+    fast32, _ = _ffnn_run("NAdam", options, np.float32, True, *spied, monkeypatch)
+    ref32, _ = _ffnn_run("NAdam", options, np.float32, False, *spied, monkeypatch)
+    np.testing.assert_allclose(fast32, ref32, rtol=2e-5, atol=2e-6)
 
 
 @pytest.mark.parametrize("update, arrays", [
