@@ -30,6 +30,7 @@ from ffnn.kernels import (
     few_rows,
     norm_parts,
     numba_cache,
+    outer_rows,
     row_parts,
     transpose,
 )
@@ -41,6 +42,7 @@ from ffnn.kernels.native import (
     LAYER_NORM_PART,
     NO_TRANS,
     NORM_PART,
+    OUTER_ROWS_PART,
     ROWS_PART,
     SET_THREADS,
     TRANS,
@@ -330,11 +332,19 @@ def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
 
 @_inlined
 def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
-    """dL/dW = gᵀ · source for g [n, out], source [n, in]: by parts of rows where the eager
-    op sums by parts (``ffnn.ops.matrix.splits_rows``) and ``split`` splits, else
-    ``_gemm_over_rows``, else loops."""
+    """dL/dW = gᵀ · source for g [n, out], source [n, in]: from one row the outer product
+    (``outer_rows``, by parts of rows on OpenBLAS's threads when large); by parts of rows
+    where the eager op sums by parts (``ffnn.ops.matrix.splits_rows``) and ``split``
+    splits, else ``_gemm_over_rows``, else loops (the first row's terms written, the others
+    added)."""
     n, out_f = g.shape
     in_f = source.shape[1]
+    if n <= 1:
+        if n == 0:
+            gw[:] = 0
+        else:
+            outer_rows.outer_by_parts(g[0], source[0], gw, split, blas[OUTER_ROWS_PART])
+        return
     count = split[2]
     if (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2 and n >= 4 * count * count
             and _splits_rows(n, out_f, in_f)):
@@ -342,8 +352,8 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
             return
     if _gemm_over_rows(blas, TRANS, g, source, gw, n):
         return
-    gw[:] = 0
-    for i in range(n):
+    outer_rows.outer(g[0], source[0], gw)
+    for i in range(1, n):
         grow, srow = g[i], source[i]
         for o in range(out_f):
             gv = grow[o]

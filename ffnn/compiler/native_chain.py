@@ -89,6 +89,7 @@ class NativeChain:
         self.dims = np.array([w.shape for w in weights], np.int64)
         self.in_features, self.classes = int(self.dims[0, 1]), int(self.dims[-1, 0])
         self.widest = int(self.dims.max())
+        self.largest_weight = int(self.dims.prod(axis=1).max())
         self.split_min = min([accel.SPLIT_MIN, *[min(fused.activation_split_min(b.activation))
                                                  for b in blocks]])
         """The fewest elements of a call its kernels split (an activation's own minimum)."""
@@ -215,10 +216,11 @@ class NativeChain:
         grad = accel.dense(grad, out.shape, self.dtype)
         grads, addresses = self._gradient_arrays(params)
         current, spare = self._scratch_for(x2.shape[0])
+        n = x2.shape[0]  # from one row, a weight's gradient is an outer product, split too
+        largest = max(n * self.widest, self.largest_weight if n == 1 else 0)
         self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
                             spare, self.blas,
-                            blas_split.split_row(x2.shape[0] * self.widest,
-                                                 self.dtype.itemsize, self.split_min),
+                            blas_split.split_row(largest, self.dtype.itemsize, self.split_min),
                             self._context)
         return grads
 
