@@ -120,7 +120,7 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
                         _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
         if layer > 0:
             w = _matrix(table, at + WEIGHT, out_f, in_f, x)
-            _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))
+            _product_input(blas, split, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current
 
 

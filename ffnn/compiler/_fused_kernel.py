@@ -299,7 +299,7 @@ def _affine_forward(table, base, blas, split, source, w, wt, z,
                                 blas[BIAS_ROWS_PART])
         _blas_product(blas, NO_TRANS, TRANS, source, w, z, in_f, False, 1)
         return
-    _product_forward(blas, source, w, wt, z)
+    _product_forward(blas, split, source, w, wt, z)
     add_bias(table, base, z, x)
 
 
@@ -314,11 +314,16 @@ def _transposes(blas, w, z):  # pragma: no cover - compiled
 
 
 @_inlined
-def _product_forward(blas, source, w, wt, z):  # pragma: no cover - compiled
+def _product_forward(blas, split, source, w, wt, z):  # pragma: no cover - compiled
     """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt);
     as (W sourceᵀ)ᵀ where ``_transposes`` says so (as the eager op,
-    ``ffnn.ops.matrix.forward_transposed``: the same BLAS call, then the copy)."""
+    ``ffnn.ops.matrix.forward_transposed``: the same BLAS call, then the copy); from one
+    input an outer product (``outer_rows``, by parts of rows when large)."""
     out_f, in_f = w.shape
+    if in_f == 1:
+        outer_rows.outer_by_parts(source.reshape(source.shape[0]), w.reshape(out_f), z, split,
+                                  blas[OUTER_ROWS_PART])
+        return
     if _transposes(blas, w, z):
         product_t = np.empty((out_f, z.shape[0]), z.dtype)
         _blas_product(blas, NO_TRANS, TRANS, w, source, product_t, in_f, False, 0)
@@ -363,9 +368,13 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
 
 
 @_inlined
-def _product_input(blas, g, w, gx):  # pragma: no cover - compiled
-    """dL/dsource = g · W for g [n, out], W [out, in]."""
-    if not _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, g.shape[1], False):
+def _product_input(blas, split, g, w, gx):  # pragma: no cover - compiled
+    """dL/dsource = g · W for g [n, out], W [out, in]; from one output an outer product
+    (``outer_rows``, by parts of rows when large)."""
+    if w.shape[0] == 1:
+        outer_rows.outer_by_parts(g.reshape(g.shape[0]), w.reshape(w.shape[1]), gx, split,
+                                  blas[OUTER_ROWS_PART])
+    elif not _gemm(blas, NO_TRANS, NO_TRANS, g, w, gx, g.shape[1], False):
         _rows_times(g, w, gx)
 
 
@@ -633,7 +642,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
         if l2 != 0.0:
             squares += _add_l2(w, gw, l2)
         if layer > 0:
-            _product_input(blas, g, w, spare[:n * in_f].reshape(n, in_f))
+            _product_input(blas, split, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current
     return 0.5 * l2 * squares
 
