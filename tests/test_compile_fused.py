@@ -28,7 +28,6 @@ OPTIMIZERS = {
     "adam_groups": lambda p: (lambda ps: optim.Adam(  # one update variant per parameter
         [{"params": ps[:2], "amsgrad": True, "lr": 0.05}, {"params": ps[2:]}], lr=1e-2))(
         list(p)),
-    # run by their own step() after the kernel
     "rmsprop_centered": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True),
     "adagrad": lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01),
     "nadam": lambda p: optim.NAdam(p, lr=1e-2),
@@ -238,12 +237,11 @@ def test_fused_follows_a_scheduler_and_a_loaded_optimizer_state(optimizer, rng):
 
 
 @pytest.mark.parametrize("optimizer", ["rmsprop_centered", "adagrad", "adadelta", "adamax",
-                                       "radam"])
+                                       "nadam", "radam"])
 def test_an_optimizers_fused_update_runs_inside_the_kernel(optimizer, rng, monkeypatch):
-    """RMSprop, Adagrad, Adadelta, Adamax and RAdam declare their update's kernel
-    (``fused_update``): the
-    fused step runs it and never calls ``step()`` (``test_fused_agrees_with_eager``: the
-    same values as the eager step)."""
+    """RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam declare their update's kernel
+    (``fused_update``): the fused step runs it and never calls ``step()``
+    (``test_fused_agrees_with_eager``: the same values as the eager step)."""
     model = _model([3, 5, 2])
     opt = OPTIMIZERS[optimizer](model.parameters())
     step = ffnn.compile(model, nn.MSELoss(), opt, mode="fused")

@@ -15,7 +15,7 @@ The update of SGD, Adam and AdamW runs in the kernel: the optimizers' own genera
 (``SGD_KERNEL``, ``ADAM_KERNEL``) through their entry points, with the scalars of the
 optimizers' own ``sgd_kernel_scalars`` / ``adam_kernel_scalars``; so does any optimizer that
 declares its update's kernel (``Optimizer.fused_update``: RMSprop, Adagrad, Adadelta, Adamax,
-RAdam), asked at each step. Any other optimizer (NAdam, L-BFGS) runs its own ``step()`` after
+NAdam, RAdam), asked at each step. Any other optimizer (L-BFGS) runs its own ``step()`` after
 the kernel, on the gradients it left in ``p.grad``. Dropout after a layer multiplies by masks
 drawn in Python before the call, as ``nn.Dropout`` draws them (same stream, same order). A
 layer norm over the features or a batch norm (training mode) between a product and its
@@ -447,7 +447,7 @@ class FusedStep:
 
     def _generic_rows(self) -> list | None:
         """For an optimizer with its own ``fused_update`` (RMSprop, Adagrad, Adadelta, Adamax,
-        RAdam): each
+        NAdam, RAdam): each
         parameter's update entry point and scalars, asked of the optimizer at every step (a
         scheduler's lr, Adagrad's decay by step), into ``updates`` and ``hyper``, and its
         three state arrays (views of a flat owner's; the parameter itself for an absent one).
@@ -647,8 +647,9 @@ class FusedStep:
         """Each optimizer state's ``step`` one more when the kernel updates (Adam's counts
         also into ``steps``, which the kernel reads)."""
         if self.generic and in_kernel:
-            for state in self._dicts:
-                state["step"] += 1
+            taken = self.optimizer._fused_step_taken  # the count, and NAdam's Πμ
+            for state, group in zip(self._dicts, self._owner_groups):
+                taken(state, group)
         if self.adam:
             steps = self.steps
             for i, state in enumerate(self._dicts):

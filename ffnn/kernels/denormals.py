@@ -6,7 +6,7 @@ of about a hundred cycles instead of one; a vectorised loop pays it for every la
 makes them: Adam's ``g²`` for a gradient below 1e-19 (a network that fits its batch), a
 momentum that decays on a unit whose gradient stays zero (0.9ᵗ reaches 1e-38 in ~800 steps).
 Intel Xeon (family 6 model 207), 2.1M parameters, AdamW: 2.1 ms a step with gradients
-around 1, 32 ms with gradients around 1e-20 (PyTorch: 6.3 and 40 ms).
+around 1, 32 ms with gradients around 1e-20 (PyTorch's: 9.4 and 39 ms).
 
 The MXCSR register's FTZ bit (15) writes 0 where a result would be subnormal, its DAZ bit
 (6) reads a subnormal input as 0; both are per thread. XLA (JAX) and TensorFlow set them for

@@ -4,7 +4,8 @@ at a step; the whole-array NumPy passes of ``ffnn.optim.adam_variants`` stay the
 Each kernel is the reference's formula in its order of operations; RAdam's two regimes are
 one body, ``p ← p − m̂·(a + b/(√v + ε))``, with ``a = lr, b = 0`` before the variance is
 rectified (ρₜ ≤ 5) and ``a = 0, b = lr·r·√(1-β₂ᵗ)`` after, so that its kernel and flags
-stay the same from step to step (the multi-tensor step reuses them).
+stay the same from step to step (the multi-tensor step reuses them). NAdam's two step sizes
+come from the Πμ in its state (``ffnn.optim.adam_variants.nadam_steps``).
 """
 
 from __future__ import annotations
@@ -82,12 +83,12 @@ def adamax_kernel_scalars(*, step: int, lr: float, betas: tuple[float, float], e
 
 def nadam_kernel_scalars(*, step: int, lr: float, betas: tuple[float, float], eps: float,
                          weight_decay: float, decoupled_weight_decay: bool, maximize: bool,
-                         grad_step: float, avg_step: float) -> dict[str, float]:
-    """``NADAM_KERNEL``'s scalars at step ``step``, the two step sizes given
-    (``ffnn.optim.adam_variants.nadam_steps``, which advances the state's Πμ)."""
+                         steps: tuple[float, float]) -> dict[str, float]:
+    """``NADAM_KERNEL``'s scalars at step ``step``, its two step sizes given
+    (``ffnn.optim.adam_variants.nadam_steps``, from the state's Πμ)."""
     return dict(**_moment_terms(lr, betas, weight_decay, decoupled_weight_decay, maximize),
-                bias_correction2=1 - betas[1] ** step, eps=eps, grad_step=grad_step,
-                avg_step=avg_step)
+                bias_correction2=1 - betas[1] ** step, eps=eps, grad_step=steps[0],
+                avg_step=steps[1])
 
 
 def radam_kernel_scalars(*, step: int, lr: float, betas: tuple[float, float], eps: float,

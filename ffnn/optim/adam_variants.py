@@ -8,9 +8,9 @@
   ``r = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ))`` once ``ρₜ > 5``, plain momentum SGD before.
 
 Each update is one generated compiled pass where ``ffnn.accel`` takes the arrays (the
-kernels of ``ffnn.optim.adam_variant_kernels``; Adamax and RAdam's also in the
-multi-tensor and fused steps, through ``fused_update``), else the NumPy passes below, the
-reference.
+kernels of ``ffnn.optim.adam_variant_kernels``, also in the multi-tensor and fused steps,
+through ``fused_update``; NAdam's Πμ advances after its kernel, ``_fused_step_taken``),
+else the NumPy passes below, the reference.
 """
 
 from __future__ import annotations
@@ -142,20 +142,30 @@ class NAdam(Optimizer):
     def _init_state(self, param, group) -> dict[str, Any]:
         return {**_moments(param, group), "mu_product": 1.0}
 
+    def fused_update(self, state, group, step: int):
+        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+                   group["decoupled_weight_decay"], group["maximize"],
+                   group["momentum_decay"], state["mu_product"])
+        return NADAM_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_avg_sq"]), \
+            self._shared_scalars(step, options, lambda: nadam_kernel_scalars(
+                step=step, lr=options[0], betas=options[1], eps=options[2],
+                weight_decay=options[3], decoupled_weight_decay=options[4],
+                maximize=options[5], steps=nadam_steps(options[7], step, group)[1:]))
+
+    def _fused_step_taken(self, state, group) -> None:
+        state["step"] += 1
+        state["mu_product"] = nadam_steps(state["mu_product"], state["step"], group)[0]
+
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]
-        state["step"] += 1
-        step = state["step"]
-        grad_step, avg_step = nadam_steps(state, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         if _compiles(param, grad, (exp_avg, exp_avg_sq), scratch):
-            _compiled_update((NADAM_KERNEL, NO_FLAGS, (exp_avg, exp_avg_sq), nadam_kernel_scalars(
-                step=step, lr=group["lr"], betas=group["betas"], eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"], grad_step=grad_step, avg_step=avg_step)),
-                param, grad)
+            _compiled_update(self.fused_update(state, group, state["step"] + 1), param, grad)
+            self._fused_step_taken(state, group)
             return
+        state["step"] += 1
+        step = state["step"]
+        state["mu_product"], grad_step, avg_step = nadam_steps(state["mu_product"], step, group)
         g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
         _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
         denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
@@ -163,20 +173,19 @@ class NAdam(Optimizer):
         param += avg_step * (exp_avg / denom)
 
 
-def nadam_steps(state: dict, group: dict) -> tuple[float, float]:
-    """NAdam's two step sizes at ``state["step"]`` (already counted), ``-lr(1-μₜ)/(1-Πμ)``
-    for g/d and ``-lr·μₜ₊₁/(1-Πμ·μₜ₊₁)`` for m/d, advancing ``state["mu_product"]`` to Πμ
-    up to μₜ (rounded to the default dtype, as torch keeps it in a tensor; Πμ·μₜ₊₁ is a
-    float64 product, as torch's ``mu_product.item() * mu_next``). No ``fused_update``
-    for NAdam: its state has this number to advance at each step."""
+def nadam_steps(mu_product: float, step: int, group: dict) -> tuple[float, float, float]:
+    """(Πμ up to μₜ, NAdam's two step sizes at ``step``: ``-lr(1-μₜ)/(1-Πμ)`` for g/d and
+    ``-lr·μₜ₊₁/(1-Πμ·μₜ₊₁)`` for m/d), from ``mu_product``, Πμ up to μₜ₋₁. Πμ is rounded
+    to the default dtype, as torch keeps it in a tensor; Πμ·μₜ₊₁ is a float64 product, as
+    torch's ``mu_product.item() * mu_next``."""
     beta1, _ = group["betas"]
-    lr, decay, step = group["lr"], group["momentum_decay"], state["step"]
+    lr, decay = group["lr"], group["momentum_decay"]
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
     scalar = _scalar_dtype()
-    state["mu_product"] = float(scalar(state["mu_product"]) * scalar(mu))
-    product_next = state["mu_product"] * mu_next  # a Python float in torch's too
-    return -lr * (1.0 - mu) / (1.0 - state["mu_product"]), (-lr * mu_next) / (1.0 - product_next)
+    product = float(scalar(mu_product) * scalar(mu))
+    product_next = product * mu_next  # a Python float in torch's too
+    return product, -lr * (1.0 - mu) / (1.0 - product), (-lr * mu_next) / (1.0 - product_next)
 
 
 class RAdam(Optimizer):

@@ -25,6 +25,7 @@ import numpy as np
 
 from ffnn.kernels import blas_split, numba_cache
 from ffnn.kernels.split_trial import SplitTrial
+from ffnn.optim.optimizer import Optimizer
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
@@ -198,9 +199,13 @@ def step_group(optimizer, group: dict, plans: dict) -> bool:
         return False
     plan.write_scalars(rows)
     plan.launch(grads, dtype)
+    taken = optimizer._fused_step_taken
     for state in counted:
-        state["step"] += 1
-    plan.remember(params, kept, group, rows)
+        taken(state, group)
+    if getattr(taken, "__func__", None) is Optimizer._fused_step_taken:
+        plan.remember(params, kept, group, rows)
+    else:  # it advances more than the counts (NAdam's Πμ): the next step asks again
+        plan.same = None
     return True
 
 

@@ -144,10 +144,16 @@ class Optimizer:
     def fused_update(self, state: dict[str, Any], group: dict[str, Any], step: int):
         """This parameter's update at step ``step`` (counted from 1) as one generated kernel,
         for callers that run it themselves (``ffnn.compiler.fused``, inside its compiled
-        step, which then advances ``state["step"]``): (kernel, its flags, the state arrays
+        step, and ``ffnn.optim.multi_tensor``, which then call ``_fused_step_taken``):
+        (kernel, its flags, the state arrays
         after param and grad in the kernel's array order (None: an absent optional one),
         its scalars by name). None (the default): no such kernel, ``step()`` must run."""
         return None
+
+    def _fused_step_taken(self, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """After ``fused_update``'s kernel ran on a parameter (the multi-tensor or the fused
+        step): its state's step count + 1, and whatever else the update advances."""
+        state["step"] += 1
 
     def _shared_scalars(self, step: int, options: tuple, make: Callable[[], dict]) -> dict:
         """``make()``, the kernel scalars of a group's ``options`` (values read from the group)
