@@ -145,9 +145,9 @@ class Optimizer:
         """This parameter's update at step ``step`` (counted from 1) as one generated kernel,
         for callers that run it themselves (``ffnn.compiler.fused``, inside its compiled
         step, and ``ffnn.optim.multi_tensor``, which then call ``_fused_step_taken``):
-        (kernel, its flags, the state arrays
-        after param and grad in the kernel's array order (None: an absent optional one),
-        its scalars by name). None (the default): no such kernel, ``step()`` must run."""
+        (kernel, its flags, the state arrays after param and grad in the kernel's array
+        order (None: an absent optional one), its scalars by name). None (the default): no
+        such kernel, ``step()`` must run."""
         return None
 
     def _fused_step_taken(self, state: dict[str, Any], group: dict[str, Any]) -> None:
