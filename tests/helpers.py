@@ -176,3 +176,41 @@ def randn(seed: int, *shape, low: float | None = None) -> np.ndarray:
     if low is not None:
         a = np.where(np.abs(a) < low, np.sign(a + 1e-300) * low + a, a)
     return a
+
+
+def assert_chain_matches_graph(make_model: Callable[[], ffnn.nn.Module], loss_fn,
+                               batches: Sequence[tuple], mode: str, monkeypatch,
+                               atol: float = 1e-5) -> None:
+    """Two copies of ``make_model()`` (same seed) trained by SGD with momentum on ``batches``
+    of (x, y) tensors: one through the per-layer graph (the native chain off), the other
+    through the native chain (``mode="native"``: the eager step of a Sequential) or the
+    fused step (``"fused"``); their losses at each step and their parameters at the end
+    agree to rounding."""
+    from ffnn.compiler import native_chain
+
+    chain_bytes = native_chain.MAX_BYTES
+    models = []
+    for _ in range(2):
+        ffnn.manual_seed(0)
+        models.append(make_model())
+    graph, chained = models
+    opt_g, opt_c = (ffnn.optim.SGD(m.parameters(), lr=0.05, momentum=0.9) for m in models)
+    step = ffnn.compile(chained, loss_fn, opt_c, mode="fused") if mode == "fused" else None
+    for x, y in batches:
+        monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the per-layer graph
+        opt_g.zero_grad()
+        expected = loss_fn(graph(x), y)
+        expected.backward()
+        opt_g.step()
+        monkeypatch.setattr(native_chain, "MAX_BYTES", chain_bytes)
+        if step is not None:
+            got = step(x, y)
+        else:
+            opt_c.zero_grad()
+            got = loss_fn(chained(x), y)
+            got.backward()
+            opt_c.step()
+        np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
+    for (name, a), (_, b) in zip(graph.named_parameters(), chained.named_parameters()):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4,
+                                   atol=atol, err_msg=name)

@@ -12,6 +12,7 @@ import pytest
 
 import ffnn
 from ffnn import accel, nn, optim
+from tests.helpers import assert_chain_matches_graph
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -104,34 +105,8 @@ def test_one_input_and_one_output_layers_at_a_large_batch(mode, rng, monkeypatch
     """x [2048, 1] · W₁ᵀ and dL/dh = g · W₂ of a one-output layer are outer products of
     131,072 elements (by parts): the native chain's (the eager step of a Sequential) or
     the fused step's losses and parameters are the per-layer graph's, to rounding."""
-    from ffnn.compiler import native_chain
-
-    chain_bytes = native_chain.MAX_BYTES
-    models = []
-    for _ in range(2):
-        ffnn.manual_seed(0)
-        models.append(nn.Sequential(nn.Linear(1, 64), nn.Tanh(), nn.Linear(64, 1)))
-    graph, chained = models
-    opt_g, opt_c = (optim.SGD(m.parameters(), lr=0.05, momentum=0.9) for m in models)
-    loss_fn = nn.MSELoss()
-    step = ffnn.compile(chained, loss_fn, opt_c, mode="fused") if mode == "fused" else None
-    for _ in range(3):
-        x = ffnn.tensor(rng.uniform(-2, 2, (2048, 1)).astype(np.float32))
-        y = ffnn.tensor(np.sin(x.numpy()))
-        monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the per-layer graph
-        opt_g.zero_grad()
-        expected = loss_fn(graph(x), y)
-        expected.backward()
-        opt_g.step()
-        monkeypatch.setattr(native_chain, "MAX_BYTES", chain_bytes)
-        if step is not None:
-            got = step(x, y)
-        else:
-            opt_c.zero_grad()
-            got = loss_fn(chained(x), y)
-            got.backward()
-            opt_c.step()
-        np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
-    for (name, a), (_, b) in zip(graph.named_parameters(), chained.named_parameters()):
-        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4,
-                                   atol=1e-6, err_msg=name)
+    xs = [rng.uniform(-2, 2, (2048, 1)).astype(np.float32) for _ in range(3)]
+    batches = [(ffnn.tensor(x), ffnn.tensor(np.sin(x))) for x in xs]
+    assert_chain_matches_graph(
+        lambda: nn.Sequential(nn.Linear(1, 64), nn.Tanh(), nn.Linear(64, 1)), nn.MSELoss(),
+        batches, mode, monkeypatch, atol=1e-6)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import ffnn
-from ffnn import accel, nn, optim
+from ffnn import accel, nn
 from ffnn.kernels import native
 from ffnn.ops import matrix
+from tests.helpers import assert_chain_matches_graph
 
 pytestmark = pytest.mark.skipif(not accel.enabled, reason="the route is the compiled kernels'")
 
@@ -82,34 +83,8 @@ def test_compiled_step_agrees_with_eager(route_on, mode, rng, monkeypatch):
     """A first layer of 24 rows onto 512 outputs (the route), a second of 512 onto 10 (not):
     the fused step's, or the native chain's (``native``: the eager step of a Sequential),
     losses and parameters those of the per-layer graph."""
-    from ffnn.compiler import native_chain
-
-    chain_bytes = native_chain.MAX_BYTES
-    models = []
-    for _ in range(2):
-        ffnn.manual_seed(0)
-        models.append(nn.Sequential(nn.Linear(100, 512), nn.ReLU(), nn.Linear(512, 10)))
-    eager, compiled = models
-    opt_e, opt_c = (optim.SGD(m.parameters(), lr=0.05, momentum=0.9) for m in models)
-    loss_fn = nn.CrossEntropyLoss()
-    step = ffnn.compile(compiled, loss_fn, opt_c, mode="fused") if mode == "fused" else None
-    for _ in range(3):
-        x = ffnn.tensor(rng.standard_normal((24, 100)).astype(np.float32))
-        y = ffnn.tensor(rng.integers(0, 10, 24))
-        monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the per-layer graph
-        opt_e.zero_grad()
-        expected = loss_fn(eager(x), y)
-        expected.backward()
-        opt_e.step()
-        monkeypatch.setattr(native_chain, "MAX_BYTES", chain_bytes)
-        if step is not None:
-            got = step(x, y)
-        else:
-            opt_c.zero_grad()
-            got = loss_fn(compiled(x), y)
-            got.backward()
-            opt_c.step()
-        np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
-    for (name, a), (_, b) in zip(eager.named_parameters(), compiled.named_parameters()):
-        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4,
-                                   atol=1e-5, err_msg=name)
+    batches = [(ffnn.tensor(rng.standard_normal((24, 100)).astype(np.float32)),
+                ffnn.tensor(rng.integers(0, 10, 24))) for _ in range(3)]
+    assert_chain_matches_graph(
+        lambda: nn.Sequential(nn.Linear(100, 512), nn.ReLU(), nn.Linear(512, 10)),
+        nn.CrossEntropyLoss(), batches, mode, monkeypatch)
