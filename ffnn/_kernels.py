@@ -461,18 +461,6 @@ def add_rows_at(out, index, values):  # pragma: no cover - compiled
 
 
 @_jit
-def outer_product(a, b, out):  # pragma: no cover - compiled
-    """out[i, j] = a[i] · b[j] for a [m], b [n], out [m, n]: a product of inner size one,
-    one rounding per element (NumPy's broadcast ``a * b`` steps a general iterator per row,
-    ~12 ns a row on [100000, 1] x [1, 8])."""
-    for i in range(a.size):
-        value = a[i]
-        row = out[i]
-        for j in range(b.size):
-            row[j] = value * b[j]
-
-
-@_jit
 def add_at_positions(out, positions, values):  # pragma: no cover - compiled
     """out[positions[i]] += values[i] for i in order (flat arrays): ``np.add.at``."""
     for i in range(positions.size):

@@ -140,25 +140,20 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
 
 def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a · b for a [m, 1] and b [1, n] (a matrix product of inner size one), each element one
-    product as NumPy's broadcast ``a * b`` gives it, in one compiled pass: on a tall, narrow
+    product as NumPy's broadcast ``a * b`` gives it, in one compiled pass (``outer_rows``, by
+    parts of rows on OpenBLAS's threads from ``SPLIT_MIN`` elements): on a tall, narrow
     result ([100000, 8] float32) 0.2 ms where the broadcast takes 1.2 ms."""
     if enabled and a.shape[0] * b.shape[1] >= MIN_SIZE and compatible(a, b):
+        from ffnn.kernels import outer_rows
+
         out = np.empty((a.shape[0], b.shape[1]), a.dtype)
         a, b = a.reshape(-1), b.reshape(-1)
         if out.size < SPLIT_MIN or not _split_rows(
-                _outer_rows_parts(), [a, b, out], [a.itemsize, 0, b.size * b.itemsize],
-                [b.size]):
-            _kernels().outer_product(a, b, out)
+                (outer_rows.part_f32, outer_rows.part_f64), [a, b, out],
+                [a.itemsize, 0, b.size * b.itemsize], [b.size]):
+            outer_rows.outer(a, b, out)
         return out
     return a * b
-
-
-def _outer_rows_parts() -> tuple:
-    """(float32, float64) C entry points of an outer product's rows (by parts of rows on
-    OpenBLAS's threads from ``SPLIT_MIN`` elements: [4096, 1024] float32 0.78 ms on one)."""
-    from ffnn.kernels import outer_rows
-
-    return outer_rows.part_f32, outer_rows.part_f64
 
 
 FEW_ROWS = 4
