@@ -214,3 +214,19 @@ def assert_chain_matches_graph(make_model: Callable[[], ffnn.nn.Module], loss_fn
     for (name, a), (_, b) in zip(graph.named_parameters(), chained.named_parameters()):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4,
                                    atol=atol, err_msg=name)
+
+
+def without_mkl(monkeypatch) -> None:
+    """BLAS rows without Intel MKL's entries (``ffnn.kernels.mkl_products``), wherever
+    ``native.blas_functions`` is read: products by OpenBLAS's routes, as on a CPU that is
+    not Intel's."""
+    from ffnn.kernels import native
+
+    original = native.blas_functions
+
+    def openblas_only(dtype):
+        row = original(dtype).copy()
+        row[native.MKL:] = 0
+        return row
+
+    monkeypatch.setattr(native, "blas_functions", openblas_only)

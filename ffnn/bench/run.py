@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import platform
 import sys
@@ -39,10 +40,22 @@ def _blas() -> str:
         blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
         blas.sort(key=lambda i: "numpy" not in str(i.get("filepath")))  # NumPy's own first
         if blas:
-            return f"{blas[0].get('internal_api')} {blas[0].get('version') or ''}".strip()
+            name = f"{blas[0].get('internal_api')} {blas[0].get('version') or ''}".strip()
+            return name + _mkl()
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
-    return "unknown BLAS"
+    return "unknown BLAS" + _mkl()
+
+
+def _mkl() -> str:
+    """", ffnn's products by MKL <version>" where ``ffnn.kernels.mkl_products`` uses it."""
+    try:
+        from ffnn.kernels import mkl_products
+    except ImportError:  # no numba: NumPy's products
+        return ""
+    if mkl_products.gemm_addresses() is None:
+        return ""
+    return f", ffnn's products by MKL {importlib.metadata.version('mkl')}"
 
 
 def _torch_version() -> str | None:

@@ -28,6 +28,7 @@ from ffnn.kernels import (
     bias_rows,
     blas_split,
     few_rows,
+    mkl_products,
     norm_parts,
     numba_cache,
     outer_rows,
@@ -40,6 +41,7 @@ from ffnn.kernels.native import (
     GEMV,
     GET_THREADS,
     LAYER_NORM_PART,
+    MKL,
     NO_TRANS,
     NORM_PART,
     OUTER_ROWS_PART,
@@ -215,11 +217,20 @@ def _on_blas(blas, c, k):  # pragma: no cover - compiled
 @_inlined
 def _blas_product(blas, trans_a, trans_b, a, b, c, k, single,
                   beta):  # pragma: no cover - compiled
-    """c = op(a) · op(b) + β c (β 0 or 1) through BLAS, as ``numpy.matmul`` calls it: gemv for
-    one output column or row (``_gemv``), else gemm; on one BLAS thread where ``single`` says
-    so or the eager product takes one (``ffnn.ops.matrix.one_thread_product``), the thread
-    count restored after."""
+    """c = op(a) · op(b) + β c (β 0 or 1) through BLAS, as the eager product computes it: by
+    MKL where it is used and takes the product (``ffnn.kernels.mkl_products``; on one thread
+    where ``single`` says so); else as ``numpy.matmul`` calls OpenBLAS: gemv for one output
+    column or row (``_gemv``), else gemm; on one BLAS thread where ``single`` says so or the
+    eager product takes one (``ffnn.ops.matrix.one_thread_product``), the thread count
+    restored after."""
     m, n = c.shape
+    if blas[MKL] != 0 and mkl_products.compiled_takes(trans_a, trans_b, m, n, k, c.itemsize):
+        mkl = blas[MKL:]
+        count = 1 if single else mkl_products.parts(mkl, blas[GET_THREADS], m, n, k)
+        mkl_products.product(mkl, count, trans_a, trans_b, m, n, k, c.dtype.type(1),
+                             a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1],
+                             c.dtype.type(beta), c.ctypes.data, n)
+        return
     threads = 0
     if (single or _one_thread_product(m, k, n, c.itemsize)) and blas[SET_THREADS] != 0:
         threads = get_threads(blas[GET_THREADS])

@@ -86,8 +86,9 @@ def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
 
 
 (GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART, NORM_PART, LAYER_NORM_PART,
- BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART) = range(10)
-"""Entries of ``blas_functions``'s row."""
+ BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART, MKL) = range(11)
+"""Entries of ``blas_functions``'s row (from ``MKL`` on: ``mkl_products.functions``)."""
+ROW_SIZE = MKL + 6
 AVX512_CORES = ("skylakex", "cooperlake", "sapphirerapids")
 """OpenBLAS's cores (``openblas_get_corename``) whose sgemm a forward of few rows onto many
 outputs runs faster transposed (``ffnn.ops.matrix.transposed_forward``)."""
@@ -124,21 +125,22 @@ def _blas_functions(char: str) -> np.ndarray:
 
 
 def blas_functions(dtype: np.dtype) -> np.ndarray:
-    """The addresses compiled code calls NumPy's BLAS through (int64 [10], read-only, 0
+    """The addresses compiled code calls NumPy's BLAS through (int64 [16], read-only, 0
     where there is none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64:
     dgemm, dgemv), its functions that set and get OpenBLAS's thread count, and the entry
     points of the parts run on its threads: of a product summed by parts of rows
     (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``), of
     layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``) and of a
     bias written into rows (``ffnn.kernels.bias_rows``); 1 where a forward of few rows is
-    computed transposed (``transposes_forward``); last, the entry point of an outer product's
-    rows (``ffnn.kernels.outer_rows``)."""
+    computed transposed (``transposes_forward``); the entry point of an outer product's
+    rows (``ffnn.kernels.outer_rows``); last, from ``MKL`` on, what computes products by
+    Intel MKL where it is used (``ffnn.kernels.mkl_products.functions``: zeros where not)."""
     return _blas_functions(np.dtype(dtype).char)
 
 
 def _blas_row(char: str) -> np.ndarray:
     """``blas_functions`` for the dtype of type code ``char``, computed."""
-    row = np.zeros(10, np.int64)
+    row = np.zeros(ROW_SIZE, np.int64)
     gemm = gemm_addresses()
     threads = thread_functions()
     if gemm is not None:
@@ -151,7 +153,7 @@ def _blas_row(char: str) -> np.ndarray:
                                               for f in threads)
     if row[GEMM] != 0 and row[SET_THREADS] != 0:
         from ffnn import _kernels  # compiled here: only where usable
-        from ffnn.kernels import bias_rows, norm_parts, outer_rows, row_parts
+        from ffnn.kernels import bias_rows, mkl_products, norm_parts, outer_rows, row_parts
 
         double = char == "d"
         row[ROWS_PART] = (row_parts.part_f64 if double else row_parts.part_f32).address
@@ -160,8 +162,9 @@ def _blas_row(char: str) -> np.ndarray:
                                 else _kernels.layer_norm_part_f32).address
         row[BIAS_ROWS_PART] = (bias_rows.part_f64 if double else bias_rows.part_f32).address
         row[OUTER_ROWS_PART] = (outer_rows.part_f64 if double else outer_rows.part_f32).address
+        row[MKL:] = mkl_products.functions(np.dtype(char))
     if row[GEMM] != 0:
-        row[TRANSPOSED_FORWARD] = int(transposes_forward(np.dtype(char)))
+        row[TRANSPOSED_FORWARD] = int(transposes_forward(np.dtype(char)) and row[MKL] == 0)
     return row
 
 

@@ -13,7 +13,8 @@ from ffnn.ops.elementwise import unbroadcast
 
 class MatMul(Op):
     """y = a @ b (batched, broadcasting, 1-D promoted as in NumPy);
-    dL/da = dL/dy @ bᵀ,  dL/db = aᵀ @ dL/dy."""
+    dL/da = dL/dy @ bᵀ,  dL/db = aᵀ @ dL/dy. Products of two matrices run as a Linear's do
+    (``product``)."""
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -25,7 +26,7 @@ class MatMul(Op):
         self.a_shape, self.b_shape = a.shape, b.shape
         self.a2 = a[None, :] if a.ndim == 1 else a
         self.b2 = b[:, None] if b.ndim == 1 else b
-        return a @ b
+        return _matmul(a, b)
 
     def backward(self, grad):
         m = xp(grad)
@@ -37,10 +38,21 @@ class MatMul(Op):
         a2, b2 = self.a2, self.b2
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(g @ m.swapaxes(b2, -1, -2), a2.shape).reshape(self.a_shape)
+            grad_a = unbroadcast(_matmul(g, m.swapaxes(b2, -1, -2)),
+                                 a2.shape).reshape(self.a_shape)
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(m.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(self.b_shape)
+            grad_b = unbroadcast(_matmul(m.swapaxes(a2, -1, -2), g),
+                                 b2.shape).reshape(self.b_shape)
         return grad_a, grad_b
+
+
+def _matmul(a, b):
+    """a @ b: ``product`` for two matrices of one float dtype, NumPy's (or CuPy's) ``@``
+    else."""
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype.char in "fd" and \
+            type(a) is np.ndarray and type(b) is np.ndarray:
+        return product(a, b)
+    return a @ b
 
 
 class Linear(Op):
@@ -87,7 +99,8 @@ def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.
     against ~0.2 ms). With the compiled kernels on, a product of 2-4 rows, or summed over
     2-4 rows, or a forward x Wᵀ (``transposed``: b is Wᵀ, as a Linear says) of up to 12 rows
     on a small weight, runs by compiled loops that read the weight once
-    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long), and a float product
+    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long); past them, Intel
+    MKL computes it where it is used (``ffnn.kernels.mkl_products``), and a float product
     of a few more rows and moderate work runs on one BLAS thread (``one_thread_product``;
     the thread functions are found through ``ffnn.kernels``, which loads numba:
     ``FFNN_ACCEL=0`` keeps NumPy alone)."""
@@ -97,11 +110,22 @@ def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.
         few = accel.few_rows_product(a, b, transposed)
         if few is not None:
             return few
+        by_mkl = _mkl_product(a, b)
+        if by_mkl is not None:
+            return by_mkl
         if transposed and _transposed_forward_here(a, b):
             return forward_transposed(a, b.T)
         if one_thread_product(a.shape[0], a.shape[1], b.shape[-1], a.itemsize):
             return on_one_thread(np.matmul, a, b)
     return a @ b
+
+
+def _mkl_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """a @ b by Intel MKL where it is used (``ffnn.kernels.mkl_products``), or None."""
+    from ffnn.kernels import mkl_products, native
+
+    blas = native.blas_functions(a.dtype)
+    return None if blas[native.MKL] == 0 else mkl_products.matmul(a, b, blas)
 
 
 TRANSPOSED_ROWS, TRANSPOSED_WIDTH_RATIO, TRANSPOSED_FROM = 32, 16, 1 << 20

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ffnn
-from tests.helpers import check_op, randn, seeds
+from tests.helpers import check_op, randn, seeds, without_mkl
 
 dims = st.integers(1, 4)
 
@@ -162,7 +162,7 @@ def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
 def test_a_product_of_few_rows_runs_on_one_blas_thread(m, k, n, dtype, one_thread,
                                                        monkeypatch):
     """``product`` runs a few rows' product of moderate work on one BLAS thread (spied on;
-    with the compiled kernels on):
+    with the compiled kernels on, OpenBLAS's route: no MKL):
     a @ b to the dtype's rounding of a sum of k products either way, the thread count
     restored."""
     from ffnn import accel
@@ -170,6 +170,8 @@ def test_a_product_of_few_rows_runs_on_one_blas_thread(m, k, n, dtype, one_threa
 
     assert matrix.one_thread_product(m, k, n, np.dtype(dtype).itemsize) == one_thread
     one_thread = one_thread and accel.enabled  # FFNN_ACCEL=0: NumPy alone
+    if accel.enabled:
+        without_mkl(monkeypatch)
     calls = []
     monkeypatch.setattr(matrix, "on_one_thread",
                         lambda *a: calls.append(1) or _blas.on_one_thread(*a))

@@ -19,12 +19,13 @@ pytestmark = pytest.mark.skipif(not accel.enabled, reason="the route is the comp
 
 @pytest.fixture
 def route_on(monkeypatch):
-    """The BLAS row with ``TRANSPOSED_FORWARD`` set, wherever the row is read."""
+    """The BLAS row with ``TRANSPOSED_FORWARD`` set and no MKL, wherever the row is read."""
     original = native.blas_functions
 
     def forced(dtype):
         row = original(dtype).copy()
         row[native.TRANSPOSED_FORWARD] = row[native.GEMM] != 0
+        row[native.MKL:] = 0  # OpenBLAS's route: MKL's products are not transposed
         return row
 
     monkeypatch.setattr(native, "blas_functions", forced)

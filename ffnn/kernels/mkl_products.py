@@ -1,0 +1,278 @@
+"""Intel MKL's matrix products, by parts on OpenBLAS's threads, where the CPU is Intel.
+
+On an Intel Xeon (AVX-512, 2 cores) MKL's sgemm computes ~1.5x what OpenBLAS's does on one
+thread, and torch's products (MKL) are 1.2-1.3x NumPy's (OpenBLAS) on two. With the ``mkl``
+wheel installed (``pip install ffnn[mkl]``, in ``ffnn[all]``) and an Intel CPU, the
+products of the compiled chains and of the eager ``ffnn.ops.matrix.product`` are MKL's:
+
+- MKL runs with its sequential threading layer, so it starts no thread pool of its own (an
+  OpenMP pool spinning beside OpenBLAS's would halve both on two cores);
+- a product of at least ``SPLIT_FROM`` multiply-adds is cut into ranges of its result's
+  columns (of its rows where it has more rows than columns), one per OpenBLAS thread, each
+  range one MKL call on its thread (``blas_split`` runs the parts, as for the element-wise
+  kernels);
+- a product of a few rows by a large matrix (dL/dx = g W of ≤ ``FEW_ROWS`` rows, W of
+  ≥ ``LARGE_OPERAND`` bytes) stays OpenBLAS's: MKL's loses there.
+
+Intel Xeon, float32, 2 threads, OpenBLAS against MKL by parts (ms): x Wᵀ [256, 512] ·
+[512, 512] 0.76 → 0.58, [512, 1000] · [1000, 1000] 5.5 → 4.4, [32, 4096] · [4096, 4096]
+9.1 (computed transposed) → 7.3; gᵀ x [128, 512]ᵀ[128, 3072] 2.1 → 1.6. Each element is one
+MKL call's, whichever range it falls in, and MKL's results do not depend on the operands'
+alignment: the same for the eager and the compiled step (tests). They differ from
+OpenBLAS's in the rounding of the sums (the same precision).
+
+``FFNN_MKL=0`` keeps OpenBLAS everywhere, ``FFNN_MKL=1`` takes MKL on any x86-64 CPU (on
+AMD's, MKL's kernels are not tuned: not the default).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import importlib.metadata
+import os
+import sys
+
+import numba
+import numpy as np
+from numba import carray, cfunc, types
+
+from ffnn.kernels import blas_split, numba_cache
+from ffnn.kernels.native import (
+    GET_THREADS,
+    MKL,
+    NO_TRANS,
+    TRANS,
+    address_as_pointer,
+    call_gemm,
+    get_threads,
+    symbol_address,
+)
+
+numba_cache.install()  # before the decorators: stamps the cache by every kernel source
+
+SEQUENTIAL = 1
+"""``MKL_THREADING_SEQUENTIAL`` of ``mkl_service.h``."""
+SPLIT_FROM = 1 << 19
+"""Multiply-adds from which a product is split over the threads (below, one MKL call on
+the calling thread: [64, 64] · [64, 128] takes ~19 µs either way)."""
+MKL_FROM = 1 << 16
+"""Multiply-adds from which MKL computes a product (below, OpenBLAS's, as before)."""
+FEW_ROWS, LARGE_OPERAND = 64, 1 << 22
+"""g W of at most ``FEW_ROWS`` rows with W of at least ``LARGE_OPERAND`` bytes stays
+OpenBLAS's ([32, 4096] · [4096, 4096]: 9.3 ms, MKL by parts 9.6-12.0; [64, 1024] · [1024,
+1024]: 0.66 against 0.72)."""
+COLUMN_UNIT, ROW_UNIT = 16, 4
+"""A part's range of columns is a multiple of 16 (one AVX-512 register of float32), of
+rows a multiple of 4, but for the last."""
+GEMM, PART, SPLIT, CHUNK, PARTS, ITEMSIZE = range(6)
+"""Entries of ``functions``'s row: MKL's gemm, this module's part, OpenBLAS's split routine
+and ``blas_split``'s chunk, the most parts a product is cut into, the float's size."""
+SCALARS = 13
+"""A part's scalars: gemm, trans_a, trans_b, m, n, k, lda, ldb, ldc, along columns, unit,
+alpha, beta."""
+
+
+def requested(environ=os.environ, cpuinfo: str | None = None) -> bool:
+    """Whether MKL should compute the products: ``FFNN_MKL`` 1 or 0 where set, else where
+    the CPU is Intel's (``vendor_id`` GenuineIntel in ``/proc/cpuinfo``)."""
+    setting = environ.get("FFNN_MKL", "").strip()
+    if setting in ("0", "1"):
+        return setting == "1"
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as file:
+                cpuinfo = file.read(1 << 14)
+        except OSError:
+            return False
+    return any(line.split(":", 1)[-1].strip() == "GenuineIntel"
+               for line in cpuinfo.splitlines() if line.startswith("vendor_id"))
+
+
+def library_path() -> str | None:
+    """Where the ``mkl`` wheel put ``libmkl_rt`` (its files, or the environment's lib
+    folder), or None where it is not installed."""
+    try:
+        files = importlib.metadata.distribution("mkl").files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if os.path.basename(str(file)).startswith("libmkl_rt.so"):
+            path = os.path.realpath(str(file.locate()))
+            if os.path.exists(path):
+                return path
+    found = sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")))
+    return found[0] if found else None
+
+
+@functools.cache
+def gemm_addresses() -> tuple[int, int] | None:
+    """(cblas_sgemm, cblas_dgemm) of MKL with 64-bit sizes (``load``) where it is requested
+    and installed, else None."""
+    path = library_path() if requested() else None
+    return None if path is None else load(path)
+
+
+def load(path: str) -> tuple[int, int] | None:
+    """(cblas_sgemm, cblas_dgemm) of the ``libmkl_rt`` at ``path``, loaded with its
+    sequential layer; None where it does not load or is not on that layer (another part of
+    the process chose another first)."""
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:
+        return None
+    layer = getattr(library, "MKL_Set_Threading_Layer", None)
+    if layer is None:
+        return None
+    layer.argtypes, layer.restype = [ctypes.c_int], ctypes.c_int
+    if layer(SEQUENTIAL) != SEQUENTIAL:
+        return None
+    single, double = (symbol_address(library, name) for name in ("cblas_sgemm_64",
+                                                                   "cblas_dgemm_64"))
+    return None if single is None or double is None else (single, double)
+
+
+@functools.cache
+def _functions(char: str) -> np.ndarray:
+    row = np.zeros(6, np.int64)
+    found = gemm_addresses()
+    if found is not None:
+        double = char == "d"
+        row[GEMM], row[ITEMSIZE] = found[double], 8 if double else 4
+        row[PART] = (part_f64 if double else part_f32).address
+        splitter = blas_split.splitter()
+        if splitter is not None and splitter.threads() > 1:
+            row[SPLIT], row[CHUNK] = splitter.split_address, splitter.chunk_address
+            row[PARTS] = splitter.threads()
+    row.flags.writeable = False
+    return row
+
+
+def functions(dtype: np.dtype) -> np.ndarray:
+    """What compiled code needs to call MKL for ``dtype`` (int64 [6], read-only; all 0
+    where MKL is not used): its gemm, the part's entry point, OpenBLAS's split routine and
+    ``blas_split``'s chunk (0 where nothing splits), the most parts, the item size."""
+    return _functions(np.dtype(dtype).char)
+
+
+def takes(trans_a: int, trans_b: int, m: int, n: int, k: int, itemsize: int) -> bool:
+    """Whether MKL computes op(a) [m, k] · op(b) [k, n] (else OpenBLAS): from ``MKL_FROM``
+    multiply-adds, but for one row or column (OpenBLAS's gemv) and a few rows by a large b
+    (``FEW_ROWS``)."""
+    if m * n * k < MKL_FROM or m == 1 or n == 1:
+        return False
+    return not (trans_a == NO_TRANS and trans_b == NO_TRANS and m <= FEW_ROWS
+                and k * n * itemsize >= LARGE_OPERAND)
+
+
+compiled_takes = numba.njit(inline="always")(takes)
+"""``takes`` for compiled callers."""
+
+
+@numba.njit(cache=True, inline="always")
+def parts(mkl, blas_threads, m, n, k):  # pragma: no cover - compiled
+    """How many parts a product [m, k] · [k, n] is cut into: OpenBLAS's thread count now
+    (``blas_threads``: its getter's address), at most ``mkl[PARTS]``, from ``SPLIT_FROM``
+    multiply-adds; else 1."""
+    if mkl[SPLIT] == 0 or m * n * k < SPLIT_FROM:
+        return 1
+    return min(get_threads(blas_threads), mkl[PARTS])
+
+
+@numba.njit(cache=True, inline="always")
+def _part(count, a, b, c, start, scalars, dtype):  # pragma: no cover - compiled
+    """One range of ``count`` units from unit ``start`` (a, b, c at its first; the scalars
+    as ``product`` wrote them), one MKL call."""
+    v = carray(address_as_pointer(scalars, np.float64), SCALARS)
+    gemm, trans_a, trans_b = int(v[0]), int(v[1]), int(v[2])
+    m, n, k, lda, ldb, ldc = int(v[3]), int(v[4]), int(v[5]), int(v[6]), int(v[7]), int(v[8])
+    along_columns, unit, alpha, beta = v[9] != 0, int(v[10]), dtype(v[11]), dtype(v[12])
+    size = min(count * unit, (n if along_columns else m) - start * unit)
+    rows, columns = (m, size) if along_columns else (size, n)
+    call_gemm(gemm, trans_a, trans_b, rows, columns, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+
+@cfunc(types.void(*[types.int64] * 8), cache=True)
+def part_f32(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
+    """A C entry point for ``blas_split``: ``_part`` on float32 operands."""
+    _part(count, a, b, c, start, scalars, np.float32)
+
+
+@cfunc(types.void(*[types.int64] * 8), cache=True)
+def part_f64(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
+    """``part_f32`` for float64 operands."""
+    _part(count, a, b, c, start, scalars, np.float64)
+
+
+@numba.njit(cache=True)
+def product(mkl, count, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+            ldc):  # pragma: no cover - compiled
+    """c [m, n] = α op(a) op(b) + β c (addresses; leading sizes in elements; ``alpha`` and
+    ``beta`` of c's float type) by MKL (``mkl``: ``functions``): one call on this thread
+    for ``count`` 1, else ``count`` ranges of c's columns (of its rows where m > n)
+    on OpenBLAS's threads."""
+    if count < 2:
+        call_gemm(mkl[GEMM], trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    size = mkl[ITEMSIZE]
+    along_columns = n >= m
+    if along_columns:
+        unit = COLUMN_UNIT
+        strides = (0, unit * size if trans_b == NO_TRANS else unit * ldb * size, unit * size)
+    else:
+        unit = ROW_UNIT
+        strides = (unit * lda * size if trans_a == NO_TRANS else unit * size, 0,
+                   unit * ldc * size)
+    units = ((n if along_columns else m) + unit - 1) // unit
+    scalars = np.array([mkl[GEMM], trans_a, trans_b, m, n, k, lda, ldb, ldc, along_columns,
+                        unit, alpha, beta], np.float64)
+    context = np.zeros(blas_split.CONTEXT, np.int64)
+    context[blas_split.ENTRY], context[blas_split.SCALARS] = mkl[PART], scalars.ctypes.data
+    at, sizes = blas_split.ARRAYS, blas_split.ITEMSIZES
+    context[at], context[at + 1], context[at + 2], context[at + 3] = a, b, c, 0
+    context[sizes], context[sizes + 1] = strides[0], strides[1]
+    context[sizes + 2], context[sizes + 3] = strides[2], 1  # the 4th: the part's first unit
+    blas_split.call_split(mkl[SPLIT], units, context.ctypes.data, mkl[CHUNK], count)
+
+
+def matmul(a: np.ndarray, b: np.ndarray, blas: np.ndarray) -> np.ndarray | None:
+    """a @ b [m, n] by MKL for a [m, k], b [k, n] of one float dtype, each C-contiguous or
+    the transpose of a C-contiguous array (``blas``: ``native.blas_functions``, whose
+    entries from ``native.MKL`` on are ``functions``), split as the compiled chains split it;
+    None, computing nothing, where MKL does not take it (not used, other layouts,
+    ``takes``)."""
+    mkl = blas[MKL:]
+    if mkl[GEMM] == 0 or a.dtype != b.dtype:
+        return None
+    trans_a, lda = _layout(a)
+    trans_b, ldb = _layout(b)
+    m, k = a.shape
+    n = b.shape[1]
+    if trans_a == 0 or trans_b == 0 or not takes(trans_a, trans_b, m, n, k, a.itemsize):
+        return None
+    out = np.empty((m, n), a.dtype)
+    _eager_product(blas, trans_a, trans_b, a, lda, b, ldb, out)
+    return out
+
+
+def _layout(array: np.ndarray) -> tuple[int, int]:
+    """(CBLAS's transposition, leading size) of a 2-D array as a gemm operand: C-contiguous
+    as it is, or the transpose of a C-contiguous one; (0, 0) for other layouts."""
+    if array.flags.c_contiguous:
+        return NO_TRANS, max(array.shape[1], 1)
+    if array.flags.f_contiguous:
+        return TRANS, max(array.shape[0], 1)
+    return 0, 0
+
+
+@numba.njit(cache=True)
+def _eager_product(blas, trans_a, trans_b, a, lda, b, ldb, out):  # pragma: no cover
+    """``product`` of a and b into out, in as many parts as the compiled chains take."""
+    mkl = blas[MKL:]
+    m, n = out.shape
+    k = a.shape[1]
+    count = parts(mkl, blas[GET_THREADS], m, n, k)
+    one, zero = out.dtype.type(1), out.dtype.type(0)
+    product(mkl, count, trans_a, trans_b, m, n, k, one, a.ctypes.data, lda, b.ctypes.data,
+            ldb, zero, out.ctypes.data, n)

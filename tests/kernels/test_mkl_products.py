@@ -1,0 +1,196 @@
+"""Intel MKL's products by parts on OpenBLAS's threads (``ffnn.kernels.mkl_products``): each
+layout, split or whole, against a float64 reference; a part computes its own range; the
+eager product and the compiled chains take the same calls, so their steps agree bit for
+bit. MKL is forced on here (``FFNN_MKL=1``'s choice) on any x86-64 CPU where the ``mkl``
+wheel is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ffnn
+from ffnn import accel, nn, optim
+
+pytestmark = pytest.mark.skipif(not accel.enabled, reason="numba off: NumPy's products")
+
+
+def _library() -> str | None:
+    from ffnn.kernels import mkl_products
+
+    return mkl_products.library_path()
+
+
+needs_mkl = pytest.mark.skipif(not accel.enabled or _library() is None,
+                               reason="the mkl wheel is not installed (not x86-64)")
+
+
+@pytest.fixture
+def mkl_on(monkeypatch):
+    """The BLAS rows rebuilt with MKL's entries, whatever the CPU; rebuilt as they were
+    after the test."""
+    from ffnn.kernels import mkl_products, native
+
+    addresses = mkl_products.load(_library())
+    assert addresses is not None
+    monkeypatch.setattr(mkl_products, "gemm_addresses", lambda: addresses)
+    mkl_products._functions.cache_clear()
+    native._blas_functions.cache_clear()
+    yield native.blas_functions
+    monkeypatch.undo()
+    mkl_products._functions.cache_clear()
+    native._blas_functions.cache_clear()
+
+
+def test_requested_by_the_environment_or_an_intel_cpu():
+    """``FFNN_MKL`` decides where set; else the CPU's vendor."""
+    from ffnn.kernels.mkl_products import requested
+
+    intel, amd = "vendor_id\t: GenuineIntel\nflags : avx\n", "vendor_id\t: AuthenticAMD\n"
+    assert requested({}, intel) and not requested({}, amd) and not requested({}, "")
+    assert requested({"FFNN_MKL": "1"}, amd) and not requested({"FFNN_MKL": "0"}, intel)
+
+
+def test_takes_no_vector_product_no_small_one_and_no_few_rows_by_a_large_matrix():
+    """One row or column stays OpenBLAS's gemv, under ``MKL_FROM`` multiply-adds its gemm;
+    g W of ``FEW_ROWS`` rows with W of ``LARGE_OPERAND`` bytes too, not with W transposed
+    or more rows."""
+    from ffnn.kernels.mkl_products import FEW_ROWS, MKL_FROM, takes
+    from ffnn.kernels.native import NO_TRANS, TRANS
+
+    assert takes(NO_TRANS, TRANS, 64, 256, 256, 4)
+    assert not takes(NO_TRANS, TRANS, 1, 4096, 4096, 4)
+    assert not takes(TRANS, NO_TRANS, 4096, 1, 4096, 4)
+    assert not takes(NO_TRANS, NO_TRANS, 16, 16, MKL_FROM // 256 - 1, 4)
+    assert not takes(NO_TRANS, NO_TRANS, FEW_ROWS, 4096, 1024, 4)
+    assert takes(NO_TRANS, TRANS, FEW_ROWS, 4096, 1024, 4)
+    assert takes(NO_TRANS, NO_TRANS, FEW_ROWS + 1, 4096, 1024, 4)
+
+
+def _operand(rng, rows, cols, dtype, transposed):
+    """A [rows, cols] operand, C-contiguous or the transpose of a C-contiguous array."""
+    if transposed:
+        return np.ascontiguousarray(rng.standard_normal((cols, rows)).astype(dtype)).T
+    return rng.standard_normal((rows, cols)).astype(dtype)
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False),
+                                              (True, True)])
+@pytest.mark.parametrize("m, k, n", [(37, 300, 91), (517, 300, 33), (64, 70, 64),
+                                     (256, 512, 10)])
+def test_every_layout_split_or_whole_is_the_product(mkl_on, m, k, n, trans_a, trans_b, dtype):
+    """``matmul`` (parts of columns where n ≥ m, of rows else; odd sizes: a last part
+    shorter than a unit) against float64 NumPy: float64 to 1e-12, float32 to its
+    rounding."""
+    from ffnn.kernels import mkl_products, native
+
+    rng = np.random.default_rng(m * n + trans_a + 2 * trans_b)
+    a = _operand(rng, m, k, dtype, trans_a)
+    b = _operand(rng, k, n, dtype, trans_b)
+    blas = mkl_on(dtype)
+    assert blas[native.MKL] != 0
+    got = mkl_products.matmul(a, b, blas)
+    assert got is not None and got.dtype == dtype
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    tolerance = 1e-12 if dtype == np.float64 else 2e-6
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert np.all(np.abs(got - expected) <= tolerance * scale)
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n", [(40, 333), (333, 40)])
+def test_parts_fill_each_element_once_and_add_into_c_with_beta_one(mkl_on, m, n, dtype):
+    """``product`` in 1, 2 and 3 parts (more parts than threads: the split routine runs
+    them in turn), β = 0 over a result of NaN and β = 1 over a result of ones: every
+    element its product (plus one), none left NaN."""
+    from ffnn.kernels import mkl_products, native
+
+    rng = np.random.default_rng(n)
+    k = 50
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    mkl = mkl_on(dtype)[native.MKL:]
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    tolerance = 1e-12 if dtype == np.float64 else 2e-5
+    for count in (1, 2, 3) if mkl[mkl_products.SPLIT] != 0 else (1,):
+        for beta, start in ((0.0, np.nan), (1.0, 1.0)):
+            c = np.full((m, n), start, dtype)
+            mkl_products.product(mkl, count, native.NO_TRANS, native.NO_TRANS, m, n, k,
+                                 dtype(1), a.ctypes.data, k, b.ctypes.data, n, dtype(beta),
+                                 c.ctypes.data, n)
+            np.testing.assert_allclose(c, expected + beta, rtol=tolerance, atol=tolerance * k)
+
+
+@needs_mkl
+def test_the_eager_product_takes_mkl_and_splits_it(mkl_on):
+    """``ffnn.ops.matrix.product`` of a forward, a weight gradient and dL/dx returns MKL's
+    result bit for bit, and large ones run in as many parts as OpenBLAS has threads."""
+    from ffnn.kernels import mkl_products, native
+    from ffnn.ops.matrix import product
+
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((256, 300)).astype(np.float32), \
+        rng.standard_normal((200, 300)).astype(np.float32)
+    g = rng.standard_normal((256, 200)).astype(np.float32)
+    blas = mkl_on(np.float32)
+    for left, right in ((x, w.T), (g.T, x), (g, w)):
+        np.testing.assert_array_equal(product(left, right), mkl_products.matmul(left, right,
+                                                                                blas))
+    threads = native.thread_functions()[1]()
+    expected_parts = min(threads, blas[native.MKL + mkl_products.PARTS]) \
+        if blas[native.MKL + mkl_products.SPLIT] else 1
+    assert mkl_products.parts(blas[native.MKL:], blas[native.GET_THREADS], 256, 200, 300) == \
+        max(expected_parts, 1)
+
+
+def _train(compiled: bool, steps: int = 3):
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(96, 256), nn.ReLU(), nn.Linear(256, 320), nn.Tanh(),
+                          nn.Linear(320, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+    x = ffnn.tensor(rng.standard_normal((200, 96)).astype(np.float32))
+    y = ffnn.tensor(rng.integers(0, 10, 200))
+    step = ffnn.compile(model, loss_fn, opt, mode="fused") if compiled else None
+    for _ in range(steps):
+        if step is not None:
+            step(x, y)
+        else:
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@needs_mkl
+def test_eager_and_compiled_steps_agree_bit_for_bit_on_mkl(mkl_on):
+    """Three Adam steps of a 96-256-320-10 MLP on 200 rows (products split, bias added by
+    β = 1 in the compiled forward): the eager and the fused compiled step give the same
+    parameters, bit for bit."""
+    eager, compiled = _train(False), _train(True)
+    for a, b in zip(eager, compiled):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_mkl
+def test_a_product_of_two_tensors_and_its_gradients_take_mkl(mkl_on):
+    """``a @ b`` of two float32 matrices (``MatMul``), forward and backward, is MKL's
+    product bit for bit; a batched one stays NumPy's ``@``."""
+    from ffnn.kernels import mkl_products
+
+    rng = np.random.default_rng(2)
+    a_np, b_np = rng.standard_normal((128, 96)).astype(np.float32), \
+        rng.standard_normal((96, 160)).astype(np.float32)
+    g_np = rng.standard_normal((128, 160)).astype(np.float32)
+    blas = mkl_on(np.float32)
+    a, b = ffnn.tensor(a_np, requires_grad=True), ffnn.tensor(b_np, requires_grad=True)
+    y = a @ b
+    y.backward(ffnn.tensor(g_np))
+    np.testing.assert_array_equal(y.detach().numpy(), mkl_products.matmul(a_np, b_np, blas))
+    np.testing.assert_array_equal(a.grad.numpy(), mkl_products.matmul(g_np, b_np.T, blas))
+    np.testing.assert_array_equal(b.grad.numpy(), mkl_products.matmul(a_np.T, g_np, blas))
+    batched = ffnn.tensor(a_np[None]) @ ffnn.tensor(b_np[None])
+    np.testing.assert_array_equal(batched.numpy()[0], a_np @ b_np)
