@@ -350,9 +350,9 @@ def _product_forward(blas, split, source, w, wt, z):  # pragma: no cover - compi
 def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
     """dL/dW = gᵀ · source for g [n, out], source [n, in]: from one row the outer product
     (``outer_rows``, by parts of rows on OpenBLAS's threads when large); by parts of rows
-    where the eager op sums by parts (``ffnn.ops.matrix.splits_rows``) and ``split``
-    splits, else ``_gemm_over_rows``, else loops (the first row's terms written, the others
-    added)."""
+    where the eager op sums by parts (``ffnn.ops.matrix.splits_rows``, not where MKL takes
+    the product) and ``split`` splits, else ``_gemm_over_rows``, else loops (the first
+    row's terms written, the others added)."""
     n, out_f = g.shape
     in_f = source.shape[1]
     if n <= 1:
@@ -363,7 +363,9 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
         return
     count = split[2]
     if (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2 and n >= 4 * count * count
-            and _splits_rows(n, out_f, in_f)):
+            and _splits_rows(n, out_f, in_f) and not (
+                blas[MKL] != 0 and
+                mkl_products.compiled_takes(TRANS, NO_TRANS, out_f, in_f, n, gw.itemsize))):
         if row_parts.split_product(g, source, gw, split, blas):
             return
     if _gemm_over_rows(blas, TRANS, g, source, gw, n):

@@ -145,15 +145,19 @@ def test_the_eager_product_takes_mkl_and_splits_it(mkl_on):
         max(expected_parts, 1)
 
 
-def _train(compiled: bool, steps: int = 3):
+def _train(compiled: bool, widths: tuple[int, ...], rows: int, steps: int = 3):
+    """The parameters after ``steps`` Adam steps of an MLP of ``widths`` (ReLU, then tanh)
+    with cross-entropy on ``rows`` random rows, eager or through the fused step."""
     ffnn.manual_seed(0)
-    model = nn.Sequential(nn.Linear(96, 256), nn.ReLU(), nn.Linear(256, 320), nn.Tanh(),
-                          nn.Linear(320, 10))
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers += [nn.Linear(a, b), nn.ReLU() if i % 2 == 0 else nn.Tanh()]
+    model = nn.Sequential(*layers[:-1])
     opt = optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
-    x = ffnn.tensor(rng.standard_normal((200, 96)).astype(np.float32))
-    y = ffnn.tensor(rng.integers(0, 10, 200))
+    x = ffnn.tensor(rng.standard_normal((rows, widths[0])).astype(np.float32))
+    y = ffnn.tensor(rng.integers(0, widths[-1], rows))
     step = ffnn.compile(model, loss_fn, opt, mode="fused") if compiled else None
     for _ in range(steps):
         if step is not None:
@@ -166,11 +170,13 @@ def _train(compiled: bool, steps: int = 3):
 
 
 @needs_mkl
-def test_eager_and_compiled_steps_agree_bit_for_bit_on_mkl(mkl_on):
-    """Three Adam steps of a 96-256-320-10 MLP on 200 rows (products split, bias added by
-    β = 1 in the compiled forward): the eager and the fused compiled step give the same
-    parameters, bit for bit."""
-    eager, compiled = _train(False), _train(True)
+@pytest.mark.parametrize("widths, rows", [((96, 256, 320, 10), 200), ((8, 64, 48, 3), 8192)])
+def test_eager_and_compiled_steps_agree_bit_for_bit_on_mkl(mkl_on, widths, rows):
+    """Three Adam steps of an MLP (96-256-320-10 on 200 rows: products split, bias added
+    by β = 1 in the compiled forward; 8-64-48-3 on 8192 rows: weight gradients that
+    OpenBLAS would sum by parts of rows): the eager and the fused compiled step give the
+    same parameters, bit for bit."""
+    eager, compiled = _train(False, widths, rows), _train(True, widths, rows)
     for a, b in zip(eager, compiled):
         np.testing.assert_array_equal(a, b)
 
@@ -194,3 +200,22 @@ def test_a_product_of_two_tensors_and_its_gradients_take_mkl(mkl_on):
     np.testing.assert_array_equal(b.grad.numpy(), mkl_products.matmul(a_np.T, g_np, blas))
     batched = ffnn.tensor(a_np[None]) @ ffnn.tensor(b_np[None])
     np.testing.assert_array_equal(batched.numpy()[0], a_np @ b_np)
+
+
+@needs_mkl
+@pytest.mark.parametrize("rows, out_f, in_f", [(4096, 16, 30), (8192, 50, 3)])
+def test_a_weight_gradient_over_many_rows_is_mkls_not_summed_by_parts(mkl_on, monkeypatch,
+                                                                      rows, out_f, in_f):
+    """Where MKL takes gᵀ x, ``weight_product`` does not sum it by parts of rows
+    (``splits_rows`` says it would on OpenBLAS): MKL's product, bit for bit."""
+    from ffnn.kernels import mkl_products
+    from ffnn.ops import matrix
+
+    assert matrix.splits_rows(rows, out_f, in_f)
+    monkeypatch.setattr(accel, "product_over_rows", lambda *a: pytest.fail("split by rows"))
+    rng = np.random.default_rng(rows)
+    g = rng.standard_normal((rows, out_f)).astype(np.float32)
+    x = rng.standard_normal((rows, in_f)).astype(np.float32)
+    blas = mkl_on(np.float32)
+    np.testing.assert_array_equal(matrix.weight_product(g, x),
+                                  mkl_products.matmul(g.T, x, blas))

@@ -114,11 +114,14 @@ def test_column_sums_are_the_sum_over_rows(dtype, rows):
 def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
     """gᵀ x is summed by parts of rows (``splits_rows``: many rows, several outputs), on one
     BLAS thread (narrow, many rows) or plainly, each path spied on; every one is gᵀ x to
-    the dtype's rounding of a sum of ``rows`` products, and the thread count is restored."""
+    the dtype's rounding of a sum of ``rows`` products, and the thread count is restored.
+    OpenBLAS's paths: no MKL (which takes the products it computes faster)."""
     from ffnn import accel
     from ffnn.kernels import blas_split
     from ffnn.ops import _blas, matrix
 
+    if accel.enabled:
+        without_mkl(monkeypatch)
     assert matrix.splits_rows(rows, out_f, in_f) == (path == "rows")
     found = blas_split.splitter() if accel.enabled else None
     if path == "rows" and (found is None or found.threads() < 2):  # where it cannot split
