@@ -11,8 +11,9 @@ products of the compiled chains and of the eager ``ffnn.ops.matrix.product`` are
   columns (of its rows where it has more rows than columns), one per OpenBLAS thread, each
   range one MKL call on its thread (``blas_split`` runs the parts, as for the element-wise
   kernels);
-- a product of a few rows by a large matrix (dL/dx = g W of ≤ ``FEW_ROWS`` rows, W of
-  ≥ ``LARGE_OPERAND`` bytes) stays OpenBLAS's: MKL's loses there.
+- a · b whose b's rows lie a multiple of 8 KiB apart (dL/dx = g W of a layer of 4096
+  float32 inputs) stays OpenBLAS's for 9 to 255 rows (``CONFLICT_ROWS``): MKL's loses
+  there.
 
 Intel Xeon, float32, 2 threads, OpenBLAS against MKL by parts (ms): x Wᵀ [256, 512] ·
 [512, 512] 0.76 → 0.58, [512, 1000] · [1000, 1000] 5.5 → 4.4, [32, 4096] · [4096, 4096]
@@ -59,10 +60,12 @@ SPLIT_FROM = 1 << 19
 the calling thread: [64, 64] · [64, 128] takes ~19 µs either way)."""
 MKL_FROM = 1 << 16
 """Multiply-adds from which MKL computes a product (below, OpenBLAS's, as before)."""
-FEW_ROWS, LARGE_OPERAND = 64, 1 << 22
-"""g W of at most ``FEW_ROWS`` rows with W of at least ``LARGE_OPERAND`` bytes stays
-OpenBLAS's ([32, 4096] · [4096, 4096]: 9.3 ms, MKL by parts 9.6-12.0; [64, 1024] · [1024,
-1024]: 0.66 against 0.72)."""
+CONFLICT_ROWS, CONFLICT_STRIDE = (9, 255), 8192
+"""a · b (neither transposed) of 9 to 255 rows, b's rows a multiple of 8 KiB apart (4096
+float32 columns, 2048 float64), stays OpenBLAS's: there MKL's sequential kernel reads b's
+rows into the same cache sets, float32 [64, 2048] · [2048, 4096] 11.8 ms by parts against
+OpenBLAS's 6.8, [128, 4096] · [4096, 4096] 35 against 19; 4000 columns 4.8 against 6.4,
+from 256 rows 30.5 against 34.2, up to 8 rows 2.3 against 4.5."""
 COLUMN_UNIT, ROW_UNIT = 16, 4
 """A part's range of columns is a multiple of 16 (one AVX-512 register of float32), of
 rows a multiple of 4, but for the last."""
@@ -157,13 +160,14 @@ def functions(dtype: np.dtype) -> np.ndarray:
 
 
 def takes(trans_a: int, trans_b: int, m: int, n: int, k: int, itemsize: int) -> bool:
-    """Whether MKL computes op(a) [m, k] · op(b) [k, n] (else OpenBLAS): from ``MKL_FROM``
-    multiply-adds, but for one row or column (OpenBLAS's gemv) and a few rows by a large b
-    (``FEW_ROWS``)."""
+    """Whether MKL computes op(a) [m, k] · op(b) [k, n] (b contiguous; else OpenBLAS):
+    from ``MKL_FROM`` multiply-adds, but for one row or column (OpenBLAS's gemv) and a · b
+    whose b's rows conflict in the cache (``CONFLICT_ROWS``)."""
     if m * n * k < MKL_FROM or m == 1 or n == 1:
         return False
-    return not (trans_a == NO_TRANS and trans_b == NO_TRANS and m <= FEW_ROWS
-                and k * n * itemsize >= LARGE_OPERAND)
+    return not (trans_a == NO_TRANS and trans_b == NO_TRANS and
+                CONFLICT_ROWS[0] <= m <= CONFLICT_ROWS[1] and
+                n * itemsize % CONFLICT_STRIDE == 0)
 
 
 compiled_takes = numba.njit(inline="always")(takes)

@@ -99,20 +99,20 @@ def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.
     against ~0.2 ms). With the compiled kernels on, a product of 2-4 rows, or summed over
     2-4 rows, or a forward x Wᵀ (``transposed``: b is Wᵀ, as a Linear says) of up to 12 rows
     on a small weight, runs by compiled loops that read the weight once
-    (``accel.few_rows_product``; GEMM packs it and takes 2-5x as long); past them, Intel
-    MKL computes it where it is used (``ffnn.kernels.mkl_products``), and a float product
+    (``accel.few_rows_product``; OpenBLAS's GEMM packs it and takes 2-5x as long) but where
+    Intel MKL computes it (``ffnn.kernels.mkl_products``: faster still), and a float product
     of a few more rows and moderate work runs on one BLAS thread (``one_thread_product``;
     the thread functions are found through ``ffnn.kernels``, which loads numba:
     ``FFNN_ACCEL=0`` keeps NumPy alone)."""
     if a.shape[1] == 1:
         return accel.outer_product(a, b)
     if accel.enabled and type(a) is np.ndarray and a.dtype.char in "fd":
-        few = accel.few_rows_product(a, b, transposed)
-        if few is not None:
-            return few
         by_mkl = _mkl_product(a, b)
         if by_mkl is not None:
             return by_mkl
+        few = accel.few_rows_product(a, b, transposed)
+        if few is not None:
+            return few
         if transposed and _transposed_forward_here(a, b):
             return forward_transposed(a, b.T)
         if one_thread_product(a.shape[0], a.shape[1], b.shape[-1], a.itemsize):

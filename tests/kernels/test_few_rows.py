@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ffnn import accel
+from tests.helpers import without_mkl
 
 pytestmark = pytest.mark.skipif(not accel.enabled, reason="the kernels need numba")
 
@@ -27,9 +28,12 @@ def _within_rounding(got, a, b):
 
 
 @pytest.fixture
-def few_rows():
+def few_rows(monkeypatch):
+    """The module, with the products that take its loops on OpenBLAS (MKL, where used, takes
+    them first: ``ffnn.kernels.mkl_products``)."""
     from ffnn.kernels import few_rows
 
+    without_mkl(monkeypatch)
     return few_rows
 
 

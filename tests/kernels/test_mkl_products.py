@@ -51,20 +51,26 @@ def test_requested_by_the_environment_or_an_intel_cpu():
     assert requested({"FFNN_MKL": "1"}, amd) and not requested({"FFNN_MKL": "0"}, intel)
 
 
-def test_takes_no_vector_product_no_small_one_and_no_few_rows_by_a_large_matrix():
+def test_takes_no_vector_product_no_small_one_and_no_rows_in_conflicting_cache_sets():
     """One row or column stays OpenBLAS's gemv, under ``MKL_FROM`` multiply-adds its gemm;
-    g W of ``FEW_ROWS`` rows with W of ``LARGE_OPERAND`` bytes too, not with W transposed
-    or more rows."""
-    from ffnn.kernels.mkl_products import FEW_ROWS, MKL_FROM, takes
+    a · b of 9-255 rows with b's rows 8 KiB apart too, not with b transposed, other
+    strides or other row counts."""
+    from ffnn.kernels.mkl_products import CONFLICT_ROWS, MKL_FROM, takes
     from ffnn.kernels.native import NO_TRANS, TRANS
 
+    low, high = CONFLICT_ROWS
     assert takes(NO_TRANS, TRANS, 64, 256, 256, 4)
     assert not takes(NO_TRANS, TRANS, 1, 4096, 4096, 4)
     assert not takes(TRANS, NO_TRANS, 4096, 1, 4096, 4)
     assert not takes(NO_TRANS, NO_TRANS, 16, 16, MKL_FROM // 256 - 1, 4)
-    assert not takes(NO_TRANS, NO_TRANS, FEW_ROWS, 4096, 1024, 4)
-    assert takes(NO_TRANS, TRANS, FEW_ROWS, 4096, 1024, 4)
-    assert takes(NO_TRANS, NO_TRANS, FEW_ROWS + 1, 4096, 1024, 4)
+    for rows in (low, 64, high):
+        assert not takes(NO_TRANS, NO_TRANS, rows, 4096, 1024, 4)
+        assert not takes(NO_TRANS, NO_TRANS, rows, 2048, 1024, 8)
+        assert takes(NO_TRANS, NO_TRANS, rows, 4000, 1024, 4)
+        assert takes(NO_TRANS, TRANS, rows, 4096, 1024, 4)
+        assert takes(TRANS, NO_TRANS, rows, 4096, 1024, 4)
+    assert takes(NO_TRANS, NO_TRANS, low - 1, 4096, 1024, 4)
+    assert takes(NO_TRANS, NO_TRANS, high + 1, 4096, 1024, 4)
 
 
 def _operand(rng, rows, cols, dtype, transposed):
@@ -126,7 +132,8 @@ def test_parts_fill_each_element_once_and_add_into_c_with_beta_one(mkl_on, m, n,
 @needs_mkl
 def test_the_eager_product_takes_mkl_and_splits_it(mkl_on):
     """``ffnn.ops.matrix.product`` of a forward, a weight gradient and dL/dx returns MKL's
-    result bit for bit, and large ones run in as many parts as OpenBLAS has threads."""
+    result bit for bit (of 4 rows and over 3 too, before the loops of few rows), and large
+    ones run in as many parts as OpenBLAS has threads."""
     from ffnn.kernels import mkl_products, native
     from ffnn.ops.matrix import product
 
@@ -135,7 +142,7 @@ def test_the_eager_product_takes_mkl_and_splits_it(mkl_on):
         rng.standard_normal((200, 300)).astype(np.float32)
     g = rng.standard_normal((256, 200)).astype(np.float32)
     blas = mkl_on(np.float32)
-    for left, right in ((x, w.T), (g.T, x), (g, w)):
+    for left, right in ((x, w.T), (g.T, x), (g, w), (x[:4], w.T), (g[:3].T, x[:3])):
         np.testing.assert_array_equal(product(left, right), mkl_products.matmul(left, right,
                                                                                 blas))
     threads = native.thread_functions()[1]()
@@ -170,12 +177,14 @@ def _train(compiled: bool, widths: tuple[int, ...], rows: int, steps: int = 3):
 
 
 @needs_mkl
-@pytest.mark.parametrize("widths, rows", [((96, 256, 320, 10), 200), ((8, 64, 48, 3), 8192)])
+@pytest.mark.parametrize("widths, rows", [((96, 256, 320, 10), 200), ((8, 64, 48, 3), 8192),
+                                          ((300, 512, 256, 10), 4), ((64, 96, 96, 10), 9)])
 def test_eager_and_compiled_steps_agree_bit_for_bit_on_mkl(mkl_on, widths, rows):
     """Three Adam steps of an MLP (96-256-320-10 on 200 rows: products split, bias added
     by β = 1 in the compiled forward; 8-64-48-3 on 8192 rows: weight gradients that
-    OpenBLAS would sum by parts of rows): the eager and the fused compiled step give the
-    same parameters, bit for bit."""
+    OpenBLAS would sum by parts of rows; 4 and 9 rows: products that the loops of few rows
+    would take without MKL): the eager and the fused compiled step give the same
+    parameters, bit for bit."""
     eager, compiled = _train(False, widths, rows), _train(True, widths, rows)
     for a, b in zip(eager, compiled):
         np.testing.assert_array_equal(a, b)
