@@ -331,6 +331,12 @@ def batch_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     return y, x_hat, mean, var, rstd
 
 
+MKL_MIN_PRODUCT = 1 << 18
+"""Multiply-adds from which Intel MKL, where it is used, computes a product
+(``ffnn.kernels.mkl_products``; below, OpenBLAS's or the loops of few rows). Here so that the
+eager product asks nothing more of a smaller one: an eager call to MKL adds ~5 µs of Python
+and dispatch, what a product of 2¹⁷ multiply-adds takes ([2, 256] · [256, 256]: ~10 µs by
+MKL or the loops, 7 by OpenBLAS)."""
 NORM_PARTS_MIN = SPLIT_MIN
 """Elements from which batch norm, and layer norm's backward, run by parts of rows
 (``ffnn.kernels.norm_parts``)."""

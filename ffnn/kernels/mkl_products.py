@@ -39,7 +39,8 @@ import numba
 import numpy as np
 from numba import carray, cfunc, types
 
-from ffnn.kernels import blas_split, numba_cache
+from ffnn.accel import MKL_MIN_PRODUCT
+from ffnn.kernels import blas_split, native, numba_cache
 from ffnn.kernels.native import (
     GET_THREADS,
     MKL,
@@ -58,8 +59,6 @@ SEQUENTIAL = 1
 SPLIT_FROM = 1 << 19
 """Multiply-adds from which a product is split over the threads (below, one MKL call on
 the calling thread: [64, 64] · [64, 128] takes ~19 µs either way)."""
-MKL_FROM = 1 << 16
-"""Multiply-adds from which MKL computes a product (below, OpenBLAS's, as before)."""
 CONFLICT_ROWS, CONFLICT_STRIDE = (9, 255), 8192
 """a · b (neither transposed) of 9 to 255 rows, b's rows a multiple of 8 KiB apart (4096
 float32 columns, 2048 float64), stays OpenBLAS's: there MKL's sequential kernel reads b's
@@ -161,9 +160,9 @@ def functions(dtype: np.dtype) -> np.ndarray:
 
 def takes(trans_a: int, trans_b: int, m: int, n: int, k: int, itemsize: int) -> bool:
     """Whether MKL computes op(a) [m, k] · op(b) [k, n] (b contiguous; else OpenBLAS):
-    from ``MKL_FROM`` multiply-adds, but for one row or column (OpenBLAS's gemv) and a · b
-    whose b's rows conflict in the cache (``CONFLICT_ROWS``)."""
-    if m * n * k < MKL_FROM or m == 1 or n == 1:
+    from ``accel.MKL_MIN_PRODUCT`` multiply-adds, but for one row or column (OpenBLAS's
+    gemv) and a · b whose b's rows conflict in the cache (``CONFLICT_ROWS``)."""
+    if m * n * k < MKL_MIN_PRODUCT or m == 1 or n == 1:
         return False
     return not (trans_a == NO_TRANS and trans_b == NO_TRANS and
                 CONFLICT_ROWS[0] <= m <= CONFLICT_ROWS[1] and
@@ -240,22 +239,31 @@ def product(mkl, count, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, 
     blas_split.call_split(mkl[SPLIT], units, context.ctypes.data, mkl[CHUNK], count)
 
 
-def matmul(a: np.ndarray, b: np.ndarray, blas: np.ndarray) -> np.ndarray | None:
-    """a @ b [m, n] by MKL for a [m, k], b [k, n] of one float dtype, each C-contiguous or
-    the transpose of a C-contiguous array (``blas``: ``native.blas_functions``, whose
-    entries from ``native.MKL`` on are ``functions``), split as the compiled chains split it;
-    None, computing nothing, where MKL does not take it (not used, other layouts,
-    ``takes``)."""
-    mkl = blas[MKL:]
-    if mkl[GEMM] == 0 or a.dtype != b.dtype:
+def operands(a: np.ndarray, b: np.ndarray) -> tuple | None:
+    """(BLAS row, trans_a, lda, trans_b, ldb) of a @ b for a [m, k], b [k, n] of one float
+    dtype, each C-contiguous or the transpose of a C-contiguous array, where MKL is used
+    and ``takes`` the product; else None."""
+    if a.dtype != b.dtype or a.dtype.char not in "fd":
+        return None
+    blas = native.blas_functions(a.dtype)
+    if blas[MKL + GEMM] == 0:
         return None
     trans_a, lda = _layout(a)
     trans_b, ldb = _layout(b)
-    m, k = a.shape
-    n = b.shape[1]
-    if trans_a == 0 or trans_b == 0 or not takes(trans_a, trans_b, m, n, k, a.itemsize):
+    if trans_a == 0 or trans_b == 0 or \
+            not takes(trans_a, trans_b, a.shape[0], b.shape[1], a.shape[1], a.itemsize):
         return None
-    out = np.empty((m, n), a.dtype)
+    return blas, trans_a, lda, trans_b, ldb
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """a @ b [m, n] by MKL where ``operands`` says it takes it, split as the compiled chains
+    split it; else None, computing nothing."""
+    found = operands(a, b)
+    if found is None:
+        return None
+    blas, trans_a, lda, trans_b, ldb = found
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     _eager_product(blas, trans_a, trans_b, a, lda, b, ldb, out)
     return out
 

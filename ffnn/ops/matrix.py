@@ -121,25 +121,22 @@ def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.
 
 
 def _mkl_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """a @ b by Intel MKL where it is used (``ffnn.kernels.mkl_products``), or None."""
-    from ffnn.kernels import mkl_products, native
+    """a @ b by Intel MKL where it is used and takes it (``ffnn.kernels.mkl_products``), or
+    None; nothing asked below ``accel.MKL_MIN_PRODUCT`` multiply-adds."""
+    if a.shape[0] * a.shape[1] * b.shape[1] < accel.MKL_MIN_PRODUCT:
+        return None
+    from ffnn.kernels import mkl_products
 
-    blas = native.blas_functions(a.dtype)
-    return None if blas[native.MKL] == 0 else mkl_products.matmul(a, b, blas)
+    return mkl_products.matmul(a, b)
 
 
 def _mkl_takes(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``product`` computes a @ b by MKL (``mkl_products.takes``; a C-contiguous or
-    the transpose of one)."""
-    if not accel.enabled or a.dtype != b.dtype or a.dtype.char not in "fd":
+    """Whether ``product`` computes a @ b by MKL."""
+    if not accel.enabled or a.shape[0] * a.shape[1] * b.shape[1] < accel.MKL_MIN_PRODUCT:
         return False
-    from ffnn.kernels import mkl_products, native
+    from ffnn.kernels import mkl_products
 
-    if native.blas_functions(a.dtype)[native.MKL] == 0:
-        return False
-    trans_a = native.TRANS if a.flags.f_contiguous else native.NO_TRANS
-    return mkl_products.takes(trans_a, native.NO_TRANS, a.shape[0], b.shape[1], a.shape[1],
-                              a.itemsize)
+    return mkl_products.operands(a, b) is not None
 
 
 TRANSPOSED_ROWS, TRANSPOSED_WIDTH_RATIO, TRANSPOSED_FROM = 32, 16, 1 << 20

@@ -52,17 +52,19 @@ def test_requested_by_the_environment_or_an_intel_cpu():
 
 
 def test_takes_no_vector_product_no_small_one_and_no_rows_in_conflicting_cache_sets():
-    """One row or column stays OpenBLAS's gemv, under ``MKL_FROM`` multiply-adds its gemm;
+    """One row or column stays OpenBLAS's gemv, under ``accel.MKL_MIN_PRODUCT``
+    multiply-adds its gemm;
     a · b of 9-255 rows with b's rows 8 KiB apart too, not with b transposed, other
     strides or other row counts."""
-    from ffnn.kernels.mkl_products import CONFLICT_ROWS, MKL_FROM, takes
+    from ffnn.kernels.mkl_products import CONFLICT_ROWS, takes
     from ffnn.kernels.native import NO_TRANS, TRANS
 
     low, high = CONFLICT_ROWS
     assert takes(NO_TRANS, TRANS, 64, 256, 256, 4)
     assert not takes(NO_TRANS, TRANS, 1, 4096, 4096, 4)
     assert not takes(TRANS, NO_TRANS, 4096, 1, 4096, 4)
-    assert not takes(NO_TRANS, NO_TRANS, 16, 16, MKL_FROM // 256 - 1, 4)
+    assert not takes(NO_TRANS, NO_TRANS, 16, 16, accel.MKL_MIN_PRODUCT // 256 - 1, 4)
+    assert takes(NO_TRANS, NO_TRANS, 16, 16, accel.MKL_MIN_PRODUCT // 256, 4)
     for rows in (low, 64, high):
         assert not takes(NO_TRANS, NO_TRANS, rows, 4096, 1024, 4)
         assert not takes(NO_TRANS, NO_TRANS, rows, 2048, 1024, 8)
@@ -97,7 +99,7 @@ def test_every_layout_split_or_whole_is_the_product(mkl_on, m, k, n, trans_a, tr
     b = _operand(rng, k, n, dtype, trans_b)
     blas = mkl_on(dtype)
     assert blas[native.MKL] != 0
-    got = mkl_products.matmul(a, b, blas)
+    got = mkl_products.matmul(a, b)
     assert got is not None and got.dtype == dtype
     expected = a.astype(np.float64) @ b.astype(np.float64)
     tolerance = 1e-12 if dtype == np.float64 else 2e-6
@@ -138,17 +140,16 @@ def test_the_eager_product_takes_mkl_and_splits_it(mkl_on):
     from ffnn.ops.matrix import product
 
     rng = np.random.default_rng(1)
-    x, w = rng.standard_normal((256, 300)).astype(np.float32), \
-        rng.standard_normal((200, 300)).astype(np.float32)
-    g = rng.standard_normal((256, 200)).astype(np.float32)
+    x, w = rng.standard_normal((256, 400)).astype(np.float32), \
+        rng.standard_normal((300, 400)).astype(np.float32)
+    g = rng.standard_normal((256, 300)).astype(np.float32)
     blas = mkl_on(np.float32)
     for left, right in ((x, w.T), (g.T, x), (g, w), (x[:4], w.T), (g[:3].T, x[:3])):
-        np.testing.assert_array_equal(product(left, right), mkl_products.matmul(left, right,
-                                                                                blas))
+        np.testing.assert_array_equal(product(left, right), mkl_products.matmul(left, right))
     threads = native.thread_functions()[1]()
     expected_parts = min(threads, blas[native.MKL + mkl_products.PARTS]) \
         if blas[native.MKL + mkl_products.SPLIT] else 1
-    assert mkl_products.parts(blas[native.MKL:], blas[native.GET_THREADS], 256, 200, 300) == \
+    assert mkl_products.parts(blas[native.MKL:], blas[native.GET_THREADS], 256, 300, 400) == \
         max(expected_parts, 1)
 
 
@@ -194,19 +195,19 @@ def test_eager_and_compiled_steps_agree_bit_for_bit_on_mkl(mkl_on, widths, rows)
 def test_a_product_of_two_tensors_and_its_gradients_take_mkl(mkl_on):
     """``a @ b`` of two float32 matrices (``MatMul``), forward and backward, is MKL's
     product bit for bit; a batched one stays NumPy's ``@``."""
-    from ffnn.kernels import mkl_products
+    from ffnn.kernels import mkl_products, native
 
     rng = np.random.default_rng(2)
     a_np, b_np = rng.standard_normal((128, 96)).astype(np.float32), \
         rng.standard_normal((96, 160)).astype(np.float32)
     g_np = rng.standard_normal((128, 160)).astype(np.float32)
-    blas = mkl_on(np.float32)
+    assert mkl_on(np.float32)[native.MKL] != 0
     a, b = ffnn.tensor(a_np, requires_grad=True), ffnn.tensor(b_np, requires_grad=True)
     y = a @ b
     y.backward(ffnn.tensor(g_np))
-    np.testing.assert_array_equal(y.detach().numpy(), mkl_products.matmul(a_np, b_np, blas))
-    np.testing.assert_array_equal(a.grad.numpy(), mkl_products.matmul(g_np, b_np.T, blas))
-    np.testing.assert_array_equal(b.grad.numpy(), mkl_products.matmul(a_np.T, g_np, blas))
+    np.testing.assert_array_equal(y.detach().numpy(), mkl_products.matmul(a_np, b_np))
+    np.testing.assert_array_equal(a.grad.numpy(), mkl_products.matmul(g_np, b_np.T))
+    np.testing.assert_array_equal(b.grad.numpy(), mkl_products.matmul(a_np.T, g_np))
     batched = ffnn.tensor(a_np[None]) @ ffnn.tensor(b_np[None])
     np.testing.assert_array_equal(batched.numpy()[0], a_np @ b_np)
 
@@ -217,7 +218,7 @@ def test_a_weight_gradient_over_many_rows_is_mkls_not_summed_by_parts(mkl_on, mo
                                                                       rows, out_f, in_f):
     """Where MKL takes gᵀ x, ``weight_product`` does not sum it by parts of rows
     (``splits_rows`` says it would on OpenBLAS): MKL's product, bit for bit."""
-    from ffnn.kernels import mkl_products
+    from ffnn.kernels import mkl_products, native
     from ffnn.ops import matrix
 
     assert matrix.splits_rows(rows, out_f, in_f)
@@ -225,6 +226,6 @@ def test_a_weight_gradient_over_many_rows_is_mkls_not_summed_by_parts(mkl_on, mo
     rng = np.random.default_rng(rows)
     g = rng.standard_normal((rows, out_f)).astype(np.float32)
     x = rng.standard_normal((rows, in_f)).astype(np.float32)
-    blas = mkl_on(np.float32)
+    assert mkl_on(np.float32)[native.MKL] != 0
     np.testing.assert_array_equal(matrix.weight_product(g, x),
-                                  mkl_products.matmul(g.T, x, blas))
+                                  mkl_products.matmul(g.T, x))
