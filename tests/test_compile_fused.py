@@ -138,24 +138,18 @@ def test_fused_products_of_one_column_or_row(m, n, trans_a, trans_b, dtype, rng)
     """The fused step's ``_gemm`` in every orientation: one output column or row is a
     matrix-vector product (gemv, its steps and sizes read from the orientation), the rest
     gemm; each against the float64 product, within float32's or float64's rounding."""
-    import numba
-
     from ffnn.compiler import _fused_kernel
     from ffnn.kernels import native
 
     if native.gemm_addresses() is None:
         pytest.skip("NumPy here does not link scipy-openblas64")
-
-    @numba.njit
-    def product(blas, trans_a, trans_b, a, b, c, k):
-        return _fused_kernel._gemm(blas, trans_a, trans_b, a, b, c, k, False)
-
+    product = _fused_kernel._gemm  # a compiled function of its own, callable from Python
     k = _fused_kernel.BLAS_MIN_PRODUCT // (m * n) + 3
     a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
     c = np.full((m, n), np.nan, dtype)
     codes = [native.TRANS if t else native.NO_TRANS for t in (trans_a, trans_b)]
-    assert product(native.blas_functions(dtype), *codes, a, b, c, k)
+    assert product(native.blas_functions(dtype), *codes, a, b, c, k, False)
     op_a = (a.T if trans_a else a).astype(np.float64)
     op_b = (b.T if trans_b else b).astype(np.float64)
     bound = k * np.finfo(dtype).eps * (np.abs(op_a) @ np.abs(op_b))

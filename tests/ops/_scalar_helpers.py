@@ -3,12 +3,15 @@ the kernels run them: compiled, inlined into a loop over an array."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
+@functools.cache
 def compiled_loop(name: str):
     """``run(values) -> array``: the helper ``name`` applied to every element in a compiled
-    loop."""
+    loop (compiled once per helper and dtype in a test process)."""
     import numba
 
     from ffnn.kernels.elementwise import scalar_helper
