@@ -306,6 +306,15 @@ def softmax_rows_of(code, a, b, c):  # pragma: no cover - compiled
         log_softmax_backward_rows(a, b, c)
 
 
+def run_softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    """``softmax_rows_of`` called from Python: only the kernel ``code`` names compiles (a
+    first call of ``softmax_rows_of`` compiles all four, ~5 s)."""
+    if code == SOFTMAX:
+        softmax_rows(a, b)
+    else:
+        (softmax_backward_rows, log_softmax_rows, log_softmax_backward_rows)[code - 1](a, b, c)
+
+
 @_row_jit
 def bce_with_logits_row(x, y, g, scale):  # pragma: no cover - compiled
     """Σⱼ Lⱼ (float64) of one row of logits x and targets y [c], Lⱼ = (1 - y) x + softplus(-x)

@@ -428,7 +428,7 @@ def _softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray,
     if a.size < split_min or not _split_rows(
             (kernels.softmax_part_f32, kernels.softmax_part_f64), [a, b, c],
             [a.shape[1] * a.itemsize] * 3, [a.shape[1], code]):
-        kernels.softmax_rows_of(code, a, b, c)
+        kernels.run_softmax_rows(code, a, b, c)
 
 
 def softmax_last(x: np.ndarray) -> np.ndarray:
