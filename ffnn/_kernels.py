@@ -736,17 +736,32 @@ def _softmax_part(rows, a, b, c, scalars, dtype):  # pragma: no cover - compiled
                      numba.carray(address_as_pointer(c, dtype), (rows, cols)))
 
 
-@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
-def softmax_part_f32(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
+def _softmax_part_f32(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
     """A C entry point for ``ffnn.kernels.blas_split.run_arrays``: ``rows`` float32 rows of
     a softmax row kernel from the part's first (``_softmax_part``)."""
     _softmax_part(rows, a, b, c, scalars, np.float32)
 
 
-@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
-def softmax_part_f64(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
+def _softmax_part_f64(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover - compiled
     """``softmax_part_f32`` for float64 rows."""
     _softmax_part(rows, a, b, c, scalars, np.float64)
+
+
+_ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _softmax_part_f64}
+"""C entry points compiled when first asked for (``__getattr__``), not at import: each
+compiles all four softmax row kernels (~6 s on an empty cache), and only an eager softmax
+large enough to split over the threads runs them."""
+
+
+def __getattr__(name: str):
+    """``softmax_part_f32`` and ``softmax_part_f64``, compiled (or loaded from numba's cache)
+    on first use."""
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    entry = numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)(
+        _ON_FIRST_USE[name])
+    globals()[name] = entry
+    return entry
 
 
 @numba.njit(cache=True, inline="always")

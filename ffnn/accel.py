@@ -425,10 +425,16 @@ def _softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray,
     a, b, c [rows, cols]; from ``split_min`` elements the rows are split with OpenBLAS's
     worker (``ffnn.kernels.blas_split``), each part the same loop on its rows."""
     kernels = _kernels()
-    if a.size < split_min or not _split_rows(
-            (kernels.softmax_part_f32, kernels.softmax_part_f64), [a, b, c],
-            [a.shape[1] * a.itemsize] * 3, [a.shape[1], code]):
+    if a.size < split_min or not _split_softmax(kernels, code, a, b, c):
         kernels.run_softmax_rows(code, a, b, c)
+
+
+def _split_softmax(kernels, code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
+    """``_split_rows`` for a softmax row kernel: only the entry point of a's dtype is asked
+    for, so only it compiles (``ffnn._kernels._ON_FIRST_USE``)."""
+    part = getattr(kernels, "softmax_part_f32" if a.dtype.char == "f" else "softmax_part_f64")
+    return _split_rows((part, part), [a, b, c], [a.shape[1] * a.itemsize] * 3,
+                       [a.shape[1], code])
 
 
 def softmax_last(x: np.ndarray) -> np.ndarray:

@@ -200,6 +200,24 @@ def test_split_softmax_rows_are_the_whole_rows(blas_split, whole, dtype, shape, 
     np.testing.assert_allclose(split[0].sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_softmax_entry_points_compile_on_first_use():
+    """Importing the kernels compiles no softmax entry point (each compiles all four row
+    kernels); asking for one compiles that one only, and another name is still an
+    AttributeError."""
+    import subprocess
+    import sys
+
+    program = (
+        "import ffnn._kernels as k\n"
+        "assert not {'softmax_part_f32', 'softmax_part_f64'} & set(vars(k))\n"
+        "assert k.softmax_part_f64.address and 'softmax_part_f32' not in vars(k)\n"
+        "assert k.softmax_part_f64 is vars(k)['softmax_part_f64']\n"
+        "try:\n    k.softmax_part_f16\nexcept AttributeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "has no attribute 'softmax_part_f16'" in done.stdout
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("affine", [True, False])
 def test_split_layer_norm_is_the_whole_layer_norm(blas_split, whole, dtype, affine, rng):
