@@ -68,10 +68,9 @@ from ffnn.optim.adam import adam_step_coefficients
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
 _jit = numba.njit(error_model="numpy", cache=True)
-_part = numba.njit(error_model="numpy", cache=True)
-"""The parts of ``step``, each compiled once (per signature) and linked in; LLVM inlines them
-where it pays. (numba's own inlining, ``inline="always"``, gave the same speed and doubled
-``step``'s compile time: 65 s -> 30 s for one dtype.)"""
+"""``step`` and each of its parts, compiled once (per signature) and linked in; LLVM inlines
+a part where it pays. (numba's own inlining, ``inline="always"``, gave the same speed and
+doubled ``step``'s compile time: 65 s -> 30 s for one dtype.)"""
 
 NO_TRANS, TRANS = np.int64(native.NO_TRANS), np.int64(native.TRANS)
 OVERWRITE, ACCUMULATE = np.int64(0), np.int64(1)  # β: c = op(a) op(b), or + c
@@ -199,7 +198,7 @@ array, its gradient, its three state arrays (the parameter itself for an absent 
 size."""
 
 
-@_part
+@_jit
 def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - compiled
     """c [m, n] = op(a) · op(b) (op: transposed or not, inner size k): by ``_few_rows``'s loops
     for a few rows (not where MKL takes the product: ``_on_mkl``), else through BLAS
@@ -214,7 +213,7 @@ def _gemm(blas, trans_a, trans_b, a, b, c, k, single):  # pragma: no cover - com
     return True
 
 
-@_part
+@_jit
 def _on_blas(blas, c, k):  # pragma: no cover - compiled
     """Whether a product into c [m, n] of inner size k, past ``_few_rows``, goes to BLAS: when
     it is at hand and the product has at least ``BLAS_MIN_PRODUCT`` multiply-adds (inner size
@@ -223,7 +222,7 @@ def _on_blas(blas, c, k):  # pragma: no cover - compiled
     return blas[GEMM] != 0 and k > 1 and m * n * k >= BLAS_MIN_PRODUCT
 
 
-@_part
+@_jit
 def _on_mkl(blas, trans_a, trans_b, c, k):  # pragma: no cover - compiled
     """Whether MKL computes op(a) · op(b) into c [m, n] (``mkl_products.takes``, as the eager
     ``ffnn.ops.matrix.product`` asks before its loops of few rows: MKL's by parts is
@@ -233,7 +232,7 @@ def _on_mkl(blas, trans_a, trans_b, c, k):  # pragma: no cover - compiled
                                                           c.itemsize)
 
 
-@_part
+@_jit
 def _blas_product(blas, trans_a, trans_b, a, b, c, k, single,
                   beta):  # pragma: no cover - compiled
     """c = op(a) · op(b) + β c (β 0 or 1) through BLAS, as the eager product computes it: by
@@ -264,7 +263,7 @@ def _blas_product(blas, trans_a, trans_b, a, b, c, k, single,
         set_threads(blas[SET_THREADS], threads)
 
 
-@_part
+@_jit
 def _few_rows(trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
     """``_gemm``'s product by ``ffnn.kernels.few_rows``'s loops where it has few rows (as
     ``ffnn.ops.matrix.product``'s): c of 2-4 rows (a [m, k]), a · bᵀ of up to 12 rows with
@@ -282,7 +281,7 @@ def _few_rows(trans_a, trans_b, a, b, c, k):  # pragma: no cover - compiled
     return False
 
 
-@_part
+@_jit
 def _gemv(blas, trans_a, trans_b, a, b, c, k, beta):  # pragma: no cover - compiled
     """``_blas_product`` for c of one column (c = op(a) · v + β c, v = op(b) [k, 1]) or one
     row (cᵀ = op(b)ᵀ · v + β cᵀ, v = op(a) [1, k]) as a matrix-vector product (v contiguous
@@ -300,7 +299,7 @@ def _gemv(blas, trans_a, trans_b, a, b, c, k, beta):  # pragma: no cover - compi
                   b.ctypes.data, b.shape[1], a.ctypes.data, 1, scale, c.ctypes.data, 1)
 
 
-@_part
+@_jit
 def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compiled
     """c [m, n] = op(a) b, a sum over ``rows`` (a weight gradient gᵀ x, a bias gradient
     1ᵀ g; a [rows, m] transposed or [m, rows], b [rows, n], all contiguous) as ``_gemm``
@@ -311,7 +310,7 @@ def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compile
     return _gemm(blas, trans_a, NO_TRANS, a, b, c, rows, _narrow_reduction(rows, m, n))
 
 
-@_part
+@_jit
 def _affine_forward(table, base, blas, split, source, w, wt, z,
                     x):  # pragma: no cover - compiled
     """z = source · Wᵀ + b for source [n, in], W [out, in] and the layer's bias b (where it has
@@ -334,7 +333,7 @@ def _affine_forward(table, base, blas, split, source, w, wt, z,
     add_bias(table, base, z, x)
 
 
-@_part
+@_jit
 def _transposes(blas, w, z):  # pragma: no cover - compiled
     """Whether the forward into z [n, out] with W [out, in] is computed as (W xᵀ)ᵀ
     (``ffnn.ops.matrix.transposed_forward``, on a BLAS that gains from it), past
@@ -344,7 +343,7 @@ def _transposes(blas, w, z):  # pragma: no cover - compiled
         _transposed_forward(n, w.shape[1], out_f)
 
 
-@_part
+@_jit
 def _product_forward(blas, split, source, w, wt, z):  # pragma: no cover - compiled
     """z = source · Wᵀ for source [n, in], W [out, in] (the loops read Wᵀ, copied into wt);
     as (W sourceᵀ)ᵀ where ``_transposes`` says so (as the eager op,
@@ -367,7 +366,7 @@ def _product_forward(blas, split, source, w, wt, z):  # pragma: no cover - compi
     _rows_times(source, wt, z)
 
 
-@_part
+@_jit
 def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
     """dL/dW = gᵀ · source for g [n, out], source [n, in]: from one row the outer product
     (``outer_rows``, by parts of rows on OpenBLAS's threads when large); by parts of rows
@@ -399,7 +398,7 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
                 gwrow[k] += gv * srow[k]
 
 
-@_part
+@_jit
 def _product_input(blas, split, g, w, gx):  # pragma: no cover - compiled
     """dL/dsource = g · W for g [n, out], W [out, in]; from one output an outer product
     (``outer_rows``, by parts of rows when large)."""
@@ -410,7 +409,7 @@ def _product_input(blas, split, g, w, gx):  # pragma: no cover - compiled
         _rows_times(g, w, gx)
 
 
-@_part
+@_jit
 def _rows_times(a, b, c):  # pragma: no cover - compiled
     """c = a · b by rows of b: cᵢ = Σₖ aᵢₖ bₖ, each element summed over k in order (the
     innermost loop runs along a row of b and c, and vectorises), the first term written
@@ -431,7 +430,7 @@ def _rows_times(a, b, c):  # pragma: no cover - compiled
                 row[o] += av * brow[o]
 
 
-@_part
+@_jit
 def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover - compiled
     """out = g · m on ``size`` elements of ``item`` bytes at the addresses g and out, m =
     1/(1 - p) where the layer's keep mask is set, else 0: the eager op's own kernel
@@ -441,7 +440,7 @@ def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover 
                          out, 0, 0, 0, table[base + DROP_SCALE], (item, 1, item, 0, 0, 0))
 
 
-@_part
+@_jit
 def _by_parts(blas, split, a):  # pragma: no cover - compiled
     """Whether a norm over a [n, width] runs by parts of rows, as the eager op's would
     (``ffnn.accel._norm_parts``): ``split`` splits, in parts of 4·parts² rows or more."""
@@ -450,7 +449,7 @@ def _by_parts(blas, split, a):  # pragma: no cover - compiled
             and a.size >= NORM_PARTS_MIN and a.shape[0] >= 4 * count * count)
 
 
-@_part
+@_jit
 def _normalize(table, base, z, y, x, blas, split, context):  # pragma: no cover - compiled
     """y = x̂ γ + β of the layer's norm over z [n, out]: the eager ops' own kernels
     (``ffnn._kernels``; by parts of rows as the eager ops', layer norm's rows on
@@ -483,7 +482,7 @@ def _normalize(table, base, z, y, x, blas, split, context):  # pragma: no cover 
             _update_running(table, base, mean, var, x)
 
 
-@_part
+@_jit
 def _update_running(table, base, mean, var, x):  # pragma: no cover - compiled
     """A batch norm's running statistics r ← (1 - m)·r + m·(the batch's), the variance
     unbiased (·n/(n - 1)), as the eager op updates them (``ops.norms.update_running``), and
@@ -499,7 +498,7 @@ def _update_running(table, base, mean, var, x):  # pragma: no cover - compiled
         count[0] += 1
 
 
-@_part
+@_jit
 def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - compiled
     """dL/dz into ``out`` from g = dL/dy of the layer's norm (by parts of rows as the eager
     ops', ``_by_parts``), and dL/dγ = Σ g x̂, dL/dβ = Σ g
@@ -527,7 +526,7 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
                 grad[o] = sums[o]
 
 
-@_part
+@_jit
 def add_bias(table, base, z, x):  # pragma: no cover - compiled
     """z [n, out] += b, the layer's bias, where it has one (the eager op's loop,
     ``ffnn._kernels.add_rows``)."""
@@ -535,7 +534,7 @@ def add_bias(table, base, z, x):  # pragma: no cover - compiled
         eager_kernels.add_rows(z, _vector(table, base + BIAS, z.shape[1], x))
 
 
-@_part
+@_jit
 def activate(table, base, size, item, split, context):  # pragma: no cover - compiled
     """h = f(z) on ``size`` elements of ``item`` bytes (``PRE`` → ``OUTPUT``, and the values
     the activation keeps): its forward entry point, split as ``split`` says from
@@ -547,7 +546,7 @@ def activate(table, base, size, item, split, context):  # pragma: no cover - com
                   (item, item, table[base + KEPT_SIZES], table[base + KEPT_SIZES + 1], 0, 0))
 
 
-@_part
+@_jit
 def _run_from(minimum, split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars,
               sizes):  # pragma: no cover - compiled
     """``blas_split.run_sized`` split from ``minimum`` elements (an activation's own)."""
@@ -557,7 +556,7 @@ def _run_from(minimum, split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars
         blas_split.run_parts(split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars, sizes)
 
 
-@_part
+@_jit
 def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
     """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: in order in a
     loop, or 1ᵀ g through BLAS (as the eager ``matrix.column_sums``) for narrow rows of
@@ -582,7 +581,7 @@ def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
                 gb[o] += row[o]
 
 
-@_part
+@_jit
 def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compiled
     """Each layer's z = source · Wᵀ + b, its norm's y = n(z) (else y = z) and h = f(y) (its
     activation's entry point, split as ``split`` says: ``blas_split.run``) into its buffers;
@@ -606,7 +605,7 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
     return source
 
 
-@_part
+@_jit
 def _derive(table, base, size, g, out, split, context):  # pragma: no cover - compiled
     """out = g · f'(z): the activation's backward entry point, given dL/dh (g) and the
     arrays it reads (``SAVED``), split as ``split`` says from ``SPLIT_BACKWARD`` elements.
@@ -628,7 +627,7 @@ def _derive(table, base, size, g, out, split, context):  # pragma: no cover - co
               (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]))
 
 
-@_part
+@_jit
 def _add_l2(w, gw, l2):  # pragma: no cover - compiled
     """dL/dW += λ W (λ in W's dtype); returns ‖W‖² (float64)."""
     coefficient = w.dtype.type(l2)
@@ -641,7 +640,7 @@ def _add_l2(w, gw, l2):  # pragma: no cover - compiled
     return squares
 
 
-@_part
+@_jit
 def _backward(x, table, dims, current, spare, blas, l2, split,
               context):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dz (through the activation, then the
@@ -679,7 +678,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
     return 0.5 * l2 * squares
 
 
-@_part
+@_jit
 def _update(parameters, updates, hyper, steps, adam, split,
             context):  # pragma: no cover - compiled
     """Each parameter (a row of ``parameters``: ``PARAMETER_FIELDS``) updated by its
