@@ -220,3 +220,4 @@ def _accept_out() -> None:
 _accept_out()
 
 _malloc.tune()  # glibc: steady heap reuse across training steps (ffnn/_malloc.py)
+_malloc.align_arrays()  # NumPy's arrays on 64-byte boundaries (ffnn/_aligned_arrays.py)

@@ -10,12 +10,16 @@ settings (no faults); the same network without the norms took no faults either w
 
 ``tune()`` (run by ``import ffnn`` on Linux with glibc) fixes both thresholds at glibc's own
 adaptive maximum: arrays below 32 MiB reuse heap memory, and up to 128 MiB of free heap is
-kept. ``FFNN_MALLOC_TUNING=0`` leaves the allocator as it is.
+kept. ``align_arrays()`` (run next) gives NumPy an allocator that starts arrays of 4 KiB up to
+that threshold on 64-byte boundaries (``ffnn._aligned_arrays``: glibc's 16-byte alignment let
+same-sized arrays lie a few bytes apart modulo 4 KiB, and loops over them stall).
+``FFNN_MALLOC_TUNING=0`` leaves both allocators as they are.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import sys
 
@@ -28,6 +32,8 @@ TRIM_THRESHOLD = 128 << 20
 
 tuned = False
 """Whether ``tune()`` set the thresholds in this process."""
+aligned = False
+"""Whether ``align_arrays()`` made NumPy's array data 64-byte aligned in this process."""
 
 
 def tune() -> bool:
@@ -46,3 +52,20 @@ def tune() -> bool:
     except (OSError, AttributeError):
         return False
     return tuned
+
+
+def align_arrays() -> bool:
+    """Install ``ffnn._aligned_arrays``'s allocator as NumPy's (for the calling context: the
+    main thread's when ``import ffnn`` runs there); True when in use. Only where ``tune()``
+    set glibc's thresholds (its rule for large arrays depends on them) and llvmlite (numba's
+    compiler, in the ``accel`` extra) imports."""
+    global aligned
+    if aligned or not tuned or importlib.util.find_spec("llvmlite") is None:
+        return aligned
+    from ffnn import _aligned_arrays
+
+    try:
+        aligned = _aligned_arrays.install()
+    except (OSError, AttributeError, RuntimeError, ValueError):  # an llvmlite or NumPy unlike ours
+        return False
+    return aligned

@@ -1,0 +1,104 @@
+"""``import ffnn`` gives NumPy an allocator (``ffnn._aligned_arrays``) that starts arrays of
+4 KiB up to glibc's mmap threshold on 64-byte boundaries, and is otherwise NumPy's: the same
+values, zeros where asked, contents kept by a resize, arrays freed by the allocator that made
+them, a clean exit. Each check runs in a fresh process (the allocator is process-wide)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
+pytestmark = pytest.mark.skipif(
+    not glibc or importlib.util.find_spec("llvmlite") is None,
+    reason="glibc's allocator and llvmlite only")
+
+
+def _run(code: str, tuning: str = "1") -> list[str]:
+    env = dict(os.environ, FFNN_MALLOC_TUNING=tuning)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_import_installs_it_and_the_switch_leaves_numpy_as_it_is():
+    code = """
+        import numpy as np
+        import ffnn
+        from ffnn import _malloc
+        core = getattr(np, "_core", None) or np.core
+        print(_malloc.aligned, core.multiarray.get_handler_name())
+    """
+    assert _run(code) == ["True", "ffnn_aligned_64"]
+    assert _run(code, tuning="0") == ["False", "default_allocator"]
+
+
+def test_same_sized_arrays_in_a_row_are_aligned_where_the_heap_places_them():
+    # glibc alone puts such a run 16 bytes apart modulo 4096 (its chunk headers)
+    code = """
+        import numpy as np
+        import ffnn
+        kept = []
+        offsets = set()
+        for size in (4096, 5000, 1 << 16, 3 << 20, 5 << 20, (32 << 20) - 64):
+            for make in (np.empty, np.zeros, np.ones):
+                for _ in range(3):
+                    kept.append(make(size, np.uint8))
+                    offsets.add(kept[-1].ctypes.data % 64)
+        for array in kept:  # and they are NumPy's own arrays: freed through the allocator
+            array.fill(7)
+        print(*sorted(offsets))
+    """
+    assert _run(code) == ["0"]
+
+
+def test_zeros_are_zero_on_memory_given_back_dirty():
+    code = """
+        import numpy as np
+        import ffnn
+        for size in (100, 4096, 1 << 20, 5 << 20, 40 << 20):
+            dirty = [np.full(size, 255, np.uint8) for _ in range(4)]
+            del dirty
+            fresh = [np.zeros(size, np.uint8) for _ in range(4)]
+            print(all(int(a.max()) == 0 for a in fresh))
+    """
+    assert _run(code) == ["True"] * 5
+
+
+def test_resize_keeps_the_contents_and_lands_aligned():
+    code = """
+        import numpy as np
+        import ffnn
+        a = np.arange(3000, dtype=np.float64)        # 24 KB
+        a.resize(300_000, refcheck=False)           # 2.4 MB: realloc, moved where needed
+        b = np.arange(700_000, dtype=np.float64)    # 5.6 MB
+        b.resize(1000, refcheck=False)              # shrunk below the aligned sizes
+        print(bool((a[:3000] == np.arange(3000)).all()), int(a[3000:].max()),
+              a.ctypes.data % 64, bool((b == np.arange(1000)).all()))
+    """
+    assert _run(code) == ["True", "0", "0", "True"]
+
+
+def test_arrays_of_other_threads_and_arrays_alive_at_exit():
+    # a new thread starts in an empty context: NumPy's default allocator there; each array
+    # is freed by the allocator that made it, here or at the interpreter's exit
+    code = """
+        import threading
+        import numpy as np
+        import ffnn
+        made = []
+        thread = threading.Thread(target=lambda: made.append(np.ones(1 << 20)))
+        thread.start(); thread.join()
+        core = getattr(np, "_core", None) or np.core
+        here = np.ones(1 << 20)
+        print(core.multiarray.get_handler_name(made[0]), core.multiarray.get_handler_name(here))
+        del made[0]
+        KEPT = [np.ones(n) for n in (10, 1 << 12, 1 << 20, 5 << 20)]
+    """
+    assert _run(code) == ["default_allocator", "ffnn_aligned_64"]
