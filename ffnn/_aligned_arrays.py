@@ -30,11 +30,13 @@ import ctypes
 
 import numpy as np
 
+from ffnn._malloc import MMAP_THRESHOLD
+
 ALIGNMENT = 64
 """Bytes: a cache line, the widest vector (AVX-512), PyTorch's ``c10::alignment``."""
 ALIGNED_FROM = 4096
 """Arrays of fewer bytes keep ``malloc`` (its speed for small blocks, NumPy's alignment)."""
-MAPPED_FROM = 32 << 20
+MAPPED_FROM = MMAP_THRESHOLD
 """glibc's mmap threshold as ``ffnn._malloc`` fixes it: from here arrays are mapped pages."""
 HUGE_FROM = 4 << 20
 """Bytes from which an array is marked for transparent huge pages (NumPy's own rule)."""
