@@ -21,7 +21,8 @@ and more are marked for transparent huge pages (``madvise``) where NumPy marks i
 (``NUMPY_MADVISE_HUGEPAGE``): the flag is the allocator's context, NumPy's first argument.
 
 The compiled code, its table and NumPy's capsule are never freed: arrays made with them
-may outlive every module at exit. ``ffnn._malloc.align_arrays`` installs it (Linux).
+may outlive every module at exit. ``ffnn._malloc.align_arrays`` installs it (Linux, with
+the compiled kernels on).
 """
 
 from __future__ import annotations

@@ -57,10 +57,13 @@ def tune() -> bool:
 def align_arrays() -> bool:
     """Install ``ffnn._aligned_arrays``'s allocator as NumPy's (for the calling context: the
     main thread's when ``import ffnn`` runs there); True when in use. Only where ``tune()``
-    set glibc's thresholds (its rule for large arrays depends on them) and llvmlite (numba's
-    compiler, in the ``accel`` extra) imports."""
+    set glibc's thresholds (its rule for large arrays depends on them) and the compiled
+    kernels are on (``ffnn.accel``: numba, whose compiler llvmlite compiles the allocator,
+    is loaded by the first step anyway; ``FFNN_ACCEL=0`` keeps NumPy without LLVM)."""
     global aligned
-    if aligned or not tuned or importlib.util.find_spec("llvmlite") is None:
+    from ffnn import accel
+
+    if aligned or not tuned or not accel.enabled or importlib.util.find_spec("llvmlite") is None:
         return aligned
     from ffnn import _aligned_arrays
 

@@ -15,28 +15,30 @@ import pytest
 
 glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
 pytestmark = pytest.mark.skipif(
-    not glibc or importlib.util.find_spec("llvmlite") is None,
-    reason="glibc's allocator and llvmlite only")
+    not glibc or importlib.util.find_spec("numba") is None,
+    reason="glibc's allocator and the compiled kernels (numba, llvmlite) only")
 
 
-def _run(code: str, tuning: str = "1") -> list[str]:
-    env = dict(os.environ, FFNN_MALLOC_TUNING=tuning)
+def _run(code: str, tuning: str = "1", accel: str = "1") -> list[str]:
+    env = dict(os.environ, FFNN_MALLOC_TUNING=tuning, FFNN_ACCEL=accel)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
-def test_import_installs_it_and_the_switch_leaves_numpy_as_it_is():
+def test_import_installs_it_and_the_switches_leave_numpy_as_it_is():
     code = """
+        import sys
         import numpy as np
         import ffnn
         from ffnn import _malloc
         core = getattr(np, "_core", None) or np.core
-        print(_malloc.aligned, core.multiarray.get_handler_name())
+        print(_malloc.aligned, core.multiarray.get_handler_name(), "llvmlite" in sys.modules)
     """
-    assert _run(code) == ["True", "ffnn_aligned_64"]
-    assert _run(code, tuning="0") == ["False", "default_allocator"]
+    assert _run(code) == ["True", "ffnn_aligned_64", "True"]
+    assert _run(code, tuning="0") == ["False", "default_allocator", "False"]
+    assert _run(code, accel="0") == ["False", "default_allocator", "False"]  # no LLVM loaded
 
 
 def test_same_sized_arrays_in_a_row_are_aligned_where_the_heap_places_them():
