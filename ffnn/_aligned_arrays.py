@@ -123,12 +123,10 @@ plain:
 ; realloc, then moved to an aligned block where it landed off a boundary
 define i64 @reallocate(i64 %huge, i64 %old, i64 %size) {{
   %moved = call i64 @realloc(i64 %old, i64 %size)
-  %failed = icmp eq i64 %moved, 0
-  %aligned = call i1 @takes(i64 %size)
   %offset = and i64 %moved, {ALIGNMENT - 1}
   %off = icmp ne i64 %offset, 0
-  %wanted = and i1 %aligned, %off
-  %move = select i1 %failed, i1 false, i1 %wanted
+  %aligned = call i1 @takes(i64 %size)
+  %move = and i1 %off, %aligned
   br i1 %move, label %again, label %keep
 again:
   %data = call i64 @aligned(i64 %size, i64 %huge)
