@@ -10,10 +10,10 @@ settings (no faults); the same network without the norms took no faults either w
 
 ``tune()`` (run by ``import ffnn`` on Linux with glibc) fixes both thresholds at glibc's own
 adaptive maximum: arrays below 32 MiB reuse heap memory, and up to 128 MiB of free heap is
-kept. ``align_arrays()`` (run next) gives NumPy an allocator that starts arrays of 4 KiB up to
-that threshold on 64-byte boundaries (``ffnn._aligned_arrays``: glibc's 16-byte alignment let
-same-sized arrays lie a few bytes apart modulo 4 KiB, and loops over them stall).
-``FFNN_MALLOC_TUNING=0`` leaves both allocators as they are.
+kept. ``align_arrays()`` (run next) gives NumPy an allocator that starts every array on a
+64-byte boundary (``ffnn._aligned_arrays``: glibc's 16-byte alignment let same-sized arrays
+lie a few bytes apart modulo 4 KiB, and loops over them stall). ``FFNN_MALLOC_TUNING=0``
+leaves both allocators as they are.
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def tune() -> bool:
 def align_arrays() -> bool:
     """Install ``ffnn._aligned_arrays``'s allocator as NumPy's (for the calling context: the
     main thread's when ``import ffnn`` runs there); True when in use. Only where ``tune()``
-    set glibc's thresholds (its rule for large arrays depends on them) and the compiled
-    kernels are on (``ffnn.accel``: numba, whose compiler llvmlite compiles the allocator,
-    is loaded by the first step anyway; ``FFNN_ACCEL=0`` keeps NumPy without LLVM)."""
+    ran (Linux, glibc, not switched off) and the compiled kernels are on (``ffnn.accel``:
+    numba, whose compiler llvmlite compiles the allocator, is loaded by the first step
+    anyway; ``FFNN_ACCEL=0`` keeps NumPy without LLVM)."""
     global aligned
     from ffnn import accel
 
@@ -69,6 +69,6 @@ def align_arrays() -> bool:
 
     try:
         aligned = _aligned_arrays.install()
-    except (OSError, AttributeError, RuntimeError, ValueError):  # an llvmlite or NumPy unlike ours
+    except Exception:  # an llvmlite or NumPy unlike ours: arrays keep NumPy's allocator
         return False
     return aligned

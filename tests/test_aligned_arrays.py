@@ -1,7 +1,8 @@
-"""``import ffnn`` gives NumPy an allocator (``ffnn._aligned_arrays``) that starts arrays of
-4 KiB up to glibc's mmap threshold on 64-byte boundaries, and is otherwise NumPy's: the same
-values, zeros where asked, contents kept by a resize, arrays freed by the allocator that made
-them, a clean exit. Each check runs in a fresh process (the allocator is process-wide)."""
+"""``import ffnn`` gives NumPy an allocator (``ffnn._aligned_arrays``) that starts every array
+on a 64-byte boundary, and is otherwise NumPy's: the same values, zeros where asked, contents
+kept by a resize, freed blocks reused by arrays of their size, arrays freed by the allocator
+that made them, a clean exit. Each check runs in a fresh process (the allocator is
+process-wide)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_same_sized_arrays_in_a_row_are_aligned_where_the_heap_places_them():
         import ffnn
         kept = []
         offsets = set()
-        for size in (4096, 5000, 1 << 16, 3 << 20, 5 << 20, (32 << 20) - 64):
+        for size in (1, 100, 4096, 5000, 1 << 16, 3 << 20, 5 << 20, 40 << 20):
             for make in (np.empty, np.zeros, np.ones):
                 for _ in range(3):
                     kept.append(make(size, np.uint8))
@@ -73,18 +74,42 @@ def test_zeros_are_zero_on_memory_given_back_dirty():
     assert _run(code) == ["True"] * 5
 
 
+def test_a_freed_block_is_reused_by_the_next_array_of_its_size():
+    # aligned_alloc asks glibc for more than it returns, so a block it freed was too small
+    # for the next array of the same size: the heap grew by 16 MiB a step (48 MiB here)
+    code = """
+        import numpy as np
+        import ffnn
+
+        def peak_mib():
+            with open("/proc/self/status") as status:
+                found = [line for line in status if line.startswith("VmHWM")]
+            return int(found[0].split()[1]) // 1024
+
+        kept, a = [], np.ones(4 << 20, np.float32)
+        before = peak_mib()
+        for i in range(30):
+            kept.append(np.ones(1000 + i, np.float32))  # between the large blocks
+            b = np.ones(4 << 20, np.float32)           # 16 MiB, while a is alive
+            del a
+            a = b
+        print(peak_mib() - before)
+    """
+    assert int(_run(code)[0]) < 32  # the second 16 MiB array only
+
+
 def test_resize_keeps_the_contents_and_lands_aligned():
     code = """
         import numpy as np
         import ffnn
         a = np.arange(3000, dtype=np.float64)        # 24 KB
-        a.resize(300_000, refcheck=False)           # 2.4 MB: realloc, moved where needed
+        a.resize(300_000, refcheck=False)           # 2.4 MB: realloc, data moved to a boundary
         b = np.arange(700_000, dtype=np.float64)    # 5.6 MB
-        b.resize(1000, refcheck=False)              # shrunk below the aligned sizes
+        b.resize(1000, refcheck=False)              # shrunk
         print(bool((a[:3000] == np.arange(3000)).all()), int(a[3000:].max()),
-              a.ctypes.data % 64, bool((b == np.arange(1000)).all()))
+              a.ctypes.data % 64, bool((b == np.arange(1000)).all()), b.ctypes.data % 64)
     """
-    assert _run(code) == ["True", "0", "0", "True"]
+    assert _run(code) == ["True", "0", "0", "True", "0"]
 
 
 def test_arrays_of_other_threads_and_arrays_alive_at_exit():
