@@ -1,5 +1,6 @@
-"""NumPy's array data on 64-byte boundaries: an allocator for NumPy (NEP 49), five small
-functions compiled from LLVM IR (llvmlite, numba's own compiler) around the C library's.
+"""NumPy's array data on 64-byte boundaries: an allocator for NumPy (NEP 49): its malloc,
+calloc, realloc and free compiled from LLVM IR (llvmlite, numba's own compiler) around the C
+library's.
 
 glibc's ``malloc`` aligns to 16 bytes, and arrays of one size allocated one after another lie
 16 bytes further into a 4 KiB page each (the heap chunk's header): Adam's two moments, made
@@ -36,8 +37,6 @@ ALIGNMENT = 64
 """Bytes: a cache line, the widest vector (AVX-512), PyTorch's ``c10::alignment``."""
 SLACK = ALIGNMENT + 8
 """Bytes asked for beyond an array's: room to reach a boundary and keep the block's address."""
-LARGEST = 1 << 62
-"""Larger requests fail (as ``malloc`` would) before the slack could overflow."""
 HUGE_FROM = 4 << 20
 """Bytes from which an array is marked for transparent huge pages (NumPy's own rule)."""
 MADV_HUGEPAGE = 14
@@ -92,12 +91,8 @@ define internal i64 @block_of(i64 %data) {{
   ret i64 %block
 }}
 
-define i64 @allocate(i64 %huge, i64 %size) {{
-  %fits = icmp ult i64 %size, {LARGEST}
-  br i1 %fits, label %ask, label %fail
-ask:
-  %padded = add i64 %size, {SLACK}
-  %block = call i64 @malloc(i64 %padded)
+; the data's address in %block, the block kept before it (0 where %block is 0: no memory)
+define internal i64 @placed(i64 %block, i64 %size, i64 %huge) {{
   %got = icmp ne i64 %block, 0
   br i1 %got, label %place, label %fail
 place:
@@ -108,36 +103,32 @@ fail:
   ret i64 0
 }}
 
+; NumPy asks for at most 2^63 - 1 bytes (its largest index), so the slack cannot overflow
+define i64 @allocate(i64 %huge, i64 %size) {{
+  %padded = add i64 %size, {SLACK}
+  %block = call i64 @malloc(i64 %padded)
+  %data = call i64 @placed(i64 %block, i64 %size, i64 %huge)
+  ret i64 %data
+}}
+
 ; NumPy has checked %count * %item for overflow
 define i64 @allocate_zeros(i64 %huge, i64 %count, i64 %item) {{
   %size = mul i64 %count, %item
-  %fits = icmp ult i64 %size, {LARGEST}
-  br i1 %fits, label %ask, label %fail
-ask:
   %padded = add i64 %size, {SLACK}
   %block = call i64 @calloc(i64 1, i64 %padded)
-  %got = icmp ne i64 %block, 0
-  br i1 %got, label %place, label %fail
-place:
-  %data = call i64 @boundary(i64 %block)
-  %kept = call i64 @keep(i64 %block, i64 %data, i64 %size, i64 %huge)
-  ret i64 %kept
-fail:
-  ret i64 0
+  %data = call i64 @placed(i64 %block, i64 %size, i64 %huge)
+  ret i64 %data
 }}
 
 ; realloc of the block, then the data moved from its old offset to the new block's boundary
 ; (the block's address written after the move: the slot may lie in the old data)
 define i64 @reallocate(i64 %huge, i64 %data, i64 %size) {{
   %none = icmp eq i64 %data, 0
-  br i1 %none, label %fresh, label %check
+  br i1 %none, label %fresh, label %move
 fresh:
   %new = call i64 @allocate(i64 %huge, i64 %size)
   ret i64 %new
-check:
-  %fits = icmp ult i64 %size, {LARGEST}
-  br i1 %fits, label %ask, label %fail
-ask:
+move:
   %block = call i64 @block_of(i64 %data)
   %offset = sub i64 %data, %block
   %padded = add i64 %size, {SLACK}
