@@ -19,7 +19,6 @@ leaves both allocators as they are.
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import sys
 
@@ -63,7 +62,7 @@ def align_arrays() -> bool:
     global aligned
     from ffnn import accel
 
-    if aligned or not tuned or not accel.enabled or importlib.util.find_spec("llvmlite") is None:
+    if aligned or not tuned or not accel.enabled:  # numba there, and with it llvmlite
         return aligned
     from ffnn import _aligned_arrays
 
