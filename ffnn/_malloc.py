@@ -12,7 +12,8 @@ settings (no faults); the same network without the norms took no faults either w
 adaptive maximum: arrays below 32 MiB reuse heap memory, and up to 128 MiB of free heap is
 kept. ``align_arrays()`` (run next) gives NumPy an allocator that starts every array on a
 64-byte boundary (``ffnn._aligned_arrays``: glibc's 16-byte alignment let same-sized arrays
-lie a few bytes apart modulo 4 KiB, and loops over them stall). ``FFNN_MALLOC_TUNING=0``
+lie a few bytes apart modulo 4 KiB, and loops over them stall) and keeps freed blocks of 32
+MiB and more, which glibc would unmap, for the next array of their size. ``FFNN_MALLOC_TUNING=0``
 leaves both allocators as they are.
 """
 

@@ -98,6 +98,60 @@ def test_a_freed_block_is_reused_by_the_next_array_of_its_size():
     assert int(_run(code)[0]) < 32  # the second 16 MiB array only
 
 
+def test_a_freed_large_block_is_kept_for_the_next_array_of_its_size():
+    # glibc maps a block of 32 MiB and more on its own and unmaps it when freed: without the
+    # kept blocks each new array's pages are faulted in again (20 steps x 2 arrays x 40 MiB:
+    # thousands of faults with 4 KiB pages, 800 with 2 MiB ones)
+    code = """
+        import resource
+        import numpy as np
+        import ffnn
+        from ffnn import _aligned_arrays as aligned
+
+        def step(size):
+            a = np.empty(size, np.uint8); a.fill(1)
+            b = np.empty(size, np.uint8); b.fill(2)
+            return int(a[-1]) + int(b[0])
+
+        for size in (40 << 20, 100 << 20):
+            for _ in range(aligned.STEADY):  # a size kept once malloc is asked for it so often
+                step(size)
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            sums = {step(size) for _ in range(20)}
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, *sums)
+    """
+    first, second = _run(code), _run(code, tuning="0")
+    for kept, unmapped in ((first[0:2], second[0:2]), (first[2:4], second[2:4])):
+        assert kept[1] == unmapped[1] == "3"
+        assert int(kept[0]) < 100 < 400 < int(unmapped[0])
+
+
+def test_one_off_arrays_are_given_back_and_the_kept_blocks_are_bounded():
+    code = """
+        import numpy as np
+        import ffnn
+        from ffnn import _aligned_arrays as aligned
+
+        def resident_mib():
+            with open("/proc/self/status") as status:
+                found = [line for line in status if line.startswith("VmRSS")]
+            return int(found[0].split()[1]) // 1024
+
+        before = resident_mib()
+        for _ in range(aligned.STEADY - 1):  # temporaries, as a model's construction makes
+            once = np.full(60 << 20, 1, np.uint8)
+            del once
+        given_back = resident_mib() - before
+        arrays = [np.full(33 << 20, 9, np.uint8) for _ in range(24)]  # 792 MiB, then freed
+        del arrays
+        kept = resident_mib() - before
+        fresh = [np.zeros(33 << 20, np.uint8) for _ in range(4)]
+        print(given_back, kept, aligned.KEPT_BYTES >> 20, max(int(a.max()) for a in fresh))
+    """
+    given_back, kept, bound, largest = (int(word) for word in _run(code))
+    assert given_back < 8 and 300 < kept <= bound + 8 and largest == 0
+
+
 def test_resize_keeps_the_contents_and_lands_aligned():
     code = """
         import numpy as np
@@ -106,10 +160,16 @@ def test_resize_keeps_the_contents_and_lands_aligned():
         a.resize(300_000, refcheck=False)           # 2.4 MB: realloc, data moved to a boundary
         b = np.arange(700_000, dtype=np.float64)    # 5.6 MB
         b.resize(1000, refcheck=False)              # shrunk
+        c = np.arange(5_000_000, dtype=np.float64)  # 40 MB: a block glibc maps
+        c.resize(6_000_000, refcheck=False)         # 48 MB: remapped, the block's size kept
+        head = bool((c[:5_000_000] == np.arange(5_000_000)).all())
+        del c
+        d = np.full(6_000_000, 3.0)                 # the resized block, kept, reused
         print(bool((a[:3000] == np.arange(3000)).all()), int(a[3000:].max()),
-              a.ctypes.data % 64, bool((b == np.arange(1000)).all()), b.ctypes.data % 64)
+              a.ctypes.data % 64, bool((b == np.arange(1000)).all()), b.ctypes.data % 64,
+              head, float(d.sum()), d.ctypes.data % 64)
     """
-    assert _run(code) == ["True", "0", "0", "True", "0"]
+    assert _run(code) == ["True", "0", "0", "True", "0", "True", "18000000.0", "0"]
 
 
 def test_arrays_of_other_threads_and_arrays_alive_at_exit():
