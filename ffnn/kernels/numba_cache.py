@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ffnn.kernels import compile_notice
+
 PACKAGE = Path(__file__).resolve().parents[1]
 _MARKERS = (b"njit", b"cfunc", b"intrinsic", b"overload")
 _digest: list[bytes] = []  # computed once per process
@@ -50,6 +52,7 @@ def install() -> None:
     if _installed:
         return
     _installed.append(True)
+    compile_notice.install()
     from numba.core import caching
 
     implementation = _named(caching, "CacheImpl")
