@@ -1,9 +1,15 @@
-"""Shared fixtures: a fixed global seed per test, and torch's default dtype restored."""
+"""Shared fixtures: a fixed global seed per test, and torch's default dtype restored; the
+first compile's notice off."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# the first compile's notice on stderr (ffnn.kernels.compile_notice) would land in whichever
+# check reads stderr while it runs; tests/kernels/test_compile_notice.py turns it on
+os.environ["FFNN_COMPILE_NOTICE"] = "0"
 
 # make the checkout importable when ffnn is not pip-installed (``pytest`` without ``-m``)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

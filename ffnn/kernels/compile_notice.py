@@ -7,10 +7,12 @@ and nothing said why. ``install()`` (run with the cache's own ``install``) liste
 compile events: when the compile of one of ffnn's functions has lasted ``NOTICE_AFTER``
 seconds (a compile, not a load from the cache), ``NOTICE`` is written to stderr, once per
 process. A user's own numba functions are not ffnn's business and say nothing.
+``FFNN_COMPILE_NOTICE=0`` keeps it quiet (the test suite sets it: its checks read stderr).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
@@ -64,6 +66,8 @@ def install() -> None:
     if _state["installed"]:
         return
     _state["installed"] = True
+    if os.environ.get("FFNN_COMPILE_NOTICE", "1") == "0":
+        return
     from numba.core import event
 
     event.register("numba:compile", _listener())

@@ -30,8 +30,8 @@ _KERNELS = """
 """
 
 
-def _stderr(code: str, cache) -> str:
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+def _stderr(code: str, cache, notice: str = "1") -> str:
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), FFNN_COMPILE_NOTICE=notice)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.split() == ["trained"], done.stderr
@@ -45,6 +45,10 @@ def test_a_long_first_compile_says_so_once(tmp_path):
 
 def test_a_compile_shorter_than_the_wait_says_nothing(tmp_path):
     assert NOTICE not in _stderr(_KERNELS.format(after=600.0), tmp_path)
+
+
+def test_the_switch_keeps_it_quiet(tmp_path):
+    assert NOTICE not in _stderr(_KERNELS.format(after=0.05), tmp_path, notice="0")
 
 
 def test_a_users_own_numba_function_says_nothing(tmp_path):
