@@ -152,6 +152,35 @@ def test_one_off_arrays_are_given_back_and_the_kept_blocks_are_bounded():
     assert given_back < 8 and 300 < kept <= bound + 8 and largest == 0
 
 
+def test_threads_sharing_the_kept_blocks_never_share_a_block():
+    # threads started in a copy of the main thread's context allocate through it too
+    code = """
+        import contextvars
+        import threading
+        import numpy as np
+        import ffnn
+
+        failures = []
+
+        def churn(value):
+            for i in range(40):
+                size = (33 + i % 3) << 20
+                a = np.full(size, value, np.uint8)
+                b = np.full(size, value + 100, np.uint8)
+                if a.ctypes.data % 64 or int(a.min()) != value or int(b.max()) != value + 100:
+                    failures.append(value)
+
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(churn, v))
+                   for v in range(1, 5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(len(failures))
+    """
+    assert _run(code) == ["0"]
+
+
 def test_resize_keeps_the_contents_and_lands_aligned():
     code = """
         import numpy as np
