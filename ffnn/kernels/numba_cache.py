@@ -48,7 +48,8 @@ def kernel_sources_digest() -> bytes:
 
 def install() -> None:
     """Put the stamped locators first in numba's list (once); nothing where this numba does
-    not have the locators by either of their names (its own stamps then apply)."""
+    not have the locators by either of their names (its own stamps then apply). With them,
+    the notice written while a first compile runs (``compile_notice``)."""
     if _installed:
         return
     _installed.append(True)
