@@ -56,6 +56,8 @@ class PointwiseOp(Op):
         if found is None:
             return self.reference_forward(x, *args, **options)
         pointwise, scalars = found
+        if not any(self.needs_input_grad):  # inference: y alone, nothing kept
+            return pointwise.infer(x, **scalars)
         self.pointwise, self.shape, self.dtype, self.scalars = pointwise, x.shape, x.dtype, \
             scalars
         y, saved = pointwise.forward(x, **scalars)
@@ -75,15 +77,16 @@ RELU = Pointwise("relu", forward="""
     mask = x > 0
     y = x if mask else x * 0
     """, saved=("mask",), backward="grad_input = grad if mask else grad * 0",
-    dtypes={"mask": bool})
+    dtypes={"mask": bool}, inference="y = x if x > 0 or x != x else 0")
+"""Inference writes ``maximum(x, 0)``'s values: +0 for every x ≤ 0 and for -inf, NaN kept."""
 
 
 class ReLU(PointwiseOp):
     """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
 
     def forward(self, x):
-        if not self.needs_input_grad[0]:  # inference: one pass, no mask kept
-            return xp(x).maximum(x, 0)
+        if not self.needs_input_grad[0] and not accel.usable(x, min_size=self.kernel_min_size):
+            return xp(x).maximum(x, 0)  # inference in NumPy: one pass, no mask kept
         return super().forward(x)
 
     def formula(self):

@@ -3,7 +3,9 @@
 An activation writes its formula once, on one element: the forward computes ``y`` (and the
 values its backward keeps, ``saved``) from ``x``; the backward computes ``grad_input`` from
 ``grad`` and the saved values. ``ffnn.kernels`` generates one compiled loop from each; the
-NumPy code of the op stays the reference (and what runs without numba).
+NumPy code of the op stays the reference (and what runs without numba). A forward no backward
+follows (inference, ``no_grad``) runs a third loop from the same statements that writes ``y``
+alone: the values kept for a backward are the loop's locals, never written to memory.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ class Pointwise:
     """``Pointwise(name, forward=..., saved=(...), backward=..., scalars=(), dtypes={})``.
 
     ``saved``: names the backward reads, each ``x``, ``y`` or a value the forward assigns;
-    ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask).
+    ``dtypes``: a saved value's array dtype when not the input's (e.g. ``bool`` for a mask);
+    ``inference``: the statements computing ``y`` alone where they differ from ``forward``'s
+    (default: ``forward``'s, its kept values then locals).
     """
 
     def __init__(self, name: str, *, forward: str, saved: tuple[str, ...], backward: str,
-                 scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None):
+                 scalars: tuple[str, ...] = (), dtypes: Mapping[str, type] | None = None,
+                 inference: str | None = None):
         self.name, self.saved, self.scalars = name, tuple(saved), tuple(scalars)
         self.dtypes = dict(dtypes or {})
         self.kept = tuple(s for s in self.saved if s not in ("x", "y"))
@@ -37,7 +42,11 @@ class Pointwise:
         self.backward_kernel = ElementwiseKernel(
             f"{name}_backward", reads=("grad", *self.saved), writes=("grad_input",),
             body=backward, scalars=self.scalars)
+        self.inference_kernel = ElementwiseKernel(
+            f"{name}_inference", reads=("x",), writes=("y",), body=inference or forward,
+            scalars=self.scalars)
         self._entry_points: dict[str, tuple[int, int]] = {}
+        self._inference_entries: dict[str, int] = {}
         self.forward_split_min = SPLIT_MIN if any(
             name in forward for name in TRANSCENDENTALS) else PYTHON_SPLIT_MIN
         """Elements from which the forward is split over OpenBLAS's threads: a forward with
@@ -61,6 +70,23 @@ class Pointwise:
             self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
         given = dict(zip(self.kept, kept), x=x, y=y)
         return y, tuple([given[s] for s in self.saved])
+
+    def infer(self, x: np.ndarray, **scalars: float) -> np.ndarray:
+        """y alone, for a C-contiguous float array ``x`` no backward will follow: one pass
+        that reads x and writes y, split over OpenBLAS's threads as ``forward`` is."""
+        y = np.empty_like(x)
+        arrays = [x.reshape(-1), y.reshape(-1)]
+        values = [float(scalars[s]) for s in self.scalars]
+        if x.size < self.forward_split_min or not split_call(
+                self._inference_entry(x.dtype), arrays, values, self.forward_split_min):
+            self.inference_kernel.loop(x.dtype)(x.size, *arrays, *values)
+        return y
+
+    def _inference_entry(self, dtype: np.dtype) -> int:
+        found = self._inference_entries.get(dtype.char)
+        if found is None:
+            found = self._inference_entries[dtype.char] = self.inference_kernel.entry(dtype)
+        return found
 
     def backward(self, grad: np.ndarray, saved: Sequence[np.ndarray],
                  **scalars: float) -> np.ndarray:

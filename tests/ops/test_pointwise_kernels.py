@@ -166,3 +166,43 @@ def test_non_contiguous_inputs_take_the_kernel(name, monkeypatch):
     y.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _inference_inputs(dtype, repeat: int) -> np.ndarray:
+    """The inputs of ``_inputs`` with -inf, inf and NaN, ``repeat`` times (from 2¹⁸ elements
+    the loop runs split over OpenBLAS's threads)."""
+    x, _ = _inputs(dtype)
+    x.flat[:3] = [np.nan, np.inf, -np.inf]
+    return np.tile(x.reshape(-1), repeat)
+
+
+@pytest.mark.parametrize("repeat", [1, 40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_inference_writes_the_forwards_values_alone(name, dtype, repeat, monkeypatch):
+    """Under ``no_grad`` the op runs its inference loop (y alone, nothing kept): the values
+    of the training forward, bit for bit, sign of zero and NaN included; ReLU's are
+    ``maximum(x, 0)``'s, as its NumPy inference has always returned."""
+    monkeypatch.setattr(accel, "enabled", True)
+    x = _inference_inputs(dtype, repeat)
+    calls = []
+    original = Pointwise.infer
+    monkeypatch.setattr(Pointwise, "infer",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    with np.errstate(all="ignore"):
+        with ffnn.no_grad():
+            inferred = ACTIVATIONS[name][0](ffnn.tensor(x)).numpy()
+        trained = ACTIVATIONS[name][0](ffnn.tensor(x, requires_grad=True)).detach().numpy()
+        expected = np.maximum(x, 0) if name == "relu" else trained
+    assert calls == [1] and inferred.dtype == dtype
+    np.testing.assert_array_equal(inferred, expected)
+    np.testing.assert_array_equal(np.signbit(inferred), np.signbit(expected))
+
+
+def test_relu_inference_in_numpy_is_maximum(monkeypatch):
+    monkeypatch.setattr(accel, "enabled", False)
+    x = _inference_inputs(np.float32, 1)
+    with ffnn.no_grad(), np.errstate(invalid="ignore"):
+        y = F.relu(ffnn.tensor(x)).numpy()
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(np.maximum(x, 0)))
