@@ -147,21 +147,26 @@ fail:
   ret i64 0
 }}
 
-define internal {{ptr}} @slot(i64 %i) {{
-  %base = ptrtoint {{slots}} @slots to i64
+; the %i-th word of the table at %base
+define internal {{ptr}} @word(i64 %base, i64 %i) {{
   %offset = mul i64 %i, 8
   %address = add i64 %base, %offset
   %at = inttoptr i64 %address to {{ptr}}
   ret {{ptr}} %at
 }}
 
+define internal {{ptr}} @slot(i64 %i) {{
+  %base = ptrtoint {{slots}} @slots to i64
+  %at = call {{ptr}} @word(i64 %base, i64 %i)
+  ret {{ptr}} %at
+}}
+
+; the count's slot: a multiplicative hash of the size, its top ASKED_BITS bits
 define internal {{ptr}} @asked_slot(i64 %padded) {{
   %mixed = mul i64 %padded, -7046029254386353131
   %index = lshr i64 %mixed, {64 - ASKED_BITS}
   %base = ptrtoint {{asked}} @asked to i64
-  %offset = mul i64 %index, 8
-  %address = add i64 %base, %offset
-  %at = inttoptr i64 %address to {{ptr}}
+  %at = call {{ptr}} @word(i64 %base, i64 %index)
   ret {{ptr}} %at
 }}
 
@@ -174,11 +179,9 @@ entry:
   %size = lshr i64 %word, 8
   %same = icmp eq i64 %size, %padded
   %times = and i64 %word, 255
-  %below = icmp ult i64 %times, {STEADY}
-  %grow = and i1 %same, %below
-  %other = xor i1 %same, true
-  %write = or i1 %grow, %other
-  br i1 %write, label %set, label %done
+  %full = icmp uge i64 %times, {STEADY}
+  %counted_out = and i1 %same, %full
+  br i1 %counted_out, label %done, label %set
 set:
   %tagged = shl i64 %padded, 8
   %first = or i64 %tagged, 1

@@ -64,10 +64,8 @@ class Pointwise:
         y = np.empty_like(x)
         kept = [np.empty(x.shape, dtype or x.dtype) for dtype in self.kept_dtypes]
         arrays = [x.reshape(-1), y.reshape(-1), *[k.reshape(-1) for k in kept]]  # its order
-        values = [float(scalars[s]) for s in self.scalars]
-        if x.size < self.forward_split_min or not split_call(self.entries(x.dtype)[0], arrays,
-                                                          values, self.forward_split_min):
-            self.forward_kernel.loop(x.dtype)(x.size, *arrays, *values)
+        self._run(self.forward_kernel, lambda: self.entries(x.dtype)[0], arrays, scalars,
+                  self.forward_split_min)
         given = dict(zip(self.kept, kept), x=x, y=y)
         return y, tuple([given[s] for s in self.saved])
 
@@ -75,11 +73,8 @@ class Pointwise:
         """y alone, for a C-contiguous float array ``x`` no backward will follow: one pass
         that reads x and writes y, split over OpenBLAS's threads as ``forward`` is."""
         y = np.empty_like(x)
-        arrays = [x.reshape(-1), y.reshape(-1)]
-        values = [float(scalars[s]) for s in self.scalars]
-        if x.size < self.forward_split_min or not split_call(
-                self._inference_entry(x.dtype), arrays, values, self.forward_split_min):
-            self.inference_kernel.loop(x.dtype)(x.size, *arrays, *values)
+        self._run(self.inference_kernel, lambda: self._inference_entry(x.dtype),
+                  [x.reshape(-1), y.reshape(-1)], scalars, self.forward_split_min)
         return y
 
     def _inference_entry(self, dtype: np.dtype) -> int:
@@ -94,11 +89,18 @@ class Pointwise:
         ``saved`` order)."""
         grad_input = np.empty_like(grad)
         arrays = [grad.reshape(-1), *[a.reshape(-1) for a in saved], grad_input.reshape(-1)]
-        values = [float(scalars[s]) for s in self.scalars]
-        if grad.size < PYTHON_SPLIT_MIN or \
-                not split_call(self.entries(grad.dtype)[1], arrays, values):
-            self.backward_kernel.loop(grad.dtype)(grad.size, *arrays, *values)
+        self._run(self.backward_kernel, lambda: self.entries(grad.dtype)[1], arrays, scalars,
+                  PYTHON_SPLIT_MIN)
         return grad_input
+
+    def _run(self, kernel: ElementwiseKernel, entry, arrays: list, scalars: Mapping,
+             minimum: int) -> None:
+        """``kernel``'s loop on the flat ``arrays`` (the first one read), split over
+        OpenBLAS's threads from ``minimum`` elements through ``entry()``, its entry point."""
+        values = [float(scalars[s]) for s in self.scalars]
+        first = arrays[0]
+        if first.size < minimum or not split_call(entry(), arrays, values, minimum):
+            kernel.loop(first.dtype)(first.size, *arrays, *values)
 
     def entries(self, dtype: np.dtype) -> tuple[int, int]:
         """The forward and backward kernels' entry points for arrays of ``dtype``, each kept
