@@ -15,6 +15,7 @@ helpers, so they keep numba's own locators.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from pathlib import Path
 
@@ -27,12 +28,40 @@ _installed: list[bool] = []
 
 
 def kernel_sources() -> dict[str, bytes]:
-    """{path in the package: contents} of the files compiled code depends on, in order."""
-    found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        text = path.read_bytes()
-        if path.name.startswith("special_float") or any(m in text for m in _MARKERS):
-            found[path.relative_to(PACKAGE).as_posix()] = text
+    """{path in the package: contents} of the files compiled code depends on, in order: the
+    files that compile code, the scalar helpers, and the package's modules those files import
+    names from (a plain function compiled by another file, ``_fused_kernel``'s Adam step
+    coefficients from ``optim/adam.py``, and constants compiled in as literals)."""
+    compiling = {path for path in PACKAGE.rglob("*.py")
+                 if path.name.startswith("special_float")
+                 or any(m in path.read_bytes() for m in _MARKERS)}
+    imported = {found for path in compiling for found in _imported_modules(path)}
+    return {path.relative_to(PACKAGE).as_posix(): path.read_bytes()
+            for path in sorted(compiling | imported)}
+
+
+def _imported_modules(path: Path) -> set[Path]:
+    """The package's files that ``path`` imports names from (``from ffnn.x import y``, also
+    inside functions, and relative): module ``x``, or where ``x`` is a package, its submodule
+    ``y`` or else its ``__init__``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = path.parent.joinpath(*[".."] * (node.level - 1)).resolve()
+            parts = [*base.relative_to(PACKAGE).parts, *(node.module or "").split(".")]
+        elif (node.module or "").split(".")[0] == PACKAGE.name:
+            parts = node.module.split(".")[1:]
+        else:
+            continue
+        module = PACKAGE.joinpath(*[p for p in parts if p])
+        if module.with_suffix(".py").is_file():
+            found.add(module.with_suffix(".py"))
+            continue
+        for alias in node.names:  # a package's submodule, or a name its __init__ defines
+            submodule = module / f"{alias.name}.py"
+            found.add(submodule if submodule.is_file() else module / "__init__.py")
     return found
 
 
