@@ -1,6 +1,7 @@
 """Adam (Kingma & Ba, 2015) with coupled L2 weight decay, AMSGrad and maximize.
 
-``m ← β₁m + (1-β₁)g``, ``v ← β₂v + (1-β₂)g²``; ``p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε)``.
+``m ← β₁m + (1-β₁)g``, ``v ← β₂v + (1-β₂)g²``; ``p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε)``,
+computed as ``p ← p - lr·√(1-β₂ᵗ)/(1-β₁ᵗ) · m / (√v + ε·√(1-β₂ᵗ))`` (one division).
 Sibling updates: ``_single_tensor_adam`` (the reference), ``_blocked_adam``, ``_compiled_adam``
 (generated from ``ADAM_KERNEL``); ``adam_update`` dispatches.
 """
@@ -74,10 +75,9 @@ def _single_tensor_adam(
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    step_size = lr / (1 - beta1**step)
+    step_size, bias_correction2_sqrt = adam_step_coefficients(lr, beta1, beta2, step)
     np.sqrt(second, out=spare)
-    spare /= (1 - beta2**step) ** 0.5
-    spare += eps
+    spare += eps * bias_correction2_sqrt
     np.divide(exp_avg, spare, out=spare)
     spare *= -step_size
     param += spare
@@ -104,7 +104,7 @@ ADAM_KERNEL = ElementwiseKernel(
     if has_max_exp_avg_sq:
         max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq)
         second = max_exp_avg_sq
-    param = param - step_size * (exp_avg / (math.sqrt(second) / bias_correction2_sqrt + eps))
+    param = param - step_size * (exp_avg / (math.sqrt(second) + eps * bias_correction2_sqrt))
     """)
 """The Adam update on one element (``decay = 1 - lr·λ`` for AdamW, else 1)."""
 
@@ -126,8 +126,8 @@ def _compiled_adam(
 def adam_kernel_scalars(*, step: int, lr: float, beta1: float, beta2: float, eps: float,
                         weight_decay: float, maximize: bool,
                         decoupled_weight_decay: bool) -> dict[str, float]:
-    """``ADAM_KERNEL``'s scalars for one step, by name: step_size = lr/(1 - β₁ᵗ) and
-    bias_correction2_sqrt = √(1 - β₂ᵗ) (``adam_step_coefficients``), the rest constant."""
+    """``ADAM_KERNEL``'s scalars for one step, by name: step_size = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ)
+    and bias_correction2_sqrt = √(1 - β₂ᵗ) (``adam_step_coefficients``), the rest constant."""
     step_size, bias_correction2_sqrt = adam_step_coefficients(lr, beta1, beta2, step)
     return dict(decay=1 - lr * weight_decay if decoupled_weight_decay else 1.0,
                 sign=-1.0 if maximize else 1.0,
@@ -137,9 +137,16 @@ def adam_kernel_scalars(*, step: int, lr: float, beta1: float, beta2: float, eps
 
 
 def adam_step_coefficients(lr: float, beta1: float, beta2: float, step: int):
-    """(lr/(1 - β₁ᵗ), √(1 - β₂ᵗ)): Adam's bias corrections at step t (from 1). libm's pow,
-    in Python as in compiled code (``ffnn.compiler._fused_kernel`` compiles this function)."""
-    return lr / (1 - math.pow(beta1, step)), math.pow(1 - math.pow(beta2, step), 0.5)
+    """(lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ), √(1 - β₂ᵗ)): Adam's step size and second bias correction
+    at step t (from 1), for the update in one division,
+
+        lr/(1 - β₁ᵗ) · m/(√v/√(1 - β₂ᵗ) + ε) = lr·√(1 - β₂ᵗ)/(1 - β₁ᵗ) · m/(√v + ε·√(1 - β₂ᵗ))
+
+    (torch's form divides twice: a division costs as much as the rest of the element's update,
+    and the two forms differ by rounding alone). libm's pow, in Python as in compiled code
+    (``ffnn.compiler._fused_kernel`` compiles this function)."""
+    correction2_sqrt = math.pow(1 - math.pow(beta2, step), 0.5)
+    return lr * correction2_sqrt / (1 - math.pow(beta1, step)), correction2_sqrt
 
 
 _ADAM_FLAGS = {amsgrad: {"has_max_exp_avg_sq": amsgrad} for amsgrad in (False, True)}
