@@ -47,19 +47,19 @@ def _with_moments(name: str, scalars: tuple[str, ...], step: str) -> Elementwise
         flush_subnormals=True, body=_MOMENTS + step)
 
 
-NADAM_KERNEL = _with_moments("nadam", ("bias_correction2", "eps", "grad_step", "avg_step"), """
-denom = math.sqrt(exp_avg_sq / bias_correction2) + eps
-param = param + grad_step * (g / denom)
-param = param + avg_step * (exp_avg / denom)
+NADAM_KERNEL = _with_moments("nadam", ("correction2_sqrt", "eps", "grad_step", "avg_step"), """
+denom = math.sqrt(exp_avg_sq) + eps * correction2_sqrt
+param = param + (grad_step * g + avg_step * exp_avg) / denom
 """)
-"""NAdam: Adam's moments, ``d = √(v/(1-β₂ᵗ)) + ε``, then ``p ← p + grad_step·g/d +
-avg_step·m/d`` (``nadam_steps``)."""
+"""NAdam: Adam's moments, then ``p ← p + (a·g + b·m)/(√v + ε·√(1-β₂ᵗ))`` with ``a``, ``b`` the
+two step sizes (``nadam_steps``) times √(1-β₂ᵗ): torch's ``p + a·g/d + b·m/d``,
+``d = √(v/(1-β₂ᵗ)) + ε``, in one division where torch's takes three."""
 
-RADAM_KERNEL = _with_moments("radam", ("correction1", "plain_lr", "adaptive_lr", "eps"), """
-corrected = exp_avg / correction1
-param = param - corrected * (plain_lr + adaptive_lr / (math.sqrt(exp_avg_sq) + eps))
+RADAM_KERNEL = _with_moments("radam", ("plain_lr", "adaptive_lr", "eps"), """
+param = param - exp_avg * (plain_lr + adaptive_lr / (math.sqrt(exp_avg_sq) + eps))
 """)
-"""RAdam: Adam's moments, ``m̂ = m/(1-β₁ᵗ)``, ``p ← p − m̂·(a + b/(√v + ε))``."""
+"""RAdam: Adam's moments, then ``p ← p − m·(a + b/(√v + ε))``, ``a`` and ``b`` divided by
+1-β₁ᵗ (torch's ``m̂ = m/(1-β₁ᵗ)``, one division fewer an element)."""
 
 
 def _moment_terms(lr: float, betas: tuple[float, float], weight_decay: float,
@@ -86,25 +86,26 @@ def nadam_kernel_scalars(*, step: int, lr: float, betas: tuple[float, float], ep
                          steps: tuple[float, float]) -> dict[str, float]:
     """``NADAM_KERNEL``'s scalars at step ``step``, its two step sizes given
     (``ffnn.optim.adam_variants.nadam_steps``, from the state's Πμ)."""
+    correction2_sqrt = math.sqrt(1 - betas[1] ** step)
     return dict(**_moment_terms(lr, betas, weight_decay, decoupled_weight_decay, maximize),
-                bias_correction2=1 - betas[1] ** step, eps=eps, grad_step=steps[0],
-                avg_step=steps[1])
+                correction2_sqrt=correction2_sqrt, eps=eps,
+                grad_step=steps[0] * correction2_sqrt, avg_step=steps[1] * correction2_sqrt)
 
 
 def radam_kernel_scalars(*, step: int, lr: float, betas: tuple[float, float], eps: float,
                          weight_decay: float, decoupled_weight_decay: bool,
                          maximize: bool) -> dict[str, float]:
-    """``RADAM_KERNEL``'s scalars at step ``step``: ``a = lr`` while ρₜ ≤ 5, else
-    ``b = lr·r·√(1-β₂ᵗ)``, ``r = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ))``."""
+    """``RADAM_KERNEL``'s scalars at step ``step``: ``a = lr/(1-β₁ᵗ)`` while ρₜ ≤ 5, else
+    ``b = lr·r·√(1-β₂ᵗ)/(1-β₁ᵗ)``, ``r = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ))``."""
     beta1, beta2 = betas
     correction2 = 1 - beta2 ** step
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / correction2
-    plain_lr, adaptive_lr = lr, 0.0
+    correction1 = 1 - beta1 ** step
+    plain_lr, adaptive_lr = lr / correction1, 0.0
     if rho_t > 5.0:
         rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
                          / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-        plain_lr, adaptive_lr = 0.0, lr * rect * math.sqrt(correction2)
+        plain_lr, adaptive_lr = 0.0, lr * rect * math.sqrt(correction2) / correction1
     return dict(**_moment_terms(lr, betas, weight_decay, decoupled_weight_decay, maximize),
-                correction1=1 - beta1 ** step, plain_lr=plain_lr, adaptive_lr=adaptive_lr,
-                eps=eps)
+                plain_lr=plain_lr, adaptive_lr=adaptive_lr, eps=eps)

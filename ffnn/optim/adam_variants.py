@@ -168,9 +168,10 @@ class NAdam(Optimizer):
         state["mu_product"], grad_step, avg_step = nadam_steps(state["mu_product"], step, group)
         g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
         _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
-        denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
-        param += grad_step * (g / denom)
-        param += avg_step * (exp_avg / denom)
+        correction2_sqrt = math.sqrt(1 - beta2 ** step)  # as NADAM_KERNEL: one division
+        denom = np.sqrt(exp_avg_sq) + group["eps"] * correction2_sqrt
+        param += (grad_step * correction2_sqrt * g
+                  + avg_step * correction2_sqrt * exp_avg) / denom
 
 
 def nadam_steps(mu_product: float, step: int, group: dict) -> tuple[float, float, float]:
@@ -227,14 +228,8 @@ class RAdam(Optimizer):
         g = _grad(param, grad, group, scratch[0], group["decoupled_weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         _first_and_second_moments(exp_avg, exp_avg_sq, g, beta1, beta2)
-        correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
-        corrected_avg = exp_avg / correction1
-        rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * (beta2 ** step) / correction2
-        if rho_t > 5.0:
-            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
-                             / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = math.sqrt(correction2) / (np.sqrt(exp_avg_sq) + group["eps"])
-            param -= corrected_avg * lr * adaptive * rect
-        else:
-            param -= corrected_avg * lr
+        scalars = radam_kernel_scalars(  # as RADAM_KERNEL: m·(a + b/(√v + ε))
+            step=step, lr=lr, betas=group["betas"], eps=group["eps"], weight_decay=0.0,
+            decoupled_weight_decay=False, maximize=False)
+        param -= exp_avg * (scalars["plain_lr"] + scalars["adaptive_lr"]
+                            / (np.sqrt(exp_avg_sq) + group["eps"]))
