@@ -1,11 +1,12 @@
 """Adamax, NAdam and RAdam's updates on one element (``ffnn.kernels``), with their scalars
 at a step; the whole-array NumPy passes of ``ffnn.optim.adam_variants`` stay the reference.
 
-Each kernel is the reference's formula in its order of operations; RAdam's two regimes are
-one body, ``p ← p − m̂·(a + b/(√v + ε))``, with ``a = lr, b = 0`` before the variance is
-rectified (ρₜ ≤ 5) and ``a = 0, b = lr·r·√(1-β₂ᵗ)`` after, so that its kernel and flags
-stay the same from step to step (the multi-tensor step reuses them). NAdam's two step sizes
-come from the Πμ in its state (``ffnn.optim.adam_variants.nadam_steps``).
+Each kernel is the reference's formula in its order of operations, with one division an
+element (torch's forms take two or three; they differ by rounding alone). RAdam's two regimes
+are one body, ``p ← p − m·(a + b/(√v + ε))``, with ``a = lr/(1-β₁ᵗ), b = 0`` before the
+variance is rectified (ρₜ ≤ 5) and ``a = 0, b = lr·r·√(1-β₂ᵗ)/(1-β₁ᵗ)`` after, so that its
+kernel and flags stay the same from step to step (the multi-tensor step reuses them).
+NAdam's two step sizes come from the Πμ in its state (``ffnn.optim.adam_variants.nadam_steps``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Adam's variants, as torch.optim has them (the operations in torch's order):
+"""Adam's variants, as torch.optim has them (the operations in torch's order, but NAdam's
+and RAdam's step in one division an element: ``ffnn.optim.adam_variant_kernels``):
 
 * Adamax: ``m ← β₁m + (1-β₁)g``, ``u ← max(β₂u, |g| + ε)``, ``p ← p − lr/(1-β₁ᵗ) · m/u``;
 * NAdam (Dozat, 2016): Nesterov momentum in Adam, with momentum schedule
