@@ -15,8 +15,8 @@ helpers, so they keep numba's own locators.
 
 from __future__ import annotations
 
-import ast
 import hashlib
+import re
 from pathlib import Path
 
 from ffnn.kernels import compile_notice
@@ -32,35 +32,41 @@ def kernel_sources() -> dict[str, bytes]:
     files that compile code, the scalar helpers, and the package's modules those files import
     names from (a plain function compiled by another file, ``_fused_kernel``'s Adam step
     coefficients from ``optim/adam.py``, and constants compiled in as literals)."""
-    compiling = {path for path in PACKAGE.rglob("*.py")
-                 if path.name.startswith("special_float")
-                 or any(m in path.read_bytes() for m in _MARKERS)}
-    imported = {found for path in compiling for found in _imported_modules(path)}
-    return {path.relative_to(PACKAGE).as_posix(): path.read_bytes()
-            for path in sorted(compiling | imported)}
+    texts = {path: path.read_bytes() for path in PACKAGE.rglob("*.py")}
+    compiling = {path for path, text in texts.items()
+                 if path.name.startswith("special_float") or any(m in text for m in _MARKERS)}
+    imported = {found for path in compiling for found in _imported_modules(path, texts[path])}
+    return {path.relative_to(PACKAGE).as_posix(): texts[path]
+            for path in sorted(compiling | imported) if path in texts}
 
 
-def _imported_modules(path: Path) -> set[Path]:
-    """The package's files that ``path`` imports names from (``from ffnn.x import y``, also
-    inside functions, and relative): module ``x``, or where ``x`` is a package, its submodule
-    ``y`` or else its ``__init__``."""
+_IMPORT_FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+"
+                          rb"(?:\(([^)]*)\)|([^\n#]*))", re.MULTILINE)
+"""``from module import names`` (names in parentheses across lines, or to the line's end)."""
+
+
+def _imported_modules(path: Path, text: bytes) -> set[Path]:
+    """The package's files that ``path`` (contents ``text``) imports names from (``from
+    ffnn.x import y``, also inside functions, and relative): module ``x``, or where ``x`` is
+    a package, its submodule ``y`` or else its ``__init__``."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if not isinstance(node, ast.ImportFrom):
-            continue
-        if node.level:
-            base = path.parent.joinpath(*[".."] * (node.level - 1)).resolve()
-            parts = [*base.relative_to(PACKAGE).parts, *(node.module or "").split(".")]
-        elif (node.module or "").split(".")[0] == PACKAGE.name:
-            parts = node.module.split(".")[1:]
+    for dots, module_name, grouped, plain in _IMPORT_FROM.findall(text):
+        parts = module_name.decode().split(".")
+        if dots:
+            base = path.parent.joinpath(*[".."] * (len(dots) - 1)).resolve()
+            parts = [*base.relative_to(PACKAGE).parts, *parts]
+        elif parts[0] == PACKAGE.name:
+            parts = parts[1:]
         else:
             continue
         module = PACKAGE.joinpath(*[p for p in parts if p])
         if module.with_suffix(".py").is_file():
             found.add(module.with_suffix(".py"))
             continue
-        for alias in node.names:  # a package's submodule, or a name its __init__ defines
-            submodule = module / f"{alias.name}.py"
+        names = re.findall(rb"^\s*(\w+)", re.sub(rb"#[^\n]*", b"", grouped or plain)
+                           .replace(b"\n", b" ").replace(b",", b"\n"), re.MULTILINE)
+        for name in names:  # a package's submodule, or a name its __init__ defines
+            submodule = module / f"{name.decode()}.py"
             found.add(submodule if submodule.is_file() else module / "__init__.py")
     return found
 
