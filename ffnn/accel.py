@@ -138,6 +138,31 @@ def add_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return y
 
 
+def bias_first_forward(x: np.ndarray, weight: np.ndarray,
+                       bias: np.ndarray) -> np.ndarray | None:
+    """x Wᵀ + b [n, out] for x [n, in], W [out, in], b [out] (NumPy float arrays of one dtype,
+    C-contiguous), as torch's ``addmm`` and the compiled chains compute it: the output filled
+    with b's rows (by parts of rows on OpenBLAS's threads), then BLAS adding the product to it
+    (β = 1), where the output has ``SPLIT_MIN`` elements or more and BLAS computes the product
+    as it is (``ffnn.compiler._fused_kernel.bias_then_product``); else None. The one-thread
+    pass adding b goes: [8192, 64] · [64, 1024] float32 5.9-6.6 -> 5.6-6.1 ms."""
+    n, out_features = x.shape[0], weight.shape[0]
+    if not (enabled and n * out_features >= SPLIT_MIN and x.shape[1] > 1
+            and bias.shape == (out_features,) and weight.ndim == 2
+            and x.dtype == weight.dtype == bias.dtype and x.dtype.char in "fd"
+            and all(type(a) is np.ndarray and a.flags.c_contiguous for a in (x, weight, bias))):
+        return None
+    from ffnn.compiler import _fused_kernel
+    from ffnn.kernels import blas_split, native
+
+    out = np.empty((n, out_features), x.dtype)
+    if not _fused_kernel.bias_then_product(
+            native.blas_functions(x.dtype), blas_split.split_row(out.size, out.itemsize), x,
+            weight, bias, out):
+        return None
+    return out
+
+
 def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a · b for a [m, 1] and b [1, n] (a matrix product of inner size one), each element one
     product as NumPy's broadcast ``a * b`` gives it, in one compiled pass (``outer_rows``, by

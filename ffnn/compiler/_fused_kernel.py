@@ -320,17 +320,28 @@ def _affine_forward(table, base, blas, split, source, w, wt, z,
     fill takes that pass's place and the pass adding b goes (the sweep's ReLU SGD forward,
     256 rows of 512: 1.50-1.52 → 1.45-1.46 ms). Else (``_few_rows``'s loops, or no bias)
     the product (``_product_forward``, which may compute it transposed), then b."""
-    n, out_f = z.shape
-    in_f = w.shape[1]
-    if table[base + BIAS] != 0 and (not few_rows.narrow(n, w.size) or
-                                    _on_mkl(blas, NO_TRANS, TRANS, z, in_f)) and \
-            _on_blas(blas, z, in_f) and not _transposes(blas, w, z):
-        bias_rows.fill_by_parts(z, _vector(table, base + BIAS, out_f, x), split,
-                                blas[BIAS_ROWS_PART])
-        _blas_product(blas, NO_TRANS, TRANS, source, w, z, in_f, ANY_THREADS, ACCUMULATE)
+    if table[base + BIAS] != 0 and bias_then_product(
+            blas, split, source, w, _vector(table, base + BIAS, z.shape[1], x), z):
         return
     _product_forward(blas, split, source, w, wt, z)
     add_bias(table, base, z, x)
+
+
+@_jit
+def bias_then_product(blas, split, source, w, bias, z):  # pragma: no cover - compiled
+    """z = source · Wᵀ + b, z filled with b's rows (by parts of rows as ``split`` says) and
+    BLAS adding the product (β = 1), where BLAS computes the forward as it is: not
+    ``_few_rows``'s loops (but where MKL takes it) nor transposed. Whether it did (else z
+    holds nothing of use). The compiled chains' forward, and the eager ``Linear``'s
+    (``ffnn.accel.bias_first_forward``)."""
+    n = z.shape[0]
+    in_f = w.shape[1]
+    if (few_rows.narrow(n, w.size) and not _on_mkl(blas, NO_TRANS, TRANS, z, in_f)) or \
+            not _on_blas(blas, z, in_f) or _transposes(blas, w, z):
+        return False
+    bias_rows.fill_by_parts(z, bias, split, blas[BIAS_ROWS_PART])
+    _blas_product(blas, NO_TRANS, TRANS, source, w, z, in_f, ANY_THREADS, ACCUMULATE)
+    return True
 
 
 @_jit

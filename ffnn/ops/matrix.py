@@ -72,9 +72,11 @@ class Linear(Op):
             )
         in_features, out_features = weight.shape[1], weight.shape[0]
         x2 = x.reshape(-1, in_features)
-        y = product(x2, weight.T, transposed=True)
-        if bias is not None:
-            accel.add_bias(y, bias)
+        y = None if bias is None else accel.bias_first_forward(x2, weight, bias)
+        if y is None:
+            y = product(x2, weight.T, transposed=True)
+            if bias is not None:
+                accel.add_bias(y, bias)
         self.x_shape = x.shape
         if self.needs_input_grad[1]:
             self.x2 = x2

@@ -248,3 +248,64 @@ def test_narrow_products_without_numba_run_plainly(monkeypatch):
         np.testing.assert_allclose(matrix.column_sums(g), g.sum(axis=0), rtol=1e-12)
     finally:
         _blas._openblas_threads.cache_clear()
+
+
+@pytest.mark.parametrize("mkl", [True, False], ids=["mkl", "openblas"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, fan_in, fan_out", [(300, 700, 400), (8192, 64, 16), (2, 3, 40000)])
+def test_a_large_linear_forward_writes_its_bias_first_and_follows_torch(
+        rows, fan_in, fan_out, dtype, mkl, monkeypatch):
+    """From ``SPLIT_MIN`` output elements the eager Linear fills its output with the bias's
+    rows and BLAS adds the product (β = 1, ``accel.bias_first_forward``), as torch's
+    ``addmm`` does; its forward and gradients follow torch, and the path is taken where BLAS
+    computes the product as it is (two rows, the last shape, may go to the loops of a few
+    rows instead, as the BLAS at hand decides)."""
+    import torch
+
+    from ffnn import accel
+
+    if not accel.enabled:
+        pytest.skip("the compiled kernels are off")
+    if not mkl:
+        without_mkl(monkeypatch)
+    taken = []
+    original = accel.bias_first_forward
+    monkeypatch.setattr(accel, "bias_first_forward",
+                        lambda *a: taken.append(original(*a) is not None) or original(*a))
+    rng = np.random.default_rng(rows)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in
+               ((rows, fan_in), (fan_out, fan_in), (fan_out,)))
+    ours = [ffnn.from_numpy(a.copy()).requires_grad_(True) for a in (x, w, b)]
+    theirs = [torch.from_numpy(a.copy()).requires_grad_(True) for a in (x, w, b)]
+    y = ffnn.nn.functional.linear(*ours)
+    expected = torch.nn.functional.linear(*theirs)
+    assert taken == [True] if rows > 2 else len(taken) == 1  # a few rows: BLAS's choice
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    scale = np.abs(expected.detach().numpy()).max()
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=0, atol=rtol * scale)
+    g = rng.standard_normal((rows, fan_out)).astype(dtype)
+    y.backward(ffnn.from_numpy(g))
+    expected.backward(torch.from_numpy(g))
+    for a, t in zip(ours, theirs):
+        reference = t.grad.numpy()
+        np.testing.assert_allclose(a.grad.numpy(), reference, rtol=0,
+                                   atol=rtol * np.abs(reference).max() * 10)
+
+
+def test_bias_first_forward_declines_what_it_cannot_take():
+    """None (the product, then the bias added) for a small output, a view that is not
+    C-contiguous, mixed dtypes, a bias of another shape, and one input."""
+    from ffnn import accel
+
+    if not accel.enabled:
+        pytest.skip("the compiled kernels are off")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((512, 256)).astype(np.float32)
+    w = rng.standard_normal((512, 256)).astype(np.float32)
+    b = rng.standard_normal(512).astype(np.float32)
+    assert accel.bias_first_forward(x, w, b) is not None
+    assert accel.bias_first_forward(x[:100, :10], w[:10, :10], b[:10]) is None  # small
+    assert accel.bias_first_forward(np.asfortranarray(x), w, b) is None
+    assert accel.bias_first_forward(x, w.astype(np.float64), b) is None
+    assert accel.bias_first_forward(x, w, b[:, None]) is None
+    assert accel.bias_first_forward(x[:, :1].copy(), w[:, :1].copy(), b) is None
