@@ -105,16 +105,31 @@ def cross_entropy_forward(x, target, ignore_index, prob):  # pragma: no cover - 
     caller then takes the NumPy path, which ignores or rejects it). One exp per element,
     one log per row (``softmax_parts``)."""
     n, c = x.shape
-    for i in range(n):
-        k = target[i]
-        if k < 0 or k >= c or k == ignore_index:
-            return 0.0, False
+    if not class_indices_ok(target, c, ignore_index):
+        return 0.0, False
     tops, log_sums = np.empty(n, x.dtype), np.empty(n)
     softmax_parts(x, prob, tops, log_sums)
+    return cross_entropy_total(x, target, tops, log_sums), True
+
+
+@_jit
+def class_indices_ok(target, classes, ignore_index):  # pragma: no cover - compiled
+    """Whether every class index is in [0, classes) and none is ``ignore_index``."""
+    for i in range(target.size):
+        k = target[i]
+        if k < 0 or k >= classes or k == ignore_index:
+            return False
+    return True
+
+
+@_jit
+def cross_entropy_total(x, target, tops, log_sums):  # pragma: no cover - compiled
+    """Σᵢ -log softmax(xᵢ)[target[i]] = Σᵢ -((x_{i,yᵢ} - mᵢ) - log sᵢ) from each row's
+    maximum m and log s (``softmax_parts``), in row order (float64)."""
     total = 0.0
-    for i in range(n):
+    for i in range(x.shape[0]):
         total -= (x[i, target[i]] - tops[i]) - log_sums[i]
-    return total, True
+    return total
 
 
 def _by_precision(stub, float32_name: str, float64_name: str):
@@ -747,15 +762,53 @@ def _softmax_part_f64(rows, a, b, c, a3, a4, a5, scalars):  # pragma: no cover -
     _softmax_part(rows, a, b, c, scalars, np.float64)
 
 
-_ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _softmax_part_f64}
+CROSS_ENTROPY_SOFTMAX, CROSS_ENTROPY_GRADIENT, CROSS_ENTROPY_BOTH = 0, 1, 2
+"""What a part of cross-entropy computes (``_cross_entropy_part``): the forward's softmax,
+the backward's gradient, or both in one pass (the fused step's)."""
+
+
+@numba.njit(cache=True, inline="always")
+def _cross_entropy_part(rows, a, b, c, d, e, scalars, dtype):  # pragma: no cover - compiled
+    """Cross-entropy on ``rows`` rows (scalars: the number of classes, the pass, the
+    gradient's scale): the softmax of the logits at a into b, each row's maximum into c and
+    log s into d (``softmax_parts``), and/or b = scale · (p - one_hot(y)) from p at a (or in
+    b, after the softmax) and the class indices at e (``cross_entropy_backward``). A row's
+    values are the same whichever part computes it."""
+    values = numba.carray(address_as_pointer(scalars, np.float64), 3)
+    cols, kind = int(values[0]), int(values[1])
+    source = numba.carray(address_as_pointer(a, dtype), (rows, cols))
+    out = numba.carray(address_as_pointer(b, dtype), (rows, cols))
+    if kind != CROSS_ENTROPY_GRADIENT:
+        softmax_parts(source, out, numba.carray(address_as_pointer(c, dtype), rows),
+                      numba.carray(address_as_pointer(d, np.float64), rows))
+        source = out
+    if kind != CROSS_ENTROPY_SOFTMAX:
+        cross_entropy_backward(source, numba.carray(address_as_pointer(e, np.int64), rows),
+                               dtype(values[2]), out)
+
+
+def _cross_entropy_part_f32(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
+    """A C entry point for ``ffnn.kernels.blas_split.run_arrays`` and ``row_parts.run_parts``:
+    ``_cross_entropy_part`` on float32 rows from the part's first."""
+    _cross_entropy_part(rows, a, b, c, d, e, scalars, np.float32)
+
+
+def _cross_entropy_part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
+    """``cross_entropy_part_f32`` for float64 rows."""
+    _cross_entropy_part(rows, a, b, c, d, e, scalars, np.float64)
+
+
+_ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _softmax_part_f64,
+                 "cross_entropy_part_f32": _cross_entropy_part_f32,
+                 "cross_entropy_part_f64": _cross_entropy_part_f64}
 """C entry points compiled when first asked for (``__getattr__``), not at import: each
-compiles all four softmax row kernels (~6 s on an empty cache), and only an eager softmax
-large enough to split over the threads runs them."""
+compiles softmax row kernels (all four: ~6 s on an empty cache), and only a softmax or a
+cross-entropy large enough to split over the threads runs them."""
 
 
 def __getattr__(name: str):
-    """``softmax_part_f32`` and ``softmax_part_f64``, compiled (or loaded from numba's cache)
-    on first use."""
+    """The entry points of ``_ON_FIRST_USE``, compiled (or loaded from numba's cache) on
+    first use."""
     if name not in _ON_FIRST_USE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     entry = numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)(

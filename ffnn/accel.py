@@ -54,6 +54,10 @@ has an exp, tanh, log1p or Φ (~1 ns an element) is split too (``SPLIT_MIN`` for
 others): 3-64-64-64-64-64-1 tanh b256 Adam, five tanh of 16,384 elements a forward, 0.65-0.68
 → 0.57 ms a step; at 8,192 elements the split lost (784-256-10 tanh b32 SGD 0.48 → 0.50),
 and so did ReLU's at 16,384 (784-128-10 b64 momentum 0.39 → 0.41)."""
+EXP_ROWS_SPLIT_MIN = 3 << 14
+"""From this many logits cross-entropy's forward, called from Python, runs by parts of rows
+over OpenBLAS's threads (an exp an element, ~2 ns): float32, forward alone, whole → split:
+[512, 100] 96-103 → 68-69 µs, [256, 128] 46-50 → 43-54, [128, 200] 31-33 → 37."""
 PYTHON_SPLIT_MIN = 1 << 18
 """The same for a call made from Python (an activation's forward or backward), which adds
 ~15 µs of its own; below it, moving half the data to the other core's cache costs what the
@@ -414,9 +418,28 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int =
     """(Σᵢ -log softmax(xᵢ)[yᵢ], softmax(x)) for logits [n, c] and int64 class indices, in
     one pass over each row (a row's max is subtracted before exp, as the NumPy path); None
     when a class index is ``ignore_index`` or outside [0, c)."""
+    kernels = _kernels()
     prob = np.empty_like(x)
-    total, ok = _kernels().cross_entropy_forward(x, target, ignore_index, prob)
+    n, c = x.shape
+    if x.size >= EXP_ROWS_SPLIT_MIN:  # its exps by parts of rows (a row's values as whole)
+        if not kernels.class_indices_ok(target, c, ignore_index):
+            return None
+        tops, log_sums = np.empty(n, x.dtype), np.empty(n)
+        row = c * x.itemsize
+        if _cross_entropy_parts([x, prob, tops, log_sums], [row, row, x.itemsize, 8],
+                                kernels.CROSS_ENTROPY_SOFTMAX, 0.0):
+            return kernels.cross_entropy_total(x, target, tops, log_sums), prob
+    total, ok = kernels.cross_entropy_forward(x, target, ignore_index, prob)
     return (total, prob) if ok else None
+
+
+def _cross_entropy_parts(arrays: list, strides: list[int], kind: int, scale: float) -> bool:
+    """``_split_rows`` for cross-entropy's pass ``kind`` (``ffnn._kernels._cross_entropy_part``)
+    on rows of ``arrays``; only the entry point of their dtype compiles."""
+    kernels = _kernels()
+    char = arrays[0].dtype.char
+    part = getattr(kernels, "cross_entropy_part_f32" if char == "f" else "cross_entropy_part_f64")
+    return _split_rows((part, part), arrays, strides, [arrays[0].shape[1], kind, scale])
 
 
 def squared_difference(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -497,8 +520,13 @@ def log_softmax_backward_last(prob: np.ndarray, grad) -> np.ndarray:
 
 def cross_entropy_backward(prob: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
     """dL/dx = scale · (softmax(x) - one_hot(y)) from the saved probabilities."""
+    kernels = _kernels()
     out = np.empty_like(prob)
-    _kernels().cross_entropy_backward(prob, target, prob.dtype.type(scale), out)
+    row, target = prob.shape[1] * prob.itemsize, np.ascontiguousarray(target)
+    if prob.size < PYTHON_SPLIT_MIN or not _cross_entropy_parts(
+            [prob, out, prob, prob, target], [row, row, 0, 0, 8],
+            kernels.CROSS_ENTROPY_GRADIENT, scale):
+        kernels.cross_entropy_backward(prob, target, prob.dtype.type(scale), out)
     return out
 
 

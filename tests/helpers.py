@@ -230,3 +230,23 @@ def without_mkl(monkeypatch) -> None:
         return row
 
     monkeypatch.setattr(native, "blas_functions", openblas_only)
+
+
+def whole_splits(monkeypatch):
+    """A context manager in which every call ``ffnn.kernels.blas_split`` would split runs
+    whole (its ``splitter()`` None); the splitter is back after it."""
+    import contextlib
+
+    from ffnn.kernels import blas_split
+
+    found = blas_split.splitter()
+
+    @contextlib.contextmanager
+    def running_whole():
+        monkeypatch.setattr(blas_split, "splitter", lambda: None)
+        try:
+            yield
+        finally:
+            monkeypatch.setattr(blas_split, "splitter", lambda: found)
+
+    return running_whole

@@ -23,7 +23,7 @@ import numpy as np
 
 import ffnn.kernels.bitcast  # noqa: F401 - registers double_from_bits's compiled form
 from ffnn import _kernels as eager_kernels
-from ffnn.accel import NORM_PARTS_MIN
+from ffnn.accel import COSTLY_SPLIT_MIN, NORM_PARTS_MIN
 from ffnn.kernels import (
     bias_rows,
     blas_split,
@@ -38,6 +38,7 @@ from ffnn.kernels import (
 )
 from ffnn.kernels.native import (
     BIAS_ROWS_PART,
+    CROSS_ENTROPY_PART,
     GEMM,
     GEMV,
     GET_THREADS,
@@ -99,15 +100,17 @@ too, where BLAS is 3-4x slower (``ffnn.ops.matrix.product``)."""
 
 
 @_jit
-def _loss(out, y_float, y_index, code, mean, factor, g):  # pragma: no cover - compiled
+def _loss(out, y_float, y_index, code, mean, factor, g, blas,
+          split):  # pragma: no cover - compiled
     """``factor`` times the loss of ``out`` [n, c] (float64), and its dL/dout into ``g``
     [n, c] (all three C-contiguous). Element-wise losses run over all n·c elements at once
-    (a loop a row cost ~0.1 µs a row on [16384, 1]), cross-entropy over rows."""
+    (a loop a row cost ~0.1 µs a row on [16384, 1]), cross-entropy over rows (by parts of
+    them where ``split`` splits)."""
     n, c = out.shape
     count = n * c if code != CROSS_ENTROPY else n
     scale = out.dtype.type(factor / count if mean else factor)
     if code == CROSS_ENTROPY:
-        total = _cross_entropy(out, y_index, scale, g)
+        total = _cross_entropy(out, y_index, scale, g, blas, split)
     else:
         total = _elementwise_loss(out.ravel(), y_float.ravel(), code, scale, g.ravel())
     return factor * (total / count if mean else total)
@@ -133,21 +136,26 @@ def _elementwise_loss(out, y, code, scale, g):  # pragma: no cover - compiled
 
 
 @_jit
-def _cross_entropy(out, y_index, scale, g):  # pragma: no cover - compiled
+def _cross_entropy(out, y_index, scale, g, blas, split):  # pragma: no cover - compiled
     """Σᵢ -log softmax(outᵢ)[yᵢ] (float64), and g = (softmax - one_hot(y)) · scale: the
-    eager op's softmax (``ffnn._kernels.softmax_parts``), then its backward's product."""
+    eager op's softmax (``ffnn._kernels.softmax_parts``), then its backward's product; from
+    ``COSTLY_SPLIT_MIN`` logits by parts of rows, both in one pass a part
+    (``ffnn._kernels._cross_entropy_part``: a row's values as whole)."""
     n, c = out.shape
     tops, log_sums = np.empty(n, out.dtype), np.empty(n)
-    eager_kernels.softmax_parts(out, g, tops, log_sums)
-    total = 0.0
-    for i in range(n):
-        k = y_index[i]
-        total -= (out[i, k] - tops[i]) - log_sums[i]
-        grow = g[i]
-        for j in range(c):
-            grow[j] *= scale
-        grow[k] -= scale
-    return total
+    count = split[2]
+    if blas[CROSS_ENTROPY_PART] != 0 and split[0] != 0 and count >= 2 and n >= count and \
+            out.size >= COSTLY_SPLIT_MIN:
+        row = c * out.itemsize
+        row_parts.run_parts(
+            split, blas[CROSS_ENTROPY_PART], n,
+            (out.ctypes.data, g.ctypes.data, tops.ctypes.data, log_sums.ctypes.data,
+             y_index.ctypes.data, 0), (row, row, out.itemsize, 8, 8, 0),
+            np.array([c, eager_kernels.CROSS_ENTROPY_BOTH, scale], np.float64))
+    else:
+        eager_kernels.softmax_parts(out, g, tops, log_sums)
+        eager_kernels.cross_entropy_backward(g, y_index, scale, g)
+    return eager_kernels.cross_entropy_total(out, y_index, tops, log_sums)
 
 
 @_jit
@@ -728,7 +736,8 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
     grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
     out = _forward(x, table, dims, blas, split, context)
     c = dims[layers - 1, 0]
-    loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c))
+    loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c),
+                 blas, split)
     loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context)
     if updates.size:
         _update(parameters, updates, hyper, steps, adam, split, context)

@@ -86,7 +86,7 @@ def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
 
 
 (GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART, NORM_PART, LAYER_NORM_PART,
- BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART, MKL) = range(11)
+ BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART, CROSS_ENTROPY_PART, MKL) = range(12)
 """Entries of ``blas_functions``'s row (from ``MKL`` on: ``mkl_products.functions``)."""
 ROW_SIZE = MKL + 6
 AVX512_CORES = ("skylakex", "cooperlake", "sapphirerapids")
@@ -125,16 +125,18 @@ def _blas_functions(char: str) -> np.ndarray:
 
 
 def blas_functions(dtype: np.dtype) -> np.ndarray:
-    """The addresses compiled code calls NumPy's BLAS through (int64 [16], read-only, 0
-    where there is none): its gemm and gemv for ``dtype`` (float32: sgemm, sgemv; float64:
-    dgemm, dgemv), its functions that set and get OpenBLAS's thread count, and the entry
-    points of the parts run on its threads: of a product summed by parts of rows
-    (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``), of
+    """The addresses compiled code calls NumPy's BLAS through (int64 [``ROW_SIZE``],
+    read-only, 0 where there is none): its gemm and gemv for ``dtype`` (float32: sgemm,
+    sgemv; float64: dgemm, dgemv), its functions that set and get OpenBLAS's thread count,
+    and the entry points of the parts run on its threads: of a product summed by parts of
+    rows (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``), of
     layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``) and of a
     bias written into rows (``ffnn.kernels.bias_rows``); 1 where a forward of few rows is
-    computed transposed (``transposes_forward``); the entry point of an outer product's
-    rows (``ffnn.kernels.outer_rows``); last, from ``MKL`` on, what computes products by
-    Intel MKL where it is used (``ffnn.kernels.mkl_products.functions``: zeros where not)."""
+    computed transposed (``transposes_forward``); the entry points of an outer product's
+    rows (``ffnn.kernels.outer_rows``) and of cross-entropy's rows
+    (``ffnn._kernels.cross_entropy_part_*``); last, from ``MKL`` on, what computes products
+    by Intel MKL where it is used (``ffnn.kernels.mkl_products.functions``: zeros where
+    not)."""
     return _blas_functions(np.dtype(dtype).char)
 
 
@@ -162,6 +164,8 @@ def _blas_row(char: str) -> np.ndarray:
                                 else _kernels.layer_norm_part_f32).address
         row[BIAS_ROWS_PART] = (bias_rows.part_f64 if double else bias_rows.part_f32).address
         row[OUTER_ROWS_PART] = (outer_rows.part_f64 if double else outer_rows.part_f32).address
+        row[CROSS_ENTROPY_PART] = getattr(
+            _kernels, f"cross_entropy_part_{'f64' if double else 'f32'}").address
         row[MKL:] = mkl_products.functions(np.dtype(char))
     if row[GEMM] != 0:
         row[TRANSPOSED_FORWARD] = int(transposes_forward(np.dtype(char)) and row[MKL] == 0)

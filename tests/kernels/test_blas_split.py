@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ffnn import accel
+from tests.helpers import whole_splits
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -32,19 +33,7 @@ def trial_splits(monkeypatch):
 @pytest.fixture
 def whole(blas_split, monkeypatch):
     """Switch every call to whole (``splitter()`` None) inside a ``with whole():``."""
-    import contextlib
-
-    found = blas_split.splitter()
-
-    @contextlib.contextmanager
-    def running_whole():
-        monkeypatch.setattr(blas_split, "splitter", lambda: None)
-        try:
-            yield
-        finally:
-            monkeypatch.setattr(blas_split, "splitter", lambda: found)
-
-    return running_whole
+    return whole_splits(monkeypatch)
 
 
 def test_numpys_openblas_is_split(blas_split):
