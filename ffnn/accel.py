@@ -55,9 +55,10 @@ others): 3-64-64-64-64-64-1 tanh b256 Adam, five tanh of 16,384 elements a forwa
 → 0.57 ms a step; at 8,192 elements the split lost (784-256-10 tanh b32 SGD 0.48 → 0.50),
 and so did ReLU's at 16,384 (784-128-10 b64 momentum 0.39 → 0.41)."""
 EXP_ROWS_SPLIT_MIN = 3 << 14
-"""From this many logits cross-entropy's forward, called from Python, runs by parts of rows
-over OpenBLAS's threads (an exp an element, ~2 ns): float32, forward alone, whole → split:
-[512, 100] 96-103 → 68-69 µs, [256, 128] 46-50 → 43-54, [128, 200] 31-33 → 37."""
+"""From this many elements a softmax, log softmax or cross-entropy forward called from
+Python runs by parts of rows over OpenBLAS's threads (an exp an element, ~2 ns). Float32,
+whole → split (µs): cross-entropy [512, 100] 96-103 → 68-69, [256, 128] 46-50 → 43-54,
+[128, 200] 31-33 → 37; log softmax [512, 100] 114 → 70-73, [1024, 48] 120 → 71-77."""
 PYTHON_SPLIT_MIN = 1 << 18
 """The same for a call made from Python (an activation's forward or backward), which adds
 ~15 µs of its own; below it, moving half the data to the other core's cache costs what the
@@ -487,9 +488,9 @@ def _split_softmax(kernels, code: int, a: np.ndarray, b: np.ndarray, c: np.ndarr
 
 def softmax_last(x: np.ndarray) -> np.ndarray:
     """Softmax along the last axis (``on_last_axis``), one pass a row as
-    ``cross_entropy_forward``'s (its exp: from ``SPLIT_MIN`` elements split)."""
+    ``cross_entropy_forward``'s (its exp: from ``EXP_ROWS_SPLIT_MIN`` elements split)."""
     out = np.empty_like(x)
-    _softmax_rows(_kernels().SOFTMAX, _rows(x), _rows(out), _rows(out), SPLIT_MIN)
+    _softmax_rows(_kernels().SOFTMAX, _rows(x), _rows(out), _rows(out), EXP_ROWS_SPLIT_MIN)
     return out
 
 
@@ -498,7 +499,8 @@ def log_softmax_last(x: np.ndarray, keep: bool) -> tuple[np.ndarray, np.ndarray 
     written by the same pass, it spares the backward an exp per element)."""
     out = np.empty_like(x)
     prob = np.empty_like(x) if keep else out
-    _softmax_rows(_kernels().LOG_SOFTMAX, _rows(x), _rows(out), _rows(prob), SPLIT_MIN)
+    _softmax_rows(_kernels().LOG_SOFTMAX, _rows(x), _rows(out), _rows(prob),
+                  EXP_ROWS_SPLIT_MIN)
     return out, prob if keep else None
 
 

@@ -1,6 +1,6 @@
 """Cross-entropy by parts of rows over OpenBLAS's threads (the eager op's forward and
 backward, the fused step's loss) computes what the whole call computes, bit for bit, and
-what torch computes."""
+what torch computes; softmax and log softmax split from as few elements."""
 
 from __future__ import annotations
 
@@ -105,3 +105,19 @@ def test_fused_step_cross_entropy_by_parts(split_calls, dtype, shape, rng):
     for value, g in found:
         assert value == total
         np.testing.assert_array_equal(g, grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_splits_from_as_few_elements(split_calls, dtype, rng):
+    """Softmax and log softmax over the last axis split by rows from ``EXP_ROWS_SPLIT_MIN``
+    elements, as cross-entropy's forward (an exp an element), each the whole call's bit for
+    bit."""
+    done, whole = split_calls
+    x = (rng.standard_normal((accel.EXP_ROWS_SPLIT_MIN // 100 + 1, 100)) * 4).astype(dtype)
+    assert x.size < accel.SPLIT_MIN
+    split = (accel.softmax_last(x), *accel.log_softmax_last(x, keep=True))
+    assert done == [True, True]
+    with whole():
+        entire = (accel.softmax_last(x), *accel.log_softmax_last(x, keep=True))
+    for a, b in zip(split, entire):
+        np.testing.assert_array_equal(a, b)
