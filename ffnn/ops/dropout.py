@@ -10,6 +10,7 @@ from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
+from ffnn.ops.pointwise import split_call
 
 
 class Dropout(Op):
@@ -45,9 +46,14 @@ mask · s, s = 1/(1 - p) rounded to x's dtype; forward (x) and backward (dL/dy) 
 
 
 def _apply_mask(x: np.ndarray, keep: np.ndarray, scale: float) -> np.ndarray:
-    """``DROPOUT`` on a C-contiguous float array and its bool mask of the same shape."""
+    """``DROPOUT`` on a C-contiguous float array and its bool mask of the same shape, split
+    over OpenBLAS's threads from ``PYTHON_SPLIT_MIN`` elements (as an activation's backward;
+    each element the same product)."""
     y = np.empty_like(x)
-    DROPOUT.loop(x.dtype)(x.size, x.reshape(-1), keep.reshape(-1), y.reshape(-1), scale)
+    arrays = [x.reshape(-1), keep.reshape(-1), y.reshape(-1)]
+    if x.size < accel.PYTHON_SPLIT_MIN or not split_call(
+            DROPOUT.entry(x.dtype, {"keep": np.bool_}), arrays, [scale]):
+        DROPOUT.loop(x.dtype)(x.size, *arrays, scale)
     return y
 
 

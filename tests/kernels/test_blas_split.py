@@ -168,6 +168,38 @@ def test_split_keep_mask_is_the_whole_mask(blas_split, whole, size):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_dropout_is_the_whole_dropout(blas_split, whole, monkeypatch, dtype, rng):
+    """The eager dropout op (the per-layer graph's: batches past the native chain) applies
+    its mask forward and backward split over the threads from ``PYTHON_SPLIT_MIN``
+    elements, the whole calls' values bit for bit."""
+    import ffnn
+    from ffnn.nn import functional as F
+
+    _two_threads(blas_split)
+    splits, run_arrays = [], blas_split.run_arrays
+    monkeypatch.setattr(blas_split, "run_arrays",
+                        lambda *a, **k: splits.append(run_arrays(*a, **k)) or splits[-1])
+    x_np = rng.standard_normal((SIZE // 100 + 1, 100)).astype(dtype)
+    g = rng.standard_normal(x_np.shape).astype(dtype)
+
+    def run():
+        ffnn.manual_seed(3)
+        x = ffnn.from_numpy(x_np).requires_grad_()
+        y = F.dropout(x, 0.3, training=True)
+        y.backward(ffnn.from_numpy(g))
+        return y.detach().numpy(), x.grad.numpy()
+
+    split = run()
+    assert splits == [True] * 3  # the mask drawn, the forward, the backward
+    with whole():
+        entire = run()
+    for a, b in zip(split, entire):
+        np.testing.assert_array_equal(a, b)
+    kept = split[0] != 0
+    np.testing.assert_array_equal(split[0][kept], (x_np * dtype(1 / 0.7))[kept])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(SIZE // 64 + 1, 64), (37, 7919)])
 def test_split_softmax_rows_are_the_whole_rows(blas_split, whole, dtype, shape, rng):
     """Softmax and log softmax over rows, forward and backward, split by rows (an odd number
