@@ -107,6 +107,22 @@ def test_every_layout_split_or_whole_is_the_product(mkl_on, m, k, n, trans_a, tr
     assert np.all(np.abs(got - expected) <= tolerance * scale)
 
 
+@pytest.mark.skipif(not accel.enabled, reason="the kernels are off")
+@pytest.mark.parametrize("n, count, unit, parts", [
+    (400, 2, 8, (200, 200)), (512, 2, 16, (256, 256)), (100, 2, 8, (56, 44)),
+    (784, 2, 8, (392, 392)), (1024, 2, 16, (512, 512)), (96, 3, 16, (32, 32, 32)),
+    (333, 2, 8, (168, 165))])
+def test_columns_are_cut_where_the_largest_part_is_smallest(n, count, unit, parts):
+    """A product's columns go to the threads in ranges of 16, or of 8 where the largest
+    part is then smaller (OpenBLAS hands the first parts ⌈units/parts left⌉ ranges each):
+    400 columns as 200 + 200, not 208 + 192."""
+    from ffnn.kernels import mkl_products
+
+    assert mkl_products.column_unit(n, count) == unit
+    assert mkl_products.largest_part(n, unit, count) == max(parts)
+    assert sum(parts) == n and all(p % unit == 0 for p in parts[:-1])
+
+
 @needs_mkl
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m, n", [(40, 333), (333, 40)])
