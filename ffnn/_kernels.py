@@ -404,14 +404,41 @@ def _squared_difference_vectorised(x, y, out):  # pragma: no cover - compiled
     return total
 
 
+SUM_BLOCK = 1 << 15
+"""A long sum of squares is summed by blocks of this many elements, vectorised within a
+block, the blocks' sums added in order: the same total whole or by parts of blocks on any
+number of threads (``squared_difference_part``)."""
+
+
+@_jit
+def _squared_difference_blocks(x, y, out, sums):  # pragma: no cover - compiled
+    """out = x - y, and each ``SUM_BLOCK`` of x's elements' Σ out² into ``sums``."""
+    for b in range(sums.size):
+        lo = b * SUM_BLOCK
+        hi = min(lo + SUM_BLOCK, x.size)
+        sums[b] = _squared_difference_vectorised(x[lo:hi], y[lo:hi], out[lo:hi])
+
+
+@_jit
+def sum_in_order(values):  # pragma: no cover - compiled
+    """Σ values, in index order (float64)."""
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
 @_jit
 def squared_difference(x, y, out):  # pragma: no cover - compiled
     """out = x - y; returns Σ out², each difference and square rounded in the arrays' dtype
     as NumPy's (and torch's: a float32 square beyond its range is inf), summed in float64:
-    in index order below ``SERIAL_SUM_MAX`` elements, vectorised above (the order of the
-    additions is the compiler's). x, y, out: 1-D, one dtype."""
+    in index order below ``SERIAL_SUM_MAX`` elements, above vectorised by blocks of
+    ``SUM_BLOCK`` (the order of the additions in a block is the compiler's), the blocks'
+    sums added in order. x, y, out: 1-D, one dtype."""
     if out.size >= SERIAL_SUM_MAX:
-        return _squared_difference_vectorised(x, y, out)
+        sums = np.empty((out.size + SUM_BLOCK - 1) // SUM_BLOCK)
+        _squared_difference_blocks(x, y, out, sums)
+        return sum_in_order(sums)
     total = 0.0  # in index order: a function without reassociation cannot vectorise it
     for i in range(out.size):
         d = x[i] - y[i]
@@ -435,8 +462,12 @@ def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
     """Σ (x - y)² (float64, summed as ``squared_difference``) and g = 2 (x - y) · scale, each
     difference rounded in the arrays' dtype (x, y, g: 1-D): MSE's loss and gradient (the
     fused step's; on long rows a serial sum waits on each addition, 5x slower)."""
-    if x.size >= SERIAL_SUM_MAX:
-        return _squared_error_gradient_vectorised(x, y, scale, g)
+    if x.size >= SERIAL_SUM_MAX:  # by blocks, as ``squared_difference``
+        total = 0.0
+        for lo in range(0, x.size, SUM_BLOCK):
+            hi = min(lo + SUM_BLOCK, x.size)
+            total += _squared_error_gradient_vectorised(x[lo:hi], y[lo:hi], scale, g[lo:hi])
+        return total
     total = 0.0  # in index order, as ``squared_difference``'s
     for j in range(x.size):
         d = x[j] - y[j]
@@ -798,7 +829,37 @@ def _cross_entropy_part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cove
     _cross_entropy_part(rows, a, b, c, d, e, scalars, np.float64)
 
 
+@numba.njit(cache=True, inline="always")
+def _squared_difference_part(blocks, x, y, out, sums, scalars,
+                             dtype):  # pragma: no cover - compiled
+    """``_squared_difference_blocks`` on ``blocks`` blocks (x, y, out and the blocks' sums
+    at the part's first; scalars: the arrays' length and the address of the first block's
+    sum, which tells which block is the part's first)."""
+    values = numba.carray(address_as_pointer(scalars, np.float64), 2)
+    first = (sums - int(values[1])) // 8
+    size = min(blocks * SUM_BLOCK, int(values[0]) - first * SUM_BLOCK)
+    _squared_difference_blocks(numba.carray(address_as_pointer(x, dtype), size),
+                               numba.carray(address_as_pointer(y, dtype), size),
+                               numba.carray(address_as_pointer(out, dtype), size),
+                               numba.carray(address_as_pointer(sums, np.float64), blocks))
+
+
+def _squared_difference_part_f32(blocks, x, y, out, sums, e, f,
+                                 scalars):  # pragma: no cover - compiled
+    """A C entry point for ``ffnn.kernels.blas_split.run_arrays`` over blocks:
+    ``_squared_difference_part`` on float32 arrays."""
+    _squared_difference_part(blocks, x, y, out, sums, scalars, np.float32)
+
+
+def _squared_difference_part_f64(blocks, x, y, out, sums, e, f,
+                                 scalars):  # pragma: no cover - compiled
+    """``squared_difference_part_f32`` for float64 arrays."""
+    _squared_difference_part(blocks, x, y, out, sums, scalars, np.float64)
+
+
 _ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _softmax_part_f64,
+                 "squared_difference_part_f32": _squared_difference_part_f32,
+                 "squared_difference_part_f64": _squared_difference_part_f64,
                  "cross_entropy_part_f32": _cross_entropy_part_f32,
                  "cross_entropy_part_f64": _cross_entropy_part_f64}
 """C entry points compiled when first asked for (``__getattr__``), not at import: each

@@ -80,8 +80,28 @@ class MSELoss(Op):
 
     def backward(self, grad):
         # 2·(g/N) is exact doubling: the same values as (2·diff)·(g/N), in one pass
-        g = self.diff * (2 * _scale(grad, self.reduction, self.diff.size))
+        g = _times(self.diff, 2 * _scale(grad, self.reduction, self.diff.size))
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+
+SCALED = ElementwiseKernel("scaled", reads=("x",), writes=("y",), body="y = x * factor",
+                           scalars=("factor",))
+"""y = x · c, c rounded to x's dtype: NumPy's product of an array and a scalar of its dtype."""
+
+
+def _times(a: np.ndarray, factor) -> np.ndarray:
+    """a · factor; a scalar factor of a's dtype on a large C-contiguous float array by
+    ``SCALED`` over OpenBLAS's threads (from ``PYTHON_SPLIT_MIN`` elements), the same
+    values as NumPy's one-thread product."""
+    if np.ndim(factor) == 0 and getattr(factor, "dtype", None) == a.dtype and \
+            a.size >= accel.PYTHON_SPLIT_MIN and accel.usable(a):
+        from ffnn.ops.pointwise import split_call
+
+        out = np.empty_like(a)
+        if split_call(SCALED.entry(a.dtype), [a.reshape(-1), out.reshape(-1)],
+                      [float(factor)]):
+            return out
+    return a * factor
 
 
 L1_LOSS = ElementwiseKernel("l1_loss", reads=("x", "y"), writes=("loss", "sign"), body="""

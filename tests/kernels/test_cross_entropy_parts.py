@@ -8,33 +8,12 @@ import numpy as np
 import pytest
 
 from ffnn import accel
-from tests.helpers import whole_splits
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
 SHAPES = [(accel.EXP_ROWS_SPLIT_MIN // 10 + 37, 10),  # narrow rows: blocks of rows
           (accel.EXP_ROWS_SPLIT_MIN // 300 + 3, 300),  # a row at a time
           (3, accel.EXP_ROWS_SPLIT_MIN + 11)]  # a few long rows
-
-
-@pytest.fixture
-def split_calls(monkeypatch):
-    """Two threads to split over (else skip), and ``(calls that split, run whole)``: a
-    context manager in which every call runs whole."""
-    from ffnn.kernels import blas_split
-
-    found = blas_split.splitter()
-    if found is None or found.threads() < 2:
-        pytest.skip("no OpenBLAS splitter with two threads here")
-    done, run_arrays = [], blas_split.run_arrays
-
-    def counted(*args, **kwargs):
-        split = run_arrays(*args, **kwargs)
-        done.append(split)
-        return split
-
-    monkeypatch.setattr(blas_split, "run_arrays", counted)
-    return done, whole_splits(monkeypatch)
 
 
 def _eager(x, y, scale):

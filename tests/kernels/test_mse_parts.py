@@ -1,0 +1,77 @@
+"""MSE's forward (differences and their sum of squares) and backward split over OpenBLAS's
+threads compute what the whole calls compute, bit for bit: the sum by fixed blocks, each
+block's sum added in order, whole or by parts, in the eager op and the fused step alike."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ffnn import accel
+
+pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
+
+SIZES = [accel.PYTHON_SPLIT_MIN + 37, 3 * (1 << 15) + 1]  # parts of unequal blocks
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", SIZES)
+def test_split_squared_difference_is_the_whole_one(split_calls, dtype, size, rng):
+    """``squared_difference`` by parts of blocks: the differences and the total of the whole
+    call and of the fused step's ``squared_error_gradient`` (its gradient 2 d · scale),
+    bit for bit; the total within float64's rounding of the exact sum of the squares."""
+    from ffnn import _kernels
+
+    done, whole = split_calls
+    x, y = (rng.standard_normal(size).astype(dtype) for _ in range(2))
+    diff, total = accel.squared_difference(x, y)
+    assert done == [True] * (size >= accel.PYTHON_SPLIT_MIN)  # the one call that may
+    with whole():
+        entire = accel.squared_difference(x, y)
+    assert total == entire[1]
+    np.testing.assert_array_equal(diff, entire[0])
+    np.testing.assert_array_equal(diff, x - y)
+    g = np.empty_like(x)
+    assert _kernels.squared_error_gradient(x, y, dtype(0.25), g) == total
+    np.testing.assert_array_equal(g, (diff + diff) * dtype(0.25))
+    exact = math.fsum((diff * diff).astype(np.float64))  # each square in x's dtype
+    assert abs(total - exact) <= 1e-12 * exact
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_mse_backward_is_numpys_product(split_calls, dtype, rng):
+    """``F.mse_loss``'s gradients on a prediction that splits: the backward's product by
+    parts is NumPy's ``diff · 2/N`` bit for bit, for the input and the target."""
+    import ffnn
+    import ffnn.nn.functional as F
+
+    done, _ = split_calls
+    shape = (accel.PYTHON_SPLIT_MIN // 100 + 3, 100)
+    x_np, y_np = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    x, y = (ffnn.from_numpy(a).requires_grad_() for a in (x_np, y_np))
+    F.mse_loss(x, y).backward()
+    assert done == [True, True]  # the forward and the backward
+    expected = (x_np - y_np) * dtype(2 / x_np.size)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    np.testing.assert_array_equal(y.grad.numpy(), -expected)
+
+
+def test_split_mse_agrees_with_torch(split_calls, rng):
+    """The loss and the gradient on [2624, 100] float64, split, against torch's at 1e-10."""
+    torch = pytest.importorskip("torch")
+    import ffnn
+    import ffnn.nn.functional as F
+
+    shape = (accel.PYTHON_SPLIT_MIN // 100 + 3, 100)
+    x_np, y_np = rng.standard_normal(shape), rng.standard_normal(shape)
+    x = ffnn.from_numpy(x_np).requires_grad_()
+    loss = F.mse_loss(x, ffnn.from_numpy(y_np))
+    loss.backward()
+    tx = torch.from_numpy(x_np).requires_grad_()
+    expected = torch.nn.functional.mse_loss(tx, torch.from_numpy(y_np))
+    expected.backward()
+    assert split_calls[0] == [True, True]
+    np.testing.assert_allclose(float(loss), expected.item(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-18)
