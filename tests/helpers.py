@@ -250,3 +250,11 @@ def whole_splits(monkeypatch):
             monkeypatch.setattr(blas_split, "splitter", lambda: found)
 
     return running_whole
+
+
+def loss_and_gradient(lib, name: str, x: np.ndarray, y: np.ndarray) -> tuple:
+    """(``lib.nn.functional.<name>(x, y)`` as a float, dL/dx) in ``lib``, ffnn or torch."""
+    mine = lib.from_numpy(x).requires_grad_()
+    loss = getattr(lib.nn.functional, name)(mine, lib.from_numpy(y))
+    loss.backward()
+    return float(loss.detach()), mine.grad.numpy()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ffnn import accel
+from tests.helpers import loss_and_gradient
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -45,20 +46,14 @@ def test_split_cross_entropy_agrees_with_torch(split_calls, shape, rng):
     torch's to 1e-10."""
     torch = pytest.importorskip("torch")
     import ffnn
-    import ffnn.nn.functional as F
 
     x = rng.standard_normal(shape) * 4
     y = rng.integers(0, shape[1], shape[0])
-    mine = ffnn.from_numpy(x).requires_grad_()
-    loss = F.cross_entropy(mine, ffnn.from_numpy(y))
-    loss.backward()
-    theirs = torch.from_numpy(x).requires_grad_()
-    expected = torch.nn.functional.cross_entropy(theirs, torch.from_numpy(y))
-    expected.backward()
+    loss, grad = loss_and_gradient(ffnn, "cross_entropy", x, y)
     assert split_calls[0] == [True]  # the forward split; the backward (fewer) whole
-    np.testing.assert_allclose(float(loss), expected.item(), rtol=1e-10)
-    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-10,
-                               atol=1e-16)
+    expected, expected_grad = loss_and_gradient(torch, "cross_entropy", x, y)
+    np.testing.assert_allclose(loss, expected, rtol=1e-10)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-16)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ffnn import accel
+from tests.helpers import loss_and_gradient
 
 pytestmark = pytest.mark.skipif(not accel.available, reason="numba is not installed")
 
@@ -62,16 +63,11 @@ def test_split_mse_agrees_with_torch(split_calls, rng):
     """The loss and the gradient on [2624, 100] float64, split, against torch's at 1e-10."""
     torch = pytest.importorskip("torch")
     import ffnn
-    import ffnn.nn.functional as F
 
     shape = (accel.PYTHON_SPLIT_MIN // 100 + 3, 100)
-    x_np, y_np = rng.standard_normal(shape), rng.standard_normal(shape)
-    x = ffnn.from_numpy(x_np).requires_grad_()
-    loss = F.mse_loss(x, ffnn.from_numpy(y_np))
-    loss.backward()
-    tx = torch.from_numpy(x_np).requires_grad_()
-    expected = torch.nn.functional.mse_loss(tx, torch.from_numpy(y_np))
-    expected.backward()
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    loss, grad = loss_and_gradient(ffnn, "mse_loss", x, y)
     assert split_calls[0] == [True, True]
-    np.testing.assert_allclose(float(loss), expected.item(), rtol=1e-10)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-18)
+    expected, expected_grad = loss_and_gradient(torch, "mse_loss", x, y)
+    np.testing.assert_allclose(loss, expected, rtol=1e-10)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-18)
