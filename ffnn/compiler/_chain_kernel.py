@@ -52,11 +52,16 @@ def _place(out, work, table, offsets):  # pragma: no cover - compiled
 
 
 @_jit
-def _gradients(grad, table, fields, addresses, current):  # pragma: no cover - compiled
-    """Each parameter gradient's address into its field of ``table``, and dL/dout into the
-    flat ``current``."""
+def _gradient_fields(table, fields, addresses):  # pragma: no cover - compiled
+    """Each parameter gradient's address into its field of ``table``."""
     for i in range(fields.size):
         table[fields[i]] = addresses[i]
+
+
+@_jit
+def _gradients(grad, table, fields, addresses, current):  # pragma: no cover - compiled
+    """``_gradient_fields``, and dL/dout into the flat ``current``."""
+    _gradient_fields(table, fields, addresses)
     n, classes = grad.shape
     for i in range(n):
         for j in range(classes):
@@ -104,12 +109,14 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
     """From g = dL/dout [n, classes]: each layer's dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ
     (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
     ``fields`` of ``table``), and dL/dsource = g · W for every layer but the first;
-    ``current`` and ``spare`` hold n × the widest layer each."""
-    _gradients(grad, table, fields, addresses, current)
-    n = grad.shape[0]
-    for layer in range(dims.shape[0] - 1, -1, -1):
+    ``current`` and ``spare`` hold n × the widest layer each. The last layer reads dL/dout
+    where it lies (C-contiguous, never written): a copy of it into ``current`` was a pass on
+    one thread while the other waited ([1024, 784] float32: 3 MB)."""
+    _gradient_fields(table, fields, addresses)
+    n, last = grad.shape[0], dims.shape[0] - 1
+    for layer in range(last, -1, -1):
         at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
-        g = current[:n * out_f].reshape(n, out_f)
+        g = grad if layer == last else current[:n * out_f].reshape(n, out_f)
         if table[at + BACKWARD] != 0:
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, at, n * out_f, g, dz, split, context)

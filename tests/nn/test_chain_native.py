@@ -428,3 +428,23 @@ def test_gradients_accumulated_without_zero_grad_are_the_sums():
                                     twice, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
         np.testing.assert_allclose(double, theirs / 3.5 * 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("last", [[], [nn.Sigmoid()]], ids=["a Linear last", "an activation"])
+def test_the_gradient_it_is_given_is_read_where_it_lies_and_left_as_it_was(last, monkeypatch):
+    """The backward reads dL/dout in place (no copy): the caller's array is unchanged after
+    it, and the parameters' gradients are the per-layer graph's."""
+    grads = []
+    g = np.random.default_rng(5).standard_normal((7, 3)).astype(np.float32)
+    for chain_bytes in (native_chain.MAX_BYTES, 0):
+        monkeypatch.setattr(native_chain, "MAX_BYTES", chain_bytes)
+        ffnn.manual_seed(1)
+        model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3), *last)
+        out = model(ffnn.randn(7, 5))
+        assert ("native" in vars(out.grad_fn)) == (chain_bytes > 0)
+        given = g.copy()
+        out.backward(ffnn.from_numpy(given))
+        np.testing.assert_array_equal(given, g)
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
+    for native, graph in zip(*grads):
+        np.testing.assert_allclose(native, graph, rtol=1e-5, atol=1e-6)
