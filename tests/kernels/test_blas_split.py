@@ -167,6 +167,7 @@ def test_split_keep_mask_is_the_whole_mask(blas_split, whole, size):
     assert 0.2 < split[:size].mean() < 0.3 and split[size:].all()  # none written past the end
 
 
+@pytest.mark.skipif(not accel.enabled, reason="the op takes its kernels only when enabled")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_split_dropout_is_the_whole_dropout(blas_split, whole, monkeypatch, dtype, rng):
     """The eager dropout op (the per-layer graph's: batches past the native chain) applies

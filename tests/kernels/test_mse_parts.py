@@ -41,6 +41,7 @@ def test_split_squared_difference_is_the_whole_one(split_calls, dtype, size, rng
     assert abs(total - exact) <= 1e-12 * exact
 
 
+@pytest.mark.skipif(not accel.enabled, reason="the op takes its kernels only when enabled")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_split_mse_backward_is_numpys_product(split_calls, dtype, rng):
     """``F.mse_loss``'s gradients on a prediction that splits: the backward's product by
@@ -67,7 +68,7 @@ def test_split_mse_agrees_with_torch(split_calls, rng):
     shape = (accel.PYTHON_SPLIT_MIN // 100 + 3, 100)
     x, y = rng.standard_normal(shape), rng.standard_normal(shape)
     loss, grad = loss_and_gradient(ffnn, "mse_loss", x, y)
-    assert split_calls[0] == [True, True]
+    assert split_calls[0] == [True, True] * accel.enabled  # the op's kernels, when on
     expected, expected_grad = loss_and_gradient(torch, "mse_loss", x, y)
     np.testing.assert_allclose(loss, expected, rtol=1e-10)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-18)
