@@ -407,7 +407,7 @@ def _squared_difference_vectorised(x, y, out):  # pragma: no cover - compiled
 SUM_BLOCK = 1 << 15
 """A long sum of squares is summed by blocks of this many elements, vectorised within a
 block, the blocks' sums added in order: the same total whole or by parts of blocks on any
-number of threads (``squared_difference_part``)."""
+number of threads (``_squared_difference_part``)."""
 
 
 @_jit
@@ -862,9 +862,9 @@ _ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _sof
                  "squared_difference_part_f64": _squared_difference_part_f64,
                  "cross_entropy_part_f32": _cross_entropy_part_f32,
                  "cross_entropy_part_f64": _cross_entropy_part_f64}
-"""C entry points compiled when first asked for (``__getattr__``), not at import: each
-compiles softmax row kernels (all four: ~6 s on an empty cache), and only a softmax or a
-cross-entropy large enough to split over the threads runs them."""
+"""C entry points compiled when first asked for (``__getattr__``), not at import (a softmax's
+or cross-entropy's compiles all four softmax row kernels, ~6 s on an empty cache), and only
+a call large enough to split over the threads runs one."""
 
 
 def __getattr__(name: str):
