@@ -742,13 +742,3 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
     if updates.size:
         _update(parameters, updates, hyper, steps, adam, split, context)
     return loss
-
-
-@_jit
-def classes_ok(y_index, classes, ignore_index):  # pragma: no cover - compiled
-    """Whether every class index is in [0, classes) and none is ``ignore_index`` (one pass,
-    no temporaries)."""
-    for i in range(y_index.size):
-        if y_index[i] < 0 or y_index[i] >= classes or y_index[i] == ignore_index:
-            return False
-    return True

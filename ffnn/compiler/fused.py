@@ -242,10 +242,11 @@ class FusedStep:
         groups ``owner_groups``; ``flattens``: the chain opens with a Flatten, so [n, ...]
         inputs are taken as [n, features]; ``loss``, ``log_softmax``, ``ignore_index``:
         ``_init_loss``."""
+        from ffnn import _kernels
         from ffnn.compiler import _fused_kernel as kernel
 
         self._kernel_module = kernel
-        self.kernel, self._classes_ok = kernel.step, kernel.classes_ok
+        self.kernel, self._classes_ok = kernel.step, _kernels.class_indices_ok
         self.modules, self.activations, self.dropouts = modules, activations, dropouts
         self.params, self._bias_indices, self._norm_indices = _layout(modules, norms)
         self.dtype = modules[0].weight._data.dtype
