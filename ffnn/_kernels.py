@@ -10,6 +10,7 @@ import numpy as np
 
 from ffnn.kernels import numba_cache
 from ffnn.kernels.native import address_as_pointer
+from ffnn.kernels.vector_width import wide_vectors
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
@@ -177,6 +178,7 @@ def softmax_row(row, out):  # pragma: no cover - compiled
     """out = softmax(row) for one row of logits [c]; returns (m, s): the row's maximum and
     s = Σⱼ e^(xⱼ - m) (float64), so that log softmax(x)ₖ = xₖ - m - log s. Each e^(xⱼ - m)
     in the row's precision (``exp_nonpositive``), summed in float64, then scaled by 1/s."""
+    wide_vectors()
     top = _row_max(row)
     for j in range(row.size):
         out[j] = exp_nonpositive(row[j] - top)
@@ -220,6 +222,7 @@ def _softmax_narrow(x, prob, tops, log_sums):  # pragma: no cover - compiled
     """``softmax_parts`` for narrow rows: a block of rows copied column by column, so that
     each step (a running max, e^(xⱼ - m), the float64 sums in column order, 1/s, log s) runs
     across rows, on SIMD lanes; the max and exps of each row are ``softmax_row``'s."""
+    wide_vectors()
     n, c = x.shape
     columns = np.empty((c, _BLOCK_ROWS), x.dtype)
     top = np.empty(_BLOCK_ROWS, x.dtype)
@@ -335,6 +338,7 @@ def bce_with_logits_row(x, y, g, scale):  # pragma: no cover - compiled
     """Σⱼ Lⱼ (float64) of one row of logits x and targets y [c], Lⱼ = (1 - y) x + softplus(-x)
     (``ops.losses.BCE_WITH_LOGITS``'s formula, each Lⱼ in x's precision), and g = (σ(x) - y)
     · scale (``BCE_WITH_LOGITS_GRAD``'s)."""
+    wide_vectors()
     one, zero = x.dtype.type(1), x.dtype.type(0)
     for j in range(x.size):
         e = exp_nonpositive(-abs(x[j]))
@@ -676,6 +680,7 @@ def batch_norm_forward(x, w, b, eps, y, x_hat, mean, var, rstd):  # pragma: no c
 @_rows_jit
 def column_sums(x, out):  # pragma: no cover - compiled
     """out [n] (float64) = Σ_rows x for x [rows, n], each column summed in row order."""
+    wide_vectors()
     for j in range(x.shape[1]):
         out[j] = 0.0
     for i in range(x.shape[0]):
@@ -686,6 +691,7 @@ def column_sums(x, out):  # pragma: no cover - compiled
 @_rows_jit
 def column_squares(x, mean, out):  # pragma: no cover - compiled
     """out [n] (float64) = Σ_rows (x - mean)² for x [rows, n], mean [n] (float64)."""
+    wide_vectors()
     for j in range(x.shape[1]):
         out[j] = 0.0
     for i in range(x.shape[0]):
@@ -741,6 +747,7 @@ def batch_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx,
 @_rows_jit
 def gradient_sums(g, x_hat, sum_gx, sum_g):  # pragma: no cover - compiled
     """Σ_rows g x̂ and Σ_rows g per column of g, x̂ [rows, n], in float64."""
+    wide_vectors()
     for j in range(g.shape[1]):
         sum_gx[j] = 0.0
         sum_g[j] = 0.0

@@ -11,11 +11,13 @@ element. From it we write the source of a numba function
 
 with every flag replaced by its constant (so ``if nesterov:`` costs nothing in the loop),
 compile it once per flag combination and dtype, and call it with arguments by name.
-Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math.
+Loops are compiled with fused multiply-adds allowed (``CONTRACT``), nothing else of fast-math,
+on 512-bit vectors where the CPU has them (``ffnn.kernels.vector_width``).
 The body computes in the arrays' dtype, as the NumPy reference does: scalars are converted
 to it before the loop and number literals are wrapped in it (``0.5`` becomes ``W(0.5)``).
 The helpers ``exp_small``, ``tanh``, ``expm1`` and ``log1p`` are the vectorising functions
-of ``ffnn.ops.special_float32`` (8 SIMD lanes) and ``ffnn.ops.special_float64`` (4 lanes);
+of ``ffnn.ops.special_float32`` and ``ffnn.ops.special_float64`` (16 and 8 SIMD lanes with
+AVX-512, 8 and 4 with AVX2);
 ``normal_cdf`` (Φ) and ``normal_cdf_density`` (Φ and e^{-x²/2}) likewise.
 """
 
@@ -229,7 +231,7 @@ class ElementwiseKernel:
         scalar_sources = "".join(inspect.getsource(m) for m in (special_float32,
                                                                 special_float64)) \
             + "".join(Path(__file__).with_name(f).read_text()
-                      for f in ("bitcast.py", "denormals.py"))
+                      for f in ("bitcast.py", "denormals.py", "vector_width.py"))
         digest = hashlib.sha256(scalar_sources.encode()).hexdigest()[:16]
         return _TEMPLATE.format(name=self.name, flags=dict(flags), digest=digest,
                                 helpers=helpers, params=params, inner=inner, typed=typed,
@@ -248,6 +250,7 @@ from numpy import float32, float64  # noqa: F401
 
 from ffnn.kernels.denormals import flush_begin, flush_end  # noqa: F401
 from ffnn.kernels.elementwise import scalar_helper
+from ffnn.kernels.vector_width import wide_vectors
 
 _jit = numba.njit(error_model="numpy", cache=True, fastmath={fastmath!r})
 W = {working}
@@ -256,6 +259,7 @@ W = {working}
 
 @_jit
 def loop({params}):  # pragma: no cover - compiled
+    wide_vectors()
 {typed}{begin}    for i in range(n):
 {inner}
 {end}'''
