@@ -31,6 +31,7 @@ import numba
 
 from ffnn.accel import FEW_ROWS, NARROW_ROWS, NARROW_WEIGHT
 from ffnn.kernels import numba_cache
+from ffnn.kernels.vector_width import wide_vectors
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 _DOT = numba.njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc"})
@@ -56,6 +57,7 @@ def narrow(rows: int, weight_size: int) -> bool:
 def rows_times_transposed(a, bt, c):  # pragma: no cover - compiled
     """c [m, n] = a [m, k] · bt [n, k]ᵀ: two rows of a by four rows of bt at a time (eight
     dot products in one pass along k), then the rows and columns left over."""
+    wide_vectors()
     m, k = a.shape
     n = bt.shape[0]
     zero = c.dtype.type(0)
@@ -89,6 +91,7 @@ def rows_times_transposed(a, bt, c):  # pragma: no cover - compiled
 @_DOT
 def _row_times_transposed(arow, bt, crow):  # pragma: no cover - compiled
     """crow [n] = bt [n, k] · arow [k]: the odd row of ``rows_times_transposed``."""
+    wide_vectors()
     zero = crow.dtype.type(0)
     for o in range(bt.shape[0]):
         brow = bt[o]
@@ -101,6 +104,7 @@ def _row_times_transposed(arow, bt, crow):  # pragma: no cover - compiled
 @_ORDERED
 def rows_times(a, b, c):  # pragma: no cover - compiled
     """c [m, n] = a [m, k] · b [k, n], cᵢ = ((aᵢ₀ b₀ + aᵢ₁ b₁) + aᵢ₂ b₂) + …"""
+    wide_vectors()
     m, k = a.shape
     n = b.shape[1]
     for i in range(m):
@@ -127,6 +131,7 @@ def rows_times(a, b, c):  # pragma: no cover - compiled
 @_ORDERED
 def transposed_times(at, b, c):  # pragma: no cover - compiled
     """c [m, n] = at [k, m]ᵀ · b [k, n], cᵣ = ((at₀ᵣ b₀ + at₁ᵣ b₁) + …) for few rows k."""
+    wide_vectors()
     k, m = at.shape
     n = b.shape[1]
     first = b[0]

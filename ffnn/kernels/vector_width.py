@@ -14,7 +14,10 @@ attribute changes nothing.
 
 Called first in the generated element-wise kernels (``ffnn.kernels.elementwise``:
 activations, losses, optimizers' updates), the softmax and logistic-loss rows and batch
-norm's column sums (``ffnn._kernels``); numbers in ``docs/benchmarks.md``.
+norm's column sums (``ffnn._kernels``) and the products of a few rows
+(``ffnn.kernels.few_rows``; its dot products, which add in SIMD lanes as BLAS's do, sum in
+another order on 16 lanes than on 8, the same on every call); numbers in
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("numba")
 
 from ffnn import _kernels  # noqa: E402
-from ffnn.kernels import elementwise  # noqa: E402
+from ffnn.kernels import elementwise, few_rows  # noqa: E402
 from ffnn.kernels.vector_width import PREFER_512  # noqa: E402
 from ffnn.ops import activations  # noqa: E402
 from ffnn.optim.adam import ADAM_KERNEL  # noqa: E402
@@ -152,6 +152,23 @@ def test_batch_norm_sums_same_bits(dtype):
         _without_wide_vectors(getattr(_kernels, name))(*args, *narrow)
         for a, b in zip(wide, narrow):
             assert a.tobytes() == b.tobytes(), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_rows_products_same_bits(dtype):
+    """The loops of products of a few rows that sum in order (dL/dx = g W, dL/dW = gᵀ x);
+    ``rows_times_transposed`` reassociates its dot products, as BLAS does (``test_few_rows``
+    checks it against float64)."""
+    rng = np.random.default_rng(13)
+    g, w = rng.standard_normal((3, 257)).astype(dtype), rng.standard_normal((257, 203))
+    x = rng.standard_normal((3, 203)).astype(dtype)
+    w = w.astype(dtype)
+    for name, args, shape in (("rows_times", (g, w), (3, 203)),
+                              ("transposed_times", (g, x), (257, 203))):
+        wide, narrow = np.empty(shape, dtype), np.empty(shape, dtype)
+        getattr(few_rows, name)(*args, wide)
+        _without_wide_vectors(getattr(few_rows, name))(*args, narrow)
+        assert wide.tobytes() == narrow.tobytes(), name
 
 
 def test_generated_loops_carry_the_attribute():
