@@ -240,7 +240,7 @@ def _softmax_narrow(x, prob, tops, log_sums):  # pragma: no cover - compiled
                 value = block[i, j]
                 column[i] = value
                 top[i] = max(top[i], value)
-        for j in range(c):  # the exps on float32's 8 lanes, then the float64 sums on 4
+        for j in range(c):  # the exps on float32 lanes, then the sums on float64 lanes
             column = columns[j]
             for i in range(rows):
                 column[i] = exp_nonpositive(column[i] - top[i])
