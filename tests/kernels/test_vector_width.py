@@ -93,8 +93,8 @@ def test_adam_update_same_bits(dtype):
 
 
 def _without_wide_vectors(function):
-    """``function`` (a compiled kernel of ``ffnn._kernels``) compiled again from its Python
-    source with ``wide_vectors()`` a no-op."""
+    """``function`` (a compiled kernel) compiled again from its Python source, with its
+    options, and ``wide_vectors()`` a no-op."""
 
     @numba.njit(inline="always")
     def nothing():
@@ -103,7 +103,8 @@ def _without_wide_vectors(function):
     py = function.py_func
     namespace = {**py.__globals__, "wide_vectors": nothing}
     copy = types.FunctionType(py.__code__, namespace, py.__name__, py.__defaults__)
-    return numba.njit(error_model="numpy", fastmath={"contract"})(copy)
+    options = function.targetoptions  # the same fast-math flags (batch norm's allow reassoc)
+    return numba.njit(error_model=options["error_model"], fastmath=options["fastmath"])(copy)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
