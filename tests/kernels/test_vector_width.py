@@ -178,6 +178,23 @@ def test_few_rows_products_same_bits(dtype):
         assert wide.tobytes() == narrow.tobytes(), name
 
 
+def test_few_rows_forward_same_through_a_compiled_caller():
+    """The forward of few rows reassociates its dot products into lanes: called from the
+    fused step's compiled code (a caller without the attribute), it must still be the eager
+    call's, bit for bit (numba links the callee as compiled, vectorised on its own)."""
+    from ffnn.compiler import _fused_kernel
+    from ffnn.kernels.native import NO_TRANS, TRANS
+
+    rng = np.random.default_rng(17)
+    for m, k, n in ((3, 777, 100), (10, 500, 60), (4, 1001, 257)):
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        bt = rng.standard_normal((n, k)).astype(np.float32)
+        eager, compiled = np.empty((m, n), np.float32), np.empty((m, n), np.float32)
+        few_rows.rows_times_transposed(a, bt, eager)
+        assert _fused_kernel._few_rows(NO_TRANS, TRANS, a, bt, compiled, k)
+        assert eager.tobytes() == compiled.tobytes()
+
+
 def test_generated_loops_carry_the_attribute():
     """The attribute reaches LLVM: in the generated loop's IR, and not in one compiled
     without the call (LLVM applies it where the CPU has 512-bit registers). Compiled
