@@ -411,7 +411,7 @@ def _squared_difference_vectorised(x, y, out):  # pragma: no cover - compiled
 SUM_BLOCK = 1 << 15
 """A long sum of squares is summed by blocks of this many elements, vectorised within a
 block, the blocks' sums added in order: the same total whole or by parts of blocks on any
-number of threads (``_squared_difference_part``)."""
+number of threads (``_squared_blocks_part``)."""
 
 
 @_jit
@@ -836,37 +836,53 @@ def _cross_entropy_part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cove
     _cross_entropy_part(rows, a, b, c, d, e, scalars, np.float64)
 
 
+SQUARED_DIFFERENCES, SQUARED_ERROR_GRADIENT = 0, 1
+"""What a part of MSE's blocks writes (``_squared_blocks_part``): x - y (the eager forward)
+or 2 (x - y) · scale (the fused step's gradient); each block's Σ (x - y)² either way."""
+
+
 @numba.njit(cache=True, inline="always")
-def _squared_difference_part(blocks, x, y, out, sums, scalars,
-                             dtype):  # pragma: no cover - compiled
-    """``_squared_difference_blocks`` on ``blocks`` blocks (x, y, out and the blocks' sums
-    at the part's first; scalars: the arrays' length and the address of the first block's
-    sum, which tells which block is the part's first)."""
-    values = numba.carray(address_as_pointer(scalars, np.float64), 2)
+def _squared_blocks_part(blocks, x, y, out, sums, scalars,
+                         dtype):  # pragma: no cover - compiled
+    """``_squared_difference_blocks`` or ``squared_error_gradient``'s blocks on ``blocks``
+    blocks (x, y, out and the blocks' sums at the part's first; scalars: the arrays' length,
+    the address of the first block's sum, which tells which block is the part's first, what
+    to write and the gradient's scale)."""
+    values = numba.carray(address_as_pointer(scalars, np.float64), 4)
     first = (sums - int(values[1])) // 8
     size = min(blocks * SUM_BLOCK, int(values[0]) - first * SUM_BLOCK)
-    _squared_difference_blocks(numba.carray(address_as_pointer(x, dtype), size),
-                               numba.carray(address_as_pointer(y, dtype), size),
-                               numba.carray(address_as_pointer(out, dtype), size),
-                               numba.carray(address_as_pointer(sums, np.float64), blocks))
+    xs = numba.carray(address_as_pointer(x, dtype), size)
+    ys = numba.carray(address_as_pointer(y, dtype), size)
+    outs = numba.carray(address_as_pointer(out, dtype), size)
+    block_sums = numba.carray(address_as_pointer(sums, np.float64), blocks)
+    if int(values[2]) == SQUARED_DIFFERENCES:
+        _squared_difference_blocks(xs, ys, outs, block_sums)
+        return
+    scale = dtype(values[3])
+    for b in range(blocks):
+        lo = b * SUM_BLOCK
+        hi = min(lo + SUM_BLOCK, size)
+        block_sums[b] = _squared_error_gradient_vectorised(xs[lo:hi], ys[lo:hi], scale,
+                                                           outs[lo:hi])
 
 
-def _squared_difference_part_f32(blocks, x, y, out, sums, e, f,
-                                 scalars):  # pragma: no cover - compiled
-    """A C entry point for ``ffnn.kernels.blas_split.run_arrays`` over blocks:
-    ``_squared_difference_part`` on float32 arrays."""
-    _squared_difference_part(blocks, x, y, out, sums, scalars, np.float32)
+def _squared_blocks_part_f32(blocks, x, y, out, sums, e, f,
+                             scalars):  # pragma: no cover - compiled
+    """A C entry point for MSE's blocks by parts (``blas_split.run_arrays`` for the eager
+    forward, ``row_parts.run_parts`` for the fused step): ``_squared_blocks_part`` on
+    float32 arrays."""
+    _squared_blocks_part(blocks, x, y, out, sums, scalars, np.float32)
 
 
-def _squared_difference_part_f64(blocks, x, y, out, sums, e, f,
-                                 scalars):  # pragma: no cover - compiled
-    """``squared_difference_part_f32`` for float64 arrays."""
-    _squared_difference_part(blocks, x, y, out, sums, scalars, np.float64)
+def _squared_blocks_part_f64(blocks, x, y, out, sums, e, f,
+                             scalars):  # pragma: no cover - compiled
+    """``squared_blocks_part_f32`` for float64 arrays."""
+    _squared_blocks_part(blocks, x, y, out, sums, scalars, np.float64)
 
 
 _ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _softmax_part_f64,
-                 "squared_difference_part_f32": _squared_difference_part_f32,
-                 "squared_difference_part_f64": _squared_difference_part_f64,
+                 "squared_blocks_part_f32": _squared_blocks_part_f32,
+                 "squared_blocks_part_f64": _squared_blocks_part_f64,
                  "cross_entropy_part_f32": _cross_entropy_part_f32,
                  "cross_entropy_part_f64": _cross_entropy_part_f64}
 """C entry points compiled when first asked for (``__getattr__``), not at import (a softmax's

@@ -86,7 +86,8 @@ def thread_functions() -> tuple[ctypes._CFuncPtr, ctypes._CFuncPtr] | None:
 
 
 (GEMM, SET_THREADS, GET_THREADS, GEMV, ROWS_PART, NORM_PART, LAYER_NORM_PART,
- BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART, CROSS_ENTROPY_PART, MKL) = range(12)
+ BIAS_ROWS_PART, TRANSPOSED_FORWARD, OUTER_ROWS_PART, CROSS_ENTROPY_PART,
+ SQUARED_ERROR_PART, MKL) = range(13)
 """Entries of ``blas_functions``'s row (from ``MKL`` on: ``mkl_products.functions``)."""
 ROW_SIZE = MKL + 6
 AVX512_CORES = ("skylakex", "cooperlake", "sapphirerapids")
@@ -166,6 +167,8 @@ def _blas_row(char: str) -> np.ndarray:
         row[OUTER_ROWS_PART] = (outer_rows.part_f64 if double else outer_rows.part_f32).address
         row[CROSS_ENTROPY_PART] = getattr(
             _kernels, f"cross_entropy_part_{'f64' if double else 'f32'}").address
+        row[SQUARED_ERROR_PART] = getattr(
+            _kernels, f"squared_blocks_part_{'f64' if double else 'f32'}").address
         row[MKL:] = mkl_products.functions(np.dtype(char))
     if row[GEMM] != 0:
         row[TRANSPOSED_FORWARD] = int(transposes_forward(np.dtype(char)) and row[MKL] == 0)

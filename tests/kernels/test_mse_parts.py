@@ -72,3 +72,32 @@ def test_split_mse_agrees_with_torch(split_calls, rng):
     expected, expected_grad = loss_and_gradient(torch, "mse_loss", x, y)
     np.testing.assert_allclose(loss, expected, rtol=1e-10)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-18)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", SIZES)
+def test_fused_step_squared_error_by_parts(split_calls, dtype, size, rng):
+    """The fused step's MSE by parts of its blocks (from ``SPLIT_MIN`` elements): the total
+    and g = 2 (x - y) · scale of the whole ``squared_error_gradient`` bit for bit, and
+    ``_loss`` the same with or without a split."""
+    from ffnn import _kernels
+    from ffnn.compiler import _fused_kernel
+    from ffnn.kernels import blas_split, native
+
+    x, y = (rng.standard_normal(size).astype(dtype) for _ in range(2))
+    blas = native.blas_functions(dtype)
+    split = blas_split.split_row(size, x.itemsize, 2)  # the splitter's, at any size
+    assert blas[native.SQUARED_ERROR_PART] != 0 and split[0] != 0 and split[2] >= 2
+    scale = dtype(1 / size)  # ``_loss``'s for a mean: g = 2 (x - y) / size
+    g_whole, g_parts = np.empty_like(x), np.empty_like(x)
+    total = _kernels.squared_error_gradient(x, y, scale, g_whole)
+    assert _fused_kernel._squared_error_by_parts(x, y, scale, g_parts, blas, split) == total
+    np.testing.assert_array_equal(g_parts, g_whole)
+    losses = []
+    for row in (split, blas_split.NO_SPLIT):
+        g = np.empty((size, 1), dtype)
+        losses.append(_fused_kernel._loss(x.reshape(size, 1), y.reshape(size, 1),
+                                          np.zeros(0, np.int64), _fused_kernel.MSE, True, 1.0,
+                                          g, blas, row))
+        np.testing.assert_array_equal(g.ravel(), g_whole)
+    assert losses[0] == losses[1] == total / size
