@@ -462,16 +462,24 @@ def _squared_error_gradient_vectorised(x, y, scale, g):  # pragma: no cover - co
 
 
 @_jit
+def _squared_error_gradient_blocks(x, y, scale, g, sums):  # pragma: no cover - compiled
+    """g = 2 (x - y) · scale, and each ``SUM_BLOCK`` of x's elements' Σ (x - y)² into
+    ``sums`` (as ``_squared_difference_blocks``)."""
+    for b in range(sums.size):
+        lo = b * SUM_BLOCK
+        hi = min(lo + SUM_BLOCK, x.size)
+        sums[b] = _squared_error_gradient_vectorised(x[lo:hi], y[lo:hi], scale, g[lo:hi])
+
+
+@_jit
 def squared_error_gradient(x, y, scale, g):  # pragma: no cover - compiled
     """Σ (x - y)² (float64, summed as ``squared_difference``) and g = 2 (x - y) · scale, each
     difference rounded in the arrays' dtype (x, y, g: 1-D): MSE's loss and gradient (the
     fused step's; on long rows a serial sum waits on each addition, 5x slower)."""
     if x.size >= SERIAL_SUM_MAX:  # by blocks, as ``squared_difference``
-        total = 0.0
-        for lo in range(0, x.size, SUM_BLOCK):
-            hi = min(lo + SUM_BLOCK, x.size)
-            total += _squared_error_gradient_vectorised(x[lo:hi], y[lo:hi], scale, g[lo:hi])
-        return total
+        sums = np.empty((x.size + SUM_BLOCK - 1) // SUM_BLOCK)
+        _squared_error_gradient_blocks(x, y, scale, g, sums)
+        return sum_in_order(sums)
     total = 0.0  # in index order, as ``squared_difference``'s
     for j in range(x.size):
         d = x[j] - y[j]
@@ -857,13 +865,8 @@ def _squared_blocks_part(blocks, x, y, out, sums, scalars,
     block_sums = numba.carray(address_as_pointer(sums, np.float64), blocks)
     if int(values[2]) == SQUARED_DIFFERENCES:
         _squared_difference_blocks(xs, ys, outs, block_sums)
-        return
-    scale = dtype(values[3])
-    for b in range(blocks):
-        lo = b * SUM_BLOCK
-        hi = min(lo + SUM_BLOCK, size)
-        block_sums[b] = _squared_error_gradient_vectorised(xs[lo:hi], ys[lo:hi], scale,
-                                                           outs[lo:hi])
+    else:
+        _squared_error_gradient_blocks(xs, ys, dtype(values[3]), outs, block_sums)
 
 
 def _squared_blocks_part_f32(blocks, x, y, out, sums, e, f,
