@@ -195,6 +195,36 @@ def test_bias_gradients_through_blas(sizes, rows, rng, monkeypatch):
     _compare(sizes, "tanh", "momentum", "mse", rng, batches=(rows, rows))
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_sums_over_many_rows_by_parts(dtype, rtol, rng, monkeypatch):
+    """[8, 32, 1] on 8192 rows: the first layer's narrow weight gradient, its bias gradient
+    and the one-output layer's weight gradient are summed by parts of rows
+    (``ffnn.ops.matrix.sums_by_rows``), the last bias gradient not; the fused step agrees
+    with the eager per-layer graph, which took the parts (spied) where OpenBLAS has two
+    threads or more."""
+    from ffnn.compiler import native_chain
+    from ffnn.kernels import blas_split
+    from ffnn.ops.matrix import sums_by_rows
+
+    rows = 8192
+    assert sums_by_rows(rows, 32, 8, True) and sums_by_rows(rows, 1, 32, False)
+    assert not sums_by_rows(rows, 1, 1, False)
+    taken, original = [], accel.product_over_rows
+
+    def spied(g, x):
+        found = original(g, x)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(accel, "product_over_rows", spied)
+    monkeypatch.setattr(native_chain, "MAX_BYTES", 0)  # the eager step: the per-layer graph
+    _compare([8, 32, 1], "tanh", "momentum", "mse", rng, batches=(rows, rows), dtype=dtype,
+             rtol=rtol)
+    found = blas_split.splitter()
+    if accel.enabled and found is not None and found.threads() >= 2:
+        assert taken == [True] * 6  # three sums a step, two steps
+
+
 def test_wide_bias_gradients_through_blas(rng, monkeypatch):
     """A layer's bias gradient of ``BIAS_BLAS_WIDE_MIN`` elements or more, whatever its
     width, is 1ᵀ g through NumPy's gemv (on both threads), the narrower last layer's a loop;

@@ -121,7 +121,7 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, at, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current
-        bias_gradient(table, at, g, x, blas)
+        bias_gradient(table, at, g, x, blas, split)
         source = x if layer == 0 else _matrix(table, at - FIELDS + OUTPUT, n, in_f, x)
         _product_weight(blas, split, g, source,
                         _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))

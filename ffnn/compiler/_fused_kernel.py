@@ -62,6 +62,7 @@ from ffnn.ops.matrix import (
     narrow_reduction,
     one_thread_product,
     splits_rows,
+    sums_by_rows,
     transposed_forward,
 )
 from ffnn.ops.special_float64 import double_from_bits
@@ -90,6 +91,7 @@ bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
 _step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_coefficients)
 _narrow_reduction = numba.njit(inline="always")(narrow_reduction)
 _splits_rows = numba.njit(inline="always")(splits_rows)  # the eager ops' rules, compiled
+_sums_by_rows = numba.njit(inline="always")(sums_by_rows)
 _one_thread_product = numba.njit(inline="always")(one_thread_product)
 _transposed_forward = numba.njit(inline="always")(transposed_forward)
 BLAS_MIN_PRODUCT = 1 << 14
@@ -343,6 +345,17 @@ def _gemm_over_rows(blas, trans_a, a, b, c, rows):  # pragma: no cover - compile
 
 
 @_jit
+def _by_rows(blas, split, g, x, c):  # pragma: no cover - compiled
+    """c [m, n] = gᵀ x for g [rows, m], x [rows, n] by parts of rows on OpenBLAS's threads
+    (``row_parts.split_product``, as the eager ``accel.product_over_rows``) where ``split``
+    splits into at least 2 parts of 4·parts rows or more; whether it ran."""
+    count = split[2]
+    return (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2
+            and g.shape[0] >= 4 * count * count
+            and row_parts.split_product(g, x, c, split, blas))
+
+
+@_jit
 def _affine_forward(table, base, blas, split, source, w, wt, z,
                     x):  # pragma: no cover - compiled
     """z = source · Wᵀ + b for source [n, in], W [out, in] and the layer's bias b (where it has
@@ -413,9 +426,9 @@ def _product_forward(blas, split, source, w, wt, z):  # pragma: no cover - compi
 def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
     """dL/dW = gᵀ · source for g [n, out], source [n, in]: from one row the outer product
     (``outer_rows``, by parts of rows on OpenBLAS's threads when large); by parts of rows
-    where the eager op sums by parts (``ffnn.ops.matrix.splits_rows``, not where MKL takes
-    the product) and ``split`` splits, else ``_gemm_over_rows``, else loops (the first
-    row's terms written, the others added)."""
+    where the eager op sums by parts (``ffnn.ops.matrix.sums_by_rows``) and ``split``
+    splits (``_by_rows``), else ``_gemm_over_rows``, else loops (the first row's terms
+    written, the others added)."""
     n, out_f = g.shape
     in_f = source.shape[1]
     if n <= 1:
@@ -424,11 +437,9 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
         else:
             outer_rows.outer_by_parts(g[0], source[0], gw, split, blas[OUTER_ROWS_PART])
         return
-    count = split[2]
-    if (blas[ROWS_PART] != 0 and split[0] != 0 and count >= 2 and n >= 4 * count * count
-            and _splits_rows(n, out_f, in_f) and not _on_mkl(blas, TRANS, NO_TRANS, gw, n)):
-        if row_parts.split_product(g, source, gw, split, blas):
-            return
+    if _sums_by_rows(n, out_f, in_f, _splits_rows(n, out_f, in_f) and _on_mkl(
+            blas, TRANS, NO_TRANS, gw, n)) and _by_rows(blas, split, g, source, gw):
+        return
     if _gemm_over_rows(blas, TRANS, g, source, gw, n):
         return
     outer_rows.outer(g[0], source[0], gw)
@@ -600,8 +611,10 @@ def _run_from(minimum, split, context, entry, n, a0, a1, a2, a3, a4, a5, scalars
 
 
 @_jit
-def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
-    """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: in order in a
+def bias_gradient(table, base, g, x, blas, split):  # pragma: no cover - compiled
+    """dL/db = Σᵢ gᵢ over the rows of g [n, out], where the layer has a bias: by parts of
+    rows where the eager ``matrix.column_sums`` sums so (``ffnn.ops.matrix.sums_by_rows``)
+    and ``split`` splits (``_by_rows``), else in order in a
     loop, or 1ᵀ g through BLAS (as the eager ``matrix.column_sums``) for narrow rows of
     ``BIAS_BLAS_MIN`` elements or more, where the loop waits on each row's additions
     ([16384, 16]: 62 µs against 22; [100000, 1]: 376 µs against 15; on [4096, 50] the loop
@@ -613,6 +626,9 @@ def bias_gradient(table, base, g, x, blas):  # pragma: no cover - compiled
     if table[base + GRAD_BIAS] != 0:
         n, width = g.shape
         gb = _vector(table, base + GRAD_BIAS, width, x)
+        if _sums_by_rows(n, 1, width, False) and _by_rows(
+                blas, split, np.ones((n, 1), g.dtype), g, gb.reshape(1, width)):
+            return
         if (width < BIAS_BLAS_WIDTH and n * width >= BIAS_BLAS_MIN
                 or n * width >= BIAS_BLAS_WIDE_MIN) and _gemm_over_rows(
                 blas, NO_TRANS, np.ones((1, n), g.dtype), g, gb.reshape(1, width), n):
@@ -710,7 +726,7 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             _denormalize(table, base, g, dz, x, blas, split)
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
-        bias_gradient(table, base, g, x, blas)
+        bias_gradient(table, base, g, x, blas, split)
         gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
         _product_weight(blas, split, g, source, gw)
         if l2 != 0.0:

@@ -3,12 +3,15 @@
 A weight gradient dL/dW = gᵀ x (g [n, out], x [n, in]) is a product whose inner size is the
 batch: for many rows and few outputs OpenBLAS splits its outputs between threads, each
 packing all n rows of the other operand, and gains little or loses ([8192, 50]ᵀ[8192, 50],
-float32, AMD EPYC: 566 µs on two threads, 635 on one). Here the rows are split instead, as
-MKL does: each of OpenBLAS's threads multiplies its own range of rows on one thread into
+float32, AMD EPYC: 566 µs on two threads, 635 on one); a bias gradient 1ᵀ g (g = ones) is
+a gemv that OpenBLAS does not split at all into a narrow row. Here the rows are split
+instead: each of OpenBLAS's threads multiplies its own range of rows on one thread into
 its own [out, in] buffer (OpenBLAS's split routine, ``ffnn.kernels.blas_split``, runs the
-parts), and the buffers are added in the order of their rows. The sum is a different
-rounding of the same products (within float rounding of gᵀ x, deterministic for a given
-number of threads).
+parts), and the buffers are added in the order of their rows. A part is one gemm call:
+Intel MKL's where it is used (``ffnn.kernels.mkl_products``; sequential, so it computes on
+the thread calling it), else OpenBLAS's, or its gemv for one output row or column (where
+its gemm takes 2-4x as long). The sum is a different rounding of the same products (within
+float rounding of gᵀ x, deterministic for a given number of threads).
 
 While the parts run, OpenBLAS's thread count is one (so that a part's gemm, called on a
 worker thread, computes on that thread alone); it is restored after.
@@ -27,6 +30,7 @@ from ffnn.kernels.native import (
     TRANS,
     address_as_pointer,
     call_gemm,
+    call_gemv,
     get_threads,
     set_threads,
 )
@@ -75,14 +79,22 @@ def _part(rows, g, x, out, parts, starts, base, scalars, dtype,
     """gᵀ x over ``rows`` rows from the part's first (g and x at that row; out, parts,
     starts and base, g's first row, as they are in every part) into the part's own buffer:
     the product itself for the part of the first row, else ``parts`` at the part's index
-    (``part_index``). ``size``: the item size of ``dtype``."""
-    values = carray(address_as_pointer(scalars, np.float64), 5)
-    out_f, in_f, total, count, gemm = (int(values[0]), int(values[1]), int(values[2]),
-                                       int(values[3]), int(values[4]))
+    (``part_index``). One gemm call, or a gemv (where the scalars give its address) for one
+    output row (out = 1: xᵀ g) or column (in = 1: gᵀ x). ``size``: the item size of
+    ``dtype``."""
+    values = carray(address_as_pointer(scalars, np.float64), 6)
+    out_f, in_f, total, count = int(values[0]), int(values[1]), int(values[2]), int(values[3])
+    gemm, gemv = int(values[4]), int(values[5])
     index = part_index((g - base) // (out_f * size), count, total, starts)
     target = out if index == 0 else parts + (index - 1) * out_f * in_f * size
-    call_gemm(gemm, TRANS, NO_TRANS, out_f, in_f, rows, dtype(1), g, out_f, x, in_f, dtype(0),
-              target, in_f)
+    one, zero = dtype(1), dtype(0)
+    if gemv != 0 and out_f == 1:
+        call_gemv(gemv, TRANS, rows, in_f, one, x, in_f, g, 1, zero, target, 1)
+    elif gemv != 0 and in_f == 1:
+        call_gemv(gemv, TRANS, rows, out_f, one, g, out_f, x, 1, zero, target, 1)
+    else:
+        call_gemm(gemm, TRANS, NO_TRANS, out_f, in_f, rows, one, g, out_f, x, in_f, zero,
+                  target, in_f)
 
 
 @cfunc(types.void(*[types.int64] * 8), cache=True)
@@ -100,8 +112,9 @@ def part_f64(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover
 @numba.njit(error_model="numpy", cache=True)
 def split_product(g, x, out, split, blas):  # pragma: no cover - compiled
     """out [out, in] = gᵀ x for g [n, out], x [n, in], and whether the parts were as expected
-    (else out holds nothing of use): a part (the entry point ``blas[ROWS_PART]``, ``part_*``;
-    ``blas``: ``native.blas_functions``) on each of ``split[2]`` ranges of rows through
+    (else out holds nothing of use): a part (the entry point ``blas[ROWS_PART]``, ``part_*``:
+    MKL's gemm where the row has one, else OpenBLAS's gemm or gemv; ``blas``:
+    ``native.blas_functions``) on each of ``split[2]`` ranges of rows through
     ``split`` (a ``blas_split.Splitter.row``), OpenBLAS on one thread meanwhile, the first
     into ``out``, then the others' products added in the order of their rows (a loop: an
     array's ``+=`` in numba takes several times as long)."""
@@ -110,7 +123,9 @@ def split_product(g, x, out, split, blas):  # pragma: no cover - compiled
     count = split[2]
     parts = np.empty((count - 1, out_f, in_f), g.dtype)
     starts = np.full(count, -1, np.int64)
-    scalars = np.array([out_f, in_f, n, count, blas[native.GEMM]], np.float64)
+    mkl = blas[native.MKL]  # MKL's gemm (``mkl_products.GEMM``, the row's first), or 0
+    scalars = np.array([out_f, in_f, n, count, mkl if mkl != 0 else blas[native.GEMM],
+                        0 if mkl != 0 else blas[native.GEMV]], np.float64)
     addresses = (g.ctypes.data, x.ctypes.data, out.ctypes.data, parts.ctypes.data,
                  starts.ctypes.data, g.ctypes.data)
     strides = (out_f * g.itemsize, in_f * g.itemsize, 0, 0, 0, 0)

@@ -203,48 +203,73 @@ def one_thread_product(m: int, k: int, n: int, itemsize: int) -> bool:
 
 
 NARROW_PRODUCT_WIDTH, NARROW_PRODUCT_ROWS = 32, 1024
-"""A weight gradient gᵀ x of at most this many outputs and inputs, or a bias gradient 1ᵀ g
-of at most this many columns, summed over at least so many rows, runs on one BLAS thread
-(``weight_product``, ``column_sums``)."""
+"""A weight gradient gᵀ x of at most this many outputs and inputs, summed over at least so
+many rows, is narrow (``narrow_reduction``)."""
 ROWS_SPLIT_MIN, ROWS_SPLIT_RATIO = 1 << 20, 4
 """A weight gradient of at least so many multiply-adds, over at least ``ROWS_SPLIT_RATIO``
-times as many rows as it has outputs and inputs each, is summed by parts of rows
-(``weight_product``)."""
+times as many rows as it has outputs and inputs each, is summed by parts of rows where MKL
+does not take it (``sums_by_rows``)."""
+ONE_ROW_PARTS_ROWS, ONE_ROW_PARTS_MIN, NARROW_PARTS_MIN = 512, 1 << 18, 1 << 16
+"""A sum into one row (a bias gradient 1ᵀ g, a one-output layer's gᵀ x) over at least
+``ONE_ROW_PARTS_ROWS`` rows of ``ONE_ROW_PARTS_MIN`` elements or more, and a narrow one
+reading ``NARROW_PARTS_MIN`` elements or more, are summed by parts of rows
+(``sums_by_rows``)."""
 
 
 def narrow_reduction(rows: int, out_f: int, in_f: int) -> bool:
-    """Whether a sum over ``rows`` rows into [out_f, in_f] runs on one BLAS thread
-    (``weight_product``; ``column_sums`` with out_f = 1)."""
+    """Whether a sum over ``rows`` rows into [out_f, in_f] is narrow: summed by parts of
+    rows (``sums_by_rows``), else on one BLAS thread, where OpenBLAS would split its few
+    outputs ([2048, 8]ᵀ[2048, 32] 39 -> 23 µs)."""
     return rows >= NARROW_PRODUCT_ROWS and max(out_f, in_f) <= NARROW_PRODUCT_WIDTH
 
 
 def splits_rows(rows: int, out_f: int, in_f: int) -> bool:
-    """Whether ``weight_product`` sums gᵀ x [out_f, in_f] over ``rows`` rows by parts."""
+    """Whether a weight gradient gᵀ x [out_f, in_f] over ``rows`` rows is large and tall
+    enough to sum by parts of rows where MKL does not take it (``sums_by_rows``)."""
     return (out_f > 1 and rows >= ROWS_SPLIT_RATIO * max(out_f, in_f)
             and rows * out_f * in_f >= ROWS_SPLIT_MIN)
+
+
+def sums_by_rows(rows: int, out_f: int, in_f: int, mkl_takes: bool) -> bool:
+    """Whether a sum over ``rows`` rows into [out_f, in_f] (gᵀ x; 1ᵀ g with out_f = 1) runs
+    by parts of rows, one part per thread (``accel.product_over_rows``): a large sum into one
+    row, a narrow one (``narrow_reduction``) of ``NARROW_PARTS_MIN`` elements, or a tall one
+    that MKL (``mkl_takes``) does not take.
+
+    OpenBLAS splits a sum over rows along its few outputs, each thread reading all the
+    rows, or not at all (gemv into a narrow row); a part of the rows each halves what each
+    thread reads. Intel Xeon, 2 threads, float32, the eager op, one thread (or OpenBLAS's
+    split) against parts (µs): [65536, 8]ᵀ[65536, 32] 353 -> 166 (MKL on one thread),
+    [4096, 32]ᵀ[4096, 32] 46 -> 29, [2048, 32]ᵀ[2048, 8] 19 -> 13, [16384, 2]ᵀ[16384, 16]
+    23 -> 11; 1ᵀ g [65536, 32] 268 -> 133, [8192, 200] 186 -> 94, [2048, 256] 21 -> 15;
+    a one-output layer's [512, 1]ᵀ[512, 1000] 20 -> 16, [4096, 1]ᵀ[4096, 256] 71 -> 37.
+    Smaller sums lose to the parts' start (~5 µs from Python: 1ᵀ g [256, 512] 4.7 -> 5.4,
+    [1024, 1]ᵀ[1024, 32] 5.3 -> 7.1). MKL's own split of a larger gᵀ x (by ranges of
+    outputs) is as quick as parts of rows (0.8-1.1x), so it stays MKL's."""
+    if out_f == 1:
+        return rows >= ONE_ROW_PARTS_ROWS and rows * in_f >= ONE_ROW_PARTS_MIN
+    widest = max(out_f, in_f)  # compiled too (``ffnn.compiler``): the two rules written out
+    if rows >= NARROW_PRODUCT_ROWS and widest <= NARROW_PRODUCT_WIDTH:  # narrow_reduction
+        return rows * (out_f + in_f) >= NARROW_PARTS_MIN
+    return (rows >= ROWS_SPLIT_RATIO * widest and rows * out_f * in_f >= ROWS_SPLIT_MIN
+            and not mkl_takes)  # splits_rows (out_f > 1 here)
 
 
 def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """dL/dW = gᵀ x for g [n, out], x [n, in]: a sum over the batch, which OpenBLAS splits
     along the outputs, each thread packing all n rows of the other operand, so that many
-    rows and few outputs gain little from a second thread or lose. So:
-
-    - many rows (``splits_rows``; where MKL does not take the product: its parts of
-      columns are faster, [8192, 50]ᵀ[8192, 1000] 4.0 -> 3.3 ms, Intel Xeon): one part of
-      the rows per thread, each on one thread,
-      the parts' products added (``accel.product_over_rows``; AMD EPYC, 2 threads,
-      float32: [8192, 50]ᵀ[8192, 50] 576 -> 356 µs, [8192, 50]ᵀ[8192, 1000] 7.8 -> 6.3 ms,
-      [16384, 16]ᵀ[16384, 30] 529 -> 185; torch 449, 9480, 299);
-    - else a narrow layer (out and in at most ``NARROW_PRODUCT_WIDTH``) over
-      ``NARROW_PRODUCT_ROWS`` rows or more on one BLAS thread ([2048, 8]ᵀ[2048, 32] 39 ->
-      23 µs).
+    rows and few outputs gain little from a second thread or lose. So it runs by parts of
+    rows, one per thread, the parts' products added in order (``sums_by_rows``,
+    ``accel.product_over_rows``; AMD EPYC, 2 threads, float32: [8192, 50]ᵀ[8192, 50] 576 ->
+    356 µs, [8192, 50]ᵀ[8192, 1000] 7.8 -> 6.3 ms, [16384, 16]ᵀ[16384, 30] 529 -> 185;
+    torch 449, 9480, 299), else a narrow one on one BLAS thread where it cannot split.
 
     Each changes the rounding of the sums (not their precision: float32 sums of products
     either way), the same for the same shapes and threads."""
     n, out_f = g.shape
     in_f = x.shape[1]
     if type(g) is np.ndarray and type(x) is np.ndarray:
-        if splits_rows(n, out_f, in_f) and not _mkl_takes(g.T, x):
+        if sums_by_rows(n, out_f, in_f, splits_rows(n, out_f, in_f) and _mkl_takes(g.T, x)):
             found = accel.product_over_rows(g, x)
             if found is not None:
                 return found
@@ -254,9 +279,11 @@ def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def column_sums(g: np.ndarray) -> np.ndarray:
-    """Σ_rows g for g [n, k]: ``1ᵀ g``, one BLAS matrix-vector product (3-5× NumPy's
-    ``sum(axis=0)``, a strided reduction, on a batch's gradient); NumPy's sum for other
-    arrays (CuPy, integer, empty)."""
+    """Σ_rows g for g [n, k]: ``1ᵀ g``, a product with a column of ones (3-5× NumPy's
+    ``sum(axis=0)``, a strided reduction, on a batch's gradient): by parts of rows where
+    ``sums_by_rows`` says so (``accel.product_over_rows``), else one BLAS matrix-vector
+    product (on one thread for narrow rows: [100000, 8] 330 -> 95 µs); NumPy's sum for
+    other arrays (CuPy, integer, empty)."""
     if type(g) is not np.ndarray or g.dtype.char not in "fd" or g.shape[0] == 0:
         return g.sum(axis=0)
     key = (g.shape[0], g.dtype.char)
@@ -265,8 +292,12 @@ def column_sums(g: np.ndarray) -> np.ndarray:
         if len(_ONES) > 64:
             _ONES.clear()
         ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
+    if sums_by_rows(g.shape[0], 1, g.shape[1], False):
+        found = accel.product_over_rows(ones.reshape(-1, 1), g)
+        if found is not None:
+            return found.reshape(g.shape[1])
     if narrow_reduction(g.shape[0], 1, g.shape[1]):
-        return on_one_thread(np.dot, ones, g)  # as ``weight_product``: [100000, 8] 330 -> 95 µs
+        return on_one_thread(np.dot, ones, g)
     return np.dot(ones, g)
 
 

@@ -266,13 +266,17 @@ def test_split_fused_step_is_the_whole_fused_step(blas_split, whole, activation,
     """``ffnn.compile(mode="fused")`` with activations and parameters above ``SPLIT_MIN``
     (a bool mask kept by ReLU and leaky ReLU, a float slope by SiLU and GELU; dropout's bool
     mask, forward and backward): the same parameters, optimizer states and losses split or
-    whole."""
+    whole. (No sum over the rows here is split by parts of rows, which rounds otherwise
+    than one gemm: ``sums_by_rows``.)"""
     import ffnn
     from ffnn import nn, optim
+    from ffnn.ops.matrix import sums_by_rows
 
     _two_threads(blas_split)
-    rows, width, hidden = 512, 500, 600  # activations 307,200, first weight 300,000
+    rows, width, hidden = 500, 500, 600  # activations and first weight 300,000
     assert min(rows * hidden, width * hidden) >= max(accel.SPLIT_MIN, accel.PYTHON_SPLIT_MIN)
+    assert not any(sums_by_rows(rows, out_f, in_f, False)
+                   for out_f, in_f in ((hidden, width), (1, hidden), (10, hidden), (1, 10)))
     x = rng.standard_normal((rows, width)).astype(np.float32)
     y = rng.integers(0, 10, rows)
     options = {"momentum": 0.9} if optimizer == "SGD" else {}

@@ -229,15 +229,16 @@ def test_a_product_of_two_tensors_and_its_gradients_take_mkl(mkl_on):
 
 
 @needs_mkl
-@pytest.mark.parametrize("rows, out_f, in_f", [(4096, 16, 30), (8192, 50, 3)])
+@pytest.mark.parametrize("rows, out_f, in_f", [(4096, 64, 40), (8192, 50, 3)])
 def test_a_weight_gradient_over_many_rows_is_mkls_not_summed_by_parts(mkl_on, monkeypatch,
                                                                       rows, out_f, in_f):
-    """Where MKL takes gᵀ x, ``weight_product`` does not sum it by parts of rows
-    (``splits_rows`` says it would on OpenBLAS): MKL's product, bit for bit."""
+    """Where MKL takes a gᵀ x that is not narrow, ``weight_product`` does not sum it by
+    parts of rows (``splits_rows`` says it would on OpenBLAS): MKL's product, bit for bit."""
     from ffnn.kernels import mkl_products, native
     from ffnn.ops import matrix
 
     assert matrix.splits_rows(rows, out_f, in_f)
+    assert not matrix.sums_by_rows(rows, out_f, in_f, True)
     monkeypatch.setattr(accel, "product_over_rows", lambda *a: pytest.fail("split by rows"))
     rng = np.random.default_rng(rows)
     g = rng.standard_normal((rows, out_f)).astype(np.float32)
@@ -245,3 +246,47 @@ def test_a_weight_gradient_over_many_rows_is_mkls_not_summed_by_parts(mkl_on, mo
     assert mkl_on(np.float32)[native.MKL] != 0
     np.testing.assert_array_equal(matrix.weight_product(g, x),
                                   mkl_products.matmul(g.T, x))
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, out_f, in_f", [(6001, 20, 24), (6001, 1, 300), (6001, 12, 1)])
+def test_a_sum_by_parts_of_rows_takes_one_mkl_call_a_part(mkl_on, rows, out_f, in_f, dtype):
+    """With MKL in use, each part of ``row_parts.product_over_rows`` is one call of MKL's
+    gemm (one output row or column too, where OpenBLAS's part is a gemv): for 2 parts,
+    exactly g₀ᵀx₀ + g₁ᵀx₁ with each range's product MKL's; the eager narrow weight gradient
+    and a large bias gradient go that way."""
+    from ffnn.kernels import blas_split, native, row_parts
+    from ffnn.ops import matrix
+
+    assert mkl_on(dtype)[native.MKL] != 0
+    rng = np.random.default_rng(rows + out_f)
+    g = rng.standard_normal((rows, out_f)).astype(dtype)
+    x = rng.standard_normal((rows, in_f)).astype(dtype)
+    found = blas_split.splitter()
+    if found is None or found.threads() != 2:
+        pytest.skip("two BLAS threads are needed to know the parts")
+    half = -(-rows // 2)  # OpenBLAS's first range: ceil(n / threads)
+    first, second = (_mkl_gemm(g[s], x[s]) for s in (slice(0, half), slice(half, None)))
+    got = row_parts.product_over_rows(g, x)
+    np.testing.assert_array_equal(got, first + second)
+    assert matrix.sums_by_rows(rows, out_f, in_f, True)
+    np.testing.assert_array_equal(matrix.weight_product(g, x), got)
+    if out_f == 1:
+        ones = np.ones((rows, 1), dtype)
+        np.testing.assert_array_equal(matrix.column_sums(x),
+                                      row_parts.product_over_rows(ones, x)[0])
+
+
+def _mkl_gemm(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """gᵀ x [out, in] for C-contiguous g [n, out], x [n, in] by one call of MKL's gemm on
+    this thread, g read transposed (as a part reads it)."""
+    from ffnn.kernels import mkl_products, native
+
+    (k, m), n = g.shape, x.shape[1]
+    out = np.zeros((m, n), g.dtype)
+    one, zero = g.dtype.type(1), g.dtype.type(0)
+    mkl_products.product(native.blas_functions(g.dtype)[native.MKL:], 1, native.TRANS,
+                         native.NO_TRANS, m, n, k, one, g.ctypes.data, m, x.ctypes.data, n,
+                         zero, out.ctypes.data, n)
+    return out

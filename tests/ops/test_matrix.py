@@ -110,23 +110,27 @@ def test_column_sums_are_the_sum_over_rows(dtype, rows):
 @pytest.mark.parametrize("rows, out_f, in_f, path", [
     (4096, 16, 30, "rows"), (8192, 50, 3, "rows"), (20000, 1, 8, "one thread"),
     (1024, 32, 2, "one thread"), (4096, 40, 8, "rows"), (300, 40, 8, "plain"),
-    (100, 8, 8, "plain"), (512, 300, 200, "plain")])
+    (100, 8, 8, "plain"), (512, 300, 200, "plain"),
+    (2048, 32, 8, "rows"),  # narrow, of NARROW_PARTS_MIN elements
+    (8192, 16, 1, "rows"),  # narrow, one input: a part is a gemv
+    (4096, 1, 256, "rows"),  # one output: a part is a gemv
+    (300, 1, 1000, "plain")])  # one output, too few rows
 def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
-    """gᵀ x is summed by parts of rows (``splits_rows``: many rows, several outputs), on one
-    BLAS thread (narrow, many rows) or plainly, each path spied on; every one is gᵀ x to
-    the dtype's rounding of a sum of ``rows`` products, and the thread count is restored.
-    OpenBLAS's paths: no MKL (which takes the products it computes faster)."""
+    """gᵀ x is summed by parts of rows (``sums_by_rows``: many rows and several outputs, a
+    narrow sum, a large one into one row), on one BLAS thread (narrow, many rows, few
+    elements) or plainly, each path spied on; every one is gᵀ x to the dtype's rounding of
+    a sum of ``rows`` products, and the thread count is restored. OpenBLAS's paths: no MKL
+    (whose own parts of outputs take the larger products of several outputs)."""
     from ffnn import accel
     from ffnn.kernels import blas_split
     from ffnn.ops import _blas, matrix
 
     if accel.enabled:
         without_mkl(monkeypatch)
-    assert matrix.splits_rows(rows, out_f, in_f) == (path == "rows")
+    assert matrix.sums_by_rows(rows, out_f, in_f, False) == (path == "rows")
     found = blas_split.splitter() if accel.enabled else None
     if path == "rows" and (found is None or found.threads() < 2):  # where it cannot split
-        narrow = max(out_f, in_f) <= matrix.NARROW_PRODUCT_WIDTH
-        path = "one thread" if narrow and rows >= matrix.NARROW_PRODUCT_ROWS else "plain"
+        path = "one thread" if matrix.narrow_reduction(rows, out_f, in_f) else "plain"
     calls = {"rows": [], "one thread": []}
     spied = accel.product_over_rows
 
@@ -150,6 +154,45 @@ def test_weight_gradient_paths(rows, out_f, in_f, path, dtype, monkeypatch):
     exact = np.einsum("no,ni->oi", g.astype(np.float64), x.astype(np.float64))
     bound = 4 * rows * np.finfo(dtype).eps * np.einsum("no,ni->oi", np.abs(g), np.abs(x))
     assert np.all(np.abs(got - exact) <= bound)
+    if threads:
+        assert threads[1]() == before
+
+
+@pytest.mark.parametrize("mkl", [True, False], ids=["mkl", "openblas"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, width, path", [
+    (1024, 256, "rows"), (65536, 8, "rows"), (300, 1000, "plain"), (4096, 16, "one thread"),
+    (2000, 100, "plain")])
+def test_column_sums_paths(rows, width, path, dtype, mkl, monkeypatch):
+    """1ᵀ g is summed by parts of rows from ``ONE_ROW_PARTS_MIN`` elements over
+    ``ONE_ROW_PARTS_ROWS`` rows (a part by MKL's gemm, or OpenBLAS's gemv), else by one
+    gemv (on one thread for narrow rows), each path spied on: the exact column sums to the
+    dtype's rounding, the thread count restored."""
+    from ffnn import accel
+    from ffnn.kernels import blas_split
+    from ffnn.ops import _blas, matrix
+
+    if accel.enabled and not mkl:
+        without_mkl(monkeypatch)
+    assert matrix.sums_by_rows(rows, 1, width, False) == (path == "rows")
+    found = blas_split.splitter() if accel.enabled else None
+    if path == "rows" and (found is None or found.threads() < 2):  # where it cannot split
+        path = "one thread" if matrix.narrow_reduction(rows, 1, width) else "plain"
+    calls = {"rows": [], "one thread": []}
+    spied = accel.product_over_rows
+    monkeypatch.setattr(accel, "product_over_rows", lambda *a: calls["rows"].extend(
+        [1] if (result := spied(*a)) is not None else []) or result)
+    monkeypatch.setattr(matrix, "on_one_thread",
+                        lambda *a: calls["one thread"].append(1) or _blas.on_one_thread(*a))
+    g = np.random.default_rng(rows).standard_normal((rows, width)).astype(dtype)
+    threads = _blas._openblas_threads()
+    before = threads[1]() if threads else None
+    got = matrix.column_sums(g)
+    for name, seen in calls.items():
+        assert len(seen) == int(name == path), name
+    assert got.dtype == dtype and got.shape == (width,)
+    exact = g.astype(np.float64).sum(axis=0)
+    assert np.all(np.abs(got - exact) <= 2 * rows * np.finfo(dtype).eps * np.abs(g).sum(0))
     if threads:
         assert threads[1]() == before
 
@@ -192,13 +235,14 @@ def test_a_product_of_few_rows_runs_on_one_blas_thread(m, k, n, dtype, one_threa
         assert threads[1]() == before
 
 
-def test_rows_split_product_adds_its_parts_in_order():
+def test_rows_split_product_adds_its_parts_in_order(monkeypatch):
     """``product_over_rows`` (where it can split here) is the sum of each range's product,
     the ranges OpenBLAS's split gives: for 2 parts, exactly g₀ᵀx₀ + g₁ᵀx₁ (each part one
-    gemm on one thread)."""
+    OpenBLAS gemm on one thread, where MKL is not used: ``test_mkl_products`` has MKL's)."""
     from ffnn.kernels import blas_split, row_parts
     from ffnn.ops import _blas
 
+    without_mkl(monkeypatch)
     rng = np.random.default_rng(5)
     g, x = rng.standard_normal((6001, 20)), rng.standard_normal((6001, 24))
     got = row_parts.product_over_rows(g, x)
