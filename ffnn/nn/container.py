@@ -39,8 +39,8 @@ class Sequential(Module):
         if (not is_grad_enabled() and isinstance(input, Tensor) and input.ndim == 2
                 and input.shape[0] > 2 * self.inference_block_rows and self._row_wise()):
             return self._forward_in_blocks(input)
-        if is_grad_enabled() and isinstance(input, Tensor):
-            out = chain_call.call(self, input)  # plain layers: one node of the graph
+        if isinstance(input, Tensor):  # plain layers: one node of the graph, or one call
+            out = (chain_call.call if is_grad_enabled() else chain_call.infer)(self, input)
             if out is not None:
                 return out
         for module in self._modules.values():

@@ -448,3 +448,58 @@ def test_the_gradient_it_is_given_is_read_where_it_lies_and_left_as_it_was(last,
         grads.append([p.grad.numpy().copy() for p in model.parameters()])
     for native, graph in zip(*grads):
         np.testing.assert_allclose(native, graph, rtol=1e-5, atol=1e-6)
+
+
+def _without_gradients(make, shape, dtype, seed, per_layer, monkeypatch, mode="train"):
+    """(each output, each buffer after) of two forwards of ``make()`` under ``no_grad`` in
+    ``mode``, each layer's own forward where ``per_layer``; and how often a native chain
+    forward ran."""
+    ffnn.manual_seed(seed)
+    model = make().to(dtype)
+    getattr(model, mode)()
+    x = ffnn.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+    runs = []
+    forward = native_chain.NativeChain.forward
+    monkeypatch.setattr(native_chain.NativeChain, "forward",
+                        lambda self, *a: runs.append(1) or forward(self, *a))
+    if per_layer:
+        monkeypatch.setattr(chain_call, "infer", lambda *a: None)
+    with ffnn.no_grad():
+        outs = [model(x) for _ in range(2)]
+    monkeypatch.undo()
+    assert all(not out.requires_grad and out.grad_fn is None for out in outs)
+    return [o.numpy().copy() for o in outs] + [b.numpy() for b in model.buffers()], len(runs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_forward_without_gradients_runs_as_one_native_call(name, dtype, monkeypatch):
+    """Under ``no_grad`` (an evaluation, a prediction) a chain runs as one native forward
+    (``chain_call.infer``): each output what the layers' own forwards give, to rounding
+    (dropout's masks and batch norm's running statistics in training mode too, drawn and
+    moved as theirs), twice in a row, a fresh array each time."""
+    make, shape = MODELS[name]
+    got, runs = _without_gradients(make, shape, dtype, 4, False, monkeypatch)
+    expected, per_layer_runs = _without_gradients(make, shape, dtype, 4, True, monkeypatch)
+    assert runs == 2 and per_layer_runs == 0
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, **TOLERANCES[dtype])
+    assert not np.shares_memory(got[0], got[1])
+
+
+def test_a_forward_without_gradients_steps_aside_where_it_cannot_run(monkeypatch):
+    """A batch norm in eval mode (its running statistics), an input of one row of features
+    (1-D), and the numba kernels off: the layers run one by one, with the same values."""
+    make, shape = MODELS["batch norm"]
+    got, runs = _without_gradients(make, shape, "float64", 1, False, monkeypatch, "eval")
+    expected, _ = _without_gradients(make, shape, "float64", 1, True, monkeypatch, "eval")
+    assert runs == 0
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, **TOLERANCES["float64"])
+    model = MODELS["tanh"][0]().double()
+    with ffnn.no_grad():
+        one_row = model(ffnn.tensor(np.ones(6)))
+        assert one_row.shape == (3,)
+        monkeypatch.setattr(accel, "enabled", False)
+        np.testing.assert_allclose(model(ffnn.ones(2, 6).double()).numpy()[0],
+                                   one_row.numpy(), rtol=1e-12)
