@@ -155,15 +155,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             factor = 1.0 / float(num_batches_tracked) if num_batches_tracked else 0.0
         return norms.BatchNorm.apply(input, weight, bias, eps=eps, running_mean=running_mean,
                                      running_var=running_var, momentum=factor)
-    shape = (1, -1) + (1,) * (input.ndim - 2)
-    scale = 1.0 / np.sqrt(running_var + eps)
-    centered = input - Tensor._make(running_mean.reshape(shape), False, None)
-    x_hat = centered * Tensor._make(scale.astype(running_var.dtype).reshape(shape), False, None)
-    if weight is not None:
-        x_hat = x_hat * weight.reshape(shape)
-    if bias is not None:
-        x_hat = x_hat + bias.reshape(shape)
-    return x_hat
+    return norms.RunningBatchNorm.apply(input, weight, bias, eps=eps,
+                                        running_mean=running_mean, running_var=running_var)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:

@@ -56,6 +56,46 @@ def test_batchnorm1d_without_running_stats():
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
+@pytest.mark.parametrize("options", [{}, {"affine": False}, {"bias": False}])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5)])
+def test_batchnorm1d_in_eval_mode_matches_torch_and_finite_differences(shape, options):
+    """In eval mode (a frozen batch norm being fine-tuned, an evaluation) the running
+    statistics are constants: y = a x + c per channel (``ops.norms.RunningBatchNorm``); the
+    output and the gradients of the input, γ and β follow torch's and finite differences,
+    and the running statistics stay as they were."""
+    from ffnn.gradcheck import central_differences
+
+    rng = np.random.default_rng(len(shape) + len(options))
+    ours = nn.BatchNorm1d(3, **options).double()
+    theirs = torch.nn.BatchNorm1d(3, **options).double()
+    ours.running_mean.data[:] = [0.5, -2.0, 3.0]
+    ours.running_var.data[:] = [0.25, 4.0, 1e-3]
+    for p in ours.parameters():
+        p.data += rng.standard_normal(p.shape)
+    copy_to_torch(ours, theirs)
+    ours.eval()
+    theirs.eval()
+    x = 2.0 * rng.standard_normal(shape) + 1.0
+    w = rng.standard_normal(shape)
+    xs, xt = ffnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ys, yt = ours(xs), theirs(xt)
+    assert_close(ys.data, yt.detach().numpy(), what="output")
+    ys.backward(w)
+    yt.backward(torch.from_numpy(w))
+    assert_close(xs.grad, xt.grad.numpy(), what="input grad")
+    torch_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(p.grad, torch_params[name].grad.numpy(), what=name)
+
+    def loss() -> float:
+        return float((ours(ffnn.tensor(x)).data * w).sum())
+
+    for value, grad in [(x, xs.grad)] + [(p.numpy(), p.grad) for p in ours.parameters()]:
+        np.testing.assert_allclose(grad, central_differences(loss, value), rtol=1e-6,
+                                   atol=1e-6)
+    np.testing.assert_array_equal(ours.running_var.numpy(), [0.25, 4.0, 1e-3])
+
+
 def test_batchnorm1d_state_and_repr_like_torch():
     ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
     assert list(ours.state_dict()) == list(theirs.state_dict())
