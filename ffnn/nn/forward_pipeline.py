@@ -13,7 +13,7 @@ Such a forward does nothing but apply one callable after another to its one inpu
 globals or closure (``F.relu``, ``torch.tanh``), whose other arguments are constants or the
 module's attributes (``training=self.training``), or a method of the value (``x.relu()``,
 ``x.view(x.size(0), -1)``: constants and the value's rows).
-Its source is read once (``read``) into ``Step``s; at each call with gradients on, ``run``
+Its source is read once (``read``) into ``Step``s; at each call ``run``
 resolves every callee as Python would (attributes of the module, the forward's globals and
 closure, a loop over a ``ModuleList`` or ``Sequential``), then runs the leading calls that are
 plain chain layers (``ffnn.nn.chain_layers``) as a ``Sequential`` of them: one node of the
@@ -43,8 +43,6 @@ import operator
 import textwrap
 import weakref
 from operator import is_
-
-from ffnn import autograd
 
 MIN_LAYERS = 2
 """Leading chain layers it takes to run them as one node (one runs as itself)."""
@@ -323,12 +321,11 @@ def _constant(node):
 
 def run(module, steps: tuple, x):
     """``module.forward(x)`` through its ``steps``: the leading chain layers as one
-    ``Sequential`` of them, the other calls one by one; ``NOT_RUN`` where the forward runs
-    as written (no gradients, x not a tensor, a ``forward`` set on the instance, a callee
-    not found)."""
+    ``Sequential`` of them (with gradients one node, without them one native forward:
+    ``chain_call.infer``), the other calls one by one; ``NOT_RUN`` where the forward runs
+    as written (x not a tensor, a ``forward`` set on the instance, a callee not found)."""
     library = _library()
-    if not autograd.is_grad_enabled() or type(x) is not library.Tensor or \
-            "forward" in vars(module):
+    if type(x) is not library.Tensor or "forward" in vars(module):
         return NOT_RUN
     try:  # nothing has run yet: whatever goes wrong here, the forward runs as written
         calls = _resolve(module, steps)

@@ -1,8 +1,9 @@
 """A Module subclass whose forward only applies calls to its input (ffnn.nn.forward_pipeline):
 its leading chain layers run as one node of the graph, computing bit for bit what a
 ``Sequential`` of the same layers computes, and to rounding what the forward as written
-computes (the oracle: ``model.forward(x)``, each layer its own node); every other forward,
-a hook, a replaced ``forward``, ``no_grad`` and a missing attribute run as written."""
+computes (the oracle: ``model.forward(x)``, each layer its own node), without gradients
+too; every other forward, a hook, a replaced ``forward`` and a missing attribute run as
+written."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 import ffnn
 import ffnn.nn.functional as F
-from ffnn import nn
+from ffnn import accel, nn
 from ffnn.nn import chain_call, forward_pipeline
 from tests._fast_steps import eager_step
 
@@ -355,10 +356,21 @@ def test_names_are_looked_up_at_each_call(monkeypatch):
                                rtol=1e-6)
 
 
-def test_without_gradients_or_an_instance_forward_the_forward_runs_as_written():
+def test_without_gradients_the_leading_layers_run_as_one_sequential(monkeypatch):
+    """Under ``no_grad`` (an evaluation) the leading layers run as a ``Sequential`` of them
+    too, whose forward takes them as one native call where the compiled kernels are on
+    (``chain_call.infer``, spied): what the forward as written computes, to rounding; a
+    ``forward`` set on the instance runs as written."""
     model, x = Looped(), ffnn.randn(4, 5)
+    seen, infer = [], chain_call.infer
+    monkeypatch.setattr(chain_call, "infer",
+                        lambda *a: seen.append(found := infer(*a)) or found)
     with ffnn.no_grad():
-        assert model(x)._ctx is None
+        out = model(x)
+        expected = model.forward(x)
+    assert out._ctx is None and not out.requires_grad
+    assert len(seen) == 1 and (seen[0] is not None) == accel.enabled
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
     model.forward = lambda x: x[:, :2]
     np.testing.assert_array_equal(model(x).detach().numpy(), x.numpy()[:, :2])
 
