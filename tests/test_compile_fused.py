@@ -225,6 +225,41 @@ def test_sums_over_many_rows_by_parts(dtype, rtol, rng, monkeypatch):
         assert taken == [True] * 6  # three sums a step, two steps
 
 
+@pytest.mark.parametrize("sizes, batch", [([20, 64, 64, 2], 64), ([1, 50, 50, 1], 100),
+                                         ([3, 40, 20], 50)])
+def test_small_products_in_loops(sizes, batch, rng):
+    """Products below BLAS's threshold on more rows than the few-rows loops take: a forward
+    onto few outputs as dot products ([64, 64] · [64, 2]ᵀ, [100, 50] · [50, 1]ᵀ), a forward
+    from few inputs onto many outputs along the outputs ([50, 3] · [40, 3]ᵀ), and a weight
+    gradient of few inputs summed along its outputs ([100, 50]ᵀ[100, 1]): the fused step
+    agrees with the eager one."""
+    from ffnn.compiler import _fused_kernel
+
+    products = [batch * a * b for a, b in zip(sizes, sizes[1:])]
+    assert min(products) < _fused_kernel.BLAS_MIN_PRODUCT and batch > 12
+    _compare(sizes, "tanh", "momentum", "mse", rng, batches=(batch, batch))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, out_f, in_f", [(100, 50, 1), (64, 32, 7), (3, 5, 2)])
+def test_a_weight_gradient_in_loops_is_the_same_sum_either_way(rows, out_f, in_f, dtype,
+                                                               rng):
+    """``_summed_rows`` along the inputs (gᵀ x) and along the outputs ((xᵀ g)ᵀ) adds the
+    same products in the same order: the same bits, within rounding of the exact sum."""
+    from ffnn.compiler import _fused_kernel
+
+    g = rng.standard_normal((rows, out_f)).astype(dtype)
+    x = rng.standard_normal((rows, in_f)).astype(dtype)
+    along_inputs = np.empty((out_f, in_f), dtype)
+    along_outputs = np.empty((in_f, out_f), dtype)
+    _fused_kernel._summed_rows(g, x, along_inputs)
+    _fused_kernel._summed_rows(x, g, along_outputs)
+    np.testing.assert_array_equal(along_inputs, along_outputs.T)
+    exact = g.astype(np.float64).T @ x.astype(np.float64)
+    bound = rows * np.finfo(dtype).eps * (np.abs(g).T @ np.abs(x))
+    assert np.all(np.abs(along_inputs - exact) <= bound)
+
+
 def test_wide_bias_gradients_through_blas(rng, monkeypatch):
     """A layer's bias gradient of ``BIAS_BLAS_WIDE_MIN`` elements or more, whatever its
     width, is 1ᵀ g through NumPy's gemv (on both threads), the narrower last layer's a loop;
