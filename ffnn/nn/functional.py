@@ -155,6 +155,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             factor = 1.0 / float(num_batches_tracked) if num_batches_tracked else 0.0
         return norms.BatchNorm.apply(input, weight, bias, eps=eps, running_mean=running_mean,
                                      running_var=running_var, momentum=factor)
+    if running_mean is None or running_var is None:
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be defined in evaluation mode "
+            "(training=False). Received: "
+            f"running_mean={'None' if running_mean is None else 'an array'}, "
+            f"running_var={'None' if running_var is None else 'an array'}"
+        )
     return norms.RunningBatchNorm.apply(input, weight, bias, eps=eps,
                                         running_mean=running_mean, running_var=running_var)
 

@@ -96,6 +96,20 @@ def test_batchnorm1d_in_eval_mode_matches_torch_and_finite_differences(shape, op
     np.testing.assert_array_equal(ours.running_var.numpy(), [0.25, 4.0, 1e-3])
 
 
+def test_batch_norm_in_evaluation_mode_needs_its_running_statistics():
+    """As torch: F.batch_norm without running statistics and training=False raises,
+    naming them."""
+    import ffnn.nn.functional as F
+
+    x = ffnn.randn(4, 3)
+    with pytest.raises(RuntimeError, match="running_mean and running_var must be defined"):
+        F.batch_norm(x, None, None, training=False)
+    with pytest.raises(RuntimeError, match="running_var=None"):
+        F.batch_norm(x, np.zeros(3), None, training=False)
+    with pytest.raises(RuntimeError, match="running_mean must be defined"):
+        torch.nn.functional.batch_norm(torch.randn(4, 3), None, None, training=False)
+
+
 def test_batchnorm1d_state_and_repr_like_torch():
     ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
     assert list(ours.state_dict()) == list(theirs.state_dict())
