@@ -111,7 +111,7 @@ def test_column_sums_are_the_sum_over_rows(dtype, rows):
     (4096, 16, 30, "rows"), (8192, 50, 3, "rows"), (20000, 1, 8, "one thread"),
     (1024, 32, 2, "one thread"), (4096, 40, 8, "rows"), (300, 40, 8, "plain"),
     (100, 8, 8, "plain"), (512, 300, 200, "plain"),
-    (2048, 32, 8, "rows"),  # narrow, of NARROW_PARTS_MIN elements
+    (4096, 8, 8, "rows"),  # narrow, of NARROW_PARTS_MIN elements
     (8192, 16, 1, "rows"),  # narrow, one input: a part is a gemv
     (4096, 1, 256, "rows"),  # one output: a part is a gemv
     (300, 1, 1000, "plain")])  # one output, too few rows
