@@ -281,9 +281,10 @@ def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 def column_sums(g: np.ndarray) -> np.ndarray:
     """Σ_rows g for g [n, k]: ``1ᵀ g``, a product with a column of ones (3-5× NumPy's
     ``sum(axis=0)``, a strided reduction, on a batch's gradient): by parts of rows where
-    ``sums_by_rows`` says so (``accel.product_over_rows``), else one BLAS matrix-vector
-    product (on one thread for narrow rows: [100000, 8] 330 -> 95 µs); NumPy's sum for
-    other arrays (CuPy, integer, empty)."""
+    ``sums_by_rows`` says so (``accel.product_over_rows``: [100000, 8] 36 µs), else one
+    BLAS matrix-vector product (on one thread for narrow rows, where OpenBLAS's own split
+    loses: [100000, 8] 330 -> 95 µs); NumPy's sum for other arrays (CuPy, integer,
+    empty)."""
     if type(g) is not np.ndarray or g.dtype.char not in "fd" or g.shape[0] == 0:
         return g.sum(axis=0)
     key = (g.shape[0], g.dtype.char)
