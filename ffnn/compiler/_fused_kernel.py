@@ -61,7 +61,6 @@ from ffnn.ops.losses import BCE_EPSILON
 from ffnn.ops.matrix import (
     narrow_reduction,
     one_thread_product,
-    splits_rows,
     sums_by_rows,
     transposed_forward,
 )
@@ -90,8 +89,7 @@ ADAM_STEP_SIZE, ADAM_CORRECTION, ADAM_LR, ADAM_BETA1, ADAM_BETA2 = 6, 7, 9, 10, 
 bias_correction2_sqrt at 6 and 7), then lr, β₁ and β₂."""
 _step_coefficients = numba.njit(error_model="numpy", inline="always")(adam_step_coefficients)
 _narrow_reduction = numba.njit(inline="always")(narrow_reduction)
-_splits_rows = numba.njit(inline="always")(splits_rows)  # the eager ops' rules, compiled
-_sums_by_rows = numba.njit(inline="always")(sums_by_rows)
+_sums_by_rows = numba.njit(inline="always")(sums_by_rows)  # the eager ops' rules, compiled
 _one_thread_product = numba.njit(inline="always")(one_thread_product)
 _transposed_forward = numba.njit(inline="always")(transposed_forward)
 LOOP_DOTS_INPUTS, LOOP_ROWS_OUTPUTS = 8, 16
@@ -451,8 +449,8 @@ def _product_weight(blas, split, g, source, gw):  # pragma: no cover - compiled
         else:
             outer_rows.outer_by_parts(g[0], source[0], gw, split, blas[OUTER_ROWS_PART])
         return
-    if _sums_by_rows(n, out_f, in_f, _splits_rows(n, out_f, in_f) and _on_mkl(
-            blas, TRANS, NO_TRANS, gw, n)) and _by_rows(blas, split, g, source, gw):
+    if _sums_by_rows(n, out_f, in_f, _on_mkl(blas, TRANS, NO_TRANS, gw, n)) and _by_rows(
+            blas, split, g, source, gw):
         return
     if _gemm_over_rows(blas, TRANS, g, source, gw, n):
         return

@@ -269,6 +269,7 @@ def weight_product(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     n, out_f = g.shape
     in_f = x.shape[1]
     if type(g) is np.ndarray and type(x) is np.ndarray:
+        # MKL is asked only where its answer counts (a tall sum): the question is a call
         if sums_by_rows(n, out_f, in_f, splits_rows(n, out_f, in_f) and _mkl_takes(g.T, x)):
             found = accel.product_over_rows(g, x)
             if found is not None:
