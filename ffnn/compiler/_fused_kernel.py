@@ -199,7 +199,7 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 43
+FIELDS = 45
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
 for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
 [in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
@@ -219,15 +219,18 @@ its running mean and variance [out] (0: none this step), 38 1 - momentum ([1], t
 dtype), 39 the momentum and momentum·n/(n - 1) (float64 [2]), 40 its batch count
 (``num_batches_tracked``, int64 [1]; 0: not counted here); 41-42 the elements from which
 the activation's forward and backward split over OpenBLAS's threads
-(``Pointwise.compiled_split_min``). After the layers: the two flat gradient buffers."""
+(``Pointwise.compiled_split_min``); a batch norm on its running statistics
+(``RUNNING_BATCH_NORM``, forward only): 36-37 those statistics, 43-44 its per-feature
+scale a and shift c [out] (the layer's dtype). After the layers: the two flat gradient
+buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
 DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
 NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 25, 26, 27, 28, 29
 MEAN, VAR, SUM_GX, SUM_G, EPS, DROP_ENTRY = 30, 31, 32, 33, 34, 35
 RUNNING_MEAN, RUNNING_VAR, RUNNING_KEEP, RUNNING_FACTORS, BATCHES = 36, 37, 38, 39, 40
-SPLIT_FORWARD, SPLIT_BACKWARD = 41, 42
-NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
+SPLIT_FORWARD, SPLIT_BACKWARD, RUNNING_SCALE, RUNNING_SHIFT = 41, 42, 43, 44
+NO_NORM, LAYER_NORM, BATCH_NORM, RUNNING_BATCH_NORM = 0, 1, 2, 3
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
 values it keeps: ``KEPT`` + their position)."""
@@ -536,6 +539,9 @@ def _normalize(table, base, z, y, x, blas, split, context):  # pragma: no cover 
     OpenBLAS's threads, batch norm's through ``ffnn.kernels.norm_parts``), keeping x̂ and
     1/σ (batch norm: and the batch's mean and variance, which it folds into the running
     statistics where the table has them)."""
+    if table[base + NORM] == RUNNING_BATCH_NORM:
+        _running_normalize(table, base, z, y, x)
+        return
     n, out_f = z.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     beta = _vector(table, base + BETA, out_f, x)
@@ -560,6 +566,32 @@ def _normalize(table, base, z, y, x, blas, split, context):  # pragma: no cover 
             eager_kernels.batch_norm_forward(z, gamma, beta, eps, y, x_hat, mean, var, rstd)
         if table[base + RUNNING_MEAN] != 0:
             _update_running(table, base, mean, var, x)
+
+
+@_jit
+def _running_normalize(table, base, z, y, x):  # pragma: no cover - compiled
+    """y = a z + c over z [n, out] for a batch norm on its running statistics μ, σ² (eval
+    mode): a = γ/√(σ² + ε) and c = β - μ a per feature, each step rounded in the layer's
+    dtype as the eager op (``ops.norms.RunningBatchNorm``) rounds it (a float64 quotient
+    rounded once to float32 is float32's own); forward only."""
+    n, out_f = z.shape
+    gamma = _vector(table, base + GAMMA, out_f, x)
+    beta = _vector(table, base + BETA, out_f, x)
+    mean = _vector(table, base + RUNNING_MEAN, out_f, x)
+    var = _vector(table, base + RUNNING_VAR, out_f, x)
+    a = _vector(table, base + RUNNING_SCALE, out_f, x)
+    c = _vector(table, base + RUNNING_SHIFT, out_f, x)
+    eps = double_from_bits(table[base + EPS])
+    for o in range(out_f):
+        a[o] = eps  # ε in the layer's dtype
+        a[o] = var[o] + a[o]
+        a[o] = 1.0 / np.sqrt(a[o])
+        a[o] = a[o] * gamma[o]
+        c[o] = mean[o] * a[o]
+        c[o] = beta[o] - c[o]
+    for i in range(n):
+        for o in range(out_f):
+            y[i, o] = z[i, o] * a[o] + c[o]
 
 
 @_jit

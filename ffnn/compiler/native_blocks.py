@@ -2,10 +2,11 @@
 blocks, and where each block's arrays lie in the address table and in a call's workspace.
 
 A block is a Linear layer, then at most one norm over its features (layer norm, or batch
-norm on the batch's statistics), one activation with a ``Pointwise`` formula and one
-dropout, in that order: the fused step's layer (``ffnn.compiler._fused_kernel.FIELDS``
-table entries each). Its stages write one array each (the product, the norm's output, the
-activation's, dropout's), a stage that is absent reading as the one before it.
+norm on the batch's statistics or, forward only, on its running statistics), one
+activation with a ``Pointwise`` formula and one dropout, in that order: the fused step's
+layer (``ffnn.compiler._fused_kernel.FIELDS`` table entries each). Its stages write one
+array each (the product, the norm's output, the activation's, dropout's), a stage that is
+absent reading as the one before it.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from ffnn.ops.shape import FlattenFeatures
 
 ALIGN = 64
 """Bytes each array of the workspace starts on (a cache line)."""
-PER_CALL = (norms.BatchNorm, Dropout)
+PER_CALL = (norms.BatchNorm, norms.RunningBatchNorm, Dropout)
 """Layers whose options are the call's (running statistics, a dropout's stream), not the
 chain's: left out of its signature."""
+NORM_KINDS = {norms.LayerNorm: layout.LAYER_NORM, norms.BatchNorm: layout.BATCH_NORM,
+              norms.RunningBatchNorm: layout.RUNNING_BATCH_NORM}
+"""The kernel's kind of each norm op a block takes."""
 _FORWARD_IS_FORMULA = {PointwiseOp.forward, activations.ReLU.forward,
                        activations.GELU.forward}
 """``forward`` methods that compute the op's formula when a gradient is needed (ReLU's own
@@ -107,7 +111,7 @@ def _follows(block: Block, op: type, takes: bool, options: dict, index: int, pai
             block.dropout_layer = index
             return True
         return False
-    if op in (norms.LayerNorm, norms.BatchNorm) and block.norm is None and takes:
+    if op in NORM_KINDS and block.norm is None and takes:
         gamma = params[pair[0]]
         if gamma is None or gamma.shape != (width,) or (op is norms.LayerNorm and (
                 options.get("normalized_ndim") != 1)):
@@ -170,8 +174,7 @@ def template(blocks: list[Block], params: list, dtype: np.dtype, transposed: lis
             width = params[block.weight].shape[0]
             gamma, beta = accel.affine(*(None if i is None else params[i]
                                          for i in block.affine), width, dtype)
-            table[at + layout.NORM] = layout.LAYER_NORM if block.norm is norms.LayerNorm \
-                else layout.BATCH_NORM
+            table[at + layout.NORM] = NORM_KINDS[block.norm]
             table[at + layout.GAMMA], table[at + layout.BETA] = address(gamma), address(beta)
             held += [gamma, beta]  # a missing one: ``accel.affine``'s cached ones or zeros
             table[at + layout.EPS] = np.float64(block.eps).view(np.int64)
@@ -214,7 +217,10 @@ def workspace(blocks: list[Block], widths: list[int], n: int,
         for i, kind in enumerate(kept_dtypes(block, dtype)):
             place([at + layout.KEPT + i], elements * kind.itemsize)
         found = {}
-        if block.norm is not None:
+        if block.norm is norms.RunningBatchNorm:  # y = a z + c: a and c per feature
+            place([at + layout.RUNNING_SCALE], width * dtype.itemsize)
+            place([at + layout.RUNNING_SHIFT], width * dtype.itemsize)
+        elif block.norm is not None:
             batch = block.norm is norms.BatchNorm
             place([at + layout.X_HAT], elements * dtype.itemsize)
             place([at + layout.RSTD], 8 * (width if batch else n))

@@ -3,7 +3,8 @@
 The eager chain node (``ffnn.nn.chain_call``) and the chain step (``ffnn.compiler.chain``:
 ``ffnn.compile``'s replay, the Trainer) give :class:`NativeChain` the chains it takes:
 blocks of a Linear layer, then at most a norm over its features (layer norm, or batch norm
-on the batch's statistics), an activation with a ``Pointwise`` formula and a dropout
+on the batch's statistics, or in an evaluation's forward on its running statistics), an
+activation with a ``Pointwise`` formula and a dropout
 (``native_blocks``), after an optional ``Flatten()``, every parameter needing its gradient
 and the input none (data, as in a training step), its workspace at most ``MAX_BYTES``. Per
 layer the Python work was a Function, its checks and a kernel call or two, each way; on a
@@ -94,8 +95,13 @@ class NativeChain:
                                                  for b in blocks]])
         """The fewest elements of a call its kernels split (an activation's own minimum)."""
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
-        self.per_call = self.batch_norms or any(b.dropout_layer is not None for b in blocks)
-        """Whether a call gives options of its own (dropout's masks, batch norm's ε)."""
+        self.forward_only = any(b.norm is norms.RunningBatchNorm for b in blocks)
+        """Whether a batch norm normalises with its running statistics (an evaluation's
+        forward, ``chain_call.infer``): there is no backward."""
+        self.per_call = self.batch_norms or self.forward_only or any(
+            b.dropout_layer is not None for b in blocks)
+        """Whether a call gives options of its own (dropout's masks, batch norm's ε and
+        running statistics)."""
         self.blas = native.blas_functions(self.dtype)
         self.name = layers[-1][0]().name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
@@ -208,10 +214,18 @@ class NativeChain:
                 table[at + layout.EPS] = _bits(options["eps"])
                 statistics.append((options, _view(work, *found["mean"]),
                                    _view(work, *found["var"])))
+            elif block.norm is norms.RunningBatchNorm:  # read where they lie, at each call
+                options = layers[block.norm_layer][2]
+                table[at + layout.EPS] = _bits(options["eps"])
+                table[at + layout.RUNNING_MEAN] = self._address(options["running_mean"])
+                table[at + layout.RUNNING_VAR] = self._address(options["running_var"])
         return statistics
 
     def backward(self, saved: tuple, grad: np.ndarray) -> list:
         """Each parameter's gradient (None for an absent one) from dL/dout."""
+        if self.forward_only:
+            raise RuntimeError("a native chain with a batch norm on its running statistics "
+                               "has no backward (it runs evaluations only)")
         x2, table, _, out, params = saved
         grad = accel.dense(grad, out.shape, self.dtype)
         grads, addresses = self._gradient_arrays(params)

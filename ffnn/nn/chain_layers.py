@@ -136,6 +136,12 @@ def batch_norm_options(module) -> dict:
             "momentum": factor}
 
 
+def running_statistics(module) -> tuple:
+    """A batch norm's running mean and variance, as arrays (its buffers' own)."""
+    mean, var = buffer_of(module, "running_mean"), buffer_of(module, "running_var")
+    return getattr(mean, "_data", mean), getattr(var, "_data", var)
+
+
 def batch_norm_buffers(module) -> tuple:
     """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
     mean, var = buffer_of(module, "running_mean"), buffer_of(module, "running_var")

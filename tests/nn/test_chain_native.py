@@ -458,6 +458,15 @@ def _without_gradients(make, shape, dtype, seed, per_layer, monkeypatch, mode="t
     model = make().to(dtype)
     getattr(model, mode)()
     x = ffnn.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+    outs, runs = _counting_native_forwards(lambda: [model(x) for _ in range(2)], per_layer,
+                                           monkeypatch)
+    assert all(not out.requires_grad and out.grad_fn is None for out in outs)
+    return [o.numpy().copy() for o in outs] + [b.numpy() for b in model.buffers()], runs
+
+
+def _counting_native_forwards(forwards, per_layer: bool, monkeypatch) -> tuple:
+    """(what ``forwards()`` returns under ``no_grad``, how many native chain forwards ran
+    in it), each layer's own forward where ``per_layer``."""
     runs = []
     forward = native_chain.NativeChain.forward
     monkeypatch.setattr(native_chain.NativeChain, "forward",
@@ -465,10 +474,9 @@ def _without_gradients(make, shape, dtype, seed, per_layer, monkeypatch, mode="t
     if per_layer:
         monkeypatch.setattr(chain_call, "infer", lambda *a: None)
     with ffnn.no_grad():
-        outs = [model(x) for _ in range(2)]
+        found = forwards()
     monkeypatch.undo()
-    assert all(not out.requires_grad and out.grad_fn is None for out in outs)
-    return [o.numpy().copy() for o in outs] + [b.numpy() for b in model.buffers()], len(runs)
+    return found, len(runs)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -487,15 +495,105 @@ def test_a_forward_without_gradients_runs_as_one_native_call(name, dtype, monkey
     assert not np.shares_memory(got[0], got[1])
 
 
+def _on_running_statistics(dtype: str, frozen: bool = False):
+    """A chain with batch norms on running statistics far from 0 and 1 (eval mode, or
+    frozen in train mode: ``ffnn.finetune.freeze``), γ and β far from 1 and 0, one of them
+    last, another with its own ε."""
+    ffnn.manual_seed(5)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
+                          nn.BatchNorm1d(8, eps=0.3), nn.Tanh(), nn.Dropout(0.3),
+                          nn.Linear(8, 3), nn.BatchNorm1d(3)).to(dtype)
+    rng = np.random.default_rng(6)
+    for norm in (m for m in model.modules() if isinstance(m, nn.BatchNorm1d)):
+        width = norm.num_features
+        norm.running_mean.copy_(ffnn.tensor(3 * rng.standard_normal(width)))
+        norm.running_var.copy_(ffnn.tensor(rng.uniform(0.05, 6.0, width)))
+        with ffnn.no_grad():
+            norm.weight.copy_(ffnn.tensor(rng.uniform(-2.0, 2.0, width)))
+            norm.bias.copy_(ffnn.tensor(rng.standard_normal(width)))
+        norm.frozen = frozen
+    return model.train() if frozen else model.eval()
+
+
+def _evaluated(model, x, per_layer: bool, monkeypatch) -> tuple[np.ndarray, int]:
+    """(``model(x)`` under ``no_grad``, how many native chain forwards ran); dropout (in
+    train mode) draws from the same stream each time."""
+    ffnn.manual_seed(11)
+    return _counting_native_forwards(lambda: model(x).numpy().copy(), per_layer, monkeypatch)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+@pytest.mark.parametrize("rows", [1, 2, 37])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norms_on_running_statistics_run_in_the_forward_without_gradients(
+        dtype, rows, frozen, monkeypatch):
+    """Batch norms on their running statistics (y = a z + c per feature, ``RunningBatchNorm``)
+    run in the native forward of an evaluation, from one row: what the layers' own
+    forwards give, to rounding, the statistics left as they were; the statistics changed in
+    place and arrays put in their place are read at the next call."""
+    model = _on_running_statistics(dtype, frozen)
+    x = ffnn.tensor(np.random.default_rng(7).standard_normal((rows, 6)).astype(dtype))
+    buffers = [b.numpy().copy() for b in model.buffers()]
+    got, runs = _evaluated(model, x, False, monkeypatch)
+    expected, per_layer_runs = _evaluated(model, x, True, monkeypatch)
+    assert runs == 1 and per_layer_runs == 0
+    np.testing.assert_allclose(got, expected, **TOLERANCES[dtype])
+    for before, after in zip(buffers, model.buffers()):
+        np.testing.assert_array_equal(before, after.numpy())
+    model[4].running_var.mul_(4.0)  # in place
+    model[8].load_state_dict({k: v * 2 for k, v in model[8].state_dict().items()})
+    model[8].running_mean = ffnn.tensor(np.linspace(-1, 1, 3).astype(dtype))  # a new array
+    got, runs = _evaluated(model, x, False, monkeypatch)
+    expected, _ = _evaluated(model, x, True, monkeypatch)
+    assert runs == 1
+    np.testing.assert_allclose(got, expected, **TOLERANCES[dtype])
+
+
+def test_batch_norms_on_running_statistics_agree_with_torch():
+    """The same chain in torch (float64, eval mode), every value to 1e-12."""
+    torch = pytest.importorskip("torch")
+    model = _on_running_statistics("float64")
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
+        torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8, eps=0.3), torch.nn.Tanh(),
+        torch.nn.Dropout(0.3), torch.nn.Linear(8, 3), torch.nn.BatchNorm1d(3)).double().eval()
+    reference.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                               for k, v in model.state_dict().items()})
+    x = np.random.default_rng(8).standard_normal((9, 6))
+    with ffnn.no_grad():
+        out = model(ffnn.tensor(x))
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_chain_on_running_statistics_has_no_backward():
+    """With gradients a batch norm on running statistics runs layer by layer (the native
+    chain of an evaluation has no backward, and says so if asked)."""
+    model = _on_running_statistics("float64")
+    x = ffnn.randn(4, 6).double()
+    assert not _ran(model, x)
+    layers = chain_call._plans[model].last_inference
+    assert layers is None
+    with ffnn.no_grad():
+        model(x)
+    chain = chain_call._plans[model].last_inference.native
+    with pytest.raises(RuntimeError, match="no backward"):
+        chain.backward(chain.forward(x._data, chain_call._plans[model].last_inference
+                                     .layers_now())[1], np.ones((4, 3)))
+
+
 def test_a_forward_without_gradients_steps_aside_where_it_cannot_run(monkeypatch):
-    """A batch norm in eval mode (its running statistics), an input of one row of features
-    (1-D), and the numba kernels off: the layers run one by one, with the same values."""
-    make, shape = MODELS["batch norm"]
-    got, runs = _without_gradients(make, shape, "float64", 1, False, monkeypatch, "eval")
-    expected, _ = _without_gradients(make, shape, "float64", 1, True, monkeypatch, "eval")
+    """Running statistics of another dtype than the layers', an input of one row of
+    features (1-D), and the numba kernels off: the layers run one by one, with the same
+    values."""
+    model = _on_running_statistics("float32")
+    model[1].running_var = ffnn.tensor(model[1].running_var.numpy().astype(np.float64))
+    x = ffnn.tensor(np.random.default_rng(9).standard_normal((5, 6)).astype(np.float32))
+    got, runs = _evaluated(model, x, False, monkeypatch)
+    expected, _ = _evaluated(model, x, True, monkeypatch)
     assert runs == 0
-    for a, b in zip(got, expected):
-        np.testing.assert_allclose(a, b, **TOLERANCES["float64"])
+    np.testing.assert_array_equal(got, expected)
     model = MODELS["tanh"][0]().double()
     with ffnn.no_grad():
         one_row = model(ffnn.tensor(np.ones(6)))
