@@ -557,12 +557,13 @@ class ChainStep:
 
     def _call_options(self, layers: list) -> list:
         """``layers`` as the eager node gives them to a native chain, with this call's
-        options: each batch norm's (its batch counted), each active dropout's (its stream,
-        whose state is kept in ``_streams``); an inactive dropout left out."""
+        options: each batch norm's module (the chain counts its batch and updates its
+        running statistics), each active dropout's (its stream, whose state is kept in
+        ``_streams``); an inactive dropout left out."""
         found = []
         for op, owner, options in layers:
-            if BATCH_NORM_MODULE in options:
-                found.append((op, True, batch_norm_options(options[BATCH_NORM_MODULE])))
+            if BATCH_NORM_MODULE in options:  # counted and updated by the chain
+                found.append((op, True, options))
             elif DROPOUT_MODULE in options:
                 options = dropout_options(options[DROPOUT_MODULE])
                 if options is None:

@@ -13,7 +13,10 @@ small network it was most of the step. Here the forward is one call
 (held by the graph until its backward), the backward one more, writing each parameter's
 gradient into an array of its own. Dropout's masks are drawn in Python before the call, as
 ``nn.Dropout`` draws them (the same stream, in layer order); batch norm's running
-statistics are updated after it, by the batch norm op's own function.
+statistics are updated in the call as the fused step updates them
+(``ffnn.compiler.fused_running``: the kernel folds in the batch's statistics and counts the
+batch), or after it by the batch norm op's own function where the kernel cannot take the
+buffers.
 
 The arithmetic is the fused step's (``ffnn.compiler._fused_kernel``): NumPy's BLAS for
 products from ``BLAS_MIN_PRODUCT`` multiply-adds and loops below, the activations' and
@@ -37,7 +40,9 @@ from ffnn import accel
 from ffnn._malloc import MMAP_THRESHOLD
 from ffnn.compiler import _fused_kernel as layout
 from ffnn.compiler import fused, native_blocks
+from ffnn.compiler.fused_running import RunningStatistics
 from ffnn.kernels import blas_split, native
+from ffnn.nn.chain_layers import BATCH_NORM_MODULE
 from ffnn.ops import norms
 from ffnn.ops.dropout import keep_mask
 from ffnn.ops.shape import FlattenFeatures
@@ -117,6 +122,8 @@ class NativeChain:
         self._grad_fields = np.array(self._gradient_fields(), np.int64)
         self._layouts: dict[int, tuple] = {}
         self._scratch: dict[int, tuple] = {}
+        self._running: dict = {}
+        """Block → the ``RunningStatistics`` of its batch norm (``_running_of``)."""
         self._handed: tuple | None = None
         """The last backward's gradients then a probe, and their addresses
         (``_gradient_arrays``)."""
@@ -177,13 +184,16 @@ class NativeChain:
     def forward(self, x: np.ndarray, layers: list) -> tuple[np.ndarray, tuple]:
         """(the output [n, classes], what ``backward`` reads) for an input it ``takes``;
         ``layers``: the chain's layers with this call's options (each dropout's p and
-        stream, each batch norm's ε, running statistics and momentum)."""
+        stream; each batch norm's module (``BATCH_NORM_MODULE``: its batch counted and its
+        running statistics updated here), or its ε, running statistics and momentum, its
+        batch counted)."""
         n = x.shape[0]
         x2 = x.reshape(n, self.in_features) if self.flattens else x
         offsets, nbytes, arrays = self._layout(n)
         table, work = self._template.copy(), np.empty(nbytes, np.uint8)
         out = np.empty((n, self.classes), self.dtype)
-        statistics = self._call_options(table, work, arrays, layers) if self.per_call else ()
+        statistics = self._call_options(table, work, arrays, layers, n) if self.per_call \
+            else ()
         self._forward_call(x2, out, work, table, offsets, self.dims, self.blas,
                            blas_split.split_row(n * self.widest, self.dtype.itemsize,
                                                 self.split_min),
@@ -194,10 +204,11 @@ class NativeChain:
         return out, (x2, table, work, out, self.params)
 
     def _call_options(self, table: np.ndarray, work: np.ndarray, arrays: list,
-                      layers: list) -> list:
+                      layers: list, n: int) -> list:
         """Each dropout's mask and scale drawn into the workspace (as ``nn.Dropout`` draws
-        them), each batch norm's ε into ``table``; returns per batch norm (its options, the
-        batch mean and variance the call will write)."""
+        them), each batch norm's ε and running statistics' fields into ``table``; returns
+        per batch norm whose statistics are updated from Python (its options, the batch
+        mean and variance the call will write)."""
         statistics = []
         for layer, (block, found) in enumerate(zip(self.blocks, arrays)):
             at = layout.FIELDS * layer
@@ -211,15 +222,28 @@ class NativeChain:
                 scale[0] = 0.0 if p >= 1 else 1 / (1 - p)
             if block.norm is norms.BatchNorm:
                 options = layers[block.norm_layer][2]
-                table[at + layout.EPS] = _bits(options["eps"])
-                statistics.append((options, _view(work, *found["mean"]),
-                                   _view(work, *found["var"])))
+                module = options.get(BATCH_NORM_MODULE)
+                if module is not None:  # counted, and updated by the kernel where it can
+                    table[at + layout.EPS] = _bits(module.eps)
+                    options = self._running_of(layer, module).prepare(table, n)
+                else:
+                    table[at + layout.EPS] = _bits(options["eps"])
+                if options is not None:
+                    statistics.append((options, _view(work, *found["mean"]),
+                                       _view(work, *found["var"])))
             elif block.norm is norms.RunningBatchNorm:  # read where they lie, at each call
                 options = layers[block.norm_layer][2]
                 table[at + layout.EPS] = _bits(options["eps"])
                 table[at + layout.RUNNING_MEAN] = self._address(options["running_mean"])
                 table[at + layout.RUNNING_VAR] = self._address(options["running_var"])
         return statistics
+
+    def _running_of(self, layer: int, module) -> RunningStatistics:
+        """The ``RunningStatistics`` of the batch norm ``module`` in block ``layer``."""
+        found = self._running.get(layer)
+        if found is None or found.module is not module:
+            found = self._running[layer] = RunningStatistics(layer, module, self.dtype, layout)
+        return found
 
     def backward(self, saved: tuple, grad: np.ndarray) -> list:
         """Each parameter's gradient (None for an absent one) from dL/dout."""

@@ -66,6 +66,8 @@ class SequentialChain(Op):
         out = x
         for op, takes, options in layers:
             fn = op()
+            if BATCH_NORM_MODULE in options:  # counted now, as its forward counts
+                options = batch_norm_options(options[BATCH_NORM_MODULE])
             if takes:
                 fn.needs_input_grad = (flowing, needs[1 + slot], needs[2 + slot])
                 out = fn.forward(out, params[slot], params[slot + 1], **options)
@@ -336,8 +338,8 @@ class _LastCall:
         order (as their forwards count their batches), or its running statistics."""
         resolved = list(self.resolved)
         for index, layer, batch in self.batch_norms:
-            if batch:
-                resolved[index] = (norms.BatchNorm, True, batch_norm_options(layer))
+            if batch:  # counted where it runs (``SequentialChain``, the native chain)
+                resolved[index] = (norms.BatchNorm, True, {BATCH_NORM_MODULE: layer})
             else:  # its statistics' arrays are those held (``holds``)
                 mean, var = self.running[index]
                 resolved[index] = (norms.RunningBatchNorm, True, {

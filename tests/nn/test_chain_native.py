@@ -450,6 +450,43 @@ def test_the_gradient_it_is_given_is_read_where_it_lies_and_left_as_it_was(last,
         np.testing.assert_allclose(native, graph, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("buffers", ["the layers' dtype", "float64", "not contiguous"])
+def test_running_statistics_are_updated_as_each_layer_updates_them(buffers, monkeypatch):
+    """Batch norms in training mode, three steps: the native chain's kernel folds the
+    batch's statistics into running statistics of the layers' dtype and counts the batch
+    (its version moved, as ``count_batch`` moves it); other buffers (float64, a strided
+    view) are updated from Python; either way what the per-layer graph leaves."""
+    found = []
+    for per_layer in (False, True):
+        ffnn.manual_seed(2)
+        model = nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 4),
+                              nn.BatchNorm1d(4, momentum=None), nn.Linear(4, 2))
+        for norm in (model[1], model[4]):
+            if buffers == "float64":
+                norm.running_var = ffnn.tensor(norm.running_var.numpy().astype(np.float64))
+            elif buffers == "not contiguous":
+                norm.running_mean = ffnn.tensor(np.zeros(2 * norm.num_features,
+                                                         np.float32))[::2]
+        if per_layer:
+            monkeypatch.setattr(chain_call, "call", lambda *a: None)
+        runs = []
+        for seed in range(3):
+            x = ffnn.tensor(np.random.default_rng(seed).standard_normal((8, 5))
+                            .astype(np.float32))
+            out = model(x)
+            runs.append(out.grad_fn is not None and "native" in vars(out.grad_fn))
+            out.sum().backward()
+        monkeypatch.undo()
+        assert runs == [not per_layer] * 3
+        found.append([(b.numpy().copy(), b._version) for b in model.buffers()])
+    for (native, _), (graph, _) in zip(*found):
+        np.testing.assert_allclose(native, graph, rtol=1e-6, atol=1e-7)
+        assert native.dtype == graph.dtype
+    counts = [b for b in found[0] if b[0].dtype.kind == "i"]
+    assert [int(c[0]) for c in counts] == [3, 3]
+    assert [c[1] for c in counts] == [c[1] for c in found[1] if c[0].dtype.kind == "i"]
+
+
 def _without_gradients(make, shape, dtype, seed, per_layer, monkeypatch, mode="train"):
     """(each output, each buffer after) of two forwards of ``make()`` under ``no_grad`` in
     ``mode``, each layer's own forward where ``per_layer``; and how often a native chain
