@@ -445,6 +445,41 @@ def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, rng):
         step(ffnn.randn(3, 5).double(), ffnn.tensor(np.array([0, 4, 1])))
 
 
+def test_a_chain_whose_leading_layers_are_native_replays_bit_for_bit(rng, monkeypatch):
+    """A Sequential whose leading blocks make a native chain and whose later layers do not
+    (a layer norm after the activation, a batch norm and dropout further on, a log softmax
+    last): the eager node and the replay both run the leading blocks natively and the rest
+    one by one, the same bits, dropout's masks and the running statistics included."""
+    from ffnn.compiler import native_chain
+
+    def make():
+        ffnn.manual_seed(4)
+        return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.LayerNorm(8), nn.Linear(8, 8),
+                             nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 4),
+                             nn.LogSoftmax(dim=1))
+
+    counts = []
+    forward = native_chain.NativeChain.forward
+    monkeypatch.setattr(native_chain.NativeChain, "forward",
+                        lambda self, *a: counts.append(self.count) or forward(self, *a))
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.01) for m in (eager_model, compiled_model))
+    loss = nn.NLLLoss()
+    step = ffnn.compile(compiled_model, loss, opt_c)
+    for _ in range(3):
+        x = ffnn.tensor(rng.standard_normal((6, 5)).astype(np.float32))
+        y = ffnn.tensor(rng.integers(0, 4, 6))
+        ffnn.manual_seed(9)
+        expected = eager_step(eager_model, loss, opt_e, x, y)
+        ffnn.manual_seed(9)
+        assert step(x, y) == expected
+        assert step.compiled
+    assert counts == [2] * 6  # Linear and Tanh, in each step of both
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+    for mine, theirs in zip(eager_model.buffers(), compiled_model.buffers()):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
 @pytest.mark.parametrize("loss, message", [
     (nn.BCELoss(), "expects probabilities in \\[0, 1\\]"),
     (nn.HuberLoss(delta=0.0), "delta must be positive")])

@@ -541,11 +541,13 @@ class ChainStep:
         count = len(leading)
         if [layer[0] for layer in self.layers[:count]] != [layer[0] for layer in leading]:
             return None
-        layers, params, owners = [], [], []
-        for (op, owner, options), registry in zip(self.layers[:count], self.registries):
+        layers, params, owners, ends = [], [], [], []
+        for index, ((op, owner, options), registry) in enumerate(
+                zip(self.layers[:count], self.registries)):
             if DROPOUT_MODULE in options and dropout_options(options[DROPOUT_MODULE]) is None:
                 continue  # the identity now: left out, as the eager node leaves it
             layers.append((op, owner is not None, options))  # a call's options: at forward
+            ends.append(index + 1)
             if registry is not None:
                 weight, bias = registry.get("weight"), registry.get("bias")
                 if weight is None:
@@ -553,7 +555,11 @@ class ChainStep:
                 params += [weight._data, None if bias is None else bias._data]
                 owners += [weight, bias]
         native = chain_call.native_chain(self, layers, params)
-        return None if native is None else (native, count, owners)
+        if native is None:
+            return None
+        # the layers after its leading ones run one by one, as in the eager node
+        runs = count if native.count == len(layers) else ends[native.count - 1]
+        return native, runs, owners[:len(native.params)]
 
     def _call_options(self, layers: list) -> list:
         """``layers`` as the eager node gives them to a native chain, with this call's

@@ -103,6 +103,19 @@ def read_blocks(layers: list, params: list) -> list[Block] | None:
     return blocks if blocks and taken == len(params) else None
 
 
+def leading_blocks(layers: list, params: list) -> tuple[list[Block], int, int] | None:
+    """(the blocks, how many of ``layers`` and of ``params`` they take) of the longest
+    leading part of ``layers`` that is a chain of blocks (``read_blocks``): a Linear first,
+    then layers up to one no block takes (a softmax over the features, a norm after the
+    activation), which runs after the chain; None where not even the first block is one."""
+    for count in range(len(layers), 0, -1):
+        taken = 2 * sum(1 for _, takes, _ in layers[:count] if takes)
+        blocks = read_blocks(layers[:count], params[:taken]) if taken <= len(params) else None
+        if blocks is not None:
+            return blocks, count, taken
+    return None
+
+
 def _follows(block: Block, op: type, takes: bool, options: dict, index: int, pair: tuple,
              params: list, width: int, dtype: np.dtype) -> bool:
     """Whether ``op`` can be the block's next stage; records it there."""

@@ -69,22 +69,31 @@ class NativeChain:
 
     @classmethod
     def make(cls, layers: list, params: list) -> NativeChain | None:
-        """The native chain of ``layers`` ((op class, takes parameters, options) each, as
-        the chain node gets them) with ``params`` (the arrays of each layer with
-        parameters, weight then bias, None where absent), or None where it is not one."""
-        blocks = native_blocks.read_blocks(layers, params) if layers else None
-        if blocks is None:
+        """The native chain of the leading ``layers`` ((op class, takes parameters, options)
+        each, as the chain node gets them) that make one (``count`` of them: the others run
+        after it, one by one) with ``params`` (the arrays of each layer with parameters,
+        weight then bias, None where absent), or None where not even the first block is
+        one."""
+        found = native_blocks.leading_blocks(layers, params) if layers else None
+        if found is None:
             return None
+        blocks, count, taken = found
         if native.gemm_addresses() is None and \
                 max(params[b.weight].size for b in blocks) > fused.LOOPS_ONLY_MAX:
             return None
-        return cls(layers, params, blocks)
+        chain = cls(layers[:count], params[:taken], blocks)
+        chain.count, chain.made_for = count, (native_blocks.signature(layers), list(params))
+        return chain
 
     def __init__(self, layers: list, params: list, blocks: list):
         from ffnn.compiler import _chain_kernel as kernel
 
         self.signature, self.params, self.blocks = native_blocks.signature(layers), \
             list(params), blocks
+        self.count = len(layers)
+        """How many of the layers it was made for it runs (the leading ones)."""
+        self.made_for = (self.signature, self.params)
+        """The signature of all the layers it was made for, and all their parameters."""
         normed = any(b.norm is not None or b.dropout_layer is not None for b in blocks)
         self._forward_call = kernel.forward_normed if normed else kernel.forward
         self._backward_call = kernel.backward_normed if normed else kernel.backward
@@ -155,8 +164,9 @@ class NativeChain:
 
     def fits(self, layers: list, params: list) -> bool:
         """Whether this chain was made for these layers and these very parameter arrays."""
-        return len(params) == len(self.params) and all(map(is_, params, self.params)) and \
-            native_blocks.signature(layers) == self.signature
+        signature, made_params = self.made_for
+        return len(params) == len(made_params) and all(map(is_, params, made_params)) and \
+            native_blocks.signature(layers) == signature
 
     def takes(self, x) -> bool:
         """Whether ``x`` is an input it runs: a C-contiguous NumPy array of its dtype, [n,
@@ -319,8 +329,9 @@ _chains: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def chain_for(owner, layers: list, params: list) -> NativeChain | None:
-    """``owner``'s native chain of ``layers`` with ``params``, made again only when the
-    layers' signature or a parameter array changed since; None where they make none."""
+    """``owner``'s native chain of the leading ``layers`` with their ``params``
+    (``NativeChain.make``), made again only when the layers' signature or a parameter array
+    changed since; None where they make none."""
     found = _chains.get(owner)
     if type(found) is tuple:
         if len(found[1]) == len(params) and all(map(is_, found[1], params)) and \

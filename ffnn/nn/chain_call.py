@@ -56,37 +56,39 @@ class SequentialChain(Op):
     label = "Sequential"
 
     def forward(self, x, *params, layers, native=None):
+        """The layers in order: the leading ``native.count`` as the native chain where it
+        runs (x needs no gradient, each of their parameters does), the others (all of them
+        otherwise) one by one, each op told which of its inputs need a gradient."""
         needs = self.needs_input_grad
+        start, slot, flowing, out = 0, 0, needs[0], x
         if native is not None and not needs[0] and all(
-                [needs[1 + i] for i, p in enumerate(params) if p is not None]):
+                [needs[1 + i] for i, p in enumerate(params[:len(native.params)])
+                 if p is not None]):
             out, self.native_saved = native.forward(x, layers)
-            self.native, self.slots, self.label = native, len(params), native.name
-            return out
-        flowing, slot, done = needs[0], 0, []
-        out = x
-        for op, takes, options in layers:
+            self.native, self.label = native, native.name
+            start, slot, flowing = native.count, len(native.params), True
+        self.done, self.slots = [], len(params)
+        for op, takes, options in layers[start:]:
             fn = op()
             if BATCH_NORM_MODULE in options:  # counted now, as its forward counts
                 options = batch_norm_options(options[BATCH_NORM_MODULE])
             if takes:
                 fn.needs_input_grad = (flowing, needs[1 + slot], needs[2 + slot])
                 out = fn.forward(out, params[slot], params[slot + 1], **options)
-                done.append((fn, slot))
+                self.done.append((fn, slot))
                 slot += 2
             else:
                 fn.needs_input_grad = (flowing,)
                 out = fn.forward(out, **options)
-                done.append((fn, None))
+                self.done.append((fn, None))
             flowing = any(fn.needs_input_grad)
-        self.done, self.slots = done, slot
-        self.label = done[-1][0].name
+            self.label = fn.name
         return out
 
     def backward(self, grad):
-        """Each layer's backward from the last; the parameters' gradients in their slots,
-        and dL/dx when x needs one (else the walk stops at the first layer nobody needs)."""
-        if "native" in self.__dict__:
-            return (None, *self.native.backward(self.native_saved, grad))
+        """Each layer's backward from the last (the native chain's for its leading ones);
+        the parameters' gradients in their slots, and dL/dx when x needs one (else the walk
+        stops at the first layer nobody needs)."""
         grads: list = [None] * (1 + self.slots)
         for fn, slot in reversed(self.done):
             found = fn.backward(grad)
@@ -97,6 +99,9 @@ class SequentialChain(Op):
             if not fn.needs_input_grad[0]:
                 return tuple(grads)
             grad = found[0]
+        if "native" in self.__dict__:
+            grads[1:1 + len(self.native.params)] = self.native.backward(self.native_saved, grad)
+            return tuple(grads)
         grads[0] = grad
         return tuple(grads)
 
@@ -114,14 +119,13 @@ class SequentialChain(Op):
         """As ``Op.changed_saved_tensors``, over the arrays the layers saved; the node then
         takes the name of the layer that saved it (torch's message names that layer)."""
         found = []
-        if "native" in self.__dict__:
-            for counter, array_id in _changed_since(self):
-                kept = self.native.saved_array(self.native_saved, array_id)
-                if kept is not None:
-                    found.append((counter, kept[0]))
-                    self.label = kept[1]
-            return found
+        native = self.__dict__.get("native")
         for counter, array_id in _changed_since(self):
+            kept = None if native is None else native.saved_array(self.native_saved, array_id)
+            if kept is not None:
+                found.append((counter, kept[0]))
+                self.label = kept[1]
+                continue
             for fn, _ in self.done:
                 array = _saved(fn, array_id)
                 if array is not None:
@@ -233,9 +237,33 @@ def infer(sequential, input) -> object | None:
         last = plan.last_inference = _resolve(sequential, plan.layers, data, False, True)
         if last is None:
             return None
-    if last.native is None:
+    native = last.native
+    if native is None:
         return None
-    return Tensor._make(last.native.forward(data, last.layers_now())[0], False, None)
+    layers = last.layers_now()
+    out = native.forward(data, layers)[0]
+    if native.count < len(layers):  # the layers after it, one by one
+        out = _forward_from(layers, native.count, len(native.params), last.params, out)
+    return Tensor._make(out, False, None)
+
+
+def _forward_from(layers: list, start: int, slot: int, params: list, out: np.ndarray):
+    """The forwards of ``layers[start:]`` on ``out`` without gradients, their parameters
+    (tensors) from ``params[slot]`` on."""
+    for op, takes, options in layers[start:]:
+        fn = op()
+        if BATCH_NORM_MODULE in options:  # counted now, as its forward counts
+            options = batch_norm_options(options[BATCH_NORM_MODULE])
+        if takes:
+            fn.needs_input_grad = (False, False, False)
+            weight, bias = params[slot], params[slot + 1]
+            out = fn.forward(out, weight._data, None if bias is None else bias._data,
+                             **options)
+            slot += 2
+        else:
+            fn.needs_input_grad = (False,)
+            out = fn.forward(out, **options)
+    return out
 
 
 def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool,

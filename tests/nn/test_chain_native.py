@@ -54,6 +54,14 @@ MODELS = {
         nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
         nn.BatchNorm1d(8, momentum=None), nn.Tanh(), nn.Dropout(0.2), nn.Linear(8, 3),
         nn.BatchNorm1d(3, track_running_stats=False)), (7, 6)),
+    "softmax last": (lambda: nn.Sequential(  # the leading blocks native, then the softmax
+        nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4), nn.Softmax(dim=1)), (5, 6)),
+    "log softmax after dropout": (lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 4), nn.LogSoftmax(dim=-1)),
+        (5, 6)),
+    "a norm after the activation, then more layers": (lambda: nn.Sequential(
+        nn.Linear(6, 8), nn.Dropout(0.2), nn.SiLU(), nn.LayerNorm(8), nn.Linear(8, 8),
+        nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.4), nn.Linear(8, 3)), (7, 6)),
     "in place after a Linear or a norm": (lambda: nn.Sequential(
         nn.Linear(6, 8), nn.ReLU(inplace=True), nn.Linear(8, 8), nn.LayerNorm(8),
         nn.SiLU(inplace=True), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.ELU(inplace=True),
@@ -216,8 +224,8 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
     chain = native_chain._chains[model]
     monkeypatch.setattr(native_chain, "MAX_BYTES", chain._layout(50)[1])
     assert _ran(model, ffnn.randn(50, 3)) and not _ran(model, ffnn.randn(200, 3))  # workspace
-    assert not _ran(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Linear(4, 2)),
-                    x)  # a norm after the activation
+    assert not _ran(nn.Sequential(nn.Tanh(), nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)),
+                    x)  # no Linear first: not even one block
     monkeypatch.setattr(accel, "enabled", False)
     assert not _ran(model, x)
 
