@@ -78,10 +78,10 @@ def forward_normed(x, out, work, table, offsets, dims, blas, split,
 
 @_jit
 def backward_normed(x, grad, table, fields, addresses, dims, current, spare, blas, split,
-                    context):  # pragma: no cover - compiled
+                    context, stop):  # pragma: no cover - compiled
     """``backward`` for blocks with norms or dropout (the fused step's ``_backward``)."""
     _gradients(grad, table, fields, addresses, current)
-    _backward(x, table, dims, current, spare, blas, 0.0, split, context)
+    _backward(x, table, dims, current, spare, blas, 0.0, split, context, stop)
 
 
 @_jit
@@ -105,16 +105,18 @@ def forward(x, out, work, table, offsets, dims, blas, split,
 
 @_jit
 def backward(x, grad, table, fields, addresses, dims, current, spare, blas, split,
-             context):  # pragma: no cover - compiled
+             context, stop):  # pragma: no cover - compiled
     """From g = dL/dout [n, classes]: each layer's dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ
     (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
-    ``fields`` of ``table``), and dL/dsource = g · W for every layer but the first;
-    ``current`` and ``spare`` hold n × the widest layer each. The last layer reads dL/dout
-    where it lies (C-contiguous, never written): a copy of it into ``current`` was a pass on
-    one thread while the other waited ([1024, 784] float32: 3 MB)."""
+    ``fields`` of ``table``; a frozen parameter has none), and dL/dsource = g · W for
+    every layer above ``stop``, the lowest with a gradient to compute (the layers below it
+    are frozen); ``current`` and ``spare`` hold n × the widest layer each. The last layer
+    reads dL/dout where it lies (C-contiguous, never written): a copy of it into
+    ``current`` was a pass on one thread while the other waited ([1024, 784] float32:
+    3 MB)."""
     _gradient_fields(table, fields, addresses)
     n, last = grad.shape[0], dims.shape[0] - 1
-    for layer in range(last, -1, -1):
+    for layer in range(last, stop - 1, -1):
         at, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         g = grad if layer == last else current[:n * out_f].reshape(n, out_f)
         if table[at + BACKWARD] != 0:
@@ -123,9 +125,10 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
             g, current, spare = dz, spare, current
         bias_gradient(table, at, g, x, blas, split)
         source = x if layer == 0 else _matrix(table, at - FIELDS + OUTPUT, n, in_f, x)
-        _product_weight(blas, split, g, source,
-                        _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
-        if layer > 0:
+        if table[at + GRAD_WEIGHT] != 0:
+            _product_weight(blas, split, g, source,
+                            _matrix(table, at + GRAD_WEIGHT, out_f, in_f, x))
+        if layer > stop:
             w = _matrix(table, at + WEIGHT, out_f, in_f, x)
             _product_input(blas, split, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current

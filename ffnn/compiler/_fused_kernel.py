@@ -758,16 +758,18 @@ def _add_l2(w, gw, l2):  # pragma: no cover - compiled
 
 
 @_jit
-def _backward(x, table, dims, current, spare, blas, l2, split,
-              context):  # pragma: no cover - compiled
+def _backward(x, table, dims, current, spare, blas, l2, split, context,
+              stop):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dz (through the activation, then the
     norm, each into the other buffer), dL/dW = gᵀ · source (+ λ W, the L2 term, when
-    ``l2`` = λ ≠ 0), dL/db = Σᵢ gᵢ (and the norm's dL/dγ, dL/dβ) into each gradient
-    buffer, and dL/dsource = g · W into the buffer dL/dz is not in, which then holds the
-    next dL/dh. Returns ½ λ Σ_layers ‖W‖² (0 without it)."""
+    ``l2`` = λ ≠ 0; none where the table has no gradient for W: a frozen weight), dL/db =
+    Σᵢ gᵢ (and the norm's dL/dγ, dL/dβ) into each gradient buffer, and dL/dsource = g · W
+    into the buffer dL/dz is not in, which then holds the next dL/dh; down to layer
+    ``stop`` (the layers below it have no gradient to compute). Returns ½ λ Σ_layers ‖W‖²
+    (0 without it)."""
     layers, n = dims.shape[0], x.shape[0]
     squares = 0.0
-    for layer in range(layers - 1, -1, -1):
+    for layer in range(layers - 1, stop - 1, -1):
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
         if table[base + KEEP] != 0:
@@ -785,11 +787,12 @@ def _backward(x, table, dims, current, spare, blas, l2, split,
             g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         bias_gradient(table, base, g, x, blas, split)
-        gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
-        _product_weight(blas, split, g, source, gw)
-        if l2 != 0.0:
-            squares += _add_l2(w, gw, l2)
-        if layer > 0:
+        if table[base + GRAD_WEIGHT] != 0:
+            gw = _matrix(table, base + GRAD_WEIGHT, out_f, in_f, x)
+            _product_weight(blas, split, g, source, gw)
+            if l2 != 0.0:
+                squares += _add_l2(w, gw, l2)
+        if layer > stop:
             _product_input(blas, split, g, w, spare[:n * in_f].reshape(n, in_f))
             current, spare = spare, current
     return 0.5 * l2 * squares
@@ -836,7 +839,7 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c),
                  blas, split)
-    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context)
+    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context, 0)
     if updates.size:
         _update(parameters, updates, hyper, steps, adam, split, context)
     return loss

@@ -503,8 +503,9 @@ class ChainStep:
         for fn, params in reversed(done):
             if fn is None:  # the leading native chain: its parameters' gradients at once
                 native, saved, owners = params
-                for param, found in zip(owners, native.backward(saved, grad)):
-                    if param is not None:
+                needs = tuple([p is not None and p.requires_grad for p in owners])
+                for param, found in zip(owners, native.backward(saved, grad, needs)):
+                    if found is not None:
                         _accumulate(param, found)
                 break
             needs = fn.needs_input_grad
@@ -526,9 +527,8 @@ class ChainStep:
         the eager step runs them as one: the model's ``Sequential`` that gets the input
         (the model itself, or its first child, nested) runs as one node of the graph
         (``chain_call``) and its layers make a native chain, the very one, so that both
-        compute the same bits; else None."""
-        if not all(map(_requires_grad, self.params)):
-            return None
+        compute the same bits (frozen parameters too: no gradient computed for them, as
+        there); else None."""
         first = self.leading
         while True:
             if not isinstance(first, nn.Sequential) or \

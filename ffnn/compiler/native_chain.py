@@ -133,6 +133,8 @@ class NativeChain:
         self._scratch: dict[int, tuple] = {}
         self._running: dict = {}
         """Block → the ``RunningStatistics`` of its batch norm (``_running_of``)."""
+        self._partial: dict = {}
+        """Which parameters need a gradient → ``_partial_fields``."""
         self._handed: tuple | None = None
         """The last backward's gradients then a probe, and their addresses
         (``_gradient_arrays``)."""
@@ -255,35 +257,60 @@ class NativeChain:
             found = self._running[layer] = RunningStatistics(layer, module, self.dtype, layout)
         return found
 
-    def backward(self, saved: tuple, grad: np.ndarray) -> list:
-        """Each parameter's gradient (None for an absent one) from dL/dout."""
+    def backward(self, saved: tuple, grad: np.ndarray, needs: tuple | None = None) -> list:
+        """Each parameter's gradient (None for an absent one) from dL/dout; ``needs``:
+        whether each parameter needs its gradient (None: every one), a frozen one getting
+        None, its gradient not computed, nor dL/dsource below the lowest block with one
+        (fine-tuning with the first layers frozen)."""
         if self.forward_only:
             raise RuntimeError("a native chain with a batch norm on its running statistics "
                                "has no backward (it runs evaluations only)")
         x2, table, _, out, params = saved
+        if needs is not None and all(needs[i] for i, p in enumerate(params) if p is not None):
+            needs = None
+        fields, stop = self._grad_fields, 0
+        if needs is not None:
+            fields, stop = self._partial_fields(needs, params)
+            if stop < 0:  # nothing to compute
+                return [None] * len(params)
         grad = accel.dense(grad, out.shape, self.dtype)
-        grads, addresses = self._gradient_arrays(params)
+        grads, addresses = self._gradient_arrays(params, needs)
         current, spare = self._scratch_for(x2.shape[0])
         n = x2.shape[0]  # from one row, a weight's gradient is an outer product, split too
         largest = max(n * self.widest, self.largest_weight if n == 1 else 0)
-        self._backward_call(x2, grad, table, self._grad_fields, addresses, self.dims, current,
+        self._backward_call(x2, grad, table, fields, addresses, self.dims, current,
                             spare, self.blas,
                             blas_split.split_row(largest, self.dtype.itemsize, self.split_min),
-                            self._context)
+                            self._context, stop)
         return grads
 
-    def _gradient_arrays(self, params: list) -> tuple[list, np.ndarray]:
-        """An array for each parameter's gradient (None for an absent one) and their
-        addresses: the last backward's again where this chain is all that holds them (their
-        ``.grad`` set to None since, as ``zero_grad()`` does, no view or tensor of them
-        kept anywhere), else new ones. The backward writes every element."""
+    def _partial_fields(self, needs: tuple, params: list) -> tuple[np.ndarray, int]:
+        """(the gradient fields of the parameters that need one, in order; the lowest block
+        with one, -1 for none) for ``needs``, made once per pattern."""
+        found = self._partial.get(needs)
+        if found is None:
+            present = [i for i, p in enumerate(params) if p is not None]
+            fields = self._grad_fields[[k for k, i in enumerate(present) if needs[i]]]
+            blocks = [layer for layer, block in enumerate(self.blocks)
+                      if any(i is not None and needs[i]
+                             for i in (block.weight, block.bias, *block.affine))]
+            found = self._partial[needs] = (fields, min(blocks, default=-1))
+        return found
+
+    def _gradient_arrays(self, params: list, needs: tuple | None) -> tuple[list, np.ndarray]:
+        """An array for each parameter's gradient (None for an absent one, or one ``needs``
+        says is frozen) and their addresses: the last backward's again where this chain is
+        all that holds them (their ``.grad`` set to None since, as ``zero_grad()`` does, no
+        view or tensor of them kept anywhere) and they were for the same ``needs``, else new
+        ones. The backward writes every element."""
         handed = self._handed
-        if handed is not None and not _held_elsewhere(handed[1]):
+        if handed is not None and handed[3] == needs and not _held_elsewhere(handed[1]):
             return handed[0][:-1], handed[2]
-        grads = [None if p is None else np.empty(p.shape, p.dtype) for p in params]
+        grads = [None if p is None or needs is not None and not needs[i]
+                 else np.empty(p.shape, p.dtype) for i, p in enumerate(params)]
         addresses = np.fromiter([self._address(g) for g in grads if g is not None], np.int64)
         grads.append(np.empty(0))  # the last: a probe, held as the arrays are
-        self._handed = grads, [g for g in grads if g is not None], addresses
+        self._handed = grads, [g for g in grads if g is not None], addresses, needs
         return grads[:-1], addresses
 
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:

@@ -61,12 +61,11 @@ class SequentialChain(Op):
         otherwise) one by one, each op told which of its inputs need a gradient."""
         needs = self.needs_input_grad
         start, slot, flowing, out = 0, 0, needs[0], x
-        if native is not None and not needs[0] and all(
-                [needs[1 + i] for i, p in enumerate(params[:len(native.params)])
-                 if p is not None]):
+        if native is not None and not needs[0]:  # the parameters' own flags at backward
             out, self.native_saved = native.forward(x, layers)
             self.native, self.label = native, native.name
-            start, slot, flowing = native.count, len(native.params), True
+            start, slot = native.count, len(native.params)
+            flowing = any(needs[1:1 + slot])
         self.done, self.slots = [], len(params)
         for op, takes, options in layers[start:]:
             fn = op()
@@ -100,7 +99,9 @@ class SequentialChain(Op):
                 return tuple(grads)
             grad = found[0]
         if "native" in self.__dict__:
-            grads[1:1 + len(self.native.params)] = self.native.backward(self.native_saved, grad)
+            slots = len(self.native.params)
+            grads[1:1 + slots] = self.native.backward(self.native_saved, grad,
+                                                      self.needs_input_grad[1:1 + slots])
             return tuple(grads)
         grads[0] = grad
         return tuple(grads)

@@ -215,9 +215,6 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         model(ffnn.randn(1, 3))  # one row: the batch norm's own error
     assert not _ran(model, ffnn.randn(5, 3, requires_grad=True))  # dL/dx is wanted
-    model[0].bias.requires_grad_(False)
-    assert not _ran(model, x)  # a frozen parameter
-    model[0].bias.requires_grad_(True)
     assert not _ran(model, ffnn.randn(3, 5).T)  # not C-contiguous
     plain = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     assert _ran(plain, x) and not _ran(plain, ffnn.randn(2, 5, 3))  # [N, L, features]
@@ -228,6 +225,53 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
                     x)  # no Linear first: not even one block
     monkeypatch.setattr(accel, "enabled", False)
     assert not _ran(model, x)
+
+
+FROZEN = {  # which parameters (by their index in model.parameters()) are frozen
+    "the first layer": (0, 1), "a bias": (3,), "the first two layers, a norm's γ": (0, 1, 2,
+                                                                                     3, 4),
+    "all but the last layer": (0, 1, 2, 3, 4, 5, 6, 7), "the last layer": (8, 9)}
+
+
+@pytest.mark.parametrize("frozen", list(FROZEN))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_frozen_parameters_get_no_gradient_and_the_others_the_graph_s(frozen, dtype,
+                                                                      monkeypatch):
+    """Fine-tuning with some parameters frozen (``requires_grad_(False)``): the native
+    chain still runs, computes no gradient for them (``.grad`` stays None) and stops below
+    the lowest layer with one; the others get what the per-layer graph gives, two steps
+    in a row (the gradient arrays made again when which parameters train changes)."""
+    def make():
+        ffnn.manual_seed(6)
+        return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8), nn.LayerNorm(8),
+                             nn.ReLU(), nn.Linear(8, 6), nn.GELU(), nn.Linear(8 - 2, 3),
+                             nn.Softmax(dim=1)).to(dtype)
+
+    found = []
+    for per_layer in (False, True):
+        model = make()
+        params = list(model.parameters())
+        for index in FROZEN[frozen]:
+            params[index].requires_grad_(False)
+        if per_layer:
+            monkeypatch.setattr(chain_call, "call", lambda *a: None)
+        grads = []
+        for seed in range(2):
+            x = ffnn.tensor(np.random.default_rng(seed).standard_normal((7, 5)).astype(dtype))
+            out = model(x)
+            assert ("native" in vars(out.grad_fn)) == (not per_layer)
+            (out * ffnn.tensor(np.arange(21.0).reshape(7, 3).astype(dtype))).sum().backward()
+            grads.append([None if p.grad is None else p.grad.numpy().copy() for p in params])
+            if seed == 0:
+                params[-1].requires_grad_(not params[-1].requires_grad)
+        monkeypatch.undo()
+        found.append(grads)
+    for mine, theirs in zip(found[0], found[1]):
+        for a, b in zip(mine, theirs):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_allclose(a, b, **TOLERANCES[dtype])
+    assert all(found[0][0][i] is None for i in FROZEN[frozen])
 
 
 def test_scratch_kept_for_several_batch_sizes_stays_within_the_limit(monkeypatch):
