@@ -61,7 +61,7 @@ class SequentialChain(Op):
         otherwise) one by one, each op told which of its inputs need a gradient."""
         needs = self.needs_input_grad
         start, slot, flowing, out = 0, 0, needs[0], x
-        if native is not None and not needs[0]:  # the parameters' own flags at backward
+        if native is not None and not needs[0] and native.serves(needs[1:]):
             out, self.native_saved = native.forward(x, layers)
             self.native, self.label = native, native.name
             start, slot = native.count, len(native.params)
@@ -235,7 +235,7 @@ def infer(sequential, input) -> object | None:
         return None
     last = plan.last_inference
     if last is None or not last.holds(data, False):
-        last = plan.last_inference = _resolve(sequential, plan.layers, data, False, True)
+        last = plan.last_inference = _resolve(sequential, plan.layers, data, False)
         if last is None:
             return None
     native = last.native
@@ -267,11 +267,9 @@ def _forward_from(layers: list, start: int, slot: int, params: list, out: np.nda
     return out
 
 
-def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool,
-             inference: bool = False):
-    """The ``_LastCall`` of ``layers`` on ``data`` (an input needing a gradient or not; a
-    forward without gradients, which takes batch norms on their running statistics too),
-    or None where they must run one by one."""
+def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool):
+    """The ``_LastCall`` of ``layers`` on ``data`` (an input needing a gradient or not), or
+    None where they must run one by one."""
     width, params, resolved, batch_norms, reads = data.shape[-1], [], [], [], []
     if layers[0][0] is FlattenFeatures:  # [n, ...] → [n, features]
         if data.ndim < 2:
@@ -281,8 +279,7 @@ def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool,
     for op, module, read, layer in layers:
         if op is norms.BatchNorm:  # batch statistics over the rows of [n > 1, features]
             batch = batch_statistics(layer)
-            if rows < 2 if batch else not (inference and rows and _running_fit(layer, width,
-                                                                                data.dtype)):
+            if rows < 2 if batch else not (rows and _running_fit(layer, width, data.dtype)):
                 return None
             batch_norms.append((len(resolved), layer, batch))
             op, options = (op if batch else norms.RunningBatchNorm), {}

@@ -274,6 +274,39 @@ def test_frozen_parameters_get_no_gradient_and_the_others_the_graph_s(frozen, dt
     assert all(found[0][0][i] is None for i in FROZEN[frozen])
 
 
+@pytest.mark.parametrize("trained", ["the head", "a Linear before a frozen norm"])
+def test_a_frozen_backbone_with_batch_norms_trains_its_head_natively(trained, monkeypatch):
+    """``ffnn.finetune.freeze`` on the blocks (Linear, batch norm on its running
+    statistics, ReLU) below the trained layers: the native chain runs the whole forward and
+    a backward that stops above the frozen batch norms; a trained Linear before one (its
+    gradient would flow back through y = a z + c) runs layer by layer in the node. Either
+    way the per-layer graph's gradients, the statistics untouched."""
+    from ffnn.finetune import freeze, unfreeze
+
+    found = []
+    for per_layer in (False, True):
+        blocks = list(_on_running_statistics("float64", frozen=True))[:8]  # no last norm
+        model = nn.Sequential(*blocks).train()  # the norms frozen: running statistics
+        freeze(model)
+        unfreeze(model, 7) if trained == "the head" else unfreeze(model, 3, 7)
+        buffers = [b.numpy().copy() for b in model.buffers()]
+        if per_layer:
+            monkeypatch.setattr(chain_call, "call", lambda *a: None)
+        ffnn.manual_seed(3)  # dropout (train mode) draws the same masks each time
+        out = model(ffnn.tensor(np.random.default_rng(4).standard_normal((6, 6))))
+        native = "native" in vars(out.grad_fn)
+        (out * ffnn.tensor(np.linspace(-1, 1, 18).reshape(6, 3))).sum().backward()
+        monkeypatch.undo()
+        assert native == (not per_layer and trained == "the head")
+        found.append([None if p.grad is None else p.grad.numpy() for p in model.parameters()])
+        for before, after in zip(buffers, model.buffers()):
+            np.testing.assert_array_equal(before, after.numpy())
+    for mine, theirs in zip(*found):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-13)
+
+
 def test_scratch_kept_for_several_batch_sizes_stays_within_the_limit(monkeypatch):
     """Each batch size's backward scratch is kept for the next step of that size, all of
     it together at most ``MAX_BYTES`` (older sizes' dropped first), and the chain still runs
