@@ -2,21 +2,23 @@
 
 Called with gradients on, a ``Sequential`` whose children are all plain layers
 (``ffnn.nn.chain_layers``: ``Linear``, element-wise activations, layer norms, dropout, batch
-norms using the batch's statistics on [n, features], a ``Flatten()`` first; no hooks or
-``forward`` set on an instance, no nested containers) records one node instead of one per
-layer. The
-node runs the very ``ffnn.ops`` Functions each layer's ``forward`` would apply, with the
-``needs_input_grad`` flags ``Op.apply`` would give them, forward in order and backward in
-reverse; so every value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and
-what goes is a Tensor, a node and a module call per layer (on a small network, a quarter of
-the step). A chain of Linear layers, norms, activations and dropout whose input needs no
-gradient (a training step's) runs instead as a native chain
+norms on [n, features], a ``Flatten()`` first; no hooks or ``forward`` set on an instance, no
+nested containers) records one node instead of one per layer. The node runs the very
+``ffnn.ops`` Functions each layer's ``forward`` would apply, with the ``needs_input_grad``
+flags ``Op.apply`` would give them, forward in order and backward in reverse; so every
+value, gradient and ``.grad`` is the per-layer graph's, bit for bit, and what goes is a
+Tensor, a node and a module call per layer (on a small network, a quarter of the step).
+Where the input needs no gradient (a training step's), the leading blocks of Linear layers,
+norms, activations and dropout run instead as a native chain
 (``ffnn.compiler.native_chain``): one compiled call forward, one backward, the per-layer
-graph's values to rounding. An array a layer saved for its backward and changed in place
-since is reported as the per-layer graph reports it, under that layer's name. A call on an
-input like the last one's, the layers' parameters the same tensors and arrays and their
-options equal, takes the last call's resolution again (``_LastCall``) instead of checking
-every layer anew: on 64-32-32-10 a forward of 45 µs took 32.
+graph's values to rounding; frozen parameters get no gradient there, and a batch norm on
+its running statistics (eval mode, ``ffnn.finetune.freeze``) takes one only where the
+layers below it are frozen; the layers after those blocks (a softmax last, a norm after
+the activation) run one by one in the node. An array a layer saved for its backward and
+changed in place since is reported as the per-layer graph reports it, under that layer's
+name. A call on an input like the last one's, the layers' parameters the same tensors and
+arrays and their options equal, takes the last call's resolution again (``_LastCall``)
+instead of checking every layer anew: on 64-32-32-10 a forward of 45 µs took 32.
 """
 
 from __future__ import annotations
