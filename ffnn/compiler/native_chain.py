@@ -3,10 +3,12 @@
 The eager chain node (``ffnn.nn.chain_call``) and the chain step (``ffnn.compiler.chain``:
 ``ffnn.compile``'s replay, the Trainer) give :class:`NativeChain` the chains it takes:
 blocks of a Linear layer, then at most a norm over its features (layer norm, or batch norm
-on the batch's statistics, or in an evaluation's forward on its running statistics), an
-activation with a ``Pointwise`` formula and a dropout
-(``native_blocks``), after an optional ``Flatten()``, every parameter needing its gradient
-and the input none (data, as in a training step), its workspace at most ``MAX_BYTES``. Per
+on the batch's statistics, or on its running statistics: eval mode or frozen, its block
+forward only), an activation with a ``Pointwise`` formula and a dropout
+(``native_blocks``), after an optional ``Flatten()``: the leading blocks of a chain (the
+layers after them run one by one), the input needing no gradient (data, as in a training
+step; a frozen parameter gets none, and the backward stops below the lowest layer with
+one), its workspace at most ``MAX_BYTES``. Per
 layer the Python work was a Function, its checks and a kernel call or two, each way; on a
 small network it was most of the step. Here the forward is one call
 (``_chain_kernel``) writing every array of every block into one workspace made per call

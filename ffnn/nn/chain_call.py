@@ -59,8 +59,9 @@ class SequentialChain(Op):
 
     def forward(self, x, *params, layers, native=None):
         """The layers in order: the leading ``native.count`` as the native chain where it
-        runs (x needs no gradient, each of their parameters does), the others (all of them
-        otherwise) one by one, each op told which of its inputs need a gradient."""
+        runs (x needs no gradient, and its backward for these parameters' flags runs there:
+        ``NativeChain.serves``), the others (all of them otherwise) one by one, each op told
+        which of its inputs need a gradient."""
         needs = self.needs_input_grad
         start, slot, flowing, out = 0, 0, needs[0], x
         if native is not None and not needs[0] and native.serves(needs[1:]):
@@ -279,7 +280,8 @@ def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool):
         width = math.prod(data.shape[1:])
     rows = data.shape[0] if data.ndim == 2 or layers[0][0] is FlattenFeatures else 0
     for op, module, read, layer in layers:
-        if op is norms.BatchNorm:  # batch statistics over the rows of [n > 1, features]
+        if op is norms.BatchNorm:  # the batch's statistics over [n > 1, features], or the
+            # running ones, their arrays of the layers' dtype and width
             batch = batch_statistics(layer)
             if rows < 2 if batch else not (rows and _running_fit(layer, width, data.dtype)):
                 return None
@@ -327,9 +329,9 @@ class _LastCall:
     input needing no gradient). The next call on an input of the same shape, dtype, layout
     and ``requires_grad`` takes them again when each layer's parameters are the same tensors
     holding the same arrays and each option read again (dropout's, an activation's) is
-    equal, and each batch norm still uses the batch's statistics: the checks of ``_resolve``
-    stood for these very objects. Batch norms count their batch (``batch_norm_options``) at
-    every call."""
+    equal, and each batch norm still uses the batch's statistics, or still its running
+    ones (the same arrays): the checks of ``_resolve`` stood for these very objects. Batch
+    norms count their batch at every call, where they run (``layers_now``)."""
 
     def __init__(self, data, requires_grad, layers, params, resolved, batch_norms, reads,
                  native):
@@ -362,8 +364,10 @@ class _LastCall:
                  for index, layer, batch in self.batch_norms if not batch])
 
     def layers_now(self) -> list:
-        """The layers with this call's options: each batch norm's, its batch counted, in
-        order (as their forwards count their batches), or its running statistics."""
+        """The layers with this call's options: each batch norm on the batch's statistics
+        as its module (its batch counted where it runs, in order, as the layers' forwards
+        count theirs: ``SequentialChain``, the native chain), each on its running
+        statistics with them."""
         resolved = list(self.resolved)
         for index, layer, batch in self.batch_norms:
             if batch:  # counted where it runs (``SequentialChain``, the native chain)
