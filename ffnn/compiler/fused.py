@@ -560,7 +560,7 @@ class FusedStep:
             table.append(self._drop_entry)
             table += [0] * (kernel.SPLIT_FORWARD - kernel.DROP_ENTRY - 1)  # running statistics
             table += self._splits[layer]
-            table += [0] * (kernel.FIELDS - kernel.SPLIT_BACKWARD - 1)  # eval-mode norms'
+            table += [0] * (kernel.FIELDS - kernel.SPLIT_BACKWARD - 1)  # running norms: none
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
         update_rows = [[address(p), address(g), *map(address, state), p.size]
