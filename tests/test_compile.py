@@ -474,7 +474,7 @@ def test_a_chain_whose_leading_layers_are_native_replays_bit_for_bit(rng, monkey
         ffnn.manual_seed(9)
         assert step(x, y) == expected
         assert step.compiled
-    assert counts == [2] * 6  # Linear and Tanh, in each step of both
+    assert counts == ([2] * 6 if accel.enabled else [])  # Linear, Tanh: each step of both
     _assert_same(eager_model, compiled_model, opt_e, opt_c)
     for mine, theirs in zip(eager_model.buffers(), compiled_model.buffers()):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
