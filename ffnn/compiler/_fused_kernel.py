@@ -220,9 +220,9 @@ dtype), 39 the momentum and momentum·n/(n - 1) (float64 [2]), 40 its batch coun
 (``num_batches_tracked``, int64 [1]; 0: not counted here); 41-42 the elements from which
 the activation's forward and backward split over OpenBLAS's threads
 (``Pointwise.compiled_split_min``); a batch norm on its running statistics
-(``RUNNING_BATCH_NORM``, forward only): 36-37 those statistics, 43-44 its per-feature
-scale a and shift c [out] (the layer's dtype). After the layers: the two flat gradient
-buffers."""
+(``RUNNING_BATCH_NORM``): 36-37 those statistics, 43-44 its per-feature scale a and
+shift c [out] (the layer's dtype), 29 and 32-33 its backward's 1/σ and sums. After the
+layers: the two flat gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
 DROPPED, KEEP, DROP_SCALE, KEPT_SIZES = 17, 18, 19, 20
@@ -573,7 +573,7 @@ def _running_normalize(table, base, z, y, x):  # pragma: no cover - compiled
     """y = a z + c over z [n, out] for a batch norm on its running statistics μ, σ² (eval
     mode): a = γ/√(σ² + ε) and c = β - μ a per feature, each step rounded in the layer's
     dtype as the eager op (``ops.norms.RunningBatchNorm``) rounds it (a float64 quotient
-    rounded once to float32 is float32's own); forward only."""
+    rounded once to float32 is float32's own); its backward: ``_running_denormalize``."""
     n, out_f = z.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     beta = _vector(table, base + BETA, out_f, x)
@@ -615,6 +615,9 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
     """dL/dz into ``out`` from g = dL/dy of the layer's norm (by parts of rows as the eager
     ops', ``_by_parts``), and dL/dγ = Σ g x̂, dL/dβ = Σ g
     (summed in float64, then in the parameters' dtype, as the eager ops return them)."""
+    if table[base + NORM] == RUNNING_BATCH_NORM:
+        _running_denormalize(table, base, g, out, x)
+        return
     n, out_f = g.shape
     gamma = _vector(table, base + GAMMA, out_f, x)
     x_hat = _matrix(table, base + X_HAT, n, out_f, x)
@@ -636,6 +639,37 @@ def _denormalize(table, base, g, out, x, blas, split):  # pragma: no cover - com
             grad = _vector(table, base + field, out_f, x)
             for o in range(out_f):
                 grad[o] = sums[o]
+
+
+@_jit
+def _running_denormalize(table, base, g, out, x):  # pragma: no cover - compiled
+    """dL/dz = a g into ``out`` from g = dL/dy of a batch norm on its running statistics
+    (y = a z + c), and dL/dγ = Σ g x̂ with x̂ = (z - μ)/√(σ² + ε), dL/dβ = Σ g where the
+    table has them (summed in float64, as ``_denormalize``)."""
+    n, out_f = g.shape
+    a = _vector(table, base + RUNNING_SCALE, out_f, x)
+    z = _matrix(table, base + LINEAR_OUT, n, out_f, x)
+    mean = _vector(table, base + RUNNING_MEAN, out_f, x)
+    var = _vector(table, base + RUNNING_VAR, out_f, x)
+    rstd = _vector(table, base + RSTD, out_f, np.float64)
+    sum_gx = _vector(table, base + SUM_GX, out_f, np.float64)
+    sum_g = _vector(table, base + SUM_G, out_f, np.float64)
+    eps = double_from_bits(table[base + EPS])
+    for o in range(out_f):
+        rstd[o] = 1.0 / np.sqrt(var[o] + eps)
+        sum_gx[o] = 0.0
+        sum_g[o] = 0.0
+    for i in range(n):
+        for o in range(out_f):
+            grad = g[i, o]
+            out[i, o] = grad * a[o]
+            sum_g[o] += grad
+            sum_gx[o] += grad * ((z[i, o] - mean[o]) * rstd[o])
+    for field, sums in ((GRAD_GAMMA, sum_gx), (GRAD_BETA, sum_g)):
+        if table[base + field] != 0:
+            grad_param = _vector(table, base + field, out_f, x)
+            for o in range(out_f):
+                grad_param[o] = sums[o]
 
 
 @_jit

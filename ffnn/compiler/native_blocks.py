@@ -2,7 +2,7 @@
 blocks, and where each block's arrays lie in the address table and in a call's workspace.
 
 A block is a Linear layer, then at most one norm over its features (layer norm, or batch
-norm on the batch's statistics or, forward only, on its running statistics), one
+norm on the batch's statistics or on its running statistics), one
 activation with a ``Pointwise`` formula and one dropout, in that order: the fused step's
 layer (``ffnn.compiler._fused_kernel.FIELDS`` table entries each). Its stages write one
 array each (the product, the norm's output, the activation's, dropout's), a stage that is
@@ -233,6 +233,8 @@ def workspace(blocks: list[Block], widths: list[int], n: int,
         if block.norm is norms.RunningBatchNorm:  # y = a z + c: a and c per feature
             place([at + layout.RUNNING_SCALE], width * dtype.itemsize)
             place([at + layout.RUNNING_SHIFT], width * dtype.itemsize)
+            for field in (layout.RSTD, layout.SUM_GX, layout.SUM_G):  # its backward's
+                place([at + field], 8 * width)
         elif block.norm is not None:
             batch = block.norm is norms.BatchNorm
             place([at + layout.X_HAT], elements * dtype.itemsize)

@@ -3,8 +3,8 @@
 The eager chain node (``ffnn.nn.chain_call``) and the chain step (``ffnn.compiler.chain``:
 ``ffnn.compile``'s replay, the Trainer) give :class:`NativeChain` the chains it takes:
 blocks of a Linear layer, then at most a norm over its features (layer norm, or batch norm
-on the batch's statistics, or on its running statistics: eval mode or frozen, its block
-forward only), an activation with a ``Pointwise`` formula and a dropout
+on the batch's statistics, or on its running statistics: eval mode or frozen), an
+activation with a ``Pointwise`` formula and a dropout
 (``native_blocks``), after an optional ``Flatten()``: the leading blocks of a chain (the
 layers after them run one by one), the input needing no gradient (data, as in a training
 step; a frozen parameter gets none, and the backward stops below the lowest layer with
@@ -111,12 +111,10 @@ class NativeChain:
                                                  for b in blocks]])
         """The fewest elements of a call its kernels split (an activation's own minimum)."""
         self.batch_norms = any(b.norm is norms.BatchNorm for b in blocks)
-        self.last_running = max([layer for layer, b in enumerate(blocks)
-                                 if b.norm is norms.RunningBatchNorm], default=-1)
-        """The last block whose batch norm normalises with its running statistics (eval
-        mode, or frozen by ``ffnn.finetune.freeze``), -1 for none: a backward must stop
-        above it (``serves``)."""
-        self.per_call = self.batch_norms or self.last_running >= 0 or any(
+        self.running_norms = any(b.norm is norms.RunningBatchNorm for b in blocks)
+        """Whether a batch norm normalises with its running statistics (eval mode, or
+        frozen by ``ffnn.finetune.freeze``)."""
+        self.per_call = self.batch_norms or self.running_norms or any(
             b.dropout_layer is not None for b in blocks)
         """Whether a call gives options of its own (dropout's masks, batch norm's ε and
         running statistics)."""
@@ -274,9 +272,6 @@ class NativeChain:
             fields, stop = self._partial_fields(needs, params)
             if stop < 0:  # nothing to compute
                 return [None] * len(params)
-        if stop <= self.last_running:
-            raise RuntimeError("a native chain's batch norm on its running statistics has no "
-                               "backward here: only the layers above it may train")
         grad = accel.dense(grad, out.shape, self.dtype)
         grads, addresses = self._gradient_arrays(params, needs)
         current, spare = self._scratch_for(x2.shape[0])
@@ -287,18 +282,6 @@ class NativeChain:
                             blas_split.split_row(largest, self.dtype.itemsize, self.split_min),
                             self._context, stop)
         return grads
-
-    def serves(self, needs: tuple) -> bool:
-        """Whether a backward with these ``needs`` (whether each parameter, from the first,
-        needs its gradient) runs here: nothing to compute, or its lowest block with a
-        gradient above every batch norm on running statistics."""
-        if self.last_running < 0:
-            return True
-        needs = tuple(needs[:len(self.params)])
-        if all(needs[i] for i, p in enumerate(self.params) if p is not None):
-            return False
-        stop = self._partial_fields(needs, self.params)[1]
-        return stop < 0 or stop > self.last_running
 
     def _partial_fields(self, needs: tuple, params: list) -> tuple[np.ndarray, int]:
         """(the gradient fields of the parameters that need one, in order; the lowest block

@@ -11,10 +11,10 @@ Tensor, a node and a module call per layer (on a small network, a quarter of the
 Where the input needs no gradient (a training step's), the leading blocks of Linear layers,
 norms, activations and dropout run instead as a native chain
 (``ffnn.compiler.native_chain``): one compiled call forward, one backward, the per-layer
-graph's values to rounding; frozen parameters get no gradient there, and a batch norm on
-its running statistics (eval mode, ``ffnn.finetune.freeze``) takes one only where the
-layers below it are frozen; the layers after those blocks (a softmax last, a norm after
-the activation) run one by one in the node. An array a layer saved for its backward and
+graph's values to rounding (frozen parameters get no gradient there; a batch norm on its
+running statistics, in eval mode or frozen by ``ffnn.finetune.freeze``, is y = a z + c
+there); the layers after those blocks (a softmax last, a norm after the activation) run
+one by one in the node. An array a layer saved for its backward and
 changed in place since is reported as the per-layer graph reports it, under that layer's
 name. A call on an input like the last one's, the layers' parameters the same tensors and
 arrays and their options equal, takes the last call's resolution again (``_LastCall``)
@@ -59,12 +59,11 @@ class SequentialChain(Op):
 
     def forward(self, x, *params, layers, native=None):
         """The layers in order: the leading ``native.count`` as the native chain where it
-        runs (x needs no gradient, and its backward for these parameters' flags runs there:
-        ``NativeChain.serves``), the others (all of them otherwise) one by one, each op told
-        which of its inputs need a gradient."""
+        runs (x needs no gradient), the others (all of them otherwise) one by one, each op
+        told which of its inputs need a gradient."""
         needs = self.needs_input_grad
         start, slot, flowing, out = 0, 0, needs[0], x
-        if native is not None and not needs[0] and native.serves(needs[1:]):
+        if native is not None and not needs[0]:
             out, self.native_saved = native.forward(x, layers)
             self.native, self.label = native, native.name
             start, slot = native.count, len(native.params)

@@ -1,10 +1,11 @@
 """The native chain (ffnn.compiler.native_chain): a Sequential of Linear layers, norms,
 activations and dropout, run in a training step as one compiled forward and one compiled
 backward, gives what the per-layer graph gives to rounding (dropout's masks and batch norm's
-running statistics too), what torch gives in float64 and what finite differences give; it
-steps aside where it cannot run (the input needs a gradient, a frozen parameter, a batch norm
-in eval mode, a norm after the activation, no compiled kernels), and an array changed in
-place after the chain kept it is reported as the per-layer graph reports it."""
+running statistics too, batch norms on running statistics, frozen parameters, layers after
+the leading blocks), what torch gives in float64 and what finite differences give; it steps
+aside where it cannot run (the input needs a gradient, not even one block first, no
+compiled kernels), and an array changed in place after the chain kept it is reported as the
+per-layer graph reports it."""
 
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ def test_it_steps_aside_where_it_cannot_run(monkeypatch):
                           nn.Linear(4, 2))
     assert _ran(model, x)
     model[1].eval()
-    assert not _ran(model, x)  # batch norm on its running statistics
+    assert _ran(model, x)  # batch norm on its running statistics: y = a z + c
     model[1].train()
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         model(ffnn.randn(1, 3))  # one row: the batch norm's own error
@@ -275,12 +276,12 @@ def test_frozen_parameters_get_no_gradient_and_the_others_the_graph_s(frozen, dt
 
 
 @pytest.mark.parametrize("trained", ["the head", "a Linear before a frozen norm"])
-def test_a_frozen_backbone_with_batch_norms_trains_its_head_natively(trained, monkeypatch):
+def test_a_frozen_backbone_with_batch_norms_trains_natively(trained, monkeypatch):
     """``ffnn.finetune.freeze`` on the blocks (Linear, batch norm on its running
     statistics, ReLU) below the trained layers: the native chain runs the whole forward and
-    a backward that stops above the frozen batch norms; a trained Linear before one (its
-    gradient would flow back through y = a z + c) runs layer by layer in the node. Either
-    way the per-layer graph's gradients, the statistics untouched."""
+    a backward that stops below the lowest trained layer (through a frozen norm's y = a z +
+    c where a trained Linear lies before it): the per-layer graph's gradients, the
+    statistics untouched."""
     from ffnn.finetune import freeze, unfreeze
 
     found = []
@@ -297,7 +298,7 @@ def test_a_frozen_backbone_with_batch_norms_trains_its_head_natively(trained, mo
         native = "native" in vars(out.grad_fn)
         (out * ffnn.tensor(np.linspace(-1, 1, 18).reshape(6, 3))).sum().backward()
         monkeypatch.undo()
-        assert native == (not per_layer and trained == "the head")
+        assert native == (not per_layer)
         found.append([None if p.grad is None else p.grad.numpy() for p in model.parameters()])
         for before, after in zip(buffers, model.buffers()):
             np.testing.assert_array_equal(before, after.numpy())
@@ -675,12 +676,7 @@ def test_batch_norms_on_running_statistics_agree_with_torch():
     """The same chain in torch (float64, eval mode), every value to 1e-12."""
     torch = pytest.importorskip("torch")
     model = _on_running_statistics("float64")
-    reference = torch.nn.Sequential(
-        torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
-        torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8, eps=0.3), torch.nn.Tanh(),
-        torch.nn.Dropout(0.3), torch.nn.Linear(8, 3), torch.nn.BatchNorm1d(3)).double().eval()
-    reference.load_state_dict({k: torch.from_numpy(v.numpy().copy())
-                               for k, v in model.state_dict().items()})
+    reference = _torch_twin(torch, model)
     x = np.random.default_rng(8).standard_normal((9, 6))
     with ffnn.no_grad():
         out = model(ffnn.tensor(x))
@@ -689,20 +685,41 @@ def test_batch_norms_on_running_statistics_agree_with_torch():
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
-def test_a_chain_on_running_statistics_has_no_backward():
-    """With gradients a batch norm on running statistics runs layer by layer (the native
-    chain of an evaluation has no backward, and says so if asked)."""
-    model = _on_running_statistics("float64")
-    x = ffnn.randn(4, 6).double()
-    assert not _ran(model, x)
-    layers = chain_call._plans[model].last_inference
-    assert layers is None
-    with ffnn.no_grad():
-        model(x)
-    chain = chain_call._plans[model].last_inference.native
-    with pytest.raises(RuntimeError, match="no backward"):
-        chain.backward(chain.forward(x._data, chain_call._plans[model].last_inference
-                                     .layers_now())[1], np.ones((4, 3)))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norms_on_running_statistics_train_in_the_native_chain(dtype, monkeypatch):
+    """With gradients (a model trained in eval mode, or fine-tuned with its batch norms
+    frozen): dL/dz = a g through each norm, dL/dγ = Σ g x̂, dL/dβ = Σ g, what the per-layer
+    graph gives, to rounding; and in float64 what torch gives."""
+    found = []
+    for per_layer in (False, True):
+        model = _on_running_statistics(dtype)
+        if per_layer:
+            monkeypatch.setattr(chain_call, "call", lambda *a: None)
+        out = model(ffnn.tensor(np.random.default_rng(4).standard_normal((9, 6)).astype(dtype)))
+        assert ("native" in vars(out.grad_fn)) == (not per_layer)
+        (out * ffnn.tensor(np.linspace(-2, 1, 27).reshape(9, 3).astype(dtype))).sum().backward()
+        monkeypatch.undo()
+        found.append([out.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, **TOLERANCES[dtype])
+    torch = pytest.importorskip("torch")
+    if dtype == "float64":
+        reference = _torch_twin(torch, _on_running_statistics(dtype))
+        x = torch.from_numpy(np.random.default_rng(4).standard_normal((9, 6)))
+        (reference(x) * torch.from_numpy(np.linspace(-2, 1, 27).reshape(9, 3))).sum().backward()
+        for mine, theirs in zip(found[0][1:], reference.parameters()):
+            np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _torch_twin(torch, model):
+    """``_on_running_statistics``'s chain in torch (eval mode), with ``model``'s state."""
+    twin = torch.nn.Sequential(
+        torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
+        torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8, eps=0.3), torch.nn.Tanh(),
+        torch.nn.Dropout(0.3), torch.nn.Linear(8, 3), torch.nn.BatchNorm1d(3)).double().eval()
+    twin.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                          for k, v in model.state_dict().items()})
+    return twin
 
 
 def test_a_forward_without_gradients_steps_aside_where_it_cannot_run(monkeypatch):
