@@ -244,29 +244,12 @@ def infer(sequential, input) -> object | None:
     if native is None:
         return None
     layers = last.layers_now()
-    out = native.forward(data, layers)[0]
-    if native.count < len(layers):  # the layers after it, one by one
-        out = _forward_from(layers, native.count, len(native.params), last.params, out)
-    return Tensor._make(out, False, None)
-
-
-def _forward_from(layers: list, start: int, slot: int, params: list, out: np.ndarray):
-    """The forwards of ``layers[start:]`` on ``out`` without gradients, their parameters
-    (tensors) from ``params[slot]`` on."""
-    for op, takes, options in layers[start:]:
-        fn = op()
-        if BATCH_NORM_MODULE in options:  # counted now, as its forward counts
-            options = batch_norm_options(options[BATCH_NORM_MODULE])
-        if takes:
-            fn.needs_input_grad = (False, False, False)
-            weight, bias = params[slot], params[slot + 1]
-            out = fn.forward(out, weight._data, None if bias is None else bias._data,
-                             **options)
-            slot += 2
-        else:
-            fn.needs_input_grad = (False,)
-            out = fn.forward(out, **options)
-    return out
+    if native.count == len(layers):
+        return Tensor._make(native.forward(data, layers)[0], False, None)
+    node = SequentialChain()  # the layers after it, one by one: the node's own forward
+    node.needs_input_grad = (False,) * (1 + len(last.arrays))
+    return Tensor._make(node.forward(data, *last.arrays, layers=layers, native=native), False,
+                        None)
 
 
 def _resolve(sequential, layers: list, data: np.ndarray, requires_grad: bool):

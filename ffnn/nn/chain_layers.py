@@ -144,10 +144,8 @@ def running_statistics(module) -> tuple:
 
 def batch_norm_buffers(module) -> tuple:
     """A batch norm's running mean, variance and count, as arrays (its buffers' own)."""
-    mean, var = buffer_of(module, "running_mean"), buffer_of(module, "running_var")
-    count = buffer_of(module, "num_batches_tracked")  # written out: the fused step asks each step
-    return (getattr(mean, "_data", mean), getattr(var, "_data", var),
-            getattr(count, "_data", count))
+    count = buffer_of(module, "num_batches_tracked")
+    return (*running_statistics(module), getattr(count, "_data", count))
 
 
 def flatten_reason(layers: list) -> str | None:
