@@ -383,15 +383,38 @@ class Softplus(PointwiseOp):
 
 class PReLU(Op):
     """y = x if x > 0 else a·x with a learned slope ``a`` (one, or one per channel on axis 1);
-    dL/dx = dL/dy · (1 if x > 0 else a),  dL/da = Σ dL/dy · min(x, 0) over all but the channels."""
+    dL/dx = dL/dy · (1 if x > 0 else a),  dL/da = Σ dL/dy · min(x, 0) over all but the channels.
+
+    One compiled pass each way (``ffnn.kernels.prelu``) where ``accel`` takes x; else NumPy."""
 
     def forward(self, x, weight):
         self.weight_shape = weight.shape
-        a = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight
-        self.x, self.a = x, a
-        return _where(x > 0, x, a * x).astype(x.dtype, copy=False)
+        self.x, self.weight = x, weight
+        self.compiled = accel.usable(x) and weight.dtype == x.dtype and (
+            weight.size == 1 or (x.ndim >= 2 and weight.shape == (x.shape[1],)))
+        if self.compiled:
+            from ffnn.kernels import prelu
+
+            y = np.empty_like(x)
+            prelu.forward(*self._channels(x, y))
+            return y
+        self.a = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight
+        return _where(x > 0, x, self.a * x).astype(x.dtype, copy=False)
+
+    def _channels(self, x: np.ndarray, *arrays: np.ndarray) -> tuple:
+        """(x, slopes [c], *arrays) as [n, c, l] views: one shared slope repeated along the
+        last axis (its sums vectorise there), else the channels on axis 1."""
+        if self.weight.size == 1:
+            width = x.shape[-1] if x.ndim else 1
+            slopes = np.full(width, self.weight.reshape(()), x.dtype)
+            shape = (-1, width, 1)
+        else:
+            slopes, shape = self.weight, (x.shape[0], x.shape[1], -1)
+        return (x.reshape(shape), slopes, *[a.reshape(shape) for a in arrays])
 
     def backward(self, grad):
+        if self.compiled:
+            return self._compiled_backward(accel.dense(grad, self.x.shape, self.x.dtype))
         positive = self.x > 0
         grad_x = _where(positive, grad, grad * self.a) if self.needs_input_grad[0] else None
         grad_a = None
@@ -403,6 +426,21 @@ class PReLU(Op):
                 axes = (0,) + tuple(range(2, self.x.ndim))
                 grad_a = contribution.sum(axis=axes).reshape(self.weight_shape)
         return grad_x, grad_a
+
+    def _compiled_backward(self, grad: np.ndarray) -> tuple:
+        from ffnn.kernels import prelu
+
+        x = self.x
+        grad_x = np.empty_like(x) if self.needs_input_grad[0] else np.empty((0,), x.dtype)
+        x3, slopes, grad3 = self._channels(x, grad)
+        grad_x3 = grad_x.reshape(x3.shape) if grad_x.size else grad_x.reshape(0, 1, 1)
+        sums = np.zeros(slopes.shape, np.float64)
+        prelu.backward(x3, slopes, grad3, grad_x3, sums)
+        grad_a = None
+        if self.needs_input_grad[1]:
+            total = sums.sum() if self.weight.size == 1 else sums
+            grad_a = np.asarray(total, x.dtype).reshape(self.weight_shape)
+        return (grad_x if grad_x.size else None), grad_a
 
 
 def _where(condition, a, b):

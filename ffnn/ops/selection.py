@@ -85,9 +85,17 @@ def where_forward(condition, a: np.ndarray, b: np.ndarray) -> tuple | None:
     else:
         kernel, arrays, values = WHERE, [_full(a, shape), _full(b, shape), condition], []
     flat = [array.reshape(-1) for array in (*arrays, y)]
-    if not split_call(kernel.entry(a.dtype, _BOOL), flat, values):
+    if not _split(kernel, a.dtype, None, flat, values):
         kernel.loop(a.dtype)(size, *flat, *values)
     return y, condition
+
+
+def _split(kernel: ElementwiseKernel, dtype: np.dtype, flags: dict | None, flat: list,
+           values: list) -> bool:
+    """``split_call`` of the kernel's entry point; False, asking for no entry point (a
+    lookup of ~10 µs), below ``accel.PYTHON_SPLIT_MIN`` elements, where a call runs whole."""
+    return flat[0].size >= accel.PYTHON_SPLIT_MIN and split_call(
+        kernel.entry(dtype, _BOOL, flags), flat, values)
 
 
 def select(condition: np.ndarray, a, b) -> np.ndarray:
@@ -109,6 +117,6 @@ def where_backward(grad, condition: np.ndarray, dtype: np.dtype, need_a: bool,
     flags = {"has_grad_a": need_a, "has_grad_b": need_b}
     flat = [a.reshape(-1) for a in (grad, condition, grad if grad_a is None else grad_a,
                                      grad if grad_b is None else grad_b)]  # absent: not read
-    if not split_call(WHERE_BACKWARD.entry(grad.dtype, _BOOL, flags), flat, [0.0]):
+    if not _split(WHERE_BACKWARD, grad.dtype, flags, flat, [0.0]):
         WHERE_BACKWARD(grad=grad, condition=condition, grad_a=grad_a, grad_b=grad_b)
     return grad_a, grad_b

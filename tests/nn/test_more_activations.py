@@ -11,6 +11,7 @@ import torch
 import ffnn
 import ffnn.nn as nn
 import ffnn.nn.functional as F
+from ffnn import accel
 from tests.helpers import assert_close, check_op
 
 
@@ -90,6 +91,54 @@ def test_prelu_matches_torch_with_its_gradient(num_parameters, shape, rng):
     assert repr(ours) == repr(theirs)
     with pytest.raises(ValueError, match="needs input with 3 channels"):
         nn.PReLU(3)(ffnn.zeros(2, 4))
+
+
+@pytest.mark.parametrize("num_parameters, shape", [(1, (64, 128)), (128, (64, 128)),
+                                                   (8, (16, 8, 40)), (1, (10, 40, 30))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("needs_input_grad", [True, False])
+def test_compiled_prelu_equals_numpys_and_torchs(num_parameters, shape, dtype,
+                                                 needs_input_grad, rng, monkeypatch):
+    """The compiled pass (the shared slope along the last axis, per channel on axis 1) gives
+    NumPy's values and torch's bit for bit, infinities, NaN and -0.0 among them; the slope's
+    gradient to the sum's rounding."""
+    values = rng.standard_normal(shape).astype(dtype)
+    values.reshape(-1)[:4] = [np.inf, -np.inf, -0.0, np.nan]
+    values.reshape(-1)[-4:] = 0.0
+    weight = rng.uniform(0.05, 0.5, num_parameters).astype(dtype)
+    upstream = rng.standard_normal(shape).astype(dtype)
+    finite = values.copy()
+    finite.reshape(-1)[:4] = [1.5, -2.5, -0.0, 0.5]
+
+    def run(x):
+        a = ffnn.tensor(x, requires_grad=needs_input_grad)
+        w = nn.Parameter(ffnn.tensor(weight))
+        out = F.prelu(a, w)
+        out.backward(ffnn.tensor(upstream))
+        return out.numpy(), None if a.grad is None else a.grad.numpy(), w.grad.numpy()
+
+    def torch_run(x):
+        a = torch.tensor(x, requires_grad=needs_input_grad)
+        w = torch.tensor(weight, requires_grad=True)
+        out = torch.nn.functional.prelu(a, w)
+        out.backward(torch.tensor(upstream))
+        return out.detach().numpy(), None if a.grad is None else a.grad.numpy(), w.grad.numpy()
+
+    compiled, expected = run(values), torch_run(values)
+    np.testing.assert_array_equal(compiled[0], expected[0])
+    if needs_input_grad:
+        np.testing.assert_array_equal(compiled[1], expected[1])
+    else:
+        assert compiled[1] is None
+    assert np.isnan(compiled[2]).any() == np.isnan(expected[2]).any()
+    compiled, expected = run(finite), torch_run(finite)
+    monkeypatch.setattr(accel, "enabled", False)
+    reference = run(finite)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(compiled[2], expected[2], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(compiled[2], reference[2], rtol=tolerance, atol=tolerance)
+    for ours, numpys in zip(compiled[:2], reference[:2]):
+        np.testing.assert_array_equal(ours, numpys)
 
 
 def test_softmax_without_dim_uses_torchs_legacy_choice(rng):
