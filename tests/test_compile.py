@@ -322,8 +322,8 @@ def test_a_flatten_it_cannot_take_runs_the_eager_step(rng):
 
 
 def test_falls_back_for_an_unsupported_module(rng):
-    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softsign(), nn.Linear(4, 2)),
-              nn.MSELoss(), lambda m: None, rng, "Softsign is not supported")
+    _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.PReLU(), nn.Linear(4, 2)),
+              nn.MSELoss(), lambda m: None, rng, "PReLU is not supported")
     _fallback(lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0), nn.Linear(4, 2)),
               nn.MSELoss(), lambda m: None, rng, "Softmax with these options is not captured")
 

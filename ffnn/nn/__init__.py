@@ -64,6 +64,7 @@ from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.parameter_containers import ParameterDict, ParameterList
+from ffnn.nn.random_layers import AlphaDropout, RReLU
 from ffnn.nn.tabular import TabularModel
 from ffnn.nn.transformer import TransformerEncoderLayer
 
@@ -81,7 +82,7 @@ __all__ = [
     "Softshrink", "Softsign", "Tanhshrink", "Threshold", "CosineEmbeddingLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
-    "TripletMarginLoss", "ParameterList", "ParameterDict",
+    "TripletMarginLoss", "ParameterList", "ParameterDict", "RReLU", "AlphaDropout",
 ]
 
 

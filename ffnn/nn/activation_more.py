@@ -1,7 +1,7 @@
-"""More of torch's activations, functional and as modules: Mish, Hardswish and Hardsigmoid
-one op each (``ffnn.ops.activations_more``, chain layers too); LogSigmoid, Softsign, Softmin,
-CELU, Tanhshrink, Threshold, Hardshrink, Softshrink and GLU composed from the ops (so their
-gradients are the ops')."""
+"""More of torch's activations, functional and as modules: Mish, Hardswish, Hardsigmoid,
+LogSigmoid, Softsign, Tanhshrink, CELU, Threshold, Hardshrink and Softshrink one op each
+(``ffnn.ops.activations_more``, ``ffnn.ops.shrinks``; chain layers too); Softmin and GLU
+composed from the ops (so their gradients are the ops')."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from ffnn import ops
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare
 from ffnn.ops import activations_more as _ops
+from ffnn.ops import shrinks as _shrinks
 from ffnn.tensor import Tensor
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """log σ(x) = −softplus(−x)."""
-    return -ops.softplus(-input, 1.0, 20.0)
+    """log σ(x) = min(x, 0) − log(1 + e^{−|x|}) (one op)."""
+    return _ops.LogSigmoid.apply(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -23,8 +24,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
-    return input / (1 + ops.abs(input))
+    """x / (1 + |x|) (one op)."""
+    return _ops.Softsign.apply(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -45,28 +46,28 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """max(0, x) + min(0, α(e^{x/α} − 1))."""
-    return ops.elu(input / alpha, 1.0, 1.0) * alpha if alpha != 1.0 else ops.elu(input, 1.0, 1.0)
+    """max(0, x) + min(0, α(e^{x/α} − 1)) (one op)."""
+    return _ops.CELU.apply(input, alpha=alpha)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    """x − tanh(x)."""
-    return input - ops.tanh(input)
+    """x − tanh(x) (one op)."""
+    return _ops.Tanhshrink.apply(input)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else ``value``."""
-    return ops.where(input > threshold, input, value)
+    """x where x > threshold, else ``value`` (one op; NaN passes, as torch's)."""
+    return _shrinks.Threshold.apply(input, threshold=threshold, value=value)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > λ, else 0."""
-    return ops.where(ops.abs(input) > lambd, input, 0.0)
+    """x where |x| > λ, else 0 (one op; NaN passes, as torch's)."""
+    return _shrinks.Hardshrink.apply(input, lambd=lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x − λ above λ, x + λ below −λ, 0 between."""
-    return ops.where(input > lambd, input - lambd, ops.where(input < -lambd, input + lambd, 0.0))
+    """x − λ above λ, x + λ below −λ, 0 between (one op; NaN passes, as torch's)."""
+    return _shrinks.Softshrink.apply(input, lambd=lambd)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -83,7 +84,8 @@ def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple =
             bare: bool = False, elementwise: bool = True, op: type | None = None):
     """A Module class calling ``function(input, **its params)``, printed as torch's
     (``bare``: the values without their names), declared with its params as the checkpoint
-    spec (``ffnn.nn.traits``); ``op``: the one op ``function`` applies, when it is one."""
+    spec (``ffnn.nn.traits``); ``op``: the one op ``function`` applies, when it is one (its
+    options the params, by name)."""
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
@@ -105,25 +107,28 @@ def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple =
     cls = type(name, (Module,), {"__init__": __init__, "forward": forward,
                                  "extra_repr": extra_repr, "__doc__": doc,
                                  "__module__": __name__})
-    return declare(cls, config=params, torch=name, elementwise=elementwise, op=op)
+    options = (lambda module: {key: getattr(module, key) for key in params}) if params else None
+    return declare(cls, config=params, torch=name, elementwise=elementwise, op=op,
+                   op_options=options if op is not None else None)
 
 
-LogSigmoid = _module("LogSigmoid", logsigmoid, "y = log σ(x).")
+LogSigmoid = _module("LogSigmoid", logsigmoid, "y = log σ(x).", op=_ops.LogSigmoid)
 Mish = _module("Mish", mish, "y = x · tanh(softplus(x)).", op=_ops.Mish)
-Softsign = _module("Softsign", softsign, "y = x / (1 + |x|).")
+Softsign = _module("Softsign", softsign, "y = x / (1 + |x|).", op=_ops.Softsign)
 Hardsigmoid = _module("Hardsigmoid", hardsigmoid, "y = min(max(x + 3, 0), 6) / 6.",
                       op=_ops.Hardsigmoid)
 Hardswish = _module("Hardswish", hardswish, "y = x · min(max(x + 3, 0), 6) / 6.",
                     op=_ops.Hardswish)
-Tanhshrink = _module("Tanhshrink", tanhshrink, "y = x − tanh(x).")
+Tanhshrink = _module("Tanhshrink", tanhshrink, "y = x − tanh(x).", op=_ops.Tanhshrink)
 Softmin = _module("Softmin", softmin, "y = softmax(−x) over dim.", ("dim",), (None,),
                   elementwise=False)
-CELU = _module("CELU", celu, "y = max(0, x) + min(0, α(e^{x/α} − 1)).", ("alpha",), (1.0,))
+CELU = _module("CELU", celu, "y = max(0, x) + min(0, α(e^{x/α} − 1)).", ("alpha",), (1.0,),
+               op=_ops.CELU)
 Threshold = _module("Threshold", threshold, "y = x if x > threshold else value.",
-                    ("threshold", "value"), ())
+                    ("threshold", "value"), (), op=_shrinks.Threshold)
 Hardshrink = _module("Hardshrink", hardshrink, "y = x if |x| > λ else 0.", ("lambd",), (0.5,),
-                     bare=True)
+                     bare=True, op=_shrinks.Hardshrink)
 Softshrink = _module("Softshrink", softshrink, "y = x ∓ λ outside [−λ, λ], 0 inside.",
-                     ("lambd",), (0.5,), bare=True)
+                     ("lambd",), (0.5,), bare=True, op=_shrinks.Softshrink)
 GLU = _module("GLU", glu, "y = a ⊗ σ(b), the halves of x along dim.", ("dim",), (-1,),
               elementwise=False)

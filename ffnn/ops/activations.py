@@ -74,15 +74,16 @@ class PointwiseOp(Op):
 
 
 RELU = Pointwise("relu", forward="""
-    mask = x > 0
-    y = x if mask else x * 0
-    """, saved=("mask",), backward="grad_input = grad if mask else grad * 0",
+    mask = not x <= 0
+    y = x if mask else 0.0
+    """, saved=("mask",), backward="grad_input = grad if mask else 0.0",
     dtypes={"mask": bool}, inference="y = x if x > 0 or x != x else 0")
-"""Inference writes ``maximum(x, 0)``'s values: +0 for every x ≤ 0 and for -inf, NaN kept."""
+"""torch's values: 0 for every x ≤ 0 (-inf too), NaN passed through with its gradient (x ≤ 0
+is false for NaN), and a zero gradient where x ≤ 0 even for an infinite dL/dy."""
 
 
 class ReLU(PointwiseOp):
-    """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
+    """y = max(x, 0);  dL/dx = dL/dy · [x > 0] (NaN: y = NaN, dL/dx = dL/dy)."""
 
     def forward(self, x):
         if not self.needs_input_grad[0] and not accel.usable(x, min_size=self.kernel_min_size):
@@ -93,11 +94,12 @@ class ReLU(PointwiseOp):
         return RELU, {}
 
     def reference_forward(self, x):
-        self.mask = x > 0
-        return x * self.mask
+        y = xp(x).maximum(x, 0)
+        self.mask = y != 0  # x > 0, or NaN
+        return y
 
     def reference_backward(self, grad):
-        return grad * self.mask
+        return xp(grad).where(self.mask, grad, 0).astype(grad.dtype, copy=False)
 
 
 LEAKY_RELU = Pointwise("leaky_relu", forward="""
@@ -323,11 +325,12 @@ class LogSoftmax(Op):
 
 
 ELU_FORMULA = Pointwise("elu", forward="""
-    positive = x > 0
+    positive = not x <= 0
     negative = x if x < 0 else 0
     y = scale * (x if positive else alpha * expm1(negative))
     slope = scale * (1.0 if positive else alpha * exp_small(negative))
     """, saved=("slope",), backward="grad_input = grad * slope", scalars=("alpha", "scale"))
+"""NaN takes the linear branch, as in torch's kernel (``x <= 0`` is false for it)."""
 
 
 class ELU(PointwiseOp):
@@ -341,7 +344,7 @@ class ELU(PointwiseOp):
 
     def reference_forward(self, x, alpha=1.0, scale=1.0):
         m = xp(x)
-        positive, below = x > 0, m.minimum(x, 0)
+        positive, below = ~(x <= 0), m.minimum(x, 0)
         # α eˣ itself, not α(eˣ - 1) + α, which cancels to 0 below x ≈ -17 (float64)
         self.slope = (scale * m.where(positive, 1, alpha * m.exp(below))).astype(x.dtype)
         return (scale * m.where(positive, x, alpha * m.expm1(below))).astype(x.dtype,

@@ -1,5 +1,5 @@
-"""More activations as one op each: Hardtanh (ReLU6), Hardsigmoid, Hardswish and Mish, each
-derivative under its forward.
+"""More activations as one op each: Hardtanh (ReLU6), Hardsigmoid, Hardswish, Mish,
+LogSigmoid, Softsign, Tanhshrink and CELU, each derivative under its forward.
 
 Where the function has a corner, the derivative there is torch's (its backward kernels' one-
 sided choice, not the ``clamp`` gradient): Hardtanh's is 0 at min_val and max_val (ReLU6's at
@@ -7,6 +7,8 @@ sided choice, not the ``clamp`` gradient): Hardtanh's is 0 at min_val and max_va
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ffnn.backend import xp
 from ffnn.ops.activations import MULTI_PASS_MIN_SIZE, PointwiseOp, stable_sigmoid
@@ -111,6 +113,109 @@ class Mish(PointwiseOp):
         t = m.tanh(m.maximum(x, 0) + m.log1p(e))
         self.slope = (t + x * stable_sigmoid(x) * (1 - t * t)).astype(x.dtype, copy=False)
         return (x * t).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return grad * self.slope
+
+
+LOG_SIGMOID = Pointwise("log_sigmoid", forward="""
+    e = exp_small(-abs(x))
+    y = (x if x < 0.0 else 0.0) - log1p(e)
+    slope = e / (1.0 + e) if x >= 0.0 else 1.0 / (1.0 + e)
+    """, saved=("slope",), backward="grad_input = grad * slope")
+
+
+class LogSigmoid(PointwiseOp):
+    """y = log σ(x) = min(x, 0) - log(1 + e^{-|x|});  dL/dx = dL/dy · σ(-x)."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return LOG_SIGMOID, {}
+
+    def reference_forward(self, x):
+        m = xp(x)
+        e = m.exp(-m.abs(x))
+        self.slope = m.where(x >= 0, e / (1 + e), 1 / (1 + e)).astype(x.dtype, copy=False)
+        return (m.minimum(x, 0) - m.log1p(e)).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return grad * self.slope
+
+
+SOFTSIGN = Pointwise("softsign", forward="y = x / (1.0 + abs(x))", saved=("x",), backward="""
+    b = 1.0 + abs(x)
+    grad_input = grad / (b * b)
+    """)
+
+
+class Softsign(PointwiseOp):
+    """y = x / (1 + |x|);  dL/dx = dL/dy / (1 + |x|)²."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return SOFTSIGN, {}
+
+    def reference_forward(self, x):
+        self.x = x
+        with np.errstate(invalid="ignore"):  # ±inf / inf: NaN, as torch's
+            return (x / (1 + xp(x).abs(x))).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        b = 1 + xp(grad).abs(self.x)
+        return (grad / (b * b)).astype(grad.dtype, copy=False)
+
+
+TANHSHRINK = Pointwise("tanhshrink", forward="""
+    t = tanh(x)
+    y = x - t
+    square = t * t
+    """, saved=("square",), backward="grad_input = grad * square")
+
+
+class Tanhshrink(PointwiseOp):
+    """y = x - tanh(x);  dL/dx = dL/dy · tanh²(x)."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self):
+        return TANHSHRINK, {}
+
+    def reference_forward(self, x):
+        t = xp(x).tanh(x)
+        self.square = (t * t).astype(x.dtype, copy=False)
+        return (x - t).astype(x.dtype, copy=False)
+
+    def reference_backward(self, grad):
+        return grad * self.square
+
+
+CELU_FORMULA = Pointwise("celu", forward="""
+    kept = not x <= 0.0
+    z = (x if x < 0.0 else 0.0) * inverse_alpha
+    y = x if kept else alpha * expm1(z)
+    slope = 1.0 if kept else exp_small(z)
+    """, saved=("slope",), backward="grad_input = grad * slope",
+    scalars=("alpha", "inverse_alpha"))
+
+
+class CELU(PointwiseOp):
+    """y = x if x > 0 else α(e^{x/α} - 1);  dL/dx = dL/dy · (1 if x > 0 else e^{x/α}). As
+    torch's, 1/α is rounded to the input's dtype first, and NaN passes through."""
+
+    kernel_min_size = MULTI_PASS_MIN_SIZE
+
+    def formula(self, alpha=1.0):
+        return CELU_FORMULA, {"alpha": alpha, "inverse_alpha": 1.0 / alpha}
+
+    def reference_forward(self, x, alpha=1.0):
+        m = xp(x)
+        kept = ~(x <= 0)
+        z = m.minimum(x, 0) * x.dtype.type(1.0 / alpha)
+        z = m.where(kept, 0, z)  # NaN takes the linear branch
+        self.slope = m.where(kept, 1, m.exp(z)).astype(x.dtype, copy=False)
+        return m.where(kept, x, alpha * m.expm1(z)).astype(x.dtype, copy=False)
 
     def reference_backward(self, grad):
         return grad * self.slope

@@ -56,6 +56,11 @@ MODELS = {
                               nn.Linear(10, 3, bias=False), nn.LogSoftmax(dim=-1)),
         (3, 4),
     ),
+    "mlp_rrelu_alpha_dropout": (  # both in eval: LeakyReLU of the mean slope, identity
+        lambda: nn.Sequential(nn.Linear(6, 10), nn.Tanh(), nn.AlphaDropout(0.1),
+                              nn.Linear(10, 8), nn.RReLU(0.1, 0.3), nn.Linear(8, 2)),
+        (6,),
+    ),
     "feedforward": (lambda: nn.FeedForward(8, 32, dropout=0.1), (5, 8)),
     "feedforward_relu": (lambda: nn.FeedForward(8, 32, activation="relu", bias=False), (8,)),
     "swiglu": (lambda: nn.SwiGLU(8, 24), (5, 8)),
@@ -157,7 +162,8 @@ class MyLinear(nn.Linear):
          "ONNX export does not support module type Scale at '1'"),
         (nn.Sequential(nn.Sequential(MyLinear(3, 3))),
          "ONNX export does not support module type MyLinear at '0.0'"),
-        (Scale(), "ONNX export does not support module type Scale. Supported: BatchNorm1d"),
+        (Scale(), "ONNX export does not support module type Scale. Supported: AlphaDropout, "
+                  "BatchNorm1d"),
     ],
 )
 def test_unsupported_module_is_named(model, message, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ffnn
+from ffnn import accel
 
 CASES = [
     ("logsigmoid", (), "LogSigmoid", ()),
@@ -48,3 +49,55 @@ def test_matches_torch(function, args, module, module_args, rng):
 def test_glu_needs_an_even_dimension():
     with pytest.raises(RuntimeError, match="Halving dimension must be even"):
         ffnn.nn.functional.glu(ffnn.ones(2, 3))
+
+
+ONE_OP_CASES = [("logsigmoid", ()), ("softsign", ()), ("celu", (0.7,)), ("celu", ()),
+                ("tanhshrink", ()), ("threshold", (0.2, -1.0)), ("hardshrink", (0.3,)),
+                ("softshrink", (0.3,)), ("relu", ()), ("elu", (0.7,)), ("selu", ())]
+SPECIAL_VALUES = [np.nan, np.inf, -np.inf, -0.0, 0.0, 0.3, -0.3, 0.2, 25.0, -25.0]
+
+
+def _run(lib, function, args, values, upstream):
+    x = lib.tensor(values, requires_grad=True)
+    y = getattr(lib.nn.functional, function)(x, *args)
+    y.backward(lib.tensor(upstream))
+    return y.detach().numpy(), x.grad.numpy()
+
+
+def _assert_values_close(ours, theirs, values):
+    """Equal NaN and infinities; elsewhere within a few units in the last place of y or
+    of x (x - tanh(x) cancels to much less than x)."""
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_array_equal(ours[np.isinf(theirs)], theirs[np.isinf(theirs)])
+    finite = np.isfinite(theirs)
+    eps = np.finfo(values.dtype).eps
+    bound = 4 * eps * np.maximum(np.abs(theirs), np.abs(values))[finite]
+    assert np.all(np.abs(ours[finite] - theirs[finite]) <= bound)
+
+
+@pytest.mark.parametrize("function, args", ONE_OP_CASES,
+                         ids=[f"{c[0]}{c[1]}" for c in ONE_OP_CASES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_op_activations_match_torch_with_infinities_and_nan(function, args, dtype, rng,
+                                                               monkeypatch):
+    """[40, 40] (the compiled loop) and [2, 5] (NumPy's reference) give torch's values: NaN
+    in, NaN out, ±inf and ±0 as torch maps them (ReLU(-inf) = 0); the gradient torch's
+    wherever it is finite (torch's own NaN gradients differ between its vector and scalar
+    loops); the compiled loop and the reference agree."""
+    results = {}
+    for shape in ((40, 40), (2, 5)):
+        values = (rng.standard_normal(shape) * 3).astype(dtype)
+        values.reshape(-1)[:len(SPECIAL_VALUES)] = SPECIAL_VALUES
+        upstream = rng.standard_normal(shape).astype(dtype)
+        ours, theirs = (_run(lib, function, args, values, upstream) for lib in (ffnn, torch))
+        _assert_values_close(ours[0], theirs[0], values)
+        finite = np.isfinite(theirs[1]) & ~np.isnan(values)
+        np.testing.assert_allclose(ours[1][finite], theirs[1][finite], atol=1e-6,
+                                   rtol=1e-5 if dtype == np.float32 else 1e-7)
+        results[shape] = values, upstream, ours
+    values, upstream, compiled = results[(40, 40)]
+    monkeypatch.setattr(accel, "enabled", False)
+    reference = _run(ffnn, function, args, values, upstream)
+    _assert_values_close(compiled[0], reference[0], values)
+    np.testing.assert_allclose(compiled[1], reference[1], atol=1e-30,
+                               rtol=2e-6 if dtype == np.float32 else 1e-14)

@@ -28,6 +28,11 @@ MODELS = {
         nn.ELU(), nn.Identity(), nn.Linear(4, 4), nn.GELU(approximate="tanh"),
         nn.Linear(4, 4), nn.Softplus(beta=2.0), nn.Linear(4, 3), nn.Mish(),
         nn.Linear(3, 2)), (9, 7)),
+    "torch's other element-wise activations": (lambda: nn.Sequential(
+        nn.Linear(7, 8), nn.CELU(0.7), nn.Linear(8, 8), nn.Softsign(), nn.Linear(8, 8),
+        nn.Tanhshrink(), nn.Linear(8, 8), nn.LogSigmoid(), nn.Linear(8, 8),
+        nn.Threshold(0.1, -0.5), nn.Linear(8, 8), nn.Hardshrink(0.2), nn.Linear(8, 6),
+        nn.Softshrink(0.1), nn.Linear(6, 6), nn.SELU(), nn.Linear(6, 2)), (9, 7)),
     "regression head, one row": (lambda: nn.Sequential(
         nn.Linear(3, 8), nn.Sigmoid(), nn.Linear(8, 1)), (1, 3)),
     "no biases, activation last": (lambda: nn.Sequential(
