@@ -86,6 +86,9 @@ __all__ = [
 ]
 
 
+from ffnn.nn import activation_onnx  # noqa: E402,F401 - the activations' ONNX converters
+
+
 def __getattr__(name):
     if name == "utils":
         import importlib

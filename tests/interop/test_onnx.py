@@ -106,6 +106,31 @@ def test_export_matches_onnxruntime(kind, tmp_path):
     _check_round_trip(_randomise_norms(build()), feature_shape, tmp_path / f"{kind}.onnx")
 
 
+ACTIVATIONS = [
+    lambda: nn.ELU(0.7), nn.SELU, lambda: nn.CELU(0.6), nn.Softplus,
+    lambda: nn.Softplus(beta=2.0), nn.Softsign, nn.Mish, nn.Hardsigmoid, nn.Hardswish,
+    lambda: nn.Hardtanh(-0.5, 0.7), nn.ReLU6, lambda: nn.PReLU(8, 0.3), nn.PReLU,
+    nn.LogSigmoid, nn.Tanhshrink, lambda: nn.Threshold(0.1, -0.4), lambda: nn.Hardshrink(0.2),
+    lambda: nn.Softshrink(0.1), nn.GLU, lambda: nn.Softmin(dim=1),
+    lambda: nn.Sequential(nn.Linear(8, 8), nn.RReLU(0.1, 0.3), nn.AlphaDropout(0.1)),
+]
+
+
+ACTIVATION_IDS = [f"{repr(make()).split('(')[0]}{i}" for i, make in enumerate(ACTIVATIONS)]
+
+
+@pytest.mark.parametrize("make", ACTIVATIONS, ids=ACTIVATION_IDS)
+def test_each_activation_exports_as_it_computes(make, tmp_path):
+    """Each after x ↦ 3x on [n, 8] normal values (both signs, large ones too), so that a
+    wrong constant (α, β, λ, a slope) shows in the output."""
+    activation = make()
+    if isinstance(activation, nn.PReLU):
+        activation.weight.data[...] = np.linspace(0.1, 0.5, activation.num_parameters)
+    scale = nn.Linear(8, 8, bias=False)  # x ↦ 3x
+    scale.weight.data[...] = 3 * np.eye(8)
+    _check_round_trip(nn.Sequential(scale, activation), (8,), tmp_path / "activation.onnx")
+
+
 def test_export_real_pretrained_block(tmp_path):
     _check_round_trip(load_minilm_ffn(2), (4, 384), tmp_path / "minilm.onnx")
 
