@@ -1,7 +1,7 @@
 """More of torch's activations, functional and as modules: Mish, Hardswish, Hardsigmoid,
 LogSigmoid, Softsign, Tanhshrink, CELU, Threshold, Hardshrink and Softshrink one op each
-(``ffnn.ops.activations_more``, ``ffnn.ops.shrinks``; chain layers too); Softmin and GLU
-composed from the ops (so their gradients are the ops')."""
+(``ffnn.ops.activations_more``, ``ffnn.ops.shrinks``; chain layers too) and GLU one op;
+Softmin composed from the ops (so its gradient is the ops')."""
 
 from __future__ import annotations
 
@@ -71,13 +71,12 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """a ⊗ σ(b), where a and b are the halves of ``input`` along ``dim``."""
+    """a ⊗ σ(b), where a and b are the halves of ``input`` along ``dim`` (one op)."""
     size = input.shape[dim]
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
                            f"is size {size}")
-    a, b = input.chunk(2, dim)
-    return a * ops.sigmoid(b)
+    return _ops.GLU.apply(input, dim=dim)
 
 
 def _module(name: str, function, doc: str, params: tuple = (), defaults: tuple = (),

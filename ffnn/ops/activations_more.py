@@ -1,5 +1,5 @@
 """More activations as one op each: Hardtanh (ReLU6), Hardsigmoid, Hardswish, Mish,
-LogSigmoid, Softsign, Tanhshrink and CELU, each derivative under its forward.
+LogSigmoid, Softsign, Tanhshrink, CELU and GLU, each derivative under its forward.
 
 Where the function has a corner, the derivative there is torch's (its backward kernels' one-
 sided choice, not the ``clamp`` gradient): Hardtanh's is 0 at min_val and max_val (ReLU6's at
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ffnn import accel
+from ffnn.autograd import Op
 from ffnn.backend import xp
-from ffnn.ops.activations import MULTI_PASS_MIN_SIZE, PointwiseOp, stable_sigmoid
+from ffnn.ops.activations import MULTI_PASS_MIN_SIZE, SIGMOID, PointwiseOp, stable_sigmoid
 from ffnn.ops.pointwise import Pointwise
 
 HARDTANH = Pointwise("hardtanh", forward="""
@@ -219,3 +221,23 @@ class CELU(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.slope
+
+
+class GLU(Op):
+    """y = a ⊗ σ(b), [a, b] the halves of x along ``dim``;  dL/da = dL/dy · σ(b),
+    dL/db = dL/dy · a σ(b)(1 - σ(b)). σ(b) by the compiled sigmoid where ``accel`` takes b
+    (a contiguous copy of the half first), else NumPy's stable form."""
+
+    def forward(self, x, dim=-1):
+        a, b = xp(x).split(x, 2, axis=dim)
+        if accel.usable(x, min_size=MULTI_PASS_MIN_SIZE):
+            sigmoid = SIGMOID.infer(np.ascontiguousarray(b))
+        else:
+            sigmoid = stable_sigmoid(b)
+        self.a, self.sigmoid, self.dim = a, sigmoid, dim
+        return a * sigmoid
+
+    def backward(self, grad):
+        grad_a = grad * self.sigmoid
+        grad_b = grad_a * self.a * (1 - self.sigmoid)
+        return (xp(grad).concatenate([grad_a, grad_b], axis=self.dim),)

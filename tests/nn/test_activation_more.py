@@ -101,3 +101,20 @@ def test_one_op_activations_match_torch_with_infinities_and_nan(function, args, 
     _assert_values_close(compiled[0], reference[0], values)
     np.testing.assert_allclose(compiled[1], reference[1], atol=1e-30,
                                rtol=2e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_glu_as_one_op_matches_torch(dim, dtype, rng, monkeypatch):
+    """[40, 64] (the compiled sigmoid on a copy of the half) against torch, values and
+    gradient; and against NumPy's stable sigmoid with the kernels off."""
+    values = (rng.standard_normal((40, 64)) * 4).astype(dtype)
+    upstream = rng.standard_normal((20, 64) if dim == 0 else (40, 32)).astype(dtype)
+    ours, theirs = (_run(lib, "glu", (dim,), values, upstream) for lib in (ffnn, torch))
+    tolerance = dict(rtol=2e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13,
+                                                                             atol=1e-15)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+    monkeypatch.setattr(accel, "enabled", False)
+    for mine, numpys in zip(ours, _run(ffnn, "glu", (dim,), values, upstream)):
+        np.testing.assert_allclose(mine, numpys, **tolerance)
