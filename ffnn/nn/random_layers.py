@@ -33,6 +33,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     """Randomized leaky ReLU: slopes r ~ U(lower, upper) for x ≤ 0 when training, else the
     fixed slope (lower + upper)/2. ValueError when training with lower > upper (torch's
     check, at the same point)."""
+    _check_floating("rrelu", input)
     if not training:
         return ops.leaky_relu(input, (lower + upper) / 2)
     _check_range(lower, upper)
@@ -48,6 +49,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_probability(p)
     if not training or p == 0.0:
         return input
+    _check_floating("alpha_dropout", input)
     data = input._data
     if p == 1.0:
         return input * Tensor(np.zeros((), data.dtype))
@@ -55,6 +57,12 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     a = 1.0 / math.sqrt((SATURATION * SATURATION * p + 1.0) * (1.0 - p))
     shift = (kept - 1.0) * (SATURATION * a) + SATURATION * a * p
     return input * Tensor((kept * a).astype(data.dtype)) + Tensor(shift.astype(data.dtype))
+
+
+def _check_floating(name: str, input: Tensor) -> None:
+    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a floating-point Tensor. Received: "
+                        f"{getattr(input, 'dtype', type(input).__name__)}")
 
 
 def _check_range(lower: float, upper: float) -> None:

@@ -113,3 +113,10 @@ def test_alpha_dropout_formula_constants():
     p, saturation = 0.25, 1.6732632423543772 * 1.0507009873554805
     a, _, _ = _torch_constants(p)
     assert a == pytest.approx(1 / math.sqrt((1 - p) * (1 + p * saturation ** 2)), rel=1e-12)
+
+
+@pytest.mark.parametrize("call", [lambda x: F.rrelu(x), lambda x: F.rrelu(x, training=True),
+                                  lambda x: F.alpha_dropout(x, 0.5, True)])
+def test_integer_input_is_refused_with_its_dtype(call):
+    with pytest.raises(TypeError, match="floating-point Tensor. Received: .*int64"):
+        call(ffnn.tensor([1, 2]))
