@@ -66,7 +66,7 @@ from ffnn.nn.parameter import Parameter
 from ffnn.nn.parameter_containers import ParameterDict, ParameterList
 from ffnn.nn.random_layers import AlphaDropout, RReLU
 from ffnn.nn.tabular import TabularModel
-from ffnn.nn.transformer import TransformerEncoderLayer
+from ffnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
@@ -77,7 +77,7 @@ __all__ = [
     "init", "utils",
     "FeedForward", "GatedFeedForward", "SwiGLU", "GEGLU", "ResidualFFN", "TabularModel",
     "ELU", "SELU", "Softplus", "Hardtanh", "ReLU6", "PReLU", "KLDivLoss", "CosineSimilarity",
-    "MultiheadAttention", "TransformerEncoderLayer",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softmin",
     "Softshrink", "Softsign", "Tanhshrink", "Threshold", "CosineEmbeddingLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",

@@ -501,7 +501,8 @@ __all__ = [
     "softshrink", "softsign", "tanhshrink", "threshold", "cosine_embedding_loss",
     "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss", "soft_margin_loss",
-    "triplet_margin_loss", "pad", "rrelu", "alpha_dropout",
+    "triplet_margin_loss", "pad", "rrelu", "alpha_dropout", "relu_", "elu_", "selu_", "celu_",
+    "leaky_relu_", "hardtanh_", "rrelu_", "threshold_",
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
     "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
@@ -525,3 +526,16 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 from ffnn.nn.random_layers import alpha_dropout, rrelu  # noqa: E402,F401 - torch's names
 from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
+
+
+def _in_place(function):
+    """torch's ``F.<name>_``: ``function`` written into its input, which it returns."""
+    def apply(input: Tensor, *args, **kwargs) -> Tensor:
+        return input._inplace(lambda x: function(x, *args, **kwargs))
+    apply.__name__ = apply.__qualname__ = function.__name__ + "_"
+    apply.__doc__ = f"``{function.__name__}`` in place: the input is overwritten and returned."
+    return apply
+
+
+relu_, elu_, selu_, celu_, leaky_relu_, hardtanh_, rrelu_, threshold_ = map(
+    _in_place, (relu, elu, selu, celu, leaky_relu, hardtanh, rrelu, threshold))

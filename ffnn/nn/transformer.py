@@ -1,12 +1,16 @@
 """``TransformerEncoderLayer`` with torch's names: self-attention and a feed-forward block,
 each with its residual connection and LayerNorm (post-norm by default, as BERT; pre-norm with
-``norm_first``). Gradients come from the ops it composes."""
+``norm_first``); ``TransformerEncoder``, a stack of copies of one. Gradients come from the
+ops they compose."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
 from ffnn.nn.attention import MultiheadAttention
+from ffnn.nn.container import ModuleList
 from ffnn.nn.ffn import make_activation
 from ffnn.nn.linear import Linear, _check_positive_int
 from ffnn.nn.module import Module
@@ -67,3 +71,41 @@ class TransformerEncoderLayer(Module):
 
 declare(TransformerEncoderLayer, config=("norm_first",),
         from_config=restore(TransformerEncoderLayer))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (deep copies: each its own parameters, all
+    starting equal, as torch's), applied in turn, then ``norm`` if given. ``mask``,
+    ``src_key_padding_mask`` and ``is_causal`` go to every layer.
+
+    torch's nested-tensor fast path (eval mode, ``enable_nested_tensor``, a padding mask) writes
+    zeros at padded positions; here they keep the layers' values (every real position the
+    same). ``enable_nested_tensor`` and ``mask_check`` are accepted and change nothing."""
+
+    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True):
+        super().__init__()
+        _check_positive_int("TransformerEncoder", num_layers=num_layers)
+        if not isinstance(encoder_layer, Module):
+            raise TypeError(f"TransformerEncoder: encoder_layer must be a Module. Received: "
+                            f"{type(encoder_layer).__name__}")
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, src: Tensor, mask=None, src_key_padding_mask=None,
+                is_causal: bool | None = None) -> Tensor:
+        output = src
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                           is_causal=bool(is_causal))
+        return output if self.norm is None else self.norm(output)
+
+
+def _encoder_config(m: TransformerEncoder) -> dict:
+    """Its layer count; ``norm=None`` where it has no final norm (a norm is a child, saved
+    with the spec)."""
+    return {"num_layers": m.num_layers, **({} if "norm" in m._modules else {"norm": None})}
+
+
+declare(TransformerEncoder, config=_encoder_config, from_config=restore(TransformerEncoder))

@@ -118,3 +118,23 @@ def test_glu_as_one_op_matches_torch(dim, dtype, rng, monkeypatch):
     monkeypatch.setattr(accel, "enabled", False)
     for mine, numpys in zip(ours, _run(ffnn, "glu", (dim,), values, upstream)):
         np.testing.assert_allclose(mine, numpys, **tolerance)
+
+
+@pytest.mark.parametrize("name, args", [("relu_", ()), ("elu_", (0.5,)), ("selu_", ()),
+                                        ("celu_", (0.5,)), ("leaky_relu_", (0.2,)),
+                                        ("hardtanh_", (-0.4, 0.4)), ("threshold_", (0.1, 9.0)),
+                                        ("rrelu_", (0.1, 0.3))])
+def test_in_place_functions_overwrite_their_input_as_torchs(name, args, rng):
+    """``F.relu_(h)`` and the like: h itself, overwritten with torch's values (rrelu in eval,
+    its default), and the gradient through it."""
+    values, upstream = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    results = []
+    for lib in (ffnn, torch):
+        x = lib.tensor(values, requires_grad=True)
+        hidden = x * 2
+        out = getattr(lib.nn.functional, name)(hidden, *args)
+        assert out is hidden
+        out.backward(lib.tensor(upstream))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

@@ -23,6 +23,22 @@ def _compare_grads(ours: nn.Module, theirs: torch.nn.Module) -> None:
         assert_close(np.asarray(p.grad), theirs_params[name].grad.numpy(), what=f"grad {name}")
 
 
+def _compare_step(ours: nn.Module, theirs: torch.nn.Module, x: np.ndarray, rng,
+                  **options) -> None:
+    """Forward with ``options`` (NumPy masks, given to torch as tensors), then a backward of
+    a random upstream gradient: output, input gradient and every parameter's as torch's."""
+    xo, xt = ffnn.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_()
+    out = ours(xo, **options)
+    tout = theirs(xt, **{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                         for k, v in options.items()})
+    assert_close(out.numpy(), tout.detach().numpy(), what="output")
+    g = rng.standard_normal(out.shape)
+    (out * ffnn.tensor(g)).sum().backward()
+    (tout * torch.from_numpy(g)).sum().backward()
+    assert_close(np.asarray(xo.grad), xt.grad.numpy(), what="input grad")
+    _compare_grads(ours, theirs)
+
+
 def _padding(lengths, source):
     """[N, S] boolean, True at padding (torch's key_padding_mask convention)."""
     return np.arange(source)[None, :] >= np.asarray(lengths)[:, None]
@@ -129,17 +145,8 @@ def test_transformer_encoder_layer_matches_torch_with_padding(norm_first):
                                               **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _load_into_torch(ours, theirs)
-    x = rng.standard_normal((3, 5, 8))
-    pad = _padding([5, 1, 3], 5)
-    xo, xt = ffnn.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_()
-    out = ours(xo, src_key_padding_mask=pad)
-    tout = theirs(xt, src_key_padding_mask=torch.from_numpy(pad))
-    assert_close(out.numpy(), tout.detach().numpy(), what="output")
-    g = rng.standard_normal(out.shape)
-    (out * ffnn.tensor(g)).sum().backward()
-    (tout * torch.from_numpy(g)).sum().backward()
-    assert_close(np.asarray(xo.grad), xt.grad.numpy(), what="input grad")
-    _compare_grads(ours, theirs)
+    _compare_step(ours, theirs, rng.standard_normal((3, 5, 8)), rng,
+                  src_key_padding_mask=_padding([5, 1, 3], 5))
 
 
 def test_attention_layers_save_and_rebuild_from_their_spec(tmp_path):
@@ -153,3 +160,45 @@ def test_attention_layers_save_and_rebuild_from_their_spec(tmp_path):
     assert isinstance(loaded[0].self_attn, nn.MultiheadAttention)
     x = ffnn.tensor(rng.standard_normal((2, 3, 8)).astype(np.float32))
     np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+
+
+@pytest.mark.parametrize("masks", ["padding", "causal"])
+def test_transformer_encoder_stacks_copies_as_torchs(masks):
+    """Three copies of one layer and a final norm, trained in turn (train mode, dropout 0:
+    torch's nested-tensor fast path is eval's): outputs and every gradient as torch's; the
+    copies start equal and are separate parameters."""
+    rng = np.random.default_rng(6)
+    kwargs = dict(dim_feedforward=12, dropout=0.0, batch_first=True)
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, dtype=ffnn.float64, **kwargs),
+                                 3, norm=nn.LayerNorm(8, dtype=ffnn.float64))
+    theirs = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(8, 2, dtype=torch.float64, **kwargs), 3,
+        norm=torch.nn.LayerNorm(8, dtype=torch.float64), enable_nested_tensor=False)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    first, second = ours.layers[0].linear1.weight, ours.layers[1].linear1.weight
+    assert first is not second and np.array_equal(first.numpy(), second.numpy())
+    for p in ours.parameters():  # the copies apart, so that a mix-up shows
+        p.data[...] = rng.standard_normal(p.shape) * 0.3 + (1.0 if p.ndim == 1 else 0.0)
+    _load_into_torch(ours, theirs)
+    options = ({"src_key_padding_mask": _padding([5, 2, 4], 5)} if masks == "padding" else
+               {"mask": np.triu(np.full((5, 5), -np.inf), 1), "is_causal": True})
+    _compare_step(ours, theirs, rng.standard_normal((3, 5, 8)), rng, **options)
+    assert "(0-2): 3 x TransformerEncoderLayer(" in repr(ours)
+
+
+@pytest.mark.parametrize("norm", [None, "layer norm"])
+def test_transformer_encoder_saves_and_rebuilds(norm, tmp_path):
+    model = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0,
+                                                             batch_first=True), 2,
+                                  norm=nn.LayerNorm(8) if norm else None)
+    with ffnn.no_grad():
+        for p in model.parameters():
+            p.add_(ffnn.tensor(np.random.default_rng(8).standard_normal(p.shape) * 0.1))
+    ffnn.save(tmp_path / "encoder.safetensors", model)
+    loaded = ffnn.load(tmp_path / "encoder.safetensors").model
+    assert isinstance(loaded, nn.TransformerEncoder) and loaded.num_layers == 2
+    assert (loaded.norm is None) == (norm is None)
+    x = ffnn.tensor(np.random.default_rng(7).standard_normal((2, 3, 8)).astype(np.float32))
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    with pytest.raises(ValueError, match="num_layers"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0)

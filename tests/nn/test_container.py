@@ -1,4 +1,5 @@
-"""Sequential: order, indexing, slicing, len, append, insert, deletion, repr like torch's."""
+"""Sequential: order, indexing, slicing, len, append, insert, deletion, repr like torch's
+(ModuleList's too, runs of equal children folded)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ def test_repr_like_torch():
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
                                  torch.nn.Linear(8, 2, bias=False))
     assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU(), nn.Linear(2, 3)]
+                             + [nn.Linear(2, 3)]),
+    lambda nn: nn.ModuleList(),
+    lambda nn: nn.ModuleList([nn.Sequential(nn.Linear(2, 2), nn.Tanh())] * 2 + [nn.Tanh()]),
+    lambda nn: nn.Sequential(nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3)]), nn.ReLU())])
+def test_module_list_repr_folds_runs_of_equal_children_as_torchs(make):
+    assert repr(make(nn)) == repr(make(torch.nn))
 
 
 def test_indexing_slicing_len_append():
