@@ -36,7 +36,7 @@ from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
-from ffnn.nn.linear import Flatten, Identity, Linear, Unflatten
+from ffnn.nn.linear import Flatten, Identity, LazyLinear, Linear, Unflatten
 from ffnn.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -83,6 +83,7 @@ __all__ = [
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
     "TripletMarginLoss", "ParameterList", "ParameterDict", "RReLU", "AlphaDropout",
+    "LazyLinear",
 ]
 
 

@@ -64,6 +64,57 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class LazyLinear(Linear):
+    """A ``Linear`` whose ``in_features`` comes from its first input (torch's
+    ``nn.LazyLinear``, as the d2l book writes its networks): until then the weight holds no
+    values ([out_features, 0]). The first forward, or a ``load_state_dict``, gives the same
+    Parameter objects their [out, in] and [out] arrays (so an optimizer made before holds
+    them), initialised as ``Linear``'s, and the module becomes a ``Linear``, class and all."""
+
+    def __init__(self, out_features: int, bias: bool = True, dtype=None, generator=None,
+                 device=None):
+        Module.__init__(self)
+        _check_positive_int("LazyLinear", out_features=out_features)
+        self.in_features, self.out_features = 0, int(out_features)
+        dtype = dtypes.to_dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, 0), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(0, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.generator = generator
+
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            input = Tensor(input)
+        if input.ndim == 0 or input.shape[-1] == 0:
+            raise ValueError(f"LazyLinear(out_features={self.out_features}) needs input with "
+                             f"features on its last axis. Received: shape "
+                             f"{tuple(input.shape)}")
+        self.materialize(input.shape[-1])
+        return self.forward(input)
+
+    def materialize(self, in_features: int) -> None:
+        """Give the parameters their shapes for ``in_features`` inputs, initialise them as
+        ``Linear``'s, and become a ``Linear``."""
+        _check_positive_int("LazyLinear", in_features=in_features)
+        dtype = self.weight._data.dtype
+        self.in_features = int(in_features)
+        self.weight._data = np.empty((self.out_features, self.in_features), dtype=dtype)
+        if self.bias is not None:
+            self.bias._data = np.empty(self.out_features, dtype=dtype)
+        generator = self.__dict__.pop("generator", None)
+        self.__class__ = Linear
+        self.reset_parameters(generator)
+
+    def _materialize_from(self, state: dict, prefix: str) -> None:
+        """``load_state_dict``'s hook: take ``in_features`` from the weight about to be
+        loaded."""
+        weight = state.get(prefix + "weight")
+        if weight is not None and weight.ndim == 2 and weight.shape[1] > 0:
+            self.materialize(weight.shape[1])
+
+
 class Identity(Module):
     """y = x."""
 
@@ -145,6 +196,10 @@ def _onnx_flatten(g, m, x, path):
 
 declare(Linear, config=_linear_config, shapes=_linear_shapes, onnx=_onnx_linear,
         torch="Linear", from_torch=_linear_from_torch, rowwise=True)
+declare(LazyLinear, torch="LazyLinear",
+        config=lambda m: {"out_features": m.out_features, "bias": m.bias is not None},
+        shapes=lambda c: {"weight": (c["out_features"], 0),
+                          **({"bias": (0,)} if c["bias"] else {})})
 declare(Identity, name="identity", config=(),
         onnx=lambda g, m, x, path: x, torch="Identity", elementwise=True,
         formula=("z", "1"))

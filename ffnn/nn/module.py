@@ -207,8 +207,12 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. "
                             f"Received: state_dict of type {type(state_dict).__name__}")
-        own = self._state_slots()
         given = {k: _as_array(v) for k, v in state_dict.items()}
+        for prefix, module in list(self.named_modules()):  # lazy ones take the shapes given
+            materialize = getattr(module, "_materialize_from", None)
+            if materialize is not None:
+                materialize(given, f"{prefix}." if prefix else "")
+        own = self._state_slots()
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         wrong = [
