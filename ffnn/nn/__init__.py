@@ -35,6 +35,7 @@ from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
+from ffnn.nn.embedding_bag import EmbeddingBag
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
 from ffnn.nn.linear import Flatten, Identity, LazyLinear, Linear, Unflatten
 from ffnn.nn.loss import (
@@ -83,7 +84,7 @@ __all__ = [
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
     "TripletMarginLoss", "ParameterList", "ParameterDict", "RReLU", "AlphaDropout",
-    "LazyLinear",
+    "LazyLinear", "EmbeddingBag",
 ]
 
 

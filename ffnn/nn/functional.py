@@ -502,7 +502,7 @@ __all__ = [
     "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss", "soft_margin_loss",
     "triplet_margin_loss", "pad", "rrelu", "alpha_dropout", "relu_", "elu_", "selu_", "celu_",
-    "leaky_relu_", "hardtanh_", "rrelu_", "threshold_",
+    "leaky_relu_", "hardtanh_", "rrelu_", "threshold_", "embedding_bag",
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax",
     "elu", "selu", "softplus", "hardtanh", "relu6", "prelu",
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
@@ -524,6 +524,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / ops.clamp(norm, min=eps)
 
 
+from ffnn.nn.embedding_bag import embedding_bag  # noqa: E402,F401 - torch's name
 from ffnn.nn.random_layers import alpha_dropout, rrelu  # noqa: E402,F401 - torch's names
 from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 
