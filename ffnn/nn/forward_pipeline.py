@@ -562,7 +562,15 @@ def _library():
     import ffnn
     import ffnn.nn.functional as functional
     from ffnn import ops
-    from ffnn.nn import activation, chain_layers, container, linear, module, normalization
+    from ffnn.nn import (
+        activation,
+        activation_more,
+        chain_layers,
+        container,
+        linear,
+        module,
+        normalization,
+    )
     from ffnn.ops.shape import FlattenFeatures
     from ffnn.tensor import Tensor
 
@@ -573,6 +581,18 @@ def _library():
         for where in (ffnn, functional, ops):
             if getattr(where, name, None) is not None:
                 kinds[getattr(where, name)] = kind
+    for name, kind in (("elu", activation.ELU), ("selu", activation.SELU),
+                       ("softplus", activation.Softplus), ("hardtanh", activation.Hardtanh),
+                       ("relu6", activation.ReLU6), ("celu", activation_more.CELU),
+                       ("softsign", activation_more.Softsign), ("mish", activation_more.Mish),
+                       ("logsigmoid", activation_more.LogSigmoid),
+                       ("tanhshrink", activation_more.Tanhshrink),
+                       ("hardswish", activation_more.Hardswish),
+                       ("hardsigmoid", activation_more.Hardsigmoid),
+                       ("threshold", activation_more.Threshold),
+                       ("hardshrink", activation_more.Hardshrink),
+                       ("softshrink", activation_more.Softshrink)):
+        kinds[getattr(functional, name)] = kind  # F's only: ops' take other arguments
     kinds[ffnn.flatten] = _flatten_from(0)  # torch.flatten(x) flattens every dimension
     kinds[functional.dropout] = _dropout_as_module
     return types.SimpleNamespace(

@@ -138,9 +138,28 @@ def with_closure(activation):
     return Closed
 
 
+class OtherFunctions(nn.Module):
+    """torch's other element-wise functions, with their arguments as the modules take them."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.ModuleList([nn.Linear(5, 6)] + [nn.Linear(6, 6) for _ in range(6)]
+                                + [nn.Linear(6, 2)])
+
+    def forward(self, x):
+        x = F.elu(self.fc[0](x), 0.5)
+        x = F.celu(self.fc[1](x), alpha=0.7)
+        x = F.softsign(self.fc[2](x))
+        x = F.hardtanh(self.fc[3](x), -0.5, 0.6)
+        x = F.threshold(self.fc[4](x), 0.1, -1.0)
+        x = F.softshrink(self.fc[5](x), 0.05)
+        x = F.selu(self.fc[6](x))
+        return F.logsigmoid(self.fc[7](x))
+
+
 PIPELINES = {Tutorial: (9, 6), Looped: (7, 5), Nested: (8, 4), FlattenThenBody: (5, 3, 4),
              Viewed: (6, 4, 4), Flattened: (5, 2, 8), Reshaped: (4, 16), Repeated: (6, 5),
-             FunctionalDropout: (9, 6)}
+             FunctionalDropout: (9, 6), OtherFunctions: (7, 5)}
 
 
 def _as_sequential(model, x):
@@ -152,6 +171,12 @@ def _as_sequential(model, x):
         return F.log_softmax(body(x), dim=1)
     if isinstance(model, Looped):
         return nn.Sequential(*model.layers)(x)
+    if isinstance(model, OtherFunctions):
+        fc = model.fc
+        return nn.Sequential(fc[0], nn.ELU(0.5), fc[1], nn.CELU(0.7), fc[2], nn.Softsign(),
+                             fc[3], nn.Hardtanh(-0.5, 0.6), fc[4], nn.Threshold(0.1, -1.0),
+                             fc[5], nn.Softshrink(0.05), fc[6], nn.SELU(), fc[7],
+                             nn.LogSigmoid())(x)
     if isinstance(model, FlattenThenBody):
         return model.stack(model.flatten(x))
     if type(model) is Viewed:
@@ -222,14 +247,14 @@ def test_the_leading_layers_are_one_node(model_class):
     assert node.input_ctxs[0] is None  # the chain starts at the input
 
 
-@pytest.mark.parametrize("activation", [F.gelu, ffnn.sigmoid, F.softplus])
+@pytest.mark.parametrize("activation", [F.gelu, ffnn.sigmoid, F.softplus, ffnn.exp])
 def test_a_name_of_the_closure_is_the_one_called(activation):
     model, x = with_closure(activation)(), ffnn.randn(4, 3)
     expected = model.fc2(activation(model.fc1(x)))
     out = model(x)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-5,
                                atol=1e-6)
-    assert isinstance(out._ctx, chain_call.SequentialChain) == (activation is not F.softplus)
+    assert isinstance(out._ctx, chain_call.SequentialChain) == (activation is not ffnn.exp)
 
 
 class _Skip(Tutorial):
