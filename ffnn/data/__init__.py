@@ -10,6 +10,7 @@ from ffnn.data.datasets import (
     random_split,
     train_test_split,
 )
+from ffnn.data.iterable import ChainDataset, IterableDataset, get_worker_info
 from ffnn.data.loader import DataLoader, default_collate
 from ffnn.data.real import (
     Bunch,
@@ -42,5 +43,6 @@ __all__ = [
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler",
-    "read_table", "TableError", "TabularPreprocessor", "embedding_dim",
+    "read_table", "TableError", "TabularPreprocessor", "embedding_dim", "IterableDataset",
+    "ChainDataset", "get_worker_info",
 ]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ffnn import random as _random
+from ffnn.data import iterable
 from ffnn.data.datasets import Subset
 from ffnn.tensor import Tensor
 
@@ -124,10 +125,14 @@ class DataLoader:
                  multiprocessing_context=None, generator: _random.Generator | None = None, *,
                  prefetch_factor=None, persistent_workers: bool = False,
                  pin_memory_device: str = "", augment: Callable | None = None):
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        self._iterable = isinstance(dataset, iterable.IterableDataset)
+        if self._iterable:
+            iterable.check_loader_options(shuffle, sampler, batch_sampler)
+        elif not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
-                "DataLoader: dataset must define __len__ and __getitem__. "
-                f"Received: dataset of type {type(dataset).__name__}"
+                "DataLoader: dataset must define __len__ and __getitem__ (map-style), or be "
+                "an IterableDataset. Received: dataset of type "
+                f"{type(dataset).__name__}"
             )
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
                 or num_workers < 0:
@@ -176,7 +181,8 @@ class DataLoader:
         self._batch_index = 0  # batches yielded in the current epoch
         self._epoch_start_state: tuple | None = None
         self._resume: dict | None = None
-        self._source = None if collate_fn is not None else _array_source(dataset)
+        self._source = None if collate_fn is not None or self._iterable else \
+            _array_source(dataset)
 
     # ----- sizes ----------------------------------------------------------------------
     def _num_samples(self) -> int:
@@ -244,6 +250,13 @@ class DataLoader:
         return generator.rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __iter__(self) -> Iterator:
+        if self._iterable:  # the stream's order, batched as it comes
+            self.epoch += 1
+            return iterable.batches(self.dataset, self.batch_size, self.drop_last,
+                                    self.collate_fn or default_collate)
+        return self._map_style_batches()
+
+    def _map_style_batches(self) -> Iterator:
         generator = self._start_epoch()
         order = self._indices(generator)
         augment_seed = int(generator.rng.integers(2**63 - 1)) if self.augment else 0
@@ -301,7 +314,8 @@ class DataLoader:
         return (_to_tensor(self.augment(x, rng)), *batch[1:])
 
     def __repr__(self) -> str:
-        return (f"DataLoader(dataset={type(self.dataset).__name__}({len(self.dataset)}), "
+        size = len(self.dataset) if hasattr(self.dataset, "__len__") else "stream"
+        return (f"DataLoader(dataset={type(self.dataset).__name__}({size}), "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last})")
 

@@ -215,8 +215,9 @@ def test_argument_errors():
         DataLoader(ds, generator=3)
     with pytest.raises(TypeError, match=r"augment must be callable. Received: augment=1"):
         DataLoader(ds, augment=1)
-    with pytest.raises(TypeError, match=r"must define __len__ and __getitem__. Received: "
-                                        r"dataset of type int"):
+    with pytest.raises(TypeError, match=r"must define __len__ and __getitem__ \(map-style\), "
+                                        r"or be an IterableDataset. Received: dataset of "
+                                        r"type int"):
         DataLoader(5)
     with pytest.raises(KeyError, match=r"missing keys \['batch_index', 'epoch'\]"):
         DataLoader(ds).load_state_dict({"generator": None})

@@ -6,3 +6,4 @@ from ffnn.data.datasets import (  # noqa: F401 - re-exported under torch's modul
     TensorDataset,
     random_split,
 )
+from ffnn.data.iterable import ChainDataset, IterableDataset  # noqa: F401 - torch's path
