@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,27 +55,18 @@ def _grad_norm(grad, norm_type: float):
     return (module.abs(flat) ** norm_type).sum() ** (1.0 / norm_type)
 
 
-def clip_grad_norm_(
-    parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float | str = 2.0,
-    error_if_nonfinite: bool = False,
-) -> Tensor:
-    """Scale all gradients together so that their joint norm is at most ``max_norm``.
-
-    ``N = ‖(‖g₁‖_p, …, ‖g_k‖_p)‖_p`` (the norm of all gradients as one vector);
-    ``g ← g · min(1, max_norm / (N + 1e-6))``. Parameters without ``.grad`` are ignored.
-    Returns ``N`` as a 0-d tensor (before clipping). Raises RuntimeError when ``N`` is NaN
-    or inf and ``error_if_nonfinite`` is True.
-    """
-    params = _as_list(parameters)
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or max_norm < 0:
-        raise ValueError(f"max_norm must be a number >= 0. Received: max_norm={max_norm!r}")
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float | str = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """``N = ‖(‖t₁‖_p, …, ‖t_k‖_p)‖_p``: the norm of ``tensors`` (gradients, say) as one
+    vector, a 0-d tensor (0 for none). RuntimeError where ``N`` is NaN or inf and
+    ``error_if_nonfinite``. ``foreach`` is accepted, as torch's, and changes nothing."""
+    arrays = [t._data for t in _as_list(tensors)]
     norm_type = _norm_type(norm_type)
-    grads = [p._grad for p in params if p._grad is not None]
-    if not grads:
+    if not arrays:
         return Tensor(0.0)
-    norms = [_grad_norm(grad, norm_type) for grad in grads]
-    module = xp(grads[0])
-    stacked = module.stack([module.asarray(n, dtype=grads[0].dtype) for n in norms])
+    module = xp(arrays[0])
+    stacked = module.stack([module.asarray(_grad_norm(a, norm_type), dtype=arrays[0].dtype)
+                            for a in arrays])
     total = _grad_norm(stacked, norm_type)
     if error_if_nonfinite and not bool(module.isfinite(total)):
         raise RuntimeError(
@@ -82,12 +74,48 @@ def clip_grad_norm_(
             f"non-finite ({float(total)}), so it cannot be clipped. To disable this error and "
             "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    clip_coef = max_norm / (float(total) + 1e-6)
+    return Tensor(module.asarray(total))
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm, foreach: bool | None = None) -> None:
+    """``g ← g · min(1, max_norm / (total_norm + 1e-6))`` for every parameter's gradient, in
+    place (``total_norm`` from ``get_total_norm``, or any number)."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or max_norm < 0:
+        raise ValueError(f"max_norm must be a number >= 0. Received: max_norm={max_norm!r}")
+    clip_coef = max_norm / (float(total_norm) + 1e-6)
     if clip_coef < 1.0 or math.isnan(clip_coef):
         with np.errstate(invalid="ignore"):  # inf · 0 = nan, as torch gives
-            for grad in grads:
-                grad *= clip_coef
-    return Tensor(module.asarray(total))
+            for param in _as_list(parameters):
+                if param._grad is not None:
+                    param._grad *= clip_coef
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False, foreach: bool | None = None,
+) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``:
+    ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``. Parameters without
+    ``.grad`` are ignored. Returns the norm before clipping (a 0-d tensor)."""
+    params = _as_list(parameters)
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or max_norm < 0:
+        raise ValueError(f"max_norm must be a number >= 0. Received: max_norm={max_norm!r}")
+    with_grads = [p for p in params if p._grad is not None]
+    total = get_total_norm([Tensor._make(p._grad, False, None) for p in with_grads],
+                           norm_type, error_if_nonfinite)
+    if with_grads:
+        clip_grads_with_norm_(with_grads, max_norm, total)
+    return total
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                   norm_type: float | str = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """torch's deprecated name for ``clip_grad_norm_`` (it warns, as torch's)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

@@ -13,9 +13,12 @@ import ffnn
 from ffnn import nn
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.utils import (
+    clip_grad_norm,
     clip_grad_norm_,
     clip_grad_value_,
+    clip_grads_with_norm_,
     decay_param_groups,
+    get_total_norm,
     l1_penalty,
     parameters_to_vector,
     vector_to_parameters,
@@ -56,6 +59,33 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
             np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12, atol=1e-15)
     clipped = max_norm < expected.item()
     assert clipped == (max_norm == 0.5), "one case clips, the other leaves the gradients alone"
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_total_norm_then_clipping_in_two_calls_as_torchs(norm_type):
+    """torch 2.6's split of clip_grad_norm_: get_total_norm of the gradients, then
+    clip_grads_with_norm_ with that norm (or another)."""
+    ours, theirs = _pairs(scale=2.0)
+    total = get_total_norm([p.grad for p in ours if p.grad is not None], norm_type)
+    expected = torch.nn.utils.get_total_norm([t.grad for t in theirs if t.grad is not None],
+                                             norm_type)
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
+    clip_grads_with_norm_(ours, 0.5, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, expected)
+    for p, t in zip(ours, theirs):
+        if t.grad is not None:
+            np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert get_total_norm([]).item() == 0.0
+    with pytest.raises(RuntimeError, match="non-finite"):
+        get_total_norm([ffnn.tensor([1.0, np.inf])], error_if_nonfinite=True)
+
+
+def test_the_deprecated_name_warns_and_clips():
+    ours, theirs = _pairs(scale=2.0)
+    with pytest.warns(FutureWarning, match="deprecated in favor of"):
+        total = clip_grad_norm(ours, 0.5)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5)
+    assert total.item() == pytest.approx(expected.item(), rel=1e-12)
 
 
 def test_clip_grad_norm_clips_in_place_and_keeps_float32():

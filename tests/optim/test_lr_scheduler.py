@@ -82,6 +82,12 @@ SCHEDULES = {
     "SequentialLR_three": (lambda s, o: s.SequentialLR(
         o, [s.ExponentialLR(o, gamma=0.9), s.StepLR(o, step_size=4, gamma=0.5),
             s.LinearLR(o, start_factor=0.2, total_iters=6)], milestones=[10, 25]), 50),
+    "ChainedScheduler": (lambda s, o: s.ChainedScheduler(  # torch's docstring example
+        [s.ConstantLR(o, factor=0.1, total_iters=20), s.ExponentialLR(o, gamma=0.9)],
+        optimizer=o), 30),
+    "ChainedScheduler_warmup_steps": (lambda s, o: s.ChainedScheduler(
+        [s.LinearLR(o, start_factor=0.1, total_iters=5), s.StepLR(o, step_size=7, gamma=0.5),
+         s.MultiplicativeLR(o, lambda e: 0.98)]), 40),
     "MultiplicativeLR": (lambda s, o: s.MultiplicativeLR(o, lambda e: 0.9 if e % 2 else 0.97),
                          30),
     "ConstantLR": (lambda s, o: s.ConstantLR(o, factor=0.25, total_iters=6), 20),
@@ -275,6 +281,12 @@ def test_scheduler_sets_initial_lr_and_base_lrs():
          "does not support `ReduceLROnPlateau`"),
         (lambda s, o: s.SequentialLR(o, [], milestones=[]), ValueError,
          "expects at least one scheduler"),
+        (lambda s, o: s.ChainedScheduler([]), ValueError,
+         "expects at least one scheduler to be chained"),
+        (lambda s, o: s.ChainedScheduler([s.StepLR(o, 2), s.ReduceLROnPlateau(o)]), ValueError,
+         "does not support `ReduceLROnPlateau`"),
+        (lambda s, o: s.ChainedScheduler([s.StepLR(o, 2), object()]), TypeError,
+         "at index 1 should have `optimizer`"),
         (lambda s, o: s.StepLR("sgd", step_size=2), TypeError,
          "optimizer must be an ffnn.optim.Optimizer. Received: str is not an Optimizer"),
         (lambda s, o: s.StepLR(o, step_size=2, last_epoch=4), KeyError,
@@ -291,6 +303,8 @@ def test_sequential_lr_rejects_a_scheduler_of_another_optimizer():
     mine, other = make_optimizer(ffnn), make_optimizer(ffnn)
     with pytest.raises(ValueError, match="belong to the same optimizer"):
         s.SequentialLR(mine, [s.StepLR(mine, 2), s.StepLR(other, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="belong to the same optimizer"):
+        s.ChainedScheduler([s.StepLR(mine, 2), s.StepLR(other, 2)])
 
 
 def test_one_cycle_needs_momentum_or_betas():

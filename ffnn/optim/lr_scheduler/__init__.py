@@ -16,12 +16,12 @@ from ffnn.optim.lr_scheduler.more import (
 )
 from ffnn.optim.lr_scheduler.one_cycle import OneCycleLR
 from ffnn.optim.lr_scheduler.plateau import ReduceLROnPlateau
-from ffnn.optim.lr_scheduler.sequential import SequentialLR
+from ffnn.optim.lr_scheduler.sequential import ChainedScheduler, SequentialLR
 
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
-    "CosineAnnealingLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau", "ConstantLR",
-    "CosineAnnealingWarmRestarts", "CyclicLR", "MultiplicativeLR", "PolynomialLR",
+    "CosineAnnealingLR", "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
+    "ConstantLR", "CosineAnnealingWarmRestarts", "CyclicLR", "MultiplicativeLR", "PolynomialLR",
     "_LRScheduler",
 ]
 

@@ -1,4 +1,5 @@
-"""``SequentialLR``: run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``.
+"""``SequentialLR``: run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``;
+``ChainedScheduler``: step every scheduler at each step.
 
 At a milestone the next scheduler restarts from epoch 0 (its closed form, as torch does).
 """
@@ -13,12 +14,29 @@ from ffnn.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from ffnn.optim.optimizer import Optimizer
 
 
-class SequentialLR(LRScheduler):
+class _Wrapping(LRScheduler):
+    """A scheduler of schedulers: its state holds theirs (``_schedulers``), in order."""
+
+    _not_saved = ("optimizer", "_schedulers")
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        inner = state.pop("_schedulers")
+        super().load_state_dict(state)
+        for scheduler, saved in zip(self._schedulers, inner):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_Wrapping):
     """``SequentialLR(optimizer, schedulers, milestones, last_epoch=-1)``, e.g. warm-up then
     cosine: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, 95)],
     milestones=[5])``."""
-
-    _not_saved = ("optimizer", "_schedulers")
 
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler],
                  milestones: list[int], last_epoch: int = -1):
@@ -72,14 +90,36 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict[str, Any]:
-        state = super().state_dict()
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        inner = state.pop("_schedulers")
-        super().load_state_dict(state)
-        for scheduler, saved in zip(self._schedulers, inner):
-            scheduler.load_state_dict(saved)
+
+class ChainedScheduler(_Wrapping):
+    """``ChainedScheduler(schedulers, optimizer=None)``: one ``step()`` steps each scheduler
+    in turn, so their factors compose (e.g. ``ConstantLR`` for a warm-up times
+    ``ExponentialLR``)."""
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"ChainedScheduler at index {i} should have `optimizer` as its "
+                                "attribute.")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(
+                    "ChainedScheduler does not support `ReduceLROnPlateau` scheduler as it "
+                    "requires additional kwargs to be specified when calling `step`, but got "
+                    f"one at index {i} in the given schedulers sequence.")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    "ChainedScheduler expects all schedulers to belong to the same optimizer, "
+                    f"but got scheduler {type(scheduler).__name__} at index {i} with another one.")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
