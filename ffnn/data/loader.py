@@ -102,6 +102,19 @@ def default_collate(items: list) -> Any:
     return _to_tensor(np.stack([_as_array(v) for v in items]))
 
 
+def _check_dataset(dataset, shuffle: bool, sampler, batch_sampler) -> bool:
+    """Whether ``dataset`` is an ``IterableDataset`` (then without the options it cannot
+    take); TypeError for one neither map-style nor iterable."""
+    if isinstance(dataset, iterable.IterableDataset):
+        iterable.check_loader_options(shuffle, sampler, batch_sampler)
+        return True
+    if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        raise TypeError("DataLoader: dataset must define __len__ and __getitem__ (map-style), "
+                        "or be an IterableDataset. Received: dataset of type "
+                        f"{type(dataset).__name__}")
+    return False
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` (tuples of ffnn Tensors).
 
@@ -125,15 +138,7 @@ class DataLoader:
                  multiprocessing_context=None, generator: _random.Generator | None = None, *,
                  prefetch_factor=None, persistent_workers: bool = False,
                  pin_memory_device: str = "", augment: Callable | None = None):
-        self._iterable = isinstance(dataset, iterable.IterableDataset)
-        if self._iterable:
-            iterable.check_loader_options(shuffle, sampler, batch_sampler)
-        elif not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(
-                "DataLoader: dataset must define __len__ and __getitem__ (map-style), or be "
-                "an IterableDataset. Received: dataset of type "
-                f"{type(dataset).__name__}"
-            )
+        self._iterable = _check_dataset(dataset, shuffle, sampler, batch_sampler)
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
                 or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be a non-negative integer. "
