@@ -16,8 +16,9 @@ from ffnn.optim.adamw import AdamW
 from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import Optimizer
 from ffnn.optim.rmsprop import RMSprop
+from ffnn.optim.rprop import Rprop
 from ffnn.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
-           "Adamax", "NAdam", "RAdam",
+           "Adamax", "NAdam", "RAdam", "Rprop",
            "lr_scheduler"]
