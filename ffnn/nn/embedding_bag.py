@@ -1,7 +1,8 @@
 """``nn.EmbeddingBag`` and ``F.embedding_bag`` with torch's arguments and checks: bags given
 as the rows of a 2-D input, or as a 1-D input cut at ``offsets`` (``include_last_offset``:
-the last offset is the end); ``mode`` sum, mean or max; ``per_sample_weights`` with sum;
-``padding_idx`` entries left out of their bag. The op: ``ffnn.ops.embedding_bag``."""
+``offsets`` has one more entry, the input's length, as in the CSR format); ``mode`` sum, mean
+or max; ``per_sample_weights`` with sum; ``padding_idx`` entries left out of their bag. The
+op: ``ffnn.ops.embedding_bag``."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ def _bags(input, offsets, include_last_offset: bool) -> tuple[np.ndarray, np.nda
     if np.any(np.diff(starts) < 0) or starts[-1] > len(indices):
         raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most the "
                          f"input's length {len(indices)}. Received: {starts.tolist()}")
-    if include_last_offset:
-        indices, starts = indices[:starts[-1]], starts[:-1]
+    if include_last_offset:  # the last offset marks the end; the last bag ends at the input's,
+        starts = starts[:-1]  # as torch's kernel ends it whatever that offset says
     return indices, starts
 
 
@@ -85,7 +86,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type:
             raise ValueError(f"embedding_bag: per_sample_weights must have the input's shape "
                              f"{tuple(np.shape(_integers(input, 'input')))}. Received: "
                              f"{tuple(per_sample_weights.shape)}")
-        per_sample_weights = per_sample_weights.reshape(-1)[:len(indices)]
+        per_sample_weights = per_sample_weights.reshape(-1)
     if padding_idx is not None:
         padding_idx %= num
     return _EmbeddingBagOp.apply(weight, per_sample_weights, indices=indices, starts=starts,

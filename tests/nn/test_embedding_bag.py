@@ -13,6 +13,7 @@ BAGS = {
     "rows": (np.array([[1, 2, 4, 5], [4, 3, 2, 9], [0, 0, 7, 1]]), None, False),
     "offsets": (np.array([1, 2, 4, 5, 4, 3, 2, 9, 6]), np.array([0, 4, 4, 7]), False),
     "last offset": (np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3, 3, 8]), True),
+    "last offset short": (np.array([1, 2, 4, 5, 4]), np.array([0, 2, 3]), True),  # torch's
 }
 
 
