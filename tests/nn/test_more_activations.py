@@ -93,6 +93,16 @@ def test_prelu_matches_torch_with_its_gradient(num_parameters, shape, rng):
         nn.PReLU(3)(ffnn.zeros(2, 4))
 
 
+@pytest.mark.parametrize("shape, weight, message", [
+    ((2, 4), (3,), "parameter numbers = 3 and channel size = 4"),
+    ((4,), (4,), "parameter numbers = 4 and channel size = 1"),
+    ((2, 4), (2, 2), "to be a scalar or 1D tensor, but got: ndim = 2")])
+def test_functional_prelu_refuses_slopes_that_do_not_fit_as_torch(shape, weight, message):
+    for lib in (ffnn, torch):
+        with pytest.raises(RuntimeError, match=message):
+            lib.nn.functional.prelu(lib.ones(*shape), lib.ones(*weight))
+
+
 @pytest.mark.parametrize("num_parameters, shape", [(1, (64, 128)), (128, (64, 128)),
                                                    (8, (16, 8, 40)), (1, (10, 40, 30))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
