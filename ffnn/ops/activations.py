@@ -99,7 +99,11 @@ class ReLU(PointwiseOp):
         return y
 
     def reference_backward(self, grad):
-        return xp(grad).where(self.mask, grad, 0).astype(grad.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # inf · 0, set right below
+            out = grad * self.mask  # one pass; NumPy's where branches on every element
+        if not xp(out).isfinite(out).all():  # an infinite dL/dy where x ≤ 0: 0, as torch's
+            out[~self.mask] = 0
+        return out
 
 
 LEAKY_RELU = Pointwise("leaky_relu", forward="""
