@@ -122,7 +122,9 @@ def make_data(spec: Spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]
 
 _MODULES = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh",
             "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "elu": "ELU", "selu": "SELU",
-            "softplus": "Softplus"}
+            "softplus": "Softplus", "celu": "CELU", "softsign": "Softsign", "mish": "Mish",
+            "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid", "hardtanh": "Hardtanh",
+            "relu6": "ReLU6", "logsigmoid": "LogSigmoid"}
 
 
 def _module(nn, layer: tuple):

@@ -31,7 +31,10 @@ def _activation(name: str) -> Callable:
             "silu": jax.nn.silu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid,
             "leaky_relu": lambda h: jax.nn.leaky_relu(h, layout.LEAKY_SLOPE),
             "gelu_tanh": lambda h: jax.nn.gelu(h, approximate=True), "elu": jax.nn.elu,
-            "selu": jax.nn.selu, "softplus": jax.nn.softplus}[name]
+            "selu": jax.nn.selu, "softplus": jax.nn.softplus, "celu": jax.nn.celu,
+            "softsign": jax.nn.soft_sign, "mish": jax.nn.mish, "hardswish": jax.nn.hard_swish,
+            "hardsigmoid": jax.nn.hard_sigmoid, "hardtanh": jax.nn.hard_tanh,
+            "relu6": jax.nn.relu6, "logsigmoid": jax.nn.log_sigmoid}[name]
 
 
 def _forward(plan: list[tuple], params: dict, stats: dict, x, key):

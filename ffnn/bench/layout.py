@@ -13,9 +13,11 @@ import numpy as np
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "sigmoid", "leaky_relu")
 """The sweep's activations."""
-SHAPE_ACTIVATIONS = ACTIVATIONS + ("gelu_tanh", "elu", "selu", "softplus")
-"""Every activation a case may have (``--shape``): the sweep's, GELU's tanh form, ELU,
-SELU and Softplus (PyTorch's defaults)."""
+SHAPE_ACTIVATIONS = ACTIVATIONS + ("gelu_tanh", "elu", "selu", "softplus", "celu", "softsign",
+                                   "mish", "hardswish", "hardsigmoid", "hardtanh", "relu6",
+                                   "logsigmoid")
+"""Every activation a case may have (``--shape``): the sweep's, GELU's tanh form, and the
+other element-wise activations torch and ``jax.nn`` both have (PyTorch's defaults)."""
 NORMS = ("none", "batch_norm", "layer_norm")
 LEAKY_SLOPE = 0.01
 NORM_EPS = 1e-5
