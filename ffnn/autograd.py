@@ -163,6 +163,17 @@ class Op:
     def backward(self, grad_output):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def backward_graph(self, grad, *inputs):
+        """``backward`` as tensor operations on ``grad`` (a tensor) and the op's input tensors
+        (``inputs``; its options in ``self.options``), so that the gradients have a graph
+        (``create_graph=True``, ``ffnn.graph_backward``): one tensor or None per input."""
+        raise NotImplementedError(
+            f"create_graph=True: the gradient of {self.name} cannot be differentiated again in "
+            "ffnn (its backward has no tensor form); higher-order gradients go through "
+            "Linear, matmul, element-wise arithmetic and functions, the activations, sums, "
+            "means, shape ops, indexing and the MSE/L1 losses"
+        )
+
     def backward_region(self, grad_output):
         """For an op of one input whose gradient is zero but in regions: that gradient as a
         ``region_gradient.Region`` (added up lazily by the engine), or None to run
@@ -183,6 +194,7 @@ class Op:
             out._version_box = inputs[0]._version_box
             out._view_of = (inputs[0], None)
         if requires_grad:
+            fn.options = options
             fn.parents = inputs
             fn.input_ctxs = tuple([None if t is None else t._ctx for t in inputs])
             fn.tick, fn.output = _clock[0], (out._version_box, id(data))
@@ -389,6 +401,9 @@ def _store_leaf_grads(entries, root_gradient) -> None:
                 grad = grad.copy()
             handed_out.add(id(grad))
             leaf._grad = grad
+        elif "_grad_graph" in leaf.__dict__:  # from backward(create_graph=True): its own
+            del leaf._grad_graph
+            leaf._grad = leaf._grad + grad
         else:
             leaf._grad += grad
 
@@ -405,11 +420,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False, materialize_grads: bool = False):
     """d(Σ outputs · grad_outputs)/d(input) for each input, as torch's ``autograd.grad``;
     the inputs' ``.grad`` are left untouched. Returns a tuple of tensors (None if unused)."""
-    if create_graph:
-        raise NotImplementedError(
-            "autograd.grad(create_graph=True): ffnn's backward works on arrays and does not "
-            "record a graph of the gradient, so higher-order gradients are not supported"
-        )
     from ffnn.tensor import Tensor  # noqa: PLC0415 - the Tensor module imports this one
 
     single = isinstance(inputs, Tensor)
@@ -421,14 +431,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     wanted = {id(t._ctx): t for t in inputs if t._ctx is not None}
-    found: dict[int, object] = {}
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        keep = retain_graph if retain_graph is not None else False
-        gradient = out._initial_gradient(g)
-        for key, (tensor, value) in _propagate(out, gradient, keep or i < len(outputs) - 1,
-                                               wanted).items():
-            key = id(tensor)
-            found[key] = value if key not in found else found[key] + value
+    found = _graph_gradients(outputs, grad_outputs, wanted) if create_graph else \
+        _gradients(outputs, grad_outputs, wanted, retain_graph)
     result = []
     for t in inputs:
         value = found.get(id(t))
@@ -439,9 +443,38 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             )
         if value is None:
             result.append(Tensor._make(t._data * 0, False, None) if materialize_grads else None)
+        elif create_graph:
+            result.append(value)
         else:
             result.append(Tensor._make(_shaped_like(value, t), False, None))
     return tuple(result)
+
+
+def _gradients(outputs, grad_outputs, wanted: dict, retain_graph: bool | None) -> dict:
+    """``grad``'s sums over the outputs, as arrays: id(input) → gradient."""
+    found: dict[int, object] = {}
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        keep = retain_graph if retain_graph is not None else False
+        gradient = out._initial_gradient(g)
+        for tensor, value in _propagate(out, gradient, keep or i < len(outputs) - 1,
+                                        wanted).values():
+            key = id(tensor)
+            found[key] = value if key not in found else found[key] + value
+    return found
+
+
+def _graph_gradients(outputs, grad_outputs, wanted: dict) -> dict:
+    """``grad``'s sums over the outputs with ``create_graph``: id(input) → a gradient tensor
+    with its own graph (``ffnn.graph_backward``; the graph is kept)."""
+    from ffnn import graph_backward  # noqa: PLC0415 - needed only for higher-order gradients
+
+    found: dict[int, object] = {}
+    for out, g in zip(outputs, grad_outputs):
+        for tensor, value in graph_backward.propagate(out, out._gradient_tensor(g),
+                                                      wanted).values():
+            key = id(tensor)
+            found[key] = value if key not in found else found[key] + value
+    return found
 
 
 def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802

@@ -78,7 +78,12 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
     @property
     def grad(self) -> Tensor | None:
         """The accumulated gradient (a tensor sharing the gradient's memory) or None."""
-        return None if self._grad is None else Tensor._make(self._grad, False, None)
+        if self._grad is None:
+            return None
+        graph = self.__dict__.get("_grad_graph")  # from backward(create_graph=True)
+        if graph is not None and graph._data is self._grad:
+            return graph
+        return Tensor._make(self._grad, False, None)
 
     @grad.setter
     def grad(self, value) -> None:
@@ -281,11 +286,21 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
                 "input of the computation had requires_grad=True (or it ran under no_grad())."
             )
         if create_graph:
-            raise NotImplementedError(
-                "backward(create_graph=True): higher-order gradients are not supported by ffnn"
-            )
+            from ffnn import graph_backward  # noqa: PLC0415 - only for higher-order gradients
+
+            graph_backward.store_leaf_grads(
+                graph_backward.propagate(self, self._gradient_tensor(gradient)).values())
+            return
         autograd.run_backward(self, self._initial_gradient(gradient),
                               retain_graph=bool(retain_graph))
+
+    def _gradient_tensor(self, gradient) -> Tensor:
+        """The gradient a backward with ``create_graph`` starts with: ``gradient`` itself
+        where it is a tensor of this shape (its graph kept), else ``_initial_gradient``'s."""
+        if isinstance(gradient, Tensor) and gradient.shape == self.shape and \
+                gradient.dtype == self.dtype:
+            return gradient
+        return Tensor._make(self._initial_gradient(gradient), False, None)
 
     def _initial_gradient(self, gradient) -> np.ndarray:
         """The gradient a backward from this tensor starts with, checked against its shape."""

@@ -43,7 +43,7 @@ from ffnn.nn.chain_layers import (
     layer_of,
     running_statistics,
 )
-from ffnn.ops import matrix, norms
+from ffnn.ops import dropout, matrix, norms
 from ffnn.ops.shape import FlattenFeatures
 from ffnn.tensor import Tensor
 
@@ -136,6 +136,44 @@ class SequentialChain(Op):
                     self.label = fn.name
                     break
         return found
+
+    def backward_graph(self, grad, x, *params):
+        """The layers again, each as its own op on the node's input tensors (a dropout with
+        this call's mask), and their gradients as tensors (``ffnn.graph_backward``)."""
+        from ffnn import graph_backward  # noqa: PLC0415 - only for higher-order gradients
+
+        out, order = graph_backward.recorded(lambda: self._layers_again(x, params))
+        found = graph_backward.propagate(out, grad, order=order)
+        return tuple(None if t is None or id(t) not in found else found[id(t)][1]
+                     for t in (x, *params))
+
+    def _layers_again(self, x, params: tuple):
+        """The node's layers as the per-layer graph applies them, on tensors."""
+        start = self.native.count if "native" in self.__dict__ else 0
+        out, slot = x, 0
+        for i, (op, takes, options) in enumerate(self.options["layers"]):
+            if BATCH_NORM_MODULE in options:
+                raise NotImplementedError(
+                    "create_graph=True: the gradient of a batch norm in a Sequential cannot be "
+                    "differentiated again in ffnn")
+            if op is dropout.Dropout:
+                out = self._dropped_again(out, i - start)
+            elif takes:
+                out = op.apply(out, params[slot], params[slot + 1], **options)
+                slot += 2
+            else:
+                out = op.apply(out, **options)
+        return out
+
+    def _dropped_again(self, out, done: int):
+        """A dropout layer's output again, with this call's mask."""
+        if done < 0:
+            raise NotImplementedError(
+                "create_graph=True: the gradient of a dropout in a Sequential whose input "
+                "needs no gradient cannot be differentiated again in ffnn")
+        fn = self.done[done][0]
+        scale = fn.scale if fn.keep is None else fn.keep * out.dtype.type(fn.factor)
+        return out * Tensor._make(np.asarray(scale, dtype=out.dtype), False, None)
 
 
 class _Plan:

@@ -265,6 +265,7 @@ class Module:
             if set_to_none:
                 param._grad = None
             elif param._grad is not None:
+                param.__dict__.pop("_grad_graph", None)  # backward(create_graph=True)'s graph
                 param._grad[...] = 0
 
     def to(self, *args, **kwargs) -> Module:

@@ -72,6 +72,25 @@ class PointwiseOp(Op):
         saved = [getattr(self, name) for name in self.pointwise.saved_attributes]
         return (self.pointwise.backward(grad, saved, **self.scalars),)
 
+    piecewise_linear = False
+    """True for an op whose slope dy/dx is constant between kinks (ReLU, Hardtanh, …): its
+    gradient's own derivative is then zero, and ``backward_graph`` multiplies by the slope
+    as a constant."""
+
+    def backward_graph(self, grad, x):
+        """dL/dx = dL/dy · dy/dx, the slope from ``slope_graph`` (recorded)."""
+        if self.piecewise_linear:
+            op = type(self)()
+            op.needs_input_grad = (True,)
+            op.forward(np.ascontiguousarray(x._data), **self.options)
+            slope = op.backward(np.ones(x.shape, dtype=x.dtype))[0]
+            return (grad * type(x)._make(slope, False, None),)
+        return (grad * self.slope_graph(x, **self.options),)
+
+    def slope_graph(self, x, **options):
+        """dy/dx as tensor operations on ``x`` (so that it has a graph): the smooth ops'."""
+        return Op.backward_graph(self, None, x)
+
 
 RELU = Pointwise("relu", forward="""
     mask = not x <= 0
@@ -105,6 +124,8 @@ class ReLU(PointwiseOp):
             out[~self.mask] = 0
         return out
 
+    piecewise_linear = True
+
 
 LEAKY_RELU = Pointwise("leaky_relu", forward="""
     mask = x > 0
@@ -128,6 +149,8 @@ class LeakyReLU(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.slope
+
+    piecewise_linear = True
 
 
 def stable_sigmoid(x):
@@ -159,6 +182,10 @@ class Sigmoid(PointwiseOp):
         y = self.out
         return grad * y * (1 - y)
 
+    def slope_graph(self, x):
+        s = x.sigmoid()
+        return s * (1 - s)
+
 
 TANH = Pointwise("tanh", forward="y = tanh(x)", saved=("y",),
                  backward="grad_input = grad * (1.0 - y * y)")
@@ -177,6 +204,10 @@ class Tanh(PointwiseOp):
     def reference_backward(self, grad):
         y = self.out
         return grad * (1 - y * y)
+
+    def slope_graph(self, x):
+        t = x.tanh()
+        return 1 - t * t
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -250,6 +281,14 @@ class GELU(PointwiseOp):
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
         return grad * self.slope
 
+    def slope_graph(self, x, approximate="none"):
+        if approximate == "tanh":  # y = x (1 + tanh u) / 2, u = √(2/π) (x + 0.044715 x³)
+            c = math.sqrt(2 / math.pi)
+            t = (c * (x + 0.044715 * x * x * x)).tanh()
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
+        return cdf + x * ((-0.5) * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+
 
 SILU = Pointwise("silu", forward="""
     e = exp_small(-abs(x))
@@ -275,6 +314,10 @@ class SiLU(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.slope
+
+    def slope_graph(self, x):
+        s = x.sigmoid()
+        return s * (1 + x * (1 - s))
 
 
 def log_softmax_array(x, dim: int):
@@ -309,6 +352,11 @@ class Softmax(Op):
             return (accel.softmax_backward_last(y, grad),)
         return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
 
+    def backward_graph(self, grad, x):
+        dim = self.options["dim"]
+        y = x.softmax(dim)
+        return (y * (grad - (grad * y).sum(dim, keepdim=True)),)
+
 
 class LogSoftmax(Op):
     """y = x - log Σ eˣ along ``dim``;  dL/dx = dL/dy - softmax(x) · Σ dL/dy."""
@@ -326,6 +374,10 @@ class LogSoftmax(Op):
             return (accel.log_softmax_backward_last(self.prob, grad),)
         softmax = xp(grad).exp(self.out)
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
+
+    def backward_graph(self, grad, x):
+        dim = self.options["dim"]
+        return (grad - x.softmax(dim) * grad.sum(dim, keepdim=True),)
 
 
 ELU_FORMULA = Pointwise("elu", forward="""
@@ -357,6 +409,10 @@ class ELU(PointwiseOp):
     def reference_backward(self, grad):
         return grad * self.slope
 
+    def slope_graph(self, x, alpha=1.0, scale=1.0):
+        positive = type(x)._make((~(x._data <= 0)).astype(x.dtype), False, None)
+        return scale * (positive + (1 - positive) * alpha * x.clamp(max=0).exp())
+
 
 SOFTPLUS = Pointwise("softplus", forward="""
     z = beta * x
@@ -386,6 +442,10 @@ class Softplus(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.slope
+
+    def slope_graph(self, x, beta=1.0, threshold=20.0):
+        linear = type(x)._make((beta * x._data > threshold).astype(x.dtype), False, None)
+        return linear + (1 - linear) * (beta * x).sigmoid()
 
 
 class PReLU(Op):

@@ -13,7 +13,13 @@ import numpy as np
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
-from ffnn.ops.activations import MULTI_PASS_MIN_SIZE, SIGMOID, PointwiseOp, stable_sigmoid
+from ffnn.ops.activations import (
+    MULTI_PASS_MIN_SIZE,
+    SIGMOID,
+    PointwiseOp,
+    Softplus,
+    stable_sigmoid,
+)
 from ffnn.ops.pointwise import Pointwise
 
 HARDTANH = Pointwise("hardtanh", forward="""
@@ -39,6 +45,8 @@ class Hardtanh(PointwiseOp):
     def reference_backward(self, grad):
         return xp(grad).where(self.inside, grad, 0).astype(grad.dtype, copy=False)
 
+    piecewise_linear = True
+
 
 HARDSIGMOID = Pointwise("hardsigmoid", forward="""
     inside = x > -3.0 and x < 3.0
@@ -62,6 +70,8 @@ class Hardsigmoid(PointwiseOp):
 
     def reference_backward(self, grad):
         return xp(grad).where(self.inside, grad / 6, 0).astype(grad.dtype, copy=False)
+
+    piecewise_linear = True
 
 
 HARDSWISH = Pointwise("hardswish", forward="""
@@ -89,6 +99,11 @@ class Hardswish(PointwiseOp):
         m, x = xp(grad), self.x
         inner = m.where(x < 3, grad * (x / 3 + 0.5), grad)
         return m.where(x <= -3, 0, inner).astype(grad.dtype, copy=False)
+
+    def slope_graph(self, x):
+        inside = type(x)._make(((x._data > -3) & (x._data < 3)).astype(x.dtype), False, None)
+        above = type(x)._make((x._data >= 3).astype(x.dtype), False, None)
+        return inside * (x / 3 + 0.5) + above
 
 
 MISH = Pointwise("mish", forward="""
@@ -119,6 +134,10 @@ class Mish(PointwiseOp):
     def reference_backward(self, grad):
         return grad * self.slope
 
+    def slope_graph(self, x):
+        t = Softplus.apply(x).tanh()
+        return t + x * x.sigmoid() * (1 - t * t)
+
 
 LOG_SIGMOID = Pointwise("log_sigmoid", forward="""
     e = exp_small(-abs(x))
@@ -144,6 +163,9 @@ class LogSigmoid(PointwiseOp):
     def reference_backward(self, grad):
         return grad * self.slope
 
+    def slope_graph(self, x):
+        return (-x).sigmoid()
+
 
 SOFTSIGN = Pointwise("softsign", forward="y = x / (1.0 + abs(x))", saved=("x",), backward="""
     b = 1.0 + abs(x)
@@ -168,6 +190,10 @@ class Softsign(PointwiseOp):
         b = 1 + xp(grad).abs(self.x)
         return (grad / (b * b)).astype(grad.dtype, copy=False)
 
+    def slope_graph(self, x):
+        d = 1 + x.abs()
+        return 1 / (d * d)
+
 
 TANHSHRINK = Pointwise("tanhshrink", forward="""
     t = tanh(x)
@@ -191,6 +217,10 @@ class Tanhshrink(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.square
+
+    def slope_graph(self, x):
+        t = x.tanh()
+        return t * t
 
 
 CELU_FORMULA = Pointwise("celu", forward="""
@@ -221,6 +251,10 @@ class CELU(PointwiseOp):
 
     def reference_backward(self, grad):
         return grad * self.slope
+
+    def slope_graph(self, x, alpha=1.0):
+        kept = type(x)._make((~(x._data <= 0)).astype(x.dtype), False, None)
+        return kept + (1 - kept) * (x.clamp(max=0) / alpha).exp()
 
 
 class GLU(Op):

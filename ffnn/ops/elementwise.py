@@ -19,6 +19,22 @@ def unbroadcast(grad, shape: tuple):
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
+def unbroadcast_graph(grad, shape: tuple):
+    """``unbroadcast`` on a gradient tensor, recorded (``Op.backward_graph``)."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    return (grad.sum(dim=axes, keepdim=True) if axes else grad).reshape(tuple(shape))
+
+
+def _constant(like, array):
+    """``array`` as a tensor outside any graph, for a tensor-form backward on ``like``."""
+    return type(like)._make(array, False, None)
+
+
 class Add(Op):
     """y = a + b;  dL/da = dL/dy,  dL/db = dL/dy."""
 
@@ -32,6 +48,9 @@ class Add(Op):
             unbroadcast(grad, sa) if self.needs_input_grad[0] else None,
             unbroadcast(grad, sb) if self.needs_input_grad[1] else None,
         )
+
+    def backward_graph(self, grad, a, b):
+        return unbroadcast_graph(grad, a.shape), unbroadcast_graph(grad, b.shape)
 
 
 class Sub(Op):
@@ -48,6 +67,9 @@ class Sub(Op):
             unbroadcast(-grad, sb) if self.needs_input_grad[1] else None,
         )
 
+    def backward_graph(self, grad, a, b):
+        return unbroadcast_graph(grad, a.shape), unbroadcast_graph(-grad, b.shape)
+
 
 class Mul(Op):
     """y = a · b;  dL/da = dL/dy · b,  dL/db = dL/dy · a."""
@@ -62,6 +84,10 @@ class Mul(Op):
             unbroadcast(grad * b, a.shape) if self.needs_input_grad[0] else None,
             unbroadcast(grad * a, b.shape) if self.needs_input_grad[1] else None,
         )
+
+    def backward_graph(self, grad, a, b):
+        return (unbroadcast_graph(grad * b, a.shape) if self.needs_input_grad[0] else None,
+                unbroadcast_graph(grad * a, b.shape) if self.needs_input_grad[1] else None)
 
 
 class Div(Op):
@@ -79,6 +105,12 @@ class Div(Op):
             unbroadcast(-grad_a * a / b, b.shape) if self.needs_input_grad[1] else None,
         )
 
+    def backward_graph(self, grad, a, b):
+        grad_a = grad / b
+        return (unbroadcast_graph(grad_a, a.shape) if self.needs_input_grad[0] else None,
+                unbroadcast_graph(-grad_a * a / b, b.shape) if self.needs_input_grad[1]
+                else None)
+
 
 class Neg(Op):
     """y = -x;  dL/dx = -dL/dy."""
@@ -87,6 +119,9 @@ class Neg(Op):
         return -x
 
     def backward(self, grad):
+        return (-grad,)
+
+    def backward_graph(self, grad, x):
         return (-grad,)
 
 
@@ -120,6 +155,10 @@ class PowScalar(Op):
             return (xp(grad).zeros_like(grad),)
         return (grad * (p * power(self.x, p - 1)),)
 
+    def backward_graph(self, grad, x):
+        p = self.options["exponent"]
+        return (grad * 0,) if p == 0 else (grad * (p * x ** (p - 1)),)
+
 
 class Pow(Op):
     """y = aᵇ;  dL/da = dL/dy · b · aᵇ⁻¹,  dL/db = dL/dy · y · ln a."""
@@ -140,6 +179,16 @@ class Pow(Op):
             grad_b = unbroadcast(grad * self.out * log_a, b.shape)
         return grad_a, grad_b
 
+    def backward_graph(self, grad, a, b):
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast_graph(grad * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            positive = a._data > 0  # torch's convention: ln a taken as 0 where a ≤ 0
+            log_a = a.where(_constant(a, positive), _constant(a, a._data.dtype.type(1))).log()
+            grad_b = unbroadcast_graph(grad * a ** b * log_a, b.shape)
+        return grad_a, grad_b
+
 
 class Exp(Op):
     """y = eˣ;  dL/dx = dL/dy · y."""
@@ -150,6 +199,9 @@ class Exp(Op):
 
     def backward(self, grad):
         return (grad * self.out,)
+
+    def backward_graph(self, grad, x):
+        return (grad * x.exp(),)
 
 
 class Log(Op):
@@ -162,6 +214,9 @@ class Log(Op):
     def backward(self, grad):
         return (grad / self.x,)
 
+    def backward_graph(self, grad, x):
+        return (grad / x,)
+
 
 class Sqrt(Op):
     """y = √x;  dL/dx = dL/dy / (2y)."""
@@ -173,6 +228,9 @@ class Sqrt(Op):
     def backward(self, grad):
         return (grad / (2 * self.out),)
 
+    def backward_graph(self, grad, x):
+        return (grad / (2 * x.sqrt()),)
+
 
 class Abs(Op):
     """y = |x|;  dL/dx = dL/dy · sign(x)  (0 at x = 0, as torch)."""
@@ -183,6 +241,9 @@ class Abs(Op):
 
     def backward(self, grad):
         return (grad * xp(self.x).sign(self.x),)
+
+    def backward_graph(self, grad, x):
+        return (grad * _constant(x, xp(x._data).sign(x._data)),)
 
 
 class Staircase(Op):
@@ -196,6 +257,9 @@ class Staircase(Op):
 
     def backward(self, grad):
         return (xp(grad).zeros(self.shape, self.dtype),)
+
+    def backward_graph(self, grad, x):
+        return (grad * 0,)
 
 
 class Clamp(Op):
@@ -213,6 +277,9 @@ class Clamp(Op):
     def backward(self, grad):
         return (grad * self.mask,)
 
+    def backward_graph(self, grad, x):
+        return (grad * _constant(x, self.mask),)
+
 
 class Maximum(Op):
     """y = max(a, b);  the gradient goes to the larger input, split evenly on ties."""
@@ -229,6 +296,13 @@ class Maximum(Op):
             unbroadcast(grad * (1 - share_a), b.shape) if self.needs_input_grad[1] else None,
         )
 
+    def backward_graph(self, grad, a, b):
+        share_a = (a._data > b._data) + 0.5 * (a._data == b._data)
+        share_a = _constant(grad, share_a.astype(grad.dtype))
+        return (unbroadcast_graph(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
+                unbroadcast_graph(grad * (1 - share_a), b.shape) if self.needs_input_grad[1]
+                else None)
+
 
 class Cast(Op):
     """y = x as another dtype;  dL/dx = dL/dy cast back."""
@@ -240,6 +314,9 @@ class Cast(Op):
     def backward(self, grad):
         return (grad.astype(self.dtype),)
 
+    def backward_graph(self, grad, x):
+        return (grad.to(x.dtype),)
+
 
 class Clone(Op):
     """y = a copy of x;  dL/dx = dL/dy."""
@@ -248,6 +325,9 @@ class Clone(Op):
         return x.copy()
 
     def backward(self, grad):
+        return (grad,)
+
+    def backward_graph(self, grad, x):
         return (grad,)
 
 
@@ -261,6 +341,9 @@ class Sin(Op):
     def backward(self, grad):
         return (grad * xp(self.x).cos(self.x),)
 
+    def backward_graph(self, grad, x):
+        return (grad * x.cos(),)
+
 
 class Cos(Op):
     """y = cos x;  dL/dx = -dL/dy · sin x."""
@@ -271,6 +354,9 @@ class Cos(Op):
 
     def backward(self, grad):
         return (-grad * xp(self.x).sin(self.x),)
+
+    def backward_graph(self, grad, x):
+        return (-grad * x.sin(),)
 
 
 class Log1p(Op):
@@ -283,6 +369,9 @@ class Log1p(Op):
     def backward(self, grad):
         return (grad / (1 + self.x),)
 
+    def backward_graph(self, grad, x):
+        return (grad / (1 + x),)
+
 
 class Expm1(Op):
     """y = eˣ - 1, accurate for small x;  dL/dx = dL/dy · (y + 1)."""
@@ -293,6 +382,9 @@ class Expm1(Op):
 
     def backward(self, grad):
         return (grad * (self.out + 1),)
+
+    def backward_graph(self, grad, x):
+        return (grad * x.exp(),)
 
 
 class Where(Op):
@@ -323,3 +415,11 @@ class Where(Op):
             unbroadcast(m.where(self.condition, grad, zero), sa) if need_a else None,
             unbroadcast(m.where(self.condition, zero, grad), sb) if need_b else None,
         )
+
+    def backward_graph(self, grad, a, b):
+        zero = _constant(grad, grad._data.dtype.type(0))
+        condition = self.options["condition"]
+        return (unbroadcast_graph(Where.apply(grad, zero, condition=condition), a.shape)
+                if self.needs_input_grad[0] else None,
+                unbroadcast_graph(Where.apply(zero, grad, condition=condition), b.shape)
+                if self.needs_input_grad[1] else None)

@@ -57,6 +57,9 @@ class Erf(PointwiseOp):
         factor = TWO_OVER_SQRT_PI * xp(grad).exp(-self.x * self.x)
         return grad * factor.astype(self.x.dtype, copy=False)
 
+    def slope_graph(self, x):
+        return TWO_OVER_SQRT_PI * (-(x * x)).exp()
+
 
 class Erfc(Op):
     """y = erfc x = 1 - erf x (accurate in the right tail);  dL/dx = -dL/dy · 2/√π · e^{-x²}."""

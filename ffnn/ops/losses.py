@@ -65,6 +65,11 @@ def _scale(grad, reduction: str, count: int):
     return grad  # 'sum' (a scalar) or 'none' (one per element)
 
 
+def _scaled_graph(grad, reduction: str, count: int):
+    """``_scale`` on a gradient tensor, recorded (``Op.backward_graph``)."""
+    return grad / count if reduction == "mean" else grad
+
+
 class MSELoss(Op):
     """L = reduce((x - y)²);  dL/dx = 2 (x - y) · r,  dL/dy = -dL/dx."""
 
@@ -82,6 +87,10 @@ class MSELoss(Op):
         # 2·(g/N) is exact doubling: the same values as (2·diff)·(g/N), in one pass
         g = _times(self.diff, 2 * _scale(grad, self.reduction, self.diff.size))
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+    def backward_graph(self, grad, x, y):
+        g = 2 * (x - y) * _scaled_graph(grad, self.reduction, x.numel())
+        return g, -g
 
 
 SCALED = ElementwiseKernel("scaled", reads=("x",), writes=("y",), body="y = x * factor",
@@ -130,6 +139,11 @@ class L1Loss(Op):
         g = self.sign * _scale(grad, self.reduction, self.sign.size)
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
+    def backward_graph(self, grad, x, y):
+        sign = type(x)._make(self.sign, False, None)
+        g = sign * _scaled_graph(grad, self.reduction, x.numel())
+        return g, -g
+
 
 HUBER_LOSS = ElementwiseKernel("huber_loss", reads=("x", "y"), writes=("loss", "clipped"),
                                scalars=("delta",), body="""
@@ -163,6 +177,11 @@ class HuberLoss(Op):
     def backward(self, grad):
         g = self.clipped * _scale(grad, self.reduction, self.clipped.size)
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
+
+    def backward_graph(self, grad, x, y):
+        delta = self.options.get("delta", 1.0)
+        g = (x - y).clamp(-delta, delta) * _scaled_graph(grad, self.reduction, x.numel())
+        return g, -g
 
 
 def _log_softmax_rows(x) -> tuple:

@@ -8,7 +8,7 @@ from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops._blas import on_one_thread
-from ffnn.ops.elementwise import unbroadcast
+from ffnn.ops.elementwise import unbroadcast, unbroadcast_graph
 
 
 class MatMul(Op):
@@ -43,6 +43,18 @@ class MatMul(Op):
         if self.needs_input_grad[1]:
             grad_b = unbroadcast(_matmul(m.swapaxes(a2, -1, -2), g),
                                  b2.shape).reshape(self.b_shape)
+        return grad_a, grad_b
+
+    def backward_graph(self, grad, a, b):
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad.unsqueeze(-1) if b.ndim == 1 else grad
+        g = g.unsqueeze(-2) if a.ndim == 1 else g
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast_graph(g @ b2.mT, a2.shape).reshape(tuple(a.shape))
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast_graph(a2.mT @ g, b2.shape).reshape(tuple(b.shape))
         return grad_a, grad_b
 
 
@@ -91,6 +103,13 @@ class Linear(Op):
         grad_w = weight_product(g2, self.x2) if need_w else None
         grad_b = column_sums(g2) if need_b else None
         return grad_x, grad_w, grad_b
+
+    def backward_graph(self, grad, x, weight, bias=None):
+        g2 = grad.reshape(-1, grad.shape[-1])
+        need_x, need_w, need_b = self.needs_input_grad
+        return ((g2 @ weight).reshape(tuple(x.shape)) if need_x else None,
+                g2.mT @ x.reshape(-1, x.shape[-1]) if need_w else None,
+                g2.sum(0) if need_b else None)
 
 
 def product(a: np.ndarray, b: np.ndarray, transposed: bool | None = None) -> np.ndarray:

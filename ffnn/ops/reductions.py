@@ -35,6 +35,12 @@ def _expand_back(grad, shape, axes, keepdim):
     return grad
 
 
+def _expanded_back(grad, shape: tuple, axes, keepdim: bool):
+    """``_expand_back`` then broadcast to ``shape``, on a gradient tensor, recorded."""
+    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+    return grad.reshape(kept).expand(*shape)
+
+
 class Sum(Op):
     """y = Σ_axes x;  dL/dx = dL/dy broadcast back over the summed axes."""
 
@@ -45,6 +51,9 @@ class Sum(Op):
     def backward(self, grad):
         g = _expand_back(grad, self.shape, self.axes, self.keepdim)
         return (xp(g).broadcast_to(g, self.shape),)
+
+    def backward_graph(self, grad, x):
+        return (_expanded_back(grad, tuple(x.shape), self.axes, self.keepdim),)
 
 
 class Mean(Op):
@@ -59,6 +68,9 @@ class Mean(Op):
     def backward(self, grad):
         g = _expand_back(grad, self.shape, self.axes, self.keepdim) / self.count
         return (xp(g).broadcast_to(g, self.shape),)
+
+    def backward_graph(self, grad, x):
+        return (_expanded_back(grad / self.count, tuple(x.shape), self.axes, self.keepdim),)
 
 
 class Var(Op):

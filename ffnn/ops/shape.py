@@ -9,7 +9,7 @@ import numpy as np
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops import scatter
-from ffnn.ops.elementwise import unbroadcast
+from ffnn.ops.elementwise import unbroadcast, unbroadcast_graph
 from ffnn.region_gradient import Region
 
 
@@ -31,6 +31,9 @@ class Reshape(Op):
     def backward(self, grad):
         return (grad.reshape(self.shape),)
 
+    def backward_graph(self, grad, x):
+        return (grad.reshape(tuple(x.shape)),)
+
 
 class FlattenFeatures(Op):
     """y = x [n, d₁, …, dₖ] as [n, d₁···dₖ] (``nn.Flatten()``'s default dims, a view where x
@@ -44,6 +47,9 @@ class FlattenFeatures(Op):
     def backward(self, grad):
         return (grad.reshape(self.shape),)
 
+    def backward_graph(self, grad, x):
+        return (grad.reshape(tuple(x.shape)),)
+
 
 class Permute(Op):
     """y = x with axes reordered (a view, no copy);  dL/dx = dL/dy with the inverse order."""
@@ -56,6 +62,9 @@ class Permute(Op):
 
     def backward(self, grad):
         return (grad.transpose(self.inverse),)
+
+    def backward_graph(self, grad, x):
+        return (Permute.apply(grad, dims=self.inverse),)
 
 
 class Expand(Op):
@@ -71,6 +80,9 @@ class Expand(Op):
 
     def backward(self, grad):
         return (unbroadcast(grad, self.shape),)
+
+    def backward_graph(self, grad, x):
+        return (unbroadcast_graph(grad, tuple(x.shape)),)
 
 
 class GetItem(Op):
@@ -97,6 +109,17 @@ class GetItem(Op):
         else:
             scatter.add_at(out, self.index, grad)
         return (out,)
+
+    def backward_graph(self, grad, x):
+        if not _is_basic(self.index):
+            hits = np.zeros(self.shape, dtype=np.intp)
+            np.add.at(hits, self.index, 1)
+            if hits.max(initial=0) > 1:
+                raise NotImplementedError(
+                    "create_graph=True: the gradient of an index that picks an element twice "
+                    "cannot be differentiated again in ffnn")
+        zeros = type(grad)._make(np.zeros(self.shape, dtype=grad.dtype), False, None)
+        return (SetItem.apply(zeros, grad, index=self.index),)
 
 
 def _is_basic(index) -> bool:
@@ -128,6 +151,18 @@ class SetItem(Op):
                 else picked.reshape(self.v_shape)
         return grad_x, grad_v
 
+    def backward_graph(self, grad, x, v):
+        grad_x = grad_v = None
+        if self.needs_input_grad[0]:
+            kept = np.ones(x.shape, dtype=grad.dtype)
+            kept[self.index] = 0
+            grad_x = grad * type(grad)._make(kept, False, None)
+        if self.needs_input_grad[1]:
+            picked = GetItem.apply(grad, index=self.index)
+            grad_v = unbroadcast_graph(picked, self.v_shape) if picked.ndim >= len(self.v_shape) \
+                else picked.reshape(self.v_shape)
+        return grad_x, grad_v
+
 
 class Concatenate(Op):
     """y = [x₁, x₂, …] joined along ``dim``;  dL/dxᵢ = the matching slice of dL/dy."""
@@ -140,6 +175,12 @@ class Concatenate(Op):
     def backward(self, grad):
         return tuple(xp(grad).split(grad, self.bounds, axis=self.dim))
 
+    def backward_graph(self, grad, *xs):
+        bounds = [0, *self.bounds, grad.shape[self.dim]]
+        lead = (slice(None),) * (self.dim % grad.ndim)
+        return tuple(GetItem.apply(grad, index=(*lead, slice(int(lo), int(hi))))
+                     for lo, hi in zip(bounds, bounds[1:]))
+
 
 class Stack(Op):
     """y = [x₁, x₂, …] stacked on a new axis ``dim``;  dL/dxᵢ = dL/dy[…, i, …]."""
@@ -150,6 +191,10 @@ class Stack(Op):
 
     def backward(self, grad):
         return tuple(xp(grad).moveaxis(grad, self.dim, 0))
+
+    def backward_graph(self, grad, *xs):
+        lead = (slice(None),) * (self.dim % grad.ndim)
+        return tuple(GetItem.apply(grad, index=(*lead, i)) for i in range(len(xs)))
 
 
 class Gather(Op):

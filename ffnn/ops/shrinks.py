@@ -30,6 +30,8 @@ class _Passing(PointwiseOp):
     def reference_backward(self, grad):
         return xp(grad).where(self.kept, grad, 0).astype(grad.dtype, copy=False)
 
+    piecewise_linear = True
+
 
 THRESHOLD = _passing("threshold", "not x <= threshold", "x if kept else value",
                      ("threshold", "value"))

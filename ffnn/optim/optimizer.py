@@ -70,6 +70,7 @@ def reset_gradients(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if set_to_none:
             param._grad = None
         else:
+            param.__dict__.pop("_grad_graph", None)  # backward(create_graph=True)'s graph
             param._grad[...] = 0
 
 
