@@ -443,8 +443,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             )
         if value is None:
             result.append(Tensor._make(t._data * 0, False, None) if materialize_grads else None)
-        elif create_graph:
-            result.append(value)
+        elif create_graph:  # a broadcast view (a sum's gradient) made a tensor of its own
+            result.append(value if value._data.flags.writeable else value.clone())
         else:
             result.append(Tensor._make(_shaped_like(value, t), False, None))
     return tuple(result)

@@ -276,7 +276,8 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
     # ----- gradient -------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
-        """Backpropagate: add d(self)/d(leaf) · gradient to ``.grad`` of every leaf.
+        """Backpropagate: add d(self)/d(leaf) · gradient to ``.grad`` of every leaf (of the
+        tensors in ``inputs`` only, where given: leaves or not, as torch's).
 
         ``gradient`` defaults to 1 for a one-element tensor and is required otherwise.
         """
@@ -285,14 +286,19 @@ class Tensor(InPlaceMethods, MoreTensorMethods):
                 "element 0 of tensors does not require grad and does not have a grad_fn: no "
                 "input of the computation had requires_grad=True (or it ran under no_grad())."
             )
+        chosen = None if inputs is None else _chosen_inputs(inputs)
         if create_graph:
             from ffnn import graph_backward  # noqa: PLC0415 - only for higher-order gradients
 
-            graph_backward.store_leaf_grads(
-                graph_backward.propagate(self, self._gradient_tensor(gradient)).values())
+            found = graph_backward.propagate(self, self._gradient_tensor(gradient))
+            graph_backward.store_leaf_grads(_only(found, chosen))
             return
-        autograd.run_backward(self, self._initial_gradient(gradient),
-                              retain_graph=bool(retain_graph))
+        root_gradient = self._initial_gradient(gradient)
+        if chosen is None:
+            autograd.run_backward(self, root_gradient, retain_graph=bool(retain_graph))
+            return
+        found = autograd._propagate(self, root_gradient, bool(retain_graph))
+        autograd._store_leaf_grads(_only(found, chosen), root_gradient)
 
     def _gradient_tensor(self, gradient) -> Tensor:
         """The gradient a backward with ``create_graph`` starts with: ``gradient`` itself
@@ -993,6 +999,27 @@ def _check_numeric(array, data):
         f"can't convert {type(data).__name__} of {what} (dtype {array.dtype}) to a tensor: "
         "a tensor holds numbers or booleans; encode text or categories as numbers first"
     )
+
+
+def _chosen_inputs(inputs) -> tuple:
+    """``backward``'s ``inputs`` as a tuple of tensors (torch's errors for none or others)."""
+    chosen = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not chosen:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for t in chosen:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward(): inputs must be tensors. Received: {type(t).__name__}")
+        t.retain_grad()  # an intermediate's gradient kept, in later backwards too (torch's)
+    return chosen
+
+
+def _only(found: dict, chosen: tuple | None) -> list:
+    """The [leaf, gradient] entries of ``found`` for the leaves in ``chosen`` (all where None;
+    an intermediate's gradient is kept by ``retain_grad``)."""
+    if chosen is None:
+        return list(found.values())
+    keep = {id(t) for t in chosen}
+    return [entry for key, entry in found.items() if id(entry[0]) in keep]
 
 
 def _operand(other, like: Tensor) -> Tensor:

@@ -221,3 +221,19 @@ def test_needs_input_grad_reaches_the_op():
     a, b = ffnn.tensor([1.0]), ffnn.tensor([2.0], requires_grad=True)
     Probe.apply(a, b).sum().backward()
     assert seen["needs"] == (False, True) and a.grad is None and b.grad.tolist() == [1.0]
+
+
+def test_backward_with_inputs_fills_only_their_grads_as_torch():
+    values = {}
+    for lib in (ffnn, torch):
+        a = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        c = a * b
+        loss = (c * c).sum() + b.sum()
+        loss.backward(inputs=[a, c], retain_graph=True)
+        loss.backward(inputs=b)
+        values[lib] = [a.grad.numpy().copy(), b.grad.numpy().copy(), c.grad.numpy().copy()]
+        with pytest.raises(RuntimeError, match="cannot be empty"):
+            loss.backward(inputs=[])
+    for mine, theirs in zip(values[ffnn], values[torch]):
+        assert_close(mine, theirs)
