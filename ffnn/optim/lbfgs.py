@@ -1,11 +1,13 @@
-"""L-BFGS, as ``torch.optim.LBFGS`` (without a line search): each ``step(closure)`` runs up to
-``max_iter`` iterations on the parameters flattened into one vector x.
+"""L-BFGS, as ``torch.optim.LBFGS``: each ``step(closure)`` runs up to ``max_iter`` iterations
+on the parameters flattened into one vector x.
 
 With g the gradient, the direction d = −H·g comes from the two-loop recursion over the last
 ``history_size`` pairs (s = t·d, y = g_new − g_old, kept when yᵀs > 1e-10), starting from
-H₀ = (yᵀs / yᵀy)·I; x ← x + t·d with t = lr (the first iteration: min(1, 1/‖g‖₁)·lr). It stops
-when max|g| ≤ tolerance_grad, the directional derivative gᵀd > −tolerance_change, the step or
-the loss change falls below tolerance_change, or after ``max_eval`` closure calls.
+H₀ = (yᵀs / yᵀy)·I; x ← x + t·d with t = lr (the first iteration: min(1, 1/‖g‖₁)·lr), or,
+with ``line_search_fn="strong_wolfe"``, the step the strong-Wolfe line search finds from
+that t (``ffnn.optim.line_search``). It stops when max|g| ≤ tolerance_grad, the directional
+derivative gᵀd > −tolerance_change, the step or the loss change falls below
+tolerance_change, or after ``max_eval`` closure calls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ffnn import autograd
+from ffnn.optim.line_search import strong_wolfe
 from ffnn.optim.optimizer import Optimizer, check_number
 
 
@@ -27,10 +30,9 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None):
-        if line_search_fn is not None:
-            raise NotImplementedError(
-                f"LBFGS: line_search_fn={line_search_fn!r} is not available in ffnn; use "
-                "line_search_fn=None (a fixed step of lr)")
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError("LBFGS: line_search_fn must be None (a fixed step of lr) or "
+                             f"'strong_wolfe'. Received: line_search_fn={line_search_fn!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
                         tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
@@ -84,24 +86,50 @@ class LBFGS(Optimizer):
             d = self._direction(state, flat_grad, prev_flat_grad, d, t)
             prev_flat_grad, prev_loss = flat_grad.copy(), loss
             t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if state["n_iter"] == 1 else lr
-            if flat_grad.dot(d) > -tol_change:
+            slope = flat_grad.dot(d)
+            if slope > -tol_change:
                 break
-            evals = 0
-            self._add_to_params(t, d)
-            if n_iter != max_iter:
-                loss = float(self._evaluate(closure))
-                flat_grad = self._flat_grad()
-                evals = 1
+            if group["line_search_fn"] is None:
+                loss, flat_grad, evals = self._fixed_step(closure, t, d, loss, flat_grad,
+                                                          n_iter != max_iter)
+            else:
+                loss, flat_grad, t, evals = self._line_search(closure, t, d, loss, flat_grad,
+                                                              slope)
             current_evals += evals
             state["func_evals"] += evals
             if n_iter == max_iter or current_evals >= max_eval:
                 break
-            if np.abs(flat_grad).max() <= tol_grad:
+            if evals and np.abs(flat_grad).max() <= tol_grad:
                 break
             if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
         state.update(d=d, t=t, prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    def _fixed_step(self, closure: Callable, t, d, loss, flat_grad, evaluate: bool):
+        """x ← x + t·d, then (unless it is the last iteration) the loss and gradient there:
+        (loss, gradient, closure calls)."""
+        self._add_to_params(t, d)
+        if not evaluate:
+            return loss, flat_grad, 0
+        return float(self._evaluate(closure)), self._flat_grad(), 1
+
+    def _line_search(self, closure: Callable, t, d, loss, flat_grad, slope):
+        """x ← x + t·d with t from the strong-Wolfe search started at ``t``: (loss and
+        gradient there, t, closure calls)."""
+        start = [p._data.copy() for p in self._params]
+
+        def evaluate(step):
+            self._add_to_params(step, d)
+            found = float(self._evaluate(closure)), self._flat_grad()
+            for p, data in zip(self._params, start):
+                p._data[...] = data
+                autograd.bump_version(p)
+            return found
+
+        loss, flat_grad, t, evals = strong_wolfe(evaluate, t, d, loss, flat_grad, slope)
+        self._add_to_params(t, d)
+        return loss, flat_grad, t, evals
 
     @staticmethod
     def _evaluate(closure: Callable):
