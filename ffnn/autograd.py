@@ -170,8 +170,9 @@ class Op:
         raise NotImplementedError(
             f"create_graph=True: the gradient of {self.name} cannot be differentiated again in "
             "ffnn (its backward has no tensor form); higher-order gradients go through "
-            "Linear, matmul, element-wise arithmetic and functions, the activations, sums, "
-            "means, shape ops, indexing and the MSE/L1 losses"
+            "Linear, matmul, element-wise arithmetic and functions, the activations, "
+            "softmax, sums, means, variances, 2-norms, shape ops, indexing, dropout, the "
+            "layer, RMS and batch norms and the regression and classification losses"
         )
 
     def backward_region(self, grad_output):

@@ -106,6 +106,75 @@ def test_losses_second_derivatives_match_torch(loss, reduction):
     _against_torch(fn, rng.standard_normal((4, 3)))
 
 
+_TARGETS = np.array([1, 3, 0, 2, 3])
+_WEIGHTS = np.array([0.5, 1.5, 1.0, 2.0])
+_BINARY = (np.arange(20).reshape(5, 4) % 3 == 0).astype(float)
+_SOFT = np.full((5, 4), 0.1) + 0.6 * np.eye(4)[_TARGETS]
+CLASSIFICATION_AND_NORMS = {
+    "cross_entropy": lambda lib, F, z: F.cross_entropy(z, lib.tensor(_TARGETS)),
+    "cross_entropy_weighted_smoothed": lambda lib, F, z: F.cross_entropy(
+        z, lib.tensor(_TARGETS), weight=lib.tensor(_WEIGHTS), label_smoothing=0.2),
+    "cross_entropy_ignored_rows": lambda lib, F, z: 0.7 * F.cross_entropy(
+        z, lib.tensor([0, -100, 2, 3, 1]), reduction="none").sum(),
+    "cross_entropy_soft_labels": lambda lib, F, z: F.cross_entropy(
+        z, lib.tensor(_SOFT), label_smoothing=0.1),
+    "nll_loss": lambda lib, F, z: F.nll_loss(F.log_softmax(z, 1), lib.tensor(_TARGETS),
+                                             weight=lib.tensor(_WEIGHTS), reduction="sum"),
+    "bce_with_logits": lambda lib, F, z: F.binary_cross_entropy_with_logits(
+        z, lib.tensor(_BINARY), pos_weight=lib.tensor(_WEIGHTS)),
+    "bce": lambda lib, F, z: F.binary_cross_entropy(z.sigmoid(), lib.tensor(_BINARY),
+                                                    weight=lib.tensor(_WEIGHTS)),
+    "layer_norm": lambda lib, F, z: F.layer_norm(
+        z, (4,), lib.tensor(_WEIGHTS), lib.tensor(_WEIGHTS / 4)).pow(3).sum(),
+    "rms_norm": lambda lib, F, z: F.rms_norm(z, (4,), lib.tensor(_WEIGHTS), eps=1e-6).pow(3).sum(),
+    "batch_norm": lambda lib, F, z: F.batch_norm(
+        z, None, None, lib.tensor(_WEIGHTS), lib.tensor(_WEIGHTS / 4), training=True).pow(3).sum(),
+    "batch_norm_eval": lambda lib, F, z: F.batch_norm(
+        z, lib.tensor(_WEIGHTS / 8), lib.tensor(_WEIGHTS), lib.tensor(_WEIGHTS),
+        lib.tensor(_WEIGHTS / 4), training=False).pow(3).sum(),
+    "var_and_norm": lambda lib, F, z: z.var(1).pow(2).sum() + z.var().sqrt()
+    + z.norm(dim=1).pow(3).sum() + z.norm(),
+}
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION_AND_NORMS)
+def test_classification_losses_and_norms_second_derivatives_match_torch(name):
+    rng = np.random.default_rng(9)
+    case = CLASSIFICATION_AND_NORMS[name]
+
+    def fn(lib, x, w):
+        return case(lib, lib.nn.functional, (x @ w).tanh() * 2)
+
+    _against_torch(fn, rng.standard_normal((5, 4)), 0.6 * rng.standard_normal((4, 4)))
+
+
+def _penalties(lib):
+    """A Sequential with batch and layer norms: d/dθ of ‖du/dx‖² (its input needing a
+    gradient: the layers one by one) and of ‖dL/dθ‖² (``backward(create_graph=True)``: the
+    native chain), each parameter's as its sum of squares."""
+    rng = np.random.default_rng(10)
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 6),
+                        nn.LayerNorm(6), nn.GELU(), nn.Linear(6, 1)).double()
+    with lib.no_grad():
+        for p in net.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)) * 0.5))
+    x = lib.tensor(rng.standard_normal((8, 3)), requires_grad=True)
+    (du,) = lib.autograd.grad(net(x).sum(), x, create_graph=True)
+    params = list(net.parameters())
+    found = lib.autograd.grad((du**2).sum(), params, allow_unused=True)
+    net(lib.tensor(rng.standard_normal((8, 3)))).pow(2).mean().backward(create_graph=True)
+    found += lib.autograd.grad(sum(p.grad.pow(2).sum() for p in params), params)
+    return np.array([0.0 if g is None else float((g * g).sum()) for g in found]), \
+        net[1].running_mean.detach().numpy()
+
+
+def test_a_sequential_with_norms_gives_torchs_second_derivatives():
+    (ours, ours_running), (theirs, theirs_running) = _penalties(ffnn), _penalties(torch)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-20)  # exact zeros: ~1e-32
+    np.testing.assert_allclose(ours_running, theirs_running, rtol=1e-12)  # counted once each
+
+
 def test_third_derivative_matches_the_closed_form():
     s = ffnn.tensor([0.7, -0.3, 1.9], dtype=ffnn.float64, requires_grad=True)
     (g1,) = ffnn.autograd.grad(s.sin().sum(), s, create_graph=True)
@@ -202,10 +271,11 @@ def test_zeroing_a_grad_in_place_drops_its_graph():
 
 
 def test_an_op_without_a_tensor_form_backward_names_itself():
-    net = ffnn.nn.Sequential(ffnn.nn.Linear(3, 4), ffnn.nn.LayerNorm(4), ffnn.nn.Linear(4, 1))
     x = ffnn.randn(5, 3, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="gradient of LayerNorm"):
-        ffnn.autograd.grad(net(x).sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="gradient of Cumsum"):
+        ffnn.autograd.grad(x.cumsum(1).pow(2).sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="picks an element twice"):
+        ffnn.autograd.grad(x[[0, 0, 1]].pow(2).sum(), x, create_graph=True)
 
 
 def test_an_input_changed_in_place_after_use_raises_torchs_error():

@@ -152,11 +152,11 @@ class SequentialChain(Op):
         start = self.native.count if "native" in self.__dict__ else 0
         out, slot = x, 0
         for i, (op, takes, options) in enumerate(self.options["layers"]):
-            if BATCH_NORM_MODULE in options:
-                raise NotImplementedError(
-                    "create_graph=True: the gradient of a batch norm in a Sequential cannot be "
-                    "differentiated again in ffnn")
-            if op is dropout.Dropout:
+            if BATCH_NORM_MODULE in options:  # the batch's statistics, counted once already
+                eps = options[BATCH_NORM_MODULE].eps
+                out = norms.BatchNorm.apply(out, params[slot], params[slot + 1], eps=eps)
+                slot += 2
+            elif op is dropout.Dropout:
                 out = self._dropped_again(out, i - start)
             elif takes:
                 out = op.apply(out, params[slot], params[slot + 1], **options)

@@ -38,6 +38,11 @@ class Dropout(Op):
             return (_apply_mask(grad, self.keep, self.factor),)
         return (grad * self.scale,)
 
+    def backward_graph(self, grad, x):
+        scale = self.scale if self.keep is None else \
+            self.keep * x.dtype.type(self.factor)
+        return (grad * type(x)._make(np.asarray(scale, dtype=x.dtype), False, None),)
+
 
 DROPOUT = ElementwiseKernel("dropout", reads=("x", "keep"), writes=("y",),
                             body="y = x * (scale if keep else 0.0)", scalars=("scale",))

@@ -65,9 +65,31 @@ def _scale(grad, reduction: str, count: int):
     return grad  # 'sum' (a scalar) or 'none' (one per element)
 
 
-def _scaled_graph(grad, reduction: str, count: int):
+def _scaled_graph(grad, reduction: str, count):
     """``_scale`` on a gradient tensor, recorded (``Op.backward_graph``)."""
     return grad / count if reduction == "mean" else grad
+
+
+def _row_scale_graph(grad, reduction: str, count):
+    """A loss over rows' dL/dLᵢ as a column ([n, 1] for 'none', else a scalar tensor)."""
+    return grad.reshape(-1, 1) if reduction == "none" else _scaled_graph(grad, reduction, count)
+
+
+def _constant(like, array):
+    """``array`` in ``like``'s dtype as a tensor outside any graph."""
+    return type(like)._make(np.asarray(array, dtype=like.dtype), False, None)
+
+
+def _target_weights(x, target, weight, ignore_index):
+    """(one-hot of the kept targets [n, C], each row's w_{yᵢ} (0 where ignored)) as arrays."""
+    n, c = x.shape
+    t = target._data
+    kept = t != ignore_index
+    safe = np.where(kept, t, 0)
+    w_target = (weight[safe] if weight is not None else np.ones(n)) * kept
+    one_hot = np.zeros((n, c))
+    one_hot[np.arange(n), safe] = kept
+    return one_hot, w_target
 
 
 class MSELoss(Op):
@@ -258,6 +280,19 @@ class CrossEntropyIndices(Op):
             g -= b[:, None] * (self.weight if self.weight is not None else 1)
         return g.astype(self.logp.dtype, copy=False), None
 
+    def backward_graph(self, grad, x, target):
+        """dL/dx = (p (a + b Σw) - a·onehot - b w) · r on tensors, p = softmax(x) again."""
+        options = self.options
+        weight, eps = options.get("weight"), options.get("label_smoothing", 0.0)
+        one_hot, w_target = _target_weights(x, target, weight, options.get("ignore_index", -100))
+        c = x.shape[1]
+        w = np.ones(c) if weight is None else weight
+        a = (1 - eps) * w_target[:, None]
+        b = (eps / c) * one_hot.sum(1)[:, None]  # kept rows only
+        fixed = _constant(x, -a * one_hot - b * w)
+        scale = _row_scale_graph(grad, options.get("reduction", "mean"), w_target.sum())
+        return (x.softmax(1) * _constant(x, a + b * w.sum()) + fixed) * scale, None
+
 
 class CrossEntropyProbs(Op):
     """Softmax cross-entropy against class probabilities t (soft labels), fused.
@@ -288,6 +323,18 @@ class CrossEntropyProbs(Op):
             grad_t = -r * w * self.logp * (1 - self.eps)
         return grad_x, grad_t
 
+    def backward_graph(self, grad, x, target):
+        c, weight = x.shape[1], self.options.get("weight")
+        t = target * (1 - self.eps) + self.eps / c if self.eps else target
+        wt = t * _constant(x, weight) if weight is not None else t
+        scale = _row_scale_graph(grad, self.reduction, x.shape[0])
+        grad_x = (x.softmax(1) * wt.sum(1, keepdim=True) - wt) * scale
+        grad_t = None
+        if self.needs_input_grad[1]:
+            w = _constant(x, weight) if weight is not None else 1.0
+            grad_t = -(x.log_softmax(1) * w) * (1 - self.eps) * scale
+        return grad_x, grad_t
+
 
 class NLLLoss(Op):
     """L = reduce(-w_{yᵢ} x_{i,yᵢ}) on log-probabilities x [n, C];
@@ -314,6 +361,13 @@ class NLLLoss(Op):
         g = m.zeros(self.shape, dtype=self.w_target.dtype)
         g.reshape(-1)[self.positions] = -self.w_target * r
         return g, None
+
+    def backward_graph(self, grad, x, target):
+        options = self.options
+        one_hot, w_target = _target_weights(x, target, options.get("weight"),
+                                            options.get("ignore_index", -100))
+        scale = _row_scale_graph(grad, options.get("reduction", "mean"), w_target.sum())
+        return _constant(x, -one_hot * w_target[:, None]) * scale, None
 
 
 BCE_EPSILON = float(np.float32(1e-12))
@@ -358,6 +412,14 @@ class BCELoss(Op):
                 grad_y = (m.log1p(-p) - m.log(p)) * r
             grad_y = grad_y * self.weight if self.weight is not None else grad_y
         return g.astype(p.dtype, copy=False), grad_y
+
+    def backward_graph(self, grad, p, y):
+        weight = self.options.get("weight")
+        w = _constant(p, weight) if weight is not None else 1.0
+        scale = _scaled_graph(grad, self.reduction, p.numel())
+        grad_p = w * (p - y) / ((1 - p) * p).clamp(min=BCE_EPSILON) * scale
+        grad_y = -w * (p.log() - (1 - p).log()) * scale if self.needs_input_grad[1] else None
+        return grad_p, grad_y
 
 
 def _clamped_logs(m, p):
@@ -425,3 +487,15 @@ class BCEWithLogitsLoss(Op):
             grad_y = (-x + ((q - 1) * self.softplus_neg if q is not None else 0)) * r
             grad_y = grad_y * self.weight if self.weight is not None else grad_y
         return g.astype(x.dtype, copy=False), grad_y
+
+    def backward_graph(self, grad, x, y):
+        weight, pos_weight = self.options.get("weight"), self.options.get("pos_weight")
+        w = _constant(x, weight) if weight is not None else 1.0
+        q = _constant(x, pos_weight) if pos_weight is not None else 1.0
+        scale = _scaled_graph(grad, self.reduction, x.numel())
+        grad_x = w * ((1 + (q - 1) * y) * x.sigmoid() - q * y) * scale
+        grad_y = None
+        if self.needs_input_grad[1]:
+            softplus_neg = (-x).clamp(min=0) + (-x.abs()).exp().log1p()
+            grad_y = w * ((q - 1) * softplus_neg - x) * scale
+        return grad_x, grad_y

@@ -68,6 +68,20 @@ class BatchNorm(Op):
         return (grad_x, grad_w if self.needs_input_grad[1] else None,
                 grad_b if self.needs_input_grad[2] else None)
 
+    def backward_graph(self, grad, x, weight=None, bias=None):
+        """The backward's formula on tensors, the batch's x̂ and 1/σ computed again from x."""
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        centered = x - x.mean(dim=axes, keepdim=True)
+        rstd = ((centered * centered).mean(dim=axes, keepdim=True)
+                + self.options.get("eps", 1e-5)) ** -0.5
+        x_hat = centered * rstd
+        g_hat = grad * weight.reshape(shape) if weight is not None else grad
+        grad_x = rstd * (g_hat - g_hat.mean(dim=axes, keepdim=True)
+                         - x_hat * (g_hat * x_hat).mean(dim=axes, keepdim=True))
+        return (grad_x, (grad * x_hat).sum(dim=axes) if weight is not None else None,
+                grad.sum(dim=axes) if bias is not None else None)
+
 
 class RunningBatchNorm(Op):
     """Batch norm in eval mode: the running statistics are constants, so per channel (axis
@@ -97,6 +111,19 @@ class RunningBatchNorm(Op):
                   if needs[1] else None)
         grad_b = grad.sum(axis=axes) if needs[2] else None
         return grad_x, grad_w, grad_b
+
+    def backward_graph(self, grad, x, weight=None, bias=None):
+        axes = (0,) + tuple(range(2, grad.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        options = self.options
+        rstd = 1 / np.sqrt(options["running_var"] + options.get("eps", 1e-5))
+        rstd = type(x)._make(rstd.astype(x.dtype).reshape(shape), False, None)
+        scale = rstd if weight is None else rstd * weight.reshape(shape)
+        grad_w = None
+        if weight is not None:
+            mean = type(x)._make(options["running_mean"].reshape(shape), False, None)
+            grad_w = (grad * ((x - mean) * rstd)).sum(dim=axes)
+        return (grad * scale, grad_w, grad.sum(dim=axes) if bias is not None else None)
 
 
 def _apart(y, x_hat):
@@ -186,6 +213,20 @@ class LayerNorm(Op):
         return (grad_x.reshape(self.shape) if need_x else None, grad_w if need_w else None,
                 grad_b if need_b else None)
 
+    def backward_graph(self, grad, x, weight=None, bias=None):
+        """The backward's formula on tensors, x̂ and 1/σ̃ computed again from x."""
+        axes = tuple(range(x.ndim - self.options.get("normalized_ndim", 1), x.ndim))
+        centered = x - x.mean(dim=axes, keepdim=True)
+        rstd = ((centered * centered).mean(dim=axes, keepdim=True)
+                + self.options.get("eps", 1e-5)) ** -0.5
+        x_hat = centered * rstd
+        batch = tuple(range(grad.ndim - len(axes)))
+        g_hat = grad * weight if weight is not None else grad
+        grad_x = rstd * (g_hat - g_hat.mean(dim=axes, keepdim=True)
+                         - x_hat * (g_hat * x_hat).mean(dim=axes, keepdim=True))
+        return (grad_x, (grad * x_hat).sum(dim=batch) if weight is not None else None,
+                grad.sum(dim=batch) if bias is not None else None)
+
 
 class RMSNorm(Op):
     """x̂ = x / √(mean(x²) + ε),  y = x̂ γ;
@@ -211,3 +252,14 @@ class RMSNorm(Op):
             grad_x = self.rrms * (g_hat - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))
         grad_w = (grad * x_hat).sum(axis=batch_axes) if self.needs_input_grad[1] else None
         return grad_x, grad_w
+
+    def backward_graph(self, grad, x, weight=None):
+        axes = tuple(range(x.ndim - self.options.get("normalized_ndim", 1), x.ndim))
+        eps = self.options.get("eps")
+        eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+        rrms = ((x * x).mean(dim=axes, keepdim=True) + eps) ** -0.5
+        x_hat = x * rrms
+        g_hat = grad * weight if weight is not None else grad
+        grad_x = rrms * (g_hat - x_hat * (g_hat * x_hat).mean(dim=axes, keepdim=True))
+        batch = tuple(range(grad.ndim - len(axes)))
+        return grad_x, (grad * x_hat).sum(dim=batch) if weight is not None else None

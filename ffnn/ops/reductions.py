@@ -87,6 +87,10 @@ class Var(Op):
         g = _expand_back(grad, self.shape, self.axes, self.keepdim)
         return (g * (2.0 / self.denominator) * self.centered,)
 
+    def backward_graph(self, grad, x):
+        scale = _expanded_back(grad, tuple(x.shape), self.axes, self.keepdim)
+        return (scale * (x - x.mean(dim=self.axes, keepdim=True)) * (2.0 / self.denominator),)
+
 
 class Extremum(Op):
     """y = max (or min) over axes;  dL/dx = dL/dy at the extreme entries, split evenly on ties
@@ -208,3 +212,12 @@ class Norm(Op):
             else:
                 scale = x * m.abs(x) ** (p - 2) / y ** (p - 1)
         return ((g * m.where(y == 0, 0, scale)).astype(x.dtype, copy=False),)
+
+    def backward_graph(self, grad, x):
+        if self.p != 2:
+            return Op.backward_graph(self, grad, x)
+        y = Norm.apply(x, p=2.0, dim=self.axes, keepdim=True)
+        zero = y._data == 0  # torch's subgradient 0 at a zero vector
+        safe = y + type(y)._make(zero.astype(y.dtype), False, None)
+        scale = _expanded_back(grad, tuple(x.shape), self.axes, self.keepdim)
+        return (scale * x / safe * type(y)._make((~zero).astype(y.dtype), False, None),)
