@@ -487,4 +487,5 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
 
 
 from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
+from ffnn.autograd import functional  # noqa: E402,F401 - torch.autograd.functional
 from ffnn.custom_function import Function, FunctionCtx  # noqa: E402,F401 - torch's public name
