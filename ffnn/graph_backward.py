@@ -20,20 +20,43 @@ from __future__ import annotations
 from ffnn import autograd
 
 
-def propagate(root, gradient, wanted: dict | None = None, order: list | None = None) -> dict:
+def propagate(root, gradient, wanted: dict | None = None, order: list | None = None,
+              targets: tuple | None = None) -> dict:
     """d(root)/d(leaf) · ``gradient`` (a tensor shaped like ``root``) for every leaf that
     needs one, and for the intermediates of ``wanted`` (id(op) → tensor):
     ``{id(tensor): [tensor, gradient tensor]}``, each gradient with its own graph. With
     ``order`` (ops, inputs before outputs, ``root``'s last) the walk stays within them: an
-    input made by another op is then taken as a leaf."""
+    input made by another op is then taken as a leaf. With ``targets`` (tensors) only the
+    gradients on paths to them are computed (``autograd.grad``'s inputs: a physics-informed
+    network's du/dx needs no weight's gradient), as torch's engine prunes."""
     if root._ctx is None:
         return {id(root): [root, _through_hooks(root, gradient)]}
+    bounded = order is not None
+    order = order if bounded else autograd._topological_order(root._ctx)
+    masks = None if targets is None else _paths_to(order, targets)
     with autograd.enable_grad():
-        return _walk(root, gradient, wanted,
-                     order or autograd._topological_order(root._ctx), order is not None)
+        return _walk(root, gradient, wanted, order, bounded, masks)
 
 
-def _walk(root, gradient, wanted: dict | None, order: list, bounded: bool) -> dict:
+def _paths_to(order: list, targets: tuple) -> dict:
+    """id(op) → which of its inputs lead to one of ``targets`` (ops on no such path are
+    absent)."""
+    target_ids = {id(t) for t in targets}
+    leading = {id(t._ctx) for t in targets if t._ctx is not None}
+    masks = {}
+    for fn in order:  # inputs before outputs
+        mask = tuple(bool(need) and parent is not None and (
+            id(parent) in target_ids or (parent_fn is not None and id(parent_fn) in leading))
+            for parent, parent_fn, need in zip(fn.parents, fn.input_ctxs,
+                                                fn.needs_input_grad))
+        if any(mask) or id(fn) in leading:
+            leading.add(id(fn))
+            masks[id(fn)] = mask
+    return masks
+
+
+def _walk(root, gradient, wanted: dict | None, order: list, bounded: bool,
+          masks: dict | None = None) -> dict:
     for fn in order:
         _check_inputs(fn)
     within = {id(fn) for fn in order} if bounded else None
@@ -41,7 +64,7 @@ def _walk(root, gradient, wanted: dict | None, order: list, bounded: bool) -> di
     found: dict[int, list] = {}
     for fn in reversed(order):
         grad = grads.pop(id(fn), None)
-        if grad is None:
+        if grad is None or masks is not None and id(fn) not in masks:
             continue
         grad = _through_hooks(fn, grad)
         retained = fn.__dict__.get("retained_by")
@@ -50,7 +73,7 @@ def _walk(root, gradient, wanted: dict | None, order: list, bounded: bool) -> di
             retained._grad = data.copy() if retained._grad is None else retained._grad + data
         if wanted is not None and id(fn) in wanted:
             found[id(fn)] = [wanted[id(fn)], grad]
-        _pass_on(fn, grad, grads, found, within)
+        _pass_on(fn, grad, grads, found, within, None if masks is None else masks[id(fn)])
     for entry in found.values() if not bounded else ():  # a bounded walk's caller runs them
         if entry[0]._ctx is None:
             entry[1] = _through_hooks(entry[0], entry[1])
@@ -66,15 +89,22 @@ def recorded(run) -> tuple[object, list]:
     return out, [op for op in ops if op is not None]
 
 
-def _pass_on(fn, grad, grads: dict, leaves: dict, within: set | None) -> None:
-    """``fn.backward_graph`` on ``grad``, each input's gradient added to what it has
-    received (an op's in ``grads``, a leaf's, or an input from outside ``within``'s, in
-    ``leaves``)."""
-    input_grads = fn.backward_graph(grad, *fn.parents)
+def _pass_on(fn, grad, grads: dict, leaves: dict, within: set | None,
+             mask: tuple | None) -> None:
+    """``fn.backward_graph`` on ``grad`` (asked only for the inputs ``mask`` names, where
+    given), each input's gradient added to what it has received (an op's in ``grads``, a
+    leaf's, or an input from outside ``within``'s, in ``leaves``)."""
+    needs = fn.needs_input_grad
+    if mask is not None:
+        fn.needs_input_grad = mask
+    try:
+        input_grads = fn.backward_graph(grad, *fn.parents)
+    finally:
+        fn.needs_input_grad = needs
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     for parent, parent_fn, needed, input_grad in zip(fn.parents, fn.input_ctxs,
-                                                     fn.needs_input_grad, input_grads):
+                                                     mask or needs, input_grads):
         if input_grad is None or not needed:
             continue
         if tuple(input_grad.shape) != tuple(parent.shape) or \

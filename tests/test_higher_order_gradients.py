@@ -175,6 +175,36 @@ def test_a_sequential_with_norms_gives_torchs_second_derivatives():
     np.testing.assert_allclose(ours_running, theirs_running, rtol=1e-12)  # counted once each
 
 
+THIRD_ORDER = {
+    "tanh": lambda lib, z: z.tanh(),
+    "sigmoid": lambda lib, z: z.sigmoid(),
+    "silu": lambda lib, z: lib.nn.functional.silu(z),
+    "gelu": lambda lib, z: lib.nn.functional.gelu(z),
+    "softplus": lambda lib, z: lib.nn.functional.softplus(z, beta=2.0, threshold=3.0),
+    "mish": lambda lib, z: lib.nn.functional.mish(z),
+    "elu": lambda lib, z: lib.nn.functional.elu(z),
+}
+
+
+def _third_derivatives(lib, name, x: np.ndarray):
+    t = lib.tensor(x, requires_grad=True)
+    weights = lib.tensor(np.linspace(0.5, 1.5, x.size))
+    derivatives, value = [], (THIRD_ORDER[name](lib, t) * weights).sum()
+    for order in range(3):
+        (value,) = lib.autograd.grad(value.sum() if order else value, t, create_graph=order < 2)
+        derivatives.append(value.detach().numpy())
+    return derivatives
+
+
+@pytest.mark.parametrize("size", [6, 600])  # the NumPy references; the compiled loops
+@pytest.mark.parametrize("name", THIRD_ORDER)
+def test_third_derivatives_of_the_activations_match_torch(name, size):
+    x = np.linspace(-4, 4, size) + 0.01
+    for order, (mine, torch_value) in enumerate(
+            zip(_third_derivatives(ffnn, name, x), _third_derivatives(torch, name, x)), 1):
+        assert_close(mine, torch_value, what=f"{name}, order {order}")
+
+
 def test_third_derivative_matches_the_closed_form():
     s = ffnn.tensor([0.7, -0.3, 1.9], dtype=ffnn.float64, requires_grad=True)
     (g1,) = ffnn.autograd.grad(s.sin().sum(), s, create_graph=True)

@@ -432,7 +432,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     wanted = {id(t._ctx): t for t in inputs if t._ctx is not None}
-    found = _graph_gradients(outputs, grad_outputs, wanted) if create_graph else \
+    found = _graph_gradients(outputs, grad_outputs, wanted, inputs) if create_graph else \
         _gradients(outputs, grad_outputs, wanted, retain_graph)
     result = []
     for t in inputs:
@@ -464,15 +464,15 @@ def _gradients(outputs, grad_outputs, wanted: dict, retain_graph: bool | None) -
     return found
 
 
-def _graph_gradients(outputs, grad_outputs, wanted: dict) -> dict:
+def _graph_gradients(outputs, grad_outputs, wanted: dict, inputs: tuple) -> dict:
     """``grad``'s sums over the outputs with ``create_graph``: id(input) → a gradient tensor
     with its own graph (``ffnn.graph_backward``; the graph is kept)."""
     from ffnn import graph_backward  # noqa: PLC0415 - needed only for higher-order gradients
 
     found: dict[int, object] = {}
     for out, g in zip(outputs, grad_outputs):
-        for tensor, value in graph_backward.propagate(out, out._gradient_tensor(g),
-                                                      wanted).values():
+        for tensor, value in graph_backward.propagate(out, out._gradient_tensor(g), wanted,
+                                                      targets=inputs).values():
             key = id(tensor)
             found[key] = value if key not in found else found[key] + value
     return found

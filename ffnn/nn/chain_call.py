@@ -143,7 +143,8 @@ class SequentialChain(Op):
         from ffnn import graph_backward  # noqa: PLC0415 - only for higher-order gradients
 
         out, order = graph_backward.recorded(lambda: self._layers_again(x, params))
-        found = graph_backward.propagate(out, grad, order=order)
+        targets = tuple(t for t, need in zip((x, *params), self.needs_input_grad) if need)
+        found = graph_backward.propagate(out, grad, order=order, targets=targets)
         return tuple(None if t is None or id(t) not in found else found[id(t)][1]
                      for t in (x, *params))
 

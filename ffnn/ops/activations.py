@@ -78,7 +78,13 @@ class PointwiseOp(Op):
     as a constant."""
 
     def backward_graph(self, grad, x):
-        """dL/dx = dL/dy · dy/dx, the slope from ``slope_graph`` (recorded)."""
+        """dL/dx = dL/dy · dy/dx: one ``SlopeProduct`` where the op's second derivative is
+        an op (``ffnn.ops.curvatures``), else the slope from ``slope_graph`` times dL/dy."""
+        from ffnn.ops import slope_product  # noqa: PLC0415 - it imports the activations
+
+        if slope_product.curvature_of(self) is not None:
+            return (slope_product.SlopeProduct.apply(grad, x, activation=type(self),
+                                                     options=self.options),)
         if self.piecewise_linear:
             op = type(self)()
             op.needs_input_grad = (True,)
