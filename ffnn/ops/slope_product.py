@@ -66,4 +66,5 @@ class SlopeProduct(Op):
 
     @property
     def name(self) -> str:
-        return f"{type(self.activation).__name__}Backward"
+        activation = self.__dict__.get("activation")
+        return "SlopeProduct" if activation is None else f"{type(activation).__name__}Backward"
