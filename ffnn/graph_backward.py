@@ -57,6 +57,8 @@ def _paths_to(order: list, targets: tuple) -> dict:
 
 def _walk(root, gradient, wanted: dict | None, order: list, bounded: bool,
           masks: dict | None = None) -> dict:
+    """``propagate``'s walk over ``order`` from the last op back (``masks``: the inputs
+    each op is asked for, where pruned)."""
     for fn in order:
         _check_inputs(fn)
     within = {id(fn) for fn in order} if bounded else None

@@ -1019,7 +1019,7 @@ def _only(found: dict, chosen: tuple | None) -> list:
     if chosen is None:
         return list(found.values())
     keep = {id(t) for t in chosen}
-    return [entry for key, entry in found.items() if id(entry[0]) in keep]
+    return [entry for entry in found.values() if id(entry[0]) in keep]
 
 
 def _operand(other, like: Tensor) -> Tensor:
