@@ -51,11 +51,23 @@ class MatMul(Op):
         g = grad.unsqueeze(-1) if b.ndim == 1 else grad
         g = g.unsqueeze(-2) if a.ndim == 1 else g
         grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = unbroadcast_graph(g @ b2.mT, a2.shape).reshape(tuple(a.shape))
+        if self.needs_input_grad[0] and a.ndim == 2 and b.ndim == 2:
+            grad_a = Linear.apply(grad, b, None)  # g bᵀ as one op: a Linear with weight b
+        elif self.needs_input_grad[0]:
+            grad_a = _shaped(unbroadcast_graph(g @ b2.mT, a2.shape), a.shape)
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast_graph(a2.mT @ g, b2.shape).reshape(tuple(b.shape))
+            grad_b = _shaped(unbroadcast_graph(a2.mT @ g, b2.shape), b.shape)
         return grad_a, grad_b
+
+
+def _shaped(t, shape):
+    """The tensor ``t`` with ``shape`` (itself where it has it: no op recorded)."""
+    return t if tuple(t.shape) == tuple(shape) else t.reshape(tuple(shape))
+
+
+def _rows(t):
+    """The tensor ``t`` as [rows, last axis] (itself where it is 2-D)."""
+    return t if t.ndim == 2 else t.reshape(-1, t.shape[-1])
 
 
 def _matmul(a, b):
@@ -105,10 +117,10 @@ class Linear(Op):
         return grad_x, grad_w, grad_b
 
     def backward_graph(self, grad, x, weight, bias=None):
-        g2 = grad.reshape(-1, grad.shape[-1])
+        g2 = _rows(grad)
         need_x, need_w, need_b = self.needs_input_grad
-        return ((g2 @ weight).reshape(tuple(x.shape)) if need_x else None,
-                g2.mT @ x.reshape(-1, x.shape[-1]) if need_w else None,
+        return (_shaped(g2 @ weight, x.shape) if need_x else None,
+                g2.mT @ _rows(x) if need_w else None,
                 g2.sum(0) if need_b else None)
 
 
