@@ -172,9 +172,7 @@ class SequentialChain(Op):
             raise NotImplementedError(
                 "create_graph=True: the gradient of a dropout in a Sequential whose input "
                 "needs no gradient cannot be differentiated again in ffnn")
-        fn = self.done[done][0]
-        scale = fn.scale if fn.keep is None else fn.keep * out.dtype.type(fn.factor)
-        return out * Tensor._make(np.asarray(scale, dtype=out.dtype), False, None)
+        return self.done[done][0].masked(out)
 
 
 class _Plan:

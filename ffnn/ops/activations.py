@@ -11,6 +11,7 @@ from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.ops import selection
+from ffnn.ops.elementwise import constant_like
 from ffnn.ops.pointwise import Pointwise
 from ffnn.ops.special import erfc
 
@@ -90,7 +91,7 @@ class PointwiseOp(Op):
             op.needs_input_grad = (True,)
             op.forward(np.ascontiguousarray(x._data), **self.options)
             slope = op.backward(np.ones(x.shape, dtype=x.dtype))[0]
-            return (grad * type(x)._make(slope, False, None),)
+            return (grad * constant_like(x, slope),)
         return (grad * self.slope_graph(x, **self.options),)
 
     def slope_graph(self, x, **options):
@@ -416,7 +417,7 @@ class ELU(PointwiseOp):
         return grad * self.slope
 
     def slope_graph(self, x, alpha=1.0, scale=1.0):
-        positive = type(x)._make((~(x._data <= 0)).astype(x.dtype), False, None)
+        positive = constant_like(x, ~(x._data <= 0))
         return scale * (positive + (1 - positive) * alpha * x.clamp(max=0).exp())
 
 
@@ -450,7 +451,7 @@ class Softplus(PointwiseOp):
         return grad * self.slope
 
     def slope_graph(self, x, beta=1.0, threshold=20.0):
-        linear = type(x)._make((beta * x._data > threshold).astype(x.dtype), False, None)
+        linear = constant_like(x, beta * x._data > threshold)
         return linear + (1 - linear) * (beta * x).sigmoid()
 
 

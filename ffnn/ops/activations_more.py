@@ -20,6 +20,7 @@ from ffnn.ops.activations import (
     Softplus,
     stable_sigmoid,
 )
+from ffnn.ops.elementwise import constant_like
 from ffnn.ops.pointwise import Pointwise
 
 HARDTANH = Pointwise("hardtanh", forward="""
@@ -101,8 +102,8 @@ class Hardswish(PointwiseOp):
         return m.where(x <= -3, 0, inner).astype(grad.dtype, copy=False)
 
     def slope_graph(self, x):
-        inside = type(x)._make(((x._data > -3) & (x._data < 3)).astype(x.dtype), False, None)
-        above = type(x)._make((x._data >= 3).astype(x.dtype), False, None)
+        inside = constant_like(x, (x._data > -3) & (x._data < 3))
+        above = constant_like(x, x._data >= 3)
         return inside * (x / 3 + 0.5) + above
 
 
@@ -253,7 +254,7 @@ class CELU(PointwiseOp):
         return grad * self.slope
 
     def slope_graph(self, x, alpha=1.0):
-        kept = type(x)._make((~(x._data <= 0)).astype(x.dtype), False, None)
+        kept = constant_like(x, ~(x._data <= 0))
         return kept + (1 - kept) * (x.clamp(max=0) / alpha).exp()
 
 

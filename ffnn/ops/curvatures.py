@@ -29,6 +29,7 @@ from ffnn.ops.activations import (
     Tanh,
     stable_sigmoid,
 )
+from ffnn.ops.elementwise import constant_like
 from ffnn.ops.pointwise import Pointwise
 
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -175,7 +176,7 @@ class SoftplusCurvature(_Curvature):
         return xp(x).where(beta * x > threshold, 0, beta * beta * s * (1 - s) * (1 - 2 * s))
 
     def slope_graph(self, x, beta=1.0, threshold=20.0):
-        curved = type(x)._make((beta * x._data <= threshold).astype(x.dtype), False, None)
+        curved = constant_like(x, beta * x._data <= threshold)
         s = (beta * x).sigmoid()
         return curved * (beta * beta * s * (1 - s) * (1 - 2 * s))
 

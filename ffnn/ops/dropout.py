@@ -10,6 +10,7 @@ from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
+from ffnn.ops.elementwise import constant_like
 from ffnn.ops.pointwise import split_call
 
 
@@ -39,9 +40,13 @@ class Dropout(Op):
         return (grad * self.scale,)
 
     def backward_graph(self, grad, x):
-        scale = self.scale if self.keep is None else \
-            self.keep * x.dtype.type(self.factor)
-        return (grad * type(x)._make(np.asarray(scale, dtype=x.dtype), False, None),)
+        return (self.masked(grad),)
+
+    def masked(self, t):
+        """The tensor ``t`` times this call's mask / (1 - p), recorded (a tensor-form
+        backward; the chain node's layers computed again)."""
+        scale = self.scale if self.keep is None else self.keep * t.dtype.type(self.factor)
+        return t * constant_like(t, scale)
 
 
 DROPOUT = ElementwiseKernel("dropout", reads=("x", "keep"), writes=("y",),

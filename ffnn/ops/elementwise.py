@@ -30,9 +30,10 @@ def unbroadcast_graph(grad, shape: tuple):
     return (grad.sum(dim=axes, keepdim=True) if axes else grad).reshape(tuple(shape))
 
 
-def _constant(like, array):
-    """``array`` as a tensor outside any graph, for a tensor-form backward on ``like``."""
-    return type(like)._make(array, False, None)
+def constant_like(like, array):
+    """``array`` in ``like``'s dtype as a tensor outside any graph (a mask, a slope, a
+    statistic), for a tensor-form backward on ``like`` (``Op.backward_graph``)."""
+    return type(like)._make(xp(like._data).asarray(array, dtype=like.dtype), False, None)
 
 
 class Add(Op):
@@ -185,7 +186,7 @@ class Pow(Op):
             grad_a = unbroadcast_graph(grad * b * a ** (b - 1), a.shape)
         if self.needs_input_grad[1]:
             positive = a._data > 0  # torch's convention: ln a taken as 0 where a ≤ 0
-            log_a = a.where(_constant(a, positive), _constant(a, a._data.dtype.type(1))).log()
+            log_a = Where.apply(a, constant_like(a, 1), condition=positive).log()
             grad_b = unbroadcast_graph(grad * a ** b * log_a, b.shape)
         return grad_a, grad_b
 
@@ -243,7 +244,7 @@ class Abs(Op):
         return (grad * xp(self.x).sign(self.x),)
 
     def backward_graph(self, grad, x):
-        return (grad * _constant(x, xp(x._data).sign(x._data)),)
+        return (grad * constant_like(x, xp(x._data).sign(x._data)),)
 
 
 class Staircase(Op):
@@ -278,7 +279,7 @@ class Clamp(Op):
         return (grad * self.mask,)
 
     def backward_graph(self, grad, x):
-        return (grad * _constant(x, self.mask),)
+        return (grad * constant_like(x, self.mask),)
 
 
 class Maximum(Op):
@@ -298,7 +299,7 @@ class Maximum(Op):
 
     def backward_graph(self, grad, a, b):
         share_a = (a._data > b._data) + 0.5 * (a._data == b._data)
-        share_a = _constant(grad, share_a.astype(grad.dtype))
+        share_a = constant_like(grad, share_a)
         return (unbroadcast_graph(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
                 unbroadcast_graph(grad * (1 - share_a), b.shape) if self.needs_input_grad[1]
                 else None)
@@ -417,7 +418,7 @@ class Where(Op):
         )
 
     def backward_graph(self, grad, a, b):
-        zero = _constant(grad, grad._data.dtype.type(0))
+        zero = constant_like(grad, 0)
         condition = self.options["condition"]
         return (unbroadcast_graph(Where.apply(grad, zero, condition=condition), a.shape)
                 if self.needs_input_grad[0] else None,

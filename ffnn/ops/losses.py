@@ -13,6 +13,7 @@ from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
+from ffnn.ops.elementwise import constant_like
 
 
 def _out_of_range(labels, num_classes: int, ignore_index: int):
@@ -73,11 +74,6 @@ def _scaled_graph(grad, reduction: str, count):
 def _row_scale_graph(grad, reduction: str, count):
     """A loss over rows' dL/dLᵢ as a column ([n, 1] for 'none', else a scalar tensor)."""
     return grad.reshape(-1, 1) if reduction == "none" else _scaled_graph(grad, reduction, count)
-
-
-def _constant(like, array):
-    """``array`` in ``like``'s dtype as a tensor outside any graph."""
-    return type(like)._make(np.asarray(array, dtype=like.dtype), False, None)
 
 
 def _target_weights(x, target, weight, ignore_index):
@@ -162,7 +158,7 @@ class L1Loss(Op):
         return g if self.needs_input_grad[0] else None, -g if self.needs_input_grad[1] else None
 
     def backward_graph(self, grad, x, y):
-        sign = type(x)._make(self.sign, False, None)
+        sign = constant_like(x, self.sign)
         g = sign * _scaled_graph(grad, self.reduction, x.numel())
         return g, -g
 
@@ -289,9 +285,9 @@ class CrossEntropyIndices(Op):
         w = np.ones(c) if weight is None else weight
         a = (1 - eps) * w_target[:, None]
         b = (eps / c) * one_hot.sum(1)[:, None]  # kept rows only
-        fixed = _constant(x, -a * one_hot - b * w)
+        fixed = constant_like(x, -a * one_hot - b * w)
         scale = _row_scale_graph(grad, options.get("reduction", "mean"), w_target.sum())
-        return (x.softmax(1) * _constant(x, a + b * w.sum()) + fixed) * scale, None
+        return (x.softmax(1) * constant_like(x, a + b * w.sum()) + fixed) * scale, None
 
 
 class CrossEntropyProbs(Op):
@@ -326,12 +322,12 @@ class CrossEntropyProbs(Op):
     def backward_graph(self, grad, x, target):
         c, weight = x.shape[1], self.options.get("weight")
         t = target * (1 - self.eps) + self.eps / c if self.eps else target
-        wt = t * _constant(x, weight) if weight is not None else t
+        wt = t * constant_like(x, weight) if weight is not None else t
         scale = _row_scale_graph(grad, self.reduction, x.shape[0])
         grad_x = (x.softmax(1) * wt.sum(1, keepdim=True) - wt) * scale
         grad_t = None
         if self.needs_input_grad[1]:
-            w = _constant(x, weight) if weight is not None else 1.0
+            w = constant_like(x, weight) if weight is not None else 1.0
             grad_t = -(x.log_softmax(1) * w) * (1 - self.eps) * scale
         return grad_x, grad_t
 
@@ -367,7 +363,7 @@ class NLLLoss(Op):
         one_hot, w_target = _target_weights(x, target, options.get("weight"),
                                             options.get("ignore_index", -100))
         scale = _row_scale_graph(grad, options.get("reduction", "mean"), w_target.sum())
-        return _constant(x, -one_hot * w_target[:, None]) * scale, None
+        return constant_like(x, -one_hot * w_target[:, None]) * scale, None
 
 
 BCE_EPSILON = float(np.float32(1e-12))
@@ -415,7 +411,7 @@ class BCELoss(Op):
 
     def backward_graph(self, grad, p, y):
         weight = self.options.get("weight")
-        w = _constant(p, weight) if weight is not None else 1.0
+        w = constant_like(p, weight) if weight is not None else 1.0
         scale = _scaled_graph(grad, self.reduction, p.numel())
         grad_p = w * (p - y) / ((1 - p) * p).clamp(min=BCE_EPSILON) * scale
         grad_y = -w * (p.log() - (1 - p).log()) * scale if self.needs_input_grad[1] else None
@@ -490,8 +486,8 @@ class BCEWithLogitsLoss(Op):
 
     def backward_graph(self, grad, x, y):
         weight, pos_weight = self.options.get("weight"), self.options.get("pos_weight")
-        w = _constant(x, weight) if weight is not None else 1.0
-        q = _constant(x, pos_weight) if pos_weight is not None else 1.0
+        w = constant_like(x, weight) if weight is not None else 1.0
+        q = constant_like(x, pos_weight) if pos_weight is not None else 1.0
         scale = _scaled_graph(grad, self.reduction, x.numel())
         grad_x = w * ((1 + (q - 1) * y) * x.sigmoid() - q * y) * scale
         grad_y = None

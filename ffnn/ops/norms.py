@@ -14,6 +14,7 @@ import numpy as np
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.ops.elementwise import constant_like
 
 
 class BatchNorm(Op):
@@ -117,11 +118,11 @@ class RunningBatchNorm(Op):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         options = self.options
         rstd = 1 / np.sqrt(options["running_var"] + options.get("eps", 1e-5))
-        rstd = type(x)._make(rstd.astype(x.dtype).reshape(shape), False, None)
+        rstd = constant_like(x, rstd.reshape(shape))
         scale = rstd if weight is None else rstd * weight.reshape(shape)
         grad_w = None
         if weight is not None:
-            mean = type(x)._make(options["running_mean"].reshape(shape), False, None)
+            mean = constant_like(x, options["running_mean"].reshape(shape))
             grad_w = (grad * ((x - mean) * rstd)).sum(dim=axes)
         return (grad * scale, grad_w, grad.sum(dim=axes) if bias is not None else None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.ops.elementwise import constant_like
 
 
 def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
@@ -218,6 +219,6 @@ class Norm(Op):
             return Op.backward_graph(self, grad, x)
         y = Norm.apply(x, p=2.0, dim=self.axes, keepdim=True)
         zero = y._data == 0  # torch's subgradient 0 at a zero vector
-        safe = y + type(y)._make(zero.astype(y.dtype), False, None)
+        safe = y + constant_like(y, zero)
         scale = _expanded_back(grad, tuple(x.shape), self.axes, self.keepdim)
-        return (scale * x / safe * type(y)._make((~zero).astype(y.dtype), False, None),)
+        return (scale * x / safe * constant_like(y, ~zero),)

@@ -9,7 +9,7 @@ import numpy as np
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops import scatter
-from ffnn.ops.elementwise import unbroadcast, unbroadcast_graph
+from ffnn.ops.elementwise import constant_like, unbroadcast, unbroadcast_graph
 from ffnn.region_gradient import Region
 
 
@@ -118,7 +118,7 @@ class GetItem(Op):
                 raise NotImplementedError(
                     "create_graph=True: the gradient of an index that picks an element twice "
                     "cannot be differentiated again in ffnn")
-        zeros = type(grad)._make(np.zeros(self.shape, dtype=grad.dtype), False, None)
+        zeros = constant_like(grad, np.zeros(self.shape))
         return (SetItem.apply(zeros, grad, index=self.index),)
 
 
@@ -154,9 +154,9 @@ class SetItem(Op):
     def backward_graph(self, grad, x, v):
         grad_x = grad_v = None
         if self.needs_input_grad[0]:
-            kept = np.ones(x.shape, dtype=grad.dtype)
+            kept = np.ones(x.shape)
             kept[self.index] = 0
-            grad_x = grad * type(grad)._make(kept, False, None)
+            grad_x = grad * constant_like(grad, kept)
         if self.needs_input_grad[1]:
             picked = GetItem.apply(grad, index=self.index)
             grad_v = unbroadcast_graph(picked, self.v_shape) if picked.ndim >= len(self.v_shape) \
