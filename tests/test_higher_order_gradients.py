@@ -83,6 +83,22 @@ def test_shape_ops_indexing_and_batched_products_match_torch():
                    rng.standard_normal(4))
 
 
+@pytest.mark.parametrize("slopes", [1, 4], ids=["one_slope", "per_channel"])
+def test_prelu_and_glu_second_derivatives_match_torch(slopes):
+    """PReLU's slope learned (its second derivatives in x and a mix: ∂²/∂x∂a = g where
+    x < 0), on [n, c, l] and [n, c] inputs; GLU on either axis."""
+    rng = np.random.default_rng(11)
+
+    def fn(lib, x, x2, a):
+        prelu = lib.nn.functional.prelu
+        glu = lib.nn.functional.glu(x2 * x2.sum(1, keepdim=True), dim=1).tanh().sum()
+        return prelu(x, a).pow(3).sum() + prelu(x2, a).sin().sum() + glu + \
+            lib.nn.functional.glu(x2.T.exp()).pow(2).sum()
+
+    _against_torch(fn, rng.standard_normal((5, 4, 3)), rng.standard_normal((6, 4)),
+                   rng.uniform(0.1, 0.4, slopes))
+
+
 def test_broadcasting_arithmetic_and_element_wise_functions_match_torch():
     rng = np.random.default_rng(5)
 
@@ -173,6 +189,34 @@ def test_a_sequential_with_norms_gives_torchs_second_derivatives():
     (ours, ours_running), (theirs, theirs_running) = _penalties(ffnn), _penalties(torch)
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-20)  # exact zeros: ~1e-32
     np.testing.assert_allclose(ours_running, theirs_running, rtol=1e-12)  # counted once each
+
+
+def _dropout_penalty(norm: bool, one_by_one: bool) -> list[np.ndarray]:
+    """d/dθ of Σ ‖dL/dθ‖² for a Sequential with two dropouts (and a batch norm), its input
+    needing no gradient: the native chain, or its layers one by one (a forward hook), the
+    same seed drawing the same masks."""
+    nn = ffnn.nn
+    ffnn.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8) if norm else nn.Identity(),
+                        nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 8), nn.SiLU(),
+                        nn.Dropout(0.5), nn.Linear(8, 1)).double()
+    if one_by_one:
+        net[4].register_forward_hook(lambda *args: None)
+    x = ffnn.tensor(np.random.default_rng(3).standard_normal((6, 4)))
+    ffnn.manual_seed(1)
+    out = net(x)
+    assert ("native" in vars(out.grad_fn)) != one_by_one
+    out.pow(2).mean().backward(create_graph=True)
+    params = list(net.parameters())
+    found = ffnn.autograd.grad(sum((p.grad**2).sum() for p in params), params)
+    return [g.numpy() for g in found]
+
+
+@pytest.mark.parametrize("norm", [False, True], ids=["plain", "batch_norm"])
+def test_a_native_chains_dropout_is_differentiated_again_with_its_mask(norm):
+    native, one_by_one = _dropout_penalty(norm, False), _dropout_penalty(norm, True)
+    for ours, layered in zip(native, one_by_one):
+        assert_close(ours, layered, what="second derivative")
 
 
 THIRD_ORDER = {

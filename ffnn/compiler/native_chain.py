@@ -312,6 +312,17 @@ class NativeChain:
         self._handed = grads, [g for g in grads if g is not None], addresses, needs
         return grads[:-1], addresses
 
+    def dropout_scale(self, saved: tuple, layer: int) -> np.ndarray:
+        """The keep mask · 1/(1 - p) that the call which returned ``saved`` drew for the
+        dropout at index ``layer`` of its layers (its layers computed again as tensors for a
+        tensor-form backward multiply by it)."""
+        x2, _, work, _, _ = saved
+        for block, found in zip(self.blocks, self._layout(x2.shape[0])[2]):
+            if block.dropout_layer == layer:
+                keep, scale = (_view(work, *found[key]) for key in ("keep", "scale"))
+                return keep * scale[0]
+        raise ValueError(f"layer {layer} of the chain {self.name!r} is not a dropout")
+
     def saved_array(self, saved: tuple, array_id: int) -> tuple[np.ndarray, str] | None:
         """(the array with id ``array_id`` or a view of it, the name of the layer that keeps
         it) if a layer keeps it for the backward, as the per-layer graph keeps it."""

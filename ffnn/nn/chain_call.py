@@ -44,6 +44,7 @@ from ffnn.nn.chain_layers import (
     running_statistics,
 )
 from ffnn.ops import dropout, matrix, norms
+from ffnn.ops.elementwise import constant_like
 from ffnn.ops.shape import FlattenFeatures
 from ffnn.tensor import Tensor
 
@@ -158,7 +159,7 @@ class SequentialChain(Op):
                 out = norms.BatchNorm.apply(out, params[slot], params[slot + 1], eps=eps)
                 slot += 2
             elif op is dropout.Dropout:
-                out = self._dropped_again(out, i - start)
+                out = self._dropped_again(out, i, start)
             elif takes:
                 out = op.apply(out, params[slot], params[slot + 1], **options)
                 slot += 2
@@ -166,13 +167,12 @@ class SequentialChain(Op):
                 out = op.apply(out, **options)
         return out
 
-    def _dropped_again(self, out, done: int):
-        """A dropout layer's output again, with this call's mask."""
-        if done < 0:
-            raise NotImplementedError(
-                "create_graph=True: the gradient of a dropout in a Sequential whose input "
-                "needs no gradient cannot be differentiated again in ffnn")
-        return self.done[done][0].masked(out)
+    def _dropped_again(self, out, layer: int, start: int):
+        """The output of the dropout at index ``layer`` again, with this call's mask (the
+        native chain's for its leading ``start`` layers)."""
+        if layer < start:
+            return out * constant_like(out, self.native.dropout_scale(self.native_saved, layer))
+        return self.done[layer - start][0].masked(out)
 
 
 class _Plan:

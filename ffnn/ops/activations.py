@@ -501,6 +501,22 @@ class PReLU(Op):
                 grad_a = contribution.sum(axis=axes).reshape(self.weight_shape)
         return grad_x, grad_a
 
+    def backward_graph(self, grad, x, weight):
+        """The two gradients above as tensor ops: x > 0 a constant mask m, dL/dx = g·(m +
+        (1 - m)·a), dL/da = Σ g·(1 - m)·x over every axis but the channels'."""
+        negative = constant_like(x, x._data <= 0)
+        channels = weight.numel() > 1 and x.ndim >= 2
+        a = weight.reshape((1, -1) + (1,) * (x.ndim - 2)) if channels else weight
+        grad_x = grad_a = None
+        if self.needs_input_grad[0]:
+            grad_x = grad * (1 - negative) + grad * negative * a
+        if self.needs_input_grad[1]:
+            contribution = grad * negative * x
+            axes = (0, *range(2, x.ndim)) if channels else tuple(range(x.ndim))
+            grad_a = contribution.sum(dim=axes).reshape(weight.shape) if axes else \
+                contribution.reshape(weight.shape)
+        return grad_x, grad_a
+
     def _compiled_backward(self, grad: np.ndarray) -> tuple:
         from ffnn.kernels import prelu
 

@@ -22,6 +22,7 @@ from ffnn.ops.activations import (
 )
 from ffnn.ops.elementwise import constant_like
 from ffnn.ops.pointwise import Pointwise
+from ffnn.ops.shape import Concatenate
 
 HARDTANH = Pointwise("hardtanh", forward="""
     inside = x > min_val and x < max_val
@@ -276,3 +277,11 @@ class GLU(Op):
         grad_a = grad * self.sigmoid
         grad_b = grad_a * self.a * (1 - self.sigmoid)
         return (xp(grad).concatenate([grad_a, grad_b], axis=self.dim),)
+
+    def backward_graph(self, grad, x):
+        """The gradient above as tensor ops on the halves [a, b] of x."""
+        dim = self.options.get("dim", -1)
+        a, b = x.chunk(2, dim)
+        s = b.sigmoid()
+        grad_a = grad * s
+        return (Concatenate.apply(grad_a, grad_a * a * (1 - s), dim=dim),)
