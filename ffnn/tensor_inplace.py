@@ -176,10 +176,6 @@ class InPlaceMethods:
         """self += value · tensor1 / tensor2."""
         return self._inplace(lambda x, a, b: x + a / b * value, tensor1, tensor2)
 
-    def lerp_(self, end, weight):
-        """self += weight · (end - self)."""
-        return self._inplace(lambda x, e, w: x + (e - x) * w, end, weight)
-
     def neg_(self):
         return self._inplace(lambda x: -x)
 

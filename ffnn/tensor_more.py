@@ -309,8 +309,16 @@ class MoreTensorMethods:
         return self - _plain(np.trunc(self.numpy() / _array(other))) * other
 
     def lerp(self, end, weight):
-        """self + weight·(end − self)."""
-        return self + weight * (end - self)
+        """self + w·(end − self) where |w| < 0.5, else end − (end − self)·(1 − w): torch's
+        two forms, each exact at its end (w in the tensor's dtype, as torch computes it)."""
+        if isinstance(weight, _tensor_cls()):
+            small = weight.abs() < 0.5
+            return _ops().where(small, self + (end - self) * weight,
+                                end - (end - self) * (1 - weight))
+        w = self._data.dtype.type(weight) if self._data.dtype.kind in "fc" else weight
+        if abs(w) < 0.5:
+            return self + (end - self) * w
+        return end - (end - self) * (1 - w)
 
     def addcmul(self, tensor1, tensor2, *, value=1):
         return self + value * tensor1 * tensor2

@@ -5,6 +5,7 @@ on arrays (``sgd_update``, ``adam_update``, ...); ``lr_scheduler`` changes ``gro
 Each update function dispatches (``_dispatch``) to sibling implementations of one formula:
 ``_single_tensor_*`` (NumPy, the reference), ``_compiled_*`` (a loop generated from the
 optimizer's ``*_KERNEL`` description by ``ffnn.kernels``) and, for Adam, ``_blocked_adam``.
+``swa_utils``: weight averaging (SWA, EMA) and its schedule.
 """
 
 from ffnn.optim import lr_scheduler
@@ -21,4 +22,13 @@ from ffnn.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
            "Adamax", "NAdam", "RAdam", "Rprop",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
+
+
+def __getattr__(name: str):
+    """``swa_utils`` at first use (it imports ``ffnn.nn``)."""
+    if name == "swa_utils":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module("ffnn.optim.swa_utils")
+    raise AttributeError(f"module 'ffnn.optim' has no attribute {name!r}")
