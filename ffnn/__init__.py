@@ -4,7 +4,14 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
-from ffnn import _malloc, autograd, functions_more
+from ffnn import (
+    _malloc,
+    autograd,
+    functions_arrays,
+    functions_math,
+    functions_more,
+    functions_sampling,
+)
 from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
     arange,
@@ -123,7 +130,10 @@ from ffnn.functions import (
     var,
     where,
 )
+from ffnn.functions_arrays import *  # noqa: F403 - see its __all__
+from ffnn.functions_math import *  # noqa: F403 - see its __all__
 from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (see its __all__)
+from ffnn.functions_sampling import *  # noqa: F403 - see its __all__
 from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
 from ffnn.ops import (
     abs,
@@ -183,6 +193,7 @@ __all__ = [
     "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "Size", "argsort",
     "gather", "set_printoptions", "sort", "topk", "ceil", "cumsum", "expm1", "floor",
     "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
+    *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
 ]
 
 
@@ -192,7 +203,7 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd", "amp", "linalg"}:
+                "accelerator", "autograd", "amp", "linalg", "distributions"}:
         return importlib.import_module(f"ffnn.{name}")
     if name == "autocast":
         from ffnn.amp import autocast

@@ -13,14 +13,18 @@ import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.size import Size, shape_of
+from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_math import MathTensorMethods
 from ffnn.tensor_more import MoreTensorMethods
+from ffnn.tensor_sampling import SamplingTensorMethods
 
 MaxResult, MinResult = return_types.max, return_types.min
 SortResult, TopKResult = return_types.sort, return_types.topk
 
 
-class Tensor(InPlaceMethods, MoreTensorMethods):
+class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
+             ArrayTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
