@@ -32,11 +32,14 @@ from ffnn.nn.activation_more import (
     Threshold,
 )
 from ffnn.nn.attention import MultiheadAttention
+from ffnn.nn.bilinear import Bilinear
+from ffnn.nn.channel_dropout import Dropout1d
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.embedding_bag import EmbeddingBag
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
+from ffnn.nn.group_norms import GroupNorm, InstanceNorm1d
 from ffnn.nn.linear import Flatten, Identity, LazyLinear, Linear, Unflatten
 from ffnn.nn.loss import (
     BCELoss,
@@ -84,7 +87,7 @@ __all__ = [
     "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
     "TripletMarginLoss", "ParameterList", "ParameterDict", "RReLU", "AlphaDropout",
-    "LazyLinear", "EmbeddingBag",
+    "LazyLinear", "EmbeddingBag", "GroupNorm", "InstanceNorm1d", "Bilinear", "Dropout1d",
 ]
 
 

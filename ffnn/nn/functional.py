@@ -534,7 +534,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / ops.clamp(norm, min=eps)
 
 
+from ffnn.nn.bilinear import bilinear  # noqa: E402,F401 - torch's name
+from ffnn.nn.channel_dropout import dropout1d  # noqa: E402,F401 - torch's name
 from ffnn.nn.embedding_bag import embedding_bag  # noqa: E402,F401 - torch's name
+from ffnn.nn.group_norms import group_norm, instance_norm  # noqa: E402,F401 - torch's names
 from ffnn.nn.random_layers import alpha_dropout, rrelu  # noqa: E402,F401 - torch's names
 from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 
