@@ -14,6 +14,7 @@ from ffnn.optim.adagrad import Adagrad
 from ffnn.optim.adam import Adam
 from ffnn.optim.adam_variants import Adamax, NAdam, RAdam
 from ffnn.optim.adamw import AdamW
+from ffnn.optim.asgd import ASGD
 from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import Optimizer
 from ffnn.optim.rmsprop import RMSprop
@@ -21,7 +22,7 @@ from ffnn.optim.rprop import Rprop
 from ffnn.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS",
-           "Adamax", "NAdam", "RAdam", "Rprop",
+           "Adamax", "NAdam", "RAdam", "Rprop", "ASGD",
            "lr_scheduler", "swa_utils"]
 
 
