@@ -1,4 +1,5 @@
-"""Gradient clipping, flat parameter vectors, an L1 penalty and weight-decay parameter groups.
+"""Gradient clipping, flat parameter vectors, an L1 penalty and weight-decay parameter groups;
+the submodules `parametrize` and `parametrizations`, and weight and spectral norm as hooks.
 
 ``clip_grad_norm_`` and ``clip_grad_value_`` work in place on the gradient arrays, as in
 ``torch.nn.utils``; the others build on ``ffnn`` ops so that gradients flow through them.
@@ -199,3 +200,12 @@ def decay_param_groups(model, weight_decay: float) -> list[dict[str, Any]]:
         {"params": decay, "weight_decay": float(weight_decay)},
         {"params": no_decay, "weight_decay": 0.0},
     ]
+
+
+from ffnn.nn.utils import parametrizations, parametrize  # noqa: E402,F401 - torch's submodules
+from ffnn.nn.utils.weight_hooks import (  # noqa: E402,F401 - torch's older forms
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
