@@ -203,12 +203,17 @@ def __getattr__(name):
 
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
-                "accelerator", "autograd", "amp", "linalg", "distributions"}:
+                "accelerator", "autograd", "amp", "linalg", "distributions", "func",
+                "testing"}:
         return importlib.import_module(f"ffnn.{name}")
     if name == "autocast":
         from ffnn.amp import autocast
 
         return autocast
+    if name == "vmap":
+        from ffnn.func import vmap
+
+        return vmap
     if name == "compile":  # the function; its package is ffnn.compiler, as torch's
         from ffnn.compiler import compile
 
