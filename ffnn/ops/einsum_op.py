@@ -62,6 +62,26 @@ class Einsum(Op):
                 array.dtype, copy=False))
         return tuple(grads)
 
+    def backward_graph(self, grad, *operands):
+        """``backward``'s einsums, recorded as einsums of the tensors."""
+        grads = []
+        for i, (mine, operand) in enumerate(zip(self.in_letters, operands)):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            if "." in mine or len(set(mine)) != len(mine):
+                raise NotImplementedError(f"einsum: the gradient for operand subscripts "
+                                          f"{mine!r} is not available in ffnn")
+            others = [s for j, s in enumerate(self.in_letters) if j != i]
+            known = set(self.out_letters).union(*others)
+            route = ",".join([self.out_letters, *others]) + "->" + \
+                "".join(c for c in mine if c in known)
+            partial = Einsum.apply(grad, *(t for j, t in enumerate(operands) if j != i),
+                                   equation=route)
+            shape = [operand.shape[k] if c in known else 1 for k, c in enumerate(mine)]
+            grads.append(partial.reshape(shape).expand(*operand.shape))
+        return tuple(grads)
+
 
 SMALL = 1 << 14
 """Fewer elements in all: NumPy's einsum loop is quicker than our reshapes around a product."""

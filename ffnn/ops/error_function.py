@@ -71,3 +71,6 @@ class Erfc(Op):
     def backward(self, grad):
         factor = -TWO_OVER_SQRT_PI * xp(grad).exp(-self.x * self.x)
         return (grad * factor.astype(self.x.dtype, copy=False),)
+
+    def backward_graph(self, grad, x):
+        return (grad * (-(x * x)).exp() * -TWO_OVER_SQRT_PI,)

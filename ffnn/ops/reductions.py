@@ -123,6 +123,17 @@ class Extremum(Op):
         m.put_along_axis(out, self.index, grad, axis=self.axis)
         return (out,)
 
+    def backward_graph(self, grad, x):
+        """dL/dy broadcast back times a constant: the ties' shares, or 1 at the index."""
+        if self.index is None:
+            share = self.weights
+        else:
+            m = xp(x._data)
+            share = m.zeros(self.shape, dtype=x.dtype)
+            m.put_along_axis(share, self.index, 1, axis=self.axis)
+        return (_expanded_back(grad, self.shape, self.axes, self.keepdim)
+                * constant_like(x, share),)
+
 
 def arg_extremum(x, axis: int, largest: bool):
     """``np.argmax(x, axis, keepdims=True)`` (``argmin`` unless ``largest``): the first extreme
@@ -150,6 +161,9 @@ class Cumsum(Op):
         m = xp(grad)
         flipped = m.flip(grad, axis=self.dim)
         return (m.flip(m.cumsum(flipped, axis=self.dim), axis=self.dim),)
+
+    def backward_graph(self, grad, x):
+        return (grad.flip(self.dim).cumsum(self.dim).flip(self.dim),)
 
 
 class Prod(Op):
