@@ -1,5 +1,46 @@
-"""torch's function forms of random sampling (their methods: ``ffnn.tensor_sampling``)."""
+"""torch's function forms of random sampling (their methods: ``ffnn.tensor_sampling``):
+``torch.multinomial``, ``torch.bernoulli`` and ``torch.poisson``, drawn from ``generator``
+or ffnn's global seeded generator."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import numpy as np
+
+from ffnn import random as _random
+from ffnn.tensor import Tensor, _to_array
+
+__all__: list[str] = ["multinomial", "bernoulli", "poisson"]
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x), False, None)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """``num_samples`` int64 category indices per row of the weights ``input`` (K,) or
+    (R, K), each drawn with probability wᵢ / Σw (see ``Tensor.multinomial``)."""
+    return _as_tensor(input).multinomial(num_samples, replacement, generator=generator)
+
+
+def bernoulli(input, p: float | None = None, *, generator=None) -> Tensor:
+    """0/1 samples in ``input``'s dtype, 1 with probability ``input`` (or ``p``)."""
+    return _as_tensor(input).bernoulli(p, generator=generator)
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson(λ) counts for each rate λ of ``input`` (float, λ ≥ 0), in ``input``'s dtype:
+    P(k) = λᵏ e^{-λ} / k!.
+
+    Raises RuntimeError for a negative, NaN or infinite rate."""
+    rates = _as_tensor(input).numpy()
+    if rates.dtype.kind != "f":
+        raise NotImplementedError(f"poisson: rates must be floating point. Received: dtype "
+                                  f"{rates.dtype}")
+    if not np.all(rates >= 0):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative "
+                           "(NaN is not)")
+    if not np.all(np.isfinite(rates)):
+        raise RuntimeError("invalid Poisson rate, expected a finite rate. Received: inf")
+    counts = _random.rng(generator).poisson(rates.astype(np.float64))
+    return Tensor._make(counts.astype(rates.dtype), False, None)

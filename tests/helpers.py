@@ -21,11 +21,13 @@ RTOL = {np.dtype("float64"): 1e-10, np.dtype("float32"): 1e-5}
 
 
 def assert_close(actual, expected, dtype=np.float64, rtol=None, what="value") -> None:
-    """|actual - expected| ≤ rtol · (1 + max|expected|) elementwise, and equal shapes."""
+    """|actual - expected| ≤ rtol · (1 + max|expected|) elementwise (the max over the finite
+    entries; infinities and NaNs must match where they are), and equal shapes."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     rtol = RTOL[np.dtype(dtype)] if rtol is None else rtol
-    scale = 1.0 + (float(np.abs(expected).max()) if expected.size else 0.0)
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else expected
+    scale = 1.0 + (float(finite.max()) if finite.size else 0.0)
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 

@@ -1,0 +1,28 @@
+"""Probability distributions with torch's API (``torch.distributions``): parameters,
+``sample``/``rsample`` (reparameterised, gradients reach the parameters), ``log_prob``,
+``entropy``, moments, ``cdf``/``icdf`` and ``kl_divergence``, all built from ffnn's
+differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
+
+Samples come from ffnn's seeded generator (``ffnn.manual_seed``): reproducible, but other
+numbers than torch's for the same seed.
+"""
+
+from ffnn.distributions import constraints
+from ffnn.distributions.bernoulli import Bernoulli
+from ffnn.distributions.categorical import Categorical
+from ffnn.distributions.distribution import Distribution
+from ffnn.distributions.exp_family import ExponentialFamily
+from ffnn.distributions.exponential import Exponential
+from ffnn.distributions.independent import Independent
+from ffnn.distributions.kl import kl_divergence, register_kl
+from ffnn.distributions.laplace import Laplace
+from ffnn.distributions.multivariate_normal import MultivariateNormal
+from ffnn.distributions.normal import Normal
+from ffnn.distributions.one_hot_categorical import OneHotCategorical
+from ffnn.distributions.uniform import Uniform
+
+__all__ = [
+    "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Exponential",
+    "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
+    "constraints", "kl_divergence", "register_kl",
+]

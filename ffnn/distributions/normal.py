@@ -1,0 +1,80 @@
+"""``Normal(loc, scale)``: the Gaussian N(μ, σ²), reparameterisable (x = μ + σ·ε)."""
+
+from __future__ import annotations
+
+import math
+
+from ffnn.distributions import constraints
+from ffnn.distributions._special import erfinv
+from ffnn.distributions.exp_family import ExponentialFamily
+from ffnn.distributions.utils import as_size, broadcast_all, is_number, standard_normal
+from ffnn.size import Size
+from ffnn.tensor import Tensor
+
+__all__ = ["Normal"]
+
+
+class Normal(ExponentialFamily):
+    """N(loc, scale²): density exp(-(x - μ)²/2σ²) / (σ√(2π)); ``loc`` and ``scale``
+    broadcast to ``batch_shape``. Raises ValueError for scale ≤ 0 or NaN parameters."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Tensor | float, scale: Tensor | float,
+                 validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        scalar = is_number(loc) and is_number(scale)
+        super().__init__(Size() if scalar else self.loc.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None) -> Normal:
+        new = self._get_checked_instance(Normal, _instance)
+        batch_shape = as_size(batch_shape)
+        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
+        super(Normal, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: tuple = ()) -> Tensor:
+        """μ + σ·ε, ε ~ N(0, 1): d/dμ = 1, d/dσ = ε."""
+        eps = standard_normal(self._extended_shape(sample_shape), self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        """-(x - μ)²/(2σ²) - log σ - log √(2π)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale**2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() \
+            - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        """½(1 + erf((x - μ)/(σ√2)))."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value: Tensor) -> Tensor:
+        """μ + σ·√2·erfinv(2p - 1)."""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        """½ + ½·log(2π) + log σ."""
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
