@@ -7,13 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import random as _random
-from ffnn.tensor import Tensor, _to_array
+from ffnn.functions_more import _as_tensor
+from ffnn.tensor import Tensor
 
 __all__: list[str] = ["multinomial", "bernoulli", "poisson"]
-
-
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor._make(_to_array(x), False, None)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *,

@@ -36,3 +36,21 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
                 f"unexpected_keys={self.unexpected_keys!r})")
 
     __str__ = __repr__
+
+
+median = _values_and_indices("median")
+nanmedian = _values_and_indices("nanmedian")
+kthvalue = _values_and_indices("kthvalue")
+mode = _values_and_indices("mode")
+cummax = _values_and_indices("cummax")
+cummin = _values_and_indices("cummin")
+
+
+class aminmax(namedtuple("aminmax", ["min", "max"])):  # noqa: N801 - torch's name
+    """torch.return_types.aminmax: (min, max)."""
+
+    __slots__ = ()
+    __module__ = "torch.return_types"
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"

@@ -18,13 +18,15 @@ from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_math import MathTensorMethods
 from ffnn.tensor_more import MoreTensorMethods
 from ffnn.tensor_sampling import SamplingTensorMethods
+from ffnn.tensor_scatter import ScatterTensorMethods
+from ffnn.tensor_statistics import StatisticsTensorMethods
 
 MaxResult, MinResult = return_types.max, return_types.min
 SortResult, TopKResult = return_types.sort, return_types.topk
 
 
 class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
-             ArrayTensorMethods):
+             ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of

@@ -115,6 +115,20 @@ def test_extrema_cumsum_erfc_and_einsum_second_derivatives_match_torch():
     _against_torch(fn, rng.standard_normal((3, 4)), rng.standard_normal((4, 3)))
 
 
+def test_gather_and_scatter_add_second_derivatives_match_torch():
+    """gather (a DQN's Q(s, a), an index picked twice), scatter_add and index_add."""
+    rng = np.random.default_rng(13)
+    index = np.array([[0, 2, 2], [1, 1, 0]])
+
+    def fn(lib, q, src):
+        picked = q.gather(1, lib.tensor(index)).pow(3).sum()
+        added = lib.zeros(2, 4, dtype=q.dtype).scatter_add(1, lib.tensor(index), src * q[:, :3])
+        rows = q.index_add(0, lib.tensor([1, 1]), src[:, :1].expand(2, 4) * 2)
+        return picked + added.sin().sum() + rows.pow(2).sum()
+
+    _against_torch(fn, rng.standard_normal((2, 4)), rng.standard_normal((2, 3)))
+
+
 def test_broadcasting_arithmetic_and_element_wise_functions_match_torch():
     rng = np.random.default_rng(5)
 

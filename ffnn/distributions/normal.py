@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ffnn.distributions import constraints
-from ffnn.distributions._special import erfinv
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.utils import as_size, broadcast_all, is_number, standard_normal
 from ffnn.size import Size
@@ -73,7 +72,7 @@ class Normal(ExponentialFamily):
 
     def icdf(self, value: Tensor) -> Tensor:
         """μ + σ·√2·erfinv(2p - 1)."""
-        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
     def entropy(self) -> Tensor:
         """½ + ½·log(2π) + log σ."""

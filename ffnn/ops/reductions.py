@@ -196,9 +196,9 @@ class Prod(Op):
 
 class Norm(Op):
     """y = (Σ_axes |x|ᵖ)^(1/p) for a finite p ≠ 0 (p = 2: √Σ x², p = 1: Σ |x|);
-    dL/dx = dL/dy · x |x|^(p-2) / y^(p-1) (p = 2: x / y, p = 1: sign x; 0 < p < 1:
-    sign x · |x|^(p-1) · y^(1-p), 0 where x = 0), and 0 where y = 0: torch's subgradient at a
-    zero vector, where the formula's 0/0 would give NaN."""
+    dL/dx = dL/dy · x |x|^(p-2) / y^(p-1) (p = 2: x / y, p = 1: sign x; p < 2: written
+    sign x · |x|^(p-1) / y^(p-1), 0 where x = 0 for p < 1), and 0 where y = 0: torch's
+    subgradient at a zero vector, where the formula's 0/0 would give NaN."""
 
     def forward(self, x, p=2.0, dim=None, keepdim=False):
         m = xp(x)
@@ -224,6 +224,8 @@ class Norm(Op):
                 scale = x / y
             elif p < 1:
                 scale = m.where(x == 0, 0, m.sign(x) * m.abs(x) ** (p - 1)) * y ** (1 - p)
+            elif p < 2:  # x·|x|^(p-2) would be 0·∞ at x = 0
+                scale = m.sign(x) * m.abs(x) ** (p - 1) / y ** (p - 1)
             else:
                 scale = x * m.abs(x) ** (p - 2) / y ** (p - 1)
         return ((g * m.where(y == 0, 0, scale)).astype(x.dtype, copy=False),)

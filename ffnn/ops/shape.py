@@ -218,3 +218,13 @@ class Gather(Op):
         positions[self.dim] = self.index
         scatter.add_at(out, tuple(positions), grad)
         return (out,)
+
+    def backward_graph(self, grad, x):
+        """dL/dy added into zeros at the gathered positions, as a recorded ``ScatterAdd``."""
+        from ffnn.ops.scatter_more import ScatterAdd  # noqa: PLC0415 - it imports this module
+
+        m = xp(x._data)
+        positions = list(m.indices(self.index.shape, sparse=True))
+        positions[self.dim] = self.index
+        zeros = constant_like(x, m.zeros(self.shape, dtype=x.dtype))
+        return (ScatterAdd.apply(zeros, grad, index=tuple(positions)),)

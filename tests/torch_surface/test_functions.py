@@ -43,6 +43,19 @@ def test_reductions_and_softmax_forms(dim, x):
     check_op(lambda lib, a: lib.norm(a, dim=dim), x)
 
 
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_p_norm_gradients_at_zero_entries_are_torchs(p):
+    """x·|x|^(p-2) is 0·∞ at a zero entry for p < 2: torch's gradient there is 0."""
+    values = np.array([[0.0, 1.0, -2.0], [0.0, 0.0, 0.0], [0.5, 0.0, 3.0]])
+    grads = []
+    for lib in (ffnn, torch):
+        t = lib.tensor(values, requires_grad=True)
+        (t.norm(p, dim=1) * lib.tensor([1.0, 2.0, -1.0])).sum().backward()
+        grads.append(t.grad.numpy())
+    assert np.isfinite(grads[0]).all()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("dim", [0, 1])
 def test_max_min_with_dim_return_values_and_indices(dim, x):
     for name in ("max", "min"):
