@@ -15,9 +15,10 @@ import numpy as np
 from ffnn.autograd import Op
 from ffnn.backend import xp
 from ffnn.ops.elementwise import Where, constant_like, unbroadcast, unbroadcast_graph
-from ffnn.ops.special_more import HALF_SQRT_PI, erfinv, lgamma, polygamma
+from ffnn.ops.special_more import HALF_SQRT_PI, erfinv, lgamma, ndtri, polygamma
 
 LN2 = math.log(2.0)
+SQRT_TWO_PI = math.sqrt(2 * math.pi)
 
 
 # ----- one-input ops ---------------------------------------------------------------------
@@ -184,6 +185,19 @@ class Erfinv(Unary):
 
     def slope_graph(self, x):
         return HALF_SQRT_PI * (Erfinv.apply(x) ** 2).exp()
+
+
+class Ndtri(Unary):
+    """y = Φ⁻¹(x), the standard normal quantile;  dL/dx = dL/dy · √(2π) e^{y²/2}."""
+
+    def function(self, x):
+        return ndtri(x)
+
+    def slope(self, x, y):
+        return SQRT_TWO_PI * xp(y).exp(y * y / 2)
+
+    def slope_graph(self, x):
+        return SQRT_TWO_PI * (Ndtri.apply(x) ** 2 / 2).exp()
 
 
 class Lgamma(Unary):

@@ -142,3 +142,26 @@ def erfinv(x):
             y = m.where(residual == 0, y, y - step / (1 + y * step))
         y = m.where(a == 1, m.inf, m.where(a > 1, m.nan, y))
     return _like(m.copysign(y, x64), x)
+
+
+def ndtri(p):
+    """Φ⁻¹(p), the standard normal quantile: ±inf at 0 and 1, nan outside [0, 1]. Start
+    √2·erf⁻¹(2p − 1) (or, in the far tails, x² ≈ s − log s − log 2π with s = −2 log p), then
+    three Halley steps on f(x) = Φ(x) − p, Φ written with erfc on the side of the tail, where
+    f' = φ(x) and f''/f' = −x."""
+    m, p64 = xp(p), _float64(p)
+    with np.errstate(all="ignore"):
+        tail = m.minimum(p64, 1 - p64)
+        s = -2 * m.log(tail)
+        far = m.sqrt(s - m.log(s) - math.log(2 * math.pi))
+        x = m.where(tail < 1e-10, m.where(p64 < 0.5, -far, far),
+                    math.sqrt(2) * erfinv(2 * p64 - 1))
+        for _ in range(3):
+            lower = 0.5 * special.erfc(-x / math.sqrt(2)) - p64
+            upper = (1 - p64) - 0.5 * special.erfc(x / math.sqrt(2))
+            residual = m.where(p64 < 0.5, lower, upper)
+            step = residual / (m.exp(-x * x / 2) / math.sqrt(2 * math.pi))
+            x = m.where(m.isfinite(step), x - step / (1 + x * step / 2), x)
+        x = m.where(p64 == 0, -m.inf, m.where(p64 == 1, m.inf, x))
+        x = m.where((p64 < 0) | (p64 > 1), m.nan, x)
+    return _like(x, p)
