@@ -451,11 +451,11 @@ def _priority(operand) -> tuple[int, np.dtype]:
     """(2 for a tensor with dimensions, 1 for a 0-d tensor, 0 for a Python number; dtype)."""
     if isinstance(operand, Tensor):
         return (2 if operand.ndim else 1), operand.dtype
-    if isinstance(operand, bool):
+    if isinstance(operand, (bool, np.bool_)):
         return 0, np.dtype(bool)
-    if isinstance(operand, int):
+    if isinstance(operand, (int, np.integer)):
         return 0, np.dtype(np.int64)
-    if isinstance(operand, float):
+    if isinstance(operand, (float, np.floating)):
         return 0, dtypes.get_default_dtype()
     raise TypeError(f"result_type(): expected a Tensor or a Python number, received "
                     f"{type(operand).__name__}")
@@ -473,14 +473,19 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     return higher
 
 
-def result_type(tensor1, tensor2) -> np.dtype:
-    """The dtype of an arithmetic op on the two operands (tensors or numbers): tensors with
+def result_dtype(*operands) -> np.dtype:
+    """The dtype of an arithmetic op on the operands (tensors or numbers): tensors with
     dimensions decide, then 0-d tensors, then numbers, each only by a higher category."""
     found: dict[int, np.dtype] = {}
-    for operand in (tensor1, tensor2):
+    for operand in operands:
         priority, dtype = _priority(operand)
         found[priority] = promote_types(found[priority], dtype) if priority in found else dtype
     return _combine(found.get(2), _combine(found.get(1), found.get(0)))
+
+
+def result_type(tensor1, tensor2) -> np.dtype:
+    """``result_dtype`` of the two operands, as ``torch.result_type``."""
+    return result_dtype(tensor1, tensor2)
 
 
 def can_cast(from_, to) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
-from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,34 +53,12 @@ def _torch_name(dtype) -> str:
     return name(dtype)
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
-
-def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
-    """torch's promote_types: the higher category's dtype (int64 with float32 is float32,
-    where NumPy gives float64), NumPy's rule within a category."""
-    if _CATEGORY[a.kind] != _CATEGORY[b.kind]:
-        return a if _CATEGORY[a.kind] > _CATEGORY[b.kind] else b
-    return np.promote_types(a, b)
-
-
 def result_dtype(*operands) -> np.dtype:
-    """torch's result dtype of tensors and Python numbers (see the module docstring)."""
-    Tensor = _tensor_cls()
-    tensors = [o for o in operands if isinstance(o, Tensor)]
-    result = None
-    for tier in ([t for t in tensors if t.ndim > 0], [t for t in tensors if t.ndim == 0]):
-        if tier:
-            found = reduce(_promote_types, [t._data.dtype for t in tier])
-            if result is None or _CATEGORY[found.kind] > _CATEGORY[result.kind]:
-                result = found
-    for number in operands:
-        if isinstance(number, Tensor):
-            continue
-        category = 0 if isinstance(number, bool) else 1 if isinstance(number, int) else 2
-        if result is None or category > _CATEGORY[result.kind]:
-            result = (np.dtype(bool), np.dtype(np.int64), _default_float())[category]
-    return result
+    """torch's result dtype of tensors and Python numbers (``ffnn.result_type``'s rule over
+    any number of operands; see the module docstring)."""
+    from ffnn.functions_arrays import result_dtype as rule  # noqa: PLC0415 - see _tensor_cls
+
+    return rule(*operands)
 
 
 def _as(operand, dtype):
