@@ -7,10 +7,12 @@ hand in ``ffnn.ops`` next to its forward formula.
 from ffnn import (
     _malloc,
     autograd,
+    determinism,
     functions_arrays,
     functions_math,
     functions_more,
     functions_sampling,
+    type_promotion,
 )
 from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from ffnn.creation import (
@@ -42,6 +44,7 @@ from ffnn.creation import (
     zeros,
     zeros_like,
 )
+from ffnn.determinism import *  # noqa: F403 - see its __all__
 from ffnn.device import device
 from ffnn.dtypes import (
     bool_,
@@ -163,6 +166,7 @@ from ffnn.tensor_types import (
     LongTensor,
     ShortTensor,
 )
+from ffnn.type_promotion import *  # noqa: F403 - see its __all__
 
 __version__ = "0.1.0"
 
@@ -194,6 +198,7 @@ __all__ = [
     "gather", "set_printoptions", "sort", "topk", "ceil", "cumsum", "expm1", "floor",
     "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
     *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
+    *type_promotion.__all__, *determinism.__all__,
 ]
 
 

@@ -1,5 +1,5 @@
 """torch's function forms that rearrange, select from or summarise arrays beyond the common
-ones, and the dtype and determinism helpers (their methods: ``ffnn.tensor_arrays``).
+ones (their methods: ``ffnn.tensor_arrays``, ``tensor_scatter``, ``tensor_statistics``).
 
 The array functions compose the differentiable ops, so gradients follow as torch's do; the
 ones that only compute positions (searchsorted, bucketize, tril_indices) return integer
@@ -20,6 +20,7 @@ from ffnn.functions_more import _as_tensor, _method_form
 from ffnn.size import Size
 from ffnn.tensor import Tensor
 from ffnn.tensor_arrays import _dim, _plain
+from ffnn.type_promotion import promote_types
 
 METHOD_FORMS = (
     "tile", "ravel", "moveaxis", "swapdims", "diagonal", "diag_embed", "fliplr", "flipud",
@@ -33,11 +34,7 @@ __all__ = [
     *METHOD_FORMS, "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d",
     "atleast_3d", "column_stack", "dstack", "row_stack", "block_diag", "cartesian_prod",
     "combinations", "vander", "searchsorted", "bucketize", "cdist", "trapezoid", "trapz",
-    "cumulative_trapezoid", "logspace", "range", "tril_indices", "triu_indices", "finfo",
-    "iinfo", "is_floating_point", "promote_types", "result_type", "can_cast",
-    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
-    "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
-    "get_deterministic_debug_mode",
+    "cumulative_trapezoid", "logspace", "range", "tril_indices", "triu_indices",
 ]
 
 
@@ -383,168 +380,6 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=
                  layout=None) -> Tensor:
     """The indices of the entries on and above the ``offset`` diagonal (see tril_indices)."""
     return _triangle_indices(row, col, offset, dtype, lower=False)
-
-
-# ----- dtypes ------------------------------------------------------------------------------
-class finfo:  # noqa: N801 - torch's name
-    """A floating dtype's limits (the default dtype when None): bits, eps (1 to the next
-    number), max, min, tiny = smallest_normal, resolution (10^−digits), dtype (its name)."""
-
-    def __init__(self, type=None) -> None:  # noqa: A002 - torch's name
-        dtype = dtypes.to_dtype(type)
-        if dtype.kind != "f":
-            raise TypeError("torch.finfo() requires a floating point input type. Use "
-                            "torch.iinfo to handle 'torch.finfo'")
-        info = np.finfo(dtype)
-        self.bits, self.dtype = int(info.bits), dtype.name
-        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
-        self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = 10.0 ** -int(info.precision)
-
-    def __repr__(self) -> str:
-        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
-                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
-                f"tiny={self.tiny:g}, dtype={self.dtype})")
-
-
-class iinfo:  # noqa: N801 - torch's name
-    """An integer dtype's limits: bits, max, min, dtype (its name)."""
-
-    def __init__(self, type) -> None:  # noqa: A002 - torch's name
-        dtype = dtypes.to_dtype(type)
-        if dtype.kind == "b":
-            raise TypeError("torch.bool is not supported by torch.iinfo")
-        if dtype.kind not in "iu":
-            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
-                            "handle 'torch.iinfo'")
-        info = np.iinfo(dtype)
-        self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), \
-            int(info.min), dtype.name
-
-    def __repr__(self) -> str:
-        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
-
-
-def is_floating_point(input: Tensor) -> bool:
-    """Whether the tensor's dtype is a floating one."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"is_floating_point(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}")
-    return input.is_floating_point()
-
-
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
-
-def promote_types(type1, type2) -> np.dtype:
-    """torch's promotion of two dtypes: within a category (bool < integer < floating) the
-    larger (uint8 with int8: int16), across categories the higher one's dtype
-    (int64 with float16: float16)."""
-    a, b = dtypes.to_dtype(type1), dtypes.to_dtype(type2)
-    rank_a, rank_b = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if rank_a != rank_b:
-        return a if rank_a > rank_b else b
-    return np.promote_types(a, b)
-
-
-def _priority(operand) -> tuple[int, np.dtype]:
-    """(2 for a tensor with dimensions, 1 for a 0-d tensor, 0 for a Python number; dtype)."""
-    if isinstance(operand, Tensor):
-        return (2 if operand.ndim else 1), operand.dtype
-    if isinstance(operand, (bool, np.bool_)):
-        return 0, np.dtype(bool)
-    if isinstance(operand, (int, np.integer)):
-        return 0, np.dtype(np.int64)
-    if isinstance(operand, (float, np.floating)):
-        return 0, dtypes.get_default_dtype()
-    raise TypeError(f"result_type(): expected a Tensor or a Python number, received "
-                    f"{type(operand).__name__}")
-
-
-def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
-    """torch's combine_categories: a lower-priority operand counts only when it is of a
-    higher category (a float number with an integer tensor)."""
-    if higher is None or lower is None:
-        return lower if higher is None else higher
-    if higher.kind == "f":
-        return higher
-    if higher.kind == "b" or lower.kind == "f":
-        return promote_types(higher, lower)
-    return higher
-
-
-def result_dtype(*operands) -> np.dtype:
-    """The dtype of an arithmetic op on the operands (tensors or numbers): tensors with
-    dimensions decide, then 0-d tensors, then numbers, each only by a higher category."""
-    found: dict[int, np.dtype] = {}
-    for operand in operands:
-        priority, dtype = _priority(operand)
-        found[priority] = promote_types(found[priority], dtype) if priority in found else dtype
-    return _combine(found.get(2), _combine(found.get(1), found.get(0)))
-
-
-def result_type(tensor1, tensor2) -> np.dtype:
-    """``result_dtype`` of the two operands, as ``torch.result_type``."""
-    return result_dtype(tensor1, tensor2)
-
-
-def can_cast(from_, to) -> bool:
-    """Whether torch casts ``from_`` to ``to`` in an in-place op: not floating to integer,
-    not anything but bool to bool."""
-    source, target = dtypes.to_dtype(from_), dtypes.to_dtype(to)
-    if source.kind == "f" and target.kind in "iu":
-        return False
-    return not (source.kind != "b" and target.kind == "b")
-
-
-# ----- determinism -----------------------------------------------------------------------
-_deterministic = {"mode": False, "warn_only": False}
-"""ffnn's ops are deterministic already; the flags are kept so programs can set and read
-them as in torch."""
-
-
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
-    """Record torch's determinism flag (every ffnn op is deterministic: nothing changes)."""
-    if not isinstance(mode, bool):
-        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must "
-                        f"be bool, not {type(mode).__name__}")
-    if not isinstance(warn_only, bool):
-        raise TypeError(f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, "
-                        f"not {type(warn_only).__name__}")
-    _deterministic["mode"], _deterministic["warn_only"] = mode, warn_only
-
-
-def are_deterministic_algorithms_enabled() -> bool:
-    return _deterministic["mode"]
-
-
-def is_deterministic_algorithms_warn_only_enabled() -> bool:
-    return _deterministic["warn_only"]
-
-
-_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
-
-
-def set_deterministic_debug_mode(debug_mode: str | int) -> None:
-    """'default' (0): determinism off; 'warn' (1): on, warn only; 'error' (2): on."""
-    if isinstance(debug_mode, str):
-        if debug_mode not in _DEBUG_MODES:
-            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, "
-                               f"`warn`, `error`, but got {debug_mode}")
-        debug_mode = _DEBUG_MODES[debug_mode]
-    elif not isinstance(debug_mode, int):
-        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
-    if debug_mode not in (0, 1, 2):
-        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got "
-                           f"{debug_mode}")
-    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
-
-
-def get_deterministic_debug_mode() -> int:
-    """0, 1 or 2 as set by set_deterministic_debug_mode (see there)."""
-    if not _deterministic["mode"]:
-        return 0
-    return 1 if _deterministic["warn_only"] else 2
 
 
 range = _range  # noqa: A001 - torch's name; last, so the builtin serves the code above

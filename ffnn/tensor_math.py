@@ -56,7 +56,7 @@ def _torch_name(dtype) -> str:
 def result_dtype(*operands) -> np.dtype:
     """torch's result dtype of tensors and Python numbers (``ffnn.result_type``'s rule over
     any number of operands; see the module docstring)."""
-    from ffnn.functions_arrays import result_dtype as rule  # noqa: PLC0415 - see _tensor_cls
+    from ffnn.type_promotion import result_dtype as rule  # noqa: PLC0415 - see _tensor_cls
 
     return rule(*operands)
 
