@@ -538,7 +538,8 @@ from ffnn.nn.bilinear import bilinear  # noqa: E402,F401 - torch's name
 from ffnn.nn.channel_dropout import dropout1d  # noqa: E402,F401 - torch's name
 from ffnn.nn.embedding_bag import embedding_bag  # noqa: E402,F401 - torch's name
 from ffnn.nn.group_norms import group_norm, instance_norm  # noqa: E402,F401 - torch's names
-from ffnn.nn.random_layers import alpha_dropout, rrelu  # noqa: E402,F401 - torch's names
+from ffnn.nn.loss_more import pdist  # noqa: E402,F401 - torch's name
+from ffnn.nn.random_layers import alpha_dropout, gumbel_softmax, rrelu  # noqa: E402,F401
 from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 
 

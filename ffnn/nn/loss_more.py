@@ -36,6 +36,19 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
 
 
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """‖xᵢ − xⱼ‖_p for every pair of rows i < j of ``input`` [N, M], in row-major order of
+    the pairs: [N(N − 1)/2] (the upper triangle of ``cdist(input, input)``; gradient 0 for
+    equal rows, as torch's)."""
+    from ffnn.functions_arrays import triu_indices
+    from ffnn.tensor_statistics import _lp_norm
+
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    rows, columns = triu_indices(input.shape[0], input.shape[0], 1)
+    return _lp_norm(input[rows] - input[columns], p, -1)
+
+
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target, margin: float = 0.0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """max(0, −y·(x1 − x2) + margin), y ∈ {1, −1}."""

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ffnn import ops
+from ffnn import creation, ops
 from ffnn import random as _random
 from ffnn.nn.activation import SELU_ALPHA, SELU_SCALE
 from ffnn.nn.module import Module
@@ -57,6 +57,24 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     a = 1.0 / math.sqrt((SATURATION * SATURATION * p + 1.0) * (1.0 - p))
     shift = (kept - 1.0) * (SATURATION * a) + SATURATION * a * p
     return input * Tensor((kept * a).astype(data.dtype)) + Tensor(shift.astype(data.dtype))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g)/τ) with g = −log E, E ~ Exp(1) (Gumbel noise): a differentiable
+    sample from the categorical distribution of ``logits``. ``hard``: the one-hot of its
+    largest entry in the forward, the soft sample's gradient in the backward
+    (y_hard − sg(y_soft) + y_soft, the straight-through estimator)."""
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"gumbel_softmax: logits must be a Tensor. Received: "
+                        f"{type(logits).__name__}")
+    noise = -ops.log(creation.zeros_like(logits).exponential_())
+    soft = ops.softmax((logits + noise) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.max(dim, keepdim=True)[1]
+    one_hot = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
 
 
 def _check_floating(name: str, input: Tensor) -> None:
