@@ -53,7 +53,7 @@ _LGAMMA = np.frompyfunc(_lgamma_scalar, 1, 1)
 
 def lgamma(x):
     """ln|Γ(x)|, libm's per element; +inf at the poles 0, -1, -2, …"""
-    values = _LGAMMA(to_numpy(_float64(x))).astype(np.float64)
+    values = np.asarray(_LGAMMA(to_numpy(_float64(x))), dtype=np.float64)  # 0-d: a float
     return _like(xp(x).asarray(values), x)
 
 

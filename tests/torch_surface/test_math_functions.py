@@ -453,3 +453,13 @@ def test_names_are_exported():
     for name in ("tan", "arcsin", "atan2", "xlogy", "lgamma", "erfinv", "cumprod",
                  "logcumsumexp", "heaviside", "frexp", "polygamma", "true_divide"):
         assert name in ffnn.__all__ and callable(getattr(ffnn, name))
+
+
+@pytest.mark.parametrize("name", ["tan", "asin", "acos", "atan", "asinh", "atanh", "sinc",
+                                  "exp2", "lgamma", "digamma", "erfinv", "deg2rad",
+                                  "rad2deg"])
+def test_a_zero_dimensional_tensor_gives_torchs_zero_dimensional_result(name):
+    ours = getattr(ffnn, name)(ffnn.tensor(0.3, dtype=ffnn.float64))
+    theirs = getattr(torch, name)(torch.tensor(0.3, dtype=torch.float64))
+    assert tuple(ours.shape) == () and ours.dtype == np.float64
+    assert_close(ours.numpy(), theirs.numpy(), rtol=1e-12, what=name)
