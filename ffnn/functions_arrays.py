@@ -262,12 +262,15 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 
 def _euclidean_by_products(x1: Tensor, x2: Tensor) -> Tensor:
     """√max(|a|² − 2 a·b + |b|², 0) for each pair of rows, as one matmul (torch's
-    _euclidean_dist); the gradient is 0 where the clamp holds."""
+    _euclidean_dist); the gradient is 0 where the clamp holds, and where the square comes out
+    exactly 0 (√'s 1/0 would make it NaN; whether it does depends on the BLAS's rounding)."""
     norms1, norms2 = (x1 * x1).sum(-1, keepdim=True), (x2 * x2).sum(-1, keepdim=True)
     ones1, ones2 = _plain(np.ones(norms1.shape, x1.dtype)), _plain(np.ones(norms2.shape, x2.dtype))
     left = creation.cat([x1 * -2, norms1, ones1], -1)
     right = creation.cat([x2, ones2, norms2], -1)
-    return ops.matmul(left, right.transpose(-1, -2)).clamp(min=0).sqrt()
+    squares = ops.matmul(left, right.transpose(-1, -2)).clamp(min=0)
+    positive = squares > 0
+    return ops.where(positive, ops.where(positive, squares, 1.0).sqrt(), 0.0)
 
 
 def _spacing(y: Tensor, x: Tensor, axis: int) -> Tensor:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ffnn
+from ffnn import accel
 from tests.helpers import assert_close
 
 
@@ -242,6 +243,7 @@ def _dropout_penalty(norm: bool, one_by_one: bool) -> list[np.ndarray]:
     return [g.numpy() for g in found]
 
 
+@pytest.mark.skipif(not accel.enabled, reason="the native chain needs numba")
 @pytest.mark.parametrize("norm", [False, True], ids=["plain", "batch_norm"])
 def test_a_native_chains_dropout_is_differentiated_again_with_its_mask(norm):
     native, one_by_one = _dropout_penalty(norm, False), _dropout_penalty(norm, True)
