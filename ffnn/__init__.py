@@ -9,6 +9,7 @@ from ffnn import (
     autograd,
     determinism,
     functions_arrays,
+    functions_linalg,
     functions_math,
     functions_more,
     functions_sampling,
@@ -134,6 +135,7 @@ from ffnn.functions import (
     where,
 )
 from ffnn.functions_arrays import *  # noqa: F403 - see its __all__
+from ffnn.functions_linalg import *  # noqa: F403 - torch.inverse, torch.det … (see its __all__)
 from ffnn.functions_math import *  # noqa: F403 - see its __all__
 from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (see its __all__)
 from ffnn.functions_sampling import *  # noqa: F403 - see its __all__
@@ -198,7 +200,7 @@ __all__ = [
     "gather", "set_printoptions", "sort", "topk", "ceil", "cumsum", "expm1", "floor",
     "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
     *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
-    *type_promotion.__all__, *determinism.__all__,
+    *functions_linalg.__all__, *type_promotion.__all__, *determinism.__all__,
 ]
 
 

@@ -15,6 +15,7 @@ from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.size import Size, shape_of
 from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_linalg import LinalgTensorMethods
 from ffnn.tensor_math import MathTensorMethods
 from ffnn.tensor_more import MoreTensorMethods
 from ffnn.tensor_sampling import SamplingTensorMethods
@@ -26,7 +27,8 @@ SortResult, TopKResult = return_types.sort, return_types.topk
 
 
 class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
-             ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods):
+             ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods,
+             LinalgTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of

@@ -129,7 +129,3 @@ def test_linalg_zero_norm_counts_nonzero_entries():
         np.testing.assert_array_equal(ffnn.linalg.vector_norm(ffnn.tensor(a), 0, dim=dim).numpy(),
                                       expected)
 
-
-def test_linalg_matrix_norms_missing_say_so():
-    with pytest.raises(NotImplementedError, match="matrix norm ord='nuc'"):
-        ffnn.linalg.norm(ffnn.ones(2, 2), "nuc")
