@@ -8,11 +8,13 @@ from ffnn import (
     _malloc,
     autograd,
     determinism,
+    functions_aliases,
     functions_arrays,
     functions_linalg,
     functions_math,
     functions_more,
     functions_sampling,
+    functions_writes,
     type_promotion,
 )
 from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -134,11 +136,13 @@ from ffnn.functions import (
     var,
     where,
 )
+from ffnn.functions_aliases import *  # noqa: F403 - see its __all__
 from ffnn.functions_arrays import *  # noqa: F403 - see its __all__
 from ffnn.functions_linalg import *  # noqa: F403 - torch.inverse, torch.det … (see its __all__)
 from ffnn.functions_math import *  # noqa: F403 - see its __all__
 from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (see its __all__)
 from ffnn.functions_sampling import *  # noqa: F403 - see its __all__
+from ffnn.functions_writes import *  # noqa: F403 - see its __all__
 from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
 from ffnn.ops import (
     abs,
@@ -201,6 +205,7 @@ __all__ = [
     "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
     *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
     *functions_linalg.__all__, *type_promotion.__all__, *determinism.__all__,
+    *functions_writes.__all__, *functions_aliases.__all__,
 ]
 
 

@@ -47,8 +47,8 @@ def mul(input, other):
     return ops.mul(_tensor(input), other)
 
 
-def div(input, other):
-    return ops.div(_tensor(input), other)
+def div(input, other, *, rounding_mode: str | None = None):
+    return _tensor(input).div(other, rounding_mode=rounding_mode)
 
 
 def neg(input):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.size import Size, shape_of
+from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_linalg import LinalgTensorMethods
@@ -21,6 +22,7 @@ from ffnn.tensor_more import MoreTensorMethods
 from ffnn.tensor_sampling import SamplingTensorMethods
 from ffnn.tensor_scatter import ScatterTensorMethods
 from ffnn.tensor_statistics import StatisticsTensorMethods
+from ffnn.tensor_writes import WriteTensorMethods
 
 MaxResult, MinResult = return_types.max, return_types.min
 SortResult, TopKResult = return_types.sort, return_types.topk
@@ -28,7 +30,7 @@ SortResult, TopKResult = return_types.sort, return_types.topk
 
 class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
              ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods,
-             LinalgTensorMethods):
+             LinalgTensorMethods, WriteTensorMethods, AliasTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
@@ -411,8 +413,11 @@ class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTenso
     def mul(self, other):
         return ops.mul(self, other)
 
-    def div(self, other):
-        return ops.div(self, other)
+    def div(self, other, *, rounding_mode: str | None = None):
+        """self / other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient (``divide``)."""
+        if rounding_mode is None:
+            return ops.div(self, other)
+        return self.divide(other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return ops.pow(self, exponent)

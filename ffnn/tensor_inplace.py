@@ -162,7 +162,9 @@ class InPlaceMethods:
     def mul_(self, other):
         return self._inplace(_binary("mul"), other)
 
-    def div_(self, other):
+    def div_(self, other, *, rounding_mode: str | None = None):
+        if rounding_mode is not None:
+            return self._inplace(lambda x, o: x.divide(o, rounding_mode=rounding_mode), other)
         return self._inplace(_binary("div"), other)
 
     def pow_(self, exponent):
