@@ -33,11 +33,14 @@ from ffnn.nn.activation_more import (
 )
 from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.bilinear import Bilinear
+from ffnn.nn.buffer import Buffer
 from ffnn.nn.channel_dropout import Dropout1d
 from ffnn.nn.container import ModuleDict, ModuleList, Sequential
+from ffnn.nn.data_parallel import DataParallel
 from ffnn.nn.distance import CosineSimilarity
 from ffnn.nn.embedding import Embedding
 from ffnn.nn.embedding_bag import EmbeddingBag
+from ffnn.nn.feature_dropout import FeatureAlphaDropout
 from ffnn.nn.ffn import GEGLU, FeedForward, GatedFeedForward, ResidualFFN, SwiGLU
 from ffnn.nn.group_norms import GroupNorm, InstanceNorm1d
 from ffnn.nn.linear import Flatten, Identity, LazyLinear, Linear, Unflatten
@@ -64,6 +67,7 @@ from ffnn.nn.loss_more import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
+from ffnn.nn.margin_losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d, Dropout, LayerNorm, RMSNorm
 from ffnn.nn.parameter import Parameter
@@ -71,6 +75,7 @@ from ffnn.nn.parameter_containers import ParameterDict, ParameterList
 from ffnn.nn.random_layers import AlphaDropout, RReLU
 from ffnn.nn.tabular import TabularModel
 from ffnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from ffnn.nn.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity",
@@ -88,6 +93,8 @@ __all__ = [
     "MultiMarginLoss", "PairwiseDistance", "PoissonNLLLoss", "SoftMarginLoss",
     "TripletMarginLoss", "ParameterList", "ParameterDict", "RReLU", "AlphaDropout",
     "LazyLinear", "EmbeddingBag", "GroupNorm", "InstanceNorm1d", "Bilinear", "Dropout1d",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "DataParallel",
+    "FeatureAlphaDropout", "Buffer", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
 ]
 
 

@@ -518,6 +518,8 @@ __all__ = [
     "dropout", "batch_norm", "layer_norm", "rms_norm", "one_hot", "mse_loss", "l1_loss",
     "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "normalize", "embedding", "kl_div", "cosine_similarity",
+    "group_norm", "instance_norm", "bilinear", "dropout1d", "gumbel_softmax", "pdist",
+    "feature_alpha_dropout", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
 ]
 
 
@@ -537,8 +539,13 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 from ffnn.nn.bilinear import bilinear  # noqa: E402,F401 - torch's name
 from ffnn.nn.channel_dropout import dropout1d  # noqa: E402,F401 - torch's name
 from ffnn.nn.embedding_bag import embedding_bag  # noqa: E402,F401 - torch's name
+from ffnn.nn.feature_dropout import feature_alpha_dropout  # noqa: E402,F401 - torch's name
 from ffnn.nn.group_norms import group_norm, instance_norm  # noqa: E402,F401 - torch's names
 from ffnn.nn.loss_more import pdist  # noqa: E402,F401 - torch's name
+from ffnn.nn.margin_losses import (  # noqa: E402,F401 - torch's names
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ffnn.nn.random_layers import alpha_dropout, gumbel_softmax, rrelu  # noqa: E402,F401
 from ffnn.ops.attention import scaled_dot_product_attention  # noqa: E402,F401
 

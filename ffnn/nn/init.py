@@ -167,3 +167,6 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+
+
+from ffnn.nn.init_more import sparse, sparse_  # noqa: E402,F401 - torch's names

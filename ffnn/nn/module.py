@@ -63,6 +63,8 @@ class Module:
                     "(ffnn.nn.Parameter or None expected)"
                 )
             params[name] = None
+        elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):
+            self.register_buffer(name, value, value.persistent)  # nn.Buffer(...), torch 2.5+
         elif name in buffers:
             buffers[name] = _as_buffer(value)
         elif name in modules and value is None:
@@ -101,9 +103,12 @@ class Module:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"buffer name must be a non-empty string without '.'. Received: "
                            f"name={name!r}")
-        self._forget(name)
+        if name not in self._buffers:  # a replaced buffer keeps its position, as in torch
+            self._forget(name)
         self._buffers[name] = _as_buffer(array)
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
