@@ -385,4 +385,4 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64, device=
     return _triangle_indices(row, col, offset, dtype, lower=False)
 
 
-range = _range  # noqa: A001 - torch's name; last, so the builtin serves the code above
+range = _range  # noqa: A001 - torch's name (this module's code uses builtins.range)
