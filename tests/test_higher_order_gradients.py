@@ -130,6 +130,25 @@ def test_gather_and_scatter_add_second_derivatives_match_torch():
     _against_torch(fn, rng.standard_normal((2, 4)), rng.standard_normal((2, 3)))
 
 
+def test_prod_and_embedding_second_derivatives_match_torch():
+    """prod over a dim, over all and with keepdim, with zero entries (the products of the
+    others); embeddings with a padding row and a repeated index."""
+    rng = np.random.default_rng(14)
+    x = rng.uniform(0.5, 1.5, (3, 4))
+    x[1, 2] = x[2, 0] = x[2, 3] = 0.0
+
+    def products(lib, a):
+        return a.prod(1).pow(2).sum() + a.prod().sin() + a.prod(0, keepdim=True).exp().sum()
+
+    def embeddings(lib, w):
+        index = lib.tensor([[1, 3, 3], [0, 2, 1]])
+        padded = lib.nn.functional.embedding(index, w, padding_idx=3)
+        return (padded.sin() * padded).sum() + (lib.nn.functional.embedding(index, w) ** 3).sum()
+
+    _against_torch(products, x)
+    _against_torch(embeddings, rng.standard_normal((4, 3)))
+
+
 def test_broadcasting_arithmetic_and_element_wise_functions_match_torch():
     rng = np.random.default_rng(5)
 
@@ -378,8 +397,9 @@ def test_zeroing_a_grad_in_place_drops_its_graph():
 
 def test_an_op_without_a_tensor_form_backward_names_itself():
     x = ffnn.randn(5, 3, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="gradient of Prod"):
-        ffnn.autograd.grad(x.prod(1).pow(2).sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="gradient of ScaledDotProductAttention"):
+        attention = ffnn.nn.functional.scaled_dot_product_attention(x[None], x[None], x[None])
+        ffnn.autograd.grad(attention.pow(2).sum(), x, create_graph=True)
     with pytest.raises(NotImplementedError, match="picks an element twice"):
         ffnn.autograd.grad(x[[0, 0, 1]].pow(2).sum(), x, create_graph=True)
 

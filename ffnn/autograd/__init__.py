@@ -170,9 +170,11 @@ class Op:
         raise NotImplementedError(
             f"create_graph=True: the gradient of {self.name} cannot be differentiated again in "
             "ffnn (its backward has no tensor form); higher-order gradients go through "
-            "Linear, matmul, element-wise arithmetic and functions, the activations, "
-            "softmax, sums, means, variances, 2-norms, shape ops, indexing, dropout, the "
-            "layer, RMS and batch norms and the regression and classification losses"
+            "Linear, matmul, einsum, element-wise arithmetic and functions, the activations, "
+            "softmax, sums, products, means, variances, 2-norms, extrema, cumulative sums "
+            "and products, shape ops, indexing, gather / scatter_add, embeddings, dropout, "
+            "the layer, RMS and batch norms, the regression and classification losses and "
+            "the linear-algebra solves and inverses"
         )
 
     def backward_region(self, grad_output):

@@ -40,3 +40,20 @@ class Embedding(Op):
         if self.padding_idx is not None:
             grad_weight[self.padding_idx] = 0
         return None, grad_weight
+
+    def backward_graph(self, grad, indices, weight):
+        """The scatter-add as a recorded ``ScatterAdd`` into zeros (the padding row's share
+        left out first), so the weight's gradient can be differentiated again."""
+        from ffnn.ops.elementwise import constant_like  # noqa: PLC0415
+        from ffnn.ops.scatter_more import ScatterAdd  # noqa: PLC0415
+
+        if not self.needs_input_grad[1]:
+            return None, None
+        rows = self.indices.reshape(-1) % self.num_embeddings
+        dim = grad.shape[-1]
+        flat = grad.reshape(-1, dim)
+        if self.padding_idx is not None:
+            kept = (rows != self.padding_idx % self.num_embeddings).astype(grad.dtype)
+            flat = flat * constant_like(flat, kept[:, None])
+        zeros = constant_like(weight, xp(weight._data).zeros(tuple(weight.shape), weight.dtype))
+        return None, ScatterAdd.apply(zeros, flat, index=(rows,))

@@ -193,6 +193,25 @@ class Prod(Op):
             grad = m.expand_dims(grad, axis)
         return ((grad * others).reshape(self.shape),)
 
+    def backward_graph(self, grad, x):
+        """``backward``'s products of the entries before and after each one, as recorded
+        cumulative products (exact where some entries are 0)."""
+        from ffnn import creation  # noqa: PLC0415 - it imports the ops
+
+        axis = self.axis
+        flat = x.reshape(self.x.shape)
+        size = flat.shape[axis]
+        reverse = (slice(None),) * axis + (slice(None, None, -1),)
+        ones = constant_like(flat, xp(flat._data).ones(
+            tuple(1 if a == axis else n for a, n in enumerate(flat.shape)), flat.dtype))
+        before = creation.cat([ones, flat.cumprod(axis)], axis)
+        after = creation.cat([ones, flat[reverse].cumprod(axis)], axis)[reverse]
+        pick = (slice(None),) * axis
+        others = before[pick + (slice(0, size),)] * after[pick + (slice(1, size + 1),)]
+        if not self.keepdim and grad.ndim < flat.ndim:
+            grad = grad.unsqueeze(axis)
+        return ((grad * others).reshape(self.shape),)
+
 
 class Norm(Op):
     """y = (Σ_axes |x|ᵖ)^(1/p) for a finite p ≠ 0 (p = 2: √Σ x², p = 1: Σ |x|);
