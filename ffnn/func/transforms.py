@@ -123,8 +123,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
     """(f(primals), ∂f/∂primals · tangents) for tensor primals (``autograd.functional.jvp``)."""
     if has_aux:
         raise NotImplementedError("jvp(has_aux=True) is not supported by ffnn")
-    return _functional.jvp(lambda *xs: func(*xs), tuple(primals), tuple(tangents),
-                           strict=strict)
+    return _functional.jvp(func, tuple(primals), tuple(tangents), strict=strict)
 
 
 def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,

@@ -61,6 +61,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         raise ValueError(f"instance_norm: expected input of shape [N, C, L, …]. Received: "
                          f"shape {list(input.shape)}")
     if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False normalises with the running "
+                             "statistics: pass running_mean and running_var")
         mean, var = _per_channel(running_mean, input.ndim), _per_channel(running_var, input.ndim)
         return _affine((input - mean) / (var + eps).sqrt(), weight, bias)
     positions = int(np.prod(input.shape[2:]))

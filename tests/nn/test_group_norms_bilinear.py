@@ -122,6 +122,8 @@ def test_errors_name_the_problem():
         ffnn.nn.functional.group_norm(ffnn.ones(2, 6), 4)
     with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
         ffnn.nn.InstanceNorm1d(3)(ffnn.ones(2, 3, 1))
+    with pytest.raises(ValueError, match="pass running_mean and running_var"):
+        ffnn.nn.functional.instance_norm(ffnn.ones(2, 3, 4), use_input_stats=False)
     with pytest.raises(ValueError, match="to match num_features"):
         ffnn.nn.InstanceNorm1d(4, affine=True)(ffnn.ones(2, 3, 5))
     with pytest.raises(RuntimeError, match="input1 size does not match weight size"):
