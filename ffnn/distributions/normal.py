@@ -4,44 +4,17 @@ from __future__ import annotations
 
 import math
 
-from ffnn.distributions import constraints
 from ffnn.distributions.exp_family import ExponentialFamily
-from ffnn.distributions.utils import as_size, broadcast_all, is_number, standard_normal
-from ffnn.size import Size
+from ffnn.distributions.location_scale import LocationScale
+from ffnn.distributions.utils import standard_normal
 from ffnn.tensor import Tensor
 
 __all__ = ["Normal"]
 
 
-class Normal(ExponentialFamily):
+class Normal(LocationScale, ExponentialFamily):
     """N(loc, scale²): density exp(-(x - μ)²/2σ²) / (σ√(2π)); ``loc`` and ``scale``
     broadcast to ``batch_shape``. Raises ValueError for scale ≤ 0 or NaN parameters."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Tensor | float, scale: Tensor | float,
-                 validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        scalar = is_number(loc) and is_number(scale)
-        super().__init__(Size() if scalar else self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> Normal:
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = as_size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        super(Normal, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
