@@ -11,8 +11,7 @@ from functools import total_ordering
 
 import numpy as np
 
-from ffnn import ops
-from ffnn.distributions._linalg import diagonal, solve_tril
+from ffnn import linalg, ops
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.categorical import Categorical
 from ffnn.distributions.distribution import Distribution
@@ -177,9 +176,11 @@ def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal,
                          f"event shapes cannot be computed: {p.event_shape} vs "
                          f"{q.event_shape}")
     p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
-    half_term1 = diagonal(q_tril).log().sum(-1) - diagonal(p_tril).log().sum(-1)
+    half_term1 = q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - \
+        p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     n = p.event_shape[0]
     shape = np.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2])) + (n, n)
-    term2 = batch_trace_xxt(solve_tril(q_tril.expand(shape), p_tril.expand(shape)))
+    term2 = batch_trace_xxt(linalg.solve_triangular(q_tril.expand(shape), p_tril.expand(shape),
+                                                    upper=False))
     term3 = batch_mahalanobis(q_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)

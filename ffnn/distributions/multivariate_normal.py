@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
+from ffnn import linalg
 from ffnn.distributions import constraints
-from ffnn.distributions._linalg import cholesky, diagonal, solve_tril
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.utils import as_size, lazy_property, standard_normal
 from ffnn.size import Size
@@ -21,7 +21,8 @@ def batch_mahalanobis(lower: Tensor, x: Tensor) -> Tensor:
     """xᵀ(L·Lᵀ)⁻¹x = |L⁻¹x|² for L (..., n, n) and x (..., n), batches broadcast."""
     batch = np.broadcast_shapes(tuple(lower.shape[:-2]), tuple(x.shape[:-1]))
     n = x.shape[-1]
-    solved = solve_tril(lower.expand(batch + (n, n)), x.expand(batch + (n,)).unsqueeze(-1))
+    solved = linalg.solve_triangular(lower.expand(batch + (n, n)),
+                                     x.expand(batch + (n,)).unsqueeze(-1), upper=False)
     return solved.squeeze(-1).pow(2).sum(-1)
 
 
@@ -32,10 +33,10 @@ def batch_trace_xxt(matrices: Tensor) -> Tensor:
 
 def precision_to_scale_tril(precision: Tensor) -> Tensor:
     """L with L·Lᵀ = P⁻¹: the Cholesky factor of the flipped P, flipped back, inverted."""
-    flipped = cholesky(precision.flip(-2, -1))
+    flipped = linalg.cholesky(precision.flip(-2, -1))
     inverse = flipped.flip(-2, -1).transpose(-2, -1)
     identity = Tensor._make(np.eye(precision.shape[-1], dtype=precision.dtype), False, None)
-    return solve_tril(inverse, identity.expand(tuple(inverse.shape)))
+    return linalg.solve_triangular(inverse, identity.expand(tuple(inverse.shape)), upper=False)
 
 
 def _at_least(tensor: Tensor, ndim: int, name: str) -> None:
@@ -75,7 +76,7 @@ class MultivariateNormal(Distribution):
         self.loc = loc.expand(batch_shape + (loc.shape[-1],))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
         self._unbroadcasted_scale_tril = {
-            "scale_tril": lambda m: m, "covariance_matrix": cholesky,
+            "scale_tril": lambda m: m, "covariance_matrix": linalg.cholesky,
             "precision_matrix": precision_to_scale_tril}[name](matrix)
 
     def expand(self, batch_shape, _instance=None) -> MultivariateNormal:
@@ -109,7 +110,8 @@ class MultivariateNormal(Distribution):
         """(L·Lᵀ)⁻¹ = L⁻ᵀ·L⁻¹."""
         lower = self._unbroadcasted_scale_tril
         identity = Tensor._make(np.eye(lower.shape[-1], dtype=lower.dtype), False, None)
-        inverse = solve_tril(lower, identity.expand(tuple(lower.shape)))
+        inverse = linalg.solve_triangular(lower, identity.expand(tuple(lower.shape)),
+                                          upper=False)
         return (inverse.transpose(-2, -1) @ inverse).expand(self._matrix_shape())
 
     @property
@@ -133,7 +135,7 @@ class MultivariateNormal(Distribution):
 
     def _half_log_det(self) -> Tensor:
         """½·log det Σ = Σᵢ log Lᵢᵢ."""
-        return diagonal(self._unbroadcasted_scale_tril).log().sum(-1)
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
     def log_prob(self, value: Tensor) -> Tensor:
         """-½(n·log 2π + (x - μ)ᵀΣ⁻¹(x - μ)) - ½·log det Σ."""

@@ -165,10 +165,6 @@ class SolveTriangular(Op):
         return grad_a, unbroadcast_graph(grad_b, b.shape) if self.needs_input_grad[1] else None
 
 
-class SolveTril(SolveTriangular):
-    """X = L⁻¹ · B for a lower-triangular L (``SolveTriangular`` with upper=False, left)."""
-
-
 class Cholesky(Op):
     """A = L·Lᵀ, L lower-triangular with a positive diagonal (A's lower triangle is read).
 
