@@ -17,7 +17,7 @@ import numpy as np
 from ffnn import dtypes
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
-from ffnn.nn.parameter import Parameter
+from ffnn.nn.normalization import register_norm_state
 from ffnn.tensor import Tensor
 
 
@@ -96,13 +96,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = (
             num_groups, num_channels, eps, affine)
-        dtype = dtypes.to_dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, dtype))
-            self.bias = Parameter(np.zeros(num_channels, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_norm_state(self, num_channels, dtypes.to_dtype(dtype), affine, False)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -122,19 +116,8 @@ class InstanceNorm1d(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtypes.to_dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        register_norm_state(self, num_features, dtypes.to_dtype(dtype), affine,
+                            track_running_stats)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3):

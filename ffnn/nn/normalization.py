@@ -13,6 +13,28 @@ from ffnn.ops import norms as _norm_ops
 from ffnn.tensor import Tensor
 
 
+def register_norm_state(module: Module, num_features: int, dtype, affine: bool,
+                        track_running_stats: bool, bias: bool = True) -> None:
+    """A per-feature norm's state, torch's names: γ = ``weight`` (ones) and β = ``bias``
+    (zeros) when ``affine`` (else None), and ``running_mean`` (zeros), ``running_var`` (ones)
+    and ``num_batches_tracked`` buffers when ``track_running_stats`` (else None)."""
+    if affine:
+        module.weight = Parameter(np.ones(num_features, dtype))
+        if bias:
+            module.bias = Parameter(np.zeros(num_features, dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    if track_running_stats:
+        module.register_buffer("running_mean", np.zeros(num_features, dtype))
+        module.register_buffer("running_var", np.ones(num_features, dtype))
+        module.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+    else:
+        module.running_mean = module.running_var = module.num_batches_tracked = None
+
+
 class BatchNorm1d(Module):
     """y = γ (x - μ)/√(σ² + ε) + β over the batch (and length) axes of [N, C] or [N, C, L].
 
@@ -35,21 +57,7 @@ class BatchNorm1d(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.frozen = False
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        register_norm_state(self, num_features, dtype, affine, track_running_stats, bias)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
