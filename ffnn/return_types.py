@@ -1,21 +1,27 @@
-"""The named tuples torch returns (``x.max(dim)``, ``sort``, ``topk``, ``load_state_dict``),
-printed as torch prints them."""
+"""The named tuples torch returns (``x.max(dim)``, ``sort``, ``topk``, ``median``,
+``load_state_dict`` …), printed as torch prints them; ``result_type`` makes one."""
 
 from __future__ import annotations
 
 from collections import namedtuple
 
 
-def _values_and_indices(name: str) -> type:
-    """torch.return_types.<name>: (values, indices), printed field per line."""
-    base = namedtuple(name, ["values", "indices"])
+def result_type(name: str, fields: list) -> type:
+    """torch.return_types.<name>: a named tuple of ``fields``, printed a field per line as
+    torch prints it."""
+    base = namedtuple(name, fields)
 
     def __repr__(self) -> str:
-        return (f"torch.return_types.{name}(\nvalues={self.values!r},\n"
-                f"indices={self.indices!r})")
+        body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"torch.return_types.{name}(\n{body})"
 
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
                                 "__module__": "torch.return_types"})
+
+
+def _values_and_indices(name: str) -> type:
+    """torch.return_types.<name>: (values, indices)."""
+    return result_type(name, ["values", "indices"])
 
 
 max = _values_and_indices("max")  # noqa: A001 - torch's names
@@ -46,11 +52,6 @@ cummax = _values_and_indices("cummax")
 cummin = _values_and_indices("cummin")
 
 
-class aminmax(namedtuple("aminmax", ["min", "max"])):  # noqa: N801 - torch's name
-    """torch.return_types.aminmax: (min, max)."""
-
-    __slots__ = ()
-    __module__ = "torch.return_types"
-
-    def __repr__(self) -> str:
-        return f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
+aminmax = result_type("aminmax", ["min", "max"])
+histogram = result_type("histogram", ["hist", "bin_edges"])
+frexp = result_type("frexp", ["mantissa", "exponent"])

@@ -7,7 +7,6 @@ and unfold compose the differentiable ops."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,19 +14,9 @@ import numpy as np
 if TYPE_CHECKING:
     from ffnn.tensor import Tensor
 
+from ffnn import return_types
 from ffnn.tensor_arrays import _along, _array, _dim, _ops, _plain, _tensor_cls
 from ffnn.tensor_inplace import _torch_name
-
-
-class histogram(namedtuple("histogram", ["hist", "bin_edges"])):  # noqa: N801 - torch's name
-    """torch.return_types.histogram: (hist, bin_edges)."""
-
-    __slots__ = ()
-    __module__ = "torch.return_types"
-
-    def __repr__(self) -> str:
-        return (f"torch.return_types.histogram(\nhist={self.hist!r},\n"
-                f"bin_edges={self.bin_edges!r})")
 
 
 def _result_dtype(a, b) -> np.dtype:
@@ -339,7 +328,7 @@ class AliasTensorMethods:
             raise RuntimeError("torch.histogramdd: if weight tensor is provided, it should have "
                                "the same dtype as the input tensor")
         edges = _bin_edges(array, bins, range)
-        return histogram(_plain(_histogram(array, edges, weight, density)),
+        return return_types.histogram(_plain(_histogram(array, edges, weight, density)),
                          _plain(edges.copy()))
 
     def bincount(self, weights=None, minlength: int = 0) -> Tensor:

@@ -14,7 +14,6 @@ bool < integer < float).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,10 +115,6 @@ def _plain(values):
     return _tensor_cls()._make(np.asarray(values), False, None)
 
 
-FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
-FrexpResult.__module__ = "torch.return_types"
-FrexpResult.__repr__ = lambda self: (f"torch.return_types.frexp(\nmantissa={self.mantissa!r},"
-                                     f"\nexponent={self.exponent!r})")
 
 
 class MathTensorMethods:
@@ -220,13 +215,15 @@ class MathTensorMethods:
         scaled, power = promote("ldexp", self, 2.0 ** floating(other))
         return scaled * power
 
-    def frexp(self) -> FrexpResult:
+    def frexp(self) -> tuple:
         """(mantissa, exponent) with self = mantissa · 2^exponent, ½ ≤ |mantissa| < 1 (0 for
         0); the exponent is int32. Floating tensors only."""
         if self._data.dtype.kind != "f":
             raise RuntimeError("torch.frexp() only supports floating-point dtypes")
         exponent = np.frexp(self._data)[1].astype(np.int32)
-        return FrexpResult(_more().Frexp.apply(self), _plain(exponent))
+        from ffnn import return_types  # noqa: PLC0415 - see _tensor_cls
+
+        return return_types.frexp(_more().Frexp.apply(self), _plain(exponent))
 
     # ----- special functions -------------------------------------------------------------
     def lgamma(self) -> Tensor:

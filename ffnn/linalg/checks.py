@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ffnn.out_argument import write_out
+from ffnn.return_types import result_type
 from ffnn.tensor import Tensor
 from ffnn.tensor_inplace import _torch_name
-
-
-def result_type(name: str, fields: list) -> type:
-    """torch.return_types.<name>: a named tuple printed field per line, as torch's."""
-    base = namedtuple(name, fields)
-
-    def __repr__(self) -> str:
-        body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
-        return f"torch.return_types.{name}(\n{body})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "torch.return_types"})
-
 
 SlogdetResult = result_type("linalg_slogdet", ["sign", "logabsdet"])
 EighResult = result_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
