@@ -8,7 +8,6 @@ back as int64 tensors outside the graph.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -83,20 +82,12 @@ def _quantile_q(q, x, name: str) -> tuple[np.ndarray, bool]:
 
 
 def _lp_norm(difference, p: float, dim=-1):
-    """(Σ |dᵢ|ᵖ)^(1/p) over ``dim`` (all entries when None), with torch's distance gradients:
-    0 where the norm is 0 and, for p < 2, where dᵢ = 0 (never 0·∞); p = 0 counts the non-zero
-    dᵢ, p = ∞ takes the largest |dᵢ|."""
+    """(Σ |dᵢ|ᵖ)^(1/p) over ``dim`` (all entries when None): ``linalg.vector_norm``, whose
+    gradient is torch's distance gradient (0 where the norm is 0, and where dᵢ = 0 for p < 2);
+    p = 0 counts the non-zero dᵢ, p = ∞ takes the largest |dᵢ|."""
     from ffnn import linalg
 
-    if p in (0, 1, 2, math.inf):
-        return linalg.vector_norm(difference, p, dim)
-    where = _ops().where
-    magnitude = difference.abs()
-    zero = _plain(magnitude.numpy() == 0)
-    terms = where(zero, 0, where(zero, 1, magnitude) ** p)
-    total = terms.sum(dim)
-    empty = _plain(total.numpy() == 0)
-    return where(empty, 0, where(empty, 1, total) ** (1.0 / p))
+    return linalg.vector_norm(difference, p, dim)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
