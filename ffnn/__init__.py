@@ -4,12 +4,15 @@
 hand in ``ffnn.ops`` next to its forward formula.
 """
 
+import math
+
 from ffnn import (
     _malloc,
     autograd,
     determinism,
     functions_aliases,
     functions_arrays,
+    functions_compositions,
     functions_linalg,
     functions_math,
     functions_more,
@@ -21,6 +24,7 @@ from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad,
 from ffnn.creation import (
     arange,
     as_tensor,
+    asarray,
     cat,
     concat,
     concatenate,
@@ -28,6 +32,7 @@ from ffnn.creation import (
     empty_like,
     eye,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     is_tensor,
@@ -138,6 +143,7 @@ from ffnn.functions import (
 )
 from ffnn.functions_aliases import *  # noqa: F403 - see its __all__
 from ffnn.functions_arrays import *  # noqa: F403 - see its __all__
+from ffnn.functions_compositions import *  # noqa: F403 - see its __all__
 from ffnn.functions_linalg import *  # noqa: F403 - torch.inverse, torch.det … (see its __all__)
 from ffnn.functions_math import *  # noqa: F403 - see its __all__
 from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (see its __all__)
@@ -179,9 +185,11 @@ __version__ = "0.1.0"
 float = float32  # noqa: A001 - torch.float is float32
 int = int32  # noqa: A001 - torch.int is int32
 bool = bool_  # noqa: A001 - torch.bool
+pi, e, inf, nan, newaxis = math.pi, math.e, math.inf, math.nan, None  # torch's constants
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "zeros_like",
+    "Tensor", "tensor", "as_tensor", "asarray", "from_numpy", "frombuffer", "pi", "e", "inf",
+    "nan", "newaxis", "zeros", "ones", "full", "zeros_like",
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "autograd",
@@ -205,7 +213,7 @@ __all__ = [
     "floor_divide", "log1p", "logsumexp", "remainder", *functions_more.__all__,
     *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
     *functions_linalg.__all__, *type_promotion.__all__, *determinism.__all__,
-    *functions_writes.__all__, *functions_aliases.__all__,
+    *functions_writes.__all__, *functions_aliases.__all__, *functions_compositions.__all__,
 ]
 
 

@@ -47,6 +47,46 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
+def asarray(obj: Any, *, dtype=None, device=None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """``obj`` as a tensor: a tensor or ndarray of the dtype asked shares its memory unless
+    ``copy=True``; ``copy=False`` raises where it cannot share (another dtype, a list)."""
+    check_device(device)
+    wanted = None if dtype is None else dtypes.to_dtype(dtype)
+    if isinstance(obj, Tensor):
+        shares = wanted is None or wanted == obj.dtype
+        if copy is False and not shares:
+            raise ValueError(f"asarray: copy=False, but obj of dtype {obj.dtype} cannot be "
+                             f"shared as dtype {wanted}")
+        result = obj if shares and not copy else obj.detach().to(wanted or obj.dtype).clone()
+    else:
+        array = obj if isinstance(obj, np.ndarray) else None
+        if copy is False and (array is None or wanted not in (None, array.dtype)):
+            raise ValueError(f"asarray: copy=False, but obj ({type(obj).__name__}) cannot be "
+                             "shared without a copy")
+        result = Tensor(_to_array(obj, dtype) if array is None or copy else
+                        np.asarray(array, wanted))
+        if copy and array is not None and np.shares_memory(result.numpy(), array):
+            result = Tensor(result.numpy().copy())
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def frombuffer(buffer: Any, *, dtype, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-d tensor over the bytes of an object of the buffer protocol (no copy): ``count``
+    entries of ``dtype`` (-1: all) from byte ``offset``."""
+    view = memoryview(buffer)
+    if view.readonly:
+        import warnings
+
+        warnings.warn("The given buffer is not writable: the tensor is read-only (writing "
+                      "to it raises).", UserWarning, stacklevel=2)
+    array = np.frombuffer(buffer, dtypes.to_dtype(dtype), count, offset)
+    return Tensor(array, requires_grad=requires_grad)
+
+
 def _sizes(size) -> tuple:
     shape = _shape_args(size)
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):

@@ -15,6 +15,7 @@ from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.size import Size, shape_of
 from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
+from ffnn.tensor_compositions import CompositionTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_linalg import LinalgTensorMethods
 from ffnn.tensor_math import MathTensorMethods
@@ -30,7 +31,8 @@ SortResult, TopKResult = return_types.sort, return_types.topk
 
 class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
              ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods,
-             LinalgTensorMethods, WriteTensorMethods, AliasTensorMethods):
+             LinalgTensorMethods, WriteTensorMethods, AliasTensorMethods,
+             CompositionTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of

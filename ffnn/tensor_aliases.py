@@ -382,3 +382,67 @@ class AliasTensorMethods:
     def itemsize(self) -> int:
         """Bytes per entry."""
         return self.numpy().itemsize
+
+    # ----- comparisons and rounding under their other names ---------------------------
+    def greater(self, other) -> Tensor:
+        """self > other (``gt``)."""
+        return self > other
+
+    def greater_equal(self, other) -> Tensor:
+        """self ≥ other (``ge``)."""
+        return self >= other
+
+    def less(self, other) -> Tensor:
+        """self < other (``lt``)."""
+        return self < other
+
+    def less_equal(self, other) -> Tensor:
+        """self ≤ other (``le``)."""
+        return self <= other
+
+    def not_equal(self, other) -> Tensor:
+        """self ≠ other (``ne``)."""
+        return self != other
+
+    def fix(self) -> Tensor:
+        """Rounded towards zero (``trunc``)."""
+        return self.trunc()
+
+    def floor_divide(self, other) -> Tensor:
+        """⌊self / other⌋ (``//``; not differentiable)."""
+        return self // other
+
+    # ----- real tensors: the complex queries' answers --------------------------------
+    def conj(self) -> Tensor:
+        """The complex conjugate: a real tensor itself (ffnn has no complex dtypes)."""
+        return self
+
+    resolve_conj = resolve_neg = conj_physical = conj
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    @property
+    def real(self) -> Tensor:
+        """The real part: a real tensor itself."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    # ----- queries -------------------------------------------------------------------
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative numbers (floats and signed integers)."""
+        return self.numpy().dtype.kind in "fi"
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return tuple(self.shape) == tuple(other.shape)
+
+    @property
+    def is_cpu(self) -> bool:
+        """Always True: ffnn computes on the CPU."""
+        return True

@@ -202,8 +202,10 @@ class MoreTensorMethods:
         return out
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-        """β·self + α·(mat1 @ mat2)."""
-        return beta * self + alpha * _ops().matmul(mat1, mat2)
+        """β·self + α·(mat1 @ mat2) (β = 0: self is not read)."""
+        from ffnn.tensor_compositions import scaled_sum
+
+        return scaled_sum(self, _ops().matmul(mat1, mat2), beta, alpha)
 
     def movedim(self, source: int, destination: int):
         order = [d for d in range(self.ndim) if d != source % self.ndim]

@@ -100,10 +100,17 @@ __all__ = [
 
 from ffnn.nn import activation_onnx  # noqa: E402,F401 - the activations' ONNX converters
 
+# torch's base classes, for programs that subclass them or test isinstance against them
+from ffnn.nn.group_norms import _InstanceNorm  # noqa: E402,F401
+from ffnn.nn.loss import _Loss, _WeightedLoss  # noqa: E402,F401
+from ffnn.nn.normalization import _BatchNorm, _DropoutNd, _NormBase  # noqa: E402,F401
+
 
 def __getattr__(name):
-    if name == "utils":
+    if name in ("utils", "modules"):
         import importlib
 
-        return importlib.import_module("ffnn.nn.utils")
-    raise AttributeError(f"module 'ffnn.nn' has no attribute {name!r}")
+        return importlib.import_module(f"ffnn.nn.{name}")
+    from ffnn.nn.out_of_scope import missing
+
+    raise missing("ffnn.nn", name)

@@ -7,19 +7,15 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import random as _random
-from ffnn.nn.module import Module
+from ffnn.nn.functional import check_dropout_probability
+from ffnn.nn.normalization import _DropoutNd
 from ffnn.tensor import Tensor
-
-
-def _check_probability(p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
               *, generator=None) -> Tensor:
     """Zero whole channels of [N, C, L] or [C, L] with probability p (the module docstring)."""
-    _check_probability(p)
+    check_dropout_probability(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
                            "input. Note that dropout1d exists to provide channel-wise dropout "
@@ -37,16 +33,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return input._inplace(lambda x: x * mask) if inplace else input * mask
 
 
-class Dropout1d(Module):
+class Dropout1d(_DropoutNd):
     """``dropout1d`` in training mode, identity in eval."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        _check_probability(p)
-        self.p, self.inplace = p, inplace
-
     def forward(self, input: Tensor) -> Tensor:
-        return dropout1d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+        return dropout1d(input, self.p, self.training, self.inplace, generator=self.generator)

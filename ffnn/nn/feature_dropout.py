@@ -12,8 +12,9 @@ import math
 import numpy as np
 
 from ffnn import random as _random
-from ffnn.nn.module import Module
-from ffnn.nn.random_layers import SATURATION, _check_floating, _check_probability
+from ffnn.nn.functional import check_dropout_probability
+from ffnn.nn.normalization import _DropoutNd
+from ffnn.nn.random_layers import SATURATION, _check_floating
 from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
@@ -22,7 +23,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False, *, generator=None) -> Tensor:
     """Channel-wise alpha dropout (module docstring). ValueError for p outside [0, 1];
     RuntimeError (torch's) for a training input with fewer than 2 dims."""
-    _check_probability(p)
+    check_dropout_probability(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     _check_floating("feature_alpha_dropout", input)
@@ -39,20 +40,12 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return input * Tensor((kept * a).astype(data.dtype)) + Tensor(shift.astype(data.dtype))
 
 
-class FeatureAlphaDropout(Module):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels (``feature_alpha_dropout``), for SELU networks; input
     [N, C, *]; identity in eval."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False, generator=None):
-        super().__init__()
-        _check_probability(p)
-        self.p, self.inplace, self.generator = p, inplace, generator
-
     def forward(self, input: Tensor) -> Tensor:
         return feature_alpha_dropout(input, self.p, self.training, generator=self.generator)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 declare(FeatureAlphaDropout, config=("p",), onnx=lambda g, m, x, path: x,

@@ -128,6 +128,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return ops.gelu(input, approximate)
 
 
+def check_dropout_probability(p: float) -> None:
+    """ValueError unless 0 ≤ p ≤ 1 (every dropout's check)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
             *, generator=None) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
@@ -136,8 +142,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not isinstance(inplace, (bool, int)):
         raise TypeError(f"dropout: inplace must be a bool (pass generator= by keyword). "
                         f"Received: inplace={inplace!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
+    check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     return _DropoutOp.apply(input, p=p, rng=_random.rng(generator))
@@ -561,3 +566,9 @@ def _in_place(function):
 
 relu_, elu_, selu_, celu_, leaky_relu_, hardtanh_, rrelu_, threshold_ = map(
     _in_place, (relu, elu, selu, celu, leaky_relu, hardtanh, rrelu, threshold))
+
+
+def __getattr__(name: str):
+    from ffnn.nn.out_of_scope import missing
+
+    raise missing("ffnn.nn.functional", name)

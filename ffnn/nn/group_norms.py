@@ -17,7 +17,7 @@ import numpy as np
 from ffnn import dtypes
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
-from ffnn.nn.normalization import register_norm_state
+from ffnn.nn.normalization import _NormBase, register_norm_state
 from ffnn.tensor import Tensor
 
 
@@ -105,7 +105,11 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class InstanceNorm1d(Module):
+class _InstanceNorm(_NormBase):
+    """The instance norms' base (torch's name, for ``isinstance`` checks)."""
+
+
+class InstanceNorm1d(_InstanceNorm):
     """``instance_norm`` on [N, C, L] or an unbatched [C, L]: γ, β per channel when
     ``affine`` (default off), running statistics when ``track_running_stats`` (default off;
     then used in eval mode, as torch's)."""

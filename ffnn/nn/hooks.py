@@ -15,17 +15,33 @@ class RemovableHandle:
     """Returned by the ``register_*_hook`` methods; ``remove()`` takes the hook off again
     (also as a context manager: the hook is removed on exit)."""
 
-    def __init__(self, registry: OrderedDict):
+    def __init__(self, registry: OrderedDict, owner=None, name: str = ""):
         self.registry, self.id = registry, next(_ids)
+        self.owner, self.name = owner, name
 
     def remove(self) -> None:
-        self.registry.pop(self.id, None)
+        if self.owner is None:
+            self.registry.pop(self.id, None)
+        else:
+            drop(self.owner, self.name, self.id)
 
     def __enter__(self) -> RemovableHandle:
         return self
 
     def __exit__(self, *exc) -> None:
         self.remove()
+
+
+def drop(module, name: str, key) -> None:
+    """Take hook ``key`` out of the module's registry ``name``, and the registry off the module
+    once it is empty, so that a module whose hooks are all gone is called as one that never
+    had any (the fast paths look for the registries, not their entries)."""
+    registry = module.__dict__.get(name)
+    if registry is None:
+        return
+    registry.pop(key, None)
+    if not registry:
+        object.__delattr__(module, name)
 
 
 def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
@@ -37,7 +53,7 @@ def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
     if registry is None:
         registry = OrderedDict()
         object.__setattr__(module, name, registry)
-    handle = RemovableHandle(registry)
+    handle = RemovableHandle(registry, module, name)
     registry[handle.id] = hook
     if prepend:
         registry.move_to_end(handle.id, last=False)

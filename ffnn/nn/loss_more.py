@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ffnn import ops
+from ffnn.nn.loss import _Loss, _WeightedLoss
 from ffnn.nn.module import Module
 from ffnn.tensor import Tensor, _operand
 
@@ -189,17 +190,6 @@ class PairwiseDistance(Module):
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
-class _Loss(Module):
-    """Holds ``reduction`` (the deprecated size_average / reduce flags map to it)."""
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        from ffnn.nn.functional import _check_reduction, legacy_reduction
-
-        super().__init__()
-        self.reduction = legacy_reduction(size_average, reduce, reduction)
-        _check_reduction(type(self).__name__, self.reduction)
-
-
 class MarginRankingLoss(_Loss):
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
                  reduction: str = "mean"):
@@ -226,11 +216,7 @@ class SoftMarginLoss(_Loss):
         return soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class MultiLabelSoftMarginLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.weight = weight
-
+class MultiLabelSoftMarginLoss(_WeightedLoss):
     def forward(self, input, target):
         return multilabel_soft_margin_loss(input, target, self.weight,
                                            reduction=self.reduction)
@@ -258,11 +244,11 @@ class TripletMarginLoss(_Loss):
                                    self.swap, reduction=self.reduction)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
                  reduce=None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.p, self.margin, self.weight = p, margin, weight
+        super().__init__(weight, size_average, reduce, reduction)
+        self.p, self.margin = p, margin
 
     def forward(self, input, target):
         return multi_margin_loss(input, target, self.p, self.margin, self.weight,

@@ -35,7 +35,16 @@ def register_norm_state(module: Module, num_features: int, dtype, affine: bool,
         module.running_mean = module.running_var = module.num_batches_tracked = None
 
 
-class BatchNorm1d(Module):
+class _NormBase(Module):
+    """The base of the layers that normalise with running statistics (torch's name, so that
+    ``isinstance(m, nn.modules.batchnorm._NormBase)`` finds them)."""
+
+
+class _BatchNorm(_NormBase):
+    """The batch norms' base (torch's name, for ``isinstance`` checks in programs' inits)."""
+
+
+class BatchNorm1d(_BatchNorm):
     """y = γ (x - μ)/√(σ² + ε) + β over the batch (and length) axes of [N, C] or [N, C, L].
 
     Training: batch statistics, and running_mean/running_var (unbiased) updated with
@@ -165,23 +174,27 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class Dropout(Module):
-    """Training: zero each element with probability p and scale the rest by 1/(1-p);
-    eval: identity. Masks come from ``generator`` or the global seed."""
+class _DropoutNd(Module):
+    """The dropout layers' base (torch's name): the probability ``p`` (checked, 0 ≤ p ≤ 1),
+    ``inplace``, and the ``generator`` the masks come from (None: the global seed)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
+        F.check_dropout_probability(p)
         self.p, self.inplace, self.generator = p, inplace, generator
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Training: zero each element with probability p and scale the rest by 1/(1-p);
+    eval: identity. Masks come from ``generator`` or the global seed."""
 
     def forward(self, input: Tensor) -> Tensor:
         if self.inplace and self.training and self.p > 0:
             return input._inplace(lambda x: F.dropout(x, self.p, True, generator=self.generator))
         return F.dropout(input, self.p, self.training, generator=self.generator)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 # ----- traits: spec, ONNX, torch, row-wise, Net2Net -----------------------------------------

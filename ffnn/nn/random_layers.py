@@ -19,7 +19,9 @@ import numpy as np
 from ffnn import creation, ops
 from ffnn import random as _random
 from ffnn.nn.activation import SELU_ALPHA, SELU_SCALE
+from ffnn.nn.functional import check_dropout_probability
 from ffnn.nn.module import Module
+from ffnn.nn.normalization import _DropoutNd
 from ffnn.nn.traits import declare
 from ffnn.tensor import Tensor
 
@@ -46,7 +48,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False, *, generator=None) -> Tensor:
     """Dropout that keeps SELU's self-normalisation (the module docstring's a, b)."""
-    _check_probability(p)
+    check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     _check_floating("alpha_dropout", input)
@@ -89,11 +91,6 @@ def _check_range(lower: float, upper: float) -> None:
                          f"upper={upper}")
 
 
-def _check_probability(p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1. Received: p={p}")
-
-
 class RReLU(Module):
     """Randomized leaky ReLU (``rrelu``): random slopes in [lower, upper] while training,
     their mean in eval."""
@@ -111,19 +108,11 @@ class RReLU(Module):
                                                              else "")
 
 
-class AlphaDropout(Module):
+class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks (``alpha_dropout``); identity in eval."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, generator=None):
-        super().__init__()
-        _check_probability(p)
-        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input: Tensor) -> Tensor:
         return alpha_dropout(input, self.p, self.training, generator=self.generator)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 # ----- traits: spec, ONNX (eval), torch, element-wise -----------------------------------------

@@ -1,14 +1,18 @@
 """``ffnn.utils``: tools for users of the library (``profile``: time per layer) and torch's
-path to the data tools, ``ffnn.utils.data``."""
+paths to the data tools (``ffnn.utils.data``), activation checkpointing
+(``ffnn.utils.checkpoint``) and TensorBoard logging (``ffnn.utils.tensorboard``), each
+imported at its first use."""
+
+import importlib
 
 from ffnn.utils.profile import profile
 
-__all__ = ["profile", "data"]
+_SUBMODULES = ("data", "checkpoint", "tensorboard")
+
+__all__ = ["profile", *_SUBMODULES]
 
 
 def __getattr__(name):
-    if name == "data":
-        import importlib
-
-        return importlib.import_module("ffnn.utils.data")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"ffnn.utils.{name}")
     raise AttributeError(f"module 'ffnn.utils' has no attribute {name!r}")

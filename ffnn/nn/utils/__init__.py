@@ -202,7 +202,7 @@ def decay_param_groups(model, weight_decay: float) -> list[dict[str, Any]]:
     ]
 
 
-from ffnn.nn.utils import parametrizations, parametrize, stateless  # noqa: E402,F401 - torch's submodules
+from ffnn.nn.utils import parametrizations, parametrize, prune, stateless  # noqa: E402,F401 - torch's submodules
 from ffnn.nn.utils.weight_hooks import (  # noqa: E402,F401 - torch's older forms
     remove_spectral_norm,
     remove_weight_norm,

@@ -13,6 +13,7 @@ import warnings
 from ffnn import creation
 from ffnn.autograd import no_grad
 from ffnn.nn import functional as F
+from ffnn.nn.hooks import drop as drop_hook
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.utils.parametrizations import norm_except_dim, weight_norm_of
@@ -66,7 +67,7 @@ def _remove_hook(module: Module, kind: type, name: str, what: str) -> Module:
     for key, hook in list(hooks.items()):
         if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
-            del hooks[key]
+            drop_hook(module, "_forward_pre_hooks", key)
             return module
     raise ValueError(f"{what} of '{name}' not found in {module}")
 
