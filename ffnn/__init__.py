@@ -20,7 +20,15 @@ from ffnn import (
     functions_writes,
     type_promotion,
 )
-from ffnn.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from ffnn.autograd import (
+    enable_grad,
+    inference_mode,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ffnn.creation import (
     arange,
     as_tensor,
@@ -192,7 +200,7 @@ __all__ = [
     "nan", "newaxis", "zeros", "ones", "full", "zeros_like",
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
-    "inference_mode", "autograd",
+    "inference_mode", "autograd", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "is_grad_enabled", "manual_seed", "seed", "Generator", "get_rng_state", "set_rng_state",
     "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",

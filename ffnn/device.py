@@ -3,7 +3,10 @@
 ffnn computes on the CPU. ``'cpu'`` (or ``ffnn.device('cpu')``) is accepted wherever torch
 takes a device; a GPU device (``'cuda'``, ``'cuda:0'``, ``'mps'``) raises the error torch raises
 when it was built without that accelerator, so a program's ``if torch.cuda.is_available()``
-branch picks the CPU as it does on a machine without a GPU.
+branch picks the CPU as it does on a machine without a GPU. ``'meta'`` is read as the CPU:
+where torch's meta tensors hold shapes and no values, ffnn's keep their values, which is what
+programs that move a model there only to hand its parameters to ``functional_call`` (model
+ensembling), or build it there before ``to_empty`` and ``load_state_dict``, need.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ CPU = device("cpu")
 def check_device(value, where: str = "device") -> device:
     """``value`` (None, a string, an ``ffnn.device``, a torch.device) as the CPU device.
 
-    Raises :class:`DeviceUnavailableError` for a GPU device, RuntimeError for an unknown name.
+    Raises :class:`DeviceUnavailableError` for a GPU device, RuntimeError for an unknown name;
+    ``'meta'`` is the CPU (the module docstring).
     """
     if value is None:
         return CPU
@@ -74,6 +78,8 @@ def check_device(value, where: str = "device") -> device:
         value = device("cuda", value)  # torch reads a bare integer as a CUDA ordinal
     elif not isinstance(value, device):
         value = device(str(value))
+    if value.type == "meta":
+        return CPU
     if value.type != "cpu":
         raise DeviceUnavailableError(
             f"{where}={str(value)!r}: ffnn runs on the CPU only (Torch not compiled with "

@@ -100,7 +100,8 @@ def _pass_on(fn, grad, grads: dict, leaves: dict, within: set | None,
     if mask is not None:
         fn.needs_input_grad = mask
     try:
-        input_grads = fn.backward_graph(grad, *fn.parents)
+        input_grads = autograd.anomaly_mode.checked(fn, fn.backward_graph, grad, *fn.parents) \
+            if autograd._anomaly_enabled else fn.backward_graph(grad, *fn.parents)
     finally:
         fn.needs_input_grad = needs
     if not isinstance(input_grads, tuple):

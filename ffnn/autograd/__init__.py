@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from ffnn import region_gradient
 
 _grad_enabled = True
@@ -24,6 +26,8 @@ _clock = [0]  # ticks at every in-place change of a tensor (see bump_version)
 _recorder = None
 """Called as ``_recorder(op class, inputs, options, output)`` after each ``Op.apply`` while
 ``recording`` is on (``ffnn.compiler.trace`` reads a model's forward so)."""
+_anomaly_enabled = False
+"""Anomaly detection (``anomaly_mode``) on: read once per op by the forward and the backward."""
 
 
 def is_grad_enabled() -> bool:
@@ -201,6 +205,8 @@ class Op:
             fn.parents = inputs
             fn.input_ctxs = tuple([None if t is None else t._ctx for t in inputs])
             fn.tick, fn.output = _clock[0], (out._version_box, id(data))
+            if _anomaly_enabled:
+                fn.created_at = anomaly_mode.forward_stack()
         if _recorder is not None:
             _recorder(cls, inputs, options, out)
         return out
@@ -352,8 +358,11 @@ def _received(fn: Op, grad, owned: set):
 def _pass_on(fn: Op, grad, grads: dict, leaves: dict, owned: set) -> None:
     """Run ``fn``'s backward on ``grad`` and add each input's gradient to what it has
     received: an op's in ``grads``, a leaf's in its entry of ``leaves`` ([leaf, sum])."""
-    region = fn.backward_region(grad) if fn.regional else None
-    input_grads = (region,) if region is not None else fn.backward(grad)
+    if _anomaly_enabled:  # every gradient checked (so written out: no regions)
+        input_grads = anomaly_mode.checked(fn, fn.backward, grad)
+    else:
+        region = fn.backward_region(grad) if fn.regional else None
+        input_grads = (region,) if region is not None else fn.backward(grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     edges = zip(fn.parents, fn.input_ctxs, fn.needs_input_grad, input_grads)
@@ -480,6 +489,48 @@ def _graph_gradients(outputs, grad_outputs, wanted: dict, inputs: tuple) -> dict
     return found
 
 
+class _Roots(Op):
+    """The joint start of a backward from several tensors: d(Σₖ ⟨tensorₖ, gradₖ⟩)/d(tensorₖ)
+    = gradₖ, so one walk of the graph serves them all (each hook runs once, on the sum)."""
+
+    def backward(self, grad_output):
+        return self.gradients
+
+    def backward_graph(self, grad, *inputs):
+        return self.gradients
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """torch's ``autograd.backward``: add Σₖ d(tensorₖ)/d(leaf) · grad_tensorsₖ to the ``.grad``
+    of every leaf (of ``inputs`` only, where given); ``tensors``: a tensor or a sequence,
+    ``grad_tensors`` one gradient (or None for a one-element tensor) each."""
+    Tensor = _tensor.Tensor
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    grads = grad_tensors if grad_tensors is not None else grad_variables
+    grads = (None,) * len(tensors) if grads is None else \
+        (grads,) if isinstance(grads, Tensor) else tuple(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    if len(tensors) == 1:
+        tensors[0].backward(grads[0], retain_graph, create_graph, inputs)
+        return
+    for i, t in enumerate(tensors):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
+    node = _Roots()
+    node.parents, node.input_ctxs = tensors, tuple([t._ctx for t in tensors])
+    node.needs_input_grad = (True,) * len(tensors)
+    node.tick, node.output = _clock[0], ([0, 0], 0)
+    # views of the given arrays: a leaf's .grad never shares memory with one (see
+    # _store_leaf_grads)
+    node.gradients = tuple([t._gradient_tensor(g) if create_graph else
+                            t._initial_gradient(g).view() for t, g in zip(tensors, grads)])
+    root = Tensor._make(np.ones((), dtype=np.float64), True, node)
+    root.backward(None, retain_graph, create_graph, inputs)
+
+
 def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
     """torch's old ``autograd.Variable``: since torch 0.4 simply a tensor."""
     from ffnn.creation import as_tensor  # noqa: PLC0415
@@ -489,5 +540,16 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
 
 
 from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
-from ffnn.autograd import functional  # noqa: E402,F401 - torch.autograd.functional
+from ffnn.autograd import anomaly_mode, functional  # noqa: E402,F401 - torch's submodules
+from ffnn.autograd.anomaly_mode import (  # noqa: E402,F401 - torch's names
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from ffnn.autograd.gradient_checks import (  # noqa: E402,F401 - torch's names
+    GradcheckError,
+    gradcheck,
+    gradgradcheck,
+)
 from ffnn.custom_function import Function, FunctionCtx  # noqa: E402,F401 - torch's public name

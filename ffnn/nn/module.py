@@ -301,6 +301,15 @@ class Module:
                 tensor._grad = tensor._grad.astype(dtype)
         return self
 
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """torch's move of the parameters and buffers to ``device`` without their values (a
+        model built on ``'meta'``, then loaded); here the device is the CPU (``ffnn.device``)
+        and the values stay, for ``load_state_dict`` to replace."""
+        from ffnn.device import check_device
+
+        check_device(device)
+        return self
+
     def double(self) -> Module:
         return self.to(dtypes.float64)
 
