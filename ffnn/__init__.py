@@ -63,6 +63,7 @@ from ffnn.creation import (
 from ffnn.determinism import *  # noqa: F403 - see its __all__
 from ffnn.device import device
 from ffnn.dtypes import (
+    bfloat16,
     bool_,
     double,
     float16,
@@ -202,7 +203,8 @@ __all__ = [
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "autograd", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "is_grad_enabled", "manual_seed", "seed", "Generator", "get_rng_state", "set_rng_state",
-    "float16", "float32", "float64", "half", "double", "int32", "int64", "long", "bool_",
+    "float16", "float32", "float64", "bfloat16", "half", "double", "int32", "int64", "long",
+    "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",
     "maximum", "minimum", "mean", "sqrt", "sum", "sigmoid", "tanh", "relu", "softmax",
     "log_softmax", "gradcheck", "compile", "__version__",

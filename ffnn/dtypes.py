@@ -14,6 +14,31 @@ int64 = long = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
+
+class UnheldDtype:
+    """A torch dtype that no NumPy dtype is, so no ffnn tensor holds it (``bfloat16``). It is
+    accepted where a dtype only picks a mode ffnn does not have (``autocast(dtype=...)``, a
+    no-op: the block computes in the tensors' own dtype); ``to_dtype`` refuses it with the
+    reason, where a tensor or module would be cast to it."""
+
+    is_floating_point, is_complex, is_signed = True, False, True
+
+    def __init__(self, name: str, itemsize: int):
+        self.name, self.itemsize = name, itemsize
+
+    def __repr__(self) -> str:
+        return f"ffnn.{self.name}"
+
+    def refusal(self, received) -> TypeError:
+        return TypeError(f"dtype={received!r}: ffnn's tensors hold NumPy's dtypes (float16, "
+                         f"float32, float64 …), and {self.name} is none of them; cast to "
+                         "float32 or float16 instead (autocast with this dtype runs in the "
+                         "tensors' own dtype)")
+
+
+bfloat16 = UnheldDtype("bfloat16", 2)
+_UNHELD = {"bfloat16": bfloat16}
+
 _default_float = float32
 
 
@@ -27,6 +52,8 @@ def to_dtype(dtype) -> np.dtype:
         return _default_float
     if isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, UnheldDtype):
+        raise dtype.refusal(dtype)
     if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
         return dtype.dtype  # a legacy tensor type: ffnn.FloatTensor, ffnn.LongTensor …
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
@@ -35,6 +62,8 @@ def to_dtype(dtype) -> np.dtype:
         return type_by_name(dtype).dtype
     if isinstance(dtype, str) or type(dtype).__module__ == "torch":
         name = str(dtype).removeprefix("torch.")
+        if name in _UNHELD:
+            raise _UNHELD[name].refusal(dtype)
         try:
             return np.dtype(_ALIASES.get(name, name))
         except TypeError:

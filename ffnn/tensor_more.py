@@ -263,6 +263,12 @@ class MoreTensorMethods:
     def half(self):
         return self.to(np.float16)
 
+    def bfloat16(self):
+        """Refused with the reason (``dtypes.UnheldDtype``): no NumPy dtype is bfloat16."""
+        from ffnn.dtypes import bfloat16
+
+        return self.to(bfloat16)
+
     def short(self):
         return self.to(np.int16)
 

@@ -319,6 +319,10 @@ class Module:
     def half(self) -> Module:
         return self.to(dtypes.float16)
 
+    def bfloat16(self) -> Module:
+        """Refused with the reason (``dtypes.UnheldDtype``): no NumPy dtype is bfloat16."""
+        return self.to(dtypes.bfloat16)
+
     def cpu(self) -> Module:
         return self
 

@@ -2,6 +2,7 @@
 without CUDA (the block runs as is; the scaler is disabled and passes everything through)."""
 
 import numpy as np
+import pytest
 
 import ffnn
 import ffnn.nn as nn
@@ -42,3 +43,24 @@ def test_scaler_and_autocast_surface():
         return t * 2
 
     assert double(ffnn.ones(2)).dtype == ffnn.float32
+
+
+def test_autocast_to_bfloat16_runs_in_the_tensors_dtype_and_casts_to_it_are_refused():
+    import torch
+
+    model = ffnn.nn.Linear(3, 2)
+    x = ffnn.ones(4, 3)
+    expected = model(x).detach().numpy()
+    with ffnn.autocast(device_type="cpu", dtype=ffnn.bfloat16):
+        inside = model(x)
+    assert inside.dtype == np.float32
+    np.testing.assert_array_equal(inside.detach().numpy(), expected)
+    assert ffnn.bfloat16.itemsize == torch.bfloat16.itemsize
+    assert ffnn.bfloat16.is_floating_point == torch.bfloat16.is_floating_point
+    for cast in (lambda: model.to(ffnn.bfloat16), lambda: model.bfloat16(),
+                 lambda: x.bfloat16(), lambda: x.to("bfloat16"),
+                 lambda: ffnn.zeros(2, dtype=ffnn.bfloat16),
+                 lambda: ffnn.tensor([1.0], dtype=torch.bfloat16)):
+        with pytest.raises(TypeError, match="bfloat16 is none of them"):
+            cast()
+    assert model.weight.dtype == np.float32  # nothing was cast
