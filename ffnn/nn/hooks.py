@@ -42,6 +42,10 @@ def drop(module, name: str, key) -> None:
     registry.pop(key, None)
     if not registry:
         object.__delattr__(module, name)
+        if name.startswith("_backward"):
+            from ffnn.nn.backward_hooks import drop_gates_if_unused
+
+            drop_gates_if_unused(module)
 
 
 def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
@@ -60,14 +64,23 @@ def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
     return handle
 
 
+def _in_order(module, name: str) -> list:
+    """The hooks of registry ``name``, the backward hooks' gates last (as torch sets up a
+    backward hook after the forward pre-hooks and after the forward hooks)."""
+    hooks = list(module.__dict__.get(name, {}).values())
+    if "_backward_gates" in module.__dict__:
+        hooks.sort(key=lambda hook: type(getattr(hook, "__self__", None)).__name__ == "Gates")
+    return hooks
+
+
 def call_with_hooks(module, args: tuple, kwargs: dict):
     """``module.forward(*args, **kwargs)`` with its pre- and post-forward hooks around it."""
-    for hook in list(module.__dict__.get("_forward_pre_hooks", {}).values()):
+    for hook in _in_order(module, "_forward_pre_hooks"):
         result = hook(module, args)
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
     output = module.forward(*args, **kwargs)
-    for hook in list(module.__dict__.get("_forward_hooks", {}).values()):
+    for hook in _in_order(module, "_forward_hooks"):
         result = hook(module, args, output)
         if result is not None:
             output = result

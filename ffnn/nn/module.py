@@ -143,6 +143,31 @@ class Module:
         value) replaces the positional arguments. Returns a handle with ``remove()``."""
         return _hooks.register(self, "_forward_pre_hooks", hook, prepend)
 
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the forward's
+        positional inputs are computed; a non-None result replaces ``grad_input``
+        (``ffnn.nn.backward_hooks``). Returns a handle with ``remove()``."""
+        from ffnn.nn import backward_hooks
+
+        return backward_hooks.register(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """Call ``hook(module, grad_output)`` once the gradients of the forward's outputs are
+        known; a non-None result replaces them. Returns a handle with ``remove()``."""
+        from ffnn.nn import backward_hooks
+
+        return backward_hooks.register(self, "_backward_pre_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated form: called here as ``register_full_backward_hook`` calls it
+        (``grad_input``: the gradients of the module's inputs), with a warning."""
+        import warnings
+
+        warnings.warn("register_backward_hook is deprecated (torch); ffnn calls the hook as "
+                      "register_full_backward_hook does: grad_input holds the gradients of "
+                      "the module's inputs", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
     # ----- traversal ------------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:
         memo = set() if memo is None else memo
@@ -194,6 +219,22 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
             module = module._modules[part]
         return module
+
+    def get_parameter(self, target: str) -> Tensor:
+        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
+        return self._registered(target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        return self._registered(target, "_buffers", "buffer")
+
+    def _registered(self, target: str, registry: str, kind: str) -> Tensor:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in getattr(module, registry):
+            raise AttributeError(f"{type(module).__name__} has no {kind} `{name}`"
+                                 if not hasattr(module, name) else f"`{name}` is not a {kind}")
+        return getattr(module, registry)[name]
 
     # ----- state ----------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> OrderedDict:

@@ -104,3 +104,15 @@ def test_other_missing_names_keep_pythons_message():
         with pytest.raises(AttributeError) as error:
             module.Linearr  # noqa: B018 - the attribute access is the test
         assert str(error.value) == f"module '{path}' has no attribute 'Linearr'"
+
+
+def test_get_parameter_and_get_buffer_follow_torch():
+    for lib in (ffnn, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        assert model.get_parameter("0.weight") is model[0].weight
+        assert model.get_buffer("1.running_var") is model[1].running_var
+        for call, target in ((model.get_parameter, "1.running_var"),
+                             (model.get_buffer, "0.weight"), (model.get_parameter, "0.nope"),
+                             (model.get_parameter, "7.weight")):
+            with pytest.raises(AttributeError):
+                call(target)
