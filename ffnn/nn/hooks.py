@@ -6,6 +6,7 @@ replaces the output). Both return a handle whose ``remove()`` unregisters the ho
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict
 
 _ids = itertools.count()
@@ -50,7 +51,7 @@ def drop(module, name: str, key) -> None:
 
 def register(module, name: str, hook, prepend: bool) -> RemovableHandle:
     """Add ``hook`` to the module's registry ``name`` (created on first use)."""
-    if not callable(hook):
+    if not callable(hook.hook if type(hook) is WithOptions else hook):
         raise TypeError(f"{name[1:-1].replace('_', ' ')}: hook must be callable. Received: "
                         f"{hook!r}")
     registry = module.__dict__.get(name)
@@ -73,15 +74,57 @@ def _in_order(module, name: str) -> list:
     return hooks
 
 
+class WithOptions:
+    """A forward hook registered with torch's options: ``with_kwargs`` (it also receives the
+    keyword arguments: ``hook(module, args, kwargs[, output])``, a pre-hook returning
+    ``(args, kwargs)``) and ``always_call`` (a forward hook called even when the forward
+    raises, with output None)."""
+
+    def __init__(self, hook, with_kwargs: bool, always_call: bool = False):
+        self.hook, self.with_kwargs, self.always_call = hook, with_kwargs, always_call
+
+    def __call__(self, *arguments):
+        return self.hook(*arguments)
+
+
+def _pre(module, hook, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    if type(hook) is WithOptions and hook.with_kwargs:
+        result = hook(module, args, kwargs)
+        if result is not None:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                   f"new_kwargs), but got {result}.")
+            args, kwargs = result
+        return args, kwargs
+    result = hook(module, args)
+    if result is not None:
+        args = result if isinstance(result, tuple) else (result,)
+    return args, kwargs
+
+
+def _post(module, hook, args: tuple, kwargs: dict, output):
+    kwargs_form = type(hook) is WithOptions and hook.with_kwargs
+    result = hook(module, args, kwargs, output) if kwargs_form else hook(module, args, output)
+    return output if result is None else result
+
+
 def call_with_hooks(module, args: tuple, kwargs: dict):
     """``module.forward(*args, **kwargs)`` with its pre- and post-forward hooks around it."""
     for hook in _in_order(module, "_forward_pre_hooks"):
-        result = hook(module, args)
-        if result is not None:
-            args = result if isinstance(result, tuple) else (result,)
-    output = module.forward(*args, **kwargs)
-    for hook in _in_order(module, "_forward_hooks"):
-        result = hook(module, args, output)
-        if result is not None:
-            output = result
+        args, kwargs = _pre(module, hook, args, kwargs)
+    hooks = _in_order(module, "_forward_hooks")
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        for hook in hooks:
+            if type(hook) is WithOptions and hook.always_call:
+                try:
+                    _post(module, hook, args, kwargs, None)
+                except Exception as error:  # the forward's error is the one raised
+                    warnings.warn("forward hook with ``always_call=True`` raised an exception "
+                                  f"that was silenced as another error was raised in forward: "
+                                  f"{error}", stacklevel=2)
+        raise
+    for hook in hooks:
+        output = _post(module, hook, args, kwargs, output)
     return output

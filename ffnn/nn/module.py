@@ -133,14 +133,22 @@ class Module:
                     return out
         return self.forward(*args, **kwargs)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False):
-        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces
-        the output. Returns a handle with ``remove()``."""
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
+        """Call ``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
+        output)``) after each forward (``always_call``: also when it raises); a non-None
+        result replaces the output. Returns a handle with ``remove()``."""
+        if with_kwargs or always_call:
+            hook = _hooks.WithOptions(hook, with_kwargs, always_call)
         return _hooks.register(self, "_forward_hooks", hook, prepend)
 
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False):
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False):
         """Call ``hook(module, args)`` before each forward; a non-None result (a tuple or one
-        value) replaces the positional arguments. Returns a handle with ``remove()``."""
+        value) replaces the positional arguments (``with_kwargs``: ``hook(module, args,
+        kwargs)`` returning ``(args, kwargs)``). Returns a handle with ``remove()``."""
+        if with_kwargs:
+            hook = _hooks.WithOptions(hook, with_kwargs)
         return _hooks.register(self, "_forward_pre_hooks", hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend: bool = False):

@@ -55,3 +55,34 @@ def test_gradients_flow_through_a_replaced_output():
     model.register_forward_hook(lambda m, a, o: o * 3)
     model(ffnn.ones(2, 3)).sum().backward()
     np.testing.assert_allclose(np.asarray(model.bias.grad), [6.0])
+
+
+def test_hooks_with_keyword_arguments_and_always_called_follow_torch():
+    def build(lib):
+        class Scaled(lib.nn.Module):
+            def forward(self, x, *, scale=1.0):
+                if scale < 0:
+                    raise ValueError("negative scale")
+                return x * scale
+
+        return Scaled()
+
+    results = []
+    for lib in (ffnn, torch):
+        module, seen = build(lib), []
+        module.register_forward_pre_hook(
+            lambda m, args, kwargs: (args, {**kwargs, "scale": kwargs.get("scale", 1.0) * 2}),
+            with_kwargs=True)
+        module.register_forward_hook(
+            lambda m, args, kwargs, out, seen=seen: seen.append(("kw", kwargs["scale"])),
+            with_kwargs=True)
+        module.register_forward_hook(
+            lambda m, args, out, seen=seen: seen.append(("always", out is None)),
+            always_call=True)
+        out = module(lib.tensor([1.0, 2.0]), scale=1.5)
+        with pytest.raises(ValueError, match="negative scale"):
+            module(lib.tensor([1.0]), scale=-1.0)
+        results.append((np.asarray(out).tolist(), seen))
+    assert results[0] == results[1]
+    with pytest.raises(TypeError):
+        ffnn.nn.Linear(1, 1).register_forward_hook(3, with_kwargs=True)
