@@ -1,7 +1,7 @@
 """Data: datasets, ``DataLoader``, scalers, augmentations and real data sets (torch's names)."""
 
 from ffnn.data.augment import Compose, GaussianNoise, Mixup, RandomShift, shift_images
-from ffnn.data.concat import ConcatDataset
+from ffnn.data.concat import ConcatDataset, StackDataset
 from ffnn.data.datasets import (
     ArrayDataset,
     Dataset,
@@ -36,8 +36,8 @@ from ffnn.data.table import TableError, read_table
 from ffnn.data.tabular import TabularPreprocessor, embedding_dim
 
 __all__ = [
-    "Dataset", "ConcatDataset", "TensorDataset", "ArrayDataset", "Subset", "random_split",
-    "train_test_split",
+    "Dataset", "ConcatDataset", "StackDataset", "TensorDataset", "ArrayDataset", "Subset",
+    "random_split", "train_test_split",
     "DataLoader", "default_collate", "StandardScaler", "MinMaxScaler", "GaussianNoise",
     "RandomShift", "Mixup", "Compose", "shift_images", "Bunch", "CSVData", "infer_task",
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",

@@ -36,3 +36,30 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[k - 1] if k else 0
         return self.datasets[k][index - start]
 
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length read side by side: sample i is the tuple of their
+    samples i (``StackDataset(a, b)``), or a dict of them by name (``StackDataset(x=a,
+    y=b)``), as torch's."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        datasets = args or tuple(kwargs.values())
+        if not datasets:
+            raise ValueError("At least one dataset should be passed")
+        lengths = {len(dataset) for dataset in datasets}
+        if len(lengths) > 1:
+            raise ValueError(f"Size mismatch between datasets: lengths {sorted(lengths)}")
+        self._length = lengths.pop()
+        self.datasets = args if args else dict(kwargs)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {name: dataset[index] for name, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)

@@ -149,3 +149,27 @@ def test_concat_dataset_reads_its_parts_in_order_as_torch():
         ours[10]
     with pytest.raises(ValueError, match="empty"):
         ConcatDataset([])
+
+
+def test_stack_dataset_reads_datasets_side_by_side_as_torchs():
+    import torch
+    import torch.utils.data as torch_data
+
+    import ffnn.utils.data as ffnn_data
+
+    x, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    batches = []
+    for lib, data in ((ffnn, ffnn_data), (torch, torch_data)):
+        features, labels = data.TensorDataset(lib.tensor(x)), data.TensorDataset(lib.tensor(y))
+        as_tuple = data.StackDataset(features, labels)
+        as_dict = data.StackDataset(x=features, y=labels)
+        assert len(as_tuple) == len(as_dict) == 6
+        first = next(iter(data.DataLoader(as_dict, batch_size=4)))
+        batches.append((np.asarray(as_tuple[2][1][0]).tolist(), sorted(first),
+                        np.asarray(first["x"][0]).tolist(), np.asarray(first["y"][0]).tolist()))
+        for bad in ((features, data.TensorDataset(lib.tensor(y[:5]))), ()):
+            with pytest.raises(ValueError):
+                data.StackDataset(*bad)
+        with pytest.raises(ValueError):
+            data.StackDataset(features, y=labels)
+    assert batches[0] == batches[1]
