@@ -17,16 +17,23 @@ def _ops():
     return ops
 
 
-def _check_scalar_factors(beta, alpha, dtype: np.dtype) -> None:
-    if dtype.kind in "iub" and (isinstance(beta, float) or isinstance(alpha, float)):
-        raise RuntimeError("For integral input tensors, argument beta must not be a floating "
-                           "point number.")
+def _integer_factors(beta, alpha, dtype: np.dtype, strict: bool) -> tuple:
+    """β and α for tensors of ``dtype``: with integer tensors, a float factor raises where
+    torch's op checks it (``strict``: addr) and is truncated where torch's truncates it
+    (addmm, addmv, baddbmm, addbmm)."""
+    if dtype.kind not in "iub":
+        return beta, alpha
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if strict and isinstance(value, float):
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
+    return int(beta), int(alpha)
 
 
-def scaled_sum(input, product, beta, alpha):  # noqa: A002 - torch's names
+def scaled_sum(input, product, beta, alpha, strict: bool = False):  # noqa: A002 - torch's
     """β·input + α·product broadcast together; with β = 0 the input is not read (NaN and inf
     in it do not reach the result), as torch's add*-family says."""
-    _check_scalar_factors(beta, alpha, input.dtype)
+    beta, alpha = _integer_factors(beta, alpha, input.dtype, strict)
     scaled = product if alpha == 1 else alpha * product
     if beta == 0:  # the input's gradient is 0, as torch's, through a choice it never wins
         from ffnn.tensor_more import _plain
@@ -84,7 +91,7 @@ class CompositionTensorMethods:
         """β·self + α·(vec1 ⊗ vec2) for vec1 [n], vec2 [m]."""
         _need_dims("addr", "vec1", vec1, 1)
         _need_dims("addr", "vec2", vec2, 1)
-        return scaled_sum(self, vec1.outer(vec2), beta, alpha)
+        return scaled_sum(self, vec1.outer(vec2), beta, alpha, strict=True)
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         """β·self + α·(batch1 @ batch2) for batch1 [b, n, m], batch2 [b, m, p]: one product

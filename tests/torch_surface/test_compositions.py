@@ -207,3 +207,16 @@ def test_constants_are_torchs():
         ours, theirs = getattr(ffnn, name), getattr(torch, name)
         assert ours == theirs or (ours != ours and theirs != theirs), name
     assert ffnn.ones(2)[:, ffnn.newaxis].shape == (2, 1)
+
+
+@pytest.mark.parametrize("factor", [{"alpha": 0.5}, {"beta": 0.5}, {"alpha": 2.7, "beta": 3}])
+def test_float_factors_with_integer_tensors_as_torch(factor):
+    def run(lib):
+        a, v = lib.ones(2, 2, dtype=lib.int64) * 3, lib.arange(2)
+        out = [a.addmm(a, a, **factor), v.addmv(a, v, **factor),
+               a[None].baddbmm(a[None], a[None], **factor), a.addbmm(a[None], a[None], **factor)]
+        with pytest.raises(RuntimeError, match="must not be a floating point number"):
+            a.addr(v, v, **{k: float(x) for k, x in factor.items()})
+        return [np.asarray(t).tolist() for t in out]
+
+    assert run(ffnn) == run(torch)
