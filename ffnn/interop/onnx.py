@@ -8,10 +8,12 @@ trait, ``ffnn.nn.traits``); today: Sequential, Linear, Identity, Flatten
 (end_dim=-1), Dropout, BatchNorm1d, LayerNorm, RMSNorm, ReLU, LeakyReLU, Sigmoid, Tanh, GELU
 (exact: 0.5·x·(1 + erf(x/√2)); or tanh), SiLU, Softmax, LogSoftmax, FeedForward, SwiGLU, GEGLU,
 GatedFeedForward, ResidualFFN, LoRALinear (adapter folded into the weight) and TabularModel
-(each embedding a Gather on its index column). Of ``TabularPreprocessor``'s work only the
-model stays in the graph: reading the CSV, filling gaps, mapping category text to indices
-and scaling happen before, in Python (``preprocessor.transform``), whose output matrix is
-the graph's input. ``onnx`` is an
+(each embedding a Gather on its index column). A model holding a module without a converter
+(a program's own ``class Net(nn.Module)``) is exported from the ops its forward applies
+instead (``ffnn.interop.onnx_trace``, also behind ``ffnn.onnx.export``). Of
+``TabularPreprocessor``'s work only the model stays in the graph: reading the CSV, filling
+gaps, mapping category text to indices and scaling happen before, in Python
+(``preprocessor.transform``), whose output matrix is the graph's input. ``onnx`` is an
 optional dependency, imported when used; onnxruntime has no float64 Erf, so export GELU
 models in float32 to run them there.
 """
@@ -94,13 +96,17 @@ def _lora_linear(g, m, x, path):
 traits.declare(LoRALinear, onnx=_lora_linear)
 
 
+class _NoConverter(TypeError):
+    """A module in the tree has no ONNX converter: ``to_onnx`` exports op by op instead."""
+
+
 def _convert(g: _Graph, module, x: str, path: str) -> str:
     # By class: a subclass that overrides forward() computes something else and has no converter.
     declared = traits.of(module)
     if declared is None or declared.onnx is None:
         where = f" at {path!r}" if path else ""
         supported = sorted(t.cls.__name__ for t in traits.all_traits() if t.onnx is not None)
-        raise TypeError(
+        raise _NoConverter(
             f"ONNX export does not support module type {type(module).__name__}{where}. "
             f"Supported: {', '.join(supported)}"
         )
@@ -110,7 +116,9 @@ def _convert(g: _Graph, module, x: str, path: str) -> str:
 def to_onnx(model, example_input, input_name: str = "input", output_name: str = "output",
             dynamic_batch: bool = True, opset_version: int = OPSET):
     """The ``onnx.ModelProto`` of ``model`` (checked by ``onnx.checker``), for inputs shaped
-    like ``example_input`` [batch, ...]; with ``dynamic_batch`` the batch size is free."""
+    like ``example_input`` [batch, ...]; with ``dynamic_batch`` the batch size is free. A model
+    with a module that declares no converter (a program's own class) is exported from the ops
+    its forward applies (``ffnn.interop.onnx_trace``)."""
     onnx = _onnx()
     if not isinstance(model, nn.Module):
         raise TypeError(f"export: model must be an ffnn.nn.Module. Received: {type(model)!r}")
@@ -123,7 +131,10 @@ def to_onnx(model, example_input, input_name: str = "input", output_name: str = 
         )
     graph = _Graph(onnx, example.dtype)
     graph._names.update([input_name])
-    out = _convert(graph, model, input_name, "")
+    try:
+        out = _convert(graph, model, input_name, "")
+    except _NoConverter:
+        return _op_by_op(model, example, input_name, output_name, dynamic_batch)
     if out == input_name:  # the model is the identity
         out = graph.node("Identity", [input_name], "identity")
     # The last value is produced by exactly one node and consumed by none: rename it.
@@ -149,6 +160,17 @@ def to_onnx(model, example_input, input_name: str = "input", output_name: str = 
     return proto
 
 
+def _op_by_op(model, example: np.ndarray, input_name: str, output_name: str,
+              dynamic_batch: bool):
+    """A model holding a module without a converter (a program's own ``nn.Module`` class),
+    exported from the ops one eval forward applies (``onnx_trace``; opset 17)."""
+    from ffnn.interop import onnx_trace
+
+    axes = {input_name: {0: BATCH_DIM}, output_name: {0: BATCH_DIM}} if dynamic_batch else None
+    return onnx_trace.export_model(model, (Tensor(example),), input_names=[input_name],
+                                   output_names=[output_name], dynamic_axes=axes)
+
+
 def _output_shape(model, example: np.ndarray) -> tuple:
     from ffnn.autograd import no_grad
 
@@ -168,7 +190,8 @@ def export(model, path: str | os.PathLike, example_input, input_name: str = "inp
 
     example_input: an array or Tensor [batch, ...] fixing the dtype and the non-batch shape.
     The inference behaviour is exported (Dropout off, BatchNorm1d on running statistics).
-    Raises TypeError naming an unsupported module type; ImportError if onnx is missing.
+    Raises TypeError naming an op without a converter (and the module that applied it);
+    ImportError if onnx is missing.
     """
     proto = to_onnx(model, example_input, input_name, output_name, dynamic_batch, opset_version)
     path = Path(path)
