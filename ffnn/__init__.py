@@ -234,7 +234,7 @@ def __getattr__(name):
     if name in {"nn", "optim", "data", "train", "io", "finetune", "interop", "sklearn",
                 "distributed", "bench", "explain", "utils", "ops", "cuda", "backends",
                 "accelerator", "autograd", "amp", "linalg", "distributions", "func",
-                "testing", "special", "jit", "onnx"}:
+                "testing", "special", "jit", "onnx", "profiler"}:
         return importlib.import_module(f"ffnn.{name}")
     if name == "autocast":
         from ffnn.amp import autocast

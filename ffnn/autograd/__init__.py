@@ -553,3 +553,12 @@ from ffnn.autograd.gradient_checks import (  # noqa: E402,F401 - torch's names
     gradgradcheck,
 )
 from ffnn.custom_function import Function, FunctionCtx  # noqa: E402,F401 - torch's public name
+
+
+def __getattr__(name: str):
+    """torch's submodules ``forward_ad`` and ``profiler``, imported at their first use."""
+    if name in ("forward_ad", "profiler"):
+        import importlib
+
+        return importlib.import_module(f"ffnn.autograd.{name}")
+    raise AttributeError(f"module 'ffnn.autograd' has no attribute {name!r}")
