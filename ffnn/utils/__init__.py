@@ -1,13 +1,13 @@
 """``ffnn.utils``: tools for users of the library (``profile``: time per layer) and torch's
 paths to the data tools (``ffnn.utils.data``), activation checkpointing
-(``ffnn.utils.checkpoint``) and TensorBoard logging (``ffnn.utils.tensorboard``), each
-imported at its first use."""
+(``ffnn.utils.checkpoint``), TensorBoard logging (``ffnn.utils.tensorboard``) and timing
+(``ffnn.utils.benchmark``), each imported at its first use."""
 
 import importlib
 
 from ffnn.utils.profile import profile
 
-_SUBMODULES = ("data", "checkpoint", "tensorboard")
+_SUBMODULES = ("data", "checkpoint", "tensorboard", "benchmark")
 
 __all__ = ["profile", *_SUBMODULES]
 
