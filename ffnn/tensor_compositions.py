@@ -157,7 +157,9 @@ class CompositionTensorMethods:
         if self.ndim <= 1:
             raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {self.ndim} "
                                "dimensions")
-        axis = dim % self.ndim
+        from ffnn.ops.reductions import normalize_dim
+
+        axis = normalize_dim(dim, self.ndim)
         others = tuple(d for d in range(self.ndim) if d != axis)
         norm = vector_norm(self, p, dim=others, keepdim=True)
         factor = _ops().where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)

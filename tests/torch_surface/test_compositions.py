@@ -115,6 +115,9 @@ def test_renorm_checks_its_arguments_as_torch():
         for lib in (ffnn, torch):
             with pytest.raises(RuntimeError):
                 lib.ones(3, 3).renorm(*args)
+    for lib in (ffnn, torch):
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            lib.ones(3, 3).renorm(2, 5, 1.0)
 
 
 @pytest.mark.parametrize("offset", [0, 2, -1])
