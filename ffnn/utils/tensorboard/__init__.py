@@ -11,6 +11,7 @@ except ImportError as error:
     raise ImportError("ffnn.utils.tensorboard needs the tensorboard package: pip install "
                       "tensorboard (or pip install 'ffnn[tensorboard]')") from error
 
-from ffnn.utils.tensorboard.writer import FileWriter, NotAScalarError, SummaryWriter
+from ffnn.utils.tensorboard.arguments import NotAScalarError
+from ffnn.utils.tensorboard.writer import FileWriter, SummaryWriter
 
 __all__ = ["FileWriter", "NotAScalarError", "SummaryWriter"]

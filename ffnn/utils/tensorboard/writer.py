@@ -2,13 +2,11 @@
 
 Events go through tensorboard's own ``EventFileWriter`` (one file per directory, written by
 a background thread every ``flush_secs`` or ``max_queue`` events); the summaries are built in
-``summaries.py``. Arguments are checked here, where the user's values arrive: ffnn Tensors
-(also ones that require grad), NumPy arrays and scalars, Python numbers.
+``summaries.py``, the arguments checked in ``arguments.py``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import socket
@@ -21,24 +19,21 @@ import numpy as np
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from ffnn import backend
 from ffnn.nn.module import Module
 from ffnn.tensor import Tensor
 from ffnn.utils.tensorboard import summaries
-
-
-class NotAScalarError(ValueError, AssertionError):
-    """``add_scalar`` got more than one value. (torch raises AssertionError here; it is also
-    a ValueError so either ``except`` catches it.)"""
-
-
-def _scalar_dict(method: str, argument: str, mapping, key_kind: str) -> dict:
-    """``mapping`` checked as a dict of str → scalar (``_scalar``), as floats."""
-    if not isinstance(mapping, dict):
-        raise TypeError(f"{method}: {argument} must be a dict of {key_kind} → value. "
-                        f"Received: {argument}={_received(mapping)}")
-    return {_check_str(method, f"a key of {argument}", key):
-            _scalar(method, f"{argument}[{key!r}]", value) for key, value in mapping.items()}
+from ffnn.utils.tensorboard.arguments import (
+    as_array,
+    as_scalar,
+    check_embedding,
+    check_step,
+    check_str,
+    check_walltime,
+    hparams,
+    image_array,
+    received,
+    scalar_dict,
+)
 
 
 class FileWriter:
@@ -78,83 +73,6 @@ class FileWriter:
         self.event_writer.close()
 
 
-def _received(value) -> str:
-    if isinstance(value, (Tensor, np.ndarray)):
-        return f"a {type(value).__name__} of shape {tuple(value.shape)}"
-    return f"{value!r} ({type(value).__name__})"
-
-
-def _check_str(method: str, argument: str, value) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{method}: {argument} must be a str. Received: {argument}="
-                        f"{_received(value)}")
-    return value
-
-
-def _step(method: str, global_step, argument: str = "global_step") -> int | None:
-    """None or the step as an int (a float is cut to an int, as torch does)."""
-    if global_step is None:
-        return None
-    if isinstance(global_step, Tensor) and global_step.numel() == 1:
-        global_step = global_step.item()
-    if isinstance(global_step, numbers.Real) and math.isfinite(global_step):
-        return int(global_step)
-    raise TypeError(f"{method}: {argument} must be an integer or None. Received: "
-                    f"{argument}={_received(global_step)}")
-
-
-def _walltime(method: str, walltime) -> float | None:
-    if walltime is None:
-        return None
-    if isinstance(walltime, numbers.Real) and not isinstance(walltime, bool):
-        return float(walltime)
-    raise TypeError(f"{method}: walltime must be seconds since the epoch (a number) or None. "
-                    f"Received: walltime={_received(walltime)}")
-
-
-def _array(method: str, argument: str, value) -> np.ndarray:
-    """``value`` (an ffnn Tensor, an array, a number) as a NumPy array of real numbers."""
-    if isinstance(value, Tensor):
-        array = backend.to_numpy(value._data)
-    elif isinstance(value, (np.ndarray, numbers.Number, np.generic, list, tuple)) or \
-            hasattr(value, "__array__"):
-        array = np.asarray(value)
-    else:
-        raise TypeError(f"{method}: {argument} must be a Tensor, an array or a number. "
-                        f"Received: {argument}={_received(value)}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{method}: {argument} must hold real numbers. Received: {argument} "
-                        f"of dtype {array.dtype}")
-    return array
-
-
-def _scalar(method: str, argument: str, value) -> float:
-    """One value (a number, or a tensor or array of one element) as a Python float."""
-    array = _array(method, argument, value)
-    if array.size != 1:
-        raise NotAScalarError(f"{method}: {argument} must hold one element. Received: "
-                              f"{argument}={_received(value)}")
-    return float(array.reshape(()))
-
-
-def _image_array(method: str, img_tensor, dataformats) -> np.ndarray:
-    """``img_tensor`` as an array whose dimensions ``dataformats`` names, checked."""
-    array = _array(method, "img_tensor", img_tensor)
-    _check_str(method, "dataformats", dataformats)
-    layout = dataformats.upper()
-    if len(set(layout)) != len(layout) or not set(layout) <= set("NCHW") or \
-            not {"H", "W"} <= set(layout) or len(layout) != array.ndim:
-        raise ValueError(f"{method}: dataformats must name each dimension of img_tensor once "
-                         f"with letters of NCHW (H and W among them). Received: dataformats="
-                         f"{dataformats!r} for img_tensor of shape {array.shape}")
-    channels = array.shape[layout.index("C")] if "C" in layout else 1
-    if channels not in (1, 3, 4):
-        raise ValueError(f"{method}: img_tensor must have 1, 3 or 4 channels. Received: "
-                         f"{channels} channels (shape {array.shape}, dataformats "
-                         f"{dataformats!r})")
-    return array
-
-
 class SummaryWriter:
     """Writes scalars, histograms, text, images, hyperparameters and graphs to event files in
     ``log_dir`` for TensorBoard, with torch's ``SummaryWriter`` API.
@@ -169,11 +87,11 @@ class SummaryWriter:
                  purge_step: int | None = None, max_queue: int = 10, flush_secs: float = 120,
                  filename_suffix: str = "") -> None:
         name = "SummaryWriter"
-        _check_str(name, "comment", comment)
-        _check_str(name, "filename_suffix", filename_suffix)
+        check_str(name, "comment", comment)
+        check_str(name, "filename_suffix", filename_suffix)
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise TypeError(f"{name}: log_dir must be a path (str or os.PathLike) or None. "
-                            f"Received: log_dir={_received(log_dir)}")
+                            f"Received: log_dir={received(log_dir)}")
         if not isinstance(max_queue, int) or isinstance(max_queue, bool) or max_queue < 1:
             raise ValueError(f"{name}: max_queue must be a positive integer. Received: "
                              f"max_queue={max_queue!r}")
@@ -184,7 +102,7 @@ class SummaryWriter:
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
             log_dir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
         self.log_dir = log_dir
-        self.purge_step = _step(name, purge_step, "purge_step")
+        self.purge_step = check_step(name, purge_step, "purge_step")
         self.max_queue, self.flush_secs = max_queue, flush_secs
         self.filename_suffix = filename_suffix
         self.file_writer: FileWriter | None = None
@@ -210,8 +128,8 @@ class SummaryWriter:
         return self.log_dir
 
     def _write(self, method: str, summary, global_step, walltime) -> None:
-        self._get_file_writer().add_summary(summary, _step(method, global_step),
-                                            _walltime(method, walltime))
+        self._get_file_writer().add_summary(summary, check_step(method, global_step),
+                                            check_walltime(method, walltime))
 
     def add_scalar(self, tag: str, scalar_value, global_step: int | None = None,
                    walltime: float | None = None, new_style: bool = False,
@@ -221,8 +139,8 @@ class SummaryWriter:
         ``new_style`` as a tensor (float64 where ``double_precision``). Raises
         ``NotAScalarError`` (a ValueError and AssertionError) for more elements."""
         method = "add_scalar"
-        value = _scalar(method, "scalar_value", scalar_value)
-        summary = summaries.scalar(_check_str(method, "tag", tag), value, new_style,
+        value = as_scalar(method, "scalar_value", scalar_value)
+        summary = summaries.scalar(check_str(method, "tag", tag), value, new_style,
                                    double_precision)
         self._write(method, summary, global_step, walltime)
 
@@ -232,10 +150,10 @@ class SummaryWriter:
         its own run, ``<log_dir>/<main_tag with / as _>_<key>``, under the tag
         ``main_tag``."""
         method = "add_scalars"
-        _check_str(method, "main_tag", main_tag)
-        values = _scalar_dict(method, "tag_scalar_dict", tag_scalar_dict, "tag")
-        step = _step(method, global_step)
-        walltime = time.time() if walltime is None else _walltime(method, walltime)
+        check_str(method, "main_tag", main_tag)
+        values = scalar_dict(method, "tag_scalar_dict", tag_scalar_dict, "tag")
+        step = check_step(method, global_step)
+        walltime = time.time() if walltime is None else check_walltime(method, walltime)
         root = self._get_file_writer().get_logdir()
         for key, value in values.items():
             directory = f"{root}/{main_tag.replace('/', '_')}_{key}"
@@ -254,8 +172,8 @@ class SummaryWriter:
         ``'fd'`` …); ``max_bins``: merge neighbouring buckets down to at most that many.
         Raises ValueError for no values, or none inside the bins."""
         method = "add_histogram"
-        _check_str(method, "tag", tag)
-        array = _array(method, "values", values)
+        check_str(method, "tag", tag)
+        array = as_array(method, "values", values)
         if array.size == 0:
             raise ValueError(f"{method}: values must hold at least one value. Received: "
                              f"values of shape {array.shape}")
@@ -271,8 +189,8 @@ class SummaryWriter:
                  walltime: float | None = None) -> None:
         """A string (markdown) for the text tab, under ``<tag>/text_summary``."""
         method = "add_text"
-        _check_str(method, "tag", tag)
-        summary = summaries.text(tag, _check_str(method, "text_string", text_string))
+        check_str(method, "tag", tag)
+        summary = summaries.text(tag, check_str(method, "text_string", text_string))
         self._write(method, summary, global_step, walltime)
 
     def add_hparams(self, hparam_dict: dict, metric_dict: dict,
@@ -283,12 +201,12 @@ class SummaryWriter:
         out) and ``metric_dict`` (values written as scalars there). ``hparam_domain_discrete``
         maps a hyperparameter to the list of values it can take."""
         method = "add_hparams"
-        hparam_dict, domains = _hparams(hparam_dict, hparam_domain_discrete)
-        metrics = _scalar_dict(method, "metric_dict", metric_dict, "metric tag")
-        step = _step(method, global_step)
+        hparam_dict, domains = hparams(hparam_dict, hparam_domain_discrete)
+        metrics = scalar_dict(method, "metric_dict", metric_dict, "metric tag")
+        step = check_step(method, global_step)
         if not run_name:
             run_name = str(time.time())
-        _check_str(method, "run_name", run_name)
+        check_str(method, "run_name", run_name)
         logdir = os.path.join(self._get_file_writer().get_logdir(), run_name)
         with SummaryWriter(log_dir=logdir) as run:
             for summary in summaries.hparams(hparam_dict, metrics, domains):
@@ -302,9 +220,9 @@ class SummaryWriter:
         """A precision–recall curve: ``labels`` (0/1 or bool) against ``predictions`` (the
         probability of a 1, in [0, 1]), of the same size; at most 127 thresholds."""
         method = "add_pr_curve"
-        _check_str(method, "tag", tag)
-        labels = _array(method, "labels", labels)
-        predictions = _array(method, "predictions", predictions)
+        check_str(method, "tag", tag)
+        labels = as_array(method, "labels", labels)
+        predictions = as_array(method, "predictions", predictions)
         if labels.size != predictions.size:
             raise ValueError(f"{method}: labels and predictions must have one value each per "
                              f"example. Received: shapes {labels.shape} and {predictions.shape}")
@@ -314,7 +232,7 @@ class SummaryWriter:
         if not isinstance(num_thresholds, int) or num_thresholds < 2:
             raise ValueError(f"{method}: num_thresholds must be an integer of at least 2. "
                              f"Received: num_thresholds={num_thresholds!r}")
-        weights = 1.0 if weights is None else _array(method, "weights", weights).reshape(-1)
+        weights = 1.0 if weights is None else as_array(method, "weights", weights).reshape(-1)
         summary = summaries.pr_curve(tag, labels, predictions, min(num_thresholds, 127),
                                      weights)
         self._write(method, summary, global_step, walltime)
@@ -324,23 +242,23 @@ class SummaryWriter:
         """One image (PNG; needs Pillow): ``img_tensor`` laid out as ``dataformats`` (CHW,
         HWC, HW, …; 1, 3 or 4 channels), values in [0, 1], or [0, 255] for uint8."""
         method = "add_image"
-        _check_str(method, "tag", tag)
-        array = _image_array(method, img_tensor, dataformats)
+        check_str(method, "tag", tag)
+        array = image_array(method, img_tensor, dataformats)
         self._write(method, summaries.image(tag, array, dataformats), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor, global_step: int | None = None,
                    walltime: float | None = None, dataformats: str = "NCHW") -> None:
         """A batch of images (default [N, C, H, W]) as one image, tiled 8 to a row."""
         method = "add_images"
-        _check_str(method, "tag", tag)
-        array = _image_array(method, img_tensor, dataformats)
+        check_str(method, "tag", tag)
+        array = image_array(method, img_tensor, dataformats)
         self._write(method, summaries.image(tag, array, dataformats), global_step, walltime)
 
     def add_figure(self, tag: str, figure, global_step: int | None = None, close: bool = True,
                    walltime: float | None = None) -> None:
         """A matplotlib figure (or a list of figures, tiled) drawn as an image; closed after
         where ``close``."""
-        _check_str("add_figure", "tag", tag)
+        check_str("add_figure", "tag", tag)
         if isinstance(figure, list):
             pixels = np.stack([summaries.figure_pixels(f, close) for f in figure])
             self.add_images(tag, pixels, global_step, walltime, dataformats="NHWC")
@@ -358,7 +276,7 @@ class SummaryWriter:
         method = "add_graph"
         if not isinstance(model, Module):
             raise TypeError(f"{method}: model must be an ffnn.nn.Module. Received: "
-                            f"model={_received(model)}")
+                            f"model={received(model)}")
         if input_to_model is None:
             raise ValueError(f"{method}: input_to_model must be an example input (a Tensor or "
                              "a tuple of Tensors): the graph is read from one forward. "
@@ -368,7 +286,7 @@ class SummaryWriter:
         for index, value in enumerate(inputs):
             if not isinstance(value, Tensor):
                 raise TypeError(f"{method}: input_to_model must be a Tensor or a tuple of "
-                                f"Tensors. Received: input {index} = {_received(value)}")
+                                f"Tensors. Received: input {index} = {received(value)}")
         self._get_file_writer().add_graph(summaries.graph(model, inputs, verbose))
 
     def add_embedding(self, mat, metadata: list | None = None, label_img=None,
@@ -385,14 +303,14 @@ class SummaryWriter:
         )
 
         method = "add_embedding"
-        _check_str(method, "tag", tag)
-        mat = _array(method, "mat", mat)
+        check_str(method, "tag", tag)
+        mat = as_array(method, "mat", mat)
         if mat.ndim != 2:
             raise ValueError(f"{method}: mat must be 2-D [points, features]. Received: mat of "
                              f"shape {mat.shape}")
-        labels = None if label_img is None else _array(method, "label_img", label_img)
-        _check_embedding(mat, metadata, metadata_header, labels)
-        step = _step(method, global_step) or 0
+        labels = None if label_img is None else as_array(method, "label_img", label_img)
+        check_embedding(mat, metadata, metadata_header, labels)
+        step = check_step(method, global_step) or 0
         subdir = f"{step:05d}/{urllib.parse.quote(tag, safe='')}"
         logdir = self._get_file_writer().get_logdir()
         _write_embedding(os.path.join(logdir, subdir), mat, metadata, metadata_header, labels)
@@ -426,52 +344,6 @@ class SummaryWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _hparams(hparam_dict, domains) -> tuple[dict, dict]:
-    """``add_hparams``'s hyperparameters (bool, int, float, str or None; a Tensor or NumPy
-    number as a number) and their domains, checked."""
-    method = "add_hparams"
-    if not isinstance(hparam_dict, dict):
-        raise TypeError(f"{method}: hparam_dict must be a dict of name → value. Received: "
-                        f"hparam_dict={_received(hparam_dict)}")
-    values = {}
-    for name, value in hparam_dict.items():
-        _check_str(method, "a key of hparam_dict", name)
-        if isinstance(value, (Tensor, np.ndarray)):
-            value = _scalar(method, f"hparam_dict[{name!r}]", value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        if value is not None and not isinstance(value, (bool, int, float, str)):
-            raise TypeError(f"{method}: hparam_dict[{name!r}] must be a bool, int, float, str, "
-                            f"a Tensor of one element or None. Received: {_received(value)}")
-        values[name] = value
-    domains = {} if domains is None else domains
-    if not isinstance(domains, dict):
-        raise TypeError(f"{method}: hparam_domain_discrete must be a dict of name → list of "
-                        f"values or None. Received: {_received(domains)}")
-    for name, choices in domains.items():
-        kind = type(values.get(name))
-        if name not in values or not isinstance(choices, list) or \
-                not all(isinstance(choice, kind) for choice in choices):
-            raise TypeError(f"{method}: hparam_domain_discrete[{name!r}] must be a list of "
-                            f"values of the type of hparam_dict[{name!r}] ({kind.__name__}). "
-                            f"Received: {choices!r}")
-    return values, domains
-
-
-def _check_embedding(mat, metadata, metadata_header, labels) -> None:
-    """``add_embedding``'s metadata and label images agree with ``mat``'s points."""
-    points = mat.shape[0]
-    if metadata is not None and len(metadata) != points:
-        raise ValueError(f"add_embedding: metadata must have one entry per row of mat "
-                         f"({points}). Received: {len(metadata)} entries")
-    if metadata_header and any(len(row) != len(metadata_header) for row in metadata or []):
-        raise ValueError(f"add_embedding: each metadata row must have one value per column of "
-                         f"metadata_header ({len(metadata_header)})")
-    if labels is not None and (labels.ndim != 4 or labels.shape[0] != points):
-        raise ValueError(f"add_embedding: label_img must be [N, C, H, W] with N = {points} "
-                         f"(the rows of mat). Received: label_img of shape {labels.shape}")
 
 
 def _write_embedding(directory: str, mat, metadata, metadata_header, labels) -> None:
