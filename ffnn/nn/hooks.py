@@ -70,7 +70,9 @@ def _in_order(module, name: str) -> list:
     backward hook after the forward pre-hooks and after the forward hooks)."""
     hooks = list(module.__dict__.get(name, {}).values())
     if "_backward_gates" in module.__dict__:
-        hooks.sort(key=lambda hook: type(getattr(hook, "__self__", None)).__name__ == "Gates")
+        from ffnn.nn.backward_hooks import Gates
+
+        hooks.sort(key=lambda hook: isinstance(getattr(hook, "__self__", None), Gates))
     return hooks
 
 

@@ -18,10 +18,9 @@ import numbers
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from ffnn.autograd import no_grad
 from ffnn.backend import xp
+from ffnn.nn.module import _as_array
 from ffnn.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -33,13 +32,9 @@ def wrap(array) -> Tensor:
     return Tensor._make(array, False, None)
 
 
-def as_array(value):
-    """The array of a tensor (ffnn's or torch's) or of anything array-like."""
-    if isinstance(value, Tensor):
-        return value._data
-    if type(value).__module__.startswith("torch"):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
+as_array = _as_array
+"""The array of a tensor (ffnn's or torch's) or of anything array-like (the module's own
+conversion, as ``load_state_dict`` reads values)."""
 
 
 def pruning_hooks(module: Module) -> dict:
