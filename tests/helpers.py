@@ -229,6 +229,7 @@ def without_mkl(monkeypatch) -> None:
     def openblas_only(dtype):
         row = original(dtype).copy()
         row[native.MKL:] = 0
+        row.flags.writeable = False  # as the real row: the same compiled signatures
         return row
 
     monkeypatch.setattr(native, "blas_functions", openblas_only)

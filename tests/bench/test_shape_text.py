@@ -83,24 +83,18 @@ def test_bad_text_is_refused_naming_what_is_wrong(text, message):
     assert message in str(caught.value)
 
 
-def test_cli_measures_the_shapes_alone(capsys):
-    assert main(["--shape", "8-4-2 tanh b4 sgd", "--shape", "6-3-1 relu b2 rmsprop float64",
-                 "--json", *SMALL]) == 0
+def test_cli_measures_the_shapes_after_the_cases_named(capsys):
+    assert main(["--case", "tiny", "--shape", "8-4-2 tanh b4 sgd",
+                 "--shape", "6-3-1 relu b2 rmsprop float64", "--json", *SMALL]) == 0
     rows = json.loads(capsys.readouterr().out)["cases"]
-    assert [(r["case"], r["variant"]) for r in rows] == [
-        ("shape", "8-4-2 tanh b4 sgd"), ("shape", "6-3-1 relu b2 rmsprop float64")]
-    for row in rows:
+    assert [(r["case"], r.get("variant")) for r in rows] == [
+        ("tiny", None), ("shape", "8-4-2 tanh b4 sgd"), ("shape", "6-3-1 relu b2 rmsprop float64")]
+    for row in rows[1:]:
         assert row["ffnn_ms"] > 0 and row["compiled_ms"] > 0 and row["torch_ms"] > 0
         assert row["spec"] == parse_shape(row["variant"]).to_dict()
         assert row["ratio"] == pytest.approx(row["ffnn_ms"] / row["torch_ms"])
         assert row["targets"]["ffnn/torch <= 0.8"] == (row["ratio"] <= 0.8)
-
-
-def test_cli_shapes_join_the_cases_named(capsys):
-    assert main(["--case", "tiny", "--shape", "8-4-2 tanh b4 sgd", "--json", *SMALL]) == 0
-    rows = json.loads(capsys.readouterr().out)["cases"]
-    assert [(r["case"], r.get("variant")) for r in rows] == [
-        ("tiny", None), ("shape", "8-4-2 tanh b4 sgd")]
+        assert row["ffnn_peak_mib"] is None  # --no-memory
 
 
 def test_cli_check_compares_the_shapes_with_torch(capsys):
@@ -122,10 +116,13 @@ def test_a_float64_shape_keeps_its_dtype():
     assert replace(spec, dtype="float32") == parse_shape("4-3-2")
 
 
-def test_cli_profiles_a_shape_layer_by_layer(capsys):
-    assert main(["--shape", "8-4-2 tanh b4 sgd layer_norm", "--profile", *SMALL]) == 0
+def test_cli_profiles_cases_and_shapes_layer_by_layer(capsys):
+    assert main(["--case", "tiny", "--shape", "8-4-2 tanh b4 sgd layer_norm", "--profile",
+                 *SMALL]) == 0
     out = capsys.readouterr().out
-    profile = out[out.index("profile of shape 8-4-2 tanh b4 sgd layer_norm"):]
+    start = out.index("profile of shape 8-4-2 tanh b4 sgd layer_norm")
+    assert "backward ms" in out[out.index("profile of case tiny"):start]
+    profile = out[start:]
     assert "backward ms" in profile
     for layer in ("Linear", "LayerNorm", "Tanh"):
         assert layer in profile, layer

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,23 +39,38 @@ def _mode(program: Path) -> str:
     raise AssertionError(f"{program.name} has no '# corpus:' line")
 
 
-def _run_all(tmp_path_factory, use_ffnn: bool) -> dict:
-    out = tmp_path_factory.mktemp("corpus") / "report.json"
-    command = [sys.executable, str(HERE / "run_programs.py"), *(["--ffnn"] if use_ffnn else []),
-               str(out), *map(str, PROGRAMS)]
-    subprocess.run(command, check=True, timeout=900, cwd=HERE.parents[1])
-    return json.loads(out.read_text(encoding="utf-8"))
+def _command(out: Path, use_ffnn: bool) -> list[str]:
+    return [sys.executable, str(HERE / "run_programs.py"), *(["--ffnn"] if use_ffnn else []),
+            str(out), *map(str, PROGRAMS)]
 
 
-@pytest.fixture(scope="module")
-def torch_runs(tmp_path_factory):
+def _run_both(folder: Path) -> None:
+    """Run every program under torch and under ffnn, the two processes side by side, writing
+    ``folder``/torch.json and ``folder``/ffnn.json."""
+    runs = [subprocess.Popen(_command(folder / f"{name}.json", name == "ffnn"),
+                             cwd=HERE.parents[1]) for name in ("torch", "ffnn")]
+    for run in runs:
+        assert run.wait(timeout=900) == 0, f"run_programs.py exited with {run.returncode}"
+
+
+@pytest.fixture(scope="session")
+def corpus_runs(tmp_path_factory) -> dict:
+    """{"torch": report, "ffnn": report} (``run_programs.py``), computed once per test
+    session: under xdist the first worker to ask runs both libraries while the others wait
+    for its files (the folder above each worker's base folder is the session's)."""
     pytest.importorskip("torch")
-    return _run_all(tmp_path_factory, use_ffnn=False)
+    from filelock import FileLock
 
-
-@pytest.fixture(scope="module")
-def ffnn_runs(tmp_path_factory):
-    return _run_all(tmp_path_factory, use_ffnn=True)
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    folder = shared / "corpus"
+    with FileLock(str(shared / "corpus.lock")):
+        if not (folder / "ffnn.json").is_file():
+            folder.mkdir(exist_ok=True)
+            _run_both(folder)
+    return {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("torch", "ffnn")}
 
 
 def test_the_corpus_has_at_least_twenty_programs():
@@ -63,8 +79,8 @@ def test_the_corpus_has_at_least_twenty_programs():
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
-def test_program_runs_on_ffnn_as_on_torch(program, torch_runs, ffnn_runs):
-    theirs, ours = torch_runs[program.name], ffnn_runs[program.name]
+def test_program_runs_on_ffnn_as_on_torch(program, corpus_runs):
+    theirs, ours = corpus_runs["torch"][program.name], corpus_runs["ffnn"][program.name]
     assert theirs["error"] is None, f"the program fails under torch:\n{theirs['error']}"
     assert ours["error"] is None, f"the program fails under ffnn:\n{ours['error']}"
     assert theirs["stdout"].strip(), "the program prints nothing to compare"

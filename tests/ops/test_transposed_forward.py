@@ -26,6 +26,7 @@ def route_on(monkeypatch):
         row = original(dtype).copy()
         row[native.TRANSPOSED_FORWARD] = row[native.GEMM] != 0
         row[native.MKL:] = 0  # OpenBLAS's route: MKL's products are not transposed
+        row.flags.writeable = False  # as the real row: the same compiled signatures
         return row
 
     monkeypatch.setattr(native, "blas_functions", forced)
