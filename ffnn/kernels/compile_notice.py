@@ -18,8 +18,8 @@ import threading
 
 NOTICE_AFTER = 3.0
 """Seconds an outermost compile of an ffnn function lasts before the notice is written."""
-NOTICE = ("ffnn: compiling its kernels for this CPU, once per installation (up to a minute on "
-          "the first run; later runs load them from the disk cache)")
+NOTICE = ("ffnn: compiling its kernels for this CPU, once per installation (one to two minutes "
+          "per dtype on a 2-core machine; later runs load them from the disk cache)")
 
 _state = {"depth": 0, "timer": None, "said": False, "installed": False}
 

@@ -44,6 +44,15 @@ def _run(grads, table, sizes, scalars, split, context):  # pragma: no cover - co
                        table[i, 5], base + i * width)
 
 
+def padded(grads: list) -> tuple:
+    """``grads`` as a tuple whose length is the next power of two, the rest the first
+    gradient again (``_run`` reads ``sizes.size`` of them): numba compiles ``_run`` once per
+    tuple length, so a group of any size takes one of a few compiled versions, not one of
+    its own."""
+    count = len(grads)
+    return tuple(grads + grads[:1] * ((1 << (count - 1).bit_length()) - count))
+
+
 class GroupPlan:
     """A group's parameters, state arrays and entry points as last seen: the table is
     written again only when one of them changes (a parameter's array replaced, a state
@@ -103,7 +112,7 @@ class GroupPlan:
     def launch(self, grads: list, dtype: np.dtype) -> None:
         """The table's updates with these flat gradients, in one compiled call (split over
         OpenBLAS's threads as the trial of whole steps says)."""
-        _run(tuple(grads), self.table, self.sizes, self.scalars,
+        _run(padded(grads), self.table, self.sizes, self.scalars,
              self.trial.choose(blas_split.split_row(self.largest, dtype.itemsize)),
              self.context)
 

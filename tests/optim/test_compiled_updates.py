@@ -341,3 +341,14 @@ def test_a_strided_gradient_takes_the_multi_tensor_step_as_a_contiguous_one(
     assert strided_calls == contiguous_calls >= STEPS - 1  # SGD's first with momentum: alone
     for mine, theirs in zip(strided, contiguous, strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_group_of_any_size_is_passed_as_a_power_of_two_tuple():
+    """One compiled ``_run`` per power of two, not per group size: the gradients first, in
+    order, then the first again up to the length (``_run`` reads ``sizes.size`` of them)."""
+    grads = [np.full(3, float(i)) for i in range(9)]
+    for count in range(1, 10):
+        found = multi_tensor.padded(grads[:count])
+        assert len(found) == {1: 1, 2: 2, 3: 4, 4: 4}.get(count, 8 if count <= 8 else 16)
+        assert all(a is b for a, b in zip(found, grads[:count]))
+        assert all(a is grads[0] for a in found[count:])
