@@ -39,11 +39,15 @@ def compile_for_worker() -> None:
     from ffnn.bench import cases, layout
 
     dtype = DTYPES[int(worker[2:]) % len(DTYPES)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for spec in _networks(dtype):
-            state = layout.init_state(spec.plan(), dtype)
-            for build in (cases.build_ffnn, cases.build_ffnn_compiled):
-                step = build(spec, state=state)[1]
-                step()
-                step()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for spec in _networks(dtype):
+                state = layout.init_state(spec.plan(), dtype)
+                for build in (cases.build_ffnn, cases.build_ffnn_compiled):
+                    step = build(spec, state=state)[1]
+                    step()
+                    step()
+    except Exception as error:  # noqa: BLE001 - the tests that need these kernels report it
+        warnings.warn(f"the kernels' warm-up stopped ({type(error).__name__}: {error}); the "
+                      "tests compile what they need", stacklevel=1)
