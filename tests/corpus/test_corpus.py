@@ -49,8 +49,13 @@ def _run_both(folder: Path) -> None:
     ``folder``/torch.json and ``folder``/ffnn.json."""
     runs = [subprocess.Popen(_command(folder / f"{name}.json", name == "ffnn"),
                              cwd=HERE.parents[1]) for name in ("torch", "ffnn")]
-    for run in runs:
-        assert run.wait(timeout=900) == 0, f"run_programs.py exited with {run.returncode}"
+    try:
+        for run in runs:
+            assert run.wait(timeout=900) == 0, f"run_programs.py exited with {run.returncode}"
+    finally:
+        for run in runs:
+            if run.poll() is None:  # the other one failed or timed out: leave nothing running
+                run.kill()
 
 
 @pytest.fixture(scope="session")
