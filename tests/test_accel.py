@@ -183,7 +183,7 @@ def test_gradient_mean_of_two_ranks_equals_numpy_bit_for_bit(dtype, monkeypatch)
     """ZeroRedundancyOptimizer's owner sum: (a + b) · ½ in one compiled pass is exactly
     NumPy's add then multiply (· ½ is exact); other divisors keep NumPy's division."""
     mpi4py = pytest.importorskip("mpi4py")  # noqa: F841 - ffnn.distributed needs it
-    from ffnn.distributed.zero import _sum_divide
+    from ffnn.distributed.shared_memory import sum_divide
 
     rng = np.random.default_rng(7)
     a, b = (rng.standard_normal(SHAPE).astype(dtype) for _ in range(2))
@@ -192,7 +192,7 @@ def test_gradient_mean_of_two_ranks_equals_numpy_bit_for_bit(dtype, monkeypatch)
         monkeypatch.setattr(accel, "enabled", use_accel)
         for divisor in (2, 3):
             out = a.copy()
-            _sum_divide([out, b], divisor, out)
+            sum_divide([out, b], divisor, out)
             results[use_accel, divisor] = out
     np.testing.assert_array_equal(results[True, 2], (a + b) * dtype(0.5))
     np.testing.assert_array_equal(results[True, 2], results[False, 2])

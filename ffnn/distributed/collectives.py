@@ -21,7 +21,9 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ffnn.distributed import shared_memory
 from ffnn.distributed._mpi import comm, mpi
+from ffnn.distributed.shared_gradients import SharedGradients
 from ffnn.tensor import Tensor
 
 BUCKET_CAP_MB = 4.0
@@ -133,6 +135,7 @@ class _GradientBuffers:
         self.flat = {dtype: np.empty(sum(params[i]._data.size for i in members), dtype=dtype)
                      for dtype, members in self.groups.items()}
         self.meta = np.empty(1 + len(params), dtype=np.float64)  # [weight, has-grad counts…]
+        self.shared: SharedGradients | None = None  # the window, once a step has needed it
 
     def matches(self, params: list) -> bool:
         return self.layout == _layout(params)
@@ -145,20 +148,21 @@ def _layout(params: list) -> list:
 _buffers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _gradient_buffers(model, params: list) -> _GradientBuffers:
+def _gradient_buffers(model, params: list) -> tuple[_GradientBuffers, bool]:
+    """(the buffers for ``params``, whether they are kept for ``model``'s next call)."""
     try:
         cached = _buffers.get(model)
     except TypeError:  # not weak-referenceable (a plain list): no cache
         cached = None
     if cached is not None and cached.matches(params):
-        return cached
+        return cached, True
     _check_same_layout([p._data for p in params], "allreduce_gradients")
     built = _GradientBuffers(params)
     try:
         _buffers[model] = built
     except TypeError:
-        pass
-    return built
+        return built, False
+    return built, True
 
 
 def _check_weight(weight, op: str) -> float:
@@ -198,7 +202,9 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
         return mine if op == "mean" else 1.0
     if not params:
         return float(all_reduce(mine)) if op == "mean" else float(world.Get_size())
-    state = _gradient_buffers(model, params)
+    state, kept = _gradient_buffers(model, params)
+    if kept and shared_memory.all_on_one_host():
+        return _allreduce_shared(state, params, op, mine, weight)
     MPI = mpi()
     state.meta[0] = mine
     _pack_gradients(state, params, mine if op == "mean" else 1.0)
@@ -215,6 +221,31 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
             np.divide(flat, total, out=flat)
     _unpack_gradients(state, params)
     return total
+
+
+def _allreduce_shared(state: _GradientBuffers, params: list, op: str, mine: float,
+                      weight) -> float:
+    """``allreduce_gradients`` through one shared window (``shared_gradients``), made at
+    the first call for these buffers (every rank on this host; a Module's buffers, kept
+    between calls, as the window must be)."""
+    if state.shared is None:
+        state.shared = SharedGradients(params, state.groups)
+    shared = state.shared
+    shared.publish(params, mine, mine if op == "mean" else 1.0)
+    shared.fence()
+    try:
+        if op == "sum":
+            shared.gather(params, 1.0)
+            return float(comm().Get_size())
+        total = shared.total_weight()
+        if not total > 0:
+            raise ValueError(f"allreduce_gradients: the ranks' weights sum to {total}; at least "
+                             f"one rank needs weight > 0. Received: weight={weight!r} on rank "
+                             f"{comm().Get_rank()}")
+        shared.gather(params, total)
+        return total
+    finally:
+        shared.fence()  # every rank has read every segment before any writes its own again
 
 
 def _pack_gradients(state, params: list, scale: float) -> None:

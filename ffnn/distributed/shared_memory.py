@@ -9,10 +9,12 @@ point: after it every rank sees what the others wrote before it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from ffnn import accel
 from ffnn.distributed._mpi import comm, mpi
 
 ALIGN = 64
@@ -83,3 +85,25 @@ class SharedSegments:
         self.window.Sync()
         self.comm.Barrier()
         self.window.Sync()
+
+
+def sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> None:
+    """out ← (Σ arrays) / divisor, the arrays added in order (so every rank that adds the
+    same ones gets the same bits); ``out`` may be ``arrays[0]`` (never a later one)."""
+    mantissa, _ = math.frexp(divisor)
+    exact = mantissa == 0.5  # a power of two: · 1/d is exact, and cheaper than / d
+    if len(arrays) == 2 and exact and accel.usable(out, *arrays):
+        accel.add_scale(arrays[0], arrays[1], out, 1.0 / divisor)  # one pass, not two
+        return
+    if len(arrays) == 1:
+        np.copyto(out, arrays[0])
+    else:
+        np.add(arrays[0], arrays[1], out=out)
+        for array in arrays[2:]:
+            np.add(out, array, out=out)
+    if divisor == 1:
+        return
+    if exact:
+        np.multiply(out, 1.0 / divisor, out=out)
+    else:
+        np.divide(out, divisor, out=out)

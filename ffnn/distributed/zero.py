@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import accel
 from ffnn.distributed import shared_memory
 from ffnn.distributed._mpi import comm
 from ffnn.distributed.collectives import (
@@ -233,7 +232,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             writable = own is not None and own.flags.writeable and own.flags.c_contiguous \
                 and own.shape == param._data.shape
             out = own if writable and equal else np.empty_like(param._data)
-            _sum_divide(grads, self._size if equal else total, out)
+            shared_memory.sum_divide(grads, self._size if equal else total, out)
             param._grad = out
         return total
 
@@ -366,25 +365,6 @@ class ZeroRedundancyOptimizer(Optimizer):
                 state[local_index[number]] = values
         self.optim.load_state_dict({"state": state, "param_groups": groups})
         self._consolidated = None
-
-
-def _sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> None:
-    """out ← (Σ arrays) / divisor; ``out`` may be ``arrays[0]`` (never a later one)."""
-    mantissa, _ = math.frexp(divisor)
-    exact = mantissa == 0.5  # a power of two: · 1/d is exact, and cheaper than / d
-    if len(arrays) == 2 and exact and accel.usable(out, *arrays):
-        accel.add_scale(arrays[0], arrays[1], out, 1.0 / divisor)  # one pass, not two
-        return
-    if len(arrays) == 1:
-        np.copyto(out, arrays[0])
-    else:
-        np.add(arrays[0], arrays[1], out=out)
-        for array in arrays[2:]:
-            np.add(out, array, out=out)
-    if exact:
-        np.multiply(out, 1.0 / divisor, out=out)
-    else:
-        np.divide(out, divisor, out=out)
 
 
 def _send_state(world, state: dict[int, dict], to: int) -> None:

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 
 import ffnn.distributed as dist  # noqa: E402
 from ffnn import nn  # noqa: E402
+from ffnn.distributed import collectives  # noqa: E402
 
 
 def _error(fn) -> str:
@@ -23,6 +24,36 @@ def _error(fn) -> str:
     except ValueError as error:
         return str(error)
     return ""
+
+
+class _Holder(nn.Module):
+    """Three parameters, one float32 (two dtypes, so two flat arrays per segment)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(np.zeros(3))
+        self.b = nn.Parameter(np.zeros(3, dtype=np.float32))
+        self.c = nn.Parameter(np.zeros(2))
+
+
+def _random_gradients_both_ways(rank: int) -> list:
+    """Random gradients (one missing on rank 1) reduced through shared memory (a Module)
+    and through messages (a list of its parameters), three steps in a row: the largest
+    relative difference, and every rank's shared result (summed) to compare across ranks."""
+    holder, rng, largest, sums = _Holder(), np.random.default_rng(rank), 0.0, []
+    params = list(holder.parameters())
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(p.numpy().dtype) for p in params]
+        results = []
+        for target in (holder, params):
+            for param, grad in zip(params, grads):
+                param.grad = None if rank == 1 and param is holder.c else grad.copy()
+            dist.allreduce_gradients(target, weight=rank + 0.5)
+            results.append([p.grad.numpy().astype(np.float64) for p in params])
+        for shared, messages in zip(*results):
+            largest = max(largest, float(np.max(np.abs(shared - messages) / np.abs(messages))))
+        sums.append(float(sum(np.sum(g) for g in results[0])))
+    return [largest, sums]
 
 
 def main() -> None:
@@ -50,6 +81,21 @@ def main() -> None:
     a.grad = np.full(3, rank + 1.0)
     got["plain_total"] = dist.allreduce_gradients([a, b, c])
     got["plain"] = a.grad.tolist()
+
+    # the same through a Module: its buffers are kept, so on one host through shared memory
+    holder = _Holder()
+    holder.a.grad = np.full(3, rank + 1.0)
+    if rank == 0:
+        holder.b.grad = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    got["shared_total_weight"] = dist.allreduce_gradients(holder, weight=rank + 1)
+    got["shared_weighted"] = [holder.a.grad.tolist(), holder.b.grad.tolist(),
+                              str(holder.b.grad.dtype), holder.c.grad is None]
+    holder.a.grad = np.full(3, rank + 1.0)
+    holder.b.grad = None
+    dist.allreduce_gradients(holder, op="sum")
+    got["shared_sum"] = [holder.a.grad.tolist(), holder.b.grad is None]
+    got["shared_window"] = collectives._buffers[holder].shared is not None
+    got["shared_random"] = _random_gradients_both_ways(rank)
 
     # broadcast_parameters: rank 0's weights and buffers everywhere
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))

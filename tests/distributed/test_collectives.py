@@ -56,6 +56,24 @@ def test_allreduce_gradients_weighted_mean_sum_and_missing(results):
         assert got["plain_total"] == 3.0 and got["plain"] == [2.0] * 3
 
 
+def test_allreduce_gradients_of_a_module_through_shared_memory(results):
+    """A Module's gradients on one host go through one shared window (made once, reused):
+    the same weighted mean and sum as the messages' path, float32 kept, a gradient missing
+    everywhere left None; on random gradients the two paths agree to rounding (three ranks
+    add in another order than MPI) and every rank gets the very same result."""
+    for got in results:
+        assert got["shared_window"]
+        assert got["shared_total_weight"] == 6.0
+        a, b, dtype, c_is_none = got["shared_weighted"]
+        np.testing.assert_allclose(a, [14 / 6] * 3, rtol=1e-15)
+        np.testing.assert_allclose(b, np.array([1.0, 2.0, 3.0]) / 6, rtol=1e-7)
+        assert dtype == "float32" and c_is_none
+        assert got["shared_sum"] == [[6.0] * 3, True]
+        largest, _ = got["shared_random"]
+        assert largest < 1e-5  # float32's rounding; float64's would be ~1e-16
+    assert len({tuple(got["shared_random"][1]) for got in results}) == 1
+
+
 def test_broadcast_parameters_copies_rank0_parameters_and_buffers(results):
     for got in results:
         assert got["broadcast"] == [1.0, 1.0, 1.0, 1.0, 5.0, 7]
