@@ -157,6 +157,9 @@ def _gradient_buffers(model, params: list) -> tuple[_GradientBuffers, bool]:
     if cached is not None and cached.matches(params):
         return cached, True
     _check_same_layout([p._data for p in params], "allreduce_gradients")
+    if cached is not None and cached.shared is not None:  # its parameters changed (frozen,
+        cached.shared.segments.free()  # unfrozen, replaced): every rank gives it back here
+        cached.shared = None
     built = _GradientBuffers(params)
     try:
         _buffers[model] = built

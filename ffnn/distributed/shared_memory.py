@@ -86,6 +86,12 @@ class SharedSegments:
         self.comm.Barrier()
         self.window.Sync()
 
+    def free(self) -> None:
+        """Give the window back (collective; no view of it may be used after)."""
+        self._bytes.clear()
+        self.window.Unlock_all()
+        self.window.Free()
+
 
 def sum_divide(arrays: list[np.ndarray], divisor: float, out: np.ndarray) -> None:
     """out ← (Σ arrays) / divisor, the arrays added in order (so every rank that adds the

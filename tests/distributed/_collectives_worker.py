@@ -95,6 +95,11 @@ def main() -> None:
     dist.allreduce_gradients(holder, op="sum")
     got["shared_sum"] = [holder.a.grad.tolist(), holder.b.grad is None]
     got["shared_window"] = collectives._buffers[holder].shared is not None
+    holder.c.requires_grad_(False)  # other parameters: the old window given back, a new one
+    holder.a.grad = np.full(3, rank + 1.0)
+    dist.allreduce_gradients(holder)
+    got["shared_after_freeze"] = [holder.a.grad.tolist(),
+                                  len(collectives._buffers[holder].params)]
     got["shared_random"] = _random_gradients_both_ways(rank)
 
     # broadcast_parameters: rank 0's weights and buffers everywhere

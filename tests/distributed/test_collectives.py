@@ -69,6 +69,7 @@ def test_allreduce_gradients_of_a_module_through_shared_memory(results):
         np.testing.assert_allclose(b, np.array([1.0, 2.0, 3.0]) / 6, rtol=1e-7)
         assert dtype == "float32" and c_is_none
         assert got["shared_sum"] == [[6.0] * 3, True]
+        assert got["shared_after_freeze"] == [[2.0] * 3, 2]
         largest, _ = got["shared_random"]
         assert largest < 1e-5  # float32's rounding; float64's would be ~1e-16
     assert len({tuple(got["shared_random"][1]) for got in results}) == 1
