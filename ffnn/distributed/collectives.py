@@ -191,6 +191,9 @@ def allreduce_gradients(model, op: str = "mean", weight: float | None = None,
     ``model``: a Module or an iterable of parameters (the same on every rank). A missing
     ``.grad`` counts as zeros; it stays ``None`` only when it is missing on every rank.
     Returns Σ_r w_r (the world size when no weight is given; for ``'sum'``, too).
+    Where every rank is on one host, a Module's gradients go through one shared-memory
+    window (``shared_gradients``); otherwise (or for a list of parameters) through
+    ``Allreduce`` calls of at most ``bucket_cap_mb`` MiB.
     """
     if op not in _OPS:
         raise ValueError(f"allreduce_gradients: op must be 'mean' or 'sum'. Received: op={op!r}")
