@@ -23,7 +23,7 @@ import numpy as np
 
 from ffnn.distributed import shared_memory
 from ffnn.distributed._mpi import comm, mpi
-from ffnn.distributed.shared_gradients import SharedGradients
+from ffnn.distributed.shared_gradients import SharedGradients, flat_segments
 from ffnn.tensor import Tensor
 
 BUCKET_CAP_MB = 4.0
@@ -132,10 +132,18 @@ class _GradientBuffers:
         self.params = params
         self.layout = _layout(params)
         self.groups = _by_dtype([p._data for p in params])
-        self.flat = {dtype: np.empty(sum(params[i]._data.size for i in members), dtype=dtype)
-                     for dtype, members in self.groups.items()}
         self.meta = np.empty(1 + len(params), dtype=np.float64)  # [weight, has-grad counts…]
+        self._flat: dict | None = None  # made at the first messages' call
         self.shared: SharedGradients | None = None  # the window, once a step has needed it
+
+    @property
+    def flat(self) -> dict:
+        """dtype → the flat buffer of that dtype's gradients (``flat_segments``' layout)."""
+        if self._flat is None:
+            self._flat = {dtype: np.empty(sum(self.params[i]._data.size for i in members),
+                                          dtype=dtype)
+                          for dtype, members in self.groups.items()}
+        return self._flat
 
     def matches(self, params: list) -> bool:
         return self.layout == _layout(params)
@@ -257,36 +265,29 @@ def _allreduce_shared(state: _GradientBuffers, params: list, op: str, mine: floa
 def _pack_gradients(state, params: list, scale: float) -> None:
     """Each parameter's ``.grad`` · scale into its segment of the flat buffer of its dtype
     (zeros when missing, noted in ``state.meta``)."""
-    for dtype, members in state.groups.items():
-        flat, offset = state.flat[dtype], 0
-        for i in members:
-            grad, size = params[i]._grad, params[i]._data.size
-            segment = flat[offset:offset + size]
-            state.meta[1 + i] = grad is not None
-            if grad is None:
-                segment.fill(0)
-            elif scale == 1.0:
-                np.copyto(segment, grad.reshape(-1))
-            else:
-                np.multiply(grad.reshape(-1), scale, out=segment)
-            offset += size
+    for dtype, i, where in flat_segments(state.groups, params):
+        grad, segment = params[i]._grad, state.flat[dtype][where]
+        state.meta[1 + i] = grad is not None
+        if grad is None:
+            segment.fill(0)
+        elif scale == 1.0:
+            np.copyto(segment, grad.reshape(-1))
+        else:
+            np.multiply(grad.reshape(-1), scale, out=segment)
 
 
 def _unpack_gradients(state, params: list) -> None:
     """The reduced segments back into ``.grad`` (in place when it can be), for every
     parameter that had a gradient on some rank."""
-    for dtype, members in state.groups.items():
-        flat, offset = state.flat[dtype], 0
-        for i in members:
-            param, size = params[i], params[i]._data.size
-            if state.meta[1 + i] > 0:
-                segment = flat[offset:offset + size].reshape(param._data.shape)
-                if param._grad is not None and param._grad.shape == segment.shape \
-                        and param._grad.flags.writeable:
-                    np.copyto(param._grad, segment)
-                else:
-                    param._grad = segment.copy()
-            offset += size
+    for dtype, i, where in flat_segments(state.groups, params):
+        param = params[i]
+        if state.meta[1 + i] > 0:
+            segment = state.flat[dtype][where].reshape(param._data.shape)
+            if param._grad is not None and param._grad.shape == segment.shape \
+                    and param._grad.flags.writeable:
+                np.copyto(param._grad, segment)
+            else:
+                param._grad = segment.copy()
 
 
 def all_reduce(value, op: str = "sum") -> np.ndarray:

@@ -22,6 +22,17 @@ import numpy as np
 from ffnn.distributed import shared_memory
 
 
+def flat_segments(groups: dict, params: list):
+    """(dtype, parameter index, slice) of each parameter in the flat array of its dtype:
+    ``groups`` (dtype → the parameters' indices) laid out one after another, in order."""
+    for dtype, members in groups.items():
+        offset = 0
+        for i in members:
+            size = params[i]._data.size
+            yield dtype, i, slice(offset, offset + size)
+            offset += size
+
+
 class SharedGradients:
     """One window for the gradients of ``params`` (the same list on every rank): per rank,
     a header of float64 [w_r, has-grad flag per parameter] then one flat array per dtype
@@ -47,45 +58,36 @@ class SharedGradients:
         """This rank's ``weight`` and each ``.grad`` · ``scale`` into its segment."""
         header, flats = self.headers[self.rank], self.flats[self.rank]
         header[0] = weight
-        for dtype, members in self.groups.items():
-            flat, offset = flats[dtype], 0
-            for i in members:
-                grad, size = params[i]._grad, params[i]._data.size
-                header[1 + i] = grad is not None
-                if grad is not None:
-                    segment = flat[offset:offset + size]
-                    if scale == 1.0:
-                        np.copyto(segment, grad.reshape(-1))
-                    else:
-                        np.multiply(grad.reshape(-1), scale, out=segment)
-                offset += size
+        for dtype, i, where in flat_segments(self.groups, params):
+            grad = params[i]._grad
+            header[1 + i] = grad is not None
+            if grad is None:
+                continue
+            if scale == 1.0:
+                np.copyto(flats[dtype][where], grad.reshape(-1))
+            else:
+                np.multiply(grad.reshape(-1), scale, out=flats[dtype][where])
 
     def fence(self) -> None:
         self.segments.fence()
 
     def total_weight(self) -> float:
         """Σ_r w_r, in rank order (after ``fence``)."""
-        total = 0.0
-        for header in self.headers:
-            total += float(header[0])
-        return total
+        return sum(float(header[0]) for header in self.headers)
 
     def gather(self, params: list, divisor: float) -> None:
         """Each parameter's ``.grad`` ← (Σ_r its segment_r) / ``divisor`` over the ranks that
         have it (written in place where the ``.grad`` can take it); a parameter no rank has
         a gradient for keeps ``None``."""
-        for dtype, members in self.groups.items():
-            offset = 0
-            for i in members:
-                param, size = params[i], params[i]._data.size
-                parts = [flats[dtype][offset:offset + size].reshape(param._data.shape)
-                         for header, flats in zip(self.headers, self.flats) if header[1 + i]]
-                offset += size
-                if not parts:
-                    continue
-                own = param._grad
-                fits = own is not None and own.shape == param._data.shape and \
-                    own.dtype == dtype and own.flags.writeable and own.flags.c_contiguous
-                out = own if fits else np.empty(param._data.shape, dtype)
-                shared_memory.sum_divide(parts, divisor, out)
-                param._grad = out
+        for dtype, i, where in flat_segments(self.groups, params):
+            param = params[i]
+            parts = [flats[dtype][where].reshape(param._data.shape)
+                     for header, flats in zip(self.headers, self.flats) if header[1 + i]]
+            if not parts:
+                continue
+            own = param._grad
+            fits = own is not None and own.shape == param._data.shape and \
+                own.dtype == dtype and own.flags.writeable and own.flags.c_contiguous
+            out = own if fits else np.empty(param._data.shape, dtype)
+            shared_memory.sum_divide(parts, divisor, out)
+            param._grad = out
