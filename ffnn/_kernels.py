@@ -9,6 +9,7 @@ import numba.extending
 import numpy as np
 
 from ffnn.kernels import numba_cache
+from ffnn.kernels.first_use import on_first_use
 from ffnn.kernels.native import address_as_pointer
 from ffnn.kernels.vector_width import wide_vectors
 
@@ -88,8 +89,7 @@ def _keep_pairs(key, threshold, out, first, pairs):  # pragma: no cover - compil
         out[2 * i + 1] = (z >> numba.uint64(32)) >= threshold
 
 
-@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
-def keep_mask_part(pairs, start, out, key, a3, a4, a5, scalars):  # pragma: no cover
+def _keep_mask_part(pairs, start, out, key, a3, a4, a5, scalars):  # pragma: no cover
     """``keep_mask``'s pairs from (out - start)/2 on, ``pairs`` of them, into ``out``;
     ``key``: (key, threshold) as uint64. An entry point for a mask split over OpenBLAS's
     threads (``ffnn.kernels.blas_split.run_arrays``: ``start`` is the whole mask's first
@@ -888,20 +888,9 @@ _ON_FIRST_USE = {"softmax_part_f32": _softmax_part_f32, "softmax_part_f64": _sof
                  "squared_blocks_part_f64": _squared_blocks_part_f64,
                  "cross_entropy_part_f32": _cross_entropy_part_f32,
                  "cross_entropy_part_f64": _cross_entropy_part_f64}
-"""C entry points compiled when first asked for (``__getattr__``), not at import (a softmax's
-or cross-entropy's compiles all four softmax row kernels, ~6 s on an empty cache), and only
-a call large enough to split over the threads runs one."""
-
-
-def __getattr__(name: str):
-    """The entry points of ``_ON_FIRST_USE``, compiled (or loaded from numba's cache) on
-    first use."""
-    if name not in _ON_FIRST_USE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    entry = numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)(
-        _ON_FIRST_USE[name])
-    globals()[name] = entry
-    return entry
+"""C entry points compiled when first asked for (``__getattr__``, ``ffnn.kernels.first_use``),
+not at import (a softmax's or cross-entropy's compiles all four softmax row kernels, ~6 s on
+an empty cache), and only a call large enough to split over the threads runs one."""
 
 
 @numba.njit(cache=True, inline="always")
@@ -918,14 +907,17 @@ def _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, dtype):  # pragma: 
                        numba.carray(address_as_pointer(rstd, np.float64), rows))
 
 
-@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
-def layer_norm_part_f32(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
+def _layer_norm_part_f32(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
     """A C entry point for ``ffnn.kernels.blas_split.run_arrays``: layer norm's forward on
     ``rows`` float32 rows from the part's first (``_layer_norm_part``)."""
     _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, np.float32)
 
 
-@numba.cfunc(numba.types.void(*[numba.types.int64] * 8), cache=True)
-def layer_norm_part_f64(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
+def _layer_norm_part_f64(rows, x, y, x_hat, rstd, w, b, scalars):  # pragma: no cover
     """``layer_norm_part_f32`` for float64 rows."""
     _layer_norm_part(rows, x, y, x_hat, rstd, w, b, scalars, np.float64)
+
+
+_ON_FIRST_USE.update(keep_mask_part=_keep_mask_part, layer_norm_part_f32=_layer_norm_part_f32,
+                     layer_norm_part_f64=_layer_norm_part_f64)
+__getattr__ = on_first_use(globals(), _ON_FIRST_USE)

@@ -179,7 +179,7 @@ def outer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = np.empty((a.shape[0], b.shape[1]), a.dtype)
         a, b = a.reshape(-1), b.reshape(-1)
         if out.size < SPLIT_MIN or not _split_rows(
-                (outer_rows.part_f32, outer_rows.part_f64), [a, b, out],
+                outer_rows, "part", [a, b, out],
                 [a.itemsize, 0, b.size * b.itemsize], [b.size]):
             outer_rows.outer(a, b, out)
         return out
@@ -290,22 +290,23 @@ def layer_norm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarra
     weight, bias = affine(weight, bias, cols, x.dtype)
     kernels = _kernels()
     if x.size >= LAYER_NORM_SPLIT_MIN and _split_rows(  # γ, β whole in every part
-            (kernels.layer_norm_part_f32, kernels.layer_norm_part_f64),
-            [x, y, x_hat, rstd, weight, bias], [cols * x.itemsize] * 3 + [8, 0, 0], [cols, eps]):
+            kernels, "layer_norm_part", [x, y, x_hat, rstd, weight, bias],
+            [cols * x.itemsize] * 3 + [8, 0, 0], [cols, eps]):
         return y, x_hat, rstd
     kernels.layer_norm_forward(x, weight, bias, float(eps), y, x_hat, rstd)
     return y, x_hat, rstd
 
 
-def _split_rows(parts: tuple, arrays: list, strides: list[int], scalars: list) -> bool:
+def _split_rows(module, name: str, arrays: list, strides: list[int], scalars: list) -> bool:
     """The rows of ``arrays`` (``strides``: bytes a row in each) in parts with OpenBLAS's
-    worker (``ffnn.kernels.blas_split``), each through the C entry point of ``parts``
-    (float32, float64) for the first array's dtype; False, running nothing, when it should
-    run whole."""
+    worker (``ffnn.kernels.blas_split``), each through ``module``'s C entry point ``name``
+    for the first array's dtype (``ffnn.kernels.first_use.entry_point``); False, running
+    nothing, when it should run whole."""
     from ffnn.kernels import blas_split
+    from ffnn.kernels.first_use import entry_point
 
-    part = parts[0] if arrays[0].dtype.char == "f" else parts[1]
-    return blas_split.run_arrays(part.address, arrays, np.array(scalars, float),
+    return blas_split.run_arrays(entry_point(module, name, arrays[0].dtype), arrays,
+                                 np.array(scalars, float),
                                  n=arrays[0].shape[0], strides=strides, minimum=2)
 
 
@@ -437,10 +438,8 @@ def cross_entropy_forward(x: np.ndarray, target: np.ndarray, ignore_index: int =
 def _cross_entropy_parts(arrays: list, strides: list[int], kind: int, scale: float) -> bool:
     """``_split_rows`` for cross-entropy's pass ``kind`` (``ffnn._kernels._cross_entropy_part``)
     on rows of ``arrays``; only the entry point of their dtype compiles."""
-    kernels = _kernels()
-    char = arrays[0].dtype.char
-    part = getattr(kernels, "cross_entropy_part_f32" if char == "f" else "cross_entropy_part_f64")
-    return _split_rows((part, part), arrays, strides, [arrays[0].shape[1], kind, scale])
+    return _split_rows(_kernels(), "cross_entropy_part", arrays, strides,
+                       [arrays[0].shape[1], kind, scale])
 
 
 def squared_difference(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -494,8 +493,7 @@ def _softmax_rows(code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray,
 def _split_softmax(kernels, code: int, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
     """``_split_rows`` for a softmax row kernel: only the entry point of a's dtype is asked
     for, so only it compiles (``ffnn._kernels._ON_FIRST_USE``)."""
-    part = getattr(kernels, "softmax_part_f32" if a.dtype.char == "f" else "softmax_part_f64")
-    return _split_rows((part, part), [a, b, c], [a.shape[1] * a.itemsize] * 3,
+    return _split_rows(kernels, "softmax_part", [a, b, c], [a.shape[1] * a.itemsize] * 3,
                        [a.shape[1], code])
 
 

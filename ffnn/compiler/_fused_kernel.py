@@ -686,10 +686,12 @@ def activate(table, base, size, item, split, context):  # pragma: no cover - com
     the activation keeps): its forward entry point, split as ``split`` says from
     ``SPLIT_FORWARD`` elements; nothing without activation."""
     if table[base + FORWARD] != 0:
+        none = np.int64(0)  # typed as _derive's arguments, so _run_from compiles once
         _run_from(table[base + SPLIT_FORWARD], split, context, table[base + FORWARD], size,
                   table[base + PRE], table[base + OUTPUT], table[base + KEPT],
-                  table[base + KEPT + 1], 0, 0, table[base + SCALARS],
-                  (item, item, table[base + KEPT_SIZES], table[base + KEPT_SIZES + 1], 0, 0))
+                  table[base + KEPT + 1], none, none, table[base + SCALARS],
+                  (item, item, table[base + KEPT_SIZES], table[base + KEPT_SIZES + 1], none,
+                   none))
 
 
 @_jit
@@ -807,8 +809,8 @@ def _backward(x, table, dims, current, spare, blas, l2, split, context,
         base, out_f, in_f = FIELDS * layer, dims[layer, 0], dims[layer, 1]
         w = _matrix(table, base + WEIGHT, out_f, in_f, x)
         if table[base + KEEP] != 0:
-            _drop(table, base, n * out_f, current.ctypes.data, spare.ctypes.data, x.itemsize,
-                  split, context)
+            _drop(table, base, n * out_f, np.int64(current.ctypes.data),
+                  np.int64(spare.ctypes.data), x.itemsize, split, context)  # as _forward's
             current, spare = spare, current
         g = current[:n * out_f].reshape(n, out_f)
         if table[base + BACKWARD] != 0:
@@ -873,7 +875,8 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c),
                  blas, split)
-    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context, 0)
+    loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context,
+                      np.int64(0))  # not a literal 0: the chain's backward's signature
     if updates.size:
         _update(parameters, updates, hyper, steps, adam, split, context)
     return loss

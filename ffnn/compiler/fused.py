@@ -258,7 +258,7 @@ class FusedStep:
         self.owners, self.flat = owners, owners[0] if len(owners) < len(self.params) else None
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self._init_loss(loss, log_softmax, ignore_index)
-        self.blas = native.blas_functions(self.dtype)
+        self.blas = native.blas_functions(self.dtype, norms=bool(self._normed))
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
         self._splits = [list(activation_split_min(found)) for found in activations]
         """Per layer, the elements from which its activation's forward and backward split."""

@@ -118,7 +118,8 @@ class NativeChain:
             b.dropout_layer is not None for b in blocks)
         """Whether a call gives options of its own (dropout's masks, batch norm's ε and
         running statistics)."""
-        self.blas = native.blas_functions(self.dtype)
+        self.blas = native.blas_functions(
+            self.dtype, norms=any(b.norm is not None for b in blocks))
         self.name = layers[-1][0]().name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
         entries = [fused.activation_entries(b.activation, self.dtype, layout) for b in blocks]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray
 
 from ffnn.accel import SPLIT_MIN
 from ffnn.kernels import numba_cache, row_parts
+from ffnn.kernels.first_use import on_first_use
 from ffnn.kernels.native import address_as_pointer
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
@@ -40,14 +41,12 @@ def _part(rows, z, bias, scalars, dtype):  # pragma: no cover - compiled
          carray(address_as_pointer(bias, dtype), width))
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(rows, z, bias, a3, a4, a5, a6, scalars):  # pragma: no cover - compiled
+def _part_f32(rows, z, bias, a3, a4, a5, a6, scalars):  # pragma: no cover - compiled
     """A C entry point for ``row_parts.run_parts``: ``_part`` on float32 arrays."""
     _part(rows, z, bias, scalars, np.float32)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(rows, z, bias, a3, a4, a5, a6, scalars):  # pragma: no cover - compiled
+def _part_f64(rows, z, bias, a3, a4, a5, a6, scalars):  # pragma: no cover - compiled
     """``part_f32`` for float64 arrays."""
     _part(rows, z, bias, scalars, np.float64)
 
@@ -64,3 +63,7 @@ def fill_by_parts(z, bias, split, entry):  # pragma: no cover - compiled
     scalars = np.array([float(width)])
     row_parts.run_parts(split, entry, n, (z.ctypes.data, bias.ctypes.data, 0, 0, 0, 0),
                         (width * z.itemsize, 0, 0, 0, 0, 0), scalars)
+
+
+__getattr__ = on_first_use(globals(), {"part_f32": _part_f32, "part_f64": _part_f64})
+"""The C entry points, compiled on first use (``ffnn.kernels.first_use``)."""

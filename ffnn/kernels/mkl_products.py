@@ -37,10 +37,11 @@ import sys
 
 import numba
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray
 
 from ffnn.accel import MKL_MIN_PRODUCT
 from ffnn.kernels import blas_split, native, numba_cache
+from ffnn.kernels.first_use import entry_point, on_first_use
 from ffnn.kernels.native import (
     GET_THREADS,
     MKL,
@@ -143,7 +144,7 @@ def _functions(char: str) -> np.ndarray:
     if found is not None:
         double = char == "d"
         row[GEMM], row[ITEMSIZE] = found[double], 8 if double else 4
-        row[PART] = (part_f64 if double else part_f32).address
+        row[PART] = entry_point(sys.modules[__name__], "part", np.dtype(char))
         splitter = blas_split.splitter()
         if splitter is not None and splitter.threads() > 1:
             row[SPLIT], row[CHUNK] = splitter.split_address, splitter.chunk_address
@@ -197,14 +198,12 @@ def _part(count, a, b, c, start, scalars, dtype):  # pragma: no cover - compiled
     call_gemm(gemm, trans_a, trans_b, rows, columns, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
+def _part_f32(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
     """A C entry point for ``blas_split``: ``_part`` on float32 operands."""
     _part(count, a, b, c, start, scalars, np.float32)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
+def _part_f64(count, a, b, c, start, unused, unused_too, scalars):  # pragma: no cover
     """``part_f32`` for float64 operands."""
     _part(count, a, b, c, start, scalars, np.float64)
 
@@ -310,3 +309,7 @@ def _eager_product(blas, trans_a, trans_b, a, lda, b, ldb, out):  # pragma: no c
     one, zero = out.dtype.type(1), out.dtype.type(0)
     product(mkl, count, trans_a, trans_b, m, n, k, one, a.ctypes.data, lda, b.ctypes.data,
             ldb, zero, out.ctypes.data, n)
+
+
+__getattr__ = on_first_use(globals(), {"part_f32": _part_f32, "part_f64": _part_f64})
+"""The C entry points, compiled on first use (``ffnn.kernels.first_use``)."""

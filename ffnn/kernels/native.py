@@ -119,29 +119,30 @@ def transposes_forward(dtype: np.dtype) -> bool:
 
 
 @functools.cache
-def _blas_functions(char: str) -> np.ndarray:
-    row = _blas_row(char)
+def _blas_functions(char: str, norms: bool) -> np.ndarray:
+    row = _blas_row(char, norms)
     row.flags.writeable = False
     return row
 
 
-def blas_functions(dtype: np.dtype) -> np.ndarray:
+def blas_functions(dtype: np.dtype, norms: bool = False) -> np.ndarray:
     """The addresses compiled code calls NumPy's BLAS through (int64 [``ROW_SIZE``],
     read-only, 0 where there is none): its gemm and gemv for ``dtype`` (float32: sgemm,
     sgemv; float64: dgemm, dgemv), its functions that set and get OpenBLAS's thread count,
     and the entry points of the parts run on its threads: of a product summed by parts of
-    rows (``ffnn.kernels.row_parts``), of a norm's pass (``ffnn.kernels.norm_parts``), of
-    layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``) and of a
-    bias written into rows (``ffnn.kernels.bias_rows``); 1 where a forward of few rows is
-    computed transposed (``transposes_forward``); the entry points of an outer product's
-    rows (``ffnn.kernels.outer_rows``) and of cross-entropy's rows
+    rows (``ffnn.kernels.row_parts``), of a bias written into rows
+    (``ffnn.kernels.bias_rows``), with ``norms`` of a norm's pass (``ffnn.kernels.norm_parts``)
+    and of layer norm's forward on a range of rows (``ffnn._kernels.layer_norm_part_*``;
+    without, 0: those compile only for a network that has a norm); 1 where a forward of few
+    rows is computed transposed (``transposes_forward``); the entry points of an outer
+    product's rows (``ffnn.kernels.outer_rows``) and of cross-entropy's rows
     (``ffnn._kernels.cross_entropy_part_*``); last, from ``MKL`` on, what computes products
     by Intel MKL where it is used (``ffnn.kernels.mkl_products.functions``: zeros where
-    not)."""
-    return _blas_functions(np.dtype(dtype).char)
+    not). Each entry point is of ``dtype`` alone (``ffnn.kernels.first_use``)."""
+    return _blas_functions(np.dtype(dtype).char, bool(norms))
 
 
-def _blas_row(char: str) -> np.ndarray:
+def _blas_row(char: str, norms: bool) -> np.ndarray:
     """``blas_functions`` for the dtype of type code ``char``, computed."""
     row = np.zeros(ROW_SIZE, np.int64)
     gemm = gemm_addresses()
@@ -155,24 +156,28 @@ def _blas_row(char: str) -> np.ndarray:
         row[SET_THREADS], row[GET_THREADS] = (ctypes.cast(f, ctypes.c_void_p).value
                                               for f in threads)
     if row[GEMM] != 0 and row[SET_THREADS] != 0:
-        from ffnn import _kernels  # compiled here: only where usable
-        from ffnn.kernels import bias_rows, mkl_products, norm_parts, outer_rows, row_parts
-
-        double = char == "d"
-        row[ROWS_PART] = (row_parts.part_f64 if double else row_parts.part_f32).address
-        row[NORM_PART] = (norm_parts.part_f64 if double else norm_parts.part_f32).address
-        row[LAYER_NORM_PART] = (_kernels.layer_norm_part_f64 if double
-                                else _kernels.layer_norm_part_f32).address
-        row[BIAS_ROWS_PART] = (bias_rows.part_f64 if double else bias_rows.part_f32).address
-        row[OUTER_ROWS_PART] = (outer_rows.part_f64 if double else outer_rows.part_f32).address
-        row[CROSS_ENTROPY_PART] = getattr(
-            _kernels, f"cross_entropy_part_{'f64' if double else 'f32'}").address
-        row[SQUARED_ERROR_PART] = getattr(
-            _kernels, f"squared_blocks_part_{'f64' if double else 'f32'}").address
-        row[MKL:] = mkl_products.functions(np.dtype(char))
+        _part_entries(row, np.dtype(char), norms)
     if row[GEMM] != 0:
         row[TRANSPOSED_FORWARD] = int(transposes_forward(np.dtype(char)) and row[MKL] == 0)
     return row
+
+
+def _part_entries(row: np.ndarray, dtype: np.dtype, norms: bool) -> None:
+    """The entry points of ``blas_functions``'s parts into ``row`` (compiled here: only where
+    usable, and only those of ``dtype``)."""
+    from ffnn import _kernels
+    from ffnn.kernels import bias_rows, mkl_products, norm_parts, outer_rows, row_parts
+    from ffnn.kernels.first_use import entry_point
+
+    row[ROWS_PART] = entry_point(row_parts, "part", dtype)
+    if norms:
+        row[NORM_PART] = entry_point(norm_parts, "part", dtype)
+        row[LAYER_NORM_PART] = entry_point(_kernels, "layer_norm_part", dtype)
+    row[BIAS_ROWS_PART] = entry_point(bias_rows, "part", dtype)
+    row[OUTER_ROWS_PART] = entry_point(outer_rows, "part", dtype)
+    row[CROSS_ENTROPY_PART] = entry_point(_kernels, "cross_entropy_part", dtype)
+    row[SQUARED_ERROR_PART] = entry_point(_kernels, "squared_blocks_part", dtype)
+    row[MKL:] = mkl_products.functions(dtype)
 
 
 @intrinsic

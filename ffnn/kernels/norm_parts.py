@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray
 
 from ffnn import _kernels as kernels
 from ffnn.kernels import numba_cache
+from ffnn.kernels.first_use import on_first_use
 from ffnn.kernels.native import address_as_pointer
 from ffnn.kernels.row_parts import in_order, part_index, run_parts
 
@@ -90,14 +91,12 @@ def _layer_norm_part(rows, g, x_hat, grad_x, rstd, sums, shared, need_x, count, 
     partial[0, index], partial[1, index] = sum_gx, sum_g
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
+def _part_f32(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
     """A C entry point for ``row_parts.run_parts``: ``_part`` on float32 arrays."""
     _part(rows, a, b, c, d, e, f, scalars, np.float32, 4)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
+def _part_f64(rows, a, b, c, d, e, f, scalars):  # pragma: no cover - compiled
     """``part_f32`` for float64 arrays."""
     _part(rows, a, b, c, d, e, f, scalars, np.float64, 8)
 
@@ -198,3 +197,7 @@ def layer_norm_backward(g, x_hat, rstd, w, need_x, grad_x, sum_gx, sum_g, split,
     _add_parts(sums[0], sum_gx)
     _add_parts(sums[1], sum_g)
     return True
+
+
+__getattr__ = on_first_use(globals(), {"part_f32": _part_f32, "part_f64": _part_f64})
+"""The C entry points, compiled on first use (``ffnn.kernels.first_use``)."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray
 
 from ffnn.accel import SPLIT_MIN
 from ffnn.kernels import numba_cache, row_parts
+from ffnn.kernels.first_use import on_first_use
 from ffnn.kernels.native import address_as_pointer
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
@@ -41,15 +42,13 @@ def _part(rows, a, b, out, scalars, dtype):  # pragma: no cover - compiled
           carray(address_as_pointer(out, dtype), (rows, width)))
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(rows, a, b, out, a4, a5, a6, scalars):  # pragma: no cover - compiled
+def _part_f32(rows, a, b, out, a4, a5, a6, scalars):  # pragma: no cover - compiled
     """A C entry point for ``row_parts.run_parts`` and ``blas_split.run_arrays``: ``_part`` on
     float32 arrays."""
     _part(rows, a, b, out, scalars, np.float32)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(rows, a, b, out, a4, a5, a6, scalars):  # pragma: no cover - compiled
+def _part_f64(rows, a, b, out, a4, a5, a6, scalars):  # pragma: no cover - compiled
     """``part_f32`` for float64 arrays."""
     _part(rows, a, b, out, scalars, np.float64)
 
@@ -65,3 +64,7 @@ def outer_by_parts(a, b, out, split, entry):  # pragma: no cover - compiled
     addresses = (a.ctypes.data, b.ctypes.data, out.ctypes.data, 0, 0, 0)
     strides = (a.itemsize, 0, b.size * out.itemsize, 0, 0, 0)  # b whole in every part
     row_parts.run_parts(split, entry, a.size, addresses, strides, np.array([float(b.size)]))
+
+
+__getattr__ = on_first_use(globals(), {"part_f32": _part_f32, "part_f64": _part_f64})
+"""The C entry points, compiled on first use (``ffnn.kernels.first_use``)."""

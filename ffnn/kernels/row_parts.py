@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import carray, cfunc, types
+from numba import carray
 
 from ffnn.kernels import blas_split, native, numba_cache
 from ffnn.kernels.blas_split import call_split
+from ffnn.kernels.first_use import on_first_use
 from ffnn.kernels.native import (
     NO_TRANS,
     TRANS,
@@ -97,14 +98,12 @@ def _part(rows, g, x, out, parts, starts, base, scalars, dtype,
                   target, in_f)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f32(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover - compiled
+def _part_f32(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover - compiled
     """A C entry point for ``run_parts``: ``_part`` on float32 arrays."""
     _part(rows, g, x, out, parts, starts, base, scalars, np.float32, 4)
 
 
-@cfunc(types.void(*[types.int64] * 8), cache=True)
-def part_f64(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover - compiled
+def _part_f64(rows, g, x, out, parts, starts, base, scalars):  # pragma: no cover - compiled
     """``part_f32`` for float64 arrays."""
     _part(rows, g, x, out, parts, starts, base, scalars, np.float64, 8)
 
@@ -159,3 +158,7 @@ def product_over_rows(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         return None
     out = np.empty((g.shape[1], x.shape[1]), g.dtype)
     return out if split_product(g, x, out, split, blas) else None
+
+
+__getattr__ = on_first_use(globals(), {"part_f32": _part_f32, "part_f64": _part_f64})
+"""The C entry points, compiled on first use (``ffnn.kernels.first_use``)."""
