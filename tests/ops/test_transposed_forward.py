@@ -22,8 +22,8 @@ def route_on(monkeypatch):
     """The BLAS row with ``TRANSPOSED_FORWARD`` set and no MKL, wherever the row is read."""
     original = native.blas_functions
 
-    def forced(dtype):
-        row = original(dtype).copy()
+    def forced(dtype, norms=False):
+        row = original(dtype, norms).copy()
         row[native.TRANSPOSED_FORWARD] = row[native.GEMM] != 0
         row[native.MKL:] = 0  # OpenBLAS's route: MKL's products are not transposed
         row.flags.writeable = False  # as the real row: the same compiled signatures
