@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import ops
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare
@@ -145,13 +144,16 @@ class KLDivLoss(_Loss):
 
 # ----- traits: name (``Trainer(loss="mse")``), task, outputs → probabilities -----------------
 def _softmax(outputs: np.ndarray) -> np.ndarray:
-    """Logits [n, k] → softmax over the classes."""
-    return ops.softmax(Tensor(outputs), -1)._data
+    """Logits [n, k] (float64, as ``Trainer``'s metrics and ``predict_proba`` pass them) →
+    softmax over the classes, e^(z - max z) / Σ e^(z - max z), in NumPy: an epoch's outputs
+    once, where the compiled row kernels would compile their float64 form for it alone."""
+    shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _exp(outputs: np.ndarray) -> np.ndarray:
     """Log-probabilities → probabilities."""
-    return ops.exp(Tensor(outputs))._data
+    return np.exp(outputs)
 
 
 declare(CrossEntropyLoss, kind="loss", name="cross_entropy", task="multiclass",
