@@ -147,8 +147,8 @@ def _softmax(outputs: np.ndarray) -> np.ndarray:
     """Logits [n, k] (float64, as ``Trainer``'s metrics and ``predict_proba`` pass them) →
     softmax over the classes, e^(z - max z) / Σ e^(z - max z), in NumPy: an epoch's outputs
     once, where the compiled row kernels would compile their float64 form for it alone."""
-    shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    e = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _exp(outputs: np.ndarray) -> np.ndarray:
