@@ -451,13 +451,13 @@ def squared_difference(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]
     if x.size >= PYTHON_SPLIT_MIN:  # by parts of its blocks' sums: the whole call's total
         block = kernels.SUM_BLOCK
         sums = np.empty((x.size + block - 1) // block)
-        part = getattr(kernels, "squared_blocks_part_f32" if x.dtype.char == "f"
-                       else "squared_blocks_part_f64")
         from ffnn.kernels import blas_split
+        from ffnn.kernels.first_use import entry_point
 
         scalars = np.array([x.size, sums.ctypes.data, kernels.SQUARED_DIFFERENCES, 0.0],
                            float)  # an address < 2⁵³: exact
-        if blas_split.run_arrays(part.address, [*flat, sums], scalars, n=sums.size,
+        part = entry_point(kernels, "squared_blocks_part", x.dtype)
+        if blas_split.run_arrays(part, [*flat, sums], scalars, n=sums.size,
                                  strides=[block * x.itemsize] * 3 + [8], minimum=2):
             return diff, kernels.sum_in_order(sums)
     return diff, kernels.squared_difference(*flat)

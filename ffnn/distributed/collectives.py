@@ -23,7 +23,7 @@ import numpy as np
 
 from ffnn.distributed import shared_memory
 from ffnn.distributed._mpi import comm, mpi
-from ffnn.distributed.shared_gradients import SharedGradients, flat_segments
+from ffnn.distributed.shared_gradients import SharedGradients, flat_segments, write_scaled
 from ffnn.tensor import Tensor
 
 BUCKET_CAP_MB = 4.0
@@ -270,10 +270,8 @@ def _pack_gradients(state, params: list, scale: float) -> None:
         state.meta[1 + i] = grad is not None
         if grad is None:
             segment.fill(0)
-        elif scale == 1.0:
-            np.copyto(segment, grad.reshape(-1))
         else:
-            np.multiply(grad.reshape(-1), scale, out=segment)
+            write_scaled(grad, segment, scale)
 
 
 def _unpack_gradients(state, params: list) -> None:

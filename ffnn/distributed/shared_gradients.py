@@ -33,6 +33,14 @@ def flat_segments(groups: dict, params: list):
             offset += size
 
 
+def write_scaled(grad: np.ndarray, segment: np.ndarray, scale: float) -> None:
+    """segment ← ``grad`` · ``scale``, flat (a copy where scale is 1)."""
+    if scale == 1.0:
+        np.copyto(segment, grad.reshape(-1))
+    else:
+        np.multiply(grad.reshape(-1), scale, out=segment)
+
+
 class SharedGradients:
     """One window for the gradients of ``params`` (the same list on every rank): per rank,
     a header of float64 [w_r, has-grad flag per parameter] then one flat array per dtype
@@ -61,12 +69,8 @@ class SharedGradients:
         for dtype, i, where in flat_segments(self.groups, params):
             grad = params[i]._grad
             header[1 + i] = grad is not None
-            if grad is None:
-                continue
-            if scale == 1.0:
-                np.copyto(flats[dtype][where], grad.reshape(-1))
-            else:
-                np.multiply(grad.reshape(-1), scale, out=flats[dtype][where])
+            if grad is not None:
+                write_scaled(grad, flats[dtype][where], scale)
 
     def fence(self) -> None:
         self.segments.fence()
