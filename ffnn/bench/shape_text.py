@@ -21,6 +21,8 @@ Words are read in any case, and as they are often written: ``SGD momentum`` (or 
 
 from __future__ import annotations
 
+import os
+
 from ffnn.bench.cases import FORMS, Spec
 from ffnn.bench.layout import NORMS, SHAPE_ACTIVATIONS
 from ffnn.bench.optimizers import OPTIMIZERS
@@ -109,7 +111,36 @@ def parse_shape(text: str) -> Spec:
         spec.plan()
     except ValueError as err:
         raise _fail(text, str(err)) from None
+    _check_memory(text, spec, physical_memory())
     return spec
+
+
+def memory_needed(spec: Spec) -> int:
+    """Bytes one library's process holds for ``spec``, roughly: the inputs as drawn (float64)
+    and cast, four arrays of rows × each width (activations, their gradients, the
+    library's temporaries) and five of the parameters (weights, gradients, optimizer state)."""
+    itemsize = 8 if spec.dtype == "float64" else 4
+    parameters = sum((a + 1) * b for a, b in zip(spec.sizes, spec.sizes[1:]))
+    return spec.rows * spec.sizes[0] * 8 + itemsize * (4 * spec.rows * sum(spec.sizes)
+                                                       + 5 * parameters)
+
+
+def physical_memory() -> int | None:
+    """The machine's memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(text: str, spec: Spec, available: int | None) -> None:
+    """ValueError where one library's process alone would need more than ``available``
+    bytes (each library is timed in a process of its own)."""
+    needed = memory_needed(spec)
+    if available is not None and needed > available:
+        raise _fail(text, f"one library's process would need about {needed / 2**30:,.1f} GiB "
+                          f"for its arrays; this machine has {available / 2**30:,.1f} GiB. "
+                          f"Use fewer rows (bN) or narrower layers")
 
 
 def shape_label(spec: Spec) -> str:

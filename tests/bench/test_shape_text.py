@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from ffnn.bench import main
-from ffnn.bench.cases import Spec
-from ffnn.bench.shape_text import parse_shape, shape_label, shape_specs
+from ffnn.bench.cases import Spec, build_ffnn, make_data
+from ffnn.bench.shape_text import memory_needed, parse_shape, shape_label, shape_specs
 from ffnn.bench.sweep import shape_specs as named_shapes
 from ffnn.bench.sweep import sweep_specs
 
@@ -109,6 +109,24 @@ def test_cli_refuses_a_bad_shape_in_one_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("ffnn bench: error: --shape '8-4-2 tahn': word 'tahn' is not")
     assert err.count("\n") == 1
+
+
+def test_a_shape_too_large_for_the_machine_is_refused_in_one_line(capsys):
+    assert main(["--shape", "784-128-10 b99999999999 sgd"]) == 2
+    err = capsys.readouterr().err
+    assert "one library's process would need about" in err and "GiB" in err
+    assert "Use fewer rows (bN)" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text", ["784-512-256-10 relu b300 adam",
+                                  "20-64-64-1 tanh b50 sgd float64"])
+def test_the_memory_estimate_covers_the_data_and_parameters_a_process_holds(text):
+    spec = parse_shape(text)
+    x, y = make_data(spec)
+    model, _ = build_ffnn(spec)
+    held = x.nbytes + y.nbytes + sum(p.numpy().nbytes for p in model.parameters())
+    # the inputs are drawn in float64, then cast; weights, gradients and optimizer state
+    assert held + x.size * 8 + 2 * held < memory_needed(spec) < 20 * held
 
 
 def test_a_float64_shape_keeps_its_dtype():
