@@ -69,27 +69,29 @@ def _gradients(grad, table, fields, addresses, current):  # pragma: no cover - c
 
 
 @_jit
-def forward_normed(x, out, work, table, offsets, dims, blas, split,
-                   context):  # pragma: no cover - compiled
-    """``forward`` for blocks with norms or dropout (the fused step's ``_forward``)."""
+def forward_normed(x, out, work, table, offsets, dims, blas, split, context,
+                   norms):  # pragma: no cover - compiled
+    """``forward`` for blocks with norms or dropout (the fused step's ``_forward``; ``norms``
+    None where no block has a norm: its code is not compiled then)."""
     _place(out, work, table, offsets)
-    _forward(x, table, dims, blas, split, context)
+    _forward(x, table, dims, blas, split, context, norms)
 
 
 @_jit
 def backward_normed(x, grad, table, fields, addresses, dims, current, spare, blas, split,
-                    context, stop):  # pragma: no cover - compiled
-    """``backward`` for blocks with norms or dropout (the fused step's ``_backward``)."""
+                    context, stop, norms):  # pragma: no cover - compiled
+    """``backward`` for blocks with norms or dropout (the fused step's ``_backward``;
+    ``norms`` as ``forward_normed``'s)."""
     _gradients(grad, table, fields, addresses, current)
-    _backward(x, table, dims, current, spare, blas, 0.0, split, context, stop)
+    _backward(x, table, dims, current, spare, blas, 0.0, split, context, stop, norms)
 
 
 @_jit
-def forward(x, out, work, table, offsets, dims, blas, split,
-            context):  # pragma: no cover - compiled
+def forward(x, out, work, table, offsets, dims, blas, split, context,
+            norms):  # pragma: no cover - compiled
     """out [n, classes] = the chain on x [n, in]: per layer z = source · Wᵀ + b into its
     array ``PRE``, h = f(z) into ``OUTPUT`` (h is z without activation) and the values the
-    activation keeps (``_place`` first)."""
+    activation keeps (``_place`` first). ``norms``: None (``forward_normed``'s call)."""
     _place(out, work, table, offsets)
     n = x.shape[0]
     source = x
@@ -105,13 +107,13 @@ def forward(x, out, work, table, offsets, dims, blas, split,
 
 @_jit
 def backward(x, grad, table, fields, addresses, dims, current, spare, blas, split,
-             context, stop):  # pragma: no cover - compiled
+             context, stop, norms):  # pragma: no cover - compiled
     """From g = dL/dout [n, classes]: each layer's dL/dW = gᵀ · source and dL/db = Σᵢ gᵢ
     (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
     ``fields`` of ``table``; a frozen parameter has none), and dL/dsource = g · W for
     every layer above ``stop``, the lowest with a gradient to compute (the layers below it
-    are frozen); ``current`` and ``spare`` hold n × the widest layer each. The last layer
-    reads dL/dout where it lies (C-contiguous, never written): a copy of it into
+    are frozen); ``current`` and ``spare`` hold n × the widest layer each; ``norms``: None.
+    The last layer reads dL/dout where it lies (C-contiguous, never written): a copy of it into
     ``current`` was a pass on one thread while the other waited ([1024, 784] float32:
     3 MB)."""
     _gradient_fields(table, fields, addresses)

@@ -735,10 +735,11 @@ def bias_gradient(table, base, g, x, blas, split):  # pragma: no cover - compile
 
 
 @_jit
-def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compiled
+def _forward(x, table, dims, blas, split, context, norms):  # pragma: no cover - compiled
     """Each layer's z = source · Wᵀ + b, its norm's y = n(z) (else y = z) and h = f(y) (its
     activation's entry point, split as ``split`` says: ``blas_split.run``) into its buffers;
-    the last h."""
+    the last h. ``norms``: None for a chain without norms (``step``'s), which then compiles
+    no norm's code."""
     layers, n = dims.shape[0], x.shape[0]
     source = x
     for layer in range(layers):
@@ -748,8 +749,9 @@ def _forward(x, table, dims, blas, split, context):  # pragma: no cover - compil
         wt = _matrix(table, base + TRANSPOSED, in_f, out_f, x)
         linear = _matrix(table, base + LINEAR_OUT, n, out_f, x)
         _affine_forward(table, base, blas, split, source, w, wt, linear, x)
-        if table[base + NORM] != NO_NORM:
-            _normalize(table, base, linear, z, x, blas, split, context)
+        if norms is not None:  # a compile-time constant: numba prunes the branch
+            if table[base + NORM] != NO_NORM:
+                _normalize(table, base, linear, z, x, blas, split, context)
         activate(table, base, n * out_f, x.itemsize, split, context)
         if table[base + KEEP] != 0:
             _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],
@@ -794,15 +796,15 @@ def _add_l2(w, gw, l2):  # pragma: no cover - compiled
 
 
 @_jit
-def _backward(x, table, dims, current, spare, blas, l2, split, context,
-              stop):  # pragma: no cover - compiled
+def _backward(x, table, dims, current, spare, blas, l2, split, context, stop,
+              norms):  # pragma: no cover - compiled
     """From dL/dh of the last layer in ``current``: dL/dz (through the activation, then the
     norm, each into the other buffer), dL/dW = gᵀ · source (+ λ W, the L2 term, when
     ``l2`` = λ ≠ 0; none where the table has no gradient for W: a frozen weight), dL/db =
     Σᵢ gᵢ (and the norm's dL/dγ, dL/dβ) into each gradient buffer, and dL/dsource = g · W
     into the buffer dL/dz is not in, which then holds the next dL/dh; down to layer
-    ``stop`` (the layers below it have no gradient to compute). Returns ½ λ Σ_layers ‖W‖²
-    (0 without it)."""
+    ``stop`` (the layers below it have no gradient to compute); ``norms`` as ``_forward``'s.
+    Returns ½ λ Σ_layers ‖W‖² (0 without it)."""
     layers, n = dims.shape[0], x.shape[0]
     squares = 0.0
     for layer in range(layers - 1, stop - 1, -1):
@@ -817,10 +819,11 @@ def _backward(x, table, dims, current, spare, blas, l2, split, context,
             dz = spare[:n * out_f].reshape(n, out_f)
             _derive(table, base, n * out_f, g, dz, split, context)
             g, current, spare = dz, spare, current
-        if table[base + NORM] != NO_NORM:
-            dz = spare[:n * out_f].reshape(n, out_f)
-            _denormalize(table, base, g, dz, x, blas, split)
-            g, current, spare = dz, spare, current
+        if norms is not None:
+            if table[base + NORM] != NO_NORM:
+                dz = spare[:n * out_f].reshape(n, out_f)
+                _denormalize(table, base, g, dz, x, blas, split)
+                g, current, spare = dz, spare, current
         source = x if layer == 0 else _matrix(table, base - FIELDS + DROPPED, n, in_f, x)
         bias_gradient(table, base, g, x, blas, split)
         if table[base + GRAD_WEIGHT] != 0:
@@ -853,7 +856,7 @@ def _update(parameters, updates, hyper, steps, adam, split,
 
 @_jit
 def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, parameters,
-         updates, hyper, steps, adam, split, context):  # pragma: no cover - compiled
+         updates, hyper, steps, adam, split, context, norms):  # pragma: no cover - compiled
     """One training step of the chain on ``x`` [n, in]; ``table``: the addresses of every
     array (``FIELDS`` per layer, see above), kept alive by the caller; ``dims[l]`` =
     (out, in) of layer l; ``blas``: the addresses of NumPy's gemm for x's dtype and of
@@ -863,7 +866,9 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
     the entry point of each one's update kernel (none: the caller runs the optimizer),
     ``hyper`` its scalars (``adam``: Adam's, with ``steps`` the step counts); ``split``,
     ``context``: large activations and updates split over OpenBLAS's threads
-    (``blas_split.run``; ``NO_SPLIT``: whole). Returns the loss."""
+    (``blas_split.run``; ``NO_SPLIT``: whole); ``norms``: True where a layer has a norm,
+    None where none has (that step compiles without the norms' code: ~10 s less on a cold
+    cache). Returns the loss."""
     layers = dims.shape[0]
     n = x.shape[0]
     width = 0
@@ -871,12 +876,12 @@ def step(x, y_float, y_index, table, dims, blas, loss_code, mean, factor, l2, pa
         width = max(width, dims[layer, 0], dims[layer, 1])
     grad_a = _vector(table, FIELDS * layers, n * width, x)
     grad_b = _vector(table, FIELDS * layers + 1, n * width, x)
-    out = _forward(x, table, dims, blas, split, context)
+    out = _forward(x, table, dims, blas, split, context, norms)
     c = dims[layers - 1, 0]
     loss = _loss(out, y_float, y_index, loss_code, mean, factor, grad_a[:n * c].reshape(n, c),
                  blas, split)
     loss += _backward(x, table, dims, grad_a, grad_b, blas, l2, split, context,
-                      np.int64(0))  # not a literal 0: the chain's backward's signature
+                      np.int64(0), norms)  # not a literal 0: the chain's backward's signature
     if updates.size:
         _update(parameters, updates, hyper, steps, adam, split, context)
     return loss

@@ -705,7 +705,7 @@ class FusedStep:
                            self.mean, self.factor, float(l2), parameters, updates, self.hyper,
                            self.steps, self.adam,
                            self._split_trial.choose(self._split_row(n)),
-                           self._context)
+                           self._context, True if self._normed else None)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         for layer, options in running:

@@ -99,6 +99,8 @@ class NativeChain:
         normed = any(b.norm is not None or b.dropout_layer is not None for b in blocks)
         self._forward_call = kernel.forward_normed if normed else kernel.forward
         self._backward_call = kernel.backward_normed if normed else kernel.backward
+        self._norms = True if any(b.norm is not None for b in blocks) else None
+        """The kernels' ``norms``: None compiles no norm's code."""
         self._address = kernel.address
         self.flattens = layers[0][0] is FlattenFeatures
         self.dtype = params[0].dtype
@@ -212,7 +214,7 @@ class NativeChain:
         self._forward_call(x2, out, work, table, offsets, self.dims, self.blas,
                            blas_split.split_row(n * self.widest, self.dtype.itemsize,
                                                 self.split_min),
-                           self._context)
+                           self._context, self._norms)
         for options, mean, var in statistics:
             norms.update_running(options["running_mean"], options["running_var"], mean, var,
                                  options["momentum"], n)
@@ -281,7 +283,7 @@ class NativeChain:
         self._backward_call(x2, grad, table, fields, addresses, self.dims, current,
                             spare, self.blas,
                             blas_split.split_row(largest, self.dtype.itemsize, self.split_min),
-                            self._context, stop)
+                            self._context, stop, self._norms)
         return grads
 
     def _partial_fields(self, needs: tuple, params: list) -> tuple[np.ndarray, int]:
