@@ -91,7 +91,8 @@ def forward(x, out, work, table, offsets, dims, blas, split, context,
             norms):  # pragma: no cover - compiled
     """out [n, classes] = the chain on x [n, in]: per layer z = source · Wᵀ + b into its
     array ``PRE``, h = f(z) into ``OUTPUT`` (h is z without activation) and the values the
-    activation keeps (``_place`` first). ``norms``: None (``forward_normed``'s call)."""
+    activation keeps (``_place`` first). ``norms``: unused (the arguments are
+    ``forward_normed``'s; this chain has no norm)."""
     _place(out, work, table, offsets)
     n = x.shape[0]
     source = x
@@ -112,7 +113,8 @@ def backward(x, grad, table, fields, addresses, dims, current, spare, blas, spli
     (g = dL/dz, through the activation's backward) into the arrays at ``addresses`` (their
     ``fields`` of ``table``; a frozen parameter has none), and dL/dsource = g · W for
     every layer above ``stop``, the lowest with a gradient to compute (the layers below it
-    are frozen); ``current`` and ``spare`` hold n × the widest layer each; ``norms``: None.
+    are frozen); ``current`` and ``spare`` hold n × the widest layer each; ``norms``:
+    unused, as ``forward``'s.
     The last layer reads dL/dout where it lies (C-contiguous, never written): a copy of it into
     ``current`` was a pass on one thread while the other waited ([1024, 784] float32:
     3 MB)."""
