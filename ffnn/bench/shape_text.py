@@ -102,6 +102,9 @@ def parse_shape(text: str) -> Spec:
     rows, lr = found.get("rows", DEFAULT_ROWS), found.get("lr", learning_rate(optimizer))
     if rows < 1:
         raise _fail(text, f"the batch must be at least 1 row. Received: b{rows}")
+    if rows < 2 and found.get("norm") == "batch_norm":
+        raise _fail(text, f"batch_norm needs a batch of 2 rows or more (in training it "
+                          f"normalises each feature over the batch). Received: b{rows}")
     if not 0.0 < lr < float("inf"):
         raise _fail(text, f"lr must be a positive number. Received: {lr}")
     spec = Spec(sizes, found.get("activation", "relu"), rows, loss, optimizer, lr=lr,

@@ -75,6 +75,7 @@ def test_sgd_then_another_optimizer_is_refused():
     ("10-5 lr nan", "lr must be a positive number"),
     ("10-5 relu tanh", "activation is given twice ('relu' and 'tanh')"),
     ("10-5 b0", "the batch must be at least 1 row. Received: b0"),
+    ("10-5-2 b1 batch_norm", "batch_norm needs a batch of 2 rows or more"),
     ("10-5 dropout 1.5", "dropout must be in [0, 1). Received: dropout=1.5"),
 ])
 def test_bad_text_is_refused_naming_what_is_wrong(text, message):
