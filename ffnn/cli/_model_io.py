@@ -55,22 +55,16 @@ def outputs(model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """p_i = e^{z_i - max z} / Σ_j e^{z_j - max z} (row-wise, float64)."""
-    z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def metrics_for(pre: dict, model, X: np.ndarray, y: np.ndarray) -> dict:
     """Metrics in the data's own units: loss, accuracy, confusion matrix (classification) or
     mse, mae, r2 (regression). ``y``: class indices, or unscaled regression targets."""
     from ffnn.cli._data import inverse_y
+    from ffnn.nn.loss import softmax_probabilities
     from ffnn.train import metrics as m
 
     out = outputs(model, X)
     if pre["task"] == "classification":
-        probs = softmax(out)
+        probs = softmax_probabilities(out)
         picked = probs[np.arange(y.shape[0]), y]
         loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
         pred = probs.argmax(axis=1)

@@ -74,6 +74,7 @@ def run_predict(args) -> int:
     from ffnn.cli import _model_io
     from ffnn.cli._common import CLIError, check_output
     from ffnn.cli._data import inverse_y
+    from ffnn.nn.loss import softmax_probabilities
 
     if args.output is not None:
         check_output(args.output, "-o", **{"input CSV": args.data, "checkpoint": args.checkpoint})
@@ -82,7 +83,7 @@ def run_predict(args) -> int:
     out = _model_io.outputs(model, X)
     name = f"predicted_{pre['target']}"
     if pre["task"] == "classification":
-        probs = _model_io.softmax(out)
+        probs = softmax_probabilities(out)
         labels = np.asarray(pre["classes"], dtype=object)[probs.argmax(axis=1)]
         header = [name] + ([f"proba_{c}" for c in pre["classes"]] if args.proba else [])
         rows = [[label, *(f"{p:.6g}" for p in row)] if args.proba else [label]

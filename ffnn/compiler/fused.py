@@ -259,6 +259,8 @@ class FusedStep:
         self.groups = owner_groups * len(self.params) if self.flat is not None else owner_groups
         self._init_loss(loss, log_softmax, ignore_index)
         self.blas = native.blas_functions(self.dtype, norms=bool(self._normed))
+        self._norms = True if self._normed else None
+        """The kernel's ``norms``: None compiles no norm's code."""
         self.entries = [activation_entries(found, self.dtype, kernel) for found in activations]
         self._splits = [list(activation_split_min(found)) for found in activations]
         """Per layer, the elements from which its activation's forward and backward split."""
@@ -705,7 +707,7 @@ class FusedStep:
                            self.mean, self.factor, float(l2), parameters, updates, self.hyper,
                            self.steps, self.adam,
                            self._split_trial.choose(self._split_row(n)),
-                           self._context, True if self._normed else None)
+                           self._context, self._norms)
         for param, grad in zip(self.params, self.grads):
             param._grad = grad
         for layer, options in running:

@@ -99,7 +99,8 @@ class NativeChain:
         normed = any(b.norm is not None or b.dropout_layer is not None for b in blocks)
         self._forward_call = kernel.forward_normed if normed else kernel.forward
         self._backward_call = kernel.backward_normed if normed else kernel.backward
-        self._norms = True if any(b.norm is not None for b in blocks) else None
+        has_norm = any(b.norm is not None for b in blocks)
+        self._norms = True if has_norm else None
         """The kernels' ``norms``: None compiles no norm's code."""
         self._address = kernel.address
         self.flattens = layers[0][0] is FlattenFeatures
@@ -120,8 +121,7 @@ class NativeChain:
             b.dropout_layer is not None for b in blocks)
         """Whether a call gives options of its own (dropout's masks, batch norm's ε and
         running statistics)."""
-        self.blas = native.blas_functions(
-            self.dtype, norms=any(b.norm is not None for b in blocks))
+        self.blas = native.blas_functions(self.dtype, norms=has_norm)
         self.name = layers[-1][0]().name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
         entries = [fused.activation_entries(b.activation, self.dtype, layout) for b in blocks]

@@ -143,11 +143,13 @@ class KLDivLoss(_Loss):
 
 
 # ----- traits: name (``Trainer(loss="mse")``), task, outputs → probabilities -----------------
-def _softmax(outputs: np.ndarray) -> np.ndarray:
-    """Logits [n, k] (float64, as ``Trainer``'s metrics and ``predict_proba`` pass them) →
-    softmax over the classes, e^(z - max z) / Σ e^(z - max z), in NumPy: an epoch's outputs
-    once, where the compiled row kernels would compile their float64 form for it alone."""
-    e = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+def softmax_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """Logits [n, k] → softmax over the classes in float64, e^(z - max z) / Σ e^(z - max z),
+    in NumPy (``Trainer``'s metrics, ``predict_proba``, the CLI's eval and predict): an
+    epoch's outputs once, where the compiled row kernels would compile their float64 form
+    for it alone."""
+    z = np.asarray(outputs, dtype=np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -157,7 +159,7 @@ def _exp(outputs: np.ndarray) -> np.ndarray:
 
 
 declare(CrossEntropyLoss, kind="loss", name="cross_entropy", task="multiclass",
-        probabilities=_softmax)
+        probabilities=softmax_probabilities)
 declare(NLLLoss, kind="loss", name="nll", task="multiclass", probabilities=_exp)
 declare(MSELoss, kind="loss", name="mse", task="regression")
 declare(L1Loss, kind="loss", name="l1", aliases={"mae": {}}, task="regression")
