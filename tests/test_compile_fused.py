@@ -766,7 +766,8 @@ def test_bce_it_cannot_fuse_is_replayed(tail, loss_fn, reason):
 
 @pytest.mark.parametrize("generator, dtype, width, rows", [
     (False, np.float64, 9, 6), (True, np.float64, 9, 6),
-    (False, np.float32, 512, 160)])  # float32: masks and products as large as the bench's
+    (False, np.float32, 512, 257)])  # float32: masks and products as large as the bench's
+# (256 and 257 rows: masks of 65,536 pairs of elements and more, drawn over both threads)
 def test_fused_dropout_draws_the_eager_masks(generator, dtype, width, rows, rng):
     """Dropout after a layer's activation (or after the Linear, or at the end): its masks
     are drawn as ``nn.Dropout`` draws them (the same stream, at each step, in layer order),

@@ -199,7 +199,7 @@ def _vector(table, k, size, like):  # pragma: no cover - compiled
     return numba.carray(address_as_pointer(table[k], like), size)
 
 
-FIELDS = 45
+FIELDS = 48
 """Table entries per layer. Addresses: 0 weight, 1 bias, 2 and 3 their gradients (bias: 0
 for a layer without), 4 the activation's output h [n, out], 5 the transposed weight
 [in, out] (loops only), 6 the activation's input [n, out] (h itself without activation),
@@ -221,7 +221,9 @@ dtype), 39 the momentum and momentum·n/(n - 1) (float64 [2]), 40 its batch coun
 the activation's forward and backward split over OpenBLAS's threads
 (``Pointwise.compiled_split_min``); a batch norm on its running statistics
 (``RUNNING_BATCH_NORM``): 36-37 those statistics, 43-44 its per-feature scale a and
-shift c [out] (the layer's dtype), 29 and 32-33 its backward's 1/σ and sums. After the
+shift c [out] (the layer's dtype), 29 and 32-33 its backward's 1/σ and sums; 45-46 the
+key and threshold of dropout's keep mask for this call (``ops.dropout.mask_key``), 47 the
+entry point that draws it (``ffnn._kernels.keep_mask_part``; 0: the mask is there). After the
 layers: the two flat gradient buffers."""
 WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, OUTPUT, TRANSPOSED, PRE = 0, 1, 2, 3, 4, 5, 6
 KEPT, SCALARS, FORWARD, BACKWARD, SAVED_COUNT, SAVED = 7, 9, 10, 11, 12, 13
@@ -230,6 +232,7 @@ NORM, LINEAR_OUT, GAMMA, BETA, GRAD_GAMMA, GRAD_BETA, X_HAT, RSTD = 22, 23, 24, 
 MEAN, VAR, SUM_GX, SUM_G, EPS, DROP_ENTRY = 30, 31, 32, 33, 34, 35
 RUNNING_MEAN, RUNNING_VAR, RUNNING_KEEP, RUNNING_FACTORS, BATCHES = 36, 37, 38, 39, 40
 SPLIT_FORWARD, SPLIT_BACKWARD, RUNNING_SCALE, RUNNING_SHIFT = 41, 42, 43, 44
+MASK_KEY, MASK_THRESHOLD, MASK_ENTRY = 45, 46, 47
 NO_NORM, LAYER_NORM, BATCH_NORM, RUNNING_BATCH_NORM = 0, 1, 2, 3
 SAVED_FIELDS = {"x": PRE, "y": OUTPUT}
 """The field of an array an activation's backward reads, by its name in the formula (the
@@ -524,6 +527,22 @@ def _drop(table, base, size, g, out, item, split, context):  # pragma: no cover 
 
 
 @_jit
+def _draw_mask(table, base, size, split, context):  # pragma: no cover - compiled
+    """The layer's keep mask of ``size`` elements, the bits ``ops.dropout.keep_mask`` draws
+    from the key and threshold in its fields (SplitMix64 output i gives elements 2i and
+    2i + 1): by parts of pairs over OpenBLAS's threads as ``accel.keep_mask`` splits them
+    (each element computed from its index, so any split gives the same mask)."""
+    keep, key = table[base + KEEP], table.ctypes.data + 8 * (base + MASK_KEY)
+    pairs = size // 2
+    blas_split.run_sized(split, context, table[base + MASK_ENTRY], pairs, keep, keep, key,
+                         0, 0, 0, 0, (0, 2, 0, 0, 0, 0))
+    if size % 2:  # the last element: the low half of output ``pairs``
+        values = numba.carray(address_as_pointer(key, np.uint64), 2)
+        mask = numba.carray(address_as_pointer(keep, np.bool_), size)
+        eager_kernels.keep_mask(values[0], values[1], mask[size - 1:], numba.uint64(pairs))
+
+
+@_jit
 def _by_parts(blas, split, a):  # pragma: no cover - compiled
     """Whether a norm over a [n, width] runs by parts of rows, as the eager op's would
     (``ffnn.accel._norm_parts``): ``split`` splits, in parts of 4·parts² rows or more."""
@@ -754,6 +773,8 @@ def _forward(x, table, dims, blas, split, context, norms):  # pragma: no cover -
                 _normalize(table, base, linear, z, x, blas, split, context)
         activate(table, base, n * out_f, x.itemsize, split, context)
         if table[base + KEEP] != 0:
+            if table[base + MASK_ENTRY] != 0:
+                _draw_mask(table, base, n * out_f, split, context)
             _drop(table, base, n * out_f, table[base + OUTPUT], table[base + DROPPED],
                   x.itemsize, split, context)
         source = _matrix(table, base + DROPPED, n, out_f, x)

@@ -46,7 +46,7 @@ from ffnn.nn.chain_layers import (
     dropout_options,
 )
 from ffnn.ops.activations import SIGMOID, LogSoftmax, PointwiseOp
-from ffnn.ops.dropout import DROPOUT, keep_mask
+from ffnn.ops.dropout import DROPOUT, mask_key
 from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
@@ -59,6 +59,24 @@ _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2, "bce": 3}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
 LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
+
+
+def mask_fields(table: np.ndarray, at: int, keep: np.ndarray, p: float, rng,
+                kernel) -> None:
+    """A dropout layer's keep mask for this call, drawn by the kernel into ``keep``
+    (``_fused_kernel._draw_mask``): the key and threshold ``ops.dropout.mask_key`` draws
+    from ``rng`` now (as ``nn.Dropout``'s ``keep_mask`` draws them: the same mask) and the
+    drawing entry point, into the fields of the layer whose table entries start at ``at``
+    (``kernel``: the ``_fused_kernel`` module); at p ≥ 1 the mask all False here and no
+    draw, as ``nn.Dropout``."""
+    if p >= 1:
+        keep.fill(False)
+        table[at + kernel.MASK_ENTRY] = 0
+        return
+    key, threshold = mask_key(rng, p)
+    table[at + kernel.MASK_KEY] = key - (1 << 64) if key >> 63 else key  # its int64 bits
+    table[at + kernel.MASK_THRESHOLD] = threshold
+    table[at + kernel.MASK_ENTRY] = kernel.eager_kernels.keep_mask_part.address
 
 
 def activation_formula(op: type, options: dict):
@@ -586,10 +604,10 @@ class FusedStep:
                 *map(address, normed[1:]), 0]
 
     def _dropout_fields(self, table: np.ndarray, n: int) -> np.ndarray:
-        """Each dropout layer's mask and scale for this step in ``table``, drawn as
-        ``nn.Dropout`` draws them (its options now, ``ops.dropout.keep_mask`` from its
-        stream); the layer's output reads h itself in eval mode or at p = 0. Returns the
-        last layer's output array."""
+        """Each dropout layer's mask (``mask_fields``: drawn by the kernel, from a key drawn
+        as ``nn.Dropout`` draws its own) and scale for this step in ``table``; the layer's
+        output reads h itself in eval mode or at p = 0. Returns the last layer's output
+        array."""
         layers = self.buffers[n][0]
         output = layers[-1][1]
         for layer, drop, field, keep, addresses in self._dropout_rows(n):
@@ -598,10 +616,8 @@ class FusedStep:
                 table[field], table[field + 1] = addresses[0], 0
                 continue
             p = options["p"]
-            if p >= 1:
-                keep.fill(False)
-            else:
-                keep_mask(options["rng"], keep.shape, p, out=keep)
+            kernel = self._kernel_module
+            mask_fields(table, field - kernel.DROPPED, keep, p, options["rng"], kernel)
             self._drop_scales[layer] = 0.0 if p >= 1 else 1 / (1 - p)
             table[field], table[field + 1] = addresses[1], addresses[2]
             if layer == len(layers) - 1:

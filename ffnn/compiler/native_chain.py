@@ -46,7 +46,6 @@ from ffnn.compiler.fused_running import RunningStatistics
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import BATCH_NORM_MODULE
 from ffnn.ops import norms
-from ffnn.ops.dropout import keep_mask
 from ffnn.ops.shape import FlattenFeatures
 
 MAX_BYTES = MMAP_THRESHOLD
@@ -222,8 +221,9 @@ class NativeChain:
 
     def _call_options(self, table: np.ndarray, work: np.ndarray, arrays: list,
                       layers: list, n: int) -> list:
-        """Each dropout's mask and scale drawn into the workspace (as ``nn.Dropout`` draws
-        them), each batch norm's ε and running statistics' fields into ``table``; returns
+        """Each dropout's scale into the workspace and its mask's key into ``table`` (the
+        kernel draws the mask: ``fused.mask_fields``, the key drawn as ``nn.Dropout`` draws
+        its own), each batch norm's ε and running statistics' fields into ``table``; returns
         per batch norm whose statistics are updated from Python (its options, the batch
         mean and variance the call will write)."""
         statistics = []
@@ -232,10 +232,7 @@ class NativeChain:
             if block.dropout_layer is not None:
                 p, rng = (layers[block.dropout_layer][2][key] for key in ("p", "rng"))
                 keep, scale = (_view(work, *found[key]) for key in ("keep", "scale"))
-                if p >= 1:
-                    keep.fill(False)
-                else:
-                    keep_mask(rng, keep.shape, p, out=keep)
+                fused.mask_fields(table, at, keep, p, rng, layout)  # drawn in the kernel
                 scale[0] = 0.0 if p >= 1 else 1 / (1 - p)
             if block.norm is norms.BatchNorm:
                 options = layers[block.norm_layer][2]

@@ -96,6 +96,13 @@ def splitmix64(key: int, count: int) -> np.ndarray:
     return out
 
 
+def mask_key(rng: np.random.Generator, p: float) -> tuple[int, int]:
+    """(key, threshold) of a keep mask at drop probability ``p`` < 1: one 64-bit draw of
+    ``rng`` and ⌊p·2³²⌉ (at most 2³² - 1), what ``keep_mask`` computes its bits from (the
+    compiled chains draw the mask in their kernel from the same two numbers)."""
+    return int(rng.bit_generator.random_raw()), min(round(p * 2.0**32), 2**32 - 1)
+
+
 def keep_mask(rng: np.random.Generator, shape: tuple, p: float,
               out: np.ndarray | None = None) -> np.ndarray:
     """A boolean mask of ``shape``, each entry True with probability 1 - p: entry j is
@@ -105,8 +112,7 @@ def keep_mask(rng: np.random.Generator, shape: tuple, p: float,
     by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits.
     ``out``: a C-contiguous bool array of ``shape`` to write the mask into."""
     n = math.prod(shape)
-    key = int(rng.bit_generator.random_raw())
-    threshold = min(round(p * 2.0**32), 2**32 - 1)
+    key, threshold = mask_key(rng, p)
     if accel.enabled:  # one compiled call, at any size (NumPy's takes ten passes)
         keep = np.empty(shape, bool) if out is None else out
         accel.keep_mask(key, threshold, keep.reshape(-1))
