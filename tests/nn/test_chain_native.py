@@ -607,6 +607,41 @@ def _counting_native_forwards(forwards, per_layer: bool, monkeypatch) -> tuple:
     return found, len(runs)
 
 
+@pytest.mark.parametrize("p", [0.3, 0.5, 1.0])
+@pytest.mark.parametrize("rows, width", [(5, 7), (257, 512)])  # odd; split over the threads
+def test_the_kernels_dropout_mask_is_nn_dropouts_bit_for_bit(rows, width, p, monkeypatch):
+    """The native chain draws dropout's keep mask in its kernel from the key ``nn.Dropout``
+    draws (``fused.mask_fields``): behind a Linear layer whose product is exact (identity
+    weight, zero bias) each output is x · m / (1 - p) bit for bit as the layers' own forwards
+    give it, an odd number of elements and masks split over OpenBLAS's threads alike, the
+    generator left where theirs leaves it (p = 1: no draw); eight calls, so that a last odd
+    element left undrawn would show."""
+    calls = 8
+    model = nn.Sequential(nn.Linear(width, width), nn.Dropout(p))
+    with ffnn.no_grad():
+        model[0].weight.copy_(ffnn.eye(width))
+        model[0].bias.zero_()
+    x = ffnn.tensor(np.random.default_rng(3).uniform(0.5, 1.5, (rows, width)).astype(np.float32))
+
+    def outputs(per_layer: bool) -> tuple[list, int]:
+        ffnn.manual_seed(5)
+        return _counting_native_forwards(
+            lambda: [model(x).numpy().copy() for _ in range(calls)] + [ffnn.rand(2).numpy()],
+            per_layer, monkeypatch)
+
+    got, runs = outputs(False)
+    expected, per_layer_runs = outputs(True)
+    assert runs == calls and per_layer_runs == 0
+    for found, wanted in zip(got, expected):
+        np.testing.assert_array_equal(found, wanted)
+    dropped = np.mean(got[0] == 0)
+    if p == 1:
+        assert dropped == 1.0
+    else:  # about p of the elements, and another mask at each call
+        assert abs(dropped - p) < (0.02 if rows * width > 1000 else 0.3)
+        assert not np.array_equal(*got[:2])
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_a_forward_without_gradients_runs_as_one_native_call(name, dtype, monkeypatch):
