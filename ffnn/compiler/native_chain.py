@@ -95,10 +95,10 @@ class NativeChain:
         """How many of the layers it was made for it runs (the leading ones)."""
         self.made_for = (self.signature, self.params)
         """The signature of all the layers it was made for, and all their parameters."""
-        normed = any(b.norm is not None or b.dropout_layer is not None for b in blocks)
+        has_norm = any(b.norm is not None for b in blocks)
+        normed = has_norm or any(b.dropout_layer is not None for b in blocks)
         self._forward_call = kernel.forward_normed if normed else kernel.forward
         self._backward_call = kernel.backward_normed if normed else kernel.backward
-        has_norm = any(b.norm is not None for b in blocks)
         self._norms = True if has_norm else None
         """The kernels' ``norms``: None compiles no norm's code."""
         self._address = kernel.address
