@@ -32,7 +32,13 @@ from numba.extending import intrinsic
 
 from ffnn.accel import PYTHON_SPLIT_MIN, SPLIT_MIN
 from ffnn.kernels import numba_cache
-from ffnn.kernels.native import address_as_pointer, call_entry, numpy_openblas, symbol_address
+from ffnn.kernels.native import (
+    address_as_pointer,
+    call_entry,
+    get_threads,
+    numpy_openblas,
+    symbol_address,
+)
 
 numba_cache.install()  # before the decorators: stamps the cache by every kernel source
 
@@ -141,21 +147,46 @@ def split_row(largest: int, itemsize: int, minimum: int = SPLIT_MIN) -> np.ndarr
     return NO_SPLIT if found is None else found.row(itemsize)
 
 
+AFFINITY_CALLS = 64
+"""``Splitter.threads`` reads the CPUs this process may run on once in this many calls: the
+read is a system call, 16 µs right after a training step's products (1.5 µs warm), and
+only speed depends on it (two parts on one CPU take twice as long; one part on two, the
+time of one), so a change of affinity is seen within that many calls."""
+
+
 class Splitter:
     """OpenBLAS's split routine and thread count, and ``_chunk``'s address."""
 
-    def __init__(self, split_address: int, threads_function):
+    def __init__(self, split_address: int, threads_function, threads_address: int | None = None):
+        """``threads_function``: OpenBLAS's ``openblas_get_num_threads`` (a callable);
+        ``threads_address``: its address, where known (then called from compiled code)."""
         self.split_address, self._threads = split_address, threads_function
+        self._threads_address = threads_address
         self.chunk_address = _chunk.address
         self.verified: bool | None = None  # the probe's verdict, once there were 2 threads
         self._rows: dict[tuple[int, int], np.ndarray] = {}
+        self._cpus, self._cpus_age = 1, AFFINITY_CALLS  # read at the first call
+
+    def blas_threads(self) -> int:
+        """OpenBLAS's thread count now, after ``threadpoolctl`` and ``set_num_threads``
+        limits: its function called from compiled code where its address is known (right
+        after a step's products 2.7 µs, by ctypes 9: ctypes's code is cold then)."""
+        address = self._threads_address
+        return int(self._threads()) if address is None else _blas_threads(address)
+
+    def cpus(self) -> int:
+        """The CPUs this process may run on, read again every ``AFFINITY_CALLS`` calls."""
+        self._cpus_age += 1
+        if self._cpus_age >= AFFINITY_CALLS:
+            self._cpus, self._cpus_age = _usable_cpus(), 0
+        return self._cpus
 
     def threads(self) -> int:
         """How many parts a call may be split in now: OpenBLAS's thread count (never more:
-        it has no worker for another part), after ``threadpoolctl`` and ``set_num_threads``
-        limits, and the CPUs this process may run on (two parts on one CPU take twice as
-        long); 1 where the probe, run the first time there are two or more, failed."""
-        count = min(int(self._threads()), _usable_cpus())
+        it has no worker for another part), read at every call, and the CPUs this process
+        may run on (``cpus``); 1 where the probe, run the first time there are two or
+        more, failed."""
+        count = min(self.blas_threads(), self.cpus())
         if count < 2:
             return 1
         if self.verified is None:
@@ -231,7 +262,8 @@ def splitter() -> Splitter | None:
     split_address = symbol_address(library, "blas_level1_thread")
     if split_address is None or not MIN_VERSION <= _version(config()) < MAX_VERSION:
         return None
-    return Splitter(split_address, getattr(library, names[1]))
+    threads = getattr(library, names[1])
+    return Splitter(split_address, threads, ctypes.cast(threads, ctypes.c_void_p).value)
 
 
 PROBE_SIZE, PROBE_ROOM = 1000 + 3, 64
@@ -256,6 +288,12 @@ def _probe(made: Splitter, threads: int) -> bool:
     _call(row, context, n)
     return bool(np.all(a[:n] == 1.0) and np.all(b[:n] == 1) and not a[n:].any() and
                 not b[n:].any())
+
+
+@numba.njit(cache=True)
+def _blas_threads(address):  # pragma: no cover - compiled
+    """``openblas_get_num_threads()`` at ``address``."""
+    return get_threads(address)
 
 
 @numba.njit(cache=True)

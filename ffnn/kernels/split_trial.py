@@ -56,18 +56,20 @@ class SplitTrial:
         return split if self.split() else NO_SPLIT
 
     def split(self) -> bool:
-        """Whether this call splits (recording the last call's period, where it counts)."""
-        now = self._clock()
-        if self._recorded is not None:
-            self._periods[self._recorded].append(now - self._last)
-            self._recorded = None
-        self._last = now
+        """Whether this call splits (recording the last call's period, where it counts).
+        While a way is kept, no clock is read (right after a step's products a read takes
+        a few µs)."""
         if self.choice is not None:
             self._kept += 1
             if self._kept <= RETRY:
                 return self.choice
             self._calls, self.choice = WARMUP, None
             self._periods = {True: [], False: []}
+        now = self._clock()
+        if self._recorded is not None:
+            self._periods[self._recorded].append(now - self._last)
+            self._recorded = None
+        self._last = now
         at = self._calls - WARMUP
         self._calls += 1
         if at < 0:

@@ -57,6 +57,41 @@ def test_numpys_openblas_is_split(blas_split):
             assert made.threads() >= 2 and made.verified
 
 
+def test_openblas_thread_count_is_read_at_every_call(blas_split):
+    """``blas_threads`` (OpenBLAS's function called from compiled code) is what its ctypes
+    function says, under a ``threadpoolctl`` limit and after it; ``threads`` follows the
+    limit at the next call (more parts than OpenBLAS has threads would wait for a worker
+    that is not there)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    found = _two_threads(blas_split)
+    assert found._threads_address is not None
+    before = found._threads()
+    assert found.blas_threads() == before
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        assert found._threads() == 1 and found.blas_threads() == 1 and found.threads() == 1
+        assert blas_split.split_row(1 << 30, 4)[2] == 1
+    assert found.blas_threads() == before and found.threads() == min(before, found.cpus())
+
+
+def test_the_cpus_are_read_again_within_affinity_calls(blas_split, monkeypatch):
+    """The process's CPUs (a system call) are read once in ``AFFINITY_CALLS`` calls of
+    ``threads``: a change is seen within that many calls."""
+    found = _two_threads(blas_split)
+    reads = []
+
+    def usable() -> int:
+        reads.append(1)
+        return 1 if len(reads) > 1 else 2
+
+    monkeypatch.setattr(blas_split, "_usable_cpus", usable)
+    monkeypatch.setattr(found, "_cpus_age", blas_split.AFFINITY_CALLS)  # both restored after
+    monkeypatch.setattr(found, "_cpus", found._cpus)
+    counts = [found.threads() for _ in range(blas_split.AFFINITY_CALLS + 1)]
+    assert len(reads) == 2
+    assert counts[:blas_split.AFFINITY_CALLS] == [2] * blas_split.AFFINITY_CALLS
+    assert counts[-1] == 1
+
+
 def test_the_probe_refuses_parts_that_land_elsewhere(blas_split):
     """A routine whose parts do not start where ``_chunk`` reads them (here: read as if
     each advanced 4 bytes an element, not 8) fails the probe, its writes inside the probe's

@@ -91,6 +91,34 @@ def test_a_new_trial_after_retry_calls_follows_a_change(trial_module):
     assert False in ways[:trial_module.TRIAL] and True in ways[:trial_module.TRIAL]
 
 
+class CountingClock(StepClock):
+    """A ``StepClock`` that counts its reads."""
+
+    def __init__(self, costs: dict[bool, float]):
+        super().__init__(costs)
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
+def test_no_clock_is_read_while_a_way_is_kept(trial_module):
+    """Once chosen, a way is kept for ``RETRY`` calls without a read of the clock (a read
+    right after a step's products costs a few µs); the next trial (no warm-up) reads it
+    once a call until it chooses, and follows a change as before."""
+    clock = CountingClock({True: 1.0, False: 2.0})
+    trial = _trial(trial_module, clock)
+    clock.run(trial_module.WARMUP + trial_module.TRIAL + 1)
+    assert trial.choice is True and clock.reads == trial_module.WARMUP + trial_module.TRIAL + 1
+    before = clock.reads
+    clock.costs = {True: 5.0, False: 2.0}
+    assert clock.run(trial_module.RETRY - 1) == [True] * (trial_module.RETRY - 1)
+    assert clock.reads == before
+    clock.run(1 + trial_module.TRIAL + 1)  # the trial's TRIAL + 1 calls, then one kept
+    assert clock.reads == before + trial_module.TRIAL + 1 and trial.choice is False
+
+
 def test_choose_passes_rows_that_do_not_split(trial_module):
     from ffnn.kernels import blas_split
 
