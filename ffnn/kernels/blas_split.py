@@ -13,8 +13,9 @@ the same loop as unsplit, so the results are the same, bit for bit.
 ``blas_level1_thread`` is an internal routine of OpenBLAS, not its public API: it is used
 only from OpenBLAS 0.3.27 (NumPy 2's wheels) to 0.4, only after a probe the first time it
 could split shows that it splits a range as expected, and in at most as many parts as
-OpenBLAS has threads and the process has CPUs now (one: whole); anywhere else every call
-runs whole (``splitter()`` is None). ``FFNN_BLAS_SPLIT=0`` turns it off.
+OpenBLAS has threads now and the process has CPUs (read once in ``AFFINITY_CALLS``
+calls; one: whole); anywhere else every call runs whole (``splitter()`` is None).
+``FFNN_BLAS_SPLIT=0`` turns it off.
 """
 
 from __future__ import annotations
