@@ -98,8 +98,8 @@ class CompiledStep:
     def __call__(self, x, y) -> float:
         if not self._watch.unchanged(self.optimizer):
             self._capture()  # a layer, hook, parameter or option changed since
-        if self._traces and (self._plan_reason is not None or np.shape(
-                x._data if isinstance(x, Tensor) else x)[1:] != self.chain.traced_shape):
+        if self._traces and (self._plan_reason is not None or not self.chain.trace_holds(
+                np.shape(x._data if isinstance(x, Tensor) else x))):
             return self._traced_step(x, y)
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
@@ -108,7 +108,7 @@ class CompiledStep:
             xa = xa.astype(self.chain.cast, copy=False)
         if self.chain.flattens and xa.ndim > 2:  # [n, ...] → [n, features], as the Flatten
             xa = xa.reshape(xa.shape[0], -1)
-        reason = self._input_reason(x, xa)
+        reason = self._input_reason(x, xa, y)
         if reason is None and self.fused is not None:
             value = self._fused_step(xa, y)
             if value is not None:
@@ -145,9 +145,11 @@ class CompiledStep:
         self.output, self.compiled, self.reason = out, True, None
         return float(value)
 
-    def _input_reason(self, x, xa) -> str | None:
+    def _input_reason(self, x, xa, y) -> str | None:
         if isinstance(x, Tensor) and x.requires_grad:
             return "the input requires a gradient"
+        if isinstance(y, Tensor) and y.requires_grad:  # eager: the loss's gradient reaches it
+            return "the target requires a gradient"
         if not is_grad_enabled():
             return "gradients are disabled (no_grad)"
         if xa.dtype.kind != "f":
@@ -205,6 +207,12 @@ class CompiledStep:
         reading = trace.ForwardReading(self.model, self.loss_fn, self.optimizer)
         value = self._finish_eager(reading(tx), y)
         chain, reason = reading.step()
+        current = self.chain if self._plan_reason is None else None
+        if reason is None and current is not None and current.guards is not None and \
+                chain.same_path(current) and chain.guards.same_values(current.guards):
+            current.guards.rows.add(tx._data.shape[0])  # another batch size, the same path
+            self.compiled, self.reason = False, None
+            return value
         self._traces = reason is None  # traced again when the model changes (Watch)
         self._install(chain, reason)
         if reason is not None:

@@ -323,6 +323,9 @@ class ChainStep:
         self.cast: np.dtype | None = None
         """The floating dtype the forward casts its input to first (``x.float()``, read by
         ``from_trace``), or None: ``forward`` casts x so."""
+        self.guards = None
+        """A chain read from a call: what its forward's path depended on then
+        (``ffnn.compiler.guards.ForwardGuards``), or None."""
         self._streams: list = []  # (generator, its state before this forward's dropout)
         self.batch_norms = [o[BATCH_NORM_MODULE] for _, _, o in layers if BATCH_NORM_MODULE in o]
         self._statistics: list = []  # batch norms' running statistics before this forward
@@ -418,7 +421,7 @@ class ChainStep:
         in_features values a row) of the weights' dtype, and every batch norm about to use
         the batch's statistics (training mode, n > 1: else its forward is another
         computation, or raises)."""
-        if self.traced_shape is not None and x.shape[1:] != self.traced_shape:
+        if self.traced_shape is not None and not self.trace_holds(x.shape):
             return False
         weight = self.registries[self.flattens]["weight"]._data
         features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
@@ -427,6 +430,21 @@ class ChainStep:
                 and (x.dtype == weight.dtype or self.cast is not None)
                 and (not (self.batch_norms or self.squeezes)
                      or self.rows_reason(x.shape[0]) is None))
+
+    def trace_holds(self, shape: tuple) -> bool:
+        """For a chain read from a call: whether an input of ``shape`` takes the path the
+        forward took then (its shape after the batch dimension, the guards)."""
+        return shape[1:] == self.traced_shape and len(shape) > 0 and (
+            self.guards is None or self.guards.holds(shape[0]))
+
+    def same_path(self, other: ChainStep) -> bool:
+        """Whether ``other``, another reading of the same forward, runs the same layers
+        with the same options on inputs of the same shape."""
+        return (self.traced_shape == other.traced_shape and self.leading is other.leading
+                and (self.squeezes, self.cast) == (other.squeezes, other.cast)
+                and len(self.layers) == len(other.layers)
+                and all(a[0] is b[0] and a[1] is b[1] and _same_options(a[2], b[2])
+                        for a, b in zip(self.layers, other.layers)))
 
     def rows_reason(self, n: int) -> str | None:
         """Why the chain cannot be replayed on ``n`` rows, or None: a batch norm in eval mode
@@ -608,3 +626,10 @@ def _accumulate(param, grad: np.ndarray) -> None:
 
 
 __all__ = ["FUSED_LOSSES", "LOSSES", "ChainStep", "LossStep", "loss_backward", "register_loss"]
+
+
+def _same_options(first: dict, second: dict) -> bool:
+    """Whether two layers' options are the same objects or equal numbers and strings."""
+    return first.keys() == second.keys() and all(
+        a is b or type(a) is type(b) and isinstance(a, (int, float, str, tuple)) and a == b
+        for a, b in ((first[k], second[k]) for k in first))

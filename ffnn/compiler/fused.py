@@ -57,6 +57,8 @@ from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2, "bce": 3}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
+_STATE_NAMES = {True: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), False: ("momentum_buffer",)}
+"""The state entries the update kernel reads: Adam's and AdamW's (True), SGD's (False)."""
 LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
 
@@ -360,6 +362,8 @@ class FusedStep:
         self._pick = itemgetter(*self._options)
         self._keys: list | None = None
         self._state_owner, self._fresh, self._arrays = None, True, None
+        self._kept: tuple = ()  # the state dicts and arrays taken last (``_state_kept``)
+        self._needs: list | None = None  # each group's AMSGrad, or momentum != 0
 
     def output_like(self, n: int) -> np.ndarray:
         """A read-only array of the output's shape and dtype for ``n`` rows (no memory)."""
@@ -403,6 +407,10 @@ class FusedStep:
         if keys == self._keys:
             return
         self._keys = keys
+        needs = [group["amsgrad"] if self.adam else group["momentum"] != 0
+                 for group in self._distinct]
+        if needs != self._needs:  # a state array to make (or to stop reading): look again
+            self._needs, self._fresh = needs, True
         for i, group in enumerate(self.groups):
             if self.adam:
                 beta1, beta2 = group["betas"]
@@ -433,9 +441,11 @@ class FusedStep:
         """Three state arrays per parameter (Adam's moments and AMSGrad maxima, or SGD's
         momentum buffer; the parameter itself where there is none), created as the optimizer
         creates them (for a flat owner: views of its arrays). The arrays are looked up again
-        when ``optimizer.state`` was replaced (``load_state_dict``) or a state is new."""
+        when ``optimizer.state`` was replaced (``load_state_dict``), a state is new, an
+        option now asks for another array (AMSGrad, momentum turned on) or the states are not
+        the objects of the last step (cleared, an array replaced: ``_state_kept``)."""
         optimizer = self.optimizer
-        if optimizer.state is not self._state_owner or self._fresh:
+        if optimizer.state is not self._state_owner or self._fresh or not self._state_kept():
             self._state_owner, self._fresh = optimizer.state, False
             self._dicts = []
             for owner, group in zip(self.owners, self._owner_groups):
@@ -464,7 +474,28 @@ class FusedStep:
             self._arrays = owned if self.flat is None else \
                 list(zip(*(self._views(a) for a in owned[0])))
             self._tables.clear()
+            self._keep_state()
         return self._arrays
+
+    def _keep_state(self) -> None:
+        """What ``_state_kept`` compares: (the dicts to look in, the keys, the objects found),
+        for each owner its state dict in ``optimizer.state``, then each entry the update
+        kernel reads in each state dict (None where absent)."""
+        names, owners = _STATE_NAMES[self.adam], list(self.owners)
+        holders = [self._state_owner] * len(owners) + [d for d in self._dicts for _ in names]
+        keys = owners + list(names) * len(self._dicts)
+        found = list(map(dict.get, holders, keys)) if isinstance(self._state_owner, dict) \
+            else None
+        if found is None:  # another mapping than a dict: looked at again at every step
+            holders, keys, found = [{}], [None], [self]
+        self._kept = holders, keys, found
+
+    def _state_kept(self) -> bool:
+        """Whether ``optimizer.state`` holds the owners' state dicts of the last step, each
+        with the very arrays the update kernel read then (absent ones still absent): not
+        cleared, replaced or given new arrays (one C-level ``map``)."""
+        holders, keys, found = self._kept
+        return all(map(is_, map(dict.get, holders, keys), found))
 
     def _generic_rows(self) -> list | None:
         """For an optimizer with its own ``fused_update`` (RMSprop, Adagrad, Adadelta, Adamax,

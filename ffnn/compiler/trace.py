@@ -30,6 +30,7 @@ import sys
 
 from ffnn import autograd, nn, random
 from ffnn.compiler.chain import ChainStep, changed_call_reason, layers_reason, walk
+from ffnn.compiler.guards import ForwardGuards, side_effects
 from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
 from ffnn.nn.chain_layers import layer_of
@@ -118,16 +119,27 @@ class ForwardReading:
 
     def __call__(self, x):
         self.x = x
+        before = side_effects(self.model)
         self.out, self.recorder = record(self.model, x)
+        after = side_effects(self.model)
+        self.draws, self.changes = before[:3] != after[:3], before[3] != after[3]
         return self.out
 
     def step(self) -> tuple[ChainStep | None, str | None]:
         found = chain_of(self.model, self.x, self.out, self.recorder)
         if isinstance(found, str):
             return None, found
+        name = type(self.model).__name__
+        if self.draws:  # another call takes another path (a layer dropped at random)
+            return None, f"{name}.forward draws Python's or NumPy's random numbers"
         chain, reason = ChainStep.from_trace(self.model, self.loss, *found)
-        if reason is None and not self.before.unchanged(self.optimizer):
-            return None, f"{type(self.model).__name__}.forward changes the model's attributes"
+        if reason is None and (self.changes or not self.before.unchanged(self.optimizer)):
+            return None, f"{name}.forward changes the model's attributes"
+        if reason is None:  # what the path may depend on besides the modules
+            guards = ForwardGuards.read(self.model, self.x._data.shape[0])
+            if isinstance(guards, str):
+                return None, guards
+            chain.guards = guards
         return chain, reason
 
 

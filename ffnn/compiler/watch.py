@@ -3,7 +3,8 @@
 A capture holds the model's modules and parameters, so it is invalid once a layer or a
 parameter is replaced, a hook is added or removed, a parameter's ``requires_grad`` or shape
 changes, an attribute a layer or the loss reads as an option is set again (an activation's
-slope, the loss's reduction), or the optimizer (or its number of parameter groups) changes.
+slope, the loss's reduction, its class weights), or the optimizer (or its number of
+parameter groups) changes.
 :class:`Watch` lists the dictionaries holding those facts once per capture and compares them
 at each call with C-level ``map`` calls that stop at the first difference: no Python loop over
 modules.
@@ -36,6 +37,8 @@ class Watch:
         modules = list(model.modules())
         self.registries = [r for m in modules for r in (m._modules, m._parameters)]
         self.registries += option_tables  # attributes read as options (ChainStep's)
+        if isinstance(getattr(loss_fn, "_buffers", None), dict):  # a class weight set later
+            self.registries.append(loss_fn._buffers)
         self.tables = [vars(m) for m in modules]
         if hasattr(loss_fn, "__dict__"):
             self.tables.append(vars(loss_fn))
@@ -43,6 +46,9 @@ class Watch:
         self.optimizer, self.groups = optimizer, len(optimizer.param_groups)
         self.lengths = list(map(len, self.registries))
         self.values = list(self._values())
+        self._hook_tables = [*self.tables, *self.tables, *self.tables, *self.params]
+        self._hook_names = [name for name in (*_HOOKS, "forward") for _ in self.tables] + \
+            ["_grad_hooks"] * len(self.params)
         self.hooked = self._hooked()
         self.requires = self._requires()
         self.shapes = self._shapes()
@@ -51,7 +57,8 @@ class Watch:
         return chain.from_iterable(map(dict.values, self.registries))
 
     def _hooked(self) -> bool:
-        return hooked(self.tables, self.params)
+        """``hooked`` of the tables and parameters, in one ``map``."""
+        return any(map(dict.__contains__, self._hook_tables, self._hook_names))
 
     def _requires(self) -> list:
         return list(map(dict.get, self.params, repeat("requires_grad")))

@@ -52,7 +52,7 @@ def _reduce(losses, reduction: str):
     m = xp(losses)
     total = m.add.reduce(losses, axis=None)
     if reduction == "mean":
-        total = total / losses.size
+        total = _quotient(total, losses.size)
     return m.asarray(total, dtype=losses.dtype)
 
 
@@ -62,8 +62,19 @@ def _scale(grad, reduction: str, count: int):
     division's bits (53 bits hold twice float32's 24 + 2), without NumPy's slower 0-d
     operations (a few µs a step on a small network)."""
     if reduction == "mean":
+        if count == 0:  # the mean of no element: its factor meets none
+            return _quotient(grad, 0)
         return grad.dtype.type(float(grad) / count) if grad.ndim == 0 else grad / count
     return grad  # 'sum' (a scalar) or 'none' (one per element)
+
+
+def _quotient(total, denominator):
+    """total / denominator; by 0 (a mean over an empty batch, or over labels all ignored)
+    inf or nan as torch's, without NumPy's warning."""
+    if denominator == 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(total, np.asarray(denominator, np.result_type(total)))
+    return total / denominator
 
 
 def _scaled_graph(grad, reduction: str, count):
@@ -254,7 +265,7 @@ class CrossEntropyIndices(Op):
         self.w_target, self.weight = w_target, weight
         self.eps, self.reduction = label_smoothing, reduction
         if reduction == "mean":
-            return (losses.sum() / self.denominator).astype(x.dtype)
+            return _quotient(losses.sum(), self.denominator).astype(x.dtype)
         return _reduce(losses.astype(x.dtype, copy=False), reduction)
 
     def backward(self, grad):
@@ -264,7 +275,7 @@ class CrossEntropyIndices(Op):
             return accel.cross_entropy_backward(self.prob, self.target, r), None
         m = xp(grad)
         n, c = self.logp.shape
-        r = grad / self.denominator if self.reduction == "mean" else grad
+        r = _quotient(grad, self.denominator) if self.reduction == "mean" else grad
         r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r
         a = (1 - self.eps) * self.w_target * r
         b = (self.eps / c) * r * self.kept
@@ -309,7 +320,7 @@ class CrossEntropyProbs(Op):
     def backward(self, grad):
         m = xp(grad)
         n = self.logp.shape[0]
-        r = grad / n if self.reduction == "mean" else grad
+        r = _quotient(grad, n) if self.reduction == "mean" else grad
         r = (m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r)[:, None]
         prob = m.exp(self.logp) if self.prob is None else self.prob
         grad_x = r * (prob * self.wt.sum(1, keepdims=True) - self.wt)
@@ -348,12 +359,12 @@ class NLLLoss(Op):
         self.shape = x.shape
         self.w_target, self.reduction, self.denominator = w_target, reduction, w_target.sum()
         if reduction == "mean":
-            return (losses.sum() / self.denominator).astype(x.dtype)
+            return _quotient(losses.sum(), self.denominator).astype(x.dtype)
         return _reduce(losses.astype(x.dtype, copy=False), reduction)
 
     def backward(self, grad):
         m = xp(grad)
-        r = grad / self.denominator if self.reduction == "mean" else grad
+        r = _quotient(grad, self.denominator) if self.reduction == "mean" else grad
         g = m.zeros(self.shape, dtype=self.w_target.dtype)
         g.reshape(-1)[self.positions] = -self.w_target * r
         return g, None

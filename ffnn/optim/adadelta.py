@@ -15,7 +15,7 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
@@ -89,7 +89,10 @@ class Adadelta(Optimizer):
     ``torch.optim.Adadelta``. State: ``step``, ``square_avg``, ``acc_delta``."""
 
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0, *, maximize: bool = False):
+                 weight_decay: float = 0, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 

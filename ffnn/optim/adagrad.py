@@ -16,7 +16,7 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
 
 
 def adagrad_update(
@@ -87,7 +87,9 @@ class Adagrad(Optimizer):
     def __init__(
         self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
         initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False,
+        foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None,
     ):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)

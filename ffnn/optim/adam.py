@@ -19,7 +19,7 @@ from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._dispatch import IMPLEMENTATIONS  # noqa: F401 - the names it accepts
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
 
 _CHUNK = _dispatch.CHUNK
 
@@ -164,7 +164,10 @@ class Adam(Optimizer):
         self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
         maximize: bool = False, decoupled_weight_decay: bool = False,
+        foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+        fused: bool | None = None,
     ):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)

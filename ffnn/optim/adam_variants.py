@@ -33,7 +33,7 @@ from ffnn.optim.adam_variant_kernels import (
     nadam_kernel_scalars,
     radam_kernel_scalars,
 )
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_number
+from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
 
 
 def _scalar_dtype():
@@ -88,7 +88,10 @@ class Adamax(Optimizer):
     maximize=False)``; state: ``step``, ``exp_avg``, ``exp_inf``."""
 
     def __init__(self, params: Iterable, lr: float = 2e-3, betas=(0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, *, maximize: bool = False):
+                 eps: float = 1e-8, weight_decay: float = 0, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, maximize=maximize))
 
@@ -130,7 +133,10 @@ class NAdam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 2e-3, betas=(0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
@@ -197,7 +203,10 @@ class RAdam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas=(0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,

@@ -19,7 +19,7 @@ from typing import Any
 
 from ffnn.backend import xp
 from ffnn.optim.adam_variants import _scalar_dtype
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
 
 
 class ASGD(Optimizer):
@@ -30,6 +30,7 @@ class ASGD(Optimizer):
                  alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)

@@ -53,6 +53,17 @@ def check_number(name: str, value: Any, label: str, low: float = 0.0, high: floa
         raise ValueError(f"Invalid {label}: {value} (expected {expected})")
 
 
+def check_implementation(optimizer: str, differentiable: bool = False) -> None:
+    """torch's implementation choices (``foreach``, ``fused``, ``capturable``) pick how
+    torch computes the same update: ffnn takes them and computes its own. A
+    ``differentiable`` step (a graph through the update, for learning to optimize) it does
+    not have: refused rather than run without that graph."""
+    if differentiable:
+        raise NotImplementedError(
+            f"{optimizer}: differentiable=True (a step recorded for autograd) is not "
+            "supported: ffnn updates parameters in place, outside the graph")
+
+
 def _plain(value: Any) -> Any:
     """NumPy scalars and 0-d arrays -> Python numbers; tuples/lists element-wise."""
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):

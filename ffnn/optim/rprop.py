@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
 
 
 class Rprop(Optimizer):
@@ -30,6 +30,7 @@ class Rprop(Optimizer):
                  step_sizes: tuple = (1e-6, 50), *, foreach: bool | None = None,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
                         maximize=maximize)
         super().__init__(params, defaults)

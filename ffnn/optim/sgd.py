@@ -16,7 +16,7 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
 
 
 def sgd_update(
@@ -118,7 +118,9 @@ class SGD(Optimizer):
     def __init__(
         self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
         weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+        foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None,
     ):
+        check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)

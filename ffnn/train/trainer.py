@@ -420,7 +420,9 @@ class Trainer:
         options = self._loss_options()
         captured = self._chain_capture
         if captured is None or captured[2] != options or \
-                not captured[1].unchanged(self.optimizer):
+                not captured[1].unchanged(self.optimizer) or \
+                captured[0] is not None and captured[0].guards is not None and \
+                not captured[0].guards.values_hold():  # a traced forward's path may differ
             chain = ChainStep.build(self.model, self.loss)
             watch = Watch(self.model, self.loss, self.optimizer,
                           chain.option_tables if chain is not None else ())
@@ -440,6 +442,11 @@ class Trainer:
         none (the graph trains it, and the next epoch reads it again)."""
         reading, self._reading = self._reading, None
         chain, _ = reading.step()
+        current = self._chain
+        if chain is not None and current is not None and current.guards is not None and \
+                chain.same_path(current) and chain.guards.same_values(current.guards):
+            current.guards.rows |= chain.guards.rows  # another batch size, the same path
+            return current
         if chain is None or not chain.trainer_takes():
             return None
         watch = Watch(self.model, self.loss, self.optimizer, chain.option_tables)
@@ -505,6 +512,11 @@ class Trainer:
             value = chain.backward(out, done, target)
             if value is not None:
                 return float(value), out, target
+        if self._reading is None and chain is not None and chain.guards is not None and \
+                x._data.shape[0] not in chain.guards.rows and chain.guards.values_hold() \
+                and x._data.shape[1:] == chain.traced_shape:
+            # a batch size the traced forward was not read at: read again (``_adopt_reading``)
+            self._reading = trace.ForwardReading(self.model, self.loss, self.optimizer)
         out = (self.model if self._reading is None else self._reading)(x)
         target = self._target(y, out._data)
         loss = self._loss(out, target, weight)

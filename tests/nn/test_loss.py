@@ -115,3 +115,52 @@ def test_leaky_relu_slope_must_be_a_number():
     with pytest.raises(TypeError, match=r"negative_slope must be a number. Received: "
                                         r"negative_slope='a'"):
         nn.LeakyReLU("a")
+
+
+EMPTY_BATCH_LOSSES = [("MSELoss", {}, "regression"), ("L1Loss", {}, "regression"),
+                      ("HuberLoss", {}, "regression"), ("SmoothL1Loss", {}, "regression"),
+                      ("CrossEntropyLoss", {}, "labels"), ("NLLLoss", {}, "labels"),
+                      ("CrossEntropyLoss", {"label_smoothing": 0.1}, "labels"),
+                      ("BCEWithLogitsLoss", {}, "probabilities")]
+
+
+@pytest.mark.parametrize("name,options,target", EMPTY_BATCH_LOSSES)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_an_empty_batch_gives_torchs_loss_and_zero_gradients(name, options, target, reduction):
+    """A batch of no rows through a network: the mean's 0/0 is nan and the sum 0, as torch's,
+    without a warning or an error, and every parameter's gradient is exactly 0 (a sum of
+    no terms; it read memory past the batch's end)."""
+    results = {}
+    for lib in (ffnn, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(6, 8), lib.nn.Tanh(),
+                                  lib.nn.Linear(8, 4)).double()
+        x = lib.zeros((0, 6), dtype=lib.float64)
+        y = lib.zeros(0, dtype=lib.int64) if target == "labels" else \
+            lib.zeros((0, 4), dtype=lib.float64)
+        for _ in range(3):  # fresh gradient buffers each time: garbage would show
+            model.zero_grad(set_to_none=True)
+            loss = getattr(lib.nn, name)(reduction=reduction, **options)(model(x), y)
+            loss.backward()
+            grads = [p.grad.detach().numpy().copy() for p in model.parameters()]
+        results[lib.__name__] = float(loss.item()), grads
+    assert np.isnan(results["ffnn"][0]) == np.isnan(results["torch"][0])
+    if not np.isnan(results["torch"][0]):
+        assert results["ffnn"][0] == results["torch"][0]
+    for ours, theirs in zip(results["ffnn"][1], results["torch"][1]):
+        assert np.array_equal(theirs, np.zeros_like(theirs))
+        assert np.array_equal(ours, theirs)
+
+
+def test_soft_label_cross_entropy_of_an_empty_batch_as_torch():
+    """Class probabilities as targets on no rows: nan (mean) and a gradient of no rows."""
+    for reduction in ("mean", "sum"):
+        out = {}
+        for lib in (ffnn, torch):
+            x = lib.zeros((0, 3), dtype=lib.float64, requires_grad=True)
+            loss = lib.nn.CrossEntropyLoss(reduction=reduction)(x, lib.zeros((0, 3),
+                                                                             dtype=lib.float64))
+            loss.backward()
+            out[lib.__name__] = float(loss.item()), tuple(x.grad.shape)
+        assert np.isnan(out["ffnn"][0]) == np.isnan(out["torch"][0])
+        assert out["ffnn"][1] == out["torch"][1] == (0, 3)

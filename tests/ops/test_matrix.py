@@ -357,3 +357,18 @@ def test_bias_first_forward_declines_what_it_cannot_take():
     assert accel.bias_first_forward(x, w.astype(np.float64), b) is None
     assert accel.bias_first_forward(x, w, b[:, None]) is None
     assert accel.bias_first_forward(x[:, :1].copy(), w[:, :1].copy(), b) is None
+
+
+@pytest.mark.parametrize("m,n", [(2, 8), (4, 3), (16, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_product_summed_over_no_rows_is_zeros(m, n, dtype):
+    """[m, 0] · [0, n] (an empty batch's weight gradient gᵀ x) is zeros, as NumPy's; the
+    loops of few rows read a row past the end of the empty operand."""
+    from ffnn.ops.matrix import product, weight_product
+
+    for _ in range(5):  # new output arrays, whatever the memory held before
+        np.full((m, n), np.nan, dtype)  # freed memory for the next output to reuse
+        assert np.array_equal(product(np.ones((0, m), dtype).T, np.ones((0, n), dtype)),
+                              np.zeros((m, n), dtype))
+        assert np.array_equal(weight_product(np.ones((0, m), dtype), np.ones((0, n), dtype)),
+                              np.zeros((m, n), dtype))

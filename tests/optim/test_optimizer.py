@@ -290,3 +290,40 @@ def test_a_learning_rate_that_is_not_finite_and_positive_is_refused(name, lr):
     otherwise turn every weight into NaN at the first step."""
     with pytest.raises(ValueError, match=f"^Invalid learning rate: {lr}"):
         getattr(ffnn.optim, name)([Parameter(np.zeros(3))], lr=lr)
+
+
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                   "RAdam", "ASGD", "Rprop", "LBFGS"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_every_keyword_of_torchs_optimizer_is_taken(name):
+    """A program's ``torch.optim.Adam(params, fused=True)`` runs with only its import
+    changed: every argument torch's constructor takes, ffnn's takes."""
+    import inspect
+
+    ours = inspect.signature(getattr(ffnn.optim, name).__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    assert sorted(set(theirs) - set(ours)) == []
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_torchs_implementation_choices_give_the_same_step(name):
+    """``foreach`` and ``fused`` choose how torch computes the update, not what: ffnn's
+    step with them is its step without them."""
+    results = []
+    for options in ({}, {"foreach": True, "fused": False}, {"foreach": False, "fused": True}):
+        param = Parameter(ffnn.tensor(np.linspace(-1.0, 1.0, 7)))
+        opt = getattr(ffnn.optim, name)([param], lr=0.1, **options)
+        for _ in range(3):
+            param.grad = ffnn.tensor(np.cos(np.arange(7.0)) + param.detach().numpy())
+            opt.step()
+        results.append(param.detach().numpy().copy())
+    assert all(np.array_equal(results[0], r) for r in results[1:])
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZER_NAMES if n != "LBFGS"])
+def test_a_differentiable_step_is_refused(name):
+    param = Parameter(ffnn.zeros(3))
+    with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True"):
+        getattr(ffnn.optim, name)([param], differentiable=True)
