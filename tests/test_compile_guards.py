@@ -5,6 +5,7 @@ rounding (fused), and a path that cannot be guarded runs eagerly with its reason
 
 from __future__ import annotations
 
+import functools
 import random
 import types
 import warnings
@@ -21,6 +22,9 @@ from tests._fast_steps import count_fast_steps, eager_step
 USE_RELU = True
 SETTINGS = {"relu": True}
 OPTIONS = types.SimpleNamespace(relu=True)
+CONFIG = types.ModuleType("config")  # a module of settings, as ``import config``
+CONFIG.relu = True
+FLAG = np.array([True])
 
 
 def _activate(h, relu: bool):
@@ -66,6 +70,119 @@ class HelperMethod(_Net):
         return _by_global(h)
 
 
+class ClassFlag(_Net):
+    RELU = True
+
+    def forward(self, x):
+        return self.out(_activate(self.fc(x), self.RELU and ClassFlag.RELU))
+
+
+class ModuleSetting(_Net):
+    def forward(self, x):
+        return self.out(_activate(self.fc(x), CONFIG.relu))
+
+
+class Parent(_Net):
+    def forward(self, x):
+        return self.out(_activate(self.fc(x), USE_RELU))
+
+
+class CallsSuper(Parent):
+    def forward(self, x):
+        return super().forward(x)
+
+
+class StaticHelper(_Net):
+    def forward(self, x):
+        return self.out(StaticHelper.act(self.fc(x)))
+
+    @staticmethod
+    def act(h):
+        return _by_global(h)
+
+
+class _Block(nn.Module):
+    def custom(self, h):
+        return _by_global(h)
+
+
+class SubmoduleMethod(_Net):
+    def __init__(self):
+        super().__init__()
+        self.block = _Block()
+
+    def forward(self, x):
+        return self.out(self.block.custom(self.fc(x)))
+
+
+class _Activation:
+    def __init__(self):
+        self.relu = True
+
+    def __call__(self, h):
+        return _activate(h, self.relu)
+
+
+class CallableObject(_Net):
+    def __init__(self):
+        super().__init__()
+        self.act = _Activation()
+
+    def forward(self, x):
+        return self.out(self.act(self.fc(x)))
+
+
+class Partial(_Net):
+    def __init__(self):
+        super().__init__()
+        self.act = functools.partial(_activate, relu=True)
+
+    def forward(self, x):
+        return self.out(self.act(self.fc(x)))
+
+
+class InnerFunction(_Net):
+    def forward(self, x):
+        def act(h):
+            return _activate(h, self.switches[0])
+        return self.out(act(self.fc(x)))
+
+
+def _closure_model():
+    """A class written inside a function, its forward reading the function's variable."""
+    switches = {"relu": True}
+
+    class Closure(_Net):
+        def forward(self, x):
+            return self.out(_activate(self.fc(x), switches["relu"]))
+
+    Closure.switches_of_closure = switches
+    return Closure
+
+
+Closure = _closure_model()
+
+
+class DtypeBranch(_Net):
+    def forward(self, x):
+        return self.out(_activate(self.fc(x.double()), x.dtype == ffnn.float64))
+
+
+class SeedsItsDropout(_Net):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        ffnn.manual_seed(0)
+        return self.out(self.drop(F.relu(self.fc(x))))
+
+
+class ReadsAnArray(_Net):
+    def forward(self, x):
+        return self.out(_activate(self.fc(x), FLAG[0]))
+
+
 class LayerDrop(_Net):
     def forward(self, x):
         h = self.fc(x)
@@ -90,19 +207,26 @@ class ReadsAnObject(_Net):
         return self.out(_activate(self.fc(x), OPTIONS.relu))
 
 
-def _flip(model):
-    """Every switch the models above read, turned the other way."""
+def _flip(*models):
+    """Every switch the models above read, turned the other way (each model's own too)."""
     global USE_RELU
     USE_RELU = not USE_RELU
     SETTINGS["relu"] = not SETTINGS["relu"]
-    model.switches[0] = not model.switches[0]
+    ClassFlag.RELU = not ClassFlag.RELU
+    CONFIG.relu = not CONFIG.relu
+    Closure.switches_of_closure["relu"] = not Closure.switches_of_closure["relu"]
+    for model in models:
+        model.switches[0] = not model.switches[0]
+        if isinstance(model, CallableObject):
+            model.act.relu = not model.act.relu
+        if isinstance(model, Partial):
+            model.act.keywords["relu"] = not model.act.keywords["relu"]
 
 
 @pytest.fixture(autouse=True)
 def _switches_back():
     yield
-    global USE_RELU
-    USE_RELU, SETTINGS["relu"], OPTIONS.relu = True, True, True
+    _switches_back_now()
 
 
 def _compare(model_class, mode, rows, flips, rng, expect_warning=None):
@@ -120,8 +244,7 @@ def _compare(model_class, mode, rows, flips, rng, expect_warning=None):
         warnings.simplefilter("always")
         for i, n in enumerate(rows):
             if i in flips:
-                _flip(eager_model)
-                model.switches[0] = eager_model.switches[0]
+                _flip(eager_model, model)
             x, y = (ffnn.tensor(rng.standard_normal((n, k))) for k in (6, 3))
             random.seed(i)
             np.random.seed(i)
@@ -152,7 +275,9 @@ def test_a_path_that_depends_on_the_batch_size_is_read_for_each_new_size(mode, r
     assert compiled == [False, True, False, True, False, True, False, True]
 
 
-@pytest.mark.parametrize("model_class", [GlobalFlag, GlobalDict, ListAttribute, HelperMethod])
+@pytest.mark.parametrize("model_class", [
+    GlobalFlag, GlobalDict, ListAttribute, HelperMethod, ClassFlag, ModuleSetting, CallsSuper,
+    StaticHelper, SubmoduleMethod, CallableObject, Partial, InnerFunction, Closure])
 @pytest.mark.parametrize("mode", ["replay", "fused"])
 def test_a_path_chosen_by_a_global_or_a_list_is_read_again_when_it_changes(model_class, mode,
                                                                           rng):
@@ -161,13 +286,32 @@ def test_a_path_chosen_by_a_global_or_a_list_is_read_again_when_it_changes(model
 
 
 @pytest.mark.parametrize("model_class,reason", [
-    (LayerDrop, "LayerDrop.forward draws Python's or NumPy's random numbers"),
-    (NumpyDrop, "NumpyDrop.forward draws Python's or NumPy's random numbers"),
+    (LayerDrop, "LayerDrop.forward draws random numbers or seeds a generator"),
+    (NumpyDrop, "NumpyDrop.forward draws random numbers or seeds a generator"),
     (Appends, "Appends.forward changes the model's attributes"),
-    (ReadsAnObject, "reads the global 'OPTIONS', a SimpleNamespace that can change")])
+    (ReadsAnObject, "reads 'OPTIONS', a SimpleNamespace that can change"),
+    (ReadsAnArray, "reads 'FLAG', a ndarray that can change"),
+    (SeedsItsDropout, "SeedsItsDropout.forward draws random numbers or seeds a generator")])
 def test_a_path_that_cannot_be_guarded_runs_eagerly(model_class, reason, rng):
     compiled = _compare(model_class, "replay", [8] * 4, (), rng, expect_warning=reason)
     assert not any(compiled)
+
+
+def test_a_path_that_depends_on_the_input_dtype_is_read_for_each_dtype(rng):
+    """A float32 batch after float64 ones: read again, its path (tanh) taken."""
+    models = []
+    for _ in range(2):
+        ffnn.manual_seed(0)
+        models.append(DtypeBranch().double())
+    opt_e, opt = (optim.SGD(m.parameters(), lr=0.1) for m in models)
+    step = ffnn.compile(models[1], nn.MSELoss(), opt)
+    for dtype in (np.float64, np.float64, np.float32, np.float32):
+        x = ffnn.tensor(rng.standard_normal((8, 6)).astype(dtype))
+        y = ffnn.tensor(rng.standard_normal((8, 3)))
+        expected = eager_step(models[0], nn.MSELoss(), opt_e, x, y)
+        np.testing.assert_allclose(step(x, y), expected, rtol=1e-14)
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        np.testing.assert_allclose(b._data, a._data, rtol=1e-13, atol=1e-15)
 
 
 class _FlipAfterFirstEpoch(Callback):
@@ -207,4 +351,5 @@ def test_the_trainer_follows_a_path_that_changes(model_class, fast_batches, monk
 
 def _switches_back_now():
     global USE_RELU
-    USE_RELU, SETTINGS["relu"] = True, True
+    USE_RELU, SETTINGS["relu"], OPTIONS.relu, ClassFlag.RELU = True, True, True, True
+    CONFIG.relu, Closure.switches_of_closure["relu"] = True, True

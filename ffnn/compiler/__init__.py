@@ -99,7 +99,7 @@ class CompiledStep:
         if not self._watch.unchanged(self.optimizer):
             self._capture()  # a layer, hook, parameter or option changed since
         if self._traces and (self._plan_reason is not None or not self.chain.trace_holds(
-                np.shape(x._data if isinstance(x, Tensor) else x))):
+                x._data if isinstance(x, Tensor) else np.asarray(x))):
             return self._traced_step(x, y)
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
@@ -210,7 +210,7 @@ class CompiledStep:
         current = self.chain if self._plan_reason is None else None
         if reason is None and current is not None and current.guards is not None and \
                 chain.same_path(current) and chain.guards.same_values(current.guards):
-            current.guards.rows.add(tx._data.shape[0])  # another batch size, the same path
+            current.guards.keys |= chain.guards.keys  # another batch, the same path
             self.compiled, self.reason = False, None
             return value
         self._traces = reason is None  # traced again when the model changes (Watch)

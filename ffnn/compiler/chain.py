@@ -421,7 +421,7 @@ class ChainStep:
         in_features values a row) of the weights' dtype, and every batch norm about to use
         the batch's statistics (training mode, n > 1: else its forward is another
         computation, or raises)."""
-        if self.traced_shape is not None and not self.trace_holds(x.shape):
+        if self.traced_shape is not None and not self.trace_holds(x):
             return False
         weight = self.registries[self.flattens]["weight"]._data
         features = math.prod(x.shape[1:]) if self.flattens and x.ndim > 2 else \
@@ -431,11 +431,11 @@ class ChainStep:
                 and (not (self.batch_norms or self.squeezes)
                      or self.rows_reason(x.shape[0]) is None))
 
-    def trace_holds(self, shape: tuple) -> bool:
-        """For a chain read from a call: whether an input of ``shape`` takes the path the
-        forward took then (its shape after the batch dimension, the guards)."""
-        return shape[1:] == self.traced_shape and len(shape) > 0 and (
-            self.guards is None or self.guards.holds(shape[0]))
+    def trace_holds(self, x: np.ndarray) -> bool:
+        """For a chain read from a call: whether the input ``x`` takes the path the forward
+        took then (its shape after the batch dimension, the guards)."""
+        return x.shape[1:] == self.traced_shape and x.ndim > 0 and (
+            self.guards is None or self.guards.holds(x))
 
     def same_path(self, other: ChainStep) -> bool:
         """Whether ``other``, another reading of the same forward, runs the same layers

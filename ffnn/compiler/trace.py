@@ -30,7 +30,7 @@ import sys
 
 from ffnn import autograd, nn, random
 from ffnn.compiler.chain import ChainStep, changed_call_reason, layers_reason, walk
-from ffnn.compiler.guards import ForwardGuards, side_effects
+from ffnn.compiler.guards import ForwardGuards, seeding, side_effects
 from ffnn.compiler.watch import Watch
 from ffnn.nn import chain_call, traits
 from ffnn.nn.chain_layers import layer_of
@@ -119,10 +119,14 @@ class ForwardReading:
 
     def __call__(self, x):
         self.x = x
+        self.guards = ForwardGuards.read(self.model)  # what the forward's code reads, now
         before = side_effects(self.model)
-        self.out, self.recorder = record(self.model, x)
+        with seeding() as seeds:
+            self.out, self.recorder = record(self.model, x)
         after = side_effects(self.model)
-        self.draws, self.changes = before[:3] != after[:3], before[3] != after[3]
+        self.draws = before[:3] != after[:3] or bool(seeds)
+        self.changes = before[3] != after[3] or isinstance(self.guards, ForwardGuards) and \
+            not self.guards.values_hold()  # a global counter, a list it appends to
         return self.out
 
     def step(self) -> tuple[ChainStep | None, str | None]:
@@ -131,15 +135,16 @@ class ForwardReading:
             return None, found
         name = type(self.model).__name__
         if self.draws:  # another call takes another path (a layer dropped at random)
-            return None, f"{name}.forward draws Python's or NumPy's random numbers"
+            return None, f"{name}.forward draws random numbers or seeds a generator"
+        if isinstance(self.guards, str):
+            return None, self.guards
         chain, reason = ChainStep.from_trace(self.model, self.loss, *found)
         if reason is None and (self.changes or not self.before.unchanged(self.optimizer)):
-            return None, f"{name}.forward changes the model's attributes"
+            return None, f"{name}.forward changes the model's attributes or what it reads"
         if reason is None:  # what the path may depend on besides the modules
-            guards = ForwardGuards.read(self.model, self.x._data.shape[0])
-            if isinstance(guards, str):
-                return None, guards
-            chain.guards = guards
+            batch = self.x._data
+            self.guards.keys.add((batch.shape[0], batch.dtype))
+            chain.guards = self.guards
         return chain, reason
 
 

@@ -445,7 +445,7 @@ class Trainer:
         current = self._chain
         if chain is not None and current is not None and current.guards is not None and \
                 chain.same_path(current) and chain.guards.same_values(current.guards):
-            current.guards.rows |= chain.guards.rows  # another batch size, the same path
+            current.guards.keys |= chain.guards.keys  # another batch, the same path
             return current
         if chain is None or not chain.trainer_takes():
             return None
@@ -513,8 +513,8 @@ class Trainer:
             if value is not None:
                 return float(value), out, target
         if self._reading is None and chain is not None and chain.guards is not None and \
-                x._data.shape[0] not in chain.guards.rows and chain.guards.values_hold() \
-                and x._data.shape[1:] == chain.traced_shape:
+                (x._data.shape[0], x._data.dtype) not in chain.guards.keys and \
+                chain.guards.values_hold() and x._data.shape[1:] == chain.traced_shape:
             # a batch size the traced forward was not read at: read again (``_adopt_reading``)
             self._reading = trace.ForwardReading(self.model, self.loss, self.optimizer)
         out = (self.model if self._reading is None else self._reading)(x)
