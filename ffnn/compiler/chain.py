@@ -441,7 +441,7 @@ class ChainStep:
         """Whether ``other``, another reading of the same forward, runs the same layers
         with the same options on inputs of the same shape."""
         return (self.traced_shape == other.traced_shape and self.leading is other.leading
-                and (self.squeezes, self.cast) == (other.squeezes, other.cast)
+                and self.squeezes == other.squeezes and _same_dtype(self.cast, other.cast)
                 and len(self.layers) == len(other.layers)
                 and all(a[0] is b[0] and a[1] is b[1] and _same_options(a[2], b[2])
                         for a, b in zip(self.layers, other.layers)))
@@ -633,3 +633,8 @@ def _same_options(first: dict, second: dict) -> bool:
     return first.keys() == second.keys() and all(
         a is b or type(a) is type(b) and isinstance(a, (int, float, str, tuple)) and a == b
         for a, b in ((first[k], second[k]) for k in first))
+
+
+def _same_dtype(first: np.dtype | None, second: np.dtype | None) -> bool:
+    """Whether two casts are the same (NumPy's ``dtype == None`` is True for float64)."""
+    return first is second or first is not None and second is not None and first == second
