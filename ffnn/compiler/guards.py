@@ -166,13 +166,15 @@ class ForwardGuards:
         if key in seen:
             return None
         seen.add(key)
-        if function.__closure__:
-            for name, cell in zip(function.__code__.co_freevars, function.__closure__):
-                with contextlib.suppress(ValueError):  # an empty cell: nothing to read yet
-                    reason = self._value(cell.cell_contents, (attrgetter("cell_contents"),
-                                                              cell), name, scope, seen)
-                    if reason is not None:
-                        return reason
+        for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+            try:
+                contents = cell.cell_contents
+            except ValueError:  # an empty cell: nothing to read yet
+                continue
+            reason = self._value(contents, (attrgetter("cell_contents"), cell), name, scope,
+                                 seen)
+            if reason is not None:
+                return reason
         code = function.__code__
         globals_read, chains, names = _reads(code, code.co_varnames[0] if
                                              bound and code.co_argcount else None)
