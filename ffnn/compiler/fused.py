@@ -54,6 +54,7 @@ from ffnn.optim.flat import FlatOptimizer
 from ffnn.optim.lbfgs import LBFGS
 from ffnn.optim.optimizer import owns_fused_update, reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
+from ffnn.optim.step_hooks import any_hooks
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2, "bce": 3}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
@@ -701,7 +702,7 @@ class FusedStep:
             taken = self.optimizer._fused_step_taken  # the count, and NAdam's Πμ
             for state, group in zip(self._dicts, self._owner_groups):
                 taken(state, group)
-        if self.adam:
+        if self.adam and in_kernel:
             steps = self.steps
             for i, state in enumerate(self._dicts):
                 state["step"] += 1
@@ -729,13 +730,14 @@ class FusedStep:
         if isinstance(targets, str):
             return None, targets
         y_float, y_index = targets
-        in_kernel, updates = self.in_kernel, self.updates
+        hooked = any_hooks(optimizer)  # its step() runs them: the update is left to it
+        in_kernel, updates = self.in_kernel and not hooked, self.updates
         if self.flat is not None:
             self._flat_grads()
         if in_kernel:
             self._group_rows()
             states = self._state()
-        elif self.generic and (states := self._generic_rows()) is not None:
+        elif self.generic and not hooked and (states := self._generic_rows()) is not None:
             in_kernel = True
         else:
             states = [(p,) * 3 for p in self._checked[:len(self.params)]]

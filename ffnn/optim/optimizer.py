@@ -19,6 +19,12 @@ import numpy as np
 from ffnn import accel
 from ffnn.autograd import enable_grad
 from ffnn.backend import xp
+from ffnn.nn.hooks import RemovableHandle
+from ffnn.optim import step_hooks
+from ffnn.optim.step_hooks import (  # noqa: F401 - torch.optim.optimizer's names
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 from ffnn.tensor import Tensor
 
 NO_FLAGS: dict = {}
@@ -235,6 +241,22 @@ class Optimizer:
         for group in self.param_groups:
             reset_gradients(group["params"], set_to_none)
 
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's own ``step`` runs the step hooks too (``step_hooks.hooked_step``)."""
+        super().__init_subclass__(**kwargs)
+        if "step" in vars(cls):
+            cls.step = step_hooks.hooked_step(vars(cls)["step"])
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` before each ``step`` (a non-None result is
+        the new ``(args, kwargs)``); ``handle.remove()`` takes it off."""
+        return step_hooks.register(self, step_hooks.PRE, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return step_hooks.register(self, step_hooks.POST, hook)
+
+    @step_hooks.hooked_step
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given.
 
