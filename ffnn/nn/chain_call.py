@@ -236,6 +236,13 @@ def _classify(modules: tuple) -> list | None:
     return layers if layers and flatten_reason(layers) is None else None
 
 
+def takes_arrays(sequential) -> bool:
+    """Whether ``sequential`` is a chain of plain layers, whose first layer would take a
+    NumPy array as a constant tensor: the container then makes it one first, so that an
+    array and a tensor of the same values take the same path (``Sequential.forward``)."""
+    return _plan_of(sequential) is not None
+
+
 def call(sequential, input) -> object | None:
     """``sequential(input)`` as one node, or None where the layers must run one by one (a
     child that is not a plain layer or has hooks, an input that is not a float NumPy

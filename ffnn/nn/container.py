@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from ffnn.autograd import is_grad_enabled
 from ffnn.backend import xp
 from ffnn.nn import chain_call
@@ -36,6 +38,9 @@ class Sequential(Module):
         on its input row alone) runs in blocks of rows, written into one output: the
         intermediates then stay small, in cache and reused, instead of one fresh array of
         rows × width per layer. The result is the same row for row."""
+        if type(input) is np.ndarray and input.dtype.char in "fd" and \
+                chain_call.takes_arrays(self):
+            input = Tensor._make(input, False, None)  # as the first layer would take it
         if (not is_grad_enabled() and isinstance(input, Tensor) and input.ndim == 2
                 and input.shape[0] > 2 * self.inference_block_rows and self._row_wise()):
             return self._forward_in_blocks(input)

@@ -121,3 +121,27 @@ def test_large_inference_runs_in_row_blocks_with_the_same_result(monkeypatch):
     model.eval()
     model(x)  # gradients recorded: no blocking
     assert blocks[0] == 1000
+
+
+def test_an_array_takes_the_path_of_a_tensor_of_the_same_values():
+    """A Sequential of plain layers given a NumPy array computes what it computes for the
+    tensor of those values, bit for bit (the array is made a constant tensor first, as its
+    first layer would make it; the per-layer path rounded its products otherwise), and a
+    compiled step given the array is the eager step given it."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 6))
+    labels = ffnn.tensor(rng.integers(0, 3, 8))
+    results = []
+    for make_input in (lambda a: a, ffnn.tensor):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+        loss = nn.CrossEntropyLoss()(model(make_input(x)), labels)
+        loss.backward()
+        results.append([float(loss)] + [p.grad.numpy().copy() for p in model.parameters()])
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1:], results[1][1:], strict=True):
+        assert np.array_equal(a, b)
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    step = ffnn.compile(model, nn.CrossEntropyLoss(), ffnn.optim.SGD(model.parameters(), lr=0.1))
+    assert step(x, labels) == results[0][0]
