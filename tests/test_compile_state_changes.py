@@ -6,6 +6,7 @@ rounding (fused)."""
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -137,3 +138,88 @@ def test_a_target_that_requires_a_gradient_gets_it_from_the_eager_step(mode, rng
             eager_step(student, nn.MSELoss(), opt, x, teacher(x))
         grads.append(teacher.weight.grad.numpy().copy())
     assert np.array_equal(grads[0], grads[1]) and np.abs(grads[0]).max() > 0
+
+
+class _TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.out = nn.Linear(5, 8), nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = ffnn.tanh(self.fc(x))
+        return self.out(h), h
+
+
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_a_forward_returning_a_tuple_runs_the_eager_step(mode, rng):
+    """The loss takes one element of the forward's tuple: not a chain, so the eager step,
+    with its reason (it raised AttributeError on the tuple)."""
+    losses = []
+    for compiled in (False, True):
+        ffnn.manual_seed(0)
+        model = _TwoOutputs().double()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = lambda out, y: nn.functional.mse_loss(out[0], y)  # noqa: E731
+        step = ffnn.compile(model, loss_fn, opt, mode=mode) if compiled else None
+        data = np.random.default_rng(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                x, y = (ffnn.tensor(data.standard_normal((8, k))) for k in (5, 3))
+                losses.append(step(x, y) if step else eager_step(model, loss_fn, opt, x, y))
+        if compiled:
+            assert not step.compiled and caught and isinstance(step.output, tuple)
+    assert losses[:3] == losses[3:]
+
+
+@pytest.mark.parametrize("mode", ["replay", "fused"])
+def test_a_gradient_kept_from_a_step_is_not_written_by_the_next(mode, rng):
+    """``g = p.grad`` after a step stays that step's gradient, as the eager step gives each
+    step its own arrays; arrays nobody kept are written again (no new memory a step)."""
+    (eager_model, model), (opt_e, opt), step = _twins(lambda p: optim.SGD(p, lr=0.1),
+                                                      nn.MSELoss(), mode)
+    batches = list(_batches(rng, "bits", steps=3))
+    eager_step(eager_model, nn.MSELoss(), opt_e, *batches[0])
+    step(*batches[0])
+    kept, kept_eager = model[0].weight.grad, eager_model[0].weight.grad
+    first = kept.numpy().copy()
+    for x, y in batches[1:]:
+        eager_step(eager_model, nn.MSELoss(), opt_e, x, y)
+        step(x, y)
+    assert np.array_equal(kept.numpy(), first)
+    np.testing.assert_allclose(kept.numpy(), kept_eager.numpy(), **_close(mode))
+    del kept
+    arrays = [weakref.ref(p._grad) for p in model.parameters()]  # not holding them
+    step(*batches[1])
+    if mode == "fused":
+        assert all(a() is p._grad for a, p in zip(arrays, model.parameters(), strict=True))
+
+
+def test_the_trainer_sees_a_gradient_hook_a_step_hook_adds_within_an_epoch():
+    """An optimizer's step post-hook registering a gradient hook at the second step: the
+    fast and fused steps give way to the graph from the next batch, as without them."""
+    from ffnn.train import Trainer
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 5)), rng.standard_normal((64, 3))
+    results = []
+    for options in ({"fast_step": False}, {"fast_step": True}, {"compile": "fused"}):
+        ffnn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        steps = []
+
+        def freeze_first_layer(o, args, kwargs, model=model, steps=steps):
+            steps.append(1)
+            if len(steps) == 2:
+                model[0].weight.register_hook(lambda g: g * 0.0)
+
+        opt.register_step_post_hook(freeze_first_layer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Trainer(model, nn.MSELoss(), opt, terminate_on_nan=False, seed=1,
+                    **options).fit((X, y), epochs=1, batch_size=16, verbose=0)
+        results.append([p._data.copy() for p in model.parameters()])
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)

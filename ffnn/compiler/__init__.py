@@ -231,7 +231,7 @@ class CompiledStep:
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        self.output = out._data
+        self.output = getattr(out, "_data", out)  # a forward's tuple or dict as it is
         return float(loss._data)
 
     def __repr__(self) -> str:

@@ -31,7 +31,8 @@ agree with the eager step to rounding.
 
 from __future__ import annotations
 
-from operator import is_, is_not, itemgetter
+from operator import attrgetter, is_, is_not, itemgetter
+from sys import getrefcount
 
 import numpy as np
 
@@ -58,6 +59,7 @@ from ffnn.optim.step_hooks import any_hooks
 
 _LOSS_CODES = {"mse": 0, "cross_entropy": 1, "bce_with_logits": 2, "bce": 3}
 _SGD_FIRST_STEP = SGD_KERNEL.scalars.index("first_step")
+_GRAD = attrgetter("_grad")
 _STATE_NAMES = {True: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), False: ("momentum_buffer",)}
 """The state entries the update kernel reads: Adam's and AdamW's (True), SGD's (False)."""
 LOOPS_ONLY_MAX = 4096
@@ -301,8 +303,9 @@ class FusedStep:
             np.empty(w._data.T.shape if self.blas[native.GEMM] == 0 or w._data.shape[1] == 1
                      or w._data.size < kernel.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
             for w in self.weights)
-        self.grads = [] if self.flat is not None else [np.empty_like(p._data) for p in self.params]
-        self._flat_grad = None
+        self._tables: dict[int, tuple] = {}
+        self._held, self._flat_grad = [np.empty(0)], None  # ``_grads_kept``'s probe last
+        self._new_grads()
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self._largest = max(p._data.size for p in self.params)
         self._widest = int(self.dims[:, 0].max())
@@ -311,7 +314,6 @@ class FusedStep:
         self.classes = int(self.dims[-1, 0])
         self._outputs_like: dict[int, np.ndarray] = {}
         self.buffers: dict[int, tuple] = {}
-        self._tables: dict[int, tuple] = {}
         self.output = None
         empty = np.zeros(0, self.dtype)
         self._no_float, self._no_index = empty.reshape(0, 0), np.zeros(0, np.int64)
@@ -570,6 +572,32 @@ class FusedStep:
             self._flat_grad, self.grads = grad, self._views(grad)
             self._tables.clear()
 
+    def _grads_kept(self) -> bool:
+        """Whether a gradient array the last step handed to a parameter is held anywhere
+        but here and by its parameter (a program keeping ``p.grad``, as eager steps give
+        each its own array): the next step then writes new ones. The last entry of
+        ``_held`` is a probe held by that list alone, counted the same way, so that the
+        interpreter's own references cancel out."""
+        counts = list(map(getrefcount, self._held))
+        expected = (len(counts) - 1) * (counts[-1] + 1) + sum(map(is_, map(_GRAD, self.params),
+                                                                 self.grads))
+        return sum(counts) - counts[-1] > expected
+
+    def _new_grads(self) -> None:
+        """Gradient arrays of the parameters' own (none for a flat owner: views of its)."""
+        self.grads = [] if self.flat is not None else [np.empty_like(p._data)
+                                                       for p in self.params]
+        self._held = [*self.grads, self._held[-1]]
+        self._tables.clear()
+
+    def _gradient_arrays(self) -> None:
+        """The arrays this step writes the gradients into (``_flat_grads``; new ones where a
+        program kept the last step's: ``_grads_kept``)."""
+        if self.flat is not None:
+            self._flat_grads()
+        elif self._grads_kept():
+            self._new_grads()
+
     def _split_row(self, n: int) -> np.ndarray:
         """``blas_split.split_row`` for a batch of ``n`` rows: its largest call an update or
         a layer's output, its smallest split an activation's own minimum."""
@@ -597,12 +625,15 @@ class FusedStep:
             arrays.append(array)
             return array.__array_interface__["data"][0]
 
+        def grad_address(grad: np.ndarray) -> int:  # held by ``grads`` (``_grads_kept``)
+            return grad.__array_interface__["data"][0]
+
         kernel = self._kernel_module
         for layer, ((z, h, kept, dropped, normed), entries) in enumerate(
                 zip(layers, self.entries)):
             b = self._bias_indices[layer]
             table += [address(params[layer]), 0 if b is None else address(params[b]),
-                      address(grads[layer]), 0 if b is None else address(grads[b])]
+                      grad_address(grads[layer]), 0 if b is None else grad_address(grads[b])]
             table += [address(h), address(self.transposed[layer]), address(z)]
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
@@ -615,7 +646,7 @@ class FusedStep:
             table += [0] * (kernel.FIELDS - kernel.SPLIT_BACKWARD - 1)  # running norms: none
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
-        update_rows = [[address(p), address(g), *map(address, state), p.size]
+        update_rows = [[address(p), grad_address(g), *map(address, state), p.size]
                        for p, g, state in zip(params, grads, states)]
         parameters = np.array(update_rows, np.int64).reshape(-1, kernel.PARAMETER_FIELDS)
         self._tables[n] = (table, parameters, arrays)
@@ -732,8 +763,7 @@ class FusedStep:
         y_float, y_index = targets
         hooked = any_hooks(optimizer)  # its step() runs them: the update is left to it
         in_kernel, updates = self.in_kernel and not hooked, self.updates
-        if self.flat is not None:
-            self._flat_grads()
+        self._gradient_arrays()
         if in_kernel:
             self._group_rows()
             states = self._state()

@@ -30,6 +30,7 @@ from ffnn.compiler.watch import Watch
 from ffnn.io.resume import restore_training_state
 from ffnn.nn.utils import clip_grad_norm_, l1_penalty
 from ffnn.optim.lr_scheduler import ReduceLROnPlateau
+from ffnn.optim.step_hooks import any_hooks
 from ffnn.tensor import Tensor
 from ffnn.train import _inputs
 from ffnn.train._losses import get_loss, labels, loss_task, probabilities
@@ -347,9 +348,10 @@ class Trainer:
     def _train_epoch(self, loader, callbacks: CallbackList) -> dict[str, float]:
         chain = self._chain = self._fast_chain()
         # the chain's hooks and requires_grad are as captured (``Watch``, each epoch); they
-        # are checked again before each batch only when callbacks run between batches
-        listening = self._recheck = callbacks.listens("on_train_batch_begin",
-                                                      "on_train_batch_end")
+        # are checked again before each batch only when callbacks or the optimizer's step
+        # hooks run between batches
+        listening = callbacks.listens("on_train_batch_begin", "on_train_batch_end")
+        self._recheck = listening or any_hooks(self.optimizer)  # a step hook may change them
         if chain is not None:  # the captured modules are the model's (checked each epoch)
             chain.train()
             dtype = chain.params[0]._data.dtype
