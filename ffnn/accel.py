@@ -206,7 +206,7 @@ def few_rows_product(a: np.ndarray, b: np.ndarray,
     C-contiguous itself), so that a weight of one row or column takes the loop that the
     compiled chains take for the same product."""
     m, k = a.shape
-    few_m, few_k = 2 <= m <= FEW_ROWS and k > 0, 2 <= k <= FEW_ROWS  # k = 0: NumPy's zeros
+    few_m, few_k = 2 <= m <= FEW_ROWS, 2 <= k <= FEW_ROWS
     narrow = 2 <= m <= NARROW_ROWS and b.size <= NARROW_WEIGHT
     if not (enabled and (few_m or few_k or narrow)) or type(a) is not np.ndarray or \
             type(b) is not np.ndarray or a.dtype.char not in "fd" or b.dtype != a.dtype:

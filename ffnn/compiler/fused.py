@@ -304,7 +304,7 @@ class FusedStep:
                      or w._data.size < kernel.BLAS_MIN_PRODUCT else (0, 0), self.dtype)
             for w in self.weights)
         self._tables: dict[int, tuple] = {}
-        self._held, self._flat_grad = [np.empty(0)], None  # ``_grads_kept``'s probe last
+        self._probe, self._flat_grad = np.empty(0), None  # ``_grads_kept``'s probe
         self._new_grads()
         self.dims = np.array([(m.out_features, m.in_features) for m in modules], np.int64)
         self._largest = max(p._data.size for p in self.params)
@@ -575,19 +575,18 @@ class FusedStep:
     def _grads_kept(self) -> bool:
         """Whether a gradient array the last step handed to a parameter is held anywhere
         but here and by its parameter (a program keeping ``p.grad``, as eager steps give
-        each its own array): the next step then writes new ones. The last entry of
-        ``_held`` is a probe held by that list alone, counted the same way, so that the
-        interpreter's own references cancel out."""
-        counts = list(map(getrefcount, self._held))
-        expected = (len(counts) - 1) * (counts[-1] + 1) + sum(map(is_, map(_GRAD, self.params),
-                                                                 self.grads))
+        each its own array): the next step then writes new ones. ``_probe``, held by this
+        step as each gradient is by ``grads``, is counted the same way (the last entry), so
+        that the interpreter's own references cancel out."""
+        counts = list(map(getrefcount, [*self.grads, self._probe]))
+        expected = (len(counts) - 1) * counts[-1] + sum(map(is_, map(_GRAD, self.params),
+                                                            self.grads))
         return sum(counts) - counts[-1] > expected
 
     def _new_grads(self) -> None:
         """Gradient arrays of the parameters' own (none for a flat owner: views of its)."""
         self.grads = [] if self.flat is not None else [np.empty_like(p._data)
                                                        for p in self.params]
-        self._held = [*self.grads, self._held[-1]]
         self._tables.clear()
 
     def _gradient_arrays(self) -> None:

@@ -103,10 +103,14 @@ def _row_times_transposed(arow, bt, crow):  # pragma: no cover - compiled
 
 @_ORDERED
 def rows_times(a, b, c):  # pragma: no cover - compiled
-    """c [m, n] = a [m, k] · b [k, n], cᵢ = ((aᵢ₀ b₀ + aᵢ₁ b₁) + aᵢ₂ b₂) + …"""
+    """c [m, n] = a [m, k] · b [k, n], cᵢ = ((aᵢ₀ b₀ + aᵢ₁ b₁) + aᵢ₂ b₂) + … (zeros for
+    k = 0: a sum of no terms, such as an empty batch's weight gradient)."""
     wide_vectors()
     m, k = a.shape
     n = b.shape[1]
+    if k == 0:
+        c[:] = 0
+        return
     for i in range(m):
         crow, first, av = c[i], b[0], a[i, 0]
         for j in range(n):
