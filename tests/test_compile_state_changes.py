@@ -195,6 +195,26 @@ def test_a_gradient_kept_from_a_step_is_not_written_by_the_next(mode, rng):
         assert all(a() is p._grad for a, p in zip(arrays, model.parameters(), strict=True))
 
 
+@pytest.mark.parametrize("norm", [nn.BatchNorm1d, nn.LayerNorm])
+def test_a_normed_networks_fused_step_writes_the_same_gradient_arrays_each_step(norm, rng):
+    """A norm's γ and β gradients are not held by the fused step's address table: nobody
+    keeps them, so each step writes the arrays of the step before (none is taken for a
+    kept one, which would make new arrays and a new table at every step)."""
+    ffnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), norm(8), nn.Tanh(), nn.Linear(8, 3)).double()
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    step = ffnn.compile(model, nn.MSELoss(), opt, mode="fused")
+    batches = list(_batches(rng, "bits", steps=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback would warn
+        step(*batches[0])
+        arrays = [weakref.ref(p._grad) for p in model.parameters()]  # not holding them
+        for x, y in batches[1:]:
+            step(x, y)
+    assert step.compiled
+    assert all(a() is p._grad for a, p in zip(arrays, model.parameters(), strict=True))
+
+
 def test_the_trainer_sees_a_gradient_hook_a_step_hook_adds_within_an_epoch():
     """An optimizer's step post-hook registering a gradient hook at the second step: the
     fast and fused steps give way to the graph from the next batch, as without them."""

@@ -66,6 +66,12 @@ LOOPS_ONLY_MAX = 4096
 """Without NumPy's BLAS at hand, layers of at most this many weights (products by loops)."""
 
 
+def _data_address(grad: np.ndarray) -> int:
+    """A gradient array's address, the array not held by the table (``grads`` holds it,
+    counted by ``FusedStep._grads_kept``)."""
+    return grad.__array_interface__["data"][0]
+
+
 def mask_fields(table: np.ndarray, at: int, keep: np.ndarray, p: float, rng,
                 kernel) -> None:
     """A dropout layer's keep mask for this call, drawn by the kernel into ``keep``
@@ -624,15 +630,12 @@ class FusedStep:
             arrays.append(array)
             return array.__array_interface__["data"][0]
 
-        def grad_address(grad: np.ndarray) -> int:  # held by ``grads`` (``_grads_kept``)
-            return grad.__array_interface__["data"][0]
-
         kernel = self._kernel_module
         for layer, ((z, h, kept, dropped, normed), entries) in enumerate(
                 zip(layers, self.entries)):
             b = self._bias_indices[layer]
             table += [address(params[layer]), 0 if b is None else address(params[b]),
-                      grad_address(grads[layer]), 0 if b is None else grad_address(grads[b])]
+                      _data_address(grads[layer]), 0 if b is None else _data_address(grads[b])]
             table += [address(h), address(self.transposed[layer]), address(z)]
             table += [address(a) for a in kept] + [0] * (2 - len(kept))
             table += [address(entries[0])] + list(entries[1:])
@@ -645,7 +648,7 @@ class FusedStep:
             table += [0] * (kernel.FIELDS - kernel.SPLIT_BACKWARD - 1)  # running norms: none
         table += [address(grad_a), address(grad_b)]
         table = np.array(table, np.int64)
-        update_rows = [[address(p), grad_address(g), *map(address, state), p.size]
+        update_rows = [[address(p), _data_address(g), *map(address, state), p.size]
                        for p, g, state in zip(params, grads, states)]
         parameters = np.array(update_rows, np.int64).reshape(-1, kernel.PARAMETER_FIELDS)
         self._tables[n] = (table, parameters, arrays)
@@ -662,7 +665,7 @@ class FusedStep:
                               z.shape[1], self.dtype)
         return [kernel.LAYER_NORM if type(norm) is nn.LayerNorm else kernel.BATCH_NORM,
                 address(normed[0]), *map(address, affine),
-                *(0 if i is None else address(self.grads[i]) for i in indices),
+                *(0 if i is None else _data_address(self.grads[i]) for i in indices),
                 *map(address, normed[1:]), 0]
 
     def _dropout_fields(self, table: np.ndarray, n: int) -> np.ndarray:
