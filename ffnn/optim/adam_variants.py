@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ffnn import dtypes
 from ffnn.backend import xp
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
@@ -38,8 +39,6 @@ from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, chec
 
 def _scalar_dtype():
     """float64 when it is the default dtype, else float32 (torch's optimizer scalars)."""
-    from ffnn import dtypes
-
     return np.float64 if dtypes.get_default_dtype() == np.float64 else np.float32
 
 
@@ -160,8 +159,16 @@ class NAdam(Optimizer):
                 maximize=options[5], steps=nadam_steps(options[7], step, group)[1:]))
 
     def _fused_step_taken(self, state, group) -> None:
+        """The step count + 1 and Πμ advanced; the parameters of a step share one Πμ object
+        (computed once), so that ``_shared_scalars`` finds their options the same."""
         state["step"] += 1
-        state["mu_product"] = nadam_steps(state["mu_product"], state["step"], group)[0]
+        key = (state["mu_product"], state["step"], group["betas"][0], group["momentum_decay"],
+               _scalar_dtype())
+        last = self.__dict__.get("_last_mu_product")
+        if last is None or last[0] != key:
+            last = self._last_mu_product = (
+                key, nadam_steps(state["mu_product"], state["step"], group)[0])
+        state["mu_product"] = last[1]
 
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]

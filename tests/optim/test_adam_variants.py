@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 import ffnn
 from ffnn.nn.parameter import Parameter
@@ -33,3 +34,29 @@ def test_matches_torch(name):
 def test_rejects_a_bad_beta(kind):
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.5"):
         getattr(ffnn.optim, kind)([Parameter(ffnn.zeros(2))], betas=(0.9, 1.5))
+
+
+def test_nadam_groups_of_other_schedules_match_torch():
+    """Each group's Πμ follows its own β₁ and momentum decay (parameters of one step share
+    a Πμ only where those agree)."""
+    run_both(lambda lib, ps: lib.optim.NAdam(
+        [{"params": ps[:2], "momentum_decay": 0.01}, {"params": ps[2:3]},
+         {"params": ps[3:], "betas": (0.8, 0.999)}], lr=0.05))
+
+
+def test_nadam_group_added_after_some_steps_matches_torch():
+    """A group added at step 4 starts its own Πμ from 1 while the others go on."""
+    from .reference import assert_same, initial_arrays, make_params, set_grads
+
+    values, targets = initial_arrays()
+    runs = []
+    for lib in (ffnn, torch):
+        params = make_params(lib, values)
+        opt = lib.optim.NAdam(params[:2], lr=0.05)
+        for step in range(8):
+            if step == 3:
+                opt.add_param_group({"params": params[2:]})
+            set_grads(params[:2] if step < 3 else params, targets[:2] if step < 3 else targets)
+            opt.step()
+        runs.append(params)
+    assert_same(*runs)
