@@ -445,6 +445,67 @@ def test_log_softmax_and_nll_loss_replay_bit_for_bit(loss, rng):
         step(ffnn.randn(3, 5).double(), ffnn.tensor(np.array([0, 4, 1])))
 
 
+WEIGHTED_LOSSES = {
+    "cross_entropy class weights": (lambda: nn.CrossEntropyLoss(weight=ffnn.tensor(
+        [0.5, 2.0, 1.0, 3.0])), "labels", False),
+    "cross_entropy weights sum smoothing": (lambda: nn.CrossEntropyLoss(
+        weight=ffnn.tensor([0.5, 2.0, 1.0, 3.0]), reduction="sum", label_smoothing=0.1),
+        "labels", False),
+    "nll class weights": (lambda: nn.NLLLoss(weight=ffnn.tensor([1.0, 0.2, 4.0, 1.5])),
+                          "labels", "log_softmax"),
+    "bce_with_logits pos_weight": (lambda: nn.BCEWithLogitsLoss(
+        pos_weight=ffnn.tensor([3.0, 0.5, 1.0, 2.0])), "bits", False),
+    "bce_with_logits weight per row": (lambda: nn.BCEWithLogitsLoss(
+        weight=ffnn.tensor(np.linspace(0.5, 2.0, 6)[:, None]), reduction="sum"), "bits", False),
+    "bce weight per column": (lambda: nn.BCELoss(weight=ffnn.tensor([1.0, 2.0, 0.5, 1.0])),
+                              "bits", "sigmoid"),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(WEIGHTED_LOSSES))
+def test_weighted_losses_replay_bit_for_bit(name, dtype, rng):
+    """Class weights, ``pos_weight`` and element weights (a class-imbalanced problem's
+    losses) are read as their functional forms read them (cast to the output's dtype), and
+    replayed with the same ops: bit for bit, without falling back."""
+    make_loss, target, head = WEIGHTED_LOSSES[name]
+
+    def make():
+        model = _model([5, 8, 4], "tanh", dtype)
+        if head == "log_softmax":
+            return nn.Sequential(model, nn.LogSoftmax(dim=1))
+        return nn.Sequential(model, nn.Sigmoid()) if head == "sigmoid" else model
+
+    eager_model, compiled_model = make(), make()
+    opt_e, opt_c = (optim.Adam(m.parameters(), lr=0.05) for m in (eager_model, compiled_model))
+    loss_fn = make_loss()
+    step = ffnn.compile(compiled_model, loss_fn, opt_c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback would warn
+        for _ in range(3):
+            x = ffnn.tensor(rng.standard_normal((6, 5)).astype(dtype))
+            y = ffnn.tensor(rng.integers(0, 4, 6) if target == "labels" else
+                            (rng.random((6, 4)) > 0.5).astype(dtype))
+            assert step(x, y) == eager_step(eager_model, loss_fn, opt_e, x, y)
+            assert step.compiled
+    _assert_same(eager_model, compiled_model, opt_e, opt_c)
+
+
+@pytest.mark.parametrize("loss, message", [
+    (nn.CrossEntropyLoss(weight=ffnn.ones(3)), "one entry per class"),
+    (nn.BCEWithLogitsLoss(pos_weight=ffnn.ones(3)), "does not broadcast")])
+def test_a_weight_of_the_wrong_shape_is_the_eager_steps_error(loss, message, rng):
+    """Class weights for 3 classes on 2 outputs: the replay declines, the eager step raises
+    the functional form's error."""
+    model = _model([3, 4, 2])
+    step = ffnn.compile(model, loss, optim.SGD(model.parameters(), lr=0.1))
+    y = ffnn.tensor(np.array([0, 1, 1, 0, 1])) if isinstance(loss, nn.CrossEntropyLoss) \
+        else ffnn.rand(5, 2)
+    with pytest.warns(UserWarning, match="running the eager step"), \
+            pytest.raises(ValueError, match=message):
+        step(ffnn.randn(5, 3), y)
+
+
 def test_a_chain_whose_leading_layers_are_native_replays_bit_for_bit(rng, monkeypatch):
     """A Sequential whose leading blocks make a native chain and whose later layers do not
     (a layer norm after the activation, a batch norm and dropout further on, a log softmax

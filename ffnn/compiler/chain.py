@@ -47,6 +47,7 @@ from ffnn.nn.chain_layers import (
 )
 from ffnn.ops import losses
 from ffnn.ops.shape import FlattenFeatures
+from ffnn.tensor import Tensor
 
 LossStep = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """out [n, k] → (the loss as a 0-d array, d loss / d out)."""
@@ -111,14 +112,13 @@ def _unit(dtype: np.dtype) -> np.ndarray:
 _UNITS: dict[np.dtype, np.ndarray] = {}
 
 
-def _class_indices(op: type, *names: str, **fixed) -> Callable:
-    """A loss of [n, c] outputs against class indices in range (or ``ignore_index``), without
-    class weights: ``op`` with the loss's ``ignore_index``, reduction, the attributes
-    ``names`` and the ``fixed`` options, as its functional form calls it."""
+def _class_indices(op: type, *names: str) -> Callable:
+    """A loss of [n, c] outputs against class indices in range (or ``ignore_index``): ``op``
+    with the loss's class weights (``_class_weight``), ``ignore_index``, reduction and the
+    attributes ``names``, as its functional form calls it."""
 
     def make(loss, target: np.ndarray) -> LossStep | None:
-        if (loss.weight is not None or loss.reduction not in REDUCTIONS
-                or target.ndim != 1 or target.dtype.kind not in "iu"):
+        if loss.reduction not in REDUCTIONS or target.ndim != 1 or target.dtype.kind not in "iu":
             return None
 
         def step(out: np.ndarray):
@@ -126,8 +126,11 @@ def _class_indices(op: type, *names: str, **fixed) -> Callable:
                 return None
             if not losses.labels_in_range(target, out.shape[1], loss.ignore_index):
                 return None
-            return loss_backward(op, out, target, ignore_index=loss.ignore_index,
-                                 reduction=loss.reduction, **fixed,
+            weight = _weight_array(loss.weight, out, (out.shape[1],))
+            if weight is _REFUSED:
+                return None
+            return loss_backward(op, out, target, weight=weight, ignore_index=loss.ignore_index,
+                                 reduction=loss.reduction,
                                  **{name: getattr(loss, name) for name in names})
 
         return step
@@ -135,16 +138,37 @@ def _class_indices(op: type, *names: str, **fixed) -> Callable:
     return make
 
 
+_REFUSED = object()
+"""A weight the functional form would raise for (the graph then raises its own error)."""
+
+
+def _weight_array(value, out: np.ndarray, shape: tuple | None = None):
+    """A loss's weight as its functional form hands it to the op: None, or its array cast to
+    the output's dtype, of exactly ``shape`` (class weights) or else broadcasting against
+    the output (``_REFUSED`` otherwise)."""
+    if value is None:
+        return None
+    array = np.asarray(value._data if isinstance(value, Tensor) else value,
+                       dtype=out.dtype)
+    if shape is not None:
+        return array if array.shape == shape else _REFUSED
+    try:
+        np.broadcast_shapes(array.shape, out.shape)
+    except ValueError:
+        return _REFUSED
+    return array
+
+
 def _float_target(op: type, *, read: Callable | None = None, takes: Callable | None = None,
-                  **options) -> Callable:
+                  weights: tuple[str, ...] = ()) -> Callable:
     """A loss against a float target of the output's shape, cast to the output's dtype, with
-    ``options`` (attributes that must be None: weights) unset; ``read(loss)``: the op's other
-    options, None where the functional form would raise (the graph then raises);
-    ``takes(out)``: whether the functional form takes this output (it raises otherwise)."""
+    the loss's arrays ``weights`` (``weight``, ``pos_weight``: broadcasting against the
+    output, ``_weight_array``); ``read(loss)``: the op's other options, None where the
+    functional form would raise (the graph then raises); ``takes(out)``: whether the
+    functional form takes this output (it raises otherwise)."""
 
     def make(loss, target: np.ndarray) -> LossStep | None:
-        if loss.reduction not in REDUCTIONS or target.dtype.kind != "f" or \
-                any(getattr(loss, name, None) is not None for name in options):
+        if loss.reduction not in REDUCTIONS or target.dtype.kind != "f":
             return None
         extra = {} if read is None else read(loss)
         if extra is None:
@@ -153,8 +177,11 @@ def _float_target(op: type, *, read: Callable | None = None, takes: Callable | N
         def step(out: np.ndarray):
             if target.shape != out.shape or (takes is not None and not takes(out)):
                 return None
+            arrays = {name: _weight_array(getattr(loss, name), out) for name in weights}
+            if any(a is _REFUSED for a in arrays.values()):
+                return None
             return loss_backward(op, out, target.astype(out.dtype, copy=False),
-                                 reduction=loss.reduction, **extra)
+                                 reduction=loss.reduction, **arrays, **extra)
 
         return step
 
@@ -196,13 +223,13 @@ register_loss(nn.CrossEntropyLoss,
               _plain("cross_entropy", "weight", "label_smoothing"))
 register_loss(nn.MSELoss, _float_target(losses.MSELoss), _plain("mse"))
 register_loss(nn.BCEWithLogitsLoss,
-              _float_target(losses.BCEWithLogitsLoss, weight=None, pos_weight=None),
+              _float_target(losses.BCEWithLogitsLoss, weights=("weight", "pos_weight")),
               _plain("bce_with_logits", "weight", "pos_weight"))
-register_loss(nn.NLLLoss, _class_indices(losses.NLLLoss, weight=None))  # after a LogSoftmax
+register_loss(nn.NLLLoss, _class_indices(losses.NLLLoss))  # after a LogSoftmax
 register_loss(nn.L1Loss, _float_target(losses.L1Loss))
 register_loss(nn.HuberLoss, _float_target(losses.HuberLoss, read=_huber_delta))
 register_loss(nn.SmoothL1Loss, _smooth_l1)
-register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weight=None),
+register_loss(nn.BCELoss, _float_target(losses.BCELoss, takes=_probabilities, weights=("weight",)),
               _plain("bce", "weight"))  # fused after a closing sigmoid only
 
 
