@@ -17,6 +17,7 @@ from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_compositions import CompositionTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_inplace_more import MoreInPlaceMethods
 from ffnn.tensor_linalg import LinalgTensorMethods
 from ffnn.tensor_math import MathTensorMethods
 from ffnn.tensor_more import MoreTensorMethods
@@ -29,10 +30,10 @@ MaxResult, MinResult = return_types.max, return_types.min
 SortResult, TopKResult = return_types.sort, return_types.topk
 
 
-class Tensor(InPlaceMethods, MoreTensorMethods, MathTensorMethods, SamplingTensorMethods,
-             ArrayTensorMethods, ScatterTensorMethods, StatisticsTensorMethods,
-             LinalgTensorMethods, WriteTensorMethods, AliasTensorMethods,
-             CompositionTensorMethods):
+class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMethods,
+             SamplingTensorMethods, ArrayTensorMethods, ScatterTensorMethods,
+             StatisticsTensorMethods, LinalgTensorMethods, WriteTensorMethods,
+             AliasTensorMethods, CompositionTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
