@@ -7,6 +7,7 @@ dotted name (``fc1.weight``, ``0.bias``, ``bn.running_mean``) exactly as PyTorch
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
@@ -245,18 +246,35 @@ class Module:
         return getattr(module, registry)[name]
 
     # ----- state ----------------------------------------------------------------------
-    def state_dict(self, prefix: str = "") -> OrderedDict:
+    def state_dict(self, *args, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
         """Ordered mapping of dotted name → a tensor sharing the memory of every parameter and
-        persistent buffer, detached (PyTorch's names and layouts; clone to snapshot them)."""
-        return OrderedDict((key, tensor.detach()) for key, _, _, tensor, _ in
-                           tensor_slots(self, prefix.rstrip("."), persistent_only=True))
+        persistent buffer, detached (PyTorch's names and layouts; clone to snapshot them);
+        ``keep_vars``: the parameters and buffers themselves; ``destination``: a mapping
+        filled and returned. torch's older positional form ``(destination, prefix,
+        keep_vars)`` is taken, with torch's warning."""
+        if args:
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning,
+                          stacklevel=2)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
+        out = OrderedDict() if destination is None else destination
+        for key, _, _, tensor, _ in tensor_slots(self, persistent_only=True):
+            out[prefix + key] = tensor if keep_vars else tensor.detach()
+        return out
 
-    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy arrays (NumPy, ffnn or torch tensors, lists) into the parameters and buffers.
 
         Values are copied in place into the existing arrays, so optimizers holding the
         parameters keep working. With ``strict``, every missing, unexpected or wrong-shaped
         key is listed in one ``RuntimeError``; shape mismatches are errors either way.
+        ``assign``: the values become the parameters and buffers instead (their memory and
+        dtype; a parameter keeps its ``requires_grad``), as torch's.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. "
@@ -287,11 +305,7 @@ class Module:
             )
         for key, (module, name, target) in own.items():
             if key in given:
-                value = given[key]
-                if name in module._parameters or target.dtype.kind == "f":
-                    target[...] = value.astype(target.dtype, copy=False)
-                else:
-                    module._buffers[name] = _as_buffer(np.array(value, dtype=target.dtype))
+                _load_slot(module, name, target, given[key], state_dict[key] if assign else None)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_slots(self) -> OrderedDict:
@@ -434,6 +448,26 @@ def tensor_slots(module: Module, prefix: str = "", *, recurse: bool = True,
         for name, buffer in owner._buffers.items():
             if buffer is not None and not (persistent_only and name in owner._non_persistent):
                 yield dot + name, owner, name, buffer, False
+
+
+def _load_slot(module: Module, name: str, target: np.ndarray, value: np.ndarray,
+               assigned=None) -> None:
+    """Write ``value`` into the parameter or buffer ``name`` of ``module`` (its array
+    ``target``): in place, in its dtype; or, given the ``assigned`` value itself
+    (``load_state_dict(assign=True)``), make that the parameter (a ``Parameter`` as given,
+    or one sharing the value's memory, with the old one's ``requires_grad``) or buffer."""
+    if assigned is not None:
+        if name in module._parameters:
+            old = module._parameters[name]
+            new = assigned if isinstance(assigned, Parameter) else Parameter(value)
+            setattr(module, name, new.requires_grad_(old.requires_grad))
+        else:
+            module._buffers[name] = assigned if isinstance(assigned, Tensor) else \
+                Tensor._make(value, False, None)
+    elif name in module._parameters or target.dtype.kind == "f":
+        target[...] = value.astype(target.dtype, copy=False)
+    else:
+        module._buffers[name] = _as_buffer(np.array(value, dtype=target.dtype))
 
 
 def _as_buffer(value) -> Tensor | None:

@@ -20,7 +20,7 @@ from ffnn import accel
 from ffnn.autograd import enable_grad
 from ffnn.backend import xp
 from ffnn.nn.hooks import RemovableHandle
-from ffnn.optim import step_hooks
+from ffnn.optim import state_dict_hooks, step_hooks
 from ffnn.optim.step_hooks import (  # noqa: F401 - torch.optim.optimizer's names
     register_optimizer_step_post_hook,
     register_optimizer_step_pre_hook,
@@ -242,7 +242,9 @@ class Optimizer:
             reset_gradients(group["params"], set_to_none)
 
     def __init_subclass__(cls, **kwargs):
-        """A subclass's own ``step`` runs the step hooks too (``step_hooks.hooked_step``)."""
+        """A subclass's own ``step`` runs the step hooks too (``step_hooks.hooked_step``);
+        the state-dict hooks run in this class's ``state_dict`` and ``load_state_dict``, as
+        torch's."""
         super().__init_subclass__(**kwargs)
         if "step" in vars(cls):
             cls.step = step_hooks.hooked_step(vars(cls)["step"])
@@ -255,6 +257,28 @@ class Optimizer:
     def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """Run ``hook(optimizer, args, kwargs)`` after each ``step``."""
         return step_hooks.register(self, step_hooks.POST, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable,
+                                     prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(optimizer)`` before each ``state_dict()``."""
+        return state_dict_hooks.register(self, state_dict_hooks.STATE_PRE, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable,
+                                      prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(optimizer, state_dict)`` after each ``state_dict()`` (a non-None result
+        is the state dict returned)."""
+        return state_dict_hooks.register(self, state_dict_hooks.STATE_POST, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable,
+                                          prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(optimizer, state_dict)`` before each ``load_state_dict`` (a non-None
+        result is the state dict loaded)."""
+        return state_dict_hooks.register(self, state_dict_hooks.LOAD_PRE, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable,
+                                           prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(optimizer)`` after each ``load_state_dict``."""
+        return state_dict_hooks.register(self, state_dict_hooks.LOAD_POST, hook, prepend)
 
     @step_hooks.hooked_step
     def step(self, closure: Callable[[], Any] | None = None):
@@ -308,6 +332,7 @@ class Optimizer:
         return buffers
 
     # ----- serialisation ---------------------------------------------------------------------
+    @state_dict_hooks.hooked_state_dict
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {i: {name: array | number}}, "param_groups": [{..., "params": [i]}]}``.
 
@@ -333,6 +358,7 @@ class Optimizer:
                 }
         return {"state": state, "param_groups": groups}
 
+    @state_dict_hooks.hooked_load_state_dict
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a :meth:`state_dict` (e.g. read back from a checkpoint).
 

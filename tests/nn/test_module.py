@@ -199,3 +199,49 @@ def test_train_mode_and_buffer_names_are_checked_as_torch():
         nn.Linear(2, 1).train("x")
     with pytest.raises(KeyError, match=r"without '\.'"):
         nn.Module().register_buffer("a.b", ffnn.zeros(1))
+
+
+def test_state_dict_keyword_forms_match_torch():
+    """``keep_vars`` (the parameters themselves), ``destination`` (filled and returned),
+    ``prefix`` (prepended as given) and the old positional form (with torch's warning)."""
+    from collections import OrderedDict
+
+    ours, theirs = Net(nn), TorchNet()
+    for model in (ours, theirs):
+        kept = model.state_dict(keep_vars=True)
+        assert kept["fc1.weight"] is model.fc1.weight and kept["fc1.weight"].requires_grad
+        assert not model.state_dict()["fc1.weight"].requires_grad
+        destination = OrderedDict(first=1)
+        assert model.state_dict(destination=destination, prefix="net.") is destination
+    assert list(ours.state_dict(destination=OrderedDict(), prefix="net.")) == \
+        list(theirs.state_dict(destination=OrderedDict(), prefix="net."))
+    assert list(ours.state_dict(prefix="m")) == list(theirs.state_dict(prefix="m"))
+    for model in (ours, theirs):
+        with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
+            old_form = model.state_dict(None, "p.", True)
+        assert old_form["p.fc1.weight"] is model.fc1.weight
+
+
+def test_load_state_dict_assign_takes_the_values_themselves_as_torch():
+    """``assign=True``: the given tensors become the parameters (their memory and dtype, the
+    module's ``requires_grad``) and buffers; without it, copies in the module's dtype."""
+    values = {k: np.random.default_rng(0).standard_normal(v.shape) for k, v in
+              TorchNet().state_dict().items() if v.dtype == torch.float32}
+    ours, theirs = Net(nn), TorchNet()
+    ours.fc1.weight.requires_grad_(False)
+    theirs.fc1.weight.requires_grad_(False)
+    given_ours = {k: ffnn.tensor(v) for k, v in values.items()}
+    given_theirs = {k: torch.tensor(v) for k, v in values.items()}
+    ours.load_state_dict(given_ours, strict=False, assign=True)
+    theirs.load_state_dict(given_theirs, strict=False, assign=True)
+    for (name, mine), (_, other) in zip(ours.named_parameters(), theirs.named_parameters(),
+                                        strict=True):
+        assert mine.dtype == ffnn.float64 and other.dtype == torch.float64, name
+        assert mine.requires_grad == other.requires_grad, name
+        assert isinstance(mine, nn.Parameter) and np.shares_memory(mine._data,
+                                                                   given_ours[name]._data)
+    assert ours.bn.running_mean is given_ours["bn.running_mean"]
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    ours.eval(), theirs.eval()
+    assert_close(ours(ffnn.tensor(x)).detach().numpy(),
+                 theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
