@@ -1,6 +1,8 @@
 """torch's function forms of the other names for arithmetic, the bitwise and integer
 functions, the sign and infinity tests, unique_consecutive and histogram (the methods:
-``ffnn.tensor_aliases``), and the functions torch has no method for: ``rsub`` and ``isin``."""
+``ffnn.tensor_aliases``), ``vdot``, ``adjoint`` and ``split_with_sizes``
+(``ffnn.tensor_extras``), the functions torch has no method for: ``rsub`` and ``isin``, and
+the dense layout ``strided``."""
 
 from __future__ import annotations
 
@@ -10,15 +12,16 @@ from ffnn.functions_more import _as_tensor, _method_form
 from ffnn.tensor import Tensor
 from ffnn.tensor_aliases import rsub as _rsub
 from ffnn.tensor_arrays import _array, _plain
+from ffnn.tensor_extras import strided
 
 METHOD_FORMS = (
     "subtract", "multiply", "divide", "negative", "negative_", "bitwise_and", "bitwise_or",
     "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "gcd", "gcd_",
     "lcm", "lcm_", "signbit", "isneginf", "isposinf", "isreal", "unique_consecutive",
-    "histogram",
+    "histogram", "vdot", "adjoint", "split_with_sizes",
 )
 
-__all__ = [*METHOD_FORMS, "rsub", "isin"]
+__all__ = [*METHOD_FORMS, "rsub", "isin", "strided"]
 
 for _name in METHOD_FORMS:
     globals()[_name] = _method_form(_name)

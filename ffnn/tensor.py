@@ -16,6 +16,7 @@ from ffnn.size import Size, shape_of
 from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_compositions import CompositionTensorMethods
+from ffnn.tensor_extras import ExtraTensorMethods
 from ffnn.tensor_inplace import InPlaceMethods
 from ffnn.tensor_inplace_more import MoreInPlaceMethods
 from ffnn.tensor_linalg import LinalgTensorMethods
@@ -33,7 +34,7 @@ SortResult, TopKResult = return_types.sort, return_types.topk
 class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMethods,
              SamplingTensorMethods, ArrayTensorMethods, ScatterTensorMethods,
              StatisticsTensorMethods, LinalgTensorMethods, WriteTensorMethods,
-             AliasTensorMethods, CompositionTensorMethods):
+             AliasTensorMethods, CompositionTensorMethods, ExtraTensorMethods):
     """An n-d array with an optional gradient, with torch's semantics.
 
     ``.data`` is a tensor sharing this one's memory, cut from the graph; ``.grad`` a tensor of
