@@ -221,8 +221,8 @@ def expm1(input):
     return ops.expm1(input)
 
 
-def cumsum(input, dim: int):
-    return ops.cumsum(input, dim)
+def cumsum(input, dim: int, *, dtype=None):
+    return _tensor(input).cumsum(dim, dtype=dtype)
 
 
 def logsumexp(input, dim: int, keepdim: bool = False):

@@ -284,8 +284,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def cpu(self, memory_format=None) -> Tensor:
         return self
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format=None) -> Tensor:
+        """This tensor when its memory is in row-major order, else a row-major copy (so
+        writing into it leaves this one as it was, as torch's)."""
+        return self if self._data.flags.c_contiguous else self.clone()
 
     # ----- gradient -------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool | None = None,
@@ -408,11 +410,13 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def __abs__(self):
         return ops.abs(self)
 
-    def add(self, other):
-        return ops.add(self, other)
+    def add(self, other, *, alpha=1):
+        """self + alpha · other."""
+        return ops.add(self, other if alpha == 1 else _operand(other, self) * alpha)
 
-    def sub(self, other):
-        return ops.sub(self, other)
+    def sub(self, other, *, alpha=1):
+        """self − alpha · other."""
+        return ops.sub(self, other if alpha == 1 else _operand(other, self) * alpha)
 
     def mul(self, other):
         return ops.mul(self, other)
@@ -501,18 +505,20 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def tanh(self):
         return ops.tanh(self)
 
-    def softmax(self, dim: int = -1):
-        return ops.softmax(self, dim)
+    def softmax(self, dim: int = -1, dtype=None):
+        return ops.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim: int = -1):
-        return ops.log_softmax(self, dim)
+    def log_softmax(self, dim: int = -1, dtype=None):
+        return ops.log_softmax(self, dim, dtype)
 
     # ----- reductions -----------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, axis=None):
-        return ops.sum(self, _dim(dim, axis), keepdim)
+    def sum(self, dim=None, keepdim: bool = False, axis=None, *, dtype=None):
+        """Σ over ``dim`` (all elements by default), computed in ``dtype`` when given."""
+        return ops.sum(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False, axis=None):
-        return ops.mean(self, _dim(dim, axis), keepdim)
+    def mean(self, dim=None, keepdim: bool = False, axis=None, *, dtype=None):
+        """The mean over ``dim`` (all elements by default), computed in ``dtype`` when given."""
+        return ops.mean(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
@@ -696,8 +702,12 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def expm1(self):
         return ops.expm1(self)
 
-    def cumsum(self, dim: int):
-        return ops.cumsum(self, dim)
+    def cumsum(self, dim: int, *, dtype=None):
+        """Running sums along ``dim``, in ``dtype`` when given (integers and bools: int64,
+        as torch's)."""
+        if dtype is None and self._data.dtype.kind in "iub":
+            dtype = np.int64
+        return ops.cumsum(self if dtype is None else self.to(dtype), dim)
 
     def logsumexp(self, dim: int, keepdim: bool = False):
         return ops.logsumexp(self, dim, keepdim)
@@ -1040,14 +1050,17 @@ def _only(found: dict, chosen: tuple | None) -> list:
 
 
 def _operand(other, like: Tensor) -> Tensor:
-    """A Python number or array as a constant tensor; numbers take ``like``'s float dtype."""
+    """A Python number or array as a constant tensor; a number takes the dtype torch gives
+    it with ``like`` (``like``'s own for a floating tensor; an int with a bool tensor
+    int64, a float with an integer one the default float dtype)."""
     if isinstance(other, Tensor):
         return other
     if isinstance(other, (bool, int, float)):
-        if like._data.dtype.kind in "fc" or not isinstance(other, float):
-            dtype = like._data.dtype
-        else:
-            dtype = dtypes.get_default_dtype()
+        dtype = like._data.dtype
+        if dtype.kind not in "fc":
+            from ffnn.type_promotion import result_dtype  # noqa: PLC0415 - it imports Tensor
+
+            dtype = result_dtype(like, other)
         return Tensor._make(np.asarray(other, dtype=dtype), False, None)
     return Tensor._make(np.asarray(other), False, None)
 

@@ -16,18 +16,20 @@ from ffnn.ops import (
 )
 from ffnn.ops import embedding as _embedding
 from ffnn.tensor import Tensor, _operand
+from ffnn.tensor_math import result_dtype
 
 
 def _pair(a, b):
-    """Both operands as tensors, promoted as torch does: an integer tensor meeting a floating
-    one takes its dtype (NumPy would give float64 for int64 with float32)."""
+    """Both operands as tensors of torch's result dtype (``type_promotion.result_dtype``):
+    the higher category wins (int64 with float32 is float32, where NumPy gives float64), and
+    a 0-d tensor counts only by a higher category than the tensor with dimensions (a float32
+    batch divided by a float64 0-d tensor stays float32; a bool mask times 2 is int64)."""
     b = _operand(b, a)
-    ka, kb = a._data.dtype.kind, b._data.dtype.kind
-    if ka in "iub" and kb == "f":
-        a = a.to(b._data.dtype)
-    elif kb in "iub" and ka == "f":
-        b = b.to(a._data.dtype)
-    return a, b
+    dtype_a, dtype_b = a._data.dtype, b._data.dtype
+    if dtype_a == dtype_b:
+        return a, b
+    dtype = result_dtype(a, b)
+    return (a if dtype_a == dtype else a.to(dtype)), (b if dtype_b == dtype else b.to(dtype))
 
 
 def add(a, b):
@@ -291,11 +293,15 @@ def silu(x):
     return activations.SiLU.apply(x)
 
 
-def softmax(x, dim=-1):
+def softmax(x, dim=-1, dtype=None):
+    """Softmax along ``dim``, computed in ``dtype`` when given (``torch.softmax``)."""
+    x = x if dtype is None else x.to(dtype)
     return activations.Softmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(x, dim=-1, dtype=None):
+    """Log-softmax along ``dim``, computed in ``dtype`` when given (``torch.log_softmax``)."""
+    x = x if dtype is None else x.to(dtype)
     return activations.LogSoftmax.apply(x, dim=reductions.normalize_dim(dim, x.ndim))
 
 
