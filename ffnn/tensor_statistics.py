@@ -245,7 +245,8 @@ class StatisticsTensorMethods:
         below = ranks.astype(np.int64)
         out = _take(ordered, below)
         if interpolation in ("linear", "midpoint"):
-            weight = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+            weight = np.full_like(ranks, 0.5) if interpolation == "midpoint" else \
+                (ranks - below).astype(ranks.dtype)  # int64 made it float64
             out = out.lerp(_take(ordered, np.ceil(ranks).astype(np.int64)), _plain(weight))
         if not keepdim or self.ndim == 0:
             out = out.squeeze(-1)

@@ -839,3 +839,16 @@ def test_bad_arguments_raise_as_torch(name):
             fn(torch)
         with pytest.raises(kind, match=message):
             fn(ffnn)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "midpoint", "nearest"])
+def test_float32_quantiles_stay_float32_as_torch(interpolation):
+    """A float32 table's quantiles (outlier clipping) are float32, so the data stays so."""
+    values = np.random.default_rng(0).standard_normal((7, 3)).astype(np.float32)
+    for q in (0.9, np.array([0.1, 0.5], np.float32)):
+        ours = ffnn.tensor(values).quantile(ffnn.tensor(q) if np.ndim(q) else q, dim=0,
+                                            interpolation=interpolation)
+        theirs = torch.tensor(values).quantile(torch.tensor(q) if np.ndim(q) else q, dim=0,
+                                               interpolation=interpolation)
+        assert ours.dtype == ffnn.float32 and theirs.dtype == torch.float32
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
