@@ -16,9 +16,65 @@ from ffnn.nn.traits import of as traits_of
 from ffnn.tensor import Tensor
 
 
-class Sequential(Module):
-    """Apply the given modules in order: y = fₙ(…f₂(f₁(x))). Indexing, slicing, ``len`` and
-    ``append`` as in torch; children are named ``0``, ``1``, … (or by an OrderedDict)."""
+class _NumberedChildren:
+    """A list of child modules named ``0``, ``1``, … as torch's ``Sequential`` and
+    ``ModuleList``: ``len``, iteration, ``x[i] = m``, ``del x[i]`` / ``del x[a:b]`` (the
+    rest numbered again), ``insert``, ``extend``, ``pop``."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _key(self, index: int) -> str:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for {type(self).__name__} of "
+                             f"length {n}")
+        return list(self._modules)[index % n]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(self._key(index), _check_module(module, index))
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
+        for key in keys:
+            del self._modules[key]
+        if all(k.isdigit() for k in self._modules):  # renumber, as torch does
+            self._renumber(list(self._modules.values()))
+
+    def _renumber(self, items: list) -> None:
+        self._modules.clear()
+        for i, item in enumerate(items):
+            self._modules[str(i)] = item
+
+    def insert(self, index: int, module: Module):
+        items = list(self._modules.values())
+        n = len(items)
+        if not -n <= index <= n:
+            raise IndexError(f"index {index} is out of range for {type(self).__name__} of "
+                             f"length {n}")
+        items.insert(index % (n + 1) if index < 0 else index, _check_module(module, index))
+        self._renumber(items)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def pop(self, key: int):
+        """Take out and return the child at ``key``."""
+        found = self[key]
+        del self[key]
+        return found
+
+
+class Sequential(_NumberedChildren, Module):
+    """Apply the given modules in order: y = fₙ(…f₂(f₁(x))). Indexing, slicing, ``len``,
+    ``append``, ``insert``, ``pop`` and ``del`` as in torch; children are named ``0``,
+    ``1``, … (or by an OrderedDict)."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -67,59 +123,20 @@ class Sequential(Module):
             out[start:start + step] = block._data
         return Tensor._make(out, False, None)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def _key(self, index: int) -> str:
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError(f"index {index} is out of range for Sequential of length {n}")
-        return list(self._modules)[index % n]
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return self._modules[self._key(index)]
 
-    def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(self._key(index), _check_module(module, index))
-
-    def __delitem__(self, index) -> None:
-        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
-        for key in keys:
-            del self._modules[key]
-        if all(k.isdigit() for k in self._modules):  # renumber, as torch does
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(items):
-                self._modules[str(i)] = module
-
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), _check_module(module, len(self)))
         return self
 
-    def insert(self, index: int, module: Module) -> Sequential:
-        items = list(self._modules.values())
-        n = len(items)
-        if not -n <= index <= n:
-            raise IndexError(f"index {index} is out of range for Sequential of length {n}")
-        items.insert(index % (n + 1) if index < 0 else index, _check_module(module, index))
-        self._modules.clear()
-        for i, item in enumerate(items):
-            self._modules[str(i)] = item
-        return self
 
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered."""
+class ModuleList(_NumberedChildren, Module):
+    """A list of modules whose parameters are registered (a Python list's operations, as
+    torch's: ``append``, ``extend``, ``insert``, ``pop``, ``x[i] = m``, ``del x[i]``,
+    ``+=``, ``+``)."""
 
     def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
@@ -130,20 +147,15 @@ class ModuleList(Module):
         self.add_module(str(len(self._modules)), _check_module(module, len(self._modules)))
         return self
 
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
     def __getitem__(self, index):
         values = list(self._modules.values())
         return ModuleList(values[index]) if isinstance(index, slice) else values[index]
 
-    def __len__(self) -> int:
-        return len(self._modules)
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def __repr__(self) -> str:
         """torch's: a run of equal children printed once, ``(2-4): 3 x Linear(...)``."""
@@ -194,6 +206,25 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def pop(self, key: str) -> Module:
+        """Take out and return the module ``key``."""
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a mapping or an iterable of (name, module) pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for pair in pairs:
+            if len(pair) != 2:
+                raise ValueError(f"ModuleDict update sequence element has length {len(pair)}; "
+                                 "2 is required")
+            self[pair[0]] = pair[1]
 
 
 def _is_row_wise(module: Module) -> bool:

@@ -83,6 +83,8 @@ class Module:
             entries = self.__dict__.get(registry)
             if entries is not None and name in entries:
                 return entries[name]
+        if name in _HOOK_REGISTRIES:  # made at the first hook: none yet (torch's is empty)
+            return OrderedDict()
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
@@ -376,6 +378,14 @@ class Module:
     def double(self) -> Module:
         return self.to(dtypes.float64)
 
+    def type(self, dst_type) -> Module:  # noqa: A003 - torch's name
+        """Cast every parameter and buffer to ``dst_type`` (a dtype)."""
+        return self.to(dst_type)
+
+    def share_memory(self) -> Module:
+        """This module (one process's memory: nothing to move)."""
+        return self
+
     def float(self) -> Module:
         return self.to(dtypes.float32)
 
@@ -428,6 +438,11 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+
+_HOOK_REGISTRIES = frozenset(("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                              "_backward_pre_hooks"))
+"""The hook registries a module holds once a hook of the kind is registered."""
 
 
 def tensor_slots(module: Module, prefix: str = "", *, recurse: bool = True,

@@ -4,6 +4,7 @@ with the module (so ``parameters()``, optimizers and ``state_dict`` see them, un
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
 from ffnn.nn.module import Module
@@ -80,7 +81,9 @@ class ParameterList(Module):
 
 class ParameterDict(Module):
     """A dict of parameters: ``pd[key]``, ``pd[key] = p``, ``keys/items/values``, ``update``,
-    ``get``, ``pop``, ``in``, ``len``, iteration over the keys (in insertion order)."""
+    ``get``, ``pop``, ``setdefault``, ``popitem``, ``copy``, ``clear``, ``fromkeys``, ``|``,
+    ``in``, ``len``, iteration over the keys (in insertion order; a plain dict given to the
+    constructor or ``update`` is taken in its keys' sorted order, as torch takes it)."""
 
     def __init__(self, parameters: Mapping | Iterable | None = None):
         super().__init__()
@@ -125,9 +128,43 @@ class ParameterDict(Module):
         del self[key]
         return value
 
+    def setdefault(self, key: str, default=None):
+        """``self[key]``, set to ``default`` first when absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self) -> tuple:
+        """Take out and return the last (key, parameter) pair."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default=None) -> ParameterDict:
+        """A new ParameterDict of ``keys``, each holding ``default``."""
+        return ParameterDict(OrderedDict((key, default) for key in keys))
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
     def update(self, parameters: Mapping | Iterable) -> None:
-        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) \
-            else parameters
+        """Add or replace entries: from an OrderedDict, a ParameterDict or pairs in their
+        order, from another mapping in its keys' sorted order (torch's)."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
         for key, value in pairs:
             self[key] = value
 

@@ -145,3 +145,35 @@ def test_an_array_takes_the_path_of_a_tensor_of_the_same_values():
     model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
     step = ffnn.compile(model, nn.CrossEntropyLoss(), ffnn.optim.SGD(model.parameters(), lr=0.1))
     assert step(x, labels) == results[0][0]
+
+
+def _list_edits(lib):
+    """A fine-tuning program's edits of a ModuleList, a ModuleDict and a Sequential."""
+    nn = lib.nn
+    ml = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
+    ml[0] = nn.Linear(2, 3)
+    del ml[1]
+    ml += [nn.Tanh(), nn.Sigmoid()]
+    ml.insert(0, nn.ReLU())
+    popped = [ml.pop(0), ml.pop(-1)]
+    joined = ml + nn.ModuleList([nn.ELU()])
+    md = nn.ModuleDict({"a": nn.ReLU()})
+    md.update({"c": nn.Tanh(), "b": nn.ReLU()})
+    md.update([("z", nn.ReLU())])
+    popped.append(md.pop("a"))
+    del md["c"]
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.ELU())
+    popped += [seq.pop(1), seq.pop(-1)]
+    names = lambda modules: [type(m).__name__ for m in modules]  # noqa: E731
+    result = (names(ml), list(ml._modules), names(joined), list(md.keys()), names(seq),
+              list(seq._modules), names(popped), ml[0].weight.shape[0])
+    md.clear()
+    return result, len(md)
+
+
+def test_module_list_dict_and_sequential_edits_as_torch():
+    assert _list_edits(ffnn) == _list_edits(torch)
+    with pytest.raises(IndexError, match="out of range for ModuleList of length 1"):
+        nn.ModuleList([nn.ReLU()])[3] = nn.Tanh()
+    with pytest.raises(ValueError, match="has length 3; 2 is required"):
+        nn.ModuleDict().update([("a", nn.ReLU(), 1)])

@@ -64,3 +64,27 @@ def test_list_and_dict_operations():
     popped = pdict.pop("a")
     assert popped.shape == (1,) and list(pdict) == ["b"] and pdict.get("a") is None
     assert [n for n, _ in pdict.named_parameters()] == ["b"]
+
+
+def _dict_edits(lib):
+    nn = lib.nn
+    pd = nn.ParameterDict({"b": nn.Parameter(lib.ones(1)), "a": nn.Parameter(lib.zeros(2))})
+    pd.update({"d": nn.Parameter(lib.ones(3)), "c": nn.Parameter(lib.zeros(4))})
+    pd.update([("z", nn.Parameter(lib.ones(5))), ("y", nn.Parameter(lib.ones(6)))])
+    kept = pd.setdefault("y", nn.Parameter(lib.ones(9))).shape[0]
+    added = pd.setdefault("x", nn.Parameter(lib.ones(7))).shape[0]
+    last = pd.popitem()[0]
+    merged = pd | nn.ParameterDict({"m": nn.Parameter(lib.ones(1))})
+    copied = pd.copy()
+    order = (list(pd.keys()), [p.shape[0] for p in pd.parameters()], kept, added, last,
+             list(merged.keys()), list(copied.keys()), copied["a"] is pd["a"],
+             list(pd.fromkeys(["q", "r"]).keys()))
+    pd.clear()
+    return order, len(pd)
+
+
+def test_parameter_dict_orders_and_edits_as_torch():
+    """A plain dict is taken in sorted key order (so ``parameters()`` and ``state_dict``
+    follow torch's order), pairs and OrderedDicts in theirs; setdefault, popitem, |, copy,
+    fromkeys and clear as torch's."""
+    assert _dict_edits(ffnn) == _dict_edits(torch)
