@@ -174,7 +174,14 @@ from ffnn.ops import (
     sqrt,
     tanh,
 )
-from ffnn.random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+from ffnn.random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from ffnn.tensor import Tensor
 from ffnn.tensor_types import (
     BoolTensor,
@@ -202,7 +209,8 @@ __all__ = [
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "autograd", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-    "is_grad_enabled", "manual_seed", "seed", "Generator", "get_rng_state", "set_rng_state",
+    "is_grad_enabled", "manual_seed", "seed", "initial_seed", "Generator", "get_rng_state",
+    "set_rng_state",
     "float16", "float32", "float64", "bfloat16", "half", "double", "int32", "int64", "long",
     "bool_",
     "get_default_dtype", "set_default_dtype", "abs", "clamp", "exp", "log", "matmul",

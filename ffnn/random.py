@@ -6,6 +6,8 @@ numbers take an explicit ``generator=`` and fall back to the global one.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 
@@ -60,6 +62,12 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
+    def seed(self) -> int:
+        """Seed from fresh entropy; returns the seed (torch's ``Generator.seed``)."""
+        fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+        self.manual_seed(fresh)
+        return fresh
+
     def get_state(self) -> dict:
         """The generator state as a JSON-serialisable dict (for checkpoints)."""
         state = self.rng.bit_generator.state
@@ -105,8 +113,29 @@ def manual_seed(seed: int) -> Generator:
     return default_generator.manual_seed(seed)
 
 
-def seed(seed: int) -> Generator:
-    return manual_seed(seed)
+def seed() -> int:
+    """Seed the global generator from fresh entropy; returns the seed (``torch.seed``)."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with (``torch.initial_seed``)."""
+    return default_generator.initial_seed()
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str | None = None):
+    """Within the block, draws from the global generator leave its state as it was before
+    (``torch.random.fork_rng``; ``enabled=False``: no fork). Only the CPU has a state."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
 
 
 def get_rng_state() -> dict:

@@ -16,6 +16,7 @@ The user-facing pieces with torch's names are here too: ``no_grad``, ``enable_gr
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -429,11 +430,21 @@ def _shaped_like(grad, tensor):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False, materialize_grads: bool = False):
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool = False,
+         is_grads_batched: bool = False, materialize_grads: bool = False):
     """d(Σ outputs · grad_outputs)/d(input) for each input, as torch's ``autograd.grad``;
-    the inputs' ``.grad`` are left untouched. Returns a tuple of tensors (None if unused)."""
+    the inputs' ``.grad`` are left untouched. Returns a tuple of tensors (None if unused).
+    ``is_grads_batched``: each grad_output's first dim is a batch of vectors, one gradient
+    each (stacked). ``only_inputs`` is torch's deprecated flag (ignored, as torch's)."""
     from ffnn.tensor import Tensor  # noqa: PLC0415 - the Tensor module imports this one
 
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
+                      "True). To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", stacklevel=2)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
@@ -460,6 +471,26 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         else:
             result.append(Tensor._make(_shaped_like(value, t), False, None))
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads) -> tuple:
+    """``grad`` for each vector of the batched ``grad_outputs`` (their first dim), stacked:
+    what torch computes with vmap, by one backward a vector."""
+    from ffnn import ops  # noqa: PLC0415 - ops import the Tensor, which imports this module
+    from ffnn.tensor import Tensor  # noqa: PLC0415
+
+    batched = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    if not batched or any(g is None for g in batched):
+        raise RuntimeError("autograd.grad: is_grads_batched=True needs every grad_output "
+                           "given, with the batch as its first dim")
+    rows = batched[0].shape[0]
+    per_row = [grad(outputs, inputs, [g[i] for g in batched],
+                    retain_graph=True if i < rows - 1 else retain_graph,
+                    create_graph=create_graph, allow_unused=allow_unused,
+                    materialize_grads=materialize_grads) for i in range(rows)]
+    return tuple(None if parts[0] is None else ops.stack(list(parts), 0)
+                 for parts in zip(*per_row))
 
 
 def _gradients(outputs, grad_outputs, wanted: dict, retain_graph: bool | None) -> dict:

@@ -1,5 +1,6 @@
 """Gradient clipping, flat parameter vectors, an L1 penalty and weight-decay parameter groups;
-the submodules `parametrize` and `parametrizations`, and weight and spectral norm as hooks.
+the submodules `parametrize`, `parametrizations` and `rnn` (padding), and weight and
+spectral norm as hooks.
 
 ``clip_grad_norm_`` and ``clip_grad_value_`` work in place on the gradient arrays, as in
 ``torch.nn.utils``; the others build on ``ffnn`` ops so that gradients flow through them.
@@ -202,7 +203,7 @@ def decay_param_groups(model, weight_decay: float) -> list[dict[str, Any]]:
     ]
 
 
-from ffnn.nn.utils import parametrizations, parametrize, prune, stateless  # noqa: E402,F401 - torch's submodules
+from ffnn.nn.utils import parametrizations, parametrize, prune, rnn, stateless  # noqa: E402,F401 - torch's submodules
 from ffnn.nn.utils.weight_hooks import (  # noqa: E402,F401 - torch's older forms
     remove_spectral_norm,
     remove_weight_norm,

@@ -1,0 +1,113 @@
+"""Idioms met in PyTorch programs, against torch: the random seeds (``seed()``,
+``initial_seed()``, ``random.fork_rng``), ``autograd.grad``'s ``only_inputs`` and
+``is_grads_batched``, a module's hook registries read before any hook, ``Module.type``,
+softmax's ``dtype=`` in every form, ``nn.utils.rnn.pad_sequence`` in a ``collate_fn``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+
+
+def _seeds(lib):
+    lib.manual_seed(5)
+    first = lib.initial_seed()
+    fresh = lib.seed()
+    generator = lib.Generator()
+    generator.manual_seed(3)
+    own = generator.initial_seed()
+    drawn = generator.seed()
+    lib.manual_seed(1)
+    with lib.random.fork_rng():
+        lib.rand(5)
+    after_fork = lib.rand(2)
+    lib.manual_seed(1)
+    plain = lib.rand(2)
+    return (first, type(fresh), fresh == lib.initial_seed(), own, drawn == generator.initial_seed(),
+            after_fork.tolist() == plain.tolist())
+
+
+def test_seeds_and_fork_rng_as_torch():
+    assert _seeds(ffnn) == _seeds(torch)
+
+
+def _gradients(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x ** 2
+    plain = lib.autograd.grad((x * 2).sum(), x, only_inputs=True)[0]
+    rows = lib.autograd.grad(y, x, lib.eye(3), is_grads_batched=True)[0]  # the Jacobian
+    z = lib.tensor([0.5, -1.0], requires_grad=True)
+    pair = (x[:2] * z).sum()
+    batched = lib.autograd.grad(pair, (x, z), lib.tensor([1.0, 2.0]), is_grads_batched=True,
+                                retain_graph=True)
+    return [plain.tolist(), rows.tolist(), [g.tolist() for g in batched]]
+
+
+def test_autograd_grad_flags_as_torch():
+    assert _gradients(ffnn) == _gradients(torch)
+    x = ffnn.tensor([1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="only_inputs argument is deprecated"):
+        ffnn.autograd.grad((x * 2).sum(), x, only_inputs=False)
+
+
+def _hook_registries(lib):
+    layer = lib.nn.Linear(3, 2)
+    sizes = [len(layer._forward_hooks), len(layer._forward_pre_hooks),
+             len(layer._backward_hooks)]
+    handle = layer.register_forward_hook(lambda *args: None)
+    sizes.append(len(layer._forward_hooks))
+    handle.remove()
+    layer._forward_hooks.clear()  # "remove every hook", as programs write it
+    sizes.append(len(layer._forward_hooks))
+    return sizes, str(layer.type(lib.float64).weight.dtype)[-7:]
+
+
+def test_hook_registries_and_type_as_torch():
+    assert _hook_registries(ffnn) == _hook_registries(torch)
+
+
+SOFTMAX_FORMS = {
+    "function": lambda lib, x: lib.softmax(x, dim=1, dtype=lib.float64),
+    "method": lambda lib, x: x.softmax(1, dtype=lib.float64),
+    "log function": lambda lib, x: lib.log_softmax(x, 1, dtype=lib.float64),
+    "log method": lambda lib, x: x.log_softmax(dim=1, dtype=lib.float64),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SOFTMAX_FORMS))
+def test_softmax_dtype_in_every_form(form):
+    values = np.array([[1.0, 2.0, 0.5]], np.float32)
+    results = []
+    for lib in (ffnn, torch):
+        out = SOFTMAX_FORMS[form](lib, lib.tensor(values))
+        results.append((str(out.dtype)[-7:], out.numpy()))
+    assert results[0][0] == results[1][0] == "float64"
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14)
+
+
+@pytest.mark.parametrize("options", [{}, {"batch_first": True, "padding_value": -1.0},
+                                     {"padding_side": "left"}])
+def test_pad_sequence_in_a_collate_fn_as_torch(options):
+    """Sequences of 3, 1 and 2 steps of 2 features: padded, stacked, differentiable, and
+    cut back by ``unpad_sequence``."""
+    values = [np.arange(6.0).reshape(3, 2), np.array([[7.0, 8.0]]), np.ones((2, 2))]
+    results = []
+    for lib in (ffnn, torch):
+        rnn = lib.nn.utils.rnn
+        seqs = [lib.tensor(v, requires_grad=True) for v in values]
+        padded = rnn.pad_sequence(seqs, **options)
+        weights = lib.arange(float(padded.numel())).reshape(tuple(padded.shape))
+        (padded * weights).sum().backward()
+        back = rnn.unpad_sequence(rnn.pad_sequence(seqs, batch_first=True), lib.tensor([3, 1, 2]),
+                                  batch_first=True)
+        results.append((padded.tolist(), [s.grad.tolist() for s in seqs],
+                        [b.tolist() for b in back]))
+    assert results[0] == results[1]
+
+
+def test_pad_sequence_refuses_sequences_of_other_trailing_shapes():
+    with pytest.raises(RuntimeError, match="trailing shape"):
+        ffnn.nn.utils.rnn.pad_sequence([ffnn.ones(2, 3), ffnn.ones(2, 4)])
