@@ -9,6 +9,7 @@ numbers than torch's for the same seed.
 
 from ffnn.distributions import constraints
 from ffnn.distributions.bernoulli import Bernoulli
+from ffnn.distributions.beta import Beta
 from ffnn.distributions.categorical import Categorical
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
@@ -22,7 +23,7 @@ from ffnn.distributions.one_hot_categorical import OneHotCategorical
 from ffnn.distributions.uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Exponential",
+    "Bernoulli", "Beta", "Categorical", "Distribution", "ExponentialFamily", "Exponential",
     "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
     "constraints", "kl_divergence", "register_kl",
 ]
