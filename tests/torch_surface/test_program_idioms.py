@@ -111,3 +111,36 @@ def test_pad_sequence_in_a_collate_fn_as_torch(options):
 def test_pad_sequence_refuses_sequences_of_other_trailing_shapes():
     with pytest.raises(RuntimeError, match="trailing shape"):
         ffnn.nn.utils.rnn.pad_sequence([ffnn.ones(2, 3), ffnn.ones(2, 4)])
+
+
+QUIET = {
+    "f1 guarded by where": lambda lib: lib.where(
+        lib.tensor([0.0, 0.5]) + lib.tensor([0.0, 1.0]) > 0,
+        2 * lib.tensor([0.0, 0.5]) * lib.tensor([0.0, 1.0]) / (lib.tensor([0.0, 0.5])
+                                                               + lib.tensor([0.0, 1.0])),
+        lib.zeros(2)),
+    "log of 0 and -1": lambda lib: lib.log(lib.tensor([0.0, -1.0])),
+    "log2 and log10 of 0": lambda lib: lib.cat([lib.tensor([0.0]).log2(),
+                                                lib.tensor([0.0]).log10()]),
+    "sqrt of -1": lambda lib: lib.tensor([-1.0, 4.0]).sqrt(),
+    "division by 0": lambda lib: lib.tensor([1.0, -1.0, 0.0]) / 0,
+    "power overflow": lambda lib: lib.tensor([1e30], dtype=lib.float32) ** 2,
+    "fractional power of a negative": lambda lib: lib.tensor([-8.0]) ** 0.3,
+    "log1p of -1": lambda lib: lib.tensor([-1.0, -2.0]).log1p(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUIET))
+def test_infinities_and_nans_come_without_numpy_warnings_as_torch(name):
+    """torch gives inf and nan silently; so do ffnn's ops that make them from finite values
+    (forward and backward), with torch's values."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = QUIET[name](ffnn)
+        for make in (lambda x: x.log(), lambda x: x.sqrt(), lambda x: 1 / x,
+                     lambda x: x ** 0.5, lambda x: x.log1p()):
+            leaf = ffnn.tensor([0.0, 1.0, -1.0], requires_grad=True)
+            make(leaf).sum().backward()
+    np.testing.assert_array_equal(ours.numpy(), QUIET[name](torch).numpy())
