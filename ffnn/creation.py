@@ -255,8 +255,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return _new(array, requires_grad, device)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    return ops.concatenate(tensors, dim)
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along ``dim`` (``axis``: NumPy's name, as torch accepts it)."""
+    return ops.concatenate(tensors, dim if axis is None else axis)
 
 
 concatenate = concat = cat

@@ -84,9 +84,29 @@ def std_mean(input, dim=None, unbiased: bool = True, keepdim: bool = False, *,
             input.mean(dim, keepdim) if dim is not None else input.mean())
 
 
-def einsum(equation: str, *operands):
-    """Σ of products of the operands by subscripts (``"ij,jk->ik"``); see ffnn.ops.einsum_op."""
+def einsum(equation, *operands):
+    """Σ of products of the operands by subscripts (``"ij,jk->ik"``); see ffnn.ops.einsum_op.
+    torch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (subscripts as integers
+    after each operand, the output's last) and a list of operands are taken too."""
+    if not isinstance(equation, str):
+        return ops.einsum(*_sublist_equation((equation, *operands)))
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
     return ops.einsum(equation, *operands)
+
+
+def _sublist_equation(arguments: tuple) -> tuple:
+    """(equation, *operands) of einsum's sublist form: (op, [ints], op, [ints], …, [out])."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def subscripts(sublist) -> str:
+        return "".join("..." if index is Ellipsis else letters[index] for index in sublist)
+
+    pairs = len(arguments) // 2
+    operands = arguments[0:2 * pairs:2]
+    inputs = ",".join(subscripts(s) for s in arguments[1:2 * pairs:2])
+    output = f"->{subscripts(arguments[-1])}" if len(arguments) % 2 else ""
+    return (inputs + output, *operands)
 
 
 def bincount(input, weights=None, minlength: int = 0):

@@ -21,6 +21,11 @@ def _apply(op, input: Tensor, inplace: bool) -> Tensor:
     return input._inplace(op) if inplace else op(input)
 
 
+def _inplace_text(module: Module, before: str = "") -> str:
+    """``inplace=True`` in a module's printout when it is set, as torch prints it."""
+    return f"{before}inplace=True" if getattr(module, "inplace", False) else ""
+
+
 class ReLU(Module):
     """y = max(x, 0)."""
 
@@ -49,7 +54,7 @@ class LeakyReLU(Module):
         return _apply(lambda x: ops.leaky_relu(x, self.negative_slope), input, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace_text(self, ", ")
 
 
 class Sigmoid(Module):
@@ -94,6 +99,9 @@ class SiLU(Module):
     def forward(self, input: Tensor) -> Tensor:
         return _apply(ops.silu, input, self.inplace)
 
+    def extra_repr(self) -> str:
+        return _inplace_text(self)
+
 
 class Softmax(Module):
     """yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} along ``dim``; ``dim=None`` (torch's default) is torch's legacy
@@ -122,13 +130,13 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.elu(input, self.alpha)
+        return _apply(lambda x: ops.elu(x, self.alpha), input, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace_text(self, ", ")
 
 
 class SELU(Module):
@@ -136,9 +144,13 @@ class SELU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.elu(input, SELU_ALPHA, SELU_SCALE)
+        return _apply(lambda x: ops.elu(x, SELU_ALPHA, SELU_SCALE), input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_text(self)
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717

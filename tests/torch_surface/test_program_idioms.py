@@ -144,3 +144,38 @@ def test_infinities_and_nans_come_without_numpy_warnings_as_torch(name):
             leaf = ffnn.tensor([0.0, 1.0, -1.0], requires_grad=True)
             make(leaf).sum().backward()
     np.testing.assert_array_equal(ours.numpy(), QUIET[name](torch).numpy())
+
+
+def _activations_in_place(lib):
+    nn = lib.nn
+    modules = [nn.SiLU(inplace=True), nn.ELU(0.5, inplace=True), nn.SELU(inplace=True),
+               nn.LeakyReLU(0.1, inplace=True), nn.Mish(inplace=True), nn.CELU(0.5, True),
+               nn.Threshold(0.1, 2.0, True), nn.Hardswish(inplace=True),
+               nn.Hardsigmoid(True), nn.SELU(), nn.Mish()]
+    written = []
+    for module in modules:
+        x = lib.tensor([-1.0, 0.05, 2.0], dtype=lib.float64)
+        module(x)
+        written.append(x.tolist())
+    return [repr(m) for m in modules], written
+
+
+def test_activations_inplace_print_and_write_as_torch():
+    """``inplace=True`` is printed where torch prints it, and writes the input."""
+    ours, theirs = _activations_in_place(ffnn), _activations_in_place(torch)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-14)
+
+
+def test_einsum_sublists_and_cat_axis_as_torch():
+    a_values, c_values = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    results = []
+    for lib in (ffnn, torch):
+        a, c = lib.tensor(a_values), lib.tensor(c_values)
+        results.append([lib.einsum(a, [0, 1], a, [0, 1], [0]).tolist(),
+                        lib.einsum(a, [0, 1], c, [1, 2]).tolist(),
+                        lib.einsum(a, [Ellipsis, 1], [Ellipsis]).tolist(),
+                        lib.einsum("ij,jk", [a, c]).tolist(),
+                        tuple(lib.concatenate([a, a], axis=1).shape),
+                        tuple(lib.cat([a, a], axis=0).shape)])
+    assert results[0] == results[1]
