@@ -531,7 +531,11 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
             axis=None):
-        return ops.sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis))
+        """√var over ``dim`` (``var``'s arguments); its gradient is 0 where it is 0."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        correction = (1 if unbiased else 0) if correction is None else correction
+        return ops.std(self, _dim(dim, axis), keepdim, correction)
 
     def max(self, dim=None, keepdim: bool = False, axis=None):
         dim = _dim(dim, axis)
@@ -707,7 +711,11 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         as torch's)."""
         if dtype is None and self._data.dtype.kind in "iub":
             dtype = np.int64
-        return ops.cumsum(self if dtype is None else self.to(dtype), dim)
+        x = self if dtype is None else self.to(dtype)
+        if x.ndim == 0:  # the value itself
+            _check_scalar_dim(dim)
+            return x.clone()
+        return ops.cumsum(x, dim)
 
     def logsumexp(self, dim: int, keepdim: bool = False):
         return ops.logsumexp(self, dim, keepdim)
@@ -721,11 +729,14 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return _staircase(self, np.ceil)
 
     def __floordiv__(self, other):
-        """⌊a / b⌋ (torch's floor_divide); not differentiable."""
-        a, b = np.asarray(self.numpy()), np.asarray(_data_of(other))
-        out = np.floor_divide(a, b)
-        return Tensor._make(out.astype(a.dtype, copy=False) if a.dtype.kind == "f" or
-                            b.dtype.kind != "f" else out, False, None)
+        """⌊a / b⌋ (torch's floor_divide) in torch's result dtype of the two; not
+        differentiable."""
+        from ffnn.tensor_math import result_dtype
+
+        dtype = result_dtype(self, other) if isinstance(other, (Tensor, bool, int, float)) \
+            else np.result_type(self._data, _data_of(other))
+        a = self._data.astype(dtype, copy=False)
+        return Tensor._make(np.floor_divide(a, np.asarray(_data_of(other), dtype)), False, None)
 
     def __rfloordiv__(self, other):
         return _operand(other, self).__floordiv__(self)
@@ -759,8 +770,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return ops.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` is true, else this tensor (differentiable in the tensor)."""
-        return ops.where(mask, _operand(value, self), self)
+        """``value`` (cast to this tensor's dtype, as torch's) where ``mask`` is true, else
+        this tensor (differentiable in both)."""
+        return ops.where(mask, _fill_value(value, self), self)
 
     def expand_as(self, other):
         return ops.expand(self, other.shape)
@@ -854,10 +866,16 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         """``(values, indices)`` sorted along ``dim`` (a stable sort, so ties keep their
         order); the values are differentiable."""
+        if self.ndim == 0:  # torch: the value itself, index 0
+            _check_scalar_dim(dim)
+            return SortResult(self.clone(), Tensor._make(np.zeros((), np.int64), False, None))
         indices = self.argsort(dim, descending)
         return SortResult(ops.gather(self, dim, indices), indices)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        if self.ndim == 0:
+            _check_scalar_dim(dim)
+            return Tensor._make(np.zeros((), np.int64), False, None)
         array = self.numpy()
         if array.dtype.kind in "ub":
             array = array.astype(np.int64)
@@ -865,7 +883,12 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return Tensor._make(order.astype(np.int64), False, None)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
-        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``
+        (NaN counted the largest, as torch counts it)."""
+        if self.ndim == 0 and k == 1:
+            _check_scalar_dim(dim)
+            values, indices = self.reshape(1).topk(1, 0, largest, sorted)
+            return TopKResult(values.reshape(()), indices.reshape(()))
         if not 0 <= k <= self.shape[dim]:
             raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size "
                                f"{self.shape[dim]}")
@@ -874,7 +897,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         array = self.numpy()
         if array.dtype.kind in "ub":
             array = array.astype(np.int64)
-        indices = Tensor._make(top_k_indices(-array if largest else array, k, dim), False, None)
+        key = -array if largest else array
+        if largest and array.dtype.kind == "f":
+            key = np.where(np.isnan(array), -np.inf, key)  # NaN first, as torch's
+        indices = Tensor._make(top_k_indices(key, k, dim), False, None)
         return TopKResult(ops.gather(self, dim, indices), indices)
 
     def repeat(self, *sizes):
@@ -888,7 +914,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         interleaved = tuple(n for s in shape for n in (1, s))
         expanded = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
         tiled = tuple(r * s for r, s in zip(sizes, shape))
-        return self.reshape(interleaved).expand(expanded).reshape(tiled)
+        out = self.reshape(interleaved).expand(expanded).reshape(tiled)
+        # torch's repeat copies: a result still viewing this memory (the broadcast) is copied
+        return out.clone() if np.may_share_memory(out._data, self._data) else out
 
     def __format__(self, format_spec: str) -> str:
         """``f"{loss:.4f}"`` formats a 0-d tensor's value, as torch does."""
@@ -1047,6 +1075,25 @@ def _only(found: dict, chosen: tuple | None) -> list:
         return list(found.values())
     keep = {id(t) for t in chosen}
     return [entry for entry in found.values() if id(entry[0]) in keep]
+
+
+def _check_scalar_dim(dim: int) -> None:
+    """torch's IndexError for a dim other than 0 or -1 of a 0-d tensor."""
+    if dim not in (0, -1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"{dim})")
+
+
+def _fill_value(value, like: Tensor) -> Tensor:
+    """A fill value in ``like``'s dtype (``masked_fill``'s): a number cast, a 0-d tensor
+    converted (the gradient reaching it); an infinite or NaN value for an integer tensor
+    raises, as torch's."""
+    dtype = like._data.dtype
+    if isinstance(value, Tensor):
+        return value if value._data.dtype == dtype else value.to(dtype)
+    if dtype.kind in "iub" and isinstance(value, float) and not np.isfinite(value):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+    return Tensor._make(np.asarray(value).astype(dtype), False, None)
 
 
 def _operand(other, like: Tensor) -> Tensor:

@@ -121,7 +121,7 @@ class InPlaceMethods:
         """``self[index] = value``, in place."""
         Tensor = _tensor_cls()
         if not self._needs_graph(value):
-            self._data[index] = value._data if isinstance(value, Tensor) else value
+            _assign(self._data, index, value._data if isinstance(value, Tensor) else value)
             autograd.bump_version(self)
             return
         self._check_may_change("assignment (x[i] = v)")
@@ -129,7 +129,7 @@ class InPlaceMethods:
             value = Tensor._make(np.asarray(value, dtype=self._data.dtype), False, None)
         old = Tensor._make(self._data, self.requires_grad, self._ctx)
         result = _ops().shape.SetItem.apply(old, value, index=index, write=False)
-        self._data[index] = value._data
+        _assign(self._data, index, value._data)
         autograd.bump_version(self)
         self._take_graph(result)
 
@@ -148,6 +148,12 @@ class InPlaceMethods:
 
     def __ipow__(self, exponent):
         return self._inplace(_binary("pow"), exponent)
+
+    def __imod__(self, other):
+        return self._inplace(lambda x, o: x % o, other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(lambda x, o: x // o, other)
 
     def __imatmul__(self, other):
         raise RuntimeError("In-place matmul is not supported. Use 'a = a @ b' instead.")
@@ -215,8 +221,11 @@ class InPlaceMethods:
 
     def masked_fill_(self, mask, value):
         """self[mask] = value (mask broadcast to self's shape)."""
+        from ffnn.tensor import _fill_value  # noqa: PLC0415 - see _ops
+
         mask = np.asarray(getattr(mask, "_data", mask), dtype=bool)
-        return self._inplace(lambda x: _ops().where(~mask, x, value))
+        fill = _fill_value(value, self)
+        return self._inplace(lambda x, v: _ops().where(~mask, x, v), fill)
 
     # ----- overwriting ----------------------------------------------------------------------
     def zero_(self):
@@ -250,6 +259,19 @@ class InPlaceMethods:
     def bernoulli_(self, p: float = 0.5, generator=None):
         self._overwrite(_random.rng(generator).random(self.shape) < p)
         return self
+
+
+def _assign(target: np.ndarray, index, value) -> None:
+    """``target[index] = value``, a value with more dims than the slot taken without its
+    leading dims of length 1 (torch's: ``p[i] = torch.tensor([[0.7]])``)."""
+    try:
+        target[index] = value
+    except ValueError:
+        value = np.asarray(value)
+        slot = target[index].ndim if np.ndim(target[index]) else 0
+        if value.ndim <= slot or any(n != 1 for n in value.shape[:value.ndim - slot]):
+            raise
+        target[index] = value.reshape(value.shape[value.ndim - slot:])
 
 
 def _binary(name: str):

@@ -58,11 +58,12 @@ class MoreTensorMethods:
 
     # ----- selecting ------------------------------------------------------------------
     def flip(self, *dims):
-        """The entries in reverse order along each of ``dims``."""
+        """The entries in reverse order along each of ``dims``, in memory of their own (a
+        copy, as torch's)."""
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         axes = {d % max(self.ndim, 1) for d in dims}
         return self[tuple(slice(None, None, -1) if a in axes else slice(None)
-                          for a in range(self.ndim))]
+                          for a in range(self.ndim))].clone()
 
     def index_select(self, dim: int, index):
         """The slices ``index`` (1-d ints) along ``dim``; repeated indices add gradients."""
@@ -313,8 +314,16 @@ class MoreTensorMethods:
         return self - _plain(np.trunc(self.numpy()))
 
     def fmod(self, other):
-        """x − trunc(x / y)·y (the sign of x, as C's fmod)."""
-        return self - _plain(np.trunc(self.numpy() / _array(other))) * other
+        """x − trunc(x / y)·y (the sign of x, as C's fmod), in torch's result dtype of the
+        two (integers stay integers)."""
+        from ffnn.tensor_math import result_dtype
+
+        dtype = result_dtype(self, other)
+        if dtype.kind in "iub":
+            return _tensor_cls()._make(np.fmod(self._data.astype(dtype, copy=False),
+                                               _array(other).astype(dtype)), False, None)
+        x = self if self._data.dtype == dtype else self.to(dtype)
+        return x - _plain(np.trunc(x.numpy() / _array(other).astype(dtype))) * other
 
     def lerp(self, end, weight):
         """self + w·(end − self) where |w| < 0.5, else end − (end − self)·(1 − w): torch's

@@ -3,6 +3,8 @@ side by side live in the submodules; this module turns scalars into tensors and 
 
 from __future__ import annotations
 
+import numpy as np
+
 from ffnn import dtypes
 from ffnn.ops import (
     activations,
@@ -17,6 +19,7 @@ from ffnn.ops import (
 from ffnn.ops import embedding as _embedding
 from ffnn.tensor import Tensor, _operand
 from ffnn.tensor_math import result_dtype
+from ffnn.type_promotion import promote_types
 
 
 def _pair(a, b):
@@ -45,9 +48,18 @@ def mul(a, b):
 
 
 def div(a, b):
-    if a._data.dtype.kind in "iub" and not isinstance(b, float):  # true division: float result
-        a = a.to(dtypes.get_default_dtype())
-    return elementwise.Div.apply(*_pair(a, b))
+    """a / b, true division: in torch's result dtype of the two, the default float dtype
+    where that is an integer or bool one."""
+    a, b = _pair(a, b)
+    if a._data.dtype.kind in "iub":
+        a, b = _floating(a), _floating(b)
+    return elementwise.Div.apply(a, b)
+
+
+def _floating(x):
+    """``x``, or ``x`` in the default float dtype when it holds integers or bools (the
+    dtype torch gives a float function of them)."""
+    return x if x._data.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
 
 
 def neg(a):
@@ -56,36 +68,38 @@ def neg(a):
 
 def pow(a, exponent):  # noqa: A001 - torch's name
     if isinstance(exponent, (int, float)):
+        if isinstance(exponent, float) and a._data.dtype.kind in "iub":
+            a = _floating(a)  # torch: an integer tensor to a float power is float32
         return elementwise.PowScalar.apply(a, exponent=exponent)
     return elementwise.Pow.apply(*_pair(a, exponent))
 
 
 def exp(x):
-    return elementwise.Exp.apply(x)
+    return elementwise.Exp.apply(_floating(x))
 
 
 def log(x):
-    return elementwise.Log.apply(x)
+    return elementwise.Log.apply(_floating(x))
 
 
 def sqrt(x):
-    return elementwise.Sqrt.apply(x)
+    return elementwise.Sqrt.apply(_floating(x))
 
 
 def sin(x):
-    return elementwise.Sin.apply(x)
+    return elementwise.Sin.apply(_floating(x))
 
 
 def cos(x):
-    return elementwise.Cos.apply(x)
+    return elementwise.Cos.apply(_floating(x))
 
 
 def log1p(x):
-    return elementwise.Log1p.apply(x)
+    return elementwise.Log1p.apply(_floating(x))
 
 
 def expm1(x):
-    return elementwise.Expm1.apply(x)
+    return elementwise.Expm1.apply(_floating(x))
 
 
 def cumsum(x, dim):
@@ -93,8 +107,11 @@ def cumsum(x, dim):
 
 
 def logsumexp(x, dim, keepdim=False):
-    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum."""
-    shift = Tensor._make(x.numpy().max(axis=dim, keepdims=True), False, None)
+    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum
+    (0 where that is ±inf: -inf for a slice of -inf only, inf where one entry is inf)."""
+    x = _floating(x)
+    top = x.numpy().max(axis=dim, keepdims=True)
+    shift = Tensor._make(np.where(np.isfinite(top), top, 0).astype(top.dtype), False, None)
     out = log(sum(exp(x - shift), dim, keepdim=True)) + shift
     return out if keepdim else squeeze(out, dim)
 
@@ -119,7 +136,25 @@ def abs(x):  # noqa: A001 - torch's name
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
-    return elementwise.Clamp.apply(x, lo=min, hi=max)
+    """min(max(x, min), max) in torch's result dtype of x and the bounds (an integer tensor
+    clamped to 1.5 is float32). Tensor bounds broadcast and receive the gradient where they
+    bind (x where it lies between them, ties included, as torch's)."""
+    bounds = [b for b in (min, max) if b is not None]
+    if not bounds:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if x._data.dtype.kind != "f" or any(isinstance(b, Tensor) or isinstance(b, float)
+                                        for b in bounds):
+        dtype = result_dtype(x, *bounds)
+        x = x if x._data.dtype == dtype else x.to(dtype)
+    if not any(isinstance(b, Tensor) for b in bounds):
+        return elementwise.Clamp.apply(x, lo=min, hi=max)
+    if min is not None:
+        low = _operand(min, x)
+        x = where(x < low, low, x)
+    if max is not None:
+        high = _operand(max, x)
+        x = where(x > high, high, x)
+    return x
 
 
 def maximum(a, b):
@@ -156,6 +191,10 @@ def mean(x, dim=None, keepdim=False):
 
 def var(x, dim=None, keepdim=False, correction=1):
     return reductions.Var.apply(x, dim=dim, keepdim=keepdim, correction=correction)
+
+
+def std(x, dim=None, keepdim=False, correction=1):
+    return reductions.Std.apply(x, dim=dim, keepdim=keepdim, correction=correction)
 
 
 def amax(x, dim=None, keepdim=False):
@@ -234,11 +273,30 @@ def gather(x, dim, index):
 
 
 def concatenate(tensors, dim=0):
+    """The tensors joined along ``dim``, in torch's result dtype of them all; a 1-d empty
+    tensor (an accumulator started as ``torch.tensor([])``) is skipped, as torch skips it."""
+    tensors = _promoted(tensors)
+    kept = [t for t in tensors if t.shape != (0,)]
+    if len(kept) < len(tensors) and kept:
+        return shape.Concatenate.apply(*kept, dim=dim)
     return shape.Concatenate.apply(*tensors, dim=dim)
 
 
 def stack(tensors, dim=0):
-    return shape.Stack.apply(*tensors, dim=dim)
+    """The tensors stacked on a new axis ``dim``, in torch's result dtype of them all."""
+    return shape.Stack.apply(*_promoted(tensors), dim=dim)
+
+
+def _promoted(tensors) -> list:
+    """The tensors cast to torch's result dtype of them all (where they differ)."""
+    tensors = list(tensors)
+    dtypes_found = {t._data.dtype for t in tensors}
+    if len(dtypes_found) < 2:
+        return tensors
+    dtype = dtypes_found.pop()
+    for other in dtypes_found:
+        dtype = promote_types(dtype, other)
+    return [t if t._data.dtype == dtype else t.to(dtype) for t in tensors]
 
 
 def relu(x):
@@ -250,7 +308,7 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def sigmoid(x):
-    return activations.Sigmoid.apply(x)
+    return activations.Sigmoid.apply(_floating(x))
 
 
 def elu(x, alpha=1.0, scale=1.0):
@@ -282,7 +340,7 @@ def prelu(x, weight):
 
 
 def tanh(x):
-    return activations.Tanh.apply(x)
+    return activations.Tanh.apply(_floating(x))
 
 
 def gelu(x, approximate="none"):

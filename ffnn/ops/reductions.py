@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
-from ffnn.ops.elementwise import constant_like
+from ffnn.ops.elementwise import Where, constant_like, quiet
 
 
 def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
@@ -21,10 +23,13 @@ def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
 
 
 def _axes(dim, ndim: int):
+    """NumPy's axes of ``dim`` (None: all); a 0-d tensor's dim 0 or -1 is the whole of it,
+    as torch takes it."""
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return tuple(normalize_dim(d, ndim) if ndim else 0 for d in dims)
+    axes = tuple(normalize_dim(d, ndim) for d in dims)
+    return axes if ndim else None
 
 
 def _expand_back(grad, shape, axes, keepdim):
@@ -75,22 +80,54 @@ class Mean(Op):
 
 
 class Var(Op):
-    """y = Σ (x - x̄)² / (n - c);  dL/dx = dL/dy · 2 (x - x̄) / (n - c)."""
+    """y = Σ (x - x̄)² / max(n - c, 0);  dL/dx = dL/dy · 2 (x - x̄) / max(n - c, 0) (inf and
+    nan where n ≤ c, as torch's)."""
 
+    @quiet
     def forward(self, x, dim=None, keepdim=False, correction=1):
         self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
         self.centered = x - x.mean(axis=self.axes, keepdims=True)
         n = x.size if self.axes is None else int(xp(x).prod([x.shape[a] for a in self.axes]))
-        self.denominator = n - correction
-        return (self.centered**2).sum(axis=self.axes, keepdims=keepdim) / self.denominator
+        self.denominator = np.float64(max(n - correction, 0))  # 0: inf or nan, no exception
+        squares = (self.centered**2).sum(axis=self.axes, keepdims=keepdim)
+        return (squares / self.denominator).astype(squares.dtype, copy=False)
 
+    @quiet
     def backward(self, grad):
         g = _expand_back(grad, self.shape, self.axes, self.keepdim)
-        return (g * (2.0 / self.denominator) * self.centered,)
+        return (g * (2.0 / self.denominator).astype(g.dtype) * self.centered,)
 
     def backward_graph(self, grad, x):
         scale = _expanded_back(grad, tuple(x.shape), self.axes, self.keepdim)
-        return (scale * (x - x.mean(dim=self.axes, keepdim=True)) * (2.0 / self.denominator),)
+        return (scale * (x - x.mean(dim=self.axes, keepdim=True))
+                * float(2.0 / self.denominator),)
+
+
+class Std(Op):
+    """y = √var (``Var``);  dL/dx = dL/dy · (x - x̄) / (max(n - c, 0) · y), and 0 where y = 0
+    (a constant slice), as torch's (the square root's own 1/(2y) would give nan there)."""
+
+    @quiet
+    def forward(self, x, dim=None, keepdim=False, correction=1):
+        self.var = Var()
+        self.out = xp(x).sqrt(self.var.forward(x, dim, keepdim, correction))
+        return self.out
+
+    @quiet
+    def backward(self, grad):
+        v = self.var
+        out = _expand_back(self.out, v.shape, v.axes, v.keepdim)
+        g = _expand_back(grad, v.shape, v.axes, v.keepdim)
+        scale = xp(out).where(out == 0, 0, g / (out * v.denominator.astype(out.dtype)))
+        return (scale * v.centered,)
+
+    def backward_graph(self, grad, x):
+        v, zero = self.var, self.out == 0
+        s = Std.apply(x, **self.options)  # recorded: the second derivative goes through it
+        safe = Where.apply(constant_like(s, 1), s, condition=zero)  # 1 where y = 0
+        scale = grad / (safe * float(v.denominator)) * constant_like(s, ~zero)
+        scale = _expanded_back(scale, tuple(x.shape), v.axes, v.keepdim)
+        return (scale * (x - x.mean(dim=v.axes, keepdim=True)),)
 
 
 class Extremum(Op):
