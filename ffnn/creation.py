@@ -20,7 +20,7 @@ from ffnn.tensor import Tensor, _data_of, _shape_args, _to_array
 
 def _new(array: np.ndarray, requires_grad: bool, device) -> Tensor:
     check_device(device)
-    return Tensor(array, requires_grad=requires_grad)
+    return Tensor._of(array, requires_grad=requires_grad)
 
 
 def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
@@ -37,14 +37,14 @@ def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype) == data.dtype):
         return data
-    return Tensor(data, dtype=dtype)
+    return Tensor._of(data, dtype=dtype)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with the NumPy array."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray. Received: {type(array).__name__}")
-    return Tensor(array)
+    return Tensor._of(array)
 
 
 def asarray(obj: Any, *, dtype=None, device=None, copy: bool | None = None,
@@ -64,10 +64,10 @@ def asarray(obj: Any, *, dtype=None, device=None, copy: bool | None = None,
         if copy is False and (array is None or wanted not in (None, array.dtype)):
             raise ValueError(f"asarray: copy=False, but obj ({type(obj).__name__}) cannot be "
                              "shared without a copy")
-        result = Tensor(_to_array(obj, dtype) if array is None or copy else
+        result = Tensor._of(_to_array(obj, dtype) if array is None or copy else
                         np.asarray(array, wanted))
         if copy and array is not None and np.shares_memory(result.numpy(), array):
-            result = Tensor(result.numpy().copy())
+            result = Tensor._of(result.numpy().copy())
     if requires_grad:
         result.requires_grad_(True)
     return result
@@ -84,7 +84,7 @@ def frombuffer(buffer: Any, *, dtype, count: int = -1, offset: int = 0,
         warnings.warn("The given buffer is not writable: the tensor is read-only (writing "
                       "to it raises).", UserWarning, stacklevel=2)
     array = np.frombuffer(buffer, dtypes.to_dtype(dtype), count, offset)
-    return Tensor(array, requires_grad=requires_grad)
+    return Tensor._of(array, requires_grad=requires_grad)
 
 
 def _sizes(size) -> tuple:

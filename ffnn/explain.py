@@ -108,7 +108,7 @@ class Explanation:
 
 
 def _t(value, requires_grad=False) -> Tensor:
-    return Tensor(np.array(value, dtype=np.float64), requires_grad=requires_grad)
+    return Tensor._of(np.array(value, dtype=np.float64), requires_grad=requires_grad)
 
 
 def _loss(y_hat: Tensor, y: Tensor, kind: str) -> Tensor:

@@ -157,7 +157,7 @@ def where(condition, input=None, other=None):
     """``input`` where ``condition`` else ``other``; ``where(condition)`` gives the indices of
     the true elements (one int64 tensor per axis), as ``nonzero(as_tuple=True)``."""
     if input is None and other is None:
-        return tuple(Tensor(i.astype(np.int64)) for i in np.nonzero(_data_of(condition)))
+        return tuple(Tensor._of(i.astype(np.int64)) for i in np.nonzero(_data_of(condition)))
     return ops.where(condition, input, other)
 
 

@@ -115,7 +115,7 @@ def bincount(input, weights=None, minlength: int = 0):
     if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
-        return Tensor(np.bincount(values, minlength=minlength).astype(np.int64))
+        return Tensor._of(np.bincount(values, minlength=minlength).astype(np.int64))
     weights = _as_tensor(weights).numpy()
     out = np.bincount(values, weights=weights, minlength=minlength)
-    return Tensor(out.astype(weights.dtype if weights.dtype == np.float32 else np.float64))
+    return Tensor._of(out.astype(weights.dtype if weights.dtype == np.float32 else np.float64))

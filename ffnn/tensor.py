@@ -49,14 +49,28 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
 
     def __init__(self, *args, requires_grad: bool = False, dtype=None):
-        """``Tensor(data)``: the data as an array (an ndarray keeps its dtype). torch's legacy
-        constructor forms also work: ``Tensor(2, 3)`` or ``Tensor(5)`` a default-float tensor
-        of that shape (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one, and a
-        Python list of ints becomes default-float, as ``torch.Tensor([1, 2])`` does."""
+        """torch's legacy constructor: ``Tensor(data)`` the data in the default float dtype
+        (an ndarray of ints, bools or float64 too: ``torch.Tensor(X_train)`` is float32; a
+        tensor keeps its dtype), ``Tensor(2, 3)`` or ``Tensor(5)`` a default-float tensor of
+        that shape (zeros; torch leaves it uninitialised), ``Tensor()`` an empty one.
+        (``Tensor._of(array)`` wraps an array keeping its dtype, for ffnn's own code.)"""
         legacy = len(args) != 1 or (type(args[0]) is int)  # Tensor(5): a shape, as torch
         data = _legacy_data(args) if legacy else args[0]
+        if dtype is None and not isinstance(data, Tensor):
+            dtype = dtypes.get_default_dtype()
+        self._setup(data, dtype, requires_grad)
+
+    @classmethod
+    def _of(cls, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """``data`` as a tensor, an ndarray keeping its dtype (a list of numbers taking the
+        default float dtype, as ``torch.tensor`` would not: ints stay ints there)."""
+        out = object.__new__(cls)
         if dtype is None and isinstance(data, (list, tuple)):
             dtype = _legacy_dtype(data)
+        out._setup(data, dtype, requires_grad)
+        return out
+
+    def _setup(self, data, dtype, requires_grad: bool) -> None:
         self._data = _to_array(data, dtype)
         self._grad = None
         self._ctx = None
@@ -517,7 +531,12 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return ops.sum(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, axis=None, *, dtype=None):
-        """The mean over ``dim`` (all elements by default), computed in ``dtype`` when given."""
+        """The mean over ``dim`` (all elements by default), computed in ``dtype`` when given;
+        of integers or bools without a ``dtype``, torch's RuntimeError (no truncated mean)."""
+        if dtype is None and self._data.dtype.kind not in "fc":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be "
+                               "either a floating point or complex dtype. Got: "
+                               f"{_torch_type_name(self._data.dtype)}")
         return ops.mean(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
@@ -990,10 +1009,11 @@ def _to_array(data, dtype=None) -> np.ndarray:
             return np.array(array, dtype=dtypes.to_dtype(dtype))
         except ValueError as error:
             raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
-    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
-        return _check_numeric(np.asarray(data), data)
     if type(data).__module__ == "torch":
         return data.detach().cpu().numpy().copy()
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy") \
+            or (hasattr(data, "__array__") and hasattr(data, "dtype")):  # a pandas Series
+        return _check_numeric(np.asarray(data), data)
     array = _check_numeric(_as_rectangular(data), data)
     if array.dtype.kind == "f":
         return array.astype(_numpy_float_dtype(data) or dtypes.get_default_dtype())
@@ -1075,6 +1095,12 @@ def _only(found: dict, chosen: tuple | None) -> list:
         return list(found.values())
     keep = {id(t) for t in chosen}
     return [entry for entry in found.values() if id(entry[0]) in keep]
+
+
+def _torch_type_name(dtype) -> str:
+    from ffnn.tensor_inplace import _torch_name  # noqa: PLC0415 - it imports this module
+
+    return _torch_name(dtype)
 
 
 def _check_scalar_dim(dim: int) -> None:

@@ -24,7 +24,7 @@ class _TensorType(type):
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) \
                 or (len(args) == 1 and type(args[0]).__name__ == "Size"):
             shape = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
-            return Tensor(np.zeros(tuple(int(n) for n in shape), cls.dtype),
+            return Tensor._of(np.zeros(tuple(int(n) for n in shape), cls.dtype),
                           requires_grad=requires_grad)
         if len(args) != 1:
             raise TypeError(f"{cls.__name__}() takes sizes (ints) or one sequence of data. "
@@ -32,7 +32,7 @@ class _TensorType(type):
         data = args[0]
         if isinstance(data, Tensor):
             data = data.numpy()
-        return Tensor(np.array(data, dtype=cls.dtype), requires_grad=requires_grad)
+        return Tensor._of(np.array(data, dtype=cls.dtype), requires_grad=requires_grad)
 
     def __instancecheck__(cls, obj) -> bool:
         from ffnn.tensor import Tensor

@@ -98,7 +98,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     if not duals or not tensor.requires_grad or tensor.dtype.kind != "f":
         return UnpackedDualTensor(tensor, None)
     with autograd.enable_grad():
-        u = Tensor(np.zeros(tensor.shape, tensor.dtype), requires_grad=True)
+        u = Tensor._of(np.zeros(tensor.shape, tensor.dtype), requires_grad=True)
         pulled = autograd.grad(tensor, [d for d, _ in duals], u, create_graph=True,
                                allow_unused=True)
         used = [(g, v) for g, (_, v) in zip(pulled, duals) if g is not None]
@@ -106,7 +106,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
             return UnpackedDualTensor(tensor.detach(), None)
         total = sum((g * v).sum() for g, v in used)
         if not total.requires_grad:  # the pull-back does not depend on u: a zero tangent
-            return UnpackedDualTensor(tensor.detach(), Tensor(np.zeros_like(tensor._data)))
+            return UnpackedDualTensor(tensor.detach(), Tensor._of(np.zeros_like(tensor._data)))
         (tangent,) = autograd.grad(total, [u], allow_unused=True)
-    tangent = Tensor(np.zeros_like(tensor._data)) if tangent is None else tangent.detach()
+    tangent = Tensor._of(np.zeros_like(tensor._data)) if tangent is None else tangent.detach()
     return UnpackedDualTensor(tensor.detach(), tangent)

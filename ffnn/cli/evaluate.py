@@ -114,7 +114,7 @@ def layer_rows(model, n_features: int) -> list[list]:
     from ffnn.finetune.freeze import count_parameters
     from ffnn.tensor import Tensor
 
-    x = Tensor(np.zeros((1, n_features), dtype=np.float32))
+    x = Tensor._of(np.zeros((1, n_features), dtype=np.float32))
     rows = []
     with ffnn.no_grad():
         for name, child in model.named_children():

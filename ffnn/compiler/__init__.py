@@ -103,7 +103,7 @@ class CompiledStep:
             return self._traced_step(x, y)
         if self._plan_reason is not None:
             return self._eager(x, y, self._plan_reason)
-        xa = x._data if isinstance(x, Tensor) else Tensor(x)._data
+        xa = x._data if isinstance(x, Tensor) else Tensor._of(x)._data
         if self.chain.cast is not None:  # the forward's x.float() first
             xa = xa.astype(self.chain.cast, copy=False)
         if self.chain.flattens and xa.ndim > 2:  # [n, ...] → [n, features], as the Flatten
@@ -200,7 +200,7 @@ class CompiledStep:
         """The eager step, its forward recorded (``ffnn.compiler.trace``): a model with a
         ``forward`` of its own whose ops make a chain is captured from it, for the next
         calls with inputs of this shape (any batch size)."""
-        tx = x if isinstance(x, Tensor) else Tensor(x)
+        tx = x if isinstance(x, Tensor) else Tensor._of(x)
         if tx.requires_grad or not is_grad_enabled():
             return self._eager(x, y, "the input requires a gradient" if tx.requires_grad
                                else "gradients are disabled (no_grad)")

@@ -115,25 +115,27 @@ class ArrayDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices`` (in that order)."""
+    """The samples of ``dataset`` at ``indices`` (in that order). ``indices`` is kept as
+    given (``random_split``'s are lists, as torch's: ``a.indices + b.indices`` joins them);
+    ``positions`` is the same as an int64 array."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]):
-        self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.dataset, self.indices = dataset, indices
+        self.positions = np.asarray(indices, dtype=np.int64).reshape(-1)
         n = len(dataset)
-        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+        if self.positions.size and (self.positions.min() < -n or self.positions.max() >= n):
             raise IndexError(
                 f"Subset: indices must lie in [0, {n}) for a dataset of {n} samples. "
-                f"Received: min {self.indices.min()}, max {self.indices.max()}"
+                f"Received: min {self.positions.min()}, max {self.positions.max()}"
             )
 
     def __len__(self) -> int:
-        return int(self.indices.size)
+        return int(self.positions.size)
 
     def __getitem__(self, index):
         if isinstance(index, (list, np.ndarray)):
-            return self.dataset[self.indices[index]]
-        return self.dataset[int(self.indices[index])]
+            return self.dataset[self.positions[index]]
+        return self.dataset[int(self.positions[index])]
 
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
@@ -169,7 +171,7 @@ def random_split(dataset: Dataset, lengths: Sequence[float],
     counts = _split_lengths(n, lengths)
     order = _random.rng(generator).permutation(n)
     bounds = np.cumsum([0] + counts)
-    return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [Subset(dataset, order[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _resolve_rng(random_state) -> np.random.Generator:

@@ -1,7 +1,7 @@
 """``DataLoader``: batches of ffnn Tensors from a dataset, shuffled by a seeded generator.
 
 Fast path: for array-backed datasets (``TensorDataset``, ``ArrayDataset`` and ``Subset``s of
-them) a batch is ``tuple(a[idx] for a in arrays)`` — one fancy index per array, no Python loop
+them) a batch is ``[a[idx] for a in arrays]`` — one fancy index per array, no Python loop
 over samples. Other datasets are collated item by item (``np.stack`` per field).
 
 Randomness and resuming
@@ -38,6 +38,7 @@ import numpy as np
 
 from ffnn import random as _random
 from ffnn.data import iterable
+from ffnn.data import sampler as sampler_module
 from ffnn.data.datasets import Subset
 from ffnn.tensor import Tensor
 
@@ -73,7 +74,7 @@ def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] |
     """``(arrays, base_indices)`` for array-backed datasets (Subsets unwrapped), else None."""
     indices = None
     while isinstance(dataset, Subset):
-        indices = dataset.indices if indices is None else dataset.indices[indices]
+        indices = dataset.positions if indices is None else dataset.positions[indices]
         dataset = dataset.dataset
     arrays = getattr(dataset, "arrays", None)
     if isinstance(arrays, tuple) and arrays and all(isinstance(a, np.ndarray) for a in arrays):
@@ -89,16 +90,20 @@ def _as_array(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def default_collate(items: list) -> Any:
-    """Stack a list of samples field by field: tuples -> tuple, dicts -> dict, strings -> a
-    list, else a Tensor (Python floats float64, NumPy values keep their dtype, as torch)."""
+def default_collate(items) -> Any:
+    """Stack a list of samples field by field, as torch's: tuple and list samples give a
+    list of fields (a namedtuple its own type), dicts a dict, strings the sequence of them
+    as given, anything else a Tensor (Python floats float64, NumPy values keep their dtype)."""
     first = items[0]
     if isinstance(first, (tuple, list)):
-        return tuple(default_collate([item[i] for item in items]) for i in range(len(first)))
+        if any(len(item) != len(first) for item in items):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [default_collate(field) for field in zip(*items)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
     if isinstance(first, dict):
         return {k: default_collate([item[k] for item in items]) for k in first}
     if isinstance(first, (str, bytes)):
-        return list(items)
+        return items
     return _to_tensor(np.stack([_as_array(v) for v in items]))
 
 
@@ -116,7 +121,7 @@ def _check_dataset(dataset, shuffle: bool, sampler, batch_sampler) -> bool:
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches of ``batch_size`` (tuples of ffnn Tensors).
+    """Iterate over ``dataset`` in batches of ``batch_size`` (lists of ffnn Tensors, as torch's).
 
     ``shuffle``: new random order each epoch (see the module docstring for the generator).
     ``sampler``: an object whose ``__iter__`` yields indices (e.g. a distributed sampler, with
@@ -172,11 +177,11 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be callable. Received: {name}={fn!r}")
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
-        self.batch_sampler = batch_sampler
+        self._batch_sampler = batch_sampler
         self.num_workers = int(num_workers)  # batches are made in this process either way
         self.pin_memory = bool(pin_memory)
         self.shuffle = bool(shuffle)
-        self.sampler = sampler
+        self._sampler = sampler  # the given one (a batch sampler's flattened), or None
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.augment = augment
@@ -189,20 +194,40 @@ class DataLoader:
         self._source = None if collate_fn is not None or self._iterable else \
             _array_source(dataset)
 
+    # ----- the samplers, as torch's attributes ------------------------------------------
+    @property
+    def sampler(self):
+        """The sampler given, else the one torch would make: a ``RandomSampler`` when
+        shuffling, a ``SequentialSampler`` otherwise (None for an iterable dataset)."""
+        if self._sampler is not None and self._batch_sampler is None:
+            return self._sampler
+        if self._iterable:
+            return None
+        return (sampler_module.RandomSampler(self.dataset, generator=self.generator)
+                if self.shuffle else sampler_module.SequentialSampler(self.dataset))
+
+    @property
+    def batch_sampler(self):
+        """The batch sampler given, else a ``BatchSampler`` over ``sampler`` (None for an
+        iterable dataset)."""
+        if self._batch_sampler is not None or self._iterable:
+            return self._batch_sampler
+        return sampler_module.BatchSampler(self.sampler, self.batch_size, self.drop_last)
+
     # ----- sizes ----------------------------------------------------------------------
     def _num_samples(self) -> int:
-        return len(self.sampler) if self.sampler is not None else len(self.dataset)
+        return len(self._sampler) if self._sampler is not None else len(self.dataset)
 
     def __len__(self) -> int:
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
+        if self._batch_sampler is not None:
+            return len(self._batch_sampler)
         n = self._num_samples()
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
         """Forward ``epoch`` to the sampler's ``set_epoch`` (distributed samplers need it)."""
-        if self.sampler is not None and hasattr(self.sampler, "set_epoch"):
-            self.sampler.set_epoch(epoch)
+        if self._sampler is not None and hasattr(self._sampler, "set_epoch"):
+            self._sampler.set_epoch(epoch)
 
     # ----- state ----------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -249,8 +274,8 @@ class DataLoader:
         return generator
 
     def _indices(self, generator: _random.Generator) -> np.ndarray:
-        if self.sampler is not None:
-            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+        if self._sampler is not None:
+            return np.fromiter((int(i) for i in self._sampler), dtype=np.int64)
         n = len(self.dataset)
         return generator.rng.permutation(n) if self.shuffle else np.arange(n)
 
@@ -268,7 +293,7 @@ class DataLoader:
         self.epoch += 1
         n_batches = len(self)
         self._batch_index = self._skip
-        bounds = self.sampler.bounds if self.batch_sampler is not None else [
+        bounds = self._sampler.bounds if self._batch_sampler is not None else [
             *range(0, len(order), self.batch_size), len(order)][:n_batches + 1]
         fetch = self._epoch_fetch(order, bounds[self._skip], bounds[n_batches])
         for b in range(self._skip, n_batches):
@@ -291,9 +316,9 @@ class DataLoader:
         gathered = [_as_label_dtype(_rows(a, idx)) for a in arrays]
         make = Tensor._make
 
-        def fetch(i: int, j: int) -> tuple:
+        def fetch(i: int, j: int) -> list:
             i, j = i - start, j - start
-            return tuple([make(a[i:j], False, None) for a in gathered])
+            return [make(a[i:j], False, None) for a in gathered]
 
         return fetch
 
@@ -302,7 +327,7 @@ class DataLoader:
             arrays, base = self._source
             if base is not None:
                 idx = base[idx]
-            return tuple(_to_tensor(_rows(a, idx)) for a in arrays)
+            return [_to_tensor(_rows(a, idx)) for a in arrays]
         items = [self.dataset[int(i)] for i in idx]
         return (self.collate_fn or default_collate)(items)
 
@@ -315,8 +340,8 @@ class DataLoader:
                 raise ValueError(f"DataLoader: augment {type(self.augment).__name__} needs "
                                  f"targets, but batches have only inputs (1 field)")
             x, y = self.augment(x, _as_array(batch[1]), rng)
-            return (_to_tensor(x), _to_tensor(y), *batch[2:])
-        return (_to_tensor(self.augment(x, rng)), *batch[1:])
+            return [_to_tensor(x), _to_tensor(y), *batch[2:]]
+        return [_to_tensor(self.augment(x, rng)), *batch[1:]]
 
     def __repr__(self) -> str:
         size = len(self.dataset) if hasattr(self.dataset, "__len__") else "stream"

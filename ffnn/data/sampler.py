@@ -15,7 +15,11 @@ from ffnn import random as _random
 
 
 class Sampler:
-    """Base class: subclasses define ``__iter__`` (indices) and ``__len__``."""
+    """Base class: subclasses define ``__iter__`` (indices) and ``__len__``; generic as
+    torch's (``class MySampler(Sampler[int])``)."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __iter__(self) -> Iterator[int]:
         raise NotImplementedError

@@ -46,14 +46,14 @@ class DataParallelStrategy(Strategy):
 
     def train_loader(self, trainer, loader):
         """``loader`` sharded over the ranks: its batch_size becomes the global batch."""
-        if isinstance(loader.sampler, DistributedSampler):
+        if isinstance(loader._sampler, DistributedSampler):
             return loader
-        if loader.sampler is not None:
+        if loader._sampler is not None:
             raise ValueError(
                 f"Trainer(distributed=True): the training DataLoader has a sampler "
-                f"({type(loader.sampler).__name__}); use ffnn.distributed.DistributedSampler, "
+                f"({type(loader._sampler).__name__}); use ffnn.distributed.DistributedSampler, "
                 f"or pass arrays, a Dataset or a DataLoader without a sampler. Received: "
-                f"sampler={loader.sampler!r}")
+                f"sampler={loader._sampler!r}")
         sampler = DistributedSampler(loader.dataset, loader.batch_size, shuffle=loader.shuffle,
                                      seed=trainer.seed, drop_last=loader.drop_last,
                                      generator=trainer.loader_generator)  # the 1-process order

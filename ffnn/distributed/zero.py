@@ -264,7 +264,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             with np.errstate(invalid="ignore"):
                 for grad in grads:
                     grad *= clip_coef
-        return Tensor(np.asarray(total))
+        return Tensor._of(np.asarray(total))
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Reduce the gradients (unless done), update this rank's shard, make every rank see

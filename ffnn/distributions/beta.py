@@ -59,7 +59,7 @@ class Beta(ExponentialFamily):
         a, b = a.clamp(min=0.0), b.clamp(min=0.0)
         both_below = ((self.concentration1 < 1) & (self.concentration0 < 1)).numpy()
         ends = (self.concentration1 >= self.concentration0).to(a.dtype)
-        return ends.where(Tensor(both_below), a / (a + b))
+        return ends.where(Tensor._of(both_below), a / (a + b))
 
     @property
     def variance(self) -> Tensor:
@@ -85,7 +85,7 @@ class Beta(ExponentialFamily):
         """(α − 1) log x + (β − 1) log(1 − x) − log B(α, β)."""
         if self._validate_args:
             self._validate_sample(value)
-        value = value if isinstance(value, Tensor) else Tensor(value)
+        value = value if isinstance(value, Tensor) else Tensor._of(value)
         a, b = self.concentration1, self.concentration0
         return (a - 1) * value.log() + (b - 1) * (-value).log1p() - self._log_beta()
 

@@ -91,7 +91,7 @@ class LoRALinear(Module):
 
 
 def _as_tensor(input) -> Tensor:
-    return input if isinstance(input, Tensor) else Tensor(input)
+    return input if isinstance(input, Tensor) else Tensor._of(input)
 
 
 def set_child(parent: Module, name: str, module: Module) -> None:

@@ -54,7 +54,7 @@ class TextClassifier(Module):
         used = np.flatnonzero(mask.any(axis=0))
         length = int(used[-1]) + 1 if used.size else 1
         ids, mask = ids[:, :length], mask[:, :length]
-        pooled = self.encoder(Tensor(ids), mask, normalize=self.normalize)
+        pooled = self.encoder(Tensor._of(ids), mask, normalize=self.normalize)
         return self.head(self.dropout(pooled))
 
 

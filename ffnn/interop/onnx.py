@@ -167,7 +167,7 @@ def _op_by_op(model, example: np.ndarray, input_name: str, output_name: str,
     from ffnn.interop import onnx_trace
 
     axes = {input_name: {0: BATCH_DIM}, output_name: {0: BATCH_DIM}} if dynamic_batch else None
-    return onnx_trace.export_model(model, (Tensor(example),), input_names=[input_name],
+    return onnx_trace.export_model(model, (Tensor._of(example),), input_names=[input_name],
                                    output_names=[output_name], dynamic_axes=axes)
 
 
@@ -178,7 +178,7 @@ def _output_shape(model, example: np.ndarray) -> tuple:
     model.eval()
     try:
         with no_grad():
-            return tuple(model(Tensor(example)).shape)
+            return tuple(model(Tensor._of(example)).shape)
     finally:
         model.train(was_training)
 

@@ -30,7 +30,7 @@ def mean_pool(hidden: Tensor, attention_mask: np.ndarray) -> Tensor:
     """Σ_t m_t h_t / max(Σ_t m_t, 1e-9): hidden [N, L, E], mask [N, L] → [N, E]."""
     mask = np.asarray(attention_mask).astype(hidden.numpy().dtype)
     counts = np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-    weights = Tensor((mask / counts)[:, :, None])
+    weights = Tensor._of((mask / counts)[:, :, None])
     return ops.sum(hidden * weights, dim=1)
 
 
@@ -88,7 +88,7 @@ class SentenceEncoder(BertModel):
         if not is_grad_enabled():
             pooled = self._packed_pool(PackedBert.of(self), input_ids, mask, token_type_ids)
             if pooled is not None:
-                return Tensor(_l2_normalized(pooled) if normalize else pooled)
+                return Tensor._of(_l2_normalized(pooled) if normalize else pooled)
         hidden = super().forward(input_ids, mask, token_type_ids)
         pooled = mean_pool(hidden, mask) if self.pooling == "mean" else hidden[:, 0]
         return l2_normalize(pooled) if normalize else pooled
@@ -150,7 +150,7 @@ class SentenceEncoder(BertModel):
                     ids, mask = self.tokenize(batch)
                     pooled = self._packed_pool(plan, ids, mask, None)
                     if pooled is None:
-                        chunks.append(self(Tensor(ids), mask, normalize=normalize).numpy())
+                        chunks.append(self(Tensor._of(ids), mask, normalize=normalize).numpy())
                     else:
                         chunks.append(_l2_normalized(pooled) if normalize else pooled)
         finally:

@@ -172,8 +172,9 @@ def _scaler_state(scaler) -> dict:
 
 
 # ----- loading --------------------------------------------------------------------------
-def load(path, model: Module | None = None, *, strict: bool = True, map_location=None,
-         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args):
+def load(path=None, model: Module | None = None, *, strict: bool = True, map_location=None,
+         weights_only: bool | None = None, mmap: bool | None = None, f=None,
+         **pickle_load_args):
     """Read what :func:`save` wrote, from a path or a binary file object.
 
     A file saved as ``save(obj, f)`` gives ``obj`` back (tensors as tensors, a module rebuilt
@@ -184,8 +185,13 @@ def load(path, model: Module | None = None, *, strict: bool = True, map_location
     torch's ``map_location`` (the CPU, a dict or a function), ``weights_only`` and ``mmap``
     are accepted; loading never runs code from the file either way. A second positional
     argument that is not a Module is read as ``map_location``, as in ``torch.load(f, 'cpu')``.
-    Raises :class:`CheckpointError` for any invalid file.
+    Raises :class:`CheckpointError` for any invalid file. ``f=`` is torch's name for
+    ``path``.
     """
+    if (path is None) == (f is None):
+        raise TypeError("load: give the file as the first argument (or f=, torch's name), "
+                        "once")
+    path = f if path is None else path
     if model is not None and not isinstance(model, Module):
         model, map_location = None, model
     label = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "<file object>"

@@ -207,7 +207,7 @@ class _Unpacker:
         if marker.get("parameter"):
             tensor = Parameter(array, requires_grad=requires_grad)
         else:
-            tensor = Tensor(array, requires_grad=requires_grad and array.dtype.kind == "f")
+            tensor = Tensor._of(array, requires_grad=requires_grad and array.dtype.kind == "f")
         self.tensor_objects[name] = tensor
         return tensor
 

@@ -132,7 +132,7 @@ class MultiheadAttention(Module):
 
     def _batch_major(self, x: Tensor, name: str, batched: bool) -> Tensor:
         if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x))
+            x = Tensor._of(np.asarray(x))
         if x.ndim != (3 if batched else 2) or x.shape[-1] != self.embed_dim:
             raise ValueError(
                 f"MultiheadAttention(embed_dim={self.embed_dim}) expects {name} of shape "
@@ -176,7 +176,7 @@ class MultiheadAttention(Module):
     def _attention_with_weights(self, q, k, v, bias, p):
         scores = ops.mul(ops.matmul(q, ops.transpose(k, -1, -2)), 1.0 / math.sqrt(self.head_dim))
         if bias is not None:
-            scores = ops.add(scores, Tensor(bias))
+            scores = ops.add(scores, Tensor._of(bias))
         weights = ops.softmax(scores, dim=-1)
         dropped = F.dropout(weights, p, training=p > 0.0, generator=self.generator)
         return ops.matmul(dropped, v), dropped

@@ -43,9 +43,9 @@ class BertEmbeddings(Module):
 
     def forward(self, input_ids: Tensor, token_type_ids: Tensor | None = None) -> Tensor:
         n, length = input_ids.shape
-        positions = Tensor(np.arange(length, dtype=np.int64))
+        positions = Tensor._of(np.arange(length, dtype=np.int64))
         if token_type_ids is None:
-            token_type_ids = Tensor(np.zeros((n, length), dtype=np.int64))
+            token_type_ids = Tensor._of(np.zeros((n, length), dtype=np.int64))
         x = self.word_embeddings(input_ids) + self.position_embeddings(positions)
         x = x + self.token_type_embeddings(token_type_ids)
         return self.dropout(self.LayerNorm(x))
@@ -232,7 +232,7 @@ def _int_tensor(value, name: str) -> Tensor:
     array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
     if array.dtype.kind not in "iu":
         raise TypeError(f"BertModel: {name} must be integers. Received: dtype={array.dtype}")
-    return value if isinstance(value, Tensor) else Tensor(array)
+    return value if isinstance(value, Tensor) else Tensor._of(array)
 
 
 __all__ = ["BertModel", "BertLayer", "BertEmbeddings", "BertSelfAttention", "hf_activation"]

@@ -43,7 +43,7 @@ def _run_module(module: Module) -> Site:
     """The module itself on rows; its output in memory of its own (the plan writes in place)."""
 
     def run(x: np.ndarray) -> np.ndarray:
-        y = module(Tensor(x)).numpy()
+        y = module(Tensor._of(x)).numpy()
         return y.copy() if np.may_share_memory(x, y) else y
 
     return run
@@ -85,7 +85,7 @@ def _add_norm(norm: Module, width: int) -> Callable[[np.ndarray, np.ndarray], np
         weight = None if norm.weight is None else norm.weight.numpy()
         bias = None if norm.bias is None else norm.bias.numpy()
         return lambda x, residual: add_layer_norm_(x, residual, weight, bias, norm.eps)
-    return lambda x, residual: norm(Tensor(x + residual)).numpy()
+    return lambda x, residual: norm(Tensor._of(x + residual)).numpy()
 
 
 def _activation(module: Module) -> Site:
@@ -96,7 +96,7 @@ def _activation(module: Module) -> Site:
 
 def _embed(module: Module) -> Callable[[np.ndarray], np.ndarray]:
     """Rows of the table for integer ids (through the module: its index checks)."""
-    return lambda ids: module(Tensor(ids)).numpy()
+    return lambda ids: module(Tensor._of(ids)).numpy()
 
 
 _STRUCTURE = {"embeddings": BertEmbeddings, "encoder": BertEncoder}

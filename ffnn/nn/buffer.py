@@ -28,7 +28,7 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 
     def __new__(cls, data=None, *, persistent: bool = True) -> Tensor:
         if data is None:
-            data = Tensor(np.empty(0, dtype=dtypes.get_default_dtype()))
+            data = Tensor._of(np.empty(0, dtype=dtypes.get_default_dtype()))
         elif not isinstance(data, Tensor):
             from ffnn.creation import tensor as as_tensor  # (ffnn.tensor's rules for lists)
 

@@ -48,7 +48,7 @@ class Embedding(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            input = Tensor(np.asarray(input))
+            input = Tensor._of(np.asarray(input))
         return ops.embedding(input, self.weight, self.padding_idx)
 
     @classmethod

@@ -81,7 +81,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type:
                          f" (valid: 0..{num - 1})")
     if per_sample_weights is not None:
         per_sample_weights = per_sample_weights if isinstance(per_sample_weights, Tensor) \
-            else Tensor(np.asarray(per_sample_weights, weight.dtype))
+            else Tensor._of(np.asarray(per_sample_weights, weight.dtype))
         if per_sample_weights.numel() != len(_integers(input, "input").reshape(-1)):
             raise ValueError(f"embedding_bag: per_sample_weights must have the input's shape "
                              f"{tuple(np.shape(_integers(input, 'input')))}. Received: "

@@ -29,7 +29,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_floating("feature_alpha_dropout", input)
     data = input._data
     if p == 1.0:
-        return input * Tensor(np.zeros((), data.dtype))
+        return input * Tensor._of(np.zeros((), data.dtype))
     if data.ndim < 2:
         raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input. "
                            f"Received: shape {tuple(data.shape)}")
@@ -37,7 +37,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     kept = (_random.rng(generator).random(noise_shape) >= p).astype(data.dtype)
     a = 1.0 / math.sqrt((SATURATION * SATURATION * p + 1.0) * (1.0 - p))
     shift = (kept - 1.0) * (SATURATION * a) + SATURATION * a * p
-    return input * Tensor((kept * a).astype(data.dtype)) + Tensor(shift.astype(data.dtype))
+    return input * Tensor._of((kept * a).astype(data.dtype)) + Tensor._of(shift.astype(data.dtype))
 
 
 class FeatureAlphaDropout(_DropoutNd):

@@ -35,7 +35,7 @@ def make_activation(activation: str | Module, where: str = "FeedForward") -> Mod
 
 def _check_features(block: Module, input: Tensor) -> Tensor:
     if not isinstance(input, Tensor):
-        input = Tensor(input)
+        input = Tensor._of(input)
     if input.ndim == 0 or input.shape[-1] != block.d_model:
         raise ValueError(
             f"{type(block).__name__}(d_model={block.d_model}) expects input of shape "

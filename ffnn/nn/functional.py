@@ -218,7 +218,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif labels.size and labels.max() >= num_classes:
         raise RuntimeError(f"Class values must be smaller than num_classes. Received: "
                            f"{labels.max()} with num_classes={num_classes}")
-    return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
+    return Tensor._of(np.eye(num_classes, dtype=np.int64)[labels])
 
 
 # ----- losses --------------------------------------------------------------------------
@@ -411,7 +411,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
         raise ValueError(
             f"cross_entropy: label_smoothing must be in [0, 1]. Received: {label_smoothing}"
         )
-    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    target = target if isinstance(target, Tensor) else Tensor._of(np.asarray(target))
     if input.ndim == 1:  # one unbatched sample
         out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), weight,
                             ignore_index=ignore_index, reduction=reduction,
@@ -451,7 +451,7 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
     """Negative log-likelihood of log-probabilities ``input`` [N, C] at class indices [N]."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
-    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    target = target if isinstance(target, Tensor) else Tensor._of(np.asarray(target))
     if input.ndim != 2 or target.dtype.kind not in "iu" or target.shape != input.shape[:1]:
         raise ValueError(
             "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "
@@ -531,7 +531,7 @@ __all__ = [
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` [num_embeddings, dim] picked by the integer ``input`` (any shape)."""
     if not isinstance(input, Tensor):
-        input = Tensor(np.asarray(input))
+        input = Tensor._of(np.asarray(input))
     return ops.embedding(input, weight, padding_idx)
 
 

@@ -50,7 +50,7 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            input = Tensor(input)
+            input = Tensor._of(input)
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             features = input.shape[-1] if input.ndim else 0
             raise ValueError(
@@ -86,7 +86,7 @@ class LazyLinear(Linear):
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            input = Tensor(input)
+            input = Tensor._of(input)
         if input.ndim == 0 or input.shape[-1] == 0:
             raise ValueError(f"LazyLinear(out_features={self.out_features}) needs input with "
                              f"features on its last axis. Received: shape "

@@ -132,7 +132,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
         hinge = hinge * _like(weight, input)[labels].reshape(-1, 1)
     others = np.ones(batched.shape, dtype=bool)
     others[rows, labels] = False
-    loss = ops.where(Tensor(others), hinge, 0.0).sum(1) / batched.shape[1]
+    loss = ops.where(Tensor._of(others), hinge, 0.0).sum(1) / batched.shape[1]
     if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multi_margin_loss", size_average, reduce)

@@ -52,7 +52,7 @@ def multilabel_margin_loss(input: Tensor, target, size_average=None, reduce=None
     chosen = scores[rows, labels]  # x[y_j], [N, C]
     hinge = ops.relu(1.0 - chosen.unsqueeze(2) + scores.unsqueeze(1))  # [N, j, i]
     pairs = valid[:, :, None] & ~is_target[:, None, :]
-    loss = ops.where(Tensor(pairs), hinge, 0.0).reshape(batch, -1).sum(1) / classes
+    loss = ops.where(Tensor._of(pairs), hinge, 0.0).reshape(batch, -1).sum(1) / classes
     if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multilabel_margin_loss", size_average, reduce)

@@ -14,7 +14,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        super().__init__(data._data if isinstance(data, Tensor) else data)
+        self._setup(data._data if isinstance(data, Tensor) else data, None, False)  # its dtype
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:

@@ -42,7 +42,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     data = input._data
     slopes = _random.rng(generator).uniform(lower, upper, data.shape).astype(data.dtype)
     noise = np.where(data <= 0, slopes, np.ones((), data.dtype))
-    return input * Tensor(noise)
+    return input * Tensor._of(noise)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
@@ -54,11 +54,11 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_floating("alpha_dropout", input)
     data = input._data
     if p == 1.0:
-        return input * Tensor(np.zeros((), data.dtype))
+        return input * Tensor._of(np.zeros((), data.dtype))
     kept = (_random.rng(generator).random(data.shape) >= p).astype(data.dtype)
     a = 1.0 / math.sqrt((SATURATION * SATURATION * p + 1.0) * (1.0 - p))
     shift = (kept - 1.0) * (SATURATION * a) + SATURATION * a * p
-    return input * Tensor((kept * a).astype(data.dtype)) + Tensor(shift.astype(data.dtype))
+    return input * Tensor._of((kept * a).astype(data.dtype)) + Tensor._of(shift.astype(data.dtype))
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,

@@ -72,7 +72,7 @@ class TabularModel(Module):
 
     def forward(self, x, categories=None) -> Tensor:
         if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x))
+            x = Tensor._of(np.asarray(x))
         k = len(self.cardinalities)
         if categories is None:
             if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -93,7 +93,7 @@ class TabularModel(Module):
                                  f"Received: shape {categories.shape}")
         parts = [x] if self.num_continuous else []
         for j, table in enumerate(self.embeddings):
-            parts.append(table(Tensor(np.ascontiguousarray(categories[:, j]))))
+            parts.append(table(Tensor._of(np.ascontiguousarray(categories[:, j]))))
         if not parts:
             raise ValueError("TabularModel has neither continuous nor categorical inputs")
         h = parts[0] if len(parts) == 1 else ops.concatenate(parts, 1)

@@ -53,7 +53,7 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
-        x = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+        x = src if isinstance(src, Tensor) else Tensor._of(np.asarray(src))
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             return x + self._ff_block(self.norm2(x))

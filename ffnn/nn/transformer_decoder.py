@@ -52,7 +52,7 @@ def activation_module(activation, where: str) -> Module:
 
 
 def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    return x if isinstance(x, Tensor) else Tensor._of(np.asarray(x))
 
 
 def _batched_padding(mask, unbatched: bool):
@@ -257,7 +257,7 @@ class Transformer(Module):
         """The causal mask [sz, sz]: 0 on and below the diagonal, -inf above; of ``dtype``,
         by default the default float dtype (as torch)."""
         dtype = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
-        return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))
+        return Tensor._of(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))
 
 
 declare(Transformer, config=("d_model", "nhead", "batch_first"),

@@ -120,7 +120,7 @@ def where(condition, a, b):
     """Element-wise choice: ``a`` where ``condition`` is true, else ``b`` (differentiable in
     both; numbers take the other operand's dtype)."""
     if not isinstance(a, Tensor):
-        a = _operand(a, b) if isinstance(b, Tensor) else Tensor(a)
+        a = _operand(a, b) if isinstance(b, Tensor) else Tensor._of(a)
     a, b = _pair(a, b)
     cond = condition._data if isinstance(condition, Tensor) else condition
     if isinstance(condition, Tensor) and cond.dtype.kind in "fc":
@@ -142,8 +142,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
     bounds = [b for b in (min, max) if b is not None]
     if not bounds:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if x._data.dtype.kind != "f" or any(isinstance(b, Tensor) or isinstance(b, float)
-                                        for b in bounds):
+    if x._data.dtype.kind != "f" or any(isinstance(b, Tensor) and b._data.dtype != x._data.dtype
+                                        for b in bounds):  # a float x keeps its dtype else
         dtype = result_dtype(x, *bounds)
         x = x if x._data.dtype == dtype else x.to(dtype)
     if not any(isinstance(b, Tensor) for b in bounds):

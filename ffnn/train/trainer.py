@@ -162,7 +162,7 @@ class Trainer:
         the weights None when absent."""
         if not isinstance(batch, (tuple, list)):
             batch = (batch,)
-        x = batch[0] if isinstance(batch[0], Tensor) else Tensor(np.asarray(batch[0]))
+        x = batch[0] if isinstance(batch[0], Tensor) else Tensor._of(np.asarray(batch[0]))
         dtype = self.dtype if dtype is None else dtype
         if x._data.dtype.kind in "biuf" and x._data.dtype != dtype:
             x = Tensor._make(x._data.astype(dtype), False, None)

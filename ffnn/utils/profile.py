@@ -77,7 +77,7 @@ def profile(model: Module, input, target=None, loss_fn=None, repeat: int = 10,
     if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
         raise ValueError(f"profile: repeat must be a positive integer. Received: repeat={repeat!r}")
     if not isinstance(input, Tensor):
-        input = Tensor(input)
+        input = Tensor._of(input)
     modules = [(name or type(model).__name__, m) for name, m in model.named_modules()]
     saved_grads = [(p, p._grad) for p in model.parameters()]
     for p, _ in saved_grads:

@@ -114,7 +114,26 @@ def test_default_collate_gives_torchs_dtypes(items):
         np.testing.assert_array_equal(o.numpy(), t.numpy())
 
 
-def test_default_collate_keeps_strings_as_a_list():
+def test_default_collate_structures_as_torch():
+    """Tuple and list samples give a list of fields (a namedtuple its own type), strings the
+    sequence of them as collated (a tuple from a tuple sample), as torch's."""
+    from collections import namedtuple
+
+    from torch.utils.data import default_collate as torch_collate
+
     from ffnn.data import default_collate
 
-    assert default_collate([("a", 1.0), ("b", 2.0)])[0] == ["a", "b"]
+    pair = namedtuple("Pair", "x y")
+
+    def shape(batch):
+        if isinstance(batch, (list, tuple)) and not isinstance(batch, str):
+            return type(batch).__name__, [shape(b) for b in batch]
+        if isinstance(batch, dict):
+            return {k: shape(v) for k, v in batch.items()}
+        return batch if isinstance(batch, str) else batch.tolist()
+
+    for samples in ([("a", 1.0), ("b", 2.0)], [[1, 2], [3, 4]], [(np.array(1), "a")],
+                    [{"x": 1.0, "y": (2, "s")}] * 2, [pair(1.0, 2), pair(3.0, 4)], ["a", "b"]):
+        assert shape(default_collate(samples)) == shape(torch_collate(samples))
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([(1, 2), (3,)])

@@ -179,3 +179,68 @@ def test_einsum_sublists_and_cat_axis_as_torch():
                         tuple(lib.concatenate([a, a], axis=1).shape),
                         tuple(lib.cat([a, a], axis=0).shape)])
     assert results[0] == results[1]
+
+
+def _legacy_constructor(lib):
+    import pandas as pd
+
+    labels = np.array([0, 1, 1, 1])
+    return [str(lib.Tensor(np.zeros((2, 2))).dtype)[-7:], str(lib.Tensor(labels).dtype)[-7:],
+            str(lib.Tensor(np.array([True])).dtype)[-7:], lib.Tensor([True, False]).tolist(),
+            str(lib.Tensor(lib.ones(2, dtype=lib.float64)).dtype)[-7:],
+            lib.Tensor(labels).view(-1, 1).mean().item(),
+            str(lib.tensor(pd.Series([1.0, 2.0])).dtype)[-7:],
+            str(lib.tensor(pd.Series([1, 2])).dtype)[-5:], tuple(lib.Tensor(2, 3).shape)]
+
+
+def test_the_legacy_constructor_makes_default_floats_as_torch():
+    """``torch.Tensor(X_train)`` of sklearn's float64 features or int labels is float32 (a
+    tensor keeps its dtype); ``torch.tensor`` of a pandas Series keeps the Series' dtype."""
+    assert _legacy_constructor(ffnn) == _legacy_constructor(torch)
+
+
+def test_the_mean_of_integers_is_torchs_error_not_a_truncated_value():
+    for lib in (ffnn, torch):
+        with pytest.raises(RuntimeError, match="could not infer output dtype"):
+            lib.tensor([0, 1, 1]).mean()
+        assert lib.tensor([0, 1, 1]).mean(dtype=lib.float32).item() == pytest.approx(2 / 3)
+
+
+def _loader_attributes(lib):
+    data = lib.utils.data
+    split = data.random_split(range(10), [5, 5], generator=lib.Generator().manual_seed(0))
+    shuffled = data.DataLoader(range(10), batch_size=3, shuffle=True)
+    ordered = data.DataLoader(range(10), batch_size=4, drop_last=True)
+
+    class Every(data.Sampler[int]):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(0, self.n, 2))
+
+        def __len__(self):
+            return (self.n + 1) // 2
+
+    custom = data.DataLoader(range(10), batch_size=2, sampler=Every(10))
+    return [sorted(split[0].indices + split[1].indices), type(split[0].indices).__name__,
+            data.Subset(range(10), [1, 3]).indices,
+            type(shuffled.sampler).__name__, len(shuffled.sampler), len(shuffled.batch_sampler),
+            type(ordered.sampler).__name__, list(ordered.sampler), len(ordered.batch_sampler),
+            [b.tolist() for b in custom], len(custom.sampler)]
+
+
+def test_data_loader_samplers_and_subset_indices_as_torch():
+    """``len(loader.sampler)`` (the per-sample average of the Udacity programs), the
+    default samplers, ``Sampler[int]`` subclasses, and ``random_split``'s index lists."""
+    import torch.utils.data  # noqa: F401
+
+    import ffnn.utils.data  # noqa: F401 - lib.utils.data below
+
+    assert _loader_attributes(ffnn) == _loader_attributes(torch)
+
+
+def test_load_takes_torchs_keyword(tmp_path):
+    path = tmp_path / "state.pt"
+    ffnn.save({"w": ffnn.ones(2)}, path)
+    assert ffnn.load(f=path)["w"].tolist() == [1.0, 1.0]

@@ -65,7 +65,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float | str = 
     arrays = [t._data for t in _as_list(tensors)]
     norm_type = _norm_type(norm_type)
     if not arrays:
-        return Tensor(0.0)
+        return Tensor._of(0.0)
     module = xp(arrays[0])
     stacked = module.stack([module.asarray(_grad_norm(a, norm_type), dtype=arrays[0].dtype)
                             for a in arrays])
@@ -76,7 +76,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float | str = 
             f"non-finite ({float(total)}), so it cannot be clipped. To disable this error and "
             "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    return Tensor(module.asarray(total))
+    return Tensor._of(module.asarray(total))
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -166,7 +166,7 @@ def l1_penalty(parameters: Tensor | Iterable[Tensor]) -> Tensor:
     """
     params = _as_list(parameters)
     if not params:
-        return Tensor(0.0)
+        return Tensor._of(0.0)
     total = params[0].abs().sum()
     for param in params[1:]:
         total = total + param.abs().sum()
