@@ -146,7 +146,9 @@ def test_legacy_tensor_constructor_forms_as_torch():
     weight = ffnn.nn.Parameter(ffnn.Tensor(3, 2))  # then reset_parameters() fills it
     ffnn.nn.init.kaiming_uniform_(weight)
     assert weight.shape == (3, 2) and weight.requires_grad and np.any(weight.numpy() != 0)
-    assert ffnn.Tensor(np.arange(3)).dtype == ffnn.int64  # an ndarray keeps its dtype
+    for array in (np.arange(3), np.ones(2), np.array([True])):  # the default float, as torch
+        assert ffnn.Tensor(array).dtype == ffnn.float32 and \
+            torch.Tensor(array).dtype == torch.float32
     with pytest.raises(TypeError, match="integer sizes"):
         ffnn.Tensor(2, "a")
 
