@@ -11,7 +11,7 @@ from ffnn.data.datasets import (
     train_test_split,
 )
 from ffnn.data.iterable import ChainDataset, IterableDataset, get_worker_info
-from ffnn.data.loader import DataLoader, default_collate
+from ffnn.data.loader import DataLoader, default_collate, default_convert
 from ffnn.data.real import (
     Bunch,
     CSVData,
@@ -38,7 +38,8 @@ from ffnn.data.tabular import TabularPreprocessor, embedding_dim
 __all__ = [
     "Dataset", "ConcatDataset", "StackDataset", "TensorDataset", "ArrayDataset", "Subset",
     "random_split", "train_test_split",
-    "DataLoader", "default_collate", "StandardScaler", "MinMaxScaler", "GaussianNoise",
+    "DataLoader", "default_collate", "default_convert", "StandardScaler", "MinMaxScaler",
+    "GaussianNoise",
     "RandomShift", "Mixup", "Compose", "shift_images", "Bunch", "CSVData", "infer_task",
     "load_digits", "load_breast_cancer", "load_diabetes", "load_iris", "load_wine", "load_csv",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",

@@ -107,6 +107,21 @@ def default_collate(items) -> Any:
     return _to_tensor(np.stack([_as_array(v) for v in items]))
 
 
+def default_convert(data) -> Any:
+    """A sample as ``DataLoader(batch_size=None)`` gives it, as torch's: NumPy arrays and
+    scalars as tensors (their dtype kept), tuples as lists, sequences and dicts element by
+    element, anything else as it is."""
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biufc":
+        return Tensor._of(data)
+    if isinstance(data, dict):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*map(default_convert, data))
+    if isinstance(data, (tuple, list)):
+        return [default_convert(d) for d in data]
+    return data
+
+
 def _check_dataset(dataset, shuffle: bool, sampler, batch_sampler) -> bool:
     """Whether ``dataset`` is an ``IterableDataset`` (then without the options it cannot
     take); TypeError for one neither map-style nor iterable."""
@@ -153,9 +168,6 @@ class DataLoader:
                 raise ValueError("DataLoader: batch_sampler is mutually exclusive with "
                                  "batch_size, shuffle, sampler and drop_last")
             sampler, batch_size = _FlatBatches(batch_sampler), None
-        if batch_size is None and batch_sampler is None:
-            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; "
-                             "give a positive batch_size")
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):
@@ -210,7 +222,7 @@ class DataLoader:
     def batch_sampler(self):
         """The batch sampler given, else a ``BatchSampler`` over ``sampler`` (None for an
         iterable dataset)."""
-        if self._batch_sampler is not None or self._iterable:
+        if self._batch_sampler is not None or self._iterable or self.batch_size is None:
             return self._batch_sampler
         return sampler_module.BatchSampler(self.sampler, self.batch_size, self.drop_last)
 
@@ -222,6 +234,8 @@ class DataLoader:
         if self._batch_sampler is not None:
             return len(self._batch_sampler)
         n = self._num_samples()
+        if self.batch_size is None:  # no batching: one sample a step
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -280,11 +294,24 @@ class DataLoader:
         return generator.rng.permutation(n) if self.shuffle else np.arange(n)
 
     def __iter__(self) -> Iterator:
+        if self.batch_size is None and self._batch_sampler is None:
+            return self._samples()
         if self._iterable:  # the stream's order, batched as it comes
             self.epoch += 1
             return iterable.batches(self.dataset, self.batch_size, self.drop_last,
                                     self.collate_fn or default_collate)
         return self._map_style_batches()
+
+    def _samples(self) -> Iterator:
+        """``batch_size=None``: each sample as it is, its arrays made tensors
+        (``collate_fn`` or ``default_convert``), as torch's."""
+        convert = self.collate_fn or default_convert
+        self.epoch += 1
+        if self._iterable:
+            yield from map(convert, self.dataset)
+            return
+        for i in self._indices(self._start_epoch()):
+            yield convert(self.dataset[int(i)])
 
     def _map_style_batches(self) -> Iterator:
         generator = self._start_epoch()

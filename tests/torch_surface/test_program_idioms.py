@@ -244,3 +244,35 @@ def test_load_takes_torchs_keyword(tmp_path):
     path = tmp_path / "state.pt"
     ffnn.save({"w": ffnn.ones(2)}, path)
     assert ffnn.load(f=path)["w"].tolist() == [1.0, 1.0]
+
+
+def _unbatched(lib):
+    data = lib.utils.data
+
+    class Batches(data.IterableDataset):  # a stream that yields ready batches
+        def __iter__(self):
+            for i in range(3):
+                yield np.full((2, 2), i, np.float32), np.array([i, i])
+
+    samples = [(np.ones(2) * i, i) for i in range(3)]
+    plain = data.DataLoader(samples, batch_size=None)
+    stream = data.DataLoader(Batches(), batch_size=None)
+
+    def described(item):
+        return [(type(v).__name__, str(v.dtype).replace("torch.", ""), v.tolist())
+                if hasattr(v, "dtype")
+                else (type(v).__name__, v) for v in item]
+
+    return ([described(s) for s in plain], len(plain), plain.batch_sampler,
+            [described(s) for s in stream],
+            described(data.default_convert((np.int32(3), np.ones(1), "s"))))
+
+
+def test_a_data_loader_without_batching_gives_samples_as_torch():
+    """``batch_size=None``: the samples (or a stream's ready batches) one by one, arrays made
+    tensors of their own dtype (``default_convert``), numbers left as they are."""
+    import torch.utils.data  # noqa: F401
+
+    import ffnn.utils.data  # noqa: F401 - lib.utils.data below
+
+    assert _unbatched(ffnn) == _unbatched(torch)
