@@ -351,9 +351,8 @@ class Optimizer:
         state = {}
         for param, values in self.state.items():
             if id(param) in index and values:
-                state[index[id(param)]] = {
-                    key: value.copy() if hasattr(value, "ndim") and value.ndim > 0
-                    else _plain(value)
+                state[index[id(param)]] = {  # arrays (a 0-d parameter's 0-d ones too)
+                    key: value.copy() if isinstance(value, np.ndarray) else _plain(value)
                     for key, value in values.items()
                 }
         return {"state": state, "param_groups": groups}
@@ -412,8 +411,10 @@ class Optimizer:
 
     @staticmethod
     def _load_value(param: Tensor, index: int, name: str, value: Any) -> Any:
-        """A state entry for ``param``: arrays copied in its dtype and checked for shape."""
-        if isinstance(value, np.generic) or (hasattr(value, "ndim") and value.ndim == 0):
+        """A state entry for ``param``: arrays copied in its dtype and checked for shape (a
+        0-d parameter's state arrays stay 0-d arrays), numbers as numbers."""
+        if isinstance(value, np.generic) or (hasattr(value, "ndim") and value.ndim == 0
+                                             and param._data.ndim != 0):
             return value.item()
         if not hasattr(value, "shape") and not isinstance(value, (list, tuple)):
             return value

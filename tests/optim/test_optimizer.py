@@ -327,3 +327,31 @@ def test_a_differentiable_step_is_refused(name):
     param = Parameter(ffnn.zeros(3))
     with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True"):
         getattr(ffnn.optim, name)([param], differentiable=True)
+
+
+def _scalar_resumed(lib, make) -> float:
+    """A learnable scalar (a temperature) trained 4 steps, the optimizer saved after the
+    second and a fresh one loaded from it."""
+    b = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+    opt = make(lib, [b])
+    for i in range(4):
+        opt.zero_grad()
+        (b * b + b).backward()
+        opt.step()
+        if i == 1:
+            state = opt.state_dict()
+            opt = make(lib, [b])
+            opt.load_state_dict(state)
+    return b.item()
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, p: lib.optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda lib, p: lib.optim.Adam(p, lr=0.1), lambda lib, p: lib.optim.Adamax(p, lr=0.1),
+    lambda lib, p: lib.optim.Rprop(p, lr=0.1), lambda lib, p: lib.optim.ASGD(p, lr=0.1),
+    lambda lib, p: lib.optim.RMSprop(p, lr=0.01, momentum=0.5)], ids=lambda make: "")
+def test_a_zero_d_parameters_state_resumes_as_torch(make):
+    """Its momentum and moments are 0-d arrays, kept arrays through state_dict (a number
+    would never be updated again)."""
+    assert _scalar_resumed(ffnn, make) == pytest.approx(_scalar_resumed(torch, make),
+                                                        rel=1e-12)
