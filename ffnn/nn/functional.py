@@ -417,10 +417,10 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
                             ignore_index=ignore_index, reduction=reduction,
                             label_smoothing=label_smoothing)
         return out.reshape(()) if reduction == "none" else out
-    if input.ndim != 2:
-        raise ValueError(
-            f"cross_entropy expects logits of shape [N, C]. Received: shape {tuple(input.shape)}"
-        )
+    if input.ndim > 2:  # [N, C, d1, …]: each position a row, as torch computes it
+        return _over_positions(cross_entropy, "cross_entropy", input, target, reduction,
+                               weight=weight, ignore_index=ignore_index,
+                               label_smoothing=label_smoothing)
     w = _class_weight(weight, input, "cross_entropy")
     if target.dtype.kind in "iu":
         if target.shape != input.shape[:1]:
@@ -446,12 +446,34 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
     )
 
 
+def _over_positions(loss, name: str, input: Tensor, target: Tensor, reduction: str,
+                    **options) -> Tensor:
+    """``loss`` of inputs [N, C, d1, …] against class indices [N, d1, …] (or probabilities
+    shaped as the input): every position a row of [N·d1·…, C]; 'none' gives [N, d1, …]."""
+    c = input.shape[1]
+    rows = input.movedim(1, -1).reshape(-1, c)
+    if target.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
+        flat, shape = target.movedim(1, -1).reshape(-1, c), (input.shape[0], *input.shape[2:])
+    elif tuple(target.shape) == (input.shape[0], *input.shape[2:]):
+        flat, shape = target.reshape(-1), tuple(target.shape)
+    else:
+        raise ValueError(f"{name}: for input of shape {tuple(input.shape)} the target must "
+                         f"have shape {(input.shape[0], *input.shape[2:])} (class indices) or "
+                         f"{tuple(input.shape)} (probabilities). Received: target of shape "
+                         f"{tuple(target.shape)}")
+    out = loss(rows, flat, reduction=reduction, **options)
+    return out.reshape(shape) if reduction == "none" else out
+
+
 def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` [N, C] at class indices [N]."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     target = target if isinstance(target, Tensor) else Tensor._of(np.asarray(target))
+    if input.ndim > 2 and target.dtype.kind in "iu":  # [N, C, d1, …], as torch
+        return _over_positions(nll_loss, "nll_loss", input, target, reduction, weight=weight,
+                               ignore_index=ignore_index)
     if input.ndim != 2 or target.dtype.kind not in "iu" or target.shape != input.shape[:1]:
         raise ValueError(
             "nll_loss expects log-probabilities [N, C] and integer class indices [N]. Received: "

@@ -277,8 +277,13 @@ class CrossEntropyIndices(Op):
         n, c = self.logp.shape
         r = _quotient(grad, self.denominator) if self.reduction == "mean" else grad
         r = m.broadcast_to(r, (n,)) if m.ndim(r) == 0 else r
-        a = (1 - self.eps) * self.w_target * r
-        b = (self.eps / c) * r * self.kept
+        if self.denominator == 0:  # every label ignored: r is inf or nan, ignored rows get 0
+            with np.errstate(invalid="ignore"):
+                a = m.where(self.kept, (1 - self.eps) * self.w_target * r, 0)
+                b = m.where(self.kept, (self.eps / c) * r * self.kept, 0)
+        else:
+            a = (1 - self.eps) * self.w_target * r
+            b = (self.eps / c) * r * self.kept
         w_total = self.weight.sum() if self.weight is not None else c
         prob = m.exp(self.logp) if self.prob is None else self.prob
         g = prob * (a + b * w_total)[:, None]
@@ -358,6 +363,7 @@ class NLLLoss(Op):
         losses = -x.reshape(-1).take(self.positions) * w_target
         self.shape = x.shape
         self.w_target, self.reduction, self.denominator = w_target, reduction, w_target.sum()
+        self.kept = kept
         if reduction == "mean":
             return _quotient(losses.sum(), self.denominator).astype(x.dtype)
         return _reduce(losses.astype(x.dtype, copy=False), reduction)
@@ -366,7 +372,12 @@ class NLLLoss(Op):
         m = xp(grad)
         r = _quotient(grad, self.denominator) if self.reduction == "mean" else grad
         g = m.zeros(self.shape, dtype=self.w_target.dtype)
-        g.reshape(-1)[self.positions] = -self.w_target * r
+        if self.denominator == 0:  # every label ignored: no gradient (torch's), not nan
+            with np.errstate(invalid="ignore"):
+                values = m.where(self.kept, -self.w_target * r, 0)
+        else:
+            values = -self.w_target * r
+        g.reshape(-1)[self.positions] = values
         return g, None
 
     def backward_graph(self, grad, x, target):
