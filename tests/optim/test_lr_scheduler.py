@@ -82,6 +82,12 @@ SCHEDULES = {
     "SequentialLR_three": (lambda s, o: s.SequentialLR(
         o, [s.ExponentialLR(o, gamma=0.9), s.StepLR(o, step_size=4, gamma=0.5),
             s.LinearLR(o, start_factor=0.2, total_iters=6)], milestones=[10, 25]), 50),
+    "SequentialLR_warmup_polynomial": (lambda s, o: s.SequentialLR(  # from the base lr
+        o, [s.LinearLR(o, start_factor=1 / 3, total_iters=5),
+            s.PolynomialLR(o, total_iters=10, power=2.0)], milestones=[3]), 20),
+    "SequentialLR_then_constant": (lambda s, o: s.SequentialLR(
+        o, [s.ExponentialLR(o, gamma=0.8), s.ConstantLR(o, factor=0.5, total_iters=3)],
+        milestones=[4]), 12),
     "ChainedScheduler": (lambda s, o: s.ChainedScheduler(  # torch's docstring example
         [s.ConstantLR(o, factor=0.1, total_iters=20), s.ExponentialLR(o, gamma=0.9)],
         optimizer=o), 30),

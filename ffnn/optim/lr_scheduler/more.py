@@ -40,6 +40,12 @@ class ConstantLR(LRScheduler):
             return [g["lr"] for g in groups]
         return [g["lr"] * (1.0 / self.factor) for g in groups]
 
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr · factor before ``total_iters``, base_lr from there (a SequentialLR's
+        later scheduler starts here, from the base lr)."""
+        done = self.last_epoch >= self.total_iters
+        return [base * (self.factor + done * (1 - self.factor)) for base in self.base_lrs]
+
 
 class PolynomialLR(LRScheduler):
     """``lr = base_lr · (1 − t / total_iters)^power`` until ``total_iters``, then 0 (torch's
@@ -57,6 +63,11 @@ class PolynomialLR(LRScheduler):
             return [g["lr"] for g in groups]
         factor = ((1.0 - t / self.total_iters) / (1.0 - (t - 1) / self.total_iters)) ** self.power
         return [g["lr"] * factor for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """base_lr · (1 − min(t, total_iters) / total_iters)^power."""
+        share = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * share ** self.power for base in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
