@@ -237,3 +237,13 @@ def test_decay_param_groups_rejects_bad_arguments():
         decay_param_groups(nn.Linear(2, 2), -1)
     with pytest.raises(TypeError, match="model must be an nn.Module. Received: list"):
         decay_param_groups([], 0.1)
+
+
+def test_clip_grad_value_takes_torchs_foreach():
+    grads = []
+    for lib in (ffnn, torch):
+        p = lib.nn.Parameter(lib.ones(3))
+        p.grad = lib.tensor([3.0, -4.0, 0.1])
+        lib.nn.utils.clip_grad_value_([p], 0.2, foreach=True)
+        grads.append(p.grad.tolist())
+    assert grads[0] == grads[1]

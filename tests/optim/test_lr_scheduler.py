@@ -85,6 +85,7 @@ SCHEDULES = {
     "SequentialLR_warmup_polynomial": (lambda s, o: s.SequentialLR(  # from the base lr
         o, [s.LinearLR(o, start_factor=1 / 3, total_iters=5),
             s.PolynomialLR(o, total_iters=10, power=2.0)], milestones=[3]), 20),
+    "StepLR_float_step_size": (lambda s, o: s.StepLR(o, 1.5, gamma=0.5), 14),  # torchtext's
     "SequentialLR_then_constant": (lambda s, o: s.SequentialLR(
         o, [s.ExponentialLR(o, gamma=0.8), s.ConstantLR(o, factor=0.5, total_iters=3)],
         milestones=[4]), 12),
@@ -259,7 +260,7 @@ def test_scheduler_sets_initial_lr_and_base_lrs():
     "build, error, message",
     [
         (lambda s, o: s.StepLR(o, step_size=0), ValueError,
-         "step_size must be a positive integer. Received: step_size=0"),
+         "step_size must be a positive number. Received: step_size=0"),
         (lambda s, o: s.CosineAnnealingLR(o, T_max=-3), ValueError, "T_max=-3"),
         (lambda s, o: s.LinearLR(o, start_factor=0.0), ValueError,
          "Starting multiplicative factor expected to be greater than 0"),

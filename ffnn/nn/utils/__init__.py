@@ -120,8 +120,10 @@ def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
-    """Clamp every gradient element into ``[-clip_value, clip_value]``, in place."""
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]``, in place
+    (``foreach``: how torch loops over the gradients; the same values)."""
     if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real) or clip_value < 0:
         raise ValueError(
             f"clip_value must be a number >= 0. Received: clip_value={clip_value!r}"

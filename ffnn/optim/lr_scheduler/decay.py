@@ -4,6 +4,7 @@ so changes made to ``lr`` from outside carry on, and offers the closed form torc
 
 from __future__ import annotations
 
+import numbers
 import types
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
@@ -59,7 +60,11 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
-        check_positive_int("step_size", step_size)
+        # a positive number: torch's text-classification tutorial writes StepLR(opt, 1.0, …)
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or \
+                not step_size > 0:
+            raise ValueError(f"step_size must be a positive number. Received: "
+                             f"step_size={step_size!r}")
         check_factor("gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
