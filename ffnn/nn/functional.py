@@ -40,6 +40,7 @@ from ffnn.nn.loss_more import (  # noqa: F401 - torch's functional names
 from ffnn.nn.padding import pad  # noqa: F401 - torch's functional name
 from ffnn.ops import losses, norms
 from ffnn.ops.dropout import Dropout as _DropoutOp
+from ffnn.size import Size
 from ffnn.tensor import Tensor, _operand
 
 # ----- layers and activations ----------------------------------------------------------
@@ -268,6 +269,27 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
         )
 
 
+def _matched(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """(input, target) of one shape for an element-wise regression loss: shapes that differ
+    only by dims of length 1 (a critic's [1, 1] value against a [1] or 0-d return) broadcast
+    with torch's warning, their elements paired one to one as torch pairs them; any other
+    difference is ``_check_same_shape``'s error (torch would pair every input with every
+    target)."""
+    if input._data.shape != target._data.shape and input.numel() == target.numel():
+        try:
+            shape = np.broadcast_shapes(input._data.shape, target._data.shape)
+        except ValueError:  # not broadcastable at all
+            shape = None
+        if shape is not None and int(np.prod(shape)) == input.numel():
+            warnings.warn(f"Using a target size ({Size(target.shape)}) that is different to the "
+                          f"input size ({Size(input.shape)}). This will likely lead to incorrect "
+                          "results due to broadcasting. Please ensure they have the same size.",
+                          UserWarning, stacklevel=3)
+            return input.expand(*shape), target.expand(*shape)
+    _check_same_shape(name, input, target)
+    return input, target
+
+
 def _float_target(target: Tensor, input: Tensor) -> Tensor:
     if target.dtype != input.dtype:
         return target.to(input.dtype)
@@ -281,7 +303,7 @@ def mse_loss(input: Tensor, target, size_average=None, reduce=None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _target(target, input)
-    _check_same_shape("MSELoss", input, target)
+    input, target = _matched("MSELoss", input, target)
     if weight is not None:
         terms = losses.MSELoss.apply(input, _float_target(target, input), reduction="none")
         return _weighted(terms, weight, input, reduction, by_weight=True)
@@ -294,7 +316,7 @@ def l1_loss(input: Tensor, target, size_average=None, reduce=None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     target = _target(target, input)
-    _check_same_shape("L1Loss", input, target)
+    input, target = _matched("L1Loss", input, target)
     if weight is not None:
         terms = losses.L1Loss.apply(input, _float_target(target, input), reduction="none")
         return _weighted(terms, weight, input, reduction, by_weight=True)
@@ -310,7 +332,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive. Received: delta={delta}")
     target = _target(target, input)
-    _check_same_shape("HuberLoss", input, target)
+    input, target = _matched("HuberLoss", input, target)
     if weight is not None:
         terms = losses.HuberLoss.apply(input, _float_target(target, input), reduction="none",
                                        delta=delta)

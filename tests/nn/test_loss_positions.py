@@ -83,3 +83,24 @@ def test_labels_all_ignored_give_a_nan_loss_and_no_gradient_as_torch(loss):
     assert np.isnan(results[0][0]) and np.isnan(results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert not np.isnan(results[0][1]).any()
+
+
+@pytest.mark.parametrize("shapes", [((1, 1), (1,)), ((1,), ()), ((3, 1), (1, 3, 1))])
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_shapes_paired_one_to_one_broadcast_with_torchs_warning(loss, shapes):
+    """A critic's [1, 1] value against a [1] return: torch pairs them one to one (with its
+    warning), and so does ffnn; [4, 1] against [4] (every input with every target in torch)
+    stays ffnn's error."""
+    values = []
+    for lib in (ffnn, torch):
+        x = lib.tensor(np.linspace(0.1, 0.9, int(np.prod(shapes[0]))).reshape(shapes[0]),
+                       requires_grad=True)
+        target = lib.tensor(np.linspace(1.0, 2.0, int(np.prod(shapes[1]))).reshape(shapes[1]))
+        with pytest.warns(UserWarning, match="Using a target size"):
+            out = getattr(lib.nn.functional, loss)(x, target)
+        out.backward()
+        values.append((out.item(), x.grad.numpy()))
+    assert values[0][0] == pytest.approx(values[1][0], rel=1e-6)
+    np.testing.assert_allclose(values[0][1], values[1][1], rtol=1e-6)
+    with pytest.raises(ValueError, match="does not broadcast them silently"):
+        getattr(ffnn.nn.functional, loss)(ffnn.zeros(4, 1), ffnn.ones(4))
