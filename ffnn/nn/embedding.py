@@ -17,12 +17,22 @@ class Embedding(Module):
     """y = W[idx]: idx of any shape (integers) → [*idx.shape, embedding_dim].
 
     W [num_embeddings, embedding_dim] is initialised N(0, 1) as torch does; the row
-    ``padding_idx`` (if given) starts at zero and gets no gradient.
+    ``padding_idx`` (if given) starts at zero and gets no gradient. ``max_norm``: each row
+    looked up is first rescaled in place to a ``norm_type``-norm of at most ``max_norm``
+    (torch's ``embedding_renorm_``: by max_norm / (norm + 1e-7)). ``sparse=True`` (torch's
+    sparse gradient) gives the same gradient, dense.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype=None, generator=None, device=None, _weight=None):
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False, dtype=None,
+                 generator=None, device=None, _weight=None):
         super().__init__()
+        if scale_grad_by_freq:
+            raise NotImplementedError("Embedding: scale_grad_by_freq=True (gradients divided by "
+                                      "each index's count in the batch) is not provided")
+        self.max_norm, self.norm_type, self.sparse = max_norm, float(norm_type), bool(sparse)
+        self.scale_grad_by_freq = False
         _check_positive_int("Embedding", num_embeddings=num_embeddings,
                             embedding_dim=embedding_dim)
         if padding_idx is not None:
@@ -49,10 +59,14 @@ class Embedding(Module):
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             input = Tensor._of(np.asarray(input))
+        if self.max_norm is not None:
+            _renorm_rows(self.weight._data, input._data, self.max_norm, self.norm_type)
         return ops.embedding(input, self.weight, self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False):
         """An Embedding holding ``embeddings`` [num, dim]; frozen unless ``freeze=False``."""
         weights = np.asarray(embeddings)
         if weights.ndim != 2:
@@ -60,15 +74,35 @@ class Embedding(Module):
                 "Embedding.from_pretrained: embeddings must be 2-D. "
                 f"Received: shape={weights.shape}"
             )
-        module = cls(*weights.shape, padding_idx=padding_idx, dtype=weights.dtype,
-                     _weight=weights)
+        module = cls(*weights.shape, padding_idx=padding_idx, max_norm=max_norm,
+                     norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+                     dtype=weights.dtype, _weight=weights)
         module.weight.requires_grad_(not freeze)
         return module
 
     def extra_repr(self) -> str:
-        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        return text + (", sparse=True" if self.sparse else "")
 
 
-declare(Embedding, config=("num_embeddings", "embedding_dim", "padding_idx"),
+def _renorm_rows(weight: np.ndarray, indices: np.ndarray, max_norm: float,
+                 norm_type: float) -> None:
+    """Rescale in place each row of ``weight`` that ``indices`` names whose norm exceeds
+    ``max_norm`` by max_norm / (norm + 1e-7), as torch's ``embedding_renorm_`` (outside the
+    graph)."""
+    rows = np.unique(indices.reshape(-1))
+    norms = np.linalg.norm(weight[rows].astype(np.float64), ord=norm_type, axis=1)
+    over = norms > max_norm
+    scale = (max_norm / (norms[over] + 1e-7)).astype(weight.dtype)
+    weight[rows[over]] *= scale[:, None]
+
+
+declare(Embedding, config=("num_embeddings", "embedding_dim", "padding_idx", "max_norm",
+                           "norm_type"),
         shapes=lambda c: {"weight": (c["num_embeddings"], c["embedding_dim"])})

@@ -52,3 +52,34 @@ def test_embedding_errors_name_the_problem():
         layer(ffnn.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="padding_idx"):
         nn.Embedding(5, 2, padding_idx=7)
+
+
+def _renormed(lib, **options):
+    weights = np.random.default_rng(0).standard_normal((5, 3)) * 2
+    layer = lib.nn.Embedding(5, 3, **options)
+    with lib.no_grad():
+        layer.weight.copy_(lib.tensor(weights))
+    out = layer(lib.tensor([[0, 2], [2, 4]]))
+    (out * lib.arange(12.0, dtype=out.dtype).reshape(2, 2, 3)).sum().backward()
+    grad = layer.weight.grad
+    return (repr(layer), out.detach().numpy(), layer.weight.detach().numpy(),
+            (grad.to_dense() if lib is torch and grad.is_sparse else grad).numpy())
+
+
+@pytest.mark.parametrize("options", [{"max_norm": 1.0}, {"max_norm": 1.5, "norm_type": 1.0},
+                                     {"sparse": True}, {"max_norm": 0.5, "padding_idx": 2}])
+def test_max_norm_and_sparse_as_torch(options):
+    """``max_norm`` rescales the rows looked up, in place (word2vec programs), and
+    ``sparse=True`` gives torch's gradient, dense."""
+    ours, theirs = _renormed(ffnn, **options), _renormed(torch, **options)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:], theirs[1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_max_norm_survives_a_checkpoint(tmp_path):
+    layer = nn.Embedding(5, 3, max_norm=1.0, norm_type=1.0)
+    path = tmp_path / "embedding.ffnn"
+    ffnn.io.save(path, layer)
+    loaded = ffnn.io.load(path).model
+    assert (loaded.max_norm, loaded.norm_type) == (1.0, 1.0)
