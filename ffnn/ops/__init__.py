@@ -221,6 +221,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     end = reductions.normalize_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     size = 1
     for n in dims[start : end + 1]:
         size *= n
@@ -276,6 +278,10 @@ def concatenate(tensors, dim=0):
     """The tensors joined along ``dim``, in torch's result dtype of them all; a 1-d empty
     tensor (an accumulator started as ``torch.tensor([])``) is skipped, as torch skips it."""
     tensors = _promoted(tensors)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     kept = [t for t in tensors if t.shape != (0,)]
     if len(kept) < len(tensors) and kept:
         return shape.Concatenate.apply(*kept, dim=dim)

@@ -139,3 +139,16 @@ def test_clamp_by_tensors_passes_the_gradient_to_the_bound_that_binds_as_torch()
         (out * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
         grads.append([out.tolist(), x.grad.tolist(), low.grad.item(), high.grad.tolist()])
     assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda lib: lib.zeros(2, 3, 3).flatten(-1, -2), "start_dim cannot come after end_dim"),
+    (lambda lib: lib.nn.Flatten(-1, -2)(lib.zeros(2, 3, 3)), "start_dim cannot come after"),
+    (lambda lib: lib.cat([lib.tensor(1.0), lib.tensor(2.0)]),
+     r"zero-dimensional tensor \(at position 0\) cannot be concatenated")])
+def test_what_torch_refuses_is_refused_with_its_message(make, message):
+    """A reversed flatten range (it made a wrong shape silently) and ``cat`` of 0-d tensors
+    (an IndexError): torch's RuntimeError and words."""
+    for lib in (ffnn, torch):
+        with pytest.raises(RuntimeError, match=message):
+            make(lib)
