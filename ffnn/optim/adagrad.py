@@ -103,7 +103,8 @@ class Adagrad(Optimizer):
         check_number("eps", group["eps"], "epsilon value")
 
     def _init_state(self, param, group) -> dict[str, Any]:
-        state_sum = xp(param).full_like(param, group["initial_accumulator_value"])
+        # the constructor's value for every group, as torch's (a group's own is ignored)
+        state_sum = xp(param).full_like(param, self.defaults["initial_accumulator_value"])
         return {"step": 0, "sum": state_sum}
 
     def fused_update(self, state, group, step: int):

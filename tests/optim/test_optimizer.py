@@ -355,3 +355,11 @@ def test_a_zero_d_parameters_state_resumes_as_torch(make):
     would never be updated again)."""
     assert _scalar_resumed(ffnn, make) == pytest.approx(_scalar_resumed(torch, make),
                                                         rel=1e-12)
+
+
+def test_adagrad_starts_every_group_from_the_constructors_accumulator_as_torch():
+    """torch fills each sum with the constructor's initial_accumulator_value, whatever a
+    group says."""
+    run_both(lambda lib, ps: lib.optim.Adagrad(
+        [{"params": ps[:2]}, {"params": ps[2:], "initial_accumulator_value": 0.5}], lr=0.1,
+        initial_accumulator_value=0.1), steps=10)
