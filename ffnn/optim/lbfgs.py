@@ -45,6 +45,17 @@ class LBFGS(Optimizer):
     def _check_group(self, group) -> None:
         check_number("lr", group["lr"], "learning rate")
 
+    @staticmethod
+    def _load_value(param, index: int, name: str, value):
+        """A loaded state entry: LBFGS keeps flat vectors over all its parameters and
+        histories of them (``old_dirs``, ``old_stps``, ``ro``), so arrays and lists are
+        copied as they are, with no parameter shape to match; numbers stay numbers."""
+        if isinstance(value, (list, tuple)):
+            return [np.array(v, copy=True) if hasattr(v, "shape") else v for v in value]
+        if isinstance(value, np.generic) or (hasattr(value, "ndim") and value.ndim == 0):
+            return value.item()
+        return np.array(value, copy=True) if hasattr(value, "shape") else value
+
     def _flat_grad(self) -> np.ndarray:
         return np.concatenate([
             np.zeros(p.numel(), p.dtype) if p._grad is None else p._grad.reshape(-1)

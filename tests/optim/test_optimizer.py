@@ -363,3 +363,29 @@ def test_adagrad_starts_every_group_from_the_constructors_accumulator_as_torch()
     run_both(lambda lib, ps: lib.optim.Adagrad(
         [{"params": ps[:2]}, {"params": ps[2:], "initial_accumulator_value": 0.5}], lr=0.1,
         initial_accumulator_value=0.1), steps=10)
+
+
+def _lbfgs_resumed(lib) -> list:
+    """Two parameters (LBFGS's flat vectors span both) fitted by 5 iterations, the optimizer
+    saved, a fresh one loaded from it and stepped again."""
+    a = lib.tensor([1.5, -0.5], dtype=lib.float64, requires_grad=True)
+    b = lib.tensor([[0.3, 0.2]], dtype=lib.float64, requires_grad=True)
+    opt = None
+
+    def closure():
+        opt.zero_grad()
+        loss = ((a - 1) ** 4).sum() + (a ** 2).sum() + ((b - a) ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt = lib.optim.LBFGS([a, b], lr=0.5, history_size=4, max_iter=5)
+    opt.step(closure)
+    state = opt.state_dict()
+    opt = lib.optim.LBFGS([a, b], lr=0.5, history_size=4, max_iter=5)
+    opt.load_state_dict(state)
+    opt.step(closure)
+    return a.tolist() + b.flatten().tolist()
+
+
+def test_lbfgs_resumes_from_its_state_dict_as_torch():
+    np.testing.assert_allclose(_lbfgs_resumed(ffnn), _lbfgs_resumed(torch), rtol=1e-12)
