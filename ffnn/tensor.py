@@ -62,8 +62,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     @classmethod
     def _of(cls, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        """``data`` as a tensor, an ndarray keeping its dtype (a list of numbers taking the
-        default float dtype, as ``torch.tensor`` would not: ints stay ints there)."""
+        """``data`` as a tensor, for ffnn's own code: an ndarray keeps its dtype, a Python
+        list of numbers takes the default float dtype (the legacy constructor's rule)."""
         out = object.__new__(cls)
         if dtype is None and isinstance(data, (list, tuple)):
             dtype = _legacy_dtype(data)
