@@ -17,7 +17,7 @@ from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
 from ffnn.tensor_compositions import CompositionTensorMethods
 from ffnn.tensor_extras import ExtraTensorMethods
-from ffnn.tensor_inplace import InPlaceMethods
+from ffnn.tensor_inplace import InPlaceMethods, _torch_name
 from ffnn.tensor_inplace_more import MoreInPlaceMethods
 from ffnn.tensor_linalg import LinalgTensorMethods
 from ffnn.tensor_math import MathTensorMethods
@@ -536,7 +536,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if dtype is None and self._data.dtype.kind not in "fc":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be "
                                "either a floating point or complex dtype. Got: "
-                               f"{_torch_type_name(self._data.dtype)}")
+                               f"{_torch_name(self._data.dtype)}")
         return ops.mean(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, correction=None,
@@ -732,7 +732,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
             dtype = np.int64
         x = self if dtype is None else self.to(dtype)
         if x.ndim == 0:  # the value itself
-            _check_scalar_dim(dim)
+            ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             return x.clone()
         return ops.cumsum(x, dim)
 
@@ -886,14 +886,14 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         """``(values, indices)`` sorted along ``dim`` (a stable sort, so ties keep their
         order); the values are differentiable."""
         if self.ndim == 0:  # torch: the value itself, index 0
-            _check_scalar_dim(dim)
+            ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             return SortResult(self.clone(), Tensor._make(np.zeros((), np.int64), False, None))
         indices = self.argsort(dim, descending)
         return SortResult(ops.gather(self, dim, indices), indices)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         if self.ndim == 0:
-            _check_scalar_dim(dim)
+            ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             return Tensor._make(np.zeros((), np.int64), False, None)
         array = self.numpy()
         if array.dtype.kind in "ub":
@@ -905,7 +905,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``
         (NaN counted the largest, as torch counts it)."""
         if self.ndim == 0 and k == 1:
-            _check_scalar_dim(dim)
+            ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             values, indices = self.reshape(1).topk(1, 0, largest, sorted)
             return TopKResult(values.reshape(()), indices.reshape(()))
         if not 0 <= k <= self.shape[dim]:
@@ -1095,19 +1095,6 @@ def _only(found: dict, chosen: tuple | None) -> list:
         return list(found.values())
     keep = {id(t) for t in chosen}
     return [entry for entry in found.values() if id(entry[0]) in keep]
-
-
-def _torch_type_name(dtype) -> str:
-    from ffnn.tensor_inplace import _torch_name  # noqa: PLC0415 - it imports this module
-
-    return _torch_name(dtype)
-
-
-def _check_scalar_dim(dim: int) -> None:
-    """torch's IndexError for a dim other than 0 or -1 of a 0-d tensor."""
-    if dim not in (0, -1):
-        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
-                         f"{dim})")
 
 
 def _fill_value(value, like: Tensor) -> Tensor:
