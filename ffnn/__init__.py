@@ -6,6 +6,8 @@ hand in ``ffnn.ops`` next to its forward formula.
 
 import math
 
+import numpy as np
+
 from ffnn import (
     _malloc,
     autograd,
@@ -26,6 +28,7 @@ from ffnn.autograd import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -176,6 +179,7 @@ from ffnn.ops import (
 )
 from ffnn.random import (
     Generator,
+    default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
@@ -198,6 +202,9 @@ from ffnn.type_promotion import *  # noqa: F403 - see its __all__
 
 __version__ = "0.1.0"
 
+dtype = np.dtype
+"""torch's dtype class: ffnn's dtypes are NumPy's (``isinstance(x.dtype, ffnn.dtype)``)."""
+
 float = float32  # noqa: A001 - torch.float is float32
 int = int32  # noqa: A001 - torch.int is int32
 bool = bool_  # noqa: A001 - torch.bool
@@ -208,7 +215,8 @@ __all__ = [
     "nan", "newaxis", "zeros", "ones", "full", "zeros_like",
     "ones_like", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "cat",
     "concatenate", "stack", "is_tensor", "no_grad", "enable_grad", "set_grad_enabled",
-    "inference_mode", "autograd", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+    "inference_mode", "is_inference_mode_enabled", "autograd", "dtype",
+    "default_generator", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "is_grad_enabled", "manual_seed", "seed", "initial_seed", "Generator", "get_rng_state",
     "set_rng_state",
     "float16", "float32", "float64", "bfloat16", "half", "double", "int32", "int64", "long",

@@ -8,6 +8,7 @@ Every factory takes ``dtype=``, ``device=`` (``'cpu'``; a GPU raises, see ``ffnn
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,19 +26,29 @@ def _new(array: np.ndarray, requires_grad: bool, device) -> Tensor:
 
 def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (list, number, ndarray, Tensor)."""
+    """A new tensor holding a copy of ``data`` (list, number, ndarray, Tensor; of a tensor
+    with torch's warning to prefer ``clone().detach()``)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.clone().detach() or sourceTensor.clone().detach()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     array = _to_array(data, dtype)
-    if isinstance(data, np.ndarray) and array is data:
+    source = data._data if isinstance(data, Tensor) else data
+    if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
         array = array.copy()
     return _new(array, requires_grad, device)
 
 
 def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
-    """A tensor sharing memory with ``data`` where possible."""
+    """A tensor sharing memory with ``data`` where possible (a tensor or an array of the
+    dtype asked); other data converted as ``tensor`` converts it (a list of ints: int64)."""
     check_device(device)
-    if isinstance(data, Tensor) and (dtype is None or dtypes.to_dtype(dtype) == data.dtype):
-        return data
-    return Tensor._of(data, dtype=dtype)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor._of(data if dtype is None else np.asarray(data, dtypes.to_dtype(dtype)))
+    return Tensor._of(_to_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

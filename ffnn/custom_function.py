@@ -115,7 +115,7 @@ class _UserOp(autograd.Op):
                 if isinstance(t, Tensor) and t._version_box[1] > self.tick]
 
     def backward(self, grad):
-        grads = [Tensor._make(g, False, None) for g in self.split(grad)]
+        grads = [None if g is None else Tensor._make(g, False, None) for g in self.split(grad)]
         with autograd.no_grad():
             result = self.function.backward(self.ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
@@ -180,8 +180,14 @@ def _attach_many(outputs: tuple, differentiable: list, args: tuple, node: _UserO
         True, node)
 
     def split(grad):
-        return [grad[a:b].reshape(s).astype(outputs[i].dtype, copy=False)
-                for i, a, b, s in zip(differentiable, starts[:-1], starts[1:], shapes)]
+        """One gradient per output, as torch hands them to ``backward``: a differentiable
+        output's segment, zeros for another tensor (an index, one marked
+        non-differentiable), None for a Python value."""
+        grads = [np.zeros(o.shape, o.dtype) if isinstance(o, Tensor) else None
+                 for o in outputs]
+        for i, a, b, s in zip(differentiable, starts[:-1], starts[1:], shapes):
+            grads[i] = grad[a:b].reshape(s).astype(outputs[i].dtype, copy=False)
+        return grads
 
     node.split = split
     result = list(outputs)

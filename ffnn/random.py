@@ -22,19 +22,28 @@ class Generator:
         if isinstance(seed, str) or type(seed).__name__ == "device" or is_device(device):
             check_device(seed if device is None else device, "Generator(device)")
             seed = None if not isinstance(seed, int) else seed
-        self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
+        self.manual_seed(np.random.SeedSequence().entropy % (1 << 64) if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:
         try:
             seed = int(seed)
         except (TypeError, ValueError):
             raise TypeError(f"manual_seed expects an integer. Received: seed={seed!r}") from None
-        if seed < 0:
-            raise ValueError(f"manual_seed expects a non-negative integer. Received: seed={seed}")
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise RuntimeError(f"Overflow when unpacking long long: manual_seed expects a seed "
+                               f"in [-2**63, 2**64). Received: seed={seed}")
+        seed %= 1 << 64  # torch's: a negative seed is taken modulo 2**64
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         self._stream: tuple[dict, int] | None = None  # set_stream's, until first used
         return self
+
+    @property
+    def device(self):
+        """``device(type='cpu')``: ffnn's generators draw on the CPU."""
+        from ffnn.device import device
+
+        return device("cpu")
 
     @property
     def rng(self) -> np.random.Generator:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
+from ffnn.indexing import torch_index
 from ffnn.size import Size, shape_of
 from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
@@ -252,26 +253,42 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return self
 
     def to(self, *args, **kwargs) -> Tensor:
-        """A copy cast to a dtype (differentiable), as ``tensor.to(torch.float64)``; a device
+        """A copy cast to a dtype, as ``tensor.to(torch.float64)`` (differentiable to a
+        floating dtype; an integer or bool result carries no gradient, as torch's); a device
         (``'cpu'``, ``ffnn.device('cpu')``) is accepted, a GPU raises (see ``ffnn.device``);
-        ``t.to(other)`` takes ``other``'s dtype."""
+        ``t.to(other)`` takes ``other``'s dtype; ``copy=True`` (or the third positional
+        argument, after ``non_blocking``) copies even where nothing changes."""
         from ffnn.device import check_device, is_device
 
         dtype = kwargs.get("dtype")
         check_device(kwargs.get("device"))
+        flags = []  # non_blocking, copy: torch's positional order after the dtype
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
+            elif isinstance(arg, bool):
+                flags.append(arg)
             elif is_device(arg):
                 check_device(arg)
             else:
                 dtype = arg
+        copy = kwargs.get("copy", flags[1] if len(flags) > 1 else False)
+        result = self._cast(dtype)
+        return result.clone() if copy and result is self else result
+
+    def _cast(self, dtype) -> Tensor:
+        """This tensor as ``dtype`` (itself where it has it; None: itself)."""
         if dtype is None:
             return self
         from ffnn.ops.elementwise import Cast
 
         dtype = dtypes.to_dtype(dtype)
-        return self if dtype == self._data.dtype else Cast.apply(self, dtype=dtype)
+        if dtype == self._data.dtype:
+            return self
+        if dtype.kind not in "fc" and self.requires_grad:  # no gradient (torch's rule)
+            with autograd.no_grad():  # the op is still applied (recorded by a tracer)
+                return Cast.apply(self, dtype=dtype)
+        return Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None, non_blocking: bool = False):
         """Without an argument, torch's type name (``'torch.FloatTensor'``); otherwise a cast
@@ -561,7 +578,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if isinstance(dim, Tensor):
             return ops.maximum(self, dim)
         if dim is None:
-            return ops.amax(self, None, False)
+            return ops.reductions.Extremum.apply(self, largest=True)  # NaN: its own share
         values, indices = self._extremum(dim, keepdim, largest=True)
         return MaxResult(values, indices)
 
@@ -570,7 +587,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         if dim is None:
-            return ops.amin(self, None, False)
+            return ops.reductions.Extremum.apply(self, largest=False)
         values, indices = self._extremum(dim, keepdim, largest=False)
         return MinResult(values, indices)
 
@@ -671,7 +688,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        self._setitem(_index_of(index), value)
+        index, first = torch_index(index)  # torch's reading (``ffnn.indexing``)
+        target = self if first is None else self[first]
+        target._setitem(index, value)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -991,14 +1010,6 @@ def _data_of(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def _index_of(index):
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert data to an array with torch's dtype rules (see the module docstring)."""
     if isinstance(data, Tensor):
@@ -1015,11 +1026,11 @@ def _to_array(data, dtype=None) -> np.ndarray:
             or (hasattr(data, "__array__") and hasattr(data, "dtype")):  # a pandas Series
         return _check_numeric(np.asarray(data), data)
     array = _check_numeric(_as_rectangular(data), data)
-    if array.dtype.kind == "f":
-        return array.astype(_numpy_float_dtype(data) or dtypes.get_default_dtype())
-    if array.dtype.kind in "iu":
-        return array.astype(np.int64)
-    return array
+    inferred = _inferred_dtype(data)
+    if inferred is None:  # no element (``[]``), or one of another kind: NumPy's, by kind
+        inferred = {"f": dtypes.get_default_dtype(), "i": np.int64, "u": np.int64}.get(
+            array.dtype.kind, array.dtype)
+    return array.astype(inferred, copy=False)
 
 
 def _as_rectangular(data) -> np.ndarray:
@@ -1048,19 +1059,42 @@ def _as_rectangular(data) -> np.ndarray:
     return np.asarray(data)
 
 
-def _numpy_float_dtype(data):
-    """The widest NumPy float scalar type inside nested lists (torch keeps it:
-    ``tensor([np.float64(1.0)])`` is float64), or None when there is none."""
-    found = None
-    stack = [data]
+def _leaf_dtype(item) -> np.dtype | None:
+    """torch's dtype of one element of a nested list: a tensor's, an array's or a NumPy
+    scalar's own; bool, int64, the default float or its complex for Python numbers."""
+    if isinstance(item, Tensor):
+        return item._data.dtype
+    if isinstance(item, (np.ndarray, np.generic)):
+        return item.dtype
+    if isinstance(item, bool):
+        return np.dtype(bool)
+    if isinstance(item, int):
+        return np.dtype(np.int64)
+    if isinstance(item, float):
+        return dtypes.get_default_dtype()
+    if isinstance(item, complex):
+        return np.dtype(np.complex64 if dtypes.get_default_dtype() == np.float32
+                        else np.complex128)
+    return None
+
+
+def _inferred_dtype(data) -> np.dtype | None:
+    """torch's dtype for nested lists: its elements' dtypes (``_leaf_dtype``) promoted by
+    ``torch.promote_types`` (``tensor([np.uint8(3)])`` is uint8, a list of 0-d float64
+    tensors float64, ``[np.float16(2), 1.5]`` float32); None where an element has none."""
+    from ffnn.type_promotion import promote_types
+
+    found, stack = None, [data]
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif isinstance(item, np.floating):
-            found = item.dtype if found is None else np.promote_types(found, item.dtype)
-        elif isinstance(item, np.ndarray) and item.dtype.kind == "f":
-            found = item.dtype if found is None else np.promote_types(found, item.dtype)
+            continue
+        dtype = _leaf_dtype(item)
+        if dtype is None or dtype.kind not in "biufc":
+            return None
+        if found is None or dtype != found:
+            found = dtype if found is None else promote_types(found, dtype)
     return found
 
 

@@ -111,10 +111,18 @@ class InPlaceMethods:
             view, view_of = base, base._view_of
 
     def _overwrite(self, values) -> None:
-        """Replace every value (fill_, normal_ …): the old values no longer matter."""
-        if autograd.is_grad_enabled() and self.requires_grad:
-            self._check_may_change()
-            self._ctx, self.requires_grad = None, False
+        """Replace every value (fill_, normal_ …; ``values`` broadcast, a tensor or an array):
+        the old values get no gradient, as torch's; in the graph (the tensor requires a
+        gradient, or a value does) as ``self[...] = values``, so that a view's base sees it
+        (``h[:, 0].zero_()``) and a value that requires a gradient gets one."""
+        Tensor = _tensor_cls()
+        if autograd.is_grad_enabled() and (self.requires_grad or getattr(
+                values, "requires_grad", False)):
+            if not isinstance(values, Tensor):
+                values = Tensor._make(np.asarray(values, dtype=self._data.dtype), False, None)
+            self._setitem(Ellipsis, values)
+            return
+        values = values._data if isinstance(values, Tensor) else values
         self._write(np.broadcast_to(np.asarray(values, dtype=self._data.dtype), self.shape))
 
     def _setitem(self, index, value) -> None:
@@ -233,7 +241,7 @@ class InPlaceMethods:
         return self
 
     def fill_(self, value):
-        self._overwrite(getattr(value, "_data", value))
+        self._overwrite(value)
         return self
 
     def copy_(self, src, non_blocking: bool = False):

@@ -61,11 +61,11 @@ def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def promote_types(type1, type2) -> np.dtype:
-    """torch's promotion of two dtypes: within a category (bool < integer < floating) the
+    """torch's promotion of two dtypes: within a category (bool < integer < floating < complex) the
     larger (uint8 with int8: int16), across categories the higher one's dtype
     (int64 with float16: float16)."""
     a, b = dtypes.to_dtype(type1), dtypes.to_dtype(type2)

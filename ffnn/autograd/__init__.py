@@ -16,6 +16,7 @@ The user-facing pieces with torch's names are here too: ``no_grad``, ``enable_gr
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -33,6 +34,15 @@ _anomaly_enabled = False
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
+
+
+_inference = False
+"""Inside ``inference_mode()`` (``is_inference_mode_enabled``)."""
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` (on) is in force."""
+    return _inference
 
 
 class _GradMode:
@@ -57,12 +67,43 @@ class _GradMode:
         _grad_enabled = self.prev
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
+        return _decorated(fn, type(self))
 
-        return wrapper
+
+def _decorated(fn, context):
+    """``fn`` run inside ``context()``; a generator function's body runs inside it at each
+    resume, its caller's code between them outside (torch's decorators on generators)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with context():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with context():
+                            gen.close()
+                        raise
+                    except BaseException as error:
+                        with context():
+                            response = gen.throw(error)
+                    else:
+                        with context():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with context():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class recording:
@@ -102,18 +143,19 @@ class inference_mode(_GradMode):
         self.disable = bool(mode)
 
     def __enter__(self):
-        global _grad_enabled
-        self.prev = _grad_enabled
+        global _grad_enabled, _inference
+        self.prev, self.prev_inference = _grad_enabled, _inference
         if self.disable:
             _grad_enabled = False
+        _inference = self.disable
+
+    def __exit__(self, *exc):
+        global _grad_enabled, _inference
+        _grad_enabled, _inference = self.prev, self.prev_inference
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(self.disable):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        disable = self.disable
+        return _decorated(fn, lambda: inference_mode(disable))
 
 
 class set_grad_enabled(_GradMode):
@@ -136,13 +178,7 @@ class set_grad_enabled(_GradMode):
         global _grad_enabled
         _grad_enabled = self.prev  # as a decorator it changes nothing until fn runs
         mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorated(fn, lambda: set_grad_enabled(mode))
 
 
 class Op:

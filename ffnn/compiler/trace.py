@@ -67,6 +67,7 @@ class Recorder:
 
     def __init__(self):
         self.records: list[tuple] = []
+        self.made_by: list = []  # each record's output's op as it was made (``_same_value``)
         self.value_read: str | None = None
         self.without_grad: type | None = None  # an op applied under no_grad
 
@@ -74,6 +75,7 @@ class Recorder:
         if not autograd.is_grad_enabled():
             self.without_grad = op
         self.records.append((op, inputs, options, out, _calling_module()))
+        self.made_by.append(out._ctx)
 
     @contextlib.contextmanager
     def watching_values(self):
@@ -177,8 +179,9 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
         return "the forward applies no op"
     holders = _parameter_holders(model)
     layers, leading, source, squeezes, cast = [], None, x, False, None
+    made_by = None  # the op that made ``source`` (None: the input)
     for index, (op, inputs, options, output, module) in enumerate(records):
-        if not inputs or inputs[0] is not source:
+        if not inputs or not _same_value(inputs[0], source, made_by):
             return (f"{model.__class__.__name__}.forward is not one chain of layers (the "
                     f"input of {op.__name__} is not the previous op's output)")
         if output._data is inputs[0]._data and op is not Reshape:
@@ -189,6 +192,7 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
         if op is Cast and output._data.dtype.kind == "f" and all(
                 layer[0] is FlattenFeatures for layer in layers):
             cast, source = output._data.dtype, output  # x.float() first: the step casts x
+            made_by = recorder.made_by[index]
             continue
         found = _layers_of(op, inputs, options, output, module, holders, layers)
         if isinstance(found, str):
@@ -196,13 +200,20 @@ def chain_of(model, x, out, recorder: Recorder) -> tuple | str:
         if op is chain_call.SequentialChain and not layers:
             leading = module
         layers += found
-        source = output
+        source, made_by = output, recorder.made_by[index]
     if out is not source:
         return f"the output of {model.__class__.__name__}.forward is not its last op's"
     reason = layers_reason(layers)
     if reason is not None:
         return reason
     return list(model.modules()), layers, leading, x._data.shape[1:], squeezes, cast
+
+
+def _same_value(given, source, made_by) -> bool:
+    """Whether an op's input is the previous op's output: that tensor, or a copy of it as
+    ``made_by`` (the op that made it) left it (an in-place activation,
+    ``F.relu(h, inplace=True)``, computes from a copy of h, then writes into h)."""
+    return given is source or (made_by is not None and given._ctx is made_by)
 
 
 def _squeezes(op, source, output) -> bool:

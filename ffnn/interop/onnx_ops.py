@@ -318,8 +318,8 @@ def _index_parts(index, ndim: int) -> list:
     if len(arrays) > 1 or arrays and any(isinstance(p, (int, np.integer)) for p in parts):
         raise UnsupportedOp("with several advanced indices (one integer array at most, "
                             "with slices)")
-    if Ellipsis in parts:
-        at = parts.index(Ellipsis)
+    at = next((i for i, p in enumerate(parts) if p is Ellipsis), None)  # arrays: no ==
+    if at is not None:
         used = sum(p is not None for p in parts) - 1
         parts[at:at + 1] = [slice(None)] * (ndim - used)
     return parts

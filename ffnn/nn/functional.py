@@ -12,6 +12,7 @@ import numpy as np
 from ffnn import ops
 from ffnn import random as _random
 from ffnn.nn.activation_more import (  # noqa: F401 - torch's functional names
+    _written,
     celu,
     glu,
     hardshrink,
@@ -50,12 +51,12 @@ tanh = ops.tanh
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """y = max(x, 0) (``inplace`` accepted; the result is a new tensor)."""
-    return ops.relu(input)
+    """y = max(x, 0) (written into ``input``, which is returned, when ``inplace``)."""
+    return _written(ops.relu, input, inplace)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return ops.silu(input)
+    return _written(ops.silu, input, inplace)
 
 
 def _softmax_dim(name: str, input: Tensor, dim) -> int:
@@ -81,17 +82,17 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return ops.leaky_relu(input, negative_slope)
+    return _written(lambda x: ops.leaky_relu(x, negative_slope), input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return ops.elu(input, alpha)
+    return _written(lambda x: ops.elu(x, alpha), input, inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     from ffnn.nn.activation import SELU_ALPHA, SELU_SCALE
 
-    return ops.elu(input, SELU_ALPHA, SELU_SCALE)
+    return _written(lambda x: ops.elu(x, SELU_ALPHA, SELU_SCALE), input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -101,12 +102,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """min(max(x, min_val), max_val), its gradient 0 at the corners (torch's)."""
-    return ops.hardtanh(input, min_val, max_val)
+    return _written(lambda x: ops.hardtanh(x, min_val, max_val), input, inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6), its gradient 0 at 0 and 6 (torch's)."""
-    return ops.hardtanh(input, 0.0, 6.0)
+    return _written(lambda x: ops.hardtanh(x, 0.0, 6.0), input, inplace)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

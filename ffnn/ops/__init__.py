@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import dtypes
+from ffnn.indexing import torch_index
 from ffnn.ops import (
     activations,
     activations_more,
@@ -255,14 +256,12 @@ def transpose(x, dim0, dim1):
 
 
 def getitem(x, index):
-    if isinstance(index, Tensor):
-        index = index._data
-    elif isinstance(index, tuple):
-        index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        import numpy as np
-
-        index = np.asarray(index)
+    """x[index] with torch's reading of the index (``ffnn.indexing``): integers among
+    advanced indices first, as a view of x."""
+    if type(index) is not int and type(index) is not slice:
+        index, first = torch_index(index)
+        if first is not None:
+            x = getitem(x, first)
     out = shape.GetItem.apply(x, index=index)
     if out._view_of is not None:  # a view: an in-place change re-records x[index] = out
         out._view_of = (x, index)

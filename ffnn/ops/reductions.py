@@ -48,10 +48,13 @@ def _expanded_back(grad, shape: tuple, axes, keepdim: bool):
 
 
 class Sum(Op):
-    """y = Σ_axes x;  dL/dx = dL/dy broadcast back over the summed axes."""
+    """y = Σ_axes x (of integers or bools: int64, as torch's);  dL/dx = dL/dy broadcast
+    back over the summed axes."""
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        if x.dtype.kind in "bu":  # NumPy's sum of uint8 is uint64 (then s - 5 wraps)
+            return x.sum(axis=self.axes, keepdims=keepdim, dtype=np.int64)
         return x.sum(axis=self.axes, keepdims=keepdim)
 
     def backward(self, grad):
@@ -142,7 +145,10 @@ class Extremum(Op):
         if self.axes is None or split_ties or len(self.axes) > 1:
             out = (m.max if largest else m.min)(x, axis=self.axes, keepdims=True)
             hits = x == out
-            self.weights = hits / hits.sum(axis=self.axes, keepdims=True)
+            if not split_ties and x.dtype.kind == "f" and m.isnan(out).any():
+                hits |= m.isnan(x) & m.isnan(out)  # max(): the NaNs share it (amax: NaN)
+            with np.errstate(invalid="ignore"):  # amax's NaN: no hit, 0/0, quietly
+                self.weights = hits / hits.sum(axis=self.axes, keepdims=True)
         else:  # the values at the first extreme index (``index``: it, computed by the caller)
             (self.axis,) = self.axes
             self.index = arg_extremum(x, self.axis, largest) if index is None else index

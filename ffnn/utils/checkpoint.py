@@ -141,8 +141,10 @@ def _differentiable(outputs: tuple) -> list:
 
 
 def _grads_to(outputs: tuple, grad_outputs: tuple) -> tuple[list, list]:
-    """The recomputed outputs that require grad and the gradients given for them."""
-    pairs = [(o, g) for o, g in zip(_differentiable(outputs), grad_outputs) if o.requires_grad]
+    """The recomputed outputs that require grad and the gradients given for them (one per
+    output, as ``Function`` hands them to ``backward``)."""
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs)
+             if isinstance(o, Tensor) and o.dtype.kind == "f" and o.requires_grad]
     return [o for o, _ in pairs], [g for _, g in pairs]
 
 
