@@ -98,8 +98,12 @@ def frombuffer(buffer: Any, *, dtype, count: int = -1, offset: int = 0,
     return Tensor._of(array, requires_grad=requires_grad)
 
 
-def _sizes(size) -> tuple:
-    shape = _shape_args(size)
+def _sizes(size, keyword=None) -> tuple:
+    """The shape of ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))`` (``keyword``);
+    an integer tensor of one element counts as its value."""
+    shape = _shape_args(size) if keyword is None else _shape_args((keyword,))
+    shape = tuple(int(n) if isinstance(n, Tensor) and n.numel() == 1 and n.dtype.kind in "iu"
+                  else n for n in shape)
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
         raise TypeError(f"sizes must be integers. Received: size={shape!r}")
     shape = tuple(int(n) for n in shape)
@@ -110,17 +114,20 @@ def _sizes(size) -> tuple:
     return shape
 
 
-def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_sizes(size), dtypes.to_dtype(dtype)), requires_grad, device)
+def zeros(*sizes, size=None, out=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_sizes(sizes, size), dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_sizes(size), dtypes.to_dtype(dtype)), requires_grad, device)
+def ones(*sizes, size=None, out=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_sizes(sizes, size), dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes, size=None, out=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of the given shape (zeros here; torch leaves it uninitialised)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*sizes, size=size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _fill_dtype(fill_value, dtype):
@@ -184,7 +191,7 @@ def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
                  dtype=_float_like(input, dtype), device=device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, dtype=None, device=None,
+def randint_like(input: Tensor, low=0, high=None, dtype=None, device=None,
                  generator=None) -> Tensor:
     return randint(low, high, np.shape(_data_of(input)), generator=generator,
                    dtype=_like_dtype(input, dtype), device=device)
@@ -195,12 +202,17 @@ def eye(n: int, m: int | None = None, dtype=None, device=None,
     return _new(np.eye(n, m, dtype=dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
+def arange(start=None, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
-    """``[start, end)`` in steps: int64 for integer arguments, the default float otherwise."""
+    """``[start, end)`` in steps: int64 for integer arguments, the default float otherwise
+    (``arange(5)``, ``arange(end=5)``, ``arange(1, 5)``)."""
     start, end, step = (_data_of(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
+    if end is None:
+        raise TypeError("arange() missing required argument 'end' (pos 1)")
     if step == 0:
         raise RuntimeError(f"arange: step must be nonzero. Received: step={step}")
     array = np.arange(start, end, step)
@@ -219,15 +231,18 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
                             dtype=dtypes.to_dtype(dtype)), requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the seeded generator."""
-    array = _random.rng(generator).standard_normal(_sizes(size)).astype(dtypes.to_dtype(dtype))
+    array = _random.rng(generator).standard_normal(_sizes(sizes, size)).astype(
+        dtypes.to_dtype(dtype))
     return _new(array, requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the seeded generator."""
-    array = _random.rng(generator).random(_sizes(size)).astype(dtypes.to_dtype(dtype))
+    array = _random.rng(generator).random(_sizes(sizes, size)).astype(dtypes.to_dtype(dtype))
     return _new(array, requires_grad, device)
 
 

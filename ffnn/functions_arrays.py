@@ -33,8 +33,8 @@ METHOD_FORMS = (
 __all__ = [
     *METHOD_FORMS, "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d",
     "atleast_3d", "column_stack", "dstack", "row_stack", "block_diag", "cartesian_prod",
-    "combinations", "vander", "searchsorted", "bucketize", "cdist", "trapezoid", "trapz",
-    "cumulative_trapezoid", "logspace", "range", "tril_indices", "triu_indices",
+    "combinations", "vander", "searchsorted", "bucketize", "cdist", "pdist", "trapezoid",
+    "trapz", "cumulative_trapezoid", "logspace", "range", "tril_indices", "triu_indices",
 ]
 
 
@@ -230,6 +230,13 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
 # ----- distances and integrals -----------------------------------------------------------
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                 "donot_use_mm_for_euclid_dist")
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """``torch.pdist``: the distances between every pair of rows (``F.pdist``'s)."""
+    from ffnn.nn.loss_more import pdist as pairwise
+
+    return pairwise(input, p)
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,

@@ -258,6 +258,9 @@ class AliasTensorMethods:
     def __rand__(self, other) -> Tensor:
         return self.bitwise_and(other)
 
+    def __ror__(self, other) -> Tensor:
+        return self.bitwise_or(other)
+
     def __lshift__(self, other) -> Tensor:
         return self.bitwise_left_shift(other)
 

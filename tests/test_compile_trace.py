@@ -32,6 +32,16 @@ class Functional(nn.Module):
         return self.fc3(x)
 
 
+class InPlaceActivations(Functional):
+    """The same network with torch's in-place functional activations
+    (``F.relu(h, inplace=True)`` writes into h and returns it)."""
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x), inplace=True)
+        x = F.leaky_relu(self.fc2(x), 0.2, inplace=True)
+        return self.fc3(x)
+
+
 class WithModules(nn.Module):
     """Batch norm, dropout and activation modules called from the forward, a view first."""
 
@@ -110,6 +120,7 @@ def _train(model_class, batches, mode=None, dtype=np.float32, make_optimizer=Non
 
 
 @pytest.mark.parametrize("model_class,shape", [(Functional, (10, 6)),
+                                               (InPlaceActivations, (10, 6)),
                                                (WithModules, (10, 4, 4)),
                                                (WithSequential, (10, 6)),
                                                (Tutorial, (10, 1, 4, 4)),

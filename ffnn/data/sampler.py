@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ffnn import random as _random
+from ffnn.tensor import Tensor
 
 
 class Sampler:
@@ -94,6 +95,7 @@ class WeightedRandomSampler(Sampler):
                              "number of non-zero weights without replacement")
         self.p, self.num_samples = w / w.sum(), int(num_samples)
         self.replacement, self.generator = replacement, generator
+        self.weights = Tensor._of(w)  # torch's attribute: the weights as given, float64
 
     def __iter__(self) -> Iterator[int]:
         rng = _random.rng(self.generator)

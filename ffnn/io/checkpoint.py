@@ -295,7 +295,7 @@ def _load_full(path, info: dict, state: OrderedDict, model: Module | None, stric
 def _assign_state(path, model: Module, state: OrderedDict) -> None:
     """Put the file's arrays (their dtypes kept) into the rebuilt model; keys must match."""
     slots = {key: (module, name, tensor, is_parameter) for key, module, name, tensor, is_parameter
-             in tensor_slots(model, persistent_only=True)}
+             in tensor_slots(model, persistent_only=True, remove_duplicate=False)}
     missing, unexpected = sorted(set(slots) - set(state)), sorted(set(state) - set(slots))
     if missing or unexpected:
         raise CheckpointError(path, f"the tensors disagree with the architecture spec: missing "

@@ -180,15 +180,22 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     # ----- traversal ------------------------------------------------------------------
-    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator:
+        """(dotted name, module) of this module and every sub-module, depth first; a module
+        registered under several names comes once, unless ``remove_duplicate=False``."""
+        if isinstance(memo, str):  # ffnn's older order: named_modules(prefix)
+            memo, prefix = None, memo
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -203,10 +210,14 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator:
+        """(dotted name, parameter) of every parameter, each once unless
+        ``remove_duplicate=False`` (then under every name it is registered at)."""
         seen = set()
-        for key, _, _, param, is_parameter in tensor_slots(self, prefix, recurse=recurse):
-            if is_parameter and id(param) not in seen:
+        for key, _, _, param, is_parameter in tensor_slots(
+                self, prefix, recurse=recurse, remove_duplicate=remove_duplicate):
+            if is_parameter and (not remove_duplicate or id(param) not in seen):
                 seen.add(id(param))
                 yield key, param
 
@@ -214,9 +225,13 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
-        for key, _, _, buffer, is_parameter in tensor_slots(self, prefix, recurse=recurse):
-            if not is_parameter:
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator:
+        seen = set()
+        for key, _, _, buffer, is_parameter in tensor_slots(
+                self, prefix, recurse=recurse, remove_duplicate=remove_duplicate):
+            if not is_parameter and (not remove_duplicate or id(buffer) not in seen):
+                seen.add(id(buffer))
                 yield key, buffer
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -264,7 +279,8 @@ class Module:
             prefix = args[1] if len(args) > 1 and prefix == "" else prefix
             keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         out = OrderedDict() if destination is None else destination
-        for key, _, _, tensor, _ in tensor_slots(self, persistent_only=True):
+        for key, _, _, tensor, _ in tensor_slots(self, persistent_only=True,
+                                                 remove_duplicate=False):
             out[prefix + key] = tensor if keep_vars else tensor.detach()
         return out
 
@@ -312,7 +328,7 @@ class Module:
 
     def _state_slots(self) -> OrderedDict:
         return OrderedDict((key, (module, name, tensor._data)) for key, module, name, tensor, _
-                           in tensor_slots(self, persistent_only=True))
+                           in tensor_slots(self, persistent_only=True, remove_duplicate=False))
 
     # ----- modes and dtypes -----------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -446,15 +462,18 @@ _HOOK_REGISTRIES = frozenset(("_forward_hooks", "_forward_pre_hooks", "_backward
 
 
 def tensor_slots(module: Module, prefix: str = "", *, recurse: bool = True,
-                 persistent_only: bool = False) -> Iterator[tuple[str, Module, str, Tensor, bool]]:
-    """Every parameter and buffer of ``module`` and its sub-modules (each sub-module once), in
-    ``state_dict`` order: per module its parameters, then its buffers.
+                 persistent_only: bool = False, remove_duplicate: bool = True,
+                 ) -> Iterator[tuple[str, Module, str, Tensor, bool]]:
+    """Every parameter and buffer of ``module`` and its sub-modules (each sub-module once, or
+    under each of its names without ``remove_duplicate``: ``state_dict``'s keys, as torch's),
+    in ``state_dict`` order: per module its parameters, then its buffers.
 
     Yields ``(dotted name, owning module, name in the owner, tensor, is_parameter)``; unset
     (None) entries are skipped, and with ``persistent_only`` the non-persistent buffers too.
     A parameter shared by two modules comes once per owner (``named_parameters`` keeps the
     first)."""
-    modules = module.named_modules(prefix) if recurse else [(prefix, module)]
+    modules = module.named_modules(None, prefix, remove_duplicate) if recurse else \
+        [(prefix, module)]
     for module_name, owner in modules:
         dot = f"{module_name}." if module_name else ""
         for name, param in owner._parameters.items():

@@ -83,14 +83,18 @@ class Mul(Op):
     """y = a · b;  dL/da = dL/dy · b,  dL/db = dL/dy · a."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        # each factor is kept only for the other's gradient (torch's: ``h * 2`` keeps
+        # nothing of h, so h may change in place before the backward)
+        needs = self.needs_input_grad
+        self.shapes = a.shape, b.shape
+        self.a, self.b = a if needs[1] else None, b if needs[0] else None
         return a * b
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        (a_shape, b_shape), needs = self.shapes, self.needs_input_grad
         return (
-            unbroadcast(grad * b, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(grad * a, b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(grad * self.b, a_shape) if needs[0] else None,
+            unbroadcast(grad * self.a, b_shape) if needs[1] else None,
         )
 
     def backward_graph(self, grad, a, b):
@@ -103,7 +107,8 @@ class Div(Op):
 
     @quiet
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.shape = a.shape  # a itself only for dL/db (``h / 2`` keeps nothing of h)
+        self.a, self.b = a if self.needs_input_grad[1] else None, b
         return a / b
 
     @quiet
@@ -111,7 +116,7 @@ class Div(Op):
         a, b = self.a, self.b
         grad_a = grad / b
         return (
-            unbroadcast(grad_a, a.shape) if self.needs_input_grad[0] else None,
+            unbroadcast(grad_a, self.shape) if self.needs_input_grad[0] else None,
             unbroadcast(-grad_a * a / b, b.shape) if self.needs_input_grad[1] else None,
         )
 

@@ -24,8 +24,10 @@ class MatMul(Op):
                 f"{(b.shape[-2] if b.ndim > 1 else b.shape[0]) if b.ndim else '-'})"
             )
         self.a_shape, self.b_shape = a.shape, b.shape
-        self.a2 = a[None, :] if a.ndim == 1 else a
-        self.b2 = b[:, None] if b.ndim == 1 else b
+        a2, b2 = (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+        self.shapes2 = a2.shape, b2.shape
+        needs = self.needs_input_grad  # each kept only for the other's gradient (torch's)
+        self.a2, self.b2 = a2 if needs[1] else None, b2 if needs[0] else None
         return _matmul(a, b)
 
     def backward(self, grad):
@@ -37,12 +39,13 @@ class MatMul(Op):
             g = m.expand_dims(g, -2)
         a2, b2 = self.a2, self.b2
         grad_a = grad_b = None
+        a2_shape, b2_shape = self.shapes2
         if self.needs_input_grad[0]:
             grad_a = unbroadcast(_matmul(g, m.swapaxes(b2, -1, -2)),
-                                 a2.shape).reshape(self.a_shape)
+                                 a2_shape).reshape(self.a_shape)
         if self.needs_input_grad[1]:
             grad_b = unbroadcast(_matmul(m.swapaxes(a2, -1, -2), g),
-                                 b2.shape).reshape(self.b_shape)
+                                 b2_shape).reshape(self.b_shape)
         return grad_a, grad_b
 
     def backward_graph(self, grad, a, b):

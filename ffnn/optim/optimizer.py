@@ -122,6 +122,19 @@ def _multi_tensor():
     return _loaded[0]
 
 
+def _take_names(group: dict[str, Any]) -> None:
+    """A group given as ``model.named_parameters()``: its tensors in ``params`` and their
+    names in ``param_names`` (torch ≥ 2.6's); ValueError where only some are named."""
+    named = [isinstance(p, tuple) for p in group["params"]]
+    if not any(named):
+        return
+    if not all(named):
+        raise ValueError("all optimizer params should be with/without names. Some param names "
+                         "are missing")
+    group["param_names"] = [name for name, _ in group["params"]]
+    group["params"] = [param for _, param in group["params"]]
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -211,6 +224,7 @@ class Optimizer:
                 "ordering of tensors in sets will change between runs. Please use a list instead."
             )
         group["params"] = list(params)
+        _take_names(group)
         for param in group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError(

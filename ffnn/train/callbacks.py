@@ -28,7 +28,7 @@ def copy_weights(model, into: OrderedDict | None = None) -> OrderedDict:
     given). Called every epoch by ``TerminateOnNaN``, so it reads the tensors' arrays
     directly rather than through detached tensors."""
     arrays = ((key, tensor._data) for key, _, _, tensor, _ in
-              tensor_slots(model, persistent_only=True))
+              tensor_slots(model, persistent_only=True, remove_duplicate=False))
     if into is None:
         return OrderedDict((key, array.copy()) for key, array in arrays)
     for key, array in arrays:
