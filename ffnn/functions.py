@@ -245,7 +245,7 @@ def floor_divide(input, other):
     return _tensor(input) // other
 
 
-def gather(input, dim: int, index):
+def gather(input, dim: int, index, *, sparse_grad: bool = False):
     return input.gather(dim, index)
 
 

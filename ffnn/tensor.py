@@ -501,10 +501,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return Tensor._make(~self._data, False, None)
 
     def __and__(self, other):
-        return Tensor._make(self._data & _data_of(other), False, None)
+        return self.bitwise_and(other)  # in torch's result dtype (int32 & np.int64: int32)
 
     def __or__(self, other):
-        return Tensor._make(self._data | _data_of(other), False, None)
+        return self.bitwise_or(other)
 
     # ----- element-wise functions -----------------------------------------------------
     def exp(self):
@@ -771,8 +771,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         differentiable."""
         from ffnn.tensor_math import result_dtype
 
-        dtype = result_dtype(self, other) if isinstance(other, (Tensor, bool, int, float)) \
-            else np.result_type(self._data, _data_of(other))
+        dtype = result_dtype(self, other) if isinstance(
+            other, (Tensor, bool, int, float, np.generic)) else \
+            np.result_type(self._data, _data_of(other))
         a = self._data.astype(dtype, copy=False)
         return Tensor._make(np.floor_divide(a, np.asarray(_data_of(other), dtype)), False, None)
 
@@ -783,7 +784,12 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         """a - b·⌊a / b⌋ (Python's sign rule, as torch.remainder); for floating tensors the
         gradient is 1 for a and -⌊a / b⌋ for b."""
         if self.numpy().dtype.kind in "iub" and np.asarray(_data_of(other)).dtype.kind in "iub":
-            return Tensor._make(np.mod(self.numpy(), _data_of(other)), False, None)
+            from ffnn.tensor_math import result_dtype
+
+            dtype = result_dtype(self, other) if isinstance(
+                other, (Tensor, bool, int, np.generic)) else None  # a NumPy scalar: weak
+            return Tensor._make(np.mod(self.numpy(), _data_of(other)).astype(
+                dtype or np.result_type(self._data, _data_of(other)), copy=False), False, None)
         other = _operand(other, self)
         return self - other * (self / other).floor()
 
@@ -887,18 +893,23 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def pin_memory(self):
         return self
 
-    def random_(self, from_=0, to=None, *, generator=None):
+    def random_(self, from_=None, to=None, *, generator=None):
         """Fill in place with integers uniform on [from_, to) (``random_(n)``: [0, n)); the
-        values are stored in this tensor's dtype."""
+        values are stored in this tensor's dtype. Without bounds, torch's range of the dtype:
+        [0, 2^mantissa] for a float (2²⁴ float32, 2⁵³ float64), [0, max] for an integer, both
+        values for a bool."""
         from ffnn import random as _random
 
-        if to is None:
+        if from_ is None:
+            from_, to = 0, _random_top(self._data.dtype)
+        elif to is None:
             from_, to = 0, from_
         self._overwrite(_random.rng(generator).integers(from_, to, size=self.shape))
         return self
 
-    def gather(self, dim: int, index):
-        """Values picked along ``dim`` by an int64 ``index`` of the same number of dims."""
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
+        """Values picked along ``dim`` by an int64 ``index`` of the same number of dims
+        (``sparse_grad``: accepted, the gradient is dense)."""
         return ops.gather(self, dim, index)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -1143,6 +1154,15 @@ def _fill_value(value, like: Tensor) -> Tensor:
     return Tensor._make(np.asarray(value).astype(dtype), False, None)
 
 
+def _random_top(dtype: np.dtype) -> int:
+    """``random_()``'s exclusive upper bound for ``dtype`` (torch's)."""
+    if dtype.kind == "f":
+        return (1 << (np.finfo(dtype).nmant + 1)) + 1
+    if dtype.kind == "b":
+        return 2
+    return int(np.iinfo(dtype).max) + (1 if dtype.itemsize < 8 else 0)
+
+
 def _operand(other, like: Tensor) -> Tensor:
     """A Python number or array as a constant tensor; a number takes the dtype torch gives
     it with ``like`` (``like``'s own for a floating tensor; an int with a bool tensor
@@ -1155,6 +1175,9 @@ def _operand(other, like: Tensor) -> Tensor:
             from ffnn.type_promotion import result_dtype  # noqa: PLC0415 - it imports Tensor
 
             dtype = result_dtype(like, other)
+        if dtype.kind in "iu" and type(other) is int and not \
+                np.iinfo(dtype).min <= other <= np.iinfo(dtype).max:  # torch wraps it
+            return Tensor._make(np.asarray(other).astype(dtype), False, None)
         return Tensor._make(np.asarray(other, dtype=dtype), False, None)
     return Tensor._make(np.asarray(other), False, None)
 

@@ -68,9 +68,13 @@ def neg(a):
 
 
 def pow(a, exponent):  # noqa: A001 - torch's name
-    if isinstance(exponent, (int, float)):
+    if isinstance(exponent, (np.integer, np.floating)):
+        exponent = exponent.item()  # a NumPy number counts as a Python one (weak), as torch's
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if isinstance(exponent, float) and a._data.dtype.kind in "iub":
             a = _floating(a)  # torch: an integer tensor to a float power is float32
+        elif a._data.dtype.kind == "b":
+            a = a.to(dtypes.int64)  # bool ** 2: int64, as torch's
         return elementwise.PowScalar.apply(a, exponent=exponent)
     return elementwise.Pow.apply(*_pair(a, exponent))
 

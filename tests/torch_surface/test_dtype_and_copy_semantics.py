@@ -4,7 +4,8 @@ float16), ``cat`` of mixed dtypes and onto an empty accumulator, ``masked_fill``
 ``clamp`` in torch's dtype, ``flip`` and ``repeat`` copying, ``%=`` and ``//=`` in place,
 ``std``'s gradient on a constant slice, ``logsumexp`` of infinities, ``fmod`` and ``//`` in
 the operands' dtype, 0-d tensors reduced along dim 0, ``topk`` with NaN, a one-element
-tensor written into a scalar slot."""
+tensor written into a scalar slot, NumPy scalars counted as Python numbers in ``**``, ``//``,
+``%``, ``&``, ``|``."""
 
 from __future__ import annotations
 
@@ -53,6 +54,18 @@ CASES = {
     "0-d argsort": lambda lib: lib.tensor(3.0).argsort(),
     "0-d topk": lambda lib: lib.tensor(3.0).topk(1).values,
     "topk with nan": lambda lib: lib.tensor([[1.0, NAN, 3.0]]).topk(2).indices,
+    "float32 ** np.float64": lambda lib: lib.tensor([1.0, 2.0]) ** np.float64(2.5),
+    "float32 // np.int64": lambda lib: lib.tensor([3.0, 5.0]) // np.int64(2),
+    "int32 // np.int64": lambda lib: lib.tensor([3, 5], dtype=lib.int32) // np.int64(2),
+    "int32 % np.int64": lambda lib: lib.tensor([3, -5], dtype=lib.int32) % np.int64(2),
+    "int32 & np.int64": lambda lib: lib.tensor([3, 6], dtype=lib.int32) & np.int64(2),
+    "int32 | np.int64": lambda lib: lib.tensor([3, 4], dtype=lib.int32) | np.int64(1),
+    "bool ** 2": lambda lib: lib.tensor([True, False]) ** 2,
+    "uint8 + -1 wraps": lambda lib: lib.tensor([1, 200], dtype=lib.uint8) + -1,
+    "uint8 + 300 wraps": lambda lib: lib.tensor([1, 200], dtype=lib.uint8) + 300,
+    "int8 * 200 wraps": lambda lib: lib.tensor([100, -3], dtype=lib.int8) * 200,
+    "gather with sparse_grad": lambda lib: lib.tensor([[1.0, 2.0]]).gather(
+        1, lib.tensor([[1, 0]]), sparse_grad=False),
 }
 
 
@@ -152,3 +165,12 @@ def test_what_torch_refuses_is_refused_with_its_message(make, message):
     for lib in (ffnn, torch):
         with pytest.raises(RuntimeError, match=message):
             make(lib)
+
+
+@pytest.mark.parametrize("dtype,top", [("float32", 2 ** 24), ("float64", 2 ** 53),
+                                       ("int32", 2 ** 31 - 1), ("uint8", 255), ("bool", 1)])
+def test_random_without_bounds_draws_over_torchs_range_of_the_dtype(dtype, top):
+    ffnn.manual_seed(0)
+    x = ffnn.zeros(4000, dtype=getattr(ffnn, dtype)).random_().numpy().astype(np.float64)
+    assert x.min() >= 0 and x.max() <= top and (x == np.round(x)).all()
+    assert x.max() > top / 2  # the whole range, not [0, 1) or a small one
