@@ -48,6 +48,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     retains_grad = False  # an intermediate keeps its .grad after backward (retain_grad())
     _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
+    _view_made = None  # (op class, options) that made this view of its base
+    _view_seen = 0  # the shared version count this view's graph was made at
 
     def __init__(self, *args, requires_grad: bool = False, dtype=None):
         """torch's legacy constructor: ``Tensor(data)`` the data in the default float dtype

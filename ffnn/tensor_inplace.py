@@ -43,6 +43,11 @@ class InPlaceMethods:
                                          for o in others)
 
     def _check_may_change(self, what: str = "operation") -> None:
+        """Raise torch's error for an in-place change of a leaf (or a view of one) that
+        requires grad; a view whose base changed since it was taken gets its graph again
+        first (``autograd._regenerate``), as the change builds on it."""
+        if self._view_of is not None and self._version_box[0] != self._view_seen:
+            autograd._regenerate(self)
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(
                 f"a leaf Variable that requires grad is being used in an in-place {what}. "
@@ -96,17 +101,20 @@ class InPlaceMethods:
         """Make ``self`` the output of ``result``'s op; re-record the base of an index view."""
         self._ctx, self.requires_grad = result._ctx, True
         view, view_of = self, self._view_of
+        shape = _ops().shape
         while view_of is not None:
             base, index = view_of
-            if index is None:
+            view._view_seen = view._version_box[0]  # its own change: its graph holds it
+            if index is not None:  # x[index] = v
+                old_base = _tensor_cls()._make(base._data, base.requires_grad, base._ctx)
+                rebased = shape.SetItem.apply(old_base, view, index=index, write=False)
+            elif view._view_made is not None and view._view_made[0] in (shape.Reshape,
+                                                                        shape.Permute):
+                rebased = shape.ViewBase.apply(view, made=view._view_made, base=base._data)
+            else:
                 raise RuntimeError(
-                    "an in-place operation on a view made by view/reshape/transpose/expand of "
-                    "a tensor in the graph is not supported by ffnn; write it out of place "
-                    "(y = y * 2) or index the base tensor (x[i] *= 2)"
-                )
-            Tensor = _tensor_cls()
-            old_base = Tensor._make(base._data, base.requires_grad, base._ctx)
-            rebased = _ops().shape.SetItem.apply(old_base, view, index=index, write=False)
+                    "an in-place operation on a view made by expand of a tensor in the graph "
+                    "is not supported by ffnn; write it out of place (y = y * 2)")
             base._ctx, base.requires_grad = rebased._ctx, True
             view, view_of = base, base._view_of
 

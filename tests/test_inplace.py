@@ -217,12 +217,54 @@ def test_index_assignment_and_index_views_in_the_graph(case):
     _both(fn, x, v)
 
 
-def test_in_place_on_a_reshaped_view_in_the_graph_is_refused_not_wrong():
+VIEW_CHANGES = {
+    "view(-1).mul_": lambda y: y.view(-1).mul_(3.0),
+    "t().sigmoid_": lambda y: y.t().sigmoid_(),
+    "unsqueeze(0)[0, 1] =": lambda y: y.unsqueeze(0).__setitem__((0, 1), 5.0),
+    "permute(1, 0)[0].exp_": lambda y: y.permute(1, 0)[0].exp_(),
+    "reshape(-1)[mask] = 0": lambda y: y.reshape(-1).__setitem__(y.reshape(-1) > 1, 0.0),
+}
+
+
+@pytest.mark.parametrize("change", sorted(VIEW_CHANGES))
+def test_in_place_on_a_reshaped_or_permuted_view_reaches_its_base_as_torch(change):
+    """The base of a view made by view / reshape / t / permute takes the view's in-place
+    change into its graph (``ffnn.ops.shape.ViewBase``)."""
+    def fn(lib, x):
+        y = x * 2.0
+        VIEW_CHANGES[change](y)
+        return (y * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum()
+
+    _both(fn, np.arange(6.0).reshape(2, 3) / 5)
+
+
+VIEWS_TAKEN_BEFORE = {
+    "y[:2] then y.mul_": (lambda y: y[0], lambda y: y.mul_(2.0)),
+    "y.t() then y.exp_": (lambda y: y.t(), lambda y: y.exp_()),
+    "y[:, 1] then y[0].zero_": (lambda y: y[:, 1], lambda y: y[0].zero_()),
+    "y.view(-1) then a sibling changed": (lambda y: y.view(-1), lambda y: y[1].sigmoid_()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VIEWS_TAKEN_BEFORE))
+def test_a_view_taken_before_its_base_changed_gets_the_changed_graph_as_torch(case):
+    """A view's gradient follows its base's in-place change made after the view was taken
+    (torch regenerates the view's grad_fn; ``autograd._regenerate``)."""
+    take, change = VIEWS_TAKEN_BEFORE[case]
+
+    def fn(lib, x):
+        y = x * 1.5
+        view = take(y)
+        change(y)
+        return (view * 3.0).sum() + (y ** 2).sum()
+
+    _both(fn, np.arange(6.0).reshape(2, 3) / 5)
+
+
+def test_in_place_on_an_expanded_view_in_the_graph_is_refused():
     x = ffnn.tensor(np.ones((2, 2)), requires_grad=True)
-    y = x * 2.0
-    flat = y.view(4)
-    with pytest.raises(RuntimeError, match="view made by view/reshape"):
-        flat.mul_(3.0)
+    with pytest.raises(RuntimeError):
+        (x * 2.0).expand(2, 2).mul_(3.0)
 
 
 def test_no_grad_index_assignment_and_fills_write_memory():

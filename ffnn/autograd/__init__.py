@@ -228,6 +228,11 @@ class Op:
     def apply(cls, *inputs, **options):
         """Run the op on tensors (``None`` allowed for absent optional inputs)."""
         fn = cls()
+        if _grad_enabled:
+            for t in inputs:  # a view whose base changed in place since: its graph again
+                if t is not None and t._view_of is not None and \
+                        t._version_box[0] != t._view_seen:
+                    _regenerate(t)
         # under no_grad nothing needs a gradient, so forward saves nothing for a backward
         needs = tuple([_grad_enabled and t is not None and t.requires_grad for t in inputs])
         fn.needs_input_grad = needs
@@ -236,7 +241,8 @@ class Op:
         out = _tensor.Tensor._make(data, requires_grad, fn if requires_grad else None)
         if cls.view_op and _may_share_memory(data, inputs[0]._data):
             out._version_box = inputs[0]._version_box
-            out._view_of = (inputs[0], None)
+            out._view_of, out._view_made = (inputs[0], None), (cls, options)
+            out._view_seen = out._version_box[0]
         if requires_grad:
             fn.options = options
             fn.parents = inputs
@@ -262,6 +268,21 @@ class Op:
         place after it ran (``_check_versions`` raises for them)."""
         found = [(counter, _saved(self, array_id)) for counter, array_id in _changed_since(self)]
         return [(counter, array) for counter, array in found if array is not None]
+
+
+def _regenerate(view) -> None:
+    """The graph of ``view`` taken again from its base, which changed in place after the view
+    was taken (torch regenerates a view's ``grad_fn`` so): the view's values are the base's
+    new ones already (shared memory), and now so is its gradient's path (``y.mul_(2)``
+    after ``v = y[:2]``: dv/dx through the multiplication)."""
+    base = view._view_of[0]
+    if base._view_of is not None and base._version_box[0] != base._view_seen:
+        _regenerate(base)
+    view._view_seen = view._version_box[0]
+    if base.requires_grad:
+        cls, options = view._view_made
+        fresh = cls.apply(base, **options)
+        view._ctx, view.requires_grad = fresh._ctx, fresh.requires_grad
 
 
 def _may_share_memory(a, b) -> bool:

@@ -164,6 +164,25 @@ class SetItem(Op):
         return grad_x, grad_v
 
 
+class ViewBase(Op):
+    """The base x of a view v = f(x) that covers it all (a ``Reshape`` or ``Permute``),
+    after v changed in place: x = f⁻¹(v);  dL/dv = f(dL/dx) (``made``: f's op class and
+    options). The memory is shared, so the op only records the graph (``base``: x's array,
+    already holding v's new values)."""
+
+    def forward(self, v, made, base):
+        self.made = made
+        return base
+
+    def backward(self, grad):
+        op, options = self.made
+        return (op().forward(grad, **options),)
+
+    def backward_graph(self, grad, v):
+        op, options = self.made
+        return (op.apply(grad, **options),)
+
+
 class Concatenate(Op):
     """y = [x₁, x₂, …] joined along ``dim``;  dL/dxᵢ = the matching slice of dL/dy."""
 
