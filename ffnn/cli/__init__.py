@@ -104,3 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ffnn: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # a model or data too large for this machine
+        if debug:
+            raise
+        print(f"ffnn: error: not enough memory ({_one_line(error)}): use a smaller model "
+              "(model.hidden_sizes), batch or data set", file=sys.stderr)
+        return 2

@@ -86,18 +86,27 @@ def load_table(data: DataConfig, notes: list[str]):
     ``data.csv``; rows with a missing target (or, with data.missing = 'drop', any gap) are
     dropped, as ``notes`` say."""
     from ffnn.data.table import read_header, read_table
-    from ffnn.data.tabular import TabularPreprocessor, check_stray_text
+    from ffnn.data.tabular import TabularPreprocessor, check_stray_text, stray_text_cell
 
     path = data.csv
     if not data.target:
         raise CLIError(f"data.target is required with data.csv (the column to predict in {path})")
     header = read_header(path, data.encoding or None)
     features = list(data.features) or [c for c in header if c != data.target]
+    if not features:
+        raise CLIError(f"{path}: no feature columns: the file holds only the target "
+                       f"{data.target!r} (data.features lists the columns to learn from)")
     _check_columns(path, header, data.target, features)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
     _check_has_rows(table, path)
     target = table.pop(data.target)
     table = check_stray_text(table, data.categorical, path)
+    stray = stray_text_cell(target) if data.task != "classification" else None
+    if stray is not None:  # one typo must not turn a regression into 100 classes
+        raise CLIError(f"{path}: row {stray[0] + 1}, target column {data.target!r}: cannot "
+                       f"convert {stray[1]!r} to a number, and the column is otherwise "
+                       "numeric: fix the cell, list it in data.na_values if it marks a "
+                       "missing value, or set data.task = 'classification'")
     full = table
     gone = _missing_target(target)
     if gone.any():

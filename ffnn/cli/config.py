@@ -137,7 +137,7 @@ class TextSection:
 class Config:
     """``ffnn train CONFIG.toml``: everything a run needs."""
 
-    seed: int = _opt(0, low=0)
+    seed: int = _opt(0, low=0, high=2**63 - 1)
     out: str = _opt("runs/train", doc="run folder")
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -149,7 +149,7 @@ class Config:
 class FinetuneConfig:
     """``ffnn finetune CHECKPOINT CONFIG.toml``: the new data, training and the adaptation."""
 
-    seed: int = _opt(0, low=0)
+    seed: int = _opt(0, low=0, high=2**63 - 1)
     out: str = _opt("runs/finetune", doc="run folder")
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

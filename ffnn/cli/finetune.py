@@ -144,6 +144,20 @@ def run(args) -> int:
     return 0
 
 
+def _check_out_apart(checkpoint: str, out: str) -> None:
+    """CLIError where the run folder ``out`` holds the checkpoint fine-tuned (a run folder
+    given as the checkpoint, or a file in it): the run would write its best.safetensors and
+    last.safetensors over the model it starts from."""
+    import os
+
+    folder = checkpoint if os.path.isdir(checkpoint) else os.path.dirname(
+        os.path.abspath(checkpoint))
+    if os.path.isdir(out) and os.path.isdir(folder) and os.path.samefile(folder, out):
+        raise CLIError(f"--out {out} is the run folder of the checkpoint this command "
+                       f"fine-tunes ({checkpoint}); its checkpoints would be overwritten: "
+                       "write the fine-tuned run to another folder")
+
+
 def finetune_config(checkpoint: str, cfg, printer: Printer):
     """Fine-tune ``checkpoint`` as ``cfg`` (a FinetuneConfig) says: (RunResult, Prepared)."""
     import ffnn
@@ -151,6 +165,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
     from ffnn.cli._data import prepare
     from ffnn.cli.config import to_toml
 
+    _check_out_apart(checkpoint, cfg.out)
     if cfg.text.column:
         from ffnn.cli._text import finetune_text
 

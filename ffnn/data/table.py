@@ -149,8 +149,24 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None,
     try:
         import pandas  # noqa: F401
     except ImportError:
-        return _read_csv_module(path, header, wanted, delimiter, encoding_used, markers)
-    return _read_pandas(path, header, wanted, delimiter, encoding_used, markers)
+        table = _read_csv_module(path, header, wanted, delimiter, encoding_used, markers)
+    else:
+        table = _read_pandas(path, header, wanted, delimiter, encoding_used, markers)
+    return _checked_finite(path, table)
+
+
+def _checked_finite(path: str, table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The table; TableError naming the first infinite cell of a numeric column (``inf``, or
+    a number beyond float64's range such as 1e400): neither a value to learn from nor a
+    missing one, unless listed in ``na_values``."""
+    for name, values in table.items():
+        if values.dtype.kind == "f" and np.isinf(values).any():
+            row = int(np.flatnonzero(np.isinf(values))[0])
+            raise TableError(
+                f"{path}: row {row + 1}, column {name!r} holds {values[row]} (an infinite "
+                "number, or one beyond float64's range such as 1e400): fix the cell, or list "
+                "it in na_values (data.na_values) if it marks a missing value")
+    return table
 
 
 CHUNK_ROWS = 65_536

@@ -98,17 +98,26 @@ def check_stray_text(table: dict[str, np.ndarray], categorical=(), source: str =
     where = f"{source}: " if source else ""
     out = dict(table)
     for name, values in table.items():
-        if values.dtype.kind in "biuf" or name in categorical:
-            continue
-        bad, present = _stray_text(values)
-        if bad and len({v for _, v in bad}) <= 3 and 2 * len(bad) < present:
-            row, text = bad[0]
+        stray = None if name in categorical else stray_text_cell(values)
+        if stray is not None:
+            row, text = stray
             raise TableError(
                 f"{where}row {row + 1}, column {name!r}: cannot convert {text!r} to a number, "
                 "and the column is otherwise numeric: if it marks a missing value list it in "
                 "data.na_values (na_values=), or name the column in data.categorical to treat "
                 "it as categories")
     return out
+
+
+def stray_text_cell(values: np.ndarray) -> tuple[int, str] | None:
+    """(row, text) of the first stray text of a text column of mostly numbers with at most 3
+    distinct other texts (``check_stray_text``'s rule), or None."""
+    if values.dtype.kind in "biuf":
+        return None
+    bad, present = _stray_text(values)
+    if bad and len({v for _, v in bad}) <= 3 and 2 * len(bad) < present:
+        return bad[0]
+    return None
 
 
 class TabularPreprocessor:

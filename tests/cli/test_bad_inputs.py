@@ -76,6 +76,11 @@ BAD = {
         ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=classification"],
         ["train", "run.toml", "--set", "data.target=a", "--set", "data.task=regression",
          "--set", 'data.classes=["cat"]'],
+        # one typo in a numeric target: was a regression turned into 100-class classification
+        ["train", "run.toml", "--set", "data.csv=typo.csv", "--set", "data.target=a"],
+        ["train", "run.toml", "--set", "data.csv=target_only.csv"],  # was a traceback
+        ["train", "run.toml", "--set", "data.csv=inf.csv"],  # inf was taken for a gap
+        ["train", "run.toml", "--seed", "99999999999999999999999"],  # was a traceback
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
@@ -88,6 +93,9 @@ BAD = {
          "--out", RUN, "--set", "train.monitor=val_los"],
         ["finetune", BEST, "--set", "data.csv=ragged.csv", "--set", "data.target=animal",
          "--out", RUN],
+        # its own run folder: was best/last.safetensors overwritten
+        ["finetune", RUN, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", RUN, "--epochs", "1"],
     ],
     "eval": [
         ["eval", BEST, "missing.csv"],
@@ -98,6 +106,7 @@ BAD = {
         ["eval", BEST, "header.csv"],  # no data rows: was exit 0 with NumPy warnings
         ["eval", BEST, "ragged.csv"],
         ["eval", BEST, "unseen.csv"],
+        ["eval", BEST, "inf.csv"],  # was imputed silently
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -110,6 +119,7 @@ BAD = {
         ["predict", BEST, "header.csv", "-o", "predictions.csv"],  # was an empty file, exit 0
         ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings
         ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
+        ["predict", BEST, "inf.csv", "-o", "predictions.csv"],  # was imputed silently
     ],
     "summary": [
         ["summary", "nowhere.safetensors"],
@@ -174,6 +184,11 @@ def workdir(tmp_path_factory) -> Path:
     (folder / "gap.csv").write_text("\n".join(  # column b empty in every row
         [rows[0], *(",".join([r.split(",")[0], "", *r.split(",")[2:]]) for r in rows[1:])]))
     (folder / "huge.csv").write_text("\n".join([rows[0], "1e300," + rows[1].split(",", 1)[1]]))
+    (folder / "typo.csv").write_text("\n".join([*rows[:3], "abc," + rows[3].split(",", 1)[1],
+                                                *rows[4:]]))
+    (folder / "inf.csv").write_text("\n".join([*rows[:3], "inf," + rows[3].split(",", 1)[1],
+                                               *rows[4:]]))
+    (folder / "target_only.csv").write_text("\n".join(r.rsplit(",", 1)[1] for r in rows))
     write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
     (folder / "folder").mkdir()
     (folder / "latin1.toml").write_bytes("seed = 1  # \xe9t\xe9\n".encode("latin-1"))
