@@ -53,7 +53,10 @@ def load_raw(data: DataConfig):
     return bunch.X, bunch.y, bunch.feature_names, "target", labels
 
 
-def _check_columns(path: str, header: list[str], target: str, features: list[str]) -> None:
+def _check_columns(path: str, header: list[str], target: str, features: list[str],
+                   categorical=()) -> None:
+    """The target and features are columns of the file, each feature once, not the target;
+    ``categorical`` (data.categorical) names features."""
     from ffnn.data.table import column_error
 
     if target not in header:
@@ -64,6 +67,14 @@ def _check_columns(path: str, header: list[str], target: str, features: list[str
     if target in features:
         raise CLIError(f"data.features lists the target column {target!r}. Received: "
                        f"data.features={features}")
+    twice = sorted({name for name in features if features.count(name) > 1})
+    if twice:
+        raise CLIError(f"data.features names a column more than once ({twice}). Received: "
+                       f"data.features={features}")
+    unknown = [name for name in categorical if name not in features]
+    if unknown:
+        raise CLIError(f"data.categorical names columns that are not features: {unknown}. "
+                       f"Features: {features[:20]}")
 
 
 def _target_values(values: np.ndarray):
@@ -96,7 +107,7 @@ def load_table(data: DataConfig, notes: list[str]):
     if not features:
         raise CLIError(f"{path}: no feature columns: the file holds only the target "
                        f"{data.target!r} (data.features lists the columns to learn from)")
-    _check_columns(path, header, data.target, features)
+    _check_columns(path, header, data.target, features, data.categorical)
     table = read_table(path, [*features, data.target], data.encoding or None, data.na_values)
     _check_has_rows(table, path)
     target = table.pop(data.target)
@@ -146,6 +157,11 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
         if labels is not None:
             raise CLIError("data.task = 'regression' needs a numeric target column; it holds "
                            f"text labels such as {labels[0]!r}")
+        beyond = np.abs(y) > np.finfo(np.float32).max
+        if beyond.any():
+            raise CLIError(f"the regression target holds {y[beyond][0]:g}, beyond float32's "
+                           "range (±3.4e38) the model computes in: rescale the column (e.g. "
+                           f"its logarithm). Received: {int(beyond.sum())} such values")
         return y.astype(np.float32), None
     if labels is not None:  # already indices into text (or bundled) labels
         used = np.unique(y)

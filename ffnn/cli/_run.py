@@ -86,7 +86,8 @@ def check_monitor(train: TrainConfig, trainer, has_val: bool) -> None:
         return
     import difflib
 
-    names = sorted(set(logged) | {"val_" + k for k in logged if k != "lr"})
+    names = sorted(set(logged) | {"val_" + k for k in logged
+                                  if k != "lr" and not k.startswith("val_")})
     close = difflib.get_close_matches(train.monitor, names, n=1, cutoff=0.5)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise ConfigError(f"config key 'train.monitor' must name a logged quantity{hint}: one of "

@@ -25,10 +25,12 @@ def activations() -> tuple[str, ...]:
     return tuple(traits.names("activation"))
 
 
-def _opt(default, *, choices=None, low=None, high=None, low_open=False, doc=""):
+def _opt(default, *, choices=None, low=None, high=None, low_open=False, doc="",
+         nonempty=False):
     """A field with its default, allowed values (a tuple, or a function giving one) / range
-    and a one-line description."""
-    meta = {"choices": choices, "low": low, "high": high, "low_open": low_open, "doc": doc}
+    (``nonempty``: a text that must not be empty) and a one-line description."""
+    meta = {"choices": choices, "low": low, "high": high, "low_open": low_open, "doc": doc,
+            "nonempty": nonempty}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -138,7 +140,7 @@ class Config:
     """``ffnn train CONFIG.toml``: everything a run needs."""
 
     seed: int = _opt(0, low=0, high=2**63 - 1)
-    out: str = _opt("runs/train", doc="run folder")
+    out: str = _opt("runs/train", doc="run folder", nonempty=True)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -150,7 +152,7 @@ class FinetuneConfig:
     """``ffnn finetune CHECKPOINT CONFIG.toml``: the new data, training and the adaptation."""
 
     seed: int = _opt(0, low=0, high=2**63 - 1)
-    out: str = _opt("runs/finetune", doc="run folder")
+    out: str = _opt("runs/finetune", doc="run folder", nonempty=True)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -225,6 +227,8 @@ def _check_range(key: str, value, meta: dict) -> None:
         if choices is not None and v not in choices:
             shown = [c for c in choices if c]
             raise ConfigError(f"config key '{key}' must be one of {shown}. Received: {key}={v!r}")
+        if meta.get("nonempty") and v == "":
+            raise ConfigError(f"config key '{key}' must not be empty. Received: {key}=''")
         if isinstance(v, float) and not math.isfinite(v):
             raise ConfigError(f"config key '{key}' must be finite. Received: {key}={v!r}")
         too_low = low is not None and (v <= low if meta.get("low_open") else v < low)

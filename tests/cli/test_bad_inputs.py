@@ -81,6 +81,11 @@ BAD = {
         ["train", "run.toml", "--set", "data.csv=target_only.csv"],  # was a traceback
         ["train", "run.toml", "--set", "data.csv=inf.csv"],  # inf was taken for a gap
         ["train", "run.toml", "--seed", "99999999999999999999999"],  # was a traceback
+        ["train", "run.toml", "--out", ""],  # was the default run folder, silently
+        ["train", "run.toml", "--set", 'data.features=["a", "a", "b"]'],  # was "no data rows"
+        ["train", "run.toml", "--set", 'data.categorical=["nope"]'],  # named a class
+        # beyond float32: was an overflow warning and an error naming StandardScaler
+        ["train", "run.toml", "--set", "data.csv=hugetarget.csv", "--set", "data.target=a"],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
@@ -188,6 +193,8 @@ def workdir(tmp_path_factory) -> Path:
                                                 *rows[4:]]))
     (folder / "inf.csv").write_text("\n".join([*rows[:3], "inf," + rows[3].split(",", 1)[1],
                                                *rows[4:]]))
+    (folder / "hugetarget.csv").write_text("\n".join([*rows[:3], "1e300," + rows[3].split(
+        ",", 1)[1], *rows[4:]]))
     (folder / "target_only.csv").write_text("\n".join(r.rsplit(",", 1)[1] for r in rows))
     write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
     (folder / "folder").mkdir()
@@ -343,3 +350,9 @@ def test_plateau_patience_is_its_own_key():
         train = TrainConfig(schedule="plateau", plateau_patience=patience, step_size=step_size)
         scheduler, interval = build_scheduler(train, optimizer, 5)
         assert scheduler.patience == patience and interval == "epoch"
+
+
+def test_a_monitor_not_logged_lists_what_is(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "train.monitor=val_acuracy"], capsys)
+    assert "'val_accuracy'" in err and "val_val" not in err
