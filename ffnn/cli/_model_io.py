@@ -35,6 +35,11 @@ def load_model(path: str):
     if loaded.model is None or not isinstance(pre, dict):
         raise CLIError(f"{path} has no preprocessing record (it was not written by `ffnn train`"
                        " or `ffnn finetune`); use ffnn.load in Python instead")
+    for name, tensor in loaded.model.state_dict().items():
+        values = tensor.numpy()
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            raise CLIError(f"{path}: {name} holds NaN or infinite values (the checkpoint of a "
+                           "run that diverged?): a model cannot be used or trained from it")
     loaded.model.eval()
     return loaded.model, pre, meta
 

@@ -221,7 +221,11 @@ def _start_folder(out: str | None, config_text: str | None, resume: bool) -> Non
     """Create the run folder and write its config.toml (rank 0; a resumed run keeps it)."""
     if out is None or not main_process():
         return
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:  # name the key, not only the path
+        raise type(error)(error.errno, f"cannot create the run folder {out!r} (--out, config "
+                          f"key 'out'): {error.strerror}") from None
     if config_text is not None and not resume:
         write_text(os.path.join(out, CONFIG), config_text)
 

@@ -112,6 +112,7 @@ BAD = {
         ["eval", BEST, "ragged.csv"],
         ["eval", BEST, "unseen.csv"],
         ["eval", BEST, "inf.csv"],  # was imputed silently
+        ["eval", "nan.safetensors", "test.csv"],  # was a NaN loss, exit 0
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -207,7 +208,19 @@ def workdir(tmp_path_factory) -> Path:
         assert main(["train", "run.toml", "-q"]) == 0
     finally:
         os.chdir(cwd)
+    _diverged_copy(folder / BEST, folder / "nan.safetensors")
     return folder
+
+
+def _diverged_copy(source: Path, target: Path) -> None:
+    """A checkpoint like ``source`` (its metadata and checksum valid) whose first weight
+    holds a NaN, as a run that diverged could leave."""
+    from ffnn.io.checkpoint import save_checkpoint
+
+    loaded = ffnn.load(source)
+    with ffnn.no_grad():
+        next(loaded.model.parameters())[0, 0] = float("nan")
+    save_checkpoint(target, loaded.model, metadata=loaded.metadata)
 
 
 def _hashes(folder: Path) -> dict[str, str]:

@@ -89,3 +89,22 @@ def test_fsyncs_file_and_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", spy)
     atomic_write_bytes(tmp_path / "g.bin", b"x")
     assert synced == [False, True]  # the file first, then its folder
+
+
+def test_a_folder_refusing_new_files_is_reported_with_the_path_asked_for(tmp_path,
+                                                                         monkeypatch):
+    """(A folder such as /proc, where the temporary file cannot be made: the error names the
+    file the caller asked for, not the temporary one.)"""
+    import errno
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    target = tmp_path / "out.csv"
+    with pytest.raises(PermissionError, match=r"cannot write '.*out\.csv': Permission denied") \
+            as caught:
+        atomic_write_bytes(target, b"data")
+    assert ".tmp" not in str(caught.value)
+    assert not target.exists()
