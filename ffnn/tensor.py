@@ -1039,6 +1039,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
             or (hasattr(data, "__array__") and hasattr(data, "dtype")):  # a pandas Series
         return _check_numeric(np.asarray(data), data)
     array = _check_numeric(_as_rectangular(data), data)
+    if array.dtype == np.int64 or array.dtype == np.bool_:
+        return array  # ints and bools, however given: torch's dtype too (no walk needed)
     inferred = _inferred_dtype(data)
     if inferred is None:  # no element (``[]``), or one of another kind: NumPy's, by kind
         inferred = {"f": dtypes.get_default_dtype(), "i": np.int64, "u": np.int64}.get(

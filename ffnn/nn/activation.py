@@ -8,17 +8,13 @@ import numbers
 import numpy as np
 
 from ffnn import ops
+from ffnn.nn.activation_more import _written
 from ffnn.nn.functional import _softmax_dim as _implicit_dim
 from ffnn.nn.module import Module
 from ffnn.nn.traits import declare, onnx_node
 from ffnn.ops import activations as _ops
 from ffnn.ops import activations_more as _more_ops
 from ffnn.tensor import Tensor
-
-
-def _apply(op, input: Tensor, inplace: bool) -> Tensor:
-    """``op(input)``, written into ``input`` itself when ``inplace`` (as torch's modules)."""
-    return input._inplace(op) if inplace else op(input)
 
 
 def _inplace_text(module: Module, before: str = "") -> str:
@@ -34,7 +30,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(ops.relu, input, self.inplace)
+        return _written(ops.relu, input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -51,7 +47,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(lambda x: ops.leaky_relu(x, self.negative_slope), input, self.inplace)
+        return _written(lambda x: ops.leaky_relu(x, self.negative_slope), input, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + _inplace_text(self, ", ")
@@ -97,7 +93,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(ops.silu, input, self.inplace)
+        return _written(ops.silu, input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_text(self)
@@ -133,7 +129,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(lambda x: ops.elu(x, self.alpha), input, self.inplace)
+        return _written(lambda x: ops.elu(x, self.alpha), input, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_text(self, ", ")
@@ -147,7 +143,7 @@ class SELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(lambda x: ops.elu(x, SELU_ALPHA, SELU_SCALE), input, self.inplace)
+        return _written(lambda x: ops.elu(x, SELU_ALPHA, SELU_SCALE), input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_text(self)
@@ -182,7 +178,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return _apply(lambda x: ops.hardtanh(x, self.min_val, self.max_val), input,
+        return _written(lambda x: ops.hardtanh(x, self.min_val, self.max_val), input,
                       self.inplace)
 
     def extra_repr(self) -> str:

@@ -184,8 +184,6 @@ class Module:
                       remove_duplicate: bool = True) -> Iterator:
         """(dotted name, module) of this module and every sub-module, depth first; a module
         registered under several names comes once, unless ``remove_duplicate=False``."""
-        if isinstance(memo, str):  # ffnn's older order: named_modules(prefix)
-            memo, prefix = None, memo
         memo = set() if memo is None else memo
         if remove_duplicate:
             if id(self) in memo:
