@@ -121,9 +121,12 @@ from ffnn.functions import (
     isnan,
     log1p,
     logsumexp,
+    matmul,
     max,
+    maximum,
     mean,
     min,
+    minimum,
     mm,
     mul,
     neg,
@@ -162,15 +165,19 @@ from ffnn.functions_more import *  # noqa: F403 - torch.flip, torch.prod … (se
 from ffnn.functions_sampling import *  # noqa: F403 - see its __all__
 from ffnn.functions_writes import *  # noqa: F403 - see its __all__
 from ffnn.gradcheck import gradcheck  # the function, not the module of the same name
+from ffnn.memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ffnn.ops import (
     abs,
     clamp,
     exp,
     log,
     log_softmax,
-    matmul,
-    maximum,
-    minimum,
     relu,
     sigmoid,
     softmax,
@@ -240,6 +247,8 @@ __all__ = [
     *functions_math.__all__, *functions_sampling.__all__, *functions_arrays.__all__,
     *functions_linalg.__all__, *type_promotion.__all__, *determinism.__all__,
     *functions_writes.__all__, *functions_aliases.__all__, *functions_compositions.__all__,
+    "memory_format", "contiguous_format", "preserve_format", "channels_last",
+    "channels_last_3d",
 ]
 
 
@@ -280,6 +289,17 @@ def _accept_out() -> None:
 
 
 _accept_out()
+
+
+def _accept_numpy_names() -> None:
+    """``axis=`` / ``keepdims=`` / ``input=`` … as torch's parser takes them (ffnn.numpy_names)."""
+    from ffnn import numpy_names
+
+    numpy_names.accept_in_namespace(globals(), __all__)
+    numpy_names.accept_on_class(Tensor)
+
+
+_accept_numpy_names()
 
 _malloc.tune()  # glibc: steady heap reuse across training steps (ffnn/_malloc.py)
 _malloc.align_arrays()  # NumPy's arrays on 64-byte boundaries (ffnn/_aligned_arrays.py)

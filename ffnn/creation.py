@@ -153,12 +153,14 @@ def _like_dtype(t, dtype) -> np.dtype:
     return dtypes.to_dtype(dtype) if dtype is not None else np.asarray(_data_of(t)).dtype
 
 
-def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     return _new(np.zeros(np.shape(_data_of(input)), _like_dtype(input, dtype)), requires_grad,
                 device)
 
 
-def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     return _new(np.ones(np.shape(_data_of(input)), _like_dtype(input, dtype)), requires_grad,
                 device)
 
@@ -167,7 +169,7 @@ empty_like = zeros_like
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, memory_format=None) -> Tensor:
     return _new(np.full(np.shape(_data_of(input)), fill_value, _like_dtype(input, dtype)),
                 requires_grad, device)
 
@@ -180,19 +182,19 @@ def _float_like(input, dtype) -> np.dtype:
 
 
 def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
-              generator=None) -> Tensor:
+              generator=None, memory_format=None) -> Tensor:
     return rand(*np.shape(_data_of(input)), generator=generator,
                 dtype=_float_like(input, dtype), device=device, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
-               generator=None) -> Tensor:
+               generator=None, memory_format=None) -> Tensor:
     return randn(*np.shape(_data_of(input)), generator=generator,
                  dtype=_float_like(input, dtype), device=device, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low=0, high=None, dtype=None, device=None,
-                 generator=None) -> Tensor:
+                 generator=None, memory_format=None) -> Tensor:
     return randint(low, high, np.shape(_data_of(input)), generator=generator,
                    dtype=_like_dtype(input, dtype), device=device)
 

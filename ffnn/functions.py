@@ -75,7 +75,8 @@ def transpose(input, dim0: int, dim1: int):
     return input.transpose(dim0, dim1)
 
 
-swapaxes = transpose
+def swapaxes(input, axis0: int, axis1: int):
+    return input.transpose(axis0, axis1)
 
 
 def t(input):
@@ -97,14 +98,31 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
     return (input if dtype is None else input.to(dtype)).mean(dim, keepdim, axis=axis)
 
 
-def max(input, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001 - torch's name
-    """The largest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
-    return _tensor(input).max(dim, keepdim, axis=axis)
+def max(input, dim=None, keepdim: bool = False, *, axis=None, other=None):  # noqa: A001
+    """The largest element; with ``dim``, ``(values, indices)``; with a tensor (``other``),
+    element-wise."""
+    return _tensor(input).max(dim, keepdim, axis=axis, other=other)
 
 
-def min(input, dim=None, keepdim: bool = False, *, axis=None):  # noqa: A001 - torch's name
-    """The smallest element; with ``dim``, ``(values, indices)``; with a tensor, element-wise."""
-    return _tensor(input).min(dim, keepdim, axis=axis)
+def min(input, dim=None, keepdim: bool = False, *, axis=None, other=None):  # noqa: A001
+    """The smallest element; with ``dim``, ``(values, indices)``; with a tensor (``other``),
+    element-wise."""
+    return _tensor(input).min(dim, keepdim, axis=axis, other=other)
+
+
+def maximum(input, other):
+    """The larger of the two, element-wise (NaN wins, as torch's)."""
+    return ops.maximum(input, other)
+
+
+def minimum(input, other):
+    """The smaller of the two, element-wise (NaN wins, as torch's)."""
+    return ops.minimum(input, other)
+
+
+def matmul(input, other):
+    """The matrix product, broadcast over leading axes (1-d operands as vectors)."""
+    return ops.matmul(input, other)
 
 
 def amax(input, dim=None, keepdim: bool = False, *, axis=None):
@@ -172,11 +190,11 @@ def bmm(input, mat2):
     return input.bmm(mat2)
 
 
-def dot(input, other):
-    if input.ndim != 1 or other.ndim != 1:
+def dot(input, tensor):
+    if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"dot: 1-D tensors expected. Received: shapes {tuple(input.shape)} "
-                           f"and {tuple(other.shape)}")
-    return ops.matmul(input, other)
+                           f"and {tuple(tensor.shape)}")
+    return ops.matmul(input, tensor)
 
 
 def outer(input, vec2):
@@ -261,7 +279,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return input.topk(k, dim, largest, sorted)
 
 
-def clone(input):
+def clone(input, *, memory_format=None):
     return input.clone()
 
 

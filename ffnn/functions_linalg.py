@@ -4,6 +4,8 @@ and result tuples. Their methods (``t.inverse()`` …) are in ``ffnn.tensor_lina
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ffnn import ops
@@ -27,7 +29,7 @@ def _decompositions():
 
 __all__ = ["inverse", "det", "logdet", "slogdet", "cholesky", "cholesky_solve",
            "cholesky_inverse", "pinverse", "matrix_power", "matrix_exp", "svd", "qr",
-           "triangular_solve", "chain_matmul"]
+           "triangular_solve", "chain_matmul", "tensordot"]
 
 SlogdetResult = result_type("slogdet", ["sign", "logabsdet"])
 SvdResult = result_type("svd", ["U", "S", "V"])
@@ -142,3 +144,31 @@ def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
     if len(matrices) == 1:
         return _finish(matrices[0].clone(), out, "chain_matmul")
     return _linalg().multi_dot(matrices, out=out)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Σ over paired axes of ``a`` and ``b``: ``dims`` = n pairs a's last n axes with b's
+    first n, or ``([a axes], [b axes])`` names the pairs. Computed as one matrix product
+    [free of a, paired] @ [paired, free of b] of permuted, reshaped operands, so
+    differentiable in both."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        left, right = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        left, right = ([d] if isinstance(d, int) else list(d) for d in dims)
+    left = [ops.reductions.normalize_dim(d, a.ndim) for d in left]
+    right = [ops.reductions.normalize_dim(d, b.ndim) for d in right]
+    if len(left) != len(right) or any(a.shape[i] != b.shape[j] for i, j in zip(left, right)):
+        raise RuntimeError(f"contracted dimensions need to match, but first has sizes "
+                           f"{[a.shape[i] for i in left]} and second has sizes "
+                           f"{[b.shape[j] for j in right]}")
+    free_a = [i for i in range(a.ndim) if i not in left]
+    free_b = [j for j in range(b.ndim) if j not in right]
+    sizes_a, sizes_b = [a.shape[i] for i in free_a], [b.shape[j] for j in free_b]
+    paired = math.prod(a.shape[i] for i in left)
+    lhs = a.permute(free_a + left).reshape(math.prod(sizes_a), paired)
+    rhs = b.permute(right + free_b).reshape(paired, math.prod(sizes_b))
+    return _finish((lhs @ rhs).reshape(sizes_a + sizes_b), out, "tensordot")

@@ -93,12 +93,12 @@ def float_power(input: Tensor | float, exponent: Tensor | float, *,
     return _finish(input.float_power(exponent), out, "float_power")
 
 
-def true_divide(dividend: Tensor | float, divisor: Tensor | float, *,
+def true_divide(input: Tensor | float, other: Tensor | float, *,  # noqa: A002 - torch's
                 out: Tensor | None = None) -> Tensor:
-    """dividend / divisor, true division (alias of div)."""
-    _either_tensor("true_divide", dividend, divisor)
-    dividend, divisor = promote("true_divide", dividend, divisor)
-    return _finish(dividend.div(divisor), out, "true_divide")
+    """input / other, true division (alias of div)."""
+    _either_tensor("true_divide", input, other)
+    input, other = promote("true_divide", input, other)
+    return _finish(input.div(other), out, "true_divide")
 
 
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
 from ffnn.indexing import torch_index
+from ffnn.memory_format import memory_format
 from ffnn.size import Size, shape_of
 from ffnn.tensor_aliases import AliasTensorMethods
 from ffnn.tensor_arrays import ArrayTensorMethods
@@ -196,6 +197,13 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy ufunc of a tensor gives a tensor, as torch's (``np.exp(t)``), outside any
+        graph; a bool result is uint8, as torch's."""
+        array = np.asarray(array)
+        return Tensor._make(array.astype(np.uint8) if array.dtype == bool else array, False,
+                            None)
+
     # ----- conversion -----------------------------------------------------------------
     def item(self):
         if self._data.size != 1:
@@ -238,7 +246,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         self._ctx, self.requires_grad = None, False
         return self
 
-    def clone(self) -> Tensor:
+    def clone(self, memory_format=None) -> Tensor:
+        """A copy in memory of its own (differentiable); any ``memory_format`` is the one
+        layout ffnn has (ffnn.memory_format)."""
         from ffnn.ops.elementwise import Clone
 
         return Clone.apply(self)
@@ -272,6 +282,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
                 flags.append(arg)
             elif is_device(arg):
                 check_device(arg)
+            elif isinstance(arg, memory_format):
+                continue  # one layout (ffnn.memory_format)
             else:
                 dtype = arg
         copy = kwargs.get("copy", flags[1] if len(flags) > 1 else False)
@@ -466,8 +478,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def matmul(self, other):
         return ops.matmul(self, other)
 
-    def mm(self, other):
-        return ops.matmul(self, other)
+    def mm(self, mat2):
+        from ffnn.functions import mm
+
+        return mm(self, mat2)
 
     # ----- comparisons (no gradient) --------------------------------------------------
     def __lt__(self, other):
@@ -492,12 +506,12 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return self == other
 
     def all(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
-        dim = _dim(dim, axis)
-        return Tensor._make(np.all(self._data, axis=dim, keepdims=keepdim), False, None)
+        axes = _logic_axes(_dim(dim, axis), self.ndim)
+        return Tensor._make(np.all(self._data, axis=axes, keepdims=keepdim), False, None)
 
     def any(self, dim=None, keepdim: bool = False, axis=None, **numpy_kwargs):
-        dim = _dim(dim, axis)
-        return Tensor._make(np.any(self._data, axis=dim, keepdims=keepdim), False, None)
+        axes = _logic_axes(_dim(dim, axis), self.ndim)
+        return Tensor._make(np.any(self._data, axis=axes, keepdims=keepdim), False, None)
 
     def __invert__(self):
         return Tensor._make(~self._data, False, None)
@@ -575,8 +589,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         correction = (1 if unbiased else 0) if correction is None else correction
         return ops.std(self, _dim(dim, axis), keepdim, correction)
 
-    def max(self, dim=None, keepdim: bool = False, axis=None):
-        dim = _dim(dim, axis)
+    def max(self, dim=None, keepdim: bool = False, axis=None, *, other=None):
+        dim = _dim(dim, axis) if other is None else other
         if isinstance(dim, Tensor):
             return ops.maximum(self, dim)
         if dim is None:
@@ -584,8 +598,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         values, indices = self._extremum(dim, keepdim, largest=True)
         return MaxResult(values, indices)
 
-    def min(self, dim=None, keepdim: bool = False, axis=None):
-        dim = _dim(dim, axis)
+    def min(self, dim=None, keepdim: bool = False, axis=None, *, other=None):
+        dim = _dim(dim, axis) if other is None else other
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         if dim is None:
@@ -644,17 +658,17 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
                                   dtype=dtype)
 
     # ----- shape ----------------------------------------------------------------------
-    def reshape(self, *shape):
-        return ops.reshape(self, _shape_args(shape))
+    def reshape(self, *args, shape=None):
+        return ops.reshape(self, _shape_args(args, shape))
 
-    def view(self, *shape):
-        return ops.reshape(self, _shape_args(shape))
+    def view(self, *args, size=None):
+        return ops.reshape(self, _shape_args(args, size))
 
     def view_as(self, other):
         return ops.reshape(self, other.shape)
 
-    def expand(self, *shape):
-        return ops.expand(self, _shape_args(shape))
+    def expand(self, *args, size=None):
+        return ops.expand(self, _shape_args(args, size))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return ops.flatten(self, start_dim, end_dim)
@@ -668,8 +682,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     def transpose(self, dim0: int, dim1: int):
         return ops.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
-        dims = tuple(ops.reductions.normalize_dim(d, self.ndim) for d in _shape_args(dims))
+    def permute(self, *args, dims=None):
+        dims = tuple(ops.reductions.normalize_dim(d, self.ndim) for d in _shape_args(args, dims))
         if len(set(dims)) != len(dims) or len(dims) != self.ndim:
             raise RuntimeError(f"permute(): dims must list each of the {self.ndim} dimensions "
                                f"once (duplicate dims are not allowed). Received: dims={dims}")
@@ -807,10 +821,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
                                f"shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
         return ops.matmul(self, mat2)
 
-    def dot(self, other):
+    def dot(self, tensor):
         from ffnn.functions import dot
 
-        return dot(self, other)
+        return dot(self, tensor)
 
     def where(self, condition, other):
         return ops.where(condition, self, other)
@@ -858,16 +872,16 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return tensor(data, dtype=dtype or self.dtype, device=device,
                       requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad: bool = False):
         from ffnn.creation import zeros
 
-        return zeros(*size, dtype=dtype or self.dtype, device=device,
+        return zeros(_shape_args(args, size), dtype=dtype or self.dtype, device=device,
                      requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad: bool = False):
         from ffnn.creation import ones
 
-        return ones(*size, dtype=dtype or self.dtype, device=device,
+        return ones(_shape_args(args, size), dtype=dtype or self.dtype, device=device,
                     requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
@@ -954,10 +968,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         indices = Tensor._make(top_k_indices(key, k, dim), False, None)
         return TopKResult(ops.gather(self, dim, indices), indices)
 
-    def repeat(self, *sizes):
+    def repeat(self, *args, repeats=None):
         """Tile the tensor ``sizes[i]`` times along each axis (leading new axes allowed);
         differentiable (the gradient sums over the copies)."""
-        sizes = _shape_args(sizes)
+        sizes = _shape_args(args, repeats)
         if len(sizes) < self.ndim:
             raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
                                f"than the number of tensor dims ({self.ndim})")
@@ -999,6 +1013,16 @@ def _dim(dim, axis):
     return axis if dim is None else dim
 
 
+def _logic_axes(dim, ndim: int):
+    """all/any's NumPy axes: None (every axis), one, or a tuple of them; an empty tuple or
+    list reduces none, as torch's ``any(dim=())`` (unlike its sum's)."""
+    if dim is None or ndim == 0:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(ops.reductions.normalize_dim(d, ndim) for d in dim)
+    return ops.reductions.normalize_dim(dim, ndim)
+
+
 def _staircase(x: Tensor, f) -> Tensor:
     """``f`` of x's array, a zero-gradient op when x requires a gradient."""
     if not x.requires_grad:
@@ -1013,7 +1037,14 @@ def _sign(array):
     return (array > 0).astype(array.dtype) - (array < 0).astype(array.dtype)
 
 
-def _shape_args(shape) -> tuple:
+def _shape_args(shape: tuple, keyword=None) -> tuple:
+    """The sizes given as ``f(2, 3)``, ``f((2, 3))`` or by torch's keyword (``keyword``:
+    ``view(size=(2, 3))``, ``permute(dims=…)``)."""
+    if keyword is not None:
+        if shape:
+            raise TypeError("the sizes were given both positionally and by keyword. Received: "
+                            f"{shape} and {keyword}")
+        return tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)

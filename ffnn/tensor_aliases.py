@@ -352,9 +352,11 @@ class AliasTensorMethods:
         return self[_along(self.ndim, axis, index)].movedim(axis + 1, -1)
 
     # ----- memory -----------------------------------------------------------------------
-    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    def new_empty(self, *args, size=None, dtype=None, device=None,
+                  requires_grad: bool = False) -> Tensor:
         """A tensor of ``size`` with this one's dtype (zeros: NumPy has no cheaper fill)."""
-        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+        return self.new_zeros(*args, size=size, dtype=dtype, device=device,
+                              requires_grad=requires_grad)
 
     def stride(self, dim: int | None = None):
         """The steps, in elements, between neighbours along each axis of the array (one axis

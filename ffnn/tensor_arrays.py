@@ -44,6 +44,14 @@ def _dim(dim: int, ndim: int) -> int:
     return normalize_dim(dim, ndim)
 
 
+def _one_of(*given):
+    """The one argument given among torch's names for it (None when none is)."""
+    chosen = [g for g in given if g is not None]
+    if len(chosen) > 1:
+        raise TypeError(f"the sections or indices were given twice. Received: {chosen}")
+    return chosen[0] if chosen else None
+
+
 def _along(ndim: int, axis: int, index) -> tuple:
     """An index that applies ``index`` along ``axis`` and takes all of the other axes."""
     return (slice(None),) * axis + (index,)
@@ -71,12 +79,12 @@ class ArrayTensorMethods:
     """Mixed into ``ffnn.Tensor``; ``self`` is a Tensor."""
 
     # ----- shapes ---------------------------------------------------------------------
-    def tile(self, *dims) -> Tensor:
+    def tile(self, *args, dims=None) -> Tensor:
         """The tensor repeated ``dims[i]`` times along each axis (ones prepended to ``dims``
         when it is shorter than the shape)."""
         from ffnn.tensor import _shape_args
 
-        dims = tuple(_shape_args(dims))
+        dims = _shape_args(args, dims)
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
     def ravel(self) -> Tensor:
@@ -201,11 +209,12 @@ class ArrayTensorMethods:
         return _ops().stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)
 
     # ----- splitting ------------------------------------------------------------------
-    def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
+    def tensor_split(self, indices_or_sections=None, dim: int = 0, *, sections=None,
+                     indices=None, tensor_indices_or_sections=None) -> tuple:
         """Views along ``dim``: ``n`` near-equal pieces (the first n mod size one longer), or
-        pieces cut before each of the given indices."""
+        pieces cut before each of the given indices (by position, or by torch's keywords)."""
         axis, length = _dim(dim, self.ndim), self.shape[dim]
-        cuts = indices_or_sections
+        cuts = _one_of(indices_or_sections, sections, indices, tensor_indices_or_sections)
         if isinstance(cuts, _tensor_cls()):
             cuts = cuts.tolist() if cuts.ndim else cuts.item()
         if isinstance(cuts, int):
@@ -219,6 +228,8 @@ class ArrayTensorMethods:
                      for lo, hi in zip(bounds, bounds[1:]))
 
     def _split_by(self, sections, dim: int, name: str, least: int) -> tuple:
+        if sections is None:
+            raise TypeError(f"{name}() needs the sections (an int) or the indices (a list)")
         if self.ndim < least:
             raise RuntimeError(f"torch.{name} requires a tensor with at least {least} "
                                f"dimension, but got a tensor with {self.ndim} dimensions!")
@@ -228,14 +239,15 @@ class ArrayTensorMethods:
                                f"by the split_size {sections}!")
         return self.tensor_split(sections, dim)
 
-    def hsplit(self, sections) -> tuple:
-        return self._split_by(sections, 1 if self.ndim > 1 else 0, "hsplit", 1)
+    def hsplit(self, indices_or_sections=None, *, sections=None, indices=None) -> tuple:
+        return self._split_by(_one_of(indices_or_sections, sections, indices),
+                              1 if self.ndim > 1 else 0, "hsplit", 1)
 
-    def vsplit(self, sections) -> tuple:
-        return self._split_by(sections, 0, "vsplit", 2)
+    def vsplit(self, indices_or_sections=None, *, sections=None, indices=None) -> tuple:
+        return self._split_by(_one_of(indices_or_sections, sections, indices), 0, "vsplit", 2)
 
-    def dsplit(self, sections) -> tuple:
-        return self._split_by(sections, 2, "dsplit", 3)
+    def dsplit(self, indices_or_sections=None, *, sections=None, indices=None) -> tuple:
+        return self._split_by(_one_of(indices_or_sections, sections, indices), 2, "dsplit", 3)
 
     # ----- picking ----------------------------------------------------------------------
     def take(self, index) -> Tensor:

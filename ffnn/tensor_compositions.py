@@ -169,10 +169,12 @@ class CompositionTensorMethods:
         """A 2-D tensor with the flattened input on its ``offset`` diagonal."""
         return self.reshape(-1).diag(offset)
 
-    def sum_to_size(self, *size):
+    def sum_to_size(self, *args, size=None):
         """The sum of self down to ``size``, which must broadcast to self's shape (the sums
         a broadcast's gradient takes)."""
-        shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        from ffnn.tensor import _shape_args
+
+        shape = _shape_args(args, size)
         lead = self.ndim - len(shape)
         if lead < 0 or any(s not in (1, t) for s, t in zip(shape, self.shape[lead:])):
             raise RuntimeError(f"size {{{', '.join(map(str, shape))}}} is not expandable to "

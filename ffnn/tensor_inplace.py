@@ -252,9 +252,10 @@ class InPlaceMethods:
         self._overwrite(value)
         return self
 
-    def copy_(self, src, non_blocking: bool = False):
-        """Copy ``src``'s values (broadcast to this shape) into this tensor; differentiable
-        with respect to ``src``."""
+    def copy_(self, other, non_blocking: bool = False):
+        """Copy ``other``'s values (broadcast to this shape) into this tensor; differentiable
+        with respect to ``other`` (torch's name for it)."""
+        src = other
         Tensor = _tensor_cls()
         if isinstance(src, Tensor) and src.requires_grad and autograd.is_grad_enabled():
             self._setitem(Ellipsis, src)

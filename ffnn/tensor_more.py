@@ -50,18 +50,28 @@ class MoreTensorMethods:
         return _ops().prod(x, dim, keepdim)
 
     def count_nonzero(self, dim=None):
-        return _plain(np.count_nonzero(self.numpy(), axis=dim).astype(np.int64))
+        """The number of non-zero entries over ``dim`` (an int, a tuple or list; all by default
+        or when empty)."""
+        from ffnn.ops.reductions import reduction_axes
+
+        axes = reduction_axes(dim, self.ndim)
+        return _plain(np.asarray(np.count_nonzero(self.numpy(), axis=axes), dtype=np.int64))
 
     def trace(self):
         """Σᵢ xᵢᵢ of a matrix."""
         return self.diag().sum()
 
     # ----- selecting ------------------------------------------------------------------
-    def flip(self, *dims):
+    def flip(self, *args, dims=None):
         """The entries in reverse order along each of ``dims``, in memory of their own (a
-        copy, as torch's)."""
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        axes = {d % max(self.ndim, 1) for d in dims}
+        copy, as torch's); a dim out of range or given twice raises, as torch's."""
+        from ffnn.ops.reductions import normalize_dim
+        from ffnn.tensor import _shape_args
+
+        dims = [normalize_dim(d, self.ndim) for d in _shape_args(args, dims)]
+        axes = set(dims)
+        if len(axes) != len(dims):
+            raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
         return self[tuple(slice(None, None, -1) if a in axes else slice(None)
                           for a in range(self.ndim))].clone()
 
@@ -96,13 +106,17 @@ class MoreTensorMethods:
             out = out[_along(self.ndim, dim, (np.arange(n) - shift) % n)]
         return out
 
-    def repeat_interleave(self, repeats, dim=None):
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         """Each entry (slice along ``dim``; entry of the flattened tensor when None) repeated
-        ``repeats`` times in place."""
+        ``repeats`` times in place; ``output_size``: the result's length along ``dim`` (a
+        hint to torch's GPU kernels; checked here)."""
         source = self.flatten() if dim is None else self
         axis = 0 if dim is None else dim
         counts = _array(repeats).astype(np.int64)
         index = np.repeat(np.arange(source.shape[axis]), counts)
+        if output_size is not None and output_size != len(index):
+            raise RuntimeError(f"allocated size does not match required size: output_size="
+                               f"{output_size}, but the repeats add up to {len(index)}")
         return source[_along(source.ndim, axis, index)]
 
     def diag(self, diagonal: int = 0):
@@ -194,9 +208,11 @@ class MoreTensorMethods:
     def cosh(self):
         return (self.exp() + (-self).exp()) / 2
 
-    def diff(self, n: int = 1, dim: int = -1):
-        """Forward differences x[i+1] − x[i] along ``dim``, ``n`` times."""
-        out = self
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        """Forward differences x[i+1] − x[i] along ``dim``, ``n`` times, of the tensor with
+        ``prepend`` and ``append`` joined before and after it along ``dim``."""
+        pieces = [p for p in (prepend, self, append) if p is not None]
+        out = _ops().concatenate(pieces, dim) if len(pieces) > 1 else self
         for _ in range(n):
             length = out.shape[dim]
             out = out.narrow(dim, 1, length - 1) - out.narrow(dim, 0, length - 1)

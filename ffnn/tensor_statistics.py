@@ -285,10 +285,11 @@ class StatisticsTensorMethods:
         if x.dtype.kind != "f":
             raise RuntimeError(f"nanmean(): expected input to have floating point or complex "
                                f"dtype but got {x.dtype}")
-        count = (~np.isnan(x.numpy())).sum(axis=dim, keepdims=keepdim and dim is not None)
-        total = x.nansum(dim, keepdim and dim is not None)
-        out = total / _plain(count, x.dtype)
-        return out.reshape((1,) * x.ndim) if dim is None and keepdim else out
+        from ffnn.ops.reductions import reduction_axes
+
+        axes = reduction_axes(dim, x.ndim)
+        count = (~np.isnan(x.numpy())).sum(axis=axes, keepdims=keepdim)
+        return x.nansum(axes, keepdim) / _plain(count, x.dtype)
 
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
         """Counts of the entries in ``bins`` equal bins over [min, max] (the data's range when

@@ -39,15 +39,16 @@ from ffnn.nn.loss_more import (  # noqa: F401 - torch's functional names
     triplet_margin_loss,
 )
 from ffnn.nn.padding import pad  # noqa: F401 - torch's functional name
+from ffnn.numpy_names import accept_numpy_names
 from ffnn.ops import losses, norms
 from ffnn.ops.dropout import Dropout as _DropoutOp
 from ffnn.size import Size
 from ffnn.tensor import Tensor, _operand
 
 # ----- layers and activations ----------------------------------------------------------
-linear = ops.linear
-sigmoid = ops.sigmoid
-tanh = ops.tanh
+linear = accept_numpy_names(ops.linear, __name__)  # torch's input= (ops name it x)
+sigmoid = accept_numpy_names(ops.sigmoid, __name__)
+tanh = accept_numpy_names(ops.tanh, __name__)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -112,13 +112,18 @@ def cumsum(x, dim):
 
 
 def logsumexp(x, dim, keepdim=False):
-    """log Σ eˣ along ``dim``, computed as m + log Σ e^{x - m} with m the (constant) maximum
-    (0 where that is ±inf: -inf for a slice of -inf only, inf where one entry is inf)."""
+    """log Σ eˣ along ``dim`` (an int, or a tuple or list: all of them; empty: every axis),
+    computed as m + log Σ e^{x - m} with m the (constant) maximum (0 where that is ±inf: -inf
+    for a slice of -inf only, inf where one entry is inf)."""
     x = _floating(x)
-    top = x.numpy().max(axis=dim, keepdims=True)
-    shift = Tensor._make(np.where(np.isfinite(top), top, 0).astype(top.dtype), False, None)
-    out = log(sum(exp(x - shift), dim, keepdim=True)) + shift
-    return out if keepdim else squeeze(out, dim)
+    axes = reductions.reduction_axes(dim, x.ndim)
+    top = x.numpy().max(axis=axes, keepdims=True, initial=-np.inf)
+    shift = Tensor._make(np.where(np.isfinite(top), top, 0).astype(x.dtype), False, None)
+    out = log(sum(exp(x - shift), axes, keepdim=True)) + shift
+    if keepdim:
+        return out
+    return reshape(out, tuple(n for i, n in enumerate(x.shape)
+                              if axes is not None and i not in axes))
 
 
 def where(condition, a, b):
@@ -240,12 +245,18 @@ def unsqueeze(x, dim):
 
 
 def squeeze(x, dim=None):
+    """``x`` without its axes of size 1 (of those among ``dim``: an int, or a tuple or list as
+    torch 2 takes; a listed axis of another size stays)."""
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = reductions.normalize_dim(dim, x.ndim)
-    if x.ndim == 0 or x.shape[dim] != 1:
+    dims = [reductions.normalize_dim(d, x.ndim) for d in
+            (dim if isinstance(dim, (tuple, list)) else (dim,))]
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
+    kept = tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in dims)
+    if x.ndim == 0 or kept == tuple(x.shape):
         return x
-    return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
+    return reshape(x, kept)
 
 
 def permute(x, dims):

@@ -22,12 +22,14 @@ def normalize_dim(dim: int, ndim: int, extra: int = 0) -> int:
     return dim % size
 
 
-def _axes(dim, ndim: int):
-    """NumPy's axes of ``dim`` (None: all); a 0-d tensor's dim 0 or -1 is the whole of it,
-    as torch takes it."""
+def reduction_axes(dim, ndim: int) -> tuple | None:
+    """NumPy's axes of ``dim`` (None, or an empty list or tuple: all, as torch's ``dim=[]``);
+    a 0-d tensor's dim 0 or -1 is the whole of it, as torch takes it."""
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return None
     axes = tuple(normalize_dim(d, ndim) for d in dims)
     return axes if ndim else None
 
@@ -52,7 +54,7 @@ class Sum(Op):
     back over the summed axes."""
 
     def forward(self, x, dim=None, keepdim=False):
-        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
         if x.dtype.kind in "bu":  # NumPy's sum of uint8 is uint64 (then s - 5 wraps)
             return x.sum(axis=self.axes, keepdims=keepdim, dtype=np.int64)
         return x.sum(axis=self.axes, keepdims=keepdim)
@@ -69,7 +71,7 @@ class Mean(Op):
     """y = (1/n) Σ_axes x;  dL/dx = dL/dy / n broadcast back."""
 
     def forward(self, x, dim=None, keepdim=False):
-        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
         out = x.mean(axis=self.axes, keepdims=keepdim)
         self.count = x.size // max(out.size, 1) if x.size else 0
         return out.astype(x.dtype, copy=False)
@@ -88,7 +90,7 @@ class Var(Op):
 
     @quiet
     def forward(self, x, dim=None, keepdim=False, correction=1):
-        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
         self.centered = x - x.mean(axis=self.axes, keepdims=True)
         n = x.size if self.axes is None else int(xp(x).prod([x.shape[a] for a in self.axes]))
         self.denominator = np.float64(max(n - correction, 0))  # 0: inf or nan, no exception
@@ -140,7 +142,7 @@ class Extremum(Op):
 
     def forward(self, x, dim=None, keepdim=False, largest=True, split_ties=False, index=None):
         m = xp(x)
-        self.shape, self.axes, self.keepdim = x.shape, _axes(dim, x.ndim), keepdim
+        self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
         self.index = None
         if self.axes is None or split_ties or len(self.axes) > 1:
             out = (m.max if largest else m.min)(x, axis=self.axes, keepdims=True)
@@ -264,8 +266,8 @@ class Norm(Op):
 
     def forward(self, x, p=2.0, dim=None, keepdim=False):
         m = xp(x)
-        self.shape, self.axes, self.keepdim, self.p, self.x = x.shape, _axes(dim, x.ndim), \
-            keepdim, p, x
+        self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
+        self.p, self.x = p, x
         if p == 2:
             y = m.sqrt((x * x).sum(axis=self.axes, keepdims=keepdim))
         elif p == 1:

@@ -38,7 +38,7 @@ def make_params(lib, values, dtype=np.float64) -> list:
 
 
 def numpy_of(param) -> np.ndarray:
-    return param.detach().numpy() if isinstance(param, torch.Tensor) else param.data
+    return param if isinstance(param, np.ndarray) else param.detach().numpy()
 
 
 def set_grads(params, targets) -> None:
