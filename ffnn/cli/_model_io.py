@@ -40,8 +40,62 @@ def load_model(path: str):
         if values.dtype.kind == "f" and not np.isfinite(values).all():
             raise CLIError(f"{path}: {name} holds NaN or infinite values (the checkpoint of a "
                            "run that diverged?): a model cannot be used or trained from it")
+    check_record(path, loaded.model, pre)
     loaded.model.eval()
     return loaded.model, pre, meta
+
+
+def _corrupt(path: str, field: str, expected: str, received) -> CLIError:
+    return CLIError(f"{path} is corrupt or was edited: its preprocessing.{field} {expected}. "
+                    f"Received: {field}={received!r}")
+
+
+def check_record(path: str, model, pre: dict) -> None:
+    """CLIError naming the field where the preprocessing record of the checkpoint at ``path``
+    disagrees with ``model`` (one class label per output) or holds a value no training writes
+    (a NaN statistic, a zero scale), before it is applied to anyone's data."""
+    from ffnn.finetune.surgery import last_linear
+
+    task, classes, features = pre.get("task"), pre.get("classes"), pre.get("features")
+    if task not in ("classification", "regression"):
+        raise _corrupt(path, "task", "must be 'classification' or 'regression'", task)
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise _corrupt(path, "features", "must be a list of column names", features)
+    try:
+        width = last_linear(model)[2].out_features
+    except ValueError:  # no Linear layer: nothing to compare the labels with
+        width = None
+    if task == "classification" and not (
+            isinstance(classes, list) and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == len(classes) == (width or len(classes)) >= 2):
+        raise _corrupt(path, "classes", f"must list one distinct label per output of the model "
+                       f"({width} outputs)", classes)
+    if task == "regression" and width not in (None, 1):
+        raise _corrupt(path, "task", f"is 'regression', which needs one model output, not "
+                       f"{width}", task)
+    for key in ("x_scaler", "y_scaler"):
+        record = pre.get(key)
+        state = record.get("state", {}) if isinstance(record, dict) else {}
+        for name, values in state.items():
+            _check_statistic(path, f"{key}.state.{name}", values, positive=name == "scale")
+    for column in (pre.get("tabular") or {}).get("columns", []):
+        if isinstance(column, dict) and column.get("kind") == "numeric":
+            where = f"tabular column {column.get('name')!r}"
+            for name in ("median", "mean", "std"):
+                _check_statistic(path, f"{where} {name}", column.get(name),
+                                 positive=name == "std")
+
+
+def _check_statistic(path: str, field: str, values, positive: bool) -> None:
+    """A fitted statistic (a number or a list of them) is finite, and > 0 if ``positive``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _corrupt(path, field, "must be a number", values) from None
+    if not np.isfinite(array).all():
+        raise _corrupt(path, field, "must be finite", values)
+    if positive and not (array > 0).all():
+        raise _corrupt(path, field, "must be positive (a scale the data is divided by)", values)
 
 
 def outputs(model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -287,6 +287,10 @@ def _load_full(path, info: dict, state: OrderedDict, model: Module | None, stric
         raise CheckpointError(path, str(error)) from None
     finally:
         _random.set_rng_state(rng)
+    saved = info.get("class")
+    if not isinstance(saved, str) or saved.rpartition(".")[2] != type(model).__name__:
+        raise CheckpointError(path, f"the model class {saved!r} is not the "
+                              f"{type(model).__name__} that its architecture spec builds")
     _assign_state(path, model, state)
     _restore_flags(model, info)
     return model

@@ -113,6 +113,13 @@ BAD = {
         ["eval", BEST, "unseen.csv"],
         ["eval", BEST, "inf.csv"],  # was imputed silently
         ["eval", "nan.safetensors", "test.csv"],  # was a NaN loss, exit 0
+        # corrupt or edited metadata, each was accepted: a phantom class in the confusion
+        # matrix, a NaN median imputed, a divide-by-zero warning blaming the data, a class
+        # name nobody checked
+        ["eval", "classes3.safetensors", "test.csv"],
+        ["eval", "median_nan.safetensors", "test.csv"],
+        ["eval", "std0.safetensors", "test.csv"],
+        ["eval", "class_os.safetensors", "test.csv"],
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -126,6 +133,7 @@ BAD = {
         ["predict", BEST, "huge.csv", "-o", "predictions.csv"],  # was NumPy overflow warnings
         ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
         ["predict", BEST, "inf.csv", "-o", "predictions.csv"],  # was imputed silently
+        ["predict", "classes3.safetensors", "test.csv", "--proba"],  # was a malformed CSV
     ],
     "summary": [
         ["summary", "nowhere.safetensors"],
@@ -209,6 +217,8 @@ def workdir(tmp_path_factory) -> Path:
     finally:
         os.chdir(cwd)
     _diverged_copy(folder / BEST, folder / "nan.safetensors")
+    for name, edit in EDITS.items():
+        _edited_copy(folder / BEST, folder / f"{name}.safetensors", edit)
     return folder
 
 
@@ -221,6 +231,43 @@ def _diverged_copy(source: Path, target: Path) -> None:
     with ffnn.no_grad():
         next(loaded.model.parameters())[0, 0] = float("nan")
     save_checkpoint(target, loaded.model, metadata=loaded.metadata)
+
+
+def _numeric_column(meta: dict) -> dict:
+    return meta["metadata"]["preprocessing"]["tabular"]["columns"][0]
+
+
+EDITS = {  # name -> an edit of a checkpoint's metadata that no training writes
+    "classes3": lambda meta: meta["metadata"]["preprocessing"]["classes"].append("yak"),
+    "median_nan": lambda meta: _numeric_column(meta).update(median=float("nan")),
+    "std0": lambda meta: _numeric_column(meta).update(std=0.0),
+    "class_os": lambda meta: meta["model"].update({"class": "os.system"}),
+}
+
+
+def _edited_copy(source: Path, target: Path, edit) -> None:
+    """A copy of the checkpoint ``source`` with ``edit(meta)`` applied to its metadata and a
+    valid checksum (as a hand edit, or a buggy writer, would leave it)."""
+    from ffnn.io.safefile import read_file, write_file
+
+    tensors, meta = read_file(source)
+    edit(meta)
+    write_file(target, tensors, meta)
+
+
+def test_corrupt_metadata_names_the_checkpoint_and_the_field(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["eval", "classes3.safetensors", "test.csv"], capsys)
+    assert "classes3.safetensors is corrupt or was edited" in err
+    assert "preprocessing.classes must list one distinct label per output of the model " \
+        "(3 outputs)" in err and "'yak'" in err
+    _, err = _run(["predict", "std0.safetensors", "test.csv"], capsys)
+    assert "preprocessing.tabular column 'a' std must be positive" in err
+    assert "too far from the training data" not in err
+    _, err = _run(["eval", "median_nan.safetensors", "test.csv"], capsys)
+    assert "tabular column 'a' median must be finite" in err
+    _, err = _run(["summary", "class_os.safetensors"], capsys)
+    assert "the model class 'os.system' is not the Sequential" in err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
