@@ -93,9 +93,9 @@ def _missing_target(values: np.ndarray) -> np.ndarray:
 
 
 def load_table(data: DataConfig, notes: list[str]):
-    """(feature table, y, feature names, label texts or None, the file's data rows kept) of
-    ``data.csv``; rows with a missing target (or, with data.missing = 'drop', any gap) are
-    dropped, as ``notes`` say."""
+    """(feature table of every data row, y, feature names, label texts or None, the file's
+    data rows kept: y's rows) of ``data.csv``; rows with a missing target (or, with
+    data.missing = 'drop', any gap) are left out of y, as ``notes`` say."""
     from ffnn.data.table import read_header, read_table
     from ffnn.data.tabular import TabularPreprocessor, check_stray_text, stray_text_cell
 
@@ -135,9 +135,7 @@ def load_table(data: DataConfig, notes: list[str]):
             notes.append(f"dropped {int((keep & ~complete).sum())} rows with missing cells "
                          "(data.missing = 'drop')")
         keep &= complete
-    if not keep.all():
-        table = {name: values[keep] for name, values in table.items()}
-        target = target[keep]
+    target = target[keep]  # (the table keeps every row: errors name the file's rows)
     if gone.size == 0:
         raise CLIError(f"{path} has a header but no data rows")
     if target.shape[0] == 0:
@@ -222,7 +220,7 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
     is reused (the model's first layer expects those inputs) and its features enforced.
     """
     notes: list[str] = []
-    table, file_rows, X, y, features, target, labels = _load(data, notes)
+    table, X, y, features, target, labels = _load(data, notes)
     if base is not None:
         _check_base_features(base, features, checkpoint)
     if data.classes:
@@ -238,8 +236,7 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
            "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}
     splits, rows = (X_train, X_val, X_test), None
     if table is not None:
-        rows = {name: None if part is None else file_rows[part]
-                for name, part in zip(("train", "val", "test"), splits)}
+        rows = dict(zip(("train", "val", "test"), splits))
         X_train, X_val, X_test = _preprocess_table(data, table, pre, base, splits, notes)
     else:
         X_train, X_val, X_test = _scale_features(data, pre, base, splits)
@@ -249,13 +246,13 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
 
 
 def _load(data: DataConfig, notes: list[str]):
-    """(table or None, its kept file rows or None, X, y, feature names, target name, label
-    texts or None). For a CSV, X holds row numbers into the table until it is preprocessed."""
+    """(table or None, X, y, feature names, target name, label texts or None). For a CSV, X
+    holds the file's data rows (0-based row numbers into the table) until it is preprocessed."""
     if data.csv:
         table, y, features, labels, file_rows = load_table(data, notes)
-        return table, file_rows, np.arange(y.shape[0]), y, features, data.target, labels
+        return table, file_rows, y, features, data.target, labels
     X, y, features, target, labels = load_raw(data)
-    return None, None, X, y, features, target, labels
+    return None, X, y, features, target, labels
 
 
 def _select_classes(data: DataConfig, X, y, labels):
@@ -323,10 +320,6 @@ def _check_base_features(base: dict, features: list[str], checkpoint: str) -> No
                        f"{unexpected[:8]} (columns are matched by name)")
 
 
-def _take(table: dict, rows: np.ndarray) -> dict:
-    return {name: values[rows] for name, values in table.items()}
-
-
 def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | None,
                       splits: tuple, notes: list[str]) -> tuple:
     """Fit the TabularPreprocessor on the training rows (or take the base model's), record it
@@ -335,8 +328,8 @@ def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | Non
 
     if base is not None and "tabular" not in base:
         return tuple(None if rows is None else
-                     transform_x(base, _numeric_matrix(_take(table, rows), pre["features"],
-                                                       data.csv)) for rows in splits)
+                     transform_x(base, _numeric_matrix(table, pre["features"], data.csv, rows))
+                     for rows in splits)
     if base is not None:
         tabular = TabularPreprocessor.from_state_dict(base["tabular"])
     else:
@@ -362,19 +355,24 @@ def _preprocess_table(data: DataConfig, table: dict, pre: dict, base: dict | Non
     return tuple(out)
 
 
-def _numeric_matrix(table: dict, features: list[str], path: str) -> np.ndarray:
-    """The feature columns as a float64 matrix; text or a gap is an error naming the cell."""
-    X = np.empty((len(next(iter(table.values()))) if table else 0, len(features)))
+def _numeric_matrix(table: dict, features: list[str], path: str,
+                    rows: np.ndarray | None = None) -> np.ndarray:
+    """The feature columns (of ``rows`` only, if given) as a float64 matrix; text or a gap is
+    an error naming the cell."""
+    from ffnn.data.table import num_rows
+
+    at = np.arange(num_rows(table)) if rows is None else rows
+    X = np.empty((at.shape[0], len(features)))
     for j, name in enumerate(features):
-        values = table[name]
+        values = table[name][at]
         if values.dtype.kind not in "biuf":
             bad = next((i, v) for i, v in enumerate(values.tolist())
                        if v is None or not _is_number(v))
-            raise CLIError(f"{path}: row {bad[0] + 1}, column {name!r}: {bad[1]!r} is not a "
+            raise CLIError(f"{path}: row {at[bad[0]] + 1}, column {name!r}: {bad[1]!r} is not a "
                            "number; this model was trained on numeric features only")
         missing = ~np.isfinite(values)
         if missing.any():
-            raise CLIError(f"{path}: row {int(np.argmax(missing)) + 1}, column {name!r} is empty "
+            raise CLIError(f"{path}: row {at[np.argmax(missing)] + 1}, column {name!r} is empty "
                            "(missing value); this model was trained without missing values")
         X[:, j] = values
     return X
@@ -452,14 +450,14 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
     wanted = features + ([target] if need_target else [])
     table = read_table(path, wanted, encoding, reader.get("na_values", ()))
     _check_has_rows(table, path)
-    y = None
+    y = rows = None  # rows: the rows read (all, or those with a target), for errors to name
     if need_target:
         values = table.pop(target)
         gone = _missing_target(values)
         if gone.any():
             warn(f"{path}: left out {int(gone.sum())} of {gone.size} rows with a missing target "
                  f"{target!r}")
-            table = _take(table, ~gone)
+            rows = np.flatnonzero(~gone)
             values = values[~gone]
             if values.shape[0] == 0:
                 raise CLIError(f"{path}: every row's target {target!r} is missing; nothing to "
@@ -468,9 +466,9 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
     if "tabular" in pre:
         from ffnn.data.tabular import TabularPreprocessor
 
-        X = TabularPreprocessor.from_state_dict(pre["tabular"]).transform(table, path)
+        X = TabularPreprocessor.from_state_dict(pre["tabular"]).transform(table, path, rows)
     else:
-        X = transform_x(pre, _numeric_matrix(table, features, path))
+        X = transform_x(pre, _numeric_matrix(table, features, path, rows))
     return X, y, table
 
 

@@ -59,8 +59,14 @@ def _as_table(data) -> dict[str, np.ndarray]:
     return data
 
 
-def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:
-    """A column as float64 (NaN for missing); a text cell that is not a number is an error."""
+def _row(rows: np.ndarray | None, i: int) -> int:
+    """The 1-based row of the table of the ``i``-th cell taken (``rows``: the rows taken)."""
+    return (i if rows is None else int(rows[i])) + 1
+
+
+def _numbers(values: np.ndarray, name: str, where: str, rows=None) -> np.ndarray:
+    """A column as float64 (NaN for missing); a text cell that is not a number is an error
+    naming its row (``rows``: the table rows ``values`` were taken from)."""
     if values.dtype.kind in "biuf":
         return values.astype(np.float64, copy=False)
     out = np.full(values.shape[0], np.nan)
@@ -70,8 +76,8 @@ def _numbers(values: np.ndarray, name: str, where: str) -> np.ndarray:
         try:
             out[i] = float(v)
         except ValueError:
-            raise TableError(f"{where}row {i + 1}, column {name!r}: cannot convert {v!r} to a "
-                             "number (the column was numeric in training)") from None
+            raise TableError(f"{where}row {_row(rows, i)}, column {name!r}: cannot convert "
+                             f"{v!r} to a number (the column was numeric in training)") from None
     return out
 
 
@@ -120,6 +126,12 @@ def stray_text_cell(values: np.ndarray) -> tuple[int, str] | None:
     return None
 
 
+FLAT = 1e-6
+"""A numeric column whose middle half (the 25th to 75th percentile) spans less than this
+fraction of its std is flattened by outliers: scaled, its values differ in the 7th digit at
+most, where float32 ends (a 1e308 among values near 1; scikit-learn would give the column an
+infinite variance, with overflow warnings)."""
+
 class TabularPreprocessor:
     """Missing values, categories and scaling of a raw table, fitted on training rows.
 
@@ -150,7 +162,8 @@ class TabularPreprocessor:
             ) -> TabularPreprocessor:
         """Learn each column's kind, fill values, scale and categories from ``table``
         (a ``{name: column}`` dict from ``read_table``, or a pandas DataFrame); ``rows``:
-        only these rows (the training rows), taken one column at a time."""
+        only these rows (the training rows), taken one column at a time. A numeric column
+        that outliers flatten (see ``FLAT``) is a TableError naming the largest one's row."""
         table = _as_table(table)
         where = f"{source}: " if source else ""
         unknown = [c for c in self.categorical if c not in table]
@@ -164,14 +177,14 @@ class TabularPreprocessor:
         for name, values in table.items():
             values = values if rows is None else values[rows]
             if self.missing == "error":
-                _refuse_missing(values, name, where)
+                _refuse_missing(values, name, where, rows)
             if name in self.categorical or values.dtype.kind not in "biuf":
                 self.columns.append(self._fit_categorical(name, values))
             else:
-                self.columns.append(self._fit_numeric(name, values))
+                self.columns.append(self._fit_numeric(name, values, where, rows))
         return self
 
-    def _fit_numeric(self, name: str, values: np.ndarray) -> dict:
+    def _fit_numeric(self, name: str, values: np.ndarray, where: str = "", rows=None) -> dict:
         x = values.astype(np.float64, copy=False)
         ok = np.isfinite(x)
         seen = x[ok]
@@ -181,6 +194,7 @@ class TabularPreprocessor:
         unit = filled / scale if scale > 0 else filled  # (x / s)² cannot overflow
         mean, std = scale * float(unit.mean()) if scale > 0 else 0.0, \
             scale * float(unit.std()) if scale > 0 else 0.0
+        _refuse_flattening(filled, name, std, where, rows)
         return {"name": name, "kind": "numeric", "median": median, "mean": mean,
                 "std": std if std > 0 and math.isfinite(std) else 1.0,
                 "indicator": bool(self.missing == "impute" and not ok.all())}
@@ -229,9 +243,9 @@ class TabularPreprocessor:
             values = table[column["name"]]
             values = values if rows is None else values[rows]
             if self.missing == "error":
-                _refuse_missing(values, column["name"], where)
+                _refuse_missing(values, column["name"], where, rows)
             if column["kind"] == "numeric":
-                at = self._put_numeric(column, values, out, at, where)
+                at = self._put_numeric(column, values, out, at, where, rows)
                 continue
             texts = [category_text(v) for v in values.tolist()]
             index = self._indices(column, texts)
@@ -247,8 +261,9 @@ class TabularPreprocessor:
                 emb += 1
         return out
 
-    def _put_numeric(self, column: dict, values, out: np.ndarray, at: int, where: str) -> int:
-        x = _numbers(values, column["name"], where)
+    def _put_numeric(self, column: dict, values, out: np.ndarray, at: int, where: str,
+                     rows=None) -> int:
+        x = _numbers(values, column["name"], where, rows)
         bad = ~np.isfinite(x)
         gaps = int(np.count_nonzero(bad))
         if gaps:
@@ -259,7 +274,8 @@ class TabularPreprocessor:
         huge = ~(np.abs(scaled) <= np.finfo(np.float32).max)
         if huge.any():
             row = int(np.argmax(huge))
-            raise ValueError(f"{where}row {row + 1}, column {column['name']!r}: value {x[row]:g} "
+            raise ValueError(f"{where}row {_row(rows, row)}, column {column['name']!r}: value "
+                             f"{x[row]:g} "
                              f"is too far from the training data (mean {column['mean']:g}, std "
                              f"{column['std']:g}) to be scaled into float32. Received: "
                              f"{int(huge.sum())} such values")
@@ -360,13 +376,28 @@ class TabularPreprocessor:
                 f"{self.num_continuous} continuous + {len(self.cardinalities)} index columns)")
 
 
-def _refuse_missing(values: np.ndarray, name: str, where: str) -> None:
+def _refuse_flattening(x: np.ndarray, name: str, std: float, where: str, rows) -> None:
+    """TableError where outliers set the std of column ``name`` (values ``x``, no gaps) so
+    far above the spread of its middle half that its other values scale to one number."""
+    q1, q3 = np.percentile(x, [25, 75]) if x.size else (0.0, 0.0)
+    if 0 < q3 - q1 < FLAT * std:
+        i = int(np.argmax(np.abs(x)))
+        raise TableError(
+            f"{where}row {_row(rows, i)}, column {name!r} holds {x[i]:g}, an outlier that sets "
+            f"the column's scale (std {std:.3g}) while its middle half spans {q1:g} to {q3:g}: "
+            "scaled, those values would all be one number and the feature would carry no "
+            "information. Fix or clip the cell, rescale the column (e.g. its logarithm), list "
+            "the cell in data.na_values (na_values=) if it marks a missing value, or leave the "
+            "column out of data.features")
+
+
+def _refuse_missing(values: np.ndarray, name: str, where: str, rows=None) -> None:
     if values.dtype.kind in "biuf":
         bad = ~np.isfinite(values.astype(np.float64, copy=False))
     else:
         bad = np.array([v is None for v in values.tolist()], dtype=bool)
     if bad.any():
-        row = int(np.argmax(bad)) + 1
+        row = _row(rows, int(np.argmax(bad)))
         raise TableError(f"{where}row {row}, column {name!r} is empty (missing value; "
                          f"{int(bad.sum())} in this column). data.missing = 'error'; use "
                          "'impute' (the default) or 'drop' to train with gaps")

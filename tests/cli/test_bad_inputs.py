@@ -86,6 +86,8 @@ BAD = {
         ["train", "run.toml", "--set", 'data.categorical=["nope"]'],  # named a class
         # beyond float32: was an overflow warning and an error naming StandardScaler
         ["train", "run.toml", "--set", "data.csv=hugetarget.csv", "--set", "data.target=a"],
+        # outliers in a feature: was trained on, every other value of it scaled to one number
+        ["train", "run.toml", "--set", "data.csv=outlier.csv"],
     ],
     "finetune": [
         ["finetune", BEST, "missing.toml"],
@@ -204,6 +206,13 @@ def workdir(tmp_path_factory) -> Path:
                                                *rows[4:]]))
     (folder / "hugetarget.csv").write_text("\n".join([*rows[:3], "1e300," + rows[3].split(
         ",", 1)[1], *rows[4:]]))
+    (folder / "outlier.csv").write_text("\n".join(  # rows 1-12 of column a: 1e100
+        [rows[0], *("1e100," + r.split(",", 1)[1] for r in rows[1:13]), *rows[13:]]))
+    (folder / "outlier1.csv").write_text("\n".join([*rows[:3], "1e100," + rows[3].split(
+        ",", 1)[1], *rows[4:]]))  # one, in a row the split leaves out of training
+    (folder / "gone.csv").write_text("\n".join(  # row 2's target missing, row 3 beyond train's
+        [rows[0], rows[1], rows[2].rsplit(",", 1)[0] + ",", "1e300," + rows[3].split(",", 1)[1],
+         *rows[4:]]))
     (folder / "target_only.csv").write_text("\n".join(r.rsplit(",", 1)[1] for r in rows))
     write_csv(folder / "unseen.csv", Xt[:4, :3], ["unicorn"] * 4, names)
     (folder / "folder").mkdir()
@@ -268,6 +277,33 @@ def test_corrupt_metadata_names_the_checkpoint_and_the_field(workdir, capsys, mo
     assert "tabular column 'a' median must be finite" in err
     _, err = _run(["summary", "class_os.safetensors"], capsys)
     assert "the model class 'os.system' is not the Sequential" in err
+
+
+def test_outliers_that_flatten_a_feature_name_row_and_column(workdir, capsys, monkeypatch):
+    import re
+
+    from ffnn.data.table import TableError
+    from ffnn.data.tabular import TabularPreprocessor
+
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "data.csv=outlier.csv"], capsys)
+    found = re.search(r"outlier.csv: row (\d+), column 'a' holds 1e\+100, an outlier that sets "
+                      r"the column's scale \(std .*\) while its middle half spans", err)
+    assert found and 1 <= int(found.group(1)) <= 12, err  # one of the rows holding it
+    x = np.concatenate([np.linspace(0.0, 1.0, 20), [1e308]])
+    with pytest.raises(TableError, match="row 21, column 'x' holds 1e.308, an outlier"):
+        TabularPreprocessor().fit({"x": x})
+    x[-1] = 2.0
+    TabularPreprocessor().fit({"x": x * 1e300})  # a column all on the scale of 1e300 is fine
+
+
+def test_errors_name_the_file_row_not_the_row_within_a_split(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--set", "data.csv=outlier1.csv"], capsys)
+    assert "outlier1.csv: row 3, column 'a': value 1e+100 is too far from the training " \
+        "data" in err  # was row 21: its place among the validation rows
+    _, err = _run(["eval", BEST, "gone.csv"], capsys)  # row 2 is left out (no target)
+    assert "gone.csv: row 3, column 'a': value 1e+300 is too far" in err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
