@@ -76,23 +76,31 @@ class ExplainConfig:
             )
         if not np.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"explain: lr must be a positive number. Received: lr={self.lr}")
-        x, w1, b1, w2, b2, y = (
-            np.asarray(v, float) for v in (self.x, self.W1, self.b1, self.W2, self.b2, self.y)
-        )
-        expected = {
-            "W1": (w1.shape, (b1.size, x.size)),
-            "W2": (w2.shape, (b2.size, b1.size)),
-            "y": (y.shape, (b2.size,)),
-        }
-        for name, (got, want) in expected.items():
-            if got != want:
-                raise ValueError(
-                    f"explain: {name} must have shape {want} for x of size {x.size}, b1 of size "
-                    f"{b1.size} and b2 of size {b2.size}. Received: {name} of shape {got}"
-                )
+        self._check_shapes()
         for name, value in asdict(self).items():
             if isinstance(value, list) and not np.all(np.isfinite(np.asarray(value, float))):
                 raise ValueError(f"explain: {name} must be finite. Received: {name}={value}")
+
+
+    def _check_shapes(self) -> None:
+        """Each pair of sizes that must agree, named together: x feeds W1's columns, W1's rows
+        are the hidden units (b1, W2's columns), W2's rows the outputs (b2, y)."""
+        x, w1, b1, w2, b2, y = (
+            np.asarray(v, float) for v in (self.x, self.W1, self.b1, self.W2, self.b2, self.y)
+        )
+        pairs = (("W1", w1.shape[1], "columns", "x", x.size, "one per input"),
+                 ("b1", b1.size, "values", "W1", w1.shape[0], "one per hidden unit: W1's rows"),
+                 ("W2", w2.shape[1], "columns", "W1", w1.shape[0], "one per hidden unit: W1's "
+                  "rows"),
+                 ("b2", b2.size, "values", "W2", w2.shape[0], "one per output: W2's rows"),
+                 ("y", y.size, "values", "W2", w2.shape[0], "one per output: W2's rows"))
+        sizes = {"x": f"{x.size} values", "W1": f"shape {w1.shape}", "W2": f"shape {w2.shape}"}
+        for name, got, what, other, want, rule in pairs:
+            if got != want:
+                raise ValueError(
+                    f"explain: {name} has {got} {what} but {other} has {sizes[other]}: {name} "
+                    f"needs {want} ({rule}). Received: {name}={getattr(self, name)}, "
+                    f"{other}={getattr(self, other)}")
 
 
 @dataclass
@@ -125,16 +133,45 @@ def _forward(params: dict, x: Tensor, y: Tensor, config: ExplainConfig) -> dict:
     return {"z1": z1, "a1": a1, "z2": z2, "y_hat": z2, "L": _loss(z2, y, config.loss)}
 
 
-def _finite_difference(loss_of, value: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+FD_STEP = 1e-6
+"""The step h of the central differences."""
+
+
+def _finite_difference(loss_of, value: np.ndarray, eps: float = FD_STEP) -> np.ndarray:
     """∂L/∂value by central differences of ``loss_of(array) -> float`` (``ffnn.gradcheck``)."""
     trial = value.copy()
     return central_differences(lambda: loss_of(trial), trial, eps)
 
 
 def compute(config: ExplainConfig | None = None) -> Explanation:
-    """Run the forward pass, backward pass and one SGD step with ffnn's engine (float64)."""
+    """Run the forward pass, backward pass and one SGD step with ffnn's engine (float64).
+    Raises ValueError for an invalid config, or one whose step overflows float64 (naming the
+    argument: the largest input or parameter, or lr)."""
     config = config or ExplainConfig()
     config.validate()
+    with np.errstate(all="ignore"):  # an overflow is refused below, naming the argument
+        explanation = _step(config)
+    _refuse_overflow(explanation)
+    return explanation
+
+
+def _refuse_overflow(e: Explanation) -> None:
+    c = e.config
+    passes = [e.values[k] for k in ("z1", "a1", "z2", "L")]
+    passes += [a for _, g, fd in e.gradients.values() for a in (g, fd)]
+    if not all(np.isfinite(v).all() for v in passes):
+        name = max(("x", "y", "W1", "b1", "W2", "b2"),
+                   key=lambda n: np.abs(np.asarray(getattr(c, n), float)).max())
+        raise ValueError(f"explain: {name} is too large: the forward or backward pass (or its "
+                         f"finite-difference check) overflows float64 (L = {e.values['L']:g}); "
+                         f"use smaller values. Received: {name}={getattr(c, name)}")
+    if not (all(np.isfinite(v).all() for v in e.updated.values())
+            and np.isfinite(e.loss_after)):
+        raise ValueError(f"explain: lr is too large: the SGD step overflows float64 (loss after "
+                         f"the step: {e.loss_after:g}); use a smaller lr. Received: lr={c.lr}")
+
+
+def _step(config: ExplainConfig) -> Explanation:
     x, y = _t(config.x), _t(config.y)
     params = {name: _t(getattr(config, name), True) for name in ("W1", "b1", "W2", "b2")}
     out = _forward(params, x, y, config)
@@ -247,12 +284,11 @@ def render(explanation: Explanation, fmt: str = "text", graph: bool = False) -> 
     ]
     checks = [(name, formula, grad, fd) for name, (formula, grad, fd) in e.gradients.items()]
     update = [(f"{k} ← {k} - η ∂L/∂{k}", e.updated[k]) for k in ("W1", "b1", "W2", "b2")]
-    worst = max(float(np.max(np.abs(g - fd) / np.maximum(1.0, np.abs(g))))
-                for _, _, g, fd in checks)
+    check = _agreement(*_fd_check(e.values, checks))
     if fmt == "latex":
-        text = _latex(c, rows, checks, update, e.loss_after, worst)
+        text = _latex(c, rows, checks, update, e.loss_after, check)
     else:
-        text = _text(c, rows, checks, update, e.loss_after, worst, markdown=fmt == "markdown")
+        text = _text(c, rows, checks, update, e.loss_after, check, markdown=fmt == "markdown")
     if graph:
         fence = "```mermaid\n{}\n```" if fmt == "markdown" else "{}"
         text += "\n\nComputational graph (Mermaid):\n" + fence.format(e.graph)
@@ -267,17 +303,41 @@ agreement is shown as this bound, and a larger difference as a wrong gradient.""
 
 _BOUND = f"1e{round(np.log10(FD_TOLERANCE))}"
 
+ROUNDOFF = 64
+"""Central differences of a loss L computed in float64 carry a round-off of about ε·|L|/h;
+with values up to M, L ≤ 4(1 + M)², so an entry may differ by ROUNDOFF·ε·(1 + M)²/h more than
+FD_TOLERANCE allows (that much only matters for values far above 1e3)."""
 
-def _agreement(worst: float) -> str:
+
+def _agreement(worst: float, coarse_at: float | None = None) -> str:
     """The finite-difference check as one line: a bound when it holds, else the difference.
-    ``worst``: max |backward - finite differences| / max(1, |backward|) over every entry."""
+    ``worst``: max |backward - finite differences| / max(1, |backward|) over every entry;
+    ``coarse_at``: the largest value, where the differences stay within the round-off that
+    finite differences have at that scale (not a wrong gradient; see ``_fd_check``)."""
     if worst < FD_TOLERANCE:
         return f"largest |backward - finite differences| < {_BOUND} (relative: round-off only)"
+    if coarse_at is not None:
+        return (f"largest |backward - finite differences| = {worst:.2e} (relative): within the "
+                f"round-off of finite differences for values up to {coarse_at:.3g} (the check "
+                "cannot be finer at this scale)")
     return (f"largest |backward - finite differences| = {worst:.2e} (relative): more than "
             f"the {_BOUND} of round-off, a gradient is wrong")
 
 
-def _text(c, rows, checks, update, loss_after, worst, markdown: bool) -> str:
+def _fd_check(values: dict, checks: list) -> tuple[float, float | None]:
+    """(worst, coarse_at) for ``_agreement``: an entry may differ by FD_TOLERANCE ·
+    max(1, |backward|) plus the round-off of central differences with values up to M."""
+    scale = max(float(np.abs(v).max()) for k, v in values.items() if k != "L")
+    noise = ROUNDOFF * np.finfo(np.float64).eps * (1 + scale) ** 2 / FD_STEP
+    worst = excess = 0.0
+    for _, _, g, fd in checks:
+        gap, room = np.abs(g - fd), np.maximum(1.0, np.abs(g))
+        worst = max(worst, float(np.max(gap / room)))
+        excess = max(excess, float(np.max(gap / (FD_TOLERANCE * room + noise))))
+    return worst, (scale if excess <= 1 else None)
+
+
+def _text(c, rows, checks, update, loss_after, check: str, markdown: bool) -> str:
     h = "### " if markdown else ""
     out = [f"{h}A {len(c.x)}-{len(c.b1)}-{len(c.b2)} network, one SGD step (η = {c.lr})", ""]
     out.append(f"x = {_fmt(c.x)}, y = {_fmt(c.y)}, hidden activation {c.activation}, "
@@ -299,7 +359,7 @@ def _text(c, rows, checks, update, loss_after, worst, markdown: bool) -> str:
         for n, f, g, fd in checks:
             out.append(f"  {n:<7} = {f:<22} = {_fmt(g)}")
             out.append(f"  {'':<7}   finite differences       = {_fmt(fd)}")
-    out.append(f"  {_agreement(worst)}")
+    out.append(f"  {check}")
     out += ["", f"{h}SGD update (η = {c.lr})"]
     out += [("| " if markdown else "  ") + f"{n} = {_fmt(val)}" + (" |" if markdown else "")
             for n, val in update]
@@ -317,7 +377,7 @@ def _latex_array(value) -> str:
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
 
-def _latex(c, rows, checks, update, loss_after, worst) -> str:
+def _latex(c, rows, checks, update, loss_after, check: str) -> str:
     symbols = {"∂": r"\partial ", "ŷ": r"\hat{y}", "ᵀ": "^T", "⊙": r"\odot", "·": r"\cdot",
                "←": r"\leftarrow", "η": r"\eta", "½": r"\tfrac12", "²": "^2", "σ": r"\sigma"}
 
@@ -333,7 +393,7 @@ def _latex(c, rows, checks, update, loss_after, worst) -> str:
             rf"{_latex_array(g)} \\" for n, f, g, _ in checks]
     out += [rf"{tex(n)} &: {_latex_array(val)} \\" for n, val in update]
     out += [rf"L_{{\text{{after}}}} &= {loss_after:.6g}", r"\end{align*}",
-            f"% {_agreement(worst)}"]
+            f"% {check}"]
     return "\n".join(out)
 
 

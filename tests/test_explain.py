@@ -87,7 +87,7 @@ def test_graph_is_the_recorded_graph():
         ({"activation": "softplus"}, "unknown activation"),
         ({"loss": "hinge"}, "unknown loss"),
         ({"lr": -1.0}, "lr must be a positive number"),
-        ({"W1": [[0.1, 0.2]]}, "W1 must have shape (3, 2)"),
+        ({"W1": [[0.1, 0.2]]}, "b1 has 3 values but W1 has shape (1, 2)"),
         ({"x": [1.0, float("nan")]}, "x must be finite"),
     ],
 )

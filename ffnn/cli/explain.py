@@ -35,18 +35,21 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def parse_vector(text: str, flag: str) -> list[float]:
-    """'1, 2' -> [1.0, 2.0]; CLIError naming the flag on bad numbers."""
+def parse_vector(text: str, flag: str, whole: str | None = None) -> list[float]:
+    """'1, 2' -> [1.0, 2.0]; CLIError naming the flag and the value received (``whole``:
+    the flag's whole value, when ``text`` is a part of it)."""
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
-        raise CLIError(f"{flag} must be comma-separated numbers. Received: {flag} {text!r}") \
-            from None
+        received = text if whole is None else whole
+        raise CLIError(f"{flag} must be comma-separated numbers"
+                       + ("" if whole is None else ", rows separated by ';'")
+                       + f". Received: {flag} {received!r}") from None
 
 
 def parse_matrix(text: str, flag: str) -> list[list[float]]:
     """'1,2;3,4' -> [[1, 2], [3, 4]] (rows separated by ';')."""
-    rows = [parse_vector(row, flag) for row in text.split(";")]
+    rows = [parse_vector(row, flag, text) for row in text.split(";")]
     if len({len(r) for r in rows}) != 1:
         raise CLIError(f"{flag}: every row needs the same number of values. Received: {flag} "
                        f"{text!r}")

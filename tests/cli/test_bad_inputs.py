@@ -159,6 +159,9 @@ BAD = {
         ["explain", "--config", "folder"],  # was '[Errno 21] Is a directory'
         ["explain", "--config", "explain.toml"],  # lr = "fast": was a traceback
         ["explain", "--config", "latin1.toml"],
+        ["explain", "--x", "1e308,1e308"],  # was RuntimeWarnings and "a gradient is wrong"
+        ["explain", "--lr", "1e308"],  # was RuntimeWarnings and "after the step: nan"
+        ["explain", "--w2", "1e160,1,1"],
     ],
     "init-config": [
         ["init-config", "-o", "run.toml"],  # exists, no --force
@@ -304,6 +307,19 @@ def test_errors_name_the_file_row_not_the_row_within_a_split(workdir, capsys, mo
         "data" in err  # was row 21: its place among the validation rows
     _, err = _run(["eval", BEST, "gone.csv"], capsys)  # row 2 is left out (no target)
     assert "gone.csv: row 3, column 'a': value 1e+300 is too far" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--b1", "1,2"], "explain: b1 has 2 values but W1 has shape (3, 2): b1 needs 3"),  # was W1
+    (["--b2", "1,2"], "explain: b2 has 2 values but W2 has shape (1, 3): b2 needs 1"),
+    (["--w1", ";;"], "rows separated by ';'. Received: --w1 ';;'"),  # was --w1 ''
+    (["--x", "1e308,1e308"], "explain: x is too large: the forward or backward pass"),
+    (["--w2", "1e160,1,1"], "explain: W2 is too large"),
+    (["--lr", "1e308"], "explain: lr is too large: the SGD step overflows float64"),
+])
+def test_explain_names_the_argument_at_fault(args, message, capsys):
+    status, err = _run(["explain", *args], capsys)
+    assert status == 2 and message in err, err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
