@@ -155,11 +155,7 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
         if labels is not None:
             raise CLIError("data.task = 'regression' needs a numeric target column; it holds "
                            f"text labels such as {labels[0]!r}")
-        beyond = np.abs(y) > np.finfo(np.float32).max
-        if beyond.any():
-            raise CLIError(f"the regression target holds {y[beyond][0]:g}, beyond float32's "
-                           "range (±3.4e38) the model computes in: rescale the column (e.g. "
-                           f"its logarithm). Received: {int(beyond.sum())} such values")
+        _refuse_beyond_float32(y, "the regression target")
         return y.astype(np.float32), None
     if labels is not None:  # already indices into text (or bundled) labels
         used = np.unique(y)
@@ -177,6 +173,18 @@ def encode_labels(y: np.ndarray, labels: list[str] | None, task: str):
         raise CLIError(f"classification target with {values.size} distinct values; set "
                        "data.task = 'regression'")
     return index.astype(np.int64), [_label_text(v) for v in values]
+
+
+def _refuse_beyond_float32(y: np.ndarray, what: str, rows: np.ndarray | None = None) -> None:
+    """CLIError for a regression target beyond float32's range, which the model computes in
+    (its scale, and the error of a prediction, would overflow); ``rows``: y's file rows."""
+    beyond = np.abs(y) > np.finfo(np.float32).max
+    if beyond.any():
+        i = int(np.argmax(beyond))
+        at = "" if rows is None else f" in row {int(rows[i]) + 1}"
+        raise CLIError(f"{what} holds {y[i]:g}{at}, beyond float32's range (±3.4e38) the model "
+                       "computes in: rescale the column (e.g. its logarithm). Received: "
+                       f"{int(beyond.sum())} such values")
 
 
 def _keep_classes(y, labels, wanted: list[str]) -> np.ndarray:
@@ -462,7 +470,7 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
             if values.shape[0] == 0:
                 raise CLIError(f"{path}: every row's target {target!r} is missing; nothing to "
                                "evaluate")
-        y = _encode_new_target(values, pre, path)
+        y = _encode_new_target(values, pre, path, rows)
     if "tabular" in pre:
         from ffnn.data.tabular import TabularPreprocessor
 
@@ -479,13 +487,17 @@ def _check_has_rows(table: dict, path: str) -> None:
         raise CLIError(f"{path} has a header but no data rows. Received: 0 rows")
 
 
-def _encode_new_target(values: np.ndarray, pre: dict, path: str) -> np.ndarray:
+def _encode_new_target(values: np.ndarray, pre: dict, path: str, rows=None) -> np.ndarray:
+    """The target of new data: class indices, or numbers (``rows``: their file rows)."""
     if pre["task"] == "regression":
         if values.dtype.kind not in "biuf":
             label = next(v for v in values.tolist() if not _is_number(v))
             raise CLIError(f"{path}: target column {pre['target']!r} must be numeric "
                            f"(regression). Received labels such as {label!r}")
-        return values.astype(np.float64)
+        y = values.astype(np.float64)
+        _refuse_beyond_float32(y, f"{path}: target column {pre['target']!r}",
+                               np.arange(y.shape[0]) if rows is None else rows)
+        return y
     texts = ([_label_text(v) for v in values.tolist()] if values.dtype.kind in "biuf"
              else [str(v) for v in values.tolist()])
     index = {label: i for i, label in enumerate(pre["classes"])}

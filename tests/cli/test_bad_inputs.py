@@ -122,6 +122,7 @@ BAD = {
         ["eval", "median_nan.safetensors", "test.csv"],
         ["eval", "std0.safetensors", "test.csv"],
         ["eval", "class_os.safetensors", "test.csv"],
+        ["eval", "reg", "hugetarget.csv"],  # was "r2: nan mse: inf" and RuntimeWarnings
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -226,6 +227,7 @@ def workdir(tmp_path_factory) -> Path:
     os.chdir(folder)
     try:
         assert main(["train", "run.toml", "-q"]) == 0
+        assert main(["train", "run.toml", "-q", "--set", "data.target=a", "--out", "reg"]) == 0
     finally:
         os.chdir(cwd)
     _diverged_copy(folder / BEST, folder / "nan.safetensors")
@@ -320,6 +322,13 @@ def test_errors_name_the_file_row_not_the_row_within_a_split(workdir, capsys, mo
 def test_explain_names_the_argument_at_fault(args, message, capsys):
     status, err = _run(["explain", *args], capsys)
     assert status == 2 and message in err, err
+
+
+def test_eval_names_a_target_beyond_float32(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["eval", "reg", "hugetarget.csv"], capsys)
+    assert "hugetarget.csv: target column 'a' holds 1e+300 in row 3, beyond float32's range" \
+        in err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
