@@ -25,6 +25,12 @@ def activations() -> tuple[str, ...]:
     return tuple(traits.names("activation"))
 
 
+MAX_EPOCHS = 1_000_000
+"""train.epochs above this is a typo (or a run that would not end): an error, not a hang."""
+MAX_DEEPEN = 100
+"""finetune.deepen: at most this many identity layers added in one fine-tune."""
+
+
 def _opt(default, *, choices=None, low=None, high=None, low_open=False, doc="",
          nonempty=False):
     """A field with its default, allowed values (a tuple, or a function giving one) / range
@@ -77,7 +83,8 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation: optimizer, schedule, regularisation, stopping."""
 
-    epochs: int = _opt(0, low=0, doc="0: auto (30; a CSV table: 2,000 steps, 30 to 200 epochs)")
+    epochs: int = _opt(0, low=0, high=MAX_EPOCHS,
+                       doc="0: auto (30; a CSV table: 2,000 steps, 30 to 200 epochs)")
     batch_size: int = _opt(64, low=1)
     optimizer: str = _opt("adam", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"))
     lr: float = _opt(0.0, low=0.0, doc="0: auto (1e-3; a CSV table: 3e-4)")
@@ -121,7 +128,8 @@ class FinetuneSection:
     new_head: str = _opt("auto", choices=("auto", "yes", "no"),
                          doc="new output layer (auto: when the output size changes)")
     widen: list[int] = _opt([], low=1, doc="new hidden sizes, one per layer (Net2WiderNet)")
-    deepen: int = _opt(0, low=0, doc="identity-initialised hidden layers added (Net2DeeperNet)")
+    deepen: int = _opt(0, low=0, high=MAX_DEEPEN,
+                       doc="identity-initialised hidden layers added (Net2DeeperNet)")
     layer_lr_decay: float = _opt(1.0, low=0.0, high=1.0, low_open=True,
                                  doc="lr of layer i = lr · decay^(depth from the head)")
 

@@ -84,6 +84,7 @@ BAD = {
         ["train", "run.toml", "--out", ""],  # was the default run folder, silently
         ["train", "run.toml", "--set", 'data.features=["a", "a", "b"]'],  # was "no data rows"
         ["train", "run.toml", "--set", 'data.categorical=["nope"]'],  # named a class
+        ["train", "run.toml", "--epochs", "99999999999999999999"],  # was accepted: a hang
         # beyond float32: was an overflow warning and an error naming StandardScaler
         ["train", "run.toml", "--set", "data.csv=hugetarget.csv", "--set", "data.target=a"],
         # outliers in a feature: was trained on, every other value of it scaled to one number
@@ -100,6 +101,11 @@ BAD = {
          "--out", RUN, "--set", "train.monitor=val_los"],
         ["finetune", BEST, "--set", "data.csv=ragged.csv", "--set", "data.target=animal",
          "--out", RUN],
+        # was accepted: 100,000 layers built (a hang); a rank far above the layers' widths
+        ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", "ft", "--set", "finetune.deepen=100000"],
+        ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", "ft", "--set", "finetune.lora_rank=100000"],
         # its own run folder: was best/last.safetensors overwritten
         ["finetune", RUN, "--set", "data.csv=train.csv", "--set", "data.target=animal",
          "--out", RUN, "--epochs", "1"],
@@ -329,6 +335,19 @@ def test_eval_names_a_target_beyond_float32(workdir, capsys, monkeypatch):
     _, err = _run(["eval", "reg", "hugetarget.csv"], capsys)
     assert "hugetarget.csv: target column 'a' holds 1e+300 in row 3, beyond float32's range" \
         in err
+
+
+def test_bounds_name_the_key(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _, err = _run(["train", "run.toml", "--epochs", "99999999999999999999"], capsys)
+    assert "config key 'train.epochs' must be >= 0 and <= 1000000" in err
+    ft = ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+          "--out", "ft", "--set"]
+    _, err = _run([*ft, "finetune.deepen=100000"], capsys)
+    assert "config key 'finetune.deepen' must be >= 0 and <= 100" in err
+    _, err = _run([*ft, "finetune.lora_rank=4"], capsys)  # the hidden layer: 3 → 8
+    assert "finetune.lora_rank must be at most 3, the smallest width of the hidden Linear " \
+        "layers it adapts (3→8)" in err and "Received: finetune.lora_rank=4" in err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
