@@ -57,15 +57,20 @@ def token_matrix(encoder, texts: list[str], max_length: int) -> np.ndarray:
     return out
 
 
-def load_encoder(name: str):
+def load_encoder(name: str, column: str):
+    """The sentence encoder CHECKPOINT names, for a fine-tune on text ``column``."""
     from ffnn.interop.pretrained import load_sentence_encoder
 
     if name == MINILM:
         return load_sentence_encoder()
+    expected = (f"with text.column set ({column!r}), CHECKPOINT is '{MINILM}' (the installed "
+                "all-MiniLM-L6-v2) or a sentence-transformers model folder")
     if not os.path.isdir(name):
-        raise CLIError(f"with a [text] table, CHECKPOINT is '{MINILM}' (the installed "
-                       f"all-MiniLM-L6-v2) or a sentence-transformers model folder. "
-                       f"Received: {name!r}")
+        raise CLIError(f"{expected}. Received: {name!r}")
+    if not os.path.isfile(os.path.join(name, "config.json")):
+        mlp = " (an ffnn run folder: fine-tune it without text.column)" if os.path.isfile(
+            os.path.join(name, "best.safetensors")) else ""
+        raise CLIError(f"{expected}; {name} has no config.json{mlp}. Received: {name!r}")
     return load_sentence_encoder(name)
 
 
@@ -130,7 +135,7 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
     from ffnn.finetune.text import TextClassifier
 
     ffnn.manual_seed(cfg.seed)
-    encoder = load_encoder(checkpoint)
+    encoder = load_encoder(checkpoint, cfg.text.column)
     data = prepare_text(cfg, encoder)
     model = TextClassifier(encoder, len(data.preprocessing["classes"]))
     model.train()

@@ -177,6 +177,21 @@ def _check_out_apart(checkpoint: str, out: str) -> None:
                        "write the fine-tuned run to another folder")
 
 
+def _check_not_an_encoder(checkpoint: str) -> None:
+    """CLIError for a sentence encoder ('minilm', or a folder with its config.json) given
+    without text.column: it fine-tunes on a CSV text column."""
+    import os
+
+    from ffnn.cli._text import MINILM
+
+    folder = os.path.isdir(checkpoint) and os.path.isfile(os.path.join(checkpoint,
+                                                                       "config.json"))
+    if (checkpoint == MINILM and not os.path.exists(checkpoint)) or folder:
+        raise CLIError(f"{checkpoint!r} is a sentence encoder: it fine-tunes on a CSV text "
+                       "column, so set text.column (the [text] table: column = 'review'); "
+                       "without it, CHECKPOINT is a checkpoint or run folder of ffnn train")
+
+
 def finetune_config(checkpoint: str, cfg, printer: Printer):
     """Fine-tune ``checkpoint`` as ``cfg`` (a FinetuneConfig) says: (RunResult, Prepared)."""
     import ffnn
@@ -189,6 +204,7 @@ def finetune_config(checkpoint: str, cfg, printer: Printer):
         from ffnn.cli._text import finetune_text
 
         return finetune_text(checkpoint, cfg, printer)
+    _check_not_an_encoder(checkpoint)
     model, base, _ = _model_io.load_model(checkpoint)
     model.train()
     ffnn.manual_seed(cfg.seed)

@@ -35,6 +35,9 @@ def init_config(args) -> int:
     if args.output is None:
         print(text, end="")
         return 0
+    if os.path.isdir(args.output):
+        raise CLIError(f"-o {args.output} is a folder; give the path of the TOML file to write "
+                       f"(e.g. {os.path.join(args.output, 'run.toml')})")
     if os.path.exists(args.output) and not args.force:
         raise CLIError(f"{args.output} already exists (use --force to overwrite it)")
     from ffnn.io.atomic import atomic_write_bytes, check_writable

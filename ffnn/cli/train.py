@@ -81,6 +81,7 @@ def run(args) -> int:
             raise FileNotFoundError(f"no run to resume in {args.resume!r} ({saved} is missing)")
         if args.out is not None or args.seed is not None:
             raise CLIError("--out and --seed cannot change when resuming a run")
+        _check_not_finetuned(saved, args.resume)
         cfg = dataclasses.replace(load_config(saved, Config, args), out=args.resume)
         _check_resume(cfg, saved, args.resume)
     else:
@@ -88,6 +89,19 @@ def run(args) -> int:
     result, data = train_config(cfg, printer, resume=bool(args.resume))
     report(result, data.preprocessing, printer, cfg.out)
     return 0
+
+
+def _check_not_finetuned(saved: str, run: str) -> None:
+    """CLIError for the run folder of ``ffnn finetune`` (its config has a [finetune] table),
+    which ``train --resume`` cannot continue."""
+    from ffnn.cli.config import read_toml
+
+    if "finetune" in read_toml(saved):
+        raise CLIError(f"{run} is a run of ffnn finetune ({saved} has a [finetune] table); "
+                       "train --resume continues runs of ffnn train only, and a fine-tuning "
+                       "run cannot be resumed: run ffnn finetune again (from "
+                       f"{os.path.join(run, 'best.safetensors')} to go on from its best "
+                       "model, with another --out)")
 
 
 def _check_resume(cfg, saved: str, run: str) -> None:

@@ -56,6 +56,7 @@ BAD = {
         ["train", "--resume", RUN, "--set", "augment.shift=2"],
         ["train", "--resume", RUN, "--set", "train.monitor=accuracyy"],
         ["train", "--resume", "nowhere"],
+        ["train", "--resume", "ftrun"],  # a finetune run: was "unknown config key 'finetune'"
         ["train", "--resume", RUN, "--seed", "5"],
         ["train", "--resume", RUN, "--epochs", "1"],  # fewer than done: config was rewritten
         ["train", "--resume", RUN, "--set", "data.csv=test.csv"],  # was other data, exit 0
@@ -106,6 +107,10 @@ BAD = {
          "--out", "ft", "--set", "finetune.deepen=100000"],
         ["finetune", BEST, "--set", "data.csv=train.csv", "--set", "data.target=animal",
          "--out", "ft", "--set", "finetune.lora_rank=100000"],
+        ["finetune", RUN, "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", "ft", "--set", "text.column=a"],  # named load_sentence_encoder
+        ["finetune", "minilm", "--set", "data.csv=train.csv", "--set", "data.target=animal",
+         "--out", "ft"],  # was "checkpoint not found: 'minilm'"
         # its own run folder: was best/last.safetensors overwritten
         ["finetune", RUN, "--set", "data.csv=train.csv", "--set", "data.target=animal",
          "--out", RUN, "--epochs", "1"],
@@ -174,6 +179,7 @@ BAD = {
         ["init-config", "-o", "run.toml"],  # exists, no --force
         ["init-config", "-o", "nowhere/run.toml"],
         ["init-config", "--force", "-o", RUN],
+        ["init-config", "-o", RUN],  # a folder: suggested --force
         ["init-config", "-o", ""],
     ],
     "bench": [
@@ -234,6 +240,8 @@ def workdir(tmp_path_factory) -> Path:
     try:
         assert main(["train", "run.toml", "-q"]) == 0
         assert main(["train", "run.toml", "-q", "--set", "data.target=a", "--out", "reg"]) == 0
+        assert main(["finetune", BEST, "--set", "data.csv=train.csv", "--set",
+                     "data.target=animal", "--epochs", "1", "--out", "ftrun", "-q"]) == 0
     finally:
         os.chdir(cwd)
     _diverged_copy(folder / BEST, folder / "nan.safetensors")
@@ -348,6 +356,25 @@ def test_bounds_name_the_key(workdir, capsys, monkeypatch):
     _, err = _run([*ft, "finetune.lora_rank=4"], capsys)  # the hidden layer: 3 → 8
     assert "finetune.lora_rank must be at most 3, the smallest width of the hidden Linear " \
         "layers it adapts (3→8)" in err and "Received: finetune.lora_rank=4" in err
+
+
+FT = ["--set", "data.csv=train.csv", "--set", "data.target=animal", "--out", "ft"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["finetune", RUN, *FT, "--set", "text.column=a"],
+     "with text.column set ('a'), CHECKPOINT is 'minilm' (the installed all-MiniLM-L6-v2) or a "
+     "sentence-transformers model folder; run has no config.json (an ffnn run folder: "
+     "fine-tune it without text.column)"),
+    (["finetune", "minilm", *FT], "'minilm' is a sentence encoder: it fine-tunes on a CSV text "
+     "column, so set text.column"),
+    (["init-config", "-o", RUN], "-o run is a folder; give the path of the TOML file to write"),
+    (["train", "--resume", "ftrun"], "ftrun is a run of ffnn finetune"),
+])
+def test_messages_name_what_the_user_gave(args, message, workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    status, err = _run(args, capsys)
+    assert status == 2 and message in err and "load_sentence_encoder" not in err, err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
