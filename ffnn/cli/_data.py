@@ -434,9 +434,10 @@ def inverse_y(pre: dict, y: np.ndarray) -> np.ndarray:
 
 # ----- new data for eval / predict ---------------------------------------------------------
 def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
-    """(X preprocessed, y encoded or None, the raw table) from a CSV whose feature columns
-    match the checkpoint's by name. Without ``need_target`` (predict) a target column is
-    ignored; with it (eval), rows with a missing target are left out (with a warning)."""
+    """(X preprocessed, y encoded or None, X's file rows or None: all rows) from a CSV whose
+    feature columns match the checkpoint's by name. Without ``need_target`` (predict) a target
+    column is ignored; with it (eval), rows with a missing target are left out (with a
+    warning)."""
     from ffnn.cli._common import warn
     from ffnn.data.table import read_header, read_table
 
@@ -477,7 +478,7 @@ def read_new_data(path: str, pre: dict, checkpoint: str, need_target: bool):
         X = TabularPreprocessor.from_state_dict(pre["tabular"]).transform(table, path, rows)
     else:
         X = transform_x(pre, _numeric_matrix(table, features, path, rows))
-    return X, y, table
+    return X, y, rows
 
 
 def _check_has_rows(table: dict, path: str) -> None:

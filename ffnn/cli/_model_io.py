@@ -114,14 +114,40 @@ def outputs(model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
 
 
-def metrics_for(pre: dict, model, X: np.ndarray, y: np.ndarray) -> dict:
+def finite_outputs(model, X: np.ndarray, pre: dict, path: str,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """``outputs(model, X)`` of the data file ``path``; CLIError naming the first row (``rows``:
+    X's file rows, 0-based) whose output is not finite: a value so far from the training data
+    that the network overflows float32, though its scaled input still fits."""
+    out = outputs(model, X)
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        j = int(np.argmax(np.abs(X[i])))
+        if "tabular" in pre:
+            from ffnn.data.tabular import TabularPreprocessor
+
+            names = TabularPreprocessor.from_state_dict(pre["tabular"]).output_names
+        else:
+            names = pre["features"]
+        row = (i if rows is None else int(rows[i])) + 1
+        raise CLIError(f"{path}: row {row}: the model's output overflows float32 (not "
+                       f"finite); its largest scaled input is column {names[j]!r} = "
+                       f"{X[i, j]:.3g} (a value far from the training data, or a checkpoint "
+                       f"whose weights are too large). Received: {int(bad.sum())} such rows")
+    return out
+
+
+def metrics_for(pre: dict, model, X: np.ndarray, y: np.ndarray,
+                out: np.ndarray | None = None) -> dict:
     """Metrics in the data's own units: loss, accuracy, confusion matrix (classification) or
-    mse, mae, r2 (regression). ``y``: class indices, or unscaled regression targets."""
+    mse, mae, r2 (regression). ``y``: class indices, or unscaled regression targets; ``out``:
+    the model's outputs for X, if already computed."""
     from ffnn.cli._data import inverse_y
     from ffnn.nn.loss import softmax_probabilities
     from ffnn.train import metrics as m
 
-    out = outputs(model, X)
+    out = outputs(model, X) if out is None else out
     if pre["task"] == "classification":
         probs = softmax_probabilities(out)
         picked = probs[np.arange(y.shape[0]), y]

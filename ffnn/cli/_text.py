@@ -149,7 +149,8 @@ def finetune_text(checkpoint: str, cfg, printer: Printer):
 
 
 def read_new_texts(path: str, pre: dict, model, checkpoint: str, need_target: bool):
-    """(token ids, class indices or None, texts) for ``ffnn eval`` / ``ffnn predict``."""
+    """(token ids, class indices or None, None) for ``ffnn eval`` / ``ffnn predict`` (the
+    texts' rows are their order: blank lines are skipped)."""
     column = pre["text"]["column"]
     if need_target:
         texts, labels = read_text_csv(path, column, pre["target"], need_target=True)
@@ -162,4 +163,4 @@ def read_new_texts(path: str, pre: dict, model, checkpoint: str, need_target: bo
         y = np.array([index[label] for label in labels], dtype=np.int64)
     else:
         texts, y = read_texts(path, column), None
-    return token_matrix(model.encoder, texts, pre["text"]["max_length"]), y, texts
+    return token_matrix(model.encoder, texts, pre["text"]["max_length"]), y, None

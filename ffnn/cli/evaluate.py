@@ -38,7 +38,8 @@ def register(subparsers) -> None:
 
 
 def _read(args, pre: dict, model, need_target: bool):
-    """(inputs, targets or None, raw) of the data file: text rows for a text model."""
+    """(inputs, targets or None, their file rows or None) of the data file: text rows for a
+    text model."""
     if pre.get("text"):
         from ffnn.cli._text import read_new_texts
 
@@ -54,8 +55,9 @@ def run_eval(args) -> int:
 
     printer = Printer(args)
     model, pre, _ = _model_io.load_model(args.checkpoint)
-    X, y, _ = _read(args, pre, model, need_target=True)
-    metrics = _model_io.metrics_for(pre, model, X, y)
+    X, y, rows = _read(args, pre, model, need_target=True)
+    out = _model_io.finite_outputs(model, X, pre, args.data, rows)
+    metrics = _model_io.metrics_for(pre, model, X, y, out)
     payload = {"rows": int(X.shape[0]), **metrics}
     if pre["task"] == "classification":
         text = f"accuracy: {metrics['accuracy']:.4f}  loss: {metrics['loss']:.4f}  " \
@@ -79,8 +81,8 @@ def run_predict(args) -> int:
     if args.output is not None:
         check_output(args.output, "-o", **{"input CSV": args.data, "checkpoint": args.checkpoint})
     model, pre, _ = _model_io.load_model(args.checkpoint)
-    X, _, _ = _read(args, pre, model, need_target=False)
-    out = _model_io.outputs(model, X)
+    X, _, rows = _read(args, pre, model, need_target=False)
+    out = _model_io.finite_outputs(model, X, pre, args.data, rows)
     name = f"predicted_{pre['target']}"
     if pre["task"] == "classification":
         probs = softmax_probabilities(out)

@@ -134,6 +134,7 @@ BAD = {
         ["eval", "std0.safetensors", "test.csv"],
         ["eval", "class_os.safetensors", "test.csv"],
         ["eval", "reg", "hugetarget.csv"],  # was "r2: nan mse: inf" and RuntimeWarnings
+        ["eval", "huge.safetensors", "test.csv"],  # outputs overflow: was a NaN loss, exit 0
     ],
     "predict": [
         ["predict", BEST, "test.csv", "-o", "test.csv"],  # its own input
@@ -148,6 +149,7 @@ BAD = {
         ["predict", BEST, "test.csv", "-o", ""],  # was a raw error naming a temp file
         ["predict", BEST, "inf.csv", "-o", "predictions.csv"],  # was imputed silently
         ["predict", "classes3.safetensors", "test.csv", "--proba"],  # was a malformed CSV
+        ["predict", "huge.safetensors", "test.csv", "--proba"],  # was 'nan' probabilities
     ],
     "summary": [
         ["summary", "nowhere.safetensors"],
@@ -245,19 +247,25 @@ def workdir(tmp_path_factory) -> Path:
     finally:
         os.chdir(cwd)
     _diverged_copy(folder / BEST, folder / "nan.safetensors")
+    _diverged_copy(folder / BEST, folder / "huge.safetensors", 3e38)
     for name, edit in EDITS.items():
         _edited_copy(folder / BEST, folder / f"{name}.safetensors", edit)
     return folder
 
 
-def _diverged_copy(source: Path, target: Path) -> None:
+def _diverged_copy(source: Path, target: Path, value: float = float("nan")) -> None:
     """A checkpoint like ``source`` (its metadata and checksum valid) whose first weight
-    holds a NaN, as a run that diverged could leave."""
+    holds a NaN, as a run that diverged could leave (or ``value`` in every weight of its
+    first layer)."""
     from ffnn.io.checkpoint import save_checkpoint
 
     loaded = ffnn.load(source)
     with ffnn.no_grad():
-        next(loaded.model.parameters())[0, 0] = float("nan")
+        first = next(loaded.model.parameters())
+        if value != value:
+            first[0, 0] = value
+        else:
+            first.fill_(value)
     save_checkpoint(target, loaded.model, metadata=loaded.metadata)
 
 
@@ -375,6 +383,16 @@ def test_messages_name_what_the_user_gave(args, message, workdir, capsys, monkey
     monkeypatch.chdir(workdir)
     status, err = _run(args, capsys)
     assert status == 2 and message in err and "load_sentence_encoder" not in err, err
+
+
+def test_outputs_that_overflow_name_the_row(workdir, capsys, monkeypatch):
+    import re
+
+    monkeypatch.chdir(workdir)
+    for command in ("eval", "predict"):
+        _, err = _run([command, "huge.safetensors", "test.csv"], capsys)
+        assert re.search(r"test.csv: row \d+: the model's output overflows float32 \(not "
+                         r"finite\); its largest scaled input is column '[abc]' = ", err), err
 
 
 def _hashes(folder: Path) -> dict[str, str]:
