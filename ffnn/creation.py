@@ -16,6 +16,7 @@ import numpy as np
 from ffnn import dtypes, ops
 from ffnn import random as _random
 from ffnn.device import check_device
+from ffnn.spacing import linspace_values
 from ffnn.tensor import Tensor, _data_of, _shape_args, _to_array
 
 
@@ -229,8 +230,12 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None,
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    return _new(np.linspace(_data_of(start), _data_of(end), steps,
-                            dtype=dtypes.to_dtype(dtype)), requires_grad, device)
+    """``steps`` points evenly spaced from start to end, as torch's kernel computes them
+    (``ffnn.spacing``)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    values = linspace_values(_data_of(start), _data_of(end), int(steps), dtypes.to_dtype(dtype))
+    return _new(values, requires_grad, device)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None,

@@ -18,7 +18,7 @@ import numpy as np
 from ffnn import creation, dtypes, ops
 from ffnn.functions_more import _as_tensor, _method_form
 from ffnn.size import Size
-from ffnn.tensor import Tensor
+from ffnn.tensor import Tensor, _data_of
 from ffnn.tensor_arrays import _dim, _plain
 from ffnn.type_promotion import promote_types
 
@@ -335,19 +335,13 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None,
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` points base^e, e evenly spaced from start to end (the first half counted from
-    start, the second from end, as torch, so both ends are exact)."""
+    start, the second from end) with torch's roundings (``ffnn.spacing``)."""
+    from ffnn.spacing import logspace_values
+
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dtype = dtypes.to_dtype(dtype)
-    step_type = np.dtype(np.float64) if dtype.kind in "iub" else dtype
-    first, last = (step_type.type(dtype.type(v)) for v in (start, end))
-    index = np.arange(steps).astype(step_type)
-    step = (last - first) / step_type.type(max(steps - 1, 1))
-    exponents = np.where(index < steps // 2, first + step * index,
-                         last - step * (step_type.type(steps - 1) - index))
-    if steps == 1:
-        exponents = np.full(1, first)
-    values = np.power(np.float64(base), exponents.astype(np.float64)).astype(dtype)
+    values = logspace_values(_data_of(start), _data_of(end), int(steps), base,
+                             dtypes.to_dtype(dtype))
     return creation.tensor(values, device=device, requires_grad=requires_grad)
 
 
