@@ -11,6 +11,7 @@ import numpy as np
 
 from ffnn import ops
 from ffnn import random as _random
+from ffnn.nn import loss_dtypes
 from ffnn.nn.activation_more import (  # noqa: F401 - torch's functional names
     _written,
     celu,
@@ -250,7 +251,12 @@ def _check_reduction(name: str, reduction: str) -> None:
 
 
 def _target(target, like: Tensor) -> Tensor:
-    return target if isinstance(target, Tensor) else _operand(np.asarray(target), like)
+    """A tensor target as given (the losses promote with it as torch); an array or list (torch
+    takes none) in the input's dtype."""
+    if isinstance(target, Tensor):
+        return target
+    array = np.asarray(target)
+    return _operand(array.astype(like.dtype) if array.dtype.kind in "biuf" else array, like)
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
@@ -300,36 +306,39 @@ def _float_target(target: Tensor, input: Tensor) -> Tensor:
 
 def mse_loss(input: Tensor, target, size_average=None, reduce=None,
              reduction: str = "mean", weight=None) -> Tensor:
-    """L = reduce((input - target)²); input and target must have the same shape. ``weight``
+    """L = reduce((input - target)²) in their promoted dtype; input and target must have the
+    same shape. ``weight``
     (torch 2's, input's shape): each term times its weight, 'mean' then Σ wᵢLᵢ / Σ wᵢ."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _target(target, input)
-    input, target = _matched("MSELoss", input, target)
+    input, target = loss_dtypes.promoted(*_matched("MSELoss", input, target))
     if weight is not None:
-        terms = losses.MSELoss.apply(input, _float_target(target, input), reduction="none")
+        terms = losses.MSELoss.apply(input, target, reduction="none")
         return _weighted(terms, weight, input, reduction, by_weight=True)
-    return losses.MSELoss.apply(input, _float_target(target, input), reduction=reduction)
+    return losses.MSELoss.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target, size_average=None, reduce=None,
             reduction: str = "mean", weight=None) -> Tensor:
-    """L = reduce(|input - target|); ``weight`` as ``mse_loss``'s."""
+    """L = reduce(|input - target|) in their promoted dtype; ``weight`` as ``mse_loss``'s."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     target = _target(target, input)
-    input, target = _matched("L1Loss", input, target)
+    loss_dtypes.refuse_bool(target)
+    input, target = loss_dtypes.promoted(*_matched("L1Loss", input, target))
     if weight is not None:
-        terms = losses.L1Loss.apply(input, _float_target(target, input), reduction="none")
+        terms = losses.L1Loss.apply(input, target, reduction="none")
         return _weighted(terms, weight, input, reduction, by_weight=True)
-    return losses.L1Loss.apply(input, _float_target(target, input), reduction=reduction)
+    return losses.L1Loss.apply(input, target, reduction=reduction)
 
 
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
                weight=None) -> Tensor:
     """L = reduce(½d² if |d| < δ else δ(|d| - ½δ)), d = input - target. ``weight`` (input's
     shape): each term times its weight, 'mean' then the mean of the weighted terms (torch's,
-    unlike ``mse_loss``'s)."""
+    unlike ``mse_loss``'s). A target of another dtype: the loss in the input's, and its
+    backward raises (torch's)."""
     _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive. Received: delta={delta}")
@@ -338,9 +347,11 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     if weight is not None:
         terms = losses.HuberLoss.apply(input, _float_target(target, input), reduction="none",
                                        delta=delta)
-        return _weighted(terms, weight, input, reduction, by_weight=False)
-    return losses.HuberLoss.apply(input, _float_target(target, input), reduction=reduction,
-                                  delta=delta)
+        out = _weighted(terms, weight, input, reduction, by_weight=False)
+    else:
+        out = losses.HuberLoss.apply(input, _float_target(target, input), reduction=reduction,
+                                     delta=delta)
+    return loss_dtypes.backward_refused(out, input, target)
 
 
 def _weighted(terms: Tensor, weight, input: Tensor, reduction: str, by_weight: bool) -> Tensor:
@@ -368,25 +379,28 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
         raise ValueError(f"smooth_l1_loss: beta must be non-negative. Received: beta={beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
+    input, target = loss_dtypes.promoted(input, _target(target, input))
     return huber_loss(input, target, reduction, beta) / beta
 
 
 def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """KL divergence of ``target`` from the log-probabilities ``input``:
-    L = reduce(t · (log t - input)) (0 where t = 0), or with ``log_target``
-    reduce(eᵗ · (t - input)); 'batchmean' divides the sum by the batch size (the true KL)."""
+    L = reduce(t log t - t · input) (t log t = 0 where t = 0), or with ``log_target``
+    reduce(eᵗ · (t - input)); 'batchmean' divides the sum by the batch size (the true KL).
+    Torch's formula term by term: t log t in the target's dtype, the rest promoted."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS + ("batchmean",):
         raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none'. "
                          f"Received: reduction={reduction!r}")
-    target = _float_target(_target(target, input), input)
+    target = _target(target, input)
+    if input.dtype.kind != "f" or target.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     _check_same_shape("KLDivLoss", input, target)
     if log_target:
         pointwise = ops.exp(target) * (target - input)
     else:
-        safe = ops.where(target > 0, target, 1.0)
-        pointwise = target * (ops.log(safe) - input)
+        pointwise = target.xlogy(target) - target * input
     if reduction == "none":
         return pointwise
     total = ops.sum(pointwise)
@@ -459,7 +473,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
         )
     if target.dtype.kind == "f" and target.shape == input.shape:
         return losses.CrossEntropyProbs.apply(
-            input, _float_target(target, input), weight=None if w is None else w._data,
+            *loss_dtypes.promoted(input, target), weight=None if w is None else w._data,
             reduction=reduction, label_smoothing=label_smoothing,
         )
     raise ValueError(
@@ -531,14 +545,14 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     _check_reduction("binary_cross_entropy", reduction)
     target = _target(target, input)
     _check_same_shape("BCELoss", input, target)
+    loss_dtypes.check_same_dtype(input, target)
     p = input._data
     if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "
             f"BCEWithLogitsLoss on logits). Received: values in [{p.min():.4g}, {p.max():.4g}]"
         )
-    return losses.BCELoss.apply(input, _float_target(target, input),
-                                weight=_optional_array(weight, input, "weight"),
+    return losses.BCELoss.apply(input, target, weight=_optional_array(weight, input, "weight"),
                                 reduction=reduction)
 
 
@@ -546,15 +560,24 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
                                      reduce=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """Sigmoid + BCE fused and stable for any logits; ``pos_weight`` (one per column) scales
-    the positive term: L = -w (p_w y log σ(x) + (1-y) log(1-σ(x)))."""
+    the positive term: L = -w (p_w y log σ(x) + (1-y) log(1-σ(x))). The loss has the
+    target's dtype, as torch's (it computes ``(1 - target).mul_(input)`` in place)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _target(target, input)
     _check_same_shape("BCEWithLogitsLoss", input, target)
-    return losses.BCEWithLogitsLoss.apply(
-        input, _float_target(target, input), weight=_optional_array(weight, input, "weight"),
-        pos_weight=_optional_array(pos_weight, input, "pos_weight"), reduction=reduction,
+    if target.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if target.dtype.kind != "f":
+        raise RuntimeError(f"result type {loss_dtypes.torch_name(input.dtype)} can't be cast "
+                           f"to the desired output type {loss_dtypes.torch_name(target.dtype)}")
+    x, y = loss_dtypes.promoted(input, target)
+    out = losses.BCEWithLogitsLoss.apply(
+        x, y, weight=_optional_array(weight, x, "weight"),
+        pos_weight=_optional_array(pos_weight, x, "pos_weight"), reduction=reduction,
     )
+    return out if out.dtype == target.dtype else out.to(target.dtype)
 
 
 __all__ = [

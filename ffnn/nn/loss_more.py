@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ffnn import ops
+from ffnn.autograd import is_grad_enabled
 from ffnn.nn.loss import _Loss, _WeightedLoss
 from ffnn.nn.module import Module
 from ffnn.tensor import Tensor, _operand
@@ -70,8 +71,13 @@ def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0, size_averag
 
 def soft_margin_loss(input: Tensor, target, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
-    """log(1 + e^{−y·x})."""
-    loss = ops.log1p(ops.exp(-_like(target, input) * input))
+    """log(1 + e^{−y·x}) in the input's dtype; the target takes no gradient (torch's)."""
+    target = _like(target, input)
+    if target.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True.")
+    target = target.to(input.dtype) if target.dtype != input.dtype else target
+    loss = ops.log1p(ops.exp(-target * input))
     return _reduce(loss, reduction, "soft_margin_loss", size_average, reduce)
 
 
