@@ -109,6 +109,13 @@ class Function:
 class _UserOp(autograd.Op):
     """The graph node of a user ``Function``: its backward is the user's."""
 
+    def free(self) -> None:
+        """Freed after a backward when ``ctx.save_for_backward`` kept tensors; otherwise kept
+        whole, so that another backward runs through it (torch frees saved tensors only)."""
+        if "ctx" in self.__dict__ and not self.ctx._saved:
+            return
+        autograd.Op.free(self)
+
     def changed_saved_tensors(self) -> list:
         """The tensors of ``ctx.save_for_backward`` changed in place after forward."""
         return [(t._version_box, t._data) for t in self.ctx.saved_tensors

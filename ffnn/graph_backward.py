@@ -128,6 +128,11 @@ def _check_inputs(fn) -> None:
     """torch's in-place error for ``fn``: a saved array, or an input its tensor-form
     backward reads again, changed in place after ``fn`` ran."""
     autograd._check_versions(fn)
+    if "reusable" in fn.__dict__:  # a first backward dropped the inputs its tensor form reads
+        raise RuntimeError(
+            "Trying to backward through the graph a second time with create_graph=True: the "
+            f"first backward() freed the inputs of {fn.name}. Call backward(retain_graph=True) "
+            "the first time.")
     for parent in fn.parents:
         if parent is not None and parent._version_box[1] > fn.tick:
             raise RuntimeError(

@@ -255,9 +255,24 @@ class Op:
         return out
 
     def free(self) -> None:
-        """Drop saved arrays and graph edges; a later backward through here raises."""
-        self.__dict__.clear()
+        """Drop saved arrays and graph edges; a later backward through here raises. An op
+        that saved no array (an addition, a sum, a reshape) stays usable, as torch's node
+        without saved tensors: it drops only its non-leaf inputs (their ops keep the edges)."""
+        state = self.__dict__
+        if "parents" in state and not self.saves_tensors():
+            self.parents = tuple(None if p is None or p._ctx is not None else p
+                                 for p in self.parents)
+            self.reusable = True
+            return
+        state.clear()
         self.freed = True
+
+    def saves_tensors(self) -> bool:
+        """Whether the op kept an array (or anything not plainly metadata) for its backward:
+        torch's saved tensors, which a backward frees."""
+        state = self.__dict__
+        return not all(_is_metadata(value) for key, value in state.items()
+                       if key not in _GRAPH_STATE) or not _is_metadata(state.get("options"))
 
     @property
     def name(self) -> str:
@@ -332,6 +347,26 @@ def bump_version(tensor) -> None:
     _clock[0] += 1
     box = tensor._version_box
     box[0], box[1] = box[0] + 1, _clock[0]
+
+
+_GRAPH_STATE = frozenset({"options", "parents", "input_ctxs", "tick", "output",
+                          "needs_input_grad", "created_at", "_grad_hooks", "retained_by"})
+"""An op's attributes that are its place in the graph, not what its backward saved."""
+
+_METADATA = (bool, int, float, complex, str, bytes, slice, range, type, np.dtype, np.generic,
+             type(None), type(Ellipsis))
+
+
+def _is_metadata(value) -> bool:
+    """Whether ``value`` holds no array: numbers, shapes, dtypes, slices, and containers of
+    them (anything else counts as a saved tensor)."""
+    if isinstance(value, _METADATA):
+        return True
+    if isinstance(value, (tuple, list, frozenset)):
+        return all(_is_metadata(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_metadata(item) for item in value.values())
+    return False
 
 
 def _topological_order(root_fn: Op) -> list:

@@ -188,7 +188,7 @@ class Concatenate(Op):
 
     def forward(self, *xs, dim=0):
         self.dim = dim
-        self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        self.bounds = tuple(int(b) for b in np.cumsum([x.shape[dim] for x in xs])[:-1])
         return xp(*xs).concatenate(xs, axis=dim)
 
     def backward(self, grad):
