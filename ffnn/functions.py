@@ -243,7 +243,7 @@ def cumsum(input, dim: int, *, dtype=None):
     return _tensor(input).cumsum(dim, dtype=dtype)
 
 
-def logsumexp(input, dim: int, keepdim: bool = False):
+def logsumexp(input, dim, keepdim: bool = False):
     return ops.logsumexp(input, dim, keepdim)
 
 

@@ -771,7 +771,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
             return x.clone()
         return ops.cumsum(x, dim)
 
-    def logsumexp(self, dim: int, keepdim: bool = False):
+    def logsumexp(self, dim, keepdim: bool = False):
         return ops.logsumexp(self, dim, keepdim)
 
     def floor(self):

@@ -373,9 +373,11 @@ class MoreTensorMethods:
         return _ops().matmul(self, vec)
 
     def logit(self, eps=None):
-        """log(p / (1 − p)), p clamped to [eps, 1 − eps] when eps is given."""
-        p = self if eps is None else self.clamp(eps, 1 - eps)
-        return (p / (1 - p)).log()
+        """log(p / (1 − p)), p clamped to [eps, 1 − eps] when eps is given (its gradient
+        torch's: ``ffnn.ops.special_more.Logit``)."""
+        from ffnn.ops.special_more import Logit
+
+        return Logit.apply(self if self.dtype.kind == "f" else self.float(), eps=eps)
 
     def floor_(self):
         return self._inplace(lambda t: t.floor())

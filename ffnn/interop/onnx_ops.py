@@ -403,7 +403,7 @@ CONVERTERS: dict[type, Callable[[Call], str]] = {
     reductions.Sum: _reduce("ReduceSum", axes_as_input=True),
     reductions.Mean: _reduce("ReduceMean"), reductions.Prod: _reduce("ReduceProd"),
     reductions.Extremum: _extremum, reductions.Var: _var, reductions.Norm: _norm,
-    reductions.Cumsum: _cumsum,
+    reductions.Cumsum: _cumsum, reductions.LogSumExp: _reduce("ReduceLogSumExp"),
     shape.Reshape: _reshape, shape.FlattenFeatures: lambda c: c.node("Flatten", [c.x], axis=1),
     shape.Permute: _permute, shape.Expand: _expand, shape.GetItem: _getitem,
     shape.Concatenate: _concatenate, shape.Stack: _stack, shape.Gather: _gather,

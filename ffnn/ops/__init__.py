@@ -112,18 +112,9 @@ def cumsum(x, dim):
 
 
 def logsumexp(x, dim, keepdim=False):
-    """log Σ eˣ along ``dim`` (an int, or a tuple or list: all of them; empty: every axis),
-    computed as m + log Σ e^{x - m} with m the (constant) maximum (0 where that is ±inf: -inf
-    for a slice of -inf only, inf where one entry is inf)."""
-    x = _floating(x)
-    axes = reductions.reduction_axes(dim, x.ndim)
-    top = x.numpy().max(axis=axes, keepdims=True, initial=-np.inf)
-    shift = Tensor._make(np.where(np.isfinite(top), top, 0).astype(x.dtype), False, None)
-    out = log(sum(exp(x - shift), axes, keepdim=True)) + shift
-    if keepdim:
-        return out
-    return reshape(out, tuple(n for i, n in enumerate(x.shape)
-                              if axes is not None and i not in axes))
+    """log Σ eˣ along ``dim`` (an int, a tuple or a list; empty: every axis), stable
+    (``reductions.LogSumExp``)."""
+    return reductions.LogSumExp.apply(_floating(x), dim=dim, keepdim=keepdim)
 
 
 def where(condition, a, b):

@@ -302,3 +302,31 @@ class Norm(Op):
         safe = y + constant_like(y, zero)
         scale = _expanded_back(grad, tuple(x.shape), self.axes, self.keepdim)
         return (scale * x / safe * constant_like(y, ~zero),)
+
+
+class LogSumExp(Op):
+    """y = m + log Σ_axes e^{x - m}, m the maximum (0 where it is ±inf);
+    dL/dx = dL/dy · e^{x - y}: torch's, NaN over a slice of -inf only or one holding +inf."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        m = xp(x)
+        self.axes, self.keepdim = reduction_axes(dim, x.ndim), keepdim
+        top = x.max(axis=self.axes, keepdims=True, initial=-np.inf)
+        shift = m.where(m.isfinite(top), top, 0).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = m.log(m.exp(x - shift).sum(axis=self.axes, keepdims=True)) + shift
+        self.x, self.out = x, out
+        if keepdim:
+            return out
+        return out.reshape(()) if self.axes is None else m.squeeze(out, axis=self.axes)
+
+    def backward(self, grad):
+        g = _expand_back(grad, self.x.shape, self.axes, self.keepdim)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return (g * xp(g).exp(self.x - self.out),)
+
+    def backward_graph(self, grad, x):
+        kept = tuple(1 if self.axes is None or i in self.axes else n
+                     for i, n in enumerate(x.shape))
+        out = LogSumExp.apply(x, dim=self.options.get("dim"), keepdim=True)
+        return (grad.reshape(kept) * (x - out).exp(),)

@@ -15,8 +15,10 @@ import math
 import numpy as np
 from numpy.polynomial import polynomial
 
+from ffnn.autograd import Op
 from ffnn.backend import to_numpy, xp
 from ffnn.ops import special
+from ffnn.ops.elementwise import Where, constant_like
 
 HALF_SQRT_PI = math.sqrt(math.pi) / 2
 BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
@@ -165,3 +167,34 @@ def ndtri(p):
         x = m.where(p64 == 0, -m.inf, m.where(p64 == 1, m.inf, x))
         x = m.where((p64 < 0) | (p64 > 1), m.nan, x)
     return _like(x, p)
+
+
+class Logit(Op):
+    """y = log(z / (1 - z)), z = clamp(x, ε, 1 - ε) when ``eps`` ε is given;
+    dL/dx = dL/dy / (x (1 - x)) inside [0, 1] (without ε: NaN outside) or [ε, 1 - ε] (with ε:
+    0 outside), torch's ``logit_backward``."""
+
+    def forward(self, x, eps=None):
+        m = xp(x)
+        self.eps = None if eps is None or eps < 0 else eps  # torch takes a negative ε as none
+        z = x if self.eps is None else m.clip(x, self.eps, 1 - self.eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = m.log(z / (1 - z))
+        self.x = x
+        return out.astype(x.dtype, copy=False)
+
+    def _outside(self, x):
+        lo, hi = (0, 1) if self.eps is None else (self.eps, 1 - self.eps)
+        return (x < lo) | (x > hi), (np.nan if self.eps is None else 0.0)
+
+    def backward(self, grad):
+        x = self.x
+        outside, fill = self._outside(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g = grad / (x * (1 - x))
+        return (xp(g).where(outside, fill, g).astype(x.dtype, copy=False),)
+
+    def backward_graph(self, grad, x):
+        outside, fill = self._outside(self.x)
+        g = grad / (x * (1 - x))
+        return (Where.apply(constant_like(x, np.full(x.shape, fill)), g, condition=outside),)
