@@ -461,6 +461,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     def sub(self, other, *, alpha=1):
         """self − alpha · other."""
+        ops.check_subtraction(self, other)
         return ops.sub(self, other if alpha == 1 else _operand(other, self) * alpha)
 
     def mul(self, other):

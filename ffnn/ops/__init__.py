@@ -41,7 +41,26 @@ def add(a, b):
 
 
 def sub(a, b):
+    """a - b; a bool operand raises torch's error (``check_subtraction``)."""
+    check_subtraction(a, b)
     return elementwise.Sub.apply(*_pair(a, b))
+
+
+def check_subtraction(a, b) -> None:
+    """torch's error for a bool operand of a subtraction (``~`` or ``^`` was meant)."""
+    bools = _is_bool(a) + _is_bool(b)
+    if bools:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            "`^` or `logical_xor()` operator instead." if bools == 2 else
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _is_bool(operand) -> bool:
+    """A bool tensor or a Python (or NumPy) bool."""
+    data = getattr(operand, "_data", operand)
+    return isinstance(data, (bool, np.bool_)) or getattr(data, "dtype", None) == np.bool_
 
 
 def mul(a, b):
@@ -64,6 +83,10 @@ def _floating(x):
 
 
 def neg(a):
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return elementwise.Neg.apply(a)
 
 
@@ -76,7 +99,12 @@ def pow(a, exponent):  # noqa: A001 - torch's name
         elif a._data.dtype.kind == "b":
             a = a.to(dtypes.int64)  # bool ** 2: int64, as torch's
         return elementwise.PowScalar.apply(a, exponent=exponent)
-    return elementwise.Pow.apply(*_pair(a, exponent))
+    if isinstance(exponent, bool) and a._data.dtype.kind == "b":
+        return a.clone() if exponent else a.new_ones(a.shape)  # mask ** True: torch's bool
+    a, exponent = _pair(a, exponent)
+    if a._data.dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    return elementwise.Pow.apply(a, exponent)
 
 
 def exp(x):

@@ -79,3 +79,59 @@ def _methods(lib):
 
 def test_add_alpha_sum_dtype_cumsum_and_contiguous_as_torch():
     assert _methods(ffnn) == _methods(torch)
+
+
+_POW_OPERANDS = {
+    "bool": lambda lib: lib.tensor([True, False]),
+    "bool 0-d": lambda lib: lib.tensor(True),
+    "int64": lambda lib: lib.tensor([2, 3]),
+    "int32": lambda lib: lib.tensor([2, 3], dtype=lib.int32),
+    "uint8": lambda lib: lib.tensor([2, 3], dtype=lib.uint8),
+    "float32": lambda lib: lib.tensor([2.0, 3.0]),
+    "float64 0-d": lambda lib: lib.tensor(2.0, dtype=lib.float64),
+    "True": lambda lib: True,
+    "False": lambda lib: False,
+    "2": lambda lib: 2,
+    "0.5": lambda lib: 0.5,
+}
+_POW_PAIRS = [(a, b) for a in _POW_OPERANDS for b in _POW_OPERANDS
+              if not (a[0].isdigit() or a in ("True", "False"))
+              or not (b[0].isdigit() or b in ("True", "False"))]
+
+
+def _pow_outcome(lib, base, exponent):
+    try:
+        out = _POW_OPERANDS[base](lib) ** _POW_OPERANDS[exponent](lib)
+    except (RuntimeError, NotImplementedError) as error:
+        return type(error).__name__, str(error)
+    return str(out.dtype).replace("torch.", ""), np.asarray(out.tolist()).tolist()
+
+
+@pytest.mark.parametrize("base, exponent", _POW_PAIRS, ids=[" ** ".join(p) for p in _POW_PAIRS])
+def test_pow_dtypes_values_and_errors_match_torch(base, exponent):
+    """A mask ** True stays a bool mask, bool ** a bool tensor is torch's
+    NotImplementedError, integers keep their width, and so on."""
+    ours, theirs = _pow_outcome(ffnn, base, exponent), _pow_outcome(torch, base, exponent)
+    assert ours[0] == theirs[0]
+    if ours[0] in ("float32", "float64"):  # torch's x ** 0.5 is not always sqrt's last bit
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-15)
+    else:
+        assert ours[1] == theirs[1]
+
+
+@pytest.mark.parametrize("expression", [
+    lambda lib: lib.tensor([True]) - lib.tensor([False]),
+    lambda lib: lib.tensor([True]) - lib.tensor([1]),
+    lambda lib: lib.tensor([1.5]) - lib.tensor([True]),
+    lambda lib: lib.tensor([1.5]) - True,
+    lambda lib: 1 - lib.tensor([True]),
+    lambda lib: lib.tensor([1.5]).sub(lib.tensor([True]), alpha=2),
+    lambda lib: -lib.tensor([True, False]),
+])
+def test_subtracting_or_negating_a_mask_raises_torchs_error(expression):
+    messages = []
+    for lib in (ffnn, torch):
+        with pytest.raises(RuntimeError) as caught:
+            expression(lib)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
