@@ -39,6 +39,7 @@ class FunctionCtx:
     def __init__(self):
         self._saved: tuple = ()
         self._non_differentiable: set = set()
+        self._dirty: tuple = ()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for ``backward``; changing one in place afterwards makes it raise."""
@@ -51,7 +52,9 @@ class FunctionCtx:
     saved_variables = saved_tensors
 
     def mark_dirty(self, *tensors) -> None:
-        """Accepted for torch compatibility: ffnn records in-place changes by version."""
+        """The inputs ``forward`` changed in place (and returns): ``apply`` bumps their
+        versions and makes each the output, its gradient through ``backward`` (torch's)."""
+        self._dirty = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable.update(id(t) for t in tensors)
@@ -79,6 +82,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if kwargs or cls.setup_context is not Function.setup_context:
+            args, kwargs = _bound(cls, args, kwargs)
         ctx = FunctionCtx()
         grad_mode = autograd.is_grad_enabled()
         ctx.needs_input_grad = tuple(
@@ -89,6 +94,7 @@ class Function:
                 cls.setup_context(ctx, args, output)
             else:
                 output = cls.forward(ctx, *args, **kwargs)
+        _check_dirty(ctx, args)
         if not any(ctx.needs_input_grad):
             return output
         single = isinstance(output, Tensor)
@@ -98,7 +104,7 @@ class Function:
         node.needs_input_grad = ctx.needs_input_grad
         node.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
         node.input_ctxs = tuple(None if p is None else p._ctx for p in node.parents)
-        node.tick = autograd._clock[0]
+        node.tick, node.received = autograd._clock[0], set()
         differentiable = [i for i, o in enumerate(outputs) if isinstance(o, Tensor)
                           and o.dtype.kind == "f" and id(o) not in ctx._non_differentiable]
         if single and differentiable:
@@ -153,8 +159,42 @@ class _UserOp(autograd.Op):
         return [grad]
 
 
+def _bound(cls, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """torch's binding of ``apply``'s arguments to ``forward``'s parameters: a keyword
+    argument becomes the input in its parameter's place (so a tensor passed as ``x=`` takes a
+    gradient); with ``setup_context`` the defaults are filled in too."""
+    import inspect
+
+    setup = cls.setup_context is not Function.setup_context
+    try:
+        signature = inspect.signature(cls.forward)
+        bound = signature.bind(*((() if setup else (None,)) + args), **kwargs)
+    except (TypeError, ValueError):  # forward(ctx, *args, **kwargs) or a builtin: as given
+        return args, kwargs
+    if setup:
+        bound.apply_defaults()
+    return (bound.args if setup else bound.args[1:]), bound.kwargs
+
+
+def _check_dirty(ctx: FunctionCtx, args: tuple) -> None:
+    """torch's rules for ``ctx.mark_dirty``: only an input changes in place, never a leaf
+    that requires grad; each one's version is bumped."""
+    for tensor in ctx._dirty:
+        if not any(tensor is a for a in args):
+            raise RuntimeError("mark_dirty: only inputs of forward can be marked dirty (a "
+                               "tensor forward changed in place)")
+        if tensor.requires_grad and tensor._ctx is None and autograd.is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                               "in-place operation.")
+        autograd.bump_version(tensor)
+
+
 def _attach(output: Tensor, args: tuple, node: _UserOp) -> Tensor:
-    """Make ``output`` the node's result (a fresh tensor if forward returned an input)."""
+    """Make ``output`` the node's result: an input marked dirty itself (its graph now runs
+    through the node, as torch rebases it), a fresh tensor for another input."""
+    if any(output is t for t in node.ctx._dirty):
+        output._ctx, output.requires_grad = node, True
+        return output
     if any(output is a for a in args) or output.requires_grad:
         output = Tensor._make(output._data, True, node)
     output._ctx, output.requires_grad = node, True
@@ -170,6 +210,8 @@ class _Unpack(autograd.Op):
         return packed[start:start + int(np.prod(shape, dtype=np.int64))].reshape(shape)
 
     def backward(self, grad):
+        if "received" in self.__dict__:  # tell the node this output got a gradient
+            self.received.add(self.start)
         out = np.zeros(self.size, dtype=grad.dtype)
         out[self.start:self.start + grad.size] = grad.reshape(-1)
         return (out,)
@@ -189,15 +231,21 @@ def _attach_many(outputs: tuple, differentiable: list, args: tuple, node: _UserO
     def split(grad):
         """One gradient per output, as torch hands them to ``backward``: a differentiable
         output's segment, zeros for another tensor (an index, one marked
-        non-differentiable), None for a Python value."""
-        grads = [np.zeros(o.shape, o.dtype) if isinstance(o, Tensor) else None
+        non-differentiable), None for a Python value; with ``ctx.set_materialize_grads(False)``
+        None for every output that received no gradient."""
+        materialize = node.ctx.materialize_grads
+        grads = [np.zeros(o.shape, o.dtype) if isinstance(o, Tensor) and materialize else None
                  for o in outputs]
         for i, a, b, s in zip(differentiable, starts[:-1], starts[1:], shapes):
-            grads[i] = grad[a:b].reshape(s).astype(outputs[i].dtype, copy=False)
+            if materialize or int(a) in node.received:
+                grads[i] = grad[a:b].reshape(s).astype(outputs[i].dtype, copy=False)
+        node.received.clear()
         return grads
 
     node.split = split
     result = list(outputs)
     for i, start, shape in zip(differentiable, starts[:-1], shapes):
         result[i] = _Unpack.apply(packed, start=int(start), shape=shape)
+        if result[i]._ctx is not None:
+            result[i]._ctx.received = node.received
     return tuple(result)

@@ -182,3 +182,89 @@ def test_grad_modes_as_context_managers_and_decorators():
     assert not decorated(x).requires_grad and (x * 2).requires_grad
     v = ffnn.autograd.Variable(ffnn.tensor([1.0, 2.0]), requires_grad=True)
     assert isinstance(v, ffnn.Tensor) and v.requires_grad
+
+
+def _in_place_function(lib, mark: bool):
+    class AddOne(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            if mark:
+                ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3
+
+    return AddOne
+
+
+@pytest.mark.parametrize("mark", [True, False])
+def test_mark_dirty_makes_the_input_the_output_as_torch(mark):
+    """``ctx.mark_dirty(x)`` after an in-place forward: the output is x itself, its version
+    bumped, and what is computed from x afterwards goes back through ``backward``."""
+    seen = []
+    for lib in (ffnn, torch):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = a.clone()
+        c = _in_place_function(lib, mark).apply(b)
+        (c * 2).sum().backward() if not mark else (b * 2).sum().backward()
+        seen.append((c is b, b._version, b.tolist(), a.grad.tolist()))
+    assert seen[0] == seen[1]
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_raises_as_torch():
+    for lib in (ffnn, torch):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            _in_place_function(lib, True).apply(lib.ones(2, requires_grad=True))
+
+
+def _two_outputs(lib, received: list):
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            received.append((None if g1 is None else g1.tolist(),
+                             None if g2 is None else g2.tolist()))
+            return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3), None
+
+    return Two
+
+
+def test_set_materialize_grads_false_hands_backward_none_for_unused_outputs():
+    seen = {}
+    for lib in (ffnn, torch):
+        received, grads = [], []
+        two = _two_outputs(lib, received)
+        for materialize in (False, True):
+            for used in (0, 1):
+                x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+                two.apply(x, materialize)[used].sum().backward()
+                grads.append(x.grad.tolist())
+        seen[lib.__name__] = (received, grads)
+    assert seen["ffnn"] == seen["torch"]
+
+
+def test_apply_takes_keyword_arguments_as_torch():
+    results = []
+    for lib in (ffnn, torch):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, scale=2.0):
+                ctx.scale = scale
+                return x * scale
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * ctx.scale, None
+
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = Scale.apply(x, scale=3.0) + Scale.apply(x=x)
+        y.sum().backward()
+        results.append((y.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
