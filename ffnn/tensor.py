@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
+from ffnn.errors import RuntimeValueError
 from ffnn.indexing import torch_index
 from ffnn.memory_format import memory_format
 from ffnn.size import Size, shape_of
@@ -207,7 +208,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     # ----- conversion -----------------------------------------------------------------
     def item(self):
         if self._data.size != 1:
-            raise ValueError(
+            raise RuntimeValueError(
                 f"item() needs a tensor with one element. Received: shape={self._data.shape}"
             )
         return self._data.reshape(()).item()

@@ -17,6 +17,7 @@ import numpy as np
 
 from ffnn import autograd
 from ffnn import random as _random
+from ffnn.errors import RuntimeValueError
 
 
 def _ops():
@@ -283,11 +284,11 @@ def _assign(target: np.ndarray, index, value) -> None:
     leading dims of length 1 (torch's: ``p[i] = torch.tensor([[0.7]])``)."""
     try:
         target[index] = value
-    except ValueError:
+    except ValueError as error:
         value = np.asarray(value)
         slot = target[index].ndim if np.ndim(target[index]) else 0
         if value.ndim <= slot or any(n != 1 for n in value.shape[:value.ndim - slot]):
-            raise
+            raise RuntimeValueError(str(error)) from error  # torch's RuntimeError
         target[index] = value.reshape(value.shape[value.ndim - slot:])
 
 

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from ffnn import region_gradient
+from ffnn.errors import RuntimeValueError
 
 _grad_enabled = True
 _clock = [0]  # ticks at every in-place change of a tensor (see bump_version)
@@ -236,7 +237,12 @@ class Op:
         # under no_grad nothing needs a gradient, so forward saves nothing for a backward
         needs = tuple([_grad_enabled and t is not None and t.requires_grad for t in inputs])
         fn.needs_input_grad = needs
-        data = fn.forward(*[None if t is None else t._data for t in inputs], **options)
+        try:
+            data = fn.forward(*[None if t is None else t._data for t in inputs], **options)
+        except ValueError as error:  # NumPy's (or an op's) ValueError is torch's RuntimeError
+            if isinstance(error, (RuntimeError, IndexError)):  # already torch's type
+                raise
+            raise RuntimeValueError(str(error)) from error
         requires_grad = any(needs)
         out = _tensor.Tensor._make(data, requires_grad, fn if requires_grad else None)
         if cls.view_op and _may_share_memory(data, inputs[0]._data):

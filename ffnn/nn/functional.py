@@ -11,6 +11,7 @@ import numpy as np
 
 from ffnn import ops
 from ffnn import random as _random
+from ffnn.errors import RuntimeValueError
 from ffnn.nn import loss_dtypes
 from ffnn.nn.activation_more import (  # noqa: F401 - torch's functional names
     _written,
@@ -188,7 +189,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     normalized_shape = _shape_tuple(normalized_shape)
     if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
-        raise ValueError(
+        raise RuntimeValueError(
             f"layer_norm: input shape {input.shape} does not end with normalized_shape "
             f"{normalized_shape}"
         )
@@ -199,7 +200,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
 def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     normalized_shape = _shape_tuple(normalized_shape)
     if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
-        raise ValueError(
+        raise RuntimeValueError(
             f"rms_norm: input shape {input.shape} does not end with normalized_shape "
             f"{normalized_shape}"
         )
@@ -270,7 +271,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
             hint = " Reshape the target to match, e.g. target.view(-1, 1)."
         elif target.ndim == input.ndim + 1 and target.shape[-1] == 1:
             hint = " Reshape the input to match, e.g. input.view(-1)."
-        raise ValueError(
+        raise RuntimeValueError(
             f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
             "differ; ffnn does not broadcast them silently (that would compare every input "
             f"with every target).{hint}"
@@ -462,7 +463,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
     w = _class_weight(weight, input, "cross_entropy")
     if target.dtype.kind in "iu":
         if target.shape != input.shape[:1]:
-            raise ValueError(
+            raise RuntimeValueError(
                 f"cross_entropy: class-index target must have shape ({input.shape[0]},) for "
                 f"input of shape {tuple(input.shape)}. Received: target of shape "
                 f"{tuple(target.shape)}"
@@ -476,7 +477,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
             *loss_dtypes.promoted(input, target), weight=None if w is None else w._data,
             reduction=reduction, label_smoothing=label_smoothing,
         )
-    raise ValueError(
+    raise RuntimeValueError(
         "cross_entropy expects class indices of an integer dtype with shape "
         f"({input.shape[0]},) or class probabilities of shape {tuple(input.shape)}. Received: "
         f"{target.dtype} target of shape {tuple(target.shape)}"
@@ -548,7 +549,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     loss_dtypes.check_same_dtype(input, target)
     p = input._data
     if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
-        raise ValueError(
+        raise RuntimeValueError(
             "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "
             f"BCEWithLogitsLoss on logits). Received: values in [{p.min():.4g}, {p.max():.4g}]"
         )

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ffnn import dtypes, ops
+from ffnn.errors import RuntimeValueError
 from ffnn.nn import init
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
@@ -53,7 +54,7 @@ class Linear(Module):
             input = Tensor._of(input)
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             features = input.shape[-1] if input.ndim else 0
-            raise ValueError(
+            raise RuntimeValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
                 f"input with {features} features (shape {tuple(input.shape)})"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import autograd, dtypes
+from ffnn.errors import RuntimeValueError
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
@@ -76,7 +77,7 @@ class BatchNorm1d(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
-            raise ValueError(
+            raise RuntimeValueError(
                 f"BatchNorm1d(num_features={self.num_features}) expects input of shape "
                 f"[N, {self.num_features}] or [N, {self.num_features}, L]. Received: shape "
                 f"{tuple(input.shape)}"

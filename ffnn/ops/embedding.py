@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.errors import RuntimeTypeError
 from ffnn.ops import scatter
 
 
@@ -16,7 +17,7 @@ class Embedding(Op):
 
     def forward(self, indices, weight, padding_idx=None):
         if indices.dtype.kind not in "iu":
-            raise TypeError(
+            raise RuntimeTypeError(
                 "embedding: indices must be integers (a LongTensor). "
                 f"Received: dtype={indices.dtype}"
             )

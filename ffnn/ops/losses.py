@@ -11,6 +11,7 @@ import numpy as np
 from ffnn import accel
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.errors import IndexValueError
 from ffnn.kernels import ElementwiseKernel
 from ffnn.ops.activations import log_softmax_array, stable_sigmoid
 from ffnn.ops.elementwise import constant_like
@@ -32,12 +33,12 @@ def labels_in_range(labels, num_classes: int, ignore_index: int) -> bool:
 
 
 def check_class_labels(name: str, labels, num_classes: int, ignore_index: int) -> None:
-    """ValueError naming the first label outside [0, num_classes) that is not
-    ``ignore_index``."""
+    """torch's IndexError (also a ValueError) naming the first label outside
+    [0, num_classes) that is not ``ignore_index``."""
     bad = _out_of_range(labels, num_classes, ignore_index)
     if bad is not None:
         first = int(labels[bad].flat[0])
-        raise ValueError(
+        raise IndexValueError(
             f"{name}: class labels must be in [0, {num_classes - 1}] for {num_classes} classes "
             f"(or ignore_index={ignore_index}). Received: label {first} "
             f"({int(bad.sum())} label(s) out of range)"

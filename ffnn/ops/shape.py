@@ -8,6 +8,7 @@ import numpy as np
 
 from ffnn.autograd import Op
 from ffnn.backend import xp
+from ffnn.errors import RuntimeIndexError
 from ffnn.ops import scatter
 from ffnn.ops.elementwise import constant_like, unbroadcast, unbroadcast_graph
 from ffnn.region_gradient import Region
@@ -228,7 +229,10 @@ class Gather(Op):
         region = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
         self.shape, self.region, self.dim = x.shape, region, dim
         self.index = index
-        return xp(x).take_along_axis(x[region], index, axis=dim)
+        try:
+            return xp(x).take_along_axis(x[region], index, axis=dim)
+        except IndexError as error:  # torch's RuntimeError, still an IndexError
+            raise RuntimeIndexError(str(error).replace("axis", "dimension")) from None
 
     def backward(self, grad):
         m = xp(grad)
