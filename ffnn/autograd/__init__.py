@@ -196,6 +196,9 @@ class Op:
     view_op = False
     regional = False
     """True for an op with ``backward_region`` (see ``ffnn.region_gradient``)."""
+    may_save_nothing = False
+    """True for an op whose backward may need no saved array (an addition, a sum, a view):
+    a backward frees it only where it saved one (``free``); the others clear at once."""
     parents: tuple = ()
     input_ctxs: tuple = ()
 
@@ -265,7 +268,7 @@ class Op:
         that saved no array (an addition, a sum, a reshape) stays usable, as torch's node
         without saved tensors: it drops only its non-leaf inputs (their ops keep the edges)."""
         state = self.__dict__
-        if "parents" in state and not self.saves_tensors():
+        if self.may_save_nothing and "parents" in state and not self.saves_tensors():
             self.parents = tuple(None if p is None or p._ctx is not None else p
                                  for p in self.parents)
             self.reusable = True
@@ -276,9 +279,10 @@ class Op:
     def saves_tensors(self) -> bool:
         """Whether the op kept an array (or anything not plainly metadata) for its backward:
         torch's saved tensors, which a backward frees."""
-        state = self.__dict__
-        return not all(_is_metadata(value) for key, value in state.items()
-                       if key not in _GRAPH_STATE) or not _is_metadata(state.get("options"))
+        for key, value in self.__dict__.items():
+            if key not in _GRAPH_STATE and not _is_metadata(value):
+                return True
+        return not _is_metadata(self.__dict__.get("options"))
 
     @property
     def name(self) -> str:
@@ -366,13 +370,11 @@ _METADATA = (bool, int, float, complex, str, bytes, slice, range, type, np.dtype
 def _is_metadata(value) -> bool:
     """Whether ``value`` holds no array: numbers, shapes, dtypes, slices, and containers of
     them (anything else counts as a saved tensor)."""
-    if isinstance(value, _METADATA):
-        return True
     if isinstance(value, (tuple, list, frozenset)):
-        return all(_is_metadata(item) for item in value)
+        return all(map(_is_metadata, value))
     if isinstance(value, dict):
-        return all(_is_metadata(item) for item in value.values())
-    return False
+        return all(map(_is_metadata, value.values()))
+    return isinstance(value, _METADATA)
 
 
 def _topological_order(root_fn: Op) -> list:

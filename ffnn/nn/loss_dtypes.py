@@ -21,6 +21,8 @@ def torch_name(dtype) -> str:
 def promoted(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """(input, target) both in their promoted dtype (``torch.result_type``), through
     ``.to`` so that each gradient comes back in its own tensor's dtype."""
+    if input._data.dtype == target._data.dtype:  # the common case, at no cost
+        return input, target
     dtype = result_type(input, target)
     if input.dtype != dtype:
         input = input.to(dtype)

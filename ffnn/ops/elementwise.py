@@ -46,6 +46,8 @@ def constant_like(like, array):
 class Add(Op):
     """y = a + b;  dL/da = dL/dy,  dL/db = dL/dy."""
 
+    may_save_nothing = True
+
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
         return a + b
@@ -63,6 +65,8 @@ class Add(Op):
 
 class Sub(Op):
     """y = a - b;  dL/da = dL/dy,  dL/db = -dL/dy."""
+
+    may_save_nothing = True
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -129,6 +133,8 @@ class Div(Op):
 
 class Neg(Op):
     """y = -x;  dL/dx = -dL/dy."""
+
+    may_save_nothing = True
 
     def forward(self, x):
         return -x
@@ -330,6 +336,8 @@ class Maximum(Op):
 class Cast(Op):
     """y = x as another dtype;  dL/dx = dL/dy cast back."""
 
+    may_save_nothing = True
+
     def forward(self, x, dtype):
         self.dtype = x.dtype
         return x.astype(dtype)
@@ -343,6 +351,8 @@ class Cast(Op):
 
 class Clone(Op):
     """y = a copy of x;  dL/dx = dL/dy."""
+
+    may_save_nothing = True
 
     def forward(self, x):
         return x.copy()

@@ -53,6 +53,8 @@ class Sum(Op):
     """y = Σ_axes x (of integers or bools: int64, as torch's);  dL/dx = dL/dy broadcast
     back over the summed axes."""
 
+    may_save_nothing = True
+
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
         if x.dtype.kind in "bu":  # NumPy's sum of uint8 is uint64 (then s - 5 wraps)
@@ -69,6 +71,8 @@ class Sum(Op):
 
 class Mean(Op):
     """y = (1/n) Σ_axes x;  dL/dx = dL/dy / n broadcast back."""
+
+    may_save_nothing = True
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim

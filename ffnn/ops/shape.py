@@ -17,6 +17,8 @@ from ffnn.region_gradient import Region
 class Reshape(Op):
     """y = x viewed with a new shape;  dL/dx = dL/dy reshaped back."""
 
+    may_save_nothing = True
+
     view_op = True
 
     def forward(self, x, shape):
@@ -55,6 +57,8 @@ class FlattenFeatures(Op):
 class Permute(Op):
     """y = x with axes reordered (a view, no copy);  dL/dx = dL/dy with the inverse order."""
 
+    may_save_nothing = True
+
     view_op = True
 
     def forward(self, x, dims):
@@ -70,6 +74,8 @@ class Permute(Op):
 
 class Expand(Op):
     """y = x broadcast to a larger shape (a view);  dL/dx = dL/dy summed back."""
+
+    may_save_nothing = True
 
     view_op = True
 
@@ -88,6 +94,8 @@ class Expand(Op):
 
 class GetItem(Op):
     """y = x[index];  dL/dx = zeros with dL/dy scattered back (added for repeated indices)."""
+
+    may_save_nothing = True
 
     view_op = True
     regional = True
@@ -186,6 +194,8 @@ class ViewBase(Op):
 
 class Concatenate(Op):
     """y = [x₁, x₂, …] joined along ``dim``;  dL/dxᵢ = the matching slice of dL/dy."""
+
+    may_save_nothing = True
 
     def forward(self, *xs, dim=0):
         self.dim = dim
