@@ -119,7 +119,7 @@ def layer_rows(model, n_features: int) -> list[list]:
     x = Tensor._of(np.zeros((1, n_features), dtype=np.float32))
     rows = []
     with ffnn.no_grad():
-        for name, child in model.named_children():
+        for name, child in model._modules.items():  # as forward runs them
             try:
                 x = child(x)
                 shape = str([None, *x.shape[1:]])

@@ -74,7 +74,8 @@ class ArrayDataset(Dataset):
     """Features ``X`` [n, d] (finite floats) and optional targets ``y`` [n] or [n, k].
 
     Integer or bool ``X`` becomes the default float dtype (float32); float ``X`` keeps its
-    dtype. Samples are ``(X[i], y[i])`` or ``(X[i],)`` as numpy arrays.
+    dtype; integer ``y`` (class labels) becomes int64, torch's label dtype. Samples are
+    ``(X[i], y[i])`` or ``(X[i],)`` as numpy arrays.
     Raises TypeError (non-numeric), ValueError (wrong ndim, NaN/inf, length mismatch).
     """
 
@@ -103,6 +104,8 @@ class ArrayDataset(Dataset):
                     f"Received: X with {X.shape[0]} rows, y with {y.shape[0]}"
                 )
             check_finite(y, "y", owner)
+            if y.dtype.kind in "iu":
+                y = y.astype(np.int64, copy=False)
             arrays = (X, y)
         self.X, self.y = X, y
         self.arrays = arrays

@@ -44,15 +44,9 @@ from ffnn.tensor import Tensor
 
 
 def _to_tensor(array: np.ndarray) -> Tensor:
-    """Wrap without copying; integer arrays become int64 (torch's label dtype)."""
-    return Tensor._make(_as_label_dtype(array), False, None)
-
-
-def _as_label_dtype(array: np.ndarray) -> np.ndarray:
-    """``array``, integers as int64 (torch's label dtype)."""
-    if array.dtype.kind in "iu" and array.dtype != np.int64:
-        return array.astype(np.int64)
-    return array
+    """Wrap without copying, in the array's dtype (torch's collate keeps a tensor's or a
+    NumPy value's dtype: uint8 images stay uint8)."""
+    return Tensor._make(array, False, None)
 
 
 def _rows(array: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -340,7 +334,7 @@ class DataLoader:
             return lambda i, j: self._fetch(order[i:j])
         arrays, base = source
         idx = order[start:stop] if base is None else base[order[start:stop]]
-        gathered = [_as_label_dtype(_rows(a, idx)) for a in arrays]
+        gathered = [_rows(a, idx) for a in arrays]
         make = Tensor._make
 
         def fetch(i: int, j: int) -> list:

@@ -97,7 +97,7 @@ def _convert(module, table: dict, where: str) -> Module:
     if isinstance(module, torch_nn.Sequential):
         return nn.Sequential(OrderedDict(
             (name, _convert(child, table, f"{where}.{name}"))
-            for name, child in module.named_children()))
+            for name, child in module._modules.items()))  # every position, shared ones too
     entry = table.get(type(module))
     if entry is None:
         raise TypeError(f"from_torch: {where} is a torch {type(module).__name__}, which has no "
@@ -132,7 +132,7 @@ def to_torch(model: Module):
         if isinstance(module, nn.Sequential):
             return torch.nn.Sequential(OrderedDict(
                 (name, convert(child, f"{where}.{name}")) for name, child in
-                module.named_children()))
+                module._modules.items()))  # every position, a shared layer's too
         entry = traits.of(module)
         if entry is None or not entry.torch:
             raise TypeError(f"to_torch: {where} is a {type(module).__name__}, which has no torch "

@@ -205,8 +205,15 @@ class PReLU(Module):
         from ffnn import dtypes
         from ffnn.nn.parameter import Parameter
 
-        self.num_parameters = num_parameters
+        self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(np.full(num_parameters, init, dtypes.to_dtype(dtype)))
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init``."""
+        from ffnn import autograd
+
+        with autograd.no_grad():
+            self.weight.fill_(self.init)
 
     def forward(self, input: Tensor) -> Tensor:
         if self.num_parameters > 1 and (input.ndim < 2 or input.shape[1] != self.num_parameters):

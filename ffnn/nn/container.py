@@ -243,7 +243,7 @@ def _check_module(module, where) -> Module:
 
 
 def _onnx_sequential(g, m, x, path):
-    for name, child in m.named_children():
+    for name, child in m._modules.items():  # every position a forward runs, shared ones too
         x = g.convert(child, x, f"{path}.{name}" if path else name)
     return x
 

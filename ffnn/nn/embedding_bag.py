@@ -122,9 +122,13 @@ class EmbeddingBag(Module):
         if _weight is not None:
             self.weight._data[...] = np.asarray(_weight)
         else:
-            init.normal_(self.weight, generator=generator)
-            if padding_idx is not None:
-                self.weight._data[padding_idx] = 0
+            self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """N(0, 1) rows, the ``padding_idx`` row zeros (torch's)."""
+        init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None) -> Tensor:
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

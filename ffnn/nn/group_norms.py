@@ -17,7 +17,7 @@ import numpy as np
 from ffnn import dtypes
 from ffnn.nn import functional as F
 from ffnn.nn.module import Module
-from ffnn.nn.normalization import _NormBase, register_norm_state
+from ffnn.nn.normalization import _NormBase, register_norm_state, reset_affine
 from ffnn.tensor import Tensor
 
 
@@ -100,6 +100,9 @@ class GroupNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def reset_parameters(self) -> None:
+        reset_affine(self)
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -166,13 +166,19 @@ def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool =
 def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """½·(log max(var, eps) + (x − y)² / max(var, eps)) (+ ½·log 2π when ``full``); the clamp
-    of var does not stop its gradient, as in torch. ``var``: input's shape, or one fewer dim,
-    or a last dim of 1."""
+    of var does not stop its gradient, as in torch. ``var``: a float (the same for every
+    entry, in input's dtype), input's shape, one fewer dim, or input's shape with one dim of
+    size 1 (homoscedastic), as torch's."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = Tensor._make(np.full(tuple(input.shape), var, input.dtype), False, None)
     target, var = _like(target, input), _like(var, input)
     if var.shape != input.shape:
+        mismatched = [v for i, v in zip(input.shape, var.shape) if i != v]
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
-        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+        elif not (var.ndim == input.ndim and sum(mismatched) == 1):
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size "
                              f"{tuple(var.shape)} for input {tuple(input.shape)}")
     if np.any(var.numpy() < 0):

@@ -200,8 +200,11 @@ class Module:
             yield module
 
     def named_children(self) -> Iterator:
+        """(name, module) of each direct child, a module registered twice once (torch's)."""
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator[Module]:

@@ -36,9 +36,30 @@ def register_norm_state(module: Module, num_features: int, dtype, affine: bool,
         module.running_mean = module.running_var = module.num_batches_tracked = None
 
 
+def reset_affine(module: Module) -> None:
+    """A norm layer's γ back to ones and β to zeros (those it has), in place, outside any
+    graph: torch's ``reset_parameters`` of the norms."""
+    with autograd.no_grad():
+        if getattr(module, "weight", None) is not None:
+            module.weight.fill_(1.0)
+        if getattr(module, "bias", None) is not None:
+            module.bias.zero_()
+
+
 class _NormBase(Module):
     """The base of the layers that normalise with running statistics (torch's name, so that
     ``isinstance(m, nn.modules.batchnorm._NormBase)`` finds them)."""
+
+    def reset_parameters(self) -> None:
+        """Running statistics reset, γ ones and β zeros (torch's)."""
+        self.reset_running_stats()
+        reset_affine(self)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
 
 
 class _BatchNorm(_NormBase):
@@ -68,12 +89,6 @@ class BatchNorm1d(_BatchNorm):
         self.affine, self.track_running_stats = affine, track_running_stats
         self.frozen = False
         register_norm_state(self, num_features, dtype, affine, track_running_stats, bias)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
@@ -146,6 +161,9 @@ class LayerNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def reset_parameters(self) -> None:
+        reset_affine(self)
+
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
@@ -169,6 +187,9 @@ class RMSNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def reset_parameters(self) -> None:
+        reset_affine(self)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -426,7 +426,12 @@ class Optimizer:
     @staticmethod
     def _load_value(param: Tensor, index: int, name: str, value: Any) -> Any:
         """A state entry for ``param``: arrays copied in its dtype and checked for shape (a
-        0-d parameter's state arrays stay 0-d arrays), numbers as numbers."""
+        0-d parameter's state arrays stay 0-d arrays), numbers as numbers; a tensor (the
+        state of an Optimizer subclass that keeps tensors, as torch's) as a tensor copy, cast
+        to the parameter's dtype when floating (but ``step``), as torch casts it."""
+        if isinstance(value, Tensor):
+            keep = name == "step" or value.dtype.kind != "f"
+            return value.detach().to(value.dtype if keep else param.dtype, copy=True)
         if isinstance(value, np.generic) or (hasattr(value, "ndim") and value.ndim == 0
                                              and param._data.ndim != 0):
             return value.item()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import warnings
 from typing import Any
 
 from ffnn.optim.optimizer import Optimizer
@@ -56,6 +57,18 @@ def check_factor(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a finite number >= 0. Received: {name}={value!r}")
 
 
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available.")
+"""torch's warning for ``scheduler.step(epoch)``."""
+
+
+def warn_epoch_deprecated() -> None:
+    warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=3)
+
+
 class LRScheduler:
     """Base class: ``LRScheduler(optimizer, last_epoch=-1)``; subclasses define :meth:`get_lr`.
 
@@ -99,10 +112,14 @@ class LRScheduler:
         """The learning rates the last :meth:`step` wrote into the groups."""
         return list(self._last_lr)
 
-    def step(self) -> None:
-        """Advance one epoch (or batch): ``last_epoch += 1``; ``group["lr"] = get_lr()[i]``."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or batch): ``last_epoch += 1``; ``group["lr"] = get_lr()[i]``.
+        ``epoch`` (deprecated in torch, with its warning): ``last_epoch = epoch`` and the
+        closed form of the schedule where it has one."""
         self._step_count += 1
-        self._update_lr()
+        if epoch is not None:
+            warn_epoch_deprecated()
+        self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:

@@ -14,6 +14,7 @@ from ffnn.optim.lr_scheduler.base import (
     check_non_negative_int,
     check_optimizer,
     per_group,
+    warn_epoch_deprecated,
 )
 from ffnn.optim.optimizer import Optimizer
 
@@ -78,10 +79,15 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics: Any) -> None:  # type: ignore[override]
-        """Record this epoch's metric (a float, or a one-element tensor)."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record this epoch's metric (a float, or a one-element tensor); ``epoch``
+        (deprecated in torch, with its warning) sets ``last_epoch``."""
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warn_epoch_deprecated()
+        self.last_epoch = epoch
         if self.is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
