@@ -9,6 +9,8 @@ their dtype. The factory functions (``ffnn.tensor``, ``zeros``, ``randn`` …) a
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ffnn import autograd, dtypes, return_types, tensor_str
@@ -110,8 +112,11 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     @property
     def grad(self) -> Tensor | None:
-        """The accumulated gradient (a tensor sharing the gradient's memory) or None."""
+        """The accumulated gradient (a tensor sharing the gradient's memory) or None; None with
+        torch's warning for an intermediate result that does not ``retain_grad()``."""
         if self._grad is None:
+            if self._ctx is not None and not self.retains_grad:
+                _warn_non_leaf_grad()
             return None
         graph = self.__dict__.get("_grad_graph")  # from backward(create_graph=True)
         if graph is not None and graph._data is self._grad:
@@ -1009,6 +1014,15 @@ def _legacy_dtype(data):
            for v in flat):
         return dtypes.get_default_dtype()
     return None
+
+
+def _warn_non_leaf_grad() -> None:
+    warnings.warn(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+        "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+        "Tensor instead.", UserWarning, stacklevel=3)
 
 
 def _dim(dim, axis):

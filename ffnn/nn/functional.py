@@ -395,6 +395,11 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
         raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none'. "
                          f"Received: reduction={reduction!r}")
     target = _target(target, input)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
     if input.dtype.kind != "f" or target.dtype.kind != "f":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     _check_same_shape("KLDivLoss", input, target)

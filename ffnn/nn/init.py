@@ -54,13 +54,25 @@ def _fill(tensor, values):
     return tensor
 
 
+def _floating(tensor, kernel: str):
+    """torch's NotImplementedError for random floats drawn into an integer or bool tensor
+    (their cast would truncate N(0, σ²) draws to zeros)."""
+    if tensor._data.dtype.kind != "f":
+        from ffnn.tensor_inplace import _torch_name
+
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_torch_name(tensor._data.dtype)}'")
+
+
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b)."""
+    _floating(tensor, "check_uniform_bounds")
     return _fill(tensor, _random.rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std²)."""
+    _floating(tensor, "normal_kernel_cpu")
     return _fill(tensor, _random.rng(generator).normal(mean, std, tensor.shape))
 
 
@@ -114,6 +126,7 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
     """N(mean, std²) redrawn until inside [a, b]."""
+    _floating(tensor, "normal_kernel_cpu")
     rng = _random.rng(generator)
     values = rng.normal(mean, std, tensor.shape)
     bad = (values < a) | (values > b)
@@ -127,6 +140,7 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
     """A (semi-)orthogonal matrix, times ``gain``: Q of the QR decomposition of a standard
     normal [rows, cols] matrix (rows = dim 0, cols = the rest), with R's diagonal made
     positive; the transpose's Q when rows < cols."""
+    _floating(tensor, "normal_kernel_cpu")
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported. "
                          f"Received: shape {tuple(tensor.shape)}")

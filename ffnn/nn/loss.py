@@ -19,10 +19,7 @@ class _Loss(Module):
         super().__init__()
         reduction = F.legacy_reduction(size_average, reduce, reduction)
         F._check_reduction(type(self).__name__, reduction)
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+        self.reduction = reduction  # not in the repr: torch prints ``MSELoss()``
 
 
 class _WeightedLoss(_Loss):

@@ -107,6 +107,9 @@ class Module:
             raise KeyError(f"buffer name must be a non-empty string without '.'. Received: "
                            f"name={name!r}")
         if name not in self._buffers:  # a replaced buffer keeps its position, as in torch
+            if name in self._parameters or name in self._modules or (
+                    name in self.__dict__ and not name.startswith("_")):
+                raise KeyError(f"attribute '{name}' already exists")
             self._forget(name)
         self._buffers[name] = _as_buffer(array)
         if persistent:

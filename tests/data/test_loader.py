@@ -49,7 +49,7 @@ def test_batch_types_and_dtypes():
                         batch_size=3)
     x, y = next(iter(loader))
     assert isinstance(x, ffnn.Tensor) and isinstance(y, ffnn.Tensor)
-    assert x.dtype == np.float64 and y.dtype == np.int64 and not x.requires_grad
+    assert x.dtype == np.float64 and y.dtype == np.int32 and not x.requires_grad  # kept
     x, y = next(iter(DataLoader(ListDataset(4), batch_size=2)))
     assert x.dtype == np.float64 and y.dtype == np.int64 and x.shape == (2, 3)
     (v,) = next(iter(DataLoader([(0.5,), (1.5,)], batch_size=2)))  # python floats -> float64
@@ -250,7 +250,7 @@ def test_gathered_epochs_give_the_batches_fetched_one_by_one(shuffle, monkeypatc
     for epoch_a, epoch_b in zip(gathered, fetched):
         assert len(epoch_a) == len(epoch_b) == 7
         for (xa, ya), (xb, yb) in zip(epoch_a, epoch_b):
-            assert xa.dtype == xb.dtype and ya.dtype == yb.dtype == np.int64
+            assert xa.dtype == xb.dtype and ya.dtype == yb.dtype == np.int32
             np.testing.assert_array_equal(xa, xb)
             np.testing.assert_array_equal(ya, yb)
     assert shuffle == (not np.array_equal(gathered[0][0][0], gathered[1][0][0]))

@@ -163,3 +163,36 @@ def test_an_optimizer_subclass_keeping_tensors_resumes_as_torch():
                                   "RMSNorm", "EmbeddingBag", "InstanceNorm1d"])
 def test_every_layer_torch_resets_has_reset_parameters(name):
     assert callable(getattr(getattr(ffnn.nn, name), "reset_parameters", None))
+
+
+def _mistakes(lib):
+    """What torch says to a learner's mistakes: a buffer over a parameter, random floats
+    into an integer tensor, ``.grad`` of an intermediate, KLDivLoss's 'mean'."""
+    outcomes = []
+    for attempt in (lambda: lib.nn.Linear(2, 2).register_buffer("weight", lib.zeros(2)),
+                    lambda: lib.nn.init.normal_(lib.zeros(3, dtype=lib.int64)),
+                    lambda: lib.nn.init.kaiming_uniform_(lib.zeros(3, 3, dtype=lib.int64))):
+        try:
+            attempt()
+            outcomes.append("ran")
+        except (KeyError, NotImplementedError) as error:
+            outcomes.append(type(error).__name__)
+    x = lib.ones(2, requires_grad=True)
+    h = x * 2
+    h.sum().backward()
+    for read in (lambda: h.grad, lambda: lib.nn.KLDivLoss()(lib.zeros(2, 2), lib.ones(2, 2))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read()
+        outcomes.append(sorted({str(w.message)[:20] for w in caught}))
+    return outcomes
+
+
+def test_a_learners_mistakes_get_torchs_errors_and_warnings():
+    assert _mistakes(ffnn) == _mistakes(torch)
+
+
+def test_loss_modules_print_as_torchs():
+    for name, kwargs in (("MSELoss", {"reduction": "sum"}), ("HuberLoss", {"delta": 2.0}),
+                         ("CrossEntropyLoss", {"label_smoothing": 0.1})):
+        assert repr(getattr(ffnn.nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))
