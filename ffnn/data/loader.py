@@ -304,7 +304,11 @@ class DataLoader:
         if self._iterable:
             yield from map(convert, self.dataset)
             return
-        for i in self._indices(self._start_epoch()):
+        generator = self._start_epoch()
+        if self._sampler is not None:  # its indices as it gives them (a BatchSampler's lists)
+            yield from (convert(self.dataset[i]) for i in self._sampler)
+            return
+        for i in self._indices(generator):
             yield convert(self.dataset[int(i)])
 
     def _map_style_batches(self) -> Iterator:

@@ -196,3 +196,17 @@ def test_loss_modules_print_as_torchs():
     for name, kwargs in (("MSELoss", {"reduction": "sum"}), ("HuberLoss", {"delta": 2.0}),
                          ("CrossEntropyLoss", {"label_smoothing": 0.1})):
         assert repr(getattr(ffnn.nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))
+
+
+def _sampled(lib):
+    data = lib.utils.data
+    dataset = data.TensorDataset(lib.arange(10.0).view(5, 2), lib.arange(5))
+    batches = data.BatchSampler(data.SequentialSampler(dataset), batch_size=2, drop_last=False)
+    out = [(x.tolist(), y.tolist()) for x, y in data.DataLoader(dataset, sampler=batches,
+                                                                 batch_size=None)]
+    return out + [(x.tolist(), y.tolist()) for x, y in data.DataLoader(dataset, sampler=[4, 0],
+                                                                        batch_size=None)]
+
+
+def test_a_batch_sampler_as_the_sampler_of_an_unbatched_loader_as_torch():
+    assert _sampled(ffnn) == _sampled(torch)
