@@ -216,6 +216,8 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None,
         start = 0
     if end is None:
         raise TypeError("arange() missing required argument 'end' (pos 1)")
+    if dtype is not None and dtypes.to_dtype(dtype).kind in "iu":  # torch truncates each
+        start, end, step = (int(v) for v in (start, end, step))
     if step == 0:
         raise RuntimeError(f"arange: step must be nonzero. Received: step={step}")
     array = np.arange(start, end, step)

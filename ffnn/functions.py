@@ -32,7 +32,7 @@ def pow(input, exponent):  # noqa: A001 - torch's name
 
 
 def square(input):
-    return ops.mul(input, input)
+    return _tensor(input).square()
 
 
 def add(input, other, alpha=1):

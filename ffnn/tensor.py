@@ -543,7 +543,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return ops.abs(self)
 
     def square(self):
-        return ops.mul(self, self)
+        """x·x (of bools: int64, as torch's)."""
+        x = self.long() if self._data.dtype == np.bool_ else self
+        return ops.mul(x, x)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
         return ops.clamp(self, min, max)
@@ -567,8 +569,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     # ----- reductions -----------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, axis=None, *, dtype=None):
-        """Σ over ``dim`` (all elements by default), computed in ``dtype`` when given."""
-        return ops.sum(self if dtype is None else self.to(dtype), _dim(dim, axis), keepdim)
+        """Σ over ``dim`` (all elements by default), computed in ``dtype`` when given (an
+        integer ``dtype`` wraps as torch's: int8 100 + 100 is -56)."""
+        x = self if dtype is None else self.to(dtype)
+        return in_dtype(ops.sum(x, _dim(dim, axis), keepdim), dtype)
 
     def mean(self, dim=None, keepdim: bool = False, axis=None, *, dtype=None):
         """The mean over ``dim`` (all elements by default), computed in ``dtype`` when given;
@@ -776,7 +780,9 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if x.ndim == 0:  # the value itself
             ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             return x.clone()
-        return ops.cumsum(x, dim)
+        if x._data.dtype == np.float16:  # summed in float32, as torch's
+            return ops.cumsum(x.to(np.float32), dim).to(np.float16)
+        return in_dtype(ops.cumsum(x, dim), dtype)
 
     def logsumexp(self, dim, keepdim: bool = False):
         return ops.logsumexp(self, dim, keepdim)
@@ -952,6 +958,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if array.dtype.kind in "ub":
             array = array.astype(np.int64)
         order = np.argsort(-array if descending else array, axis=dim, kind="stable")
+        if descending and array.dtype.kind == "f":  # NaN is the largest, as torch counts it
+            nan_last = np.isnan(np.take_along_axis(array, order, axis=dim))
+            order = np.take_along_axis(order, np.argsort(~nan_last, axis=dim, kind="stable"),
+                                       axis=dim)
         return Tensor._make(order.astype(np.int64), False, None)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
@@ -1027,6 +1037,14 @@ def _warn_non_leaf_grad() -> None:
 
 def _dim(dim, axis):
     return axis if dim is None else dim
+
+
+def in_dtype(result: Tensor, dtype) -> Tensor:
+    """``result`` cast to the ``dtype`` a reduction was asked for (NumPy widens integer sums
+    to int64; torch gives the dtype asked, wrapping)."""
+    if dtype is None or result._data.dtype == dtypes.to_dtype(dtype):
+        return result
+    return result.to(dtype)
 
 
 def _logic_axes(dim, ndim: int):

@@ -294,11 +294,15 @@ class MathTensorMethods:
     # ----- cumulative ----------------------------------------------------------------------
     def cumprod(self, dim: int, *, dtype=None) -> Tensor:
         """yᵢ = Π_{j ≤ i} xⱼ along ``dim`` (integers and bools give int64, as torch)."""
+        from ffnn.tensor import in_dtype
+
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "iub":
             axis = _dim(x, dim)
-            return _plain(np.cumprod(x._data.astype(np.int64), axis=axis) if x.ndim else
-                          x._data.astype(np.int64))
+            return in_dtype(_plain(np.cumprod(x._data.astype(np.int64), axis=axis) if x.ndim
+                                   else x._data.astype(np.int64)), dtype)
+        if x._data.dtype == np.float16:  # multiplied in float32, as torch's
+            return _cumulative(x.to(np.float32), dim, _cumulative_ops().Cumprod).to(np.float16)
         return _cumulative(x, dim, _cumulative_ops().Cumprod)
 
     def logcumsumexp(self, dim: int) -> Tensor:

@@ -43,10 +43,12 @@ class MoreTensorMethods:
     # ----- reductions -----------------------------------------------------------------
     def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
         """Π of the entries over ``dim`` (all when None); see ops.reductions.Prod."""
+        from ffnn.tensor import in_dtype
+
         x = self if dtype is None else self.to(dtype)
         if x.dtype.kind in "iub":
-            return _plain(np.prod(x.numpy(), axis=dim, keepdims=keepdim and dim is not None)
-                          .astype(np.int64))
+            return in_dtype(_plain(np.prod(x.numpy(), axis=dim, keepdims=keepdim and dim
+                                           is not None).astype(np.int64)), dtype)
         return _ops().prod(x, dim, keepdim)
 
     def count_nonzero(self, dim=None):
@@ -135,14 +137,16 @@ class MoreTensorMethods:
         return self[steps + start_row, steps + start_col]
 
     def tril(self, diagonal: int = 0):
-        """Entries on and below the ``diagonal``-th diagonal; the others 0."""
+        """Entries on and below the ``diagonal``-th diagonal; the others 0 (False for a
+        bool mask, which stays bool: a causal attention mask)."""
         keep = np.tril(np.ones(self.shape[-2:], dtype=bool), diagonal)
-        return _ops().where(_plain(keep), self, 0)
+        return _ops().where(_plain(keep), self, _plain(np.zeros((), self._data.dtype)))
 
     def triu(self, diagonal: int = 0):
-        """Entries on and above the ``diagonal``-th diagonal; the others 0."""
+        """Entries on and above the ``diagonal``-th diagonal; the others 0 (False for a
+        bool mask)."""
         keep = np.triu(np.ones(self.shape[-2:], dtype=bool), diagonal)
-        return _ops().where(_plain(keep), self, 0)
+        return _ops().where(_plain(keep), self, _plain(np.zeros((), self._data.dtype)))
 
     def nonzero(self, *, as_tuple: bool = False):
         """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one per axis."""
@@ -159,7 +163,8 @@ class MoreTensorMethods:
                return_counts: bool = False, dim=None):
         """The distinct values in ascending order (with the inverse map and the counts)."""
         values, inverse, counts = np.unique(self.numpy(), return_inverse=True,
-                                            return_counts=True, axis=dim)
+                                            return_counts=True, axis=dim,
+                                            equal_nan=False)  # each NaN its own, as torch's
         out = [_plain(values)]
         if return_inverse:
             out.append(_plain(inverse.reshape(self.shape if dim is None else -1)
@@ -233,8 +238,11 @@ class MoreTensorMethods:
         return self.expand(tuple(size))
 
     def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
-        """NaN → ``nan``, ±inf → ``posinf``/``neginf`` (the dtype's extremes by default)."""
+        """NaN → ``nan``, ±inf → ``posinf``/``neginf`` (the dtype's extremes by default); an
+        integer or bool tensor holds neither and comes back as it is (a copy), as torch's."""
         values = self.numpy()
+        if values.dtype.kind in "iub":
+            return self.clone()
         finfo = np.finfo(values.dtype) if values.dtype.kind == "f" else None
         posinf = finfo.max if posinf is None and finfo else posinf
         neginf = finfo.min if neginf is None and finfo else neginf

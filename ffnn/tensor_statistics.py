@@ -276,8 +276,8 @@ class StatisticsTensorMethods:
         if x.dtype.kind == "f":
             x = _ops().where(_plain(np.isnan(x.numpy())), 0, x)
         if dim is None and keepdim:
-            return x.sum().reshape((1,) * x.ndim)
-        return x.sum(dim, keepdim)
+            return x.sum(dtype=dtype).reshape((1,) * x.ndim)
+        return x.sum(dim, keepdim, dtype=dtype)
 
     def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         """The mean of the non-NaN entries: nansum / their count."""
