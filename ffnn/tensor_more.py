@@ -108,10 +108,15 @@ class MoreTensorMethods:
             out = out[_along(self.ndim, dim, (np.arange(n) - shift) % n)]
         return out
 
-    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each entry (slice along ``dim``; entry of the flattened tensor when None) repeated
         ``repeats`` times in place; ``output_size``: the result's length along ``dim`` (a
-        hint to torch's GPU kernels; checked here)."""
+        hint to torch's GPU kernels; checked here). Without ``repeats``, this tensor holds
+        the repeats of the indices 0, 1, … (``torch.repeat_interleave(counts)``)."""
+        if repeats is None:
+            counts = self
+            self = _plain(np.arange(len(counts.numpy().reshape(-1)), dtype=np.int64))
+            repeats = counts
         source = self.flatten() if dim is None else self
         axis = 0 if dim is None else dim
         counts = _array(repeats).astype(np.int64)
@@ -149,7 +154,13 @@ class MoreTensorMethods:
         return _ops().where(_plain(keep), self, _plain(np.zeros((), self._data.dtype)))
 
     def nonzero(self, *, as_tuple: bool = False):
-        """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one per axis."""
+        """The indices of the nonzero entries: an (n, ndim) int64 tensor, or one per axis (a
+        0-d tensor: [1, 0] or [0, 0], and as a tuple the one index 0 or none, as torch's)."""
+        if self.ndim == 0:
+            hit = int(bool(self.item()))
+            if as_tuple:
+                return (_plain(np.zeros(hit, np.int64)),)
+            return _plain(np.zeros((hit, 0), np.int64))
         found = np.nonzero(self.numpy())
         if as_tuple:
             return tuple(_plain(i.astype(np.int64)) for i in found)
@@ -218,6 +229,11 @@ class MoreTensorMethods:
         ``prepend`` and ``append`` joined before and after it along ``dim``."""
         pieces = [p for p in (prepend, self, append) if p is not None]
         out = _ops().concatenate(pieces, dim) if len(pieces) > 1 else self
+        if out.dtype == np.bool_:  # torch's difference of bools: their exclusive or
+            for _ in range(n):
+                length = out.shape[dim]
+                out = out.narrow(dim, 1, length - 1) ^ out.narrow(dim, 0, length - 1)
+            return out
         for _ in range(n):
             length = out.shape[dim]
             out = out.narrow(dim, 1, length - 1) - out.narrow(dim, 0, length - 1)

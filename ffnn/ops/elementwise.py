@@ -198,20 +198,22 @@ class Pow(Op):
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if self.needs_input_grad[1]:
-            m = xp(a)
-            log_a = m.log(m.where(a > 0, a, 1))  # torch's convention: 0 where a ≤ 0
-            grad_b = unbroadcast(grad * self.out * log_a, b.shape)
+        if self.needs_input_grad[1]:  # torch's: 0 where a = 0 and b ≥ 0, else y ln a (NaN
+            m = xp(a)                   # for a < 0)
+            zero = m.logical_and(a == 0, b >= 0)
+            grad_b = unbroadcast(grad * m.where(zero, 0, self.out * m.log(a)), b.shape)
         return grad_a, grad_b
 
     def backward_graph(self, grad, a, b):
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
             grad_a = unbroadcast_graph(grad * b * a ** (b - 1), a.shape)
-        if self.needs_input_grad[1]:
-            positive = a._data > 0  # torch's convention: ln a taken as 0 where a ≤ 0
-            log_a = Where.apply(a, constant_like(a, 1), condition=positive).log()
-            grad_b = unbroadcast_graph(grad * a ** b * log_a, b.shape)
+        if self.needs_input_grad[1]:  # as backward: 0 where a = 0 and b ≥ 0, else y ln a
+            zero = np.logical_and(a._data == 0, b._data >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                term = a ** b * a.log()
+            term = Where.apply(constant_like(term, 0), term, condition=zero)
+            grad_b = unbroadcast_graph(grad * term, b.shape)
         return grad_a, grad_b
 
 

@@ -57,3 +57,33 @@ def test_masks_sums_sorts_and_ranges_as_torch():
         assert [o[0] for o in ours] == [t[0] for t in theirs], case.__name__
         for (_, mine), (_, value) in zip(ours, theirs):
             np.testing.assert_array_equal(np.asarray(mine, float), np.asarray(value, float))
+
+
+def _crashes_before(lib):
+    """Calls torch runs that raised here: nonzero of a 0-d tensor, repeat_interleave of
+    counts alone, diff of bools (their exclusive or)."""
+    out = []
+    for value in (5, 0):
+        t = lib.tensor(value)
+        out += [lib.nonzero(t), *lib.nonzero(t, as_tuple=True), lib.argwhere(t)]
+    return out + [lib.repeat_interleave(lib.tensor([2, 0, 1])),
+                  lib.diff(lib.tensor([True, False, False, True])),
+                  lib.diff(lib.tensor([[True, False, True]]), n=2, dim=1)]
+
+
+def test_zero_d_nonzero_counts_and_bool_differences_as_torch():
+    ours, theirs = [_plain(v) for v in _crashes_before(ffnn)], [_plain(v) for v in
+                                                              _crashes_before(torch)]
+    assert ours == theirs
+
+
+def test_the_exponents_gradient_as_torchs():
+    """d(aᵇ)/db = aᵇ ln a: NaN for a < 0, 0 at a = 0 with b ≥ 0, -inf at a = 0 with b < 0."""
+    grads = []
+    for lib in (ffnn, torch):
+        a = lib.tensor([-2.0, 0.0, 0.0, 3.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0, 2.0, -1.0, 0.5, 0.0], dtype=lib.float64, requires_grad=True)
+        (a ** b).sum().backward()
+        second, = lib.autograd.grad((a ** b).sum(), b, create_graph=True)
+        grads.append([b.grad.tolist(), second.tolist()])
+    np.testing.assert_array_equal(np.asarray(grads[0]), np.asarray(grads[1]))
