@@ -118,8 +118,10 @@ def finite_outputs(model, X: np.ndarray, pre: dict, path: str,
                    rows: np.ndarray | None = None) -> np.ndarray:
     """``outputs(model, X)`` of the data file ``path``; CLIError naming the first row (``rows``:
     X's file rows, 0-based) whose output is not finite: a value so far from the training data
-    that the network overflows float32, though its scaled input still fits."""
-    out = outputs(model, X)
+    that the network overflows float32, though its scaled input still fits (NumPy's overflow
+    warnings silenced: the error says it, once)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = outputs(model, X)
     bad = ~np.isfinite(out).all(axis=1)
     if bad.any():
         i = int(np.argmax(bad))
