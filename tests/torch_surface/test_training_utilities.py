@@ -85,12 +85,14 @@ def _gaussian(lib):
     per_column = lib.nn.GaussianNLLLoss()(x, y, lib.full((1, 3), 0.3))
     (flat + table + per_column).backward()
     return ([str(flat.dtype).replace("torch.", "")],
-            [round(t.item(), 5) for t in (flat, table, per_column)],
-            np.round(x.grad.numpy(), 5).tolist())
+            [t.item() for t in (flat, table, per_column)], x.grad.numpy())
 
 
 def test_gaussian_nll_loss_of_a_float_variance_as_torch():
-    assert _gaussian(ffnn) == _gaussian(torch)
+    ours, theirs = _gaussian(ffnn), _gaussian(torch)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)  # float32 round-off, any CPU
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5, atol=1e-7)
 
 
 def _stepped_at_epochs(lib):
@@ -152,11 +154,13 @@ def _resumed(lib):
     second.zero_grad()
     (w2 ** 2).sum().backward()
     second.step()
-    return np.round(w2.detach().numpy(), 6).tolist(), type(second.state[w2]["buf"]).__name__
+    return w2.detach().numpy(), type(second.state[w2]["buf"]).__name__
 
 
 def test_an_optimizer_subclass_keeping_tensors_resumes_as_torch():
-    assert _resumed(ffnn) == _resumed(torch)
+    (ours, kind), (theirs, torch_kind) = _resumed(ffnn), _resumed(torch)
+    assert kind == torch_kind
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["BatchNorm1d", "LayerNorm", "GroupNorm", "PReLU",
