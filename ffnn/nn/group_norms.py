@@ -87,16 +87,18 @@ def _update_running(rows: np.ndarray, running_mean, running_var, momentum: float
 
 
 class GroupNorm(Module):
-    """``group_norm`` with a learned per-channel γ (ones) and β (zeros) when ``affine``."""
+    """``group_norm`` with a learned per-channel γ (ones) and, unless ``bias=False``, β
+    (zeros) when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None) -> None:
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (
             num_groups, num_channels, eps, affine)
-        register_norm_state(self, num_channels, dtypes.to_dtype(dtype), affine, False)
+        register_norm_state(self, num_channels, dtypes.to_dtype(dtype), affine, False, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -105,7 +107,8 @@ class GroupNorm(Module):
         reset_affine(self)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _InstanceNorm(_NormBase):

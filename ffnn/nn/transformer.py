@@ -6,6 +6,7 @@ ops they compose."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,6 +20,34 @@ from ffnn.nn.traits import declare, restore
 from ffnn.tensor import Tensor
 
 
+class FunctionActivation(Module):
+    """A plain function (``F.gelu``, a lambda) used as an activation module: no parameters,
+    nothing in the state_dict; ``forward(x) = function(x)``."""
+
+    def __init__(self, function: Callable[[Tensor], Tensor]):
+        super().__init__()
+        self.function = function
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self.function(input)
+
+    def extra_repr(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+
+def activation_module(activation, where: str) -> Module:
+    """A Module for torch's ``activation`` argument: a declared name ("relu", "gelu" …), a
+    Module, or any callable. RuntimeError for an unknown name (torch's type)."""
+    if isinstance(activation, Module):
+        return activation
+    if callable(activation):
+        return FunctionActivation(activation)
+    try:
+        return make_activation(activation, where)
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+
+
 class TransformerEncoderLayer(Module):
     """Post-norm: x = norm1(x + SA(x)); x = norm2(x + FF(x)), with
     SA = dropout1 ∘ self_attn and FF = dropout2 ∘ linear2 ∘ dropout ∘ activation ∘ linear1.
@@ -29,7 +58,7 @@ class TransformerEncoderLayer(Module):
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Module = "relu",
+                 dropout: float = 0.1, activation: str | Callable = "relu",
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None,
                  generator=None):
@@ -49,7 +78,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation = make_activation(activation, "TransformerEncoderLayer")
+        self.activation = activation_module(activation, "TransformerEncoderLayer")
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:

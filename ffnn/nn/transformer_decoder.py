@@ -14,41 +14,16 @@ from ffnn import dtypes
 from ffnn.nn import init
 from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleList
-from ffnn.nn.ffn import make_activation
 from ffnn.nn.linear import Linear, _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout, LayerNorm
 from ffnn.nn.traits import declare, restore
-from ffnn.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from ffnn.nn.transformer import (
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    activation_module,
+)
 from ffnn.tensor import Tensor
-
-
-class FunctionActivation(Module):
-    """A plain function (``F.gelu``, a lambda) used as an activation module: no parameters,
-    nothing in the state_dict; ``forward(x) = function(x)``."""
-
-    def __init__(self, function: Callable[[Tensor], Tensor]):
-        super().__init__()
-        self.function = function
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self.function(input)
-
-    def extra_repr(self) -> str:
-        return getattr(self.function, "__name__", repr(self.function))
-
-
-def activation_module(activation, where: str) -> Module:
-    """A Module for torch's ``activation`` argument: a declared name ("relu", "gelu" …), a
-    Module, or any callable. RuntimeError for an unknown name (torch's type)."""
-    if isinstance(activation, Module):
-        return activation
-    if callable(activation):
-        return FunctionActivation(activation)
-    try:
-        return make_activation(activation, where)
-    except ValueError as error:
-        raise RuntimeError(str(error)) from None
 
 
 def _as_tensor(x) -> Tensor:

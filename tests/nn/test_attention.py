@@ -136,13 +136,19 @@ def test_multihead_attention_errors_name_the_argument():
         mha(x, x, x, attn_mask=np.zeros((2, 2), dtype=bool))
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_transformer_encoder_layer_matches_torch_with_padding(norm_first):
+@pytest.mark.parametrize("norm_first, activation", [(False, "gelu"), (True, "gelu"),
+                                                    (False, "function")])
+def test_transformer_encoder_layer_matches_torch_with_padding(norm_first, activation):
+    """activation "function": torch's ``activation=F.gelu`` (a function, not a module)."""
     rng = np.random.default_rng(4)
     kwargs = dict(dim_feedforward=12, dropout=0.0, batch_first=True, norm_first=norm_first)
-    ours = nn.TransformerEncoderLayer(8, 2, activation="gelu", dtype=ffnn.float64, **kwargs)
-    theirs = torch.nn.TransformerEncoderLayer(8, 2, activation="gelu", dtype=torch.float64,
-                                              **kwargs)
+    function = activation == "function"
+    ours = nn.TransformerEncoderLayer(
+        8, 2, activation=nn.functional.gelu if function else "gelu", dtype=ffnn.float64,
+        **kwargs)
+    theirs = torch.nn.TransformerEncoderLayer(
+        8, 2, activation=torch.nn.functional.gelu if function else "gelu",
+        dtype=torch.float64, **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _load_into_torch(ours, theirs)
     _compare_step(ours, theirs, rng.standard_normal((3, 5, 8)), rng,

@@ -50,10 +50,13 @@ def _against_torch(make, inputs, train=True):
 
 @pytest.mark.parametrize("shape, groups", [((4, 6), 3), ((3, 6, 5), 2), ((2, 4, 3, 2), 4),
                                            ((3, 6, 5), 1)])
-@pytest.mark.parametrize("affine", [True, False])
-def test_group_norm_matches_torch(shape, groups, affine):
+@pytest.mark.parametrize("affine, bias", [(True, True), (False, True), (True, False)])
+def test_group_norm_matches_torch(shape, groups, affine, bias):
     x = np.random.default_rng(1).standard_normal(shape) * 3 + 1
-    _against_torch(lambda lib: lib.nn.GroupNorm(groups, shape[1], eps=1e-4, affine=affine), [x])
+    ours, theirs = _against_torch(
+        lambda lib: lib.nn.GroupNorm(groups, shape[1], eps=1e-4, affine=affine, bias=bias), [x])
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
 @pytest.mark.parametrize("track", [False, True])
@@ -116,7 +119,7 @@ def test_dropout1d_drops_whole_channels_and_scales_the_rest():
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
         ffnn.nn.GroupNorm(4, 6)
     with pytest.raises(RuntimeError, match="divisible by num_groups"):
         ffnn.nn.functional.group_norm(ffnn.ones(2, 6), 4)
