@@ -235,7 +235,7 @@ def to_mermaid(root: Tensor, names: dict) -> str:
             if t._ctx is None:
                 lines.append(f'  {node_id[id(t)]}(["{text or _fmt(t._data)}"])')
             else:
-                op = t._ctx.name
+                op = t._ctx.op_name
                 lines.append(f'  {node_id[id(t)]}["{op}{" → " + text if text else ""}"]')
         return node_id[id(t)]
 

@@ -131,15 +131,15 @@ def _check_inputs(fn) -> None:
     if "reusable" in fn.__dict__:  # a first backward dropped the inputs its tensor form reads
         raise RuntimeError(
             "Trying to backward through the graph a second time with create_graph=True: the "
-            f"first backward() freed the inputs of {fn.name}. Call backward(retain_graph=True) "
+            f"first backward() freed the inputs of {fn.op_name}. Call backward(retain_graph=True) "
             "the first time.")
     for parent in fn.parents:
         if parent is not None and parent._version_box[1] > fn.tick:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [tensor of shape {list(parent.shape)}, dtype "
-                f"{parent.dtype}] used by {fn.name}, is at version {parent._version}, changed "
-                f"after {fn.name} used it (create_graph=True computes the backward from the "
+                f"{parent.dtype}] used by {fn.op_name}, is at version {parent._version}, changed "
+                f"after {fn.op_name} used it (create_graph=True computes the backward from the "
                 "inputs). Use an out-of-place op (x = x + y) or .clone() the tensor first."
             )
 

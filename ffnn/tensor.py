@@ -193,7 +193,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         shown = None if values.dtype in hidden else f"torch.{values.dtype.name}"
         grad = None
         if self.requires_grad:
-            grad = "requires_grad=True" if self._ctx is None else f"grad_fn=<{self._ctx.name}>"
+            grad = "requires_grad=True" if self._ctx is None else f"grad_fn=<{self._ctx.name()}>"
         return tensor_str.tensor_repr(values, shown, grad)
 
     __hash__ = object.__hash__  # identity, in C (optimizer state is keyed by tensor)

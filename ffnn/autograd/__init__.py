@@ -213,7 +213,7 @@ class Op:
         (``inputs``; its options in ``self.options``), so that the gradients have a graph
         (``create_graph=True``, ``ffnn.graph_backward``): one tensor or None per input."""
         raise NotImplementedError(
-            f"create_graph=True: the gradient of {self.name} cannot be differentiated again in "
+            f"create_graph=True: the gradient of {self.op_name} cannot be differentiated again in "
             "ffnn (its backward has no tensor form); higher-order gradients go through "
             "Linear, matmul, einsum, element-wise arithmetic and functions, the activations, "
             "softmax, sums, products, means, variances, 2-norms, extrema, cumulative sums "
@@ -285,8 +285,22 @@ class Op:
         return not _is_metadata(self.__dict__.get("options"))
 
     @property
-    def name(self) -> str:
+    def op_name(self) -> str:
+        """ffnn's name for the op (its class), as its messages and ``ffnn explain`` use it."""
         return type(self).__name__
+
+    def name(self) -> str:
+        """torch's name for this node (``MulBackward0``; ``torch_nodes``)."""
+        return torch_nodes.torch_name(self)
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's edges of this node: (the node of each input, 0) — an ``AccumulateGrad``
+        for a leaf, None for an input without a gradient (``torch_nodes``)."""
+        return torch_nodes.next_functions(self)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
 
     def changed_saved_tensors(self) -> list:
         """(version counter, array) of each tensor this op saved and that was changed in
@@ -345,8 +359,8 @@ def _check_versions(fn: Op) -> None:
         what = f"tensor of shape {list(array.shape)}, dtype {array.dtype}"
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{what}] used by {fn.name}, is at version {counter[0]}, "
-            f"changed after {fn.name} saved it. Use an out-of-place op (x = x + y) or "
+            f"inplace operation: [{what}] used by {fn.op_name}, is at version {counter[0]}, "
+            f"changed after {fn.op_name} saved it. Use an out-of-place op (x = x + y) or "
             ".clone() the tensor first."
         )
 
@@ -671,7 +685,7 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
 
 
 from ffnn import tensor as _tensor  # noqa: E402 - Tensor is defined there and imports this module
-from ffnn.autograd import anomaly_mode, functional  # noqa: E402,F401 - torch's submodules
+from ffnn.autograd import anomaly_mode, functional, torch_nodes  # noqa: E402,F401 - torch's submodules
 from ffnn.autograd.anomaly_mode import (  # noqa: E402,F401 - torch's names
     detect_anomaly,
     is_anomaly_check_nan_enabled,

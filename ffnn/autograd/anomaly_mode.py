@@ -98,7 +98,7 @@ def forward_stack() -> traceback.StackSummary:
 def node_name(fn) -> str:
     """The op's name in messages; a user ``Function``'s node as torch names it (``ExpBackward``)."""
     function = fn.__dict__.get("function")
-    return f"{function.__name__}Backward" if isinstance(function, type) else fn.name
+    return f"{function.__name__}Backward" if isinstance(function, type) else fn.op_name
 
 
 def checked(fn, backward: Callable, *args):

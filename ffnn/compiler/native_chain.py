@@ -121,7 +121,7 @@ class NativeChain:
         """Whether a call gives options of its own (dropout's masks, batch norm's ε and
         running statistics)."""
         self.blas = native.blas_functions(self.dtype, norms=has_norm)
-        self.name = layers[-1][0]().name  # the graph node's, as the last layer's
+        self.name = layers[-1][0]().op_name  # the graph node's, as the last layer's
         self._kept = self._kept_arrays(layers)
         entries = [fused.activation_entries(b.activation, self.dtype, layout) for b in blocks]
         loops_only = self.blas[native.GEMM] == 0
@@ -149,7 +149,7 @@ class NativeChain:
         graph keeps it: the input (the first Linear), the weights after the first (their
         dL/dsource), each norm's γ, the output (a last activation reading y)."""
         kept = [(-1, "Linear")] + [(b.weight, "Linear") for b in self.blocks[1:]]
-        kept += [(b.affine[0], layers[b.norm_layer][0]().name) for b in self.blocks
+        kept += [(b.affine[0], layers[b.norm_layer][0]().op_name) for b in self.blocks
                  if b.norm is not None]
         last = self.blocks[-1]
         if last.activation is not None and last.dropout_layer is None and \

@@ -84,7 +84,8 @@ class SequentialChain(Op):
                 out = fn.forward(out, **options)
                 self.done.append((fn, None))
             flowing = any(fn.needs_input_grad)
-            self.label = fn.name
+            self.label = fn.op_name
+        self.out_ndim = out.ndim  # torch's name for the node (``autograd.torch_nodes``)
         return out
 
     def backward(self, grad):
@@ -110,7 +111,7 @@ class SequentialChain(Op):
         return tuple(grads)
 
     @property
-    def name(self) -> str:
+    def op_name(self) -> str:
         return self.__dict__.get("label", SequentialChain.label)
 
     def free(self) -> None:
@@ -134,7 +135,7 @@ class SequentialChain(Op):
                 array = _saved(fn, array_id)
                 if array is not None:
                     found.append((counter, array))
-                    self.label = fn.name
+                    self.label = fn.op_name
                     break
         return found
 

@@ -65,6 +65,6 @@ class SlopeProduct(Op):
         return {} if curvature is not curvatures.SoftplusCurvature else self.options_of
 
     @property
-    def name(self) -> str:
+    def op_name(self) -> str:
         activation = self.__dict__.get("activation")
         return "SlopeProduct" if activation is None else f"{type(activation).__name__}Backward"
