@@ -119,7 +119,8 @@ def test_dropout1d_drops_whole_channels_and_scales_the_rest():
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
+    with pytest.raises(ValueError,
+                       match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
         ffnn.nn.GroupNorm(4, 6)
     with pytest.raises(RuntimeError, match="divisible by num_groups"):
         ffnn.nn.functional.group_norm(ffnn.ones(2, 6), 4)
