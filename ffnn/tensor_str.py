@@ -56,6 +56,8 @@ class _Formatter:
                 self.int_mode = bool(np.all(finite == np.ceil(finite)))
                 wide = high / low > 1000.0 or high > 1.0e8
                 self.sci_mode = wide if self.int_mode else wide or low < 1.0e-4
+                if OPTIONS["sci_mode"] is not None:  # the widths are the chosen mode's
+                    self.sci_mode = OPTIONS["sci_mode"]
                 for value in finite.tolist():
                     if self.sci_mode:
                         text = f"{value:.{precision}e}"

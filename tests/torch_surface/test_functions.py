@@ -224,16 +224,19 @@ def test_repeat_as_torch(sizes, rng):
 def test_size_and_print_options():
     assert ffnn.Size([2, 3]) == (2, 3) == ffnn.zeros(2, 3).shape
     assert repr(ffnn.Size([2, 3])) == repr(torch.Size([2, 3])) and ffnn.Size([2, 3]).numel() == 6
-    values = np.array([[3.14159, -2.5e-3, 10.0], [0.5, 7.25, 1.0]])
-    settings = [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
-                dict(threshold=4, edgeitems=1), dict(linewidth=30, precision=6)]
+    arrays = [np.array([[3.14159, -2.5e-3, 10.0], [0.5, 7.25, 1.0]]),
+              np.array([1e-8, 1.0, 1e8]), np.array([1.5, 1e6]), np.array([2.0, 3e9])]
+    settings = [dict(precision=2), dict(sci_mode=True), dict(sci_mode=False),
+                dict(profile="short"), dict(threshold=4, edgeitems=1),
+                dict(linewidth=30, precision=6)]
     before = np.get_printoptions()
     try:
         for options in settings:
             for lib in (torch, ffnn):
                 lib.set_printoptions(profile="default")
                 lib.set_printoptions(**options)
-            assert repr(ffnn.tensor(values)) == repr(torch.tensor(values)), options
+            for values in arrays:
+                assert repr(ffnn.tensor(values)) == repr(torch.tensor(values)), options
         assert np.get_printoptions() == before  # NumPy's own printing is left alone
     finally:
         for lib in (torch, ffnn):
