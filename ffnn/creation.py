@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import dtypes, ops
-from ffnn import random as _random
+from ffnn import dtypes, ops, torch_stream
 from ffnn.device import check_device
 from ffnn.spacing import linspace_values
 from ffnn.tensor import Tensor, _data_of, _shape_args, _to_array
@@ -242,16 +241,15 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None,
           requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the seeded generator."""
-    array = _random.rng(generator).standard_normal(_sizes(sizes, size)).astype(
-        dtypes.to_dtype(dtype))
+    """Standard normal samples from the seeded generator (torch's: ``torch_stream``)."""
+    array = torch_stream.normal(generator, _sizes(sizes, size), dtypes.to_dtype(dtype))
     return _new(array, requires_grad, device)
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None,
          requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from the seeded generator."""
-    array = _random.rng(generator).random(_sizes(sizes, size)).astype(dtypes.to_dtype(dtype))
+    """Uniform samples on [0, 1) from the seeded generator (torch's: ``torch_stream``)."""
+    array = torch_stream.uniform(generator, _sizes(sizes, size), dtypes.to_dtype(dtype))
     return _new(array, requires_grad, device)
 
 
@@ -262,14 +260,14 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
         low, high = 0, low
     elif isinstance(high, (tuple, list)) and size == ():  # randint(high, (n,))
         low, high, size = 0, low, high
-    array = _random.rng(generator).integers(low, high, size=_sizes((size,) if isinstance(
-        size, int) else size))
-    return _new(array.astype(dtypes.to_dtype(dtype or "int64")), requires_grad, device)
+    array = torch_stream.integers(generator, _sizes((size,) if isinstance(size, int) else size),
+                                  dtypes.to_dtype(dtype or "int64"), low, high)
+    return _new(array, requires_grad, device)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    array = _random.rng(generator).permutation(n).astype(dtypes.to_dtype(dtype or "int64"))
+    array = torch_stream.permutation(generator, n).astype(dtypes.to_dtype(dtype or "int64"))
     return _new(array, requires_grad, device)
 
 
@@ -285,7 +283,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if dtype is None:
         tensors = [a.dtype for a, v in ((mean_a, mean), (std_a, std)) if isinstance(v, Tensor)]
         dtype = tensors[0] if tensors else None
-    draw = _random.rng(generator).standard_normal(shape)
+    if mean_a.ndim == std_a.ndim == 0:  # torch's normal_(mean, std) of the whole tensor
+        array = torch_stream.normal(generator, shape, dtypes.to_dtype(dtype), float(mean_a),
+                                    float(std_a))
+        return _new(array, requires_grad, device)
+    draw = torch_stream.normal(generator, shape, np.float64)
     array = (mean_a + std_a * draw).astype(dtypes.to_dtype(dtype))
     return _new(array, requires_grad, device)
 

@@ -11,8 +11,19 @@ import contextlib
 import numpy as np
 
 
+def torch_bits(seed: int) -> np.random.MT19937:
+    """NumPy's MT19937 seeded as torch's CPU generator is (``std::mt19937``'s seeding of the
+    seed's low 32 bits), so that its raw draws are torch's (``ffnn.torch_stream``)."""
+    bits = np.random.MT19937()
+    bits._legacy_seeding(int(seed) & 0xFFFFFFFF)
+    return bits
+
+
 class Generator:
-    """A seedable random source (a NumPy PCG64 generator) with torch's method names."""
+    """A seedable random source with torch's method names: NumPy's MT19937, seeded as
+    torch's, so that ``ffnn.torch_stream``'s draws (``rand``, ``randn``, ``randint``,
+    ``randperm``, ``uniform_`` and ``normal_``, the layers' initialisation, shuffling) are
+    torch's numbers; other draws use NumPy's methods on the same stream."""
 
     def __init__(self, seed: int | None = None, device=None):
         """``Generator()`` (fresh entropy), ``Generator(seed)``; torch's ``Generator('cpu')``
@@ -34,8 +45,9 @@ class Generator:
                                f"in [-2**63, 2**64). Received: seed={seed}")
         seed %= 1 << 64  # torch's: a negative seed is taken modulo 2**64
         self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._rng = np.random.Generator(torch_bits(seed))
         self._stream: tuple[dict, int] | None = None  # set_stream's, until first used
+        self.normal_cache: float | None = None  # torch's second normal of a pair
         return self
 
     @property
@@ -51,8 +63,17 @@ class Generator:
         if self._stream is not None:
             state, index = self._stream
             self._stream = None
+            self._take_kind(state)
             _enter_stream(self._rng.bit_generator, state, index)
         return self._rng
+
+    def _take_kind(self, state: dict) -> None:
+        """Draw from a bit generator of ``state``'s kind from now on: a PCG64 state (the
+        Trainer's epoch streams, an older ffnn checkpoint) makes NumPy's draws stand in for
+        torch's (``ffnn.torch_stream.exact``) until the next ``manual_seed``."""
+        kind = state.get("bit_generator") if isinstance(state, dict) else None
+        if kind is not None and kind != type(self._rng.bit_generator).__name__:
+            self._rng = np.random.Generator(getattr(np.random, kind)())
 
     def set_stream(self, state: dict, index: int) -> Generator:
         """Continue from the PCG64 ``state`` (a bit generator's ``.state``) advanced by
@@ -80,26 +101,36 @@ class Generator:
     def get_state(self) -> dict:
         """The generator state as a JSON-serialisable dict (for checkpoints)."""
         state = self.rng.bit_generator.state
-        return {"seed": self._seed, "bit_generator": jsonable(state)}
+        return {"seed": self._seed, "bit_generator": jsonable(state),
+                "normal_cache": self.normal_cache}
 
     def set_state(self, state: dict) -> None:
+        """Back to a ``get_state``; a state of another bit generator (PCG64: ffnn's before it
+        drew torch's numbers) is taken as it is, NumPy's draws then standing in for torch's."""
         self._seed = int(state["seed"])
         self._stream = None
-        self._rng.bit_generator.state = state["bit_generator"]
+        saved = state["bit_generator"]
+        self._take_kind(saved)
+        self._rng.bit_generator.state = saved
+        self.normal_cache = state.get("normal_cache")
 
 
-def _enter_stream(bits: np.random.PCG64, state: dict, index: int) -> None:
-    """Put ``bits`` at ``state`` advanced by ``index · 2⁶⁴`` draws."""
+def _enter_stream(bits: np.random.BitGenerator, state: dict, index: int) -> None:
+    """Put ``bits`` at ``state``, then on its ``index``-th stream: advanced by ``index · 2⁶⁴``
+    draws (PCG64), or jumped ``index`` times 2¹²⁸ draws (MT19937)."""
     bits.state = state
     if index:
-        bits.advance(index << 64)
+        if isinstance(bits, np.random.MT19937):
+            bits.state = bits.jumped(index).state
+        else:
+            bits.advance(index << 64)
 
 
 def state_at(position: tuple) -> dict:
-    """The PCG64 state (JSON-able) at a :meth:`Generator.position`."""
+    """The bit generator's state (JSON-able) at a :meth:`Generator.position`."""
     state, index = position
     if index:
-        bits = np.random.PCG64(0)
+        bits = getattr(np.random, state["bit_generator"])()
         _enter_stream(bits, state, index)
         state = bits.state
     return jsonable(state)
@@ -111,6 +142,8 @@ def jsonable(state):
         return {k: jsonable(v) for k, v in state.items()}
     if isinstance(state, np.integer):
         return int(state)
+    if isinstance(state, np.ndarray):
+        return state.tolist()
     return state
 
 

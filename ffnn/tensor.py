@@ -927,13 +927,13 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         values are stored in this tensor's dtype. Without bounds, torch's range of the dtype:
         [0, 2^mantissa] for a float (2²⁴ float32, 2⁵³ float64), [0, max] for an integer, both
         values for a bool."""
-        from ffnn import random as _random
-
         if from_ is None:
             from_, to = 0, _random_top(self._data.dtype)
         elif to is None:
             from_, to = 0, from_
-        self._overwrite(_random.rng(generator).integers(from_, to, size=self.shape))
+        from ffnn import torch_stream
+
+        self._overwrite(torch_stream.integers(generator, self.shape, self._data.dtype, from_, to))
         return self
 
     def gather(self, dim: int, index, *, sparse_grad: bool = False):
@@ -1229,7 +1229,7 @@ def _random_top(dtype: np.dtype) -> int:
         return (1 << (np.finfo(dtype).nmant + 1)) + 1
     if dtype.kind == "b":
         return 2
-    return int(np.iinfo(dtype).max) + (1 if dtype.itemsize < 8 else 0)
+    return int(np.iinfo(dtype).max) + 1
 
 
 def _operand(other, like: Tensor) -> Tensor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import autograd
+from ffnn import autograd, torch_stream
 from ffnn import random as _random
 from ffnn.errors import RuntimeValueError
 
@@ -266,12 +266,12 @@ class InPlaceMethods:
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None):
-        self._overwrite(_random.rng(generator).normal(mean, std, self.shape))
+        self._overwrite(torch_stream.normal(generator, self.shape, self._data.dtype, mean, std))
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None, **kwargs):
         a, b = kwargs.get("from", a), kwargs.get("to", b)
-        self._overwrite(_random.rng(generator).uniform(a, b, self.shape))
+        self._overwrite(torch_stream.uniform(generator, self.shape, self._data.dtype, a, b))
         return self
 
     def bernoulli_(self, p: float = 0.5, generator=None):

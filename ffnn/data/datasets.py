@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import dtypes
+from ffnn import dtypes, torch_stream
 from ffnn import random as _random
 from ffnn.data._checks import as_numeric, check_finite
 from ffnn.tensor import Tensor
@@ -172,7 +172,7 @@ def random_split(dataset: Dataset, lengths: Sequence[float],
     summing to 1). ``generator`` defaults to the global one (``ffnn.manual_seed``)."""
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    order = _random.rng(generator).permutation(n)
+    order = torch_stream.permutation(generator, n)
     bounds = np.cumsum([0] + counts)
     return [Subset(dataset, order[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
 

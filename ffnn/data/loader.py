@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ffnn import random as _random
+from ffnn import torch_stream
 from ffnn.data import iterable
 from ffnn.data import sampler as sampler_module
 from ffnn.data.datasets import Subset
@@ -270,11 +271,16 @@ class DataLoader:
             generator = self._explicit_generator
             if saved is not None:
                 generator.set_state(saved)
+            else:  # the iterator's base seed, drawn as torch's DataLoader draws it
+                torch_stream.random_int64(generator)
         elif saved is not None:
             generator = _random.Generator(0)
             generator.set_state(saved)
-        else:
-            generator = _random.Generator(int(_random.rng().integers(2**63 - 1)))
+        else:  # torch's: the base seed, then the RandomSampler's seed of its own generator
+            seed = torch_stream.random_int64(None)
+            if self.shuffle and self._sampler is None:
+                seed = torch_stream.random_int64(None)
+            generator = _random.Generator(seed)
         self.generator = generator
         # (seed, generator position); made a JSON-able state only when state_dict() asks
         self._epoch_start_state = (generator.initial_seed(), generator.position())
@@ -285,7 +291,12 @@ class DataLoader:
         if self._sampler is not None:
             return np.fromiter((int(i) for i in self._sampler), dtype=np.int64)
         n = len(self.dataset)
-        return generator.rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            return np.arange(n)
+        order = torch_stream.permutation(generator, n)
+        if generator is self._explicit_generator:  # torch's RandomSampler's unused one
+            torch_stream.skip_permutation(generator, n)
+        return order
 
     def __iter__(self) -> Iterator:
         if self.batch_size is None and self._batch_sampler is None:

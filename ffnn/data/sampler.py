@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ffnn import random as _random
+from ffnn import torch_stream
 from ffnn.tensor import Tensor
 
 
@@ -57,10 +58,16 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        rng, n = _random.rng(self.generator), len(self.data_source)
+        """torch's draws: without a generator, one seeded by a draw of the global one."""
+        n, generator = len(self.data_source), self.generator
+        if n == 0:
+            return iter([])
+        if generator is None:
+            generator = _random.Generator(torch_stream.random_int64(None))
         if self.replacement:
-            return iter(rng.integers(0, n, size=len(self)).tolist())
-        return iter(rng.permutation(n)[:len(self)].tolist())
+            return iter(torch_stream.integers(generator, (len(self),), np.int64, 0, n).tolist())
+        rounds = [torch_stream.permutation(generator, n) for _ in range(len(self) // n + 1)]
+        return iter(np.concatenate(rounds)[:len(self)].tolist())
 
 
 class SubsetRandomSampler(Sampler):
@@ -70,7 +77,7 @@ class SubsetRandomSampler(Sampler):
         self.indices, self.generator = np.asarray(indices, dtype=np.int64), generator
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.indices[_random.rng(self.generator).permutation(len(self.indices))]
+        return iter(self.indices[torch_stream.permutation(self.generator, len(self.indices))]
                     .tolist())
 
     def __len__(self) -> int:

@@ -8,10 +8,11 @@ gain(leaky_relu, a) = √(2/(1+a²)), gain(tanh) = 5/3, gain(linear/sigmoid) = 1
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ffnn import random as _random
+from ffnn import autograd, torch_stream
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -67,13 +68,14 @@ def _floating(tensor, kernel: str):
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b)."""
     _floating(tensor, "check_uniform_bounds")
-    return _fill(tensor, _random.rng(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, torch_stream.uniform(generator, tensor.shape, tensor._data.dtype, a, b))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std²)."""
     _floating(tensor, "normal_kernel_cpu")
-    return _fill(tensor, _random.rng(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, torch_stream.normal(generator, tensor.shape, tensor._data.dtype, mean,
+                                             std))
 
 
 def constant_(tensor, val: float):
@@ -125,15 +127,71 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
 
 def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None):
-    """N(mean, std²) redrawn until inside [a, b]."""
+    """N(mean, std²) truncated to [a, b], drawn as torch draws it: where the interval holds
+    more than 30% of the mass, normals redrawn where outside; else uniform candidates on
+    [a, b] accepted with probability pdf(x)/pdf(mode) (log u < log-density), redrawn until
+    all are."""
     _floating(tensor, "normal_kernel_cpu")
-    rng = _random.rng(generator)
-    values = rng.normal(mean, std, tensor.shape)
-    bad = (values < a) | (values > b)
-    while bad.any():
-        values[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (values < a) | (values > b)
-    return _fill(tensor, values)
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    with autograd.no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            return _redrawn_normals(tensor, mean, std, a, b, generator)
+        return _accepted_uniforms(tensor, mean, std, a, b, generator)
+
+
+def _redrawn_normals(tensor, mean: float, std: float, a: float, b: float, generator):
+    """trunc_normal_ by rejection: normals, those outside [a, b] (as the dtype holds them)
+    drawn again, a whole tensor of fresh normals at a time."""
+    low, high = (float(tensor._data.dtype.type(v)) for v in (a, b))
+    result = tensor.normal_(mean, std, generator=generator)
+    while True:
+        outside = (result < low) | (result > high)
+        if not outside.any():
+            break
+        fresh = type(tensor)._of(np.empty_like(tensor._data))
+        fresh.normal_(mean, std, generator=generator)
+        result = _where(outside, fresh, result)
+    if result is not tensor:
+        tensor.copy_(result)
+    return tensor
+
+
+def _accepted_uniforms(tensor, mean: float, std: float, a: float, b: float, generator):
+    """trunc_normal_ of a narrow interval: uniform candidates accepted where log u is at
+    most their log-density over the mode's, the others drawn again (torch's order)."""
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_density(x):
+        return x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    make = type(tensor)._of
+    candidates, accept = make(np.empty_like(tensor._data)), make(np.empty_like(tensor._data))
+    tensor.uniform_(a, b, generator=generator)
+    candidates.copy_(tensor)
+    pending = accept.uniform_(generator=generator).log_().gt(log_density(candidates))
+    result = tensor
+    while pending.any():
+        candidates.uniform_(a, b, generator=generator)
+        result = _where(pending, candidates, result)
+        log_density(candidates)
+        pending = _where(pending, accept.uniform_(generator=generator).log_().gt(candidates),
+                         pending)
+    if result is not tensor:
+        tensor.copy_(result)
+    return tensor
+
+
+def _where(condition, x, y):
+    from ffnn.functions import where
+
+    return where(condition, x, y)
 
 
 def orthogonal_(tensor, gain: float = 1.0, generator=None):
@@ -146,7 +204,7 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
                          f"Received: shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows if rows else 0
-    flat = _random.rng(generator).normal(0.0, 1.0, (rows, cols))
+    flat = torch_stream.normal(generator, (rows, cols), tensor._data.dtype).astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -31,7 +31,7 @@ def new_task(tmp_path, text: str):
 csv = "{data.as_posix()}"
 target = "animal"
 [train]
-epochs = 15
+epochs = 40
 lr = 0.01
 [finetune]
 {text}

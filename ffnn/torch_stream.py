@@ -1,0 +1,204 @@
+"""torch's CPU random numbers: the same seed gives the same draws as PyTorch.
+
+torch's CPU generator is a Mersenne Twister (MT19937) seeded as ``std::mt19937`` is (the
+seed's low 32 bits); ffnn's :class:`~ffnn.random.Generator` holds NumPy's MT19937 seeded the
+same way, so ``bits.random_raw()`` gives torch's 32-bit draws, and these functions turn them
+into values as torch's kernels do (``ATen/core/TransformationHelper.h``,
+``DistributionsHelper.h``, ``native/cpu/DistributionTemplates.h``):
+
+- a 64-bit draw is two 32-bit ones, the first its high half;
+- uniform on [a, b): ``x = (draw & (2ᵈ - 1)) · 2⁻ᵈ`` with d the dtype's mantissa bits (24 from
+  a 32-bit draw for float32, 53 from a 64-bit one for float64), then ``x · (b - a) + a`` in
+  the dtype;
+- normal: from 16 elements on, every element is first a uniform on [0, 1), then each block
+  of 16 is 8 Box–Muller pairs (u1 = 1 - xⱼ, u2 = xⱼ₊₈: r = √(-2 log u1), θ = 2π u2,
+  xⱼ = r cos θ · σ + μ, xⱼ₊₈ = r sin θ · σ + μ), and a partial last block is 16 fresh
+  uniforms for the last 16 elements; below 16, pairs of float64 uniforms (u1, u2):
+  r = √(-2 log1p(-u2)), θ = 2π u1, r cos θ now and r sin θ kept for the next sample;
+- integers on [low, low + range): ``draw % range + low`` (a 64-bit draw from a range of 2³²);
+  ``random_()`` of int64: a 64-bit draw modulo 2⁶³;
+- ``randperm(n)``: 0..n-1, then for each i < n - 1 a swap of i with i + (draw % (n - i)).
+
+Integers and uniform values are torch's bit for bit; normal values to within an ulp or two
+of the transcendental functions (torch's own differ between its AVX2 and AVX-512 builds).
+A generator restored from a state of another bit generator (an older ffnn checkpoint) draws
+with NumPy's methods instead (``exact``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ffnn import random as _random
+
+TWO_PI = 2.0 * math.pi
+
+
+def bits_of(generator: _random.Generator | None) -> np.random.BitGenerator:
+    """The bit generator to draw from: ``generator``'s, or the global one's."""
+    return _random.rng(generator).bit_generator
+
+
+def exact(generator: _random.Generator | None) -> bool:
+    """Whether ``generator`` (None: the global one) draws torch's numbers."""
+    return isinstance(bits_of(generator), np.random.MT19937)
+
+
+def random32(bits: np.random.BitGenerator, n: int) -> np.ndarray:
+    """``n`` 32-bit draws (uint64)."""
+    return bits.random_raw(n) if n else np.zeros(0, np.uint64)
+
+
+def random64(bits: np.random.BitGenerator, n: int) -> np.ndarray:
+    """``n`` 64-bit draws (uint64), each two 32-bit ones, the first the high half."""
+    raw = random32(bits, 2 * n)
+    return (raw[0::2] << np.uint64(32)) | raw[1::2]
+
+
+def _unit(bits, n: int, dtype: np.dtype) -> np.ndarray:
+    """``n`` uniforms on [0, 1) of ``dtype`` from 32-bit draws (64-bit for float64)."""
+    digits = np.finfo(dtype).nmant + 1
+    raw = random64(bits, n) if dtype == np.float64 else random32(bits, n)
+    mask = np.uint64((1 << digits) - 1)
+    scale = np.float64(2.0 ** -digits)
+    return ((raw & mask).astype(np.float64) * scale).astype(dtype)
+
+
+def uniform(generator, shape: tuple, dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    """torch's ``uniform_(low, high)`` of a tensor of ``shape`` and float ``dtype``."""
+    dtype = np.dtype(dtype)
+    if not exact(generator):
+        return _random.rng(generator).uniform(low, high, shape).astype(dtype)
+    n = math.prod(shape)
+    work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
+    x = _unit(bits_of(generator), n, work)
+    a, b = work.type(low), work.type(high)
+    return _fma(x, b - a, a, work).astype(dtype).reshape(shape)
+
+
+def _fma(x: np.ndarray, y, z, work: np.dtype) -> np.ndarray:
+    """x·y + z rounded once, as the compiled kernels' fused multiply-add: float32 through
+    float64 (the product is exact there), float64 by Dekker's exact product and a compensated
+    sum."""
+    if work != np.float64:
+        return (x.astype(np.float64) * np.float64(y) + np.float64(z)).astype(work)
+    product, error = _two_product(x, np.float64(y))
+    total = product + z
+    back = total - product
+    return total + (((product - (total - back)) + (z - back)) + error)
+
+
+def _two_product(p: np.ndarray, q: np.float64) -> tuple:
+    """(p·q rounded, its rounding error), exactly (Dekker's splitting)."""
+    product = p * q
+    split = 134217729.0  # 2^27 + 1
+
+    def halves(v):
+        c = split * v
+        high = c - (c - v)
+        return high, v - high
+
+    (ph, pl), (qh, ql) = halves(p), halves(q)
+    return product, ((ph * qh - product) + ph * ql + pl * qh) + pl * ql
+
+
+def normal(generator, shape: tuple, dtype, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+    """torch's ``normal_(mean, std)`` of a tensor of ``shape`` and float ``dtype``."""
+    dtype = np.dtype(dtype)
+    if not exact(generator):
+        return _random.rng(generator).normal(mean, std, shape).astype(dtype)
+    n = math.prod(shape)
+    if n < 16:
+        values = _normal_pairs(generator, n)
+        return (values * std + mean).astype(dtype).reshape(shape)
+    work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
+    bits = bits_of(generator)
+    data = _unit(bits, n, work)
+    whole = n - n % 16
+    data[:whole] = _box_muller(data[:whole].reshape(-1, 16), work, mean, std).reshape(-1)
+    if n % 16:
+        data[n - 16:] = _box_muller(_unit(bits, 16, work).reshape(1, 16), work, mean,
+                                    std).reshape(-1)
+    return data.astype(dtype).reshape(shape)
+
+
+def _box_muller(blocks: np.ndarray, work: np.dtype, mean: float, std: float) -> np.ndarray:
+    """Blocks [k, 16] of uniforms to normals: the pairs (j, j + 8) of each block, in
+    ``work`` precision (the functions evaluated in float64 and rounded, as correctly rounded
+    ``logf`` / ``cosf`` give them)."""
+    one = work.type(1)
+    u1 = (one - blocks[:, :8]).astype(np.float64)
+    u2 = blocks[:, 8:].astype(np.float64)
+    radius = np.sqrt((-2.0 * np.log(u1).astype(work)).astype(np.float64)).astype(work)
+    theta = (TWO_PI * u2).astype(work).astype(np.float64)
+    cos, sin = np.cos(theta).astype(work), np.sin(theta).astype(work)
+    out = np.empty_like(blocks)
+    scale, shift = np.float64(work.type(std)), np.float64(work.type(mean))
+    out[:, :8] = ((radius * cos).astype(np.float64) * scale + shift).astype(work)
+    out[:, 8:] = ((radius * sin).astype(np.float64) * scale + shift).astype(work)
+    return out
+
+
+def _normal_pairs(generator, n: int) -> np.ndarray:
+    """``n`` standard normals (float64) one at a time, torch's ``normal_distribution<double>``,
+    the second of each pair kept on the generator for its next normal draw."""
+    gen = generator or _random.default_generator
+    bits = bits_of(generator)
+    out = np.empty(n)
+    for i in range(n):
+        cached = gen.normal_cache
+        if cached is not None:
+            out[i], gen.normal_cache = cached, None
+            continue
+        u1, u2 = _unit(bits, 2, np.dtype(np.float64))
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = TWO_PI * u1
+        gen.normal_cache = r * math.sin(theta)
+        out[i] = r * math.cos(theta)
+    return out
+
+
+def integers(generator, shape: tuple, dtype, low: int, high: int) -> np.ndarray:
+    """torch's ``random_(low, high)`` / ``randint(low, high)``: integers on [low, high)."""
+    dtype = np.dtype(dtype)
+    if not exact(generator):
+        return _random.rng(generator).integers(low, int(high) - 1, size=shape,
+                                               endpoint=True).astype(dtype)
+    n, span = math.prod(shape), int(high) - int(low)
+    wide = span >= 1 << 32 and (dtype == np.int64 or dtype.kind == "f")
+    bits = bits_of(generator)
+    raw = random64(bits, n) if wide else random32(bits, n)
+    values = (raw % np.uint64(span)).astype(np.int64) + np.int64(low) if span < 1 << 63 else \
+        np.array([int(v) % span + int(low) for v in raw.tolist()], dtype=np.int64)
+    return values.astype(dtype).reshape(shape)
+
+
+def random_int64(generator) -> int:
+    """torch's ``torch.empty((), dtype=torch.int64).random_(generator=...)``: a 64-bit draw
+    modulo 2⁶³ (how torch's DataLoader and RandomSampler seed their epochs)."""
+    if not exact(generator):
+        return int(_random.rng(generator).integers(2**63 - 1))
+    return int(random64(bits_of(generator), 1)[0] % np.uint64(1 << 63))
+
+
+def skip_permutation(generator, n: int) -> None:
+    """Move on as ``randperm(n)`` would, computing nothing (torch's RandomSampler draws one
+    permutation more than it uses: ``randperm(n)[:0]`` after the whole ones)."""
+    if exact(generator) and n > 1:
+        random32(bits_of(generator), n - 1)
+
+
+def permutation(generator, n: int) -> np.ndarray:
+    """torch's ``randperm(n)`` (int64)."""
+    if not exact(generator):
+        return _random.rng(generator).permutation(n).astype(np.int64)
+    order = list(range(n))
+    if n > 1:
+        offsets = (random32(bits_of(generator), n - 1) %
+                   np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        for i, z in enumerate(offsets):
+            j = i + z
+            order[i], order[j] = order[j], order[i]
+    return np.array(order, dtype=np.int64)

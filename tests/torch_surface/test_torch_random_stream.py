@@ -1,0 +1,134 @@
+"""The same seed gives torch's random numbers: ``torch.manual_seed`` then ``rand``, ``randint``,
+``randperm``, ``uniform_``, a Linear layer's default initialisation, a DataLoader's shuffled
+order and ``random_split`` give torch's values bit for bit; normal draws to within float32
+round-off of the transcendental functions (torch's own AVX2 and AVX-512 builds differ
+there), with the stream after them where torch's is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+
+SEEDS = [0, 42, 2**40 + 7]
+
+
+def _both(seed, draw):
+    """draw(library) after manual_seed(seed) in each library, as NumPy arrays."""
+    out = []
+    for lib in (torch, ffnn):
+        lib.manual_seed(seed)
+        out.append([np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in draw(lib)])
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniform_and_integer_draws_are_torchs_bit_for_bit(seed):
+    def draw(lib):
+        return [lib.rand(1000), lib.rand(7, 3, dtype=lib.float64), lib.randint(-5, 17, (300,)),
+                lib.randint(0, 2**40, (20,)), lib.randint(9, (4,)), lib.randperm(500),
+                lib.empty(600).uniform_(-0.3, 0.3), lib.empty(50).uniform_(2, 5),
+                lib.empty(9, dtype=lib.float64).uniform_(-1, 3),
+                lib.empty(5, dtype=lib.int64).random_(0, 10),
+                lib.empty(3, dtype=lib.int64).random_(), lib.empty(4).random_(),
+                lib.rand(4)]
+
+    theirs, ours = _both(seed, draw)
+    for i, (t, o) in enumerate(zip(theirs, ours)):
+        assert o.dtype == t.dtype and o.shape == t.shape, i
+        np.testing.assert_array_equal(o, t, err_msg=f"draw {i}")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_normal_draws_are_torchs_and_the_stream_goes_on_alike(seed):
+    def draw(lib):
+        return [lib.randn(1000), lib.randn(1001), lib.randn(5), lib.randn(3),
+                lib.randn(40, dtype=lib.float64), lib.randn(2, dtype=lib.float64),
+                lib.empty(64).normal_(1.0, 2.0), lib.normal(0.5, 3.0, size=(20,)),
+                lib.rand(8)]
+
+    theirs, ours = _both(seed, draw)
+    for i, (t, o) in enumerate(zip(theirs, ours)):
+        assert o.dtype == t.dtype and o.shape == t.shape, i
+        np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-5, err_msg=f"draw {i}")
+    np.testing.assert_array_equal(ours[-1], theirs[-1])  # the same place in the stream
+
+
+def test_default_initialisation_is_torchs():
+    def draw(lib):
+        model = lib.nn.Sequential(lib.nn.Linear(7, 5), lib.nn.ReLU(), lib.nn.Linear(5, 3))
+        w = lib.empty(4, 6)
+        return [p.detach() for p in model.parameters()] + [
+            lib.nn.init.xavier_uniform_(w).clone(), lib.nn.init.kaiming_uniform_(w).clone()]
+
+    theirs, ours = _both(3, draw)
+    for t, o in zip(theirs, ours):
+        np.testing.assert_array_equal(o, t)
+
+
+@pytest.mark.parametrize("bounds", [(-2.0, 2.0), (1.5, 3.0)])
+def test_trunc_normal_draws_as_torchs(bounds):
+    def draw(lib):
+        return [lib.nn.init.trunc_normal_(lib.empty(300), std=1.0, a=bounds[0], b=bounds[1]),
+                lib.rand(5)]
+
+    (t, t_next), (o, o_next) = _both(11, draw)
+    assert o.min() >= bounds[0] and o.max() <= bounds[1]
+    np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(o_next, t_next)
+
+
+def _epochs(lib, generator=None, shuffle=True):
+    data = lib.utils.data.TensorDataset(lib.arange(10))
+    loader = lib.utils.data.DataLoader(data, batch_size=4, shuffle=shuffle, generator=generator)
+    return [np.concatenate([b[0].numpy() for b in loader]) for _ in range(3)]
+
+
+@pytest.mark.parametrize("case", ["global", "generator", "in order"])
+def test_data_loader_order_and_its_draws_are_torchs(case):
+    def draw(lib):
+        generator = lib.Generator().manual_seed(5) if case == "generator" else None
+        orders = _epochs(lib, generator, shuffle=case != "in order")
+        return orders + [lib.rand(3)]  # the global stream after the epochs
+
+    theirs, ours = _both(7, draw)
+    for t, o in zip(theirs, ours):
+        np.testing.assert_array_equal(o, t)
+
+
+def test_samplers_and_random_split_are_torchs():
+    def draw(lib):
+        data = lib.utils.data.TensorDataset(lib.arange(12))
+        first, second = lib.utils.data.random_split(data, [8, 4])
+        sampler = lib.utils.data.RandomSampler(data)
+        with_replacement = lib.utils.data.RandomSampler(data, replacement=True, num_samples=30)
+        subset = lib.utils.data.SubsetRandomSampler([3, 5, 7, 9])
+        return [np.array(first.indices), np.array(second.indices), np.array(list(sampler)),
+                np.array(list(with_replacement)), np.array(list(subset)), lib.rand(2)]
+
+    theirs, ours = _both(9, draw)
+    for t, o in zip(theirs, ours):
+        np.testing.assert_array_equal(o, t)
+
+
+def test_a_saved_state_brings_back_the_pending_normal():
+    generator = ffnn.Generator(4)
+    ffnn.randn(1, generator=generator)  # draws a pair, keeps the second
+    state = generator.get_state()
+    expected = ffnn.randn(3, generator=generator)
+    generator.set_state(state)
+    np.testing.assert_array_equal(ffnn.randn(3, generator=generator), expected)
+
+
+def test_a_pcg64_state_of_an_older_checkpoint_still_draws():
+    state = {"seed": 1, "bit_generator": np.random.PCG64(1).state}
+    generator = ffnn.Generator(0)
+    generator.set_state(state)
+    expected = np.random.Generator(np.random.PCG64(1)).permutation(6)
+    np.testing.assert_array_equal(ffnn.randperm(6, generator=generator).numpy(), expected)
+    generator.manual_seed(2)
+    torch_generator = torch.Generator().manual_seed(2)
+    np.testing.assert_array_equal(ffnn.randperm(6, generator=generator).numpy(),
+                                  torch.randperm(6, generator=torch_generator).numpy())
