@@ -492,22 +492,28 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     # ----- comparisons (no gradient) --------------------------------------------------
     def __lt__(self, other):
-        return Tensor._make(self._data < _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a < b, False, None)
 
     def __le__(self, other):
-        return Tensor._make(self._data <= _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a <= b, False, None)
 
     def __gt__(self, other):
-        return Tensor._make(self._data > _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a > b, False, None)
 
     def __ge__(self, other):
-        return Tensor._make(self._data >= _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a >= b, False, None)
 
     def __eq__(self, other):
-        return Tensor._make(self._data == _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a == b, False, None)
 
     def __ne__(self, other):
-        return Tensor._make(self._data != _data_of(other), False, None)
+        a, b = _compared(self, other)
+        return Tensor._make(a != b, False, None)
 
     def eq(self, other):
         return self == other
@@ -797,30 +803,26 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
 
     def __floordiv__(self, other):
         """⌊a / b⌋ (torch's floor_divide) in torch's result dtype of the two; not
-        differentiable."""
-        from ffnn.tensor_math import result_dtype
+        differentiable. An integer zero divisor raises torch's RuntimeError."""
+        from ffnn.ops.rounded_division import floor_divide
 
-        dtype = result_dtype(self, other) if isinstance(
-            other, (Tensor, bool, int, float, np.generic)) else \
-            np.result_type(self._data, _data_of(other))
-        a = self._data.astype(dtype, copy=False)
-        return Tensor._make(np.floor_divide(a, np.asarray(_data_of(other), dtype)), False, None)
+        a, b = ops._pair(self, other)
+        return Tensor._make(floor_divide(a._data, b._data), False, None)
 
     def __rfloordiv__(self, other):
         return _operand(other, self).__floordiv__(self)
 
     def __mod__(self, other):
-        """a - b·⌊a / b⌋ (Python's sign rule, as torch.remainder); for floating tensors the
-        gradient is 1 for a and -⌊a / b⌋ for b."""
-        if self.numpy().dtype.kind in "iub" and np.asarray(_data_of(other)).dtype.kind in "iub":
-            from ffnn.tensor_math import result_dtype
+        """a - b·⌊a / b⌋ (b's sign, as torch.remainder: -1 % ∞ = ∞); for floating tensors
+        the gradient is 1 for a and -⌊a / b⌋ for b. An integer zero divisor raises torch's
+        RuntimeError."""
+        from ffnn.ops import rounded_division
 
-            dtype = result_dtype(self, other) if isinstance(
-                other, (Tensor, bool, int, np.generic)) else None  # a NumPy scalar: weak
-            return Tensor._make(np.mod(self.numpy(), _data_of(other)).astype(
-                dtype or np.result_type(self._data, _data_of(other)), copy=False), False, None)
-        other = _operand(other, self)
-        return self - other * (self / other).floor()
+        a, b = ops._pair(self, other)
+        if a._data.dtype.kind in "iub":
+            return Tensor._make(rounded_division.integer_remainder(a._data, b._data, "floor"),
+                                False, None)
+        return rounded_division.Remainder.apply(a, b)
 
     def __rmod__(self, other):
         return _operand(other, self).__mod__(self)
@@ -1082,6 +1084,28 @@ def _shape_args(shape: tuple, keyword=None) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def _compared(x: Tensor, other) -> tuple:
+    """x's array and ``other`` as torch compares them: in the pair's result dtype. An int
+    beyond an integer tensor's dtype wraps into it (uint8 < 300 compares with 44), a
+    float64 0-d tensor is cast to a float32 tensor's dtype, an integer tensor meets a float
+    in the default float dtype; anything else is NumPy's (a float tensor with a number)."""
+    a = x._data
+    if isinstance(other, Tensor):
+        if other._data.dtype == a.dtype:
+            return a, other._data
+    elif a.dtype.kind in "fc" or not isinstance(other, (int, float)) or type(other) is int and (
+            0 <= other < 128 or a.dtype == np.int64 and -(1 << 63) <= other < 1 << 63):
+        return a, other  # NumPy compares as torch: a float tensor, an int the dtype holds
+    from ffnn.type_promotion import result_dtype, wrapped_int  # noqa: PLC0415 - imports Tensor
+
+    dtype = result_dtype(x, other)
+    if isinstance(other, Tensor):
+        return a.astype(dtype, copy=False), other._data.astype(dtype, copy=False)
+    if type(other) is int and dtype.kind in "iu":
+        other = wrapped_int(other, dtype)
+    return a.astype(dtype, copy=False), other
 
 
 def _data_of(x):

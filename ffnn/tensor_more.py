@@ -354,16 +354,16 @@ class MoreTensorMethods:
         return self - _plain(np.trunc(self.numpy()))
 
     def fmod(self, other):
-        """x − trunc(x / y)·y (the sign of x, as C's fmod), in torch's result dtype of the
-        two (integers stay integers)."""
-        from ffnn.tensor_math import result_dtype
+        """x − trunc(x / y)·y (the sign of x, as C's fmod: -4 fmod 2 = -0), in torch's result
+        dtype of the two (integers stay integers; a zero divisor of them raises torch's
+        RuntimeError)."""
+        from ffnn.ops import rounded_division
 
-        dtype = result_dtype(self, other)
-        if dtype.kind in "iub":
-            return _tensor_cls()._make(np.fmod(self._data.astype(dtype, copy=False),
-                                               _array(other).astype(dtype)), False, None)
-        x = self if self._data.dtype == dtype else self.to(dtype)
-        return x - _plain(np.trunc(x.numpy() / _array(other).astype(dtype))) * other
+        a, b = _ops()._pair(self, other)
+        if a._data.dtype.kind in "iub":
+            return _tensor_cls()._make(rounded_division.integer_remainder(
+                a._data, b._data, "trunc"), False, None)
+        return rounded_division.FMod.apply(a, b)
 
     def lerp(self, end, weight):
         """self + w·(end − self) where |w| < 0.5, else end − (end − self)·(1 − w): torch's

@@ -123,3 +123,13 @@ def can_cast(from_, to) -> bool:
     if source.kind == "f" and target.kind in "iu":
         return False
     return not (source.kind != "b" and target.kind == "b")
+
+
+def wrapped_int(value: int, dtype: np.dtype) -> np.generic:
+    """A Python int in an integer ``dtype`` as torch converts an operand: modulo 2ⁿ (uint8:
+    300 is 44, -1 is 255). Raises torch's OverflowError beyond 64 bits."""
+    if value >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if value < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")
+    return np.array(value).astype(dtype)[()]

@@ -20,7 +20,7 @@ from ffnn.ops import (
 from ffnn.ops import embedding as _embedding
 from ffnn.tensor import Tensor, _operand
 from ffnn.tensor_math import result_dtype
-from ffnn.type_promotion import promote_types
+from ffnn.type_promotion import promote_types, wrapped_int
 
 
 def _pair(a, b):
@@ -176,6 +176,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
         dtype = result_dtype(x, *bounds)
         x = x if x._data.dtype == dtype else x.to(dtype)
     if not any(isinstance(b, Tensor) for b in bounds):
+        if x._data.dtype.kind in "iu":
+            min, max = (_integer_bound(b, x._data.dtype) for b in (min, max))  # noqa: A001
         return elementwise.Clamp.apply(x, lo=min, hi=max)
     if min is not None:
         low = _operand(min, x)
@@ -184,6 +186,19 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
         high = _operand(max, x)
         x = where(x > high, high, x)
     return x
+
+
+def _integer_bound(bound, dtype: np.dtype):
+    """A number bound of an integer tensor as torch's clamp takes it: an int wrapped into
+    ``dtype`` (uint8: -1 is 255) if its magnitude fits (within -255..255 for uint8,
+    -128..127 for int8), else torch's RuntimeError."""
+    if type(bound) is not int:
+        return bound
+    info = np.iinfo(dtype)
+    if not (-info.max if info.min == 0 else info.min) <= bound <= info.max:
+        wrapped_int(bound, dtype)  # beyond 64 bits: torch's OverflowError
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    return wrapped_int(bound, dtype)
 
 
 def maximum(a, b):

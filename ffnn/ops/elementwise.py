@@ -163,6 +163,16 @@ def power(x, p):
     return x**p
 
 
+def integer_power(a, b):
+    """aᵇ of signed integer arrays (one dtype) as torch's: where b < 0, 1 for a = 1, ±1 for
+    a = -1 (by b's parity) and 0 elsewhere, 0 ** -1 included (NumPy raises)."""
+    m = xp(a)
+    negative = b < 0
+    y = a ** m.where(negative, 0, b).astype(b.dtype, copy=False)
+    small = m.where(a == 1, 1, m.where(a == -1, 1 - 2 * (b & 1), 0))
+    return m.where(negative, small, y).astype(y.dtype, copy=False)
+
+
 class PowScalar(Op):
     """y = xᵖ for a constant p;  dL/dx = dL/dy · p · xᵖ⁻¹."""
 
@@ -189,7 +199,7 @@ class Pow(Op):
     @quiet
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a**b
+        self.out = integer_power(a, b) if a.dtype.kind == "i" and (b < 0).any() else a**b
         return self.out
 
     @quiet
@@ -293,8 +303,14 @@ class Staircase(Op):
         return (grad * 0,)
 
 
+def _is_zero(bound) -> bool:
+    """Whether a clamp bound is the number 0 (an array bound is not)."""
+    return getattr(bound, "ndim", 0) == 0 and bound == 0
+
+
 class Clamp(Op):
-    """y = min(max(x, lo), hi);  dL/dx = dL/dy where lo ≤ x ≤ hi, else 0 (torch's rule)."""
+    """y = min(max(x, lo), hi), x on a tie (a zero's sign);  dL/dx = dL/dy where
+    lo ≤ x ≤ hi, else 0 (torch's rule)."""
 
     def forward(self, x, lo=None, hi=None):
         m = xp(x)
@@ -303,6 +319,9 @@ class Clamp(Op):
             self.mask &= x >= lo
         if hi is not None:
             self.mask &= x <= hi
+        if _is_zero(lo) or _is_zero(hi):  # x on a tie, as torch's: clamp(-0., min=0.) is -0.
+            y = x if lo is None else m.maximum(lo, x)  # NumPy's: the second on a tie
+            return (y if hi is None else m.minimum(hi, y)).astype(x.dtype, copy=False)
         return m.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     def backward(self, grad):

@@ -387,13 +387,14 @@ class Copysign(Binary):
 
 
 class FMax(Binary):
-    """y = max(a, b) (``smallest``: min), a NaN ignored when the other is a number;
+    """y = max(a, b) (``smallest``: min), a NaN ignored when the other is a number, a on a
+    tie (fmax(0, -0) = 0, fmax(-0, 0) = -0, as torch's);
     ∂y/∂a = 1 where a ≥ b (a ≤ b) or b is NaN, else 0;  ∂y/∂b = 1 - ∂y/∂a (torch's)."""
 
     def function(self, a, b, smallest=False):
         self.smallest = smallest
-        m = xp(a)
-        return m.fmin(a, b) if smallest else m.fmax(a, b)
+        takes_a, _ = self.slopes(a, b, None)
+        return xp(a).where(takes_a, a, b)
 
     def slopes(self, a, b, y):
         takes_a = ((a <= b) if self.smallest else (a >= b)) | xp(b).isnan(b)
