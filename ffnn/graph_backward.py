@@ -163,3 +163,5 @@ def store_leaf_grads(entries) -> None:
         total = grad.clone() if held is None else held + grad
         leaf._grad = total._data
         leaf._grad_graph = total
+        if "_post_accumulate_grad_hooks" in leaf.__dict__:
+            autograd.run_post_accumulate_grad_hooks(leaf)

@@ -409,6 +409,25 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         registry[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time a backward has added to this leaf's ``.grad`` (after
+        its ``register_hook`` hooks; the hook must return None). Returns a handle whose
+        ``remove()`` takes the hook off; RuntimeError on a non-leaf or a tensor that does not
+        require grad."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from collections import OrderedDict
+
+        from ffnn.nn.hooks import RemovableHandle
+
+        registry = self.__dict__.setdefault("_post_accumulate_grad_hooks", OrderedDict())
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
+
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
         if self._ctx is not None:

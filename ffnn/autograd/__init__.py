@@ -533,6 +533,16 @@ def _store_leaf_grads(entries, root_gradient) -> None:
             leaf._grad = leaf._grad + grad
         else:
             leaf._grad += grad
+        if "_post_accumulate_grad_hooks" in leaf.__dict__:
+            run_post_accumulate_grad_hooks(leaf)
+
+
+def run_post_accumulate_grad_hooks(leaf) -> None:
+    """The hooks ``Tensor.register_post_accumulate_grad_hook`` put on ``leaf``, each called
+    with the leaf once its ``.grad`` holds this backward's gradient; each must return None."""
+    for hook in list(leaf.__dict__.get("_post_accumulate_grad_hooks", {}).values()):
+        if hook(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _shaped_like(grad, tensor):

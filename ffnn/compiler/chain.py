@@ -408,7 +408,8 @@ class ChainStep:
             return None, "a parameter is used by two layers (shared weights)"
         if len(used) != len(list(self.model.parameters())):
             return None, "a parameter of the model is not used by its chain of layers"
-        if any("_grad_hooks" in vars(p) for p in self.params):
+        if any("_grad_hooks" in vars(p) or "_post_accumulate_grad_hooks" in vars(p)
+               for p in self.params):
             return None, "a parameter has gradient hooks"
         if self.usable_dtype() is None:
             return None, "the parameters are not all of one floating dtype"

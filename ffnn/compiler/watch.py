@@ -26,7 +26,8 @@ def hooked(module_tables: list[dict], param_tables: list[dict]) -> bool:
     return (any(map(dict.__contains__, module_tables, repeat(_HOOKS[0])))
             or any(map(dict.__contains__, module_tables, repeat(_HOOKS[1])))
             or any(map(dict.__contains__, module_tables, repeat("forward")))
-            or any(map(dict.__contains__, param_tables, repeat("_grad_hooks"))))
+            or any(map(dict.__contains__, param_tables, repeat("_grad_hooks")))
+            or any(map(dict.__contains__, param_tables, repeat("_post_accumulate_grad_hooks"))))
 
 
 class Watch:
