@@ -226,6 +226,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         return self._data
 
     def __float__(self) -> float:
+        """``float(t)`` (also ``complex(t)``, ``math.floor(t)``): torch warns, once per
+        process, for a tensor that requires grad while grad mode is on."""
+        if self.requires_grad and not _scalar_warning_shown[0] and autograd.is_grad_enabled():
+            _warn_scalar_of_grad_tensor()
         return float(self.item())
 
     def __int__(self) -> int:
@@ -1045,6 +1049,16 @@ def _legacy_dtype(data):
            for v in flat):
         return dtypes.get_default_dtype()
     return None
+
+
+_scalar_warning_shown = [False]
+"""Whether ``float()`` of a tensor requiring grad has warned (torch's TORCH_WARN_ONCE)."""
+
+
+def _warn_scalar_of_grad_tensor() -> None:
+    warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                  "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+    _scalar_warning_shown[0] = True
 
 
 def _warn_non_leaf_grad() -> None:
