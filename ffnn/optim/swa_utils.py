@@ -23,7 +23,7 @@ from ffnn import creation, dtypes
 from ffnn.autograd import no_grad
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import BatchNorm1d
-from ffnn.optim.lr_scheduler.base import LRScheduler, per_group
+from ffnn.optim.lr_scheduler.base import LRScheduler, per_group, warn_get_lr_outside_step
 
 _ANNEALS = ("cos", "linear")
 
@@ -201,6 +201,7 @@ class SWALR(LRScheduler):
         return swa_lr if alpha == 1 else (lr - alpha * swa_lr) / (1 - alpha)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

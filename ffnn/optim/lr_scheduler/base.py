@@ -69,6 +69,28 @@ def warn_epoch_deprecated() -> None:
     warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=3)
 
 
+def warn_get_lr_outside_step(scheduler: LRScheduler) -> None:
+    """torch's warning when a user calls ``get_lr()`` (the next rate, computed) instead of
+    ``get_last_lr()``; silent inside ``step()`` (``computing_lr``)."""
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                      "`get_last_lr()`.", UserWarning, stacklevel=3)
+
+
+class computing_lr:  # noqa: N801 - torch's _enable_get_lr_call, a context manager
+    """Within ``step()``: ``get_lr()`` is the scheduler's own call (no warning)."""
+
+    def __init__(self, scheduler: LRScheduler):
+        self.scheduler = scheduler
+
+    def __enter__(self) -> LRScheduler:
+        self.scheduler._get_lr_called_within_step = True
+        return self.scheduler
+
+    def __exit__(self, *exc) -> None:
+        self.scheduler._get_lr_called_within_step = False
+
+
 class LRScheduler:
     """Base class: ``LRScheduler(optimizer, last_epoch=-1)``; subclasses define :meth:`get_lr`.
 
@@ -77,6 +99,7 @@ class LRScheduler:
     """
 
     _is_initial: bool = False
+    _get_lr_called_within_step: bool = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         self.optimizer = check_optimizer(optimizer)
@@ -122,13 +145,14 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        with computing_lr(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]

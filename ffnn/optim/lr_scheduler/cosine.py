@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_positive_int
+from ffnn.optim.lr_scheduler.base import LRScheduler, check_positive_int, warn_get_lr_outside_step
 from ffnn.optim.optimizer import Optimizer
 
 
@@ -27,6 +27,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         t, period, low = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:

@@ -10,7 +10,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_factor, check_positive_int
+from ffnn.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_factor,
+    check_positive_int,
+    warn_get_lr_outside_step,
+)
 from ffnn.optim.optimizer import Optimizer
 
 
@@ -38,6 +43,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
@@ -71,6 +77,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in groups]
@@ -91,6 +98,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         hits = self.milestones.count(self.last_epoch)
         if hits == 0:
             return [group["lr"] for group in self.optimizer.param_groups]
@@ -110,6 +118,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -141,6 +150,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]

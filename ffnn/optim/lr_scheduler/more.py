@@ -6,7 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_positive_int, per_group
+from ffnn.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_positive_int,
+    computing_lr,
+    per_group,
+    warn_get_lr_outside_step,
+)
 from ffnn.optim.lr_scheduler.decay import LambdaLR
 from ffnn.optim.optimizer import Optimizer
 
@@ -16,6 +22,7 @@ class MultiplicativeLR(LambdaLR):
     group (saved as LambdaLR's are)."""
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch > 0:
             return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, groups)]
@@ -33,6 +40,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [g["lr"] * self.factor for g in groups]
@@ -57,6 +65,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         groups = self.optimizer.param_groups
         t = self.last_epoch
         if t == 0 or t > self.total_iters:
@@ -84,6 +93,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         share = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
 
@@ -110,7 +120,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        with computing_lr(self):
+            values = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -174,6 +186,7 @@ class CyclicLR(LRScheduler):
         return self.gamma ** x
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)

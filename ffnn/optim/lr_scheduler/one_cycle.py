@@ -9,7 +9,12 @@ from __future__ import annotations
 import math
 import numbers
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_optimizer, per_group
+from ffnn.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_optimizer,
+    per_group,
+    warn_get_lr_outside_step,
+)
 from ffnn.optim.optimizer import Optimizer
 
 
@@ -111,6 +116,7 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def get_lr(self) -> list[float]:
+        warn_get_lr_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(
