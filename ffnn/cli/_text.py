@@ -109,12 +109,15 @@ def prepare_text(cfg, encoder) -> Prepared:
 def adapt_text(model, ft) -> list[str]:
     """The [finetune] keys for a text classifier: lora_rank (adapters on every attention and
     FFN projection), freeze = body (head only), else every parameter trains."""
+    from ffnn.cli.finetune import check_lora_rank
     from ffnn.finetune import freeze, unfreeze
-    from ffnn.finetune.text import apply_text_lora
+    from ffnn.finetune.text import apply_text_lora, text_lora_targets
 
     if ft.widen or ft.deepen:
         raise CLIError("finetune.widen / finetune.deepen apply to MLPs, not to a text encoder")
     if ft.lora_rank:
+        check_lora_rank([model.get_submodule(n) for n in text_lora_targets(model)],
+                        ft.lora_rank, "attention and FFN projections")
         apply_text_lora(model, r=ft.lora_rank, alpha=ft.lora_alpha)
         return [f"LoRA rank {ft.lora_rank} on the attention and FFN projections; new head"]
     if ft.freeze == "body":

@@ -62,27 +62,34 @@ def adapt(model, ft, num_outputs: int, new_classes, old_classes, printer: Printe
         F.unfreeze(model, head)
         done.append("froze every layer but the output layer")
     if ft.lora_rank:
-        _check_lora_rank(model, ft.lora_rank)
+        check_lora_rank(_lora_linears(model), ft.lora_rank, "hidden Linear layers")
         F.apply_lora(model, "all-linear", r=ft.lora_rank, alpha=ft.lora_alpha)
         F.unfreeze(model, head)
         done.append(f"LoRA rank {ft.lora_rank} on the hidden Linear layers (head trained)")
     return model, done
 
 
-def _check_lora_rank(model, rank: int) -> None:
-    """CLIError for a rank above min(in_features, out_features) of a layer LoRA adapts: B·A
-    cannot have a higher rank, so the extra parameters add nothing (LoRA practice: r ≪ that)."""
+def _lora_linears(model) -> list:
+    """The Linear layers ``apply_lora(model, "all-linear")`` adapts ([] where none: it says so)."""
     from ffnn.finetune.lora import lora_targets
 
     try:
-        layers = [model.get_submodule(name) for name in lora_targets(model, "all-linear")]
-    except ValueError:  # no hidden Linear: apply_lora says so
+        return [model.get_submodule(name) for name in lora_targets(model, "all-linear")]
+    except ValueError:
+        return []
+
+
+def check_lora_rank(layers: list, rank: int, what: str) -> None:
+    """CLIError for a rank above min(in_features, out_features) of one of ``layers`` (the
+    Linear layers LoRA adapts, ``what`` in words): B·A cannot have a higher rank, so the extra
+    parameters add nothing (LoRA practice: r ≪ that)."""
+    if not layers:
         return
     limit = min(min(m.in_features, m.out_features) for m in layers)
     if rank > limit:
-        widths = [f"{m.in_features}→{m.out_features}" for m in layers]
+        widths = list(dict.fromkeys(f"{m.in_features}→{m.out_features}" for m in layers))
         raise CLIError(f"finetune.lora_rank must be at most {limit}, the smallest width of the "
-                       f"hidden Linear layers it adapts ({', '.join(widths[:8])}): the update "
+                       f"{what} it adapts ({', '.join(widths[:8])}): the update "
                        "B·A has rank at most min(in, out), so a larger rank only adds "
                        f"parameters. Received: finetune.lora_rank={rank}")
 

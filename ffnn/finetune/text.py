@@ -62,12 +62,18 @@ def apply_text_lora(model: TextClassifier, r: int = 8, alpha: float = 16.0,
                     dropout: float = 0.0, generator=None) -> TextClassifier:
     """LoRA on every attention and FFN projection of ``model.encoder`` (``BERT_PROJECTIONS``);
     freezes the rest of the encoder and keeps the head trainable. Returns ``model``."""
-    names = [name for name, m in model.named_modules() if type(m) is Linear
-             and name.startswith("encoder.") and _is_projection(name)]
-    apply_lora(model, names, r=r, alpha=alpha, dropout=dropout, generator=generator)
+    apply_lora(model, text_lora_targets(model), r=r, alpha=alpha, dropout=dropout,
+               generator=generator)
     for p in model.head.parameters():
         p.requires_grad_(True)
     return model
+
+
+def text_lora_targets(model: TextClassifier) -> list[str]:
+    """The names of the encoder's attention and FFN projections (``BERT_PROJECTIONS``): the
+    Linear layers ``apply_text_lora`` adapts."""
+    return [name for name, m in model.named_modules() if type(m) is Linear
+            and name.startswith("encoder.") and _is_projection(name)]
 
 
 def _is_projection(name: str) -> bool:

@@ -126,3 +126,16 @@ def test_text_errors_are_one_line(tmp_path, encoder_folder):
     result = run_ffnn("finetune", tmp_path / "nowhere", _config(tmp_path, data))
     assert result.returncode == 2 and "'minilm'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_text_lora_rank_is_bounded_by_the_projections_widths(tmp_path, encoder_folder):
+    data = _write_csv(tmp_path / "reviews.csv", [(t, "fresh") for t in GOOD[:2]]
+                      + [(t, "rotten") for t in BAD[:2]])
+    config = _config(tmp_path, data, "[finetune]\nlora_rank = 9")  # hidden 8, FFN 8 → 16
+    result = run_ffnn("finetune", encoder_folder, config, "--epochs", 1)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ffnn: error: finetune.lora_rank must be at most 8, the smallest width of the attention "
+        "and FFN projections it adapts (8→8, 8→16, 16→8): the update B·A has rank at most "
+        "min(in, out), so a larger rank only adds parameters. Received: finetune.lora_rank=9")
+    assert not (tmp_path / "run").exists()
