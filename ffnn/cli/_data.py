@@ -187,6 +187,37 @@ def _refuse_beyond_float32(y: np.ndarray, what: str, rows: np.ndarray | None = N
                        f"{int(beyond.sum())} such values")
 
 
+TARGET_SPREAD = 1e-3
+"""A regression target whose middle half (25th to 75th percentile) spans less than this
+fraction of its std has that std set by outliers: standardised, its other values differ by
+less than this, and the squared error is mostly the outliers'. (A z-score bound cannot tell:
+one value among n is at most √(n-1) standard deviations out.)"""
+
+
+def warn_dominated_target(y: np.ndarray, target: str, where: str,
+                          rows: np.ndarray | None = None) -> None:
+    """A one-line warning (training goes on) naming the row and value of the target's
+    farthest outlier where outliers set its scale (``TARGET_SPREAD``); ``rows``: y's 0-based
+    data rows in the file, where known. Features so flattened are an error
+    (``ffnn.data.tabular.FLAT``)."""
+    from ffnn.cli._common import warn
+
+    x = y.astype(np.float64)
+    if x.size < 2:
+        return
+    q1, q3 = np.percentile(x, [25, 75])
+    std = float(x.std())
+    if not 0 < q3 - q1 < TARGET_SPREAD * std:
+        return
+    i = int(np.argmax(np.abs(x - np.median(x))))
+    at = f"row {int(rows[i]) + 1}, " if rows is not None else ""
+    warn(f"{where}: {at}target column {target!r} holds {x[i]:g}, an outlier that sets the "
+         f"target's scale (std {std:.3g}) while its middle half spans {q1:g} to {q3:g}: "
+         "standardised, the middle half of the targets spans less than 0.001 and the loss is "
+         "mostly the outliers'. Fix or clip the cell, rescale the column (e.g. its logarithm), or "
+         "list the cell in data.na_values if it marks a missing value")
+
+
 def _keep_classes(y, labels, wanted: list[str]) -> np.ndarray:
     """bool mask of the rows whose label text is in ``wanted`` (CLIError for a label that
     never occurs)."""
@@ -239,6 +270,8 @@ def prepare(data: DataConfig, seed: int, base: dict | None = None,
         X_train, y_train = _first_rows_per_class(data, X_train, y_train, task, len(classes))
     y_scaler = make_scaler("standard") if task == "regression" else None
     if y_scaler is not None:
+        warn_dominated_target(y_train, target, data.csv or f"data set {data.name!r}",
+                              X_train if table is not None else None)
         y_scaler.fit(y_train)
     pre = {"features": list(features), "target": target, "task": task, "classes": classes,
            "x_scaler": None, "y_scaler": scaler_record(y_scaler, "standard")}

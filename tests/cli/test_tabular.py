@@ -193,3 +193,28 @@ def test_header_without_rows(tmp_path, capsys):
     path.write_text("a,b,y\n")
     line = error_of(capsys, "train", "--set", f"data.csv='{path}'", "--set", "data.target=y")
     assert line.startswith(f"ffnn: error: {path} has a header but no data rows")
+
+
+def _regression_csv(path, y: list[str]):
+    x = np.linspace(-2, 2, len(y))
+    return _write(path, ["x", "price"], [[f"{a:.4f}", b] for a, b in zip(x, y)])
+
+
+def test_a_target_outlier_that_sets_its_scale_is_one_warning_line(tmp_path, capsys):
+    y = [f"{3 * v + 1:.4f}" for v in np.linspace(-2, 2, 60)]
+    y[41] = "1e12"
+    path = _regression_csv(tmp_path / "r.csv", y)
+    args = ["train", "--set", f"data.csv='{path}'", "--set", "data.target=price", "--set",
+            "data.test_split=0", "--set", "data.val_split=0", "--epochs", "1", "-q"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("ffnn: warning:")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"ffnn: warning: {path}: row 42, target column 'price' holds "
+                                  "1e+12, an outlier that sets the target's scale (std 1.28e+11)")
+    assert (tmp_path / "run" / "best.safetensors").exists()  # trained all the same
+    heavy = [f"{v:.4f}" for v in np.exp(np.linspace(-3, 3, 60))]  # skewed, not dominated
+    path = _regression_csv(tmp_path / "heavy.csv", heavy)
+    args[2] = f"data.csv='{path}'"
+    assert main([*args, "--out", str(tmp_path / "run2")]) == 0
+    assert "ffnn: warning" not in capsys.readouterr().err
