@@ -815,3 +815,18 @@ def test_an_activation_after_dropout_is_replayed(rng):
         step = ffnn.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
                             mode="fused")
     assert step.fused is None
+
+
+@pytest.mark.parametrize("name, make", [
+    ("sgd_tensor_lr", lambda p: optim.SGD(p, lr=ffnn.tensor(0.1), momentum=0.9)),
+    ("adam_tensor_lr", lambda p: optim.Adam(p, lr=ffnn.tensor(1e-2))),
+])
+def test_fused_follows_a_scheduler_filling_a_tensor_lr(name, make, rng, monkeypatch):
+    """A tensor lr keeps its object as a scheduler fills it: the rows follow its value."""
+    monkeypatch.setitem(OPTIMIZERS, name, make)
+
+    def edit(i, model, optimizer):
+        if i in (1, 2):
+            StepLR(optimizer, step_size=1, gamma=0.5).step()
+
+    _compare([3, 5, 2], "tanh", name, "mse", rng, batches=(6, 6, 6, 6), edit=edit)

@@ -53,7 +53,7 @@ from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
 from ffnn.optim.flat import FlatOptimizer
 from ffnn.optim.lbfgs import LBFGS
-from ffnn.optim.optimizer import owns_fused_update, reset_gradients
+from ffnn.optim.optimizer import learning_rate, owns_fused_update, reset_gradients
 from ffnn.optim.sgd import SGD, SGD_KERNEL, sgd_kernel_scalars
 from ffnn.optim.step_hooks import any_hooks
 
@@ -412,7 +412,8 @@ class FusedStep:
         its order; Adam's then lr, β₁, β₂) and ``updates`` (each parameter's update entry
         point) when a group's options changed (a scheduler's new lr), from the groups
         themselves, through the optimizers' own ``*_kernel_scalars``."""
-        keys = [self._pick(group) for group in self._distinct]
+        keys = [(self._pick(group), learning_rate(group)) for group in self._distinct]
+        # (a tensor lr is filled in place by a scheduler: its value, not the object)
         if keys == self._keys:
             return
         self._keys = keys
@@ -424,16 +425,16 @@ class FusedStep:
             if self.adam:
                 beta1, beta2 = group["betas"]
                 scalars = adam_kernel_scalars(
-                    step=1, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                    step=1, lr=learning_rate(group), beta1=beta1, beta2=beta2, eps=group["eps"],
                     weight_decay=group["weight_decay"], maximize=group["maximize"],
                     decoupled_weight_decay=group["decoupled_weight_decay"])
                 kernel, flags = ADAM_KERNEL, {"has_max_exp_avg_sq": group["amsgrad"]}
-                extra = [group["lr"], beta1, beta2]
+                extra = [learning_rate(group), beta1, beta2]
             else:
                 scalars = sgd_kernel_scalars(
-                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                    weight_decay=group["weight_decay"], maximize=group["maximize"],
-                    first_step=False)
+                    lr=learning_rate(group), momentum=group["momentum"],
+                    dampening=group["dampening"], weight_decay=group["weight_decay"],
+                    maximize=group["maximize"], first_step=False)
                 kernel, extra = SGD_KERNEL, []
                 flags = {"nesterov": group["nesterov"],
                          "has_momentum_buffer": group["momentum"] != 0}

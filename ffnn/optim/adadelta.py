@@ -15,7 +15,14 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    NO_FLAGS,
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, scratch, *, lr: float, rho: float,
@@ -97,7 +104,7 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("eps", group["eps"], "epsilon value")
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
         if not 0.0 <= group["rho"] <= 1.0:
@@ -109,7 +116,7 @@ class Adadelta(Optimizer):
                 "acc_delta": module.zeros_like(param)}
 
     def fused_update(self, state, group, step: int):
-        options = (group["lr"], group["rho"], group["eps"], group["weight_decay"],
+        options = (learning_rate(group), group["rho"], group["eps"], group["weight_decay"],
                    group["maximize"])
         return ADADELTA_KERNEL, NO_FLAGS, (state["square_avg"], state["acc_delta"]), \
             self._shared_scalars(0, options, lambda: adadelta_kernel_scalars(
@@ -119,5 +126,5 @@ class Adadelta(Optimizer):
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1
         adadelta_update(param, grad, state["square_avg"], state["acc_delta"], scratch,
-                        lr=group["lr"], rho=group["rho"], eps=group["eps"],
+                        lr=learning_rate(group), rho=group["rho"], eps=group["eps"],
                         weight_decay=group["weight_decay"], maximize=group["maximize"])

@@ -16,7 +16,14 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    NO_FLAGS,
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 def adagrad_update(
@@ -95,7 +102,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("lr_decay", group["lr_decay"], "lr_decay value")
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
         check_number("initial_accumulator_value", group["initial_accumulator_value"],
@@ -108,7 +115,7 @@ class Adagrad(Optimizer):
         return {"step": 0, "sum": state_sum}
 
     def fused_update(self, state, group, step: int):
-        options = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
+        options = (learning_rate(group), group["lr_decay"], group["weight_decay"], group["eps"],
                    group["maximize"])
         return ADAGRAD_KERNEL, NO_FLAGS, (state["sum"],), self._shared_scalars(
             step, options, lambda: adagrad_kernel_scalars(
@@ -118,7 +125,7 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1
         adagrad_update(
-            param, grad, state["sum"], scratch, step=state["step"], lr=group["lr"],
+            param, grad, state["sum"], scratch, step=state["step"], lr=learning_rate(group),
             lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
             maximize=group["maximize"],
         )

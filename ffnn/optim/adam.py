@@ -19,7 +19,14 @@ from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._dispatch import IMPLEMENTATIONS  # noqa: F401 - the names it accepts
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    check_tensor_lr_foreach,
+    learning_rate,
+)
 
 _CHUNK = _dispatch.CHUNK
 
@@ -168,13 +175,14 @@ class Adam(Optimizer):
         fused: bool | None = None,
     ):
         check_implementation(type(self).__name__, differentiable)
+        check_tensor_lr_foreach(lr, foreach, capturable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("eps", group["eps"], "epsilon value")
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -197,7 +205,7 @@ class Adam(Optimizer):
         if amsgrad and "max_exp_avg_sq" not in state:
             return None  # AMSGrad switched on since the state was made: step() makes it
         beta1, beta2 = group["betas"]
-        options = (group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+        options = (learning_rate(group), beta1, beta2, group["eps"], group["weight_decay"],
                    group["maximize"], group["decoupled_weight_decay"])
         return ADAM_KERNEL, _ADAM_FLAGS[amsgrad], (
             state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if amsgrad else None
@@ -212,7 +220,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         adam_update(
             param, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
-            scratch, step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
+            scratch, step=state["step"], lr=learning_rate(group), beta1=beta1, beta2=beta2,
             eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
             maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"],
         )

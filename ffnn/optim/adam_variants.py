@@ -34,7 +34,14 @@ from ffnn.optim.adam_variant_kernels import (
     nadam_kernel_scalars,
     radam_kernel_scalars,
 )
-from ffnn.optim.optimizer import NO_FLAGS, Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    NO_FLAGS,
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 def _scalar_dtype():
@@ -43,7 +50,7 @@ def _scalar_dtype():
 
 
 def _check_adam_like(group: dict[str, Any]) -> None:
-    check_number("lr", group["lr"], "learning rate")
+    check_learning_rate(group["lr"])
     check_number("eps", group["eps"], "epsilon value")
     check_number("weight_decay", group["weight_decay"], "weight_decay value")
     for i, beta in enumerate(group["betas"]):
@@ -59,7 +66,7 @@ def _moments(param, group) -> dict[str, Any]:
 def _grad(param, grad, group, work, decoupled: bool):
     """The gradient with weight decay (coupled), or the parameter shrunk first (decoupled)."""
     if decoupled and group["weight_decay"] != 0:
-        param *= 1 - group["lr"] * group["weight_decay"]
+        param *= 1 - learning_rate(group) * group["weight_decay"]
         return effective_grad(param, grad, 0.0, group["maximize"], work)
     return effective_grad(param, grad, group["weight_decay"], group["maximize"], work)
 
@@ -103,7 +110,7 @@ class Adamax(Optimizer):
                 "exp_inf": module.zeros_like(param)}
 
     def fused_update(self, state, group, step: int):
-        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+        options = (learning_rate(group), group["betas"], group["eps"], group["weight_decay"],
                    group["maximize"])
         return ADAMAX_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_inf"]), \
             self._shared_scalars(step, options, lambda: adamax_kernel_scalars(
@@ -121,7 +128,7 @@ class Adamax(Optimizer):
         exp_avg += (g - exp_avg) * (1 - beta1)
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(g) + group["eps"], out=exp_inf)
-        step_size = group["lr"] / (1 - beta1 ** state["step"])
+        step_size = learning_rate(group) / (1 - beta1 ** state["step"])
         param -= step_size * (exp_avg / exp_inf)
 
 
@@ -149,7 +156,7 @@ class NAdam(Optimizer):
         return {**_moments(param, group), "mu_product": 1.0}
 
     def fused_update(self, state, group, step: int):
-        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+        options = (learning_rate(group), group["betas"], group["eps"], group["weight_decay"],
                    group["decoupled_weight_decay"], group["maximize"],
                    group["momentum_decay"], state["mu_product"])
         return NADAM_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_avg_sq"]), \
@@ -194,7 +201,7 @@ def nadam_steps(mu_product: float, step: int, group: dict) -> tuple[float, float
     to the default dtype, as torch keeps it in a tensor; Πμ·μₜ₊₁ is a float64 product, as
     torch's ``mu_product.item() * mu_next``."""
     beta1, _ = group["betas"]
-    lr, decay = group["lr"], group["momentum_decay"]
+    lr, decay = learning_rate(group), group["momentum_decay"]
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
     scalar = _scalar_dtype()
@@ -226,7 +233,7 @@ class RAdam(Optimizer):
         return _moments(param, group)
 
     def fused_update(self, state, group, step: int):
-        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+        options = (learning_rate(group), group["betas"], group["eps"], group["weight_decay"],
                    group["decoupled_weight_decay"], group["maximize"])
         return RADAM_KERNEL, NO_FLAGS, (state["exp_avg"], state["exp_avg_sq"]), \
             self._shared_scalars(step, options, lambda: radam_kernel_scalars(
@@ -236,7 +243,7 @@ class RAdam(Optimizer):
 
     def _update(self, param, grad, state, group, scratch) -> None:
         beta1, beta2 = group["betas"]
-        lr = group["lr"]
+        lr = learning_rate(group)
         state["step"] += 1
         step = state["step"]
         if _compiles(param, grad, (state["exp_avg"], state["exp_avg_sq"]), scratch):

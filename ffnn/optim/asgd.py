@@ -19,7 +19,13 @@ from typing import Any
 
 from ffnn.backend import xp
 from ffnn.optim.adam_variants import _scalar_dtype
-from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 class ASGD(Optimizer):
@@ -36,11 +42,11 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
 
     def _init_state(self, param, group) -> dict[str, Any]:
-        return {"step": 0, "eta": float(_scalar_dtype()(group["lr"])), "mu": 1.0,
+        return {"step": 0, "eta": float(_scalar_dtype()(learning_rate(group))), "mu": 1.0,
                 "ax": xp(param).zeros_like(param)}
 
     def _update(self, param, grad, state, group, scratch) -> None:
@@ -56,6 +62,6 @@ class ASGD(Optimizer):
             ax += (param - ax) * mu
         else:
             ax[...] = param
-        scalar, step, lr = _scalar_dtype(), state["step"], group["lr"]
+        scalar, step, lr = _scalar_dtype(), state["step"], learning_rate(group)
         state["eta"] = float(scalar(lr / ((1 + group["lambd"] * lr * step) ** group["alpha"])))
         state["mu"] = float(scalar(1 / max(1, step - group["t0"])))

@@ -18,7 +18,7 @@ import numpy as np
 
 from ffnn import autograd
 from ffnn.optim.line_search import strong_wolfe
-from ffnn.optim.optimizer import Optimizer, check_number
+from ffnn.optim.optimizer import Optimizer, check_learning_rate, learning_rate
 
 
 class LBFGS(Optimizer):
@@ -43,7 +43,7 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _check_group(self, group) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
 
     @staticmethod
     def _load_value(param, index: int, name: str, value):
@@ -74,14 +74,14 @@ class LBFGS(Optimizer):
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that recomputes the loss")
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = learning_rate(group), group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
         orig_loss = self._evaluate(closure)
-        loss = float(orig_loss)
+        loss = _number(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._flat_grad()
@@ -123,7 +123,7 @@ class LBFGS(Optimizer):
         self._add_to_params(t, d)
         if not evaluate:
             return loss, flat_grad, 0
-        return float(self._evaluate(closure)), self._flat_grad(), 1
+        return _number(self._evaluate(closure)), self._flat_grad(), 1
 
     def _line_search(self, closure: Callable, t, d, loss, flat_grad, slope):
         """x ← x + t·d with t from the strong-Wolfe search started at ``t``: (loss and
@@ -132,7 +132,7 @@ class LBFGS(Optimizer):
 
         def evaluate(step):
             self._add_to_params(step, d)
-            found = float(self._evaluate(closure)), self._flat_grad()
+            found = _number(self._evaluate(closure)), self._flat_grad()
             for p, data in zip(self._params, start):
                 p._data[...] = data
                 autograd.bump_version(p)
@@ -175,3 +175,9 @@ class LBFGS(Optimizer):
             beta = old_dirs[i].dot(r) * ro[i]
             r = r + (alphas[i] - beta) * old_steps[i]
         return r
+
+
+def _number(loss) -> float:
+    """A closure's loss as a float (torch's step runs under no_grad, so its ``float(loss)``
+    of a loss that requires grad does not warn)."""
+    return loss.item() if hasattr(loss, "item") else float(loss)

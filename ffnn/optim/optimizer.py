@@ -59,6 +59,28 @@ def check_number(name: str, value: Any, label: str, low: float = 0.0, high: floa
         raise ValueError(f"Invalid {label}: {value} (expected {expected})")
 
 
+def check_learning_rate(value: Any) -> None:
+    """``check_number`` for ``lr``, which torch also takes as a one-element tensor (a
+    scheduler then fills it in place; ``learning_rate`` reads it)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        value = value.item()
+    check_number("lr", value, "learning rate")
+
+
+def learning_rate(group: dict[str, Any]) -> float:
+    """``group["lr"]`` as a number (a tensor lr's value now): what an update multiplies by."""
+    lr = group["lr"]
+    return lr.item() if isinstance(lr, Tensor) else lr
+
+
+def check_tensor_lr_foreach(lr: Any, foreach: bool | None, capturable: bool) -> None:
+    """torch's Adam and AdamW refuse a tensor lr with ``foreach=True`` unless capturable."""
+    if isinstance(lr, Tensor) and foreach and not capturable:
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+
+
 def check_implementation(optimizer: str, differentiable: bool = False) -> None:
     """torch's implementation choices (``foreach``, ``fused``, ``capturable``) pick how
     torch computes the same update: ffnn takes them and computes its own. A
@@ -413,10 +435,11 @@ class Optimizer:
             }
         for group, saved in zip(self.param_groups, saved_groups):
             options = {
-                key: tuple(value) if isinstance(self.defaults.get(key), tuple) else _plain(value)
+                key: tuple(value) if isinstance(self.defaults.get(key), tuple) else
+                value.detach().clone() if isinstance(value, Tensor) else _plain(value)
                 for key, value in saved.items()
                 if key != "params"
-            }
+            }  # a tensor (lr) copied, as torch's deep copy: not the saved dict's
             params = group["params"]
             group.clear()
             group.update(options)

@@ -16,7 +16,13 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 def rmsprop_update(
@@ -137,7 +143,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("eps", group["eps"], "epsilon value")
         check_number("momentum", group["momentum"], "momentum value")
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
@@ -160,7 +166,7 @@ class RMSprop(Optimizer):
             return None  # options changed since the state was made: step() says so
         arrays = (state["square_avg"], state["grad_avg"] if centered else None,
                   state["momentum_buffer"] if momentum else None)
-        options = (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+        options = (learning_rate(group), group["alpha"], group["eps"], group["weight_decay"],
                    group["momentum"], group["maximize"])
         return RMSPROP_KERNEL, _RMSPROP_FLAGS[centered, momentum], arrays, \
             self._shared_scalars(0, options, lambda: rmsprop_kernel_scalars(
@@ -171,7 +177,7 @@ class RMSprop(Optimizer):
         state["step"] += 1
         rmsprop_update(
             param, grad, state["square_avg"], state.get("grad_avg"),
-            state.get("momentum_buffer"), scratch, lr=group["lr"], alpha=group["alpha"],
+            state.get("momentum_buffer"), scratch, lr=learning_rate(group), alpha=group["alpha"],
             eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
             centered=group["centered"], maximize=group["maximize"],
         )

@@ -19,7 +19,12 @@ from typing import Any
 import numpy as np
 
 from ffnn.backend import xp
-from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    learning_rate,
+)
 
 
 class Rprop(Optimizer):
@@ -36,7 +41,7 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         minus, plus = group["etas"]
         if not 0.0 < minus < 1.0 < plus:
             raise ValueError(f"Invalid eta values: {minus}, {plus}")
@@ -44,7 +49,7 @@ class Rprop(Optimizer):
     def _init_state(self, param, group) -> dict[str, Any]:
         module = xp(param)
         return {"step": 0, "prev": module.zeros_like(param),
-                "step_size": module.full_like(param, group["lr"])}
+                "step_size": module.full_like(param, learning_rate(group))}
 
     def _update(self, param, grad, state, group, scratch) -> None:
         state["step"] += 1

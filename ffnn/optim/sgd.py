@@ -16,7 +16,13 @@ from ffnn.backend import xp
 from ffnn.kernels import ElementwiseKernel
 from ffnn.optim import _dispatch
 from ffnn.optim._grad import effective_grad
-from ffnn.optim.optimizer import Optimizer, check_implementation, check_number
+from ffnn.optim.optimizer import (
+    Optimizer,
+    check_implementation,
+    check_learning_rate,
+    check_number,
+    learning_rate,
+)
 
 
 def sgd_update(
@@ -126,7 +132,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], "learning rate")
+        check_learning_rate(group["lr"])
         check_number("momentum", group["momentum"], "momentum value")
         check_number("weight_decay", group["weight_decay"], "weight_decay value")
         check_number("dampening", group["dampening"], "dampening value", low=-np.inf)
@@ -140,7 +146,7 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if momentum != 0 and "momentum_buffer" not in state:
             return None  # the first step with momentum makes the buffer: step() runs
-        options = (group["lr"], momentum, group["dampening"], group["weight_decay"],
+        options = (learning_rate(group), momentum, group["dampening"], group["weight_decay"],
                    group["maximize"])
         return SGD_KERNEL, _SGD_FLAGS[bool(group["nesterov"]), momentum != 0], (
             state["momentum_buffer"] if momentum != 0 else None,), self._shared_scalars(
@@ -153,7 +159,7 @@ class SGD(Optimizer):
         if first_step:
             state["momentum_buffer"] = xp(param).empty_like(param)
         sgd_update(
-            param, grad, state.get("momentum_buffer"), scratch, lr=group["lr"],
+            param, grad, state.get("momentum_buffer"), scratch, lr=learning_rate(group),
             momentum=group["momentum"], dampening=group["dampening"],
             weight_decay=group["weight_decay"], nesterov=group["nesterov"],
             maximize=group["maximize"], first_step=first_step,

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from ffnn.optim.optimizer import Optimizer
+from ffnn.tensor import Tensor
 
 
 def check_optimizer(optimizer: Any) -> Optimizer:
@@ -34,6 +35,27 @@ def per_group(name: str, optimizer: Optimizer, value: Any) -> list:
             raise ValueError(f"expected {count} values for {name}, got {len(value)}")
         return list(value)
     return [value] * count
+
+
+def _copy(value: Any) -> Any:
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def group_values(optimizer: Optimizer, key: str) -> list:
+    """Each group's ``key``, a tensor (a tensor lr) as a copy: never the group's own, which
+    the next step fills (torch's ``_param_groups_val_list``)."""
+    return [_copy(group[key]) for group in optimizer.param_groups]
+
+
+def set_group_value(group: dict[str, Any], key: str, value: Any) -> None:
+    """``group[key] = value``, but a tensor there (a tensor lr) is filled with the value in
+    place, so the optimizer's tensor stays the one it was given (torch's
+    ``_update_param_group_val``)."""
+    held = group[key]
+    if isinstance(held, Tensor):
+        held.fill_(value.reshape(()) if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
 
 
 def check_positive_int(name: str, value: Any) -> None:
@@ -105,7 +127,7 @@ class LRScheduler:
         self.optimizer = check_optimizer(optimizer)
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -114,7 +136,7 @@ class LRScheduler:
                         f"resuming a scheduler with last_epoch={last_epoch}; load the "
                         "optimizer's state_dict first (or use last_epoch=-1)"
                     )
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs: list[float] = group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
         self._initial_step()
 
@@ -154,8 +176,8 @@ class LRScheduler:
                 closed_form = getattr(self, "_get_closed_form_lr", None)
                 values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            set_group_value(group, "lr", lr)
+        self._last_lr = group_values(self.optimizer, "lr")
 
     _not_saved: tuple[str, ...] = ("optimizer",)
 

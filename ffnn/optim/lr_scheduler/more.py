@@ -10,7 +10,9 @@ from ffnn.optim.lr_scheduler.base import (
     LRScheduler,
     check_positive_int,
     computing_lr,
+    group_values,
     per_group,
+    set_group_value,
     warn_get_lr_outside_step,
 )
 from ffnn.optim.lr_scheduler.decay import LambdaLR
@@ -123,8 +125,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         with computing_lr(self):
             values = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            set_group_value(group, "lr", lr)
+        self._last_lr = group_values(self.optimizer, "lr")
 
 
 class CyclicLR(LRScheduler):
@@ -143,7 +145,7 @@ class CyclicLR(LRScheduler):
         base_lrs = per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                set_group_value(group, "lr", lr)
         self.max_lrs = per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up

@@ -13,7 +13,9 @@ from ffnn.optim.lr_scheduler.base import (
     LRScheduler,
     check_non_negative_int,
     check_optimizer,
+    group_values,
     per_group,
+    set_group_value,
     warn_epoch_deprecated,
 )
 from ffnn.optim.optimizer import Optimizer
@@ -44,7 +46,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = cooldown
         self.eps = eps
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = group_values(optimizer, "lr")
         self._set_mode(mode, threshold, threshold_mode)
         self._reset()
 
@@ -100,7 +102,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = group_values(self.optimizer, "lr")
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
@@ -116,7 +118,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                set_group_value(group, "lr", new_lr)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)

@@ -9,7 +9,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
-from ffnn.optim.lr_scheduler.base import LRScheduler, check_optimizer
+from ffnn.optim.lr_scheduler.base import (
+    LRScheduler,
+    check_optimizer,
+    group_values,
+    set_group_value,
+)
 from ffnn.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from ffnn.optim.optimizer import Optimizer
 
@@ -65,7 +70,7 @@ class SequentialLR(_Wrapping):
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            set_group_value(group, "lr", group["initial_lr"])
         self._undo_initial_steps(self)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -117,9 +122,9 @@ class ChainedScheduler(_Wrapping):
                     f"but got scheduler {type(scheduler).__name__} at index {i} with another one.")
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = group_values(optimizer, "lr")
 
     def step(self) -> None:
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = group_values(self.optimizer, "lr")
