@@ -212,7 +212,7 @@ def assert_chain_matches_graph(make_model: Callable[[], ffnn.nn.Module], loss_fn
             got = loss_fn(chained(x), y)
             got.backward()
             opt_c.step()
-        np.testing.assert_allclose(float(got), float(expected), rtol=1e-5)
+        np.testing.assert_allclose(_number(got), _number(expected), rtol=1e-5)
     for (name, a), (_, b) in zip(graph.named_parameters(), chained.named_parameters()):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4,
                                    atol=atol, err_msg=name)
@@ -261,3 +261,9 @@ def loss_and_gradient(lib, name: str, x: np.ndarray, y: np.ndarray) -> tuple:
     loss = getattr(lib.nn.functional, name)(mine, lib.from_numpy(y))
     loss.backward()
     return float(loss.detach()), mine.grad.numpy()
+
+
+def _number(value) -> float:
+    """A loss as a float: a tensor's item (float() of one that requires grad warns, as
+    torch's), a compiled step's float as is."""
+    return value.item() if isinstance(value, ffnn.Tensor) else float(value)

@@ -137,7 +137,7 @@ def test_an_array_takes_the_path_of_a_tensor_of_the_same_values():
         model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
         loss = nn.CrossEntropyLoss()(model(make_input(x)), labels)
         loss.backward()
-        results.append([float(loss)] + [p.grad.numpy().copy() for p in model.parameters()])
+        results.append([loss.item()] + [p.grad.numpy().copy() for p in model.parameters()])
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1:], results[1][1:], strict=True):
         assert np.array_equal(a, b)

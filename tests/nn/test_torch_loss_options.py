@@ -133,7 +133,7 @@ def test_module_traversal_and_gradient_helpers():
 
     assert model.apply(init) is model
     assert seen == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
-    assert float(model(ffnn.ones(1, 2)).sum()) == pytest.approx(1.5 * 1.0)
+    assert model(ffnn.ones(1, 2)).sum().item() == pytest.approx(1.5 * 1.0)
     model(ffnn.ones(4, 2)).sum().backward()
     model.zero_grad(set_to_none=False)
     assert all(np.all(np.asarray(p.grad) == 0) for p in model.parameters())
