@@ -54,6 +54,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
     _view_of = None  # (base tensor, index or None) when this tensor's memory is base's
     _view_made = None  # (op class, options) that made this view of its base
     _view_seen = 0  # the shared version count this view's graph was made at
+    _made_in_inference = False  # made inside inference_mode() (is_inference())
 
     def __init__(self, *args, requires_grad: bool = False, dtype=None):
         """torch's legacy constructor: ``Tensor(data)`` the data in the default float dtype
@@ -83,6 +84,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         self._ctx = None
         self._version_box = [0, 0]  # [times changed in place, clock tick of the last change]
         self.requires_grad = False
+        if autograd._inference:
+            self._made_in_inference = True
         if requires_grad:
             self.requires_grad_(True)
 
@@ -97,6 +100,14 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         out.requires_grad = requires_grad
         out._ctx = ctx
         out._version_box = [0, 0]
+        return out
+
+    @classmethod
+    def _make_in_inference(cls, data, requires_grad: bool, ctx) -> Tensor:
+        """``_make`` while an ``inference_mode()`` is on (``autograd`` swaps it in, so the fast
+        path pays nothing outside): the tensor is an inference tensor, as torch's."""
+        out = Tensor._plain_make(data, requires_grad, ctx)
+        out._made_in_inference = True
         return out
 
     # ----- data and grad, as torch's ---------------------------------------------------
@@ -1030,6 +1041,10 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         if self.ndim == 0:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)
+
+
+Tensor._plain_make = Tensor.__dict__["_make"]
+"""``Tensor._make`` outside ``inference_mode()``; ``autograd.mark_inference_tensors`` swaps."""
 
 
 # ----- helpers ------------------------------------------------------------------------

@@ -41,7 +41,8 @@ class ExtraTensorMethods:
         return self
 
     def is_inference(self) -> bool:
-        return False
+        """Whether this tensor was made inside ``inference_mode()``, as torch's."""
+        return self._made_in_inference
 
     @property
     def is_sparse(self) -> bool:

@@ -46,6 +46,15 @@ def is_inference_mode_enabled() -> bool:
     return _inference
 
 
+def mark_inference_tensors(on: bool) -> None:
+    """While an ``inference_mode()`` is on, every tensor made is an inference tensor
+    (``Tensor.is_inference()``): ``Tensor._make`` is swapped for its marking twin, so that
+    the fast path checks nothing outside inference mode."""
+    from ffnn.tensor import Tensor
+
+    Tensor._make = Tensor.__dict__["_make_in_inference"] if on else Tensor._plain_make
+
+
 class _GradMode:
     """Context manager and decorator that sets grad mode to ``self.mode`` inside; as torch's,
     usable with or without parentheses (``@no_grad()`` and ``@no_grad``)."""
@@ -149,10 +158,12 @@ class inference_mode(_GradMode):
         if self.disable:
             _grad_enabled = False
         _inference = self.disable
+        mark_inference_tensors(_inference)
 
     def __exit__(self, *exc):
         global _grad_enabled, _inference
         _grad_enabled, _inference = self.prev, self.prev_inference
+        mark_inference_tensors(_inference)
 
     def __call__(self, fn):
         disable = self.disable

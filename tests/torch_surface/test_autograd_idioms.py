@@ -178,3 +178,20 @@ def test_once_differentiable_relu_and_the_inference_flag_as_torchs():
         assert isinstance(t.dtype, lib.dtype)
         assert lib.manual_seed(3) is lib.default_generator
     assert ffnn.manual_seed(-1).initial_seed() == torch.manual_seed(-1).initial_seed()
+
+
+def _inference_flags(lib):
+    x = lib.ones(3, requires_grad=True)
+    layer = lib.nn.Linear(3, 2)
+    with lib.inference_mode():
+        made = [x * 2, lib.tensor([1.0]), layer(x), lib.zeros(2).argmax()]
+        with lib.inference_mode(False):
+            made.append(x * 2)
+    with lib.no_grad():
+        made.append(x * 2)
+    made += [x * 2, x]
+    return [t.is_inference() for t in made]
+
+
+def test_tensors_made_in_inference_mode_are_inference_tensors():
+    assert _inference_flags(ffnn) == _inference_flags(torch)
