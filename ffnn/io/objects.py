@@ -6,7 +6,10 @@ The file is a checkpoint file (safetensors + JSON, see ``safefile``) of format `
 every tensor's data is a safetensors entry, the structure is JSON with markers:
 
 * ``{"$tensor": name, "parameter": bool, "requires_grad": bool}`` a Tensor or Parameter (the same
-  object saved twice is one entry, loaded as one object: tied weights stay tied);
+  object saved twice is one entry, loaded as one object: tied weights stay tied); distinct
+  tensors over the same array (a state_dict's tied ``enc.weight`` and ``dec.weight``) share
+  one entry too, told apart by ``"object": k``, and load as distinct tensors sharing memory,
+  as torch's storages;
 * ``{"$array": name}`` an ndarray; ``{"$tuple": [...]}``, ``{"$odict": [[k, v], ...]}``,
   ``{"$dict": [[k, v], ...]}`` (keys that are not strings), ``{"$device": "cpu"}``;
 * ``{"$module": id, "class": "module:QualName", "dict": {...}}`` a Module: its class and its
@@ -43,6 +46,7 @@ class _Packer:
         self.tensors: dict[str, np.ndarray] = {}
         self.seen: dict[int, object] = {}  # id -> marker, for objects saved more than once
         self.keep: list = []  # keeps ids valid while packing
+        self.arrays: dict[tuple, list] = {}  # a tensor's array -> [entry name, tensors on it]
 
     def pack(self, value, where: str, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -88,9 +92,18 @@ class _Packer:
         return name
 
     def _tensor(self, tensor: Tensor, where: str) -> dict:
-        return {"$tensor": self._array(np.asarray(tensor.numpy()), where),
-                "parameter": isinstance(tensor, Parameter),
-                "requires_grad": bool(tensor.requires_grad)}
+        array = np.asarray(tensor.numpy())
+        key = (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
+        shared = self.arrays.get(key)
+        if shared is None:
+            shared = self.arrays[key] = [self._array(array, where), 0]
+        else:  # another tensor over the same memory: one entry, loaded sharing it
+            shared[1] += 1
+        marker = {"$tensor": shared[0], "parameter": isinstance(tensor, Parameter),
+                  "requires_grad": bool(tensor.requires_grad)}
+        if shared[1]:
+            marker["object"] = shared[1]
+        return marker
 
     def _mapping(self, value: Mapping, where: str, depth: int):
         items = [(k, self.pack(v, f"{where}[{k!r}]", depth + 1)) for k, v in value.items()]
@@ -200,9 +213,11 @@ class _Unpacker:
 
     def _tensor(self, marker: dict) -> Tensor:
         name = marker["$tensor"]
+        if marker.get("object"):  # a tensor sharing an earlier one's memory: its own object
+            name = f"{name}#{marker['object']}"
         if name in self.tensor_objects:
             return self.tensor_objects[name]
-        array = self._array(name)
+        array = self._array(marker["$tensor"])
         requires_grad = bool(marker.get("requires_grad", False))
         if marker.get("parameter"):
             tensor = Parameter(array, requires_grad=requires_grad)

@@ -147,3 +147,27 @@ def test_a_module_class_the_program_does_not_define_is_refused(tmp_path):
     import sys
 
     assert "not_imported_package" not in sys.modules
+
+
+def _tied_state_dict_after_load(lib):
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = lib.nn.Embedding(5, 3)
+            self.dec = lib.nn.Linear(3, 5)
+            self.dec.weight = self.enc.weight
+
+    buffer = io.BytesIO()
+    lib.save(Tied().state_dict(), buffer)
+    buffer.seek(0)
+    state = lib.load(buffer)
+    state["enc.weight"].add_(1.0)  # one memory under two keys, as torch's storages
+    return (state["enc.weight"] is state["dec.weight"],
+            lib.equal(state["enc.weight"], state["dec.weight"]),
+            state["enc.weight"].data_ptr() == state["dec.weight"].data_ptr(),
+            state["dec.bias"].data_ptr() == state["dec.weight"].data_ptr())
+
+
+def test_tensors_sharing_memory_load_sharing_it_as_torchs():
+    torch = pytest.importorskip("torch")
+    assert _tied_state_dict_after_load(ffnn) == _tied_state_dict_after_load(torch)
