@@ -11,8 +11,17 @@ from collections import Counter, namedtuple
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.utils.data import (BatchSampler, ChainDataset, DataLoader, IterableDataset, Sampler,
-                              SequentialSampler, default_collate, get_worker_info, random_split)
+from torch.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    DataLoader,
+    IterableDataset,
+    Sampler,
+    SequentialSampler,
+    default_collate,
+    get_worker_info,
+    random_split,
+)
 
 rng = np.random.default_rng(2)
 topics = {0: ["goal", "match", "team", "score", "league"], 1: ["stock", "market", "price", "bank", "trade"],
