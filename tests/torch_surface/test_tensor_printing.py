@@ -79,3 +79,19 @@ def test_load_state_dict_result_prints_as_torch():
             state = {k: v for k, v in layer.state_dict().items() if k in keys}
             texts.append(str(layer.load_state_dict(state, strict=strict)))
         assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize("sci_mode", [True, False])
+def test_forced_sci_mode_pads_as_torch(sci_mode):
+    """set_printoptions(sci_mode=...) against the notation the values would choose: the
+    columns are as wide as the forced notation's texts (torch pads a positive entry)."""
+    values = [[0.12573, -0.1321, 0.64042], [100.0, 2.0, -3.0], [1e-6, 2.0, 3.5],
+              [float("nan"), 1.0, -2.5]]
+    try:
+        for lib in (torch, ffnn):
+            lib.set_printoptions(sci_mode=sci_mode)
+        for row in values:
+            assert repr(ffnn.tensor(row)) == repr(torch.tensor(row)), row
+    finally:
+        for lib in (torch, ffnn):
+            lib.set_printoptions(profile="default", sci_mode=None)
