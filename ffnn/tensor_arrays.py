@@ -125,7 +125,13 @@ class ArrayTensorMethods:
         rows, cols = planes.shape[-2:]
         start_row, start_col = max(-offset, 0), max(offset, 0)
         steps = np.arange(max(min(rows - start_row, cols - start_col), 0))
-        return planes[..., steps + start_row, steps + start_col]
+        index = (Ellipsis, steps + start_row, steps + start_col)
+        out = _ops().shape.Diagonal.apply(planes, index=index)
+        if np.shares_memory(out._data, planes._data):  # a view, as torch's: writes reach self
+            out._version_box, out._view_seen = planes._version_box, planes._version_box[0]
+            out._view_of, out._view_made = (planes, index), (_ops().shape.Diagonal,
+                                                             {"index": index})
+        return out
 
     def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
         """Each last-axis vector on the ``offset`` diagonal of a square matrix filling the

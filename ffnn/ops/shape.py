@@ -131,6 +131,22 @@ class GetItem(Op):
         return (SetItem.apply(zeros, grad, index=self.index),)
 
 
+class Diagonal(GetItem):
+    """y = the diagonal x[..., r0 + i, c0 + i] of the last two axes, as a view of x's memory
+    (torch's ``diagonal`` is a view: ``A.diagonal().add_(eps)`` changes A); ``index`` is
+    (Ellipsis, rows, cols), which the gradient and an in-place change through y use."""
+
+    def forward(self, x, index):
+        self.shape, self.dtype, self.index = x.shape, x.dtype, index
+        rows, cols = index[1], index[2]
+        if rows.size == 0 or not isinstance(x, np.ndarray):
+            return x[index]
+        corner = x[..., int(rows[0]):, int(cols[0]):]
+        step = corner.strides[-2] + corner.strides[-1]
+        return np.lib.stride_tricks.as_strided(
+            corner, shape=x.shape[:-2] + (rows.size,), strides=corner.strides[:-2] + (step,))
+
+
 def _is_basic(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in parts)

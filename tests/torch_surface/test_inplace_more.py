@@ -105,3 +105,28 @@ def test_fill_diagonal_in_the_graph_masks_the_similarities_as_torch():
 def test_fill_diagonal_refuses_a_tensor_of_unequal_dims():
     with pytest.raises(RuntimeError, match="all its dimensions of equal length"):
         ffnn.zeros(2, 3, 4).fill_diagonal_(1.0)
+
+
+def _through_the_diagonal(lib):
+    x = lib.tensor(np.arange(12.0).reshape(3, 4))
+    x.diagonal().add_(100.0)  # a ridge term on a covariance: A.diagonal().add_(eps)
+    x.diagonal(offset=1).fill_(-1.0)
+    lib.diagonal(x, offset=-1).mul_(2.0)
+    cube = lib.tensor(np.arange(18.0).reshape(2, 3, 3))
+    cube.diagonal(dim1=0, dim2=2).sub_(50.0)
+    kept = x.diagonal()
+    x.mul_(10.0)  # a later change of the base shows through the view taken before
+    w = lib.tensor(np.arange(9.0), requires_grad=True)
+    y = w.view(3, 3) * 1.0
+    y.diagonal().mul_(3.0)  # in the graph: the base's gradient goes through the change
+    r = lib.ones(3, 3, requires_grad=True)
+    h = r * 1.0
+    d = h.diagonal()
+    h.mul_(2.0)  # the view's gradient follows its base's change
+    ((y ** 2).sum() + (d * lib.tensor([1.0, 2.0, 3.0])).sum()).backward()
+    return (x.tolist(), cube.tolist(), kept.tolist(), y.tolist(), w.grad.tolist(),
+            r.grad.tolist(), x._version)
+
+
+def test_diagonal_is_a_view_that_writes_reach_as_torchs():
+    assert _through_the_diagonal(ffnn) == _through_the_diagonal(torch)
