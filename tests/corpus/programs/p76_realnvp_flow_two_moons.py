@@ -4,7 +4,8 @@ translation nets live in nn.ModuleList, log|det J| summed per layer, the base de
 torch.distributions.MultivariateNormal(torch.zeros(2), torch.eye(2)), the loss
 -(prior.log_prob(z) + logdet).mean(), gradient clipping with clip_grad_norm_, a
 CosineAnnealingWarmRestarts schedule; then the inverse pass checked against the forward,
-sampling from NumPy base noise, and the buffers listed in the state_dict."""
+sampling from NumPy base noise, the sample covariance jittered through cov.diagonal().add_
+before its Cholesky factor, and the buffers listed in the state_dict."""
 # corpus: same-numbers
 import numpy as np
 import torch
@@ -98,7 +99,10 @@ with torch.no_grad():
     base = torch.from_numpy(rng.standard_normal((400, 2)).astype(np.float32))
     samples = flow.inverse(base)
     print("sample mean", samples.mean(0), "std", samples.std(0))
-    print("sample cov", torch.cov(samples.T))
+    cov = torch.cov(samples.T)
+    print("sample cov", cov)
+    cov.diagonal().add_(1e-3)  # jitter before the Cholesky factor
+    print("jittered diagonal", cov.diag(), "cholesky", torch.linalg.cholesky(cov))
     density = flow.log_prob(torch.tensor([[0.0, 0.0], [1.5, -1.0], [-3.0, 3.0]])).exp()
     print("density", density)
     print("prior", flow.prior.mean, flow.prior.covariance_matrix.diagonal(), flow.prior.entropy())
