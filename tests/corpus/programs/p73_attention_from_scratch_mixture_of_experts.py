@@ -5,8 +5,10 @@ F.scaled_dot_product_attention (attn_mask= and is_causal=) and nn.MultiheadAtten
 (key_padding_mask, average_attn_weights=False) with its in_proj weights split by chunk;
 multi-head reshaping with view/transpose/contiguous and einsum; then a top-2 gated
 mixture of experts in nn.ModuleList routing tokens with topk, torch.where and index_add_,
-with a load-balancing auxiliary loss, trained a few steps."""
+with a load-balancing auxiliary loss, trained a few steps; last a nanoGPT-style model whose
+lm_head shares the token embedding's weight, its state_dict saved to an io.BytesIO and loaded."""
 # corpus: same-numbers
+import io
 import math
 
 import numpy as np
@@ -126,3 +128,48 @@ for step in range(25):
         print(f"step {step} loss {loss.item():.5f} aux {aux.item():.4f} tokens per expert {counts.tolist()}")
 print([e.net[0].weight.grad is not None for e in moe.experts])
 print(f"gate grad norm {moe.gate.weight.grad.norm():.4f}")
+
+
+# a nanoGPT-style language model whose output layer shares the token embedding's weight
+class TinyGPT(nn.Module):
+    def __init__(self, vocab=7, dim=8, block=6):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocab, dim), nn.Embedding(block, dim)
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ln = nn.LayerNorm(dim)
+        self.lm_head = nn.Linear(dim, vocab, bias=False)
+        self.wte.weight = self.lm_head.weight  # weight tying
+
+    def forward(self, idx, targets=None):
+        pos = torch.arange(0, idx.size(1), dtype=torch.long)
+        x = self.wte(idx) + self.wpe(pos)
+        q, k, v = self.qkv(self.ln(x)).split(x.size(-1), dim=2)
+        x = x + self.proj(F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        logits = self.lm_head(x)
+        loss = None if targets is None else F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        return logits, loss
+
+
+gpt = TinyGPT()
+with torch.no_grad():
+    for p_ in gpt.parameters():
+        p_.copy_(t(*p_.shape, scale=0.3))
+print("tied", gpt.wte.weight is gpt.lm_head.weight, "params", sum(p_.numel() for p_ in gpt.parameters()))
+seq = torch.tensor([[0, 1, 2, 3, 4, 5, 6], [3, 4, 5, 6, 0, 1, 2]])
+opt = torch.optim.AdamW(gpt.parameters(), lr=3e-2, weight_decay=0.1)
+for step in range(30):
+    _, loss = gpt(seq[:, :-1], seq[:, 1:].contiguous())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(gpt.parameters(), 1.0)
+    opt.step()
+    if step % 10 == 0:
+        print(f"gpt step {step} loss {loss.item():.4f}")
+buffer = io.BytesIO()
+torch.save(gpt.state_dict(), buffer)
+buffer.seek(0)
+state = torch.load(buffer, weights_only=True)
+print(len(state), state["wte.weight"].data_ptr() == state["lm_head.weight"].data_ptr())
+clone = TinyGPT()
+clone.load_state_dict(state)
+print("same logits", torch.equal(clone(seq[:, :-1])[0], gpt(seq[:, :-1])[0]), clone.wte.weight is clone.lm_head.weight)
