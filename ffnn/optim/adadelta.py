@@ -100,7 +100,8 @@ class Adadelta(Optimizer):
                  foreach: bool | None = None, capturable: bool = False,
                  differentiable: bool = False):
         check_implementation(type(self).__name__, differentiable)
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:

@@ -23,4 +23,4 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True,
                          foreach=foreach, capturable=capturable,
-                         differentiable=differentiable)
+                         differentiable=differentiable, fused=fused)

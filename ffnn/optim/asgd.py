@@ -38,7 +38,8 @@ class ASGD(Optimizer):
                  differentiable: bool = False, capturable: bool = False):
         check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        capturable=capturable)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:

@@ -157,6 +157,36 @@ def _take_names(group: dict[str, Any]) -> None:
     group["params"] = [param for _, param in group["params"]]
 
 
+TORCH_KEY_ORDER = {name: tuple(keys.split()) for name, keys in {
+    "SGD": "lr momentum dampening weight_decay nesterov maximize foreach differentiable fused",
+    "Adam": "lr betas eps weight_decay amsgrad maximize foreach capturable differentiable fused "
+            "decoupled_weight_decay",
+    "RMSprop": "lr momentum alpha eps centered weight_decay capturable foreach maximize "
+               "differentiable",
+    "Adagrad": "lr lr_decay eps weight_decay initial_accumulator_value foreach maximize "
+               "differentiable fused",
+    "Adadelta": "lr rho eps weight_decay maximize capturable foreach differentiable",
+    "Adamax": "lr betas eps weight_decay foreach maximize differentiable capturable",
+    "NAdam": "lr betas eps weight_decay momentum_decay decoupled_weight_decay maximize foreach "
+             "capturable differentiable",
+    "RAdam": "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+             "differentiable",
+    "Rprop": "lr etas step_sizes foreach maximize differentiable capturable",
+    "ASGD": "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable",
+}.items()}
+"""torch's order of each built-in optimizer's defaults (a group's keys print and iterate in
+it); AdamW's is Adam's."""
+TORCH_KEY_ORDER["AdamW"] = TORCH_KEY_ORDER["Adam"]
+
+
+def in_torch_order(name: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    """``defaults`` with the keys ``TORCH_KEY_ORDER`` lists for optimizer ``name`` first, in
+    that order, then any others."""
+    order = TORCH_KEY_ORDER.get(name, ())
+    ordered = {key: defaults[key] for key in order if key in defaults}
+    return {**ordered, **defaults}
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -173,7 +203,7 @@ class Optimizer:
                 f"dicts. Received: params of type {type(params).__name__}"
             )
         self._check_group(defaults)
-        self.defaults = dict(defaults)
+        self.defaults = in_torch_order(type(self).__name__, defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch: dict[tuple, list] = {}

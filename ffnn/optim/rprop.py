@@ -37,7 +37,8 @@ class Rprop(Optimizer):
                  differentiable: bool = False):
         check_implementation(type(self).__name__, differentiable)
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        capturable=capturable)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:

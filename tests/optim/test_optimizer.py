@@ -278,9 +278,19 @@ def test_a_gradient_of_the_wrong_shape_is_reported():
         ffnn.optim.SGD([p], lr=0.1).step()
 
 
-def test_repr_lists_the_groups():
-    text = repr(ffnn.optim.Adam(make_params(ffnn, initial_arrays()[0]), lr=0.1))
-    assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.1" in text
+@pytest.mark.parametrize("name, options", [
+    ("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", {}), ("AdamW", dict(lr=1e-3)),
+    ("RMSprop", {}), ("Adagrad", {}), ("Adadelta", {}), ("Adamax", {}), ("NAdam", {}),
+    ("RAdam", {}), ("Rprop", {}), ("ASGD", {}), ("LBFGS", {}),
+    ("Adam", dict(foreach=False, capturable=True)), ("SGD", dict(lr=0.1, fused=False))])
+def test_groups_and_printout_are_torchs(name, options):
+    """The same keys, in the same order (foreach, fused, differentiable, capturable
+    included), and ``print(optimizer)`` prints the same text."""
+    ours = getattr(ffnn.optim, name)([Parameter(np.zeros(3))], **options)
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))], **options)
+    assert list(ours.param_groups[0]) == list(theirs.param_groups[0])
+    assert list(ours.defaults) == list(theirs.defaults)
+    assert repr(ours) == repr(theirs)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
