@@ -126,18 +126,15 @@ def normal(generator, shape: tuple, dtype, mean: float = 0.0, std: float = 1.0) 
 
 def _box_muller(blocks: np.ndarray, work: np.dtype, mean: float, std: float) -> np.ndarray:
     """Blocks [k, 16] of uniforms to normals: the pairs (j, j + 8) of each block, in
-    ``work`` precision (the functions evaluated in float64 and rounded, as correctly rounded
-    ``logf`` / ``cosf`` give them)."""
+    ``work`` precision (θ = 2π·u2 rounded from float64, as torch's double constant makes it;
+    the functions are NumPy's in ``work``, within an ulp or two of the C library's)."""
     one = work.type(1)
-    u1 = (one - blocks[:, :8]).astype(np.float64)
-    u2 = blocks[:, 8:].astype(np.float64)
-    radius = np.sqrt((-2.0 * np.log(u1).astype(work)).astype(np.float64)).astype(work)
-    theta = (TWO_PI * u2).astype(work).astype(np.float64)
-    cos, sin = np.cos(theta).astype(work), np.sin(theta).astype(work)
+    radius = np.sqrt(work.type(-2) * np.log(one - blocks[:, :8]))
+    theta = (TWO_PI * blocks[:, 8:].astype(np.float64)).astype(work)
     out = np.empty_like(blocks)
-    scale, shift = np.float64(work.type(std)), np.float64(work.type(mean))
-    out[:, :8] = ((radius * cos).astype(np.float64) * scale + shift).astype(work)
-    out[:, 8:] = ((radius * sin).astype(np.float64) * scale + shift).astype(work)
+    scale, shift = work.type(std), work.type(mean)
+    out[:, :8] = _fma(radius * np.cos(theta), scale, shift, work)
+    out[:, 8:] = _fma(radius * np.sin(theta), scale, shift, work)
     return out
 
 
