@@ -283,13 +283,16 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if dtype is None:
         tensors = [a.dtype for a, v in ((mean_a, mean), (std_a, std)) if isinstance(v, Tensor)]
         dtype = tensors[0] if tensors else None
-    if mean_a.ndim == std_a.ndim == 0:  # torch's normal_(mean, std) of the whole tensor
-        array = torch_stream.normal(generator, shape, dtypes.to_dtype(dtype), float(mean_a),
-                                    float(std_a))
-        return _new(array, requires_grad, device)
-    draw = torch_stream.normal(generator, shape, np.float64)
-    array = (mean_a + std_a * draw).astype(dtypes.to_dtype(dtype))
-    return _new(array, requires_grad, device)
+    dtype = dtypes.to_dtype(dtype)
+    mean_given, std_given = (isinstance(v, Tensor) or np.ndim(a) for v, a in
+                             ((mean, mean_a), (std, std_a)))
+    if not std_given:  # torch's: normal_(mean, std), or normal_(0, std) + mean
+        array = torch_stream.normal(generator, shape, dtype, 0.0 if mean_given else
+                                    float(mean_a), float(std_a))
+        return _new(array + mean_a.astype(dtype) if mean_given else array, requires_grad,
+                    device)
+    array = torch_stream.normal(generator, shape, dtype) * std_a.astype(dtype)  # then + mean
+    return _new(array + mean_a.astype(dtype), requires_grad, device)
 
 
 def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:

@@ -87,6 +87,21 @@ def _check_positive(name: str, what: str, value) -> None:
         raise RuntimeError(f"{name} expects {what} > 0.0, but found {what}={value}")
 
 
+def _torchs_draw(generator, rows: np.ndarray, count: int, replacement: bool):
+    """torch's multinomial where the generator draws torch's numbers (else None): with
+    replacement by its cumulative sums; without, the first ``count`` of w / q, q ~ Exp(1) in
+    the weights' dtype (torch's exponential race)."""
+    from ffnn import torch_stream
+
+    if replacement:
+        return torch_stream.categories(generator, rows, count)
+    clocks = torch_stream.exponentials(generator, rows.shape, rows.dtype) \
+        if rows.dtype.kind == "f" else None
+    if clocks is None:
+        return None
+    return np.argsort(-(rows / clocks), axis=-1, kind="stable")[:, :count]
+
+
 class SamplingTensorMethods:
     """Mixed into ``ffnn.Tensor``: ``multinomial``, ``bernoulli`` and the in-place fills
     ``exponential_``, ``geometric_``, ``cauchy_``, ``log_normal_`` (``random_``,
@@ -107,10 +122,12 @@ class SamplingTensorMethods:
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                                f"replacement. Received: num_samples={num_samples}, "
                                f"{weights.shape[-1]} categories")
-        rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
-        draw = _with_replacement if replacement else _without_replacement
-        samples = draw(rows, num_samples, _rng(generator)) if rows.size else \
-            np.zeros((rows.shape[0], num_samples), np.int64)
+        rows = weights.reshape(-1, weights.shape[-1])
+        samples = _torchs_draw(generator, rows, num_samples, replacement) if rows.size else None
+        if samples is None:
+            draw = _with_replacement if replacement else _without_replacement
+            samples = draw(rows.astype(np.float64), num_samples, _rng(generator)) \
+                if rows.size else np.zeros((rows.shape[0], num_samples), np.int64)
         return _plain(samples.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
 
     def bernoulli(self, p: float | None = None, *, generator=None):
@@ -134,7 +151,11 @@ class SamplingTensorMethods:
         """Fill with Exp(λ) samples: density λ·e^{-λx} on x ≥ 0, mean 1/λ."""
         _check_float(self, "exponential_")
         _check_positive("exponential_", "lambda", lambd)
-        self._overwrite(_rng(generator).standard_exponential(self.shape) / lambd)
+        from ffnn import torch_stream
+
+        drawn = torch_stream.exponentials(generator, self.shape, self.numpy().dtype, lambd)
+        self._overwrite(_rng(generator).standard_exponential(self.shape) / lambd
+                        if drawn is None else drawn)
         return self
 
     def geometric_(self, p: float, *, generator=None):

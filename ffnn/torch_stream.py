@@ -180,6 +180,33 @@ def random_int64(generator) -> int:
     return int(random64(bits_of(generator), 1)[0] % np.uint64(1 << 63))
 
 
+def categories(generator, weights: np.ndarray, count: int) -> np.ndarray | None:
+    """torch's ``multinomial(weights, count, replacement=True)`` of rows [R, K] (float32 or
+    float64): per row the running sums of the weights in their dtype, divided by the total,
+    the last made 1; per sample a float64 uniform u and the first category whose sum is at
+    least u. None where the generator does not draw torch's numbers."""
+    if not exact(generator) or weights.dtype not in (np.float32, np.float64):
+        return None
+    bits = bits_of(generator)
+    out = np.empty((weights.shape[0], count), np.int64)
+    for row, w in enumerate(weights):
+        sums = np.cumsum(w, dtype=w.dtype)
+        sums = sums / sums[-1]
+        sums[-1] = 1
+        out[row] = np.searchsorted(sums.astype(np.float64), _unit(bits, count, np.dtype(
+            np.float64)), side="left")
+    return out
+
+
+def exponentials(generator, shape: tuple, dtype, rate: float = 1.0) -> np.ndarray | None:
+    """torch's serial ``exponential_(rate)``: -log1p(-u) / rate of float64 uniforms u, in
+    ``dtype``. None where the generator does not draw torch's numbers."""
+    if not exact(generator):
+        return None
+    u = _unit(bits_of(generator), math.prod(shape), np.dtype(np.float64))
+    return (-1.0 / rate * np.log1p(-u)).astype(dtype).reshape(shape)
+
+
 def skip_permutation(generator, n: int) -> None:
     """Move on as ``randperm(n)`` would, computing nothing (torch's RandomSampler draws one
     permutation more than it uses: ``randperm(n)[:0]`` after the whole ones)."""

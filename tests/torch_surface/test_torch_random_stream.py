@@ -47,7 +47,8 @@ def test_normal_draws_are_torchs_and_the_stream_goes_on_alike(seed):
         return [lib.randn(1000), lib.randn(1001), lib.randn(5), lib.randn(3),
                 lib.randn(40, dtype=lib.float64), lib.randn(2, dtype=lib.float64),
                 lib.empty(64).normal_(1.0, 2.0), lib.normal(0.5, 3.0, size=(20,)),
-                lib.rand(8)]
+                lib.normal(2 * lib.ones(20, 2), 1), lib.normal(0.5, lib.full((17,), 2.0)),
+                lib.normal(lib.ones(3), lib.full((3,), 0.5)), lib.rand(8)]
 
     theirs, ours = _both(seed, draw)
     for i, (t, o) in enumerate(zip(theirs, ours)):
@@ -132,3 +133,19 @@ def test_a_pcg64_state_of_an_older_checkpoint_still_draws():
     torch_generator = torch.Generator().manual_seed(2)
     np.testing.assert_array_equal(ffnn.randperm(6, generator=generator).numpy(),
                                   torch.randperm(6, generator=torch_generator).numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_multinomial_and_exponential_draws_are_torchs(dtype):
+    weights = np.array([[0.1, 0.5, 0.4, 0.0], [1.0, 2.0, 3.0, 4.0]])
+
+    def draw(lib):
+        p = lib.tensor(weights, dtype=getattr(lib, dtype))
+        return [lib.multinomial(p, 12, replacement=True), lib.multinomial(p[0], 5, True),
+                lib.multinomial(p, 1), lib.multinomial(p, 3), p[1].multinomial(2),
+                lib.empty(20, dtype=getattr(lib, dtype)).exponential_(2.0), lib.rand(3)]
+
+    theirs, ours = _both(13, draw)
+    for i, (t, o) in enumerate(zip(theirs, ours)):
+        assert o.dtype == t.dtype, i
+        np.testing.assert_array_equal(o, t, err_msg=f"draw {i}")
