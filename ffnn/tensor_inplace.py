@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn import autograd, torch_stream
-from ffnn import random as _random
 from ffnn.errors import RuntimeValueError
 
 
@@ -275,7 +274,8 @@ class InPlaceMethods:
         return self
 
     def bernoulli_(self, p: float = 0.5, generator=None):
-        self._overwrite(_random.rng(generator).random(self.shape) < p)
+        p = p._data if hasattr(p, "_data") else p
+        self._overwrite(torch_stream.bernoulli(generator, self.shape, p))
         return self
 
 

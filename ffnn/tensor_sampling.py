@@ -143,8 +143,11 @@ class SamplingTensorMethods:
                                    "not). Received: input outside [0, 1]")
         else:
             _check_in("bernoulli", "p", p, 0, 1, closed=True)
-            probs = p
-        draw = _rng(generator).random(self.shape) < probs
+            probs = float(p)
+        from ffnn import torch_stream
+
+        draw = torch_stream.bernoulli(generator, self.shape, np.broadcast_to(probs, self.shape)
+                                      if isinstance(probs, np.ndarray) else probs)
         return _plain(draw.astype(self.numpy().dtype))
 
     def exponential_(self, lambd: float = 1.0, *, generator=None):

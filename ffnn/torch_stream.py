@@ -207,6 +207,26 @@ def exponentials(generator, shape: tuple, dtype, rate: float = 1.0) -> np.ndarra
     return (-1.0 / rate * np.log1p(-u)).astype(dtype).reshape(shape)
 
 
+def bernoulli_bits(bits: np.random.BitGenerator, n: int, p: float) -> np.ndarray:
+    """torch's ``bernoulli_(p)`` (a number p) as bools: a float64 uniform u per element,
+    true where u < p (dropout's keep mask is ``bernoulli_(1 - p)``)."""
+    raw = random64(bits, n) & np.uint64((1 << 53) - 1)
+    return raw < np.uint64(math.ceil(p * 2.0**53))
+
+
+def bernoulli(generator, shape: tuple, p) -> np.ndarray:
+    """torch's ``bernoulli_(p)`` as bools of ``shape``: a number p, or float64 probabilities
+    (an array), against float64 uniforms, other probabilities against float32 ones (24 bits
+    of a 32-bit draw), element by element, true where u < p."""
+    n = math.prod(shape)
+    if not exact(generator):
+        return _random.rng(generator).random(shape) < p
+    if not isinstance(p, np.ndarray):  # a number
+        return bernoulli_bits(bits_of(generator), n, float(p)).reshape(shape)
+    width = np.dtype(np.float64 if p.dtype == np.float64 else np.float32)
+    return _unit(bits_of(generator), n, width).reshape(shape) < p.astype(width)
+
+
 def skip_permutation(generator, n: int) -> None:
     """Move on as ``randperm(n)`` would, computing nothing (torch's RandomSampler draws one
     permutation more than it uses: ``randperm(n)[:0]`` after the whole ones)."""

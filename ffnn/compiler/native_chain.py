@@ -46,6 +46,7 @@ from ffnn.compiler.fused_running import RunningStatistics
 from ffnn.kernels import blas_split, native
 from ffnn.nn.chain_layers import BATCH_NORM_MODULE
 from ffnn.ops import norms
+from ffnn.ops.dropout import keep_scale
 from ffnn.ops.shape import FlattenFeatures
 
 MAX_BYTES = MMAP_THRESHOLD
@@ -233,7 +234,7 @@ class NativeChain:
                 p, rng = (layers[block.dropout_layer][2][key] for key in ("p", "rng"))
                 keep, scale = (_view(work, *found[key]) for key in ("keep", "scale"))
                 fused.mask_fields(table, at, keep, p, rng, layout)  # drawn in the kernel
-                scale[0] = 0.0 if p >= 1 else 1 / (1 - p)
+                scale[0] = 0.0 if p >= 1 else keep_scale(p, scale.dtype)
             if block.norm is norms.BatchNorm:
                 options = layers[block.norm_layer][2]
                 module = options.get(BATCH_NORM_MODULE)

@@ -9,6 +9,7 @@ import numpy as np
 from ffnn import random as _random
 from ffnn.nn.functional import check_dropout_probability
 from ffnn.nn.normalization import _DropoutNd
+from ffnn.ops.dropout import keep_mask, keep_scale
 from ffnn.tensor import Tensor
 
 
@@ -27,8 +28,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if p == 1.0:
         scale = np.zeros(channels, input.dtype)
     else:
-        kept = _random.rng(generator).random(channels) >= p
-        scale = kept.astype(input.dtype) * input.dtype.type(1 / (1 - p))
+        kept = keep_mask(_random.rng(generator), channels, p)
+        scale = kept.astype(input.dtype) * keep_scale(p, input.dtype)
     mask = Tensor._make(scale, False, None)
     return input._inplace(lambda x: x * mask) if inplace else input * mask
 

@@ -28,9 +28,9 @@ class Dropout(Op):
             return x * self.scale
         keep = keep_mask(rng, x.shape, p)
         if accel.usable(x):
-            self.keep, self.factor = keep, 1 / (1 - p)
+            self.keep, self.factor = keep, keep_scale(p, x.dtype)
             return _apply_mask(x, keep, self.factor)
-        self.keep, self.scale = None, m.asarray(keep, dtype=x.dtype) * x.dtype.type(1 / (1 - p))
+        self.keep, self.scale = None, m.asarray(keep, dtype=x.dtype) * keep_scale(p, x.dtype)
         return x * self.scale
 
     def backward(self, grad):
@@ -53,6 +53,14 @@ DROPOUT = ElementwiseKernel("dropout", reads=("x", "keep"), writes=("y",),
                             body="y = x * (scale if keep else 0.0)", scalars=("scale",))
 """y = x · s where the keep mask (bool) is set, else x · 0: the reference's product with
 mask · s, s = 1/(1 - p) rounded to x's dtype; forward (x) and backward (dL/dy) alike."""
+
+
+def keep_scale(p: float, dtype: np.dtype) -> float:
+    """What a kept element is multiplied by, torch's: 1 / (1 - p) divided in ``dtype``
+    (float32: 1/(1 - 0.15) is 1.1764705, one ulp under 1/0.85 rounded once), as a Python
+    float (the kernels take their scalars as float64; this one is exact in ``dtype``)."""
+    dtype = np.dtype(dtype)
+    return float(dtype.type(1) / dtype.type(1 - p))
 
 
 def _apply_mask(x: np.ndarray, keep: np.ndarray, scale: float) -> np.ndarray:
@@ -112,6 +120,14 @@ def keep_mask(rng: np.random.Generator, shape: tuple, p: float,
     by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits.
     ``out``: a C-contiguous bool array of ``shape`` to write the mask into."""
     n = math.prod(shape)
+    if isinstance(rng.bit_generator, np.random.MT19937):  # torch's numbers: bernoulli_(1 - p)
+        from ffnn.torch_stream import bernoulli_bits
+
+        keep = bernoulli_bits(rng.bit_generator, n, 1 - p).reshape(shape)
+        if out is None:
+            return keep
+        out[...] = keep
+        return out
     key, threshold = mask_key(rng, p)
     if accel.enabled:  # one compiled call, at any size (NumPy's takes ten passes)
         keep = np.empty(shape, bool) if out is None else out
