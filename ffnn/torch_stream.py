@@ -34,6 +34,9 @@ import numpy as np
 from ffnn import random as _random
 
 TWO_PI = 2.0 * math.pi
+CHUNK = 1 << 18
+"""Elements drawn and transformed at a time (a multiple of 16): the 64-bit temporaries of a
+chunk stay a few MiB, so initialising a large layer needs little beyond its own array."""
 
 
 def bits_of(generator: _random.Generator | None) -> np.random.BitGenerator:
@@ -73,9 +76,12 @@ def uniform(generator, shape: tuple, dtype, low: float = 0.0, high: float = 1.0)
         return _random.rng(generator).uniform(low, high, shape).astype(dtype)
     n = math.prod(shape)
     work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
-    x = _unit(bits_of(generator), n, work)
+    bits, out = bits_of(generator), np.empty(n, work)
     a, b = work.type(low), work.type(high)
-    return _fma(x, b - a, a, work).astype(dtype).reshape(shape)
+    for start in range(0, n, CHUNK):
+        part = out[start:start + CHUNK]
+        part[:] = _fma(_unit(bits, part.size, work), b - a, a, work)
+    return out.astype(dtype, copy=False).reshape(shape)
 
 
 def _fma(x: np.ndarray, y, z, work: np.dtype) -> np.ndarray:
@@ -114,14 +120,17 @@ def normal(generator, shape: tuple, dtype, mean: float = 0.0, std: float = 1.0) 
         values = _normal_pairs(generator, n)
         return (values * std + mean).astype(dtype).reshape(shape)
     work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
-    bits = bits_of(generator)
-    data = _unit(bits, n, work)
+    bits, data = bits_of(generator), np.empty(n, work)
+    for start in range(0, n, CHUNK):  # every uniform first, in order
+        data[start:start + CHUNK] = _unit(bits, min(CHUNK, n - start), work)
     whole = n - n % 16
-    data[:whole] = _box_muller(data[:whole].reshape(-1, 16), work, mean, std).reshape(-1)
+    for start in range(0, whole, CHUNK):
+        part = data[start:min(start + CHUNK, whole)]
+        part[:] = _box_muller(part.reshape(-1, 16), work, mean, std).reshape(-1)
     if n % 16:
         data[n - 16:] = _box_muller(_unit(bits, 16, work).reshape(1, 16), work, mean,
                                     std).reshape(-1)
-    return data.astype(dtype).reshape(shape)
+    return data.astype(dtype, copy=False).reshape(shape)
 
 
 def _box_muller(blocks: np.ndarray, work: np.dtype, mean: float, std: float) -> np.ndarray:

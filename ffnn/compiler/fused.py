@@ -47,7 +47,7 @@ from ffnn.nn.chain_layers import (
     dropout_options,
 )
 from ffnn.ops.activations import SIGMOID, LogSoftmax, PointwiseOp
-from ffnn.ops.dropout import DROPOUT, keep_mask, keep_scale, mask_key
+from ffnn.ops.dropout import DROPOUT, keep_scale, mask_key
 from ffnn.ops.norms import update_running
 from ffnn.optim.adam import ADAM_KERNEL, Adam, adam_kernel_scalars
 from ffnn.optim.adamw import AdamW
@@ -82,10 +82,6 @@ def mask_fields(table: np.ndarray, at: int, keep: np.ndarray, p: float, rng,
     draw, as ``nn.Dropout``."""
     if p >= 1:
         keep.fill(False)
-        table[at + kernel.MASK_ENTRY] = 0
-        return
-    if isinstance(rng.bit_generator, np.random.MT19937):  # torch's mask, drawn here
-        keep_mask(rng, keep.shape, p, out=keep)
         table[at + kernel.MASK_ENTRY] = 0
         return
     key, threshold = mask_key(rng, p)

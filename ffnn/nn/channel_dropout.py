@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import random as _random
+from ffnn import torch_stream
 from ffnn.nn.functional import check_dropout_probability
 from ffnn.nn.normalization import _DropoutNd
-from ffnn.ops.dropout import keep_mask, keep_scale
+from ffnn.ops.dropout import keep_scale
 from ffnn.tensor import Tensor
 
 
@@ -28,7 +28,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if p == 1.0:
         scale = np.zeros(channels, input.dtype)
     else:
-        kept = keep_mask(_random.rng(generator), channels, p)
+        kept = torch_stream.bernoulli(generator, channels, 1.0 - p)  # torch's, few draws
         scale = kept.astype(input.dtype) * keep_scale(p, input.dtype)
     mask = Tensor._make(scale, False, None)
     return input._inplace(lambda x: x * mask) if inplace else input * mask

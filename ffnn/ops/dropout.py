@@ -120,14 +120,6 @@ def keep_mask(rng: np.random.Generator, shape: tuple, p: float,
     by one; compiled (``ffnn._kernels.keep_mask``) when numba is at hand, the same bits.
     ``out``: a C-contiguous bool array of ``shape`` to write the mask into."""
     n = math.prod(shape)
-    if isinstance(rng.bit_generator, np.random.MT19937):  # torch's numbers: bernoulli_(1 - p)
-        from ffnn.torch_stream import bernoulli_bits
-
-        keep = bernoulli_bits(rng.bit_generator, n, 1 - p).reshape(shape)
-        if out is None:
-            return keep
-        out[...] = keep
-        return out
     key, threshold = mask_key(rng, p)
     if accel.enabled:  # one compiled call, at any size (NumPy's takes ten passes)
         keep = np.empty(shape, bool) if out is None else out
