@@ -73,7 +73,7 @@ class Generator:
         torch's (``ffnn.torch_stream.exact``) until the next ``manual_seed``."""
         kind = state.get("bit_generator") if isinstance(state, dict) else None
         if kind is not None and kind != type(self._rng.bit_generator).__name__:
-            self._rng = np.random.Generator(getattr(np.random, kind)())
+            self._rng = np.random.Generator(bit_generator_of(kind)())
 
     def set_stream(self, state: dict, index: int) -> Generator:
         """Continue from the PCG64 ``state`` (a bit generator's ``.state``) advanced by
@@ -115,6 +115,20 @@ class Generator:
         self.normal_cache = state.get("normal_cache")
 
 
+BIT_GENERATORS = {"MT19937": np.random.MT19937, "PCG64": np.random.PCG64}
+"""The bit generators a saved state may name: torch's (MT19937) and the Trainer's epochs'."""
+
+
+def bit_generator_of(kind) -> type:
+    """The bit generator class a saved state names; ValueError for any other name (a
+    checkpoint's state never picks an arbitrary attribute of ``numpy.random``)."""
+    found = BIT_GENERATORS.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        raise ValueError(f"generator state: bit_generator must be one of "
+                         f"{sorted(BIT_GENERATORS)}. Received: {kind!r}")
+    return found
+
+
 def _enter_stream(bits: np.random.BitGenerator, state: dict, index: int) -> None:
     """Put ``bits`` at ``state``, then on its ``index``-th stream: advanced by ``index · 2⁶⁴``
     draws (PCG64), or jumped ``index`` times 2¹²⁸ draws (MT19937)."""
@@ -130,7 +144,7 @@ def state_at(position: tuple) -> dict:
     """The bit generator's state (JSON-able) at a :meth:`Generator.position`."""
     state, index = position
     if index:
-        bits = getattr(np.random, state["bit_generator"])()
+        bits = bit_generator_of(state["bit_generator"])()
         _enter_stream(bits, state, index)
         state = bits.state
     return jsonable(state)

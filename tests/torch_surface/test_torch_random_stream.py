@@ -170,3 +170,9 @@ def test_bernoulli_channel_dropout_and_the_dropout_scale_are_torchs(p):
     kept = dropped != 0
     scale = np.float32(1) / np.float32(1 - p)
     np.testing.assert_array_equal(dropped[kept], x[kept] * scale)
+
+
+def test_a_state_naming_another_bit_generator_is_refused():
+    generator = ffnn.Generator(0)
+    with pytest.raises(ValueError, match="bit_generator must be one of"):
+        generator.set_state({"seed": 1, "bit_generator": {"bit_generator": "seed", "state": {}}})
