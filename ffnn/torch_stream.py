@@ -37,6 +37,8 @@ TWO_PI = 2.0 * math.pi
 CHUNK = 1 << 18
 """Elements drawn and transformed at a time (a multiple of 16): the 64-bit temporaries of a
 chunk stay a few MiB, so initialising a large layer needs little beyond its own array."""
+SWAPS_IN_PYTHON = 256
+"""Above this many, ``randperm``'s swaps run compiled (``ffnn.kernels.permutation``)."""
 
 
 def bits_of(generator: _random.Generator | None) -> np.random.BitGenerator:
@@ -247,11 +249,18 @@ def permutation(generator, n: int) -> np.ndarray:
     """torch's ``randperm(n)`` (int64)."""
     if not exact(generator):
         return _random.rng(generator).permutation(n).astype(np.int64)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    offsets = (random32(bits_of(generator), n - 1) %
+               np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+    from ffnn import accel
+
+    if accel.enabled and n > SWAPS_IN_PYTHON:
+        from ffnn.kernels.permutation import swaps
+
+        return swaps(offsets)
     order = list(range(n))
-    if n > 1:
-        offsets = (random32(bits_of(generator), n - 1) %
-                   np.arange(n, 1, -1, dtype=np.uint64)).tolist()
-        for i, z in enumerate(offsets):
-            j = i + z
-            order[i], order[j] = order[j], order[i]
+    for i, z in enumerate(offsets.tolist()):
+        j = i + z
+        order[i], order[j] = order[j], order[i]
     return np.array(order, dtype=np.int64)

@@ -29,6 +29,7 @@ def test_uniform_and_integer_draws_are_torchs_bit_for_bit(seed):
     def draw(lib):
         return [lib.rand(1000), lib.rand(7, 3, dtype=lib.float64), lib.randint(-5, 17, (300,)),
                 lib.randint(0, 2**40, (20,)), lib.randint(9, (4,)), lib.randperm(500),
+                lib.randperm(100),
                 lib.empty(600).uniform_(-0.3, 0.3), lib.empty(50).uniform_(2, 5),
                 lib.empty(9, dtype=lib.float64).uniform_(-1, 3),
                 lib.empty(5, dtype=lib.int64).random_(0, 10),
