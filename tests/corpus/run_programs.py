@@ -4,7 +4,9 @@
 (``runpy``) in a fresh working folder, with its printed output captured; with ``--ffnn`` its
 imports are first swapped to ffnn (``swap_imports``) and nothing else changes. The report
 maps each program's file name to ``{"stdout": …, "error": traceback or null, "seconds": …}``.
-Process-wide settings a program may change (default dtype) are restored between programs.
+Process-wide settings a program may change (default dtype) are restored between programs;
+the temporary folders a program makes (``tempfile.mkdtemp()``) lie in its working folder and
+go with it.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ def _run_one(path: Path, use_ffnn: bool, workdir: Path) -> dict:
     script = workdir / path.name
     script.write_text(source, encoding="utf-8")
     captured, error = io.StringIO(), None
-    old_cwd, old_argv = os.getcwd(), sys.argv
+    old_cwd, old_argv, old_tempdir = os.getcwd(), sys.argv, tempfile.tempdir
     os.chdir(workdir)
     sys.argv = [str(script)]
+    tempfile.tempdir = str(workdir)  # a program's mkdtemp() goes with its folder
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(captured):
@@ -44,6 +47,7 @@ def _run_one(path: Path, use_ffnn: bool, workdir: Path) -> dict:
     finally:
         os.chdir(old_cwd)
         sys.argv = old_argv
+        tempfile.tempdir = old_tempdir
     return {"stdout": captured.getvalue(), "error": error,
             "seconds": round(time.perf_counter() - start, 3)}
 
