@@ -287,10 +287,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     mean_given, std_given = (isinstance(v, Tensor) or np.ndim(a) for v, a in
                              ((mean, mean_a), (std, std_a)))
     if not std_given:  # torch's: normal_(mean, std), or normal_(0, std) + mean
-        array = torch_stream.normal(generator, shape, dtype, 0.0 if mean_given else
-                                    float(mean_a), float(std_a))
-        return _new(array + mean_a.astype(dtype) if mean_given else array, requires_grad,
-                    device)
+        shift = 0.0 if mean_given else float(mean_a)
+        array = torch_stream.normal(generator, shape, dtype, shift, float(std_a))
+        if mean_given:
+            array = array + mean_a.astype(dtype)
+        return _new(array, requires_grad, device)
     array = torch_stream.normal(generator, shape, dtype) * std_a.astype(dtype)  # then + mean
     return _new(array + mean_a.astype(dtype), requires_grad, device)
 

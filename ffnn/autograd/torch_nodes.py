@@ -54,8 +54,9 @@ def _linear(fn, options) -> str:
     after its last layer, a Linear, has that layer's W and b last among its inputs and
     records its output's dimensions (``out_ndim``)."""
     parents = fn.__dict__.get("parents", ())
-    if type(fn).__name__ == "Linear":
-        x, bias = (parents + (None, None, None))[0], (parents + (None, None, None))[2]
+    if type(fn).__name__ == "Linear":  # (x, W, b), b None without a bias
+        padded = tuple(parents) + (None, None, None)
+        x, bias = padded[0], padded[2]
         ndim = 2 if x is None else x.ndim
     else:
         bias, ndim = (parents[-1] if parents else None), fn.__dict__.get("out_ndim", 2)
