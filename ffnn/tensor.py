@@ -412,36 +412,17 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
         """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
         returns replaces the gradient (for a leaf, before it is added to ``.grad``). Returns a
         handle whose ``remove()`` takes the hook off."""
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from collections import OrderedDict
-
-        from ffnn.nn.hooks import RemovableHandle
-
-        owner = self if self._ctx is None else self._ctx
-        registry = owner.__dict__.setdefault("_grad_hooks", OrderedDict())
-        handle = RemovableHandle(registry)
-        registry[handle.id] = hook
-        return handle
+        return _registered(self, self if self._ctx is None else self._ctx, "_grad_hooks", hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` each time a backward has added to this leaf's ``.grad`` (after
         its ``register_hook`` hooks; the hook must return None). Returns a handle whose
         ``remove()`` takes the hook off; RuntimeError on a non-leaf or a tensor that does not
         require grad."""
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._ctx is not None:
+        if self.requires_grad and self._ctx is not None:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors")
-        from collections import OrderedDict
-
-        from ffnn.nn.hooks import RemovableHandle
-
-        registry = self.__dict__.setdefault("_post_accumulate_grad_hooks", OrderedDict())
-        handle = RemovableHandle(registry)
-        registry[handle.id] = hook
-        return handle
+        return _registered(self, self, "_post_accumulate_grad_hooks", hook)
 
     def retain_grad(self) -> None:
         """Keep this intermediate's gradient in ``.grad`` after backward (leaves always do)."""
@@ -1132,6 +1113,22 @@ def _shape_args(shape: tuple, keyword=None) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def _registered(tensor: Tensor, owner, registry_name: str, hook):
+    """``hook`` added to the ordered registry ``registry_name`` of ``owner`` (the tensor or
+    its graph node); its removable handle. RuntimeError, as torch's, where ``tensor`` does
+    not require grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    from collections import OrderedDict
+
+    from ffnn.nn.hooks import RemovableHandle
+
+    registry = owner.__dict__.setdefault(registry_name, OrderedDict())
+    handle = RemovableHandle(registry)
+    registry[handle.id] = hook
+    return handle
 
 
 def _compared(x: Tensor, other) -> tuple:
