@@ -97,6 +97,34 @@ def install() -> None:
     if implementation is None or None in bases:
         return
     implementation._locator_classes[:0] = [_stamped(base) for base in bases]
+    _lock_saves(getattr(caching, "IndexDataCacheFile", None))
+
+
+def _lock_saves(cache_file: type | None) -> None:
+    """numba's ``IndexDataCacheFile.save`` under an exclusive lock on a file beside the
+    index. The save reads the index, picks the first data file name it does not list, writes
+    the index and then the data: two processes compiling two signatures of one function at
+    once (the test workers, one per dtype) both picked ``.1``, and the index could then map
+    one signature to the other's machine code (numba's "can't unbox array" at the next
+    call). Nothing where the class or ``fcntl`` (POSIX) is missing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    save = getattr(cache_file, "save", None)
+    if save is None or getattr(save, "locked", False):
+        return
+
+    def locked_save(self, key, data):
+        with open(f"{self._index_path}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return save(self, key, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    locked_save.locked = True
+    cache_file.save = locked_save
 
 
 def _named(module, name: str):
