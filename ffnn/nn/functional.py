@@ -543,6 +543,17 @@ def _optional_array(value, like: Tensor, name: str):
     return array
 
 
+def _check_unit_interval(name: str, values: np.ndarray, what: str) -> None:
+    """torch's check of ``binary_cross_entropy``'s arguments: every element in [0, 1] (NaN
+    is not)."""
+    if values.size and not ((values >= 0) & (values <= 1)).all():
+        found = "NaN" if np.isnan(values).any() else \
+            f"values in [{values.min():.4g}, {values.max():.4g}]"
+        raise RuntimeValueError(
+            f"binary_cross_entropy: all elements of {name} should be between 0 and 1 "
+            f"({what}). Received: {found}")
+
+
 def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """L = reduce(-w (y log p + (1-y) log(1-p))) on probabilities p ∈ [0, 1]; ``weight``
@@ -552,12 +563,9 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     target = _target(target, input)
     _check_same_shape("BCELoss", input, target)
     loss_dtypes.check_same_dtype(input, target)
-    p = input._data
-    if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
-        raise RuntimeValueError(
-            "binary_cross_entropy expects probabilities in [0, 1] (apply sigmoid, or use "
-            f"BCEWithLogitsLoss on logits). Received: values in [{p.min():.4g}, {p.max():.4g}]"
-        )
+    _check_unit_interval("input", input._data, "probabilities (apply sigmoid, or use "
+                         "BCEWithLogitsLoss on logits)")
+    _check_unit_interval("target", target._data, "labels or label probabilities")
     return losses.BCELoss.apply(input, target, weight=_optional_array(weight, input, "weight"),
                                 reduction=reduction)
 

@@ -144,6 +144,22 @@ def test_bce_of_saturated_probabilities_is_clamped_without_warnings():
     assert ours.numpy()[:2].tolist() == [100.0, 100.0]
 
 
+@pytest.mark.parametrize("p, y, argument", [
+    ([0.5, 0.5], [0.0, 2.0], "target"), ([0.5, 0.5], [-0.5, 1.0], "target"),
+    ([0.5, 0.5], [0.0, np.nan], "target"), ([1.5, 0.5], [0.0, 1.0], "input"),
+    ([0.5, np.nan], [0.0, 1.0], "input"), ([1.5, 0.5], [0.0, 2.0], "input")])
+def test_bce_refuses_what_torch_refuses(p, y, argument):
+    """Probabilities or targets outside [0, 1], or NaN: torch raises (the input checked
+    first), and so does ffnn, naming the same argument; a target of 2 was taken silently."""
+    with pytest.raises(RuntimeError, match=f"all elements of {argument} should be"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
+    with pytest.raises(RuntimeError, match=f"all elements of {argument} should be between "
+                                           "0 and 1 .*Received"):
+        ffnn.nn.functional.binary_cross_entropy(ffnn.tensor(p), ffnn.tensor(y))
+    with pytest.raises(RuntimeError, match=f"all elements of {argument}"):
+        ffnn.nn.BCELoss()(ffnn.tensor(p), ffnn.tensor(y))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("options", [{}, {"weight": True}, {"pos_weight": True},
                                      {"weight": True, "pos_weight": True}], ids=str)
