@@ -80,7 +80,8 @@ def test_bce_weight_and_pos_weight(rng):
     def weights(lib, *arrays):
         return [lib.tensor(a) for a in arrays]
 
-    check_op(lambda lib, a, b: lib.nn.BCELoss(weight=weights(lib, weight)[0])(a, b), p, y)
+    soft = rng.uniform(0.05, 0.95, (6, 3))  # the target's gradient too: inside [0, 1]
+    check_op(lambda lib, a, b: lib.nn.BCELoss(weight=weights(lib, weight)[0])(a, b), p, soft)
     check_op(lambda lib, a, b: lib.nn.BCEWithLogitsLoss(pos_weight=weights(lib, pos_weight)[0])(
         a, b), logits, y)
     check_op(lambda lib, a, b: lib.nn.functional.binary_cross_entropy_with_logits(
