@@ -3,7 +3,7 @@
 
 Every factory takes ``dtype=``, ``device=`` (``'cpu'``; a GPU raises, see ``ffnn.device``) and
 ``requires_grad=``. Random factories draw from ``generator`` or the global seeded generator
-(``ffnn.manual_seed``); they give other numbers than torch's generator for the same seed.
+(``ffnn.manual_seed``); they give torch's numbers for the same seed (``ffnn.torch_stream``).
 """
 
 from __future__ import annotations

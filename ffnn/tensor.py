@@ -950,7 +950,8 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
             from_, to = 0, from_
         from ffnn import torch_stream
 
-        self._overwrite(torch_stream.integers(generator, self.shape, self._data.dtype, from_, to))
+        dtype = self._data.dtype
+        self._fill_drawn(lambda shape: torch_stream.integers(generator, shape, dtype, from_, to))
         return self
 
     def gather(self, dim: int, index, *, sparse_grad: bool = False):

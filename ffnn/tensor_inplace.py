@@ -264,20 +264,30 @@ class InPlaceMethods:
         self._overwrite(src.astype(self._data.dtype, copy=False))
         return self
 
+    def _fill_drawn(self, draw, *alongside) -> None:
+        """Overwrite with ``draw(shape, *alongside)``'s values, drawn in this tensor's memory
+        order as torch's in-place random fills are (``torch_stream.in_memory_order``)."""
+        self._overwrite(torch_stream.in_memory_order(self._data, draw, *alongside))
+
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None):
-        self._overwrite(torch_stream.normal(generator, self.shape, self._data.dtype, mean, std))
+        dtype, serial = self._data.dtype, not self._data.flags.c_contiguous
+        self._fill_drawn(lambda shape: torch_stream.normal(generator, shape, dtype, mean, std,
+                                                           serial))
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None, **kwargs):
         a, b = kwargs.get("from", a), kwargs.get("to", b)
-        self._overwrite(torch_stream.uniform(generator, self.shape, self._data.dtype, a, b))
+        dtype = self._data.dtype
+        self._fill_drawn(lambda shape: torch_stream.uniform(generator, shape, dtype, a, b))
         return self
 
     def bernoulli_(self, p: float = 0.5, generator=None):
         p = p._data if hasattr(p, "_data") else p
-        self._overwrite(torch_stream.bernoulli(generator, self.shape, p))
+        if isinstance(p, np.ndarray):
+            self._fill_drawn(lambda shape, q: torch_stream.bernoulli(generator, shape, q), p)
+        else:
+            self._fill_drawn(lambda shape: torch_stream.bernoulli(generator, shape, p))
         return self
-
 
 def _assign(target: np.ndarray, index, value) -> None:
     """``target[index] = value``, a value with more dims than the slot taken without its

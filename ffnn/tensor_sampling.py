@@ -2,9 +2,8 @@
 forms).
 
 Every draw comes from ``generator`` or ffnn's global seeded generator (``ffnn.manual_seed``),
-so a seed reproduces the samples; the streams are ffnn's own, not torch's, so the numbers
-differ from torch's for the same seed. Samples are outside any graph (torch does not
-differentiate them either).
+torch's numbers for the same seed (``ffnn.torch_stream``). Samples are outside any graph
+(torch does not differentiate them either).
 """
 
 from __future__ import annotations
@@ -156,28 +155,43 @@ class SamplingTensorMethods:
         _check_positive("exponential_", "lambda", lambd)
         from ffnn import torch_stream
 
-        drawn = torch_stream.exponentials(generator, self.shape, self.numpy().dtype, lambd)
-        self._overwrite(_rng(generator).standard_exponential(self.shape) / lambd
-                        if drawn is None else drawn)
+        def draw(shape):
+            drawn = torch_stream.exponentials(generator, shape, self._data.dtype, lambd)
+            return _rng(generator).standard_exponential(shape) / lambd if drawn is None \
+                else drawn
+
+        self._fill_drawn(draw)
         return self
 
     def geometric_(self, p: float, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success:
-        P(k) = (1-p)^{k-1}·p for k = 1, 2, …"""
+        P(k) = (1-p)^{k-1}·p for k = 1, 2, … (torch's: ⌈log u / log(1 - p)⌉)."""
         _check_in("geometric_", "p", p, 0, 1, closed=False)
-        self._overwrite(_rng(generator).geometric(p, self.shape))
+        from ffnn import torch_stream
+
+        dtype = self._data.dtype
+        self._fill_drawn(lambda shape: torch_stream.geometrics(generator, shape, dtype, p))
         return self
 
     def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
-        """Fill with Cauchy samples: density 1 / (πσ(1 + ((x - median)/σ)²))."""
+        """Fill with Cauchy samples: density 1 / (πσ(1 + ((x - median)/σ)²)) (torch's:
+        median + σ·tan(π(u - ½)))."""
         _check_float(self, "cauchy_")
         _check_positive("cauchy_", "sigma", sigma)
-        self._overwrite(median + sigma * _rng(generator).standard_cauchy(self.shape))
+        from ffnn import torch_stream
+
+        dtype = self._data.dtype
+        self._fill_drawn(lambda shape: torch_stream.cauchys(generator, shape, dtype, median,
+                                                            sigma))
         return self
 
     def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
         """Fill with exp(N(mean, std²)) samples (``mean`` and ``std`` are of the log)."""
         _check_float(self, "log_normal_")
         _check_positive("log_normal_", "std", std)
-        self._overwrite(_rng(generator).lognormal(mean, std, self.shape))
+        from ffnn import torch_stream
+
+        dtype = self._data.dtype
+        self._fill_drawn(lambda shape: torch_stream.log_normals(generator, shape, dtype, mean,
+                                                                std))
         return self

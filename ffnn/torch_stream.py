@@ -7,17 +7,22 @@ into values as torch's kernels do (``ATen/core/TransformationHelper.h``,
 ``DistributionsHelper.h``, ``native/cpu/DistributionTemplates.h``):
 
 - a 64-bit draw is two 32-bit ones, the first its high half;
-- uniform on [a, b): ``x = (draw & (2ᵈ - 1)) · 2⁻ᵈ`` with d the dtype's mantissa bits (24 from
-  a 32-bit draw for float32, 53 from a 64-bit one for float64), then ``x · (b - a) + a`` in
-  the dtype;
+- uniform on [a, b): ``x = (draw & (2ᵈ - 1)) · 2⁻ᵈ`` with d the mantissa bits of the dtype
+  or float32, the wider (24 from a 32-bit draw for float16 and float32, 53 from a 64-bit one
+  for float64), then ``x · (b - a) + a`` in that precision, rounded to the dtype, a value
+  rounded up to b made a;
 - normal: from 16 elements on, every element is first a uniform on [0, 1), then each block
   of 16 is 8 Box–Muller pairs (u1 = 1 - xⱼ, u2 = xⱼ₊₈: r = √(-2 log u1), θ = 2π u2,
   xⱼ = r cos θ · σ + μ, xⱼ₊₈ = r sin θ · σ + μ), and a partial last block is 16 fresh
-  uniforms for the last 16 elements; below 16, pairs of float64 uniforms (u1, u2):
+  uniforms for the last 16 elements; below 16 (and for a non-contiguous tensor), pairs of
+  float64 uniforms (u1, u2):
   r = √(-2 log1p(-u2)), θ = 2π u1, r cos θ now and r sin θ kept for the next sample;
 - integers on [low, low + range): ``draw % range + low`` (a 64-bit draw from a range of 2³²);
   ``random_()`` of int64: a 64-bit draw modulo 2⁶³;
-- ``randperm(n)``: 0..n-1, then for each i < n - 1 a swap of i with i + (draw % (n - i)).
+- ``randperm(n)``: 0..n-1, then for each i < n - 1 a swap of i with i + (draw % (n - i));
+- ``cauchy_``, ``geometric_``, ``exponential_`` and ``log_normal_``: a float64 uniform (or
+  normal, one after another) per element, transformed in float64;
+- an in-place fill visits the tensor's elements in memory order (``in_memory_order``).
 
 Integers and uniform values are torch's bit for bit; normal values to within an ulp or two
 of the transcendental functions (torch's own differ between its AVX2 and AVX-512 builds).
@@ -39,6 +44,31 @@ CHUNK = 1 << 18
 chunk stay a few MiB, so initialising a large layer needs little beyond its own array."""
 SWAPS_IN_PYTHON = 256
 """Above this many, ``randperm``'s swaps run compiled (``ffnn.kernels.permutation``)."""
+
+
+def in_memory_order(array: np.ndarray, draw, *alongside: np.ndarray) -> np.ndarray:
+    """``draw(shape, *alongside)``'s values (drawn in C order) laid out in ``array``'s memory
+    order: torch's in-place fills visit a tensor's elements as they lie in memory (its
+    TensorIterator orders the dimensions by stride), so a transposed tensor gets the values
+    of its contiguous original, transposed. ``alongside``: arrays broadcast to ``array``'s
+    shape that go with each element (bernoulli_'s probabilities), reordered alike."""
+    axes = memory_axes(array)
+    if axes is None:
+        return draw(array.shape, *alongside)
+    shape = tuple(array.shape[a] for a in axes)
+    values = draw(shape, *(np.broadcast_to(x, array.shape).transpose(axes) for x in alongside))
+    return values.transpose(np.argsort(axes))
+
+
+def memory_axes(array: np.ndarray) -> list[int] | None:
+    """``array``'s axes from the largest stride to the smallest (the order its elements lie
+    in memory), or None where that is their own order."""
+    if array.flags.c_contiguous:
+        return None
+    axes = sorted(range(array.ndim), key=lambda a: -abs(array.strides[a]) if array.shape[a] > 1
+                  else 0)  # axes of length 1 last: they order nothing
+    long = [a for a in axes if array.shape[a] > 1]
+    return None if long == sorted(long) else axes
 
 
 def bits_of(generator: _random.Generator | None) -> np.random.BitGenerator:
@@ -80,10 +110,25 @@ def uniform(generator, shape: tuple, dtype, low: float = 0.0, high: float = 1.0)
     work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
     bits, out = bits_of(generator), np.empty(n, work)
     a, b = work.type(low), work.type(high)
+    wraps = _reaches(work, a, b)
     for start in range(0, n, CHUNK):
         part = out[start:start + CHUNK]
         part[:] = _fma(_unit(bits, part.size, work), b - a, a, work)
-    return out.astype(dtype, copy=False).reshape(shape)
+        if wraps:
+            part[part == b] = a
+    values = out.astype(dtype, copy=False)
+    if dtype != work:
+        values[values == dtype.type(high)] = dtype.type(low)
+    return values.reshape(shape)
+
+
+def _reaches(work: np.dtype, a, b) -> bool:
+    """Whether x·(b - a) + a of the largest uniform x (1 - 2⁻ᵈ) rounds up to b in ``work``:
+    only then has ``uniform`` values to make a (most ranges never get there)."""
+    largest = 1.0 - 2.0 ** -(np.finfo(work).nmant + 1)
+    if work != np.float64:  # the float64 product is exact, one rounding to ``work``
+        return bool(work.type(largest * float(b - a) + float(a)) >= b)
+    return bool(_fma(np.array([largest]), b - a, a, work)[0] >= b)
 
 
 def _fma(x: np.ndarray, y, z, work: np.dtype) -> np.ndarray:
@@ -112,13 +157,16 @@ def _two_product(p: np.ndarray, q: np.float64) -> tuple:
     return product, ((ph * qh - product) + ph * ql + pl * qh) + pl * ql
 
 
-def normal(generator, shape: tuple, dtype, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
-    """torch's ``normal_(mean, std)`` of a tensor of ``shape`` and float ``dtype``."""
+def normal(generator, shape: tuple, dtype, mean: float = 0.0, std: float = 1.0,
+           serial: bool = False) -> np.ndarray:
+    """torch's ``normal_(mean, std)`` of a tensor of ``shape`` and float ``dtype``; ``serial``:
+    of a non-contiguous tensor, whose normals torch draws one after another (as below 16
+    elements)."""
     dtype = np.dtype(dtype)
     if not exact(generator):
         return _random.rng(generator).normal(mean, std, shape).astype(dtype)
     n = math.prod(shape)
-    if n < 16:
+    if n < 16 or serial:
         values = _normal_pairs(generator, n)
         return (values * std + mean).astype(dtype).reshape(shape)
     work = np.dtype(np.float32 if dtype.itemsize < 4 else dtype)
@@ -150,22 +198,38 @@ def _box_muller(blocks: np.ndarray, work: np.dtype, mean: float, std: float) -> 
 
 
 def _normal_pairs(generator, n: int) -> np.ndarray:
-    """``n`` standard normals (float64) one at a time, torch's ``normal_distribution<double>``,
-    the second of each pair kept on the generator for its next normal draw."""
+    """``n`` standard normals (float64) one after another, torch's
+    ``normal_distribution<double>``: the generator's kept normal first, then Box–Muller pairs
+    of float64 uniforms, the second of the last pair kept on the generator when one is
+    left over."""
     gen = generator or _random.default_generator
-    bits = bits_of(generator)
     out = np.empty(n)
-    for i in range(n):
-        cached = gen.normal_cache
-        if cached is not None:
-            out[i], gen.normal_cache = cached, None
-            continue
-        u1, u2 = _unit(bits, 2, np.dtype(np.float64))
-        r = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = TWO_PI * u1
-        gen.normal_cache = r * math.sin(theta)
-        out[i] = r * math.cos(theta)
+    start = 0
+    if n and gen.normal_cache is not None:
+        out[0], gen.normal_cache, start = gen.normal_cache, None, 1
+    pairs = (n - start + 1) // 2
+    u = unit64(bits_of(generator), 2 * pairs).reshape(pairs, 2)
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+    theta = TWO_PI * u[:, 0]
+    both = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+    out[start:] = both[:n - start]
+    if (n - start) % 2:
+        gen.normal_cache = float(both[-1])
     return out
+
+
+def box_muller_pair(u1: float, u2: float) -> tuple[float, float]:
+    """One pair of ``_normal_pairs`` from Python floats: (r cos θ, r sin θ),
+    r = √(-2·log1p(-u2)), θ = 2π·u1."""
+    radius = math.sqrt(-2.0 * math.log1p(-u2))
+    theta = TWO_PI * u1
+    return radius * math.cos(theta), radius * math.sin(theta)
+
+
+def unit64(bits: np.random.BitGenerator, n: int) -> np.ndarray:
+    """``n`` float64 uniforms on [0, 1), 53 bits of a 64-bit draw each (torch's
+    ``uniform_real_distribution<double>``)."""
+    return _unit(bits, n, np.dtype(np.float64))
 
 
 def integers(generator, shape: tuple, dtype, low: int, high: int) -> np.ndarray:
@@ -210,12 +274,40 @@ def categories(generator, weights: np.ndarray, count: int) -> np.ndarray | None:
 
 
 def exponentials(generator, shape: tuple, dtype, rate: float = 1.0) -> np.ndarray | None:
-    """torch's serial ``exponential_(rate)``: -log1p(-u) / rate of float64 uniforms u, in
+    """torch's serial ``exponential_(rate)``: -1/rate · log(1 - u) of float64 uniforms u, in
     ``dtype``. None where the generator does not draw torch's numbers."""
     if not exact(generator):
         return None
-    u = _unit(bits_of(generator), math.prod(shape), np.dtype(np.float64))
-    return (-1.0 / rate * np.log1p(-u)).astype(dtype).reshape(shape)
+    u = unit64(bits_of(generator), math.prod(shape))
+    return (-1.0 / rate * np.log(1.0 - u)).astype(dtype).reshape(shape)
+
+
+def cauchys(generator, shape: tuple, dtype, median: float, sigma: float) -> np.ndarray:
+    """torch's ``cauchy_(median, sigma)``: median + σ·tan(π(u - ½)) of float64 uniforms u,
+    in ``dtype``."""
+    if not exact(generator):
+        return (median + sigma * _random.rng(generator).standard_cauchy(shape)).astype(dtype)
+    u = unit64(bits_of(generator), math.prod(shape))
+    return (median + sigma * np.tan(math.pi * (u - 0.5))).astype(dtype).reshape(shape)
+
+
+def geometrics(generator, shape: tuple, dtype, p: float) -> np.ndarray:
+    """torch's ``geometric_(p)``: ⌈log u / log(1 - p)⌉ of float64 uniforms u, in ``dtype``."""
+    if not exact(generator):
+        return _random.rng(generator).geometric(p, shape).astype(dtype)
+    u = unit64(bits_of(generator), math.prod(shape))
+    with np.errstate(divide="ignore"):
+        trials = np.ceil(np.log(u) / math.log(1.0 - p))
+    return trials.astype(dtype).reshape(shape)
+
+
+def log_normals(generator, shape: tuple, dtype, mean: float, std: float) -> np.ndarray:
+    """torch's ``log_normal_(mean, std)``: exp(x·std + mean) of normals x drawn one after
+    another (``normal_distribution<double>``), in ``dtype``."""
+    if not exact(generator):
+        return _random.rng(generator).lognormal(mean, std, shape).astype(dtype)
+    x = _normal_pairs(generator, math.prod(shape))
+    return np.exp(x * std + mean).astype(dtype).reshape(shape)
 
 
 def bernoulli_bits(bits: np.random.BitGenerator, n: int, p: float) -> np.ndarray:

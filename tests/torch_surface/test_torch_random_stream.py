@@ -177,3 +177,59 @@ def test_a_state_naming_another_bit_generator_is_refused():
     generator = ffnn.Generator(0)
     with pytest.raises(ValueError, match="bit_generator must be one of"):
         generator.set_state({"seed": 1, "bit_generator": {"bit_generator": "seed", "state": {}}})
+
+
+def _compare(theirs, ours, exact, rtol=1e-6):
+    """Each draw's dtype, shape and values: bit for bit for the indices in ``exact``, else to
+    ``rtol`` (float64 transcendental functions, an ulp apart between libm builds)."""
+    for i, (t, o) in enumerate(zip(theirs, ours)):
+        assert o.dtype == t.dtype and o.shape == t.shape, i
+        if i in exact:
+            np.testing.assert_array_equal(o, t, err_msg=f"draw {i}")
+        else:
+            np.testing.assert_allclose(o, t, rtol=rtol, atol=rtol, err_msg=f"draw {i}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_geometric_cauchy_and_log_normal_fills_are_torchs(dtype):
+    """geometric_ (integers too), cauchy_ and log_normal_ draw each element from float64
+    uniforms (log_normal_ normals one after another, an odd count keeping the last one)."""
+    def draw(lib):
+        kind = getattr(lib, dtype)
+        return [lib.empty(40, dtype=kind).geometric_(0.3),
+                lib.empty(6, dtype=lib.int64).geometric_(0.05),
+                lib.empty(30, dtype=kind).cauchy_(1.0, 2.0),
+                lib.empty(33, dtype=kind).log_normal_(0.5, 0.25), lib.randn(3),
+                lib.empty(4, dtype=kind).log_normal_(), lib.rand(3)]
+
+    theirs, ours = _both(5, draw)
+    _compare(theirs, ours, exact={0, 1, 6}, rtol=1e-6)
+
+
+def test_in_place_fills_of_non_contiguous_tensors_are_torchs():
+    """torch fills a tensor in the order its elements lie in memory (a transposed tensor
+    gets its contiguous original's numbers, transposed) and draws a non-contiguous tensor's
+    normals one after another, however many."""
+    def draw(lib):
+        p = lib.linspace(0.05, 0.95, 60).reshape(3, 20)
+        return [lib.empty(5, 20).t().normal_(), lib.empty(3, 4).t().normal_(1.0, 2.0),
+                lib.empty(4, 40)[:, ::2].normal_(), lib.empty(2, 3, 4).permute(2, 0, 1).uniform_(),
+                lib.empty(20, 3).t().bernoulli_(p), lib.empty(6, 5).t().exponential_(),
+                lib.empty(7, 3, dtype=lib.int64).t().random_(0, 100),
+                lib.empty(1, 30).t().uniform_(-1, 1), lib.rand(3)]
+
+    theirs, ours = _both(17, draw)
+    _compare(theirs, ours, exact={3, 4, 5, 6, 7, 8}, rtol=1e-5)
+
+
+def test_uniform_values_rounded_up_to_the_top_are_the_bottom_as_torchs():
+    """float16 uniforms are float32 ones rounded to float16, and torch makes a value rounded
+    up to the upper bound the lower one (float16's 1.0 of rand; a float32 range far from 0)."""
+    def draw(lib):
+        return [lib.rand(20000, dtype=lib.float16),
+                lib.empty(3000, dtype=lib.float16).uniform_(-2, 3),
+                lib.empty(2000).uniform_(1e6, 1e6 + 1), lib.rand(3)]
+
+    theirs, ours = _both(0, draw)
+    assert (theirs[0] == 0).sum() > 0 and (theirs[2] == 1e6).sum() > 0  # the case is met
+    _compare(theirs, ours, exact={0, 1, 2, 3})
