@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import random as _random
+from ffnn import torch_serial
 from ffnn.functions_more import _as_tensor
 from ffnn.tensor import Tensor
 
@@ -27,7 +27,7 @@ def bernoulli(input, p: float | None = None, *, generator=None) -> Tensor:
 
 def poisson(input, generator=None) -> Tensor:
     """Poisson(λ) counts for each rate λ of ``input`` (float, λ ≥ 0), in ``input``'s dtype:
-    P(k) = λᵏ e^{-λ} / k!.
+    P(k) = λᵏ e^{-λ} / k!; torch's numbers (``ffnn.torch_serial``).
 
     Raises RuntimeError for a negative, NaN or infinite rate."""
     rates = _as_tensor(input).numpy()
@@ -39,5 +39,4 @@ def poisson(input, generator=None) -> Tensor:
                            "(NaN is not)")
     if not np.all(np.isfinite(rates)):
         raise RuntimeError("invalid Poisson rate, expected a finite rate. Received: inf")
-    counts = _random.rng(generator).poisson(rates.astype(np.float64))
-    return Tensor._make(counts.astype(rates.dtype), False, None)
+    return Tensor._make(torch_serial.poisson(generator, rates), False, None)

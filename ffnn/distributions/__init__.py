@@ -3,8 +3,8 @@
 ``entropy``, moments, ``cdf``/``icdf`` and ``kl_divergence``, all built from ffnn's
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
-Samples come from ffnn's seeded generator (``ffnn.manual_seed``): reproducible, but other
-numbers than torch's for the same seed.
+Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
+seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``).
 """
 
 from ffnn.distributions import constraints

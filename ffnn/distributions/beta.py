@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import autograd
-from ffnn import random as _random
+from ffnn import autograd, torch_serial
 from ffnn.distributions import constraints
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.utils import as_size, broadcast_all, is_number
@@ -68,13 +67,14 @@ class Beta(ExponentialFamily):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def sample(self, sample_shape: tuple = ()) -> Tensor:
-        """Draws of shape ``sample_shape + batch_shape``, outside any graph."""
+        """Draws of shape ``sample_shape + batch_shape``, outside any graph: torch's, the
+        first of a Dirichlet draw of (α, β) (γ_α / (γ_α + γ_β), γ ~ Gamma(·, 1))."""
         shape = tuple(self._extended_shape(sample_shape))
         with autograd.no_grad():
-            a, b = (c.expand(shape).numpy() for c in (self.concentration1,
-                                                      self.concentration0))
-            draw = np.asarray(_random.rng().beta(a, b), self.concentration1.dtype)
-        return Tensor._make(draw, False, None)
+            pairs = np.stack([c.expand(shape).numpy() for c in (self.concentration1,
+                                                                self.concentration0)], -1)
+            draw = torch_serial.dirichlet(None, pairs)[..., 0]
+        return Tensor._make(np.ascontiguousarray(draw), False, None)
 
     def _log_beta(self) -> Tensor:
         """log B(α, β) = lgamma α + lgamma β − lgamma(α + β)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ffnn import random as _random
+import numpy as np
+
 from ffnn.distributions import constraints
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.utils import as_size, broadcast_all, is_number
@@ -49,10 +50,10 @@ class Exponential(ExponentialFamily):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape: tuple = ()) -> Tensor:
-        """E/λ, E ~ Exp(1)."""
+        """E/λ, E ~ Exp(1) (torch's ``rate.new(shape).exponential_() / rate``)."""
         shape = tuple(self._extended_shape(sample_shape))
-        draw = _random.rng().standard_exponential(shape).astype(self.rate.dtype)
-        return Tensor._make(draw, False, None) / self.rate
+        draw = Tensor._make(np.empty(shape, self.rate.dtype), False, None).exponential_()
+        return draw / self.rate
 
     def log_prob(self, value: Tensor) -> Tensor:
         """log λ - λx."""

@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ffnn import autograd, dtypes
-from ffnn import random as _random
+from ffnn import autograd, dtypes, torch_stream
 from ffnn.nn import functional as F
 from ffnn.size import Size
 from ffnn.tensor import Tensor
@@ -43,15 +42,15 @@ def broadcast_all(*values) -> tuple[Tensor, ...]:
 
 
 def standard_normal(shape, dtype) -> Tensor:
-    """N(0, 1) noise of ``shape`` from ffnn's global generator, outside any graph."""
-    draw = _random.rng().standard_normal(tuple(shape)).astype(dtype)
-    return Tensor._make(draw, False, None)
+    """N(0, 1) noise of ``shape`` from the global generator, outside any graph: torch's
+    ``_standard_normal`` (``empty(shape).normal_()``), the same numbers."""
+    return Tensor._make(torch_stream.normal(None, tuple(shape), dtype), False, None)
 
 
 def uniform(shape, dtype, low: float = 0.0, high: float = 1.0) -> Tensor:
-    """U[low, high) noise of ``shape`` from ffnn's global generator, outside any graph."""
-    draw = _random.rng().uniform(low, high, tuple(shape)).astype(dtype)
-    return Tensor._make(draw, False, None)
+    """U[low, high) noise of ``shape`` from the global generator, outside any graph: torch's
+    ``rand(shape)`` / ``empty(shape).uniform_(low, high)``, the same numbers."""
+    return Tensor._make(torch_stream.uniform(None, tuple(shape), dtype, low, high), False, None)
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:

@@ -191,6 +191,46 @@ def _compare(theirs, ours, exact, rtol=1e-6):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_distribution_samples_are_torchs(dtype):
+    """torch.distributions draw through rand, normal_, exponential_, uniform_, bernoulli and
+    multinomial: ffnn's give the same samples, and leave the stream where torch's does."""
+    def draw(lib):
+        D, kind = lib.distributions, getattr(lib, dtype)
+        loc, scale = lib.tensor([0.5, -1.0, 2.0], dtype=kind), lib.tensor([1.0, 0.5, 3.0],
+                                                                           dtype=kind)
+        probs = lib.tensor([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]], dtype=kind)
+        cov = lib.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=kind)
+        return [D.Uniform(loc - 1, loc + scale).sample((7,)),
+                D.Bernoulli(probs).sample((4,)), D.Categorical(probs).sample((9,)),
+                D.OneHotCategorical(probs[0]).sample((5,)),
+                D.Normal(loc, scale).sample((2,)), D.Normal(loc, scale).rsample((9,)),
+                D.Normal(0.0, 1.0).sample((40,)), D.Exponential(scale).sample((6,)),
+                D.Laplace(loc, scale).sample((5,)),
+                D.MultivariateNormal(loc[:2], cov).sample((4,)),
+                lib.nn.functional.gumbel_softmax(probs.log(), tau=0.5), lib.rand(3)]
+
+    theirs, ours = _both(21, draw)
+    _compare(theirs, ours, exact={0, 1, 2, 3, 11}, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_beta_and_poisson_samples_are_torchs(dtype):
+    """Beta samples torch's Dirichlet of (α, β) (gamma rejection sampling, which draws normals
+    and keeps the second of a pair), poisson its product and transformed-rejection samplers:
+    the same numbers, and the stream and the kept normal after them as torch's."""
+    def draw(lib):
+        kind = getattr(lib, dtype)
+        concentration = lib.tensor([0.3, 2.0, 7.5], dtype=kind)
+        rates = lib.tensor([0.0, 0.4, 3.0, 9.9, 10.0, 55.0, 1e4], dtype=kind)
+        return [lib.distributions.Beta(concentration, concentration.flip(0)).sample((30,)),
+                lib.distributions.Beta(0.5, 0.5).sample((7,)),
+                lib.poisson(rates.expand(20, 7)), lib.randn(1), lib.rand(3)]
+
+    theirs, ours = _both(8, draw)
+    _compare(theirs, ours, exact={2, 4}, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_geometric_cauchy_and_log_normal_fills_are_torchs(dtype):
     """geometric_ (integers too), cauchy_ and log_normal_ draw each element from float64
     uniforms (log_normal_ normals one after another, an odd count keeping the last one)."""
@@ -233,3 +273,19 @@ def test_uniform_values_rounded_up_to_the_top_are_the_bottom_as_torchs():
     theirs, ours = _both(0, draw)
     assert (theirs[0] == 0).sum() > 0 and (theirs[2] == 1e6).sum() > 0  # the case is met
     _compare(theirs, ours, exact={0, 1, 2, 3})
+
+
+def test_a_pcg64_state_samples_the_new_fills_with_numpys_methods():
+    """A generator at a PCG64 state (the Trainer's epochs, an older checkpoint) draws
+    geometric_, cauchy_, log_normal_ and poisson with NumPy's methods: values of the
+    right distribution (means within a few standard errors), not torch's."""
+    generator = ffnn.Generator(0)
+    generator.set_state({"seed": 1, "bit_generator": np.random.PCG64(1).state})
+    n = 4000
+    trials = ffnn.empty(n).geometric_(0.25, generator=generator).numpy()
+    counts = ffnn.poisson(ffnn.full((n,), 12.0), generator=generator).numpy()
+    logs = np.log(ffnn.empty(n).log_normal_(0.5, 0.25, generator=generator).numpy())
+    median = np.median(ffnn.empty(n).cauchy_(2.0, 1.0, generator=generator).numpy())
+    assert trials.min() >= 1 and abs(trials.mean() - 4) < 0.25
+    assert abs(counts.mean() - 12) < 0.3 and abs(logs.mean() - 0.5) < 0.03
+    assert abs(median - 2) < 0.15
