@@ -10,6 +10,7 @@ METHOD_FORMS = (
     "index_put", "index_put_", "masked_scatter", "scatter_reduce", "put", "slice_scatter",
     "select_scatter", "diagonal_scatter", "relu_", "sigmoid_", "tanh_", "exp_", "sqrt_",
     "abs_", "clamp_", "neg_", "log_", "cos_", "sin_", "ceil_", "floor_", "round_", "trunc_",
+    "resize_as_",
 )
 
 __all__ = [*METHOD_FORMS]

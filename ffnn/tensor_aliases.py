@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 from ffnn import return_types
 from ffnn.tensor_arrays import _along, _array, _dim, _ops, _plain, _tensor_cls
 from ffnn.tensor_inplace import _torch_name
+from ffnn.tensor_inplace_more import storage_root
 
 
 def _result_dtype(a, b) -> np.dtype:
@@ -368,9 +369,8 @@ class AliasTensorMethods:
     def storage_offset(self) -> int:
         """How many elements this tensor's first entry lies past the start of the memory it
         shares (0 unless it is a view into another array)."""
-        array = root = self.numpy()
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        array = self.numpy()
+        root = storage_root(array)
         start = array.__array_interface__["data"][0]
         return (start - root.__array_interface__["data"][0]) // array.itemsize
 
