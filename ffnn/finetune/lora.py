@@ -17,7 +17,7 @@ import numpy as np
 
 from ffnn import ops
 from ffnn.nn import init
-from ffnn.nn.linear import Linear
+from ffnn.nn.linear import Linear, NonDynamicallyQuantizableLinear
 from ffnn.nn.module import Module
 from ffnn.nn.normalization import Dropout
 from ffnn.nn.parameter import Parameter
@@ -114,7 +114,8 @@ def lora_targets(model: Module, target: str | Iterable[str] = "all-linear") -> l
     string: a glob pattern on module names (``'0'``, ``'*.fc1'``, ``'*'``); a list: exact names.
     Raises ValueError if nothing matches.
     """
-    linears = [name for name, m in model.named_modules() if type(m) is Linear and name]
+    linears = [name for name, m in model.named_modules()
+               if type(m) in (Linear, NonDynamicallyQuantizableLinear) and name]
     if isinstance(target, str):
         if target == "all-linear":
             chosen = linears[:-1]

@@ -102,6 +102,7 @@ from ffnn.nn import activation_onnx  # noqa: E402,F401 - the activations' ONNX c
 
 # torch's base classes, for programs that subclass them or test isinstance against them
 from ffnn.nn.group_norms import _InstanceNorm  # noqa: E402,F401
+from ffnn.nn.linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
 from ffnn.nn.loss import _Loss, _WeightedLoss  # noqa: E402,F401
 from ffnn.nn.normalization import _BatchNorm, _DropoutNd, _NormBase  # noqa: E402,F401
 

@@ -11,7 +11,7 @@ import numpy as np
 from ffnn import dtypes, ops
 from ffnn.nn import functional as F
 from ffnn.nn import init
-from ffnn.nn.linear import Linear, _check_positive_int
+from ffnn.nn.linear import NonDynamicallyQuantizableLinear, _check_positive_int
 from ffnn.nn.module import Module
 from ffnn.nn.parameter import Parameter
 from ffnn.nn.traits import declare
@@ -58,8 +58,9 @@ class MultiheadAttention(Module):
 
     Q, K, V = x W_qᵀ + b_q, … with [W_q; W_k; W_v] = ``in_proj_weight`` [3E, E] and
     ``in_proj_bias`` [3E]; the heads' outputs are concatenated and go through ``out_proj``
-    (Linear(E, E)). Inputs are [L, N, E] (or [N, L, E] with ``batch_first``), or unbatched
-    [L, E]. Initialisation as torch: xavier-uniform projections, zero biases.
+    (Linear(E, E), torch's ``NonDynamicallyQuantizableLinear``). Inputs are [L, N, E] (or
+    [N, L, E] with ``batch_first``), or unbatched [L, E]. Initialisation as torch:
+    xavier-uniform projections, zero biases. Printed as torch's: no options line.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -88,7 +89,8 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype, generator=generator)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        dtype=dtype, generator=generator)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
@@ -180,10 +182,6 @@ class MultiheadAttention(Module):
         weights = ops.softmax(scores, dim=-1)
         dropped = F.dropout(weights, p, training=p > 0.0, generator=self.generator)
         return ops.matmul(dropped, v), dropped
-
-    def extra_repr(self) -> str:
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
-                f"dropout={self.dropout}, batch_first={self.batch_first}")
 
 
 declare(MultiheadAttention,

@@ -65,6 +65,11 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A ``Linear`` under torch's name for ``MultiheadAttention``'s ``out_proj`` (torch keeps
+    it apart for its quantization tools): the same layer, printed under that name."""
+
+
 class LazyLinear(Linear):
     """A ``Linear`` whose ``in_features`` comes from its first input (torch's
     ``nn.LazyLinear``, as the d2l book writes its networks): until then the weight holds no
@@ -197,6 +202,8 @@ def _onnx_flatten(g, m, x, path):
 
 declare(Linear, config=_linear_config, shapes=_linear_shapes, onnx=_onnx_linear,
         torch="Linear", from_torch=_linear_from_torch, rowwise=True)
+declare(NonDynamicallyQuantizableLinear, config=_linear_config, shapes=_linear_shapes,
+        onnx=_onnx_linear, rowwise=True)  # no torch name: torch.nn.Linear maps to Linear
 declare(LazyLinear, torch="LazyLinear",
         config=lambda m: {"out_features": m.out_features, "bias": m.bias is not None},
         shapes=lambda c: {"weight": (c["out_features"], 0),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ffnn.nn import functional as F
 from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleList
 from ffnn.nn.ffn import make_activation
@@ -19,33 +20,60 @@ from ffnn.nn.normalization import Dropout, LayerNorm
 from ffnn.nn.traits import declare, restore
 from ffnn.tensor import Tensor
 
-
-class FunctionActivation(Module):
-    """A plain function (``F.gelu``, a lambda) used as an activation module: no parameters,
-    nothing in the state_dict; ``forward(x) = function(x)``."""
-
-    def __init__(self, function: Callable[[Tensor], Tensor]):
-        super().__init__()
-        self.function = function
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self.function(input)
-
-    def extra_repr(self) -> str:
-        return getattr(self.function, "__name__", repr(self.function))
+TORCH_FUNCTIONS = ("relu", "gelu")
+"""The activation names torch's transformer layers take; they keep the function ``F.<name>``."""
 
 
-def activation_module(activation, where: str) -> Module:
-    """A Module for torch's ``activation`` argument: a declared name ("relu", "gelu" …), a
-    Module, or any callable. RuntimeError for an unknown name (torch's type)."""
-    if isinstance(activation, Module):
-        return activation
+def layer_activation(activation, where: str) -> Callable[[Tensor], Tensor]:
+    """What a transformer layer keeps for torch's ``activation`` argument, as torch does:
+    "relu" / "gelu" → the function ``F.relu`` / ``F.gelu`` (no child module, so it is not
+    printed); a Module (a child, printed last) or any other function as given; ffnn also
+    takes another declared activation name ("silu" …) as its Module. RuntimeError for an
+    unknown name (torch's type)."""
+    if isinstance(activation, str) and activation in TORCH_FUNCTIONS:
+        return getattr(F, activation)
     if callable(activation):
-        return FunctionActivation(activation)
+        return activation
     try:
         return make_activation(activation, where)
     except ValueError as error:
         raise RuntimeError(str(error)) from None
+
+
+def layer_config(layer: Module) -> dict:
+    """A transformer layer's spec config: ``norm_first``, and the name of an activation kept
+    as a function (a Module activation is a child of its own). SpecError (no spec is saved)
+    for a function with no name ffnn can rebuild."""
+    config = {"norm_first": layer.norm_first}
+    if "activation" not in layer._modules:
+        names = [n for n in TORCH_FUNCTIONS if layer.activation is getattr(F, n)]
+        if not names:
+            from ffnn.io.spec import SpecError  # noqa: PLC0415 - io builds on nn
+
+            raise SpecError(f"the activation of {type(layer).__name__} is the function "
+                            f"{layer.activation!r}, which a checkpoint cannot name (give "
+                            f"activation as {' or '.join(TORCH_FUNCTIONS)} or a Module)")
+        config["activation"] = names[0]
+    return config
+
+
+def restore_layer(cls: type) -> Callable[[dict], Module]:
+    """``from_config`` of a transformer layer: ``restore``'s, with a named activation made
+    the function again."""
+    rebuild = restore(cls)
+
+    def from_config(config: dict) -> Module:
+        config = dict(config)
+        name = config.pop("activation", None)
+        layer = rebuild(config)
+        if name is not None:
+            if name not in TORCH_FUNCTIONS:
+                raise ValueError(f"{cls.__name__}: activation must be one of "
+                                 f"{list(TORCH_FUNCTIONS)}. Received: activation={name!r}")
+            layer.activation = getattr(F, name)
+        return layer
+
+    return from_config
 
 
 class TransformerEncoderLayer(Module):
@@ -58,7 +86,7 @@ class TransformerEncoderLayer(Module):
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = "relu",
+                 dropout: float = 0.1, activation: str | Module | Callable = "relu",
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None,
                  generator=None):
@@ -78,7 +106,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation = activation_module(activation, "TransformerEncoderLayer")
+        self.activation = layer_activation(activation, "TransformerEncoderLayer")
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
@@ -98,8 +126,8 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
-declare(TransformerEncoderLayer, config=("norm_first",),
-        from_config=restore(TransformerEncoderLayer))
+declare(TransformerEncoderLayer, config=layer_config,
+        from_config=restore_layer(TransformerEncoderLayer))
 
 
 class TransformerEncoder(Module):

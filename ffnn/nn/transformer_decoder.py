@@ -21,7 +21,9 @@ from ffnn.nn.traits import declare, restore
 from ffnn.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
-    activation_module,
+    layer_activation,
+    layer_config,
+    restore_layer,
 )
 from ffnn.tensor import Tensor
 
@@ -83,7 +85,7 @@ class TransformerDecoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-        self.activation = activation_module(activation, "TransformerDecoderLayer")
+        self.activation = layer_activation(activation, "TransformerDecoderLayer")
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask=None, memory_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None,
@@ -120,8 +122,8 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
-declare(TransformerDecoderLayer, config=("norm_first",),
-        from_config=restore(TransformerDecoderLayer))
+declare(TransformerDecoderLayer, config=layer_config,
+        from_config=restore_layer(TransformerDecoderLayer))
 
 
 class TransformerDecoder(Module):
@@ -182,7 +184,7 @@ class Transformer(Module):
                  generator=None):
         super().__init__()
         _check_positive_int("Transformer", d_model=d_model, nhead=nhead)
-        activation = activation_module(activation, "Transformer")
+        activation = layer_activation(activation, "Transformer")
         layer = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                      layer_norm_eps=layer_norm_eps, batch_first=batch_first,
                      norm_first=norm_first, bias=bias, dtype=dtype, generator=generator)
