@@ -116,18 +116,18 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """``instance_norm`` on [N, C, L] or an unbatched [C, L]: γ, β per channel when
-    ``affine`` (default off), running statistics when ``track_running_stats`` (default off;
-    then used in eval mode, as torch's)."""
+    """``instance_norm`` on [N, C, L] or an unbatched [C, L]: γ and (unless ``bias=False``)
+    β per channel when ``affine`` (default off), running statistics when
+    ``track_running_stats`` (default off; then used in eval mode, as torch's)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         register_norm_state(self, num_features, dtypes.to_dtype(dtype), affine,
-                            track_running_stats)
+                            track_running_stats, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3):
@@ -144,4 +144,5 @@ class InstanceNorm1d(_InstanceNorm):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")

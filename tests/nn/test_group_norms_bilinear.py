@@ -60,13 +60,15 @@ def test_group_norm_matches_torch(shape, groups, affine, bias):
 
 
 @pytest.mark.parametrize("track", [False, True])
-@pytest.mark.parametrize("affine", [False, True])
-def test_instance_norm_matches_torch_and_tracks_its_running_statistics(affine, track):
+@pytest.mark.parametrize("affine, bias", [(False, True), (True, True), (True, False)])
+def test_instance_norm_matches_torch_and_tracks_its_running_statistics(affine, bias, track):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 3, 7)) * 2 - 1
     ours, theirs = _against_torch(
         lambda lib: lib.nn.InstanceNorm1d(3, momentum=0.3, affine=affine,
-                                          track_running_stats=track), [x])
+                                          track_running_stats=track, bias=bias), [x])
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
     if track:
         for name in ("running_mean", "running_var"):
             assert_close(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), what=name)
