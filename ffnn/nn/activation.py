@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -168,10 +169,14 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    """y = min(max(x, min_val), max_val); its gradient is 0 at both corners (torch's)."""
+    """y = min(max(x, min_val), max_val); its gradient is 0 at both corners (torch's).
+    ``min_value`` / ``max_value``: torch's deprecated names for the bounds (a FutureWarning)."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None):
         super().__init__()
+        min_val = _renamed("min_value", min_value, "min_val", min_val)
+        max_val = _renamed("max_value", max_value, "max_val", max_val)
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val must be larger than min_val. Received: "
                              f"min_val={min_val}, max_val={max_val}")
@@ -184,6 +189,16 @@ class Hardtanh(Module):
     def extra_repr(self) -> str:
         inplace = ", inplace=True" if self.inplace else ""
         return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
+
+
+def _renamed(old: str, old_value, new: str, value):
+    """``old_value`` where torch's deprecated keyword ``old`` was given (with torch's
+    FutureWarning), else ``value``."""
+    if old_value is None:
+        return value
+    warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`",
+                  FutureWarning, stacklevel=3)
+    return old_value
 
 
 class ReLU6(Hardtanh):

@@ -36,6 +36,19 @@ def test_activation_modules_match_torch(make, x):
     assert repr(make(ffnn)) == repr(make(torch))
 
 
+@pytest.mark.parametrize("kwargs", [{"min_value": -0.5, "max_value": 2.0},
+                                    {"min_value": -2.0}, {"max_val": 3.0, "max_value": 2.0}])
+def test_hardtanh_takes_torchs_deprecated_min_value_and_max_value(kwargs, x):
+    """torch's old keyword names: used in place of min_val / max_val, with its FutureWarning."""
+    with pytest.warns(FutureWarning, match="deprecated and renamed to `m") as ours:
+        module = nn.Hardtanh(**kwargs)
+    with pytest.warns(FutureWarning) as theirs:
+        reference = torch.nn.Hardtanh(**kwargs)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert repr(module) == repr(reference)
+    check_op(lambda lib, a: (module if lib is ffnn else reference)(a), x)
+
+
 @pytest.mark.parametrize("name, kwargs", [("elu", {"alpha": 0.7}), ("selu", {}),
                                           ("softplus", {"beta": 0.5}), ("relu6", {}),
                                           ("hardtanh", {"min_val": 0.0, "max_val": 1.0}),
