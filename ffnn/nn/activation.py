@@ -215,7 +215,7 @@ class PReLU(Module):
     """y = x if x > 0 else a·x, with the slope ``a`` learned: one for all channels or one per
     channel (axis 1), initialised to ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
         from ffnn import dtypes
         from ffnn.nn.parameter import Parameter

@@ -185,8 +185,8 @@ class RMSNorm(Module):
         else:
             self.register_parameter("weight", None)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+    def forward(self, x: Tensor) -> Tensor:  # torch's name for the input here
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def reset_parameters(self) -> None:
         reset_affine(self)
