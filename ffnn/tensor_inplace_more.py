@@ -67,8 +67,8 @@ def _resized(array: np.ndarray, shape: tuple) -> np.ndarray:
     storage's elements from there copied to its start, as torch grows a storage."""
     count = int(np.prod(shape, dtype=np.int64))
     root = storage_root(array)
-    if root.flags.c_contiguous and array.size:
-        offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    if root.flags.c_contiguous and 0 <= offset <= root.nbytes:
         held = (root.nbytes - offset) // array.itemsize
         if count <= held:
             return np.ndarray(shape, array.dtype, buffer=root, offset=offset)

@@ -54,10 +54,11 @@ def test_resize_to_more_elements_keeps_the_old_ones_first(shape):
     np.testing.assert_array_equal(ours.numpy().reshape(-1)[:6], theirs.numpy().reshape(-1)[:6])
 
 
-def test_shrinking_then_growing_back_finds_the_old_elements_as_torch():
+@pytest.mark.parametrize("smaller", [(2, 2), (0,)])
+def test_shrinking_then_growing_back_finds_the_old_elements_as_torch(smaller):
     def run(lib):
         x = lib.arange(6.0).reshape(2, 3)
-        x.resize_(2, 2)
+        x.resize_(*smaller)
         x.resize_(3, 2)
         return x
 
