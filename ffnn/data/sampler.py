@@ -85,7 +85,8 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """``num_samples`` indices drawn with probability proportional to ``weights``."""
+    """``num_samples`` indices drawn with probability proportional to ``weights``: torch's
+    ``multinomial(weights, num_samples, replacement, generator=generator)``, so its numbers."""
 
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, np.float64)
@@ -100,13 +101,14 @@ class WeightedRandomSampler(Sampler):
         if not replacement and num_samples > int((w > 0).sum()):
             raise ValueError(f"WeightedRandomSampler: num_samples={num_samples} exceeds the "
                              "number of non-zero weights without replacement")
-        self.p, self.num_samples = w / w.sum(), int(num_samples)
+        self.num_samples = int(num_samples)
         self.replacement, self.generator = replacement, generator
         self.weights = Tensor._of(w)  # torch's attribute: the weights as given, float64
 
     def __iter__(self) -> Iterator[int]:
-        rng = _random.rng(self.generator)
-        return iter(rng.choice(len(self.p), self.num_samples, self.replacement, self.p).tolist())
+        drawn = self.weights.multinomial(self.num_samples, self.replacement,
+                                         generator=self.generator)
+        return iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples

@@ -107,8 +107,13 @@ def test_samplers_and_random_split_are_torchs():
         sampler = lib.utils.data.RandomSampler(data)
         with_replacement = lib.utils.data.RandomSampler(data, replacement=True, num_samples=30)
         subset = lib.utils.data.SubsetRandomSampler([3, 5, 7, 9])
+        weights = [0.1, 0.9, 0.4, 0.7, 0.0, 2.5]
+        weighted = lib.utils.data.WeightedRandomSampler(weights, 40)
+        unique = lib.utils.data.WeightedRandomSampler(weights, 4, replacement=False,
+                                                      generator=lib.Generator().manual_seed(3))
         return [np.array(first.indices), np.array(second.indices), np.array(list(sampler)),
-                np.array(list(with_replacement)), np.array(list(subset)), lib.rand(2)]
+                np.array(list(with_replacement)), np.array(list(subset)),
+                np.array(list(weighted)), np.array(list(unique)), lib.rand(2)]
 
     theirs, ours = _both(9, draw)
     for t, o in zip(theirs, ours):
