@@ -140,6 +140,13 @@ class Subset(Dataset):
             return self.dataset[self.positions[index]]
         return self.dataset[int(self.positions[index])]
 
+    def __getitems__(self, indices: list[int]) -> list:
+        """The samples at ``indices``, read by the dataset's own ``__getitems__`` where it has
+        one (a DataLoader's batch), as torch's ``Subset``."""
+        positions = [int(self.positions[i]) for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(positions) if getitems else [self.dataset[i] for i in positions]
+
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     """Integer lengths from ints or fractions summing to 1 (torch's rounding: remainders

@@ -40,7 +40,7 @@ from ffnn import random as _random
 from ffnn import torch_stream
 from ffnn.data import iterable
 from ffnn.data import sampler as sampler_module
-from ffnn.data.datasets import Subset
+from ffnn.data.datasets import ArrayDataset, Subset, TensorDataset
 from ffnn.tensor import Tensor
 
 
@@ -65,12 +65,26 @@ def _nbytes(arrays: tuple[np.ndarray, ...], rows: int) -> int:
     return sum(rows * (a.nbytes // max(len(a), 1)) for a in arrays)
 
 
+def _reads_as(dataset, *kinds: type) -> bool:
+    """Whether ``dataset`` reads its samples with one of ``kinds``' own methods: a subclass
+    that overrides ``__getitem__`` (noise, a transform) or adds ``__getitems__`` is read
+    through them, as torch reads it."""
+    cls = type(dataset)
+    return any(cls.__getitem__ is kind.__getitem__
+               and getattr(cls, "__getitems__", None) is getattr(kind, "__getitems__", None)
+               for kind in kinds)
+
+
 def _array_source(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
     """``(arrays, base_indices)`` for array-backed datasets (Subsets unwrapped), else None."""
     indices = None
     while isinstance(dataset, Subset):
+        if not _reads_as(dataset, Subset):
+            return None
         indices = dataset.positions if indices is None else dataset.positions[indices]
         dataset = dataset.dataset
+    if not _reads_as(dataset, TensorDataset, ArrayDataset):
+        return None
     arrays = getattr(dataset, "arrays", None)
     if isinstance(arrays, tuple) and arrays and all(isinstance(a, np.ndarray) for a in arrays):
         return arrays, indices
@@ -364,7 +378,9 @@ class DataLoader:
             if base is not None:
                 idx = base[idx]
             return [_to_tensor(_rows(a, idx)) for a in arrays]
-        items = [self.dataset[int(i)] for i in idx]
+        getitems = getattr(self.dataset, "__getitems__", None)  # torch's batched read
+        idx = idx.tolist()
+        items = getitems(idx) if getitems else [self.dataset[i] for i in idx]
         return (self.collate_fn or default_collate)(items)
 
     def _augment(self, batch, rng: np.random.Generator):

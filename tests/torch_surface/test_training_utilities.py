@@ -214,3 +214,42 @@ def _sampled(lib):
 
 def test_a_batch_sampler_as_the_sampler_of_an_unbatched_loader_as_torch():
     assert _sampled(ffnn) == _sampled(torch)
+
+
+def _read_through_overrides(lib):
+    """A TensorDataset subclass whose ``__getitem__`` changes the sample, and a dataset with
+    torch's batched ``__getitems__`` (also under a Subset and a shuffled loader)."""
+    data = lib.utils.data
+
+    class Noisy(data.TensorDataset):
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return x * 100 + index, y
+
+    class Batched(data.Dataset):
+        def __init__(self):
+            self.calls = []
+
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, index):
+            return index
+
+        def __getitems__(self, indices):
+            self.calls.append(list(indices))
+            return [{"i": i, "square": i * i} for i in indices]
+
+    noisy = Noisy(lib.arange(8.0).view(4, 2), lib.arange(4))
+    batched = Batched()
+    out = [[(x.tolist(), y.tolist()) for x, y in data.DataLoader(noisy, batch_size=3)],
+           [x.tolist() for x, _ in data.DataLoader(data.Subset(noisy, [3, 0]), batch_size=2)]]
+    out.append([b["square"].tolist() for b in data.DataLoader(batched, batch_size=3)])
+    subset = data.Subset(batched, [6, 2, 4, 1])
+    lib.manual_seed(0)
+    out.append([b["i"].tolist() for b in data.DataLoader(subset, batch_size=3, shuffle=True)])
+    return out + [batched.calls]
+
+
+def test_a_loader_reads_a_datasets_own_getitem_and_getitems_as_torch():
+    assert _read_through_overrides(ffnn) == _read_through_overrides(torch)
