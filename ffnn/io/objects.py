@@ -119,7 +119,7 @@ class _Packer:
         self._remember(module, {"$module": marker["$module"]})
         attributes = {}
         for name, value in module.__dict__.items():
-            if name == "_non_persistent":
+            if name == "_non_persistent_buffers_set":
                 value = sorted(value)
             attributes[name] = self.pack(value, f"{where}.{name}", depth + 1)
         marker["dict"] = attributes
@@ -257,7 +257,9 @@ class _Unpacker:
             if not isinstance(state.get(registry), dict):
                 self.fail(f"module {reference!r} lacks its {registry} registry")
             state[registry] = OrderedDict(state[registry])
-        state["_non_persistent"] = set(state.get("_non_persistent") or ())
+        names = state.pop("_non_persistent", None)  # the name before torch's, in older files
+        state["_non_persistent_buffers_set"] = set(
+            state.get("_non_persistent_buffers_set") or names or ())
         module.__dict__.update(state)
         return module
 

@@ -37,7 +37,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -113,9 +113,9 @@ class Module:
             self._forget(name)
         self._buffers[name] = _as_buffer(array)
         if persistent:
-            self._non_persistent.discard(name)
+            self._non_persistent_buffers_set.discard(name)
         else:
-            self._non_persistent.add(name)
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         if name not in self._modules:
@@ -484,7 +484,8 @@ def tensor_slots(module: Module, prefix: str = "", *, recurse: bool = True,
             if param is not None:
                 yield dot + name, owner, name, param, True
         for name, buffer in owner._buffers.items():
-            if buffer is not None and not (persistent_only and name in owner._non_persistent):
+            skipped = persistent_only and name in owner._non_persistent_buffers_set
+            if buffer is not None and not skipped:
                 yield dot + name, owner, name, buffer, False
 
 

@@ -106,8 +106,10 @@ def test_assigning_a_buffer_registers_it_as_torchs():
             module.p = buffer(lib.ones(1))
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["p", "c"]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert ours._non_persistent_buffers_set == theirs._non_persistent_buffers_set == {"b"}
     ours.b, theirs.b = Buffer(ffnn.ones(2)), torch.nn.Buffer(torch.ones(2))  # persistent now
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["p", "b", "c"]
+    assert ours._non_persistent_buffers_set == theirs._non_persistent_buffers_set == set()
 
 
 # ----- MultiLabelMarginLoss ---------------------------------------------------------------
