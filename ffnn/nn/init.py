@@ -17,15 +17,19 @@ from ffnn import autograd, torch_stream
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (torch's table, see the module docstring)."""
-    linear = {"linear", "conv1d", "conv2d", "conv3d", "sigmoid", "identity"}
+    linear = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid"}
     if nonlinearity in linear:
-        return 1.0
+        return 1  # an int, as torch's
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        if param is not None and (isinstance(param, bool)
+                                  or not isinstance(param, (int, float))):
+            raise ValueError(f"negative_slope {param} not a valid number")
+        slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -43,7 +47,10 @@ def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _fan(tensor, mode: str) -> int:
+def _calculate_correct_fan(tensor, mode: str) -> int:
+    """fan_in or fan_out of ``tensor`` by ``mode`` (torch's private helper, which
+    initialisation code of others calls)."""
+    mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out'. Received: mode={mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -114,14 +121,15 @@ def xavier_normal_(tensor, gain: float = 1.0, generator=None):
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None):
     """U(-b, b) with b = gain · √(3 / fan), gain = calculate_gain(nonlinearity, a)."""
-    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    fan = _calculate_correct_fan(tensor, mode)
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None):
     """N(0, σ²) with σ = gain / √fan."""
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
 

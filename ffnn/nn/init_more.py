@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ffnn import random as _random
+from ffnn import torch_stream
 from ffnn.nn.init import _deprecated, _fill
 
 
 def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     """Fill the [rows, cols] ``tensor`` with N(0, std²), then zero ceil(sparsity · rows)
-    entries of every column, at rows drawn without replacement (one ``generator`` draws all).
+    entries of every column, at the first rows of a ``randperm(rows)`` per column: torch's
+    draws (the normals from ``generator``, the permutations from the global generator, as
+    torch's), so torch's numbers after the same seed.
     ValueError (torch's) unless 2-D or for sparsity outside [0, 1]; RuntimeError for
     std < 0."""
     if tensor.ndim != 2:
@@ -25,10 +25,10 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     rows, cols = tensor.shape
-    rng = _random.rng(generator)
-    values = rng.normal(0.0, std, (rows, cols))
-    zero_rows = np.argsort(rng.random((rows, cols)), axis=0)[:math.ceil(sparsity * rows)]
-    values[zero_rows, np.arange(cols)] = 0.0
+    values = torch_stream.normal(generator, (rows, cols), tensor._data.dtype, 0.0, std)
+    zeros = math.ceil(sparsity * rows)
+    for column in range(cols):
+        values[torch_stream.permutation(None, rows)[:zeros], column] = 0.0
     return _fill(tensor, values)
 
 

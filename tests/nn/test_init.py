@@ -81,9 +81,22 @@ def test_calculate_gain_matches_torch():
     import torch
 
     for name, param in [("relu", None), ("tanh", None), ("linear", None), ("sigmoid", None),
-                        ("leaky_relu", None), ("leaky_relu", 0.3), ("selu", None)]:
-        assert init.calculate_gain(name, param) == pytest.approx(
-            torch.nn.init.calculate_gain(name, param))
+                        ("leaky_relu", None), ("leaky_relu", 0.3), ("leaky_relu", 1),
+                        ("selu", None), ("conv_transpose2d", None)]:
+        ours, theirs = init.calculate_gain(name, param), torch.nn.init.calculate_gain(name, param)
+        assert ours == theirs and type(ours) is type(theirs)  # print(gain) shows 1, as torch
+    for name, param in [("identity", None), ("leaky_relu", True), ("leaky_relu", "0.1")]:
+        for lib_init in (init, torch.nn.init):
+            with pytest.raises(ValueError):
+                lib_init.calculate_gain(name, param)
+
+
+def test_calculate_correct_fan_as_torch():
+    import torch
+
+    for shape, mode in [((4, 7), "fan_in"), ((4, 7, 3), "fan_out"), ((5, 2), "FAN_OUT")]:
+        assert init._calculate_correct_fan(ffnn.empty(*shape), mode) == \
+            torch.nn.init._calculate_correct_fan(torch.empty(*shape), mode)
 
 
 def test_init_errors():

@@ -244,11 +244,24 @@ def test_sparse_zeroes_as_many_entries_per_column_as_torch():
     assert len({tuple(np.flatnonzero(c == 0)) for c in ours.numpy().T}) > 1  # rows vary
 
 
-def test_sparse_is_reproducible_and_rejects_what_torch_rejects():
-    first, second = ffnn.empty(6, 4), ffnn.empty(6, 4)
-    assert sparse_(first, 0.5, generator=ffnn.Generator().manual_seed(2)) is first
-    sparse_(second, 0.5, generator=ffnn.Generator().manual_seed(2))
-    np.testing.assert_array_equal(first.numpy(), second.numpy())
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sparse_draws_torchs_numbers(dtype):
+    """The normals from the generator given, each column's randperm from the global one."""
+    out = []
+    for lib in (ffnn, torch):
+        lib.manual_seed(4)
+        first = lib.empty(9, 5, dtype=getattr(lib, dtype))
+        assert lib.nn.init.sparse_(first, 0.4, std=0.1) is first
+        second = lib.nn.init.sparse_(lib.empty(6, 3, dtype=getattr(lib, dtype)), 0.5,
+                                     generator=lib.Generator().manual_seed(2))
+        out.append([first.numpy(), second.numpy(), lib.rand(2).numpy()])
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)  # normals: float32 ulps
+        np.testing.assert_array_equal(ours == 0, theirs == 0)
+
+
+def test_sparse_rejects_what_torch_rejects():
+    first = ffnn.empty(6, 4)
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
         sparse_(ffnn.empty(3), 0.1)
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
