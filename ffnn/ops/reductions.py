@@ -90,16 +90,21 @@ class Mean(Op):
 
 class Var(Op):
     """y = Σ (x - x̄)² / max(n - c, 0);  dL/dx = dL/dy · 2 (x - x̄) / max(n - c, 0) (inf and
-    nan where n ≤ c, as torch's)."""
+    nan where n ≤ c, as torch's).
+
+    float16 and float32 are summed in float64, as torch's CPU kernel accumulates them (NumPy's
+    float32 sums down a column add row by row: a column's std could be off by 1e-5 of it)."""
 
     @quiet
     def forward(self, x, dim=None, keepdim=False, correction=1):
         self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
-        self.centered = x - x.mean(axis=self.axes, keepdims=True)
+        wide = x.astype(np.float64) if x.dtype.kind == "f" and x.dtype.itemsize < 8 else x
+        centered = wide - wide.mean(axis=self.axes, keepdims=True)
         n = x.size if self.axes is None else int(xp(x).prod([x.shape[a] for a in self.axes]))
         self.denominator = np.float64(max(n - correction, 0))  # 0: inf or nan, no exception
-        squares = (self.centered**2).sum(axis=self.axes, keepdims=keepdim)
-        return (squares / self.denominator).astype(squares.dtype, copy=False)
+        squares = (centered**2).sum(axis=self.axes, keepdims=keepdim)
+        self.centered = centered.astype(x.dtype, copy=False)
+        return (squares / self.denominator).astype(x.dtype, copy=False)
 
     @quiet
     def backward(self, grad):

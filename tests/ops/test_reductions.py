@@ -70,6 +70,24 @@ def test_var_std(shape, seed, keepdim):
     check_op(lambda lib, t: t.var(dim=0, correction=2) if shape[0] > 2 else t.var(dim=0), x)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_var_std_of_float32_columns_are_torchs_to_the_rounding(dtype):
+    """Down a long column with an offset (standardising a data set's features), torch sums
+    in float64: its float32 std is the rounded exact one, and so is ffnn's."""
+    import torch
+
+    import ffnn
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((1797, 6)) * [1, 3, 0.01, 5, 20, 1] + [0.1, 4, 7, 0, 3, 0.5]).astype(dtype)
+    for options in ({"dim": 0}, {"dim": 0, "unbiased": False}, {}):
+        for name in ("std", "var"):
+            ours = getattr(ffnn.tensor(x), name)(**options).numpy()
+            theirs = getattr(torch.tensor(x), name)(**options).numpy()
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_allclose(ours, theirs, rtol=2 * np.finfo(dtype).eps, atol=0)
+
+
 def test_reductions_keep_float32():
     x = np.ones((3, 2), np.float32)
     check_op(lambda lib, t: t.mean(dim=0) + t.sum(dim=(0, 1)), x, dtypes=(np.float32,),
