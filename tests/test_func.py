@@ -129,6 +129,30 @@ def test_vjp_jvp_jacobians_hessian_nested_grad_and_vmap_match_torch():
     _same(_numpy(_derivatives(ffnn)), _numpy(_derivatives(torch)))
 
 
+def _jacobians_of_trees(lib):
+    """jacrev over a dict of parameters (the neural tangent kernel recipe), over several
+    argnums, and of a tuple of outputs: the output's structure around the input's."""
+    net = _model(lib).eval()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    x = lib.tensor(X[:2])
+
+    def outputs(p, inputs):
+        out = lib.func.functional_call(net, p, (inputs,))
+        return out, out.sum(1)
+
+    by_params = lib.func.jacrev(lambda p, inputs: outputs(p, inputs)[0])(params, x)
+    both = lib.func.jacrev(outputs, argnums=(0, 1))(params, x)
+    per_example = lib.func.vmap(lib.func.jacrev(lambda p, row: outputs(p, row[None])[1]),
+                                in_dims=(None, 0))(params, x)
+    listed = lib.func.jacrev(lambda ws: (ws[0] * ws[1]).sin())([x[0], x[1]])
+    return [by_params, [[both[0][0], both[0][1]], [both[1][0], both[1][1]]], per_example,
+            list(listed)]
+
+
+def test_jacrev_of_dicts_lists_and_tuples_matches_torch():
+    _same(_numpy(_jacobians_of_trees(ffnn)), _numpy(_jacobians_of_trees(torch)))
+
+
 def test_func_errors_name_the_problem():
     with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a scalar"):
         ffnn.func.grad(lambda t: t * 2)(ffnn.ones(3))

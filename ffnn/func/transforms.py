@@ -128,21 +128,30 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
 
 def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable:
-    """∂f/∂args[argnums]: output.shape + input.shape (a tuple over several argnums)."""
+    """∂f/∂args[argnums]: output.shape + input.shape per pair of an output tensor and an input
+    tensor, nested as the output's structure around the input's (a dict of parameters gives a
+    dict; several argnums a tuple over them), as torch's."""
     if has_aux:
         raise NotImplementedError("jacrev(has_aux=True) is not supported by ffnn")
 
     def wrapper(*args):
         indices, single = _argnums(argnums, len(args))
+        chosen = args[indices[0]] if single else tuple(args[i] for i in indices)
+        leaves, in_spec = pytree.flatten(chosen)
+        out_spec = []
 
-        def of(*chosen):
+        def of(*nodes):
             full = list(args)
-            for i, value in zip(indices, chosen):
+            picked = pytree.unflatten(list(nodes), in_spec)
+            for i, value in zip(indices, [picked] if single else picked):
                 full[i] = value
-            return func(*full)
+            outputs, spec = pytree.flatten(func(*full))
+            out_spec[:] = [spec]
+            return tuple(outputs)
 
-        found = _functional.jacobian(of, tuple(args[i] for i in indices))
-        return found[0] if single and isinstance(found, tuple) else found
+        rows = _functional.jacobian(of, tuple(leaves))
+        return pytree.unflatten([pytree.unflatten(list(row), in_spec) for row in rows],
+                                out_spec[0])
     return wrapper
 
 
