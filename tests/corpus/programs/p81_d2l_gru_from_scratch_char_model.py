@@ -12,7 +12,7 @@ from torch.nn import functional as F
 
 text = ("the time traveller for so it will be convenient to speak of him was expounding "
         "a recondite matter to us his grey eyes shone and twinkled and his usually pale "
-        "face was flushed and animated the fire burned brightly ") * 6
+        "face was flushed and animated the fire burned brightly ") * 4
 tokens = list(text)
 
 
