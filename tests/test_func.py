@@ -153,6 +153,37 @@ def test_jacrev_of_dicts_lists_and_tuples_matches_torch():
     _same(_numpy(_jacobians_of_trees(ffnn)), _numpy(_jacobians_of_trees(torch)))
 
 
+def _second_derivatives_of_trees(lib):
+    """hessian over a dict of parameters and over two argnums, and mixed second derivatives
+    by nesting transforms over different arguments (the inner one's graph must be kept for
+    an argument it does not differentiate by)."""
+    net = _model(lib).eval()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    x = lib.tensor(X[:2])
+
+    def loss(p, inputs):
+        return (lib.func.functional_call(net, p, (inputs,)) ** 2).sum()
+
+    by_params = lib.func.hessian(loss)(params, x)
+    a, b = lib.tensor([1.0, 2.0], dtype=lib.float64), lib.tensor([0.5, -0.5], dtype=lib.float64)
+
+    def k(u, v):
+        return (u * v.exp()).sum() * (u ** 2).sum()
+
+    both = lib.func.hessian(k, argnums=(0, 1))(a, b)
+    mixed = lib.func.jacrev(lib.func.jacrev(k, argnums=1), argnums=0)(a, b)
+    mixed_grad = lib.func.grad(lambda u, v: lib.func.grad(k, argnums=1)(u, v).sum())(a, b)
+    return [[by_params[m][n] for m in params for n in params],
+            [[both[0][0], both[0][1]], [both[1][0], both[1][1]]], mixed, mixed_grad]
+
+
+def test_hessian_of_dicts_and_argnums_and_mixed_derivatives_match_torch():
+    """hessian(f)(params) raised 'must be a Tensor or a tuple of Tensors'; a jacrev nested
+    over another argument gave zeros (the inner jacobian was detached)."""
+    _same(_numpy(_second_derivatives_of_trees(ffnn)),
+          _numpy(_second_derivatives_of_trees(torch)))
+
+
 def test_func_errors_name_the_problem():
     with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a scalar"):
         ffnn.func.grad(lambda t: t * 2)(ffnn.ones(3))

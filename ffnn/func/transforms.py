@@ -45,9 +45,17 @@ def _split_aux(result, has_aux: bool, name: str):
     return result
 
 
+def _on_a_graph(args) -> bool:
+    """Whether a tensor among ``args`` needs a gradient: the transform then runs inside
+    another one (``jacrev(jacrev(f, argnums=1), argnums=0)``: the outer one differentiates
+    the inner's result by an argument the inner one does not), so it keeps a graph."""
+    return any(t.requires_grad for t in pytree.flatten(list(args))[0])
+
+
 def _call_with_nodes(func: Callable, args: tuple, kwargs: dict, argnums: tuple) -> tuple:
     """(func's result, per argnum its (leaves, spec, nodes), whether nested)."""
-    args, parts, nested = list(args), [], False
+    nested = _on_a_graph(args)
+    args, parts = list(args), []
     for i in argnums:
         leaves, spec = pytree.flatten(args[i])
         nodes, deeper = _entered(leaves)
@@ -149,7 +157,7 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False,
             out_spec[:] = [spec]
             return tuple(outputs)
 
-        rows = _functional.jacobian(of, tuple(leaves))
+        rows = _functional.jacobian(of, tuple(leaves), create_graph=_on_a_graph(args))
         return pytree.unflatten([pytree.unflatten(list(row), in_spec) for row in rows],
                                 out_spec[0])
     return wrapper
@@ -162,19 +170,10 @@ def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
 
 
 def hessian(func: Callable, argnums: int | tuple = 0) -> Callable:
-    """∂²f/∂x² for a scalar f of one tensor argument (``autograd.functional.hessian``)."""
-    def wrapper(*args):
-        index, single = _argnums(argnums, len(args))
-        if not single:
-            raise NotImplementedError("hessian with several argnums is not supported by ffnn")
-
-        def of(x):
-            full = list(args)
-            full[index[0]] = x
-            return func(*full)
-
-        return _functional.hessian(of, args[index[0]])
-    return wrapper
+    """∂²f/∂args[argnums]² as torch's ``jacfwd(jacrev(func, argnums), argnums)``: for a
+    tensor argument output.shape + input.shape + input.shape; for a dict of parameters (or
+    several argnums) nested by the argument's structure twice, as torch's."""
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 __all__: list[Any] = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
