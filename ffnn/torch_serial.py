@@ -63,18 +63,22 @@ class Draws:
         torch_stream.random64(self._bits, self._used)
 
 
-def gamma_one(alpha: float, draws: Draws) -> float:
+def gamma_one(alpha: float, draws: Draws, single: bool = False) -> float:
     """One Gamma(α, 1) sample (torch's ``sample_gamma<double, double>``): for α < 1,
     (1 - u)^(1/α) times a Gamma(α + 1) sample; Gamma(α) for α ≥ 1 is d·(1 + c·x)³ with
     d = α - 1/3, c = 1/√(9d), x ~ N(0, 1) drawn until 1 + c·x > 0, accepted for a fresh
-    u' = 1 - u when u' < 1 - 0.0331·x⁴ or log u' < x²/2 + d·(1 - v + log v), v = (1 + c·x)³."""
+    u' = 1 - u when u' < 1 - 0.0331·x⁴ or log u' < x²/2 + d·(1 - v + log v), v = (1 + c·x)³.
+
+    ``single``: torch's ``sample_gamma<float, double>`` (``_standard_gamma`` of a float32
+    tensor), where 1/α, α + 1 and d = α - 1/3 are float32 operations."""
+    real = np.float32 if single else float
     scale = 1.0
     if alpha < 1.0:
         if alpha == 0.0:
             return 0.0
-        scale *= (1.0 - draws.uniform()) ** (1.0 / alpha)
-        alpha += 1.0
-    d = alpha - THIRD
+        scale *= (1.0 - draws.uniform()) ** float(real(1.0) / real(alpha))
+        alpha = real(alpha) + real(1.0)
+    d = float(real(alpha) - real(THIRD))
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
         x = draws.normal()
@@ -150,6 +154,19 @@ def dirichlet(generator, concentration: np.ndarray) -> np.ndarray:
     ratio = (gamma / gamma.sum(-1, keepdims=True)).astype(concentration.dtype)
     kind = np.finfo(concentration.dtype)
     return np.clip(ratio, kind.tiny, np.nextafter(concentration.dtype.type(1), 0))
+
+
+def standard_gamma(generator, concentration: np.ndarray) -> np.ndarray:
+    """torch's ``_standard_gamma``: a Gamma(αᵢ, 1) sample per element in α's dtype (float32
+    arithmetic for float32 α, as torch's), at least the dtype's smallest normal."""
+    single = concentration.dtype == np.float32
+    if torch_stream.exact(generator):
+        gamma = _each(generator, concentration,
+                      lambda a, draws: gamma_one(a, draws, single), 3)
+    else:
+        gamma = _random.rng(generator).standard_gamma(concentration.astype(np.float64))
+    gamma = gamma.astype(concentration.dtype)
+    return np.maximum(gamma, np.finfo(concentration.dtype).tiny)
 
 
 def poisson(generator, rates: np.ndarray) -> np.ndarray:

@@ -4,26 +4,32 @@
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
-seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``).
+seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
+Dirichlet carry torch's implicit reparameterisation gradients.
 """
 
 from ffnn.distributions import constraints
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.beta import Beta
 from ffnn.distributions.categorical import Categorical
+from ffnn.distributions.chi2 import Chi2
+from ffnn.distributions.dirichlet import Dirichlet
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.exponential import Exponential
+from ffnn.distributions.gamma import Gamma
 from ffnn.distributions.independent import Independent
 from ffnn.distributions.kl import kl_divergence, register_kl
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.multivariate_normal import MultivariateNormal
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.one_hot_categorical import OneHotCategorical
+from ffnn.distributions.poisson import Poisson
 from ffnn.distributions.uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Beta", "Categorical", "Distribution", "ExponentialFamily", "Exponential",
-    "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
+    "Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Distribution", "ExponentialFamily",
+    "Exponential", "Gamma", "Independent", "Laplace", "MultivariateNormal", "Normal",
+    "OneHotCategorical", "Poisson", "Uniform",
     "constraints", "kl_divergence", "register_kl",
 ]
