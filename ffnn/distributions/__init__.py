@@ -3,33 +3,58 @@
 ``entropy``, moments, ``cdf``/``icdf`` and ``kl_divergence``, all built from ffnn's
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
+Families: Bernoulli, Beta, Categorical, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel,
+HalfCauchy, HalfNormal, Laplace, LogNormal, MultivariateNormal, Normal, OneHotCategorical,
+Poisson, Uniform; Independent and TransformedDistribution with the transforms (Affine, Exp,
+Power, Sigmoid, Tanh, Abs, Softmax, Compose) of ``ffnn.distributions.transforms``.
+
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
 seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
 Dirichlet carry torch's implicit reparameterisation gradients.
 """
 
-from ffnn.distributions import constraints
+from ffnn.distributions import constraints, transforms
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.beta import Beta
 from ffnn.distributions.categorical import Categorical
+from ffnn.distributions.cauchy import Cauchy
 from ffnn.distributions.chi2 import Chi2
 from ffnn.distributions.dirichlet import Dirichlet
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.exponential import Exponential
 from ffnn.distributions.gamma import Gamma
+from ffnn.distributions.gumbel import Gumbel
+from ffnn.distributions.half_normal import HalfCauchy, HalfNormal
 from ffnn.distributions.independent import Independent
 from ffnn.distributions.kl import kl_divergence, register_kl
 from ffnn.distributions.laplace import Laplace
+from ffnn.distributions.log_normal import LogNormal
 from ffnn.distributions.multivariate_normal import MultivariateNormal
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.one_hot_categorical import OneHotCategorical
 from ffnn.distributions.poisson import Poisson
+from ffnn.distributions.transformed_distribution import TransformedDistribution
+from ffnn.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 from ffnn.distributions.uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Distribution", "ExponentialFamily",
-    "Exponential", "Gamma", "Independent", "Laplace", "MultivariateNormal", "Normal",
-    "OneHotCategorical", "Poisson", "Uniform",
-    "constraints", "kl_divergence", "register_kl",
+    "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+    "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal",
+    "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
+    "Poisson", "TransformedDistribution", "Uniform",
+    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform",
+    "constraints", "kl_divergence", "register_kl", "transforms",
 ]

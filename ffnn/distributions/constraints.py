@@ -120,7 +120,7 @@ class _IndependentConstraint(Constraint):
         return _result(result.reshape(result.shape[:result.ndim - n] + (-1,)).all(-1))
 
     def __repr__(self) -> str:
-        return f"Independent({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
 class _Boolean(Constraint):

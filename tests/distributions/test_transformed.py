@@ -1,0 +1,238 @@
+"""TransformedDistribution, the transforms and the families torch builds from them (LogNormal,
+Gumbel, HalfNormal, HalfCauchy) and Cauchy, against torch.distributions (float64): values
+and parameter gradients of log_prob, cdf/icdf, entropy and moments; transforms' values,
+inverses, log|det J|, domains, shapes and caching; rsample gradients for torch's noise after
+the same seed; validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+import ffnn.distributions as D
+from tests.test_distributions import _compare, _leaves, _value
+
+RNG = np.random.default_rng(31)
+
+
+def _lib_d(lib):
+    return torch.distributions if lib is torch else D
+
+
+def _tf(lib):
+    return torch.distributions.transforms if lib is torch else D.transforms
+
+
+LOC, SCALE = RNG.standard_normal((2, 3)), RNG.uniform(0.4, 2, 3)
+CASES = {
+    "log_normal": (lambda lib, a, b: _lib_d(lib).LogNormal(a, b), {"a": LOC, "b": SCALE},
+                   RNG.uniform(0.05, 5, (4, 2, 3))),
+    "gumbel": (lambda lib, a, b: _lib_d(lib).Gumbel(a, b), {"a": LOC, "b": SCALE},
+               RNG.standard_normal((4, 2, 3)) * 2),
+    "half_normal": (lambda lib, b: _lib_d(lib).HalfNormal(b), {"b": SCALE},
+                    RNG.uniform(0, 4, (4, 3))),
+    "half_cauchy": (lambda lib, b: _lib_d(lib).HalfCauchy(b), {"b": SCALE},
+                    RNG.uniform(0, 4, (4, 3))),
+    "cauchy": (lambda lib, a, b: _lib_d(lib).Cauchy(a, b), {"a": LOC, "b": SCALE},
+               RNG.standard_normal((4, 2, 3)) * 3),
+    "sigmoid_normal": (lambda lib, a, b: _lib_d(lib).TransformedDistribution(
+        _lib_d(lib).Normal(a, b), [_tf(lib).SigmoidTransform()]), {"a": LOC, "b": SCALE},
+        RNG.uniform(0.02, 0.98, (4, 2, 3))),
+    "tanh_affine_normal": (lambda lib, a, b: _lib_d(lib).TransformedDistribution(
+        _lib_d(lib).Normal(a, b), [_tf(lib).TanhTransform(),
+                                   _tf(lib).AffineTransform(1.0, b * 2)]),
+        {"a": LOC, "b": SCALE}, RNG.uniform(0.2, 1.8, (4, 2, 3))),
+    "power_exp_normal": (lambda lib, a, b: _lib_d(lib).TransformedDistribution(
+        _lib_d(lib).Normal(a, b), _tf(lib).ComposeTransform(
+            [_tf(lib).ExpTransform(), _tf(lib).PowerTransform(b)])), {"a": LOC, "b": SCALE},
+        RNG.uniform(0.1, 3, (4, 2, 3))),
+    "affine_event_mvn": (lambda lib, a, b: _lib_d(lib).TransformedDistribution(
+        _lib_d(lib).Independent(_lib_d(lib).Normal(a, b), 1),
+        _tf(lib).AffineTransform(a, b, event_dim=1)), {"a": LOC, "b": SCALE},
+        RNG.standard_normal((4, 2, 3))),
+    "softmax_normal": (lambda lib, a, b: _lib_d(lib).TransformedDistribution(
+        _lib_d(lib).Normal(a, b), _tf(lib).ExpTransform().inv.inv), {"a": LOC, "b": SCALE},
+        RNG.uniform(0.1, 3, (4, 2, 3))),
+}
+CDF = ["log_normal", "half_normal", "half_cauchy", "cauchy", "sigmoid_normal",
+       "tanh_affine_normal"]
+MOMENTS = {"log_normal": ["mean", "variance", "stddev", "mode"],
+           "gumbel": ["mean", "variance", "stddev", "mode"],
+           "half_normal": ["mean", "variance", "stddev", "mode"],
+           "half_cauchy": ["mean", "variance", "mode"], "cauchy": ["mean", "variance", "mode"]}
+ENTROPY = ["log_normal", "gumbel", "half_normal", "half_cauchy", "cauchy"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_log_prob_matches_torch(case):
+    make, params, value = CASES[case]
+    _compare(make, params, lambda d, lib: d.log_prob(_value(value, lib)))
+
+
+@pytest.mark.parametrize("case", CDF)
+def test_cdf_and_icdf_match_torch(case):
+    make, params, value = CASES[case]
+    _compare(make, params, lambda d, lib: d.cdf(_value(value, lib)))
+    quantiles = RNG.uniform(0.02, 0.98, np.shape(value))
+    _compare(make, params, lambda d, lib: d.icdf(_value(quantiles, lib)))
+
+
+@pytest.mark.parametrize("case", ENTROPY)
+def test_entropy_matches_torch(case):
+    make, params, _ = CASES[case]
+    _compare(make, params, lambda d, lib: d.entropy())
+
+
+@pytest.mark.parametrize("case, moment", [(c, m) for c, ms in MOMENTS.items() for m in ms])
+def test_moments_match_torch(case, moment):
+    make, params, _ = CASES[case]
+    _compare(make, params, lambda d, lib: getattr(d, moment))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rsample_and_sample_are_torchs_for_the_same_seed(case):
+    """The same base noise pushed through the same transforms: equal samples, and equal
+    gradients of the parameters through rsample."""
+    make, params, _ = CASES[case]
+    ours_in, theirs_in = _leaves(params, ffnn), _leaves(params, torch)
+    ours_d, theirs_d = make(ffnn, **ours_in), make(torch, **theirs_in)
+    assert ours_d.has_rsample == theirs_d.has_rsample
+    draw = "rsample" if theirs_d.has_rsample else "sample"
+    ffnn.manual_seed(9)
+    torch.manual_seed(9)
+    ours, theirs = getattr(ours_d, draw)((5,)), getattr(theirs_d, draw)((5,))
+    # the same noise; exp, pow and tanh may round 1 ulp apart from torch's vectorised ones
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(ours_d.sample().numpy(), theirs_d.sample().numpy(), rtol=1e-13)
+    if draw == "sample":
+        return
+    w = RNG.standard_normal(tuple(theirs.shape))
+    (ours * ffnn.tensor(w)).sum().backward()
+    (theirs * torch.tensor(w)).sum().backward()
+    for name, leaf in theirs_in.items():
+        np.testing.assert_allclose(ours_in[name].grad.numpy(), leaf.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_shapes_support_and_expand_match_torch(case):
+    make, params, _ = CASES[case]
+    ours, theirs = make(ffnn, **_leaves(params, ffnn)), make(torch, **_leaves(params, torch))
+    assert (ours.batch_shape, ours.event_shape) == (theirs.batch_shape, theirs.event_shape)
+    assert repr(ours.support) == repr(theirs.support)
+    for shape in [(), (5,), (2, 3)]:
+        assert tuple(ours.sample(shape).shape) == tuple(theirs.sample(shape).shape)
+    batch = (4,) + tuple(ours.batch_shape)
+    expanded, t_expanded = ours.expand(batch), theirs.expand(batch)
+    assert type(expanded) is type(ours)
+    assert (expanded.batch_shape, expanded.event_shape) == \
+        (t_expanded.batch_shape, t_expanded.event_shape)
+    value = t_expanded.sample((2,)).numpy()
+    np.testing.assert_allclose(expanded.log_prob(_value(value, ffnn)).detach().numpy(),
+                               t_expanded.log_prob(_value(value, torch)).detach().numpy(),
+                               rtol=1e-10)
+
+
+def _float64(tf, value: float):
+    """A float64 0-d tensor of the library of ``tf``. (A number becomes a float32 exponent
+    in both libraries; torch then computes the gradient's p - 1 in float32, ffnn in
+    float64, ~1e-8 apart.)"""
+    return torch.tensor(value, dtype=torch.float64) if tf is _tf(torch) else \
+        ffnn.tensor(value, dtype=ffnn.float64)
+
+
+TRANSFORMS = {
+    "exp": (lambda tf: tf.ExpTransform(), RNG.standard_normal((3, 4))),
+    "sigmoid": (lambda tf: tf.SigmoidTransform(), RNG.standard_normal((3, 4)) * 3),
+    "tanh": (lambda tf: tf.TanhTransform(), RNG.standard_normal((3, 4)) * 2),
+    "power": (lambda tf: tf.PowerTransform(_float64(tf, 2.5)), RNG.uniform(0.1, 3, (3, 4))),
+    "affine": (lambda tf: tf.AffineTransform(0.5, -2.0), RNG.standard_normal((3, 4))),
+    "affine_event": (lambda tf: tf.AffineTransform(1.0, 3.0, event_dim=1),
+                     RNG.standard_normal((3, 4))),
+    "compose": (lambda tf: tf.ComposeTransform([tf.AffineTransform(0.0, 2.0),
+                                                tf.SigmoidTransform(), tf.ExpTransform().inv]),
+                RNG.standard_normal((3, 4))),
+    "inverse_exp": (lambda tf: tf.ExpTransform().inv, RNG.uniform(0.1, 3, (3, 4))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transforms_match_torch(name):
+    """y, x = f⁻¹(y), log|det J| and their gradients; domain, codomain, sign, event_dim."""
+    make, x = TRANSFORMS[name]
+    ours, theirs = make(D.transforms), make(torch.distributions.transforms)
+    for attr in ("domain", "codomain"):
+        assert repr(getattr(ours, attr)) == repr(getattr(theirs, attr))
+    assert ours.bijective == theirs.bijective and ours.event_dim == theirs.event_dim
+    assert float(ours.sign) == float(theirs.sign)
+    _compare(lambda lib, x: x, {"x": x}, lambda x, lib: (make(_tf(lib))(x) * 1.5).sum(-1))
+    _compare(lambda lib, x: x, {"x": x},
+             lambda x, lib: make(_tf(lib)).log_abs_det_jacobian(x, make(_tf(lib))(x)))
+    y = make(D.transforms)(ffnn.tensor(x)).numpy()
+    _compare(lambda lib, y: y, {"y": y}, lambda y, lib: make(_tf(lib)).inv(y))
+
+
+@pytest.mark.parametrize("name", ["SoftmaxTransform", "AbsTransform"])
+def test_softmax_and_abs_transforms_match_torch(name):
+    x = RNG.standard_normal((3, 4))
+    _compare(lambda lib, x: x, {"x": x}, lambda x, lib: getattr(_tf(lib), name)()(x) * 2)
+    _compare(lambda lib, x: x, {"x": np.abs(x)},
+             lambda x, lib: getattr(_tf(lib), name)().inv(x))
+    ours, theirs = getattr(D.transforms, name)(), getattr(_tf(torch), name)()
+    assert repr(ours.codomain) == repr(theirs.codomain)
+    assert ours.bijective == theirs.bijective is False
+
+
+def test_cache_returns_the_same_tensor_and_transforms_compare_as_torch():
+    tf = D.transforms
+    x = ffnn.tensor([0.5, -1.0], requires_grad=True)
+    cached = tf.SigmoidTransform(cache_size=1)
+    y = cached(x)
+    assert cached(x) is y and cached.inv(y) is x
+    assert tf.SigmoidTransform()(x) is not tf.SigmoidTransform()(x)
+    assert tf.ExpTransform() == tf.ExpTransform() and tf.ExpTransform() != tf.TanhTransform()
+    assert tf.ExpTransform().inv == tf.ExpTransform().inv
+    assert tf.AffineTransform(1.0, 2.0) == tf.AffineTransform(1.0, 2.0)
+    assert tf.AffineTransform(1.0, 2.0) != tf.AffineTransform(1.0, 3.0)
+    compose = tf.ComposeTransform([tf.ExpTransform(), tf.AffineTransform(0.0, -1.0)])
+    assert compose.sign == -1 and compose.inv.inv is compose
+    assert tf.identity_transform(x) is x
+    with pytest.raises(ValueError, match="cache_size must be 0 or 1"):
+        tf.ExpTransform(cache_size=2)
+    assert repr(tf.ExpTransform().inv) == repr(torch.distributions.ExpTransform().inv)
+
+
+def test_decreasing_transforms_flip_the_cdf_as_torch():
+    make = CASES["gumbel"][0]
+    value = np.array([[-1.0, 0.5, 2.0]])
+    params = {"a": LOC, "b": SCALE}
+    _compare(make, params, lambda d, lib: d.cdf(_value(value, lib)))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda lib: _lib_d(lib).LogNormal(0.0, -1.0), "scale"),
+    (lambda lib: _lib_d(lib).HalfNormal(lib.tensor([0.0])), "scale"),
+    (lambda lib: _lib_d(lib).HalfCauchy(-1.0), "scale"),
+    (lambda lib: _lib_d(lib).Cauchy(0.0, 0.0), "scale"),
+    (lambda lib: _lib_d(lib).Gumbel(lib.tensor([0.0]), lib.tensor([-2.0])), "scale"),
+    (lambda lib: _lib_d(lib).LogNormal(0.0, 1.0).log_prob(lib.tensor(-1.0)), "support"),
+    (lambda lib: _lib_d(lib).HalfNormal(1.0).log_prob(lib.tensor(-1.0)), "support"),
+    (lambda lib: _lib_d(lib).TransformedDistribution(_lib_d(lib).Normal(0.0, 1.0), 3),
+     "transforms must be"),
+    (lambda lib: _lib_d(lib).TransformedDistribution(_lib_d(lib).Normal(0.0, 1.0), [3]),
+     "transforms must be"),
+    (lambda lib: _lib_d(lib).TransformedDistribution(_lib_d(lib).Normal(0.0, 1.0),
+                                                     _tf(lib).SoftmaxTransform()),
+     "base_distribution needs"),
+])
+def test_invalid_arguments_raise_as_torch(make, match):
+    for lib in (torch, ffnn):
+        with pytest.raises(ValueError, match=match):
+            make(lib)
+
+
+def test_half_normal_log_prob_below_zero_is_minus_inf_without_validation():
+    for lib in (ffnn, torch):
+        d = _lib_d(lib).HalfNormal(lib.tensor([1.0, 2.0]), validate_args=False)
+        assert np.isneginf(d.log_prob(lib.tensor([-1.0, 1.0])).detach().numpy()[0])
