@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import torch_serial
+from ffnn import torch_binomial, torch_serial
 from ffnn.functions_more import _as_tensor
 from ffnn.tensor import Tensor
 
-__all__: list[str] = ["multinomial", "bernoulli", "poisson"]
+__all__: list[str] = ["multinomial", "bernoulli", "poisson", "binomial"]
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, *,
@@ -40,3 +40,15 @@ def poisson(input, generator=None) -> Tensor:
     if not np.all(np.isfinite(rates)):
         raise RuntimeError("invalid Poisson rate, expected a finite rate. Received: inf")
     return Tensor._make(torch_serial.poisson(generator, rates), False, None)
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial(n, p) counts for each pair of ``count`` n and ``prob`` p (broadcast; float),
+    in their dtype: P(k) = C(n, k) pᵏ (1 - p)ⁿ⁻ᵏ; torch's numbers (``ffnn.torch_binomial``).
+
+    Raises ValueError for an integer ``count``."""
+    count, prob = _as_tensor(count).numpy(), _as_tensor(prob).numpy()
+    if count.dtype.kind != "f":
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{count.dtype}")
+    return Tensor._make(torch_binomial.binomial(generator, count, prob), False, None)

@@ -3,10 +3,12 @@
 ``entropy``, moments, ``cdf``/``icdf`` and ``kl_divergence``, all built from ffnn's
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
-Families: Bernoulli, Beta, Categorical, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel,
-HalfCauchy, HalfNormal, Laplace, LogNormal, MultivariateNormal, Normal, OneHotCategorical,
-Poisson, Uniform; Independent and TransformedDistribution with the transforms (Affine, Exp,
-Power, Sigmoid, Tanh, Abs, Softmax, Compose) of ``ffnn.distributions.transforms``.
+Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Dirichlet, Exponential, Gamma,
+Geometric, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, LowRankMultivariateNormal,
+Multinomial, MultivariateNormal, Normal, OneHotCategorical, Poisson, RelaxedBernoulli,
+RelaxedOneHotCategorical, StudentT, Uniform; Independent, MixtureSameFamily and
+TransformedDistribution with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax,
+Compose) of ``ffnn.distributions.transforms``.
 
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
 seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
@@ -16,6 +18,7 @@ Dirichlet carry torch's implicit reparameterisation gradients.
 from ffnn.distributions import constraints, transforms
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.beta import Beta
+from ffnn.distributions.binomial import Binomial
 from ffnn.distributions.categorical import Categorical
 from ffnn.distributions.cauchy import Cauchy
 from ffnn.distributions.chi2 import Chi2
@@ -24,16 +27,26 @@ from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.exponential import Exponential
 from ffnn.distributions.gamma import Gamma
+from ffnn.distributions.geometric import Geometric
 from ffnn.distributions.gumbel import Gumbel
 from ffnn.distributions.half_normal import HalfCauchy, HalfNormal
 from ffnn.distributions.independent import Independent
 from ffnn.distributions.kl import kl_divergence, register_kl
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.log_normal import LogNormal
+from ffnn.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
+from ffnn.distributions.mixture_same_family import MixtureSameFamily
+from ffnn.distributions.multinomial import Multinomial
 from ffnn.distributions.multivariate_normal import MultivariateNormal
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.one_hot_categorical import OneHotCategorical
 from ffnn.distributions.poisson import Poisson
+from ffnn.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
+from ffnn.distributions.relaxed_categorical import (
+    ExpRelaxedCategorical,
+    RelaxedOneHotCategorical,
+)
+from ffnn.distributions.studentT import StudentT
 from ffnn.distributions.transformed_distribution import TransformedDistribution
 from ffnn.distributions.transforms import (
     AbsTransform,
@@ -50,10 +63,13 @@ from ffnn.distributions.transforms import (
 from ffnn.distributions.uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-    "ExponentialFamily", "Exponential", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal",
-    "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
-    "Poisson", "TransformedDistribution", "Uniform",
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+    "Distribution", "ExpRelaxedCategorical", "ExponentialFamily", "Exponential", "Gamma",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace",
+    "LogNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
+    "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+    "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+    "Uniform",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
     "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform",
     "constraints", "kl_divergence", "register_kl", "transforms",

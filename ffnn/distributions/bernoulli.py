@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ffnn.distributions import constraints
+from ffnn.distributions.binary import ProbsOrLogits
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.utils import (
     as_size,
     broadcast_all,
     is_number,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from ffnn.nn import functional as F
 from ffnn.size import Size
@@ -27,7 +25,7 @@ def bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
     return (1 - target) * logits - F.logsigmoid(logits)
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """Bernoulli(p) from ``probs`` (p ∈ [0, 1]) or ``logits`` (log-odds), not both.
     Raises ValueError for probs outside [0, 1] or NaN."""
 
@@ -38,39 +36,18 @@ class Bernoulli(ExponentialFamily):
     def __init__(self, probs: Tensor | float | None = None,
                  logits: Tensor | float | None = None,
                  validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
+        self._given(probs, logits)
         given = probs if probs is not None else logits
-        self._param = self.probs if probs is not None else self.logits
         batch_shape = Size() if is_number(given) else self._param.shape
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None) -> Bernoulli:
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = as_size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(batch_shape))
-                new._param = getattr(new, name)
+        self._expand_into(new, batch_shape)
         super(Bernoulli, new).__init__(batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        return self._param.shape
 
     @property
     def mean(self) -> Tensor:

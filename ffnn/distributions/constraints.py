@@ -14,10 +14,11 @@ import numpy as np
 from ffnn.tensor import Tensor
 
 __all__ = [
-    "Constraint", "boolean", "dependent", "dependent_property", "greater_than",
-    "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval",
-    "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "nonnegative",
-    "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent", "dependent_property",
+    "greater_than", "greater_than_eq", "independent", "integer_interval", "interval",
+    "half_open_interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+    "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+    "positive_definite", "positive_integer",
     "real", "real_vector", "simplex", "square", "symmetric", "unit_interval",
 ]
 
@@ -123,6 +124,33 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
+class MixtureSameFamilyConstraint(Constraint):
+    """A mixture's support: the component's ``base_constraint`` checked with the component
+    dimension put back (-1 - event_dim), all of it valid per event."""
+
+    def __init__(self, base_constraint: Constraint):
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return self.base_constraint.event_dim
+
+    def check(self, value) -> Tensor:
+        array = _array(value)
+        if array.ndim < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {array.ndim}")
+        result = self.base_constraint.check(np.expand_dims(array, -1 - self.event_dim)).numpy()
+        keep = array.ndim - self.event_dim
+        return _result(result.reshape(result.shape[:keep] + (-1,)).all(-1))
+
+    def __repr__(self) -> str:
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
+
+
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -205,6 +233,19 @@ class _IntegerGreaterThan(_Bounds):
         return (value % 1 == 0) & (value >= self._bounds()[0])
 
 
+class _Multinomial(Constraint):
+    """Non-negative counts summing to at most ``upper_bound`` (torch's weaker check)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def _check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= _array(self.upper_bound))
+
+
 class _Simplex(Constraint):
     """x ≥ 0 and Σx = 1 (within 1e-6) over the last dimension."""
 
@@ -284,6 +325,7 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+multinomial = _Multinomial
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 square = _Square()

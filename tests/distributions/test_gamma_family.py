@@ -13,6 +13,7 @@ import ffnn
 import ffnn.distributions as D
 from ffnn.distributions.dirichlet_grad import dirichlet_grad
 from ffnn.distributions.gamma_grad import _digamma, standard_gamma_grad
+from tests.distributions.common import check_shapes_and_expand
 from tests.test_distributions import _compare, _leaves, _value
 
 RNG = np.random.default_rng(21)
@@ -65,21 +66,7 @@ def test_dirichlet_mode_at_a_corner_is_the_largest_vertex():
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_shapes_and_expand_match_torch(case):
     make, params, _ = CASES[case]
-    ours, theirs = make(ffnn, **_leaves(params, ffnn)), make(torch, **_leaves(params, torch))
-    assert (ours.batch_shape, ours.event_shape) == (theirs.batch_shape, theirs.event_shape)
-    assert ours.has_rsample == theirs.has_rsample
-    for shape in [(), (5,), (2, 3)]:
-        assert tuple(ours.sample(shape).shape) == tuple(theirs.sample(shape).shape)
-        assert not ours.sample(shape).requires_grad
-    expanded, t_expanded = ours.expand((4,) + tuple(ours.batch_shape)), \
-        theirs.expand((4,) + tuple(theirs.batch_shape))
-    assert (expanded.batch_shape, expanded.event_shape) == \
-        (t_expanded.batch_shape, t_expanded.event_shape)
-    value = expanded.sample((2,)).numpy()
-    np.testing.assert_allclose(expanded.log_prob(_value(value, ffnn)).detach().numpy(),
-                               t_expanded.log_prob(_value(value, torch)).detach().numpy(),
-                               rtol=1e-10)
-    assert type(expanded) is type(ours)
+    check_shapes_and_expand(make, params)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -12,7 +12,8 @@ import torch
 
 import ffnn
 import ffnn.distributions as D
-from tests.test_distributions import _compare, _leaves, _value
+from tests.distributions.common import check_draws_for_the_same_seed, check_shapes_and_expand
+from tests.test_distributions import _compare, _value
 
 RNG = np.random.default_rng(31)
 
@@ -93,45 +94,14 @@ def test_moments_match_torch(case, moment):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rsample_and_sample_are_torchs_for_the_same_seed(case):
-    """The same base noise pushed through the same transforms: equal samples, and equal
-    gradients of the parameters through rsample."""
     make, params, _ = CASES[case]
-    ours_in, theirs_in = _leaves(params, ffnn), _leaves(params, torch)
-    ours_d, theirs_d = make(ffnn, **ours_in), make(torch, **theirs_in)
-    assert ours_d.has_rsample == theirs_d.has_rsample
-    draw = "rsample" if theirs_d.has_rsample else "sample"
-    ffnn.manual_seed(9)
-    torch.manual_seed(9)
-    ours, theirs = getattr(ours_d, draw)((5,)), getattr(theirs_d, draw)((5,))
-    # the same noise; exp, pow and tanh may round 1 ulp apart from torch's vectorised ones
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-13)
-    np.testing.assert_allclose(ours_d.sample().numpy(), theirs_d.sample().numpy(), rtol=1e-13)
-    if draw == "sample":
-        return
-    w = RNG.standard_normal(tuple(theirs.shape))
-    (ours * ffnn.tensor(w)).sum().backward()
-    (theirs * torch.tensor(w)).sum().backward()
-    for name, leaf in theirs_in.items():
-        np.testing.assert_allclose(ours_in[name].grad.numpy(), leaf.grad.numpy(), rtol=1e-10)
+    check_draws_for_the_same_seed(make, params)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_shapes_support_and_expand_match_torch(case):
     make, params, _ = CASES[case]
-    ours, theirs = make(ffnn, **_leaves(params, ffnn)), make(torch, **_leaves(params, torch))
-    assert (ours.batch_shape, ours.event_shape) == (theirs.batch_shape, theirs.event_shape)
-    assert repr(ours.support) == repr(theirs.support)
-    for shape in [(), (5,), (2, 3)]:
-        assert tuple(ours.sample(shape).shape) == tuple(theirs.sample(shape).shape)
-    batch = (4,) + tuple(ours.batch_shape)
-    expanded, t_expanded = ours.expand(batch), theirs.expand(batch)
-    assert type(expanded) is type(ours)
-    assert (expanded.batch_shape, expanded.event_shape) == \
-        (t_expanded.batch_shape, t_expanded.event_shape)
-    value = t_expanded.sample((2,)).numpy()
-    np.testing.assert_allclose(expanded.log_prob(_value(value, ffnn)).detach().numpy(),
-                               t_expanded.log_prob(_value(value, torch)).detach().numpy(),
-                               rtol=1e-10)
+    check_shapes_and_expand(make, params)
 
 
 def _float64(tf, value: float):

@@ -1,0 +1,203 @@
+"""StudentT, Binomial, Geometric, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical,
+LowRankMultivariateNormal and MixtureSameFamily against torch.distributions (float64):
+log_prob, entropy and moments with parameter gradients; samples and rsample gradients
+after the same seed; shapes, expand and validation; torch.binomial's draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ffnn
+import ffnn.distributions as D
+from tests.distributions.common import check_draws_for_the_same_seed, check_shapes_and_expand
+from tests.test_distributions import _compare, _leaves, _value
+
+RNG = np.random.default_rng(41)
+
+
+def _lib_d(lib):
+    return torch.distributions if lib is torch else D
+
+
+def _t(lib, value):
+    return _value(np.asarray(value, dtype=np.float64), lib)
+
+
+def _mixture(lib, w, m, s):
+    d = _lib_d(lib)
+    return d.MixtureSameFamily(d.Categorical(logits=w), d.Normal(m, s))
+
+
+def _mixture_mvn(lib, w, m, s):
+    d = _lib_d(lib)
+    return d.MixtureSameFamily(d.Categorical(logits=w), d.Independent(d.Normal(m, s), 1))
+
+
+CASES = {
+    "student_t": (lambda lib, df, a, b: _lib_d(lib).StudentT(df, a, b),
+                  {"df": np.array([0.7, 1.5, 3.0, 8.0]), "a": RNG.standard_normal(4),
+                   "b": RNG.uniform(0.5, 2, 4)}, RNG.standard_normal((3, 4)) * 2),
+    "binomial_probs": (lambda lib, p: _lib_d(lib).Binomial(_t(lib, [[5.0], [30.0]]), probs=p),
+                       {"p": RNG.uniform(0.05, 0.95, (2, 3))},
+                       RNG.integers(0, 6, (4, 2, 3)).astype(float)),
+    "binomial_logits": (lambda lib, z: _lib_d(lib).Binomial(7, logits=z),
+                        {"z": RNG.standard_normal((2, 3))},
+                        RNG.integers(0, 8, (4, 2, 3)).astype(float)),
+    "geometric_probs": (lambda lib, p: _lib_d(lib).Geometric(probs=p),
+                        {"p": RNG.uniform(0.05, 0.95, (2, 3))},
+                        RNG.integers(0, 9, (4, 2, 3)).astype(float)),
+    "geometric_logits": (lambda lib, z: _lib_d(lib).Geometric(logits=z),
+                         {"z": RNG.standard_normal((2, 3))},
+                         RNG.integers(0, 9, (4, 2, 3)).astype(float)),
+    "multinomial": (lambda lib, p: _lib_d(lib).Multinomial(6, probs=p),
+                    {"p": RNG.uniform(0.1, 1, (2, 4))},
+                    RNG.multinomial(6, [0.25] * 4, (3, 2)).astype(float)),
+    "relaxed_bernoulli": (lambda lib, t, z: _lib_d(lib).RelaxedBernoulli(t, logits=z),
+                          {"t": np.array(0.7), "z": RNG.standard_normal((2, 3))},
+                          RNG.uniform(0.05, 0.95, (4, 2, 3))),
+    "relaxed_one_hot": (lambda lib, t, p: _lib_d(lib).RelaxedOneHotCategorical(t, probs=p),
+                        {"t": np.array(0.6), "p": RNG.uniform(0.1, 1, (2, 3))},
+                        RNG.dirichlet(np.ones(3), (4, 2))),
+    "lowrank_mvn": (lambda lib, m, w, d: _lib_d(lib).LowRankMultivariateNormal(m, w, d),
+                    {"m": RNG.standard_normal((2, 3)), "w": RNG.standard_normal((3, 2)),
+                     "d": RNG.uniform(0.5, 2, 3)}, RNG.standard_normal((4, 2, 3))),
+    "mixture": (_mixture, {"w": RNG.standard_normal((2, 3)), "m": RNG.standard_normal((2, 3)),
+                           "s": RNG.uniform(0.5, 2, (2, 3))}, RNG.standard_normal((4, 2))),
+    "mixture_mvn": (_mixture_mvn, {"w": RNG.standard_normal(3),
+                                   "m": RNG.standard_normal((3, 2)),
+                                   "s": RNG.uniform(0.5, 2, (3, 2))},
+                    RNG.standard_normal((4, 2))),
+}
+ENTROPY = ["student_t", "binomial_logits", "geometric_probs",
+           "geometric_logits", "multinomial", "lowrank_mvn"]
+MOMENTS = {"student_t": ["mean", "variance", "mode"],
+           "binomial_probs": ["mean", "variance", "mode"], "binomial_logits": ["mean", "mode"],
+           "geometric_probs": ["mean", "variance", "mode"], "geometric_logits": ["variance"],
+           "multinomial": ["mean", "variance"],
+           "lowrank_mvn": ["mean", "variance", "mode", "covariance_matrix", "scale_tril",
+                           "precision_matrix"],
+           "mixture": ["mean", "variance"], "mixture_mvn": ["mean", "variance"]}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_log_prob_matches_torch(case):
+    make, params, value = CASES[case]
+    _compare(make, params, lambda d, lib: d.log_prob(_value(value, lib)))
+
+
+@pytest.mark.parametrize("case", ENTROPY)
+def test_entropy_matches_torch(case):
+    """StudentT's entropy gradient holds trigammas (torch's good to ~5e-10)."""
+    make, params, _ = CASES[case]
+    _compare(make, params, lambda d, lib: d.entropy(), rtol=1e-8)
+
+
+@pytest.mark.parametrize("case, moment", [(c, m) for c, ms in MOMENTS.items() for m in ms])
+def test_moments_match_torch(case, moment):
+    make, params, _ = CASES[case]
+    _compare(make, params, lambda d, lib: getattr(d, moment))
+
+
+def test_mixture_cdf_matches_torch():
+    make, params, value = CASES["mixture"]
+    _compare(make, params, lambda d, lib: d.cdf(_value(value, lib)))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_samples_and_rsample_gradients_are_torchs_for_the_same_seed(case):
+    make, params, _ = CASES[case]
+    check_draws_for_the_same_seed(make, params)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_shapes_support_and_expand_match_torch(case):
+    make, params, _ = CASES[case]
+    check_shapes_and_expand(make, params)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_binomial_draws_are_torchs(dtype):
+    """Inversion below n·p = 10, BTRS above, p > ½ by symmetry; float32 arithmetic as torch."""
+    n = RNG.integers(0, 300, 2000).astype(dtype)
+    p = RNG.uniform(0, 1, 2000).astype(dtype)
+    p[:10], p[10:20], p[20] = 0, 1, np.nan
+    torch.manual_seed(5)
+    theirs = torch.binomial(torch.tensor(n), torch.tensor(p)).numpy(), torch.rand(3).numpy()
+    ffnn.manual_seed(5)
+    ours = ffnn.binomial(ffnn.tensor(n), ffnn.tensor(p)).numpy(), ffnn.rand(3).numpy()
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="floating-point dtypes for count"):
+        ffnn.binomial(ffnn.tensor([1, 2]), ffnn.tensor([0.5, 0.5]))
+
+
+def test_mixture_density_network_step_matches_torch():
+    """An MDN head (logits, means, log-scales) trained by -log_prob: the same gradients."""
+    x, y = RNG.standard_normal((8, 3)), RNG.standard_normal(8)
+    weight = RNG.standard_normal((3, 9)) * 0.5
+
+    def grads(lib):
+        w = _leaves({"w": weight}, lib)["w"]
+        out = _value(x, lib) @ w
+        logits, loc, log_scale = out[:, :3], out[:, 3:6], out[:, 6:]
+        d = _lib_d(lib)
+        mix = d.MixtureSameFamily(d.Categorical(logits=logits), d.Normal(loc, log_scale.exp()))
+        loss = -mix.log_prob(_value(y, lib)).mean()
+        loss.backward()
+        return loss.item(), w.grad.numpy()
+
+    (ours_loss, ours), (theirs_loss, theirs) = grads(ffnn), grads(torch)
+    np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-12)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda lib: _lib_d(lib).StudentT(_t(lib, [-1.0])), ValueError, "df"),
+    (lambda lib: _lib_d(lib).StudentT(2.0, 0.0, _t(lib, [0.0])), ValueError, "scale"),
+    (lambda lib: _lib_d(lib).Binomial(_t(lib, [2.5]), probs=_t(lib, [0.5])), ValueError,
+     "total_count"),
+    (lambda lib: _lib_d(lib).Binomial(3, probs=_t(lib, [1.5])), ValueError, "probs"),
+    (lambda lib: _lib_d(lib).Binomial(3), ValueError, "Either `probs` or `logits`"),
+    (lambda lib: _lib_d(lib).Binomial(3, probs=_t(lib, [0.5])).log_prob(_t(lib, [4.0])),
+     ValueError, "support"),
+    (lambda lib: _lib_d(lib).Geometric(probs=_t(lib, [0.0, 0.5])), ValueError,
+     "to be positive"),
+    (lambda lib: _lib_d(lib).Geometric(probs=_t(lib, [0.5])).log_prob(_t(lib, [-1.0])),
+     ValueError, "support"),
+    (lambda lib: _lib_d(lib).Multinomial(2.5, probs=_t(lib, [0.5, 0.5])),
+     NotImplementedError, "inhomogeneous"),
+    (lambda lib: _lib_d(lib).Multinomial(2, probs=_t(lib, [0.5, 0.5])).log_prob(
+        _t(lib, [2.0, 1.0])), ValueError, "support"),
+    (lambda lib: _lib_d(lib).LowRankMultivariateNormal(_t(lib, 1.0), _t(lib, [[1.0]]),
+                                                       _t(lib, [1.0])), ValueError,
+     "loc must be at least one-dimensional"),
+    (lambda lib: _lib_d(lib).LowRankMultivariateNormal(_t(lib, [1.0, 2.0]), _t(lib, [1.0]),
+                                                       _t(lib, [1.0, 1.0])), ValueError,
+     "cov_factor must be at least two-dimensional"),
+    (lambda lib: _lib_d(lib).LowRankMultivariateNormal(_t(lib, [1.0, 2.0]),
+                                                       _t(lib, [[1.0], [1.0]]),
+                                                       _t(lib, [1.0, -1.0])), ValueError,
+     "cov_diag"),
+    (lambda lib: _lib_d(lib).MixtureSameFamily(_lib_d(lib).Normal(0.0, 1.0),
+                                               _lib_d(lib).Normal(_t(lib, [0.0]), 1.0)),
+     ValueError, "Categorical"),
+    (lambda lib: _lib_d(lib).MixtureSameFamily(_lib_d(lib).Categorical(logits=_t(lib, [0, 0])),
+                                               _lib_d(lib).Normal(_t(lib, [0.0] * 3), 1.0)),
+     ValueError, "does not equal"),
+    (lambda lib: _lib_d(lib).RelaxedBernoulli(_t(lib, 1.0), probs=_t(lib, [2.0])), ValueError,
+     "probs"),
+])
+def test_invalid_arguments_raise_as_torch(make, error, match):
+    for lib in (torch, ffnn):
+        with pytest.raises(error, match=match):
+            make(lib)
+
+
+def test_binomial_entropy_needs_one_total_count_as_torch():
+    for lib in (torch, ffnn):
+        d = _lib_d(lib).Binomial(_t(lib, [2.0, 3.0]), probs=_t(lib, [0.5, 0.5]))
+        with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+            d.entropy()
