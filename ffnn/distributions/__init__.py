@@ -15,6 +15,8 @@ seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), an
 Dirichlet carry torch's implicit reparameterisation gradients.
 """
 
+import ffnn.distributions.kl_cross  # noqa: F401 - registers the cross-family KL pairs
+import ffnn.distributions.kl_families  # noqa: F401 - registers more same-family pairs
 from ffnn.distributions import constraints, transforms
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.beta import Beta
