@@ -123,8 +123,6 @@ CASES = {
                     RNG.standard_normal((4, 2, 3))),
 }
 CONTINUOUS_CDF = ["normal", "laplace", "exponential", "uniform"]
-NOT_REPARAMETERISED = {"beta"}
-"""torch's Beta draws with an implicit gradient (through its gamma draws); ffnn's samples."""
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -298,7 +296,7 @@ def test_shapes_match_torch(case):
         assert not sample.requires_grad
         assert tuple(ours.log_prob(sample).shape) == \
             tuple(theirs.log_prob(theirs.sample(sample_shape)).shape)
-    assert ours.has_rsample == theirs.has_rsample or case in NOT_REPARAMETERISED
+    assert ours.has_rsample == theirs.has_rsample
     if ours.has_rsample:
         assert tuple(ours.rsample((2,)).shape) == tuple(theirs.rsample((2,)).shape)
     expanded = ours.expand((5,) + tuple(ours.batch_shape))

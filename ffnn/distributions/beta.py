@@ -1,17 +1,16 @@
 """``Beta(concentration1, concentration0)``: density x^{α-1} (1-x)^{β-1} / B(α, β) on
 [0, 1], with α = concentration1, β = concentration0 (mixup's λ ~ Beta(a, a)).
 
-Samples are drawn (``sample``), not reparameterised: ``rsample`` (torch's implicit gradient
-through the gamma draws) is not provided, so ``has_rsample`` is False. ``log_prob``,
-``entropy`` and the moments are differentiable in α and β.
+``rsample`` is torch's: the first entry of a Dirichlet(α, β) draw, with torch's implicit
+gradient (``dirichlet_grad``); ``log_prob``, ``entropy`` and the moments are differentiable in
+α and β.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from ffnn import autograd, torch_serial
+from ffnn import ops
 from ffnn.distributions import constraints
+from ffnn.distributions.dirichlet_grad import sample_dirichlet
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.utils import as_size, broadcast_all, is_number
 from ffnn.size import Size
@@ -26,7 +25,7 @@ class Beta(ExponentialFamily):
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration1: Tensor | float, concentration0: Tensor | float,
                  validate_args: bool | None = None) -> None:
@@ -66,15 +65,13 @@ class Beta(ExponentialFamily):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape: tuple = ()) -> Tensor:
-        """Draws of shape ``sample_shape + batch_shape``, outside any graph: torch's, the
-        first of a Dirichlet draw of (α, β) (γ_α / (γ_α + γ_β), γ ~ Gamma(·, 1))."""
+    def rsample(self, sample_shape: tuple = ()) -> Tensor:
+        """Draws of shape ``sample_shape + batch_shape``: torch's, the first of a Dirichlet
+        draw of (α, β) (γ_α / (γ_α + γ_β), γ ~ Gamma(·, 1)), with torch's gradient."""
         shape = tuple(self._extended_shape(sample_shape))
-        with autograd.no_grad():
-            pairs = np.stack([c.expand(shape).numpy() for c in (self.concentration1,
-                                                                self.concentration0)], -1)
-            draw = torch_serial.dirichlet(None, pairs)[..., 0]
-        return Tensor._make(np.ascontiguousarray(draw), False, None)
+        pairs = ops.stack([c.expand(shape) for c in (self.concentration1,
+                                                     self.concentration0)], -1)
+        return sample_dirichlet(pairs)[..., 0]
 
     def _log_beta(self) -> Tensor:
         """log B(α, β) = lgamma α + lgamma β − lgamma(α + β)."""

@@ -36,6 +36,10 @@ CASES = {
 }
 
 
+BETA = (lambda lib, a, b: _lib_d(lib).Beta(a, b),
+        {"a": RNG.uniform(0.2, 8, (2, 3)), "b": RNG.uniform(0.2, 8, (2, 3))}, None)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_log_prob_matches_torch(case):
     make, params, value = CASES[case]
@@ -109,9 +113,10 @@ def test_dirichlet_grad_matches_torch_in_every_branch():
     np.testing.assert_allclose(dirichlet_grad(x, alpha, total), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("case", ["gamma", "chi2", "dirichlet"])
+@pytest.mark.parametrize("case", ["gamma", "chi2", "dirichlet", "beta"])
 def test_rsample_values_and_gradients_match_torch_for_the_same_seed(case):
-    make, params, _ = CASES[case]
+    """Beta's rsample is the first entry of a Dirichlet's (torch's implicit gradient)."""
+    make, params, _ = BETA if case == "beta" else CASES[case]
     ours_in, theirs_in = _leaves(params, ffnn), _leaves(params, torch)
     ffnn.manual_seed(4)
     torch.manual_seed(4)
