@@ -13,7 +13,7 @@ import torch
 import ffnn
 import ffnn.distributions as D
 from tests.distributions.common import check_draws_for_the_same_seed, check_shapes_and_expand
-from tests.test_distributions import _compare, _value
+from tests.test_distributions import _compare, _leaves, _value
 
 RNG = np.random.default_rng(31)
 
@@ -206,3 +206,25 @@ def test_half_normal_log_prob_below_zero_is_minus_inf_without_validation():
     for lib in (ffnn, torch):
         d = _lib_d(lib).HalfNormal(lib.tensor([1.0, 2.0]), validate_args=False)
         assert np.isneginf(d.log_prob(lib.tensor([-1.0, 1.0])).detach().numpy()[0])
+
+
+def test_sac_tanh_policy_log_prob_of_its_rsample_matches_torch():
+    """SAC's squashed Gaussian: a = tanh(μ + σε) with a cached TanhTransform, so log_prob(a)
+    inverts by the cache (no atanh of ±1); the actor loss α·log π(a) - Q(a) and its
+    gradients to μ and log σ are torch's for the same seed."""
+    mu, log_std = RNG.standard_normal((4, 2)), RNG.standard_normal((4, 2)) * 0.5
+
+    def actor(lib):
+        leaves = _leaves({"mu": mu, "log_std": log_std}, lib)
+        d = _lib_d(lib)
+        policy = d.TransformedDistribution(d.Normal(leaves["mu"], leaves["log_std"].exp()),
+                                           [_tf(lib).TanhTransform(cache_size=1)])
+        lib.manual_seed(3)
+        action = policy.rsample()
+        log_pi = policy.log_prob(action).sum(-1)
+        loss = (0.2 * log_pi - action.pow(2).sum(-1)).mean()
+        loss.backward()
+        return loss.item(), leaves["mu"].grad.numpy(), leaves["log_std"].grad.numpy()
+
+    for ours, theirs in zip(actor(ffnn), actor(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
