@@ -325,10 +325,13 @@ class Clamp(Op):
         return m.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        return (grad * self.mask,)
+        """torch's where(mask, grad, 0): an inf or NaN gradient from above stays out of the
+        clamped entries (a product with the mask made 0·inf = NaN there)."""
+        m = xp(grad)
+        return (m.where(self.mask, grad, m.zeros((), dtype=grad.dtype)),)
 
     def backward_graph(self, grad, x):
-        return (grad * constant_like(x, self.mask),)
+        return (Where.apply(grad, constant_like(grad, 0), condition=self.mask),)
 
 
 class Maximum(Op):

@@ -77,6 +77,23 @@ def test_abs_and_clamp_subgradients_match_torch():
              finite_differences=False)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf - inf upstream
+def test_clamp_keeps_an_infinite_gradient_out_of_clamped_entries_as_torch():
+    """torch's clamp backward selects (where(mask, grad, 0)): a clamped entry gets 0 even when
+    the gradient from above is inf or NaN (Pareto's mean α·x/(α - 1) at α clamped to 1)."""
+    import torch
+
+    x = np.array([0.5, 2.0, 3.0])
+    for create_graph in (False, True):
+        grads = []
+        for lib in (ffnn, torch):
+            leaf = lib.tensor(x, requires_grad=True)
+            a = leaf.clamp(min=1.0)
+            (g,) = lib.autograd.grad((a / (a - 1)).sum(), leaf, create_graph=create_graph)
+            grads.append(g.detach().numpy())
+        np.testing.assert_array_equal(*grads)
+
+
 def test_tensor_operand_from_ndarray_on_the_left():
     x = ffnn.tensor([1.0, 2.0], requires_grad=True)
     y = np.array([3.0, 4.0], np.float32) * x
