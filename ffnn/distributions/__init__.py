@@ -4,9 +4,10 @@
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
 Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Dirichlet, Exponential, Gamma,
-Geometric, Gumbel, HalfCauchy, HalfNormal, Laplace, LogNormal, LowRankMultivariateNormal,
-Multinomial, MultivariateNormal, Normal, OneHotCategorical, Poisson, RelaxedBernoulli,
-RelaxedOneHotCategorical, StudentT, Uniform; Independent, MixtureSameFamily and
+Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Laplace, LogNormal,
+LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
+OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
+Uniform, Weibull; Independent, MixtureSameFamily and
 TransformedDistribution with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax,
 Compose) of ``ffnn.distributions.transforms``.
 
@@ -17,6 +18,7 @@ Dirichlet carry torch's implicit reparameterisation gradients.
 
 import ffnn.distributions.kl_cross  # noqa: F401 - registers the cross-family KL pairs
 import ffnn.distributions.kl_families  # noqa: F401 - registers more same-family pairs
+import ffnn.distributions.kl_pareto  # noqa: F401 - registers the pairs with a Pareto
 from ffnn.distributions import constraints, transforms
 from ffnn.distributions.bernoulli import Bernoulli
 from ffnn.distributions.beta import Beta
@@ -33,6 +35,7 @@ from ffnn.distributions.geometric import Geometric
 from ffnn.distributions.gumbel import Gumbel
 from ffnn.distributions.half_normal import HalfCauchy, HalfNormal
 from ffnn.distributions.independent import Independent
+from ffnn.distributions.inverse_gamma import InverseGamma
 from ffnn.distributions.kl import kl_divergence, register_kl
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.log_normal import LogNormal
@@ -40,8 +43,10 @@ from ffnn.distributions.lowrank_multivariate_normal import LowRankMultivariateNo
 from ffnn.distributions.mixture_same_family import MixtureSameFamily
 from ffnn.distributions.multinomial import Multinomial
 from ffnn.distributions.multivariate_normal import MultivariateNormal
+from ffnn.distributions.negative_binomial import NegativeBinomial
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.one_hot_categorical import OneHotCategorical
+from ffnn.distributions.pareto import Pareto
 from ffnn.distributions.poisson import Poisson
 from ffnn.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
 from ffnn.distributions.relaxed_categorical import (
@@ -63,15 +68,16 @@ from ffnn.distributions.transforms import (
     identity_transform,
 )
 from ffnn.distributions.uniform import Uniform
+from ffnn.distributions.weibull import Weibull
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
     "Distribution", "ExpRelaxedCategorical", "ExponentialFamily", "Exponential", "Gamma",
-    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace",
-    "LogNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
-    "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-    "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-    "Uniform",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma",
+    "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+    "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
+    "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+    "StudentT", "TransformedDistribution", "Uniform", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
     "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform",
     "constraints", "kl_divergence", "register_kl", "transforms",

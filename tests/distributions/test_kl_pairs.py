@@ -56,6 +56,8 @@ FAMILIES = {  # name: (make(lib, **params), a function giving fresh parameters)
                      "c": (lambda a: a @ a.T + np.eye(3))(R.standard_normal((3, 3)))}),
     "normal": (lambda lib, a, b: lib_d(lib).Normal(a, b),
                lambda: {"a": R.standard_normal(S), "b": _pos()}),
+    "pareto": (lambda lib, b, a: lib_d(lib).Pareto(b, a),
+               lambda: {"b": R.uniform(0.5, 1, S), "a": R.uniform(0.5, 4, S)}),
     "poisson": (lambda lib, r: lib_d(lib).Poisson(r), lambda: {"r": _pos(0.5, 5)}),
     "uniform": (lambda lib, a, b: lib_d(lib).Uniform(a, b),
                 lambda: {"a": R.uniform(0.05, 0.3, S), "b": R.uniform(0.6, 0.95, S)}),
@@ -76,7 +78,11 @@ PAIRS = [
     ("normal", "exponential"), ("normal", "gamma"), ("normal", "uniform"),
     ("normal", "gumbel"), ("normal", "laplace"), ("poisson", "bernoulli"),
     ("poisson", "binomial"), ("uniform", "beta"), ("uniform", "exponential"),
-    ("uniform", "gamma"), ("uniform", "gumbel"), ("uniform", "normal"),
+    ("uniform", "gamma"), ("uniform", "gumbel"), ("uniform", "normal"), ("pareto", "pareto"),
+    ("beta", "pareto"), ("exponential", "pareto"), ("gamma", "pareto"), ("gumbel", "pareto"),
+    ("laplace", "pareto"), ("normal", "pareto"), ("pareto", "beta"), ("pareto", "uniform"),
+    ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
+    ("uniform", "pareto"),
 ]
 
 

@@ -63,6 +63,21 @@ CASES = {
     "lowrank_mvn": (lambda lib, m, w, d: _lib_d(lib).LowRankMultivariateNormal(m, w, d),
                     {"m": RNG.standard_normal((2, 3)), "w": RNG.standard_normal((3, 2)),
                      "d": RNG.uniform(0.5, 2, 3)}, RNG.standard_normal((4, 2, 3))),
+    "negative_binomial": (lambda lib, r, z: _lib_d(lib).NegativeBinomial(r, logits=z),
+                          {"r": RNG.uniform(0.5, 6, (2, 3)), "z": RNG.standard_normal(3)},
+                          RNG.integers(0, 12, (4, 2, 3)).astype(float)),
+    "negative_binomial_probs": (lambda lib, r, p: _lib_d(lib).NegativeBinomial(r, probs=p),
+                                {"r": RNG.uniform(0.5, 6, 3), "p": RNG.uniform(0.05, 0.9, 3)},
+                                np.array([[0.0, 3.0, 7.0], [1.0, 0.0, 12.0]])),
+    "weibull": (lambda lib, b, k: _lib_d(lib).Weibull(b, k),
+                {"b": RNG.uniform(0.5, 2, 3), "k": RNG.uniform(0.5, 3, (2, 3))},
+                RNG.uniform(0.05, 4, (4, 2, 3))),
+    "pareto": (lambda lib, b, a: _lib_d(lib).Pareto(b, a),
+               {"b": RNG.uniform(0.5, 1, 3), "a": RNG.uniform(0.5, 4, (2, 3))},
+               RNG.uniform(1.0, 5, (4, 2, 3))),
+    "inverse_gamma": (lambda lib, a, b: _lib_d(lib).InverseGamma(a, b),
+                      {"a": np.array([0.7, 1.5, 3.0]), "b": RNG.uniform(0.5, 2, 3)},
+                      RNG.uniform(0.05, 4, (4, 3))),
     "mixture": (_mixture, {"w": RNG.standard_normal((2, 3)), "m": RNG.standard_normal((2, 3)),
                            "s": RNG.uniform(0.5, 2, (2, 3))}, RNG.standard_normal((4, 2))),
     "mixture_mvn": (_mixture_mvn, {"w": RNG.standard_normal(3),
@@ -70,7 +85,7 @@ CASES = {
                                    "s": RNG.uniform(0.5, 2, (3, 2))},
                     RNG.standard_normal((4, 2))),
 }
-ENTROPY = ["student_t", "binomial_logits", "geometric_probs",
+ENTROPY = ["student_t", "binomial_logits", "weibull", "pareto", "inverse_gamma", "geometric_probs",
            "geometric_logits", "multinomial", "lowrank_mvn"]
 MOMENTS = {"student_t": ["mean", "variance", "mode"],
            "binomial_probs": ["mean", "variance", "mode"], "binomial_logits": ["mean", "mode"],
@@ -78,6 +93,10 @@ MOMENTS = {"student_t": ["mean", "variance", "mode"],
            "multinomial": ["mean", "variance"],
            "lowrank_mvn": ["mean", "variance", "mode", "covariance_matrix", "scale_tril",
                            "precision_matrix"],
+           "negative_binomial": ["mean", "variance", "mode"],
+           "negative_binomial_probs": ["mean", "variance", "mode"],
+           "weibull": ["mean", "variance", "mode"], "pareto": ["mean", "variance", "mode"],
+           "inverse_gamma": ["mean", "variance", "mode"],
            "mixture": ["mean", "variance"], "mixture_mvn": ["mean", "variance"]}
 
 
@@ -94,6 +113,7 @@ def test_entropy_matches_torch(case):
     _compare(make, params, lambda d, lib: d.entropy(), rtol=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # Pareto's inf moments
 @pytest.mark.parametrize("case, moment", [(c, m) for c, ms in MOMENTS.items() for m in ms])
 def test_moments_match_torch(case, moment):
     make, params, _ = CASES[case]
