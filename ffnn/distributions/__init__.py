@@ -9,7 +9,8 @@ LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, No
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
 Uniform, Weibull; Independent, MixtureSameFamily and
 TransformedDistribution with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax,
-Compose) of ``ffnn.distributions.transforms``.
+Softplus, StickBreaking, LowerCholesky, Reshape, Independent, CumulativeDistribution, Compose)
+of ``ffnn.distributions.transforms``.
 
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
 seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
@@ -59,10 +60,16 @@ from ffnn.distributions.transforms import (
     AbsTransform,
     AffineTransform,
     ComposeTransform,
+    CumulativeDistributionTransform,
     ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
     PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
     SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
     identity_transform,
@@ -78,7 +85,9 @@ __all__ = [
     "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
     "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
     "StudentT", "TransformedDistribution", "Uniform", "Weibull",
-    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
-    "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform", "identity_transform",
+    "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform",
+    "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
+    "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+    "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
     "constraints", "kl_divergence", "register_kl", "transforms",
 ]

@@ -124,6 +124,14 @@ TRANSFORMS = {
                                                 tf.SigmoidTransform(), tf.ExpTransform().inv]),
                 RNG.standard_normal((3, 4))),
     "inverse_exp": (lambda tf: tf.ExpTransform().inv, RNG.uniform(0.1, 3, (3, 4))),
+    "softplus": (lambda tf: tf.SoftplusTransform(), RNG.standard_normal((3, 4)) * 3),
+    "stick_breaking": (lambda tf: tf.StickBreakingTransform(), RNG.standard_normal((3, 4))),
+    "reshape": (lambda tf: tf.ReshapeTransform((4,), (2, 2)), RNG.standard_normal((3, 4))),
+    "independent_exp": (lambda tf: tf.IndependentTransform(tf.ExpTransform(), 1),
+                        RNG.standard_normal((3, 4))),
+    "normal_cdf": (lambda tf: tf.CumulativeDistributionTransform(
+        (D if tf is D.transforms else torch.distributions).Normal(0.5, 2.0)),
+        RNG.standard_normal((3, 4))),
 }
 
 
@@ -134,17 +142,26 @@ def test_transforms_match_torch(name):
     ours, theirs = make(D.transforms), make(torch.distributions.transforms)
     for attr in ("domain", "codomain"):
         assert repr(getattr(ours, attr)) == repr(getattr(theirs, attr))
-    assert ours.bijective == theirs.bijective and ours.event_dim == theirs.event_dim
-    assert float(ours.sign) == float(theirs.sign)
+    assert ours.bijective == theirs.bijective
+    for attr in ("event_dim", "sign"):  # a value, or the same error (reshape, stick-breaking)
+        try:
+            expected = float(getattr(theirs, attr))
+        except (ValueError, NotImplementedError) as error:
+            with pytest.raises(type(error)):
+                getattr(ours, attr)
+        else:
+            assert float(getattr(ours, attr)) == expected
     _compare(lambda lib, x: x, {"x": x}, lambda x, lib: (make(_tf(lib))(x) * 1.5).sum(-1))
     _compare(lambda lib, x: x, {"x": x},
              lambda x, lib: make(_tf(lib)).log_abs_det_jacobian(x, make(_tf(lib))(x)))
     y = make(D.transforms)(ffnn.tensor(x)).numpy()
     _compare(lambda lib, y: y, {"y": y}, lambda y, lib: make(_tf(lib)).inv(y))
+    assert tuple(ours.forward_shape((3, 4))) == tuple(theirs.forward_shape((3, 4)))
+    assert tuple(ours.inverse_shape(y.shape)) == tuple(theirs.inverse_shape(y.shape))
 
 
 @pytest.mark.parametrize("name", ["SoftmaxTransform", "AbsTransform"])
-def test_softmax_and_abs_transforms_match_torch(name):
+def test_softmax_and_abs_transforms_match_torch(name):  # not bijective: no sign
     x = RNG.standard_normal((3, 4))
     _compare(lambda lib, x: x, {"x": x}, lambda x, lib: getattr(_tf(lib), name)()(x) * 2)
     _compare(lambda lib, x: x, {"x": np.abs(x)},
@@ -152,6 +169,38 @@ def test_softmax_and_abs_transforms_match_torch(name):
     ours, theirs = getattr(D.transforms, name)(), getattr(_tf(torch), name)()
     assert repr(ours.codomain) == repr(theirs.codomain)
     assert ours.bijective == theirs.bijective is False
+
+
+def test_lower_cholesky_transform_matches_torch():
+    x = RNG.standard_normal((2, 3, 3))
+    _compare(lambda lib, x: x, {"x": x}, lambda x, lib: _tf(lib).LowerCholeskyTransform()(x))
+    y = D.transforms.LowerCholeskyTransform()(ffnn.tensor(x)).numpy()
+    _compare(lambda lib, y: y, {"y": y},
+             lambda y, lib: _tf(lib).LowerCholeskyTransform().inv(y))
+    assert repr(D.transforms.LowerCholeskyTransform().codomain) == \
+        repr(_tf(torch).LowerCholeskyTransform().codomain)
+
+
+def test_a_logistic_normal_built_from_stick_breaking_matches_torch():
+    """Normal → StickBreakingTransform: a distribution on the simplex with event (K,) from a
+    base event of K - 1 entries (torch's LogisticNormal construction)."""
+    def make(lib, a, b):
+        base = _lib_d(lib).Independent(_lib_d(lib).Normal(a, b), 1)
+        return _lib_d(lib).TransformedDistribution(base, _tf(lib).StickBreakingTransform())
+
+    params = {"a": RNG.standard_normal((2, 3)), "b": RNG.uniform(0.5, 2, (2, 3))}
+    value = RNG.dirichlet(np.ones(4), (5, 2))
+    _compare(make, params, lambda d, lib: d.log_prob(_value(value, lib)))
+    check_shapes_and_expand(make, params)
+    check_draws_for_the_same_seed(make, params)
+
+
+def test_reshape_transform_refuses_other_shapes_as_torch():
+    for tf in (D.transforms, _tf(torch)):
+        with pytest.raises(ValueError, match="different numbers of elements"):
+            tf.ReshapeTransform((4,), (3,))
+        with pytest.raises(ValueError, match="Shape mismatch"):
+            tf.ReshapeTransform((4,), (2, 2)).forward_shape((3, 5))
 
 
 def test_cache_returns_the_same_tensor_and_transforms_compare_as_torch():
