@@ -27,6 +27,7 @@ from ffnn.distributions.binomial import Binomial
 from ffnn.distributions.categorical import Categorical
 from ffnn.distributions.cauchy import Cauchy
 from ffnn.distributions.chi2 import Chi2
+from ffnn.distributions.constraint_registry import biject_to, transform_to
 from ffnn.distributions.dirichlet import Dirichlet
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
@@ -89,5 +90,5 @@ __all__ = [
     "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
     "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
-    "constraints", "kl_divergence", "register_kl", "transforms",
+    "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]
