@@ -3,8 +3,9 @@
 ``entropy``, moments, ``cdf``/``icdf`` and ``kl_divergence``, all built from ffnn's
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
-Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, Dirichlet, Exponential, Gamma,
-Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma, Laplace, LogNormal,
+Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, ContinuousBernoulli, Dirichlet,
+Exponential, FisherSnedecor, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma,
+Kumaraswamy, Laplace, LogNormal, LogisticNormal,
 LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
 Uniform, Weibull; Independent, MixtureSameFamily and
@@ -17,6 +18,7 @@ seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), an
 Dirichlet carry torch's implicit reparameterisation gradients.
 """
 
+import ffnn.distributions.kl_continuous_bernoulli  # noqa: F401 - registers its KL pairs
 import ffnn.distributions.kl_cross  # noqa: F401 - registers the cross-family KL pairs
 import ffnn.distributions.kl_families  # noqa: F401 - registers more same-family pairs
 import ffnn.distributions.kl_pareto  # noqa: F401 - registers the pairs with a Pareto
@@ -28,10 +30,12 @@ from ffnn.distributions.categorical import Categorical
 from ffnn.distributions.cauchy import Cauchy
 from ffnn.distributions.chi2 import Chi2
 from ffnn.distributions.constraint_registry import biject_to, transform_to
+from ffnn.distributions.continuous_bernoulli import ContinuousBernoulli
 from ffnn.distributions.dirichlet import Dirichlet
 from ffnn.distributions.distribution import Distribution
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.exponential import Exponential
+from ffnn.distributions.fishersnedecor import FisherSnedecor
 from ffnn.distributions.gamma import Gamma
 from ffnn.distributions.geometric import Geometric
 from ffnn.distributions.gumbel import Gumbel
@@ -39,8 +43,10 @@ from ffnn.distributions.half_normal import HalfCauchy, HalfNormal
 from ffnn.distributions.independent import Independent
 from ffnn.distributions.inverse_gamma import InverseGamma
 from ffnn.distributions.kl import kl_divergence, register_kl
+from ffnn.distributions.kumaraswamy import Kumaraswamy
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.log_normal import LogNormal
+from ffnn.distributions.logistic_normal import LogisticNormal
 from ffnn.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from ffnn.distributions.mixture_same_family import MixtureSameFamily
 from ffnn.distributions.multinomial import Multinomial
@@ -79,13 +85,14 @@ from ffnn.distributions.uniform import Uniform
 from ffnn.distributions.weibull import Weibull
 
 __all__ = [
-    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-    "Distribution", "ExpRelaxedCategorical", "ExponentialFamily", "Exponential", "Gamma",
-    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma",
-    "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
-    "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
-    "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-    "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli",
+    "Dirichlet", "Distribution", "ExpRelaxedCategorical", "Exponential", "ExponentialFamily",
+    "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+    "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
+    "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
+    "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+    "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+    "Uniform", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform",
     "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",

@@ -37,6 +37,8 @@ FAMILIES = {  # name: (make(lib, **params), a function giving fresh parameters)
     "binomial": (_binomial, lambda: {"p": _pos(0.1, 0.9)}),
     "cauchy": (lambda lib, a, b: lib_d(lib).Cauchy(a, b),
                lambda: {"a": R.standard_normal(S), "b": _pos()}),
+    "continuous_bernoulli": (lambda lib, p: lib_d(lib).ContinuousBernoulli(probs=p),
+                             lambda: {"p": np.array([0.2, 0.4996, 0.8])}),
     "dirichlet": (lambda lib, a: lib_d(lib).Dirichlet(a),
                   lambda: {"a": R.uniform(0.5, 3, (S, 4))}),
     "exponential": (lambda lib, r: lib_d(lib).Exponential(r), lambda: {"r": _pos()}),
@@ -82,7 +84,13 @@ PAIRS = [
     ("beta", "pareto"), ("exponential", "pareto"), ("gamma", "pareto"), ("gumbel", "pareto"),
     ("laplace", "pareto"), ("normal", "pareto"), ("pareto", "beta"), ("pareto", "uniform"),
     ("pareto", "exponential"), ("pareto", "gamma"), ("pareto", "normal"),
-    ("uniform", "pareto"),
+    ("uniform", "pareto"), ("continuous_bernoulli", "continuous_bernoulli"),
+    ("beta", "continuous_bernoulli"), ("uniform", "continuous_bernoulli"),
+    ("continuous_bernoulli", "exponential"), ("continuous_bernoulli", "normal"),
+    ("continuous_bernoulli", "uniform"), ("continuous_bernoulli", "pareto"),
+    ("exponential", "continuous_bernoulli"), ("gamma", "continuous_bernoulli"),
+    ("pareto", "continuous_bernoulli"), ("gumbel", "continuous_bernoulli"),
+    ("laplace", "continuous_bernoulli"), ("normal", "continuous_bernoulli"),
 ]
 
 

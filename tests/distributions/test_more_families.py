@@ -78,6 +78,22 @@ CASES = {
     "inverse_gamma": (lambda lib, a, b: _lib_d(lib).InverseGamma(a, b),
                       {"a": np.array([0.7, 1.5, 3.0]), "b": RNG.uniform(0.5, 2, 3)},
                       RNG.uniform(0.05, 4, (4, 3))),
+    "continuous_bernoulli": (lambda lib, p: _lib_d(lib).ContinuousBernoulli(probs=p),
+                             {"p": np.array([[0.1, 0.4995, 0.7], [0.3, 0.5004, 0.95]])},
+                             RNG.uniform(0.01, 0.99, (4, 2, 3))),
+    "continuous_bernoulli_logits": (lambda lib, z: _lib_d(lib).ContinuousBernoulli(logits=z),
+                                    {"z": RNG.standard_normal((2, 3)) * 2},
+                                    RNG.uniform(0.01, 0.99, (4, 2, 3))),
+    "logistic_normal": (lambda lib, a, b: _lib_d(lib).LogisticNormal(a, b),
+                        {"a": RNG.standard_normal((2, 3)), "b": RNG.uniform(0.5, 2, (2, 3))},
+                        RNG.dirichlet(np.ones(4), (5, 2))),
+    "kumaraswamy": (lambda lib, a, b: _lib_d(lib).Kumaraswamy(a, b),
+                    {"a": np.array([0.7, 1.5, 3.0]), "b": RNG.uniform(0.5, 4, (2, 3))},
+                    RNG.uniform(0.02, 0.98, (4, 2, 3))),
+    "fisher_snedecor": (lambda lib, d1, d2: _lib_d(lib).FisherSnedecor(d1, d2),
+                        {"d1": np.array([1.5, 3.0, 8.0]), "d2": np.array([[1.5, 3.0, 9.0],
+                                                                          [5.0, 2.5, 4.5]])},
+                        RNG.uniform(0.05, 5, (4, 2, 3))),
     "mixture": (_mixture, {"w": RNG.standard_normal((2, 3)), "m": RNG.standard_normal((2, 3)),
                            "s": RNG.uniform(0.5, 2, (2, 3))}, RNG.standard_normal((4, 2))),
     "mixture_mvn": (_mixture_mvn, {"w": RNG.standard_normal(3),
@@ -85,7 +101,8 @@ CASES = {
                                    "s": RNG.uniform(0.5, 2, (3, 2))},
                     RNG.standard_normal((4, 2))),
 }
-ENTROPY = ["student_t", "binomial_logits", "weibull", "pareto", "inverse_gamma", "geometric_probs",
+ENTROPY = ["student_t", "binomial_logits", "weibull", "pareto", "inverse_gamma",
+           "continuous_bernoulli", "continuous_bernoulli_logits", "kumaraswamy", "geometric_probs",
            "geometric_logits", "multinomial", "lowrank_mvn"]
 MOMENTS = {"student_t": ["mean", "variance", "mode"],
            "binomial_probs": ["mean", "variance", "mode"], "binomial_logits": ["mean", "mode"],
@@ -97,6 +114,10 @@ MOMENTS = {"student_t": ["mean", "variance", "mode"],
            "negative_binomial_probs": ["mean", "variance", "mode"],
            "weibull": ["mean", "variance", "mode"], "pareto": ["mean", "variance", "mode"],
            "inverse_gamma": ["mean", "variance", "mode"],
+           "continuous_bernoulli": ["mean", "variance", "stddev"],
+           "continuous_bernoulli_logits": ["mean", "variance"],
+           "kumaraswamy": ["mean", "variance", "mode"],
+           "fisher_snedecor": ["mean", "variance", "mode"],
            "mixture": ["mean", "variance"], "mixture_mvn": ["mean", "variance"]}
 
 
@@ -120,9 +141,14 @@ def test_moments_match_torch(case, moment):
     _compare(make, params, lambda d, lib: getattr(d, moment))
 
 
-def test_mixture_cdf_matches_torch():
-    make, params, value = CASES["mixture"]
+@pytest.mark.parametrize("case", ["mixture", "continuous_bernoulli",
+                                  "continuous_bernoulli_logits"])
+def test_cdf_matches_torch(case):
+    make, params, value = CASES[case]
     _compare(make, params, lambda d, lib: d.cdf(_value(value, lib)))
+    if case != "mixture":
+        quantiles = RNG.uniform(0.01, 0.99, np.shape(value))
+        _compare(make, params, lambda d, lib: d.icdf(_value(quantiles, lib)))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
