@@ -12,7 +12,7 @@ from ffnn.distributions.exponential import Exponential
 from ffnn.distributions.gamma import Gamma
 from ffnn.distributions.gumbel import Gumbel
 from ffnn.distributions.kl import register_kl
-from ffnn.distributions.kl_cross import _infinite_like
+from ffnn.distributions.kl_cross import register_infinite
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.pareto import Pareto
@@ -65,28 +65,8 @@ def _kl_cb_uniform(p: CB, q: Uniform) -> Tensor:
     return ops.where((q.low >= 0.0) | (q.high <= 1.0), math.inf, result)
 
 
-@register_kl(CB, Pareto)
-def _kl_cb_infinity(p, q) -> Tensor:
-    return _infinite_like(p.probs)
-
-
-@register_kl(Exponential, CB)
-def _kl_exponential_infinity(p, q) -> Tensor:
-    return _infinite_like(p.rate)
-
-
-@register_kl(Gamma, CB)
-def _kl_gamma_infinity(p, q) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Pareto, CB)
-def _kl_pareto_infinity(p, q) -> Tensor:
-    return _infinite_like(p.scale)
-
-
-@register_kl(Gumbel, CB)
-@register_kl(Laplace, CB)
-@register_kl(Normal, CB)
-def _kl_real_line_infinity(p, q) -> Tensor:
-    return _infinite_like(p.loc)
+register_infinite("probs", (CB, Pareto))
+register_infinite("rate", (Exponential, CB))
+register_infinite("concentration", (Gamma, CB))
+register_infinite("scale", (Pareto, CB))
+register_infinite("loc", (Gumbel, CB), (Laplace, CB), (Normal, CB))

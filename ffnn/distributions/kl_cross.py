@@ -29,38 +29,22 @@ def _x_log_x(t: Tensor) -> Tensor:
     return t.xlogy(t)
 
 
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q) -> Tensor:
-    return _infinite_like(p.rate)
+def register_infinite(param: str, *pairs: tuple[type, type]) -> None:
+    """KL(p ‖ q) = inf (of p's ``param``'s shape) for each pair: p's support reaches where q
+    has no density."""
+
+    def kl(p, q) -> Tensor:
+        return _infinite_like(getattr(p, param))
+
+    for type_p, type_q in pairs:
+        register_kl(type_p, type_q)(kl)
 
 
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p, q) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Uniform)
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Uniform)
-@register_kl(Normal, Beta)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Uniform)
-def _kl_real_line_infinity(p, q) -> Tensor:
-    return _infinite_like(p.loc)
-
-
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q) -> Tensor:
-    return _infinite_like(p.rate)
+register_infinite("rate", (Exponential, Beta), (Exponential, Uniform), (Poisson, Bernoulli),
+                  (Poisson, Binomial))
+register_infinite("concentration", (Gamma, Beta), (Gamma, Uniform))
+register_infinite("loc", *((p, q) for p in (Gumbel, Laplace, Normal)
+                           for q in (Beta, Exponential, Gamma, Uniform)))
 
 
 @register_kl(Bernoulli, Poisson)

@@ -10,7 +10,7 @@ from ffnn.distributions.exponential import Exponential
 from ffnn.distributions.gamma import Gamma
 from ffnn.distributions.gumbel import Gumbel
 from ffnn.distributions.kl import _set, register_kl
-from ffnn.distributions.kl_cross import _infinite_like, _x_log_x
+from ffnn.distributions.kl_cross import _x_log_x, register_infinite
 from ffnn.distributions.laplace import Laplace
 from ffnn.distributions.normal import Normal
 from ffnn.distributions.pareto import Pareto
@@ -26,32 +26,11 @@ def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
     return _set(result, p.scale < q.scale, math.inf)
 
 
-@register_kl(Beta, Pareto)
-def _kl_beta_infinity(p, q) -> Tensor:
-    return _infinite_like(p.concentration1)
-
-
-@register_kl(Exponential, Pareto)
-def _kl_exponential_infinity(p, q) -> Tensor:
-    return _infinite_like(p.rate)
-
-
-@register_kl(Gamma, Pareto)
-def _kl_gamma_infinity(p, q) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Gumbel, Pareto)
-@register_kl(Laplace, Pareto)
-@register_kl(Normal, Pareto)
-def _kl_real_line_infinity(p, q) -> Tensor:
-    return _infinite_like(p.loc)
-
-
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, Uniform)
-def _kl_pareto_infinity(p, q) -> Tensor:
-    return _infinite_like(p.scale)
+register_infinite("concentration1", (Beta, Pareto))
+register_infinite("rate", (Exponential, Pareto))
+register_infinite("concentration", (Gamma, Pareto))
+register_infinite("loc", (Gumbel, Pareto), (Laplace, Pareto), (Normal, Pareto))
+register_infinite("scale", (Pareto, Beta), (Pareto, Uniform))
 
 
 @register_kl(Pareto, Exponential)
