@@ -21,7 +21,7 @@ BINARY = ("atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmax", "fmin"
 """``torch.f(input, other)`` is ``input.f(other)``, both tensors."""
 
 __all__ = [*UNARY, *BINARY, "heaviside", "xlogy", "copysign", "float_power", "true_divide",
-           "polygamma", "mvlgamma", "frexp", "cumprod", "logcumsumexp"]
+           "polygamma", "mvlgamma", "frexp", "cumprod", "logcumsumexp", "igamma", "igammac"]
 
 
 def _finish(result: Tensor, out: Tensor | None, name: str) -> Tensor:
@@ -75,6 +75,25 @@ def xlogy(input: Tensor | float, other: Tensor | float, *, out: Tensor | None = 
     from ffnn.ops.elementwise_more import Xlogy
 
     return _finish(Xlogy.apply(*promote("xlogy", input, other)), out, "xlogy")
+
+
+def _incomplete_gamma(name: str, input, other, out, lower: bool) -> Tensor:
+    require_tensor(name, "input", 1, input)
+    from ffnn.ops.incomplete_gamma import IncompleteGamma
+
+    pair = promote(name, input, other, integers=False)
+    return _finish(IncompleteGamma.apply(*pair, lower=lower), out, name)
+
+
+def igamma(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """P(a, x) = γ(a, x)/Γ(a), a = ``input``, x = ``other`` (differentiable in x only, as
+    torch's)."""
+    return _incomplete_gamma("igamma", input, other, out, lower=True)
+
+
+def igammac(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:
+    """Q(a, x) = 1 - P(a, x) = Γ(a, x)/Γ(a)."""
+    return _incomplete_gamma("igammac", input, other, out, lower=False)
 
 
 def copysign(input: Tensor, other: Tensor | float, *, out: Tensor | None = None) -> Tensor:

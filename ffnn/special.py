@@ -162,4 +162,19 @@ def _default_float():
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "gammaln",
            "digamma", "psi", "polygamma", "multigammaln", "sinc", "round", "xlogy", "xlog1py",
-           "entr", "ndtr", "log_ndtr", "ndtri", "logsumexp", "softmax", "log_softmax"]
+           "entr", "ndtr", "log_ndtr", "ndtri", "logsumexp", "softmax", "log_softmax",
+           "gammainc", "gammaincc"]
+
+
+def gammainc(input, other) -> Tensor:
+    """The regularized lower incomplete gamma function P(a, x) (``torch.igamma``)."""
+    from ffnn import functions_math  # noqa: PLC0415 - star-imported into ffnn
+
+    return functions_math.igamma(_as_tensor(input), other)
+
+
+def gammaincc(input, other) -> Tensor:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    from ffnn import functions_math  # noqa: PLC0415 - star-imported into ffnn
+
+    return functions_math.igammac(_as_tensor(input), other)

@@ -1,12 +1,11 @@
 """``Gamma(concentration, rate)``: density β^α x^{α-1} e^{-βx} / Γ(α) on x ≥ 0,
-reparameterisable through torch's implicit gradient of the gamma draws (``gamma_grad``).
-
-``cdf`` (torch's regularized incomplete gamma ``special.gammainc``) is not provided."""
+reparameterisable through torch's implicit gradient of the gamma draws (``gamma_grad``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ffnn import functions_math
 from ffnn.distributions import constraints
 from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.gamma_grad import standard_gamma
@@ -79,6 +78,13 @@ class Gamma(ExponentialFamily):
             self._validate_sample(value)
         a, b = self.concentration, self.rate
         return a.xlogy(b) + (a - 1).xlogy(value) - b * value - a.lgamma()
+
+    def cdf(self, value: Tensor) -> Tensor:
+        """P(α, βx), the regularized lower incomplete gamma function (differentiable in β and
+        x; in α torch's raises, and so does ffnn's)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return functions_math.igamma(self.concentration, self.rate * value)
 
     def entropy(self) -> Tensor:
         """α - log β + lgamma α + (1 - α) ψ(α)."""
