@@ -8,7 +8,7 @@ Exponential, FisherSnedecor, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, I
 Kumaraswamy, Laplace, LogNormal, LogisticNormal,
 LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
-Uniform, Weibull; Independent, MixtureSameFamily and
+Uniform, VonMises, Weibull; Independent, MixtureSameFamily and
 TransformedDistribution with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax,
 Softplus, StickBreaking, LowerCholesky, Reshape, Independent, CumulativeDistribution, Compose)
 of ``ffnn.distributions.transforms``.
@@ -82,6 +82,7 @@ from ffnn.distributions.transforms import (
     identity_transform,
 )
 from ffnn.distributions.uniform import Uniform
+from ffnn.distributions.von_mises import VonMises
 from ffnn.distributions.weibull import Weibull
 
 __all__ = [
@@ -92,7 +93,7 @@ __all__ = [
     "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
     "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
     "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-    "Uniform", "Weibull",
+    "Uniform", "VonMises", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform",
     "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",

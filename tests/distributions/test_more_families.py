@@ -94,6 +94,10 @@ CASES = {
                         {"d1": np.array([1.5, 3.0, 8.0]), "d2": np.array([[1.5, 3.0, 9.0],
                                                                           [5.0, 2.5, 4.5]])},
                         RNG.uniform(0.05, 5, (4, 2, 3))),
+    "von_mises": (lambda lib, a, k: _lib_d(lib).VonMises(a, k),
+                  {"a": RNG.uniform(-3, 3, 3),
+                   "k": np.array([[1e-6, 0.5, 3.0], [3.9, 10.0, 80.0]])},
+                  RNG.uniform(-3, 3, (4, 2, 3))),
     "mixture": (_mixture, {"w": RNG.standard_normal((2, 3)), "m": RNG.standard_normal((2, 3)),
                            "s": RNG.uniform(0.5, 2, (2, 3))}, RNG.standard_normal((4, 2))),
     "mixture_mvn": (_mixture_mvn, {"w": RNG.standard_normal(3),
@@ -118,6 +122,7 @@ MOMENTS = {"student_t": ["mean", "variance", "mode"],
            "continuous_bernoulli_logits": ["mean", "variance"],
            "kumaraswamy": ["mean", "variance", "mode"],
            "fisher_snedecor": ["mean", "variance", "mode"],
+           "von_mises": ["mean", "variance", "mode"],
            "mixture": ["mean", "variance"], "mixture_mvn": ["mean", "variance"]}
 
 
