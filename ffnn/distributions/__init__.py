@@ -4,14 +4,14 @@
 differentiable ops, so log-likelihoods, entropies and KL terms train like any loss.
 
 Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, ContinuousBernoulli, Dirichlet,
-Exponential, FisherSnedecor, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, InverseGamma,
-Kumaraswamy, Laplace, LogNormal, LogisticNormal,
+Exponential, FisherSnedecor, Gamma, GeneralizedPareto, Geometric, Gumbel, HalfCauchy,
+HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, LogisticNormal,
 LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
-Uniform, VonMises, Weibull; Independent, MixtureSameFamily and
-TransformedDistribution with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax,
-Softplus, StickBreaking, LowerCholesky, Reshape, Independent, CumulativeDistribution, Compose)
-of ``ffnn.distributions.transforms``.
+Uniform, VonMises, Weibull; Independent, MixtureSameFamily and TransformedDistribution with the
+transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax, Softplus, StickBreaking,
+LowerCholesky, Reshape, Independent, CumulativeDistribution, Compose) of
+``ffnn.distributions.transforms``.
 
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
 seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
@@ -37,6 +37,7 @@ from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.exponential import Exponential
 from ffnn.distributions.fishersnedecor import FisherSnedecor
 from ffnn.distributions.gamma import Gamma
+from ffnn.distributions.generalized_pareto import GeneralizedPareto
 from ffnn.distributions.geometric import Geometric
 from ffnn.distributions.gumbel import Gumbel
 from ffnn.distributions.half_normal import HalfCauchy, HalfNormal
@@ -88,12 +89,12 @@ from ffnn.distributions.weibull import Weibull
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli",
     "Dirichlet", "Distribution", "ExpRelaxedCategorical", "Exponential", "ExponentialFamily",
-    "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-    "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
-    "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
-    "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
-    "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-    "Uniform", "VonMises", "Weibull",
+    "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy",
+    "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
+    "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
+    "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+    "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
+    "TransformedDistribution", "Uniform", "VonMises", "Weibull",
     "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform",
     "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",

@@ -98,6 +98,7 @@ CASES = {
                   {"a": RNG.uniform(-3, 3, 3),
                    "k": np.array([[1e-6, 0.5, 3.0], [3.9, 10.0, 80.0]])},
                   RNG.uniform(-3, 3, (4, 2, 3))),
+
     "mixture": (_mixture, {"w": RNG.standard_normal((2, 3)), "m": RNG.standard_normal((2, 3)),
                            "s": RNG.uniform(0.5, 2, (2, 3))}, RNG.standard_normal((4, 2))),
     "mixture_mvn": (_mixture_mvn, {"w": RNG.standard_normal(3),
@@ -252,3 +253,34 @@ def test_binomial_entropy_needs_one_total_count_as_torch():
         d = _lib_d(lib).Binomial(_t(lib, [2.0, 3.0]), probs=_t(lib, [0.5, 0.5]))
         with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
             d.entropy()
+
+
+GPD = (lambda lib, a, b, c: _lib_d(lib).GeneralizedPareto(a, b, c),
+       {"a": RNG.standard_normal(3), "b": RNG.uniform(0.5, 2, 3),
+        "c": np.array([[-0.3, 0.0, 0.4], [0.2, 0.7, -0.1]])})
+
+
+@pytest.mark.parametrize("what", ["mean", "variance", "mode", "entropy", "icdf", "sample"])
+def test_generalized_pareto_matches_torch(what):
+    make, params = GPD
+    if what == "sample":
+        check_draws_for_the_same_seed(make, params)
+        return
+    quantiles = RNG.uniform(0.01, 0.99, (4, 2, 3))
+    _compare(make, params, lambda d, lib: d.icdf(_value(quantiles, lib)) if what == "icdf"
+             else d.entropy() if what == "entropy" else getattr(d, what))
+
+
+@pytest.mark.parametrize("what", ["log_prob", "cdf", "log_survival_function"])
+def test_generalized_pareto_densities_match_torchs_float32(what):
+    """torch's log_prob and cdf raise for float64 parameters (its isclose against a float32
+    zero), so they are compared in float32."""
+    make, params = GPD
+    value = params["a"] + RNG.uniform(0.01, 1.0, (4, 2, 3))
+    ours = getattr(make(ffnn, **{k: ffnn.tensor(v, dtype=ffnn.float32)
+                                 for k, v in params.items()}), what)(
+        ffnn.tensor(value, dtype=ffnn.float32))
+    theirs = getattr(make(torch, **{k: torch.tensor(v, dtype=torch.float32)
+                                    for k, v in params.items()}), what)(
+        torch.tensor(value, dtype=torch.float32))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-6, atol=1e-6)
