@@ -20,6 +20,8 @@ CONSTRAINTS = {
     "unit_interval": lambda c: c.unit_interval, "interval": lambda c: c.interval(-1.0, 3.0),
     "half_open_interval": lambda c: c.half_open_interval(0.5, 1.5),
     "simplex": lambda c: c.simplex,
+    "cat": lambda c: c.cat([c.positive, c.real, c.interval(-1.0, 1.0)], 1, [2, 1, 1]),
+    "stack": lambda c: c.stack([c.positive, c.real, c.unit_interval], 0),
 }
 
 

@@ -129,6 +129,12 @@ TRANSFORMS = {
     "reshape": (lambda tf: tf.ReshapeTransform((4,), (2, 2)), RNG.standard_normal((3, 4))),
     "independent_exp": (lambda tf: tf.IndependentTransform(tf.ExpTransform(), 1),
                         RNG.standard_normal((3, 4))),
+    "cat": (lambda tf: tf.CatTransform([tf.ExpTransform(), tf.identity_transform,
+                                        tf.SigmoidTransform()], dim=1, lengths=[2, 1, 1]),
+            RNG.standard_normal((3, 4))),
+    "stack": (lambda tf: tf.StackTransform([tf.ExpTransform(), tf.TanhTransform(),
+                                            tf.AffineTransform(1.0, 2.0)], dim=0),
+              RNG.standard_normal((3, 4))),
     "normal_cdf": (lambda tf: tf.CumulativeDistributionTransform(
         (D if tf is D.transforms else torch.distributions).Normal(0.5, 2.0)),
         RNG.standard_normal((3, 4))),
