@@ -14,7 +14,7 @@ import numpy as np
 from ffnn.tensor import Tensor
 
 __all__ = [
-    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
     "dependent_property", "greater_than", "greater_than_eq", "independent", "integer_interval",
     "interval", "half_open_interval", "is_dependent", "less_than", "lower_cholesky",
     "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
@@ -272,6 +272,18 @@ class _LowerCholesky(Constraint):
         return (np.tril(value) == value).all((-2, -1)) & (diagonal > 0).all(-1)
 
 
+class _CorrCholesky(Constraint):
+    """Lower-Cholesky matrices whose rows have unit length (|norm - 1| ≤ 10·n·ε)."""
+
+    event_dim = 2
+
+    def check(self, value) -> Tensor:
+        array = _array(value)
+        tol = float(np.finfo(array.dtype).eps) * array.shape[-1] * 10
+        unit_rows = (np.abs(np.linalg.norm(array, axis=-1) - 1.0) <= tol).all(-1)
+        return _result(lower_cholesky.check(array).numpy() & unit_rows)
+
+
 class _Square(Constraint):
     event_dim = 2
 
@@ -328,6 +340,7 @@ simplex = _Simplex()
 multinomial = _Multinomial
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_definite = _PositiveDefinite()

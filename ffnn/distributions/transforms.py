@@ -17,7 +17,8 @@ from ffnn.size import Size
 from ffnn.tensor import Tensor
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+    "PositiveDefiniteTransform",
     "CumulativeDistributionTransform", "StackTransform",
     "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
@@ -240,9 +241,11 @@ class SoftmaxTransform(Transform):
 # the rest of torch's transforms, here under torch's module name (they use the helpers above)
 from ffnn.distributions.transforms_joined import CatTransform, StackTransform  # noqa: E402
 from ffnn.distributions.transforms_more import (  # noqa: E402
+    CorrCholeskyTransform,
     CumulativeDistributionTransform,
     IndependentTransform,
     LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     ReshapeTransform,
     SoftplusTransform,
     StickBreakingTransform,

@@ -4,17 +4,26 @@ distribution's CDF as a transform; re-exported by ``transforms``."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ffnn import linalg
 from ffnn.distributions import constraints
 from ffnn.distributions.transform import Transform
 from ffnn.distributions.transforms import _clipped_sigmoid, _same_type
-from ffnn.distributions.utils import as_size, sum_rightmost
+from ffnn.distributions.utils import (
+    as_size,
+    sum_rightmost,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 from ffnn.nn import functional as F
 from ffnn.tensor import Tensor
 
-__all__ = ["CumulativeDistributionTransform", "IndependentTransform", "LowerCholeskyTransform",
-           "ReshapeTransform", "SoftplusTransform", "StickBreakingTransform"]
+__all__ = ["CorrCholeskyTransform", "CumulativeDistributionTransform", "IndependentTransform",
+           "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
+           "SoftplusTransform", "StickBreakingTransform"]
 
 
 class SoftplusTransform(Transform):
@@ -228,3 +237,63 @@ class CumulativeDistributionTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices → positive-definite ones: L·Lᵀ, L their lower-Cholesky
+    image; the inverse by a Cholesky factorisation."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+    __eq__, __hash__ = _same_type, Transform.__hash__
+
+    def _call(self, x: Tensor) -> Tensor:
+        lower = LowerCholeskyTransform()(x)
+        return lower @ lower.mT
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return LowerCholeskyTransform().inv(linalg.cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """ℝ^{D(D-1)/2} → Cholesky factors of correlation matrices: tanh of the vector into the
+    strict lower triangle, each row completed by stick-breaking to unit length."""
+
+    domain, codomain = constraints.real_vector, constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x: Tensor) -> Tensor:
+        eps = float(np.finfo(x.dtype).eps)
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        z1m_cumprod_sqrt = (1 - r**2).sqrt().cumprod(-1)
+        r = r + Tensor._make(np.eye(r.shape[-1], dtype=r.dtype), False, None)
+        return r * F.pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        shifted = F.pad(y_cumsum[..., :-1], [1, 0], value=1)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(shifted, diag=-1).sqrt()
+        return (t.log1p() - t.neg().log1p()) / 2
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor, intermediates=None) -> Tensor:
+        """½Σ log(1 - Σⱼ<ₖ y²ᵢⱼ) (stick-breaking) - 2Σ(x + softplus(-2x) - log 2) (tanh)."""
+        y1m_cumsum = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        tanh_logdet = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return 0.5 * y1m_cumsum.log().sum(-1) + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return as_size(tuple(shape[:-1]) + (d, d))
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return as_size(tuple(shape[:-2]) + (d * (d - 1) // 2,))

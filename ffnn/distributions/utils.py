@@ -18,7 +18,7 @@ from ffnn.tensor import Tensor
 euler_constant = 0.57721566490153286060  # Euler–Mascheroni γ
 
 __all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits",
-           "lazy_property", "euler_constant"]
+           "lazy_property", "euler_constant", "tril_matrix_to_vec", "vec_to_tril_matrix"]
 
 
 def is_number(value) -> bool:
@@ -99,3 +99,36 @@ class lazy_property:  # noqa: N801 - torch's name
 
 def as_size(shape) -> Size:
     return shape if isinstance(shape, Size) else Size(tuple(shape))
+
+
+def _tril_positions(n: int, diag: int) -> np.ndarray:
+    """The flat positions (row-major) of the entries on or below diagonal ``diag``."""
+    rows, cols = np.indices((n, n))
+    return np.flatnonzero(cols < rows + diag + 1)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of (a batch of) n × n matrices on or below diagonal ``diag``, row by row.
+    Raises ValueError for diag outside [-n, n - 1]."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat[..., Tensor._of(_tril_positions(n, diag))]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of ``tril_matrix_to_vec``: n × n matrices, zeros above diagonal ``diag``
+    (n solves n² + (1 + 2·diag)·n - |diag|(diag + 1) = 2·len). Raises ValueError when no
+    n fits."""
+    length = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * length + 4 * abs(diag) * (diag + 1))
+         ** 0.5) / 2
+    if round(n) - n > float(np.finfo(vec.dtype).eps):
+        raise ValueError(f"The size of last dimension is {length} which cannot be expressed "
+                         "as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    index = np.zeros(n * n, dtype=np.int64)  # 0: the zero put in front of vec
+    index[_tril_positions(n, diag)] = np.arange(1, length + 1)
+    padded = F.pad(vec, [1, 0], value=0.0)
+    return padded[..., Tensor._of(index)].reshape(tuple(vec.shape[:-1]) + (n, n))

@@ -49,6 +49,22 @@ def test_registry_gives_torchs_transform(registry, name):
     _compare(lambda lib, y: y, {"y": y.numpy()}, lambda y, lib: transform(lib).inv(y))
 
 
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_corr_cholesky_and_positive_definite_match_torch(registry):
+    x = RNG.standard_normal((2, 6))
+    def transform(lib):
+        return getattr(_lib_d(lib), registry)(_lib_d(lib).constraints.corr_cholesky)
+
+    _compare(lambda lib, x: x, {"x": x}, lambda x, lib: transform(lib)(x))
+    y = getattr(D, registry)(D.constraints.corr_cholesky)(ffnn.tensor(x))
+    assert bool(D.constraints.corr_cholesky.check(y).all())
+    assert not bool(D.constraints.corr_cholesky.check(2 * y).any())
+    if registry == "transform_to":
+        m = RNG.standard_normal((2, 3, 3))
+        _compare(lambda lib, m: m, {"m": m}, lambda m, lib: _lib_d(lib).transform_to(
+            _lib_d(lib).constraints.positive_definite)(m))
+
+
 def test_lower_cholesky_and_errors_match_torch():
     x = RNG.standard_normal((2, 3, 3))
     _compare(lambda lib, x: x, {"x": x},
