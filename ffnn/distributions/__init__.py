@@ -5,7 +5,7 @@ differentiable ops, so log-likelihoods, entropies and KL terms train like any lo
 
 Families: Bernoulli, Beta, Binomial, Categorical, Cauchy, Chi2, ContinuousBernoulli, Dirichlet,
 Exponential, FisherSnedecor, Gamma, GeneralizedPareto, Geometric, Gumbel, HalfCauchy,
-HalfNormal, InverseGamma, Kumaraswamy, Laplace, LogNormal, LogisticNormal,
+HalfNormal, InverseGamma, Kumaraswamy, LKJCholesky, Laplace, LogNormal, LogisticNormal,
 LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
 Uniform, VonMises, Weibull; Independent, MixtureSameFamily and TransformedDistribution with the
@@ -46,6 +46,7 @@ from ffnn.distributions.inverse_gamma import InverseGamma
 from ffnn.distributions.kl import kl_divergence, register_kl
 from ffnn.distributions.kumaraswamy import Kumaraswamy
 from ffnn.distributions.laplace import Laplace
+from ffnn.distributions.lkj_cholesky import LKJCholesky
 from ffnn.distributions.log_normal import LogNormal
 from ffnn.distributions.logistic_normal import LogisticNormal
 from ffnn.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -94,11 +95,11 @@ __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli",
     "Dirichlet", "Distribution", "ExpRelaxedCategorical", "Exponential", "ExponentialFamily",
     "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy",
-    "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal",
-    "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
-    "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-    "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
-    "TransformedDistribution", "Uniform", "VonMises", "Weibull",
+    "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace",
+    "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+    "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
+    "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+    "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull",
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
     "PositiveDefiniteTransform",
     "CumulativeDistributionTransform", "StackTransform",

@@ -284,3 +284,26 @@ def test_generalized_pareto_densities_match_torchs_float32(what):
                                     for k, v in params.items()}), what)(
         torch.tensor(value, dtype=torch.float32))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-6, atol=1e-6)
+
+
+def _lkj_value(batch=(2,)):
+    """Valid correlation Cholesky factors (of random correlation matrices)."""
+    a = RNG.standard_normal(batch + (3, 5))
+    cov = a @ np.swapaxes(a, -1, -2) + 0.5 * np.eye(3)
+    d = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+    return np.linalg.cholesky(cov / d[..., :, None] / d[..., None, :])
+
+
+def test_lkj_cholesky_matches_torch():
+    """log_prob with its gradient in η; torch's samples for the same seed (Beta draws, then
+    normals); shapes and expand."""
+    def make(lib, eta):
+        return _lib_d(lib).LKJCholesky(3, eta)
+
+    params, value = {"eta": np.array([0.5, 2.0])}, _lkj_value()
+    _compare(make, params, lambda d, lib: d.log_prob(_value(value, lib)))
+    check_draws_for_the_same_seed(make, params)
+    check_shapes_and_expand(make, params)
+    for lib in (torch, ffnn):
+        with pytest.raises(ValueError, match="dim to be an integer greater than or equal to 2"):
+            _lib_d(lib).LKJCholesky(1, 1.0)
