@@ -32,6 +32,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs: Tensor | float | None = None,
                  logits: Tensor | float | None = None,
@@ -83,3 +84,11 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
         values = Tensor._make(np.arange(2, dtype=self._param.dtype), False, None)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp().log1p()

@@ -91,3 +91,10 @@ class Beta(ExponentialFamily):
         a, b = self.concentration1, self.concentration0
         return (self._log_beta() - (a - 1) * a.digamma() - (b - 1) * b.digamma()
                 + (a + b - 2) * (a + b).digamma())
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()

@@ -139,3 +139,15 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         """mean·(log(1 - λ) - log λ) - log C(λ) - log(1 - λ)."""
         log_probs0, log_probs1 = (-self.probs).log1p(), self.probs.log()
         return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """log((e^θ - 1)/θ); near θ = 0: θ/2 + θ²/24 - θ⁴/2880."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut = ops.where(outside, x, self._lims[0] - 0.5)
+        log_norm = cut.expm1().abs().log() - cut.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return ops.where(outside, log_norm, taylor)

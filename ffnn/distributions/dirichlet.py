@@ -79,3 +79,10 @@ class Dirichlet(ExponentialFamily):
         k, total = a.shape[-1], a.sum(-1)
         return (a.lgamma().sum(-1) - total.lgamma() - (k - total) * total.digamma()
                 - ((a - 1.0) * a.digamma()).sum(-1))
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()

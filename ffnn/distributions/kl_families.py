@@ -14,6 +14,7 @@ from ffnn.distributions.beta import Beta
 from ffnn.distributions.binomial import Binomial
 from ffnn.distributions.cauchy import Cauchy
 from ffnn.distributions.dirichlet import Dirichlet
+from ffnn.distributions.exp_family import ExponentialFamily
 from ffnn.distributions.gamma import Gamma
 from ffnn.distributions.geometric import Geometric
 from ffnn.distributions.gumbel import Gumbel
@@ -31,7 +32,7 @@ from ffnn.distributions.multivariate_normal import (
 )
 from ffnn.distributions.poisson import Poisson
 from ffnn.distributions.transformed_distribution import TransformedDistribution
-from ffnn.distributions.utils import euler_constant
+from ffnn.distributions.utils import euler_constant, sum_rightmost
 from ffnn.tensor import Tensor
 
 
@@ -184,3 +185,17 @@ def _kl_lowrank_mvn(p, q) -> Tensor:
     term2 = batch_trace_xxt(linalg.solve_triangular(q_tril, p_w, upper=False)) \
         + batch_trace_xxt(linalg.solve_triangular(q_tril, p_d, upper=False))
     return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q) -> Tensor:
+    """The Bregman divergence of the log normaliser: F(θq) - F(θp) - Σ (θq - θp)·∇F(θp), for
+    two distributions of one family without a closed form registered."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot be computed using Bregman divergences")
+    p_nparams, lg_normal, gradients = p.bregman_parts()
+    result = q._log_normalizer(*q._natural_params) - lg_normal
+    for pnp, qnp, g in zip(p_nparams, q._natural_params, gradients):
+        result = result - sum_rightmost((qnp - pnp) * g, len(q.event_shape))
+    return result

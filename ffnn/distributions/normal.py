@@ -16,6 +16,8 @@ class Normal(LocationScale, ExponentialFamily):
     """N(loc, scale²): density exp(-(x - μ)²/2σ²) / (σ√(2π)); ``loc`` and ``scale``
     broadcast to ``batch_shape``. Raises ValueError for scale ≤ 0 or NaN parameters."""
 
+    _mean_carrier_measure = 0
+
     @property
     def stddev(self) -> Tensor:
         return self.scale
@@ -50,3 +52,10 @@ class Normal(LocationScale, ExponentialFamily):
     def entropy(self) -> Tensor:
         """½ + ½·log(2π) + log σ."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
