@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import autograd, torch_serial
+from ffnn import torch_serial
+from ffnn.custom_function import Function
 from ffnn.distributions.gamma_grad import _digamma
 from ffnn.tensor import Tensor
 
@@ -130,15 +131,26 @@ def dirichlet_grad(x, alpha, total) -> np.ndarray:
     return out.astype(np.asarray(x).dtype)
 
 
+class _Dirichlet(Function):
+    """x ~ Dirichlet(α) (torch's numbers); dL/dαⱼ = gⱼ·(Gⱼ - Σᵢ xᵢGᵢ), g =
+    ``dirichlet_grad(x, α, Σα)``, G = dL/dx (torch's ``_Dirichlet`` backward)."""
+
+    @staticmethod
+    def forward(ctx, concentration: Tensor) -> Tensor:
+        alpha = np.ascontiguousarray(concentration.numpy())
+        draw = torch_serial.dirichlet(None, alpha)
+        ctx.alpha, ctx.draw = alpha, draw
+        return Tensor._make(draw, False, None)
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor) -> Tensor:
+        alpha, x = ctx.alpha, ctx.draw
+        total = np.broadcast_to(alpha.sum(-1, keepdims=True), alpha.shape)
+        grad = Tensor._make(dirichlet_grad(x, alpha, total), False, None)
+        x = Tensor._make(x, False, None)
+        return grad * (grad_output - (x * grad_output).sum(-1, keepdim=True))
+
+
 def sample_dirichlet(concentration: Tensor) -> Tensor:
-    """Dirichlet(α) draws over the last dimension (torch's numbers). The gradient to α is
-    torch's: dL/dαⱼ = gⱼ·(Gⱼ - Σᵢ xᵢGᵢ), g = ``dirichlet_grad(x, α, Σα)``, G = dL/dx (added
-    as x + g⊙δ - x·Σₖ gₖδₖ with δ = α - stop(α), zero in value)."""
-    alpha = np.ascontiguousarray(concentration.detach().numpy())
-    draw = torch_serial.dirichlet(None, alpha)
-    sample = Tensor._make(draw, False, None)
-    if not (concentration.requires_grad and autograd.is_grad_enabled()):
-        return sample
-    grad = dirichlet_grad(draw, alpha, np.broadcast_to(alpha.sum(-1, keepdims=True), alpha.shape))
-    weighted = Tensor._make(grad, False, None) * (concentration - concentration.detach())
-    return sample + weighted - sample * weighted.sum(-1, keepdim=True)
+    """Dirichlet(α) draws over the last dimension (torch's numbers), with torch's gradient."""
+    return _Dirichlet.apply(concentration)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import autograd, torch_serial
+from ffnn import torch_serial
+from ffnn.custom_function import Function
 from ffnn.tensor import Tensor
 
 __all__ = ["standard_gamma", "standard_gamma_grad"]
@@ -101,13 +102,22 @@ def standard_gamma_grad(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out.astype(np.asarray(x).dtype)
 
 
+class _StandardGamma(Function):
+    """x ~ Gamma(α, 1) (torch's numbers); dL/dα = dL/dx · ``standard_gamma_grad(α, x)``."""
+
+    @staticmethod
+    def forward(ctx, concentration: Tensor) -> Tensor:
+        alpha = np.ascontiguousarray(concentration.numpy())
+        draw = torch_serial.standard_gamma(None, alpha)
+        ctx.alpha, ctx.draw = alpha, draw
+        return Tensor._make(draw, False, None)
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor) -> Tensor:
+        return grad_output * Tensor._make(standard_gamma_grad(ctx.alpha, ctx.draw), False, None)
+
+
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(α, 1) draws of α's shape (torch's numbers); the gradient to α is
-    :func:`standard_gamma_grad` (added as (α - stop(α))·g, zero in value)."""
-    alpha = concentration.detach().numpy()
-    draw = torch_serial.standard_gamma(None, np.ascontiguousarray(alpha))
-    sample = Tensor._make(draw, False, None)
-    if not (concentration.requires_grad and autograd.is_grad_enabled()):
-        return sample
-    grad = Tensor._make(standard_gamma_grad(alpha, draw), False, None)
-    return sample + (concentration - concentration.detach()) * grad
+    :func:`standard_gamma_grad` (torch's ``_standard_gamma`` backward)."""
+    return _StandardGamma.apply(concentration)
