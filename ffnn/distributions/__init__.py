@@ -8,10 +8,10 @@ Exponential, FisherSnedecor, Gamma, GeneralizedPareto, Geometric, Gumbel, HalfCa
 HalfNormal, InverseGamma, Kumaraswamy, LKJCholesky, Laplace, LogNormal, LogisticNormal,
 LowRankMultivariateNormal, Multinomial, MultivariateNormal, NegativeBinomial, Normal,
 OneHotCategorical, Pareto, Poisson, RelaxedBernoulli, RelaxedOneHotCategorical, StudentT,
-Uniform, VonMises, Weibull; Independent, MixtureSameFamily and TransformedDistribution with the
-transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax, Softplus, StickBreaking,
-LowerCholesky, Reshape, Independent, CumulativeDistribution, Compose) of
-``ffnn.distributions.transforms``.
+Uniform, VonMises, Weibull, Wishart; Independent, MixtureSameFamily and TransformedDistribution
+with the transforms (Affine, Exp, Power, Sigmoid, Tanh, Abs, Softmax, Softplus, StickBreaking,
+LowerCholesky, CorrCholesky, PositiveDefinite, Reshape, Independent, CumulativeDistribution,
+Cat, Stack, Compose) of ``ffnn.distributions.transforms``.
 
 Samples come from ffnn's seeded generator (``ffnn.manual_seed``) and are torch's for the same
 seed: they draw as torch's do (``ffnn.torch_stream``, ``ffnn.torch_serial``), and Gamma and
@@ -90,6 +90,7 @@ from ffnn.distributions.transforms import (
 from ffnn.distributions.uniform import Uniform
 from ffnn.distributions.von_mises import VonMises
 from ffnn.distributions.weibull import Weibull
+from ffnn.distributions.wishart import Wishart
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli",
@@ -99,7 +100,7 @@ __all__ = [
     "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
     "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
     "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-    "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull",
+    "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart",
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
     "PositiveDefiniteTransform",
     "CumulativeDistributionTransform", "StackTransform",

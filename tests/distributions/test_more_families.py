@@ -307,3 +307,57 @@ def test_lkj_cholesky_matches_torch():
     for lib in (torch, ffnn):
         with pytest.raises(ValueError, match="dim to be an integer greater than or equal to 2"):
             _lib_d(lib).LKJCholesky(1, 1.0)
+
+
+def _spd(batch=(2,)):
+    a = RNG.standard_normal(batch + (3, 5))
+    return a @ np.swapaxes(a, -1, -2) + np.eye(3)
+
+
+WISHART = {
+    "covariance": (lambda lib, df, m: _lib_d(lib).Wishart(df, covariance_matrix=m)),
+    "precision": (lambda lib, df, m: _lib_d(lib).Wishart(df, precision_matrix=m)),
+    "scale_tril": (lambda lib, df, m: _lib_d(lib).Wishart(df, scale_tril=m)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Singular sample detected")  # torch's, on every rsample
+@pytest.mark.parametrize("kind", sorted(WISHART))
+def test_wishart_matches_torch(kind):
+    """log_prob, entropy and moments with gradients in ν and the matrix; torch's samples for
+    the same seed (its second Bartlett draw, see Wishart.rsample); shapes and expand."""
+    make = WISHART[kind]
+    m = _spd() if kind != "scale_tril" else np.linalg.cholesky(_spd())
+    params = {"df": np.array([4.5, 7.0]), "m": m}
+    value = _spd((3, 2))
+    _compare(make, params, lambda d, lib: d.log_prob(_value(value, lib)))
+    _compare(make, params, lambda d, lib: d.entropy(), rtol=1e-8)  # trigammas in the gradient
+    for moment in ("mean", "variance", "mode"):
+        _compare(make, params, lambda d, lib, moment=moment: getattr(d, moment))
+    check_draws_for_the_same_seed(make, params, rtol=1e-11, gradients=False)
+    check_shapes_and_expand(make, params)
+
+
+@pytest.mark.filterwarnings("ignore:Singular sample detected")
+def test_wishart_rsample_is_differentiable_where_torchs_backward_fails():
+    """torch's rsample rewrites its redraw mask in place after indexing with it, so its
+    backward raises; ffnn's gradients reach ν (implicit χ² gradients) and Σ."""
+    params = {"df": np.array([4.5, 7.0]), "m": _spd()}
+    torch.manual_seed(0)
+    theirs = WISHART["covariance"](torch, *_leaves(params, torch).values()).rsample((2,))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        theirs.sum().backward()
+    leaves = _leaves(params, ffnn)
+    WISHART["covariance"](ffnn, *leaves.values()).rsample((2,)).sum().backward()
+    assert all(np.isfinite(leaf.grad.numpy()).all() for leaf in leaves.values())
+
+
+def test_wishart_refuses_what_torch_refuses():
+    for lib in (torch, ffnn):
+        eye = lib.eye(3, dtype=lib.float64)
+        with pytest.raises(ValueError, match="expected to be greater than ndim - 1"):
+            _lib_d(lib).Wishart(lib.tensor([2.0, 5.0], dtype=lib.float64), covariance_matrix=eye)
+        with pytest.raises(AssertionError, match="Exactly one of"):
+            _lib_d(lib).Wishart(5.0, covariance_matrix=eye, scale_tril=eye)
+        with pytest.warns(UserWarning, match="Low df values detected"):
+            _lib_d(lib).Wishart(2.5, covariance_matrix=eye)
