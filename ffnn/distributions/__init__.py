@@ -55,7 +55,10 @@ from ffnn.distributions.multinomial import Multinomial
 from ffnn.distributions.multivariate_normal import MultivariateNormal
 from ffnn.distributions.negative_binomial import NegativeBinomial
 from ffnn.distributions.normal import Normal
-from ffnn.distributions.one_hot_categorical import OneHotCategorical
+from ffnn.distributions.one_hot_categorical import (
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+)
 from ffnn.distributions.pareto import Pareto
 from ffnn.distributions.poisson import Poisson
 from ffnn.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
@@ -99,8 +102,9 @@ __all__ = [
     "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace",
     "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
     "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
-    "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-    "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart",
+    "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+    "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+    "Uniform", "VonMises", "Weibull", "Wishart",
     "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
     "PositiveDefiniteTransform",
     "CumulativeDistributionTransform", "StackTransform",

@@ -18,8 +18,8 @@ __all__ = [
     "dependent_property", "greater_than", "greater_than_eq", "independent", "integer_interval",
     "interval", "half_open_interval", "is_dependent", "less_than", "lower_cholesky",
     "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-    "positive_definite", "positive_integer", "real", "real_vector", "simplex", "square", "stack",
-    "symmetric", "unit_interval",
+    "positive_definite", "positive_semidefinite", "positive_integer", "real", "real_vector",
+    "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
 
 
@@ -299,6 +299,16 @@ class _Symmetric(_Square):
         return np.isclose(value, np.swapaxes(value, -2, -1), atol=1e-6).all((-2, -1))
 
 
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric, with no negative eigenvalue."""
+
+    def _check(self, value):
+        symmetric = super()._check(value)
+        if not symmetric.all():
+            return symmetric
+        return (np.linalg.eigvalsh(value) >= 0).all(-1)
+
+
 class _PositiveDefinite(_Symmetric):
     """Symmetric, with a Cholesky factorisation."""
 
@@ -344,6 +354,7 @@ corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
 
 # torch's cat and stack constraints, under this module's names (they use the helpers above)
 from ffnn.distributions.constraints_joined import cat, stack  # noqa: E402, F401

@@ -13,7 +13,7 @@ from ffnn.nn import functional as F
 from ffnn.size import Size
 from ffnn.tensor import Tensor
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -86,3 +86,15 @@ class OneHotCategorical(Distribution):
         values = Tensor._make(np.eye(n, dtype=self._param.dtype), False, None)
         values = values.reshape((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose ``rsample`` is the straight-through estimator: the one-hot
+    draw in value, with the gradient of the probabilities (x + p - stop(p))."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: tuple = ()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

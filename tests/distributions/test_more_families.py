@@ -361,3 +361,23 @@ def test_wishart_refuses_what_torch_refuses():
             _lib_d(lib).Wishart(5.0, covariance_matrix=eye, scale_tril=eye)
         with pytest.warns(UserWarning, match="Low df values detected"):
             _lib_d(lib).Wishart(2.5, covariance_matrix=eye)
+
+
+def test_one_hot_straight_through_matches_torch():
+    """rsample: torch's one-hot draws for the same seed, carrying the probabilities' gradient."""
+    def make(lib, z):
+        return _lib_d(lib).OneHotCategoricalStraightThrough(logits=z)
+
+    params = {"z": RNG.standard_normal((2, 4))}
+    check_draws_for_the_same_seed(make, params)
+    check_shapes_and_expand(make, params)
+
+
+def test_positive_semidefinite_constraint_and_transform_match_torch():
+    m = RNG.standard_normal((2, 3, 3))
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])
+    for lib in (ffnn, torch):
+        c = _lib_d(lib).constraints.positive_semidefinite
+        assert c.check(lib.tensor(singular)).item() and not c.check(-lib.tensor(singular)).item()
+    _compare(lambda lib, m: m, {"m": m}, lambda m, lib: _lib_d(lib).transform_to(
+        _lib_d(lib).constraints.positive_semidefinite)(m))
