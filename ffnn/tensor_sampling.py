@@ -88,11 +88,12 @@ def _check_positive(name: str, what: str, value) -> None:
 
 def _torchs_draw(generator, rows: np.ndarray, count: int, replacement: bool):
     """torch's multinomial where the generator draws torch's numbers (else None): with
-    replacement by its cumulative sums; without, the first ``count`` of w / q, q ~ Exp(1) in
-    the weights' dtype (torch's exponential race)."""
+    replacement by its cumulative sums; without, or for one sample a row (torch's fast path
+    either way), the first ``count`` of w / q, q ~ Exp(1) in the weights' dtype (torch's
+    exponential race)."""
     from ffnn import torch_stream
 
-    if replacement:
+    if replacement and count > 1:
         return torch_stream.categories(generator, rows, count)
     clocks = torch_stream.exponentials(generator, rows.shape, rows.dtype) \
         if rows.dtype.kind == "f" else None

@@ -157,6 +157,25 @@ def test_multinomial_and_exponential_draws_are_torchs(dtype):
         np.testing.assert_array_equal(o, t, err_msg=f"draw {i}")
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_sample_with_replacement_is_torchs_exponential_race(seed):
+    """torch draws one sample a row, with replacement or not, by argmax(w / q), q ~ Exp(1)
+    (its fast path), not by the cumulative sums it uses for more samples: a policy's
+    Categorical(probs).sample() is this draw."""
+    weights = np.array([[0.3919, 0.3193, 0.2888], [0.05, 0.05, 0.9]], dtype=np.float32)
+
+    def draw(lib):
+        p = lib.tensor(weights)
+        draws = [lib.multinomial(p, 1, True) for _ in range(40)]
+        draws += [lib.multinomial(p[0], 1, replacement=True) for _ in range(40)]
+        dist = lib.distributions.Categorical(probs=p)
+        return draws + [dist.sample() for _ in range(40)] + [dist.sample((5,)), lib.rand(3)]
+
+    theirs, ours = _both(seed, draw)
+    for i, (t, o) in enumerate(zip(theirs, ours)):
+        np.testing.assert_array_equal(o, t, err_msg=f"draw {i}")
+
+
 @pytest.mark.parametrize("p", [0.15, 0.45, 0.5])
 def test_bernoulli_channel_dropout_and_the_dropout_scale_are_torchs(p):
     """bernoulli and channel dropout draw torch's numbers; element-wise dropout draws its
