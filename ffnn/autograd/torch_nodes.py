@@ -94,8 +94,20 @@ RULES: dict[str, Callable] = {
 """ffnn's op name → a function of (node, its options) giving torch's name."""
 
 
+def _function_node(fn):
+    """The node torch shows for ``fn``: for one output of a multi-output custom
+    ``autograd.Function`` (ffnn's ``_Unpack`` of their packed values), the Function's own
+    node, as every output of it has that one ``grad_fn`` in torch; else ``fn``."""
+    if fn.op_name == "_Unpack":
+        ctxs = fn.__dict__.get("input_ctxs", ())
+        if ctxs and ctxs[0] is not None:
+            return ctxs[0]
+    return fn
+
+
 def torch_name(fn) -> str:
     """torch's name for the node ``fn`` (an ``Op`` of a graph)."""
+    fn = _function_node(fn)
     function = fn.__dict__.get("function")
     if isinstance(function, type):  # a custom autograd.Function
         return f"{function.__name__}Backward"
@@ -126,7 +138,7 @@ def next_functions(fn) -> tuple:
     """((node, 0) or (None, 0)) per input of ``fn``: the input's own node, an
     ``AccumulateGrad`` for a leaf that requires grad, None for an input without a gradient
     (a constant, data) and for what a backward has freed."""
-    state = fn.__dict__
+    state = _function_node(fn).__dict__
     parents, ctxs = state.get("parents", ()), state.get("input_ctxs", ())
     edges = []
     for i, parent in enumerate(parents):

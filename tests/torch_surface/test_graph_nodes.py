@@ -116,3 +116,34 @@ def test_a_custom_function_node_is_named_as_torchs():
 
     y = Square.apply(ffnn.ones(2, requires_grad=True))
     assert y.grad_fn.name() == "SquareBackward"
+
+
+def _sort_with_index(lib):
+    class SortWithIndex(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            values, idx = x.sort(dim=-1)
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx)
+            return values, idx, values * 2
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_idx, grad_doubled):
+            (idx,) = ctx.saved_tensors
+            grad = grad_values + 2 * grad_doubled
+            return lib.zeros_like(grad).scatter_(-1, idx, grad)
+
+    x = lib.tensor([[3.0, -1.0, 2.0]], requires_grad=True)
+    return SortWithIndex.apply(x)
+
+
+def test_each_output_of_a_multi_output_function_shows_its_node():
+    """Every differentiable output of a custom Function has the Function's node as its
+    grad_fn (torch's ``SortWithIndexBackward``), whose edges are the Function's inputs."""
+    for lib in (torch, ffnn):
+        values, order, doubled = _sort_with_index(lib)
+        assert values.grad_fn.name() == doubled.grad_fn.name() == "SortWithIndexBackward"
+        assert "grad_fn=<SortWithIndexBackward>" in repr(doubled)
+        assert order.grad_fn is None
+        (edge, index), = values.grad_fn.next_functions
+        assert edge.name() == "torch::autograd::AccumulateGrad" and index == 0
