@@ -6,11 +6,14 @@ ops they compose."""
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
+from ffnn.autograd import is_grad_enabled
 from ffnn.nn import functional as F
+from ffnn.nn.activation import GELU, ReLU
 from ffnn.nn.attention import MultiheadAttention
 from ffnn.nn.container import ModuleList
 from ffnn.nn.ffn import make_activation
@@ -135,9 +138,11 @@ class TransformerEncoder(Module):
     starting equal, as torch's), applied in turn, then ``norm`` if given. ``mask``,
     ``src_key_padding_mask`` and ``is_causal`` go to every layer.
 
-    torch's nested-tensor fast path (eval mode, ``enable_nested_tensor``, a padding mask) writes
-    zeros at padded positions; here they keep the layers' values (every real position the
-    same). ``enable_nested_tensor`` and ``mask_check`` are accepted and change nothing."""
+    torch's nested-tensor fast path, as torch takes it (``enable_nested_tensor`` and a layer
+    it can run: post-norm, ``batch_first``, relu/gelu, an even head count; in eval mode, a
+    right-padded ``src_key_padding_mask`` and no ``mask``, without gradients): the padded
+    positions of the layers' output are zeros (before ``norm``), every real one as without
+    it. ``enable_nested_tensor`` with a layer it cannot take warns as torch's does."""
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True):
@@ -149,6 +154,13 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor = self.use_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+        why_not = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None,
                 is_causal: bool | None = None) -> Tensor:
@@ -156,13 +168,62 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                            is_causal=bool(is_causal))
+        if self._takes_nested_path(src, mask, src_key_padding_mask):
+            output = output.masked_fill(~_kept(src_key_padding_mask).unsqueeze(-1), 0.0)
         return output if self.norm is None else self.norm(output)
+
+    def _takes_nested_path(self, src, mask, padding_mask) -> bool:
+        """torch's conditions for converting ``src`` to a nested tensor (its forward's)."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or padding_mask is None
+                or mask is not None or not isinstance(src, Tensor) or src.dim() != 3):
+            return False
+        kept = _kept(padding_mask).numpy()
+        if getattr(self, "mask_check", True) and np.any(kept[:, 1:] & ~kept[:, :-1]):  # not right-padded
+            return False
+        attn = first.self_attn
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
+                   first.norm2.bias, first.linear1.weight, first.linear1.bias,
+                   first.linear2.weight, first.linear2.bias)
+        return not (is_grad_enabled()
+                    and any(t is not None and t.requires_grad for t in tensors))
+
+
+def _kept(padding_mask) -> Tensor:
+    """The positions a key-padding mask keeps: False in a bool mask, 0 in a float one."""
+    mask = padding_mask if isinstance(padding_mask, Tensor) else Tensor._of(
+        np.asarray(padding_mask))
+    return ~mask if mask.dtype == bool else mask == 0
+
+
+def _why_no_nested_tensor(layer: Module) -> str:
+    """torch's reason why an encoder of copies of ``layer`` cannot take the nested-tensor
+    path ('' when it can)."""
+    where = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{where} was not TransformerEncoderLayer"
+    attn, activation = layer.self_attn, layer.activation
+    reasons = (
+        (layer.norm_first, f"{where}.norm_first was True"),
+        (not attn.batch_first, f"{where}.self_attn.batch_first was not True(use batch_first "
+                               "for better inference performance)"),
+        (attn.in_proj_bias is None, f"{where}.self_attn was passed bias=False"),
+        (not (activation in (F.relu, F.gelu) or isinstance(activation, (ReLU, GELU))),
+         f"{where}.activation_relu_or_gelu was not True"),
+        (layer.norm1.eps != layer.norm2.eps,
+         f"{where}.norm1.eps was not equal to {where}.norm2.eps"),
+        (attn.num_heads % 2 == 1, f"{where}.self_attn.num_heads is odd"))
+    return next((reason for failed, reason in reasons if failed), "")
 
 
 def _encoder_config(m: TransformerEncoder) -> dict:
-    """Its layer count; ``norm=None`` where it has no final norm (a norm is a child, saved
-    with the spec)."""
-    return {"num_layers": m.num_layers, **({} if "norm" in m._modules else {"norm": None})}
+    """Its layer count and nested-tensor settings; ``norm=None`` where it has no final norm
+    (a norm is a child, saved with the spec)."""
+    nested = {key: m.__dict__[key] for key in ("enable_nested_tensor", "use_nested_tensor",
+                                                "mask_check") if key in m.__dict__}
+    return {"num_layers": m.num_layers, **nested,
+            **({} if "norm" in m._modules else {"norm": None})}
 
 
 declare(TransformerEncoder, config=_encoder_config, from_config=restore(TransformerEncoder))

@@ -208,3 +208,55 @@ def test_transformer_encoder_saves_and_rebuilds(norm, tmp_path):
     np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
     with pytest.raises(ValueError, match="num_layers"):
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0)
+
+
+NESTED_CASES = {
+    "eval, no grad, right-padded": dict(train=False, grad=False, pad=[5, 2, 4]),
+    "float padding mask": dict(train=False, grad=False, pad=[5, 2, 4], float_mask=True),
+    "grad enabled": dict(train=False, grad=True, pad=[5, 2, 4]),
+    "train mode": dict(train=True, grad=False, pad=[5, 2, 4]),
+    "padding on the left": dict(train=False, grad=False, pad=[5, 2, 4], left=True),
+    "an attention mask too": dict(train=False, grad=False, pad=[5, 2, 4], causal=True),
+    "pre-norm layer": dict(train=False, grad=False, pad=[5, 2, 4], norm_first=True),
+    "odd head count": dict(train=False, grad=False, pad=[5, 2, 4], heads=1),
+}
+
+
+def _encoder_output(lib, x, case, state=None):
+    """A 2-layer encoder with a final norm run on ``x`` as ``case`` says; (output, warnings)."""
+    import warnings
+
+    kwargs = dict(dim_feedforward=12, dropout=0.0, batch_first=True, dtype=lib.float64,
+                  norm_first=case.get("norm_first", False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = lib.nn.TransformerEncoder(
+            lib.nn.TransformerEncoderLayer(8, case.get("heads", 2), **kwargs), 2,
+            norm=lib.nn.LayerNorm(8, dtype=lib.float64))
+    if state is not None:
+        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    model.train(case["train"])
+    pad = _padding(case["pad"], 5)
+    if case.get("left"):
+        pad = pad[:, ::-1].copy()
+    mask = np.where(pad, -np.inf, 0.0) if case.get("float_mask") else pad
+    options = {"src_key_padding_mask": lib.tensor(mask)}
+    if case.get("causal"):
+        options["mask"] = lib.tensor(np.triu(np.full((5, 5), -np.inf), 1))
+    with lib.set_grad_enabled(case["grad"]):
+        out = model(lib.tensor(x), **options)
+    messages = [str(w.message) for w in caught if "enable_nested_tensor" in str(w.message)]
+    return out.detach().numpy(), messages, model
+
+
+@pytest.mark.parametrize("case", NESTED_CASES.values(), ids=list(NESTED_CASES))
+def test_transformer_encoder_zeros_padding_where_torchs_nested_path_does(case):
+    """torch's encoder, in eval mode without gradients, runs a right-padded batch as a nested
+    tensor and writes zeros at the padded positions (then the final norm); elsewhere, and at
+    every real position, the layers' values. ffnn's as torch's in each case, warnings too."""
+    x = np.random.default_rng(9).standard_normal((3, 5, 8))
+    ours, our_warnings, model = _encoder_output(ffnn, x, case)
+    state = {k: np.array(v) for k, v in model.state_dict().items()}
+    theirs, their_warnings, _ = _encoder_output(torch, x, case, state)
+    assert_close(ours, theirs, what="encoder output")
+    assert our_warnings == their_warnings
