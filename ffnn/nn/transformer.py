@@ -179,7 +179,8 @@ class TransformerEncoder(Module):
                 or mask is not None or not isinstance(src, Tensor) or src.dim() != 3):
             return False
         kept = _kept(padding_mask).numpy()
-        if getattr(self, "mask_check", True) and np.any(kept[:, 1:] & ~kept[:, :-1]):  # not right-padded
+        right_padded = not np.any(kept[:, 1:] & ~kept[:, :-1])
+        if getattr(self, "mask_check", True) and not right_padded:
             return False
         attn = first.self_attn
         tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
