@@ -16,7 +16,7 @@ import numpy as np
 from ffnn import dtypes, ops, torch_stream
 from ffnn.device import check_device
 from ffnn.spacing import linspace_values
-from ffnn.tensor import Tensor, _data_of, _shape_args, _to_array
+from ffnn.tensor import Tensor, _check_python_numbers_fit, _data_of, _shape_args, _to_array
 
 
 def _new(array: np.ndarray, requires_grad: bool, device) -> Tensor:
@@ -143,6 +143,9 @@ def _fill_dtype(fill_value, dtype):
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (int64 for an int, bool for a bool, else float)."""
     fill_value = _data_of(fill_value)
+    if isinstance(fill_value, (int, float)) and dtype is not None:
+        _check_python_numbers_fit(np.asarray(fill_value), np.dtype(dtypes.to_dtype(dtype)),
+                                  c_name=True)
     array = np.full(_sizes((size,) if isinstance(size, int) else size), fill_value,
                     _fill_dtype(np.asarray(fill_value).item() if np.ndim(fill_value) == 0
                                 else fill_value, dtype))

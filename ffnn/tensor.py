@@ -1164,8 +1164,11 @@ def _to_array(data, dtype=None) -> np.ndarray:
         data = data._data
     if dtype is not None:
         array = _check_numeric(_as_rectangular(data), data)
+        if not isinstance(data, (np.ndarray, np.generic)) and not hasattr(data, "__array__"):
+            _check_python_numbers_fit(array, np.dtype(dtypes.to_dtype(dtype)))
         try:
-            return np.array(array, dtype=dtypes.to_dtype(dtype))
+            with np.errstate(over="ignore"):  # a float beyond float16's range: inf, silently
+                return np.array(array, dtype=dtypes.to_dtype(dtype))
         except ValueError as error:
             raise TypeError(f"can't convert {type(data).__name__} to a tensor: {error}") from None
     if type(data).__module__ == "torch":
@@ -1180,7 +1183,37 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if inferred is None:  # no element (``[]``), or one of another kind: NumPy's, by kind
         inferred = {"f": dtypes.get_default_dtype(), "i": np.int64, "u": np.int64}.get(
             array.dtype.kind, array.dtype)
+    if np.dtype(inferred) == np.int64 and array.dtype.kind in "uf" and array.size and (
+            array.max() >= 2.0**63 or array.min() < -2.0**63):
+        raise ValueError("Overflow when unpacking long long")  # Python ints beyond int64
     return array.astype(inferred, copy=False)
+
+
+def _check_python_numbers_fit(values: np.ndarray, dtype: np.dtype | None,
+                              c_name: bool = False) -> None:
+    """torch's check of the Python numbers ``values`` holds, stored in ``dtype`` (an integer
+    dtype; None or another: no check): ValueError for an int beyond int64, which torch cannot
+    unpack (but into uint64); RuntimeError for a number the dtype cannot hold, as torch's
+    ``checked_convert`` (``torch.tensor([300], dtype=torch.int8)``): an int outside the
+    dtype's range (an unsigned one also takes negatives down to -max, wrapping them), a
+    float below its lowest or above its largest value, NaN. ``c_name``: the message names
+    the dtype as C does (``int8_t``, as torch's ``fill_`` and ``full``)."""
+    if dtype is None or dtype.kind not in "iu" or values.size == 0:
+        return
+    if values.dtype == np.uint64 and dtype != np.uint64 and values.max() > np.iinfo(np.int64).max:
+        raise ValueError("Overflow when unpacking long long")
+    limits = np.iinfo(dtype)
+    if values.dtype.kind in "iu":
+        lowest = -int(limits.max) if dtype.kind == "u" else int(limits.min)
+        fits = int(values.min()) >= lowest and int(values.max()) <= int(limits.max)
+    elif values.dtype.kind == "f":
+        fits = not np.isnan(values).any() and float(values.min()) >= float(limits.min) and \
+            float(values.max()) <= float(limits.max)
+    else:
+        return
+    if not fits:
+        name = f"{dtype.name}_t" if c_name else dtype.name
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def _as_rectangular(data) -> np.ndarray:

@@ -249,6 +249,10 @@ class InPlaceMethods:
         return self
 
     def fill_(self, value):
+        if isinstance(value, (int, float)):
+            from ffnn.tensor import _check_python_numbers_fit  # noqa: PLC0415 - tensor imports us
+
+            _check_python_numbers_fit(np.asarray(value), self._data.dtype, c_name=True)
         self._overwrite(value)
         return self
 

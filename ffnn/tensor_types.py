@@ -18,7 +18,7 @@ class _TensorType(type):
 
     def __call__(cls, *args, requires_grad: bool = False, device=None):
         from ffnn.device import check_device
-        from ffnn.tensor import Tensor
+        from ffnn.tensor import Tensor, _to_array
 
         check_device(device)
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) \
@@ -32,7 +32,7 @@ class _TensorType(type):
         data = args[0]
         if isinstance(data, Tensor):
             data = data.numpy()
-        return Tensor._of(np.array(data, dtype=cls.dtype), requires_grad=requires_grad)
+        return Tensor._of(_to_array(data, cls.dtype), requires_grad=requires_grad)
 
     def __instancecheck__(cls, obj) -> bool:
         from ffnn.tensor import Tensor

@@ -153,6 +153,58 @@ def test_a_ragged_nested_list_is_torchs_value_error(data, message):
         torch.tensor(data)
 
 
+OVERFLOWING = {
+    "int8 from 300": lambda lib: lib.tensor([[1, -2], [300, 4]], dtype=lib.int8),
+    "uint8 from 256": lambda lib: lib.tensor([256], dtype=lib.uint8),
+    "uint8 from -256": lambda lib: lib.tensor([-256], dtype=lib.uint8),
+    "int8 from a float": lambda lib: lib.tensor([127.9, -128.9], dtype=lib.int8),
+    "int32 from 2**31": lambda lib: lib.tensor([2**31], dtype=lib.int32),
+    "int16 scalar": lambda lib: lib.tensor(70000, dtype=lib.int16),
+    "int64 from NaN": lambda lib: lib.tensor([float("nan")], dtype=lib.int64),
+    "int64 from inf": lambda lib: lib.tensor([float("inf")], dtype=lib.int64),
+    "a NumPy int in a list": lambda lib: lib.tensor([np.int64(300)], dtype=lib.uint8),
+    "as_tensor": lambda lib: lib.as_tensor([300], dtype=lib.int8),
+    "new_tensor": lambda lib: lib.zeros(1, dtype=lib.int8).new_tensor([300]),
+    "ByteTensor": lambda lib: lib.ByteTensor([300]),
+    "beyond int64": lambda lib: lib.tensor([[1, 2**63]]),
+    "LongTensor beyond int64": lambda lib: lib.LongTensor([2**63]),
+    "full": lambda lib: lib.full((2,), 300, dtype=lib.int8),
+    "fill_": lambda lib: lib.zeros(2, dtype=lib.int8).fill_(-129),
+}
+FITTING = {
+    "uint8 wraps a negative": lambda lib: lib.tensor([-1, -255, 255], dtype=lib.uint8),
+    "int8 limits": lambda lib: lib.tensor([-128, 127, 1.7, -1.7], dtype=lib.int8),
+    "a NumPy array wraps": lambda lib: lib.tensor(np.array([300]), dtype=lib.int8),
+    "int64 limits": lambda lib: lib.tensor([2**63 - 1, -(2**63)]),
+    "floats to inf": lambda lib: lib.tensor([1e40, 7e4], dtype=lib.float16),
+    "bool": lambda lib: lib.tensor([300, 0], dtype=lib.bool),
+    "float from a big int": lambda lib: lib.tensor([2**63], dtype=lib.float64),
+    "arithmetic wraps": lambda lib: lib.zeros(2, dtype=lib.int8) + 300,
+}
+
+
+@pytest.mark.parametrize("make", OVERFLOWING.values(), ids=list(OVERFLOWING))
+def test_python_numbers_an_integer_dtype_cannot_hold_raise_as_torchs(make):
+    """torch checks the Python numbers it stores in an integer dtype (where NumPy's data and
+    arithmetic wrap): ``torch.tensor([300], dtype=torch.int8)`` is a RuntimeError, not 44."""
+    with pytest.raises((RuntimeError, ValueError)) as theirs:
+        make(torch)
+    with pytest.raises(theirs.type, match=re.escape(str(theirs.value))):
+        make(ffnn)
+
+
+@pytest.mark.parametrize("make", FITTING.values(), ids=list(FITTING))
+def test_numbers_that_fit_or_wrap_as_torchs_do_not_raise(make):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning either
+        ours = make(ffnn)
+    theirs = make(torch)
+    assert ours.numpy().dtype == theirs.numpy().dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 @pytest.mark.parametrize("call", [lambda x: x.argmax(dim=2), lambda x: x.argmin(dim=-3),
                                   lambda x: ffnn.softmax(x, dim=2),
                                   lambda x: x.log_softmax(dim=-3)])
