@@ -573,6 +573,26 @@ def test_lazy_parameters_and_repr():
                                                                ffnn.ones(2)), 1))
 
 
+REPRS = {
+    "numbers": lambda lib: lib.distributions.Normal(0.0, 1.0),
+    "one-element tensors": lambda lib: lib.distributions.Normal(lib.tensor([0.5]), 2.0),
+    "a batch": lambda lib: lib.distributions.Normal(lib.zeros(2), 1.0),
+    "0-d logits": lambda lib: lib.distributions.Bernoulli(logits=lib.tensor(0.3)),
+    "probs": lambda lib: lib.distributions.Categorical(lib.tensor([0.2, 0.8])),
+    "uniform": lambda lib: lib.distributions.Uniform(0.0, 2.0),
+    "beta": lambda lib: lib.distributions.Beta(2.0, 3.0),
+    "independent": lambda lib: lib.distributions.Independent(
+        lib.distributions.Laplace(lib.zeros(2, 3), 1.0), 1),
+}
+
+
+@pytest.mark.parametrize("make", REPRS.values(), ids=list(REPRS))
+def test_a_distribution_prints_as_torchs(make):
+    """A one-value parameter formatted (``Normal(loc: 0.0, scale: 1.0)``, not
+    ``tensor(0.)``), others by shape; ``Beta()`` lists none, as torch's."""
+    assert repr(make(ffnn)) == repr(make(torch))
+
+
 def test_a_custom_distribution_without_constraints_warns_as_torch():
     class Coin(D.Distribution):
         def __init__(self):

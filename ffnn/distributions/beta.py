@@ -35,6 +35,11 @@ class Beta(ExponentialFamily):
         super().__init__(Size() if numbers else self.concentration1.shape,
                          validate_args=validate_args)
 
+    def __repr__(self) -> str:
+        """``Beta()``, as torch's: it keeps the concentrations in an inner Dirichlet, so its
+        repr finds none of its parameters among its attributes."""
+        return "Beta()"
+
     def expand(self, batch_shape, _instance=None) -> Beta:
         new = self._get_checked_instance(Beta, _instance)
         batch_shape = as_size(batch_shape)

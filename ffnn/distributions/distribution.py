@@ -180,4 +180,6 @@ class Distribution:
 
 
 def _brief(value: Tensor) -> str:
-    return str(value) if value.numel() == 1 else repr(value.shape)
+    """A parameter as torch's repr shows it: formatted (a 0-d tensor as its number, ``0.0``)
+    where it holds one value, else its shape."""
+    return format(value) if value.numel() == 1 else repr(value.shape)
