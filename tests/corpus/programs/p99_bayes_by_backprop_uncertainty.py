@@ -13,8 +13,15 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.distributions import (Bernoulli, Beta, Exponential, Laplace, Normal, Uniform,
-                                 kl_divergence)
+from torch.distributions import (
+    Bernoulli,
+    Beta,
+    Exponential,
+    Laplace,
+    Normal,
+    Uniform,
+    kl_divergence,
+)
 
 torch.manual_seed(99)
 torch.set_printoptions(precision=3, sci_mode=False)
