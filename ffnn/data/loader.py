@@ -214,6 +214,8 @@ class DataLoader:
         self._resume: dict | None = None
         self._source = None if collate_fn is not None or self._iterable else \
             _array_source(dataset)
+        if self.shuffle and sampler is None and not self._iterable:
+            _ = self.sampler  # torch makes its RandomSampler here: an empty dataset is its error
 
     # ----- the samplers, as torch's attributes ------------------------------------------
     @property

@@ -44,18 +44,31 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    """A random permutation of the indices (or ``num_samples`` draws with replacement)."""
+    """A random permutation of the indices, or ``num_samples`` of them: without replacement
+    whole permutations one after another, the last cut short (torch's); with replacement
+    independent draws.
+
+    Raises TypeError for a ``replacement`` that is not a bool, ValueError for a
+    ``num_samples`` (the dataset's size by default) that is not a positive int, as torch's."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
                  generator=None):
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = num_samples
-        if num_samples is not None and not replacement and num_samples > len(data_source):
-            raise ValueError(f"RandomSampler: num_samples={num_samples} exceeds the dataset "
-                             f"size {len(data_source)} without replacement")
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        """``num_samples`` as given, else the dataset's size (read at each use)."""
+        return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __len__(self) -> int:
-        return len(self.data_source) if self._num_samples is None else self._num_samples
+        return self.num_samples
 
     def __iter__(self) -> Iterator[int]:
         """torch's draws: without a generator, one seeded by a draw of the global one."""

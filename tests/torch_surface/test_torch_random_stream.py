@@ -120,6 +120,28 @@ def test_samplers_and_random_split_are_torchs():
         np.testing.assert_array_equal(o, t)
 
 
+def test_more_samples_than_the_dataset_without_replacement_are_torchs():
+    """RandomSampler(num_samples > len) without replacement: whole permutations one after
+    another, the last cut short (torch's; ffnn refused it); its errors are torch's."""
+    def draw(lib):
+        data = list(range(6))
+        samplers = [lib.utils.data.RandomSampler(data, num_samples=n) for n in (8, 12, 5)]
+        seeded = lib.utils.data.RandomSampler(data, num_samples=14,
+                                              generator=lib.Generator().manual_seed(2))
+        return [np.array(list(s)) for s in samplers + [seeded]] + [
+            np.array([s.num_samples for s in samplers]), lib.rand(2)]
+
+    theirs, ours = _both(4, draw)
+    for t, o in zip(theirs, ours):
+        np.testing.assert_array_equal(o, t)
+    for lib in (torch, ffnn):
+        with pytest.raises(ValueError, match="num_samples should be a positive integer value, "
+                                             "but got num_samples=0"):
+            lib.utils.data.DataLoader([], shuffle=True)
+        with pytest.raises(TypeError, match="replacement should be a boolean value"):
+            lib.utils.data.RandomSampler(range(3), replacement=1)
+
+
 def test_a_saved_state_brings_back_the_pending_normal():
     generator = ffnn.Generator(4)
     ffnn.randn(1, generator=generator)  # draws a pair, keeps the second
