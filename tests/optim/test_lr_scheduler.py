@@ -179,6 +179,16 @@ def test_reduce_lr_on_plateau_matches_torch(name):
     np.testing.assert_allclose(ours, theirs, rtol=LR_RTOL, atol=0)
 
 
+def test_plateau_state_dict_lists_torchs_keys_in_torchs_order():
+    """``print(scheduler.state_dict())`` shows torch's text: its keys in its order."""
+    def keys(lib):
+        optimizer = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
+        return list(lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max")
+                    .state_dict())
+
+    assert keys(ffnn) == keys(torch)
+
+
 RESUMABLE = [name for name in SCHEDULES if not name.startswith("LambdaLR")] + ["Plateau"]
 
 

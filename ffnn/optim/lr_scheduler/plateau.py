@@ -57,10 +57,10 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(
                 f"threshold mode {threshold_mode!r} is unknown! Expected 'rel' or 'abs'"
             )
+        self.mode_worse = math.inf if mode == "min" else -math.inf  # first: state_dict's order
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
-        self.mode_worse = math.inf if mode == "min" else -math.inf
 
     def _reset(self) -> None:
         self.best = self.mode_worse
