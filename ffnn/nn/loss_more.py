@@ -123,7 +123,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
 
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """Σ_{j ≠ y} max(0, margin − x_y + x_j)^p / C per sample (times weight[y])."""
+    """Σ_{j ≠ y} max(0, margin − x_y + x_j)^p / C per sample (times weight[y]); a term at
+    exactly 0 passes no gradient (torch's kernel counts z > 0 only)."""
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, received {p}")
     labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target, np.int64)
@@ -131,7 +132,7 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
     labels = labels.reshape(-1)
     rows = np.arange(batched.shape[0])
     chosen = batched[rows, labels].reshape(-1, 1)
-    hinge = ops.clamp(margin - chosen + batched, 0.0, None)
+    hinge = ops.relu(margin - chosen + batched)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:

@@ -77,6 +77,21 @@ def test_matches_torch(name):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("options", [{}, {"p": 2}, {"weight": [1.0, 2.0, 3.0]}])
+def test_multi_margin_terms_at_exactly_zero_pass_no_gradient_as_torchs(options):
+    """Scores one margin apart put a hinge term at 0: torch's kernel counts only z > 0 (a
+    clamp would pass the gradient there)."""
+    x = np.array([[0.0, 1.0, 1.0], [2.0, 1.0, 0.0], [0.5, 0.5, 0.5]])
+    grads = []
+    for lib in (torch, ffnn):
+        inputs = lib.tensor(x, requires_grad=True)
+        kwargs = {k: lib.tensor(v, dtype=lib.float64) if k == "weight" else v
+                  for k, v in options.items()}
+        lib.nn.functional.multi_margin_loss(inputs, lib.tensor([1, 0, 2]), **kwargs).backward()
+        grads.append(inputs.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=0)
+
+
 def test_bad_arguments_say_what_is_wrong():
     F = ffnn.nn.functional
     with pytest.raises(ValueError, match="var is of incorrect size"):
