@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ffnn import dtypes, ops
+from ffnn import dtypes
 from ffnn.nn import init
 from ffnn.nn.linear import _check_positive_int
 from ffnn.nn.module import Module
@@ -57,11 +57,9 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        if not isinstance(input, Tensor):
-            input = Tensor._of(np.asarray(input))
-        if self.max_norm is not None:
-            _renorm_rows(self.weight._data, input._data, self.max_norm, self.norm_type)
-        return ops.embedding(input, self.weight, self.padding_idx)
+        from ffnn.nn.functional import embedding  # noqa: PLC0415 - functional imports us
+
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,

@@ -611,10 +611,22 @@ __all__ = [
 ]
 
 
-def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` [num_embeddings, dim] picked by the integer ``input`` (any shape)."""
+def embedding(input, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` [num_embeddings, dim] picked by the integer ``input`` (any shape).
+    ``max_norm``: each row looked up is first rescaled in place to a ``norm_type``-norm of at
+    most ``max_norm`` (torch's ``embedding_renorm_``); ``sparse=True`` gives the same gradient
+    dense. NotImplementedError for ``scale_grad_by_freq=True``."""
     if not isinstance(input, Tensor):
         input = Tensor._of(np.asarray(input))
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding: scale_grad_by_freq=True (gradients divided by "
+                                  "each index's count in the batch) is not supported")
+    if max_norm is not None:
+        from ffnn.nn.embedding import _renorm_rows  # noqa: PLC0415 - embedding imports us
+
+        _renorm_rows(weight._data, input._data, max_norm, float(norm_type))
     return ops.embedding(input, weight, padding_idx)
 
 

@@ -77,6 +77,25 @@ def test_max_norm_and_sparse_as_torch(options):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("options", [{"max_norm": 1.0}, {"max_norm": 2.0, "norm_type": 1.0},
+                                     {"padding_idx": 0, "sparse": True}])
+def test_functional_embedding_takes_torchs_options(options):
+    """F.embedding(input, weight, padding_idx, max_norm, norm_type, ..., sparse) as torch's:
+    the rows looked up renormed in place, the same output and gradient."""
+    weights = np.arange(12.0).reshape(4, 3) / 4
+    results = []
+    for lib in (torch, ffnn):
+        weight = lib.tensor(weights, requires_grad=True)
+        with lib.no_grad():
+            out = lib.nn.functional.embedding(lib.tensor([[0, 2], [2, 3]]), weight, **options)
+        out = lib.nn.functional.embedding(lib.tensor([[0, 2], [2, 3]]), weight, **options)
+        (out * lib.arange(12.0, dtype=out.dtype).reshape(2, 2, 3)).sum().backward()
+        grad = weight.grad.to_dense() if weight.grad.is_sparse else weight.grad
+        results.append([out.detach().numpy(), weight.detach().numpy(), grad.numpy()])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 def test_max_norm_survives_a_checkpoint(tmp_path):
     layer = nn.Embedding(5, 3, max_norm=1.0, norm_type=1.0)
     path = tmp_path / "embedding.ffnn"
