@@ -27,6 +27,65 @@ def _nan_mask(array: np.ndarray) -> np.ndarray:
 
 
 # ----- how an order statistic picks its entry: (array, axis) -> int64 index, keepdims -----
+def _pick_kth(array: np.ndarray, axis: int, k: int) -> np.ndarray:
+    """The k-th smallest entry's index (NaN last): the stable sort's, and where the k-th value
+    occurs more than once in a row, the one torch's quickselect ends on
+    (``_torch_quickselect``), so that its index and gradient are torch's."""
+    order = np.argsort(_sort_keys(array), axis=axis, kind="stable")
+    index = np.take(order, [k - 1], axis=axis)
+    rows = np.moveaxis(array, axis, -1).reshape(-1, array.shape[axis])
+    picked = np.moveaxis(index, axis, -1).reshape(-1).copy()
+    kth = rows[np.arange(len(rows)), picked][:, None]
+    nan = _nan_mask(rows)
+    same = (rows == kth) | (nan & nan[np.arange(len(rows)), picked][:, None])
+    for row in np.flatnonzero(same.sum(axis=1) > 1):
+        picked[row] = _torch_quickselect(rows[row].tolist(), k - 1)
+    shape = np.moveaxis(index, axis, -1).shape
+    return np.moveaxis(picked.reshape(shape), -1, axis)
+
+
+def _greater_or_nan(x, y) -> bool:
+    return (x != x and y == y) or x > y  # NaN above every number
+
+
+def _torch_quickselect(values: list, k: int) -> int:
+    """The original position of the k-th (from 0) smallest of ``values`` as torch's CPU
+    kthvalue finds it: quickselect with a median-of-three pivot, partitioning values and
+    positions together, NaN largest."""
+    position = list(range(len(values)))
+
+    def swap(i: int, j: int) -> None:
+        values[i], values[j] = values[j], values[i]
+        position[i], position[j] = position[j], position[i]
+
+    low, high = 0, len(values) - 1
+    while high > low + 1:
+        middle = low + (high - low) // 2
+        swap(middle, low + 1)
+        for a, b in ((low + 1, high), (low, high), (low + 1, low)):
+            if _greater_or_nan(values[a], values[b]):
+                swap(a, b)
+        i, j, pivot = low + 1, high, values[low]
+        while True:
+            i += 1
+            while _greater_or_nan(pivot, values[i]):
+                i += 1
+            j -= 1
+            while _greater_or_nan(values[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    if high == low + 1 and _greater_or_nan(values[low], values[high]):
+        swap(low, high)
+    return position[k]
+
+
 def _pick_median(array: np.ndarray, axis: int, ignore_nan: bool) -> np.ndarray:
     """The lower median's index: the ⌊(n − 1)/2⌋-th in a stable sort (NaN last); a row with
     NaN gives its first NaN (median) or the median of the rest (nanmedian)."""
@@ -179,11 +238,8 @@ class StatisticsTensorMethods:
             raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
                                f"{dim}")
 
-        def pick(array, axis):
-            order = np.argsort(_sort_keys(array), axis=axis, kind="stable")
-            return np.take(order, [k - 1], axis=axis)
-
-        return self._select(dim, keepdim, pick, return_types.kthvalue)
+        return self._select(dim, keepdim, lambda a, axis: _pick_kth(a, axis, k),
+                            return_types.kthvalue)
 
     def mode(self, dim: int = -1, keepdim: bool = False) -> tuple:
         """(values, indices): the most frequent value along ``dim`` (the smallest of equally

@@ -286,6 +286,25 @@ def test_median_and_kthvalue_with_ties_have_torch_values(fn):
     np.testing.assert_array_equal(picked.reshape(-1), ours.values.detach().numpy().reshape(-1))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_kthvalue_among_ties_returns_torchs_index_and_gradient(seed):
+    """torch's CPU kthvalue runs a quickselect: among entries equal to the k-th value its
+    index is the one the partitioning ends on (not the stable sort's), and the gradient goes
+    there; NaN counts as the largest."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, (6, 9)).astype(np.float64)
+    a[rng.random(a.shape) < 0.1] = np.nan
+    for k, dim in ((1, 1), (3, 1), (5, 0), (9, -1)):
+        x, t = ffnn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ours, theirs = x.kthvalue(k, dim), t.kthvalue(k, dim)
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+        np.testing.assert_array_equal(ours.values.detach().numpy(),
+                                      theirs.values.detach().numpy())
+        ours.values.nansum().backward()
+        theirs.values.nansum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
 QUANTILES = {
     "scalar_all": lambda lib, x, how: lib.quantile(x, 0.3, interpolation=how),
     "scalar_dim": lambda lib, x, how: x.quantile(0.75, dim=1, interpolation=how),
