@@ -125,11 +125,9 @@ class ReLU(PointwiseOp):
         return y
 
     def reference_backward(self, grad):
-        with np.errstate(invalid="ignore"):  # inf · 0, set right below
-            out = grad * self.mask  # one pass; NumPy's where branches on every element
-        if not xp(out).isfinite(out).all():  # an infinite dL/dy where x ≤ 0: 0, as torch's
-            out[~self.mask] = 0
-        return out
+        # 0 where x ≤ 0, written (torch's threshold_backward): dL/dy · 0 would be -0. for a
+        # negative dL/dy (printed as -0.) and NaN for an infinite one
+        return xp(grad).where(self.mask, grad, grad.dtype.type(0))
 
     piecewise_linear = True
 

@@ -342,11 +342,16 @@ class Maximum(Op):
         return xp(a).maximum(a, b)
 
     def backward(self, grad):
-        a, b = self.a, self.b
-        share_a = (a > b) + 0.5 * (a == b)
+        """torch's: dL/dy halved where a == b, 0 written where the other input is larger
+        (a NaN passes dL/dy to both)."""
+        a, b, m = self.a, self.b, xp(grad)
+        shared = m.where(a == b, grad / 2, grad)
+        zero = grad.dtype.type(0)
         return (
-            unbroadcast(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
-            unbroadcast(grad * (1 - share_a), b.shape) if self.needs_input_grad[1] else None,
+            unbroadcast(m.where(a < b, zero, shared), a.shape) if self.needs_input_grad[0]
+            else None,
+            unbroadcast(m.where(a > b, zero, shared), b.shape) if self.needs_input_grad[1]
+            else None,
         )
 
     def backward_graph(self, grad, a, b):

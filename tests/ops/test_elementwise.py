@@ -165,3 +165,29 @@ def test_erf_and_erfc_follow_torch(name):
 
     assert str(getattr(ffnn, name)(ffnn.tensor([1, 2])).dtype) == "float32"
     assert getattr(torch, name)(torch.tensor([1, 2])).dtype == torch.float32
+
+
+ZERO_GRADIENTS = {
+    "relu": lambda lib, x: lib.relu(x),
+    "clamp": lambda lib, x: x.clamp(-1.0, 1.0),
+    "clamp_min": lambda lib, x: x.clamp(min=0.0),
+    "maximum": lambda lib, x: lib.maximum(x, lib.zeros_like(x)),
+    "maximum_broadcast": lambda lib, x: lib.maximum(x, lib.tensor(0.0, dtype=x.dtype)),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_GRADIENTS))
+def test_a_gradient_stopped_at_a_kink_is_a_positive_zero_as_torchs(name):
+    """Where torch writes 0 into the gradient (relu's x ≤ 0, outside clamp's bounds, the
+    smaller input of maximum), ffnn's is 0. too: a negative dL/dy times 0 was -0., which
+    printed as ``tensor([-0., 1.])``; an infinite dL/dy there gives 0, not NaN."""
+    torch = pytest.importorskip("torch")
+    x = np.array([-2.0, 0.0, 0.5, 3.0])
+    upstream = np.array([-3.0, -np.inf, 1.0, -2.0])
+    grads = []
+    for lib in (torch, ffnn):
+        t = lib.tensor(x, requires_grad=True)
+        ZERO_GRADIENTS[name](lib, t).backward(lib.tensor(upstream))
+        grads.append(t.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert np.signbit(grads[1]).tolist() == np.signbit(grads[0]).tolist()
