@@ -802,7 +802,7 @@ class Tensor(InPlaceMethods, MoreInPlaceMethods, MoreTensorMethods, MathTensorMe
             ops.reductions.normalize_dim(dim, 0)  # 0 or -1, else IndexError
             return x.clone()
         if x._data.dtype == np.float16:  # summed in float32, as torch's
-            return ops.cumsum(x.to(np.float32), dim).to(np.float16)
+            return ops.cumsum(x.to(np.float32), dim, wide=False).to(np.float16)
         return in_dtype(ops.cumsum(x, dim), dtype)
 
     def logsumexp(self, dim, keepdim: bool = False):

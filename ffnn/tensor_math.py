@@ -97,12 +97,12 @@ def _dim(x, dim: int) -> int:
     return normalize_dim(dim, x.ndim)
 
 
-def _cumulative(x, dim: int, op):
+def _cumulative(x, dim: int, op, **options):
     """``op`` along ``dim`` (a 0-d tensor taken as one entry)."""
     if x.ndim == 0:
         _dim(x, dim)
-        return op.apply(x.reshape(1), dim=0).reshape(())
-    return op.apply(x, dim=_dim(x, dim))
+        return op.apply(x.reshape(1), dim=0, **options).reshape(())
+    return op.apply(x, dim=_dim(x, dim), **options)
 
 
 def _promoted_same(a, b) -> tuple:
@@ -302,7 +302,8 @@ class MathTensorMethods:
             return in_dtype(_plain(np.cumprod(x._data.astype(np.int64), axis=axis) if x.ndim
                                    else x._data.astype(np.int64)), dtype)
         if x._data.dtype == np.float16:  # multiplied in float32, as torch's
-            return _cumulative(x.to(np.float32), dim, _cumulative_ops().Cumprod).to(np.float16)
+            return _cumulative(x.to(np.float32), dim, _cumulative_ops().Cumprod,
+                               wide=False).to(np.float16)
         return _cumulative(x, dim, _cumulative_ops().Cumprod)
 
     def logcumsumexp(self, dim: int) -> Tensor:

@@ -135,8 +135,8 @@ def expm1(x):
     return elementwise.Expm1.apply(_floating(x))
 
 
-def cumsum(x, dim):
-    return reductions.Cumsum.apply(x, dim=dim)
+def cumsum(x, dim, wide=True):
+    return reductions.Cumsum.apply(x, dim=dim, wide=wide)
 
 
 def logsumexp(x, dim, keepdim=False):

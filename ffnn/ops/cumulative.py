@@ -27,12 +27,14 @@ def _reverse_cumsum_graph(t, dim: int):
 class Cumprod(Op):
     """yᵢ = Π_{j ≤ i} xⱼ along ``dim``;  dL/dxⱼ = Σ_{i ≥ j} dL/dyᵢ Π_{l ≤ i, l ≠ j} xₗ: that is
     Σ_{i ≥ j} dL/dyᵢ yᵢ / xⱼ before the first zero xₖ of the slice, Σ_{i ≥ k} dL/dyᵢ y'ᵢ at
-    it (y' the products with xₖ taken as 1), and 0 after it."""
+    it (y' the products with xₖ taken as 1), and 0 after it. float32 is multiplied in
+    float64 (torch's CPU accumulation type), unless ``wide`` is False (float16 in float32)."""
 
-    def forward(self, x, dim=0):
+    def forward(self, x, dim=0, wide=True):
         self.x, self.dim = x, dim
+        accumulate = np.float64 if wide and x.dtype == np.float32 else None
         with np.errstate(all="ignore"):
-            self.out = xp(x).cumprod(x, axis=dim).astype(x.dtype, copy=False)
+            self.out = xp(x).cumprod(x, axis=dim, dtype=accumulate).astype(x.dtype, copy=False)
         return self.out
 
     def backward(self, grad):

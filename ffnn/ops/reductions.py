@@ -199,22 +199,31 @@ def arg_extremum(x, axis: int, largest: bool):
 
 
 
-class Cumsum(Op):
-    """yᵢ = Σ_{j ≤ i} xⱼ along ``dim``;  dL/dxⱼ = Σ_{i ≥ j} dL/dyᵢ (a reversed cumulative sum)."""
+def _running_sum(x, axis: int, reverse: bool, wide: bool):
+    """Cumulative sums of ``x`` along ``axis`` (from the end when ``reverse``) in ``x``'s
+    dtype; ``wide``: a float32 ``x`` summed in float64, each running sum rounded to float32
+    (torch's CPU kernel accumulates float32 in double: 10,000 times 0.1 is 1000., not the
+    float32 additions' 999.9)."""
+    work = x.astype(np.float64) if wide and x.dtype == np.float32 else x
+    found = accel.cumulative_sum(work, axis, reverse=reverse)
+    if found is None:
+        m = xp(work)
+        found = m.flip(m.cumsum(m.flip(work, axis=axis), axis=axis), axis=axis) if reverse \
+            else m.cumsum(work, axis=axis)
+    return found.astype(x.dtype, copy=False)
 
-    def forward(self, x, dim=0):
-        self.dim = dim % max(x.ndim, 1)
-        found = accel.cumulative_sum(x, self.dim, reverse=False)
-        return xp(x).cumsum(x, axis=self.dim).astype(x.dtype, copy=False) if found is None \
-            else found
+
+class Cumsum(Op):
+    """yᵢ = Σ_{j ≤ i} xⱼ along ``dim``;  dL/dxⱼ = Σ_{i ≥ j} dL/dyᵢ (a reversed cumulative sum).
+    float32 is accumulated in float64 (torch's CPU accumulation type), unless ``wide`` is
+    False (float16 summed in float32, as torch's)."""
+
+    def forward(self, x, dim=0, wide=True):
+        self.dim, self.wide = dim % max(x.ndim, 1), wide
+        return _running_sum(x, self.dim, False, wide)
 
     def backward(self, grad):
-        found = accel.cumulative_sum(grad, self.dim, reverse=True)
-        if found is not None:
-            return (found,)
-        m = xp(grad)
-        flipped = m.flip(grad, axis=self.dim)
-        return (m.flip(m.cumsum(flipped, axis=self.dim), axis=self.dim),)
+        return (_running_sum(grad, self.dim, True, self.wide),)
 
     def backward_graph(self, grad, x):
         return (grad.flip(self.dim).cumsum(self.dim).flip(self.dim),)

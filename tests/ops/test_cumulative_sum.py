@@ -41,3 +41,29 @@ def test_values_and_gradients_follow_torch(dim):
     y = ffnn.tensor(x).cumsum(dim)
     np.testing.assert_array_equal(y.numpy(), np.cumsum(x, axis=dim % 2))
 
+
+
+@pytest.mark.parametrize("accelerated", [True, False])
+@pytest.mark.parametrize("shape, dim", [((10000,), 0), ((300, 40), 0), ((40, 300), 1),
+                                        ((7, 30), 1)])
+def test_float32_running_sums_and_products_are_torchs_to_the_bit(shape, dim, accelerated,
+                                                                 monkeypatch):
+    """torch's CPU cumsum / cumprod accumulate float32 in double and round each running
+    value to float32 (10,000 times 0.1 is 1000., the float32 additions give 999.9): forward
+    and the gradient (a reversed cumsum) bit for bit; float16 accumulates in float32."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(accel, "enabled", accelerated)
+    rng = np.random.default_rng(2)
+    x = (0.1 + rng.standard_normal(shape) * 0.01).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    factors = (1 + rng.standard_normal(shape) * 0.01).astype(np.float32)
+    results = []
+    for lib in (torch, ffnn):
+        t = lib.tensor(x, requires_grad=True)
+        out = t.cumsum(dim)
+        out.backward(lib.tensor(g))
+        products = lib.tensor(factors).cumprod(dim)
+        half = lib.tensor(x, dtype=lib.float16).cumsum(dim)
+        results.append([out.detach().numpy(), t.grad.numpy(), products.numpy(), half.numpy()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
