@@ -206,7 +206,7 @@ def maximum(a, b):
 
 
 def minimum(a, b):
-    return neg(maximum(neg(a), neg(_operand(b, a))))
+    return elementwise.Minimum.apply(*_pair(a, b))
 
 
 def matmul(a, b):

@@ -341,25 +341,43 @@ class Maximum(Op):
         self.a, self.b = a, b
         return xp(a).maximum(a, b)
 
+    @staticmethod
+    def _beaten(a, b):
+        """Where ``a`` loses to ``b`` (gets no gradient)."""
+        return a < b
+
     def backward(self, grad):
-        """torch's: dL/dy halved where a == b, 0 written where the other input is larger
-        (a NaN passes dL/dy to both)."""
+        """torch's: dL/dy halved where a == b, 0 written where the other input wins (a NaN
+        passes dL/dy to both)."""
         a, b, m = self.a, self.b, xp(grad)
         shared = m.where(a == b, grad / 2, grad)
         zero = grad.dtype.type(0)
         return (
-            unbroadcast(m.where(a < b, zero, shared), a.shape) if self.needs_input_grad[0]
-            else None,
-            unbroadcast(m.where(a > b, zero, shared), b.shape) if self.needs_input_grad[1]
-            else None,
+            unbroadcast(m.where(self._beaten(a, b), zero, shared), a.shape)
+            if self.needs_input_grad[0] else None,
+            unbroadcast(m.where(self._beaten(b, a), zero, shared), b.shape)
+            if self.needs_input_grad[1] else None,
         )
 
     def backward_graph(self, grad, a, b):
-        share_a = (a._data > b._data) + 0.5 * (a._data == b._data)
-        share_a = constant_like(grad, share_a)
+        wins = self._beaten(b._data, a._data)
+        share_a = constant_like(grad, wins + 0.5 * (a._data == b._data))
         return (unbroadcast_graph(grad * share_a, a.shape) if self.needs_input_grad[0] else None,
                 unbroadcast_graph(grad * (1 - share_a), b.shape) if self.needs_input_grad[1]
                 else None)
+
+
+class Minimum(Maximum):
+    """y = min(a, b);  the gradient goes to the smaller input, split evenly on ties (NaN
+    wins; of two zeros the second, -0. against 0., as NumPy's)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp(a).minimum(a, b)
+
+    @staticmethod
+    def _beaten(a, b):
+        return a > b
 
 
 class Cast(Op):

@@ -173,7 +173,28 @@ ZERO_GRADIENTS = {
     "clamp_min": lambda lib, x: x.clamp(min=0.0),
     "maximum": lambda lib, x: lib.maximum(x, lib.zeros_like(x)),
     "maximum_broadcast": lambda lib, x: lib.maximum(x, lib.tensor(0.0, dtype=x.dtype)),
+    "minimum": lambda lib, x: lib.minimum(x, lib.zeros_like(x)),
+    "min_of_two": lambda lib, x: lib.min(lib.tensor(0.5, dtype=x.dtype), x),
 }
+
+
+@pytest.mark.parametrize("pick", ["maximum", "minimum"])
+def test_maximum_and_minimum_values_gradients_and_nodes_are_torchs(pick):
+    """Ties split the gradient, NaN passes it to both inputs, a broadcast input sums its
+    share; the node is torch's MaximumBackward0 / MinimumBackward0; bools pick as torch's."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, np.nan, 2.0, -1.0], [0.0, 3.0, -2.0, 2.0]])
+    b = np.array([2.0, 1.0, 2.0, np.nan])
+    results = []
+    for lib in (torch, ffnn):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = getattr(lib, pick)(x, y)
+        out.backward(lib.tensor(np.arange(8.0).reshape(2, 4) - 3))
+        flags = getattr(lib, pick)(lib.tensor([True, False]), lib.tensor([False, False]))
+        results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy(),
+                        out.grad_fn.name(), flags.numpy()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 @pytest.mark.parametrize("name", list(ZERO_GRADIENTS))
