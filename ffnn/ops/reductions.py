@@ -152,7 +152,7 @@ class Extremum(Op):
     def forward(self, x, dim=None, keepdim=False, largest=True, split_ties=False, index=None):
         m = xp(x)
         self.shape, self.axes, self.keepdim = x.shape, reduction_axes(dim, x.ndim), keepdim
-        self.index = None
+        self.index, self.split_ties = None, split_ties
         if self.axes is None or split_ties or len(self.axes) > 1:
             out = (m.max if largest else m.min)(x, axis=self.axes, keepdims=True)
             hits = x == out
@@ -171,7 +171,11 @@ class Extremum(Op):
     def backward(self, grad):
         grad = _expand_back(grad, self.shape, self.axes, self.keepdim)
         if self.index is None:
-            return (grad * self.weights,)
+            with np.errstate(invalid="ignore"):  # inf · 0, written over below
+                out = grad * self.weights
+            if not self.split_ties:  # max() / min(): torch writes its share into zeros (+0.)
+                out[self.weights == 0] = 0
+            return (out,)
         m = xp(grad)
         out = m.zeros(self.shape, dtype=grad.dtype)
         m.put_along_axis(out, self.index, grad, axis=self.axis)

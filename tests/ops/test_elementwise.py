@@ -212,3 +212,18 @@ def test_a_gradient_stopped_at_a_kink_is_a_positive_zero_as_torchs(name):
         grads.append(t.grad.numpy())
     np.testing.assert_array_equal(grads[1], grads[0])
     assert np.signbit(grads[1]).tolist() == np.signbit(grads[0]).tolist()
+
+
+@pytest.mark.parametrize("reduce", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("upstream", [-3.0, -np.inf])
+def test_the_zeros_of_a_full_max_gradient_are_signed_as_torchs(reduce, upstream):
+    """torch's max() / min() write their share into zeros (+0. elsewhere, even for an
+    infinite dL/dy); amax / amin multiply by the mask (-0. for a negative dL/dy), as here."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (torch, ffnn):
+        x = lib.tensor([-2.0, 0.5, 7.0, 7.0], requires_grad=True)
+        (getattr(x, reduce)() * upstream).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert np.signbit(grads[1]).tolist() == np.signbit(grads[0]).tolist()
