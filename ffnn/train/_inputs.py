@@ -120,6 +120,10 @@ def as_loader(data, name: str, owner: str, batch_size: int, shuffle: bool, gener
                         f"{name}=(X, y). Received: {name} of type {type(data).__name__} with "
                         f"shape {tuple(data.shape)}")
     if hasattr(data, "__len__") and hasattr(data, "__getitem__"):
+        if len(data) == 0:  # before the sampler refuses it in its own words
+            raise ValueError(f"{owner}: the {name} data gives no batch (0 samples); at least "
+                             f"1 is needed. Received: {name}, a {type(data).__name__} of 0 "
+                             "samples")
         return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator,
                           augment=augment)
     raise TypeError(f"{owner}: {name} must be (X, y) arrays, a Dataset or a DataLoader. "
